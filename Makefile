@@ -1,0 +1,76 @@
+# vgpu build. `make` builds everything into build/out/:
+#   libvgpucore.so                 the Go core (the only Go runtime a client process gets)
+#   libcuda.so.1, libnvidia-ml.so.1, libcudart.so.12, libcudart.so.13   thin C stubs under their SONAMEs
+#   vgpu-server, vgpu              the daemon and the CLI
+# `make demo` starts a server and runs a CUDA device query through the stubs; `make test` runs every test.
+
+OUT      := build/out
+OBJ      := build/obj
+GO       ?= go
+CC       ?= gcc
+export CGO_CFLAGS := -O2 -g -Wno-deprecated-declarations
+
+STUB_CFLAGS := -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter -Iinclude
+STUB_LDFLAGS := -shared -Wl,-z,defs -Wl,--no-undefined -ldl -lpthread
+
+GO_SRC   := $(shell find . -name '*.go' -not -path './build/*' -not -path './test/gpu/*') go.mod go.sum
+STUB_SRC := shims/common/stub.c include/vgpu/stub.h include/vgpu/types.h
+
+.PHONY: all build demo test generate check-generated clean
+all: build
+
+build: $(OUT)/libvgpucore.so $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 \
+       $(OUT)/libcudart.so.12 $(OUT)/libcudart.so.13 $(OUT)/vgpu-server $(OUT)/vgpu $(OUT)/devicequery links
+
+# The core: one c-shared library exporting only vgpu_* (build/core.map hides Go's own symbols).
+# -a: go build does not notice an edited version script.
+$(OUT)/libvgpucore.so: $(GO_SRC) shims/core/core.c build/core.map
+	@mkdir -p $(OUT)
+	$(GO) build -a -buildmode=c-shared -o $@ \
+	  -ldflags '-extldflags "-Wl,--version-script=$(CURDIR)/build/core.map -Wl,-soname,libvgpucore.so"' ./shims/core
+	@rm -f $(OUT)/libvgpucore.h
+
+# One stub per SONAME: the generated exports + the common C, its version script, no Go.
+define stub
+$(OUT)/$(1): shims/$(2)/zz_$(3).c build/$(3).map $(STUB_SRC)
+	@mkdir -p $(OUT)
+	$(CC) $(STUB_CFLAGS) -o $$@ shims/$(2)/zz_$(3).c shims/common/stub.c \
+	  -Wl,-soname,$(1) -Wl,--version-script=build/$(3).map $(STUB_LDFLAGS)
+endef
+$(eval $(call stub,libcuda.so.1,cuda,libcuda))
+$(eval $(call stub,libnvidia-ml.so.1,nvml,libnvidia-ml))
+$(eval $(call stub,libcudart.so.12,cudart,libcudart12))
+$(eval $(call stub,libcudart.so.13,cudart,libcudart13))
+
+# The symlinks a drop-in install has (linkers look for the unversioned name).
+links: $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 $(OUT)/libcudart.so.13
+	ln -sf libcuda.so.1 $(OUT)/libcuda.so
+	ln -sf libnvidia-ml.so.1 $(OUT)/libnvidia-ml.so
+	ln -sf libcudart.so.13 $(OUT)/libcudart.so
+
+$(OUT)/vgpu-server: $(GO_SRC)
+	$(GO) build -o $@ ./cmd/vgpu-server
+$(OUT)/vgpu: $(GO_SRC)
+	$(GO) build -o $@ ./cmd/vgpu
+
+# The demo's CUDA device query, linked like any CUDA program (-lcuda), here against our stub.
+$(OUT)/devicequery: test/c/devicequery.c include/vgpu/zz_prototypes.h $(OUT)/libcuda.so.1
+	$(CC) -O2 -Wall -Iinclude -o $@ $< -L$(OUT) -l:libcuda.so.1
+
+demo: build
+	./scripts/demo.sh
+
+test: build check-generated
+	VGPU_OUT=$(CURDIR)/$(OUT) $(GO) test -count=1 ./...
+
+generate:
+	$(GO) run ./cmd/vgpugen
+
+# Fails when the generated files differ from what the table produces.
+check-generated:
+	@$(GO) run ./cmd/vgpugen -root $(OBJ)/gen && \
+	  for f in $$(cd $(OBJ)/gen && find . -type f); do \
+	    cmp -s $(OBJ)/gen/$$f $$f || { echo "generated file $$f is stale: run make generate"; exit 1; }; done
+
+clean:
+	rm -rf $(OUT) $(OBJ)

@@ -1,0 +1,32 @@
+/* vgpu's own C declarations of the CUDA driver, runtime and NVML types its stubs export.
+ * Written from the documented ABI (x86-64 LP64); only what the exported signatures need.
+ * Enumerations are int-sized in C, so they are declared as int here. */
+#ifndef VGPU_TYPES_H
+#define VGPU_TYPES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- driver API (libcuda.so.1) ---- */
+typedef int CUresult;
+typedef int CUdevice;
+typedef int CUdevice_attribute;
+typedef int CUmemAllocationGranularity_flags;
+typedef unsigned long long CUdeviceptr;
+typedef struct CUctx_st *CUcontext;
+typedef struct CUstream_st *CUstream;
+typedef struct CUevent_st *CUevent;
+typedef struct CUmod_st *CUmodule;
+typedef struct CUfunc_st *CUfunction;
+typedef struct CUuuid_st { char bytes[16]; } CUuuid;
+typedef struct CUmemAllocationProp_st CUmemAllocationProp; /* 32 bytes, passed by pointer */
+
+/* ---- runtime API (libcudart.so.12 / .13) ---- */
+typedef int cudaError_t;
+
+/* ---- NVML (libnvidia-ml.so.1) ---- */
+typedef int nvmlReturn_t;
+typedef struct nvmlDevice_st *nvmlDevice_t;
+typedef struct nvmlMemory_st nvmlMemory_t; /* 24 bytes: total, free, used */
+
+#endif

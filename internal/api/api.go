@@ -1,0 +1,293 @@
+// Package api is the one table every exported C function of vgpu is written in.
+//
+// Each row describes one C function: its library (SONAME), its exact C signature, and how it is
+// remoted. cmd/vgpugen turns the table into the C stubs (shims/*/zz_exports.c), their version
+// scripts (build/*.map) and the Go function ids (zz_ids.go). The client core and the server
+// interpret the same rows at run time to marshal, check and execute calls, so adding a remoted
+// function is adding a row; see docs/ARCHITECTURE.md.
+package api
+
+import (
+	"fmt"
+	"hash/fnv"
+	"strings"
+)
+
+// Lib is one drop-in library (one SONAME).
+type Lib uint8
+
+const (
+	LibCuda     Lib = iota // libcuda.so.1 (driver API, unversioned exports)
+	LibNVML                // libnvidia-ml.so.1 (unversioned exports)
+	LibCudart12            // libcudart.so.12 (exports under version node libcudart.so.12)
+	LibCudart13            // libcudart.so.13 (exports under version node libcudart.so.13)
+	numLibs
+)
+
+// LibInfo is what the generator and the core need to know about a library.
+type LibInfo struct {
+	SONAME  string // e.g. "libcuda.so.1"
+	Dir     string // shims/<Dir>
+	Stem    string // file name stem of the generated C file and version script
+	Version string // symbol version node; "" for unversioned libraries
+	// Result codes the C stub and the core use without asking the server.
+	NotInitialized int32 // returned in a forked child and when the core cannot be loaded
+	NotSupported   int32 // returned by functions that are exported but not implemented yet
+	InvalidValue   int32 // returned for a NULL output pointer or an out-of-range copy
+	InvalidHandle  int32 // returned by the server for a handle the session does not own
+	Unreachable    int32 // returned when the server cannot be reached
+}
+
+// Libs describes every library, indexed by Lib.
+var Libs = [numLibs]LibInfo{
+	LibCuda:     {SONAME: "libcuda.so.1", Dir: "cuda", Stem: "libcuda", NotInitialized: 3, NotSupported: 801, InvalidValue: 1, InvalidHandle: 400, Unreachable: 100},
+	LibNVML:     {SONAME: "libnvidia-ml.so.1", Dir: "nvml", Stem: "libnvidia-ml", NotInitialized: 1, NotSupported: 3, InvalidValue: 2, InvalidHandle: 2, Unreachable: 9},
+	LibCudart12: {SONAME: "libcudart.so.12", Dir: "cudart", Stem: "libcudart12", Version: "libcudart.so.12", NotInitialized: 3, NotSupported: 801, InvalidValue: 1, InvalidHandle: 400, Unreachable: 100},
+	LibCudart13: {SONAME: "libcudart.so.13", Dir: "cudart", Stem: "libcudart13", Version: "libcudart.so.13", NotInitialized: 3, NotSupported: 801, InvalidValue: 1, InvalidHandle: 400, Unreachable: 100},
+}
+
+// AllLibs lists every Lib in order.
+func AllLibs() []Lib {
+	l := make([]Lib, numLibs)
+	for i := range l {
+		l[i] = Lib(i)
+	}
+	return l
+}
+
+func (l Lib) Info() *LibInfo { return &Libs[l] }
+func (l Lib) String() string { return Libs[l].SONAME }
+
+// Mode says how a call is carried out.
+type Mode uint8
+
+const (
+	// Remote: marshalled from the table, sent to the server, the caller waits for the reply.
+	Remote Mode = iota
+	// Async: marshalled from the table and sent without waiting; a failure is reported by the
+	// next synchronising call (see Func.Syncs).
+	Async
+	// Local: answered in the client core by hand-written Go (shims/core local_*.go), which may
+	// in turn make remote calls.
+	Local
+	// Stub: exported so that consumers resolve it, not implemented yet: returns the library's
+	// NotSupported code and logs the name once per process.
+	Stub
+)
+
+func (m Mode) String() string {
+	return [...]string{"remote", "async", "local", "stub"}[m]
+}
+
+// Kind says how one parameter travels.
+type Kind uint8
+
+const (
+	Scalar   Kind = iota // integer or enum by value
+	Handle               // opaque driver handle by value; checked by the server against its tables
+	DevPtr               // CUdeviceptr by value
+	HostPtr              // a host pointer passed through as a value and never dereferenced
+	OutVal               // pointer to Size bytes the callee writes (int*, size_t*, CUuuid*, ...)
+	OutHandle            // pointer to a handle the callee creates
+	OutDevPtr            // pointer to a CUdeviceptr the callee allocates (Size names the byte count param)
+	InBuf                // const pointer to Size bytes the callee reads
+	OutBuf               // pointer to Size bytes the callee writes (Size names a length param)
+	InStr                // const char*, NUL-terminated
+)
+
+var kindNames = [...]string{"Scalar", "Handle", "DevPtr", "HostPtr", "OutVal", "OutHandle", "OutDevPtr", "InBuf", "OutBuf", "InStr"}
+
+func (k Kind) String() string { return kindNames[k] }
+
+// HType names a server handle table.
+type HType uint8
+
+const (
+	HNone HType = iota
+	HContext
+	HStream
+	HEvent
+	HModule
+	HFunction
+	HNVMLDevice
+)
+
+func (h HType) String() string {
+	return [...]string{"none", "context", "stream", "event", "module", "function", "nvml device"}[h]
+}
+
+// P is one parameter.
+type P struct {
+	C    string // exact C type, e.g. "int *", "CUdevice", "const void *"
+	Name string
+	Kind Kind
+	// Size, for OutVal/InBuf: the fixed byte count ("4", "16"); for OutBuf/InBuf/OutDevPtr: the
+	// name of the parameter that holds the byte count.
+	Size string
+	H    HType // for Handle/OutHandle
+	// Range, for DevPtr: the name of the parameter holding the byte count that must lie
+	// inside one allocation of the session ("" = the pointer is not range-checked here).
+	Range string
+	// Elem multiplies Range (memset D16 counts 2-byte elements).
+	Elem int
+	// Nullable: a NULL handle/pointer is valid (the default stream, an optional output).
+	Nullable bool
+	// Frees: this handle or allocation is released by the call.
+	Frees bool
+}
+
+// Func is one exported C function.
+type Func struct {
+	Name   string
+	Libs   []Lib
+	Ret    string // C return type; "" means the library's result type
+	Params []P
+	Mode   Mode
+	// Syncs: the call synchronises with the device, so an earlier async failure is reported here.
+	Syncs bool
+	// Since: the CUDA version (e.g. 12000) a versioned driver entry point appeared in, for
+	// cuGetProcAddress; 0 where not applicable.
+	Since int
+	// Server: for remote calls, the function the server invokes ("" = Name).
+	Server string
+	// NoLog: do not trace (hot paths).
+	NoLog bool
+}
+
+// ID is a function's index in Table; stable within one build (checked by TableHash at connect).
+type ID uint32
+
+// ResultType is the C result type of the library's API.
+func (l Lib) ResultType() string {
+	switch l {
+	case LibCuda:
+		return "CUresult"
+	case LibNVML:
+		return "nvmlReturn_t"
+	default:
+		return "cudaError_t"
+	}
+}
+
+// RetType is the C return type of f.
+func (f *Func) RetType() string {
+	if f.Ret != "" {
+		return f.Ret
+	}
+	return f.Libs[0].ResultType()
+}
+
+// ServerName is the symbol the server-side backend runs for f.
+func (f *Func) ServerName() string {
+	if f.Server != "" {
+		return f.Server
+	}
+	return f.Name
+}
+
+// Lib is the library whose error codes f uses.
+func (f *Func) Lib() Lib { return f.Libs[0] }
+
+// ParamIndex returns the index of the parameter called name, or -1.
+func (f *Func) ParamIndex(name string) int {
+	for i := range f.Params {
+		if f.Params[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+var byName map[string]ID
+
+func init() {
+	byName = make(map[string]ID, len(Table))
+	for i := range Table {
+		byName[Table[i].Name] = ID(i)
+	}
+	if err := Validate(); err != nil {
+		panic(err)
+	}
+}
+
+// Lookup finds a function by exported name.
+func Lookup(name string) (ID, *Func, bool) {
+	id, ok := byName[name]
+	if !ok {
+		return 0, nil, false
+	}
+	return id, &Table[id], true
+}
+
+// Validate checks the table for rows the generator and the marshaller cannot serve.
+func Validate() error {
+	seen := map[string]bool{}
+	for i := range Table {
+		f := &Table[i]
+		if seen[f.Name] {
+			return fmt.Errorf("api: %s listed twice", f.Name)
+		}
+		seen[f.Name] = true
+		if len(f.Libs) == 0 {
+			return fmt.Errorf("api: %s has no library", f.Name)
+		}
+		if len(f.Params) > 14 {
+			return fmt.Errorf("api: %s has %d params, at most 14", f.Name, len(f.Params))
+		}
+		for _, p := range f.Params {
+			if strings.Contains(p.C, "float") && !strings.Contains(p.C, "*") || strings.Contains(p.C, "double") && !strings.Contains(p.C, "*") {
+				return fmt.Errorf("api: %s: %s passes a float by value; mark the function Local and hand-write its stub", f.Name, p.Name)
+			}
+			switch p.Kind {
+			case OutVal:
+				if p.Size == "" {
+					return fmt.Errorf("api: %s: %s needs a Size", f.Name, p.Name)
+				}
+			case InBuf, OutBuf, OutDevPtr:
+				if p.Size == "" {
+					return fmt.Errorf("api: %s: %s needs a Size", f.Name, p.Name)
+				}
+				if !isNumber(p.Size) && f.ParamIndex(p.Size) < 0 {
+					return fmt.Errorf("api: %s: %s: size param %q not found", f.Name, p.Name, p.Size)
+				}
+			case DevPtr:
+				if p.Range != "" && f.ParamIndex(p.Range) < 0 {
+					return fmt.Errorf("api: %s: %s: range param %q not found", f.Name, p.Name, p.Range)
+				}
+			}
+		}
+		if f.Mode == Async {
+			for _, p := range f.Params {
+				if p.Kind == OutVal || p.Kind == OutBuf || p.Kind == OutHandle || p.Kind == OutDevPtr {
+					return fmt.Errorf("api: %s is async but has output %s", f.Name, p.Name)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func isNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// TableHash identifies the table's shape; client and server refuse each other when it differs.
+func TableHash() uint64 {
+	h := fnv.New64a()
+	for i := range Table {
+		f := &Table[i]
+		fmt.Fprintf(h, "%s/%d/%d;", f.Name, f.Mode, f.Libs)
+		for _, p := range f.Params {
+			fmt.Fprintf(h, "%s,%d,%s,%d,%s,%d,%v,%v;", p.C, p.Kind, p.Size, p.H, p.Range, p.Elem, p.Nullable, p.Frees)
+		}
+	}
+	return h.Sum64()
+}

@@ -1,0 +1,220 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/vlog"
+)
+
+// call is one C call as the stub delivered it: the table row, the library that was called
+// (one row may serve several), and the arguments widened to 64 bits.
+type call struct {
+	id  api.ID
+	f   *api.Func
+	lib api.Lib
+	a   []uint64
+}
+
+// errUnknown is CUDA_ERROR_UNKNOWN, cudaErrorUnknown and NVML_ERROR_UNKNOWN alike.
+const errUnknown = 999
+
+// tailThreshold: input buffers at least this big are written straight from the caller's memory.
+const tailThreshold = 64 << 10
+
+// Attach is called by each stub once, when it first reaches the core. It refuses a stub built
+// from another API table, which would send ids this core reads differently.
+func Attach(hash uint64, soname string) int {
+	if hash != api.TableHash() {
+		vlog.Errorf("%s was generated from another API table than libvgpucore.so (stub %#x, core %#x): install the stubs and the core of one build together", soname, hash, api.TableHash())
+		return -1
+	}
+	vlog.Debugf("%s attached", soname)
+	return 0
+}
+
+// Dispatch serves one call; word is the table id with the calling api.Lib in its top byte.
+func dispatchCall(word uint32, args func(n int) []uint64) (r int64) {
+	id := api.ID(word & 0xffffff)
+	lib := api.Lib(word >> 24)
+	if int(id) >= len(api.Table) || int(lib) >= len(api.Libs) {
+		vlog.Once("badid", "a stub called unknown function id %d (library %d): stub and core are from different builds", id, lib)
+		return errUnknown
+	}
+	f := &api.Table[id]
+	c := &call{id: id, f: f, lib: lib, a: args(len(f.Params))}
+	defer func() {
+		if p := recover(); p != nil {
+			vlog.Errorf("internal error in %s: %v (returning %d)", f.Name, p, errUnknown)
+			r = errUnknown
+		}
+	}()
+	r = dispatch[id](c)
+	if vlog.Debug() && !f.NoLog {
+		vlog.Debugf("%s(%v) = %d", f.Name, c.a, r)
+	}
+	return r
+}
+
+// unsupported serves the exported functions vgpu does not implement yet.
+func unsupported(c *call) int64 {
+	code := c.lib.Info().NotSupported
+	vlog.Once("unsupported:"+c.f.Name, "%s is not implemented by vgpu yet (returning %d)", c.f.Name, code)
+	return int64(code)
+}
+
+// unreachable is the result when there is no server session (the reason was logged once).
+func (c *call) unreachable() int64 { return int64(c.lib.Info().Unreachable) }
+
+func (c *call) invalid(why string) int64 {
+	code := c.lib.Info().InvalidValue
+	vlog.Debugf("%s: %s (returning %d)", c.f.Name, why, code)
+	return int64(code)
+}
+
+// size is the byte count a Size or Range names: a number or another parameter's value.
+func (c *call) size(spec string) (int, error) {
+	if n, err := strconv.Atoi(spec); err == nil {
+		return n, nil
+	}
+	i := c.f.ParamIndex(spec)
+	v := int64(c.a[i])
+	switch c.f.Params[i].C {
+	case "int":
+		v = int64(int32(uint32(c.a[i])))
+	case "unsigned int":
+		v = int64(uint32(c.a[i]))
+	}
+	if v < 0 || v > remoting.MaxPayload {
+		return 0, fmt.Errorf("%s = %d is out of range", spec, v)
+	}
+	return int(v), nil
+}
+
+type outSpec struct {
+	ptr uint64
+	n   int
+}
+
+var errBadReply = errors.New("reply does not match the call's outputs")
+
+// marshal builds the wire call from the C arguments. tail is the last input buffer when it is
+// big enough to be written straight from the caller's memory.
+func (c *call) marshal() (rc remoting.Call, tail []byte, outs []outSpec, bad string) {
+	rc.Fn = uint32(c.id)
+	for i := range c.f.Params {
+		p := &c.f.Params[i]
+		v := c.a[i]
+		switch p.Kind {
+		case api.Scalar, api.Handle, api.DevPtr, api.HostPtr:
+			rc.Scalars = append(rc.Scalars, v)
+		case api.InBuf:
+			n, err := c.size(p.Size)
+			if err != nil {
+				return rc, nil, nil, err.Error()
+			}
+			if v == 0 && n > 0 {
+				return rc, nil, nil, p.Name + " is NULL"
+			}
+			rc.Bufs = append(rc.Bufs, hostBytes(v, n))
+		case api.InStr:
+			if v == 0 {
+				return rc, nil, nil, p.Name + " is NULL"
+			}
+			rc.Bufs = append(rc.Bufs, cStringBytes(v, 4096))
+		case api.OutVal, api.OutHandle, api.OutDevPtr, api.OutBuf:
+			n := 8
+			if p.Kind == api.OutVal || p.Kind == api.OutBuf {
+				var err error
+				if n, err = c.size(p.Size); err != nil {
+					return rc, nil, nil, err.Error()
+				}
+			}
+			if v == 0 && !p.Nullable {
+				return rc, nil, nil, p.Name + " is NULL"
+			}
+			outs = append(outs, outSpec{ptr: v, n: n})
+		}
+	}
+	if k := len(rc.Bufs) - 1; k >= 0 && len(rc.Bufs[k]) >= tailThreshold {
+		tail = rc.Bufs[k]
+		rc.Bufs = rc.Bufs[:k]
+	}
+	return rc, tail, outs, ""
+}
+
+// remote serves a synchronous call through the server.
+func remote(c *call) int64 {
+	if c.f.Lib() == api.LibNVML && !nvmlInitialized() {
+		return int64(nvmlErrorUninitialized)
+	}
+	s, err := getSession()
+	if err != nil {
+		return c.unreachable()
+	}
+	rc, tail, outs, bad := c.marshal()
+	if bad != "" {
+		return c.invalid(bad)
+	}
+	result, err := s.roundTrip(&rc, tail, func(r *remoting.Reply) error {
+		if r.Result != 0 {
+			return nil // outputs are only sent on success
+		}
+		if len(r.Bufs) != len(outs) {
+			return errBadReply
+		}
+		for k, o := range outs {
+			if len(r.Bufs[k]) != o.n {
+				return errBadReply
+			}
+			if o.ptr != 0 {
+				copy(hostBytes(o.ptr, o.n), r.Bufs[k])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return c.unreachable()
+	}
+	if result == 0 && c.f.Syncs {
+		if fn, code := s.takeDeferred(); code != 0 {
+			name := "an earlier call"
+			if int(fn) < len(api.Table) {
+				name = api.Table[fn].Name
+			}
+			vlog.Printf("%s failed asynchronously with error %d; reported at %s", name, code, c.f.Name)
+			return int64(code)
+		}
+	}
+	return int64(result)
+}
+
+// remoteAsync queues a call whose reply nobody waits for.
+func remoteAsync(c *call) int64 {
+	s, err := getSession()
+	if err != nil {
+		return c.unreachable()
+	}
+	rc, tail, _, bad := c.marshal()
+	if bad != "" {
+		return c.invalid(bad)
+	}
+	if err := s.sendAsync(&rc, tail); err != nil {
+		return c.unreachable()
+	}
+	return 0
+}
+
+// callByName is how hand-written local functions make remote calls: args as a C caller would
+// pass them (pointers must point to memory that does not move, e.g. from new()).
+func callByName(lib api.Lib, name string, args ...uint64) int64 {
+	id, f, ok := api.Lookup(name)
+	if !ok {
+		panic("client: no table row " + name)
+	}
+	c := &call{id: id, f: f, lib: lib, a: args}
+	return dispatch[id](c)
+}

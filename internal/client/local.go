@@ -1,0 +1,169 @@
+package client
+
+import (
+	"strings"
+	"sync"
+
+	"github.com/vgpu/vgpu/internal/abi"
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/vlog"
+)
+
+// Hand-written functions (Mode: Local in the table). Each has the table row's name; the
+// generated dispatch table refers to them, so a missing one fails the build.
+
+// ---- driver API ----
+
+func cuGetErrorName(c *call) int64 {
+	name, ok := abi.CUresultNames[int32(c.a[0])]
+	if !ok {
+		return c.invalid("unknown CUresult")
+	}
+	if c.a[1] == 0 {
+		return c.invalid("pStr is NULL")
+	}
+	store(c.a[1], cstr(name))
+	return 0
+}
+
+func cuGetErrorString(c *call) int64 {
+	name, ok := abi.CUresultNames[int32(c.a[0])]
+	if !ok {
+		return c.invalid("unknown CUresult")
+	}
+	if c.a[1] == 0 {
+		return c.invalid("pStr is NULL")
+	}
+	store(c.a[1], cstr(describe(name, "CUDA_ERROR_", "no error")))
+	return 0
+}
+
+// describe turns CUDA_ERROR_INVALID_VALUE into "invalid value".
+func describe(name, prefix, success string) string {
+	s, ok := strings.CutPrefix(name, prefix)
+	if !ok {
+		return success
+	}
+	return strings.ToLower(strings.ReplaceAll(s, "_", " "))
+}
+
+var (
+	cstrMu sync.Mutex
+	cstrs  = map[string]uint64{}
+)
+
+// cstr returns a C copy of s that lives as long as the process, one per distinct string.
+func cstr(s string) uint64 {
+	cstrMu.Lock()
+	defer cstrMu.Unlock()
+	if p, ok := cstrs[s]; ok {
+		return p
+	}
+	p := CString(s)
+	cstrs[s] = p
+	return p
+}
+
+// ---- NVML: initialisation is reference-counted (Ollama inits and shuts down on every query) ----
+
+const (
+	nvmlErrorUninitialized = 1
+	nvmlErrorUnknown       = 999
+)
+
+var (
+	nvmlMu   sync.Mutex
+	nvmlRefs int
+)
+
+func nvmlInitialized() bool {
+	nvmlMu.Lock()
+	defer nvmlMu.Unlock()
+	return nvmlRefs > 0
+}
+
+func nvmlInit_v2(c *call) int64 {
+	if _, err := getSession(); err != nil {
+		return int64(api.LibNVML.Info().Unreachable)
+	}
+	nvmlMu.Lock()
+	nvmlRefs++
+	nvmlMu.Unlock()
+	return 0
+}
+
+func nvmlInitWithFlags(c *call) int64 { return nvmlInit_v2(c) }
+
+func nvmlShutdown(c *call) int64 {
+	nvmlMu.Lock()
+	defer nvmlMu.Unlock()
+	if nvmlRefs == 0 {
+		return nvmlErrorUninitialized
+	}
+	nvmlRefs--
+	return 0
+}
+
+func nvmlErrorString(c *call) int64 {
+	code := int32(uint32(c.a[0]))
+	name, ok := abi.NVMLReturnNames[code]
+	if !ok {
+		return int64(cstr("Unknown Error"))
+	}
+	d := describe(name, "NVML_ERROR_", "Success")
+	words := strings.Fields(d)
+	for i, w := range words {
+		words[i] = strings.ToUpper(w[:1]) + w[1:]
+	}
+	return int64(cstr(strings.Join(words, " ")))
+}
+
+// ---- runtime API ----
+
+const (
+	cudaErrorInvalidValue = 1
+	cudaErrorNoDevice     = 100
+)
+
+// runtimeVersions: what cudaRuntimeGetVersion answers, by the ABI the consumer linked.
+var runtimeVersions = map[api.Lib]int32{api.LibCudart12: 12090, api.LibCudart13: 13000}
+
+func cudaRuntimeGetVersion(c *call) int64 {
+	if c.a[0] == 0 {
+		return cudaErrorInvalidValue
+	}
+	store(c.a[0], runtimeVersions[c.lib])
+	return 0
+}
+
+func cudaDriverGetVersion(c *call) int64 {
+	if c.a[0] == 0 {
+		return cudaErrorInvalidValue
+	}
+	v := new(int32)
+	if r := callByName(api.LibCuda, "cuDriverGetVersion", ptrOf(v)); r != 0 {
+		// As the real runtime does without a driver: version 0, success.
+		store(c.a[0], int32(0))
+		return 0
+	}
+	store(c.a[0], *v)
+	return 0
+}
+
+func cudaGetDeviceCount(c *call) int64 {
+	if c.a[0] == 0 {
+		return cudaErrorInvalidValue
+	}
+	if r := callByName(api.LibCuda, "cuInit", 0); r != 0 {
+		vlog.Once("rt-init", "cudaGetDeviceCount: the driver did not initialise (error %d): no CUDA device", r)
+		store(c.a[0], int32(0))
+		return cudaErrorNoDevice
+	}
+	n := new(int32)
+	if r := callByName(api.LibCuda, "cuDeviceGetCount", ptrOf(n)); r != 0 || *n == 0 {
+		store(c.a[0], int32(0))
+		return cudaErrorNoDevice
+	}
+	store(c.a[0], *n)
+	return 0
+}

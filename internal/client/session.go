@@ -1,0 +1,265 @@
+// Package client is the logic of the vgpu core (libvgpucore.so): it receives every call of every
+// stub library, answers what it can locally, and carries the rest over the process's one
+// connection to vgpu-server. It has no cgo; shims/core only converts between C and Go.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/vlog"
+)
+
+// Version is the core's version, reported in the handshake.
+var Version = "0.1.0"
+
+// session is the process's one connection to the server.
+type session struct {
+	mu      sync.Mutex
+	nc      net.Conn
+	conn    *remoting.Conn
+	addr    string
+	welcome remoting.Welcome
+	reqID   uint64
+	broken  error // set once the connection failed; every later call fails fast
+
+	// deferred is the first failure of an async call, reported by the next synchronising call.
+	deferredFn   uint32
+	deferredCode int32
+
+	flushArmed bool
+	buf        []byte
+}
+
+var (
+	sessMu      sync.Mutex
+	sess        *session
+	lastDialErr error
+	lastDial    time.Time
+)
+
+// dialTimeout bounds connecting and the handshake: a dead server is an error, never a hang.
+const dialTimeout = 5 * time.Second
+
+// getSession returns the connected session, connecting on first use. A failed attempt is retried
+// at most once a second; its reason is logged once.
+func getSession() (*session, error) {
+	sessMu.Lock()
+	defer sessMu.Unlock()
+	if sess != nil {
+		return sess, nil
+	}
+	if lastDialErr != nil && time.Since(lastDial) < time.Second {
+		return nil, lastDialErr
+	}
+	lastDial = time.Now()
+	s, err := dial()
+	if err != nil {
+		lastDialErr = err
+		vlog.Once("dial:"+err.Error(), "%v", err)
+		return nil, err
+	}
+	lastDialErr = nil
+	sess = s
+	return s, nil
+}
+
+func dial() (*session, error) {
+	addr, source, err := remoting.ServerAddress()
+	if err != nil {
+		return nil, fmt.Errorf("no vgpu server address: %w", err)
+	}
+	a, err := remoting.ParseAddr(addr)
+	if err != nil {
+		return nil, fmt.Errorf("bad vgpu server address %q (from %s): %w", addr, source, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+	defer cancel()
+	nc, err := remoting.Dial(ctx, a)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach vgpu-server at %s (address from %s; set VGPU_SERVER to change it): %w", addr, source, err)
+	}
+	s := &session{nc: nc, conn: remoting.NewConn(nc), addr: addr}
+	nc.SetDeadline(time.Now().Add(dialTimeout))
+	if err := s.handshake(); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("vgpu-server at %s refused the session: %w", addr, err)
+	}
+	nc.SetDeadline(time.Time{})
+	vlog.Debugf("connected to %s (backend %s, server %s, session %d)", addr, s.welcome.Backend, s.welcome.ServerVersion, s.welcome.Session)
+	return s, nil
+}
+
+func (s *session) handshake() error {
+	host, _ := os.Hostname()
+	exe, _ := os.Executable()
+	hello := remoting.Hello{
+		Version:   remoting.ProtocolVersion,
+		TableHash: api.TableHash(),
+		PID:       uint32(os.Getpid()),
+		UID:       uint32(os.Getuid()),
+		Host:      host,
+		Exe:       filepath.Base(exe),
+	}
+	p := remoting.AppendHello(nil, &hello)
+	if err := s.conn.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameHello}, p); err != nil {
+		return err
+	}
+	if err := s.conn.Flush(); err != nil {
+		return err
+	}
+	h, payload, err := s.conn.ReadFrame()
+	if err != nil {
+		return err
+	}
+	switch h.Type {
+	case remoting.FrameWelcome:
+		w, err := remoting.DecodeWelcome(payload)
+		if err != nil {
+			return err
+		}
+		s.welcome = w
+		return nil
+	case remoting.FrameError:
+		e, err := remoting.DecodeError(payload)
+		if err != nil {
+			return err
+		}
+		return &e
+	}
+	return fmt.Errorf("unexpected %v frame in the handshake", h.Type)
+}
+
+// fail marks the session broken: the server is gone or spoke nonsense. Every later call returns
+// the library's unreachable code at once.
+func (s *session) fail(err error) error {
+	if s.broken == nil {
+		s.broken = err
+		vlog.Errorf("lost the vgpu-server connection (%s): %v; CUDA calls fail from now on", s.addr, err)
+		s.nc.Close()
+	}
+	return s.broken
+}
+
+// roundTrip sends a synchronous call and waits for its reply. fill is called with the reply
+// while the payload is still valid (outputs alias the connection's read buffer).
+func (s *session) roundTrip(c *remoting.Call, tail []byte, fill func(*remoting.Reply) error) (int32, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken != nil {
+		return 0, s.broken
+	}
+	if err := s.writeCall(c, tail, 0); err != nil {
+		return 0, s.fail(err)
+	}
+	if err := s.conn.Flush(); err != nil {
+		return 0, s.fail(err)
+	}
+	for {
+		h, payload, err := s.conn.ReadFrame()
+		if err != nil {
+			return 0, s.fail(err)
+		}
+		switch h.Type {
+		case remoting.FrameReply:
+			if h.ReqID != s.reqID {
+				return 0, s.fail(fmt.Errorf("reply to request %d while waiting for %d", h.ReqID, s.reqID))
+			}
+			r, err := remoting.DecodeReply(payload)
+			if err != nil {
+				return 0, s.fail(err)
+			}
+			if r.DeferredCode != 0 && s.deferredCode == 0 {
+				s.deferredFn, s.deferredCode = r.DeferredFn, r.DeferredCode
+			}
+			if err := fill(&r); err != nil {
+				return 0, s.fail(err)
+			}
+			return r.Result, nil
+		case remoting.FrameError:
+			e, err := remoting.DecodeError(payload)
+			if err != nil {
+				return 0, s.fail(err)
+			}
+			return 0, s.fail(&e)
+		default:
+			return 0, s.fail(fmt.Errorf("unexpected %v frame", h.Type))
+		}
+	}
+}
+
+// flushDelay bounds how long queued async calls wait for a synchronising call before they are
+// written anyway, so the GPU never idles behind a client that is busy on the CPU.
+const flushDelay = 200 * time.Microsecond
+
+// maxQueued is how many bytes of async calls are queued before they are written.
+const maxQueued = 256 << 10
+
+// sendAsync queues an async call without waiting for anything.
+func (s *session) sendAsync(c *remoting.Call, tail []byte) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken != nil {
+		return s.broken
+	}
+	if err := s.writeCall(c, tail, remoting.FlagAsync); err != nil {
+		return s.fail(err)
+	}
+	if s.conn.Buffered() >= maxQueued {
+		if err := s.conn.Flush(); err != nil {
+			return s.fail(err)
+		}
+		return nil
+	}
+	if !s.flushArmed && s.conn.Buffered() > 0 {
+		s.flushArmed = true
+		time.AfterFunc(flushDelay, s.timedFlush)
+	}
+	return nil
+}
+
+func (s *session) timedFlush() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.flushArmed = false
+	if s.broken == nil && s.conn.Buffered() > 0 {
+		if err := s.conn.Flush(); err != nil {
+			s.fail(err)
+		}
+	}
+}
+
+func (s *session) writeCall(c *remoting.Call, tail []byte, flags uint8) error {
+	s.reqID++
+	if tail != nil {
+		s.buf = remoting.AppendCallPrefix(s.buf[:0], c, len(tail))
+	} else {
+		s.buf = remoting.AppendCall(s.buf[:0], c)
+	}
+	n := len(s.buf) + len(tail)
+	if n > remoting.MaxPayload {
+		return errors.New("call larger than the protocol's frame limit")
+	}
+	h := remoting.Header{Length: uint32(n), Type: remoting.FrameCall, Flags: flags, ReqID: s.reqID}
+	if tail != nil {
+		return s.conn.WriteFrame(h, s.buf, tail)
+	}
+	return s.conn.WriteFrame(h, s.buf)
+}
+
+// takeDeferred returns and clears the first unreported async failure.
+func (s *session) takeDeferred() (uint32, int32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn, code := s.deferredFn, s.deferredCode
+	s.deferredFn, s.deferredCode = 0, 0
+	return fn, code
+}

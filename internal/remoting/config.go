@@ -1,0 +1,87 @@
+package remoting
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// DefaultServer is the server address used when nothing else names one.
+const DefaultServer = "unix:///run/vgpu/vgpu.sock"
+
+// systemConfig is the system-wide config file; a variable for tests.
+var systemConfig = "/etc/vgpu/vgpu.conf"
+
+// ServerAddress returns the address of the server the client should use and
+// where it came from ("env VGPU_SERVER", "<file> (VGPU_CONFIG)", "<file>" or
+// "default"). It consults, in order: the environment variable VGPU_SERVER;
+// the key "server" of the file named by VGPU_CONFIG (which must exist); the
+// key "server" of /etc/vgpu/vgpu.conf (if it exists); DefaultServer. The
+// address is checked with ParseAddr.
+func ServerAddress() (addr string, source string, err error) {
+	addr, source, err = serverAddress()
+	if err == nil {
+		if _, perr := ParseAddr(addr); perr != nil {
+			err = fmt.Errorf("%s: %w", source, perr)
+		}
+	}
+	if err != nil {
+		return "", "", err
+	}
+	return addr, source, nil
+}
+
+func serverAddress() (string, string, error) {
+	if v := os.Getenv("VGPU_SERVER"); v != "" {
+		return strings.TrimSpace(v), "env VGPU_SERVER", nil
+	}
+	if path := os.Getenv("VGPU_CONFIG"); path != "" {
+		cfg, err := ReadConfigFile(path)
+		if err != nil {
+			return "", "", fmt.Errorf("VGPU_CONFIG: %w", err)
+		}
+		if v, ok := cfg["server"]; ok {
+			return v, path + " (VGPU_CONFIG)", nil
+		}
+	}
+	cfg, err := ReadConfigFile(systemConfig)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return "", "", err
+	}
+	if v, ok := cfg["server"]; ok {
+		return v, systemConfig, nil
+	}
+	return DefaultServer, "default", nil
+}
+
+// ReadConfigFile reads a vgpu config file: lines "key = value"; '#' starts a
+// comment that runs to the end of the line; blank lines are ignored; spaces
+// around keys and values are trimmed; a later key overrides an earlier one.
+func ReadConfigFile(path string) (map[string]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	cfg := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for line := 1; sc.Scan(); line++ {
+		text, _, _ := strings.Cut(sc.Text(), "#")
+		if text = strings.TrimSpace(text); text == "" {
+			continue
+		}
+		key, value, ok := strings.Cut(text, "=")
+		key = strings.TrimSpace(key)
+		if !ok || key == "" {
+			return nil, fmt.Errorf("%s:%d: want \"key = value\"", path, line)
+		}
+		cfg[key] = strings.TrimSpace(value)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}

@@ -1,0 +1,137 @@
+package remoting
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"slices"
+)
+
+const (
+	connBufSize = 64 << 10 // read buffer, and write buffer size that triggers a flush
+	bigPiece    = 64 << 10 // payloads and tails this big are written without copying
+	growStep    = 1 << 20  // least growth of the frame buffer while a frame arrives
+)
+
+// Conn reads and writes frames on a stream (a net.Conn or any io.ReadWriter).
+//
+// Writes are buffered: WriteFrame queues and Flush sends. Conn is not safe for
+// concurrent use, except that one goroutine may read (ReadFrame) while another
+// writes (WriteFrame, Flush, Buffered).
+type Conn struct {
+	rw  io.ReadWriter
+	r   *bufio.Reader
+	hdr [HeaderSize]byte
+	buf []byte // payload of the last frame read
+
+	wbuf []byte // frames queued, not yet flushed
+	werr error  // first write error; sticky
+}
+
+// NewConn returns a Conn on rw.
+func NewConn(rw io.ReadWriter) *Conn {
+	return &Conn{rw: rw, r: bufio.NewReaderSize(rw, connBufSize)}
+}
+
+// ReadFrame reads one frame. The payload is valid until the next ReadFrame,
+// which reuses its buffer. It returns io.EOF if the stream ends cleanly before
+// a header, io.ErrUnexpectedEOF if it ends inside a frame, and a *ProtoError
+// for a malformed header.
+//
+// The buffer grows while a frame's bytes arrive (not ahead of them, beyond
+// 1 MiB), and keeps the size of the largest frame read.
+func (c *Conn) ReadFrame() (Header, []byte, error) {
+	if _, err := io.ReadFull(c.r, c.hdr[:]); err != nil {
+		return Header{}, nil, err
+	}
+	h, err := ParseHeader(c.hdr[:])
+	if err != nil {
+		return Header{}, nil, err
+	}
+	n := int(h.Length)
+	buf := c.buf[:0]
+	for len(buf) < n {
+		if len(buf) == cap(buf) {
+			buf = slices.Grow(buf, min(n-len(buf), max(len(buf), growStep)))
+		}
+		k, err := io.ReadFull(c.r, buf[len(buf):min(n, cap(buf))])
+		buf = buf[:len(buf)+k]
+		if err != nil {
+			c.buf = buf
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return Header{}, nil, err
+		}
+	}
+	c.buf = buf
+	return h, buf, nil
+}
+
+// WriteFrame queues a frame of header h and payload followed by the tail
+// slices; h.Length must be the length of payload and tail together. Pieces
+// (the payload or a tail slice) of 64 KiB or more are not copied: the queued
+// bytes and the piece go out at once in one writev (net.Buffers). Otherwise
+// the frame waits in the buffer until Flush, or until the buffer holds 64 KiB.
+// The caller may reuse payload and tail when WriteFrame returns.
+//
+// After a write error the stream is out of step: that error is returned by
+// every later WriteFrame and Flush.
+func (c *Conn) WriteFrame(h Header, payload []byte, tail ...[]byte) error {
+	if c.werr != nil {
+		return c.werr
+	}
+	n := len(payload)
+	for _, t := range tail {
+		n += len(t)
+	}
+	if n != int(h.Length) || n > MaxPayload {
+		return fmt.Errorf("remoting: WriteFrame: header length %d, payload and tail %d bytes (max %d)", h.Length, n, MaxPayload)
+	}
+	c.wbuf = AppendHeader(c.wbuf, h)
+	if err := c.put(payload); err != nil {
+		return err
+	}
+	for _, t := range tail {
+		if err := c.put(t); err != nil {
+			return err
+		}
+	}
+	if len(c.wbuf) >= connBufSize {
+		return c.Flush()
+	}
+	return nil
+}
+
+// put queues p, or sends the queue and a big p.
+func (c *Conn) put(p []byte) error {
+	if len(p) < bigPiece {
+		c.wbuf = append(c.wbuf, p...)
+		return nil
+	}
+	v := net.Buffers{c.wbuf, p}
+	_, err := v.WriteTo(c.rw)
+	c.wbuf = c.wbuf[:0]
+	return c.setErr(err)
+}
+
+// Flush sends the queued frames.
+func (c *Conn) Flush() error {
+	if c.werr != nil || len(c.wbuf) == 0 {
+		return c.werr
+	}
+	_, err := c.rw.Write(c.wbuf)
+	c.wbuf = c.wbuf[:0]
+	return c.setErr(err)
+}
+
+func (c *Conn) setErr(err error) error {
+	if err != nil {
+		c.werr = err
+	}
+	return err
+}
+
+// Buffered returns the number of bytes queued and not yet flushed.
+func (c *Conn) Buffered() int { return len(c.wbuf) }

@@ -1,0 +1,266 @@
+package remoting
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// Decoded messages: strings are copied, but the Bufs of a decoded Call or
+// Reply alias the payload they were decoded from and stay valid only until
+// that buffer is reused (for a payload from Conn.ReadFrame: the next
+// ReadFrame). Each decoded buf has its capacity limited to its length.
+// Decoders reject truncated input, trailing bytes, non-minimal uvarints, and
+// counts or lengths beyond the limits or beyond the bytes left; they fail with
+// a *ProtoError.
+
+// Hello is the client's first frame.
+type Hello struct {
+	Version   uint16
+	TableHash uint64 // hash of the API table the client was built from
+	PID       uint32
+	UID       uint32
+	Host      string
+	Exe       string
+}
+
+// Welcome is the server's answer to Hello.
+type Welcome struct {
+	Version       uint16
+	Backend       string // "real" or "sim"
+	ServerVersion string
+	Session       uint64
+}
+
+// Call is one API call: Fn is an index into the API table; Scalars are the
+// by-value arguments; Bufs are byte payloads (input buffers).
+type Call struct {
+	Fn      uint32
+	Scalars []uint64
+	Bufs    [][]byte
+}
+
+// Reply answers a non-async Call. Result is the API's own return code
+// (CUresult, nvmlReturn_t, ...). DeferredFn and DeferredCode report the first
+// failure of an earlier async call not yet reported: DeferredFn is its table
+// index; DeferredCode 0 means none.
+type Reply struct {
+	Result       int32
+	DeferredFn   uint32
+	DeferredCode int32
+	Scalars      []uint64
+	Bufs         [][]byte
+}
+
+// ErrorCode classifies an ErrorMsg.
+type ErrorCode uint32
+
+const (
+	ErrProtocol ErrorCode = 1 // malformed frame
+	ErrVersion  ErrorCode = 2 // protocol version or API table mismatch
+	ErrDenied   ErrorCode = 3
+	ErrInternal ErrorCode = 4
+	ErrShutdown ErrorCode = 5
+)
+
+var errorNames = [...]string{ErrProtocol: "protocol error", ErrVersion: "version mismatch",
+	ErrDenied: "denied", ErrInternal: "internal error", ErrShutdown: "shutting down"}
+
+func (c ErrorCode) String() string {
+	if c >= ErrProtocol && c <= ErrShutdown {
+		return errorNames[c]
+	}
+	return fmt.Sprintf("ErrorCode(%d)", uint32(c))
+}
+
+// ErrorMsg is the payload of an Error frame. It is also an error.
+type ErrorMsg struct {
+	Code    ErrorCode
+	Message string
+}
+
+func (e *ErrorMsg) Error() string { return "vgpu server: " + e.Code.String() + ": " + e.Message }
+
+// AppendHello appends the payload of m:
+//
+//	u16 version, u64 tablehash, u32 pid, u32 uid, string host, string exe
+func AppendHello(b []byte, m *Hello) []byte {
+	b = binary.LittleEndian.AppendUint16(b, m.Version)
+	b = binary.LittleEndian.AppendUint64(b, m.TableHash)
+	b = binary.LittleEndian.AppendUint32(b, m.PID)
+	b = binary.LittleEndian.AppendUint32(b, m.UID)
+	b = appendString(b, m.Host)
+	return appendString(b, m.Exe)
+}
+
+// DecodeHello decodes a payload written by AppendHello.
+func DecodeHello(p []byte) (Hello, error) {
+	d := decoder{p: p, what: "hello"}
+	m := Hello{
+		Version:   d.u16("version"),
+		TableHash: d.u64("table hash"),
+		PID:       d.u32("pid"),
+		UID:       d.u32("uid"),
+		Host:      d.str("host"),
+		Exe:       d.str("exe"),
+	}
+	if err := d.done(); err != nil {
+		return Hello{}, err
+	}
+	return m, nil
+}
+
+// AppendWelcome appends the payload of m:
+//
+//	u16 version, string backend, string serverversion, u64 session
+func AppendWelcome(b []byte, m *Welcome) []byte {
+	b = binary.LittleEndian.AppendUint16(b, m.Version)
+	b = appendString(b, m.Backend)
+	b = appendString(b, m.ServerVersion)
+	return binary.LittleEndian.AppendUint64(b, m.Session)
+}
+
+// DecodeWelcome decodes a payload written by AppendWelcome.
+func DecodeWelcome(p []byte) (Welcome, error) {
+	d := decoder{p: p, what: "welcome"}
+	m := Welcome{
+		Version:       d.u16("version"),
+		Backend:       d.str("backend"),
+		ServerVersion: d.str("server version"),
+		Session:       d.u64("session"),
+	}
+	if err := d.done(); err != nil {
+		return Welcome{}, err
+	}
+	return m, nil
+}
+
+// AppendCall appends the payload of m:
+//
+//	u32 fn, uvarint nScalars, nScalars × uvarint scalar,
+//	uvarint nBufs, nBufs × (uvarint len, len bytes)
+func AppendCall(b []byte, m *Call) []byte {
+	b = binary.LittleEndian.AppendUint32(b, m.Fn)
+	b = appendScalars(b, m.Scalars)
+	b = binary.AppendUvarint(b, uint64(len(m.Bufs)))
+	return appendBufs(b, m.Bufs)
+}
+
+// AppendCallPrefix appends the payload of a Call that is m plus one more,
+// last buf of lastLen (>= 0) bytes, except for those bytes: the caller sends
+// them right after the payload, as WriteFrame's tail, and counts them in the
+// header's Length. DecodeCall of payload+tail yields m with that buf appended.
+func AppendCallPrefix(b []byte, m *Call, lastLen int) []byte {
+	b = binary.LittleEndian.AppendUint32(b, m.Fn)
+	b = appendScalars(b, m.Scalars)
+	b = binary.AppendUvarint(b, uint64(len(m.Bufs))+1)
+	b = appendBufs(b, m.Bufs)
+	return binary.AppendUvarint(b, uint64(lastLen))
+}
+
+// DecodeCall decodes a payload written by AppendCall (or AppendCallPrefix
+// followed by the tail). The Bufs alias p.
+func DecodeCall(p []byte) (Call, error) {
+	d := decoder{p: p, what: "call"}
+	m := Call{Fn: d.u32("fn")}
+	m.Scalars, m.Bufs = d.args()
+	if err := d.done(); err != nil {
+		return Call{}, err
+	}
+	return m, nil
+}
+
+// AppendReply appends the payload of m:
+//
+//	i32 result, u32 deferredFn, i32 deferredCode,
+//	then scalars and bufs as in AppendCall
+func AppendReply(b []byte, m *Reply) []byte {
+	b = appendReplyHead(b, m)
+	b = binary.AppendUvarint(b, uint64(len(m.Bufs)))
+	return appendBufs(b, m.Bufs)
+}
+
+// AppendReplyPrefix is AppendCallPrefix for a Reply: it appends m with one
+// more buf of lastLen bytes whose bytes the caller sends as the tail.
+func AppendReplyPrefix(b []byte, m *Reply, lastLen int) []byte {
+	b = appendReplyHead(b, m)
+	b = binary.AppendUvarint(b, uint64(len(m.Bufs))+1)
+	b = appendBufs(b, m.Bufs)
+	return binary.AppendUvarint(b, uint64(lastLen))
+}
+
+func appendReplyHead(b []byte, m *Reply) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.Result))
+	b = binary.LittleEndian.AppendUint32(b, m.DeferredFn)
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.DeferredCode))
+	return appendScalars(b, m.Scalars)
+}
+
+// DecodeReply decodes a payload written by AppendReply (or AppendReplyPrefix
+// followed by the tail). The Bufs alias p.
+func DecodeReply(p []byte) (Reply, error) {
+	d := decoder{p: p, what: "reply"}
+	m := Reply{
+		Result:       int32(d.u32("result")),
+		DeferredFn:   d.u32("deferred fn"),
+		DeferredCode: int32(d.u32("deferred code")),
+	}
+	m.Scalars, m.Bufs = d.args()
+	if err := d.done(); err != nil {
+		return Reply{}, err
+	}
+	return m, nil
+}
+
+// AppendError appends the payload of m:
+//
+//	u32 code, string message
+func AppendError(b []byte, m *ErrorMsg) []byte {
+	b = binary.LittleEndian.AppendUint32(b, uint32(m.Code))
+	return appendString(b, m.Message)
+}
+
+// DecodeError decodes a payload written by AppendError. Unknown codes are
+// accepted.
+func DecodeError(p []byte) (ErrorMsg, error) {
+	d := decoder{p: p, what: "error"}
+	m := ErrorMsg{Code: ErrorCode(d.u32("code")), Message: d.str("message")}
+	if err := d.done(); err != nil {
+		return ErrorMsg{}, err
+	}
+	return m, nil
+}
+
+func appendScalars(b []byte, s []uint64) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	for _, v := range s {
+		b = binary.AppendUvarint(b, v)
+	}
+	return b
+}
+
+// appendBufs appends each buf; the count is the caller's.
+func appendBufs(b []byte, bufs [][]byte) []byte {
+	for _, p := range bufs {
+		b = appendBytes(b, p)
+	}
+	return b
+}
+
+// args reads the scalars and bufs of a Call or Reply. Empty lists are nil.
+func (d *decoder) args() ([]uint64, [][]byte) {
+	var scalars []uint64
+	if n := d.count(MaxScalars, "scalar count"); n > 0 {
+		scalars = make([]uint64, n)
+		for i := range scalars {
+			scalars[i] = d.uvarint("scalar")
+		}
+	}
+	var bufs [][]byte
+	if n := d.count(MaxBufs, "buf count"); n > 0 {
+		bufs = make([][]byte, n)
+		for i := range bufs {
+			bufs[i] = d.bytes("buf")
+		}
+	}
+	return scalars, bufs
+}

@@ -1,0 +1,249 @@
+// Package remoting is vgpu's wire protocol: the frames that carry the CUDA and
+// NVML calls of a client process over one stream socket to the server, their
+// payload encodings, buffered frame I/O (Conn) and the transport addresses.
+//
+// A frame is a 16-byte header followed by Length payload bytes. The header,
+// little-endian:
+//
+//	offset size field
+//	0      4    payload length, at most MaxPayload
+//	4      1    FrameType
+//	5      1    flags: FlagAsync or 0
+//	6      2    reserved, must be 0
+//	8      8    request id
+//
+// A session: the client sends Hello; the server answers Welcome, or Error and
+// closes. Then the client sends Calls. The server answers every Call without
+// FlagAsync with a Reply carrying the Call's request id. Either side may send
+// Error and close.
+//
+// Payloads use fixed-width little-endian u16/u32/i32/u64 fields and uvarints
+// (encoding/binary, minimal form only) for counts, lengths and scalars;
+// strings and bufs are a uvarint length followed by the bytes. The layout of
+// each message is documented at its Append function.
+package remoting
+
+import (
+	"encoding/binary"
+	"fmt"
+)
+
+// ProtocolVersion is the version sent in Hello and Welcome.
+const ProtocolVersion uint16 = 1
+
+// HeaderSize is the size of a frame header in bytes.
+const HeaderSize = 16
+
+// MaxPayload is the largest payload a frame may carry.
+const MaxPayload = 80 << 20
+
+// Limits that decoders enforce. Encoders do not check them: a message beyond
+// them encodes, but its peer rejects it.
+const (
+	MaxString  = 4096 // bytes in a string of Hello, Welcome or ErrorMsg
+	MaxScalars = 64   // scalars in a Call or Reply
+	MaxBufs    = 64   // bufs in a Call or Reply
+)
+
+// FrameType is the kind of a frame.
+type FrameType uint8
+
+const (
+	FrameHello   FrameType = 1 // client -> server, first frame
+	FrameWelcome FrameType = 2 // server -> client, answer to Hello
+	FrameCall    FrameType = 3 // client -> server
+	FrameReply   FrameType = 4 // server -> client, answer to a non-async Call
+	FrameError   FrameType = 5 // either way: structured error; after it the sender closes
+)
+
+var frameNames = [...]string{FrameHello: "Hello", FrameWelcome: "Welcome", FrameCall: "Call", FrameReply: "Reply", FrameError: "Error"}
+
+func (t FrameType) known() bool { return t >= FrameHello && t <= FrameError }
+
+func (t FrameType) String() string {
+	if t.known() {
+		return frameNames[t]
+	}
+	return fmt.Sprintf("FrameType(%d)", uint8(t))
+}
+
+// FlagAsync on a Call: the server sends no Reply. A failure is reported later
+// as the Deferred part of a Reply.
+const FlagAsync uint8 = 1
+
+const knownFlags = FlagAsync
+
+// Header is a frame header.
+type Header struct {
+	Length uint32 // payload length
+	Type   FrameType
+	Flags  uint8
+	ReqID  uint64
+}
+
+// ProtoError reports a malformed header or payload.
+type ProtoError struct {
+	Msg string
+}
+
+func (e *ProtoError) Error() string { return "vgpu protocol: " + e.Msg }
+
+func protoErrorf(format string, args ...any) error {
+	return &ProtoError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// AppendHeader appends the 16-byte encoding of h.
+func AppendHeader(b []byte, h Header) []byte {
+	b = binary.LittleEndian.AppendUint32(b, h.Length)
+	b = append(b, byte(h.Type), h.Flags, 0, 0)
+	return binary.LittleEndian.AppendUint64(b, h.ReqID)
+}
+
+// ParseHeader decodes the header at the start of b. It fails with a
+// *ProtoError if b is shorter than HeaderSize, the reserved field is not 0,
+// the type or a flag is unknown, or the length exceeds MaxPayload.
+func ParseHeader(b []byte) (Header, error) {
+	if len(b) < HeaderSize {
+		return Header{}, protoErrorf("header: %d bytes, want %d", len(b), HeaderSize)
+	}
+	h := Header{
+		Length: binary.LittleEndian.Uint32(b[0:]),
+		Type:   FrameType(b[4]),
+		Flags:  b[5],
+		ReqID:  binary.LittleEndian.Uint64(b[8:]),
+	}
+	switch {
+	case b[6] != 0 || b[7] != 0:
+		return Header{}, protoErrorf("header: reserved field is %#04x, want 0", binary.LittleEndian.Uint16(b[6:]))
+	case !h.Type.known():
+		return Header{}, protoErrorf("header: unknown frame type %d", b[4])
+	case h.Flags&^knownFlags != 0:
+		return Header{}, protoErrorf("header: unknown flags %#02x", h.Flags&^knownFlags)
+	case h.Length > MaxPayload:
+		return Header{}, protoErrorf("header: payload length %d exceeds %d", h.Length, MaxPayload)
+	}
+	return h, nil
+}
+
+// appendString appends s as a uvarint length and its bytes.
+func appendString(b []byte, s string) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
+}
+
+// appendBytes appends p as a uvarint length and its bytes.
+func appendBytes(b, p []byte) []byte {
+	return append(binary.AppendUvarint(b, uint64(len(p))), p...)
+}
+
+// consumeUvarint parses a minimally encoded uvarint at the start of b and
+// returns it and its length, or n < 0 if b holds none: truncated, overflowing
+// 64 bits, or with redundant trailing zero groups. Accepting only the minimal
+// form makes every encoding canonical.
+func consumeUvarint(b []byte) (v uint64, n int) {
+	v, n = binary.Uvarint(b)
+	if n <= 0 || (n > 1 && b[n-1] == 0) {
+		return 0, -1
+	}
+	return v, n
+}
+
+// decoder consumes a payload front to back. The first failure sticks; after
+// it every read returns zero values.
+type decoder struct {
+	p    []byte
+	what string // message kind, for errors
+	err  error
+}
+
+func (d *decoder) fail(format string, args ...any) {
+	if d.err == nil {
+		d.err = protoErrorf(d.what+": "+format, args...)
+	}
+	d.p = nil
+}
+
+// take returns the next n bytes, capacity-limited so that appending to them
+// cannot overwrite what follows.
+func (d *decoder) take(n int, field string) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n > len(d.p) {
+		d.fail("%s: need %d bytes, have %d", field, n, len(d.p))
+		return nil
+	}
+	v := d.p[:n:n]
+	d.p = d.p[n:]
+	return v
+}
+
+func (d *decoder) u16(field string) uint16 {
+	if v := d.take(2, field); v != nil {
+		return binary.LittleEndian.Uint16(v)
+	}
+	return 0
+}
+
+func (d *decoder) u32(field string) uint32 {
+	if v := d.take(4, field); v != nil {
+		return binary.LittleEndian.Uint32(v)
+	}
+	return 0
+}
+
+func (d *decoder) u64(field string) uint64 {
+	if v := d.take(8, field); v != nil {
+		return binary.LittleEndian.Uint64(v)
+	}
+	return 0
+}
+
+func (d *decoder) uvarint(field string) uint64 {
+	if d.err != nil {
+		return 0
+	}
+	v, n := consumeUvarint(d.p)
+	if n < 0 {
+		d.fail("%s: bad uvarint", field)
+		return 0
+	}
+	d.p = d.p[n:]
+	return v
+}
+
+// count reads a uvarint element count, at most max and at most the bytes left
+// (every element takes at least one byte).
+func (d *decoder) count(max int, field string) int {
+	v := d.uvarint(field)
+	if d.err == nil && (v > uint64(max) || v > uint64(len(d.p))) {
+		d.fail("%s: count %d exceeds limit %d or %d bytes left", field, v, max, len(d.p))
+		return 0
+	}
+	return int(v)
+}
+
+// bytes reads a uvarint length and that many bytes, aliasing the payload.
+func (d *decoder) bytes(field string) []byte {
+	n := d.uvarint(field)
+	if d.err == nil && n > uint64(len(d.p)) {
+		d.fail("%s: length %d exceeds %d bytes left", field, n, len(d.p))
+	}
+	return d.take(int(n), field)
+}
+
+// str reads a uvarint length and at most MaxString bytes, copied.
+func (d *decoder) str(field string) string {
+	n := d.uvarint(field)
+	if d.err == nil && n > MaxString {
+		d.fail("%s: length %d exceeds %d", field, n, MaxString)
+	}
+	return string(d.take(int(n), field))
+}
+
+// done reports the first failure, or trailing bytes.
+func (d *decoder) done() error {
+	if d.err == nil && len(d.p) > 0 {
+		d.fail("%d trailing bytes", len(d.p))
+	}
+	return d.err
+}

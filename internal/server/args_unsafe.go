@@ -1,0 +1,38 @@
+package server
+
+import (
+	"os"
+	"runtime"
+	"unsafe"
+
+	"github.com/vgpu/vgpu/internal/api"
+)
+
+// argWord is parameter i as the machine word the C function receives: a value, or the address
+// of the session's copy of an input or of its output buffer. The buffers are heap memory, which
+// Go does not move; keepAlive holds them until the C call returned.
+func argWord(k api.Kind, a *Args, i int) uintptr {
+	switch k {
+	case api.InBuf, api.InStr:
+		return bufAddr(a.In[i])
+	case api.OutVal, api.OutBuf, api.OutHandle, api.OutDevPtr:
+		return bufAddr(a.Out[i])
+	}
+	return uintptr(a.Vals[i])
+}
+
+func bufAddr(b []byte) uintptr {
+	if len(b) == 0 {
+		return 0
+	}
+	return uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+}
+
+func keepAlive(a *Args) { runtime.KeepAlive(a) }
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}

@@ -1,0 +1,108 @@
+package server
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/ebitengine/purego"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/vlog"
+)
+
+// Real runs calls on the host's driver: libcuda.so.1 and libnvidia-ml.so.1 through purego.
+// The server host has no vgpu stub installed, so the plain names find NVIDIA's libraries;
+// VGPU_REAL_LIBCUDA / VGPU_REAL_LIBNVML may name absolute paths instead.
+type Real struct {
+	libs     [2]uintptr // 0: libcuda, 1: libnvidia-ml
+	syms     []uintptr
+	nvmlOnce sync.Once
+	nvmlErr  int32
+}
+
+var realPaths = [2]struct{ env, def string }{
+	{"VGPU_REAL_LIBCUDA", "libcuda.so.1"},
+	{"VGPU_REAL_LIBNVML", "libnvidia-ml.so.1"},
+}
+
+// OpenReal loads the driver libraries. It does not initialise CUDA: the client's cuInit does.
+func OpenReal() (*Real, error) {
+	r := &Real{syms: make([]uintptr, len(api.Table))}
+	for i, p := range realPaths {
+		name := envOr(p.env, p.def)
+		h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_LOCAL)
+		if err != nil {
+			if i == 0 {
+				return nil, fmt.Errorf("cannot load %s: %w", name, err)
+			}
+			vlog.Printf("cannot load %s (%v): NVML calls will fail", name, err)
+			continue
+		}
+		r.libs[i] = h
+	}
+	return r, nil
+}
+
+func (r *Real) Name() string { return "real" }
+
+func (r *Real) Close() {}
+
+func (r *Real) sym(id api.ID, f *api.Func) uintptr {
+	if s := r.syms[id]; s != 0 {
+		return s
+	}
+	lib := r.libs[0]
+	if f.Lib() == api.LibNVML {
+		lib = r.libs[1]
+	}
+	if lib == 0 {
+		return 0
+	}
+	s, err := purego.Dlsym(lib, f.ServerName())
+	if err != nil {
+		vlog.Once("sym:"+f.Name, "the host driver has no %s: %v", f.ServerName(), err)
+		return 0
+	}
+	r.syms[id] = s
+	return s
+}
+
+func (r *Real) Invoke(id api.ID, f *api.Func, a *Args) int32 {
+	lib := f.Lib().Info()
+	if f.Lib() == api.LibNVML {
+		r.nvmlOnce.Do(r.initNVML)
+		if r.nvmlErr != 0 {
+			return r.nvmlErr
+		}
+	}
+	fn := r.sym(id, f)
+	if fn == 0 {
+		return lib.NotSupported
+	}
+	var argv [14]uintptr
+	for i, p := range f.Params {
+		argv[i] = argWord(p.Kind, a, i)
+	}
+	r1, _, _ := purego.SyscallN(fn, argv[:len(f.Params)]...)
+	keepAlive(a)
+	return int32(uint32(r1))
+}
+
+// initNVML initialises the host's NVML once per worker; the client's init/shutdown pairs are
+// counted in the client and never reach the host.
+func (r *Real) initNVML() {
+	if r.libs[1] == 0 {
+		r.nvmlErr = api.LibNVML.Info().Unreachable
+		return
+	}
+	s, err := purego.Dlsym(r.libs[1], "nvmlInit_v2")
+	if err != nil {
+		r.nvmlErr = api.LibNVML.Info().Unreachable
+		return
+	}
+	r1, _, _ := purego.SyscallN(s)
+	if r1 != 0 {
+		vlog.Errorf("host nvmlInit_v2 failed with %d", int32(r1))
+		r.nvmlErr = int32(r1)
+	}
+}

@@ -1,0 +1,181 @@
+// Package server is vgpu-server: it accepts client connections and serves each in its own worker
+// process (a re-exec of the server binary), so a crash or a sticky CUDA error in one client never
+// touches another, and everything a client allocated is released when its worker exits.
+package server
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/vgpu/vgpu/internal/vlog"
+)
+
+// Config is the server's configuration.
+type Config struct {
+	Backend string // "real", "sim" or "auto"
+	// WorkerExe is the binary re-executed for each session (default: this executable).
+	WorkerExe string
+}
+
+// Server accepts connections on its listeners and starts one worker per connection.
+type Server struct {
+	cfg     Config
+	backend string // resolved: "real" or "sim"
+	nextID  atomic.Uint64
+
+	mu      sync.Mutex
+	workers map[int]uint64 // pid -> session id
+	wg      sync.WaitGroup
+}
+
+// New resolves the backend ("auto" probes the host) and logs which one serves, and why.
+func New(cfg Config) (*Server, error) {
+	s := &Server{cfg: cfg, workers: map[int]uint64{}}
+	switch cfg.Backend {
+	case "real", "sim":
+		s.backend = cfg.Backend
+	case "", "auto":
+		p := ProbeHost()
+		s.backend = p.Backend
+		if p.Backend == "sim" {
+			vlog.Printf("no usable GPU on this host (%s): serving the SIMULATED device %q", p.Reason, SimName)
+		} else {
+			vlog.Printf("real backend: %d GPU(s) %v, driver %s", len(p.Devices), p.Devices, p.Driver)
+		}
+	default:
+		return nil, fmt.Errorf("unknown backend %q (want real, sim or auto)", cfg.Backend)
+	}
+	if s.backend == "real" {
+		if _, err := OpenReal(); err != nil {
+			return nil, fmt.Errorf("real backend: %w", err)
+		}
+	}
+	if s.cfg.WorkerExe == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return nil, err
+		}
+		s.cfg.WorkerExe = exe
+	}
+	return s, nil
+}
+
+// Backend is the resolved backend name.
+func (s *Server) Backend() string { return s.backend }
+
+// Serve accepts on l until it is closed.
+func (s *Server) Serve(l net.Listener) error {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return err
+		}
+		id := s.nextID.Add(1)
+		if err := s.startWorker(id, c); err != nil {
+			vlog.Errorf("session %d: cannot start a worker: %v", id, err)
+		}
+		c.Close() // the worker has its own descriptor
+	}
+}
+
+// Workers returns the pids of the running workers.
+func (s *Server) Workers() []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var pids []int
+	for p := range s.workers {
+		pids = append(pids, p)
+	}
+	return pids
+}
+
+// Wait waits for every worker to exit.
+func (s *Server) Wait() { s.wg.Wait() }
+
+type filer interface{ File() (*os.File, error) }
+
+func (s *Server) startWorker(id uint64, c net.Conn) error {
+	fc, ok := c.(filer)
+	if !ok {
+		return fmt.Errorf("%T has no file descriptor", c)
+	}
+	f, err := fc.File()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cmd := exec.Command(s.cfg.WorkerExe, "worker", "--backend", s.backend, "--session", strconv.FormatUint(id, 10))
+	cmd.ExtraFiles = []*os.File{f} // fd 3
+	cmd.Stdout = os.Stdout
+	cmd.Stderr = os.Stderr
+	// The worker dies with the server: no session outlives the daemon that owns it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	pid := cmd.Process.Pid
+	s.mu.Lock()
+	s.workers[pid] = id
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		err := cmd.Wait()
+		s.mu.Lock()
+		delete(s.workers, pid)
+		s.mu.Unlock()
+		if err != nil {
+			vlog.Printf("session %d: worker %d ended: %v", id, pid, err)
+		}
+	}()
+	return nil
+}
+
+// RunWorker serves the connection on fd 3 with a fresh backend; it is the body of
+// `vgpu-server worker`. The process exits when the session ends, which releases everything
+// the client allocated on the GPU.
+func RunWorker(backend string, id uint64) error {
+	vlog.SetPrefix(fmt.Sprintf("vgpu-server[%d]: ", os.Getpid()))
+	f := os.NewFile(3, "session")
+	if f == nil {
+		return errors.New("worker: no connection on fd 3")
+	}
+	nc, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	defer nc.Close()
+	var be Backend
+	switch backend {
+	case "real":
+		r, err := OpenReal()
+		if err != nil {
+			return err
+		}
+		be = r
+	case "sim":
+		be = NewSim()
+	default:
+		return fmt.Errorf("worker: unknown backend %q", backend)
+	}
+	sess := NewSession(id, nc, be)
+	if err := sess.Serve(); err != nil {
+		return err
+	}
+	return nil
+}

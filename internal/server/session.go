@@ -1,0 +1,361 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/vlog"
+)
+
+// Version is the server's version, reported in the handshake.
+var Version = "0.1.0"
+
+// maxOut bounds one output buffer a client may ask for (a D2H copy chunk, a name).
+const maxOut = remoting.MaxPayload - 4096
+
+// handshakeTimeout: a peer that connects and says nothing is dropped.
+const handshakeTimeout = 10 * time.Second
+
+// Session serves one client connection. It never trusts a frame: counts, lengths, handles and
+// device ranges are checked before the backend sees a call. A malformed frame ends the session
+// with an Error frame and a log line; a bad argument is answered with the API's error code.
+type Session struct {
+	ID      uint64
+	nc      net.Conn
+	conn    *remoting.Conn
+	be      Backend
+	peer    remoting.Hello
+	handles map[uint64]api.HType
+	allocs  allocTable
+
+	deferredFn   uint32
+	deferredCode int32
+
+	out []byte
+}
+
+// NewSession wraps an accepted connection.
+func NewSession(id uint64, nc net.Conn, be Backend) *Session {
+	return &Session{ID: id, nc: nc, conn: remoting.NewConn(nc), be: be, handles: map[uint64]api.HType{}}
+}
+
+func (s *Session) logf(format string, args ...any) {
+	vlog.Printf("session %d (pid %d %s): %s", s.ID, s.peer.PID, s.peer.Exe, fmt.Sprintf(format, args...))
+}
+
+// Serve runs the session until the client disconnects (nil) or breaks the protocol (an error,
+// already logged and reported to the client). It locks its OS thread: the backend's CUDA
+// context is current on it.
+func (s *Session) Serve() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer s.be.Close()
+	if err := s.handshake(); err != nil {
+		return err
+	}
+	for {
+		h, payload, err := s.conn.ReadFrame()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				s.logf("client closed the connection")
+				return nil
+			}
+			return s.protocolError("reading a frame: %v", err)
+		}
+		if h.Type != remoting.FrameCall {
+			return s.protocolError("unexpected %v frame", h.Type)
+		}
+		c, err := remoting.DecodeCall(payload)
+		if err != nil {
+			return s.protocolError("bad call: %v", err)
+		}
+		result, outs, err := s.exec(&c)
+		if err != nil {
+			return s.protocolError("%v", err)
+		}
+		if h.Flags&remoting.FlagAsync != 0 {
+			if result != 0 && s.deferredCode == 0 {
+				s.deferredFn, s.deferredCode = c.Fn, result
+			}
+			continue
+		}
+		r := remoting.Reply{Result: result, DeferredFn: s.deferredFn, DeferredCode: s.deferredCode}
+		s.deferredFn, s.deferredCode = 0, 0
+		if result == 0 {
+			r.Bufs = outs
+		}
+		if err := s.writeReply(h.ReqID, &r); err != nil {
+			s.logf("writing a reply: %v", err)
+			return err
+		}
+	}
+}
+
+func (s *Session) writeReply(reqID uint64, r *remoting.Reply) error {
+	var tail []byte
+	if k := len(r.Bufs) - 1; k >= 0 && len(r.Bufs[k]) >= 64<<10 {
+		tail = r.Bufs[k]
+		r.Bufs = r.Bufs[:k]
+		s.out = remoting.AppendReplyPrefix(s.out[:0], r, len(tail))
+	} else {
+		s.out = remoting.AppendReply(s.out[:0], r)
+	}
+	h := remoting.Header{Length: uint32(len(s.out) + len(tail)), Type: remoting.FrameReply, ReqID: reqID}
+	var err error
+	if tail != nil {
+		err = s.conn.WriteFrame(h, s.out, tail)
+	} else {
+		err = s.conn.WriteFrame(h, s.out)
+	}
+	if err != nil {
+		return err
+	}
+	return s.conn.Flush()
+}
+
+func (s *Session) handshake() error {
+	s.nc.SetDeadline(time.Now().Add(handshakeTimeout))
+	defer s.nc.SetDeadline(time.Time{})
+	h, payload, err := s.conn.ReadFrame()
+	if err != nil {
+		return s.protocolError("no hello: %v", err)
+	}
+	if h.Type != remoting.FrameHello {
+		return s.protocolError("expected a hello frame, got %v", h.Type)
+	}
+	hello, err := remoting.DecodeHello(payload)
+	if err != nil {
+		return s.protocolError("bad hello: %v", err)
+	}
+	s.peer = hello
+	if hello.Version != remoting.ProtocolVersion {
+		return s.refuse(remoting.ErrVersion, "client speaks protocol %d, this server %d: use a client and server of one release", hello.Version, remoting.ProtocolVersion)
+	}
+	if hello.TableHash != api.TableHash() {
+		return s.refuse(remoting.ErrVersion, "client API table %#x differs from the server's %#x: use a client and server of one build", hello.TableHash, api.TableHash())
+	}
+	w := remoting.Welcome{Version: remoting.ProtocolVersion, Backend: s.be.Name(), ServerVersion: Version, Session: s.ID}
+	p := remoting.AppendWelcome(nil, &w)
+	if err := s.conn.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameWelcome}, p); err != nil {
+		return err
+	}
+	if err := s.conn.Flush(); err != nil {
+		return err
+	}
+	s.logf("connected from host %q uid %d, backend %s", hello.Host, hello.UID, s.be.Name())
+	return nil
+}
+
+// refuse answers with an Error frame and ends the session.
+func (s *Session) refuse(code remoting.ErrorCode, format string, args ...any) error {
+	e := &remoting.ErrorMsg{Code: code, Message: fmt.Sprintf(format, args...)}
+	s.logf("closing: %s", e.Message)
+	p := remoting.AppendError(nil, e)
+	s.nc.SetWriteDeadline(time.Now().Add(time.Second))
+	if s.conn.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameError}, p) == nil {
+		s.conn.Flush()
+	}
+	return e
+}
+
+func (s *Session) protocolError(format string, args ...any) error {
+	return s.refuse(remoting.ErrProtocol, format, args...)
+}
+
+// callError is a bad argument: the call is answered with code, the session goes on.
+type callError struct {
+	code int32
+	msg  string
+}
+
+// exec checks one call against the table and the session's state, runs it and returns the
+// result and the output buffers. A non-nil error is a protocol violation.
+func (s *Session) exec(c *remoting.Call) (int32, [][]byte, error) {
+	if int(c.Fn) >= len(api.Table) {
+		return 0, nil, fmt.Errorf("unknown function id %d", c.Fn)
+	}
+	id := api.ID(c.Fn)
+	f := &api.Table[id]
+	if f.Mode != api.Remote && f.Mode != api.Async {
+		return 0, nil, fmt.Errorf("%s is not a remote function", f.Name)
+	}
+	a, ce, err := s.checkArgs(f, c)
+	if err != nil {
+		return 0, nil, fmt.Errorf("%s: %w", f.Name, err)
+	}
+	if ce != nil {
+		s.logf("%s refused: %s (returning %d)", f.Name, ce.msg, ce.code)
+		return ce.code, nil, nil
+	}
+	result := s.be.Invoke(id, f, a)
+	if vlog.Debug() && !f.NoLog {
+		s.logf("%s = %d", f.Name, result)
+	}
+	var outs [][]byte
+	if result == 0 {
+		s.track(f, a)
+		for i, p := range f.Params {
+			switch p.Kind {
+			case api.OutVal, api.OutBuf, api.OutHandle, api.OutDevPtr:
+				outs = append(outs, a.Out[i])
+			}
+		}
+	}
+	return result, outs, nil
+}
+
+// checkArgs maps the wire call onto the function's parameters and checks each one.
+func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, error) {
+	n := len(f.Params)
+	a := &Args{Vals: make([]uint64, n), In: make([][]byte, n), Out: make([][]byte, n)}
+	si, bi := 0, 0
+	for i, p := range f.Params {
+		switch p.Kind {
+		case api.Scalar, api.Handle, api.DevPtr, api.HostPtr:
+			if si >= len(c.Scalars) {
+				return nil, nil, errors.New("too few scalar arguments")
+			}
+			a.Vals[i] = c.Scalars[si]
+			si++
+		case api.InBuf, api.InStr:
+			if bi >= len(c.Bufs) {
+				return nil, nil, errors.New("too few buffer arguments")
+			}
+			b := c.Bufs[bi]
+			bi++
+			if p.Kind == api.InStr {
+				a.In[i] = append(append(make([]byte, 0, len(b)+1), b...), 0)
+			} else {
+				a.In[i] = b
+			}
+		}
+	}
+	if si != len(c.Scalars) || bi != len(c.Bufs) {
+		return nil, nil, fmt.Errorf("%d scalars and %d buffers, the function takes %d and %d", len(c.Scalars), len(c.Bufs), si, bi)
+	}
+	lib := f.Lib().Info()
+	for i, p := range f.Params {
+		v := a.Vals[i]
+		switch p.Kind {
+		case api.Handle:
+			if ok, why := s.handleOK(p, v); !ok {
+				return nil, &callError{lib.InvalidHandle, why}, nil
+			}
+		case api.DevPtr:
+			if p.Frees {
+				if !s.allocs.isBase(v) {
+					return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s %#x is not an allocation of this session", p.Name, v)}, nil
+				}
+				continue
+			}
+			if p.Range == "" {
+				continue
+			}
+			cnt, err := sizeArg(f, a.Vals, p.Range)
+			if err != nil {
+				return nil, &callError{lib.InvalidValue, err.Error()}, nil
+			}
+			elem := uint64(max(p.Elem, 1))
+			if cnt > (1<<62)/elem {
+				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s = %d is out of range", p.Range, cnt)}, nil
+			}
+			if _, _, ok := s.allocs.find(v, cnt*elem); !ok {
+				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s [%#x, +%d) is not inside an allocation of this session", p.Name, v, cnt*elem)}, nil
+			}
+		case api.InBuf:
+			want, err := bufSize(f, a.Vals, p.Size)
+			if err != nil {
+				return nil, &callError{lib.InvalidValue, err.Error()}, nil
+			}
+			if uint64(len(a.In[i])) != want {
+				return nil, nil, fmt.Errorf("%s carries %d bytes, the call says %d", p.Name, len(a.In[i]), want)
+			}
+		case api.OutVal, api.OutBuf:
+			want, err := bufSize(f, a.Vals, p.Size)
+			if err != nil || want > maxOut {
+				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s: output of %d bytes is out of range", p.Name, want)}, nil
+			}
+			a.Out[i] = make([]byte, want)
+		case api.OutHandle, api.OutDevPtr:
+			a.Out[i] = make([]byte, 8)
+		}
+	}
+	return a, nil, nil
+}
+
+// Special stream handles every session may use: NULL, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD.
+var specialStreams = map[uint64]bool{0: true, 1: true, 2: true}
+
+func (s *Session) handleOK(p api.P, v uint64) (bool, string) {
+	if p.H == api.HStream && specialStreams[v] {
+		return true, ""
+	}
+	if v == 0 && p.Nullable {
+		return true, ""
+	}
+	if t, ok := s.handles[v]; ok && t == p.H {
+		return true, ""
+	}
+	return false, fmt.Sprintf("%s %#x is not a %s of this session", p.Name, v, p.H)
+}
+
+// track records what a successful call created or released.
+func (s *Session) track(f *api.Func, a *Args) {
+	for i, p := range f.Params {
+		switch {
+		case p.Kind == api.OutHandle:
+			if h := le64(a.Out[i]); h != 0 {
+				s.handles[h] = p.H
+			}
+		case p.Kind == api.OutDevPtr:
+			n, _ := sizeArg(f, a.Vals, p.Size)
+			s.allocs.add(le64(a.Out[i]), n)
+		case p.Kind == api.Handle && p.Frees:
+			delete(s.handles, a.Vals[i])
+		case p.Kind == api.DevPtr && p.Frees:
+			s.allocs.remove(a.Vals[i])
+		}
+	}
+}
+
+func le64(b []byte) uint64 {
+	var v uint64
+	for i := len(b) - 1; i >= 0; i-- {
+		v = v<<8 | uint64(b[i])
+	}
+	return v
+}
+
+// sizeArg reads the parameter named by spec as a byte or element count.
+func sizeArg(f *api.Func, vals []uint64, spec string) (uint64, error) {
+	i := f.ParamIndex(spec)
+	if i < 0 {
+		return 0, fmt.Errorf("no parameter %s", spec)
+	}
+	v := vals[i]
+	switch f.Params[i].C {
+	case "int":
+		if int32(uint32(v)) < 0 {
+			return 0, fmt.Errorf("%s = %d is negative", spec, int32(uint32(v)))
+		}
+		v = uint64(uint32(v))
+	case "unsigned int":
+		v = uint64(uint32(v))
+	}
+	return v, nil
+}
+
+// bufSize is a buffer's byte count: a fixed number or another parameter.
+func bufSize(f *api.Func, vals []uint64, spec string) (uint64, error) {
+	if n, err := strconv.ParseUint(spec, 10, 64); err == nil {
+		return n, nil
+	}
+	return sizeArg(f, vals, spec)
+}

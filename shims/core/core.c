@@ -1,0 +1,27 @@
+/* C side of the vgpu core: what must exist before, or without, the Go runtime. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+/* The pid of the process that loaded the core. A stub that finds the core already loaded in a
+ * forked child sees another pid and does not enter Go: the runtime's threads did not survive fork. */
+__attribute__((visibility("default"))) pid_t vgpu_core_pid;
+
+__attribute__((constructor)) static void vgpu_core_init(void)
+{
+	vgpu_core_pid = getpid();
+}
+
+/* A C copy of a Go string that lives as long as the process (returned by cuGetErrorName & co). */
+uint64_t vgpu_cstring(const char *s, size_t n)
+{
+	char *p = malloc(n + 1);
+	if (!p)
+		return 0;
+	if (n)
+		memcpy(p, s, n);
+	p[n] = 0;
+	return (uint64_t)(uintptr_t)p;
+}

@@ -1,0 +1,38 @@
+// Command core is libvgpucore.so, the one Go runtime of a client process. It only converts
+// between C and Go: every stub library (shims/cuda, shims/nvml, shims/cudart) forwards its calls
+// to vgpu_call, and all logic lives in internal/client.
+package main
+
+/*
+#include <stdint.h>
+#include <stddef.h>
+uint64_t vgpu_cstring(const char *s, size_t n);
+*/
+import "C"
+
+import (
+	"unsafe"
+
+	"github.com/vgpu/vgpu/internal/client"
+)
+
+func init() {
+	client.CString = func(s string) uint64 {
+		if len(s) == 0 {
+			return uint64(C.vgpu_cstring(nil, 0))
+		}
+		return uint64(C.vgpu_cstring((*C.char)(unsafe.Pointer(unsafe.StringData(s))), C.size_t(len(s))))
+	}
+}
+
+//export vgpu_call
+func vgpu_call(id C.uint32_t, args *C.uint64_t) C.int64_t {
+	return C.int64_t(client.Dispatch(uint32(id), unsafe.Pointer(args)))
+}
+
+//export vgpu_attach
+func vgpu_attach(hash C.ulonglong, soname *C.char) C.int {
+	return C.int(client.Attach(uint64(hash), C.GoString(soname)))
+}
+
+func main() {}
