@@ -83,16 +83,16 @@ func (m Mode) String() string {
 type Kind uint8
 
 const (
-	Scalar   Kind = iota // integer or enum by value
-	Handle               // opaque driver handle by value; checked by the server against its tables
-	DevPtr               // CUdeviceptr by value
-	HostPtr              // a host pointer passed through as a value and never dereferenced
-	OutVal               // pointer to Size bytes the callee writes (int*, size_t*, CUuuid*, ...)
-	OutHandle            // pointer to a handle the callee creates
-	OutDevPtr            // pointer to a CUdeviceptr the callee allocates (Size names the byte count param)
-	InBuf                // const pointer to Size bytes the callee reads
-	OutBuf               // pointer to Size bytes the callee writes (Size names a length param)
-	InStr                // const char*, NUL-terminated
+	Scalar    Kind = iota // integer or enum by value
+	Handle                // opaque driver handle by value; checked by the server against its tables
+	DevPtr                // CUdeviceptr by value
+	HostPtr               // a host pointer passed through as a value and never dereferenced
+	OutVal                // pointer to Size bytes the callee writes (int*, size_t*, CUuuid*, ...)
+	OutHandle             // pointer to a handle the callee creates
+	OutDevPtr             // pointer to a CUdeviceptr the callee allocates (Size names the byte count param)
+	InBuf                 // const pointer to Size bytes the callee reads
+	OutBuf                // pointer to Size bytes the callee writes (Size names a length param)
+	InStr                 // const char*, NUL-terminated
 )
 
 var kindNames = [...]string{"Scalar", "Handle", "DevPtr", "HostPtr", "OutVal", "OutHandle", "OutDevPtr", "InBuf", "OutBuf", "InStr"}

@@ -70,7 +70,8 @@ func (c *Conn) ReadFrame() (Header, []byte, error) {
 }
 
 // WriteFrame queues a frame of header h and payload followed by the tail
-// slices; h.Length must be the length of payload and tail together. Pieces
+// slices; h.Length must be the length of payload and tail together, at most
+// MaxPayload, else WriteFrame fails without writing. Pieces
 // (the payload or a tail slice) of 64 KiB or more are not copied: the queued
 // bytes and the piece go out at once in one writev (net.Buffers). Otherwise
 // the frame waits in the buffer until Flush, or until the buffer holds 64 KiB.
@@ -88,6 +89,9 @@ func (c *Conn) WriteFrame(h Header, payload []byte, tail ...[]byte) error {
 	}
 	if n != int(h.Length) || n > MaxPayload {
 		return fmt.Errorf("remoting: WriteFrame: header length %d, payload and tail %d bytes (max %d)", h.Length, n, MaxPayload)
+	}
+	if !h.Type.known() || h.Flags&^knownFlags != 0 {
+		return fmt.Errorf("remoting: WriteFrame: bad header type %v, flags %#x", h.Type, h.Flags)
 	}
 	c.wbuf = AppendHeader(c.wbuf, h)
 	if err := c.put(payload); err != nil {

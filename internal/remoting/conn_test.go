@@ -183,6 +183,12 @@ func TestWriteFrameErrors(t *testing.T) {
 	if err := c.WriteFrame(Header{Length: MaxPayload + 1, Type: FrameCall}, make([]byte, MaxPayload), []byte{1}); err == nil {
 		t.Error("oversized frame accepted")
 	}
+	if err := c.WriteFrame(Header{Type: 9}, nil); err == nil {
+		t.Error("unknown frame type accepted")
+	}
+	if err := c.WriteFrame(Header{Type: FrameCall, Flags: 2}, nil); err == nil {
+		t.Error("unknown flag accepted")
+	}
 	if c.Buffered() != 0 {
 		t.Errorf("rejected frames left %d bytes queued", c.Buffered())
 	}

@@ -5,14 +5,6 @@ import (
 	"fmt"
 )
 
-// Decoded messages: strings are copied, but the Bufs of a decoded Call or
-// Reply alias the payload they were decoded from and stay valid only until
-// that buffer is reused (for a payload from Conn.ReadFrame: the next
-// ReadFrame). Each decoded buf has its capacity limited to its length.
-// Decoders reject truncated input, trailing bytes, non-minimal uvarints, and
-// counts or lengths beyond the limits or beyond the bytes left; they fail with
-// a *ProtoError.
-
 // Hello is the client's first frame.
 type Hello struct {
 	Version   uint16

@@ -21,6 +21,14 @@
 // (encoding/binary, minimal form only) for counts, lengths and scalars;
 // strings and bufs are a uvarint length followed by the bytes. The layout of
 // each message is documented at its Append function.
+//
+// Decoders reject truncated input, trailing bytes, non-minimal uvarints, and
+// counts or lengths beyond MaxString, MaxScalars, MaxBufs or the bytes left,
+// with a *ProtoError; they allocate nothing from an unchecked count. Decoded
+// strings are copies, but the Bufs of a decoded Call or Reply alias the
+// payload they were decoded from (each capped to its length): they are valid
+// until that buffer is reused, for a payload from Conn.ReadFrame until the
+// next ReadFrame.
 package remoting
 
 import (

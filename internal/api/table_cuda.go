@@ -1,0 +1,62 @@
+package api
+
+// cudaTable: libcuda.so.1, the driver API.
+var cudaTable = []Func{
+
+	// ---- libcuda.so.1: initialisation, versions, errors ----
+	{Name: "cuInit", Libs: cu, Params: []P{scalar("unsigned int", "Flags")}},
+	{Name: "cuDriverGetVersion", Libs: cu, Params: []P{out("int *", "driverVersion", "4")}},
+	{Name: "cuGetErrorName", Libs: cu, Mode: Local, Params: []P{scalar("CUresult", "error"), {C: "const char **", Name: "pStr", Kind: HostPtr}}},
+	{Name: "cuGetErrorString", Libs: cu, Mode: Local, Params: []P{scalar("CUresult", "error"), {C: "const char **", Name: "pStr", Kind: HostPtr}}},
+
+	// ---- devices ----
+	{Name: "cuDeviceGetCount", Libs: cu, Params: []P{out("int *", "count", "4")}},
+	{Name: "cuDeviceGet", Libs: cu, Params: []P{out("CUdevice *", "device", "4"), scalar("int", "ordinal")}},
+	{Name: "cuDeviceGetName", Libs: cu, Params: []P{{C: "char *", Name: "name", Kind: OutBuf, Size: "len"}, scalar("int", "len"), scalar("CUdevice", "dev")}},
+	{Name: "cuDeviceGetUuid", Libs: cu, Params: []P{out("CUuuid *", "uuid", "16"), scalar("CUdevice", "dev")}},
+	{Name: "cuDeviceGetUuid_v2", Libs: cu, Params: []P{out("CUuuid *", "uuid", "16"), scalar("CUdevice", "dev")}, Since: 11040},
+	{Name: "cuDeviceTotalMem_v2", Libs: cu, Params: []P{out("size_t *", "bytes", "8"), scalar("CUdevice", "dev")}, Since: 3020},
+	{Name: "cuDeviceGetAttribute", Libs: cu, Params: []P{out("int *", "pi", "4"), scalar("CUdevice_attribute", "attrib"), scalar("CUdevice", "dev")}},
+	{Name: "cuDeviceGetPCIBusId", Libs: cu, Params: []P{{C: "char *", Name: "pciBusId", Kind: OutBuf, Size: "len"}, scalar("int", "len"), scalar("CUdevice", "dev")}},
+	{Name: "cuDeviceGetByPCIBusId", Libs: cu, Params: []P{out("CUdevice *", "dev", "4"), {C: "const char *", Name: "pciBusId", Kind: InStr}}},
+
+	// ---- contexts ----
+	{Name: "cuDevicePrimaryCtxRetain", Libs: cu, Params: []P{outHandle("CUcontext *", "pctx", HContext), scalar("CUdevice", "dev")}},
+	{Name: "cuDevicePrimaryCtxRelease_v2", Libs: cu, Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
+	{Name: "cuDevicePrimaryCtxGetState", Libs: cu, Params: []P{scalar("CUdevice", "dev"), out("unsigned int *", "flags", "4"), out("int *", "active", "4")}},
+	{Name: "cuCtxCreate_v2", Libs: cu, Params: []P{outHandle("CUcontext *", "pctx", HContext), scalar("unsigned int", "flags"), scalar("CUdevice", "dev")}, Since: 3020},
+	{Name: "cuCtxDestroy_v2", Libs: cu, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Frees: true}}, Since: 4000},
+	{Name: "cuCtxGetCurrent", Libs: cu, Params: []P{{C: "CUcontext *", Name: "pctx", Kind: OutHandle, H: HContext, Nullable: true}}},
+	{Name: "cuCtxSetCurrent", Libs: cu, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}}},
+	{Name: "cuCtxGetDevice", Libs: cu, Params: []P{out("CUdevice *", "device", "4")}},
+	{Name: "cuCtxSynchronize", Libs: cu, Syncs: true},
+
+	// ---- memory ----
+	{Name: "cuMemGetInfo_v2", Libs: cu, Params: []P{out("size_t *", "free", "8"), out("size_t *", "total", "8")}, Since: 3020},
+	{Name: "cuMemAlloc_v2", Libs: cu, Params: []P{{C: "CUdeviceptr *", Name: "dptr", Kind: OutDevPtr, Size: "bytesize"}, scalar("size_t", "bytesize")}, Since: 3020},
+	{Name: "cuMemFree_v2", Libs: cu, Syncs: true, Params: []P{{C: "CUdeviceptr", Name: "dptr", Kind: DevPtr, Frees: true}}, Since: 3020},
+	{Name: "cuMemcpyHtoD_v2", Libs: cu, Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), {C: "const void *", Name: "srcHost", Kind: InBuf, Size: "ByteCount"}, scalar("size_t", "ByteCount")}, Since: 3020},
+	{Name: "cuMemcpyDtoH_v2", Libs: cu, Syncs: true, Params: []P{{C: "void *", Name: "dstHost", Kind: OutBuf, Size: "ByteCount"}, devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount")}, Since: 3020},
+	{Name: "cuMemcpyDtoD_v2", Libs: cu, Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount")}, Since: 3020},
+	{Name: "cuMemcpyHtoDAsync_v2", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "ByteCount", 1), {C: "const void *", Name: "srcHost", Kind: InBuf, Size: "ByteCount"}, scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},
+	{Name: "cuMemcpyDtoDAsync_v2", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "ByteCount", 1), devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},
+	{Name: "cuMemsetD8_v2", Libs: cu, Params: []P{devRange("dstDevice", "N", 1), scalar("unsigned char", "uc"), scalar("size_t", "N")}, Since: 3020},
+	{Name: "cuMemsetD16_v2", Libs: cu, Params: []P{devRange("dstDevice", "N", 2), scalar("unsigned short", "us"), scalar("size_t", "N")}, Since: 3020},
+	{Name: "cuMemsetD32_v2", Libs: cu, Params: []P{devRange("dstDevice", "N", 4), scalar("unsigned int", "ui"), scalar("size_t", "N")}, Since: 3020},
+	{Name: "cuMemsetD8Async", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "N", 1), scalar("unsigned char", "uc"), scalar("size_t", "N"), stream("hStream")}},
+	{Name: "cuMemsetD32Async", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "N", 4), scalar("unsigned int", "ui"), scalar("size_t", "N"), stream("hStream")}},
+	{Name: "cuMemGetAllocationGranularity", Libs: cu, Params: []P{out("size_t *", "granularity", "8"), {C: "const CUmemAllocationProp *", Name: "prop", Kind: InBuf, Size: "32"}, scalar("CUmemAllocationGranularity_flags", "option")}},
+
+	// ---- streams and events ----
+	{Name: "cuStreamCreate", Libs: cu, Params: []P{outHandle("CUstream *", "phStream", HStream), scalar("unsigned int", "Flags")}},
+	{Name: "cuStreamDestroy_v2", Libs: cu, Params: []P{{C: "CUstream", Name: "hStream", Kind: Handle, H: HStream, Frees: true}}, Since: 4000},
+	{Name: "cuStreamSynchronize", Libs: cu, Syncs: true, Params: []P{stream("hStream")}},
+	{Name: "cuStreamQuery", Libs: cu, Syncs: true, Params: []P{stream("hStream")}},
+	{Name: "cuEventCreate", Libs: cu, Params: []P{outHandle("CUevent *", "phEvent", HEvent), scalar("unsigned int", "Flags")}},
+	{Name: "cuEventDestroy_v2", Libs: cu, Params: []P{{C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent, Frees: true}}, Since: 4000},
+	{Name: "cuEventRecord", Libs: cu, Mode: Async, Params: []P{{C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}, stream("hStream")}},
+	{Name: "cuEventSynchronize", Libs: cu, Syncs: true, Params: []P{{C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}}},
+	{Name: "cuEventQuery", Libs: cu, Params: []P{{C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}}},
+	{Name: "cuEventElapsedTime_v2", Libs: cu, Params: []P{out("float *", "pMilliseconds", "4"), {C: "CUevent", Name: "hStart", Kind: Handle, H: HEvent}, {C: "CUevent", Name: "hEnd", Kind: Handle, H: HEvent}}, Since: 12080},
+	{Name: "cuStreamWaitEvent", Libs: cu, Mode: Async, Params: []P{stream("hStream"), {C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}, scalar("unsigned int", "Flags")}},
+}
