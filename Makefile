@@ -16,11 +16,15 @@ STUB_LDFLAGS := -shared -Wl,-z,defs -Wl,--no-undefined -ldl -lpthread
 GO_SRC   := $(shell find . -name '*.go' -not -path './build/*' -not -path './test/gpu/*') go.mod go.sum
 STUB_SRC := shims/common/stub.c include/vgpu/stub.h include/vgpu/types.h
 
+# Fragments of components (shims/*/*.mk) add their outputs to EXTRA_BUILD.
+EXTRA_BUILD :=
+-include shims/*/*.mk
+
 .PHONY: all build demo test generate check-generated clean
 all: build
 
 build: $(OUT)/libvgpucore.so $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 \
-       $(OUT)/libcudart.so.12 $(OUT)/libcudart.so.13 $(OUT)/vgpu-server $(OUT)/vgpu $(OUT)/devicequery links
+       $(OUT)/libcudart.so.12 $(OUT)/libcudart.so.13 $(OUT)/vgpu-server $(OUT)/vgpu $(OUT)/devicequery links $(EXTRA_BUILD)
 
 # The core: one c-shared library exporting only vgpu_* (build/core.map hides Go's own symbols).
 # -a: go build does not notice an edited version script.
