@@ -160,6 +160,9 @@ func remote(c *call) int64 {
 		return c.invalid(bad)
 	}
 	result, err := s.roundTrip(&rc, tail, func(r *remoting.Reply) error {
+		if r.Note != "" {
+			vlog.Printf("%s: the server refused the call: %s (returning %d)", c.f.Name, r.Note, r.Result)
+		}
 		if r.Result != 0 {
 			return nil // outputs are only sent on success
 		}

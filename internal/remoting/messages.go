@@ -39,8 +39,11 @@ type Reply struct {
 	Result       int32
 	DeferredFn   uint32
 	DeferredCode int32
-	Scalars      []uint64
-	Bufs         [][]byte
+	// Note says why the server refused the call (a bad handle, a copy past an allocation),
+	// so the client can log it; empty otherwise.
+	Note    string
+	Scalars []uint64
+	Bufs    [][]byte
 }
 
 // ErrorCode classifies an ErrorMsg.
@@ -163,7 +166,7 @@ func DecodeCall(p []byte) (Call, error) {
 
 // AppendReply appends the payload of m:
 //
-//	i32 result, u32 deferredFn, i32 deferredCode,
+//	i32 result, u32 deferredFn, i32 deferredCode, string note,
 //	then scalars and bufs as in AppendCall
 func AppendReply(b []byte, m *Reply) []byte {
 	b = appendReplyHead(b, m)
@@ -184,6 +187,7 @@ func appendReplyHead(b []byte, m *Reply) []byte {
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.Result))
 	b = binary.LittleEndian.AppendUint32(b, m.DeferredFn)
 	b = binary.LittleEndian.AppendUint32(b, uint32(m.DeferredCode))
+	b = appendString(b, m.Note)
 	return appendScalars(b, m.Scalars)
 }
 
@@ -195,6 +199,7 @@ func DecodeReply(p []byte) (Reply, error) {
 		Result:       int32(d.u32("result")),
 		DeferredFn:   d.u32("deferred fn"),
 		DeferredCode: int32(d.u32("deferred code")),
+		Note:         d.str("note"),
 	}
 	m.Scalars, m.Bufs = d.args()
 	if err := d.done(); err != nil {

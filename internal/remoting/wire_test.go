@@ -132,14 +132,15 @@ func kinds() []kind {
 				0x00, // 0 scalars
 				0x00, // 0 bufs
 			}, callE, callD},
-		{"reply", Reply{Result: -1, DeferredFn: 7, DeferredCode: 700, Scalars: []uint64{5}, Bufs: [][]byte{[]byte("xyz")}},
+		{"reply", Reply{Result: -1, DeferredFn: 7, DeferredCode: 700, Note: "no", Scalars: []uint64{5}, Bufs: [][]byte{[]byte("xyz")}},
 			cat(
 				[]byte{0xff, 0xff, 0xff, 0xff}, // result -1
 				[]byte{0x07, 0x00, 0x00, 0x00}, // deferred fn 7
 				[]byte{0xbc, 0x02, 0x00, 0x00}, // deferred code 700
-				[]byte{0x01, 0x05},             // 1 scalar: 5
-				[]byte{0x01},                   // 1 buf
-				[]byte{0x03}, []byte("xyz"),    // buf 0: len 3, bytes
+				[]byte{0x02}, []byte("no"),     // note: len 2, bytes
+				[]byte{0x01, 0x05},          // 1 scalar: 5
+				[]byte{0x01},                // 1 buf
+				[]byte{0x03}, []byte("xyz"), // buf 0: len 3, bytes
 			), replyE, replyD},
 		{"error", ErrorMsg{Code: ErrVersion, Message: "table mismatch"},
 			cat(

@@ -76,7 +76,7 @@ func (s *Session) Serve() error {
 		if err != nil {
 			return s.protocolError("bad call: %v", err)
 		}
-		result, outs, err := s.exec(&c)
+		result, outs, note, err := s.exec(&c)
 		if err != nil {
 			return s.protocolError("%v", err)
 		}
@@ -86,7 +86,7 @@ func (s *Session) Serve() error {
 			}
 			continue
 		}
-		r := remoting.Reply{Result: result, DeferredFn: s.deferredFn, DeferredCode: s.deferredCode}
+		r := remoting.Reply{Result: result, DeferredFn: s.deferredFn, DeferredCode: s.deferredCode, Note: note}
 		s.deferredFn, s.deferredCode = 0, 0
 		if result == 0 {
 			r.Bufs = outs
@@ -176,23 +176,23 @@ type callError struct {
 }
 
 // exec checks one call against the table and the session's state, runs it and returns the
-// result and the output buffers. A non-nil error is a protocol violation.
-func (s *Session) exec(c *remoting.Call) (int32, [][]byte, error) {
+// result, the output buffers and, for a refused call, why. A non-nil error is a protocol violation.
+func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 	if int(c.Fn) >= len(api.Table) {
-		return 0, nil, fmt.Errorf("unknown function id %d", c.Fn)
+		return 0, nil, "", fmt.Errorf("unknown function id %d", c.Fn)
 	}
 	id := api.ID(c.Fn)
 	f := &api.Table[id]
 	if f.Mode != api.Remote && f.Mode != api.Async {
-		return 0, nil, fmt.Errorf("%s is not a remote function", f.Name)
+		return 0, nil, "", fmt.Errorf("%s is not a remote function", f.Name)
 	}
 	a, ce, err := s.checkArgs(f, c)
 	if err != nil {
-		return 0, nil, fmt.Errorf("%s: %w", f.Name, err)
+		return 0, nil, "", fmt.Errorf("%s: %w", f.Name, err)
 	}
 	if ce != nil {
 		s.logf("%s refused: %s (returning %d)", f.Name, ce.msg, ce.code)
-		return ce.code, nil, nil
+		return ce.code, nil, ce.msg, nil
 	}
 	result := s.be.Invoke(id, f, a)
 	if vlog.Debug() && !f.NoLog {
@@ -208,7 +208,7 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, error) {
 			}
 		}
 	}
-	return result, outs, nil
+	return result, outs, "", nil
 }
 
 // checkArgs maps the wire call onto the function's parameters and checks each one.
