@@ -24,7 +24,7 @@ EXTRA_BUILD :=
 all: build
 
 build: $(OUT)/libvgpucore.so $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 \
-       $(OUT)/libcudart.so.12 $(OUT)/libcudart.so.13 $(OUT)/vgpu-server $(OUT)/vgpu $(OUT)/devicequery links $(EXTRA_BUILD)
+       $(OUT)/libcudart.so.12 $(OUT)/libcudart.so.13 $(OUT)/vgpu-server $(OUT)/vgpu $(OUT)/devicequery $(OUT)/vgpu-discover links $(EXTRA_BUILD)
 
 # The core: one c-shared library exporting only vgpu_* (build/core.map hides Go's own symbols).
 # -a: go build does not notice an edited version script.
@@ -60,6 +60,10 @@ $(OUT)/vgpu: $(GO_SRC)
 # The demo's CUDA device query, linked like any CUDA program (-lcuda), here against our stub.
 $(OUT)/devicequery: test/c/devicequery.c include/vgpu/zz_prototypes.h $(OUT)/libcuda.so.1
 	$(CC) -O2 -Wall -Iinclude -o $@ $< -L$(OUT) -l:libcuda.so.1
+
+# Ollama's / ggml's discovery sequence (also what `vgpu doctor` runs), linked like ggml-cuda.
+$(OUT)/vgpu-discover: test/c/discovery.c include/vgpu/zz_prototypes.h $(OUT)/libcuda.so.1 $(OUT)/libcudart.so.13
+	$(CC) -O2 -Wall -Iinclude -o $@ $< -L$(OUT) -l:libcudart.so.13 -l:libcuda.so.1 -ldl
 
 demo: build
 	./scripts/demo.sh

@@ -78,6 +78,9 @@ func funcsOf(l api.Lib) []row {
 	var rows []row
 	for i := range api.Table {
 		f := &api.Table[i]
+		if f.Internal {
+			continue
+		}
 		for _, fl := range f.Libs {
 			if fl == l {
 				rows = append(rows, row{ID: i, F: f})
@@ -228,6 +231,9 @@ func dispatchGo() []byte {
 		switch f.Mode {
 		case api.Remote:
 			impl = "remote"
+			if f.Client != "" {
+				impl = f.Client
+			}
 		case api.Async:
 			impl = "remoteAsync"
 		case api.Local:

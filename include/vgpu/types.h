@@ -23,10 +23,19 @@ typedef struct CUmemAllocationProp_st CUmemAllocationProp; /* 32 bytes, passed b
 
 /* ---- runtime API (libcudart.so.12 / .13) ---- */
 typedef int cudaError_t;
+typedef int cudaDeviceAttr;
+struct cudaDeviceProp; /* 1032 bytes in CUDA 12.x, 1008 in 13.0: written by the core, never by C */
 
 /* ---- NVML (libnvidia-ml.so.1) ---- */
 typedef int nvmlReturn_t;
 typedef struct nvmlDevice_st *nvmlDevice_t;
 typedef struct nvmlMemory_st nvmlMemory_t; /* 24 bytes: total, free, used */
+typedef struct nvmlMemory_v2_st nvmlMemory_v2_t;
+typedef struct nvmlBAR1Memory_st nvmlBAR1Memory_t;
+typedef struct nvmlPciInfo_st nvmlPciInfo_t;
+typedef struct nvmlUtilization_st nvmlUtilization_t;
+typedef struct nvmlProcessInfo_st nvmlProcessInfo_t;
+typedef int nvmlBrandType_t, nvmlDeviceArchitecture_t, nvmlTemperatureSensors_t, nvmlPstates_t,
+	nvmlEnableState_t, nvmlComputeMode_t, nvmlClockType_t;
 
 #endif

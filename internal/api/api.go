@@ -93,9 +93,10 @@ const (
 	InBuf                 // const pointer to Size bytes the callee reads
 	OutBuf                // pointer to Size bytes the callee writes (Size names a length param)
 	InStr                 // const char*, NUL-terminated
+	InOutVal              // pointer to Size bytes the callee reads and writes (a versioned struct, a count)
 )
 
-var kindNames = [...]string{"Scalar", "Handle", "DevPtr", "HostPtr", "OutVal", "OutHandle", "OutDevPtr", "InBuf", "OutBuf", "InStr"}
+var kindNames = [...]string{"Scalar", "Handle", "DevPtr", "HostPtr", "OutVal", "OutHandle", "OutDevPtr", "InBuf", "OutBuf", "InStr", "InOutVal"}
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -128,7 +129,8 @@ type P struct {
 	// Range, for DevPtr: the name of the parameter holding the byte count that must lie
 	// inside one allocation of the session ("" = the pointer is not range-checked here).
 	Range string
-	// Elem multiplies Range (memset D16 counts 2-byte elements).
+	// Elem multiplies Range (memset D16 counts 2-byte elements), or an OutBuf's Size when that
+	// names an InOutVal count (NVML's process lists: Size "infoCount", Elem 24).
 	Elem int
 	// Nullable: a NULL handle/pointer is valid (the default stream, an optional output).
 	Nullable bool
@@ -152,6 +154,15 @@ type Func struct {
 	Server string
 	// NoLog: do not trace (hot paths).
 	NoLog bool
+	// Client names a hand-written client function that serves a Remote row (for example from
+	// the device cache); the row stays callable on the server, where the client's function
+	// reaches it through remoteByName.
+	Client string
+	// Internal: a vgpu-only server call (a batch), exported by no library.
+	Internal bool
+	// OutsOnError: outputs are returned whatever the result (NVML's INSUFFICIENT_SIZE answers
+	// carry the needed count).
+	OutsOnError bool
 }
 
 // ID is a function's index in Table; stable within one build (checked by TableHash at connect).
@@ -239,7 +250,7 @@ func Validate() error {
 				return fmt.Errorf("api: %s: %s passes a float by value; mark the function Local and hand-write its stub", f.Name, p.Name)
 			}
 			switch p.Kind {
-			case OutVal:
+			case OutVal, InOutVal:
 				if p.Size == "" {
 					return fmt.Errorf("api: %s: %s needs a Size", f.Name, p.Name)
 				}
@@ -258,7 +269,7 @@ func Validate() error {
 		}
 		if f.Mode == Async {
 			for _, p := range f.Params {
-				if p.Kind == OutVal || p.Kind == OutBuf || p.Kind == OutHandle || p.Kind == OutDevPtr {
+				if p.Kind == OutVal || p.Kind == OutBuf || p.Kind == OutHandle || p.Kind == OutDevPtr || p.Kind == InOutVal {
 					return fmt.Errorf("api: %s is async but has output %s", f.Name, p.Name)
 				}
 			}

@@ -4,21 +4,25 @@ package api
 var cudaTable = []Func{
 
 	// ---- libcuda.so.1: initialisation, versions, errors ----
-	{Name: "cuInit", Libs: cu, Params: []P{scalar("unsigned int", "Flags")}},
+	{Name: "cuInit", Libs: cu, Client: "cuInit", Params: []P{scalar("unsigned int", "Flags")}},
 	{Name: "cuDriverGetVersion", Libs: cu, Params: []P{out("int *", "driverVersion", "4")}},
 	{Name: "cuGetErrorName", Libs: cu, Mode: Local, Params: []P{scalar("CUresult", "error"), {C: "const char **", Name: "pStr", Kind: HostPtr}}},
 	{Name: "cuGetErrorString", Libs: cu, Mode: Local, Params: []P{scalar("CUresult", "error"), {C: "const char **", Name: "pStr", Kind: HostPtr}}},
 
 	// ---- devices ----
-	{Name: "cuDeviceGetCount", Libs: cu, Params: []P{out("int *", "count", "4")}},
-	{Name: "cuDeviceGet", Libs: cu, Params: []P{out("CUdevice *", "device", "4"), scalar("int", "ordinal")}},
-	{Name: "cuDeviceGetName", Libs: cu, Params: []P{{C: "char *", Name: "name", Kind: OutBuf, Size: "len"}, scalar("int", "len"), scalar("CUdevice", "dev")}},
-	{Name: "cuDeviceGetUuid", Libs: cu, Params: []P{out("CUuuid *", "uuid", "16"), scalar("CUdevice", "dev")}},
-	{Name: "cuDeviceGetUuid_v2", Libs: cu, Params: []P{out("CUuuid *", "uuid", "16"), scalar("CUdevice", "dev")}, Since: 11040},
-	{Name: "cuDeviceTotalMem_v2", Libs: cu, Params: []P{out("size_t *", "bytes", "8"), scalar("CUdevice", "dev")}, Since: 3020},
-	{Name: "cuDeviceGetAttribute", Libs: cu, Params: []P{out("int *", "pi", "4"), scalar("CUdevice_attribute", "attrib"), scalar("CUdevice", "dev")}},
-	{Name: "cuDeviceGetPCIBusId", Libs: cu, Params: []P{{C: "char *", Name: "pciBusId", Kind: OutBuf, Size: "len"}, scalar("int", "len"), scalar("CUdevice", "dev")}},
-	{Name: "cuDeviceGetByPCIBusId", Libs: cu, Params: []P{out("CUdevice *", "dev", "4"), {C: "const char *", Name: "pciBusId", Kind: InStr}}},
+	{Name: "cuDeviceGetCount", Libs: cu, Client: "cuDeviceGetCount", Params: []P{out("int *", "count", "4")}},
+	{Name: "cuDeviceGet", Libs: cu, Client: "cuDeviceGet", Params: []P{out("CUdevice *", "device", "4"), scalar("int", "ordinal")}},
+	{Name: "cuDeviceGetName", Libs: cu, Client: "cuDeviceGetName", Params: []P{{C: "char *", Name: "name", Kind: OutBuf, Size: "len"}, scalar("int", "len"), scalar("CUdevice", "dev")}},
+	{Name: "cuDeviceGetUuid", Libs: cu, Client: "cuDeviceGetUuid", Params: []P{out("CUuuid *", "uuid", "16"), scalar("CUdevice", "dev")}},
+	{Name: "cuDeviceGetUuid_v2", Libs: cu, Client: "cuDeviceGetUuid_v2", Params: []P{out("CUuuid *", "uuid", "16"), scalar("CUdevice", "dev")}, Since: 11040},
+	{Name: "cuDeviceTotalMem_v2", Libs: cu, Client: "cuDeviceTotalMem_v2", Params: []P{out("size_t *", "bytes", "8"), scalar("CUdevice", "dev")}, Since: 3020},
+	{Name: "cuDeviceGetAttribute", Libs: cu, Client: "cuDeviceGetAttribute", Params: []P{out("int *", "pi", "4"), scalar("CUdevice_attribute", "attrib"), scalar("CUdevice", "dev")}},
+	{Name: "cuDeviceGetPCIBusId", Libs: cu, Client: "cuDeviceGetPCIBusId", Params: []P{{C: "char *", Name: "pciBusId", Kind: OutBuf, Size: "len"}, scalar("int", "len"), scalar("CUdevice", "dev")}},
+	{Name: "cuDeviceGetByPCIBusId", Libs: cu, Client: "cuDeviceGetByPCIBusId", Params: []P{out("CUdevice *", "dev", "4"), {C: "const char *", Name: "pciBusId", Kind: InStr}}},
+
+	// Internal batch: every attribute of one device in one round trip (8 bytes each: the value
+	// and cuDeviceGetAttribute's result), so the client answers attribute queries locally.
+	{Name: "vgpuDeviceGetAttributes", Libs: cu, Internal: true, Params: []P{{C: "int *", Name: "values", Kind: OutBuf, Size: "bytes"}, scalar("size_t", "bytes"), scalar("CUdevice", "dev")}},
 
 	// ---- contexts ----
 	{Name: "cuDevicePrimaryCtxRetain", Libs: cu, Params: []P{outHandle("CUcontext *", "pctx", HContext), scalar("CUdevice", "dev")}},
@@ -27,7 +31,7 @@ var cudaTable = []Func{
 	{Name: "cuCtxCreate_v2", Libs: cu, Params: []P{outHandle("CUcontext *", "pctx", HContext), scalar("unsigned int", "flags"), scalar("CUdevice", "dev")}, Since: 3020},
 	{Name: "cuCtxDestroy_v2", Libs: cu, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Frees: true}}, Since: 4000},
 	{Name: "cuCtxGetCurrent", Libs: cu, Params: []P{{C: "CUcontext *", Name: "pctx", Kind: OutHandle, H: HContext, Nullable: true}}},
-	{Name: "cuCtxSetCurrent", Libs: cu, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}}},
+	{Name: "cuCtxSetCurrent", Libs: cu, Client: "cuCtxSetCurrent", Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}}},
 	{Name: "cuCtxGetDevice", Libs: cu, Params: []P{out("CUdevice *", "device", "4")}},
 	{Name: "cuCtxSynchronize", Libs: cu, Syncs: true},
 
@@ -45,7 +49,7 @@ var cudaTable = []Func{
 	{Name: "cuMemsetD32_v2", Libs: cu, Params: []P{devRange("dstDevice", "N", 4), scalar("unsigned int", "ui"), scalar("size_t", "N")}, Since: 3020},
 	{Name: "cuMemsetD8Async", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "N", 1), scalar("unsigned char", "uc"), scalar("size_t", "N"), stream("hStream")}},
 	{Name: "cuMemsetD32Async", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "N", 4), scalar("unsigned int", "ui"), scalar("size_t", "N"), stream("hStream")}},
-	{Name: "cuMemGetAllocationGranularity", Libs: cu, Params: []P{out("size_t *", "granularity", "8"), {C: "const CUmemAllocationProp *", Name: "prop", Kind: InBuf, Size: "32"}, scalar("CUmemAllocationGranularity_flags", "option")}},
+	{Name: "cuMemGetAllocationGranularity", Libs: cu, Client: "cuMemGetAllocationGranularity", Params: []P{out("size_t *", "granularity", "8"), {C: "const CUmemAllocationProp *", Name: "prop", Kind: InBuf, Size: "32"}, scalar("CUmemAllocationGranularity_flags", "option")}},
 
 	// ---- streams and events ----
 	{Name: "cuStreamCreate", Libs: cu, Params: []P{outHandle("CUstream *", "phStream", HStream), scalar("unsigned int", "Flags")}},

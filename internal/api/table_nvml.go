@@ -1,16 +1,67 @@
 package api
 
-// nvmlTable: libnvidia-ml.so.1.
+// nvmlTable: libnvidia-ml.so.1. Device handles (nvmlDevice_t) are the host NVML's, checked by the
+// server against the handles it gave this session. Struct sizes are x86-64 LP64.
 var nvmlTable = []Func{
-	// ---- libnvidia-ml.so.1 ----
+	// init/shutdown are reference-counted in the client: Ollama inits and shuts down around
+	// every memory query; the host's NVML is initialised once per worker.
 	{Name: "nvmlInit_v2", Libs: nvml, Mode: Local},
+	{Name: "nvmlInit", Libs: nvml, Mode: Local},
 	{Name: "nvmlInitWithFlags", Libs: nvml, Mode: Local, Params: []P{scalar("unsigned int", "flags")}},
 	{Name: "nvmlShutdown", Libs: nvml, Mode: Local},
 	{Name: "nvmlErrorString", Libs: nvml, Mode: Local, Ret: "const char *", Params: []P{scalar("nvmlReturn_t", "result")}},
-	{Name: "nvmlSystemGetDriverVersion", Libs: nvml, Params: []P{{C: "char *", Name: "version", Kind: OutBuf, Size: "length"}, scalar("unsigned int", "length")}},
+
+	// ---- system ----
+	{Name: "nvmlSystemGetDriverVersion", Libs: nvml, Params: []P{outStr("version", "length"), scalar("unsigned int", "length")}},
+	{Name: "nvmlSystemGetNVMLVersion", Libs: nvml, Params: []P{outStr("version", "length"), scalar("unsigned int", "length")}},
+	{Name: "nvmlSystemGetCudaDriverVersion", Libs: nvml, Params: []P{out("int *", "cudaDriverVersion", "4")}},
+	{Name: "nvmlSystemGetCudaDriverVersion_v2", Libs: nvml, Params: []P{out("int *", "cudaDriverVersion", "4")}},
+
+	// ---- device handles ----
 	{Name: "nvmlDeviceGetCount_v2", Libs: nvml, Params: []P{out("unsigned int *", "deviceCount", "4")}},
+	{Name: "nvmlDeviceGetCount", Libs: nvml, Params: []P{out("unsigned int *", "deviceCount", "4")}},
 	{Name: "nvmlDeviceGetHandleByIndex_v2", Libs: nvml, Params: []P{scalar("unsigned int", "index"), outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
-	{Name: "nvmlDeviceGetName", Libs: nvml, Params: []P{{C: "nvmlDevice_t", Name: "device", Kind: Handle, H: HNVMLDevice}, {C: "char *", Name: "name", Kind: OutBuf, Size: "length"}, scalar("unsigned int", "length")}},
-	{Name: "nvmlDeviceGetUUID", Libs: nvml, Params: []P{{C: "nvmlDevice_t", Name: "device", Kind: Handle, H: HNVMLDevice}, {C: "char *", Name: "uuid", Kind: OutBuf, Size: "length"}, scalar("unsigned int", "length")}},
-	{Name: "nvmlDeviceGetMemoryInfo", Libs: nvml, Params: []P{{C: "nvmlDevice_t", Name: "device", Kind: Handle, H: HNVMLDevice}, out("nvmlMemory_t *", "memory", "24")}},
+	{Name: "nvmlDeviceGetHandleByIndex", Libs: nvml, Params: []P{scalar("unsigned int", "index"), outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetHandleByUUID", Libs: nvml, Params: []P{{C: "const char *", Name: "uuid", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetHandleByPciBusId_v2", Libs: nvml, Params: []P{{C: "const char *", Name: "pciBusId", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetHandleBySerial", Libs: nvml, Params: []P{{C: "const char *", Name: "serial", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetIndex", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "index", "4")}},
+	{Name: "nvmlDeviceGetMinorNumber", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "minorNumber", "4")}},
+
+	// ---- identity ----
+	{Name: "nvmlDeviceGetName", Libs: nvml, Params: []P{nvdev, outStr("name", "length"), scalar("unsigned int", "length")}},
+	{Name: "nvmlDeviceGetUUID", Libs: nvml, Params: []P{nvdev, outStr("uuid", "length"), scalar("unsigned int", "length")}},
+	{Name: "nvmlDeviceGetSerial", Libs: nvml, Params: []P{nvdev, outStr("serial", "length"), scalar("unsigned int", "length")}},
+	{Name: "nvmlDeviceGetBrand", Libs: nvml, Params: []P{nvdev, out("nvmlBrandType_t *", "type", "4")}},
+	{Name: "nvmlDeviceGetArchitecture", Libs: nvml, Params: []P{nvdev, out("nvmlDeviceArchitecture_t *", "arch", "4")}},
+	{Name: "nvmlDeviceGetCudaComputeCapability", Libs: nvml, Params: []P{nvdev, out("int *", "major", "4"), out("int *", "minor", "4")}},
+	// nvmlPciInfo_t: 52 bytes in the first version, 68 (busIdLegacy[16], five u32, busId[32]) in _v2/_v3.
+	{Name: "nvmlDeviceGetPciInfo", Libs: nvml, Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "52")}},
+	{Name: "nvmlDeviceGetPciInfo_v2", Libs: nvml, Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "68")}},
+	{Name: "nvmlDeviceGetPciInfo_v3", Libs: nvml, Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "68")}},
+
+	// ---- memory, utilisation, sensors ----
+	{Name: "nvmlDeviceGetMemoryInfo", Libs: nvml, Params: []P{nvdev, out("nvmlMemory_t *", "memory", "24")}},
+	// nvmlMemory_v2_t: the caller sets its version field, so it travels both ways (40 bytes).
+	{Name: "nvmlDeviceGetMemoryInfo_v2", Libs: nvml, Params: []P{nvdev, {C: "nvmlMemory_v2_t *", Name: "memory", Kind: InOutVal, Size: "40"}}},
+	{Name: "nvmlDeviceGetBAR1MemoryInfo", Libs: nvml, Params: []P{nvdev, out("nvmlBAR1Memory_t *", "bar1Memory", "24")}},
+	{Name: "nvmlDeviceGetUtilizationRates", Libs: nvml, Params: []P{nvdev, out("nvmlUtilization_t *", "utilization", "8")}},
+	{Name: "nvmlDeviceGetTemperature", Libs: nvml, Params: []P{nvdev, scalar("nvmlTemperatureSensors_t", "sensorType"), out("unsigned int *", "temp", "4")}},
+	{Name: "nvmlDeviceGetFanSpeed", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "speed", "4")}},
+	{Name: "nvmlDeviceGetPowerUsage", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "power", "4")}},
+	{Name: "nvmlDeviceGetPowerManagementLimit", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "limit", "4")}},
+	{Name: "nvmlDeviceGetEnforcedPowerLimit", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "limit", "4")}},
+	{Name: "nvmlDeviceGetPerformanceState", Libs: nvml, Params: []P{nvdev, out("nvmlPstates_t *", "pState", "4")}},
+	{Name: "nvmlDeviceGetPersistenceMode", Libs: nvml, Params: []P{nvdev, out("nvmlEnableState_t *", "mode", "4")}},
+	{Name: "nvmlDeviceGetComputeMode", Libs: nvml, Params: []P{nvdev, out("nvmlComputeMode_t *", "mode", "4")}},
+	{Name: "nvmlDeviceGetClockInfo", Libs: nvml, Params: []P{nvdev, scalar("nvmlClockType_t", "type"), out("unsigned int *", "clock", "4")}},
+	{Name: "nvmlDeviceGetMaxClockInfo", Libs: nvml, Params: []P{nvdev, scalar("nvmlClockType_t", "type"), out("unsigned int *", "clock", "4")}},
+
+	// ---- processes: *infoCount in, the count (or the count needed) out; nvmlProcessInfo_t is 24 bytes ----
+	{Name: "nvmlDeviceGetComputeRunningProcesses_v3", Libs: nvml, OutsOnError: true, Params: []P{nvdev, {C: "unsigned int *", Name: "infoCount", Kind: InOutVal, Size: "4"}, {C: "nvmlProcessInfo_t *", Name: "infos", Kind: OutBuf, Size: "infoCount", Elem: 24, Nullable: true}}},
+	{Name: "nvmlDeviceGetGraphicsRunningProcesses_v3", Libs: nvml, OutsOnError: true, Params: []P{nvdev, {C: "unsigned int *", Name: "infoCount", Kind: InOutVal, Size: "4"}, {C: "nvmlProcessInfo_t *", Name: "infos", Kind: OutBuf, Size: "infoCount", Elem: 24, Nullable: true}}},
 }
+
+var nvdev = P{C: "nvmlDevice_t", Name: "device", Kind: Handle, H: HNVMLDevice}
+
+func outStr(name, length string) P { return P{C: "char *", Name: name, Kind: OutBuf, Size: length} }

@@ -17,6 +17,8 @@ type call struct {
 	f   *api.Func
 	lib api.Lib
 	a   []uint64
+	// raw: the arguments are already in the server's terms (device ordinals not translated).
+	raw bool
 }
 
 // errUnknown is CUDA_ERROR_UNKNOWN, cudaErrorUnknown and NVML_ERROR_UNKNOWN alike.
@@ -53,6 +55,7 @@ func dispatchCall(word uint32, args func(n int) []uint64) (r int64) {
 		}
 	}()
 	r = dispatch[id](c)
+	recordError(c, r)
 	if vlog.Debug() && !f.NoLog {
 		vlog.Debugf("%s(%v) = %d", f.Name, c.a, r)
 	}
@@ -75,19 +78,26 @@ func (c *call) invalid(why string) int64 {
 	return int64(code)
 }
 
-// size is the byte count a Size or Range names: a number or another parameter's value.
-func (c *call) size(spec string) (int, error) {
+// size is the byte count a Size or Range names: a number, another parameter's value, or the
+// count an InOutVal parameter points to, times elem.
+func (c *call) size(spec string, elem int) (int, error) {
 	if n, err := strconv.Atoi(spec); err == nil {
 		return n, nil
 	}
 	i := c.f.ParamIndex(spec)
 	v := int64(c.a[i])
-	switch c.f.Params[i].C {
-	case "int":
+	switch {
+	case c.f.Params[i].Kind == api.InOutVal:
+		v = 0
+		if c.a[i] != 0 {
+			v = int64(*(*uint32)(ptrAt(c.a[i])))
+		}
+	case c.f.Params[i].C == "int":
 		v = int64(int32(uint32(c.a[i])))
-	case "unsigned int":
+	case c.f.Params[i].C == "unsigned int":
 		v = int64(uint32(c.a[i]))
 	}
+	v *= int64(max(elem, 1))
 	if v < 0 || v > remoting.MaxPayload {
 		return 0, fmt.Errorf("%s = %d is out of range", spec, v)
 	}
@@ -95,8 +105,9 @@ func (c *call) size(spec string) (int, error) {
 }
 
 type outSpec struct {
-	ptr uint64
-	n   int
+	ptr    uint64
+	n      int
+	device bool // a CUdevice, translated back to the client's numbering
 }
 
 var errBadReply = errors.New("reply does not match the call's outputs")
@@ -110,9 +121,16 @@ func (c *call) marshal() (rc remoting.Call, tail []byte, outs []outSpec, bad str
 		v := c.a[i]
 		switch p.Kind {
 		case api.Scalar, api.Handle, api.DevPtr, api.HostPtr:
+			if p.C == "CUdevice" && !c.raw {
+				o, ok := serverOrdinal(v)
+				if !ok {
+					return rc, nil, nil, fmt.Sprintf("%s %d is not a visible device", p.Name, int32(uint32(v)))
+				}
+				v = o
+			}
 			rc.Scalars = append(rc.Scalars, v)
 		case api.InBuf:
-			n, err := c.size(p.Size)
+			n, err := c.size(p.Size, 1)
 			if err != nil {
 				return rc, nil, nil, err.Error()
 			}
@@ -125,18 +143,25 @@ func (c *call) marshal() (rc remoting.Call, tail []byte, outs []outSpec, bad str
 				return rc, nil, nil, p.Name + " is NULL"
 			}
 			rc.Bufs = append(rc.Bufs, cStringBytes(v, 4096))
-		case api.OutVal, api.OutHandle, api.OutDevPtr, api.OutBuf:
+		case api.OutVal, api.OutHandle, api.OutDevPtr, api.OutBuf, api.InOutVal:
 			n := 8
-			if p.Kind == api.OutVal || p.Kind == api.OutBuf {
+			if p.Kind != api.OutHandle && p.Kind != api.OutDevPtr {
+				elem := 1
+				if p.Kind == api.OutBuf {
+					elem = p.Elem
+				}
 				var err error
-				if n, err = c.size(p.Size); err != nil {
+				if n, err = c.size(p.Size, elem); err != nil {
 					return rc, nil, nil, err.Error()
 				}
 			}
 			if v == 0 && !p.Nullable {
 				return rc, nil, nil, p.Name + " is NULL"
 			}
-			outs = append(outs, outSpec{ptr: v, n: n})
+			if p.Kind == api.InOutVal {
+				rc.Bufs = append(rc.Bufs, hostBytes(v, n))
+			}
+			outs = append(outs, outSpec{ptr: v, n: n, device: p.C == "CUdevice *"})
 		}
 	}
 	if k := len(rc.Bufs) - 1; k >= 0 && len(rc.Bufs[k]) >= tailThreshold {
@@ -163,7 +188,7 @@ func remote(c *call) int64 {
 		if r.Note != "" {
 			vlog.Printf("%s: the server refused the call: %s (returning %d)", c.f.Name, r.Note, r.Result)
 		}
-		if r.Result != 0 {
+		if r.Result != 0 && (!c.f.OutsOnError || len(r.Bufs) == 0) {
 			return nil // outputs are only sent on success
 		}
 		if len(r.Bufs) != len(outs) {
@@ -175,6 +200,9 @@ func remote(c *call) int64 {
 			}
 			if o.ptr != 0 {
 				copy(hostBytes(o.ptr, o.n), r.Bufs[k])
+				if o.device && !c.raw {
+					store(o.ptr, clientOrdinal(*(*int32)(ptrAt(o.ptr))))
+				}
 			}
 		}
 		return nil
@@ -209,6 +237,16 @@ func remoteAsync(c *call) int64 {
 		return c.unreachable()
 	}
 	return 0
+}
+
+// remoteByName makes the remote call of a row directly, whatever serves the row on the client,
+// with arguments in the server's terms. Pointers must point to memory that does not move.
+func remoteByName(lib api.Lib, name string, args ...uint64) int64 {
+	id, f, ok := api.Lookup(name)
+	if !ok {
+		panic("client: no table row " + name)
+	}
+	return remote(&call{id: id, f: f, lib: lib, a: args, raw: true})
 }
 
 // callByName is how hand-written local functions make remote calls: args as a C caller would

@@ -6,7 +6,6 @@ import (
 
 	"github.com/vgpu/vgpu/internal/abi"
 	"github.com/vgpu/vgpu/internal/api"
-	"github.com/vgpu/vgpu/internal/vlog"
 )
 
 // Hand-written functions (Mode: Local in the table). Each has the table row's name; the
@@ -94,6 +93,8 @@ func nvmlInit_v2(c *call) int64 {
 
 func nvmlInitWithFlags(c *call) int64 { return nvmlInit_v2(c) }
 
+func nvmlInit(c *call) int64 { return nvmlInit_v2(c) }
+
 func nvmlShutdown(c *call) int64 {
 	nvmlMu.Lock()
 	defer nvmlMu.Unlock()
@@ -125,6 +126,22 @@ const (
 	cudaErrorNoDevice     = 100
 )
 
+// describeRuntime turns cudaErrorInvalidValue into "invalid value".
+func describeRuntime(name string) string {
+	s, ok := strings.CutPrefix(name, "cudaError")
+	if !ok || s == "" {
+		return "no error"
+	}
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && r >= 'A' && r <= 'Z' {
+			b.WriteByte(' ')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToLower(b.String())
+}
+
 // runtimeVersions: what cudaRuntimeGetVersion answers, by the ABI the consumer linked.
 var runtimeVersions = map[api.Lib]int32{api.LibCudart12: 12090, api.LibCudart13: 13000}
 
@@ -147,23 +164,5 @@ func cudaDriverGetVersion(c *call) int64 {
 		return 0
 	}
 	store(c.a[0], *v)
-	return 0
-}
-
-func cudaGetDeviceCount(c *call) int64 {
-	if c.a[0] == 0 {
-		return cudaErrorInvalidValue
-	}
-	if r := callByName(api.LibCuda, "cuInit", 0); r != 0 {
-		vlog.Once("rt-init", "cudaGetDeviceCount: the driver did not initialise (error %d): no CUDA device", r)
-		store(c.a[0], int32(0))
-		return cudaErrorNoDevice
-	}
-	n := new(int32)
-	if r := callByName(api.LibCuda, "cuDeviceGetCount", ptrOf(n)); r != 0 || *n == 0 {
-		store(c.a[0], int32(0))
-		return cudaErrorNoDevice
-	}
-	store(c.a[0], *n)
 	return 0
 }

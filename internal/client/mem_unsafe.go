@@ -48,3 +48,6 @@ func store[T any](p uint64, v T) { *(*T)(unsafe.Pointer(uintptr(p))) = v }
 // CString is set by shims/core to make C strings that live as long as the process (C memory:
 // Go memory may not be handed to C and kept).
 var CString func(string) uint64
+
+// ptrAt is the C address p as a pointer.
+func ptrAt(p uint64) unsafe.Pointer { return unsafe.Pointer(uintptr(p)) }

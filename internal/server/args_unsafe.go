@@ -15,7 +15,7 @@ func argWord(k api.Kind, a *Args, i int) uintptr {
 	switch k {
 	case api.InBuf, api.InStr:
 		return bufAddr(a.In[i])
-	case api.OutVal, api.OutBuf, api.OutHandle, api.OutDevPtr:
+	case api.OutVal, api.OutBuf, api.OutHandle, api.OutDevPtr, api.InOutVal:
 		return bufAddr(a.Out[i])
 	}
 	return uintptr(a.Vals[i])

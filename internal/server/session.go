@@ -88,9 +88,7 @@ func (s *Session) Serve() error {
 		}
 		r := remoting.Reply{Result: result, DeferredFn: s.deferredFn, DeferredCode: s.deferredCode, Note: note}
 		s.deferredFn, s.deferredCode = 0, 0
-		if result == 0 {
-			r.Bufs = outs
-		}
+		r.Bufs = outs
 		if err := s.writeReply(h.ReqID, &r); err != nil {
 			s.logf("writing a reply: %v", err)
 			return err
@@ -194,16 +192,23 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 		s.logf("%s refused: %s (returning %d)", f.Name, ce.msg, ce.code)
 		return ce.code, nil, ce.msg, nil
 	}
-	result := s.be.Invoke(id, f, a)
+	var result int32
+	if f.Internal {
+		result = s.internal(f, a)
+	} else {
+		result = s.be.Invoke(id, f, a)
+	}
 	if vlog.Debug() && !f.NoLog {
 		s.logf("%s = %d", f.Name, result)
 	}
 	var outs [][]byte
 	if result == 0 {
 		s.track(f, a)
+	}
+	if result == 0 || f.OutsOnError {
 		for i, p := range f.Params {
 			switch p.Kind {
-			case api.OutVal, api.OutBuf, api.OutHandle, api.OutDevPtr:
+			case api.OutVal, api.OutBuf, api.OutHandle, api.OutDevPtr, api.InOutVal:
 				outs = append(outs, a.Out[i])
 			}
 		}
@@ -224,7 +229,7 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			}
 			a.Vals[i] = c.Scalars[si]
 			si++
-		case api.InBuf, api.InStr:
+		case api.InBuf, api.InStr, api.InOutVal:
 			if bi >= len(c.Bufs) {
 				return nil, nil, errors.New("too few buffer arguments")
 			}
@@ -277,8 +282,22 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			if uint64(len(a.In[i])) != want {
 				return nil, nil, fmt.Errorf("%s carries %d bytes, the call says %d", p.Name, len(a.In[i]), want)
 			}
+		case api.InOutVal:
+			want, _ := bufSize(f, a.Vals, p.Size)
+			if uint64(len(a.In[i])) != want {
+				return nil, nil, fmt.Errorf("%s carries %d bytes, the call says %d", p.Name, len(a.In[i]), want)
+			}
+			a.Out[i] = append([]byte(nil), a.In[i]...)
 		case api.OutVal, api.OutBuf:
 			want, err := bufSize(f, a.Vals, p.Size)
+			if j := f.ParamIndex(p.Size); err == nil && j >= 0 && f.Params[j].Kind == api.InOutVal {
+				// a count the caller passed by pointer (read before outputs are laid out: InOutVal
+				// params precede their arrays in every API that uses them)
+				if len(a.In[j]) < 4 {
+					return nil, &callError{lib.InvalidValue, p.Size + " is missing"}, nil
+				}
+				want = uint64(le64(a.In[j][:4])) * uint64(max(p.Elem, 1))
+			}
 			if err != nil || want > maxOut {
 				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s: output of %d bytes is out of range", p.Name, want)}, nil
 			}

@@ -108,6 +108,7 @@ const (
 	cuErrInvalidContext = 201
 	cuErrNotReady       = 600
 	nvmlErrInsufficient = 7
+	nvmlErrNotFound     = 6
 )
 
 func simDevice(v uint64) bool { return int32(uint32(v)) == 0 }
@@ -321,6 +322,62 @@ func init() {
 			putString(a.Out[1], u)
 			return 0
 		},
+		"nvmlSystemGetNVMLVersion": func(s *Sim, a *Args) int32 {
+			if len(a.Out[0]) < len(simNVMLVersion)+1 {
+				return nvmlErrInsufficient
+			}
+			putString(a.Out[0], simNVMLVersion)
+			return 0
+		},
+		"nvmlSystemGetCudaDriverVersion":    func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
+		"nvmlSystemGetCudaDriverVersion_v2": func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
+		"nvmlDeviceGetHandleByUUID": func(s *Sim, a *Args) int32 {
+			if cstr(a.In[0]) != SimUUIDString() {
+				return nvmlErrNotFound
+			}
+			put64(a.Out[1], simNVMLDevice)
+			return 0
+		},
+		"nvmlDeviceGetHandleByPciBusId_v2": func(s *Sim, a *Args) int32 {
+			if id := cstr(a.In[0]); id != simPCIBusID && id != simPCIBusID[4:] {
+				return nvmlErrNotFound
+			}
+			put64(a.Out[1], simNVMLDevice)
+			return 0
+		},
+		"nvmlDeviceGetIndex":       func(s *Sim, a *Args) int32 { put32(a.Out[1], 0); return 0 },
+		"nvmlDeviceGetMinorNumber": func(s *Sim, a *Args) int32 { put32(a.Out[1], 0); return 0 },
+		"nvmlDeviceGetSerial": func(s *Sim, a *Args) int32 {
+			if len(a.Out[1]) < len(simSerial)+1 {
+				return nvmlErrInsufficient
+			}
+			putString(a.Out[1], simSerial)
+			return 0
+		},
+		"nvmlDeviceGetCudaComputeCapability": func(s *Sim, a *Args) int32 {
+			put32(a.Out[1], 9)
+			put32(a.Out[2], 0)
+			return 0
+		},
+		"nvmlDeviceGetPciInfo_v3": simPCI,
+		"nvmlDeviceGetPciInfo_v2": simPCI,
+		"nvmlDeviceGetMemoryInfo_v2": func(s *Sim, a *Args) int32 {
+			m := a.Out[1]
+			put64(m[8:], simTotalMem)
+			put64(m[16:], 0)
+			put64(m[24:], simTotalMem-s.used)
+			put64(m[32:], s.used)
+			return 0
+		},
+		"nvmlDeviceGetUtilizationRates": func(s *Sim, a *Args) int32 { clear(a.Out[1]); return 0 },
+		"nvmlDeviceGetComputeRunningProcesses_v3": func(s *Sim, a *Args) int32 {
+			put32(a.Out[1], 0) // the simulated device runs no host processes
+			return 0
+		},
+		"nvmlDeviceGetGraphicsRunningProcesses_v3": func(s *Sim, a *Args) int32 {
+			put32(a.Out[1], 0)
+			return 0
+		},
 		"nvmlDeviceGetMemoryInfo": func(s *Sim, a *Args) int32 {
 			put64(a.Out[1][0:], simTotalMem)
 			put64(a.Out[1][8:], simTotalMem-s.used)
@@ -330,7 +387,42 @@ func init() {
 	}
 }
 
-const simNVMLDevice = 0x5e0000
+// simAliases: older entry points the simulated device answers like their successors.
+var simAliases = map[string]string{
+	"nvmlDeviceGetCount":         "nvmlDeviceGetCount_v2",
+	"nvmlDeviceGetHandleByIndex": "nvmlDeviceGetHandleByIndex_v2",
+}
+
+func init() {
+	for old, cur := range simAliases {
+		simFuncs[old] = simFuncs[cur]
+	}
+}
+
+const (
+	simNVMLDevice  = 0x5e0000
+	simNVMLVersion = "13.580.00-vgpu-sim"
+	simSerial      = "vgpu-sim-0000"
+)
+
+// simPCI fills nvmlPciInfo_t (v2/v3 layout): busIdLegacy[16], domain, bus, device, pciDeviceId,
+// pciSubSystemId, busId[32].
+func simPCI(s *Sim, a *Args) int32 {
+	p := a.Out[1]
+	clear(p)
+	putString(p[0:16], simPCIBusID[4:])
+	putString(p[36:68], simPCIBusID)
+	return 0
+}
+
+func cstr(b []byte) string {
+	for i, c := range b {
+		if c == 0 {
+			return string(b[:i])
+		}
+	}
+	return string(b)
+}
 
 // SimUUIDString is the simulated device's UUID as NVML and nvidia-smi print it.
 func SimUUIDString() string { return FormatUUID(simUUID) }

@@ -8,7 +8,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 0,
 	.not_initialized = 3,
 	.not_supported = 801,
-	.table_hash = 10731740783276964043ULL,
+	.table_hash = 15328555913577239746ULL,
 };
 
 /* id 0, remote */
@@ -102,240 +102,240 @@ VGPU_EXPORT CUresult cuDeviceGetByPCIBusId(CUdevice *dev, const char *pciBusId)
 	return (CUresult)vgpu_stub_call(12, a);
 }
 
-/* id 13, remote */
+/* id 14, remote */
 VGPU_EXPORT CUresult cuDevicePrimaryCtxRetain(CUcontext *pctx, CUdevice dev)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)pctx, (uint64_t)dev };
-	return (CUresult)vgpu_stub_call(13, a);
-}
-
-/* id 14, remote */
-VGPU_EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
-{
-	uint64_t a[1] = { (uint64_t)dev };
 	return (CUresult)vgpu_stub_call(14, a);
 }
 
 /* id 15, remote */
-VGPU_EXPORT CUresult cuDevicePrimaryCtxGetState(CUdevice dev, unsigned int *flags, int *active)
+VGPU_EXPORT CUresult cuDevicePrimaryCtxRelease_v2(CUdevice dev)
 {
-	uint64_t a[3] = { (uint64_t)dev, (uint64_t)(uintptr_t)flags, (uint64_t)(uintptr_t)active };
+	uint64_t a[1] = { (uint64_t)dev };
 	return (CUresult)vgpu_stub_call(15, a);
 }
 
 /* id 16, remote */
-VGPU_EXPORT CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags, CUdevice dev)
+VGPU_EXPORT CUresult cuDevicePrimaryCtxGetState(CUdevice dev, unsigned int *flags, int *active)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pctx, (uint64_t)flags, (uint64_t)dev };
+	uint64_t a[3] = { (uint64_t)dev, (uint64_t)(uintptr_t)flags, (uint64_t)(uintptr_t)active };
 	return (CUresult)vgpu_stub_call(16, a);
 }
 
 /* id 17, remote */
-VGPU_EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
+VGPU_EXPORT CUresult cuCtxCreate_v2(CUcontext *pctx, unsigned int flags, CUdevice dev)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)ctx };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pctx, (uint64_t)flags, (uint64_t)dev };
 	return (CUresult)vgpu_stub_call(17, a);
 }
 
 /* id 18, remote */
-VGPU_EXPORT CUresult cuCtxGetCurrent(CUcontext *pctx)
+VGPU_EXPORT CUresult cuCtxDestroy_v2(CUcontext ctx)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)pctx };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)ctx };
 	return (CUresult)vgpu_stub_call(18, a);
 }
 
 /* id 19, remote */
-VGPU_EXPORT CUresult cuCtxSetCurrent(CUcontext ctx)
+VGPU_EXPORT CUresult cuCtxGetCurrent(CUcontext *pctx)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)ctx };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)pctx };
 	return (CUresult)vgpu_stub_call(19, a);
 }
 
 /* id 20, remote */
-VGPU_EXPORT CUresult cuCtxGetDevice(CUdevice *device)
+VGPU_EXPORT CUresult cuCtxSetCurrent(CUcontext ctx)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)device };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)ctx };
 	return (CUresult)vgpu_stub_call(20, a);
 }
 
 /* id 21, remote */
-VGPU_EXPORT CUresult cuCtxSynchronize(void)
+VGPU_EXPORT CUresult cuCtxGetDevice(CUdevice *device)
 {
-	uint64_t *a = 0;
+	uint64_t a[1] = { (uint64_t)(uintptr_t)device };
 	return (CUresult)vgpu_stub_call(21, a);
 }
 
 /* id 22, remote */
-VGPU_EXPORT CUresult cuMemGetInfo_v2(size_t *free, size_t *total)
+VGPU_EXPORT CUresult cuCtxSynchronize(void)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)free, (uint64_t)(uintptr_t)total };
+	uint64_t *a = 0;
 	return (CUresult)vgpu_stub_call(22, a);
 }
 
 /* id 23, remote */
-VGPU_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
+VGPU_EXPORT CUresult cuMemGetInfo_v2(size_t *free, size_t *total)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)dptr, (uint64_t)bytesize };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)free, (uint64_t)(uintptr_t)total };
 	return (CUresult)vgpu_stub_call(23, a);
 }
 
 /* id 24, remote */
-VGPU_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr)
+VGPU_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *dptr, size_t bytesize)
 {
-	uint64_t a[1] = { (uint64_t)dptr };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)dptr, (uint64_t)bytesize };
 	return (CUresult)vgpu_stub_call(24, a);
 }
 
 /* id 25, remote */
-VGPU_EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount)
+VGPU_EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr)
 {
-	uint64_t a[3] = { (uint64_t)dstDevice, (uint64_t)(uintptr_t)srcHost, (uint64_t)ByteCount };
+	uint64_t a[1] = { (uint64_t)dptr };
 	return (CUresult)vgpu_stub_call(25, a);
 }
 
 /* id 26, remote */
-VGPU_EXPORT CUresult cuMemcpyDtoH_v2(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount)
+VGPU_EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)dstHost, (uint64_t)srcDevice, (uint64_t)ByteCount };
+	uint64_t a[3] = { (uint64_t)dstDevice, (uint64_t)(uintptr_t)srcHost, (uint64_t)ByteCount };
 	return (CUresult)vgpu_stub_call(26, a);
 }
 
 /* id 27, remote */
-VGPU_EXPORT CUresult cuMemcpyDtoD_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount)
+VGPU_EXPORT CUresult cuMemcpyDtoH_v2(void *dstHost, CUdeviceptr srcDevice, size_t ByteCount)
 {
-	uint64_t a[3] = { (uint64_t)dstDevice, (uint64_t)srcDevice, (uint64_t)ByteCount };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)dstHost, (uint64_t)srcDevice, (uint64_t)ByteCount };
 	return (CUresult)vgpu_stub_call(27, a);
 }
 
-/* id 28, async */
-VGPU_EXPORT CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream)
+/* id 28, remote */
+VGPU_EXPORT CUresult cuMemcpyDtoD_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount)
 {
-	uint64_t a[4] = { (uint64_t)dstDevice, (uint64_t)(uintptr_t)srcHost, (uint64_t)ByteCount, (uint64_t)(uintptr_t)hStream };
+	uint64_t a[3] = { (uint64_t)dstDevice, (uint64_t)srcDevice, (uint64_t)ByteCount };
 	return (CUresult)vgpu_stub_call(28, a);
 }
 
 /* id 29, async */
-VGPU_EXPORT CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream)
+VGPU_EXPORT CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr dstDevice, const void *srcHost, size_t ByteCount, CUstream hStream)
 {
-	uint64_t a[4] = { (uint64_t)dstDevice, (uint64_t)srcDevice, (uint64_t)ByteCount, (uint64_t)(uintptr_t)hStream };
+	uint64_t a[4] = { (uint64_t)dstDevice, (uint64_t)(uintptr_t)srcHost, (uint64_t)ByteCount, (uint64_t)(uintptr_t)hStream };
 	return (CUresult)vgpu_stub_call(29, a);
 }
 
-/* id 30, remote */
-VGPU_EXPORT CUresult cuMemsetD8_v2(CUdeviceptr dstDevice, unsigned char uc, size_t N)
+/* id 30, async */
+VGPU_EXPORT CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr dstDevice, CUdeviceptr srcDevice, size_t ByteCount, CUstream hStream)
 {
-	uint64_t a[3] = { (uint64_t)dstDevice, (uint64_t)uc, (uint64_t)N };
+	uint64_t a[4] = { (uint64_t)dstDevice, (uint64_t)srcDevice, (uint64_t)ByteCount, (uint64_t)(uintptr_t)hStream };
 	return (CUresult)vgpu_stub_call(30, a);
 }
 
 /* id 31, remote */
-VGPU_EXPORT CUresult cuMemsetD16_v2(CUdeviceptr dstDevice, unsigned short us, size_t N)
+VGPU_EXPORT CUresult cuMemsetD8_v2(CUdeviceptr dstDevice, unsigned char uc, size_t N)
 {
-	uint64_t a[3] = { (uint64_t)dstDevice, (uint64_t)us, (uint64_t)N };
+	uint64_t a[3] = { (uint64_t)dstDevice, (uint64_t)uc, (uint64_t)N };
 	return (CUresult)vgpu_stub_call(31, a);
 }
 
 /* id 32, remote */
-VGPU_EXPORT CUresult cuMemsetD32_v2(CUdeviceptr dstDevice, unsigned int ui, size_t N)
+VGPU_EXPORT CUresult cuMemsetD16_v2(CUdeviceptr dstDevice, unsigned short us, size_t N)
 {
-	uint64_t a[3] = { (uint64_t)dstDevice, (uint64_t)ui, (uint64_t)N };
+	uint64_t a[3] = { (uint64_t)dstDevice, (uint64_t)us, (uint64_t)N };
 	return (CUresult)vgpu_stub_call(32, a);
 }
 
-/* id 33, async */
-VGPU_EXPORT CUresult cuMemsetD8Async(CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream)
+/* id 33, remote */
+VGPU_EXPORT CUresult cuMemsetD32_v2(CUdeviceptr dstDevice, unsigned int ui, size_t N)
 {
-	uint64_t a[4] = { (uint64_t)dstDevice, (uint64_t)uc, (uint64_t)N, (uint64_t)(uintptr_t)hStream };
+	uint64_t a[3] = { (uint64_t)dstDevice, (uint64_t)ui, (uint64_t)N };
 	return (CUresult)vgpu_stub_call(33, a);
 }
 
 /* id 34, async */
-VGPU_EXPORT CUresult cuMemsetD32Async(CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream)
+VGPU_EXPORT CUresult cuMemsetD8Async(CUdeviceptr dstDevice, unsigned char uc, size_t N, CUstream hStream)
 {
-	uint64_t a[4] = { (uint64_t)dstDevice, (uint64_t)ui, (uint64_t)N, (uint64_t)(uintptr_t)hStream };
+	uint64_t a[4] = { (uint64_t)dstDevice, (uint64_t)uc, (uint64_t)N, (uint64_t)(uintptr_t)hStream };
 	return (CUresult)vgpu_stub_call(34, a);
 }
 
-/* id 35, remote */
-VGPU_EXPORT CUresult cuMemGetAllocationGranularity(size_t *granularity, const CUmemAllocationProp *prop, CUmemAllocationGranularity_flags option)
+/* id 35, async */
+VGPU_EXPORT CUresult cuMemsetD32Async(CUdeviceptr dstDevice, unsigned int ui, size_t N, CUstream hStream)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)granularity, (uint64_t)(uintptr_t)prop, (uint64_t)option };
+	uint64_t a[4] = { (uint64_t)dstDevice, (uint64_t)ui, (uint64_t)N, (uint64_t)(uintptr_t)hStream };
 	return (CUresult)vgpu_stub_call(35, a);
 }
 
 /* id 36, remote */
-VGPU_EXPORT CUresult cuStreamCreate(CUstream *phStream, unsigned int Flags)
+VGPU_EXPORT CUresult cuMemGetAllocationGranularity(size_t *granularity, const CUmemAllocationProp *prop, CUmemAllocationGranularity_flags option)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)phStream, (uint64_t)Flags };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)granularity, (uint64_t)(uintptr_t)prop, (uint64_t)option };
 	return (CUresult)vgpu_stub_call(36, a);
 }
 
 /* id 37, remote */
-VGPU_EXPORT CUresult cuStreamDestroy_v2(CUstream hStream)
+VGPU_EXPORT CUresult cuStreamCreate(CUstream *phStream, unsigned int Flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)hStream };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)phStream, (uint64_t)Flags };
 	return (CUresult)vgpu_stub_call(37, a);
 }
 
 /* id 38, remote */
-VGPU_EXPORT CUresult cuStreamSynchronize(CUstream hStream)
+VGPU_EXPORT CUresult cuStreamDestroy_v2(CUstream hStream)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)hStream };
 	return (CUresult)vgpu_stub_call(38, a);
 }
 
 /* id 39, remote */
-VGPU_EXPORT CUresult cuStreamQuery(CUstream hStream)
+VGPU_EXPORT CUresult cuStreamSynchronize(CUstream hStream)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)hStream };
 	return (CUresult)vgpu_stub_call(39, a);
 }
 
 /* id 40, remote */
-VGPU_EXPORT CUresult cuEventCreate(CUevent *phEvent, unsigned int Flags)
+VGPU_EXPORT CUresult cuStreamQuery(CUstream hStream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)phEvent, (uint64_t)Flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)hStream };
 	return (CUresult)vgpu_stub_call(40, a);
 }
 
 /* id 41, remote */
-VGPU_EXPORT CUresult cuEventDestroy_v2(CUevent hEvent)
+VGPU_EXPORT CUresult cuEventCreate(CUevent *phEvent, unsigned int Flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)hEvent };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)phEvent, (uint64_t)Flags };
 	return (CUresult)vgpu_stub_call(41, a);
 }
 
-/* id 42, async */
-VGPU_EXPORT CUresult cuEventRecord(CUevent hEvent, CUstream hStream)
+/* id 42, remote */
+VGPU_EXPORT CUresult cuEventDestroy_v2(CUevent hEvent)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)hEvent, (uint64_t)(uintptr_t)hStream };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)hEvent };
 	return (CUresult)vgpu_stub_call(42, a);
 }
 
-/* id 43, remote */
-VGPU_EXPORT CUresult cuEventSynchronize(CUevent hEvent)
+/* id 43, async */
+VGPU_EXPORT CUresult cuEventRecord(CUevent hEvent, CUstream hStream)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)hEvent };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)hEvent, (uint64_t)(uintptr_t)hStream };
 	return (CUresult)vgpu_stub_call(43, a);
 }
 
 /* id 44, remote */
-VGPU_EXPORT CUresult cuEventQuery(CUevent hEvent)
+VGPU_EXPORT CUresult cuEventSynchronize(CUevent hEvent)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)hEvent };
 	return (CUresult)vgpu_stub_call(44, a);
 }
 
 /* id 45, remote */
-VGPU_EXPORT CUresult cuEventElapsedTime_v2(float *pMilliseconds, CUevent hStart, CUevent hEnd)
+VGPU_EXPORT CUresult cuEventQuery(CUevent hEvent)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pMilliseconds, (uint64_t)(uintptr_t)hStart, (uint64_t)(uintptr_t)hEnd };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)hEvent };
 	return (CUresult)vgpu_stub_call(45, a);
 }
 
-/* id 46, async */
+/* id 46, remote */
+VGPU_EXPORT CUresult cuEventElapsedTime_v2(float *pMilliseconds, CUevent hStart, CUevent hEnd)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pMilliseconds, (uint64_t)(uintptr_t)hStart, (uint64_t)(uintptr_t)hEnd };
+	return (CUresult)vgpu_stub_call(46, a);
+}
+
+/* id 47, async */
 VGPU_EXPORT CUresult cuStreamWaitEvent(CUstream hStream, CUevent hEvent, unsigned int Flags)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)hEvent, (uint64_t)Flags };
-	return (CUresult)vgpu_stub_call(46, a);
+	return (CUresult)vgpu_stub_call(47, a);
 }

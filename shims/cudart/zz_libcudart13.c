@@ -8,26 +8,128 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 3,
 	.not_initialized = 3,
 	.not_supported = 801,
-	.table_hash = 10731740783276964043ULL,
+	.table_hash = 15328555913577239746ULL,
 };
 
-/* id 57, local */
+/* id 91, local */
 VGPU_EXPORT cudaError_t cudaGetDeviceCount(int *count)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)count };
-	return (cudaError_t)vgpu_stub_call(57, a);
+	return (cudaError_t)vgpu_stub_call(91, a);
 }
 
-/* id 58, local */
+/* id 92, local */
+VGPU_EXPORT cudaError_t cudaGetDevice(int *device)
+{
+	uint64_t a[1] = { (uint64_t)(uintptr_t)device };
+	return (cudaError_t)vgpu_stub_call(92, a);
+}
+
+/* id 93, local */
+VGPU_EXPORT cudaError_t cudaSetDevice(int device)
+{
+	uint64_t a[1] = { (uint64_t)device };
+	return (cudaError_t)vgpu_stub_call(93, a);
+}
+
+/* id 94, local */
+VGPU_EXPORT cudaError_t cudaSetDeviceFlags(unsigned int flags)
+{
+	uint64_t a[1] = { (uint64_t)flags };
+	return (cudaError_t)vgpu_stub_call(94, a);
+}
+
+/* id 95, local */
+VGPU_EXPORT cudaError_t cudaGetDeviceFlags(unsigned int *flags)
+{
+	uint64_t a[1] = { (uint64_t)(uintptr_t)flags };
+	return (cudaError_t)vgpu_stub_call(95, a);
+}
+
+/* id 96, local */
+VGPU_EXPORT cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)value, (uint64_t)attr, (uint64_t)device };
+	return (cudaError_t)vgpu_stub_call(96, a);
+}
+
+/* id 97, local */
+VGPU_EXPORT cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)prop, (uint64_t)device };
+	return (cudaError_t)vgpu_stub_call(97, a);
+}
+
+/* id 99, local */
+VGPU_EXPORT cudaError_t cudaDeviceGetPCIBusId(char *pciBusId, int len, int device)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pciBusId, (uint64_t)len, (uint64_t)device };
+	return (cudaError_t)vgpu_stub_call(99, a);
+}
+
+/* id 100, local */
+VGPU_EXPORT cudaError_t cudaDeviceGetByPCIBusId(int *device, const char *pciBusId)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pciBusId };
+	return (cudaError_t)vgpu_stub_call(100, a);
+}
+
+/* id 101, local */
+VGPU_EXPORT cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)free, (uint64_t)(uintptr_t)total };
+	return (cudaError_t)vgpu_stub_call(101, a);
+}
+
+/* id 102, local */
+VGPU_EXPORT cudaError_t cudaDeviceSynchronize(void)
+{
+	uint64_t *a = 0;
+	return (cudaError_t)vgpu_stub_call(102, a);
+}
+
+/* id 103, local */
+VGPU_EXPORT const char * cudaGetErrorString(cudaError_t error)
+{
+	uint64_t a[1] = { (uint64_t)error };
+	if (!vgpu_stub_ready())
+		return "vgpu: the vgpu core is not available (see the log line above)";
+	return (const char *)(uintptr_t)vgpu_stub_call(103, a);
+}
+
+/* id 104, local */
+VGPU_EXPORT const char * cudaGetErrorName(cudaError_t error)
+{
+	uint64_t a[1] = { (uint64_t)error };
+	if (!vgpu_stub_ready())
+		return "vgpu: the vgpu core is not available (see the log line above)";
+	return (const char *)(uintptr_t)vgpu_stub_call(104, a);
+}
+
+/* id 105, local */
+VGPU_EXPORT cudaError_t cudaGetLastError(void)
+{
+	uint64_t *a = 0;
+	return (cudaError_t)vgpu_stub_call(105, a);
+}
+
+/* id 106, local */
+VGPU_EXPORT cudaError_t cudaPeekAtLastError(void)
+{
+	uint64_t *a = 0;
+	return (cudaError_t)vgpu_stub_call(106, a);
+}
+
+/* id 107, local */
 VGPU_EXPORT cudaError_t cudaDriverGetVersion(int *driverVersion)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)driverVersion };
-	return (cudaError_t)vgpu_stub_call(58, a);
+	return (cudaError_t)vgpu_stub_call(107, a);
 }
 
-/* id 59, local */
+/* id 108, local */
 VGPU_EXPORT cudaError_t cudaRuntimeGetVersion(int *runtimeVersion)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)runtimeVersion };
-	return (cudaError_t)vgpu_stub_call(59, a);
+	return (cudaError_t)vgpu_stub_call(108, a);
 }

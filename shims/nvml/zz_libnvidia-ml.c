@@ -8,77 +8,308 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 1,
 	.not_initialized = 1,
 	.not_supported = 3,
-	.table_hash = 10731740783276964043ULL,
+	.table_hash = 15328555913577239746ULL,
 };
 
-/* id 47, local */
+/* id 48, local */
 VGPU_EXPORT nvmlReturn_t nvmlInit_v2(void)
 {
 	uint64_t *a = 0;
-	return (nvmlReturn_t)vgpu_stub_call(47, a);
-}
-
-/* id 48, local */
-VGPU_EXPORT nvmlReturn_t nvmlInitWithFlags(unsigned int flags)
-{
-	uint64_t a[1] = { (uint64_t)flags };
 	return (nvmlReturn_t)vgpu_stub_call(48, a);
 }
 
 /* id 49, local */
-VGPU_EXPORT nvmlReturn_t nvmlShutdown(void)
+VGPU_EXPORT nvmlReturn_t nvmlInit(void)
 {
 	uint64_t *a = 0;
 	return (nvmlReturn_t)vgpu_stub_call(49, a);
 }
 
 /* id 50, local */
+VGPU_EXPORT nvmlReturn_t nvmlInitWithFlags(unsigned int flags)
+{
+	uint64_t a[1] = { (uint64_t)flags };
+	return (nvmlReturn_t)vgpu_stub_call(50, a);
+}
+
+/* id 51, local */
+VGPU_EXPORT nvmlReturn_t nvmlShutdown(void)
+{
+	uint64_t *a = 0;
+	return (nvmlReturn_t)vgpu_stub_call(51, a);
+}
+
+/* id 52, local */
 VGPU_EXPORT const char * nvmlErrorString(nvmlReturn_t result)
 {
 	uint64_t a[1] = { (uint64_t)result };
 	if (!vgpu_stub_ready())
 		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(50, a);
-}
-
-/* id 51, remote */
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)version, (uint64_t)length };
-	return (nvmlReturn_t)vgpu_stub_call(51, a);
-}
-
-/* id 52, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *deviceCount)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)deviceCount };
-	return (nvmlReturn_t)vgpu_stub_call(52, a);
+	return (const char *)(uintptr_t)vgpu_stub_call(52, a);
 }
 
 /* id 53, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)
 {
-	uint64_t a[2] = { (uint64_t)index, (uint64_t)(uintptr_t)device };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)version, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(53, a);
 }
 
 /* id 54, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)name, (uint64_t)length };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)version, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(54, a);
 }
 
 /* id 55, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion(int *cudaDriverVersion)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)uuid, (uint64_t)length };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)cudaDriverVersion };
 	return (nvmlReturn_t)vgpu_stub_call(55, a);
 }
 
 /* id 56, remote */
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *cudaDriverVersion)
+{
+	uint64_t a[1] = { (uint64_t)(uintptr_t)cudaDriverVersion };
+	return (nvmlReturn_t)vgpu_stub_call(56, a);
+}
+
+/* id 57, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *deviceCount)
+{
+	uint64_t a[1] = { (uint64_t)(uintptr_t)deviceCount };
+	return (nvmlReturn_t)vgpu_stub_call(57, a);
+}
+
+/* id 58, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCount(unsigned int *deviceCount)
+{
+	uint64_t a[1] = { (uint64_t)(uintptr_t)deviceCount };
+	return (nvmlReturn_t)vgpu_stub_call(58, a);
+}
+
+/* id 59, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device)
+{
+	uint64_t a[2] = { (uint64_t)index, (uint64_t)(uintptr_t)device };
+	return (nvmlReturn_t)vgpu_stub_call(59, a);
+}
+
+/* id 60, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int index, nvmlDevice_t *device)
+{
+	uint64_t a[2] = { (uint64_t)index, (uint64_t)(uintptr_t)device };
+	return (nvmlReturn_t)vgpu_stub_call(60, a);
+}
+
+/* id 61, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *device)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)uuid, (uint64_t)(uintptr_t)device };
+	return (nvmlReturn_t)vgpu_stub_call(61, a);
+}
+
+/* id 62, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *pciBusId, nvmlDevice_t *device)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pciBusId, (uint64_t)(uintptr_t)device };
+	return (nvmlReturn_t)vgpu_stub_call(62, a);
+}
+
+/* id 63, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleBySerial(const char *serial, nvmlDevice_t *device)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)serial, (uint64_t)(uintptr_t)device };
+	return (nvmlReturn_t)vgpu_stub_call(63, a);
+}
+
+/* id 64, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t device, unsigned int *index)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)index };
+	return (nvmlReturn_t)vgpu_stub_call(64, a);
+}
+
+/* id 65, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t device, unsigned int *minorNumber)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)minorNumber };
+	return (nvmlReturn_t)vgpu_stub_call(65, a);
+}
+
+/* id 66, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)name, (uint64_t)length };
+	return (nvmlReturn_t)vgpu_stub_call(66, a);
+}
+
+/* id 67, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)uuid, (uint64_t)length };
+	return (nvmlReturn_t)vgpu_stub_call(67, a);
+}
+
+/* id 68, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSerial(nvmlDevice_t device, char *serial, unsigned int length)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)serial, (uint64_t)length };
+	return (nvmlReturn_t)vgpu_stub_call(68, a);
+}
+
+/* id 69, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBrand(nvmlDevice_t device, nvmlBrandType_t *type)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)type };
+	return (nvmlReturn_t)vgpu_stub_call(69, a);
+}
+
+/* id 70, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t device, nvmlDeviceArchitecture_t *arch)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)arch };
+	return (nvmlReturn_t)vgpu_stub_call(70, a);
+}
+
+/* id 71, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t device, int *major, int *minor)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)major, (uint64_t)(uintptr_t)minor };
+	return (nvmlReturn_t)vgpu_stub_call(71, a);
+}
+
+/* id 72, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo(nvmlDevice_t device, nvmlPciInfo_t *pci)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
+	return (nvmlReturn_t)vgpu_stub_call(72, a);
+}
+
+/* id 73, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v2(nvmlDevice_t device, nvmlPciInfo_t *pci)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
+	return (nvmlReturn_t)vgpu_stub_call(73, a);
+}
+
+/* id 74, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
+	return (nvmlReturn_t)vgpu_stub_call(74, a);
+}
+
+/* id 75, remote */
 VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
-	return (nvmlReturn_t)vgpu_stub_call(56, a);
+	return (nvmlReturn_t)vgpu_stub_call(75, a);
+}
+
+/* id 76, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
+	return (nvmlReturn_t)vgpu_stub_call(76, a);
+}
+
+/* id 77, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBAR1MemoryInfo(nvmlDevice_t device, nvmlBAR1Memory_t *bar1Memory)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)bar1Memory };
+	return (nvmlReturn_t)vgpu_stub_call(77, a);
+}
+
+/* id 78, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_t *utilization)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization };
+	return (nvmlReturn_t)vgpu_stub_call(78, a);
+}
+
+/* id 79, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, nvmlTemperatureSensors_t sensorType, unsigned int *temp)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)sensorType, (uint64_t)(uintptr_t)temp };
+	return (nvmlReturn_t)vgpu_stub_call(79, a);
+}
+
+/* id 80, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed(nvmlDevice_t device, unsigned int *speed)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)speed };
+	return (nvmlReturn_t)vgpu_stub_call(80, a);
+}
+
+/* id 81, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *power)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)power };
+	return (nvmlReturn_t)vgpu_stub_call(81, a);
+}
+
+/* id 82, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int *limit)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)limit };
+	return (nvmlReturn_t)vgpu_stub_call(82, a);
+}
+
+/* id 83, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int *limit)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)limit };
+	return (nvmlReturn_t)vgpu_stub_call(83, a);
+}
+
+/* id 84, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceState(nvmlDevice_t device, nvmlPstates_t *pState)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pState };
+	return (nvmlReturn_t)vgpu_stub_call(84, a);
+}
+
+/* id 85, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t device, nvmlEnableState_t *mode)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
+	return (nvmlReturn_t)vgpu_stub_call(85, a);
+}
+
+/* id 86, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeMode(nvmlDevice_t device, nvmlComputeMode_t *mode)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
+	return (nvmlReturn_t)vgpu_stub_call(86, a);
+}
+
+/* id 87, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, nvmlClockType_t type, unsigned int *clock)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)(uintptr_t)clock };
+	return (nvmlReturn_t)vgpu_stub_call(87, a);
+}
+
+/* id 88, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t device, nvmlClockType_t type, unsigned int *clock)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)(uintptr_t)clock };
+	return (nvmlReturn_t)vgpu_stub_call(88, a);
+}
+
+/* id 89, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(89, a);
+}
+
+/* id 90, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(90, a);
 }

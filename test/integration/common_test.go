@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -95,6 +96,7 @@ type result struct {
 	code           int            // exit status; -1 when killed by a signal or not started
 	signal         syscall.Signal // the signal that ended it, or 0
 	timedOut       bool
+	pid            int
 	elapsed        time.Duration
 	err            error
 }
@@ -125,6 +127,9 @@ func run(t testing.TB, limit time.Duration, env []string, name string, args ...s
 	r := &result{stdout: stdout.String(), stderr: stderr.String(), code: -1, elapsed: time.Since(start), err: err}
 	if ctx.Err() != nil {
 		r.timedOut = true
+	}
+	if cmd.Process != nil {
+		r.pid = cmd.Process.Pid
 	}
 	if ps := cmd.ProcessState; ps != nil {
 		ws := ps.Sys().(syscall.WaitStatus)
@@ -258,6 +263,22 @@ func (s *server) alive() bool {
 func (s *server) log() string {
 	b, _ := os.ReadFile(s.logPath)
 	return string(b)
+}
+
+// sessionsOf counts the sessions the server logged as connected from client pid (the line
+// "session N (pid P exe): connected from ..." of internal/server/session.go). A worker may log
+// just after its client exited, so this waits up to 2 s for the first one.
+func (s *server) sessionsOf(t testing.TB, pid int) int {
+	t.Helper()
+	re := regexp.MustCompile(fmt.Sprintf(`session \d+ \(pid %d [^)]*\): connected from`, pid))
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		n := len(re.FindAllString(s.log(), -1))
+		if n > 0 || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // workers returns the pids of the server's child processes (its workers), zombies included.

@@ -1,0 +1,305 @@
+package client
+
+import (
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vgpu/vgpu/internal/abi"
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/vlog"
+)
+
+// The runtime API (libcudart.so.12 / .13) is served in the client on top of the driver API, as
+// NVIDIA's cudart is: the current device and the last error are per calling thread; contexts are
+// the devices' primary contexts, retained on first use.
+
+const (
+	cudaErrorInitializationError = 3
+	cudaErrorInvalidDevice       = 101
+)
+
+// threadState is cudart's per-thread state, keyed by the calling OS thread (a cgo call runs on
+// the C caller's thread, so gettid identifies it).
+type threadState struct {
+	device    int32
+	lastError int32
+	flags     uint32
+}
+
+var threads struct {
+	mu sync.Mutex
+	m  map[int]*threadState
+}
+
+func thread() *threadState {
+	tid := unix.Gettid()
+	threads.mu.Lock()
+	defer threads.mu.Unlock()
+	if threads.m == nil {
+		threads.m = map[int]*threadState{}
+	}
+	t := threads.m[tid]
+	if t == nil {
+		t = &threadState{}
+		threads.m[tid] = t
+	}
+	return t
+}
+
+// recordError keeps a failed runtime call's error for cudaGetLastError/cudaPeekAtLastError.
+func recordError(c *call, r int64) {
+	if r != 0 && (c.lib == api.LibCudart12 || c.lib == api.LibCudart13) && c.f.Name != "cudaGetLastError" && c.f.Name != "cudaPeekAtLastError" {
+		thread().lastError = int32(r)
+	}
+}
+
+// rtInit makes sure the driver is initialised with the device cache loaded, mapping failures to
+// the runtime's codes.
+func rtInit() int32 {
+	if _, r := devicesReady(); r == 0 {
+		return 0
+	}
+	r := callByName(api.LibCuda, "cuInit", 0)
+	switch r {
+	case 0:
+		return 0
+	case cuErrNoDevice:
+		return cudaErrorNoDevice
+	}
+	vlog.Once("rt-init", "the CUDA runtime could not initialise the driver (error %d): no CUDA device", r)
+	return cudaErrorNoDevice
+}
+
+func rtDevice(d int32) (*device, int32) {
+	if r := rtInit(); r != 0 {
+		return nil, r
+	}
+	x, r := dev(d)
+	if r != 0 {
+		return nil, cudaErrorInvalidDevice
+	}
+	return x, 0
+}
+
+// primary contexts of the visible devices (server handles), retained on first use.
+var primary struct {
+	mu      sync.Mutex
+	ctx     map[int32]uint64
+	current uint64 // the context last made current on the server
+}
+
+// rtContext makes the calling thread's device's primary context current on the server.
+func rtContext() int32 {
+	t := thread()
+	d, r := rtDevice(t.device)
+	if r != 0 {
+		return r
+	}
+	primary.mu.Lock()
+	defer primary.mu.Unlock()
+	if primary.ctx == nil {
+		primary.ctx = map[int32]uint64{}
+	}
+	ctx, ok := primary.ctx[t.device]
+	if !ok {
+		p := new(uint64)
+		if r := remoteByName(api.LibCuda, "cuDevicePrimaryCtxRetain", ptrOf(p), uint64(uint32(d.ordinal))); r != 0 {
+			return int32(r)
+		}
+		ctx = *p
+		primary.ctx[t.device] = ctx
+	}
+	if primary.current != ctx {
+		if r := remoteByName(api.LibCuda, "cuCtxSetCurrent", ctx); r != 0 {
+			return int32(r)
+		}
+		primary.current = ctx
+	}
+	return 0
+}
+
+func cudaGetDeviceCount(c *call) int64 {
+	if c.a[0] == 0 {
+		return cudaErrorInvalidValue
+	}
+	if r := rtInit(); r != 0 {
+		store(c.a[0], int32(0))
+		return int64(r)
+	}
+	list, _ := devicesReady()
+	store(c.a[0], int32(len(list)))
+	return 0
+}
+
+func cudaGetDevice(c *call) int64 {
+	if c.a[0] == 0 {
+		return cudaErrorInvalidValue
+	}
+	if r := rtInit(); r != 0 {
+		return int64(r)
+	}
+	store(c.a[0], thread().device)
+	return 0
+}
+
+func cudaSetDevice(c *call) int64 {
+	d := int32(uint32(c.a[0]))
+	if _, r := rtDevice(d); r != 0 {
+		return int64(r)
+	}
+	thread().device = d
+	return 0
+}
+
+func cudaSetDeviceFlags(c *call) int64 {
+	if r := rtInit(); r != 0 {
+		return int64(r)
+	}
+	thread().flags = uint32(c.a[0])
+	return 0
+}
+
+func cudaGetDeviceFlags(c *call) int64 {
+	if c.a[0] == 0 {
+		return cudaErrorInvalidValue
+	}
+	if r := rtInit(); r != 0 {
+		return int64(r)
+	}
+	store(c.a[0], thread().flags)
+	return 0
+}
+
+func cudaDeviceGetAttribute(c *call) int64 {
+	if c.a[0] == 0 {
+		return cudaErrorInvalidValue
+	}
+	d, r := rtDevice(int32(uint32(c.a[2])))
+	if r != 0 {
+		return int64(r)
+	}
+	cu, ok := abi.CudaDeviceAttrToCU(int32(uint32(c.a[1])))
+	if !ok {
+		return cudaErrorInvalidValue
+	}
+	v, res := attribute(d, cu)
+	if res != 0 {
+		return cudaErrorInvalidValue
+	}
+	store(c.a[0], v)
+	return 0
+}
+
+// deviceProps serves cudaGetDeviceProperties in the layout of the library that was called.
+func deviceProps(c *call) int64 {
+	if c.a[0] == 0 {
+		return cudaErrorInvalidValue
+	}
+	d, r := rtDevice(int32(uint32(c.a[1])))
+	if r != 0 {
+		return int64(r)
+	}
+	p := abi.PropFromAttributes(func(a int32) int32 { v, _ := attribute(d, a); return v }, d.name, d.uuid, d.totalMem)
+	// Like NVIDIA's runtime, fill the fields and leave the caller's reserved[] tail untouched.
+	var b []byte
+	if c.lib == api.LibCudart12 {
+		b = p.Encode12()[:abi.DeviceProp12ReservedOffset]
+	} else {
+		b = p.Encode13()[:abi.DeviceProp13ReservedOffset]
+	}
+	copy(hostBytes(c.a[0], len(b)), b)
+	return 0
+}
+
+func cudaGetDeviceProperties(c *call) int64    { return deviceProps(c) }
+func cudaGetDeviceProperties_v2(c *call) int64 { return deviceProps(c) }
+
+func cudaDeviceGetPCIBusId(c *call) int64 {
+	n := int32(uint32(c.a[1]))
+	if c.a[0] == 0 || n <= 0 {
+		return cudaErrorInvalidValue
+	}
+	d, r := rtDevice(int32(uint32(c.a[2])))
+	if r != 0 {
+		return int64(r)
+	}
+	putCString(c.a[0], int(n), d.pciBusID)
+	return 0
+}
+
+func cudaDeviceGetByPCIBusId(c *call) int64 {
+	if c.a[0] == 0 || c.a[1] == 0 {
+		return cudaErrorInvalidValue
+	}
+	if r := rtInit(); r != 0 {
+		return int64(r)
+	}
+	i, r := deviceByBusID(string(cStringBytes(c.a[1], 64)))
+	if r != 0 {
+		return cudaErrorInvalidDevice
+	}
+	store(c.a[0], i)
+	return 0
+}
+
+func cudaMemGetInfo(c *call) int64 {
+	if r := rtContext(); r != 0 {
+		return int64(r)
+	}
+	free, total := new(uint64), new(uint64)
+	if r := remoteByName(api.LibCuda, "cuMemGetInfo_v2", ptrOf(free), ptrOf(total)); r != 0 {
+		return r
+	}
+	if c.a[0] != 0 {
+		store(c.a[0], *free)
+	}
+	if c.a[1] != 0 {
+		store(c.a[1], *total)
+	}
+	return 0
+}
+
+func cudaDeviceSynchronize(c *call) int64 {
+	if r := rtContext(); r != 0 {
+		return int64(r)
+	}
+	return callByName(api.LibCuda, "cuCtxSynchronize")
+}
+
+func cudaGetErrorName(c *call) int64 {
+	name, ok := abi.CudaErrorNames[int32(uint32(c.a[0]))]
+	if !ok {
+		return int64(cstr("cudaErrorUnknown"))
+	}
+	return int64(cstr(name))
+}
+
+func cudaGetErrorString(c *call) int64 {
+	name, ok := abi.CudaErrorNames[int32(uint32(c.a[0]))]
+	if !ok {
+		return int64(cstr("unknown error"))
+	}
+	return int64(cstr(describeRuntime(name)))
+}
+
+func cudaGetLastError(c *call) int64 {
+	t := thread()
+	r := t.lastError
+	t.lastError = 0
+	return int64(r)
+}
+
+func cudaPeekAtLastError(c *call) int64 { return int64(thread().lastError) }
+
+// cuCtxSetCurrent passes through, remembering the server's current context so the runtime knows
+// when it must switch back to a primary context.
+func cuCtxSetCurrent(c *call) int64 {
+	primary.mu.Lock()
+	defer primary.mu.Unlock()
+	r := remote(c)
+	if r == 0 {
+		primary.current = c.a[0]
+	}
+	return r
+}

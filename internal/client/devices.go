@@ -1,0 +1,398 @@
+package client
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/vlog"
+)
+
+// The device cache: at cuInit the client fetches, once, everything discovery asks about each
+// device (name, UUID, memory, PCI bus id, every attribute), applies CUDA_VISIBLE_DEVICES, and
+// answers those queries locally from then on, as DESIGN must 9 requires.
+
+// maxAttr bounds the attribute ids fetched (CU_DEVICE_ATTRIBUTE_MAX is 148 in CUDA 13.0; a
+// newer driver's extra ids still fit).
+const maxAttr = 192
+
+const (
+	cuErrInvalidValue   = 1
+	cuErrNotInitialized = 3
+	cuErrNoDevice       = 100
+	cuErrInvalidDevice  = 101
+)
+
+type device struct {
+	ordinal  int32 // the server's CUdevice
+	name     string
+	uuid     [16]byte
+	totalMem uint64
+	pciBusID string
+	attrVal  [maxAttr]int32
+	attrRes  [maxAttr]int32
+}
+
+var devs struct {
+	mu     sync.Mutex
+	done   bool
+	result int32 // cuInit's result, repeated to every later cuInit
+	list   []*device
+}
+
+// devicesReady returns the visible devices once cuInit succeeded; otherwise the CUresult.
+func devicesReady() ([]*device, int32) {
+	devs.mu.Lock()
+	defer devs.mu.Unlock()
+	if !devs.done {
+		return nil, cuErrNotInitialized
+	}
+	if devs.result != 0 {
+		return nil, devs.result
+	}
+	return devs.list, 0
+}
+
+// dev returns client device ordinal d, or CUDA_ERROR_INVALID_DEVICE.
+func dev(d int32) (*device, int32) {
+	list, r := devicesReady()
+	if r != 0 {
+		return nil, r
+	}
+	if d < 0 || int(d) >= len(list) {
+		return nil, cuErrInvalidDevice
+	}
+	return list[d], 0
+}
+
+// cuInit initialises the driver on the server once, fetches the device cache and applies
+// CUDA_VISIBLE_DEVICES. Every later cuInit returns the first one's result, as the driver does.
+func cuInit(c *call) int64 {
+	if c.a[0] != 0 {
+		return cuErrInvalidValue
+	}
+	devs.mu.Lock()
+	defer devs.mu.Unlock()
+	if devs.done {
+		return int64(devs.result)
+	}
+	r := remoteByName(c.lib, "cuInit", 0)
+	if r == int64(c.unreachable()) {
+		return r // not cached: the server may come up later
+	}
+	devs.done = true
+	if r != 0 {
+		devs.result = int32(r)
+		return r
+	}
+	all, err := fetchDevices(c.lib)
+	if err != 0 {
+		devs.result = err
+		return int64(err)
+	}
+	devs.list = visible(all, os.Getenv("CUDA_VISIBLE_DEVICES"))
+	if len(devs.list) == 0 {
+		vlog.Printf("cuInit: no visible device (server has %d, CUDA_VISIBLE_DEVICES=%q)", len(all), os.Getenv("CUDA_VISIBLE_DEVICES"))
+		devs.result = cuErrNoDevice
+		return cuErrNoDevice
+	}
+	return 0
+}
+
+func fetchDevices(lib api.Lib) ([]*device, int32) {
+	n := new(int32)
+	if r := remoteByName(lib, "cuDeviceGetCount", ptrOf(n)); r != 0 {
+		return nil, int32(r)
+	}
+	var all []*device
+	for i := int32(0); i < *n; i++ {
+		d := &device{}
+		ord := new(int32)
+		if r := remoteByName(lib, "cuDeviceGet", ptrOf(ord), uint64(i)); r != 0 {
+			return nil, int32(r)
+		}
+		d.ordinal = *ord
+		name := make([]byte, 256)
+		uuid := new([16]byte)
+		mem := new(uint64)
+		bus := make([]byte, 64)
+		attrs := make([]byte, 8*maxAttr)
+		for _, step := range []struct {
+			name string
+			args []uint64
+		}{
+			{"cuDeviceGetName", []uint64{ptrOf(&name[0]), uint64(len(name)), uint64(*ord)}},
+			{"cuDeviceGetUuid_v2", []uint64{ptrOf(uuid), uint64(*ord)}},
+			{"cuDeviceTotalMem_v2", []uint64{ptrOf(mem), uint64(*ord)}},
+			{"cuDeviceGetPCIBusId", []uint64{ptrOf(&bus[0]), uint64(len(bus)), uint64(*ord)}},
+			{"vgpuDeviceGetAttributes", []uint64{ptrOf(&attrs[0]), uint64(len(attrs)), uint64(*ord)}},
+		} {
+			if r := remoteByName(lib, step.name, step.args...); r != 0 {
+				vlog.Errorf("cuInit: %s for device %d failed with %d", step.name, i, r)
+				return nil, int32(r)
+			}
+		}
+		d.name = cstring(name)
+		d.uuid = *uuid
+		d.totalMem = *mem
+		d.pciBusID = cstring(bus)
+		// Attribute 0 does not exist; ids 1..maxAttr-1 are fetched into slots 1..maxAttr-1
+		// (slot k of the batch holds attribute k+1).
+		for k := 0; k+1 < maxAttr; k++ {
+			d.attrVal[k+1] = int32(binary.LittleEndian.Uint32(attrs[8*k:]))
+			d.attrRes[k+1] = int32(binary.LittleEndian.Uint32(attrs[8*k+4:]))
+		}
+		d.attrRes[0] = cuErrInvalidValue
+		all = append(all, d)
+	}
+	return all, 0
+}
+
+func cstring(b []byte) string {
+	if i := strings.IndexByte(string(b), 0); i >= 0 {
+		return string(b[:i])
+	}
+	return string(b)
+}
+
+// visible applies CUDA_VISIBLE_DEVICES as the driver does: a comma-separated list of ordinals
+// or UUIDs (GPU-xxxxxxxx-..., a unique prefix suffices); parsing stops at the first entry that
+// names no device, and a device listed twice ends the list too.
+func visible(all []*device, env string) []*device {
+	if env == "" {
+		if _, set := os.LookupEnv("CUDA_VISIBLE_DEVICES"); !set {
+			return all
+		}
+	}
+	var out []*device
+	used := map[*device]bool{}
+	for _, e := range strings.Split(env, ",") {
+		e = strings.TrimSpace(e)
+		var d *device
+		if n, err := strconv.Atoi(e); err == nil {
+			if n >= 0 && n < len(all) {
+				d = all[n]
+			}
+		} else if strings.HasPrefix(e, "GPU-") && len(e) > 4 {
+			for _, cand := range all {
+				if strings.HasPrefix(formatUUID(cand.uuid), e) {
+					if d != nil {
+						d = nil // ambiguous prefix
+						break
+					}
+					d = cand
+				}
+			}
+		}
+		if d == nil || used[d] {
+			break
+		}
+		used[d] = true
+		out = append(out, d)
+	}
+	return out
+}
+
+func formatUUID(u [16]byte) string {
+	s := fmt.Sprintf("%x", u[:])
+	return "GPU-" + s[0:8] + "-" + s[8:12] + "-" + s[12:16] + "-" + s[16:20] + "-" + s[20:32]
+}
+
+// serverOrdinal maps a client CUdevice to the server's.
+func serverOrdinal(d uint64) (uint64, bool) {
+	list, r := devicesReady()
+	if r != 0 {
+		return d, true // let the server answer (not initialised)
+	}
+	i := int32(uint32(d))
+	if i < 0 || int(i) >= len(list) {
+		return 0, false
+	}
+	return uint64(uint32(list[i].ordinal)), true
+}
+
+// clientOrdinal maps a server CUdevice back to the client's numbering (-1 if not visible).
+func clientOrdinal(d int32) int32 {
+	list, _ := devicesReady()
+	for i, x := range list {
+		if x.ordinal == d {
+			return int32(i)
+		}
+	}
+	return -1
+}
+
+// ---- the driver's device queries, answered from the cache ----
+
+func cuDeviceGetCount(c *call) int64 {
+	if c.a[0] == 0 {
+		return cuErrInvalidValue
+	}
+	list, r := devicesReady()
+	if r == cuErrNoDevice {
+		r = 0 // count 0 is a valid answer
+	}
+	if r != 0 {
+		return int64(r)
+	}
+	store(c.a[0], int32(len(list)))
+	return 0
+}
+
+func cuDeviceGet(c *call) int64 {
+	if c.a[0] == 0 {
+		return cuErrInvalidValue
+	}
+	if _, r := dev(int32(uint32(c.a[1]))); r != 0 {
+		return int64(r)
+	}
+	store(c.a[0], int32(uint32(c.a[1])))
+	return 0
+}
+
+// putCString writes s into the caller's buffer of n bytes, truncated, NUL-terminated.
+func putCString(p uint64, n int, s string) {
+	b := hostBytes(p, n)
+	k := copy(b[:n-1], s)
+	b[k] = 0
+}
+
+func cuDeviceGetName(c *call) int64 {
+	n := int32(uint32(c.a[1]))
+	if c.a[0] == 0 || n <= 0 {
+		return cuErrInvalidValue
+	}
+	d, r := dev(int32(uint32(c.a[2])))
+	if r != 0 {
+		return int64(r)
+	}
+	putCString(c.a[0], int(n), d.name)
+	return 0
+}
+
+func uuidOf(c *call) int64 {
+	if c.a[0] == 0 {
+		return cuErrInvalidValue
+	}
+	d, r := dev(int32(uint32(c.a[1])))
+	if r != 0 {
+		return int64(r)
+	}
+	store(c.a[0], d.uuid)
+	return 0
+}
+
+func cuDeviceGetUuid(c *call) int64    { return uuidOf(c) }
+func cuDeviceGetUuid_v2(c *call) int64 { return uuidOf(c) }
+
+func cuDeviceTotalMem_v2(c *call) int64 {
+	if c.a[0] == 0 {
+		return cuErrInvalidValue
+	}
+	d, r := dev(int32(uint32(c.a[1])))
+	if r != 0 {
+		return int64(r)
+	}
+	store(c.a[0], d.totalMem)
+	return 0
+}
+
+// attribute returns attribute a of device d as the driver answered it.
+func attribute(d *device, a int32) (int32, int32) {
+	if a <= 0 || a >= maxAttr {
+		return 0, cuErrInvalidValue
+	}
+	return d.attrVal[a], d.attrRes[a]
+}
+
+func cuDeviceGetAttribute(c *call) int64 {
+	if c.a[0] == 0 {
+		return cuErrInvalidValue
+	}
+	d, r := dev(int32(uint32(c.a[2])))
+	if r != 0 {
+		return int64(r)
+	}
+	v, res := attribute(d, int32(uint32(c.a[1])))
+	if res != 0 {
+		return int64(res)
+	}
+	store(c.a[0], v)
+	return 0
+}
+
+func cuDeviceGetPCIBusId(c *call) int64 {
+	n := int32(uint32(c.a[1]))
+	if c.a[0] == 0 || n <= 0 {
+		return cuErrInvalidValue
+	}
+	d, r := dev(int32(uint32(c.a[2])))
+	if r != 0 {
+		return int64(r)
+	}
+	putCString(c.a[0], int(n), d.pciBusID)
+	return 0
+}
+
+// deviceByBusID finds a visible device by PCI bus id ("domain:bus:device.function", with or
+// without the domain, any case).
+func deviceByBusID(id string) (int32, int32) {
+	list, r := devicesReady()
+	if r != 0 {
+		return 0, r
+	}
+	norm := func(s string) string {
+		s = strings.ToLower(strings.TrimSpace(s))
+		if strings.Count(s, ":") == 1 {
+			s = "0000:" + s
+		}
+		parts := strings.SplitN(s, ":", 2)
+		if len(parts) == 2 {
+			dom, _ := strconv.ParseUint(parts[0], 16, 32)
+			s = fmt.Sprintf("%08x:%s", dom, parts[1])
+		}
+		return s
+	}
+	want := norm(id)
+	for i, d := range list {
+		if norm(d.pciBusID) == want {
+			return int32(i), 0
+		}
+	}
+	return 0, cuErrInvalidDevice
+}
+
+func cuDeviceGetByPCIBusId(c *call) int64 {
+	if c.a[0] == 0 || c.a[1] == 0 {
+		return cuErrInvalidValue
+	}
+	i, r := deviceByBusID(string(cStringBytes(c.a[1], 64)))
+	if r != 0 {
+		return int64(r)
+	}
+	store(c.a[0], i)
+	return 0
+}
+
+// cuMemGetAllocationGranularity translates the device in prop->location (a CUmemLocation of
+// type CU_MEM_LOCATION_TYPE_DEVICE) before the server sees it.
+func cuMemGetAllocationGranularity(c *call) int64 {
+	if c.a[0] == 0 || c.a[1] == 0 {
+		return cuErrInvalidValue
+	}
+	prop := make([]byte, 32)
+	copy(prop, hostBytes(c.a[1], 32))
+	const locTypeDevice = 1
+	if binary.LittleEndian.Uint32(prop[8:]) == locTypeDevice {
+		o, ok := serverOrdinal(uint64(binary.LittleEndian.Uint32(prop[12:])))
+		if !ok {
+			return cuErrInvalidDevice
+		}
+		binary.LittleEndian.PutUint32(prop[12:], uint32(o))
+	}
+	return remoteByName(c.lib, "cuMemGetAllocationGranularity", c.a[0], ptrOf(&prop[0]), c.a[2])
+}

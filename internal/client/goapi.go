@@ -1,0 +1,256 @@
+package client
+
+// A small typed Go API over the client, for Go programs that talk to vgpu-server in-process (the
+// vgpu CLI's `smi`). Such a program must not load libvgpucore.so (a second Go runtime in one
+// process); it links this package instead and calls the same table rows a C program would, by
+// name. Before calling, set CString (C strings are only made by cuGetErrorName-style functions).
+//
+// Every pointer handed to callByName points to heap memory from heapNew/heapBytes: the client
+// writes outputs through a plain address, which must not move while the call runs (a goroutine
+// stack can).
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vgpu/vgpu/internal/abi"
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
+)
+
+// Server describes the connected vgpu-server.
+type Server struct {
+	Addr          string // e.g. unix:///run/vgpu/vgpu.sock
+	Source        string // where the address came from: "env VGPU_SERVER", a config file, "default"
+	Backend       string // "real" or "sim"
+	ServerVersion string
+	Protocol      uint16
+	Session       uint64
+	Connect       time.Duration // connect plus handshake; zero when the session was already open
+}
+
+// Connect opens the process's session to the server (or returns the open one). Unlike the first
+// API call of a C program it logs nothing: the error says why.
+func Connect() (Server, error) {
+	_, source, _ := remoting.ServerAddress()
+	sessMu.Lock()
+	s := sess
+	var took time.Duration
+	if s == nil {
+		start := time.Now()
+		var err error
+		if s, err = dial(); err != nil {
+			sessMu.Unlock()
+			return Server{}, err
+		}
+		took = time.Since(start)
+		sess = s
+	}
+	sessMu.Unlock()
+	w := s.welcome
+	return Server{Addr: s.addr, Source: source, Backend: w.Backend, ServerVersion: w.ServerVersion,
+		Protocol: w.Version, Session: w.Session, Connect: took}, nil
+}
+
+// ServerInfo connects and returns the server's address, backend and version.
+func ServerInfo() (addr, backend, version string, err error) {
+	s, err := Connect()
+	return s.Addr, s.Backend, s.ServerVersion, err
+}
+
+// Error is a call that ran and returned a result other than success.
+type Error struct {
+	Func string
+	Lib  api.Lib
+	Code int64
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("%s: %s (%d)", e.Func, ResultName(e.Lib, e.Code), e.Code)
+}
+
+// ResultName is the symbolic name of a library's result code ("NVML_ERROR_NOT_SUPPORTED").
+func ResultName(lib api.Lib, code int64) string {
+	names := abi.CUresultNames
+	if lib == api.LibNVML {
+		names = abi.NVMLReturnNames
+	}
+	if lib == api.LibCudart12 || lib == api.LibCudart13 {
+		// The runtime's names are not in package abi; say which API it was.
+		return fmt.Sprintf("cudaError %d", code)
+	}
+	if n, ok := names[int32(code)]; ok {
+		return n
+	}
+	return "unknown result"
+}
+
+// ErrNoRow: the API table has no (implemented) row of that name and shape in this build.
+var ErrNoRow = errors.New("not available in this vgpu build")
+
+// IsNotSupported reports whether err means the function or the reading does not exist here: no
+// table row, or the library's not-supported code.
+func IsNotSupported(err error) bool {
+	if errors.Is(err, ErrNoRow) {
+		return true
+	}
+	var e *Error
+	return errors.As(err, &e) && int32(e.Code) == e.Lib.Info().NotSupported
+}
+
+// row returns the row called name when it exists, is implemented, and has parameters of exactly
+// these kinds (a row added later with another shape is not called with the wrong arguments).
+func row(name string, kinds ...api.Kind) bool {
+	_, f, ok := api.Lookup(name)
+	if !ok || f.Mode == api.Stub || len(f.Params) != len(kinds) {
+		return false
+	}
+	for i, k := range kinds {
+		if f.Params[i].Kind != k {
+			return false
+		}
+	}
+	return true
+}
+
+// callRow calls a row that must exist (with that shape) and turns its result into an error.
+func callRow(lib api.Lib, name string, kinds []api.Kind, args ...uint64) error {
+	if !row(name, kinds...) {
+		return fmt.Errorf("%s: %w", name, ErrNoRow)
+	}
+	if r := callByName(lib, name, args...); r != 0 {
+		return &Error{Func: name, Lib: lib, Code: r}
+	}
+	return nil
+}
+
+// heapNew and heapBytes allocate on the heap, never on a (movable) goroutine stack: the result
+// escapes through the non-inlined return.
+//
+//go:noinline
+func heapNew[T any]() *T { return new(T) }
+
+//go:noinline
+func heapBytes(n int) []byte { return make([]byte, n) }
+
+func cString(b []byte) string {
+	if i := strings.IndexByte(string(b), 0); i >= 0 {
+		return string(b[:i])
+	}
+	return string(b)
+}
+
+var (
+	kNone     = []api.Kind{}
+	kOutVal   = []api.Kind{api.OutVal}
+	kHandleOV = []api.Kind{api.Handle, api.OutVal}
+	kBufLen   = []api.Kind{api.OutBuf, api.Scalar}
+)
+
+// CUDADriverVersion is cuDriverGetVersion (e.g. 13000 for CUDA 13.0).
+func CUDADriverVersion() (int, error) {
+	v := heapNew[int32]()
+	if err := callRow(api.LibCuda, "cuDriverGetVersion", kOutVal, ptrOf(v)); err != nil {
+		return 0, err
+	}
+	return int(*v), nil
+}
+
+// NVMLInit is nvmlInit_v2 (reference-counted, like the real library).
+func NVMLInit() error { return callRow(api.LibNVML, "nvmlInit_v2", kNone) }
+
+// NVMLShutdown is nvmlShutdown.
+func NVMLShutdown() error { return callRow(api.LibNVML, "nvmlShutdown", kNone) }
+
+// NVMLDriverVersion is nvmlSystemGetDriverVersion (between NVMLInit and NVMLShutdown).
+func NVMLDriverVersion() (string, error) {
+	b := heapBytes(96)
+	if err := callRow(api.LibNVML, "nvmlSystemGetDriverVersion", kBufLen, ptrOf(&b[0]), uint64(len(b))); err != nil {
+		return "", err
+	}
+	return cString(b), nil
+}
+
+// NVMLMemory is nvmlMemory_t, in bytes.
+type NVMLMemory struct{ Total, Free, Used uint64 }
+
+// NVMLUtilization is nvmlUtilization_t, in percent over the driver's last sample period.
+type NVMLUtilization struct{ GPU, Memory uint32 }
+
+// NVMLDevice is what `vgpu smi` shows of one device. The optional readings are nil when this
+// build's table has no such function or the device does not support it.
+type NVMLDevice struct {
+	Index  int
+	Name   string
+	UUID   string
+	Memory NVMLMemory
+
+	Utilization  *NVMLUtilization
+	TemperatureC *uint32 // nvmlDeviceGetTemperature(NVML_TEMPERATURE_GPU)
+	PowerUsageMW *uint32 // nvmlDeviceGetPowerUsage, milliwatts
+	PowerLimitMW *uint32 // nvmlDeviceGetEnforcedPowerLimit, milliwatts
+}
+
+// NVMLDevices lists every device the server's NVML reports (NVML, like nvidia-smi, ignores
+// CUDA_VISIBLE_DEVICES). It initialises and shuts down NVML itself.
+func NVMLDevices() ([]NVMLDevice, error) {
+	if err := NVMLInit(); err != nil {
+		return nil, err
+	}
+	defer NVMLShutdown()
+	n := heapNew[uint32]()
+	if err := callRow(api.LibNVML, "nvmlDeviceGetCount_v2", kOutVal, ptrOf(n)); err != nil {
+		return nil, err
+	}
+	devs := make([]NVMLDevice, 0, *n)
+	for i := range *n {
+		d, err := nvmlDevice(int(i))
+		if err != nil {
+			return devs, err
+		}
+		devs = append(devs, d)
+	}
+	return devs, nil
+}
+
+func nvmlDevice(i int) (NVMLDevice, error) {
+	d := NVMLDevice{Index: i}
+	hp := heapNew[uint64]()
+	if err := callRow(api.LibNVML, "nvmlDeviceGetHandleByIndex_v2", []api.Kind{api.Scalar, api.OutHandle}, uint64(i), ptrOf(hp)); err != nil {
+		return d, err
+	}
+	h := *hp
+	name := heapBytes(96) // NVML_DEVICE_NAME_V2_BUFFER_SIZE
+	kHBuf := []api.Kind{api.Handle, api.OutBuf, api.Scalar}
+	if err := callRow(api.LibNVML, "nvmlDeviceGetName", kHBuf, h, ptrOf(&name[0]), uint64(len(name))); err != nil {
+		return d, err
+	}
+	d.Name = cString(name)
+	uuid := heapBytes(96) // NVML_DEVICE_UUID_V2_BUFFER_SIZE is 96
+	if err := callRow(api.LibNVML, "nvmlDeviceGetUUID", kHBuf, h, ptrOf(&uuid[0]), uint64(len(uuid))); err != nil {
+		return d, err
+	}
+	d.UUID = cString(uuid)
+	mem := heapNew[[3]uint64]()
+	if err := callRow(api.LibNVML, "nvmlDeviceGetMemoryInfo", kHandleOV, h, ptrOf(mem)); err != nil {
+		return d, err
+	}
+	d.Memory = NVMLMemory{Total: mem[0], Free: mem[1], Used: mem[2]}
+
+	// Optional readings: absent rows, NOT_SUPPORTED and other errors leave them nil.
+	if u := heapNew[[2]uint32](); callRow(api.LibNVML, "nvmlDeviceGetUtilizationRates", kHandleOV, h, ptrOf(u)) == nil {
+		d.Utilization = &NVMLUtilization{GPU: u[0], Memory: u[1]}
+	}
+	if t := heapNew[uint32](); callRow(api.LibNVML, "nvmlDeviceGetTemperature", []api.Kind{api.Handle, api.Scalar, api.OutVal}, h, 0, ptrOf(t)) == nil {
+		d.TemperatureC = t
+	}
+	if p := heapNew[uint32](); callRow(api.LibNVML, "nvmlDeviceGetPowerUsage", kHandleOV, h, ptrOf(p)) == nil {
+		d.PowerUsageMW = p
+	}
+	if p := heapNew[uint32](); callRow(api.LibNVML, "nvmlDeviceGetEnforcedPowerLimit", kHandleOV, h, ptrOf(p)) == nil {
+		d.PowerLimitMW = p
+	}
+	return d, nil
+}

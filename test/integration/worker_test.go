@@ -1,0 +1,109 @@
+package integration
+
+import (
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildMemloop compiles testdata/memloop.c into the test's temporary folder, linked like any
+// CUDA program against build/out/libcuda.so.1.
+func buildMemloop(t *testing.T) string {
+	t.Helper()
+	out, root := outDir(t), repoRoot(t)
+	return compileC(t, t.TempDir(), "memloop", []string{filepath.Join("testdata", "memloop.c")},
+		"-I"+filepath.Join(root, "include"), "-L"+out, "-l:libcuda.so.1")
+}
+
+func startMemloop(t *testing.T, s *server, exe string) *liveProc {
+	t.Helper()
+	out := outDir(t)
+	return startLive(t, cleanEnv("VGPU_SERVER="+s.unix, "LD_LIBRARY_PATH="+out), exe, "loop")
+}
+
+// TestKilledClientLeavesNoWorker: a client SIGKILLed in the middle of 8 MiB copies leaves no
+// worker process (and so no GPU memory) behind, and the server serves the next client.
+func TestKilledClientLeavesNoWorker(t *testing.T) {
+	exe := buildMemloop(t)
+	s := startServer(t, false)
+	// A few rounds, killing at different moments of the copy loop.
+	for round, delay := range []time.Duration{0, 7 * time.Millisecond, 23 * time.Millisecond} {
+		c := startMemloop(t, s, exe)
+		c.waitLines(t, "ITER", 1, 15*time.Second) // inside its copy loop
+		w := s.waitWorkers(t, 1, 5*time.Second)
+		if st, err := procStat(w[0]); err != nil || st.state == 'Z' {
+			t.Fatalf("worker %d is not running (%v, state %c)", w[0], err, st.state)
+		}
+		time.Sleep(delay)
+		if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		<-c.done
+		if !c.ws.Signaled() || c.ws.Signal() != syscall.SIGKILL {
+			t.Fatalf("client ended with %v, want SIGKILL\n%s", c.ws, c.dump())
+		}
+		start := time.Now()
+		s.waitWorkers(t, 0, 5*time.Second)
+		t.Logf("round %d: worker %d gone %v after its client was killed", round, w[0], time.Since(start).Round(time.Millisecond))
+		if !s.alive() {
+			t.Fatalf("vgpu-server exited: %v", s.waitErr)
+		}
+	}
+	devicequeryOK(t, s.unix)
+}
+
+// TestSessionsIsolated: two clients at once get a worker each; one's allocation is not
+// reachable from another session; killing one client ends its worker only, while the other
+// keeps copying.
+func TestSessionsIsolated(t *testing.T) {
+	exe := buildMemloop(t)
+	s := startServer(t, false)
+	a := startMemloop(t, s, exe)
+	b := startMemloop(t, s, exe)
+	a.waitLines(t, "READY", 1, 15*time.Second)
+	b.waitLines(t, "READY", 1, 15*time.Second)
+	w := s.waitWorkers(t, 2, 5*time.Second)
+	if w[0] == w[1] {
+		t.Fatalf("both clients share worker %d", w[0])
+	}
+	for _, p := range w {
+		if p == a.pid() || p == b.pid() {
+			t.Fatalf("worker %d is a client", p)
+		}
+	}
+
+	// A third session, with no allocation of its own, cannot read the first one's memory.
+	ptr := strings.TrimPrefix(a.line("PTR "), "PTR ")
+	if ptr == "" {
+		t.Fatalf("client a printed no PTR line\n%s", a.dump())
+	}
+	out := outDir(t)
+	r := run(t, 10*time.Second, cleanEnv("VGPU_SERVER="+s.unix, "LD_LIBRARY_PATH="+out), exe, "peek", ptr)
+	if r.code != 0 || !strings.Contains(r.stdout, "PEEK 1") {
+		t.Errorf("reading another session's allocation %s: want it refused with CUDA_ERROR_INVALID_VALUE (1), got %s", ptr, r)
+	}
+
+	// Killing a ends a's worker; b and its worker carry on.
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-a.done
+	left := s.waitWorkers(t, 1, 5*time.Second)
+	if !slices.Contains(w, left[0]) {
+		t.Fatalf("after killing client a the worker left is %d, not one of %v", left[0], w)
+	}
+	n := b.countLines("ITER")
+	b.waitLines(t, "ITER", n+2, 10*time.Second)
+	if b.exited() {
+		t.Fatalf("client b ended when a was killed: %v\n%s", b.ws, b.dump())
+	}
+	if got := s.workers(); !slices.Equal(got, left) {
+		t.Errorf("workers %v, want b's worker %v only", got, left)
+	}
+	b.cmd.Process.Signal(syscall.SIGKILL)
+	<-b.done
+	s.waitWorkers(t, 0, 5*time.Second)
+}
