@@ -245,6 +245,17 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 	if si != len(c.Scalars) || bi != len(c.Bufs) {
 		return nil, nil, fmt.Errorf("%d scalars and %d buffers, the function takes %d and %d", len(c.Scalars), len(c.Bufs), si, bi)
 	}
+	// First what the frame itself claims: each buffer is as long as its size parameter says.
+	// A frame that lies about that is a protocol violation, whatever its arguments.
+	for i, p := range f.Params {
+		if p.Kind != api.InBuf && p.Kind != api.InOutVal {
+			continue
+		}
+		want, err := bufSize(f, a.Vals, p.Size)
+		if err != nil || uint64(len(a.In[i])) != want {
+			return nil, nil, fmt.Errorf("%s carries %d bytes, the call says %d", p.Name, len(a.In[i]), want)
+		}
+	}
 	lib := f.Lib().Info()
 	for i, p := range f.Params {
 		v := a.Vals[i]
@@ -274,19 +285,7 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			if _, _, ok := s.allocs.find(v, cnt*elem); !ok {
 				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s [%#x, +%d) is not inside an allocation of this session", p.Name, v, cnt*elem)}, nil
 			}
-		case api.InBuf:
-			want, err := bufSize(f, a.Vals, p.Size)
-			if err != nil {
-				return nil, &callError{lib.InvalidValue, err.Error()}, nil
-			}
-			if uint64(len(a.In[i])) != want {
-				return nil, nil, fmt.Errorf("%s carries %d bytes, the call says %d", p.Name, len(a.In[i]), want)
-			}
 		case api.InOutVal:
-			want, _ := bufSize(f, a.Vals, p.Size)
-			if uint64(len(a.In[i])) != want {
-				return nil, nil, fmt.Errorf("%s carries %d bytes, the call says %d", p.Name, len(a.In[i]), want)
-			}
 			a.Out[i] = append([]byte(nil), a.In[i]...)
 		case api.OutVal, api.OutBuf:
 			want, err := bufSize(f, a.Vals, p.Size)

@@ -7,7 +7,8 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BIN=$ROOT/build/out
 OUT=${OUT:-/tmp/vgpu-gpu-out}
-mkdir -p "$OUT"
+LOGS=/tmp/vgpu-gpu-logs   # everything; $OUT gets logs.tgz and summary.txt (the tool returns 8 files at most)
+rm -rf "$LOGS"; mkdir -p "$OUT" "$LOGS"
 SOCK=/tmp/vgpu-gpu.sock
 export VGPU_SERVER=unix://$SOCK
 GPULESS="$ROOT/test/gpu/gpuless.sh"
@@ -20,13 +21,13 @@ log() { echo "== $*"; }
   date -u +%Y-%m-%dT%H:%MZ
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   uname -r; ldd --version | head -1
-} 2>&1 | tee "$OUT/host.txt"
+} 2>&1 | tee "$LOGS/host.txt"
 
 rm -f "$SOCK"
-"$BIN/vgpu-server" --listen "unix://$SOCK" --backend real >"$OUT/server.log" 2>&1 &
+"$BIN/vgpu-server" --listen "unix://$SOCK" --backend real >"$LOGS/server.log" 2>&1 &
 SERVER=$!
 for i in $(seq 50); do [ -S "$SOCK" ] && break; sleep 0.1; done
-"$BIN/vgpu" ping || { echo "server did not come up"; cat "$OUT/server.log"; exit 1; }
+"$BIN/vgpu" ping || { echo "server did not come up"; cat "$LOGS/server.log"; exit 1; }
 
 # check NAME FILTER NATIVE_CMD... -- VGPU_CMD...: runs both, compares outputs after FILTER.
 check() {
@@ -34,25 +35,40 @@ check() {
   local native=() vgpu=()
   while [ "$1" != "--" ]; do native+=("$1"); shift; done; shift
   vgpu=("$@")
-  timeout 300 "${native[@]}" >"$OUT/$name.native.txt" 2>"$OUT/$name.native.err"; local rn=$?
-  timeout 300 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="$VGPU_SERVER" "${vgpu[@]}" >"$OUT/$name.vgpu.txt" 2>"$OUT/$name.vgpu.err"; local rv=$?
+  timeout 300 "${native[@]}" >"$LOGS/$name.native.txt" 2>"$LOGS/$name.native.err"; local rn=$?
+  timeout 300 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="$VGPU_SERVER" "${vgpu[@]}" >"$LOGS/$name.vgpu.txt" 2>"$LOGS/$name.vgpu.err"; local rv=$?
   local verdict
   if [ $rn -ne 0 ] || [ $rv -ne 0 ]; then verdict="FAIL (rc native $rn, vgpu $rv)"
-  elif diff <(eval "$filter" <"$OUT/$name.native.txt") <(eval "$filter" <"$OUT/$name.vgpu.txt") >"$OUT/$name.diff"; then verdict="identical"
+  elif diff <(eval "$filter" <"$LOGS/$name.native.txt") <(eval "$filter" <"$LOGS/$name.vgpu.txt") >"$LOGS/$name.diff"; then verdict="identical"
   else verdict="DIFFERENT (see $name.diff)"; fi
-  log "$name: $verdict"; cat "$OUT/$name.vgpu.txt"; cat "$OUT/$name.vgpu.err" | head -20
+  log "$name: $verdict"; cat "$LOGS/$name.vgpu.txt"; cat "$LOGS/$name.vgpu.err" | head -20
   RESULTS+=("$(printf '%-28s %s' "$name" "$verdict")")
 }
 
 # The GPU-less namespace really has no GPU: the real driver cannot be reached from it.
-"$GPULESS" bash -c 'ls -l /dev/nvidia0 2>&1 | head -1; (nvidia-smi -L 2>&1 | head -1) || true' >"$OUT/gpuless.txt" 2>&1
-RESULTS+=("$(printf '%-28s %s' "gpuless namespace" "$(tr '\n' ' ' <"$OUT/gpuless.txt" | cut -c1-90)")")
+"$GPULESS" bash -c 'ls -l /dev/nvidia0 2>&1 | head -1; (nvidia-smi -L 2>&1 | head -1) || true' >"$LOGS/gpuless.txt" 2>&1
+RESULTS+=("$(printf '%-28s %s' "gpuless namespace" "$(tr '\n' ' ' <"$LOGS/gpuless.txt" | cut -c1-90)")")
 
 # 1. Driver API device query + memory round trip (same binary; natively it finds the real libcuda).
 check devicequery 'grep -v "memory free/total"' "$BIN/devicequery" -- "$BIN/devicequery"
 
+# 2. Ollama's / ggml's discovery sequence, both passes (pass 2 with CUDA_VISIBLE_DEVICES=GPU-<uuid>).
+check discovery 'grep -v "^free:"' env LD_LIBRARY_PATH=/usr/local/cuda/lib64 "$BIN/vgpu-discover" -- "$BIN/vgpu-discover"
+
+# 3. NVML through nvidia-ml-py, and the real nvidia-smi through the NVML stub.
+check pynvml cat python3 "$ROOT/test/gpu/nvml_list.py" -- python3 "$ROOT/test/gpu/nvml_list.py"
+check nvidia-smi-L cat nvidia-smi -L -- nvidia-smi -L
+check nvidia-smi-query cat nvidia-smi --query-gpu=name,uuid,memory.total,driver_version --format=csv -- nvidia-smi --query-gpu=name,uuid,memory.total,driver_version --format=csv
+
+# 4. PyTorch with the stubs preloaded.
+PRE="$BIN/libcudart.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1"
+check torch cat python3 "$ROOT/test/gpu/torch_props.py" -- env LD_PRELOAD="$PRE" python3 "$ROOT/test/gpu/torch_props.py"
+
 kill $SERVER; wait $SERVER 2>/dev/null
-cp "$OUT/server.log" "$OUT/server.txt" 2>/dev/null
-echo
-echo "== vgpu GPU checks: $(head -2 "$OUT/host.txt" | tail -1)"
-for r in "${RESULTS[@]}"; do echo "$r"; done
+{
+  echo
+  echo "== vgpu GPU checks: $(sed -n 2,3p "$LOGS/host.txt" | tr '\n' ' ')"
+  for r in "${RESULTS[@]}"; do echo "$r"; done
+} | tee "$LOGS/summary.txt"
+cp "$LOGS/summary.txt" "$OUT/summary.txt"
+tar czf "$OUT/logs.tgz" -C "$LOGS" .

@@ -1,0 +1,173 @@
+package server
+
+import (
+	"encoding/binary"
+	"net"
+	"testing"
+	"time"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
+)
+
+// pipeSession runs a sim session on one end of a pipe and returns the client end.
+func pipeSession(t *testing.T) (*remoting.Conn, chan error) {
+	t.Helper()
+	cli, srv := net.Pipe()
+	t.Cleanup(func() { cli.Close(); srv.Close() })
+	done := make(chan error, 1)
+	go func() { done <- NewSession(1, srv, NewSim()).Serve() }()
+	c := remoting.NewConn(cli)
+	cli.SetDeadline(time.Now().Add(5 * time.Second))
+	return c, done
+}
+
+func send(t *testing.T, c *remoting.Conn, typ remoting.FrameType, flags uint8, id uint64, p []byte) {
+	t.Helper()
+	if err := c.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: typ, Flags: flags, ReqID: id}, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func hello(t *testing.T, c *remoting.Conn, hash uint64) (remoting.Header, []byte) {
+	t.Helper()
+	send(t, c, remoting.FrameHello, 0, 0, remoting.AppendHello(nil, &remoting.Hello{Version: remoting.ProtocolVersion, TableHash: hash, PID: 1, Exe: "test"}))
+	h, p, err := c.ReadFrame()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, p
+}
+
+func call(t *testing.T, c *remoting.Conn, id uint64, name string, scalars []uint64, bufs ...[]byte) remoting.Reply {
+	t.Helper()
+	fid, _, ok := api.Lookup(name)
+	if !ok {
+		t.Fatalf("no row %s", name)
+	}
+	send(t, c, remoting.FrameCall, 0, id, remoting.AppendCall(nil, &remoting.Call{Fn: uint32(fid), Scalars: scalars, Bufs: bufs}))
+	h, p, err := c.ReadFrame()
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if h.Type != remoting.FrameReply || h.ReqID != id {
+		t.Fatalf("%s: got %v frame for request %d", name, h.Type, h.ReqID)
+	}
+	r, err := remoting.DecodeReply(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Bufs = append([][]byte(nil), r.Bufs...)
+	for i := range r.Bufs {
+		r.Bufs[i] = append([]byte(nil), r.Bufs[i]...)
+	}
+	return r
+}
+
+func TestSessionRefusesOtherTable(t *testing.T) {
+	c, done := pipeSession(t)
+	h, p := hello(t, c, api.TableHash()+1)
+	if h.Type != remoting.FrameError {
+		t.Fatalf("got %v, want an error frame", h.Type)
+	}
+	e, _ := remoting.DecodeError(p)
+	if e.Code != remoting.ErrVersion {
+		t.Fatalf("code %v", e.Code)
+	}
+	if err := <-done; err == nil {
+		t.Fatal("session did not end")
+	}
+}
+
+func TestSessionChecksEveryCall(t *testing.T) {
+	c, done := pipeSession(t)
+	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
+		t.Fatalf("got %v", h.Type)
+	}
+	if r := call(t, c, 1, "cuInit", []uint64{0}); r.Result != 0 {
+		t.Fatalf("cuInit = %d", r.Result)
+	}
+	r := call(t, c, 2, "cuMemAlloc_v2", []uint64{4096})
+	if r.Result != 0 || len(r.Bufs) != 1 {
+		t.Fatalf("cuMemAlloc = %d, %d outputs", r.Result, len(r.Bufs))
+	}
+	ptr := binary.LittleEndian.Uint64(r.Bufs[0])
+	data := make([]byte, 4096)
+	for i := range data {
+		data[i] = byte(i)
+	}
+	if r := call(t, c, 3, "cuMemcpyHtoD_v2", []uint64{ptr + 16, 64}, data[:64]); r.Result != 0 {
+		t.Fatalf("in-range copy = %d", r.Result)
+	}
+	// A copy past the allocation is refused with CUDA_ERROR_INVALID_VALUE and a note.
+	if r := call(t, c, 4, "cuMemcpyHtoD_v2", []uint64{ptr + 4090, 64}, data[:64]); r.Result != 1 || r.Note == "" {
+		t.Fatalf("copy past the end = %d %q", r.Result, r.Note)
+	}
+	// A pointer that is no allocation of this session.
+	if r := call(t, c, 5, "cuMemcpyDtoH_v2", []uint64{0xdead0000, 8}); r.Result != 1 {
+		t.Fatalf("foreign pointer = %d", r.Result)
+	}
+	// A handle this session never created.
+	if r := call(t, c, 6, "cuStreamSynchronize", []uint64{0x12345678}); r.Result != 400 {
+		t.Fatalf("foreign stream = %d", r.Result)
+	}
+	// Round trip of the data.
+	r = call(t, c, 7, "cuMemcpyDtoH_v2", []uint64{ptr + 16, 64})
+	if r.Result != 0 || string(r.Bufs[0]) != string(data[:64]) {
+		t.Fatalf("read back = %d", r.Result)
+	}
+	// An async failure is reported with the next reply.
+	fid, _, _ := api.Lookup("cuMemsetD8Async")
+	send(t, c, remoting.FrameCall, remoting.FlagAsync, 8, remoting.AppendCall(nil, &remoting.Call{Fn: uint32(fid), Scalars: []uint64{ptr, 1, 1 << 20, 0}}))
+	r = call(t, c, 9, "cuCtxSynchronize", nil)
+	if r.DeferredCode != 1 || r.DeferredFn != uint32(fid) {
+		t.Fatalf("deferred = fn %d code %d", r.DeferredFn, r.DeferredCode)
+	}
+	// Free twice: the second is refused.
+	if r := call(t, c, 10, "cuMemFree_v2", []uint64{ptr}); r.Result != 0 {
+		t.Fatalf("free = %d", r.Result)
+	}
+	if r := call(t, c, 11, "cuMemFree_v2", []uint64{ptr}); r.Result != 1 {
+		t.Fatalf("double free = %d", r.Result)
+	}
+	// A buffer whose length contradicts its size parameter is a protocol error: the session ends.
+	fid, _, _ = api.Lookup("cuMemcpyHtoD_v2")
+	send(t, c, remoting.FrameCall, 0, 12, remoting.AppendCall(nil, &remoting.Call{Fn: uint32(fid), Scalars: []uint64{ptr, 64}, Bufs: [][]byte{data[:8]}}))
+	if h, _, err := c.ReadFrame(); err != nil || h.Type != remoting.FrameError {
+		t.Fatalf("got %v %v, want an error frame", h.Type, err)
+	}
+	if err := <-done; err == nil {
+		t.Fatal("session survived a lying frame")
+	}
+}
+
+func TestSessionRejectsMalformedFrames(t *testing.T) {
+	for name, frame := range map[string][]byte{
+		"unknown function": remoting.AppendCall(nil, &remoting.Call{Fn: 1 << 20}),
+		"too few args":     remoting.AppendCall(nil, &remoting.Call{Fn: uint32(mustID(t, "cuMemAlloc_v2"))}),
+		"garbage":          {0xff, 0xff, 0xff},
+	} {
+		t.Run(name, func(t *testing.T) {
+			c, done := pipeSession(t)
+			hello(t, c, api.TableHash())
+			send(t, c, remoting.FrameCall, 0, 1, frame)
+			if h, _, err := c.ReadFrame(); err != nil || h.Type != remoting.FrameError {
+				t.Fatalf("got %v %v, want an error frame", h.Type, err)
+			}
+			if err := <-done; err == nil {
+				t.Fatal("session went on")
+			}
+		})
+	}
+}
+
+func mustID(t *testing.T, name string) api.ID {
+	id, _, ok := api.Lookup(name)
+	if !ok {
+		t.Fatalf("no row %s", name)
+	}
+	return id
+}
