@@ -35,11 +35,14 @@ $(OUT)/libvgpucore.so: $(GO_SRC) shims/core/core.c build/core.map
 	@rm -f $(OUT)/libvgpucore.h
 
 # One stub per SONAME: the generated exports + the common C, its version script, no Go.
+# shims/<dir>/manual.c, where present, holds the hand-written exports (Manual rows; cuda's
+# includes the generated zz_procaddr.c); VGPU_STUB_<stem> tells it which library it is built into.
+# --no-undefined-version: a name in the version script that nothing defines is an error.
 define stub
-$(OUT)/$(1): shims/$(2)/zz_$(3).c build/$(3).map $(STUB_SRC)
+$(OUT)/$(1): shims/$(2)/zz_$(3).c build/$(3).map $(STUB_SRC) $(wildcard shims/$(2)/manual.c shims/$(2)/zz_procaddr.c) include/vgpu/zz_prototypes.h
 	@mkdir -p $(OUT)
-	$(CC) $(STUB_CFLAGS) -o $$@ shims/$(2)/zz_$(3).c shims/common/stub.c \
-	  -Wl,-soname,$(1) -Wl,--version-script=build/$(3).map $(STUB_LDFLAGS)
+	$(CC) $(STUB_CFLAGS) -DVGPU_STUB_$(subst -,_,$(3)) -o $$@ shims/$(2)/zz_$(3).c shims/common/stub.c $(wildcard shims/$(2)/manual.c) \
+	  -Wl,-soname,$(1) -Wl,--version-script=build/$(3).map -Wl,--no-undefined-version $(STUB_LDFLAGS)
 endef
 $(eval $(call stub,libcuda.so.1,cuda,libcuda))
 $(eval $(call stub,libnvidia-ml.so.1,nvml,libnvidia-ml))
@@ -76,9 +79,9 @@ generate:
 
 # Fails when the generated files differ from what the table produces.
 check-generated:
-	@$(GO) run ./cmd/vgpugen -root $(OBJ)/gen && \
-	  for f in $$(cd $(OBJ)/gen && find . -type f); do \
-	    cmp -s $(OBJ)/gen/$$f $$f || { echo "generated file $$f is stale: run make generate"; exit 1; }; done
+	@rm -rf $(OBJ)/_gen; $(GO) run ./cmd/vgpugen -root $(OBJ)/_gen && \
+	  for f in $$(cd $(OBJ)/_gen && find . -type f); do \
+	    cmp -s $(OBJ)/_gen/$$f $$f || { echo "generated file $$f is stale: run make generate"; exit 1; }; done
 
 clean:
 	rm -rf $(OUT) $(OBJ)

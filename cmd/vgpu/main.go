@@ -1,7 +1,12 @@
 // Command vgpu is the vgpu command-line tool.
 //
-//	vgpu ping      connect to the server (VGPU_SERVER, else the config file) and print what answers
+//	vgpu ping               connect to the server (VGPU_SERVER, else the config file) and print what answers
+//	vgpu smi [-L]           list the server's GPUs, like nvidia-smi (-L: one line per GPU)
+//	vgpu doctor [flags]     check this environment for what keeps CUDA programs from finding a GPU
 //	vgpu version
+//
+// The CLI is a Go program: it never loads libvgpucore.so (that would be a second Go runtime);
+// smi uses the client package in-process.
 package main
 
 import (
@@ -11,81 +16,62 @@ import (
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/doctor"
 	"github.com/vgpu/vgpu/internal/remoting"
 )
 
 var version = "0.1.0"
 
 func main() {
-	if len(os.Args) < 2 {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run is the CLI; it returns the exit status.
+func run(args []string) int {
+	if len(args) < 1 {
 		usage()
-		os.Exit(2)
+		return 2
 	}
 	var err error
-	switch os.Args[1] {
+	switch args[0] {
 	case "ping":
 		err = ping()
+	case "smi":
+		return smiMain(args[1:], os.Stdout, os.Stderr)
+	case "doctor":
+		return doctorMain(args[1:], os.Stdout, os.Stderr)
 	case "version":
 		fmt.Printf("vgpu %s, protocol %d, API table %#x (%d functions)\n", version, remoting.ProtocolVersion, api.TableHash(), len(api.Table))
+	case "help", "-h", "--help":
+		usage()
+		return 0
 	default:
 		usage()
-		os.Exit(2)
+		return 2
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "vgpu:", err)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: vgpu ping | version")
+	fmt.Fprintln(os.Stderr, `usage: vgpu COMMAND
+  ping               connect to vgpu-server and print what answers
+  smi [-L]           list the server's GPUs like nvidia-smi (-L: one line each)
+  doctor [flags]     check this environment (LD_PRELOAD, libraries, server, discovery); -h for flags
+  version            print the version, protocol and API table`)
 }
 
 func ping() error {
-	addr, source, err := remoting.ServerAddress()
-	if err != nil {
-		return err
-	}
-	a, err := remoting.ParseAddr(addr)
-	if err != nil {
-		return fmt.Errorf("%s (from %s): %w", addr, source, err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	start := time.Now()
-	nc, err := remoting.Dial(ctx, a)
-	if err != nil {
-		return fmt.Errorf("cannot reach vgpu-server at %s (from %s): %w", addr, source, err)
-	}
-	defer nc.Close()
-	nc.SetDeadline(time.Now().Add(5 * time.Second))
-	c := remoting.NewConn(nc)
-	host, _ := os.Hostname()
-	p := remoting.AppendHello(nil, &remoting.Hello{Version: remoting.ProtocolVersion, TableHash: api.TableHash(), PID: uint32(os.Getpid()), UID: uint32(os.Getuid()), Host: host, Exe: "vgpu"})
-	if err := c.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameHello}, p); err != nil {
-		return err
-	}
-	if err := c.Flush(); err != nil {
-		return err
-	}
-	h, payload, err := c.ReadFrame()
+	r, err := doctor.PingEnv(ctx, nil, "vgpu")
 	if err != nil {
 		return err
 	}
-	switch h.Type {
-	case remoting.FrameWelcome:
-		w, err := remoting.DecodeWelcome(payload)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("vgpu-server %s at %s (from %s): protocol %d, backend %s, session %d, %v\n", w.ServerVersion, addr, source, w.Version, w.Backend, w.Session, time.Since(start).Round(time.Microsecond))
-		return nil
-	case remoting.FrameError:
-		e, err := remoting.DecodeError(payload)
-		if err != nil {
-			return err
-		}
-		return &e
-	}
-	return fmt.Errorf("unexpected %v frame", h.Type)
+	w := r.Welcome
+	fmt.Printf("vgpu-server %s at %s (from %s): protocol %d, backend %s, session %d, %v\n", w.ServerVersion, r.Addr, r.Source, w.Version, w.Backend, w.Session, r.RTT.Round(time.Microsecond))
+	return nil
 }

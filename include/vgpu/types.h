@@ -20,9 +20,17 @@ typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUuuid_st { char bytes[16]; } CUuuid;
 typedef struct CUmemAllocationProp_st CUmemAllocationProp; /* 32 bytes, passed by pointer */
+typedef uint64_t cuuint64_t;
+typedef int CUdriverProcAddressQueryResult; /* CU_GET_PROC_ADDRESS_SUCCESS 0, _SYMBOL_NOT_FOUND 1, _VERSION_NOT_SUFFICIENT 2 */
 
 /* ---- runtime API (libcudart.so.12 / .13) ---- */
 typedef int cudaError_t;
+typedef int cudaDriverEntryPointQueryResult; /* same values as CUdriverProcAddressQueryResult */
+typedef int cudaChannelFormatKind;
+struct cudaChannelFormatDesc { /* returned by value by cudaCreateChannelDesc */
+	int x, y, z, w;
+	cudaChannelFormatKind f;
+};
 typedef int cudaDeviceAttr;
 struct cudaDeviceProp; /* 1032 bytes in CUDA 12.x, 1008 in 13.0: written by the core, never by C */
 

@@ -154,6 +154,9 @@ type Func struct {
 	Server string
 	// NoLog: do not trace (hot paths).
 	NoLog bool
+	// Chunk names the byte-count parameter by which the client splits a large copy into
+	// pieces that each fit a frame; the pointers sized by it advance with each piece.
+	Chunk string
 	// Client names a hand-written client function that serves a Remote row (for example from
 	// the device cache); the row stays callable on the server, where the client's function
 	// reaches it through remoteByName.
@@ -163,6 +166,10 @@ type Func struct {
 	// OutsOnError: outputs are returned whatever the result (NVML's INSUFFICIENT_SIZE answers
 	// carry the needed count).
 	OutsOnError bool
+	// Manual: the C definition is hand-written in shims/<dir>/manual.c (a struct returned by
+	// value, or cuGetProcAddress, which must answer without entering the core); the generator
+	// only lists it in the version script (and zz_prototypes.h) and still gives it an id.
+	Manual bool
 }
 
 // ID is a function's index in Table; stable within one build (checked by TableHash at connect).
@@ -214,14 +221,16 @@ var byName map[string]ID
 func init() {
 	byName = make(map[string]ID, len(Table))
 	for i := range Table {
-		byName[Table[i].Name] = ID(i)
+		if _, dup := byName[Table[i].Name]; !dup { // a name may serve libcudart.so.12 and .13 in two rows
+			byName[Table[i].Name] = ID(i)
+		}
 	}
 	if err := Validate(); err != nil {
 		panic(err)
 	}
 }
 
-// Lookup finds a function by exported name.
+// Lookup finds a function by exported name (the first row of that name).
 func Lookup(name string) (ID, *Func, bool) {
 	id, ok := byName[name]
 	if !ok {
@@ -232,15 +241,22 @@ func Lookup(name string) (ID, *Func, bool) {
 
 // Validate checks the table for rows the generator and the marshaller cannot serve.
 func Validate() error {
-	seen := map[string]bool{}
+	type export struct {
+		name string
+		lib  Lib
+	}
+	seen := map[export]bool{}
 	for i := range Table {
 		f := &Table[i]
-		if seen[f.Name] {
-			return fmt.Errorf("api: %s listed twice", f.Name)
-		}
-		seen[f.Name] = true
 		if len(f.Libs) == 0 {
 			return fmt.Errorf("api: %s has no library", f.Name)
+		}
+		// One name may have several rows (a libcudart.so.12 and a .13 signature), one per library.
+		for _, l := range f.Libs {
+			if seen[export{f.Name, l}] {
+				return fmt.Errorf("api: %s listed twice for %s", f.Name, l)
+			}
+			seen[export{f.Name, l}] = true
 		}
 		if len(f.Params) > 14 {
 			return fmt.Errorf("api: %s has %d params, at most 14", f.Name, len(f.Params))

@@ -13,10 +13,10 @@ var Table = buildTable()
 
 func buildTable() []Func {
 	var t []Func
-	for _, part := range [][]Func{cudaTable, nvmlTable, cudartTable} {
+	for _, part := range [][]Func{cudaTable, nvmlTable, cudartTable, manualTable} {
 		t = append(t, part...)
 	}
-	return t
+	return append(t, stubRows(t)...)
 }
 
 var (

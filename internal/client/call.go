@@ -171,8 +171,40 @@ func (c *call) marshal() (rc remoting.Call, tail []byte, outs []outSpec, bad str
 	return rc, tail, outs, ""
 }
 
+// chunkSize is the largest piece of a copy sent in one frame.
+const chunkSize = 16 << 20
+
+// chunked runs a copy larger than chunkSize as consecutive pieces through fn.
+func chunked(c *call, fn func(*call) int64) (int64, bool) {
+	if c.f.Chunk == "" {
+		return 0, false
+	}
+	k := c.f.ParamIndex(c.f.Chunk)
+	total := c.a[k]
+	if total <= chunkSize {
+		return 0, false
+	}
+	for off := uint64(0); off < total; off += chunkSize {
+		piece := *c
+		piece.a = append([]uint64(nil), c.a...)
+		piece.a[k] = min(chunkSize, total-off)
+		for i, p := range c.f.Params {
+			if p.Range == c.f.Chunk || p.Size == c.f.Chunk {
+				piece.a[i] += off
+			}
+		}
+		if r := fn(&piece); r != 0 {
+			return r, true
+		}
+	}
+	return 0, true
+}
+
 // remote serves a synchronous call through the server.
 func remote(c *call) int64 {
+	if r, done := chunked(c, remote); done {
+		return r
+	}
 	if c.f.Lib() == api.LibNVML && !nvmlInitialized() {
 		return int64(nvmlErrorUninitialized)
 	}
@@ -225,6 +257,9 @@ func remote(c *call) int64 {
 
 // remoteAsync queues a call whose reply nobody waits for.
 func remoteAsync(c *call) int64 {
+	if r, done := chunked(c, remoteAsync); done {
+		return r
+	}
 	s, err := getSession()
 	if err != nil {
 		return c.unreachable()

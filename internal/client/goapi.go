@@ -100,7 +100,7 @@ func IsNotSupported(err error) bool {
 	return errors.As(err, &e) && int32(e.Code) == e.Lib.Info().NotSupported
 }
 
-// row returns the row called name when it exists, is implemented, and has parameters of exactly
+// row reports whether the row called name exists, is implemented, and has parameters of exactly
 // these kinds (a row added later with another shape is not called with the wrong arguments).
 func row(name string, kinds ...api.Kind) bool {
 	_, f, ok := api.Lookup(name)

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/vgpu/vgpu/internal/vlog"
 )
@@ -70,8 +71,10 @@ func New(cfg Config) (*Server, error) {
 // Backend is the resolved backend name.
 func (s *Server) Backend() string { return s.backend }
 
-// Serve accepts on l until it is closed.
+// Serve accepts on l until it is closed. Running out of descriptors or memory is waited out
+// (with a growing pause, logged), never a reason to stop serving everyone else.
 func (s *Server) Serve(l net.Listener) error {
+	var pause time.Duration
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -79,11 +82,16 @@ func (s *Server) Serve(l net.Listener) error {
 				return nil
 			}
 			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
+				errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.ECONNABORTED) {
+				pause = min(max(2*pause, 5*time.Millisecond), time.Second)
+				vlog.Errorf("accept on %s: %v; retrying in %v", l.Addr(), err, pause)
+				time.Sleep(pause)
 				continue
 			}
 			return err
 		}
+		pause = 0
 		id := s.nextID.Add(1)
 		if err := s.startWorker(id, c); err != nil {
 			vlog.Errorf("session %d: cannot start a worker: %v", id, err)

@@ -122,6 +122,10 @@ func (s *Session) handshake() error {
 	s.nc.SetDeadline(time.Now().Add(handshakeTimeout))
 	defer s.nc.SetDeadline(time.Time{})
 	h, payload, err := s.conn.ReadFrame()
+	if errors.Is(err, io.EOF) {
+		vlog.Debugf("session %d: closed before its hello (a health check)", s.ID)
+		return nil
+	}
 	if err != nil {
 		return s.protocolError("no hello: %v", err)
 	}

@@ -88,6 +88,21 @@ int main(int argc, char **argv)
 		printf("  memory round trip (1 MiB H2D, memset, D2D, D2H): %s\n", memcmp(host, back, n) == 0 ? "identical" : "MISMATCH");
 		if (memcmp(host, back, n) != 0)
 			failed = 1;
+		/* A copy larger than one frame (100 MiB) travels in pieces and arrives whole. */
+		size_t big = 100 << 20;
+		CUdeviceptr d_big;
+		unsigned char *h_big = malloc(big), *h_back = malloc(big);
+		for (size_t k = 0; k < big; k++)
+			h_big[k] = (unsigned char)(k ^ (k >> 11));
+		CHECK(cuMemAlloc_v2(&d_big, big));
+		CHECK(cuMemcpyHtoD_v2(d_big, h_big, big));
+		CHECK(cuMemcpyDtoH_v2(h_back, d_big, big));
+		printf("  100 MiB round trip: %s\n", memcmp(h_big, h_back, big) == 0 ? "identical" : "MISMATCH");
+		if (memcmp(h_big, h_back, big) != 0)
+			failed = 1;
+		CHECK(cuMemFree_v2(d_big));
+		free(h_big);
+		free(h_back);
 		/* A copy past the end of an allocation must be refused, not crash anything. */
 		CUresult r = cuMemcpyHtoD_v2(a + n - 8, host, 64);
 		printf("  copy past the allocation: %s\n", r == 1 ? "refused (CUDA_ERROR_INVALID_VALUE)" : "NOT REFUSED");

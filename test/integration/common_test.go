@@ -410,6 +410,19 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 
 func (p *liveProc) pid() int { return p.cmd.Process.Pid }
 
+// kill sends SIGKILL and waits (at most 5 s) until the process has ended.
+func (p *liveProc) kill(t testing.TB) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil && !p.exited() {
+		t.Fatalf("kill %d: %v", p.pid(), err)
+	}
+	select {
+	case <-p.done:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("pid %d did not end within 5 s of SIGKILL", p.pid())
+	}
+}
+
 func (p *liveProc) exited() bool {
 	select {
 	case <-p.done:

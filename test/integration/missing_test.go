@@ -50,7 +50,7 @@ func TestPreloadMissingFile(t *testing.T) {
 	s := startServer(t, false)
 	missing := filepath.Join(t.TempDir(), "libnothere.so")
 	env := cleanEnv("VGPU_SERVER="+s.unix, "LD_PRELOAD="+missing+":"+filepath.Join(out, "libcuda.so.1"))
-	r := run(t, 20*time.Second, env, filepath.Join(out, "devicequery"))
+	r := run(t, 10*time.Second, env, filepath.Join(out, "devicequery"))
 	if r.signal != 0 || r.code != 0 {
 		t.Fatalf("devicequery with LD_PRELOAD=%s:libcuda.so.1: want exit 0, got %s", missing, r)
 	}

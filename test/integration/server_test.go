@@ -20,7 +20,7 @@ import (
 func devicequeryOK(t *testing.T, addr string) {
 	t.Helper()
 	out := outDir(t)
-	r := run(t, 20*time.Second, cleanEnv("VGPU_SERVER="+addr, "LD_LIBRARY_PATH="+out), filepath.Join(out, "devicequery"))
+	r := run(t, 10*time.Second, cleanEnv("VGPU_SERVER="+addr, "LD_LIBRARY_PATH="+out), filepath.Join(out, "devicequery"))
 	if r.code != 0 {
 		t.Fatalf("devicequery against %s: %s", addr, r)
 	}

@@ -38,10 +38,7 @@ func TestKilledClientLeavesNoWorker(t *testing.T) {
 			t.Fatalf("worker %d is not running (%v, state %c)", w[0], err, st.state)
 		}
 		time.Sleep(delay)
-		if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatal(err)
-		}
-		<-c.done
+		c.kill(t)
 		if !c.ws.Signaled() || c.ws.Signal() != syscall.SIGKILL {
 			t.Fatalf("client ended with %v, want SIGKILL\n%s", c.ws, c.dump())
 		}
@@ -87,10 +84,7 @@ func TestSessionsIsolated(t *testing.T) {
 	}
 
 	// Killing a ends a's worker; b and its worker carry on.
-	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	<-a.done
+	a.kill(t)
 	left := s.waitWorkers(t, 1, 5*time.Second)
 	if !slices.Contains(w, left[0]) {
 		t.Fatalf("after killing client a the worker left is %d, not one of %v", left[0], w)
@@ -103,7 +97,6 @@ func TestSessionsIsolated(t *testing.T) {
 	if got := s.workers(); !slices.Equal(got, left) {
 		t.Errorf("workers %v, want b's worker %v only", got, left)
 	}
-	b.cmd.Process.Signal(syscall.SIGKILL)
-	<-b.done
+	b.kill(t)
 	s.waitWorkers(t, 0, 5*time.Second)
 }

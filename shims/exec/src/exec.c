@@ -169,7 +169,7 @@ __attribute__((constructor)) static void exec_init(void)
 		return;
 	}
 	struct stat self_st, *self = NULL;
-	Dl_info info;
+	Dl_info info = {0};
 	if (dladdr((void *)&exec_init, &info) && info.dli_fname && stat(info.dli_fname, &self_st) == 0)
 		self = &self_st;
 	const char *self_base = info.dli_fname ? base_name(info.dli_fname) : "libvgpu-exec.so";
@@ -229,7 +229,7 @@ __attribute__((constructor)) static void exec_init(void)
 
 /* ---- used at exec time: no malloc, no stdio, no locks ---- */
 
-/* Memory for one new environment: a stack buffer, or an anonymous mapping when that is small. */
+/* Memory for one new environment: a stack buffer, or an anonymous mapping when that is too small. */
 struct arena {
 	char *buf;
 	size_t cap, used;

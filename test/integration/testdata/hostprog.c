@@ -298,7 +298,7 @@ static void send_and_wait(int sig, int *c, int n, const char *what)
 
 int main(int argc, char **argv)
 {
-	alarm(30); /* never outlive the test */
+	alarm(12); /* never outlive the test (which allows 10 s) */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		fprintf(stderr, "usage: hostprog <stub folder> [fork-first]\n");
@@ -367,6 +367,18 @@ int main(int argc, char **argv)
 		if (r != 0 || n < 1)
 			FAIL("%s: result %d, count %d", sonames[i], r, n);
 	}
+	/* A consumer that asks for the name without a version gets one of the cudart stubs too. */
+	fn_intp rt = (fn_intp)dlsym(RTLD_DEFAULT, "cudaGetDeviceCount");
+	if ((rt != NULL) != (libs[RT12].preloaded || libs[RT13].preloaded))
+		FAIL("dlsym(RTLD_DEFAULT, cudaGetDeviceCount) = %p, but cudart preloaded: 12 %d, 13 %d", (void *)rt,
+		     libs[RT12].preloaded, libs[RT13].preloaded);
+	if (rt) {
+		int n = -1, r = rt(&n);
+		printf("cudaGetDeviceCount (unversioned dlsym): %d count=%d\n", r, n);
+		if (r != 0 || n < 1)
+			FAIL("unversioned cudaGetDeviceCount: result %d, count %d", r, n);
+	}
+
 	int files = core_files(), objs = vgpu_call_objects();
 	printf("core files after calls: %d\n", files);
 	printf("objects exporting vgpu_call: %d\n", objs);

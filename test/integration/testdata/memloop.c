@@ -2,7 +2,7 @@
  *
  *   memloop loop        allocate 8 MiB, print "PTR <hex>", then copy it host->device->host
  *                       forever, checking the data; prints "READY" after the first round trip
- *                       and "ITER <n>" every 4 rounds. Dies by itself after 30 s (alarm), so it
+ *                       and "ITER <n>" every 4 rounds. Dies by itself after 20 s (alarm), so it
  *                       can never outlive a test that lost track of it.
  *   memloop peek <hex>  read 16 bytes at device address <hex> without allocating anything and
  *                       print "PEEK <result>"; exits 0 when the read was refused with
@@ -26,7 +26,7 @@
 
 int main(int argc, char **argv)
 {
-	alarm(30);
+	alarm(20);
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc < 2) {
 		fprintf(stderr, "usage: memloop loop | memloop peek <hex>\n");

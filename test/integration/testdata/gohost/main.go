@@ -126,8 +126,8 @@ func main() {
 	stubs := flag.String("stubs", "", "folder of the stub libraries")
 	mode := flag.String("mode", "preload", "preload or dlopen")
 	flag.Parse()
-	time.AfterFunc(25*time.Second, func() {
-		fmt.Println("FAIL: watchdog: still running after 25 s")
+	time.AfterFunc(15*time.Second, func() {
+		fmt.Println("FAIL: watchdog: still running after 15 s")
 		os.Exit(3)
 	})
 

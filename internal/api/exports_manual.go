@@ -1,0 +1,39 @@
+package api
+
+// manualTable: the exports whose C definition is hand-written (Manual: true), in
+// shims/cuda/manual.c and shims/cudart/manual.c. They never enter the core (Mode is Stub only
+// so that the id has a dispatch entry).
+var manualTable = []Func{
+	// ---- libcuda.so.1: driver entry points (DESIGN must 8). Real cudart resolves its ~450
+	// driver calls through these and never calls the named exports, so they answer in C, from
+	// the table in procaddr_data.go (shims/cuda/zz_procaddr.c), with addresses of our exports.
+	{Name: "cuGetProcAddress", Libs: cu, Mode: Stub, Manual: true, Since: 11030, Params: []P{
+		{C: "const char *", Name: "symbol", Kind: HostPtr}, {C: "void **", Name: "pfn", Kind: HostPtr},
+		scalar("int", "cudaVersion"), scalar("cuuint64_t", "flags")}},
+	{Name: "cuGetProcAddress_v2", Libs: cu, Mode: Stub, Manual: true, Since: 12000, Params: []P{
+		{C: "const char *", Name: "symbol", Kind: HostPtr}, {C: "void **", Name: "pfn", Kind: HostPtr},
+		scalar("int", "cudaVersion"), scalar("cuuint64_t", "flags"),
+		{C: "CUdriverProcAddressQueryResult *", Name: "symbolStatus", Kind: HostPtr, Nullable: true}}},
+
+	// ---- libcudart.so.12 / .13: the same lookup through our libcuda.so.1 (found next to the
+	// stub). One signature in 12.x and 13.0; what differs is the runtime version
+	// cudaGetDriverEntryPoint asks for (12090 or 13000), a compile-time constant of each stub.
+	{Name: "cudaGetDriverEntryPoint", Libs: rt, Mode: Stub, Manual: true, Params: driverEntryPointParams(false)},
+	{Name: "cudaGetDriverEntryPoint_ptsz", Libs: rt, Mode: Stub, Manual: true, Params: driverEntryPointParams(false)},
+	{Name: "cudaGetDriverEntryPointByVersion", Libs: rt, Mode: Stub, Manual: true, Params: driverEntryPointParams(true)},
+	{Name: "cudaGetDriverEntryPointByVersion_ptsz", Libs: rt, Mode: Stub, Manual: true, Params: driverEntryPointParams(true)},
+
+	// ---- libcudart.so.12 / .13: returns a 20-byte struct by value (through a hidden pointer
+	// on x86-64), which a generated stub cannot; it is pure, so it is computed in C.
+	{Name: "cudaCreateChannelDesc", Libs: rt, Mode: Stub, Manual: true, Ret: "struct cudaChannelFormatDesc", Params: []P{
+		scalar("int", "x"), scalar("int", "y"), scalar("int", "z"), scalar("int", "w"), scalar("cudaChannelFormatKind", "f")}},
+}
+
+func driverEntryPointParams(byVersion bool) []P {
+	p := []P{{C: "const char *", Name: "symbol", Kind: HostPtr}, {C: "void **", Name: "funcPtr", Kind: HostPtr}}
+	if byVersion {
+		p = append(p, scalar("unsigned int", "cudaVersion"))
+	}
+	return append(p, scalar("unsigned long long", "flags"),
+		P{C: "cudaDriverEntryPointQueryResult *", Name: "driverStatus", Kind: HostPtr, Nullable: true})
+}

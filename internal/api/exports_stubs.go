@@ -1,0 +1,93 @@
+package api
+
+// stubRows returns a Stub row for every export of the real libraries (exports_*.go) that no row
+// of t serves, so that the stubs export at least every symbol the real libraries do (a consumer
+// that dlopens with RTLD_NOW fails on any missing one). A name in both cudart lists gets one row
+// for both libraries; a row of t that lists one cudart library covers only that one. The order
+// is the lists' order: libcuda, NVML, then cudart 13 followed by the names only cudart 12 has.
+func stubRows(t []Func) []Func {
+	type export struct {
+		name string
+		lib  Lib
+	}
+	covered := map[export]bool{}
+	for i := range t {
+		if t[i].Internal {
+			continue
+		}
+		for _, l := range t[i].Libs {
+			covered[export{t[i].Name, l}] = true
+		}
+	}
+	var rows []Func
+	add := func(name string, libs []Lib) {
+		var need []Lib
+		for _, l := range libs {
+			if !covered[export{name, l}] {
+				need = append(need, l)
+				covered[export{name, l}] = true
+			}
+		}
+		if len(need) == len(libs) {
+			need = libs // share the package's slices (cu, nvml, rt)
+		}
+		if len(need) > 0 {
+			rows = append(rows, Func{Name: name, Libs: need, Mode: Stub, Ret: stubRet[name]})
+		}
+	}
+	for _, n := range cudaExports {
+		add(n, cu)
+	}
+	for _, n := range nvmlExports {
+		add(n, nvml)
+	}
+	in12 := make(map[string]bool, len(cudart12Exports))
+	for _, n := range cudart12Exports {
+		in12[n] = true
+	}
+	in13 := make(map[string]bool, len(cudart13Exports))
+	for _, n := range cudart13Exports {
+		in13[n] = true
+		if in12[n] {
+			add(n, rt)
+		} else {
+			add(n, rt13)
+		}
+	}
+	for _, n := range cudart12Exports {
+		if !in13[n] {
+			add(n, rt12)
+		}
+	}
+	return rows
+}
+
+var (
+	rt12 = []Lib{LibCudart12}
+	rt13 = []Lib{LibCudart13}
+)
+
+// stubRet is the C return type of the exports whose result is not the library's int-sized
+// result code (CUresult, cudaError_t, nvmlReturn_t), from NVIDIA's headers: cuda.h has none;
+// nvml.h has nvmlErrorString; cuda_runtime_api.h has the error strings and
+// cudaCreateChannelDesc (a struct by value: hand-written, see exports_manual.go); the private
+// entry points nvcc's generated code calls are in crt/host_runtime.h and crt/device_functions.h.
+// A stub without parameters that returns an int is ABI-safe for any int-sized result and for
+// void; the rest need their type: a pointer must be NULL (or a valid string), not a code.
+// __cudaRegisterHostVar, __cudaRegisterUnifiedTable and __cudaGetProcAddress are declared in no
+// header at hand; int is the safe guess for them (right for an int result and for void).
+var stubRet = map[string]string{
+	"nvmlErrorString":             "const char *",
+	"cudaGetErrorName":            "const char *",
+	"cudaGetErrorString":          "const char *",
+	"__cudaRegisterFatBinary":     "void **",
+	"__cudaRegisterFatBinaryEnd":  "void",
+	"__cudaUnregisterFatBinary":   "void",
+	"__cudaRegisterFunction":      "void",
+	"__cudaRegisterVar":           "void",
+	"__cudaRegisterManagedVar":    "void",
+	"__cudaRegisterTexture":       "void",
+	"__cudaRegisterSurface":       "void",
+	"__cudaInitModule":            "char",
+	"__cudaPushCallConfiguration": "unsigned int",
+}

@@ -1,0 +1,152 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
+)
+
+// SystemConfig is the system-wide config file the client reads (a variable for tests).
+var SystemConfig = "/etc/vgpu/vgpu.conf"
+
+// serverAddress is remoting.ServerAddress for the environment env (the doctor checks an
+// environment that need not be its own): VGPU_SERVER, else VGPU_CONFIG's "server", else the
+// system config's, else the default.
+func serverAddress(env *environ) (addr, source string, err error) {
+	addr, source, err = func() (string, string, error) {
+		if v := env.get("VGPU_SERVER"); v != "" {
+			return strings.TrimSpace(v), "env VGPU_SERVER", nil
+		}
+		if path := env.get("VGPU_CONFIG"); path != "" {
+			cfg, err := remoting.ReadConfigFile(path)
+			if err != nil {
+				return "", "VGPU_CONFIG", fmt.Errorf("VGPU_CONFIG: %w", err)
+			}
+			if v, ok := cfg["server"]; ok {
+				return v, path + " (VGPU_CONFIG)", nil
+			}
+		}
+		cfg, err := remoting.ReadConfigFile(SystemConfig)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return "", SystemConfig, err
+		}
+		if v, ok := cfg["server"]; ok {
+			return v, SystemConfig, nil
+		}
+		return remoting.DefaultServer, "default", nil
+	}()
+	if err == nil {
+		if _, perr := remoting.ParseAddr(addr); perr != nil {
+			err = fmt.Errorf("%s: %w", source, perr)
+		}
+	}
+	return addr, source, err
+}
+
+// PingResult is what a handshake with the server told.
+type PingResult struct {
+	Addr, Source string
+	Welcome      remoting.Welcome
+	RTT          time.Duration // connect plus handshake
+}
+
+// Ping connects to addr and runs the handshake a client runs, as process exe.
+func Ping(ctx context.Context, addr, source, exe string) (PingResult, error) {
+	res := PingResult{Addr: addr, Source: source}
+	a, err := remoting.ParseAddr(addr)
+	if err != nil {
+		return res, fmt.Errorf("%s (from %s): %w", addr, source, err)
+	}
+	start := time.Now()
+	nc, err := remoting.Dial(ctx, a)
+	if err != nil {
+		return res, fmt.Errorf("cannot reach vgpu-server at %s (address from %s): %w", addr, source, err)
+	}
+	defer nc.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		nc.SetDeadline(dl)
+	}
+	c := remoting.NewConn(nc)
+	host, _ := os.Hostname()
+	p := remoting.AppendHello(nil, &remoting.Hello{Version: remoting.ProtocolVersion, TableHash: api.TableHash(),
+		PID: uint32(os.Getpid()), UID: uint32(os.Getuid()), Host: host, Exe: exe})
+	if err := c.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameHello}, p); err != nil {
+		return res, fmt.Errorf("vgpu-server at %s (from %s): sending the handshake: %w", addr, source, err)
+	}
+	if err := c.Flush(); err != nil {
+		return res, fmt.Errorf("vgpu-server at %s (from %s): sending the handshake: %w", addr, source, err)
+	}
+	h, payload, err := c.ReadFrame()
+	if err != nil {
+		return res, fmt.Errorf("vgpu-server at %s (from %s) did not answer the handshake: %w", addr, source, err)
+	}
+	res.RTT = time.Since(start)
+	switch h.Type {
+	case remoting.FrameWelcome:
+		w, err := remoting.DecodeWelcome(payload)
+		if err != nil {
+			return res, fmt.Errorf("vgpu-server at %s (from %s): bad welcome: %w", addr, source, err)
+		}
+		res.Welcome = w
+		return res, nil
+	case remoting.FrameError:
+		e, err := remoting.DecodeError(payload)
+		if err != nil {
+			return res, fmt.Errorf("vgpu-server at %s (from %s): bad error frame: %w", addr, source, err)
+		}
+		return res, fmt.Errorf("vgpu-server at %s (from %s) refused the session: %w", addr, source, &e)
+	}
+	return res, fmt.Errorf("vgpu-server at %s (from %s): unexpected %v frame in the handshake", addr, source, h.Type)
+}
+
+// PingEnv is Ping at the address the environment env names (nil: this process's, found by
+// remoting.ServerAddress exactly as the client core finds it).
+func PingEnv(ctx context.Context, env []string, exe string) (PingResult, error) {
+	var addr, source string
+	var err error
+	if env == nil {
+		addr, source, err = remoting.ServerAddress()
+	} else {
+		addr, source, err = serverAddress(newEnviron(env))
+	}
+	if err != nil {
+		return PingResult{Source: source}, fmt.Errorf("no usable vgpu server address: %w", err)
+	}
+	return Ping(ctx, addr, source, exe)
+}
+
+type serverResult struct {
+	PingResult
+	err error
+}
+
+// checkServer is `vgpu ping` as a check: reachable, handshake accepted, backend, round trip.
+func (d *doctor) checkServer() {
+	ctx, cancel := context.WithTimeout(context.Background(), d.o.ServerTimeout)
+	defer cancel()
+	r, err := PingEnv(ctx, d.envArg, "vgpu-doctor")
+	d.server = &serverResult{r, err}
+	if err != nil {
+		hint := "start vgpu-server there, or point VGPU_SERVER at a running one"
+		if r.Source == "default" {
+			hint = "VGPU_SERVER is not set and no config file names a server, so the default was used; set VGPU_SERVER"
+		}
+		d.rep.add(Fail, "server", "%v (%s)", err, hint)
+		return
+	}
+	w := r.Welcome
+	msg := fmt.Sprintf("vgpu-server %s at %s (from %s): protocol %d, backend %s, session %d, handshake %v",
+		w.ServerVersion, r.Addr, r.Source, w.Version, w.Backend, w.Session, r.RTT.Round(time.Microsecond))
+	if w.Backend == "sim" {
+		d.rep.add(Warn, "server", "%s; the sim backend is a simulated device, not a GPU", msg)
+		return
+	}
+	d.rep.add(OK, "server", "%s", msg)
+}
