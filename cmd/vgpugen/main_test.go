@@ -10,12 +10,13 @@ import (
 )
 
 // The C stubs give each kind of row its body: hand-written rows none, stub rows one by their
-// return type.
+// return type; those returning void or a pointer (nvcc's registration calls, made from
+// constructors) never enter the core.
 func TestStubBodies(t *testing.T) {
 	c := string(stubC(api.LibCudart13))
 	for _, want := range []string{
-		"VGPU_EXPORT void __cudaRegisterFunction(void) { (void)vgpu_stub_call(",
-		"VGPU_EXPORT void ** __cudaRegisterFatBinary(void) { (void)vgpu_stub_call(",
+		"VGPU_EXPORT void __cudaRegisterFunction(void)\n{\n\tstatic int logged;\n\tvgpu_stub_unsupported(\"__cudaRegisterFunction\", &logged);\n}\n",
+		"VGPU_EXPORT void ** __cudaRegisterFatBinary(void)\n{\n\tstatic int logged;\n\tvgpu_stub_unsupported(\"__cudaRegisterFatBinary\", &logged);\n\treturn 0;\n}\n",
 		"VGPU_EXPORT unsigned int __cudaPushCallConfiguration(void) { return (unsigned int)vgpu_stub_call(",
 		"VGPU_EXPORT cudaError_t cudaMemAdvise(void) { return (cudaError_t)vgpu_stub_call(",
 		"cudaCreateChannelDesc is hand-written in shims/cudart/manual.c",
@@ -23,6 +24,12 @@ func TestStubBodies(t *testing.T) {
 		if !strings.Contains(c, want) {
 			t.Errorf("zz_libcudart13.c lacks %q", want)
 		}
+	}
+	if strings.Contains(c, "vgpu_stub_call(") && regexp.MustCompile(`vgpu_stub_unsupported\("__cudaRegister\w+", &logged\);\n[^}]*vgpu_stub_call`).MatchString(c) {
+		t.Error("a registration stub enters the core")
+	}
+	if strings.Contains(string(stubC(api.LibCuda)), "vgpu_stub_unsupported") {
+		t.Error("zz_libcuda.c carries the C logger it does not use")
 	}
 	for i := range api.Table {
 		f := &api.Table[i]
@@ -40,10 +47,10 @@ func TestStubBodies(t *testing.T) {
 	f := api.Func{Name: "cudaGetErrorString", Libs: []api.Lib{api.LibCudart13}, Mode: api.Stub, Ret: "const char *"}
 	var b strings.Builder
 	if err := stubTmpl.Execute(&b, map[string]any{"SONAME": "x", "Lib": 3, "Info": api.LibCudart13.Info(), "Hash": 1,
-		"Rows": []row{{ID: 7, F: &f}}}); err != nil {
+		"Rows": []row{{ID: 7, F: &f}}, "CLog": true}); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(b.String(), `return "vgpu: cudaGetErrorString is not supported"; }`) {
+	if !strings.Contains(b.String(), `return "vgpu: cudaGetErrorString is not supported";`) {
 		t.Errorf("a string-returning stub:\n%s", b.String())
 	}
 }

@@ -20,6 +20,7 @@ typedef struct CUmod_st *CUmodule;
 typedef struct CUfunc_st *CUfunction;
 typedef struct CUuuid_st { char bytes[16]; } CUuuid;
 typedef struct CUmemAllocationProp_st CUmemAllocationProp; /* 32 bytes, passed by pointer */
+typedef struct CUctxCreateParams_st CUctxCreateParams;
 typedef uint64_t cuuint64_t;
 typedef int CUdriverProcAddressQueryResult; /* CU_GET_PROC_ADDRESS_SUCCESS 0, _SYMBOL_NOT_FOUND 1, _VERSION_NOT_SUFFICIENT 2 */
 

@@ -150,7 +150,8 @@ func outDir(t *testing.T) string {
 
 // The C implementations (shims/cuda/manual.c, shims/cudart/manual.c) in the built stubs: the
 // chosen exports, the statuses, per-thread flags, cudaGetDriverEntryPoint* of both cudart
-// libraries returning addresses in our libcuda.so.1, and no call entering the core. Then the
+// libraries returning addresses in our libcuda.so.1, cudaCreateChannelDesc, and no call (nor
+// the registration stubs) entering the core. Then the
 // whole measurement of driver 580, replayed against our cuGetProcAddress_v2.
 func TestProcAddrC(t *testing.T) {
 	out := outDir(t)
@@ -178,7 +179,7 @@ func TestProcAddrC(t *testing.T) {
 	}
 	cmd := exec.Command(bin, filepath.Join(out, "libcuda.so.1"), filepath.Join(out, "libcudart.so.13"),
 		filepath.Join(out, "libcudart.so.12"), symbols)
-	cmd.Env = append(os.Environ(), "VGPU_SERVER=unix:/nonexistent") // nothing may need a server
+	cmd.Env = append(os.Environ(), "VGPU_SERVER=unix:/nonexistent", "VGPU_LOG=quiet") // nothing may need a server
 	b, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v\n%s", err, b)
@@ -354,6 +355,10 @@ int main(int argc, char **argv)
 		/* the runtime's own version: 13000 (cuCtxGetDevice_v2 is 13.0's) or 12090 */
 		expect_rt(l, rt, "cudaGetDriverEntryPoint", "cuCtxGetDevice", 0, 0, i == 0 ? "cuCtxGetDevice_v2" : "cuCtxGetDevice", 0);
 		expect_rt(l, rt, "cudaGetDriverEntryPoint", "cuNoSuchFunction", 0, 0, NULL, 1);
+		/* nvcc's registration calls, made from constructors: answered without the core */
+		if (((void **(*)(void *))sym(rt, "__cudaRegisterFatBinary"))(NULL) != NULL)
+			FAIL("%s __cudaRegisterFatBinary stub did not return NULL", l);
+		((void (*)(void))sym(rt, "__cudaRegisterFunction"))();
 		struct channel_desc d = ((create_channel_desc_fn)sym(rt, "cudaCreateChannelDesc"))(8, 16, 24, 32, 2);
 		if (d.x != 8 || d.y != 16 || d.z != 24 || d.w != 32 || d.f != 2)
 			FAIL("%s cudaCreateChannelDesc(8, 16, 24, 32, 2) = {%d, %d, %d, %d, %d}", l, d.x, d.y, d.z, d.w, d.f);
@@ -380,7 +385,7 @@ int main(int argc, char **argv)
 		}
 
 	if (dlopen("libvgpucore.so", RTLD_NOW | RTLD_NOLOAD))
-		FAIL("the vgpu core was loaded: a driver entry point lookup entered Go");
+		FAIL("the vgpu core was loaded: a driver entry point lookup or a registration stub entered Go");
 	printf("done\n");
 	return 0;
 }

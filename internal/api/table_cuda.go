@@ -7,6 +7,8 @@ var cudaTable = []Func{
 	{Name: "cuInit", Libs: cu, Client: "cuInit", Params: []P{scalar("unsigned int", "Flags")}},
 	{Name: "cuDriverGetVersion", Libs: cu, Params: []P{out("int *", "driverVersion", "4")}},
 	{Name: "cuGetErrorName", Libs: cu, Mode: Local, Params: []P{scalar("CUresult", "error"), {C: "const char **", Name: "pStr", Kind: HostPtr}}},
+	// Internal: the host driver's (or NVML's) own text for an error code, cached by the client.
+	{Name: "vgpuGetErrorString", Libs: cu, Internal: true, Params: []P{scalar("int", "lib"), scalar("int", "code"), {C: "char *", Name: "buf", Kind: OutBuf, Size: "len"}, scalar("int", "len")}},
 	{Name: "cuGetErrorString", Libs: cu, Mode: Local, Params: []P{scalar("CUresult", "error"), {C: "const char **", Name: "pStr", Kind: HostPtr}}},
 
 	// ---- devices ----
@@ -28,6 +30,14 @@ var cudaTable = []Func{
 	{Name: "cuDevicePrimaryCtxRetain", Libs: cu, Params: []P{outHandle("CUcontext *", "pctx", HContext), scalar("CUdevice", "dev")}},
 	{Name: "cuDevicePrimaryCtxRelease_v2", Libs: cu, Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
 	{Name: "cuDevicePrimaryCtxGetState", Libs: cu, Params: []P{scalar("CUdevice", "dev"), out("unsigned int *", "flags", "4"), out("int *", "active", "4")}},
+	{Name: "cuDevicePrimaryCtxSetFlags_v2", Libs: cu, Params: []P{scalar("CUdevice", "dev"), scalar("unsigned int", "flags")}, Since: 11000},
+	{Name: "cuDevicePrimaryCtxReset_v2", Libs: cu, Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
+	// CUDA 13's cuCtxCreate: served with cuCtxCreate_v2 when no affinity or CIG parameters are given.
+	{Name: "cuCtxCreate_v4", Libs: cu, Mode: Local, Params: []P{{C: "CUcontext *", Name: "pctx", Kind: HostPtr}, {C: "CUctxCreateParams *", Name: "ctxCreateParams", Kind: HostPtr}, scalar("unsigned int", "flags"), scalar("CUdevice", "dev")}, Since: 12050},
+	{Name: "cuCtxPushCurrent_v2", Libs: cu, Client: "cuCtxPushCurrent_v2", Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext}}, Since: 4000},
+	{Name: "cuCtxPopCurrent_v2", Libs: cu, Client: "cuCtxPopCurrent_v2", Params: []P{{C: "CUcontext *", Name: "pctx", Kind: OutHandle, H: HContext, Nullable: true}}, Since: 4000},
+	{Name: "cuCtxGetFlags", Libs: cu, Params: []P{out("unsigned int *", "flags", "4")}},
+	{Name: "cuCtxGetApiVersion", Libs: cu, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}, out("unsigned int *", "version", "4")}},
 	{Name: "cuCtxCreate_v2", Libs: cu, Params: []P{outHandle("CUcontext *", "pctx", HContext), scalar("unsigned int", "flags"), scalar("CUdevice", "dev")}, Since: 3020},
 	{Name: "cuCtxDestroy_v2", Libs: cu, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Frees: true}}, Since: 4000},
 	{Name: "cuCtxGetCurrent", Libs: cu, Params: []P{{C: "CUcontext *", Name: "pctx", Kind: OutHandle, H: HContext, Nullable: true}}},

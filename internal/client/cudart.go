@@ -303,3 +303,45 @@ func cuCtxSetCurrent(c *call) int64 {
 	}
 	return r
 }
+
+func cuCtxPushCurrent_v2(c *call) int64 {
+	primary.mu.Lock()
+	defer primary.mu.Unlock()
+	r := remote(c)
+	if r == 0 {
+		primary.current = c.a[0]
+	}
+	return r
+}
+
+func cuCtxPopCurrent_v2(c *call) int64 {
+	primary.mu.Lock()
+	defer primary.mu.Unlock()
+	r := remote(c)
+	primary.current = 0 // whatever was below is current now; the runtime re-selects its own
+	return r
+}
+
+// cuCtxCreate_v4 is CUDA 13's cuCtxCreate. Without execution-affinity or CIG parameters it is
+// cuCtxCreate_v2; those parameters are not supported yet.
+func cuCtxCreate_v4(c *call) int64 {
+	if c.a[0] == 0 {
+		return cuErrInvalidValue
+	}
+	if p := c.a[1]; p != 0 {
+		params := hostBytes(p, 24) // execAffinityParams *, numExecAffinityParams, cigParams *
+		for _, b := range params {
+			if b != 0 {
+				vlog.Once("ctxv4", "cuCtxCreate with execution-affinity or CIG parameters is not supported by vgpu yet")
+				return int64(api.LibCuda.Info().NotSupported)
+			}
+		}
+	}
+	primary.mu.Lock()
+	defer primary.mu.Unlock()
+	r := callByName(api.LibCuda, "cuCtxCreate_v2", c.a[0], c.a[2], c.a[3])
+	if r == 0 {
+		primary.current = *(*uint64)(ptrAt(c.a[0]))
+	}
+	return r
+}

@@ -12,13 +12,13 @@ func TestVisibleDevices(t *testing.T) {
 	}{
 		{"0", []int{0}},
 		{"2,0", []int{2, 0}},
-		{"1,7,0", []int{1}},    // parsing stops at the first device that does not exist
-		{"0,0,1", []int{0}},    // and at a repeat
-		{"", nil},              // set but empty: no device
-		{"-1", nil},            // an invalid entry hides everything after it
-		{u(1), []int{1}},       // full UUID
-		{"GPU-bb", []int{1}},   // unique prefix
-		{"GPU-a", nil},         // ambiguous prefix
+		{"1,7,0", []int{1}},  // parsing stops at the first device that does not exist
+		{"0,0,1", []int{0}},  // and at a repeat
+		{"", nil},            // set but empty: no device
+		{"-1", nil},          // an invalid entry hides everything after it
+		{u(1), []int{1}},     // full UUID
+		{"GPU-bb", []int{1}}, // unique prefix
+		{"GPU-a", nil},       // ambiguous prefix
 		{u(2) + ",0", []int{2, 0}},
 		{"GPU-ffffffff-0000-0000-0000-000000000000", nil},
 	}

@@ -173,8 +173,12 @@ func NVMLDriverVersion() (string, error) {
 	return cString(b), nil
 }
 
-// NVMLMemory is nvmlMemory_t, in bytes.
-type NVMLMemory struct{ Total, Free, Used uint64 }
+// NVMLMemory is nvmlMemory_v2_t (or nvmlMemory_t, without Reserved), in bytes.
+type NVMLMemory struct{ Total, Reserved, Free, Used uint64 }
+
+// nvmlMemoryV2Version is nvml.h's nvmlMemory_v2: NVML_STRUCT_VERSION(Memory, 2), the struct's
+// size (40) with the version in the top byte.
+const nvmlMemoryV2Version = 40 | 2<<24
 
 // NVMLUtilization is nvmlUtilization_t, in percent over the driver's last sample period.
 type NVMLUtilization struct{ GPU, Memory uint32 }
@@ -233,11 +237,19 @@ func nvmlDevice(i int) (NVMLDevice, error) {
 		return d, err
 	}
 	d.UUID = cString(uuid)
-	mem := heapNew[[3]uint64]()
-	if err := callRow(api.LibNVML, "nvmlDeviceGetMemoryInfo", kHandleOV, h, ptrOf(mem)); err != nil {
-		return d, err
+	// nvmlMemory_v2_t (what nvidia-smi shows: "used" without the driver's reserved memory), else
+	// nvmlMemory_t.
+	mem2 := heapNew[[5]uint64]()
+	mem2[0] = nvmlMemoryV2Version
+	if callRow(api.LibNVML, "nvmlDeviceGetMemoryInfo_v2", []api.Kind{api.Handle, api.InOutVal}, h, ptrOf(mem2)) == nil {
+		d.Memory = NVMLMemory{Total: mem2[1], Reserved: mem2[2], Free: mem2[3], Used: mem2[4]}
+	} else {
+		mem := heapNew[[3]uint64]()
+		if err := callRow(api.LibNVML, "nvmlDeviceGetMemoryInfo", kHandleOV, h, ptrOf(mem)); err != nil {
+			return d, err
+		}
+		d.Memory = NVMLMemory{Total: mem[0], Free: mem[1], Used: mem[2]}
 	}
-	d.Memory = NVMLMemory{Total: mem[0], Free: mem[1], Used: mem[2]}
 
 	// Optional readings: absent rows, NOT_SUPPORTED and other errors leave them nil.
 	if u := heapNew[[2]uint32](); callRow(api.LibNVML, "nvmlDeviceGetUtilizationRates", kHandleOV, h, ptrOf(u)) == nil {

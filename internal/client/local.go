@@ -33,8 +33,38 @@ func cuGetErrorString(c *call) int64 {
 	if c.a[1] == 0 {
 		return c.invalid("pStr is NULL")
 	}
-	store(c.a[1], cstr(describe(name, "CUDA_ERROR_", "no error")))
+	store(c.a[1], cstr(errorText(api.LibCuda, int32(c.a[0]), func() string { return describe(name, "CUDA_ERROR_", "no error") })))
 	return 0
+}
+
+var (
+	errTextMu sync.Mutex
+	errTexts  = map[[2]int32]string{}
+)
+
+// errorText is the server's driver's own text for an error code, fetched once per code (so
+// messages read exactly as on a local GPU); fallback when there is no server.
+func errorText(lib api.Lib, code int32, fallback func() string) string {
+	key := [2]int32{int32(lib), code}
+	errTextMu.Lock()
+	t, ok := errTexts[key]
+	errTextMu.Unlock()
+	if ok {
+		return t
+	}
+	if s, err := getSession(); err != nil || s.broken != nil {
+		return fallback()
+	}
+	buf := make([]byte, 256)
+	if r := remoteByName(lib, "vgpuGetErrorString", uint64(lib), uint64(uint32(code)), ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
+		t = fallback()
+	} else {
+		t = cstring(buf)
+	}
+	errTextMu.Lock()
+	errTexts[key] = t
+	errTextMu.Unlock()
+	return t
 }
 
 // describe turns CUDA_ERROR_INVALID_VALUE into "invalid value".
@@ -111,12 +141,13 @@ func nvmlErrorString(c *call) int64 {
 	if !ok {
 		return int64(cstr("Unknown Error"))
 	}
-	d := describe(name, "NVML_ERROR_", "Success")
-	words := strings.Fields(d)
-	for i, w := range words {
-		words[i] = strings.ToUpper(w[:1]) + w[1:]
-	}
-	return int64(cstr(strings.Join(words, " ")))
+	return int64(cstr(errorText(api.LibNVML, code, func() string {
+		words := strings.Fields(describe(name, "NVML_ERROR_", "Success"))
+		for i, w := range words {
+			words[i] = strings.ToUpper(w[:1]) + w[1:]
+		}
+		return strings.Join(words, " ")
+	})))
 }
 
 // ---- runtime API ----

@@ -30,7 +30,7 @@ type Options struct {
 	Verbose bool
 	// PreloadFile is /etc/ld.so.preload (a variable for tests).
 	PreloadFile string
-	// Timeout bounds the server handshake (5 s) and vgpu-discover (60 s) when zero.
+	// ServerTimeout bounds the handshake (default 5 s), DiscoverTimeout vgpu-discover (60 s).
 	ServerTimeout, DiscoverTimeout time.Duration
 	Out                            io.Writer
 }

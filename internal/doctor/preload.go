@@ -330,7 +330,8 @@ func (d *doctor) checkNeeded(subject string, l *elfLib, consequence string) bool
 // checkLibraryPath says which file a program that loads each vgpu SONAME by name (dlopen, or a
 // DT_NEEDED without RPATH) gets in this environment.
 func (d *doctor) checkLibraryPath() {
-	for _, name := range vgpuSONAMEs() {
+	for _, lib := range api.AllLibs() { // the libraries this build ships a stub for
+		name := lib.Info().SONAME
 		f, _ := d.res.resolve(name, nil)
 		subject := "library " + name
 		if f.Lib == nil {

@@ -36,3 +36,15 @@ func envOr(k, def string) string {
 	}
 	return def
 }
+
+// addrOf is the address of a word the C callee writes (a pointer-sized output).
+func addrOf(p *uintptr) uintptr { return uintptr(unsafe.Pointer(p)) }
+
+// goString copies the NUL-terminated C string at p (a static string of the host library).
+func goString(p uintptr) string {
+	n := 0
+	for *(*byte)(unsafe.Pointer(p + uintptr(n))) != 0 && n < 4096 {
+		n++
+	}
+	return string(unsafe.Slice((*byte)(unsafe.Pointer(p)), n))
+}

@@ -11,6 +11,17 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 	switch f.Name {
 	case "vgpuDeviceGetAttributes":
 		return s.deviceAttributes(a)
+	case "vgpuGetErrorString":
+		es, ok := s.be.(ErrorStringer)
+		if !ok {
+			return f.Lib().Info().NotSupported
+		}
+		text, ok := es.ErrorString(api.Lib(int32(uint32(a.Vals[0]))), int32(uint32(a.Vals[1])))
+		if !ok {
+			return 1 // CUDA_ERROR_INVALID_VALUE: the driver knows no such code
+		}
+		putString(a.Out[2], text)
+		return 0
 	}
 	return f.Lib().Info().NotSupported
 }
@@ -30,4 +41,9 @@ func (s *Session) deviceAttributes(a *Args) int32 {
 		binary.LittleEndian.PutUint32(out[8*k+4:], uint32(r))
 	}
 	return 0
+}
+
+// ErrorStringer is a backend that knows its libraries' own texts for error codes.
+type ErrorStringer interface {
+	ErrorString(lib api.Lib, code int32) (string, bool)
 }

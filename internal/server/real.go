@@ -106,3 +106,34 @@ func (r *Real) initNVML() {
 		r.nvmlErr = int32(r1)
 	}
 }
+
+// ErrorString asks the host's driver (cuGetErrorString) or NVML (nvmlErrorString) for its text.
+func (r *Real) ErrorString(lib api.Lib, code int32) (string, bool) {
+	switch lib {
+	case api.LibCuda:
+		fn, err := purego.Dlsym(r.libs[0], "cuGetErrorString")
+		if err != nil {
+			return "", false
+		}
+		var p uintptr
+		r1, _, _ := purego.SyscallN(fn, uintptr(uint32(code)), addrOf(&p))
+		if r1 != 0 || p == 0 {
+			return "", false
+		}
+		return goString(p), true
+	case api.LibNVML:
+		if r.libs[1] == 0 {
+			return "", false
+		}
+		fn, err := purego.Dlsym(r.libs[1], "nvmlErrorString")
+		if err != nil {
+			return "", false
+		}
+		p, _, _ := purego.SyscallN(fn, uintptr(uint32(code)))
+		if p == 0 {
+			return "", false
+		}
+		return goString(p), true
+	}
+	return "", false
+}

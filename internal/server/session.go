@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/ranges"
 	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
@@ -33,7 +34,7 @@ type Session struct {
 	be      Backend
 	peer    remoting.Hello
 	handles map[uint64]api.HType
-	allocs  allocTable
+	allocs  ranges.Set
 
 	deferredFn   uint32
 	deferredCode int32
@@ -270,7 +271,7 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			}
 		case api.DevPtr:
 			if p.Frees {
-				if !s.allocs.isBase(v) {
+				if !s.allocs.IsBase(v) {
 					return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s %#x is not an allocation of this session", p.Name, v)}, nil
 				}
 				continue
@@ -286,7 +287,7 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			if cnt > (1<<62)/elem {
 				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s = %d is out of range", p.Range, cnt)}, nil
 			}
-			if _, _, ok := s.allocs.find(v, cnt*elem); !ok {
+			if _, _, ok := s.allocs.Find(v, cnt*elem); !ok {
 				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s [%#x, +%d) is not inside an allocation of this session", p.Name, v, cnt*elem)}, nil
 			}
 		case api.InOutVal:
@@ -338,11 +339,11 @@ func (s *Session) track(f *api.Func, a *Args) {
 			}
 		case p.Kind == api.OutDevPtr:
 			n, _ := sizeArg(f, a.Vals, p.Size)
-			s.allocs.add(le64(a.Out[i]), n)
+			s.allocs.Add(le64(a.Out[i]), n)
 		case p.Kind == api.Handle && p.Frees:
 			delete(s.handles, a.Vals[i])
 		case p.Kind == api.DevPtr && p.Frees:
-			s.allocs.remove(a.Vals[i])
+			s.allocs.Remove(a.Vals[i])
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/ranges"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
@@ -14,7 +15,7 @@ import (
 // (synchronously). Its name says what it is, so nobody mistakes it for a GPU.
 type Sim struct {
 	mem      map[uint64][]byte
-	allocs   allocTable
+	allocs   ranges.Set
 	next     uint64 // next device address
 	used     uint64
 	handles  uint64
@@ -85,7 +86,7 @@ func (s *Sim) newHandle() uint64 {
 
 // dev returns n bytes of simulated device memory at p (the session checked the range).
 func (s *Sim) dev(p, n uint64) []byte {
-	base, _, ok := s.allocs.find(p, n)
+	base, _, ok := s.allocs.Find(p, n)
 	if !ok {
 		return nil
 	}
@@ -232,7 +233,7 @@ func init() {
 			p := s.next
 			s.next += (n + 0xfffff) &^ 0xfffff // 1 MiB steps keep allocations apart
 			s.mem[p] = make([]byte, n)
-			s.allocs.add(p, n)
+			s.allocs.Add(p, n)
 			s.used += n
 			put64(a.Out[0], p)
 			return 0
@@ -245,7 +246,7 @@ func init() {
 			}
 			s.used -= uint64(len(b))
 			delete(s.mem, p)
-			s.allocs.remove(p)
+			s.allocs.Remove(p)
 			return 0
 		},
 		"cuMemcpyHtoD_v2":      func(s *Sim, a *Args) int32 { copy(s.dev(a.Vals[0], a.Vals[2]), a.In[1]); return 0 },

@@ -1,16 +1,18 @@
-package server
+// Package ranges keeps a set of address ranges (device allocations), so every pointer with a
+// byte count can be checked against it.
+package ranges
 
 import "sort"
 
-// allocTable is the set of device allocations a session owns: every device pointer a client
+// Set is a set of non-overlapping ranges [base, base+size). The server keeps one per session: every device pointer a client
 // sends with a byte count is checked against it, so a copy past an allocation is refused before
 // it reaches the driver.
-type allocTable struct {
+type Set struct {
 	bases []uint64 // sorted
 	sizes map[uint64]uint64
 }
 
-func (t *allocTable) add(base, size uint64) {
+func (t *Set) Add(base, size uint64) {
 	if t.sizes == nil {
 		t.sizes = map[uint64]uint64{}
 	}
@@ -24,7 +26,7 @@ func (t *allocTable) add(base, size uint64) {
 }
 
 // remove deletes the allocation starting exactly at base.
-func (t *allocTable) remove(base uint64) bool {
+func (t *Set) Remove(base uint64) bool {
 	if _, ok := t.sizes[base]; !ok {
 		return false
 	}
@@ -35,7 +37,7 @@ func (t *allocTable) remove(base uint64) bool {
 }
 
 // find returns the allocation containing [p, p+n), if any.
-func (t *allocTable) find(p, n uint64) (base, size uint64, ok bool) {
+func (t *Set) Find(p, n uint64) (base, size uint64, ok bool) {
 	i := sort.Search(len(t.bases), func(i int) bool { return t.bases[i] > p }) - 1
 	if i < 0 {
 		return 0, 0, false
@@ -52,9 +54,9 @@ func (t *allocTable) find(p, n uint64) (base, size uint64, ok bool) {
 	return base, size, true
 }
 
-func (t *allocTable) isBase(p uint64) bool {
+func (t *Set) IsBase(p uint64) bool {
 	_, ok := t.sizes[p]
 	return ok
 }
 
-func (t *allocTable) len() int { return len(t.bases) }
+func (t *Set) Len() int { return len(t.bases) }
