@@ -34,14 +34,17 @@ $(OUT)/libvgpucore.so: $(GO_SRC) shims/core/core.c build/core.map
 	  -ldflags '-extldflags "-Wl,--version-script=$(CURDIR)/build/core.map -Wl,-soname,libvgpucore.so"' ./shims/core
 	@rm -f $(OUT)/libvgpucore.h
 
+# The hand-written C of a stub folder: every .c there but the generated zz_* files.
+hand_written = $(filter-out shims/$(1)/zz_%,$(wildcard shims/$(1)/*.c))
+
 # One stub per SONAME: the generated exports + the common C, its version script, no Go.
 # shims/<dir>/manual.c, where present, holds the hand-written exports (Manual rows; cuda's
 # includes the generated zz_procaddr.c); VGPU_STUB_<stem> tells it which library it is built into.
 # --no-undefined-version: a name in the version script that nothing defines is an error.
 define stub
-$(OUT)/$(1): shims/$(2)/zz_$(3).c build/$(3).map $(STUB_SRC) $(wildcard shims/$(2)/manual.c shims/$(2)/zz_procaddr.c) include/vgpu/zz_prototypes.h
+$(OUT)/$(1): shims/$(2)/zz_$(3).c build/$(3).map $(STUB_SRC) $(wildcard shims/$(2)/*.c shims/$(2)/*.h) include/vgpu/zz_prototypes.h
 	@mkdir -p $(OUT)
-	$(CC) $(STUB_CFLAGS) -DVGPU_STUB_$(subst -,_,$(3)) -o $$@ shims/$(2)/zz_$(3).c shims/common/stub.c $(wildcard shims/$(2)/manual.c) \
+	$(CC) $(STUB_CFLAGS) -DVGPU_STUB_$(subst -,_,$(3)) -o $$@ shims/$(2)/zz_$(3).c shims/common/stub.c $(call hand_written,$(2)) \
 	  -Wl,-soname,$(1) -Wl,--version-script=build/$(3).map -Wl,--no-undefined-version $(STUB_LDFLAGS)
 endef
 $(eval $(call stub,libcuda.so.1,cuda,libcuda))
@@ -57,8 +60,10 @@ links: $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 $(OUT)/libcudart.so.13
 
 $(OUT)/vgpu-server: $(GO_SRC)
 	$(GO) build -o $@ ./cmd/vgpu-server
+# The CLI is static (no cgo): `vgpu doctor` runs under the very LD_PRELOAD it diagnoses, and a
+# static binary is untouched by it.
 $(OUT)/vgpu: $(GO_SRC)
-	$(GO) build -o $@ ./cmd/vgpu
+	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/vgpu
 
 # The demo's CUDA device query, linked like any CUDA program (-lcuda), here against our stub.
 $(OUT)/devicequery: test/c/devicequery.c include/vgpu/zz_prototypes.h $(OUT)/libcuda.so.1

@@ -103,7 +103,7 @@ func rtContext() int32 {
 	}
 	ctx, ok := primary.ctx[t.device]
 	if !ok {
-		p := new(uint64)
+		p := heapNew[uint64]()
 		if r := remoteByName(api.LibCuda, "cuDevicePrimaryCtxRetain", ptrOf(p), uint64(uint32(d.ordinal))); r != 0 {
 			return int32(r)
 		}
@@ -247,7 +247,7 @@ func cudaMemGetInfo(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	free, total := new(uint64), new(uint64)
+	free, total := heapNew[uint64](), heapNew[uint64]()
 	if r := remoteByName(api.LibCuda, "cuMemGetInfo_v2", ptrOf(free), ptrOf(total)); r != 0 {
 		return r
 	}

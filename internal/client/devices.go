@@ -104,23 +104,23 @@ func cuInit(c *call) int64 {
 }
 
 func fetchDevices(lib api.Lib) ([]*device, int32) {
-	n := new(int32)
+	n := heapNew[int32]()
 	if r := remoteByName(lib, "cuDeviceGetCount", ptrOf(n)); r != 0 {
 		return nil, int32(r)
 	}
 	var all []*device
 	for i := int32(0); i < *n; i++ {
 		d := &device{}
-		ord := new(int32)
+		ord := heapNew[int32]()
 		if r := remoteByName(lib, "cuDeviceGet", ptrOf(ord), uint64(i)); r != 0 {
 			return nil, int32(r)
 		}
 		d.ordinal = *ord
-		name := make([]byte, 256)
-		uuid := new([16]byte)
-		mem := new(uint64)
-		bus := make([]byte, 64)
-		attrs := make([]byte, 8*maxAttr)
+		name := heapBytes(256)
+		uuid := heapNew[[16]byte]()
+		mem := heapNew[uint64]()
+		bus := heapBytes(64)
+		attrs := heapBytes(8*maxAttr)
 		for _, step := range []struct {
 			name string
 			args []uint64
@@ -384,7 +384,7 @@ func cuMemGetAllocationGranularity(c *call) int64 {
 	if c.a[0] == 0 || c.a[1] == 0 {
 		return cuErrInvalidValue
 	}
-	prop := make([]byte, 32)
+	prop := heapBytes(32)
 	copy(prop, hostBytes(c.a[1], 32))
 	const locTypeDevice = 1
 	if binary.LittleEndian.Uint32(prop[8:]) == locTypeDevice {

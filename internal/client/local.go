@@ -55,7 +55,7 @@ func errorText(lib api.Lib, code int32, fallback func() string) string {
 	if s, err := getSession(); err != nil || s.broken != nil {
 		return fallback()
 	}
-	buf := make([]byte, 256)
+	buf := heapBytes(256)
 	if r := remoteByName(lib, "vgpuGetErrorString", uint64(lib), uint64(uint32(code)), ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
 		t = fallback()
 	} else {
@@ -188,7 +188,7 @@ func cudaDriverGetVersion(c *call) int64 {
 	if c.a[0] == 0 {
 		return cudaErrorInvalidValue
 	}
-	v := new(int32)
+	v := heapNew[int32]()
 	if r := callByName(api.LibCuda, "cuDriverGetVersion", ptrOf(v)); r != 0 {
 		// As the real runtime does without a driver: version 0, success.
 		store(c.a[0], int32(0))
