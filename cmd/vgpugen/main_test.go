@@ -15,15 +15,17 @@ import (
 func TestStubBodies(t *testing.T) {
 	c := string(stubC(api.LibCudart13))
 	for _, want := range []string{
-		"VGPU_EXPORT void __cudaRegisterFunction(void)\n{\n\tstatic int logged;\n\tvgpu_stub_unsupported(\"__cudaRegisterFunction\", &logged);\n}\n",
-		"VGPU_EXPORT void ** __cudaRegisterFatBinary(void)\n{\n\tstatic int logged;\n\tvgpu_stub_unsupported(\"__cudaRegisterFatBinary\", &logged);\n\treturn 0;\n}\n",
-		"VGPU_EXPORT unsigned int __cudaPushCallConfiguration(void) { return (unsigned int)vgpu_stub_call(",
 		"VGPU_EXPORT cudaError_t cudaMemAdvise(void) { return (cudaError_t)vgpu_stub_call(",
 		"cudaCreateChannelDesc is hand-written in shims/cudart/manual.c",
 	} {
 		if !strings.Contains(c, want) {
 			t.Errorf("zz_libcudart13.c lacks %q", want)
 		}
+	}
+	// A void stub (texture registration, CUDA 12 only) logs in C and returns.
+	c12 := string(stubC(api.LibCudart12))
+	if want := "VGPU_EXPORT void __cudaRegisterTexture(void)\n{\n\tstatic int logged;\n\tvgpu_stub_unsupported(\"__cudaRegisterTexture\", &logged);\n}\n"; !strings.Contains(c12, want) {
+		t.Errorf("zz_libcudart12.c lacks %q", want)
 	}
 	if strings.Contains(c, "vgpu_stub_call(") && regexp.MustCompile(`vgpu_stub_unsupported\("__cudaRegister\w+", &logged\);\n[^}]*vgpu_stub_call`).MatchString(c) {
 		t.Error("a registration stub enters the core")

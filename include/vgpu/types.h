@@ -21,6 +21,18 @@ typedef struct CUfunc_st *CUfunction;
 typedef struct CUuuid_st { char bytes[16]; } CUuuid;
 typedef struct CUmemAllocationProp_st CUmemAllocationProp; /* 32 bytes, passed by pointer */
 typedef struct CUctxCreateParams_st CUctxCreateParams;
+typedef struct CUgraph_st *CUgraph;
+typedef struct CUgraphExec_st *CUgraphExec;
+typedef struct CUgraphNode_st *CUgraphNode;
+typedef struct CUlib_st *CUlibrary;
+typedef struct CUkern_st *CUkernel;
+typedef unsigned long long CUmemGenericAllocationHandle;
+typedef struct CUmemAccessDesc_st CUmemAccessDesc;          /* 12 bytes */
+typedef struct CUDA_MEMCPY2D_st CUDA_MEMCPY2D;              /* 128 bytes */
+typedef struct CUlaunchConfig_st CUlaunchConfig;            /* 56 bytes */
+typedef struct CUgraphExecUpdateResultInfo_st CUgraphExecUpdateResultInfo; /* 24 bytes */
+typedef int CUjit_option, CUlibraryOption, CUfunction_attribute, CUfunc_cache, CUstreamCaptureMode,
+	CUstreamCaptureStatus;
 typedef uint64_t cuuint64_t;
 typedef int CUdriverProcAddressQueryResult; /* CU_GET_PROC_ADDRESS_SUCCESS 0, _SYMBOL_NOT_FOUND 1, _VERSION_NOT_SUFFICIENT 2 */
 
@@ -33,6 +45,13 @@ struct cudaChannelFormatDesc { /* returned by value by cudaCreateChannelDesc */
 	cudaChannelFormatKind f;
 };
 typedef int cudaDeviceAttr;
+typedef int cudaMemcpyKind, cudaStreamCaptureMode, cudaStreamCaptureStatus;
+typedef struct CUstream_st *cudaStream_t;
+typedef struct CUevent_st *cudaEvent_t;
+typedef struct CUgraph_st *cudaGraph_t;
+typedef struct CUgraphExec_st *cudaGraphExec_t;
+typedef struct CUgraphNode_st *cudaGraphNode_t;
+typedef struct CUgraphExecUpdateResultInfo_st cudaGraphExecUpdateResultInfo;
 struct cudaDeviceProp; /* 1032 bytes in CUDA 12.x, 1008 in 13.0: written by the core, never by C */
 
 /* ---- NVML (libnvidia-ml.so.1) ---- */

@@ -111,10 +111,15 @@ const (
 	HModule
 	HFunction
 	HNVMLDevice
+	HMem       // CUmemGenericAllocationHandle
+	HLibrary   // CUlibrary
+	HKernel    // CUkernel
+	HGraph     // CUgraph
+	HGraphExec // CUgraphExec
 )
 
 func (h HType) String() string {
-	return [...]string{"none", "context", "stream", "event", "module", "function", "nvml device"}[h]
+	return [...]string{"none", "context", "stream", "event", "module", "function", "nvml device", "memory handle", "library", "kernel", "graph", "graph exec"}[h]
 }
 
 // P is one parameter.
@@ -166,6 +171,13 @@ type Func struct {
 	// OutsOnError: outputs are returned whatever the result (NVML's INSUFFICIENT_SIZE answers
 	// carry the needed count).
 	OutsOnError bool
+	// Forward: a runtime (cudart) row served by the named driver row with the same arguments,
+	// in the calling thread's device context; result codes carry over (cudaError_t and CUresult
+	// share the values that occur).
+	Forward string
+	// PTSZ: a per-thread-default-stream variant (_ptsz/_ptds): a NULL stream argument means
+	// CU_STREAM_PER_THREAD.
+	PTSZ bool
 	// Manual: the C definition is hand-written in shims/<dir>/manual.c (a struct returned by
 	// value, or cuGetProcAddress, which must answer without entering the core); the generator
 	// only lists it in the version script (and zz_prototypes.h) and still gives it an id.

@@ -159,7 +159,7 @@ func TestStubRows(t *testing.T) {
 		}
 	}
 	explicit := 0
-	for _, part := range [][]Func{cudaTable, nvmlTable, cudartTable, manualTable} {
+	for _, part := range explicitParts() {
 		explicit += len(part)
 	}
 	for i := explicit; i < len(Table); i++ {

@@ -356,9 +356,11 @@ int main(int argc, char **argv)
 		expect_rt(l, rt, "cudaGetDriverEntryPoint", "cuCtxGetDevice", 0, 0, i == 0 ? "cuCtxGetDevice_v2" : "cuCtxGetDevice", 0);
 		expect_rt(l, rt, "cudaGetDriverEntryPoint", "cuNoSuchFunction", 0, 0, NULL, 1);
 		/* nvcc's registration calls, made from constructors: answered without the core */
-		if (((void **(*)(void *))sym(rt, "__cudaRegisterFatBinary"))(NULL) != NULL)
-			FAIL("%s __cudaRegisterFatBinary stub did not return NULL", l);
-		((void (*)(void))sym(rt, "__cudaRegisterFunction"))();
+		void **h = ((void **(*)(void *))sym(rt, "__cudaRegisterFatBinary"))(NULL);
+		if (h == NULL)
+			FAIL("%s __cudaRegisterFatBinary returned no handle", l);
+		((void (*)(void **, const char *, char *, const char *, int, void *, void *, void *, void *, int *))sym(
+			rt, "__cudaRegisterFunction"))(h, (const char *)&expect_rt, (char *)"k", "k", -1, 0, 0, 0, 0, 0);
 		struct channel_desc d = ((create_channel_desc_fn)sym(rt, "cudaCreateChannelDesc"))(8, 16, 24, 32, 2);
 		if (d.x != 8 || d.y != 16 || d.z != 24 || d.w != 32 || d.f != 2)
 			FAIL("%s cudaCreateChannelDesc(8, 16, 24, 32, 2) = {%d, %d, %d, %d, %d}", l, d.x, d.y, d.z, d.w, d.f);

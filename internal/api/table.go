@@ -11,9 +11,14 @@ package api
 // same-named driver symbol, the sim backend answers what internal/server/sim*.go implements.
 var Table = buildTable()
 
+// explicitParts are the hand-described tables, in id order.
+func explicitParts() [][]Func {
+	return [][]Func{cudaTable, execTable, nvmlTable, cudartTable, launchTable, manualTable}
+}
+
 func buildTable() []Func {
 	var t []Func
-	for _, part := range [][]Func{cudaTable, nvmlTable, cudartTable, manualTable} {
+	for _, part := range explicitParts() {
 		t = append(t, part...)
 	}
 	return append(t, stubRows(t)...)

@@ -21,4 +21,106 @@ var cudartTable = []Func{
 	{Name: "cudaGetLastError", Libs: rt, Mode: Local},
 	{Name: "cudaPeekAtLastError", Libs: rt, Mode: Local},
 	{Name: "cudaDriverGetVersion", Libs: rt, Mode: Local, Params: []P{out("int *", "driverVersion", "4")}},
-	{Name: "cudaRuntimeGetVersion", Libs: rt, Mode: Local, Params: []P{out("int *", "runtimeVersion", "4")}}}
+	{Name: "cudaRuntimeGetVersion", Libs: rt, Mode: Local, Params: []P{out("int *", "runtimeVersion", "4")}},
+
+	// ---- memory (issue 4) ----
+	fwd("cudaMalloc", "cuMemAlloc_v2", rtOut("void **", "devPtr", "8"), scalar("size_t", "size")),
+	{Name: "cudaFree", Libs: rt, Mode: Local, Params: []P{hp("devPtr")}},
+	{Name: "cudaMallocPitch", Libs: rt, Mode: Local, Params: []P{hp("devPtr"), hp("pitch"), scalar("size_t", "width"), scalar("size_t", "height")}},
+	fwd("cudaMemset", "cuMemsetD8_v2", hp("devPtr"), scalar("int", "value"), scalar("size_t", "count")),
+	fwd("cudaMemset_ptds", "cuMemsetD8_v2", hp("devPtr"), scalar("int", "value"), scalar("size_t", "count")),
+	fwd("cudaMemsetAsync", "cuMemsetD8Async", hp("devPtr"), scalar("int", "value"), scalar("size_t", "count"), rtStream),
+	ptsz(fwd("cudaMemsetAsync_ptsz", "cuMemsetD8Async", hp("devPtr"), scalar("int", "value"), scalar("size_t", "count"), rtStream)),
+	memcpyRow("cudaMemcpy", false), memcpyRow("cudaMemcpy_ptds", false),
+	memcpyRow("cudaMemcpyAsync", true), ptsz(memcpyRow("cudaMemcpyAsync_ptsz", true)),
+	memcpy2DRow("cudaMemcpy2D", false), memcpy2DRow("cudaMemcpy2D_ptds", false),
+	memcpy2DRow("cudaMemcpy2DAsync", true), ptsz(memcpy2DRow("cudaMemcpy2DAsync_ptsz", true)),
+	{Name: "cudaMemcpyPeerAsync", Libs: rt, Mode: Local, Params: []P{hp("dst"), scalar("int", "dstDevice"), hp("src"), scalar("int", "srcDevice"), scalar("size_t", "count"), rtStream}},
+	{Name: "cudaMemcpyPeer", Libs: rt, Mode: Local, Client: "cudaMemcpyPeerAsync", Params: []P{hp("dst"), scalar("int", "dstDevice"), hp("src"), scalar("int", "srcDevice"), scalar("size_t", "count")}},
+	{Name: "cudaMallocHost", Libs: rt, Mode: Local, Params: []P{hp("ptr"), scalar("size_t", "size")}},
+	{Name: "cudaHostAlloc", Libs: rt, Mode: Local, Params: []P{hp("pHost"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
+	{Name: "cudaFreeHost", Libs: rt, Mode: Local, Params: []P{hp("ptr")}},
+	{Name: "cudaHostRegister", Libs: rt, Mode: Local, Params: []P{hp("ptr"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
+	{Name: "cudaHostUnregister", Libs: rt, Mode: Local, Params: []P{hp("ptr")}},
+	{Name: "cudaHostGetDevicePointer", Libs: rt, Mode: Local, Params: []P{hp("pDevice"), hp("pHost"), scalar("unsigned int", "flags")}},
+	{Name: "cudaMallocManaged", Libs: rt, Mode: Local, Params: []P{hp("devPtr"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
+	{Name: "cudaPointerGetAttributes", Libs: rt, Mode: Local, Params: []P{hp("attributes"), hp("ptr")}},
+	fwd("cudaDeviceCanAccessPeer", "cuDeviceCanAccessPeer", rtOut("int *", "canAccessPeer", "4"), scalar("int", "device"), scalar("int", "peerDevice")),
+	{Name: "cudaDeviceEnablePeerAccess", Libs: rt, Mode: Local, Params: []P{scalar("int", "peerDevice"), scalar("unsigned int", "flags")}},
+
+	// ---- streams and events ----
+	fwd("cudaStreamCreate", "cuStreamCreate", rtOutH("cudaStream_t *", "pStream")),
+	fwd("cudaStreamCreateWithFlags", "cuStreamCreate", rtOutH("cudaStream_t *", "pStream"), scalar("unsigned int", "flags")),
+	fwd("cudaStreamCreateWithPriority", "cuStreamCreateWithPriority", rtOutH("cudaStream_t *", "pStream"), scalar("unsigned int", "flags"), scalar("int", "priority")),
+	fwd("cudaStreamDestroy", "cuStreamDestroy_v2", rtStream),
+	fwd("cudaStreamSynchronize", "cuStreamSynchronize", rtStream), ptsz(fwd("cudaStreamSynchronize_ptsz", "cuStreamSynchronize", rtStream)),
+	fwd("cudaStreamQuery", "cuStreamQuery", rtStream), ptsz(fwd("cudaStreamQuery_ptsz", "cuStreamQuery", rtStream)),
+	fwd("cudaStreamWaitEvent", "cuStreamWaitEvent", rtStream, rtEvent, scalar("unsigned int", "flags")),
+	ptsz(fwd("cudaStreamWaitEvent_ptsz", "cuStreamWaitEvent", rtStream, rtEvent, scalar("unsigned int", "flags"))),
+	fwd("cudaStreamGetPriority", "cuStreamGetPriority", rtStream, rtOut("int *", "priority", "4")),
+	fwd("cudaStreamGetFlags", "cuStreamGetFlags", rtStream, rtOut("unsigned int *", "flags", "4")),
+	fwd("cudaDeviceGetStreamPriorityRange", "cuCtxGetStreamPriorityRange", rtOut("int *", "leastPriority", "4"), rtOut("int *", "greatestPriority", "4")),
+	{Name: "cudaStreamAddCallback", Libs: rt, Mode: Local, Params: []P{rtStream, hp("callback"), hp("userData"), scalar("unsigned int", "flags")}},
+	{Name: "cudaLaunchHostFunc", Libs: rt, Mode: Local, Params: []P{rtStream, hp("fn"), hp("userData")}},
+	fwd("cudaEventCreate", "cuEventCreate", rtOutH("cudaEvent_t *", "event")),
+	fwd("cudaEventCreateWithFlags", "cuEventCreate", rtOutH("cudaEvent_t *", "event"), scalar("unsigned int", "flags")),
+	fwd("cudaEventRecord", "cuEventRecord", rtEvent, rtStream), ptsz(fwd("cudaEventRecord_ptsz", "cuEventRecord", rtEvent, rtStream)),
+	fwd("cudaEventRecordWithFlags", "cuEventRecordWithFlags", rtEvent, rtStream, scalar("unsigned int", "flags")),
+	ptsz(fwd("cudaEventRecordWithFlags_ptsz", "cuEventRecordWithFlags", rtEvent, rtStream, scalar("unsigned int", "flags"))),
+	fwd("cudaEventSynchronize", "cuEventSynchronize", rtEvent),
+	fwd("cudaEventQuery", "cuEventQuery", rtEvent),
+	fwd("cudaEventElapsedTime", "cuEventElapsedTime_v2", rtOut("float *", "ms", "4"), rtEvent, hpC("cudaEvent_t", "end")),
+	fwd("cudaEventDestroy", "cuEventDestroy_v2", rtEvent),
+
+	// ---- graphs ----
+	fwd("cudaStreamBeginCapture", "cuStreamBeginCapture_v2", rtStream, scalar("cudaStreamCaptureMode", "mode")),
+	ptsz(fwd("cudaStreamBeginCapture_ptsz", "cuStreamBeginCapture_v2", rtStream, scalar("cudaStreamCaptureMode", "mode"))),
+	fwd("cudaStreamEndCapture", "cuStreamEndCapture", rtStream, rtOutH("cudaGraph_t *", "pGraph")),
+	ptsz(fwd("cudaStreamEndCapture_ptsz", "cuStreamEndCapture", rtStream, rtOutH("cudaGraph_t *", "pGraph"))),
+	fwd("cudaStreamIsCapturing", "cuStreamIsCapturing", rtStream, rtOut("cudaStreamCaptureStatus *", "pCaptureStatus", "4")),
+	ptsz(fwd("cudaStreamIsCapturing_ptsz", "cuStreamIsCapturing", rtStream, rtOut("cudaStreamCaptureStatus *", "pCaptureStatus", "4"))),
+	fwd("cudaThreadExchangeStreamCaptureMode", "cuThreadExchangeStreamCaptureMode", hp("mode")),
+	fwd("cudaGraphInstantiate", "cuGraphInstantiateWithFlags", rtOutH("cudaGraphExec_t *", "pGraphExec"), hpC("cudaGraph_t", "graph"), scalar("unsigned long long", "flags")),
+	fwd("cudaGraphInstantiateWithFlags", "cuGraphInstantiateWithFlags", rtOutH("cudaGraphExec_t *", "pGraphExec"), hpC("cudaGraph_t", "graph"), scalar("unsigned long long", "flags")),
+	fwd("cudaGraphLaunch", "cuGraphLaunch", hpC("cudaGraphExec_t", "graphExec"), rtStream),
+	ptsz(fwd("cudaGraphLaunch_ptsz", "cuGraphLaunch", hpC("cudaGraphExec_t", "graphExec"), rtStream)),
+	fwd("cudaGraphExecUpdate", "cuGraphExecUpdate_v2", hpC("cudaGraphExec_t", "hGraphExec"), hpC("cudaGraph_t", "hGraph"), hpC("cudaGraphExecUpdateResultInfo *", "resultInfo")),
+	fwd("cudaGraphExecDestroy", "cuGraphExecDestroy", hpC("cudaGraphExec_t", "graphExec")),
+	fwd("cudaGraphDestroy", "cuGraphDestroy", hpC("cudaGraph_t", "graph")),
+	fwd("cudaGraphGetNodes", "cuGraphGetNodes", hpC("cudaGraph_t", "graph"), hpC("cudaGraphNode_t *", "nodes"), hpC("size_t *", "numNodes")),
+}
+
+// fwd is a runtime function that is the named driver function with the same arguments.
+// Params here only give the C signature; the driver row's describe the marshalling.
+func fwd(name, driver string, params ...P) Func {
+	return Func{Name: name, Libs: rt, Mode: Local, Forward: driver, Params: params}
+}
+
+func ptsz(f Func) Func { f.PTSZ = true; return f }
+
+func memcpyRow(name string, async bool) Func {
+	ps := []P{hp("dst"), hp("src"), scalar("size_t", "count"), scalar("cudaMemcpyKind", "kind")}
+	if async {
+		ps = append(ps, rtStream)
+	}
+	return Func{Name: name, Libs: rt, Mode: Local, Client: "cudaMemcpyAny", Params: ps}
+}
+
+func memcpy2DRow(name string, async bool) Func {
+	ps := []P{hp("dst"), scalar("size_t", "dpitch"), hp("src"), scalar("size_t", "spitch"), scalar("size_t", "width"), scalar("size_t", "height"), scalar("cudaMemcpyKind", "kind")}
+	if async {
+		ps = append(ps, rtStream)
+	}
+	return Func{Name: name, Libs: rt, Mode: Local, Client: "cudaMemcpy2DAny", Params: ps}
+}
+
+var (
+	rtStream = P{C: "cudaStream_t", Name: "stream", Kind: HostPtr}
+	rtEvent  = P{C: "cudaEvent_t", Name: "event", Kind: HostPtr}
+)
+
+func rtOut(c, name, size string) P { return P{C: c, Name: name, Kind: HostPtr, Size: size} }
+func rtOutH(c, name string) P      { return P{C: c, Name: name, Kind: HostPtr} }
+func hpC(c, name string) P {
+	return P{C: c, Name: name, Kind: HostPtr}
+}

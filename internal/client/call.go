@@ -242,6 +242,9 @@ func remote(c *call) int64 {
 	if err != nil {
 		return c.unreachable()
 	}
+	if result == 0 {
+		trackDevice(c)
+	}
 	if result == 0 && c.f.Syncs {
 		if fn, code := s.takeDeferred(); code != 0 {
 			name := "an earlier call"

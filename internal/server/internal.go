@@ -2,8 +2,10 @@ package server
 
 import (
 	"encoding/binary"
+	"fmt"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/vlog"
 )
 
 // Internal rows are vgpu's own batches: the session serves them with the backend's ordinary calls.
@@ -11,6 +13,21 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 	switch f.Name {
 	case "vgpuDeviceGetAttributes":
 		return s.deviceAttributes(a)
+	case "vgpuFuncGetParamLayout", "vgpuLaunchKernel", "vgpuMemcpy2D":
+		ex, ok := s.be.(Executor)
+		if !ok {
+			code := f.Lib().Info().NotSupported
+			vlog.Once("sim-exec:"+f.Name, "the %s backend cannot run kernels (%s returns %d)", s.be.Name(), f.Name, code)
+			return code
+		}
+		switch f.Name {
+		case "vgpuFuncGetParamLayout":
+			return s.paramLayout(ex, a)
+		case "vgpuLaunchKernel":
+			return s.launch(ex, a)
+		default:
+			return s.memcpy2D(ex, a)
+		}
 	case "vgpuGetErrorString":
 		es, ok := s.be.(ErrorStringer)
 		if !ok {
@@ -46,4 +63,138 @@ func (s *Session) deviceAttributes(a *Args) int32 {
 // ErrorStringer is a backend that knows its libraries' own texts for error codes.
 type ErrorStringer interface {
 	ErrorString(lib api.Lib, code int32) (string, bool)
+}
+
+// Executor is a backend that runs kernels and 2D copies (the real one).
+type Executor interface {
+	// ParamLayout returns the (offset, size) of each parameter of a CUfunction (or, with
+	// kernel, a CUkernel).
+	ParamLayout(fn uint64, kernel bool) ([][2]uint64, int32)
+	Launch(l *Launch) int32
+	// Memcpy2D runs a CUDA_MEMCPY2D whose host side, if any, is in (source) or out (destination).
+	Memcpy2D(desc, in, out []byte, stream uint64) int32
+}
+
+// Launch is one checked kernel launch.
+type Launch struct {
+	Func        uint64
+	Grid, Block [3]uint32
+	SharedMem   uint32
+	Stream      uint64
+	Cooperative bool
+	Params      []byte      // packed by Layout
+	Layout      [][2]uint64 // (offset, size) per parameter
+	Attrs       []byte      // CUlaunchAttribute records, 72 bytes each
+}
+
+// layout returns a function's parameter layout, asked of the backend once per function.
+func (s *Session) layout(ex Executor, fn uint64) ([][2]uint64, int32) {
+	if l, ok := s.layouts[fn]; ok {
+		return l, 0
+	}
+	l, r := ex.ParamLayout(fn, s.handles[fn] == api.HKernel)
+	if r != 0 {
+		return nil, r
+	}
+	if s.layouts == nil {
+		s.layouts = map[uint64][][2]uint64{}
+	}
+	s.layouts[fn] = l
+	return l, 0
+}
+
+// paramLayout answers vgpuFuncGetParamLayout: the count, then (offset, size) pairs.
+func (s *Session) paramLayout(ex Executor, a *Args) int32 {
+	l, r := s.layout(ex, a.Vals[0])
+	if r != 0 {
+		return r
+	}
+	out := a.Out[1]
+	if 8+16*len(l) > len(out) {
+		return 1
+	}
+	binary.LittleEndian.PutUint64(out, uint64(len(l)))
+	for i, p := range l {
+		binary.LittleEndian.PutUint64(out[8+16*i:], p[0])
+		binary.LittleEndian.PutUint64(out[16+16*i:], p[1])
+	}
+	return 0
+}
+
+// launchAttrOK: launch attributes whose values hold no pointer the driver would follow.
+var launchAttrOK = map[uint32]bool{0: true, 1: true, 2: true, 3: true, 4: true, 5: true, 6: true, 8: true, 9: true, 10: true, 11: true, 13: true, 14: true, 16: true}
+
+func (s *Session) launch(ex Executor, a *Args) int32 {
+	fn := a.Vals[0]
+	l, r := s.layout(ex, fn)
+	if r != 0 {
+		return r
+	}
+	params, attrs := a.In[10], a.In[12]
+	need := uint64(0)
+	for _, p := range l {
+		need = max(need, p[0]+p[1])
+	}
+	if uint64(len(params)) != need {
+		s.logf("vgpuLaunchKernel refused: %d parameter bytes, the function takes %d", len(params), need)
+		return 1
+	}
+	if len(attrs)%72 != 0 {
+		return 1
+	}
+	for i := 0; i < len(attrs); i += 72 {
+		if id := binary.LittleEndian.Uint32(attrs[i:]); !launchAttrOK[id] {
+			s.logf("vgpuLaunchKernel refused: launch attribute %d", id)
+			return 801
+		}
+	}
+	u := func(i int) uint32 { return uint32(a.Vals[i]) }
+	return ex.Launch(&Launch{
+		Func: fn, Grid: [3]uint32{u(1), u(2), u(3)}, Block: [3]uint32{u(4), u(5), u(6)}, SharedMem: u(7),
+		Stream: a.Vals[8], Cooperative: a.Vals[9]&1 != 0, Params: params, Layout: l, Attrs: attrs,
+	})
+}
+
+// memcpy2D checks both sides of a CUDA_MEMCPY2D: device rows inside one allocation, host
+// sides exactly the packed buffers the client sent or expects.
+func (s *Session) memcpy2D(ex Executor, a *Args) int32 {
+	d := a.In[0]
+	le := binary.LittleEndian
+	w, h := le.Uint64(d[112:]), le.Uint64(d[120:])
+	in, out := a.In[1], a.Out[3]
+	if w == 0 || h == 0 || w > 1<<30 || h > 1<<30 {
+		return 1
+	}
+	check := func(typ, x, y, dev, pitch int, host []byte, hostName string) string {
+		switch le.Uint32(d[typ:]) {
+		case 1: // host: the packed buffer
+			if uint64(len(host)) != w*h {
+				return fmt.Sprintf("%s carries %d bytes for a %dx%d copy", hostName, len(host), w, h)
+			}
+			if le.Uint64(d[x:]) != 0 || le.Uint64(d[y:]) != 0 || le.Uint64(d[pitch:]) != w {
+				return "packed host rows must start at 0 with pitch = width"
+			}
+		case 2: // device
+			p := le.Uint64(d[pitch:])
+			if p < w {
+				return "pitch smaller than the width"
+			}
+			base := le.Uint64(d[dev:]) + le.Uint64(d[x:]) + le.Uint64(d[y:])*p
+			if _, _, ok := s.allocs.Find(base, (h-1)*p+w); !ok {
+				return fmt.Sprintf("device rows [%#x, +%d) are not inside an allocation of this session", base, (h-1)*p+w)
+			}
+		default:
+			return "only host and device memory are supported"
+		}
+		return ""
+	}
+	if why := check(16, 0, 8, 32, 48, in, "the source"); why != "" {
+		s.logf("vgpuMemcpy2D refused: %s", why)
+		return 1
+	}
+	if why := check(72, 56, 64, 88, 104, out, "the destination"); why != "" {
+		s.logf("vgpuMemcpy2D refused: %s", why)
+		return 1
+	}
+	return ex.Memcpy2D(d, in, out, a.Vals[5])
 }

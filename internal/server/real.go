@@ -18,6 +18,7 @@ type Real struct {
 	syms     []uintptr
 	nvmlOnce sync.Once
 	nvmlErr  int32
+	named    map[string]uintptr // symbols the executor calls by name
 }
 
 var realPaths = [2]struct{ env, def string }{

@@ -35,6 +35,7 @@ type Session struct {
 	peer    remoting.Hello
 	handles map[uint64]api.HType
 	allocs  ranges.Set
+	layouts map[uint64][][2]uint64 // parameter layouts of launched functions
 
 	deferredFn   uint32
 	deferredCode int32
@@ -265,6 +266,11 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 	for i, p := range f.Params {
 		v := a.Vals[i]
 		switch p.Kind {
+		case api.HostPtr:
+			// Host pointers mean nothing on this machine: the driver would dereference ours.
+			if v != 0 {
+				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s must be NULL on the wire", p.Name)}, nil
+			}
 		case api.Handle:
 			if ok, why := s.handleOK(p, v); !ok {
 				return nil, &callError{lib.InvalidHandle, why}, nil
@@ -323,7 +329,7 @@ func (s *Session) handleOK(p api.P, v uint64) (bool, string) {
 	if v == 0 && p.Nullable {
 		return true, ""
 	}
-	if t, ok := s.handles[v]; ok && t == p.H {
+	if t, ok := s.handles[v]; ok && (t == p.H || p.H == api.HFunction && t == api.HKernel) {
 		return true, ""
 	}
 	return false, fmt.Sprintf("%s %#x is not a %s of this session", p.Name, v, p.H)
@@ -338,8 +344,7 @@ func (s *Session) track(f *api.Func, a *Args) {
 				s.handles[h] = p.H
 			}
 		case p.Kind == api.OutDevPtr:
-			n, _ := sizeArg(f, a.Vals, p.Size)
-			s.allocs.Add(le64(a.Out[i]), n)
+			s.allocs.Add(le64(a.Out[i]), outDevSize(f, a, p))
 		case p.Kind == api.Handle && p.Frees:
 			delete(s.handles, a.Vals[i])
 		case p.Kind == api.DevPtr && p.Frees:
@@ -381,4 +386,18 @@ func bufSize(f *api.Func, vals []uint64, spec string) (uint64, error) {
 		return n, nil
 	}
 	return sizeArg(f, vals, spec)
+}
+
+// outDevSize is the byte count of a device range a call created: a size argument, or one the
+// call returned (cuModuleGetGlobal's bytes), or a pitched allocation's pitch times its height.
+func outDevSize(f *api.Func, a *Args, p api.P) uint64 {
+	if f.Name == "cuMemAllocPitch_v2" {
+		return le64(a.Out[1]) * a.Vals[3]
+	}
+	j := f.ParamIndex(p.Size)
+	if j >= 0 && f.Params[j].Kind == api.OutVal {
+		return le64(a.Out[j])
+	}
+	n, _ := sizeArg(f, a.Vals, p.Size)
+	return n
 }

@@ -25,3 +25,10 @@ uint64_t vgpu_cstring(const char *s, size_t n)
 	p[n] = 0;
 	return (uint64_t)(uintptr_t)p;
 }
+
+/* Calls a host function of the program (a stream callback or host function) with three
+ * word-sized arguments; callees that take fewer ignore the rest. */
+void vgpu_call_host(uint64_t fn, uint64_t a, uint64_t b, uint64_t c)
+{
+	((void (*)(uint64_t, uint64_t, uint64_t))(uintptr_t)fn)(a, b, c);
+}

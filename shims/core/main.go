@@ -7,6 +7,7 @@ package main
 #include <stdint.h>
 #include <stddef.h>
 uint64_t vgpu_cstring(const char *s, size_t n);
+void vgpu_call_host(uint64_t fn, uint64_t a, uint64_t b, uint64_t c);
 */
 import "C"
 
@@ -17,6 +18,9 @@ import (
 )
 
 func init() {
+	client.CallHostFunc = func(fn, a, b, c uint64) {
+		C.vgpu_call_host(C.uint64_t(fn), C.uint64_t(a), C.uint64_t(b), C.uint64_t(c))
+	}
 	client.CString = func(s string) uint64 {
 		if len(s) == 0 {
 			return uint64(C.vgpu_cstring(nil, 0))

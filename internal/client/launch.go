@@ -1,0 +1,495 @@
+package client
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/vlog"
+)
+
+// Kernels: modules are uploaded once, lazily, when a function in them is first used; each
+// function's parameter layout (offset and size of every parameter, from cuFuncGetParamInfo on
+// the server) is fetched once; every launch packs its arguments by that layout and is sent
+// without waiting for a reply (DESIGN musts 9 and 10).
+
+type function struct {
+	handle uint64      // the server's CUfunction
+	layout [][2]uint64 // (offset, size) per parameter
+	bytes  uint64      // size of the packed parameter buffer
+}
+
+var kern struct {
+	mu      sync.Mutex
+	modules map[uint64]uint64    // fat binary address -> server CUmodule
+	byHost  map[uint64]*function // host stub address -> function (runtime API)
+	byFunc  map[uint64]*function // server CUfunction -> function (driver API)
+	globals map[[2]uint64]uint64 // (module, name address) -> device address
+}
+
+const (
+	cudaErrorInvalidDeviceFunction = 98
+	cudaErrorInvalidSymbol         = 13
+	launchCooperative              = 1
+	launchPTSZ                     = 2
+	maxParams                      = 1024
+)
+
+// layoutOf fetches a function's parameter layout.
+func layoutOf(f uint64) (*function, int64) {
+	kern.mu.Lock()
+	if fn, ok := kern.byFunc[f]; ok {
+		kern.mu.Unlock()
+		return fn, 0
+	}
+	kern.mu.Unlock()
+	buf := heapBytes(8 + 16*maxParams)
+	if r := remoteByName(api.LibCuda, "vgpuFuncGetParamLayout", f, ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
+		return nil, r
+	}
+	n := binary.LittleEndian.Uint64(buf)
+	if n > maxParams {
+		return nil, cuErrInvalidValue
+	}
+	fn := &function{handle: f}
+	for i := uint64(0); i < n; i++ {
+		off, size := binary.LittleEndian.Uint64(buf[8+16*i:]), binary.LittleEndian.Uint64(buf[16+16*i:])
+		fn.layout = append(fn.layout, [2]uint64{off, size})
+		fn.bytes = max(fn.bytes, off+size)
+	}
+	kern.mu.Lock()
+	if kern.byFunc == nil {
+		kern.byFunc = map[uint64]*function{}
+	}
+	kern.byFunc[f] = fn
+	kern.mu.Unlock()
+	return fn, 0
+}
+
+// moduleOf uploads a registered fat binary once.
+func moduleOf(fatbin, size uint64) (uint64, int64) {
+	kern.mu.Lock()
+	defer kern.mu.Unlock()
+	if m, ok := kern.modules[fatbin]; ok {
+		return m, 0
+	}
+	m := heapNew[uint64]()
+	if r := remoteByName(api.LibCuda, "vgpuModuleLoadData", ptrOf(m), fatbin, size); r != 0 {
+		vlog.Printf("loading a fat binary of %d bytes on the GPU failed with %d", size, r)
+		return 0, r
+	}
+	if kern.modules == nil {
+		kern.modules = map[uint64]uint64{}
+	}
+	kern.modules[fatbin] = *m
+	return *m, 0
+}
+
+// runtimeFunction resolves a host stub (registered by __cudaRegisterFunction) to its function
+// on the server: module upload, cuModuleGetFunction and the layout, each once.
+func runtimeFunction(host, fatbin, size, name uint64) (*function, int64) {
+	kern.mu.Lock()
+	fn, ok := kern.byHost[host]
+	kern.mu.Unlock()
+	if ok {
+		return fn, 0
+	}
+	if fatbin == 0 || size == 0 || name == 0 {
+		vlog.Once("unknownfn", "a kernel launch names a function vgpu never saw registered (%#x); returning cudaErrorInvalidDeviceFunction", host)
+		return nil, cudaErrorInvalidDeviceFunction
+	}
+	mod, r := moduleOf(fatbin, size)
+	if r != 0 {
+		return nil, r
+	}
+	h := heapNew[uint64]()
+	if r := remoteByName(api.LibCuda, "cuModuleGetFunction", ptrOf(h), mod, name); r != 0 {
+		return nil, r
+	}
+	fn, r = layoutOf(*h)
+	if r != 0 {
+		return nil, r
+	}
+	kern.mu.Lock()
+	if kern.byHost == nil {
+		kern.byHost = map[uint64]*function{}
+	}
+	kern.byHost[host] = fn
+	kern.mu.Unlock()
+	return fn, 0
+}
+
+// pack copies each argument (args[i] points at parameter i) into one buffer by the layout.
+func (fn *function) pack(args uint64) ([]byte, int64) {
+	buf := heapBytes(int(max(fn.bytes, 1)))
+	if len(fn.layout) > 0 && args == 0 {
+		return nil, cuErrInvalidValue
+	}
+	for i, l := range fn.layout {
+		p := *(*uint64)(ptrAt(args + 8*uint64(i)))
+		if p == 0 {
+			return nil, cuErrInvalidValue
+		}
+		copy(buf[l[0]:l[0]+l[1]], hostBytes(p, int(l[1])))
+	}
+	return buf[:fn.bytes], 0
+}
+
+// send queues one launch: grid and block (6 words), shared memory, stream, flags, parameters,
+// launch attributes.
+func send(fn *function, dims []uint64, shmem, stream, flags uint64, params, attrs []byte) int64 {
+	pp, ap := uint64(0), uint64(0)
+	if len(params) > 0 {
+		pp = ptrOf(&params[0])
+	}
+	if len(attrs) > 0 {
+		ap = ptrOf(&attrs[0])
+	}
+	return callByName(api.LibCuda, "vgpuLaunchKernel", fn.handle, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5],
+		shmem, stream, flags&launchCooperative, pp, uint64(len(params)), ap, uint64(len(attrs)))
+}
+
+// launchRuntime serves cudaLaunchKernel, __cudaLaunchKernel (nvcc's <<<>>>), cooperative
+// launches and their per-thread variants: (func, fatbin, size, name, grid xyz, block xyz, args,
+// sharedMem, stream, flags).
+func launchRuntime(c *call) int64 {
+	if r := rtContext(); r != 0 {
+		return int64(r)
+	}
+	fn, r := runtimeFunction(c.a[0], c.a[1], c.a[2], c.a[3])
+	if r != 0 {
+		return r
+	}
+	params, r := fn.pack(c.a[10])
+	if r != 0 {
+		return r
+	}
+	stream, flags := c.a[12], c.a[13]
+	if flags&launchPTSZ != 0 && stream == 0 {
+		stream = streamPerThread
+	}
+	return send(fn, c.a[4:10], c.a[11], stream, flags, params, nil)
+}
+
+// launchAttrs copies n CUlaunchAttribute records (72 bytes each) and refuses the ones that carry
+// host-side objects (events), which the server could not use.
+func launchAttrs(p uint64, n uint64) ([]byte, int64) {
+	if n == 0 {
+		return nil, 0
+	}
+	if p == 0 || n > 64 {
+		return nil, cuErrInvalidValue
+	}
+	b := heapBytes(int(72 * n))
+	copy(b, hostBytes(p, len(b)))
+	for i := uint64(0); i < n; i++ {
+		switch binary.LittleEndian.Uint32(b[72*i:]) {
+		case 7, 12: // PROGRAMMATIC_EVENT, LAUNCH_COMPLETION_EVENT
+			vlog.Once("launchattr", "launch attributes that record events are not supported by vgpu yet")
+			return nil, int64(api.LibCuda.Info().NotSupported)
+		}
+	}
+	return b, 0
+}
+
+// launchRuntimeEx serves cudaLaunchKernelExC: (func, fatbin, size, name, config, args, flags).
+func launchRuntimeEx(c *call) int64 {
+	if r := rtContext(); r != 0 {
+		return int64(r)
+	}
+	if c.a[4] == 0 {
+		return cudaErrorInvalidValue
+	}
+	fn, r := runtimeFunction(c.a[0], c.a[1], c.a[2], c.a[3])
+	if r != 0 {
+		return r
+	}
+	// cudaLaunchConfig_t: dim3 grid, dim3 block, size_t dynamicSmemBytes, stream, attrs, numAttrs
+	cfg := hostBytes(c.a[4], 56)
+	le := binary.LittleEndian
+	dims := make([]uint64, 6)
+	for i := range dims {
+		dims[i] = uint64(le.Uint32(cfg[4*i:]))
+	}
+	attrs, r := launchAttrs(le.Uint64(cfg[40:]), uint64(le.Uint32(cfg[48:])))
+	if r != 0 {
+		return r
+	}
+	params, r := fn.pack(c.a[5])
+	if r != 0 {
+		return r
+	}
+	stream := le.Uint64(cfg[32:])
+	if c.a[6]&launchPTSZ != 0 && stream == 0 {
+		stream = streamPerThread
+	}
+	return send(fn, dims, le.Uint64(cfg[24:]), stream, 0, params, attrs)
+}
+
+// driverParams packs a driver launch's arguments: kernelParams, or the extra buffer form
+// (CU_LAUNCH_PARAM_BUFFER_POINTER / _SIZE / _END).
+func driverParams(fn *function, kernelParams, extra uint64) ([]byte, int64) {
+	if kernelParams != 0 || extra == 0 {
+		return fn.pack(kernelParams)
+	}
+	var buf, size uint64
+	for i := uint64(0); i < 16; i += 2 {
+		key := *(*uint64)(ptrAt(extra + 8*i))
+		if key == 0 { // CU_LAUNCH_PARAM_END
+			break
+		}
+		val := *(*uint64)(ptrAt(extra + 8*(i+1)))
+		switch key {
+		case 1: // CU_LAUNCH_PARAM_BUFFER_POINTER
+			buf = val
+		case 2: // CU_LAUNCH_PARAM_BUFFER_SIZE
+			size = *(*uint64)(ptrAt(val))
+		}
+	}
+	if buf == 0 || size < fn.bytes {
+		return nil, cuErrInvalidValue
+	}
+	out := heapBytes(int(fn.bytes))
+	copy(out, hostBytes(buf, int(fn.bytes)))
+	return out, 0
+}
+
+func driverLaunch(c *call, flags uint64, extra uint64) int64 {
+	fn, r := layoutOf(c.a[0])
+	if r != 0 {
+		return r
+	}
+	params, r := driverParams(fn, c.a[9], extra)
+	if r != 0 {
+		return r
+	}
+	return send(fn, c.a[1:7], c.a[7], c.a[8], flags, params, nil)
+}
+
+func cuLaunchKernel(c *call) int64            { return driverLaunch(c, 0, c.a[10]) }
+func cuLaunchCooperativeKernel(c *call) int64 { return driverLaunch(c, launchCooperative, 0) }
+
+// cuLaunchKernelEx(config, f, kernelParams, extra); CUlaunchConfig: grid xyz, block xyz,
+// sharedMemBytes (7 u32), hStream, attrs, numAttrs.
+func cuLaunchKernelEx(c *call) int64 {
+	if c.a[0] == 0 {
+		return cuErrInvalidValue
+	}
+	fn, r := layoutOf(c.a[1])
+	if r != 0 {
+		return r
+	}
+	cfg := hostBytes(c.a[0], 56)
+	le := binary.LittleEndian
+	dims := make([]uint64, 6)
+	for i := range dims {
+		dims[i] = uint64(le.Uint32(cfg[4*i:]))
+	}
+	attrs, r := launchAttrs(le.Uint64(cfg[40:]), uint64(le.Uint32(cfg[48:])))
+	if r != 0 {
+		return r
+	}
+	params, r := driverParams(fn, c.a[2], c.a[3])
+	if r != 0 {
+		return r
+	}
+	return send(fn, dims, uint64(le.Uint32(cfg[24:])), le.Uint64(cfg[32:]), 0, params, attrs)
+}
+
+// ---- modules through the driver API ----
+
+// imageSize tells how long a module image is: an ELF cubin by its section table, a fat binary
+// by its header, PTX by its terminating NUL.
+func imageSize(p uint64) uint64 {
+	head := hostBytes(p, 16)
+	le := binary.LittleEndian
+	switch {
+	case string(head[:4]) == "\x7fELF":
+		e := hostBytes(p, 64)
+		shoff, shentsize, shnum := le.Uint64(e[40:]), uint64(le.Uint16(e[58:])), uint64(le.Uint16(e[60:]))
+		end := shoff + shentsize*shnum
+		// sections may lie after the section table
+		for i := uint64(0); i < shnum; i++ {
+			sh := hostBytes(p+shoff+i*shentsize, int(shentsize))
+			if le.Uint32(sh[4:]) != 8 { // not SHT_NOBITS
+				end = max(end, le.Uint64(sh[24:])+le.Uint64(sh[32:]))
+			}
+		}
+		return end
+	case le.Uint32(head) == 0xBA55ED50: // fatBinaryHeader
+		return uint64(le.Uint16(head[6:])) + le.Uint64(head[8:])
+	case le.Uint32(head) == 0x466243b1: // __fatBinC_Wrapper_t around a fat binary
+		return imageSize(*(*uint64)(ptrAt(p + 8)))
+	}
+	return uint64(len(cStringBytes(p, 1<<30))) + 1
+}
+
+// fatbinData unwraps a __fatBinC_Wrapper_t.
+func fatbinData(p uint64) uint64 {
+	if binary.LittleEndian.Uint32(hostBytes(p, 4)) == 0x466243b1 {
+		return *(*uint64)(ptrAt(p + 8))
+	}
+	return p
+}
+
+func loadModule(pmod, image uint64) int64 {
+	if pmod == 0 || image == 0 {
+		return cuErrInvalidValue
+	}
+	image = fatbinData(image)
+	return callByName(api.LibCuda, "vgpuModuleLoadData", pmod, image, imageSize(image))
+}
+
+func cuModuleLoadData(c *call) int64      { return loadModule(c.a[0], c.a[1]) }
+func cuModuleLoadDataEx(c *call) int64    { return loadModule(c.a[0], c.a[1]) }
+func cuModuleLoadFatBinary(c *call) int64 { return loadModule(c.a[0], c.a[1]) }
+
+func cuLibraryLoadData(c *call) int64 {
+	if c.a[0] == 0 || c.a[1] == 0 {
+		return cuErrInvalidValue
+	}
+	image := fatbinData(c.a[1])
+	return callByName(api.LibCuda, "vgpuLibraryLoadData", c.a[0], image, 0, 0, 0, 0, 0, 0, imageSize(image))
+}
+
+// ---- runtime functions of a host stub ----
+
+func withFunction(c *call, then func(fn *function) int64) int64 {
+	if r := rtContext(); r != 0 {
+		return int64(r)
+	}
+	fn, r := runtimeFunction(c.a[0], c.a[1], c.a[2], c.a[3])
+	if r != 0 {
+		return r
+	}
+	return then(fn)
+}
+
+// cudaFuncGetAttributes fills struct cudaFuncAttributes from the CU_FUNC_ATTRIBUTE values.
+func cudaFuncGetAttributes(c *call) int64 {
+	return withFunction(c, func(fn *function) int64 {
+		if c.a[4] == 0 {
+			return cudaErrorInvalidValue
+		}
+		// field offset <- CU_FUNC_ATTRIBUTE
+		fields := []struct {
+			off, attr int
+			wide      bool
+		}{{0, 1, true}, {8, 2, true}, {16, 3, true}, {24, 0, false}, {28, 4, false}, {32, 5, false}, {36, 6, false},
+			{40, 7, false}, {44, 8, false}, {48, 9, false}, {52, 10, false}, {56, 11, false}, {60, 12, false},
+			{64, 13, false}, {68, 15, false}, {72, 14, false}}
+		out := hostBytes(c.a[4], 76)
+		v := heapNew[int32]()
+		for _, f := range fields {
+			if r := remoteByName(api.LibCuda, "cuFuncGetAttribute", ptrOf(v), uint64(f.attr), fn.handle); r != 0 {
+				return r
+			}
+			if f.wide {
+				binary.LittleEndian.PutUint64(out[f.off:], uint64(int64(*v)))
+			} else {
+				binary.LittleEndian.PutUint32(out[f.off:], uint32(*v))
+			}
+		}
+		return 0
+	})
+}
+
+func cudaFuncSetAttribute(c *call) int64 {
+	return withFunction(c, func(fn *function) int64 {
+		return remoteByName(api.LibCuda, "cuFuncSetAttribute", fn.handle, c.a[4], c.a[5])
+	})
+}
+
+func cudaFuncSetCacheConfig(c *call) int64 {
+	return withFunction(c, func(fn *function) int64 {
+		return remoteByName(api.LibCuda, "cuFuncSetCacheConfig", fn.handle, c.a[4])
+	})
+}
+
+// occupancyRuntime: (func, fatbin, size, name, numBlocks, blockSize, dynamicSMemSize, flags).
+func occupancyRuntime(c *call) int64 {
+	return withFunction(c, func(fn *function) int64 {
+		return remoteByName(api.LibCuda, "cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags", c.a[4], fn.handle, c.a[5], c.a[6], c.a[7])
+	})
+}
+
+// ---- device variables (__device__, __constant__) ----
+
+// symbolAddress: (symbol, fatbin, size, name, ...) -> the variable's device address.
+func symbolAddress(c *call) (uint64, int64) {
+	if r := rtContext(); r != 0 {
+		return 0, int64(r)
+	}
+	if c.a[1] == 0 || c.a[3] == 0 {
+		return 0, cudaErrorInvalidSymbol
+	}
+	mod, r := moduleOf(c.a[1], c.a[2])
+	if r != 0 {
+		return 0, r
+	}
+	key := [2]uint64{mod, c.a[3]}
+	kern.mu.Lock()
+	p, ok := kern.globals[key]
+	kern.mu.Unlock()
+	if ok {
+		return p, 0
+	}
+	dptr, bytes := heapNew[uint64](), heapNew[uint64]()
+	if r := callByName(api.LibCuda, "cuModuleGetGlobal_v2", ptrOf(dptr), ptrOf(bytes), mod, c.a[3]); r != 0 {
+		return 0, cudaErrorInvalidSymbol
+	}
+	kern.mu.Lock()
+	if kern.globals == nil {
+		kern.globals = map[[2]uint64]uint64{}
+	}
+	kern.globals[key] = *dptr
+	kern.mu.Unlock()
+	return *dptr, 0
+}
+
+func cudaGetSymbolAddress(c *call) int64 {
+	p, r := symbolAddress(c)
+	if r != 0 {
+		return r
+	}
+	if c.a[5] == 0 {
+		return cudaErrorInvalidValue
+	}
+	store(c.a[5], p)
+	return 0
+}
+
+func cudaGetSymbolSize(c *call) int64 {
+	if _, r := symbolAddress(c); r != 0 {
+		return r
+	}
+	if c.a[5] == 0 {
+		return cudaErrorInvalidValue
+	}
+	store(c.a[5], c.a[4])
+	return 0
+}
+
+// symbolCopy serves cudaMemcpyToSymbol/FromSymbol(Async): (symbol, fatbin, size, name, varSize,
+// host, count, offset, kind, stream, async).
+func symbolCopy(c *call) int64 {
+	p, r := symbolAddress(c)
+	if r != 0 {
+		return r
+	}
+	host, count, offset, kind, stream, async := c.a[5], c.a[6], c.a[7], c.a[8], c.a[9], c.a[10] != 0
+	if offset+count > c.a[4] {
+		return cudaErrorInvalidValue
+	}
+	to := c.f.Name == "cudaMemcpyToSymbol" || c.f.Name == "cudaMemcpyToSymbolAsync"
+	if to {
+		if kind == cudaMemcpyDefault {
+			kind = copyKind(p, host, kind)
+		}
+		return memcpyAny(p+offset, host, count, kind, stream, async)
+	}
+	if kind == cudaMemcpyDefault {
+		kind = copyKind(host, p, kind)
+	}
+	return memcpyAny(host, p+offset, count, kind, stream, async)
+}

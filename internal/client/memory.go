@@ -1,0 +1,451 @@
+package client
+
+import (
+	"encoding/binary"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/ranges"
+	"github.com/vgpu/vgpu/internal/vlog"
+)
+
+// Memory as the client sees it: device allocations (tracked from the calls that make them, so
+// cudaMemcpyDefault and unified copies know which side a pointer is on) and host memory, which
+// is always the client's own: pinned allocations are page-aligned anonymous mappings here.
+
+var mem struct {
+	mu     sync.Mutex
+	dev    ranges.Set        // device allocations, mapped VMM ranges, module globals
+	pinned map[uint64][]byte // cudaMallocHost & co: base -> mapping
+	host   ranges.Set        // pinned and registered host ranges
+}
+
+const (
+	cudaMemcpyHostToHost     = 0
+	cudaMemcpyHostToDevice   = 1
+	cudaMemcpyDeviceToHost   = 2
+	cudaMemcpyDeviceToDevice = 3
+	cudaMemcpyDefault        = 4
+
+	cudaErrorInvalidMemcpyDirection = 21
+	cudaErrorNotSupported           = 801
+	streamPerThread                 = 2
+)
+
+func isDevice(p uint64) bool {
+	mem.mu.Lock()
+	defer mem.mu.Unlock()
+	_, _, ok := mem.dev.Find(p, 1)
+	return ok
+}
+
+// trackDevice mirrors, in the client, the device ranges a successful call created or released.
+func trackDevice(c *call) {
+	for i, p := range c.f.Params {
+		switch {
+		case p.Kind == api.OutDevPtr && c.a[i] != 0:
+			base := *(*uint64)(ptrAt(c.a[i]))
+			size := uint64(0)
+			switch j := c.f.ParamIndex(p.Size); {
+			case c.f.Name == "cuMemAllocPitch_v2":
+				size = *(*uint64)(ptrAt(c.a[1])) * c.a[3]
+			case j >= 0 && c.f.Params[j].Kind == api.OutVal && c.a[j] != 0:
+				size = *(*uint64)(ptrAt(c.a[j]))
+			case j >= 0:
+				size = c.a[j]
+			}
+			mem.mu.Lock()
+			mem.dev.Add(base, size)
+			mem.mu.Unlock()
+		case p.Kind == api.DevPtr && p.Frees:
+			mem.mu.Lock()
+			mem.dev.Remove(c.a[i])
+			mem.mu.Unlock()
+		}
+	}
+}
+
+// ---- host memory ----
+
+func allocHost(pp uint64, size uint64) int64 {
+	if pp == 0 {
+		return cudaErrorInvalidValue
+	}
+	if size == 0 {
+		store(pp, uint64(0))
+		return 0
+	}
+	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		vlog.Printf("pinned host allocation of %d bytes failed: %v", size, err)
+		return 2 // cudaErrorMemoryAllocation / CUDA_ERROR_OUT_OF_MEMORY
+	}
+	p := ptrOf(&b[0])
+	mem.mu.Lock()
+	if mem.pinned == nil {
+		mem.pinned = map[uint64][]byte{}
+	}
+	mem.pinned[p] = b
+	mem.host.Add(p, size)
+	mem.mu.Unlock()
+	store(pp, p)
+	return 0
+}
+
+func freeHost(p uint64) int64 {
+	if p == 0 {
+		return 0
+	}
+	mem.mu.Lock()
+	b, ok := mem.pinned[p]
+	delete(mem.pinned, p)
+	mem.host.Remove(p)
+	mem.mu.Unlock()
+	if !ok {
+		return cudaErrorInvalidValue
+	}
+	unix.Munmap(b)
+	return 0
+}
+
+func registerHost(p, size uint64) int64 {
+	if p == 0 || size == 0 {
+		return cudaErrorInvalidValue
+	}
+	mem.mu.Lock()
+	mem.host.Add(p, size)
+	mem.mu.Unlock()
+	return 0
+}
+
+func unregisterHost(p uint64) int64 {
+	mem.mu.Lock()
+	defer mem.mu.Unlock()
+	if !mem.host.Remove(p) {
+		return 62 // cudaErrorHostMemoryNotRegistered (CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED is 713)
+	}
+	return 0
+}
+
+func cudaMallocHost(c *call) int64      { return allocHost(c.a[0], c.a[1]) }
+func cudaHostAlloc(c *call) int64       { return allocHost(c.a[0], c.a[1]) }
+func cudaFreeHost(c *call) int64        { return freeHost(c.a[0]) }
+func cudaHostRegister(c *call) int64    { return registerHost(c.a[0], c.a[1]) }
+func cudaHostUnregister(c *call) int64  { return unregisterHost(c.a[0]) }
+func cuMemAllocHost_v2(c *call) int64   { return allocHost(c.a[0], c.a[1]) }
+func cuMemHostAlloc(c *call) int64      { return allocHost(c.a[0], c.a[1]) }
+func cuMemFreeHost(c *call) int64       { return freeHost(c.a[0]) }
+func cuMemHostRegister_v2(c *call) int64 { return registerHost(c.a[0], c.a[1]) }
+func cuMemHostUnregister(c *call) int64 {
+	if r := unregisterHost(c.a[0]); r != 0 {
+		return 713
+	}
+	return 0
+}
+
+func cudaHostGetDevicePointer(c *call) int64 {
+	vlog.Once("hostdevptr", "cudaHostGetDevicePointer: the remote GPU cannot address this machine's memory (mapped pinned memory is not supported); returning cudaErrorNotSupported")
+	return cudaErrorNotSupported
+}
+
+func managed(c *call) int64 {
+	vlog.Once("managed", "%s: managed (unified) memory is not supported by vgpu yet; returning error %d", c.f.Name, c.lib.Info().NotSupported)
+	return int64(c.lib.Info().NotSupported)
+}
+
+func cudaMallocManaged(c *call) int64 { return managed(c) }
+func cuMemAllocManaged(c *call) int64 { return managed(c) }
+
+// ---- device memory through the runtime ----
+
+func cudaFree(c *call) int64 {
+	if c.a[0] == 0 {
+		return 0
+	}
+	if r := rtContext(); r != 0 {
+		return int64(r)
+	}
+	return callByName(api.LibCuda, "cuMemFree_v2", c.a[0])
+}
+
+func cudaMallocPitch(c *call) int64 {
+	if r := rtContext(); r != 0 {
+		return int64(r)
+	}
+	return callByName(api.LibCuda, "cuMemAllocPitch_v2", c.a[0], c.a[1], c.a[2], c.a[3], 4)
+}
+
+func cudaPointerGetAttributes(c *call) int64 {
+	if c.a[0] == 0 {
+		return cudaErrorInvalidValue
+	}
+	p := c.a[1]
+	// struct cudaPointerAttributes: type, device, devicePointer, hostPointer
+	attr := hostBytes(c.a[0], 24)
+	clear(attr)
+	mem.mu.Lock()
+	_, _, dev := mem.dev.Find(p, 1)
+	_, _, host := mem.host.Find(p, 1)
+	mem.mu.Unlock()
+	switch {
+	case dev:
+		binary.LittleEndian.PutUint32(attr[0:], 2)
+		binary.LittleEndian.PutUint32(attr[4:], uint32(thread().device))
+		binary.LittleEndian.PutUint64(attr[8:], p)
+	case host:
+		binary.LittleEndian.PutUint32(attr[0:], 1)
+		binary.LittleEndian.PutUint32(attr[4:], uint32(thread().device))
+		binary.LittleEndian.PutUint64(attr[16:], p)
+	}
+	return 0
+}
+
+func cudaDeviceEnablePeerAccess(c *call) int64 {
+	if r := rtInit(); r != 0 {
+		return int64(r)
+	}
+	// Peer access needs a second device; with the calling thread's own device it is invalid,
+	// as natively.
+	if int32(uint32(c.a[0])) == thread().device {
+		return cudaErrorInvalidDevice
+	}
+	if _, r := rtDevice(int32(uint32(c.a[0]))); r != 0 {
+		return int64(r)
+	}
+	vlog.Once("peer", "cudaDeviceEnablePeerAccess between remote GPUs is not supported by vgpu yet")
+	return cudaErrorNotSupported
+}
+
+// ---- copies ----
+
+// copyKind resolves cudaMemcpyDefault by where the pointers are.
+func copyKind(dst, src, kind uint64) uint64 {
+	if kind != cudaMemcpyDefault {
+		return kind
+	}
+	d, s := isDevice(dst), isDevice(src)
+	switch {
+	case d && s:
+		return cudaMemcpyDeviceToDevice
+	case d:
+		return cudaMemcpyHostToDevice
+	case s:
+		return cudaMemcpyDeviceToHost
+	}
+	return cudaMemcpyHostToHost
+}
+
+// memcpyAny is every runtime copy: the kind picks the driver call; async ones never wait
+// (except device-to-host, whose data must come back before the caller reads it).
+func memcpyAny(dst, src, n, kind, stream uint64, async bool) int64 {
+	if n == 0 {
+		return 0
+	}
+	switch copyKind(dst, src, kind) {
+	case cudaMemcpyHostToDevice:
+		if async {
+			return callByName(api.LibCuda, "cuMemcpyHtoDAsync_v2", dst, src, n, stream)
+		}
+		return callByName(api.LibCuda, "cuMemcpyHtoD_v2", dst, src, n)
+	case cudaMemcpyDeviceToHost:
+		if async {
+			return callByName(api.LibCuda, "cuMemcpyDtoHAsync_v2", dst, src, n, stream)
+		}
+		return callByName(api.LibCuda, "cuMemcpyDtoH_v2", dst, src, n)
+	case cudaMemcpyDeviceToDevice:
+		if async {
+			return callByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", dst, src, n, stream)
+		}
+		return callByName(api.LibCuda, "cuMemcpyDtoD_v2", dst, src, n)
+	case cudaMemcpyHostToHost:
+		if async {
+			// ordered after the stream's earlier work, as a host-to-host cudaMemcpyAsync is
+			if r := callByName(api.LibCuda, "cuStreamSynchronize", stream); r != 0 {
+				return r
+			}
+		}
+		copy(hostBytes(dst, int(n)), hostBytes(src, int(n)))
+		return 0
+	}
+	return cudaErrorInvalidMemcpyDirection
+}
+
+// cudaMemcpyAny serves cudaMemcpy, cudaMemcpyAsync and their per-thread variants.
+func cudaMemcpyAny(c *call) int64 {
+	if r := rtContext(); r != 0 {
+		return int64(r)
+	}
+	async := len(c.a) > 4
+	stream := uint64(0)
+	if async {
+		stream = c.a[4]
+	}
+	if c.f.PTSZ && stream == 0 {
+		stream = streamPerThread
+	}
+	return memcpyAny(c.a[0], c.a[1], c.a[2], c.a[3], stream, async)
+}
+
+func cudaMemcpyPeerAsync(c *call) int64 {
+	if r := rtContext(); r != 0 {
+		return int64(r)
+	}
+	if len(c.a) > 5 {
+		return callByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", c.a[0], c.a[2], c.a[4], c.a[5])
+	}
+	return callByName(api.LibCuda, "cuMemcpyDtoD_v2", c.a[0], c.a[2], c.a[4])
+}
+
+// Unified driver copies: the pointers say the direction.
+func cuMemcpy(c *call) int64 { return memcpyAny(c.a[0], c.a[1], c.a[2], cudaMemcpyDefault, 0, false) }
+func cuMemcpyAsync(c *call) int64 {
+	return memcpyAny(c.a[0], c.a[1], c.a[2], cudaMemcpyDefault, c.a[3], true)
+}
+
+// ---- 2D copies ----
+
+// CUDA_MEMCPY2D offsets (x86-64).
+const (
+	m2SrcX, m2SrcY, m2SrcType, m2SrcHost, m2SrcDevice, m2SrcArray, m2SrcPitch = 0, 8, 16, 24, 32, 40, 48
+	m2DstX, m2DstY, m2DstType, m2DstHost, m2DstDevice, m2DstArray, m2DstPitch = 56, 64, 72, 80, 88, 96, 104
+	m2Width, m2Height                                                          = 112, 120
+	memTypeHost, memTypeDevice, memTypeArray, memTypeUnified                   = 1, 2, 3, 4
+)
+
+// memcpy2D packs the host side's rows into one buffer (or unpacks them from the reply): the
+// server copies between the device and its buffer, with the host pitch equal to the width.
+func memcpy2D(desc []byte, stream uint64) int64 {
+	le := binary.LittleEndian
+	d := heapBytes(128)
+	copy(d, desc)
+	w, h := le.Uint64(d[m2Width:]), le.Uint64(d[m2Height:])
+	if w == 0 || h == 0 {
+		return 0
+	}
+	side := func(typ, host, dev int) int {
+		t := le.Uint32(d[typ:])
+		if t == memTypeUnified {
+			if isDevice(le.Uint64(d[dev:])) {
+				t = memTypeDevice
+			} else {
+				t = memTypeHost
+				le.PutUint64(d[host:], le.Uint64(d[dev:]))
+			}
+			le.PutUint32(d[typ:], t)
+		}
+		return int(t)
+	}
+	st, dt := side(m2SrcType, m2SrcHost, m2SrcDevice), side(m2DstType, m2DstHost, m2DstDevice)
+	if st == memTypeArray || dt == memTypeArray {
+		vlog.Once("array2d", "2D copies to or from CUDA arrays are not supported by vgpu yet")
+		return int64(api.LibCuda.Info().NotSupported)
+	}
+	if w*h > 1<<30 {
+		return cuErrInvalidValue
+	}
+	var in, out []byte
+	if st == memTypeHost {
+		src, pitch := le.Uint64(d[m2SrcHost:])+le.Uint64(d[m2SrcX:])+le.Uint64(d[m2SrcY:])*le.Uint64(d[m2SrcPitch:]), le.Uint64(d[m2SrcPitch:])
+		in = heapBytes(int(w * h))
+		for y := uint64(0); y < h; y++ {
+			copy(in[y*w:(y+1)*w], hostBytes(src+y*pitch, int(w)))
+		}
+		for _, o := range []int{m2SrcX, m2SrcY, m2SrcHost} {
+			le.PutUint64(d[o:], 0)
+		}
+		le.PutUint64(d[m2SrcPitch:], w)
+	}
+	var dstHost, dstPitch uint64
+	if dt == memTypeHost {
+		dstHost = le.Uint64(d[m2DstHost:]) + le.Uint64(d[m2DstX:]) + le.Uint64(d[m2DstY:])*le.Uint64(d[m2DstPitch:])
+		dstPitch = le.Uint64(d[m2DstPitch:])
+		out = heapBytes(int(w * h))
+		for _, o := range []int{m2DstX, m2DstY, m2DstHost} {
+			le.PutUint64(d[o:], 0)
+		}
+		le.PutUint64(d[m2DstPitch:], w)
+	}
+	inPtr, outPtr := uint64(0), uint64(0)
+	if in != nil {
+		inPtr = ptrOf(&in[0])
+	}
+	if out != nil {
+		outPtr = ptrOf(&out[0])
+	}
+	r := remoteByName(api.LibCuda, "vgpuMemcpy2D", ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
+	if r == 0 && out != nil {
+		for y := uint64(0); y < h; y++ {
+			copy(hostBytes(dstHost+y*dstPitch, int(w)), out[y*w:(y+1)*w])
+		}
+	}
+	return r
+}
+
+func cuMemcpy2D_v2(c *call) int64 {
+	if c.a[0] == 0 {
+		return cuErrInvalidValue
+	}
+	return memcpy2D(hostBytes(c.a[0], 128), 0)
+}
+
+func cuMemcpy2DAsync_v2(c *call) int64 {
+	if c.a[0] == 0 {
+		return cuErrInvalidValue
+	}
+	return memcpy2D(hostBytes(c.a[0], 128), c.a[1])
+}
+
+// cudaMemcpy2DAny serves cudaMemcpy2D(Async) and their per-thread variants.
+func cudaMemcpy2DAny(c *call) int64 {
+	if r := rtContext(); r != 0 {
+		return int64(r)
+	}
+	dst, dpitch, src, spitch, w, h, kind := c.a[0], c.a[1], c.a[2], c.a[3], c.a[4], c.a[5], c.a[6]
+	stream := uint64(0)
+	if len(c.a) > 7 {
+		stream = c.a[7]
+	}
+	if c.f.PTSZ && stream == 0 {
+		stream = streamPerThread
+	}
+	if w > dpitch || w > spitch {
+		return 12 // cudaErrorInvalidPitchValue
+	}
+	var st, dt uint32
+	switch copyKind(dst, src, kind) {
+	case cudaMemcpyHostToDevice:
+		st, dt = memTypeHost, memTypeDevice
+	case cudaMemcpyDeviceToHost:
+		st, dt = memTypeDevice, memTypeHost
+	case cudaMemcpyDeviceToDevice:
+		st, dt = memTypeDevice, memTypeDevice
+	case cudaMemcpyHostToHost:
+		for y := uint64(0); y < h; y++ {
+			copy(hostBytes(dst+y*dpitch, int(w)), hostBytes(src+y*spitch, int(w)))
+		}
+		return 0
+	default:
+		return cudaErrorInvalidMemcpyDirection
+	}
+	d := make([]byte, 128)
+	le := binary.LittleEndian
+	le.PutUint32(d[m2SrcType:], st)
+	le.PutUint32(d[m2DstType:], dt)
+	if st == memTypeHost {
+		le.PutUint64(d[m2SrcHost:], src)
+	} else {
+		le.PutUint64(d[m2SrcDevice:], src)
+	}
+	if dt == memTypeHost {
+		le.PutUint64(d[m2DstHost:], dst)
+	} else {
+		le.PutUint64(d[m2DstDevice:], dst)
+	}
+	le.PutUint64(d[m2SrcPitch:], spitch)
+	le.PutUint64(d[m2DstPitch:], dpitch)
+	le.PutUint64(d[m2Width:], w)
+	le.PutUint64(d[m2Height:], h)
+	return memcpy2D(d, stream)
+}

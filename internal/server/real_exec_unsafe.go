@@ -1,0 +1,116 @@
+package server
+
+import (
+	"encoding/binary"
+	"runtime"
+	"unsafe"
+
+	"github.com/ebitengine/purego"
+)
+
+// The real backend's kernel launches and 2D copies: the calls whose arguments are pointer
+// structures (kernelParams, CUlaunchConfig, CUDA_MEMCPY2D) built here from checked data.
+
+func (r *Real) fn(name string) uintptr {
+	if p, ok := r.named[name]; ok {
+		return p
+	}
+	p, err := purego.Dlsym(r.libs[0], name)
+	if err != nil {
+		p = 0
+	}
+	if r.named == nil {
+		r.named = map[string]uintptr{}
+	}
+	r.named[name] = p
+	return p
+}
+
+func (r *Real) call(name string, args ...uintptr) int32 {
+	p := r.fn(name)
+	if p == 0 {
+		return 801
+	}
+	r1, _, _ := purego.SyscallN(p, args...)
+	return int32(uint32(r1))
+}
+
+func (r *Real) ParamLayout(fn uint64, kernel bool) ([][2]uint64, int32) {
+	name := "cuFuncGetParamInfo"
+	if kernel {
+		name = "cuKernelGetParamInfo"
+	}
+	var out [][2]uint64
+	off, size := new(uint64), new(uint64)
+	for i := uintptr(0); i < 4096; i++ {
+		res := r.call(name, uintptr(fn), i, uintptr(unsafe.Pointer(off)), uintptr(unsafe.Pointer(size)))
+		if res == 1 { // CUDA_ERROR_INVALID_VALUE: past the last parameter
+			break
+		}
+		if res != 0 {
+			return nil, res
+		}
+		out = append(out, [2]uint64{*off, *size})
+	}
+	return out, 0
+}
+
+func (r *Real) Launch(l *Launch) int32 {
+	// kernelParams: one pointer per parameter, into the packed buffer.
+	ptrs := make([]uintptr, len(l.Layout)+1)
+	base := uintptr(0)
+	if len(l.Params) > 0 {
+		base = uintptr(unsafe.Pointer(&l.Params[0]))
+	}
+	for i, p := range l.Layout {
+		ptrs[i] = base + uintptr(p[0])
+	}
+	kp := uintptr(unsafe.Pointer(&ptrs[0]))
+	var res int32
+	switch {
+	case len(l.Attrs) > 0:
+		// CUlaunchConfig: grid xyz, block xyz, sharedMemBytes, hStream, attrs, numAttrs
+		cfg := make([]byte, 56)
+		le := binary.LittleEndian
+		for i := 0; i < 3; i++ {
+			le.PutUint32(cfg[4*i:], l.Grid[i])
+			le.PutUint32(cfg[12+4*i:], l.Block[i])
+		}
+		le.PutUint32(cfg[24:], l.SharedMem)
+		le.PutUint64(cfg[32:], l.Stream)
+		le.PutUint64(cfg[40:], uint64(uintptr(unsafe.Pointer(&l.Attrs[0]))))
+		le.PutUint32(cfg[48:], uint32(len(l.Attrs)/72))
+		res = r.call("cuLaunchKernelEx", uintptr(unsafe.Pointer(&cfg[0])), uintptr(l.Func), kp, 0)
+		runtime.KeepAlive(cfg)
+	case l.Cooperative:
+		res = r.call("cuLaunchCooperativeKernel", uintptr(l.Func), uintptr(l.Grid[0]), uintptr(l.Grid[1]), uintptr(l.Grid[2]),
+			uintptr(l.Block[0]), uintptr(l.Block[1]), uintptr(l.Block[2]), uintptr(l.SharedMem), uintptr(l.Stream), kp)
+	default:
+		res = r.call("cuLaunchKernel", uintptr(l.Func), uintptr(l.Grid[0]), uintptr(l.Grid[1]), uintptr(l.Grid[2]),
+			uintptr(l.Block[0]), uintptr(l.Block[1]), uintptr(l.Block[2]), uintptr(l.SharedMem), uintptr(l.Stream), kp, 0)
+	}
+	runtime.KeepAlive(l)
+	runtime.KeepAlive(ptrs)
+	return res
+}
+
+func (r *Real) Memcpy2D(desc, in, out []byte, stream uint64) int32 {
+	d := make([]byte, 128)
+	copy(d, desc)
+	le := binary.LittleEndian
+	if len(in) > 0 {
+		le.PutUint64(d[24:], uint64(uintptr(unsafe.Pointer(&in[0]))))
+	}
+	if len(out) > 0 {
+		le.PutUint64(d[80:], uint64(uintptr(unsafe.Pointer(&out[0]))))
+	}
+	// Ordered on the caller's stream, finished before the buffers go back.
+	res := r.call("cuMemcpy2DAsync_v2", uintptr(unsafe.Pointer(&d[0])), uintptr(stream))
+	if res == 0 {
+		res = r.call("cuStreamSynchronize", uintptr(stream))
+	}
+	runtime.KeepAlive(in)
+	runtime.KeepAlive(out)
+	runtime.KeepAlive(d)
+	return res
+}

@@ -1,0 +1,137 @@
+# shellcheck shell=bash
+# Compiled CUDA programs, CuPy and the benchmark, natively and through vgpu.
+# Sourced by test/gpu/run.sh after its own checks, while vgpu-server still runs; it uses run.sh's
+# check(), log(), RESULTS and $ROOT $BIN $LOGS $OUT $GPULESS $VGPU_SERVER. Programs are built here
+# with nvcc into $LOGS/bin (dynamic cudart, so one binary loads the real libcudart natively and
+# vgpu's through LD_LIBRARY_PATH=$BIN). Everything stops starting new work after XC_BUDGET seconds.
+# Can also run alone on the GPU machine for native-only runs of the programs:
+#   XC_NATIVE_ONLY=1 bash -c 'ROOT=$PWD LOGS=/tmp/x; . test/gpu/exec_checks.sh'
+
+XC_BUDGET=${XC_BUDGET:-230}
+XC_START=$SECONDS
+XC_SRC=$ROOT/test/gpu
+XC_BIN=$LOGS/bin
+XC_NVCC=${NVCC:-/usr/local/cuda/bin/nvcc}
+XC_CUDALIB=/usr/local/cuda/lib64
+XC_FLAGS=(-arch=sm_90 -cudart shared -O2 -std=c++17)
+mkdir -p "$XC_BIN"
+
+if ! declare -F log >/dev/null; then log() { echo "== $*"; }; fi
+if [ -n "${XC_NATIVE_ONLY:-}" ]; then
+  RESULTS=()
+  BIN=${BIN:-$ROOT/build/out}
+  # native-only stand-in for run.sh's check: runs the native command, prints its output
+  check() {
+    local name=$1; shift 2
+    local native=()
+    while [ "$1" != "--" ]; do native+=("$1"); shift; done
+    "${native[@]}" >"$LOGS/$name.native.txt" 2>"$LOGS/$name.native.err"; local rn=$?
+    log "$name: native rc $rn"; cat "$LOGS/$name.native.txt"; head -20 "$LOGS/$name.native.err"
+    RESULTS+=("$(printf '%-28s %s' "$name" "native rc $rn")")
+  }
+fi
+
+# xc_build NAME CMD...: runs one compiler command, keeps its output in $XC_BIN/NAME.build.log
+xc_build() {
+  local name=$1; shift
+  if "$@" >"$XC_BIN/$name.build.log" 2>&1; then touch "$XC_BIN/$name.ok"; fi
+}
+
+log "building the CUDA test programs with $XC_NVCC"
+rm -f "$XC_BIN"/*.ok
+xc_pids=()
+xc_build mem "$XC_NVCC" "${XC_FLAGS[@]}" -o "$XC_BIN/mem" "$XC_SRC/cuda/mem.cu" -L"$XC_CUDALIB/stubs" -lcuda & xc_pids+=($!)
+xc_build kernels "$XC_NVCC" "${XC_FLAGS[@]}" -o "$XC_BIN/kernels" "$XC_SRC/cuda/kernels.cu" & xc_pids+=($!)
+xc_build streams "$XC_NVCC" "${XC_FLAGS[@]}" -o "$XC_BIN/streams" "$XC_SRC/cuda/streams.cu" & xc_pids+=($!)
+xc_build streams_ptds "$XC_NVCC" "${XC_FLAGS[@]}" --default-stream per-thread -o "$XC_BIN/streams_ptds" "$XC_SRC/cuda/streams.cu" & xc_pids+=($!)
+xc_build errors "$XC_NVCC" "${XC_FLAGS[@]}" -o "$XC_BIN/errors" "$XC_SRC/cuda/errors.cu" & xc_pids+=($!)
+xc_build driver "$XC_NVCC" -x c++ -cudart none -O2 -std=c++17 -o "$XC_BIN/driver" "$XC_SRC/cuda/driver.cu" -L"$XC_CUDALIB/stubs" -lcuda & xc_pids+=($!)
+xc_build driver_cubin "$XC_NVCC" -cubin -arch=sm_90 -o "$XC_BIN/driver_kernels.cubin" "$XC_SRC/cuda/driver_kernels.cu" & xc_pids+=($!)
+xc_build driver_ptx "$XC_NVCC" -ptx -arch=sm_90 -o "$XC_BIN/driver_kernels.ptx" "$XC_SRC/cuda/driver_kernels.cu" & xc_pids+=($!)
+xc_build driver_fatbin "$XC_NVCC" -fatbin -arch=sm_90 -o "$XC_BIN/driver_kernels.fatbin" "$XC_SRC/cuda/driver_kernels.cu" & xc_pids+=($!)
+xc_build bench "$XC_NVCC" "${XC_FLAGS[@]}" -o "$XC_BIN/bench" "$XC_SRC/bench/bench.cu" & xc_pids+=($!)
+wait "${xc_pids[@]}"  # only the builds: run.sh's vgpu-server is a child too
+for xc_f in "$XC_BIN"/*.build.log; do
+  xc_n=$(basename "$xc_f" .build.log)
+  if [ -e "$XC_BIN/$xc_n.ok" ]; then
+    echo "built $xc_n"
+    grep -i "warning" "$xc_f" | head -5
+  else
+    echo "BUILD FAILED: $xc_n"
+    cat "$xc_f"
+    RESULTS+=("$(printf '%-28s %s' "build $xc_n" "FAILED (nvcc, see bin/$xc_n.build.log)")")
+  fi
+done
+log "builds took $((SECONDS - XC_START)) s"
+
+# xc_left: seconds left of the budget
+xc_left() { echo $((XC_BUDGET - (SECONDS - XC_START))); }
+
+# xc_run NAME FILTER LIMIT PROG ARGS...: check() with a per-run time limit, if the budget allows
+# and the program was built. The native side finds the real libcudart in $XC_CUDALIB.
+xc_run() {
+  local name=$1 filter=$2 limit=$3; shift 3
+  local left; left=$(xc_left)
+  if [ ! -x "$1" ]; then
+    log "$name: not built"
+    RESULTS+=("$(printf '%-28s %s' "$name" "NOT BUILT")")
+    return
+  fi
+  if [ "$left" -lt 20 ]; then
+    log "$name: skipped (time budget)"
+    RESULTS+=("$(printf '%-28s %s' "$name" "SKIPPED (time budget)")")
+    return
+  fi
+  [ "$limit" -gt $((left / 2)) ] && limit=$((left / 2))
+  check "$name" "$filter" timeout "$limit" env LD_LIBRARY_PATH="$XC_CUDALIB" "$@" -- timeout "$limit" "$@"
+}
+
+xc_run cuda-mem 'grep -v "^managed:"' 45 "$XC_BIN/mem"
+xc_run cuda-kernels cat 45 "$XC_BIN/kernels"
+xc_run cuda-streams cat 45 "$XC_BIN/streams"
+xc_run cuda-streams-ptds cat 45 "$XC_BIN/streams_ptds"
+xc_run cuda-errors cat 45 "$XC_BIN/errors"
+if [ -e "$XC_BIN/driver_cubin.ok" ] && [ -e "$XC_BIN/driver_ptx.ok" ] && [ -e "$XC_BIN/driver_fatbin.ok" ]; then
+  xc_run cuda-driver cat 45 "$XC_BIN/driver" "$XC_BIN"
+else
+  RESULTS+=("$(printf '%-28s %s' "cuda-driver" "NOT BUILT (device code)")")
+fi
+
+# CuPy: the stubs preloaded (CuPy dlopens libcuda itself; NVRTC stays the real library).
+xc_pre="$BIN/libcudart.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1"
+xc_left_now=$(xc_left)
+if [ "$xc_left_now" -ge 30 ]; then
+  xc_t=90; [ $xc_t -gt $((xc_left_now / 2)) ] && xc_t=$((xc_left_now / 2))
+  check cupy cat timeout "$xc_t" python3 -u "$XC_SRC/cupy_check.py" -- \
+    timeout "$xc_t" env LD_PRELOAD="$xc_pre" python3 -u "$XC_SRC/cupy_check.py"
+else
+  RESULTS+=("$(printf '%-28s %s' "cupy" "SKIPPED (time budget)")")
+fi
+
+# Benchmark: native, then through vgpu, then the side-by-side table.
+if [ -x "$XC_BIN/bench" ]; then
+  xc_left_now=$(xc_left)
+  xc_mode=()
+  [ "$xc_left_now" -lt 90 ] && xc_mode=(--quick)
+  xc_t=$(( xc_left_now > 60 ? xc_left_now / 2 : 30 ))
+  [ $xc_t -gt 120 ] && xc_t=120
+  log "bench (${xc_mode[*]:-full}, limit ${xc_t} s each)"
+  timeout "$xc_t" env LD_LIBRARY_PATH="$XC_CUDALIB" "$XC_BIN/bench" "${xc_mode[@]}" >"$LOGS/bench.native.txt" 2>"$LOGS/bench.native.err"
+  xc_rn=$?
+  if [ -n "${XC_NATIVE_ONLY:-}" ]; then
+    cat "$LOGS/bench.native.txt"
+    RESULTS+=("$(printf '%-28s %s' "bench" "native rc $xc_rn")")
+  else
+    timeout "$xc_t" "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="$VGPU_SERVER" "$XC_BIN/bench" "${xc_mode[@]}" \
+      >"$LOGS/bench.vgpu.txt" 2>"$LOGS/bench.vgpu.err"
+    xc_rv=$?
+    head -5 "$LOGS/bench.vgpu.err"
+    bash "$XC_SRC/bench/compare.sh" "$LOGS/bench.native.txt" "$LOGS/bench.vgpu.txt" | tee "$LOGS/bench.txt"
+    [ -n "${OUT:-}" ] && cp "$LOGS/bench.txt" "$OUT/bench.txt" 2>/dev/null
+    RESULTS+=("$(printf '%-28s %s' "bench" "$(tail -1 "$LOGS/bench.txt") (rc native $xc_rn, vgpu $xc_rv)")")
+  fi
+else
+  RESULTS+=("$(printf '%-28s %s' "bench" "NOT BUILT")")
+fi
+log "exec checks took $((SECONDS - XC_START)) s"
+if [ -n "${XC_NATIVE_ONLY:-}" ]; then printf '%s\n' "${RESULTS[@]}"; fi
