@@ -21,6 +21,10 @@ import (
 // Version is the core's version, reported in the handshake.
 var Version = "0.1.0"
 
+// WriteStdout writes the GPU's printf output where the program's own printf goes (shims/core
+// sets it to write through C's stdout, so the two stay in order).
+var WriteStdout = func(b []byte) { os.Stdout.Write(b) }
+
 // session is the process's one connection to the server.
 type session struct {
 	mu      sync.Mutex
@@ -184,6 +188,8 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, fill func(*remoting.R
 				return 0, s.fail(err)
 			}
 			return r.Result, nil
+		case remoting.FrameOutput:
+			WriteStdout(payload) // the GPU's printf, through the program's own stdout
 		case remoting.FrameError:
 			e, err := remoting.DecodeError(payload)
 			if err != nil {

@@ -62,11 +62,14 @@ const (
 	FrameCall    FrameType = 3 // client -> server
 	FrameReply   FrameType = 4 // server -> client, answer to a non-async Call
 	FrameError   FrameType = 5 // either way: structured error; after it the sender closes
+	// FrameOutput: server -> client, before a Reply: what the GPU's printf wrote; the payload is
+	// the raw bytes, for the client's stdout.
+	FrameOutput FrameType = 6
 )
 
-var frameNames = [...]string{FrameHello: "Hello", FrameWelcome: "Welcome", FrameCall: "Call", FrameReply: "Reply", FrameError: "Error"}
+var frameNames = [...]string{FrameHello: "Hello", FrameWelcome: "Welcome", FrameCall: "Call", FrameReply: "Reply", FrameError: "Error", FrameOutput: "Output"}
 
-func (t FrameType) known() bool { return t >= FrameHello && t <= FrameError }
+func (t FrameType) known() bool { return t >= FrameHello && t <= FrameOutput }
 
 func (t FrameType) String() string {
 	if t.known() {

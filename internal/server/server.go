@@ -182,6 +182,14 @@ func RunWorker(backend string, id uint64) error {
 		return fmt.Errorf("worker: unknown backend %q", backend)
 	}
 	sess := NewSession(id, nc, be)
+	if backend == "real" {
+		// the driver prints a kernel's printf to stdout: it goes to the client
+		if c, err := captureStdout(); err == nil {
+			sess.stdout = c
+		} else {
+			vlog.Printf("session %d: kernel printf output stays on the server: %v", id, err)
+		}
+	}
 	if err := sess.Serve(); err != nil {
 		return err
 	}

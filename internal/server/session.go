@@ -36,6 +36,7 @@ type Session struct {
 	handles map[uint64]api.HType
 	allocs  ranges.Set
 	layouts map[uint64][][2]uint64 // parameter layouts of launched functions
+	stdout  *stdoutCapture         // the driver's printf output, sent before replies
 
 	deferredFn   uint32
 	deferredCode int32
@@ -88,6 +89,11 @@ func (s *Session) Serve() error {
 			}
 			continue
 		}
+		if s.stdout != nil && api.Table[c.Fn].Syncs {
+			if err := s.sendOutput(s.stdout.take()); err != nil {
+				return err
+			}
+		}
 		r := remoting.Reply{Result: result, DeferredFn: s.deferredFn, DeferredCode: s.deferredCode, Note: note}
 		s.deferredFn, s.deferredCode = 0, 0
 		r.Bufs = outs
@@ -96,6 +102,18 @@ func (s *Session) Serve() error {
 			return err
 		}
 	}
+}
+
+// sendOutput queues the GPU's printf output for the client's stdout, ahead of the reply.
+func (s *Session) sendOutput(b []byte) error {
+	for len(b) > 0 {
+		n := min(len(b), 1<<20)
+		if err := s.conn.WriteFrame(remoting.Header{Length: uint32(n), Type: remoting.FrameOutput}, b[:n]); err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
 }
 
 func (s *Session) writeReply(reqID uint64, r *remoting.Reply) error {

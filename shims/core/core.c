@@ -1,5 +1,6 @@
 /* C side of the vgpu core: what must exist before, or without, the Go runtime. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -31,4 +32,10 @@ uint64_t vgpu_cstring(const char *s, size_t n)
 void vgpu_call_host(uint64_t fn, uint64_t a, uint64_t b, uint64_t c)
 {
 	((void (*)(uint64_t, uint64_t, uint64_t))(uintptr_t)fn)(a, b, c);
+}
+
+/* The GPU's printf output, through the program's stdout stream as the driver would write it. */
+void vgpu_write_stdout(const char *p, size_t n)
+{
+	fwrite(p, 1, n, stdout);
 }

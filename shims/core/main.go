@@ -8,6 +8,7 @@ package main
 #include <stddef.h>
 uint64_t vgpu_cstring(const char *s, size_t n);
 void vgpu_call_host(uint64_t fn, uint64_t a, uint64_t b, uint64_t c);
+void vgpu_write_stdout(const char *p, size_t n);
 */
 import "C"
 
@@ -18,6 +19,11 @@ import (
 )
 
 func init() {
+	client.WriteStdout = func(b []byte) {
+		if len(b) > 0 {
+			C.vgpu_write_stdout((*C.char)(unsafe.Pointer(&b[0])), C.size_t(len(b)))
+		}
+	}
 	client.CallHostFunc = func(fn, a, b, c uint64) {
 		C.vgpu_call_host(C.uint64_t(fn), C.uint64_t(a), C.uint64_t(b), C.uint64_t(c))
 	}
