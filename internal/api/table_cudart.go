@@ -44,6 +44,9 @@ var cudartTable = []Func{
 	{Name: "cudaHostUnregister", Libs: rt, Mode: Local, Params: []P{hp("ptr")}},
 	{Name: "cudaHostGetDevicePointer", Libs: rt, Mode: Local, Params: []P{hp("pDevice"), hp("pHost"), scalar("unsigned int", "flags")}},
 	{Name: "cudaMallocManaged", Libs: rt, Mode: Local, Params: []P{hp("devPtr"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
+	{Name: "cudaHostGetFlags", Libs: rt, Mode: Local, Params: []P{hp("pFlags"), hp("pHost")}},
+	{Name: "cudaMemset2D", Libs: rt, Mode: Local, Client: "cudaMemset2DAny", Params: []P{hp("devPtr"), scalar("size_t", "pitch"), scalar("int", "value"), scalar("size_t", "width"), scalar("size_t", "height")}},
+	{Name: "cudaMemset2DAsync", Libs: rt, Mode: Local, Client: "cudaMemset2DAny", Params: []P{hp("devPtr"), scalar("size_t", "pitch"), scalar("int", "value"), scalar("size_t", "width"), scalar("size_t", "height"), rtStream}},
 	{Name: "cudaPointerGetAttributes", Libs: rt, Mode: Local, Params: []P{hp("attributes"), hp("ptr")}},
 	fwd("cudaDeviceCanAccessPeer", "cuDeviceCanAccessPeer", rtOut("int *", "canAccessPeer", "4"), scalar("int", "device"), scalar("int", "peerDevice")),
 	{Name: "cudaDeviceEnablePeerAccess", Libs: rt, Mode: Local, Params: []P{scalar("int", "peerDevice"), scalar("unsigned int", "flags")}},
@@ -79,6 +82,8 @@ var cudartTable = []Func{
 	ptsz(fwd("cudaStreamEndCapture_ptsz", "cuStreamEndCapture", rtStream, rtOutH("cudaGraph_t *", "pGraph"))),
 	fwd("cudaStreamIsCapturing", "cuStreamIsCapturing", rtStream, rtOut("cudaStreamCaptureStatus *", "pCaptureStatus", "4")),
 	ptsz(fwd("cudaStreamIsCapturing_ptsz", "cuStreamIsCapturing", rtStream, rtOut("cudaStreamCaptureStatus *", "pCaptureStatus", "4"))),
+	// CUDA 13's cudaStreamGetCaptureInfo is cuStreamGetCaptureInfo_v3's signature.
+	{Name: "cudaStreamGetCaptureInfo", Libs: []Lib{LibCudart13}, Mode: Local, Forward: "cuStreamGetCaptureInfo_v3", Params: []P{rtStream, hp("captureStatus_out"), hp("id_out"), hp("graph_out"), hp("dependencies_out"), hp("edgeData_out"), hp("numDependencies_out")}},
 	fwd("cudaThreadExchangeStreamCaptureMode", "cuThreadExchangeStreamCaptureMode", hp("mode")),
 	fwd("cudaGraphInstantiate", "cuGraphInstantiateWithFlags", rtOutH("cudaGraphExec_t *", "pGraphExec"), hpC("cudaGraph_t", "graph"), scalar("unsigned long long", "flags")),
 	fwd("cudaGraphInstantiateWithFlags", "cuGraphInstantiateWithFlags", rtOutH("cudaGraphExec_t *", "pGraphExec"), hpC("cudaGraph_t", "graph"), scalar("unsigned long long", "flags")),

@@ -7,6 +7,7 @@ var execTable = []Func{
 	// ---- memory ----
 	{Name: "cuMemAllocPitch_v2", Libs: cu, Params: []P{{C: "CUdeviceptr *", Name: "dptr", Kind: OutDevPtr, Size: "Height"}, out("size_t *", "pPitch", "8"), scalar("size_t", "WidthInBytes"), scalar("size_t", "Height"), scalar("unsigned int", "ElementSizeBytes")}, Since: 3020},
 	{Name: "cuMemcpyDtoHAsync_v2", Libs: cu, Syncs: true, Chunk: "ByteCount", Params: []P{{C: "void *", Name: "dstHost", Kind: OutBuf, Size: "ByteCount"}, devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},
+	{Name: "cuMemsetD2D8Async", Libs: cu, Mode: Local, Params: []P{hp("dstDevice"), scalar("size_t", "dstPitch"), scalar("unsigned char", "uc"), scalar("size_t", "Width"), scalar("size_t", "Height"), {C: "CUstream", Name: "hStream", Kind: HostPtr}}},
 	{Name: "cuMemsetD16Async", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "N", 2), scalar("unsigned short", "us"), scalar("size_t", "N"), stream("hStream")}},
 	{Name: "cuMemcpyPeerAsync", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "ByteCount", 1), ctxArg("dstContext"), devRange("srcDevice", "ByteCount", 1), ctxArg("srcContext"), scalar("size_t", "ByteCount"), stream("hStream")}},
 	{Name: "cuMemcpyPeer", Libs: cu, Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), ctxArg("dstContext"), devRange("srcDevice", "ByteCount", 1), ctxArg("srcContext"), scalar("size_t", "ByteCount")}},
@@ -52,10 +53,12 @@ var execTable = []Func{
 	{Name: "cuLibraryUnload", Libs: cu, Params: []P{{C: "CUlibrary", Name: "library", Kind: Handle, H: HLibrary, Frees: true}}},
 	{Name: "cuLibraryGetKernel", Libs: cu, Params: []P{outHandle("CUkernel *", "pKernel", HKernel), {C: "CUlibrary", Name: "library", Kind: Handle, H: HLibrary}, {C: "const char *", Name: "name", Kind: InStr}}},
 	{Name: "cuLibraryGetModule", Libs: cu, Params: []P{outHandle("CUmodule *", "pMod", HModule), {C: "CUlibrary", Name: "library", Kind: Handle, H: HLibrary}}},
+	{Name: "cuLibraryGetGlobal", Libs: cu, Params: []P{{C: "CUdeviceptr *", Name: "dptr", Kind: OutDevPtr, Size: "bytes"}, out("size_t *", "bytes", "8"), {C: "CUlibrary", Name: "library", Kind: Handle, H: HLibrary}, {C: "const char *", Name: "name", Kind: InStr}}},
+	{Name: "cuKernelGetParamInfo", Libs: cu, Params: []P{{C: "CUkernel", Name: "kernel", Kind: Handle, H: HKernel}, scalar("size_t", "paramIndex"), out("size_t *", "paramOffset", "8"), out("size_t *", "paramSize", "8")}},
 	{Name: "cuKernelGetFunction", Libs: cu, Params: []P{outHandle("CUfunction *", "pFunc", HFunction), {C: "CUkernel", Name: "kernel", Kind: Handle, H: HKernel}}},
 	{Name: "cuFuncGetParamInfo", Libs: cu, Params: []P{fn("func"), scalar("size_t", "paramIndex"), out("size_t *", "paramOffset", "8"), out("size_t *", "paramSize", "8")}},
 	{Name: "cuFuncGetAttribute", Libs: cu, Params: []P{out("int *", "pi", "4"), scalar("CUfunction_attribute", "attrib"), fn("hfunc")}},
-	{Name: "cuFuncSetAttribute", Libs: cu, Params: []P{fn("hfunc"), scalar("CUfunction_attribute", "attrib"), scalar("int", "value")}},
+	{Name: "cuFuncSetAttribute", Libs: cu, Client: "cuFuncSetAttribute", Params: []P{fn("hfunc"), scalar("CUfunction_attribute", "attrib"), scalar("int", "value")}},
 	{Name: "cuFuncSetCacheConfig", Libs: cu, Params: []P{fn("hfunc"), scalar("CUfunc_cache", "config")}},
 	{Name: "cuOccupancyMaxActiveBlocksPerMultiprocessor", Libs: cu, Params: []P{out("int *", "numBlocks", "4"), fn("func"), scalar("int", "blockSize"), scalar("size_t", "dynamicSMemSize")}},
 	{Name: "cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags", Libs: cu, Params: []P{out("int *", "numBlocks", "4"), fn("func"), scalar("int", "blockSize"), scalar("size_t", "dynamicSMemSize"), scalar("unsigned int", "flags")}},
@@ -82,6 +85,10 @@ var execTable = []Func{
 	{Name: "cuStreamBeginCapture_v2", Libs: cu, Mode: Async, Params: []P{stream("hStream"), scalar("CUstreamCaptureMode", "mode")}, Since: 10010},
 	{Name: "cuStreamEndCapture", Libs: cu, Params: []P{stream("hStream"), outHandle("CUgraph *", "phGraph", HGraph)}},
 	{Name: "cuStreamIsCapturing", Libs: cu, Params: []P{stream("hStream"), out("CUstreamCaptureStatus *", "captureStatus", "4")}},
+	// cuStreamGetCaptureInfo_v3 hands out a pointer to the driver's array of dependency nodes: the
+	// client gets a copy (at most 64) in memory of its own.
+	{Name: "cuStreamGetCaptureInfo_v3", Libs: cu, Mode: Local, Params: []P{{C: "CUstream", Name: "hStream", Kind: HostPtr}, hp("captureStatus_out"), hp("id_out"), hp("graph_out"), hp("dependencies_out"), hp("edgeData_out"), hp("numDependencies_out")}, Since: 12030},
+	{Name: "vgpuStreamGetCaptureInfo", Libs: cu, Internal: true, Params: []P{stream("hStream"), out("CUstreamCaptureStatus *", "status", "4"), out("cuuint64_t *", "id", "8"), {C: "CUgraph *", Name: "graph", Kind: OutHandle, H: HGraph, Nullable: true}, {C: "CUgraphNode *", Name: "deps", Kind: OutBuf, Size: "512"}, out("size_t *", "numDeps", "8")}},
 	{Name: "cuThreadExchangeStreamCaptureMode", Libs: cu, Params: []P{{C: "CUstreamCaptureMode *", Name: "mode", Kind: InOutVal, Size: "4"}}},
 	{Name: "cuGraphInstantiateWithFlags", Libs: cu, Params: []P{outHandle("CUgraphExec *", "phGraphExec", HGraphExec), {C: "CUgraph", Name: "hGraph", Kind: Handle, H: HGraph}, scalar("unsigned long long", "flags")}},
 	{Name: "cuGraphLaunch", Libs: cu, Mode: Async, NoLog: true, Params: []P{{C: "CUgraphExec", Name: "hGraphExec", Kind: Handle, H: HGraphExec}, stream("hStream")}},

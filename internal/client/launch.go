@@ -14,9 +14,10 @@ import (
 // without waiting for a reply (DESIGN musts 9 and 10).
 
 type function struct {
-	handle uint64      // the server's CUfunction
-	layout [][2]uint64 // (offset, size) per parameter
-	bytes  uint64      // size of the packed parameter buffer
+	handle    uint64      // the server's CUfunction
+	layout    [][2]uint64 // (offset, size) per parameter
+	bytes     uint64      // size of the packed parameter buffer
+	maxDynMem uint64      // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, kept current
 }
 
 var kern struct {
@@ -52,6 +53,11 @@ func layoutOf(f uint64) (*function, int64) {
 		return nil, cuErrInvalidValue
 	}
 	fn := &function{handle: f}
+	dyn := heapNew[int32]()
+	if r := remoteByName(api.LibCuda, "cuFuncGetAttribute", ptrOf(dyn), funcAttrMaxDynamicShared, f); r != 0 {
+		return nil, r
+	}
+	fn.maxDynMem = uint64(*dyn)
 	for i := uint64(0); i < n; i++ {
 		off, size := binary.LittleEndian.Uint64(buf[8+16*i:]), binary.LittleEndian.Uint64(buf[16+16*i:])
 		fn.layout = append(fn.layout, [2]uint64{off, size})
@@ -135,9 +141,30 @@ func (fn *function) pack(args uint64) ([]byte, int64) {
 	return buf[:fn.bytes], 0
 }
 
+const funcAttrMaxDynamicShared = 8 // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES
+
+// launchConfigOK checks a launch's shape against the device's limits and the function's
+// dynamic shared memory, so a bad configuration fails at the launch, as natively, instead of
+// at the next synchronising call.
+func launchConfigOK(fn *function, dims []uint64, shmem uint64) bool {
+	d, r := dev(thread().device)
+	if r != 0 {
+		return true // let the server answer
+	}
+	a := func(id int32) uint64 { v, _ := attribute(d, id); return uint64(v) }
+	if dims[3]*dims[4]*dims[5] > a(1) || dims[3] > a(2) || dims[4] > a(3) || dims[5] > a(4) ||
+		dims[0] > a(5) || dims[1] > a(6) || dims[2] > a(7) || shmem > fn.maxDynMem {
+		return false
+	}
+	return true
+}
+
 // send queues one launch: grid and block (6 words), shared memory, stream, flags, parameters,
 // launch attributes.
 func send(fn *function, dims []uint64, shmem, stream, flags uint64, params, attrs []byte) int64 {
+	if !launchConfigOK(fn, dims, shmem) {
+		return cuErrInvalidValue
+	}
 	pp, ap := uint64(0), uint64(0)
 	if len(params) > 0 {
 		pp = ptrOf(&params[0])
@@ -396,9 +423,25 @@ func cudaFuncGetAttributes(c *call) int64 {
 
 func cudaFuncSetAttribute(c *call) int64 {
 	return withFunction(c, func(fn *function) int64 {
-		return remoteByName(api.LibCuda, "cuFuncSetAttribute", fn.handle, c.a[4], c.a[5])
+		return setFuncAttribute(fn.handle, c.a[4], c.a[5])
 	})
 }
+
+// setFuncAttribute sets a function attribute on the server and keeps the launch check's copy
+// of the dynamic shared memory limit current.
+func setFuncAttribute(f, attr, value uint64) int64 {
+	r := remoteByName(api.LibCuda, "cuFuncSetAttribute", f, attr, value)
+	if r == 0 && attr == funcAttrMaxDynamicShared {
+		kern.mu.Lock()
+		if fn, ok := kern.byFunc[f]; ok {
+			fn.maxDynMem = uint64(uint32(value))
+		}
+		kern.mu.Unlock()
+	}
+	return r
+}
+
+func cuFuncSetAttribute(c *call) int64 { return setFuncAttribute(c.a[0], c.a[1], c.a[2]) }
 
 func cudaFuncSetCacheConfig(c *call) int64 {
 	return withFunction(c, func(fn *function) int64 {

@@ -449,3 +449,99 @@ func cudaMemcpy2DAny(c *call) int64 {
 	le.PutUint64(d[m2Height:], h)
 	return memcpy2D(d, stream)
 }
+
+// cudaHostGetFlags: pinned memory of this process is always mapped (unified addressing), as
+// natively (cudaHostAllocMapped, 2).
+func cudaHostGetFlags(c *call) int64 {
+	if c.a[0] == 0 {
+		return cudaErrorInvalidValue
+	}
+	mem.mu.Lock()
+	_, _, ok := mem.host.Find(c.a[1], 1)
+	mem.mu.Unlock()
+	if !ok {
+		return cudaErrorInvalidValue
+	}
+	store(c.a[0], uint32(2))
+	return 0
+}
+
+// memset2D sets each row with an async memset on the stream.
+func memset2D(dst, pitch, value, w, h, stream uint64) int64 {
+	if w > pitch {
+		return 12 // cudaErrorInvalidPitchValue
+	}
+	for y := uint64(0); y < h; y++ {
+		if r := callByName(api.LibCuda, "cuMemsetD8Async", dst+y*pitch, value, w, stream); r != 0 {
+			return r
+		}
+	}
+	return 0
+}
+
+func cudaMemset2DAny(c *call) int64 {
+	if r := rtContext(); r != 0 {
+		return int64(r)
+	}
+	stream := uint64(0)
+	if len(c.a) > 5 {
+		stream = c.a[5]
+	}
+	return memset2D(c.a[0], c.a[1], c.a[2], c.a[3], c.a[4], stream)
+}
+
+func cuMemsetD2D8Async(c *call) int64 { return memset2D(c.a[0], c.a[1], c.a[2], c.a[3], c.a[4], c.a[5]) }
+
+var capture struct {
+	mu   sync.Mutex
+	deps map[int][]byte // per thread: a copy of the last dependency list, in non-Go memory
+}
+
+// cuStreamGetCaptureInfo_v3(stream, status*, id*, graph*, deps**, edgeData**, numDeps*).
+func cuStreamGetCaptureInfo_v3(c *call) int64 {
+	status, id, graph, num := heapNew[uint32](), heapNew[uint64](), heapNew[uint64](), heapNew[uint64]()
+	deps := heapBytes(512)
+	r := remoteByName(api.LibCuda, "vgpuStreamGetCaptureInfo", c.a[0], ptrOf(status), ptrOf(id), ptrOf(graph), ptrOf(&deps[0]), ptrOf(num))
+	if r != 0 {
+		return r
+	}
+	if c.a[1] != 0 {
+		store(c.a[1], *status)
+	}
+	if c.a[2] != 0 {
+		store(c.a[2], *id)
+	}
+	if c.a[3] != 0 {
+		store(c.a[3], *graph)
+	}
+	if c.a[4] != 0 {
+		p := uint64(0)
+		if *num > 0 {
+			capture.mu.Lock()
+			if capture.deps == nil {
+				capture.deps = map[int][]byte{}
+			}
+			tid := unix.Gettid()
+			b, ok := capture.deps[tid]
+			if !ok {
+				var err error
+				if b, err = unix.Mmap(-1, 0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS); err != nil {
+					capture.mu.Unlock()
+					return 2
+				}
+				capture.deps[tid] = b
+			}
+			copy(b, deps[:8*min(*num, 64)])
+			capture.mu.Unlock()
+			p = ptrOf(&b[0])
+		}
+		store(c.a[4], p)
+	}
+	if c.a[5] != 0 {
+		store(c.a[5], uint64(0)) // all edges are default edges
+	}
+	if c.a[6] != 0 {
+		store(c.a[6], *num)
+	}
+	return 0
+}

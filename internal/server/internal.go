@@ -13,7 +13,7 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 	switch f.Name {
 	case "vgpuDeviceGetAttributes":
 		return s.deviceAttributes(a)
-	case "vgpuFuncGetParamLayout", "vgpuLaunchKernel", "vgpuMemcpy2D":
+	case "vgpuFuncGetParamLayout", "vgpuLaunchKernel", "vgpuMemcpy2D", "vgpuStreamGetCaptureInfo":
 		ex, ok := s.be.(Executor)
 		if !ok {
 			code := f.Lib().Info().NotSupported
@@ -25,6 +25,20 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 			return s.paramLayout(ex, a)
 		case "vgpuLaunchKernel":
 			return s.launch(ex, a)
+		case "vgpuStreamGetCaptureInfo":
+			status, id, graph, deps, r := ex.CaptureInfo(a.Vals[0])
+			if r != 0 {
+				return r
+			}
+			le := binary.LittleEndian
+			le.PutUint32(a.Out[1], status)
+			le.PutUint64(a.Out[2], id)
+			le.PutUint64(a.Out[3], graph)
+			for i, d := range deps[:min(len(deps), 64)] {
+				le.PutUint64(a.Out[4][8*i:], d)
+			}
+			le.PutUint64(a.Out[5], uint64(len(deps)))
+			return 0
 		default:
 			return s.memcpy2D(ex, a)
 		}
@@ -73,6 +87,8 @@ type Executor interface {
 	Launch(l *Launch) int32
 	// Memcpy2D runs a CUDA_MEMCPY2D whose host side, if any, is in (source) or out (destination).
 	Memcpy2D(desc, in, out []byte, stream uint64) int32
+	// CaptureInfo is cuStreamGetCaptureInfo_v3: status, capture id, graph, dependency nodes.
+	CaptureInfo(stream uint64) (uint32, uint64, uint64, []uint64, int32)
 }
 
 // Launch is one checked kernel launch.

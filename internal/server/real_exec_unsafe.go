@@ -114,3 +114,19 @@ func (r *Real) Memcpy2D(desc, in, out []byte, stream uint64) int32 {
 	runtime.KeepAlive(d)
 	return res
 }
+
+func (r *Real) CaptureInfo(stream uint64) (uint32, uint64, uint64, []uint64, int32) {
+	var status uint32
+	var id, graph, n uint64
+	var deps, edges uintptr
+	res := r.call("cuStreamGetCaptureInfo_v3", uintptr(stream), uintptr(unsafe.Pointer(&status)), uintptr(unsafe.Pointer(&id)),
+		uintptr(unsafe.Pointer(&graph)), uintptr(unsafe.Pointer(&deps)), uintptr(unsafe.Pointer(&edges)), uintptr(unsafe.Pointer(&n)))
+	if res != 0 {
+		return 0, 0, 0, nil, res
+	}
+	var out []uint64
+	if deps != 0 {
+		out = append(out, unsafe.Slice((*uint64)(unsafe.Pointer(deps)), min(n, 64))...)
+	}
+	return status, id, graph, out, 0
+}

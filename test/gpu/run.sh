@@ -64,6 +64,9 @@ check nvidia-smi-query cat nvidia-smi --query-gpu=name,uuid,memory.total,driver_
 PRE="$BIN/libcudart.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1"
 check torch cat python3 "$ROOT/test/gpu/torch_props.py" -- env LD_PRELOAD="$PRE" python3 "$ROOT/test/gpu/torch_props.py"
 
+# 5. Compiled CUDA programs, CuPy and the benchmark (native vs vgpu).
+. "$ROOT/test/gpu/exec_checks.sh"
+
 kill $SERVER; wait $SERVER 2>/dev/null
 {
   echo
