@@ -62,6 +62,8 @@ var cudartTable = []Func{
 	ptsz(fwd("cudaStreamWaitEvent_ptsz", "cuStreamWaitEvent", rtStream, rtEvent, scalar("unsigned int", "flags"))),
 	fwd("cudaStreamGetPriority", "cuStreamGetPriority", rtStream, rtOut("int *", "priority", "4")),
 	fwd("cudaStreamGetFlags", "cuStreamGetFlags", rtStream, rtOut("unsigned int *", "flags", "4")),
+	ptsz(fwd("cudaStreamGetPriority_ptsz", "cuStreamGetPriority", rtStream, rtOut("int *", "priority", "4"))),
+	ptsz(fwd("cudaStreamGetFlags_ptsz", "cuStreamGetFlags", rtStream, rtOut("unsigned int *", "flags", "4"))),
 	fwd("cudaDeviceGetStreamPriorityRange", "cuCtxGetStreamPriorityRange", rtOut("int *", "leastPriority", "4"), rtOut("int *", "greatestPriority", "4")),
 	{Name: "cudaStreamAddCallback", Libs: rt, Mode: Local, Params: []P{rtStream, hp("callback"), hp("userData"), scalar("unsigned int", "flags")}},
 	{Name: "cudaLaunchHostFunc", Libs: rt, Mode: Local, Params: []P{rtStream, hp("fn"), hp("userData")}},
@@ -84,6 +86,7 @@ var cudartTable = []Func{
 	ptsz(fwd("cudaStreamIsCapturing_ptsz", "cuStreamIsCapturing", rtStream, rtOut("cudaStreamCaptureStatus *", "pCaptureStatus", "4"))),
 	// CUDA 13's cudaStreamGetCaptureInfo is cuStreamGetCaptureInfo_v3's signature.
 	{Name: "cudaStreamGetCaptureInfo", Libs: []Lib{LibCudart13}, Mode: Local, Forward: "cuStreamGetCaptureInfo_v3", Params: []P{rtStream, hp("captureStatus_out"), hp("id_out"), hp("graph_out"), hp("dependencies_out"), hp("edgeData_out"), hp("numDependencies_out")}},
+	{Name: "cudaStreamGetCaptureInfo_ptsz", Libs: []Lib{LibCudart13}, Mode: Local, PTSZ: true, Forward: "cuStreamGetCaptureInfo_v3", Params: []P{rtStream, hp("captureStatus_out"), hp("id_out"), hp("graph_out"), hp("dependencies_out"), hp("edgeData_out"), hp("numDependencies_out")}},
 	fwd("cudaThreadExchangeStreamCaptureMode", "cuThreadExchangeStreamCaptureMode", hp("mode")),
 	fwd("cudaGraphInstantiate", "cuGraphInstantiateWithFlags", rtOutH("cudaGraphExec_t *", "pGraphExec"), hpC("cudaGraph_t", "graph"), scalar("unsigned long long", "flags")),
 	fwd("cudaGraphInstantiateWithFlags", "cuGraphInstantiateWithFlags", rtOutH("cudaGraphExec_t *", "pGraphExec"), hpC("cudaGraph_t", "graph"), scalar("unsigned long long", "flags")),

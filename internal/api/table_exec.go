@@ -17,7 +17,7 @@ var execTable = []Func{
 	// cuMemcpy2D: the client packs the host side's rows; the server copies from or into its buffer.
 	{Name: "cuMemcpy2D_v2", Libs: cu, Mode: Local, Params: []P{{C: "const CUDA_MEMCPY2D *", Name: "pCopy", Kind: HostPtr}}, Since: 3020},
 	{Name: "cuMemcpy2DAsync_v2", Libs: cu, Mode: Local, Params: []P{{C: "const CUDA_MEMCPY2D *", Name: "pCopy", Kind: HostPtr}, stream("hStream")}, Since: 3020},
-	{Name: "vgpuMemcpy2D", Libs: cu, Internal: true, Syncs: true, Params: []P{{C: "const CUDA_MEMCPY2D *", Name: "desc", Kind: InBuf, Size: "128"}, {C: "void *", Name: "hostIn", Kind: InBuf, Size: "inBytes"}, scalar("size_t", "inBytes"), {C: "void *", Name: "hostOut", Kind: OutBuf, Size: "outBytes"}, scalar("size_t", "outBytes"), stream("hStream")}},
+	{Name: "vgpuMemcpy2D", Libs: cu, Internal: true, Syncs: true, Params: []P{{C: "const CUDA_MEMCPY2D *", Name: "desc", Kind: InBuf, Size: "128"}, {C: "void *", Name: "hostIn", Kind: InBuf, Size: "inBytes"}, scalar("size_t", "inBytes"), {C: "void *", Name: "hostOut", Kind: OutBuf, Size: "outBytes", Nullable: true}, scalar("size_t", "outBytes"), stream("hStream")}},
 	{Name: "cuDeviceCanAccessPeer", Libs: cu, Params: []P{out("int *", "canAccessPeer", "4"), scalar("CUdevice", "dev"), scalar("CUdevice", "peerDev")}},
 
 	// ---- host memory: client memory, never on the server ----

@@ -216,7 +216,15 @@ func remote(c *call) int64 {
 	if bad != "" {
 		return c.invalid(bad)
 	}
-	result, err := s.roundTrip(&rc, tail, func(r *remoting.Reply) error {
+	delivered := make([]bool, len(outs))
+	direct := func(k uint32) []byte {
+		if int(k) >= len(outs) || outs[k].ptr == 0 {
+			return nil
+		}
+		delivered[k] = true
+		return hostBytes(outs[k].ptr, outs[k].n)
+	}
+	result, err := s.roundTrip(&rc, tail, direct, func(r *remoting.Reply) error {
 		if r.Note != "" {
 			vlog.Printf("%s: the server refused the call: %s (returning %d)", c.f.Name, r.Note, r.Result)
 		}
@@ -227,6 +235,9 @@ func remote(c *call) int64 {
 			return errBadReply
 		}
 		for k, o := range outs {
+			if delivered[k] && len(r.Bufs[k]) == 0 {
+				continue
+			}
 			if len(r.Bufs[k]) != o.n {
 				return errBadReply
 			}

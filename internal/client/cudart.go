@@ -49,7 +49,8 @@ func thread() *threadState {
 
 // recordError keeps a failed runtime call's error for cudaGetLastError/cudaPeekAtLastError.
 func recordError(c *call, r int64) {
-	if r != 0 && (c.lib == api.LibCudart12 || c.lib == api.LibCudart13) && c.f.Name != "cudaGetLastError" && c.f.Name != "cudaPeekAtLastError" {
+	if r != 0 && (c.lib == api.LibCudart12 || c.lib == api.LibCudart13) && c.f.RetType() == "cudaError_t" &&
+		c.f.Name != "cudaGetLastError" && c.f.Name != "cudaPeekAtLastError" {
 		thread().lastError = int32(r)
 	}
 }

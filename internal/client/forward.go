@@ -20,7 +20,7 @@ func forward(c *call) int64 {
 	copy(args, c.a)
 	if c.f.PTSZ {
 		for i, p := range f.Params {
-			if p.H == api.HStream && args[i] == 0 {
+			if p.C == "CUstream" && args[i] == 0 {
 				args[i] = streamPerThread
 			}
 		}

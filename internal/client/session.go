@@ -7,7 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -28,7 +28,7 @@ var WriteStdout = func(b []byte) { os.Stdout.Write(b) }
 // session is the process's one connection to the server.
 type session struct {
 	mu      sync.Mutex
-	nc      net.Conn
+	nc      io.Closer
 	conn    *remoting.Conn
 	addr    string
 	welcome remoting.Welcome
@@ -98,6 +98,13 @@ func dial() (*session, error) {
 		return nil, fmt.Errorf("vgpu-server at %s refused the session: %w", addr, err)
 	}
 	nc.SetDeadline(time.Time{})
+	// From here on, calls use blocking system calls on the caller's own thread.
+	fc, err := remoting.NewFDConn(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("vgpu-server at %s: %w", addr, err)
+	}
+	s.nc, s.conn = fc, remoting.NewConn(fc)
 	vlog.Debugf("connected to %s (backend %s, server %s, session %d)", addr, s.welcome.Backend, s.welcome.ServerVersion, s.welcome.Session)
 	return s, nil
 }
@@ -155,7 +162,7 @@ func (s *session) fail(err error) error {
 
 // roundTrip sends a synchronous call and waits for its reply. fill is called with the reply
 // while the payload is still valid (outputs alias the connection's read buffer).
-func (s *session) roundTrip(c *remoting.Call, tail []byte, fill func(*remoting.Reply) error) (int32, error) {
+func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint32) []byte, fill func(*remoting.Reply) error) (int32, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.broken != nil {
@@ -168,7 +175,26 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, fill func(*remoting.R
 		return 0, s.fail(err)
 	}
 	for {
-		h, payload, err := s.conn.ReadFrame()
+		h, err := s.conn.ReadHeader()
+		if err != nil {
+			return 0, s.fail(err)
+		}
+		if h.Type == remoting.FrameData {
+			// An output's bytes, straight into the caller's memory.
+			var idx [4]byte
+			if h.Length < 4 || s.conn.ReadBody(idx[:]) != nil {
+				return 0, s.fail(errors.New("short data frame"))
+			}
+			dst := direct(uint32(idx[0]) | uint32(idx[1])<<8 | uint32(idx[2])<<16 | uint32(idx[3])<<24)
+			if dst == nil || len(dst) != int(h.Length)-4 {
+				return 0, s.fail(errors.New("data frame for no pending output"))
+			}
+			if err := s.conn.ReadBody(dst); err != nil {
+				return 0, s.fail(err)
+			}
+			continue
+		}
+		payload, err := s.conn.ReadPayload(h)
 		if err != nil {
 			return 0, s.fail(err)
 		}

@@ -42,13 +42,36 @@ func NewConn(rw io.ReadWriter) *Conn {
 // The buffer grows while a frame's bytes arrive (not ahead of them, beyond
 // 1 MiB), and keeps the size of the largest frame read.
 func (c *Conn) ReadFrame() (Header, []byte, error) {
-	if _, err := io.ReadFull(c.r, c.hdr[:]); err != nil {
-		return Header{}, nil, err
-	}
-	h, err := ParseHeader(c.hdr[:])
+	h, err := c.ReadHeader()
 	if err != nil {
 		return Header{}, nil, err
 	}
+	p, err := c.ReadPayload(h)
+	return h, p, err
+}
+
+// ReadHeader reads and checks the next frame's header only; the caller then reads exactly
+// h.Length payload bytes with ReadBody (in pieces, straight into their destination, as the
+// client does with FrameData).
+func (c *Conn) ReadHeader() (Header, error) {
+	if _, err := io.ReadFull(c.r, c.hdr[:]); err != nil {
+		return Header{}, err
+	}
+	return ParseHeader(c.hdr[:])
+}
+
+// ReadBody reads exactly len(dst) payload bytes into dst (large reads bypass the buffer).
+func (c *Conn) ReadBody(dst []byte) error {
+	_, err := io.ReadFull(c.r, dst)
+	if err == io.EOF {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// ReadPayload reads the payload of a frame whose header ReadHeader returned; it is valid until
+// the next read.
+func (c *Conn) ReadPayload(h Header) ([]byte, error) {
 	n := int(h.Length)
 	buf := c.buf[:0]
 	for len(buf) < n {
@@ -62,11 +85,11 @@ func (c *Conn) ReadFrame() (Header, []byte, error) {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
 			}
-			return Header{}, nil, err
+			return nil, err
 		}
 	}
 	c.buf = buf
-	return h, buf, nil
+	return buf, nil
 }
 
 // WriteFrame queues a frame of header h and payload followed by the tail

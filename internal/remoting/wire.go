@@ -65,11 +65,14 @@ const (
 	// FrameOutput: server -> client, before a Reply: what the GPU's printf wrote; the payload is
 	// the raw bytes, for the client's stdout.
 	FrameOutput FrameType = 6
+	// FrameData: server -> client, before a Reply: u32 output index, then that output's bytes,
+	// which the client reads straight into the caller's memory (large device-to-host copies).
+	FrameData FrameType = 7
 )
 
-var frameNames = [...]string{FrameHello: "Hello", FrameWelcome: "Welcome", FrameCall: "Call", FrameReply: "Reply", FrameError: "Error", FrameOutput: "Output"}
+var frameNames = [...]string{FrameHello: "Hello", FrameWelcome: "Welcome", FrameCall: "Call", FrameReply: "Reply", FrameError: "Error", FrameOutput: "Output", FrameData: "Data"}
 
-func (t FrameType) known() bool { return t >= FrameHello && t <= FrameOutput }
+func (t FrameType) known() bool { return t >= FrameHello && t <= FrameData }
 
 func (t FrameType) String() string {
 	if t.known() {

@@ -44,7 +44,7 @@ func TestHeaderRejects(t *testing.T) {
 		{"reserved low", func(b []byte) []byte { b[6] = 1; return b }},
 		{"reserved high", func(b []byte) []byte { b[7] = 0x80; return b }},
 		{"type 0", func(b []byte) []byte { b[4] = 0; return b }},
-		{"type 7", func(b []byte) []byte { b[4] = 7; return b }},
+		{"type 8", func(b []byte) []byte { b[4] = 8; return b }},
 		{"type 255", func(b []byte) []byte { b[4] = 255; return b }},
 		{"too long", func(b []byte) []byte { b[0]++; return b }}, // MaxPayload+1
 		{"length max", func(b []byte) []byte { copy(b, []byte{0xff, 0xff, 0xff, 0xff}); return b }},

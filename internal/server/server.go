@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
@@ -158,14 +159,10 @@ func (s *Server) startWorker(id uint64, c net.Conn) error {
 // the client allocated on the GPU.
 func RunWorker(backend string, id uint64) error {
 	vlog.SetPrefix(fmt.Sprintf("vgpu-server[%d]: ", os.Getpid()))
-	f := os.NewFile(3, "session")
-	if f == nil {
-		return errors.New("worker: no connection on fd 3")
-	}
-	nc, err := net.FileConn(f)
-	f.Close()
+	// The session serves on one locked thread with blocking reads and writes on fd 3.
+	nc, err := remoting.FDConnOf(3)
 	if err != nil {
-		return fmt.Errorf("worker: %w", err)
+		return fmt.Errorf("worker: no connection on fd 3: %w", err)
 	}
 	defer nc.Close()
 	var be Backend

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"runtime"
 	"strconv"
 	"time"
@@ -27,9 +26,17 @@ const handshakeTimeout = 10 * time.Second
 // Session serves one client connection. It never trusts a frame: counts, lengths, handles and
 // device ranges are checked before the backend sees a call. A malformed frame ends the session
 // with an Error frame and a log line; a bad argument is answered with the API's error code.
+// StreamConn is what a session runs on: a net.Conn, or a remoting.FDConn for blocking I/O
+// on the worker's locked thread.
+type StreamConn interface {
+	io.ReadWriteCloser
+	SetDeadline(time.Time) error
+	SetWriteDeadline(time.Time) error
+}
+
 type Session struct {
 	ID      uint64
-	nc      net.Conn
+	nc      StreamConn
 	conn    *remoting.Conn
 	be      Backend
 	peer    remoting.Hello
@@ -38,6 +45,12 @@ type Session struct {
 	layouts map[uint64][][2]uint64 // parameter layouts of launched functions
 	stdout  *stdoutCapture         // the driver's printf output, sent before replies
 
+	// big is reused for the one large output of a call (a device-to-host copy), so its pages
+	// are faulted in once, and the backend may pin it for direct DMA.
+	big         []byte
+	bigPinned   bool
+	scratchUsed bool
+
 	deferredFn   uint32
 	deferredCode int32
 
@@ -45,7 +58,7 @@ type Session struct {
 }
 
 // NewSession wraps an accepted connection.
-func NewSession(id uint64, nc net.Conn, be Backend) *Session {
+func NewSession(id uint64, nc StreamConn, be Backend) *Session {
 	return &Session{ID: id, nc: nc, conn: remoting.NewConn(nc), be: be, handles: map[uint64]api.HType{}}
 }
 
@@ -79,6 +92,7 @@ func (s *Session) Serve() error {
 		if err != nil {
 			return s.protocolError("bad call: %v", err)
 		}
+		s.scratchUsed = false
 		result, outs, note, err := s.exec(&c)
 		if err != nil {
 			return s.protocolError("%v", err)
@@ -94,6 +108,16 @@ func (s *Session) Serve() error {
 				return err
 			}
 		}
+		// Large outputs (device-to-host copies) go first as FrameData, which the client reads
+		// straight into the caller's memory; the reply then carries them empty.
+		for k, b := range outs {
+			if len(b) >= directThreshold {
+				if err := s.sendData(uint32(k), b); err != nil {
+					return err
+				}
+				outs[k] = nil
+			}
+		}
 		r := remoting.Reply{Result: result, DeferredFn: s.deferredFn, DeferredCode: s.deferredCode, Note: note}
 		s.deferredFn, s.deferredCode = 0, 0
 		r.Bufs = outs
@@ -102,6 +126,15 @@ func (s *Session) Serve() error {
 			return err
 		}
 	}
+}
+
+// directThreshold: outputs at least this big travel as FrameData.
+const directThreshold = 64 << 10
+
+func (s *Session) sendData(idx uint32, b []byte) error {
+	var pre [4]byte
+	pre[0], pre[1], pre[2], pre[3] = byte(idx), byte(idx>>8), byte(idx>>16), byte(idx>>24)
+	return s.conn.WriteFrame(remoting.Header{Length: uint32(4 + len(b)), Type: remoting.FrameData}, pre[:], b)
 }
 
 // sendOutput queues the GPU's printf output for the client's stdout, ahead of the reply.
@@ -217,7 +250,7 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 		return ce.code, nil, ce.msg, nil
 	}
 	var result int32
-	if f.Internal {
+	if f.Internal && f.Server == "" {
 		result = s.internal(f, a)
 	} else {
 		result = s.be.Invoke(id, f, a)
@@ -318,6 +351,7 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			a.Out[i] = append([]byte(nil), a.In[i]...)
 		case api.OutVal, api.OutBuf:
 			want, err := bufSize(f, a.Vals, p.Size)
+			big := p.Kind == api.OutBuf && want >= directThreshold
 			if j := f.ParamIndex(p.Size); err == nil && j >= 0 && f.Params[j].Kind == api.InOutVal {
 				// a count the caller passed by pointer (read before outputs are laid out: InOutVal
 				// params precede their arrays in every API that uses them)
@@ -329,7 +363,12 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			if err != nil || want > maxOut {
 				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s: output of %d bytes is out of range", p.Name, want)}, nil
 			}
-			a.Out[i] = make([]byte, want)
+			if big && !s.scratchUsed {
+				a.Out[i] = s.scratch(int(want))
+				s.scratchUsed = true
+			} else {
+				a.Out[i] = make([]byte, want)
+			}
 		case api.OutHandle, api.OutDevPtr:
 			a.Out[i] = make([]byte, 8)
 		}
@@ -358,7 +397,8 @@ func (s *Session) track(f *api.Func, a *Args) {
 	for i, p := range f.Params {
 		switch {
 		case p.Kind == api.OutHandle:
-			if h := le64(a.Out[i]); h != 0 {
+			// (a memory handle may be 0; every other kind of handle is a pointer)
+			if h := le64(a.Out[i]); h != 0 || p.H == api.HMem {
 				s.handles[h] = p.H
 			}
 		case p.Kind == api.OutDevPtr:
@@ -418,4 +458,24 @@ func outDevSize(f *api.Func, a *Args, p api.P) uint64 {
 	}
 	n, _ := sizeArg(f, a.Vals, p.Size)
 	return n
+}
+
+// Pinner is a backend that can page-lock host memory (so the GPU copies into it directly).
+type Pinner interface {
+	Pin(b []byte) bool
+}
+
+// scratch returns the session's large output buffer, at least n bytes.
+func (s *Session) scratch(n int) []byte {
+	if cap(s.big) < n {
+		s.big = make([]byte, max(n, 16<<20))
+		s.bigPinned = false
+	}
+	if !s.bigPinned {
+		if p, ok := s.be.(Pinner); ok {
+			s.bigPinned = p.Pin(s.big[:cap(s.big)])
+		}
+	}
+	b := s.big[:n]
+	return b
 }

@@ -1,0 +1,127 @@
+package remoting
+
+import (
+	"errors"
+	"io"
+	"net"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// FDConn is a connected socket used with blocking system calls on the calling thread: no
+// netpoller, no goroutine hand-off, so a call's round trip is the socket's own latency. The
+// client's calls run on the C caller's thread and the worker serves on one locked thread, so
+// nothing is lost by blocking them.
+type FDConn struct {
+	fd int
+}
+
+// NewFDConn takes over a connection: its descriptor is duplicated, set blocking, given large
+// socket buffers, and the net.Conn is closed.
+func NewFDConn(c net.Conn) (*FDConn, error) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil, errors.New("remoting: connection has no file descriptor")
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	fd := -1
+	var derr error
+	if err := raw.Control(func(f uintptr) { fd, derr = unix.Dup(int(f)) }); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, derr
+	}
+	c.Close()
+	return FDConnOf(fd)
+}
+
+// FDConnOf uses descriptor fd (a connected stream socket) as an FDConn.
+func FDConnOf(fd int) (*FDConn, error) {
+	if err := unix.SetNonblock(fd, false); err != nil {
+		return nil, err
+	}
+	unix.CloseOnExec(fd)
+	for _, opt := range []int{unix.SO_SNDBUF, unix.SO_RCVBUF} {
+		unix.SetsockoptInt(fd, unix.SOL_SOCKET, opt, 8<<20) // best effort
+	}
+	return &FDConn{fd: fd}, nil
+}
+
+func (c *FDConn) Read(b []byte) (int, error) {
+	for {
+		n, err := unix.Read(c.fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			return 0, errTimeout
+		}
+		if err != nil {
+			return 0, err
+		}
+		if n == 0 && len(b) > 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+func (c *FDConn) Write(b []byte) (int, error) {
+	done := 0
+	for done < len(b) {
+		n, err := unix.Write(c.fd, b[done:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err == unix.EAGAIN {
+			return done, errTimeout
+		}
+		if err != nil {
+			return done, err
+		}
+		done += n
+	}
+	return done, nil
+}
+
+// Close closes the descriptor.
+func (c *FDConn) Close() error { return unix.Close(c.fd) }
+
+var errTimeout = &timeoutError{}
+
+type timeoutError struct{}
+
+func (*timeoutError) Error() string   { return "remoting: i/o timeout" }
+func (*timeoutError) Timeout() bool   { return true }
+func (*timeoutError) Temporary() bool { return true }
+
+func timeval(t time.Time) *unix.Timeval {
+	if t.IsZero() {
+		return &unix.Timeval{}
+	}
+	d := max(time.Until(t), time.Millisecond)
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	return &tv
+}
+
+// SetDeadline bounds every later read and write (SO_RCVTIMEO / SO_SNDTIMEO); zero clears it.
+func (c *FDConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.SetWriteDeadline(t)
+}
+
+func (c *FDConn) SetReadDeadline(t time.Time) error {
+	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, timeval(t))
+}
+
+func (c *FDConn) SetWriteDeadline(t time.Time) error {
+	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, timeval(t))
+}
