@@ -130,7 +130,7 @@ func (c *call) marshal() (rc remoting.Call, tail []byte, outs []outSpec, bad str
 			}
 			rc.Scalars = append(rc.Scalars, v)
 		case api.InBuf:
-			n, err := c.size(p.Size, 1)
+			n, err := c.size(p.Size, p.Elem)
 			if err != nil {
 				return rc, nil, nil, err.Error()
 			}

@@ -15,6 +15,7 @@ import (
 // the devices' primary contexts, retained on first use.
 
 const (
+	cudaErrorNotReady            = 600
 	cudaErrorInitializationError = 3
 	cudaErrorInvalidDevice       = 101
 )
@@ -49,7 +50,8 @@ func thread() *threadState {
 
 // recordError keeps a failed runtime call's error for cudaGetLastError/cudaPeekAtLastError.
 func recordError(c *call, r int64) {
-	if r != 0 && (c.lib == api.LibCudart12 || c.lib == api.LibCudart13) && c.f.RetType() == "cudaError_t" &&
+	// (cudaErrorNotReady, from a query, is an answer, not an error: natively it is not recorded)
+	if r != 0 && r != cudaErrorNotReady && (c.lib == api.LibCudart12 || c.lib == api.LibCudart13) && c.f.RetType() == "cudaError_t" &&
 		c.f.Name != "cudaGetLastError" && c.f.Name != "cudaPeekAtLastError" {
 		thread().lastError = int32(r)
 	}

@@ -3,6 +3,7 @@ package remoting
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 )
 
 // Hello is the client's first frame.
@@ -155,13 +156,20 @@ func AppendCallPrefix(b []byte, m *Call, lastLen int) []byte {
 // DecodeCall decodes a payload written by AppendCall (or AppendCallPrefix
 // followed by the tail). The Bufs alias p.
 func DecodeCall(p []byte) (Call, error) {
-	d := decoder{p: p, what: "call"}
-	m := Call{Fn: d.u32("fn")}
-	m.Scalars, m.Bufs = d.args()
-	if err := d.done(); err != nil {
+	var m Call
+	if err := DecodeCallInto(p, &m); err != nil {
 		return Call{}, err
 	}
 	return m, nil
+}
+
+// DecodeCallInto is DecodeCall reusing m's slices (the server's hot path: no allocation per
+// call once they have grown). On error m is undefined.
+func DecodeCallInto(p []byte, m *Call) error {
+	d := decoder{p: p, what: "call"}
+	m.Fn = d.u32("fn")
+	m.Scalars, m.Bufs = d.argsInto(m.Scalars[:0], m.Bufs[:0])
+	return d.done()
 }
 
 // AppendReply appends the payload of m:
@@ -245,19 +253,27 @@ func appendBufs(b []byte, bufs [][]byte) []byte {
 
 // args reads the scalars and bufs of a Call or Reply. Empty lists are nil.
 func (d *decoder) args() ([]uint64, [][]byte) {
-	var scalars []uint64
+	return d.argsInto(nil, nil)
+}
+
+// argsInto decodes scalars and bufs into the given (empty) slices' storage; an empty list
+// decodes as nil.
+func (d *decoder) argsInto(scalars []uint64, bufs [][]byte) ([]uint64, [][]byte) {
 	if n := d.count(MaxScalars, "scalar count"); n > 0 {
-		scalars = make([]uint64, n)
+		scalars = slices.Grow(scalars[:0], n)[:n]
 		for i := range scalars {
 			scalars[i] = d.uvarint("scalar")
 		}
+	} else {
+		scalars = nil
 	}
-	var bufs [][]byte
 	if n := d.count(MaxBufs, "buf count"); n > 0 {
-		bufs = make([][]byte, n)
+		bufs = slices.Grow(bufs[:0], n)[:n]
 		for i := range bufs {
 			bufs[i] = d.bytes("buf")
 		}
+	} else {
+		bufs = nil
 	}
 	return scalars, bufs
 }

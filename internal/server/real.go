@@ -19,6 +19,7 @@ type Real struct {
 	nvmlOnce sync.Once
 	nvmlErr  int32
 	named    map[string]uintptr // symbols the executor calls by name
+	ptrs     []uintptr          // kernelParams of the launch being made
 }
 
 var realPaths = [2]struct{ env, def string }{

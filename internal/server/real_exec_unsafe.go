@@ -57,7 +57,10 @@ func (r *Real) ParamLayout(fn uint64, kernel bool) ([][2]uint64, int32) {
 
 func (r *Real) Launch(l *Launch) int32 {
 	// kernelParams: one pointer per parameter, into the packed buffer.
-	ptrs := make([]uintptr, len(l.Layout)+1)
+	if cap(r.ptrs) < len(l.Layout)+1 {
+		r.ptrs = make([]uintptr, len(l.Layout)+1)
+	}
+	ptrs := r.ptrs[:len(l.Layout)+1]
 	base := uintptr(0)
 	if len(l.Params) > 0 {
 		base = uintptr(unsafe.Pointer(&l.Params[0]))

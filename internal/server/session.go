@@ -51,6 +51,9 @@ type Session struct {
 	bigPinned   bool
 	scratchUsed bool
 
+	call remoting.Call // the call being served (its slices reused)
+	args Args
+
 	deferredFn   uint32
 	deferredCode int32
 
@@ -88,12 +91,12 @@ func (s *Session) Serve() error {
 		if h.Type != remoting.FrameCall {
 			return s.protocolError("unexpected %v frame", h.Type)
 		}
-		c, err := remoting.DecodeCall(payload)
-		if err != nil {
+		if err := remoting.DecodeCallInto(payload, &s.call); err != nil {
 			return s.protocolError("bad call: %v", err)
 		}
+		c := &s.call
 		s.scratchUsed = false
-		result, outs, note, err := s.exec(&c)
+		result, outs, note, err := s.exec(c)
 		if err != nil {
 			return s.protocolError("%v", err)
 		}
@@ -275,8 +278,10 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 
 // checkArgs maps the wire call onto the function's parameters and checks each one.
 func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, error) {
+	// One Args per session, reused: a call's arguments live until its reply is written.
 	n := len(f.Params)
-	a := &Args{Vals: make([]uint64, n), In: make([][]byte, n), Out: make([][]byte, n)}
+	a := &s.args
+	a.Vals, a.In, a.Out = resize(a.Vals, n), resize(a.In, n), resize(a.Out, n)
 	si, bi := 0, 0
 	for i, p := range f.Params {
 		switch p.Kind {
@@ -309,6 +314,9 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			continue
 		}
 		want, err := bufSize(f, a.Vals, p.Size)
+		if p.Kind == api.InBuf && p.Elem > 1 {
+			want *= uint64(p.Elem)
+		}
 		if err != nil || uint64(len(a.In[i])) != want {
 			return nil, nil, fmt.Errorf("%s carries %d bytes, the call says %d", p.Name, len(a.In[i]), want)
 		}
@@ -478,4 +486,14 @@ func (s *Session) scratch(n int) []byte {
 	}
 	b := s.big[:n]
 	return b
+}
+
+// resize returns s with length n and zeroed elements, reusing its storage.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
 }

@@ -103,7 +103,7 @@ xc_left_now=$(xc_left)
 if [ "$xc_left_now" -ge 30 ]; then
   xc_t=90; [ $xc_t -gt $((xc_left_now / 2)) ] && xc_t=$((xc_left_now / 2))
   check cupy cat timeout "$xc_t" python3 -u "$XC_SRC/cupy_check.py" -- \
-    timeout "$xc_t" env LD_PRELOAD="$xc_pre" python3 -u "$XC_SRC/cupy_check.py"
+    timeout "$xc_t" env VGPU_LOG=debug LD_PRELOAD="$xc_pre" python3 -u "$XC_SRC/cupy_check.py"
 else
   RESULTS+=("$(printf '%-28s %s' "cupy" "SKIPPED (time budget)")")
 fi
