@@ -3,24 +3,24 @@
 #ifndef VGPU_ZZ_IDS_H
 #define VGPU_ZZ_IDS_H
 
-#define VGPU_ID_cudaLaunchKernel 269
-#define VGPU_ID_cudaLaunchKernel_ptsz 270
-#define VGPU_ID___cudaLaunchKernel 271
-#define VGPU_ID___cudaLaunchKernel_ptsz 272
-#define VGPU_ID_cudaLaunchCooperativeKernel 273
-#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 274
-#define VGPU_ID_cudaLaunchKernelExC 275
-#define VGPU_ID_cudaLaunchKernelExC_ptsz 276
-#define VGPU_ID_cudaFuncGetAttributes 277
-#define VGPU_ID_cudaFuncSetAttribute 278
-#define VGPU_ID_cudaFuncSetCacheConfig 279
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 280
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 281
-#define VGPU_ID_cudaMemcpyToSymbol 282
-#define VGPU_ID_cudaMemcpyToSymbolAsync 283
-#define VGPU_ID_cudaMemcpyFromSymbol 284
-#define VGPU_ID_cudaMemcpyFromSymbolAsync 285
-#define VGPU_ID_cudaGetSymbolAddress 286
-#define VGPU_ID_cudaGetSymbolSize 287
+#define VGPU_ID_cudaLaunchKernel 271
+#define VGPU_ID_cudaLaunchKernel_ptsz 272
+#define VGPU_ID___cudaLaunchKernel 273
+#define VGPU_ID___cudaLaunchKernel_ptsz 274
+#define VGPU_ID_cudaLaunchCooperativeKernel 275
+#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 276
+#define VGPU_ID_cudaLaunchKernelExC 277
+#define VGPU_ID_cudaLaunchKernelExC_ptsz 278
+#define VGPU_ID_cudaFuncGetAttributes 279
+#define VGPU_ID_cudaFuncSetAttribute 280
+#define VGPU_ID_cudaFuncSetCacheConfig 281
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 282
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 283
+#define VGPU_ID_cudaMemcpyToSymbol 284
+#define VGPU_ID_cudaMemcpyToSymbolAsync 285
+#define VGPU_ID_cudaMemcpyFromSymbol 286
+#define VGPU_ID_cudaMemcpyFromSymbolAsync 287
+#define VGPU_ID_cudaGetSymbolAddress 288
+#define VGPU_ID_cudaGetSymbolSize 289
 
 #endif

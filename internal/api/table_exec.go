@@ -18,6 +18,10 @@ var execTable = []Func{
 	{Name: "cuMemcpy2D_v2", Libs: cu, Mode: Local, Params: []P{{C: "const CUDA_MEMCPY2D *", Name: "pCopy", Kind: HostPtr}}, Since: 3020},
 	{Name: "cuMemcpy2DAsync_v2", Libs: cu, Mode: Local, Params: []P{{C: "const CUDA_MEMCPY2D *", Name: "pCopy", Kind: HostPtr}, stream("hStream")}, Since: 3020},
 	{Name: "vgpuMemcpy2D", Libs: cu, Internal: true, Syncs: true, Params: []P{{C: "const CUDA_MEMCPY2D *", Name: "desc", Kind: InBuf, Size: "128"}, {C: "void *", Name: "hostIn", Kind: InBuf, Size: "inBytes"}, scalar("size_t", "inBytes"), {C: "void *", Name: "hostOut", Kind: OutBuf, Size: "outBytes", Nullable: true}, scalar("size_t", "outBytes"), stream("hStream")}},
+	// Bulk copies through the client's shared memory (unix sockets): device range, offset in
+	// the shared memory, bytes, stream. Synchronous: the client reuses the region after the reply.
+	{Name: "vgpuShmHtoD", Libs: cu, Internal: true, Syncs: true, NoLog: true, Params: []P{devRange("dst", "n", 1), scalar("size_t", "offset"), scalar("size_t", "n"), stream("hStream")}},
+	{Name: "vgpuShmDtoH", Libs: cu, Internal: true, Syncs: true, NoLog: true, Params: []P{devRange("src", "n", 1), scalar("size_t", "offset"), scalar("size_t", "n"), stream("hStream")}},
 	{Name: "cuDeviceCanAccessPeer", Libs: cu, Params: []P{out("int *", "canAccessPeer", "4"), scalar("CUdevice", "dev"), scalar("CUdevice", "peerDev")}},
 
 	// ---- host memory: client memory, never on the server ----

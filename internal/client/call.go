@@ -202,15 +202,18 @@ func chunked(c *call, fn func(*call) int64) (int64, bool) {
 
 // remote serves a synchronous call through the server.
 func remote(c *call) int64 {
-	if r, done := chunked(c, remote); done {
-		return r
-	}
 	if c.f.Lib() == api.LibNVML && !nvmlInitialized() {
 		return int64(nvmlErrorUninitialized)
 	}
 	s, err := getSession()
 	if err != nil {
 		return c.unreachable()
+	}
+	if r, done := viaShm(c, s); done {
+		return finishSync(c, s, r)
+	}
+	if r, done := chunked(c, remote); done {
+		return r
 	}
 	rc, tail, outs, bad := c.marshal()
 	if bad != "" {
@@ -256,6 +259,11 @@ func remote(c *call) int64 {
 	if result == 0 {
 		trackDevice(c)
 	}
+	return finishSync(c, s, int64(result))
+}
+
+// finishSync reports, at a synchronising call that succeeded, the first earlier async failure.
+func finishSync(c *call, s *session, result int64) int64 {
 	if result == 0 && c.f.Syncs {
 		if fn, code := s.takeDeferred(); code != 0 {
 			name := "an earlier call"
@@ -266,17 +274,22 @@ func remote(c *call) int64 {
 			return int64(code)
 		}
 	}
-	return int64(result)
+	return result
 }
 
 // remoteAsync queues a call whose reply nobody waits for.
 func remoteAsync(c *call) int64 {
-	if r, done := chunked(c, remoteAsync); done {
-		return r
-	}
 	s, err := getSession()
 	if err != nil {
 		return c.unreachable()
+	}
+	// A large async host-to-device copy: the host buffer may be reused once the call returns,
+	// so it goes through the shared memory now (as a pageable copy does natively).
+	if r, done := viaShm(c, s); done {
+		return r
+	}
+	if r, done := chunked(c, remoteAsync); done {
+		return r
 	}
 	rc, tail, _, bad := c.marshal()
 	if bad != "" {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/vlog"
@@ -41,6 +43,8 @@ type session struct {
 
 	flushArmed bool
 	buf        []byte
+
+	shm []byte // shared with the worker (unix sockets): bulk copies go through it
 }
 
 var (
@@ -92,6 +96,14 @@ func dial() (*session, error) {
 		return nil, fmt.Errorf("cannot reach vgpu-server at %s (address from %s; set VGPU_SERVER to change it): %w", addr, source, err)
 	}
 	s := &session{nc: nc, conn: remoting.NewConn(nc), addr: addr}
+	var shmFD int = -1
+	if a.Scheme == "unix" && shmSize > 0 {
+		if fd, m, err := newShm(shmSize); err == nil {
+			shmFD, s.shm = fd, m
+		} else {
+			vlog.Debugf("no shared memory for bulk copies: %v", err)
+		}
+	}
 	nc.SetDeadline(time.Now().Add(dialTimeout))
 	if err := s.handshake(); err != nil {
 		nc.Close()
@@ -105,6 +117,14 @@ func dial() (*session, error) {
 		return nil, fmt.Errorf("vgpu-server at %s: %w", addr, err)
 	}
 	s.nc, s.conn = fc, remoting.NewConn(fc)
+	if shmFD >= 0 {
+		err := fc.SendFD(shmFD)
+		unix.Close(shmFD)
+		if err != nil {
+			fc.Close()
+			return nil, fmt.Errorf("vgpu-server at %s: passing shared memory: %w", addr, err)
+		}
+	}
 	vlog.Debugf("connected to %s (backend %s, server %s, session %d)", addr, s.welcome.Backend, s.welcome.ServerVersion, s.welcome.Session)
 	return s, nil
 }
@@ -119,6 +139,7 @@ func (s *session) handshake() error {
 		UID:       uint32(os.Getuid()),
 		Host:      host,
 		Exe:       filepath.Base(exe),
+		ShmSize:   uint64(len(s.shm)),
 	}
 	p := remoting.AppendHello(nil, &hello)
 	if err := s.conn.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameHello}, p); err != nil {

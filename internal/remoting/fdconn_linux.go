@@ -161,3 +161,33 @@ func spinDefault() time.Duration {
 	}
 	return 50 * time.Microsecond
 }
+
+// SendFD passes descriptor f to the peer (SCM_RIGHTS, with one byte of data).
+func (c *FDConn) SendFD(f int) error {
+	return unix.Sendmsg(c.fd, []byte{0}, unix.UnixRights(f), nil, 0)
+}
+
+// RecvFD receives a descriptor the peer passed with SendFD.
+func (c *FDConn) RecvFD() (int, error) {
+	buf := make([]byte, 1)
+	oob := make([]byte, unix.CmsgSpace(4))
+	n, oobn, _, _, err := unix.Recvmsg(c.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	if n != 1 {
+		return -1, io.ErrUnexpectedEOF
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+	if err != nil || len(msgs) != 1 {
+		return -1, errors.New("remoting: no descriptor passed")
+	}
+	fds, err := unix.ParseUnixRights(&msgs[0])
+	if err != nil || len(fds) != 1 {
+		for _, f := range fds {
+			unix.Close(f)
+		}
+		return -1, errors.New("remoting: expected one descriptor")
+	}
+	return fds[0], nil
+}

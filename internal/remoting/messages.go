@@ -14,6 +14,9 @@ type Hello struct {
 	UID       uint32
 	Host      string
 	Exe       string
+	// ShmSize > 0: right after the Welcome the client passes, with SCM_RIGHTS on the unix
+	// socket, a memfd of this size that both sides map for bulk copies.
+	ShmSize uint64
 }
 
 // Welcome is the server's answer to Hello.
@@ -78,14 +81,15 @@ func (e *ErrorMsg) Error() string { return "vgpu server: " + e.Code.String() + "
 
 // AppendHello appends the payload of m:
 //
-//	u16 version, u64 tablehash, u32 pid, u32 uid, string host, string exe
+//	u16 version, u64 tablehash, u32 pid, u32 uid, string host, string exe, u64 shmSize
 func AppendHello(b []byte, m *Hello) []byte {
 	b = binary.LittleEndian.AppendUint16(b, m.Version)
 	b = binary.LittleEndian.AppendUint64(b, m.TableHash)
 	b = binary.LittleEndian.AppendUint32(b, m.PID)
 	b = binary.LittleEndian.AppendUint32(b, m.UID)
 	b = appendString(b, m.Host)
-	return appendString(b, m.Exe)
+	b = appendString(b, m.Exe)
+	return binary.LittleEndian.AppendUint64(b, m.ShmSize)
 }
 
 // DecodeHello decodes a payload written by AppendHello.
@@ -98,6 +102,7 @@ func DecodeHello(p []byte) (Hello, error) {
 		UID:       d.u32("uid"),
 		Host:      d.str("host"),
 		Exe:       d.str("exe"),
+		ShmSize:   d.u64("shm size"),
 	}
 	if err := d.done(); err != nil {
 		return Hello{}, err

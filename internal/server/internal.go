@@ -42,6 +42,8 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 		default:
 			return s.memcpy2D(ex, a)
 		}
+	case "vgpuShmHtoD", "vgpuShmDtoH":
+		return s.shmCopy(f, a)
 	case "vgpuGetErrorString":
 		es, ok := s.be.(ErrorStringer)
 		if !ok {
@@ -213,4 +215,34 @@ func (s *Session) memcpy2D(ex Executor, a *Args) int32 {
 		return 1
 	}
 	return ex.Memcpy2D(d, in, out, a.Vals[5])
+}
+
+// ShmCopier is a backend that copies between device memory and host memory given as a slice
+// (the session's shared memory): synchronously, on the stream.
+type ShmCopier interface {
+	CopyHtoD(dst uint64, src []byte, stream uint64) int32
+	CopyDtoH(dst []byte, src uint64, stream uint64) int32
+}
+
+// shmCopy serves vgpuShmHtoD / vgpuShmDtoH (device pointer, shm offset, bytes, stream): the
+// device range was checked with the call; the shared-memory range is checked here.
+func (s *Session) shmCopy(f *api.Func, a *Args) int32 {
+	dev, off, n, stream := a.Vals[0], a.Vals[1], a.Vals[2], a.Vals[3]
+	sc, ok := s.be.(ShmCopier)
+	if !ok || s.shm == nil {
+		return f.Lib().Info().NotSupported
+	}
+	if off > uint64(len(s.shm)) || n > uint64(len(s.shm))-off {
+		s.logf("%s refused: [%d, +%d) is outside the %d bytes of shared memory", f.Name, off, n, len(s.shm))
+		return 1
+	}
+	if !s.shmPinned {
+		if p, ok := s.be.(Pinner); ok {
+			s.shmPinned = p.Pin(s.shm)
+		}
+	}
+	if f.Name == "vgpuShmHtoD" {
+		return sc.CopyHtoD(dev, s.shm[off:off+n], stream)
+	}
+	return sc.CopyDtoH(s.shm[off:off+n], dev, stream)
 }

@@ -146,3 +146,25 @@ func (r *Real) Pin(b []byte) bool {
 	}
 	return r.call("cuMemHostRegister_v2", uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 1) == 0
 }
+
+func (r *Real) CopyHtoD(dst uint64, src []byte, stream uint64) int32 {
+	if stream == 0 {
+		return r.call("cuMemcpyHtoD_v2", uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(len(src)))
+	}
+	res := r.call("cuMemcpyHtoDAsync_v2", uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(len(src)), uintptr(stream))
+	if res == 0 {
+		res = r.call("cuStreamSynchronize", uintptr(stream))
+	}
+	return res
+}
+
+func (r *Real) CopyDtoH(dst []byte, src uint64, stream uint64) int32 {
+	if stream == 0 {
+		return r.call("cuMemcpyDtoH_v2", uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(len(dst)))
+	}
+	res := r.call("cuMemcpyDtoHAsync_v2", uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(len(dst)), uintptr(stream))
+	if res == 0 {
+		res = r.call("cuStreamSynchronize", uintptr(stream))
+	}
+	return res
+}

@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+
+	"golang.org/x/sys/unix"
 	"fmt"
 	"io"
 	"runtime"
@@ -53,6 +55,9 @@ type Session struct {
 
 	call remoting.Call // the call being served (its slices reused)
 	args Args
+
+	shm       []byte // the client's shared memory, if it passed one
+	shmPinned bool
 
 	deferredFn   uint32
 	deferredCode int32
@@ -207,7 +212,42 @@ func (s *Session) handshake() error {
 	if err := s.conn.Flush(); err != nil {
 		return err
 	}
-	s.logf("connected from host %q uid %d, backend %s", hello.Host, hello.UID, s.be.Name())
+	if hello.ShmSize > 0 {
+		if err := s.attachShm(hello.ShmSize); err != nil {
+			return s.protocolError("shared memory: %v", err)
+		}
+	}
+	s.logf("connected from host %q uid %d, backend %s, shared memory %d MiB", hello.Host, hello.UID, s.be.Name(), len(s.shm)>>20)
+	return nil
+}
+
+// maxShm bounds the shared memory a client may pass.
+const maxShm = 1 << 30
+
+// attachShm receives the client's memfd (on a unix socket, right after the Welcome) and maps
+// it: bulk copies then move through it instead of the socket.
+func (s *Session) attachShm(size uint64) error {
+	fc, ok := s.nc.(*remoting.FDConn)
+	if !ok {
+		return errors.New("this transport cannot pass descriptors")
+	}
+	if size > maxShm || size%4096 != 0 {
+		return fmt.Errorf("size %d out of range", size)
+	}
+	fd, err := fc.RecvFD()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || uint64(st.Size) < size {
+		return fmt.Errorf("descriptor of %d bytes, %d announced", st.Size, size)
+	}
+	m, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		return err
+	}
+	s.shm = m
 	return nil
 }
 

@@ -453,3 +453,13 @@ func fill(b []byte, width int, v uint64) {
 		}
 	}
 }
+
+func (s *Sim) CopyHtoD(dst uint64, src []byte, stream uint64) int32 {
+	copy(s.dev(dst, uint64(len(src))), src)
+	return 0
+}
+
+func (s *Sim) CopyDtoH(dst []byte, src uint64, stream uint64) int32 {
+	copy(dst, s.dev(src, uint64(len(dst))))
+	return 0
+}

@@ -1,0 +1,195 @@
+package client
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
+)
+
+// Bulk copies through shared memory. On a unix socket the client creates a memfd at connect and
+// passes it to the worker, which maps it (and page-locks it, so the GPU copies into and out of
+// it directly). A large copy then moves through its two halves in turn: while the GPU copies one
+// half, the client fills (or empties) the other; the socket carries only the small calls.
+
+// shmSize is the shared memory per process (VGPU_SHM_MB, default 64; 0 turns it off).
+var shmSize = func() int {
+	if v, err := strconv.Atoi(os.Getenv("VGPU_SHM_MB")); err == nil && v >= 0 {
+		return v << 20
+	}
+	return 64 << 20
+}()
+
+// shmThreshold: copies at least this big use the shared memory.
+const shmThreshold = 1 << 20
+
+func newShm(size int) (int, []byte, error) {
+	fd, err := unix.MemfdCreate("vgpu-shm", unix.MFD_CLOEXEC)
+	if err != nil {
+		return -1, nil, err
+	}
+	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		unix.Close(fd)
+		return -1, nil, err
+	}
+	m, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		unix.Close(fd)
+		return -1, nil, err
+	}
+	return fd, m, nil
+}
+
+// pcopy copies with several threads when the copy is big: one core's memcpy is slower than
+// the GPU's DMA.
+func pcopy(dst, src []byte) {
+	const part = 4 << 20
+	if len(src) < 2*part {
+		copy(dst, src)
+		return
+	}
+	n := min(4, len(src)/part)
+	step := (len(src) + n - 1) / n
+	var wg sync.WaitGroup
+	for i := 0; i < len(src); i += step {
+		j := min(i+step, len(src))
+		wg.Add(1)
+		go func() { defer wg.Done(); copy(dst[i:j], src[i:j]) }()
+	}
+	wg.Wait()
+}
+
+// shmCopy moves n bytes between host memory and the device through the shared memory.
+// h2d: host -> dev. Returns the first failure.
+func (s *session) shmCopy(h2d bool, dev, host, n, stream uint64) (int64, error) {
+	name := "vgpuShmDtoH"
+	if h2d {
+		name = "vgpuShmHtoD"
+	}
+	id, _, _ := api.Lookup(name)
+	half := uint64(len(s.shm) / 2)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken != nil {
+		return 0, s.broken
+	}
+	type piece struct {
+		off, size, slot uint64
+		req             uint64
+	}
+	var inflight []piece
+	var first int64
+	wait := func() error {
+		p := inflight[0]
+		inflight = inflight[1:]
+		r, err := s.awaitReply(p.req)
+		if err != nil {
+			return err
+		}
+		if r != 0 && first == 0 {
+			first = int64(r)
+		}
+		if r == 0 && !h2d {
+			pcopy(hostBytes(host+p.off, int(p.size)), s.shm[p.slot:p.slot+p.size])
+		}
+		return nil
+	}
+	for off, k := uint64(0), uint64(0); off < n; off, k = off+half, k+1 {
+		size := min(half, n-off)
+		slot := (k % 2) * half
+		if len(inflight) == 2 {
+			if err := wait(); err != nil {
+				return 0, err
+			}
+		}
+		if h2d {
+			pcopy(s.shm[slot:slot+size], hostBytes(host+off, int(size)))
+		}
+		c := &remoting.Call{Fn: uint32(id), Scalars: []uint64{dev + off, slot, size, stream}}
+		req, err := s.sendNow(c)
+		if err != nil {
+			return 0, err
+		}
+		inflight = append(inflight, piece{off, size, slot, req})
+	}
+	for len(inflight) > 0 {
+		if err := wait(); err != nil {
+			return 0, err
+		}
+	}
+	return first, nil
+}
+
+// sendNow writes a synchronous call and flushes it without waiting; s.mu is held.
+func (s *session) sendNow(c *remoting.Call) (uint64, error) {
+	if err := s.writeCall(c, nil, 0); err != nil {
+		return 0, s.fail(err)
+	}
+	if err := s.conn.Flush(); err != nil {
+		return 0, s.fail(err)
+	}
+	return s.reqID, nil
+}
+
+// awaitReply reads frames until the reply to req; s.mu is held.
+func (s *session) awaitReply(req uint64) (int32, error) {
+	for {
+		h, payload, err := s.conn.ReadFrame()
+		if err != nil {
+			return 0, s.fail(err)
+		}
+		switch h.Type {
+		case remoting.FrameOutput:
+			WriteStdout(payload)
+		case remoting.FrameReply:
+			if h.ReqID != req {
+				return 0, s.fail(fmt.Errorf("reply to request %d while waiting for %d", h.ReqID, req))
+			}
+			r, err := remoting.DecodeReply(payload)
+			if err != nil {
+				return 0, s.fail(err)
+			}
+			if r.DeferredCode != 0 && s.deferredCode == 0 {
+				s.deferredFn, s.deferredCode = r.DeferredFn, r.DeferredCode
+			}
+			return r.Result, nil
+		default:
+			return 0, s.fail(fmt.Errorf("unexpected %v frame", h.Type))
+		}
+	}
+}
+
+// shmRoutes: the copies that take the shared memory when big enough, and their direction.
+var shmRoutes = map[string]bool{
+	"cuMemcpyHtoD_v2": true, "cuMemcpyHtoDAsync_v2": true,
+	"cuMemcpyDtoH_v2": false, "cuMemcpyDtoHAsync_v2": false,
+}
+
+// viaShm serves a large host<->device copy through the shared memory, if there is one.
+func viaShm(c *call, s *session) (int64, bool) {
+	h2d, ok := shmRoutes[c.f.Name]
+	if !ok || s.shm == nil || c.a[2] < shmThreshold {
+		return 0, false
+	}
+	dev, host := c.a[1], c.a[0] // DtoH(dstHost, srcDevice, n)
+	if h2d {
+		dev, host = c.a[0], c.a[1] // HtoD(dstDevice, srcHost, n)
+	}
+	if host == 0 {
+		return cuErrInvalidValue, true
+	}
+	stream := uint64(0)
+	if len(c.a) > 3 {
+		stream = c.a[3]
+	}
+	r, err := s.shmCopy(h2d, dev, host, c.a[2], stream)
+	if err != nil {
+		return c.unreachable(), true
+	}
+	return r, true
+}
