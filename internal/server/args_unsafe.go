@@ -48,3 +48,6 @@ func goString(p uintptr) string {
 	}
 	return string(unsafe.Slice((*byte)(unsafe.Pointer(p)), n))
 }
+
+// unsafePointer is the address p as a pointer (a C global of a host library).
+func unsafePointer(p uintptr) unsafe.Pointer { return unsafe.Pointer(p) }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -159,6 +160,13 @@ func (s *Server) startWorker(id uint64, c net.Conn) error {
 // the client allocated on the GPU.
 func RunWorker(backend string, id uint64) error {
 	vlog.SetPrefix(fmt.Sprintf("vgpu-server[%d]: ", os.Getpid()))
+	if path := os.Getenv("VGPU_CPUPROFILE"); path != "" {
+		// a CPU profile of this worker, for performance work
+		if f, err := os.Create(fmt.Sprintf("%s.%d", path, os.Getpid())); err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	// The session serves on one locked thread with blocking reads and writes on fd 3.
 	nc, err := remoting.FDConnOf(3)
 	if err != nil {

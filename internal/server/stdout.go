@@ -34,8 +34,17 @@ func captureStdout() (*stdoutCapture, error) {
 	}
 	w.Close()
 	c := &stdoutCapture{r: r}
+	// C's stdout unbuffered: what the driver prints reaches the pipe at once, so take() needs
+	// no fflush per call.
 	if libc, err := purego.Dlopen("libc.so.6", purego.RTLD_NOW|purego.RTLD_GLOBAL); err == nil {
-		c.fflush, _ = purego.Dlsym(libc, "fflush")
+		setvbuf, err1 := purego.Dlsym(libc, "setvbuf")
+		stdout, err2 := purego.Dlsym(libc, "stdout")
+		if err1 == nil && err2 == nil {
+			const ioNBF = 2
+			purego.SyscallN(setvbuf, *(*uintptr)(unsafePointer(stdout)), 0, ioNBF, 0)
+		} else {
+			c.fflush, _ = purego.Dlsym(libc, "fflush")
+		}
 	}
 	go func() {
 		b := make([]byte, 64<<10)
