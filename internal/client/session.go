@@ -42,6 +42,8 @@ type session struct {
 	deferredCode int32
 
 	flushArmed bool
+	lastSend   time.Time // when queued async calls were last written
+	serverIdle bool      // every call sent so far has been answered
 	buf        []byte
 
 	shm []byte // shared with the worker (unix sockets): bulk copies go through it
@@ -234,6 +236,7 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint3
 			if err := fill(&r); err != nil {
 				return 0, s.fail(err)
 			}
+			s.serverIdle = true
 			return r.Result, nil
 		case remoting.FrameOutput:
 			WriteStdout(payload) // the GPU's printf, through the program's own stdout
@@ -253,6 +256,9 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint3
 // written anyway, so the GPU never idles behind a client that is busy on the CPU.
 const flushDelay = 200 * time.Microsecond
 
+// idleGap: an async call this long after the last write is sent at once.
+const idleGap = 100 * time.Microsecond
+
 // maxQueued is how many bytes of async calls are queued before they are written.
 const maxQueued = 256 << 10
 
@@ -263,10 +269,16 @@ func (s *session) sendAsync(c *remoting.Call, tail []byte) error {
 	if s.broken != nil {
 		return s.broken
 	}
+	wasEmpty := s.conn.Buffered() == 0
 	if err := s.writeCall(c, tail, remoting.FlagAsync); err != nil {
 		return s.fail(err)
 	}
-	if s.conn.Buffered() >= maxQueued {
+	// The first call after an idle spell goes out at once, so the GPU starts on it while the
+	// program prepares the next; a burst that follows is batched.
+	now := time.Now()
+	idle := wasEmpty && (s.serverIdle || now.Sub(s.lastSend) > idleGap)
+	if idle || s.conn.Buffered() >= maxQueued {
+		s.lastSend, s.serverIdle = now, false
 		if err := s.conn.Flush(); err != nil {
 			return s.fail(err)
 		}
