@@ -12,15 +12,16 @@
 #define VGPU_ID_cudaLaunchKernelExC 277
 #define VGPU_ID_cudaLaunchKernelExC_ptsz 278
 #define VGPU_ID_cudaFuncGetAttributes 279
-#define VGPU_ID_cudaFuncSetAttribute 280
-#define VGPU_ID_cudaFuncSetCacheConfig 281
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 282
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 283
-#define VGPU_ID_cudaMemcpyToSymbol 284
-#define VGPU_ID_cudaMemcpyToSymbolAsync 285
-#define VGPU_ID_cudaMemcpyFromSymbol 286
-#define VGPU_ID_cudaMemcpyFromSymbolAsync 287
-#define VGPU_ID_cudaGetSymbolAddress 288
-#define VGPU_ID_cudaGetSymbolSize 289
+#define VGPU_ID_cudaGetFuncBySymbol 280
+#define VGPU_ID_cudaFuncSetAttribute 281
+#define VGPU_ID_cudaFuncSetCacheConfig 282
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 283
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 284
+#define VGPU_ID_cudaMemcpyToSymbol 285
+#define VGPU_ID_cudaMemcpyToSymbolAsync 286
+#define VGPU_ID_cudaMemcpyFromSymbol 287
+#define VGPU_ID_cudaMemcpyFromSymbolAsync 288
+#define VGPU_ID_cudaGetSymbolAddress 289
+#define VGPU_ID_cudaGetSymbolSize 290
 
 #endif

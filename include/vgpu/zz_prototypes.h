@@ -281,6 +281,7 @@ cudaError_t cudaLaunchCooperativeKernel_ptsz(uint64_t symbol, uint64_t fatbin, s
 cudaError_t cudaLaunchKernelExC(uint64_t symbol, uint64_t fatbin, size_t fatbinSize, uint64_t deviceName, uint64_t config, uint64_t args, uint64_t flags);
 cudaError_t cudaLaunchKernelExC_ptsz(uint64_t symbol, uint64_t fatbin, size_t fatbinSize, uint64_t deviceName, uint64_t config, uint64_t args, uint64_t flags);
 cudaError_t cudaFuncGetAttributes(uint64_t symbol, uint64_t fatbin, size_t fatbinSize, uint64_t deviceName, uint64_t attr);
+cudaError_t cudaGetFuncBySymbol(uint64_t symbol, uint64_t fatbin, size_t fatbinSize, uint64_t deviceName, uint64_t functionPtr);
 cudaError_t cudaFuncSetAttribute(uint64_t symbol, uint64_t fatbin, size_t fatbinSize, uint64_t deviceName, uint64_t attr, uint64_t value);
 cudaError_t cudaFuncSetCacheConfig(uint64_t symbol, uint64_t fatbin, size_t fatbinSize, uint64_t deviceName, uint64_t cacheConfig);
 cudaError_t cudaOccupancyMaxActiveBlocksPerMultiprocessor(uint64_t symbol, uint64_t fatbin, size_t fatbinSize, uint64_t deviceName, uint64_t numBlocks, uint64_t blockSize, uint64_t dynamicSMemSize, uint64_t flags);

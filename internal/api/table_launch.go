@@ -24,6 +24,7 @@ var launchTable = []Func{
 	symRow("cudaLaunchKernelExC", "launchRuntimeEx", "config", "args", "flags"),
 	symRow("cudaLaunchKernelExC_ptsz", "launchRuntimeEx", "config", "args", "flags"),
 	symRow("cudaFuncGetAttributes", "", "attr"),
+	symRow("cudaGetFuncBySymbol", "", "functionPtr"),
 	symRow("cudaFuncSetAttribute", "", "attr", "value"),
 	symRow("cudaFuncSetCacheConfig", "", "cacheConfig"),
 	symRow("cudaOccupancyMaxActiveBlocksPerMultiprocessor", "occupancyRuntime", "numBlocks", "blockSize", "dynamicSMemSize", "flags"),

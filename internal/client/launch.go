@@ -421,6 +421,17 @@ func cudaFuncGetAttributes(c *call) int64 {
 	})
 }
 
+// cudaGetFuncBySymbol gives the server's CUfunction of a host stub, for the driver API.
+func cudaGetFuncBySymbol(c *call) int64 {
+	return withFunction(c, func(fn *function) int64 {
+		if c.a[4] == 0 {
+			return cudaErrorInvalidValue
+		}
+		store(c.a[4], fn.handle)
+		return 0
+	})
+}
+
 func cudaFuncSetAttribute(c *call) int64 {
 	return withFunction(c, func(fn *function) int64 {
 		return setFuncAttribute(fn.handle, c.a[4], c.a[5])

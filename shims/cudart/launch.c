@@ -287,6 +287,11 @@ VGPU_EXPORT cudaError_t cudaFuncGetAttributes(void *attr, const void *func)
 	FORWARD(VGPU_ID_cudaFuncGetAttributes, func, U(attr));
 }
 
+VGPU_EXPORT cudaError_t cudaGetFuncBySymbol(void **functionPtr, const void *symbolPtr)
+{
+	FORWARD(VGPU_ID_cudaGetFuncBySymbol, symbolPtr, U(functionPtr));
+}
+
 VGPU_EXPORT cudaError_t cudaFuncSetAttribute(const void *func, int attr, int value)
 {
 	FORWARD(VGPU_ID_cudaFuncSetAttribute, func, (uint64_t)attr, (uint64_t)value);

@@ -17,7 +17,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 2,
 	.not_initialized = 3,
 	.not_supported = 801,
-	.table_hash = 5382504755417955928ULL,
+	.table_hash = 420166004678915470ULL,
 };
 
 /* Logs once per function, as the core would (VGPU_LOG=quiet silences it). */
@@ -708,143 +708,143 @@ VGPU_EXPORT cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t *no
 
 /* id 279: cudaFuncGetAttributes is hand-written in shims/cudart/manual.c */
 
-/* id 280: cudaFuncSetAttribute is hand-written in shims/cudart/manual.c */
+/* id 280: cudaGetFuncBySymbol is hand-written in shims/cudart/manual.c */
 
-/* id 281: cudaFuncSetCacheConfig is hand-written in shims/cudart/manual.c */
+/* id 281: cudaFuncSetAttribute is hand-written in shims/cudart/manual.c */
 
-/* id 282: cudaOccupancyMaxActiveBlocksPerMultiprocessor is hand-written in shims/cudart/manual.c */
+/* id 282: cudaFuncSetCacheConfig is hand-written in shims/cudart/manual.c */
 
-/* id 283: cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags is hand-written in shims/cudart/manual.c */
+/* id 283: cudaOccupancyMaxActiveBlocksPerMultiprocessor is hand-written in shims/cudart/manual.c */
 
-/* id 284: cudaMemcpyToSymbol is hand-written in shims/cudart/manual.c */
+/* id 284: cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags is hand-written in shims/cudart/manual.c */
 
-/* id 285: cudaMemcpyToSymbolAsync is hand-written in shims/cudart/manual.c */
+/* id 285: cudaMemcpyToSymbol is hand-written in shims/cudart/manual.c */
 
-/* id 286: cudaMemcpyFromSymbol is hand-written in shims/cudart/manual.c */
+/* id 286: cudaMemcpyToSymbolAsync is hand-written in shims/cudart/manual.c */
 
-/* id 287: cudaMemcpyFromSymbolAsync is hand-written in shims/cudart/manual.c */
+/* id 287: cudaMemcpyFromSymbol is hand-written in shims/cudart/manual.c */
 
-/* id 288: cudaGetSymbolAddress is hand-written in shims/cudart/manual.c */
+/* id 288: cudaMemcpyFromSymbolAsync is hand-written in shims/cudart/manual.c */
 
-/* id 289: cudaGetSymbolSize is hand-written in shims/cudart/manual.c */
+/* id 289: cudaGetSymbolAddress is hand-written in shims/cudart/manual.c */
 
-/* id 292: cudaGetDriverEntryPoint is hand-written in shims/cudart/manual.c */
+/* id 290: cudaGetSymbolSize is hand-written in shims/cudart/manual.c */
 
-/* id 293: cudaGetDriverEntryPoint_ptsz is hand-written in shims/cudart/manual.c */
+/* id 293: cudaGetDriverEntryPoint is hand-written in shims/cudart/manual.c */
 
-/* id 294: cudaGetDriverEntryPointByVersion is hand-written in shims/cudart/manual.c */
+/* id 294: cudaGetDriverEntryPoint_ptsz is hand-written in shims/cudart/manual.c */
 
-/* id 295: cudaGetDriverEntryPointByVersion_ptsz is hand-written in shims/cudart/manual.c */
+/* id 295: cudaGetDriverEntryPointByVersion is hand-written in shims/cudart/manual.c */
 
-/* id 296: cudaCreateChannelDesc is hand-written in shims/cudart/manual.c */
+/* id 296: cudaGetDriverEntryPointByVersion_ptsz is hand-written in shims/cudart/manual.c */
 
-VGPU_EXPORT cudaError_t cudaArrayGetInfo(void) { return (cudaError_t)vgpu_stub_call(1247, 0); }
+/* id 297: cudaCreateChannelDesc is hand-written in shims/cudart/manual.c */
 
-VGPU_EXPORT cudaError_t cudaArrayGetMemoryRequirements(void) { return (cudaError_t)vgpu_stub_call(1248, 0); }
+VGPU_EXPORT cudaError_t cudaArrayGetInfo(void) { return (cudaError_t)vgpu_stub_call(1248, 0); }
 
-VGPU_EXPORT cudaError_t cudaArrayGetPlane(void) { return (cudaError_t)vgpu_stub_call(1249, 0); }
+VGPU_EXPORT cudaError_t cudaArrayGetMemoryRequirements(void) { return (cudaError_t)vgpu_stub_call(1249, 0); }
 
-VGPU_EXPORT cudaError_t cudaArrayGetSparseProperties(void) { return (cudaError_t)vgpu_stub_call(1250, 0); }
+VGPU_EXPORT cudaError_t cudaArrayGetPlane(void) { return (cudaError_t)vgpu_stub_call(1250, 0); }
 
-VGPU_EXPORT cudaError_t cudaChooseDevice(void) { return (cudaError_t)vgpu_stub_call(1251, 0); }
+VGPU_EXPORT cudaError_t cudaArrayGetSparseProperties(void) { return (cudaError_t)vgpu_stub_call(1251, 0); }
 
-VGPU_EXPORT cudaError_t cudaCreateSurfaceObject(void) { return (cudaError_t)vgpu_stub_call(1252, 0); }
+VGPU_EXPORT cudaError_t cudaChooseDevice(void) { return (cudaError_t)vgpu_stub_call(1252, 0); }
 
-VGPU_EXPORT cudaError_t cudaCreateTextureObject(void) { return (cudaError_t)vgpu_stub_call(1253, 0); }
+VGPU_EXPORT cudaError_t cudaCreateSurfaceObject(void) { return (cudaError_t)vgpu_stub_call(1253, 0); }
 
-VGPU_EXPORT cudaError_t cudaCtxResetPersistingL2Cache(void) { return (cudaError_t)vgpu_stub_call(1254, 0); }
+VGPU_EXPORT cudaError_t cudaCreateTextureObject(void) { return (cudaError_t)vgpu_stub_call(1254, 0); }
 
-VGPU_EXPORT cudaError_t cudaDestroyExternalMemory(void) { return (cudaError_t)vgpu_stub_call(1255, 0); }
+VGPU_EXPORT cudaError_t cudaCtxResetPersistingL2Cache(void) { return (cudaError_t)vgpu_stub_call(1255, 0); }
 
-VGPU_EXPORT cudaError_t cudaDestroyExternalSemaphore(void) { return (cudaError_t)vgpu_stub_call(1256, 0); }
+VGPU_EXPORT cudaError_t cudaDestroyExternalMemory(void) { return (cudaError_t)vgpu_stub_call(1256, 0); }
 
-VGPU_EXPORT cudaError_t cudaDestroySurfaceObject(void) { return (cudaError_t)vgpu_stub_call(1257, 0); }
+VGPU_EXPORT cudaError_t cudaDestroyExternalSemaphore(void) { return (cudaError_t)vgpu_stub_call(1257, 0); }
 
-VGPU_EXPORT cudaError_t cudaDestroyTextureObject(void) { return (cudaError_t)vgpu_stub_call(1258, 0); }
+VGPU_EXPORT cudaError_t cudaDestroySurfaceObject(void) { return (cudaError_t)vgpu_stub_call(1258, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceDisablePeerAccess(void) { return (cudaError_t)vgpu_stub_call(1259, 0); }
+VGPU_EXPORT cudaError_t cudaDestroyTextureObject(void) { return (cudaError_t)vgpu_stub_call(1259, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceFlushGPUDirectRDMAWrites(void) { return (cudaError_t)vgpu_stub_call(1260, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceDisablePeerAccess(void) { return (cudaError_t)vgpu_stub_call(1260, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1261, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceFlushGPUDirectRDMAWrites(void) { return (cudaError_t)vgpu_stub_call(1261, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetDefaultMemPool(void) { return (cudaError_t)vgpu_stub_call(1262, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1262, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetGraphMemAttribute(void) { return (cudaError_t)vgpu_stub_call(1263, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetDefaultMemPool(void) { return (cudaError_t)vgpu_stub_call(1263, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetLimit(void) { return (cudaError_t)vgpu_stub_call(1265, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetGraphMemAttribute(void) { return (cudaError_t)vgpu_stub_call(1264, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetMemPool(void) { return (cudaError_t)vgpu_stub_call(1266, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetLimit(void) { return (cudaError_t)vgpu_stub_call(1266, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetNvSciSyncAttributes(void) { return (cudaError_t)vgpu_stub_call(1267, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetMemPool(void) { return (cudaError_t)vgpu_stub_call(1267, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetP2PAttribute(void) { return (cudaError_t)vgpu_stub_call(1269, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetNvSciSyncAttributes(void) { return (cudaError_t)vgpu_stub_call(1268, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1270, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetP2PAttribute(void) { return (cudaError_t)vgpu_stub_call(1270, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetTexture1DLinearMaxWidth(void) { return (cudaError_t)vgpu_stub_call(1271, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1271, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGraphMemTrim(void) { return (cudaError_t)vgpu_stub_call(1272, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetTexture1DLinearMaxWidth(void) { return (cudaError_t)vgpu_stub_call(1272, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceRegisterAsyncNotification(void) { return (cudaError_t)vgpu_stub_call(1273, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGraphMemTrim(void) { return (cudaError_t)vgpu_stub_call(1273, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceReset(void) { return (cudaError_t)vgpu_stub_call(1274, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceRegisterAsyncNotification(void) { return (cudaError_t)vgpu_stub_call(1274, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1275, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceReset(void) { return (cudaError_t)vgpu_stub_call(1275, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetGraphMemAttribute(void) { return (cudaError_t)vgpu_stub_call(1276, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1276, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetLimit(void) { return (cudaError_t)vgpu_stub_call(1277, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetGraphMemAttribute(void) { return (cudaError_t)vgpu_stub_call(1277, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetMemPool(void) { return (cudaError_t)vgpu_stub_call(1278, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetLimit(void) { return (cudaError_t)vgpu_stub_call(1278, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1279, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetMemPool(void) { return (cudaError_t)vgpu_stub_call(1279, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceUnregisterAsyncNotification(void) { return (cudaError_t)vgpu_stub_call(1280, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1280, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerAcquireFrame(void) { return (cudaError_t)vgpu_stub_call(1281, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceUnregisterAsyncNotification(void) { return (cudaError_t)vgpu_stub_call(1281, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerConnect(void) { return (cudaError_t)vgpu_stub_call(1282, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerAcquireFrame(void) { return (cudaError_t)vgpu_stub_call(1282, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerConnectWithFlags(void) { return (cudaError_t)vgpu_stub_call(1283, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerConnect(void) { return (cudaError_t)vgpu_stub_call(1283, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerDisconnect(void) { return (cudaError_t)vgpu_stub_call(1284, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerConnectWithFlags(void) { return (cudaError_t)vgpu_stub_call(1284, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerReleaseFrame(void) { return (cudaError_t)vgpu_stub_call(1285, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerDisconnect(void) { return (cudaError_t)vgpu_stub_call(1285, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamProducerConnect(void) { return (cudaError_t)vgpu_stub_call(1286, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerReleaseFrame(void) { return (cudaError_t)vgpu_stub_call(1286, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamProducerDisconnect(void) { return (cudaError_t)vgpu_stub_call(1287, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamProducerConnect(void) { return (cudaError_t)vgpu_stub_call(1287, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamProducerPresentFrame(void) { return (cudaError_t)vgpu_stub_call(1288, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamProducerDisconnect(void) { return (cudaError_t)vgpu_stub_call(1288, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamProducerReturnFrame(void) { return (cudaError_t)vgpu_stub_call(1289, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamProducerPresentFrame(void) { return (cudaError_t)vgpu_stub_call(1289, 0); }
 
-VGPU_EXPORT cudaError_t cudaEventCreateFromEGLSync(void) { return (cudaError_t)vgpu_stub_call(1290, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamProducerReturnFrame(void) { return (cudaError_t)vgpu_stub_call(1290, 0); }
 
-VGPU_EXPORT cudaError_t cudaExternalMemoryGetMappedBuffer(void) { return (cudaError_t)vgpu_stub_call(1291, 0); }
+VGPU_EXPORT cudaError_t cudaEventCreateFromEGLSync(void) { return (cudaError_t)vgpu_stub_call(1291, 0); }
 
-VGPU_EXPORT cudaError_t cudaExternalMemoryGetMappedMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1292, 0); }
+VGPU_EXPORT cudaError_t cudaExternalMemoryGetMappedBuffer(void) { return (cudaError_t)vgpu_stub_call(1292, 0); }
 
-VGPU_EXPORT cudaError_t cudaFreeArray(void) { return (cudaError_t)vgpu_stub_call(1293, 0); }
+VGPU_EXPORT cudaError_t cudaExternalMemoryGetMappedMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1293, 0); }
 
-VGPU_EXPORT cudaError_t cudaFreeAsync(void) { return (cudaError_t)vgpu_stub_call(1294, 0); }
+VGPU_EXPORT cudaError_t cudaFreeArray(void) { return (cudaError_t)vgpu_stub_call(1294, 0); }
 
-VGPU_EXPORT cudaError_t cudaFreeAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1295, 0); }
+VGPU_EXPORT cudaError_t cudaFreeAsync(void) { return (cudaError_t)vgpu_stub_call(1295, 0); }
 
-VGPU_EXPORT cudaError_t cudaFreeMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1296, 0); }
+VGPU_EXPORT cudaError_t cudaFreeAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1296, 0); }
 
-VGPU_EXPORT cudaError_t cudaFuncGetName(void) { return (cudaError_t)vgpu_stub_call(1297, 0); }
+VGPU_EXPORT cudaError_t cudaFreeMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1297, 0); }
 
-VGPU_EXPORT cudaError_t cudaFuncGetParamInfo(void) { return (cudaError_t)vgpu_stub_call(1298, 0); }
+VGPU_EXPORT cudaError_t cudaFuncGetName(void) { return (cudaError_t)vgpu_stub_call(1298, 0); }
 
-VGPU_EXPORT cudaError_t cudaFuncSetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1299, 0); }
+VGPU_EXPORT cudaError_t cudaFuncGetParamInfo(void) { return (cudaError_t)vgpu_stub_call(1299, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetChannelDesc(void) { return (cudaError_t)vgpu_stub_call(1300, 0); }
+VGPU_EXPORT cudaError_t cudaFuncSetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1300, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetExportTable(void) { return (cudaError_t)vgpu_stub_call(1301, 0); }
+VGPU_EXPORT cudaError_t cudaGetChannelDesc(void) { return (cudaError_t)vgpu_stub_call(1301, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetFuncBySymbol(void) { return (cudaError_t)vgpu_stub_call(1302, 0); }
+VGPU_EXPORT cudaError_t cudaGetExportTable(void) { return (cudaError_t)vgpu_stub_call(1302, 0); }
 
 VGPU_EXPORT cudaError_t cudaGetKernel(void) { return (cudaError_t)vgpu_stub_call(1303, 0); }
 

@@ -49,7 +49,7 @@ xc_build driver "$XC_NVCC" -x c++ -cudart none -O2 -std=c++17 -o "$XC_BIN/driver
 xc_build driver_cubin "$XC_NVCC" -cubin -arch=sm_90 -o "$XC_BIN/driver_kernels.cubin" "$XC_SRC/cuda/driver_kernels.cu" & xc_pids+=($!)
 xc_build driver_ptx "$XC_NVCC" -ptx -arch=sm_90 -o "$XC_BIN/driver_kernels.ptx" "$XC_SRC/cuda/driver_kernels.cu" & xc_pids+=($!)
 xc_build driver_fatbin "$XC_NVCC" -fatbin -arch=sm_90 -o "$XC_BIN/driver_kernels.fatbin" "$XC_SRC/cuda/driver_kernels.cu" & xc_pids+=($!)
-xc_build bench "$XC_NVCC" "${XC_FLAGS[@]}" -o "$XC_BIN/bench" "$XC_SRC/bench/bench.cu" & xc_pids+=($!)
+xc_build bench "$XC_NVCC" "${XC_FLAGS[@]}" -o "$XC_BIN/bench" "$XC_SRC/bench/bench.cu" -lcuda & xc_pids+=($!)
 wait "${xc_pids[@]}"  # only the builds: run.sh's vgpu-server is a child too
 for xc_f in "$XC_BIN"/*.build.log; do
   xc_n=$(basename "$xc_f" .build.log)

@@ -38,8 +38,11 @@ check() {
   timeout 300 "${native[@]}" >"$LOGS/$name.native.txt" 2>"$LOGS/$name.native.err"; local rn=$?
   timeout 300 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="$VGPU_SERVER" "${vgpu[@]}" >"$LOGS/$name.vgpu.txt" 2>"$LOGS/$name.vgpu.err"; local rv=$?
   local verdict
-  if [ $rn -ne 0 ] || [ $rv -ne 0 ]; then verdict="FAIL (rc native $rn, vgpu $rv)"
-  elif diff <(eval "$filter" <"$LOGS/$name.native.txt") <(eval "$filter" <"$LOGS/$name.vgpu.txt") >"$LOGS/$name.diff"; then verdict="identical"
+  # Same exit status and the same output (after FILTER); a check that fails natively too (a
+  # negative test) passes when it fails the same way.
+  if [ $rn -ne $rv ] || { [ $rn -ne 0 ] && [ "${EXPECT_FAIL:-}" != "$name" ]; }; then verdict="FAIL (rc native $rn, vgpu $rv)"
+  elif diff <(eval "$filter" <"$LOGS/$name.native.txt") <(eval "$filter" <"$LOGS/$name.vgpu.txt") >"$LOGS/$name.diff"; then
+    verdict="identical"; [ $rn -ne 0 ] && verdict="identical (both exit $rn, as expected)"
   else verdict="DIFFERENT (see $name.diff)"; fi
   log "$name: $verdict"; cat "$LOGS/$name.vgpu.txt"; cat "$LOGS/$name.vgpu.err" | head -20
   RESULTS+=("$(printf '%-28s %s' "$name" "$verdict")")
@@ -54,6 +57,10 @@ check devicequery 'grep -v "memory free/total"' "$BIN/devicequery" -- "$BIN/devi
 
 # 2. Ollama's / ggml's discovery sequence, both passes (pass 2 with CUDA_VISIBLE_DEVICES=GPU-<uuid>).
 check discovery 'grep -v "^free:"' env LD_LIBRARY_PATH=/usr/local/cuda/lib64 "$BIN/vgpu-discover" -- "$BIN/vgpu-discover"
+
+# CUDA_VISIBLE_DEVICES in index form, and naming no device (discovery must fail the same way).
+check discovery-cvd-index 'grep -v "^free:"' env CUDA_VISIBLE_DEVICES=0 LD_LIBRARY_PATH=/usr/local/cuda/lib64 "$BIN/vgpu-discover" -- env CUDA_VISIBLE_DEVICES=0 "$BIN/vgpu-discover"
+EXPECT_FAIL=discovery-cvd-none check discovery-cvd-none 'grep -v "^free:"' env CUDA_VISIBLE_DEVICES=GPU-ffffffff-0000-0000-0000-000000000000 LD_LIBRARY_PATH=/usr/local/cuda/lib64 "$BIN/vgpu-discover" -- env CUDA_VISIBLE_DEVICES=GPU-ffffffff-0000-0000-0000-000000000000 "$BIN/vgpu-discover"
 
 # 3. NVML through nvidia-ml-py, and the real nvidia-smi through the NVML stub.
 check pynvml cat python3 "$ROOT/test/gpu/nvml_list.py" -- python3 "$ROOT/test/gpu/nvml_list.py"

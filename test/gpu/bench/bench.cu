@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+#include <cuda.h>
 #include <cuda_runtime.h>
 
 static int g_fail = 0;
@@ -67,6 +68,23 @@ int main(int argc, char **argv) {
     CK(cudaGetLastError());
     metric("launch_async_us", median(per), "us");
     metric("launch_enqueue_us", median(enq), "us");
+  }
+
+  // (a') the same through the driver API's public cuLaunchKernel (cudart itself launches through
+  // a private driver interface), to tell the two launch paths' costs apart
+  {
+    cudaFunction_t f = nullptr;
+    if (cudaGetFuncBySymbol(&f, (const void *)k_empty) == cudaSuccess) {
+      const int n = quick ? 5000 : 20000;
+      std::vector<double> per;
+      for (int rep = 0; rep < 3; rep++) {
+        double a = now_us();
+        for (int i = 0; i < n; i++) cuLaunchKernel((CUfunction)f, 1, 1, 1, 1, 1, 1, 0, (CUstream)s, nullptr, nullptr);
+        CK(cudaStreamSynchronize(s));
+        per.push_back((now_us() - a) / n);
+      }
+      metric("launch_async_driver_us", median(per), "us");
+    }
   }
 
   // (b) launch + cudaStreamSynchronize round trip
