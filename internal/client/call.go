@@ -116,6 +116,7 @@ var errBadReply = errors.New("reply does not match the call's outputs")
 // big enough to be written straight from the caller's memory.
 func (c *call) marshal() (rc remoting.Call, tail []byte, outs []outSpec, bad string) {
 	rc.Fn = uint32(c.id)
+	rc.Scalars = make([]uint64, 0, len(c.f.Params))
 	for i := range c.f.Params {
 		p := &c.f.Params[i]
 		v := c.a[i]
