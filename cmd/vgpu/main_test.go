@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"github.com/vgpu/vgpu/internal/testout"
 	"net"
 	"os"
 	"os/exec"
@@ -26,22 +27,9 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// outDir is build/out with the files these tests need.
 func outDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("VGPU_OUT")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "build", "out")
-	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"vgpu-server", "libcuda.so.1", "libvgpucore.so"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Fatalf("%v: run make build first", err)
-		}
-	}
-	return dir
+	return testout.Dir(t, "vgpu-server", "libcuda.so.1", "libvgpucore.so")
 }
 
 func startServer(t *testing.T) string {

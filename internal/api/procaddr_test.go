@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/vgpu/vgpu/internal/testout"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -130,22 +131,9 @@ func TestProcLookupMatchesDriver580(t *testing.T) {
 	}
 }
 
-// outDir is the folder of the built libraries: $VGPU_OUT or the repository's build/out.
+// outDir is build/out with the files these tests need.
 func outDir(t *testing.T) string {
-	dir := os.Getenv("VGPU_OUT")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "build", "out")
-	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"libcuda.so.1", "libcudart.so.12", "libcudart.so.13"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Fatalf("%v: run make build first", err)
-		}
-	}
-	return dir
+	return testout.Dir(t, "libcuda.so.1", "libcudart.so.12", "libcudart.so.13")
 }
 
 // The C implementations (shims/cuda/manual.c, shims/cudart/manual.c) in the built stubs: the

@@ -261,7 +261,8 @@ func putCString(p uint64, n int, s string) {
 	b[k] = 0
 }
 
-func cuDeviceGetName(c *call) int64 {
+// deviceString answers a (char *buf, int len, CUdevice dev) query from the cache.
+func deviceString(c *call, field func(*device) string) int64 {
 	n := int32(uint32(c.a[1]))
 	if c.a[0] == 0 || n <= 0 {
 		return cuErrInvalidValue
@@ -270,9 +271,11 @@ func cuDeviceGetName(c *call) int64 {
 	if r != 0 {
 		return int64(r)
 	}
-	putCString(c.a[0], int(n), d.name)
+	putCString(c.a[0], int(n), field(d))
 	return 0
 }
+
+func cuDeviceGetName(c *call) int64 { return deviceString(c, func(d *device) string { return d.name }) }
 
 func uuidOf(c *call) int64 {
 	if c.a[0] == 0 {
@@ -326,16 +329,7 @@ func cuDeviceGetAttribute(c *call) int64 {
 }
 
 func cuDeviceGetPCIBusId(c *call) int64 {
-	n := int32(uint32(c.a[1]))
-	if c.a[0] == 0 || n <= 0 {
-		return cuErrInvalidValue
-	}
-	d, r := dev(int32(uint32(c.a[2])))
-	if r != 0 {
-		return int64(r)
-	}
-	putCString(c.a[0], int(n), d.pciBusID)
-	return 0
+	return deviceString(c, func(d *device) string { return d.pciBusID })
 }
 
 // deviceByBusID finds a visible device by PCI bus id ("domain:bus:device.function", with or

@@ -232,13 +232,7 @@ func launchRuntimeEx(c *call) int64 {
 		return r
 	}
 	// cudaLaunchConfig_t: dim3 grid, dim3 block, size_t dynamicSmemBytes, stream, attrs, numAttrs
-	cfg := hostBytes(c.a[4], 56)
-	le := binary.LittleEndian
-	dims := make([]uint64, 6)
-	for i := range dims {
-		dims[i] = uint64(le.Uint32(cfg[4*i:]))
-	}
-	attrs, r := launchAttrs(le.Uint64(cfg[40:]), uint64(le.Uint32(cfg[48:])))
+	dims, attrs, r := launchConfig(c.a[4])
 	if r != 0 {
 		return r
 	}
@@ -246,11 +240,26 @@ func launchRuntimeEx(c *call) int64 {
 	if r != 0 {
 		return r
 	}
-	stream := le.Uint64(cfg[32:])
+	cfg := hostBytes(c.a[4], 56)
+	stream := binary.LittleEndian.Uint64(cfg[32:])
 	if c.a[6]&launchPTSZ != 0 && stream == 0 {
 		stream = streamPerThread
 	}
-	return send(fn, dims, le.Uint64(cfg[24:]), stream, 0, params, attrs)
+	return send(fn, dims, binary.LittleEndian.Uint64(cfg[24:]), stream, 0, params, attrs)
+}
+
+// launchConfig reads the grid, block and launch attributes of a CUlaunchConfig or
+// cudaLaunchConfig_t (the same 56-byte layout but for the shared memory size's width): grid and
+// block (6 u32), then at 32 the stream, 40 the attributes, 48 their count.
+func launchConfig(p uint64) ([]uint64, []byte, int64) {
+	cfg := hostBytes(p, 56)
+	le := binary.LittleEndian
+	dims := make([]uint64, 6)
+	for i := range dims {
+		dims[i] = uint64(le.Uint32(cfg[4*i:]))
+	}
+	attrs, r := launchAttrs(le.Uint64(cfg[40:]), uint64(le.Uint32(cfg[48:])))
+	return dims, attrs, r
 }
 
 // driverParams packs a driver launch's arguments: kernelParams, or the extra buffer form
@@ -306,13 +315,7 @@ func cuLaunchKernelEx(c *call) int64 {
 	if r != 0 {
 		return r
 	}
-	cfg := hostBytes(c.a[0], 56)
-	le := binary.LittleEndian
-	dims := make([]uint64, 6)
-	for i := range dims {
-		dims[i] = uint64(le.Uint32(cfg[4*i:]))
-	}
-	attrs, r := launchAttrs(le.Uint64(cfg[40:]), uint64(le.Uint32(cfg[48:])))
+	dims, attrs, r := launchConfig(c.a[0])
 	if r != 0 {
 		return r
 	}
@@ -320,7 +323,9 @@ func cuLaunchKernelEx(c *call) int64 {
 	if r != 0 {
 		return r
 	}
-	return send(fn, dims, uint64(le.Uint32(cfg[24:])), le.Uint64(cfg[32:]), 0, params, attrs)
+	// CUlaunchConfig has a u32 sharedMemBytes where cudaLaunchConfig_t has a size_t
+	cfg := hostBytes(c.a[0], 56)
+	return send(fn, dims, uint64(binary.LittleEndian.Uint32(cfg[24:])), binary.LittleEndian.Uint64(cfg[32:]), 0, params, attrs)
 }
 
 // ---- modules through the driver API ----

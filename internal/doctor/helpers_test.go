@@ -3,6 +3,7 @@ package doctor
 import (
 	"bytes"
 	"fmt"
+	"github.com/vgpu/vgpu/internal/testout"
 	"io"
 	"net"
 	"os"
@@ -14,23 +15,9 @@ import (
 	"time"
 )
 
-// outDir is build/out: VGPU_OUT, else ../../build/out.
+// outDir is build/out with the files these tests need.
 func outDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("VGPU_OUT")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "build", "out")
-	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"libvgpucore.so", "libcuda.so.1", "libnvidia-ml.so.1", "libcudart.so.13", "vgpu-server"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Fatalf("%v: run make build first", err)
-		}
-	}
-	return dir
+	return testout.Dir(t, "libvgpucore.so", "libcuda.so.1", "libnvidia-ml.so.1", "libcudart.so.13", "vgpu-server")
 }
 
 // shortTempDir is a temporary folder with a path short enough for a unix socket.

@@ -2,6 +2,7 @@ package exec_test
 
 import (
 	"fmt"
+	"github.com/vgpu/vgpu/internal/testout"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,23 +11,9 @@ import (
 	"testing"
 )
 
-// outDir is build/out: VGPU_OUT, else ../../build/out.
+// outDir is build/out with the files these tests need.
 func outDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("VGPU_OUT")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "build", "out")
-	}
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range []string{"libvgpu-exec.so", "libcuda.so.1", "libvgpucore.so"} {
-		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
-			t.Fatalf("%v: run make build first", err)
-		}
-	}
-	return dir
+	return testout.Dir(t, "libvgpu-exec.so", "libcuda.so.1", "libvgpucore.so")
 }
 
 // gcc compiles testdata/<name>.c into dir, with extra flags.
