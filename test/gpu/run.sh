@@ -74,6 +74,9 @@ check torch cat python3 "$ROOT/test/gpu/torch_props.py" -- env LD_PRELOAD="$PRE"
 # 5. Compiled CUDA programs, CuPy and the benchmark (native vs vgpu).
 . "$ROOT/test/gpu/exec_checks.sh"
 
+# 6. llama.cpp (built here from the bundled source; skipped without it).
+[ "${VGPU_SKIP_LLAMA:-}" = 1 ] || . "$ROOT/test/gpu/llama_checks.sh"
+
 kill $SERVER; wait $SERVER 2>/dev/null
 {
   echo

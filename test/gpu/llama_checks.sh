@@ -1,0 +1,49 @@
+# llama.cpp through vgpu (issue 5): sourced by test/gpu/run.sh after its other checks, while the
+# server runs. Needs .carry/llama-src.tar.xz (scripts/llama-src.sh makes it from the npm package
+# node-llama-cpp) and the random-weight models .carry/tiny-*.gguf (cmd/vgpu-gguf); without them
+# it says so and does nothing. Builds llama.cpp with CUDA for sm_90 (shared cudart and cuBLAS),
+# then runs each check natively and through the stubs, client GPU-less.
+LL_SRC=$ROOT/.carry/llama-src.tar.xz
+if [ ! -f "$LL_SRC" ]; then
+  RESULTS+=("$(printf '%-28s %s' "llama.cpp" "SKIPPED (no .carry/llama-src.tar.xz)")")
+else
+  LL=/tmp/llama; LLB=$LL/build
+  rm -rf "$LL"; mkdir -p "$LL"; tar xJf "$LL_SRC" -C "$LL"
+  ll_t0=$(date +%s)
+  (cd "$LL" && cmake -S . -B build -DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_CUDA_RUNTIME_LIBRARY=Shared \
+      -DLLAMA_CURL=OFF -DLLAMA_BUILD_TESTS=OFF -DCMAKE_BUILD_TYPE=Release >"$LOGS/llama-cmake.log" 2>&1 &&
+   cmake --build build -j16 --target llama-bench llama-simple >"$LOGS/llama-build.log" 2>&1)
+  ll_rc=$?
+  log "llama.cpp build: rc $ll_rc in $(( $(date +%s) - ll_t0 )) s"
+  if [ $ll_rc -ne 0 ]; then
+    tail -30 "$LOGS/llama-build.log"
+    RESULTS+=("$(printf '%-28s %s' "llama.cpp build" "FAILED (see llama-build.log)")")
+  else
+    readelf -d "$LLB/bin/libggml-cuda.so" 2>/dev/null | grep NEEDED | tee "$LOGS/llama-needed.txt"
+    LL_PRE="$BIN/libcudart.so.13:$BIN/libcublas.so.13:$BIN/libcublasLt.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1"
+    LL_NATIVE=(env LD_LIBRARY_PATH="$LLB/bin:/usr/local/cuda/lib64")
+    LL_VGPU=(env LD_LIBRARY_PATH="$LLB/bin:$BIN" LD_PRELOAD="$LL_PRE")
+    # the device list (free memory differs between runs)
+    check llama-devices 'sed -E "s/[0-9]+ MiB free/N MiB free/"' "${LL_NATIVE[@]}" "$LLB/bin/llama-bench" --list-devices -- \
+      "${LL_VGPU[@]}" "$LLB/bin/llama-bench" --list-devices
+    # greedy generation: the generated text must be identical (timings filtered out)
+    for m in q8_0 f16; do
+      for g in on off; do
+        ge=(); [ $g = off ] && ge=(GGML_CUDA_DISABLE_GRAPHS=1)
+        check "llama-gen-$m-graphs-$g" 'grep -v -E "^(main|llama_perf|load_|ggml_cuda|print_info|llama_|common_|build:|system_info|sampler|generate|graph_|clip|init)" | grep -v "t/s"' \
+          env "${ge[@]}" LD_LIBRARY_PATH="$LLB/bin:/usr/local/cuda/lib64" "$LLB/bin/llama-simple" -m "$ROOT/.carry/tiny-$m.gguf" -n 64 -ngl 99 "Hello world" -- \
+          env "${ge[@]}" LD_LIBRARY_PATH="$LLB/bin:$BIN" LD_PRELOAD="$LL_PRE" "$LLB/bin/llama-simple" -m "$ROOT/.carry/tiny-$m.gguf" -n 64 -ngl 99 "Hello world"
+      done
+    done
+    # speed: pp512 and tg128, graphs on
+    for side in native vgpu; do
+      if [ $side = native ]; then cmd=("${LL_NATIVE[@]}"); else cmd=("$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER="$VGPU_SERVER"); fi
+      timeout 200 "${cmd[@]}" "$LLB/bin/llama-bench" -m "$ROOT/.carry/tiny-q8_0.gguf" -p 512 -n 128 -r 3 -ngl 99 -o md \
+        >"$LOGS/llama-bench.$side.txt" 2>"$LOGS/llama-bench.$side.err"
+      echo "== llama-bench $side (rc $?)"; cat "$LOGS/llama-bench.$side.txt"; tail -3 "$LOGS/llama-bench.$side.err"
+    done
+    cp "$LOGS/llama-bench.native.txt" "$OUT/llama-bench-native.txt" 2>/dev/null
+    cp "$LOGS/llama-bench.vgpu.txt" "$OUT/llama-bench-vgpu.txt" 2>/dev/null
+    RESULTS+=("$(printf '%-28s %s' "llama-bench" "see llama-bench-native.txt / -vgpu.txt")")
+  fi
+fi
