@@ -257,7 +257,8 @@ func cargs(f *api.Func) string {
 func isHandleType(c string) bool {
 	switch c {
 	case "CUcontext", "CUstream", "CUevent", "CUmodule", "CUfunction", "nvmlDevice_t", "CUgraph", "CUgraphExec", "CUgraphNode",
-		"CUlibrary", "CUkernel", "cudaStream_t", "cudaEvent_t", "cudaGraph_t", "cudaGraphExec_t", "cudaGraphNode_t":
+		"CUlibrary", "CUkernel", "cudaStream_t", "cudaEvent_t", "cudaGraph_t", "cudaGraphExec_t", "cudaGraphNode_t",
+		"cublasHandle_t", "cublasLtHandle_t":
 		return true
 	}
 	return false

@@ -66,4 +66,12 @@ typedef struct nvmlProcessInfo_st nvmlProcessInfo_t;
 typedef int nvmlBrandType_t, nvmlDeviceArchitecture_t, nvmlTemperatureSensors_t, nvmlPstates_t,
 	nvmlEnableState_t, nvmlComputeMode_t, nvmlClockType_t;
 
+/* ---- cuBLAS (libcublas.so.13, libcublasLt.so.13) ---- */
+typedef int cublasStatus_t;
+typedef struct cublasContext *cublasHandle_t;
+typedef struct cublasLtContext *cublasLtHandle_t;
+typedef int cublasOperation_t, cublasSideMode_t, cublasFillMode_t, cublasDiagType_t, cublasMath_t,
+	cublasPointerMode_t, cublasComputeType_t, cublasGemmAlgo_t;
+typedef int cudaDataType, libraryPropertyType;
+
 #endif

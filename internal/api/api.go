@@ -17,10 +17,12 @@ import (
 type Lib uint8
 
 const (
-	LibCuda     Lib = iota // libcuda.so.1 (driver API, unversioned exports)
-	LibNVML                // libnvidia-ml.so.1 (unversioned exports)
-	LibCudart12            // libcudart.so.12 (exports under version node libcudart.so.12)
-	LibCudart13            // libcudart.so.13 (exports under version node libcudart.so.13)
+	LibCuda       Lib = iota // libcuda.so.1 (driver API, unversioned exports)
+	LibNVML                  // libnvidia-ml.so.1 (unversioned exports)
+	LibCudart12              // libcudart.so.12 (exports under version node libcudart.so.12)
+	LibCudart13              // libcudart.so.13 (exports under version node libcudart.so.13)
+	LibCublas13              // libcublas.so.13 (exports under version node libcublas.so.13)
+	LibCublasLt13            // libcublasLt.so.13 (exports under version node libcublasLt.so.13)
 	numLibs
 )
 
@@ -44,6 +46,10 @@ var Libs = [numLibs]LibInfo{
 	LibNVML:     {SONAME: "libnvidia-ml.so.1", Dir: "nvml", Stem: "libnvidia-ml", NotInitialized: 1, NotSupported: 3, InvalidValue: 2, InvalidHandle: 2, Unreachable: 9},
 	LibCudart12: {SONAME: "libcudart.so.12", Dir: "cudart", Stem: "libcudart12", Version: "libcudart.so.12", NotInitialized: 3, NotSupported: 801, InvalidValue: 1, InvalidHandle: 400, Unreachable: 100},
 	LibCudart13: {SONAME: "libcudart.so.13", Dir: "cudart", Stem: "libcudart13", Version: "libcudart.so.13", NotInitialized: 3, NotSupported: 801, InvalidValue: 1, InvalidHandle: 400, Unreachable: 100},
+	// cublasStatus_t (cublas_api.h): NOT_INITIALIZED 1, INVALID_VALUE 7, NOT_SUPPORTED 15. cuBLAS
+	// has no invalid-handle code: a handle it does not know is NOT_INITIALIZED, as natively.
+	LibCublas13:   {SONAME: "libcublas.so.13", Dir: "cublas", Stem: "libcublas13", Version: "libcublas.so.13", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1},
+	LibCublasLt13: {SONAME: "libcublasLt.so.13", Dir: "cublas", Stem: "libcublasLt13", Version: "libcublasLt.so.13", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1},
 }
 
 // AllLibs lists every Lib in order.
@@ -116,10 +122,11 @@ const (
 	HKernel    // CUkernel
 	HGraph     // CUgraph
 	HGraphExec // CUgraphExec
+	HCublas    // cublasHandle_t
 )
 
 func (h HType) String() string {
-	return [...]string{"none", "context", "stream", "event", "module", "function", "nvml device", "memory handle", "library", "kernel", "graph", "graph exec"}[h]
+	return [...]string{"none", "context", "stream", "event", "module", "function", "nvml device", "memory handle", "library", "kernel", "graph", "graph exec", "cublas handle"}[h]
 }
 
 // P is one parameter.
@@ -184,6 +191,10 @@ type Func struct {
 	Manual bool
 }
 
+// MaxParams bounds a row's parameters: cublasGemmStridedBatchedEx has 23, and the real backend
+// passes them as machine words through purego (at most 32).
+const MaxParams = 24
+
 // ID is a function's index in Table; stable within one build (checked by TableHash at connect).
 type ID uint32
 
@@ -194,6 +205,8 @@ func (l Lib) ResultType() string {
 		return "CUresult"
 	case LibNVML:
 		return "nvmlReturn_t"
+	case LibCublas13, LibCublasLt13:
+		return "cublasStatus_t"
 	default:
 		return "cudaError_t"
 	}
@@ -270,8 +283,8 @@ func Validate() error {
 			}
 			seen[export{f.Name, l}] = true
 		}
-		if len(f.Params) > 14 {
-			return fmt.Errorf("api: %s has %d params, at most 14", f.Name, len(f.Params))
+		if len(f.Params) > MaxParams {
+			return fmt.Errorf("api: %s has %d params, at most %d", f.Name, len(f.Params), MaxParams)
 		}
 		for _, p := range f.Params {
 			if strings.Contains(p.C, "float") && !strings.Contains(p.C, "*") || strings.Contains(p.C, "double") && !strings.Contains(p.C, "*") {

@@ -4,7 +4,8 @@ package api
 // of t serves, so that the stubs export at least every symbol the real libraries do (a consumer
 // that dlopens with RTLD_NOW fails on any missing one). A name in both cudart lists gets one row
 // for both libraries; a row of t that lists one cudart library covers only that one. The order
-// is the lists' order: libcuda, NVML, then cudart 13 followed by the names only cudart 12 has.
+// is the lists' order: libcuda, NVML, then cudart 13 followed by the names only cudart 12 has,
+// then cuBLAS and cuBLASLt.
 func stubRows(t []Func) []Func {
 	type export struct {
 		name string
@@ -32,7 +33,11 @@ func stubRows(t []Func) []Func {
 			need = libs // share the package's slices (cu, nvml, rt)
 		}
 		if len(need) > 0 {
-			rows = append(rows, Func{Name: name, Libs: need, Mode: Stub, Ret: stubRet[name]})
+			ret := stubRet[name]
+			if ret == "" {
+				ret = cublasStubRet[name]
+			}
+			rows = append(rows, Func{Name: name, Libs: need, Mode: Stub, Ret: ret})
 		}
 	}
 	for _, n := range cudaExports {
@@ -58,6 +63,12 @@ func stubRows(t []Func) []Func {
 		if !in13[n] {
 			add(n, rt12)
 		}
+	}
+	for _, n := range cublasExports {
+		add(n, cublas)
+	}
+	for _, n := range cublasLtExports {
+		add(n, cublasLt)
 	}
 	return rows
 }

@@ -54,8 +54,11 @@ func (r *Real) sym(id api.ID, f *api.Func) uintptr {
 		return s
 	}
 	lib := r.libs[0]
-	if f.Lib() == api.LibNVML {
+	switch f.Lib() {
+	case api.LibNVML:
 		lib = r.libs[1]
+	case api.LibCublas13, api.LibCublasLt13:
+		lib = cublasLib(f.Lib()) // loaded on first use (cublas_real.go)
 	}
 	if lib == 0 {
 		return 0
@@ -81,7 +84,7 @@ func (r *Real) Invoke(id api.ID, f *api.Func, a *Args) int32 {
 	if fn == 0 {
 		return lib.NotSupported
 	}
-	var argv [14]uintptr
+	var argv [api.MaxParams]uintptr
 	for i, p := range f.Params {
 		argv[i] = argWord(p.Kind, a, i)
 	}

@@ -97,6 +97,14 @@ else
   RESULTS+=("$(printf '%-28s %s' "cuda-driver" "NOT BUILT (device code)")")
 fi
 
+# cuBLAS: the GEMM family ggml uses (exact small-integer data, compared with a CPU reference).
+if gcc -O2 -I"$ROOT/include" -o "$XC_BIN/gemm_native" "$ROOT/test/gpu/cublas/gemm_check.c" -L"$XC_CUDALIB" -lcublas -lcudart -Wl,-rpath,"$XC_CUDALIB" 2>"$LOGS/gemm.build.log" &&
+   gcc -O2 -I"$ROOT/include" -o "$XC_BIN/gemm_vgpu" "$ROOT/test/gpu/cublas/gemm_check.c" -L"$BIN" -l:libcublas.so.13 -l:libcudart.so.13 2>>"$LOGS/gemm.build.log"; then
+  check cublas-gemm cat "$XC_BIN/gemm_native" -- "$XC_BIN/gemm_vgpu"
+else
+  RESULTS+=("$(printf '%-28s %s' "build cublas-gemm" "FAILED (see gemm.build.log)")")
+fi
+
 # CuPy: the stubs preloaded (CuPy dlopens libcuda itself; NVRTC stays the real library).
 xc_pre="$BIN/libcudart.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1"
 xc_left_now=$(xc_left)

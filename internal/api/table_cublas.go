@@ -1,0 +1,190 @@
+package api
+
+// cublasTable: libcublas.so.13 and libcublasLt.so.13, what llama.cpp's ggml-cuda imports from
+// them (reference/symbols/llama.cpp-ggml-cuda13.imports) plus their small companions. Every other
+// export is a Stub row (exports_cublas.go).
+//
+// A cublasHandle_t is a handle of the server (HCublas), bound there to the context that was
+// current when it was created; the client makes that context current again before each call
+// with the handle (internal/client/cublas.go). Streams are the driver's CUstream handles, as
+// cudaStream_t is. Matrices, and the arrays of matrix pointers of the batched calls (device
+// memory holding device pointers), are device addresses passed by value and not range-checked:
+// a bad one faults only the session's own context.
+//
+// Scalars (alpha, beta): in cuBLAS's default pointer mode, CUBLAS_POINTER_MODE_HOST, they are
+// host pointers, so they travel by value as input buffers and the server passes the address of
+// its copy (its handles stay in host pointer mode: cublasSetPointerMode_v2 refuses device mode).
+// The S* functions' scalars are floats (4 bytes). The *Ex functions' scalar type follows the
+// compute type (CublasScalarBytes): their client function reads that many bytes and sends them
+// zero-padded to 16, the largest scalar (cuDoubleComplex), so the server's buffer always covers
+// what cuBLAS reads, whatever the client claims.
+//
+// GEMMs, and cublasSetStream_v2/cublasSetWorkspace_v2 (which ggml calls before each of them), are
+// Async, as launches are (DESIGN must 9): a failure cuBLAS reports for one of them is returned
+// by the next synchronising call, with a log line naming it.
+var cublasTable = []Func{
+	// ---- handles and settings ----
+	{Name: "cublasCreate_v2", Libs: cublas, Client: "cublasCreate", Params: []P{outHandle("cublasHandle_t *", "handle", HCublas)}},
+	{Name: "cublasDestroy_v2", Libs: cublas, Client: "cublasDestroy", Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: Handle, H: HCublas, Frees: true}}},
+	{Name: "cublasSetStream_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{cublasH(), {C: "cudaStream_t", Name: "streamId", Kind: Handle, H: HStream, Nullable: true}}},
+	{Name: "cublasGetStream_v2", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("cudaStream_t *", "streamId", "8")}},
+	{Name: "cublasSetMathMode", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), scalar("cublasMath_t", "mode")}},
+	{Name: "cublasGetMathMode", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("cublasMath_t *", "mode", "4")}},
+	{Name: "cublasSetWorkspace_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{cublasH(), {C: "void *", Name: "workspace", Kind: DevPtr}, scalar("size_t", "workspaceSizeInBytes")}},
+	// Pointer mode: host only (see above); answered in the client.
+	{Name: "cublasSetPointerMode_v2", Libs: cublas, Mode: Local, Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: HostPtr}, scalar("cublasPointerMode_t", "mode")}},
+	{Name: "cublasGetPointerMode_v2", Libs: cublas, Mode: Local, Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: HostPtr}, {C: "cublasPointerMode_t *", Name: "mode", Kind: HostPtr}}},
+
+	// ---- versions and status texts ----
+	{Name: "cublasGetVersion_v2", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("int *", "version", "4")}},
+	{Name: "cublasGetProperty", Libs: cublas, Params: []P{scalar("libraryPropertyType", "type"), out("int *", "value", "4")}},
+	{Name: "cublasGetCudartVersion", Libs: cublas, Mode: Local, Ret: "size_t"},
+	{Name: "cublasGetStatusName", Libs: cublas, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
+	{Name: "cublasGetStatusString", Libs: cublas, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
+	{Name: "cublasLtGetProperty", Libs: cublasLt, Params: []P{scalar("libraryPropertyType", "type"), out("int *", "value", "4")}},
+	{Name: "cublasLtGetVersion", Libs: cublasLt, Mode: Local, Ret: "size_t"},
+	{Name: "cublasLtGetCudartVersion", Libs: cublasLt, Mode: Local, Ret: "size_t"},
+	{Name: "cublasLtGetStatusName", Libs: cublasLt, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
+	{Name: "cublasLtGetStatusString", Libs: cublasLt, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
+
+	// ---- single precision (scalars: const float *, 4 bytes) ----
+	{Name: "cublasSgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"),
+		scalar("int", "m"), scalar("int", "n"), scalar("int", "k"),
+		sScalar("alpha"), dev("const float *", "A"), scalar("int", "lda"), dev("const float *", "B"), scalar("int", "ldb"),
+		sScalar("beta"), dev("float *", "C"), scalar("int", "ldc")}},
+	{Name: "cublasSgemmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"),
+		scalar("int", "m"), scalar("int", "n"), scalar("int", "k"),
+		sScalar("alpha"), dev("const float *const *", "Aarray"), scalar("int", "lda"), dev("const float *const *", "Barray"), scalar("int", "ldb"),
+		sScalar("beta"), dev("float *const *", "Carray"), scalar("int", "ldc"), scalar("int", "batchCount")}},
+	{Name: "cublasSgemmStridedBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"),
+		scalar("int", "m"), scalar("int", "n"), scalar("int", "k"),
+		sScalar("alpha"), dev("const float *", "A"), scalar("int", "lda"), scalar("long long int", "strideA"),
+		dev("const float *", "B"), scalar("int", "ldb"), scalar("long long int", "strideB"),
+		sScalar("beta"), dev("float *", "C"), scalar("int", "ldc"), scalar("long long int", "strideC"), scalar("int", "batchCount")}},
+	{Name: "cublasStrsmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"),
+		scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"),
+		sScalar("alpha"), dev("const float *const *", "A"), scalar("int", "lda"), dev("float *const *", "B"), scalar("int", "ldb"),
+		scalar("int", "batchCount")}},
+
+	// ---- mixed precision (scalars by compute type, sent as 16 bytes: see above) ----
+	{Name: "cublasGemmEx", Libs: cublas, Mode: Async, Client: "cublasGemmScaled", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"),
+		scalar("int", "m"), scalar("int", "n"), scalar("int", "k"),
+		exScalar("alpha"), dev("const void *", "A"), scalar("cudaDataType", "Atype"), scalar("int", "lda"),
+		dev("const void *", "B"), scalar("cudaDataType", "Btype"), scalar("int", "ldb"),
+		exScalar("beta"), dev("void *", "C"), scalar("cudaDataType", "Ctype"), scalar("int", "ldc"),
+		scalar("cublasComputeType_t", "computeType"), scalar("cublasGemmAlgo_t", "algo")}},
+	{Name: "cublasGemmBatchedEx", Libs: cublas, Mode: Async, Client: "cublasGemmScaled", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"),
+		scalar("int", "m"), scalar("int", "n"), scalar("int", "k"),
+		exScalar("alpha"), dev("const void *const *", "Aarray"), scalar("cudaDataType", "Atype"), scalar("int", "lda"),
+		dev("const void *const *", "Barray"), scalar("cudaDataType", "Btype"), scalar("int", "ldb"),
+		exScalar("beta"), dev("void *const *", "Carray"), scalar("cudaDataType", "Ctype"), scalar("int", "ldc"),
+		scalar("int", "batchCount"), scalar("cublasComputeType_t", "computeType"), scalar("cublasGemmAlgo_t", "algo")}},
+	{Name: "cublasGemmStridedBatchedEx", Libs: cublas, Mode: Async, Client: "cublasGemmScaled", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"),
+		scalar("int", "m"), scalar("int", "n"), scalar("int", "k"),
+		exScalar("alpha"), dev("const void *", "A"), scalar("cudaDataType", "Atype"), scalar("int", "lda"), scalar("long long int", "strideA"),
+		dev("const void *", "B"), scalar("cudaDataType", "Btype"), scalar("int", "ldb"), scalar("long long int", "strideB"),
+		exScalar("beta"), dev("void *", "C"), scalar("cudaDataType", "Ctype"), scalar("int", "ldc"), scalar("long long int", "strideC"),
+		scalar("int", "batchCount"), scalar("cublasComputeType_t", "computeType"), scalar("cublasGemmAlgo_t", "algo")}},
+}
+
+var (
+	cublas   = []Lib{LibCublas13}
+	cublasLt = []Lib{LibCublasLt13}
+)
+
+// cublasH is the cublasHandle_t argument of a call on an existing handle.
+func cublasH() P { return P{C: "cublasHandle_t", Name: "handle", Kind: Handle, H: HCublas} }
+
+// dev is a device address argument passed by value, unchecked.
+func dev(c, name string) P { return P{C: c, Name: name, Kind: DevPtr} }
+
+// sScalar is a host float scalar (alpha, beta of the S* functions).
+func sScalar(name string) P { return P{C: "const float *", Name: name, Kind: InBuf, Size: "4"} }
+
+// exScalar is a host scalar of the *Ex functions, on the wire always CublasScalarWire bytes.
+func exScalar(name string) P { return P{C: "const void *", Name: name, Kind: InBuf, Size: "16"} }
+
+// CublasScalarWire is the byte count an *Ex function's alpha or beta travels as: the largest
+// scalar type (cuDoubleComplex), the value zero-padded.
+const CublasScalarWire = 16
+
+// CublasScalarBytes is the size of the host scalars (alpha, beta) of cublasGemmEx and its batched
+// forms for a compute type and the C matrix's data type (cublas_api.h, library_types.h):
+// CUBLAS_COMPUTE_16F* take half (2 bytes), 32F* float (4), 64F* double (8), 32I* int32 (4); with
+// a complex C (CUDA_C_*) the 32F and 64F kinds take cuComplex (8) and cuDoubleComplex (16). Old
+// binaries may pass a cudaDataType as the compute type (CUDA 10's signature), which cuBLAS still
+// accepts: CUDA_R_16F, _R_32F, _R_64F, _R_32I, _C_32F, _C_64F. ok is false for anything else.
+func CublasScalarBytes(computeType, ctype int32) (n int, ok bool) {
+	switch computeType {
+	case 64, 65: // CUBLAS_COMPUTE_16F, _16F_PEDANTIC
+		return 2, true
+	case 68, 69, 74, 75, 77, 78: // CUBLAS_COMPUTE_32F, _PEDANTIC, _FAST_16F, _FAST_16BF, _FAST_TF32, _EMULATED_16BFX9
+		n = 4
+	case 70, 71, 79: // CUBLAS_COMPUTE_64F, _PEDANTIC, _EMULATED_FIXEDPOINT
+		n = 8
+	case 72, 73: // CUBLAS_COMPUTE_32I, _PEDANTIC
+		return 4, true
+	// cudaDataType as a compute type
+	case 2: // CUDA_R_16F
+		return 2, true
+	case 0, 10: // CUDA_R_32F, CUDA_R_32I
+		return 4, true
+	case 1, 4: // CUDA_R_64F, CUDA_C_32F
+		return 8, true
+	case 5: // CUDA_C_64F
+		return 16, true
+	default:
+		return 0, false
+	}
+	if cudaDataTypeComplex(ctype) {
+		n *= 2
+	}
+	return n, true
+}
+
+// cudaDataTypeComplex: the CUDA_C_* values of cudaDataType (library_types.h).
+func cudaDataTypeComplex(t int32) bool {
+	switch t {
+	case 4, 5, 6, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27: // C_32F, C_64F, C_16F, C_8I, C_8U, C_32I, C_32U, C_16BF, C_4I, C_4U, C_16I, C_16U, C_64I, C_64U
+		return true
+	}
+	return false
+}
+
+// cublasStubRet is the C return type of the cuBLAS and cuBLASLt exports whose result is not a
+// cublasStatus_t (cublas_api.h, cublasLt.h); stubRows gives it to their Stub rows, and the rows
+// above that implement some of them must agree (TestCublasRet). The legacy API of cublas.h
+// returns float, double, int, cuComplex, cuDoubleComplex or void: all come back in registers
+// (no hidden result pointer on x86-64), so a parameterless stub returning an int is ABI-safe for
+// them; only pointers and wider integers need their type.
+var cublasStubRet = map[string]string{
+	"cublasGetCudartVersion":   "size_t",
+	"cublasGetStatusName":      "const char *",
+	"cublasGetStatusString":    "const char *",
+	"cublasXerbla":             "void",
+	"cublasLtGetStatusName":    "const char *",
+	"cublasLtGetStatusString":  "const char *",
+	"cublasLtGetVersion":       "size_t",
+	"cublasLtGetCudartVersion": "size_t",
+}
+
+// CublasStatusNames are the cublasStatus_t codes (cublas_api.h).
+var CublasStatusNames = map[int32]string{
+	0:  "CUBLAS_STATUS_SUCCESS",
+	1:  "CUBLAS_STATUS_NOT_INITIALIZED",
+	3:  "CUBLAS_STATUS_ALLOC_FAILED",
+	7:  "CUBLAS_STATUS_INVALID_VALUE",
+	8:  "CUBLAS_STATUS_ARCH_MISMATCH",
+	11: "CUBLAS_STATUS_MAPPING_ERROR",
+	13: "CUBLAS_STATUS_EXECUTION_FAILED",
+	14: "CUBLAS_STATUS_INTERNAL_ERROR",
+	15: "CUBLAS_STATUS_NOT_SUPPORTED",
+	16: "CUBLAS_STATUS_LICENSE_ERROR",
+}

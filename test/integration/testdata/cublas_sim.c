@@ -1,0 +1,30 @@
+/* A cuBLAS program linked against vgpu's libcublas.so.13 and libcublasLt.so.13, run against the
+ * simulated device (which has no kernels): what the stubs answer there. Prints one "key value"
+ * line per check. */
+#include <stdio.h>
+
+#include "vgpu/zz_prototypes.h"
+
+/* A Stub row: exported without a parameter list (the real one is a BLAS call). */
+cublasStatus_t cublasDgemm_v2();
+
+int main(void)
+{
+	cublasHandle_t h = 0;
+	cublasStatus_t s = cublasCreate_v2(&h);
+	printf("create %d\n", (int)s);
+	printf("name %s\n", cublasGetStatusName(s));
+	printf("string %s\n", cublasGetStatusString(s));
+	printf("ltname %s\n", cublasLtGetStatusName(7));
+	printf("ltversion %zu\n", cublasLtGetVersion());
+	printf("cudart %zu\n", cublasGetCudartVersion());
+
+	/* Calls on a handle that cublasCreate_v2 never returned are refused at once, async or not. */
+	float one = 1.0f;
+	printf("sgemm %d\n", (int)cublasSgemm_v2(h, 0, 0, 1, 1, 1, &one, 0, 1, 0, 1, &one, 0, 1));
+	printf("gemmex %d\n", (int)cublasGemmEx(h, 0, 0, 1, 1, 1, &one, 0, 0, 1, 0, 0, 1, &one, 0, 0, 1, 68, -1));
+	printf("setstream %d\n", (int)cublasSetStream_v2(h, 0));
+	printf("destroy %d\n", (int)cublasDestroy_v2(h));
+	printf("stub %d\n", (int)cublasDgemm_v2());
+	return 0;
+}
