@@ -47,6 +47,7 @@ type session struct {
 	buf        []byte
 
 	shm []byte // shared with the worker (unix sockets): bulk copies go through it
+	st  stats  // VGPU_STATS counters
 }
 
 var (
@@ -194,6 +195,7 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint3
 	if err := s.writeCall(c, tail, 0); err != nil {
 		return 0, s.fail(err)
 	}
+	s.st.writes++
 	if err := s.conn.Flush(); err != nil {
 		return 0, s.fail(err)
 	}
@@ -202,6 +204,7 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint3
 		if err != nil {
 			return 0, s.fail(err)
 		}
+		s.st.bytesIn += 16 + uint64(h.Length)
 		if h.Type == remoting.FrameData {
 			// An output's bytes, straight into the caller's memory.
 			var idx [4]byte
@@ -279,6 +282,7 @@ func (s *session) sendAsync(c *remoting.Call, tail []byte) error {
 	idle := wasEmpty && (s.serverIdle || now.Sub(s.lastSend) > idleGap)
 	if idle || s.conn.Buffered() >= maxQueued {
 		s.lastSend, s.serverIdle = now, false
+		s.st.writes++
 		if err := s.conn.Flush(); err != nil {
 			return s.fail(err)
 		}
@@ -296,6 +300,7 @@ func (s *session) timedFlush() {
 	defer s.mu.Unlock()
 	s.flushArmed = false
 	if s.broken == nil && s.conn.Buffered() > 0 {
+		s.st.writes++
 		if err := s.conn.Flush(); err != nil {
 			s.fail(err)
 		}
@@ -313,6 +318,7 @@ func (s *session) writeCall(c *remoting.Call, tail []byte, flags uint8) error {
 	if n > remoting.MaxPayload {
 		return errors.New("call larger than the protocol's frame limit")
 	}
+	s.st.call(c.Fn, flags&remoting.FlagAsync != 0, n)
 	h := remoting.Header{Length: uint32(n), Type: remoting.FrameCall, Flags: flags, ReqID: s.reqID}
 	if tail != nil {
 		return s.conn.WriteFrame(h, s.buf, tail)

@@ -111,6 +111,7 @@ func (s *session) shmCopy(h2d bool, dev, host, n, stream uint64) (int64, error) 
 			pcopy(s.shm[slot:slot+size], hostBytes(host+off, int(size)))
 		}
 		c := &remoting.Call{Fn: uint32(id), Scalars: []uint64{dev + off, slot, size, stream}}
+		s.st.shmBytes += size
 		req, err := s.sendNow(c)
 		if err != nil {
 			return 0, err
@@ -130,6 +131,7 @@ func (s *session) sendNow(c *remoting.Call) (uint64, error) {
 	if err := s.writeCall(c, nil, 0); err != nil {
 		return 0, s.fail(err)
 	}
+	s.st.writes++
 	if err := s.conn.Flush(); err != nil {
 		return 0, s.fail(err)
 	}
@@ -143,6 +145,7 @@ func (s *session) awaitReply(req uint64) (int32, error) {
 		if err != nil {
 			return 0, s.fail(err)
 		}
+		s.st.bytesIn += 16 + uint64(h.Length)
 		switch h.Type {
 		case remoting.FrameOutput:
 			WriteStdout(payload)

@@ -10,9 +10,14 @@
  * forked child sees another pid and does not enter Go: the runtime's threads did not survive fork. */
 __attribute__((visibility("default"))) pid_t vgpu_core_pid;
 
+extern void vgpu_stats(void);
+
 __attribute__((constructor)) static void vgpu_core_init(void)
 {
 	vgpu_core_pid = getpid();
+	/* VGPU_STATS=1: what crossed the connection, printed at exit (performance work) */
+	if (getenv("VGPU_STATS"))
+		atexit(vgpu_stats);
 }
 
 /* A C copy of a Go string that lives as long as the process (returned by cuGetErrorName & co). */

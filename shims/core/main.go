@@ -40,6 +40,9 @@ func vgpu_call(id C.uint32_t, args *C.uint64_t) C.int64_t {
 	return C.int64_t(client.Dispatch(uint32(id), unsafe.Pointer(args)))
 }
 
+//export vgpu_stats
+func vgpu_stats() { client.PrintStats() }
+
 //export vgpu_attach
 func vgpu_attach(hash C.ulonglong, soname *C.char) C.int {
 	return C.int(client.Attach(uint64(hash), C.GoString(soname)))

@@ -244,7 +244,7 @@ func TestCoreELF(t *testing.T) {
 		t.Errorf("DT_SONAME is %q, want %q (the stubs find an already loaded core by it)", d.soname, coreName)
 	}
 	got := d.names()
-	want := []string{"vgpu_attach", "vgpu_call", "vgpu_core_pid"}
+	want := []string{"vgpu_attach", "vgpu_call", "vgpu_core_pid", "vgpu_stats"}
 	if !slices.Equal(got, want) {
 		t.Errorf("exports %v, want exactly %v", got, want)
 	}

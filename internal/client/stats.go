@@ -1,0 +1,68 @@
+package client
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/vgpu/vgpu/internal/api"
+)
+
+// stats counts what crossed the connection, for VGPU_STATS=1 (printed at exit): how many
+// round trips and async calls a workload makes, how many writes they took, how many bytes.
+type stats struct {
+	sync, async, writes uint64
+	bytesOut, bytesIn   uint64
+	shmBytes            uint64
+	calls               map[uint32]uint64
+}
+
+func (st *stats) call(fn uint32, async bool, n int) {
+	if st.calls == nil {
+		st.calls = map[uint32]uint64{}
+	}
+	st.calls[fn]++
+	if async {
+		st.async++
+	} else {
+		st.sync++
+	}
+	st.bytesOut += uint64(n) + 16
+}
+
+// PrintStats writes the session's counters to stderr (shims/core calls it at exit when
+// VGPU_STATS is set).
+func PrintStats() {
+	sessMu.Lock()
+	s := sess
+	sessMu.Unlock()
+	if s == nil {
+		return
+	}
+	s.mu.Lock()
+	st := s.st
+	type kv struct {
+		name string
+		n    uint64
+	}
+	var top []kv
+	for fn, n := range st.calls {
+		name := fmt.Sprint(fn)
+		if int(fn) < len(api.Table) {
+			name = api.Table[fn].Name
+		}
+		top = append(top, kv{name, n})
+	}
+	s.mu.Unlock()
+	sort.Slice(top, func(i, j int) bool { return top[i].n > top[j].n || top[i].n == top[j].n && top[i].name < top[j].name })
+	var b strings.Builder
+	for i, t := range top {
+		if i == 12 {
+			break
+		}
+		fmt.Fprintf(&b, " %s=%d", t.name, t.n)
+	}
+	fmt.Fprintf(os.Stderr, "vgpu stats: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory; calls:%s\n",
+		st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, b.String())
+}
