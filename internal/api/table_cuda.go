@@ -43,7 +43,7 @@ var cudaTable = []Func{
 	{Name: "cuCtxGetCurrent", Libs: cu, Params: []P{{C: "CUcontext *", Name: "pctx", Kind: OutHandle, H: HContext, Nullable: true}}},
 	{Name: "cuCtxSetCurrent", Libs: cu, Client: "cuCtxSetCurrent", Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}}},
 	{Name: "cuCtxGetDevice", Libs: cu, Params: []P{out("CUdevice *", "device", "4")}},
-	{Name: "cuCtxSynchronize", Libs: cu, Syncs: true},
+	{Name: "cuCtxSynchronize", Libs: cu, Client: "cuCtxSynchronize", Syncs: true},
 
 	// ---- memory ----
 	{Name: "cuMemGetInfo_v2", Libs: cu, Params: []P{out("size_t *", "free", "8"), out("size_t *", "total", "8")}, Since: 3020},
@@ -64,7 +64,7 @@ var cudaTable = []Func{
 	// ---- streams and events ----
 	{Name: "cuStreamCreate", Libs: cu, Params: []P{outHandle("CUstream *", "phStream", HStream), scalar("unsigned int", "Flags")}},
 	{Name: "cuStreamDestroy_v2", Libs: cu, Params: []P{{C: "CUstream", Name: "hStream", Kind: Handle, H: HStream, Frees: true}}, Since: 4000},
-	{Name: "cuStreamSynchronize", Libs: cu, Syncs: true, Params: []P{stream("hStream")}},
+	{Name: "cuStreamSynchronize", Libs: cu, Client: "cuStreamSynchronize", Syncs: true, Params: []P{stream("hStream")}},
 	{Name: "cuStreamQuery", Libs: cu, Syncs: true, Params: []P{stream("hStream")}},
 	{Name: "cuEventCreate", Libs: cu, Params: []P{outHandle("CUevent *", "phEvent", HEvent), scalar("unsigned int", "Flags")}},
 	{Name: "cuEventDestroy_v2", Libs: cu, Params: []P{{C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent, Frees: true}}, Since: 4000},

@@ -210,6 +210,7 @@ func remote(c *call) int64 {
 	if err != nil {
 		return c.unreachable()
 	}
+	streams.markDirty(c)
 	if r, done := viaShm(c, s); done {
 		return finishSync(c, s, r)
 	}
@@ -284,6 +285,7 @@ func remoteAsync(c *call) int64 {
 	if err != nil {
 		return c.unreachable()
 	}
+	streams.markDirty(c)
 	// A large async host-to-device copy: the host buffer may be reused once the call returns,
 	// so it goes through the shared memory now (as a pageable copy does natively).
 	if r, done := viaShm(c, s); done {

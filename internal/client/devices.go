@@ -120,7 +120,7 @@ func fetchDevices(lib api.Lib) ([]*device, int32) {
 		uuid := heapNew[[16]byte]()
 		mem := heapNew[uint64]()
 		bus := heapBytes(64)
-		attrs := heapBytes(8*maxAttr)
+		attrs := heapBytes(8 * maxAttr)
 		for _, step := range []struct {
 			name string
 			args []uint64

@@ -129,14 +129,14 @@ func unregisterHost(p uint64) int64 {
 	return 0
 }
 
-func cudaMallocHost(c *call) int64      { return allocHost(c.a[0], c.a[1]) }
-func cudaHostAlloc(c *call) int64       { return allocHost(c.a[0], c.a[1]) }
-func cudaFreeHost(c *call) int64        { return freeHost(c.a[0]) }
-func cudaHostRegister(c *call) int64    { return registerHost(c.a[0], c.a[1]) }
-func cudaHostUnregister(c *call) int64  { return unregisterHost(c.a[0]) }
-func cuMemAllocHost_v2(c *call) int64   { return allocHost(c.a[0], c.a[1]) }
-func cuMemHostAlloc(c *call) int64      { return allocHost(c.a[0], c.a[1]) }
-func cuMemFreeHost(c *call) int64       { return freeHost(c.a[0]) }
+func cudaMallocHost(c *call) int64       { return allocHost(c.a[0], c.a[1]) }
+func cudaHostAlloc(c *call) int64        { return allocHost(c.a[0], c.a[1]) }
+func cudaFreeHost(c *call) int64         { return freeHost(c.a[0]) }
+func cudaHostRegister(c *call) int64     { return registerHost(c.a[0], c.a[1]) }
+func cudaHostUnregister(c *call) int64   { return unregisterHost(c.a[0]) }
+func cuMemAllocHost_v2(c *call) int64    { return allocHost(c.a[0], c.a[1]) }
+func cuMemHostAlloc(c *call) int64       { return allocHost(c.a[0], c.a[1]) }
+func cuMemFreeHost(c *call) int64        { return freeHost(c.a[0]) }
 func cuMemHostRegister_v2(c *call) int64 { return registerHost(c.a[0], c.a[1]) }
 func cuMemHostUnregister(c *call) int64 {
 	if r := unregisterHost(c.a[0]); r != 0 {
@@ -310,8 +310,8 @@ func cuMemcpyAsync(c *call) int64 {
 const (
 	m2SrcX, m2SrcY, m2SrcType, m2SrcHost, m2SrcDevice, m2SrcArray, m2SrcPitch = 0, 8, 16, 24, 32, 40, 48
 	m2DstX, m2DstY, m2DstType, m2DstHost, m2DstDevice, m2DstArray, m2DstPitch = 56, 64, 72, 80, 88, 96, 104
-	m2Width, m2Height                                                          = 112, 120
-	memTypeHost, memTypeDevice, memTypeArray, memTypeUnified                   = 1, 2, 3, 4
+	m2Width, m2Height                                                         = 112, 120
+	memTypeHost, memTypeDevice, memTypeArray, memTypeUnified                  = 1, 2, 3, 4
 )
 
 // memcpy2D packs the host side's rows into one buffer (or unpacks them from the reply): the
@@ -490,7 +490,9 @@ func cudaMemset2DAny(c *call) int64 {
 	return memset2D(c.a[0], c.a[1], c.a[2], c.a[3], c.a[4], stream)
 }
 
-func cuMemsetD2D8Async(c *call) int64 { return memset2D(c.a[0], c.a[1], c.a[2], c.a[3], c.a[4], c.a[5]) }
+func cuMemsetD2D8Async(c *call) int64 {
+	return memset2D(c.a[0], c.a[1], c.a[2], c.a[3], c.a[4], c.a[5])
+}
 
 var capture struct {
 	mu   sync.Mutex

@@ -38,7 +38,7 @@ func init() {
 		27:   remote,                        // cuCtxGetCurrent
 		28:   cuCtxSetCurrent,               // cuCtxSetCurrent
 		29:   remote,                        // cuCtxGetDevice
-		30:   remote,                        // cuCtxSynchronize
+		30:   cuCtxSynchronize,              // cuCtxSynchronize
 		31:   remote,                        // cuMemGetInfo_v2
 		32:   remote,                        // cuMemAlloc_v2
 		33:   remote,                        // cuMemFree_v2
@@ -55,7 +55,7 @@ func init() {
 		44:   cuMemGetAllocationGranularity, // cuMemGetAllocationGranularity
 		45:   remote,                        // cuStreamCreate
 		46:   remote,                        // cuStreamDestroy_v2
-		47:   remote,                        // cuStreamSynchronize
+		47:   cuStreamSynchronize,           // cuStreamSynchronize
 		48:   remote,                        // cuStreamQuery
 		49:   remote,                        // cuEventCreate
 		50:   remote,                        // cuEventDestroy_v2
