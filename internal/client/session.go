@@ -199,6 +199,14 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint3
 	if err := s.conn.Flush(); err != nil {
 		return 0, s.fail(err)
 	}
+	return s.awaitReply(s.reqID, direct, fill)
+}
+
+// awaitReply reads frames until the reply to request req; s.mu is held. On the way it writes
+// the GPU's printf output (FrameOutput) and reads outputs sent ahead as FrameData into the
+// memory direct names (nil: none expected); fill (optional) sees the reply while its payload is
+// valid.
+func (s *session) awaitReply(req uint64, direct func(idx uint32) []byte, fill func(*remoting.Reply) error) (int32, error) {
 	for {
 		h, err := s.conn.ReadHeader()
 		if err != nil {
@@ -208,8 +216,8 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint3
 		if h.Type == remoting.FrameData {
 			// An output's bytes, straight into the caller's memory.
 			var idx [4]byte
-			if h.Length < 4 || s.conn.ReadBody(idx[:]) != nil {
-				return 0, s.fail(errors.New("short data frame"))
+			if direct == nil || h.Length < 4 || s.conn.ReadBody(idx[:]) != nil {
+				return 0, s.fail(errors.New("unexpected or short data frame"))
 			}
 			dst := direct(uint32(idx[0]) | uint32(idx[1])<<8 | uint32(idx[2])<<16 | uint32(idx[3])<<24)
 			if dst == nil || len(dst) != int(h.Length)-4 {
@@ -226,8 +234,8 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint3
 		}
 		switch h.Type {
 		case remoting.FrameReply:
-			if h.ReqID != s.reqID {
-				return 0, s.fail(fmt.Errorf("reply to request %d while waiting for %d", h.ReqID, s.reqID))
+			if h.ReqID != req {
+				return 0, s.fail(fmt.Errorf("reply to request %d while waiting for %d", h.ReqID, req))
 			}
 			r, err := remoting.DecodeReply(payload)
 			if err != nil {
@@ -236,10 +244,14 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint3
 			if r.DeferredCode != 0 && s.deferredCode == 0 {
 				s.deferredFn, s.deferredCode = r.DeferredFn, r.DeferredCode
 			}
-			if err := fill(&r); err != nil {
-				return 0, s.fail(err)
+			if fill != nil {
+				if err := fill(&r); err != nil {
+					return 0, s.fail(err)
+				}
 			}
-			s.serverIdle = true
+			if req == s.reqID {
+				s.serverIdle = true
+			}
 			return r.Result, nil
 		case remoting.FrameOutput:
 			WriteStdout(payload) // the GPU's printf, through the program's own stdout

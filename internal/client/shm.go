@@ -1,7 +1,6 @@
 package client
 
 import (
-	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -87,7 +86,7 @@ func (s *session) shmCopy(h2d bool, dev, host, n, stream uint64) (int64, error) 
 	wait := func() error {
 		p := inflight[0]
 		inflight = inflight[1:]
-		r, err := s.awaitReply(p.req)
+		r, err := s.awaitReply(p.req, nil, nil)
 		if err != nil {
 			return err
 		}
@@ -136,35 +135,6 @@ func (s *session) sendNow(c *remoting.Call) (uint64, error) {
 		return 0, s.fail(err)
 	}
 	return s.reqID, nil
-}
-
-// awaitReply reads frames until the reply to req; s.mu is held.
-func (s *session) awaitReply(req uint64) (int32, error) {
-	for {
-		h, payload, err := s.conn.ReadFrame()
-		if err != nil {
-			return 0, s.fail(err)
-		}
-		s.st.bytesIn += 16 + uint64(h.Length)
-		switch h.Type {
-		case remoting.FrameOutput:
-			WriteStdout(payload)
-		case remoting.FrameReply:
-			if h.ReqID != req {
-				return 0, s.fail(fmt.Errorf("reply to request %d while waiting for %d", h.ReqID, req))
-			}
-			r, err := remoting.DecodeReply(payload)
-			if err != nil {
-				return 0, s.fail(err)
-			}
-			if r.DeferredCode != 0 && s.deferredCode == 0 {
-				s.deferredFn, s.deferredCode = r.DeferredFn, r.DeferredCode
-			}
-			return r.Result, nil
-		default:
-			return 0, s.fail(fmt.Errorf("unexpected %v frame", h.Type))
-		}
-	}
 }
 
 // shmRoutes: the copies that take the shared memory when big enough, and their direction.
