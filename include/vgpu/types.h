@@ -52,6 +52,10 @@ typedef struct CUgraph_st *cudaGraph_t;
 typedef struct CUgraphExec_st *cudaGraphExec_t;
 typedef struct CUgraphNode_st *cudaGraphNode_t;
 typedef struct CUgraphExecUpdateResultInfo_st cudaGraphExecUpdateResultInfo;
+struct cudaPointerAttributes; /* 24 bytes: type, device, devicePointer, hostPointer */
+typedef struct cudaGraphEdgeData_st cudaGraphEdgeData;
+typedef void (*cudaStreamCallback_t)(cudaStream_t stream, cudaError_t status, void *userData);
+typedef void (*cudaHostFn_t)(void *userData);
 struct cudaDeviceProp; /* 1032 bytes in CUDA 12.x, 1008 in 13.0: written by the core, never by C */
 
 /* ---- NVML (libnvidia-ml.so.1) ---- */

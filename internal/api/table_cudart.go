@@ -25,29 +25,29 @@ var cudartTable = []Func{
 
 	// ---- memory (issue 4) ----
 	fwd("cudaMalloc", "cuMemAlloc_v2", rtOut("void **", "devPtr", "8"), scalar("size_t", "size")),
-	{Name: "cudaFree", Libs: rt, Mode: Local, Params: []P{hp("devPtr")}},
-	{Name: "cudaMallocPitch", Libs: rt, Mode: Local, Params: []P{hp("devPtr"), hp("pitch"), scalar("size_t", "width"), scalar("size_t", "height")}},
-	fwd("cudaMemset", "cuMemsetD8_v2", hp("devPtr"), scalar("int", "value"), scalar("size_t", "count")),
-	fwd("cudaMemset_ptds", "cuMemsetD8_v2", hp("devPtr"), scalar("int", "value"), scalar("size_t", "count")),
-	fwd("cudaMemsetAsync", "cuMemsetD8Async", hp("devPtr"), scalar("int", "value"), scalar("size_t", "count"), rtStream),
-	ptsz(fwd("cudaMemsetAsync_ptsz", "cuMemsetD8Async", hp("devPtr"), scalar("int", "value"), scalar("size_t", "count"), rtStream)),
+	{Name: "cudaFree", Libs: rt, Mode: Local, Params: []P{hpC("void *", "devPtr")}},
+	{Name: "cudaMallocPitch", Libs: rt, Mode: Local, Params: []P{hpC("void **", "devPtr"), hpC("size_t *", "pitch"), scalar("size_t", "width"), scalar("size_t", "height")}},
+	fwd("cudaMemset", "cuMemsetD8_v2", hpC("void *", "devPtr"), scalar("int", "value"), scalar("size_t", "count")),
+	fwd("cudaMemset_ptds", "cuMemsetD8_v2", hpC("void *", "devPtr"), scalar("int", "value"), scalar("size_t", "count")),
+	fwd("cudaMemsetAsync", "cuMemsetD8Async", hpC("void *", "devPtr"), scalar("int", "value"), scalar("size_t", "count"), rtStream),
+	ptsz(fwd("cudaMemsetAsync_ptsz", "cuMemsetD8Async", hpC("void *", "devPtr"), scalar("int", "value"), scalar("size_t", "count"), rtStream)),
 	memcpyRow("cudaMemcpy", false), memcpyRow("cudaMemcpy_ptds", false),
 	memcpyRow("cudaMemcpyAsync", true), ptsz(memcpyRow("cudaMemcpyAsync_ptsz", true)),
 	memcpy2DRow("cudaMemcpy2D", false), memcpy2DRow("cudaMemcpy2D_ptds", false),
 	memcpy2DRow("cudaMemcpy2DAsync", true), ptsz(memcpy2DRow("cudaMemcpy2DAsync_ptsz", true)),
-	{Name: "cudaMemcpyPeerAsync", Libs: rt, Mode: Local, Params: []P{hp("dst"), scalar("int", "dstDevice"), hp("src"), scalar("int", "srcDevice"), scalar("size_t", "count"), rtStream}},
-	{Name: "cudaMemcpyPeer", Libs: rt, Mode: Local, Client: "cudaMemcpyPeerAsync", Params: []P{hp("dst"), scalar("int", "dstDevice"), hp("src"), scalar("int", "srcDevice"), scalar("size_t", "count")}},
-	{Name: "cudaMallocHost", Libs: rt, Mode: Local, Params: []P{hp("ptr"), scalar("size_t", "size")}},
-	{Name: "cudaHostAlloc", Libs: rt, Mode: Local, Params: []P{hp("pHost"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
-	{Name: "cudaFreeHost", Libs: rt, Mode: Local, Params: []P{hp("ptr")}},
-	{Name: "cudaHostRegister", Libs: rt, Mode: Local, Params: []P{hp("ptr"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
-	{Name: "cudaHostUnregister", Libs: rt, Mode: Local, Params: []P{hp("ptr")}},
-	{Name: "cudaHostGetDevicePointer", Libs: rt, Mode: Local, Params: []P{hp("pDevice"), hp("pHost"), scalar("unsigned int", "flags")}},
-	{Name: "cudaMallocManaged", Libs: rt, Mode: Local, Params: []P{hp("devPtr"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
-	{Name: "cudaHostGetFlags", Libs: rt, Mode: Local, Params: []P{hp("pFlags"), hp("pHost")}},
-	{Name: "cudaMemset2D", Libs: rt, Mode: Local, Client: "cudaMemset2DAny", Params: []P{hp("devPtr"), scalar("size_t", "pitch"), scalar("int", "value"), scalar("size_t", "width"), scalar("size_t", "height")}},
-	{Name: "cudaMemset2DAsync", Libs: rt, Mode: Local, Client: "cudaMemset2DAny", Params: []P{hp("devPtr"), scalar("size_t", "pitch"), scalar("int", "value"), scalar("size_t", "width"), scalar("size_t", "height"), rtStream}},
-	{Name: "cudaPointerGetAttributes", Libs: rt, Mode: Local, Params: []P{hp("attributes"), hp("ptr")}},
+	{Name: "cudaMemcpyPeerAsync", Libs: rt, Mode: Local, Params: []P{hpC("void *", "dst"), scalar("int", "dstDevice"), hpC("const void *", "src"), scalar("int", "srcDevice"), scalar("size_t", "count"), rtStream}},
+	{Name: "cudaMemcpyPeer", Libs: rt, Mode: Local, Client: "cudaMemcpyPeerAsync", Params: []P{hpC("void *", "dst"), scalar("int", "dstDevice"), hpC("const void *", "src"), scalar("int", "srcDevice"), scalar("size_t", "count")}},
+	{Name: "cudaMallocHost", Libs: rt, Mode: Local, Params: []P{hpC("void **", "ptr"), scalar("size_t", "size")}},
+	{Name: "cudaHostAlloc", Libs: rt, Mode: Local, Params: []P{hpC("void **", "pHost"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
+	{Name: "cudaFreeHost", Libs: rt, Mode: Local, Params: []P{hpC("void *", "ptr")}},
+	{Name: "cudaHostRegister", Libs: rt, Mode: Local, Params: []P{hpC("void *", "ptr"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
+	{Name: "cudaHostUnregister", Libs: rt, Mode: Local, Params: []P{hpC("void *", "ptr")}},
+	{Name: "cudaHostGetDevicePointer", Libs: rt, Mode: Local, Params: []P{hpC("void **", "pDevice"), hpC("void *", "pHost"), scalar("unsigned int", "flags")}},
+	{Name: "cudaMallocManaged", Libs: rt, Mode: Local, Params: []P{hpC("void **", "devPtr"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
+	{Name: "cudaHostGetFlags", Libs: rt, Mode: Local, Params: []P{hpC("unsigned int *", "pFlags"), hpC("void *", "pHost")}},
+	{Name: "cudaMemset2D", Libs: rt, Mode: Local, Client: "cudaMemset2DAny", Params: []P{hpC("void *", "devPtr"), scalar("size_t", "pitch"), scalar("int", "value"), scalar("size_t", "width"), scalar("size_t", "height")}},
+	{Name: "cudaMemset2DAsync", Libs: rt, Mode: Local, Client: "cudaMemset2DAny", Params: []P{hpC("void *", "devPtr"), scalar("size_t", "pitch"), scalar("int", "value"), scalar("size_t", "width"), scalar("size_t", "height"), rtStream}},
+	{Name: "cudaPointerGetAttributes", Libs: rt, Mode: Local, Params: []P{hpC("struct cudaPointerAttributes *", "attributes"), hpC("const void *", "ptr")}},
 	fwd("cudaDeviceCanAccessPeer", "cuDeviceCanAccessPeer", rtOut("int *", "canAccessPeer", "4"), scalar("int", "device"), scalar("int", "peerDevice")),
 	{Name: "cudaDeviceEnablePeerAccess", Libs: rt, Mode: Local, Params: []P{scalar("int", "peerDevice"), scalar("unsigned int", "flags")}},
 
@@ -65,8 +65,8 @@ var cudartTable = []Func{
 	ptsz(fwd("cudaStreamGetPriority_ptsz", "cuStreamGetPriority", rtStream, rtOut("int *", "priority", "4"))),
 	ptsz(fwd("cudaStreamGetFlags_ptsz", "cuStreamGetFlags", rtStream, rtOut("unsigned int *", "flags", "4"))),
 	fwd("cudaDeviceGetStreamPriorityRange", "cuCtxGetStreamPriorityRange", rtOut("int *", "leastPriority", "4"), rtOut("int *", "greatestPriority", "4")),
-	{Name: "cudaStreamAddCallback", Libs: rt, Mode: Local, Params: []P{rtStream, hp("callback"), hp("userData"), scalar("unsigned int", "flags")}},
-	{Name: "cudaLaunchHostFunc", Libs: rt, Mode: Local, Params: []P{rtStream, hp("fn"), hp("userData")}},
+	{Name: "cudaStreamAddCallback", Libs: rt, Mode: Local, Params: []P{rtStream, hpC("cudaStreamCallback_t", "callback"), hpC("void *", "userData"), scalar("unsigned int", "flags")}},
+	{Name: "cudaLaunchHostFunc", Libs: rt, Mode: Local, Params: []P{rtStream, hpC("cudaHostFn_t", "fn"), hpC("void *", "userData")}},
 	fwd("cudaEventCreate", "cuEventCreate", rtOutH("cudaEvent_t *", "event")),
 	fwd("cudaEventCreateWithFlags", "cuEventCreate", rtOutH("cudaEvent_t *", "event"), scalar("unsigned int", "flags")),
 	fwd("cudaEventRecord", "cuEventRecord", rtEvent, rtStream), ptsz(fwd("cudaEventRecord_ptsz", "cuEventRecord", rtEvent, rtStream)),
@@ -85,9 +85,9 @@ var cudartTable = []Func{
 	fwd("cudaStreamIsCapturing", "cuStreamIsCapturing", rtStream, rtOut("cudaStreamCaptureStatus *", "pCaptureStatus", "4")),
 	ptsz(fwd("cudaStreamIsCapturing_ptsz", "cuStreamIsCapturing", rtStream, rtOut("cudaStreamCaptureStatus *", "pCaptureStatus", "4"))),
 	// CUDA 13's cudaStreamGetCaptureInfo is cuStreamGetCaptureInfo_v3's signature.
-	{Name: "cudaStreamGetCaptureInfo", Libs: []Lib{LibCudart13}, Mode: Local, Forward: "cuStreamGetCaptureInfo_v3", Params: []P{rtStream, hp("captureStatus_out"), hp("id_out"), hp("graph_out"), hp("dependencies_out"), hp("edgeData_out"), hp("numDependencies_out")}},
-	{Name: "cudaStreamGetCaptureInfo_ptsz", Libs: []Lib{LibCudart13}, Mode: Local, PTSZ: true, Forward: "cuStreamGetCaptureInfo_v3", Params: []P{rtStream, hp("captureStatus_out"), hp("id_out"), hp("graph_out"), hp("dependencies_out"), hp("edgeData_out"), hp("numDependencies_out")}},
-	fwd("cudaThreadExchangeStreamCaptureMode", "cuThreadExchangeStreamCaptureMode", hp("mode")),
+	{Name: "cudaStreamGetCaptureInfo", Libs: []Lib{LibCudart13}, Mode: Local, Forward: "cuStreamGetCaptureInfo_v3", Params: append([]P{rtStream}, captureInfoOuts...)},
+	{Name: "cudaStreamGetCaptureInfo_ptsz", Libs: []Lib{LibCudart13}, Mode: Local, PTSZ: true, Forward: "cuStreamGetCaptureInfo_v3", Params: append([]P{rtStream}, captureInfoOuts...)},
+	fwd("cudaThreadExchangeStreamCaptureMode", "cuThreadExchangeStreamCaptureMode", hpC("cudaStreamCaptureMode *", "mode")),
 	fwd("cudaGraphInstantiate", "cuGraphInstantiateWithFlags", rtOutH("cudaGraphExec_t *", "pGraphExec"), hpC("cudaGraph_t", "graph"), scalar("unsigned long long", "flags")),
 	fwd("cudaGraphInstantiateWithFlags", "cuGraphInstantiateWithFlags", rtOutH("cudaGraphExec_t *", "pGraphExec"), hpC("cudaGraph_t", "graph"), scalar("unsigned long long", "flags")),
 	fwd("cudaGraphLaunch", "cuGraphLaunch", hpC("cudaGraphExec_t", "graphExec"), rtStream),
@@ -107,7 +107,7 @@ func fwd(name, driver string, params ...P) Func {
 func ptsz(f Func) Func { f.PTSZ = true; return f }
 
 func memcpyRow(name string, async bool) Func {
-	ps := []P{hp("dst"), hp("src"), scalar("size_t", "count"), scalar("cudaMemcpyKind", "kind")}
+	ps := []P{hpC("void *", "dst"), hpC("const void *", "src"), scalar("size_t", "count"), scalar("cudaMemcpyKind", "kind")}
 	if async {
 		ps = append(ps, rtStream)
 	}
@@ -115,7 +115,7 @@ func memcpyRow(name string, async bool) Func {
 }
 
 func memcpy2DRow(name string, async bool) Func {
-	ps := []P{hp("dst"), scalar("size_t", "dpitch"), hp("src"), scalar("size_t", "spitch"), scalar("size_t", "width"), scalar("size_t", "height"), scalar("cudaMemcpyKind", "kind")}
+	ps := []P{hpC("void *", "dst"), scalar("size_t", "dpitch"), hpC("const void *", "src"), scalar("size_t", "spitch"), scalar("size_t", "width"), scalar("size_t", "height"), scalar("cudaMemcpyKind", "kind")}
 	if async {
 		ps = append(ps, rtStream)
 	}
@@ -132,3 +132,8 @@ func rtOutH(c, name string) P      { return P{C: c, Name: name, Kind: HostPtr} }
 func hpC(c, name string) P {
 	return P{C: c, Name: name, Kind: HostPtr}
 }
+
+// The outputs of cuStreamGetCaptureInfo_v3 / CUDA 13's cudaStreamGetCaptureInfo.
+var captureInfoOuts = []P{hpC("cudaStreamCaptureStatus *", "captureStatus_out"), hpC("unsigned long long *", "id_out"),
+	hpC("cudaGraph_t *", "graph_out"), hpC("const cudaGraphNode_t **", "dependencies_out"), hpC("const cudaGraphEdgeData **", "edgeData_out"),
+	hpC("size_t *", "numDependencies_out")}

@@ -7,7 +7,7 @@ var execTable = []Func{
 	// ---- memory ----
 	{Name: "cuMemAllocPitch_v2", Libs: cu, Params: []P{{C: "CUdeviceptr *", Name: "dptr", Kind: OutDevPtr, Size: "Height"}, out("size_t *", "pPitch", "8"), scalar("size_t", "WidthInBytes"), scalar("size_t", "Height"), scalar("unsigned int", "ElementSizeBytes")}, Since: 3020},
 	{Name: "cuMemcpyDtoHAsync_v2", Libs: cu, Syncs: true, Chunk: "ByteCount", Params: []P{{C: "void *", Name: "dstHost", Kind: OutBuf, Size: "ByteCount"}, devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},
-	{Name: "cuMemsetD2D8Async", Libs: cu, Mode: Local, Params: []P{hp("dstDevice"), scalar("size_t", "dstPitch"), scalar("unsigned char", "uc"), scalar("size_t", "Width"), scalar("size_t", "Height"), {C: "CUstream", Name: "hStream", Kind: HostPtr}}},
+	{Name: "cuMemsetD2D8Async", Libs: cu, Mode: Local, Params: []P{{C: "CUdeviceptr", Name: "dstDevice", Kind: HostPtr}, scalar("size_t", "dstPitch"), scalar("unsigned char", "uc"), scalar("size_t", "Width"), scalar("size_t", "Height"), {C: "CUstream", Name: "hStream", Kind: HostPtr}}},
 	{Name: "cuMemsetD16Async", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "N", 2), scalar("unsigned short", "us"), scalar("size_t", "N"), stream("hStream")}},
 	{Name: "cuMemcpyPeerAsync", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "ByteCount", 1), ctxArg("dstContext"), devRange("srcDevice", "ByteCount", 1), ctxArg("srcContext"), scalar("size_t", "ByteCount"), stream("hStream")}},
 	{Name: "cuMemcpyPeer", Libs: cu, Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), ctxArg("dstContext"), devRange("srcDevice", "ByteCount", 1), ctxArg("srcContext"), scalar("size_t", "ByteCount")}},
@@ -91,7 +91,7 @@ var execTable = []Func{
 	{Name: "cuStreamIsCapturing", Libs: cu, Params: []P{stream("hStream"), out("CUstreamCaptureStatus *", "captureStatus", "4")}},
 	// cuStreamGetCaptureInfo_v3 hands out a pointer to the driver's array of dependency nodes: the
 	// client gets a copy (at most 64) in memory of its own.
-	{Name: "cuStreamGetCaptureInfo_v3", Libs: cu, Mode: Local, Params: []P{{C: "CUstream", Name: "hStream", Kind: HostPtr}, hp("captureStatus_out"), hp("id_out"), hp("graph_out"), hp("dependencies_out"), hp("edgeData_out"), hp("numDependencies_out")}, Since: 12030},
+	{Name: "cuStreamGetCaptureInfo_v3", Libs: cu, Mode: Local, Params: append([]P{{C: "CUstream", Name: "hStream", Kind: HostPtr}}, captureInfoOuts...), Since: 12030},
 	{Name: "vgpuStreamGetCaptureInfo", Libs: cu, Internal: true, Params: []P{stream("hStream"), out("CUstreamCaptureStatus *", "status", "4"), out("cuuint64_t *", "id", "8"), {C: "CUgraph *", Name: "graph", Kind: OutHandle, H: HGraph, Nullable: true}, {C: "CUgraphNode *", Name: "deps", Kind: OutBuf, Size: "512"}, out("size_t *", "numDeps", "8")}},
 	{Name: "cuThreadExchangeStreamCaptureMode", Libs: cu, Params: []P{{C: "CUstreamCaptureMode *", Name: "mode", Kind: InOutVal, Size: "4"}}},
 	{Name: "cuGraphInstantiateWithFlags", Libs: cu, Params: []P{outHandle("CUgraphExec *", "phGraphExec", HGraphExec), {C: "CUgraph", Name: "hGraph", Kind: Handle, H: HGraph}, scalar("unsigned long long", "flags")}},

@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 0,
 	.not_initialized = 3,
 	.not_supported = 801,
-	.table_hash = 14140213252854292026ULL,
+	.table_hash = 2279991754309955459ULL,
 };
 
 /* id 0, remote */
@@ -409,7 +409,7 @@ VGPU_EXPORT CUresult cuMemcpyDtoHAsync_v2(void *dstHost, CUdeviceptr srcDevice, 
 }
 
 /* id 58, local */
-VGPU_EXPORT CUresult cuMemsetD2D8Async(uint64_t dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height, CUstream hStream)
+VGPU_EXPORT CUresult cuMemsetD2D8Async(CUdeviceptr dstDevice, size_t dstPitch, unsigned char uc, size_t Width, size_t Height, CUstream hStream)
 {
 	uint64_t a[6] = { (uint64_t)dstDevice, (uint64_t)dstPitch, (uint64_t)uc, (uint64_t)Width, (uint64_t)Height, (uint64_t)(uintptr_t)hStream };
 	return (CUresult)vgpu_stub_call(58, a);
@@ -773,9 +773,9 @@ VGPU_EXPORT CUresult cuStreamIsCapturing(CUstream hStream, CUstreamCaptureStatus
 }
 
 /* id 117, local */
-VGPU_EXPORT CUresult cuStreamGetCaptureInfo_v3(CUstream hStream, uint64_t captureStatus_out, uint64_t id_out, uint64_t graph_out, uint64_t dependencies_out, uint64_t edgeData_out, uint64_t numDependencies_out)
+VGPU_EXPORT CUresult cuStreamGetCaptureInfo_v3(CUstream hStream, cudaStreamCaptureStatus *captureStatus_out, unsigned long long *id_out, cudaGraph_t *graph_out, const cudaGraphNode_t **dependencies_out, const cudaGraphEdgeData **edgeData_out, size_t *numDependencies_out)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)hStream, (uint64_t)captureStatus_out, (uint64_t)id_out, (uint64_t)graph_out, (uint64_t)dependencies_out, (uint64_t)edgeData_out, (uint64_t)numDependencies_out };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)captureStatus_out, (uint64_t)(uintptr_t)id_out, (uint64_t)(uintptr_t)graph_out, (uint64_t)(uintptr_t)dependencies_out, (uint64_t)(uintptr_t)edgeData_out, (uint64_t)(uintptr_t)numDependencies_out };
 	return (CUresult)vgpu_stub_call(117, a);
 }
 

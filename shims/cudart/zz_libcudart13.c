@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 3,
 	.not_initialized = 3,
 	.not_supported = 801,
-	.table_hash = 14140213252854292026ULL,
+	.table_hash = 2279991754309955459ULL,
 };
 
 /* id 169, local */
@@ -147,191 +147,191 @@ VGPU_EXPORT cudaError_t cudaMalloc(void **devPtr, size_t size)
 }
 
 /* id 188, local */
-VGPU_EXPORT cudaError_t cudaFree(uint64_t devPtr)
+VGPU_EXPORT cudaError_t cudaFree(void *devPtr)
 {
-	uint64_t a[1] = { (uint64_t)devPtr };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)devPtr };
 	return (cudaError_t)vgpu_stub_call(188, a);
 }
 
 /* id 189, local */
-VGPU_EXPORT cudaError_t cudaMallocPitch(uint64_t devPtr, uint64_t pitch, size_t width, size_t height)
+VGPU_EXPORT cudaError_t cudaMallocPitch(void **devPtr, size_t *pitch, size_t width, size_t height)
 {
-	uint64_t a[4] = { (uint64_t)devPtr, (uint64_t)pitch, (uint64_t)width, (uint64_t)height };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)(uintptr_t)pitch, (uint64_t)width, (uint64_t)height };
 	return (cudaError_t)vgpu_stub_call(189, a);
 }
 
 /* id 190, local */
-VGPU_EXPORT cudaError_t cudaMemset(uint64_t devPtr, int value, size_t count)
+VGPU_EXPORT cudaError_t cudaMemset(void *devPtr, int value, size_t count)
 {
-	uint64_t a[3] = { (uint64_t)devPtr, (uint64_t)value, (uint64_t)count };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
 	return (cudaError_t)vgpu_stub_call(190, a);
 }
 
 /* id 191, local */
-VGPU_EXPORT cudaError_t cudaMemset_ptds(uint64_t devPtr, int value, size_t count)
+VGPU_EXPORT cudaError_t cudaMemset_ptds(void *devPtr, int value, size_t count)
 {
-	uint64_t a[3] = { (uint64_t)devPtr, (uint64_t)value, (uint64_t)count };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
 	return (cudaError_t)vgpu_stub_call(191, a);
 }
 
 /* id 192, local */
-VGPU_EXPORT cudaError_t cudaMemsetAsync(uint64_t devPtr, int value, size_t count, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream)
 {
-	uint64_t a[4] = { (uint64_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(192, a);
 }
 
 /* id 193, local */
-VGPU_EXPORT cudaError_t cudaMemsetAsync_ptsz(uint64_t devPtr, int value, size_t count, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemsetAsync_ptsz(void *devPtr, int value, size_t count, cudaStream_t stream)
 {
-	uint64_t a[4] = { (uint64_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(193, a);
 }
 
 /* id 194, local */
-VGPU_EXPORT cudaError_t cudaMemcpy(uint64_t dst, uint64_t src, size_t count, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
 {
-	uint64_t a[4] = { (uint64_t)dst, (uint64_t)src, (uint64_t)count, (uint64_t)kind };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(194, a);
 }
 
 /* id 195, local */
-VGPU_EXPORT cudaError_t cudaMemcpy_ptds(uint64_t dst, uint64_t src, size_t count, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMemcpy_ptds(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
 {
-	uint64_t a[4] = { (uint64_t)dst, (uint64_t)src, (uint64_t)count, (uint64_t)kind };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(195, a);
 }
 
 /* id 196, local */
-VGPU_EXPORT cudaError_t cudaMemcpyAsync(uint64_t dst, uint64_t src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[5] = { (uint64_t)dst, (uint64_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(196, a);
 }
 
 /* id 197, local */
-VGPU_EXPORT cudaError_t cudaMemcpyAsync_ptsz(uint64_t dst, uint64_t src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpyAsync_ptsz(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[5] = { (uint64_t)dst, (uint64_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(197, a);
 }
 
 /* id 198, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2D(uint64_t dst, size_t dpitch, uint64_t src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMemcpy2D(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
 {
-	uint64_t a[7] = { (uint64_t)dst, (uint64_t)dpitch, (uint64_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(198, a);
 }
 
 /* id 199, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2D_ptds(uint64_t dst, size_t dpitch, uint64_t src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMemcpy2D_ptds(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
 {
-	uint64_t a[7] = { (uint64_t)dst, (uint64_t)dpitch, (uint64_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(199, a);
 }
 
 /* id 200, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2DAsync(uint64_t dst, size_t dpitch, uint64_t src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[8] = { (uint64_t)dst, (uint64_t)dpitch, (uint64_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(200, a);
 }
 
 /* id 201, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2DAsync_ptsz(uint64_t dst, size_t dpitch, uint64_t src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpy2DAsync_ptsz(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[8] = { (uint64_t)dst, (uint64_t)dpitch, (uint64_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(201, a);
 }
 
 /* id 202, local */
-VGPU_EXPORT cudaError_t cudaMemcpyPeerAsync(uint64_t dst, int dstDevice, uint64_t src, int srcDevice, size_t count, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpyPeerAsync(void *dst, int dstDevice, const void *src, int srcDevice, size_t count, cudaStream_t stream)
 {
-	uint64_t a[6] = { (uint64_t)dst, (uint64_t)dstDevice, (uint64_t)src, (uint64_t)srcDevice, (uint64_t)count, (uint64_t)(uintptr_t)stream };
+	uint64_t a[6] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(202, a);
 }
 
 /* id 203, local */
-VGPU_EXPORT cudaError_t cudaMemcpyPeer(uint64_t dst, int dstDevice, uint64_t src, int srcDevice, size_t count)
+VGPU_EXPORT cudaError_t cudaMemcpyPeer(void *dst, int dstDevice, const void *src, int srcDevice, size_t count)
 {
-	uint64_t a[5] = { (uint64_t)dst, (uint64_t)dstDevice, (uint64_t)src, (uint64_t)srcDevice, (uint64_t)count };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count };
 	return (cudaError_t)vgpu_stub_call(203, a);
 }
 
 /* id 204, local */
-VGPU_EXPORT cudaError_t cudaMallocHost(uint64_t ptr, size_t size)
+VGPU_EXPORT cudaError_t cudaMallocHost(void **ptr, size_t size)
 {
-	uint64_t a[2] = { (uint64_t)ptr, (uint64_t)size };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size };
 	return (cudaError_t)vgpu_stub_call(204, a);
 }
 
 /* id 205, local */
-VGPU_EXPORT cudaError_t cudaHostAlloc(uint64_t pHost, size_t size, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaHostAlloc(void **pHost, size_t size, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)pHost, (uint64_t)size, (uint64_t)flags };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pHost, (uint64_t)size, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(205, a);
 }
 
 /* id 206, local */
-VGPU_EXPORT cudaError_t cudaFreeHost(uint64_t ptr)
+VGPU_EXPORT cudaError_t cudaFreeHost(void *ptr)
 {
-	uint64_t a[1] = { (uint64_t)ptr };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
 	return (cudaError_t)vgpu_stub_call(206, a);
 }
 
 /* id 207, local */
-VGPU_EXPORT cudaError_t cudaHostRegister(uint64_t ptr, size_t size, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaHostRegister(void *ptr, size_t size, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)ptr, (uint64_t)size, (uint64_t)flags };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(207, a);
 }
 
 /* id 208, local */
-VGPU_EXPORT cudaError_t cudaHostUnregister(uint64_t ptr)
+VGPU_EXPORT cudaError_t cudaHostUnregister(void *ptr)
 {
-	uint64_t a[1] = { (uint64_t)ptr };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
 	return (cudaError_t)vgpu_stub_call(208, a);
 }
 
 /* id 209, local */
-VGPU_EXPORT cudaError_t cudaHostGetDevicePointer(uint64_t pDevice, uint64_t pHost, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaHostGetDevicePointer(void **pDevice, void *pHost, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)pDevice, (uint64_t)pHost, (uint64_t)flags };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pDevice, (uint64_t)(uintptr_t)pHost, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(209, a);
 }
 
 /* id 210, local */
-VGPU_EXPORT cudaError_t cudaMallocManaged(uint64_t devPtr, size_t size, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)devPtr, (uint64_t)size, (uint64_t)flags };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(210, a);
 }
 
 /* id 211, local */
-VGPU_EXPORT cudaError_t cudaHostGetFlags(uint64_t pFlags, uint64_t pHost)
+VGPU_EXPORT cudaError_t cudaHostGetFlags(unsigned int *pFlags, void *pHost)
 {
-	uint64_t a[2] = { (uint64_t)pFlags, (uint64_t)pHost };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pFlags, (uint64_t)(uintptr_t)pHost };
 	return (cudaError_t)vgpu_stub_call(211, a);
 }
 
 /* id 212, local */
-VGPU_EXPORT cudaError_t cudaMemset2D(uint64_t devPtr, size_t pitch, int value, size_t width, size_t height)
+VGPU_EXPORT cudaError_t cudaMemset2D(void *devPtr, size_t pitch, int value, size_t width, size_t height)
 {
-	uint64_t a[5] = { (uint64_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height };
 	return (cudaError_t)vgpu_stub_call(212, a);
 }
 
 /* id 213, local */
-VGPU_EXPORT cudaError_t cudaMemset2DAsync(uint64_t devPtr, size_t pitch, int value, size_t width, size_t height, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemset2DAsync(void *devPtr, size_t pitch, int value, size_t width, size_t height, cudaStream_t stream)
 {
-	uint64_t a[6] = { (uint64_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height, (uint64_t)(uintptr_t)stream };
+	uint64_t a[6] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(213, a);
 }
 
 /* id 214, local */
-VGPU_EXPORT cudaError_t cudaPointerGetAttributes(uint64_t attributes, uint64_t ptr)
+VGPU_EXPORT cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *attributes, const void *ptr)
 {
-	uint64_t a[2] = { (uint64_t)attributes, (uint64_t)ptr };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)attributes, (uint64_t)(uintptr_t)ptr };
 	return (cudaError_t)vgpu_stub_call(214, a);
 }
 
@@ -455,16 +455,16 @@ VGPU_EXPORT cudaError_t cudaDeviceGetStreamPriorityRange(int *leastPriority, int
 }
 
 /* id 232, local */
-VGPU_EXPORT cudaError_t cudaStreamAddCallback(cudaStream_t stream, uint64_t callback, uint64_t userData, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback, void *userData, unsigned int flags)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)stream, (uint64_t)callback, (uint64_t)userData, (uint64_t)flags };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)stream, (uint64_t)callback, (uint64_t)(uintptr_t)userData, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(232, a);
 }
 
 /* id 233, local */
-VGPU_EXPORT cudaError_t cudaLaunchHostFunc(cudaStream_t stream, uint64_t fn, uint64_t userData)
+VGPU_EXPORT cudaError_t cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, void *userData)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)fn, (uint64_t)userData };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)fn, (uint64_t)(uintptr_t)userData };
 	return (cudaError_t)vgpu_stub_call(233, a);
 }
 
@@ -581,23 +581,23 @@ VGPU_EXPORT cudaError_t cudaStreamIsCapturing_ptsz(cudaStream_t stream, cudaStre
 }
 
 /* id 250, local */
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo(cudaStream_t stream, uint64_t captureStatus_out, uint64_t id_out, uint64_t graph_out, uint64_t dependencies_out, uint64_t edgeData_out, uint64_t numDependencies_out)
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo(cudaStream_t stream, cudaStreamCaptureStatus *captureStatus_out, unsigned long long *id_out, cudaGraph_t *graph_out, const cudaGraphNode_t **dependencies_out, const cudaGraphEdgeData **edgeData_out, size_t *numDependencies_out)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)stream, (uint64_t)captureStatus_out, (uint64_t)id_out, (uint64_t)graph_out, (uint64_t)dependencies_out, (uint64_t)edgeData_out, (uint64_t)numDependencies_out };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)captureStatus_out, (uint64_t)(uintptr_t)id_out, (uint64_t)(uintptr_t)graph_out, (uint64_t)(uintptr_t)dependencies_out, (uint64_t)(uintptr_t)edgeData_out, (uint64_t)(uintptr_t)numDependencies_out };
 	return (cudaError_t)vgpu_stub_call(250, a);
 }
 
 /* id 251, local */
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_ptsz(cudaStream_t stream, uint64_t captureStatus_out, uint64_t id_out, uint64_t graph_out, uint64_t dependencies_out, uint64_t edgeData_out, uint64_t numDependencies_out)
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_ptsz(cudaStream_t stream, cudaStreamCaptureStatus *captureStatus_out, unsigned long long *id_out, cudaGraph_t *graph_out, const cudaGraphNode_t **dependencies_out, const cudaGraphEdgeData **edgeData_out, size_t *numDependencies_out)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)stream, (uint64_t)captureStatus_out, (uint64_t)id_out, (uint64_t)graph_out, (uint64_t)dependencies_out, (uint64_t)edgeData_out, (uint64_t)numDependencies_out };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)captureStatus_out, (uint64_t)(uintptr_t)id_out, (uint64_t)(uintptr_t)graph_out, (uint64_t)(uintptr_t)dependencies_out, (uint64_t)(uintptr_t)edgeData_out, (uint64_t)(uintptr_t)numDependencies_out };
 	return (cudaError_t)vgpu_stub_call(251, a);
 }
 
 /* id 252, local */
-VGPU_EXPORT cudaError_t cudaThreadExchangeStreamCaptureMode(uint64_t mode)
+VGPU_EXPORT cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode *mode)
 {
-	uint64_t a[1] = { (uint64_t)mode };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)mode };
 	return (cudaError_t)vgpu_stub_call(252, a);
 }
 

@@ -21,8 +21,8 @@ static float h2f(uint16_t h) {
 	uint32_t x = sign | (e << 23) | m; float f; memcpy(&f, &x, 4); return f;
 }
 static void *dalloc(size_t n) { void *p = 0; CK(cudaMalloc(&p, n)); return p; }
-static void up(void *d, const void *h, size_t n) { CK(cudaMemcpy((uint64_t)(uintptr_t)d, (uint64_t)(uintptr_t)h, n, 1)); }
-static void down(void *h, const void *d, size_t n) { CK(cudaMemcpy((uint64_t)(uintptr_t)h, (uint64_t)(uintptr_t)d, n, 2)); }
+static void up(void *d, const void *h, size_t n) { CK(cudaMemcpy(d, h, n, 1)); }
+static void down(void *h, const void *d, size_t n) { CK(cudaMemcpy(h, d, n, 2)); }
 
 /* column-major reference: C = alpha*op(A)*B + beta*C with op = T (transa) or N; B N */
 static void ref(int ta, int m, int n, int k, float alpha, const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
