@@ -15,7 +15,7 @@ type execBackend struct{ Sim }
 func (e *execBackend) ParamLayout(fn uint64, kernel bool) ([][2]uint64, int32) {
 	return [][2]uint64{{0, 8}, {8, 8}, {16, 4}}, 0
 }
-func (e *execBackend) Launch(l *Launch) int32                       { return 0 }
+func (e *execBackend) Launch(l *Launch) int32                        { return 0 }
 func (e *execBackend) Memcpy2D(desc, in, out []byte, s uint64) int32 { return 0 }
 func (e *execBackend) CaptureInfo(s uint64) (uint32, uint64, uint64, []uint64, int32) {
 	return 0, 0, 0, nil, 0

@@ -3,8 +3,8 @@ package server
 import (
 	"errors"
 
-	"golang.org/x/sys/unix"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io"
 	"runtime"
 	"strconv"
