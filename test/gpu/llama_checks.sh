@@ -1,6 +1,6 @@
 # llama.cpp through vgpu (issue 5): sourced by test/gpu/run.sh after its other checks, while the
 # server runs. Needs .carry/llama-src.tar.xz (scripts/llama-src.sh makes it from the npm package
-# node-llama-cpp) and the random-weight models .carry/tiny-*.gguf (cmd/vgpu-gguf); without them
+# node-llama-cpp) and .carry/tiny-*.gguf + .carry/vgpu-gguf (scripts/llama-models.sh); without them
 # it says so and does nothing. Builds llama.cpp with CUDA for sm_90 (shared cudart and cuBLAS),
 # then runs each check natively and through the stubs, client GPU-less.
 LL_SRC=$ROOT/.carry/llama-src.tar.xz
