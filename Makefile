@@ -1,7 +1,7 @@
 # vgpu build. `make` builds everything into build/out/:
 #   libvgpucore.so                 the Go core (the only Go runtime a client process gets)
 #   libcuda.so.1, libnvidia-ml.so.1, libcudart.so.12, libcudart.so.13,
-#   libcublas.so.13, libcublasLt.so.13                                   thin C stubs under their SONAMEs
+#   libcublas.so.12, libcublasLt.so.12, libcublas.so.13, libcublasLt.so.13  thin C stubs under their SONAMEs
 #   vgpu-server, vgpu              the daemon and the CLI
 # `make demo` starts a server and runs a CUDA device query through the stubs; `make test` runs every test.
 
@@ -25,7 +25,8 @@ EXTRA_BUILD :=
 all: build
 
 build: $(OUT)/libvgpucore.so $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 \
-       $(OUT)/libcudart.so.12 $(OUT)/libcudart.so.13 $(OUT)/libcublas.so.13 $(OUT)/libcublasLt.so.13 $(OUT)/vgpu-server $(OUT)/vgpu $(OUT)/devicequery $(OUT)/vgpu-discover links $(EXTRA_BUILD)
+       $(OUT)/libcudart.so.12 $(OUT)/libcudart.so.13 $(OUT)/libcublas.so.13 $(OUT)/libcublasLt.so.13 \
+       $(OUT)/libcublas.so.12 $(OUT)/libcublasLt.so.12 $(OUT)/vgpu-server $(OUT)/vgpu $(OUT)/devicequery $(OUT)/vgpu-discover links $(EXTRA_BUILD)
 
 # The core: one c-shared library exporting only vgpu_* (build/core.map hides Go's own symbols).
 # -a: go build does not notice an edited version script.
@@ -54,6 +55,8 @@ $(eval $(call stub,libcudart.so.12,cudart,libcudart12))
 $(eval $(call stub,libcudart.so.13,cudart,libcudart13))
 $(eval $(call stub,libcublas.so.13,cublas,libcublas13))
 $(eval $(call stub,libcublasLt.so.13,cublas,libcublasLt13))
+$(eval $(call stub,libcublas.so.12,cublas,libcublas12))
+$(eval $(call stub,libcublasLt.so.12,cublas,libcublasLt12))
 
 # The symlinks a drop-in install has (linkers look for the unversioned name).
 links: $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 $(OUT)/libcudart.so.13 $(OUT)/libcublas.so.13 $(OUT)/libcublasLt.so.13

@@ -340,6 +340,9 @@ func prototypes() []byte {
 		if l == api.LibCudart12 {
 			continue // same rows as libcudart.so.13
 		}
+		if l == api.LibCublas12 || l == api.LibCublasLt12 {
+			continue // its implemented rows are those of libcublas{,Lt}.so.13, the rest Stub rows
+		}
 		fmt.Fprintf(&b, "/* %s */\n", l.Info().SONAME)
 		for _, r := range funcsOf(l) {
 			if r.F.Mode == api.Stub && !r.F.Manual {

@@ -23,6 +23,8 @@ const (
 	LibCudart13              // libcudart.so.13 (exports under version node libcudart.so.13)
 	LibCublas13              // libcublas.so.13 (exports under version node libcublas.so.13)
 	LibCublasLt13            // libcublasLt.so.13 (exports under version node libcublasLt.so.13)
+	LibCublas12              // libcublas.so.12 (exports under version node libcublas.so.12)
+	LibCublasLt12            // libcublasLt.so.12 (exports under version node libcublasLt.so.12)
 	numLibs
 )
 
@@ -50,6 +52,9 @@ var Libs = [numLibs]LibInfo{
 	// has no invalid-handle code: a handle it does not know is NOT_INITIALIZED, as natively.
 	LibCublas13:   {SONAME: "libcublas.so.13", Dir: "cublas", Stem: "libcublas13", Version: "libcublas.so.13", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1},
 	LibCublasLt13: {SONAME: "libcublasLt.so.13", Dir: "cublas", Stem: "libcublasLt13", Version: "libcublasLt.so.13", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1},
+	// The CUDA 12 sonames: the same cublasStatus_t codes (cublas_api.h of cuBLAS 12.6.4).
+	LibCublas12:   {SONAME: "libcublas.so.12", Dir: "cublas", Stem: "libcublas12", Version: "libcublas.so.12", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1},
+	LibCublasLt12: {SONAME: "libcublasLt.so.12", Dir: "cublas", Stem: "libcublasLt12", Version: "libcublasLt.so.12", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1},
 }
 
 // AllLibs lists every Lib in order.
@@ -205,7 +210,7 @@ func (l Lib) ResultType() string {
 		return "CUresult"
 	case LibNVML:
 		return "nvmlReturn_t"
-	case LibCublas13, LibCublasLt13:
+	case LibCublas13, LibCublasLt13, LibCublas12, LibCublasLt12:
 		return "cublasStatus_t"
 	default:
 		return "cudaError_t"

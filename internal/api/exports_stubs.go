@@ -5,7 +5,7 @@ package api
 // that dlopens with RTLD_NOW fails on any missing one). A name in both cudart lists gets one row
 // for both libraries; a row of t that lists one cudart library covers only that one. The order
 // is the lists' order: libcuda, NVML, then cudart 13 followed by the names only cudart 12 has,
-// then cuBLAS and cuBLASLt.
+// then cuBLAS and cuBLASLt 13, then the names only cuBLAS and cuBLASLt 12 have.
 func stubRows(t []Func) []Func {
 	type export struct {
 		name string
@@ -64,18 +64,51 @@ func stubRows(t []Func) []Func {
 			add(n, rt12)
 		}
 	}
+	// cuBLAS as cudart: a name of both the 13 and the 12 list gets one row for both libraries
+	// (13 first), the names only the 12 lists have come last.
+	cublasOf := func(n string, in12 map[string]bool, both, only13 []Lib) {
+		if in12[n] {
+			add(n, both)
+		} else {
+			add(n, only13)
+		}
+	}
+	inCublas12, inCublasLt12 := nameSet(cublas12Exports), nameSet(cublasLt12Exports)
 	for _, n := range cublasExports {
-		add(n, cublas)
+		cublasOf(n, inCublas12, cublas, cublas13)
 	}
 	for _, n := range cublasLtExports {
-		add(n, cublasLt)
+		cublasOf(n, inCublasLt12, cublasLt, cublasLt13)
+	}
+	inCublas13, inCublasLt13 := nameSet(cublasExports), nameSet(cublasLtExports)
+	for _, n := range cublas12Exports {
+		if !inCublas13[n] {
+			add(n, cublas12)
+		}
+	}
+	for _, n := range cublasLt12Exports {
+		if !inCublasLt13[n] {
+			add(n, cublasLt12)
+		}
 	}
 	return rows
 }
 
+func nameSet(names []string) map[string]bool {
+	m := make(map[string]bool, len(names))
+	for _, n := range names {
+		m[n] = true
+	}
+	return m
+}
+
 var (
-	rt12 = []Lib{LibCudart12}
-	rt13 = []Lib{LibCudart13}
+	rt12       = []Lib{LibCudart12}
+	rt13       = []Lib{LibCudart13}
+	cublas13   = []Lib{LibCublas13}
+	cublasLt13 = []Lib{LibCublasLt13}
+	cublas12   = []Lib{LibCublas12}
+	cublasLt12 = []Lib{LibCublasLt12}
 )
 
 // stubRet is the C return type of the exports whose result is not the library's int-sized

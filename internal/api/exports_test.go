@@ -153,7 +153,7 @@ func TestNoDuplicateExports(t *testing.T) {
 // names of the export lists.
 func TestStubRows(t *testing.T) {
 	listed := map[string]bool{}
-	for _, l := range [][]string{cudaExports, nvmlExports, cudart12Exports, cudart13Exports, cublasExports, cublasLtExports} {
+	for _, l := range [][]string{cudaExports, nvmlExports, cudart12Exports, cudart13Exports, cublasExports, cublasLtExports, cublas12Exports, cublasLt12Exports} {
 		for _, n := range l {
 			listed[n] = true
 		}

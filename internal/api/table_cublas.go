@@ -94,9 +94,13 @@ var cublasTable = []Func{
 		scalar("int", "batchCount"), scalar("cublasComputeType_t", "computeType"), scalar("cublasGemmAlgo_t", "algo")}},
 }
 
+// Every row above also serves libcublas.so.12 / libcublasLt.so.12: cuBLAS 12.6.4's cublas_api.h
+// and cublasLt.h declare each with the same signature (cublasGemmEx and its batched forms take a
+// cublasComputeType_t there too; the cudaDataType overloads are C++ inline wrappers that call
+// it). The 13 library comes first: Lib() and the server's lookup stay those of 13.
 var (
-	cublas   = []Lib{LibCublas13}
-	cublasLt = []Lib{LibCublasLt13}
+	cublas   = []Lib{LibCublas13, LibCublas12}
+	cublasLt = []Lib{LibCublasLt13, LibCublasLt12}
 )
 
 // cublasH is the cublasHandle_t argument of a call on an existing handle.
@@ -173,6 +177,8 @@ var cublasStubRet = map[string]string{
 	"cublasLtGetStatusString":  "const char *",
 	"cublasLtGetVersion":       "size_t",
 	"cublasLtGetCudartVersion": "size_t",
+	// cuBLASLt 12.6 only (cublasLt.h; not exported by libcublasLt.so.13).
+	"cublasLtDisableCpuInstructionsSetMask": "unsigned",
 }
 
 // CublasStatusNames are the cublasStatus_t codes (cublas_api.h).

@@ -4,7 +4,7 @@ package client
 
 // dispatch maps each table id to the code that serves it in the client core.
 // (Filled in init: local functions make remote calls through it.)
-var dispatch [2517]func(c *call) int64
+var dispatch [2518]func(c *call) int64
 
 func init() {
 	dispatch = [...]func(c *call) int64{
@@ -2525,5 +2525,6 @@ func init() {
 		2514: unsupported,                   // cublasLtZZZMatmulAlgoGetIds
 		2515: unsupported,                   // cublasLtZZZMatmulAlgoInit
 		2516: unsupported,                   // cublasLtZZZMatmul
+		2517: unsupported,                   // cublasLtDisableCpuInstructionsSetMask
 	}
 }
