@@ -213,8 +213,16 @@ func cublasLtGetVersion(c *call) int64 {
 }
 
 // The CUDA runtime version the libraries were built for: that of libcudart.so.13.
-func cublasGetCudartVersion(c *call) int64   { return int64(runtimeVersions[api.LibCudart13]) }
-func cublasLtGetCudartVersion(c *call) int64 { return int64(runtimeVersions[api.LibCudart13]) }
+// The CUDA runtime a cuBLAS library was built against: 12.x for the .12 libraries.
+func cublasCudart(l api.Lib) int64 {
+	if l == api.LibCublas12 || l == api.LibCublasLt12 {
+		return int64(runtimeVersions[api.LibCudart12])
+	}
+	return int64(runtimeVersions[api.LibCudart13])
+}
+
+func cublasGetCudartVersion(c *call) int64   { return cublasCudart(c.lib) }
+func cublasLtGetCudartVersion(c *call) int64 { return cublasCudart(c.lib) }
 
 // ---- status names and texts ----
 
