@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/binary"
-	"net"
 	"testing"
 
 	"github.com/vgpu/vgpu/internal/api"
@@ -42,7 +41,6 @@ func BenchmarkSessionLaunch(b *testing.B) {
 	}
 }
 
-var _ = net.Pipe
 
 // The worker checks a launch against its own copy of the function's layout and the launch
 // attributes against those that carry no pointer; a 2D copy's rows against the session's
