@@ -41,7 +41,6 @@ func BenchmarkSessionLaunch(b *testing.B) {
 	}
 }
 
-
 // The worker checks a launch against its own copy of the function's layout and the launch
 // attributes against those that carry no pointer; a 2D copy's rows against the session's
 // allocations and its host side against the bytes that came.
