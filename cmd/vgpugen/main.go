@@ -329,6 +329,18 @@ func dispatchGo() []byte {
 	return b.Bytes()
 }
 
+// cSignature: the row's parameters are its C signature. Not so for the hand-written launch and
+// symbol functions of shims/cudart/launch.c, whose rows describe the words their C passes to
+// the core (typed uint64_t).
+func cSignature(f *api.Func) bool {
+	for _, p := range f.Params {
+		if f.Manual && p.C == "uint64_t" {
+			return false
+		}
+	}
+	return true
+}
+
 // prototypes declares every table function, for the project's own C test programs.
 func prototypes() []byte {
 	var b bytes.Buffer
@@ -345,7 +357,9 @@ func prototypes() []byte {
 		}
 		fmt.Fprintf(&b, "/* %s */\n", l.Info().SONAME)
 		for _, r := range funcsOf(l) {
-			if r.F.Mode == api.Stub && !r.F.Manual {
+			// stub rows have no parameter list; hand-written ones do, except nvcc's registration
+			// entry points, which the table lists without one
+			if r.F.Mode == api.Stub && (!r.F.Manual || len(r.F.Params) == 0) || !cSignature(r.F) {
 				continue
 			}
 			fmt.Fprintf(&b, "%s %s(%s);\n", r.F.RetType(), r.F.Name, cparams(r.F))
