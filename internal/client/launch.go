@@ -72,6 +72,26 @@ func layoutOf(f uint64) (*function, int64) {
 	return fn, 0
 }
 
+// forgetModule drops what was learnt about driver-API functions (their layouts) and the
+// module's globals when a module or library is unloaded: the driver may give the same addresses
+// to new ones. (Layouts are cheap to fetch again; the registered fat binaries of the runtime are
+// never unloaded, so their functions stay.)
+func forgetModule(h uint64) {
+	kern.mu.Lock()
+	defer kern.mu.Unlock()
+	kern.byFunc = nil
+	for k := range kern.globals {
+		if k[0] == h {
+			delete(kern.globals, k)
+		}
+	}
+	for fb, m := range kern.modules {
+		if m == h {
+			delete(kern.modules, fb)
+		}
+	}
+}
+
 // moduleOf uploads a registered fat binary once.
 func moduleOf(fatbin, size uint64) (uint64, int64) {
 	kern.mu.Lock()

@@ -63,6 +63,8 @@ func trackDevice(c *call) {
 			mem.mu.Lock()
 			mem.dev.Remove(c.a[i])
 			mem.mu.Unlock()
+		case p.Kind == api.Handle && p.Frees && (p.H == api.HModule || p.H == api.HLibrary):
+			forgetModule(c.a[i])
 		}
 	}
 }

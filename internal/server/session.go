@@ -45,6 +45,7 @@ type Session struct {
 	handles map[uint64]api.HType
 	allocs  ranges.Set
 	layouts map[uint64][][2]uint64 // parameter layouts of launched functions
+	owner   map[uint64]uint64      // function or kernel -> the module or library it came from
 	stdout  *stdoutCapture         // the driver's printf output, sent before replies
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
@@ -67,7 +68,7 @@ type Session struct {
 
 // NewSession wraps an accepted connection.
 func NewSession(id uint64, nc StreamConn, be Backend) *Session {
-	return &Session{ID: id, nc: nc, conn: remoting.NewConn(nc), be: be, handles: map[uint64]api.HType{}}
+	return &Session{ID: id, nc: nc, conn: remoting.NewConn(nc), be: be, handles: map[uint64]api.HType{}, owner: map[uint64]uint64{}}
 }
 
 func (s *Session) logf(format string, args ...any) {
@@ -442,19 +443,43 @@ func (s *Session) handleOK(p api.P, v uint64) (bool, string) {
 
 // track records what a successful call created or released.
 func (s *Session) track(f *api.Func, a *Args) {
+	// the module, library or kernel a new function or kernel comes from
+	parent := uint64(0)
+	for i, p := range f.Params {
+		if p.Kind == api.Handle && (p.H == api.HModule || p.H == api.HLibrary || p.H == api.HKernel) {
+			parent = a.Vals[i]
+		}
+	}
 	for i, p := range f.Params {
 		switch {
 		case p.Kind == api.OutHandle:
 			// (a memory handle may be 0; every other kind of handle is a pointer)
 			if h := le64(a.Out[i]); h != 0 || p.H == api.HMem {
 				s.handles[h] = p.H
+				if parent != 0 {
+					s.owner[h] = parent
+				}
 			}
 		case p.Kind == api.OutDevPtr:
 			s.allocs.Add(le64(a.Out[i]), outDevSize(f, a, p))
 		case p.Kind == api.Handle && p.Frees:
-			delete(s.handles, a.Vals[i])
+			s.release(a.Vals[i])
 		case p.Kind == api.DevPtr && p.Frees:
 			s.allocs.Remove(a.Vals[i])
+		}
+	}
+}
+
+// release forgets a handle, and with a module or library everything that came from it (its
+// functions, kernels and their parameter layouts): the driver may hand the same addresses out
+// again, and a stale layout would pack a later launch wrongly.
+func (s *Session) release(h uint64) {
+	delete(s.handles, h)
+	delete(s.layouts, h)
+	delete(s.owner, h)
+	for child, parent := range s.owner {
+		if parent == h {
+			s.release(child)
 		}
 	}
 }

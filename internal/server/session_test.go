@@ -171,3 +171,30 @@ func mustID(t *testing.T, name string) api.ID {
 	}
 	return id
 }
+
+// Unloading a module forgets the functions that came from it (and their layouts): the driver may
+// reuse the addresses.
+func TestModuleUnloadForgetsFunctions(t *testing.T) {
+	s := NewSession(1, nil, NewSim())
+	mod, fn, other := uint64(0x100), uint64(0x200), uint64(0x300)
+	s.handles[mod] = api.HModule
+	s.handles[other] = api.HFunction
+	_, getFn, _ := api.Lookup("cuModuleGetFunction")
+	a := &Args{Vals: []uint64{0, mod, 0}, In: make([][]byte, 3), Out: [][]byte{{0, 2, 0, 0, 0, 0, 0, 0}, nil, nil}}
+	s.track(getFn, a)
+	if s.handles[fn] != api.HFunction || s.owner[fn] != mod {
+		t.Fatalf("function not tracked: %v %v", s.handles[fn], s.owner[fn])
+	}
+	s.layouts = map[uint64][][2]uint64{fn: {{0, 8}}}
+	_, unload, _ := api.Lookup("cuModuleUnload")
+	s.track(unload, &Args{Vals: []uint64{mod}, In: make([][]byte, 1), Out: make([][]byte, 1)})
+	if _, ok := s.handles[fn]; ok {
+		t.Fatal("the function outlived its module")
+	}
+	if _, ok := s.layouts[fn]; ok {
+		t.Fatal("the function's layout outlived its module")
+	}
+	if _, ok := s.handles[other]; !ok {
+		t.Fatal("a function of another module was forgotten")
+	}
+}
