@@ -33,8 +33,12 @@ var threads struct {
 	m  map[int]*threadState
 }
 
+// ThreadID is the calling OS thread's id (shims/core sets it to a per-thread cached one; a cgo
+// call runs on the C caller's thread, so it identifies the caller).
+var ThreadID = unix.Gettid
+
 func thread() *threadState {
-	tid := unix.Gettid()
+	tid := ThreadID()
 	threads.mu.Lock()
 	defer threads.mu.Unlock()
 	if threads.m == nil {

@@ -525,7 +525,7 @@ func cuStreamGetCaptureInfo_v3(c *call) int64 {
 			if capture.deps == nil {
 				capture.deps = map[int][]byte{}
 			}
-			tid := unix.Gettid()
+			tid := ThreadID()
 			b, ok := capture.deps[tid]
 			if !ok {
 				var err error

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* The pid of the process that loaded the core. A stub that finds the core already loaded in a
@@ -43,4 +44,16 @@ void vgpu_call_host(uint64_t fn, uint64_t a, uint64_t b, uint64_t c)
 void vgpu_write_stdout(const char *p, size_t n)
 {
 	fwrite(p, 1, n, stdout);
+}
+
+/* The calling thread's id, asked of the kernel once per thread (the runtime API keeps state per
+ * thread; a system call on every launch would cost more than the launch's own bookkeeping). A
+ * forked child never gets here with its parent's cache: the stubs do not enter the core in one. */
+static __thread int vgpu_tid_cache;
+
+int vgpu_tid(void)
+{
+	if (!vgpu_tid_cache)
+		vgpu_tid_cache = (int)syscall(SYS_gettid);
+	return vgpu_tid_cache;
 }

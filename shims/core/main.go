@@ -9,6 +9,7 @@ package main
 uint64_t vgpu_cstring(const char *s, size_t n);
 void vgpu_call_host(uint64_t fn, uint64_t a, uint64_t b, uint64_t c);
 void vgpu_write_stdout(const char *p, size_t n);
+int vgpu_tid(void);
 */
 import "C"
 
@@ -19,6 +20,7 @@ import (
 )
 
 func init() {
+	client.ThreadID = func() int { return int(C.vgpu_tid()) }
 	client.WriteStdout = func(b []byte) {
 		if len(b) > 0 {
 			C.vgpu_write_stdout((*C.char)(unsafe.Pointer(&b[0])), C.size_t(len(b)))
