@@ -1,0 +1,159 @@
+package client
+
+import (
+	"encoding/binary"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/server"
+)
+
+// recorder is a server backend that "runs" kernels by recording them: the simulated device for
+// everything else, a fixed module with one function whose parameters are (u64, u32, 16-byte
+// struct) at offsets 0, 8, 16.
+type recorder struct {
+	*server.Sim
+	mu       sync.Mutex
+	launches []server.Launch
+}
+
+const testFn = 0xf0f0
+
+func (r *recorder) Invoke(id api.ID, f *api.Func, a *server.Args) int32 {
+	switch f.Name {
+	case "vgpuModuleLoadData":
+		binary.LittleEndian.PutUint64(a.Out[0], 0xa0a0)
+		return 0
+	case "cuModuleGetFunction":
+		binary.LittleEndian.PutUint64(a.Out[0], testFn)
+		return 0
+	case "cuFuncGetAttribute": // the dynamic shared memory limit: 48 KiB
+		binary.LittleEndian.PutUint32(a.Out[0], 48<<10)
+		return 0
+	}
+	return r.Sim.Invoke(id, f, a)
+}
+
+func (r *recorder) ParamLayout(fn uint64, kernel bool) ([][2]uint64, int32) {
+	return [][2]uint64{{0, 8}, {8, 4}, {16, 16}}, 0
+}
+
+func (r *recorder) Launch(l *server.Launch) int32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c := *l
+	c.Params = append([]byte(nil), l.Params...)
+	r.launches = append(r.launches, c)
+	return 0
+}
+
+func (r *recorder) Memcpy2D(desc, in, out []byte, stream uint64) int32 { return 801 }
+func (r *recorder) CaptureInfo(uint64) (uint32, uint64, uint64, []uint64, int32) {
+	return 0, 0, 0, nil, 801
+}
+
+// connect makes the process's session a real session with a worker-side Session on rec.
+func connect(t *testing.T, rec *recorder) {
+	t.Helper()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, _ := remoting.FDConnOf(fds[1])
+	go server.NewSession(1, sc, rec).Serve()
+	cc, _ := remoting.FDConnOf(fds[0])
+	s := &session{nc: cc, conn: remoting.NewConn(cc), addr: "test"}
+	if err := s.handshake(); err != nil {
+		t.Fatal(err)
+	}
+	sessMu.Lock()
+	sess = s
+	sessMu.Unlock()
+	t.Cleanup(func() {
+		sessMu.Lock()
+		sess = nil
+		sessMu.Unlock()
+		cc.Close()
+		kern.mu.Lock()
+		kern.byFunc, kern.byHost = nil, nil
+		kern.mu.Unlock()
+	})
+}
+
+// TestDriverLaunchPacking: cuLaunchKernel packs kernelParams, and the extra-buffer form, by the
+// function's layout; the worker receives exactly those bytes, and the launch never waits.
+func TestDriverLaunchPacking(t *testing.T) {
+	rec := &recorder{Sim: server.NewSim()}
+	connect(t, rec)
+	if r := callByName(api.LibCuda, "cuInit", 0); r != 0 {
+		t.Fatalf("cuInit = %d", r)
+	}
+	// a module (any image: the recorder does not read it) and its function
+	image := heapBytes(64)
+	copy(image, "kernel image\x00")
+	mod, fn := heapNew[uint64](), heapNew[uint64]()
+	if r := callByName(api.LibCuda, "cuModuleLoadData", ptrOf(mod), ptrOf(&image[0])); r != 0 {
+		t.Fatalf("cuModuleLoadData = %d", r)
+	}
+	name := heapBytes(8)
+	copy(name, "k\x00")
+	if r := callByName(api.LibCuda, "cuModuleGetFunction", ptrOf(fn), *mod, ptrOf(&name[0])); r != 0 || *fn != testFn {
+		t.Fatalf("cuModuleGetFunction = %d, %#x", r, *fn)
+	}
+
+	// kernelParams: pointers to each argument
+	a0, a1, a2 := heapNew[uint64](), heapNew[uint32](), heapNew[[16]byte]()
+	*a0, *a1 = 0x1122334455667788, 0xaabbccdd
+	for i := range a2 {
+		a2[i] = byte(i + 1)
+	}
+	kp := heapBytes(24)
+	binary.LittleEndian.PutUint64(kp[0:], ptrOf(a0))
+	binary.LittleEndian.PutUint64(kp[8:], ptrOf(a1))
+	binary.LittleEndian.PutUint64(kp[16:], ptrOf(a2))
+	if r := callByName(api.LibCuda, "cuLaunchKernel", *fn, 2, 1, 1, 64, 1, 1, 0, 0, ptrOf(&kp[0]), 0); r != 0 {
+		t.Fatalf("cuLaunchKernel = %d", r)
+	}
+	// the extra form: one buffer of the same layout
+	buf := heapBytes(32)
+	binary.LittleEndian.PutUint64(buf[0:], *a0)
+	binary.LittleEndian.PutUint32(buf[8:], *a1)
+	copy(buf[16:], a2[:])
+	size := heapNew[uint64]()
+	*size = 32
+	extra := heapBytes(40)
+	binary.LittleEndian.PutUint64(extra[0:], 1) // CU_LAUNCH_PARAM_BUFFER_POINTER
+	binary.LittleEndian.PutUint64(extra[8:], ptrOf(&buf[0]))
+	binary.LittleEndian.PutUint64(extra[16:], 2) // CU_LAUNCH_PARAM_BUFFER_SIZE
+	binary.LittleEndian.PutUint64(extra[24:], ptrOf(size))
+	if r := callByName(api.LibCuda, "cuLaunchKernel", *fn, 1, 1, 1, 32, 1, 1, 0, 0, 0, ptrOf(&extra[0])); r != 0 {
+		t.Fatalf("cuLaunchKernel(extra) = %d", r)
+	}
+	// a block bigger than the device allows fails at the launch, as natively
+	if r := callByName(api.LibCuda, "cuLaunchKernel", *fn, 1, 1, 1, 4096, 1, 1, 0, 0, ptrOf(&kp[0]), 0); r != 1 {
+		t.Fatalf("cuLaunchKernel with 4096 threads = %d, want 1", r)
+	}
+	// a synchronising call: the queued launches have reached the worker
+	if r := callByName(api.LibCuda, "cuCtxSynchronize"); r != 0 {
+		t.Fatalf("cuCtxSynchronize = %d", r)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.launches) != 2 {
+		t.Fatalf("%d launches reached the worker, want 2", len(rec.launches))
+	}
+	want := make([]byte, 32)
+	copy(want, buf)
+	for i, l := range rec.launches {
+		if l.Func != testFn || string(l.Params) != string(want) {
+			t.Errorf("launch %d: func %#x params % x, want % x", i, l.Func, l.Params, want)
+		}
+	}
+	if rec.launches[0].Grid != [3]uint32{2, 1, 1} || rec.launches[0].Block != [3]uint32{64, 1, 1} {
+		t.Errorf("launch 0: grid %v block %v", rec.launches[0].Grid, rec.launches[0].Block)
+	}
+}
