@@ -258,7 +258,7 @@ func isHandleType(c string) bool {
 	switch c {
 	case "CUcontext", "CUstream", "CUevent", "CUmodule", "CUfunction", "nvmlDevice_t", "CUgraph", "CUgraphExec", "CUgraphNode",
 		"CUlibrary", "CUkernel", "cudaStream_t", "cudaEvent_t", "cudaGraph_t", "cudaGraphExec_t", "cudaGraphNode_t",
-		"cublasHandle_t", "cublasLtHandle_t":
+		"cublasHandle_t", "cublasLtHandle_t", "cublasLtMatmulDesc_t", "cublasLtMatrixLayout_t", "cublasLtMatmulPreference_t":
 		return true
 	}
 	return false

@@ -77,5 +77,12 @@ typedef struct cublasLtContext *cublasLtHandle_t;
 typedef int cublasOperation_t, cublasSideMode_t, cublasFillMode_t, cublasDiagType_t, cublasMath_t,
 	cublasPointerMode_t, cublasComputeType_t, cublasGemmAlgo_t;
 typedef int cudaDataType, libraryPropertyType;
+typedef int cudaDataType_t;
+typedef struct cublasLtMatmulDescOpaque_st *cublasLtMatmulDesc_t;
+typedef struct cublasLtMatrixLayoutOpaque_st *cublasLtMatrixLayout_t;
+typedef struct cublasLtMatmulPreferenceOpaque_st *cublasLtMatmulPreference_t;
+typedef struct cublasLtMatmulAlgo_st cublasLtMatmulAlgo_t;                       /* 64 bytes */
+typedef struct cublasLtMatmulHeuristicResult_st cublasLtMatmulHeuristicResult_t; /* 96 bytes */
+typedef int cublasLtMatmulDescAttributes_t, cublasLtMatrixLayoutAttribute_t, cublasLtMatmulPreferenceAttributes_t;
 
 #endif

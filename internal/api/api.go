@@ -127,11 +127,14 @@ const (
 	HKernel    // CUkernel
 	HGraph     // CUgraph
 	HGraphExec // CUgraphExec
-	HCublas    // cublasHandle_t
+	HCublas    // cublasHandle_t (also cast to cublasLtHandle_t)
+	HLtDesc    // cublasLtMatmulDesc_t
+	HLtLayout  // cublasLtMatrixLayout_t
+	HLtPref    // cublasLtMatmulPreference_t
 )
 
 func (h HType) String() string {
-	return [...]string{"none", "context", "stream", "event", "module", "function", "nvml device", "memory handle", "library", "kernel", "graph", "graph exec", "cublas handle"}[h]
+	return [...]string{"none", "context", "stream", "event", "module", "function", "nvml device", "memory handle", "library", "kernel", "graph", "graph exec", "cublas handle", "cublasLt matmul descriptor", "cublasLt matrix layout", "cublasLt matmul preference"}[h]
 }
 
 // P is one parameter.

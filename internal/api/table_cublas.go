@@ -23,6 +23,37 @@ package api
 // Async, as launches are (DESIGN must 9): a failure cuBLAS reports for one of them is returned
 // by the next synchronising call, with a log line naming it.
 var cublasTable = []Func{
+	// ---- cuBLASLt matmul, as PyTorch uses it (reference/symbols/pytorch-2.11-cu130.imports).
+	// The lightHandle is a cublasHandle_t cast (PyTorch never calls cublasLtCreate). Descriptors,
+	// layouts and preferences are server handles; their attributes travel as bytes (device
+	// pointers in them, such as a bias, are the GPU's own addresses). Scalars follow the matmul
+	// descriptor's scale type, which the client remembers (internal/client/cublas.go).
+	{Name: "cublasLtMatmulDescCreate", Libs: cublasLt, Client: "cublasLtMatmulDescCreate", Params: []P{outHandle("cublasLtMatmulDesc_t *", "matmulDesc", HLtDesc), scalar("cublasComputeType_t", "computeType"), scalar("cudaDataType_t", "scaleType")}},
+	{Name: "cublasLtMatmulDescDestroy", Libs: cublasLt, Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc, Frees: true}}},
+	{Name: "cublasLtMatmulDescSetAttribute", Libs: cublasLt, Client: "cublasLtMatmulDescSetAttribute", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc}, scalar("cublasLtMatmulDescAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatrixLayoutCreate", Libs: cublasLt, Params: []P{outHandle("cublasLtMatrixLayout_t *", "matLayout", HLtLayout), scalar("cudaDataType", "type"), scalar("uint64_t", "rows"), scalar("uint64_t", "cols"), scalar("int64_t", "ld")}},
+	{Name: "cublasLtMatrixLayoutDestroy", Libs: cublasLt, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout, Frees: true}}},
+	{Name: "cublasLtMatrixLayoutSetAttribute", Libs: cublasLt, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout}, scalar("cublasLtMatrixLayoutAttribute_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatmulPreferenceCreate", Libs: cublasLt, Params: []P{outHandle("cublasLtMatmulPreference_t *", "pref", HLtPref)}},
+	{Name: "cublasLtMatmulPreferenceDestroy", Libs: cublasLt, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref, Frees: true}}},
+	{Name: "cublasLtMatmulPreferenceSetAttribute", Libs: cublasLt, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref}, scalar("cublasLtMatmulPreferenceAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	// cublasLtMatmulHeuristicResult_t: algo (64 bytes), workspaceSize, state, wavesCount, reserved[4]: 96 bytes.
+	{Name: "cublasLtMatmulAlgoGetHeuristic", Libs: cublasLt, Client: "cublasCall", Params: []P{ltH(), ltDesc("operationDesc"), ltLayout("Adesc"), ltLayout("Bdesc"), ltLayout("Cdesc"), ltLayout("Ddesc"),
+		{C: "cublasLtMatmulPreference_t", Name: "preference", Kind: Handle, H: HLtPref}, scalar("int", "requestedAlgoCount"),
+		{C: "cublasLtMatmulHeuristicResult_t *", Name: "heuristicResultsArray", Kind: OutBuf, Size: "requestedAlgoCount", Elem: 96}, out("int *", "returnAlgoCount", "4")}},
+	// cublasLtMatmul: hand-written client (scalars by scale type, an optional algo); on the wire
+	// vgpuLtMatmul, the same arguments with the algo's byte count (0 or 64) appended, which the
+	// library ignores.
+	{Name: "cublasLtMatmul", Libs: cublasLt, Mode: Local, Params: []P{hpC("cublasLtHandle_t", "lightHandle"), hpC("cublasLtMatmulDesc_t", "computeDesc"), hpC("const void *", "alpha"),
+		hpC("const void *", "A"), hpC("cublasLtMatrixLayout_t", "Adesc"), hpC("const void *", "B"), hpC("cublasLtMatrixLayout_t", "Bdesc"), hpC("const void *", "beta"),
+		hpC("const void *", "C"), hpC("cublasLtMatrixLayout_t", "Cdesc"), hpC("void *", "D"), hpC("cublasLtMatrixLayout_t", "Ddesc"),
+		hpC("const cublasLtMatmulAlgo_t *", "algo"), hpC("void *", "workspace"), scalar("size_t", "workspaceSizeInBytes"), hpC("cudaStream_t", "stream")}},
+	{Name: "vgpuLtMatmul", Libs: cublasLt, Internal: true, Mode: Async, NoLog: true, Server: "cublasLtMatmul", Params: []P{ltH(), ltDesc("computeDesc"), exScalar("alpha"),
+		dev("const void *", "A"), ltLayout("Adesc"), dev("const void *", "B"), ltLayout("Bdesc"), exScalar("beta"),
+		dev("const void *", "C"), ltLayout("Cdesc"), dev("void *", "D"), ltLayout("Ddesc"),
+		{C: "const cublasLtMatmulAlgo_t *", Name: "algo", Kind: InBuf, Size: "algoBytes"}, dev("void *", "workspace"), scalar("size_t", "workspaceSizeInBytes"),
+		{C: "cudaStream_t", Name: "stream", Kind: Handle, H: HStream, Nullable: true}, scalar("size_t", "algoBytes")}},
+
 	// ---- handles and settings ----
 	{Name: "cublasCreate_v2", Libs: cublas, Client: "cublasCreate", Params: []P{outHandle("cublasHandle_t *", "handle", HCublas)}},
 	{Name: "cublasDestroy_v2", Libs: cublas, Client: "cublasDestroy", Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: Handle, H: HCublas, Frees: true}}},
@@ -105,6 +136,33 @@ var (
 
 // cublasH is the cublasHandle_t argument of a call on an existing handle.
 func cublasH() P { return P{C: "cublasHandle_t", Name: "handle", Kind: Handle, H: HCublas} }
+
+// ltH is a cublasLtHandle_t: a cublasHandle_t cast, as PyTorch passes it.
+func ltH() P { return P{C: "cublasLtHandle_t", Name: "lightHandle", Kind: Handle, H: HCublas} }
+
+func ltDesc(name string) P { return P{C: "cublasLtMatmulDesc_t", Name: name, Kind: Handle, H: HLtDesc} }
+
+func ltLayout(name string) P {
+	return P{C: "cublasLtMatrixLayout_t", Name: name, Kind: Handle, H: HLtLayout}
+}
+
+// CudaDataTypeBytes is the size of one value of a cudaDataType (library_types.h), for the
+// scale type of a cuBLASLt matmul; ok is false for types that are not scalar types.
+func CudaDataTypeBytes(t int32) (n int, ok bool) {
+	switch t {
+	case 2, 14: // CUDA_R_16F, CUDA_R_16BF
+		return 2, true
+	case 0, 10, 12: // CUDA_R_32F, CUDA_R_32I, CUDA_R_32U
+		return 4, true
+	case 1, 4: // CUDA_R_64F, CUDA_C_32F
+		return 8, true
+	case 5: // CUDA_C_64F
+		return 16, true
+	case 3, 8: // CUDA_R_8I, CUDA_R_8U
+		return 1, true
+	}
+	return 0, false
+}
 
 // dev is a device address argument passed by value, unchecked.
 func dev(c, name string) P { return P{C: c, Name: name, Kind: DevPtr} }

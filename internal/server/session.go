@@ -400,7 +400,9 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			a.Out[i] = append([]byte(nil), a.In[i]...)
 		case api.OutVal, api.OutBuf:
 			want, err := bufSize(f, a.Vals, p.Size)
-			big := p.Kind == api.OutBuf && want >= directThreshold
+			if p.Kind == api.OutBuf && p.Elem > 1 {
+				want *= uint64(p.Elem) // a count of records (cuBLASLt's heuristic results)
+			}
 			if j := f.ParamIndex(p.Size); err == nil && j >= 0 && f.Params[j].Kind == api.InOutVal {
 				// a count the caller passed by pointer (read before outputs are laid out: InOutVal
 				// params precede their arrays in every API that uses them)
@@ -412,7 +414,7 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			if err != nil || want > maxOut {
 				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s: output of %d bytes is out of range", p.Name, want)}, nil
 			}
-			if big && !s.scratchUsed {
+			if p.Kind == api.OutBuf && want >= directThreshold && !s.scratchUsed {
 				a.Out[i] = s.scratch(int(want))
 				s.scratchUsed = true
 			} else {
