@@ -70,6 +70,9 @@ check nvidia-smi-query cat nvidia-smi --query-gpu=name,uuid,memory.total,driver_
 # 4. PyTorch with the stubs preloaded.
 PRE="$BIN/libcudart.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1"
 check torch cat python3 "$ROOT/test/gpu/torch_props.py" -- env LD_PRELOAD="$PRE" python3 "$ROOT/test/gpu/torch_props.py"
+# PyTorch computing (kernels, cuBLAS, cuBLASLt), the cuBLAS stubs preloaded too.
+PRE_BLAS="$PRE:$BIN/libcublas.so.13:$BIN/libcublasLt.so.13"
+check torch-compute cat python3 "$ROOT/test/gpu/torch_matmul.py" -- env LD_PRELOAD="$PRE_BLAS" python3 "$ROOT/test/gpu/torch_matmul.py"
 
 # 5. Compiled CUDA programs, CuPy and the benchmark (native vs vgpu).
 . "$ROOT/test/gpu/exec_checks.sh"
