@@ -117,6 +117,9 @@ var errBadReply = errors.New("reply does not match the call's outputs")
 func (c *call) marshal() (rc remoting.Call, tail []byte, outs []outSpec, bad string) {
 	rc.Fn = uint32(c.id)
 	rc.Scalars = make([]uint64, 0, len(c.f.Params))
+	if nb := bufParams(c.f); nb > 0 {
+		rc.Bufs = make([][]byte, 0, nb)
+	}
 	for i := range c.f.Params {
 		p := &c.f.Params[i]
 		v := c.a[i]
@@ -199,6 +202,18 @@ func chunked(c *call, fn func(*call) int64) (int64, bool) {
 		}
 	}
 	return 0, true
+}
+
+// bufParams counts the parameters that travel as buffers.
+func bufParams(f *api.Func) int {
+	n := 0
+	for i := range f.Params {
+		switch f.Params[i].Kind {
+		case api.InBuf, api.InStr, api.InOutVal:
+			n++
+		}
+	}
+	return n
 }
 
 // remote serves a synchronous call through the server.

@@ -38,6 +38,10 @@ func BenchmarkLaunchSend(b *testing.B) {
 		fc.Close()
 		unix.Close(fds[1])
 	}()
+	// as in the core, where the thread id comes from C thread-local storage, not a system call
+	old := ThreadID
+	ThreadID = func() int { return 1 }
+	defer func() { ThreadID = old }()
 	fn := &function{handle: 0xf00, layout: [][2]uint64{{0, 8}, {8, 8}, {16, 4}}, bytes: 20, maxDynMem: 48 << 10}
 	params := make([]byte, 20)
 	dims := []uint64{1, 1, 1, 32, 1, 1}
