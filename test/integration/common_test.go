@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vgpu/vgpu/internal/testout"
 	"net"
 	"os"
 	"os/exec"
@@ -33,21 +34,7 @@ const coreName = "libvgpucore.so"
 // artefact the tests use is there.
 func outDir(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv("VGPU_OUT")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "build", "out")
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatalf("VGPU_OUT %q: %v; run make build first", dir, err)
-	}
-	want := append([]string{coreName, "vgpu-server", "devicequery"}, stubNames...)
-	for _, f := range want {
-		if _, err := os.Stat(filepath.Join(abs, f)); err != nil {
-			t.Fatalf("%s is missing (%v): run make build first", filepath.Join(abs, f), err)
-		}
-	}
-	return abs
+	return testout.Dir(t, append([]string{coreName, "vgpu-server", "devicequery"}, stubNames...)...)
 }
 
 // repoRoot is the module root (for -I include).
