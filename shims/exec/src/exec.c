@@ -488,19 +488,24 @@ static void fill_args(char **argv, size_t n, const char *arg, va_list *ap)
 
 #define MAX_ARGS (1 << 20)
 
+/* Declares argv (on the caller's stack) holding arg and the variadic arguments up to their NULL,
+ * and leaves ap open after that NULL (execle reads its envp there); the caller ends ap. */
+#define ARGV_FROM_VARARGS(argv, arg, ap)              \
+	va_start(ap, arg);                            \
+	size_t argc_ = count_args(arg, ap);           \
+	va_end(ap);                                   \
+	if (argc_ > MAX_ARGS) {                       \
+		errno = E2BIG;                        \
+		return -1;                            \
+	}                                             \
+	char *argv[argc_ + 1];                        \
+	va_start(ap, arg);                            \
+	fill_args(argv, argc_, arg, &ap)
+
 EXPORT int execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	va_start(ap, arg);
-	size_t n = count_args(arg, ap);
-	va_end(ap);
-	if (n > MAX_ARGS) {
-		errno = E2BIG;
-		return -1;
-	}
-	char *argv[n + 1];
-	va_start(ap, arg);
-	fill_args(argv, n, arg, &ap);
+	ARGV_FROM_VARARGS(argv, arg, ap);
 	va_end(ap);
 	return do_execve(path, argv, environ);
 }
@@ -508,16 +513,7 @@ EXPORT int execl(const char *path, const char *arg, ...)
 EXPORT int execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
-	va_start(ap, arg);
-	size_t n = count_args(arg, ap);
-	va_end(ap);
-	if (n > MAX_ARGS) {
-		errno = E2BIG;
-		return -1;
-	}
-	char *argv[n + 1];
-	va_start(ap, arg);
-	fill_args(argv, n, arg, &ap);
+	ARGV_FROM_VARARGS(argv, arg, ap);
 	va_end(ap);
 	return do_execvpe(file, argv, environ);
 }
@@ -526,16 +522,7 @@ EXPORT int execlp(const char *file, const char *arg, ...)
 EXPORT int execle(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	va_start(ap, arg);
-	size_t n = count_args(arg, ap);
-	va_end(ap);
-	if (n > MAX_ARGS) {
-		errno = E2BIG;
-		return -1;
-	}
-	char *argv[n + 1];
-	va_start(ap, arg);
-	fill_args(argv, n, arg, &ap);
+	ARGV_FROM_VARARGS(argv, arg, ap);
 	char *const *envp = va_arg(ap, char *const *);
 	va_end(ap);
 	return do_execve(path, argv, envp);
