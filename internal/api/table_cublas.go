@@ -57,7 +57,7 @@ var cublasTable = []Func{
 	// ---- handles and settings ----
 	{Name: "cublasCreate_v2", Libs: cublas, Client: "cublasCreate", Params: []P{outHandle("cublasHandle_t *", "handle", HCublas)}},
 	{Name: "cublasDestroy_v2", Libs: cublas, Client: "cublasDestroy", Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: Handle, H: HCublas, Frees: true}}},
-	{Name: "cublasSetStream_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{cublasH(), {C: "cudaStream_t", Name: "streamId", Kind: Handle, H: HStream, Nullable: true}}},
+	{Name: "cublasSetStream_v2", Libs: cublas, Mode: Async, Client: "cublasSetStream", NoLog: true, Params: []P{cublasH(), {C: "cudaStream_t", Name: "streamId", Kind: Handle, H: HStream, Nullable: true}}},
 	{Name: "cublasGetStream_v2", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("cudaStream_t *", "streamId", "8")}},
 	{Name: "cublasSetMathMode", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), scalar("cublasMath_t", "mode")}},
 	{Name: "cublasGetMathMode", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("cublasMath_t *", "mode", "4")}},

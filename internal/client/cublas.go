@@ -25,8 +25,41 @@ const (
 )
 
 var cublasHandles struct {
-	mu  sync.Mutex
-	ctx map[uint64]uint64 // server cublasHandle_t -> the server context it was created in
+	mu     sync.Mutex
+	ctx    map[uint64]uint64 // server cublasHandle_t -> the server context it was created in
+	stream map[uint64]uint64 // server cublasHandle_t -> its stream (absent: the NULL stream)
+}
+
+// cublasSetStream serves cublasSetStream_v2, remembering the stream the handle's work goes to.
+func cublasSetStream(c *call) int64 {
+	r := cublasCall(c)
+	if r == 0 {
+		cublasHandles.mu.Lock()
+		if cublasHandles.stream == nil {
+			cublasHandles.stream = map[uint64]uint64{}
+		}
+		cublasHandles.stream[c.a[0]] = c.a[1]
+		cublasHandles.mu.Unlock()
+	}
+	return r
+}
+
+// cublasStream is the stream handle h's work goes to; ok is false for an unknown handle.
+func cublasStream(h uint64) (uint64, bool) {
+	cublasHandles.mu.Lock()
+	defer cublasHandles.mu.Unlock()
+	if _, ok := cublasHandles.ctx[h]; !ok {
+		return 0, false
+	}
+	return cublasHandles.stream[h], true
+}
+
+func isCublasLib(l api.Lib) bool {
+	switch l {
+	case api.LibCublas13, api.LibCublasLt13, api.LibCublas12, api.LibCublasLt12:
+		return true
+	}
+	return false
 }
 
 // cublasBind makes handle h's context current on the server. A handle this process did not
@@ -93,6 +126,7 @@ func cublasDestroy(c *call) int64 {
 	if r == 0 {
 		cublasHandles.mu.Lock()
 		delete(cublasHandles.ctx, c.a[0])
+		delete(cublasHandles.stream, c.a[0])
 		cublasHandles.mu.Unlock()
 	}
 	return r

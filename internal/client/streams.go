@@ -1,21 +1,46 @@
 package client
 
 import (
+	"strings"
 	"sync"
 
 	"github.com/vgpu/vgpu/internal/api"
 )
 
-// Synchronising an idle stream is answered locally. Every call that can put work on a stream
-// passes through the client, so a stream that was synchronised through the server and has had
-// nothing sent to it since has nothing left to wait for, and no failure left to report (those of
-// earlier calls were reported by that synchronisation). llama.cpp synchronises its stream about
-// 18 times per generated token, mostly with nothing new on it; each would be a round trip.
+// Stream synchronisation without round trips. Every call that can put work on a stream passes
+// through the client, so the client knows what each stream still holds:
+//
+//   - idle: synchronised through the server, with nothing sent to it since. Synchronising it is
+//     answered locally: there is nothing to wait for and no failure left to report (those of
+//     earlier calls were reported by that synchronisation).
+//   - uploads: since then, only host-to-device copies and memsets, whose inputs travelled with
+//     the calls. Waiting for them cannot change anything the program can see, except through
+//     later GPU work, which the server runs after them: while no stream holds other work, the
+//     synchronisation is sent without waiting for its reply, and the server carries it out in
+//     order. (A failure, which such a copy can only have from a context already broken, is
+//     reported at the next synchronising call that waits.)
+//   - work: anything else (kernels, graphs, device-to-device copies, event waits, cuBLAS);
+//     synchronising waits for the server.
+//
+// llama.cpp uploads each token's inputs with a copy and a synchronisation apiece, then launches
+// the graph and reads the logits back: one round trip per token instead of eight.
 type streamTracker struct {
 	mu       sync.Mutex
-	dirty    map[uint64]bool // stream -> work sent since its last synchronisation (absent: never synchronised)
-	allDirty bool            // an async call whose stream is unknown was sent
+	state    map[uint64]streamState // absent: nothing sent since the process started, or never synchronised
+	synced0  map[uint64]bool        // streams synchronised through the server at least once
+	work     int                    // streams in state work
+	allDirty bool                   // an async call whose stream is unknown was sent
+	// what cuStreamSynchronize did, for VGPU_STATS
+	local, deferred, waited uint64
 }
+
+type streamState uint8
+
+const (
+	stIdle streamState = iota
+	stUploads
+	stWork
+)
 
 var streams streamTracker
 
@@ -27,66 +52,167 @@ func streamKey(s uint64) uint64 {
 	return s
 }
 
-// markDirty records the stream of a call that may leave work on it: every async call, and
-// every synchronous one that touches device memory (a memset or a copy on the legacy stream can
-// still be running when it returns). A call without a stream argument counts for the NULL
-// stream when it touches device memory, for every stream when it is async.
-func (t *streamTracker) markDirty(c *call) {
-	stream, device := uint64(0), false
-	hasStream := false
+// uploadRows: calls whose only effect is writing device memory from inputs they carry.
+var uploadRows = func() map[api.ID]bool {
+	m := map[api.ID]bool{}
+	for _, n := range []string{"cuMemcpyHtoD_v2", "cuMemcpyHtoDAsync_v2", "cuMemsetD8_v2", "cuMemsetD16_v2",
+		"cuMemsetD32_v2", "cuMemsetD8Async", "cuMemsetD32Async"} {
+		id, _, ok := api.Lookup(n)
+		if !ok {
+			panic("client: no table row " + n)
+		}
+		m[id] = true
+	}
+	return m
+}()
+
+// classify says what a call leaves on which stream. known is false for an async call whose
+// stream the client cannot name.
+func classify(c *call) (st streamState, stream uint64, known bool) {
+	device, hasStream := false, false
 	for i, p := range c.f.Params {
 		switch {
-		case p.C == "CUstream":
+		case p.C == "CUstream" || p.C == "cudaStream_t":
 			stream, hasStream = c.a[i], true
 		case p.Kind == api.DevPtr:
 			device = true
 		}
 	}
+	if isCublasLib(c.f.Lib()) {
+		// handle configuration (streams, workspaces, modes, descriptors) leaves nothing on a
+		// stream; every other cuBLAS call runs on its handle's stream or the one it names
+		n := c.f.Name
+		if n != "cublasLtMatmul" && (strings.HasPrefix(n, "cublasLt") || strings.HasPrefix(n, "cublasSet") ||
+			strings.HasPrefix(n, "cublasGet") || strings.HasPrefix(n, "cublasCreate") || strings.HasPrefix(n, "cublasDestroy")) {
+			return stIdle, 0, true
+		}
+		if !hasStream && len(c.a) > 0 {
+			stream, hasStream = cublasStream(c.a[0])
+		}
+		if !hasStream {
+			return stWork, 0, false
+		}
+		return stWork, stream, true
+	}
 	if c.f.Mode != api.Async && !device {
-		return // a query or a handle operation: no work on any stream
+		return stIdle, 0, true // a query or a handle operation: no work on any stream
+	}
+	if c.f.Mode == api.Async && !hasStream {
+		return stWork, 0, false
+	}
+	if uploadRows[c.id] {
+		return stUploads, stream, true
+	}
+	return stWork, stream, true
+}
+
+// markDirty records what a call about to be sent leaves on its stream.
+func (t *streamTracker) markDirty(c *call) {
+	st, stream, known := classify(c)
+	if st == stIdle {
+		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if c.f.Mode == api.Async && !hasStream {
+	if !known {
 		t.allDirty = true
 		return
 	}
-	if _, ok := t.dirty[streamKey(stream)]; ok {
-		t.dirty[streamKey(stream)] = true
+	t.raise(streamKey(stream), st)
+}
+
+// raise moves stream k to state st if that is more than it holds; t.mu is held.
+func (t *streamTracker) raise(k uint64, st streamState) {
+	if t.state == nil {
+		t.state, t.synced0 = map[uint64]streamState{}, map[uint64]bool{}
+	}
+	old := t.state[k]
+	if st <= old {
+		return
+	}
+	t.state[k] = st
+	if st == stWork {
+		t.work++
+	}
+}
+
+// set puts stream k in state st; t.mu is held.
+func (t *streamTracker) set(k uint64, st streamState) {
+	if t.state == nil {
+		t.state, t.synced0 = map[uint64]streamState{}, map[uint64]bool{}
+	}
+	if t.state[k] == stWork {
+		t.work--
+	}
+	if st == stWork {
+		t.work++
+	}
+	t.state[k] = st
+}
+
+type syncAction uint8
+
+const (
+	syncWait syncAction = iota
+	syncLocal
+	syncDefer
+)
+
+// action says how to synchronise stream s.
+func (t *streamTracker) action(s uint64) syncAction {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	k := streamKey(s)
+	// the legacy stream also waits for other (blocking) streams' work
+	if t.allDirty || !t.synced0[k] || (k == 0 && t.work > 0) {
+		return syncWait
+	}
+	switch t.state[k] {
+	case stIdle:
+		return syncLocal
+	case stUploads:
+		if t.work == 0 {
+			return syncDefer
+		}
+	}
+	return syncWait
+}
+
+// synced records a successful synchronisation through the server of stream s, or of every
+// stream.
+func (t *streamTracker) synced(s uint64, all bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.state == nil {
+		t.state, t.synced0 = map[uint64]streamState{}, map[uint64]bool{}
+	}
+	if all {
+		for k := range t.state {
+			t.state[k] = stIdle
+			t.synced0[k] = true
+		}
+		t.work, t.allDirty = 0, false
+		return
+	}
+	if !t.allDirty {
+		t.set(streamKey(s), stIdle)
+		t.synced0[streamKey(s)] = true
 	}
 }
 
 // idle: synchronised through the server, and nothing sent to it since.
-func (t *streamTracker) idle(s uint64) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	dirty, seen := t.dirty[streamKey(s)]
-	return seen && !dirty && !t.allDirty
-}
-
-// synced records a successful synchronisation of stream s, or of every stream.
-func (t *streamTracker) synced(s uint64, all bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.dirty == nil {
-		t.dirty = map[uint64]bool{}
-	}
-	if all {
-		for k := range t.dirty {
-			t.dirty[k] = false
-		}
-		t.allDirty = false
-		return
-	}
-	if !t.allDirty {
-		t.dirty[streamKey(s)] = false
-	}
-}
+func (t *streamTracker) idle(s uint64) bool { return t.action(s) == syncLocal }
 
 func cuStreamSynchronize(c *call) int64 {
-	if streams.idle(c.a[0]) {
+	switch streams.action(c.a[0]) {
+	case syncLocal:
+		streams.count(&streams.local)
 		return 0
+	case syncDefer:
+		streams.count(&streams.deferred)
+		return remoteAsync(c) // leaves the stream in state uploads: the result is not known yet
 	}
+	streams.count(&streams.waited)
 	r := remote(c)
 	if r == 0 {
 		streams.synced(c.a[0], false)
@@ -94,10 +220,26 @@ func cuStreamSynchronize(c *call) int64 {
 	return r
 }
 
+func (t *streamTracker) count(n *uint64) {
+	t.mu.Lock()
+	*n++
+	t.mu.Unlock()
+}
+
 func cuCtxSynchronize(c *call) int64 {
 	r := remote(c)
 	if r == 0 {
 		streams.synced(0, true)
+	}
+	return r
+}
+
+// cuMemcpyDtoHAsync_v2 returns once the data is in the caller's memory: the server
+// synchronises the stream before it replies, so the stream is idle after it.
+func cuMemcpyDtoHAsync_v2(c *call) int64 {
+	r := remote(c)
+	if r == 0 {
+		streams.synced(c.a[3], false)
 	}
 	return r
 }

@@ -41,6 +41,9 @@ func TestStreamTracker(t *testing.T) {
 	if !tr.idle(s) {
 		t.Fatal("a memset on the NULL stream made another stream busy")
 	}
+	if a := tr.action(0); a != syncDefer {
+		t.Fatalf("synchronising after only a memset: action %d, want %d (sent without waiting)", a, syncDefer)
+	}
 	// a query touches nothing
 	tr.markDirty(rowCall(t, "cuStreamQuery", s))
 	if !tr.idle(s) {
@@ -50,5 +53,89 @@ func TestStreamTracker(t *testing.T) {
 	tr.synced(0, true)
 	if !tr.idle(0) || !tr.idle(s) {
 		t.Fatal("cuCtxSynchronize left a stream busy")
+	}
+}
+
+// Uploads (host-to-device copies, memsets) are synchronised without waiting only while no
+// stream holds other work; kernels, device-to-device copies and cuBLAS calls are work.
+func TestStreamTrackerUploads(t *testing.T) {
+	var tr streamTracker
+	const s, u = 0x5000, 0x6000
+	if a := tr.action(s); a != syncWait {
+		t.Fatalf("never synchronised: action %d, want wait", a)
+	}
+	tr.synced(s, false)
+	tr.synced(u, false)
+	tr.markDirty(rowCall(t, "cuMemcpyHtoDAsync_v2", 0x100, 0x200, 16, s))
+	if a := tr.action(s); a != syncDefer {
+		t.Fatalf("after an upload: action %d, want defer", a)
+	}
+	// a launch on another stream: an upload's synchronisation waits again (a failure of that
+	// kernel must be reported where it is natively)
+	tr.markDirty(rowCall(t, "vgpuLaunchKernel", 0xf, 1, 1, 1, 1, 1, 1, 0, u))
+	if a := tr.action(s); a != syncWait {
+		t.Fatalf("upload while a kernel may run elsewhere: action %d, want wait", a)
+	}
+	if a := tr.action(0); a != syncWait {
+		t.Fatalf("legacy stream while another holds work: action %d, want wait", a)
+	}
+	tr.synced(u, false)
+	if a := tr.action(s); a != syncDefer {
+		t.Fatalf("after the other stream was synchronised: action %d, want defer", a)
+	}
+	// a device-to-device copy is work
+	tr.markDirty(rowCall(t, "cuMemcpyDtoDAsync_v2", 0x100, 0x200, 16, s))
+	if a := tr.action(s); a != syncWait {
+		t.Fatalf("after a device copy: action %d, want wait", a)
+	}
+	tr.synced(s, false)
+	if a := tr.action(s); a != syncLocal {
+		t.Fatalf("after a synchronisation: action %d, want local", a)
+	}
+	// an async call whose stream is unknown makes every synchronisation wait until the context
+	// is synchronised
+	gemm := rowCall(t, "cublasSgemm_v2", 0xdead)
+	gemm.lib = api.LibCublas13
+	tr.markDirty(gemm)
+	if a := tr.action(s); a != syncWait {
+		t.Fatalf("after an unknown-stream call: action %d, want wait", a)
+	}
+	tr.synced(0, true)
+	if a := tr.action(s); a != syncLocal || tr.work != 0 {
+		t.Fatalf("after a context synchronisation: action %d, work %d", a, tr.work)
+	}
+}
+
+// cuBLAS work goes on the handle's stream; configuring a handle is no work.
+func TestStreamTrackerCublas(t *testing.T) {
+	const h, s = 0xab00, 0x7000
+	cublasHandles.mu.Lock()
+	if cublasHandles.ctx == nil {
+		cublasHandles.ctx = map[uint64]uint64{}
+	}
+	cublasHandles.ctx[h] = 1
+	cublasHandles.stream = map[uint64]uint64{h: s}
+	cublasHandles.mu.Unlock()
+	defer func() {
+		cublasHandles.mu.Lock()
+		delete(cublasHandles.ctx, h)
+		delete(cublasHandles.stream, h)
+		cublasHandles.mu.Unlock()
+	}()
+	row := func(name string, args ...uint64) *call {
+		c := rowCall(t, name, args...)
+		c.lib = api.LibCublas13
+		return c
+	}
+	for _, n := range []string{"cublasSetStream_v2", "cublasSetWorkspace_v2", "cublasSetMathMode", "cublasLtMatmulDescCreate"} {
+		if st, _, known := classify(row(n, h, s)); st != stIdle || !known {
+			t.Errorf("%s: state %d known %v, want no work", n, st, known)
+		}
+	}
+	if st, stream, known := classify(row("cublasSgemm_v2", h)); st != stWork || stream != s || !known {
+		t.Errorf("cublasSgemm_v2: state %d on %#x (known %v), want work on %#x", st, stream, known, s)
+	}
+	if _, _, known := classify(row("cublasSgemm_v2", 0xdead)); known {
+		t.Error("a GEMM on an unknown handle has a known stream")
 	}
 }

@@ -65,7 +65,7 @@ func init() {
 		54:   remote,                         // cuEventElapsedTime_v2
 		55:   remoteAsync,                    // cuStreamWaitEvent
 		56:   remote,                         // cuMemAllocPitch_v2
-		57:   remote,                         // cuMemcpyDtoHAsync_v2
+		57:   cuMemcpyDtoHAsync_v2,           // cuMemcpyDtoHAsync_v2
 		58:   cuMemsetD2D8Async,              // cuMemsetD2D8Async
 		59:   remoteAsync,                    // cuMemsetD16Async
 		60:   remoteAsync,                    // cuMemcpyPeerAsync
@@ -320,7 +320,7 @@ func init() {
 		309:  remoteAsync,                    // vgpuLtMatmul
 		310:  cublasCreate,                   // cublasCreate_v2
 		311:  cublasDestroy,                  // cublasDestroy_v2
-		312:  cublasCall,                     // cublasSetStream_v2
+		312:  cublasSetStream,                // cublasSetStream_v2
 		313:  cublasCall,                     // cublasGetStream_v2
 		314:  cublasCall,                     // cublasSetMathMode
 		315:  cublasCall,                     // cublasGetMathMode

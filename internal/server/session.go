@@ -298,6 +298,9 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 		result = s.internal(f, a)
 	} else {
 		result = s.be.Invoke(id, f, a)
+		if k := hostOutStream(f); result == 0 && k >= 0 {
+			result = s.syncStream(a.Vals[k])
+		}
 	}
 	if vlog.Debug() && !f.NoLog {
 		s.logf("%s = %d", f.Name, result)
@@ -315,6 +318,36 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 		}
 	}
 	return result, outs, "", nil
+}
+
+// hostOutStream: for a row that copies into host memory on a stream (cuMemcpyDtoHAsync_v2), the
+// index of its stream parameter, else -1. The output may land in page-locked scratch memory,
+// where the copy really is asynchronous, and the reply must carry its bytes: the stream is
+// synchronised before the reply (the client counts the stream idle after it).
+func hostOutStream(f *api.Func) int {
+	out, k := false, -1
+	for i := range f.Params {
+		switch {
+		case f.Params[i].Kind == api.OutBuf:
+			out = true
+		case f.Params[i].C == "CUstream":
+			k = i
+		}
+	}
+	if !out {
+		return -1
+	}
+	return k
+}
+
+var syncStreamID, _, _ = api.Lookup("cuStreamSynchronize")
+
+// syncStream runs cuStreamSynchronize(stream) on the backend.
+func (s *Session) syncStream(stream uint64) int32 {
+	var a Args
+	a.Vals = []uint64{stream}
+	a.In, a.Out = make([][]byte, 1), make([][]byte, 1)
+	return s.be.Invoke(syncStreamID, &api.Table[syncStreamID], &a)
 }
 
 // checkArgs maps the wire call onto the function's parameters and checks each one.

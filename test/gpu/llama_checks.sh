@@ -44,6 +44,12 @@ else
         >"$LOGS/llama-bench.$side.txt" 2>"$LOGS/llama-bench.$side.err"
       echo "== llama-bench $side (rc $?)"; cat "$LOGS/llama-bench.$side.txt"; tail -3 "$LOGS/llama-bench.$side.err"
     done
+    # where a token's time goes: VGPU_STATS for 32 and 96 generated tokens (graphs on); the
+    # difference over 64 tokens is the per-token cost in round trips, async calls and bytes
+    for n in 32 96; do
+      timeout 60 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER="$VGPU_SERVER" VGPU_STATS=1 "$LLB/bin/llama-simple" -m /tmp/med-q8_0.gguf -n $n -ngl 99 "Hello world" \
+        2>&1 >/dev/null | grep -E "decoded|vgpu stats" | sed "s/^/tokens $n: /"
+    done 2>&1 | tee "$LOGS/llama-stats.txt"
     cp "$LOGS/llama-bench.native.txt" "$OUT/llama-bench-native.txt" 2>/dev/null
     cp "$LOGS/llama-bench.vgpu.txt" "$OUT/llama-bench-vgpu.txt" 2>/dev/null
     RESULTS+=("$(printf '%-28s %s' "llama-bench" "see llama-bench-native.txt / -vgpu.txt")")
