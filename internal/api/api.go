@@ -239,6 +239,22 @@ func (f *Func) ServerName() string {
 // Lib is the library whose error codes f uses.
 func (f *Func) Lib() Lib { return f.Libs[0] }
 
+// SpecNumber reads a Size or Range that is a number ("8"); ok is false for one that names a
+// parameter. (Without the allocation strconv makes for the error of a name: it runs per call.)
+func SpecNumber(spec string) (n uint64, ok bool) {
+	if spec == "" {
+		return 0, false
+	}
+	for i := 0; i < len(spec); i++ {
+		c := spec[i]
+		if c < '0' || c > '9' || n > (1<<63)/10 {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
+
 // ParamIndex returns the index of the parameter called name, or -1.
 func (f *Func) ParamIndex(name string) int {
 	for i := range f.Params {

@@ -3,7 +3,6 @@ package client
 import (
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
@@ -81,8 +80,8 @@ func (c *call) invalid(why string) int64 {
 // size is the byte count a Size or Range names: a number, another parameter's value, or the
 // count an InOutVal parameter points to, times elem.
 func (c *call) size(spec string, elem int) (int, error) {
-	if n, err := strconv.Atoi(spec); err == nil {
-		return n, nil
+	if n, ok := api.SpecNumber(spec); ok {
+		return int(n), nil
 	}
 	i := c.f.ParamIndex(spec)
 	v := int64(c.a[i])
@@ -192,7 +191,8 @@ func chunked(c *call, fn func(*call) int64) (int64, bool) {
 		piece := *c
 		piece.a = append([]uint64(nil), c.a...)
 		piece.a[k] = min(chunkSize, total-off)
-		for i, p := range c.f.Params {
+		for i := range c.f.Params {
+			p := &c.f.Params[i]
 			if p.Range == c.f.Chunk || p.Size == c.f.Chunk {
 				piece.a[i] += off
 			}

@@ -19,7 +19,8 @@ func forward(c *call) int64 {
 	args := make([]uint64, len(f.Params))
 	copy(args, c.a)
 	if c.f.PTSZ {
-		for i, p := range f.Params {
+		for i := range f.Params {
+			p := &f.Params[i]
 			if p.C == "CUstream" && args[i] == 0 {
 				args[i] = streamPerThread
 			}

@@ -43,7 +43,8 @@ func isDevice(p uint64) bool {
 
 // trackDevice mirrors, in the client, the device ranges a successful call created or released.
 func trackDevice(c *call) {
-	for i, p := range c.f.Params {
+	for i := range c.f.Params {
+		p := &c.f.Params[i]
 		switch {
 		case p.Kind == api.OutDevPtr && c.a[i] != 0:
 			base := *(*uint64)(ptrAt(c.a[i]))

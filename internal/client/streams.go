@@ -70,7 +70,8 @@ var uploadRows = func() map[api.ID]bool {
 // stream the client cannot name.
 func classify(c *call) (st streamState, stream uint64, known bool) {
 	device, hasStream := false, false
-	for i, p := range c.f.Params {
+	for i := range c.f.Params {
+		p := &c.f.Params[i]
 		switch {
 		case p.C == "CUstream" || p.C == "cudaStream_t":
 			stream, hasStream = c.a[i], true

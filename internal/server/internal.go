@@ -167,10 +167,12 @@ func (s *Session) launch(ex Executor, a *Args) int32 {
 		}
 	}
 	u := func(i int) uint32 { return uint32(a.Vals[i]) }
-	return ex.Launch(&Launch{
+	// one Launch per session, reused (a launch is the most frequent call)
+	s.launchArgs = Launch{
 		Func: fn, Grid: [3]uint32{u(1), u(2), u(3)}, Block: [3]uint32{u(4), u(5), u(6)}, SharedMem: u(7),
 		Stream: a.Vals[8], Cooperative: a.Vals[9]&1 != 0, Params: params, Layout: l, Attrs: attrs,
-	})
+	}
+	return ex.Launch(&s.launchArgs)
 }
 
 // memcpy2D checks both sides of a CUDA_MEMCPY2D: device rows inside one allocation, host

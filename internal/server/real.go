@@ -85,7 +85,8 @@ func (r *Real) Invoke(id api.ID, f *api.Func, a *Args) int32 {
 		return lib.NotSupported
 	}
 	var argv [api.MaxParams]uintptr
-	for i, p := range f.Params {
+	for i := range f.Params {
+		p := &f.Params[i]
 		argv[i] = argWord(p.Kind, a, i)
 	}
 	r1, _, _ := purego.SyscallN(fn, argv[:len(f.Params)]...)

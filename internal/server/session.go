@@ -7,7 +7,6 @@ import (
 	"golang.org/x/sys/unix"
 	"io"
 	"runtime"
-	"strconv"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
@@ -53,6 +52,7 @@ type Session struct {
 	big         []byte
 	bigPinned   bool
 	scratchUsed bool
+	launchArgs  Launch // vgpuLaunchKernel's, reused
 
 	call remoting.Call // the call being served (its slices reused)
 	args Args
@@ -310,7 +310,8 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 		s.track(f, a)
 	}
 	if result == 0 || f.OutsOnError {
-		for i, p := range f.Params {
+		for i := range f.Params {
+			p := &f.Params[i]
 			switch p.Kind {
 			case api.OutVal, api.OutBuf, api.OutHandle, api.OutDevPtr, api.InOutVal:
 				outs = append(outs, a.Out[i])
@@ -357,7 +358,8 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 	a := &s.args
 	a.Vals, a.In, a.Out = resize(a.Vals, n), resize(a.In, n), resize(a.Out, n)
 	si, bi := 0, 0
-	for i, p := range f.Params {
+	for i := range f.Params {
+		p := &f.Params[i]
 		switch p.Kind {
 		case api.Scalar, api.Handle, api.DevPtr, api.HostPtr:
 			if si >= len(c.Scalars) {
@@ -383,7 +385,8 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 	}
 	// First what the frame itself claims: each buffer is as long as its size parameter says.
 	// A frame that lies about that is a protocol violation, whatever its arguments.
-	for i, p := range f.Params {
+	for i := range f.Params {
+		p := &f.Params[i]
 		if p.Kind != api.InBuf && p.Kind != api.InOutVal {
 			continue
 		}
@@ -396,7 +399,8 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 		}
 	}
 	lib := f.Lib().Info()
-	for i, p := range f.Params {
+	for i := range f.Params {
+		p := &f.Params[i]
 		v := a.Vals[i]
 		switch p.Kind {
 		case api.HostPtr:
@@ -463,7 +467,7 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 // Special stream handles every session may use: NULL, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD.
 var specialStreams = map[uint64]bool{0: true, 1: true, 2: true}
 
-func (s *Session) handleOK(p api.P, v uint64) (bool, string) {
+func (s *Session) handleOK(p *api.P, v uint64) (bool, string) {
 	if p.H == api.HStream && specialStreams[v] {
 		return true, ""
 	}
@@ -480,12 +484,14 @@ func (s *Session) handleOK(p api.P, v uint64) (bool, string) {
 func (s *Session) track(f *api.Func, a *Args) {
 	// the module, library or kernel a new function or kernel comes from
 	parent := uint64(0)
-	for i, p := range f.Params {
+	for i := range f.Params {
+		p := &f.Params[i]
 		if p.Kind == api.Handle && (p.H == api.HModule || p.H == api.HLibrary || p.H == api.HKernel) {
 			parent = a.Vals[i]
 		}
 	}
-	for i, p := range f.Params {
+	for i := range f.Params {
+		p := &f.Params[i]
 		switch {
 		case p.Kind == api.OutHandle:
 			// (a memory handle may be 0; every other kind of handle is a pointer)
@@ -548,7 +554,7 @@ func sizeArg(f *api.Func, vals []uint64, spec string) (uint64, error) {
 
 // bufSize is a buffer's byte count: a fixed number or another parameter.
 func bufSize(f *api.Func, vals []uint64, spec string) (uint64, error) {
-	if n, err := strconv.ParseUint(spec, 10, 64); err == nil {
+	if n, ok := api.SpecNumber(spec); ok {
 		return n, nil
 	}
 	return sizeArg(f, vals, spec)
@@ -556,7 +562,7 @@ func bufSize(f *api.Func, vals []uint64, spec string) (uint64, error) {
 
 // outDevSize is the byte count of a device range a call created: a size argument, or one the
 // call returned (cuModuleGetGlobal's bytes), or a pitched allocation's pitch times its height.
-func outDevSize(f *api.Func, a *Args, p api.P) uint64 {
+func outDevSize(f *api.Func, a *Args, p *api.P) uint64 {
 	if f.Name == "cuMemAllocPitch_v2" {
 		return le64(a.Out[1]) * a.Vals[3]
 	}

@@ -137,6 +137,17 @@ if [ -x "$XC_BIN/bench" ]; then
     bash "$XC_SRC/bench/compare.sh" "$LOGS/bench.native.txt" "$LOGS/bench.vgpu.txt" | tee "$LOGS/bench.txt"
     [ -n "${OUT:-}" ] && cp "$LOGS/bench.txt" "$OUT/bench.txt" 2>/dev/null
     RESULTS+=("$(printf '%-28s %s' "bench" "$(tail -1 "$LOGS/bench.txt") (rc native $xc_rn, vgpu $xc_rv)")")
+    # Where the worker's time goes in the quick benchmark: a second server whose workers write a
+    # CPU profile (read it with: go tool pprof -top build/out/vgpu-server bench-worker.pprof.*).
+    if [ "${VGPU_BENCH_PROFILE:-1}" = 1 ] && [ "$(xc_left)" -ge 40 ]; then
+      xc_sock=/tmp/vgpu-prof.sock; rm -f "$xc_sock"
+      VGPU_CPUPROFILE="$LOGS/bench-worker.pprof" "$BIN/vgpu-server" --listen "unix://$xc_sock" --backend real >"$LOGS/prof-server.log" 2>&1 &
+      xc_ps=$!
+      for xc_i in $(seq 50); do [ -S "$xc_sock" ] && break; sleep 0.1; done
+      timeout 60 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$xc_sock" "$XC_BIN/bench" --quick >"$LOGS/bench-prof.vgpu.txt" 2>&1
+      sleep 1; kill $xc_ps; wait $xc_ps 2>/dev/null
+      ls -l "$LOGS"/bench-worker.pprof.* 2>&1 | head -3
+    fi
   fi
 else
   RESULTS+=("$(printf '%-28s %s' "bench" "NOT BUILT")")
