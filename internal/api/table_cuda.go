@@ -50,7 +50,7 @@ var cudaTable = []Func{
 	{Name: "cuMemAlloc_v2", Libs: cu, Params: []P{{C: "CUdeviceptr *", Name: "dptr", Kind: OutDevPtr, Size: "bytesize"}, scalar("size_t", "bytesize")}, Since: 3020},
 	{Name: "cuMemFree_v2", Libs: cu, Syncs: true, Params: []P{{C: "CUdeviceptr", Name: "dptr", Kind: DevPtr, Frees: true}}, Since: 3020},
 	{Name: "cuMemcpyHtoD_v2", Libs: cu, Chunk: "ByteCount", Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), {C: "const void *", Name: "srcHost", Kind: InBuf, Size: "ByteCount"}, scalar("size_t", "ByteCount")}, Since: 3020},
-	{Name: "cuMemcpyDtoH_v2", Libs: cu, Chunk: "ByteCount", Syncs: true, Params: []P{{C: "void *", Name: "dstHost", Kind: OutBuf, Size: "ByteCount"}, devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount")}, Since: 3020},
+	{Name: "cuMemcpyDtoH_v2", Libs: cu, Client: "cuMemcpyDtoH_v2", Chunk: "ByteCount", Syncs: true, Params: []P{{C: "void *", Name: "dstHost", Kind: OutBuf, Size: "ByteCount"}, devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount")}, Since: 3020},
 	{Name: "cuMemcpyDtoD_v2", Libs: cu, Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount")}, Since: 3020},
 	{Name: "cuMemcpyHtoDAsync_v2", Libs: cu, Chunk: "ByteCount", Mode: Async, Params: []P{devRange("dstDevice", "ByteCount", 1), {C: "const void *", Name: "srcHost", Kind: InBuf, Size: "ByteCount"}, scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},
 	{Name: "cuMemcpyDtoDAsync_v2", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "ByteCount", 1), devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},

@@ -66,6 +66,6 @@ func PrintStats() {
 	streams.mu.Lock()
 	local, deferred, waited := streams.local, streams.deferred, streams.waited
 	streams.mu.Unlock()
-	fmt.Fprintf(os.Stderr, "vgpu stats: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory; stream synchronisations: %d answered here, %d sent without waiting, %d waited; calls:%s\n",
-		st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, local, deferred, waited, b.String())
+	fmt.Fprintf(os.Stderr, "vgpu stats: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory; stream synchronisations: %d answered here, %d sent without waiting, %d waited; holding work at exit:%s; calls:%s\n",
+		st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, local, deferred, waited, streams.busy(), b.String())
 }

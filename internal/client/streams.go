@@ -1,6 +1,7 @@
 package client
 
 import (
+	"fmt"
 	"strings"
 	"sync"
 
@@ -30,6 +31,10 @@ type streamTracker struct {
 	synced0  map[uint64]bool        // streams synchronised through the server at least once
 	work     int                    // streams in state work
 	allDirty bool                   // an async call whose stream is unknown was sent
+	// the call that last gave a stream work, and the one that set allDirty (for VGPU_STATS)
+	workBy     map[uint64]api.ID
+	allDirtyBy api.ID
+	blockedBy  map[string]uint64 // why upload synchronisations waited: the busy streams
 	// what cuStreamSynchronize did, for VGPU_STATS
 	local, deferred, waited uint64
 }
@@ -116,10 +121,42 @@ func (t *streamTracker) markDirty(c *call) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !known {
-		t.allDirty = true
+		t.allDirty, t.allDirtyBy = true, c.id
 		return
 	}
 	t.raise(streamKey(stream), st)
+	if st == stWork {
+		if t.workBy == nil {
+			t.workBy = map[uint64]api.ID{}
+		}
+		t.workBy[streamKey(stream)] = c.id
+	}
+}
+
+// busy describes, for VGPU_STATS, what keeps synchronisations waiting: the streams holding
+// work and the calls that left it.
+func (t *streamTracker) busy() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var b strings.Builder
+	if t.allDirty {
+		fmt.Fprintf(&b, " every stream (after %s)", api.Table[t.allDirtyBy].Name)
+	}
+	for k, st := range t.state {
+		if st == stWork {
+			fmt.Fprintf(&b, " %#x (after %s)", k, api.Table[t.workBy[k]].Name)
+		}
+	}
+	if b.Len() == 0 {
+		b.WriteString(" none")
+	}
+	if len(t.blockedBy) > 0 {
+		b.WriteString("; upload synchronisations waited for")
+		for k, n := range t.blockedBy {
+			fmt.Fprintf(&b, " %s x%d", k, n)
+		}
+	}
+	return b.String()
 }
 
 // raise moves stream k to state st if that is more than it holds; t.mu is held.
@@ -174,6 +211,14 @@ func (t *streamTracker) action(s uint64) syncAction {
 	case stUploads:
 		if t.work == 0 {
 			return syncDefer
+		}
+		if t.blockedBy == nil {
+			t.blockedBy = map[string]uint64{}
+		}
+		for j, st := range t.state {
+			if st == stWork && len(t.blockedBy) < 8 {
+				t.blockedBy[fmt.Sprintf("%#x (after %s)", j, api.Table[t.workBy[j]].Name)]++
+			}
 		}
 	}
 	return syncWait
@@ -241,6 +286,16 @@ func cuMemcpyDtoHAsync_v2(c *call) int64 {
 	r := remote(c)
 	if r == 0 {
 		streams.synced(c.a[3], false)
+	}
+	return r
+}
+
+// cuMemcpyDtoH_v2 runs on the legacy stream and returns once the data has arrived: the legacy
+// stream's earlier work is done.
+func cuMemcpyDtoH_v2(c *call) int64 {
+	r := remote(c)
+	if r == 0 {
+		streams.synced(0, false)
 	}
 	return r
 }

@@ -43,7 +43,7 @@ func init() {
 		32:   remote,                         // cuMemAlloc_v2
 		33:   remote,                         // cuMemFree_v2
 		34:   remote,                         // cuMemcpyHtoD_v2
-		35:   remote,                         // cuMemcpyDtoH_v2
+		35:   cuMemcpyDtoH_v2,                // cuMemcpyDtoH_v2
 		36:   remote,                         // cuMemcpyDtoD_v2
 		37:   remoteAsync,                    // cuMemcpyHtoDAsync_v2
 		38:   remoteAsync,                    // cuMemcpyDtoDAsync_v2

@@ -1,9 +1,9 @@
 package server
 
 import (
+	"io"
 	"os"
 	"sync"
-	"time"
 
 	"github.com/ebitengine/purego"
 	"golang.org/x/sys/unix"
@@ -18,7 +18,8 @@ import (
 type stdoutCapture struct {
 	mu     sync.Mutex
 	buf    []byte
-	r      *os.File
+	r      *os.File // the pipe's read end (kept open)
+	fd     int
 	fflush uintptr
 }
 
@@ -46,15 +47,23 @@ func captureStdout() (*stdoutCapture, error) {
 			c.fflush, _ = purego.Dlsym(libc, "fflush")
 		}
 	}
+	// The pipe is read without blocking, under c.mu, by both the drainer and take(): a byte is
+	// either still in the pipe or already in c.buf, never in between when take() looks.
+	c.fd = int(r.Fd())
+	if err := unix.SetNonblock(c.fd, true); err != nil {
+		r.Close()
+		return nil, err
+	}
 	go func() {
-		b := make([]byte, 64<<10)
 		for {
-			n, err := r.Read(b)
-			if n > 0 {
-				c.mu.Lock()
-				c.buf = append(c.buf, b[:n]...)
-				c.mu.Unlock()
+			fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
+			if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
+				vlog.Debugf("stdout capture ended: %v", err)
+				return
 			}
+			c.mu.Lock()
+			err := c.drain()
+			c.mu.Unlock()
 			if err != nil {
 				vlog.Debugf("stdout capture ended: %v", err)
 				return
@@ -64,21 +73,35 @@ func captureStdout() (*stdoutCapture, error) {
 	return c, nil
 }
 
+// drain moves what the pipe holds into c.buf; c.mu is held.
+func (c *stdoutCapture) drain() error {
+	var b [64 << 10]byte
+	for {
+		n, err := unix.Read(c.fd, b[:])
+		if n > 0 {
+			c.buf = append(c.buf, b[:n]...)
+			continue
+		}
+		switch {
+		case err == unix.EAGAIN:
+			return nil
+		case err == unix.EINTR:
+			continue
+		case err != nil:
+			return err
+		}
+		return io.EOF
+	}
+}
+
 // take flushes C's stdout and returns everything written since the last take.
 func (c *stdoutCapture) take() []byte {
 	if c.fflush != 0 {
 		purego.SyscallN(c.fflush, 0)
 	}
-	// Wait (briefly) until the reader has the bytes still in the pipe.
-	for i := 0; i < 200; i++ {
-		n, err := unix.IoctlGetInt(int(c.r.Fd()), unix.TIOCINQ)
-		if err != nil || n == 0 {
-			break
-		}
-		time.Sleep(20 * time.Microsecond)
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.drain()
 	b := c.buf
 	c.buf = nil
 	return b
