@@ -16,10 +16,12 @@ import (
 //     earlier calls were reported by that synchronisation).
 //   - uploads: since then, only host-to-device copies and memsets, whose inputs travelled with
 //     the calls. Waiting for them cannot change anything the program can see, except through
-//     later GPU work, which the server runs after them: while no stream holds other work, the
-//     synchronisation is sent without waiting for its reply, and the server carries it out in
-//     order. (A failure, which such a copy can only have from a context already broken, is
-//     reported at the next synchronising call that waits.)
+//     later GPU work, which the server runs after them: unless the legacy stream (which
+//     blocking streams wait for) holds other work, the synchronisation is sent without waiting
+//     for its reply, and the server carries it out in order. A failure, which such a copy can
+//     only have from a context already broken (by a kernel on another stream, which natively
+//     too shows at whichever call comes after it), is reported at the next synchronising call
+//     that waits; after a synchronisation has failed, every one waits.
 //   - work: anything else (kernels, graphs, device-to-device copies, event waits, cuBLAS);
 //     synchronising waits for the server.
 //
@@ -35,6 +37,7 @@ type streamTracker struct {
 	workBy     map[uint64]api.ID
 	allDirtyBy api.ID
 	blockedBy  map[string]uint64 // why upload synchronisations waited: the busy streams
+	failed     bool              // a synchronisation failed: every later one waits
 	// what cuStreamSynchronize did, for VGPU_STATS
 	local, deferred, waited uint64
 }
@@ -202,26 +205,36 @@ func (t *streamTracker) action(s uint64) syncAction {
 	defer t.mu.Unlock()
 	k := streamKey(s)
 	// the legacy stream also waits for other (blocking) streams' work
-	if t.allDirty || !t.synced0[k] || (k == 0 && t.work > 0) {
+	if t.allDirty || t.failed || !t.synced0[k] || (k == 0 && t.work > 0) {
 		return syncWait
 	}
 	switch t.state[k] {
 	case stIdle:
 		return syncLocal
 	case stUploads:
-		if t.work == 0 {
+		// Work on another stream does not hold the synchronisation back (natively it waits
+		// for that work only through the legacy stream, whose work does): where such work
+		// fails, natively too the failure shows at this call or a later one, as it happens.
+		if t.state[0] != stWork {
 			return syncDefer
 		}
 		if t.blockedBy == nil {
 			t.blockedBy = map[string]uint64{}
 		}
-		for j, st := range t.state {
-			if st == stWork && len(t.blockedBy) < 8 {
-				t.blockedBy[fmt.Sprintf("%#x (after %s)", j, api.Table[t.workBy[j]].Name)]++
-			}
+		if len(t.blockedBy) < 8 {
+			t.blockedBy[fmt.Sprintf("%#x (after %s)", uint64(0), api.Table[t.workBy[0]].Name)]++
 		}
 	}
 	return syncWait
+}
+
+// fail records that a synchronisation through the server failed: a context that has failed
+// (a kernel's illegal address is sticky) answers every later synchronisation with its error, so
+// from then on each one waits for the server's answer.
+func (t *streamTracker) fail() {
+	t.mu.Lock()
+	t.failed = true
+	t.mu.Unlock()
 }
 
 // synced records a successful synchronisation through the server of stream s, or of every
@@ -262,6 +275,8 @@ func cuStreamSynchronize(c *call) int64 {
 	r := remote(c)
 	if r == 0 {
 		streams.synced(c.a[0], false)
+	} else {
+		streams.fail()
 	}
 	return r
 }
@@ -276,6 +291,8 @@ func cuCtxSynchronize(c *call) int64 {
 	r := remote(c)
 	if r == 0 {
 		streams.synced(0, true)
+	} else {
+		streams.fail()
 	}
 	return r
 }

@@ -70,18 +70,24 @@ func TestStreamTrackerUploads(t *testing.T) {
 	if a := tr.action(s); a != syncDefer {
 		t.Fatalf("after an upload: action %d, want defer", a)
 	}
-	// a launch on another stream: an upload's synchronisation waits again (a failure of that
-	// kernel must be reported where it is natively)
+	// a launch on another stream does not hold an upload's synchronisation back
 	tr.markDirty(rowCall(t, "vgpuLaunchKernel", 0xf, 1, 1, 1, 1, 1, 1, 0, u))
-	if a := tr.action(s); a != syncWait {
-		t.Fatalf("upload while a kernel may run elsewhere: action %d, want wait", a)
+	if a := tr.action(s); a != syncDefer {
+		t.Fatalf("upload while a kernel runs on another stream: action %d, want defer", a)
 	}
 	if a := tr.action(0); a != syncWait {
 		t.Fatalf("legacy stream while another holds work: action %d, want wait", a)
 	}
+	// work on the legacy stream does (blocking streams wait for it)
+	tr.synced(0, false)
+	tr.markDirty(rowCall(t, "vgpuLaunchKernel", 0xf, 1, 1, 1, 1, 1, 1, 0, 0))
+	if a := tr.action(s); a != syncWait {
+		t.Fatalf("upload while a kernel runs on the legacy stream: action %d, want wait", a)
+	}
+	tr.synced(0, false)
 	tr.synced(u, false)
 	if a := tr.action(s); a != syncDefer {
-		t.Fatalf("after the other stream was synchronised: action %d, want defer", a)
+		t.Fatalf("after the other streams were synchronised: action %d, want defer", a)
 	}
 	// a device-to-device copy is work
 	tr.markDirty(rowCall(t, "cuMemcpyDtoDAsync_v2", 0x100, 0x200, 16, s))
@@ -103,6 +109,11 @@ func TestStreamTrackerUploads(t *testing.T) {
 	tr.synced(0, true)
 	if a := tr.action(s); a != syncLocal || tr.work != 0 {
 		t.Fatalf("after a context synchronisation: action %d, work %d", a, tr.work)
+	}
+	// after a failed synchronisation every one waits
+	tr.fail()
+	if a := tr.action(s); a != syncWait {
+		t.Fatalf("after a failure: action %d, want wait", a)
 	}
 }
 
