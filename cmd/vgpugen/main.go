@@ -40,6 +40,7 @@ func run() error {
 		w.write(filepath.Join("build", info.Stem+".map"), versionScript(l))
 	}
 	w.write(filepath.Join("shims", api.LibCuda.Info().Dir, "zz_procaddr.c"), procAddrC())
+	w.write(filepath.Join("shims", api.LibCuda.Info().Dir, "zz_md2.h"), md2C())
 	w.writeGo(filepath.Join("internal", "client", "zz_dispatch.go"), dispatchGo())
 	w.write(filepath.Join("include", "vgpu", "zz_prototypes.h"), prototypes())
 	w.write(filepath.Join("include", "vgpu", "zz_ids.h"), ids())
@@ -147,7 +148,7 @@ static void vgpu_stub_unsupported(const char *name, int *logged)
 {{- end}}
 {{range .Rows}}
 {{- if .F.Manual}}
-/* id {{.ID}}: {{.F.Name}} is hand-written in shims/{{$.Info.Dir}}/manual.c */
+/* id {{.ID}}: {{.F.Name}} is hand-written in shims/{{$.Info.Dir}}/ (manual.c, exporttable.c, launch.c) */
 {{else if eq .F.Mode.String "stub"}}
 {{- if eq (ret .F) "scalar"}}
 VGPU_EXPORT {{.F.RetType}} {{.F.Name}}(void) { return ({{.F.RetType}})vgpu_stub_call({{.ID}}, 0); }

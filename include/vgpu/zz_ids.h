@@ -23,5 +23,7 @@
 #define VGPU_ID_cudaMemcpyFromSymbolAsync 288
 #define VGPU_ID_cudaGetSymbolAddress 289
 #define VGPU_ID_cudaGetSymbolSize 290
+#define VGPU_ID_cuDevicePrimaryCtxReset_v2 294
+#define VGPU_ID_cuCtxDestroy_v2 295
 
 #endif

@@ -15,6 +15,15 @@ var manualTable = []Func{
 		scalar("int", "cudaVersion"), scalar("cuuint64_t", "flags"),
 		{C: "CUdriverProcAddressQueryResult *", Name: "symbolStatus", Kind: HostPtr, Nullable: true}}},
 
+	// ---- libcuda.so.1: the driver's private tables, which a statically linked CUDA runtime
+	// (nvcc's default, CuPy's wheels) needs before its first call. Served in C from tables of
+	// our own (shims/cuda/exporttable.c); the context resets run the context-local storage's
+	// destructors there before they go to the core.
+	{Name: "cuGetExportTable", Libs: cu, Mode: Stub, Manual: true, Since: 3000, Params: []P{
+		{C: "const void **", Name: "ppExportTable", Kind: HostPtr}, {C: "const CUuuid *", Name: "pExportTableId", Kind: HostPtr}}},
+	{Name: "cuDevicePrimaryCtxReset_v2", Libs: cu, Manual: true, Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
+	{Name: "cuCtxDestroy_v2", Libs: cu, Manual: true, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Frees: true}}, Since: 4000},
+
 	// ---- libcudart.so.12 / .13: the same lookup through our libcuda.so.1 (found next to the
 	// stub). One signature in 12.x and 13.0; what differs is the runtime version
 	// cudaGetDriverEntryPoint asks for (12090 or 13000), a compile-time constant of each stub.

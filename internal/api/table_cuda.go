@@ -31,7 +31,6 @@ var cudaTable = []Func{
 	{Name: "cuDevicePrimaryCtxRelease_v2", Libs: cu, Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
 	{Name: "cuDevicePrimaryCtxGetState", Libs: cu, Params: []P{scalar("CUdevice", "dev"), out("unsigned int *", "flags", "4"), out("int *", "active", "4")}},
 	{Name: "cuDevicePrimaryCtxSetFlags_v2", Libs: cu, Params: []P{scalar("CUdevice", "dev"), scalar("unsigned int", "flags")}, Since: 11000},
-	{Name: "cuDevicePrimaryCtxReset_v2", Libs: cu, Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
 	// CUDA 13's cuCtxCreate: served with cuCtxCreate_v2 when no affinity or CIG parameters are given.
 	{Name: "cuCtxCreate_v4", Libs: cu, Mode: Local, Params: []P{{C: "CUcontext *", Name: "pctx", Kind: HostPtr}, {C: "CUctxCreateParams *", Name: "ctxCreateParams", Kind: HostPtr}, scalar("unsigned int", "flags"), scalar("CUdevice", "dev")}, Since: 12050},
 	{Name: "cuCtxPushCurrent_v2", Libs: cu, Client: "cuCtxPushCurrent_v2", Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext}}, Since: 4000},
@@ -39,10 +38,10 @@ var cudaTable = []Func{
 	{Name: "cuCtxGetFlags", Libs: cu, Params: []P{out("unsigned int *", "flags", "4")}},
 	{Name: "cuCtxGetApiVersion", Libs: cu, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}, out("unsigned int *", "version", "4")}},
 	{Name: "cuCtxCreate_v2", Libs: cu, Params: []P{outHandle("CUcontext *", "pctx", HContext), scalar("unsigned int", "flags"), scalar("CUdevice", "dev")}, Since: 3020},
-	{Name: "cuCtxDestroy_v2", Libs: cu, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Frees: true}}, Since: 4000},
 	{Name: "cuCtxGetCurrent", Libs: cu, Params: []P{{C: "CUcontext *", Name: "pctx", Kind: OutHandle, H: HContext, Nullable: true}}},
 	{Name: "cuCtxSetCurrent", Libs: cu, Client: "cuCtxSetCurrent", Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}}},
 	{Name: "cuCtxGetDevice", Libs: cu, Params: []P{out("CUdevice *", "device", "4")}},
+	{Name: "cuCtxGetDevice_v2", Libs: cu, Params: []P{out("CUdevice *", "device", "4"), {C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}}, Since: 13000},
 	{Name: "cuCtxSynchronize", Libs: cu, Client: "cuCtxSynchronize", Syncs: true},
 
 	// ---- memory ----

@@ -59,6 +59,7 @@ var execTable = []Func{
 	{Name: "cuLibraryGetModule", Libs: cu, Params: []P{outHandle("CUmodule *", "pMod", HModule), {C: "CUlibrary", Name: "library", Kind: Handle, H: HLibrary}}},
 	{Name: "cuLibraryGetGlobal", Libs: cu, Params: []P{{C: "CUdeviceptr *", Name: "dptr", Kind: OutDevPtr, Size: "bytes"}, out("size_t *", "bytes", "8"), {C: "CUlibrary", Name: "library", Kind: Handle, H: HLibrary}, {C: "const char *", Name: "name", Kind: InStr}}},
 	{Name: "cuKernelGetParamInfo", Libs: cu, Params: []P{{C: "CUkernel", Name: "kernel", Kind: Handle, H: HKernel}, scalar("size_t", "paramIndex"), out("size_t *", "paramOffset", "8"), out("size_t *", "paramSize", "8")}},
+	{Name: "cuModuleGetLoadingMode", Libs: cu, Params: []P{out("CUmoduleLoadingMode *", "mode", "4")}, Since: 11070},
 	{Name: "cuKernelGetFunction", Libs: cu, Params: []P{outHandle("CUfunction *", "pFunc", HFunction), {C: "CUkernel", Name: "kernel", Kind: Handle, H: HKernel}}},
 	{Name: "cuFuncGetParamInfo", Libs: cu, Params: []P{fn("func"), scalar("size_t", "paramIndex"), out("size_t *", "paramOffset", "8"), out("size_t *", "paramSize", "8")}},
 	{Name: "cuFuncGetAttribute", Libs: cu, Params: []P{out("int *", "pi", "4"), scalar("CUfunction_attribute", "attrib"), fn("hfunc")}},

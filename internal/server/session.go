@@ -45,6 +45,8 @@ type Session struct {
 	allocs  ranges.Set
 	layouts map[uint64][][2]uint64 // parameter layouts of launched functions
 	owner   map[uint64]uint64      // function or kernel -> the module or library it came from
+	// functions made of kernels for calls that take a CUfunction -> their kernel
+	kernelFuncs map[uint64]uint64
 	stdout  *stdoutCapture         // the driver's printf output, sent before replies
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
@@ -321,6 +323,32 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 	return result, outs, "", nil
 }
 
+var kernelGetFunctionID, _, _ = api.Lookup("cuKernelGetFunction")
+
+// kernelFunction is kernel k's function in the current context (cuKernelGetFunction), asked
+// once; it is forgotten with the kernel's library.
+func (s *Session) kernelFunction(k uint64) (uint64, int32) {
+	for fn, parent := range s.kernelFuncs {
+		if parent == k {
+			return fn, 0
+		}
+	}
+	var a Args
+	a.Vals = []uint64{0, k}
+	a.In, a.Out = make([][]byte, 2), [][]byte{make([]byte, 8), nil}
+	if r := s.be.Invoke(kernelGetFunctionID, &api.Table[kernelGetFunctionID], &a); r != 0 {
+		return 0, r
+	}
+	fn := le64(a.Out[0])
+	if s.kernelFuncs == nil {
+		s.kernelFuncs = map[uint64]uint64{}
+	}
+	s.kernelFuncs[fn] = k
+	s.handles[fn] = api.HFunction
+	s.owner[fn] = k
+	return fn, 0
+}
+
 // hostOutStream: for a row that copies into host memory on a stream (cuMemcpyDtoHAsync_v2), the
 // index of its stream parameter, else -1. The output may land in page-locked scratch memory,
 // where the copy really is asynchronous, and the reply must carry its bytes: the stream is
@@ -411,6 +439,16 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 		case api.Handle:
 			if ok, why := s.handleOK(p, v); !ok {
 				return nil, &callError{lib.InvalidHandle, why}, nil
+			}
+			// A CUkernel where a CUfunction goes (a static runtime launches and queries what
+			// cuLibraryGetKernel gave it): launches take it as it is, other calls the
+			// context's function of it.
+			if p.H == api.HFunction && !f.Internal && v != 0 && s.handles[v] == api.HKernel {
+				fn, r := s.kernelFunction(v)
+				if r != 0 {
+					return nil, &callError{r, fmt.Sprintf("%s %#x: the kernel has no function in the current context", p.Name, v)}, nil
+				}
+				a.Vals[i] = fn
 			}
 		case api.DevPtr:
 			if p.Frees {
@@ -518,6 +556,7 @@ func (s *Session) release(h uint64) {
 	delete(s.handles, h)
 	delete(s.layouts, h)
 	delete(s.owner, h)
+	delete(s.kernelFuncs, h)
 	for child, parent := range s.owner {
 		if parent == h {
 			s.release(child)

@@ -184,6 +184,8 @@ func init() {
 			s.primRefs--
 			return 0
 		}),
+		// a reset keeps the context's handle (as the driver does) and frees nothing the sim holds
+		"cuDevicePrimaryCtxReset_v2": devFn(0, func(s *Sim, a *Args) int32 { return 0 }),
 		"cuDevicePrimaryCtxGetState": devFn(0, func(s *Sim, a *Args) int32 {
 			put32(a.Out[1], 0)
 			active := uint32(0)

@@ -17,7 +17,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 6,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 11668384091610440915ULL,
+	.table_hash = 8713337017612033348ULL,
 };
 
 /* Logs once per function, as the core would (VGPU_LOG=quiet silences it). */
@@ -36,155 +36,155 @@ static void vgpu_stub_unsupported(const char *name, int *logged)
 	}
 }
 
-/* id 310, remote */
+/* id 313, remote */
 VGPU_EXPORT cublasStatus_t cublasCreate_v2(cublasHandle_t *handle)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)handle };
-	return (cublasStatus_t)vgpu_stub_call(310, a);
-}
-
-/* id 311, remote */
-VGPU_EXPORT cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)handle };
-	return (cublasStatus_t)vgpu_stub_call(311, a);
-}
-
-/* id 312, async */
-VGPU_EXPORT cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)streamId };
-	return (cublasStatus_t)vgpu_stub_call(312, a);
-}
-
-/* id 313, remote */
-VGPU_EXPORT cublasStatus_t cublasGetStream_v2(cublasHandle_t handle, cudaStream_t *streamId)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)streamId };
 	return (cublasStatus_t)vgpu_stub_call(313, a);
 }
 
 /* id 314, remote */
-VGPU_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
+VGPU_EXPORT cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)mode };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)handle };
 	return (cublasStatus_t)vgpu_stub_call(314, a);
 }
 
-/* id 315, remote */
-VGPU_EXPORT cublasStatus_t cublasGetMathMode(cublasHandle_t handle, cublasMath_t *mode)
+/* id 315, async */
+VGPU_EXPORT cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)mode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)streamId };
 	return (cublasStatus_t)vgpu_stub_call(315, a);
 }
 
-/* id 316, async */
-VGPU_EXPORT cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t workspaceSizeInBytes)
+/* id 316, remote */
+VGPU_EXPORT cublasStatus_t cublasGetStream_v2(cublasHandle_t handle, cudaStream_t *streamId)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)workspace, (uint64_t)workspaceSizeInBytes };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)streamId };
 	return (cublasStatus_t)vgpu_stub_call(316, a);
 }
 
-/* id 317, local */
-VGPU_EXPORT cublasStatus_t cublasSetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t mode)
+/* id 317, remote */
+VGPU_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)mode };
 	return (cublasStatus_t)vgpu_stub_call(317, a);
 }
 
-/* id 318, local */
-VGPU_EXPORT cublasStatus_t cublasGetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t *mode)
+/* id 318, remote */
+VGPU_EXPORT cublasStatus_t cublasGetMathMode(cublasHandle_t handle, cublasMath_t *mode)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)mode };
 	return (cublasStatus_t)vgpu_stub_call(318, a);
 }
 
-/* id 319, remote */
-VGPU_EXPORT cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
+/* id 319, async */
+VGPU_EXPORT cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t workspaceSizeInBytes)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)version };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)workspace, (uint64_t)workspaceSizeInBytes };
 	return (cublasStatus_t)vgpu_stub_call(319, a);
 }
 
-/* id 320, remote */
-VGPU_EXPORT cublasStatus_t cublasGetProperty(libraryPropertyType type, int *value)
+/* id 320, local */
+VGPU_EXPORT cublasStatus_t cublasSetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t mode)
 {
-	uint64_t a[2] = { (uint64_t)type, (uint64_t)(uintptr_t)value };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)mode };
 	return (cublasStatus_t)vgpu_stub_call(320, a);
 }
 
 /* id 321, local */
+VGPU_EXPORT cublasStatus_t cublasGetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t *mode)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)mode };
+	return (cublasStatus_t)vgpu_stub_call(321, a);
+}
+
+/* id 322, remote */
+VGPU_EXPORT cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)version };
+	return (cublasStatus_t)vgpu_stub_call(322, a);
+}
+
+/* id 323, remote */
+VGPU_EXPORT cublasStatus_t cublasGetProperty(libraryPropertyType type, int *value)
+{
+	uint64_t a[2] = { (uint64_t)type, (uint64_t)(uintptr_t)value };
+	return (cublasStatus_t)vgpu_stub_call(323, a);
+}
+
+/* id 324, local */
 VGPU_EXPORT size_t cublasGetCudartVersion(void)
 {
 	uint64_t *a = 0;
-	return (size_t)vgpu_stub_call(321, a);
+	return (size_t)vgpu_stub_call(324, a);
 }
 
-/* id 322, local */
+/* id 325, local */
 VGPU_EXPORT const char * cublasGetStatusName(cublasStatus_t status)
 {
 	uint64_t a[1] = { (uint64_t)status };
 	if (!vgpu_stub_ready())
 		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(322, a);
+	return (const char *)(uintptr_t)vgpu_stub_call(325, a);
 }
 
-/* id 323, local */
+/* id 326, local */
 VGPU_EXPORT const char * cublasGetStatusString(cublasStatus_t status)
 {
 	uint64_t a[1] = { (uint64_t)status };
 	if (!vgpu_stub_ready())
 		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(323, a);
-}
-
-/* id 329, async */
-VGPU_EXPORT cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *A, int lda, const float *B, int ldb, const float *beta, float *C, int ldc)
-{
-	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
-	return (cublasStatus_t)vgpu_stub_call(329, a);
-}
-
-/* id 330, async */
-VGPU_EXPORT cublasStatus_t cublasSgemmBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *const *Aarray, int lda, const float *const *Barray, int ldb, const float *beta, float *const *Carray, int ldc, int batchCount)
-{
-	uint64_t a[15] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)batchCount };
-	return (cublasStatus_t)vgpu_stub_call(330, a);
-}
-
-/* id 331, async */
-VGPU_EXPORT cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *A, int lda, long long int strideA, const float *B, int ldb, long long int strideB, const float *beta, float *C, int ldc, long long int strideC, int batchCount)
-{
-	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
-	return (cublasStatus_t)vgpu_stub_call(331, a);
+	return (const char *)(uintptr_t)vgpu_stub_call(326, a);
 }
 
 /* id 332, async */
-VGPU_EXPORT cublasStatus_t cublasStrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const float *alpha, const float *const *A, int lda, float *const *B, int ldb, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *A, int lda, const float *B, int ldb, const float *beta, float *C, int ldc)
 {
-	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
+	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
 	return (cublasStatus_t)vgpu_stub_call(332, a);
 }
 
 /* id 333, async */
-VGPU_EXPORT cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const void *beta, void *C, cudaDataType Ctype, int ldc, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+VGPU_EXPORT cublasStatus_t cublasSgemmBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *const *Aarray, int lda, const float *const *Barray, int ldb, const float *beta, float *const *Carray, int ldc, int batchCount)
 {
-	uint64_t a[19] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)computeType, (uint64_t)algo };
+	uint64_t a[15] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(333, a);
 }
 
 /* id 334, async */
-VGPU_EXPORT cublasStatus_t cublasGemmBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *const *Aarray, cudaDataType Atype, int lda, const void *const *Barray, cudaDataType Btype, int ldb, const void *beta, void *const *Carray, cudaDataType Ctype, int ldc, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+VGPU_EXPORT cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *A, int lda, long long int strideA, const float *B, int ldb, long long int strideB, const float *beta, float *C, int ldc, long long int strideC, int batchCount)
 {
-	uint64_t a[20] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)Aarray, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)Barray, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)Carray, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)batchCount, (uint64_t)computeType, (uint64_t)algo };
+	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(334, a);
 }
 
 /* id 335, async */
+VGPU_EXPORT cublasStatus_t cublasStrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const float *alpha, const float *const *A, int lda, float *const *B, int ldb, int batchCount)
+{
+	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
+	return (cublasStatus_t)vgpu_stub_call(335, a);
+}
+
+/* id 336, async */
+VGPU_EXPORT cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const void *beta, void *C, cudaDataType Ctype, int ldc, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+{
+	uint64_t a[19] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)computeType, (uint64_t)algo };
+	return (cublasStatus_t)vgpu_stub_call(336, a);
+}
+
+/* id 337, async */
+VGPU_EXPORT cublasStatus_t cublasGemmBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *const *Aarray, cudaDataType Atype, int lda, const void *const *Barray, cudaDataType Btype, int ldb, const void *beta, void *const *Carray, cudaDataType Ctype, int ldc, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+{
+	uint64_t a[20] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)Aarray, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)Barray, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)Carray, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)batchCount, (uint64_t)computeType, (uint64_t)algo };
+	return (cublasStatus_t)vgpu_stub_call(337, a);
+}
+
+/* id 338, async */
 VGPU_EXPORT cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, long long int strideA, const void *B, cudaDataType Btype, int ldb, long long int strideB, const void *beta, void *C, cudaDataType Ctype, int ldc, long long int strideC, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
 {
 	uint64_t a[23] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount, (uint64_t)computeType, (uint64_t)algo };
-	return (cublasStatus_t)vgpu_stub_call(335, a);
+	return (cublasStatus_t)vgpu_stub_call(338, a);
 }
 
 VGPU_EXPORT cublasStatus_t cublasAsumEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1616, 0); }

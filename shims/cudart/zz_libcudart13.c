@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 3,
 	.not_initialized = 3,
 	.not_supported = 801,
-	.table_hash = 11668384091610440915ULL,
+	.table_hash = 8713337017612033348ULL,
 };
 
 /* id 169, local */
@@ -657,75 +657,75 @@ VGPU_EXPORT cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t *no
 	return (cudaError_t)vgpu_stub_call(260, a);
 }
 
-/* id 261: __cudaRegisterFatBinary is hand-written in shims/cudart/manual.c */
+/* id 261: __cudaRegisterFatBinary is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 262: __cudaRegisterFatBinaryEnd is hand-written in shims/cudart/manual.c */
+/* id 262: __cudaRegisterFatBinaryEnd is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 263: __cudaUnregisterFatBinary is hand-written in shims/cudart/manual.c */
+/* id 263: __cudaUnregisterFatBinary is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 264: __cudaRegisterFunction is hand-written in shims/cudart/manual.c */
+/* id 264: __cudaRegisterFunction is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 265: __cudaRegisterVar is hand-written in shims/cudart/manual.c */
+/* id 265: __cudaRegisterVar is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 266: __cudaRegisterManagedVar is hand-written in shims/cudart/manual.c */
+/* id 266: __cudaRegisterManagedVar is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 267: __cudaInitModule is hand-written in shims/cudart/manual.c */
+/* id 267: __cudaInitModule is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 268: __cudaGetKernel is hand-written in shims/cudart/manual.c */
+/* id 268: __cudaGetKernel is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 269: __cudaPushCallConfiguration is hand-written in shims/cudart/manual.c */
+/* id 269: __cudaPushCallConfiguration is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 270: __cudaPopCallConfiguration is hand-written in shims/cudart/manual.c */
+/* id 270: __cudaPopCallConfiguration is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 271: cudaLaunchKernel is hand-written in shims/cudart/manual.c */
+/* id 271: cudaLaunchKernel is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 272: cudaLaunchKernel_ptsz is hand-written in shims/cudart/manual.c */
+/* id 272: cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 273: __cudaLaunchKernel is hand-written in shims/cudart/manual.c */
+/* id 273: __cudaLaunchKernel is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 274: __cudaLaunchKernel_ptsz is hand-written in shims/cudart/manual.c */
+/* id 274: __cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 275: cudaLaunchCooperativeKernel is hand-written in shims/cudart/manual.c */
+/* id 275: cudaLaunchCooperativeKernel is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 276: cudaLaunchCooperativeKernel_ptsz is hand-written in shims/cudart/manual.c */
+/* id 276: cudaLaunchCooperativeKernel_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 277: cudaLaunchKernelExC is hand-written in shims/cudart/manual.c */
+/* id 277: cudaLaunchKernelExC is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 278: cudaLaunchKernelExC_ptsz is hand-written in shims/cudart/manual.c */
+/* id 278: cudaLaunchKernelExC_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 279: cudaFuncGetAttributes is hand-written in shims/cudart/manual.c */
+/* id 279: cudaFuncGetAttributes is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 280: cudaGetFuncBySymbol is hand-written in shims/cudart/manual.c */
+/* id 280: cudaGetFuncBySymbol is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 281: cudaFuncSetAttribute is hand-written in shims/cudart/manual.c */
+/* id 281: cudaFuncSetAttribute is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 282: cudaFuncSetCacheConfig is hand-written in shims/cudart/manual.c */
+/* id 282: cudaFuncSetCacheConfig is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 283: cudaOccupancyMaxActiveBlocksPerMultiprocessor is hand-written in shims/cudart/manual.c */
+/* id 283: cudaOccupancyMaxActiveBlocksPerMultiprocessor is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 284: cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags is hand-written in shims/cudart/manual.c */
+/* id 284: cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 285: cudaMemcpyToSymbol is hand-written in shims/cudart/manual.c */
+/* id 285: cudaMemcpyToSymbol is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 286: cudaMemcpyToSymbolAsync is hand-written in shims/cudart/manual.c */
+/* id 286: cudaMemcpyToSymbolAsync is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 287: cudaMemcpyFromSymbol is hand-written in shims/cudart/manual.c */
+/* id 287: cudaMemcpyFromSymbol is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 288: cudaMemcpyFromSymbolAsync is hand-written in shims/cudart/manual.c */
+/* id 288: cudaMemcpyFromSymbolAsync is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 289: cudaGetSymbolAddress is hand-written in shims/cudart/manual.c */
+/* id 289: cudaGetSymbolAddress is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 290: cudaGetSymbolSize is hand-written in shims/cudart/manual.c */
+/* id 290: cudaGetSymbolSize is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 293: cudaGetDriverEntryPoint is hand-written in shims/cudart/manual.c */
+/* id 296: cudaGetDriverEntryPoint is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 294: cudaGetDriverEntryPoint_ptsz is hand-written in shims/cudart/manual.c */
+/* id 297: cudaGetDriverEntryPoint_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 295: cudaGetDriverEntryPointByVersion is hand-written in shims/cudart/manual.c */
+/* id 298: cudaGetDriverEntryPointByVersion is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 296: cudaGetDriverEntryPointByVersion_ptsz is hand-written in shims/cudart/manual.c */
+/* id 299: cudaGetDriverEntryPointByVersion_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 297: cudaCreateChannelDesc is hand-written in shims/cudart/manual.c */
+/* id 300: cudaCreateChannelDesc is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
 VGPU_EXPORT cudaError_t cudaArrayGetInfo(void) { return (cudaError_t)vgpu_stub_call(1286, 0); }
 

@@ -49,6 +49,12 @@ xc_build driver "$XC_NVCC" -x c++ -cudart none -O2 -std=c++17 -o "$XC_BIN/driver
 xc_build driver_cubin "$XC_NVCC" -cubin -arch=sm_90 -o "$XC_BIN/driver_kernels.cubin" "$XC_SRC/cuda/driver_kernels.cu" & xc_pids+=($!)
 xc_build driver_ptx "$XC_NVCC" -ptx -arch=sm_90 -o "$XC_BIN/driver_kernels.ptx" "$XC_SRC/cuda/driver_kernels.cu" & xc_pids+=($!)
 xc_build driver_fatbin "$XC_NVCC" -fatbin -arch=sm_90 -o "$XC_BIN/driver_kernels.fatbin" "$XC_SRC/cuda/driver_kernels.cu" & xc_pids+=($!)
+# the same programs with the runtime linked statically (nvcc's default), which reaches the driver
+# through its private export tables (shims/cuda/exporttable.c) and cuLibrary* calls
+for xc_p in mem kernels streams errors; do
+  xc_l=(); [ $xc_p = mem ] && xc_l=(-L"$XC_CUDALIB/stubs" -lcuda)
+  xc_build ${xc_p}_static "$XC_NVCC" -arch=sm_90 -cudart static -O2 -std=c++17 -o "$XC_BIN/${xc_p}_static" "$XC_SRC/cuda/$xc_p.cu" "${xc_l[@]}" & xc_pids+=($!)
+done
 xc_build bench "$XC_NVCC" "${XC_FLAGS[@]}" -o "$XC_BIN/bench" "$XC_SRC/bench/bench.cu" -lcuda & xc_pids+=($!)
 wait "${xc_pids[@]}"  # only the builds: run.sh's vgpu-server is a child too
 for xc_f in "$XC_BIN"/*.build.log; do
@@ -91,6 +97,10 @@ xc_run cuda-kernels cat 45 "$XC_BIN/kernels"
 xc_run cuda-streams cat 45 "$XC_BIN/streams"
 xc_run cuda-streams-ptds cat 45 "$XC_BIN/streams_ptds"
 xc_run cuda-errors cat 45 "$XC_BIN/errors"
+xc_run static-cudart-mem 'grep -v "^managed:"' 45 "$XC_BIN/mem_static"
+xc_run static-cudart-kernels cat 45 "$XC_BIN/kernels_static"
+xc_run static-cudart-streams cat 45 "$XC_BIN/streams_static"
+xc_run static-cudart-errors cat 45 "$XC_BIN/errors_static"
 if [ -e "$XC_BIN/driver_cubin.ok" ] && [ -e "$XC_BIN/driver_ptx.ok" ] && [ -e "$XC_BIN/driver_fatbin.ok" ]; then
   xc_run cuda-driver cat 45 "$XC_BIN/driver" "$XC_BIN"
 else
