@@ -47,7 +47,7 @@ type Session struct {
 	owner   map[uint64]uint64      // function or kernel -> the module or library it came from
 	// functions made of kernels for calls that take a CUfunction -> their kernel
 	kernelFuncs map[uint64]uint64
-	stdout  *stdoutCapture         // the driver's printf output, sent before replies
+	stdout      *stdoutCapture // the driver's printf output, sent before replies
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
 	// are faulted in once, and the backend may pin it for direct DMA.
