@@ -31,7 +31,7 @@ typedef struct CUmemAccessDesc_st CUmemAccessDesc;          /* 12 bytes */
 typedef struct CUDA_MEMCPY2D_st CUDA_MEMCPY2D;              /* 128 bytes */
 typedef struct CUlaunchConfig_st CUlaunchConfig;            /* 56 bytes */
 typedef struct CUgraphExecUpdateResultInfo_st CUgraphExecUpdateResultInfo; /* 24 bytes */
-typedef int CUmoduleLoadingMode, CUjit_option, CUlibraryOption, CUfunction_attribute, CUfunc_cache, CUstreamCaptureMode,
+typedef int CUmoduleLoadingMode, CUpointer_attribute, CUjit_option, CUlibraryOption, CUfunction_attribute, CUfunc_cache, CUstreamCaptureMode,
 	CUstreamCaptureStatus;
 typedef uint64_t cuuint64_t;
 typedef int CUdriverProcAddressQueryResult; /* CU_GET_PROC_ADDRESS_SUCCESS 0, _SYMBOL_NOT_FOUND 1, _VERSION_NOT_SUFFICIENT 2 */

@@ -29,6 +29,7 @@ var cudaTable = []Func{
 	// ---- contexts ----
 	{Name: "cuDevicePrimaryCtxRetain", Libs: cu, Params: []P{outHandle("CUcontext *", "pctx", HContext), scalar("CUdevice", "dev")}},
 	{Name: "cuDevicePrimaryCtxRelease_v2", Libs: cu, Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
+	{Name: "cuDevicePrimaryCtxRelease", Libs: cu, Params: []P{scalar("CUdevice", "dev")}, Since: 7000},
 	{Name: "cuDevicePrimaryCtxGetState", Libs: cu, Params: []P{scalar("CUdevice", "dev"), out("unsigned int *", "flags", "4"), out("int *", "active", "4")}},
 	{Name: "cuDevicePrimaryCtxSetFlags_v2", Libs: cu, Params: []P{scalar("CUdevice", "dev"), scalar("unsigned int", "flags")}, Since: 11000},
 	// CUDA 13's cuCtxCreate: served with cuCtxCreate_v2 when no affinity or CIG parameters are given.
@@ -43,11 +44,12 @@ var cudaTable = []Func{
 	{Name: "cuCtxGetDevice", Libs: cu, Params: []P{out("CUdevice *", "device", "4")}},
 	{Name: "cuCtxGetDevice_v2", Libs: cu, Params: []P{out("CUdevice *", "device", "4"), {C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}}, Since: 13000},
 	{Name: "cuCtxSynchronize", Libs: cu, Client: "cuCtxSynchronize", Syncs: true},
+	{Name: "cuCtxSynchronize_v2", Libs: cu, Mode: Local, Params: []P{{C: "CUcontext", Name: "ctx", Kind: HostPtr}}, Since: 13000},
 
 	// ---- memory ----
 	{Name: "cuMemGetInfo_v2", Libs: cu, Params: []P{out("size_t *", "free", "8"), out("size_t *", "total", "8")}, Since: 3020},
 	{Name: "cuMemAlloc_v2", Libs: cu, Params: []P{{C: "CUdeviceptr *", Name: "dptr", Kind: OutDevPtr, Size: "bytesize"}, scalar("size_t", "bytesize")}, Since: 3020},
-	{Name: "cuMemFree_v2", Libs: cu, Syncs: true, Params: []P{{C: "CUdeviceptr", Name: "dptr", Kind: DevPtr, Frees: true}}, Since: 3020},
+	{Name: "cuMemFree_v2", Libs: cu, Client: "cuMemFree_v2", Syncs: true, Params: []P{{C: "CUdeviceptr", Name: "dptr", Kind: DevPtr, Frees: true}}, Since: 3020},
 	{Name: "cuMemcpyHtoD_v2", Libs: cu, Chunk: "ByteCount", Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), {C: "const void *", Name: "srcHost", Kind: InBuf, Size: "ByteCount"}, scalar("size_t", "ByteCount")}, Since: 3020},
 	{Name: "cuMemcpyDtoH_v2", Libs: cu, Client: "cuMemcpyDtoH_v2", Chunk: "ByteCount", Syncs: true, Params: []P{{C: "void *", Name: "dstHost", Kind: OutBuf, Size: "ByteCount"}, devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount")}, Since: 3020},
 	{Name: "cuMemcpyDtoD_v2", Libs: cu, Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount")}, Since: 3020},

@@ -93,6 +93,17 @@ var execTable = []Func{
 	// cuStreamGetCaptureInfo_v3 hands out a pointer to the driver's array of dependency nodes: the
 	// client gets a copy (at most 64) in memory of its own.
 	{Name: "cuStreamGetCaptureInfo_v3", Libs: cu, Mode: Local, Params: append([]P{{C: "CUstream", Name: "hStream", Kind: HostPtr}}, captureInfoOuts...), Since: 12030},
+	// cuPointerGetAttributes: the server asks its driver and says how many bytes it wrote for
+	// each attribute (each result in a 64-byte slot after an 8-byte length), so the client
+	// writes exactly those into the caller's memory (internal/client/memory.go).
+	{Name: "vgpuPointerGetAttributes", Libs: cu, Internal: true, Params: []P{{C: "const CUpointer_attribute *", Name: "attributes", Kind: InBuf, Size: "numAttributes", Elem: 4},
+		scalar("unsigned int", "numAttributes"), scalar("CUdeviceptr", "ptr"), {C: "void *", Name: "data", Kind: OutBuf, Size: "numAttributes", Elem: 72}}},
+	{Name: "cuPointerGetAttributes", Libs: cu, Mode: Local, Params: []P{scalar("unsigned int", "numAttributes"), {C: "CUpointer_attribute *", Name: "attributes", Kind: HostPtr},
+		{C: "void **", Name: "data", Kind: HostPtr}, scalar("CUdeviceptr", "ptr")}, Since: 7000},
+	{Name: "cuMemcpy2DUnaligned_v2", Libs: cu, Mode: Local, Client: "cuMemcpy2D_v2", Params: []P{{C: "const CUDA_MEMCPY2D *", Name: "pCopy", Kind: HostPtr}}, Since: 3020},
+	{Name: "cuMemHostGetFlags", Libs: cu, Mode: Local, Client: "cudaHostGetFlags", Params: []P{{C: "unsigned int *", Name: "pFlags", Kind: HostPtr}, {C: "void *", Name: "p", Kind: HostPtr}}, Since: 2030},
+	{Name: "cuKernelGetAttribute", Libs: cu, Params: []P{out("int *", "pi", "4"), scalar("CUfunction_attribute", "attrib"), {C: "CUkernel", Name: "kernel", Kind: Handle, H: HKernel}, scalar("CUdevice", "dev")}, Since: 12000},
+	{Name: "cuKernelSetAttribute", Libs: cu, Client: "cuKernelSetAttribute", Params: []P{scalar("CUfunction_attribute", "attrib"), scalar("int", "val"), {C: "CUkernel", Name: "kernel", Kind: Handle, H: HKernel}, scalar("CUdevice", "dev")}, Since: 12000},
 	{Name: "vgpuStreamGetCaptureInfo", Libs: cu, Internal: true, Params: []P{stream("hStream"), out("CUstreamCaptureStatus *", "status", "4"), out("cuuint64_t *", "id", "8"), {C: "CUgraph *", Name: "graph", Kind: OutHandle, H: HGraph, Nullable: true}, {C: "CUgraphNode *", Name: "deps", Kind: OutBuf, Size: "512"}, out("size_t *", "numDeps", "8")}},
 	{Name: "cuThreadExchangeStreamCaptureMode", Libs: cu, Params: []P{{C: "CUstreamCaptureMode *", Name: "mode", Kind: InOutVal, Size: "4"}}},
 	{Name: "cuGraphInstantiateWithFlags", Libs: cu, Params: []P{outHandle("CUgraphExec *", "phGraphExec", HGraphExec), {C: "CUgraph", Name: "hGraph", Kind: Handle, H: HGraph}, scalar("unsigned long long", "flags")}},

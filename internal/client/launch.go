@@ -479,6 +479,20 @@ func setFuncAttribute(f, attr, value uint64) int64 {
 
 func cuFuncSetAttribute(c *call) int64 { return setFuncAttribute(c.a[0], c.a[1], c.a[2]) }
 
+// cuKernelSetAttribute(attrib, val, kernel, dev): how a static runtime's cudaFuncSetAttribute
+// arrives; the kernel is what it launches, so its launch check's limit follows too.
+func cuKernelSetAttribute(c *call) int64 {
+	r := remote(c)
+	if r == 0 && c.a[0] == funcAttrMaxDynamicShared {
+		kern.mu.Lock()
+		if fn, ok := kern.byFunc[c.a[2]]; ok {
+			fn.maxDynMem = uint64(uint32(c.a[1]))
+		}
+		kern.mu.Unlock()
+	}
+	return r
+}
+
 func cudaFuncSetCacheConfig(c *call) int64 {
 	return withFunction(c, func(fn *function) int64 {
 		return remoteByName(api.LibCuda, "cuFuncSetCacheConfig", fn.handle, c.a[4])

@@ -550,3 +550,51 @@ func cuStreamGetCaptureInfo_v3(c *call) int64 {
 	}
 	return 0
 }
+
+// cuMemFree_v2 of NULL succeeds, as the driver's does (a static runtime's cudaFree(NULL)
+// reaches it).
+func cuMemFree_v2(c *call) int64 {
+	if c.a[0] == 0 {
+		return 0
+	}
+	return remote(c)
+}
+
+// cuPointerGetAttributes asks the server's driver, which says how many bytes each attribute
+// has, and writes exactly those into the caller's variables. A device ordinal is translated to
+// this process's numbering; page-locked host memory (which lives in this process) is described
+// here.
+func cuPointerGetAttributes(c *call) int64 {
+	n, attrs, data, p := uint32(c.a[0]), c.a[1], c.a[2], c.a[3]
+	if n == 0 || n > 64 || attrs == 0 || data == 0 {
+		return cuErrInvalidValue
+	}
+	buf := heapBytes(72 * int(n))
+	if r := callByName(api.LibCuda, "vgpuPointerGetAttributes", attrs, uint64(n), p, ptrOf(&buf[0])); r != 0 {
+		return r
+	}
+	mem.mu.Lock()
+	_, _, host := mem.host.Find(p, 1)
+	mem.mu.Unlock()
+	ids := hostBytes(attrs, 4*int(n))
+	ptrs := hostBytes(data, 8*int(n))
+	le := binary.LittleEndian
+	for i := 0; i < int(n); i++ {
+		dst := le.Uint64(ptrs[8*i:])
+		l := int(le.Uint64(buf[72*i:]))
+		if dst == 0 || l > 64 {
+			continue
+		}
+		v := buf[72*i+8 : 72*i+8+l]
+		switch attr := le.Uint32(ids[4*i:]); {
+		case attr == 9 && l == 4 && !host: // CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
+			le.PutUint32(v, uint32(clientOrdinal(int32(le.Uint32(v)))))
+		case host && attr == 2 && l == 4: // MEMORY_TYPE: CU_MEMORYTYPE_HOST
+			le.PutUint32(v, 1)
+		case host && (attr == 3 || attr == 4) && l == 8: // DEVICE_POINTER, HOST_POINTER
+			le.PutUint64(v, p)
+		}
+		copy(hostBytes(dst, l), v)
+	}
+	return 0
+}

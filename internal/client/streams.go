@@ -103,8 +103,10 @@ func classify(c *call) (st streamState, stream uint64, known bool) {
 		}
 		return stWork, stream, true
 	}
-	if c.f.Mode != api.Async && !device {
-		return stIdle, 0, true // a query or a handle operation: no work on any stream
+	if c.f.Mode != api.Async && (!device || !legacyWork(c.f.Name)) {
+		// a query, a handle operation, or one on device memory that leaves nothing queued
+		// (cuMemFree, cuMemSetAccess, cuMemMap ...): no work on any stream
+		return stIdle, 0, true
 	}
 	if c.f.Mode == api.Async && !hasStream {
 		return stWork, 0, false
@@ -113,6 +115,12 @@ func classify(c *call) (st streamState, stream uint64, known bool) {
 		return stUploads, stream, true
 	}
 	return stWork, stream, true
+}
+
+// legacyWork: the synchronous calls that can leave work queued on the legacy stream when they
+// return (copies and memsets; a synchronous launch does not exist).
+func legacyWork(name string) bool {
+	return strings.HasPrefix(name, "cuMemcpy") || strings.HasPrefix(name, "cuMemset") || strings.HasPrefix(name, "vgpuMemcpy")
 }
 
 // markDirty records what a call about to be sent leaves on its stream.
@@ -315,4 +323,9 @@ func cuMemcpyDtoH_v2(c *call) int64 {
 		streams.synced(0, false)
 	}
 	return r
+}
+
+// cuCtxSynchronize_v2 (CUDA 13) names the context; this process works in the current one.
+func cuCtxSynchronize_v2(c *call) int64 {
+	return callByName(api.LibCuda, "cuCtxSynchronize")
 }

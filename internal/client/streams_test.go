@@ -44,6 +44,13 @@ func TestStreamTracker(t *testing.T) {
 	if a := tr.action(0); a != syncDefer {
 		t.Fatalf("synchronising after only a memset: action %d, want %d (sent without waiting)", a, syncDefer)
 	}
+	// mapping memory or freeing it queues nothing
+	tr.synced(0, false)
+	tr.markDirty(rowCall(t, "cuMemSetAccess", 0x100, 16, 0x200, 1))
+	tr.markDirty(rowCall(t, "cuMemFree_v2", 0x100))
+	if !tr.idle(0) {
+		t.Fatal("cuMemSetAccess or cuMemFree left work on the legacy stream")
+	}
 	// a query touches nothing
 	tr.markDirty(rowCall(t, "cuStreamQuery", s))
 	if !tr.idle(s) {

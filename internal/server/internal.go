@@ -42,6 +42,12 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 		default:
 			return s.memcpy2D(ex, a)
 		}
+	case "vgpuPointerGetAttributes":
+		pa, ok := s.be.(PointerAttributer)
+		if !ok {
+			return f.Lib().Info().NotSupported
+		}
+		return pa.PointerAttributes(a.In[0], a.Vals[2], a.Out[3])
 	case "vgpuShmHtoD", "vgpuShmDtoH":
 		return s.shmCopy(f, a)
 	case "vgpuGetErrorString":
@@ -91,6 +97,13 @@ type Executor interface {
 	Memcpy2D(desc, in, out []byte, stream uint64) int32
 	// CaptureInfo is cuStreamGetCaptureInfo_v3: status, capture id, graph, dependency nodes.
 	CaptureInfo(stream uint64) (uint32, uint64, uint64, []uint64, int32)
+}
+
+// PointerAttributer answers cuPointerGetAttributes for the attributes in attrs (4 bytes each):
+// into out, per attribute, the number of bytes the driver wrote (8 bytes) and those bytes (a
+// 64-byte slot).
+type PointerAttributer interface {
+	PointerAttributes(attrs []byte, ptr uint64, out []byte) int32
 }
 
 // Launch is one checked kernel launch.

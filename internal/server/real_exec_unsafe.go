@@ -168,3 +168,43 @@ func (r *Real) CopyDtoH(dst []byte, src uint64, stream uint64) int32 {
 	}
 	return res
 }
+
+// PointerAttributes runs cuPointerGetAttributes twice, into slots filled with 0x00 and with
+// 0xff: the bytes the driver wrote are those equal in both, which tells the client how many to
+// copy into each of the caller's variables (a "boolean" attribute is not a documented size).
+func (r *Real) PointerAttributes(attrs []byte, ptr uint64, out []byte) int32 {
+	n := len(attrs) / 4
+	if n == 0 || len(out) < 72*n {
+		return 1
+	}
+	const slot = 64
+	a, b := make([]byte, slot*n), make([]byte, slot*n)
+	for i := range b {
+		b[i] = 0xff
+	}
+	pa, pb := make([]uintptr, n), make([]uintptr, n)
+	for i := 0; i < n; i++ {
+		pa[i] = uintptr(unsafe.Pointer(&a[slot*i]))
+		pb[i] = uintptr(unsafe.Pointer(&b[slot*i]))
+	}
+	res := r.call("cuPointerGetAttributes", uintptr(n), uintptr(unsafe.Pointer(&attrs[0])), uintptr(unsafe.Pointer(&pa[0])), uintptr(ptr))
+	if res == 0 {
+		res = r.call("cuPointerGetAttributes", uintptr(n), uintptr(unsafe.Pointer(&attrs[0])), uintptr(unsafe.Pointer(&pb[0])), uintptr(ptr))
+	}
+	runtime.KeepAlive(a)
+	runtime.KeepAlive(b)
+	runtime.KeepAlive(attrs)
+	if res != 0 {
+		return res
+	}
+	for i := 0; i < n; i++ {
+		sa, sb := a[slot*i:slot*(i+1)], b[slot*i:slot*(i+1)]
+		l := 0
+		for l < slot && sa[l] == sb[l] {
+			l++
+		}
+		binary.LittleEndian.PutUint64(out[72*i:], uint64(l))
+		copy(out[72*i+8:72*i+72], sa)
+	}
+	return 0
+}
