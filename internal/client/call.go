@@ -295,7 +295,14 @@ func finishSync(c *call, s *session, result int64) int64 {
 }
 
 // remoteAsync queues a call whose reply nobody waits for.
-func remoteAsync(c *call) int64 {
+func remoteAsync(c *call) int64 { return sendNoWait(c, false) }
+
+// remoteAsyncFlush sends a call whose reply nobody waits for at once, with everything queued
+// before it: a synchronisation the program makes (answered without waiting) is where it
+// expects the GPU to be busy with what it queued.
+func remoteAsyncFlush(c *call) int64 { return sendNoWait(c, true) }
+
+func sendNoWait(c *call, flush bool) int64 {
 	s, err := getSession()
 	if err != nil {
 		return c.unreachable()
@@ -306,14 +313,14 @@ func remoteAsync(c *call) int64 {
 	if r, done := viaShm(c, s); done {
 		return r
 	}
-	if r, done := chunked(c, remoteAsync); done {
+	if r, done := chunked(c, remoteAsync); done { // (never a flushing call: those carry no data)
 		return r
 	}
 	rc, tail, _, bad := c.marshal()
 	if bad != "" {
 		return c.invalid(bad)
 	}
-	if err := s.sendAsync(&rc, tail); err != nil {
+	if err := s.sendAsync(&rc, tail, flush); err != nil {
 		return c.unreachable()
 	}
 	return 0

@@ -586,3 +586,22 @@ func symbolCopy(c *call) int64 {
 	}
 	return memcpyAny(host, p+offset, count, kind, stream, async)
 }
+
+// getGlobal serves cuModuleGetGlobal_v2 and cuLibraryGetGlobal, whose two outputs may each be
+// NULL (a static runtime asks for the address and the size in separate calls): the call always
+// gets both, so the client knows the global's extent for its copy checks.
+func getGlobal(c *call) int64 {
+	dptr, bytes := heapNew[uint64](), heapNew[uint64]()
+	args := append([]uint64(nil), c.a...)
+	args[0], args[1] = ptrOf(dptr), ptrOf(bytes)
+	r := remote(&call{id: c.id, f: c.f, lib: c.lib, a: args})
+	if r == 0 {
+		if c.a[0] != 0 {
+			store(c.a[0], *dptr)
+		}
+		if c.a[1] != 0 {
+			store(c.a[1], *bytes)
+		}
+	}
+	return r
+}

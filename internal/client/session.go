@@ -277,8 +277,9 @@ const idleGap = 100 * time.Microsecond
 // maxQueued is how many bytes of async calls are queued before they are written.
 const maxQueued = 256 << 10
 
-// sendAsync queues an async call without waiting for anything.
-func (s *session) sendAsync(c *remoting.Call, tail []byte) error {
+// sendAsync queues an async call without waiting for anything; flush writes it (and all
+// queued before it) at once.
+func (s *session) sendAsync(c *remoting.Call, tail []byte, flush bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.broken != nil {
@@ -292,7 +293,7 @@ func (s *session) sendAsync(c *remoting.Call, tail []byte) error {
 	// program prepares the next; a burst that follows is batched.
 	now := time.Now()
 	idle := wasEmpty && (s.serverIdle || now.Sub(s.lastSend) > idleGap)
-	if idle || s.conn.Buffered() >= maxQueued {
+	if idle || flush || s.conn.Buffered() >= maxQueued {
 		s.lastSend, s.serverIdle = now, false
 		s.st.writes++
 		if err := s.conn.Flush(); err != nil {

@@ -277,7 +277,7 @@ func cuStreamSynchronize(c *call) int64 {
 		return 0
 	case syncDefer:
 		streams.count(&streams.deferred)
-		return remoteAsync(c) // leaves the stream in state uploads: the result is not known yet
+		return remoteAsyncFlush(c) // leaves the stream in state uploads: the result is not known yet
 	}
 	streams.count(&streams.waited)
 	r := remote(c)

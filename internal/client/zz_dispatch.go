@@ -98,13 +98,13 @@ func init() {
 		87:   remote,                         // vgpuModuleLoadData
 		88:   remote,                         // cuModuleUnload
 		89:   remote,                         // cuModuleGetFunction
-		90:   remote,                         // cuModuleGetGlobal_v2
+		90:   getGlobal,                      // cuModuleGetGlobal_v2
 		91:   cuLibraryLoadData,              // cuLibraryLoadData
 		92:   remote,                         // vgpuLibraryLoadData
 		93:   remote,                         // cuLibraryUnload
 		94:   remote,                         // cuLibraryGetKernel
 		95:   remote,                         // cuLibraryGetModule
-		96:   remote,                         // cuLibraryGetGlobal
+		96:   getGlobal,                      // cuLibraryGetGlobal
 		97:   remote,                         // cuKernelGetParamInfo
 		98:   remote,                         // cuModuleGetLoadingMode
 		99:   remote,                         // cuKernelGetFunction
