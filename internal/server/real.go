@@ -13,6 +13,9 @@ import (
 // Real runs calls on the host's driver: libcuda.so.1 and libnvidia-ml.so.1 through purego.
 // The server host has no vgpu stub installed, so the plain names find NVIDIA's libraries;
 // VGPU_REAL_LIBCUDA / VGPU_REAL_LIBNVML may name absolute paths instead.
+// maxCallArgs: the most words a driver call takes (api.MaxParams).
+const maxCallArgs = api.MaxParams
+
 type Real struct {
 	libs     [2]uintptr // 0: libcuda, 1: libnvidia-ml
 	syms     []uintptr
@@ -84,12 +87,12 @@ func (r *Real) Invoke(id api.ID, f *api.Func, a *Args) int32 {
 	if fn == 0 {
 		return lib.NotSupported
 	}
-	var argv [api.MaxParams]uintptr
+	var argv [maxCallArgs]uintptr
 	for i := range f.Params {
 		p := &f.Params[i]
 		argv[i] = argWord(p.Kind, a, i)
 	}
-	r1, _, _ := purego.SyscallN(fn, argv[:len(f.Params)]...)
+	r1 := ccall(fn, &argv)
 	keepAlive(a)
 	return int32(uint32(r1))
 }

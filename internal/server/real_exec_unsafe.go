@@ -31,8 +31,9 @@ func (r *Real) call(name string, args ...uintptr) int32 {
 	if p == 0 {
 		return 801
 	}
-	r1, _, _ := purego.SyscallN(p, args...)
-	return int32(uint32(r1))
+	var a [maxCallArgs]uintptr
+	copy(a[:], args)
+	return int32(uint32(ccall(p, &a)))
 }
 
 func (r *Real) ParamLayout(fn uint64, kernel bool) ([][2]uint64, int32) {
