@@ -300,7 +300,7 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 		result = s.internal(f, a)
 	} else {
 		result = s.be.Invoke(id, f, a)
-		if k := hostOutStream(f); result == 0 && k >= 0 {
+		if k := rowFacts[id].hostOutStream; result == 0 && k >= 0 {
 			result = s.syncStream(a.Vals[k])
 		}
 	}
@@ -308,7 +308,7 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 		s.logf("%s = %d", f.Name, result)
 	}
 	var outs [][]byte
-	if result == 0 {
+	if result == 0 && rowFacts[id].tracks {
 		s.track(f, a)
 	}
 	if result == 0 || f.OutsOnError {
@@ -370,6 +370,28 @@ func hostOutStream(f *api.Func) int {
 }
 
 var syncStreamID, _, _ = api.Lookup("cuStreamSynchronize")
+
+// rowFacts: what exec needs to know of each row, worked out once rather than per call.
+var rowFacts = func() []struct {
+	tracks        bool // track() has something to record (created or freed handles and ranges)
+	hostOutStream int
+} {
+	facts := make([]struct {
+		tracks        bool
+		hostOutStream int
+	}, len(api.Table))
+	for id := range api.Table {
+		f := &api.Table[id]
+		facts[id].hostOutStream = hostOutStream(f)
+		for i := range f.Params {
+			p := &f.Params[i]
+			if p.Kind == api.OutHandle || p.Kind == api.OutDevPtr || p.Frees {
+				facts[id].tracks = true
+			}
+		}
+	}
+	return facts
+}()
 
 // syncStream runs cuStreamSynchronize(stream) on the backend.
 func (s *Session) syncStream(stream uint64) int32 {
