@@ -225,6 +225,7 @@ func remote(c *call) int64 {
 	if err != nil {
 		return c.unreachable()
 	}
+	sendHeld(c)
 	streams.markDirty(c)
 	if r, done := viaShm(c, s); done {
 		return finishSync(c, s, r)
@@ -295,32 +296,26 @@ func finishSync(c *call, s *session, result int64) int64 {
 }
 
 // remoteAsync queues a call whose reply nobody waits for.
-func remoteAsync(c *call) int64 { return sendNoWait(c, false) }
-
-// remoteAsyncFlush sends a call whose reply nobody waits for at once, with everything queued
-// before it: a synchronisation the program makes (answered without waiting) is where it
-// expects the GPU to be busy with what it queued.
-func remoteAsyncFlush(c *call) int64 { return sendNoWait(c, true) }
-
-func sendNoWait(c *call, flush bool) int64 {
+func remoteAsync(c *call) int64 {
 	s, err := getSession()
 	if err != nil {
 		return c.unreachable()
 	}
+	sendHeld(c)
 	streams.markDirty(c)
 	// A large async host-to-device copy: the host buffer may be reused once the call returns,
 	// so it goes through the shared memory now (as a pageable copy does natively).
 	if r, done := viaShm(c, s); done {
 		return r
 	}
-	if r, done := chunked(c, remoteAsync); done { // (never a flushing call: those carry no data)
+	if r, done := chunked(c, remoteAsync); done {
 		return r
 	}
 	rc, tail, _, bad := c.marshal()
 	if bad != "" {
 		return c.invalid(bad)
 	}
-	if err := s.sendAsync(&rc, tail, flush); err != nil {
+	if err := s.sendAsync(&rc, tail); err != nil {
 		return c.unreachable()
 	}
 	return 0

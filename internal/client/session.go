@@ -277,9 +277,8 @@ const idleGap = 100 * time.Microsecond
 // maxQueued is how many bytes of async calls are queued before they are written.
 const maxQueued = 256 << 10
 
-// sendAsync queues an async call without waiting for anything; flush writes it (and all
-// queued before it) at once.
-func (s *session) sendAsync(c *remoting.Call, tail []byte, flush bool) error {
+// sendAsync queues an async call without waiting for anything.
+func (s *session) sendAsync(c *remoting.Call, tail []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.broken != nil {
@@ -293,7 +292,7 @@ func (s *session) sendAsync(c *remoting.Call, tail []byte, flush bool) error {
 	// program prepares the next; a burst that follows is batched.
 	now := time.Now()
 	idle := wasEmpty && (s.serverIdle || now.Sub(s.lastSend) > idleGap)
-	if idle || flush || s.conn.Buffered() >= maxQueued {
+	if idle || s.conn.Buffered() >= maxQueued {
 		s.lastSend, s.serverIdle = now, false
 		s.st.writes++
 		if err := s.conn.Flush(); err != nil {
@@ -306,6 +305,20 @@ func (s *session) sendAsync(c *remoting.Call, tail []byte, flush bool) error {
 		time.AfterFunc(flushDelay, s.timedFlush)
 	}
 	return nil
+}
+
+// flushQueued writes the queued async calls now.
+func (s *session) flushQueued() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken != nil || s.conn.Buffered() == 0 {
+		return
+	}
+	s.lastSend, s.serverIdle = time.Now(), false
+	s.st.writes++
+	if err := s.conn.Flush(); err != nil {
+		s.fail(err)
+	}
 }
 
 func (s *session) timedFlush() {

@@ -64,8 +64,8 @@ func PrintStats() {
 		fmt.Fprintf(&b, " %s=%d", t.name, t.n)
 	}
 	streams.mu.Lock()
-	local, deferred, waited := streams.local, streams.deferred, streams.waited
+	local, deferred, waited, merged := streams.local, streams.deferred, streams.waited, streams.merged
 	streams.mu.Unlock()
-	fmt.Fprintf(os.Stderr, "vgpu stats: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory; stream synchronisations: %d answered here, %d sent without waiting, %d waited; holding work at exit:%s; calls:%s\n",
-		st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, local, deferred, waited, streams.busy(), b.String())
+	fmt.Fprintf(os.Stderr, "vgpu stats: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory; stream synchronisations: %d answered here, %d after uploads held for the worker (%d of those merged into a later one), %d waited; holding work at exit:%s; calls:%s\n",
+		st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, local, deferred, merged, waited, streams.busy(), b.String())
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/vgpu/vgpu/internal/api"
 )
@@ -38,6 +39,10 @@ type streamTracker struct {
 	allDirtyBy api.ID
 	blockedBy  map[string]uint64 // why upload synchronisations waited: the busy streams
 	failed     bool              // a synchronisation failed: every later one waits
+	// synchronisations of upload-only streams not sent yet (sendHeld), by stream key
+	held    map[uint64]uint64
+	anyHeld atomic.Bool
+	merged  uint64 // held synchronisations a later one of the same stream made unnecessary
 	// what cuStreamSynchronize did, for VGPU_STATS
 	local, deferred, waited uint64
 }
@@ -276,8 +281,15 @@ func cuStreamSynchronize(c *call) int64 {
 		streams.count(&streams.local)
 		return 0
 	case syncDefer:
+		// Held back until a call that is not another upload to this stream: consecutive
+		// upload-and-synchronise pairs (llama.cpp's inputs) then cost the worker one
+		// synchronisation. What was queued is written now, so the GPU starts copying.
 		streams.count(&streams.deferred)
-		return remoteAsyncFlush(c) // leaves the stream in state uploads: the result is not known yet
+		streams.hold(c.a[0])
+		if s, err := getSession(); err == nil {
+			s.flushQueued()
+		}
+		return 0 // the stream stays in state uploads: the result is not known yet
 	}
 	streams.count(&streams.waited)
 	r := remote(c)
@@ -287,6 +299,50 @@ func cuStreamSynchronize(c *call) int64 {
 		streams.fail()
 	}
 	return r
+}
+
+// hold records a synchronisation of stream s to be sent before the next call that is not an
+// upload to s.
+func (t *streamTracker) hold(s uint64) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.held == nil {
+		t.held = map[uint64]uint64{}
+	}
+	if _, ok := t.held[streamKey(s)]; ok {
+		t.merged++
+	}
+	t.held[streamKey(s)] = s
+	t.anyHeld.Store(true)
+}
+
+var syncRowID, syncRow, _ = api.Lookup("cuStreamSynchronize")
+
+// sendHeld sends, ahead of call c, the held synchronisations c must come after: all of them,
+// except that of the stream c only uploads to. The worker runs them in order, so whatever c
+// does on another stream, or reads, comes after the uploads.
+func sendHeld(c *call) {
+	if !streams.anyHeld.Load() {
+		return
+	}
+	keep := uint64(1 << 63)
+	if st, stream, known := classify(c); known && st == stUploads {
+		keep = streamKey(stream)
+	}
+	t := &streams
+	t.mu.Lock()
+	var send []uint64
+	for k, s := range t.held {
+		if k != keep {
+			send = append(send, s)
+			delete(t.held, k)
+		}
+	}
+	t.anyHeld.Store(len(t.held) > 0)
+	t.mu.Unlock()
+	for _, s := range send {
+		remoteAsync(&call{id: syncRowID, f: syncRow, lib: api.LibCuda, a: []uint64{s}})
+	}
 }
 
 func (t *streamTracker) count(n *uint64) {

@@ -157,3 +157,34 @@ func TestStreamTrackerCublas(t *testing.T) {
 		t.Error("a GEMM on an unknown handle has a known stream")
 	}
 }
+
+// A synchronisation after uploads is held until a call that is not another upload to the same
+// stream; uploads to that stream leave it held, anything else sends it first.
+func TestHeldSynchronisation(t *testing.T) {
+	const s = 0x5100
+	defer func() {
+		streams.mu.Lock()
+		streams.held = nil
+		streams.anyHeld.Store(false)
+		streams.merged = 0
+		streams.mu.Unlock()
+	}()
+	streams.hold(s)
+	streams.hold(s)
+	if streams.merged != 1 {
+		t.Fatalf("a second hold of one stream: merged %d, want 1", streams.merged)
+	}
+	sendHeld(rowCall(t, "cuMemcpyHtoDAsync_v2", 0x100, 0x200, 16, s))
+	if !streams.anyHeld.Load() || len(streams.held) != 1 {
+		t.Fatal("an upload to the held stream sent its synchronisation")
+	}
+	sendHeld(rowCall(t, "cuMemcpyHtoDAsync_v2", 0x100, 0x200, 16, 0x5200))
+	if streams.anyHeld.Load() || len(streams.held) != 0 {
+		t.Fatal("an upload to another stream came before the held synchronisation")
+	}
+	streams.hold(s)
+	sendHeld(rowCall(t, "vgpuLaunchKernel", 0xf, 1, 1, 1, 1, 1, 1, 0, s))
+	if streams.anyHeld.Load() {
+		t.Fatal("a launch on the held stream came before its synchronisation")
+	}
+}
