@@ -189,32 +189,30 @@ static CUresult cls_put(CUcontext ctx, void *key, void *value, cls_dtor dtor)
 	return CUDA_SUCCESS;
 }
 
-static CUresult cls_delete(CUcontext ctx, void *key)
+/* Finds (ctx, key); with value, reads it; with del, removes it. */
+static CUresult cls_lookup(CUcontext ctx, void *key, void **value, int del)
 {
 	CUresult r = cls_context(&ctx);
 	if (r != CUDA_SUCCESS)
 		return r;
 	pthread_mutex_lock(&cls_mu);
 	struct cls_entry *e = cls_find(ctx, key);
-	if (e)
+	if (e && value)
+		*value = e->value;
+	if (e && del)
 		*e = cls[--cls_n];
 	pthread_mutex_unlock(&cls_mu);
 	return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 
+/* Deleting a key runs no destructor (they run when the context goes). */
+static CUresult cls_delete(CUcontext ctx, void *key) { return cls_lookup(ctx, key, NULL, 1); }
+
 static CUresult cls_get(void **value, CUcontext ctx, void *key)
 {
 	if (!value)
 		return CUDA_ERROR_INVALID_VALUE;
-	CUresult r = cls_context(&ctx);
-	if (r != CUDA_SUCCESS)
-		return r;
-	pthread_mutex_lock(&cls_mu);
-	struct cls_entry *e = cls_find(ctx, key);
-	if (e)
-		*value = e->value;
-	pthread_mutex_unlock(&cls_mu);
-	return e ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+	return cls_lookup(ctx, key, value, 0);
 }
 
 /* The context goes (destroyed, or a primary context reset): each of its values' destructors

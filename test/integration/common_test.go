@@ -464,3 +464,21 @@ func (p *liveProc) line(prefix string) string {
 	}
 	return ""
 }
+
+// checkKeyValues reads a test program's "key value" lines and checks each wanted key.
+func checkKeyValues(t *testing.T, r *result, want map[string]string) {
+	t.Helper()
+	got := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
+		k, v, _ := strings.Cut(l, " ")
+		got[k] = v
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: %q, want %q", k, got[k], w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("%s", r)
+	}
+}

@@ -125,12 +125,7 @@ func TestCublasSim(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("cublas_sim: %s", r)
 	}
-	got := map[string]string{}
-	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-		k, v, _ := strings.Cut(l, " ")
-		got[k] = v
-	}
-	for k, want := range map[string]string{
+	checkKeyValues(t, r, map[string]string{
 		"create":    "15",
 		"name":      "CUBLAS_STATUS_NOT_SUPPORTED",
 		"string":    "the requested functionality is not supported",
@@ -142,11 +137,7 @@ func TestCublasSim(t *testing.T) {
 		"setstream": "1",
 		"destroy":   "1",
 		"stub":      "15",
-	} {
-		if got[k] != want {
-			t.Errorf("%s: %q, want %q\n%s", k, got[k], want, r)
-		}
-	}
+	})
 	if !strings.Contains(r.stderr, "cublasDgemm_v2 is not implemented by vgpu yet") {
 		t.Errorf("the stub did not log its name:\n%s", r.stderr)
 	}

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -25,12 +24,7 @@ func TestExportTables(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exporttable: %s", r)
 	}
-	got := map[string]string{}
-	for _, l := range strings.Split(strings.TrimSpace(r.stdout), "\n") {
-		k, v, _ := strings.Cut(l, " ")
-		got[k] = v
-	}
-	for k, want := range map[string]string{
+	checkKeyValues(t, r, map[string]string{
 		"table0": "0 set", "table1": "0 set", "table2": "0 set", "table3": "0 set", "table4": "0 set", "table5": "0 set",
 		"table6": "500 null", "table7": "500 null",
 		"init":                "0",
@@ -50,12 +44,5 @@ func TestExportTables(t *testing.T) {
 		"md2-0":               "8350e5a3e24c153df2275c9f80692773",
 		"md2-1":               "da853b0d3f88d99b30283a69e6ded6bb",
 		"md2-2":               "ab4f496bfb2a530b219ff33031fe06b0",
-	} {
-		if got[k] != want {
-			t.Errorf("%s: %q, want %q", k, got[k], want)
-		}
-	}
-	if t.Failed() {
-		t.Logf("%s", r)
-	}
+	})
 }
