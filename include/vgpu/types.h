@@ -77,6 +77,9 @@ typedef struct cublasLtContext *cublasLtHandle_t;
 typedef int cublasOperation_t, cublasSideMode_t, cublasFillMode_t, cublasDiagType_t, cublasMath_t,
 	cublasPointerMode_t, cublasComputeType_t, cublasGemmAlgo_t;
 typedef int cudaDataType, libraryPropertyType;
+/* cuComplex.h: pairs of float and of double (only pointed to here) */
+typedef struct { float x, y; } cuComplex;
+typedef struct { double x, y; } cuDoubleComplex;
 typedef int cudaDataType_t;
 typedef struct cublasLtMatmulDescOpaque_st *cublasLtMatmulDesc_t;
 typedef struct cublasLtMatrixLayoutOpaque_st *cublasLtMatrixLayout_t;

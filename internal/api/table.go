@@ -13,7 +13,7 @@ var Table = buildTable()
 
 // explicitParts are the hand-described tables, in id order.
 func explicitParts() [][]Func {
-	return [][]Func{cudaTable, execTable, nvmlTable, cudartTable, launchTable, manualTable, cublasTable}
+	return [][]Func{cudaTable, execTable, nvmlTable, cudartTable, launchTable, manualTable, cublasTable, cublasTorchTable}
 }
 
 func buildTable() []Func {

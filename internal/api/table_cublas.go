@@ -167,6 +167,9 @@ func CudaDataTypeBytes(t int32) (n int, ok bool) {
 // dev is a device address argument passed by value, unchecked.
 func dev(c, name string) P { return P{C: c, Name: name, Kind: DevPtr} }
 
+// hScalar is a host scalar of size bytes (alpha, beta in host pointer mode).
+func hScalar(c, name, size string) P { return P{C: c, Name: name, Kind: InBuf, Size: size} }
+
 // sScalar is a host float scalar (alpha, beta of the S* functions).
 func sScalar(name string) P { return P{C: "const float *", Name: name, Kind: InBuf, Size: "4"} }
 
@@ -251,4 +254,91 @@ var CublasStatusNames = map[int32]string{
 	14: "CUBLAS_STATUS_INTERNAL_ERROR",
 	15: "CUBLAS_STATUS_NOT_SUPPORTED",
 	16: "CUBLAS_STATUS_LICENSE_ERROR",
+}
+
+// PyTorch's other cuBLAS imports (reference/symbols/pytorch-2.11-cu130.imports), host pointer
+// mode: alpha and beta by value, a dot product's result and the LAPACK-style calls' host info
+// as outputs (those calls wait for the reply: cuBLAS writes them before it returns). Generated
+// from cublas_api.h's declarations; not yet run on a GPU (test/gpu/torch_blas.py checks them).
+var cublasTorchTable = []Func{
+	{Name: "cublasSgemv_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), hScalar("const float *", "alpha", "4"), dev("const float *", "A"), scalar("int", "lda"), dev("const float *", "x"), scalar("int", "incx"), hScalar("const float *", "beta", "4"), dev("float *", "y"), scalar("int", "incy")}},
+	{Name: "cublasStrsm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const float *", "alpha", "4"), dev("const float *", "A"), scalar("int", "lda"), dev("float *", "B"), scalar("int", "ldb")}},
+	{Name: "cublasSgetrfBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "n"), dev("float *const *", "A"), scalar("int", "lda"), dev("int *", "P"), dev("int *", "info"), scalar("int", "batchSize")}},
+	{Name: "cublasSgetrsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "n"), scalar("int", "nrhs"), dev("const float *const *", "Aarray"), scalar("int", "lda"), dev("const int *", "devIpiv"), dev("float *const *", "Barray"), scalar("int", "ldb"), out("int *", "info", "4"), scalar("int", "batchSize")}},
+	{Name: "cublasSgeqrfBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "m"), scalar("int", "n"), dev("float *const *", "Aarray"), scalar("int", "lda"), dev("float *const *", "TauArray"), out("int *", "info", "4"), scalar("int", "batchSize")}},
+	{Name: "cublasSgelsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), scalar("int", "nrhs"), dev("float *const *", "Aarray"), scalar("int", "lda"), dev("float *const *", "Carray"), scalar("int", "ldc"), out("int *", "info", "4"), dev("int *", "devInfoArray"), scalar("int", "batchSize")}},
+	{Name: "cublasDgemv_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), hScalar("const double *", "alpha", "8"), dev("const double *", "A"), scalar("int", "lda"), dev("const double *", "x"), scalar("int", "incx"), hScalar("const double *", "beta", "8"), dev("double *", "y"), scalar("int", "incy")}},
+	{Name: "cublasDtrsm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const double *", "alpha", "8"), dev("const double *", "A"), scalar("int", "lda"), dev("double *", "B"), scalar("int", "ldb")}},
+	{Name: "cublasDgetrfBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "n"), dev("double *const *", "A"), scalar("int", "lda"), dev("int *", "P"), dev("int *", "info"), scalar("int", "batchSize")}},
+	{Name: "cublasDgetrsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "n"), scalar("int", "nrhs"), dev("const double *const *", "Aarray"), scalar("int", "lda"), dev("const int *", "devIpiv"), dev("double *const *", "Barray"), scalar("int", "ldb"), out("int *", "info", "4"), scalar("int", "batchSize")}},
+	{Name: "cublasDgeqrfBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "m"), scalar("int", "n"), dev("double *const *", "Aarray"), scalar("int", "lda"), dev("double *const *", "TauArray"), out("int *", "info", "4"), scalar("int", "batchSize")}},
+	{Name: "cublasDgelsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), scalar("int", "nrhs"), dev("double *const *", "Aarray"), scalar("int", "lda"), dev("double *const *", "Carray"), scalar("int", "ldc"), out("int *", "info", "4"), dev("int *", "devInfoArray"), scalar("int", "batchSize")}},
+	{Name: "cublasCgemv_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *", "A"), scalar("int", "lda"), dev("const cuComplex *", "x"), scalar("int", "incx"), hScalar("const cuComplex *", "beta", "8"), dev("cuComplex *", "y"), scalar("int", "incy")}},
+	{Name: "cublasCtrsm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *", "A"), scalar("int", "lda"), dev("cuComplex *", "B"), scalar("int", "ldb")}},
+	{Name: "cublasCgetrfBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "n"), dev("cuComplex *const *", "A"), scalar("int", "lda"), dev("int *", "P"), dev("int *", "info"), scalar("int", "batchSize")}},
+	{Name: "cublasCgetrsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "n"), scalar("int", "nrhs"), dev("const cuComplex *const *", "Aarray"), scalar("int", "lda"), dev("const int *", "devIpiv"), dev("cuComplex *const *", "Barray"), scalar("int", "ldb"), out("int *", "info", "4"), scalar("int", "batchSize")}},
+	{Name: "cublasCgeqrfBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "m"), scalar("int", "n"), dev("cuComplex *const *", "Aarray"), scalar("int", "lda"), dev("cuComplex *const *", "TauArray"), out("int *", "info", "4"), scalar("int", "batchSize")}},
+	{Name: "cublasCgelsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), scalar("int", "nrhs"), dev("cuComplex *const *", "Aarray"), scalar("int", "lda"), dev("cuComplex *const *", "Carray"), scalar("int", "ldc"), out("int *", "info", "4"), dev("int *", "devInfoArray"), scalar("int", "batchSize")}},
+	{Name: "cublasZgemv_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *", "A"), scalar("int", "lda"), dev("const cuDoubleComplex *", "x"), scalar("int", "incx"), hScalar("const cuDoubleComplex *", "beta", "16"), dev("cuDoubleComplex *", "y"), scalar("int", "incy")}},
+	{Name: "cublasZtrsm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *", "A"), scalar("int", "lda"), dev("cuDoubleComplex *", "B"), scalar("int", "ldb")}},
+	{Name: "cublasZgetrfBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "n"), dev("cuDoubleComplex *const *", "A"), scalar("int", "lda"), dev("int *", "P"), dev("int *", "info"), scalar("int", "batchSize")}},
+	{Name: "cublasZgetrsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "n"), scalar("int", "nrhs"), dev("const cuDoubleComplex *const *", "Aarray"), scalar("int", "lda"), dev("const int *", "devIpiv"), dev("cuDoubleComplex *const *", "Barray"), scalar("int", "ldb"), out("int *", "info", "4"), scalar("int", "batchSize")}},
+	{Name: "cublasZgeqrfBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "m"), scalar("int", "n"), dev("cuDoubleComplex *const *", "Aarray"), scalar("int", "lda"), dev("cuDoubleComplex *const *", "TauArray"), out("int *", "info", "4"), scalar("int", "batchSize")}},
+	{Name: "cublasZgelsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), scalar("int", "nrhs"), dev("cuDoubleComplex *const *", "Aarray"), scalar("int", "lda"), dev("cuDoubleComplex *const *", "Carray"), scalar("int", "ldc"), out("int *", "info", "4"), dev("int *", "devInfoArray"), scalar("int", "batchSize")}},
+	{Name: "cublasDgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const double *", "alpha", "8"), dev("const double *", "A"), scalar("int", "lda"), dev("const double *", "B"), scalar("int", "ldb"), hScalar("const double *", "beta", "8"), dev("double *", "C"), scalar("int", "ldc")}},
+	{Name: "cublasDgemmStridedBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const double *", "alpha", "8"), dev("const double *", "A"), scalar("int", "lda"), scalar("long long int", "strideA"), dev("const double *", "B"), scalar("int", "ldb"), scalar("long long int", "strideB"), hScalar("const double *", "beta", "8"), dev("double *", "C"), scalar("int", "ldc"), scalar("long long int", "strideC"), scalar("int", "batchCount")}},
+	{Name: "cublasDtrsmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const double *", "alpha", "8"), dev("const double *const *", "A"), scalar("int", "lda"), dev("double *const *", "B"), scalar("int", "ldb"), scalar("int", "batchCount")}},
+	{Name: "cublasCgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *", "A"), scalar("int", "lda"), dev("const cuComplex *", "B"), scalar("int", "ldb"), hScalar("const cuComplex *", "beta", "8"), dev("cuComplex *", "C"), scalar("int", "ldc")}},
+	{Name: "cublasCgemmStridedBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *", "A"), scalar("int", "lda"), scalar("long long int", "strideA"), dev("const cuComplex *", "B"), scalar("int", "ldb"), scalar("long long int", "strideB"), hScalar("const cuComplex *", "beta", "8"), dev("cuComplex *", "C"), scalar("int", "ldc"), scalar("long long int", "strideC"), scalar("int", "batchCount")}},
+	{Name: "cublasCtrsmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *const *", "A"), scalar("int", "lda"), dev("cuComplex *const *", "B"), scalar("int", "ldb"), scalar("int", "batchCount")}},
+	{Name: "cublasZgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *", "A"), scalar("int", "lda"), dev("const cuDoubleComplex *", "B"), scalar("int", "ldb"), hScalar("const cuDoubleComplex *", "beta", "16"), dev("cuDoubleComplex *", "C"), scalar("int", "ldc")}},
+	{Name: "cublasZgemmStridedBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *", "A"), scalar("int", "lda"), scalar("long long int", "strideA"), dev("const cuDoubleComplex *", "B"), scalar("int", "ldb"), scalar("long long int", "strideB"), hScalar("const cuDoubleComplex *", "beta", "16"), dev("cuDoubleComplex *", "C"), scalar("int", "ldc"), scalar("long long int", "strideC"), scalar("int", "batchCount")}},
+	{Name: "cublasZtrsmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *const *", "A"), scalar("int", "lda"), dev("cuDoubleComplex *const *", "B"), scalar("int", "ldb"), scalar("int", "batchCount")}},
+	{Name: "cublasSdot_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "n"), dev("const float *", "x"), scalar("int", "incx"), dev("const float *", "y"), scalar("int", "incy"), out("float *", "result", "4")}},
+	{Name: "cublasDdot_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "n"), dev("const double *", "x"), scalar("int", "incx"), dev("const double *", "y"), scalar("int", "incy"), out("double *", "result", "8")}},
+	{Name: "cublasCdotu_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "n"), dev("const cuComplex *", "x"), scalar("int", "incx"), dev("const cuComplex *", "y"), scalar("int", "incy"), out("cuComplex *", "result", "8")}},
+	{Name: "cublasCdotc_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "n"), dev("const cuComplex *", "x"), scalar("int", "incx"), dev("const cuComplex *", "y"), scalar("int", "incy"), out("cuComplex *", "result", "8")}},
+	{Name: "cublasZdotu_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "n"), dev("const cuDoubleComplex *", "x"), scalar("int", "incx"), dev("const cuDoubleComplex *", "y"), scalar("int", "incy"), out("cuDoubleComplex *", "result", "16")}},
+	{Name: "cublasZdotc_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("int", "n"), dev("const cuDoubleComplex *", "x"), scalar("int", "incx"), dev("const cuDoubleComplex *", "y"), scalar("int", "incy"), out("cuDoubleComplex *", "result", "16")}},
+	{Name: "cublasSgemmEx", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const float *", "alpha", "4"), dev("const void *", "A"), scalar("cudaDataType", "Atype"), scalar("int", "lda"), dev("const void *", "B"), scalar("cudaDataType", "Btype"), scalar("int", "ldb"), hScalar("const float *", "beta", "4"), dev("void *", "C"), scalar("cudaDataType", "Ctype"), scalar("int", "ldc")}},
 }

@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 5,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 13925957840361409657ULL,
+	.table_hash = 5382734801172969689ULL,
 };
 
 /* id 309, remote */

@@ -73,6 +73,8 @@ check torch cat python3 "$ROOT/test/gpu/torch_props.py" -- env LD_PRELOAD="$PRE"
 # PyTorch computing (kernels, cuBLAS, cuBLASLt), the cuBLAS stubs preloaded too.
 PRE_BLAS="$PRE:$BIN/libcublas.so.13:$BIN/libcublasLt.so.13"
 check torch-compute cat python3 "$ROOT/test/gpu/torch_matmul.py" -- env LD_PRELOAD="$PRE_BLAS" python3 "$ROOT/test/gpu/torch_matmul.py"
+# PyTorch's double/complex products, matrix-vector products and triangular solves (cuBLAS)
+check torch-blas cat python3 "$ROOT/test/gpu/torch_blas.py" -- env LD_PRELOAD="$PRE_BLAS" python3 "$ROOT/test/gpu/torch_blas.py"
 
 # 5. Compiled CUDA programs, CuPy and the benchmark (native vs vgpu).
 . "$ROOT/test/gpu/exec_checks.sh"

@@ -138,7 +138,7 @@ func TestCublasSim(t *testing.T) {
 		"destroy":   "1",
 		"stub":      "15",
 	})
-	if !strings.Contains(r.stderr, "cublasDgemm_v2 is not implemented by vgpu yet") {
+	if !strings.Contains(r.stderr, "cublasSsyrk_v2 is not implemented by vgpu yet") {
 		t.Errorf("the stub did not log its name:\n%s", r.stderr)
 	}
 }

@@ -6,7 +6,7 @@
 #include "vgpu/zz_prototypes.h"
 
 /* A Stub row: exported without a parameter list (the real one is a BLAS call). */
-cublasStatus_t cublasDgemm_v2();
+cublasStatus_t cublasSsyrk_v2();
 
 int main(void)
 {
@@ -25,6 +25,6 @@ int main(void)
 	printf("gemmex %d\n", (int)cublasGemmEx(h, 0, 0, 1, 1, 1, &one, 0, 0, 1, 0, 0, 1, &one, 0, 0, 1, 68, -1));
 	printf("setstream %d\n", (int)cublasSetStream_v2(h, 0));
 	printf("destroy %d\n", (int)cublasDestroy_v2(h));
-	printf("stub %d\n", (int)cublasDgemm_v2());
+	printf("stub %d\n", (int)cublasSsyrk_v2());
 	return 0;
 }
