@@ -207,3 +207,42 @@ func TestCudaDataTypeBytes(t *testing.T) {
 		t.Error("an unknown cudaDataType has a size")
 	}
 }
+
+// Every cuBLAS row with host scalars (or a dot product's result) has a device-pointer-mode twin
+// that calls the same export with those as device addresses; a twin that no longer waits for
+// a host output is async.
+func TestCublasDeviceTwins(t *testing.T) {
+	twins := 0
+	for i := range Table {
+		f := &Table[i]
+		if !strings.HasPrefix(f.Name, CublasDevicePrefix) {
+			continue
+		}
+		twins++
+		_, orig, ok := Lookup(strings.TrimPrefix(f.Name, CublasDevicePrefix))
+		if !ok || f.Server != orig.Name || !f.Internal || len(f.Params) != len(orig.Params) {
+			t.Errorf("%s: not a twin of an exported row (server %q)", f.Name, f.Server)
+			continue
+		}
+		for j, p := range f.Params {
+			if p.Name == "alpha" || p.Name == "beta" || p.Name == "result" {
+				if p.Kind != DevPtr || p.C != orig.Params[j].C {
+					t.Errorf("%s: %s is %v, want a device address of %s", f.Name, p.Name, p.Kind, orig.Params[j].C)
+				}
+			}
+		}
+	}
+	for _, name := range []string{"cublasSgemm_v2", "cublasGemmEx", "cublasSdot_v2", "cublasZgemv_v2", "cublasDtrsm_v2"} {
+		if _, f, ok := Lookup(CublasDevicePrefix + name); !ok {
+			t.Errorf("%s has no device-pointer-mode twin", name)
+		} else if f.Mode != Async {
+			t.Errorf("%s's twin waits for a reply", name)
+		}
+	}
+	if _, _, ok := Lookup(CublasDevicePrefix + "cublasSgetrsBatched"); ok {
+		t.Error("cublasSgetrsBatched (no scalars) has a twin")
+	}
+	if twins < 30 {
+		t.Errorf("%d twins", twins)
+	}
+}

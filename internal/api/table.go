@@ -13,7 +13,8 @@ var Table = buildTable()
 
 // explicitParts are the hand-described tables, in id order.
 func explicitParts() [][]Func {
-	return [][]Func{cudaTable, execTable, nvmlTable, cudartTable, launchTable, manualTable, cublasTable, cublasTorchTable}
+	return [][]Func{cudaTable, execTable, nvmlTable, cudartTable, launchTable, manualTable, cublasTable, cublasTorchTable,
+		append(cublasDeviceTwins(cublasTable, cublasTorchTable), cublasPointerModeRow)}
 }
 
 func buildTable() []Func {

@@ -13,7 +13,8 @@ package api
 //
 // Scalars (alpha, beta): in cuBLAS's default pointer mode, CUBLAS_POINTER_MODE_HOST, they are
 // host pointers, so they travel by value as input buffers and the server passes the address of
-// its copy (its handles stay in host pointer mode: cublasSetPointerMode_v2 refuses device mode).
+// its copy. In device pointer mode the client sends each such call as its twin, whose scalars
+// are device addresses (cublasDeviceTwins, below).
 // The S* functions' scalars are floats (4 bytes). The *Ex functions' scalar type follows the
 // compute type (CublasScalarBytes): their client function reads that many bytes and sends them
 // zero-padded to 16, the largest scalar (cuDoubleComplex), so the server's buffer always covers
@@ -342,3 +343,50 @@ var cublasTorchTable = []Func{
 	{Name: "cublasSgemmEx", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const float *", "alpha", "4"), dev("const void *", "A"), scalar("cudaDataType", "Atype"), scalar("int", "lda"), dev("const void *", "B"), scalar("cudaDataType", "Btype"), scalar("int", "ldb"), hScalar("const float *", "beta", "4"), dev("void *", "C"), scalar("cudaDataType", "Ctype"), scalar("int", "ldc")}},
 }
+
+// CublasDevicePrefix names the twin of a cuBLAS row with scalars for
+// CUBLAS_POINTER_MODE_DEVICE: alpha, beta and a dot product's result are device addresses passed
+// by value and left on the GPU (the worker's handle is in device mode then), and a call that
+// waited only for its result no longer waits. The client picks the twin by the handle's mode
+// (internal/client/cublas.go); twins are never exported.
+const CublasDevicePrefix = "vgpuDevScalars_"
+
+// cublasDeviceTwins derives the twins from the rows that take host scalars.
+func cublasDeviceTwins(rows ...[]Func) []Func {
+	var twins []Func
+	for _, part := range rows {
+		for _, f := range part {
+			if f.Internal || f.Server != "" {
+				continue // vgpu's own wire forms (cuBLASLt's matmul carries its scalars itself)
+			}
+			ps := append([]P(nil), f.Params...)
+			changed, waits := false, false
+			for i, p := range ps {
+				switch {
+				case (p.Name == "alpha" || p.Name == "beta") && p.Kind == InBuf:
+					ps[i] = P{C: p.C, Name: p.Name, Kind: DevPtr}
+					changed = true
+				case p.Name == "result" && p.Kind == OutVal:
+					ps[i] = P{C: p.C, Name: p.Name, Kind: DevPtr}
+					changed = true
+				case p.Kind == OutVal || p.Kind == OutBuf:
+					waits = true // a host output that stays one (a LAPACK-style info)
+				}
+			}
+			if !changed {
+				continue
+			}
+			t := f
+			t.Name, t.Server, t.Internal, t.Client, t.Params = CublasDevicePrefix+f.Name, f.Name, true, "", ps
+			if !waits {
+				t.Mode = Async
+			}
+			twins = append(twins, t)
+		}
+	}
+	return twins
+}
+
+// cublasPointerModeRow sets the worker's handle to the client's pointer mode.
+var cublasPointerModeRow = Func{Name: "vgpuCublasSetPointerMode", Server: "cublasSetPointerMode_v2", Libs: cublas, Internal: true,
+	Params: []P{cublasH(), scalar("cublasPointerMode_t", "mode")}}

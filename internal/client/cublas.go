@@ -2,6 +2,7 @@ package client
 
 import (
 	"runtime"
+	"strings"
 	"sync"
 
 	"github.com/vgpu/vgpu/internal/api"
@@ -15,7 +16,8 @@ import (
 //     call with the handle makes that context current on the server again when another is;
 //   - the *Ex GEMMs' host scalars are read at the size their compute type gives and sent
 //     zero-padded to api.CublasScalarWire bytes;
-//   - pointer mode stays host; status names and texts, and the versions, are answered here.
+//   - in device pointer mode a call with scalars goes as its twin (device addresses for alpha,
+//     beta, a result); status names and texts, and the versions, are answered here.
 
 // cublasStatus_t codes (cublas_api.h).
 const (
@@ -28,6 +30,8 @@ var cublasHandles struct {
 	mu     sync.Mutex
 	ctx    map[uint64]uint64 // server cublasHandle_t -> the server context it was created in
 	stream map[uint64]uint64 // server cublasHandle_t -> its stream (absent: the NULL stream)
+	// handles in CUBLAS_POINTER_MODE_DEVICE
+	devMode map[uint64]bool
 }
 
 // cublasSetStream serves cublasSetStream_v2, remembering the stream the handle's work goes to.
@@ -127,6 +131,7 @@ func cublasDestroy(c *call) int64 {
 		cublasHandles.mu.Lock()
 		delete(cublasHandles.ctx, c.a[0])
 		delete(cublasHandles.stream, c.a[0])
+		delete(cublasHandles.devMode, c.a[0])
 		cublasHandles.mu.Unlock()
 	}
 	return r
@@ -138,6 +143,9 @@ func cublasCall(c *call) int64 {
 	if r := cublasBind(c.a[0]); r != 0 {
 		return r
 	}
+	if twin, ok := cublasTwins[c.id]; ok && cublasDeviceMode(c.a[0]) {
+		c = &call{id: twin, f: &api.Table[twin], lib: c.lib, a: c.a}
+	}
 	if c.f.Mode == api.Async {
 		return remoteAsync(c)
 	}
@@ -148,6 +156,9 @@ func cublasCall(c *call) int64 {
 // alpha and beta point to host scalars whose type follows computeType (and a complex Ctype), so
 // exactly that many bytes are read and sent zero-padded to the row's fixed 16.
 func cublasGemmScaled(c *call) int64 {
+	if cublasDeviceMode(c.a[0]) {
+		return cublasCall(c) // device scalars stay where they are
+	}
 	a, buf, r := cublasScalars(c.f, c.a)
 	if r != 0 {
 		return r
@@ -181,18 +192,33 @@ func cublasScalars(f *api.Func, args []uint64) ([]uint64, []byte, int64) {
 
 // ---- pointer mode: the server's handles stay in CUBLAS_POINTER_MODE_HOST ----
 
+// cublasSetPointerMode_v2 records the handle's pointer mode and sets the worker's handle to it:
+// in device mode the calls with scalars go as their twins (api.CublasDevicePrefix), whose
+// scalars are device addresses.
 func cublasSetPointerMode_v2(c *call) int64 {
 	if !cublasKnown(c.a[0]) {
 		return cublasNotInitialized
 	}
-	switch int32(uint32(c.a[1])) {
-	case 0: // CUBLAS_POINTER_MODE_HOST, the default
-		return 0
-	case 1: // CUBLAS_POINTER_MODE_DEVICE
-		vlog.Once("cublas-pointer-mode", "cublasSetPointerMode_v2(CUBLAS_POINTER_MODE_DEVICE) is not supported by vgpu yet: scalars must be host pointers (returning CUBLAS_STATUS_NOT_SUPPORTED)")
-		return cublasNotSupported
+	mode := int32(uint32(c.a[1]))
+	if mode != 0 && mode != 1 { // CUBLAS_POINTER_MODE_HOST, _DEVICE
+		return cublasInvalidValue
 	}
-	return cublasInvalidValue
+	if cublasDeviceMode(c.a[0]) == (mode == 1) {
+		return 0
+	}
+	if r := cublasBind(c.a[0]); r != 0 {
+		return r
+	}
+	if r := callByName(c.lib, "vgpuCublasSetPointerMode", c.a[0], uint64(mode)); r != 0 {
+		return r
+	}
+	cublasHandles.mu.Lock()
+	if cublasHandles.devMode == nil {
+		cublasHandles.devMode = map[uint64]bool{}
+	}
+	cublasHandles.devMode[c.a[0]] = mode == 1
+	cublasHandles.mu.Unlock()
+	return 0
 }
 
 func cublasGetPointerMode_v2(c *call) int64 {
@@ -202,9 +228,33 @@ func cublasGetPointerMode_v2(c *call) int64 {
 	if c.a[1] == 0 {
 		return cublasInvalidValue
 	}
-	store(c.a[1], int32(0))
+	mode := int32(0)
+	if cublasDeviceMode(c.a[0]) {
+		mode = 1
+	}
+	store(c.a[1], mode)
 	return 0
 }
+
+func cublasDeviceMode(h uint64) bool {
+	cublasHandles.mu.Lock()
+	defer cublasHandles.mu.Unlock()
+	return cublasHandles.devMode[h]
+}
+
+// cublasTwins: each row with scalars -> its device-pointer-mode twin.
+var cublasTwins = func() map[api.ID]api.ID {
+	m := map[api.ID]api.ID{}
+	for i := range api.Table {
+		f := &api.Table[i]
+		if strings.HasPrefix(f.Name, api.CublasDevicePrefix) {
+			if id, _, ok := api.Lookup(strings.TrimPrefix(f.Name, api.CublasDevicePrefix)); ok {
+				m[id] = api.ID(i)
+			}
+		}
+	}
+	return m
+}()
 
 // ---- versions ----
 

@@ -1,6 +1,7 @@
 # PyTorch's other cuBLAS calls (the rows of cublasTorchTable): double and complex matrix
 # products (D/C/Z gemm and their strided-batched forms), matrix-vector products (gemv) and
-# triangular solves (trsm, batched trsm), each checked against the CPU. Prints only pass/fail
+# triangular solves (trsm, batched trsm) and dot products in device pointer mode, each checked
+# against the CPU. Prints only pass/fail
 # lines, so the native and the vgpu run compare exactly.
 import torch
 
@@ -32,5 +33,11 @@ for dt, tol in ((torch.float32, 1e-3), (torch.float64, 1e-9)):
     rb = torch.randn(8, 16, 3, dtype=dt)
     check(f"solve_triangular batched {dt}", torch.linalg.solve_triangular(tb.to(dev), rb.to(dev), upper=True),
           torch.linalg.solve_triangular(tb, rb, upper=True), tol)
+# torch.dot and vdot put the handle in device pointer mode (their result stays on the GPU)
+for dt, tol in ((torch.float32, 1e-3), (torch.float64, 1e-9), (torch.complex64, 1e-3), (torch.complex128, 1e-9)):
+    u, w = torch.randn(1000, dtype=dt), torch.randn(1000, dtype=dt)
+    check(f"dot {dt}", torch.dot(u.to(dev), w.to(dev)), torch.dot(u, w), tol)
+    if dt.is_complex:
+        check(f"vdot {dt}", torch.vdot(u.to(dev), w.to(dev)), torch.vdot(u, w), tol)
 torch.cuda.synchronize()
 print("RESULT", "PASS" if all(checks) else "FAIL")
