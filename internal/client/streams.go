@@ -97,7 +97,8 @@ func classify(c *call) (st streamState, stream uint64, known bool) {
 		// stream; every other cuBLAS call runs on its handle's stream or the one it names
 		n := c.f.Name
 		if n != "cublasLtMatmul" && (strings.HasPrefix(n, "cublasLt") || strings.HasPrefix(n, "cublasSet") ||
-			strings.HasPrefix(n, "cublasGet") || strings.HasPrefix(n, "cublasCreate") || strings.HasPrefix(n, "cublasDestroy")) {
+			strings.HasPrefix(n, "cublasGet") || strings.HasPrefix(n, "cublasCreate") || strings.HasPrefix(n, "cublasDestroy") ||
+			strings.HasPrefix(n, "vgpuCublas")) {
 			return stIdle, 0, true
 		}
 		if !hasStream && len(c.a) > 0 {

@@ -145,7 +145,7 @@ func TestStreamTrackerCublas(t *testing.T) {
 		c.lib = api.LibCublas13
 		return c
 	}
-	for _, n := range []string{"cublasSetStream_v2", "cublasSetWorkspace_v2", "cublasSetMathMode", "cublasLtMatmulDescCreate"} {
+	for _, n := range []string{"cublasSetStream_v2", "cublasSetWorkspace_v2", "cublasSetMathMode", "cublasLtMatmulDescCreate", "vgpuCublasSetPointerMode"} {
 		if st, _, known := classify(row(n, h, s)); st != stIdle || !known {
 			t.Errorf("%s: state %d known %v, want no work", n, st, known)
 		}
