@@ -54,7 +54,7 @@ var cublas12Of = map[Lib]Lib{LibCublas13: LibCublas12, LibCublasLt13: LibCublasL
 func TestCublasRows(t *testing.T) {
 	lists := map[Lib][]string{LibCublas13: cublasExports, LibCublasLt13: cublasLtExports}
 	exported := 0
-	for _, f := range append(append([]Func(nil), cublasTable...), cublasTorchTable...) {
+	for _, f := range append(append(append([]Func(nil), cublasTable...), cublasTorchTable...), cublasDotExRows...) {
 		if f.Internal {
 			continue // vgpu's wire form of a hand-written function (vgpuLtMatmul)
 		}

@@ -14,7 +14,7 @@ var Table = buildTable()
 // explicitParts are the hand-described tables, in id order.
 func explicitParts() [][]Func {
 	return [][]Func{cudaTable, execTable, nvmlTable, cudartTable, launchTable, manualTable, cublasTable, cublasTorchTable,
-		append(cublasDeviceTwins(cublasTable, cublasTorchTable), cublasPointerModeRow)}
+		append(cublasDeviceTwins(cublasTable, cublasTorchTable), cublasPointerModeRow), cublasDotExRows}
 }
 
 func buildTable() []Func {

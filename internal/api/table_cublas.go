@@ -387,6 +387,22 @@ func cublasDeviceTwins(rows ...[]Func) []Func {
 	return twins
 }
 
+// cublasDotEx's result has the size of its resultType: the client (cublasDotEx in
+// internal/client/cublas.go) sends the call as vgpuDotEx, which carries that size as a last
+// argument the real function does not read, or in device pointer mode as its twin.
+var cublasDotExParams = []P{cublasH(), scalar("int", "n"), dev("const void *", "x"), scalar("cudaDataType", "xType"), scalar("int", "incx"),
+	dev("const void *", "y"), scalar("cudaDataType", "yType"), scalar("int", "incy")}
+
+var cublasDotExRows = []Func{
+	{Name: "cublasDotEx", Libs: cublas, Mode: Local, Params: append(append([]P(nil), cublasDotExParams...),
+		P{C: "void *", Name: "result", Kind: HostPtr}, scalar("cudaDataType", "resultType"), scalar("cudaDataType", "executionType"))},
+	{Name: "vgpuDotEx", Server: "cublasDotEx", Libs: cublas, Internal: true, Params: append(append([]P(nil), cublasDotExParams...),
+		P{C: "void *", Name: "result", Kind: OutBuf, Size: "resultBytes"}, scalar("cudaDataType", "resultType"), scalar("cudaDataType", "executionType"),
+		scalar("size_t", "resultBytes"))},
+	{Name: CublasDevicePrefix + "cublasDotEx", Server: "cublasDotEx", Libs: cublas, Internal: true, Mode: Async, Params: append(append([]P(nil), cublasDotExParams...),
+		dev("void *", "result"), scalar("cudaDataType", "resultType"), scalar("cudaDataType", "executionType"))},
+}
+
 // cublasPointerModeRow sets the worker's handle to the client's pointer mode.
 var cublasPointerModeRow = Func{Name: "vgpuCublasSetPointerMode", Server: "cublasSetPointerMode_v2", Libs: cublas, Internal: true,
 	Params: []P{cublasH(), scalar("cublasPointerMode_t", "mode")}}

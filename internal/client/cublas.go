@@ -342,3 +342,19 @@ func cublasGetStatusName(c *call) int64     { return cublasStatusName(c.a[0]) }
 func cublasGetStatusString(c *call) int64   { return cublasStatusString(c.a[0]) }
 func cublasLtGetStatusName(c *call) int64   { return cublasStatusName(c.a[0]) }
 func cublasLtGetStatusString(c *call) int64 { return cublasStatusString(c.a[0]) }
+
+// cublasDotEx: the result's size follows resultType. In host pointer mode the call goes as
+// vgpuDotEx, which carries that size and waits for the result; in device mode as its twin.
+func cublasDotEx(c *call) int64 {
+	if r := cublasBind(c.a[0]); r != 0 {
+		return r
+	}
+	if cublasDeviceMode(c.a[0]) {
+		return callByName(c.lib, api.CublasDevicePrefix+"cublasDotEx", c.a[:11]...)
+	}
+	n, ok := api.CudaDataTypeBytes(int32(uint32(c.a[9])))
+	if !ok || c.a[8] == 0 {
+		return cublasInvalidValue
+	}
+	return callByName(c.lib, "vgpuDotEx", append(append([]uint64(nil), c.a[:11]...), uint64(n))...)
+}

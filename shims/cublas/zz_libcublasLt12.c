@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 7,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 17466552637180510998ULL,
+	.table_hash = 6800497160185565868ULL,
 };
 
 /* id 309, remote */
@@ -132,60 +132,60 @@ VGPU_EXPORT const char * cublasLtGetStatusString(cublasStatus_t status)
 	return (const char *)(uintptr_t)vgpu_stub_call(339, a);
 }
 
-VGPU_EXPORT cublasStatus_t cublasLtCreate(void) { return (cublasStatus_t)vgpu_stub_call(2415, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtCreate(void) { return (cublasStatus_t)vgpu_stub_call(2417, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2423, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2425, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheGetCapacity(void) { return (cublasStatus_t)vgpu_stub_call(2442, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheGetCapacity(void) { return (cublasStatus_t)vgpu_stub_call(2444, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheSetCapacity(void) { return (cublasStatus_t)vgpu_stub_call(2445, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheSetCapacity(void) { return (cublasStatus_t)vgpu_stub_call(2447, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerForceDisable(void) { return (cublasStatus_t)vgpu_stub_call(2488, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerForceDisable(void) { return (cublasStatus_t)vgpu_stub_call(2490, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerOpenFile(void) { return (cublasStatus_t)vgpu_stub_call(2489, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerOpenFile(void) { return (cublasStatus_t)vgpu_stub_call(2491, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerSetCallback(void) { return (cublasStatus_t)vgpu_stub_call(2490, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerSetCallback(void) { return (cublasStatus_t)vgpu_stub_call(2492, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerSetFile(void) { return (cublasStatus_t)vgpu_stub_call(2491, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerSetFile(void) { return (cublasStatus_t)vgpu_stub_call(2493, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerSetLevel(void) { return (cublasStatus_t)vgpu_stub_call(2492, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerSetLevel(void) { return (cublasStatus_t)vgpu_stub_call(2494, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerSetMask(void) { return (cublasStatus_t)vgpu_stub_call(2493, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerSetMask(void) { return (cublasStatus_t)vgpu_stub_call(2495, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2494, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2496, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2495, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2497, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2496, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2498, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2498, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2500, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2499, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2501, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2500, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2502, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2501, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2503, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2502, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2504, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2503, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2505, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2504, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2506, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2505, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2507, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2506, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2508, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescCreate(void) { return (cublasStatus_t)vgpu_stub_call(2507, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescCreate(void) { return (cublasStatus_t)vgpu_stub_call(2509, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2508, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2510, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2509, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2511, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2510, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2512, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2511, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2513, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransform(void) { return (cublasStatus_t)vgpu_stub_call(2512, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransform(void) { return (cublasStatus_t)vgpu_stub_call(2514, 0); }
 
-VGPU_EXPORT unsigned cublasLtDisableCpuInstructionsSetMask(void) { return (unsigned)vgpu_stub_call(2551, 0); }
+VGPU_EXPORT unsigned cublasLtDisableCpuInstructionsSetMask(void) { return (unsigned)vgpu_stub_call(2553, 0); }

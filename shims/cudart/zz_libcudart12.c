@@ -17,7 +17,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 2,
 	.not_initialized = 3,
 	.not_supported = 801,
-	.table_hash = 17466552637180510998ULL,
+	.table_hash = 6800497160185565868ULL,
 };
 
 /* Logs once per function, as the core would (VGPU_LOG=quiet silences it). */
@@ -740,569 +740,569 @@ VGPU_EXPORT cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t *no
 
 /* id 308: cudaCreateChannelDesc is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-VGPU_EXPORT cudaError_t cudaArrayGetInfo(void) { return (cudaError_t)vgpu_stub_call(1359, 0); }
+VGPU_EXPORT cudaError_t cudaArrayGetInfo(void) { return (cudaError_t)vgpu_stub_call(1362, 0); }
 
-VGPU_EXPORT cudaError_t cudaArrayGetMemoryRequirements(void) { return (cudaError_t)vgpu_stub_call(1360, 0); }
+VGPU_EXPORT cudaError_t cudaArrayGetMemoryRequirements(void) { return (cudaError_t)vgpu_stub_call(1363, 0); }
 
-VGPU_EXPORT cudaError_t cudaArrayGetPlane(void) { return (cudaError_t)vgpu_stub_call(1361, 0); }
+VGPU_EXPORT cudaError_t cudaArrayGetPlane(void) { return (cudaError_t)vgpu_stub_call(1364, 0); }
 
-VGPU_EXPORT cudaError_t cudaArrayGetSparseProperties(void) { return (cudaError_t)vgpu_stub_call(1362, 0); }
+VGPU_EXPORT cudaError_t cudaArrayGetSparseProperties(void) { return (cudaError_t)vgpu_stub_call(1365, 0); }
 
-VGPU_EXPORT cudaError_t cudaChooseDevice(void) { return (cudaError_t)vgpu_stub_call(1363, 0); }
+VGPU_EXPORT cudaError_t cudaChooseDevice(void) { return (cudaError_t)vgpu_stub_call(1366, 0); }
 
-VGPU_EXPORT cudaError_t cudaCreateSurfaceObject(void) { return (cudaError_t)vgpu_stub_call(1364, 0); }
+VGPU_EXPORT cudaError_t cudaCreateSurfaceObject(void) { return (cudaError_t)vgpu_stub_call(1367, 0); }
 
-VGPU_EXPORT cudaError_t cudaCreateTextureObject(void) { return (cudaError_t)vgpu_stub_call(1365, 0); }
+VGPU_EXPORT cudaError_t cudaCreateTextureObject(void) { return (cudaError_t)vgpu_stub_call(1368, 0); }
 
-VGPU_EXPORT cudaError_t cudaCtxResetPersistingL2Cache(void) { return (cudaError_t)vgpu_stub_call(1366, 0); }
+VGPU_EXPORT cudaError_t cudaCtxResetPersistingL2Cache(void) { return (cudaError_t)vgpu_stub_call(1369, 0); }
 
-VGPU_EXPORT cudaError_t cudaDestroyExternalMemory(void) { return (cudaError_t)vgpu_stub_call(1367, 0); }
+VGPU_EXPORT cudaError_t cudaDestroyExternalMemory(void) { return (cudaError_t)vgpu_stub_call(1370, 0); }
 
-VGPU_EXPORT cudaError_t cudaDestroyExternalSemaphore(void) { return (cudaError_t)vgpu_stub_call(1368, 0); }
+VGPU_EXPORT cudaError_t cudaDestroyExternalSemaphore(void) { return (cudaError_t)vgpu_stub_call(1371, 0); }
 
-VGPU_EXPORT cudaError_t cudaDestroySurfaceObject(void) { return (cudaError_t)vgpu_stub_call(1369, 0); }
+VGPU_EXPORT cudaError_t cudaDestroySurfaceObject(void) { return (cudaError_t)vgpu_stub_call(1372, 0); }
 
-VGPU_EXPORT cudaError_t cudaDestroyTextureObject(void) { return (cudaError_t)vgpu_stub_call(1370, 0); }
+VGPU_EXPORT cudaError_t cudaDestroyTextureObject(void) { return (cudaError_t)vgpu_stub_call(1373, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceDisablePeerAccess(void) { return (cudaError_t)vgpu_stub_call(1371, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceDisablePeerAccess(void) { return (cudaError_t)vgpu_stub_call(1374, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceFlushGPUDirectRDMAWrites(void) { return (cudaError_t)vgpu_stub_call(1372, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceFlushGPUDirectRDMAWrites(void) { return (cudaError_t)vgpu_stub_call(1375, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1373, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1376, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetDefaultMemPool(void) { return (cudaError_t)vgpu_stub_call(1374, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetDefaultMemPool(void) { return (cudaError_t)vgpu_stub_call(1377, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetGraphMemAttribute(void) { return (cudaError_t)vgpu_stub_call(1375, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetGraphMemAttribute(void) { return (cudaError_t)vgpu_stub_call(1378, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetLimit(void) { return (cudaError_t)vgpu_stub_call(1377, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetLimit(void) { return (cudaError_t)vgpu_stub_call(1380, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetMemPool(void) { return (cudaError_t)vgpu_stub_call(1378, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetMemPool(void) { return (cudaError_t)vgpu_stub_call(1381, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetNvSciSyncAttributes(void) { return (cudaError_t)vgpu_stub_call(1379, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetNvSciSyncAttributes(void) { return (cudaError_t)vgpu_stub_call(1382, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetP2PAttribute(void) { return (cudaError_t)vgpu_stub_call(1381, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetP2PAttribute(void) { return (cudaError_t)vgpu_stub_call(1384, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1382, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1385, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetTexture1DLinearMaxWidth(void) { return (cudaError_t)vgpu_stub_call(1383, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetTexture1DLinearMaxWidth(void) { return (cudaError_t)vgpu_stub_call(1386, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGraphMemTrim(void) { return (cudaError_t)vgpu_stub_call(1384, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGraphMemTrim(void) { return (cudaError_t)vgpu_stub_call(1387, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceRegisterAsyncNotification(void) { return (cudaError_t)vgpu_stub_call(1385, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceRegisterAsyncNotification(void) { return (cudaError_t)vgpu_stub_call(1388, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceReset(void) { return (cudaError_t)vgpu_stub_call(1386, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceReset(void) { return (cudaError_t)vgpu_stub_call(1389, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1387, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1390, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetGraphMemAttribute(void) { return (cudaError_t)vgpu_stub_call(1388, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetGraphMemAttribute(void) { return (cudaError_t)vgpu_stub_call(1391, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetLimit(void) { return (cudaError_t)vgpu_stub_call(1389, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetLimit(void) { return (cudaError_t)vgpu_stub_call(1392, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetMemPool(void) { return (cudaError_t)vgpu_stub_call(1390, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetMemPool(void) { return (cudaError_t)vgpu_stub_call(1393, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1391, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1394, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceUnregisterAsyncNotification(void) { return (cudaError_t)vgpu_stub_call(1392, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceUnregisterAsyncNotification(void) { return (cudaError_t)vgpu_stub_call(1395, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerAcquireFrame(void) { return (cudaError_t)vgpu_stub_call(1393, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerAcquireFrame(void) { return (cudaError_t)vgpu_stub_call(1396, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerConnect(void) { return (cudaError_t)vgpu_stub_call(1394, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerConnect(void) { return (cudaError_t)vgpu_stub_call(1397, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerConnectWithFlags(void) { return (cudaError_t)vgpu_stub_call(1395, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerConnectWithFlags(void) { return (cudaError_t)vgpu_stub_call(1398, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerDisconnect(void) { return (cudaError_t)vgpu_stub_call(1396, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerDisconnect(void) { return (cudaError_t)vgpu_stub_call(1399, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerReleaseFrame(void) { return (cudaError_t)vgpu_stub_call(1397, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerReleaseFrame(void) { return (cudaError_t)vgpu_stub_call(1400, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamProducerConnect(void) { return (cudaError_t)vgpu_stub_call(1398, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamProducerConnect(void) { return (cudaError_t)vgpu_stub_call(1401, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamProducerDisconnect(void) { return (cudaError_t)vgpu_stub_call(1399, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamProducerDisconnect(void) { return (cudaError_t)vgpu_stub_call(1402, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamProducerPresentFrame(void) { return (cudaError_t)vgpu_stub_call(1400, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamProducerPresentFrame(void) { return (cudaError_t)vgpu_stub_call(1403, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamProducerReturnFrame(void) { return (cudaError_t)vgpu_stub_call(1401, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamProducerReturnFrame(void) { return (cudaError_t)vgpu_stub_call(1404, 0); }
 
-VGPU_EXPORT cudaError_t cudaEventCreateFromEGLSync(void) { return (cudaError_t)vgpu_stub_call(1402, 0); }
+VGPU_EXPORT cudaError_t cudaEventCreateFromEGLSync(void) { return (cudaError_t)vgpu_stub_call(1405, 0); }
 
-VGPU_EXPORT cudaError_t cudaExternalMemoryGetMappedBuffer(void) { return (cudaError_t)vgpu_stub_call(1403, 0); }
+VGPU_EXPORT cudaError_t cudaExternalMemoryGetMappedBuffer(void) { return (cudaError_t)vgpu_stub_call(1406, 0); }
 
-VGPU_EXPORT cudaError_t cudaExternalMemoryGetMappedMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1404, 0); }
+VGPU_EXPORT cudaError_t cudaExternalMemoryGetMappedMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1407, 0); }
 
-VGPU_EXPORT cudaError_t cudaFreeArray(void) { return (cudaError_t)vgpu_stub_call(1405, 0); }
+VGPU_EXPORT cudaError_t cudaFreeArray(void) { return (cudaError_t)vgpu_stub_call(1408, 0); }
 
-VGPU_EXPORT cudaError_t cudaFreeAsync(void) { return (cudaError_t)vgpu_stub_call(1406, 0); }
+VGPU_EXPORT cudaError_t cudaFreeAsync(void) { return (cudaError_t)vgpu_stub_call(1409, 0); }
 
-VGPU_EXPORT cudaError_t cudaFreeAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1407, 0); }
+VGPU_EXPORT cudaError_t cudaFreeAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1410, 0); }
 
-VGPU_EXPORT cudaError_t cudaFreeMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1408, 0); }
+VGPU_EXPORT cudaError_t cudaFreeMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1411, 0); }
 
-VGPU_EXPORT cudaError_t cudaFuncGetName(void) { return (cudaError_t)vgpu_stub_call(1409, 0); }
+VGPU_EXPORT cudaError_t cudaFuncGetName(void) { return (cudaError_t)vgpu_stub_call(1412, 0); }
 
-VGPU_EXPORT cudaError_t cudaFuncGetParamInfo(void) { return (cudaError_t)vgpu_stub_call(1410, 0); }
+VGPU_EXPORT cudaError_t cudaFuncGetParamInfo(void) { return (cudaError_t)vgpu_stub_call(1413, 0); }
 
-VGPU_EXPORT cudaError_t cudaFuncSetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1411, 0); }
+VGPU_EXPORT cudaError_t cudaFuncSetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1414, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetChannelDesc(void) { return (cudaError_t)vgpu_stub_call(1412, 0); }
+VGPU_EXPORT cudaError_t cudaGetChannelDesc(void) { return (cudaError_t)vgpu_stub_call(1415, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetExportTable(void) { return (cudaError_t)vgpu_stub_call(1413, 0); }
+VGPU_EXPORT cudaError_t cudaGetExportTable(void) { return (cudaError_t)vgpu_stub_call(1416, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetKernel(void) { return (cudaError_t)vgpu_stub_call(1414, 0); }
+VGPU_EXPORT cudaError_t cudaGetKernel(void) { return (cudaError_t)vgpu_stub_call(1417, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetMipmappedArrayLevel(void) { return (cudaError_t)vgpu_stub_call(1415, 0); }
+VGPU_EXPORT cudaError_t cudaGetMipmappedArrayLevel(void) { return (cudaError_t)vgpu_stub_call(1418, 0); }
 
-VGPU_EXPORT cudaError_t __cudaGetProcAddress(void) { return (cudaError_t)vgpu_stub_call(1416, 0); }
+VGPU_EXPORT cudaError_t __cudaGetProcAddress(void) { return (cudaError_t)vgpu_stub_call(1419, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetSurfaceObjectResourceDesc(void) { return (cudaError_t)vgpu_stub_call(1417, 0); }
+VGPU_EXPORT cudaError_t cudaGetSurfaceObjectResourceDesc(void) { return (cudaError_t)vgpu_stub_call(1420, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetTextureObjectResourceDesc(void) { return (cudaError_t)vgpu_stub_call(1418, 0); }
+VGPU_EXPORT cudaError_t cudaGetTextureObjectResourceDesc(void) { return (cudaError_t)vgpu_stub_call(1421, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetTextureObjectResourceViewDesc(void) { return (cudaError_t)vgpu_stub_call(1419, 0); }
+VGPU_EXPORT cudaError_t cudaGetTextureObjectResourceViewDesc(void) { return (cudaError_t)vgpu_stub_call(1422, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetTextureObjectTextureDesc(void) { return (cudaError_t)vgpu_stub_call(1420, 0); }
+VGPU_EXPORT cudaError_t cudaGetTextureObjectTextureDesc(void) { return (cudaError_t)vgpu_stub_call(1423, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLGetDevices(void) { return (cudaError_t)vgpu_stub_call(1421, 0); }
+VGPU_EXPORT cudaError_t cudaGLGetDevices(void) { return (cudaError_t)vgpu_stub_call(1424, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLMapBufferObjectAsync(void) { return (cudaError_t)vgpu_stub_call(1422, 0); }
+VGPU_EXPORT cudaError_t cudaGLMapBufferObjectAsync(void) { return (cudaError_t)vgpu_stub_call(1425, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLMapBufferObject(void) { return (cudaError_t)vgpu_stub_call(1423, 0); }
+VGPU_EXPORT cudaError_t cudaGLMapBufferObject(void) { return (cudaError_t)vgpu_stub_call(1426, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLRegisterBufferObject(void) { return (cudaError_t)vgpu_stub_call(1424, 0); }
+VGPU_EXPORT cudaError_t cudaGLRegisterBufferObject(void) { return (cudaError_t)vgpu_stub_call(1427, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLSetBufferObjectMapFlags(void) { return (cudaError_t)vgpu_stub_call(1425, 0); }
+VGPU_EXPORT cudaError_t cudaGLSetBufferObjectMapFlags(void) { return (cudaError_t)vgpu_stub_call(1428, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLSetGLDevice(void) { return (cudaError_t)vgpu_stub_call(1426, 0); }
+VGPU_EXPORT cudaError_t cudaGLSetGLDevice(void) { return (cudaError_t)vgpu_stub_call(1429, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLUnmapBufferObjectAsync(void) { return (cudaError_t)vgpu_stub_call(1427, 0); }
+VGPU_EXPORT cudaError_t cudaGLUnmapBufferObjectAsync(void) { return (cudaError_t)vgpu_stub_call(1430, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLUnmapBufferObject(void) { return (cudaError_t)vgpu_stub_call(1428, 0); }
+VGPU_EXPORT cudaError_t cudaGLUnmapBufferObject(void) { return (cudaError_t)vgpu_stub_call(1431, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLUnregisterBufferObject(void) { return (cudaError_t)vgpu_stub_call(1429, 0); }
+VGPU_EXPORT cudaError_t cudaGLUnregisterBufferObject(void) { return (cudaError_t)vgpu_stub_call(1432, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddChildGraphNode(void) { return (cudaError_t)vgpu_stub_call(1430, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddChildGraphNode(void) { return (cudaError_t)vgpu_stub_call(1433, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddDependencies(void) { return (cudaError_t)vgpu_stub_call(1431, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddDependencies(void) { return (cudaError_t)vgpu_stub_call(1434, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddEmptyNode(void) { return (cudaError_t)vgpu_stub_call(1432, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddEmptyNode(void) { return (cudaError_t)vgpu_stub_call(1435, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddEventRecordNode(void) { return (cudaError_t)vgpu_stub_call(1433, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddEventRecordNode(void) { return (cudaError_t)vgpu_stub_call(1436, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddEventWaitNode(void) { return (cudaError_t)vgpu_stub_call(1434, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddEventWaitNode(void) { return (cudaError_t)vgpu_stub_call(1437, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddExternalSemaphoresSignalNode(void) { return (cudaError_t)vgpu_stub_call(1435, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddExternalSemaphoresSignalNode(void) { return (cudaError_t)vgpu_stub_call(1438, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddExternalSemaphoresWaitNode(void) { return (cudaError_t)vgpu_stub_call(1436, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddExternalSemaphoresWaitNode(void) { return (cudaError_t)vgpu_stub_call(1439, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddHostNode(void) { return (cudaError_t)vgpu_stub_call(1437, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddHostNode(void) { return (cudaError_t)vgpu_stub_call(1440, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddKernelNode(void) { return (cudaError_t)vgpu_stub_call(1438, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddKernelNode(void) { return (cudaError_t)vgpu_stub_call(1441, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemAllocNode(void) { return (cudaError_t)vgpu_stub_call(1439, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemAllocNode(void) { return (cudaError_t)vgpu_stub_call(1442, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNode1D(void) { return (cudaError_t)vgpu_stub_call(1440, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNode1D(void) { return (cudaError_t)vgpu_stub_call(1443, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNodeFromSymbol(void) { return (cudaError_t)vgpu_stub_call(1441, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNodeFromSymbol(void) { return (cudaError_t)vgpu_stub_call(1444, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNode(void) { return (cudaError_t)vgpu_stub_call(1442, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNode(void) { return (cudaError_t)vgpu_stub_call(1445, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNodeToSymbol(void) { return (cudaError_t)vgpu_stub_call(1443, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNodeToSymbol(void) { return (cudaError_t)vgpu_stub_call(1446, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemFreeNode(void) { return (cudaError_t)vgpu_stub_call(1444, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemFreeNode(void) { return (cudaError_t)vgpu_stub_call(1447, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemsetNode(void) { return (cudaError_t)vgpu_stub_call(1445, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemsetNode(void) { return (cudaError_t)vgpu_stub_call(1448, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddNode(void) { return (cudaError_t)vgpu_stub_call(1446, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddNode(void) { return (cudaError_t)vgpu_stub_call(1449, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphChildGraphNodeGetGraph(void) { return (cudaError_t)vgpu_stub_call(1447, 0); }
+VGPU_EXPORT cudaError_t cudaGraphChildGraphNodeGetGraph(void) { return (cudaError_t)vgpu_stub_call(1450, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphClone(void) { return (cudaError_t)vgpu_stub_call(1448, 0); }
+VGPU_EXPORT cudaError_t cudaGraphClone(void) { return (cudaError_t)vgpu_stub_call(1451, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphConditionalHandleCreate(void) { return (cudaError_t)vgpu_stub_call(1449, 0); }
+VGPU_EXPORT cudaError_t cudaGraphConditionalHandleCreate(void) { return (cudaError_t)vgpu_stub_call(1452, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphCreate(void) { return (cudaError_t)vgpu_stub_call(1450, 0); }
+VGPU_EXPORT cudaError_t cudaGraphCreate(void) { return (cudaError_t)vgpu_stub_call(1453, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphDebugDotPrint(void) { return (cudaError_t)vgpu_stub_call(1451, 0); }
+VGPU_EXPORT cudaError_t cudaGraphDebugDotPrint(void) { return (cudaError_t)vgpu_stub_call(1454, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphDestroyNode(void) { return (cudaError_t)vgpu_stub_call(1452, 0); }
+VGPU_EXPORT cudaError_t cudaGraphDestroyNode(void) { return (cudaError_t)vgpu_stub_call(1455, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphEventRecordNodeGetEvent(void) { return (cudaError_t)vgpu_stub_call(1453, 0); }
+VGPU_EXPORT cudaError_t cudaGraphEventRecordNodeGetEvent(void) { return (cudaError_t)vgpu_stub_call(1456, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphEventRecordNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1454, 0); }
+VGPU_EXPORT cudaError_t cudaGraphEventRecordNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1457, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphEventWaitNodeGetEvent(void) { return (cudaError_t)vgpu_stub_call(1455, 0); }
+VGPU_EXPORT cudaError_t cudaGraphEventWaitNodeGetEvent(void) { return (cudaError_t)vgpu_stub_call(1458, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphEventWaitNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1456, 0); }
+VGPU_EXPORT cudaError_t cudaGraphEventWaitNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1459, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecChildGraphNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1457, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecChildGraphNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1460, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecEventRecordNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1458, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecEventRecordNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1461, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecEventWaitNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1459, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecEventWaitNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1462, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecExternalSemaphoresSignalNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1460, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecExternalSemaphoresSignalNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1463, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecExternalSemaphoresWaitNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1461, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecExternalSemaphoresWaitNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1464, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecGetFlags(void) { return (cudaError_t)vgpu_stub_call(1462, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecGetFlags(void) { return (cudaError_t)vgpu_stub_call(1465, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecHostNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1463, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecHostNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1466, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecKernelNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1464, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecKernelNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1467, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams1D(void) { return (cudaError_t)vgpu_stub_call(1465, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams1D(void) { return (cudaError_t)vgpu_stub_call(1468, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParamsFromSymbol(void) { return (cudaError_t)vgpu_stub_call(1466, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParamsFromSymbol(void) { return (cudaError_t)vgpu_stub_call(1469, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1467, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1470, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParamsToSymbol(void) { return (cudaError_t)vgpu_stub_call(1468, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParamsToSymbol(void) { return (cudaError_t)vgpu_stub_call(1471, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecMemsetNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1469, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecMemsetNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1472, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1470, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1473, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresSignalNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1471, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresSignalNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1474, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresSignalNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1472, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresSignalNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1475, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresWaitNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1473, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresWaitNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1476, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresWaitNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1474, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresWaitNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1477, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphGetEdges(void) { return (cudaError_t)vgpu_stub_call(1475, 0); }
+VGPU_EXPORT cudaError_t cudaGraphGetEdges(void) { return (cudaError_t)vgpu_stub_call(1478, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphGetRootNodes(void) { return (cudaError_t)vgpu_stub_call(1476, 0); }
+VGPU_EXPORT cudaError_t cudaGraphGetRootNodes(void) { return (cudaError_t)vgpu_stub_call(1479, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphHostNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1477, 0); }
+VGPU_EXPORT cudaError_t cudaGraphHostNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1480, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphHostNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1478, 0); }
+VGPU_EXPORT cudaError_t cudaGraphHostNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1481, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsEGLRegisterImage(void) { return (cudaError_t)vgpu_stub_call(1479, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsEGLRegisterImage(void) { return (cudaError_t)vgpu_stub_call(1482, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsGLRegisterBuffer(void) { return (cudaError_t)vgpu_stub_call(1480, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsGLRegisterBuffer(void) { return (cudaError_t)vgpu_stub_call(1483, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsGLRegisterImage(void) { return (cudaError_t)vgpu_stub_call(1481, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsGLRegisterImage(void) { return (cudaError_t)vgpu_stub_call(1484, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsMapResources(void) { return (cudaError_t)vgpu_stub_call(1482, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsMapResources(void) { return (cudaError_t)vgpu_stub_call(1485, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsResourceGetMappedEglFrame(void) { return (cudaError_t)vgpu_stub_call(1483, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsResourceGetMappedEglFrame(void) { return (cudaError_t)vgpu_stub_call(1486, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsResourceGetMappedMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1484, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsResourceGetMappedMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1487, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsResourceGetMappedPointer(void) { return (cudaError_t)vgpu_stub_call(1485, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsResourceGetMappedPointer(void) { return (cudaError_t)vgpu_stub_call(1488, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsResourceSetMapFlags(void) { return (cudaError_t)vgpu_stub_call(1486, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsResourceSetMapFlags(void) { return (cudaError_t)vgpu_stub_call(1489, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsSubResourceGetMappedArray(void) { return (cudaError_t)vgpu_stub_call(1487, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsSubResourceGetMappedArray(void) { return (cudaError_t)vgpu_stub_call(1490, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsUnmapResources(void) { return (cudaError_t)vgpu_stub_call(1488, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsUnmapResources(void) { return (cudaError_t)vgpu_stub_call(1491, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsUnregisterResource(void) { return (cudaError_t)vgpu_stub_call(1489, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsUnregisterResource(void) { return (cudaError_t)vgpu_stub_call(1492, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsVDPAURegisterOutputSurface(void) { return (cudaError_t)vgpu_stub_call(1490, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsVDPAURegisterOutputSurface(void) { return (cudaError_t)vgpu_stub_call(1493, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsVDPAURegisterVideoSurface(void) { return (cudaError_t)vgpu_stub_call(1491, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsVDPAURegisterVideoSurface(void) { return (cudaError_t)vgpu_stub_call(1494, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphInstantiateWithParams(void) { return (cudaError_t)vgpu_stub_call(1492, 0); }
+VGPU_EXPORT cudaError_t cudaGraphInstantiateWithParams(void) { return (cudaError_t)vgpu_stub_call(1495, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphInstantiateWithParams_ptsz(void) { return (cudaError_t)vgpu_stub_call(1493, 0); }
+VGPU_EXPORT cudaError_t cudaGraphInstantiateWithParams_ptsz(void) { return (cudaError_t)vgpu_stub_call(1496, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphKernelNodeCopyAttributes(void) { return (cudaError_t)vgpu_stub_call(1494, 0); }
+VGPU_EXPORT cudaError_t cudaGraphKernelNodeCopyAttributes(void) { return (cudaError_t)vgpu_stub_call(1497, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphKernelNodeGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1495, 0); }
+VGPU_EXPORT cudaError_t cudaGraphKernelNodeGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1498, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphKernelNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1496, 0); }
+VGPU_EXPORT cudaError_t cudaGraphKernelNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1499, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphKernelNodeSetAttribute(void) { return (cudaError_t)vgpu_stub_call(1497, 0); }
+VGPU_EXPORT cudaError_t cudaGraphKernelNodeSetAttribute(void) { return (cudaError_t)vgpu_stub_call(1500, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphKernelNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1498, 0); }
+VGPU_EXPORT cudaError_t cudaGraphKernelNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1501, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemAllocNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1499, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemAllocNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1502, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1500, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1503, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams1D(void) { return (cudaError_t)vgpu_stub_call(1501, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams1D(void) { return (cudaError_t)vgpu_stub_call(1504, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParamsFromSymbol(void) { return (cudaError_t)vgpu_stub_call(1502, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParamsFromSymbol(void) { return (cudaError_t)vgpu_stub_call(1505, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1503, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1506, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParamsToSymbol(void) { return (cudaError_t)vgpu_stub_call(1504, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParamsToSymbol(void) { return (cudaError_t)vgpu_stub_call(1507, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemFreeNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1505, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemFreeNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1508, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemsetNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1506, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemsetNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1509, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemsetNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1507, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemsetNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1510, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeFindInClone(void) { return (cudaError_t)vgpu_stub_call(1508, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeFindInClone(void) { return (cudaError_t)vgpu_stub_call(1511, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeGetDependencies(void) { return (cudaError_t)vgpu_stub_call(1509, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeGetDependencies(void) { return (cudaError_t)vgpu_stub_call(1512, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeGetDependentNodes(void) { return (cudaError_t)vgpu_stub_call(1510, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeGetDependentNodes(void) { return (cudaError_t)vgpu_stub_call(1513, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeGetEnabled(void) { return (cudaError_t)vgpu_stub_call(1511, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeGetEnabled(void) { return (cudaError_t)vgpu_stub_call(1514, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeGetType(void) { return (cudaError_t)vgpu_stub_call(1512, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeGetType(void) { return (cudaError_t)vgpu_stub_call(1515, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeSetEnabled(void) { return (cudaError_t)vgpu_stub_call(1513, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeSetEnabled(void) { return (cudaError_t)vgpu_stub_call(1516, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1514, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1517, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphReleaseUserObject(void) { return (cudaError_t)vgpu_stub_call(1515, 0); }
+VGPU_EXPORT cudaError_t cudaGraphReleaseUserObject(void) { return (cudaError_t)vgpu_stub_call(1518, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphRemoveDependencies(void) { return (cudaError_t)vgpu_stub_call(1516, 0); }
+VGPU_EXPORT cudaError_t cudaGraphRemoveDependencies(void) { return (cudaError_t)vgpu_stub_call(1519, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphRetainUserObject(void) { return (cudaError_t)vgpu_stub_call(1517, 0); }
+VGPU_EXPORT cudaError_t cudaGraphRetainUserObject(void) { return (cudaError_t)vgpu_stub_call(1520, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphUpload(void) { return (cudaError_t)vgpu_stub_call(1518, 0); }
+VGPU_EXPORT cudaError_t cudaGraphUpload(void) { return (cudaError_t)vgpu_stub_call(1521, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphUpload_ptsz(void) { return (cudaError_t)vgpu_stub_call(1519, 0); }
+VGPU_EXPORT cudaError_t cudaGraphUpload_ptsz(void) { return (cudaError_t)vgpu_stub_call(1522, 0); }
 
-VGPU_EXPORT cudaError_t cudaImportExternalMemory(void) { return (cudaError_t)vgpu_stub_call(1520, 0); }
+VGPU_EXPORT cudaError_t cudaImportExternalMemory(void) { return (cudaError_t)vgpu_stub_call(1523, 0); }
 
-VGPU_EXPORT cudaError_t cudaImportExternalSemaphore(void) { return (cudaError_t)vgpu_stub_call(1521, 0); }
+VGPU_EXPORT cudaError_t cudaImportExternalSemaphore(void) { return (cudaError_t)vgpu_stub_call(1524, 0); }
 
-VGPU_EXPORT cudaError_t cudaInitDevice(void) { return (cudaError_t)vgpu_stub_call(1522, 0); }
+VGPU_EXPORT cudaError_t cudaInitDevice(void) { return (cudaError_t)vgpu_stub_call(1525, 0); }
 
-VGPU_EXPORT cudaError_t cudaIpcCloseMemHandle(void) { return (cudaError_t)vgpu_stub_call(1523, 0); }
+VGPU_EXPORT cudaError_t cudaIpcCloseMemHandle(void) { return (cudaError_t)vgpu_stub_call(1526, 0); }
 
-VGPU_EXPORT cudaError_t cudaIpcGetEventHandle(void) { return (cudaError_t)vgpu_stub_call(1524, 0); }
+VGPU_EXPORT cudaError_t cudaIpcGetEventHandle(void) { return (cudaError_t)vgpu_stub_call(1527, 0); }
 
-VGPU_EXPORT cudaError_t cudaIpcGetMemHandle(void) { return (cudaError_t)vgpu_stub_call(1525, 0); }
+VGPU_EXPORT cudaError_t cudaIpcGetMemHandle(void) { return (cudaError_t)vgpu_stub_call(1528, 0); }
 
-VGPU_EXPORT cudaError_t cudaIpcOpenEventHandle(void) { return (cudaError_t)vgpu_stub_call(1526, 0); }
+VGPU_EXPORT cudaError_t cudaIpcOpenEventHandle(void) { return (cudaError_t)vgpu_stub_call(1529, 0); }
 
-VGPU_EXPORT cudaError_t cudaIpcOpenMemHandle(void) { return (cudaError_t)vgpu_stub_call(1527, 0); }
+VGPU_EXPORT cudaError_t cudaIpcOpenMemHandle(void) { return (cudaError_t)vgpu_stub_call(1530, 0); }
 
-VGPU_EXPORT cudaError_t cudaKernelSetAttributeForDevice(void) { return (cudaError_t)vgpu_stub_call(1528, 0); }
+VGPU_EXPORT cudaError_t cudaKernelSetAttributeForDevice(void) { return (cudaError_t)vgpu_stub_call(1531, 0); }
 
-VGPU_EXPORT cudaError_t cudaLaunchHostFunc_ptsz(void) { return (cudaError_t)vgpu_stub_call(1529, 0); }
+VGPU_EXPORT cudaError_t cudaLaunchHostFunc_ptsz(void) { return (cudaError_t)vgpu_stub_call(1532, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryEnumerateKernels(void) { return (cudaError_t)vgpu_stub_call(1530, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryEnumerateKernels(void) { return (cudaError_t)vgpu_stub_call(1533, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryGetGlobal(void) { return (cudaError_t)vgpu_stub_call(1531, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryGetGlobal(void) { return (cudaError_t)vgpu_stub_call(1534, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryGetKernelCount(void) { return (cudaError_t)vgpu_stub_call(1532, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryGetKernelCount(void) { return (cudaError_t)vgpu_stub_call(1535, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryGetKernel(void) { return (cudaError_t)vgpu_stub_call(1533, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryGetKernel(void) { return (cudaError_t)vgpu_stub_call(1536, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryGetManaged(void) { return (cudaError_t)vgpu_stub_call(1534, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryGetManaged(void) { return (cudaError_t)vgpu_stub_call(1537, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryGetUnifiedFunction(void) { return (cudaError_t)vgpu_stub_call(1535, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryGetUnifiedFunction(void) { return (cudaError_t)vgpu_stub_call(1538, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryLoadData(void) { return (cudaError_t)vgpu_stub_call(1536, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryLoadData(void) { return (cudaError_t)vgpu_stub_call(1539, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryLoadFromFile(void) { return (cudaError_t)vgpu_stub_call(1537, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryLoadFromFile(void) { return (cudaError_t)vgpu_stub_call(1540, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryUnload(void) { return (cudaError_t)vgpu_stub_call(1538, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryUnload(void) { return (cudaError_t)vgpu_stub_call(1541, 0); }
 
-VGPU_EXPORT cudaError_t cudaMalloc3DArray(void) { return (cudaError_t)vgpu_stub_call(1544, 0); }
+VGPU_EXPORT cudaError_t cudaMalloc3DArray(void) { return (cudaError_t)vgpu_stub_call(1547, 0); }
 
-VGPU_EXPORT cudaError_t cudaMalloc3D(void) { return (cudaError_t)vgpu_stub_call(1545, 0); }
+VGPU_EXPORT cudaError_t cudaMalloc3D(void) { return (cudaError_t)vgpu_stub_call(1548, 0); }
 
-VGPU_EXPORT cudaError_t cudaMallocArray(void) { return (cudaError_t)vgpu_stub_call(1546, 0); }
+VGPU_EXPORT cudaError_t cudaMallocArray(void) { return (cudaError_t)vgpu_stub_call(1549, 0); }
 
-VGPU_EXPORT cudaError_t cudaMallocAsync(void) { return (cudaError_t)vgpu_stub_call(1547, 0); }
+VGPU_EXPORT cudaError_t cudaMallocAsync(void) { return (cudaError_t)vgpu_stub_call(1550, 0); }
 
-VGPU_EXPORT cudaError_t cudaMallocAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1548, 0); }
+VGPU_EXPORT cudaError_t cudaMallocAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1551, 0); }
 
-VGPU_EXPORT cudaError_t cudaMallocFromPoolAsync(void) { return (cudaError_t)vgpu_stub_call(1549, 0); }
+VGPU_EXPORT cudaError_t cudaMallocFromPoolAsync(void) { return (cudaError_t)vgpu_stub_call(1552, 0); }
 
-VGPU_EXPORT cudaError_t cudaMallocFromPoolAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1550, 0); }
+VGPU_EXPORT cudaError_t cudaMallocFromPoolAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1553, 0); }
 
-VGPU_EXPORT cudaError_t cudaMallocMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1551, 0); }
+VGPU_EXPORT cudaError_t cudaMallocMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1554, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemAdvise(void) { return (cudaError_t)vgpu_stub_call(1552, 0); }
+VGPU_EXPORT cudaError_t cudaMemAdvise(void) { return (cudaError_t)vgpu_stub_call(1555, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DArrayToArray(void) { return (cudaError_t)vgpu_stub_call(1553, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DArrayToArray(void) { return (cudaError_t)vgpu_stub_call(1556, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DArrayToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1554, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DArrayToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1557, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DFromArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1555, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DFromArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1558, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DFromArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1556, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DFromArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1559, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DFromArray(void) { return (cudaError_t)vgpu_stub_call(1557, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DFromArray(void) { return (cudaError_t)vgpu_stub_call(1560, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DFromArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1558, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DFromArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1561, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DToArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1559, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DToArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1562, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DToArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1560, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DToArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1563, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DToArray(void) { return (cudaError_t)vgpu_stub_call(1561, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DToArray(void) { return (cudaError_t)vgpu_stub_call(1564, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1562, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1565, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DAsync(void) { return (cudaError_t)vgpu_stub_call(1563, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DAsync(void) { return (cudaError_t)vgpu_stub_call(1566, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1564, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1567, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DBatchAsync(void) { return (cudaError_t)vgpu_stub_call(1565, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DBatchAsync(void) { return (cudaError_t)vgpu_stub_call(1568, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DBatchAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1566, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DBatchAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1569, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3D(void) { return (cudaError_t)vgpu_stub_call(1567, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3D(void) { return (cudaError_t)vgpu_stub_call(1570, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DPeerAsync(void) { return (cudaError_t)vgpu_stub_call(1568, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DPeerAsync(void) { return (cudaError_t)vgpu_stub_call(1571, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DPeerAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1569, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DPeerAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1572, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DPeer(void) { return (cudaError_t)vgpu_stub_call(1570, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DPeer(void) { return (cudaError_t)vgpu_stub_call(1573, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DPeer_ptds(void) { return (cudaError_t)vgpu_stub_call(1571, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DPeer_ptds(void) { return (cudaError_t)vgpu_stub_call(1574, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3D_ptds(void) { return (cudaError_t)vgpu_stub_call(1572, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3D_ptds(void) { return (cudaError_t)vgpu_stub_call(1575, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyArrayToArray(void) { return (cudaError_t)vgpu_stub_call(1573, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyArrayToArray(void) { return (cudaError_t)vgpu_stub_call(1576, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyArrayToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1574, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyArrayToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1577, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyBatchAsync(void) { return (cudaError_t)vgpu_stub_call(1575, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyBatchAsync(void) { return (cudaError_t)vgpu_stub_call(1578, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyBatchAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1576, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyBatchAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1579, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyFromArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1577, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyFromArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1580, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyFromArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1578, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyFromArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1581, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyFromArray(void) { return (cudaError_t)vgpu_stub_call(1579, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyFromArray(void) { return (cudaError_t)vgpu_stub_call(1582, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyFromArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1580, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyFromArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1583, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyFromSymbolAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1581, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyFromSymbolAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1584, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyFromSymbol_ptds(void) { return (cudaError_t)vgpu_stub_call(1582, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyFromSymbol_ptds(void) { return (cudaError_t)vgpu_stub_call(1585, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyToArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1583, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyToArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1586, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyToArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1584, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyToArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1587, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyToArray(void) { return (cudaError_t)vgpu_stub_call(1585, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyToArray(void) { return (cudaError_t)vgpu_stub_call(1588, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1586, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1589, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyToSymbolAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1587, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyToSymbolAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1590, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyToSymbol_ptds(void) { return (cudaError_t)vgpu_stub_call(1588, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyToSymbol_ptds(void) { return (cudaError_t)vgpu_stub_call(1591, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolCreate(void) { return (cudaError_t)vgpu_stub_call(1595, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolCreate(void) { return (cudaError_t)vgpu_stub_call(1598, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolDestroy(void) { return (cudaError_t)vgpu_stub_call(1596, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolDestroy(void) { return (cudaError_t)vgpu_stub_call(1599, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolExportPointer(void) { return (cudaError_t)vgpu_stub_call(1597, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolExportPointer(void) { return (cudaError_t)vgpu_stub_call(1600, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolExportToShareableHandle(void) { return (cudaError_t)vgpu_stub_call(1598, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolExportToShareableHandle(void) { return (cudaError_t)vgpu_stub_call(1601, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolGetAccess(void) { return (cudaError_t)vgpu_stub_call(1599, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolGetAccess(void) { return (cudaError_t)vgpu_stub_call(1602, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1600, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1603, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolImportFromShareableHandle(void) { return (cudaError_t)vgpu_stub_call(1601, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolImportFromShareableHandle(void) { return (cudaError_t)vgpu_stub_call(1604, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolImportPointer(void) { return (cudaError_t)vgpu_stub_call(1602, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolImportPointer(void) { return (cudaError_t)vgpu_stub_call(1605, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolSetAccess(void) { return (cudaError_t)vgpu_stub_call(1603, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolSetAccess(void) { return (cudaError_t)vgpu_stub_call(1606, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolSetAttribute(void) { return (cudaError_t)vgpu_stub_call(1604, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolSetAttribute(void) { return (cudaError_t)vgpu_stub_call(1607, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolTrimTo(void) { return (cudaError_t)vgpu_stub_call(1605, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolTrimTo(void) { return (cudaError_t)vgpu_stub_call(1608, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPrefetchAsync(void) { return (cudaError_t)vgpu_stub_call(1606, 0); }
+VGPU_EXPORT cudaError_t cudaMemPrefetchAsync(void) { return (cudaError_t)vgpu_stub_call(1609, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPrefetchAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1607, 0); }
+VGPU_EXPORT cudaError_t cudaMemPrefetchAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1610, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemRangeGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1610, 0); }
+VGPU_EXPORT cudaError_t cudaMemRangeGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1613, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemRangeGetAttributes(void) { return (cudaError_t)vgpu_stub_call(1611, 0); }
+VGPU_EXPORT cudaError_t cudaMemRangeGetAttributes(void) { return (cudaError_t)vgpu_stub_call(1614, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemset2DAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1612, 0); }
+VGPU_EXPORT cudaError_t cudaMemset2DAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1615, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemset2D_ptds(void) { return (cudaError_t)vgpu_stub_call(1613, 0); }
+VGPU_EXPORT cudaError_t cudaMemset2D_ptds(void) { return (cudaError_t)vgpu_stub_call(1616, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemset3DAsync(void) { return (cudaError_t)vgpu_stub_call(1614, 0); }
+VGPU_EXPORT cudaError_t cudaMemset3DAsync(void) { return (cudaError_t)vgpu_stub_call(1617, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemset3DAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1615, 0); }
+VGPU_EXPORT cudaError_t cudaMemset3DAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1618, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemset3D(void) { return (cudaError_t)vgpu_stub_call(1616, 0); }
+VGPU_EXPORT cudaError_t cudaMemset3D(void) { return (cudaError_t)vgpu_stub_call(1619, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemset3D_ptds(void) { return (cudaError_t)vgpu_stub_call(1617, 0); }
+VGPU_EXPORT cudaError_t cudaMemset3D_ptds(void) { return (cudaError_t)vgpu_stub_call(1620, 0); }
 
-VGPU_EXPORT cudaError_t cudaMipmappedArrayGetMemoryRequirements(void) { return (cudaError_t)vgpu_stub_call(1619, 0); }
+VGPU_EXPORT cudaError_t cudaMipmappedArrayGetMemoryRequirements(void) { return (cudaError_t)vgpu_stub_call(1622, 0); }
 
-VGPU_EXPORT cudaError_t cudaMipmappedArrayGetSparseProperties(void) { return (cudaError_t)vgpu_stub_call(1620, 0); }
+VGPU_EXPORT cudaError_t cudaMipmappedArrayGetSparseProperties(void) { return (cudaError_t)vgpu_stub_call(1623, 0); }
 
-VGPU_EXPORT cudaError_t cudaOccupancyAvailableDynamicSMemPerBlock(void) { return (cudaError_t)vgpu_stub_call(1621, 0); }
+VGPU_EXPORT cudaError_t cudaOccupancyAvailableDynamicSMemPerBlock(void) { return (cudaError_t)vgpu_stub_call(1624, 0); }
 
-VGPU_EXPORT cudaError_t cudaOccupancyMaxActiveClusters(void) { return (cudaError_t)vgpu_stub_call(1622, 0); }
+VGPU_EXPORT cudaError_t cudaOccupancyMaxActiveClusters(void) { return (cudaError_t)vgpu_stub_call(1625, 0); }
 
-VGPU_EXPORT cudaError_t cudaOccupancyMaxPotentialClusterSize(void) { return (cudaError_t)vgpu_stub_call(1623, 0); }
+VGPU_EXPORT cudaError_t cudaOccupancyMaxPotentialClusterSize(void) { return (cudaError_t)vgpu_stub_call(1626, 0); }
 
-VGPU_EXPORT cudaError_t cudaProfilerStart(void) { return (cudaError_t)vgpu_stub_call(1624, 0); }
+VGPU_EXPORT cudaError_t cudaProfilerStart(void) { return (cudaError_t)vgpu_stub_call(1627, 0); }
 
-VGPU_EXPORT cudaError_t cudaProfilerStop(void) { return (cudaError_t)vgpu_stub_call(1625, 0); }
+VGPU_EXPORT cudaError_t cudaProfilerStop(void) { return (cudaError_t)vgpu_stub_call(1628, 0); }
 
-VGPU_EXPORT cudaError_t __cudaRegisterHostVar(void) { return (cudaError_t)vgpu_stub_call(1626, 0); }
+VGPU_EXPORT cudaError_t __cudaRegisterHostVar(void) { return (cudaError_t)vgpu_stub_call(1629, 0); }
 
-VGPU_EXPORT cudaError_t __cudaRegisterUnifiedTable(void) { return (cudaError_t)vgpu_stub_call(1627, 0); }
+VGPU_EXPORT cudaError_t __cudaRegisterUnifiedTable(void) { return (cudaError_t)vgpu_stub_call(1630, 0); }
 
-VGPU_EXPORT cudaError_t cudaSetValidDevices(void) { return (cudaError_t)vgpu_stub_call(1628, 0); }
+VGPU_EXPORT cudaError_t cudaSetValidDevices(void) { return (cudaError_t)vgpu_stub_call(1631, 0); }
 
-VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync(void) { return (cudaError_t)vgpu_stub_call(1629, 0); }
+VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync(void) { return (cudaError_t)vgpu_stub_call(1632, 0); }
 
-VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1630, 0); }
+VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1633, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamAddCallback_ptsz(void) { return (cudaError_t)vgpu_stub_call(1631, 0); }
+VGPU_EXPORT cudaError_t cudaStreamAddCallback_ptsz(void) { return (cudaError_t)vgpu_stub_call(1634, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamAttachMemAsync(void) { return (cudaError_t)vgpu_stub_call(1632, 0); }
+VGPU_EXPORT cudaError_t cudaStreamAttachMemAsync(void) { return (cudaError_t)vgpu_stub_call(1635, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamAttachMemAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1633, 0); }
+VGPU_EXPORT cudaError_t cudaStreamAttachMemAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1636, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamBeginCaptureToGraph(void) { return (cudaError_t)vgpu_stub_call(1634, 0); }
+VGPU_EXPORT cudaError_t cudaStreamBeginCaptureToGraph(void) { return (cudaError_t)vgpu_stub_call(1637, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamBeginCaptureToGraph_ptsz(void) { return (cudaError_t)vgpu_stub_call(1635, 0); }
+VGPU_EXPORT cudaError_t cudaStreamBeginCaptureToGraph_ptsz(void) { return (cudaError_t)vgpu_stub_call(1638, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamCopyAttributes(void) { return (cudaError_t)vgpu_stub_call(1636, 0); }
+VGPU_EXPORT cudaError_t cudaStreamCopyAttributes(void) { return (cudaError_t)vgpu_stub_call(1639, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamCopyAttributes_ptsz(void) { return (cudaError_t)vgpu_stub_call(1637, 0); }
+VGPU_EXPORT cudaError_t cudaStreamCopyAttributes_ptsz(void) { return (cudaError_t)vgpu_stub_call(1640, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1638, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1641, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetAttribute_ptsz(void) { return (cudaError_t)vgpu_stub_call(1639, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetAttribute_ptsz(void) { return (cudaError_t)vgpu_stub_call(1642, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo(void) { return (cudaError_t)vgpu_stub_call(1640, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo(void) { return (cudaError_t)vgpu_stub_call(1643, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_ptsz(void) { return (cudaError_t)vgpu_stub_call(1641, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_ptsz(void) { return (cudaError_t)vgpu_stub_call(1644, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetDevice(void) { return (cudaError_t)vgpu_stub_call(1642, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetDevice(void) { return (cudaError_t)vgpu_stub_call(1645, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetDevice_ptsz(void) { return (cudaError_t)vgpu_stub_call(1643, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetDevice_ptsz(void) { return (cudaError_t)vgpu_stub_call(1646, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetId(void) { return (cudaError_t)vgpu_stub_call(1644, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetId(void) { return (cudaError_t)vgpu_stub_call(1647, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetId_ptsz(void) { return (cudaError_t)vgpu_stub_call(1645, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetId_ptsz(void) { return (cudaError_t)vgpu_stub_call(1648, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamSetAttribute(void) { return (cudaError_t)vgpu_stub_call(1646, 0); }
+VGPU_EXPORT cudaError_t cudaStreamSetAttribute(void) { return (cudaError_t)vgpu_stub_call(1649, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamSetAttribute_ptsz(void) { return (cudaError_t)vgpu_stub_call(1647, 0); }
+VGPU_EXPORT cudaError_t cudaStreamSetAttribute_ptsz(void) { return (cudaError_t)vgpu_stub_call(1650, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies(void) { return (cudaError_t)vgpu_stub_call(1648, 0); }
+VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies(void) { return (cudaError_t)vgpu_stub_call(1651, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies_ptsz(void) { return (cudaError_t)vgpu_stub_call(1649, 0); }
+VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies_ptsz(void) { return (cudaError_t)vgpu_stub_call(1652, 0); }
 
-VGPU_EXPORT cudaError_t cudaUserObjectCreate(void) { return (cudaError_t)vgpu_stub_call(1650, 0); }
+VGPU_EXPORT cudaError_t cudaUserObjectCreate(void) { return (cudaError_t)vgpu_stub_call(1653, 0); }
 
-VGPU_EXPORT cudaError_t cudaUserObjectRelease(void) { return (cudaError_t)vgpu_stub_call(1651, 0); }
+VGPU_EXPORT cudaError_t cudaUserObjectRelease(void) { return (cudaError_t)vgpu_stub_call(1654, 0); }
 
-VGPU_EXPORT cudaError_t cudaUserObjectRetain(void) { return (cudaError_t)vgpu_stub_call(1652, 0); }
+VGPU_EXPORT cudaError_t cudaUserObjectRetain(void) { return (cudaError_t)vgpu_stub_call(1655, 0); }
 
-VGPU_EXPORT cudaError_t cudaVDPAUGetDevice(void) { return (cudaError_t)vgpu_stub_call(1653, 0); }
+VGPU_EXPORT cudaError_t cudaVDPAUGetDevice(void) { return (cudaError_t)vgpu_stub_call(1656, 0); }
 
-VGPU_EXPORT cudaError_t cudaVDPAUSetVDPAUDevice(void) { return (cudaError_t)vgpu_stub_call(1654, 0); }
+VGPU_EXPORT cudaError_t cudaVDPAUSetVDPAUDevice(void) { return (cudaError_t)vgpu_stub_call(1657, 0); }
 
-VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync(void) { return (cudaError_t)vgpu_stub_call(1655, 0); }
+VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync(void) { return (cudaError_t)vgpu_stub_call(1658, 0); }
 
-VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1656, 0); }
+VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1659, 0); }
 
 VGPU_EXPORT void __cudaRegisterSurface(void)
 {
@@ -1316,60 +1316,60 @@ VGPU_EXPORT void __cudaRegisterTexture(void)
 	vgpu_stub_unsupported("__cudaRegisterTexture", &logged);
 }
 
-VGPU_EXPORT cudaError_t cudaEventElapsedTime_v2(void) { return (cudaError_t)vgpu_stub_call(1659, 0); }
+VGPU_EXPORT cudaError_t cudaEventElapsedTime_v2(void) { return (cudaError_t)vgpu_stub_call(1662, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1660, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1663, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddNode_v2(void) { return (cudaError_t)vgpu_stub_call(1661, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddNode_v2(void) { return (cudaError_t)vgpu_stub_call(1664, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphGetEdges_v2(void) { return (cudaError_t)vgpu_stub_call(1662, 0); }
+VGPU_EXPORT cudaError_t cudaGraphGetEdges_v2(void) { return (cudaError_t)vgpu_stub_call(1665, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeGetDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1663, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeGetDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1666, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeGetDependentNodes_v2(void) { return (cudaError_t)vgpu_stub_call(1664, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeGetDependentNodes_v2(void) { return (cudaError_t)vgpu_stub_call(1667, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphRemoveDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1665, 0); }
+VGPU_EXPORT cudaError_t cudaGraphRemoveDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1668, 0); }
 
-VGPU_EXPORT cudaError_t cudaLaunchCooperativeKernelMultiDevice(void) { return (cudaError_t)vgpu_stub_call(1666, 0); }
+VGPU_EXPORT cudaError_t cudaLaunchCooperativeKernelMultiDevice(void) { return (cudaError_t)vgpu_stub_call(1669, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemAdvise_v2(void) { return (cudaError_t)vgpu_stub_call(1667, 0); }
+VGPU_EXPORT cudaError_t cudaMemAdvise_v2(void) { return (cudaError_t)vgpu_stub_call(1670, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPrefetchAsync_v2(void) { return (cudaError_t)vgpu_stub_call(1668, 0); }
+VGPU_EXPORT cudaError_t cudaMemPrefetchAsync_v2(void) { return (cudaError_t)vgpu_stub_call(1671, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPrefetchAsync_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1669, 0); }
+VGPU_EXPORT cudaError_t cudaMemPrefetchAsync_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1672, 0); }
 
-VGPU_EXPORT cudaError_t cudaSetDoubleForDevice(void) { return (cudaError_t)vgpu_stub_call(1670, 0); }
+VGPU_EXPORT cudaError_t cudaSetDoubleForDevice(void) { return (cudaError_t)vgpu_stub_call(1673, 0); }
 
-VGPU_EXPORT cudaError_t cudaSetDoubleForHost(void) { return (cudaError_t)vgpu_stub_call(1671, 0); }
+VGPU_EXPORT cudaError_t cudaSetDoubleForHost(void) { return (cudaError_t)vgpu_stub_call(1674, 0); }
 
-VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync_v2(void) { return (cudaError_t)vgpu_stub_call(1672, 0); }
+VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync_v2(void) { return (cudaError_t)vgpu_stub_call(1675, 0); }
 
-VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1673, 0); }
+VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1676, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v2(void) { return (cudaError_t)vgpu_stub_call(1674, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v2(void) { return (cudaError_t)vgpu_stub_call(1677, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1675, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1678, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v3(void) { return (cudaError_t)vgpu_stub_call(1676, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v3(void) { return (cudaError_t)vgpu_stub_call(1679, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v3_ptsz(void) { return (cudaError_t)vgpu_stub_call(1677, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v3_ptsz(void) { return (cudaError_t)vgpu_stub_call(1680, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1678, 0); }
+VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1681, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1679, 0); }
+VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1682, 0); }
 
-VGPU_EXPORT cudaError_t cudaThreadExit(void) { return (cudaError_t)vgpu_stub_call(1680, 0); }
+VGPU_EXPORT cudaError_t cudaThreadExit(void) { return (cudaError_t)vgpu_stub_call(1683, 0); }
 
-VGPU_EXPORT cudaError_t cudaThreadGetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1681, 0); }
+VGPU_EXPORT cudaError_t cudaThreadGetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1684, 0); }
 
-VGPU_EXPORT cudaError_t cudaThreadGetLimit(void) { return (cudaError_t)vgpu_stub_call(1682, 0); }
+VGPU_EXPORT cudaError_t cudaThreadGetLimit(void) { return (cudaError_t)vgpu_stub_call(1685, 0); }
 
-VGPU_EXPORT cudaError_t cudaThreadSetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1683, 0); }
+VGPU_EXPORT cudaError_t cudaThreadSetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1686, 0); }
 
-VGPU_EXPORT cudaError_t cudaThreadSetLimit(void) { return (cudaError_t)vgpu_stub_call(1684, 0); }
+VGPU_EXPORT cudaError_t cudaThreadSetLimit(void) { return (cudaError_t)vgpu_stub_call(1687, 0); }
 
-VGPU_EXPORT cudaError_t cudaThreadSynchronize(void) { return (cudaError_t)vgpu_stub_call(1685, 0); }
+VGPU_EXPORT cudaError_t cudaThreadSynchronize(void) { return (cudaError_t)vgpu_stub_call(1688, 0); }
 
-VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync_v2(void) { return (cudaError_t)vgpu_stub_call(1686, 0); }
+VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync_v2(void) { return (cudaError_t)vgpu_stub_call(1689, 0); }
 
-VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1687, 0); }
+VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1690, 0); }

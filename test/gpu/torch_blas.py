@@ -39,5 +39,8 @@ for dt, tol in ((torch.float32, 1e-3), (torch.float64, 1e-9), (torch.complex64, 
     check(f"dot {dt}", torch.dot(u.to(dev), w.to(dev)), torch.dot(u, w), tol)
     if dt.is_complex:
         check(f"vdot {dt}", torch.vdot(u.to(dev), w.to(dev)), torch.vdot(u, w), tol)
+# half-precision dot: cublasDotEx
+u, w = torch.randn(256, dtype=torch.float16), torch.randn(256, dtype=torch.float16)
+check("dot float16", torch.dot(u.to(dev), w.to(dev)).float(), torch.dot(u.float(), w.float()), 0.25)
 torch.cuda.synchronize()
 print("RESULT", "PASS" if all(checks) else "FAIL")
