@@ -367,3 +367,21 @@ func TableHash() uint64 {
 	}
 	return h.Sum64()
 }
+
+// CreatedRangeSize is the byte count of the device range an OutDevPtr parameter p of f receives:
+// the parameter its Size names, as a value (arg) or as an output the call wrote (out), or for
+// cuMemAllocPitch the returned pitch times the height. The client (from the caller's
+// pointers) and the worker (from its buffers) both track the ranges calls create with it.
+func (f *Func) CreatedRangeSize(p *P, arg func(i int) uint64, out func(i int) uint64) uint64 {
+	if f.Name == "cuMemAllocPitch_v2" { // (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)
+		return out(1) * arg(3)
+	}
+	j := f.ParamIndex(p.Size)
+	switch {
+	case j < 0:
+		return 0
+	case f.Params[j].Kind == OutVal:
+		return out(j)
+	}
+	return arg(j)
+}

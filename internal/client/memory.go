@@ -48,15 +48,12 @@ func trackDevice(c *call) {
 		switch {
 		case p.Kind == api.OutDevPtr && c.a[i] != 0:
 			base := *(*uint64)(ptrAt(c.a[i]))
-			size := uint64(0)
-			switch j := c.f.ParamIndex(p.Size); {
-			case c.f.Name == "cuMemAllocPitch_v2":
-				size = *(*uint64)(ptrAt(c.a[1])) * c.a[3]
-			case j >= 0 && c.f.Params[j].Kind == api.OutVal && c.a[j] != 0:
-				size = *(*uint64)(ptrAt(c.a[j]))
-			case j >= 0:
-				size = c.a[j]
-			}
+			size := c.f.CreatedRangeSize(p, func(j int) uint64 { return c.a[j] }, func(j int) uint64 {
+				if c.a[j] == 0 {
+					return 0
+				}
+				return *(*uint64)(ptrAt(c.a[j]))
+			})
 			mem.mu.Lock()
 			mem.dev.Add(base, size)
 			mem.mu.Unlock()

@@ -621,18 +621,13 @@ func bufSize(f *api.Func, vals []uint64, spec string) (uint64, error) {
 	return sizeArg(f, vals, spec)
 }
 
-// outDevSize is the byte count of a device range a call created: a size argument, or one the
-// call returned (cuModuleGetGlobal's bytes), or a pitched allocation's pitch times its height.
+// outDevSize is the byte count of a device range a call created (api.Func.CreatedRangeSize,
+// from the worker's buffers).
 func outDevSize(f *api.Func, a *Args, p *api.P) uint64 {
-	if f.Name == "cuMemAllocPitch_v2" {
-		return le64(a.Out[1]) * a.Vals[3]
-	}
-	j := f.ParamIndex(p.Size)
-	if j >= 0 && f.Params[j].Kind == api.OutVal {
-		return le64(a.Out[j])
-	}
-	n, _ := sizeArg(f, a.Vals, p.Size)
-	return n
+	return f.CreatedRangeSize(p, func(i int) uint64 {
+		n, _ := sizeArg(f, a.Vals, f.Params[i].Name)
+		return n
+	}, func(i int) uint64 { return le64(a.Out[i]) })
 }
 
 // Pinner is a backend that can page-lock host memory (so the GPU copies into it directly).
