@@ -65,40 +65,56 @@ func streamKey(s uint64) uint64 {
 	return s
 }
 
-// uploadRows: calls whose only effect is writing device memory from inputs they carry.
-var uploadRows = func() map[api.ID]bool {
-	m := map[api.ID]bool{}
-	for _, n := range []string{"cuMemcpyHtoD_v2", "cuMemcpyHtoDAsync_v2", "cuMemsetD8_v2", "cuMemsetD16_v2",
-		"cuMemsetD32_v2", "cuMemsetD8Async", "cuMemsetD32Async"} {
-		id, _, ok := api.Lookup(n)
-		if !ok {
-			panic("client: no table row " + n)
+// rowStreamFacts: what classify needs of each row, worked out once (it runs on every call).
+type rowStreamFacts struct {
+	stream int  // index of the CUstream / cudaStream_t parameter, or -1
+	device bool // takes a device address
+	upload bool // its only effect is writing device memory from inputs it carries
+	legacy bool // synchronous, yet may leave work queued on the legacy stream (copies, memsets)
+	cublas bool // a cuBLAS or cuBLASLt row
+	config bool // cuBLAS handle configuration: no work on any stream
+}
+
+var streamFacts = func() []rowStreamFacts {
+	uploads := map[string]bool{"cuMemcpyHtoD_v2": true, "cuMemcpyHtoDAsync_v2": true, "cuMemsetD8_v2": true,
+		"cuMemsetD16_v2": true, "cuMemsetD32_v2": true, "cuMemsetD8Async": true, "cuMemsetD32Async": true}
+	facts := make([]rowStreamFacts, len(api.Table))
+	for id := range api.Table {
+		f := &api.Table[id]
+		r := &facts[id]
+		r.stream = -1
+		for i := range f.Params {
+			p := &f.Params[i]
+			switch {
+			case p.C == "CUstream" || p.C == "cudaStream_t":
+				r.stream = i
+			case p.Kind == api.DevPtr:
+				r.device = true
+			}
 		}
-		m[id] = true
+		n := f.Name
+		r.upload = uploads[n]
+		r.legacy = strings.HasPrefix(n, "cuMemcpy") || strings.HasPrefix(n, "cuMemset") || strings.HasPrefix(n, "vgpuMemcpy")
+		r.cublas = isCublasLib(f.Lib())
+		r.config = r.cublas && n != "cublasLtMatmul" && (strings.HasPrefix(n, "cublasLt") || strings.HasPrefix(n, "cublasSet") ||
+			strings.HasPrefix(n, "cublasGet") || strings.HasPrefix(n, "cublasCreate") || strings.HasPrefix(n, "cublasDestroy") ||
+			strings.HasPrefix(n, "vgpuCublas"))
 	}
-	return m
+	return facts
 }()
 
 // classify says what a call leaves on which stream. known is false for an async call whose
 // stream the client cannot name.
 func classify(c *call) (st streamState, stream uint64, known bool) {
-	device, hasStream := false, false
-	for i := range c.f.Params {
-		p := &c.f.Params[i]
-		switch {
-		case p.C == "CUstream" || p.C == "cudaStream_t":
-			stream, hasStream = c.a[i], true
-		case p.Kind == api.DevPtr:
-			device = true
-		}
+	r := &streamFacts[c.id]
+	hasStream := r.stream >= 0
+	if hasStream {
+		stream = c.a[r.stream]
 	}
-	if isCublasLib(c.f.Lib()) {
+	if r.cublas {
 		// handle configuration (streams, workspaces, modes, descriptors) leaves nothing on a
 		// stream; every other cuBLAS call runs on its handle's stream or the one it names
-		n := c.f.Name
-		if n != "cublasLtMatmul" && (strings.HasPrefix(n, "cublasLt") || strings.HasPrefix(n, "cublasSet") ||
-			strings.HasPrefix(n, "cublasGet") || strings.HasPrefix(n, "cublasCreate") || strings.HasPrefix(n, "cublasDestroy") ||
-			strings.HasPrefix(n, "vgpuCublas")) {
+		if r.config {
 			return stIdle, 0, true
 		}
 		if !hasStream && len(c.a) > 0 {
@@ -109,7 +125,7 @@ func classify(c *call) (st streamState, stream uint64, known bool) {
 		}
 		return stWork, stream, true
 	}
-	if c.f.Mode != api.Async && (!device || !legacyWork(c.f.Name)) {
+	if c.f.Mode != api.Async && (!r.device || !r.legacy) {
 		// a query, a handle operation, or one on device memory that leaves nothing queued
 		// (cuMemFree, cuMemSetAccess, cuMemMap ...): no work on any stream
 		return stIdle, 0, true
@@ -117,16 +133,10 @@ func classify(c *call) (st streamState, stream uint64, known bool) {
 	if c.f.Mode == api.Async && !hasStream {
 		return stWork, 0, false
 	}
-	if uploadRows[c.id] {
+	if r.upload {
 		return stUploads, stream, true
 	}
 	return stWork, stream, true
-}
-
-// legacyWork: the synchronous calls that can leave work queued on the legacy stream when they
-// return (copies and memsets; a synchronous launch does not exist).
-func legacyWork(name string) bool {
-	return strings.HasPrefix(name, "cuMemcpy") || strings.HasPrefix(name, "cuMemset") || strings.HasPrefix(name, "vgpuMemcpy")
 }
 
 // markDirty records what a call about to be sent leaves on its stream.
