@@ -56,15 +56,15 @@ func (r *recorder) CaptureInfo(uint64) (uint32, uint64, uint64, []uint64, int32)
 	return 0, 0, 0, nil, 801
 }
 
-// connect makes the process's session a real session with a worker-side Session on rec.
-func connect(t *testing.T, rec *recorder) {
+// connect makes the process's session a real session with a worker-side Session on be.
+func connect(t *testing.T, be server.Backend) {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sc, _ := remoting.FDConnOf(fds[1])
-	go server.NewSession(1, sc, rec).Serve()
+	go server.NewSession(1, sc, be).Serve()
 	cc, _ := remoting.FDConnOf(fds[0])
 	s := &session{nc: cc, conn: remoting.NewConn(cc), addr: "test"}
 	if err := s.handshake(); err != nil {
@@ -81,6 +81,13 @@ func connect(t *testing.T, rec *recorder) {
 		kern.mu.Lock()
 		kern.byFunc, kern.byHost = nil, nil
 		kern.mu.Unlock()
+		// the contexts this session's worker made are gone with it
+		primary.mu.Lock()
+		primary.ctx, primary.current = nil, 0
+		primary.mu.Unlock()
+		devs.mu.Lock()
+		devs.done, devs.result, devs.list = false, 0, nil
+		devs.mu.Unlock()
 	})
 }
 
