@@ -18,6 +18,8 @@ type call struct {
 	a   []uint64
 	// raw: the arguments are already in the server's terms (device ordinals not translated).
 	raw bool
+	// held: a held stream synchronisation being sent (sendHeld), which needs none sent first
+	held bool
 }
 
 // errUnknown is CUDA_ERROR_UNKNOWN, cudaErrorUnknown and NVML_ERROR_UNKNOWN alike.

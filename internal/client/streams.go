@@ -333,7 +333,7 @@ var syncRowID, syncRow, _ = api.Lookup("cuStreamSynchronize")
 // except that of the stream c only uploads to. The worker runs them in order, so whatever c
 // does on another stream, or reads, comes after the uploads.
 func sendHeld(c *call) {
-	if !streams.anyHeld.Load() {
+	if c.held || !streams.anyHeld.Load() {
 		return
 	}
 	keep := uint64(1 << 63)
@@ -352,7 +352,7 @@ func sendHeld(c *call) {
 	t.anyHeld.Store(len(t.held) > 0)
 	t.mu.Unlock()
 	for _, s := range send {
-		remoteAsync(&call{id: syncRowID, f: syncRow, lib: api.LibCuda, a: []uint64{s}})
+		remoteAsync(&call{id: syncRowID, f: syncRow, lib: api.LibCuda, a: []uint64{s}, held: true})
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/server"
 )
 
 func rowCall(t *testing.T, name string, args ...uint64) *call {
@@ -161,6 +162,9 @@ func TestStreamTrackerCublas(t *testing.T) {
 // A synchronisation after uploads is held until a call that is not another upload to the same
 // stream; uploads to that stream leave it held, anything else sends it first.
 func TestHeldSynchronisation(t *testing.T) {
+	// a worker session, so that held synchronisations really are sent (through the same path
+	// as every call, which must not send the other held ones ahead of them)
+	connect(t, &recorder{Sim: server.NewSim()})
 	const s = 0x5100
 	defer func() {
 		streams.mu.Lock()
@@ -186,5 +190,12 @@ func TestHeldSynchronisation(t *testing.T) {
 	sendHeld(rowCall(t, "vgpuLaunchKernel", 0xf, 1, 1, 1, 1, 1, 1, 0, s))
 	if streams.anyHeld.Load() {
 		t.Fatal("a launch on the held stream came before its synchronisation")
+	}
+	// with two streams held, an upload to one sends only the other's synchronisation
+	streams.hold(s)
+	streams.hold(0x5200)
+	sendHeld(rowCall(t, "cuMemcpyHtoDAsync_v2", 0x100, 0x200, 16, s))
+	if _, kept := streams.held[streamKey(s)]; !kept || len(streams.held) != 1 {
+		t.Fatalf("held after an upload to %#x: %v, want that stream's alone", s, streams.held)
 	}
 }
