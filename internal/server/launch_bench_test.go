@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
 )
@@ -110,5 +112,62 @@ func TestLaunchAndCopy2DChecks(t *testing.T) {
 	}
 	if r := copy2D(desc(0x10000, 64, 100, 2), make([]byte, 200), 0); r != 1 {
 		t.Fatalf("a 2D copy with pitch < width = %d, want 1", r)
+	}
+}
+
+// BenchmarkServeLaunches: the worker's whole cost of an async launch, frames read from a socket
+// included (a backend whose launches do nothing), as the launch-rate benchmark drives it: the
+// client writes batches of launches, then one synchronising call.
+func BenchmarkServeLaunches(b *testing.B) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	sc, _ := remoting.FDConnOf(fds[1])
+	be := &execBackend{Sim: *NewSim()}
+	s := NewSession(1, sc, be)
+	fn := uint64(0xf00)
+	s.handles[fn] = api.HFunction
+	go s.Serve()
+	cc, _ := remoting.FDConnOf(fds[0])
+	c := remoting.NewConn(cc)
+	defer cc.Close()
+	hello := remoting.AppendHello(nil, &remoting.Hello{Version: remoting.ProtocolVersion, TableHash: api.TableHash(), PID: 1})
+	if err := c.WriteFrame(remoting.Header{Length: uint32(len(hello)), Type: remoting.FrameHello}, hello); err != nil {
+		b.Fatal(err)
+	}
+	c.Flush()
+	if _, _, err := c.ReadFrame(); err != nil {
+		b.Fatal(err)
+	}
+	id, _, _ := api.Lookup("vgpuLaunchKernel")
+	params := make([]byte, 20)
+	launch := remoting.AppendCall(nil, &remoting.Call{Fn: uint32(id), Scalars: []uint64{fn, 1, 1, 1, 32, 1, 1, 0, 0, 0, 20, 0}, Bufs: [][]byte{params, nil}})
+	syncID, _, _ := api.Lookup("cuCtxSynchronize")
+	sync := remoting.AppendCall(nil, &remoting.Call{Fn: uint32(syncID)})
+	req := uint64(0)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		req++
+		if err := c.WriteFrame(remoting.Header{Length: uint32(len(launch)), Type: remoting.FrameCall, Flags: remoting.FlagAsync, ReqID: req}, launch); err != nil {
+			b.Fatal(err)
+		}
+		if i%64 == 63 || i == b.N-1 {
+			if err := c.Flush(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	req++
+	c.WriteFrame(remoting.Header{Length: uint32(len(sync)), Type: remoting.FrameCall, ReqID: req}, sync)
+	c.Flush()
+	for {
+		h, _, err := c.ReadFrame()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if h.Type == remoting.FrameReply && h.ReqID == req {
+			break
+		}
 	}
 }
