@@ -158,6 +158,21 @@ if [ -x "$XC_BIN/bench" ]; then
       sleep 1; kill $xc_ps; wait $xc_ps 2>/dev/null
       ls -l "$LOGS"/bench-worker.pprof.* 2>&1 | head -3
     fi
+    # The launch rate with the worker and the client pinned to two different cores (is the
+    # gap the two busy processes sharing a core?): the quick benchmark's launch lines, natively
+    # pinned too, beside the unpinned figures above. The CPU layout goes to the logs.
+    if [ "${VGPU_BENCH_PINNED:-1}" = 1 ] && [ "$(xc_left)" -ge 40 ] && command -v taskset >/dev/null; then
+      lscpu -e >"$LOGS/lscpu.txt" 2>&1
+      xc_sock=/tmp/vgpu-pin.sock; rm -f "$xc_sock"
+      taskset -c 2 "$BIN/vgpu-server" --listen "unix://$xc_sock" --backend real >"$LOGS/pin-server.log" 2>&1 &
+      xc_ps=$!
+      for xc_i in $(seq 50); do [ -S "$xc_sock" ] && break; sleep 0.1; done
+      timeout 60 taskset -c 6 env LD_LIBRARY_PATH="$XC_CUDALIB" "$XC_BIN/bench" --quick >"$LOGS/bench-pinned.native.txt" 2>&1
+      timeout 60 taskset -c 6 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$xc_sock" "$XC_BIN/bench" --quick >"$LOGS/bench-pinned.vgpu.txt" 2>&1
+      kill $xc_ps; wait $xc_ps 2>/dev/null
+      bash "$XC_SRC/bench/compare.sh" "$LOGS/bench-pinned.native.txt" "$LOGS/bench-pinned.vgpu.txt" | grep -E "^(metric|launch)" | tee "$LOGS/bench-pinned.txt"
+      RESULTS+=("$(printf '%-28s %s' "bench pinned (cores 2, 6)" "$(grep '^launch_async_us' "$LOGS/bench-pinned.txt" | awk '{print "launch " $2 " vs " $3 " us, " $4}')")")
+    fi
   fi
 else
   RESULTS+=("$(printf '%-28s %s' "bench" "NOT BUILT")")
