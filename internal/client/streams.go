@@ -18,11 +18,12 @@ import (
 //   - uploads: since then, only host-to-device copies and memsets, whose inputs travelled with
 //     the calls. Waiting for them cannot change anything the program can see, except through
 //     later GPU work, which the server runs after them: unless the legacy stream (which
-//     blocking streams wait for) holds other work, the synchronisation is sent without waiting
-//     for its reply, and the server carries it out in order. A failure, which such a copy can
-//     only have from a context already broken (by a kernel on another stream, which natively
-//     too shows at whichever call comes after it), is reported at the next synchronising call
-//     that waits; after a synchronisation has failed, every one waits.
+//     blocking streams wait for) holds other work, the synchronisation is answered at once and
+//     held, then sent ahead of the next call that is not another upload to the stream
+//     (sendHeld); the server carries it out in order. A failure, which such a copy can only
+//     have from a context already broken (by a kernel on another stream, which natively too
+//     shows at whichever call comes after it), is reported at the next synchronising call that
+//     waits; after a synchronisation has failed, every one waits.
 //   - work: anything else (kernels, graphs, device-to-device copies, event waits, cuBLAS);
 //     synchronising waits for the server.
 //
@@ -186,11 +187,16 @@ func (t *streamTracker) busy() string {
 	return b.String()
 }
 
-// raise moves stream k to state st if that is more than it holds; t.mu is held.
-func (t *streamTracker) raise(k uint64, st streamState) {
+// maps makes the per-stream maps on first use; t.mu is held.
+func (t *streamTracker) maps() {
 	if t.state == nil {
 		t.state, t.synced0 = map[uint64]streamState{}, map[uint64]bool{}
 	}
+}
+
+// raise moves stream k to state st if that is more than it holds; t.mu is held.
+func (t *streamTracker) raise(k uint64, st streamState) {
+	t.maps()
 	old := t.state[k]
 	if st <= old {
 		return
@@ -203,9 +209,7 @@ func (t *streamTracker) raise(k uint64, st streamState) {
 
 // set puts stream k in state st; t.mu is held.
 func (t *streamTracker) set(k uint64, st streamState) {
-	if t.state == nil {
-		t.state, t.synced0 = map[uint64]streamState{}, map[uint64]bool{}
-	}
+	t.maps()
 	if t.state[k] == stWork {
 		t.work--
 	}
@@ -266,9 +270,7 @@ func (t *streamTracker) fail() {
 func (t *streamTracker) synced(s uint64, all bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.state == nil {
-		t.state, t.synced0 = map[uint64]streamState{}, map[uint64]bool{}
-	}
+	t.maps()
 	if all {
 		for k := range t.state {
 			t.state[k] = stIdle

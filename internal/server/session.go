@@ -333,10 +333,8 @@ func (s *Session) kernelFunction(k uint64) (uint64, int32) {
 			return fn, 0
 		}
 	}
-	var a Args
-	a.Vals = []uint64{0, k}
-	a.In, a.Out = make([][]byte, 2), [][]byte{make([]byte, 8), nil}
-	if r := s.be.Invoke(kernelGetFunctionID, &api.Table[kernelGetFunctionID], &a); r != 0 {
+	a, r := s.invokeRow(kernelGetFunctionID, 0, k)
+	if r != 0 {
 		return 0, r
 	}
 	fn := le64(a.Out[0])
@@ -395,10 +393,21 @@ var rowFacts = func() []struct {
 
 // syncStream runs cuStreamSynchronize(stream) on the backend.
 func (s *Session) syncStream(stream uint64) int32 {
-	var a Args
-	a.Vals = []uint64{stream}
-	a.In, a.Out = make([][]byte, 1), make([][]byte, 1)
-	return s.be.Invoke(syncStreamID, &api.Table[syncStreamID], &a)
+	_, r := s.invokeRow(syncStreamID, stream)
+	return r
+}
+
+// invokeRow makes a call of the worker's own on the backend: row id with scalar arguments vals
+// (one per parameter), and an 8-byte buffer for each single-value output.
+func (s *Session) invokeRow(id api.ID, vals ...uint64) (*Args, int32) {
+	f := &api.Table[id]
+	a := &Args{Vals: vals, In: make([][]byte, len(vals)), Out: make([][]byte, len(vals))}
+	for i := range f.Params {
+		if k := f.Params[i].Kind; k == api.OutHandle || k == api.OutVal {
+			a.Out[i] = make([]byte, 8)
+		}
+	}
+	return a, s.be.Invoke(id, f, a)
 }
 
 // checkArgs maps the wire call onto the function's parameters and checks each one.
