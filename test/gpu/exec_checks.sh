@@ -70,6 +70,16 @@ for xc_f in "$XC_BIN"/*.build.log; do
 done
 log "builds took $((SECONDS - XC_START)) s"
 
+# xc_server SOCK LOG PREFIX...: a second vgpu-server (real backend) on SOCK, started through
+# PREFIX (env settings, taskset), its pid in xc_ps; returns once the socket exists.
+xc_server() {
+  local sock=$1 logf=$2; shift 2
+  rm -f "$sock"
+  "$@" "$BIN/vgpu-server" --listen "unix://$sock" --backend real >"$logf" 2>&1 &
+  xc_ps=$!
+  for xc_i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+}
+
 # xc_left: seconds left of the budget
 xc_left() { echo $((XC_BUDGET - (SECONDS - XC_START))); }
 
@@ -150,10 +160,8 @@ if [ -x "$XC_BIN/bench" ]; then
     # Where the worker's time goes in the quick benchmark: a second server whose workers write a
     # CPU profile (read it with: go tool pprof -top build/out/vgpu-server bench-worker.pprof.*).
     if [ "${VGPU_BENCH_PROFILE:-1}" = 1 ] && [ "$(xc_left)" -ge 40 ]; then
-      xc_sock=/tmp/vgpu-prof.sock; rm -f "$xc_sock"
-      VGPU_CPUPROFILE="$LOGS/bench-worker.pprof" "$BIN/vgpu-server" --listen "unix://$xc_sock" --backend real >"$LOGS/prof-server.log" 2>&1 &
-      xc_ps=$!
-      for xc_i in $(seq 50); do [ -S "$xc_sock" ] && break; sleep 0.1; done
+      xc_sock=/tmp/vgpu-prof.sock
+      xc_server "$xc_sock" "$LOGS/prof-server.log" env VGPU_CPUPROFILE="$LOGS/bench-worker.pprof"
       timeout 60 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$xc_sock" "$XC_BIN/bench" --quick >"$LOGS/bench-prof.vgpu.txt" 2>&1
       sleep 1; kill $xc_ps; wait $xc_ps 2>/dev/null
       ls -l "$LOGS"/bench-worker.pprof.* 2>&1 | head -3
@@ -163,10 +171,8 @@ if [ -x "$XC_BIN/bench" ]; then
     # pinned too, beside the unpinned figures above. The CPU layout goes to the logs.
     if [ "${VGPU_BENCH_PINNED:-1}" = 1 ] && [ "$(xc_left)" -ge 40 ] && command -v taskset >/dev/null; then
       lscpu -e >"$LOGS/lscpu.txt" 2>&1
-      xc_sock=/tmp/vgpu-pin.sock; rm -f "$xc_sock"
-      taskset -c 2 "$BIN/vgpu-server" --listen "unix://$xc_sock" --backend real >"$LOGS/pin-server.log" 2>&1 &
-      xc_ps=$!
-      for xc_i in $(seq 50); do [ -S "$xc_sock" ] && break; sleep 0.1; done
+      xc_sock=/tmp/vgpu-pin.sock
+      xc_server "$xc_sock" "$LOGS/pin-server.log" taskset -c 2
       timeout 60 taskset -c 6 env LD_LIBRARY_PATH="$XC_CUDALIB" "$XC_BIN/bench" --quick >"$LOGS/bench-pinned.native.txt" 2>&1
       timeout 60 taskset -c 6 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$xc_sock" "$XC_BIN/bench" --quick >"$LOGS/bench-pinned.vgpu.txt" 2>&1
       kill $xc_ps; wait $xc_ps 2>/dev/null
