@@ -2,7 +2,9 @@ package client
 
 import (
 	"encoding/binary"
+	"io"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 
@@ -113,5 +115,57 @@ func TestCublasPointerModeTwins(t *testing.T) {
 	}
 	if v := rec.calls[4].vals; v[6] != 0xd010 {
 		t.Errorf("device-mode result arrived as %#x", v[6])
+	}
+}
+
+// dyingBlas is a worker whose host library crashes in cublasSgemm_v2: the worker's end of the
+// socket closes there, as when the worker process dies.
+type dyingBlas struct {
+	blasRecorder
+	die io.Closer
+}
+
+func (b *dyingBlas) Invoke(id api.ID, f *api.Func, a *server.Args) int32 {
+	if f.Name == "cublasSgemm_v2" {
+		b.die.Close()
+		return 0
+	}
+	return b.blasRecorder.Invoke(id, f, a)
+}
+
+// When the connection drops, the client's log line names the calls the worker had not answered
+// (sent without waiting, then the one that waited): the worker crashed in one of them.
+func TestLostConnectionNamesTheUnansweredCalls(t *testing.T) {
+	be := &dyingBlas{blasRecorder: blasRecorder{recorder: recorder{Sim: server.NewSim()}}}
+	be.die = connectServer(t, be)
+	defer func() {
+		cublasHandles.mu.Lock()
+		cublasHandles.ctx, cublasHandles.devMode, cublasHandles.stream = nil, nil, nil
+		cublasHandles.mu.Unlock()
+	}()
+	lib := api.LibCublas13
+	h := heapNew[uint64]()
+	if r := callByName(lib, "cublasCreate_v2", ptrOf(h)); r != 0 {
+		t.Fatalf("cublasCreate_v2 = %d", r)
+	}
+	if note := sess.unansweredNote(); note != "" {
+		t.Fatalf("after a reply: %q", note)
+	}
+	alpha := heapNew[float32]()
+	if r := callByName(lib, "cublasSgemm_v2", *h, 0, 0, 4, 4, 4, ptrOf(alpha), 0x1000, 4, 0x2000, 4, ptrOf(alpha), 0x3000, 4); r != 0 {
+		t.Fatalf("Sgemm (sent without waiting) = %d", r)
+	}
+	if r := callByName(api.LibCuda, "cuCtxSynchronize"); r == 0 {
+		t.Fatal("cuCtxSynchronize succeeded over a closed connection")
+	}
+	sess.mu.Lock()
+	broken, note := sess.broken, sess.unansweredNote()
+	sess.mu.Unlock()
+	if broken == nil {
+		t.Fatal("the session is not marked broken")
+	}
+	want := "2 calls were unanswered, cublasSgemm_v2 first and cuCtxSynchronize last"
+	if !strings.Contains(note, want) {
+		t.Fatalf("note %q does not say %q", note, want)
 	}
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding/binary"
+	"io"
 	"sync"
 	"testing"
 
@@ -57,7 +58,11 @@ func (r *recorder) CaptureInfo(uint64) (uint32, uint64, uint64, []uint64, int32)
 }
 
 // connect makes the process's session a real session with a worker-side Session on be.
-func connect(t *testing.T, be server.Backend) {
+func connect(t *testing.T, be server.Backend) { t.Helper(); connectServer(t, be) }
+
+// connectServer is connect that also returns the worker's end of the socket (closing it is the
+// worker dying).
+func connectServer(t *testing.T, be server.Backend) io.Closer {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
@@ -89,6 +94,7 @@ func connect(t *testing.T, be server.Backend) {
 		devs.done, devs.result, devs.list = false, 0, nil
 		devs.mu.Unlock()
 	})
+	return sc
 }
 
 // TestDriverLaunchPacking: cuLaunchKernel packs kernelParams, and the extra-buffer form, by the

@@ -44,7 +44,11 @@ type session struct {
 	flushArmed bool
 	lastSend   time.Time // when queued async calls were last written
 	serverIdle bool      // every call sent so far has been answered
-	buf        []byte
+	// the calls written since the last reply (the worker runs them in order): if the connection
+	// drops, one of them was running when the worker ended
+	unansweredN                     int
+	unansweredFirst, unansweredLast uint32
+	buf                             []byte
 
 	shm []byte // shared with the worker (unix sockets): bulk copies go through it
 	st  stats  // VGPU_STATS counters
@@ -173,12 +177,30 @@ func (s *session) handshake() error {
 	return fmt.Errorf("unexpected %v frame in the handshake", h.Type)
 }
 
+// unansweredNote names the calls the worker had not answered when the connection dropped: a
+// worker that crashed in a host library did so in one of them (its stack is in the server's log).
+func (s *session) unansweredNote() string {
+	if s.unansweredN == 0 {
+		return ""
+	}
+	name := func(fn uint32) string {
+		if int(fn) < len(api.Table) {
+			return api.Table[fn].Name
+		}
+		return fmt.Sprintf("call %d", fn)
+	}
+	if s.unansweredN == 1 {
+		return fmt.Sprintf(" while %s was unanswered (if the worker crashed, it was in that call: the server's log has its stack)", name(s.unansweredLast))
+	}
+	return fmt.Sprintf(" while %d calls were unanswered, %s first and %s last (if the worker crashed, it was in one of them: the server's log has its stack)", s.unansweredN, name(s.unansweredFirst), name(s.unansweredLast))
+}
+
 // fail marks the session broken: the server is gone or spoke nonsense. Every later call returns
 // the library's unreachable code at once.
 func (s *session) fail(err error) error {
 	if s.broken == nil {
 		s.broken = err
-		vlog.Errorf("lost the vgpu-server connection (%s): %v; CUDA calls fail from now on", s.addr, err)
+		vlog.Errorf("lost the vgpu-server connection (%s): %v%s; CUDA calls fail from now on", s.addr, err, s.unansweredNote())
 		s.nc.Close()
 	}
 	return s.broken
@@ -251,6 +273,7 @@ func (s *session) awaitReply(req uint64, direct func(idx uint32) []byte, fill fu
 			}
 			if req == s.reqID {
 				s.serverIdle = true
+				s.unansweredN = 0
 			}
 			return r.Result, nil
 		case remoting.FrameOutput:
@@ -345,6 +368,11 @@ func (s *session) writeCall(c *remoting.Call, tail []byte, flags uint8) error {
 		return errors.New("call larger than the protocol's frame limit")
 	}
 	s.st.call(c.Fn, flags&remoting.FlagAsync != 0, n)
+	if s.unansweredN == 0 {
+		s.unansweredFirst = c.Fn
+	}
+	s.unansweredN++
+	s.unansweredLast = c.Fn
 	h := remoting.Header{Length: uint32(n), Type: remoting.FrameCall, Flags: flags, ReqID: s.reqID}
 	if tail != nil {
 		return s.conn.WriteFrame(h, s.buf, tail)

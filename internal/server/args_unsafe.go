@@ -28,6 +28,18 @@ func bufAddr(b []byte) uintptr {
 	return uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 }
 
+// inAlign is the boundary input values are given at (the widest type a host library loads
+// with an aligned instruction: cuDoubleComplex, float4).
+const inAlign = 16
+
+// misaligned reports whether b starts off an inAlign boundary.
+func misaligned(b []byte) bool { return bufAddr(b)%inAlign != 0 }
+
+// alignPad is how many bytes from the start of b the next inAlign boundary is.
+func alignPad(b []byte) int {
+	return int((inAlign - uintptr(unsafe.Pointer(unsafe.SliceData(b)))%inAlign) % inAlign)
+}
+
 func keepAlive(a *Args) { runtime.KeepAlive(a) }
 
 func envOr(k, def string) string {

@@ -129,12 +129,17 @@ func (s *Server) startWorker(id uint64, c net.Conn) error {
 	}
 	defer f.Close()
 	cmd := exec.Command(s.cfg.WorkerExe, "worker", "--backend", s.backend, "--session", strconv.FormatUint(id, 10))
-	cmd.ExtraFiles = []*os.File{f} // fd 3
+	flight, err := newFlightRecord()
+	if err != nil {
+		return fmt.Errorf("the worker's flight record: %w", err)
+	}
+	cmd.ExtraFiles = []*os.File{f, flight} // fd 3, flightFD
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
 	// The worker dies with the server: no session outlives the daemon that owns it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
+		flight.Close()
 		return err
 	}
 	pid := cmd.Process.Pid
@@ -149,8 +154,9 @@ func (s *Server) startWorker(id uint64, c net.Conn) error {
 		delete(s.workers, pid)
 		s.mu.Unlock()
 		if err != nil {
-			vlog.Printf("session %d: worker %d ended: %v", id, pid, err)
+			vlog.Printf("session %d: worker %d ended: %v%s", id, pid, err, flightNote(flight))
 		}
+		flight.Close()
 	}()
 	return nil
 }
@@ -187,6 +193,7 @@ func RunWorker(backend string, id uint64) error {
 		return fmt.Errorf("worker: unknown backend %q", backend)
 	}
 	sess := NewSession(id, nc, be)
+	sess.flight = mapFlightRecord(flightFD)
 	if backend == "real" {
 		// the driver prints a kernel's printf to stdout: it goes to the client
 		if c, err := captureStdout(); err == nil {

@@ -48,13 +48,16 @@ type Session struct {
 	// functions made of kernels for calls that take a CUfunction -> their kernel
 	kernelFuncs map[uint64]uint64
 	stdout      *stdoutCapture // the driver's printf output, sent before replies
+	flight      *uint32        // the worker's flight record (flight.go); nil in tests
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
 	// are faulted in once, and the backend may pin it for direct DMA.
 	big         []byte
 	bigPinned   bool
 	scratchUsed bool
-	launchArgs  Launch // vgpuLaunchKernel's, reused
+	// inArena holds this call's input values re-laid at 16-byte boundaries (alignedCopy).
+	inArena    []byte
+	launchArgs Launch // vgpuLaunchKernel's, reused
 
 	call remoting.Call // the call being served (its slices reused)
 	args Args
@@ -104,6 +107,7 @@ func (s *Session) Serve() error {
 		}
 		c := &s.call
 		s.scratchUsed = false
+		s.inArena = s.inArena[:0]
 		result, outs, note, err := s.exec(c)
 		if err != nil {
 			return s.protocolError("%v", err)
@@ -299,7 +303,7 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 	if f.Internal && f.Server == "" {
 		result = s.internal(f, a)
 	} else {
-		result = s.be.Invoke(id, f, a)
+		result = s.invoke(id, f, a)
 		if k := rowFacts[id].hostOutStream; result == 0 && k >= 0 {
 			result = s.syncStream(a.Vals[k])
 		}
@@ -407,7 +411,7 @@ func (s *Session) invokeRow(id api.ID, vals ...uint64) (*Args, int32) {
 			a.Out[i] = make([]byte, 8)
 		}
 	}
-	return a, s.be.Invoke(id, f, a)
+	return a, s.invoke(id, f, a)
 }
 
 // checkArgs maps the wire call onto the function's parameters and checks each one.
@@ -432,9 +436,12 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			}
 			b := c.Bufs[bi]
 			bi++
-			if p.Kind == api.InStr {
+			switch {
+			case p.Kind == api.InStr:
 				a.In[i] = append(append(make([]byte, 0, len(b)+1), b...), 0)
-			} else {
+			case p.Kind == api.InBuf && misaligned(b) && len(b) <= alignedInMax:
+				a.In[i] = s.alignedCopy(b)
+			default:
 				a.In[i] = b
 			}
 		}
@@ -660,6 +667,27 @@ func (s *Session) scratch(n int) []byte {
 }
 
 // resize returns s with length n and zeroed elements, reusing its storage.
+// alignedInMax is the largest input buffer re-laid when it arrives misaligned. Inputs are
+// values the callee reads by type (a cuDoubleComplex alpha is loaded with a 16-byte aligned
+// instruction: at an odd address in the frame it faulted in cublasZgemv_v2), descriptors and
+// parameter blocks; larger inputs are bulk data, which the host libraries copy bytewise.
+const alignedInMax = 64 << 10
+
+// alignedCopy copies b to a 16-byte boundary in the session's input arena, valid until the
+// next call. The arena grows once to the largest call's inputs and is reused.
+func (s *Session) alignedCopy(b []byte) []byte {
+	need := len(s.inArena) + len(b) + 2*inAlign
+	if need > cap(s.inArena) {
+		// a fresh arena: earlier inputs of this call keep pointing into the old one
+		s.inArena = make([]byte, 0, max(need, 4096))
+	}
+	off := len(s.inArena) + alignPad(s.inArena[len(s.inArena):cap(s.inArena)])
+	s.inArena = s.inArena[:off+len(b)]
+	out := s.inArena[off : off+len(b) : off+len(b)]
+	copy(out, b)
+	return out
+}
+
 func resize[T any](s []T, n int) []T {
 	if cap(s) < n {
 		return make([]T, n)

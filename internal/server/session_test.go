@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/binary"
 	"net"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,10 +15,16 @@ import (
 // pipeSession runs a sim session on one end of a pipe and returns the client end.
 func pipeSession(t *testing.T) (*remoting.Conn, chan error) {
 	t.Helper()
+	return pipeSessionWith(t, NewSim())
+}
+
+// pipeSessionWith runs a session on backend b on one end of a pipe and returns the client end.
+func pipeSessionWith(t *testing.T, b Backend) (*remoting.Conn, chan error) {
+	t.Helper()
 	cli, srv := net.Pipe()
 	t.Cleanup(func() { cli.Close(); srv.Close() })
 	done := make(chan error, 1)
-	go func() { done <- NewSession(1, srv, NewSim()).Serve() }()
+	go func() { done <- NewSession(1, srv, b).Serve() }()
 	c := remoting.NewConn(cli)
 	cli.SetDeadline(time.Now().Add(5 * time.Second))
 	return c, done
@@ -196,5 +204,111 @@ func TestModuleUnloadForgetsFunctions(t *testing.T) {
 	}
 	if _, ok := s.handles[other]; !ok {
 		t.Fatal("a function of another module was forgotten")
+	}
+}
+
+// alignProbe answers cuBLAS rows itself (a handle for cublasCreate_v2) and records the address
+// alignment of every input buffer it is given.
+type alignProbe struct {
+	*Sim
+	ins [][]byte
+}
+
+func (p *alignProbe) Invoke(id api.ID, f *api.Func, a *Args) int32 {
+	if f.Lib() != api.LibCublas13 {
+		return p.Sim.Invoke(id, f, a)
+	}
+	if f.Name == "cublasCreate_v2" {
+		binary.LittleEndian.PutUint64(a.Out[0], 0xb1a5)
+	}
+	for i := range f.Params {
+		if f.Params[i].Kind == api.InBuf {
+			p.ins = append(p.ins, a.In[i])
+		}
+	}
+	return 0
+}
+
+// Host scalars reach the host library at 16-byte boundaries whatever their offset in the frame:
+// cuBLAS loads a cuDoubleComplex alpha with an aligned instruction, and one at an odd address
+// killed the worker (cublasZgemv_v2 from torch.mv on complex128, seen on the H100).
+func TestInputsReachTheBackendAligned(t *testing.T) {
+	probe := &alignProbe{Sim: NewSim()}
+	c, _ := pipeSessionWith(t, probe)
+	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
+		t.Fatalf("hello answered with %v", h.Type)
+	}
+	r := call(t, c, 1, "cublasCreate_v2", nil)
+	if r.Result != 0 {
+		t.Fatalf("cublasCreate_v2 = %d", r.Result)
+	}
+	alpha, beta := make([]byte, 16), make([]byte, 16)
+	for i := range alpha {
+		alpha[i], beta[i] = byte(i+1), byte(0x80+i)
+	}
+	for n := range 3 { // the second and third calls reuse the first one's arena
+		probe.ins = nil
+		r = call(t, c, uint64(10+n), "cublasZgemv_v2", []uint64{0xb1a5, 1, 30, 40, 0x1000, 30, 0x2000, 1, 0x3000, 1}, alpha, beta)
+		if r.Result != 0 {
+			t.Fatalf("cublasZgemv_v2 = %d", r.Result)
+		}
+		if len(probe.ins) != 2 {
+			t.Fatalf("backend saw %d input buffers, want 2", len(probe.ins))
+		}
+		for i, in := range probe.ins {
+			if misaligned(in) {
+				t.Errorf("input %d at %#x, not on a 16-byte boundary", i, bufAddr(in))
+			}
+		}
+		if string(probe.ins[0]) != string(alpha) || string(probe.ins[1]) != string(beta) {
+			t.Errorf("inputs changed on the way: %x %x", probe.ins[0], probe.ins[1])
+		}
+	}
+}
+
+// flightProbe reads the flight record while the backend runs a call, as the server would read
+// it after the worker died there.
+type flightProbe struct {
+	*Sim
+	record *os.File
+	notes  []string
+}
+
+func (p *flightProbe) Invoke(id api.ID, f *api.Func, a *Args) int32 {
+	p.notes = append(p.notes, flightNote(p.record))
+	return p.Sim.Invoke(id, f, a)
+}
+
+// While a host library runs a call, the flight record names it; between calls it names none.
+func TestFlightRecordNamesTheRunningCall(t *testing.T) {
+	record, err := newFlightRecord()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer record.Close()
+	probe := &flightProbe{Sim: NewSim(), record: record}
+	cli, srv := net.Pipe()
+	defer cli.Close()
+	sess := NewSession(1, srv, probe)
+	if sess.flight = mapFlightRecord(int(record.Fd())); sess.flight == nil {
+		t.Fatal("the flight record does not map")
+	}
+	go sess.Serve()
+	c := remoting.NewConn(cli)
+	cli.SetDeadline(time.Now().Add(5 * time.Second))
+	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
+		t.Fatalf("hello answered with %v", h.Type)
+	}
+	if r := call(t, c, 1, "cuInit", []uint64{0}); r.Result != 0 {
+		t.Fatalf("cuInit = %d", r.Result)
+	}
+	if r := call(t, c, 2, "cuDriverGetVersion", nil); r.Result != 0 {
+		t.Fatalf("cuDriverGetVersion = %d", r.Result)
+	}
+	if len(probe.notes) != 2 || !strings.Contains(probe.notes[0], "inside cuInit (") || !strings.Contains(probe.notes[1], "inside cuDriverGetVersion (") {
+		t.Fatalf("records during the calls: %q", probe.notes)
+	}
+	if note := flightNote(record); note != "" {
+		t.Fatalf("between calls the record says %q", note)
 	}
 }
