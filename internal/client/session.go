@@ -217,11 +217,19 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint3
 	if err := s.writeCall(c, tail, 0); err != nil {
 		return 0, s.fail(err)
 	}
-	s.st.writes++
-	if err := s.conn.Flush(); err != nil {
+	if err := s.flush(); err != nil {
 		return 0, s.fail(err)
 	}
 	return s.awaitReply(s.reqID, direct, fill)
+}
+
+// flush writes the queued frames: one write, counted and timed for VGPU_STATS; s.mu is held.
+func (s *session) flush() error {
+	t0 := time.Now()
+	s.st.writes++
+	err := s.conn.Flush()
+	s.st.writeNs += uint64(time.Since(t0))
+	return err
 }
 
 // awaitReply reads frames until the reply to request req; s.mu is held. On the way it writes
@@ -229,6 +237,8 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint3
 // memory direct names (nil: none expected); fill (optional) sees the reply while its payload is
 // valid.
 func (s *session) awaitReply(req uint64, direct func(idx uint32) []byte, fill func(*remoting.Reply) error) (int32, error) {
+	t0 := time.Now()
+	defer func() { s.st.waitNs += uint64(time.Since(t0)) }()
 	for {
 		h, err := s.conn.ReadHeader()
 		if err != nil {
@@ -317,8 +327,7 @@ func (s *session) sendAsync(c *remoting.Call, tail []byte) error {
 	idle := wasEmpty && (s.serverIdle || now.Sub(s.lastSend) > idleGap)
 	if idle || s.conn.Buffered() >= maxQueued {
 		s.lastSend, s.serverIdle = now, false
-		s.st.writes++
-		if err := s.conn.Flush(); err != nil {
+			if err := s.flush(); err != nil {
 			return s.fail(err)
 		}
 		return nil
@@ -338,8 +347,7 @@ func (s *session) flushQueued() {
 		return
 	}
 	s.lastSend, s.serverIdle = time.Now(), false
-	s.st.writes++
-	if err := s.conn.Flush(); err != nil {
+	if err := s.flush(); err != nil {
 		s.fail(err)
 	}
 }
@@ -349,8 +357,7 @@ func (s *session) timedFlush() {
 	defer s.mu.Unlock()
 	s.flushArmed = false
 	if s.broken == nil && s.conn.Buffered() > 0 {
-		s.st.writes++
-		if err := s.conn.Flush(); err != nil {
+			if err := s.flush(); err != nil {
 			s.fail(err)
 		}
 	}

@@ -130,8 +130,7 @@ func (s *session) sendNow(c *remoting.Call) (uint64, error) {
 	if err := s.writeCall(c, nil, 0); err != nil {
 		return 0, s.fail(err)
 	}
-	s.st.writes++
-	if err := s.conn.Flush(); err != nil {
+	if err := s.flush(); err != nil {
 		return 0, s.fail(err)
 	}
 	return s.reqID, nil

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
 )
 
 // stats counts what crossed the connection, for VGPU_STATS=1 (printed at exit): how many
@@ -16,6 +17,8 @@ type stats struct {
 	bytesOut, bytesIn   uint64
 	shmBytes            uint64
 	calls               map[uint32]uint64
+	// time spent writing frames, and waiting for replies after the write (round trips)
+	writeNs, waitNs uint64
 }
 
 func (st *stats) call(fn uint32, async bool, n int) {
@@ -42,6 +45,10 @@ func PrintStats() {
 	}
 	s.mu.Lock()
 	st := s.st
+	blocked := uint64(0)
+	if fc, ok := s.nc.(*remoting.FDConn); ok {
+		blocked = fc.Blocked
+	}
 	type kv struct {
 		name string
 		n    uint64
@@ -66,6 +73,6 @@ func PrintStats() {
 	streams.mu.Lock()
 	local, deferred, waited, merged := streams.local, streams.deferred, streams.waited, streams.merged
 	streams.mu.Unlock()
-	fmt.Fprintf(os.Stderr, "vgpu stats: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory; stream synchronisations: %d answered here, %d after uploads held for the worker (%d of those merged into a later one), %d waited; holding work at exit:%s; calls:%s\n",
-		st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, local, deferred, merged, waited, streams.busy(), b.String())
+	fmt.Fprintf(os.Stderr, "vgpu stats: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory; %.1f ms writing, %.1f ms waiting for replies, %d reads blocked after polling; stream synchronisations: %d answered here, %d after uploads held for the worker (%d of those merged into a later one), %d waited; holding work at exit:%s; calls:%s\n",
+		st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, float64(st.writeNs)/1e6, float64(st.waitNs)/1e6, blocked, local, deferred, merged, waited, streams.busy(), b.String())
 }

@@ -22,6 +22,9 @@ type FDConn struct {
 	// by a synchronise, a small copy) arrives within microseconds; waking a blocked thread
 	// costs more than that, so polling briefly halves such a round trip.
 	Spin time.Duration
+	// Blocked counts the reads whose polling ran out and that blocked (VGPU_STATS: each one is
+	// a thread wake-up on the reply's path).
+	Blocked uint64
 }
 
 // NewFDConn takes over a connection: its descriptor is duplicated, set blocking, given large
@@ -82,6 +85,7 @@ func (c *FDConn) Read(b []byte) (int, error) {
 			}
 		}
 	}
+	c.Blocked++
 	for {
 		n, err := unix.Read(c.fd, b)
 		if err == unix.EINTR {

@@ -51,8 +51,26 @@ else
     # difference over 64 tokens is the per-token cost in round trips, async calls and bytes
     for n in 32 96; do
       timeout 60 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER="$VGPU_SERVER" VGPU_STATS=1 "$LLB/bin/llama-simple" -m /tmp/med-q8_0.gguf -n $n -ngl 99 "Hello world" \
-        2>&1 >/dev/null | grep -E "decoded|vgpu stats" | sed "s/^/tokens $n: /"
+        >/dev/null 2>"$LOGS/llama-stats-$n.err"
+      echo "tokens $n: rc $?"
+      grep -E "decoded|vgpu stats" "$LOGS/llama-stats-$n.err" | sed "s/^/tokens $n: /"
     done 2>&1 | tee "$LOGS/llama-stats.txt"
+    # tg128 on the 110 MB model, natively and through vgpu with the read polling (VGPU_SPIN_US)
+    # of worker and client at each WORKER:CLIENT pair of LLAMA_SPIN_SWEEP (a server of its own
+    # per pair): how much of the tg gap is thread wake-ups on a token's path
+    if [ -n "${LLAMA_SPIN_SWEEP:-}" ]; then {
+      timeout 100 "${LL_NATIVE[@]}" "$LLB/bin/llama-bench" -m /tmp/med-q8_0.gguf -p 0 -n 128 -r 5 -ngl 99 -o md 2>/dev/null |
+        grep tg128 | sed "s/^/native:          /"
+      for pair in $LLAMA_SPIN_SWEEP; do
+        xc_server /tmp/vgpu-spin.sock "$LOGS/spin-server.log" env VGPU_SPIN_US="${pair%%:*}"
+        timeout 100 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER=unix:///tmp/vgpu-spin.sock VGPU_SPIN_US="${pair##*:}" \
+          "$LLB/bin/llama-bench" -m /tmp/med-q8_0.gguf -p 0 -n 128 -r 5 -ngl 99 -o md 2>/dev/null |
+          grep tg128 | sed "s/^/spin $pair us: /"
+        timeout 60 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER=unix:///tmp/vgpu-spin.sock VGPU_SPIN_US="${pair##*:}" VGPU_STATS=1 \
+          "$LLB/bin/llama-simple" -m /tmp/med-q8_0.gguf -n 96 -ngl 99 "Hello world" 2>&1 >/dev/null | grep -o "decoded.*t/s\|[0-9.]* ms writing.*polling" | sed "s/^/spin $pair us: /"
+        kill $xc_ps; wait $xc_ps 2>/dev/null
+      done; } 2>&1 | tee "$LOGS/llama-spin.txt"
+    fi
     cp "$LOGS/llama-bench.native.txt" "$OUT/llama-bench-native.txt" 2>/dev/null
     cp "$LOGS/llama-bench.vgpu.txt" "$OUT/llama-bench-vgpu.txt" 2>/dev/null
     RESULTS+=("$(printf '%-28s %s' "llama-bench" "see llama-bench-native.txt / -vgpu.txt")")
