@@ -43,7 +43,7 @@ else
     "$ROOT/.carry/vgpu-gguf" -o /tmp/med-q8_0.gguf -type q8_0 -embd 1024 -heads 16 -heads-kv 16 -ff 2816 -layers 8 -vocab 272 -ctx 1024 >/dev/null
     for side in native vgpu; do
       if [ $side = native ]; then cmd=("${LL_NATIVE[@]}"); else cmd=("$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER="$VGPU_SERVER"); fi
-      timeout 200 "${cmd[@]}" "$LLB/bin/llama-bench" -m "$ROOT/.carry/tiny-q8_0.gguf" -m /tmp/med-q8_0.gguf -p 512 -n 128 -r 3 -ngl 99 -o md \
+      timeout 200 "${cmd[@]}" "$LLB/bin/llama-bench" -m "$ROOT/.carry/tiny-q8_0.gguf" -m /tmp/med-q8_0.gguf -p 512 -n 128 -r 10 -ngl 99 -o md \
         >"$LOGS/llama-bench.$side.txt" 2>"$LOGS/llama-bench.$side.err"
       echo "== llama-bench $side (rc $?)"; cat "$LOGS/llama-bench.$side.txt"; tail -3 "$LOGS/llama-bench.$side.err"
     done
