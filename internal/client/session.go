@@ -327,7 +327,7 @@ func (s *session) sendAsync(c *remoting.Call, tail []byte) error {
 	idle := wasEmpty && (s.serverIdle || now.Sub(s.lastSend) > idleGap)
 	if idle || s.conn.Buffered() >= maxQueued {
 		s.lastSend, s.serverIdle = now, false
-			if err := s.flush(); err != nil {
+		if err := s.flush(); err != nil {
 			return s.fail(err)
 		}
 		return nil
@@ -357,7 +357,7 @@ func (s *session) timedFlush() {
 	defer s.mu.Unlock()
 	s.flushArmed = false
 	if s.broken == nil && s.conn.Buffered() > 0 {
-			if err := s.flush(); err != nil {
+		if err := s.flush(); err != nil {
 			s.fail(err)
 		}
 	}

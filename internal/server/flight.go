@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
-	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -13,7 +12,7 @@ import (
 )
 
 // The flight record is one word of memory shared by the server and a worker: the worker stores
-// the row it is running in a host library (its ID + 1; 0 between calls), so when a host library
+// the row it is running (its ID + 1; 0 between calls, Session.Serve), so when a host library
 // kills the worker the server's log line names the call it died in, not only an exit status.
 
 // flightFD is the worker's descriptor of its flight record (the connection is fd 3).
@@ -56,15 +55,4 @@ func mapFlightRecord(fd int) *uint32 {
 		return nil
 	}
 	return (*uint32)(unsafe.Pointer(&m[0]))
-}
-
-// invoke runs one row on the backend with the flight record naming it meanwhile.
-func (s *Session) invoke(id api.ID, f *api.Func, a *Args) int32 {
-	if s.flight == nil {
-		return s.be.Invoke(id, f, a)
-	}
-	atomic.StoreUint32(s.flight, uint32(id)+1)
-	r := s.be.Invoke(id, f, a)
-	atomic.StoreUint32(s.flight, 0)
-	return r
 }

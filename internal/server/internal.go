@@ -75,7 +75,7 @@ func (s *Session) deviceAttributes(a *Args) int32 {
 	for k := 0; 8*k+8 <= len(out); k++ {
 		one.Vals[1], one.Vals[2] = uint64(k+1), dev
 		clear(one.Out[0])
-		r := s.invoke(id, f, one)
+		r := s.be.Invoke(id, f, one)
 		copy(out[8*k:], one.Out[0])
 		binary.LittleEndian.PutUint32(out[8*k+4:], uint32(r))
 	}

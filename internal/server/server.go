@@ -194,6 +194,7 @@ func RunWorker(backend string, id uint64) error {
 	}
 	sess := NewSession(id, nc, be)
 	sess.flight = mapFlightRecord(flightFD)
+	sess.stats = newWorkerStats()
 	if backend == "real" {
 		// the driver prints a kernel's printf to stdout: it goes to the client
 		if c, err := captureStdout(); err == nil {

@@ -2,12 +2,13 @@ package server
 
 import (
 	"errors"
-
 	"fmt"
-	"golang.org/x/sys/unix"
 	"io"
 	"runtime"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/ranges"
@@ -49,6 +50,7 @@ type Session struct {
 	kernelFuncs map[uint64]uint64
 	stdout      *stdoutCapture // the driver's printf output, sent before replies
 	flight      *uint32        // the worker's flight record (flight.go); nil in tests
+	stats       *workerStats   // VGPU_WORKER_STATS: where the worker's time goes
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
 	// are faulted in once, and the backend may pin it for direct DMA.
@@ -91,8 +93,18 @@ func (s *Session) Serve() error {
 		return err
 	}
 	for {
+		var tr time.Time
+		if s.stats != nil {
+			tr = time.Now()
+		}
 		h, payload, err := s.conn.ReadFrame()
+		if s.stats != nil {
+			s.stats.wait += time.Since(tr)
+		}
 		if err != nil {
+			if s.stats != nil {
+				s.logf("%s", s.stats)
+			}
 			if errors.Is(err, io.EOF) {
 				s.logf("client closed the connection")
 				return nil
@@ -108,7 +120,20 @@ func (s *Session) Serve() error {
 		c := &s.call
 		s.scratchUsed = false
 		s.inArena = s.inArena[:0]
+		if s.flight != nil {
+			atomic.StoreUint32(s.flight, c.Fn+1)
+		}
+		var t0 time.Time
+		if s.stats != nil {
+			t0 = time.Now()
+		}
 		result, outs, note, err := s.exec(c)
+		if s.stats != nil {
+			s.stats.add(c.Fn, time.Since(t0))
+		}
+		if s.flight != nil {
+			atomic.StoreUint32(s.flight, 0)
+		}
 		if err != nil {
 			return s.protocolError("%v", err)
 		}
@@ -303,7 +328,7 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 	if f.Internal && f.Server == "" {
 		result = s.internal(f, a)
 	} else {
-		result = s.invoke(id, f, a)
+		result = s.be.Invoke(id, f, a)
 		if k := rowFacts[id].hostOutStream; result == 0 && k >= 0 {
 			result = s.syncStream(a.Vals[k])
 		}
@@ -411,7 +436,7 @@ func (s *Session) invokeRow(id api.ID, vals ...uint64) (*Args, int32) {
 			a.Out[i] = make([]byte, 8)
 		}
 	}
-	return a, s.invoke(id, f, a)
+	return a, s.be.Invoke(id, f, a)
 }
 
 // checkArgs maps the wire call onto the function's parameters and checks each one.

@@ -312,3 +312,32 @@ func TestFlightRecordNamesTheRunningCall(t *testing.T) {
 		t.Fatalf("between calls the record says %q", note)
 	}
 }
+
+// VGPU_WORKER_STATS: the session counts each row's calls and the time they took, and the line
+// it logs at the end names them.
+func TestWorkerStatsCountRows(t *testing.T) {
+	t.Setenv("VGPU_WORKER_STATS", "1")
+	cli, srv := net.Pipe()
+	defer cli.Close()
+	sess := NewSession(1, srv, NewSim())
+	if sess.stats = newWorkerStats(); sess.stats == nil {
+		t.Fatal("VGPU_WORKER_STATS=1 gave no stats")
+	}
+	done := make(chan error, 1)
+	go func() { done <- sess.Serve() }()
+	c := remoting.NewConn(cli)
+	cli.SetDeadline(time.Now().Add(5 * time.Second))
+	hello(t, c, api.TableHash())
+	call(t, c, 1, "cuInit", []uint64{0})
+	for i := range 3 {
+		call(t, c, uint64(2+i), "cuDriverGetVersion", nil)
+	}
+	cli.Close()
+	<-done
+	line := sess.stats.String()
+	for _, want := range []string{"worker stats: 4 calls", " cuDriverGetVersion=3/", " cuInit=1/", "waiting for frames"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("%q does not say %q", line, want)
+		}
+	}
+}

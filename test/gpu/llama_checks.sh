@@ -71,6 +71,25 @@ else
         kill $xc_ps; wait $xc_ps 2>/dev/null
       done; } 2>&1 | tee "$LOGS/llama-spin.txt"
     fi
+    # where pp512's time goes (LLAMA_PP_STATS=1): llama-bench pp512 at 10 and 30 repetitions per
+    # model, client VGPU_STATS beside the worker's VGPU_WORKER_STATS (a server of its own); the
+    # difference of the two is 20 prompts' worth
+    if [ "${LLAMA_PP_STATS:-}" = 1 ]; then {
+      xc_server /tmp/vgpu-ws.sock "$LOGS/ws-server.log" env VGPU_WORKER_STATS=1
+      for m in "$ROOT/.carry/tiny-q8_0.gguf" /tmp/med-q8_0.gguf; do
+        for r in 10 30; do
+          echo "== $(basename "$m") pp512 -r $r"
+          timeout 100 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER=unix:///tmp/vgpu-ws.sock VGPU_STATS=1 \
+            "$LLB/bin/llama-bench" -m "$m" -p 512 -n 0 -r $r -ngl 99 -o md 2>&1 | grep -E "pp512|vgpu stats"
+          sleep 0.2; grep "worker stats" "$LOGS/ws-server.log" | tail -1
+        done
+        echo "== $(basename "$m") tg128 -r 5"
+        timeout 100 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER=unix:///tmp/vgpu-ws.sock VGPU_STATS=1 \
+          "$LLB/bin/llama-bench" -m "$m" -p 0 -n 128 -r 5 -ngl 99 -o md 2>&1 | grep -E "tg128|vgpu stats"
+        sleep 0.2; grep "worker stats" "$LOGS/ws-server.log" | tail -1
+      done
+      kill $xc_ps; wait $xc_ps 2>/dev/null; } 2>&1 | tee "$LOGS/llama-ppstats.txt"
+    fi
     cp "$LOGS/llama-bench.native.txt" "$OUT/llama-bench-native.txt" 2>/dev/null
     cp "$LOGS/llama-bench.vgpu.txt" "$OUT/llama-bench-vgpu.txt" 2>/dev/null
     RESULTS+=("$(printf '%-28s %s' "llama-bench" "see llama-bench-native.txt / -vgpu.txt")")

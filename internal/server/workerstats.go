@@ -1,0 +1,77 @@
+package server
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vgpu/vgpu/internal/api"
+)
+
+// workerStats is where a worker's time went, for performance work: VGPU_WORKER_STATS=1 in the
+// server's environment logs, when each session ends, the time spent waiting for frames, and per
+// row the calls and the time from decoded frame to result (checks and the host library).
+type workerStats struct {
+	start time.Time
+	wait  time.Duration
+	rows  map[uint32]*rowStat
+}
+
+type rowStat struct {
+	n   uint64
+	dur time.Duration
+}
+
+// newWorkerStats is nil unless VGPU_WORKER_STATS is set.
+func newWorkerStats() *workerStats {
+	if os.Getenv("VGPU_WORKER_STATS") == "" {
+		return nil
+	}
+	return &workerStats{start: time.Now(), rows: map[uint32]*rowStat{}}
+}
+
+func (w *workerStats) add(fn uint32, d time.Duration) {
+	r := w.rows[fn]
+	if r == nil {
+		r = &rowStat{}
+		w.rows[fn] = r
+	}
+	r.n++
+	r.dur += d
+}
+
+// String is the one log line: totals, then the rows that took the most time.
+func (w *workerStats) String() string {
+	total := time.Since(w.start)
+	var calls uint64
+	var busy time.Duration
+	type kv struct {
+		fn uint32
+		r  *rowStat
+	}
+	var rows []kv
+	for fn, r := range w.rows {
+		calls += r.n
+		busy += r.dur
+		rows = append(rows, kv{fn, r})
+	}
+	sort.Slice(rows, func(i, j int) bool { return rows[i].r.dur > rows[j].r.dur })
+	var b strings.Builder
+	fmt.Fprintf(&b, "worker stats: %d calls in %.1f ms; running calls %.1f ms, waiting for frames %.1f ms, the rest (replies, decoding) %.1f ms; by row (calls, ms, µs each):",
+		calls, ms(total), ms(busy), ms(w.wait), ms(total-busy-w.wait))
+	for i, r := range rows {
+		if i == 12 {
+			break
+		}
+		name := fmt.Sprint(r.fn)
+		if int(r.fn) < len(api.Table) {
+			name = api.Table[r.fn].Name
+		}
+		fmt.Fprintf(&b, " %s=%d/%.1f/%.2f", name, r.r.n, ms(r.r.dur), float64(r.r.dur.Microseconds())/float64(r.r.n))
+	}
+	return b.String()
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
