@@ -22,6 +22,11 @@ var execTable = []Func{
 	// the shared memory, bytes, stream. Synchronous: the client reuses the region after the reply.
 	{Name: "vgpuShmHtoD", Libs: cu, Internal: true, Syncs: true, NoLog: true, Params: []P{devRange("dst", "n", 1), scalar("size_t", "offset"), scalar("size_t", "n"), stream("hStream")}},
 	{Name: "vgpuShmDtoH", Libs: cu, Internal: true, Syncs: true, NoLog: true, Params: []P{devRange("src", "n", 1), scalar("size_t", "offset"), scalar("size_t", "n"), stream("hStream")}},
+	// An async upload from the shared memory's ring (the client's cuMemcpyHtoDAsync): nobody
+	// waits for it; the client reuses the ring's bytes only after vgpuShmFence, which returns
+	// once every such copy has finished.
+	{Name: "vgpuShmHtoDAsync", Libs: cu, Internal: true, Mode: Async, NoLog: true, Params: []P{devRange("dst", "n", 1), scalar("size_t", "offset"), scalar("size_t", "n"), stream("hStream")}},
+	{Name: "vgpuShmFence", Libs: cu, Internal: true, NoLog: true},
 	{Name: "cuDeviceCanAccessPeer", Libs: cu, Params: []P{out("int *", "canAccessPeer", "4"), scalar("CUdevice", "dev"), scalar("CUdevice", "peerDev")}},
 
 	// ---- host memory: client memory, never on the server ----

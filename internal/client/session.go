@@ -50,8 +50,9 @@ type session struct {
 	unansweredFirst, unansweredLast uint32
 	buf                             []byte
 
-	shm []byte // shared with the worker (unix sockets): bulk copies go through it
-	st  stats  // VGPU_STATS counters
+	shm      []byte // shared with the worker (unix sockets): bulk copies go through it
+	ringUsed uint64 // bytes of the shared memory's ring holding uploads not yet fenced
+	st       stats  // VGPU_STATS counters
 }
 
 var (
@@ -317,6 +318,11 @@ func (s *session) sendAsync(c *remoting.Call, tail []byte) error {
 	if s.broken != nil {
 		return s.broken
 	}
+	return s.sendAsyncLocked(c, tail)
+}
+
+// sendAsyncLocked is sendAsync with s.mu held and the session not broken.
+func (s *session) sendAsyncLocked(c *remoting.Call, tail []byte) error {
 	wasEmpty := s.conn.Buffered() == 0
 	if err := s.writeCall(c, tail, remoting.FlagAsync); err != nil {
 		return s.fail(err)

@@ -15,6 +15,12 @@ import (
 // passes it to the worker, which maps it (and page-locks it, so the GPU copies into and out of
 // it directly). A large copy then moves through its two halves in turn: while the GPU copies one
 // half, the client fills (or empties) the other; the socket carries only the small calls.
+//
+// An async upload (cuMemcpyHtoDAsync) of up to a quarter of the shared memory takes the ring
+// instead: the client copies it to the ring's next free bytes and sends vgpuShmHtoDAsync
+// without waiting, as the driver returns from a pageable async copy once its bytes are staged.
+// The ring is emptied by a fence (vgpuShmFence: the worker waits for the copies it queued)
+// when it is full, and before the halves are used.
 
 // shmSize is the shared memory per process (VGPU_SHM_MB, default 64; 0 turns it off).
 var shmSize = func() int {
@@ -77,6 +83,10 @@ func (s *session) shmCopy(h2d bool, dev, host, n, stream uint64) (int64, error) 
 	if s.broken != nil {
 		return 0, s.broken
 	}
+	// the halves overlap the ring: its copies must have finished
+	if r, err := s.shmFence(); err != nil || r != 0 {
+		return int64(r), err
+	}
 	type piece struct {
 		off, size, slot uint64
 		req             uint64
@@ -125,6 +135,54 @@ func (s *session) shmCopy(h2d bool, dev, host, n, stream uint64) (int64, error) 
 	return first, nil
 }
 
+// shmUploadAsync copies n bytes at host into the ring and queues their upload to dev.
+func (s *session) shmUploadAsync(dev, host, n, stream uint64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken != nil {
+		return s.broken
+	}
+	if s.ringUsed+n > uint64(len(s.shm)) {
+		r, err := s.shmFence()
+		if err != nil {
+			return err
+		}
+		if r != 0 && s.deferredCode == 0 {
+			// an earlier upload failed: reported by the next synchronising call, as any
+			// async failure is
+			s.deferredFn, s.deferredCode = uint32(shmFenceID), r
+		}
+	}
+	off := s.ringUsed
+	pcopy(s.shm[off:off+n], hostBytes(host, int(n)))
+	s.ringUsed = (off + n + 4095) &^ 4095 // each upload starts on a page
+	s.st.shmBytes += n
+	return s.sendAsyncLocked(&remoting.Call{Fn: uint32(shmUploadID), Scalars: []uint64{dev, off, n, stream}}, nil)
+}
+
+// shmFence waits until the worker has finished the ring's uploads, then empties the ring; s.mu
+// is held. Its result is the first of those uploads' failures.
+func (s *session) shmFence() (int32, error) {
+	if s.ringUsed == 0 {
+		return 0, nil
+	}
+	req, err := s.sendNow(&remoting.Call{Fn: uint32(shmFenceID)})
+	if err != nil {
+		return 0, err
+	}
+	r, err := s.awaitReply(req, nil, nil)
+	if err != nil {
+		return 0, err
+	}
+	s.ringUsed = 0
+	return r, nil
+}
+
+var (
+	shmUploadID, _, _ = api.Lookup("vgpuShmHtoDAsync")
+	shmFenceID, _, _  = api.Lookup("vgpuShmFence")
+)
+
 // sendNow writes a synchronous call and flushes it without waiting; s.mu is held.
 func (s *session) sendNow(c *remoting.Call) (uint64, error) {
 	if err := s.writeCall(c, nil, 0); err != nil {
@@ -147,6 +205,12 @@ func viaShm(c *call, s *session) (int64, bool) {
 	h2d, ok := shmRoutes[c.f.Name]
 	if !ok || s.shm == nil || c.a[2] < shmThreshold {
 		return 0, false
+	}
+	if c.f.Name == "cuMemcpyHtoDAsync_v2" && c.a[2] <= uint64(len(s.shm)/4) && c.a[1] != 0 {
+		if err := s.shmUploadAsync(c.a[0], c.a[1], c.a[2], c.a[3]); err != nil {
+			return c.unreachable(), true
+		}
+		return 0, true
 	}
 	dev, host := c.a[1], c.a[0] // DtoH(dstHost, srcDevice, n)
 	if h2d {

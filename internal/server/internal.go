@@ -48,8 +48,13 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 			return f.Lib().Info().NotSupported
 		}
 		return pa.PointerAttributes(a.In[0], a.Vals[2], a.Out[3])
-	case "vgpuShmHtoD", "vgpuShmDtoH":
+	case "vgpuShmHtoD", "vgpuShmDtoH", "vgpuShmHtoDAsync":
 		return s.shmCopy(f, a)
+	case "vgpuShmFence":
+		if sc, ok := s.be.(ShmCopier); ok {
+			return sc.ShmFence()
+		}
+		return f.Lib().Info().NotSupported
 	case "vgpuGetErrorString":
 		es, ok := s.be.(ErrorStringer)
 		if !ok {
@@ -237,6 +242,10 @@ func (s *Session) memcpy2D(ex Executor, a *Args) int32 {
 type ShmCopier interface {
 	CopyHtoD(dst uint64, src []byte, stream uint64) int32
 	CopyDtoH(dst []byte, src uint64, stream uint64) int32
+	// CopyHtoDAsync queues the copy on the stream and returns; src stays untouched until
+	// ShmFence, which returns once every queued copy has finished (its first failure).
+	CopyHtoDAsync(dst uint64, src []byte, stream uint64) int32
+	ShmFence() int32
 }
 
 // shmCopy serves vgpuShmHtoD / vgpuShmDtoH (device pointer, shm offset, bytes, stream): the
@@ -251,13 +260,19 @@ func (s *Session) shmCopy(f *api.Func, a *Args) int32 {
 		s.logf("%s refused: [%d, +%d) is outside the %d bytes of shared memory", f.Name, off, n, len(s.shm))
 		return 1
 	}
-	if !s.shmPinned {
+	if !s.shmPinned && !s.shmTried {
 		if p, ok := s.be.(Pinner); ok {
-			s.shmPinned = p.Pin(s.shm)
+			if s.shmPinned = p.Pin(s.shm); !s.shmPinned {
+				s.logf("the shared memory could not be page-locked: copies through it are staged by the driver")
+			}
 		}
+		s.shmTried = true
 	}
-	if f.Name == "vgpuShmHtoD" {
+	switch f.Name {
+	case "vgpuShmHtoD":
 		return sc.CopyHtoD(dev, s.shm[off:off+n], stream)
+	case "vgpuShmHtoDAsync":
+		return sc.CopyHtoDAsync(dev, s.shm[off:off+n], stream)
 	}
 	return sc.CopyDtoH(s.shm[off:off+n], dev, stream)
 }

@@ -21,8 +21,9 @@ type Real struct {
 	syms     []uintptr
 	nvmlOnce sync.Once
 	nvmlErr  int32
-	named    map[string]uintptr // symbols the executor calls by name
-	ptrs     []uintptr          // kernelParams of the launch being made
+	named    map[string]uintptr    // symbols the executor calls by name
+	ptrs     []uintptr             // kernelParams of the launch being made
+	fences   map[[2]uint64]uintptr // (context, stream) -> event after the last async shm upload
 }
 
 var realPaths = [2]struct{ env, def string }{

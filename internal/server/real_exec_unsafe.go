@@ -159,6 +159,49 @@ func (r *Real) CopyHtoD(dst uint64, src []byte, stream uint64) int32 {
 	return res
 }
 
+// CopyHtoDAsync queues the copy and records a fence event after it, one per context and stream
+// until the next ShmFence (each copy records it again: stream order makes the last record cover
+// the earlier copies).
+func (r *Real) CopyHtoDAsync(dst uint64, src []byte, stream uint64) int32 {
+	res := r.call("cuMemcpyHtoDAsync_v2", uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(len(src)), uintptr(stream))
+	if res != 0 {
+		return res
+	}
+	var ctx uintptr
+	if res := r.call("cuCtxGetCurrent", uintptr(unsafe.Pointer(&ctx))); res != 0 {
+		return res
+	}
+	key := [2]uint64{uint64(ctx), stream}
+	ev, ok := r.fences[key]
+	if !ok {
+		const disableTiming = 0x2 // CU_EVENT_DISABLE_TIMING
+		if res := r.call("cuEventCreate", uintptr(unsafe.Pointer(&ev)), disableTiming); res != 0 {
+			return res
+		}
+		if r.fences == nil {
+			r.fences = map[[2]uint64]uintptr{}
+		}
+		r.fences[key] = ev
+	}
+	return r.call("cuEventRecord", ev, uintptr(stream))
+}
+
+// ShmFence waits for every copy CopyHtoDAsync queued, then destroys the fence events. An
+// event whose context is gone (reset or destroyed since) took its copies with it: not an error.
+func (r *Real) ShmFence() int32 {
+	var first int32
+	for key, ev := range r.fences {
+		res := r.call("cuEventSynchronize", ev)
+		const invalidHandle, contextDestroyed = 400, 709
+		if res != 0 && res != invalidHandle && res != contextDestroyed && first == 0 {
+			first = res
+		}
+		r.call("cuEventDestroy_v2", ev)
+		delete(r.fences, key)
+	}
+	return first
+}
+
 func (r *Real) CopyDtoH(dst []byte, src uint64, stream uint64) int32 {
 	if stream == 0 {
 		return r.call("cuMemcpyDtoH_v2", uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(len(dst)))

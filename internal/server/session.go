@@ -66,6 +66,7 @@ type Session struct {
 
 	shm       []byte // the client's shared memory, if it passed one
 	shmPinned bool
+	shmTried  bool // page-locking the shared memory was tried (once)
 
 	deferredFn   uint32
 	deferredCode int32
@@ -691,7 +692,6 @@ func (s *Session) scratch(n int) []byte {
 	return b
 }
 
-// resize returns s with length n and zeroed elements, reusing its storage.
 // alignedInMax is the largest input buffer re-laid when it arrives misaligned. Inputs are
 // values the callee reads by type (a cuDoubleComplex alpha is loaded with a 16-byte aligned
 // instruction: at an odd address in the frame it faulted in cublasZgemv_v2), descriptors and
@@ -713,6 +713,7 @@ func (s *Session) alignedCopy(b []byte) []byte {
 	return out
 }
 
+// resize returns s with length n and zeroed elements, reusing its storage.
 func resize[T any](s []T, n int) []T {
 	if cap(s) < n {
 		return make([]T, n)

@@ -461,6 +461,13 @@ func (s *Sim) CopyHtoD(dst uint64, src []byte, stream uint64) int32 {
 	return 0
 }
 
+// CopyHtoDAsync copies at once: the simulated device has no queue.
+func (s *Sim) CopyHtoDAsync(dst uint64, src []byte, stream uint64) int32 {
+	return s.CopyHtoD(dst, src, stream)
+}
+
+func (s *Sim) ShmFence() int32 { return 0 }
+
 func (s *Sim) CopyDtoH(dst []byte, src uint64, stream uint64) int32 {
 	copy(dst, s.dev(src, uint64(len(dst))))
 	return 0

@@ -13,1030 +13,1030 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 1,
 	.not_initialized = 1,
 	.not_supported = 3,
-	.table_hash = 6800497160185565868ULL,
+	.table_hash = 3779649485161596438ULL,
 };
 
-/* id 134, local */
+/* id 136, local */
 VGPU_EXPORT nvmlReturn_t nvmlInit_v2(void)
 {
 	uint64_t *a = 0;
-	return (nvmlReturn_t)vgpu_stub_call(134, a);
-}
-
-/* id 135, local */
-VGPU_EXPORT nvmlReturn_t nvmlInit(void)
-{
-	uint64_t *a = 0;
-	return (nvmlReturn_t)vgpu_stub_call(135, a);
-}
-
-/* id 136, local */
-VGPU_EXPORT nvmlReturn_t nvmlInitWithFlags(unsigned int flags)
-{
-	uint64_t a[1] = { (uint64_t)flags };
 	return (nvmlReturn_t)vgpu_stub_call(136, a);
 }
 
 /* id 137, local */
-VGPU_EXPORT nvmlReturn_t nvmlShutdown(void)
+VGPU_EXPORT nvmlReturn_t nvmlInit(void)
 {
 	uint64_t *a = 0;
 	return (nvmlReturn_t)vgpu_stub_call(137, a);
 }
 
 /* id 138, local */
+VGPU_EXPORT nvmlReturn_t nvmlInitWithFlags(unsigned int flags)
+{
+	uint64_t a[1] = { (uint64_t)flags };
+	return (nvmlReturn_t)vgpu_stub_call(138, a);
+}
+
+/* id 139, local */
+VGPU_EXPORT nvmlReturn_t nvmlShutdown(void)
+{
+	uint64_t *a = 0;
+	return (nvmlReturn_t)vgpu_stub_call(139, a);
+}
+
+/* id 140, local */
 VGPU_EXPORT const char * nvmlErrorString(nvmlReturn_t result)
 {
 	uint64_t a[1] = { (uint64_t)result };
 	if (!vgpu_stub_ready())
 		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(138, a);
-}
-
-/* id 139, remote */
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)version, (uint64_t)length };
-	return (nvmlReturn_t)vgpu_stub_call(139, a);
-}
-
-/* id 140, remote */
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)version, (uint64_t)length };
-	return (nvmlReturn_t)vgpu_stub_call(140, a);
+	return (const char *)(uintptr_t)vgpu_stub_call(140, a);
 }
 
 /* id 141, remote */
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion(int *cudaDriverVersion)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)cudaDriverVersion };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)version, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(141, a);
 }
 
 /* id 142, remote */
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *cudaDriverVersion)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)cudaDriverVersion };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)version, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(142, a);
 }
 
 /* id 143, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *deviceCount)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion(int *cudaDriverVersion)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)deviceCount };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)cudaDriverVersion };
 	return (nvmlReturn_t)vgpu_stub_call(143, a);
 }
 
 /* id 144, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCount(unsigned int *deviceCount)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *cudaDriverVersion)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)deviceCount };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)cudaDriverVersion };
 	return (nvmlReturn_t)vgpu_stub_call(144, a);
 }
 
 /* id 145, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *deviceCount)
 {
-	uint64_t a[2] = { (uint64_t)index, (uint64_t)(uintptr_t)device };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)deviceCount };
 	return (nvmlReturn_t)vgpu_stub_call(145, a);
 }
 
 /* id 146, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int index, nvmlDevice_t *device)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCount(unsigned int *deviceCount)
 {
-	uint64_t a[2] = { (uint64_t)index, (uint64_t)(uintptr_t)device };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)deviceCount };
 	return (nvmlReturn_t)vgpu_stub_call(146, a);
 }
 
 /* id 147, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *device)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)uuid, (uint64_t)(uintptr_t)device };
+	uint64_t a[2] = { (uint64_t)index, (uint64_t)(uintptr_t)device };
 	return (nvmlReturn_t)vgpu_stub_call(147, a);
 }
 
 /* id 148, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *pciBusId, nvmlDevice_t *device)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int index, nvmlDevice_t *device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)pciBusId, (uint64_t)(uintptr_t)device };
+	uint64_t a[2] = { (uint64_t)index, (uint64_t)(uintptr_t)device };
 	return (nvmlReturn_t)vgpu_stub_call(148, a);
 }
 
 /* id 149, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleBySerial(const char *serial, nvmlDevice_t *device)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)serial, (uint64_t)(uintptr_t)device };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)uuid, (uint64_t)(uintptr_t)device };
 	return (nvmlReturn_t)vgpu_stub_call(149, a);
 }
 
 /* id 150, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t device, unsigned int *index)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *pciBusId, nvmlDevice_t *device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)index };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pciBusId, (uint64_t)(uintptr_t)device };
 	return (nvmlReturn_t)vgpu_stub_call(150, a);
 }
 
 /* id 151, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t device, unsigned int *minorNumber)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleBySerial(const char *serial, nvmlDevice_t *device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)minorNumber };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)serial, (uint64_t)(uintptr_t)device };
 	return (nvmlReturn_t)vgpu_stub_call(151, a);
 }
 
 /* id 152, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t device, unsigned int *index)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)name, (uint64_t)length };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)index };
 	return (nvmlReturn_t)vgpu_stub_call(152, a);
 }
 
 /* id 153, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t device, unsigned int *minorNumber)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)uuid, (uint64_t)length };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)minorNumber };
 	return (nvmlReturn_t)vgpu_stub_call(153, a);
 }
 
 /* id 154, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSerial(nvmlDevice_t device, char *serial, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)serial, (uint64_t)length };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)name, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(154, a);
 }
 
 /* id 155, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBrand(nvmlDevice_t device, nvmlBrandType_t *type)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)type };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)uuid, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(155, a);
 }
 
 /* id 156, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t device, nvmlDeviceArchitecture_t *arch)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSerial(nvmlDevice_t device, char *serial, unsigned int length)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)arch };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)serial, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(156, a);
 }
 
 /* id 157, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t device, int *major, int *minor)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBrand(nvmlDevice_t device, nvmlBrandType_t *type)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)major, (uint64_t)(uintptr_t)minor };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)type };
 	return (nvmlReturn_t)vgpu_stub_call(157, a);
 }
 
 /* id 158, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo(nvmlDevice_t device, nvmlPciInfo_t *pci)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t device, nvmlDeviceArchitecture_t *arch)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)arch };
 	return (nvmlReturn_t)vgpu_stub_call(158, a);
 }
 
 /* id 159, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v2(nvmlDevice_t device, nvmlPciInfo_t *pci)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t device, int *major, int *minor)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)major, (uint64_t)(uintptr_t)minor };
 	return (nvmlReturn_t)vgpu_stub_call(159, a);
 }
 
 /* id 160, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo(nvmlDevice_t device, nvmlPciInfo_t *pci)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
 	return (nvmlReturn_t)vgpu_stub_call(160, a);
 }
 
 /* id 161, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v2(nvmlDevice_t device, nvmlPciInfo_t *pci)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
 	return (nvmlReturn_t)vgpu_stub_call(161, a);
 }
 
 /* id 162, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
 	return (nvmlReturn_t)vgpu_stub_call(162, a);
 }
 
 /* id 163, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBAR1MemoryInfo(nvmlDevice_t device, nvmlBAR1Memory_t *bar1Memory)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)bar1Memory };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
 	return (nvmlReturn_t)vgpu_stub_call(163, a);
 }
 
 /* id 164, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_t *utilization)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
 	return (nvmlReturn_t)vgpu_stub_call(164, a);
 }
 
 /* id 165, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, nvmlTemperatureSensors_t sensorType, unsigned int *temp)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBAR1MemoryInfo(nvmlDevice_t device, nvmlBAR1Memory_t *bar1Memory)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)sensorType, (uint64_t)(uintptr_t)temp };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)bar1Memory };
 	return (nvmlReturn_t)vgpu_stub_call(165, a);
 }
 
 /* id 166, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed(nvmlDevice_t device, unsigned int *speed)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_t *utilization)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)speed };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization };
 	return (nvmlReturn_t)vgpu_stub_call(166, a);
 }
 
 /* id 167, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *power)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, nvmlTemperatureSensors_t sensorType, unsigned int *temp)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)power };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)sensorType, (uint64_t)(uintptr_t)temp };
 	return (nvmlReturn_t)vgpu_stub_call(167, a);
 }
 
 /* id 168, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int *limit)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed(nvmlDevice_t device, unsigned int *speed)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)limit };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)speed };
 	return (nvmlReturn_t)vgpu_stub_call(168, a);
 }
 
 /* id 169, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int *limit)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *power)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)limit };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)power };
 	return (nvmlReturn_t)vgpu_stub_call(169, a);
 }
 
 /* id 170, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceState(nvmlDevice_t device, nvmlPstates_t *pState)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int *limit)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pState };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)limit };
 	return (nvmlReturn_t)vgpu_stub_call(170, a);
 }
 
 /* id 171, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t device, nvmlEnableState_t *mode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int *limit)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)limit };
 	return (nvmlReturn_t)vgpu_stub_call(171, a);
 }
 
 /* id 172, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeMode(nvmlDevice_t device, nvmlComputeMode_t *mode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceState(nvmlDevice_t device, nvmlPstates_t *pState)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pState };
 	return (nvmlReturn_t)vgpu_stub_call(172, a);
 }
 
 /* id 173, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, nvmlClockType_t type, unsigned int *clock)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t device, nvmlEnableState_t *mode)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)(uintptr_t)clock };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
 	return (nvmlReturn_t)vgpu_stub_call(173, a);
 }
 
 /* id 174, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t device, nvmlClockType_t type, unsigned int *clock)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeMode(nvmlDevice_t device, nvmlComputeMode_t *mode)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)(uintptr_t)clock };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
 	return (nvmlReturn_t)vgpu_stub_call(174, a);
 }
 
 /* id 175, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, nvmlClockType_t type, unsigned int *clock)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)(uintptr_t)clock };
 	return (nvmlReturn_t)vgpu_stub_call(175, a);
 }
 
 /* id 176, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t device, nvmlClockType_t type, unsigned int *clock)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)(uintptr_t)clock };
 	return (nvmlReturn_t)vgpu_stub_call(176, a);
 }
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1001, 0); }
+/* id 177, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(177, a);
+}
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1002, 0); }
+/* id 178, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(178, a);
+}
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1003, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1003, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1004, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1004, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1005, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1005, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1006, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1006, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1007, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1007, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1008, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1008, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1009, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1009, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceDiscoverGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1010, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1010, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceFreezeNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1011, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1011, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingBufferSize(void) { return (nvmlReturn_t)vgpu_stub_call(1012, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceDiscoverGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1012, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1013, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceFreezeNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1013, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1014, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingBufferSize(void) { return (nvmlReturn_t)vgpu_stub_call(1014, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1015, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1015, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1016, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1016, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAdaptiveClockInfoStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1017, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1017, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAddressingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1018, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1018, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAPIRestriction(void) { return (nvmlReturn_t)vgpu_stub_call(1019, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAdaptiveClockInfoStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1019, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetApplicationsClock(void) { return (nvmlReturn_t)vgpu_stub_call(1020, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAddressingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1020, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes(void) { return (nvmlReturn_t)vgpu_stub_call(1021, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAPIRestriction(void) { return (nvmlReturn_t)vgpu_stub_call(1021, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1022, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetApplicationsClock(void) { return (nvmlReturn_t)vgpu_stub_call(1022, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1023, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes(void) { return (nvmlReturn_t)vgpu_stub_call(1023, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBoardId(void) { return (nvmlReturn_t)vgpu_stub_call(1024, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1024, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBoardPartNumber(void) { return (nvmlReturn_t)vgpu_stub_call(1025, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1025, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBridgeChipInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1026, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBoardId(void) { return (nvmlReturn_t)vgpu_stub_call(1026, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBusType(void) { return (nvmlReturn_t)vgpu_stub_call(1027, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBoardPartNumber(void) { return (nvmlReturn_t)vgpu_stub_call(1027, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetC2cModeInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1028, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBridgeChipInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1028, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1029, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBusType(void) { return (nvmlReturn_t)vgpu_stub_call(1029, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClkMonStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1030, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetC2cModeInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1030, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClock(void) { return (nvmlReturn_t)vgpu_stub_call(1031, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1031, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockOffsets(void) { return (nvmlReturn_t)vgpu_stub_call(1032, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClkMonStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1032, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1033, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClock(void) { return (nvmlReturn_t)vgpu_stub_call(1033, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(void) { return (nvmlReturn_t)vgpu_stub_call(1034, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockOffsets(void) { return (nvmlReturn_t)vgpu_stub_call(1034, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1035, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1035, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuAttestationReport(void) { return (nvmlReturn_t)vgpu_stub_call(1036, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(void) { return (nvmlReturn_t)vgpu_stub_call(1036, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuCertificate(void) { return (nvmlReturn_t)vgpu_stub_call(1037, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1037, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeMemSizeInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1038, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuAttestationReport(void) { return (nvmlReturn_t)vgpu_stub_call(1038, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeProtectedMemoryUsage(void) { return (nvmlReturn_t)vgpu_stub_call(1039, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuCertificate(void) { return (nvmlReturn_t)vgpu_stub_call(1039, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCoolerInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1040, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeMemSizeInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1040, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1041, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeProtectedMemoryUsage(void) { return (nvmlReturn_t)vgpu_stub_call(1041, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinityWithinScope(void) { return (nvmlReturn_t)vgpu_stub_call(1042, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCoolerInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1042, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1043, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1043, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClockFreqs(void) { return (nvmlReturn_t)vgpu_stub_call(1044, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinityWithinScope(void) { return (nvmlReturn_t)vgpu_stub_call(1044, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(void) { return (nvmlReturn_t)vgpu_stub_call(1045, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1045, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(void) { return (nvmlReturn_t)vgpu_stub_call(1046, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClockFreqs(void) { return (nvmlReturn_t)vgpu_stub_call(1046, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrPcieLinkGeneration(void) { return (nvmlReturn_t)vgpu_stub_call(1047, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(void) { return (nvmlReturn_t)vgpu_stub_call(1047, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrPcieLinkWidth(void) { return (nvmlReturn_t)vgpu_stub_call(1048, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(void) { return (nvmlReturn_t)vgpu_stub_call(1048, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDecoderUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1049, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrPcieLinkGeneration(void) { return (nvmlReturn_t)vgpu_stub_call(1049, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultApplicationsClock(void) { return (nvmlReturn_t)vgpu_stub_call(1050, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrPcieLinkWidth(void) { return (nvmlReturn_t)vgpu_stub_call(1050, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1051, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDecoderUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1051, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDetailedEccErrors(void) { return (nvmlReturn_t)vgpu_stub_call(1052, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultApplicationsClock(void) { return (nvmlReturn_t)vgpu_stub_call(1052, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void) { return (nvmlReturn_t)vgpu_stub_call(1053, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1053, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDisplayActive(void) { return (nvmlReturn_t)vgpu_stub_call(1054, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDetailedEccErrors(void) { return (nvmlReturn_t)vgpu_stub_call(1054, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDisplayMode(void) { return (nvmlReturn_t)vgpu_stub_call(1055, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void) { return (nvmlReturn_t)vgpu_stub_call(1055, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDramEncryptionMode(void) { return (nvmlReturn_t)vgpu_stub_call(1056, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDisplayActive(void) { return (nvmlReturn_t)vgpu_stub_call(1056, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1057, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDisplayMode(void) { return (nvmlReturn_t)vgpu_stub_call(1057, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1058, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDramEncryptionMode(void) { return (nvmlReturn_t)vgpu_stub_call(1058, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDynamicPstatesInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1059, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1059, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1060, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1060, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1061, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDynamicPstatesInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1061, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1062, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1062, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderStats(void) { return (nvmlReturn_t)vgpu_stub_call(1063, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1063, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1064, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1064, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanControlPolicy_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1065, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderStats(void) { return (nvmlReturn_t)vgpu_stub_call(1065, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeedRPM(void) { return (nvmlReturn_t)vgpu_stub_call(1066, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1066, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1067, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanControlPolicy_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1067, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1068, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeedRPM(void) { return (nvmlReturn_t)vgpu_stub_call(1068, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCStats(void) { return (nvmlReturn_t)vgpu_stub_call(1069, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1069, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1070, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1070, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1071, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCStats(void) { return (nvmlReturn_t)vgpu_stub_call(1071, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1072, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1072, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1073, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1073, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1074, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1074, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1075, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1075, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1076, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1076, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1077, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1077, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1078, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1078, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1079, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1079, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoByIdV(void) { return (nvmlReturn_t)vgpu_stub_call(1080, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1080, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1081, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1081, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1082, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoByIdV(void) { return (nvmlReturn_t)vgpu_stub_call(1082, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1083, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1083, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuMaxPcieLinkGeneration(void) { return (nvmlReturn_t)vgpu_stub_call(1084, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1084, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuOperationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1085, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1085, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses(void) { return (nvmlReturn_t)vgpu_stub_call(1086, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuMaxPcieLinkGeneration(void) { return (nvmlReturn_t)vgpu_stub_call(1086, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1087, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuOperationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1087, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures(void) { return (nvmlReturn_t)vgpu_stub_call(1088, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses(void) { return (nvmlReturn_t)vgpu_stub_call(1088, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1089, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1089, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1090, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures(void) { return (nvmlReturn_t)vgpu_stub_call(1090, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v4(void) { return (nvmlReturn_t)vgpu_stub_call(1091, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1091, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGspFirmwareMode(void) { return (nvmlReturn_t)vgpu_stub_call(1092, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1092, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGspFirmwareVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1093, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v4(void) { return (nvmlReturn_t)vgpu_stub_call(1093, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId(void) { return (nvmlReturn_t)vgpu_stub_call(1094, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGspFirmwareMode(void) { return (nvmlReturn_t)vgpu_stub_call(1094, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUIDV(void) { return (nvmlReturn_t)vgpu_stub_call(1095, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGspFirmwareVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1095, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1096, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId(void) { return (nvmlReturn_t)vgpu_stub_call(1096, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostVgpuMode(void) { return (nvmlReturn_t)vgpu_stub_call(1097, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUIDV(void) { return (nvmlReturn_t)vgpu_stub_call(1097, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomConfigurationChecksum(void) { return (nvmlReturn_t)vgpu_stub_call(1098, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1098, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomImageVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1099, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostVgpuMode(void) { return (nvmlReturn_t)vgpu_stub_call(1099, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1100, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomConfigurationChecksum(void) { return (nvmlReturn_t)vgpu_stub_call(1100, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetIrqNum(void) { return (nvmlReturn_t)vgpu_stub_call(1101, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomImageVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1101, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetJpgUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1102, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1102, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetLastBBXFlushTime(void) { return (nvmlReturn_t)vgpu_stub_call(1103, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetIrqNum(void) { return (nvmlReturn_t)vgpu_stub_call(1103, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMarginTemperature(void) { return (nvmlReturn_t)vgpu_stub_call(1104, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetJpgUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1104, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxCustomerBoostClock(void) { return (nvmlReturn_t)vgpu_stub_call(1105, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetLastBBXFlushTime(void) { return (nvmlReturn_t)vgpu_stub_call(1105, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(void) { return (nvmlReturn_t)vgpu_stub_call(1106, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMarginTemperature(void) { return (nvmlReturn_t)vgpu_stub_call(1106, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkGeneration(void) { return (nvmlReturn_t)vgpu_stub_call(1107, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxCustomerBoostClock(void) { return (nvmlReturn_t)vgpu_stub_call(1107, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkWidth(void) { return (nvmlReturn_t)vgpu_stub_call(1108, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(void) { return (nvmlReturn_t)vgpu_stub_call(1108, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1109, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkGeneration(void) { return (nvmlReturn_t)vgpu_stub_call(1109, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1110, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkWidth(void) { return (nvmlReturn_t)vgpu_stub_call(1110, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1111, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1111, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryBusWidth(void) { return (nvmlReturn_t)vgpu_stub_call(1112, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1112, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryErrorCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1113, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1113, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1114, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryBusWidth(void) { return (nvmlReturn_t)vgpu_stub_call(1114, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigMode(void) { return (nvmlReturn_t)vgpu_stub_call(1115, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryErrorCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1115, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxClockOfPState(void) { return (nvmlReturn_t)vgpu_stub_call(1116, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1116, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1117, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigMode(void) { return (nvmlReturn_t)vgpu_stub_call(1117, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetModuleId(void) { return (nvmlReturn_t)vgpu_stub_call(1118, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxClockOfPState(void) { return (nvmlReturn_t)vgpu_stub_call(1118, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses(void) { return (nvmlReturn_t)vgpu_stub_call(1119, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1119, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1120, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetModuleId(void) { return (nvmlReturn_t)vgpu_stub_call(1120, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1121, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses(void) { return (nvmlReturn_t)vgpu_stub_call(1121, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMultiGpuBoard(void) { return (nvmlReturn_t)vgpu_stub_call(1122, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1122, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumaNodeId(void) { return (nvmlReturn_t)vgpu_stub_call(1123, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1123, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumFans(void) { return (nvmlReturn_t)vgpu_stub_call(1124, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMultiGpuBoard(void) { return (nvmlReturn_t)vgpu_stub_call(1124, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumGpuCores(void) { return (nvmlReturn_t)vgpu_stub_call(1125, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumaNodeId(void) { return (nvmlReturn_t)vgpu_stub_call(1125, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1126, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumFans(void) { return (nvmlReturn_t)vgpu_stub_call(1126, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkCapability(void) { return (nvmlReturn_t)vgpu_stub_call(1127, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumGpuCores(void) { return (nvmlReturn_t)vgpu_stub_call(1127, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1128, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1128, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1129, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkCapability(void) { return (nvmlReturn_t)vgpu_stub_call(1129, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemoteDeviceType(void) { return (nvmlReturn_t)vgpu_stub_call(1130, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1130, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1131, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1131, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1132, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemoteDeviceType(void) { return (nvmlReturn_t)vgpu_stub_call(1132, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkState(void) { return (nvmlReturn_t)vgpu_stub_call(1133, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1133, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkSupportedBwModes(void) { return (nvmlReturn_t)vgpu_stub_call(1134, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1134, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1135, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkState(void) { return (nvmlReturn_t)vgpu_stub_call(1135, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1136, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkSupportedBwModes(void) { return (nvmlReturn_t)vgpu_stub_call(1136, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1137, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1137, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetOfaUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1138, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1138, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetP2PStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1139, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1139, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieLinkMaxSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1140, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetOfaUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1140, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieReplayCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1141, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetP2PStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1141, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1142, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieLinkMaxSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1142, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieThroughput(void) { return (nvmlReturn_t)vgpu_stub_call(1143, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieReplayCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1143, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfoExt(void) { return (nvmlReturn_t)vgpu_stub_call(1144, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1144, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPdi(void) { return (nvmlReturn_t)vgpu_stub_call(1145, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieThroughput(void) { return (nvmlReturn_t)vgpu_stub_call(1145, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceModes(void) { return (nvmlReturn_t)vgpu_stub_call(1146, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfoExt(void) { return (nvmlReturn_t)vgpu_stub_call(1146, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPgpuMetadataString(void) { return (nvmlReturn_t)vgpu_stub_call(1147, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPdi(void) { return (nvmlReturn_t)vgpu_stub_call(1147, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPlatformInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1148, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceModes(void) { return (nvmlReturn_t)vgpu_stub_call(1148, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1149, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPgpuMetadataString(void) { return (nvmlReturn_t)vgpu_stub_call(1149, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(void) { return (nvmlReturn_t)vgpu_stub_call(1150, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPlatformInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1150, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementMode(void) { return (nvmlReturn_t)vgpu_stub_call(1151, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1151, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1152, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(void) { return (nvmlReturn_t)vgpu_stub_call(1152, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerSource(void) { return (nvmlReturn_t)vgpu_stub_call(1153, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementMode(void) { return (nvmlReturn_t)vgpu_stub_call(1153, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerState(void) { return (nvmlReturn_t)vgpu_stub_call(1154, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1154, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1155, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerSource(void) { return (nvmlReturn_t)vgpu_stub_call(1155, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1156, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerState(void) { return (nvmlReturn_t)vgpu_stub_call(1156, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows(void) { return (nvmlReturn_t)vgpu_stub_call(1157, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1157, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1158, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1158, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRepairStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1159, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows(void) { return (nvmlReturn_t)vgpu_stub_call(1159, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages(void) { return (nvmlReturn_t)vgpu_stub_call(1160, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1160, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPagesPendingStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1161, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRepairStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1161, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1162, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages(void) { return (nvmlReturn_t)vgpu_stub_call(1162, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRowRemapperHistogram(void) { return (nvmlReturn_t)vgpu_stub_call(1163, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPagesPendingStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1163, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(void) { return (nvmlReturn_t)vgpu_stub_call(1164, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1164, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSamples(void) { return (nvmlReturn_t)vgpu_stub_call(1165, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRowRemapperHistogram(void) { return (nvmlReturn_t)vgpu_stub_call(1165, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSramEccErrorStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1166, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(void) { return (nvmlReturn_t)vgpu_stub_call(1166, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSramUniqueUncorrectedEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1167, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSamples(void) { return (nvmlReturn_t)vgpu_stub_call(1167, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedClocksEventReasons(void) { return (nvmlReturn_t)vgpu_stub_call(1168, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSramEccErrorStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1168, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedClocksThrottleReasons(void) { return (nvmlReturn_t)vgpu_stub_call(1169, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSramUniqueUncorrectedEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1169, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedEventTypes(void) { return (nvmlReturn_t)vgpu_stub_call(1170, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedClocksEventReasons(void) { return (nvmlReturn_t)vgpu_stub_call(1170, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedGraphicsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1171, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedClocksThrottleReasons(void) { return (nvmlReturn_t)vgpu_stub_call(1171, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedMemoryClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1172, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedEventTypes(void) { return (nvmlReturn_t)vgpu_stub_call(1172, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedPerformanceStates(void) { return (nvmlReturn_t)vgpu_stub_call(1173, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedGraphicsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1173, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1174, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedMemoryClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1174, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTargetFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1175, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedPerformanceStates(void) { return (nvmlReturn_t)vgpu_stub_call(1175, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1176, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1176, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureV(void) { return (nvmlReturn_t)vgpu_stub_call(1177, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTargetFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1177, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetThermalSettings(void) { return (nvmlReturn_t)vgpu_stub_call(1178, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1178, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(void) { return (nvmlReturn_t)vgpu_stub_call(1179, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureV(void) { return (nvmlReturn_t)vgpu_stub_call(1179, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTopologyNearestGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1180, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetThermalSettings(void) { return (nvmlReturn_t)vgpu_stub_call(1180, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTotalEccErrors(void) { return (nvmlReturn_t)vgpu_stub_call(1181, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(void) { return (nvmlReturn_t)vgpu_stub_call(1181, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(void) { return (nvmlReturn_t)vgpu_stub_call(1182, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTopologyNearestGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1182, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUnrepairableMemoryFlag_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1183, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTotalEccErrors(void) { return (nvmlReturn_t)vgpu_stub_call(1183, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVbiosVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1184, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(void) { return (nvmlReturn_t)vgpu_stub_call(1184, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1185, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUnrepairableMemoryFlag_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1185, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1186, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVbiosVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1186, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuInstancesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1187, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1187, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuMetadata(void) { return (nvmlReturn_t)vgpu_stub_call(1188, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1188, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1189, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuInstancesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1189, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1190, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuMetadata(void) { return (nvmlReturn_t)vgpu_stub_call(1190, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1191, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1191, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerLog(void) { return (nvmlReturn_t)vgpu_stub_call(1192, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1192, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1193, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1193, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuTypeCreatablePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1194, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerLog(void) { return (nvmlReturn_t)vgpu_stub_call(1194, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuTypeSupportedPlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1195, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1195, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1196, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuTypeCreatablePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1196, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetViolationStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1197, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuTypeSupportedPlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1197, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVirtualizationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1198, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1198, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceIsMigDeviceHandle(void) { return (nvmlReturn_t)vgpu_stub_call(1199, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetViolationStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1199, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceModifyDrainState(void) { return (nvmlReturn_t)vgpu_stub_call(1200, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVirtualizationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1200, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceOnSameBoard(void) { return (nvmlReturn_t)vgpu_stub_call(1201, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceIsMigDeviceHandle(void) { return (nvmlReturn_t)vgpu_stub_call(1201, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingActivatePresetProfile(void) { return (nvmlReturn_t)vgpu_stub_call(1202, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceModifyDrainState(void) { return (nvmlReturn_t)vgpu_stub_call(1202, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingSetState(void) { return (nvmlReturn_t)vgpu_stub_call(1203, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceOnSameBoard(void) { return (nvmlReturn_t)vgpu_stub_call(1203, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingUpdatePresetProfileParam(void) { return (nvmlReturn_t)vgpu_stub_call(1204, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingActivatePresetProfile(void) { return (nvmlReturn_t)vgpu_stub_call(1204, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceQueryDrainState(void) { return (nvmlReturn_t)vgpu_stub_call(1205, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingSetState(void) { return (nvmlReturn_t)vgpu_stub_call(1205, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceReadPRMCounters_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1206, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingUpdatePresetProfileParam(void) { return (nvmlReturn_t)vgpu_stub_call(1206, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceReadWritePRM_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1207, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceQueryDrainState(void) { return (nvmlReturn_t)vgpu_stub_call(1207, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceRegisterEvents(void) { return (nvmlReturn_t)vgpu_stub_call(1208, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceReadPRMCounters_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1208, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceRemoveGpu(void) { return (nvmlReturn_t)vgpu_stub_call(1209, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceReadWritePRM_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1209, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceRemoveGpu_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1210, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceRegisterEvents(void) { return (nvmlReturn_t)vgpu_stub_call(1210, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetApplicationsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1211, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceRemoveGpu(void) { return (nvmlReturn_t)vgpu_stub_call(1211, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetGpuLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1212, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceRemoveGpu_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1212, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetMemoryLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1213, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetApplicationsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1213, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetNvLinkErrorCounters(void) { return (nvmlReturn_t)vgpu_stub_call(1214, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetGpuLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1214, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1215, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetMemoryLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1215, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1216, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetNvLinkErrorCounters(void) { return (nvmlReturn_t)vgpu_stub_call(1216, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAPIRestriction(void) { return (nvmlReturn_t)vgpu_stub_call(1217, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1217, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetApplicationsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1218, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1218, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1219, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAPIRestriction(void) { return (nvmlReturn_t)vgpu_stub_call(1219, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetClockOffsets(void) { return (nvmlReturn_t)vgpu_stub_call(1220, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetApplicationsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1220, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetComputeMode(void) { return (nvmlReturn_t)vgpu_stub_call(1221, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1221, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetConfComputeUnprotectedMemSize(void) { return (nvmlReturn_t)vgpu_stub_call(1222, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetClockOffsets(void) { return (nvmlReturn_t)vgpu_stub_call(1222, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1223, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetComputeMode(void) { return (nvmlReturn_t)vgpu_stub_call(1223, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDefaultAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1224, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetConfComputeUnprotectedMemSize(void) { return (nvmlReturn_t)vgpu_stub_call(1224, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDefaultFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1225, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1225, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDramEncryptionMode(void) { return (nvmlReturn_t)vgpu_stub_call(1226, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDefaultAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1226, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1227, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDefaultFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1227, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1228, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDramEncryptionMode(void) { return (nvmlReturn_t)vgpu_stub_call(1228, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetFanControlPolicy(void) { return (nvmlReturn_t)vgpu_stub_call(1229, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1229, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1230, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1230, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1231, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetFanControlPolicy(void) { return (nvmlReturn_t)vgpu_stub_call(1231, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpuLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1232, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1232, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpuOperationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1233, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1233, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1234, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpuLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1234, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1235, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpuOperationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1235, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMemoryLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1236, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1236, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMigMode(void) { return (nvmlReturn_t)vgpu_stub_call(1237, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1237, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1238, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMemoryLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1238, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvLinkDeviceLowPowerThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1239, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMigMode(void) { return (nvmlReturn_t)vgpu_stub_call(1239, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1240, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1240, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPersistenceMode(void) { return (nvmlReturn_t)vgpu_stub_call(1241, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvLinkDeviceLowPowerThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1241, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1242, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1242, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1243, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPersistenceMode(void) { return (nvmlReturn_t)vgpu_stub_call(1243, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1244, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1244, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetTemperatureThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1245, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1245, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1246, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1246, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1247, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetTemperatureThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1247, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1248, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1248, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVirtualizationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1249, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1249, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceValidateInforom(void) { return (nvmlReturn_t)vgpu_stub_call(1250, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1250, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileClearRequestedProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1251, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVirtualizationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1251, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileGetCurrentProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1252, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceValidateInforom(void) { return (nvmlReturn_t)vgpu_stub_call(1252, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileGetProfilesInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1253, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileClearRequestedProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1253, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileSetRequestedProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1254, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileGetCurrentProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1254, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlEventSetCreate(void) { return (nvmlReturn_t)vgpu_stub_call(1255, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileGetProfilesInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1255, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlEventSetFree(void) { return (nvmlReturn_t)vgpu_stub_call(1256, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileSetRequestedProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1256, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlEventSetWait(void) { return (nvmlReturn_t)vgpu_stub_call(1257, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlEventSetCreate(void) { return (nvmlReturn_t)vgpu_stub_call(1257, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlEventSetWait_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1258, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlEventSetFree(void) { return (nvmlReturn_t)vgpu_stub_call(1258, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetBlacklistDeviceCount(void) { return (nvmlReturn_t)vgpu_stub_call(1259, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlEventSetWait(void) { return (nvmlReturn_t)vgpu_stub_call(1259, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetBlacklistDeviceInfoByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1260, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlEventSetWait_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1260, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetExcludedDeviceCount(void) { return (nvmlReturn_t)vgpu_stub_call(1261, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetBlacklistDeviceCount(void) { return (nvmlReturn_t)vgpu_stub_call(1261, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetExcludedDeviceInfoByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1262, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetBlacklistDeviceInfoByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1262, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetVgpuCompatibility(void) { return (nvmlReturn_t)vgpu_stub_call(1263, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetExcludedDeviceCount(void) { return (nvmlReturn_t)vgpu_stub_call(1263, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetVgpuDriverCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1264, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetExcludedDeviceInfoByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1264, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetVgpuVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1265, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetVgpuCompatibility(void) { return (nvmlReturn_t)vgpu_stub_call(1265, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmMetricsGet(void) { return (nvmlReturn_t)vgpu_stub_call(1266, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetVgpuDriverCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1266, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmMigSampleGet(void) { return (nvmlReturn_t)vgpu_stub_call(1267, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetVgpuVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1267, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmQueryDeviceSupport(void) { return (nvmlReturn_t)vgpu_stub_call(1268, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmMetricsGet(void) { return (nvmlReturn_t)vgpu_stub_call(1268, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmQueryIfStreamingEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1269, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmMigSampleGet(void) { return (nvmlReturn_t)vgpu_stub_call(1269, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmSampleAlloc(void) { return (nvmlReturn_t)vgpu_stub_call(1270, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmQueryDeviceSupport(void) { return (nvmlReturn_t)vgpu_stub_call(1270, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmSampleFree(void) { return (nvmlReturn_t)vgpu_stub_call(1271, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmQueryIfStreamingEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1271, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmSampleGet(void) { return (nvmlReturn_t)vgpu_stub_call(1272, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmSampleAlloc(void) { return (nvmlReturn_t)vgpu_stub_call(1272, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmSetStreamingEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1273, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmSampleFree(void) { return (nvmlReturn_t)vgpu_stub_call(1273, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1274, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmSampleGet(void) { return (nvmlReturn_t)vgpu_stub_call(1274, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1275, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmSetStreamingEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1275, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1276, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1276, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1277, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1277, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1278, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1278, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1279, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1279, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1280, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1280, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1281, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1281, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1282, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1282, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1283, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1283, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1284, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1284, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1285, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1285, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1286, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1286, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuSchedulerLog(void) { return (nvmlReturn_t)vgpu_stub_call(1287, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1287, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1288, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1288, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuTypeCreatablePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1289, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuSchedulerLog(void) { return (nvmlReturn_t)vgpu_stub_call(1289, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceSetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1290, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1290, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceSetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1291, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuTypeCreatablePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1291, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlInternalGetExportTable(void) { return (nvmlReturn_t)vgpu_stub_call(1292, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceSetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1292, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSetVgpuVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1293, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceSetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1293, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetCreate(void) { return (nvmlReturn_t)vgpu_stub_call(1294, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlInternalGetExportTable(void) { return (nvmlReturn_t)vgpu_stub_call(1294, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetFree(void) { return (nvmlReturn_t)vgpu_stub_call(1295, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSetVgpuVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1295, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetWait(void) { return (nvmlReturn_t)vgpu_stub_call(1296, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetCreate(void) { return (nvmlReturn_t)vgpu_stub_call(1296, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1297, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetFree(void) { return (nvmlReturn_t)vgpu_stub_call(1297, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeGpusReadyState(void) { return (nvmlReturn_t)vgpu_stub_call(1298, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetWait(void) { return (nvmlReturn_t)vgpu_stub_call(1298, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeKeyRotationThresholdInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1299, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1299, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeSettings(void) { return (nvmlReturn_t)vgpu_stub_call(1300, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeGpusReadyState(void) { return (nvmlReturn_t)vgpu_stub_call(1300, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeState(void) { return (nvmlReturn_t)vgpu_stub_call(1301, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeKeyRotationThresholdInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1301, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetDriverBranch(void) { return (nvmlReturn_t)vgpu_stub_call(1302, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeSettings(void) { return (nvmlReturn_t)vgpu_stub_call(1302, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetHicVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1303, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeState(void) { return (nvmlReturn_t)vgpu_stub_call(1303, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1304, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetDriverBranch(void) { return (nvmlReturn_t)vgpu_stub_call(1304, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetProcessName(void) { return (nvmlReturn_t)vgpu_stub_call(1305, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetHicVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1305, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetTopologyGpuSet(void) { return (nvmlReturn_t)vgpu_stub_call(1306, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1306, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemRegisterEvents(void) { return (nvmlReturn_t)vgpu_stub_call(1307, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetProcessName(void) { return (nvmlReturn_t)vgpu_stub_call(1307, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemSetConfComputeGpusReadyState(void) { return (nvmlReturn_t)vgpu_stub_call(1308, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetTopologyGpuSet(void) { return (nvmlReturn_t)vgpu_stub_call(1308, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemSetConfComputeKeyRotationThresholdInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1309, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemRegisterEvents(void) { return (nvmlReturn_t)vgpu_stub_call(1309, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemSetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1310, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemSetConfComputeGpusReadyState(void) { return (nvmlReturn_t)vgpu_stub_call(1310, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetCount(void) { return (nvmlReturn_t)vgpu_stub_call(1311, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemSetConfComputeKeyRotationThresholdInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1311, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetDevices(void) { return (nvmlReturn_t)vgpu_stub_call(1312, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemSetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1312, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetFanSpeedInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1313, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetCount(void) { return (nvmlReturn_t)vgpu_stub_call(1313, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1314, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetDevices(void) { return (nvmlReturn_t)vgpu_stub_call(1314, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetLedState(void) { return (nvmlReturn_t)vgpu_stub_call(1315, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetFanSpeedInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1315, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetPsuInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1316, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1316, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetTemperature(void) { return (nvmlReturn_t)vgpu_stub_call(1317, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetLedState(void) { return (nvmlReturn_t)vgpu_stub_call(1317, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetUnitInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1318, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetPsuInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1318, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitSetLedState(void) { return (nvmlReturn_t)vgpu_stub_call(1319, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetTemperature(void) { return (nvmlReturn_t)vgpu_stub_call(1319, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1320, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetUnitInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1320, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1321, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitSetLedState(void) { return (nvmlReturn_t)vgpu_stub_call(1321, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1322, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1322, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1323, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1323, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1324, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1324, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1325, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1325, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1326, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1326, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderStats(void) { return (nvmlReturn_t)vgpu_stub_call(1327, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1327, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1328, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1328, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFBCStats(void) { return (nvmlReturn_t)vgpu_stub_call(1329, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderStats(void) { return (nvmlReturn_t)vgpu_stub_call(1329, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFbUsage(void) { return (nvmlReturn_t)vgpu_stub_call(1330, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1330, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFrameRateLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1331, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFBCStats(void) { return (nvmlReturn_t)vgpu_stub_call(1331, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1332, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFbUsage(void) { return (nvmlReturn_t)vgpu_stub_call(1332, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetGpuPciId(void) { return (nvmlReturn_t)vgpu_stub_call(1333, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFrameRateLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1333, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1334, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1334, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1335, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetGpuPciId(void) { return (nvmlReturn_t)vgpu_stub_call(1335, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1336, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1336, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetMdevUUID(void) { return (nvmlReturn_t)vgpu_stub_call(1337, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1337, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetMetadata(void) { return (nvmlReturn_t)vgpu_stub_call(1338, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1338, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetPlacementId(void) { return (nvmlReturn_t)vgpu_stub_call(1339, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetMdevUUID(void) { return (nvmlReturn_t)vgpu_stub_call(1339, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetRuntimeStateSize(void) { return (nvmlReturn_t)vgpu_stub_call(1340, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetMetadata(void) { return (nvmlReturn_t)vgpu_stub_call(1340, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetType(void) { return (nvmlReturn_t)vgpu_stub_call(1341, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetPlacementId(void) { return (nvmlReturn_t)vgpu_stub_call(1341, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetUUID(void) { return (nvmlReturn_t)vgpu_stub_call(1342, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetRuntimeStateSize(void) { return (nvmlReturn_t)vgpu_stub_call(1342, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetVmDriverVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1343, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetType(void) { return (nvmlReturn_t)vgpu_stub_call(1343, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetVmID(void) { return (nvmlReturn_t)vgpu_stub_call(1344, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetUUID(void) { return (nvmlReturn_t)vgpu_stub_call(1344, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceSetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1345, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetVmDriverVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1345, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetBAR1Info(void) { return (nvmlReturn_t)vgpu_stub_call(1346, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetVmID(void) { return (nvmlReturn_t)vgpu_stub_call(1346, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1347, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceSetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1347, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetClass(void) { return (nvmlReturn_t)vgpu_stub_call(1348, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetBAR1Info(void) { return (nvmlReturn_t)vgpu_stub_call(1348, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetDeviceID(void) { return (nvmlReturn_t)vgpu_stub_call(1349, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1349, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFbReservation(void) { return (nvmlReturn_t)vgpu_stub_call(1350, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetClass(void) { return (nvmlReturn_t)vgpu_stub_call(1350, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFramebufferSize(void) { return (nvmlReturn_t)vgpu_stub_call(1351, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetDeviceID(void) { return (nvmlReturn_t)vgpu_stub_call(1351, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFrameRateLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1352, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFbReservation(void) { return (nvmlReturn_t)vgpu_stub_call(1352, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetGpuInstanceProfileId(void) { return (nvmlReturn_t)vgpu_stub_call(1353, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFramebufferSize(void) { return (nvmlReturn_t)vgpu_stub_call(1353, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetGspHeapSize(void) { return (nvmlReturn_t)vgpu_stub_call(1354, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFrameRateLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1354, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetLicense(void) { return (nvmlReturn_t)vgpu_stub_call(1355, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetGpuInstanceProfileId(void) { return (nvmlReturn_t)vgpu_stub_call(1355, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1356, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetGspHeapSize(void) { return (nvmlReturn_t)vgpu_stub_call(1356, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1357, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetLicense(void) { return (nvmlReturn_t)vgpu_stub_call(1357, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerVm(void) { return (nvmlReturn_t)vgpu_stub_call(1358, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1358, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetName(void) { return (nvmlReturn_t)vgpu_stub_call(1359, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1359, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetNumDisplayHeads(void) { return (nvmlReturn_t)vgpu_stub_call(1360, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerVm(void) { return (nvmlReturn_t)vgpu_stub_call(1360, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetResolution(void) { return (nvmlReturn_t)vgpu_stub_call(1361, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetName(void) { return (nvmlReturn_t)vgpu_stub_call(1361, 0); }
+
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetNumDisplayHeads(void) { return (nvmlReturn_t)vgpu_stub_call(1362, 0); }
+
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetResolution(void) { return (nvmlReturn_t)vgpu_stub_call(1363, 0); }

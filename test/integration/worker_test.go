@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -99,4 +100,26 @@ func TestSessionsIsolated(t *testing.T) {
 	}
 	b.kill(t)
 	s.waitWorkers(t, 0, 5*time.Second)
+}
+
+// TestShmRing: async uploads of 1 to 17 MiB go through the shared memory's ring without waiting,
+// fenced when the ring is full and before a synchronous copy uses the shared memory's halves;
+// every byte arrives although the program overwrites its buffer as soon as each call returns
+// (300 MiB through 64 MiB of shared memory, read back and compared midway and at the end).
+func TestShmRing(t *testing.T) {
+	exe := buildMemloop(t)
+	s := startServer(t, false)
+	r := run(t, 30*time.Second, cleanEnv("VGPU_SERVER="+s.unix, "LD_LIBRARY_PATH="+outDir(t), "VGPU_STATS=1"), exe, "ring")
+	if r.code != 0 || !strings.Contains(r.stdout, "RING OK") {
+		t.Fatalf("memloop ring: %s", r)
+	}
+	// the uploads of up to 16 MiB (a quarter of the shared memory) went without a round trip
+	var ring int
+	if i := strings.Index(r.stderr, "vgpuShmHtoDAsync="); i >= 0 {
+		fmt.Sscanf(r.stderr[i+len("vgpuShmHtoDAsync="):], "%d", &ring)
+	}
+	t.Logf("%s: %d uploads through the ring", strings.TrimSpace(r.stdout), ring)
+	if ring < 20 {
+		t.Fatalf("%d uploads through the ring, want 20 or more\n%s", ring, r)
+	}
 }

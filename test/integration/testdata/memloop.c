@@ -4,6 +4,10 @@
  *                       forever, checking the data; prints "READY" after the first round trip
  *                       and "ITER <n>" every 4 rounds. Dies by itself after 20 s (alarm), so it
  *                       can never outlive a test that lost track of it.
+ *   memloop ring        async uploads (cuMemcpyHtoDAsync) of 1 to 17 MiB from one host buffer
+ *                       rewritten after each call, 300 MiB in all, with a synchronous copy
+ *                       each way now and then; checks the device's bytes against a mirror and
+ *                       prints "RING OK"
  *   memloop peek <hex>  read 16 bytes at device address <hex> without allocating anything and
  *                       print "PEEK <result>"; exits 0 when the read was refused with
  *                       CUDA_ERROR_INVALID_VALUE (the address is not this session's).
@@ -23,6 +27,53 @@
 			exit(2);                                                          \
 		}                                                                         \
 	} while (0)
+
+/* ring: the device buffer is 48 MiB; each upload goes to a varying offset from the same host
+ * buffer, which is overwritten at once after the call (an async copy from pageable memory has
+ * taken its bytes when it returns). */
+static int ring(void)
+{
+	const size_t dn = 48 << 20, hn = 17 << 20;
+	const size_t sizes[] = {1 << 20, (3 << 20) + 123, 16 << 20, 17 << 20, (2 << 20) + 4096};
+	unsigned char *host = malloc(hn), *mirror = calloc(1, dn), *back = malloc(dn);
+	if (!host || !mirror || !back)
+		return 2;
+	CUdeviceptr d;
+	CUstream st;
+	CHECK(cuMemAlloc_v2(&d, dn));
+	CHECK(cuStreamCreate(&st, 0));
+	CHECK(cuMemsetD8_v2(d, 0, dn));
+	size_t total = 0;
+	for (unsigned it = 0; total < (300u << 20); it++) {
+		size_t n = sizes[it % 5], off = ((size_t)it * 7340033u) % (dn - n);
+		for (size_t k = 0; k < n; k++)
+			host[k] = (unsigned char)(it * 31 + k * 7 + (k >> 12));
+		if (it % 11 == 10) {
+			CHECK(cuMemcpyHtoD_v2(d + off, host, n)); /* synchronous: the halves */
+		} else {
+			CHECK(cuMemcpyHtoDAsync_v2(d + off, host, n, st));
+		}
+		memcpy(mirror + off, host, n);
+		memset(host, 0xee, n); /* the caller's buffer is free again */
+		total += n;
+		if (it % 13 == 12) { /* read back midway: the halves again, after a fence */
+			CHECK(cuStreamSynchronize(st));
+			CHECK(cuMemcpyDtoH_v2(back, d, dn));
+			if (memcmp(back, mirror, dn) != 0) {
+				fprintf(stderr, "memloop: ring: data differs after upload %u\n", it);
+				return 3;
+			}
+		}
+	}
+	CHECK(cuStreamSynchronize(st));
+	CHECK(cuMemcpyDtoH_v2(back, d, dn));
+	if (memcmp(back, mirror, dn) != 0) {
+		fprintf(stderr, "memloop: ring: data differs at the end\n");
+		return 3;
+	}
+	printf("RING OK %zu MiB\n", total >> 20);
+	return 0;
+}
 
 int main(int argc, char **argv)
 {
@@ -46,6 +97,8 @@ int main(int argc, char **argv)
 		printf("PEEK %d\n", r);
 		return r == 1 ? 0 : 1;
 	}
+	if (strcmp(argv[1], "ring") == 0)
+		return ring();
 	if (strcmp(argv[1], "loop") != 0)
 		return 2;
 
