@@ -77,7 +77,9 @@ func allocHost(pp uint64, size uint64) int64 {
 		store(pp, uint64(0))
 		return 0
 	}
-	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	// resident from the start, as the driver's page-locked memory is: the first copy into it
+	// then takes no page fault per page (a 512 MiB device-to-host copy took 3 times as long)
+	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
 	if err != nil {
 		vlog.Printf("pinned host allocation of %d bytes failed: %v", size, err)
 		return 2 // cudaErrorMemoryAllocation / CUDA_ERROR_OUT_OF_MEMORY

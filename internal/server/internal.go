@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/vlog"
@@ -262,7 +263,12 @@ func (s *Session) shmCopy(f *api.Func, a *Args) int32 {
 	}
 	if !s.shmPinned && !s.shmTried {
 		if p, ok := s.be.(Pinner); ok {
-			if s.shmPinned = p.Pin(s.shm); !s.shmPinned {
+			t0 := time.Now()
+			s.shmPinned = p.Pin(s.shm)
+			if s.stats != nil {
+				s.stats.pin = time.Since(t0)
+			}
+			if !s.shmPinned {
 				s.logf("the shared memory could not be page-locked: copies through it are staged by the driver")
 			}
 		}
