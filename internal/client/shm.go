@@ -16,7 +16,7 @@ import (
 // it directly). A large copy then moves through its two halves in turn: while the GPU copies one
 // half, the client fills (or empties) the other; the socket carries only the small calls.
 //
-// An async upload (cuMemcpyHtoDAsync) of up to a quarter of the shared memory takes the ring
+// An async upload (cuMemcpyHtoDAsync) from 64 KiB to a quarter of the shared memory takes the ring
 // instead: the client copies it to the ring's next free bytes and sends vgpuShmHtoDAsync
 // without waiting, as the driver returns from a pageable async copy once its bytes are staged.
 // The ring is emptied by a fence (vgpuShmFence: the worker waits for the copies it queued)
@@ -30,8 +30,13 @@ var shmSize = func() int {
 	return 64 << 20
 }()
 
-// shmThreshold: copies at least this big use the shared memory.
+// shmThreshold: copies at least this big use the shared memory's halves.
 const shmThreshold = 1 << 20
+
+// ringThreshold: async uploads at least this big use the ring. Below it the bytes ride in the
+// call's frame, which costs a copy into the socket, one out of it and the driver's staging; an
+// upload through the ring costs one copy (a prompt's attention mask, 512 KiB, takes it).
+const ringThreshold = 64 << 10
 
 func newShm(size int) (int, []byte, error) {
 	fd, err := unix.MemfdCreate("vgpu-shm", unix.MFD_CLOEXEC)
@@ -203,14 +208,17 @@ var shmRoutes = map[string]bool{
 // viaShm serves a large host<->device copy through the shared memory, if there is one.
 func viaShm(c *call, s *session) (int64, bool) {
 	h2d, ok := shmRoutes[c.f.Name]
-	if !ok || s.shm == nil || c.a[2] < shmThreshold {
+	if !ok || s.shm == nil {
 		return 0, false
 	}
-	if c.f.Name == "cuMemcpyHtoDAsync_v2" && c.a[2] <= uint64(len(s.shm)/4) && c.a[1] != 0 {
+	if c.f.Name == "cuMemcpyHtoDAsync_v2" && c.a[2] >= ringThreshold && c.a[2] <= uint64(len(s.shm)/4) && c.a[1] != 0 {
 		if err := s.shmUploadAsync(c.a[0], c.a[1], c.a[2], c.a[3]); err != nil {
 			return c.unreachable(), true
 		}
 		return 0, true
+	}
+	if c.a[2] < shmThreshold {
+		return 0, false
 	}
 	dev, host := c.a[1], c.a[0] // DtoH(dstHost, srcDevice, n)
 	if h2d {
