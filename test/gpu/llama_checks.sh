@@ -73,22 +73,33 @@ else
     fi
     # where pp512's time goes (LLAMA_PP_STATS=1): llama-bench pp512 at 10 and 30 repetitions per
     # model, client VGPU_STATS beside the worker's VGPU_WORKER_STATS (a server of its own); the
-    # difference of the two is 20 prompts' worth
+    # difference of the two is 20 prompts' worth. Each run's stderr is kept (llama-ppstats-*.err).
     if [ "${LLAMA_PP_STATS:-}" = 1 ]; then {
       xc_server /tmp/vgpu-ws.sock "$LOGS/ws-server.log" env VGPU_WORKER_STATS=1
       for m in "$ROOT/.carry/tiny-q8_0.gguf" /tmp/med-q8_0.gguf; do
-        for r in 10 30; do
-          echo "== $(basename "$m") pp512 -r $r"
+        for t in "-p 512 -n 0 -r 10" "-p 512 -n 0 -r 30" "-p 0 -n 128 -r 5"; do
+          e="$LOGS/llama-ppstats-$(basename "$m" .gguf)-$(echo $t | tr -d ' -').err"
+          echo "== $(basename "$m") $t"
           timeout 100 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER=unix:///tmp/vgpu-ws.sock VGPU_STATS=1 \
-            "$LLB/bin/llama-bench" -m "$m" -p 512 -n 0 -r $r -ngl 99 -o md 2>&1 | grep -E "pp512|vgpu stats"
+            "$LLB/bin/llama-bench" -m "$m" $t -ngl 99 -o md 2>"$e" | grep -E "pp512|tg128"
+          echo "rc ${PIPESTATUS[0]}"; grep "vgpu stats" "$e"
           sleep 0.2; grep "worker stats" "$LOGS/ws-server.log" | tail -1
         done
-        echo "== $(basename "$m") tg128 -r 5"
-        timeout 100 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER=unix:///tmp/vgpu-ws.sock VGPU_STATS=1 \
-          "$LLB/bin/llama-bench" -m "$m" -p 0 -n 128 -r 5 -ngl 99 -o md 2>&1 | grep -E "tg128|vgpu stats"
-        sleep 0.2; grep "worker stats" "$LOGS/ws-server.log" | tail -1
       done
       kill $xc_ps; wait $xc_ps 2>/dev/null; } 2>&1 | tee "$LOGS/llama-ppstats.txt"
+    fi
+    # LLAMA_REPEAT=N: the 110 MB model's pp512 and a 96-token generation N times each through
+    # vgpu, every exit status and stderr kept (an intermittent client exit was seen twice)
+    if [ -n "${LLAMA_REPEAT:-}" ]; then {
+      for i in $(seq "$LLAMA_REPEAT"); do
+        timeout 100 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER="$VGPU_SERVER" "$LLB/bin/llama-bench" -m /tmp/med-q8_0.gguf -p 512 -n 0 -r 30 -ngl 99 -o md \
+          >"$LOGS/llama-repeat-bench-$i.out" 2>"$LOGS/llama-repeat-bench-$i.err"
+          echo "repeat $i bench rc $? $(grep pp512 "$LOGS/llama-repeat-bench-$i.out" | awk -F'|' '{print $8}')"
+        timeout 60 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER="$VGPU_SERVER" "$LLB/bin/llama-simple" -m /tmp/med-q8_0.gguf -n 96 -ngl 99 "Hello world" \
+          >"$LOGS/llama-repeat-gen-$i.out" 2>"$LOGS/llama-repeat-gen-$i.err"
+          echo "repeat $i gen rc $? $(grep -o 'decoded.*' "$LOGS/llama-repeat-gen-$i.err")"
+      done
+      dmesg 2>/dev/null | tail -20; } 2>&1 | tee "$LOGS/llama-repeat.txt"
     fi
     cp "$LOGS/llama-bench.native.txt" "$OUT/llama-bench-native.txt" 2>/dev/null
     cp "$LOGS/llama-bench.vgpu.txt" "$OUT/llama-bench-vgpu.txt" 2>/dev/null
