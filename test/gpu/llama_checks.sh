@@ -92,10 +92,10 @@ else
     # vgpu, every exit status and stderr kept (an intermittent client exit was seen twice)
     if [ -n "${LLAMA_REPEAT:-}" ]; then {
       for i in $(seq "$LLAMA_REPEAT"); do
-        timeout 100 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER="$VGPU_SERVER" "$LLB/bin/llama-bench" -m /tmp/med-q8_0.gguf -p 512 -n 0 -r 30 -ngl 99 -o md \
+        timeout 100 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER="$VGPU_SERVER" VGPU_STATS=1 "$LLB/bin/llama-bench" -m /tmp/med-q8_0.gguf -p 512 -n 0 -r 30 -ngl 99 -o md \
           >"$LOGS/llama-repeat-bench-$i.out" 2>"$LOGS/llama-repeat-bench-$i.err"
           echo "repeat $i bench rc $? $(grep pp512 "$LOGS/llama-repeat-bench-$i.out" | awk -F'|' '{print $8}')"
-        timeout 60 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER="$VGPU_SERVER" "$LLB/bin/llama-simple" -m /tmp/med-q8_0.gguf -n 96 -ngl 99 "Hello world" \
+        timeout 60 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER="$VGPU_SERVER" VGPU_STATS=1 "$LLB/bin/llama-simple" -m /tmp/med-q8_0.gguf -n 96 -ngl 99 "Hello world" \
           >"$LOGS/llama-repeat-gen-$i.out" 2>"$LOGS/llama-repeat-gen-$i.err"
           echo "repeat $i gen rc $? $(grep -o 'decoded.*' "$LOGS/llama-repeat-gen-$i.err")"
       done

@@ -52,6 +52,8 @@ check() {
 "$GPULESS" bash -c 'ls -l /dev/nvidia0 2>&1 | head -1; (nvidia-smi -L 2>&1 | head -1) || true' >"$LOGS/gpuless.txt" 2>&1
 RESULTS+=("$(printf '%-28s %s' "gpuless namespace" "$(tr '\n' ' ' <"$LOGS/gpuless.txt" | cut -c1-90)")")
 
+# VGPU_ONLY_LLAMA=1 skips checks 1-5 (a short run for llama.cpp work).
+if [ "${VGPU_ONLY_LLAMA:-}" != 1 ]; then
 # 1. Driver API device query + memory round trip (same binary; natively it finds the real libcuda).
 check devicequery 'grep -v "memory free/total"' "$BIN/devicequery" -- "$BIN/devicequery"
 
@@ -78,6 +80,7 @@ check torch-blas cat python3 "$ROOT/test/gpu/torch_blas.py" -- env LD_PRELOAD="$
 
 # 5. Compiled CUDA programs, CuPy and the benchmark (native vs vgpu).
 . "$ROOT/test/gpu/exec_checks.sh"
+fi
 
 # 6. llama.cpp (built here from the bundled source; skipped without it).
 [ "${VGPU_SKIP_LLAMA:-}" = 1 ] || . "$ROOT/test/gpu/llama_checks.sh"
