@@ -101,6 +101,17 @@ else
       done
       dmesg 2>/dev/null | tail -20; } 2>&1 | tee "$LOGS/llama-repeat.txt"
     fi
+    # LLAMA_AB="A B": the 110 MB model's pp512 (-r 30) natively, then through vgpu with the
+    # client environment setting A, then B, alternately 4 times: a change's effect on one
+    # machine, beside native's own spread
+    if [ -n "${LLAMA_AB:-}" ]; then {
+      for i in 1 2 3 4; do
+        echo "native: $(timeout 100 "${LL_NATIVE[@]}" "$LLB/bin/llama-bench" -m /tmp/med-q8_0.gguf -p 512 -n 0 -r 30 -ngl 99 -o md 2>/dev/null | grep pp512 | awk -F'|' '{print $8}')"
+        for v in $LLAMA_AB; do
+          echo "$v: $(timeout 100 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER="$VGPU_SERVER" "$v" "$LLB/bin/llama-bench" -m /tmp/med-q8_0.gguf -p 512 -n 0 -r 30 -ngl 99 -o md 2>/dev/null | grep pp512 | awk -F'|' '{print $8}')"
+        done
+      done; } 2>&1 | tee "$LOGS/llama-ab.txt"
+    fi
     cp "$LOGS/llama-bench.native.txt" "$OUT/llama-bench-native.txt" 2>/dev/null
     cp "$LOGS/llama-bench.vgpu.txt" "$OUT/llama-bench-vgpu.txt" 2>/dev/null
     RESULTS+=("$(printf '%-28s %s' "llama-bench" "see llama-bench-native.txt / -vgpu.txt")")
