@@ -43,6 +43,16 @@ func (b *blasRecorder) Invoke(id api.ID, f *api.Func, a *server.Args) int32 {
 	return 0
 }
 
+// newBlasHandle creates a cuBLAS handle through the session (a blasRecorder answers 0xb1a5).
+func newBlasHandle(t *testing.T) *uint64 {
+	t.Helper()
+	h := heapNew[uint64]()
+	if r := callByName(api.LibCublas13, "cublasCreate_v2", ptrOf(h)); r != 0 || *h != 0xb1a5 {
+		t.Fatalf("cublasCreate_v2 = %d, handle %#x", r, *h)
+	}
+	return h
+}
+
 // In host pointer mode a GEMM's alpha travels by value; after cublasSetPointerMode_v2(DEVICE)
 // the worker's handle is switched and the same call goes as its twin with alpha's device
 // address, without waiting; a dot product's result then stays on the GPU too. Back in host
@@ -50,16 +60,8 @@ func (b *blasRecorder) Invoke(id api.ID, f *api.Func, a *server.Args) int32 {
 func TestCublasPointerModeTwins(t *testing.T) {
 	rec := &blasRecorder{recorder: recorder{Sim: server.NewSim()}}
 	connect(t, rec)
-	defer func() {
-		cublasHandles.mu.Lock()
-		cublasHandles.ctx, cublasHandles.devMode, cublasHandles.stream = nil, nil, nil
-		cublasHandles.mu.Unlock()
-	}()
 	lib := api.LibCublas13
-	h := heapNew[uint64]()
-	if r := callByName(lib, "cublasCreate_v2", ptrOf(h)); r != 0 || *h != 0xb1a5 {
-		t.Fatalf("cublasCreate_v2 = %d, handle %#x", r, *h)
-	}
+	h := newBlasHandle(t)
 	alpha, beta := heapNew[float32](), heapNew[float32]()
 	*alpha, *beta = 2.5, 0
 	gemm := func(a, b uint64) int64 {
@@ -138,16 +140,8 @@ func (b *dyingBlas) Invoke(id api.ID, f *api.Func, a *server.Args) int32 {
 func TestLostConnectionNamesTheUnansweredCalls(t *testing.T) {
 	be := &dyingBlas{blasRecorder: blasRecorder{recorder: recorder{Sim: server.NewSim()}}}
 	be.die = connectServer(t, be)
-	defer func() {
-		cublasHandles.mu.Lock()
-		cublasHandles.ctx, cublasHandles.devMode, cublasHandles.stream = nil, nil, nil
-		cublasHandles.mu.Unlock()
-	}()
 	lib := api.LibCublas13
-	h := heapNew[uint64]()
-	if r := callByName(lib, "cublasCreate_v2", ptrOf(h)); r != 0 {
-		t.Fatalf("cublasCreate_v2 = %d", r)
-	}
+	h := newBlasHandle(t)
 	if note := sess.unansweredNote(); note != "" {
 		t.Fatalf("after a reply: %q", note)
 	}

@@ -93,6 +93,9 @@ func connectServer(t *testing.T, be server.Backend) io.Closer {
 		devs.mu.Lock()
 		devs.done, devs.result, devs.list = false, 0, nil
 		devs.mu.Unlock()
+		cublasHandles.mu.Lock()
+		cublasHandles.ctx, cublasHandles.devMode, cublasHandles.stream = nil, nil, nil
+		cublasHandles.mu.Unlock()
 	})
 	return sc
 }
