@@ -164,6 +164,7 @@ func cudaSetDeviceFlags(c *call) int64 {
 		return int64(r)
 	}
 	thread().flags = uint32(c.a[0])
+	setSched(uint32(c.a[0]))
 	return 0
 }
 

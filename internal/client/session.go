@@ -85,6 +85,7 @@ func getSession() (*session, error) {
 	}
 	lastDialErr = nil
 	sess = s
+	s.applySched()
 	return s, nil
 }
 

@@ -27,13 +27,13 @@ func init() {
 		16:   remote,                         // cuDevicePrimaryCtxRelease_v2
 		17:   remote,                         // cuDevicePrimaryCtxRelease
 		18:   remote,                         // cuDevicePrimaryCtxGetState
-		19:   remote,                         // cuDevicePrimaryCtxSetFlags_v2
+		19:   cuDevicePrimaryCtxSetFlags_v2,  // cuDevicePrimaryCtxSetFlags_v2
 		20:   cuCtxCreate_v4,                 // cuCtxCreate_v4
 		21:   cuCtxPushCurrent_v2,            // cuCtxPushCurrent_v2
 		22:   cuCtxPopCurrent_v2,             // cuCtxPopCurrent_v2
 		23:   remote,                         // cuCtxGetFlags
 		24:   remote,                         // cuCtxGetApiVersion
-		25:   remote,                         // cuCtxCreate_v2
+		25:   cuCtxCreate_v2,                 // cuCtxCreate_v2
 		26:   remote,                         // cuCtxGetCurrent
 		27:   cuCtxSetCurrent,                // cuCtxSetCurrent
 		28:   remote,                         // cuCtxGetDevice

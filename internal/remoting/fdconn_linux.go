@@ -64,7 +64,7 @@ func FDConnOf(fd int) (*FDConn, error) {
 			unix.SetsockoptInt(fd, unix.SOL_SOCKET, o[1], 8<<20)
 		}
 	}
-	return &FDConn{fd: fd, Spin: spinDefault()}, nil
+	return &FDConn{fd: fd, Spin: DefaultSpin()}, nil
 }
 
 func (c *FDConn) Read(b []byte) (int, error) {
@@ -159,25 +159,26 @@ func (c *FDConn) SetWriteDeadline(t time.Time) error {
 	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, timeval(t))
 }
 
-// spinDefault is VGPU_SPIN_US microseconds (0 turns polling off). Unset, reads poll for 2 ms
-// where the machine has at least spinCores cores, as CUDA's own synchronisation spins while
+// DefaultSpin is VGPU_SPIN_US microseconds (0 turns polling off). Unset, reads poll for 2 ms
+// where the machine has at least SpinCores cores, as CUDA's own synchronisation spins while
 // contexts are fewer than cores: a token of a small model is answered in under 2 ms, and a
 // thread woken from a blocking read cost llama.cpp's tg128 8 % of native speed on the H100 (a
 // 110 MB model: 90.4 % with 50 µs of polling, 98.7 % with 2 ms; docs/GPU-RESULTS.md). With
 // fewer cores the two polling processes would take the CPU from the work they wait for, so
 // reads poll for 50 µs only.
-func spinDefault() time.Duration {
+func DefaultSpin() time.Duration {
 	if v, err := strconv.Atoi(os.Getenv("VGPU_SPIN_US")); err == nil && v >= 0 {
 		return time.Duration(v) * time.Microsecond
 	}
-	if runtime.NumCPU() < spinCores {
+	if runtime.NumCPU() < SpinCores {
 		return 50 * time.Microsecond
 	}
 	return 2 * time.Millisecond
 }
 
-// spinCores is how many cores a machine needs for the long default polling.
-const spinCores = 4
+// SpinCores is how many cores a machine needs for the long default polling (a variable so
+// tests can have the long default on any machine).
+var SpinCores = 4
 
 // SendFD passes descriptor f to the peer (SCM_RIGHTS, with one byte of data).
 func (c *FDConn) SendFD(f int) error {

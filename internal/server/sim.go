@@ -23,6 +23,7 @@ type Sim struct {
 	current  uint64
 	primary  uint64
 	primRefs int
+	primFlag uint32 // the primary context's flags (cuDevicePrimaryCtxSetFlags)
 	events   map[uint64]time.Time
 	inited   bool
 }
@@ -186,8 +187,16 @@ func init() {
 		}),
 		// a reset keeps the context's handle (as the driver does) and frees nothing the sim holds
 		"cuDevicePrimaryCtxReset_v2": devFn(0, func(s *Sim, a *Args) int32 { return 0 }),
+		"cuDevicePrimaryCtxSetFlags_v2": devFn(0, func(s *Sim, a *Args) int32 {
+			const known = 0x07 | 0x08 | 0x10 | 0x20 // scheduling, map host, keep local memory, coredump
+			if f := uint32(a.Vals[1]); f&^known != 0 || f&0x07 == 0x03 || f&0x07 > 0x04 {
+				return 1 // CUDA_ERROR_INVALID_VALUE
+			}
+			s.primFlag = uint32(a.Vals[1])
+			return 0
+		}),
 		"cuDevicePrimaryCtxGetState": devFn(0, func(s *Sim, a *Args) int32 {
-			put32(a.Out[1], 0)
+			put32(a.Out[1], s.primFlag)
 			active := uint32(0)
 			if s.primRefs > 0 {
 				active = 1

@@ -1,0 +1,75 @@
+package client
+
+import (
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/vgpu/vgpu/internal/remoting"
+)
+
+// A program's scheduling flag (CU_CTX_SCHED_*, cudaDeviceSchedule*: the same values) says how
+// the driver waits for the GPU: spinning, yielding, or blocking on an interrupt. The client waits
+// for the worker's replies the same way: with BLOCKING_SYNC or YIELD it polls only briefly
+// (a short call's reply still comes within that), so a program that asked the driver not to
+// burn a core while the GPU works does not get a core burnt by vgpu either. VGPU_SPIN_US, when
+// set, wins over the flag.
+const (
+	schedMask         = 0x07
+	schedYield        = 0x02
+	schedBlockingSync = 0x04
+	// briefSpin is the polling under BLOCKING_SYNC and YIELD.
+	briefSpin = 50 * time.Microsecond
+)
+
+// schedSpin is the polling the program's last scheduling flag asks for; -1 before any.
+var schedSpin atomic.Int64
+
+func init() { schedSpin.Store(-1) }
+
+// setSched records a scheduling flag and applies it to the session, if there is one.
+func setSched(flags uint32) {
+	if os.Getenv("VGPU_SPIN_US") != "" {
+		return
+	}
+	spin := remoting.DefaultSpin()
+	if f := flags & schedMask; f == schedBlockingSync || f == schedYield {
+		spin = min(spin, briefSpin)
+	}
+	schedSpin.Store(int64(spin))
+	sessMu.Lock()
+	s := sess
+	sessMu.Unlock()
+	if s != nil {
+		s.applySched()
+	}
+}
+
+// applySched sets the session's polling to the recorded flag's.
+func (s *session) applySched() {
+	v := schedSpin.Load()
+	if v < 0 {
+		return
+	}
+	s.mu.Lock()
+	if fc, ok := s.nc.(*remoting.FDConn); ok {
+		fc.Spin = time.Duration(v)
+	}
+	s.mu.Unlock()
+}
+
+func cuDevicePrimaryCtxSetFlags_v2(c *call) int64 {
+	r := remote(c)
+	if r == 0 {
+		setSched(uint32(c.a[1]))
+	}
+	return r
+}
+
+func cuCtxCreate_v2(c *call) int64 {
+	r := remote(c)
+	if r == 0 {
+		setSched(uint32(c.a[1]))
+	}
+	return r
+}
