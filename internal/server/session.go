@@ -48,9 +48,11 @@ type Session struct {
 	owner   map[uint64]uint64      // function or kernel -> the module or library it came from
 	// functions made of kernels for calls that take a CUfunction -> their kernel
 	kernelFuncs map[uint64]uint64
-	stdout      *stdoutCapture // the driver's printf output, sent before replies
-	flight      *uint32        // the worker's flight record (flight.go); nil in tests
-	stats       *workerStats   // VGPU_WORKER_STATS: where the worker's time goes
+	stdout      *stdoutCapture  // the driver's printf output, sent before replies
+	flight      *uint32         // the worker's flight record (flight.go); nil in tests
+	stats       *workerStats    // VGPU_WORKER_STATS: where the worker's time goes
+	logSink     func(string)    // tests: where logf's lines go instead of the log
+	failed      map[uint64]bool // (row, code) pairs already logged (logFailure)
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
 	// are faulted in once, and the backend may pin it for direct DMA.
@@ -80,6 +82,10 @@ func NewSession(id uint64, nc StreamConn, be Backend) *Session {
 }
 
 func (s *Session) logf(format string, args ...any) {
+	if s.logSink != nil {
+		s.logSink(fmt.Sprintf(format, args...))
+		return
+	}
 	vlog.Printf("session %d (pid %d %s): %s", s.ID, s.peer.PID, s.peer.Exe, fmt.Sprintf(format, args...))
 }
 
@@ -336,6 +342,8 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 	}
 	if vlog.Debug() && !f.NoLog {
 		s.logf("%s = %d", f.Name, result)
+	} else if result != 0 {
+		s.logFailure(id, f, result)
 	}
 	var outs [][]byte
 	if result == 0 && rowFacts[id].tracks {
@@ -711,6 +719,32 @@ func (s *Session) alignedCopy(b []byte) []byte {
 	out := s.inArena[off : off+len(b) : off+len(b)]
 	copy(out, b)
 	return out
+}
+
+// logFailure logs, once per session for each row and code, a host library's failure that goes
+// back to the client: the program may stop on it (ggml aborts on any CUDA error), and this line
+// is then the only one saying which call failed and how. NVML's answers and CUDA's
+// CUDA_ERROR_NOT_READY (a query's "not yet") are routine and not logged.
+func (s *Session) logFailure(id api.ID, f *api.Func, code int32) {
+	const notReady = 600
+	if f.Lib() == api.LibNVML || f.Lib() == api.LibCuda && code == notReady {
+		return
+	}
+	key := uint64(id)<<32 | uint64(uint32(code))
+	if s.failed[key] {
+		return
+	}
+	if s.failed == nil {
+		s.failed = map[uint64]bool{}
+	}
+	s.failed[key] = true
+	text := ""
+	if es, ok := s.be.(ErrorStringer); ok && f.Lib() == api.LibCuda {
+		if t, ok := es.ErrorString(api.LibCuda, code); ok {
+			text = " (" + t + ")"
+		}
+	}
+	s.logf("%s returned %d%s; said once per session for this call and code", f.Name, code, text)
 }
 
 // resize returns s with length n and zeroed elements, reusing its storage.

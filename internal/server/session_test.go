@@ -21,13 +21,24 @@ func pipeSession(t *testing.T) (*remoting.Conn, chan error) {
 // pipeSessionWith runs a session on backend b on one end of a pipe and returns the client end.
 func pipeSessionWith(t *testing.T, b Backend) (*remoting.Conn, chan error) {
 	t.Helper()
+	c, _, done := pipeSessionSetup(t, b, nil)
+	return c, done
+}
+
+// pipeSessionSetup is pipeSessionWith with setup run on the session before it serves; it also
+// returns the pipe's client end (closing it ends the session).
+func pipeSessionSetup(t *testing.T, b Backend, setup func(*Session)) (*remoting.Conn, net.Conn, chan error) {
+	t.Helper()
 	cli, srv := net.Pipe()
 	t.Cleanup(func() { cli.Close(); srv.Close() })
+	sess := NewSession(1, srv, b)
+	if setup != nil {
+		setup(sess)
+	}
 	done := make(chan error, 1)
-	go func() { done <- NewSession(1, srv, b).Serve() }()
-	c := remoting.NewConn(cli)
+	go func() { done <- sess.Serve() }()
 	cli.SetDeadline(time.Now().Add(5 * time.Second))
-	return c, done
+	return remoting.NewConn(cli), cli, done
 }
 
 func send(t *testing.T, c *remoting.Conn, typ remoting.FrameType, flags uint8, id uint64, p []byte) {
@@ -287,15 +298,11 @@ func TestFlightRecordNamesTheRunningCall(t *testing.T) {
 	}
 	defer record.Close()
 	probe := &flightProbe{Sim: NewSim(), record: record}
-	cli, srv := net.Pipe()
-	defer cli.Close()
-	sess := NewSession(1, srv, probe)
-	if sess.flight = mapFlightRecord(int(record.Fd())); sess.flight == nil {
-		t.Fatal("the flight record does not map")
-	}
-	go sess.Serve()
-	c := remoting.NewConn(cli)
-	cli.SetDeadline(time.Now().Add(5 * time.Second))
+	c, _, _ := pipeSessionSetup(t, probe, func(sess *Session) {
+		if sess.flight = mapFlightRecord(int(record.Fd())); sess.flight == nil {
+			t.Fatal("the flight record does not map")
+		}
+	})
 	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
 		t.Fatalf("hello answered with %v", h.Type)
 	}
@@ -317,16 +324,13 @@ func TestFlightRecordNamesTheRunningCall(t *testing.T) {
 // it logs at the end names them.
 func TestWorkerStatsCountRows(t *testing.T) {
 	t.Setenv("VGPU_WORKER_STATS", "1")
-	cli, srv := net.Pipe()
-	defer cli.Close()
-	sess := NewSession(1, srv, NewSim())
-	if sess.stats = newWorkerStats(); sess.stats == nil {
-		t.Fatal("VGPU_WORKER_STATS=1 gave no stats")
-	}
-	done := make(chan error, 1)
-	go func() { done <- sess.Serve() }()
-	c := remoting.NewConn(cli)
-	cli.SetDeadline(time.Now().Add(5 * time.Second))
+	var sess *Session
+	c, cli, done := pipeSessionSetup(t, NewSim(), func(s *Session) {
+		if s.stats = newWorkerStats(); s.stats == nil {
+			t.Fatal("VGPU_WORKER_STATS=1 gave no stats")
+		}
+		sess = s
+	})
 	hello(t, c, api.TableHash())
 	call(t, c, 1, "cuInit", []uint64{0})
 	for i := range 3 {
@@ -339,5 +343,35 @@ func TestWorkerStatsCountRows(t *testing.T) {
 		if !strings.Contains(line, want) {
 			t.Errorf("%q does not say %q", line, want)
 		}
+	}
+}
+
+// A host library's failure that goes back to the client is logged once per row and code, with
+// the library's own text where the backend has it; the client gets the code each time.
+func TestFailuresLoggedOnce(t *testing.T) {
+	var lines []string
+	c, _, _ := pipeSessionSetup(t, NewSim(), func(s *Session) {
+		s.logSink = func(l string) { lines = append(lines, l) }
+	})
+	hello(t, c, api.TableHash())
+	call(t, c, 1, "cuInit", []uint64{0})
+	for i, flags := range []uint64{0x03, 0x04, 0x03, 0x05} { // 3 and 5 are no scheduling mode
+		r := call(t, c, uint64(2+i), "cuDevicePrimaryCtxSetFlags_v2", []uint64{0, flags})
+		want := int32(1) // CUDA_ERROR_INVALID_VALUE
+		if flags == 0x04 {
+			want = 0
+		}
+		if r.Result != want {
+			t.Fatalf("flags %#x: result %d, want %d", flags, r.Result, want)
+		}
+	}
+	var failures []string
+	for _, l := range lines {
+		if strings.Contains(l, " returned ") {
+			failures = append(failures, l)
+		}
+	}
+	if len(failures) != 1 || !strings.HasPrefix(failures[0], "cuDevicePrimaryCtxSetFlags_v2 returned 1;") {
+		t.Fatalf("failure lines %q, want one for cuDevicePrimaryCtxSetFlags_v2 returning 1", failures)
 	}
 }
