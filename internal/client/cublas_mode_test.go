@@ -2,13 +2,13 @@ package client
 
 import (
 	"encoding/binary"
-	"io"
 	"math"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/server"
 )
 
@@ -121,15 +121,15 @@ func TestCublasPointerModeTwins(t *testing.T) {
 }
 
 // dyingBlas is a worker whose host library crashes in cublasSgemm_v2: the worker's end of the
-// socket closes there, as when the worker process dies.
+// socket shuts down there, as when the worker process dies.
 type dyingBlas struct {
 	blasRecorder
-	die io.Closer
+	die *remoting.FDConn
 }
 
 func (b *dyingBlas) Invoke(id api.ID, f *api.Func, a *server.Args) int32 {
 	if f.Name == "cublasSgemm_v2" {
-		b.die.Close()
+		b.die.Shutdown()
 		return 0
 	}
 	return b.blasRecorder.Invoke(id, f, a)

@@ -2,7 +2,7 @@ package client
 
 import (
 	"encoding/binary"
-	"io"
+	"errors"
 	"sync"
 	"testing"
 
@@ -60,17 +60,28 @@ func (r *recorder) CaptureInfo(uint64) (uint32, uint64, uint64, []uint64, int32)
 // connect makes the process's session a real session with a worker-side Session on be.
 func connect(t *testing.T, be server.Backend) { t.Helper(); connectServer(t, be) }
 
-// connectServer is connect that also returns the worker's end of the socket (closing it is the
-// worker dying).
-func connectServer(t *testing.T, be server.Backend) io.Closer {
+// connectServer is connect that also returns the worker's end of the socket (shutting it down
+// is the worker dying).
+func connectServer(t *testing.T, be server.Backend) *remoting.FDConn {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc, _ := remoting.FDConnOf(fds[1])
-	go server.NewSession(1, sc, be).Serve()
-	cc, _ := remoting.FDConnOf(fds[0])
+	sc, err := remoting.FDConnOf(fds[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		server.NewSession(1, sc, be).Serve()
+		sc.Close() // once the worker is done with it: no later test's socket has its number
+		close(served)
+	}()
+	cc, err := remoting.FDConnOf(fds[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := &session{nc: cc, conn: remoting.NewConn(cc), addr: "test"}
 	if err := s.handshake(); err != nil {
 		t.Fatal(err)
@@ -82,7 +93,16 @@ func connectServer(t *testing.T, be server.Backend) io.Closer {
 		sessMu.Lock()
 		sess = nil
 		sessMu.Unlock()
-		cc.Close()
+		// broken before closed: a flush the session's timer still has armed must not write to
+		// a descriptor a later test's socket may have taken
+		s.mu.Lock()
+		if s.broken == nil {
+			s.broken = errors.New("test session ended")
+			cc.Close()
+		}
+		s.mu.Unlock()
+		sc.Shutdown()
+		<-served
 		kern.mu.Lock()
 		kern.byFunc, kern.byHost = nil, nil
 		kern.mu.Unlock()

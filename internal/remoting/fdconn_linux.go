@@ -126,6 +126,10 @@ func (c *FDConn) Write(b []byte) (int, error) {
 // Close closes the descriptor.
 func (c *FDConn) Close() error { return unix.Close(c.fd) }
 
+// Shutdown ends the connection both ways without releasing the descriptor: whoever still reads
+// or writes it gets end-of-file or an error, never another connection that reused the number.
+func (c *FDConn) Shutdown() error { return unix.Shutdown(c.fd, unix.SHUT_RDWR) }
+
 var errTimeout = &timeoutError{}
 
 type timeoutError struct{}
