@@ -167,7 +167,7 @@ func (s *session) shmUploadAsync(dev, host, n, stream uint64) error {
 		if r != 0 && s.deferredCode == 0 {
 			// an earlier upload failed: reported by the next synchronising call, as any
 			// async failure is
-			s.deferredFn, s.deferredCode = uint32(shmFenceID), r
+			s.deferredFn, s.deferredCode = uint32(uploadAsyncID), r
 		}
 	}
 	off := s.ringUsed
@@ -196,8 +196,9 @@ func (s *session) shmFence() (int32, error) {
 }
 
 var (
-	shmUploadID, _, _ = api.Lookup("vgpuShmHtoDAsync")
-	shmFenceID, _, _  = api.Lookup("vgpuShmFence")
+	shmUploadID, _, _   = api.Lookup("vgpuShmHtoDAsync")
+	shmFenceID, _, _    = api.Lookup("vgpuShmFence")
+	uploadAsyncID, _, _ = api.Lookup("cuMemcpyHtoDAsync_v2") // the call a failed upload was
 )
 
 // sendNow writes a synchronous call and flushes it without waiting; s.mu is held.

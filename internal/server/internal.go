@@ -261,7 +261,7 @@ func (s *Session) shmCopy(f *api.Func, a *Args) int32 {
 		s.logf("%s refused: [%d, +%d) is outside the %d bytes of shared memory", f.Name, off, n, len(s.shm))
 		return 1
 	}
-	if !s.shmPinned && !s.shmTried {
+	if !s.shmTried {
 		if p, ok := s.be.(Pinner); ok {
 			t0 := time.Now()
 			s.shmPinned = p.Pin(s.shm)
