@@ -67,8 +67,8 @@ type Session struct {
 	args Args
 
 	shm       []byte // the client's shared memory, if it passed one
-	shmPinned bool // the shared memory is page-locked
-	shmTried  bool // page-locking it was tried (once)
+	shmPinned bool   // the shared memory is page-locked
+	shmTried  bool   // page-locking it was tried (once)
 
 	deferredFn   uint32
 	deferredCode int32
