@@ -21,7 +21,7 @@ STUB_SRC := shims/common/stub.c include/vgpu/stub.h include/vgpu/types.h
 EXTRA_BUILD :=
 -include shims/*/*.mk
 
-.PHONY: all build demo test generate check-generated clean
+.PHONY: check-format all build demo test generate check-generated clean
 all: build
 
 build: $(OUT)/libvgpucore.so $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 \
@@ -84,8 +84,12 @@ $(OUT)/vgpu-discover: test/c/discovery.c include/vgpu/zz_prototypes.h $(OUT)/lib
 demo: build
 	./scripts/demo.sh
 
-test: build check-generated
+test: build check-generated check-format
 	VGPU_OUT=$(CURDIR)/$(OUT) $(GO) test -count=1 ./...
+
+# every Go file as gofmt writes it
+check-format:
+	@out=$$($(GO) run cmd/gofmt -l cmd internal shims test); [ -z "$$out" ] || { echo "not gofmt-formatted (run gofmt -w):"; echo "$$out"; exit 1; }
 
 generate:
 	$(GO) run ./cmd/vgpugen
