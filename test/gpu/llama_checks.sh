@@ -114,6 +114,8 @@ else
     fi
     cp "$LOGS/llama-bench.native.txt" "$OUT/llama-bench-native.txt" 2>/dev/null
     cp "$LOGS/llama-bench.vgpu.txt" "$OUT/llama-bench-vgpu.txt" 2>/dev/null
-    RESULTS+=("$(printf '%-28s %s' "llama-bench" "see llama-bench-native.txt / -vgpu.txt")")
+    while IFS= read -r line; do
+      RESULTS+=("$(printf '%-28s %s' "llama-bench" "$line")")
+    done < <(bash "$ROOT/test/gpu/llama_ratio.sh" "$LOGS/llama-bench.native.txt" "$LOGS/llama-bench.vgpu.txt")
   fi
 fi
