@@ -257,59 +257,37 @@ var CublasStatusNames = map[int32]string{
 	16: "CUBLAS_STATUS_LICENSE_ERROR",
 }
 
+// cublasSolverRows: for each element type (S, D, C, Z, in that order) the six calls PyTorch
+// imports that differ only in it: gemv, trsm, and the batched getrf, getrs, geqrf and gels.
+func cublasSolverRows() []Func {
+	var rows []Func
+	for _, t := range []struct{ p, c, size string }{
+		{"S", "float", "4"}, {"D", "double", "8"}, {"C", "cuComplex", "8"}, {"Z", "cuDoubleComplex", "16"},
+	} {
+		c, cc, arr, carr := t.c+" *", "const "+t.c+" *", t.c+" *const *", "const "+t.c+" *const *"
+		rows = append(rows,
+			Func{Name: "cublas" + t.p + "gemv_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+				cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), hScalar(cc, "alpha", t.size), dev(cc, "A"), scalar("int", "lda"), dev(cc, "x"), scalar("int", "incx"), hScalar(cc, "beta", t.size), dev(c, "y"), scalar("int", "incy")}},
+			Func{Name: "cublas" + t.p + "trsm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+				cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar(cc, "alpha", t.size), dev(cc, "A"), scalar("int", "lda"), dev(c, "B"), scalar("int", "ldb")}},
+			Func{Name: "cublas" + t.p + "getrfBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+				cublasH(), scalar("int", "n"), dev(arr, "A"), scalar("int", "lda"), dev("int *", "P"), dev("int *", "info"), scalar("int", "batchSize")}},
+			Func{Name: "cublas" + t.p + "getrsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+				cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "n"), scalar("int", "nrhs"), dev(carr, "Aarray"), scalar("int", "lda"), dev("const int *", "devIpiv"), dev(arr, "Barray"), scalar("int", "ldb"), out("int *", "info", "4"), scalar("int", "batchSize")}},
+			Func{Name: "cublas" + t.p + "geqrfBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+				cublasH(), scalar("int", "m"), scalar("int", "n"), dev(arr, "Aarray"), scalar("int", "lda"), dev(arr, "TauArray"), out("int *", "info", "4"), scalar("int", "batchSize")}},
+			Func{Name: "cublas" + t.p + "gelsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+				cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), scalar("int", "nrhs"), dev(arr, "Aarray"), scalar("int", "lda"), dev(arr, "Carray"), scalar("int", "ldc"), out("int *", "info", "4"), dev("int *", "devInfoArray"), scalar("int", "batchSize")}},
+		)
+	}
+	return rows
+}
+
 // PyTorch's other cuBLAS imports (reference/symbols/pytorch-2.11-cu130.imports), host pointer
 // mode: alpha and beta by value, a dot product's result and the LAPACK-style calls' host info
 // as outputs (those calls wait for the reply: cuBLAS writes them before it returns). Generated
-// from cublas_api.h's declarations; not yet run on a GPU (test/gpu/torch_blas.py checks them).
-var cublasTorchTable = []Func{
-	{Name: "cublasSgemv_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), hScalar("const float *", "alpha", "4"), dev("const float *", "A"), scalar("int", "lda"), dev("const float *", "x"), scalar("int", "incx"), hScalar("const float *", "beta", "4"), dev("float *", "y"), scalar("int", "incy")}},
-	{Name: "cublasStrsm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const float *", "alpha", "4"), dev("const float *", "A"), scalar("int", "lda"), dev("float *", "B"), scalar("int", "ldb")}},
-	{Name: "cublasSgetrfBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "n"), dev("float *const *", "A"), scalar("int", "lda"), dev("int *", "P"), dev("int *", "info"), scalar("int", "batchSize")}},
-	{Name: "cublasSgetrsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "n"), scalar("int", "nrhs"), dev("const float *const *", "Aarray"), scalar("int", "lda"), dev("const int *", "devIpiv"), dev("float *const *", "Barray"), scalar("int", "ldb"), out("int *", "info", "4"), scalar("int", "batchSize")}},
-	{Name: "cublasSgeqrfBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "m"), scalar("int", "n"), dev("float *const *", "Aarray"), scalar("int", "lda"), dev("float *const *", "TauArray"), out("int *", "info", "4"), scalar("int", "batchSize")}},
-	{Name: "cublasSgelsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), scalar("int", "nrhs"), dev("float *const *", "Aarray"), scalar("int", "lda"), dev("float *const *", "Carray"), scalar("int", "ldc"), out("int *", "info", "4"), dev("int *", "devInfoArray"), scalar("int", "batchSize")}},
-	{Name: "cublasDgemv_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), hScalar("const double *", "alpha", "8"), dev("const double *", "A"), scalar("int", "lda"), dev("const double *", "x"), scalar("int", "incx"), hScalar("const double *", "beta", "8"), dev("double *", "y"), scalar("int", "incy")}},
-	{Name: "cublasDtrsm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const double *", "alpha", "8"), dev("const double *", "A"), scalar("int", "lda"), dev("double *", "B"), scalar("int", "ldb")}},
-	{Name: "cublasDgetrfBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "n"), dev("double *const *", "A"), scalar("int", "lda"), dev("int *", "P"), dev("int *", "info"), scalar("int", "batchSize")}},
-	{Name: "cublasDgetrsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "n"), scalar("int", "nrhs"), dev("const double *const *", "Aarray"), scalar("int", "lda"), dev("const int *", "devIpiv"), dev("double *const *", "Barray"), scalar("int", "ldb"), out("int *", "info", "4"), scalar("int", "batchSize")}},
-	{Name: "cublasDgeqrfBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "m"), scalar("int", "n"), dev("double *const *", "Aarray"), scalar("int", "lda"), dev("double *const *", "TauArray"), out("int *", "info", "4"), scalar("int", "batchSize")}},
-	{Name: "cublasDgelsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), scalar("int", "nrhs"), dev("double *const *", "Aarray"), scalar("int", "lda"), dev("double *const *", "Carray"), scalar("int", "ldc"), out("int *", "info", "4"), dev("int *", "devInfoArray"), scalar("int", "batchSize")}},
-	{Name: "cublasCgemv_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *", "A"), scalar("int", "lda"), dev("const cuComplex *", "x"), scalar("int", "incx"), hScalar("const cuComplex *", "beta", "8"), dev("cuComplex *", "y"), scalar("int", "incy")}},
-	{Name: "cublasCtrsm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *", "A"), scalar("int", "lda"), dev("cuComplex *", "B"), scalar("int", "ldb")}},
-	{Name: "cublasCgetrfBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "n"), dev("cuComplex *const *", "A"), scalar("int", "lda"), dev("int *", "P"), dev("int *", "info"), scalar("int", "batchSize")}},
-	{Name: "cublasCgetrsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "n"), scalar("int", "nrhs"), dev("const cuComplex *const *", "Aarray"), scalar("int", "lda"), dev("const int *", "devIpiv"), dev("cuComplex *const *", "Barray"), scalar("int", "ldb"), out("int *", "info", "4"), scalar("int", "batchSize")}},
-	{Name: "cublasCgeqrfBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "m"), scalar("int", "n"), dev("cuComplex *const *", "Aarray"), scalar("int", "lda"), dev("cuComplex *const *", "TauArray"), out("int *", "info", "4"), scalar("int", "batchSize")}},
-	{Name: "cublasCgelsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), scalar("int", "nrhs"), dev("cuComplex *const *", "Aarray"), scalar("int", "lda"), dev("cuComplex *const *", "Carray"), scalar("int", "ldc"), out("int *", "info", "4"), dev("int *", "devInfoArray"), scalar("int", "batchSize")}},
-	{Name: "cublasZgemv_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *", "A"), scalar("int", "lda"), dev("const cuDoubleComplex *", "x"), scalar("int", "incx"), hScalar("const cuDoubleComplex *", "beta", "16"), dev("cuDoubleComplex *", "y"), scalar("int", "incy")}},
-	{Name: "cublasZtrsm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *", "A"), scalar("int", "lda"), dev("cuDoubleComplex *", "B"), scalar("int", "ldb")}},
-	{Name: "cublasZgetrfBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "n"), dev("cuDoubleComplex *const *", "A"), scalar("int", "lda"), dev("int *", "P"), dev("int *", "info"), scalar("int", "batchSize")}},
-	{Name: "cublasZgetrsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "n"), scalar("int", "nrhs"), dev("const cuDoubleComplex *const *", "Aarray"), scalar("int", "lda"), dev("const int *", "devIpiv"), dev("cuDoubleComplex *const *", "Barray"), scalar("int", "ldb"), out("int *", "info", "4"), scalar("int", "batchSize")}},
-	{Name: "cublasZgeqrfBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "m"), scalar("int", "n"), dev("cuDoubleComplex *const *", "Aarray"), scalar("int", "lda"), dev("cuDoubleComplex *const *", "TauArray"), out("int *", "info", "4"), scalar("int", "batchSize")}},
-	{Name: "cublasZgelsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), scalar("int", "nrhs"), dev("cuDoubleComplex *const *", "Aarray"), scalar("int", "lda"), dev("cuDoubleComplex *const *", "Carray"), scalar("int", "ldc"), out("int *", "info", "4"), dev("int *", "devInfoArray"), scalar("int", "batchSize")}},
+// from cublas_api.h's declarations; test/gpu/torch_blas.py runs them on the GPU.
+var cublasTorchTable = append(cublasSolverRows(), []Func{
 	{Name: "cublasDgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const double *", "alpha", "8"), dev("const double *", "A"), scalar("int", "lda"), dev("const double *", "B"), scalar("int", "ldb"), hScalar("const double *", "beta", "8"), dev("double *", "C"), scalar("int", "ldc")}},
 	{Name: "cublasDgemmStridedBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
@@ -342,7 +320,7 @@ var cublasTorchTable = []Func{
 		cublasH(), scalar("int", "n"), dev("const cuDoubleComplex *", "x"), scalar("int", "incx"), dev("const cuDoubleComplex *", "y"), scalar("int", "incy"), out("cuDoubleComplex *", "result", "16")}},
 	{Name: "cublasSgemmEx", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const float *", "alpha", "4"), dev("const void *", "A"), scalar("cudaDataType", "Atype"), scalar("int", "lda"), dev("const void *", "B"), scalar("cudaDataType", "Btype"), scalar("int", "ldb"), hScalar("const float *", "beta", "4"), dev("void *", "C"), scalar("cudaDataType", "Ctype"), scalar("int", "ldc")}},
-}
+}...)
 
 // CublasDevicePrefix names the twin of a cuBLAS row with scalars for
 // CUBLAS_POINTER_MODE_DEVICE: alpha, beta and a dot product's result are device addresses passed
