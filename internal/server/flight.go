@@ -43,7 +43,7 @@ func flightNote(f *os.File) string {
 		return ""
 	}
 	if int(v-1) < len(api.Table) {
-		return fmt.Sprintf(" inside %s (the host library crashed in that call; the worker's stack is above)", api.Table[v-1].Name)
+		return fmt.Sprintf(" inside %s (it was running that call: a crash in the host library leaves the worker's stack above)", api.Table[v-1].Name)
 	}
 	return fmt.Sprintf(" inside row %d", v-1)
 }
