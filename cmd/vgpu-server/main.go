@@ -43,11 +43,18 @@ func worker(args []string) error {
 	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
 	backend := fs.String("backend", "sim", "")
 	session := fs.String("session", "0", "")
+	identity := fs.String("identity", "", "")
+	memLimit := fs.String("mem-limit", "", "")
+	devices := fs.String("devices", "", "")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	id, _ := strconv.ParseUint(*session, 10, 64)
-	return server.RunWorker(*backend, id)
+	pol, err := server.ParsePolicyFlags(*identity, *memLimit, *devices)
+	if err != nil {
+		return err
+	}
+	return server.RunWorker(*backend, id, pol)
 }
 
 func run() error {

@@ -164,7 +164,7 @@ func (s *Server) startWorker(id uint64, c net.Conn) error {
 // RunWorker serves the connection on fd 3 with a fresh backend; it is the body of
 // `vgpu-server worker`. The process exits when the session ends, which releases everything
 // the client allocated on the GPU.
-func RunWorker(backend string, id uint64) error {
+func RunWorker(backend string, id uint64, pol Policy) error {
 	vlog.SetPrefix(fmt.Sprintf("vgpu-server[%d]: ", os.Getpid()))
 	if path := os.Getenv("VGPU_CPUPROFILE"); path != "" {
 		// a CPU profile of this worker, for performance work
@@ -193,6 +193,7 @@ func RunWorker(backend string, id uint64) error {
 		return fmt.Errorf("worker: unknown backend %q", backend)
 	}
 	sess := NewSession(id, nc, be)
+	sess.policy = pol
 	sess.flight = mapFlightRecord(flightFD)
 	sess.stats = newWorkerStats()
 	if backend == "real" {

@@ -42,6 +42,7 @@ type Session struct {
 	conn    *remoting.Conn
 	be      Backend
 	peer    remoting.Hello
+	policy  Policy // who the client is (as proved) and what it may use
 	handles map[uint64]api.HType
 	allocs  ranges.Set
 	layouts map[uint64][][2]uint64 // parameter layouts of launched functions
