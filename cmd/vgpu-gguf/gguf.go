@@ -9,7 +9,7 @@ import (
 	"math"
 )
 
-// GGUF constants (see ggml's docs/gguf.md). Everything is little-endian.
+// GGUF constants (the GGUF format as ggml's documentation describes it). Everything is little-endian.
 const (
 	ggufMagic          = "GGUF"
 	ggufVersion        = 3

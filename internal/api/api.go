@@ -1,8 +1,9 @@
 // Package api is the one table every exported C function of vgpu is written in.
 //
 // Each row describes one C function: its library (SONAME), its exact C signature, and how it is
-// remoted. cmd/vgpugen turns the table into the C stubs (shims/*/zz_exports.c), their version
-// scripts (build/*.map) and the Go function ids (zz_ids.go). The client core and the server
+// remoted. cmd/vgpugen turns the table into the C stubs (shims/*/zz_lib*.c), their version
+// scripts (build/*.map), the client's dispatch (internal/client/zz_dispatch.go) and the C
+// prototypes (include/vgpu/zz_prototypes.h). The client core and the server
 // interpret the same rows at run time to marshal, check and execute calls, so adding a remoted
 // function is adding a row; see docs/ARCHITECTURE.md.
 package api

@@ -4,7 +4,7 @@ package api
 // shims/cuda/manual.c and shims/cudart/manual.c. They never enter the core (Mode is Stub only
 // so that the id has a dispatch entry).
 var manualTable = []Func{
-	// ---- libcuda.so.1: driver entry points (DESIGN must 8). Real cudart resolves its ~450
+	// ---- libcuda.so.1: driver entry points (docs/ARCHITECTURE.md, decision 8). Real cudart resolves its ~450
 	// driver calls through these and never calls the named exports, so they answer in C, from
 	// the table in procaddr_data.go (shims/cuda/zz_procaddr.c), with addresses of our exports.
 	{Name: "cuGetProcAddress", Libs: cu, Mode: Stub, Manual: true, Since: 11030, Params: []P{

@@ -21,7 +21,7 @@ package api
 // what cuBLAS reads, whatever the client claims.
 //
 // GEMMs, and cublasSetStream_v2/cublasSetWorkspace_v2 (which ggml calls before each of them), are
-// Async, as launches are (DESIGN must 9): a failure cuBLAS reports for one of them is returned
+// Async, as launches are (docs/ARCHITECTURE.md, decision 9): a failure cuBLAS reports for one of them is returned
 // by the next synchronising call, with a log line naming it.
 var cublasTable = []Func{
 	// ---- cuBLASLt matmul, as PyTorch uses it (reference/symbols/pytorch-2.11-cu130.imports).

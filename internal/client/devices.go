@@ -14,7 +14,7 @@ import (
 
 // The device cache: at cuInit the client fetches, once, everything discovery asks about each
 // device (name, UUID, memory, PCI bus id, every attribute), applies CUDA_VISIBLE_DEVICES, and
-// answers those queries locally from then on, as DESIGN must 9 requires.
+// answers those queries locally from then on, as docs/ARCHITECTURE.md, decision 9, requires.
 
 // maxAttr bounds the attribute ids fetched (CU_DEVICE_ATTRIBUTE_MAX is 148 in CUDA 13.0; a
 // newer driver's extra ids still fit).

@@ -11,7 +11,7 @@ import (
 // Kernels: modules are uploaded once, lazily, when a function in them is first used; each
 // function's parameter layout (offset and size of every parameter, from cuFuncGetParamInfo on
 // the server) is fetched once; every launch packs its arguments by that layout and is sent
-// without waiting for a reply (DESIGN musts 9 and 10).
+// without waiting for a reply (docs/ARCHITECTURE.md, decisions 9 and 10).
 
 type function struct {
 	handle    uint64      // the server's CUfunction

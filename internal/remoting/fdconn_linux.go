@@ -167,7 +167,7 @@ func (c *FDConn) SetWriteDeadline(t time.Time) error {
 // where the machine has at least SpinCores cores, as CUDA's own synchronisation spins while
 // contexts are fewer than cores: a token of a small model is answered in under 2 ms, and a
 // thread woken from a blocking read cost llama.cpp's tg128 8 % of native speed on the H100 (a
-// 110 MB model: 90.4 % with 50 µs of polling, 98.7 % with 2 ms; docs/GPU-RESULTS.md). With
+// 110 MB model: 90.4 % with 50 µs of polling, 98.7 % with 2 ms; docs/archive/gpu-runs-2026-11.md). With
 // fewer cores the two polling processes would take the CPU from the work they wait for, so
 // reads poll for 50 µs only.
 func DefaultSpin() time.Duration {

@@ -3,7 +3,7 @@
  * VGPU_STUB_<stem> (VGPU_STUB_libcudart12 or VGPU_STUB_libcudart13).
  *
  * cudaGetDriverEntryPoint* return addresses inside our libcuda.so.1: they load it from this
- * library's own folder by absolute path (never by its SONAME, DESIGN must 5), and ask its
+ * library's own folder by absolute path (never by its SONAME, docs/ARCHITECTURE.md, decision 5), and ask its
  * cuGetProcAddress_v2 (shims/cuda/manual.c), so they never enter the core either.
  * cudaCreateChannelDesc returns a struct by value, which a generated stub cannot. */
 #define _GNU_SOURCE

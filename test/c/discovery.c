@@ -1,4 +1,4 @@
-/* Ollama's / ggml-cuda's GPU discovery sequence (DESIGN.md, "How consumers discover a GPU"),
+/* Ollama's / ggml-cuda's GPU discovery sequence (docs/ARCHITECTURE.md, "How consumers find a GPU"),
  * step by step, through the CUDA runtime (libcudart.so.13), the driver (libcuda.so.1) and NVML
  * (dlopen("libnvidia-ml.so.1"), as ggml does). Pass 1 enumerates; pass 2 re-runs itself once per
  * device with GGML_CUDA_INIT=1 CUDA_VISIBLE_DEVICES=GPU-<uuid>, as Ollama's runners do.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# llama_ratio.sh NATIVE.md VGPU.md: one line per model size and test of two llama-bench markdown
+# llama_ratio.sh NATIVE VGPU (two markdown files): one line per model size and test of two llama-bench markdown
 # tables, vgpu's t/s as a share of native's, against the targets (tg >= 95 %, pp >= 90 %).
 awk -F'|' '
   FNR == 1 { side++ }

@@ -8,7 +8,7 @@ import (
 )
 
 // TestCublasPreload: the cuBLAS stubs preloaded beside the driver and runtime stubs, in either
-// order, share the one core and the one connection of the process (DESIGN.md musts 1 and 2),
+// order, share the one core and the one connection of the process (docs/ARCHITECTURE.md, decisions 1 and 2),
 // and each answers.
 func TestCublasPreload(t *testing.T) {
 	out := outDir(t)

@@ -18,8 +18,8 @@ var cublasStubNames = []string{"libcublas.so.13", "libcublasLt.so.13"}
 
 // TestCublasStubELF checks the two cuBLAS stubs as a consumer's loader sees them: the SONAME, no
 // load-time dependency on the core, no Go, exactly the table's exports plus the signal
-// interposers, every one under the version node named after the SONAME (DESIGN.md must 6), and
-// every export of NVIDIA's library (DESIGN.md must 7) when the reference lists are at hand.
+// interposers, every one under the version node named after the SONAME (docs/ARCHITECTURE.md, decision 6), and
+// every export of NVIDIA's library (decision 7) when the reference lists are at hand.
 func TestCublasStubELF(t *testing.T) {
 	out := outDir(t)
 	ref := os.Getenv("VGPU_REFERENCE")

@@ -131,7 +131,7 @@ func TestStubELF(t *testing.T) {
 			if d.soname != name {
 				t.Errorf("DT_SONAME is %q, want %q (its file name)", d.soname, name)
 			}
-			// The core is loaded lazily by dlopen from the stub's own folder (DESIGN.md must 4):
+			// The core is loaded lazily by dlopen from the stub's own folder (docs/ARCHITECTURE.md, decision 4):
 			// a DT_NEEDED on it would load a Go runtime into every process that merely links.
 			for _, n := range d.needed {
 				if strings.Contains(n, "vgpucore") || strings.Contains(n, "libgo") {
@@ -147,7 +147,7 @@ func TestStubELF(t *testing.T) {
 			for _, sym := range d.names() {
 				for _, p := range goPrefixes {
 					if strings.HasPrefix(sym, p) {
-						t.Errorf("exports %q: Go runtime / cgo symbols must stay hidden (DESIGN.md must 1, 6)", sym)
+						t.Errorf("exports %q: Go runtime / cgo symbols must stay hidden (docs/ARCHITECTURE.md, decisions 1 and 6)", sym)
 					}
 				}
 			}
@@ -157,7 +157,7 @@ func TestStubELF(t *testing.T) {
 			for _, sym := range []string{"sigaction", "signal"} {
 				e, ok := d.exports[sym]
 				if !ok {
-					t.Errorf("does not export %s: host signal handlers would not get SA_ONSTACK (DESIGN.md must 3)", sym)
+					t.Errorf("does not export %s: host signal handlers would not get SA_ONSTACK (docs/ARCHITECTURE.md, decision 3)", sym)
 					continue
 				}
 				if e.hidden {
@@ -211,7 +211,7 @@ func TestStubELF(t *testing.T) {
 				}
 			}
 
-			// Version conventions (DESIGN.md must 6).
+			// Version conventions (docs/ARCHITECTURE.md, decision 6).
 			switch info.Version {
 			case "":
 				for _, sym := range d.names() {

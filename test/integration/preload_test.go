@@ -117,7 +117,7 @@ func checkHostprog(t *testing.T, s *server, r *result, paths []string, args ...s
 			}
 		}
 	}
-	// All the stubs of the process shared one connection: one session (DESIGN.md must 2).
+	// All the stubs of the process shared one connection: one session (docs/ARCHITECTURE.md, decision 2).
 	if n := s.sessionsOf(t, r.pid); n != 1 {
 		t.Errorf("LD_PRELOAD=%s: the server saw %d sessions from pid %d, want 1\n%s", strings.Join(paths, ":"), n, r.pid, s.log())
 	}

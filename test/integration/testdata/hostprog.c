@@ -1,5 +1,5 @@
 /* A host program that links against no CUDA library and finds whatever vgpu stubs were
- * preloaded (LD_PRELOAD) by dlsym(RTLD_DEFAULT). It checks what DESIGN.md musts 1, 3 and 4 promise
+ * preloaded (LD_PRELOAD) by dlsym(RTLD_DEFAULT). It checks what docs/ARCHITECTURE.md (decisions 1, 3 and 4) promise
  * such a program:
  *   (a) a signal handler it installs without SA_ONSTACK gets SA_ONSTACK (the stubs interpose
  *       sigaction and signal), before and after the core was loaded;
