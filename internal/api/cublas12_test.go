@@ -2,7 +2,7 @@ package api
 
 import (
 	"debug/elf"
-	"os"
+	"github.com/vgpu/vgpu/internal/testout"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -85,16 +85,14 @@ func TestCublas12LlamaImports(t *testing.T) {
 // Every row of the 12 libraries is exported by the built stub, under the version node named
 // after its SONAME.
 func TestCublas12StubExports(t *testing.T) {
-	out := os.Getenv("VGPU_OUT")
-	if out == "" {
-		out = filepath.Join("..", "..", "build", "out")
+	var sonames []string
+	for _, c := range cublas12Libs {
+		sonames = append(sonames, c.lib.Info().SONAME)
 	}
+	out := testout.Dir(t, sonames...)
 	for _, c := range cublas12Libs {
 		info := c.lib.Info()
 		path := filepath.Join(out, info.SONAME)
-		if _, err := os.Stat(path); err != nil {
-			t.Fatalf("%s: %v: run make build first", path, err)
-		}
 		f, err := elf.Open(path)
 		if err != nil {
 			t.Fatal(err)
