@@ -54,12 +54,6 @@ func Connect() (Server, error) {
 		Protocol: w.Version, Session: w.Session, Connect: took}, nil
 }
 
-// ServerInfo connects and returns the server's address, backend and version.
-func ServerInfo() (addr, backend, version string, err error) {
-	s, err := Connect()
-	return s.Addr, s.Backend, s.ServerVersion, err
-}
-
 // Error is a call that ran and returned a result other than success.
 type Error struct {
 	Func string
@@ -89,16 +83,6 @@ func ResultName(lib api.Lib, code int64) string {
 
 // ErrNoRow: the API table has no (implemented) row of that name and shape in this build.
 var ErrNoRow = errors.New("not available in this vgpu build")
-
-// IsNotSupported reports whether err means the function or the reading does not exist here: no
-// table row, or the library's not-supported code.
-func IsNotSupported(err error) bool {
-	if errors.Is(err, ErrNoRow) {
-		return true
-	}
-	var e *Error
-	return errors.As(err, &e) && int32(e.Code) == e.Lib.Info().NotSupported
-}
 
 // row reports whether the row called name exists, is implemented, and has parameters of exactly
 // these kinds (a row added later with another shape is not called with the wrong arguments).
