@@ -10,6 +10,13 @@ else
   LL=/tmp/llama; LLB=$LL/build
   rm -rf "$LL"; mkdir -p "$LL"; tar xJf "$LL_SRC" -C "$LL"
   ll_t0=$(date +%s)
+  # .carry/llama-bin.tar.xz (what an earlier run left in $OUT) holds the built binaries: a run
+  # that carries it skips the 4-minute build
+  LL_BIN=$ROOT/.carry/llama-bin.tar.xz
+  if [ -f "$LL_BIN" ]; then
+    mkdir -p "$LLB/bin" && tar xJf "$LL_BIN" -C "$LLB/bin"; ll_rc=$?
+    log "llama.cpp: prebuilt binaries from .carry/llama-bin.tar.xz (rc $ll_rc)"
+  else
   # LLAMA_NO_FA=1 leaves out the FlashAttention kernels (a shorter build, for a short lease; the
   # same binary runs natively and through vgpu, so the comparison holds)
   ll_fa=(); [ "${LLAMA_NO_FA:-}" = 1 ] && ll_fa=(-DGGML_CUDA_FA=OFF)
@@ -18,6 +25,11 @@ else
    cmake --build build -j16 --target llama-bench llama-simple >"$LOGS/llama-build.log" 2>&1)
   ll_rc=$?
   log "llama.cpp build: rc $ll_rc in $(( $(date +%s) - ll_t0 )) s"
+  # the binaries go back in $OUT (at most 16 MB a file) for later runs to carry
+  [ $ll_rc -eq 0 ] && (cd "$LLB/bin" && tar cf - llama-bench llama-simple *.so* | xz -T16 -6 >"$OUT/llama-bin.tar.xz") &&
+    ls -la "$OUT/llama-bin.tar.xz"
+  [ "$(stat -c %s "$OUT/llama-bin.tar.xz" 2>/dev/null || echo 0)" -gt 16000000 ] && rm -f "$OUT/llama-bin.tar.xz"
+  fi
   if [ $ll_rc -ne 0 ]; then
     tail -30 "$LOGS/llama-build.log"
     RESULTS+=("$(printf '%-28s %s' "llama.cpp build" "FAILED (see llama-build.log)")")
