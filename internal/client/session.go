@@ -237,11 +237,41 @@ func (s *session) unansweredNote() string {
 // the library's unreachable code at once.
 func (s *session) fail(err error) error {
 	if s.broken == nil {
+		var em *remoting.ErrorMsg
+		if !errors.As(err, &em) {
+			if e := s.pendingError(); e != nil {
+				err = e // why the server ended the session (it shut down, for one)
+			}
+		}
 		s.broken = err
 		vlog.Errorf("lost the vgpu-server connection (%s): %v%s; CUDA calls fail from now on", s.addr, err, s.unansweredNote())
 		s.nc.Close()
 	}
 	return s.broken
+}
+
+// pendingError looks, briefly, for an Error frame the server sent before the connection failed:
+// a write fails (EPIPE) when the server ended the session, but its reason may be waiting to be
+// read. s.mu is held.
+func (s *session) pendingError() *remoting.ErrorMsg {
+	type readDeadliner interface{ SetReadDeadline(time.Time) error }
+	rd, ok := s.nc.(readDeadliner)
+	if !ok || rd.SetReadDeadline(time.Now().Add(200*time.Millisecond)) != nil {
+		return nil
+	}
+	for range 64 {
+		h, p, err := s.conn.ReadFrame()
+		if err != nil {
+			return nil
+		}
+		if h.Type == remoting.FrameError {
+			if e, err := remoting.DecodeError(p); err == nil {
+				return &e
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 // roundTrip sends a synchronous call and waits for its reply. fill is called with the reply

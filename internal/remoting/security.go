@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -146,7 +147,12 @@ func ExplainTLSError(err error, a Addr) error {
 	var rhe tls.RecordHeaderError
 	var ue x509.UnknownAuthorityError
 	var he x509.HostnameError
-	var ae tls.AlertError
+	// an alert the server sent is a *net.OpError "remote error" around an unexported type
+	remoteCert := false
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op == "remote error" && strings.Contains(oe.Err.Error(), "certificate") {
+		remoteCert = true
+	}
 	switch {
 	case errors.As(err, &rhe):
 		return fmt.Errorf("the server at %s does not speak TLS (%w); if it was started with --insecure, set VGPU_INSECURE=1 (config key insecure = 1) to connect without TLS", a, err)
@@ -154,8 +160,7 @@ func ExplainTLSError(err error, a Addr) error {
 		return fmt.Errorf("the server at %s has a certificate this client does not trust (%w): set VGPU_TLS_CA (config key tls_ca) to the CA that signed it (`vgpu-server pki init` writes ca.crt)", a, err)
 	case errors.As(err, &he):
 		return fmt.Errorf("the server's certificate does not name %s (%w): add it with `vgpu-server pki init --host`, or set VGPU_TLS_SERVER_NAME to a name it has", a.Host, err)
-	case errors.As(err, &ae) && (ae == 42 || ae == 116 || ae == 48 || ae == 46):
-		// bad_certificate, certificate_required, unknown_ca, certificate_unknown
+	case remoteCert:
 		return fmt.Errorf("the server at %s refused this client's certificate (%w): use one signed by the server's client CA (`vgpu-server pki client NAME`)", a, err)
 	}
 	return fmt.Errorf("TLS with the server at %s: %w", a, err)

@@ -638,6 +638,10 @@ func (h *handshake) run() bool {
 				// A plain client: it can read a plain Error frame.
 				return h.refuse("plain-on-tls", remoting.ErrDenied, "this server speaks TLS on %s: unset VGPU_INSECURE and set VGPU_TLS_CA and VGPU_TOKEN_FILE (or VGPU_TLS_CERT and VGPU_TLS_KEY); see the README, \"Using it\"", h.l.Addr)
 			}
+			if errors.Is(err, io.EOF) {
+				vlog.Debugf("connection %d on %s: closed before its TLS handshake (a health check)", h.id, h.l.Addr)
+				return false
+			}
 			s.refusals.logf("tls", "connection %d from %s on %s: TLS handshake failed: %v", h.id, h.c.RemoteAddr(), h.l.Addr, err)
 			return false
 		}
