@@ -423,6 +423,15 @@ type refusalLog struct {
 	interval   time.Duration
 	last       map[string]time.Time
 	suppressed map[string]int
+	emit       func(string) // tests; nil: vlog.Printf
+}
+
+func (r *refusalLog) print(format string, args ...any) {
+	if r.emit != nil {
+		r.emit(fmt.Sprintf(format, args...))
+		return
+	}
+	vlog.Printf(format, args...)
 }
 
 func (r *refusalLog) logf(kind, format string, args ...any) {
@@ -440,14 +449,14 @@ func (r *refusalLog) logf(kind, format string, args ...any) {
 		return
 	}
 	r.last[kind] = now
-	vlog.Printf(format, args...)
+	r.print(format, args...)
 }
 
 func (r *refusalLog) flush(kind string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if n := r.suppressed[kind]; n > 0 {
-		vlog.Printf("%d more connections refused in the last %v: %s (one line per %v under a flood)", n, r.interval, kind, r.interval)
+		r.print("%d more connections refused in the last %v: %s (one line per %v under a flood)", n, r.interval, kind, r.interval)
 		r.suppressed[kind] = 0
 		r.last[kind] = time.Now()
 	}

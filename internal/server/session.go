@@ -276,7 +276,6 @@ func (s *Session) readHello() (done bool, err error) {
 	return false, nil
 }
 
-
 // maxShm bounds the shared memory a client may pass.
 const maxShm = 1 << 30
 
