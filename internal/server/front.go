@@ -545,7 +545,14 @@ func (s *Server) Serve(l *Listener) error {
 			return err
 		}
 		pause = 0
-		s.hsWG.Add(1)
+		s.mu.Lock()
+		if s.draining.Load() {
+			s.mu.Unlock()
+			c.Close()
+			return nil
+		}
+		s.hsWG.Add(1) // under s.mu: never after Shutdown's Wait began
+		s.mu.Unlock()
 		go func() {
 			defer s.hsWG.Done()
 			s.handle(c, l)
@@ -883,8 +890,8 @@ func relay(tc *tls.Conn, pc *net.UnixConn) (done chan struct{}) {
 // handshake, lets sessions end on their own for up to drain, then ends the rest (each worker
 // sends its client an ErrShutdown Error frame) and waits for every worker.
 func (s *Server) Shutdown(drain time.Duration) {
-	s.draining.Store(true)
 	s.mu.Lock()
+	s.draining.Store(true)
 	ls := s.listeners
 	s.mu.Unlock()
 	for _, l := range ls {
