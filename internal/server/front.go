@@ -899,7 +899,7 @@ func (s *Server) Shutdown(drain time.Duration) {
 	}
 	s.pending.stopAll(evictShutdown)
 	done := make(chan struct{})
-	go func() { s.wg.Wait(); s.hsWG.Wait(); close(done) }()
+	go func() { s.hsWG.Wait(); s.wg.Wait(); close(done) }() // handshakes first: they may still add a worker
 	if n := len(s.Workers()); n > 0 {
 		vlog.Printf("draining: %d sessions may run for up to %v (drain_timeout)", n, drain)
 	}
