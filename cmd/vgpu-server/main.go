@@ -2,16 +2,20 @@
 // process running on the host's driver (backend real) or on the simulated device (backend sim,
 // for hosts without a GPU).
 //
-//	vgpu-server [--listen unix:///run/vgpu/vgpu.sock] [--listen tcp://0.0.0.0:7070] [--backend auto|real|sim]
+//	vgpu-server [--config /etc/vgpu/server.conf] [--listen unix:///run/vgpu/vgpu.sock] [--listen tcp://0.0.0.0:7070] [--backend auto|real|sim] ...
+//	vgpu-server pki init|client|token ...
+//
+// `vgpu-server --help` lists every configuration key (internal/server/config.go).
 package main
 
 import (
+	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/signal"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/vgpu/vgpu/internal/remoting"
@@ -19,21 +23,31 @@ import (
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
-
 func main() {
+	// A closed stderr (the reader of the server's log went away) must not end the server or a
+	// worker: writes then fail with EPIPE instead of raising SIGPIPE.
+	signal.Ignore(syscall.SIGPIPE)
 	vlog.SetPrefix("vgpu-server: ")
-	if len(os.Args) > 1 && os.Args[1] == "worker" {
-		if err := worker(os.Args[2:]); err != nil {
+	if len(os.Args) > 1 {
+		var err error
+		switch os.Args[1] {
+		case "worker":
+			err = worker(os.Args[2:])
+		case "pki":
+			err = server.PKICommand(os.Args[2:], os.Stdout)
+		default:
+			err = run(os.Args[1:])
+			if errors.Is(err, flag.ErrHelp) {
+				return
+			}
+		}
+		if err != nil {
 			vlog.Errorf("%v", err)
 			os.Exit(1)
 		}
 		return
 	}
-	if err := run(); err != nil {
+	if err := run(nil); err != nil {
 		vlog.Errorf("%v", err)
 		os.Exit(1)
 	}
@@ -46,6 +60,7 @@ func worker(args []string) error {
 	identity := fs.String("identity", "", "")
 	memLimit := fs.String("mem-limit", "", "")
 	devices := fs.String("devices", "", "")
+	hello64 := fs.String("hello", "", "the client's Hello, read and checked by the server (base64)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,47 +69,57 @@ func worker(args []string) error {
 	if err != nil {
 		return err
 	}
-	return server.RunWorker(*backend, id, pol)
+	var hello *remoting.Hello
+	if *hello64 != "" {
+		p, err := base64.RawURLEncoding.DecodeString(*hello64)
+		if err != nil {
+			return fmt.Errorf("worker --hello: %w", err)
+		}
+		h, err := remoting.DecodeHello(p)
+		if err != nil {
+			return fmt.Errorf("worker --hello: %w", err)
+		}
+		hello = &h
+	}
+	return server.RunWorker(*backend, id, pol, hello)
 }
 
-func run() error {
-	var listens listFlag
-	flag.Var(&listens, "listen", "address to serve (repeatable): unix:///path, tcp://host:port, vsock://cid:port (default: the client default, "+defaultAddr+")")
-	backend := flag.String("backend", "auto", "real (the host's GPUs), sim (a simulated device) or auto")
-	flag.Parse()
-	if len(listens) == 0 {
-		listens = listFlag{defaultAddr}
-	}
-	srv, err := server.New(server.Config{Backend: *backend})
+func run(args []string) error {
+	cfg, err := server.LoadConfig(args)
 	if err != nil {
 		return err
 	}
-	errc := make(chan error, len(listens))
-	var closers []func() error
-	for _, s := range listens {
-		a, err := remoting.ParseAddr(s)
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.Insecure {
+		vlog.Errorf("WARNING: insecure is set: tcp listeners speak plain TCP and accept ANY client without authentication; use it only on a network you trust")
+	}
+	errc := make(chan error, len(cfg.Listen))
+	for _, a := range cfg.Listen {
+		l, err := srv.Listen(a)
 		if err != nil {
-			return err
+			return fmt.Errorf("listen %s: %w", a, err)
 		}
-		l, err := remoting.Listen(a)
-		if err != nil {
-			return fmt.Errorf("listen %s: %w", s, err)
-		}
-		closers = append(closers, l.Close)
-		vlog.Printf("listening on %s (backend %s, pid %d)", a, srv.Backend(), os.Getpid())
+		vlog.Printf("listening on %s (backend %s, pid %d): %s", l.Addr, srv.Backend(), os.Getpid(), l.Describe(srv))
 		go func() { errc <- srv.Serve(l) }()
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
-		vlog.Printf("%v: shutting down", s)
+		vlog.Printf("%v: shutting down: no new connections; running sessions have up to %v (drain_timeout)", s, cfg.DrainTimeout)
+		go func() {
+			<-sig
+			vlog.Printf("second signal: exiting now")
+			os.Exit(1)
+		}()
 	case err = <-errc:
 	}
-	for _, c := range closers {
-		c()
+	srv.Shutdown(cfg.DrainTimeout)
+	if err == nil {
+		vlog.Printf("shut down")
 	}
 	return err
 }
-
-const defaultAddr = "unix:///run/vgpu/vgpu.sock"

@@ -83,7 +83,7 @@ func connectServer(t *testing.T, be server.Backend) *remoting.FDConn {
 		t.Fatal(err)
 	}
 	s := &session{nc: cc, conn: remoting.NewConn(cc), addr: "test"}
-	if err := s.handshake(); err != nil {
+	if err := s.handshake(nil, remoting.ClientSecurity{}); err != nil {
 		t.Fatal(err)
 	}
 	sessMu.Lock()

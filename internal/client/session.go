@@ -5,6 +5,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -104,7 +105,39 @@ func dial() (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach vgpu-server at %s (address from %s; set VGPU_SERVER to change it): %w", addr, source, err)
 	}
-	s := &session{nc: nc, conn: remoting.NewConn(nc), addr: addr}
+	// A tcp:// server is reached over TLS unless the client was told otherwise (VGPU_INSECURE=1).
+	var sec remoting.ClientSecurity
+	useTLS := false
+	if a.Scheme == "tcp" {
+		if sec, err = remoting.LoadClientSecurity(); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("vgpu client security settings: %w", err)
+		}
+		useTLS = !sec.Insecure
+	}
+	// From here on, the connection uses blocking system calls on the caller's own thread (TLS
+	// included: crypto/tls runs over the FDConn).
+	fc, err := remoting.NewFDConn(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("vgpu-server at %s: %w", addr, err)
+	}
+	fc.SetDeadline(time.Now().Add(dialTimeout))
+	s := &session{nc: fc, conn: remoting.NewConn(fc), addr: addr}
+	var tc *tls.Conn
+	if useTLS {
+		cfg, err := sec.TLSConfig(a)
+		if err != nil {
+			fc.Close()
+			return nil, fmt.Errorf("vgpu-server at %s: %w", addr, err)
+		}
+		tc = tls.Client(fc, cfg)
+		if err := tc.Handshake(); err != nil {
+			fc.Close()
+			return nil, remoting.ExplainTLSError(err, a)
+		}
+		s.conn = remoting.NewConn(tc)
+	}
 	var shmFD int = -1
 	if a.Scheme == "unix" && shmSize > 0 {
 		if fd, m, err := newShm(shmSize); err == nil {
@@ -113,19 +146,17 @@ func dial() (*session, error) {
 			vlog.Debugf("no shared memory for bulk copies: %v", err)
 		}
 	}
-	nc.SetDeadline(time.Now().Add(dialTimeout))
-	if err := s.handshake(); err != nil {
-		nc.Close()
+	if err := s.handshake(tc, sec); err != nil {
+		fc.Close()
+		if tc != nil {
+			var re *remoting.ErrorMsg
+			if !errors.As(err, &re) {
+				err = remoting.ExplainTLSError(err, a)
+			}
+		}
 		return nil, fmt.Errorf("vgpu-server at %s refused the session: %w", addr, err)
 	}
-	nc.SetDeadline(time.Time{})
-	// From here on, calls use blocking system calls on the caller's own thread.
-	fc, err := remoting.NewFDConn(nc)
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("vgpu-server at %s: %w", addr, err)
-	}
-	s.nc, s.conn = fc, remoting.NewConn(fc)
+	fc.SetDeadline(time.Time{})
 	if shmFD >= 0 {
 		err := fc.SendFD(shmFD)
 		unix.Close(shmFD)
@@ -138,7 +169,7 @@ func dial() (*session, error) {
 	return s, nil
 }
 
-func (s *session) handshake() error {
+func (s *session) handshake(tc *tls.Conn, sec remoting.ClientSecurity) error {
 	host, _ := os.Hostname()
 	exe, _ := os.Executable()
 	hello := remoting.Hello{
@@ -149,6 +180,11 @@ func (s *session) handshake() error {
 		Host:      host,
 		Exe:       filepath.Base(exe),
 		ShmSize:   uint64(len(s.shm)),
+	}
+	if tc != nil {
+		if err := sec.Authenticate(tc, &hello); err != nil {
+			return err
+		}
 	}
 	p := remoting.AppendHello(nil, &hello)
 	if err := s.conn.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameHello}, p); err != nil {
@@ -201,11 +237,41 @@ func (s *session) unansweredNote() string {
 // the library's unreachable code at once.
 func (s *session) fail(err error) error {
 	if s.broken == nil {
+		var em *remoting.ErrorMsg
+		if !errors.As(err, &em) {
+			if e := s.pendingError(); e != nil {
+				err = e // why the server ended the session (it shut down, for one)
+			}
+		}
 		s.broken = err
 		vlog.Errorf("lost the vgpu-server connection (%s): %v%s; CUDA calls fail from now on", s.addr, err, s.unansweredNote())
 		s.nc.Close()
 	}
 	return s.broken
+}
+
+// pendingError looks, briefly, for an Error frame the server sent before the connection failed:
+// a write fails (EPIPE) when the server ended the session, but its reason may be waiting to be
+// read. s.mu is held.
+func (s *session) pendingError() *remoting.ErrorMsg {
+	type readDeadliner interface{ SetReadDeadline(time.Time) error }
+	rd, ok := s.nc.(readDeadliner)
+	if !ok || rd.SetReadDeadline(time.Now().Add(200*time.Millisecond)) != nil {
+		return nil
+	}
+	for range 64 {
+		h, p, err := s.conn.ReadFrame()
+		if err != nil {
+			return nil
+		}
+		if h.Type == remoting.FrameError {
+			if e, err := remoting.DecodeError(p); err == nil {
+				return &e
+			}
+			return nil
+		}
+	}
+	return nil
 }
 
 // roundTrip sends a synchronous call and waits for its reply. fill is called with the reply

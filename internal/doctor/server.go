@@ -2,8 +2,10 @@ package doctor
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -73,10 +75,36 @@ func Ping(ctx context.Context, addr, source, exe string) (PingResult, error) {
 	if dl, ok := ctx.Deadline(); ok {
 		nc.SetDeadline(dl)
 	}
-	c := remoting.NewConn(nc)
+	// tcp:// is TLS unless this process's settings say insecure (remoting.LoadClientSecurity).
+	var rw io.ReadWriter = nc
+	var tc *tls.Conn
+	var sec remoting.ClientSecurity
+	if a.Scheme == "tcp" {
+		if sec, err = remoting.LoadClientSecurity(); err != nil {
+			return res, err
+		}
+		if !sec.Insecure {
+			cfg, err := sec.TLSConfig(a)
+			if err != nil {
+				return res, err
+			}
+			tc = tls.Client(nc, cfg)
+			if err := tc.Handshake(); err != nil {
+				return res, remoting.ExplainTLSError(err, a)
+			}
+			rw = tc
+		}
+	}
+	c := remoting.NewConn(rw)
 	host, _ := os.Hostname()
-	p := remoting.AppendHello(nil, &remoting.Hello{Version: remoting.ProtocolVersion, TableHash: api.TableHash(),
-		PID: uint32(os.Getpid()), UID: uint32(os.Getuid()), Host: host, Exe: exe})
+	hello := remoting.Hello{Version: remoting.ProtocolVersion, TableHash: api.TableHash(),
+		PID: uint32(os.Getpid()), UID: uint32(os.Getuid()), Host: host, Exe: exe}
+	if tc != nil {
+		if err := sec.Authenticate(tc, &hello); err != nil {
+			return res, err
+		}
+	}
+	p := remoting.AppendHello(nil, &hello)
 	if err := c.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameHello}, p); err != nil {
 		return res, fmt.Errorf("vgpu-server at %s (from %s): sending the handshake: %w", addr, source, err)
 	}

@@ -38,23 +38,42 @@ func serverAddress() (string, string, error) {
 	if v := os.Getenv("VGPU_SERVER"); v != "" {
 		return strings.TrimSpace(v), "env VGPU_SERVER", nil
 	}
+	files, err := clientConfigs()
+	if err != nil {
+		return "", "", err
+	}
+	for _, f := range files {
+		if v, ok := f.keys["server"]; ok {
+			return v, f.source, nil
+		}
+	}
+	return DefaultServer, "default", nil
+}
+
+type configFile struct {
+	path, source string
+	keys         map[string]string
+}
+
+// clientConfigs reads the client config files in the order they are consulted: the one
+// VGPU_CONFIG names (which must exist), then /etc/vgpu/vgpu.conf if it exists.
+func clientConfigs() ([]configFile, error) {
+	var files []configFile
 	if path := os.Getenv("VGPU_CONFIG"); path != "" {
 		cfg, err := ReadConfigFile(path)
 		if err != nil {
-			return "", "", fmt.Errorf("VGPU_CONFIG: %w", err)
+			return nil, fmt.Errorf("VGPU_CONFIG: %w", err)
 		}
-		if v, ok := cfg["server"]; ok {
-			return v, path + " (VGPU_CONFIG)", nil
-		}
+		files = append(files, configFile{path, path + " (VGPU_CONFIG)", cfg})
 	}
 	cfg, err := ReadConfigFile(systemConfig)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", "", err
+		return nil, err
 	}
-	if v, ok := cfg["server"]; ok {
-		return v, systemConfig, nil
+	if err == nil {
+		files = append(files, configFile{systemConfig, systemConfig, cfg})
 	}
-	return DefaultServer, "default", nil
+	return files, nil
 }
 
 // ReadConfigFile reads a vgpu config file: lines "key = value"; '#' starts a

@@ -126,6 +126,36 @@ func (c *FDConn) Write(b []byte) (int, error) {
 // Close closes the descriptor.
 func (c *FDConn) Close() error { return unix.Close(c.fd) }
 
+// LocalAddr is the socket's own address (net.Conn: crypto/tls runs over an FDConn).
+func (c *FDConn) LocalAddr() net.Addr {
+	sa, err := unix.Getsockname(c.fd)
+	if err != nil {
+		return nil
+	}
+	return netAddr(sa)
+}
+
+// RemoteAddr is the peer's address.
+func (c *FDConn) RemoteAddr() net.Addr {
+	sa, err := unix.Getpeername(c.fd)
+	if err != nil {
+		return nil
+	}
+	return netAddr(sa)
+}
+
+func netAddr(sa unix.Sockaddr) net.Addr {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+	case *unix.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
+	case *unix.SockaddrUnix:
+		return &net.UnixAddr{Name: a.Name, Net: "unix"}
+	}
+	return toAddr(sa)
+}
+
 // Shutdown ends the connection both ways without releasing the descriptor: whoever still reads
 // or writes it gets end-of-file or an error, never another connection that reused the number.
 func (c *FDConn) Shutdown() error { return unix.Shutdown(c.fd, unix.SHUT_RDWR) }

@@ -36,7 +36,8 @@ func fuzzDecode[M any](f *testing.F, enc func([]byte, *M) []byte, dec func([]byt
 
 func FuzzDecodeHello(f *testing.F) {
 	fuzzDecode(f, AppendHello, DecodeHello,
-		Hello{Version: ProtocolVersion, TableHash: 0xdeadbeef, PID: 42, UID: 1000, Host: "node1", Exe: "/usr/bin/python3"})
+		Hello{Version: ProtocolVersion, TableHash: 0xdeadbeef, PID: 42, UID: 1000, Host: "node1", Exe: "/usr/bin/python3"},
+		Hello{Version: ProtocolVersion, TableHash: 1, Exe: "x", Token: "ci-runner", TokenProof: make([]byte, 32)})
 }
 
 func FuzzDecodeWelcome(f *testing.F) {

@@ -17,7 +17,16 @@ type Hello struct {
 	// ShmSize > 0: right after the Welcome the client passes, with SCM_RIGHTS on the unix
 	// socket, a memfd of this size that both sides map for bulk copies.
 	ShmSize uint64
+	// Token names the client's token on a TLS connection without a client certificate, and
+	// TokenProof proves it holds the token's secret without sending it: HMAC-SHA256 keyed with
+	// the secret over the TLS session's exported keying material (TokenProofOf). Both are empty
+	// otherwise.
+	Token      string
+	TokenProof []byte
 }
+
+// MaxTokenProof bounds Hello.TokenProof.
+const MaxTokenProof = 64
 
 // Welcome is the server's answer to Hello.
 type Welcome struct {
@@ -81,7 +90,8 @@ func (e *ErrorMsg) Error() string { return "vgpu server: " + e.Code.String() + "
 
 // AppendHello appends the payload of m:
 //
-//	u16 version, u64 tablehash, u32 pid, u32 uid, string host, string exe, u64 shmSize
+//	u16 version, u64 tablehash, u32 pid, u32 uid, string host, string exe, u64 shmSize,
+//	string token, bytes tokenProof (at most MaxTokenProof)
 func AppendHello(b []byte, m *Hello) []byte {
 	b = binary.LittleEndian.AppendUint16(b, m.Version)
 	b = binary.LittleEndian.AppendUint64(b, m.TableHash)
@@ -89,7 +99,18 @@ func AppendHello(b []byte, m *Hello) []byte {
 	b = binary.LittleEndian.AppendUint32(b, m.UID)
 	b = appendString(b, m.Host)
 	b = appendString(b, m.Exe)
-	return binary.LittleEndian.AppendUint64(b, m.ShmSize)
+	b = binary.LittleEndian.AppendUint64(b, m.ShmSize)
+	b = appendString(b, m.Token)
+	return appendBytes(b, m.TokenProof)
+}
+
+// HelloVersion returns the protocol version at the start of a Hello payload (0 if it is too
+// short), so that a peer of another version is told so even where the rest does not decode.
+func HelloVersion(p []byte) uint16 {
+	if len(p) < 2 {
+		return 0
+	}
+	return binary.LittleEndian.Uint16(p)
 }
 
 // DecodeHello decodes a payload written by AppendHello.
@@ -103,6 +124,12 @@ func DecodeHello(p []byte) (Hello, error) {
 		Host:      d.str("host"),
 		Exe:       d.str("exe"),
 		ShmSize:   d.u64("shm size"),
+		Token:     d.str("token"),
+	}
+	if proof := d.bytes("token proof"); len(proof) > MaxTokenProof {
+		d.fail("token proof: length %d exceeds %d", len(proof), MaxTokenProof)
+	} else if len(proof) > 0 {
+		m.TokenProof = append([]byte(nil), proof...)
 	}
 	if err := d.done(); err != nil {
 		return Hello{}, err

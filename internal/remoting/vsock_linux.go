@@ -136,6 +136,9 @@ func (c *fdConn) SetDeadline(t time.Time) error      { return c.f.SetDeadline(t)
 func (c *fdConn) SetReadDeadline(t time.Time) error  { return c.f.SetReadDeadline(t) }
 func (c *fdConn) SetWriteDeadline(t time.Time) error { return c.f.SetWriteDeadline(t) }
 
+// SyscallConn gives access to the descriptor (the server hands it to a worker).
+func (c *fdConn) SyscallConn() (syscall.RawConn, error) { return c.f.SyscallConn() }
+
 // CloseWrite shuts down the sending side.
 func (c *fdConn) CloseWrite() error {
 	rc, err := c.f.SyscallConn()

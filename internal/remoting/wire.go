@@ -36,8 +36,9 @@ import (
 	"fmt"
 )
 
-// ProtocolVersion is the version sent in Hello and Welcome.
-const ProtocolVersion uint16 = 1
+// ProtocolVersion is the version sent in Hello and Welcome. 2: Hello carries a token name and
+// proof (authentication on TLS without a client certificate).
+const ProtocolVersion uint16 = 2
 
 // HeaderSize is the size of a frame header in bytes.
 const HeaderSize = 16

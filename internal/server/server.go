@@ -4,11 +4,12 @@
 package server
 
 import (
-	"errors"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"os/signal"
 	"runtime/pprof"
 	"strconv"
 	"sync"
@@ -16,31 +17,63 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
-// Config is the server's configuration.
-type Config struct {
-	Backend string // "real", "sim" or "auto"
-	// WorkerExe is the binary re-executed for each session (default: this executable).
-	WorkerExe string
-}
-
-// Server accepts connections on its listeners and starts one worker per connection.
+// Server accepts connections on its listeners, authenticates each in the server process
+// (front.go) and starts one worker per session.
 type Server struct {
 	cfg     Config
 	backend string // resolved: "real" or "sim"
 	nextID  atomic.Uint64
+	tlsCfg  *tls.Config
 
-	mu      sync.Mutex
-	workers map[int]uint64 // pid -> session id
-	wg      sync.WaitGroup
+	mu          sync.Mutex
+	workers     map[int]*workerProc // pid -> its session
+	sessions    int                 // sessions counted against the limits
+	perIdentity map[string]int
+	listeners   []*Listener
+	wg          sync.WaitGroup // workers (and their relays)
+	hsWG        sync.WaitGroup // handshakes under way
+
+	pending  pendingSet
+	refusals refusalLog
+	tokens   tokenCache
+	draining atomic.Bool
 }
 
-// New resolves the backend ("auto" probes the host) and logs which one serves, and why.
+type workerProc struct {
+	id       uint64
+	identity string
+}
+
+// New checks the configuration, resolves the backend ("auto" probes the host) and logs which
+// one serves, and why.
 func New(cfg Config) (*Server, error) {
-	s := &Server{cfg: cfg, workers: map[int]uint64{}}
+	def := DefaultConfig()
+	if cfg.HandshakeTimeout <= 0 {
+		cfg.HandshakeTimeout = def.HandshakeTimeout
+	}
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = def.DrainTimeout
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = def.MaxPending
+	}
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = def.MaxSessions
+	}
+	if cfg.MaxPerIdentity <= 0 {
+		cfg.MaxPerIdentity = def.MaxPerIdentity
+	}
+	s := &Server{cfg: cfg, workers: map[int]*workerProc{}, perIdentity: map[string]int{}}
+	s.refusals.interval = 10 * time.Second
+	if err := s.setupSecurity(); err != nil {
+		return nil, err
+	}
 	switch cfg.Backend {
 	case "real", "sim":
 		s.backend = cfg.Backend
@@ -73,35 +106,6 @@ func New(cfg Config) (*Server, error) {
 // Backend is the resolved backend name.
 func (s *Server) Backend() string { return s.backend }
 
-// Serve accepts on l until it is closed. Running out of descriptors or memory is waited out
-// (with a growing pause, logged), never a reason to stop serving everyone else.
-func (s *Server) Serve(l net.Listener) error {
-	var pause time.Duration
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
-				errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.ECONNABORTED) {
-				pause = min(max(2*pause, 5*time.Millisecond), time.Second)
-				vlog.Errorf("accept on %s: %v; retrying in %v", l.Addr(), err, pause)
-				time.Sleep(pause)
-				continue
-			}
-			return err
-		}
-		pause = 0
-		id := s.nextID.Add(1)
-		if err := s.startWorker(id, c); err != nil {
-			vlog.Errorf("session %d: cannot start a worker: %v", id, err)
-		}
-		c.Close() // the worker has its own descriptor
-	}
-}
-
 // Workers returns the pids of the running workers.
 func (s *Server) Workers() []int {
 	s.mu.Lock()
@@ -116,45 +120,85 @@ func (s *Server) Workers() []int {
 // Wait waits for every worker to exit.
 func (s *Server) Wait() { s.wg.Wait() }
 
-type filer interface{ File() (*os.File, error) }
-
-func (s *Server) startWorker(id uint64, c net.Conn) error {
-	fc, ok := c.(filer)
-	if !ok {
-		return fmt.Errorf("%T has no file descriptor", c)
+// startWorker starts the worker of session id: the client's connection (or, for TLS, one end
+// of a socket pair the server relays to the TLS connection) is its fd 3, the Policy and the
+// Hello (hello64, base64) are on its command line. release is called when the worker has ended.
+func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, hello64 string, release func()) error {
+	var conn *os.File
+	var pc *net.UnixConn
+	if tc == nil {
+		f, err := connFile(c)
+		if err != nil {
+			return err
+		}
+		conn = f
+	} else {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		conn = os.NewFile(uintptr(fds[1]), "worker")
+		pf := os.NewFile(uintptr(fds[0]), "relay")
+		fc, err := net.FileConn(pf)
+		pf.Close()
+		if err != nil {
+			conn.Close()
+			return err
+		}
+		pc = fc.(*net.UnixConn)
 	}
-	f, err := fc.File()
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	cmd := exec.Command(s.cfg.WorkerExe, "worker", "--backend", s.backend, "--session", strconv.FormatUint(id, 10))
+	defer conn.Close()
+	args := append([]string{"worker", "--backend", s.backend, "--session", strconv.FormatUint(id, 10)}, pol.Args()...)
+	args = append(args, "--hello", hello64)
+	cmd := exec.Command(s.cfg.WorkerExe, args...)
 	flight, err := newFlightRecord()
 	if err != nil {
+		if pc != nil {
+			pc.Close()
+		}
 		return fmt.Errorf("the worker's flight record: %w", err)
 	}
-	cmd.ExtraFiles = []*os.File{f, flight} // fd 3, flightFD
+	cmd.ExtraFiles = []*os.File{conn, flight} // fd 3, flightFD
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
 	// The worker dies with the server: no session outlives the daemon that owns it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		flight.Close()
+		if pc != nil {
+			pc.Close()
+		}
 		return err
+	}
+	var relayed chan struct{}
+	if tc != nil {
+		relayed = relay(tc, pc)
+	} else {
+		c.Close() // the worker has its own descriptor
 	}
 	pid := cmd.Process.Pid
 	s.mu.Lock()
-	s.workers[pid] = id
+	s.workers[pid] = &workerProc{id: id, identity: pol.Identity}
 	s.mu.Unlock()
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
 		err := cmd.Wait()
+		if relayed != nil {
+			// what the worker wrote last (an Error frame) reaches the client first
+			select {
+			case <-relayed:
+			case <-time.After(2 * time.Second):
+			}
+			tc.Close()
+			pc.Close()
+		}
 		s.mu.Lock()
 		delete(s.workers, pid)
 		s.mu.Unlock()
+		release()
 		if err != nil {
-			vlog.Printf("session %d: worker %d ended: %v%s", id, pid, err, flightNote(flight))
+			vlog.Printf("session %d [%s]: worker %d ended: %v%s", id, pol.Identity, pid, err, flightNote(flight))
 		}
 		flight.Close()
 	}()
@@ -164,7 +208,11 @@ func (s *Server) startWorker(id uint64, c net.Conn) error {
 // RunWorker serves the connection on fd 3 with a fresh backend; it is the body of
 // `vgpu-server worker`. The process exits when the session ends, which releases everything
 // the client allocated on the GPU.
-func RunWorker(backend string, id uint64, pol Policy) error {
+//
+// hello is the client's Hello, which the server process read and checked (nil: the worker reads
+// it itself). SIGTERM (the server's drain timeout) ends the session between calls: the worker
+// stops reading, tells the client with an ErrShutdown Error frame and exits.
+func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello) error {
 	vlog.SetPrefix(fmt.Sprintf("vgpu-server[%d]: ", os.Getpid()))
 	if path := os.Getenv("VGPU_CPUPROFILE"); path != "" {
 		// a CPU profile of this worker, for performance work
@@ -179,6 +227,14 @@ func RunWorker(backend string, id uint64, pol Policy) error {
 		return fmt.Errorf("worker: no connection on fd 3: %w", err)
 	}
 	defer nc.Close()
+	var shutdown atomic.Bool
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	go func() {
+		<-term
+		shutdown.Store(true)
+		unix.Shutdown(3, unix.SHUT_RD) // the session's next read sees the end
+	}()
 	var be Backend
 	switch backend {
 	case "real":
@@ -194,6 +250,7 @@ func RunWorker(backend string, id uint64, pol Policy) error {
 	}
 	sess := NewSession(id, nc, be)
 	sess.policy = pol
+	sess.pre = hello
 	sess.flight = mapFlightRecord(flightFD)
 	sess.stats = newWorkerStats()
 	if backend == "real" {
@@ -204,8 +261,17 @@ func RunWorker(backend string, id uint64, pol Policy) error {
 			vlog.Printf("session %d: kernel printf output stays on the server: %v", id, err)
 		}
 	}
-	if err := sess.Serve(); err != nil {
-		return err
+	err = sess.Serve()
+	if shutdown.Load() {
+		e := &remoting.ErrorMsg{Code: remoting.ErrShutdown, Message: "the server is shutting down: its drain timeout for running sessions has passed"}
+		sess.logf("ending the session: %s", e.Message)
+		p := remoting.AppendError(nil, e)
+		c := remoting.NewConn(nc)
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		if c.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameError}, p) == nil {
+			c.Flush()
+		}
+		return nil
 	}
-	return nil
+	return err
 }

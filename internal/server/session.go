@@ -42,7 +42,8 @@ type Session struct {
 	conn    *remoting.Conn
 	be      Backend
 	peer    remoting.Hello
-	policy  Policy // who the client is (as proved) and what it may use
+	pre     *remoting.Hello // the Hello the server process read and checked; nil: read it here
+	policy  Policy          // who the client is (as proved) and what it may use
 	handles map[uint64]api.HType
 	allocs  ranges.Set
 	layouts map[uint64][][2]uint64 // parameter layouts of launched functions
@@ -87,7 +88,9 @@ func (s *Session) logf(format string, args ...any) {
 		s.logSink(fmt.Sprintf(format, args...))
 		return
 	}
-	vlog.Printf("session %d (pid %d %s): %s", s.ID, s.peer.PID, s.peer.Exe, fmt.Sprintf(format, args...))
+	// The identity was proved (and escaped) by the server; what the client claims about itself
+	// appears only in the connect line, quoted.
+	vlog.Printf("session %d [%s]: %s", s.ID, s.policy.Identity, fmt.Sprintf(format, args...))
 }
 
 // Serve runs the session until the client disconnects (nil) or breaks the protocol (an error,
@@ -220,30 +223,12 @@ func (s *Session) writeReply(reqID uint64, r *remoting.Reply) error {
 }
 
 func (s *Session) handshake() error {
-	s.nc.SetDeadline(time.Now().Add(handshakeTimeout))
-	defer s.nc.SetDeadline(time.Time{})
-	h, payload, err := s.conn.ReadFrame()
-	if errors.Is(err, io.EOF) {
-		vlog.Debugf("session %d: closed before its hello (a health check)", s.ID)
-		return nil
+	if s.pre != nil {
+		s.peer = *s.pre
+	} else if done, err := s.readHello(); done || err != nil {
+		return err
 	}
-	if err != nil {
-		return s.protocolError("no hello: %v", err)
-	}
-	if h.Type != remoting.FrameHello {
-		return s.protocolError("expected a hello frame, got %v", h.Type)
-	}
-	hello, err := remoting.DecodeHello(payload)
-	if err != nil {
-		return s.protocolError("bad hello: %v", err)
-	}
-	s.peer = hello
-	if hello.Version != remoting.ProtocolVersion {
-		return s.refuse(remoting.ErrVersion, "client speaks protocol %d, this server %d: use a client and server of one release", hello.Version, remoting.ProtocolVersion)
-	}
-	if hello.TableHash != api.TableHash() {
-		return s.refuse(remoting.ErrVersion, "client API table %#x differs from the server's %#x: use a client and server of one build", hello.TableHash, api.TableHash())
-	}
+	hello := s.peer
 	w := remoting.Welcome{Version: remoting.ProtocolVersion, Backend: s.be.Name(), ServerVersion: Version, Session: s.ID}
 	p := remoting.AppendWelcome(nil, &w)
 	if err := s.conn.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameWelcome}, p); err != nil {
@@ -257,8 +242,38 @@ func (s *Session) handshake() error {
 			return s.protocolError("shared memory: %v", err)
 		}
 	}
-	s.logf("connected from host %q uid %d, backend %s, shared memory %d MiB", hello.Host, hello.UID, s.be.Name(), len(s.shm)>>20)
+	s.logf("connected (backend %s, shared memory %d MiB); the client claims %s", s.be.Name(), len(s.shm)>>20, claim(&hello))
 	return nil
+}
+
+// readHello reads and checks the Hello where no server process did (sessions driven directly).
+// done: the peer closed before saying anything.
+func (s *Session) readHello() (done bool, err error) {
+	s.nc.SetDeadline(time.Now().Add(handshakeTimeout))
+	defer s.nc.SetDeadline(time.Time{})
+	h, payload, err := s.conn.ReadFrame()
+	if errors.Is(err, io.EOF) {
+		vlog.Debugf("session %d: closed before its hello (a health check)", s.ID)
+		return true, nil
+	}
+	if err != nil {
+		return false, s.protocolError("no hello: %v", err)
+	}
+	if h.Type != remoting.FrameHello {
+		return false, s.protocolError("expected a hello frame, got %v", h.Type)
+	}
+	if v := remoting.HelloVersion(payload); v != remoting.ProtocolVersion {
+		return false, s.refuse(remoting.ErrVersion, "client speaks protocol %d, this server %d: use a client and server of one release", v, remoting.ProtocolVersion)
+	}
+	hello, err := remoting.DecodeHello(payload)
+	if err != nil {
+		return false, s.protocolError("bad hello: %v", err)
+	}
+	s.peer = hello
+	if hello.TableHash != api.TableHash() {
+		return false, s.refuse(remoting.ErrVersion, "client API table %#x differs from the server's %#x: use a client and server of one build", hello.TableHash, api.TableHash())
+	}
+	return false, nil
 }
 
 // maxShm bounds the shared memory a client may pass.

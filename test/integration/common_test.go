@@ -69,7 +69,8 @@ func cleanEnv(extra ...string) []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "LD_PRELOAD", "LD_LIBRARY_PATH", "VGPU_SERVER", "VGPU_CONFIG", "VGPU_LOG", "CUDA_VISIBLE_DEVICES":
+		case "LD_PRELOAD", "LD_LIBRARY_PATH", "VGPU_SERVER", "VGPU_CONFIG", "VGPU_LOG", "CUDA_VISIBLE_DEVICES",
+			"VGPU_TLS_CA", "VGPU_TLS_CERT", "VGPU_TLS_KEY", "VGPU_TOKEN_FILE", "VGPU_INSECURE", "VGPU_TLS_SERVER_NAME":
 			continue
 		}
 		env = append(env, kv)
@@ -149,6 +150,10 @@ type server struct {
 	unix    string // "unix:///…"
 	tcp     string // "tcp://127.0.0.1:PORT", or "" without a TCP listener
 	logPath string
+	// tcpEnv is what a client of the TCP listener needs (TLS CA and token, or VGPU_INSECURE=1)
+	tcpEnv []string
+	pki    string // the folder `vgpu-server pki` made (TLS servers)
+	cmd    *exec.Cmd
 
 	done    chan struct{} // closed when the server process has exited
 	waitErr error
@@ -166,34 +171,90 @@ func freePort(t testing.TB) int {
 	return port
 }
 
+// serverOpts says how startServerWith starts a server.
+type serverOpts struct {
+	tcp      bool     // also listen on a free TCP port of 127.0.0.1: TLS (a CA, server certificate and the token "it", made with `vgpu-server pki`)
+	insecure bool     // the TCP listener is plain (--insecure)
+	args     []string // more flags
+	noUnix   bool     // no unix listener
+	unixPath string   // the unix socket's path (default: s.sock in a new temporary folder)
+	// stderr, if set, receives the server's stdout and stderr instead of the log file
+	stderr *os.File
+}
+
 // startServer starts build/out/vgpu-server --backend sim on a unix socket (and, withTCP, on a
-// free TCP port of 127.0.0.1), waits until each listener accepts, and kills the server and its
-// workers (its process group) when the test ends.
+// free TCP port of 127.0.0.1 with TLS), waits until each listener accepts, and kills the server
+// and its workers (its process group) when the test ends.
 func startServer(t testing.TB, withTCP bool) *server {
+	t.Helper()
+	return startServerWith(t, serverOpts{tcp: withTCP})
+}
+
+// makePKI runs `vgpu-server pki init` (for 127.0.0.1), `pki token it` and `pki client alice`
+// in dir/pki and returns that folder.
+func makePKI(t testing.TB, dir string) string {
+	t.Helper()
+	exe := filepath.Join(outDir(t), "vgpu-server")
+	pki := filepath.Join(dir, "pki")
+	for _, args := range [][]string{
+		{"pki", "init", "--dir", pki, "--host", "127.0.0.1", "--host", "localhost"},
+		{"pki", "token", "--dir", pki, "it"},
+		{"pki", "client", "--dir", pki, "alice"},
+	} {
+		if r := run(t, 20*time.Second, cleanEnv(), exe, args...); r.code != 0 {
+			t.Fatalf("vgpu-server %s: %s", strings.Join(args, " "), r)
+		}
+	}
+	return pki
+}
+
+func startServerWith(t testing.TB, o serverOpts) *server {
 	t.Helper()
 	out := outDir(t)
 	dir := shortTempDir(t)
 	sock := filepath.Join(dir, "s.sock")
+	if o.unixPath != "" {
+		sock = o.unixPath
+	}
 	s := &server{unix: "unix://" + sock, logPath: filepath.Join(dir, "server.log"), done: make(chan struct{})}
-	args := []string{"--listen", s.unix, "--backend", "sim"}
-	if withTCP {
+	args := []string{"--backend", "sim"}
+	if o.noUnix {
+		s.unix = ""
+	} else {
+		args = append(args, "--listen", s.unix)
+	}
+	if o.tcp {
 		s.tcp = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
 		args = append(args, "--listen", s.tcp)
+		if o.insecure {
+			args = append(args, "--insecure")
+			s.tcpEnv = []string{"VGPU_INSECURE=1"}
+		} else {
+			s.pki = makePKI(t, dir)
+			args = append(args, "--tls-cert", filepath.Join(s.pki, "server.crt"), "--tls-key", filepath.Join(s.pki, "server.key"),
+				"--tls-client-ca", filepath.Join(s.pki, "ca.crt"), "--tokens-file", filepath.Join(s.pki, "tokens"))
+			s.tcpEnv = []string{"VGPU_TLS_CA=" + filepath.Join(s.pki, "ca.crt"), "VGPU_TOKEN_FILE=" + filepath.Join(s.pki, "clients", "it.token")}
+		}
 	}
-	logf, err := os.Create(s.logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
+	args = append(args, o.args...)
 	cmd := exec.Command(filepath.Join(out, "vgpu-server"), args...)
 	cmd.Env = cleanEnv()
-	cmd.Stdout, cmd.Stderr = logf, logf
+	if o.stderr != nil {
+		cmd.Stdout, cmd.Stderr = o.stderr, o.stderr
+	} else {
+		logf, err := os.Create(s.logPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer logf.Close()
+		cmd.Stdout, cmd.Stderr = logf, logf
+	}
 	// Its own process group: the cleanup kills exactly the server and the workers it started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting vgpu-server: %v", err)
 	}
-	s.pid = cmd.Process.Pid
+	s.pid, s.cmd = cmd.Process.Pid, cmd
 	go func() {
 		s.waitErr = cmd.Wait()
 		close(s.done)
@@ -209,8 +270,10 @@ func startServer(t testing.TB, withTCP bool) *server {
 			t.Logf("vgpu-server log:\n%s", s.log())
 		}
 	})
-	s.waitAccepts(t, "unix", sock)
-	if withTCP {
+	if !o.noUnix {
+		s.waitAccepts(t, "unix", sock)
+	}
+	if o.tcp {
 		s.waitAccepts(t, "tcp", strings.TrimPrefix(s.tcp, "tcp://"))
 	}
 	// Each probe connection got a worker, which ends when it sees the probe hang up.
@@ -253,11 +316,12 @@ func (s *server) log() string {
 }
 
 // sessionsOf counts the sessions the server logged as connected from client pid (the line
-// "session N (pid P exe): connected from ..." of internal/server/session.go). A worker may log
-// just after its client exited, so this waits up to 2 s for the first one.
+// "session N [IDENTITY]: connected (...); the client claims pid P, ..." of
+// internal/server/session.go). A worker may log just after its client exited, so this waits up
+// to 2 s for the first one.
 func (s *server) sessionsOf(t testing.TB, pid int) int {
 	t.Helper()
-	re := regexp.MustCompile(fmt.Sprintf(`session \d+ \(pid %d [^)]*\): connected from`, pid))
+	re := regexp.MustCompile(fmt.Sprintf(`session \d+ \[[^\]]*\]: connected .*; the client claims pid %d,`, pid))
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		n := len(re.FindAllString(s.log(), -1))

@@ -16,11 +16,11 @@ import (
 )
 
 // devicequeryOK runs build/out/devicequery (linked against libcuda.so.1, found through
-// LD_LIBRARY_PATH) against addr and checks its report.
-func devicequeryOK(t *testing.T, addr string) {
+// LD_LIBRARY_PATH) against addr, with env added to its environment, and checks its report.
+func devicequeryOK(t *testing.T, addr string, env ...string) *result {
 	t.Helper()
 	out := outDir(t)
-	r := run(t, 10*time.Second, cleanEnv("VGPU_SERVER="+addr, "LD_LIBRARY_PATH="+out), filepath.Join(out, "devicequery"))
+	r := run(t, 20*time.Second, cleanEnv(append([]string{"VGPU_SERVER=" + addr, "LD_LIBRARY_PATH=" + out}, env...)...), filepath.Join(out, "devicequery"))
 	if r.code != 0 {
 		t.Fatalf("devicequery against %s: %s", addr, r)
 	}
@@ -33,14 +33,16 @@ func devicequeryOK(t *testing.T, addr string) {
 			t.Errorf("devicequery against %s: output lacks %q\n%s", addr, want, r)
 		}
 	}
+	return r
 }
 
 // TestDeviceQuery: an unmodified CUDA program linked against libcuda.so.1 runs a device query and
-// a memory round trip against the simulated device, over a unix socket and over TCP.
+// a memory round trip against the simulated device, over a unix socket and over TCP (TLS with a
+// token).
 func TestDeviceQuery(t *testing.T) {
 	s := startServer(t, true)
 	t.Run("unix", func(t *testing.T) { devicequeryOK(t, s.unix) })
-	t.Run("tcp", func(t *testing.T) { devicequeryOK(t, s.tcp) })
+	t.Run("tcp", func(t *testing.T) { devicequeryOK(t, s.tcp, s.tcpEnv...) })
 	if !s.alive() {
 		t.Fatalf("vgpu-server exited: %v", s.waitErr)
 	}
