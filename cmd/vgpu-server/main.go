@@ -3,6 +3,7 @@
 // for hosts without a GPU).
 //
 //	vgpu-server [--listen unix:///run/vgpu/vgpu.sock] [--listen tcp://0.0.0.0:7070] [--backend auto|real|sim]
+//	vgpu-server --version
 package main
 
 import (
@@ -14,8 +15,10 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/server"
+	"github.com/vgpu/vgpu/internal/version"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
@@ -61,7 +64,12 @@ func run() error {
 	var listens listFlag
 	flag.Var(&listens, "listen", "address to serve (repeatable): unix:///path, tcp://host:port, vsock://cid:port (default: the client default, "+defaultAddr+")")
 	backend := flag.String("backend", "auto", "real (the host's GPUs), sim (a simulated device) or auto")
+	showVersion := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if *showVersion {
+		fmt.Printf("vgpu-server %s, protocol %d, API table %#x\n", version.Version, remoting.ProtocolVersion, api.TableHash())
+		return nil
+	}
 	if len(listens) == 0 {
 		listens = listFlag{defaultAddr}
 	}
