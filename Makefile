@@ -92,7 +92,7 @@ $(OUT)/devicequery: test/c/devicequery.c include/vgpu/zz_prototypes.h $(OUT)/lib
 # Ollama's / ggml's discovery sequence (also what `vgpu doctor` runs), linked like ggml-cuda.
 # RUNPATH $ORIGIN: it finds libcudart.so.13 (and libcuda.so.1) in its own folder when only some
 # of vgpu's libraries are preloaded (a preloaded one still wins).
-$(OUT)/vgpu-discover: test/c/discovery.c include/vgpu/zz_prototypes.h $(OUT)/libcuda.so.1 $(OUT)/libcudart.so.13
+$(OUT)/vgpu-discover: test/c/discovery.c include/vgpu/zz_prototypes.h $(OUT)/libcuda.so.1 $(OUT)/libcudart.so.13 Makefile
 	$(CC) -O2 -Wall -Iinclude -o $@ $< -L$(OUT) -l:libcudart.so.13 -l:libcuda.so.1 -ldl -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags
 
 demo: build

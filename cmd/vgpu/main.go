@@ -24,7 +24,6 @@ import (
 	"github.com/vgpu/vgpu/internal/version"
 )
 
-
 func main() {
 	os.Exit(run(os.Args[1:]))
 }

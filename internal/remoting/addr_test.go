@@ -336,10 +336,10 @@ func TestREADMEConfigTable(t *testing.T) {
 	}
 }
 
-// TestExampleConfig: the packages' commented example client config (packaging/vgpu.conf) parses,
+// TestExampleConfig: the packages' commented example client config (packaging/files/vgpu.conf) parses,
 // and with each "# key = value" line uncommented it still parses (every key it shows is known).
 func TestExampleConfig(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "packaging", "vgpu.conf"))
+	b, err := os.ReadFile(filepath.Join("..", "..", "packaging", "files", "vgpu.conf"))
 	if err != nil {
 		t.Fatal(err)
 	}
