@@ -2,13 +2,19 @@ module github.com/vgpu/vgpu/packaging
 
 go 1.26.4
 
-require github.com/goreleaser/nfpm/v2 v2.48.0
+require (
+	github.com/goreleaser/nfpm/v2 v2.48.0
+	github.com/opencontainers/runtime-spec v1.3.0
+	tags.cncf.io/container-device-interface v1.1.2
+)
 
 require (
 	github.com/blakesmith/ar v0.0.0-20190502131153-809d4375e1fb // indirect
+	github.com/fsnotify/fsnotify v1.9.0 // indirect
 	github.com/klauspost/compress v1.20.1 // indirect
 	github.com/ulikunitz/xz v0.5.17 // indirect
 	go.digitalxero.dev/rpm v0.3.4 // indirect
+	tags.cncf.io/container-device-interface/specs-go v1.1.1 // indirect
 )
 
 require (
