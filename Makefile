@@ -4,6 +4,7 @@
 #   libcublas.so.12, libcublasLt.so.12, libcublas.so.13, libcublasLt.so.13  thin C stubs under their SONAMEs
 #   vgpu-server, vgpu              the daemon and the CLI
 # `make demo` starts a server and runs a CUDA device query through the stubs; `make test` runs every test.
+# `make package` builds the .deb and .rpm packages into build/pkg/ (packaging/, docs/DEPLOY.md).
 
 OUT      := build/out
 OBJ      := build/obj
@@ -11,18 +12,29 @@ GO       ?= go
 CC       ?= gcc
 export CGO_CFLAGS := -O2 -g -Wno-deprecated-declarations
 
+# The one version of this build (internal/version): git describe, else the file VERSION (a source
+# tarball), else "dev". A change of it rebuilds the Go binaries (through $(OBJ)/version).
+VERSION  := $(shell git describe --tags --always --dirty 2>/dev/null || cat VERSION 2>/dev/null || echo dev)
+VERSION_LDFLAGS := -X github.com/vgpu/vgpu/internal/version.Version=$(VERSION)
+
 STUB_CFLAGS := -O2 -g -fPIC -fvisibility=hidden -Wall -Wextra -Wno-unused-parameter -Iinclude
 STUB_LDFLAGS := -shared -Wl,-z,defs -Wl,--no-undefined -ldl -lpthread
 
-GO_SRC   := $(shell find . -name '*.go' -not -path './build/*' -not -path './test/gpu/*') go.mod go.sum
+GO_SRC   := $(shell find . -name '*.go' -not -path './build/*' -not -path './test/gpu/*' -not -path './packaging/*') go.mod go.sum $(OBJ)/version
 STUB_SRC := shims/common/stub.c include/vgpu/stub.h include/vgpu/types.h
 
 # Fragments of components (shims/*/*.mk) add their outputs to EXTRA_BUILD.
 EXTRA_BUILD :=
 -include shims/*/*.mk
 
-.PHONY: check-format all build demo test generate check-generated clean
+.PHONY: check-format all build demo test generate check-generated clean package
 all: build
+
+# Rewritten only when the version changes, so that a new commit relinks the Go binaries.
+$(OBJ)/version: FORCE
+	@mkdir -p $(OBJ); echo '$(VERSION)' | cmp -s - $@ || echo '$(VERSION)' > $@
+.PHONY: FORCE
+FORCE:
 
 build: $(OUT)/libvgpucore.so $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 \
        $(OUT)/libcudart.so.12 $(OUT)/libcudart.so.13 $(OUT)/libcublas.so.13 $(OUT)/libcublasLt.so.13 \
@@ -33,7 +45,7 @@ build: $(OUT)/libvgpucore.so $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 \
 $(OUT)/libvgpucore.so: $(GO_SRC) shims/core/core.c build/core.map
 	@mkdir -p $(OUT)
 	$(GO) build -a -buildmode=c-shared -o $@ \
-	  -ldflags '-extldflags "-Wl,--version-script=$(CURDIR)/build/core.map -Wl,-soname,libvgpucore.so"' ./shims/core
+	  -ldflags '$(VERSION_LDFLAGS) -extldflags "-Wl,--version-script=$(CURDIR)/build/core.map -Wl,-soname,libvgpucore.so"' ./shims/core
 	@rm -f $(OUT)/libvgpucore.h
 
 # The hand-written C of a stub folder: every .c there but the generated zz_* files.
@@ -67,29 +79,37 @@ links: $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 $(OUT)/libcudart.so.13 $(OUT
 	ln -sf libcublasLt.so.13 $(OUT)/libcublasLt.so
 
 $(OUT)/vgpu-server: $(GO_SRC)
-	$(GO) build -o $@ ./cmd/vgpu-server
+	$(GO) build -ldflags '$(VERSION_LDFLAGS)' -o $@ ./cmd/vgpu-server
 # The CLI is static (no cgo): `vgpu doctor` runs under the very LD_PRELOAD it diagnoses, and a
 # static binary is untouched by it.
 $(OUT)/vgpu: $(GO_SRC)
-	CGO_ENABLED=0 $(GO) build -o $@ ./cmd/vgpu
+	CGO_ENABLED=0 $(GO) build -ldflags '$(VERSION_LDFLAGS)' -o $@ ./cmd/vgpu
 
 # The demo's CUDA device query, linked like any CUDA program (-lcuda), here against our stub.
 $(OUT)/devicequery: test/c/devicequery.c include/vgpu/zz_prototypes.h $(OUT)/libcuda.so.1
 	$(CC) -O2 -Wall -Iinclude -o $@ $< -L$(OUT) -l:libcuda.so.1
 
 # Ollama's / ggml's discovery sequence (also what `vgpu doctor` runs), linked like ggml-cuda.
-$(OUT)/vgpu-discover: test/c/discovery.c include/vgpu/zz_prototypes.h $(OUT)/libcuda.so.1 $(OUT)/libcudart.so.13
-	$(CC) -O2 -Wall -Iinclude -o $@ $< -L$(OUT) -l:libcudart.so.13 -l:libcuda.so.1 -ldl
+# RUNPATH $ORIGIN: it finds libcudart.so.13 (and libcuda.so.1) in its own folder when only some
+# of vgpu's libraries are preloaded (a preloaded one still wins).
+$(OUT)/vgpu-discover: test/c/discovery.c include/vgpu/zz_prototypes.h $(OUT)/libcuda.so.1 $(OUT)/libcudart.so.13 Makefile
+	$(CC) -O2 -Wall -Iinclude -o $@ $< -L$(OUT) -l:libcudart.so.13 -l:libcuda.so.1 -ldl -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags
 
 demo: build
 	./scripts/demo.sh
 
 test: build check-generated check-format
 	VGPU_OUT=$(CURDIR)/$(OUT) $(GO) test -count=1 ./...
+	cd packaging && VGPU_OUT=$(CURDIR)/$(OUT) VGPU_VERSION=$(VERSION) $(GO) test -count=1 ./...
+
+# The .deb and .rpm packages (vgpu-client, vgpu-server) in build/pkg/, built by packaging/ (a Go
+# program using nfpm as a library; its own module, so the client core never links it).
+package: build
+	cd packaging && $(GO) run . -out $(CURDIR)/$(OUT) -dest $(CURDIR)/build/pkg -version '$(VERSION)'
 
 # every Go file as gofmt writes it
 check-format:
-	@out=$$($(GO) run cmd/gofmt -l cmd internal shims test); [ -z "$$out" ] || { echo "not gofmt-formatted (run gofmt -w):"; echo "$$out"; exit 1; }
+	@out=$$($(GO) run cmd/gofmt -l cmd internal shims test packaging); [ -z "$$out" ] || { echo "not gofmt-formatted (run gofmt -w):"; echo "$$out"; exit 1; }
 
 generate:
 	$(GO) run ./cmd/vgpugen

@@ -4,6 +4,7 @@
 //
 //	vgpu-server [--config /etc/vgpu/server.conf] [--listen unix:///run/vgpu/vgpu.sock] [--listen tcp://0.0.0.0:7070] [--backend auto|real|sim] ...
 //	vgpu-server pki init|client|token ...
+//	vgpu-server --version
 //
 // `vgpu-server --help` lists every configuration key (internal/server/config.go).
 package main
@@ -18,8 +19,10 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/server"
+	"github.com/vgpu/vgpu/internal/version"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
@@ -35,6 +38,8 @@ func main() {
 			err = worker(os.Args[2:])
 		case "pki":
 			err = server.PKICommand(os.Args[2:], os.Stdout)
+		case "--version", "-version", "version":
+			fmt.Printf("vgpu-server %s, protocol %d, API table %#x\n", version.Version, remoting.ProtocolVersion, api.TableHash())
 		default:
 			err = run(os.Args[1:])
 			if errors.Is(err, flag.ErrHelp) {

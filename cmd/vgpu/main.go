@@ -3,7 +3,10 @@
 //	vgpu ping               connect to the server (VGPU_SERVER, else the config file) and print what answers
 //	vgpu smi [-L]           list the server's GPUs, like nvidia-smi (-L: one line per GPU)
 //	vgpu doctor [flags]     check this environment for what keeps CUDA programs from finding a GPU
-//	vgpu version
+//	vgpu enable|disable ollama|system [flags]   connect Ollama (a systemd drop-in) or every program (ld.so.conf.d) to vgpu
+//	vgpu run [flags] -- PROGRAM ARGS   run one program with vgpu's libraries preloaded
+//	vgpu cdi generate [flags]          write a Container Device Interface spec (vgpu.dev/gpu=all)
+//	vgpu version, vgpu --version
 //
 // The CLI is a Go program: it never loads libvgpucore.so (that would be a second Go runtime);
 // smi uses the client package in-process.
@@ -18,9 +21,8 @@ import (
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/doctor"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/version"
 )
-
-var version = "0.1.0"
 
 func main() {
 	os.Exit(run(os.Args[1:]))
@@ -40,8 +42,14 @@ func run(args []string) int {
 		return smiMain(args[1:], os.Stdout, os.Stderr)
 	case "doctor":
 		return doctorMain(args[1:], os.Stdout, os.Stderr)
-	case "version":
-		fmt.Printf("vgpu %s, protocol %d, API table %#x (%d functions)\n", version, remoting.ProtocolVersion, api.TableHash(), len(api.Table))
+	case "enable", "disable":
+		return enableMain(args[0] == "enable", args[1:], os.Stdout, os.Stderr)
+	case "run":
+		return runMain(args[1:], os.Stderr)
+	case "cdi":
+		return cdiMain(args[1:], os.Stdout, os.Stderr)
+	case "version", "--version":
+		fmt.Printf("vgpu %s, protocol %d, API table %#x (%d functions)\n", version.Version, remoting.ProtocolVersion, api.TableHash(), len(api.Table))
 	case "help", "-h", "--help":
 		usage()
 		return 0
@@ -61,7 +69,11 @@ func usage() {
   ping               connect to vgpu-server and print what answers
   smi [-L]           list the server's GPUs like nvidia-smi (-L: one line each)
   doctor [flags]     check this environment (LD_PRELOAD, libraries, server, discovery); -h for flags
-  version            print the version, protocol and API table`)
+  enable ollama      write the systemd drop-in that preloads vgpu into Ollama (disable ollama removes it)
+  enable system      add vgpu's folder to the linker cache (GPU-less machines; disable system removes it)
+  run -- PROG ARGS   run one program with vgpu's libraries preloaded
+  cdi generate       write a Container Device Interface spec (--device vgpu.dev/gpu=all)
+  version            print the version, protocol and API table (also --version)`)
 }
 
 func ping() error {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/vgpu/vgpu/internal/client"
+	"github.com/vgpu/vgpu/internal/version"
 )
 
 // smiMain is `vgpu smi`: the remote GPUs as nvidia-smi shows local ones.
@@ -146,7 +147,7 @@ func writeSMI(w io.Writer, now time.Time, srv client.Server, driver, cuda string
 		tableWidth += wd + 3
 	}
 	header := []string{
-		fmt.Sprintf("VGPU-SMI %s    Driver Version: %s    CUDA Version: %s", version, driver, cuda),
+		fmt.Sprintf("VGPU-SMI %s    Driver Version: %s    CUDA Version: %s", version.Version, driver, cuda),
 		fmt.Sprintf("Server: %s (%s)    backend: %s    vgpu-server %s", srv.Addr, srv.Source, srv.Backend, srv.ServerVersion),
 	}
 	inner := tableWidth - 4

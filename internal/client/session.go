@@ -18,11 +18,12 @@ import (
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/version"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
-// Version is the core's version, reported in the handshake.
-var Version = "0.1.0"
+// Version is the core's version, reported in the handshake (internal/version: set by the build).
+var Version = version.Version
 
 // WriteStdout writes the GPU's printf output where the program's own printf goes (shims/core
 // sets it to write through C's stdout, so the two stay in order).

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/vgpu/vgpu/internal/deploy"
 )
 
 const discoverName = "vgpu-discover"
@@ -85,7 +87,8 @@ func ParseDiscovery(out string) Discovery {
 }
 
 // findDiscover is vgpu-discover: --discover, else next to the doctor, else in the folder of a
-// preloaded vgpu library or an LD_LIBRARY_PATH folder holding libvgpucore.so.
+// preloaded vgpu library, an LD_LIBRARY_PATH folder holding libvgpucore.so, or the installed
+// vgpu-client folder.
 func (d *doctor) findDiscover() (string, []string) {
 	if d.o.Discover != "" {
 		return d.o.Discover, nil
@@ -103,6 +106,9 @@ func (d *doctor) findDiscover() (string, []string) {
 		if _, err := os.Stat(filepath.Join(dir, coreName)); err == nil {
 			dirs = append(dirs, dir)
 		}
+	}
+	for _, dir := range deploy.LibDirs() {
+		dirs = append(dirs, filepath.Join(d.o.Root, dir))
 	}
 	for _, dir := range dirs {
 		p := filepath.Join(dir, discoverName)

@@ -28,6 +28,8 @@ type Options struct {
 	Self string
 	// Verbose prints every discovery step, not just the failing one.
 	Verbose bool
+	// Root is the root folder whose installed packages are checked ("" = "/"; for tests).
+	Root string
 	// PreloadFile is /etc/ld.so.preload (a variable for tests).
 	PreloadFile string
 	// ServerTimeout bounds the handshake (default 5 s), DiscoverTimeout vgpu-discover (60 s).
@@ -110,6 +112,9 @@ func Run(o Options) *Report {
 	if o.Env == nil {
 		o.Env = os.Environ()
 	}
+	if o.Root == "" {
+		o.Root = "/"
+	}
 	if o.PreloadFile == "" {
 		o.PreloadFile = "/etc/ld.so.preload"
 	}
@@ -129,6 +134,7 @@ func Run(o Options) *Report {
 
 	d.checkPreload()
 	d.checkLibraryPath()
+	d.checkInstall()
 	for _, c := range o.Consumers {
 		d.checkConsumer(c)
 	}

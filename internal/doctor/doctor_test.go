@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vgpu/vgpu/internal/deploy"
 )
 
 // (a) The seed's first crash: a file in LD_PRELOAD that does not exist. The doctor names the path
@@ -29,7 +31,10 @@ func TestPreloadMissingFile(t *testing.T) {
 }
 
 // (b) The seed's second crash: vgpu loaded twice. The same stub from build/out and from a copy of
-// the stubs and core elsewhere: one SONAME from two files, and two cores, each a second Go runtime.
+// the stubs and core elsewhere: one SONAME from two files is a failure. Stubs from two folders
+// share one core (shims/common/stub.c opens the core only when none is loaded yet): no "second Go
+// runtime"; a warning when the two cores are different builds. Two cores preloaded themselves
+// are each loaded: that is a second Go runtime.
 func TestShimLoadedTwice(t *testing.T) {
 	out := outDir(t)
 	copyDir := t.TempDir()
@@ -38,12 +43,24 @@ func TestShimLoadedTwice(t *testing.T) {
 	}
 	rep, _ := doctorRun(t, Options{Env: []string{preloadOf(filepath.Join(out, "libcuda.so.1"), filepath.Join(copyDir, "libcuda.so.1"))}, Discover: "-"})
 	want(t, rep, Fail, "libcuda.so.1 is preloaded twice", filepath.Join(out, "libcuda.so.1"), filepath.Join(copyDir, "libcuda.so.1"))
-	want(t, rep, Fail, "second Go runtime", out, copyDir)
+	none(t, rep, Fail, "second Go runtime")
 
-	// Different SONAMEs, but each folder brings its own core: still two runtimes.
+	// Different SONAMEs from two folders with identical cores: one core serves both.
 	rep, _ = doctorRun(t, Options{Env: []string{preloadOf(filepath.Join(out, "libcuda.so.1"), filepath.Join(copyDir, "libnvidia-ml.so.1"))}, Discover: "-"})
-	want(t, rep, Fail, "second Go runtime")
-	none(t, rep, Fail, "preloaded twice")
+	want(t, rep, OK, "vgpu libraries from 2 folders", out, copyDir, "one core is loaded")
+	none(t, rep, Fail, "preload")
+	none(t, rep, Warn, "preload")
+
+	// The same with a core of another build: a warning, not a failure.
+	b, _ := os.ReadFile(filepath.Join(copyDir, "libvgpucore.so"))
+	os.WriteFile(filepath.Join(copyDir, "libvgpucore.so"), append(b, 0), 0o755)
+	rep, _ = doctorRun(t, Options{Env: []string{preloadOf(filepath.Join(out, "libcuda.so.1"), filepath.Join(copyDir, "libnvidia-ml.so.1"))}, Discover: "-"})
+	want(t, rep, Warn, "vgpu libraries from 2 folders", "differ")
+	none(t, rep, Fail, "preload")
+
+	// Two cores preloaded themselves: both are loaded.
+	rep, _ = doctorRun(t, Options{Env: []string{preloadOf(filepath.Join(out, "libvgpucore.so"), filepath.Join(copyDir, "libvgpucore.so"))}, Discover: "-"})
+	want(t, rep, Fail, "2 copies of libvgpucore.so are preloaded", "second Go runtime")
 
 	// One file named twice (another spelling of the same path) is harmless: a WARN, no FAIL.
 	rep, _ = doctorRun(t, Options{Env: []string{preloadOf(filepath.Join(out, "libcuda.so.1"), out+"/./libcuda.so.1")}, Discover: "-"})
@@ -166,6 +183,72 @@ func TestDiscoveryRealSim(t *testing.T) {
 	const uuid = "GPU-ffffffff-0000-0000-0000-000000000000"
 	rep, _ = doctorRun(t, Options{Env: append(base, "CUDA_VISIBLE_DEVICES="+uuid)})
 	want(t, rep, Fail, "discovery", "discovery finds no GPU", `CUDA_VISIBLE_DEVICES="`+uuid+`"`, "backend sim")
+}
+
+// Only the driver and NVML preloaded (no LD_LIBRARY_PATH): vgpu-discover still starts, finding
+// libcudart.so.13 next to itself (RUNPATH $ORIGIN), and discovery passes.
+func TestDiscoveryDriverAndNVMLOnly(t *testing.T) {
+	out := outDir(t)
+	discover := filepath.Join(out, "vgpu-discover")
+	addr := startServer(t)
+	rep, _ := doctorRun(t, Options{Env: []string{
+		preloadOf(filepath.Join(out, "libcuda.so.1"), filepath.Join(out, "libnvidia-ml.so.1")),
+		"VGPU_SERVER=" + addr, "PATH=/usr/bin:/bin",
+	}})
+	want(t, rep, OK, "discovery", "1 device(s) found by "+discover)
+	if rep.Failed() {
+		t.Error("a healthy environment failed")
+	}
+}
+
+// A libcuda.so.1 that is not vgpu's: the advice is a preload (`vgpu enable ollama`, `vgpu run`),
+// never LD_LIBRARY_PATH, which loses to Ollama's bundled copies.
+func TestAdviceIsPreload(t *testing.T) {
+	dir := t.TempDir()
+	cc(t, filepath.Join(dir, "libcuda.so.1"), "int cuInit(unsigned f) { return 0; }\n", "-shared", "-Wl,-soname,libcuda.so.1")
+	rep, _ := doctorRun(t, Options{Env: []string{"LD_LIBRARY_PATH=" + dir}, Discover: "-"})
+	r := want(t, rep, Warn, "library libcuda.so.1", "not vgpu's", "vgpu enable ollama", "vgpu run")
+	if strings.Contains(r.Msg, "first on LD_LIBRARY_PATH") {
+		t.Errorf("advises LD_LIBRARY_PATH: %s", r)
+	}
+}
+
+// The installed layout (the vgpu-client package's folder, in a scratch root): complete is ok, a
+// missing core or link fails; vgpu-discover is found there; an Ollama drop-in naming a file that
+// does not exist fails.
+func TestInstalledLayout(t *testing.T) {
+	out := outDir(t)
+	root := t.TempDir()
+	lib := filepath.Join(root, deploy.LibDirs()[0])
+	os.MkdirAll(lib, 0o755)
+	for _, f := range append(append([]string{deploy.CoreName}, deploy.Stubs...), deploy.Extras...) {
+		copyFile(t, filepath.Join(out, f), filepath.Join(lib, f))
+	}
+	for l, target := range deploy.Links {
+		os.Symlink(target, filepath.Join(lib, l))
+	}
+	addr := startServer(t)
+	env := []string{"VGPU_SERVER=" + addr, "PATH=/usr/bin:/bin",
+		preloadOf(filepath.Join(lib, "libcuda.so.1"), filepath.Join(lib, "libnvidia-ml.so.1"))}
+	rep, _ := doctorRun(t, Options{Env: env, Root: root})
+	want(t, rep, OK, "install "+lib, "complete")
+	want(t, rep, OK, "discovery", "1 device(s) found by "+filepath.Join(lib, "vgpu-discover"))
+	if rep.Failed() {
+		t.Error("a complete install failed")
+	}
+
+	// Found in the installed folder with nothing preloaded (it finds the stubs next to itself).
+	rep, _ = doctorRun(t, Options{Env: []string{"VGPU_SERVER=" + addr, "PATH=/usr/bin:/bin"}, Root: root})
+	want(t, rep, OK, "discovery", "1 device(s) found by "+filepath.Join(lib, "vgpu-discover"))
+
+	drop := filepath.Join(root, deploy.OllamaDropIn)
+	os.MkdirAll(filepath.Dir(drop), 0o755)
+	os.WriteFile(drop, []byte(deploy.OllamaDropInText(deploy.OllamaOptions{LibDir: "/nowhere"})), 0o644)
+	os.Remove(filepath.Join(lib, deploy.CoreName))
+	os.Remove(filepath.Join(lib, "libcuda.so"))
+	rep, _ = doctorRun(t, Options{Env: env, Root: root, Discover: "-"})
+	want(t, rep, Fail, "install "+lib, "lacks libvgpucore.so", "libcuda.so -> libcuda.so.1")
+	want(t, rep, Fail, "ollama", "/nowhere/libcuda.so.1", "does not exist")
 }
 
 // The vgpu libraries reached through LD_LIBRARY_PATH (Ollama's way) and not at all.

@@ -1,6 +1,7 @@
 package doctor
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -206,7 +207,12 @@ func (d *doctor) checkPreload() {
 			}
 		}
 	}
+	// What shims/common/stub.c does: a stub loads the core only when none is in the process yet
+	// (dlopen of its SONAME with RTLD_NOLOAD first), else from its own folder. So stubs from several
+	// folders share the first core a stub opens; only cores preloaded themselves are each loaded.
+	var preCores []*preloadEntry
 	cores := map[fileID][]string{}
+	coreDir := map[fileID]string{}
 	var coreOrder []fileID
 	anyOurs := false
 	for _, e := range unique {
@@ -214,6 +220,9 @@ func (d *doctor) checkPreload() {
 			continue
 		}
 		anyOurs = true
+		if e.Kind == kindCore {
+			preCores = append(preCores, e)
+		}
 		if e.Core == "" {
 			continue
 		}
@@ -223,25 +232,34 @@ func (d *doctor) checkPreload() {
 		}
 		if _, ok := cores[id]; !ok {
 			coreOrder = append(coreOrder, id)
+			coreDir[id] = e.Core
 		}
 		cores[id] = append(cores[id], e.Raw)
 	}
-	if len(coreOrder) > 1 {
-		var parts []string
-		for _, id := range coreOrder {
-			d0 := ""
-			for _, e := range unique {
-				if e.Core != "" {
-					if cid, _ := idOf(e.Core); cid == id {
-						d0 = filepath.Dir(e.Core)
-						break
-					}
-				}
-			}
-			parts = append(parts, fmt.Sprintf("%s (for %s)", d0, strings.Join(cores[id], ", ")))
+	if len(preCores) > 1 {
+		var paths []string
+		for _, e := range preCores {
+			paths = append(paths, e.Path)
 		}
-		d.rep.add(Fail, "preload", "vgpu libraries from %d folders, each with its own %s: %s; that would start a second Go runtime in one process (unsupported: GC stalls, crashes); preload every vgpu library from one folder",
-			len(coreOrder), coreName, strings.Join(parts, "; "))
+		d.rep.add(Fail, "preload", "%d copies of %s are preloaded (%s): each is loaded, a second Go runtime in one process (unsupported: GC stalls, crashes); preload the stubs of one folder and not the core",
+			len(preCores), coreName, strings.Join(paths, ", "))
+	} else if len(coreOrder) > 1 {
+		var parts []string
+		same := true
+		first, _ := os.ReadFile(coreDir[coreOrder[0]])
+		for _, id := range coreOrder {
+			parts = append(parts, fmt.Sprintf("%s (for %s)", filepath.Dir(coreDir[id]), strings.Join(cores[id], ", ")))
+			if b, err := os.ReadFile(coreDir[id]); err != nil || !bytes.Equal(b, first) {
+				same = false
+			}
+		}
+		if same {
+			d.rep.add(OK, "preload", "vgpu libraries from %d folders: %s; one core is loaded, the first a stub opens, and every other stub uses it (their %s files are identical)",
+				len(coreOrder), strings.Join(parts, "; "), coreName)
+		} else {
+			d.rep.add(Warn, "preload", "vgpu libraries from %d folders whose %s files differ (other builds): %s; one core is loaded, the first a stub opens, and a stub of another build may refuse it (API table); preload every vgpu library from one folder",
+				len(coreOrder), coreName, strings.Join(parts, "; "))
+		}
 	}
 	for _, e := range unique {
 		if e.Lib.IsGo && e.Kind != kindCore {
@@ -336,7 +354,7 @@ func (d *doctor) checkLibraryPath() {
 		subject := "library " + name
 		if f.Lib == nil {
 			if name == "libcuda.so.1" || name == "libnvidia-ml.so.1" {
-				d.rep.add(Warn, subject, "not found (not preloaded, not on LD_LIBRARY_PATH or in ld.so.cache): a program that loads it by name finds no GPU")
+				d.rep.add(Warn, subject, "not found (not preloaded, not on LD_LIBRARY_PATH or in ld.so.cache): a program that loads it by name finds no GPU; preload vgpu's (Ollama: `vgpu enable ollama`; one program: `vgpu run -- PROGRAM`)")
 			}
 			continue
 		}
@@ -347,7 +365,7 @@ func (d *doctor) checkLibraryPath() {
 		case kind.ours():
 			d.rep.add(Fail, subject, "%s (%s) is %s", f.Path, f.Where, kind.describe(f.Lib, core))
 		default:
-			d.rep.add(Warn, subject, "%s (%s) is not vgpu's: a program that loads %s by name gets that one, not vgpu (preload vgpu's or put its folder first on LD_LIBRARY_PATH)", f.Path, f.Where, name)
+			d.rep.add(Warn, subject, "%s (%s) is not vgpu's: a program that loads %s by name gets that one, not vgpu: preload vgpu's (Ollama: `vgpu enable ollama`; one program: `vgpu run -- PROGRAM`), as a folder on LD_LIBRARY_PATH loses to a program's own copies", f.Path, f.Where, name)
 		}
 	}
 }

@@ -93,8 +93,9 @@ func TestServerAddress(t *testing.T) {
 		}
 		return p
 	}
-	user := write("user.conf", "# vgpu client\n\n  other = 1\nserver = tcp://10.0.0.1:7000  # the GPU box\n")
-	noServer := write("none.conf", "# nothing here\nlog = debug\n")
+	user := write("user.conf", "# vgpu client\n\n  server = unix:///x.sock\nserver = tcp://10.0.0.1:7000  # the GPU box\n")
+	noServer := write("none.conf", "# nothing here\n# server = tcp://commented:1\n")
+	typo := write("typo.conf", "# vgpu client\n\nsever = tcp://10.0.0.1:7000\n")
 	system := write("system.conf", "server=vsock://host:7000\n")
 	malformed := write("bad.conf", "server tcp://x:1\n")
 	badAddr := write("badaddr.conf", "server = tcp://x\n")
@@ -113,6 +114,8 @@ func TestServerAddress(t *testing.T) {
 		{name: "default", sysconf: filepath.Join(dir, "absent.conf"), want: DefaultServer, source: "default"},
 		{name: "VGPU_CONFIG missing", config: filepath.Join(dir, "absent.conf"), sysconf: system, err: "absent.conf"},
 		{name: "malformed", config: malformed, err: "bad.conf:1"},
+		{name: "unknown key", config: typo, sysconf: system, err: typo + `:3: unknown key "sever"`},
+		{name: "unknown key in the system file", sysconf: typo, err: typo + `:3: unknown key "sever"`},
 		{name: "bad env address", env: "unix:relative", err: "env VGPU_SERVER"},
 		{name: "bad file address", config: badAddr, err: "missing port"},
 	} {
@@ -294,5 +297,73 @@ func TestListenDialVsock(t *testing.T) {
 	l.Close()
 	if err := <-accepted; !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("Accept after Close: %v, want net.ErrClosed", err)
+	}
+}
+
+// TestREADMEConfigTable: the README's table of client config keys (the rows after the header
+// "| key | meaning | default |") names exactly the keys of ClientConfigKeys, with their defaults.
+func TestREADMEConfigTable(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "| key | meaning | default |\n")
+	if !ok {
+		t.Fatal("README.md has no table with the header | key | meaning | default |")
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(table, "\n")[1:] { // [0] is the |---| line
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if len(cells) != 3 {
+			t.Fatalf("README config table row %q: want 3 cells", line)
+		}
+		rows[strings.Trim(strings.TrimSpace(cells[0]), "`")] = strings.Trim(strings.TrimSpace(cells[2]), "`")
+	}
+	for _, k := range ClientConfigKeys {
+		def, ok := rows[k.Name]
+		if !ok {
+			t.Errorf("README's config table lacks the key %q", k.Name)
+		} else if def != k.Default {
+			t.Errorf("README's config table gives %q the default %q, the code %q", k.Name, def, k.Default)
+		}
+		delete(rows, k.Name)
+	}
+	for k := range rows {
+		t.Errorf("README's config table has %q, which is not in ClientConfigKeys", k)
+	}
+}
+
+// TestExampleConfig: the packages' commented example client config (packaging/files/vgpu.conf) parses,
+// and with each "# key = value" line uncommented it still parses (every key it shows is known).
+func TestExampleConfig(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "packaging", "files", "vgpu.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	plain := filepath.Join(dir, "plain.conf")
+	os.WriteFile(plain, b, 0o644)
+	if _, err := ReadConfigFile(plain); err != nil {
+		t.Errorf("the example as shipped: %v", err)
+	}
+	var lines []string
+	shown := 0
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "# "); ok && strings.Contains(rest, " = ") && !strings.Contains(rest, "#") {
+			l = rest
+			shown++
+		}
+		lines = append(lines, l)
+	}
+	if shown == 0 {
+		t.Fatal("the example shows no \"# key = value\" line")
+	}
+	on := filepath.Join(dir, "on.conf")
+	os.WriteFile(on, []byte(strings.Join(lines, "\n")), 0o644)
+	if _, err := ReadConfigFile(on); err != nil {
+		t.Errorf("the example with its %d keys uncommented: %v", shown, err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 )
 
@@ -76,10 +77,36 @@ func clientConfigs() ([]configFile, error) {
 	return files, nil
 }
 
-// ReadConfigFile reads a vgpu config file: lines "key = value"; '#' starts a
-// comment that runs to the end of the line; blank lines are ignored; spaces
-// around keys and values are trimmed; a later key overrides an earlier one.
+// ConfigKey is one key of the client config file (/etc/vgpu/vgpu.conf or VGPU_CONFIG).
+type ConfigKey struct {
+	Name    string
+	Meaning string
+	Default string
+}
+
+// ClientConfigKeys is every key the client config file may hold: ReadConfigFile refuses any
+// other, and the README's table of them is checked against this one (TestREADMEConfigTable).
+// To add a key, add a row here and to the README's table.
+var ClientConfigKeys = []ConfigKey{
+	{Name: "server", Meaning: "the vgpu-server address: unix:///path, tcp://host:port or vsock://cid:port (VGPU_SERVER overrides it)", Default: DefaultServer},
+	{Name: "tls_ca", Meaning: "the CA that signed the server's certificate, a PEM file (VGPU_TLS_CA)", Default: "the system's CAs"},
+	{Name: "tls_cert", Meaning: "this client's certificate, a PEM file, with tls_key (VGPU_TLS_CERT)", Default: "none"},
+	{Name: "tls_key", Meaning: "the key of tls_cert, a PEM file (VGPU_TLS_KEY)", Default: "none"},
+	{Name: "token_file", Meaning: "a token file, one line NAME SECRET, mode 0600 (VGPU_TOKEN_FILE)", Default: "none"},
+	{Name: "tls_server_name", Meaning: "the name to expect in the server's certificate (VGPU_TLS_SERVER_NAME)", Default: "the address's host"},
+	{Name: "insecure", Meaning: "1: speak plain TCP to a server run with --insecure (VGPU_INSECURE)", Default: "0"},
+}
+
+// ReadConfigFile reads a client config file (ClientConfigKeys): see ReadConfigFileKeys.
 func ReadConfigFile(path string) (map[string]string, error) {
+	return ReadConfigFileKeys(path, ClientConfigKeys)
+}
+
+// ReadConfigFileKeys reads a vgpu config file: lines "key = value"; '#' starts a comment that
+// runs to the end of the line; blank lines are ignored; spaces around keys and values are
+// trimmed; a later key overrides an earlier one. A key not in known is an error naming the key,
+// the file and the line (a typo must not fall back to a default silently).
+func ReadConfigFileKeys(path string, known []ConfigKey) (map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -96,6 +123,13 @@ func ReadConfigFile(path string) (map[string]string, error) {
 		key = strings.TrimSpace(key)
 		if !ok || key == "" {
 			return nil, fmt.Errorf("%s:%d: want \"key = value\"", path, line)
+		}
+		if !slices.ContainsFunc(known, func(k ConfigKey) bool { return k.Name == key }) {
+			var names []string
+			for _, k := range known {
+				names = append(names, k.Name)
+			}
+			return nil, fmt.Errorf("%s:%d: unknown key %q (known keys: %s)", path, line, key, strings.Join(names, ", "))
 		}
 		cfg[key] = strings.TrimSpace(value)
 	}

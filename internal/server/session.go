@@ -13,11 +13,12 @@ import (
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/ranges"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/version"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
-// Version is the server's version, reported in the handshake.
-var Version = "0.1.0"
+// Version is the server's version, reported in the handshake (internal/version: set by the build).
+var Version = version.Version
 
 // maxOut bounds one output buffer a client may ask for (a D2H copy chunk, a name).
 const maxOut = remoting.MaxPayload - 4096
