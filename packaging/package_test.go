@@ -296,8 +296,23 @@ func TestInstalled(t *testing.T) {
 				}
 				args[i] = a
 			}
-			if !slices.Contains(args, "unix://"+sock) {
-				t.Fatalf("ExecStart %q does not listen on /run/vgpu/vgpu.sock", args)
+			// The unit names the config file; its listen line is the packaged socket, moved into
+			// the root for this test.
+			conf := filepath.Join(root, "etc/vgpu/server.conf")
+			if !slices.Contains(args, conf) {
+				t.Fatalf("ExecStart %q does not read /etc/vgpu/server.conf", args)
+			}
+			b, err := os.ReadFile(conf)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const listen = "\nlisten = unix:///run/vgpu/vgpu.sock\n"
+			if !strings.Contains(string(b), listen) {
+				t.Fatalf("%s does not listen on /run/vgpu/vgpu.sock:\n%s", conf, b)
+			}
+			b = []byte(strings.Replace(string(b), listen, "\nlisten = unix://"+sock+"\n", 1))
+			if err := os.WriteFile(conf, b, 0o644); err != nil {
+				t.Fatal(err)
 			}
 			os.MkdirAll(filepath.Dir(sock), 0o750)
 			startServer(t, args, sock)
