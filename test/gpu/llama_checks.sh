@@ -124,6 +124,8 @@ else
         done
       done; } 2>&1 | tee "$LOGS/llama-ab.txt"
     fi
+    # the same model over unix, TCP and TLS (VGPU_SKIP_TRANSPORT=1 leaves it out)
+    [ "${VGPU_SKIP_TRANSPORT:-}" = 1 ] || . "$ROOT/test/gpu/transport_checks.sh"
     cp "$LOGS/llama-bench.native.txt" "$OUT/llama-bench-native.txt" 2>/dev/null
     cp "$LOGS/llama-bench.vgpu.txt" "$OUT/llama-bench-vgpu.txt" 2>/dev/null
     while IFS= read -r line; do
