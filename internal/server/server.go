@@ -193,7 +193,7 @@ func RunWorker(backend string, id uint64, pol Policy) error {
 		return fmt.Errorf("worker: unknown backend %q", backend)
 	}
 	sess := NewSession(id, nc, be)
-	sess.policy = pol
+	sess.SetPolicy(pol)
 	sess.flight = mapFlightRecord(flightFD)
 	sess.stats = newWorkerStats()
 	if backend == "real" {
