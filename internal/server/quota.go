@@ -206,7 +206,7 @@ func (s *Session) policyBefore(id api.ID, f *api.Func, a *Args) *callError {
 		return nil
 	}
 	oom := func(n uint64) *callError {
-		return &callError{outOfMemory(f.Lib()), fmt.Sprintf("%d bytes would pass the session's memory limit of %d bytes on device %d (%d in use)",
+		return &callError{outOfMemory(f.Lib()), fmt.Sprintf("%d bytes would exceed the session's memory limit of %d bytes on device %d (%d in use)",
 			n, ps.limit, ps.pend.dev, ps.used[ps.pend.dev])}
 	}
 	switch rule {
@@ -266,7 +266,7 @@ func (s *Session) policyAfter(id api.ID, f *api.Func, a *Args, result int32) (in
 		n := mulSat(le64(a.Out[1]), a.Vals[3])
 		if n > s.available(ps.pend.dev) {
 			s.invokeRow(memFreeID, le64(a.Out[0]))
-			return 0, &callError{cuErrOutOfMemory, fmt.Sprintf("%d bytes (pitch %d × %d rows) would pass the session's memory limit of %d bytes on device %d (%d in use)",
+			return 0, &callError{cuErrOutOfMemory, fmt.Sprintf("%d bytes (pitch %d × %d rows) would exceed the session's memory limit of %d bytes on device %d (%d in use)",
 				n, le64(a.Out[1]), a.Vals[3], ps.limit, ps.pend.dev, ps.used[ps.pend.dev])}
 		}
 		ps.add(chargeKey{chargePtr, le64(a.Out[0])}, ps.pend.dev, ps.pend.ctx, n)
@@ -283,7 +283,7 @@ func (s *Session) policyAfter(id api.ID, f *api.Func, a *Args, result int32) (in
 		}
 		if n > s.available(ps.pend.dev) {
 			s.invokeRow(cublasDestroyID, h)
-			return 0, &callError{cublasAllocFailed, fmt.Sprintf("the handle took %d bytes of device memory, which would pass the session's memory limit of %d bytes on device %d (%d in use)",
+			return 0, &callError{cublasAllocFailed, fmt.Sprintf("the handle took %d bytes of device memory, which would exceed the session's memory limit of %d bytes on device %d (%d in use)",
 				n, ps.limit, ps.pend.dev, ps.used[ps.pend.dev])}
 		}
 		ps.add(chargeKey{chargeBlas, h}, ps.pend.dev, ps.pend.ctx, n)
