@@ -64,6 +64,12 @@ func connect(t *testing.T, be server.Backend) { t.Helper(); connectServer(t, be)
 // is the worker dying).
 func connectServer(t *testing.T, be server.Backend) *remoting.FDConn {
 	t.Helper()
+	return connectWith(t, be, nil)
+}
+
+// connectWith is connectServer with setup run on the worker's Session before it serves.
+func connectWith(t *testing.T, be server.Backend, setup func(*server.Session)) *remoting.FDConn {
+	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +80,11 @@ func connectServer(t *testing.T, be server.Backend) *remoting.FDConn {
 	}
 	served := make(chan struct{})
 	go func() {
-		server.NewSession(1, sc, be).Serve()
+		ss := server.NewSession(1, sc, be)
+		if setup != nil {
+			setup(ss)
+		}
+		ss.Serve()
 		sc.Close() // once the worker is done with it: no later test's socket has its number
 		close(served)
 	}()

@@ -249,7 +249,7 @@ func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello) err
 		return fmt.Errorf("worker: unknown backend %q", backend)
 	}
 	sess := NewSession(id, nc, be)
-	sess.policy = pol
+	sess.SetPolicy(pol)
 	sess.pre = hello
 	sess.flight = mapFlightRecord(flightFD)
 	sess.stats = newWorkerStats()

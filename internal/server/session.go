@@ -45,6 +45,7 @@ type Session struct {
 	peer    remoting.Hello
 	pre     *remoting.Hello // the Hello the server process read and checked; nil: read it here
 	policy  Policy          // who the client is (as proved) and what it may use
+	pol     *policyState    // what is enforced of it (quota.go); nil: nothing
 	handles map[uint64]api.HType
 	allocs  ranges.Set
 	layouts map[uint64][][2]uint64 // parameter layouts of launched functions
@@ -344,6 +345,9 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 	if err != nil {
 		return 0, nil, "", fmt.Errorf("%s: %w", f.Name, err)
 	}
+	if ce == nil && s.pol != nil {
+		ce = s.policyBefore(id, f, a)
+	}
 	if ce != nil {
 		s.logf("%s refused: %s (returning %d)", f.Name, ce.msg, ce.code)
 		return ce.code, nil, ce.msg, nil
@@ -355,6 +359,12 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 		result = s.be.Invoke(id, f, a)
 		if k := rowFacts[id].hostOutStream; result == 0 && k >= 0 {
 			result = s.syncStream(a.Vals[k])
+		}
+	}
+	if s.pol != nil {
+		if result, ce = s.policyAfter(id, f, a, result); ce != nil {
+			s.logf("%s refused: %s (returning %d)", f.Name, ce.msg, ce.code)
+			return ce.code, nil, ce.msg, nil
 		}
 	}
 	if vlog.Debug() && !f.NoLog {

@@ -2,7 +2,10 @@ package server
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
+	"os"
+	"strconv"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
@@ -17,15 +20,29 @@ type Sim struct {
 	mem      map[uint64][]byte
 	allocs   ranges.Set
 	next     uint64 // next device address
-	used     uint64
 	handles  uint64
-	ctxs     map[uint64]bool
+	ctxs     map[uint64]int // context -> its device (an ordinal)
 	current  uint64
-	primary  uint64
-	primRefs int
-	primFlag uint32 // the primary context's flags (cuDevicePrimaryCtxSetFlags)
+	primary  map[int]uint64 // device -> its primary context
+	primRefs map[int]int
+	primFlag uint32 // the primary contexts' flags (cuDevicePrimaryCtxSetFlags)
 	events   map[uint64]time.Time
 	inited   bool
+
+	// The host's simulated GPUs (simDevices, VGPU_SIM_DEVICES), and the ones the driver shows
+	// (ordinal -> host index; all of them unless SetVisibleDevices narrowed them, as
+	// CUDA_VISIBLE_DEVICES narrows a real driver's). NVML always sees every host GPU.
+	ndev    int
+	visible []int
+	used    []uint64          // device memory in use, per host GPU
+	memDev  map[uint64]int    // allocation -> its host GPU
+	vmm     map[uint64]simVMM // cuMemCreate handles
+}
+
+// simVMM is a physical allocation of cuMemCreate.
+type simVMM struct {
+	size uint64
+	host int
 }
 
 // The simulated device's fixed description.
@@ -52,9 +69,62 @@ var simAttrs = map[int32]int32{
 	90: 1, 91: 0, 95: 1, 97: 227 << 10, 106: 32, 111: 1024, 102: 1, // VMM supported, optin smem
 }
 
-// NewSim returns an empty simulated device.
+// simMaxDevices bounds VGPU_SIM_DEVICES.
+const simMaxDevices = 8
+
+// NewSim returns a simulated host with VGPU_SIM_DEVICES GPUs (1 to 8; default 1).
 func NewSim() *Sim {
-	return &Sim{mem: map[uint64][]byte{}, next: 0x7f0000000000, ctxs: map[uint64]bool{}, events: map[uint64]time.Time{}}
+	n := 1
+	if v := os.Getenv("VGPU_SIM_DEVICES"); v != "" {
+		k, err := strconv.Atoi(v)
+		if err != nil || k < 1 || k > simMaxDevices {
+			vlog.Printf("VGPU_SIM_DEVICES=%q: want 1 to %d; simulating 1 GPU", v, simMaxDevices)
+		} else {
+			n = k
+		}
+	}
+	return NewSimDevices(n)
+}
+
+// NewSimDevices returns a simulated host with n GPUs, all visible.
+func NewSimDevices(n int) *Sim {
+	n = min(max(n, 1), simMaxDevices)
+	s := &Sim{mem: map[uint64][]byte{}, next: 0x7f0000000000, ctxs: map[uint64]int{}, events: map[uint64]time.Time{},
+		primary: map[int]uint64{}, primRefs: map[int]int{}, ndev: n, used: make([]uint64, n), memDev: map[uint64]int{}, vmm: map[uint64]simVMM{}}
+	for i := 0; i < n; i++ {
+		s.visible = append(s.visible, i)
+	}
+	return s
+}
+
+// SetVisibleDevices narrows the GPUs the simulated driver shows to uuids, in that order (the
+// worker's Devices policy; a real driver gets CUDA_VISIBLE_DEVICES). A UUID of no GPU is skipped.
+func (s *Sim) SetVisibleDevices(uuids []string) {
+	s.visible = s.visible[:0]
+	for _, u := range uuids {
+		for h := 0; h < s.ndev; h++ {
+			if simUUIDString(h) == u {
+				s.visible = append(s.visible, h)
+			}
+		}
+	}
+}
+
+// hostOf is the host GPU of device ordinal d, or -1.
+func (s *Sim) hostOf(d int32) int {
+	if d < 0 || int(d) >= len(s.visible) {
+		return -1
+	}
+	return s.visible[d]
+}
+
+// currentHost is the host GPU of the current context (GPU 0 without one, which the simulated
+// driver, unlike the real one, lets allocate).
+func (s *Sim) currentHost() int {
+	if d, ok := s.ctxs[s.current]; ok {
+		return s.visible[d]
+	}
+	return s.visible[0]
 }
 
 func (s *Sim) Name() string { return "sim" }
@@ -113,15 +183,37 @@ const (
 	nvmlErrNotFound     = 6
 )
 
-func simDevice(v uint64) bool { return int32(uint32(v)) == 0 }
+// simPCIBusIDOf is host GPU h's PCI bus id (GPU 0: simPCIBusID).
+func simPCIBusIDOf(h int) string { return fmt.Sprintf("00000000:%02x:00.0", h) }
+
+// simNVMLHandle is host GPU h's NVML handle, and nvmlHost its inverse (-1: no GPU).
+func simNVMLHandle(h int) uint64 { return simNVMLDevice + uint64(h)*0x100 }
+
+func (s *Sim) nvmlHost(v uint64) int {
+	if v < simNVMLDevice || (v-simNVMLDevice)%0x100 != 0 || int((v-simNVMLDevice)/0x100) >= s.ndev {
+		return -1
+	}
+	return int((v - simNVMLDevice) / 0x100)
+}
 
 func init() {
+	// devFn checks the CUdevice in parameter arg.
 	devFn := func(arg int, fn func(s *Sim, a *Args) int32) func(s *Sim, a *Args) int32 {
 		return func(s *Sim, a *Args) int32 {
-			if !simDevice(a.Vals[arg]) {
+			if s.hostOf(int32(uint32(a.Vals[arg]))) < 0 {
 				return cuErrInvalidDevice
 			}
 			return fn(s, a)
+		}
+	}
+	// nvFn checks the nvmlDevice_t in parameter 0 and passes its host GPU.
+	nvFn := func(fn func(s *Sim, a *Args, h int) int32) func(s *Sim, a *Args) int32 {
+		return func(s *Sim, a *Args) int32 {
+			h := s.nvmlHost(a.Vals[0])
+			if h < 0 {
+				return 2 // NVML_ERROR_INVALID_ARGUMENT
+			}
+			return fn(s, a, h)
 		}
 	}
 	ok := func(s *Sim, a *Args) int32 { return 0 }
@@ -130,21 +222,32 @@ func init() {
 			if a.Vals[0] != 0 {
 				return cuErrInvalidValue
 			}
+			if len(s.visible) == 0 {
+				return 100 // CUDA_ERROR_NO_DEVICE
+			}
 			s.inited = true
 			return 0
 		},
 		"cuDriverGetVersion": func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
-		"cuDeviceGetCount":   func(s *Sim, a *Args) int32 { put32(a.Out[0], 1); return 0 },
+		"cuDeviceGetCount":   func(s *Sim, a *Args) int32 { put32(a.Out[0], uint32(len(s.visible))); return 0 },
 		"cuDeviceGet": func(s *Sim, a *Args) int32 {
-			if !simDevice(a.Vals[1]) {
+			if s.hostOf(int32(uint32(a.Vals[1]))) < 0 {
 				return cuErrInvalidDevice
 			}
-			put32(a.Out[0], 0)
+			put32(a.Out[0], uint32(a.Vals[1]))
 			return 0
 		},
-		"cuDeviceGetName":     devFn(2, func(s *Sim, a *Args) int32 { putString(a.Out[0], SimName); return 0 }),
-		"cuDeviceGetUuid":     devFn(1, func(s *Sim, a *Args) int32 { copy(a.Out[0], simUUID[:]); return 0 }),
-		"cuDeviceGetUuid_v2":  devFn(1, func(s *Sim, a *Args) int32 { copy(a.Out[0], simUUID[:]); return 0 }),
+		"cuDeviceGetName": devFn(2, func(s *Sim, a *Args) int32 { putString(a.Out[0], SimName); return 0 }),
+		"cuDeviceGetUuid": devFn(1, func(s *Sim, a *Args) int32 {
+			u := simUUIDOf(s.hostOf(int32(a.Vals[1])))
+			copy(a.Out[0], u[:])
+			return 0
+		}),
+		"cuDeviceGetUuid_v2": devFn(1, func(s *Sim, a *Args) int32 {
+			u := simUUIDOf(s.hostOf(int32(a.Vals[1])))
+			copy(a.Out[0], u[:])
+			return 0
+		}),
 		"cuDeviceTotalMem_v2": devFn(1, func(s *Sim, a *Args) int32 { put64(a.Out[0], simTotalMem); return 0 }),
 		"cuDeviceGetAttribute": devFn(2, func(s *Sim, a *Args) int32 {
 			attr := int32(uint32(a.Vals[1]))
@@ -158,31 +261,35 @@ func init() {
 			if len(a.Out[0]) < len(simPCIBusID)+1 {
 				return cuErrInvalidValue
 			}
-			putString(a.Out[0], simPCIBusID)
+			putString(a.Out[0], simPCIBusIDOf(s.hostOf(int32(a.Vals[2]))))
 			return 0
 		}),
 		"cuDeviceGetByPCIBusId": func(s *Sim, a *Args) int32 {
 			id := string(a.In[1][:len(a.In[1])-1])
-			if id != simPCIBusID && id != simPCIBusID[4:] {
-				return cuErrInvalidDevice
+			for d, h := range s.visible {
+				if b := simPCIBusIDOf(h); id == b || id == b[4:] {
+					put32(a.Out[0], uint32(d))
+					return 0
+				}
 			}
-			put32(a.Out[0], 0)
-			return 0
+			return cuErrInvalidDevice
 		},
 		"cuDevicePrimaryCtxRetain": devFn(1, func(s *Sim, a *Args) int32 {
-			if s.primary == 0 {
-				s.primary = s.newHandle()
-				s.ctxs[s.primary] = true
+			d := int(a.Vals[1])
+			if s.primary[d] == 0 {
+				s.primary[d] = s.newHandle()
+				s.ctxs[s.primary[d]] = d
 			}
-			s.primRefs++
-			put64(a.Out[0], s.primary)
+			s.primRefs[d]++
+			put64(a.Out[0], s.primary[d])
 			return 0
 		}),
 		"cuDevicePrimaryCtxRelease_v2": devFn(0, func(s *Sim, a *Args) int32 {
-			if s.primRefs == 0 {
+			d := int(a.Vals[0])
+			if s.primRefs[d] == 0 {
 				return cuErrInvalidContext
 			}
-			s.primRefs--
+			s.primRefs[d]--
 			return 0
 		}),
 		// a reset keeps the context's handle (as the driver does) and frees nothing the sim holds
@@ -198,7 +305,7 @@ func init() {
 		"cuDevicePrimaryCtxGetState": devFn(0, func(s *Sim, a *Args) int32 {
 			put32(a.Out[1], s.primFlag)
 			active := uint32(0)
-			if s.primRefs > 0 {
+			if s.primRefs[int(a.Vals[0])] > 0 {
 				active = 1
 			}
 			put32(a.Out[2], active)
@@ -206,7 +313,7 @@ func init() {
 		}),
 		"cuCtxCreate_v2": devFn(2, func(s *Sim, a *Args) int32 {
 			h := s.newHandle()
-			s.ctxs[h] = true
+			s.ctxs[h] = int(a.Vals[2])
 			s.current = h
 			put64(a.Out[0], h)
 			return 0
@@ -221,33 +328,38 @@ func init() {
 		"cuCtxGetCurrent": func(s *Sim, a *Args) int32 { put64(a.Out[0], s.current); return 0 },
 		"cuCtxSetCurrent": func(s *Sim, a *Args) int32 { s.current = a.Vals[0]; return 0 },
 		"cuCtxGetDevice": func(s *Sim, a *Args) int32 {
-			if s.current == 0 {
+			d, ok := s.ctxs[s.current]
+			if !ok {
 				return cuErrInvalidContext
 			}
-			put32(a.Out[0], 0)
+			put32(a.Out[0], uint32(d))
 			return 0
 		},
 		"cuCtxSynchronize": ok,
 		"cuMemGetInfo_v2": func(s *Sim, a *Args) int32 {
-			put64(a.Out[0], simTotalMem-s.used)
+			h := s.currentHost()
+			put64(a.Out[0], simTotalMem-s.used[h])
 			put64(a.Out[1], simTotalMem)
 			return 0
 		},
 		"cuMemAlloc_v2": func(s *Sim, a *Args) int32 {
-			n := a.Vals[1]
-			if n == 0 {
+			p, r := s.alloc(a.Vals[1], s.currentHost())
+			put64(a.Out[0], p)
+			return r
+		},
+		"cuMemAllocPitch_v2": func(s *Sim, a *Args) int32 { // (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)
+			w, h := a.Vals[2], a.Vals[3]
+			if w == 0 || h == 0 || h > simTotalMem {
 				return cuErrInvalidValue
 			}
-			if n > simTotalMem-s.used {
+			pitch := (w + 511) &^ 511
+			if pitch > simTotalMem/h {
 				return cuErrOutOfMemory
 			}
-			p := s.next
-			s.next += (n + 0xfffff) &^ 0xfffff // 1 MiB steps keep allocations apart
-			s.mem[p] = make([]byte, n)
-			s.allocs.Add(p, n)
-			s.used += n
+			p, r := s.alloc(pitch*h, s.currentHost())
 			put64(a.Out[0], p)
-			return 0
+			put64(a.Out[1], pitch)
+			return r
 		},
 		"cuMemFree_v2": func(s *Sim, a *Args) int32 {
 			p := a.Vals[0]
@@ -255,11 +367,74 @@ func init() {
 			if !okk {
 				return cuErrInvalidValue
 			}
-			s.used -= uint64(len(b))
+			s.used[s.memDev[p]] -= uint64(len(b))
 			delete(s.mem, p)
+			delete(s.memDev, p)
 			s.allocs.Remove(p)
 			return 0
 		},
+		// Virtual memory management: physical allocations count as used memory; a mapping gets
+		// memory of its own for copies (two mappings of one handle do not share bytes here).
+		"cuMemCreate": func(s *Sim, a *Args) int32 { // (handle, size, prop, flags)
+			n, prop := a.Vals[1], a.In[2]
+			const locDevice = 1
+			if n == 0 || n%(2<<20) != 0 || binary.LittleEndian.Uint32(prop[8:]) != locDevice {
+				return cuErrInvalidValue
+			}
+			h := s.hostOf(int32(binary.LittleEndian.Uint32(prop[12:])))
+			if h < 0 {
+				return cuErrInvalidDevice
+			}
+			if n > simTotalMem-s.used[h] {
+				return cuErrOutOfMemory
+			}
+			s.used[h] += n
+			m := s.newHandle()
+			s.vmm[m] = simVMM{size: n, host: h}
+			put64(a.Out[0], m)
+			return 0
+		},
+		"cuMemRelease": func(s *Sim, a *Args) int32 {
+			m, okk := s.vmm[a.Vals[0]]
+			if !okk {
+				return cuErrInvalidValue
+			}
+			s.used[m.host] -= m.size
+			delete(s.vmm, a.Vals[0])
+			return 0
+		},
+		"cuMemAddressReserve": func(s *Sim, a *Args) int32 { // (ptr, size, alignment, addr, flags)
+			n := a.Vals[1]
+			if n == 0 || n > 1<<40 {
+				return cuErrInvalidValue
+			}
+			p := s.next
+			s.next += (n + 0xfffff) &^ 0xfffff
+			put64(a.Out[0], p)
+			return 0
+		},
+		"cuMemAddressFree": ok,
+		"cuMemMap": func(s *Sim, a *Args) int32 { // (ptr, size, offset, handle, flags)
+			p, n := a.Vals[0], a.Vals[1]
+			if m, okk := s.vmm[a.Vals[3]]; !okk || a.Vals[2]+n > m.size || n == 0 {
+				return cuErrInvalidValue
+			}
+			if _, _, busy := s.allocs.Find(p, 1); busy {
+				return 208 // CUDA_ERROR_ALREADY_MAPPED
+			}
+			s.mem[p] = make([]byte, n)
+			s.allocs.Add(p, n)
+			return 0
+		},
+		"cuMemUnmap": func(s *Sim, a *Args) int32 {
+			if _, okk := s.mem[a.Vals[0]]; !okk {
+				return 211 // CUDA_ERROR_NOT_MAPPED
+			}
+			delete(s.mem, a.Vals[0])
+			s.allocs.Remove(a.Vals[0])
+			return 0
+		},
+		"cuMemSetAccess":       ok,
 		"cuMemcpyHtoD_v2":      func(s *Sim, a *Args) int32 { copy(s.dev(a.Vals[0], a.Vals[2]), a.In[1]); return 0 },
 		"cuMemcpyHtoDAsync_v2": func(s *Sim, a *Args) int32 { copy(s.dev(a.Vals[0], a.Vals[2]), a.In[1]); return 0 },
 		"cuMemcpyDtoH_v2":      func(s *Sim, a *Args) int32 { copy(a.Out[0], s.dev(a.Vals[1], a.Vals[2])); return 0 },
@@ -311,12 +486,12 @@ func init() {
 			putString(a.Out[0], simNVMLDriver)
 			return 0
 		},
-		"nvmlDeviceGetCount_v2": func(s *Sim, a *Args) int32 { put32(a.Out[0], 1); return 0 },
+		"nvmlDeviceGetCount_v2": func(s *Sim, a *Args) int32 { put32(a.Out[0], uint32(s.ndev)); return 0 },
 		"nvmlDeviceGetHandleByIndex_v2": func(s *Sim, a *Args) int32 {
-			if a.Vals[0] != 0 {
+			if a.Vals[0] >= uint64(s.ndev) {
 				return 2
 			}
-			put64(a.Out[1], simNVMLDevice)
+			put64(a.Out[1], simNVMLHandle(int(a.Vals[0])))
 			return 0
 		},
 		"nvmlDeviceGetName": func(s *Sim, a *Args) int32 {
@@ -326,14 +501,14 @@ func init() {
 			putString(a.Out[1], SimName)
 			return 0
 		},
-		"nvmlDeviceGetUUID": func(s *Sim, a *Args) int32 {
-			u := SimUUIDString()
+		"nvmlDeviceGetUUID": nvFn(func(s *Sim, a *Args, h int) int32 {
+			u := simUUIDString(h)
 			if len(a.Out[1]) < len(u)+1 {
 				return nvmlErrInsufficient
 			}
 			putString(a.Out[1], u)
 			return 0
-		},
+		}),
 		"nvmlSystemGetNVMLVersion": func(s *Sim, a *Args) int32 {
 			if len(a.Out[0]) < len(simNVMLVersion)+1 {
 				return nvmlErrInsufficient
@@ -344,21 +519,25 @@ func init() {
 		"nvmlSystemGetCudaDriverVersion":    func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
 		"nvmlSystemGetCudaDriverVersion_v2": func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
 		"nvmlDeviceGetHandleByUUID": func(s *Sim, a *Args) int32 {
-			if cstr(a.In[0]) != SimUUIDString() {
-				return nvmlErrNotFound
+			for h := 0; h < s.ndev; h++ {
+				if cstr(a.In[0]) == simUUIDString(h) {
+					put64(a.Out[1], simNVMLHandle(h))
+					return 0
+				}
 			}
-			put64(a.Out[1], simNVMLDevice)
-			return 0
+			return nvmlErrNotFound
 		},
 		"nvmlDeviceGetHandleByPciBusId_v2": func(s *Sim, a *Args) int32 {
-			if id := cstr(a.In[0]); id != simPCIBusID && id != simPCIBusID[4:] {
-				return nvmlErrNotFound
+			for h := 0; h < s.ndev; h++ {
+				if id, b := cstr(a.In[0]), simPCIBusIDOf(h); id == b || id == b[4:] {
+					put64(a.Out[1], simNVMLHandle(h))
+					return 0
+				}
 			}
-			put64(a.Out[1], simNVMLDevice)
-			return 0
+			return nvmlErrNotFound
 		},
-		"nvmlDeviceGetIndex":       func(s *Sim, a *Args) int32 { put32(a.Out[1], 0); return 0 },
-		"nvmlDeviceGetMinorNumber": func(s *Sim, a *Args) int32 { put32(a.Out[1], 0); return 0 },
+		"nvmlDeviceGetIndex":       nvFn(func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], uint32(h)); return 0 }),
+		"nvmlDeviceGetMinorNumber": nvFn(func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], uint32(h)); return 0 }),
 		"nvmlDeviceGetSerial": func(s *Sim, a *Args) int32 {
 			if len(a.Out[1]) < len(simSerial)+1 {
 				return nvmlErrInsufficient
@@ -371,16 +550,16 @@ func init() {
 			put32(a.Out[2], 0)
 			return 0
 		},
-		"nvmlDeviceGetPciInfo_v3": simPCI,
-		"nvmlDeviceGetPciInfo_v2": simPCI,
-		"nvmlDeviceGetMemoryInfo_v2": func(s *Sim, a *Args) int32 {
+		"nvmlDeviceGetPciInfo_v3": nvFn(simPCI),
+		"nvmlDeviceGetPciInfo_v2": nvFn(simPCI),
+		"nvmlDeviceGetMemoryInfo_v2": nvFn(func(s *Sim, a *Args, h int) int32 {
 			m := a.Out[1]
 			put64(m[8:], simTotalMem)
 			put64(m[16:], 0)
-			put64(m[24:], simTotalMem-s.used)
-			put64(m[32:], s.used)
+			put64(m[24:], simTotalMem-s.used[h])
+			put64(m[32:], s.used[h])
 			return 0
-		},
+		}),
 		"nvmlDeviceGetUtilizationRates": func(s *Sim, a *Args) int32 { clear(a.Out[1]); return 0 },
 		"nvmlDeviceGetComputeRunningProcesses_v3": func(s *Sim, a *Args) int32 {
 			put32(a.Out[1], 0) // the simulated device runs no host processes
@@ -390,12 +569,12 @@ func init() {
 			put32(a.Out[1], 0)
 			return 0
 		},
-		"nvmlDeviceGetMemoryInfo": func(s *Sim, a *Args) int32 {
+		"nvmlDeviceGetMemoryInfo": nvFn(func(s *Sim, a *Args, h int) int32 {
 			put64(a.Out[1][0:], simTotalMem)
-			put64(a.Out[1][8:], simTotalMem-s.used)
-			put64(a.Out[1][16:], s.used)
+			put64(a.Out[1][8:], simTotalMem-s.used[h])
+			put64(a.Out[1][16:], s.used[h])
 			return 0
-		},
+		}),
 	}
 }
 
@@ -419,11 +598,13 @@ const (
 
 // simPCI fills nvmlPciInfo_t (v2/v3 layout): busIdLegacy[16], domain, bus, device, pciDeviceId,
 // pciSubSystemId, busId[32].
-func simPCI(s *Sim, a *Args) int32 {
+func simPCI(s *Sim, a *Args, h int) int32 {
 	p := a.Out[1]
 	clear(p)
-	putString(p[0:16], simPCIBusID[4:])
-	putString(p[36:68], simPCIBusID)
+	b := simPCIBusIDOf(h)
+	putString(p[0:16], b[4:])
+	putString(p[36:68], b)
+	binary.LittleEndian.PutUint32(p[20:], uint32(h)) // bus
 	return 0
 }
 
@@ -438,6 +619,32 @@ func cstr(b []byte) string {
 
 // SimUUIDString is the simulated device's UUID as NVML and nvidia-smi print it.
 func SimUUIDString() string { return FormatUUID(simUUID) }
+
+// simUUIDOf is host GPU h's UUID (GPU 0: simUUID).
+func simUUIDOf(h int) [16]byte {
+	u := simUUID
+	u[15] = byte(h + 1)
+	return u
+}
+
+func simUUIDString(h int) string { return FormatUUID(simUUIDOf(h)) }
+
+// alloc takes n bytes of host GPU h's memory.
+func (s *Sim) alloc(n uint64, h int) (uint64, int32) {
+	if n == 0 {
+		return 0, cuErrInvalidValue
+	}
+	if n > simTotalMem-s.used[h] {
+		return 0, cuErrOutOfMemory
+	}
+	p := s.next
+	s.next += (n + 0xfffff) &^ 0xfffff // 1 MiB steps keep allocations apart
+	s.mem[p] = make([]byte, n)
+	s.memDev[p] = h
+	s.allocs.Add(p, n)
+	s.used[h] += n
+	return p, 0
+}
 
 // FormatUUID prints a CUuuid the way NVML does: GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.
 func FormatUUID(u [16]byte) string {

@@ -1,0 +1,440 @@
+package server
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+
+	"github.com/vgpu/vgpu/internal/api"
+)
+
+// Quotas: the worker enforces its Policy's memory limit (per device) and answers every memory
+// query as if the device had that much memory. docs/ARCHITECTURE.md ("Quotas") says what is
+// counted and what is not; quotaRows classifies every row that could allocate, free or report
+// device memory (TestQuotaRowsClassified fails when a new one is not).
+//
+// Charges are the bytes the program asked for, taken before the driver sees the call where the
+// size is in the arguments (cuMemAlloc_v2, cuMemCreate), checked again against what the driver
+// returned where it rounds (cuMemAllocPitch_v2's pitch). Allocations inside a host library
+// (cublasCreate_v2's workspace) are opaque: the worker measures them as the drop in the
+// device's free memory (cuMemGetInfo) across the call. The session is one thread, so nothing of
+// this session runs in between; another process's allocation in the same instant would be
+// counted too (the measurement's limit, small next to a handle's workspace).
+
+// quotaRule is what the policy does around one row.
+type quotaRule uint8
+
+const (
+	qNone        quotaRule = iota // classified: allocates, frees or reports no device memory the quota counts
+	qAlloc                        // cuMemAlloc_v2: bytesize, on the current context's device
+	qPitch                        // cuMemAllocPitch_v2: width × height before, pitch × height after
+	qCreate                       // cuMemCreate: size, on the device of prop->location
+	qMeasure                      // cublasCreate_v2: opaque, measured across the call
+	qFreePtr                      // cuMemFree_v2: credits the pointer's charge
+	qFreeMem                      // cuMemRelease: credits the handle's charge
+	qFreeBlas                     // cublasDestroy_v2: credits the handle's measured charge
+	qCtxDestroy                   // cuCtxDestroy_v2: credits everything allocated in the context
+	qCtxReset                     // cuDevicePrimaryCtxReset_v2: the same for the primary context
+	qRetain                       // cuDevicePrimaryCtxRetain: remembers the device's primary context
+	qMemInfo                      // cuMemGetInfo_v2: the limit's view
+	qTotalMem                     // cuDeviceTotalMem_v2: the limit
+	qNVMLMem                      // nvmlDeviceGetMemoryInfo: the limit's view
+	qNVMLMem2                     // nvmlDeviceGetMemoryInfo_v2: the limit's view
+	qNVMLCount                    // nvmlDeviceGetCount(_v2): the policy's devices
+	qNVMLByIndex                  // nvmlDeviceGetHandleByIndex(_v2): index into the policy's devices
+	qNVMLByID                     // nvmlDeviceGetHandleByUUID/PciBusId/Serial: only the policy's devices
+	qNVMLIndex                    // nvmlDeviceGetIndex: the position among the policy's devices
+)
+
+// quotaRow is a row's rule and, for qNone, why it needs none.
+type quotaRow struct {
+	rule quotaRule
+	why  string
+}
+
+// quotaRows classifies every served row whose name says it may allocate, free or report device
+// memory (quotaNamePattern in quota_test.go). Rows the worker does not serve (cuArrayCreate,
+// cuMemAllocAsync, cuMemPoolCreate, cuGraphAddMemAllocNode, cudaMallocAsync ...) answer
+// not-supported in the client and never reach a driver; serving one needs a row here first.
+var quotaRows = map[string]quotaRow{
+	"cuMemAlloc_v2":              {rule: qAlloc},
+	"cuMemAllocPitch_v2":         {rule: qPitch},
+	"cuMemCreate":                {rule: qCreate},
+	"cublasCreate_v2":            {rule: qMeasure},
+	"cuMemFree_v2":               {rule: qFreePtr},
+	"cuMemRelease":               {rule: qFreeMem},
+	"cublasDestroy_v2":           {rule: qFreeBlas},
+	"cuCtxDestroy_v2":            {rule: qCtxDestroy},
+	"cuDevicePrimaryCtxReset_v2": {rule: qCtxReset},
+	"cuDevicePrimaryCtxRetain":   {rule: qRetain, why: "a context's own memory is the session's fixed cost, not charged"},
+	"cuMemGetInfo_v2":            {rule: qMemInfo},
+	"cuDeviceTotalMem_v2":        {rule: qTotalMem},
+	"nvmlDeviceGetMemoryInfo":    {rule: qNVMLMem},
+	"nvmlDeviceGetMemoryInfo_v2": {rule: qNVMLMem2},
+
+	"nvmlDeviceGetCount":               {rule: qNVMLCount},
+	"nvmlDeviceGetCount_v2":            {rule: qNVMLCount},
+	"nvmlDeviceGetHandleByIndex":       {rule: qNVMLByIndex},
+	"nvmlDeviceGetHandleByIndex_v2":    {rule: qNVMLByIndex},
+	"nvmlDeviceGetHandleByUUID":        {rule: qNVMLByID},
+	"nvmlDeviceGetHandleByPciBusId_v2": {rule: qNVMLByID},
+	"nvmlDeviceGetHandleBySerial":      {rule: qNVMLByID},
+	"nvmlDeviceGetIndex":               {rule: qNVMLIndex},
+
+	"cuCtxCreate_v2":                  {why: "a context's own memory is the session's fixed cost, not charged"},
+	"cuDevicePrimaryCtxRelease":       {why: "releasing a reference frees nothing while the session lives"},
+	"cuDevicePrimaryCtxRelease_v2":    {why: "releasing a reference frees nothing while the session lives"},
+	"cuMemAddressReserve":             {why: "reserves addresses, no memory (cuMemCreate is charged)"},
+	"cuMemAddressFree":                {why: "frees addresses, no memory"},
+	"cuMemGetAllocationGranularity":   {why: "a query"},
+	"cuStreamCreate":                  {why: "driver bookkeeping, not charged"},
+	"cuStreamCreateWithPriority":      {why: "driver bookkeeping, not charged"},
+	"cuStreamDestroy_v2":              {why: "driver bookkeeping, not charged"},
+	"cuEventCreate":                   {why: "driver bookkeeping, not charged"},
+	"cuEventDestroy_v2":               {why: "driver bookkeeping, not charged"},
+	"vgpuModuleLoadData":              {why: "code and globals load lazily at first launch (CUDA_MODULE_LOADING=LAZY): not measurable here, not charged"},
+	"vgpuLibraryLoadData":             {why: "code and globals load lazily at first launch (CUDA_MODULE_LOADING=LAZY): not measurable here, not charged"},
+	"cuModuleUnload":                  {why: "modules are not charged"},
+	"cuLibraryUnload":                 {why: "modules are not charged"},
+	"cuModuleGetLoadingMode":          {why: "a query"},
+	"cuGraphInstantiateWithFlags":     {why: "graphs come from stream capture of served rows, which cannot allocate (no memory nodes)"},
+	"cuGraphExecDestroy":              {why: "graphs are not charged"},
+	"cuGraphDestroy":                  {why: "graphs are not charged"},
+	"cublasLtMatmulDescCreate":        {why: "host memory"},
+	"cublasLtMatmulDescDestroy":       {why: "host memory"},
+	"cublasLtMatrixLayoutCreate":      {why: "host memory"},
+	"cublasLtMatrixLayoutDestroy":     {why: "host memory"},
+	"cublasLtMatmulPreferenceCreate":  {why: "host memory"},
+	"cublasLtMatmulPreferenceDestroy": {why: "host memory"},
+	"cublasSetWorkspace_v2":           {why: "the workspace is the program's own allocation, already charged"},
+	"nvmlDeviceGetBAR1MemoryInfo":     {why: "the BAR1 aperture, not device memory"},
+}
+
+// quotaByID is quotaRows by row id.
+var quotaByID = func() []quotaRule {
+	r := make([]quotaRule, len(api.Table))
+	for name, q := range quotaRows {
+		id, _, ok := api.Lookup(name)
+		if !ok {
+			panic("server: quotaRows names no row " + name)
+		}
+		r[id] = q.rule
+	}
+	return r
+}()
+
+// chargeKind says what a charge is attached to (device pointers, VMM handles and cuBLAS handles
+// are separate name spaces).
+type chargeKind uint8
+
+const (
+	chargePtr chargeKind = iota
+	chargeMem
+	chargeBlas
+)
+
+type chargeKey struct {
+	kind chargeKind
+	v    uint64
+}
+
+type charge struct {
+	dev   int32  // the session's CUdevice
+	ctx   uint64 // the context it lives in (0: not bound to one, as cuMemCreate's)
+	bytes uint64
+}
+
+// policyState is what a session enforces of its Policy; nil when the Policy limits nothing.
+type policyState struct {
+	limit   uint64 // bytes per device; 0: none
+	used    map[int32]uint64
+	charges map[chargeKey]charge
+	totals  map[int32]uint64 // cuDeviceTotalMem of each device, asked once
+	primary map[int32]uint64 // device -> its primary context
+
+	// the call being served: what before() worked out for after()
+	pend struct {
+		dev   int32
+		ctx   uint64
+		bytes uint64 // the estimate checked before the call
+		free  uint64 // qMeasure: the device's free memory before
+	}
+
+	// Devices: the host GPUs the session may see, as NVML indexes in the policy's order.
+	devices   bool
+	nvIndex   []uint32
+	nvUUID    []string
+	nvHandles map[uint64]int   // NVML handle -> its position in nvIndex
+	nvCuda    map[uint64]int32 // NVML handle -> the session's CUdevice (memory info)
+}
+
+const (
+	nvmlErrInvalidArgument = 2
+	cublasAllocFailed      = 3 // CUBLAS_STATUS_ALLOC_FAILED
+)
+
+// outOfMemory is lib's out-of-memory code.
+func outOfMemory(lib api.Lib) int32 {
+	switch lib {
+	case api.LibCublas12, api.LibCublas13, api.LibCublasLt12, api.LibCublasLt13:
+		return cublasAllocFailed
+	}
+	return cuErrOutOfMemory // CUDA_ERROR_OUT_OF_MEMORY; the runtime's cudaErrorMemoryAllocation is 2 too
+}
+
+// SetPolicy makes the session enforce p; call it before Serve. A device list is resolved here,
+// through the backend's NVML, and narrows what the backend's driver shows (before its cuInit).
+func (s *Session) SetPolicy(p Policy) {
+	s.policy = p
+	if p.MemLimit == 0 && len(p.Devices) == 0 {
+		s.pol = nil
+		return
+	}
+	ps := &policyState{limit: p.MemLimit, used: map[int32]uint64{}, charges: map[chargeKey]charge{},
+		totals: map[int32]uint64{}, primary: map[int32]uint64{}, nvCuda: map[uint64]int32{}}
+	s.pol = ps
+	if len(p.Devices) > 0 {
+		s.resolveDevices(p.Devices)
+	}
+}
+
+// policyBefore runs before the backend sees a call; a non-nil result refuses the call.
+func (s *Session) policyBefore(id api.ID, f *api.Func, a *Args) *callError {
+	ps := s.pol
+	rule := quotaByID[id]
+	if rule == qNone || ps.limit == 0 && rule < qNVMLCount {
+		return nil
+	}
+	oom := func(n uint64) *callError {
+		return &callError{outOfMemory(f.Lib()), fmt.Sprintf("%d bytes would exceed the session's memory limit of %d bytes on device %d (%d in use)",
+			n, ps.limit, ps.pend.dev, ps.used[ps.pend.dev])}
+	}
+	switch rule {
+	case qAlloc, qPitch, qMeasure:
+		ps.pend.dev, ps.pend.ctx = s.currentDevice()
+		var n uint64
+		switch rule {
+		case qAlloc:
+			n = a.Vals[1]
+		case qPitch:
+			n = mulSat(a.Vals[2], a.Vals[3])
+		case qMeasure:
+			n = 1 // some memory must be left
+			ps.pend.free = s.deviceFree()
+		}
+		ps.pend.bytes = n
+		if n > s.available(ps.pend.dev) {
+			return oom(n)
+		}
+	case qCreate:
+		const locDevice = 1
+		prop := a.In[2]
+		if binary.LittleEndian.Uint32(prop[8:]) != locDevice {
+			ps.pend.dev = -1 // not device memory
+			return nil
+		}
+		ps.pend.dev, ps.pend.ctx = int32(binary.LittleEndian.Uint32(prop[12:])), 0
+		ps.pend.bytes = a.Vals[1]
+		if a.Vals[1] > s.available(ps.pend.dev) {
+			return oom(a.Vals[1])
+		}
+	case qNVMLByIndex:
+		if !ps.devices {
+			return nil
+		}
+		i := uint32(a.Vals[0])
+		if int(i) >= len(ps.nvIndex) {
+			return &callError{nvmlErrInvalidArgument, fmt.Sprintf("index %d: this session sees %d GPUs", i, len(ps.nvIndex))}
+		}
+		a.Vals[0] = uint64(ps.nvIndex[i])
+	}
+	return nil
+}
+
+// policyAfter runs after the backend answered with result; it may change the outputs, or undo
+// the call and refuse it.
+func (s *Session) policyAfter(id api.ID, f *api.Func, a *Args, result int32) (int32, *callError) {
+	ps := s.pol
+	rule := quotaByID[id]
+	if result != 0 || rule == qNone || ps.limit == 0 && rule < qNVMLCount {
+		return result, nil
+	}
+	switch rule {
+	case qAlloc:
+		ps.add(chargeKey{chargePtr, le64(a.Out[0])}, ps.pend.dev, ps.pend.ctx, ps.pend.bytes)
+	case qPitch:
+		n := mulSat(le64(a.Out[1]), a.Vals[3])
+		if n > s.available(ps.pend.dev) {
+			s.invokeRow(memFreeID, le64(a.Out[0]))
+			return 0, &callError{cuErrOutOfMemory, fmt.Sprintf("%d bytes (pitch %d × %d rows) would exceed the session's memory limit of %d bytes on device %d (%d in use)",
+				n, le64(a.Out[1]), a.Vals[3], ps.limit, ps.pend.dev, ps.used[ps.pend.dev])}
+		}
+		ps.add(chargeKey{chargePtr, le64(a.Out[0])}, ps.pend.dev, ps.pend.ctx, n)
+	case qCreate:
+		if ps.pend.dev >= 0 {
+			ps.add(chargeKey{chargeMem, le64(a.Out[0])}, ps.pend.dev, 0, ps.pend.bytes)
+		}
+	case qMeasure:
+		h := le64(a.Out[0])
+		after := s.deviceFree()
+		n := uint64(0)
+		if ps.pend.free > after {
+			n = ps.pend.free - after
+		}
+		if n > s.available(ps.pend.dev) {
+			s.invokeRow(cublasDestroyID, h)
+			return 0, &callError{cublasAllocFailed, fmt.Sprintf("the handle took %d bytes of device memory, which would exceed the session's memory limit of %d bytes on device %d (%d in use)",
+				n, ps.limit, ps.pend.dev, ps.used[ps.pend.dev])}
+		}
+		ps.add(chargeKey{chargeBlas, h}, ps.pend.dev, ps.pend.ctx, n)
+	case qFreePtr:
+		ps.credit(chargeKey{chargePtr, a.Vals[0]})
+	case qFreeMem:
+		ps.credit(chargeKey{chargeMem, a.Vals[0]})
+	case qFreeBlas:
+		ps.credit(chargeKey{chargeBlas, a.Vals[0]})
+	case qCtxDestroy:
+		ps.creditContext(a.Vals[0])
+	case qCtxReset:
+		ps.creditContext(ps.primary[int32(uint32(a.Vals[0]))])
+	case qRetain:
+		ps.primary[int32(uint32(a.Vals[1]))] = le64(a.Out[0])
+	case qMemInfo:
+		dev, _ := s.currentDevice()
+		free, total := s.limitView(dev, le64(a.Out[0]), le64(a.Out[1]))
+		put64(a.Out[0], free)
+		put64(a.Out[1], total)
+	case qTotalMem:
+		put64(a.Out[0], min(le64(a.Out[0]), ps.limit))
+	case qNVMLMem: // nvmlMemory_t: total, free, used
+		m := a.Out[1]
+		free, total := s.limitView(s.nvmlCudaDevice(a.Vals[0]), le64(m[8:16]), le64(m[0:8]))
+		put64(m[0:], total)
+		put64(m[8:], free)
+		put64(m[16:], total-free)
+	case qNVMLMem2: // nvmlMemory_v2_t: version, total, reserved, free, used
+		m := a.Out[1]
+		free, total := s.limitView(s.nvmlCudaDevice(a.Vals[0]), le64(m[24:32]), le64(m[8:16]))
+		put64(m[8:], total)
+		put64(m[16:], 0)
+		put64(m[24:], free)
+		put64(m[32:], total-free)
+	case qNVMLCount:
+		if ps.devices {
+			put32(a.Out[0], uint32(len(ps.nvIndex)))
+		}
+	case qNVMLByID:
+		if ps.devices {
+			h := le64(a.Out[1])
+			if _, ok := ps.nvHandles[h]; !ok {
+				return 0, &callError{nvmlErrNotFound, "that GPU is not among this session's devices"}
+			}
+		}
+	case qNVMLIndex:
+		if ps.devices {
+			put32(a.Out[1], uint32(ps.nvHandles[a.Vals[0]]))
+		}
+	}
+	return result, nil
+}
+
+// limitView is (free, total) of device dev under the limit, from the device's real free and
+// total: total = min(limit, real total), free = min(real free, total - in use). Every API
+// answers with it, so cuMemGetInfo, cudaMemGetInfo and NVML agree (and NVML's used is total -
+// free, reserved 0).
+func (s *Session) limitView(dev int32, realFree, realTotal uint64) (uint64, uint64) {
+	total := min(s.pol.limit, realTotal)
+	used := uint64(0)
+	if dev >= 0 {
+		used = s.pol.used[dev]
+	}
+	left := uint64(0)
+	if total > used {
+		left = total - used
+	}
+	return min(realFree, left), total
+}
+
+// available is what device dev may still allocate under the limit.
+func (s *Session) available(dev int32) uint64 {
+	ps := s.pol
+	total, ok := ps.totals[dev]
+	if !ok {
+		a, r := s.invokeRow(totalMemID, 0, uint64(uint32(dev)))
+		total = math.MaxUint64
+		if r == 0 {
+			total = le64(a.Out[0])
+			ps.totals[dev] = total
+		}
+	}
+	limit := min(ps.limit, total)
+	if ps.used[dev] >= limit {
+		return 0
+	}
+	return limit - ps.used[dev]
+}
+
+func (ps *policyState) add(k chargeKey, dev int32, ctx uint64, n uint64) {
+	ps.charges[k] = charge{dev: dev, ctx: ctx, bytes: n}
+	ps.used[dev] += n
+}
+
+func (ps *policyState) credit(k chargeKey) {
+	if c, ok := ps.charges[k]; ok {
+		ps.used[c.dev] -= c.bytes
+		delete(ps.charges, k)
+	}
+}
+
+// creditContext credits everything allocated in ctx (which the driver freed with it).
+func (ps *policyState) creditContext(ctx uint64) {
+	if ctx == 0 {
+		return
+	}
+	for k, c := range ps.charges {
+		if c.ctx == ctx {
+			ps.credit(k)
+		}
+	}
+}
+
+var (
+	ctxGetDeviceID, _, _   = api.Lookup("cuCtxGetDevice")
+	ctxGetCurrentID, _, _  = api.Lookup("cuCtxGetCurrent")
+	memGetInfoID, _, _     = api.Lookup("cuMemGetInfo_v2")
+	totalMemID, _, _       = api.Lookup("cuDeviceTotalMem_v2")
+	memFreeID, _, _        = api.Lookup("cuMemFree_v2")
+	cublasDestroyID, _, _  = api.Lookup("cublasDestroy_v2")
+	deviceGetCountID, _, _ = api.Lookup("cuDeviceGetCount")
+	deviceGetUUIDID, _, _  = api.Lookup("cuDeviceGetUuid_v2")
+)
+
+// currentDevice is the device and context current on the session's thread (device 0 and no
+// context without one: the driver then refuses the allocation itself).
+func (s *Session) currentDevice() (int32, uint64) {
+	dev, ctx := int32(0), uint64(0)
+	if a, r := s.invokeRow(ctxGetDeviceID, 0); r == 0 {
+		dev = int32(binary.LittleEndian.Uint32(a.Out[0]))
+	}
+	if a, r := s.invokeRow(ctxGetCurrentID, 0); r == 0 {
+		ctx = le64(a.Out[0])
+	}
+	return dev, ctx
+}
+
+// deviceFree is the current device's real free memory (0 when the driver cannot say).
+func (s *Session) deviceFree() uint64 {
+	a, r := s.invokeRow(memGetInfoID, 0, 0)
+	if r != 0 {
+		return 0
+	}
+	return le64(a.Out[0])
+}
+
+// mulSat is a × b, saturated.
+func mulSat(a, b uint64) uint64 {
+	if a != 0 && b > math.MaxUint64/a {
+		return math.MaxUint64
+	}
+	return a * b
+}
