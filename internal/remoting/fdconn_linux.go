@@ -212,6 +212,14 @@ func (c *FDConn) SetWriteDeadline(t time.Time) error {
 	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, timeval(t))
 }
 
+// SetWriteIdle bounds how long one write may wait for room in the socket (SO_SNDTIMEO): a
+// peer that reads nothing for d fails the write with a timeout error. 0 clears it; so does
+// SetWriteDeadline, which sets the same option.
+func (c *FDConn) SetWriteIdle(d time.Duration) error {
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
+}
+
 // DefaultSpin is VGPU_SPIN_US microseconds (0 turns polling off). Unset, reads poll for 2 ms
 // where the machine has at least SpinCores cores, as CUDA's own synchronisation spins while
 // contexts are fewer than cores: a token of a small model is answered in under 2 ms, and a
@@ -238,8 +246,14 @@ func (c *FDConn) SendFD(f int) error {
 	return unix.Sendmsg(c.fd, []byte{0}, unix.UnixRights(f), nil, 0)
 }
 
-// RecvFD receives a descriptor the peer passed with SendFD.
+// RecvFD receives a descriptor the peer passed with SendFD (within the read deadline and
+// ReadIdle, if set).
 func (c *FDConn) RecvFD() (int, error) {
+	if c.ReadIdle > 0 || !c.rdeadline.IsZero() {
+		if err := c.waitReadable(); err != nil {
+			return -1, err
+		}
+	}
 	buf := make([]byte, 1)
 	oob := make([]byte, unix.CmsgSpace(4))
 	n, oobn, _, _, err := unix.Recvmsg(c.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)
