@@ -316,7 +316,7 @@ func fuzzSeeds() map[string][]byte {
 		"shm-offset":   fuzzCalls(fuzzCall("vgpuShmDtoH", []uint64{fuzzBufB, 1<<64 - 1, 2, 0})),
 		"shm-empty":    fuzzCalls(fuzzCall("vgpuShmHtoDAsync", []uint64{fuzzBufB, 0, 0, 0})),
 		"pointer-attr": fuzzCalls(fuzzCall("vgpuPointerGetAttributes", []uint64{2, fuzzBufA}, make([]byte, 8))),
-		"launch": fuzzCalls(fuzzCall("vgpuLaunchKernel", []uint64{fuzzHandle(api.HFunction), 1, 1, 1, 1, 1, 1, 0, 0, 0, 12, 0}, make([]byte, 12), nil)),
+		"launch":       fuzzCalls(fuzzCall("vgpuLaunchKernel", []uint64{fuzzHandle(api.HFunction), 1, 1, 1, 1, 1, 1, 0, 0, 0, 12, 0}, make([]byte, 12), nil)),
 		"alloc-copy-free": fuzzCalls(fuzzCall("cuMemAlloc_v2", []uint64{0, 100}),
 			fuzzCall("cuMemcpyHtoD_v2", []uint64{0x7f0000200000, 100}, make([]byte, 100)),
 			fuzzCall("cuMemFree_v2", []uint64{0x7f0000200000}),
