@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -64,6 +65,13 @@ func connect(t *testing.T, be server.Backend) { t.Helper(); connectServer(t, be)
 // is the worker dying).
 func connectServer(t *testing.T, be server.Backend) *remoting.FDConn {
 	t.Helper()
+	return connectServerWith(t, be, nil, 0)
+}
+
+// connectServerWith is connectServer with setup run on the worker's session before it serves,
+// and the client's keepalive interval k (0: none, no stall timeout).
+func connectServerWith(t *testing.T, be server.Backend, setup func(*server.Session), k time.Duration) *remoting.FDConn {
+	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -73,8 +81,12 @@ func connectServer(t *testing.T, be server.Backend) *remoting.FDConn {
 		t.Fatal(err)
 	}
 	served := make(chan struct{})
+	ws := server.NewSession(1, sc, be)
+	if setup != nil {
+		setup(ws)
+	}
 	go func() {
-		server.NewSession(1, sc, be).Serve()
+		ws.Serve()
 		sc.Close() // once the worker is done with it: no later test's socket has its number
 		close(served)
 	}()
@@ -86,6 +98,7 @@ func connectServer(t *testing.T, be server.Backend) *remoting.FDConn {
 	if err := s.handshake(); err != nil {
 		t.Fatal(err)
 	}
+	s.startKeepalive(cc, k)
 	sessMu.Lock()
 	sess = s
 	sessMu.Unlock()
@@ -98,6 +111,9 @@ func connectServer(t *testing.T, be server.Backend) *remoting.FDConn {
 		s.mu.Lock()
 		if s.broken == nil {
 			s.broken = errors.New("test session ended")
+			if s.stop != nil {
+				close(s.stop)
+			}
 			cc.Close()
 		}
 		s.mu.Unlock()
