@@ -46,6 +46,10 @@ func worker(args []string) error {
 	identity := fs.String("identity", "", "")
 	memLimit := fs.String("mem-limit", "", "")
 	devices := fs.String("devices", "", "")
+	// a session's limits after the handshake (0 turns one off)
+	idle := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "end the session when the client sent no frame for this long")
+	frame := fs.Duration("frame-timeout", server.DefaultFrameTimeout, "end the session when a frame's payload has not come this long after its header")
+	keepalive := fs.Duration("keepalive", server.DefaultKeepalive, "while a call runs longer than this, send the client a keepalive this often")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,7 +58,7 @@ func worker(args []string) error {
 	if err != nil {
 		return err
 	}
-	return server.RunWorker(*backend, id, pol)
+	return server.RunWorkerWith(*backend, id, pol, server.Timeouts{Idle: *idle, Frame: *frame, Keepalive: *keepalive})
 }
 
 func run() error {

@@ -161,10 +161,24 @@ func (s *Server) startWorker(id uint64, c net.Conn) error {
 	return nil
 }
 
-// RunWorker serves the connection on fd 3 with a fresh backend; it is the body of
+// Timeouts are a session's limits after the handshake (Session.IdleTimeout, FrameTimeout,
+// Keepalive): the worker's --idle-timeout, --frame-timeout and --keepalive.
+type Timeouts struct {
+	Idle, Frame, Keepalive time.Duration
+}
+
+// DefaultTimeouts are the limits of a session whose worker is given none.
+var DefaultTimeouts = Timeouts{Idle: DefaultIdleTimeout, Frame: DefaultFrameTimeout, Keepalive: DefaultKeepalive}
+
+// RunWorker serves the connection on fd 3 with a fresh backend and the default timeouts.
+func RunWorker(backend string, id uint64, pol Policy) error {
+	return RunWorkerWith(backend, id, pol, DefaultTimeouts)
+}
+
+// RunWorkerWith serves the connection on fd 3 with a fresh backend; it is the body of
 // `vgpu-server worker`. The process exits when the session ends, which releases everything
 // the client allocated on the GPU.
-func RunWorker(backend string, id uint64, pol Policy) error {
+func RunWorkerWith(backend string, id uint64, pol Policy, to Timeouts) error {
 	vlog.SetPrefix(fmt.Sprintf("vgpu-server[%d]: ", os.Getpid()))
 	if path := os.Getenv("VGPU_CPUPROFILE"); path != "" {
 		// a CPU profile of this worker, for performance work
@@ -194,6 +208,7 @@ func RunWorker(backend string, id uint64, pol Policy) error {
 	}
 	sess := NewSession(id, nc, be)
 	sess.policy = pol
+	sess.IdleTimeout, sess.FrameTimeout, sess.Keepalive = to.Idle, to.Frame, to.Keepalive
 	sess.flight = mapFlightRecord(flightFD)
 	sess.stats = newWorkerStats()
 	if backend == "real" {
