@@ -282,6 +282,49 @@ func memcpy2DDesc(srcType, dstType uint32, src, srcPitch, dst, dstPitch, w, h ui
 	return d
 }
 
+// rowSeed is a call of row id with plausible arguments: device pointers into fuzzBufA, one
+// handle of each kind, 16 for every count, buffers as long as their counts say.
+func rowSeed(id api.ID) remoting.Call {
+	f := &api.Table[id]
+	isCount := map[string]bool{}
+	for _, p := range f.Params {
+		isCount[p.Size], isCount[p.Range] = true, true
+	}
+	c := remoting.Call{Fn: uint32(id)}
+	for _, p := range f.Params {
+		size := func(spec string, elem int) int {
+			n, ok := api.SpecNumber(spec)
+			if !ok {
+				n = 16
+			}
+			return int(n) * max(elem, 1)
+		}
+		switch p.Kind {
+		case api.Scalar:
+			v := uint64(0)
+			if isCount[p.Name] {
+				v = 16
+			}
+			c.Scalars = append(c.Scalars, v)
+		case api.Handle:
+			c.Scalars = append(c.Scalars, fuzzHandle(p.H))
+		case api.DevPtr:
+			c.Scalars = append(c.Scalars, fuzzBufA)
+		case api.HostPtr:
+			c.Scalars = append(c.Scalars, 0)
+		case api.InBuf:
+			c.Bufs = append(c.Bufs, make([]byte, size(p.Size, p.Elem)))
+		case api.InStr:
+			c.Bufs = append(c.Bufs, []byte("x"))
+		case api.InOutVal:
+			b := make([]byte, size(p.Size, 1))
+			b[0] = 2
+			c.Bufs = append(c.Bufs, b)
+		}
+	}
+	return c
+}
+
 // memcpy2DDesc2Y sets the source's first row (srcY) of a CUDA_MEMCPY2D.
 func memcpy2DDesc2Y(d []byte, y uint64) []byte {
 	binary.LittleEndian.PutUint64(d[8:], y)
@@ -350,6 +393,12 @@ func TestFuzzSeedFiles(t *testing.T) {
 // The seeds (fuzzSeeds, and any crasher found) live in testdata/fuzz/FuzzSessionExec; `go test`
 // runs them.
 func FuzzSessionExec(f *testing.F) {
+	// and a plausible call of every row the worker serves, for the fuzzer to start from
+	for id := range api.Table {
+		if fn := &api.Table[id]; fn.Mode == api.Remote || fn.Mode == api.Async {
+			f.Add(fuzzCalls(rowSeed(api.ID(id))))
+		}
+	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		s := fuzzSession(t)
 		for k := 0; k < 16 && len(in) > 0; k++ {
