@@ -193,6 +193,9 @@ func (s *Session) Serve() error {
 		h, err := s.conn.ReadHeader()
 		var payload []byte
 		if err == nil && h.Type == remoting.FrameKeepalive {
+			if s.stats != nil {
+				s.stats.wait += time.Since(tr)
+			}
 			continue
 		}
 		if err == nil {
