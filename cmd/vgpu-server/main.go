@@ -66,6 +66,10 @@ func worker(args []string) error {
 	memLimit := fs.String("mem-limit", "", "")
 	devices := fs.String("devices", "", "")
 	hello64 := fs.String("hello", "", "the client's Hello, read and checked by the server (base64)")
+	// a session's limits after the handshake (0 turns one off)
+	idle := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "end the session when the client sent no frame for this long")
+	frame := fs.Duration("frame-timeout", server.DefaultFrameTimeout, "end the session when a frame's payload has not come this long after its header")
+	keepalive := fs.Duration("keepalive", server.DefaultKeepalive, "while a call runs longer than this, send the client a keepalive this often")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -86,7 +90,7 @@ func worker(args []string) error {
 		}
 		hello = &h
 	}
-	return server.RunWorker(*backend, id, pol, hello)
+	return server.RunWorker(*backend, id, pol, hello, server.Timeouts{Idle: *idle, Frame: *frame, Keepalive: *keepalive})
 }
 
 func run(args []string) error {

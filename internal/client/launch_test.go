@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -64,11 +65,12 @@ func connect(t *testing.T, be server.Backend) { t.Helper(); connectServer(t, be)
 // is the worker dying).
 func connectServer(t *testing.T, be server.Backend) *remoting.FDConn {
 	t.Helper()
-	return connectWith(t, be, nil)
+	return connectServerWith(t, be, nil, 0)
 }
 
-// connectWith is connectServer with setup run on the worker's Session before it serves.
-func connectWith(t *testing.T, be server.Backend, setup func(*server.Session)) *remoting.FDConn {
+// connectServerWith is connectServer with setup run on the worker's session before it serves,
+// and the client's keepalive interval k (0: none, no stall timeout).
+func connectServerWith(t *testing.T, be server.Backend, setup func(*server.Session), k time.Duration) *remoting.FDConn {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
@@ -79,12 +81,12 @@ func connectWith(t *testing.T, be server.Backend, setup func(*server.Session)) *
 		t.Fatal(err)
 	}
 	served := make(chan struct{})
+	ws := server.NewSession(1, sc, be)
+	if setup != nil {
+		setup(ws)
+	}
 	go func() {
-		ss := server.NewSession(1, sc, be)
-		if setup != nil {
-			setup(ss)
-		}
-		ss.Serve()
+		ws.Serve()
 		sc.Close() // once the worker is done with it: no later test's socket has its number
 		close(served)
 	}()
@@ -96,6 +98,7 @@ func connectWith(t *testing.T, be server.Backend, setup func(*server.Session)) *
 	if err := s.handshake(nil, remoting.ClientSecurity{}); err != nil {
 		t.Fatal(err)
 	}
+	s.startKeepalive(cc, k)
 	sessMu.Lock()
 	sess = s
 	sessMu.Unlock()
@@ -108,6 +111,9 @@ func connectWith(t *testing.T, be server.Backend, setup func(*server.Session)) *
 		s.mu.Lock()
 		if s.broken == nil {
 			s.broken = errors.New("test session ended")
+			if s.stop != nil {
+				close(s.stop)
+			}
 			cc.Close()
 		}
 		s.mu.Unlock()

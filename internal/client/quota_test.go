@@ -85,7 +85,7 @@ func (v memViews) agree(t *testing.T, limit, free uint64) {
 func TestQuotaThroughClient(t *testing.T) {
 	const MiB = 1 << 20
 	const limit = 256 * MiB
-	connectWith(t, server.NewSim(), func(s *server.Session) { s.SetPolicy(server.Policy{Identity: "uid:1", MemLimit: limit}) })
+	connectServerWith(t, server.NewSim(), func(s *server.Session) { s.SetPolicy(server.Policy{Identity: "uid:1", MemLimit: limit}) }, 0)
 	if r := callByName(api.LibNVML, "nvmlInit_v2"); r != 0 {
 		t.Fatalf("nvmlInit_v2 = %d", r)
 	}
@@ -136,7 +136,7 @@ func TestQuotaThroughClient(t *testing.T) {
 // TestDevicesPolicyThroughClient: a policy naming host GPU 1 of 3 leaves the client one device,
 // the same one through the driver, the runtime and NVML.
 func TestDevicesPolicyThroughClient(t *testing.T) {
-	connectWith(t, server.NewSimDevices(3), func(s *server.Session) { s.SetPolicy(server.Policy{Devices: []string{"1"}}) })
+	connectServerWith(t, server.NewSimDevices(3), func(s *server.Session) { s.SetPolicy(server.Policy{Devices: []string{"1"}}) }, 0)
 	n := heapNew[int32]()
 	if r := callByName(api.LibCuda, "cuInit", 0); r != 0 {
 		t.Fatalf("cuInit = %d", r)

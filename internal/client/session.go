@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -45,7 +47,10 @@ type session struct {
 
 	flushArmed bool
 	lastSend   time.Time // when queued async calls were last written
-	serverIdle bool      // every call sent so far has been answered
+	lastWrite  time.Time // when anything was last written (keepalives)
+	keepalive  time.Duration
+	stop       chan struct{} // closed when the session breaks: the keepalive goroutine ends
+	serverIdle bool          // every call sent so far has been answered
 	// the calls written since the last reply (the worker runs them in order): if the connection
 	// drops, one of them was running when the worker ended
 	unansweredN                     int
@@ -158,6 +163,7 @@ func dial() (*session, error) {
 		return nil, fmt.Errorf("vgpu-server at %s refused the session: %w", addr, err)
 	}
 	fc.SetDeadline(time.Time{})
+	s.startKeepalive(fc, keepaliveInterval)
 	if shmFD >= 0 {
 		err := fc.SendFD(shmFD)
 		unix.Close(shmFD)
@@ -170,7 +176,60 @@ func dial() (*session, error) {
 	return s, nil
 }
 
+// keepaliveInterval is VGPU_KEEPALIVE_S seconds (default 15; 0 turns keepalives and the
+// stall timeout off). A session that has written nothing for this long sends a keepalive, so
+// the worker never takes an idle but live program for a stopped one; and a call whose server
+// sends nothing at all (no reply, no keepalive: the worker sends one this often while a call
+// runs long) for three times this fails as a lost connection.
+var keepaliveInterval = func() time.Duration {
+	if v, err := strconv.ParseFloat(os.Getenv("VGPU_KEEPALIVE_S"), 64); err == nil && v >= 0 {
+		return time.Duration(v * float64(time.Second))
+	}
+	return 15 * time.Second
+}()
+
+// startKeepalive sets the stall timeout of fc's reads and writes to three keepalive intervals
+// and starts the goroutine that sends keepalives when the session has written nothing for one.
+func (s *session) startKeepalive(fc *remoting.FDConn, k time.Duration) {
+	s.lastWrite = time.Now()
+	if k <= 0 {
+		return
+	}
+	s.keepalive = k
+	fc.ReadIdle = 3 * k
+	fc.SetWriteIdle(3 * k)
+	s.stop = make(chan struct{})
+	go s.keepalives()
+}
+
+// keepalives checks twice an interval whether the session has written anything for one, and
+// if so sends a keepalive. It never waits for the session's lock: while another thread holds
+// it, that thread is talking to the server (or waiting for a reply the worker is busy with).
+func (s *session) keepalives() {
+	tick := time.NewTicker(s.keepalive / 2)
+	defer tick.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-tick.C:
+		}
+		if !s.mu.TryLock() {
+			continue
+		}
+		if s.broken == nil && time.Since(s.lastWrite) >= s.keepalive {
+			if err := s.conn.WriteFrame(remoting.KeepaliveHeader, nil); err != nil {
+				s.fail(err)
+			} else if err := s.flush(); err != nil {
+				s.fail(err)
+			}
+		}
+		s.mu.Unlock()
+	}
+}
+
 func (s *session) handshake(tc *tls.Conn, sec remoting.ClientSecurity) error {
+
 	host, _ := os.Hostname()
 	exe, _ := os.Executable()
 	hello := remoting.Hello{
@@ -234,8 +293,8 @@ func (s *session) unansweredNote() string {
 	return fmt.Sprintf(" while %d calls were unanswered, %s first and %s last (if the worker crashed, it was in one of them: the server's log has its stack)", s.unansweredN, name(s.unansweredFirst), name(s.unansweredLast))
 }
 
-// fail marks the session broken: the server is gone or spoke nonsense. Every later call returns
-// the library's unreachable code at once.
+// fail marks the session broken: the server is gone, stalled or spoke nonsense. Every later
+// call returns the library's unreachable code at once.
 func (s *session) fail(err error) error {
 	if s.broken == nil {
 		var em *remoting.ErrorMsg
@@ -245,7 +304,18 @@ func (s *session) fail(err error) error {
 			}
 		}
 		s.broken = err
-		vlog.Errorf("lost the vgpu-server connection (%s): %v%s; CUDA calls fail from now on", s.addr, err, s.unansweredNote())
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			// nothing came (or nothing could be written) for three keepalive intervals: a live
+			// worker sends a keepalive every interval while a call runs
+			s.broken = fmt.Errorf("vgpu-server at %s sent nothing for %v: the server or its worker is stalled", s.addr, 3*s.keepalive)
+			vlog.Errorf("%v%s; CUDA calls fail from now on", s.broken, s.unansweredNote())
+		} else {
+			vlog.Errorf("lost the vgpu-server connection (%s): %v%s; CUDA calls fail from now on", s.addr, err, s.unansweredNote())
+		}
+		if s.stop != nil {
+			close(s.stop)
+		}
 		s.nc.Close()
 	}
 	return s.broken
@@ -296,6 +366,7 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint3
 func (s *session) flush() error {
 	t0 := time.Now()
 	s.st.writes++
+	s.lastWrite = t0
 	err := s.conn.Flush()
 	s.st.writeNs += uint64(time.Since(t0))
 	return err
@@ -314,6 +385,9 @@ func (s *session) awaitReply(req uint64, direct func(idx uint32) []byte, fill fu
 			return 0, s.fail(err)
 		}
 		s.st.bytesIn += 16 + uint64(h.Length)
+		if h.Type == remoting.FrameKeepalive {
+			continue // the worker is alive, busy with a long call
+		}
 		if h.Type == remoting.FrameData {
 			// An output's bytes, straight into the caller's memory.
 			var idx [4]byte

@@ -38,12 +38,18 @@ const shmThreshold = 1 << 20
 // upload through the ring costs one copy (a prompt's attention mask, 512 KiB, takes it).
 const ringThreshold = 64 << 10
 
+// newShm creates the shared memory: a memfd of size bytes, sealed so that its size never
+// changes (the worker refuses one that could shrink under its mapping), and maps it.
 func newShm(size int) (int, []byte, error) {
-	fd, err := unix.MemfdCreate("vgpu-shm", unix.MFD_CLOEXEC)
+	fd, err := unix.MemfdCreate("vgpu-shm", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return -1, nil, err
 	}
 	if err := unix.Ftruncate(fd, int64(size)); err != nil {
+		unix.Close(fd)
+		return -1, nil, err
+	}
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_SEAL); err != nil {
 		unix.Close(fd)
 		return -1, nil, err
 	}

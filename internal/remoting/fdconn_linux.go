@@ -26,6 +26,14 @@ type FDConn struct {
 	// Blocked counts the reads whose polling ran out and that blocked (VGPU_STATS: each one is
 	// a thread wake-up on the reply's path).
 	Blocked uint64
+	// ReadIdle, if set, bounds how long one Read waits for its first byte: a peer that sends
+	// nothing at all for that long fails the read with a timeout error (net.Error.Timeout).
+	ReadIdle time.Duration
+	// rdeadline (SetReadDeadline): reads fail with a timeout error once it has passed. Both are
+	// checked only where a read would block (poll(2) with the time left), so a read whose bytes
+	// are already there costs what it did without them.
+	rdeadline time.Time
+	pfd       [1]unix.PollFd
 }
 
 // NewFDConn takes over a connection: its descriptor is duplicated, set blocking, given large
@@ -87,6 +95,11 @@ func (c *FDConn) Read(b []byte) (int, error) {
 		}
 	}
 	c.Blocked++
+	if c.ReadIdle > 0 || !c.rdeadline.IsZero() {
+		if err := c.waitReadable(); err != nil {
+			return 0, err
+		}
+	}
 	for {
 		n, err := unix.Read(c.fd, b)
 		if err == unix.EINTR {
@@ -102,6 +115,38 @@ func (c *FDConn) Read(b []byte) (int, error) {
 			return 0, io.EOF
 		}
 		return n, nil
+	}
+}
+
+// waitReadable waits until the socket has bytes (or end of file, or an error) to read, for at
+// most ReadIdle and until the read deadline; past either it returns a timeout error.
+func (c *FDConn) waitReadable() error {
+	start := time.Now()
+	for {
+		now := time.Now()
+		wait := time.Duration(-1)
+		if c.ReadIdle > 0 {
+			wait = c.ReadIdle - now.Sub(start)
+		}
+		if !c.rdeadline.IsZero() {
+			if left := c.rdeadline.Sub(now); wait < 0 || left < wait {
+				wait = left
+			}
+		}
+		if wait <= 0 {
+			return errTimeout
+		}
+		// round up to whole milliseconds, so a wait never ends just short of its limit
+		ms := int((wait + time.Millisecond - 1) / time.Millisecond)
+		c.pfd[0] = unix.PollFd{Fd: int32(c.fd), Events: unix.POLLIN}
+		n, err := unix.Poll(c.pfd[:], ms)
+		if err == unix.EINTR || err == nil && n == 0 {
+			continue // interrupted, or woke at the limit: the loop works out what is left
+		}
+		if err != nil {
+			return err
+		}
+		return nil // readable, hung up or failed: the read says which
 	}
 }
 
@@ -177,7 +222,7 @@ func timeval(t time.Time) *unix.Timeval {
 	return &tv
 }
 
-// SetDeadline bounds every later read and write (SO_RCVTIMEO / SO_SNDTIMEO); zero clears it.
+// SetDeadline bounds every later read and write; zero clears it.
 func (c *FDConn) SetDeadline(t time.Time) error {
 	if err := c.SetReadDeadline(t); err != nil {
 		return err
@@ -185,12 +230,24 @@ func (c *FDConn) SetDeadline(t time.Time) error {
 	return c.SetWriteDeadline(t)
 }
 
+// SetReadDeadline makes reads fail with a timeout error once t has passed; zero clears it. It
+// makes no system call (the worker sets one before every frame).
 func (c *FDConn) SetReadDeadline(t time.Time) error {
-	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, timeval(t))
+	c.rdeadline = t
+	return nil
 }
 
+// SetWriteDeadline bounds each later write to the time left until t (SO_SNDTIMEO); zero clears it.
 func (c *FDConn) SetWriteDeadline(t time.Time) error {
 	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, timeval(t))
+}
+
+// SetWriteIdle bounds how long one write may wait for room in the socket (SO_SNDTIMEO): a
+// peer that reads nothing for d fails the write with a timeout error. 0 clears it; so does
+// SetWriteDeadline, which sets the same option.
+func (c *FDConn) SetWriteIdle(d time.Duration) error {
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
 }
 
 // DefaultSpin is VGPU_SPIN_US microseconds (0 turns polling off). Unset, reads poll for 2 ms
@@ -219,8 +276,14 @@ func (c *FDConn) SendFD(f int) error {
 	return unix.Sendmsg(c.fd, []byte{0}, unix.UnixRights(f), nil, 0)
 }
 
-// RecvFD receives a descriptor the peer passed with SendFD.
+// RecvFD receives a descriptor the peer passed with SendFD (within the read deadline and
+// ReadIdle, if set).
 func (c *FDConn) RecvFD() (int, error) {
+	if c.ReadIdle > 0 || !c.rdeadline.IsZero() {
+		if err := c.waitReadable(); err != nil {
+			return -1, err
+		}
+	}
 	buf := make([]byte, 1)
 	oob := make([]byte, unix.CmsgSpace(4))
 	n, oobn, _, _, err := unix.Recvmsg(c.fd, buf, oob, unix.MSG_CMSG_CLOEXEC)

@@ -64,6 +64,8 @@ func FuzzDecodeError(f *testing.F) {
 func FuzzParseHeader(f *testing.F) {
 	f.Add(AppendHeader(nil, Header{Length: 12, Type: FrameCall, Flags: FlagAsync, ReqID: 3}))
 	f.Add(AppendHeader(nil, Header{Length: MaxPayload + 1, Type: FrameReply}))
+	f.Add(AppendHeader(nil, KeepaliveHeader))
+	f.Add(AppendHeader(nil, Header{Length: 1, Type: FrameKeepalive})) // rejected: a payload
 	f.Fuzz(func(t *testing.T, p []byte) {
 		h, err := ParseHeader(p)
 		if err != nil {

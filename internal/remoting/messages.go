@@ -68,13 +68,14 @@ const (
 	ErrDenied   ErrorCode = 3
 	ErrInternal ErrorCode = 4
 	ErrShutdown ErrorCode = 5
+	ErrTimeout  ErrorCode = 6 // the peer sent nothing, or a frame stalled, for too long
 )
 
 var errorNames = [...]string{ErrProtocol: "protocol error", ErrVersion: "version mismatch",
-	ErrDenied: "denied", ErrInternal: "internal error", ErrShutdown: "shutting down"}
+	ErrDenied: "denied", ErrInternal: "internal error", ErrShutdown: "shutting down", ErrTimeout: "timed out"}
 
 func (c ErrorCode) String() string {
-	if c >= ErrProtocol && c <= ErrShutdown {
+	if c >= ErrProtocol && c <= ErrTimeout {
 		return errorNames[c]
 	}
 	return fmt.Sprintf("ErrorCode(%d)", uint32(c))

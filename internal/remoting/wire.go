@@ -15,7 +15,11 @@
 // A session: the client sends Hello; the server answers Welcome, or Error and
 // closes. Then the client sends Calls. The server answers every Call without
 // FlagAsync with a Reply carrying the Call's request id. Either side may send
-// Error and close.
+// Error and close. After the Welcome either side may send Keepalive frames
+// (no payload) at any point between frames; the peer skips them. The client
+// sends one when it has sent nothing for a while, so an idle but live
+// program is not timed out; the server sends them while a call runs long,
+// so a waiting client can tell a long kernel from a stalled server.
 //
 // Payloads use fixed-width little-endian u16/u32/i32/u64 fields and uvarints
 // (encoding/binary, minimal form only) for counts, lengths and scalars;
@@ -36,9 +40,12 @@ import (
 	"fmt"
 )
 
-// ProtocolVersion is the version sent in Hello and Welcome. 2: Hello carries a token name and
-// proof (authentication on TLS without a client certificate).
-const ProtocolVersion uint16 = 2
+// ProtocolVersion is the version sent in Hello and Welcome. 3: Hello carries a token name and
+// proof (authentication on TLS without a client certificate), and FrameKeepalive exists.
+const ProtocolVersion uint16 = 3
+
+// KeepaliveHeader is the whole of a Keepalive frame.
+var KeepaliveHeader = Header{Type: FrameKeepalive}
 
 // HeaderSize is the size of a frame header in bytes.
 const HeaderSize = 16
@@ -69,11 +76,14 @@ const (
 	// FrameData: server -> client, before a Reply: u32 output index, then that output's bytes,
 	// which the client reads straight into the caller's memory (large device-to-host copies).
 	FrameData FrameType = 7
+	// FrameKeepalive: either way after the Welcome, between frames, with no payload: the sender
+	// is alive. The receiver skips it (protocol 2).
+	FrameKeepalive FrameType = 8
 )
 
-var frameNames = [...]string{FrameHello: "Hello", FrameWelcome: "Welcome", FrameCall: "Call", FrameReply: "Reply", FrameError: "Error", FrameOutput: "Output", FrameData: "Data"}
+var frameNames = [...]string{FrameHello: "Hello", FrameWelcome: "Welcome", FrameCall: "Call", FrameReply: "Reply", FrameError: "Error", FrameOutput: "Output", FrameData: "Data", FrameKeepalive: "Keepalive"}
 
-func (t FrameType) known() bool { return t >= FrameHello && t <= FrameData }
+func (t FrameType) known() bool { return t >= FrameHello && t <= FrameKeepalive }
 
 func (t FrameType) String() string {
 	if t.known() {
@@ -116,7 +126,8 @@ func AppendHeader(b []byte, h Header) []byte {
 
 // ParseHeader decodes the header at the start of b. It fails with a
 // *ProtoError if b is shorter than HeaderSize, the reserved field is not 0,
-// the type or a flag is unknown, or the length exceeds MaxPayload.
+// the type or a flag is unknown, the length exceeds MaxPayload, or a
+// Keepalive carries a payload or flags.
 func ParseHeader(b []byte) (Header, error) {
 	if len(b) < HeaderSize {
 		return Header{}, protoErrorf("header: %d bytes, want %d", len(b), HeaderSize)
@@ -136,6 +147,8 @@ func ParseHeader(b []byte) (Header, error) {
 		return Header{}, protoErrorf("header: unknown flags %#02x", h.Flags&^knownFlags)
 	case h.Length > MaxPayload:
 		return Header{}, protoErrorf("header: payload length %d exceeds %d", h.Length, MaxPayload)
+	case h.Type == FrameKeepalive && (h.Length != 0 || h.Flags != 0):
+		return Header{}, protoErrorf("header: keepalive with %d payload bytes and flags %#02x, want none", h.Length, h.Flags)
 	}
 	return h, nil
 }

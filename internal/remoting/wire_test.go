@@ -44,7 +44,11 @@ func TestHeaderRejects(t *testing.T) {
 		{"reserved low", func(b []byte) []byte { b[6] = 1; return b }},
 		{"reserved high", func(b []byte) []byte { b[7] = 0x80; return b }},
 		{"type 0", func(b []byte) []byte { b[4] = 0; return b }},
-		{"type 8", func(b []byte) []byte { b[4] = 8; return b }},
+		{"type 9", func(b []byte) []byte { b[4] = 9; return b }},
+		{"keepalive with a payload", func(b []byte) []byte { b[4] = byte(FrameKeepalive); return b }},
+		{"keepalive with a flag", func(b []byte) []byte {
+			return AppendHeader(nil, Header{Type: FrameKeepalive, Flags: FlagAsync})
+		}},
 		{"type 255", func(b []byte) []byte { b[4] = 255; return b }},
 		{"too long", func(b []byte) []byte { b[0]++; return b }}, // MaxPayload+1
 		{"length max", func(b []byte) []byte { copy(b, []byte{0xff, 0xff, 0xff, 0xff}); return b }},

@@ -28,6 +28,7 @@ type Config struct {
 
 	HandshakeTimeout time.Duration
 	DrainTimeout     time.Duration
+	Timeouts         Timeouts // each session's, after the handshake (0: the default)
 	MaxPending       int
 	MaxSessions      int
 	MaxPerIdentity   int
@@ -87,6 +88,12 @@ var Keys = []Key{
 		durationSetter(func(c *Config) *time.Duration { return &c.HandshakeTimeout })},
 	{"drain_timeout", "duration", "30s", "on SIGTERM: how long running sessions may go on before they are ended (the client is told why)",
 		durationSetter(func(c *Config) *time.Duration { return &c.DrainTimeout })},
+	{"idle_timeout", "duration", DefaultIdleTimeout.String(), "a session whose client sent nothing (not even a keepalive) for this long is ended; the client is told why",
+		durationSetter(func(c *Config) *time.Duration { return &c.Timeouts.Idle })},
+	{"frame_timeout", "duration", DefaultFrameTimeout.String(), "a frame's payload must have come this long after its header, or the session is ended",
+		durationSetter(func(c *Config) *time.Duration { return &c.Timeouts.Frame })},
+	{"keepalive", "duration", DefaultKeepalive.String(), "while a call runs longer than this, the worker sends the client a keepalive this often (keep it at most the clients' VGPU_KEEPALIVE_S)",
+		durationSetter(func(c *Config) *time.Duration { return &c.Timeouts.Keepalive })},
 	{"max_pending_handshakes", "count", "1024", "connections waiting for their handshake; when full, the oldest is closed to make room",
 		intSetter(func(c *Config) *int { return &c.MaxPending })},
 	{"max_sessions", "count", "256", "sessions (worker processes) at once; more are refused",

@@ -23,6 +23,7 @@ func TestConfigDefaults(t *testing.T) {
 	c := DefaultConfig()
 	if c.HandshakeTimeout != 10*time.Second || c.DrainTimeout != 30*time.Second || c.MaxPending != 1024 ||
 		c.MaxSessions != 256 || c.MaxPerIdentity != 64 || c.Backend != "auto" || c.Insecure ||
+		c.Timeouts != (Timeouts{Idle: 10 * time.Minute, Frame: 30 * time.Second, Keepalive: 15 * time.Second}) ||
 		!reflect.DeepEqual(c.Listen, []string{DefaultListen}) || c.UnixAllow != nil || c.VsockAllow != nil {
 		t.Fatalf("defaults %+v", c)
 	}

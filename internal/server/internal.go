@@ -213,14 +213,21 @@ func (s *Session) memcpy2D(ex Executor, a *Args) int32 {
 			if le.Uint64(d[x:]) != 0 || le.Uint64(d[y:]) != 0 || le.Uint64(d[pitch:]) != w {
 				return "packed host rows must start at 0 with pitch = width"
 			}
-		case 2: // device
+		case 2: // device: rows from dev + y*pitch + x, the last ending (h-1)*pitch + w later
 			p := le.Uint64(d[pitch:])
 			if p < w {
 				return "pitch smaller than the width"
 			}
-			base := le.Uint64(d[dev:]) + le.Uint64(d[x:]) + le.Uint64(d[y:])*p
-			if _, _, ok := s.allocs.Find(base, (h-1)*p+w); !ok {
-				return fmt.Sprintf("device rows [%#x, +%d) are not inside an allocation of this session", base, (h-1)*p+w)
+			rowOff, ok1 := mulSize(le.Uint64(d[y:]), p)
+			base, ok2 := addSize(le.Uint64(d[dev:]), le.Uint64(d[x:]))
+			base, ok3 := addSize(base, rowOff)
+			span, ok4 := mulSize(h-1, p)
+			span, ok5 := addSize(span, w)
+			if !(ok1 && ok2 && ok3 && ok4 && ok5) {
+				return fmt.Sprintf("device rows (pitch %d, %d rows from row %d) overflow the address space", p, h, le.Uint64(d[y:]))
+			}
+			if _, _, ok := s.allocs.Find(base, span); !ok {
+				return fmt.Sprintf("device rows [%#x, +%d) are not inside an allocation of this session", base, span)
 			}
 		default:
 			return "only host and device memory are supported"
@@ -257,8 +264,11 @@ func (s *Session) shmCopy(f *api.Func, a *Args) int32 {
 	if !ok || s.shm == nil {
 		return f.Lib().Info().NotSupported
 	}
+	if n == 0 {
+		return 0 // nothing to copy (the backend's copies take at least a byte)
+	}
 	if off > uint64(len(s.shm)) || n > uint64(len(s.shm))-off {
-		s.logf("%s refused: [%d, +%d) is outside the %d bytes of shared memory", f.Name, off, n, len(s.shm))
+		s.logKind(f.Name+" refused", "%s refused: [%d, +%d) is outside the %d bytes of shared memory", f.Name, off, n, len(s.shm))
 		return 1
 	}
 	if !s.shmTried {

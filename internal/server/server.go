@@ -60,6 +60,13 @@ func New(cfg Config) (*Server, error) {
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = def.DrainTimeout
 	}
+	for _, t := range []struct{ v, d *time.Duration }{
+		{&cfg.Timeouts.Idle, &def.Timeouts.Idle}, {&cfg.Timeouts.Frame, &def.Timeouts.Frame}, {&cfg.Timeouts.Keepalive, &def.Timeouts.Keepalive},
+	} {
+		if *t.v <= 0 {
+			*t.v = *t.d
+		}
+	}
 	if cfg.MaxPending <= 0 {
 		cfg.MaxPending = def.MaxPending
 	}
@@ -149,7 +156,8 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 	}
 	defer conn.Close()
 	args := append([]string{"worker", "--backend", s.backend, "--session", strconv.FormatUint(id, 10)}, pol.Args()...)
-	args = append(args, "--hello", hello64)
+	args = append(args, "--hello", hello64, "--idle-timeout", s.cfg.Timeouts.Idle.String(),
+		"--frame-timeout", s.cfg.Timeouts.Frame.String(), "--keepalive", s.cfg.Timeouts.Keepalive.String())
 	cmd := exec.Command(s.cfg.WorkerExe, args...)
 	flight, err := newFlightRecord()
 	if err != nil {
@@ -205,6 +213,12 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 	return nil
 }
 
+// Timeouts are a session's limits after the handshake (Session.IdleTimeout, FrameTimeout,
+// Keepalive): the worker's --idle-timeout, --frame-timeout and --keepalive.
+type Timeouts struct {
+	Idle, Frame, Keepalive time.Duration
+}
+
 // RunWorker serves the connection on fd 3 with a fresh backend; it is the body of
 // `vgpu-server worker`. The process exits when the session ends, which releases everything
 // the client allocated on the GPU.
@@ -212,7 +226,7 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 // hello is the client's Hello, which the server process read and checked (nil: the worker reads
 // it itself). SIGTERM (the server's drain timeout) ends the session between calls: the worker
 // stops reading, tells the client with an ErrShutdown Error frame and exits.
-func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello) error {
+func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello, to Timeouts) error {
 	vlog.SetPrefix(fmt.Sprintf("vgpu-server[%d]: ", os.Getpid()))
 	if path := os.Getenv("VGPU_CPUPROFILE"); path != "" {
 		// a CPU profile of this worker, for performance work
@@ -251,6 +265,7 @@ func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello) err
 	sess := NewSession(id, nc, be)
 	sess.SetPolicy(pol)
 	sess.pre = hello
+	sess.IdleTimeout, sess.FrameTimeout, sess.Keepalive = to.Idle, to.Frame, to.Keepalive
 	sess.flight = mapFlightRecord(flightFD)
 	sess.stats = newWorkerStats()
 	if backend == "real" {

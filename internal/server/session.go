@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
+	"net"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -26,6 +29,22 @@ const maxOut = remoting.MaxPayload - 4096
 // handshakeTimeout: a peer that connects and says nothing is dropped.
 const handshakeTimeout = 10 * time.Second
 
+// The defaults of a session's timeouts after the handshake (Session.IdleTimeout, FrameTimeout,
+// Keepalive; the worker's --idle-timeout, --frame-timeout and --keepalive).
+const (
+	// DefaultIdleTimeout: a client that sends no frame for this long is gone or stopped (a live
+	// but idle client sends a keepalive every 15 s).
+	DefaultIdleTimeout = 10 * time.Minute
+	// DefaultFrameTimeout: once a frame's header has come, its payload (at most 80 MiB) must
+	// have come within this.
+	DefaultFrameTimeout = 30 * time.Second
+	// DefaultKeepalive: while a call runs this long or longer, the worker sends a keepalive
+	// this often, so a waiting client knows it is alive. A client gives up on a server that
+	// sent nothing for three times its own interval (VGPU_KEEPALIVE_S, default 15 s): this
+	// must not exceed the clients' interval.
+	DefaultKeepalive = 15 * time.Second
+)
+
 // Session serves one client connection. It never trusts a frame: counts, lengths, handles and
 // device ranges are checked before the backend sees a call. A malformed frame ends the session
 // with an Error frame and a log line; a bad argument is answered with the API's error code.
@@ -34,11 +53,22 @@ const handshakeTimeout = 10 * time.Second
 type StreamConn interface {
 	io.ReadWriteCloser
 	SetDeadline(time.Time) error
+	SetReadDeadline(time.Time) error
 	SetWriteDeadline(time.Time) error
 }
 
 type Session struct {
-	ID      uint64
+	ID uint64
+	// IdleTimeout ends the session when the client sent no frame (a keepalive counts) for this
+	// long while the worker waited for one; 0 never does.
+	IdleTimeout time.Duration
+	// FrameTimeout ends the session when a frame's payload has not fully come this long after
+	// its header; 0 never does.
+	FrameTimeout time.Duration
+	// Keepalive: while one call runs longer than this, a keepalive frame goes to the client
+	// this often; 0 sends none.
+	Keepalive time.Duration
+
 	nc      StreamConn
 	conn    *remoting.Conn
 	be      Backend
@@ -57,6 +87,13 @@ type Session struct {
 	stats       *workerStats    // VGPU_WORKER_STATS: where the worker's time goes
 	logSink     func(string)    // tests: where logf's lines go instead of the log
 	failed      map[uint64]bool // (row, code) pairs already logged (logFailure)
+	logLimit    logLimiter      // rate limit of the session's log lines
+
+	// Writes to the connection come from the serving thread and, while a call runs long, from
+	// the keepalive goroutine: both hold wmu around their writes (the serving thread once per
+	// reply). callSeq is odd while a call runs; the keepalive goroutine watches it.
+	wmu     sync.Mutex
+	callSeq atomic.Uint64
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
 	// are faulted in once, and the backend may pin it for direct DMA.
@@ -80,46 +117,116 @@ type Session struct {
 	out []byte
 }
 
-// NewSession wraps an accepted connection.
+// NewSession wraps an accepted connection; its timeouts are the defaults.
 func NewSession(id uint64, nc StreamConn, be Backend) *Session {
-	return &Session{ID: id, nc: nc, conn: remoting.NewConn(nc), be: be, handles: map[uint64]api.HType{}, owner: map[uint64]uint64{}}
+	return &Session{ID: id, nc: nc, conn: remoting.NewConn(nc), be: be, handles: map[uint64]api.HType{}, owner: map[uint64]uint64{},
+		IdleTimeout: DefaultIdleTimeout, FrameTimeout: DefaultFrameTimeout, Keepalive: DefaultKeepalive}
 }
 
+// logf logs a line of the session, rate-limited (lograte.go); its kind, for the summary of
+// what was held back, comes from the format.
 func (s *Session) logf(format string, args ...any) {
+	s.logKind(logKind(format), format, args...)
+}
+
+// logKind logs a rate-limited line of the given kind.
+func (s *Session) logKind(kind, format string, args ...any) {
+	if !vlog.Debug() {
+		now := time.Now()
+		if !s.logLimit.allow(kind, now) {
+			return
+		}
+		if sum := s.logLimit.summary(now); sum != "" {
+			s.emit(sum)
+		}
+	}
+	s.emit(fmt.Sprintf(format, args...))
+}
+
+// logNow logs a line that starts or ends the session: never held back, and after the summary
+// of what was.
+func (s *Session) logNow(format string, args ...any) {
+	s.flushLogSummary()
+	s.emit(fmt.Sprintf(format, args...))
+}
+
+// flushLogSummary logs what the rate limit held back, if anything.
+func (s *Session) flushLogSummary() {
+	if sum := s.logLimit.summary(time.Now()); sum != "" {
+		s.emit(sum)
+	}
+}
+
+func (s *Session) emit(line string) {
 	if s.logSink != nil {
-		s.logSink(fmt.Sprintf(format, args...))
+		s.logSink(line)
 		return
 	}
 	// The identity was proved (and escaped) by the server; what the client claims about itself
 	// appears only in the connect line, quoted.
-	vlog.Printf("session %d [%s]: %s", s.ID, s.policy.Identity, fmt.Sprintf(format, args...))
+	vlog.Printf("session %d [%s]: %s", s.ID, s.policy.Identity, line)
 }
 
-// Serve runs the session until the client disconnects (nil) or breaks the protocol (an error,
-// already logged and reported to the client). It locks its OS thread: the backend's CUDA
-// context is current on it.
+// Serve runs the session until the client disconnects (nil), goes silent past a timeout (nil,
+// after an Error frame and a log line) or breaks the protocol (an error, already logged and
+// reported to the client). It locks its OS thread: the backend's CUDA context is current on it.
 func (s *Session) Serve() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	defer s.be.Close()
+	defer s.flushLogSummary()
 	if err := s.handshake(); err != nil {
 		return err
 	}
+	if fc, ok := s.nc.(*remoting.FDConn); ok && s.IdleTimeout > 0 {
+		// a reply the client does not read for this long ends the session too
+		fc.SetWriteIdle(s.IdleTimeout)
+	}
+	if s.Keepalive > 0 {
+		stop := make(chan struct{})
+		defer close(stop)
+		go s.keepalives(stop)
+	}
 	for {
 		var tr time.Time
-		if s.stats != nil {
+		if s.stats != nil || s.IdleTimeout > 0 {
 			tr = time.Now()
 		}
-		h, payload, err := s.conn.ReadFrame()
+		if s.IdleTimeout > 0 {
+			s.nc.SetReadDeadline(tr.Add(s.IdleTimeout))
+		}
+		h, err := s.conn.ReadHeader()
+		var payload []byte
+		if err == nil && h.Type == remoting.FrameKeepalive {
+			if s.stats != nil {
+				s.stats.wait += time.Since(tr)
+			}
+			continue
+		}
+		if err == nil {
+			if s.FrameTimeout > 0 && h.Length > 0 {
+				s.nc.SetReadDeadline(time.Now().Add(s.FrameTimeout))
+			}
+			payload, err = s.conn.ReadPayload(h)
+		}
 		if s.stats != nil {
 			s.stats.wait += time.Since(tr)
 		}
 		if err != nil {
 			if s.stats != nil {
-				s.logf("%s", s.stats)
+				s.logNow("%s", s.stats)
 			}
 			if errors.Is(err, io.EOF) {
-				s.logf("client closed the connection")
+				s.logNow("client closed the connection")
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				if h.Type == 0 {
+					s.refuse(remoting.ErrTimeout, "no frame from the client for %v: closing the session (the client is stopped, hung or gone)", s.IdleTimeout)
+				} else {
+					s.refuse(remoting.ErrTimeout, "a %v frame of %d bytes did not arrive within %v of its header: closing the session", h.Type, h.Length, s.FrameTimeout)
+				}
 				return nil
 			}
 			return s.protocolError("reading a frame: %v", err)
@@ -140,7 +247,9 @@ func (s *Session) Serve() error {
 		if s.stats != nil {
 			t0 = time.Now()
 		}
+		s.callSeq.Add(1) // odd: a call runs
 		result, outs, note, err := s.exec(c)
+		s.callSeq.Add(1)
 		if s.stats != nil {
 			s.stats.add(c.Fn, time.Since(t0))
 		}
@@ -156,28 +265,74 @@ func (s *Session) Serve() error {
 			}
 			continue
 		}
-		if s.stdout != nil && api.Table[c.Fn].Syncs {
-			if err := s.sendOutput(s.stdout.take()); err != nil {
-				return err
-			}
-		}
-		// Large outputs (device-to-host copies) go first as FrameData, which the client reads
-		// straight into the caller's memory; the reply then carries them empty.
-		for k, b := range outs {
-			if len(b) >= directThreshold {
-				if err := s.sendData(uint32(k), b); err != nil {
-					return err
-				}
-				outs[k] = nil
-			}
-		}
-		r := remoting.Reply{Result: result, DeferredFn: s.deferredFn, DeferredCode: s.deferredCode, Note: note}
-		s.deferredFn, s.deferredCode = 0, 0
-		r.Bufs = outs
-		if err := s.writeReply(h.ReqID, &r); err != nil {
-			s.logf("writing a reply: %v", err)
+		if err := s.respond(h.ReqID, c, result, outs, note); err != nil {
 			return err
 		}
+	}
+}
+
+// respond writes what a synchronous call sends back: the GPU's printf output, large outputs as
+// FrameData, the reply. It holds the write lock throughout.
+func (s *Session) respond(reqID uint64, c *remoting.Call, result int32, outs [][]byte, note string) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.stdout != nil && api.Table[c.Fn].Syncs {
+		if err := s.sendOutput(s.stdout.take()); err != nil {
+			return err
+		}
+	}
+	// Large outputs (device-to-host copies) go first as FrameData, which the client reads
+	// straight into the caller's memory; the reply then carries them empty.
+	for k, b := range outs {
+		if len(b) >= directThreshold {
+			if err := s.sendData(uint32(k), b); err != nil {
+				return err
+			}
+			outs[k] = nil
+		}
+	}
+	r := remoting.Reply{Result: result, DeferredFn: s.deferredFn, DeferredCode: s.deferredCode, Note: note}
+	s.deferredFn, s.deferredCode = 0, 0
+	r.Bufs = outs
+	if err := s.writeReply(reqID, &r); err != nil {
+		s.logNow("writing a reply: %v", err)
+		return err
+	}
+	return nil
+}
+
+// keepalives runs beside Serve until stop closes: while one call runs for Keepalive or longer
+// (a long kernel in cuCtxSynchronize), it sends the client a keepalive every Keepalive. It
+// samples callSeq every half interval: the same odd value twice in a row is one call running.
+func (s *Session) keepalives(stop <-chan struct{}) {
+	tick := time.NewTicker(s.Keepalive / 2)
+	defer tick.Stop()
+	var last uint64
+	n := 0
+	for {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		seq := s.callSeq.Load()
+		if seq&1 == 0 || seq != last {
+			last, n = seq, 0
+			continue
+		}
+		if n++; n%2 == 0 {
+			s.sendKeepalive()
+		}
+	}
+}
+
+// sendKeepalive writes a keepalive frame under the write lock. A failure is left to the serving
+// thread, whose next write meets the same (sticky) error.
+func (s *Session) sendKeepalive() {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.conn.WriteFrame(remoting.KeepaliveHeader, nil) == nil {
+		s.conn.Flush()
 	}
 }
 
@@ -244,7 +399,7 @@ func (s *Session) handshake() error {
 			return s.protocolError("shared memory: %v", err)
 		}
 	}
-	s.logf("connected (backend %s, shared memory %d MiB); the client claims %s", s.be.Name(), len(s.shm)>>20, claim(&hello))
+	s.logNow("connected (backend %s, shared memory %d MiB); the client claims %s", s.be.Name(), len(s.shm)>>20, claim(&hello))
 	return nil
 }
 
@@ -296,6 +451,15 @@ func (s *Session) attachShm(size uint64) error {
 		return err
 	}
 	defer unix.Close(fd)
+	// A mapping of a file that someone then shrinks faults (SIGBUS) where the pages went: only
+	// a memfd sealed against shrinking is mapped (internal/client/shm.go seals its own).
+	seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
+	if err != nil {
+		return fmt.Errorf("the descriptor passed is not a memfd (F_GET_SEALS: %v): pass one sealed with F_SEAL_SHRINK", err)
+	}
+	if seals&unix.F_SEAL_SHRINK == 0 {
+		return fmt.Errorf("the memfd passed is not sealed against shrinking (seals %#x): create it with MFD_ALLOW_SEALING and add F_SEAL_SHRINK", seals)
+	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || uint64(st.Size) < size {
 		return fmt.Errorf("descriptor of %d bytes, %d announced", st.Size, size)
@@ -311,8 +475,10 @@ func (s *Session) attachShm(size uint64) error {
 // refuse answers with an Error frame and ends the session.
 func (s *Session) refuse(code remoting.ErrorCode, format string, args ...any) error {
 	e := &remoting.ErrorMsg{Code: code, Message: fmt.Sprintf(format, args...)}
-	s.logf("closing: %s", e.Message)
+	s.logNow("closing: %s", e.Message)
 	p := remoting.AppendError(nil, e)
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	s.nc.SetWriteDeadline(time.Now().Add(time.Second))
 	if s.conn.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameError}, p) == nil {
 		s.conn.Flush()
@@ -349,7 +515,7 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 		ce = s.policyBefore(id, f, a)
 	}
 	if ce != nil {
-		s.logf("%s refused: %s (returning %d)", f.Name, ce.msg, ce.code)
+		s.logKind(f.Name+" refused", "%s refused: %s (returning %d)", f.Name, ce.msg, ce.code)
 		return ce.code, nil, ce.msg, nil
 	}
 	var result int32
@@ -518,10 +684,11 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			continue
 		}
 		want, err := bufSize(f, a.Vals, p.Size)
+		fits := true
 		if p.Kind == api.InBuf && p.Elem > 1 {
-			want *= uint64(p.Elem)
+			want, fits = mulSize(want, uint64(p.Elem))
 		}
-		if err != nil || uint64(len(a.In[i])) != want {
+		if err != nil || !fits || uint64(len(a.In[i])) != want {
 			return nil, nil, fmt.Errorf("%s carries %d bytes, the call says %d", p.Name, len(a.In[i]), want)
 		}
 	}
@@ -563,29 +730,32 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			if err != nil {
 				return nil, &callError{lib.InvalidValue, err.Error()}, nil
 			}
-			elem := uint64(max(p.Elem, 1))
-			if cnt > (1<<62)/elem {
+			n, fits := mulSize(cnt, uint64(max(p.Elem, 1)))
+			if !fits {
 				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s = %d is out of range", p.Range, cnt)}, nil
 			}
-			if _, _, ok := s.allocs.Find(v, cnt*elem); !ok {
-				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s [%#x, +%d) is not inside an allocation of this session", p.Name, v, cnt*elem)}, nil
+			// (Find compares offsets and sizes, never an end address that could wrap)
+			if _, _, ok := s.allocs.Find(v, n); !ok {
+				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s [%#x, +%d) is not inside an allocation of this session", p.Name, v, n)}, nil
 			}
 		case api.InOutVal:
 			a.Out[i] = append([]byte(nil), a.In[i]...)
 		case api.OutVal, api.OutBuf:
 			want, err := bufSize(f, a.Vals, p.Size)
+			fits := true
 			if p.Kind == api.OutBuf && p.Elem > 1 {
-				want *= uint64(p.Elem) // a count of records (cuBLASLt's heuristic results)
+				want, fits = mulSize(want, uint64(p.Elem)) // a count of records (cuBLASLt's heuristic results)
 			}
 			if j := f.ParamIndex(p.Size); err == nil && j >= 0 && f.Params[j].Kind == api.InOutVal {
 				// a count the caller passed by pointer (read before outputs are laid out: InOutVal
-				// params precede their arrays in every API that uses them)
-				if len(a.In[j]) < 4 {
+				// params precede their arrays in every API that uses them), at its full width:
+				// the callee reads all of a size_t count
+				if len(a.In[j]) != 4 && len(a.In[j]) != 8 {
 					return nil, &callError{lib.InvalidValue, p.Size + " is missing"}, nil
 				}
-				want = uint64(le64(a.In[j][:4])) * uint64(max(p.Elem, 1))
+				want, fits = mulSize(le64(a.In[j]), uint64(max(p.Elem, 1)))
 			}
-			if err != nil || want > maxOut {
+			if err != nil || !fits || want > maxOut {
 				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s: output of %d bytes is out of range", p.Name, want)}, nil
 			}
 			if p.Kind == api.OutBuf && want >= directThreshold && !s.scratchUsed {
@@ -661,6 +831,19 @@ func (s *Session) release(h uint64) {
 			s.release(child)
 		}
 	}
+}
+
+// mulSize is a*b, and whether it fits 64 bits: every size the session works out from a
+// client's numbers is computed with it, so no product wraps to a small one that passes a check.
+func mulSize(a, b uint64) (uint64, bool) {
+	hi, lo := bits.Mul64(a, b)
+	return lo, hi == 0
+}
+
+// addSize is a+b, and whether it fits 64 bits.
+func addSize(a, b uint64) (uint64, bool) {
+	sum, carry := bits.Add64(a, b, 0)
+	return sum, carry == 0
 }
 
 func le64(b []byte) uint64 {
@@ -771,7 +954,7 @@ func (s *Session) logFailure(id api.ID, f *api.Func, code int32) {
 			text = " (" + t + ")"
 		}
 	}
-	s.logf("%s returned %d%s; said once per session for this call and code", f.Name, code, text)
+	s.logKind(f.Name+" failed", "%s returned %d%s; said once per session for this call and code", f.Name, code, text)
 }
 
 // resize returns s with length n and zeroed elements, reusing its storage.

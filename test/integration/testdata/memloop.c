@@ -11,10 +11,13 @@
  *   memloop peek <hex>  read 16 bytes at device address <hex> without allocating anything and
  *                       print "PEEK <result>"; exits 0 when the read was refused with
  *                       CUDA_ERROR_INVALID_VALUE (the address is not this session's).
+ *   memloop idle <s>    allocate, print "IDLE", make no call for <s> seconds, then copy to the
+ *                       allocation and print "AWAKE <result>"; exits 0 when the copy worked.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vgpu/zz_prototypes.h"
@@ -99,6 +102,17 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "ring") == 0)
 		return ring();
+	if (strcmp(argv[1], "idle") == 0 && argc == 3) {
+		CUdeviceptr d;
+		unsigned char b[64] = {1};
+		CHECK(cuMemAlloc_v2(&d, sizeof b));
+		printf("IDLE\n");
+		for (time_t end = time(NULL) + atoi(argv[2]); time(NULL) < end;)
+			usleep(100000); /* a signal to the Go runtime's threads may cut a sleep short */
+		CUresult r = cuMemcpyHtoD_v2(d, b, sizeof b);
+		printf("AWAKE %d\n", r);
+		return r == 0 ? 0 : 1;
+	}
 	if (strcmp(argv[1], "loop") != 0)
 		return 2;
 
