@@ -1,7 +1,7 @@
 #!/bin/bash
 # Makes .carry/ollama.tar.xz, what test/gpu/ollama_checks.sh needs to run Ollama on the GPU
 # machine (no Go and no internet there): the `ollama` binary built here from Ollama's Go module
-# (cgo, its built-in CPU engine, flags as in the module's scripts/env.sh and Dockerfile), and the
+# (cgo, its built-in CPU engine, the release flags of the module's build scripts), and the
 # module's files from which the GPU machine builds the ggml backends with CMake (presets "Default"
 # and "CUDA 13"): CMakeLists.txt, CMakePresets.json and ml/backend/ggml/ggml, as the module's
 # Dockerfile copies them. Usage: scripts/ollama-src.sh [VERSION]   (default 0.17.4)
@@ -25,25 +25,23 @@ cp -r "$dir" "$SRC"
 chmod -R u+w "$SRC"
 
 # The four headers, where the cgo flags of llama/llama.cpp look for them (-I…/llama.cpp/vendor).
-headers="vendor/nlohmann/json.hpp vendor/nlohmann/json_fwd.hpp vendor/stb/stb_image.h vendor/miniaudio/miniaudio.h"
+headers=(vendor/nlohmann/json.hpp vendor/nlohmann/json_fwd.hpp vendor/stb/stb_image.h vendor/miniaudio/miniaudio.h)
 mkdir -p "$TMP/llama"
 if [ -f .carry/llama-src.tar.xz ]; then
-  # shellcheck disable=SC2086
-  tar xJf .carry/llama-src.tar.xz -C "$TMP/llama" $headers
+  tar xJf .carry/llama-src.tar.xz -C "$TMP/llama" "${headers[@]}"
 else
   (cd "$TMP" && npm pack "node-llama-cpp@$NLC_VERSION" >/dev/null &&
    tar xzf "node-llama-cpp-$NLC_VERSION.tgz" package/llama/gitRelease.bundle &&
    rm -rf llama && git clone -q --no-checkout package/llama/gitRelease.bundle llama &&
-   # shellcheck disable=SC2086
-   cd llama && git checkout -q HEAD -- $headers)
+   cd llama && git checkout -q HEAD -- "${headers[@]}")
 fi
-for h in $headers; do
+for h in "${headers[@]}"; do
   mkdir -p "$SRC/llama/llama.cpp/$(dirname "$h")"
   cp "$TMP/llama/$h" "$SRC/llama/llama.cpp/$h"
 done
 
-# The binary: cgo, -trimpath, PIE, stripped, version and release mode set (scripts/env.sh and the
-# Dockerfile's build stage of the module).
+# The binary: cgo, -trimpath, PIE, stripped, version and release mode set, as the module's build
+# scripts and its Dockerfile's build stage make it.
 OUTDIR=$TMP/pack
 mkdir -p "$OUTDIR/bin" "$OUTDIR/src/ml/backend/ggml"
 (cd "$SRC" && CGO_ENABLED=1 go build -trimpath -buildmode=pie -buildvcs=false \
