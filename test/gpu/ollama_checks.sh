@@ -21,6 +21,7 @@
 # OLLAMA_TIME_LIMIT (s from the start of these checks, 570: a server that would start later
 # is skipped), OLLAMA_DROPIN (a drop-in file to use instead of writing one), OLLAMA_CHECK_DEBUG=1
 # (OLLAMA_DEBUG=1 on every server; off by default, as debug logging costs time per token).
+# Run alone, VGPU_BACKEND=sim tries it on a machine without a GPU (every GPU row then FAILs).
 
 ol_standalone=0
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
@@ -43,7 +44,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   ol_sock=/tmp/vgpu-ollama.sock
   export VGPU_SERVER=unix://$ol_sock
   rm -f "$ol_sock"
-  "$BIN/vgpu-server" --listen "unix://$ol_sock" --backend real >"$LOGS/server.log" 2>&1 &
+  "$BIN/vgpu-server" --listen "unix://$ol_sock" --backend "${VGPU_BACKEND:-real}" >"$LOGS/server.log" 2>&1 &
   ol_server=$!
   for i in $(seq 50); do [ -S "$ol_sock" ] && break; sleep 0.1; done
   "$BIN/vgpu" ping || { echo "server did not come up"; cat "$LOGS/server.log"; exit 1; }
