@@ -143,11 +143,13 @@ ol_side() {
   [ "$side" = vgpu ] && cmd=("$GPULESS" "${env[@]}" "${OL_DROPIN_ENV[@]}")
   : >"$fig"
   if [ "$(ol_left)" -lt 40 ]; then echo "error=skipped: the time limit" >"$fig"; return; fi
-  local up=0 i r t
+  local up=0 r t
   setsid "${cmd[@]}" "$OL/bin/ollama" serve >"$lg.log" 2>&1 &
   local pg=$!
-  # the server discovers devices (a runner per lib/ollama folder) before it listens
-  for i in $(seq 600); do
+  # the server discovers devices (a runner per lib/ollama folder, 30 s at most each) before it
+  # answers; wait 100 s at most
+  local until=$(( $(date +%s) + 100 ))
+  while [ "$(date +%s)" -lt $until ]; do
     ol_api "$port" /api/version >/dev/null 2>&1 && { up=1; break; }
     kill -0 "$pg" 2>/dev/null || break
     sleep 0.1
@@ -246,7 +248,7 @@ ol_build() {
   (cd "$OL" && find bin lib \( -type f -o -type l \) -exec ls -ld {} + | sort -k9) >"$LOGS/ollama-layout.txt" 2>&1
   log "ollama build: CPU rc $rc_cpu, CUDA rc $rc_cuda in $s s"; cat "$LOGS/ollama-layout.txt"
   if [ $rc_cpu -ne 0 ] || [ $rc_cuda -ne 0 ] || [ ! -f "$OL/lib/ollama/cuda_v13/libggml-cuda.so" ]; then
-    tail -20 "$LOGS/ollama-build-cpu.log" "$LOGS/ollama-build-cuda.log"
+    tail -n 20 "$LOGS/ollama-build-cpu.log" "$LOGS/ollama-build-cuda.log"
     ol_row "ollama build" "FAILED (CPU rc $rc_cpu, CUDA rc $rc_cuda after $s s; ollama-build-*.log)"
     return 1
   fi
@@ -300,7 +302,7 @@ ol_engine() {
     else v="FAIL (no CUDA device${d:+: $d}$(grep -m1 '^error=' "$f" 2>/dev/null | sed 's/^error=/; /'))"; fi
     ol_row "ollama $e $s" "$v, discovery $(ol_fig "$f" discovery_s) s"
     o=$(grep -m1 -oE "offloaded [0-9]+/[0-9]+" "$LOGS/ollama-$s-$e.offload" 2>/dev/null | cut -d' ' -f2)
-    if [ -n "$o" ] && [ "${o%/*}" = "${o#*/}" ] && [ "${o%/*}" != 0 ]; then v="all $o layers on the GPU"; else v="FAIL (offloaded ${o:-: no line})"; fi
+    if [ -n "$o" ] && [ "${o%/*}" = "${o#*/}" ] && [ "${o%/*}" != 0 ]; then v="all $o layers on the GPU"; else v="FAIL (${o:+offloaded $o}${o:-no offload line})"; fi
     ol_row "ollama $e $s offload" "$v, model load $(ol_fig "$f" load_s) s"
   done
   tn=$LOGS/ollama-native-$e.texts tv=$LOGS/ollama-vgpu-$e.texts
