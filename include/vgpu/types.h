@@ -66,7 +66,8 @@ typedef struct nvmlMemory_v2_st nvmlMemory_v2_t;
 typedef struct nvmlBAR1Memory_st nvmlBAR1Memory_t;
 typedef struct nvmlPciInfo_st nvmlPciInfo_t;
 typedef struct nvmlUtilization_st nvmlUtilization_t;
-typedef struct nvmlProcessInfo_st nvmlProcessInfo_t;
+typedef struct nvmlProcessInfo_v1_st nvmlProcessInfo_v1_t; /* 16 bytes: pid, usedGpuMemory */
+typedef struct nvmlProcessInfo_st nvmlProcessInfo_v2_t, nvmlProcessInfo_t; /* 24 bytes: and two instance ids */
 typedef int nvmlBrandType_t, nvmlDeviceArchitecture_t, nvmlTemperatureSensors_t, nvmlPstates_t,
 	nvmlEnableState_t, nvmlComputeMode_t, nvmlClockType_t;
 

@@ -3,27 +3,27 @@
 #ifndef VGPU_ZZ_IDS_H
 #define VGPU_ZZ_IDS_H
 
-#define VGPU_ID_cudaLaunchKernel 281
-#define VGPU_ID_cudaLaunchKernel_ptsz 282
-#define VGPU_ID___cudaLaunchKernel 283
-#define VGPU_ID___cudaLaunchKernel_ptsz 284
-#define VGPU_ID_cudaLaunchCooperativeKernel 285
-#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 286
-#define VGPU_ID_cudaLaunchKernelExC 287
-#define VGPU_ID_cudaLaunchKernelExC_ptsz 288
-#define VGPU_ID_cudaFuncGetAttributes 289
-#define VGPU_ID_cudaGetFuncBySymbol 290
-#define VGPU_ID_cudaFuncSetAttribute 291
-#define VGPU_ID_cudaFuncSetCacheConfig 292
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 293
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 294
-#define VGPU_ID_cudaMemcpyToSymbol 295
-#define VGPU_ID_cudaMemcpyToSymbolAsync 296
-#define VGPU_ID_cudaMemcpyFromSymbol 297
-#define VGPU_ID_cudaMemcpyFromSymbolAsync 298
-#define VGPU_ID_cudaGetSymbolAddress 299
-#define VGPU_ID_cudaGetSymbolSize 300
-#define VGPU_ID_cuDevicePrimaryCtxReset_v2 304
-#define VGPU_ID_cuCtxDestroy_v2 305
+#define VGPU_ID_cudaLaunchKernel 288
+#define VGPU_ID_cudaLaunchKernel_ptsz 289
+#define VGPU_ID___cudaLaunchKernel 290
+#define VGPU_ID___cudaLaunchKernel_ptsz 291
+#define VGPU_ID_cudaLaunchCooperativeKernel 292
+#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 293
+#define VGPU_ID_cudaLaunchKernelExC 294
+#define VGPU_ID_cudaLaunchKernelExC_ptsz 295
+#define VGPU_ID_cudaFuncGetAttributes 296
+#define VGPU_ID_cudaGetFuncBySymbol 297
+#define VGPU_ID_cudaFuncSetAttribute 298
+#define VGPU_ID_cudaFuncSetCacheConfig 299
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 300
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 301
+#define VGPU_ID_cudaMemcpyToSymbol 302
+#define VGPU_ID_cudaMemcpyToSymbolAsync 303
+#define VGPU_ID_cudaMemcpyFromSymbol 304
+#define VGPU_ID_cudaMemcpyFromSymbolAsync 305
+#define VGPU_ID_cudaGetSymbolAddress 306
+#define VGPU_ID_cudaGetSymbolSize 307
+#define VGPU_ID_cuDevicePrimaryCtxReset_v2 311
+#define VGPU_ID_cuCtxDestroy_v2 312
 
 #endif

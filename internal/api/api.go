@@ -184,6 +184,10 @@ type Func struct {
 	Client string
 	// Internal: a vgpu-only server call (a batch), exported by no library.
 	Internal bool
+	// OwnProcess: an NVML process list (infoCount, infos). The server answers with the session's
+	// own process alone (the worker's entry, under the pid the client gave in its Hello), never
+	// another process of the GPU host: a client learns nothing of other sessions or programs.
+	OwnProcess bool
 	// OutsOnError: outputs are returned whatever the result (NVML's INSUFFICIENT_SIZE answers
 	// carry the needed count).
 	OutsOnError bool

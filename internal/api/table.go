@@ -13,7 +13,7 @@ var Table = buildTable()
 
 // explicitParts are the hand-described tables, in id order.
 func explicitParts() [][]Func {
-	return [][]Func{cudaTable, execTable, nvmlTable, cudartTable, launchTable, manualTable, cublasTable, cublasTorchTable,
+	return [][]Func{cudaTable, execTable, append(nvmlTable[:len(nvmlTable):len(nvmlTable)], processRows()...), cudartTable, launchTable, manualTable, cublasTable, cublasTorchTable,
 		append(cublasDeviceTwins(cublasTable, cublasTorchTable), cublasPointerModeRow), cublasDotExRows}
 }
 

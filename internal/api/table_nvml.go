@@ -57,9 +57,24 @@ var nvmlTable = []Func{
 	{Name: "nvmlDeviceGetClockInfo", Libs: nvml, Params: []P{nvdev, scalar("nvmlClockType_t", "type"), out("unsigned int *", "clock", "4")}},
 	{Name: "nvmlDeviceGetMaxClockInfo", Libs: nvml, Params: []P{nvdev, scalar("nvmlClockType_t", "type"), out("unsigned int *", "clock", "4")}},
 
-	// ---- processes: *infoCount in, the count (or the count needed) out; nvmlProcessInfo_t is 24 bytes ----
-	{Name: "nvmlDeviceGetComputeRunningProcesses_v3", Libs: nvml, OutsOnError: true, Params: []P{nvdev, {C: "unsigned int *", Name: "infoCount", Kind: InOutVal, Size: "4"}, {C: "nvmlProcessInfo_t *", Name: "infos", Kind: OutBuf, Size: "infoCount", Elem: 24, Nullable: true}}},
-	{Name: "nvmlDeviceGetGraphicsRunningProcesses_v3", Libs: nvml, OutsOnError: true, Params: []P{nvdev, {C: "unsigned int *", Name: "infoCount", Kind: InOutVal, Size: "4"}, {C: "nvmlProcessInfo_t *", Name: "infos", Kind: OutBuf, Size: "infoCount", Elem: 24, Nullable: true}}},
+	// ---- processes: *infoCount in, the count (or the count needed) out; an entry is
+	// nvmlProcessInfo_v1_t (16 bytes: pid, usedGpuMemory) for the unversioned names and
+	// nvmlProcessInfo_t (24 bytes: and the GPU and compute instance ids) for _v2 and _v3 ----
+}
+
+// processRows are the NVML process lists, one row per kind and version (OwnProcess).
+func processRows() []Func {
+	var rows []Func
+	for _, kind := range []string{"Compute", "Graphics", "MPSCompute"} {
+		for _, v := range []struct {
+			suffix, c string
+			elem      int
+		}{{"", "nvmlProcessInfo_v1_t *", 16}, {"_v2", "nvmlProcessInfo_v2_t *", 24}, {"_v3", "nvmlProcessInfo_t *", 24}} {
+			rows = append(rows, Func{Name: "nvmlDeviceGet" + kind + "RunningProcesses" + v.suffix, Libs: nvml, OutsOnError: true, OwnProcess: true,
+				Params: []P{nvdev, {C: "unsigned int *", Name: "infoCount", Kind: InOutVal, Size: "4"}, {C: v.c, Name: "infos", Kind: OutBuf, Size: "infoCount", Elem: v.elem, Nullable: true}}})
+		}
+	}
+	return rows
 }
 
 var nvdev = P{C: "nvmlDevice_t", Name: "device", Kind: Handle, H: HNVMLDevice}

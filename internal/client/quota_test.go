@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding/binary"
+	"os"
 	"testing"
 
 	"github.com/vgpu/vgpu/internal/api"
@@ -168,5 +169,60 @@ func TestDevicesPolicyThroughClient(t *testing.T) {
 	}
 	if r := callByName(api.LibNVML, "nvmlDeviceGetHandleByIndex_v2", 1, ptrOf(h)); r != 2 {
 		t.Fatalf("a second NVML device = %d, want NVML_ERROR_INVALID_ARGUMENT", r)
+	}
+}
+
+// TestProcessListOwnOnly: NVML's process lists (every kind and version) show the client its own
+// process alone, under its own pid and with the memory it holds; the simulated host's other
+// process (pid 1) never reaches it, nor their number.
+func TestProcessListOwnOnly(t *testing.T) {
+	const MiB = 1 << 20
+	connectServer(t, server.NewSim())
+	if r := callByName(api.LibNVML, "nvmlInit_v2"); r != 0 {
+		t.Fatalf("nvmlInit_v2 = %d", r)
+	}
+	t.Cleanup(func() { callByName(api.LibNVML, "nvmlShutdown") })
+	h := heapNew[uint64]()
+	if r := callByName(api.LibNVML, "nvmlDeviceGetHandleByIndex_v2", 0, ptrOf(h)); r != 0 {
+		t.Fatalf("nvmlDeviceGetHandleByIndex_v2 = %d", r)
+	}
+	n := heapNew[uint32]()
+	infos := heapBytes(8 * 24)
+	list := func(name string, room uint32, buf uint64) int64 {
+		*n = room
+		return callByName(api.LibNVML, name, *h, ptrOf(n), buf)
+	}
+	// No device memory yet: no process of ours, and the other one is not shown.
+	if r := list("nvmlDeviceGetComputeRunningProcesses_v3", 8, ptrOf(&infos[0])); r != 0 || *n != 0 {
+		t.Fatalf("before any allocation: %d, count %d; want 0 processes", r, *n)
+	}
+	p := heapNew[uint64]()
+	if r := callByName(api.LibCudart13, "cudaMalloc", ptrOf(p), 64*MiB); r != 0 {
+		t.Fatalf("cudaMalloc = %d", r)
+	}
+	for _, v := range []struct {
+		name string
+		elem int
+	}{{"nvmlDeviceGetComputeRunningProcesses", 16}, {"nvmlDeviceGetComputeRunningProcesses_v2", 24}, {"nvmlDeviceGetComputeRunningProcesses_v3", 24}} {
+		// the size query: no buffer, the count needed
+		if r := list(v.name, 0, 0); r != 7 || *n != 1 {
+			t.Fatalf("%s without room = %d, count %d; want NVML_ERROR_INSUFFICIENT_SIZE and 1", v.name, r, *n)
+		}
+		clear(infos)
+		if r := list(v.name, 8, ptrOf(&infos[0])); r != 0 || *n != 1 {
+			t.Fatalf("%s = %d, count %d; want 1 process", v.name, r, *n)
+		}
+		pid, used := binary.LittleEndian.Uint32(infos), binary.LittleEndian.Uint64(infos[8:])
+		if pid != uint32(os.Getpid()) || used != 64*MiB {
+			t.Fatalf("%s: pid %d using %d bytes; want this process (%d) using %d", v.name, pid, used, os.Getpid(), 64*MiB)
+		}
+		if next := binary.LittleEndian.Uint32(infos[v.elem:]); next != 0 {
+			t.Fatalf("%s wrote a second entry (pid %d)", v.name, next)
+		}
+	}
+	for _, name := range []string{"nvmlDeviceGetGraphicsRunningProcesses", "nvmlDeviceGetMPSComputeRunningProcesses_v3"} {
+		if r := list(name, 8, ptrOf(&infos[0])); r != 0 || *n != 0 {
+			t.Fatalf("%s = %d, count %d; want 0 processes", name, r, *n)
+		}
 	}
 }

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"math/bits"
 	"net"
+	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -521,6 +523,8 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 	var result int32
 	if f.Internal && f.Server == "" {
 		result = s.internal(f, a)
+	} else if f.OwnProcess {
+		result = s.ownProcess(id, f, a)
 	} else {
 		result = s.be.Invoke(id, f, a)
 		if k := rowFacts[id].hostOutStream; result == 0 && k >= 0 {
@@ -601,6 +605,42 @@ func hostOutStream(f *api.Func) int {
 var syncStreamID, _, _ = api.Lookup("cuStreamSynchronize")
 
 // rowFacts: what exec needs to know of each row, worked out once rather than per call.
+// ownProcess answers an NVML process list (api.Func.OwnProcess): the backend's list is read
+// into the worker's own buffer, and the client gets the worker's entry alone, under the pid
+// the client gave in its Hello; no other process of the GPU host, nor their number, reaches it.
+func (s *Session) ownProcess(id api.ID, f *api.Func, a *Args) int32 {
+	const room = 4096
+	elem := f.Params[2].Elem
+	count := make([]byte, 4)
+	binary.LittleEndian.PutUint32(count, room)
+	list := make([]byte, room*elem)
+	r := s.be.Invoke(id, f, &Args{Vals: a.Vals, In: a.In, Out: [][]byte{a.Out[0], count, list}})
+	if r != 0 {
+		binary.LittleEndian.PutUint32(a.Out[1], 0)
+		return r
+	}
+	var own []byte
+	self := uint32(os.Getpid())
+	for i := range min(int(binary.LittleEndian.Uint32(count)), room) {
+		if e := list[i*elem : (i+1)*elem]; binary.LittleEndian.Uint32(e) == self {
+			own = e
+			break
+		}
+	}
+	have := binary.LittleEndian.Uint32(a.Out[1])
+	if own == nil {
+		binary.LittleEndian.PutUint32(a.Out[1], 0)
+		return 0
+	}
+	binary.LittleEndian.PutUint32(a.Out[1], 1)
+	if have < 1 || len(a.Out[2]) < elem {
+		return nvmlErrInsufficient
+	}
+	copy(a.Out[2], own)
+	binary.LittleEndian.PutUint32(a.Out[2], s.peer.PID)
+	return 0
+}
+
 var rowFacts = func() []struct {
 	tracks        bool // track() has something to record (created or freed handles and ranges)
 	hostOutStream int

@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
@@ -145,6 +146,35 @@ func (s *Sim) Invoke(id api.ID, f *api.Func, a *Args) int32 {
 		return 3 // CUDA_ERROR_NOT_INITIALIZED
 	}
 	return fn(s, a)
+}
+
+// simProcesses answers an NVML process list (api.Func.OwnProcess) of the simulated device: a
+// host process beside the worker, then the worker itself once it holds device memory there (as
+// a real device lists a process with a context), each entry elem bytes (pid, used memory).
+func simProcesses(s *Sim, a *Args, h int, elem int, compute bool) int32 {
+	type proc struct {
+		pid  uint32
+		used uint64
+	}
+	var ps []proc
+	if compute {
+		ps = append(ps, proc{1, 1 << 30}) // another program on the host: the server must not pass it on
+		if s.used[h] > 0 {
+			ps = append(ps, proc{uint32(os.Getpid()), s.used[h]})
+		}
+	}
+	room := binary.LittleEndian.Uint32(a.Out[1])
+	put32(a.Out[1], uint32(len(ps)))
+	if int(room) < len(ps) {
+		return nvmlErrInsufficient
+	}
+	for i, p := range ps {
+		e := a.Out[2][i*elem : (i+1)*elem]
+		clear(e)
+		put32(e, p.pid)
+		put64(e[8:], p.used)
+	}
+	return 0
 }
 
 func put32(b []byte, v uint32) { binary.LittleEndian.PutUint32(b, v) }
@@ -561,14 +591,6 @@ func init() {
 			return 0
 		}),
 		"nvmlDeviceGetUtilizationRates": func(s *Sim, a *Args) int32 { clear(a.Out[1]); return 0 },
-		"nvmlDeviceGetComputeRunningProcesses_v3": func(s *Sim, a *Args) int32 {
-			put32(a.Out[1], 0) // the simulated device runs no host processes
-			return 0
-		},
-		"nvmlDeviceGetGraphicsRunningProcesses_v3": func(s *Sim, a *Args) int32 {
-			put32(a.Out[1], 0)
-			return 0
-		},
 		"nvmlDeviceGetMemoryInfo": nvFn(func(s *Sim, a *Args, h int) int32 {
 			put64(a.Out[1][0:], simTotalMem)
 			put64(a.Out[1][8:], simTotalMem-s.used[h])
@@ -585,6 +607,18 @@ var simAliases = map[string]string{
 }
 
 func init() {
+	for _, f := range api.Table {
+		if f.OwnProcess {
+			elem, compute := f.Params[2].Elem, strings.HasPrefix(f.Name, "nvmlDeviceGetComputeRunning")
+			simFuncs[f.Name] = func(s *Sim, a *Args) int32 {
+				h := s.nvmlHost(a.Vals[0])
+				if h < 0 {
+					return 2 // NVML_ERROR_INVALID_ARGUMENT
+				}
+				return simProcesses(s, a, h, elem, compute)
+			}
+		}
+	}
 	for old, cur := range simAliases {
 		simFuncs[old] = simFuncs[cur]
 	}

@@ -13,719 +13,719 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 3,
 	.not_initialized = 3,
 	.not_supported = 801,
-	.table_hash = 3779649485161596438ULL,
+	.table_hash = 6341960956708311259ULL,
 };
 
-/* id 179, local */
+/* id 186, local */
 VGPU_EXPORT cudaError_t cudaGetDeviceCount(int *count)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)count };
-	return (cudaError_t)vgpu_stub_call(179, a);
-}
-
-/* id 180, local */
-VGPU_EXPORT cudaError_t cudaGetDevice(int *device)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)device };
-	return (cudaError_t)vgpu_stub_call(180, a);
-}
-
-/* id 181, local */
-VGPU_EXPORT cudaError_t cudaSetDevice(int device)
-{
-	uint64_t a[1] = { (uint64_t)device };
-	return (cudaError_t)vgpu_stub_call(181, a);
-}
-
-/* id 182, local */
-VGPU_EXPORT cudaError_t cudaSetDeviceFlags(unsigned int flags)
-{
-	uint64_t a[1] = { (uint64_t)flags };
-	return (cudaError_t)vgpu_stub_call(182, a);
-}
-
-/* id 183, local */
-VGPU_EXPORT cudaError_t cudaGetDeviceFlags(unsigned int *flags)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)flags };
-	return (cudaError_t)vgpu_stub_call(183, a);
-}
-
-/* id 184, local */
-VGPU_EXPORT cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device)
-{
-	uint64_t a[3] = { (uint64_t)(uintptr_t)value, (uint64_t)attr, (uint64_t)device };
-	return (cudaError_t)vgpu_stub_call(184, a);
-}
-
-/* id 185, local */
-VGPU_EXPORT cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)prop, (uint64_t)device };
-	return (cudaError_t)vgpu_stub_call(185, a);
+	return (cudaError_t)vgpu_stub_call(186, a);
 }
 
 /* id 187, local */
-VGPU_EXPORT cudaError_t cudaDeviceGetPCIBusId(char *pciBusId, int len, int device)
+VGPU_EXPORT cudaError_t cudaGetDevice(int *device)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pciBusId, (uint64_t)len, (uint64_t)device };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)device };
 	return (cudaError_t)vgpu_stub_call(187, a);
 }
 
 /* id 188, local */
-VGPU_EXPORT cudaError_t cudaDeviceGetByPCIBusId(int *device, const char *pciBusId)
+VGPU_EXPORT cudaError_t cudaSetDevice(int device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pciBusId };
+	uint64_t a[1] = { (uint64_t)device };
 	return (cudaError_t)vgpu_stub_call(188, a);
 }
 
 /* id 189, local */
-VGPU_EXPORT cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
+VGPU_EXPORT cudaError_t cudaSetDeviceFlags(unsigned int flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)free, (uint64_t)(uintptr_t)total };
+	uint64_t a[1] = { (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(189, a);
 }
 
 /* id 190, local */
-VGPU_EXPORT cudaError_t cudaDeviceSynchronize(void)
+VGPU_EXPORT cudaError_t cudaGetDeviceFlags(unsigned int *flags)
 {
-	uint64_t *a = 0;
+	uint64_t a[1] = { (uint64_t)(uintptr_t)flags };
 	return (cudaError_t)vgpu_stub_call(190, a);
 }
 
 /* id 191, local */
+VGPU_EXPORT cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)value, (uint64_t)attr, (uint64_t)device };
+	return (cudaError_t)vgpu_stub_call(191, a);
+}
+
+/* id 192, local */
+VGPU_EXPORT cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)prop, (uint64_t)device };
+	return (cudaError_t)vgpu_stub_call(192, a);
+}
+
+/* id 194, local */
+VGPU_EXPORT cudaError_t cudaDeviceGetPCIBusId(char *pciBusId, int len, int device)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pciBusId, (uint64_t)len, (uint64_t)device };
+	return (cudaError_t)vgpu_stub_call(194, a);
+}
+
+/* id 195, local */
+VGPU_EXPORT cudaError_t cudaDeviceGetByPCIBusId(int *device, const char *pciBusId)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pciBusId };
+	return (cudaError_t)vgpu_stub_call(195, a);
+}
+
+/* id 196, local */
+VGPU_EXPORT cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)free, (uint64_t)(uintptr_t)total };
+	return (cudaError_t)vgpu_stub_call(196, a);
+}
+
+/* id 197, local */
+VGPU_EXPORT cudaError_t cudaDeviceSynchronize(void)
+{
+	uint64_t *a = 0;
+	return (cudaError_t)vgpu_stub_call(197, a);
+}
+
+/* id 198, local */
 VGPU_EXPORT const char * cudaGetErrorString(cudaError_t error)
 {
 	uint64_t a[1] = { (uint64_t)error };
 	if (!vgpu_stub_ready())
 		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(191, a);
+	return (const char *)(uintptr_t)vgpu_stub_call(198, a);
 }
 
-/* id 192, local */
+/* id 199, local */
 VGPU_EXPORT const char * cudaGetErrorName(cudaError_t error)
 {
 	uint64_t a[1] = { (uint64_t)error };
 	if (!vgpu_stub_ready())
 		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(192, a);
-}
-
-/* id 193, local */
-VGPU_EXPORT cudaError_t cudaGetLastError(void)
-{
-	uint64_t *a = 0;
-	return (cudaError_t)vgpu_stub_call(193, a);
-}
-
-/* id 194, local */
-VGPU_EXPORT cudaError_t cudaPeekAtLastError(void)
-{
-	uint64_t *a = 0;
-	return (cudaError_t)vgpu_stub_call(194, a);
-}
-
-/* id 195, local */
-VGPU_EXPORT cudaError_t cudaDriverGetVersion(int *driverVersion)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)driverVersion };
-	return (cudaError_t)vgpu_stub_call(195, a);
-}
-
-/* id 196, local */
-VGPU_EXPORT cudaError_t cudaRuntimeGetVersion(int *runtimeVersion)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)runtimeVersion };
-	return (cudaError_t)vgpu_stub_call(196, a);
-}
-
-/* id 197, local */
-VGPU_EXPORT cudaError_t cudaMalloc(void **devPtr, size_t size)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size };
-	return (cudaError_t)vgpu_stub_call(197, a);
-}
-
-/* id 198, local */
-VGPU_EXPORT cudaError_t cudaFree(void *devPtr)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)devPtr };
-	return (cudaError_t)vgpu_stub_call(198, a);
-}
-
-/* id 199, local */
-VGPU_EXPORT cudaError_t cudaMallocPitch(void **devPtr, size_t *pitch, size_t width, size_t height)
-{
-	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)(uintptr_t)pitch, (uint64_t)width, (uint64_t)height };
-	return (cudaError_t)vgpu_stub_call(199, a);
+	return (const char *)(uintptr_t)vgpu_stub_call(199, a);
 }
 
 /* id 200, local */
-VGPU_EXPORT cudaError_t cudaMemset(void *devPtr, int value, size_t count)
+VGPU_EXPORT cudaError_t cudaGetLastError(void)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
+	uint64_t *a = 0;
 	return (cudaError_t)vgpu_stub_call(200, a);
 }
 
 /* id 201, local */
-VGPU_EXPORT cudaError_t cudaMemset_ptds(void *devPtr, int value, size_t count)
+VGPU_EXPORT cudaError_t cudaPeekAtLastError(void)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
+	uint64_t *a = 0;
 	return (cudaError_t)vgpu_stub_call(201, a);
 }
 
 /* id 202, local */
-VGPU_EXPORT cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaDriverGetVersion(int *driverVersion)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)driverVersion };
 	return (cudaError_t)vgpu_stub_call(202, a);
 }
 
 /* id 203, local */
-VGPU_EXPORT cudaError_t cudaMemsetAsync_ptsz(void *devPtr, int value, size_t count, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaRuntimeGetVersion(int *runtimeVersion)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)runtimeVersion };
 	return (cudaError_t)vgpu_stub_call(203, a);
 }
 
 /* id 204, local */
-VGPU_EXPORT cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMalloc(void **devPtr, size_t size)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size };
 	return (cudaError_t)vgpu_stub_call(204, a);
 }
 
 /* id 205, local */
-VGPU_EXPORT cudaError_t cudaMemcpy_ptds(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaFree(void *devPtr)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)devPtr };
 	return (cudaError_t)vgpu_stub_call(205, a);
 }
 
 /* id 206, local */
-VGPU_EXPORT cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMallocPitch(void **devPtr, size_t *pitch, size_t width, size_t height)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)(uintptr_t)pitch, (uint64_t)width, (uint64_t)height };
 	return (cudaError_t)vgpu_stub_call(206, a);
 }
 
 /* id 207, local */
-VGPU_EXPORT cudaError_t cudaMemcpyAsync_ptsz(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemset(void *devPtr, int value, size_t count)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
 	return (cudaError_t)vgpu_stub_call(207, a);
 }
 
 /* id 208, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2D(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMemset_ptds(void *devPtr, int value, size_t count)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
 	return (cudaError_t)vgpu_stub_call(208, a);
 }
 
 /* id 209, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2D_ptds(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(209, a);
 }
 
 /* id 210, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemsetAsync_ptsz(void *devPtr, int value, size_t count, cudaStream_t stream)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(210, a);
 }
 
 /* id 211, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2DAsync_ptsz(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(211, a);
 }
 
 /* id 212, local */
-VGPU_EXPORT cudaError_t cudaMemcpyPeerAsync(void *dst, int dstDevice, const void *src, int srcDevice, size_t count, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpy_ptds(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
 {
-	uint64_t a[6] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count, (uint64_t)(uintptr_t)stream };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(212, a);
 }
 
 /* id 213, local */
-VGPU_EXPORT cudaError_t cudaMemcpyPeer(void *dst, int dstDevice, const void *src, int srcDevice, size_t count)
+VGPU_EXPORT cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(213, a);
 }
 
 /* id 214, local */
-VGPU_EXPORT cudaError_t cudaMallocHost(void **ptr, size_t size)
+VGPU_EXPORT cudaError_t cudaMemcpyAsync_ptsz(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(214, a);
 }
 
 /* id 215, local */
-VGPU_EXPORT cudaError_t cudaHostAlloc(void **pHost, size_t size, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaMemcpy2D(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pHost, (uint64_t)size, (uint64_t)flags };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(215, a);
 }
 
 /* id 216, local */
-VGPU_EXPORT cudaError_t cudaFreeHost(void *ptr)
+VGPU_EXPORT cudaError_t cudaMemcpy2D_ptds(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(216, a);
 }
 
 /* id 217, local */
-VGPU_EXPORT cudaError_t cudaHostRegister(void *ptr, size_t size, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size, (uint64_t)flags };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(217, a);
 }
 
 /* id 218, local */
-VGPU_EXPORT cudaError_t cudaHostUnregister(void *ptr)
+VGPU_EXPORT cudaError_t cudaMemcpy2DAsync_ptsz(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(218, a);
 }
 
 /* id 219, local */
-VGPU_EXPORT cudaError_t cudaHostGetDevicePointer(void **pDevice, void *pHost, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaMemcpyPeerAsync(void *dst, int dstDevice, const void *src, int srcDevice, size_t count, cudaStream_t stream)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pDevice, (uint64_t)(uintptr_t)pHost, (uint64_t)flags };
+	uint64_t a[6] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(219, a);
 }
 
 /* id 220, local */
-VGPU_EXPORT cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaMemcpyPeer(void *dst, int dstDevice, const void *src, int srcDevice, size_t count)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size, (uint64_t)flags };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count };
 	return (cudaError_t)vgpu_stub_call(220, a);
 }
 
 /* id 221, local */
-VGPU_EXPORT cudaError_t cudaHostGetFlags(unsigned int *pFlags, void *pHost)
+VGPU_EXPORT cudaError_t cudaMallocHost(void **ptr, size_t size)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)pFlags, (uint64_t)(uintptr_t)pHost };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size };
 	return (cudaError_t)vgpu_stub_call(221, a);
 }
 
 /* id 222, local */
-VGPU_EXPORT cudaError_t cudaMemset2D(void *devPtr, size_t pitch, int value, size_t width, size_t height)
+VGPU_EXPORT cudaError_t cudaHostAlloc(void **pHost, size_t size, unsigned int flags)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pHost, (uint64_t)size, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(222, a);
 }
 
 /* id 223, local */
-VGPU_EXPORT cudaError_t cudaMemset2DAsync(void *devPtr, size_t pitch, int value, size_t width, size_t height, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaFreeHost(void *ptr)
 {
-	uint64_t a[6] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height, (uint64_t)(uintptr_t)stream };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
 	return (cudaError_t)vgpu_stub_call(223, a);
 }
 
 /* id 224, local */
-VGPU_EXPORT cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *attributes, const void *ptr)
+VGPU_EXPORT cudaError_t cudaHostRegister(void *ptr, size_t size, unsigned int flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)attributes, (uint64_t)(uintptr_t)ptr };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(224, a);
 }
 
 /* id 225, local */
-VGPU_EXPORT cudaError_t cudaDeviceCanAccessPeer(int *canAccessPeer, int device, int peerDevice)
+VGPU_EXPORT cudaError_t cudaHostUnregister(void *ptr)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)canAccessPeer, (uint64_t)device, (uint64_t)peerDevice };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
 	return (cudaError_t)vgpu_stub_call(225, a);
 }
 
 /* id 226, local */
-VGPU_EXPORT cudaError_t cudaDeviceEnablePeerAccess(int peerDevice, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaHostGetDevicePointer(void **pDevice, void *pHost, unsigned int flags)
 {
-	uint64_t a[2] = { (uint64_t)peerDevice, (uint64_t)flags };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pDevice, (uint64_t)(uintptr_t)pHost, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(226, a);
 }
 
 /* id 227, local */
-VGPU_EXPORT cudaError_t cudaStreamCreate(cudaStream_t *pStream)
+VGPU_EXPORT cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)pStream };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(227, a);
 }
 
 /* id 228, local */
-VGPU_EXPORT cudaError_t cudaStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaHostGetFlags(unsigned int *pFlags, void *pHost)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)pStream, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pFlags, (uint64_t)(uintptr_t)pHost };
 	return (cudaError_t)vgpu_stub_call(228, a);
 }
 
 /* id 229, local */
-VGPU_EXPORT cudaError_t cudaStreamCreateWithPriority(cudaStream_t *pStream, unsigned int flags, int priority)
+VGPU_EXPORT cudaError_t cudaMemset2D(void *devPtr, size_t pitch, int value, size_t width, size_t height)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pStream, (uint64_t)flags, (uint64_t)priority };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height };
 	return (cudaError_t)vgpu_stub_call(229, a);
 }
 
 /* id 230, local */
-VGPU_EXPORT cudaError_t cudaStreamDestroy(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemset2DAsync(void *devPtr, size_t pitch, int value, size_t width, size_t height, cudaStream_t stream)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
+	uint64_t a[6] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(230, a);
 }
 
 /* id 231, local */
-VGPU_EXPORT cudaError_t cudaStreamSynchronize(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *attributes, const void *ptr)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)attributes, (uint64_t)(uintptr_t)ptr };
 	return (cudaError_t)vgpu_stub_call(231, a);
 }
 
 /* id 232, local */
-VGPU_EXPORT cudaError_t cudaStreamSynchronize_ptsz(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaDeviceCanAccessPeer(int *canAccessPeer, int device, int peerDevice)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)canAccessPeer, (uint64_t)device, (uint64_t)peerDevice };
 	return (cudaError_t)vgpu_stub_call(232, a);
 }
 
 /* id 233, local */
-VGPU_EXPORT cudaError_t cudaStreamQuery(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaDeviceEnablePeerAccess(int peerDevice, unsigned int flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)peerDevice, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(233, a);
 }
 
 /* id 234, local */
-VGPU_EXPORT cudaError_t cudaStreamQuery_ptsz(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamCreate(cudaStream_t *pStream)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)pStream };
 	return (cudaError_t)vgpu_stub_call(234, a);
 }
 
 /* id 235, local */
-VGPU_EXPORT cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)event, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pStream, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(235, a);
 }
 
 /* id 236, local */
-VGPU_EXPORT cudaError_t cudaStreamWaitEvent_ptsz(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamCreateWithPriority(cudaStream_t *pStream, unsigned int flags, int priority)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)event, (uint64_t)flags };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pStream, (uint64_t)flags, (uint64_t)priority };
 	return (cudaError_t)vgpu_stub_call(236, a);
 }
 
 /* id 237, local */
-VGPU_EXPORT cudaError_t cudaStreamGetPriority(cudaStream_t stream, int *priority)
+VGPU_EXPORT cudaError_t cudaStreamDestroy(cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)priority };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(237, a);
 }
 
 /* id 238, local */
-VGPU_EXPORT cudaError_t cudaStreamGetFlags(cudaStream_t stream, unsigned int *flags)
+VGPU_EXPORT cudaError_t cudaStreamSynchronize(cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(238, a);
 }
 
 /* id 239, local */
-VGPU_EXPORT cudaError_t cudaStreamGetPriority_ptsz(cudaStream_t stream, int *priority)
+VGPU_EXPORT cudaError_t cudaStreamSynchronize_ptsz(cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)priority };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(239, a);
 }
 
 /* id 240, local */
-VGPU_EXPORT cudaError_t cudaStreamGetFlags_ptsz(cudaStream_t stream, unsigned int *flags)
+VGPU_EXPORT cudaError_t cudaStreamQuery(cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(240, a);
 }
 
 /* id 241, local */
-VGPU_EXPORT cudaError_t cudaDeviceGetStreamPriorityRange(int *leastPriority, int *greatestPriority)
+VGPU_EXPORT cudaError_t cudaStreamQuery_ptsz(cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)leastPriority, (uint64_t)(uintptr_t)greatestPriority };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(241, a);
 }
 
 /* id 242, local */
-VGPU_EXPORT cudaError_t cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback, void *userData, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)stream, (uint64_t)callback, (uint64_t)(uintptr_t)userData, (uint64_t)flags };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)event, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(242, a);
 }
 
 /* id 243, local */
-VGPU_EXPORT cudaError_t cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, void *userData)
+VGPU_EXPORT cudaError_t cudaStreamWaitEvent_ptsz(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)fn, (uint64_t)(uintptr_t)userData };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)event, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(243, a);
 }
 
 /* id 244, local */
-VGPU_EXPORT cudaError_t cudaEventCreate(cudaEvent_t *event)
+VGPU_EXPORT cudaError_t cudaStreamGetPriority(cudaStream_t stream, int *priority)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)priority };
 	return (cudaError_t)vgpu_stub_call(244, a);
 }
 
 /* id 245, local */
-VGPU_EXPORT cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamGetFlags(cudaStream_t stream, unsigned int *flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)flags };
 	return (cudaError_t)vgpu_stub_call(245, a);
 }
 
 /* id 246, local */
-VGPU_EXPORT cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamGetPriority_ptsz(cudaStream_t stream, int *priority)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)priority };
 	return (cudaError_t)vgpu_stub_call(246, a);
 }
 
 /* id 247, local */
-VGPU_EXPORT cudaError_t cudaEventRecord_ptsz(cudaEvent_t event, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamGetFlags_ptsz(cudaStream_t stream, unsigned int *flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)flags };
 	return (cudaError_t)vgpu_stub_call(247, a);
 }
 
 /* id 248, local */
-VGPU_EXPORT cudaError_t cudaEventRecordWithFlags(cudaEvent_t event, cudaStream_t stream, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaDeviceGetStreamPriorityRange(int *leastPriority, int *greatestPriority)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)leastPriority, (uint64_t)(uintptr_t)greatestPriority };
 	return (cudaError_t)vgpu_stub_call(248, a);
 }
 
 /* id 249, local */
-VGPU_EXPORT cudaError_t cudaEventRecordWithFlags_ptsz(cudaEvent_t event, cudaStream_t stream, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback, void *userData, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream, (uint64_t)flags };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)stream, (uint64_t)callback, (uint64_t)(uintptr_t)userData, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(249, a);
 }
 
 /* id 250, local */
-VGPU_EXPORT cudaError_t cudaEventSynchronize(cudaEvent_t event)
+VGPU_EXPORT cudaError_t cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, void *userData)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)fn, (uint64_t)(uintptr_t)userData };
 	return (cudaError_t)vgpu_stub_call(250, a);
 }
 
 /* id 251, local */
-VGPU_EXPORT cudaError_t cudaEventQuery(cudaEvent_t event)
+VGPU_EXPORT cudaError_t cudaEventCreate(cudaEvent_t *event)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
 	return (cudaError_t)vgpu_stub_call(251, a);
 }
 
 /* id 252, local */
-VGPU_EXPORT cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t event, cudaEvent_t end)
+VGPU_EXPORT cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)ms, (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)end };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(252, a);
 }
 
 /* id 253, local */
-VGPU_EXPORT cudaError_t cudaEventDestroy(cudaEvent_t event)
+VGPU_EXPORT cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(253, a);
 }
 
 /* id 254, local */
-VGPU_EXPORT cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode)
+VGPU_EXPORT cudaError_t cudaEventRecord_ptsz(cudaEvent_t event, cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)mode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(254, a);
 }
 
 /* id 255, local */
-VGPU_EXPORT cudaError_t cudaStreamBeginCapture_ptsz(cudaStream_t stream, cudaStreamCaptureMode mode)
+VGPU_EXPORT cudaError_t cudaEventRecordWithFlags(cudaEvent_t event, cudaStream_t stream, unsigned int flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)mode };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(255, a);
 }
 
 /* id 256, local */
-VGPU_EXPORT cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
+VGPU_EXPORT cudaError_t cudaEventRecordWithFlags_ptsz(cudaEvent_t event, cudaStream_t stream, unsigned int flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pGraph };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(256, a);
 }
 
 /* id 257, local */
-VGPU_EXPORT cudaError_t cudaStreamEndCapture_ptsz(cudaStream_t stream, cudaGraph_t *pGraph)
+VGPU_EXPORT cudaError_t cudaEventSynchronize(cudaEvent_t event)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pGraph };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
 	return (cudaError_t)vgpu_stub_call(257, a);
 }
 
 /* id 258, local */
-VGPU_EXPORT cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus *pCaptureStatus)
+VGPU_EXPORT cudaError_t cudaEventQuery(cudaEvent_t event)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pCaptureStatus };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
 	return (cudaError_t)vgpu_stub_call(258, a);
 }
 
 /* id 259, local */
-VGPU_EXPORT cudaError_t cudaStreamIsCapturing_ptsz(cudaStream_t stream, cudaStreamCaptureStatus *pCaptureStatus)
+VGPU_EXPORT cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t event, cudaEvent_t end)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pCaptureStatus };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)ms, (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)end };
 	return (cudaError_t)vgpu_stub_call(259, a);
 }
 
 /* id 260, local */
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo(cudaStream_t stream, cudaStreamCaptureStatus *captureStatus_out, unsigned long long *id_out, cudaGraph_t *graph_out, const cudaGraphNode_t **dependencies_out, const cudaGraphEdgeData **edgeData_out, size_t *numDependencies_out)
+VGPU_EXPORT cudaError_t cudaEventDestroy(cudaEvent_t event)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)captureStatus_out, (uint64_t)(uintptr_t)id_out, (uint64_t)(uintptr_t)graph_out, (uint64_t)(uintptr_t)dependencies_out, (uint64_t)(uintptr_t)edgeData_out, (uint64_t)(uintptr_t)numDependencies_out };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
 	return (cudaError_t)vgpu_stub_call(260, a);
 }
 
 /* id 261, local */
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_ptsz(cudaStream_t stream, cudaStreamCaptureStatus *captureStatus_out, unsigned long long *id_out, cudaGraph_t *graph_out, const cudaGraphNode_t **dependencies_out, const cudaGraphEdgeData **edgeData_out, size_t *numDependencies_out)
+VGPU_EXPORT cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)captureStatus_out, (uint64_t)(uintptr_t)id_out, (uint64_t)(uintptr_t)graph_out, (uint64_t)(uintptr_t)dependencies_out, (uint64_t)(uintptr_t)edgeData_out, (uint64_t)(uintptr_t)numDependencies_out };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)mode };
 	return (cudaError_t)vgpu_stub_call(261, a);
 }
 
 /* id 262, local */
-VGPU_EXPORT cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode *mode)
+VGPU_EXPORT cudaError_t cudaStreamBeginCapture_ptsz(cudaStream_t stream, cudaStreamCaptureMode mode)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)mode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)mode };
 	return (cudaError_t)vgpu_stub_call(262, a);
 }
 
 /* id 263, local */
-VGPU_EXPORT cudaError_t cudaGraphInstantiate(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
+VGPU_EXPORT cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pGraphExec, (uint64_t)(uintptr_t)graph, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pGraph };
 	return (cudaError_t)vgpu_stub_call(263, a);
 }
 
 /* id 264, local */
-VGPU_EXPORT cudaError_t cudaGraphInstantiateWithFlags(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
+VGPU_EXPORT cudaError_t cudaStreamEndCapture_ptsz(cudaStream_t stream, cudaGraph_t *pGraph)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pGraphExec, (uint64_t)(uintptr_t)graph, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pGraph };
 	return (cudaError_t)vgpu_stub_call(264, a);
 }
 
 /* id 265, local */
-VGPU_EXPORT cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus *pCaptureStatus)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)graphExec, (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pCaptureStatus };
 	return (cudaError_t)vgpu_stub_call(265, a);
 }
 
 /* id 266, local */
-VGPU_EXPORT cudaError_t cudaGraphLaunch_ptsz(cudaGraphExec_t graphExec, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamIsCapturing_ptsz(cudaStream_t stream, cudaStreamCaptureStatus *pCaptureStatus)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)graphExec, (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pCaptureStatus };
 	return (cudaError_t)vgpu_stub_call(266, a);
 }
 
 /* id 267, local */
-VGPU_EXPORT cudaError_t cudaGraphExecUpdate(cudaGraphExec_t hGraphExec, cudaGraph_t hGraph, cudaGraphExecUpdateResultInfo *resultInfo)
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo(cudaStream_t stream, cudaStreamCaptureStatus *captureStatus_out, unsigned long long *id_out, cudaGraph_t *graph_out, const cudaGraphNode_t **dependencies_out, const cudaGraphEdgeData **edgeData_out, size_t *numDependencies_out)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)hGraphExec, (uint64_t)(uintptr_t)hGraph, (uint64_t)(uintptr_t)resultInfo };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)captureStatus_out, (uint64_t)(uintptr_t)id_out, (uint64_t)(uintptr_t)graph_out, (uint64_t)(uintptr_t)dependencies_out, (uint64_t)(uintptr_t)edgeData_out, (uint64_t)(uintptr_t)numDependencies_out };
 	return (cudaError_t)vgpu_stub_call(267, a);
 }
 
 /* id 268, local */
-VGPU_EXPORT cudaError_t cudaGraphExecDestroy(cudaGraphExec_t graphExec)
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_ptsz(cudaStream_t stream, cudaStreamCaptureStatus *captureStatus_out, unsigned long long *id_out, cudaGraph_t *graph_out, const cudaGraphNode_t **dependencies_out, const cudaGraphEdgeData **edgeData_out, size_t *numDependencies_out)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)graphExec };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)captureStatus_out, (uint64_t)(uintptr_t)id_out, (uint64_t)(uintptr_t)graph_out, (uint64_t)(uintptr_t)dependencies_out, (uint64_t)(uintptr_t)edgeData_out, (uint64_t)(uintptr_t)numDependencies_out };
 	return (cudaError_t)vgpu_stub_call(268, a);
 }
 
 /* id 269, local */
-VGPU_EXPORT cudaError_t cudaGraphDestroy(cudaGraph_t graph)
+VGPU_EXPORT cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode *mode)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)graph };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)mode };
 	return (cudaError_t)vgpu_stub_call(269, a);
 }
 
 /* id 270, local */
-VGPU_EXPORT cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t *nodes, size_t *numNodes)
+VGPU_EXPORT cudaError_t cudaGraphInstantiate(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)graph, (uint64_t)(uintptr_t)nodes, (uint64_t)(uintptr_t)numNodes };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pGraphExec, (uint64_t)(uintptr_t)graph, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(270, a);
 }
 
-/* id 271: __cudaRegisterFatBinary is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 271, local */
+VGPU_EXPORT cudaError_t cudaGraphInstantiateWithFlags(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pGraphExec, (uint64_t)(uintptr_t)graph, (uint64_t)flags };
+	return (cudaError_t)vgpu_stub_call(271, a);
+}
 
-/* id 272: __cudaRegisterFatBinaryEnd is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 272, local */
+VGPU_EXPORT cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)graphExec, (uint64_t)(uintptr_t)stream };
+	return (cudaError_t)vgpu_stub_call(272, a);
+}
 
-/* id 273: __cudaUnregisterFatBinary is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 273, local */
+VGPU_EXPORT cudaError_t cudaGraphLaunch_ptsz(cudaGraphExec_t graphExec, cudaStream_t stream)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)graphExec, (uint64_t)(uintptr_t)stream };
+	return (cudaError_t)vgpu_stub_call(273, a);
+}
 
-/* id 274: __cudaRegisterFunction is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 274, local */
+VGPU_EXPORT cudaError_t cudaGraphExecUpdate(cudaGraphExec_t hGraphExec, cudaGraph_t hGraph, cudaGraphExecUpdateResultInfo *resultInfo)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)hGraphExec, (uint64_t)(uintptr_t)hGraph, (uint64_t)(uintptr_t)resultInfo };
+	return (cudaError_t)vgpu_stub_call(274, a);
+}
 
-/* id 275: __cudaRegisterVar is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 275, local */
+VGPU_EXPORT cudaError_t cudaGraphExecDestroy(cudaGraphExec_t graphExec)
+{
+	uint64_t a[1] = { (uint64_t)(uintptr_t)graphExec };
+	return (cudaError_t)vgpu_stub_call(275, a);
+}
 
-/* id 276: __cudaRegisterManagedVar is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 276, local */
+VGPU_EXPORT cudaError_t cudaGraphDestroy(cudaGraph_t graph)
+{
+	uint64_t a[1] = { (uint64_t)(uintptr_t)graph };
+	return (cudaError_t)vgpu_stub_call(276, a);
+}
 
-/* id 277: __cudaInitModule is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 277, local */
+VGPU_EXPORT cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t *nodes, size_t *numNodes)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)graph, (uint64_t)(uintptr_t)nodes, (uint64_t)(uintptr_t)numNodes };
+	return (cudaError_t)vgpu_stub_call(277, a);
+}
 
-/* id 278: __cudaGetKernel is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 278: __cudaRegisterFatBinary is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 279: __cudaPushCallConfiguration is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 279: __cudaRegisterFatBinaryEnd is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 280: __cudaPopCallConfiguration is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 280: __cudaUnregisterFatBinary is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 281: cudaLaunchKernel is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 281: __cudaRegisterFunction is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 282: cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 282: __cudaRegisterVar is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 283: __cudaLaunchKernel is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 283: __cudaRegisterManagedVar is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 284: __cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 284: __cudaInitModule is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 285: cudaLaunchCooperativeKernel is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 285: __cudaGetKernel is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 286: cudaLaunchCooperativeKernel_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 286: __cudaPushCallConfiguration is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 287: cudaLaunchKernelExC is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 287: __cudaPopCallConfiguration is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 288: cudaLaunchKernelExC_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 288: cudaLaunchKernel is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 289: cudaFuncGetAttributes is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 289: cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 290: cudaGetFuncBySymbol is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 290: __cudaLaunchKernel is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 291: cudaFuncSetAttribute is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 291: __cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 292: cudaFuncSetCacheConfig is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 292: cudaLaunchCooperativeKernel is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 293: cudaOccupancyMaxActiveBlocksPerMultiprocessor is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 293: cudaLaunchCooperativeKernel_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 294: cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 294: cudaLaunchKernelExC is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 295: cudaMemcpyToSymbol is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 295: cudaLaunchKernelExC_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 296: cudaMemcpyToSymbolAsync is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 296: cudaFuncGetAttributes is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 297: cudaMemcpyFromSymbol is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 297: cudaGetFuncBySymbol is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 298: cudaMemcpyFromSymbolAsync is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 298: cudaFuncSetAttribute is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 299: cudaGetSymbolAddress is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 299: cudaFuncSetCacheConfig is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 300: cudaGetSymbolSize is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 300: cudaOccupancyMaxActiveBlocksPerMultiprocessor is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 306: cudaGetDriverEntryPoint is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 301: cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 307: cudaGetDriverEntryPoint_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 302: cudaMemcpyToSymbol is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 308: cudaGetDriverEntryPointByVersion is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 303: cudaMemcpyToSymbolAsync is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 309: cudaGetDriverEntryPointByVersion_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 304: cudaMemcpyFromSymbol is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
-/* id 310: cudaCreateChannelDesc is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+/* id 305: cudaMemcpyFromSymbolAsync is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+
+/* id 306: cudaGetSymbolAddress is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+
+/* id 307: cudaGetSymbolSize is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+
+/* id 313: cudaGetDriverEntryPoint is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+
+/* id 314: cudaGetDriverEntryPoint_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+
+/* id 315: cudaGetDriverEntryPointByVersion is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+
+/* id 316: cudaGetDriverEntryPointByVersion_ptsz is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
+
+/* id 317: cudaCreateChannelDesc is hand-written in shims/cudart/ (manual.c, exporttable.c, launch.c) */
 
 VGPU_EXPORT cudaError_t cudaArrayGetInfo(void) { return (cudaError_t)vgpu_stub_call(1364, 0); }
 

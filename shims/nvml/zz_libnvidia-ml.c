@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 1,
 	.not_initialized = 1,
 	.not_supported = 3,
-	.table_hash = 3779649485161596438ULL,
+	.table_hash = 6341960956708311259ULL,
 };
 
 /* id 136, local */
@@ -306,260 +306,295 @@ VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t device, nvmlCloc
 }
 
 /* id 177, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(177, a);
 }
 
 /* id 178, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(178, a);
 }
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1003, 0); }
+/* id 179, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(179, a);
+}
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1004, 0); }
+/* id 180, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(180, a);
+}
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1005, 0); }
+/* id 181, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(181, a);
+}
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1006, 0); }
+/* id 182, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(182, a);
+}
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1007, 0); }
+/* id 183, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(183, a);
+}
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1008, 0); }
+/* id 184, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(184, a);
+}
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1009, 0); }
+/* id 185, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(185, a);
+}
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1010, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1010, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1011, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1011, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceDiscoverGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1012, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1012, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceFreezeNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1013, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1013, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingBufferSize(void) { return (nvmlReturn_t)vgpu_stub_call(1014, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1014, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1015, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1015, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1016, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1016, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1017, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1017, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1018, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1018, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAdaptiveClockInfoStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1019, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceDiscoverGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1019, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAddressingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1020, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceFreezeNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1020, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAPIRestriction(void) { return (nvmlReturn_t)vgpu_stub_call(1021, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingBufferSize(void) { return (nvmlReturn_t)vgpu_stub_call(1021, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetApplicationsClock(void) { return (nvmlReturn_t)vgpu_stub_call(1022, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1022, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes(void) { return (nvmlReturn_t)vgpu_stub_call(1023, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1023, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1024, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1024, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1025, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1025, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBoardId(void) { return (nvmlReturn_t)vgpu_stub_call(1026, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAdaptiveClockInfoStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1026, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBoardPartNumber(void) { return (nvmlReturn_t)vgpu_stub_call(1027, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAddressingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1027, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBridgeChipInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1028, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAPIRestriction(void) { return (nvmlReturn_t)vgpu_stub_call(1028, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBusType(void) { return (nvmlReturn_t)vgpu_stub_call(1029, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetApplicationsClock(void) { return (nvmlReturn_t)vgpu_stub_call(1029, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetC2cModeInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1030, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes(void) { return (nvmlReturn_t)vgpu_stub_call(1030, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1031, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1031, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClkMonStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1032, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1032, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClock(void) { return (nvmlReturn_t)vgpu_stub_call(1033, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBoardId(void) { return (nvmlReturn_t)vgpu_stub_call(1033, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockOffsets(void) { return (nvmlReturn_t)vgpu_stub_call(1034, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBoardPartNumber(void) { return (nvmlReturn_t)vgpu_stub_call(1034, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1035, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBridgeChipInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1035, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(void) { return (nvmlReturn_t)vgpu_stub_call(1036, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBusType(void) { return (nvmlReturn_t)vgpu_stub_call(1036, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1037, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetC2cModeInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1037, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuAttestationReport(void) { return (nvmlReturn_t)vgpu_stub_call(1038, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1038, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuCertificate(void) { return (nvmlReturn_t)vgpu_stub_call(1039, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClkMonStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1039, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeMemSizeInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1040, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClock(void) { return (nvmlReturn_t)vgpu_stub_call(1040, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeProtectedMemoryUsage(void) { return (nvmlReturn_t)vgpu_stub_call(1041, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockOffsets(void) { return (nvmlReturn_t)vgpu_stub_call(1041, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCoolerInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1042, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1042, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1043, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuAttestationReport(void) { return (nvmlReturn_t)vgpu_stub_call(1043, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinityWithinScope(void) { return (nvmlReturn_t)vgpu_stub_call(1044, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuCertificate(void) { return (nvmlReturn_t)vgpu_stub_call(1044, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1045, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeMemSizeInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1045, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClockFreqs(void) { return (nvmlReturn_t)vgpu_stub_call(1046, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeProtectedMemoryUsage(void) { return (nvmlReturn_t)vgpu_stub_call(1046, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(void) { return (nvmlReturn_t)vgpu_stub_call(1047, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCoolerInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1047, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(void) { return (nvmlReturn_t)vgpu_stub_call(1048, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1048, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrPcieLinkGeneration(void) { return (nvmlReturn_t)vgpu_stub_call(1049, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinityWithinScope(void) { return (nvmlReturn_t)vgpu_stub_call(1049, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrPcieLinkWidth(void) { return (nvmlReturn_t)vgpu_stub_call(1050, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1050, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDecoderUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1051, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClockFreqs(void) { return (nvmlReturn_t)vgpu_stub_call(1051, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultApplicationsClock(void) { return (nvmlReturn_t)vgpu_stub_call(1052, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(void) { return (nvmlReturn_t)vgpu_stub_call(1052, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1053, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(void) { return (nvmlReturn_t)vgpu_stub_call(1053, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDetailedEccErrors(void) { return (nvmlReturn_t)vgpu_stub_call(1054, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrPcieLinkGeneration(void) { return (nvmlReturn_t)vgpu_stub_call(1054, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void) { return (nvmlReturn_t)vgpu_stub_call(1055, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrPcieLinkWidth(void) { return (nvmlReturn_t)vgpu_stub_call(1055, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDisplayActive(void) { return (nvmlReturn_t)vgpu_stub_call(1056, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDecoderUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1056, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDisplayMode(void) { return (nvmlReturn_t)vgpu_stub_call(1057, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultApplicationsClock(void) { return (nvmlReturn_t)vgpu_stub_call(1057, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDramEncryptionMode(void) { return (nvmlReturn_t)vgpu_stub_call(1058, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1058, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1059, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDetailedEccErrors(void) { return (nvmlReturn_t)vgpu_stub_call(1059, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1060, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void) { return (nvmlReturn_t)vgpu_stub_call(1060, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDynamicPstatesInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1061, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDisplayActive(void) { return (nvmlReturn_t)vgpu_stub_call(1061, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1062, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDisplayMode(void) { return (nvmlReturn_t)vgpu_stub_call(1062, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1063, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDramEncryptionMode(void) { return (nvmlReturn_t)vgpu_stub_call(1063, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1064, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1064, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderStats(void) { return (nvmlReturn_t)vgpu_stub_call(1065, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1065, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1066, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDynamicPstatesInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1066, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanControlPolicy_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1067, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1067, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeedRPM(void) { return (nvmlReturn_t)vgpu_stub_call(1068, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1068, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1069, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1069, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1070, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderStats(void) { return (nvmlReturn_t)vgpu_stub_call(1070, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCStats(void) { return (nvmlReturn_t)vgpu_stub_call(1071, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1071, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1072, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanControlPolicy_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1072, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1073, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeedRPM(void) { return (nvmlReturn_t)vgpu_stub_call(1073, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1074, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1074, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1075, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1075, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1076, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCStats(void) { return (nvmlReturn_t)vgpu_stub_call(1076, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1077, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1077, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1078, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1078, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1079, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1079, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1080, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1080, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1081, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1081, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoByIdV(void) { return (nvmlReturn_t)vgpu_stub_call(1082, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1082, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1083, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1083, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1084, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1084, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1085, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1085, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuMaxPcieLinkGeneration(void) { return (nvmlReturn_t)vgpu_stub_call(1086, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1086, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuOperationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1087, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoByIdV(void) { return (nvmlReturn_t)vgpu_stub_call(1087, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses(void) { return (nvmlReturn_t)vgpu_stub_call(1088, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1088, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1089, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1089, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures(void) { return (nvmlReturn_t)vgpu_stub_call(1090, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1090, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1091, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuMaxPcieLinkGeneration(void) { return (nvmlReturn_t)vgpu_stub_call(1091, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1092, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuOperationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1092, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v4(void) { return (nvmlReturn_t)vgpu_stub_call(1093, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures(void) { return (nvmlReturn_t)vgpu_stub_call(1093, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGspFirmwareMode(void) { return (nvmlReturn_t)vgpu_stub_call(1094, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1094, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGspFirmwareVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1095, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1095, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId(void) { return (nvmlReturn_t)vgpu_stub_call(1096, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v4(void) { return (nvmlReturn_t)vgpu_stub_call(1096, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUIDV(void) { return (nvmlReturn_t)vgpu_stub_call(1097, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGspFirmwareMode(void) { return (nvmlReturn_t)vgpu_stub_call(1097, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1098, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGspFirmwareVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1098, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostVgpuMode(void) { return (nvmlReturn_t)vgpu_stub_call(1099, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId(void) { return (nvmlReturn_t)vgpu_stub_call(1099, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomConfigurationChecksum(void) { return (nvmlReturn_t)vgpu_stub_call(1100, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUIDV(void) { return (nvmlReturn_t)vgpu_stub_call(1100, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomImageVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1101, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1101, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1102, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostVgpuMode(void) { return (nvmlReturn_t)vgpu_stub_call(1102, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetIrqNum(void) { return (nvmlReturn_t)vgpu_stub_call(1103, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomConfigurationChecksum(void) { return (nvmlReturn_t)vgpu_stub_call(1103, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetJpgUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1104, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomImageVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1104, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetLastBBXFlushTime(void) { return (nvmlReturn_t)vgpu_stub_call(1105, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1105, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMarginTemperature(void) { return (nvmlReturn_t)vgpu_stub_call(1106, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetIrqNum(void) { return (nvmlReturn_t)vgpu_stub_call(1106, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxCustomerBoostClock(void) { return (nvmlReturn_t)vgpu_stub_call(1107, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetJpgUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1107, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(void) { return (nvmlReturn_t)vgpu_stub_call(1108, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetLastBBXFlushTime(void) { return (nvmlReturn_t)vgpu_stub_call(1108, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkGeneration(void) { return (nvmlReturn_t)vgpu_stub_call(1109, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMarginTemperature(void) { return (nvmlReturn_t)vgpu_stub_call(1109, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkWidth(void) { return (nvmlReturn_t)vgpu_stub_call(1110, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxCustomerBoostClock(void) { return (nvmlReturn_t)vgpu_stub_call(1110, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1111, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(void) { return (nvmlReturn_t)vgpu_stub_call(1111, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1112, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkGeneration(void) { return (nvmlReturn_t)vgpu_stub_call(1112, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1113, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkWidth(void) { return (nvmlReturn_t)vgpu_stub_call(1113, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryBusWidth(void) { return (nvmlReturn_t)vgpu_stub_call(1114, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1114, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryErrorCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1115, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1115, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1116, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1116, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigMode(void) { return (nvmlReturn_t)vgpu_stub_call(1117, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryBusWidth(void) { return (nvmlReturn_t)vgpu_stub_call(1117, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxClockOfPState(void) { return (nvmlReturn_t)vgpu_stub_call(1118, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryErrorCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1118, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1119, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1119, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetModuleId(void) { return (nvmlReturn_t)vgpu_stub_call(1120, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigMode(void) { return (nvmlReturn_t)vgpu_stub_call(1120, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses(void) { return (nvmlReturn_t)vgpu_stub_call(1121, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxClockOfPState(void) { return (nvmlReturn_t)vgpu_stub_call(1121, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1122, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1122, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1123, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetModuleId(void) { return (nvmlReturn_t)vgpu_stub_call(1123, 0); }
 
 VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMultiGpuBoard(void) { return (nvmlReturn_t)vgpu_stub_call(1124, 0); }
 

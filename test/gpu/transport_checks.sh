@@ -14,9 +14,10 @@ tr_tls=$!
 tr_tcp=$!
 sleep 1
 tr_bench() { # tr_bench NAME CMD...: llama-bench tg128 and pp512 of the 110 MB model, 5 repetitions
+  local name=$1; shift
   timeout 150 "$@" "$LLB/bin/llama-bench" -m /tmp/med-q8_0.gguf -p 512 -n 128 -r 5 -ngl 99 -o md \
-    >"$LOGS/transport-$1.md" 2>"$LOGS/transport-$1.err"
-  echo "== transport $1 (rc $?)"; cat "$LOGS/transport-$1.md"; tail -2 "$LOGS/transport-$1.err"
+    >"$LOGS/transport-$name.md" 2>"$LOGS/transport-$name.err"
+  echo "== transport $name (rc $?)"; cat "$LOGS/transport-$name.md"; tail -n 2 "$LOGS/transport-$name.err"
 }
 tr_bench native "${LL_NATIVE[@]}"
 tr_bench unix "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER="$VGPU_SERVER"
