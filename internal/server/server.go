@@ -228,6 +228,11 @@ type Timeouts struct {
 // stops reading, tells the client with an ErrShutdown Error frame and exits.
 func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello, to Timeouts) error {
 	vlog.SetPrefix(fmt.Sprintf("vgpu-server[%d]: ", os.Getpid()))
+	// Not dumpable: no other process of the server's user (another session's worker, taken
+	// over through a flaw in the driver) may ptrace this one or read its memory through /proc.
+	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
+		vlog.Errorf("worker: prctl(PR_SET_DUMPABLE, 0): %v", err)
+	}
 	if path := os.Getenv("VGPU_CPUPROFILE"); path != "" {
 		// a CPU profile of this worker, for performance work
 		if f, err := os.Create(fmt.Sprintf("%s.%d", path, os.Getpid())); err == nil {

@@ -233,6 +233,9 @@ func init() {
 			if s.hostOf(int32(uint32(a.Vals[arg]))) < 0 {
 				return cuErrInvalidDevice
 			}
+			// a CUdevice is a C int: the word's upper bits are not the caller's (the driver
+			// reads 32 bits), and fn indexes with the whole word
+			a.Vals[arg] = uint64(uint32(a.Vals[arg]))
 			return fn(s, a)
 		}
 	}
@@ -518,10 +521,11 @@ func init() {
 		},
 		"nvmlDeviceGetCount_v2": func(s *Sim, a *Args) int32 { put32(a.Out[0], uint32(s.ndev)); return 0 },
 		"nvmlDeviceGetHandleByIndex_v2": func(s *Sim, a *Args) int32 {
-			if a.Vals[0] >= uint64(s.ndev) {
+			i := uint32(a.Vals[0]) // an unsigned int: the word's upper bits are not the caller's
+			if i >= uint32(s.ndev) {
 				return 2
 			}
-			put64(a.Out[1], simNVMLHandle(int(a.Vals[0])))
+			put64(a.Out[1], simNVMLHandle(int(i)))
 			return 0
 		},
 		"nvmlDeviceGetName": func(s *Sim, a *Args) int32 {

@@ -180,6 +180,8 @@ type serverOpts struct {
 	unixPath string   // the unix socket's path (default: s.sock in a new temporary folder)
 	// stderr, if set, receives the server's stdout and stderr instead of the log file
 	stderr *os.File
+	// uid, if not 0, is the user (and group) the server runs as; its folder is given to it
+	uid int
 }
 
 // startServer starts build/out/vgpu-server --backend sim on a unix socket (and, withTCP, on a
@@ -251,6 +253,12 @@ func startServerWith(t testing.TB, o serverOpts) *server {
 	}
 	// Its own process group: the cleanup kills exactly the server and the workers it started.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if o.uid != 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(o.uid), Gid: uint32(o.uid)}
+		if err := os.Chown(filepath.Dir(sock), o.uid, o.uid); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting vgpu-server: %v", err)
 	}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -121,5 +122,28 @@ func TestShmRing(t *testing.T) {
 	t.Logf("%s: %d uploads through the ring", strings.TrimSpace(r.stdout), ring)
 	if ring < 20 {
 		t.Fatalf("%d uploads through the ring, want 20 or more\n%s", ring, r)
+	}
+}
+
+// TestWorkerNotDumpable: another process of the server's user cannot read a worker's memory or
+// environment through /proc (nor ptrace it): a worker taken over through a driver flaw cannot
+// reach another session's. The server process itself, of the same user, stays readable, so the
+// check tells a non-dumpable worker from a user that can read nothing.
+func TestWorkerNotDumpable(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to run the server and a reader as another user")
+	}
+	const nobody = 65534
+	s := startServerWith(t, serverOpts{uid: nobody})
+	mustConnect(t, s.unix, nil)
+	w := s.waitWorkers(t, 1, 5*time.Second)
+	if r := runAs(t, nobody, cleanEnv(), "cat", fmt.Sprintf("/proc/%d/environ", s.pid)); r.code != 0 {
+		t.Fatalf("the server's own user cannot read the server's environment, so this check proves nothing: %s", r)
+	}
+	for _, f := range []string{"environ", "mem", "maps"} {
+		r := runAs(t, nobody, cleanEnv(), "head", "-c", "1", fmt.Sprintf("/proc/%d/%s", w[0], f))
+		if r.code == 0 || !strings.Contains(r.stderr, "Permission denied") {
+			t.Fatalf("another process of the server's user read the worker's %s: %s", f, r)
+		}
 	}
 }
