@@ -16,6 +16,9 @@
 #     for llama models, and its own engine, OLLAMA_NEW_ENGINE=1), runs `ollama serve` natively
 #     and GPU-less with the drop-in's environment: the discovery line, `ollama create`, greedy
 #     generations through /api/generate, layers offloaded, texts compared, tok/s side by side.
+# Then, with Ollama's llama.cpp engine: native once more and vgpu without shared memory
+# (OLLAMA_DIAG=0 leaves them out), and vgpu over TCP with TLS and a token and over plain TCP
+# (OLLAMA_TRANSPORTS=0 leaves them out), each beside native.
 # Knobs: OLLAMA_ENGINES ("llama ollama"), OLLAMA_GGUF_ARGS (the model's vgpu-gguf flags),
 # OLLAMA_RUNS (timed generations per server, 5), OLLAMA_BUILD_TIMEOUT (s, 420),
 # OLLAMA_TIME_LIMIT (s from the start of these checks, 570: a server that would start later
@@ -133,14 +136,14 @@ ol_left() { echo $(( OL_DEADLINE - $(date +%s) )); }
 # OLLAMA_RUNS timed generations, each with a prompt of its own (no cache reuse), and the offload
 # line. Writes $LOGS/ollama-SIDE-ENGINE.* (the figures in .fig, the texts in .texts).
 ol_side() {
-  local side=$1 engine=$2 port=$3 tag="$1-$2"
+  local side=$1 engine=$2 port=$3 tag="${4:-$1}-$2"
   local lg=$LOGS/ollama-$tag fig=$LOGS/ollama-$tag.fig
   local -a env=(env -u LD_PRELOAD -u VGPU_SERVER -u LD_LIBRARY_PATH -u CUDA_VISIBLE_DEVICES
     HOME="$OLW/home" OLLAMA_HOST="127.0.0.1:$port" OLLAMA_MODELS="$OLW/models" OLLAMA_KEEP_ALIVE=10m)
   [ "$engine" = ollama ] && env+=(OLLAMA_NEW_ENGINE=1)
   [ "${OLLAMA_CHECK_DEBUG:-}" = 1 ] && env+=(OLLAMA_DEBUG=1)
   local -a cmd=("${env[@]}")
-  [ "$side" = vgpu ] && cmd=("$GPULESS" "${env[@]}" "${OL_DROPIN_ENV[@]}")
+  [ "$side" = vgpu ] && cmd=("$GPULESS" "${env[@]}" "${OL_DROPIN_ENV[@]}" "${OL_EXTRA_ENV[@]}")
   : >"$fig"
   if [ "$(ol_left)" -lt 40 ]; then echo "error=skipped: the time limit" >"$fig"; return; fi
   local up=0 r t
@@ -333,6 +336,50 @@ ol_engine() {
 # over, and Ollama's server cuts a generation short after 30 repeats of a token (then no timings).
 ol_prompt() { awk -v s="$1" 'BEGIN { srand(s); for (i = 0; i < 300; i++) printf " w%d", int(rand() * 3700) }'; }
 OL_PORT=${OLLAMA_PORT:-11530}
+OL_EXTRA_ENV=()   # more environment for a vgpu side (after the drop-in's: it overrides)
+
+# ol_variant TAG ENGINE NAME [NAME=VALUE...]: one more side of ENGINE (vgpu with that environment,
+# or native when TAG starts with "native"), its texts compared with the native side's and its
+# tok/s beside native's, as the row "ollama ENGINE NAME".
+ol_variant() {
+  local tag=$1 e=$2 name=$3 side=vgpu v k mn mv x; shift 3
+  case $tag in native*) side=native;; esac
+  OL_EXTRA_ENV=("$@")
+  log "ollama $tag, engine $e"
+  ol_side "$side" "$e" "$OL_PORT" "$tag"; OL_PORT=$((OL_PORT + 1))
+  OL_EXTRA_ENV=()
+  if [ ! -s "$LOGS/ollama-$tag-$e.texts" ]; then v="FAIL (no texts$(grep -m1 '^error=' "$LOGS/ollama-$tag-$e.fig" 2>/dev/null | sed 's/^error=/: /'))"
+  elif cmp -s "$LOGS/ollama-native-$e.texts" "$LOGS/ollama-$tag-$e.texts"; then v="texts identical to native"
+  else
+    diff "$LOGS/ollama-native-$e.texts" "$LOGS/ollama-$tag-$e.texts" >"$LOGS/ollama-$tag-$e.diff" 2>&1
+    v="texts DIFFERENT from native: $(grep -c '^<' "$LOGS/ollama-$tag-$e.diff") of $(wc -l <"$LOGS/ollama-native-$e.texts") lines"
+  fi
+  for k in eval prompt; do
+    mn=$(ol_rate "$LOGS/ollama-native-$e.fig" $k | cut -d' ' -f1); mv=$(ol_rate "$LOGS/ollama-$tag-$e.fig" $k | cut -d' ' -f1)
+    x=$(awk -v n="$mn" -v v="$mv" 'BEGIN { if (n + 0 > 0 && v + 0 > 0) printf "%.0f tok/s (%.1f%%)", v, 100 * v / n; else printf "none" }')
+    v+="; $k $x"
+  done
+  ol_row "ollama $e $name" "$v"
+}
+
+# ol_transports ENGINE: the same generations through a vgpu-server on TCP with TLS 1.3 and a
+# token, and on plain TCP (--insecure), both on 127.0.0.1, beside the unix socket's.
+ol_transports() {
+  local e=$1 pki=/tmp/vgpu-ol-pki tls tcp
+  rm -rf "$pki"
+  "$BIN/vgpu-server" pki init --dir "$pki" --host 127.0.0.1 >"$LOGS/ollama-pki.log" 2>&1 &&
+    "$BIN/vgpu-server" pki token --dir "$pki" ollama >>"$LOGS/ollama-pki.log" 2>&1
+  "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:7082 --tls-cert "$pki/server.crt" --tls-key "$pki/server.key" \
+    --tokens-file "$pki/tokens" >"$LOGS/server-ollama-tls.log" 2>&1 &
+  tls=$!
+  "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:7081 --insecure >"$LOGS/server-ollama-tcp.log" 2>&1 &
+  tcp=$!
+  sleep 1
+  ol_variant vgpu-tcp "$e" "over plain TCP" VGPU_SERVER=tcp://127.0.0.1:7081 VGPU_INSECURE=1
+  ol_variant vgpu-tls "$e" "over TLS 1.3 + token" VGPU_SERVER=tcp://127.0.0.1:7082 VGPU_TLS_CA="$pki/ca.crt" VGPU_TOKEN_FILE="$pki/clients/ollama.token"
+  grep -h "connected" "$LOGS/server-ollama-tls.log" | head -2
+  kill $tls $tcp; wait $tls $tcp 2>/dev/null
+}
 
 # OLLAMA_CHECKS_LIB=1: only the functions (for trying them elsewhere)
 if [ "${OLLAMA_CHECKS_LIB:-}" = 1 ]; then :
@@ -346,6 +393,13 @@ elif ol_build; then
   printf 'FROM %s\n' "$OLW/model.gguf" >"$OLW/Modelfile"
   ol_dropin
   for ol_e in ${OLLAMA_ENGINES:-llama ollama}; do ol_engine "$ol_e"; done
+  # Where the texts differ: is native itself repeatable, and does vgpu without shared memory
+  # (every copy through the socket) agree?
+  if [ "${OLLAMA_DIAG:-1}" = 1 ]; then
+    ol_variant native2 llama "native again"
+    ol_variant vgpu-noshm llama "without shared memory" VGPU_SHM_MB=0
+  fi
+  [ "${OLLAMA_TRANSPORTS:-1}" = 1 ] && ol_transports llama
 fi
 
 if [ $ol_standalone = 1 ]; then
