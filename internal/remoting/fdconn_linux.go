@@ -201,6 +201,9 @@ func netAddr(sa unix.Sockaddr) net.Addr {
 	return toAddr(sa)
 }
 
+// CloseWrite ends the connection's sending side: the peer reads end-of-file.
+func (c *FDConn) CloseWrite() error { return unix.Shutdown(c.fd, unix.SHUT_WR) }
+
 // Shutdown ends the connection both ways without releasing the descriptor: whoever still reads
 // or writes it gets end-of-file or an error, never another connection that reused the number.
 func (c *FDConn) Shutdown() error { return unix.Shutdown(c.fd, unix.SHUT_RDWR) }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -644,7 +645,9 @@ func (h *handshake) run() bool {
 		host, _, _ := net.SplitHostPort(h.c.RemoteAddr().String())
 		h.identity = "insecure:tcp " + host
 	case h.l.tls != nil:
-		tc := tls.Server(h.c, h.l.tls)
+		rc := &relayConn{Conn: h.c}
+		h.c = rc
+		tc := tls.Server(rc, h.l.tls)
 		if err := tc.Handshake(); err != nil {
 			if stop, ok := h.stopped(); stop {
 				return ok
@@ -844,9 +847,83 @@ func connFile(c net.Conn) (*os.File, error) {
 // relayBuf is the size of each direction's buffer between a TLS connection and its worker.
 const relayBuf = 256 << 10
 
+// relayConn is the connection under a TLS session: the accepted net.Conn during the handshake
+// (deadlines; eviction closes it), then, once the session is the relay's, a blocking
+// remoting.FDConn read and written on the relay's own threads. An FDConn polls briefly before
+// a read blocks, as the client's and the worker's do, so a call's round trip through the relay
+// costs no wake-up through the netpoller.
+type relayConn struct {
+	net.Conn
+	fc *remoting.FDConn
+}
+
+// blocking moves the connection to an FDConn (a duplicate of its descriptor; the net.Conn is
+// closed).
+func (r *relayConn) blocking() error {
+	fc, err := remoting.NewFDConn(r.Conn)
+	if err != nil {
+		return err
+	}
+	r.fc = fc
+	return nil
+}
+
+func (r *relayConn) Read(b []byte) (int, error) {
+	if r.fc != nil {
+		return r.fc.Read(b)
+	}
+	return r.Conn.Read(b)
+}
+
+func (r *relayConn) Write(b []byte) (int, error) {
+	if r.fc != nil {
+		return r.fc.Write(b)
+	}
+	return r.Conn.Write(b)
+}
+
+// Close also wakes a relay thread blocked reading it (shutdown before close).
+func (r *relayConn) Close() error {
+	if r.fc != nil {
+		r.fc.Shutdown()
+		return r.fc.Close()
+	}
+	return r.Conn.Close()
+}
+
+// blockingRelay says whether relays use blocking FDConns that poll before they block: on
+// machines with remoting.SpinCores cores or more, where clients and workers poll for 2 ms too;
+// with fewer, the pollers would take the CPU from each other, and the relay uses the netpoller.
+// VGPU_TLS_RELAY=blocking or netpoll chooses (to compare them).
+var blockingRelay = func() bool {
+	switch os.Getenv("VGPU_TLS_RELAY") {
+	case "blocking":
+		return true
+	case "netpoll":
+		return false
+	}
+	return runtime.NumCPU() >= remoting.SpinCores
+}()
+
 // relay copies between the client's TLS connection and the worker's end of a socket pair until
-// either side ends; done is closed when both directions have stopped.
-func relay(tc *tls.Conn, pc *net.UnixConn) (done chan struct{}) {
+// either side ends; done is closed when both directions have stopped. Each direction is a
+// goroutine; with blockingRelay both sides are FDConns, read and written by blocking system
+// calls on that goroutine's thread.
+func relay(tc *tls.Conn, rc *relayConn, wc *net.UnixConn) (done chan struct{}, err error) {
+	var pc interface {
+		io.ReadWriteCloser
+		CloseWrite() error
+	} = wc
+	if blockingRelay {
+		if err := rc.blocking(); err != nil {
+			return nil, err
+		}
+		fc, err := remoting.NewFDConn(wc)
+		if err != nil {
+			return nil, err
+		}
+		pc = fc
+	}
 	done = make(chan struct{})
 	up := make(chan struct{})
 	go func() { // client -> worker
@@ -879,11 +956,11 @@ func relay(tc *tls.Conn, pc *net.UnixConn) (done chan struct{}) {
 				break
 			}
 		}
-		tc.Close() // close_notify, then the client's read ends
+		tc.Close() // close_notify, then the client's read ends (and the other direction's)
 		<-up
 		pc.Close()
 	}()
-	return done
+	return done, nil
 }
 
 // Shutdown drains the server: it stops accepting, tells the connections still in their

@@ -5,6 +5,7 @@ package server
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -180,7 +181,19 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 	}
 	var relayed chan struct{}
 	if tc != nil {
-		relayed = relay(tc, pc)
+		rc, _ := c.(*relayConn)
+		if rc == nil {
+			err = errors.New("a TLS session without its relayConn")
+		} else {
+			relayed, err = relay(tc, rc, pc)
+		}
+		if err != nil {
+			cmd.Process.Kill()
+			pc.Close()
+			cmd.Wait()
+			flight.Close()
+			return fmt.Errorf("the TLS relay: %w", err)
+		}
 	} else {
 		c.Close() // the worker has its own descriptor
 	}

@@ -182,6 +182,8 @@ type serverOpts struct {
 	stderr *os.File
 	// uid, if not 0, is the user (and group) the server runs as; its folder is given to it
 	uid int
+	// env: more of the server's environment ("K=V")
+	env []string
 }
 
 // startServer starts build/out/vgpu-server --backend sim on a unix socket (and, withTCP, on a
@@ -240,7 +242,7 @@ func startServerWith(t testing.TB, o serverOpts) *server {
 	}
 	args = append(args, o.args...)
 	cmd := exec.Command(filepath.Join(out, "vgpu-server"), args...)
-	cmd.Env = cleanEnv()
+	cmd.Env = cleanEnv(o.env...)
 	if o.stderr != nil {
 		cmd.Stdout, cmd.Stderr = o.stderr, o.stderr
 	} else {

@@ -746,6 +746,22 @@ func waitVsock(t *testing.T, s *server, addr string) {
 	}
 }
 
+// TestTLSRelayModes: a TLS session works with either relay (the blocking one is the default
+// only on machines of 4 cores or more), through the real client: a program's calls, memory
+// copies both ways and its exit.
+func TestTLSRelayModes(t *testing.T) {
+	for _, mode := range []string{"blocking", "netpoll"} {
+		t.Run(mode, func(t *testing.T) {
+			s := startServerWith(t, serverOpts{tcp: true, noUnix: true, env: []string{"VGPU_TLS_RELAY=" + mode}})
+			r := run(t, 30*time.Second, cleanEnv(append([]string{"VGPU_SERVER=" + s.tcp, "LD_LIBRARY_PATH=" + outDir(t)}, s.tcpEnv...)...),
+				filepath.Join(outDir(t), "devicequery"))
+			if r.code != 0 || !strings.Contains(r.stdout, "memory round trip (1 MiB H2D, memset, D2D, D2H): identical") {
+				t.Fatalf("devicequery over TLS with the %s relay: %s\nserver:\n%s", mode, r, s.log())
+			}
+		})
+	}
+}
+
 // TestRoundTripTLSvsTCP prints the round trip of a small call (cuDeviceGetCount) over plain TCP
 // and over TLS (the server relays to the worker); it asserts only that both work.
 func TestRoundTripTLSvsTCP(t *testing.T) {
