@@ -70,6 +70,7 @@ func worker(args []string) error {
 	idle := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "end the session when the client sent no frame for this long")
 	frame := fs.Duration("frame-timeout", server.DefaultFrameTimeout, "end the session when a frame's payload has not come this long after its header")
 	keepalive := fs.Duration("keepalive", server.DefaultKeepalive, "while a call runs longer than this, send the client a keepalive this often")
+	withTLS := fs.Bool("tls-state", false, "the session is TLS, its state on fd 5 (the server handed it over)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,7 +91,7 @@ func worker(args []string) error {
 		}
 		hello = &h
 	}
-	return server.RunWorker(*backend, id, pol, hello, server.Timeouts{Idle: *idle, Frame: *frame, Keepalive: *keepalive})
+	return server.RunWorker(*backend, id, pol, hello, server.Timeouts{Idle: *idle, Frame: *frame, Keepalive: *keepalive}, *withTLS)
 }
 
 func run(args []string) error {

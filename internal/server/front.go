@@ -208,7 +208,10 @@ func (s *Server) setupSecurity() error {
 	if err != nil {
 		return fmt.Errorf("tls_cert/tls_key: %w", err)
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}}
+	// No session tickets: a resumed session gains nothing here (one connection a process), and a
+	// ticket sent after the handshake would use a record the worker's state must account for.
+	cfg := &tls.Config{MinVersion: tls.VersionTLS13, Certificates: []tls.Certificate{cert}, SessionTicketsDisabled: true}
+	cfg.GetConfigForClient = tlsConfigFor(cfg)
 	if s.cfg.TLSClientCA == "" && s.cfg.TokensFile == "" {
 		return errors.New("TLS clients need a way to prove who they are: set tls_client_ca (client certificates, `vgpu-server pki client NAME`) or tokens_file (`vgpu-server pki token NAME`), or both")
 	}
@@ -645,10 +648,12 @@ func (h *handshake) run() bool {
 		host, _, _ := net.SplitHostPort(h.c.RemoteAddr().String())
 		h.identity = "insecure:tcp " + host
 	case h.l.tls != nil:
-		rc := &relayConn{Conn: h.c}
+		rc := newRelayConn(h.c)
 		h.c = rc
 		tc := tls.Server(rc, h.l.tls)
-		if err := tc.Handshake(); err != nil {
+		err := tc.Handshake()
+		rc.capt.HandshakeDone()
+		if err != nil {
 			if stop, ok := h.stopped(); stop {
 				return ok
 			}
@@ -847,20 +852,27 @@ func connFile(c net.Conn) (*os.File, error) {
 // relayBuf is the size of each direction's buffer between a TLS connection and its worker.
 const relayBuf = 256 << 10
 
-// relayConn is the connection under a TLS session: the accepted net.Conn during the handshake
-// (deadlines; eviction closes it), then, once the session is the relay's, a blocking
-// remoting.FDConn read and written on the relay's own threads. An FDConn polls briefly before
-// a read blocks, as the client's and the worker's do, so a call's round trip through the relay
-// costs no wake-up through the netpoller.
+// relayConn is the connection under a TLS session: during the handshake and the Hello, the
+// accepted connection read through a remoting.TLSCapture (so the session can be handed to its
+// worker, handTLSToWorker); for a session that stays with the server's relay, a blocking
+// remoting.FDConn read and written on the relay's own threads, which polls briefly before a
+// read blocks, as the client's and the worker's do.
 type relayConn struct {
-	net.Conn
-	fc *remoting.FDConn
+	net.Conn                      // the capture, over raw
+	raw      net.Conn             // the accepted connection
+	capt     *remoting.TLSCapture // the capture
+	fc       *remoting.FDConn     // the relay's blocking connection, once blocking() was called
+}
+
+func newRelayConn(c net.Conn) *relayConn {
+	capt := &remoting.TLSCapture{Conn: c}
+	return &relayConn{Conn: capt, raw: c, capt: capt}
 }
 
 // blocking moves the connection to an FDConn (a duplicate of its descriptor; the net.Conn is
 // closed).
 func (r *relayConn) blocking() error {
-	fc, err := remoting.NewFDConn(r.Conn)
+	fc, err := remoting.NewFDConn(r.raw)
 	if err != nil {
 		return err
 	}
@@ -891,19 +903,42 @@ func (r *relayConn) Close() error {
 	return r.Conn.Close()
 }
 
-// blockingRelay says whether relays use blocking FDConns that poll before they block: on
-// machines with remoting.SpinCores cores or more, where clients and workers poll for 2 ms too;
-// with fewer, the pollers would take the CPU from each other, and the relay uses the netpoller.
-// VGPU_TLS_RELAY=blocking or netpoll chooses (to compare them).
-var blockingRelay = func() bool {
-	switch os.Getenv("VGPU_TLS_RELAY") {
-	case "blocking":
-		return true
-	case "netpoll":
-		return false
+// tlsMode is how a TLS session's calls reach its worker (VGPU_TLS_RELAY in the server's
+// environment): "worker" (the default) hands the session to the worker, which carries on its
+// records on the TCP socket itself (remoting.RecordConn), so no hop through the server sits on a
+// call's path; a session it cannot hand off (a suite other than AES-GCM) and the modes
+// "blocking" and "netpoll" go through the server's relay, on blocking FDConns that poll before
+// they block (the default relay on machines with remoting.SpinCores cores or more, where clients
+// and workers poll too) or on the Go netpoller (the default relay on smaller machines, where
+// pollers would take the CPU from each other).
+var tlsMode = func() string {
+	switch m := os.Getenv("VGPU_TLS_RELAY"); m {
+	case "blocking", "netpoll", "worker":
+		return m
+	case "":
+	default:
+		vlog.Errorf("VGPU_TLS_RELAY=%q: want worker, blocking or netpoll; using worker", m)
 	}
-	return runtime.NumCPU() >= remoting.SpinCores
+	return "worker"
 }()
+
+// blockingRelay says whether a relay uses blocking FDConns (tlsMode).
+var blockingRelay = tlsMode == "blocking" || (tlsMode == "worker" && runtime.NumCPU() >= remoting.SpinCores)
+
+// tlsConfigFor is the listener's TLS configuration for one handshake: the listener's, with the
+// connection's key log, so the session's traffic secrets can go to its worker.
+func tlsConfigFor(base *tls.Config) func(*tls.ClientHelloInfo) (*tls.Config, error) {
+	return func(hi *tls.ClientHelloInfo) (*tls.Config, error) {
+		rc, ok := hi.Conn.(*relayConn)
+		if !ok || tlsMode != "worker" {
+			return nil, nil // the listener's own
+		}
+		cc := base.Clone()
+		cc.GetConfigForClient = nil
+		cc.KeyLogWriter = rc.capt.KeyLog()
+		return cc, nil
+	}
+}
 
 // relay copies between the client's TLS connection and the worker's end of a socket pair until
 // either side ends; done is closed when both directions have stopped. Each direction is a
@@ -1005,4 +1040,47 @@ func (s *Server) Shutdown(drain time.Duration) {
 	}
 	s.mu.Unlock()
 	<-done
+}
+
+// tlsStateFD is a worker's descriptor of its TLS session's state (`--tls-state`).
+const tlsStateFD = 5
+
+// handTLSToWorker takes the TLS session of rc from the server (tc is not used again): its state
+// (remoting.TLSState: traffic secrets, sequence numbers) in a pipe the worker reads once at
+// tlsStateFD. An error says why the session stays with the server's relay.
+func handTLSToWorker(rc *relayConn, tc *tls.Conn) (*os.File, error) {
+	st, err := rc.capt.Handoff(tc)
+	rc.capt.Stop()
+	if err != nil {
+		return nil, err
+	}
+	b, _ := st.MarshalBinary()
+	clear(st.ReadSecret)
+	clear(st.WriteSecret)
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	_, err = w.Write(b) // far less than a pipe holds
+	clear(b)
+	w.Close()
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// readTLSState reads the state handTLSToWorker wrote (in the worker).
+func readTLSState() (*remoting.TLSState, error) {
+	f := os.NewFile(tlsStateFD, "tls-state")
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, 1024))
+	if err != nil {
+		return nil, err
+	}
+	var st remoting.TLSState
+	err = st.UnmarshalBinary(b)
+	clear(b)
+	return &st, err
 }

@@ -134,8 +134,30 @@ func (s *Server) Wait() { s.wg.Wait() }
 func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, hello64 string, release func()) error {
 	var conn *os.File
 	var pc *net.UnixConn
+	var tlsState *os.File // the read end of a pipe holding a handed-off TLS session's state
+	rc, _ := c.(*relayConn)
+	if tc != nil && rc == nil {
+		return errors.New("a TLS session without its relayConn")
+	}
+	if tc != nil && tlsMode == "worker" {
+		var err error
+		if tlsState, err = handTLSToWorker(rc, tc); err != nil {
+			vlog.Printf("session %d [%s]: TLS through the server's relay: %v", id, pol.Identity, err)
+		} else {
+			vlog.Printf("session %d [%s]: TLS records in the worker (%s)", id, pol.Identity, tls.CipherSuiteName(tc.ConnectionState().CipherSuite))
+			defer tlsState.Close()
+			tc = nil // the worker carries the session on: never close_notify from here
+		}
+	} else if tc != nil {
+		rc.capt.Stop()
+		vlog.Printf("session %d [%s]: TLS through the server's relay (VGPU_TLS_RELAY=%s)", id, pol.Identity, tlsMode)
+	}
 	if tc == nil {
-		f, err := connFile(c)
+		raw := c
+		if rc != nil {
+			raw = rc.raw
+		}
+		f, err := connFile(raw)
 		if err != nil {
 			return err
 		}
@@ -168,6 +190,10 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 		return fmt.Errorf("the worker's flight record: %w", err)
 	}
 	cmd.ExtraFiles = []*os.File{conn, flight} // fd 3, flightFD
+	if tlsState != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, tlsState) // tlsStateFD
+		cmd.Args = append(cmd.Args, "--tls-state")
+	}
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
 	// The worker dies with the server: no session outlives the daemon that owns it.
@@ -181,13 +207,7 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 	}
 	var relayed chan struct{}
 	if tc != nil {
-		rc, _ := c.(*relayConn)
-		if rc == nil {
-			err = errors.New("a TLS session without its relayConn")
-		} else {
-			relayed, err = relay(tc, rc, pc)
-		}
-		if err != nil {
+		if relayed, err = relay(tc, rc, pc); err != nil {
 			cmd.Process.Kill()
 			pc.Close()
 			cmd.Wait()
@@ -239,7 +259,10 @@ type Timeouts struct {
 // hello is the client's Hello, which the server process read and checked (nil: the worker reads
 // it itself). SIGTERM (the server's drain timeout) ends the session between calls: the worker
 // stops reading, tells the client with an ErrShutdown Error frame and exits.
-func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello, to Timeouts) error {
+//
+// withTLS: the session is TLS, handed over by the server (its state at tlsStateFD); the worker
+// reads and writes its records on fd 3 itself.
+func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello, to Timeouts, withTLS bool) error {
 	vlog.SetPrefix(fmt.Sprintf("vgpu-server[%d]: ", os.Getpid()))
 	// Not dumpable: no other process of the server's user (another session's worker, taken
 	// over through a flaw in the driver) may ptrace this one or read its memory through /proc.
@@ -254,9 +277,25 @@ func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello, to 
 		}
 	}
 	// The session serves on one locked thread with blocking reads and writes on fd 3.
-	nc, err := remoting.FDConnOf(3)
+	fc, err := remoting.FDConnOf(3)
 	if err != nil {
 		return fmt.Errorf("worker: no connection on fd 3: %w", err)
+	}
+	var nc StreamConn = fc
+	if withTLS {
+		st, err := readTLSState()
+		if err != nil {
+			fc.Close()
+			return fmt.Errorf("worker: the TLS session's state: %w", err)
+		}
+		rc, err := remoting.NewRecordConn(fc, st)
+		clear(st.ReadSecret)
+		clear(st.WriteSecret)
+		if err != nil {
+			fc.Close()
+			return fmt.Errorf("worker: the TLS session: %w", err)
+		}
+		nc = rc
 	}
 	defer nc.Close()
 	var shutdown atomic.Bool

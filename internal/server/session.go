@@ -180,7 +180,7 @@ func (s *Session) Serve() error {
 	if err := s.handshake(); err != nil {
 		return err
 	}
-	if fc, ok := s.nc.(*remoting.FDConn); ok && s.IdleTimeout > 0 {
+	if fc, ok := s.nc.(interface{ SetWriteIdle(time.Duration) error }); ok && s.IdleTimeout > 0 {
 		// a reply the client does not read for this long ends the session too
 		fc.SetWriteIdle(s.IdleTimeout)
 	}

@@ -746,17 +746,24 @@ func waitVsock(t *testing.T, s *server, addr string) {
 	}
 }
 
-// TestTLSRelayModes: a TLS session works with either relay (the blocking one is the default
-// only on machines of 4 cores or more), through the real client: a program's calls, memory
-// copies both ways and its exit.
+// TestTLSRelayModes: a TLS session works carried on by its worker (the default) and through
+// the server's relay in either mode, through the real client: a program's calls, memory copies
+// both ways and its exit; the server's log says which way each session went.
 func TestTLSRelayModes(t *testing.T) {
-	for _, mode := range []string{"blocking", "netpoll"} {
-		t.Run(mode, func(t *testing.T) {
-			s := startServerWith(t, serverOpts{tcp: true, noUnix: true, env: []string{"VGPU_TLS_RELAY=" + mode}})
+	for _, c := range []struct{ mode, want string }{
+		{"worker", "TLS records in the worker (TLS_AES_128_GCM_SHA256)"},
+		{"blocking", "TLS through the server's relay (VGPU_TLS_RELAY=blocking)"},
+		{"netpoll", "TLS through the server's relay (VGPU_TLS_RELAY=netpoll)"},
+	} {
+		t.Run(c.mode, func(t *testing.T) {
+			s := startServerWith(t, serverOpts{tcp: true, noUnix: true, env: []string{"VGPU_TLS_RELAY=" + c.mode}})
 			r := run(t, 30*time.Second, cleanEnv(append([]string{"VGPU_SERVER=" + s.tcp, "LD_LIBRARY_PATH=" + outDir(t)}, s.tcpEnv...)...),
 				filepath.Join(outDir(t), "devicequery"))
 			if r.code != 0 || !strings.Contains(r.stdout, "memory round trip (1 MiB H2D, memset, D2D, D2H): identical") {
-				t.Fatalf("devicequery over TLS with the %s relay: %s\nserver:\n%s", mode, r, s.log())
+				t.Fatalf("devicequery over TLS, %s: %s\nserver:\n%s", c.mode, r, s.log())
+			}
+			if !strings.Contains(s.log(), c.want) {
+				t.Fatalf("the server's log does not say %q:\n%s", c.want, s.log())
 			}
 		})
 	}
