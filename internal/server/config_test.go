@@ -35,6 +35,23 @@ func TestConfigDefaults(t *testing.T) {
 	}
 }
 
+// TestKeysDocumented: every key is in README.md's server configuration and in the packages'
+// example server.conf (packaging/files/server.conf), as "KEY =" or `KEY`.
+func TestKeysDocumented(t *testing.T) {
+	for _, doc := range []string{"../../README.md", "../../packaging/files/server.conf"} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range Keys {
+			name := strings.TrimSuffix(k.Name, "IDENTITY]")
+			if !strings.Contains(string(b), name+" =") && !strings.Contains(string(b), name+"uid:") && !strings.Contains(string(b), "`"+name+"`") {
+				t.Errorf("%s does not name the server key %s", doc, k.Name)
+			}
+		}
+	}
+}
+
 // TestConfigFile: the file's keys, limit[IDENTITY] lines and comments; flags override the file.
 func TestConfigFile(t *testing.T) {
 	p := writeConf(t, `# vgpu-server
