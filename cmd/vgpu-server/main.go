@@ -23,14 +23,12 @@ import (
 	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/server"
 	"github.com/vgpu/vgpu/internal/version"
-	"github.com/vgpu/vgpu/internal/vlog"
 )
 
 func main() {
 	// A closed stderr (the reader of the server's log went away) must not end the server or a
 	// worker: writes then fail with EPIPE instead of raising SIGPIPE.
 	signal.Ignore(syscall.SIGPIPE)
-	vlog.SetPrefix("vgpu-server: ")
 	if len(os.Args) > 1 {
 		var err error
 		switch os.Args[1] {
@@ -47,13 +45,13 @@ func main() {
 			}
 		}
 		if err != nil {
-			vlog.Errorf("%v", err)
+			server.Logger().Error(err.Error())
 			os.Exit(1)
 		}
 		return
 	}
 	if err := run(nil); err != nil {
-		vlog.Errorf("%v", err)
+		server.Logger().Error(err.Error())
 		os.Exit(1)
 	}
 }
@@ -71,7 +69,11 @@ func worker(args []string) error {
 	frame := fs.Duration("frame-timeout", server.DefaultFrameTimeout, "end the session when a frame's payload has not come this long after its header")
 	keepalive := fs.Duration("keepalive", server.DefaultKeepalive, "while a call runs longer than this, send the client a keepalive this often")
 	withTLS := fs.Bool("tls-state", false, "the session is TLS, its state on fd 5 (the server handed it over)")
+	logFormat := fs.String("log-format", server.LogText, "text or json (the server's log_format)")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := server.SetWorkerLog(*logFormat); err != nil {
 		return err
 	}
 	id, _ := strconv.ParseUint(*session, 10, 64)
@@ -99,12 +101,23 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := server.SetLogFormat(cfg.LogFormat); err != nil {
+		return err
+	}
+	log := server.Logger()
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
 	}
 	if cfg.Insecure {
-		vlog.Errorf("WARNING: insecure is set: tcp listeners speak plain TCP and accept ANY client without authentication; use it only on a network you trust")
+		log.Warn("WARNING: insecure is set: tcp listeners speak plain TCP and accept ANY client without authentication; use it only on a network you trust")
+	}
+	if cfg.MetricsListen != "" {
+		a, err := srv.ServeMetrics(cfg.MetricsListen)
+		if err != nil {
+			return fmt.Errorf("metrics_listen %s: %w", cfg.MetricsListen, err)
+		}
+		log.Info(fmt.Sprintf("metrics at http://%s/metrics (plain HTTP without authentication)", a), "metrics", a.String())
 	}
 	errc := make(chan error, len(cfg.Listen))
 	for _, a := range cfg.Listen {
@@ -112,24 +125,24 @@ func run(args []string) error {
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", a, err)
 		}
-		vlog.Printf("listening on %s (backend %s, pid %d): %s", l.Addr, srv.Backend(), os.Getpid(), l.Describe(srv))
+		log.Info(fmt.Sprintf("listening on %s (backend %s, pid %d): %s", l.Addr, srv.Backend(), os.Getpid(), l.Describe(srv)), "listener", l.Addr.String(), "backend", srv.Backend())
 		go func() { errc <- srv.Serve(l) }()
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
 	select {
 	case s := <-sig:
-		vlog.Printf("%v: shutting down: no new connections; running sessions have up to %v (drain_timeout)", s, cfg.DrainTimeout)
+		log.Info(fmt.Sprintf("%v: shutting down: no new connections; running sessions have up to %v (drain_timeout)", s, cfg.DrainTimeout), "signal", s.String())
 		go func() {
 			<-sig
-			vlog.Printf("second signal: exiting now")
+			log.Warn("second signal: exiting now")
 			os.Exit(1)
 		}()
 	case err = <-errc:
 	}
 	srv.Shutdown(cfg.DrainTimeout)
 	if err == nil {
-		vlog.Printf("shut down")
+		log.Info("shut down")
 	}
 	return err
 }

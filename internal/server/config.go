@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"sort"
 	"strconv"
@@ -46,6 +47,9 @@ type Config struct {
 	MemLimit uint64   // per device, bytes; 0: no limit
 	Devices  []string // visible devices; empty: all
 	Limits   map[string]Limit
+
+	MetricsListen string // host:port of the Prometheus endpoint; "": none
+	LogFormat     string // LogText or LogJSON (log.go)
 }
 
 // Limit overrides the defaults for one identity (limit[IDENTITY] = ...).
@@ -153,6 +157,34 @@ var Keys = []Key{
 		}},
 	{"devices", "list", "(all)", "host GPUs a session sees, by index or UUID, comma-separated",
 		func(c *Config, v string) error { c.Devices = splitList(v); return nil }},
+	{"metrics_listen", "host:port", "", "serve Prometheus metrics at http://HOST:PORT/metrics (plain HTTP, no authentication: bind it to localhost or a trusted network; it shows counts, no GPU data); empty: off",
+		func(c *Config, v string) error {
+			if v == "" {
+				c.MetricsListen = ""
+				return nil
+			}
+			host, port, err := net.SplitHostPort(v)
+			if err != nil {
+				return fmt.Errorf("%q: want host:port such as 127.0.0.1:9400", v)
+			}
+			if n, err := strconv.ParseUint(port, 10, 16); err != nil || n == 0 {
+				return fmt.Errorf("%q: port %q: want a number from 1 to 65535", v, port)
+			}
+			if strings.ContainsAny(host, "/ ") {
+				return fmt.Errorf("%q: want host:port such as 127.0.0.1:9400", v)
+			}
+			c.MetricsListen = v
+			return nil
+		}},
+	{"log_format", "text|json", LogText, "the server's and its workers' log lines on stderr: text (human lines) or json (one JSON object per line: time, level, msg, session, identity, ...)",
+		func(c *Config, v string) error {
+			switch v {
+			case LogText, LogJSON:
+				c.LogFormat = v
+				return nil
+			}
+			return fmt.Errorf("%q: want text or json", v)
+		}},
 	{"limit[IDENTITY]", "settings", "", "for one identity: mem_limit=SIZE devices=LIST max_sessions=N (each optional), e.g. limit[uid:1000] = mem_limit=8GiB devices=0",
 		nil},
 }

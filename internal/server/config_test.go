@@ -24,12 +24,30 @@ func TestConfigDefaults(t *testing.T) {
 	if c.HandshakeTimeout != 10*time.Second || c.DrainTimeout != 30*time.Second || c.MaxPending != 1024 ||
 		c.MaxSessions != 256 || c.MaxPerIdentity != 64 || c.Backend != "auto" || c.Insecure ||
 		c.Timeouts != (Timeouts{Idle: 10 * time.Minute, Frame: 30 * time.Second, Keepalive: 15 * time.Second}) ||
-		!reflect.DeepEqual(c.Listen, []string{DefaultListen}) || c.UnixAllow != nil || c.VsockAllow != nil {
+		!reflect.DeepEqual(c.Listen, []string{DefaultListen}) || c.UnixAllow != nil || c.VsockAllow != nil ||
+		c.MetricsListen != "" || c.LogFormat != LogText {
 		t.Fatalf("defaults %+v", c)
 	}
 	for _, k := range Keys {
 		if k.Name == "" || k.Type == "" || k.Meaning == "" {
 			t.Errorf("key %+v: undocumented", k)
+		}
+	}
+}
+
+// TestKeysDocumented: every key is in README.md's server configuration and in the packages'
+// example server.conf (packaging/files/server.conf), as "KEY =" or `KEY`.
+func TestKeysDocumented(t *testing.T) {
+	for _, doc := range []string{"../../README.md", "../../packaging/files/server.conf"} {
+		b, err := os.ReadFile(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range Keys {
+			name := strings.TrimSuffix(k.Name, "IDENTITY]")
+			if !strings.Contains(string(b), name+" =") && !strings.Contains(string(b), name+"uid:") && !strings.Contains(string(b), "`"+name+"`") {
+				t.Errorf("%s does not name the server key %s", doc, k.Name)
+			}
 		}
 	}
 }
@@ -45,12 +63,14 @@ devices = 0,1
 unix_allow = uid:1000, gid:27, *
 limit[cert:CN=alice] = mem_limit=8GiB devices=GPU-abc max_sessions=2
 limit[uid:1000] = devices=
+metrics_listen = 127.0.0.1:9400
+log_format = json
 `)
 	c, err := LoadConfig([]string{"--config", p, "--handshake-timeout", "5s", "--listen", "unix:@x", "--listen", "tcp://:1"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !c.Insecure || c.HandshakeTimeout != 5*time.Second || c.MemLimit != 16<<30 ||
+	if !c.Insecure || c.HandshakeTimeout != 5*time.Second || c.MemLimit != 16<<30 || c.MetricsListen != "127.0.0.1:9400" || c.LogFormat != LogJSON ||
 		!reflect.DeepEqual(c.Listen, []string{"unix:@x", "tcp://:1"}) || !reflect.DeepEqual(c.UnixAllow, []string{"uid:1000", "gid:27", "*"}) {
 		t.Fatalf("config %+v", c)
 	}
@@ -82,6 +102,12 @@ func TestConfigStrict(t *testing.T) {
 		{"limit[uid:1 = mem_limit=1", `:1: want "limit[IDENTITY] = settings"`},
 		{"just words", `:1: want "key = value"`},
 		{"backend = sim\nbackend = real", `:2: key "backend" is already set on line 1`},
+		{"metrics_listen = 9400", `:1: key "metrics_listen": "9400": want host:port`},
+		{"metrics_listen = localhost:http", `:1: key "metrics_listen": "localhost:http": port "http"`},
+		{"metrics_listen = 127.0.0.1:70000", `:1: key "metrics_listen"`},
+		{"metrics_listen = http://127.0.0.1:9400/metrics", `:1: key "metrics_listen"`},
+		{"log_format = logfmt", `:1: key "log_format": "logfmt": want text or json`},
+		{"metrics-listen = :9400", `:1: unknown key "metrics-listen"`},
 	} {
 		p := writeConf(t, c.content)
 		_, err := LoadConfig([]string{"--config", p})
@@ -91,6 +117,12 @@ func TestConfigStrict(t *testing.T) {
 	}
 	if _, err := LoadConfig([]string{"--max-sessions", "none"}); err == nil || !strings.Contains(err.Error(), "--max-sessions") {
 		t.Errorf("a bad flag value: %v", err)
+	}
+	if _, err := LoadConfig([]string{"--metrics-listen", "nowhere"}); err == nil || !strings.Contains(err.Error(), "--metrics-listen") {
+		t.Errorf("a bad --metrics-listen: %v", err)
+	}
+	if c, err := LoadConfig([]string{"--metrics-listen", "[::1]:9400", "--log-format", "json"}); err != nil || c.MetricsListen != "[::1]:9400" || c.LogFormat != LogJSON {
+		t.Errorf("--metrics-listen [::1]:9400 --log-format json: %+v, %v", c, err)
 	}
 	if _, err := LoadConfig([]string{"--config", filepath.Join(t.TempDir(), "absent.conf")}); err == nil {
 		t.Error("a missing --config file is not an error")
@@ -123,7 +155,7 @@ func TestRefusalLogAggregates(t *testing.T) {
 	var lines []string
 	r.emit = func(s string) { lines = append(lines, s) }
 	for i := 0; i < 1000; i++ {
-		r.logf("busy", "refused %d", i)
+		r.logf("busy", nil, "refused %d", i)
 	}
 	time.Sleep(300 * time.Millisecond)
 	r.mu.Lock()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -8,7 +9,6 @@ import (
 	"github.com/ebitengine/purego"
 
 	"github.com/vgpu/vgpu/internal/api"
-	"github.com/vgpu/vgpu/internal/vlog"
 )
 
 // The real backend's cuBLAS: NVIDIA's libcublas.so.13 and libcublasLt.so.13, loaded on the first
@@ -79,7 +79,7 @@ func loadCublas() {
 	open := func(path string) uintptr {
 		h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
 		if err != nil {
-			vlog.Printf("cannot load %s (%v): cuBLAS calls return CUBLAS_STATUS_NOT_SUPPORTED; set VGPU_REAL_LIBCUBLAS and VGPU_REAL_LIBCUBLASLT to its path", path, err)
+			logger.Warn(fmt.Sprintf("cannot load %s (%v): cuBLAS calls return CUBLAS_STATUS_NOT_SUPPORTED; set VGPU_REAL_LIBCUBLAS and VGPU_REAL_LIBCUBLASLT to its path", path, err), "library", path)
 			return 0
 		}
 		return h
@@ -90,6 +90,6 @@ func loadCublas() {
 	}
 	cublasLoad.h[0] = open(cb)
 	if cublasLoad.h[0] != 0 {
-		vlog.Printf("cuBLAS: loaded %s and %s", cb, lt)
+		logger.Info(fmt.Sprintf("cuBLAS: loaded %s and %s", cb, lt))
 	}
 }

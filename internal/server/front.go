@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"os/user"
@@ -26,7 +27,6 @@ import (
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
-	"github.com/vgpu/vgpu/internal/vlog"
 )
 
 // The front door: every accepted connection is handled in its own goroutine of the server
@@ -413,6 +413,11 @@ func certIdentity(c *x509.Certificate) string {
 	return "cert:" + sanitize(c.Subject.String())
 }
 
+// claimAttrs are the claim as log attributes (JSON escapes them; the text format shows claim).
+func claimAttrs(h *remoting.Hello) []any {
+	return []any{slog.Group("claims", slog.Uint64("pid", uint64(h.PID)), slog.Uint64("uid", uint64(h.UID)), slog.String("host", h.Host), slog.String("exe", h.Exe))}
+}
+
 // claim is what the client says about itself, quoted: never trusted, never raw in a log line.
 func claim(h *remoting.Hello) string {
 	return fmt.Sprintf("pid %d, uid %d, host %s, exe %s", h.PID, h.UID, strconv.Quote(h.Host), strconv.Quote(h.Exe))
@@ -427,18 +432,21 @@ type refusalLog struct {
 	interval   time.Duration
 	last       map[string]time.Time
 	suppressed map[string]int
-	emit       func(string) // tests; nil: vlog.Printf
+	emit       func(string) // tests; nil: the log
 }
 
-func (r *refusalLog) print(format string, args ...any) {
+func (r *refusalLog) print(attrs []any, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
 	if r.emit != nil {
-		r.emit(fmt.Sprintf(format, args...))
+		r.emit(msg)
 		return
 	}
-	vlog.Printf(format, args...)
+	logger.Warn(msg, attrs...)
 }
 
-func (r *refusalLog) logf(kind, format string, args ...any) {
+// logf logs a line of kind (the attribute reason) with attributes attrs, unless a line of that
+// kind was logged less than an interval ago.
+func (r *refusalLog) logf(kind string, attrs []any, format string, args ...any) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.last == nil {
@@ -453,14 +461,14 @@ func (r *refusalLog) logf(kind, format string, args ...any) {
 		return
 	}
 	r.last[kind] = now
-	r.print(format, args...)
+	r.print(append(attrs, slog.String("reason", kind)), format, args...)
 }
 
 func (r *refusalLog) flush(kind string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if n := r.suppressed[kind]; n > 0 {
-		r.print("%d more connections refused in the last %v: %s (one line per %v under a flood)", n, r.interval, kind, r.interval)
+		r.print([]any{slog.String("reason", kind), slog.Int("count", n)}, "%d more connections refused in the last %v: %s (one line per %v under a flood)", n, r.interval, kind, r.interval)
 		r.suppressed[kind] = 0
 		r.last[kind] = time.Now()
 	}
@@ -542,7 +550,7 @@ func (s *Server) Serve(l *Listener) error {
 			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
 				errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM) || errors.Is(err, syscall.ECONNABORTED) {
 				pause = min(max(2*pause, 5*time.Millisecond), time.Second)
-				s.refusals.logf("accept:"+err.Error(), "accept on %s: %v; retrying in %v", l.Addr, err, pause)
+				s.refusals.logf("accept:"+err.Error(), []any{slog.String("listener", l.Addr.String())}, "accept on %s: %v; retrying in %v", l.Addr, err, pause)
 				time.Sleep(pause)
 				continue
 			}
@@ -583,7 +591,7 @@ func (s *Server) handle(c net.Conn, l *Listener) {
 	var victim *pending
 	h.p, victim = s.pending.add(c, s.cfg.MaxPending)
 	if victim != nil {
-		s.refusals.logf("busy", "%d connections are waiting for their handshake (max_pending_handshakes): closing the oldest to make room", s.cfg.MaxPending)
+		s.refusals.logf("busy", nil, "%d connections are waiting for their handshake (max_pending_handshakes): closing the oldest to make room", s.cfg.MaxPending)
 	}
 	c.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	ok := h.run()
@@ -601,10 +609,13 @@ func (h *handshake) refuse(kind string, code remoting.ErrorCode, format string, 
 		who = h.c.RemoteAddr().String()
 	}
 	line := fmt.Sprintf("connection %d [%s] on %s refused: %s", h.id, sanitize(who), h.l.Addr, msg)
+	attrs := []any{slog.Uint64("connection", h.id), slog.String("peer", sanitize(who)), slog.String("listener", h.l.Addr.String())}
 	if h.claimed {
 		line += "; the client claims " + claim(&h.hello)
+		attrs = append(attrs, claimAttrs(&h.hello)...)
 	}
-	h.s.refusals.logf(kind, "%s", line)
+	h.s.metrics.refused(kind)
+	h.s.refusals.logf(kind, attrs, "%s", line)
 	h.sendError(code, msg)
 	return false
 }
@@ -621,6 +632,7 @@ func (h *handshake) stopped() (bool, bool) {
 	switch h.p.evicted.Load() {
 	case evictBusy:
 		if h.l.tls != nil && h.tc == nil {
+			h.s.metrics.refused("busy-client")
 			return true, false // mid TLS handshake: nothing the client could read
 		}
 		return true, h.refuse("busy-client", remoting.ErrDenied, "the server has %d connections waiting for their handshake (max_pending_handshakes) and closed this, the oldest", h.s.cfg.MaxPending)
@@ -637,7 +649,7 @@ func (h *handshake) run() bool {
 	case h.l.Addr.Scheme == "unix":
 		var err error
 		if cred, err = peerCred(h.c); err != nil {
-			vlog.Errorf("connection %d on %s: SO_PEERCRED: %v", h.id, h.l.Addr, err)
+			logger.Error(fmt.Sprintf("connection %d on %s: SO_PEERCRED: %v", h.id, h.l.Addr, err), "connection", h.id, "listener", h.l.Addr.String())
 			return false
 		}
 		h.identity = "uid:" + strconv.Itoa(int(cred.Uid))
@@ -663,10 +675,12 @@ func (h *handshake) run() bool {
 				return h.refuse("plain-on-tls", remoting.ErrDenied, "this server speaks TLS on %s: unset VGPU_INSECURE and set VGPU_TLS_CA and VGPU_TOKEN_FILE (or VGPU_TLS_CERT and VGPU_TLS_KEY); see the README, \"Using it\"", h.l.Addr)
 			}
 			if errors.Is(err, io.EOF) {
-				vlog.Debugf("connection %d on %s: closed before its TLS handshake (a health check)", h.id, h.l.Addr)
+				logger.Debug(fmt.Sprintf("connection %d on %s: closed before its TLS handshake (a health check)", h.id, h.l.Addr), "connection", h.id, "listener", h.l.Addr.String())
 				return false
 			}
-			s.refusals.logf("tls", "connection %d from %s on %s: TLS handshake failed: %v", h.id, h.c.RemoteAddr(), h.l.Addr, err)
+			s.metrics.refused("tls")
+			s.refusals.logf("tls", []any{slog.Uint64("connection", h.id), slog.String("peer", h.c.RemoteAddr().String()), slog.String("listener", h.l.Addr.String())},
+				"connection %d from %s on %s: TLS handshake failed: %v", h.id, h.c.RemoteAddr(), h.l.Addr, err)
 			return false
 		}
 		h.tc, h.rw = tc, tc
@@ -681,7 +695,7 @@ func (h *handshake) run() bool {
 			return ok
 		}
 		if errors.Is(err, io.EOF) {
-			vlog.Debugf("connection %d on %s: closed before its hello (a health check)", h.id, h.l.Addr)
+			logger.Debug(fmt.Sprintf("connection %d on %s: closed before its hello (a health check)", h.id, h.l.Addr), "connection", h.id, "listener", h.l.Addr.String())
 			return false
 		}
 		var ne net.Error
@@ -692,7 +706,7 @@ func (h *handshake) run() bool {
 		if errors.As(err, &pe) {
 			return h.refuse("protocol", remoting.ErrProtocol, "%v", err)
 		}
-		s.refusals.logf("read", "connection %d on %s: reading its hello: %v", h.id, h.l.Addr, err)
+		s.refusals.logf("read", []any{slog.Uint64("connection", h.id), slog.String("listener", h.l.Addr.String())}, "connection %d on %s: reading its hello: %v", h.id, h.l.Addr, err)
 		return false
 	}
 	if v := remoting.HelloVersion(payload); v != remoting.ProtocolVersion {
@@ -766,7 +780,7 @@ func (h *handshake) checkToken() bool {
 	}
 	toks, err := s.tokens.get(s.cfg.TokensFile)
 	if err != nil {
-		vlog.Errorf("tokens_file: %v", err)
+		logger.Error(fmt.Sprintf("tokens_file: %v", err))
 		return h.refuse("token", remoting.ErrInternal, "the server cannot read its tokens file")
 	}
 	ok := false
@@ -818,10 +832,12 @@ func (h *handshake) start(payload []byte) bool {
 	hello.TokenProof = nil
 	enc := base64.RawURLEncoding.EncodeToString(remoting.AppendHello(nil, &hello))
 	h.c.SetDeadline(time.Time{})
-	vlog.Printf("session %d [%s]: accepted on %s; the client claims %s", h.id, h.identity, h.l.Addr, claim(&h.hello))
-	if err := s.startWorker(h.id, h.c, h.tc, pol, enc, release); err != nil {
+	logger.Info(fmt.Sprintf("accepted on %s; the client claims %s", h.l.Addr, claim(&h.hello)),
+		append(sessionAttrs(h.id, h.identity), append(claimAttrs(&h.hello), slog.String("listener", h.l.Addr.String()), slog.String("transport", h.l.transport()))...)...)
+	if err := s.startWorker(h.id, h.c, h.tc, pol, enc, h.l.transport(), release); err != nil {
 		release()
-		vlog.Errorf("session %d [%s]: cannot start a worker: %v", h.id, h.identity, err)
+		s.metrics.refused("worker-start")
+		logger.Error(fmt.Sprintf("cannot start a worker: %v", err), sessionAttrs(h.id, h.identity)...)
 		h.sendError(remoting.ErrInternal, "the server cannot start a worker: "+err.Error())
 		return false
 	}
@@ -917,7 +933,7 @@ var tlsMode = func() string {
 		return m
 	case "":
 	default:
-		vlog.Errorf("VGPU_TLS_RELAY=%q: want worker, blocking or netpoll; using worker", m)
+		logger.Error(fmt.Sprintf("VGPU_TLS_RELAY=%q: want worker, blocking or netpoll; using worker", m))
 	}
 	return "worker"
 }()
@@ -1002,6 +1018,13 @@ func relay(tc *tls.Conn, rc *relayConn, wc *net.UnixConn) (done chan struct{}, e
 // handshake, lets sessions end on their own for up to drain, then ends the rest (each worker
 // sends its client an ErrShutdown Error frame) and waits for every worker.
 func (s *Server) Shutdown(drain time.Duration) {
+	defer func() {
+		s.mu.Lock()
+		if s.metricsHTTP != nil {
+			s.metricsHTTP.Close()
+		}
+		s.mu.Unlock()
+	}()
 	s.mu.Lock()
 	s.draining.Store(true)
 	ls := s.listeners
@@ -1013,7 +1036,7 @@ func (s *Server) Shutdown(drain time.Duration) {
 	done := make(chan struct{})
 	go func() { s.hsWG.Wait(); s.wg.Wait(); close(done) }() // handshakes first: they may still add a worker
 	if n := len(s.Workers()); n > 0 {
-		vlog.Printf("draining: %d sessions may run for up to %v (drain_timeout)", n, drain)
+		logger.Info(fmt.Sprintf("draining: %d sessions may run for up to %v (drain_timeout)", n, drain), "sessions", n)
 	}
 	select {
 	case <-done:
@@ -1027,7 +1050,7 @@ func (s *Server) Shutdown(drain time.Duration) {
 		syscall.Kill(pid, syscall.SIGTERM)
 	}
 	s.mu.Unlock()
-	vlog.Printf("drain timeout (%v) passed: ending sessions %s; their clients are told the server is shutting down", drain, strings.Join(left, ", "))
+	logger.Warn(fmt.Sprintf("drain timeout (%v) passed: ending sessions %s; their clients are told the server is shutting down", drain, strings.Join(left, ", ")), "sessions", len(left))
 	select {
 	case <-done:
 		return
@@ -1035,7 +1058,7 @@ func (s *Server) Shutdown(drain time.Duration) {
 	}
 	s.mu.Lock()
 	for pid, w := range s.workers {
-		vlog.Printf("session %d [%s]: worker %d did not end within 5 s of SIGTERM: killing it", w.id, w.identity, pid)
+		logger.Warn(fmt.Sprintf("worker %d did not end within 5 s of SIGTERM: killing it", pid), append(sessionAttrs(w.id, w.identity), "worker_pid", pid)...)
 		syscall.Kill(pid, syscall.SIGKILL)
 	}
 	s.mu.Unlock()

@@ -3,11 +3,25 @@ package server
 import (
 	"encoding/binary"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
-	"github.com/vgpu/vgpu/internal/vlog"
 )
+
+// The rows named in internal.go's log lines.
+var (
+	launchKernelRow = &api.Table[mustLookup("vgpuLaunchKernel")]
+	memcpy2DRow     = &api.Table[mustLookup("vgpuMemcpy2D")]
+)
+
+func mustLookup(name string) api.ID {
+	id, _, ok := api.Lookup(name)
+	if !ok {
+		panic("server: no row " + name)
+	}
+	return id
+}
 
 // Internal rows are vgpu's own batches: the session serves them with the backend's ordinary calls.
 func (s *Session) internal(f *api.Func, a *Args) int32 {
@@ -18,7 +32,7 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 		ex, ok := s.be.(Executor)
 		if !ok {
 			code := f.Lib().Info().NotSupported
-			vlog.Once("sim-exec:"+f.Name, "the %s backend cannot run kernels (%s returns %d)", s.be.Name(), f.Name, code)
+			logOnce("sim-exec:"+f.Name, fmt.Sprintf("the %s backend cannot run kernels (%s returns %d)", s.be.Name(), f.Name, code), slog.String("function", f.Name), slog.Int("code", int(code)))
 			return code
 		}
 		switch f.Name {
@@ -173,7 +187,7 @@ func (s *Session) launch(ex Executor, a *Args) int32 {
 		need = max(need, p[0]+p[1])
 	}
 	if uint64(len(params)) != need {
-		s.logf("vgpuLaunchKernel refused: %d parameter bytes, the function takes %d", len(params), need)
+		s.logCall("vgpuLaunchKernel refused", launchKernelRow, 1, "vgpuLaunchKernel refused: %d parameter bytes, the function takes %d", len(params), need)
 		return 1
 	}
 	if len(attrs)%72 != 0 {
@@ -181,7 +195,7 @@ func (s *Session) launch(ex Executor, a *Args) int32 {
 	}
 	for i := 0; i < len(attrs); i += 72 {
 		if id := binary.LittleEndian.Uint32(attrs[i:]); !launchAttrOK[id] {
-			s.logf("vgpuLaunchKernel refused: launch attribute %d", id)
+			s.logCall("vgpuLaunchKernel refused", launchKernelRow, 801, "vgpuLaunchKernel refused: launch attribute %d", id)
 			return 801
 		}
 	}
@@ -235,11 +249,11 @@ func (s *Session) memcpy2D(ex Executor, a *Args) int32 {
 		return ""
 	}
 	if why := check(16, 0, 8, 32, 48, in, "the source"); why != "" {
-		s.logf("vgpuMemcpy2D refused: %s", why)
+		s.logCall("vgpuMemcpy2D refused", memcpy2DRow, 1, "vgpuMemcpy2D refused: %s", why)
 		return 1
 	}
 	if why := check(72, 56, 64, 88, 104, out, "the destination"); why != "" {
-		s.logf("vgpuMemcpy2D refused: %s", why)
+		s.logCall("vgpuMemcpy2D refused", memcpy2DRow, 1, "vgpuMemcpy2D refused: %s", why)
 		return 1
 	}
 	return ex.Memcpy2D(d, in, out, a.Vals[5])
@@ -268,7 +282,7 @@ func (s *Session) shmCopy(f *api.Func, a *Args) int32 {
 		return 0 // nothing to copy (the backend's copies take at least a byte)
 	}
 	if off > uint64(len(s.shm)) || n > uint64(len(s.shm))-off {
-		s.logKind(f.Name+" refused", "%s refused: [%d, +%d) is outside the %d bytes of shared memory", f.Name, off, n, len(s.shm))
+		s.logCall(f.Name+" refused", f, 1, "%s refused: [%d, +%d) is outside the %d bytes of shared memory", f.Name, off, n, len(s.shm))
 		return 1
 	}
 	if !s.shmTried {

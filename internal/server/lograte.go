@@ -53,10 +53,11 @@ func (l *logLimiter) allow(kind string, now time.Time) bool {
 	return false
 }
 
-// summary returns the line that says what was held back (and resets the count), or "".
-func (l *logLimiter) summary(now time.Time) string {
+// summary returns the line that says what was held back and how many lines that was (and
+// resets the count), or "".
+func (l *logLimiter) summary(now time.Time) (string, int) {
 	if l.suppressed == 0 {
-		return ""
+		return "", 0
 	}
 	kinds := make([]string, 0, len(l.kinds))
 	for k := range l.kinds {
@@ -79,8 +80,9 @@ func (l *logLimiter) summary(now time.Time) string {
 	if l.otherKinds > 0 {
 		fmt.Fprintf(&b, ", other kinds ×%d", l.otherKinds)
 	}
+	n := l.suppressed
 	l.suppressed = 0
-	return b.String()
+	return b.String(), n
 }
 
 // logKind is the kind of a line logged with format, for summaries: the format's text before

@@ -21,7 +21,9 @@ import (
 // this session runs in between; another process's allocation in the same instant would be
 // counted too (the measurement's limit, small next to a handle's workspace).
 
-// quotaRule is what the policy does around one row.
+// quotaRule is what the policy does around one row. The order matters: the rules before
+// qMemInfo count charges (for every session), qMemInfo to qNVMLMem2 show the limit (only under
+// one), the rest apply a device list.
 type quotaRule uint8
 
 const (
@@ -144,10 +146,14 @@ type charge struct {
 	bytes uint64
 }
 
-// policyState is what a session enforces of its Policy; nil when the Policy limits nothing.
+// policyState is what a session enforces of its Policy. Charges are counted for every session
+// with a policy, limited or not: their sum is the device memory the server's metrics show for
+// the session (vgpu_session_device_memory_bytes, through the flight record).
 type policyState struct {
 	limit   uint64 // bytes per device; 0: none
 	used    map[int32]uint64
+	held    uint64      // the sum of used
+	page    *workerPage // where held is published (flight.go); nil: nowhere
 	charges map[chargeKey]charge
 	totals  map[int32]uint64 // cuDeviceTotalMem of each device, asked once
 	primary map[int32]uint64 // device -> its primary context
@@ -182,15 +188,13 @@ func outOfMemory(lib api.Lib) int32 {
 	return cuErrOutOfMemory // CUDA_ERROR_OUT_OF_MEMORY; the runtime's cudaErrorMemoryAllocation is 2 too
 }
 
-// SetPolicy makes the session enforce p; call it before Serve. A device list is resolved here,
-// through the backend's NVML, and narrows what the backend's driver shows (before its cuInit).
+// SetPolicy makes the session enforce p; call it before Serve (and after setting s.page). A
+// device list is resolved here, through the backend's NVML, and narrows what the backend's
+// driver shows (before its cuInit). Without a memory limit the session's memory is still
+// counted (no call is refused for it, and memory queries show the device as it is).
 func (s *Session) SetPolicy(p Policy) {
 	s.policy = p
-	if p.MemLimit == 0 && len(p.Devices) == 0 {
-		s.pol = nil
-		return
-	}
-	ps := &policyState{limit: p.MemLimit, used: map[int32]uint64{}, charges: map[chargeKey]charge{},
+	ps := &policyState{limit: p.MemLimit, page: s.page, used: map[int32]uint64{}, charges: map[chargeKey]charge{},
 		totals: map[int32]uint64{}, primary: map[int32]uint64{}, nvCuda: map[uint64]int32{}}
 	s.pol = ps
 	if len(p.Devices) > 0 {
@@ -202,8 +206,8 @@ func (s *Session) SetPolicy(p Policy) {
 func (s *Session) policyBefore(id api.ID, f *api.Func, a *Args) *callError {
 	ps := s.pol
 	rule := quotaByID[id]
-	if rule == qNone || ps.limit == 0 && rule < qNVMLCount {
-		return nil
+	if rule == qNone || ps.limit == 0 && rule >= qMemInfo && rule < qNVMLCount {
+		return nil // no limit: memory queries answer as the device is
 	}
 	oom := func(n uint64) *callError {
 		return &callError{outOfMemory(f.Lib()), fmt.Sprintf("%d bytes would exceed the session's memory limit of %d bytes on device %d (%d in use)",
@@ -223,7 +227,7 @@ func (s *Session) policyBefore(id api.ID, f *api.Func, a *Args) *callError {
 			ps.pend.free = s.deviceFree()
 		}
 		ps.pend.bytes = n
-		if n > s.available(ps.pend.dev) {
+		if ps.limit > 0 && n > s.available(ps.pend.dev) {
 			return oom(n)
 		}
 	case qCreate:
@@ -235,7 +239,7 @@ func (s *Session) policyBefore(id api.ID, f *api.Func, a *Args) *callError {
 		}
 		ps.pend.dev, ps.pend.ctx = int32(binary.LittleEndian.Uint32(prop[12:])), 0
 		ps.pend.bytes = a.Vals[1]
-		if a.Vals[1] > s.available(ps.pend.dev) {
+		if ps.limit > 0 && a.Vals[1] > s.available(ps.pend.dev) {
 			return oom(a.Vals[1])
 		}
 	case qNVMLByIndex:
@@ -256,7 +260,7 @@ func (s *Session) policyBefore(id api.ID, f *api.Func, a *Args) *callError {
 func (s *Session) policyAfter(id api.ID, f *api.Func, a *Args, result int32) (int32, *callError) {
 	ps := s.pol
 	rule := quotaByID[id]
-	if result != 0 || rule == qNone || ps.limit == 0 && rule < qNVMLCount {
+	if result != 0 || rule == qNone || ps.limit == 0 && rule >= qMemInfo && rule < qNVMLCount {
 		return result, nil
 	}
 	switch rule {
@@ -264,7 +268,7 @@ func (s *Session) policyAfter(id api.ID, f *api.Func, a *Args, result int32) (in
 		ps.add(chargeKey{chargePtr, le64(a.Out[0])}, ps.pend.dev, ps.pend.ctx, ps.pend.bytes)
 	case qPitch:
 		n := mulSat(le64(a.Out[1]), a.Vals[3])
-		if n > s.available(ps.pend.dev) {
+		if ps.limit > 0 && n > s.available(ps.pend.dev) {
 			s.invokeRow(memFreeID, le64(a.Out[0]))
 			return 0, &callError{cuErrOutOfMemory, fmt.Sprintf("%d bytes (pitch %d × %d rows) would exceed the session's memory limit of %d bytes on device %d (%d in use)",
 				n, le64(a.Out[1]), a.Vals[3], ps.limit, ps.pend.dev, ps.used[ps.pend.dev])}
@@ -281,7 +285,7 @@ func (s *Session) policyAfter(id api.ID, f *api.Func, a *Args, result int32) (in
 		if ps.pend.free > after {
 			n = ps.pend.free - after
 		}
-		if n > s.available(ps.pend.dev) {
+		if ps.limit > 0 && n > s.available(ps.pend.dev) {
 			s.invokeRow(cublasDestroyID, h)
 			return 0, &callError{cublasAllocFailed, fmt.Sprintf("the handle took %d bytes of device memory, which would exceed the session's memory limit of %d bytes on device %d (%d in use)",
 				n, ps.limit, ps.pend.dev, ps.used[ps.pend.dev])}
@@ -377,12 +381,23 @@ func (s *Session) available(dev int32) uint64 {
 func (ps *policyState) add(k chargeKey, dev int32, ctx uint64, n uint64) {
 	ps.charges[k] = charge{dev: dev, ctx: ctx, bytes: n}
 	ps.used[dev] += n
+	ps.held += n
+	ps.publish()
 }
 
 func (ps *policyState) credit(k chargeKey) {
 	if c, ok := ps.charges[k]; ok {
 		ps.used[c.dev] -= c.bytes
+		ps.held -= c.bytes
 		delete(ps.charges, k)
+		ps.publish()
+	}
+}
+
+// publish stores the memory held in the flight record, for the server's metrics.
+func (ps *policyState) publish() {
+	if ps.page != nil {
+		ps.page.hdr.mem.Store(ps.held)
 	}
 }
 

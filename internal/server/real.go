@@ -7,7 +7,6 @@ import (
 	"github.com/ebitengine/purego"
 
 	"github.com/vgpu/vgpu/internal/api"
-	"github.com/vgpu/vgpu/internal/vlog"
 )
 
 // Real runs calls on the host's driver: libcuda.so.1 and libnvidia-ml.so.1 through purego.
@@ -41,7 +40,7 @@ func OpenReal() (*Real, error) {
 			if i == 0 {
 				return nil, fmt.Errorf("cannot load %s: %w", name, err)
 			}
-			vlog.Printf("cannot load %s (%v): NVML calls will fail", name, err)
+			logger.Warn(fmt.Sprintf("cannot load %s (%v): NVML calls will fail", name, err), "library", name)
 			continue
 		}
 		r.libs[i] = h
@@ -69,7 +68,7 @@ func (r *Real) sym(id api.ID, f *api.Func) uintptr {
 	}
 	s, err := purego.Dlsym(lib, f.ServerName())
 	if err != nil {
-		vlog.Once("sym:"+f.Name, "the host driver has no %s: %v", f.ServerName(), err)
+		logOnce("sym:"+f.Name, fmt.Sprintf("the host driver has no %s: %v", f.ServerName(), err), "function", f.Name)
 		return 0
 	}
 	r.syms[id] = s
@@ -112,7 +111,7 @@ func (r *Real) initNVML() {
 	}
 	r1, _, _ := purego.SyscallN(s)
 	if r1 != 0 {
-		vlog.Errorf("host nvmlInit_v2 failed with %d", int32(r1))
+		logger.Error(fmt.Sprintf("host nvmlInit_v2 failed with %d", int32(r1)), "function", "nvmlInit_v2", "code", int32(r1))
 		r.nvmlErr = int32(r1)
 	}
 }

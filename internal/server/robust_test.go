@@ -120,10 +120,10 @@ func TestLogLimiterResumes(t *testing.T) {
 	if !l.allow("a", t0.Add(2*time.Second)) {
 		t.Fatal("no line allowed after 2 s")
 	}
-	if s := l.summary(t0.Add(2 * time.Second)); s != "3 log lines held back over 1.9s (at most 20 at once, then 1 a second): b ×2, a ×1" {
+	if s, n := l.summary(t0.Add(2 * time.Second)); n != 3 || s != "3 log lines held back over 1.9s (at most 20 at once, then 1 a second): b ×2, a ×1" {
 		t.Fatalf("summary %q", s)
 	}
-	if s := l.summary(t0.Add(3 * time.Second)); s != "" {
+	if s, _ := l.summary(t0.Add(3 * time.Second)); s != "" {
 		t.Fatalf("second summary %q", s)
 	}
 }

@@ -7,7 +7,9 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -21,7 +23,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vgpu/vgpu/internal/remoting"
-	"github.com/vgpu/vgpu/internal/vlog"
 )
 
 // Server accepts connections on its listeners, authenticates each in the server process
@@ -44,6 +45,9 @@ type Server struct {
 	refusals refusalLog
 	tokens   tokenCache
 	draining atomic.Bool
+
+	metrics     *serverMetrics // metrics.go
+	metricsHTTP *http.Server   // metrics_listen's server; nil when off
 }
 
 type workerProc struct {
@@ -77,7 +81,10 @@ func New(cfg Config) (*Server, error) {
 	if cfg.MaxPerIdentity <= 0 {
 		cfg.MaxPerIdentity = def.MaxPerIdentity
 	}
-	s := &Server{cfg: cfg, workers: map[int]*workerProc{}, perIdentity: map[string]int{}}
+	if cfg.LogFormat == "" {
+		cfg.LogFormat = LogText
+	}
+	s := &Server{cfg: cfg, workers: map[int]*workerProc{}, perIdentity: map[string]int{}, metrics: newServerMetrics()}
 	s.refusals.interval = 10 * time.Second
 	if err := s.setupSecurity(); err != nil {
 		return nil, err
@@ -89,9 +96,9 @@ func New(cfg Config) (*Server, error) {
 		p := ProbeHost()
 		s.backend = p.Backend
 		if p.Backend == "sim" {
-			vlog.Printf("no usable GPU on this host (%s): serving the SIMULATED device %q", p.Reason, SimName)
+			logger.Info(fmt.Sprintf("no usable GPU on this host (%s): serving the SIMULATED device %q", p.Reason, SimName), "backend", "sim")
 		} else {
-			vlog.Printf("real backend: %d GPU(s) %v, driver %s", len(p.Devices), p.Devices, p.Driver)
+			logger.Info(fmt.Sprintf("real backend: %d GPU(s) %v, driver %s", len(p.Devices), p.Devices, p.Driver), "backend", "real", "gpus", len(p.Devices))
 		}
 	default:
 		return nil, fmt.Errorf("unknown backend %q (want real, sim or auto)", cfg.Backend)
@@ -129,9 +136,10 @@ func (s *Server) Workers() []int {
 func (s *Server) Wait() { s.wg.Wait() }
 
 // startWorker starts the worker of session id: the client's connection (or, for TLS, one end
-// of a socket pair the server relays to the TLS connection) is its fd 3, the Policy and the
-// Hello (hello64, base64) are on its command line. release is called when the worker has ended.
-func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, hello64 string, release func()) error {
+// of a socket pair the server relays to the TLS connection) is its fd 3, its flight record
+// (flight.go) fd 4, the Policy and the Hello (hello64, base64) are on its command line.
+// transport labels its metrics. release is called when the worker has ended.
+func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, hello64, transport string, release func()) error {
 	var conn *os.File
 	var pc *net.UnixConn
 	var tlsState *os.File // the read end of a pipe holding a handed-off TLS session's state
@@ -142,15 +150,16 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 	if tc != nil && tlsMode == "worker" {
 		var err error
 		if tlsState, err = handTLSToWorker(rc, tc); err != nil {
-			vlog.Printf("session %d [%s]: TLS through the server's relay: %v", id, pol.Identity, err)
+			logger.Info(fmt.Sprintf("TLS through the server's relay: %v", err), append(sessionAttrs(id, pol.Identity), "tls", "relay")...)
 		} else {
-			vlog.Printf("session %d [%s]: TLS records in the worker (%s)", id, pol.Identity, tls.CipherSuiteName(tc.ConnectionState().CipherSuite))
+			suite := tls.CipherSuiteName(tc.ConnectionState().CipherSuite)
+			logger.Info("TLS records in the worker ("+suite+")", append(sessionAttrs(id, pol.Identity), "tls", "worker", "suite", suite)...)
 			defer tlsState.Close()
 			tc = nil // the worker carries the session on: never close_notify from here
 		}
 	} else if tc != nil {
 		rc.capt.Stop()
-		vlog.Printf("session %d [%s]: TLS through the server's relay (VGPU_TLS_RELAY=%s)", id, pol.Identity, tlsMode)
+		logger.Info("TLS through the server's relay (VGPU_TLS_RELAY="+tlsMode+")", append(sessionAttrs(id, pol.Identity), "tls", "relay")...)
 	}
 	if tc == nil {
 		raw := c
@@ -180,7 +189,7 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 	defer conn.Close()
 	args := append([]string{"worker", "--backend", s.backend, "--session", strconv.FormatUint(id, 10)}, pol.Args()...)
 	args = append(args, "--hello", hello64, "--idle-timeout", s.cfg.Timeouts.Idle.String(),
-		"--frame-timeout", s.cfg.Timeouts.Frame.String(), "--keepalive", s.cfg.Timeouts.Keepalive.String())
+		"--frame-timeout", s.cfg.Timeouts.Frame.String(), "--keepalive", s.cfg.Timeouts.Keepalive.String(), "--log-format", s.cfg.LogFormat)
 	cmd := exec.Command(s.cfg.WorkerExe, args...)
 	flight, err := newFlightRecord()
 	if err != nil {
@@ -221,6 +230,7 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 	s.mu.Lock()
 	s.workers[pid] = &workerProc{id: id, identity: pol.Identity}
 	s.mu.Unlock()
+	s.metrics.started(pid, &liveWorker{id: id, identity: pol.Identity, transport: transport, page: mapPage(int(flight.Fd()), unix.PROT_READ)})
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
@@ -238,8 +248,22 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 		delete(s.workers, pid)
 		s.mu.Unlock()
 		release()
+		cause := ""
+		if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok {
+			switch {
+			case ws.Signaled():
+				cause = "signal"
+			case ws.ExitStatus() != 0:
+				cause = "exit_status"
+			}
+		}
+		s.metrics.ended(pid, cause)
 		if err != nil {
-			vlog.Printf("session %d [%s]: worker %d ended: %v%s", id, pol.Identity, pid, err, flightNote(flight))
+			attrs := append(sessionAttrs(id, pol.Identity), "worker_pid", pid, "cause", cause, "status", err.Error())
+			if row := flightRow(flight); row != "" {
+				attrs = append(attrs, "function", row)
+			}
+			logger.Warn(fmt.Sprintf("worker %d ended: %v%s", pid, err, flightNote(flight)), attrs...)
 		}
 		flight.Close()
 	}()
@@ -263,11 +287,10 @@ type Timeouts struct {
 // withTLS: the session is TLS, handed over by the server (its state at tlsStateFD); the worker
 // reads and writes its records on fd 3 itself.
 func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello, to Timeouts, withTLS bool) error {
-	vlog.SetPrefix(fmt.Sprintf("vgpu-server[%d]: ", os.Getpid()))
 	// Not dumpable: no other process of the server's user (another session's worker, taken
 	// over through a flaw in the driver) may ptrace this one or read its memory through /proc.
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
-		vlog.Errorf("worker: prctl(PR_SET_DUMPABLE, 0): %v", err)
+		logger.Error(fmt.Sprintf("worker: prctl(PR_SET_DUMPABLE, 0): %v", err))
 	}
 	if path := os.Getenv("VGPU_CPUPROFILE"); path != "" {
 		// a CPU profile of this worker, for performance work
@@ -320,27 +343,29 @@ func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello, to 
 		return fmt.Errorf("worker: unknown backend %q", backend)
 	}
 	sess := NewSession(id, nc, be)
+	sess.page = mapFlightRecord(flightFD) // before SetPolicy, which publishes memory there
 	sess.SetPolicy(pol)
 	sess.pre = hello
 	sess.IdleTimeout, sess.FrameTimeout, sess.Keepalive = to.Idle, to.Frame, to.Keepalive
-	sess.flight = mapFlightRecord(flightFD)
 	sess.stats = newWorkerStats()
 	if backend == "real" {
 		// the driver prints a kernel's printf to stdout: it goes to the client
 		if c, err := captureStdout(); err == nil {
 			sess.stdout = c
 		} else {
-			vlog.Printf("session %d: kernel printf output stays on the server: %v", id, err)
+			logger.Warn(fmt.Sprintf("kernel printf output stays on the server: %v", err), sessionAttrs(id, pol.Identity)...)
 		}
 	}
 	err = sess.Serve()
 	if shutdown.Load() {
 		e := &remoting.ErrorMsg{Code: remoting.ErrShutdown, Message: "the server is shutting down: its drain timeout for running sessions has passed"}
-		sess.logf("ending the session: %s", e.Message)
+		sess.logNow(slog.LevelWarn, "ending the session: %s", e.Message)
 		p := remoting.AppendError(nil, e)
 		c := remoting.NewConn(nc)
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
-		if c.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameError}, p) == nil {
+		h := remoting.Header{Length: uint32(len(p)), Type: remoting.FrameError}
+		if c.WriteFrame(h, p) == nil {
+			sess.sent(h)
 			c.Flush()
 		}
 		return nil

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/bits"
 	"net"
 	"os"
@@ -19,7 +21,6 @@ import (
 	"github.com/vgpu/vgpu/internal/ranges"
 	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/version"
-	"github.com/vgpu/vgpu/internal/vlog"
 )
 
 // Version is the server's version, reported in the handshake (internal/version: set by the build).
@@ -85,7 +86,7 @@ type Session struct {
 	// functions made of kernels for calls that take a CUfunction -> their kernel
 	kernelFuncs map[uint64]uint64
 	stdout      *stdoutCapture  // the driver's printf output, sent before replies
-	flight      *uint32         // the worker's flight record (flight.go); nil in tests
+	page        *workerPage     // the worker's flight record and counters (flight.go); nil in tests
 	stats       *workerStats    // VGPU_WORKER_STATS: where the worker's time goes
 	logSink     func(string)    // tests: where logf's lines go instead of the log
 	failed      map[uint64]bool // (row, code) pairs already logged (logFailure)
@@ -125,48 +126,57 @@ func NewSession(id uint64, nc StreamConn, be Backend) *Session {
 		IdleTimeout: DefaultIdleTimeout, FrameTimeout: DefaultFrameTimeout, Keepalive: DefaultKeepalive}
 }
 
-// logf logs a line of the session, rate-limited (lograte.go); its kind, for the summary of
-// what was held back, comes from the format.
+// logf logs a line of the session (level INFO), rate-limited (lograte.go); its kind, for the
+// summary of what was held back, comes from the format.
 func (s *Session) logf(format string, args ...any) {
-	s.logKind(logKind(format), format, args...)
+	s.logLine(slog.LevelInfo, logKind(format), fmt.Sprintf(format, args...))
 }
 
-// logKind logs a rate-limited line of the given kind.
+// logKind logs a rate-limited line of the given kind (level INFO).
 func (s *Session) logKind(kind, format string, args ...any) {
-	if !vlog.Debug() {
+	s.logLine(slog.LevelInfo, kind, fmt.Sprintf(format, args...))
+}
+
+// logCall logs a rate-limited line (level WARN) about a call of row f that got code.
+func (s *Session) logCall(kind string, f *api.Func, code int32, format string, args ...any) {
+	s.logLine(slog.LevelWarn, kind, fmt.Sprintf(format, args...), slog.String("function", f.Name), slog.Int("code", int(code)))
+}
+
+// logLine logs msg unless the session's rate limit holds it back (never with VGPU_LOG=debug);
+// attrs are its attributes besides the session's.
+func (s *Session) logLine(level slog.Level, kind, msg string, attrs ...any) {
+	if !debugLog() {
 		now := time.Now()
 		if !s.logLimit.allow(kind, now) {
 			return
 		}
-		if sum := s.logLimit.summary(now); sum != "" {
-			s.emit(sum)
-		}
+		s.flushLogSummary()
 	}
-	s.emit(fmt.Sprintf(format, args...))
+	s.emit(level, msg, attrs...)
 }
 
 // logNow logs a line that starts or ends the session: never held back, and after the summary
 // of what was.
-func (s *Session) logNow(format string, args ...any) {
+func (s *Session) logNow(level slog.Level, format string, args ...any) {
 	s.flushLogSummary()
-	s.emit(fmt.Sprintf(format, args...))
+	s.emit(level, fmt.Sprintf(format, args...))
 }
 
 // flushLogSummary logs what the rate limit held back, if anything.
 func (s *Session) flushLogSummary() {
-	if sum := s.logLimit.summary(time.Now()); sum != "" {
-		s.emit(sum)
+	if sum, n := s.logLimit.summary(time.Now()); sum != "" {
+		s.emit(slog.LevelWarn, sum, slog.Int("held_back", n))
 	}
 }
 
-func (s *Session) emit(line string) {
+func (s *Session) emit(level slog.Level, msg string, attrs ...any) {
 	if s.logSink != nil {
-		s.logSink(line)
+		s.logSink(msg)
 		return
 	}
 	// The identity was proved (and escaped) by the server; what the client claims about itself
 	// appears only in the connect line, quoted.
-	vlog.Printf("session %d [%s]: %s", s.ID, s.policy.Identity, line)
+	logger.Log(context.Background(), level, msg, append(sessionAttrs(s.ID, s.policy.Identity), attrs...)...)
 }
 
 // Serve runs the session until the client disconnects (nil), goes silent past a timeout (nil,
@@ -198,6 +208,9 @@ func (s *Session) Serve() error {
 			s.nc.SetReadDeadline(tr.Add(s.IdleTimeout))
 		}
 		h, err := s.conn.ReadHeader()
+		if err == nil && s.page != nil {
+			s.page.hdr.rx.Add(remoting.HeaderSize + uint64(h.Length))
+		}
 		var payload []byte
 		if err == nil && h.Type == remoting.FrameKeepalive {
 			if s.stats != nil {
@@ -216,10 +229,10 @@ func (s *Session) Serve() error {
 		}
 		if err != nil {
 			if s.stats != nil {
-				s.logNow("%s", s.stats)
+				s.logNow(slog.LevelInfo, "%s", s.stats)
 			}
 			if errors.Is(err, io.EOF) {
-				s.logNow("client closed the connection")
+				s.logNow(slog.LevelInfo, "client closed the connection")
 				return nil
 			}
 			var ne net.Error
@@ -242,8 +255,8 @@ func (s *Session) Serve() error {
 		c := &s.call
 		s.scratchUsed = false
 		s.inArena = s.inArena[:0]
-		if s.flight != nil {
-			atomic.StoreUint32(s.flight, c.Fn+1)
+		if s.page != nil {
+			s.page.setFlight(c.Fn + 1)
 		}
 		var t0 time.Time
 		if s.stats != nil {
@@ -255,11 +268,19 @@ func (s *Session) Serve() error {
 		if s.stats != nil {
 			s.stats.add(c.Fn, time.Since(t0))
 		}
-		if s.flight != nil {
-			atomic.StoreUint32(s.flight, 0)
-		}
 		if err != nil {
+			if s.page != nil {
+				s.page.setFlight(0)
+			}
 			return s.protocolError("%v", err)
+		}
+		if s.page != nil {
+			s.page.setFlight(0)
+			r := &s.page.rows[c.Fn] // exec checked c.Fn
+			r.calls.Add(1)
+			if result != 0 {
+				r.errors.Add(1)
+			}
 		}
 		if h.Flags&remoting.FlagAsync != 0 {
 			if result != 0 && s.deferredCode == 0 {
@@ -297,7 +318,7 @@ func (s *Session) respond(reqID uint64, c *remoting.Call, result int32, outs [][
 	s.deferredFn, s.deferredCode = 0, 0
 	r.Bufs = outs
 	if err := s.writeReply(reqID, &r); err != nil {
-		s.logNow("writing a reply: %v", err)
+		s.logNow(slog.LevelWarn, "writing a reply: %v", err)
 		return err
 	}
 	return nil
@@ -333,8 +354,25 @@ func (s *Session) keepalives(stop <-chan struct{}) {
 func (s *Session) sendKeepalive() {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if s.conn.WriteFrame(remoting.KeepaliveHeader, nil) == nil {
+	if s.writeFrame(remoting.KeepaliveHeader, nil) == nil {
 		s.conn.Flush()
+	}
+}
+
+// writeFrame queues a frame on the connection (remoting.Conn.WriteFrame) and counts its bytes
+// in the flight record.
+func (s *Session) writeFrame(h remoting.Header, payload []byte, tail ...[]byte) error {
+	err := s.conn.WriteFrame(h, payload, tail...)
+	if err == nil {
+		s.sent(h)
+	}
+	return err
+}
+
+// sent counts a frame of header h as sent (in the flight record, for the server's metrics).
+func (s *Session) sent(h remoting.Header) {
+	if s.page != nil {
+		s.page.hdr.tx.Add(remoting.HeaderSize + uint64(h.Length))
 	}
 }
 
@@ -344,14 +382,14 @@ const directThreshold = 64 << 10
 func (s *Session) sendData(idx uint32, b []byte) error {
 	var pre [4]byte
 	pre[0], pre[1], pre[2], pre[3] = byte(idx), byte(idx>>8), byte(idx>>16), byte(idx>>24)
-	return s.conn.WriteFrame(remoting.Header{Length: uint32(4 + len(b)), Type: remoting.FrameData}, pre[:], b)
+	return s.writeFrame(remoting.Header{Length: uint32(4 + len(b)), Type: remoting.FrameData}, pre[:], b)
 }
 
 // sendOutput queues the GPU's printf output for the client's stdout, ahead of the reply.
 func (s *Session) sendOutput(b []byte) error {
 	for len(b) > 0 {
 		n := min(len(b), 1<<20)
-		if err := s.conn.WriteFrame(remoting.Header{Length: uint32(n), Type: remoting.FrameOutput}, b[:n]); err != nil {
+		if err := s.writeFrame(remoting.Header{Length: uint32(n), Type: remoting.FrameOutput}, b[:n]); err != nil {
 			return err
 		}
 		b = b[n:]
@@ -371,9 +409,9 @@ func (s *Session) writeReply(reqID uint64, r *remoting.Reply) error {
 	h := remoting.Header{Length: uint32(len(s.out) + len(tail)), Type: remoting.FrameReply, ReqID: reqID}
 	var err error
 	if tail != nil {
-		err = s.conn.WriteFrame(h, s.out, tail)
+		err = s.writeFrame(h, s.out, tail)
 	} else {
-		err = s.conn.WriteFrame(h, s.out)
+		err = s.writeFrame(h, s.out)
 	}
 	if err != nil {
 		return err
@@ -390,7 +428,7 @@ func (s *Session) handshake() error {
 	hello := s.peer
 	w := remoting.Welcome{Version: remoting.ProtocolVersion, Backend: s.be.Name(), ServerVersion: Version, Session: s.ID}
 	p := remoting.AppendWelcome(nil, &w)
-	if err := s.conn.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameWelcome}, p); err != nil {
+	if err := s.writeFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameWelcome}, p); err != nil {
 		return err
 	}
 	if err := s.conn.Flush(); err != nil {
@@ -401,7 +439,9 @@ func (s *Session) handshake() error {
 			return s.protocolError("shared memory: %v", err)
 		}
 	}
-	s.logNow("connected (backend %s, shared memory %d MiB); the client claims %s", s.be.Name(), len(s.shm)>>20, claim(&hello))
+	s.flushLogSummary()
+	s.emit(slog.LevelInfo, fmt.Sprintf("connected (backend %s, shared memory %d MiB); the client claims %s", s.be.Name(), len(s.shm)>>20, claim(&hello)),
+		append(claimAttrs(&hello), slog.String("backend", s.be.Name()), slog.Int("shm_mib", len(s.shm)>>20))...)
 	return nil
 }
 
@@ -412,7 +452,7 @@ func (s *Session) readHello() (done bool, err error) {
 	defer s.nc.SetDeadline(time.Time{})
 	h, payload, err := s.conn.ReadFrame()
 	if errors.Is(err, io.EOF) {
-		vlog.Debugf("session %d: closed before its hello (a health check)", s.ID)
+		logger.Debug("closed before its hello (a health check)", slog.Uint64("session", s.ID))
 		return true, nil
 	}
 	if err != nil {
@@ -477,12 +517,12 @@ func (s *Session) attachShm(size uint64) error {
 // refuse answers with an Error frame and ends the session.
 func (s *Session) refuse(code remoting.ErrorCode, format string, args ...any) error {
 	e := &remoting.ErrorMsg{Code: code, Message: fmt.Sprintf(format, args...)}
-	s.logNow("closing: %s", e.Message)
+	s.logNow(slog.LevelWarn, "closing: %s", e.Message)
 	p := remoting.AppendError(nil, e)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	s.nc.SetWriteDeadline(time.Now().Add(time.Second))
-	if s.conn.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameError}, p) == nil {
+	if s.writeFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameError}, p) == nil {
 		s.conn.Flush()
 	}
 	return e
@@ -517,7 +557,7 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 		ce = s.policyBefore(id, f, a)
 	}
 	if ce != nil {
-		s.logKind(f.Name+" refused", "%s refused: %s (returning %d)", f.Name, ce.msg, ce.code)
+		s.logCall(f.Name+" refused", f, ce.code, "%s refused: %s (returning %d)", f.Name, ce.msg, ce.code)
 		return ce.code, nil, ce.msg, nil
 	}
 	var result int32
@@ -533,12 +573,12 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 	}
 	if s.pol != nil {
 		if result, ce = s.policyAfter(id, f, a, result); ce != nil {
-			s.logf("%s refused: %s (returning %d)", f.Name, ce.msg, ce.code)
+			s.logCall(f.Name+" refused", f, ce.code, "%s refused: %s (returning %d)", f.Name, ce.msg, ce.code)
 			return ce.code, nil, ce.msg, nil
 		}
 	}
-	if vlog.Debug() && !f.NoLog {
-		s.logf("%s = %d", f.Name, result)
+	if debugLog() && !f.NoLog {
+		s.logLine(slog.LevelDebug, "trace", fmt.Sprintf("%s = %d", f.Name, result), slog.String("function", f.Name), slog.Int("code", int(result)))
 	} else if result != 0 {
 		s.logFailure(id, f, result)
 	}
@@ -994,7 +1034,7 @@ func (s *Session) logFailure(id api.ID, f *api.Func, code int32) {
 			text = " (" + t + ")"
 		}
 	}
-	s.logKind(f.Name+" failed", "%s returned %d%s; said once per session for this call and code", f.Name, code, text)
+	s.logCall(f.Name+" failed", f, code, "%s returned %d%s; said once per session for this call and code", f.Name, code, text)
 }
 
 // resize returns s with length n and zeroed elements, reusing its storage.

@@ -3,10 +3,14 @@ package server
 import (
 	"encoding/binary"
 	"net"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sys/unix"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
@@ -299,7 +303,7 @@ func TestFlightRecordNamesTheRunningCall(t *testing.T) {
 	defer record.Close()
 	probe := &flightProbe{Sim: NewSim(), record: record}
 	c, _, _ := pipeSessionSetup(t, probe, func(sess *Session) {
-		if sess.flight = mapFlightRecord(int(record.Fd())); sess.flight == nil {
+		if sess.page = mapFlightRecord(int(record.Fd())); sess.page == nil {
 			t.Fatal("the flight record does not map")
 		}
 	})
@@ -318,6 +322,87 @@ func TestFlightRecordNamesTheRunningCall(t *testing.T) {
 	if note := flightNote(record); note != "" {
 		t.Fatalf("between calls the record says %q", note)
 	}
+}
+
+// The flight record counts each row's calls and failures, the frames' bytes each way and the
+// session's device memory; the server's read-only mapping of it sees them, and folding an
+// ended worker into the metrics keeps every count.
+func TestFlightRecordCounts(t *testing.T) {
+	record, err := newFlightRecord()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer record.Close()
+	srv := mapPage(int(record.Fd()), unix.PROT_READ)
+	if srv == nil {
+		t.Fatal("the server's mapping failed")
+	}
+	c, _, _ := pipeSessionSetup(t, NewSim(), func(sess *Session) {
+		sess.page = mapFlightRecord(int(record.Fd()))
+		sess.SetPolicy(Policy{Identity: "uid:test"})
+	})
+	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
+		t.Fatalf("hello answered with %v", h.Type)
+	}
+	call(t, c, 1, "cuInit", []uint64{0})
+	if r := call(t, c, 2, "cuDeviceGet", []uint64{99}); r.Result == 0 {
+		t.Fatal("cuDeviceGet(99) succeeded")
+	}
+	r := call(t, c, 3, "cuDevicePrimaryCtxRetain", []uint64{0})
+	call(t, c, 5, "cuCtxSetCurrent", []uint64{le64(r.Bufs[0])})
+	r = call(t, c, 6, "cuMemAlloc_v2", []uint64{3 << 20})
+	if r.Result != 0 {
+		t.Fatalf("cuMemAlloc_v2 = %d", r.Result)
+	}
+	count := func(name string) (uint64, uint64) {
+		id, _, _ := api.Lookup(name)
+		return srv.rows[id].calls.Load(), srv.rows[id].errors.Load()
+	}
+	if n, e := count("cuInit"); n != 1 || e != 0 {
+		t.Errorf("cuInit: %d calls, %d errors; want 1, 0", n, e)
+	}
+	if n, e := count("cuDeviceGet"); n != 1 || e != 1 {
+		t.Errorf("cuDeviceGet: %d calls, %d errors; want 1, 1", n, e)
+	}
+	if got := srv.hdr.mem.Load(); got != 3<<20 {
+		t.Errorf("device memory %d, want %d", got, 3<<20)
+	}
+	call(t, c, 7, "cuMemFree_v2", []uint64{le64(r.Bufs[0])})
+	if got := srv.hdr.mem.Load(); got != 0 {
+		t.Errorf("device memory after cuMemFree_v2: %d, want 0", got)
+	}
+	if rx, tx := srv.hdr.rx.Load(), srv.hdr.tx.Load(); rx == 0 || tx == 0 {
+		t.Errorf("bytes received %d, sent %d", rx, tx)
+	}
+
+	m := newServerMetrics()
+	m.started(42, &liveWorker{id: 1, identity: "uid:test", transport: "unix", page: mapPage(int(record.Fd()), unix.PROT_READ)})
+	before := metricsText(t, m)
+	m.ended(42, "signal")
+	after := metricsText(t, m)
+	for _, want := range []string{`vgpu_calls_total{function="cuInit"} 1`, `vgpu_call_errors_total{function="cuDeviceGet"} 1`,
+		`vgpu_session_device_memory_bytes{identity="uid:test",session="1"} 0`, `vgpu_sessions_open{transport="unix"} 1`} {
+		if !strings.Contains(before, want+"\n") {
+			t.Errorf("live: no %q in\n%s", want, before)
+		}
+	}
+	for _, want := range []string{`vgpu_calls_total{function="cuInit"} 1`, `vgpu_call_errors_total{function="cuDeviceGet"} 1`,
+		`vgpu_sessions_open{transport="unix"} 0`, `vgpu_sessions_total{transport="unix"} 1`, `vgpu_worker_deaths_total{cause="signal"} 1`} {
+		if !strings.Contains(after, want+"\n") {
+			t.Errorf("ended: no %q in\n%s", want, after)
+		}
+	}
+	if strings.Contains(after, "vgpu_session_device_memory_bytes{") {
+		t.Errorf("an ended session's memory series is left:\n%s", after)
+	}
+}
+
+// metricsText is m's registry in Prometheus's text format.
+func metricsText(t *testing.T, m *serverMetrics) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	return rec.Body.String()
 }
 
 // VGPU_WORKER_STATS: the session counts each row's calls and the time they took, and the line

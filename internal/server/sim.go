@@ -11,7 +11,6 @@ import (
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/ranges"
-	"github.com/vgpu/vgpu/internal/vlog"
 )
 
 // Sim is the simulated device for hosts without a GPU, so the demo and CI run anywhere. Host
@@ -79,7 +78,7 @@ func NewSim() *Sim {
 	if v := os.Getenv("VGPU_SIM_DEVICES"); v != "" {
 		k, err := strconv.Atoi(v)
 		if err != nil || k < 1 || k > simMaxDevices {
-			vlog.Printf("VGPU_SIM_DEVICES=%q: want 1 to %d; simulating 1 GPU", v, simMaxDevices)
+			logger.Warn(fmt.Sprintf("VGPU_SIM_DEVICES=%q: want 1 to %d; simulating 1 GPU", v, simMaxDevices))
 		} else {
 			n = k
 		}
@@ -139,7 +138,7 @@ func (s *Sim) Invoke(id api.ID, f *api.Func, a *Args) int32 {
 	fn, ok := simFuncs[f.ServerName()]
 	if !ok {
 		code := f.Lib().Info().NotSupported
-		vlog.Once("sim:"+f.Name, "the simulated device does not implement %s (returning %d)", f.Name, code)
+		logOnce("sim:"+f.Name, fmt.Sprintf("the simulated device does not implement %s (returning %d)", f.Name, code), "function", f.Name, "code", code)
 		return code
 	}
 	if f.Lib() == api.LibCuda && f.Name != "cuInit" && f.Name != "cuDriverGetVersion" && !s.inited {

@@ -1,14 +1,13 @@
 package server
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"sync"
 
 	"github.com/ebitengine/purego"
 	"golang.org/x/sys/unix"
-
-	"github.com/vgpu/vgpu/internal/vlog"
 )
 
 // stdoutCapture takes what the host driver writes to the worker's stdout (a kernel's printf,
@@ -58,14 +57,14 @@ func captureStdout() (*stdoutCapture, error) {
 		for {
 			fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
 			if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
-				vlog.Debugf("stdout capture ended: %v", err)
+				logger.Debug(fmt.Sprintf("stdout capture ended: %v", err))
 				return
 			}
 			c.mu.Lock()
 			err := c.drain()
 			c.mu.Unlock()
 			if err != nil {
-				vlog.Debugf("stdout capture ended: %v", err)
+				logger.Debug(fmt.Sprintf("stdout capture ended: %v", err))
 				return
 			}
 		}
