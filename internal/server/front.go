@@ -26,6 +26,7 @@ import (
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
@@ -896,7 +897,7 @@ func (r *relayConn) Close() error {
 // with fewer, the pollers would take the CPU from each other, and the relay uses the netpoller.
 // VGPU_TLS_RELAY=blocking or netpoll chooses (to compare them).
 var blockingRelay = func() bool {
-	switch os.Getenv("VGPU_TLS_RELAY") {
+	switch settings.TLSRelay.Get() {
 	case "blocking":
 		return true
 	case "netpoll":

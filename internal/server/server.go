@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
@@ -246,7 +247,7 @@ func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello, to 
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		vlog.Errorf("worker: prctl(PR_SET_DUMPABLE, 0): %v", err)
 	}
-	if path := os.Getenv("VGPU_CPUPROFILE"); path != "" {
+	if path := settings.CPUProfile.Get(); path != "" {
 		// a CPU profile of this worker, for performance work
 		if f, err := os.Create(fmt.Sprintf("%s.%d", path, os.Getpid())); err == nil {
 			pprof.StartCPUProfile(f)

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/ranges"
+	"github.com/vgpu/vgpu/internal/settings"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
@@ -73,19 +73,8 @@ var simAttrs = map[int32]int32{
 // simMaxDevices bounds VGPU_SIM_DEVICES.
 const simMaxDevices = 8
 
-// NewSim returns a simulated host with VGPU_SIM_DEVICES GPUs (1 to 8; default 1).
-func NewSim() *Sim {
-	n := 1
-	if v := os.Getenv("VGPU_SIM_DEVICES"); v != "" {
-		k, err := strconv.Atoi(v)
-		if err != nil || k < 1 || k > simMaxDevices {
-			vlog.Printf("VGPU_SIM_DEVICES=%q: want 1 to %d; simulating 1 GPU", v, simMaxDevices)
-		} else {
-			n = k
-		}
-	}
-	return NewSimDevices(n)
-}
+// NewSim returns a simulated host with VGPU_SIM_DEVICES GPUs (1 to simMaxDevices; default 1).
+func NewSim() *Sim { return NewSimDevices(settings.SimDevices.Get()) }
 
 // NewSimDevices returns a simulated host with n GPUs, all visible.
 func NewSimDevices(n int) *Sim {
