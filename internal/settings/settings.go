@@ -23,14 +23,14 @@ import (
 type Reader string
 
 const (
-	InClient     Reader = "client"      // libvgpucore.so, in a CUDA program's process
-	InCLI        Reader = "vgpu"        // the vgpu command (ping, smi, doctor)
-	InStubs      Reader = "C stubs"     // the C libraries, before (or without) the Go core
-	InExecShim   Reader = "exec shim"   // libvgpu-exec.so (C)
-	InServer     Reader = "server"      // vgpu-server, the process that accepts connections
-	InWorker     Reader = "worker"      // vgpu-server's process for one session
-	InTests      Reader = "tests"       // go test (make test) only
-	InGPUScripts Reader = "GPU scripts" // test/gpu and scripts/, on the GPU machine
+	InClient   Reader = "client"    // libvgpucore.so, in a CUDA program's process
+	InCLI      Reader = "vgpu"      // the vgpu command (ping, smi, doctor)
+	InStubs    Reader = "C stubs"   // the C libraries, before (or without) the Go core
+	InExecShim Reader = "exec shim" // libvgpu-exec.so (C)
+	InServer   Reader = "server"    // vgpu-server, the process that accepts connections
+	InWorker   Reader = "worker"    // vgpu-server's process for one session
+	InTests    Reader = "tests"     // go test (make test) only
+	InScripts  Reader = "scripts"   // test/gpu (on the GPU machine) and scripts/
 )
 
 // Var is the declaration of one environment variable.
@@ -50,7 +50,7 @@ type Var struct {
 // TestOnly reports whether only tests and test scripts read the variable.
 func (v *Var) TestOnly() bool {
 	for _, r := range v.ReadBy {
-		if r != InTests && r != InGPUScripts {
+		if r != InTests && r != InScripts {
 			return false
 		}
 	}

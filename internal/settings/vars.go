@@ -37,7 +37,7 @@ var (
 	Insecure = boolean(Var{Name: "VGPU_INSECURE", Type: "bool", Default: "0",
 		Meaning: "`1`: speak plain TCP to a server run with `--insecure`",
 		ReadBy:  []Reader{InClient, InCLI}, Key: "insecure"}, false)
-	Log = oneOf(Var{Name: "VGPU_LOG", Type: "normal\\|debug\\|quiet", Default: "normal",
+	Log = oneOf(Var{Name: "VGPU_LOG", Type: "normal|debug|quiet", Default: "normal",
 		Meaning:  "`debug` (or `trace`) traces every call; `quiet` (or `error`) keeps only errors",
 		ReadBy:   []Reader{InClient, InCLI, InStubs, InServer, InWorker},
 		CReaders: []string{"cmd/vgpugen/main.go"}}, // the generated stubs' vgpu_stub_unsupported
@@ -48,7 +48,7 @@ var (
 		ReadBy:   []Reader{InClient},
 		CReaders: []string{"shims/core/core.c"}})
 	SpinUS = integer(Var{Name: "VGPU_SPIN_US", Type: "µs", Default: "2000 with 4 or more cores, else 50",
-		Meaning: "how long a read polls before it blocks (`0`: never); when unset, 50 for a program that asks for blocking or yielding synchronisation; set it on the client and on the server",
+		Meaning: "how long a read polls before it blocks (`0`: never); unset, it polls as CUDA's own synchronisation spins, but 50 µs for a program that asks for blocking or yielding synchronisation (internal/client/sched.go); set it on the client and on the server",
 		ReadBy:  []Reader{InClient, InServer, InWorker}}, 0, 0, 1<<30)
 	ShmMB = integer(Var{Name: "VGPU_SHM_MB", Type: "MiB", Default: "64",
 		Meaning: "shared memory for bulk copies on unix sockets (`0`: none)",
@@ -73,7 +73,7 @@ var (
 	WorkerStats = boolean(Var{Name: "VGPU_WORKER_STATS", Type: "bool", Default: "0",
 		Meaning: "`1`: each worker logs, when its session ends, where its time went: waiting for frames, each row (count, total, mean), page-locking the shared memory",
 		ReadBy:  []Reader{InWorker}}, false)
-	TLSRelay = oneOf(Var{Name: "VGPU_TLS_RELAY", Type: "blocking\\|netpoll", Default: "blocking with 4 or more cores, else netpoll",
+	TLSRelay = oneOf(Var{Name: "VGPU_TLS_RELAY", Type: "blocking|netpoll", Default: "blocking with 4 or more cores, else netpoll",
 		Meaning: "how the server relays a TLS session's bytes to its worker: blocking reads that poll first, or Go's netpoller",
 		ReadBy:  []Reader{InServer}}, "", []string{"blocking", "netpoll"},
 		map[string]string{"blocking": "blocking", "netpoll": "netpoll"})
@@ -117,19 +117,19 @@ var (
 		Meaning: "`1`: `TestFuzzSeedFiles` writes the fuzz seed files instead of checking them",
 		ReadBy:  []Reader{InTests}}, false)
 	GPUOnlyLlama = cOnly(Var{Name: "VGPU_ONLY_LLAMA", Type: "1 or unset", Default: "unset",
-		Meaning: "`1`: test/gpu/run.sh skips checks 1 to 5 (device query to the compiled CUDA programs), for a short run of llama.cpp work", ReadBy: []Reader{InGPUScripts}})
+		Meaning: "`1`: test/gpu/run.sh skips checks 1 to 5 (device query to the compiled CUDA programs), for a short run of llama.cpp work", ReadBy: []Reader{InScripts}})
 	GPUSkipLlama = cOnly(Var{Name: "VGPU_SKIP_LLAMA", Type: "1 or unset", Default: "unset",
-		Meaning: "`1`: test/gpu/run.sh leaves out the llama.cpp checks", ReadBy: []Reader{InGPUScripts}})
+		Meaning: "`1`: test/gpu/run.sh leaves out the llama.cpp checks", ReadBy: []Reader{InScripts}})
 	GPUSkipOllama = cOnly(Var{Name: "VGPU_SKIP_OLLAMA", Type: "1 or unset", Default: "unset",
-		Meaning: "`1`: test/gpu/run.sh leaves out the Ollama checks", ReadBy: []Reader{InGPUScripts}})
+		Meaning: "`1`: test/gpu/run.sh leaves out the Ollama checks", ReadBy: []Reader{InScripts}})
 	GPUSkipTransport = cOnly(Var{Name: "VGPU_SKIP_TRANSPORT", Type: "1 or unset", Default: "unset",
-		Meaning: "`1`: the llama.cpp checks leave out the TCP and TLS runs", ReadBy: []Reader{InGPUScripts}})
+		Meaning: "`1`: the llama.cpp checks leave out the TCP and TLS runs", ReadBy: []Reader{InScripts}})
 	GPUBenchProfile = cOnly(Var{Name: "VGPU_BENCH_PROFILE", Type: "1 or 0", Default: "1",
-		Meaning: "`0`: test/gpu/exec_checks.sh leaves out the benchmark run whose workers write a CPU profile", ReadBy: []Reader{InGPUScripts}})
+		Meaning: "`0`: test/gpu/exec_checks.sh leaves out the benchmark run whose workers write a CPU profile", ReadBy: []Reader{InScripts}})
 	GPUBenchPinned = cOnly(Var{Name: "VGPU_BENCH_PINNED", Type: "1 or 0", Default: "1",
-		Meaning: "`0`: test/gpu/exec_checks.sh leaves out the benchmark run with the worker and the client pinned to two cores", ReadBy: []Reader{InGPUScripts}})
-	GPUBackend = cOnly(Var{Name: "VGPU_BACKEND", Type: "real\\|sim\\|auto", Default: "`real` (ollama_checks.sh), `auto` (scripts/demo.sh)",
-		Meaning: "the backend the Ollama checks and the demo start vgpu-server with", ReadBy: []Reader{InGPUScripts}})
+		Meaning: "`0`: test/gpu/exec_checks.sh leaves out the benchmark run with the worker and the client pinned to two cores", ReadBy: []Reader{InScripts}})
+	GPUBackend = cOnly(Var{Name: "VGPU_BACKEND", Type: "real|sim|auto", Default: "`real` (ollama_checks.sh), `auto` (scripts/demo.sh)",
+		Meaning: "the backend the Ollama checks and the demo start vgpu-server with", ReadBy: []Reader{InScripts}})
 	GPUExpectLimit = cOnly(Var{Name: "VGPU_EXPECT_LIMIT", Type: "bytes", Default: "none (required)",
-		Meaning: "the session memory limit test/gpu/quota.py checks", ReadBy: []Reader{InGPUScripts}})
+		Meaning: "the session memory limit test/gpu/quota.py checks", ReadBy: []Reader{InScripts}})
 )
