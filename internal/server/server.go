@@ -126,9 +126,6 @@ func (s *Server) Workers() []int {
 	return pids
 }
 
-// Wait waits for every worker to exit.
-func (s *Server) Wait() { s.wg.Wait() }
-
 // startWorker starts the worker of session id: the client's connection (or, for TLS, one end
 // of a socket pair the server relays to the TLS connection) is its fd 3, the Policy and the
 // Hello (hello64, base64) are on its command line. release is called when the worker has ended.
