@@ -326,16 +326,16 @@ var cublasStatusTexts = map[int32]string{
 
 func cublasStatusName(status uint64) int64 {
 	if n, ok := api.CublasStatusNames[int32(uint32(status))]; ok {
-		return int64(cstr(n))
+		return int64(internedCString(n))
 	}
-	return int64(cstr("CUBLAS_STATUS_UNKNOWN"))
+	return int64(internedCString("CUBLAS_STATUS_UNKNOWN"))
 }
 
 func cublasStatusString(status uint64) int64 {
 	if s, ok := cublasStatusTexts[int32(uint32(status))]; ok {
-		return int64(cstr(s))
+		return int64(internedCString(s))
 	}
-	return int64(cstr("unknown error"))
+	return int64(internedCString("unknown error"))
 }
 
 func cublasGetStatusName(c *call) int64     { return cublasStatusName(c.a[0]) }

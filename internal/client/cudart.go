@@ -278,17 +278,17 @@ func cudaDeviceSynchronize(c *call) int64 {
 func cudaGetErrorName(c *call) int64 {
 	name, ok := abi.CudaErrorNames[int32(uint32(c.a[0]))]
 	if !ok {
-		return int64(cstr("cudaErrorUnknown"))
+		return int64(internedCString("cudaErrorUnknown"))
 	}
-	return int64(cstr(name))
+	return int64(internedCString(name))
 }
 
 func cudaGetErrorString(c *call) int64 {
 	name, ok := abi.CudaErrorNames[int32(uint32(c.a[0]))]
 	if !ok {
-		return int64(cstr("unknown error"))
+		return int64(internedCString("unknown error"))
 	}
-	return int64(cstr(describeRuntime(name)))
+	return int64(internedCString(describeRuntime(name)))
 }
 
 func cudaGetLastError(c *call) int64 {

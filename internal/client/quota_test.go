@@ -164,7 +164,7 @@ func TestDevicesPolicyThroughClient(t *testing.T) {
 	if r := callByName(api.LibNVML, "nvmlDeviceGetUUID", *h, ptrOf(&buf[0]), 96); r != 0 {
 		t.Fatalf("nvmlDeviceGetUUID = %d", r)
 	}
-	if got := cstring(buf); got != formatUUID(*u) || got == server.SimUUIDString() || u[15] != 2 {
+	if got := stringUntilNUL(buf); got != formatUUID(*u) || got == server.SimUUIDString() || u[15] != 2 {
 		t.Fatalf("NVML sees %s, the driver %s: want host GPU 1 in both", got, formatUUID(*u))
 	}
 	if r := callByName(api.LibNVML, "nvmlDeviceGetHandleByIndex_v2", 1, ptrOf(h)); r != 2 {

@@ -543,7 +543,7 @@ func init() {
 		"nvmlSystemGetCudaDriverVersion_v2": func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
 		"nvmlDeviceGetHandleByUUID": func(s *Sim, a *Args) int32 {
 			for h := 0; h < s.ndev; h++ {
-				if cstr(a.In[0]) == simUUIDString(h) {
+				if stringUntilNUL(a.In[0]) == simUUIDString(h) {
 					put64(a.Out[1], simNVMLHandle(h))
 					return 0
 				}
@@ -552,7 +552,7 @@ func init() {
 		},
 		"nvmlDeviceGetHandleByPciBusId_v2": func(s *Sim, a *Args) int32 {
 			for h := 0; h < s.ndev; h++ {
-				if id, b := cstr(a.In[0]), simPCIBusIDOf(h); id == b || id == b[4:] {
+				if id, b := stringUntilNUL(a.In[0]), simPCIBusIDOf(h); id == b || id == b[4:] {
 					put64(a.Out[1], simNVMLHandle(h))
 					return 0
 				}
@@ -635,7 +635,8 @@ func simPCI(s *Sim, a *Args, h int) int32 {
 	return 0
 }
 
-func cstr(b []byte) string {
+// stringUntilNUL is the C string in b: its bytes before the first NUL (all of b if none).
+func stringUntilNUL(b []byte) string {
 	for i, c := range b {
 		if c == 0 {
 			return string(b[:i])
