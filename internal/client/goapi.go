@@ -5,7 +5,7 @@ package client
 // process); it links this package instead and calls the same table rows a C program would, by
 // name. Before calling, set NewCString (C strings are only made by cuGetErrorName-style functions).
 //
-// Every pointer handed to callByName points to heap memory from heapNew/heapBytes: the client
+// Every pointer handed to dispatchByName points to heap memory from heapNew/heapBytes: the client
 // writes outputs through a plain address, which must not move while the call runs (a goroutine
 // stack can).
 
@@ -103,7 +103,7 @@ func callRow(lib api.Lib, name string, kinds []api.Kind, args ...uint64) error {
 	if !row(name, kinds...) {
 		return fmt.Errorf("%s: %w", name, ErrNoRow)
 	}
-	if r := callByName(lib, name, args...); r != 0 {
+	if r := dispatchByName(lib, name, args...); r != 0 {
 		return &Error{Func: name, Lib: lib, Code: r}
 	}
 	return nil

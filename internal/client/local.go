@@ -189,7 +189,7 @@ func cudaDriverGetVersion(c *call) int64 {
 		return cudaErrorInvalidValue
 	}
 	v := heapNew[int32]()
-	if r := callByName(api.LibCuda, "cuDriverGetVersion", ptrOf(v)); r != 0 {
+	if r := dispatchByName(api.LibCuda, "cuDriverGetVersion", ptrOf(v)); r != 0 {
 		// As the real runtime does without a driver: version 0, success.
 		store(c.a[0], int32(0))
 		return 0
