@@ -111,12 +111,16 @@ package: build
 check-format:
 	@out=$$($(GO) run cmd/gofmt -l cmd internal shims test packaging); [ -z "$$out" ] || { echo "not gofmt-formatted (run gofmt -w):"; echo "$$out"; exit 1; }
 
+# The generated code (cmd/vgpugen, from the API table), then the README's generated tables
+# (cmd/vgpudocs, from internal/settings and internal/server's Keys).
 generate:
 	$(GO) run ./cmd/vgpugen
+	$(GO) run ./cmd/vgpudocs
 
-# Fails when the generated files differ from what the table produces.
+# Fails when the generated files (and the README's generated tables) differ from what the
+# declarations produce.
 check-generated:
-	@rm -rf $(OBJ)/_gen; $(GO) run ./cmd/vgpugen -root $(OBJ)/_gen && \
+	@rm -rf $(OBJ)/_gen; $(GO) run ./cmd/vgpugen -root $(OBJ)/_gen && $(GO) run ./cmd/vgpudocs -root $(OBJ)/_gen && \
 	  for f in $$(cd $(OBJ)/_gen && find . -type f); do \
 	    cmp -s $(OBJ)/_gen/$$f $$f || { echo "generated file $$f is stale: run make generate"; exit 1; }; done
 

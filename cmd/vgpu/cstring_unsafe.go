@@ -16,7 +16,7 @@ var (
 )
 
 func init() {
-	client.CString = func(s string) uint64 {
+	client.NewCString = func(s string) uint64 {
 		b := make([]byte, len(s)+1)
 		copy(b, s)
 		cstrMu.Lock()

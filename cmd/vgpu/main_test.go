@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"github.com/vgpu/vgpu/internal/testout"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vgpu/vgpu/internal/settings"
+	"github.com/vgpu/vgpu/internal/testout"
+
 	"github.com/vgpu/vgpu/internal/client"
 	"github.com/vgpu/vgpu/internal/remoting"
 )
@@ -21,7 +23,7 @@ import (
 // The tests run the CLI as a child process (this test binary, re-executed): each run gets its own
 // client session and environment, as a real `vgpu` invocation does.
 func TestMain(m *testing.M) {
-	if os.Getenv("VGPU_CLI_TEST_RUN") == "1" {
+	if settings.TestCLIRun.Raw() == "1" {
 		os.Exit(run(os.Args[1:]))
 	}
 	os.Exit(m.Run())

@@ -10,11 +10,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // referenceDir: $VGPU_REFERENCE, else shared/reference beside the checkout.
 func referenceDir() string {
-	if d := os.Getenv("VGPU_REFERENCE"); d != "" {
+	if d := settings.TestReference.Get(); d != "" {
 		return d
 	}
 	return filepath.Join("..", "..", "..", "shared", "reference")

@@ -7,12 +7,14 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // referenceDir is the folder of NVIDIA facts (symbols/*.exports): $VGPU_REFERENCE, or the
 // workspace's shared/reference next to the repository.
 func referenceDir(t *testing.T) string {
-	dir := os.Getenv("VGPU_REFERENCE")
+	dir := settings.TestReference.Get()
 	if dir == "" {
 		dir = filepath.Join("..", "..", "..", "shared", "reference")
 	}

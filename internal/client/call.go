@@ -324,7 +324,8 @@ func remoteAsync(c *call) int64 {
 }
 
 // remoteByName makes the remote call of a row directly, whatever serves the row on the client,
-// with arguments in the server's terms. Pointers must point to memory that does not move.
+// with arguments in the server's terms (device ordinals not translated). Pointers must point to
+// memory that does not move. Compare dispatchByName.
 func remoteByName(lib api.Lib, name string, args ...uint64) int64 {
 	id, f, ok := api.Lookup(name)
 	if !ok {
@@ -333,9 +334,11 @@ func remoteByName(lib api.Lib, name string, args ...uint64) int64 {
 	return remote(&call{id: id, f: f, lib: lib, a: args, raw: true})
 }
 
-// callByName is how hand-written local functions make remote calls: args as a C caller would
-// pass them (pointers must point to memory that does not move, e.g. from new()).
-func callByName(lib api.Lib, name string, args ...uint64) int64 {
+// dispatchByName calls a row as the program's own call would go: through dispatch, so a row the
+// client serves itself (Local, Forward) runs here, and arguments are in the program's terms, as
+// a C caller passes them (pointers must point to memory that does not move, e.g. from new()).
+// Hand-written functions use it to call other rows; remoteByName goes to the server directly.
+func dispatchByName(lib api.Lib, name string, args ...uint64) int64 {
 	id, f, ok := api.Lookup(name)
 	if !ok {
 		panic("client: no table row " + name)

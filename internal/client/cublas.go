@@ -209,7 +209,7 @@ func cublasSetPointerMode_v2(c *call) int64 {
 	if r := cublasBind(c.a[0]); r != 0 {
 		return r
 	}
-	if r := callByName(c.lib, "vgpuCublasSetPointerMode", c.a[0], uint64(mode)); r != 0 {
+	if r := dispatchByName(c.lib, "vgpuCublasSetPointerMode", c.a[0], uint64(mode)); r != 0 {
 		return r
 	}
 	cublasHandles.mu.Lock()
@@ -326,16 +326,16 @@ var cublasStatusTexts = map[int32]string{
 
 func cublasStatusName(status uint64) int64 {
 	if n, ok := api.CublasStatusNames[int32(uint32(status))]; ok {
-		return int64(cstr(n))
+		return int64(internedCString(n))
 	}
-	return int64(cstr("CUBLAS_STATUS_UNKNOWN"))
+	return int64(internedCString("CUBLAS_STATUS_UNKNOWN"))
 }
 
 func cublasStatusString(status uint64) int64 {
 	if s, ok := cublasStatusTexts[int32(uint32(status))]; ok {
-		return int64(cstr(s))
+		return int64(internedCString(s))
 	}
-	return int64(cstr("unknown error"))
+	return int64(internedCString("unknown error"))
 }
 
 func cublasGetStatusName(c *call) int64     { return cublasStatusName(c.a[0]) }
@@ -350,11 +350,11 @@ func cublasDotEx(c *call) int64 {
 		return r
 	}
 	if cublasDeviceMode(c.a[0]) {
-		return callByName(c.lib, api.CublasDevicePrefix+"cublasDotEx", c.a[:11]...)
+		return dispatchByName(c.lib, api.CublasDevicePrefix+"cublasDotEx", c.a[:11]...)
 	}
 	n, ok := api.CudaDataTypeBytes(int32(uint32(c.a[9])))
 	if !ok || c.a[8] == 0 {
 		return cublasInvalidValue
 	}
-	return callByName(c.lib, "vgpuDotEx", append(append([]uint64(nil), c.a[:11]...), uint64(n))...)
+	return dispatchByName(c.lib, "vgpuDotEx", append(append([]uint64(nil), c.a[:11]...), uint64(n))...)
 }

@@ -47,7 +47,7 @@ func (b *blasRecorder) Invoke(id api.ID, f *api.Func, a *server.Args) int32 {
 func newBlasHandle(t *testing.T) *uint64 {
 	t.Helper()
 	h := heapNew[uint64]()
-	if r := callByName(api.LibCublas13, "cublasCreate_v2", ptrOf(h)); r != 0 || *h != 0xb1a5 {
+	if r := dispatchByName(api.LibCublas13, "cublasCreate_v2", ptrOf(h)); r != 0 || *h != 0xb1a5 {
 		t.Fatalf("cublasCreate_v2 = %d, handle %#x", r, *h)
 	}
 	return h
@@ -65,29 +65,29 @@ func TestCublasPointerModeTwins(t *testing.T) {
 	alpha, beta := heapNew[float32](), heapNew[float32]()
 	*alpha, *beta = 2.5, 0
 	gemm := func(a, b uint64) int64 {
-		return callByName(lib, "cublasSgemm_v2", *h, 0, 0, 4, 4, 4, a, 0x1000, 4, 0x2000, 4, b, 0x3000, 4)
+		return dispatchByName(lib, "cublasSgemm_v2", *h, 0, 0, 4, 4, 4, a, 0x1000, 4, 0x2000, 4, b, 0x3000, 4)
 	}
 	if r := gemm(ptrOf(alpha), ptrOf(beta)); r != 0 {
 		t.Fatalf("host-mode Sgemm = %d", r)
 	}
-	if r := callByName(lib, "cublasSetPointerMode_v2", *h, 1); r != 0 {
+	if r := dispatchByName(lib, "cublasSetPointerMode_v2", *h, 1); r != 0 {
 		t.Fatalf("cublasSetPointerMode_v2(DEVICE) = %d", r)
 	}
 	mode := heapNew[int32]()
-	if r := callByName(lib, "cublasGetPointerMode_v2", *h, ptrOf(mode)); r != 0 || *mode != 1 {
+	if r := dispatchByName(lib, "cublasGetPointerMode_v2", *h, ptrOf(mode)); r != 0 || *mode != 1 {
 		t.Fatalf("cublasGetPointerMode_v2 = %d, mode %d", r, *mode)
 	}
 	if r := gemm(0xd000, 0xd008); r != 0 {
 		t.Fatalf("device-mode Sgemm = %d", r)
 	}
-	if r := callByName(lib, "cublasSdot_v2", *h, 16, 0x1000, 1, 0x2000, 1, 0xd010); r != 0 {
+	if r := dispatchByName(lib, "cublasSdot_v2", *h, 16, 0x1000, 1, 0x2000, 1, 0xd010); r != 0 {
 		t.Fatalf("device-mode Sdot = %d", r)
 	}
-	if r := callByName(lib, "cublasSetPointerMode_v2", *h, 0); r != 0 {
+	if r := dispatchByName(lib, "cublasSetPointerMode_v2", *h, 0); r != 0 {
 		t.Fatalf("cublasSetPointerMode_v2(HOST) = %d", r)
 	}
 	result := heapNew[float32]()
-	if r := callByName(lib, "cublasSdot_v2", *h, 16, 0x1000, 1, 0x2000, 1, ptrOf(result)); r != 0 {
+	if r := dispatchByName(lib, "cublasSdot_v2", *h, 16, 0x1000, 1, 0x2000, 1, ptrOf(result)); r != 0 {
 		t.Fatalf("host-mode Sdot = %d", r)
 	}
 	rec.bmu.Lock()
@@ -146,10 +146,10 @@ func TestLostConnectionNamesTheUnansweredCalls(t *testing.T) {
 		t.Fatalf("after a reply: %q", note)
 	}
 	alpha := heapNew[float32]()
-	if r := callByName(lib, "cublasSgemm_v2", *h, 0, 0, 4, 4, 4, ptrOf(alpha), 0x1000, 4, 0x2000, 4, ptrOf(alpha), 0x3000, 4); r != 0 {
+	if r := dispatchByName(lib, "cublasSgemm_v2", *h, 0, 0, 4, 4, 4, ptrOf(alpha), 0x1000, 4, 0x2000, 4, ptrOf(alpha), 0x3000, 4); r != 0 {
 		t.Fatalf("Sgemm (sent without waiting) = %d", r)
 	}
-	if r := callByName(api.LibCuda, "cuCtxSynchronize"); r == 0 {
+	if r := dispatchByName(api.LibCuda, "cuCtxSynchronize"); r == 0 {
 		t.Fatal("cuCtxSynchronize succeeded over a closed connection")
 	}
 	sess.mu.Lock()

@@ -67,7 +67,7 @@ func rtInit() int32 {
 	if _, r := devicesReady(); r == 0 {
 		return 0
 	}
-	r := callByName(api.LibCuda, "cuInit", 0)
+	r := dispatchByName(api.LibCuda, "cuInit", 0)
 	switch r {
 	case 0:
 		return 0
@@ -272,23 +272,23 @@ func cudaDeviceSynchronize(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	return callByName(api.LibCuda, "cuCtxSynchronize")
+	return dispatchByName(api.LibCuda, "cuCtxSynchronize")
 }
 
 func cudaGetErrorName(c *call) int64 {
 	name, ok := abi.CudaErrorNames[int32(uint32(c.a[0]))]
 	if !ok {
-		return int64(cstr("cudaErrorUnknown"))
+		return int64(internedCString("cudaErrorUnknown"))
 	}
-	return int64(cstr(name))
+	return int64(internedCString(name))
 }
 
 func cudaGetErrorString(c *call) int64 {
 	name, ok := abi.CudaErrorNames[int32(uint32(c.a[0]))]
 	if !ok {
-		return int64(cstr("unknown error"))
+		return int64(internedCString("unknown error"))
 	}
-	return int64(cstr(describeRuntime(name)))
+	return int64(internedCString(describeRuntime(name)))
 }
 
 func cudaGetLastError(c *call) int64 {
@@ -347,7 +347,7 @@ func cuCtxCreate_v4(c *call) int64 {
 	}
 	primary.mu.Lock()
 	defer primary.mu.Unlock()
-	r := callByName(api.LibCuda, "cuCtxCreate_v2", c.a[0], c.a[2], c.a[3])
+	r := dispatchByName(api.LibCuda, "cuCtxCreate_v2", c.a[0], c.a[2], c.a[3])
 	if r == 0 {
 		primary.current = *(*uint64)(ptrAt(c.a[0]))
 	}

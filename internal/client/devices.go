@@ -136,10 +136,10 @@ func fetchDevices(lib api.Lib) ([]*device, int32) {
 				return nil, int32(r)
 			}
 		}
-		d.name = cstring(name)
+		d.name = stringUntilNUL(name)
 		d.uuid = *uuid
 		d.totalMem = *mem
-		d.pciBusID = cstring(bus)
+		d.pciBusID = stringUntilNUL(bus)
 		// Attribute 0 does not exist; ids 1..maxAttr-1 are fetched into slots 1..maxAttr-1
 		// (slot k of the batch holds attribute k+1).
 		for k := 0; k+1 < maxAttr; k++ {
@@ -152,7 +152,8 @@ func fetchDevices(lib api.Lib) ([]*device, int32) {
 	return all, 0
 }
 
-func cstring(b []byte) string {
+// stringUntilNUL is the C string in b: its bytes before the first NUL (all of b if none).
+func stringUntilNUL(b []byte) string {
 	if i := strings.IndexByte(string(b), 0); i >= 0 {
 		return string(b[:i])
 	}

@@ -3,16 +3,15 @@ package client
 // A small typed Go API over the client, for Go programs that talk to vgpu-server in-process (the
 // vgpu CLI's `smi`). Such a program must not load libvgpucore.so (a second Go runtime in one
 // process); it links this package instead and calls the same table rows a C program would, by
-// name. Before calling, set CString (C strings are only made by cuGetErrorName-style functions).
+// name. Before calling, set NewCString (C strings are only made by cuGetErrorName-style functions).
 //
-// Every pointer handed to callByName points to heap memory from heapNew/heapBytes: the client
+// Every pointer handed to dispatchByName points to heap memory from heapNew/heapBytes: the client
 // writes outputs through a plain address, which must not move while the call runs (a goroutine
 // stack can).
 
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/abi"
@@ -104,7 +103,7 @@ func callRow(lib api.Lib, name string, kinds []api.Kind, args ...uint64) error {
 	if !row(name, kinds...) {
 		return fmt.Errorf("%s: %w", name, ErrNoRow)
 	}
-	if r := callByName(lib, name, args...); r != 0 {
+	if r := dispatchByName(lib, name, args...); r != 0 {
 		return &Error{Func: name, Lib: lib, Code: r}
 	}
 	return nil
@@ -118,13 +117,6 @@ func heapNew[T any]() *T { return new(T) }
 
 //go:noinline
 func heapBytes(n int) []byte { return make([]byte, n) }
-
-func cString(b []byte) string {
-	if i := strings.IndexByte(string(b), 0); i >= 0 {
-		return string(b[:i])
-	}
-	return string(b)
-}
 
 var (
 	kNone     = []api.Kind{}
@@ -154,7 +146,7 @@ func NVMLDriverVersion() (string, error) {
 	if err := callRow(api.LibNVML, "nvmlSystemGetDriverVersion", kBufLen, ptrOf(&b[0]), uint64(len(b))); err != nil {
 		return "", err
 	}
-	return cString(b), nil
+	return stringUntilNUL(b), nil
 }
 
 // NVMLMemory is nvmlMemory_v2_t (or nvmlMemory_t, without Reserved), in bytes.
@@ -215,12 +207,12 @@ func nvmlDevice(i int) (NVMLDevice, error) {
 	if err := callRow(api.LibNVML, "nvmlDeviceGetName", kHBuf, h, ptrOf(&name[0]), uint64(len(name))); err != nil {
 		return d, err
 	}
-	d.Name = cString(name)
+	d.Name = stringUntilNUL(name)
 	uuid := heapBytes(96) // NVML_DEVICE_UUID_V2_BUFFER_SIZE is 96
 	if err := callRow(api.LibNVML, "nvmlDeviceGetUUID", kHBuf, h, ptrOf(&uuid[0]), uint64(len(uuid))); err != nil {
 		return d, err
 	}
-	d.UUID = cString(uuid)
+	d.UUID = stringUntilNUL(uuid)
 	// nvmlMemory_v2_t (what nvidia-smi shows: "used" without the driver's reserved memory), else
 	// nvmlMemory_t.
 	mem2 := heapNew[[5]uint64]()

@@ -192,7 +192,7 @@ func send(fn *function, dims []uint64, shmem, stream, flags uint64, params, attr
 	if len(attrs) > 0 {
 		ap = ptrOf(&attrs[0])
 	}
-	return callByName(api.LibCuda, "vgpuLaunchKernel", fn.handle, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5],
+	return dispatchByName(api.LibCuda, "vgpuLaunchKernel", fn.handle, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5],
 		shmem, stream, flags&launchCooperative, pp, uint64(len(params)), ap, uint64(len(attrs)))
 }
 
@@ -389,7 +389,7 @@ func loadModule(pmod, image uint64) int64 {
 		return cuErrInvalidValue
 	}
 	image = fatbinData(image)
-	return callByName(api.LibCuda, "vgpuModuleLoadData", pmod, image, imageSize(image))
+	return dispatchByName(api.LibCuda, "vgpuModuleLoadData", pmod, image, imageSize(image))
 }
 
 func cuModuleLoadData(c *call) int64      { return loadModule(c.a[0], c.a[1]) }
@@ -401,7 +401,7 @@ func cuLibraryLoadData(c *call) int64 {
 		return cuErrInvalidValue
 	}
 	image := fatbinData(c.a[1])
-	return callByName(api.LibCuda, "vgpuLibraryLoadData", c.a[0], image, 0, 0, 0, 0, 0, 0, imageSize(image))
+	return dispatchByName(api.LibCuda, "vgpuLibraryLoadData", c.a[0], image, 0, 0, 0, 0, 0, 0, imageSize(image))
 }
 
 // ---- runtime functions of a host stub ----
@@ -528,7 +528,7 @@ func symbolAddress(c *call) (uint64, int64) {
 		return p, 0
 	}
 	dptr, bytes := heapNew[uint64](), heapNew[uint64]()
-	if r := callByName(api.LibCuda, "cuModuleGetGlobal_v2", ptrOf(dptr), ptrOf(bytes), mod, c.a[3]); r != 0 {
+	if r := dispatchByName(api.LibCuda, "cuModuleGetGlobal_v2", ptrOf(dptr), ptrOf(bytes), mod, c.a[3]); r != 0 {
 		return 0, cudaErrorInvalidSymbol
 	}
 	kern.mu.Lock()

@@ -141,19 +141,19 @@ func connectServerWith(t *testing.T, be server.Backend, setup func(*server.Sessi
 func TestDriverLaunchPacking(t *testing.T) {
 	rec := &recorder{Sim: server.NewSim()}
 	connect(t, rec)
-	if r := callByName(api.LibCuda, "cuInit", 0); r != 0 {
+	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
 		t.Fatalf("cuInit = %d", r)
 	}
 	// a module (any image: the recorder does not read it) and its function
 	image := heapBytes(64)
 	copy(image, "kernel image\x00")
 	mod, fn := heapNew[uint64](), heapNew[uint64]()
-	if r := callByName(api.LibCuda, "cuModuleLoadData", ptrOf(mod), ptrOf(&image[0])); r != 0 {
+	if r := dispatchByName(api.LibCuda, "cuModuleLoadData", ptrOf(mod), ptrOf(&image[0])); r != 0 {
 		t.Fatalf("cuModuleLoadData = %d", r)
 	}
 	name := heapBytes(8)
 	copy(name, "k\x00")
-	if r := callByName(api.LibCuda, "cuModuleGetFunction", ptrOf(fn), *mod, ptrOf(&name[0])); r != 0 || *fn != testFn {
+	if r := dispatchByName(api.LibCuda, "cuModuleGetFunction", ptrOf(fn), *mod, ptrOf(&name[0])); r != 0 || *fn != testFn {
 		t.Fatalf("cuModuleGetFunction = %d, %#x", r, *fn)
 	}
 
@@ -167,7 +167,7 @@ func TestDriverLaunchPacking(t *testing.T) {
 	binary.LittleEndian.PutUint64(kp[0:], ptrOf(a0))
 	binary.LittleEndian.PutUint64(kp[8:], ptrOf(a1))
 	binary.LittleEndian.PutUint64(kp[16:], ptrOf(a2))
-	if r := callByName(api.LibCuda, "cuLaunchKernel", *fn, 2, 1, 1, 64, 1, 1, 0, 0, ptrOf(&kp[0]), 0); r != 0 {
+	if r := dispatchByName(api.LibCuda, "cuLaunchKernel", *fn, 2, 1, 1, 64, 1, 1, 0, 0, ptrOf(&kp[0]), 0); r != 0 {
 		t.Fatalf("cuLaunchKernel = %d", r)
 	}
 	// the extra form: one buffer of the same layout
@@ -182,15 +182,15 @@ func TestDriverLaunchPacking(t *testing.T) {
 	binary.LittleEndian.PutUint64(extra[8:], ptrOf(&buf[0]))
 	binary.LittleEndian.PutUint64(extra[16:], 2) // CU_LAUNCH_PARAM_BUFFER_SIZE
 	binary.LittleEndian.PutUint64(extra[24:], ptrOf(size))
-	if r := callByName(api.LibCuda, "cuLaunchKernel", *fn, 1, 1, 1, 32, 1, 1, 0, 0, 0, ptrOf(&extra[0])); r != 0 {
+	if r := dispatchByName(api.LibCuda, "cuLaunchKernel", *fn, 1, 1, 1, 32, 1, 1, 0, 0, 0, ptrOf(&extra[0])); r != 0 {
 		t.Fatalf("cuLaunchKernel(extra) = %d", r)
 	}
 	// a block bigger than the device allows fails at the launch, as natively
-	if r := callByName(api.LibCuda, "cuLaunchKernel", *fn, 1, 1, 1, 4096, 1, 1, 0, 0, ptrOf(&kp[0]), 0); r != 1 {
+	if r := dispatchByName(api.LibCuda, "cuLaunchKernel", *fn, 1, 1, 1, 4096, 1, 1, 0, 0, ptrOf(&kp[0]), 0); r != 1 {
 		t.Fatalf("cuLaunchKernel with 4096 threads = %d, want 1", r)
 	}
 	// a synchronising call: the queued launches have reached the worker
-	if r := callByName(api.LibCuda, "cuCtxSynchronize"); r != 0 {
+	if r := dispatchByName(api.LibCuda, "cuCtxSynchronize"); r != 0 {
 		t.Fatalf("cuCtxSynchronize = %d", r)
 	}
 	rec.mu.Lock()

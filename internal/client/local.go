@@ -21,7 +21,7 @@ func cuGetErrorName(c *call) int64 {
 	if c.a[1] == 0 {
 		return c.invalid("pStr is NULL")
 	}
-	store(c.a[1], cstr(name))
+	store(c.a[1], internedCString(name))
 	return 0
 }
 
@@ -33,7 +33,7 @@ func cuGetErrorString(c *call) int64 {
 	if c.a[1] == 0 {
 		return c.invalid("pStr is NULL")
 	}
-	store(c.a[1], cstr(errorText(api.LibCuda, int32(c.a[0]), func() string { return describe(name, "CUDA_ERROR_", "no error") })))
+	store(c.a[1], internedCString(errorText(api.LibCuda, int32(c.a[0]), func() string { return describe(name, "CUDA_ERROR_", "no error") })))
 	return 0
 }
 
@@ -59,7 +59,7 @@ func errorText(lib api.Lib, code int32, fallback func() string) string {
 	if r := remoteByName(lib, "vgpuGetErrorString", uint64(lib), uint64(uint32(code)), ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
 		t = fallback()
 	} else {
-		t = cstring(buf)
+		t = stringUntilNUL(buf)
 	}
 	errTextMu.Lock()
 	errTexts[key] = t
@@ -81,14 +81,14 @@ var (
 	cstrs  = map[string]uint64{}
 )
 
-// cstr returns a C copy of s that lives as long as the process, one per distinct string.
-func cstr(s string) uint64 {
+// internedCString returns a C copy of s that lives as long as the process, one per distinct string.
+func internedCString(s string) uint64 {
 	cstrMu.Lock()
 	defer cstrMu.Unlock()
 	if p, ok := cstrs[s]; ok {
 		return p
 	}
-	p := CString(s)
+	p := NewCString(s)
 	cstrs[s] = p
 	return p
 }
@@ -139,9 +139,9 @@ func nvmlErrorString(c *call) int64 {
 	code := int32(uint32(c.a[0]))
 	name, ok := abi.NVMLReturnNames[code]
 	if !ok {
-		return int64(cstr("Unknown Error"))
+		return int64(internedCString("Unknown Error"))
 	}
-	return int64(cstr(errorText(api.LibNVML, code, func() string {
+	return int64(internedCString(errorText(api.LibNVML, code, func() string {
 		words := strings.Fields(describe(name, "NVML_ERROR_", "Success"))
 		for i, w := range words {
 			words[i] = strings.ToUpper(w[:1]) + w[1:]
@@ -189,7 +189,7 @@ func cudaDriverGetVersion(c *call) int64 {
 		return cudaErrorInvalidValue
 	}
 	v := heapNew[int32]()
-	if r := callByName(api.LibCuda, "cuDriverGetVersion", ptrOf(v)); r != 0 {
+	if r := dispatchByName(api.LibCuda, "cuDriverGetVersion", ptrOf(v)); r != 0 {
 		// As the real runtime does without a driver: version 0, success.
 		store(c.a[0], int32(0))
 		return 0

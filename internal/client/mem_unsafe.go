@@ -45,9 +45,9 @@ func ptrOf[T any](v *T) uint64 { return uint64(uintptr(unsafe.Pointer(v))) }
 // store writes v to the C pointer p.
 func store[T any](p uint64, v T) { *(*T)(unsafe.Pointer(uintptr(p))) = v }
 
-// CString is set by shims/core to make C strings that live as long as the process (C memory:
+// NewCString is set by shims/core to make C strings that live as long as the process (C memory:
 // Go memory may not be handed to C and kept).
-var CString func(string) uint64
+var NewCString func(string) uint64
 
 // ptrAt is the C address p as a pointer.
 func ptrAt(p uint64) unsafe.Pointer { return unsafe.Pointer(uintptr(p)) }

@@ -169,14 +169,14 @@ func cudaFree(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	return callByName(api.LibCuda, "cuMemFree_v2", c.a[0])
+	return dispatchByName(api.LibCuda, "cuMemFree_v2", c.a[0])
 }
 
 func cudaMallocPitch(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	return callByName(api.LibCuda, "cuMemAllocPitch_v2", c.a[0], c.a[1], c.a[2], c.a[3], 4)
+	return dispatchByName(api.LibCuda, "cuMemAllocPitch_v2", c.a[0], c.a[1], c.a[2], c.a[3], 4)
 }
 
 func cudaPointerGetAttributes(c *call) int64 {
@@ -248,23 +248,23 @@ func memcpyAny(dst, src, n, kind, stream uint64, async bool) int64 {
 	switch copyKind(dst, src, kind) {
 	case cudaMemcpyHostToDevice:
 		if async {
-			return callByName(api.LibCuda, "cuMemcpyHtoDAsync_v2", dst, src, n, stream)
+			return dispatchByName(api.LibCuda, "cuMemcpyHtoDAsync_v2", dst, src, n, stream)
 		}
-		return callByName(api.LibCuda, "cuMemcpyHtoD_v2", dst, src, n)
+		return dispatchByName(api.LibCuda, "cuMemcpyHtoD_v2", dst, src, n)
 	case cudaMemcpyDeviceToHost:
 		if async {
-			return callByName(api.LibCuda, "cuMemcpyDtoHAsync_v2", dst, src, n, stream)
+			return dispatchByName(api.LibCuda, "cuMemcpyDtoHAsync_v2", dst, src, n, stream)
 		}
-		return callByName(api.LibCuda, "cuMemcpyDtoH_v2", dst, src, n)
+		return dispatchByName(api.LibCuda, "cuMemcpyDtoH_v2", dst, src, n)
 	case cudaMemcpyDeviceToDevice:
 		if async {
-			return callByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", dst, src, n, stream)
+			return dispatchByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", dst, src, n, stream)
 		}
-		return callByName(api.LibCuda, "cuMemcpyDtoD_v2", dst, src, n)
+		return dispatchByName(api.LibCuda, "cuMemcpyDtoD_v2", dst, src, n)
 	case cudaMemcpyHostToHost:
 		if async {
 			// ordered after the stream's earlier work, as a host-to-host cudaMemcpyAsync is
-			if r := callByName(api.LibCuda, "cuStreamSynchronize", stream); r != 0 {
+			if r := dispatchByName(api.LibCuda, "cuStreamSynchronize", stream); r != 0 {
 				return r
 			}
 		}
@@ -295,9 +295,9 @@ func cudaMemcpyPeerAsync(c *call) int64 {
 		return int64(r)
 	}
 	if len(c.a) > 5 {
-		return callByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", c.a[0], c.a[2], c.a[4], c.a[5])
+		return dispatchByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", c.a[0], c.a[2], c.a[4], c.a[5])
 	}
-	return callByName(api.LibCuda, "cuMemcpyDtoD_v2", c.a[0], c.a[2], c.a[4])
+	return dispatchByName(api.LibCuda, "cuMemcpyDtoD_v2", c.a[0], c.a[2], c.a[4])
 }
 
 // Unified driver copies: the pointers say the direction.
@@ -474,7 +474,7 @@ func memset2D(dst, pitch, value, w, h, stream uint64) int64 {
 		return 12 // cudaErrorInvalidPitchValue
 	}
 	for y := uint64(0); y < h; y++ {
-		if r := callByName(api.LibCuda, "cuMemsetD8Async", dst+y*pitch, value, w, stream); r != 0 {
+		if r := dispatchByName(api.LibCuda, "cuMemsetD8Async", dst+y*pitch, value, w, stream); r != 0 {
 			return r
 		}
 	}
@@ -569,7 +569,7 @@ func cuPointerGetAttributes(c *call) int64 {
 		return cuErrInvalidValue
 	}
 	buf := heapBytes(72 * int(n))
-	if r := callByName(api.LibCuda, "vgpuPointerGetAttributes", attrs, uint64(n), p, ptrOf(&buf[0])); r != 0 {
+	if r := dispatchByName(api.LibCuda, "vgpuPointerGetAttributes", attrs, uint64(n), p, ptrOf(&buf[0])); r != 0 {
 		return r
 	}
 	mem.mu.Lock()

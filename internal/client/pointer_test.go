@@ -39,7 +39,7 @@ func (p *ptrRecorder) PointerAttributes(attrs []byte, ptr uint64, out []byte) in
 // into the caller's variables, never past them, and skips NULL ones.
 func TestPointerGetAttributes(t *testing.T) {
 	connect(t, &ptrRecorder{recorder{Sim: server.NewSim()}})
-	if r := callByName(api.LibCuda, "cuInit", 0); r != 0 {
+	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
 		t.Fatalf("cuInit = %d", r)
 	}
 	attrs := heapBytes(16)
@@ -55,7 +55,7 @@ func TestPointerGetAttributes(t *testing.T) {
 	binary.LittleEndian.PutUint64(data[8:], ptrOf(&vars[16]))  // ordinal
 	binary.LittleEndian.PutUint64(data[16:], 0)                // device pointer: not wanted
 	binary.LittleEndian.PutUint64(data[24:], ptrOf(&vars[40])) // is managed
-	if r := callByName(api.LibCuda, "cuPointerGetAttributes", 4, ptrOf(&attrs[0]), ptrOf(&data[0]), 0x7000); r != 0 {
+	if r := dispatchByName(api.LibCuda, "cuPointerGetAttributes", 4, ptrOf(&attrs[0]), ptrOf(&data[0]), 0x7000); r != 0 {
 		t.Fatalf("cuPointerGetAttributes = %d", r)
 	}
 	le := binary.LittleEndian

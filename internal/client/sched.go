@@ -1,11 +1,11 @@
 package client
 
 import (
-	"os"
 	"sync/atomic"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // A program's scheduling flag (CU_CTX_SCHED_*, cudaDeviceSchedule*: the same values) says how
@@ -13,7 +13,7 @@ import (
 // for the worker's replies the same way: with BLOCKING_SYNC or YIELD it polls only briefly
 // (a short call's reply still comes within that), so a program that asked the driver not to
 // burn a core while the GPU works does not get a core burnt by vgpu either. VGPU_SPIN_US, when
-// set, wins over the flag.
+// set (to a value that parses), wins over the flag.
 const (
 	schedMask         = 0x07
 	schedYield        = 0x02
@@ -29,7 +29,7 @@ func init() { schedSpin.Store(-1) }
 
 // setSched records a scheduling flag and applies it to the session, if there is one.
 func setSched(flags uint32) {
-	if os.Getenv("VGPU_SPIN_US") != "" {
+	if _, set := settings.SpinUS.Lookup(); set {
 		return
 	}
 	spin := remoting.DefaultSpin()

@@ -26,7 +26,7 @@ func TestSchedFlagsSetPolling(t *testing.T) {
 	if def <= briefSpin {
 		t.Fatalf("default polling %v, want more than %v", def, briefSpin)
 	}
-	if r := callByName(api.LibCuda, "cuInit", 0); r != 0 {
+	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
 		t.Fatalf("cuInit = %d", r)
 	}
 	steps := []struct {
@@ -41,7 +41,7 @@ func TestSchedFlagsSetPolling(t *testing.T) {
 		{api.LibCudart13, "cudaSetDeviceFlags", []uint64{0}, def}, // AUTO
 	}
 	for _, st := range steps {
-		if r := callByName(st.lib, st.name, st.args...); r != 0 {
+		if r := dispatchByName(st.lib, st.name, st.args...); r != 0 {
 			t.Fatalf("%s(%v) = %d", st.name, st.args, r)
 		}
 		if got := spin(); got != st.want {
@@ -52,7 +52,7 @@ func TestSchedFlagsSetPolling(t *testing.T) {
 	sess.mu.Lock()
 	sess.nc.(*remoting.FDConn).Spin = 7 * time.Microsecond
 	sess.mu.Unlock()
-	if r := callByName(api.LibCudart13, "cudaSetDeviceFlags", schedBlockingSync); r != 0 {
+	if r := dispatchByName(api.LibCudart13, "cudaSetDeviceFlags", schedBlockingSync); r != 0 {
 		t.Fatalf("cudaSetDeviceFlags = %d", r)
 	}
 	if got := spin(); got != 7*time.Microsecond {

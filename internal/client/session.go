@@ -12,7 +12,6 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 	"github.com/vgpu/vgpu/internal/version"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
@@ -181,12 +181,7 @@ func dial() (*session, error) {
 // the worker never takes an idle but live program for a stopped one; and a call whose server
 // sends nothing at all (no reply, no keepalive: the worker sends one this often while a call
 // runs long) for three times this fails as a lost connection.
-var keepaliveInterval = func() time.Duration {
-	if v, err := strconv.ParseFloat(os.Getenv("VGPU_KEEPALIVE_S"), 64); err == nil && v >= 0 {
-		return time.Duration(v * float64(time.Second))
-	}
-	return 15 * time.Second
-}()
+var keepaliveInterval = settings.KeepaliveS.Get()
 
 // startKeepalive sets the stall timeout of fc's reads and writes to three keepalive intervals
 // and starts the goroutine that sends keepalives when the session has written nothing for one.

@@ -1,14 +1,13 @@
 package client
 
 import (
-	"os"
-	"strconv"
 	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // Bulk copies through shared memory. On a unix socket the client creates a memfd at connect and
@@ -23,12 +22,7 @@ import (
 // when it is full, and before the halves are used.
 
 // shmSize is the shared memory per process (VGPU_SHM_MB, default 64; 0 turns it off).
-var shmSize = func() int {
-	if v, err := strconv.Atoi(os.Getenv("VGPU_SHM_MB")); err == nil && v >= 0 {
-		return v << 20
-	}
-	return 64 << 20
-}()
+var shmSize = settings.ShmMB.Get() << 20
 
 // shmThreshold: copies at least this big use the shared memory's halves.
 const shmThreshold = 1 << 20
@@ -62,12 +56,7 @@ func newShm(size int) (int, []byte, error) {
 }
 
 // copyThreads is how many threads pcopy uses at most (VGPU_COPY_THREADS, default 4).
-var copyThreads = func() int {
-	if v, err := strconv.Atoi(os.Getenv("VGPU_COPY_THREADS")); err == nil && v >= 1 {
-		return v
-	}
-	return 4
-}()
+var copyThreads = settings.CopyThreads.Get()
 
 // copyPart is the least each of pcopy's threads copies.
 const copyPart = 256 << 10

@@ -396,5 +396,5 @@ func cuMemcpyDtoH_v2(c *call) int64 {
 
 // cuCtxSynchronize_v2 (CUDA 13) names the context; this process works in the current one.
 func cuCtxSynchronize_v2(c *call) int64 {
-	return callByName(api.LibCuda, "cuCtxSynchronize")
+	return dispatchByName(api.LibCuda, "cuCtxSynchronize")
 }

@@ -3,54 +3,14 @@ package doctor
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
 )
-
-// SystemConfig is the system-wide config file the client reads (a variable for tests).
-var SystemConfig = "/etc/vgpu/vgpu.conf"
-
-// serverAddress is remoting.ServerAddress for the environment env (the doctor checks an
-// environment that need not be its own): VGPU_SERVER, else VGPU_CONFIG's "server", else the
-// system config's, else the default.
-func serverAddress(env *environ) (addr, source string, err error) {
-	addr, source, err = func() (string, string, error) {
-		if v := env.get("VGPU_SERVER"); v != "" {
-			return strings.TrimSpace(v), "env VGPU_SERVER", nil
-		}
-		if path := env.get("VGPU_CONFIG"); path != "" {
-			cfg, err := remoting.ReadConfigFile(path)
-			if err != nil {
-				return "", "VGPU_CONFIG", fmt.Errorf("VGPU_CONFIG: %w", err)
-			}
-			if v, ok := cfg["server"]; ok {
-				return v, path + " (VGPU_CONFIG)", nil
-			}
-		}
-		cfg, err := remoting.ReadConfigFile(SystemConfig)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return "", SystemConfig, err
-		}
-		if v, ok := cfg["server"]; ok {
-			return v, SystemConfig, nil
-		}
-		return remoting.DefaultServer, "default", nil
-	}()
-	if err == nil {
-		if _, perr := remoting.ParseAddr(addr); perr != nil {
-			err = fmt.Errorf("%s: %w", source, perr)
-		}
-	}
-	return addr, source, err
-}
 
 // PingResult is what a handshake with the server told.
 type PingResult struct {
@@ -142,7 +102,7 @@ func PingEnv(ctx context.Context, env []string, exe string) (PingResult, error) 
 	if env == nil {
 		addr, source, err = remoting.ServerAddress()
 	} else {
-		addr, source, err = serverAddress(newEnviron(env))
+		addr, source, err = remoting.ServerAddressIn(newEnviron(env).get)
 	}
 	if err != nil {
 		return PingResult{Source: source}, fmt.Errorf("no usable vgpu server address: %w", err)

@@ -300,42 +300,6 @@ func TestListenDialVsock(t *testing.T) {
 	}
 }
 
-// TestREADMEConfigTable: the README's table of client config keys (the rows after the header
-// "| key | meaning | default |") names exactly the keys of ClientConfigKeys, with their defaults.
-func TestREADMEConfigTable(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, table, ok := strings.Cut(string(b), "| key | meaning | default |\n")
-	if !ok {
-		t.Fatal("README.md has no table with the header | key | meaning | default |")
-	}
-	rows := map[string]string{}
-	for _, line := range strings.Split(table, "\n")[1:] { // [0] is the |---| line
-		if !strings.HasPrefix(line, "|") {
-			break
-		}
-		cells := strings.Split(strings.Trim(line, "|"), "|")
-		if len(cells) != 3 {
-			t.Fatalf("README config table row %q: want 3 cells", line)
-		}
-		rows[strings.Trim(strings.TrimSpace(cells[0]), "`")] = strings.Trim(strings.TrimSpace(cells[2]), "`")
-	}
-	for _, k := range ClientConfigKeys {
-		def, ok := rows[k.Name]
-		if !ok {
-			t.Errorf("README's config table lacks the key %q", k.Name)
-		} else if def != k.Default {
-			t.Errorf("README's config table gives %q the default %q, the code %q", k.Name, def, k.Default)
-		}
-		delete(rows, k.Name)
-	}
-	for k := range rows {
-		t.Errorf("README's config table has %q, which is not in ClientConfigKeys", k)
-	}
-}
-
 // TestExampleConfig: the packages' commented example client config (packaging/files/vgpu.conf) parses,
 // and with each "# key = value" line uncommented it still parses (every key it shows is known).
 func TestExampleConfig(t *testing.T) {

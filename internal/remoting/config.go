@@ -8,13 +8,15 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // DefaultServer is the server address used when nothing else names one.
-const DefaultServer = "unix:///run/vgpu/vgpu.sock"
+const DefaultServer = settings.DefaultServer
 
 // systemConfig is the system-wide config file; a variable for tests.
-var systemConfig = "/etc/vgpu/vgpu.conf"
+var systemConfig = settings.ConfigFile
 
 // ServerAddress returns the address of the server the client should use and
 // where it came from ("env VGPU_SERVER", "<file> (VGPU_CONFIG)", "<file>" or
@@ -23,7 +25,13 @@ var systemConfig = "/etc/vgpu/vgpu.conf"
 // key "server" of /etc/vgpu/vgpu.conf (if it exists); DefaultServer. The
 // address is checked with ParseAddr.
 func ServerAddress() (addr string, source string, err error) {
-	addr, source, err = serverAddress()
+	return ServerAddressIn(os.Getenv)
+}
+
+// ServerAddressIn is ServerAddress in the environment getenv reads (`vgpu doctor` checks an
+// environment that need not be its own).
+func ServerAddressIn(getenv func(string) string) (addr string, source string, err error) {
+	addr, source, err = serverAddress(getenv)
 	if err == nil {
 		if _, perr := ParseAddr(addr); perr != nil {
 			err = fmt.Errorf("%s: %w", source, perr)
@@ -35,11 +43,11 @@ func ServerAddress() (addr string, source string, err error) {
 	return addr, source, nil
 }
 
-func serverAddress() (string, string, error) {
-	if v := os.Getenv("VGPU_SERVER"); v != "" {
-		return strings.TrimSpace(v), "env VGPU_SERVER", nil
+func serverAddress(getenv func(string) string) (string, string, error) {
+	if v := settings.Server.RawIn(getenv); v != "" {
+		return v, "env VGPU_SERVER", nil
 	}
-	files, err := clientConfigs()
+	files, err := clientConfigs(getenv)
 	if err != nil {
 		return "", "", err
 	}
@@ -58,9 +66,9 @@ type configFile struct {
 
 // clientConfigs reads the client config files in the order they are consulted: the one
 // VGPU_CONFIG names (which must exist), then /etc/vgpu/vgpu.conf if it exists.
-func clientConfigs() ([]configFile, error) {
+func clientConfigs(getenv func(string) string) ([]configFile, error) {
 	var files []configFile
-	if path := os.Getenv("VGPU_CONFIG"); path != "" {
+	if path := settings.Config.RawIn(getenv); path != "" {
 		cfg, err := ReadConfigFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("VGPU_CONFIG: %w", err)
@@ -77,36 +85,16 @@ func clientConfigs() ([]configFile, error) {
 	return files, nil
 }
 
-// ConfigKey is one key of the client config file (/etc/vgpu/vgpu.conf or VGPU_CONFIG).
-type ConfigKey struct {
-	Name    string
-	Meaning string
-	Default string
-}
+// ClientConfigKeys is every key the client config file may hold: the Key of each
+// internal/settings variable that has one (the variable, when set, wins over it). To add a
+// key, give its variable a Key there.
+var ClientConfigKeys = settings.ConfigKeys()
 
-// ClientConfigKeys is every key the client config file may hold: ReadConfigFile refuses any
-// other, and the README's table of them is checked against this one (TestREADMEConfigTable).
-// To add a key, add a row here and to the README's table.
-var ClientConfigKeys = []ConfigKey{
-	{Name: "server", Meaning: "the vgpu-server address: unix:///path, tcp://host:port or vsock://cid:port (VGPU_SERVER overrides it)", Default: DefaultServer},
-	{Name: "tls_ca", Meaning: "the CA that signed the server's certificate, a PEM file (VGPU_TLS_CA)", Default: "the system's CAs"},
-	{Name: "tls_cert", Meaning: "this client's certificate, a PEM file, with tls_key (VGPU_TLS_CERT)", Default: "none"},
-	{Name: "tls_key", Meaning: "the key of tls_cert, a PEM file (VGPU_TLS_KEY)", Default: "none"},
-	{Name: "token_file", Meaning: "a token file, one line NAME SECRET, mode 0600 (VGPU_TOKEN_FILE)", Default: "none"},
-	{Name: "tls_server_name", Meaning: "the name to expect in the server's certificate (VGPU_TLS_SERVER_NAME)", Default: "the address's host"},
-	{Name: "insecure", Meaning: "1: speak plain TCP to a server run with --insecure (VGPU_INSECURE)", Default: "0"},
-}
-
-// ReadConfigFile reads a client config file (ClientConfigKeys): see ReadConfigFileKeys.
-func ReadConfigFile(path string) (map[string]string, error) {
-	return ReadConfigFileKeys(path, ClientConfigKeys)
-}
-
-// ReadConfigFileKeys reads a vgpu config file: lines "key = value"; '#' starts a comment that
+// ReadConfigFile reads a client config file: lines "key = value"; '#' starts a comment that
 // runs to the end of the line; blank lines are ignored; spaces around keys and values are
-// trimmed; a later key overrides an earlier one. A key not in known is an error naming the key,
-// the file and the line (a typo must not fall back to a default silently).
-func ReadConfigFileKeys(path string, known []ConfigKey) (map[string]string, error) {
+// trimmed; a later key overrides an earlier one. A key not in ClientConfigKeys is an error
+// naming the key, the file and the line (a typo must not fall back to a default silently).
+func ReadConfigFile(path string) (map[string]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -124,12 +112,8 @@ func ReadConfigFileKeys(path string, known []ConfigKey) (map[string]string, erro
 		if !ok || key == "" {
 			return nil, fmt.Errorf("%s:%d: want \"key = value\"", path, line)
 		}
-		if !slices.ContainsFunc(known, func(k ConfigKey) bool { return k.Name == key }) {
-			var names []string
-			for _, k := range known {
-				names = append(names, k.Name)
-			}
-			return nil, fmt.Errorf("%s:%d: unknown key %q (known keys: %s)", path, line, key, strings.Join(names, ", "))
+		if !slices.Contains(ClientConfigKeys, key) {
+			return nil, fmt.Errorf("%s:%d: unknown key %q (known keys: %s)", path, line, key, strings.Join(ClientConfigKeys, ", "))
 		}
 		cfg[key] = strings.TrimSpace(value)
 	}

@@ -4,13 +4,13 @@ import (
 	"errors"
 	"io"
 	"net"
-	"os"
 	"runtime"
-	"strconv"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // FDConn is a connected socket used with blocking system calls on the calling thread: no
@@ -261,7 +261,7 @@ func (c *FDConn) SetWriteIdle(d time.Duration) error {
 // fewer cores the two polling processes would take the CPU from the work they wait for, so
 // reads poll for 50 µs only.
 func DefaultSpin() time.Duration {
-	if v, err := strconv.Atoi(os.Getenv("VGPU_SPIN_US")); err == nil && v >= 0 {
+	if v, ok := settings.SpinUS.Lookup(); ok {
 		return time.Duration(v) * time.Microsecond
 	}
 	if runtime.NumCPU() < SpinCores {

@@ -14,6 +14,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // ClientSecurity is how a client secures a tcp:// connection. TLS 1.3 is the default; the
@@ -21,49 +23,42 @@ import (
 // trusts the server's certificate if CAFile (else the system's roots) signed it. Plain TCP only
 // with Insecure, for a server started with --insecure.
 type ClientSecurity struct {
-	Insecure           bool
-	CAFile             string
-	CertFile, KeyFile  string
-	TokenFile          string
-	ServerName         string // the name checked in the server's certificate (default: the address's host)
-	Source             string // where the settings came from, for messages
-	insecureFromConfig bool
+	Insecure          bool
+	CAFile            string
+	CertFile, KeyFile string
+	TokenFile         string
+	ServerName        string // the name checked in the server's certificate (default: the address's host)
+	Source            string // where the settings came from, for messages
 }
 
-// Client security settings: environment variable and config file key of each.
-var clientSecurityKeys = []struct{ env, key string }{
-	{"VGPU_INSECURE", "insecure"},
-	{"VGPU_TLS_CA", "tls_ca"},
-	{"VGPU_TLS_CERT", "tls_cert"},
-	{"VGPU_TLS_KEY", "tls_key"},
-	{"VGPU_TOKEN_FILE", "token_file"},
-	{"VGPU_TLS_SERVER_NAME", "tls_server_name"},
-}
+// The client security settings: each an environment variable and a config file key.
+var clientSecurityVars = []*settings.Var{&settings.Insecure.Var, &settings.TLSCA.Var, &settings.TLSCert.Var,
+	&settings.TLSKey.Var, &settings.TokenFile.Var, &settings.TLSServerName.Var}
 
 // LoadClientSecurity reads the client's security settings: each from its environment variable
 // (VGPU_INSECURE=1, VGPU_TLS_CA, VGPU_TLS_CERT, VGPU_TLS_KEY, VGPU_TOKEN_FILE,
 // VGPU_TLS_SERVER_NAME), else from its key in the client config file (insecure, tls_ca, tls_cert,
 // tls_key, token_file, tls_server_name; relative paths are relative to the file's folder).
 func LoadClientSecurity() (ClientSecurity, error) {
-	files, err := clientConfigs()
+	files, err := clientConfigs(os.Getenv)
 	if err != nil {
 		return ClientSecurity{}, err
 	}
 	vals := map[string]string{}
 	var from []string
-	for _, k := range clientSecurityKeys {
-		if v := strings.TrimSpace(os.Getenv(k.env)); v != "" {
-			vals[k.key] = v
-			from = append(from, "env "+k.env)
+	for _, k := range clientSecurityVars {
+		if v := k.Raw(); v != "" {
+			vals[k.Key] = v
+			from = append(from, "env "+k.Name)
 			continue
 		}
 		for _, f := range files {
-			if v, ok := f.keys[k.key]; ok && v != "" {
-				if k.key != "insecure" && k.key != "tls_server_name" && !filepath.IsAbs(v) {
+			if v, ok := f.keys[k.Key]; ok && v != "" {
+				if k.Type == "file" && !filepath.IsAbs(v) {
 					v = filepath.Join(filepath.Dir(f.path), v)
 				}
-				vals[k.key] = v
-				from = append(from, f.path+" "+k.key)
+				vals[k.Key] = v
+				from = append(from, f.path+" "+k.Key)
 				break
 			}
 		}
@@ -71,7 +66,7 @@ func LoadClientSecurity() (ClientSecurity, error) {
 	s := ClientSecurity{CAFile: vals["tls_ca"], CertFile: vals["tls_cert"], KeyFile: vals["tls_key"],
 		TokenFile: vals["token_file"], ServerName: vals["tls_server_name"], Source: strings.Join(from, ", ")}
 	if v, ok := vals["insecure"]; ok {
-		b, err := ParseBool(v)
+		b, err := settings.Insecure.Parse(v)
 		if err != nil {
 			return ClientSecurity{}, fmt.Errorf("insecure (VGPU_INSECURE or the config key): %w", err)
 		}
@@ -81,17 +76,6 @@ func LoadClientSecurity() (ClientSecurity, error) {
 		return ClientSecurity{}, errors.New("a client certificate needs both VGPU_TLS_CERT and VGPU_TLS_KEY (config keys tls_cert, tls_key)")
 	}
 	return s, nil
-}
-
-// ParseBool reads 1/0, true/false, yes/no, on/off.
-func ParseBool(v string) (bool, error) {
-	switch strings.ToLower(strings.TrimSpace(v)) {
-	case "1", "true", "yes", "on":
-		return true, nil
-	case "0", "false", "no", "off", "":
-		return false, nil
-	}
-	return false, fmt.Errorf("%q is not a boolean (want 1/0, true/false, yes/no, on/off)", v)
 }
 
 // TLSConfig is the client's TLS configuration for a server at a (tcp).

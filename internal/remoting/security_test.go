@@ -23,8 +23,8 @@ func TestLoadClientSecurity(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "vgpu.conf")
 	os.WriteFile(conf, []byte("tls_ca = ca.crt\ntoken_file = /abs/ci.token\ninsecure = no\n"), 0o644)
-	for _, k := range clientSecurityKeys {
-		t.Setenv(k.env, "")
+	for _, k := range clientSecurityVars {
+		t.Setenv(k.Name, "")
 	}
 	t.Setenv("VGPU_CONFIG", conf)
 	old := systemConfig

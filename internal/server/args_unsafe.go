@@ -1,7 +1,6 @@
 package server
 
 import (
-	"os"
 	"runtime"
 	"unsafe"
 
@@ -41,13 +40,6 @@ func alignPad(b []byte) int {
 }
 
 func keepAlive(a *Args) { runtime.KeepAlive(a) }
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
 
 // addrOf is the address of a word the C callee writes (a pointer-sized output).
 func addrOf(p *uintptr) uintptr { return uintptr(unsafe.Pointer(p)) }

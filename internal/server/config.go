@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // DefaultConfigFile is read when --config is not given, if it exists.
@@ -114,7 +115,7 @@ var Keys = []Key{
 		func(c *Config, v string) error { c.TokensFile = v; return nil }},
 	{"insecure", "bool", "false", "serve tcp:// listeners as plain TCP without authentication (identity insecure:tcp ADDRESS); only on a network you trust",
 		func(c *Config, v string) error {
-			b, err := remoting.ParseBool(v)
+			b, err := settings.ParseBool(v)
 			c.Insecure = b
 			return err
 		}},

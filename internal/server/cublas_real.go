@@ -9,6 +9,7 @@ import (
 	"github.com/ebitengine/purego"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // The real backend's cuBLAS: NVIDIA's libcublas.so.13 and libcublasLt.so.13, loaded on the first
@@ -50,11 +51,12 @@ func cublasSearchDirs() []string {
 	return dirs
 }
 
-// findCublasFile is the path to load file from: $env, else file in near (a folder, may be ""),
-// else the first of dirs that has it, else file itself (for the loader's search path).
-func findCublasFile(env, file, near string, dirs []string) string {
-	if p := os.Getenv(env); p != "" {
-		return p
+// findCublasFile is the path to load file from: set (its variable's value), else file in near
+// (a folder, may be ""), else the first of dirs that has it, else file itself (for the
+// loader's search path).
+func findCublasFile(set, file, near string, dirs []string) string {
+	if set != "" {
+		return set
 	}
 	if near != "" {
 		dirs = append([]string{near}, dirs...)
@@ -70,12 +72,12 @@ func findCublasFile(env, file, near string, dirs []string) string {
 
 func loadCublas() {
 	dirs := cublasSearchDirs()
-	cb := findCublasFile("VGPU_REAL_LIBCUBLAS", "libcublas.so.13", "", dirs)
+	cb := findCublasFile(settings.RealLibCublas.Get(), "libcublas.so.13", "", dirs)
 	near := ""
 	if filepath.IsAbs(cb) {
 		near = filepath.Dir(cb)
 	}
-	lt := findCublasFile("VGPU_REAL_LIBCUBLASLT", "libcublasLt.so.13", near, dirs)
+	lt := findCublasFile(settings.RealLibCublasLt.Get(), "libcublasLt.so.13", near, dirs)
 	open := func(path string) uintptr {
 		h, err := purego.Dlopen(path, purego.RTLD_NOW|purego.RTLD_LOCAL)
 		if err != nil {

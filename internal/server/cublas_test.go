@@ -7,6 +7,7 @@ import (
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // The simulated device has no kernels: every cuBLAS call answers CUBLAS_STATUS_NOT_SUPPORTED, and
@@ -63,24 +64,23 @@ func TestFindCublasFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	t.Setenv("VGPU_TEST_CUBLAS", "")
-	if got := findCublasFile("VGPU_TEST_CUBLAS", "libcublas.so.13", "", []string{a, b}); got != "libcublas.so.13" {
+	if got := findCublasFile("", "libcublas.so.13", "", []string{a, b}); got != "libcublas.so.13" {
 		t.Errorf("nothing anywhere: %q, want the plain SONAME", got)
 	}
 	touch(b, "libcublas.so.13")
 	touch(b, "libcublasLt.so.13")
-	if got := findCublasFile("VGPU_TEST_CUBLAS", "libcublas.so.13", "", []string{a, b}); got != filepath.Join(b, "libcublas.so.13") {
+	if got := findCublasFile("", "libcublas.so.13", "", []string{a, b}); got != filepath.Join(b, "libcublas.so.13") {
 		t.Errorf("in the second folder: %q", got)
 	}
 	touch(a, "libcublasLt.so.13")
-	if got := findCublasFile("VGPU_TEST_CUBLAS", "libcublasLt.so.13", b, []string{a, b}); got != filepath.Join(b, "libcublasLt.so.13") {
+	if got := findCublasFile("", "libcublasLt.so.13", b, []string{a, b}); got != filepath.Join(b, "libcublasLt.so.13") {
 		t.Errorf("libcublasLt next to libcublas: %q", got)
 	}
-	if got := findCublasFile("VGPU_TEST_CUBLAS", "libcublasLt.so.13", "", []string{a, b}); got != filepath.Join(a, "libcublasLt.so.13") {
+	if got := findCublasFile("", "libcublasLt.so.13", "", []string{a, b}); got != filepath.Join(a, "libcublasLt.so.13") {
 		t.Errorf("first folder first: %q", got)
 	}
-	t.Setenv("VGPU_TEST_CUBLAS", "/opt/x/libcublas.so.13")
-	if got := findCublasFile("VGPU_TEST_CUBLAS", "libcublas.so.13", b, []string{a, b}); got != "/opt/x/libcublas.so.13" {
+	t.Setenv("VGPU_REAL_LIBCUBLAS", "/opt/x/libcublas.so.13")
+	if got := findCublasFile(settings.RealLibCublas.Get(), "libcublas.so.13", b, []string{a, b}); got != "/opt/x/libcublas.so.13" {
 		t.Errorf("the environment first: %q", got)
 	}
 	dirs := cublasSearchDirs()

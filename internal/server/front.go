@@ -27,6 +27,7 @@ import (
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // The front door: every accepted connection is handled in its own goroutine of the server
@@ -927,16 +928,7 @@ func (r *relayConn) Close() error {
 // they block (the default relay on machines with remoting.SpinCores cores or more, where clients
 // and workers poll too) or on the Go netpoller (the default relay on smaller machines, where
 // pollers would take the CPU from each other).
-var tlsMode = func() string {
-	switch m := os.Getenv("VGPU_TLS_RELAY"); m {
-	case "blocking", "netpoll", "worker":
-		return m
-	case "":
-	default:
-		logger.Error(fmt.Sprintf("VGPU_TLS_RELAY=%q: want worker, blocking or netpoll; using worker", m))
-	}
-	return "worker"
-}()
+var tlsMode = settings.TLSRelay.Get() // the settings package logs a bad value once
 
 // blockingRelay says whether a relay uses blocking FDConns (tlsMode).
 var blockingRelay = tlsMode == "blocking" || (tlsMode == "worker" && runtime.NumCPU() >= remoting.SpinCores)

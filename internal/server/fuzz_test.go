@@ -10,6 +10,7 @@ import (
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // guard is the backend of FuzzSessionExec: the simulated device, behind a check of everything
@@ -375,7 +376,7 @@ func TestFuzzSeedFiles(t *testing.T) {
 	for name, seed := range fuzzSeeds() {
 		want := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", seed)
 		path := filepath.Join(dir, name)
-		if os.Getenv("VGPU_WRITE_SEEDS") != "" {
+		if settings.TestWriteSeeds.Get() {
 			os.MkdirAll(dir, 0o755)
 			if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
 				t.Fatal(err)

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"github.com/vgpu/vgpu/internal/settings"
 	"io"
 	"log/slog"
 	"os"
@@ -27,10 +28,10 @@ var logger = slog.New(newTextHandler(os.Stderr, "vgpu-server: ", logLevel))
 // logLevel is VGPU_LOG's level.
 var logLevel = func() *slog.LevelVar {
 	v := new(slog.LevelVar)
-	switch os.Getenv("VGPU_LOG") {
-	case "debug", "trace":
+	switch settings.Log.Get() {
+	case "debug":
 		v.Set(slog.LevelDebug)
-	case "quiet", "error":
+	case "quiet":
 		v.Set(slog.LevelError)
 	}
 	return v

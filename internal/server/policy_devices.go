@@ -72,7 +72,7 @@ func (s *Session) nvmlUUID(h uint64) (string, int32) {
 	if r := s.be.Invoke(nvmlGetUUIDID, f, a); r != 0 {
 		return "", r
 	}
-	return cstr(a.Out[1]), 0
+	return stringUntilNUL(a.Out[1]), 0
 }
 
 // resolveDevices turns the policy's device names into host GPUs (unknown names and repeats are

@@ -4,12 +4,14 @@ import (
 	"fmt"
 
 	"github.com/NVIDIA/go-nvml/pkg/nvml"
+
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // ProbeHost asks the host's NVML (through go-nvml) whether there is a GPU to serve. It never
 // creates a CUDA context; the workers do, per session.
 func ProbeHost() Probe {
-	lib := nvml.New(nvml.WithLibraryPath(envOr("VGPU_REAL_LIBNVML", "libnvidia-ml.so.1")))
+	lib := nvml.New(nvml.WithLibraryPath(settings.RealLibNVML.Get()))
 	if ret := lib.Init(); ret != nvml.SUCCESS {
 		return Probe{Backend: "sim", Reason: fmt.Sprintf("NVML: %v", nvml.ErrorString(ret))}
 	}

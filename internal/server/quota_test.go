@@ -302,7 +302,7 @@ func TestDevicesPolicy(t *testing.T) {
 	}
 	for i, host := range []int{2, 0} {
 		h := le64(q.must(0, "nvmlDeviceGetHandleByIndex_v2", []uint64{uint64(i)})[0])
-		if u := cstr(q.must(0, "nvmlDeviceGetUUID", []uint64{h, 96})[0]); u != simUUIDString(host) {
+		if u := stringUntilNUL(q.must(0, "nvmlDeviceGetUUID", []uint64{h, 96})[0]); u != simUUIDString(host) {
 			t.Errorf("NVML index %d is %s, want host GPU %d", i, u, host)
 		}
 		if idx := binary.LittleEndian.Uint32(q.must(0, "nvmlDeviceGetIndex", []uint64{h})[0]); idx != uint32(i) {

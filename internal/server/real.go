@@ -7,6 +7,7 @@ import (
 	"github.com/ebitengine/purego"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // Real runs calls on the host's driver: libcuda.so.1 and libnvidia-ml.so.1 through purego.
@@ -25,16 +26,13 @@ type Real struct {
 	fences   map[[2]uint64]uintptr // (context, stream) -> event after the last async shm upload
 }
 
-var realPaths = [2]struct{ env, def string }{
-	{"VGPU_REAL_LIBCUDA", "libcuda.so.1"},
-	{"VGPU_REAL_LIBNVML", "libnvidia-ml.so.1"},
-}
+var realPaths = [2]*settings.Setting[string]{settings.RealLibCUDA, settings.RealLibNVML}
 
 // OpenReal loads the driver libraries. It does not initialise CUDA: the client's cuInit does.
 func OpenReal() (*Real, error) {
 	r := &Real{syms: make([]uintptr, len(api.Table))}
 	for i, p := range realPaths {
-		name := envOr(p.env, p.def)
+		name := p.Get()
 		h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_LOCAL)
 		if err != nil {
 			if i == 0 {

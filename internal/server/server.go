@@ -23,6 +23,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // Server accepts connections on its listeners, authenticates each in the server process
@@ -131,9 +132,6 @@ func (s *Server) Workers() []int {
 	}
 	return pids
 }
-
-// Wait waits for every worker to exit.
-func (s *Server) Wait() { s.wg.Wait() }
 
 // startWorker starts the worker of session id: the client's connection (or, for TLS, one end
 // of a socket pair the server relays to the TLS connection) is its fd 3, its flight record
@@ -292,7 +290,7 @@ func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello, to 
 	if err := unix.Prctl(unix.PR_SET_DUMPABLE, 0, 0, 0, 0); err != nil {
 		logger.Error(fmt.Sprintf("worker: prctl(PR_SET_DUMPABLE, 0): %v", err))
 	}
-	if path := os.Getenv("VGPU_CPUPROFILE"); path != "" {
+	if path := settings.CPUProfile.Get(); path != "" {
 		// a CPU profile of this worker, for performance work
 		if f, err := os.Create(fmt.Sprintf("%s.%d", path, os.Getpid())); err == nil {
 			pprof.StartCPUProfile(f)

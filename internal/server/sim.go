@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/ranges"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // Sim is the simulated device for hosts without a GPU, so the demo and CI run anywhere. Host
@@ -72,19 +72,8 @@ var simAttrs = map[int32]int32{
 // simMaxDevices bounds VGPU_SIM_DEVICES.
 const simMaxDevices = 8
 
-// NewSim returns a simulated host with VGPU_SIM_DEVICES GPUs (1 to 8; default 1).
-func NewSim() *Sim {
-	n := 1
-	if v := os.Getenv("VGPU_SIM_DEVICES"); v != "" {
-		k, err := strconv.Atoi(v)
-		if err != nil || k < 1 || k > simMaxDevices {
-			logger.Warn(fmt.Sprintf("VGPU_SIM_DEVICES=%q: want 1 to %d; simulating 1 GPU", v, simMaxDevices))
-		} else {
-			n = k
-		}
-	}
-	return NewSimDevices(n)
-}
+// NewSim returns a simulated host with VGPU_SIM_DEVICES GPUs (1 to simMaxDevices; default 1).
+func NewSim() *Sim { return NewSimDevices(settings.SimDevices.Get()) }
 
 // NewSimDevices returns a simulated host with n GPUs, all visible.
 func NewSimDevices(n int) *Sim {
@@ -553,7 +542,7 @@ func init() {
 		"nvmlSystemGetCudaDriverVersion_v2": func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
 		"nvmlDeviceGetHandleByUUID": func(s *Sim, a *Args) int32 {
 			for h := 0; h < s.ndev; h++ {
-				if cstr(a.In[0]) == simUUIDString(h) {
+				if stringUntilNUL(a.In[0]) == simUUIDString(h) {
 					put64(a.Out[1], simNVMLHandle(h))
 					return 0
 				}
@@ -562,7 +551,7 @@ func init() {
 		},
 		"nvmlDeviceGetHandleByPciBusId_v2": func(s *Sim, a *Args) int32 {
 			for h := 0; h < s.ndev; h++ {
-				if id, b := cstr(a.In[0]), simPCIBusIDOf(h); id == b || id == b[4:] {
+				if id, b := stringUntilNUL(a.In[0]), simPCIBusIDOf(h); id == b || id == b[4:] {
 					put64(a.Out[1], simNVMLHandle(h))
 					return 0
 				}
@@ -645,7 +634,8 @@ func simPCI(s *Sim, a *Args, h int) int32 {
 	return 0
 }
 
-func cstr(b []byte) string {
+// stringUntilNUL is the C string in b: its bytes before the first NUL (all of b if none).
+func stringUntilNUL(b []byte) string {
 	for i, c := range b {
 		if c == 0 {
 			return string(b[:i])

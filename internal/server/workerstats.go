@@ -2,12 +2,12 @@ package server
 
 import (
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // workerStats is where a worker's time went, for performance work: VGPU_WORKER_STATS=1 in the
@@ -25,9 +25,9 @@ type rowStat struct {
 	dur time.Duration
 }
 
-// newWorkerStats is nil unless VGPU_WORKER_STATS is set.
+// newWorkerStats is nil unless VGPU_WORKER_STATS is on.
 func newWorkerStats() *workerStats {
-	if os.Getenv("VGPU_WORKER_STATS") == "" {
+	if !settings.WorkerStats.Get() {
 		return nil
 	}
 	return &workerStats{start: time.Now(), rows: map[uint32]*rowStat{}}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // Dir is build/out — $VGPU_OUT (make test sets it), else ../../build/out from the test's
@@ -13,7 +15,7 @@ import (
 // `go test` in a fresh clone, saying how to run it.
 func Dir(t testing.TB, need ...string) string {
 	t.Helper()
-	dir := os.Getenv("VGPU_OUT")
+	dir := settings.TestOut.Get()
 	required := dir != ""
 	if dir == "" {
 		dir = filepath.Join("..", "..", "build", "out")

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"sync"
+
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 type level int
@@ -18,21 +20,25 @@ const (
 )
 
 var (
-	lvl    = parse(os.Getenv("VGPU_LOG"))
+	lvl    = parse(settings.Log.Get())
 	mu     sync.Mutex
 	once   = map[string]bool{}
 	prefix = "vgpu: "
 )
 
+// parse maps settings.Log's value (normal, debug or quiet) to a level.
 func parse(s string) level {
 	switch s {
-	case "debug", "trace":
+	case "debug":
 		return debug
-	case "quiet", "error":
+	case "quiet":
 		return quiet
 	}
 	return normal
 }
+
+// A VGPU_* variable whose value does not parse is reported as a log line.
+func init() { settings.SetWarn(func(line string) { emit("%s", []any{line}) }) }
 
 // SetPrefix changes the line prefix (the server uses "vgpu-server: ").
 func SetPrefix(p string) { prefix = p }

@@ -29,7 +29,7 @@ func init() {
 	client.CallHostFunc = func(fn, a, b, c uint64) {
 		C.vgpu_call_host(C.uint64_t(fn), C.uint64_t(a), C.uint64_t(b), C.uint64_t(c))
 	}
-	client.CString = func(s string) uint64 {
+	client.NewCString = func(s string) uint64 {
 		if len(s) == 0 {
 			return uint64(C.vgpu_cstring(nil, 0))
 		}

@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/vgpu/vgpu/internal/testout"
 	"net"
 	"os"
 	"os/exec"
@@ -23,6 +22,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/vgpu/vgpu/internal/settings"
+	"github.com/vgpu/vgpu/internal/testout"
 )
 
 // The stub libraries, by file name (= SONAME), and the core.
@@ -62,15 +64,18 @@ func shortTempDir(t testing.TB) string {
 	return d
 }
 
-// cleanEnv is this process's environment without anything that would steer a vgpu client or the
-// dynamic loader, plus extra ("K=V").
+// cleanEnv is this process's environment without anything that would steer a vgpu client, the
+// server or the dynamic loader (every VGPU_* variable internal/settings declares, but those only
+// tests read), plus extra ("K=V").
 func cleanEnv(extra ...string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
+		if v := settings.ByName(k); v != nil && !v.TestOnly() {
+			continue
+		}
 		switch k {
-		case "LD_PRELOAD", "LD_LIBRARY_PATH", "VGPU_SERVER", "VGPU_CONFIG", "VGPU_LOG", "CUDA_VISIBLE_DEVICES",
-			"VGPU_TLS_CA", "VGPU_TLS_CERT", "VGPU_TLS_KEY", "VGPU_TOKEN_FILE", "VGPU_INSECURE", "VGPU_TLS_SERVER_NAME":
+		case "LD_PRELOAD", "LD_LIBRARY_PATH", "CUDA_VISIBLE_DEVICES":
 			continue
 		}
 		env = append(env, kv)

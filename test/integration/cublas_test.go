@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // The cuBLAS stubs (built by make build, not yet in stubNames, which the older tests' preload
@@ -22,7 +23,7 @@ var cublasStubNames = []string{"libcublas.so.13", "libcublasLt.so.13"}
 // every export of NVIDIA's library (decision 7) when the reference lists are at hand.
 func TestCublasStubELF(t *testing.T) {
 	out := outDir(t)
-	ref := os.Getenv("VGPU_REFERENCE")
+	ref := settings.TestReference.Get()
 	if ref == "" {
 		ref = filepath.Join("..", "..", "..", "shared", "reference")
 	}

@@ -5,14 +5,13 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // rawSession is a client that speaks the wire protocol itself, as a hostile program would.
@@ -161,10 +160,7 @@ func hostileCall(r *rand.Rand, id int, pool []uint64) *remoting.Call {
 // afterwards. Handles and device addresses one session received are tried in the next one, so
 // no session reaches another's objects.
 func TestHostileClients(t *testing.T) {
-	calls := 10000
-	if v, err := strconv.Atoi(os.Getenv("VGPU_HOSTILE_CALLS")); err == nil && v > 0 {
-		calls = v
-	}
+	calls := settings.TestHostileCalls.Get()
 	s := startServer(t, false)
 	sock := strings.TrimPrefix(s.unix, "unix://")
 	var remoted []int
