@@ -131,17 +131,21 @@ func dial() (*session, error) {
 	fc.SetDeadline(time.Now().Add(dialTimeout))
 	s := &session{nc: fc, conn: remoting.NewConn(fc), addr: addr}
 	var tc *tls.Conn
+	var capt *remoting.TLSCapture
 	if useTLS {
 		cfg, err := sec.TLSConfig(a)
 		if err != nil {
 			fc.Close()
 			return nil, fmt.Errorf("vgpu-server at %s: %w", addr, err)
 		}
-		tc = tls.Client(fc, cfg)
+		capt = &remoting.TLSCapture{Conn: fc}
+		cfg.KeyLogWriter = capt.KeyLog()
+		tc = tls.Client(capt, cfg)
 		if err := tc.Handshake(); err != nil {
 			fc.Close()
 			return nil, remoting.ExplainTLSError(err, a)
 		}
+		capt.HandshakeDone()
 		s.conn = remoting.NewConn(tc)
 	}
 	var shmFD int = -1
@@ -162,6 +166,14 @@ func dial() (*session, error) {
 		}
 		return nil, fmt.Errorf("vgpu-server at %s refused the session: %w", addr, err)
 	}
+	if tc != nil {
+		// After the Welcome, the session's records are read and written by a RecordConn on the
+		// caller's thread: large reads and one system call per 256 KiB written, where
+		// crypto/tls makes one a record (a session it cannot take stays with crypto/tls).
+		if err := s.takeRecords(capt, tc, fc); err != nil {
+			vlog.Debugf("TLS records stay with crypto/tls: %v", err)
+		}
+	}
 	fc.SetDeadline(time.Time{})
 	s.startKeepalive(fc, keepaliveInterval)
 	if shmFD >= 0 {
@@ -174,6 +186,24 @@ func dial() (*session, error) {
 	}
 	vlog.Debugf("connected to %s (backend %s, server %s, session %d)", addr, s.welcome.Backend, s.welcome.ServerVersion, s.welcome.Session)
 	return s, nil
+}
+
+// takeRecords moves the session from tc to a RecordConn over fc carrying it on.
+func (s *session) takeRecords(capt *remoting.TLSCapture, tc *tls.Conn, fc *remoting.FDConn) error {
+	defer capt.Stop()
+	if n := s.conn.ReadBuffered(); n != 0 {
+		return fmt.Errorf("%d bytes read past the Welcome", n)
+	}
+	st, err := capt.Handoff(tc, true)
+	if err != nil {
+		return err
+	}
+	rc, err := remoting.NewRecordConn(fc, st)
+	if err != nil {
+		return err
+	}
+	s.conn = remoting.NewConn(rc)
+	return nil
 }
 
 // keepaliveInterval is VGPU_KEEPALIVE_S seconds (default 15; 0 turns keepalives and the

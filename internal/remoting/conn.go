@@ -162,3 +162,6 @@ func (c *Conn) setErr(err error) error {
 
 // Buffered returns the number of bytes queued and not yet flushed.
 func (c *Conn) Buffered() int { return len(c.wbuf) }
+
+// ReadBuffered is how many bytes have been read from the stream and not yet taken as frames.
+func (c *Conn) ReadBuffered() int { return c.r.Buffered() }

@@ -25,7 +25,8 @@ type TLSCapture struct {
 	size    int      // bytes in recs
 	over    bool     // more was read than a handshake and a hello take
 	done    bool     // the handshake has finished (HandshakeDone)
-	writes  int      // Write calls since then
+	written int      // whole records written since then (tls.Conn writes whole records)
+	wbad    bool     // a write since then was not whole records
 	secrets map[string][]byte
 }
 
@@ -65,14 +66,21 @@ func (c *TLSCapture) scan(b []byte) {
 
 func (c *TLSCapture) Write(b []byte) (int, error) {
 	c.mu.Lock()
-	if c.done {
-		c.writes++
+	if c.done && !c.stopped {
+		for p := b; len(p) > 0; {
+			if len(p) < recordHeaderLen || len(p) < recordHeaderLen+int(binary.BigEndian.Uint16(p[3:])) {
+				c.wbad = true
+				break
+			}
+			p = p[recordHeaderLen+int(binary.BigEndian.Uint16(p[3:])):]
+			c.written++
+		}
 	}
 	c.mu.Unlock()
 	return c.Conn.Write(b)
 }
 
-// HandshakeDone marks the end of the handshake: what the server writes from here on uses its
+// HandshakeDone marks the end of the handshake: what is written from here on uses the
 // application traffic keys.
 func (c *TLSCapture) HandshakeDone() {
 	c.mu.Lock()
@@ -107,12 +115,12 @@ func (k *keyLog) Write(line []byte) (int, error) {
 	return len(line), nil
 }
 
-// Handoff returns the state another process needs to carry on the session of tc, a server's
-// tls.Conn over c whose handshake is done (HandshakeDone called) and whose reader has consumed
-// every byte the client sent: tc must not be used again, nor closed (its close_notify would
-// take a sequence number the state has given away); close c's socket instead. An error says
-// why the session cannot be handed off (it can still go on through tc).
-func (c *TLSCapture) Handoff(tc *tls.Conn) (*TLSState, error) {
+// Handoff returns the state a RecordConn needs to carry on the session of tc, a tls.Conn over
+// c (the server's, or with client set the client's) whose handshake is done (HandshakeDone
+// called) and whose reader has consumed every byte the peer sent: tc must not be used again,
+// nor closed (its close_notify would take a sequence number the state has given away). An
+// error says why the session cannot be handed off (it can still go on through tc).
+func (c *TLSCapture) Handoff(tc *tls.Conn, client bool) (*TLSState, error) {
 	cs := tc.ConnectionState()
 	if cs.Version != tls.VersionTLS13 || !RecordSuiteSupported(cs.CipherSuite) {
 		return nil, fmt.Errorf("suite %s", tls.CipherSuiteName(cs.CipherSuite))
@@ -124,7 +132,7 @@ func (c *TLSCapture) Handoff(tc *tls.Conn) (*TLSState, error) {
 	c.Conn.SetReadDeadline(time.Time{})
 	var ne net.Error
 	if n != 0 || !errors.As(err, &ne) || !ne.Timeout() {
-		return nil, errors.New("the client sent more than its first frame")
+		return nil, errors.New("the peer sent more than was read")
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -135,16 +143,20 @@ func (c *TLSCapture) Handoff(tc *tls.Conn) (*TLSState, error) {
 		return nil, errors.New("more was read than a handshake and a hello take")
 	case len(c.in) != 0:
 		return nil, errors.New("a record is partly read")
-	case !c.done || c.writes != 0:
-		return nil, errors.New("the server wrote application data")
+	case !c.done || c.wbad:
+		return nil, errors.New("the records written are not known")
 	}
-	st := &TLSState{Suite: cs.CipherSuite, ReadSecret: c.secrets["CLIENT_TRAFFIC_SECRET_0"], WriteSecret: c.secrets["SERVER_TRAFFIC_SECRET_0"]}
+	st := &TLSState{Suite: cs.CipherSuite, ReadSecret: c.secrets["CLIENT_TRAFFIC_SECRET_0"], WriteSecret: c.secrets["SERVER_TRAFFIC_SECRET_0"],
+		WriteSeq: uint64(c.written)}
+	if client {
+		st.ReadSecret, st.WriteSecret = st.WriteSecret, st.ReadSecret
+	}
 	if len(st.ReadSecret) == 0 || len(st.WriteSecret) == 0 {
 		return nil, errors.New("no traffic secrets (KeyLog not the handshake's KeyLogWriter)")
 	}
-	// The client's records under its handshake keys come first; the first one that opens with
-	// its application key at sequence 0 starts the application data, and every later one must
-	// open at the next number.
+	// The peer's records under its handshake keys come first; the first one that opens with its
+	// application key at sequence 0 starts the application data, and every later one must open
+	// at the next number.
 	first := -1
 	for i, r := range c.recs {
 		if st.OpensAt(r, 0) {

@@ -61,7 +61,7 @@ func handoffServer(t *testing.T, ln net.Listener, cert tls.Certificate, helloLen
 		return nil, err
 	}
 	time.Sleep(50 * time.Millisecond) // what the client sends past its hello has arrived
-	st, err := capt.Handoff(tc)
+	st, err := capt.Handoff(tc, false)
 	if err != nil {
 		c.Close()
 		return nil, err
@@ -186,7 +186,7 @@ func TestTLSHandoffRefused(t *testing.T) {
 	}
 	defer cc.Close()
 	cc.Write([]byte("hello and more"))
-	if err := <-errc; err == nil || !strings.Contains(err.Error(), "more than its first frame") {
+	if err := <-errc; err == nil || !strings.Contains(err.Error(), "more than was read") {
 		t.Fatalf("handoff with bytes left in tls.Conn: %v", err)
 	}
 }

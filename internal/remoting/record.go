@@ -136,22 +136,22 @@ const (
 	recordTypeHshake = 22
 	recordTypeApp    = 23
 	alertCloseNotify = 0
+	recordBuf        = 256 << 10 // what one read may take in
 )
 
 // RecordConn carries on a TLS 1.3 session over an FDConn: reads open records, writes seal them.
 // It is used by one reader and one writer at a time (the worker's session thread; keepalives
 // and the session share the writer under the session's own lock).
 type RecordConn struct {
-	c        *FDConn
-	rd, wr   *halfConn
-	rbuf     []byte // one record as read: header, then ciphertext
-	have     int    // bytes of rbuf read so far
-	need     int    // bytes the record has (the header until its length is known)
-	plain    []byte // opened, not yet read
-	rerr     error  // sticky read error
-	wbuf     []byte
-	closed   bool
-	wrClosed bool
+	c            *FDConn
+	rd, wr       *halfConn
+	raw          []byte // records as read; raw[rstart:rend] is not yet opened
+	rstart, rend int
+	plain        []byte // opened, not yet read
+	rerr         error  // sticky read error
+	wbuf         []byte
+	closed       bool
+	wrClosed     bool
 }
 
 // NewRecordConn carries on the session st over c.
@@ -168,7 +168,7 @@ func NewRecordConn(c *FDConn, st *TLSState) (*RecordConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RecordConn{c: c, rd: rd, wr: wr, rbuf: make([]byte, recordHeaderLen+maxCiphertext)}, nil
+	return &RecordConn{c: c, rd: rd, wr: wr, raw: make([]byte, recordBuf)}, nil
 }
 
 // FD is the connection under the records.
@@ -195,23 +195,13 @@ func (r *RecordConn) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// readRecord reads and opens one record. A read deadline that passes mid-record returns its
-// timeout error and keeps what was read: the next call goes on from there.
+// readRecord opens the next record, reading as much as the socket has (up to recordBuf) so a
+// burst of records costs one system call, not two a record. A read deadline that passes
+// mid-record returns its timeout error and keeps what was read: the next call goes on from there.
 func (r *RecordConn) readRecord() error {
-	if r.need == 0 {
-		r.need = recordHeaderLen
-	}
-	for r.have < r.need {
-		n, err := r.c.Read(r.rbuf[r.have:r.need])
-		r.have += n
-		if err != nil {
-			if err == io.EOF && r.have > 0 {
-				return io.ErrUnexpectedEOF
-			}
-			return err
-		}
-		if r.have == recordHeaderLen && r.need == recordHeaderLen {
-			h := r.rbuf[:recordHeaderLen]
+	for {
+		if avail := r.rend - r.rstart; avail >= recordHeaderLen {
+			h := r.raw[r.rstart : r.rstart+recordHeaderLen]
 			if h[0] != recordTypeApp || h[1] != 3 || h[2] != 3 {
 				return fmt.Errorf("tls: unexpected record header % x", h[:3])
 			}
@@ -219,11 +209,32 @@ func (r *RecordConn) readRecord() error {
 			if n > maxCiphertext || n < r.rd.aead.Overhead()+1 {
 				return fmt.Errorf("tls: record of %d bytes", n)
 			}
-			r.need = recordHeaderLen + n
+			if avail >= recordHeaderLen+n {
+				rec := r.raw[r.rstart : r.rstart+recordHeaderLen+n]
+				r.rstart += recordHeaderLen + n
+				return r.open(rec)
+			}
+		}
+		if r.rstart == r.rend {
+			r.rstart, r.rend = 0, 0
+		} else if len(r.raw)-r.rstart < recordHeaderLen+maxCiphertext {
+			r.rend = copy(r.raw, r.raw[r.rstart:r.rend])
+			r.rstart = 0
+		}
+		n, err := r.c.Read(r.raw[r.rend:])
+		r.rend += n
+		if err != nil {
+			if err == io.EOF && r.rend > r.rstart {
+				return io.ErrUnexpectedEOF
+			}
+			return err
 		}
 	}
-	hdr, ct := r.rbuf[:recordHeaderLen], r.rbuf[recordHeaderLen:r.need]
-	r.have, r.need = 0, recordHeaderLen
+}
+
+// open opens one record (header and ciphertext) in place.
+func (r *RecordConn) open(rec []byte) error {
+	hdr, ct := rec[:recordHeaderLen], rec[recordHeaderLen:]
 	pt, err := r.rd.aead.Open(ct[:0], r.rd.nonce(), ct, hdr)
 	if err != nil {
 		return errors.New("tls: a record failed authentication")
@@ -247,7 +258,7 @@ func (r *RecordConn) readRecord() error {
 		}
 		return fmt.Errorf("tls: the peer sent alert %d", pt[1])
 	case recordTypeHshake:
-		// a key update or ticket: the clients vgpu serves send neither
+		// a key update or ticket: vgpu's clients and servers send neither once a session runs
 		return errors.New("tls: a post-handshake message, which this session does not take")
 	}
 	return fmt.Errorf("tls: record of content type %d", pt[i])

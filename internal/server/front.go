@@ -1064,7 +1064,7 @@ const tlsStateFD = 5
 // (remoting.TLSState: traffic secrets, sequence numbers) in a pipe the worker reads once at
 // tlsStateFD. An error says why the session stays with the server's relay.
 func handTLSToWorker(rc *relayConn, tc *tls.Conn) (*os.File, error) {
-	st, err := rc.capt.Handoff(tc)
+	st, err := rc.capt.Handoff(tc, false)
 	rc.capt.Stop()
 	if err != nil {
 		return nil, err
