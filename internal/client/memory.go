@@ -34,11 +34,10 @@ const (
 	streamPerThread                 = 2
 )
 
+// isDevice reports whether p is device memory of a server.
 func isDevice(p uint64) bool {
-	mem.mu.Lock()
-	defer mem.mu.Unlock()
-	_, _, ok := mem.dev.Find(p, 1)
-	return ok
+	s, _ := ownerOf(p)
+	return s != nil
 }
 
 // trackDevice mirrors, in the client, the device ranges a successful call created or released.
@@ -54,13 +53,9 @@ func trackDevice(c *call) {
 				}
 				return *(*uint64)(ptrAt(c.a[j]))
 			})
-			mem.mu.Lock()
-			mem.dev.Add(base, size)
-			mem.mu.Unlock()
+			addRange(c.srv, base, size)
 		case p.Kind == api.DevPtr && p.Frees:
-			mem.mu.Lock()
-			mem.dev.Remove(c.a[i])
-			mem.mu.Unlock()
+			removeRange(c.srv, c.a[i])
 		case p.Kind == api.Handle && p.Frees && (p.H == api.HModule || p.H == api.HLibrary):
 			forgetModule(c.a[i])
 		}
@@ -191,10 +186,26 @@ func cudaPointerGetAttributes(c *call) int64 {
 	_, _, dev := mem.dev.Find(p, 1)
 	_, _, host := mem.host.Find(p, 1)
 	mem.mu.Unlock()
+	if !dev && multiServers() {
+		s, _ := ownerOf(p)
+		dev = s != nil
+	}
+	device := thread().device
+	if dev && multiServers() {
+		// the device of the server that holds it, as that server's driver says
+		ord := heapNew[int32]()
+		attr9 := heapNew[uint32]()
+		*attr9 = 9 // CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
+		data := heapNew[uint64]()
+		*data = ptrOf(ord)
+		if r := callByName(api.LibCuda, "cuPointerGetAttributes", 1, ptrOf(attr9), ptrOf(data), p); r == 0 && *ord >= 0 {
+			device = *ord
+		}
+	}
 	switch {
 	case dev:
 		binary.LittleEndian.PutUint32(attr[0:], 2)
-		binary.LittleEndian.PutUint32(attr[4:], uint32(thread().device))
+		binary.LittleEndian.PutUint32(attr[4:], uint32(device))
 		binary.LittleEndian.PutUint64(attr[8:], p)
 	case host:
 		binary.LittleEndian.PutUint32(attr[0:], 1)
@@ -569,7 +580,11 @@ func cuPointerGetAttributes(c *call) int64 {
 		return cuErrInvalidValue
 	}
 	buf := heapBytes(72 * int(n))
-	if r := callByName(api.LibCuda, "vgpuPointerGetAttributes", attrs, uint64(n), p, ptrOf(&buf[0])); r != 0 {
+	srv := serverList()[0]
+	if multiServers() {
+		srv = ownerOrCurrent(p) // the server whose memory it is
+	}
+	if r := callOn(srv, api.LibCuda, "vgpuPointerGetAttributes", attrs, uint64(n), p, ptrOf(&buf[0])); r != 0 {
 		return r
 	}
 	mem.mu.Lock()
@@ -587,7 +602,7 @@ func cuPointerGetAttributes(c *call) int64 {
 		v := buf[72*i+8 : 72*i+8+l]
 		switch attr := le.Uint32(ids[4*i:]); {
 		case attr == 9 && l == 4 && !host: // CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
-			le.PutUint32(v, uint32(clientOrdinal(int32(le.Uint32(v)))))
+			le.PutUint32(v, uint32(clientOrdinal(srv, int32(le.Uint32(v)))))
 		case host && attr == 2 && l == 4: // MEMORY_TYPE: CU_MEMORYTYPE_HOST
 			le.PutUint32(v, 1)
 		case host && (attr == 3 || attr == 4) && l == 8: // DEVICE_POINTER, HOST_POINTER
