@@ -26,8 +26,8 @@ var kern struct {
 	mu      sync.Mutex
 	modules map[[2]uint64]uint64    // (fat binary address, device) -> server CUmodule
 	byHost  map[[2]uint64]*function // (host stub address, device) -> function (runtime API)
-	byFunc  map[uint64]*function // server CUfunction -> function (driver API)
-	globals map[[2]uint64]uint64 // (module, name address) -> device address
+	byFunc  map[uint64]*function    // server CUfunction -> function (driver API)
+	globals map[[2]uint64]uint64    // (module, name address) -> device address
 }
 
 const (

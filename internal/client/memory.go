@@ -267,7 +267,7 @@ func memcpyAny(dst, src, n, kind, stream uint64, async bool) int64 {
 			return callByName(api.LibCuda, "cuMemcpyDtoHAsync_v2", dst, src, n, stream)
 		}
 		return callByName(api.LibCuda, "cuMemcpyDtoH_v2", dst, src, n)
-	case cudaMemcpyDeviceToDevice:
+	case cudaMemcpyDeviceToDevice: // between two servers' devices, staged (multicopy.go)
 		if async {
 			return callByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", dst, src, n, stream)
 		}
@@ -304,6 +304,25 @@ func cudaMemcpyAny(c *call) int64 {
 func cudaMemcpyPeerAsync(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
+	}
+	if multiServers() {
+		// the devices name the servers: one runs the copy, two stage it (multicopy.go)
+		to, rt := rtDevice(int32(uint32(c.a[1])))
+		from, rf := rtDevice(int32(uint32(c.a[3])))
+		if rt != 0 || rf != 0 {
+			return cudaErrorInvalidDevice
+		}
+		stream := uint64(0)
+		if len(c.a) > 5 {
+			stream = c.a[5]
+		}
+		if to.srv != from.srv {
+			return stagedCopy(to.srv, c.a[0], from.srv, c.a[2], c.a[4], stream)
+		}
+		if len(c.a) > 5 {
+			return callOn(to.srv, api.LibCuda, "cuMemcpyDtoDAsync_v2", c.a[0], c.a[2], c.a[4], stream)
+		}
+		return callOn(to.srv, api.LibCuda, "cuMemcpyDtoD_v2", c.a[0], c.a[2], c.a[4])
 	}
 	if len(c.a) > 5 {
 		return callByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", c.a[0], c.a[2], c.a[4], c.a[5])
@@ -355,6 +374,28 @@ func memcpy2D(desc []byte, stream uint64) int64 {
 		vlog.Once("array2d", "2D copies to or from CUDA arrays are not supported by vgpu yet")
 		return int64(api.LibCuda.Info().NotSupported)
 	}
+	// with several servers the device side names the server; a 2D copy between two servers'
+	// devices is refused
+	var srv *remoteServer
+	if multiServers() {
+		if st == memTypeDevice {
+			srv = ownerOrCurrent(le.Uint64(d[m2SrcDevice:]))
+		}
+		if dt == memTypeDevice {
+			ds := ownerOrCurrent(le.Uint64(d[m2DstDevice:]))
+			if srv != nil && ds != srv {
+				code := api.LibCuda.Info().NotSupported
+				vlog.Once("cross2d", "a 2D copy between devices of %s and %s is not supported by vgpu (returning %d)", srv, ds, code)
+				return int64(code)
+			}
+			srv = ds
+		}
+		if stream > 2 {
+			if ss, _ := serverOfHandle(stream); srv == nil {
+				srv = ss
+			}
+		}
+	}
 	if w*h > 1<<30 {
 		return cuErrInvalidValue
 	}
@@ -387,7 +428,12 @@ func memcpy2D(desc []byte, stream uint64) int64 {
 	if out != nil {
 		outPtr = ptrOf(&out[0])
 	}
-	r := remoteByName(api.LibCuda, "vgpuMemcpy2D", ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
+	var r int64
+	if srv != nil {
+		r = remoteOn(srv, api.LibCuda, "vgpuMemcpy2D", ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
+	} else {
+		r = remoteByName(api.LibCuda, "vgpuMemcpy2D", ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
+	}
 	if r == 0 && out != nil {
 		for y := uint64(0); y < h; y++ {
 			copy(hostBytes(dstHost+y*dstPitch, int(w)), out[y*w:(y+1)*w])
