@@ -313,7 +313,11 @@ func init() {
 			if attr <= 0 || attr > 200 {
 				return cuErrInvalidValue
 			}
-			put32(a.Out[0], uint32(simAttrs[attr]))
+			v := uint32(simAttrs[attr])
+			if attr == 33 { // CU_DEVICE_ATTRIBUTE_PCI_BUS_ID: the bus of simPCIBusIDOf
+				v = uint32(s.hostOf(int32(a.Vals[2])))
+			}
+			put32(a.Out[0], v)
 			return 0
 		}),
 		"cuDeviceGetPCIBusId": devFn(2, func(s *Sim, a *Args) int32 {
