@@ -18,7 +18,9 @@ import (
 // Makefile, linked against the driver, the runtime and NVML.
 
 // simUUID is simulated host host's GPU h's UUID (internal/server/sim.go: byte 14 the host, 15 h+1).
-func simUUID(host, h int) string { return fmt.Sprintf("GPU-76677075-2d73-696d-0000-00000000%02x%02x", host, h+1) }
+func simUUID(host, h int) string {
+	return fmt.Sprintf("GPU-76677075-2d73-696d-0000-00000000%02x%02x", host, h+1)
+}
 
 // twoServers starts the simulated hosts of 2 and 3 GPUs and returns them and VGPU_SERVER for both.
 func twoServers(t *testing.T) (a, b *server, list string) {
