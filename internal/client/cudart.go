@@ -132,7 +132,7 @@ func rtThreadContext() (*threadState, int32) {
 		}
 		d.srv.current = ctx
 	}
-	if t.srv != d.srv {
+	if srvs.multi && t.srv != d.srv {
 		setCurrentServer(d.srv)
 	}
 	return t, 0
