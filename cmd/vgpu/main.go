@@ -83,11 +83,10 @@ func ping() error {
 	var first error
 	for i, r := range rs {
 		if errs[i] != nil {
-			if len(rs) > 1 {
-				fmt.Println(errs[i])
-			}
 			if first == nil {
-				first = errs[i]
+				first = errs[i] // printed by main
+			} else {
+				fmt.Println(errs[i])
 			}
 			continue
 		}
