@@ -38,7 +38,7 @@ FORCE:
 
 build: $(OUT)/libvgpucore.so $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 \
        $(OUT)/libcudart.so.12 $(OUT)/libcudart.so.13 $(OUT)/libcublas.so.13 $(OUT)/libcublasLt.so.13 \
-       $(OUT)/libcublas.so.12 $(OUT)/libcublasLt.so.12 $(OUT)/vgpu-server $(OUT)/vgpu $(OUT)/devicequery $(OUT)/vgpu-discover links $(EXTRA_BUILD)
+       $(OUT)/libcublas.so.12 $(OUT)/libcublasLt.so.12 $(OUT)/vgpu-server $(OUT)/vgpu $(OUT)/devicequery $(OUT)/vgpu-discover $(OUT)/multidev links $(EXTRA_BUILD)
 
 # The core: one c-shared library exporting only vgpu_* (build/core.map hides Go's own symbols).
 # -a: go build does not notice an edited version script.
@@ -94,6 +94,11 @@ $(OUT)/devicequery: test/c/devicequery.c include/vgpu/zz_prototypes.h $(OUT)/lib
 # of vgpu's libraries are preloaded (a preloaded one still wins).
 $(OUT)/vgpu-discover: test/c/discovery.c include/vgpu/zz_prototypes.h $(OUT)/libcuda.so.1 $(OUT)/libcudart.so.13 Makefile
 	$(CC) -O2 -Wall -Iinclude -o $@ $< -L$(OUT) -l:libcudart.so.13 -l:libcuda.so.1 -ldl -Wl,-rpath,'$$ORIGIN' -Wl,--enable-new-dtags
+
+# Several GPUs as one list through the driver, the runtime and NVML, and copies between them
+# (test/integration/multidev_test.go runs it against several vgpu-servers).
+$(OUT)/multidev: test/c/multidev.c include/vgpu/zz_prototypes.h $(OUT)/libcuda.so.1 $(OUT)/libcudart.so.13 $(OUT)/libnvidia-ml.so.1
+	$(CC) -O2 -Wall -Iinclude -o $@ $< -L$(OUT) -l:libcudart.so.13 -l:libcuda.so.1 -l:libnvidia-ml.so.1
 
 demo: build
 	./scripts/demo.sh

@@ -79,11 +79,19 @@ func usage() {
 func ping() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	r, err := doctor.PingEnv(ctx, nil, "vgpu")
-	if err != nil {
-		return err
+	rs, errs := doctor.PingAllEnv(ctx, nil, "vgpu")
+	var first error
+	for i, r := range rs {
+		if errs[i] != nil {
+			if first == nil {
+				first = errs[i] // printed by main
+			} else {
+				fmt.Println(errs[i])
+			}
+			continue
+		}
+		w := r.Welcome
+		fmt.Printf("vgpu-server %s at %s (from %s): protocol %d, backend %s, session %d, %v\n", w.ServerVersion, r.Addr, r.Source, w.Version, w.Backend, w.Session, r.RTT.Round(time.Microsecond))
 	}
-	w := r.Welcome
-	fmt.Printf("vgpu-server %s at %s (from %s): protocol %d, backend %s, session %d, %v\n", w.ServerVersion, r.Addr, r.Source, w.Version, w.Backend, w.Session, r.RTT.Round(time.Microsecond))
-	return nil
+	return first
 }

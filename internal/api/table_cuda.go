@@ -52,9 +52,9 @@ var cudaTable = []Func{
 	{Name: "cuMemFree_v2", Libs: cu, Client: "cuMemFree_v2", Syncs: true, Params: []P{{C: "CUdeviceptr", Name: "dptr", Kind: DevPtr, Frees: true}}, Since: 3020},
 	{Name: "cuMemcpyHtoD_v2", Libs: cu, Chunk: "ByteCount", Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), {C: "const void *", Name: "srcHost", Kind: InBuf, Size: "ByteCount"}, scalar("size_t", "ByteCount")}, Since: 3020},
 	{Name: "cuMemcpyDtoH_v2", Libs: cu, Client: "cuMemcpyDtoH_v2", Chunk: "ByteCount", Syncs: true, Params: []P{{C: "void *", Name: "dstHost", Kind: OutBuf, Size: "ByteCount"}, devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount")}, Since: 3020},
-	{Name: "cuMemcpyDtoD_v2", Libs: cu, Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount")}, Since: 3020},
+	{Name: "cuMemcpyDtoD_v2", Libs: cu, Client: "cuMemcpyDtoD_v2", Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount")}, Since: 3020},
 	{Name: "cuMemcpyHtoDAsync_v2", Libs: cu, Chunk: "ByteCount", Mode: Async, Params: []P{devRange("dstDevice", "ByteCount", 1), {C: "const void *", Name: "srcHost", Kind: InBuf, Size: "ByteCount"}, scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},
-	{Name: "cuMemcpyDtoDAsync_v2", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "ByteCount", 1), devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},
+	{Name: "cuMemcpyDtoDAsync_v2", Libs: cu, Client: "cuMemcpyDtoDAsync_v2", Mode: Async, Params: []P{devRange("dstDevice", "ByteCount", 1), devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},
 	{Name: "cuMemsetD8_v2", Libs: cu, Params: []P{devRange("dstDevice", "N", 1), scalar("unsigned char", "uc"), scalar("size_t", "N")}, Since: 3020},
 	{Name: "cuMemsetD16_v2", Libs: cu, Params: []P{devRange("dstDevice", "N", 2), scalar("unsigned short", "us"), scalar("size_t", "N")}, Since: 3020},
 	{Name: "cuMemsetD32_v2", Libs: cu, Params: []P{devRange("dstDevice", "N", 4), scalar("unsigned int", "ui"), scalar("size_t", "N")}, Since: 3020},
@@ -73,5 +73,5 @@ var cudaTable = []Func{
 	{Name: "cuEventSynchronize", Libs: cu, Syncs: true, Params: []P{{C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}}},
 	{Name: "cuEventQuery", Libs: cu, Params: []P{{C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}}},
 	{Name: "cuEventElapsedTime_v2", Libs: cu, Params: []P{out("float *", "pMilliseconds", "4"), {C: "CUevent", Name: "hStart", Kind: Handle, H: HEvent}, {C: "CUevent", Name: "hEnd", Kind: Handle, H: HEvent}}, Since: 12080},
-	{Name: "cuStreamWaitEvent", Libs: cu, Mode: Async, Params: []P{stream("hStream"), {C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}, scalar("unsigned int", "Flags")}},
+	{Name: "cuStreamWaitEvent", Libs: cu, Client: "cuStreamWaitEvent", Mode: Async, Params: []P{stream("hStream"), {C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}, scalar("unsigned int", "Flags")}},
 }

@@ -9,8 +9,8 @@ var execTable = []Func{
 	{Name: "cuMemcpyDtoHAsync_v2", Libs: cu, Client: "cuMemcpyDtoHAsync_v2", Syncs: true, Chunk: "ByteCount", Params: []P{{C: "void *", Name: "dstHost", Kind: OutBuf, Size: "ByteCount"}, devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},
 	{Name: "cuMemsetD2D8Async", Libs: cu, Mode: Local, Params: []P{{C: "CUdeviceptr", Name: "dstDevice", Kind: HostPtr}, scalar("size_t", "dstPitch"), scalar("unsigned char", "uc"), scalar("size_t", "Width"), scalar("size_t", "Height"), {C: "CUstream", Name: "hStream", Kind: HostPtr}}},
 	{Name: "cuMemsetD16Async", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "N", 2), scalar("unsigned short", "us"), scalar("size_t", "N"), stream("hStream")}},
-	{Name: "cuMemcpyPeerAsync", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "ByteCount", 1), ctxArg("dstContext"), devRange("srcDevice", "ByteCount", 1), ctxArg("srcContext"), scalar("size_t", "ByteCount"), stream("hStream")}},
-	{Name: "cuMemcpyPeer", Libs: cu, Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), ctxArg("dstContext"), devRange("srcDevice", "ByteCount", 1), ctxArg("srcContext"), scalar("size_t", "ByteCount")}},
+	{Name: "cuMemcpyPeerAsync", Libs: cu, Client: "cuMemcpyPeerAsync", Mode: Async, Params: []P{devRange("dstDevice", "ByteCount", 1), ctxArg("dstContext"), devRange("srcDevice", "ByteCount", 1), ctxArg("srcContext"), scalar("size_t", "ByteCount"), stream("hStream")}},
+	{Name: "cuMemcpyPeer", Libs: cu, Client: "cuMemcpyPeer", Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), ctxArg("dstContext"), devRange("srcDevice", "ByteCount", 1), ctxArg("srcContext"), scalar("size_t", "ByteCount")}},
 	// Unified copies: both sides device memory here (the client routes host pointers to HtoD/DtoH).
 	{Name: "cuMemcpyAsync", Libs: cu, Mode: Local, Params: []P{{C: "CUdeviceptr", Name: "dst", Kind: HostPtr}, {C: "CUdeviceptr", Name: "src", Kind: HostPtr}, scalar("size_t", "ByteCount"), stream("hStream")}},
 	{Name: "cuMemcpy", Libs: cu, Mode: Local, Params: []P{{C: "CUdeviceptr", Name: "dst", Kind: HostPtr}, {C: "CUdeviceptr", Name: "src", Kind: HostPtr}, scalar("size_t", "ByteCount")}},
@@ -27,7 +27,7 @@ var execTable = []Func{
 	// once every such copy has finished.
 	{Name: "vgpuShmHtoDAsync", Libs: cu, Internal: true, Mode: Async, NoLog: true, Params: []P{devRange("dst", "n", 1), scalar("size_t", "offset"), scalar("size_t", "n"), stream("hStream")}},
 	{Name: "vgpuShmFence", Libs: cu, Internal: true, NoLog: true},
-	{Name: "cuDeviceCanAccessPeer", Libs: cu, Params: []P{out("int *", "canAccessPeer", "4"), scalar("CUdevice", "dev"), scalar("CUdevice", "peerDev")}},
+	{Name: "cuDeviceCanAccessPeer", Libs: cu, Client: "cuDeviceCanAccessPeer", Params: []P{out("int *", "canAccessPeer", "4"), scalar("CUdevice", "dev"), scalar("CUdevice", "peerDev")}},
 
 	// ---- host memory: client memory, never on the server ----
 	{Name: "cuMemAllocHost_v2", Libs: cu, Mode: Local, Params: []P{{C: "void **", Name: "pp", Kind: HostPtr}, scalar("size_t", "bytesize")}, Since: 3020},
@@ -38,13 +38,13 @@ var execTable = []Func{
 	{Name: "cuMemAllocManaged", Libs: cu, Mode: Local, Params: []P{{C: "CUdeviceptr *", Name: "dptr", Kind: HostPtr}, scalar("size_t", "bytesize"), scalar("unsigned int", "flags")}},
 
 	// ---- virtual memory management (ggml's pool) ----
-	{Name: "cuMemCreate", Libs: cu, Params: []P{outHandle("CUmemGenericAllocationHandle *", "handle", HMem), scalar("size_t", "size"), {C: "const CUmemAllocationProp *", Name: "prop", Kind: InBuf, Size: "32"}, scalar("unsigned long long", "flags")}},
+	{Name: "cuMemCreate", Libs: cu, Client: "cuMemCreate", Params: []P{outHandle("CUmemGenericAllocationHandle *", "handle", HMem), scalar("size_t", "size"), {C: "const CUmemAllocationProp *", Name: "prop", Kind: InBuf, Size: "32"}, scalar("unsigned long long", "flags")}},
 	{Name: "cuMemRelease", Libs: cu, Params: []P{{C: "CUmemGenericAllocationHandle", Name: "handle", Kind: Handle, H: HMem, Frees: true}}},
 	{Name: "cuMemAddressReserve", Libs: cu, Params: []P{{C: "CUdeviceptr *", Name: "ptr", Kind: OutDevPtr, Size: "size"}, scalar("size_t", "size"), scalar("size_t", "alignment"), scalar("CUdeviceptr", "addr"), scalar("unsigned long long", "flags")}},
 	{Name: "cuMemAddressFree", Libs: cu, Params: []P{{C: "CUdeviceptr", Name: "ptr", Kind: DevPtr, Frees: true}, scalar("size_t", "size")}},
 	{Name: "cuMemMap", Libs: cu, Params: []P{devRange("ptr", "size", 1), scalar("size_t", "size"), scalar("size_t", "offset"), {C: "CUmemGenericAllocationHandle", Name: "handle", Kind: Handle, H: HMem}, scalar("unsigned long long", "flags")}},
 	{Name: "cuMemUnmap", Libs: cu, Syncs: true, Params: []P{devRange("ptr", "size", 1), scalar("size_t", "size")}},
-	{Name: "cuMemSetAccess", Libs: cu, Params: []P{devRange("ptr", "size", 1), scalar("size_t", "size"), {C: "const CUmemAccessDesc *", Name: "desc", Kind: InBuf, Size: "count", Elem: 12}, scalar("size_t", "count")}},
+	{Name: "cuMemSetAccess", Libs: cu, Client: "cuMemSetAccess", Params: []P{devRange("ptr", "size", 1), scalar("size_t", "size"), {C: "const CUmemAccessDesc *", Name: "desc", Kind: InBuf, Size: "count", Elem: 12}, scalar("size_t", "count")}},
 
 	// ---- modules, libraries, functions ----
 	{Name: "cuModuleLoadData", Libs: cu, Mode: Local, Params: []P{{C: "CUmodule *", Name: "module", Kind: HostPtr}, {C: "const void *", Name: "image", Kind: HostPtr}}},

@@ -17,15 +17,15 @@ var nvmlTable = []Func{
 	{Name: "nvmlSystemGetCudaDriverVersion", Libs: nvml, Params: []P{out("int *", "cudaDriverVersion", "4")}},
 	{Name: "nvmlSystemGetCudaDriverVersion_v2", Libs: nvml, Params: []P{out("int *", "cudaDriverVersion", "4")}},
 
-	// ---- device handles ----
-	{Name: "nvmlDeviceGetCount_v2", Libs: nvml, Params: []P{out("unsigned int *", "deviceCount", "4")}},
-	{Name: "nvmlDeviceGetCount", Libs: nvml, Params: []P{out("unsigned int *", "deviceCount", "4")}},
-	{Name: "nvmlDeviceGetHandleByIndex_v2", Libs: nvml, Params: []P{scalar("unsigned int", "index"), outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
-	{Name: "nvmlDeviceGetHandleByIndex", Libs: nvml, Params: []P{scalar("unsigned int", "index"), outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
-	{Name: "nvmlDeviceGetHandleByUUID", Libs: nvml, Params: []P{{C: "const char *", Name: "uuid", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
-	{Name: "nvmlDeviceGetHandleByPciBusId_v2", Libs: nvml, Params: []P{{C: "const char *", Name: "pciBusId", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
-	{Name: "nvmlDeviceGetHandleBySerial", Libs: nvml, Params: []P{{C: "const char *", Name: "serial", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
-	{Name: "nvmlDeviceGetIndex", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "index", "4")}},
+	// ---- device handles (nvmlMulti: with several servers, their devices as one list) ----
+	{Name: "nvmlDeviceGetCount_v2", Libs: nvml, Client: "nvmlMulti", Params: []P{out("unsigned int *", "deviceCount", "4")}},
+	{Name: "nvmlDeviceGetCount", Libs: nvml, Client: "nvmlMulti", Params: []P{out("unsigned int *", "deviceCount", "4")}},
+	{Name: "nvmlDeviceGetHandleByIndex_v2", Libs: nvml, Client: "nvmlMulti", Params: []P{scalar("unsigned int", "index"), outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetHandleByIndex", Libs: nvml, Client: "nvmlMulti", Params: []P{scalar("unsigned int", "index"), outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetHandleByUUID", Libs: nvml, Client: "nvmlMulti", Params: []P{{C: "const char *", Name: "uuid", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetHandleByPciBusId_v2", Libs: nvml, Client: "nvmlMulti", Params: []P{{C: "const char *", Name: "pciBusId", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetHandleBySerial", Libs: nvml, Client: "nvmlMulti", Params: []P{{C: "const char *", Name: "serial", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetIndex", Libs: nvml, Client: "nvmlMulti", Params: []P{nvdev, out("unsigned int *", "index", "4")}},
 	{Name: "nvmlDeviceGetMinorNumber", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "minorNumber", "4")}},
 
 	// ---- identity ----
@@ -36,9 +36,9 @@ var nvmlTable = []Func{
 	{Name: "nvmlDeviceGetArchitecture", Libs: nvml, Params: []P{nvdev, out("nvmlDeviceArchitecture_t *", "arch", "4")}},
 	{Name: "nvmlDeviceGetCudaComputeCapability", Libs: nvml, Params: []P{nvdev, out("int *", "major", "4"), out("int *", "minor", "4")}},
 	// nvmlPciInfo_t: 52 bytes in the first version, 68 (busIdLegacy[16], five u32, busId[32]) in _v2/_v3.
-	{Name: "nvmlDeviceGetPciInfo", Libs: nvml, Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "52")}},
-	{Name: "nvmlDeviceGetPciInfo_v2", Libs: nvml, Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "68")}},
-	{Name: "nvmlDeviceGetPciInfo_v3", Libs: nvml, Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "68")}},
+	{Name: "nvmlDeviceGetPciInfo", Libs: nvml, Client: "nvmlMulti", Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "52")}},
+	{Name: "nvmlDeviceGetPciInfo_v2", Libs: nvml, Client: "nvmlMulti", Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "68")}},
+	{Name: "nvmlDeviceGetPciInfo_v3", Libs: nvml, Client: "nvmlMulti", Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "68")}},
 
 	// ---- memory, utilisation, sensors ----
 	{Name: "nvmlDeviceGetMemoryInfo", Libs: nvml, Params: []P{nvdev, out("nvmlMemory_t *", "memory", "24")}},

@@ -20,6 +20,8 @@ type call struct {
 	raw bool
 	// held: a held stream synchronisation being sent (sendHeld), which needs none sent first
 	held bool
+	// srv: the server the call goes to, once routed among several (servers.go); nil with one
+	srv *remoteServer
 }
 
 // errUnknown is CUDA_ERROR_UNKNOWN, cudaErrorUnknown and NVML_ERROR_UNKNOWN alike.
@@ -109,6 +111,7 @@ type outSpec struct {
 	ptr    uint64
 	n      int
 	device bool // a CUdevice, translated back to the client's numbering
+	handle bool // a handle, tagged with its server's position (servers.go)
 }
 
 var errBadReply = errors.New("reply does not match the call's outputs")
@@ -126,6 +129,9 @@ func (c *call) marshal() (rc remoting.Call, tail []byte, outs []outSpec, bad str
 		v := c.a[i]
 		switch p.Kind {
 		case api.Scalar, api.Handle, api.DevPtr, api.HostPtr:
+			if p.Kind == api.Handle && c.srv != nil && c.srv.idx > 0 {
+				v &^= tagMask // the server's own value
+			}
 			if p.C == "CUdevice" && !c.raw {
 				o, ok := serverOrdinal(v)
 				if !ok {
@@ -166,7 +172,8 @@ func (c *call) marshal() (rc remoting.Call, tail []byte, outs []outSpec, bad str
 			if p.Kind == api.InOutVal {
 				rc.Bufs = append(rc.Bufs, hostBytes(v, n))
 			}
-			outs = append(outs, outSpec{ptr: v, n: n, device: p.C == "CUdevice *"})
+			outs = append(outs, outSpec{ptr: v, n: n, device: p.C == "CUdevice *",
+				handle: n == 8 && (p.Kind == api.OutHandle || p.C == "cudaStream_t *" || p.C == "CUstream *")})
 		}
 	}
 	if k := len(rc.Bufs) - 1; k >= 0 && len(rc.Bufs[k]) >= tailThreshold {
@@ -223,9 +230,9 @@ func remote(c *call) int64 {
 	if c.f.Lib() == api.LibNVML && !nvmlInitialized() {
 		return int64(nvmlErrorUninitialized)
 	}
-	s, err := getSession()
-	if err != nil {
-		return c.unreachable()
+	s, r := sessionFor(c)
+	if s == nil {
+		return r
 	}
 	sendHeld(c)
 	streams.markDirty(c)
@@ -267,7 +274,10 @@ func remote(c *call) int64 {
 			if o.ptr != 0 {
 				copy(hostBytes(o.ptr, o.n), r.Bufs[k])
 				if o.device && !c.raw {
-					store(o.ptr, clientOrdinal(*(*int32)(ptrAt(o.ptr))))
+					store(o.ptr, clientOrdinal(c.srv, *(*int32)(ptrAt(o.ptr))))
+				}
+				if o.handle && c.srv != nil && c.srv.idx > 0 {
+					store(o.ptr, tagHandle(c.srv, c.f.Name, *(*uint64)(ptrAt(o.ptr))))
 				}
 			}
 		}
@@ -299,9 +309,9 @@ func finishSync(c *call, s *session, result int64) int64 {
 
 // remoteAsync queues a call whose reply nobody waits for.
 func remoteAsync(c *call) int64 {
-	s, err := getSession()
-	if err != nil {
-		return c.unreachable()
+	s, r := sessionFor(c)
+	if s == nil {
+		return r
 	}
 	sendHeld(c)
 	streams.markDirty(c)

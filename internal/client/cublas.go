@@ -77,16 +77,20 @@ func cublasBind(h uint64) int64 {
 		vlog.Debugf("cuBLAS handle %#x was not created by this process (returning CUBLAS_STATUS_NOT_INITIALIZED)", h)
 		return cublasNotInitialized
 	}
+	srv, _ := serverOfHandle(ctx)
+	if srv == nil {
+		return cublasNotInitialized
+	}
 	primary.mu.Lock()
 	defer primary.mu.Unlock()
-	if primary.current == ctx {
+	if srv.current == ctx {
 		return 0
 	}
-	if r := remoteByName(api.LibCuda, "cuCtxSetCurrent", ctx); r != 0 {
+	if r := remoteOn(srv, api.LibCuda, "cuCtxSetCurrent", ctx); r != 0 {
 		vlog.Printf("cuBLAS: making handle %#x's context current failed with %d (returning CUBLAS_STATUS_NOT_INITIALIZED)", h, r)
 		return cublasNotInitialized
 	}
-	primary.current = ctx
+	srv.current = ctx
 	return 0
 }
 
@@ -106,9 +110,14 @@ func cublasCreate(c *call) int64 {
 		vlog.Once("cublas-create", "cublasCreate_v2: no CUDA context for the calling thread's device (error %d); returning CUBLAS_STATUS_NOT_INITIALIZED", r)
 		return cublasNotInitialized
 	}
+	srv := serverList()[0]
+	if multiServers() {
+		srv = currentServer() // the calling thread's device's, selected by rtContext
+	}
 	primary.mu.Lock()
-	ctx := primary.current
+	ctx := srv.current
 	primary.mu.Unlock()
+	c.srv = srv
 	r := remote(c)
 	if r == 0 {
 		h := *(*uint64)(ptrAt(c.a[0]))

@@ -26,6 +26,9 @@ type threadState struct {
 	device    int32
 	lastError int32
 	flags     uint32
+	// srv: with several servers, the server of the thread's current context (nil: none made
+	// current by this thread; servers.go)
+	srv *remoteServer
 }
 
 var threads struct {
@@ -89,19 +92,25 @@ func rtDevice(d int32) (*device, int32) {
 	return x, 0
 }
 
-// primary contexts of the visible devices (server handles), retained on first use.
+// primary contexts of the visible devices (server handles), retained on first use. The context
+// last made current on each server's worker is remoteServer.current, under primary.mu.
 var primary struct {
-	mu      sync.Mutex
-	ctx     map[int32]uint64
-	current uint64 // the context last made current on the server
+	mu  sync.Mutex
+	ctx map[int32]uint64
 }
 
 // rtContext makes the calling thread's device's primary context current on the server.
 func rtContext() int32 {
+	_, r := rtThreadContext()
+	return r
+}
+
+// rtThreadContext is rtContext that also returns the calling thread's state.
+func rtThreadContext() (*threadState, int32) {
 	t := thread()
 	d, r := rtDevice(t.device)
 	if r != 0 {
-		return r
+		return t, r
 	}
 	primary.mu.Lock()
 	defer primary.mu.Unlock()
@@ -111,19 +120,22 @@ func rtContext() int32 {
 	ctx, ok := primary.ctx[t.device]
 	if !ok {
 		p := heapNew[uint64]()
-		if r := remoteByName(api.LibCuda, "cuDevicePrimaryCtxRetain", ptrOf(p), uint64(uint32(d.ordinal))); r != 0 {
-			return int32(r)
+		if r := remoteOn(d.srv, api.LibCuda, "cuDevicePrimaryCtxRetain", ptrOf(p), uint64(uint32(d.ordinal))); r != 0 {
+			return t, int32(r)
 		}
 		ctx = *p
 		primary.ctx[t.device] = ctx
 	}
-	if primary.current != ctx {
-		if r := remoteByName(api.LibCuda, "cuCtxSetCurrent", ctx); r != 0 {
-			return int32(r)
+	if d.srv.current != ctx {
+		if r := remoteOn(d.srv, api.LibCuda, "cuCtxSetCurrent", ctx); r != 0 {
+			return t, int32(r)
 		}
-		primary.current = ctx
+		d.srv.current = ctx
 	}
-	return 0
+	if srvs.multi && t.srv != d.srv {
+		setCurrentServer(d.srv)
+	}
+	return t, 0
 }
 
 func cudaGetDeviceCount(c *call) int64 {
@@ -155,7 +167,12 @@ func cudaSetDevice(c *call) int64 {
 	if _, r := rtDevice(d); r != 0 {
 		return int64(r)
 	}
-	thread().device = d
+	t := thread()
+	t.device = d
+	if multiServers() {
+		x, _ := dev(d)
+		setCurrentServer(x.srv)
+	}
 	return 0
 }
 
@@ -307,7 +324,8 @@ func cuCtxSetCurrent(c *call) int64 {
 	defer primary.mu.Unlock()
 	r := remote(c)
 	if r == 0 {
-		primary.current = c.a[0]
+		c.server().current = c.a[0]
+		setCurrentServer(c.srv)
 	}
 	return r
 }
@@ -317,7 +335,8 @@ func cuCtxPushCurrent_v2(c *call) int64 {
 	defer primary.mu.Unlock()
 	r := remote(c)
 	if r == 0 {
-		primary.current = c.a[0]
+		c.server().current = c.a[0]
+		setCurrentServer(c.srv)
 	}
 	return r
 }
@@ -326,8 +345,16 @@ func cuCtxPopCurrent_v2(c *call) int64 {
 	primary.mu.Lock()
 	defer primary.mu.Unlock()
 	r := remote(c)
-	primary.current = 0 // whatever was below is current now; the runtime re-selects its own
+	c.server().current = 0 // whatever was below is current now; the runtime re-selects its own
 	return r
+}
+
+// ctxCreated records a context cuCtxCreate made (and made current): its server's current one.
+func ctxCreated(ctx uint64) {
+	if srv, ok := serverOfHandle(ctx); ok {
+		srv.current = ctx
+		setCurrentServer(srv)
+	}
 }
 
 // cuCtxCreate_v4 is CUDA 13's cuCtxCreate. Without execution-affinity or CIG parameters it is
@@ -345,11 +372,5 @@ func cuCtxCreate_v4(c *call) int64 {
 			}
 		}
 	}
-	primary.mu.Lock()
-	defer primary.mu.Unlock()
-	r := dispatchByName(api.LibCuda, "cuCtxCreate_v2", c.a[0], c.a[2], c.a[3])
-	if r == 0 {
-		primary.current = *(*uint64)(ptrAt(c.a[0]))
-	}
-	return r
+	return dispatchByName(api.LibCuda, "cuCtxCreate_v2", c.a[0], c.a[2], c.a[3])
 }

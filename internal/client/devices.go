@@ -28,7 +28,8 @@ const (
 )
 
 type device struct {
-	ordinal  int32 // the server's CUdevice
+	srv      *remoteServer // the server the device is on
+	ordinal  int32         // the server's CUdevice
 	name     string
 	uuid     [16]byte
 	totalMem uint64
@@ -80,19 +81,28 @@ func cuInit(c *call) int64 {
 	if devs.done {
 		return int64(devs.result)
 	}
-	r := remoteByName(c.lib, "cuInit", 0)
-	if r == int64(c.unreachable()) {
-		return r // not cached: the server may come up later
-	}
-	devs.done = true
-	if r != 0 {
-		devs.result = int32(r)
-		return r
-	}
-	all, err := fetchDevices(c.lib)
-	if err != 0 {
-		devs.result = err
-		return int64(err)
+	var all []*device
+	if multiServers() {
+		var r int64
+		if all, r = initServers(c); all == nil {
+			return r
+		}
+	} else {
+		srv := serverList()[0]
+		r := remoteOn(srv, c.lib, "cuInit", 0)
+		if r == int64(c.unreachable()) {
+			return r // not cached: the server may come up later
+		}
+		devs.done = true
+		if r != 0 {
+			devs.result = int32(r)
+			return r
+		}
+		var err int32
+		if all, err = fetchDevices(srv, c.lib); err != 0 {
+			devs.result = err
+			return int64(err)
+		}
 	}
 	devs.list = visible(all, os.Getenv("CUDA_VISIBLE_DEVICES"))
 	if len(devs.list) == 0 {
@@ -103,16 +113,75 @@ func cuInit(c *call) int64 {
 	return 0
 }
 
-func fetchDevices(lib api.Lib) ([]*device, int32) {
+// initServers is cuInit with several servers: each is initialised and asked for its devices,
+// which are listed in the servers' order. A server that cannot be reached, or whose cuInit or
+// device queries fail, is left out with one log line; the devices of the others are the list.
+// Without any device, the first failure is cuInit's result (not cached while no server answered:
+// they may come up later). devs.mu is held; devs.done is set when the result is final.
+func initServers(c *call) ([]*device, int64) {
+	var all []*device
+	first, reached := int64(0), false
+	for _, srv := range serverList() {
+		r := int64(c.unreachable())
+		if _, err := srv.session(); err != nil {
+			vlog.Printf("cuInit: %s cannot be reached; its devices are left out of this process's list", srv)
+		} else if r = remoteOn(srv, c.lib, "cuInit", 0); r == int64(c.unreachable()) && srv.openSession().lost() {
+			vlog.Printf("cuInit: %s was lost; its devices are left out of this process's list", srv)
+		} else {
+			reached = true
+			if r == 0 {
+				d, err := fetchDevices(srv, c.lib)
+				if err == 0 {
+					all = append(all, d...)
+					continue
+				}
+				r = int64(err)
+			}
+			vlog.Printf("cuInit: %s answered %d; its devices are left out of this process's list", srv, r)
+		}
+		if first == 0 {
+			first = r
+		}
+	}
+	if len(all) > 0 {
+		devs.done = true
+		return all, 0
+	}
+	if reached {
+		devs.done = true
+		devs.result = int32(first)
+	}
+	return nil, first
+}
+
+// pciDomainStep: the PCI domain of server k > 0's devices is shifted by k times this, so that two
+// hosts' GPUs at the same bus location stay apart in the one list (CUDA and NVML alike).
+const pciDomainStep = 0x100
+
+// shiftPCIDomain adds k*pciDomainStep to the domain of a PCI bus id ("dddd:bb:dd.f" or
+// "dddddddd:bb:dd.f"), keeping its width.
+func shiftPCIDomain(id string, k int) string {
+	dom, rest, ok := strings.Cut(id, ":")
+	v, err := strconv.ParseUint(dom, 16, 32)
+	if !ok || err != nil || k == 0 {
+		return id
+	}
+	return fmt.Sprintf("%0*x:%s", len(dom), v+uint64(k*pciDomainStep), rest)
+}
+
+// pciAttrDomain is CU_DEVICE_ATTRIBUTE_PCI_DOMAIN_ID.
+const pciAttrDomain = 50
+
+func fetchDevices(srv *remoteServer, lib api.Lib) ([]*device, int32) {
 	n := heapNew[int32]()
-	if r := remoteByName(lib, "cuDeviceGetCount", ptrOf(n)); r != 0 {
+	if r := remoteOn(srv, lib, "cuDeviceGetCount", ptrOf(n)); r != 0 {
 		return nil, int32(r)
 	}
 	var all []*device
 	for i := int32(0); i < *n; i++ {
-		d := &device{}
+		d := &device{srv: srv}
 		ord := heapNew[int32]()
-		if r := remoteByName(lib, "cuDeviceGet", ptrOf(ord), uint64(i)); r != 0 {
+		if r := remoteOn(srv, lib, "cuDeviceGet", ptrOf(ord), uint64(i)); r != 0 {
 			return nil, int32(r)
 		}
 		d.ordinal = *ord
@@ -131,7 +200,7 @@ func fetchDevices(lib api.Lib) ([]*device, int32) {
 			{"cuDeviceGetPCIBusId", []uint64{ptrOf(&bus[0]), uint64(len(bus)), uint64(*ord)}},
 			{"vgpuDeviceGetAttributes", []uint64{ptrOf(&attrs[0]), uint64(len(attrs)), uint64(*ord)}},
 		} {
-			if r := remoteByName(lib, step.name, step.args...); r != 0 {
+			if r := remoteOn(srv, lib, step.name, step.args...); r != 0 {
 				vlog.Errorf("cuInit: %s for device %d failed with %d", step.name, i, r)
 				return nil, int32(r)
 			}
@@ -147,6 +216,10 @@ func fetchDevices(lib api.Lib) ([]*device, int32) {
 			d.attrRes[k+1] = int32(binary.LittleEndian.Uint32(attrs[8*k+4:]))
 		}
 		d.attrRes[0] = cuErrInvalidValue
+		if srv.idx > 0 {
+			d.pciBusID = shiftPCIDomain(d.pciBusID, srv.idx)
+			d.attrVal[pciAttrDomain] += int32(srv.idx * pciDomainStep)
+		}
 		all = append(all, d)
 	}
 	return all, 0
@@ -216,11 +289,15 @@ func serverOrdinal(d uint64) (uint64, bool) {
 	return uint64(uint32(list[i].ordinal)), true
 }
 
-// clientOrdinal maps a server CUdevice back to the client's numbering (-1 if not visible).
-func clientOrdinal(d int32) int32 {
+// clientOrdinal maps server srv's CUdevice back to the client's numbering (-1 if not visible);
+// srv nil: the first server's.
+func clientOrdinal(srv *remoteServer, d int32) int32 {
 	list, _ := devicesReady()
+	if srv == nil {
+		srv = serverList()[0]
+	}
 	for i, x := range list {
-		if x.ordinal == d {
+		if x.ordinal == d && x.srv == srv {
 			return int32(i)
 		}
 	}
@@ -381,13 +458,46 @@ func cuMemGetAllocationGranularity(c *call) int64 {
 	}
 	prop := heapBytes(32)
 	copy(prop, hostBytes(c.a[1], 32))
-	const locTypeDevice = 1
-	if binary.LittleEndian.Uint32(prop[8:]) == locTypeDevice {
-		o, ok := serverOrdinal(uint64(binary.LittleEndian.Uint32(prop[12:])))
-		if !ok {
-			return cuErrInvalidDevice
-		}
-		binary.LittleEndian.PutUint32(prop[12:], uint32(o))
+	srv, r := propDevice(prop)
+	if r != 0 {
+		return r
 	}
-	return remoteByName(c.lib, "cuMemGetAllocationGranularity", c.a[0], ptrOf(&prop[0]), c.a[2])
+	return remoteOn(srv, c.lib, "cuMemGetAllocationGranularity", c.a[0], ptrOf(&prop[0]), c.a[2])
+}
+
+// propDevice translates the device of a CUmemAllocationProp (a CUmemLocation of type
+// CU_MEM_LOCATION_TYPE_DEVICE at offset 8) to the server's ordinal, in place, and says which
+// server the device is on (the calling thread's current one for another location).
+func propDevice(prop []byte) (*remoteServer, int64) {
+	const locTypeDevice = 1
+	if binary.LittleEndian.Uint32(prop[8:]) != locTypeDevice {
+		if multiServers() {
+			return currentServer(), 0
+		}
+		return serverList()[0], 0
+	}
+	d := int32(binary.LittleEndian.Uint32(prop[12:]))
+	o, ok := serverOrdinal(uint64(uint32(d)))
+	if !ok {
+		return nil, cuErrInvalidDevice
+	}
+	binary.LittleEndian.PutUint32(prop[12:], uint32(o))
+	if x, r := dev(d); r == 0 {
+		return x.srv, 0
+	}
+	return serverList()[0], 0
+}
+
+// cuMemCreate: the device in prop is translated and names the server, as for the granularity.
+func cuMemCreate(c *call) int64 {
+	if c.a[0] == 0 || c.a[2] == 0 {
+		return cuErrInvalidValue
+	}
+	prop := heapBytes(32)
+	copy(prop, hostBytes(c.a[2], 32))
+	srv, r := propDevice(prop)
+	if r != 0 {
+		return r
+	}
+	return remote(&call{id: c.id, f: c.f, lib: c.lib, a: []uint64{c.a[0], c.a[1], ptrOf(&prop[0]), c.a[3]}, srv: srv})
 }

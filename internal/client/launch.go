@@ -20,12 +20,14 @@ type function struct {
 	maxDynMem uint64      // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, kept current
 }
 
+// A registered fat binary is loaded once per device (into its primary context, as the runtime
+// does), so modules and runtime functions are keyed by the client device too.
 var kern struct {
 	mu      sync.Mutex
-	modules map[uint64]uint64    // fat binary address -> server CUmodule
-	byHost  map[uint64]*function // host stub address -> function (runtime API)
-	byFunc  map[uint64]*function // server CUfunction -> function (driver API)
-	globals map[[2]uint64]uint64 // (module, name address) -> device address
+	modules map[[2]uint64]uint64    // (fat binary address, device) -> server CUmodule
+	byHost  map[[2]uint64]*function // (host stub address, device) -> function (runtime API)
+	byFunc  map[uint64]*function    // server CUfunction -> function (driver API)
+	globals map[[2]uint64]uint64    // (module, name address) -> device address
 }
 
 const (
@@ -92,11 +94,13 @@ func forgetModule(h uint64) {
 	}
 }
 
-// moduleOf uploads a registered fat binary once.
-func moduleOf(fatbin, size uint64) (uint64, int64) {
+// moduleOf uploads a registered fat binary once per device (the calling thread's, whose primary
+// context rtContext made current).
+func moduleOf(fatbin, size uint64, device int32) (uint64, int64) {
 	kern.mu.Lock()
 	defer kern.mu.Unlock()
-	if m, ok := kern.modules[fatbin]; ok {
+	key := [2]uint64{fatbin, uint64(uint32(device))}
+	if m, ok := kern.modules[key]; ok {
 		return m, 0
 	}
 	m := heapNew[uint64]()
@@ -105,17 +109,18 @@ func moduleOf(fatbin, size uint64) (uint64, int64) {
 		return 0, r
 	}
 	if kern.modules == nil {
-		kern.modules = map[uint64]uint64{}
+		kern.modules = map[[2]uint64]uint64{}
 	}
-	kern.modules[fatbin] = *m
+	kern.modules[key] = *m
 	return *m, 0
 }
 
 // runtimeFunction resolves a host stub (registered by __cudaRegisterFunction) to its function
 // on the server: module upload, cuModuleGetFunction and the layout, each once.
-func runtimeFunction(host, fatbin, size, name uint64) (*function, int64) {
+func runtimeFunction(t *threadState, host, fatbin, size, name uint64) (*function, int64) {
+	key := [2]uint64{host, uint64(uint32(t.device))}
 	kern.mu.Lock()
-	fn, ok := kern.byHost[host]
+	fn, ok := kern.byHost[key]
 	kern.mu.Unlock()
 	if ok {
 		return fn, 0
@@ -124,7 +129,7 @@ func runtimeFunction(host, fatbin, size, name uint64) (*function, int64) {
 		vlog.Once("unknownfn", "a kernel launch names a function vgpu never saw registered (%#x); returning cudaErrorInvalidDeviceFunction", host)
 		return nil, cudaErrorInvalidDeviceFunction
 	}
-	mod, r := moduleOf(fatbin, size)
+	mod, r := moduleOf(fatbin, size, t.device)
 	if r != 0 {
 		return nil, r
 	}
@@ -138,9 +143,9 @@ func runtimeFunction(host, fatbin, size, name uint64) (*function, int64) {
 	}
 	kern.mu.Lock()
 	if kern.byHost == nil {
-		kern.byHost = map[uint64]*function{}
+		kern.byHost = map[[2]uint64]*function{}
 	}
-	kern.byHost[host] = fn
+	kern.byHost[key] = fn
 	kern.mu.Unlock()
 	return fn, 0
 }
@@ -200,10 +205,11 @@ func send(fn *function, dims []uint64, shmem, stream, flags uint64, params, attr
 // launches and their per-thread variants: (func, fatbin, size, name, grid xyz, block xyz, args,
 // sharedMem, stream, flags).
 func launchRuntime(c *call) int64 {
-	if r := rtContext(); r != 0 {
-		return int64(r)
+	t, rt := rtThreadContext()
+	if rt != 0 {
+		return int64(rt)
 	}
-	fn, r := runtimeFunction(c.a[0], c.a[1], c.a[2], c.a[3])
+	fn, r := runtimeFunction(t, c.a[0], c.a[1], c.a[2], c.a[3])
 	if r != 0 {
 		return r
 	}
@@ -241,13 +247,14 @@ func launchAttrs(p uint64, n uint64) ([]byte, int64) {
 
 // launchRuntimeEx serves cudaLaunchKernelExC: (func, fatbin, size, name, config, args, flags).
 func launchRuntimeEx(c *call) int64 {
-	if r := rtContext(); r != 0 {
-		return int64(r)
+	t, rt := rtThreadContext()
+	if rt != 0 {
+		return int64(rt)
 	}
 	if c.a[4] == 0 {
 		return cudaErrorInvalidValue
 	}
-	fn, r := runtimeFunction(c.a[0], c.a[1], c.a[2], c.a[3])
+	fn, r := runtimeFunction(t, c.a[0], c.a[1], c.a[2], c.a[3])
 	if r != 0 {
 		return r
 	}
@@ -407,10 +414,11 @@ func cuLibraryLoadData(c *call) int64 {
 // ---- runtime functions of a host stub ----
 
 func withFunction(c *call, then func(fn *function) int64) int64 {
-	if r := rtContext(); r != 0 {
-		return int64(r)
+	t, rt := rtThreadContext()
+	if rt != 0 {
+		return int64(rt)
 	}
-	fn, r := runtimeFunction(c.a[0], c.a[1], c.a[2], c.a[3])
+	fn, r := runtimeFunction(t, c.a[0], c.a[1], c.a[2], c.a[3])
 	if r != 0 {
 		return r
 	}
@@ -510,13 +518,14 @@ func occupancyRuntime(c *call) int64 {
 
 // symbolAddress: (symbol, fatbin, size, name, ...) -> the variable's device address.
 func symbolAddress(c *call) (uint64, int64) {
-	if r := rtContext(); r != 0 {
-		return 0, int64(r)
+	t, rt := rtThreadContext()
+	if rt != 0 {
+		return 0, int64(rt)
 	}
 	if c.a[1] == 0 || c.a[3] == 0 {
 		return 0, cudaErrorInvalidSymbol
 	}
-	mod, r := moduleOf(c.a[1], c.a[2])
+	mod, r := moduleOf(c.a[1], c.a[2], t.device)
 	if r != 0 {
 		return 0, r
 	}

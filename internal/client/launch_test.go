@@ -120,11 +120,11 @@ func connectServerWith(t *testing.T, be server.Backend, setup func(*server.Sessi
 		sc.Shutdown()
 		<-served
 		kern.mu.Lock()
-		kern.byFunc, kern.byHost = nil, nil
+		kern.byFunc, kern.byHost, kern.modules = nil, nil, nil
 		kern.mu.Unlock()
 		// the contexts this session's worker made are gone with it
 		primary.mu.Lock()
-		primary.ctx, primary.current = nil, 0
+		primary.ctx, serverList()[0].current = nil, 0
 		primary.mu.Unlock()
 		devs.mu.Lock()
 		devs.done, devs.result, devs.list = false, 0, nil

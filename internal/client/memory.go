@@ -34,11 +34,10 @@ const (
 	streamPerThread                 = 2
 )
 
+// isDevice reports whether p is device memory of a server.
 func isDevice(p uint64) bool {
-	mem.mu.Lock()
-	defer mem.mu.Unlock()
-	_, _, ok := mem.dev.Find(p, 1)
-	return ok
+	s, _ := ownerOf(p)
+	return s != nil
 }
 
 // trackDevice mirrors, in the client, the device ranges a successful call created or released.
@@ -54,13 +53,9 @@ func trackDevice(c *call) {
 				}
 				return *(*uint64)(ptrAt(c.a[j]))
 			})
-			mem.mu.Lock()
-			mem.dev.Add(base, size)
-			mem.mu.Unlock()
+			addRange(c.srv, base, size)
 		case p.Kind == api.DevPtr && p.Frees:
-			mem.mu.Lock()
-			mem.dev.Remove(c.a[i])
-			mem.mu.Unlock()
+			removeRange(c.srv, c.a[i])
 		case p.Kind == api.Handle && p.Frees && (p.H == api.HModule || p.H == api.HLibrary):
 			forgetModule(c.a[i])
 		}
@@ -191,10 +186,26 @@ func cudaPointerGetAttributes(c *call) int64 {
 	_, _, dev := mem.dev.Find(p, 1)
 	_, _, host := mem.host.Find(p, 1)
 	mem.mu.Unlock()
+	if !dev && multiServers() {
+		s, _ := ownerOf(p)
+		dev = s != nil
+	}
+	device := thread().device
+	if dev && multiServers() {
+		// the device of the server that holds it, as that server's driver says
+		ord := heapNew[int32]()
+		attr9 := heapNew[uint32]()
+		*attr9 = 9 // CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
+		data := heapNew[uint64]()
+		*data = ptrOf(ord)
+		if r := dispatchByName(api.LibCuda, "cuPointerGetAttributes", 1, ptrOf(attr9), ptrOf(data), p); r == 0 && *ord >= 0 {
+			device = *ord
+		}
+	}
 	switch {
 	case dev:
 		binary.LittleEndian.PutUint32(attr[0:], 2)
-		binary.LittleEndian.PutUint32(attr[4:], uint32(thread().device))
+		binary.LittleEndian.PutUint32(attr[4:], uint32(device))
 		binary.LittleEndian.PutUint64(attr[8:], p)
 	case host:
 		binary.LittleEndian.PutUint32(attr[0:], 1)
@@ -256,7 +267,7 @@ func memcpyAny(dst, src, n, kind, stream uint64, async bool) int64 {
 			return dispatchByName(api.LibCuda, "cuMemcpyDtoHAsync_v2", dst, src, n, stream)
 		}
 		return dispatchByName(api.LibCuda, "cuMemcpyDtoH_v2", dst, src, n)
-	case cudaMemcpyDeviceToDevice:
+	case cudaMemcpyDeviceToDevice: // between two servers' devices, staged (multicopy.go)
 		if async {
 			return dispatchByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", dst, src, n, stream)
 		}
@@ -293,6 +304,25 @@ func cudaMemcpyAny(c *call) int64 {
 func cudaMemcpyPeerAsync(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
+	}
+	if multiServers() {
+		// the devices name the servers: one runs the copy, two stage it (multicopy.go)
+		to, rt := rtDevice(int32(uint32(c.a[1])))
+		from, rf := rtDevice(int32(uint32(c.a[3])))
+		if rt != 0 || rf != 0 {
+			return cudaErrorInvalidDevice
+		}
+		stream := uint64(0)
+		if len(c.a) > 5 {
+			stream = c.a[5]
+		}
+		if to.srv != from.srv {
+			return stagedCopy(to.srv, c.a[0], from.srv, c.a[2], c.a[4], stream)
+		}
+		if len(c.a) > 5 {
+			return callOn(to.srv, api.LibCuda, "cuMemcpyDtoDAsync_v2", c.a[0], c.a[2], c.a[4], stream)
+		}
+		return callOn(to.srv, api.LibCuda, "cuMemcpyDtoD_v2", c.a[0], c.a[2], c.a[4])
 	}
 	if len(c.a) > 5 {
 		return dispatchByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", c.a[0], c.a[2], c.a[4], c.a[5])
@@ -344,6 +374,28 @@ func memcpy2D(desc []byte, stream uint64) int64 {
 		vlog.Once("array2d", "2D copies to or from CUDA arrays are not supported by vgpu yet")
 		return int64(api.LibCuda.Info().NotSupported)
 	}
+	// with several servers the device side names the server; a 2D copy between two servers'
+	// devices is refused
+	var srv *remoteServer
+	if multiServers() {
+		if st == memTypeDevice {
+			srv = ownerOrCurrent(le.Uint64(d[m2SrcDevice:]))
+		}
+		if dt == memTypeDevice {
+			ds := ownerOrCurrent(le.Uint64(d[m2DstDevice:]))
+			if srv != nil && ds != srv {
+				code := api.LibCuda.Info().NotSupported
+				vlog.Once("cross2d", "a 2D copy between devices of %s and %s is not supported by vgpu (returning %d)", srv, ds, code)
+				return int64(code)
+			}
+			srv = ds
+		}
+		if stream > 2 {
+			if ss, _ := serverOfHandle(stream); srv == nil {
+				srv = ss
+			}
+		}
+	}
 	if w*h > 1<<30 {
 		return cuErrInvalidValue
 	}
@@ -376,7 +428,12 @@ func memcpy2D(desc []byte, stream uint64) int64 {
 	if out != nil {
 		outPtr = ptrOf(&out[0])
 	}
-	r := remoteByName(api.LibCuda, "vgpuMemcpy2D", ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
+	var r int64
+	if srv != nil {
+		r = remoteOn(srv, api.LibCuda, "vgpuMemcpy2D", ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
+	} else {
+		r = remoteByName(api.LibCuda, "vgpuMemcpy2D", ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
+	}
 	if r == 0 && out != nil {
 		for y := uint64(0); y < h; y++ {
 			copy(hostBytes(dstHost+y*dstPitch, int(w)), out[y*w:(y+1)*w])
@@ -569,7 +626,11 @@ func cuPointerGetAttributes(c *call) int64 {
 		return cuErrInvalidValue
 	}
 	buf := heapBytes(72 * int(n))
-	if r := dispatchByName(api.LibCuda, "vgpuPointerGetAttributes", attrs, uint64(n), p, ptrOf(&buf[0])); r != 0 {
+	srv := serverList()[0]
+	if multiServers() {
+		srv = ownerOrCurrent(p) // the server whose memory it is
+	}
+	if r := callOn(srv, api.LibCuda, "vgpuPointerGetAttributes", attrs, uint64(n), p, ptrOf(&buf[0])); r != 0 {
 		return r
 	}
 	mem.mu.Lock()
@@ -587,7 +648,7 @@ func cuPointerGetAttributes(c *call) int64 {
 		v := buf[72*i+8 : 72*i+8+l]
 		switch attr := le.Uint32(ids[4*i:]); {
 		case attr == 9 && l == 4 && !host: // CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
-			le.PutUint32(v, uint32(clientOrdinal(int32(le.Uint32(v)))))
+			le.PutUint32(v, uint32(clientOrdinal(srv, int32(le.Uint32(v)))))
 		case host && attr == 2 && l == 4: // MEMORY_TYPE: CU_MEMORYTYPE_HOST
 			le.PutUint32(v, 1)
 		case host && (attr == 3 || attr == 4) && l == 8: // DEVICE_POINTER, HOST_POINTER

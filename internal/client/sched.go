@@ -37,11 +37,10 @@ func setSched(flags uint32) {
 		spin = min(spin, briefSpin)
 	}
 	schedSpin.Store(int64(spin))
-	sessMu.Lock()
-	s := sess
-	sessMu.Unlock()
-	if s != nil {
-		s.applySched()
+	for _, srv := range serverList() {
+		if s := srv.openSession(); s != nil {
+			s.applySched()
+		}
 	}
 }
 
@@ -66,8 +65,15 @@ func cuDevicePrimaryCtxSetFlags_v2(c *call) int64 {
 	return r
 }
 
+// cuCtxCreate_v2 also records the new context as its server's current one (the driver makes it
+// current).
 func cuCtxCreate_v2(c *call) int64 {
+	primary.mu.Lock()
 	r := remote(c)
+	if r == 0 {
+		ctxCreated(*(*uint64)(ptrAt(c.a[0])))
+	}
+	primary.mu.Unlock()
 	if r == 0 {
 		setSched(uint32(c.a[1]))
 	}

@@ -96,11 +96,18 @@ func getSession() (*session, error) {
 	return s, nil
 }
 
+// dial connects to the first (with one address, the only) server of the address list.
 func dial() (*session, error) {
-	addr, source, err := remoting.ServerAddress()
+	addrs, source, err := remoting.ServerAddresses()
 	if err != nil {
 		return nil, fmt.Errorf("no vgpu server address: %w", err)
 	}
+	return dialAddr(addrs[0], source)
+}
+
+// dialAddr connects to the server at addr (source: where the address came from) and makes the
+// session.
+func dialAddr(addr, source string) (*session, error) {
 	a, err := remoting.ParseAddr(addr)
 	if err != nil {
 		return nil, fmt.Errorf("bad vgpu server address %q (from %s): %w", addr, source, err)

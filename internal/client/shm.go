@@ -219,8 +219,12 @@ func viaShm(c *call, s *session) (int64, bool) {
 	if !ok || s.shm == nil {
 		return 0, false
 	}
+	stream := uint64(0)
+	if len(c.a) > 3 {
+		stream = c.a[3] &^ tagMask // the server's own handle (servers.go)
+	}
 	if c.f.Name == "cuMemcpyHtoDAsync_v2" && c.a[2] >= ringThreshold && c.a[2] <= uint64(len(s.shm)/4) && c.a[1] != 0 {
-		if err := s.shmUploadAsync(c.a[0], c.a[1], c.a[2], c.a[3]); err != nil {
+		if err := s.shmUploadAsync(c.a[0], c.a[1], c.a[2], stream); err != nil {
 			return c.unreachable(), true
 		}
 		return 0, true
@@ -234,10 +238,6 @@ func viaShm(c *call, s *session) (int64, bool) {
 	}
 	if host == 0 {
 		return cuErrInvalidValue, true
-	}
-	stream := uint64(0)
-	if len(c.a) > 3 {
-		stream = c.a[3]
 	}
 	r, err := s.shmCopy(h2d, dev, host, c.a[2], stream)
 	if err != nil {

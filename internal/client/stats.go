@@ -36,13 +36,20 @@ func (st *stats) call(fn uint32, async bool, n int) {
 
 // PrintStats writes the session's counters to stderr (shims/core calls it at exit when
 // VGPU_STATS is set).
+// With several servers, one line per server that was connected, naming it.
 func PrintStats() {
-	sessMu.Lock()
-	s := sess
-	sessMu.Unlock()
-	if s == nil {
-		return
+	for _, srv := range serverList() {
+		if s := srv.openSession(); s != nil {
+			name := ""
+			if multiServers() {
+				name = " for " + srv.String()
+			}
+			printStats(s, name)
+		}
 	}
+}
+
+func printStats(s *session, name string) {
 	s.mu.Lock()
 	st := s.st
 	blocked := uint64(0)
@@ -73,6 +80,6 @@ func PrintStats() {
 	streams.mu.Lock()
 	local, deferred, waited, merged := streams.local, streams.deferred, streams.waited, streams.merged
 	streams.mu.Unlock()
-	fmt.Fprintf(os.Stderr, "vgpu stats: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory; %.1f ms writing, %.1f ms waiting for replies, %d reads blocked after polling; stream synchronisations: %d answered here, %d after uploads held for the worker (%d of those merged into a later one), %d waited; holding work at exit:%s; calls:%s\n",
-		st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, float64(st.writeNs)/1e6, float64(st.waitNs)/1e6, blocked, local, deferred, merged, waited, streams.busy(), b.String())
+	fmt.Fprintf(os.Stderr, "vgpu stats%s: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory; %.1f ms writing, %.1f ms waiting for replies, %d reads blocked after polling; stream synchronisations: %d answered here, %d after uploads held for the worker (%d of those merged into a later one), %d waited; holding work at exit:%s; calls:%s\n",
+		name, st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, float64(st.writeNs)/1e6, float64(st.waitNs)/1e6, blocked, local, deferred, merged, waited, streams.busy(), b.String())
 }

@@ -34,14 +34,14 @@ type streamTracker struct {
 	state    map[uint64]streamState // absent: nothing sent since the process started, or never synchronised
 	synced0  map[uint64]bool        // streams synchronised through the server at least once
 	work     int                    // streams in state work
-	allDirty bool                   // an async call whose stream is unknown was sent
+	allDirty uint64                 // bit k: an async call whose stream is unknown was sent to server k
 	// the call that last gave a stream work, and the one that set allDirty (for VGPU_STATS)
 	workBy     map[uint64]api.ID
 	allDirtyBy api.ID
 	blockedBy  map[string]uint64 // why upload synchronisations waited: the busy streams
 	failed     bool              // a synchronisation failed: every later one waits
 	// synchronisations of upload-only streams not sent yet (sendHeld), by stream key
-	held    map[uint64]uint64
+	held    map[uint64]heldSync
 	anyHeld atomic.Bool
 	merged  uint64 // held synchronisations a later one of the same stream made unnecessary
 	// what cuStreamSynchronize did, for VGPU_STATS
@@ -49,6 +49,12 @@ type streamTracker struct {
 }
 
 type streamState uint8
+
+// heldSync is a held synchronisation: the stream as the program named it, and its server.
+type heldSync struct {
+	stream uint64
+	srv    *remoteServer
+}
 
 const (
 	stIdle streamState = iota
@@ -58,13 +64,21 @@ const (
 
 var streams streamTracker
 
-// streamKey: the NULL stream and CU_STREAM_LEGACY are one stream.
-func streamKey(s uint64) uint64 {
+// streamKey: the NULL stream and CU_STREAM_LEGACY are one stream. With several servers each
+// has its own special streams (NULL, legacy, per-thread): their keys carry the server's tag, as
+// the other streams' handles do (servers.go); the first server's tag is 0.
+func streamKey(s, tag uint64) uint64 {
 	if s == 1 {
-		return 0
+		s = 0
+	}
+	if s <= 2 {
+		s |= tag
 	}
 	return s
 }
+
+// tagBit is the bit of allDirty for the server of tag.
+func tagBit(tag uint64) uint64 { return 1 << (tag >> tagShift) }
 
 // rowStreamFacts: what classify needs of each row, worked out once (it runs on every call).
 type rowStreamFacts struct {
@@ -146,18 +160,20 @@ func (t *streamTracker) markDirty(c *call) {
 	if st == stIdle {
 		return
 	}
+	tag := c.tag()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !known {
-		t.allDirty, t.allDirtyBy = true, c.id
+		t.allDirty |= tagBit(tag)
+		t.allDirtyBy = c.id
 		return
 	}
-	t.raise(streamKey(stream), st)
+	t.raise(streamKey(stream, tag), st)
 	if st == stWork {
 		if t.workBy == nil {
 			t.workBy = map[uint64]api.ID{}
 		}
-		t.workBy[streamKey(stream)] = c.id
+		t.workBy[streamKey(stream, tag)] = c.id
 	}
 }
 
@@ -167,7 +183,7 @@ func (t *streamTracker) busy() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	var b strings.Builder
-	if t.allDirty {
+	if t.allDirty != 0 {
 		fmt.Fprintf(&b, " every stream (after %s)", api.Table[t.allDirtyBy].Name)
 	}
 	for k, st := range t.state {
@@ -227,13 +243,14 @@ const (
 	syncDefer
 )
 
-// action says how to synchronise stream s.
-func (t *streamTracker) action(s uint64) syncAction {
+// action says how to synchronise stream s of the server of tag.
+func (t *streamTracker) action(s, tag uint64) syncAction {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	k := streamKey(s)
+	k := streamKey(s, tag)
+	legacy := tag // the key of that server's legacy stream
 	// the legacy stream also waits for other (blocking) streams' work
-	if t.allDirty || t.failed || !t.synced0[k] || (k == 0 && t.work > 0) {
+	if t.allDirty&tagBit(tag) != 0 || t.failed || !t.synced0[k] || (k == legacy && t.work > 0) {
 		return syncWait
 	}
 	switch t.state[k] {
@@ -243,14 +260,14 @@ func (t *streamTracker) action(s uint64) syncAction {
 		// Work on another stream does not hold the synchronisation back (natively it waits
 		// for that work only through the legacy stream, whose work does): where such work
 		// fails, natively too the failure shows at this call or a later one, as it happens.
-		if t.state[0] != stWork {
+		if t.state[legacy] != stWork {
 			return syncDefer
 		}
 		if t.blockedBy == nil {
 			t.blockedBy = map[string]uint64{}
 		}
 		if len(t.blockedBy) < 8 {
-			t.blockedBy[fmt.Sprintf("%#x (after %s)", uint64(0), api.Table[t.workBy[0]].Name)]++
+			t.blockedBy[fmt.Sprintf("%#x (after %s)", legacy, api.Table[t.workBy[legacy]].Name)]++
 		}
 	}
 	return syncWait
@@ -265,31 +282,41 @@ func (t *streamTracker) fail() {
 	t.mu.Unlock()
 }
 
-// synced records a successful synchronisation through the server of stream s, or of every
-// stream.
-func (t *streamTracker) synced(s uint64, all bool) {
+// synced records a successful synchronisation through the server (of tag) of stream s, or of
+// every stream of that server.
+func (t *streamTracker) synced(s, tag uint64, all bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.maps()
 	if all {
-		for k := range t.state {
+		for k, st := range t.state {
+			if k&tagMask != tag {
+				continue
+			}
+			if st == stWork {
+				t.work--
+			}
 			t.state[k] = stIdle
 			t.synced0[k] = true
 		}
-		t.work, t.allDirty = 0, false
+		t.allDirty &^= tagBit(tag)
 		return
 	}
-	if !t.allDirty {
-		t.set(streamKey(s), stIdle)
-		t.synced0[streamKey(s)] = true
+	if t.allDirty&tagBit(tag) == 0 {
+		t.set(streamKey(s, tag), stIdle)
+		t.synced0[streamKey(s, tag)] = true
 	}
 }
 
 // idle: synchronised through the server, and nothing sent to it since.
-func (t *streamTracker) idle(s uint64) bool { return t.action(s) == syncLocal }
+func (t *streamTracker) idle(s uint64) bool { return t.action(s, 0) == syncLocal }
 
 func cuStreamSynchronize(c *call) int64 {
-	switch streams.action(c.a[0]) {
+	if r, ok := route(c); !ok {
+		return r
+	}
+	tag := c.tag()
+	switch streams.action(c.a[0], tag) {
 	case syncLocal:
 		streams.count(&streams.local)
 		return 0
@@ -298,8 +325,8 @@ func cuStreamSynchronize(c *call) int64 {
 		// upload-and-synchronise pairs (llama.cpp's inputs) then cost the worker one
 		// synchronisation. What was queued is written now, so the GPU starts copying.
 		streams.count(&streams.deferred)
-		streams.hold(c.a[0])
-		if s, err := getSession(); err == nil {
+		streams.hold(c.a[0], c.srv)
+		if s, err := c.server().session(); err == nil {
 			s.flushQueued()
 		}
 		return 0 // the stream stays in state uploads: the result is not known yet
@@ -307,25 +334,29 @@ func cuStreamSynchronize(c *call) int64 {
 	streams.count(&streams.waited)
 	r := remote(c)
 	if r == 0 {
-		streams.synced(c.a[0], false)
+		streams.synced(c.a[0], tag, false)
 	} else {
 		streams.fail()
 	}
 	return r
 }
 
-// hold records a synchronisation of stream s to be sent before the next call that is not an
-// upload to s.
-func (t *streamTracker) hold(s uint64) {
+// hold records a synchronisation of stream s (of server srv; nil with one server) to be sent
+// before the next call that is not an upload to s.
+func (t *streamTracker) hold(s uint64, srv *remoteServer) {
+	tag := uint64(0)
+	if srv != nil {
+		tag = srv.tag
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.held == nil {
-		t.held = map[uint64]uint64{}
+		t.held = map[uint64]heldSync{}
 	}
-	if _, ok := t.held[streamKey(s)]; ok {
+	if _, ok := t.held[streamKey(s, tag)]; ok {
 		t.merged++
 	}
-	t.held[streamKey(s)] = s
+	t.held[streamKey(s, tag)] = heldSync{s, srv}
 	t.anyHeld.Store(true)
 }
 
@@ -340,11 +371,11 @@ func sendHeld(c *call) {
 	}
 	keep := uint64(1 << 63)
 	if st, stream, known := classify(c); known && st == stUploads {
-		keep = streamKey(stream)
+		keep = streamKey(stream, c.tag())
 	}
 	t := &streams
 	t.mu.Lock()
-	var send []uint64
+	var send []heldSync
 	for k, s := range t.held {
 		if k != keep {
 			send = append(send, s)
@@ -354,7 +385,7 @@ func sendHeld(c *call) {
 	t.anyHeld.Store(len(t.held) > 0)
 	t.mu.Unlock()
 	for _, s := range send {
-		remoteAsync(&call{id: syncRowID, f: syncRow, lib: api.LibCuda, a: []uint64{s}, held: true})
+		remoteAsync(&call{id: syncRowID, f: syncRow, lib: api.LibCuda, a: []uint64{s.stream}, held: true, srv: s.srv})
 	}
 }
 
@@ -367,7 +398,7 @@ func (t *streamTracker) count(n *uint64) {
 func cuCtxSynchronize(c *call) int64 {
 	r := remote(c)
 	if r == 0 {
-		streams.synced(0, true)
+		streams.synced(0, c.tag(), true)
 	} else {
 		streams.fail()
 	}
@@ -379,7 +410,7 @@ func cuCtxSynchronize(c *call) int64 {
 func cuMemcpyDtoHAsync_v2(c *call) int64 {
 	r := remote(c)
 	if r == 0 {
-		streams.synced(c.a[3], false)
+		streams.synced(c.a[3], c.tag(), false)
 	}
 	return r
 }
@@ -389,7 +420,7 @@ func cuMemcpyDtoHAsync_v2(c *call) int64 {
 func cuMemcpyDtoH_v2(c *call) int64 {
 	r := remote(c)
 	if r == 0 {
-		streams.synced(0, false)
+		streams.synced(0, c.tag(), false)
 	}
 	return r
 }

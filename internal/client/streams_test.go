@@ -23,7 +23,7 @@ func TestStreamTracker(t *testing.T) {
 	if tr.idle(s) {
 		t.Fatal("a stream never synchronised counts as idle")
 	}
-	tr.synced(s, false)
+	tr.synced(s, 0, false)
 	if !tr.idle(s) {
 		t.Fatal("a synchronised stream with nothing sent is not idle")
 	}
@@ -32,9 +32,9 @@ func TestStreamTracker(t *testing.T) {
 	if tr.idle(s) {
 		t.Fatal("a stream with a launch since its synchronisation is idle")
 	}
-	tr.synced(s, false)
+	tr.synced(s, 0, false)
 	// a synchronous memset (device memory, no stream): the NULL stream, not s
-	tr.synced(0, false)
+	tr.synced(0, 0, false)
 	tr.markDirty(rowCall(t, "cuMemsetD8_v2", 0x100, 1, 16))
 	if tr.idle(0) || tr.idle(1) {
 		t.Fatal("a memset left the NULL stream idle")
@@ -42,11 +42,11 @@ func TestStreamTracker(t *testing.T) {
 	if !tr.idle(s) {
 		t.Fatal("a memset on the NULL stream made another stream busy")
 	}
-	if a := tr.action(0); a != syncDefer {
+	if a := tr.action(0, 0); a != syncDefer {
 		t.Fatalf("synchronising after only a memset: action %d, want %d (sent without waiting)", a, syncDefer)
 	}
 	// mapping memory or freeing it queues nothing
-	tr.synced(0, false)
+	tr.synced(0, 0, false)
 	tr.markDirty(rowCall(t, "cuMemSetAccess", 0x100, 16, 0x200, 1))
 	tr.markDirty(rowCall(t, "cuMemFree_v2", 0x100))
 	if !tr.idle(0) {
@@ -58,7 +58,7 @@ func TestStreamTracker(t *testing.T) {
 		t.Fatal("a query made the stream busy")
 	}
 	// after a context synchronisation everything is idle
-	tr.synced(0, true)
+	tr.synced(0, 0, true)
 	if !tr.idle(0) || !tr.idle(s) {
 		t.Fatal("cuCtxSynchronize left a stream busy")
 	}
@@ -69,41 +69,41 @@ func TestStreamTracker(t *testing.T) {
 func TestStreamTrackerUploads(t *testing.T) {
 	var tr streamTracker
 	const s, u = 0x5000, 0x6000
-	if a := tr.action(s); a != syncWait {
+	if a := tr.action(s, 0); a != syncWait {
 		t.Fatalf("never synchronised: action %d, want wait", a)
 	}
-	tr.synced(s, false)
-	tr.synced(u, false)
+	tr.synced(s, 0, false)
+	tr.synced(u, 0, false)
 	tr.markDirty(rowCall(t, "cuMemcpyHtoDAsync_v2", 0x100, 0x200, 16, s))
-	if a := tr.action(s); a != syncDefer {
+	if a := tr.action(s, 0); a != syncDefer {
 		t.Fatalf("after an upload: action %d, want defer", a)
 	}
 	// a launch on another stream does not hold an upload's synchronisation back
 	tr.markDirty(rowCall(t, "vgpuLaunchKernel", 0xf, 1, 1, 1, 1, 1, 1, 0, u))
-	if a := tr.action(s); a != syncDefer {
+	if a := tr.action(s, 0); a != syncDefer {
 		t.Fatalf("upload while a kernel runs on another stream: action %d, want defer", a)
 	}
-	if a := tr.action(0); a != syncWait {
+	if a := tr.action(0, 0); a != syncWait {
 		t.Fatalf("legacy stream while another holds work: action %d, want wait", a)
 	}
 	// work on the legacy stream does (blocking streams wait for it)
-	tr.synced(0, false)
+	tr.synced(0, 0, false)
 	tr.markDirty(rowCall(t, "vgpuLaunchKernel", 0xf, 1, 1, 1, 1, 1, 1, 0, 0))
-	if a := tr.action(s); a != syncWait {
+	if a := tr.action(s, 0); a != syncWait {
 		t.Fatalf("upload while a kernel runs on the legacy stream: action %d, want wait", a)
 	}
-	tr.synced(0, false)
-	tr.synced(u, false)
-	if a := tr.action(s); a != syncDefer {
+	tr.synced(0, 0, false)
+	tr.synced(u, 0, false)
+	if a := tr.action(s, 0); a != syncDefer {
 		t.Fatalf("after the other streams were synchronised: action %d, want defer", a)
 	}
 	// a device-to-device copy is work
 	tr.markDirty(rowCall(t, "cuMemcpyDtoDAsync_v2", 0x100, 0x200, 16, s))
-	if a := tr.action(s); a != syncWait {
+	if a := tr.action(s, 0); a != syncWait {
 		t.Fatalf("after a device copy: action %d, want wait", a)
 	}
-	tr.synced(s, false)
-	if a := tr.action(s); a != syncLocal {
+	tr.synced(s, 0, false)
+	if a := tr.action(s, 0); a != syncLocal {
 		t.Fatalf("after a synchronisation: action %d, want local", a)
 	}
 	// an async call whose stream is unknown makes every synchronisation wait until the context
@@ -111,16 +111,16 @@ func TestStreamTrackerUploads(t *testing.T) {
 	gemm := rowCall(t, "cublasSgemm_v2", 0xdead)
 	gemm.lib = api.LibCublas13
 	tr.markDirty(gemm)
-	if a := tr.action(s); a != syncWait {
+	if a := tr.action(s, 0); a != syncWait {
 		t.Fatalf("after an unknown-stream call: action %d, want wait", a)
 	}
-	tr.synced(0, true)
-	if a := tr.action(s); a != syncLocal || tr.work != 0 {
+	tr.synced(0, 0, true)
+	if a := tr.action(s, 0); a != syncLocal || tr.work != 0 {
 		t.Fatalf("after a context synchronisation: action %d, work %d", a, tr.work)
 	}
 	// after a failed synchronisation every one waits
 	tr.fail()
-	if a := tr.action(s); a != syncWait {
+	if a := tr.action(s, 0); a != syncWait {
 		t.Fatalf("after a failure: action %d, want wait", a)
 	}
 }
@@ -173,8 +173,8 @@ func TestHeldSynchronisation(t *testing.T) {
 		streams.merged = 0
 		streams.mu.Unlock()
 	}()
-	streams.hold(s)
-	streams.hold(s)
+	streams.hold(s, nil)
+	streams.hold(s, nil)
 	if streams.merged != 1 {
 		t.Fatalf("a second hold of one stream: merged %d, want 1", streams.merged)
 	}
@@ -186,16 +186,16 @@ func TestHeldSynchronisation(t *testing.T) {
 	if streams.anyHeld.Load() || len(streams.held) != 0 {
 		t.Fatal("an upload to another stream came before the held synchronisation")
 	}
-	streams.hold(s)
+	streams.hold(s, nil)
 	sendHeld(rowCall(t, "vgpuLaunchKernel", 0xf, 1, 1, 1, 1, 1, 1, 0, s))
 	if streams.anyHeld.Load() {
 		t.Fatal("a launch on the held stream came before its synchronisation")
 	}
 	// with two streams held, an upload to one sends only the other's synchronisation
-	streams.hold(s)
-	streams.hold(0x5200)
+	streams.hold(s, nil)
+	streams.hold(0x5200, nil)
 	sendHeld(rowCall(t, "cuMemcpyHtoDAsync_v2", 0x100, 0x200, 16, s))
-	if _, kept := streams.held[streamKey(s)]; !kept || len(streams.held) != 1 {
+	if _, kept := streams.held[streamKey(s, 0)]; !kept || len(streams.held) != 1 {
 		t.Fatalf("held after an upload to %#x: %v, want that stream's alone", s, streams.held)
 	}
 }

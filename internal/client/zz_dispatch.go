@@ -45,9 +45,9 @@ func init() {
 		34:   cuMemFree_v2,                   // cuMemFree_v2
 		35:   remote,                         // cuMemcpyHtoD_v2
 		36:   cuMemcpyDtoH_v2,                // cuMemcpyDtoH_v2
-		37:   remote,                         // cuMemcpyDtoD_v2
+		37:   cuMemcpyDtoD_v2,                // cuMemcpyDtoD_v2
 		38:   remoteAsync,                    // cuMemcpyHtoDAsync_v2
-		39:   remoteAsync,                    // cuMemcpyDtoDAsync_v2
+		39:   cuMemcpyDtoDAsync_v2,           // cuMemcpyDtoDAsync_v2
 		40:   remote,                         // cuMemsetD8_v2
 		41:   remote,                         // cuMemsetD16_v2
 		42:   remote,                         // cuMemsetD32_v2
@@ -64,13 +64,13 @@ func init() {
 		53:   remote,                         // cuEventSynchronize
 		54:   remote,                         // cuEventQuery
 		55:   remote,                         // cuEventElapsedTime_v2
-		56:   remoteAsync,                    // cuStreamWaitEvent
+		56:   cuStreamWaitEvent,              // cuStreamWaitEvent
 		57:   remote,                         // cuMemAllocPitch_v2
 		58:   cuMemcpyDtoHAsync_v2,           // cuMemcpyDtoHAsync_v2
 		59:   cuMemsetD2D8Async,              // cuMemsetD2D8Async
 		60:   remoteAsync,                    // cuMemsetD16Async
-		61:   remoteAsync,                    // cuMemcpyPeerAsync
-		62:   remote,                         // cuMemcpyPeer
+		61:   cuMemcpyPeerAsync,              // cuMemcpyPeerAsync
+		62:   cuMemcpyPeer,                   // cuMemcpyPeer
 		63:   cuMemcpyAsync,                  // cuMemcpyAsync
 		64:   cuMemcpy,                       // cuMemcpy
 		65:   cuMemcpy2D_v2,                  // cuMemcpy2D_v2
@@ -80,20 +80,20 @@ func init() {
 		69:   remote,                         // vgpuShmDtoH
 		70:   remoteAsync,                    // vgpuShmHtoDAsync
 		71:   remote,                         // vgpuShmFence
-		72:   remote,                         // cuDeviceCanAccessPeer
+		72:   cuDeviceCanAccessPeer,          // cuDeviceCanAccessPeer
 		73:   cuMemAllocHost_v2,              // cuMemAllocHost_v2
 		74:   cuMemHostAlloc,                 // cuMemHostAlloc
 		75:   cuMemFreeHost,                  // cuMemFreeHost
 		76:   cuMemHostRegister_v2,           // cuMemHostRegister_v2
 		77:   cuMemHostUnregister,            // cuMemHostUnregister
 		78:   cuMemAllocManaged,              // cuMemAllocManaged
-		79:   remote,                         // cuMemCreate
+		79:   cuMemCreate,                    // cuMemCreate
 		80:   remote,                         // cuMemRelease
 		81:   remote,                         // cuMemAddressReserve
 		82:   remote,                         // cuMemAddressFree
 		83:   remote,                         // cuMemMap
 		84:   remote,                         // cuMemUnmap
-		85:   remote,                         // cuMemSetAccess
+		85:   cuMemSetAccess,                 // cuMemSetAccess
 		86:   cuModuleLoadData,               // cuModuleLoadData
 		87:   cuModuleLoadDataEx,             // cuModuleLoadDataEx
 		88:   cuModuleLoadFatBinary,          // cuModuleLoadFatBinary
@@ -153,14 +153,14 @@ func init() {
 		142:  remote,                         // nvmlSystemGetNVMLVersion
 		143:  remote,                         // nvmlSystemGetCudaDriverVersion
 		144:  remote,                         // nvmlSystemGetCudaDriverVersion_v2
-		145:  remote,                         // nvmlDeviceGetCount_v2
-		146:  remote,                         // nvmlDeviceGetCount
-		147:  remote,                         // nvmlDeviceGetHandleByIndex_v2
-		148:  remote,                         // nvmlDeviceGetHandleByIndex
-		149:  remote,                         // nvmlDeviceGetHandleByUUID
-		150:  remote,                         // nvmlDeviceGetHandleByPciBusId_v2
-		151:  remote,                         // nvmlDeviceGetHandleBySerial
-		152:  remote,                         // nvmlDeviceGetIndex
+		145:  nvmlMulti,                      // nvmlDeviceGetCount_v2
+		146:  nvmlMulti,                      // nvmlDeviceGetCount
+		147:  nvmlMulti,                      // nvmlDeviceGetHandleByIndex_v2
+		148:  nvmlMulti,                      // nvmlDeviceGetHandleByIndex
+		149:  nvmlMulti,                      // nvmlDeviceGetHandleByUUID
+		150:  nvmlMulti,                      // nvmlDeviceGetHandleByPciBusId_v2
+		151:  nvmlMulti,                      // nvmlDeviceGetHandleBySerial
+		152:  nvmlMulti,                      // nvmlDeviceGetIndex
 		153:  remote,                         // nvmlDeviceGetMinorNumber
 		154:  remote,                         // nvmlDeviceGetName
 		155:  remote,                         // nvmlDeviceGetUUID
@@ -168,9 +168,9 @@ func init() {
 		157:  remote,                         // nvmlDeviceGetBrand
 		158:  remote,                         // nvmlDeviceGetArchitecture
 		159:  remote,                         // nvmlDeviceGetCudaComputeCapability
-		160:  remote,                         // nvmlDeviceGetPciInfo
-		161:  remote,                         // nvmlDeviceGetPciInfo_v2
-		162:  remote,                         // nvmlDeviceGetPciInfo_v3
+		160:  nvmlMulti,                      // nvmlDeviceGetPciInfo
+		161:  nvmlMulti,                      // nvmlDeviceGetPciInfo_v2
+		162:  nvmlMulti,                      // nvmlDeviceGetPciInfo_v3
 		163:  remote,                         // nvmlDeviceGetMemoryInfo
 		164:  remote,                         // nvmlDeviceGetMemoryInfo_v2
 		165:  remote,                         // nvmlDeviceGetBAR1MemoryInfo

@@ -95,8 +95,15 @@ func Ping(ctx context.Context, addr, source, exe string) (PingResult, error) {
 }
 
 // PingEnv is Ping at the address the environment env names (nil: this process's, found by
-// remoting.ServerAddress exactly as the client core finds it).
+// remoting.ServerAddress exactly as the client core finds it); for a list of servers, the first.
 func PingEnv(ctx context.Context, env []string, exe string) (PingResult, error) {
+	rs, errs := PingAllEnv(ctx, env, exe)
+	return rs[0], errs[0]
+}
+
+// PingAllEnv pings every server of the address the environment env names (one, or a
+// comma-separated list), in order: one result and one error (nil: it answered) each.
+func PingAllEnv(ctx context.Context, env []string, exe string) ([]PingResult, []error) {
 	var addr, source string
 	var err error
 	if env == nil {
@@ -105,9 +112,16 @@ func PingEnv(ctx context.Context, env []string, exe string) (PingResult, error) 
 		addr, source, err = remoting.ServerAddressIn(newEnviron(env).get)
 	}
 	if err != nil {
-		return PingResult{Source: source}, fmt.Errorf("no usable vgpu server address: %w", err)
+		return []PingResult{{Source: source}}, []error{fmt.Errorf("no usable vgpu server address: %w", err)}
 	}
-	return Ping(ctx, addr, source, exe)
+	addrs, _ := remoting.SplitServers(addr, source)
+	var rs []PingResult
+	var errs []error
+	for _, a := range addrs {
+		r, err := Ping(ctx, a, source, exe)
+		rs, errs = append(rs, r), append(errs, err)
+	}
+	return rs, errs
 }
 
 type serverResult struct {
@@ -115,12 +129,21 @@ type serverResult struct {
 	err error
 }
 
-// checkServer is `vgpu ping` as a check: reachable, handshake accepted, backend, round trip.
+// checkServer is `vgpu ping` as a check: reachable, handshake accepted, backend, round trip; one
+// line per server of a list (the first failure, else the first server, is the one remembered).
 func (d *doctor) checkServer() {
 	ctx, cancel := context.WithTimeout(context.Background(), d.o.ServerTimeout)
 	defer cancel()
-	r, err := PingEnv(ctx, d.envArg, "vgpu-doctor")
-	d.server = &serverResult{r, err}
+	rs, errs := PingAllEnv(ctx, d.envArg, "vgpu-doctor")
+	for i := range rs {
+		if d.server == nil || errs[i] != nil && d.server.err == nil {
+			d.server = &serverResult{rs[i], errs[i]}
+		}
+		d.reportServer(rs[i], errs[i])
+	}
+}
+
+func (d *doctor) reportServer(r PingResult, err error) {
 	if err != nil {
 		hint := "start vgpu-server there, or point VGPU_SERVER at a running one"
 		if r.Source == "default" {

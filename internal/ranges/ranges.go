@@ -54,6 +54,18 @@ func (t *Set) Find(p, n uint64) (base, size uint64, ok bool) {
 	return base, size, true
 }
 
+// Overlaps reports whether a range of the set shares a byte with [base, base+size) (a size of 0
+// counts as 1).
+func (t *Set) Overlaps(base, size uint64) bool {
+	end := base + max(size, 1)
+	i := sort.Search(len(t.bases), func(i int) bool { return t.bases[i] >= end }) - 1
+	if i < 0 {
+		return false
+	}
+	b := t.bases[i]
+	return b+max(t.sizes[b], 1) > base
+}
+
 func (t *Set) IsBase(p uint64) bool {
 	_, ok := t.sizes[p]
 	return ok

@@ -41,3 +41,20 @@ func TestSet(t *testing.T) {
 		t.Errorf("len %d", a.Len())
 	}
 }
+
+func TestOverlaps(t *testing.T) {
+	var s Set
+	s.Add(100, 50) // [100, 150)
+	s.Add(200, 10) // [200, 210)
+	for _, tc := range []struct {
+		base, size uint64
+		want       bool
+	}{
+		{0, 100, false}, {0, 101, true}, {149, 1, true}, {150, 50, false}, {120, 0, true},
+		{90, 200, true}, {210, 5, false}, {205, 100, true}, {300, 1, false},
+	} {
+		if got := s.Overlaps(tc.base, tc.size); got != tc.want {
+			t.Errorf("Overlaps(%d, %d) = %v, want %v", tc.base, tc.size, got, tc.want)
+		}
+	}
+}

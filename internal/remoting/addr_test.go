@@ -331,3 +331,38 @@ func TestExampleConfig(t *testing.T) {
 		t.Errorf("the example with its %d keys uncommented: %v", shown, err)
 	}
 }
+
+// TestServerAddresses: a comma-separated server value is a list of servers, each address checked;
+// one address is a list of one.
+func TestServerAddresses(t *testing.T) {
+	old := systemConfig
+	defer func() { systemConfig = old }()
+	systemConfig = filepath.Join(t.TempDir(), "absent.conf")
+	t.Setenv("VGPU_CONFIG", "")
+	for _, tc := range []struct {
+		env  string
+		want []string
+		err  string
+	}{
+		{env: "unix:@a", want: []string{"unix:@a"}},
+		{env: "unix:@a, tcp://10.0.0.2:7070 ,vsock://host:7000", want: []string{"unix:@a", "tcp://10.0.0.2:7070", "vsock://host:7000"}},
+		{env: "unix:@a,tcp://x", err: "missing port"},
+		{env: "unix:@a,", err: "env VGPU_SERVER"},
+		{env: strings.Repeat("unix:@a,", MaxServers) + "unix:@a", err: "at most 16"},
+	} {
+		t.Setenv("VGPU_SERVER", tc.env)
+		got, source, err := ServerAddresses()
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%q: %v, %v; want an error with %q", tc.env, got, err, tc.err)
+			}
+			if _, _, err := ServerAddress(); err == nil {
+				t.Errorf("%q: ServerAddress accepts it", tc.env)
+			}
+			continue
+		}
+		if err != nil || source != "env VGPU_SERVER" || strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("%q: %q, %q, %v; want %q", tc.env, got, source, err, tc.want)
+		}
+	}
+}

@@ -23,7 +23,8 @@ var systemConfig = settings.ConfigFile
 // "default"). It consults, in order: the environment variable VGPU_SERVER;
 // the key "server" of the file named by VGPU_CONFIG (which must exist); the
 // key "server" of /etc/vgpu/vgpu.conf (if it exists); DefaultServer. The
-// address is checked with ParseAddr.
+// value may be a comma-separated list of addresses (SplitServers); each is
+// checked with ParseAddr, and addr is the value as written.
 func ServerAddress() (addr string, source string, err error) {
 	return ServerAddressIn(os.Getenv)
 }
@@ -33,14 +34,47 @@ func ServerAddress() (addr string, source string, err error) {
 func ServerAddressIn(getenv func(string) string) (addr string, source string, err error) {
 	addr, source, err = serverAddress(getenv)
 	if err == nil {
-		if _, perr := ParseAddr(addr); perr != nil {
-			err = fmt.Errorf("%s: %w", source, perr)
-		}
+		_, err = SplitServers(addr, source)
 	}
 	if err != nil {
 		return "", "", err
 	}
 	return addr, source, nil
+}
+
+// ServerAddresses is ServerAddress split into its addresses, in the order given: one address
+// for one server, several when one client sees the GPUs of several servers as one device list
+// (the first server's devices first).
+func ServerAddresses() (addrs []string, source string, err error) {
+	addr, source, err := serverAddress(os.Getenv)
+	if err != nil {
+		return nil, "", err
+	}
+	if addrs, err = SplitServers(addr, source); err != nil {
+		return nil, "", err
+	}
+	return addrs, source, nil
+}
+
+// MaxServers bounds the addresses of one list (the client tags each server's handles with its
+// position in 7 bits).
+const MaxServers = 16
+
+// SplitServers splits a server value at its commas and checks each address with ParseAddr;
+// source names where the value came from, for the error.
+func SplitServers(v, source string) ([]string, error) {
+	var addrs []string
+	for _, a := range strings.Split(v, ",") {
+		a = strings.TrimSpace(a)
+		if _, err := ParseAddr(a); err != nil {
+			return nil, fmt.Errorf("%s: %w", source, err)
+		}
+		addrs = append(addrs, a)
+	}
+	if len(addrs) > MaxServers {
+		return nil, fmt.Errorf("%s: %d server addresses, at most %d", source, len(addrs), MaxServers)
+	}
+	return addrs, nil
 }
 
 func serverAddress(getenv func(string) string) (string, string, error) {

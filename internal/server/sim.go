@@ -34,7 +34,10 @@ type Sim struct {
 	// CUDA_VISIBLE_DEVICES narrows a real driver's). NVML always sees every host GPU.
 	ndev    int
 	visible []int
-	used    []uint64          // device memory in use, per host GPU
+	used    []uint64 // device memory in use, per host GPU
+	// hostNum is the simulated host's number (VGPU_SIM_HOST): it is in its GPUs' UUIDs and
+	// places its device addresses, so that two simulated hosts look like two machines
+	hostNum int
 	memDev  map[uint64]int    // allocation -> its host GPU
 	vmm     map[uint64]simVMM // cuMemCreate handles
 }
@@ -72,13 +75,31 @@ var simAttrs = map[int32]int32{
 // simMaxDevices bounds VGPU_SIM_DEVICES.
 const simMaxDevices = 8
 
-// NewSim returns a simulated host with VGPU_SIM_DEVICES GPUs (1 to simMaxDevices; default 1).
-func NewSim() *Sim { return NewSimDevices(settings.SimDevices.Get()) }
+// simMaxHost bounds VGPU_SIM_HOST.
+const simMaxHost = 255
+
+// NewSim returns a simulated host with VGPU_SIM_DEVICES GPUs (1 to simMaxDevices; default 1),
+// numbered VGPU_SIM_HOST (0 to simMaxHost; default 0).
+func NewSim() *Sim {
+	s := NewSimDevices(settings.SimDevices.Get())
+	s.setHost(settings.SimHost.Get())
+	return s
+}
+
+// setHost numbers the simulated host: its GPUs' UUIDs carry k (byte 14) and its device addresses
+// start k * 64 GiB above host 0's.
+func (s *Sim) setHost(k int) {
+	s.hostNum = k
+	s.next = simDevBase + uint64(k)<<36
+}
+
+// simDevBase is host 0's first device address.
+const simDevBase = 0x7f0000000000
 
 // NewSimDevices returns a simulated host with n GPUs, all visible.
 func NewSimDevices(n int) *Sim {
 	n = min(max(n, 1), simMaxDevices)
-	s := &Sim{mem: map[uint64][]byte{}, next: 0x7f0000000000, ctxs: map[uint64]int{}, events: map[uint64]time.Time{},
+	s := &Sim{mem: map[uint64][]byte{}, next: simDevBase, ctxs: map[uint64]int{}, events: map[uint64]time.Time{},
 		primary: map[int]uint64{}, primRefs: map[int]int{}, ndev: n, used: make([]uint64, n), memDev: map[uint64]int{}, vmm: map[uint64]simVMM{}}
 	for i := 0; i < n; i++ {
 		s.visible = append(s.visible, i)
@@ -92,7 +113,7 @@ func (s *Sim) SetVisibleDevices(uuids []string) {
 	s.visible = s.visible[:0]
 	for _, u := range uuids {
 		for h := 0; h < s.ndev; h++ {
-			if simUUIDString(h) == u {
+			if s.uuidString(h) == u {
 				s.visible = append(s.visible, h)
 			}
 		}
@@ -260,12 +281,12 @@ func init() {
 		},
 		"cuDeviceGetName": devFn(2, func(s *Sim, a *Args) int32 { putString(a.Out[0], SimName); return 0 }),
 		"cuDeviceGetUuid": devFn(1, func(s *Sim, a *Args) int32 {
-			u := simUUIDOf(s.hostOf(int32(a.Vals[1])))
+			u := s.uuidOf(s.hostOf(int32(a.Vals[1])))
 			copy(a.Out[0], u[:])
 			return 0
 		}),
 		"cuDeviceGetUuid_v2": devFn(1, func(s *Sim, a *Args) int32 {
-			u := simUUIDOf(s.hostOf(int32(a.Vals[1])))
+			u := s.uuidOf(s.hostOf(int32(a.Vals[1])))
 			copy(a.Out[0], u[:])
 			return 0
 		}),
@@ -275,7 +296,11 @@ func init() {
 			if attr <= 0 || attr > 200 {
 				return cuErrInvalidValue
 			}
-			put32(a.Out[0], uint32(simAttrs[attr]))
+			v := uint32(simAttrs[attr])
+			if attr == 33 { // CU_DEVICE_ATTRIBUTE_PCI_BUS_ID: the bus of simPCIBusIDOf
+				v = uint32(s.hostOf(int32(a.Vals[2])))
+			}
+			put32(a.Out[0], v)
 			return 0
 		}),
 		"cuDeviceGetPCIBusId": devFn(2, func(s *Sim, a *Args) int32 {
@@ -467,6 +492,23 @@ func init() {
 			copy(s.dev(a.Vals[0], a.Vals[2]), s.dev(a.Vals[1], a.Vals[2]))
 			return 0
 		},
+		// peer copies between two GPUs of the host (the session checked both ranges)
+		"cuMemcpyPeer": func(s *Sim, a *Args) int32 {
+			copy(s.dev(a.Vals[0], a.Vals[4]), s.dev(a.Vals[2], a.Vals[4]))
+			return 0
+		},
+		"cuMemcpyPeerAsync": func(s *Sim, a *Args) int32 {
+			copy(s.dev(a.Vals[0], a.Vals[4]), s.dev(a.Vals[2], a.Vals[4]))
+			return 0
+		},
+		"cuDeviceCanAccessPeer": devFn(1, devFn(2, func(s *Sim, a *Args) int32 {
+			can := uint32(0)
+			if a.Vals[1] != a.Vals[2] {
+				can = 1 // two GPUs of one host reach each other
+			}
+			put32(a.Out[0], can)
+			return 0
+		})),
 		"cuMemsetD8_v2":    func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]), 1, a.Vals[1]); return 0 },
 		"cuMemsetD8Async":  func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]), 1, a.Vals[1]); return 0 },
 		"cuMemsetD16_v2":   func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]*2), 2, a.Vals[1]); return 0 },
@@ -524,7 +566,7 @@ func init() {
 			return 0
 		},
 		"nvmlDeviceGetUUID": nvFn(func(s *Sim, a *Args, h int) int32 {
-			u := simUUIDString(h)
+			u := s.uuidString(h)
 			if len(a.Out[1]) < len(u)+1 {
 				return nvmlErrInsufficient
 			}
@@ -542,7 +584,7 @@ func init() {
 		"nvmlSystemGetCudaDriverVersion_v2": func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
 		"nvmlDeviceGetHandleByUUID": func(s *Sim, a *Args) int32 {
 			for h := 0; h < s.ndev; h++ {
-				if stringUntilNUL(a.In[0]) == simUUIDString(h) {
+				if stringUntilNUL(a.In[0]) == s.uuidString(h) {
 					put64(a.Out[1], simNVMLHandle(h))
 					return 0
 				}
@@ -656,6 +698,15 @@ func simUUIDOf(h int) [16]byte {
 
 func simUUIDString(h int) string { return FormatUUID(simUUIDOf(h)) }
 
+// uuidOf is host GPU h's UUID on this simulated host (host 0: simUUIDOf(h)).
+func (s *Sim) uuidOf(h int) [16]byte {
+	u := simUUIDOf(h)
+	u[14] = byte(s.hostNum)
+	return u
+}
+
+func (s *Sim) uuidString(h int) string { return FormatUUID(s.uuidOf(h)) }
+
 // alloc takes n bytes of host GPU h's memory.
 func (s *Sim) alloc(n uint64, h int) (uint64, int32) {
 	if n == 0 {
@@ -713,5 +764,39 @@ func (s *Sim) ShmFence() int32 { return 0 }
 
 func (s *Sim) CopyDtoH(dst []byte, src uint64, stream uint64) int32 {
 	copy(dst, s.dev(src, uint64(len(dst))))
+	return 0
+}
+
+// PointerAttributes answers cuPointerGetAttributes for device memory of the simulated host: the
+// memory type (device), the device pointer and the device ordinal; other attributes are left
+// unwritten (length 0). An address that is no device memory is CUDA_ERROR_INVALID_VALUE.
+func (s *Sim) PointerAttributes(attrs []byte, ptr uint64, out []byte) int32 {
+	base, _, ok := s.allocs.Find(ptr, 1)
+	if !ok {
+		return cuErrInvalidValue
+	}
+	ord := 0
+	if h, ok := s.memDev[base]; ok {
+		for d, v := range s.visible {
+			if v == h {
+				ord = d
+			}
+		}
+	}
+	for i := 0; 4*i+4 <= len(attrs) && 72*i+72 <= len(out); i++ {
+		slot := out[72*i : 72*i+72]
+		clear(slot)
+		switch binary.LittleEndian.Uint32(attrs[4*i:]) {
+		case 2: // CU_POINTER_ATTRIBUTE_MEMORY_TYPE: CU_MEMORYTYPE_DEVICE
+			put64(slot, 4)
+			put32(slot[8:], 2)
+		case 3: // CU_POINTER_ATTRIBUTE_DEVICE_POINTER
+			put64(slot, 8)
+			put64(slot[8:], ptr)
+		case 9: // CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
+			put64(slot, 4)
+			put32(slot[8:], uint32(ord))
+		}
+	}
 	return 0
 }

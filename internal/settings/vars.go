@@ -14,7 +14,7 @@ const ConfigFile = "/etc/vgpu/vgpu.conf"
 // Read by the client (the core in a CUDA program, and the vgpu command).
 var (
 	Server = text(Var{Name: "VGPU_SERVER", Type: "address", Default: "`" + DefaultServer + "`",
-		Meaning: "the vgpu-server address: `unix:///path`, `tcp://host:port` or `vsock://cid:port`",
+		Meaning: "the vgpu-server address: `unix:///path`, `tcp://host:port` or `vsock://cid:port`; or a comma-separated list of them, whose GPUs the client shows as one device list (the first server's first)",
 		ReadBy:  []Reader{InClient, InCLI}, Key: "server"}, "")
 	Config = text(Var{Name: "VGPU_CONFIG", Type: "file", Default: "none",
 		Meaning: "a client config file, read before `" + ConfigFile + "` (which is read too, if it exists); it must exist",
@@ -70,6 +70,9 @@ var (
 	SimDevices = integer(Var{Name: "VGPU_SIM_DEVICES", Type: "count", Default: "1",
 		Meaning: "GPUs the sim backend simulates (1 to 8)",
 		ReadBy:  []Reader{InWorker}}, 1, 1, 8)
+	SimHost = integer(Var{Name: "VGPU_SIM_HOST", Type: "number", Default: "0",
+		Meaning: "which simulated host the sim backend is (0 to 255): its GPUs' UUIDs and device addresses differ from another host's, as two real hosts' would",
+		ReadBy:  []Reader{InWorker}}, 0, 0, 255)
 	WorkerStats = boolean(Var{Name: "VGPU_WORKER_STATS", Type: "bool", Default: "0",
 		Meaning: "`1`: each worker logs, when its session ends, where its time went: waiting for frames, each row (count, total, mean), page-locking the shared memory",
 		ReadBy:  []Reader{InWorker}}, false)
