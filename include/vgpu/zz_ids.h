@@ -3,27 +3,27 @@
 #ifndef VGPU_ZZ_IDS_H
 #define VGPU_ZZ_IDS_H
 
-#define VGPU_ID_cudaLaunchKernel 288
-#define VGPU_ID_cudaLaunchKernel_ptsz 289
-#define VGPU_ID___cudaLaunchKernel 290
-#define VGPU_ID___cudaLaunchKernel_ptsz 291
-#define VGPU_ID_cudaLaunchCooperativeKernel 292
-#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 293
-#define VGPU_ID_cudaLaunchKernelExC 294
-#define VGPU_ID_cudaLaunchKernelExC_ptsz 295
-#define VGPU_ID_cudaFuncGetAttributes 296
-#define VGPU_ID_cudaGetFuncBySymbol 297
-#define VGPU_ID_cudaFuncSetAttribute 298
-#define VGPU_ID_cudaFuncSetCacheConfig 299
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 300
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 301
-#define VGPU_ID_cudaMemcpyToSymbol 302
-#define VGPU_ID_cudaMemcpyToSymbolAsync 303
-#define VGPU_ID_cudaMemcpyFromSymbol 304
-#define VGPU_ID_cudaMemcpyFromSymbolAsync 305
-#define VGPU_ID_cudaGetSymbolAddress 306
-#define VGPU_ID_cudaGetSymbolSize 307
-#define VGPU_ID_cuDevicePrimaryCtxReset_v2 311
-#define VGPU_ID_cuCtxDestroy_v2 312
+#define VGPU_ID_cudaLaunchKernel 384
+#define VGPU_ID_cudaLaunchKernel_ptsz 385
+#define VGPU_ID___cudaLaunchKernel 386
+#define VGPU_ID___cudaLaunchKernel_ptsz 387
+#define VGPU_ID_cudaLaunchCooperativeKernel 388
+#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 389
+#define VGPU_ID_cudaLaunchKernelExC 390
+#define VGPU_ID_cudaLaunchKernelExC_ptsz 391
+#define VGPU_ID_cudaFuncGetAttributes 392
+#define VGPU_ID_cudaGetFuncBySymbol 393
+#define VGPU_ID_cudaFuncSetAttribute 394
+#define VGPU_ID_cudaFuncSetCacheConfig 395
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 396
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 397
+#define VGPU_ID_cudaMemcpyToSymbol 398
+#define VGPU_ID_cudaMemcpyToSymbolAsync 399
+#define VGPU_ID_cudaMemcpyFromSymbol 400
+#define VGPU_ID_cudaMemcpyFromSymbolAsync 401
+#define VGPU_ID_cudaGetSymbolAddress 402
+#define VGPU_ID_cudaGetSymbolSize 403
+#define VGPU_ID_cuDevicePrimaryCtxReset_v2 407
+#define VGPU_ID_cuCtxDestroy_v2 408
 
 #endif
