@@ -178,8 +178,10 @@ VGPU_EXPORT nvmlReturn_t nvmlInternalGetExportTable(const void **ppExportTable, 
 			const unsigned char *u = pExportTableId;
 			char line[256];
 			say(line, snprintf(line, sizeof line,
-					   "vgpu: nvmlInternalGetExportTable: unknown table %02x%02x%02x%02x-... (returning %d)\n",
-					   u[3], u[2], u[1], u[0], NVML_ERROR_FUNCTION_NOT_FOUND));
+					   "vgpu: nvmlInternalGetExportTable: unknown table %02x%02x%02x%02x-%02x%02x-%02x%02x-"
+					   "%02x%02x-%02x%02x%02x%02x%02x%02x (returning %d)\n",
+					   u[3], u[2], u[1], u[0], u[5], u[4], u[7], u[6], u[8], u[9], u[10], u[11], u[12],
+					   u[13], u[14], u[15], NVML_ERROR_FUNCTION_NOT_FOUND));
 		}
 		return NVML_ERROR_FUNCTION_NOT_FOUND;
 	}
