@@ -92,6 +92,7 @@ typedef struct nvmlViolationTime_st nvmlViolationTime_t;
 typedef struct nvmlGpuDynamicPstatesInfo_st nvmlGpuDynamicPstatesInfo_t;
 typedef struct nvmlEccSramErrorStatus_st nvmlEccSramErrorStatus_t;
 typedef struct nvmlRowRemapperHistogramValues_st nvmlRowRemapperHistogramValues_t;
+typedef struct nvmlRepairStatus_st nvmlRepairStatus_t;
 typedef struct nvmlDramEncryptionInfo_st nvmlDramEncryptionInfo_t;
 typedef struct nvmlFBCStats_st nvmlFBCStats_t;
 typedef struct nvmlTemperature_st nvmlTemperature_t;

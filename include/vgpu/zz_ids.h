@@ -3,27 +3,27 @@
 #ifndef VGPU_ZZ_IDS_H
 #define VGPU_ZZ_IDS_H
 
-#define VGPU_ID_cudaLaunchKernel 384
-#define VGPU_ID_cudaLaunchKernel_ptsz 385
-#define VGPU_ID___cudaLaunchKernel 386
-#define VGPU_ID___cudaLaunchKernel_ptsz 387
-#define VGPU_ID_cudaLaunchCooperativeKernel 388
-#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 389
-#define VGPU_ID_cudaLaunchKernelExC 390
-#define VGPU_ID_cudaLaunchKernelExC_ptsz 391
-#define VGPU_ID_cudaFuncGetAttributes 392
-#define VGPU_ID_cudaGetFuncBySymbol 393
-#define VGPU_ID_cudaFuncSetAttribute 394
-#define VGPU_ID_cudaFuncSetCacheConfig 395
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 396
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 397
-#define VGPU_ID_cudaMemcpyToSymbol 398
-#define VGPU_ID_cudaMemcpyToSymbolAsync 399
-#define VGPU_ID_cudaMemcpyFromSymbol 400
-#define VGPU_ID_cudaMemcpyFromSymbolAsync 401
-#define VGPU_ID_cudaGetSymbolAddress 402
-#define VGPU_ID_cudaGetSymbolSize 403
-#define VGPU_ID_cuDevicePrimaryCtxReset_v2 407
-#define VGPU_ID_cuCtxDestroy_v2 408
+#define VGPU_ID_cudaLaunchKernel 385
+#define VGPU_ID_cudaLaunchKernel_ptsz 386
+#define VGPU_ID___cudaLaunchKernel 387
+#define VGPU_ID___cudaLaunchKernel_ptsz 388
+#define VGPU_ID_cudaLaunchCooperativeKernel 389
+#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 390
+#define VGPU_ID_cudaLaunchKernelExC 391
+#define VGPU_ID_cudaLaunchKernelExC_ptsz 392
+#define VGPU_ID_cudaFuncGetAttributes 393
+#define VGPU_ID_cudaGetFuncBySymbol 394
+#define VGPU_ID_cudaFuncSetAttribute 395
+#define VGPU_ID_cudaFuncSetCacheConfig 396
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 397
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 398
+#define VGPU_ID_cudaMemcpyToSymbol 399
+#define VGPU_ID_cudaMemcpyToSymbolAsync 400
+#define VGPU_ID_cudaMemcpyFromSymbol 401
+#define VGPU_ID_cudaMemcpyFromSymbolAsync 402
+#define VGPU_ID_cudaGetSymbolAddress 403
+#define VGPU_ID_cudaGetSymbolSize 404
+#define VGPU_ID_cuDevicePrimaryCtxReset_v2 408
+#define VGPU_ID_cuCtxDestroy_v2 409
 
 #endif

@@ -130,6 +130,7 @@ var nvmlTable = []Func{
 		{C: "unsigned int *", Name: "pageCount", Kind: InOutVal, Size: "4"}, {C: "unsigned long long *", Name: "addresses", Kind: OutBuf, Size: "pageCount", Elem: 8, Nullable: true}}},
 	{Name: "nvmlDeviceGetRemappedRows", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "corrRows", "4"), out("unsigned int *", "uncRows", "4"),
 		out("unsigned int *", "isPending", "4"), out("unsigned int *", "failureOccurred", "4")}},
+	{Name: "nvmlDeviceGetRepairStatus", Libs: nvml, Params: []P{nvdev, versioned("nvmlRepairStatus_t *", "repairStatus", "12")}},
 	{Name: "nvmlDeviceGetRowRemapperHistogram", Libs: nvml, Params: []P{nvdev, out("nvmlRowRemapperHistogramValues_t *", "values", "20")}},
 	{Name: "nvmlDeviceGetDramEncryptionMode", Libs: nvml, Params: []P{nvdev, versioned("nvmlDramEncryptionInfo_t *", "current", "8"), versioned("nvmlDramEncryptionInfo_t *", "pending", "8")}},
 	// the confidential-computing protected memory (nvmlMemory_t), not the device memory a limit caps

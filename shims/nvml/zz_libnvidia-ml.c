@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 1,
 	.not_initialized = 1,
 	.not_supported = 3,
-	.table_hash = 2539810879767629465ULL,
+	.table_hash = 8990724616456869945ULL,
 };
 
 /* id 136, local */
@@ -733,470 +733,475 @@ VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned
 }
 
 /* id 238, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRowRemapperHistogram(nvmlDevice_t device, nvmlRowRemapperHistogramValues_t *values)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRepairStatus(nvmlDevice_t device, nvmlRepairStatus_t *repairStatus)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)values };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)repairStatus };
 	return (nvmlReturn_t)vgpu_stub_call(238, a);
 }
 
 /* id 239, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDramEncryptionMode(nvmlDevice_t device, nvmlDramEncryptionInfo_t *current, nvmlDramEncryptionInfo_t *pending)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRowRemapperHistogram(nvmlDevice_t device, nvmlRowRemapperHistogramValues_t *values)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)current, (uint64_t)(uintptr_t)pending };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)values };
 	return (nvmlReturn_t)vgpu_stub_call(239, a);
 }
 
 /* id 240, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeProtectedMemoryUsage(nvmlDevice_t device, nvmlMemory_t *memory)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDramEncryptionMode(nvmlDevice_t device, nvmlDramEncryptionInfo_t *current, nvmlDramEncryptionInfo_t *pending)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)current, (uint64_t)(uintptr_t)pending };
 	return (nvmlReturn_t)vgpu_stub_call(240, a);
 }
 
 /* id 241, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeProtectedMemoryUsage(nvmlDevice_t device, nvmlMemory_t *memory)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization, (uint64_t)(uintptr_t)samplingPeriodUs };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
 	return (nvmlReturn_t)vgpu_stub_call(241, a);
 }
 
 /* id 242, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDecoderUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization, (uint64_t)(uintptr_t)samplingPeriodUs };
 	return (nvmlReturn_t)vgpu_stub_call(242, a);
 }
 
 /* id 243, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetJpgUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDecoderUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization, (uint64_t)(uintptr_t)samplingPeriodUs };
 	return (nvmlReturn_t)vgpu_stub_call(243, a);
 }
 
 /* id 244, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetOfaUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetJpgUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization, (uint64_t)(uintptr_t)samplingPeriodUs };
 	return (nvmlReturn_t)vgpu_stub_call(244, a);
 }
 
 /* id 245, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderStats(nvmlDevice_t device, unsigned int *sessionCount, unsigned int *averageFps, unsigned int *averageLatency)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetOfaUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)sessionCount, (uint64_t)(uintptr_t)averageFps, (uint64_t)(uintptr_t)averageLatency };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization, (uint64_t)(uintptr_t)samplingPeriodUs };
 	return (nvmlReturn_t)vgpu_stub_call(245, a);
 }
 
 /* id 246, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCStats(nvmlDevice_t device, nvmlFBCStats_t *fbcStats)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderStats(nvmlDevice_t device, unsigned int *sessionCount, unsigned int *averageFps, unsigned int *averageLatency)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)fbcStats };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)sessionCount, (uint64_t)(uintptr_t)averageFps, (uint64_t)(uintptr_t)averageLatency };
 	return (nvmlReturn_t)vgpu_stub_call(246, a);
 }
 
 /* id 247, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureThreshold(nvmlDevice_t device, nvmlTemperatureThresholds_t thresholdType, unsigned int *temp)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCStats(nvmlDevice_t device, nvmlFBCStats_t *fbcStats)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)thresholdType, (uint64_t)(uintptr_t)temp };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)fbcStats };
 	return (nvmlReturn_t)vgpu_stub_call(247, a);
 }
 
 /* id 248, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureV(nvmlDevice_t device, nvmlTemperature_t *temperature)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureThreshold(nvmlDevice_t device, nvmlTemperatureThresholds_t thresholdType, unsigned int *temp)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)temperature };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)thresholdType, (uint64_t)(uintptr_t)temp };
 	return (nvmlReturn_t)vgpu_stub_call(248, a);
 }
 
 /* id 249, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMarginTemperature(nvmlDevice_t device, nvmlMarginTemperature_t *marginTempInfo)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureV(nvmlDevice_t device, nvmlTemperature_t *temperature)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)marginTempInfo };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)temperature };
 	return (nvmlReturn_t)vgpu_stub_call(249, a);
 }
 
 /* id 250, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(nvmlDevice_t device, unsigned int *defaultLimit)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMarginTemperature(nvmlDevice_t device, nvmlMarginTemperature_t *marginTempInfo)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)defaultLimit };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)marginTempInfo };
 	return (nvmlReturn_t)vgpu_stub_call(250, a);
 }
 
 /* id 251, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device, unsigned int *minLimit, unsigned int *maxLimit)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(nvmlDevice_t device, unsigned int *defaultLimit)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)minLimit, (uint64_t)(uintptr_t)maxLimit };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)defaultLimit };
 	return (nvmlReturn_t)vgpu_stub_call(251, a);
 }
 
 /* id 252, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementMode(nvmlDevice_t device, nvmlEnableState_t *mode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device, unsigned int *minLimit, unsigned int *maxLimit)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)minLimit, (uint64_t)(uintptr_t)maxLimit };
 	return (nvmlReturn_t)vgpu_stub_call(252, a);
 }
 
 /* id 253, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerState(nvmlDevice_t device, nvmlPstates_t *pState)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementMode(nvmlDevice_t device, nvmlEnableState_t *mode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pState };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
 	return (nvmlReturn_t)vgpu_stub_call(253, a);
 }
 
 /* id 254, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerSource(nvmlDevice_t device, nvmlPowerSource_t *powerSource)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerState(nvmlDevice_t device, nvmlPstates_t *pState)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)powerSource };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pState };
 	return (nvmlReturn_t)vgpu_stub_call(254, a);
 }
 
 /* id 255, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned long long *energy)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerSource(nvmlDevice_t device, nvmlPowerSource_t *powerSource)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)energy };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)powerSource };
 	return (nvmlReturn_t)vgpu_stub_call(255, a);
 }
 
 /* id 256, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClock(nvmlDevice_t device, nvmlClockType_t clockType, nvmlClockId_t clockId, unsigned int *clockMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned long long *energy)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)clockType, (uint64_t)clockId, (uint64_t)(uintptr_t)clockMHz };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)energy };
 	return (nvmlReturn_t)vgpu_stub_call(256, a);
 }
 
 /* id 257, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetApplicationsClock(nvmlDevice_t device, nvmlClockType_t clockType, unsigned int *clockMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClock(nvmlDevice_t device, nvmlClockType_t clockType, nvmlClockId_t clockId, unsigned int *clockMHz)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)clockType, (uint64_t)(uintptr_t)clockMHz };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)clockType, (uint64_t)clockId, (uint64_t)(uintptr_t)clockMHz };
 	return (nvmlReturn_t)vgpu_stub_call(257, a);
 }
 
 /* id 258, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultApplicationsClock(nvmlDevice_t device, nvmlClockType_t clockType, unsigned int *clockMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetApplicationsClock(nvmlDevice_t device, nvmlClockType_t clockType, unsigned int *clockMHz)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)clockType, (uint64_t)(uintptr_t)clockMHz };
 	return (nvmlReturn_t)vgpu_stub_call(258, a);
 }
 
 /* id 259, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxCustomerBoostClock(nvmlDevice_t device, nvmlClockType_t clockType, unsigned int *clockMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultApplicationsClock(nvmlDevice_t device, nvmlClockType_t clockType, unsigned int *clockMHz)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)clockType, (uint64_t)(uintptr_t)clockMHz };
 	return (nvmlReturn_t)vgpu_stub_call(259, a);
 }
 
 /* id 260, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAutoBoostedClocksEnabled(nvmlDevice_t device, nvmlEnableState_t *isEnabled, nvmlEnableState_t *defaultIsEnabled)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxCustomerBoostClock(nvmlDevice_t device, nvmlClockType_t clockType, unsigned int *clockMHz)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)isEnabled, (uint64_t)(uintptr_t)defaultIsEnabled };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)clockType, (uint64_t)(uintptr_t)clockMHz };
 	return (nvmlReturn_t)vgpu_stub_call(260, a);
 }
 
 /* id 261, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxClockOfPState(nvmlDevice_t device, nvmlClockType_t type, nvmlPstates_t pstate, unsigned int *minClockMHz, unsigned int *maxClockMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAutoBoostedClocksEnabled(nvmlDevice_t device, nvmlEnableState_t *isEnabled, nvmlEnableState_t *defaultIsEnabled)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)pstate, (uint64_t)(uintptr_t)minClockMHz, (uint64_t)(uintptr_t)maxClockMHz };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)isEnabled, (uint64_t)(uintptr_t)defaultIsEnabled };
 	return (nvmlReturn_t)vgpu_stub_call(261, a);
 }
 
 /* id 262, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockOffsets(nvmlDevice_t device, nvmlClockOffset_t *info)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxClockOfPState(nvmlDevice_t device, nvmlClockType_t type, nvmlPstates_t pstate, unsigned int *minClockMHz, unsigned int *maxClockMHz)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)info };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)pstate, (uint64_t)(uintptr_t)minClockMHz, (uint64_t)(uintptr_t)maxClockMHz };
 	return (nvmlReturn_t)vgpu_stub_call(262, a);
 }
 
 /* id 263, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedMemoryClocks(nvmlDevice_t device, unsigned int *count, unsigned int *clocksMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockOffsets(nvmlDevice_t device, nvmlClockOffset_t *info)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)count, (uint64_t)(uintptr_t)clocksMHz };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)info };
 	return (nvmlReturn_t)vgpu_stub_call(263, a);
 }
 
 /* id 264, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedGraphicsClocks(nvmlDevice_t device, unsigned int memoryClockMHz, unsigned int *count, unsigned int *clocksMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedMemoryClocks(nvmlDevice_t device, unsigned int *count, unsigned int *clocksMHz)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)memoryClockMHz, (uint64_t)(uintptr_t)count, (uint64_t)(uintptr_t)clocksMHz };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)count, (uint64_t)(uintptr_t)clocksMHz };
 	return (nvmlReturn_t)vgpu_stub_call(264, a);
 }
 
 /* id 265, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int valuesCount, nvmlFieldValue_t *values)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedGraphicsClocks(nvmlDevice_t device, unsigned int memoryClockMHz, unsigned int *count, unsigned int *clocksMHz)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)valuesCount, (uint64_t)(uintptr_t)values };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)memoryClockMHz, (uint64_t)(uintptr_t)count, (uint64_t)(uintptr_t)clocksMHz };
 	return (nvmlReturn_t)vgpu_stub_call(265, a);
 }
 
 /* id 266, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t device1, nvmlDevice_t device2, nvmlGpuTopologyLevel_t *pathInfo)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int valuesCount, nvmlFieldValue_t *values)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device1, (uint64_t)(uintptr_t)device2, (uint64_t)(uintptr_t)pathInfo };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)valuesCount, (uint64_t)(uintptr_t)values };
 	return (nvmlReturn_t)vgpu_stub_call(266, a);
 }
 
 /* id 267, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetP2PStatus(nvmlDevice_t device1, nvmlDevice_t device2, nvmlGpuP2PCapsIndex_t p2pIndex, nvmlGpuP2PStatus_t *p2pStatus)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t device1, nvmlDevice_t device2, nvmlGpuTopologyLevel_t *pathInfo)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device1, (uint64_t)(uintptr_t)device2, (uint64_t)p2pIndex, (uint64_t)(uintptr_t)p2pStatus };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device1, (uint64_t)(uintptr_t)device2, (uint64_t)(uintptr_t)pathInfo };
 	return (nvmlReturn_t)vgpu_stub_call(267, a);
 }
 
 /* id 268, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned int link, nvmlEnableState_t *isActive)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetP2PStatus(nvmlDevice_t device1, nvmlDevice_t device2, nvmlGpuP2PCapsIndex_t p2pIndex, nvmlGpuP2PStatus_t *p2pStatus)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)link, (uint64_t)(uintptr_t)isActive };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device1, (uint64_t)(uintptr_t)device2, (uint64_t)p2pIndex, (uint64_t)(uintptr_t)p2pStatus };
 	return (nvmlReturn_t)vgpu_stub_call(268, a);
 }
 
 /* id 269, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinity(nvmlDevice_t device, unsigned int cpuSetSize, unsigned long *cpuSet)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned int link, nvmlEnableState_t *isActive)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)cpuSetSize, (uint64_t)(uintptr_t)cpuSet };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)link, (uint64_t)(uintptr_t)isActive };
 	return (nvmlReturn_t)vgpu_stub_call(269, a);
 }
 
 /* id 270, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinityWithinScope(nvmlDevice_t device, unsigned int cpuSetSize, unsigned long *cpuSet, nvmlAffinityScope_t scope)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinity(nvmlDevice_t device, unsigned int cpuSetSize, unsigned long *cpuSet)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)cpuSetSize, (uint64_t)(uintptr_t)cpuSet, (uint64_t)scope };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)cpuSetSize, (uint64_t)(uintptr_t)cpuSet };
 	return (nvmlReturn_t)vgpu_stub_call(270, a);
 }
 
 /* id 271, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryAffinity(nvmlDevice_t device, unsigned int nodeSetSize, unsigned long *nodeSet, nvmlAffinityScope_t scope)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinityWithinScope(nvmlDevice_t device, unsigned int cpuSetSize, unsigned long *cpuSet, nvmlAffinityScope_t scope)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)nodeSetSize, (uint64_t)(uintptr_t)nodeSet, (uint64_t)scope };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)cpuSetSize, (uint64_t)(uintptr_t)cpuSet, (uint64_t)scope };
 	return (nvmlReturn_t)vgpu_stub_call(271, a);
 }
 
 /* id 272, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumaNodeId(nvmlDevice_t device, unsigned int *node)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryAffinity(nvmlDevice_t device, unsigned int nodeSetSize, unsigned long *nodeSet, nvmlAffinityScope_t scope)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)node };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)nodeSetSize, (uint64_t)(uintptr_t)nodeSet, (uint64_t)scope };
 	return (nvmlReturn_t)vgpu_stub_call(272, a);
 }
 
 /* id 273, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumaNodeId(nvmlDevice_t device, unsigned int *node)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)node };
 	return (nvmlReturn_t)vgpu_stub_call(273, a);
 }
 
 /* id 274, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(274, a);
 }
 
 /* id 275, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(275, a);
 }
 
 /* id 276, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(276, a);
 }
 
 /* id 277, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(277, a);
 }
 
 /* id 278, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(278, a);
 }
 
 /* id 279, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(279, a);
 }
 
 /* id 280, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(280, a);
 }
 
 /* id 281, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(281, a);
 }
 
-/* id 409: nvmlInternalGetExportTable is hand-written in shims/nvml/ (a file other than zz_*.c) */
+/* id 282, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(282, a);
+}
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1107, 0); }
+/* id 410: nvmlInternalGetExportTable is hand-written in shims/nvml/ (a file other than zz_*.c) */
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1108, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1108, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1109, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1109, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1110, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1110, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1111, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1111, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1112, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1112, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1113, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1113, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1114, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1114, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1115, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1115, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceDiscoverGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1116, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1116, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceFreezeNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1117, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceDiscoverGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1117, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1118, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceFreezeNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1118, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1119, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1119, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1120, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1120, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAdaptiveClockInfoStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1121, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1121, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes(void) { return (nvmlReturn_t)vgpu_stub_call(1122, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAdaptiveClockInfoStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1122, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1123, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes(void) { return (nvmlReturn_t)vgpu_stub_call(1123, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClkMonStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1124, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1124, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1125, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClkMonStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1125, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuAttestationReport(void) { return (nvmlReturn_t)vgpu_stub_call(1126, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1126, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuCertificate(void) { return (nvmlReturn_t)vgpu_stub_call(1127, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuAttestationReport(void) { return (nvmlReturn_t)vgpu_stub_call(1127, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeMemSizeInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1128, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuCertificate(void) { return (nvmlReturn_t)vgpu_stub_call(1128, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCoolerInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1129, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeMemSizeInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1129, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1130, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCoolerInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1130, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClockFreqs(void) { return (nvmlReturn_t)vgpu_stub_call(1131, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1131, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDetailedEccErrors(void) { return (nvmlReturn_t)vgpu_stub_call(1132, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClockFreqs(void) { return (nvmlReturn_t)vgpu_stub_call(1132, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void) { return (nvmlReturn_t)vgpu_stub_call(1133, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDetailedEccErrors(void) { return (nvmlReturn_t)vgpu_stub_call(1133, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1134, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void) { return (nvmlReturn_t)vgpu_stub_call(1134, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1135, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1135, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1136, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1136, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanControlPolicy_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1137, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1137, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeedRPM(void) { return (nvmlReturn_t)vgpu_stub_call(1138, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanControlPolicy_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1138, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1139, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeedRPM(void) { return (nvmlReturn_t)vgpu_stub_call(1139, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1140, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1140, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1141, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1141, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1142, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1142, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1143, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1143, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1144, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1144, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1145, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1145, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1146, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1146, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1147, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1147, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoByIdV(void) { return (nvmlReturn_t)vgpu_stub_call(1148, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1148, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1149, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoByIdV(void) { return (nvmlReturn_t)vgpu_stub_call(1149, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1150, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1150, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1151, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1151, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures(void) { return (nvmlReturn_t)vgpu_stub_call(1152, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1152, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1153, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures(void) { return (nvmlReturn_t)vgpu_stub_call(1153, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1154, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1154, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v4(void) { return (nvmlReturn_t)vgpu_stub_call(1155, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1155, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId(void) { return (nvmlReturn_t)vgpu_stub_call(1156, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v4(void) { return (nvmlReturn_t)vgpu_stub_call(1156, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUIDV(void) { return (nvmlReturn_t)vgpu_stub_call(1157, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId(void) { return (nvmlReturn_t)vgpu_stub_call(1157, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1158, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUIDV(void) { return (nvmlReturn_t)vgpu_stub_call(1158, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomConfigurationChecksum(void) { return (nvmlReturn_t)vgpu_stub_call(1159, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1159, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetLastBBXFlushTime(void) { return (nvmlReturn_t)vgpu_stub_call(1160, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomConfigurationChecksum(void) { return (nvmlReturn_t)vgpu_stub_call(1160, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1161, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetLastBBXFlushTime(void) { return (nvmlReturn_t)vgpu_stub_call(1161, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1162, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1162, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1163, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1163, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1164, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1164, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1165, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1165, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkCapability(void) { return (nvmlReturn_t)vgpu_stub_call(1166, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1166, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1167, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkCapability(void) { return (nvmlReturn_t)vgpu_stub_call(1167, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1168, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1168, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemoteDeviceType(void) { return (nvmlReturn_t)vgpu_stub_call(1169, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1169, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1170, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemoteDeviceType(void) { return (nvmlReturn_t)vgpu_stub_call(1170, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1171, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1171, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkSupportedBwModes(void) { return (nvmlReturn_t)vgpu_stub_call(1172, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1172, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1173, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkSupportedBwModes(void) { return (nvmlReturn_t)vgpu_stub_call(1173, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1174, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1174, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1175, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1175, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieLinkMaxSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1176, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1176, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1177, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieLinkMaxSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1177, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceModes(void) { return (nvmlReturn_t)vgpu_stub_call(1178, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1178, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPgpuMetadataString(void) { return (nvmlReturn_t)vgpu_stub_call(1179, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceModes(void) { return (nvmlReturn_t)vgpu_stub_call(1179, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1180, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPgpuMetadataString(void) { return (nvmlReturn_t)vgpu_stub_call(1180, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1181, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1181, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1182, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1182, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1183, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1183, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRepairStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1184, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1184, 0); }
 
 VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1185, 0); }
 
