@@ -148,7 +148,7 @@ static void vgpu_stub_unsupported(const char *name, int *logged)
 {{- end}}
 {{range .Rows}}
 {{- if .F.Manual}}
-/* id {{.ID}}: {{.F.Name}} is hand-written in shims/{{$.Info.Dir}}/ (manual.c, exporttable.c, launch.c) */
+/* id {{.ID}}: {{.F.Name}} is hand-written in shims/{{$.Info.Dir}}/ (a file other than zz_*.c) */
 {{else if eq .F.Mode.String "stub"}}
 {{- if eq (ret .F) "scalar"}}
 VGPU_EXPORT {{.F.RetType}} {{.F.Name}}(void) { return ({{.F.RetType}})vgpu_stub_call({{.ID}}, 0); }

@@ -70,6 +70,35 @@ typedef struct nvmlProcessInfo_v1_st nvmlProcessInfo_v1_t; /* 16 bytes: pid, use
 typedef struct nvmlProcessInfo_st nvmlProcessInfo_v2_t, nvmlProcessInfo_t; /* 24 bytes: and two instance ids */
 typedef int nvmlBrandType_t, nvmlDeviceArchitecture_t, nvmlTemperatureSensors_t, nvmlPstates_t,
 	nvmlEnableState_t, nvmlComputeMode_t, nvmlClockType_t;
+typedef int nvmlDriverModel_t, nvmlInforomObject_t, nvmlGpuOperationMode_t, nvmlGpuVirtualizationMode_t,
+	nvmlHostVgpuMode_t, nvmlRestrictedAPI_t, nvmlPcieUtilCounter_t, nvmlPerfPolicyType_t, nvmlMemoryErrorType_t,
+	nvmlEccCounterType_t, nvmlMemoryLocation_t, nvmlPageRetirementCause_t, nvmlTemperatureThresholds_t,
+	nvmlClockId_t, nvmlGpuTopologyLevel_t, nvmlGpuP2PCapsIndex_t, nvmlGpuP2PStatus_t;
+typedef unsigned int nvmlBusType_t, nvmlPowerSource_t, nvmlAffinityScope_t;
+/* Structs only pointed to; sizes (x86-64) are in internal/api/table_nvml.go. Those whose first
+ * word is a version (NVML_STRUCT_VERSION) travel both ways. */
+typedef struct nvmlVgpuHeterogeneousMode_st nvmlVgpuHeterogeneousMode_t;
+typedef struct nvmlDeviceAddressingMode_st nvmlDeviceAddressingMode_t;
+typedef struct nvmlPdi_st nvmlPdi_t;
+typedef struct nvmlPlatformInfo_st nvmlPlatformInfo_t;
+typedef struct nvmlC2cModeInfo_v1_st nvmlC2cModeInfo_v1_t;
+typedef struct nvmlGpuFabricInfoV_st nvmlGpuFabricInfoV_t;
+typedef struct nvmlDeviceCapabilities_st nvmlDeviceCapabilities_t;
+typedef struct nvmlConfComputeSystemState_st nvmlConfComputeSystemState_t;
+typedef struct nvmlSystemConfComputeSettings_st nvmlSystemConfComputeSettings_t;
+typedef struct nvmlBridgeChipHierarchy_st nvmlBridgeChipHierarchy_t;
+typedef struct nvmlPciInfoExt_st nvmlPciInfoExt_t;
+typedef struct nvmlViolationTime_st nvmlViolationTime_t;
+typedef struct nvmlGpuDynamicPstatesInfo_st nvmlGpuDynamicPstatesInfo_t;
+typedef struct nvmlEccSramErrorStatus_st nvmlEccSramErrorStatus_t;
+typedef struct nvmlRowRemapperHistogramValues_st nvmlRowRemapperHistogramValues_t;
+typedef struct nvmlRepairStatus_st nvmlRepairStatus_t;
+typedef struct nvmlDramEncryptionInfo_st nvmlDramEncryptionInfo_t;
+typedef struct nvmlFBCStats_st nvmlFBCStats_t;
+typedef struct nvmlTemperature_st nvmlTemperature_t;
+typedef struct nvmlMarginTemperature_st nvmlMarginTemperature_t;
+typedef struct nvmlClockOffset_st nvmlClockOffset_t;
+typedef struct nvmlFieldValue_st nvmlFieldValue_t;
 
 /* ---- cuBLAS (libcublas.so.13, libcublasLt.so.13) ---- */
 typedef int cublasStatus_t;

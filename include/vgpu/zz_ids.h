@@ -3,27 +3,27 @@
 #ifndef VGPU_ZZ_IDS_H
 #define VGPU_ZZ_IDS_H
 
-#define VGPU_ID_cudaLaunchKernel 288
-#define VGPU_ID_cudaLaunchKernel_ptsz 289
-#define VGPU_ID___cudaLaunchKernel 290
-#define VGPU_ID___cudaLaunchKernel_ptsz 291
-#define VGPU_ID_cudaLaunchCooperativeKernel 292
-#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 293
-#define VGPU_ID_cudaLaunchKernelExC 294
-#define VGPU_ID_cudaLaunchKernelExC_ptsz 295
-#define VGPU_ID_cudaFuncGetAttributes 296
-#define VGPU_ID_cudaGetFuncBySymbol 297
-#define VGPU_ID_cudaFuncSetAttribute 298
-#define VGPU_ID_cudaFuncSetCacheConfig 299
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 300
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 301
-#define VGPU_ID_cudaMemcpyToSymbol 302
-#define VGPU_ID_cudaMemcpyToSymbolAsync 303
-#define VGPU_ID_cudaMemcpyFromSymbol 304
-#define VGPU_ID_cudaMemcpyFromSymbolAsync 305
-#define VGPU_ID_cudaGetSymbolAddress 306
-#define VGPU_ID_cudaGetSymbolSize 307
-#define VGPU_ID_cuDevicePrimaryCtxReset_v2 311
-#define VGPU_ID_cuCtxDestroy_v2 312
+#define VGPU_ID_cudaLaunchKernel 385
+#define VGPU_ID_cudaLaunchKernel_ptsz 386
+#define VGPU_ID___cudaLaunchKernel 387
+#define VGPU_ID___cudaLaunchKernel_ptsz 388
+#define VGPU_ID_cudaLaunchCooperativeKernel 389
+#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 390
+#define VGPU_ID_cudaLaunchKernelExC 391
+#define VGPU_ID_cudaLaunchKernelExC_ptsz 392
+#define VGPU_ID_cudaFuncGetAttributes 393
+#define VGPU_ID_cudaGetFuncBySymbol 394
+#define VGPU_ID_cudaFuncSetAttribute 395
+#define VGPU_ID_cudaFuncSetCacheConfig 396
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 397
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 398
+#define VGPU_ID_cudaMemcpyToSymbol 399
+#define VGPU_ID_cudaMemcpyToSymbolAsync 400
+#define VGPU_ID_cudaMemcpyFromSymbol 401
+#define VGPU_ID_cudaMemcpyFromSymbolAsync 402
+#define VGPU_ID_cudaGetSymbolAddress 403
+#define VGPU_ID_cudaGetSymbolSize 404
+#define VGPU_ID_cuDevicePrimaryCtxReset_v2 408
+#define VGPU_ID_cuCtxDestroy_v2 409
 
 #endif

@@ -157,6 +157,10 @@ type P struct {
 	Nullable bool
 	// Frees: this handle or allocation is released by the call.
 	Frees bool
+	// Versioned: an InOutVal NVML struct whose first word is its version, NVML_STRUCT_VERSION's
+	// sizeof | version << 24. Client and server refuse a version whose size is not Size with
+	// NVML_ERROR_ARGUMENT_VERSION_MISMATCH: a struct of another size is neither read nor written.
+	Versioned bool
 }
 
 // Func is one exported C function.
@@ -337,6 +341,11 @@ func Validate() error {
 				}
 			}
 		}
+		for _, p := range f.Params {
+			if n, ok := SpecNumber(p.Size); p.Versioned && (p.Kind != InOutVal || !ok || n < 4 || n >= 1<<24 || f.Lib() != LibNVML) {
+				return fmt.Errorf("api: %s: %s: only a fixed-size NVML InOutVal struct is Versioned", f.Name, p.Name)
+			}
+		}
 		if f.Mode == Async {
 			for _, p := range f.Params {
 				if p.Kind == OutVal || p.Kind == OutBuf || p.Kind == OutHandle || p.Kind == OutDevPtr || p.Kind == InOutVal {
@@ -367,7 +376,7 @@ func TableHash() uint64 {
 		f := &Table[i]
 		fmt.Fprintf(h, "%s/%d/%d;", f.Name, f.Mode, f.Libs)
 		for _, p := range f.Params {
-			fmt.Fprintf(h, "%s,%d,%s,%d,%s,%d,%v,%v;", p.C, p.Kind, p.Size, p.H, p.Range, p.Elem, p.Nullable, p.Frees)
+			fmt.Fprintf(h, "%s,%d,%s,%d,%s,%d,%v,%v,%v;", p.C, p.Kind, p.Size, p.H, p.Range, p.Elem, p.Nullable, p.Frees, p.Versioned)
 		}
 	}
 	return h.Sum64()

@@ -1,8 +1,9 @@
 package api
 
 // manualTable: the exports whose C definition is hand-written (Manual: true), in
-// shims/cuda/manual.c and shims/cudart/manual.c. They never enter the core (Mode is Stub only
-// so that the id has a dispatch entry).
+// shims/cuda/manual.c, shims/cuda/exporttable.c, shims/cudart/manual.c and
+// shims/nvml/exporttable.c. Those of Mode Stub never enter the core (the mode only gives the id
+// a dispatch entry).
 var manualTable = []Func{
 	// ---- libcuda.so.1: driver entry points (docs/ARCHITECTURE.md, decision 8). Real cudart resolves its ~450
 	// driver calls through these and never calls the named exports, so they answer in C, from
@@ -23,6 +24,12 @@ var manualTable = []Func{
 		{C: "const void **", Name: "ppExportTable", Kind: HostPtr}, {C: "const CUuuid *", Name: "pExportTableId", Kind: HostPtr}}},
 	{Name: "cuDevicePrimaryCtxReset_v2", Libs: cu, Manual: true, Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
 	{Name: "cuCtxDestroy_v2", Libs: cu, Manual: true, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Frees: true}}, Since: 4000},
+
+	// ---- libnvidia-ml.so.1: NVML's private table, which nvidia-smi asks for right after
+	// nvmlInit and exits without ("Mismatch in versions between nvidia-smi and NVML"). Served in
+	// C (shims/nvml/exporttable.c): its slots call this library's own exports.
+	{Name: "nvmlInternalGetExportTable", Libs: nvml, Mode: Stub, Manual: true, Params: []P{
+		{C: "const void **", Name: "ppExportTable", Kind: HostPtr}, {C: "const void *", Name: "pExportTableId", Kind: HostPtr}}},
 
 	// ---- libcudart.so.12 / .13: the same lookup through our libcuda.so.1 (found next to the
 	// stub). One signature in 12.x and 13.0; what differs is the runtime version

@@ -60,7 +60,11 @@ func dispatchCall(word uint32, args func(n int) []uint64) (r int64) {
 	r = dispatch[id](c)
 	recordError(c, r)
 	if vlog.Debug() && !f.NoLog {
-		vlog.Debugf("%s(%v) = %d", f.Name, c.a, r)
+		if f.Mode == api.Stub {
+			vlog.Debugf("%s(%v) = %d (not implemented by vgpu)", f.Name, c.a, r)
+		} else {
+			vlog.Debugf("%s(%v) = %d", f.Name, c.a, r)
+		}
 	}
 	return r
 }
@@ -158,8 +162,8 @@ func (c *call) marshal() (rc remoting.Call, tail []byte, outs []outSpec, bad str
 			n := 8
 			if p.Kind != api.OutHandle && p.Kind != api.OutDevPtr {
 				elem := 1
-				if p.Kind == api.OutBuf {
-					elem = p.Elem
+				if p.Kind == api.OutBuf || p.Kind == api.InOutVal {
+					elem = p.Elem // records (NVML's process lists, field values)
 				}
 				var err error
 				if n, err = c.size(p.Size, elem); err != nil {
@@ -181,6 +185,26 @@ func (c *call) marshal() (rc remoting.Call, tail []byte, outs []outSpec, bad str
 		rc.Bufs = rc.Bufs[:k]
 	}
 	return rc, tail, outs, ""
+}
+
+// nvmlErrArgumentVersionMismatch is NVML_ERROR_ARGUMENT_VERSION_MISMATCH.
+const nvmlErrArgumentVersionMismatch = 25
+
+// versionMismatch says why a versioned NVML struct (api.P.Versioned) the caller passed is not
+// the one the row describes ("" when every one is): its size, from the version, is not the
+// row's, so the call would read or write the caller's memory at the wrong length.
+func (c *call) versionMismatch() string {
+	for i := range c.f.Params {
+		p := &c.f.Params[i]
+		if !p.Versioned || c.a[i] == 0 {
+			continue
+		}
+		n, _ := api.SpecNumber(p.Size)
+		if ver := *(*uint32)(ptrAt(c.a[i])); uint64(ver&0xffffff) != n {
+			return fmt.Sprintf("%s has version %#x, not one of %d bytes", p.Name, ver, n)
+		}
+	}
+	return ""
 }
 
 // chunkSize is the largest piece of a copy sent in one frame.
@@ -227,8 +251,14 @@ func bufParams(f *api.Func) int {
 
 // remote serves a synchronous call through the server.
 func remote(c *call) int64 {
-	if c.f.Lib() == api.LibNVML && !nvmlInitialized() {
-		return int64(nvmlErrorUninitialized)
+	if c.f.Lib() == api.LibNVML {
+		if !nvmlInitialized() {
+			return int64(nvmlErrorUninitialized)
+		}
+		if why := c.versionMismatch(); why != "" {
+			vlog.Debugf("%s: %s (returning %d)", c.f.Name, why, nvmlErrArgumentVersionMismatch)
+			return nvmlErrArgumentVersionMismatch
+		}
 	}
 	s, r := sessionFor(c)
 	if s == nil {

@@ -765,7 +765,7 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 		}
 		want, err := bufSize(f, a.Vals, p.Size)
 		fits := true
-		if p.Kind == api.InBuf && p.Elem > 1 {
+		if p.Elem > 1 { // InBuf records, or an InOutVal array (NVML's field values)
 			want, fits = mulSize(want, uint64(p.Elem))
 		}
 		if err != nil || !fits || uint64(len(a.In[i])) != want {
@@ -819,6 +819,12 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s [%#x, +%d) is not inside an allocation of this session", p.Name, v, n)}, nil
 			}
 		case api.InOutVal:
+			if p.Versioned {
+				// NVML would take the struct's size from its version and write that much.
+				if ver := uint32(le64(a.In[i][:4])); uint64(ver&0xffffff) != uint64(len(a.In[i])) {
+					return nil, &callError{nvmlErrArgumentVersionMismatch, fmt.Sprintf("%s has version %#x, not one of %d bytes", p.Name, ver, len(a.In[i]))}, nil
+				}
+			}
 			a.Out[i] = append([]byte(nil), a.In[i]...)
 		case api.OutVal, api.OutBuf:
 			want, err := bufSize(f, a.Vals, p.Size)
@@ -850,6 +856,10 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 	}
 	return a, nil, nil
 }
+
+// nvmlErrArgumentVersionMismatch is NVML_ERROR_ARGUMENT_VERSION_MISMATCH: a versioned struct
+// (api.P.Versioned) of a version this build does not describe.
+const nvmlErrArgumentVersionMismatch = 25
 
 // Special stream handles every session may use: NULL, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD.
 var specialStreams = map[uint64]bool{0: true, 1: true, 2: true}

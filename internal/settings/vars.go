@@ -40,7 +40,7 @@ var (
 	Log = oneOf(Var{Name: "VGPU_LOG", Type: "normal|debug|quiet", Default: "normal",
 		Meaning:  "`debug` (or `trace`) traces every call; `quiet` (or `error`) keeps only errors",
 		ReadBy:   []Reader{InClient, InCLI, InStubs, InServer, InWorker},
-		CReaders: []string{"cmd/vgpugen/main.go"}}, // the generated stubs' vgpu_stub_unsupported
+		CReaders: []string{"cmd/vgpugen/main.go", "shims/nvml/exporttable.c"}}, // the generated stubs' vgpu_stub_unsupported; the NVML private table's trace
 		"normal", []string{"normal", "debug", "quiet"},
 		map[string]string{"normal": "normal", "debug": "debug", "trace": "debug", "quiet": "quiet", "error": "quiet"})
 	Stats = cOnly(Var{Name: "VGPU_STATS", Type: "set or not", Default: "unset",

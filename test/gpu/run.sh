@@ -81,8 +81,7 @@ EXPECT_FAIL=discovery-cvd-none check discovery-cvd-none 'grep -v "^free:"' env C
 
 # 3. NVML through nvidia-ml-py, and the real nvidia-smi through the NVML stub.
 check pynvml cat python3 "$ROOT/test/gpu/nvml_list.py" -- python3 "$ROOT/test/gpu/nvml_list.py"
-check nvidia-smi-L cat nvidia-smi -L -- nvidia-smi -L
-check nvidia-smi-query cat nvidia-smi --query-gpu=name,uuid,memory.total,driver_version --format=csv -- nvidia-smi --query-gpu=name,uuid,memory.total,driver_version --format=csv
+. "$ROOT/test/gpu/smi_checks.sh"
 
 # 4. PyTorch with the stubs preloaded.
 PRE="$BIN/libcudart.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1"
