@@ -124,6 +124,14 @@ else
         done
       done; } 2>&1 | tee "$LOGS/llama-ab.txt"
     fi
+    # the layers split over two devices, one per vgpu-server (multi_checks.sh): llama.cpp's
+    # default split mode with two GPUs; natively the one GPU holds them all. Same tokens.
+    if [ -n "${MULTI:-}" ]; then
+      check llama-gen-split-2-servers 'grep -v -E "^(main|llama_perf|load_|ggml_cuda|print_info|llama_|common_|build:|system_info|sampler|generate|graph_|clip|init)" | grep -v "t/s"' \
+        "${LL_NATIVE[@]}" "$LLB/bin/llama-simple" -m /tmp/med-q8_0.gguf -n 64 -ngl 99 "Hello world" -- \
+        "${LL_VGPU[@]}" VGPU_SERVER="$MULTI" "$LLB/bin/llama-simple" -m /tmp/med-q8_0.gguf -n 64 -ngl 99 "Hello world"
+      grep -h "CUDA[01]\|using device\|offloaded" "$LOGS/llama-gen-split-2-servers.vgpu.err" | head -6
+    fi
     # the same model over unix, TCP and TLS (VGPU_SKIP_TRANSPORT=1 leaves it out)
     [ "${VGPU_SKIP_TRANSPORT:-}" = 1 ] || . "$ROOT/test/gpu/transport_checks.sh"
     cp "$LOGS/llama-bench.native.txt" "$OUT/llama-bench-native.txt" 2>/dev/null

@@ -21,6 +21,7 @@ log() { echo "== $*"; }
 finish() {
   trap - TERM
   [ -n "${SERVER:-}" ] && { kill $SERVER; wait $SERVER 2>/dev/null; }
+  [ -n "${MSERVER:-}" ] && { kill $MSERVER; wait $MSERVER 2>/dev/null; }
   {
     echo
     echo "== vgpu GPU checks: $(sed -n 2,3p "$LOGS/host.txt" | tr '\n' ' ')"
@@ -91,6 +92,10 @@ PRE_BLAS="$PRE:$BIN/libcublas.so.13:$BIN/libcublasLt.so.13"
 check torch-compute cat python3 "$ROOT/test/gpu/torch_matmul.py" -- env LD_PRELOAD="$PRE_BLAS" python3 "$ROOT/test/gpu/torch_matmul.py"
 # PyTorch's double/complex products, matrix-vector products and triangular solves (cuBLAS)
 check torch-blas cat python3 "$ROOT/test/gpu/torch_blas.py" -- env LD_PRELOAD="$PRE_BLAS" python3 "$ROOT/test/gpu/torch_blas.py"
+
+# 4c. Two vgpu-servers on the one GPU as one device list (VGPU_SERVER=A,B): the list through the
+# three APIs, copies between the two, PyTorch on cuda:0 and cuda:1 (test/gpu/multi_checks.sh).
+. "$ROOT/test/gpu/multi_checks.sh"
 
 # 4b. A memory limit: a second server with mem_limit = 4GiB; PyTorch, cudart and NVML through the
 # stubs must all report the limit as the device's memory, and a tensor past it must raise
