@@ -137,6 +137,7 @@ const (
 	recordTypeApp    = 23
 	alertCloseNotify = 0
 	recordBuf        = 256 << 10 // what one read may take in
+	recordWriteBatch = 64 << 10  // what one write sends
 )
 
 // RecordConn carries on a TLS 1.3 session over an FDConn: reads open records, writes seal them.
@@ -264,7 +265,9 @@ func (r *RecordConn) open(rec []byte) error {
 	return fmt.Errorf("tls: record of content type %d", pt[i])
 }
 
-// Write seals b in records of at most 16 KiB and writes them in one system call per 256 KiB.
+// Write seals b in records of at most 16 KiB and writes them in one system call per 64 KiB:
+// large enough that a bulk copy costs few calls, small enough that the peer opens the first
+// records while the rest are sealed.
 func (r *RecordConn) Write(b []byte) (int, error) {
 	if r.wrClosed {
 		return 0, errors.New("tls: write after close")
@@ -273,7 +276,7 @@ func (r *RecordConn) Write(b []byte) (int, error) {
 	for done < len(b) {
 		r.wbuf = r.wbuf[:0]
 		start := done
-		for done < len(b) && len(r.wbuf) < 256<<10 {
+		for done < len(b) && len(r.wbuf) < recordWriteBatch {
 			n := min(len(b)-done, maxPlaintext)
 			r.seal(recordTypeApp, b[done:done+n])
 			done += n
