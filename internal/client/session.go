@@ -175,7 +175,7 @@ func dialAddr(addr, source string) (*session, error) {
 	}
 	if tc != nil {
 		// After the Welcome, the session's records are read and written by a RecordConn on the
-		// caller's thread: large reads and one system call per 256 KiB written, where
+		// caller's thread: large reads and one system call per 64 KiB written, where
 		// crypto/tls makes one a record (a session it cannot take stays with crypto/tls).
 		if err := s.takeRecords(capt, tc, fc); err != nil {
 			vlog.Debugf("TLS records stay with crypto/tls: %v", err)
