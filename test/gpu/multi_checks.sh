@@ -19,7 +19,7 @@ m_n=$(grep -c "^driver " "$LOGS/multi-list.txt")
 RESULTS+=("$(printf '%-28s %s' "multi-server list" "rc $m_rc: driver $m_n, runtime $(grep -c '^runtime ' "$LOGS/multi-list.txt"), nvml $(grep -c '^nvml ' "$LOGS/multi-list.txt") devices (native 1 GPU)")")
 RESULTS+=("$(printf '%-28s %s' "multi-server copies" "rc $m_crc: $(grep -c ' ok$' "$LOGS/multi-copy.txt") ok, $(grep -c 'FAILED' "$LOGS/multi-copy.txt") failed")")
 # PyTorch on cuda:0 and cuda:1 (natively both are the one GPU)
-check torch-multi 'grep -v "^devices:"' env VGPU_MULTI_NATIVE=1 python3 "$ROOT/test/gpu/torch_multi.py" -- \
+check torch-multi 'grep -v "^devices:"' python3 "$ROOT/test/gpu/torch_multi.py" --one-gpu -- \
   env LD_PRELOAD="$PRE_BLAS" VGPU_SERVER="$MULTI" python3 "$ROOT/test/gpu/torch_multi.py"
 grep -h "^devices:" "$LOGS/torch-multi.native.txt" "$LOGS/torch-multi.vgpu.txt" | tr '\n' ' '; echo
 # llama.cpp's layers split over the two devices (its default split mode, layer) is sourced

@@ -1,14 +1,14 @@
 # PyTorch on two devices: a tensor made on the first, moved to the second, computed on both
 # (elementwise, a reduction, a cuBLAS product), results moved back and compared bit for bit.
 # With two vgpu servers on one GPU the client sees cuda:0 and cuda:1 (one per server); natively,
-# on a one-GPU host, both names are cuda:0 (VGPU_MULTI_NATIVE=1), so the printed digests of the
+# on a one-GPU host, both names are cuda:0 (--one-gpu), so the printed digests of the
 # same computation must be identical.
 import hashlib
-import os
+import sys
 
 import torch
 
-single = os.environ.get("VGPU_MULTI_NATIVE") == "1"
+single = "--one-gpu" in sys.argv
 d0 = torch.device("cuda:0")
 d1 = torch.device("cuda:0" if single else "cuda:1")
 print("devices:", 1 if single else torch.cuda.device_count())
