@@ -1,0 +1,128 @@
+package integration
+
+import (
+	"bufio"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vgpu/vgpu/internal/testout"
+)
+
+// netemExe is build/out/vgpu-netem (cmd/vgpu-netem: the latency relay and the benchmark).
+func netemExe(t testing.TB) string {
+	t.Helper()
+	return filepath.Join(testout.Dir(t, "vgpu-netem"), "vgpu-netem")
+}
+
+// startRelay starts `vgpu-netem relay` in front of target (tcp://) with round-trip time rtt
+// and returns the address it listens on; the relay is killed when the test ends.
+func startRelay(t *testing.T, target string, rtt time.Duration) string {
+	t.Helper()
+	cmd := exec.Command(netemExe(t), "relay", "--listen", "127.0.0.1:0", "--target", target, "--rtt", rtt.String(), "--quiet")
+	cmd.Env = cleanEnv()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+	})
+	line := make(chan string, 1)
+	go func() {
+		l, _ := bufio.NewReader(out).ReadString('\n')
+		line <- l
+	}()
+	select {
+	case l := <-line:
+		// "relay listening on tcp://127.0.0.1:PORT, to ..."
+		f := strings.Fields(l)
+		if len(f) < 4 || !strings.HasPrefix(f[3], "tcp://") {
+			t.Fatalf("vgpu-netem relay printed %q", l)
+		}
+		return strings.TrimSuffix(f[3], ",")
+	case <-time.After(10 * time.Second):
+		t.Fatal("vgpu-netem relay did not say where it listens within 10 s")
+	}
+	return ""
+}
+
+// netemBench runs `vgpu-netem bench ARGS` through the client against addr (plain TCP) and
+// returns its metrics by name.
+func netemBench(t *testing.T, addr string, args ...string) map[string]float64 {
+	t.Helper()
+	r := run(t, 60*time.Second, cleanEnv("VGPU_SERVER="+addr, "VGPU_INSECURE=1"), netemExe(t), append([]string{"bench"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("vgpu-netem bench %s through %s: %s", strings.Join(args, " "), addr, r)
+	}
+	m := map[string]float64{}
+	for _, l := range strings.Split(r.stdout, "\n") {
+		f := strings.Fields(l)
+		if len(f) == 4 && f[0] == "metric" {
+			v, err := strconv.ParseFloat(f[2], 64)
+			if err != nil {
+				t.Fatalf("bad metric line %q", l)
+			}
+			m[f[1]] = v
+		}
+	}
+	return m
+}
+
+// A relay at 1 ms round trip adds about 1 ms to each round trip of the client (the median of
+// 300 cuDriverGetVersion calls through the relay against the median direct), within wide
+// bounds [0.9, 3] ms. On a machine too busy to tell (direct round trips slower than 0.5 ms at
+// the median, or the relay at 0 ms adding more than 1 ms) the test is skipped, saying so.
+// A copy of 40 MiB and 12345 bytes (three 16 MiB chunks over TCP, the last one odd) goes to the
+// device and back through the relay and must read back what was written.
+func TestRelayRoundTrip(t *testing.T) {
+	s := startServerWith(t, serverOpts{tcp: true, insecure: true, noUnix: true})
+	zero := startRelay(t, s.tcp, 0)
+	slow := startRelay(t, s.tcp, time.Millisecond)
+	const calls = "300"
+	median := func(addr string) float64 {
+		m := netemBench(t, addr, "--calls", calls, "--size", "0")
+		v, ok := m["rtt_median_us"]
+		if !ok {
+			t.Fatalf("vgpu-netem bench printed no rtt_median_us: %v", m)
+		}
+		return v
+	}
+	var added float64
+	for attempt := 1; ; attempt++ {
+		d1 := median(s.tcp)
+		z := median(zero)
+		r := median(slow)
+		d2 := median(s.tcp)
+		direct := (d1 + d2) / 2
+		added = (r - direct) / 1000
+		t.Logf("attempt %d: median round trip direct %.0f and %.0f us, through the relay at 0 ms %.0f us, at 1 ms %.0f us: %.3f ms added",
+			attempt, d1, d2, z, r, added)
+		if direct > 500 || z-direct > 1000 {
+			t.Skipf("the machine is too busy to time a round trip (direct %.0f us, the relay at 0 ms adds %.0f us)", direct, z-direct)
+		}
+		if added >= 0.9 && added <= 3 {
+			break
+		}
+		if attempt == 3 {
+			t.Fatalf("the relay at 1 ms round trip added %.3f ms to the median round trip, want 0.9 to 3 ms", added)
+		}
+	}
+	fmt.Printf("TestRelayRoundTrip: a 1 ms relay adds %.3f ms to the client's median round trip\n", added)
+
+	size := fmt.Sprint(40<<20 + 12345)
+	m := netemBench(t, slow, "--calls", "0", "--size", size, "--reps", "2", "--plain=false")
+	if m["h2d_GBps"] <= 0 || m["d2h_GBps"] <= 0 {
+		t.Fatalf("copies through the relay: %v", m)
+	}
+	t.Logf("copies of %s bytes through the 1 ms relay: host to device %.2f GB/s, device to host %.2f GB/s", size, m["h2d_GBps"], m["d2h_GBps"])
+}
