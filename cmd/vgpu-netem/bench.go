@@ -29,6 +29,7 @@ func benchMain(args []string) error {
 	plain := fs.Bool("plain", true, "also time a plain socket pair of the server's kind")
 	fs.Parse(args)
 	runtime.LockOSThread() // as a C program's thread (the current context is per thread)
+	defer printStats()
 
 	srv, err := client.Connect()
 	if err != nil {
@@ -72,6 +73,8 @@ func benchMain(args []string) error {
 	}
 	metric("h2d_GBps", r.h2d, "GB/s")
 	metric("d2h_GBps", r.d2h, "GB/s")
+	metric("h2d_round_trips", float64(r.h2dTrips), "calls")
+	metric("d2h_round_trips", float64(r.d2hTrips), "calls")
 	sum := fmt.Sprintf("%s %d MiB copies, best of %d: host to device %.2f GB/s, device to host %.2f GB/s", a.Scheme, *size>>20, *reps, r.h2d, r.d2h)
 	if withPlain {
 		best := max(r.plain, r.plainFD)
@@ -85,12 +88,22 @@ func benchMain(args []string) error {
 	return nil
 }
 
+// printStats prints the client's VGPU_STATS line, as the core does at a C program's exit.
+func printStats() {
+	if os.Getenv("VGPU_STATS") != "" {
+		client.PrintStats()
+	}
+}
+
 func metric(name string, v float64, unit string) {
 	fmt.Printf("metric %s %.4f %s\n", name, v, unit)
 }
 
 // rates are the best GB/s of each kind of copy.
-type rates struct{ h2d, d2h, plain, plainFD float64 }
+type rates struct {
+	h2d, d2h, plain, plainFD float64
+	h2dTrips, d2hTrips       uint64 // round trips of one copy each way
+}
 
 // copies times reps host-to-device and device-to-host copies of size bytes through the client,
 // checking that each read back what was written; with plain, each repetition also times a
@@ -125,15 +138,19 @@ func copies(kind string, size, reps int, plain bool) (rates, error) {
 		for i := size &^ 7; i < size; i++ {
 			src[i] = byte(rep + i)
 		}
+		s0 := client.SessionStats()
 		t0 := time.Now()
 		if err := client.MemcpyHtoD(dev, src); err != nil {
 			return r, err
 		}
 		t1 := time.Now()
+		s1 := client.SessionStats()
 		if err := client.MemcpyDtoH(dst, dev); err != nil {
 			return r, err
 		}
 		t2 := time.Now()
+		s2 := client.SessionStats()
+		r.h2dTrips, r.d2hTrips = s1.RoundTrips-s0.RoundTrips, s2.RoundTrips-s1.RoundTrips
 		if !bytes.Equal(src, dst) {
 			i := 0
 			for src[i] == dst[i] {

@@ -126,3 +126,44 @@ func TestRelayRoundTrip(t *testing.T) {
 	}
 	t.Logf("copies of %s bytes through the 1 ms relay: host to device %.2f GB/s, device to host %.2f GB/s", size, m["h2d_GBps"], m["d2h_GBps"])
 }
+
+// VGPU_STATS counts round trips (calls that waited for a reply) and bytes each way exactly:
+// a C program through the stubs that makes 150 more rounds of a 4 KiB copy and a
+// cuDriverGetVersion than another reports 300 more round trips, and bytes out and in that grow by
+// the same amount each round (4 KiB and more out). The GPU script divides such differences by
+// the tokens generated (test/gpu/latency_checks.sh).
+func TestStatsCountRoundTrips(t *testing.T) {
+	out, root := outDir(t), repoRoot(t)
+	exe := compileC(t, t.TempDir(), "roundtrips", []string{filepath.Join("testdata", "roundtrips.c")},
+		"-I"+filepath.Join(root, "include"), "-L"+out, "-l:libcuda.so.1")
+	s := startServer(t, false)
+	stats := func(n int) (rt, out, in uint64) {
+		r := run(t, 30*time.Second, cleanEnv("VGPU_SERVER="+s.unix, "LD_LIBRARY_PATH="+outDir(t), "VGPU_STATS=1"), exe, fmt.Sprint(n))
+		if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("ROUNDS %d", n)) {
+			t.Fatalf("roundtrips %d: %s", n, r)
+		}
+		i := strings.Index(r.stderr, "vgpu stats: ")
+		if i < 0 {
+			t.Fatalf("roundtrips %d printed no stats line: %s", n, r)
+		}
+		var writes, async uint64
+		if _, err := fmt.Sscanf(r.stderr[i:], "vgpu stats: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in",
+			&rt, &async, &writes, &out, &in); err != nil {
+			t.Fatalf("roundtrips %d: the stats line does not parse (%v): %s", n, err, r.stderr[i:])
+		}
+		return rt, out, in
+	}
+	rt1, out1, in1 := stats(50)
+	rt2, out2, in2 := stats(200)
+	t.Logf("50 rounds: %d round trips, %d bytes out, %d in; 200 rounds: %d, %d, %d", rt1, out1, in1, rt2, out2, in2)
+	const more = 150
+	if rt2-rt1 != 2*more {
+		t.Errorf("%d more round trips for %d more rounds of two waiting calls, want %d", rt2-rt1, more, 2*more)
+	}
+	if d := out2 - out1; d%more != 0 || d/more < 4096 {
+		t.Errorf("%d more bytes out for %d more rounds: want a multiple of %d, 4096 or more each", d, more, more)
+	}
+	if d := in2 - in1; d%more != 0 || d == 0 {
+		t.Errorf("%d more bytes in for %d more rounds: want a non-zero multiple of %d", d, more, more)
+	}
+}
