@@ -60,7 +60,13 @@ func startRelay(t *testing.T, target string, rtt time.Duration) string {
 // returns its metrics by name.
 func netemBench(t *testing.T, addr string, args ...string) map[string]float64 {
 	t.Helper()
-	r := run(t, 60*time.Second, cleanEnv("VGPU_SERVER="+addr, "VGPU_INSECURE=1"), netemExe(t), append([]string{"bench"}, args...)...)
+	return netemBenchEnv(t, addr, []string{"VGPU_INSECURE=1"}, args...)
+}
+
+// netemBenchEnv is netemBench with the client's security settings in env.
+func netemBenchEnv(t *testing.T, addr string, env []string, args ...string) map[string]float64 {
+	t.Helper()
+	r := run(t, 60*time.Second, cleanEnv(append([]string{"VGPU_SERVER=" + addr}, env...)...), netemExe(t), append([]string{"bench"}, args...)...)
 	if r.code != 0 {
 		t.Fatalf("vgpu-netem bench %s through %s: %s", strings.Join(args, " "), addr, r)
 	}
@@ -125,6 +131,19 @@ func TestRelayRoundTrip(t *testing.T) {
 		t.Fatalf("copies through the relay: %v", m)
 	}
 	t.Logf("copies of %s bytes through the 1 ms relay: host to device %.2f GB/s, device to host %.2f GB/s", size, m["h2d_GBps"], m["d2h_GBps"])
+}
+
+// TLS is end to end, so it passes through the relay: a client with the CA and a token makes its
+// calls and a 3 MiB copy each way through a relay in front of a TLS server (whose certificate
+// names 127.0.0.1, where the relay listens too).
+func TestRelayTLS(t *testing.T) {
+	s := startServerWith(t, serverOpts{tcp: true, noUnix: true})
+	relay := startRelay(t, s.tcp, 200*time.Microsecond)
+	m := netemBenchEnv(t, relay, s.tcpEnv, "--calls", "20", "--size", fmt.Sprint(3<<20), "--reps", "1", "--plain=false")
+	if m["rtt_median_us"] < 200 || m["h2d_GBps"] <= 0 {
+		t.Fatalf("through the relay over TLS: %v", m)
+	}
+	s.waitLog(t, `session \d+ \[token:it\]`)
 }
 
 // VGPU_STATS counts round trips (calls that waited for a reply) and bytes each way exactly:
