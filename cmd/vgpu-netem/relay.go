@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"net"
@@ -139,17 +140,34 @@ func sleepOn(efd int) {
 	}
 }
 
-// read reads src until it ends, queueing what it reads with its due time.
+// read reads src until it ends, queueing what it reads with its due time: the delay after the
+// kernel received it (SO_TIMESTAMPNS, the time of the read's last packet), so that the time this
+// thread took to wake is not added to the delay.
 func (p *pipe) read() {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	fd := p.src.Fd()
+	stamped := p.r.delay > 0 && unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) == nil
 	buf := make([]byte, readSize)
+	oob := make([]byte, unix.CmsgSpace(16))
 	for {
-		n, err := p.src.Read(buf)
+		var n int
+		var err error
+		var arrived time.Time
+		if stamped {
+			n, arrived, err = recvStamped(fd, buf, oob)
+		} else {
+			n, err = p.src.Read(buf)
+		}
 		now := time.Now()
-		c := chunk{due: now.Add(p.r.delay), eof: err != nil}
+		due := now.Add(p.r.delay)
+		if !arrived.IsZero() {
+			// the packet's age, on the wall clock the kernel stamps with: within [0, delay]
+			age := min(max(now.Sub(arrived), 0), p.r.delay)
+			due = now.Add(p.r.delay - age)
+		}
+		c := chunk{due: due, eof: err != nil || n == 0}
 		if n > 0 {
-			c.eof = false
 			// a short read is copied out (the queue holds no more than it carries), a long one
 			// handed over with its buffer
 			if n < readSize/4 {
@@ -158,15 +176,32 @@ func (p *pipe) read() {
 				c.b, buf = buf[:n], make([]byte, readSize)
 			}
 		}
-		if !p.push(c, now) {
+		if !p.push(c, now) || c.eof {
 			return
 		}
-		if n > 0 && err != nil {
-			p.push(chunk{due: c.due, eof: true}, now)
+	}
+}
+
+// recvStamped reads into b (blocking) and returns the kernel's receive time of the data (zero
+// if none came with it). 0 bytes and no error: the end of the stream.
+func recvStamped(fd int, b, oob []byte) (int, time.Time, error) {
+	for {
+		n, oobn, _, _, err := unix.Recvmsg(fd, b, oob, 0)
+		if err == unix.EINTR {
+			continue
 		}
-		if err != nil {
-			return
+		if err != nil || n == 0 {
+			return 0, time.Time{}, err
 		}
+		var t time.Time
+		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+			for _, m := range msgs {
+				if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SO_TIMESTAMPNS && len(m.Data) >= 16 {
+					t = time.Unix(int64(binary.NativeEndian.Uint64(m.Data)), int64(binary.NativeEndian.Uint64(m.Data[8:])))
+				}
+			}
+		}
+		return n, t, nil
 	}
 }
 
@@ -226,7 +261,7 @@ func (p *pipe) write() {
 	defer runtime.UnlockOSThread()
 	unix.Prctl(unix.PR_SET_TIMERSLACK, 1, 0, 0, 0) // nanosleep wakes when asked, not up to 50 µs late
 	var batch []chunk
-	var bufs net.Buffers
+	var bufs [][]byte
 	for {
 		p.mu.Lock()
 		for len(p.q) == 0 {
@@ -271,7 +306,7 @@ func (p *pipe) write() {
 			p.st.add(len(c.b))
 		}
 		if len(bufs) > 0 {
-			if _, err := bufs.WriteTo(p.dst); err != nil {
+			if err := writev(p.dst.Fd(), bufs); err != nil {
 				p.fail()
 				return
 			}
@@ -284,6 +319,31 @@ func (p *pipe) write() {
 			return
 		}
 	}
+}
+
+// writev writes every byte of bufs (blocking), as few system calls as it takes.
+func writev(fd int, bufs [][]byte) error {
+	for len(bufs) > 0 {
+		n, err := unix.Writev(fd, bufs[:min(len(bufs), 1024)]) // IOV_MAX
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		for n > 0 {
+			if n < len(bufs[0]) {
+				bufs[0] = bufs[0][n:]
+				break
+			}
+			n -= len(bufs[0])
+			bufs = bufs[1:]
+		}
+		for len(bufs) > 0 && len(bufs[0]) == 0 {
+			bufs = bufs[1:]
+		}
+	}
+	return nil
 }
 
 // waitUntil returns at t: asleep (nanosleep on this thread) until spin before t, then polling
