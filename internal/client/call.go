@@ -232,22 +232,48 @@ func remote(c *call) int64 {
 	if r, done := viaShm(c, s); done {
 		return finishSync(c, s, r)
 	}
-	if r, done := chunked(c, remote); done {
+	if r, done := chunkedSync(c, s); done {
 		return r
 	}
-	rc, tail, outs, bad := c.marshal()
+	x, bad := c.exchange()
 	if bad != "" {
 		return c.invalid(bad)
 	}
+	result, err := s.roundTrip(&x.rc, x.tail, x.direct, x.fill)
+	if err != nil {
+		return c.unreachable()
+	}
+	if result == 0 {
+		trackDevice(c)
+	}
+	return finishSync(c, s, int64(result))
+}
+
+// exchange is a synchronous call ready to send: the wire call, its tail, and what to do with
+// the outputs (direct: where an output sent ahead as a data frame goes; fill: the reply's).
+type exchange struct {
+	rc     remoting.Call
+	tail   []byte
+	direct func(k uint32) []byte
+	fill   func(r *remoting.Reply) error
+}
+
+// exchange marshals c; bad says why it cannot be sent.
+func (c *call) exchange() (*exchange, string) {
+	rc, tail, outs, bad := c.marshal()
+	if bad != "" {
+		return nil, bad
+	}
 	delivered := make([]bool, len(outs))
-	direct := func(k uint32) []byte {
+	x := &exchange{rc: rc, tail: tail}
+	x.direct = func(k uint32) []byte {
 		if int(k) >= len(outs) || outs[k].ptr == 0 {
 			return nil
 		}
 		delivered[k] = true
 		return hostBytes(outs[k].ptr, outs[k].n)
 	}
-	result, err := s.roundTrip(&rc, tail, direct, func(r *remoting.Reply) error {
+	x.fill = func(r *remoting.Reply) error {
 		if r.Note != "" {
 			vlog.Printf("%s: the server refused the call: %s (returning %d)", c.f.Name, r.Note, r.Result)
 		}
@@ -272,16 +298,53 @@ func remote(c *call) int64 {
 			}
 		}
 		return nil
-	})
-	if err != nil {
-		return c.unreachable()
 	}
-	if result == 0 {
-		trackDevice(c)
-	}
-	return finishSync(c, s, int64(result))
+	return x, ""
 }
 
+// chunkedSync serves a synchronous copy larger than chunkSize as consecutive pieces, each a
+// call of its own, with the next piece written before the reply to the one before it is
+// awaited: the worker then finds the next piece's bytes in its socket as soon as it has
+// finished a piece, instead of waiting a round trip and a piece's transfer for them. The first
+// piece that fails ends the copy (the one already written after it runs too).
+func chunkedSync(c *call, s *session) (int64, bool) {
+	if c.f.Chunk == "" {
+		return 0, false
+	}
+	k := c.f.ParamIndex(c.f.Chunk)
+	total := c.a[k]
+	if total <= chunkSize {
+		return 0, false
+	}
+	off := uint64(0)
+	bad := ""
+	next := func() *exchange {
+		if off >= total || bad != "" {
+			return nil
+		}
+		piece := *c
+		piece.a = append([]uint64(nil), c.a...)
+		piece.a[k] = min(chunkSize, total-off)
+		for i := range c.f.Params {
+			p := &c.f.Params[i]
+			if p.Range == c.f.Chunk || p.Size == c.f.Chunk {
+				piece.a[i] += off
+			}
+		}
+		off += chunkSize
+		var x *exchange
+		x, bad = piece.exchange()
+		return x
+	}
+	result, err := s.pipeline(next)
+	if err != nil {
+		return c.unreachable(), true
+	}
+	if bad != "" && result == 0 {
+		return c.invalid(bad), true
+	}
+	return finishSync(c, s, int64(result)), true
+}
 // finishSync reports, at a synchronising call that succeeded, the first earlier async failure.
 func finishSync(c *call, s *session, result int64) int64 {
 	if result == 0 && c.f.Syncs {
