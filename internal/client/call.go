@@ -232,48 +232,22 @@ func remote(c *call) int64 {
 	if r, done := viaShm(c, s); done {
 		return finishSync(c, s, r)
 	}
-	if r, done := chunkedSync(c, s); done {
+	if r, done := chunked(c, remote); done {
 		return r
 	}
-	x, bad := c.exchange()
+	rc, tail, outs, bad := c.marshal()
 	if bad != "" {
 		return c.invalid(bad)
 	}
-	result, err := s.roundTrip(&x.rc, x.tail, x.direct, x.fill)
-	if err != nil {
-		return c.unreachable()
-	}
-	if result == 0 {
-		trackDevice(c)
-	}
-	return finishSync(c, s, int64(result))
-}
-
-// exchange is a synchronous call ready to send: the wire call, its tail, and what to do with
-// the outputs (direct: where an output sent ahead as a data frame goes; fill: the reply's).
-type exchange struct {
-	rc     remoting.Call
-	tail   []byte
-	direct func(k uint32) []byte
-	fill   func(r *remoting.Reply) error
-}
-
-// exchange marshals c; bad says why it cannot be sent.
-func (c *call) exchange() (*exchange, string) {
-	rc, tail, outs, bad := c.marshal()
-	if bad != "" {
-		return nil, bad
-	}
 	delivered := make([]bool, len(outs))
-	x := &exchange{rc: rc, tail: tail}
-	x.direct = func(k uint32) []byte {
+	direct := func(k uint32) []byte {
 		if int(k) >= len(outs) || outs[k].ptr == 0 {
 			return nil
 		}
 		delivered[k] = true
 		return hostBytes(outs[k].ptr, outs[k].n)
 	}
-	x.fill = func(r *remoting.Reply) error {
+	result, err := s.roundTrip(&rc, tail, direct, func(r *remoting.Reply) error {
 		if r.Note != "" {
 			vlog.Printf("%s: the server refused the call: %s (returning %d)", c.f.Name, r.Note, r.Result)
 		}
@@ -298,53 +272,16 @@ func (c *call) exchange() (*exchange, string) {
 			}
 		}
 		return nil
+	})
+	if err != nil {
+		return c.unreachable()
 	}
-	return x, ""
+	if result == 0 {
+		trackDevice(c)
+	}
+	return finishSync(c, s, int64(result))
 }
 
-// chunkedSync serves a synchronous copy larger than chunkSize as consecutive pieces, each a
-// call of its own, with the next piece written before the reply to the one before it is
-// awaited: the worker then finds the next piece's bytes in its socket as soon as it has
-// finished a piece, instead of waiting a round trip and a piece's transfer for them. The first
-// piece that fails ends the copy (the one already written after it runs too).
-func chunkedSync(c *call, s *session) (int64, bool) {
-	if c.f.Chunk == "" {
-		return 0, false
-	}
-	k := c.f.ParamIndex(c.f.Chunk)
-	total := c.a[k]
-	if total <= chunkSize {
-		return 0, false
-	}
-	off := uint64(0)
-	bad := ""
-	next := func() *exchange {
-		if off >= total || bad != "" {
-			return nil
-		}
-		piece := *c
-		piece.a = append([]uint64(nil), c.a...)
-		piece.a[k] = min(chunkSize, total-off)
-		for i := range c.f.Params {
-			p := &c.f.Params[i]
-			if p.Range == c.f.Chunk || p.Size == c.f.Chunk {
-				piece.a[i] += off
-			}
-		}
-		off += chunkSize
-		var x *exchange
-		x, bad = piece.exchange()
-		return x
-	}
-	result, err := s.pipeline(next)
-	if err != nil {
-		return c.unreachable(), true
-	}
-	if bad != "" && result == 0 {
-		return c.invalid(bad), true
-	}
-	return finishSync(c, s, int64(result)), true
-}
 // finishSync reports, at a synchronising call that succeeded, the first earlier async failure.
 func finishSync(c *call, s *session, result int64) int64 {
 	if result == 0 && c.f.Syncs {

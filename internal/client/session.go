@@ -362,50 +362,6 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint3
 	return s.awaitReply(s.reqID, direct, fill)
 }
 
-// pipeline sends the exchanges next returns (until nil) in order, each written before the reply
-// to the one before it is awaited, so at most two are unanswered; it stops sending at the first
-// result that is not success and returns that result.
-func (s *session) pipeline(next func() *exchange) (int32, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.broken != nil {
-		return 0, s.broken
-	}
-	type sent struct {
-		x   *exchange
-		req uint64
-	}
-	var prev *sent
-	var first int32
-	for {
-		var cur *sent
-		if first == 0 {
-			if x := next(); x != nil {
-				if err := s.writeCall(&x.rc, x.tail, 0); err != nil {
-					return 0, s.fail(err)
-				}
-				if err := s.flush(); err != nil {
-					return 0, s.fail(err)
-				}
-				cur = &sent{x, s.reqID}
-			}
-		}
-		if prev != nil {
-			r, err := s.awaitReply(prev.req, prev.x.direct, prev.x.fill)
-			if err != nil {
-				return 0, err
-			}
-			if r != 0 && first == 0 {
-				first = r
-			}
-		}
-		if cur == nil {
-			return first, nil
-		}
-		prev = cur
-	}
-}
-
 // flush writes the queued frames: one write, counted and timed for VGPU_STATS; s.mu is held.
 func (s *session) flush() error {
 	t0 := time.Now()
