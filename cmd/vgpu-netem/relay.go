@@ -89,8 +89,8 @@ func (r *relay) logf(format string, args ...any) {
 // thread making blocking system calls (no netpoller, no scheduler hand-off on the bytes' path),
 // and between them a queue of chunks in arrival order. The writer sleeps on an eventfd while the
 // queue is empty, then until the first chunk is due, and writes every chunk due by then in one
-// writev. With no delay, a chunk that finds the queue empty and the writer idle is written by
-// the reader itself.
+// writev. With no delay, a short chunk that finds the queue empty and the writer idle is written
+// by the reader itself.
 type pipe struct {
 	r        *relay
 	dst, src *remoting.FDConn
@@ -205,8 +205,9 @@ func recvStamped(fd int, b, oob []byte) (int, time.Time, error) {
 	}
 }
 
-// push queues c (or, when nothing is queued or being written and c is due, writes it at once);
-// false when the pipe is closed.
+// push queues c (or, when c is short and due and nothing is queued or being written, writes it
+// at once: a small message then costs no hand-off, while a stream's long reads still go to the
+// writer, so that reading and writing overlap); false when the pipe is closed.
 func (p *pipe) push(c chunk, now time.Time) bool {
 	p.mu.Lock()
 	for p.bytes >= p.r.limit && !p.closed {
@@ -219,7 +220,7 @@ func (p *pipe) push(c chunk, now time.Time) bool {
 		p.mu.Unlock()
 		return false
 	}
-	if len(p.q) == 0 && !p.holding && !c.eof && !c.due.After(now) {
+	if len(p.q) == 0 && !p.holding && !c.eof && !c.due.After(now) && len(c.b) < readSize/4 {
 		// nothing ahead of it: the writer stays asleep and the bytes go out from here
 		p.mu.Unlock()
 		p.st.late(0)
