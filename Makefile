@@ -3,6 +3,7 @@
 #   libcuda.so.1, libnvidia-ml.so.1, libcudart.so.12, libcudart.so.13,
 #   libcublas.so.12, libcublasLt.so.12, libcublas.so.13, libcublasLt.so.13  thin C stubs under their SONAMEs
 #   vgpu-server, vgpu              the daemon and the CLI
+#   vgpu-netem                     a test tool: network latency relay, round-trip and copy benchmark
 # `make demo` starts a server and runs a CUDA device query through the stubs; `make test` runs every test.
 # `make package` builds the .deb and .rpm packages into build/pkg/ (packaging/, docs/DEPLOY.md).
 
@@ -38,7 +39,7 @@ FORCE:
 
 build: $(OUT)/libvgpucore.so $(OUT)/libcuda.so.1 $(OUT)/libnvidia-ml.so.1 \
        $(OUT)/libcudart.so.12 $(OUT)/libcudart.so.13 $(OUT)/libcublas.so.13 $(OUT)/libcublasLt.so.13 \
-       $(OUT)/libcublas.so.12 $(OUT)/libcublasLt.so.12 $(OUT)/vgpu-server $(OUT)/vgpu $(OUT)/devicequery $(OUT)/vgpu-discover $(OUT)/multidev links $(EXTRA_BUILD)
+       $(OUT)/libcublas.so.12 $(OUT)/libcublasLt.so.12 $(OUT)/vgpu-server $(OUT)/vgpu $(OUT)/vgpu-netem $(OUT)/devicequery $(OUT)/vgpu-discover $(OUT)/multidev links $(EXTRA_BUILD)
 
 # The core: one c-shared library exporting only vgpu_* (build/core.map hides Go's own symbols).
 # -a: go build does not notice an edited version script.
@@ -84,6 +85,11 @@ $(OUT)/vgpu-server: $(GO_SRC)
 # static binary is untouched by it.
 $(OUT)/vgpu: $(GO_SRC)
 	CGO_ENABLED=0 $(GO) build -ldflags '$(VERSION_LDFLAGS)' -o $@ ./cmd/vgpu
+
+# A test tool (no part of the packages): a relay that adds network latency, and a round-trip and
+# copy benchmark through the client (docs/NETWORK.md).
+$(OUT)/vgpu-netem: $(GO_SRC)
+	$(GO) build -ldflags '$(VERSION_LDFLAGS)' -o $@ ./cmd/vgpu-netem
 
 # The demo's CUDA device query, linked like any CUDA program (-lcuda), here against our stub.
 $(OUT)/devicequery: test/c/devicequery.c include/vgpu/zz_prototypes.h $(OUT)/libcuda.so.1

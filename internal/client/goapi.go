@@ -242,3 +242,72 @@ func nvmlDevice(i int) (NVMLDevice, error) {
 	}
 	return d, nil
 }
+
+// Device memory through the Go API (`vgpu-netem bench` moves bytes with it). Host buffers passed
+// to MemcpyHtoD and MemcpyDtoH must come from HostBuffer: the client reads and writes them
+// through their address while the call runs.
+
+// HostBuffer returns n bytes of heap memory for MemcpyHtoD and MemcpyDtoH.
+func HostBuffer(n int) []byte { return heapBytes(n) }
+
+// UsePrimaryContext is cuInit, then cuDevicePrimaryCtxRetain and cuCtxSetCurrent for device dev.
+func UsePrimaryContext(dev int) error {
+	if err := callRow(api.LibCuda, "cuInit", []api.Kind{api.Scalar}, 0); err != nil {
+		return err
+	}
+	ctx := heapNew[uint64]()
+	if err := callRow(api.LibCuda, "cuDevicePrimaryCtxRetain", []api.Kind{api.OutHandle, api.Scalar}, ptrOf(ctx), uint64(dev)); err != nil {
+		return err
+	}
+	return callRow(api.LibCuda, "cuCtxSetCurrent", []api.Kind{api.Handle}, *ctx)
+}
+
+// MemAlloc is cuMemAlloc_v2 in the current context.
+func MemAlloc(n uint64) (uint64, error) {
+	p := heapNew[uint64]()
+	if err := callRow(api.LibCuda, "cuMemAlloc_v2", []api.Kind{api.OutDevPtr, api.Scalar}, ptrOf(p), n); err != nil {
+		return 0, err
+	}
+	return *p, nil
+}
+
+// MemFree is cuMemFree_v2.
+func MemFree(p uint64) error {
+	return callRow(api.LibCuda, "cuMemFree_v2", []api.Kind{api.DevPtr}, p)
+}
+
+// MemcpyHtoD is cuMemcpyHtoD_v2 of src (from HostBuffer) to device address dst.
+func MemcpyHtoD(dst uint64, src []byte) error {
+	if len(src) == 0 {
+		return nil
+	}
+	return callRow(api.LibCuda, "cuMemcpyHtoD_v2", []api.Kind{api.DevPtr, api.InBuf, api.Scalar}, dst, ptrOf(&src[0]), uint64(len(src)))
+}
+
+// MemcpyDtoH is cuMemcpyDtoH_v2 of len(dst) bytes at device address src into dst (from
+// HostBuffer).
+func MemcpyDtoH(dst []byte, src uint64) error {
+	if len(dst) == 0 {
+		return nil
+	}
+	return callRow(api.LibCuda, "cuMemcpyDtoH_v2", []api.Kind{api.OutBuf, api.DevPtr, api.Scalar}, ptrOf(&dst[0]), src, uint64(len(dst)))
+}
+
+// Stats are the session's counters (what VGPU_STATS=1 prints at exit).
+type Stats struct {
+	RoundTrips, AsyncCalls uint64 // calls that waited for a reply; calls sent without waiting
+	BytesOut, BytesIn      uint64 // frames written and read on the connection, headers included
+}
+
+// SessionStats returns the counters of the open session (zero without one).
+func SessionStats() Stats {
+	sessMu.Lock()
+	s := sess
+	sessMu.Unlock()
+	if s == nil {
+		return Stats{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{RoundTrips: s.st.sync, AsyncCalls: s.st.async, BytesOut: s.st.bytesOut, BytesIn: s.st.bytesIn}
+}

@@ -171,6 +171,10 @@ func (c *FDConn) Write(b []byte) (int, error) {
 // Close closes the descriptor.
 func (c *FDConn) Close() error { return unix.Close(c.fd) }
 
+// Fd is the socket's descriptor, for system calls FDConn does not make (cmd/vgpu-netem reads
+// with recvmsg for the kernel's receive time); it stays the FDConn's.
+func (c *FDConn) Fd() int { return c.fd }
+
 // LocalAddr is the socket's own address (net.Conn: crypto/tls runs over an FDConn).
 func (c *FDConn) LocalAddr() net.Addr {
 	sa, err := unix.Getsockname(c.fd)

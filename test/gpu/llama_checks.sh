@@ -134,6 +134,9 @@ else
     fi
     # the same model over unix, TCP and TLS (VGPU_SKIP_TRANSPORT=1 leaves it out)
     [ "${VGPU_SKIP_TRANSPORT:-}" = 1 ] || . "$ROOT/test/gpu/transport_checks.sh"
+    # the same model over TCP with 0, 50 µs, 200 µs and 1 ms of added round trip, against the
+    # model of docs/NETWORK.md, and bulk copies beside a plain socket (VGPU_SKIP_LATENCY=1 leaves it out)
+    [ "${VGPU_SKIP_LATENCY:-}" = 1 ] || . "$ROOT/test/gpu/latency_checks.sh"
     cp "$LOGS/llama-bench.native.txt" "$OUT/llama-bench-native.txt" 2>/dev/null
     cp "$LOGS/llama-bench.vgpu.txt" "$OUT/llama-bench-vgpu.txt" 2>/dev/null
     while IFS= read -r line; do
