@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
+	"github.com/vgpu/vgpu/internal/settings"
 	"io"
 	"net"
 	"os"
@@ -90,7 +91,7 @@ func benchMain(args []string) error {
 
 // printStats prints the client's VGPU_STATS line, as the core does at a C program's exit.
 func printStats() {
-	if os.Getenv("VGPU_STATS") != "" {
+	if settings.Stats.Raw() != "" {
 		client.PrintStats()
 	}
 }

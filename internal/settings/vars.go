@@ -127,6 +127,8 @@ var (
 		Meaning: "`1`: test/gpu/run.sh leaves out the Ollama checks", ReadBy: []Reader{InScripts}})
 	GPUSkipTransport = cOnly(Var{Name: "VGPU_SKIP_TRANSPORT", Type: "1 or unset", Default: "unset",
 		Meaning: "`1`: the llama.cpp checks leave out the TCP and TLS runs", ReadBy: []Reader{InScripts}})
+	GPUSkipLatency = cOnly(Var{Name: "VGPU_SKIP_LATENCY", Type: "1 or unset", Default: "unset",
+		Meaning: "`1`: the llama.cpp checks leave out the runs through vgpu-netem's added round-trip times", ReadBy: []Reader{InScripts}})
 	GPUBenchProfile = cOnly(Var{Name: "VGPU_BENCH_PROFILE", Type: "1 or 0", Default: "1",
 		Meaning: "`0`: test/gpu/exec_checks.sh leaves out the benchmark run whose workers write a CPU profile", ReadBy: []Reader{InScripts}})
 	GPUBenchPinned = cOnly(Var{Name: "VGPU_BENCH_PINNED", Type: "1 or 0", Default: "1",
