@@ -61,6 +61,8 @@ struct cudaDeviceProp; /* 1032 bytes in CUDA 12.x, 1008 in 13.0: written by the 
 /* ---- NVML (libnvidia-ml.so.1) ---- */
 typedef int nvmlReturn_t;
 typedef struct nvmlDevice_st *nvmlDevice_t;
+typedef struct nvmlEventSet_st *nvmlEventSet_t;
+typedef struct nvmlEventData_st nvmlEventData_t;
 typedef struct nvmlMemory_st nvmlMemory_t; /* 24 bytes: total, free, used */
 typedef struct nvmlMemory_v2_st nvmlMemory_v2_t;
 typedef struct nvmlBAR1Memory_st nvmlBAR1Memory_t;

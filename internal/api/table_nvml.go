@@ -9,6 +9,14 @@ var nvmlTable = []Func{
 	{Name: "nvmlInit", Libs: nvml, Mode: Local},
 	{Name: "nvmlInitWithFlags", Libs: nvml, Mode: Local, Params: []P{scalar("unsigned int", "flags")}},
 	{Name: "nvmlShutdown", Libs: nvml, Mode: Local},
+	// Events: vgpu delivers none (a remote GPU's XID and clock events are not forwarded); an
+	// event set exists in the client only, so nvidia-smi, which makes one, goes on.
+	{Name: "nvmlEventSetCreate", Libs: nvml, Mode: Local, Params: []P{{C: "nvmlEventSet_t *", Name: "set", Kind: HostPtr}}},
+	{Name: "nvmlEventSetFree", Libs: nvml, Mode: Local, Params: []P{scalar("nvmlEventSet_t", "set")}},
+	{Name: "nvmlDeviceGetSupportedEventTypes", Libs: nvml, Mode: Local, Params: []P{scalar("nvmlDevice_t", "device"), {C: "unsigned long long *", Name: "eventTypes", Kind: HostPtr}}},
+	{Name: "nvmlDeviceRegisterEvents", Libs: nvml, Mode: Local, Params: []P{scalar("nvmlDevice_t", "device"), scalar("unsigned long long", "eventTypes"), scalar("nvmlEventSet_t", "set")}},
+	{Name: "nvmlEventSetWait_v2", Libs: nvml, Mode: Local, Params: []P{scalar("nvmlEventSet_t", "set"), {C: "nvmlEventData_t *", Name: "data", Kind: HostPtr}, scalar("unsigned int", "timeoutms")}},
+	{Name: "nvmlEventSetWait", Libs: nvml, Mode: Local, Params: []P{scalar("nvmlEventSet_t", "set"), {C: "nvmlEventData_t *", Name: "data", Kind: HostPtr}, scalar("unsigned int", "timeoutms")}},
 	{Name: "nvmlErrorString", Libs: nvml, Mode: Local, Ret: "const char *", Params: []P{scalar("nvmlReturn_t", "result")}},
 
 	// ---- system ----

@@ -47,6 +47,7 @@ func TestNVMLForNvidiaSMI(t *testing.T) {
 		"topology":                    "0 0",
 		"board-id":                    "3 12345",
 		"unimplemented":               "3",
+		"events":                      "0 set 0 0 3 10 0 2",
 	})
 	for _, want := range []string{
 		"nvmlInternalGetExportTable: unknown table 6c3efec4-8fc9-4e6c-a327-ee696e12f7c5 (returning 13)",

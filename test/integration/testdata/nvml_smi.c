@@ -3,6 +3,7 @@
  * parameter travels. Prints one "key value" line per check (test/integration/nvml_smi_test.go). */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vgpu/types.h"
@@ -110,6 +111,17 @@ int main(void)
 	r = nvmlDeviceGetBoardId(pub, &board);
 	printf("board-id %d %u\n", r, board);
 	printf("unimplemented %d\n", nvmlDeviceGetGridLicensableFeatures_v4());
+	/* events: a set in the client, no event types, a wait that times out */
+	nvmlEventSet_t set = 0;
+	r = nvmlEventSetCreate(&set);
+	unsigned long long types = 12345;
+	int rt = nvmlDeviceGetSupportedEventTypes(pub, &types);
+	int rr = nvmlDeviceRegisterEvents(pub, 1ULL << 3, set);
+	nvmlEventData_t *data = calloc(1, 64);
+	int rw = nvmlEventSetWait_v2(set, data, 20);
+	int rf = nvmlEventSetFree(set);
+	int rf2 = nvmlEventSetFree(set);
+	printf("events %d %s %d %llu %d %d %d %d\n", r, set ? "set" : "null", rt, types, rr, rw, rf, rf2);
 	nvmlShutdown();
 	return 0;
 }
