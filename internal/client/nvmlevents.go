@@ -11,8 +11,8 @@ import (
 // event set lives in the client only; nvidia-smi makes one before it shows anything.
 
 const (
-	nvmlErrorNotSupported    = 3
-	nvmlErrorTimeout         = 10
+	nvmlErrorNotSupported = 3
+	nvmlErrorTimeout      = 10
 )
 
 // eventSetBase is where the client's event set handles start: values a program only passes
