@@ -29,6 +29,9 @@ type relay struct {
 // readSize is the most one read takes from a socket.
 const readSize = 256 << 10
 
+// bufPool holds read buffers the writer has written out, for the reader's next long read.
+var bufPool = sync.Pool{New: func() any { return make([]byte, readSize) }}
+
 // chunk is what one read returned, and when it is due on the other side.
 type chunk struct {
 	b   []byte
@@ -148,7 +151,7 @@ func (p *pipe) read() {
 	defer runtime.UnlockOSThread()
 	fd := p.src.Fd()
 	stamped := p.r.delay > 0 && unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) == nil
-	buf := make([]byte, readSize)
+	buf := bufPool.Get().([]byte)
 	oob := make([]byte, unix.CmsgSpace(16))
 	for {
 		var n int
@@ -173,7 +176,7 @@ func (p *pipe) read() {
 			if n < readSize/4 {
 				c.b = slices.Clone(buf[:n])
 			} else {
-				c.b, buf = buf[:n], make([]byte, readSize)
+				c.b, buf = buf[:n], bufPool.Get().([]byte)
 			}
 		}
 		if !p.push(c, now) || c.eof {
@@ -310,6 +313,11 @@ func (p *pipe) write() {
 			if err := writev(p.dst.Fd(), bufs); err != nil {
 				p.fail()
 				return
+			}
+			for _, c := range batch {
+				if cap(c.b) == readSize {
+					bufPool.Put(c.b[:readSize])
+				}
 			}
 		}
 		p.mu.Lock()
