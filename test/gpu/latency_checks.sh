@@ -7,7 +7,7 @@
 # llama-simple at 32 and 96 tokens: the difference over the tokens between). One table
 # (test/gpu/latency_table.sh): t/s, vgpu/native and the model's prediction
 # 1 / (t_native + n_rt × RTT). Then the copy benchmark (vgpu-netem bench, 256 MiB each way)
-# over unix and TCP beside a plain socket pair of each kind. About 90 s.
+# over unix and TCP beside a plain socket pair of each kind. Meant to take under 150 s.
 lt_t0=$SECONDS
 lt_port=7081
 "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$lt_port --insecure >"$LOGS/latency-server.log" 2>&1 &
