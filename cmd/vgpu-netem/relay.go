@@ -92,8 +92,8 @@ func (r *relay) logf(format string, args ...any) {
 // thread making blocking system calls (no netpoller, no scheduler hand-off on the bytes' path),
 // and between them a queue of chunks in arrival order. The writer sleeps on an eventfd while the
 // queue is empty, then until the first chunk is due, and writes every chunk due by then in one
-// writev. With no delay, a short chunk that finds the queue empty and the writer idle is written
-// by the reader itself.
+// writev. A short chunk that is due when read (no delay, or a reader that woke after the delay
+// had passed) and finds the queue empty and the writer idle is written by the reader itself.
 type pipe struct {
 	r        *relay
 	dst, src *remoting.FDConn
@@ -408,6 +408,10 @@ func (s *dirStats) String() string {
 	l := slices.Clone(s.lateness)
 	slices.Sort(l)
 	q := func(f float64) time.Duration { return l[int(f*float64(len(l)-1))] }
-	return fmt.Sprintf("%d bytes in %d writes, late by median %v, p90 %v, p99 %v, max %v",
-		s.bytes, s.writes, q(0.5), q(0.9), q(0.99), l[len(l)-1])
+	more := ""
+	if s.over > 0 {
+		more = fmt.Sprintf(" (of the first %d writes)", len(l))
+	}
+	return fmt.Sprintf("%d bytes in %d writes, late by median %v, p90 %v, p99 %v, max %v%s",
+		s.bytes, s.writes, q(0.5), q(0.9), q(0.99), l[len(l)-1], more)
 }

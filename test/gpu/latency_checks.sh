@@ -27,7 +27,7 @@ for i in $(seq 50); do
   [ "$(cat "$LOGS"/latency-relay-*.out 2>/dev/null | grep -c listening)" -eq 3 ] && break
   sleep 0.1
 done
-sleep 0.5 # the server's listener
+sleep 1 # the server's listener (as transport_checks.sh waits)
 
 # t/s of one test in a llama-bench markdown table
 lt_ts() { awk -F'|' -v t="$2" '$0 ~ /CUDA/ && $7 ~ t { split($8, a, "±"); printf "%.2f", a[1] + 0; f = 1 } END { if (!f) printf "0" }' "$1"; }
