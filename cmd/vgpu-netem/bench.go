@@ -29,6 +29,9 @@ func benchMain(args []string) error {
 	reps := fs.Int("reps", 3, "copies each way (the best is reported; every one is checked)")
 	plain := fs.Bool("plain", true, "also time a plain socket pair of the server's kind")
 	fs.Parse(args)
+	if *calls < 0 || *size > 0 && *reps < 1 {
+		return fmt.Errorf("bench: --calls must not be negative, --reps at least 1")
+	}
 	runtime.LockOSThread() // as a C program's thread (the current context is per thread)
 	defer printStats()
 

@@ -29,6 +29,9 @@ type relay struct {
 // readSize is the most one read takes from a socket.
 const readSize = 256 << 10
 
+// bufPool holds read buffers the writer has written out, for the reader's next long read.
+var bufPool = sync.Pool{New: func() any { return make([]byte, readSize) }}
+
 // chunk is what one read returned, and when it is due on the other side.
 type chunk struct {
 	b   []byte
@@ -89,8 +92,8 @@ func (r *relay) logf(format string, args ...any) {
 // thread making blocking system calls (no netpoller, no scheduler hand-off on the bytes' path),
 // and between them a queue of chunks in arrival order. The writer sleeps on an eventfd while the
 // queue is empty, then until the first chunk is due, and writes every chunk due by then in one
-// writev. With no delay, a short chunk that finds the queue empty and the writer idle is written
-// by the reader itself.
+// writev. A short chunk that is due when read (no delay, or a reader that woke after the delay
+// had passed) and finds the queue empty and the writer idle is written by the reader itself.
 type pipe struct {
 	r        *relay
 	dst, src *remoting.FDConn
@@ -148,7 +151,7 @@ func (p *pipe) read() {
 	defer runtime.UnlockOSThread()
 	fd := p.src.Fd()
 	stamped := p.r.delay > 0 && unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) == nil
-	buf := make([]byte, readSize)
+	buf := bufPool.Get().([]byte)
 	oob := make([]byte, unix.CmsgSpace(16))
 	for {
 		var n int
@@ -173,7 +176,7 @@ func (p *pipe) read() {
 			if n < readSize/4 {
 				c.b = slices.Clone(buf[:n])
 			} else {
-				c.b, buf = buf[:n], make([]byte, readSize)
+				c.b, buf = buf[:n], bufPool.Get().([]byte)
 			}
 		}
 		if !p.push(c, now) || c.eof {
@@ -311,6 +314,11 @@ func (p *pipe) write() {
 				p.fail()
 				return
 			}
+			for _, c := range batch {
+				if cap(c.b) == readSize {
+					bufPool.Put(c.b[:readSize])
+				}
+			}
 		}
 		p.mu.Lock()
 		p.holding = false
@@ -400,6 +408,10 @@ func (s *dirStats) String() string {
 	l := slices.Clone(s.lateness)
 	slices.Sort(l)
 	q := func(f float64) time.Duration { return l[int(f*float64(len(l)-1))] }
-	return fmt.Sprintf("%d bytes in %d writes, late by median %v, p90 %v, p99 %v, max %v",
-		s.bytes, s.writes, q(0.5), q(0.9), q(0.99), l[len(l)-1])
+	more := ""
+	if s.over > 0 {
+		more = fmt.Sprintf(" (of the first %d writes)", len(l))
+	}
+	return fmt.Sprintf("%d bytes in %d writes, late by median %v, p90 %v, p99 %v, max %v%s",
+		s.bytes, s.writes, q(0.5), q(0.9), q(0.99), l[len(l)-1], more)
 }

@@ -7,7 +7,7 @@
 # llama-simple at 32 and 96 tokens: the difference over the tokens between). One table
 # (test/gpu/latency_table.sh): t/s, vgpu/native and the model's prediction
 # 1 / (t_native + n_rt × RTT). Then the copy benchmark (vgpu-netem bench, 256 MiB each way)
-# over unix and TCP beside a plain socket pair of each kind. About 90 s.
+# over unix and TCP beside a plain socket pair of each kind. Meant to take under 150 s.
 lt_t0=$SECONDS
 lt_port=7081
 "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$lt_port --insecure >"$LOGS/latency-server.log" 2>&1 &
@@ -27,7 +27,7 @@ for i in $(seq 50); do
   [ "$(cat "$LOGS"/latency-relay-*.out 2>/dev/null | grep -c listening)" -eq 3 ] && break
   sleep 0.1
 done
-sleep 0.5 # the server's listener
+sleep 1 # the server's listener (as transport_checks.sh waits)
 
 # t/s of one test in a llama-bench markdown table
 lt_ts() { awk -F'|' -v t="$2" '$0 ~ /CUDA/ && $7 ~ t { split($8, a, "±"); printf "%.2f", a[1] + 0; f = 1 } END { if (!f) printf "0" }' "$1"; }
