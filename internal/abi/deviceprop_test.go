@@ -4,23 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"github.com/vgpu/vgpu/internal/testout"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/vgpu/vgpu/internal/settings"
 )
 
-// referenceDir: $VGPU_REFERENCE, else shared/reference beside the checkout.
-func referenceDir() string {
-	if d := settings.TestReference.Get(); d != "" {
-		return d
-	}
-	return filepath.Join("..", "..", "..", "shared", "reference")
-}
+// referenceDir is testout.ReferenceDir.
+func referenceDir() string { return testout.ReferenceDir() }
 
 func off(f *DevicePropField, v13 bool) int {
 	if v13 {

@@ -2,22 +2,18 @@ package api
 
 import (
 	"bufio"
+	"github.com/vgpu/vgpu/internal/testout"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/vgpu/vgpu/internal/settings"
 )
 
-// referenceDir is the folder of NVIDIA facts (symbols/*.exports): $VGPU_REFERENCE, or the
-// workspace's shared/reference next to the repository.
+// referenceDir is the folder of NVIDIA facts (symbols/*.exports), testout.ReferenceDir; the
+// test skips without its export lists.
 func referenceDir(t *testing.T) string {
-	dir := settings.TestReference.Get()
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "reference")
-	}
+	dir := testout.ReferenceDir()
 	if _, err := os.Stat(filepath.Join(dir, "symbols")); err != nil {
 		t.Skipf("no reference export lists (%v); set VGPU_REFERENCE", err)
 	}

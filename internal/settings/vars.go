@@ -104,7 +104,7 @@ var (
 	TestOut = text(Var{Name: "VGPU_OUT", Type: "folder", Default: "`build/out` (tests skip what needs it)",
 		Meaning: "the build outputs the integration tests run; `make test` sets it, and a test then fails when a file is missing",
 		ReadBy:  []Reader{InTests}}, "")
-	TestReference = text(Var{Name: "VGPU_REFERENCE", Type: "folder", Default: "`../shared/reference` beside the checkout",
+	TestReference = text(Var{Name: "VGPU_REFERENCE", Type: "folder", Default: "unset: `testout.ReferenceDir`'s folder, if a workspace keeps one",
 		Meaning: "NVIDIA's headers and export lists the tests compare with (tests skip without them)",
 		ReadBy:  []Reader{InTests}}, "")
 	TestVersion = cOnly(Var{Name: "VGPU_VERSION", Type: "version", Default: "a made-up one",

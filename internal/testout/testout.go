@@ -34,3 +34,14 @@ func Dir(t testing.TB, need ...string) string {
 	}
 	return dir
 }
+
+// ReferenceDir is the folder of NVIDIA's own facts the tests compare with (its headers, the
+// real libraries' export lists): $VGPU_REFERENCE, else a `shared/reference` folder beside the
+// checkout where a workspace keeps one. It is not part of the repository; the tests that need
+// it skip without it.
+func ReferenceDir() string {
+	if d := settings.TestReference.Get(); d != "" {
+		return d
+	}
+	return filepath.Join("..", "..", "..", "shared", "reference")
+}

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"debug/elf"
+	"github.com/vgpu/vgpu/internal/testout"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,7 +11,6 @@ import (
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
-	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // The cuBLAS stubs (built by make build, not yet in stubNames, which the older tests' preload
@@ -23,10 +23,7 @@ var cublasStubNames = []string{"libcublas.so.13", "libcublasLt.so.13"}
 // every export of NVIDIA's library (decision 7) when the reference lists are at hand.
 func TestCublasStubELF(t *testing.T) {
 	out := outDir(t)
-	ref := settings.TestReference.Get()
-	if ref == "" {
-		ref = filepath.Join("..", "..", "..", "shared", "reference")
-	}
+	ref := testout.ReferenceDir()
 	for _, name := range cublasStubNames {
 		t.Run(name, func(t *testing.T) {
 			lib, ok := libByName(name)
