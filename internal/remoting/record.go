@@ -120,8 +120,7 @@ func newHalf(h func() hash.Hash, keyLen int, secret []byte, seq uint64) (*halfCo
 
 // nonce is the IV XOR the sequence number, left-padded (RFC 8446 §5.3).
 func (h *halfConn) nonce() []byte {
-	var n [12]byte
-	n = h.iv
+	n := h.iv
 	for i := 0; i < 8; i++ {
 		n[4+i] ^= byte(h.seq >> (56 - 8*i))
 	}

@@ -886,6 +886,13 @@ func newRelayConn(c net.Conn) *relayConn {
 	return &relayConn{Conn: capt, raw: c, capt: capt}
 }
 
+// endCapture ends the capture of a session that stays with the server's tls.Conn: its reads and
+// writes then go to the accepted connection itself.
+func (r *relayConn) endCapture() {
+	r.capt.Stop()
+	r.Conn = r.raw
+}
+
 // blocking moves the connection to an FDConn (a duplicate of its descriptor; the net.Conn is
 // closed).
 func (r *relayConn) blocking() error {
@@ -1065,7 +1072,7 @@ const tlsStateFD = 5
 // tlsStateFD. An error says why the session stays with the server's relay.
 func handTLSToWorker(rc *relayConn, tc *tls.Conn) (*os.File, error) {
 	st, err := rc.capt.Handoff(tc, false)
-	rc.capt.Stop()
+	rc.endCapture()
 	if err != nil {
 		return nil, err
 	}

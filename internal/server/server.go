@@ -156,7 +156,7 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 			tc = nil // the worker carries the session on: never close_notify from here
 		}
 	} else if tc != nil {
-		rc.capt.Stop()
+		rc.endCapture()
 		logger.Info("TLS through the server's relay (VGPU_TLS_RELAY="+tlsMode+")", append(sessionAttrs(id, pol.Identity), "tls", "relay")...)
 	}
 	if tc == nil {
