@@ -11,9 +11,10 @@ checks = []
 
 
 def check(name, got, want, tol):
-    ok = torch.allclose(got.cpu(), want, rtol=tol, atol=tol)
+    got = got.cpu()
+    ok = torch.allclose(got, want, rtol=tol, atol=tol)
     checks.append(ok)
-    print(f"{name}: {'ok' if ok else 'MISMATCH'}")
+    print(f"{name}: ok" if ok else f"{name}: MISMATCH (largest difference {(got - want).abs().max().item():.3g})")
 
 
 for dt, tol in ((torch.float64, 1e-9), (torch.complex64, 1e-3), (torch.complex128, 1e-9)):
