@@ -11,6 +11,9 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -118,11 +121,11 @@ func newHalf(h func() hash.Hash, keyLen int, secret []byte, seq uint64) (*halfCo
 	return hc, nil
 }
 
-// nonce is the IV XOR the sequence number, left-padded (RFC 8446 §5.3).
-func (h *halfConn) nonce() []byte {
+// nonce is the IV XOR the sequence number seq, left-padded (RFC 8446 §5.3).
+func (h *halfConn) nonce(seq uint64) []byte {
 	n := h.iv
 	for i := 0; i < 8; i++ {
-		n[4+i] ^= byte(h.seq >> (56 - 8*i))
+		n[4+i] ^= byte(seq >> (56 - 8*i))
 	}
 	return n[:]
 }
@@ -136,8 +139,42 @@ const (
 	recordTypeApp    = 23
 	alertCloseNotify = 0
 	recordBuf        = 256 << 10 // what one read may take in
-	recordWriteBatch = 64 << 10  // what one write sends
+	recordWriteBatch = 64 << 10  // what one write sends when the records are sealed one by one
+	// A write of at least parallelRecords full records seals them on several goroutines, up to
+	// bulkRecords a system call; a read that brought at least parallelRecords records opens them
+	// so. One 16 KiB record takes a core about 3-5 µs; a bulk copy of megabytes is then limited
+	// by the copy into the socket, not by AES-GCM on one core.
+	parallelRecords = 4
+	bulkRecords     = 16
 )
+
+// cryptWorkers is how many goroutines seal or open the records of one bulk transfer.
+var cryptWorkers = min(runtime.GOMAXPROCS(0), 8)
+
+// inParallel runs f(0) … f(n-1) on up to cryptWorkers goroutines, this one included, and
+// returns when all have returned. cipher.AEAD's Seal and Open keep no state between calls, so
+// records of one direction are sealed or opened at once, each with its own sequence number.
+func inParallel(n int, f func(i int)) {
+	w := min(n, cryptWorkers)
+	if w <= 1 {
+		for i := range n {
+			f(i)
+		}
+		return
+	}
+	var next atomic.Int64
+	work := func() {
+		for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
+			f(i)
+		}
+	}
+	var wg sync.WaitGroup
+	for range w - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+}
 
 // RecordConn carries on a TLS 1.3 session over an FDConn: reads open records, writes seal them.
 // It is used by one reader and one writer at a time (the worker's session thread; keepalives
@@ -147,8 +184,11 @@ type RecordConn struct {
 	rd, wr       *halfConn
 	raw          []byte // records as read; raw[rstart:rend] is not yet opened
 	rstart, rend int
-	plain        []byte // opened, not yet read
-	rerr         error  // sticky read error
+	ready        [][]byte // opened application data not yet read, in order (in raw)
+	readyBuf     [][]byte
+	recs, pts    [][]byte // the complete records of one read, and their plaintexts (nil: did not open)
+	rerr         error    // sticky read error
+	pend         error    // what ends the session once ready is read (close_notify: io.EOF)
 	wbuf         []byte
 	closed       bool
 	wrClosed     bool
@@ -177,11 +217,15 @@ func (r *RecordConn) FD() *FDConn { return r.c }
 // Read returns application data; the peer's close_notify is io.EOF; any other record type, a
 // record that does not open, or a malformed header ends the session with an error.
 func (r *RecordConn) Read(b []byte) (int, error) {
-	for len(r.plain) == 0 {
+	for len(r.ready) == 0 {
 		if r.rerr != nil {
 			return 0, r.rerr
 		}
-		if err := r.readRecord(); err != nil {
+		if r.pend != nil {
+			r.rerr = r.pend
+			continue
+		}
+		if err := r.fill(); err != nil {
 			var ne interface{ Timeout() bool }
 			if errors.As(err, &ne) && ne.Timeout() {
 				return 0, err // a deadline: what came of the record is kept for the next Read
@@ -190,30 +234,52 @@ func (r *RecordConn) Read(b []byte) (int, error) {
 			return 0, err
 		}
 	}
-	n := copy(b, r.plain)
-	r.plain = r.plain[n:]
+	n := 0
+	for n < len(b) && len(r.ready) > 0 {
+		c := copy(b[n:], r.ready[0])
+		n += c
+		if c < len(r.ready[0]) {
+			r.ready[0] = r.ready[0][c:]
+			break
+		}
+		r.ready[0] = nil
+		r.ready = r.ready[1:]
+	}
 	return n, nil
 }
 
-// readRecord opens the next record, reading as much as the socket has (up to recordBuf) so a
-// burst of records costs one system call, not two a record. A read deadline that passes
-// mid-record returns its timeout error and keeps what was read: the next call goes on from there.
-func (r *RecordConn) readRecord() error {
+// fill opens the complete records the buffer holds, reading as much as the socket has (up to
+// recordBuf) when it holds none, so a burst of records costs one system call, not two a record.
+// A read deadline that passes mid-record returns its timeout error and keeps what was read: the
+// next call goes on from there.
+func (r *RecordConn) fill() error {
 	for {
-		if avail := r.rend - r.rstart; avail >= recordHeaderLen {
-			h := r.raw[r.rstart : r.rstart+recordHeaderLen]
+		r.recs = r.recs[:0]
+		at := r.rstart
+		for r.rend-at >= recordHeaderLen {
+			h := r.raw[at : at+recordHeaderLen]
 			if h[0] != recordTypeApp || h[1] != 3 || h[2] != 3 {
+				if len(r.recs) > 0 {
+					break // the records before it first
+				}
 				return fmt.Errorf("tls: unexpected record header % x", h[:3])
 			}
 			n := int(binary.BigEndian.Uint16(h[3:]))
 			if n > maxCiphertext || n < r.rd.aead.Overhead()+1 {
+				if len(r.recs) > 0 {
+					break
+				}
 				return fmt.Errorf("tls: record of %d bytes", n)
 			}
-			if avail >= recordHeaderLen+n {
-				rec := r.raw[r.rstart : r.rstart+recordHeaderLen+n]
-				r.rstart += recordHeaderLen + n
-				return r.open(rec)
+			if r.rend-at < recordHeaderLen+n {
+				break
 			}
+			r.recs = append(r.recs, r.raw[at:at+recordHeaderLen+n])
+			at += recordHeaderLen + n
+		}
+		if len(r.recs) > 0 {
+			r.rstart = at
+			return r.openRecords()
 		}
 		if r.rstart == r.rend {
 			r.rstart, r.rend = 0, 0
@@ -232,41 +298,74 @@ func (r *RecordConn) readRecord() error {
 	}
 }
 
-// open opens one record (header and ciphertext) in place.
-func (r *RecordConn) open(rec []byte) error {
-	hdr, ct := rec[:recordHeaderLen], rec[recordHeaderLen:]
-	pt, err := r.rd.aead.Open(ct[:0], r.rd.nonce(), ct, hdr)
-	if err != nil {
-		return errors.New("tls: a record failed authentication")
+// openRecords opens r.recs in place (several at once when there are parallelRecords or more)
+// and queues their application data; an alert or a record that does not open is kept in
+// r.pend, returned once the data before it is read.
+func (r *RecordConn) openRecords() error {
+	seq, recs := r.rd.seq, r.recs
+	r.pts = append(r.pts[:0], make([][]byte, len(recs))...)
+	pts := r.pts
+	open := func(i int) {
+		hdr, ct := recs[i][:recordHeaderLen], recs[i][recordHeaderLen:]
+		if pt, err := r.rd.aead.Open(ct[:0], r.rd.nonce(seq+uint64(i)), ct, hdr); err == nil {
+			pts[i] = pt
+		}
 	}
-	r.rd.seq++
+	if len(recs) >= parallelRecords {
+		inParallel(len(recs), open)
+	} else {
+		for i := range recs {
+			open(i)
+		}
+	}
+	r.ready = r.readyBuf[:0]
+	for _, pt := range pts {
+		data, err := r.content(pt)
+		if err != nil {
+			r.pend = err
+			break
+		}
+		r.rd.seq++
+		if len(data) > 0 {
+			r.ready = append(r.ready, data)
+		}
+	}
+	r.readyBuf = r.ready[:0]
+	return nil
+}
+
+// content is an opened record's application data, or why the session ends: a record that did
+// not open (nil), close_notify (io.EOF), another alert, a post-handshake message.
+func (r *RecordConn) content(pt []byte) ([]byte, error) {
+	if pt == nil {
+		return nil, errors.New("tls: a record failed authentication")
+	}
 	// the inner content type is the last byte that is not zero padding
 	i := len(pt) - 1
 	for i >= 0 && pt[i] == 0 {
 		i--
 	}
 	if i < 0 {
-		return errors.New("tls: a record without a content type")
+		return nil, errors.New("tls: a record without a content type")
 	}
 	switch pt[i] {
 	case recordTypeApp:
-		r.plain = pt[:i]
-		return nil
+		return pt[:i], nil
 	case recordTypeAlert:
 		if i == 2 && pt[1] == alertCloseNotify {
-			return io.EOF
+			return nil, io.EOF
 		}
-		return fmt.Errorf("tls: the peer sent alert %d", pt[1])
+		return nil, fmt.Errorf("tls: the peer sent alert %d", pt[1])
 	case recordTypeHshake:
 		// a key update or ticket: vgpu's clients and servers send neither once a session runs
-		return errors.New("tls: a post-handshake message, which this session does not take")
+		return nil, errors.New("tls: a post-handshake message, which this session does not take")
 	}
-	return fmt.Errorf("tls: record of content type %d", pt[i])
+	return nil, fmt.Errorf("tls: record of content type %d", pt[i])
 }
 
-// Write seals b in records of at most 16 KiB and writes them in one system call per 64 KiB:
-// large enough that a bulk copy costs few calls, small enough that the peer opens the first
-// records while the rest are sealed.
+// Write seals b in records of at most 16 KiB. A short b is sealed record by record, in one
+// system call per 64 KiB: the peer opens the first records while the rest are sealed. A bulk b
+// is sealed bulkRecords at a time on several goroutines (inParallel), each batch one system call.
 func (r *RecordConn) Write(b []byte) (int, error) {
 	if r.wrClosed {
 		return 0, errors.New("tls: write after close")
@@ -275,10 +374,16 @@ func (r *RecordConn) Write(b []byte) (int, error) {
 	for done < len(b) {
 		r.wbuf = r.wbuf[:0]
 		start := done
-		for done < len(b) && len(r.wbuf) < recordWriteBatch {
-			n := min(len(b)-done, maxPlaintext)
-			r.seal(recordTypeApp, b[done:done+n])
+		if len(b)-done >= parallelRecords*maxPlaintext {
+			n := min(len(b)-done, bulkRecords*maxPlaintext)
+			r.sealBulk(b[done : done+n])
 			done += n
+		} else {
+			for done < len(b) && len(r.wbuf) < recordWriteBatch {
+				n := min(len(b)-done, maxPlaintext)
+				r.seal(recordTypeApp, b[done:done+n])
+				done += n
+			}
 		}
 		if _, err := r.c.Write(r.wbuf); err != nil {
 			return start, err
@@ -287,21 +392,46 @@ func (r *RecordConn) Write(b []byte) (int, error) {
 	return done, nil
 }
 
-// seal appends one record of type typ holding p to wbuf.
-func (r *RecordConn) seal(typ byte, p []byte) {
-	n := len(p) + 1 + r.wr.aead.Overhead()
+// grow makes wbuf n bytes longer and returns those bytes.
+func (r *RecordConn) grow(n int) []byte {
 	off := len(r.wbuf)
-	end := off + recordHeaderLen + n
+	end := off + n
 	if cap(r.wbuf) < end {
 		r.wbuf = append(r.wbuf[:cap(r.wbuf)], make([]byte, end-cap(r.wbuf))...)
 	}
 	r.wbuf = r.wbuf[:end]
-	hdr, body := r.wbuf[off:off+recordHeaderLen], r.wbuf[off+recordHeaderLen:end]
+	return r.wbuf[off:end]
+}
+
+// sealRecord seals p as one record of inner type typ at sequence number seq into rec, which is
+// exactly recordHeaderLen + len(p) + 1 + the AEAD's overhead long.
+func (r *RecordConn) sealRecord(rec []byte, typ byte, p []byte, seq uint64) {
+	n := len(rec) - recordHeaderLen
+	hdr, body := rec[:recordHeaderLen], rec[recordHeaderLen:]
 	hdr[0], hdr[1], hdr[2], hdr[3], hdr[4] = recordTypeApp, 3, 3, byte(n>>8), byte(n)
 	copy(body, p)
 	body[len(p)] = typ
-	r.wr.aead.Seal(body[:0], r.wr.nonce(), body[:len(p)+1], hdr)
+	r.wr.aead.Seal(body[:0], r.wr.nonce(seq), body[:len(p)+1], hdr)
+}
+
+// seal appends one record of type typ holding p to wbuf.
+func (r *RecordConn) seal(typ byte, p []byte) {
+	r.sealRecord(r.grow(recordHeaderLen+len(p)+1+r.wr.aead.Overhead()), typ, p, r.wr.seq)
 	r.wr.seq++
+}
+
+// sealBulk appends the records of p (application data) to wbuf, sealed on several goroutines.
+func (r *RecordConn) sealBulk(p []byte) {
+	full := recordHeaderLen + maxPlaintext + 1 + r.wr.aead.Overhead()
+	n := (len(p) + maxPlaintext - 1) / maxPlaintext
+	last := len(p) - (n-1)*maxPlaintext
+	out := r.grow((n-1)*full + recordHeaderLen + last + 1 + r.wr.aead.Overhead())
+	seq := r.wr.seq
+	inParallel(n, func(i int) {
+		end := min((i+1)*full, len(out))
+		r.sealRecord(out[i*full:end], recordTypeApp, p[i*maxPlaintext:min((i+1)*maxPlaintext, len(p))], seq+uint64(i))
+	})
+	r.wr.seq += uint64(n)
 }
 
 // Close sends close_notify (best effort, one second at most) and closes the socket.
@@ -340,6 +470,6 @@ func (st *TLSState) OpensAt(record []byte, seq uint64) bool {
 		return false
 	}
 	ct := append([]byte(nil), record[recordHeaderLen:]...)
-	_, err = hc.aead.Open(ct[:0], hc.nonce(), ct, record[:recordHeaderLen])
+	_, err = hc.aead.Open(ct[:0], hc.nonce(seq), ct, record[:recordHeaderLen])
 	return err == nil
 }

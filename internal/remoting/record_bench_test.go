@@ -1,0 +1,104 @@
+package remoting
+
+import (
+	"crypto/rand"
+	"io"
+	"net"
+	"testing"
+)
+
+// recordPair is two RecordConns over a TCP loopback connection, each reading what the other
+// writes (random secrets; sequence numbers from 0).
+func recordPair(tb testing.TB, suite uint16) (a, b *RecordConn) {
+	fa, fb := tcpPair(tb)
+	s1, s2 := make([]byte, 32), make([]byte, 32)
+	rand.Read(s1)
+	rand.Read(s2)
+	if suite == suiteAES256GCM {
+		s1, s2 = append(s1, s1[:16]...), append(s2, s2[:16]...)
+	}
+	var err error
+	if a, err = NewRecordConn(fa, &TLSState{Suite: suite, ReadSecret: s1, WriteSecret: s2}); err != nil {
+		tb.Fatal(err)
+	}
+	if b, err = NewRecordConn(fb, &TLSState{Suite: suite, ReadSecret: s2, WriteSecret: s1}); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { a.Close(); b.Close() })
+	return a, b
+}
+
+// tcpPair is two FDConns over a TCP loopback connection.
+func tcpPair(tb testing.TB) (*FDConn, *FDConn) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	acc := make(chan net.Conn, 1)
+	go func() {
+		c, _ := ln.Accept()
+		acc <- c
+	}()
+	c1, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c2 := <-acc
+	f1, err := NewFDConn(c1)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	f2, err := NewFDConn(c2)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { f1.Close(); f2.Close() })
+	return f1, f2
+}
+
+// bulk sends msg-sized messages from w to r, each answered by 16 bytes: a host-to-device copy's
+// request and reply.
+func bulk(b *testing.B, w, r io.ReadWriter, msg int) {
+	src, dst, ack := make([]byte, msg), make([]byte, msg), make([]byte, 16)
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < b.N; i++ {
+			if _, err := io.ReadFull(r, dst); err != nil {
+				done <- err
+				return
+			}
+			if _, err := r.Write(ack); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	b.SetBytes(int64(msg))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := w.Write(src); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(w, ack); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+}
+
+// The prompt of llama-bench's pp512 sends about 2.6 MB of inputs per prompt; generation, a few
+// KiB per token.
+func BenchmarkBulkPlain2600K(b *testing.B) { x, y := tcpPair(b); bulk(b, x, y, 2600<<10) }
+func BenchmarkBulkTLS2600K(b *testing.B) {
+	x, y := recordPair(b, suiteAES128GCM)
+	bulk(b, x, y, 2600<<10)
+}
+func BenchmarkBulkPlain4K(b *testing.B) { x, y := tcpPair(b); bulk(b, x, y, 4<<10) }
+func BenchmarkBulkTLS4K(b *testing.B) {
+	x, y := recordPair(b, suiteAES128GCM)
+	bulk(b, x, y, 4<<10)
+}
