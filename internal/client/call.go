@@ -210,7 +210,11 @@ func (c *call) versionMismatch() string {
 // chunkSize is the largest piece of a copy sent in one frame.
 const chunkSize = 16 << 20
 
-// chunked runs a copy larger than chunkSize as consecutive pieces through fn.
+// chunked runs a copy larger than chunkSize as consecutive pieces through fn. The pieces of a
+// synchronous host-to-device copy but the last go through remoteAsync: their bytes are in the
+// socket when it returns, and the worker copies one piece to the device while the next crosses
+// the network instead of after it; the last piece waits, and since the row synchronises its
+// reply reports the first failure of any piece (finishSync).
 func chunked(c *call, fn func(*call) int64) (int64, bool) {
 	if c.f.Chunk == "" {
 		return 0, false
@@ -220,6 +224,7 @@ func chunked(c *call, fn func(*call) int64) (int64, bool) {
 	if total <= chunkSize {
 		return 0, false
 	}
+	upload := c.f.Syncs && c.f.Mode != api.Async && chunkIsInput(c.f)
 	for off := uint64(0); off < total; off += chunkSize {
 		piece := *c
 		piece.a = append([]uint64(nil), c.a...)
@@ -230,11 +235,40 @@ func chunked(c *call, fn func(*call) int64) (int64, bool) {
 				piece.a[i] += off
 			}
 		}
-		if r := fn(&piece); r != 0 {
+		send := fn
+		if upload && off+chunkSize < total {
+			send = remoteAsync
+		}
+		if r := send(&piece); r != 0 {
+			if upload {
+				if s, _ := sessionFor(c); s != nil {
+					s.forgetDeferredOf(uint32(c.id)) // this result reports its pieces' failure
+				}
+			}
 			return r, true
 		}
 	}
 	return 0, true
+}
+
+// forgetDeferredOf drops the unreported async failure if row fn made it: a synchronous row's
+// pieces sent without waiting are the only async calls of such a row.
+func (s *session) forgetDeferredOf(fn uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deferredCode != 0 && s.deferredFn == fn {
+		s.deferredFn, s.deferredCode = 0, 0
+	}
+}
+
+// chunkIsInput reports whether the bytes a row's Chunk counts are read from the caller (InBuf).
+func chunkIsInput(f *api.Func) bool {
+	for i := range f.Params {
+		if f.Params[i].Size == f.Chunk && f.Params[i].Kind == api.InBuf {
+			return true
+		}
+	}
+	return false
 }
 
 // bufParams counts the parameters that travel as buffers.

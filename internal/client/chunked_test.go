@@ -1,0 +1,57 @@
+package client
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/server"
+)
+
+// TestChunkedUpload: a host-to-device copy of three pieces over a socket (no shared memory)
+// costs one round trip (its first two pieces go without waiting), reads back intact, and a copy
+// whose second piece runs past the allocation fails with the driver's code at the call itself,
+// after which the session goes on and no later call reports that failure again.
+func TestChunkedUpload(t *testing.T) {
+	connect(t, server.NewSim())
+	ctx, p := heapNew[uint64](), heapNew[uint64]()
+	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
+		t.Fatalf("cuInit = %d", r)
+	}
+	if r := dispatchByName(api.LibCuda, "cuDevicePrimaryCtxRetain", ptrOf(ctx), 0); r != 0 {
+		t.Fatalf("cuDevicePrimaryCtxRetain = %d", r)
+	}
+	if r := dispatchByName(api.LibCuda, "cuCtxSetCurrent", *ctx); r != 0 {
+		t.Fatalf("cuCtxSetCurrent = %d", r)
+	}
+	const n = 2*chunkSize + 12345
+	if r := dispatchByName(api.LibCuda, "cuMemAlloc_v2", ptrOf(p), n); r != 0 {
+		t.Fatalf("cuMemAlloc_v2 = %d", r)
+	}
+	src, back := heapBytes(n), heapBytes(n)
+	for i := range src {
+		src[i] = byte(i*13 + i>>16)
+	}
+	before := SessionStats()
+	if r := dispatchByName(api.LibCuda, "cuMemcpyHtoD_v2", *p, ptrOf(&src[0]), n); r != 0 {
+		t.Fatalf("cuMemcpyHtoD_v2 of %d bytes = %d", n, r)
+	}
+	after := SessionStats()
+	if rt := after.RoundTrips - before.RoundTrips; rt != 1 {
+		t.Errorf("a 3-piece upload took %d round trips, want 1", rt)
+	}
+	if r := dispatchByName(api.LibCuda, "cuMemcpyDtoH_v2", ptrOf(&back[0]), *p, n); r != 0 {
+		t.Fatalf("cuMemcpyDtoH_v2 = %d", r)
+	}
+	if !bytes.Equal(src, back) {
+		t.Fatal("the device holds other bytes than were uploaded")
+	}
+	// from 12346 bytes in, 2 pieces and 10 bytes: the first piece fits, the second (sent
+	// without waiting) and the third do not
+	if r := dispatchByName(api.LibCuda, "cuMemcpyHtoD_v2", *p+12346, ptrOf(&src[0]), 2*chunkSize+10); r != 1 {
+		t.Fatalf("an upload past the allocation's end returned %d, want 1 (CUDA_ERROR_INVALID_VALUE)", r)
+	}
+	if r := dispatchByName(api.LibCuda, "cuCtxSynchronize"); r != 0 {
+		t.Fatalf("the session after a failed upload: cuCtxSynchronize = %d", r)
+	}
+}
