@@ -68,7 +68,7 @@ else
   log "nvidia-smi: $SMI"
   # 1. The private table as the host's NVML and vgpu's stub answer it.
   mkdir -p "$LOGS/bin"
-  if cc -O2 -o "$LOGS/bin/nvml_exporttable" "$ROOT/test/gpu/nvml_exporttable.c" -ldl >"$LOGS/bin/nvml_exporttable.build.log" 2>&1; then
+  if cc -O2 -o "$LOGS/bin/nvml_exporttable" "$ROOT/test/gpu/nvml_exporttable.c" -ldl >"$LOGS/smi-exporttable.build.log" 2>&1; then
     timeout "$SMI_TIMEOUT" env SMI_DIAG_PROCS=1 "$LOGS/bin/nvml_exporttable" >"$LOGS/smi-exporttable.native.txt" 2>&1
     echo "rc $?" >>"$LOGS/smi-exporttable.native.txt"
     timeout "$SMI_TIMEOUT" "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="$VGPU_SERVER" SMI_DIAG_PROCS=1 "$LOGS/bin/nvml_exporttable" >"$LOGS/smi-exporttable.vgpu.txt" 2>&1
@@ -78,7 +78,7 @@ else
       RESULTS+=("$(printf '%-28s %s' "smi-exporttable $side" "$(grep -v '^init' "$LOGS/smi-exporttable.$side.txt" | tr '\n' ';' | cut -c1-150)")")
     done
   else
-    RESULTS+=("$(printf '%-28s %s' "smi-exporttable" "not built: $(head -c 100 "$LOGS/bin/nvml_exporttable.build.log")")")
+    RESULTS+=("$(printf '%-28s %s' "smi-exporttable" "not built: $(head -c 100 "$LOGS/smi-exporttable.build.log")")")
   fi
 
   # 2. The views, natively and through vgpu.
