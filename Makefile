@@ -120,18 +120,22 @@ package: build
 
 # every Go file as gofmt writes it
 check-format:
-	@out=$$($(GO) run cmd/gofmt -l cmd internal shims test packaging); [ -z "$$out" ] || { echo "not gofmt-formatted (run gofmt -w):"; echo "$$out"; exit 1; }
+	@out=$$($(GO) run cmd/gofmt -l cmd gen internal shims test packaging); [ -z "$$out" ] || { echo "not gofmt-formatted (run gofmt -w):"; echo "$$out"; exit 1; }
 
-# The generated code (cmd/vgpugen, from the API table), then the README's generated tables
-# (cmd/vgpudocs, from internal/settings and internal/server's Keys).
+# internal/api's data files (gen/cmd/apidata, from gen/'s inputs: the real libraries' export lists
+# and the declarations extracted from NVIDIA's headers, gen/README.md), then the generated code
+# (cmd/vgpugen, from the API table, which those files are part of), then the README's generated
+# tables (cmd/vgpudocs, from internal/settings and internal/server's Keys).
 generate:
+	$(GO) run ./gen/cmd/apidata
 	$(GO) run ./cmd/vgpugen
 	$(GO) run ./cmd/vgpudocs
 
-# Fails when the generated files (and the README's generated tables) differ from what the
-# declarations produce.
+# Fails when the generated files (and the README's generated tables) differ from what their
+# inputs produce: every file that make generate writes is written again under $(OBJ)/_gen and compared.
 check-generated:
-	@rm -rf $(OBJ)/_gen; $(GO) run ./cmd/vgpugen -root $(OBJ)/_gen && $(GO) run ./cmd/vgpudocs -root $(OBJ)/_gen && \
+	@rm -rf $(OBJ)/_gen; $(GO) run ./gen/cmd/apidata -root $(OBJ)/_gen && $(GO) run ./cmd/vgpugen -root $(OBJ)/_gen && \
+	  $(GO) run ./cmd/vgpudocs -root $(OBJ)/_gen && \
 	  for f in $$(cd $(OBJ)/_gen && find . -type f); do \
 	    cmp -s $(OBJ)/_gen/$$f $$f || { echo "generated file $$f is stale: run make generate"; exit 1; }; done
 

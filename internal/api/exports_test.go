@@ -113,10 +113,9 @@ func TestCudart12List(t *testing.T) {
 	if !sort.StringsAreSorted(cudart12Exports) {
 		t.Error("cudart12Exports is not sorted")
 	}
-	// The numbers exports_cudart12.go's comment states.
-	if len(cudart12Exports) != 438 || shared != 406 || len(cudart13Exports)-shared != 16 {
-		t.Errorf("cudart 12: %d names, %d shared with 13, %d only in 13; the comment says 438, 406, 16: update it",
-			len(cudart12Exports), shared, len(cudart13Exports)-shared)
+	// gen/cmd/apidata derives the list (its comment's numbers too); most of it is 13's.
+	if shared < len(cudart12Exports)*9/10 {
+		t.Errorf("cudart 12: only %d of %d names shared with 13", shared, len(cudart12Exports))
 	}
 	for _, n := range []string{"cudaGetDeviceProperties", "cudaGetDeviceProperties_v2", "cudaStreamGetCaptureInfo_v2_ptsz",
 		"cudaMemcpy_ptds", "cudaLaunchKernel_ptsz", "__cudaRegisterFatBinary", "__cudaPushCallConfiguration", "cudaGetExportTable"} {

@@ -1,8 +1,8 @@
 package api
 
-// cublasTable: libcublas.so.13 and libcublasLt.so.13, what llama.cpp's ggml-cuda imports from
-// them (reference/symbols/llama.cpp-ggml-cuda13.imports) plus their small companions. Every other
-// export is a Stub row (exports_cublas.go).
+// cublasTable: libcublas.so.13 and libcublasLt.so.13, what llama.cpp's ggml-cuda (its CUDA 13
+// build) imports from them plus their small companions. Every other export is a Stub row
+// (exports_cublas.go).
 //
 // A cublasHandle_t is a handle of the server (HCublas), bound there to the context that was
 // current when it was created; the client makes that context current again before each call
@@ -24,7 +24,7 @@ package api
 // Async, as launches are (docs/ARCHITECTURE.md, decision 9): a failure cuBLAS reports for one of them is returned
 // by the next synchronising call, with a log line naming it.
 var cublasTable = []Func{
-	// ---- cuBLASLt matmul, as PyTorch uses it (reference/symbols/pytorch-2.11-cu130.imports).
+	// ---- cuBLASLt matmul, as PyTorch uses it (2.11, its CUDA 13.0 build).
 	// The lightHandle is a cublasHandle_t cast (PyTorch never calls cublasLtCreate). Descriptors,
 	// layouts and preferences are server handles; their attributes travel as bytes (device
 	// pointers in them, such as a bias, are the GPU's own addresses). Scalars follow the matmul
@@ -283,44 +283,12 @@ func cublasSolverRows() []Func {
 	return rows
 }
 
-// PyTorch's other cuBLAS imports (reference/symbols/pytorch-2.11-cu130.imports), host pointer
-// mode: alpha and beta by value, a dot product's result and the LAPACK-style calls' host info
-// as outputs (those calls wait for the reply: cuBLAS writes them before it returns). Generated
-// from cublas_api.h's declarations; test/gpu/torch_blas.py runs them on the GPU.
-var cublasTorchTable = append(cublasSolverRows(), []Func{
-	{Name: "cublasDgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const double *", "alpha", "8"), dev("const double *", "A"), scalar("int", "lda"), dev("const double *", "B"), scalar("int", "ldb"), hScalar("const double *", "beta", "8"), dev("double *", "C"), scalar("int", "ldc")}},
-	{Name: "cublasDgemmStridedBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const double *", "alpha", "8"), dev("const double *", "A"), scalar("int", "lda"), scalar("long long int", "strideA"), dev("const double *", "B"), scalar("int", "ldb"), scalar("long long int", "strideB"), hScalar("const double *", "beta", "8"), dev("double *", "C"), scalar("int", "ldc"), scalar("long long int", "strideC"), scalar("int", "batchCount")}},
-	{Name: "cublasDtrsmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const double *", "alpha", "8"), dev("const double *const *", "A"), scalar("int", "lda"), dev("double *const *", "B"), scalar("int", "ldb"), scalar("int", "batchCount")}},
-	{Name: "cublasCgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *", "A"), scalar("int", "lda"), dev("const cuComplex *", "B"), scalar("int", "ldb"), hScalar("const cuComplex *", "beta", "8"), dev("cuComplex *", "C"), scalar("int", "ldc")}},
-	{Name: "cublasCgemmStridedBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *", "A"), scalar("int", "lda"), scalar("long long int", "strideA"), dev("const cuComplex *", "B"), scalar("int", "ldb"), scalar("long long int", "strideB"), hScalar("const cuComplex *", "beta", "8"), dev("cuComplex *", "C"), scalar("int", "ldc"), scalar("long long int", "strideC"), scalar("int", "batchCount")}},
-	{Name: "cublasCtrsmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *const *", "A"), scalar("int", "lda"), dev("cuComplex *const *", "B"), scalar("int", "ldb"), scalar("int", "batchCount")}},
-	{Name: "cublasZgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *", "A"), scalar("int", "lda"), dev("const cuDoubleComplex *", "B"), scalar("int", "ldb"), hScalar("const cuDoubleComplex *", "beta", "16"), dev("cuDoubleComplex *", "C"), scalar("int", "ldc")}},
-	{Name: "cublasZgemmStridedBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *", "A"), scalar("int", "lda"), scalar("long long int", "strideA"), dev("const cuDoubleComplex *", "B"), scalar("int", "ldb"), scalar("long long int", "strideB"), hScalar("const cuDoubleComplex *", "beta", "16"), dev("cuDoubleComplex *", "C"), scalar("int", "ldc"), scalar("long long int", "strideC"), scalar("int", "batchCount")}},
-	{Name: "cublasZtrsmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *const *", "A"), scalar("int", "lda"), dev("cuDoubleComplex *const *", "B"), scalar("int", "ldb"), scalar("int", "batchCount")}},
-	{Name: "cublasSdot_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "n"), dev("const float *", "x"), scalar("int", "incx"), dev("const float *", "y"), scalar("int", "incy"), out("float *", "result", "4")}},
-	{Name: "cublasDdot_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "n"), dev("const double *", "x"), scalar("int", "incx"), dev("const double *", "y"), scalar("int", "incy"), out("double *", "result", "8")}},
-	{Name: "cublasCdotu_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "n"), dev("const cuComplex *", "x"), scalar("int", "incx"), dev("const cuComplex *", "y"), scalar("int", "incy"), out("cuComplex *", "result", "8")}},
-	{Name: "cublasCdotc_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "n"), dev("const cuComplex *", "x"), scalar("int", "incx"), dev("const cuComplex *", "y"), scalar("int", "incy"), out("cuComplex *", "result", "8")}},
-	{Name: "cublasZdotu_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "n"), dev("const cuDoubleComplex *", "x"), scalar("int", "incx"), dev("const cuDoubleComplex *", "y"), scalar("int", "incy"), out("cuDoubleComplex *", "result", "16")}},
-	{Name: "cublasZdotc_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("int", "n"), dev("const cuDoubleComplex *", "x"), scalar("int", "incx"), dev("const cuDoubleComplex *", "y"), scalar("int", "incy"), out("cuDoubleComplex *", "result", "16")}},
-	{Name: "cublasSgemmEx", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
-		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const float *", "alpha", "4"), dev("const void *", "A"), scalar("cudaDataType", "Atype"), scalar("int", "lda"), dev("const void *", "B"), scalar("cudaDataType", "Btype"), scalar("int", "ldb"), hScalar("const float *", "beta", "4"), dev("void *", "C"), scalar("cudaDataType", "Ctype"), scalar("int", "ldc")}},
-}...)
+// PyTorch's other cuBLAS imports (its CUDA 13 build), host pointer mode: alpha and beta by
+// value, a dot product's result and the LAPACK-style calls' host info as outputs (those calls
+// wait for the reply: cuBLAS writes them before it returns). The rows past the solver ones are
+// generated from cublas_api.h's prototypes (zz_cublas_torch.go, gen/cmd/apidata);
+// test/gpu/torch_blas.py runs them on the GPU.
+var cublasTorchTable = append(cublasSolverRows(), cublasTorchRows...)
 
 // CublasDevicePrefix names the twin of a cuBLAS row with scalars for
 // CUBLAS_POINTER_MODE_DEVICE: alpha, beta and a dot product's result are device addresses passed
