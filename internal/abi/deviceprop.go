@@ -6,7 +6,7 @@ package abi
 // Sources (ABI facts only, no header text): the CUdevice_attribute enum of cuda.h (CUDA 13.0),
 // the cudaDeviceAttr enum and struct cudaDeviceProp of driver_types.h (CUDA 13.0), and the field
 // offsets of the CUDA 12.x (1032-byte) and 13.0 (1008-byte) layouts measured with gcc on x86_64
-// (shared/reference/cuda-12/cudaDeviceProp-{12,13}.offsets).
+// (cuda-12/cudaDeviceProp-{12,13}.offsets in the reference folder the tests read, testout.ReferenceDir).
 //
 // What the real stack does was read off an H200 (driver 580.159.04, libcudart 13.0) on 2026-11-26:
 //   - cuDeviceGetAttribute accepts every value 1..147 (deprecated ones too) and rejects 0 and

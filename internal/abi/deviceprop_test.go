@@ -398,7 +398,8 @@ func TestDevicePropOffsetsMatchReference(t *testing.T) {
 	}
 }
 
-// h200Props: what the real stack reports for the H200 of shared/reference/cuda-13.0/props.txt.
+// h200Props: what the real stack reports for the H200 of cuda-13.0/props.txt in the reference
+// folder (testout.ReferenceDir).
 // Scalars; arrays are in h200Arrays.
 var h200Props = map[string]int64{
 	"ECCEnabled":                             1,
