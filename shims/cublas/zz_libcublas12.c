@@ -17,7 +17,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 6,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 14184948544883909183ULL,
+	.table_hash = 3101487347928417280ULL,
 };
 
 /* Logs once per function, as the core would (VGPU_LOG=quiet silences it). */
@@ -36,442 +36,442 @@ static void vgpu_stub_unsupported(const char *name, int *logged)
 	}
 }
 
-/* id 434, remote */
+/* id 442, remote */
 VGPU_EXPORT cublasStatus_t cublasCreate_v2(cublasHandle_t *handle)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)handle };
-	return (cublasStatus_t)vgpu_stub_call(434, a);
-}
-
-/* id 435, remote */
-VGPU_EXPORT cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)handle };
-	return (cublasStatus_t)vgpu_stub_call(435, a);
-}
-
-/* id 436, async */
-VGPU_EXPORT cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)streamId };
-	return (cublasStatus_t)vgpu_stub_call(436, a);
-}
-
-/* id 437, remote */
-VGPU_EXPORT cublasStatus_t cublasGetStream_v2(cublasHandle_t handle, cudaStream_t *streamId)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)streamId };
-	return (cublasStatus_t)vgpu_stub_call(437, a);
-}
-
-/* id 438, remote */
-VGPU_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)mode };
-	return (cublasStatus_t)vgpu_stub_call(438, a);
-}
-
-/* id 439, remote */
-VGPU_EXPORT cublasStatus_t cublasGetMathMode(cublasHandle_t handle, cublasMath_t *mode)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)mode };
-	return (cublasStatus_t)vgpu_stub_call(439, a);
-}
-
-/* id 440, async */
-VGPU_EXPORT cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t workspaceSizeInBytes)
-{
-	uint64_t a[3] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)workspace, (uint64_t)workspaceSizeInBytes };
-	return (cublasStatus_t)vgpu_stub_call(440, a);
-}
-
-/* id 441, local */
-VGPU_EXPORT cublasStatus_t cublasSetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t mode)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)mode };
-	return (cublasStatus_t)vgpu_stub_call(441, a);
-}
-
-/* id 442, local */
-VGPU_EXPORT cublasStatus_t cublasGetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t *mode)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)mode };
 	return (cublasStatus_t)vgpu_stub_call(442, a);
 }
 
 /* id 443, remote */
-VGPU_EXPORT cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
+VGPU_EXPORT cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)version };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)handle };
 	return (cublasStatus_t)vgpu_stub_call(443, a);
 }
 
-/* id 444, remote */
-VGPU_EXPORT cublasStatus_t cublasGetProperty(libraryPropertyType type, int *value)
+/* id 444, async */
+VGPU_EXPORT cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId)
 {
-	uint64_t a[2] = { (uint64_t)type, (uint64_t)(uintptr_t)value };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)streamId };
 	return (cublasStatus_t)vgpu_stub_call(444, a);
 }
 
-/* id 445, local */
+/* id 445, remote */
+VGPU_EXPORT cublasStatus_t cublasGetStream_v2(cublasHandle_t handle, cudaStream_t *streamId)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)streamId };
+	return (cublasStatus_t)vgpu_stub_call(445, a);
+}
+
+/* id 446, remote */
+VGPU_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)mode };
+	return (cublasStatus_t)vgpu_stub_call(446, a);
+}
+
+/* id 447, remote */
+VGPU_EXPORT cublasStatus_t cublasGetMathMode(cublasHandle_t handle, cublasMath_t *mode)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)mode };
+	return (cublasStatus_t)vgpu_stub_call(447, a);
+}
+
+/* id 448, async */
+VGPU_EXPORT cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t workspaceSizeInBytes)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)workspace, (uint64_t)workspaceSizeInBytes };
+	return (cublasStatus_t)vgpu_stub_call(448, a);
+}
+
+/* id 449, local */
+VGPU_EXPORT cublasStatus_t cublasSetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t mode)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)mode };
+	return (cublasStatus_t)vgpu_stub_call(449, a);
+}
+
+/* id 450, local */
+VGPU_EXPORT cublasStatus_t cublasGetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t *mode)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)mode };
+	return (cublasStatus_t)vgpu_stub_call(450, a);
+}
+
+/* id 451, remote */
+VGPU_EXPORT cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)version };
+	return (cublasStatus_t)vgpu_stub_call(451, a);
+}
+
+/* id 452, remote */
+VGPU_EXPORT cublasStatus_t cublasGetProperty(libraryPropertyType type, int *value)
+{
+	uint64_t a[2] = { (uint64_t)type, (uint64_t)(uintptr_t)value };
+	return (cublasStatus_t)vgpu_stub_call(452, a);
+}
+
+/* id 453, local */
 VGPU_EXPORT size_t cublasGetCudartVersion(void)
 {
 	uint64_t *a = 0;
-	return (size_t)vgpu_stub_call(445, a);
+	return (size_t)vgpu_stub_call(453, a);
 }
 
-/* id 446, local */
+/* id 454, local */
 VGPU_EXPORT const char * cublasGetStatusName(cublasStatus_t status)
 {
 	uint64_t a[1] = { (uint64_t)status };
 	if (!vgpu_stub_ready())
 		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(446, a);
+	return (const char *)(uintptr_t)vgpu_stub_call(454, a);
 }
 
-/* id 447, local */
+/* id 455, local */
 VGPU_EXPORT const char * cublasGetStatusString(cublasStatus_t status)
 {
 	uint64_t a[1] = { (uint64_t)status };
 	if (!vgpu_stub_ready())
 		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(447, a);
-}
-
-/* id 453, async */
-VGPU_EXPORT cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *A, int lda, const float *B, int ldb, const float *beta, float *C, int ldc)
-{
-	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
-	return (cublasStatus_t)vgpu_stub_call(453, a);
-}
-
-/* id 454, async */
-VGPU_EXPORT cublasStatus_t cublasSgemmBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *const *Aarray, int lda, const float *const *Barray, int ldb, const float *beta, float *const *Carray, int ldc, int batchCount)
-{
-	uint64_t a[15] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)batchCount };
-	return (cublasStatus_t)vgpu_stub_call(454, a);
-}
-
-/* id 455, async */
-VGPU_EXPORT cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *A, int lda, long long int strideA, const float *B, int ldb, long long int strideB, const float *beta, float *C, int ldc, long long int strideC, int batchCount)
-{
-	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
-	return (cublasStatus_t)vgpu_stub_call(455, a);
-}
-
-/* id 456, async */
-VGPU_EXPORT cublasStatus_t cublasStrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const float *alpha, const float *const *A, int lda, float *const *B, int ldb, int batchCount)
-{
-	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
-	return (cublasStatus_t)vgpu_stub_call(456, a);
-}
-
-/* id 457, async */
-VGPU_EXPORT cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const void *beta, void *C, cudaDataType Ctype, int ldc, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
-{
-	uint64_t a[19] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)computeType, (uint64_t)algo };
-	return (cublasStatus_t)vgpu_stub_call(457, a);
-}
-
-/* id 458, async */
-VGPU_EXPORT cublasStatus_t cublasGemmBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *const *Aarray, cudaDataType Atype, int lda, const void *const *Barray, cudaDataType Btype, int ldb, const void *beta, void *const *Carray, cudaDataType Ctype, int ldc, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
-{
-	uint64_t a[20] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)Aarray, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)Barray, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)Carray, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)batchCount, (uint64_t)computeType, (uint64_t)algo };
-	return (cublasStatus_t)vgpu_stub_call(458, a);
-}
-
-/* id 459, async */
-VGPU_EXPORT cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, long long int strideA, const void *B, cudaDataType Btype, int ldb, long long int strideB, const void *beta, void *C, cudaDataType Ctype, int ldc, long long int strideC, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
-{
-	uint64_t a[23] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount, (uint64_t)computeType, (uint64_t)algo };
-	return (cublasStatus_t)vgpu_stub_call(459, a);
-}
-
-/* id 460, async */
-VGPU_EXPORT cublasStatus_t cublasSgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const float *alpha, const float *A, int lda, const float *x, int incx, const float *beta, float *y, int incy)
-{
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
-	return (cublasStatus_t)vgpu_stub_call(460, a);
+	return (const char *)(uintptr_t)vgpu_stub_call(455, a);
 }
 
 /* id 461, async */
-VGPU_EXPORT cublasStatus_t cublasStrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const float *alpha, const float *A, int lda, float *B, int ldb)
+VGPU_EXPORT cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *A, int lda, const float *B, int ldb, const float *beta, float *C, int ldc)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
+	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
 	return (cublasStatus_t)vgpu_stub_call(461, a);
 }
 
 /* id 462, async */
-VGPU_EXPORT cublasStatus_t cublasSgetrfBatched(cublasHandle_t handle, int n, float *const *A, int lda, int *P, int *info, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasSgemmBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *const *Aarray, int lda, const float *const *Barray, int ldb, const float *beta, float *const *Carray, int ldc, int batchCount)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[15] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(462, a);
 }
 
-/* id 463, remote */
-VGPU_EXPORT cublasStatus_t cublasSgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const float *const *Aarray, int lda, const int *devIpiv, float *const *Barray, int ldb, int *info, int batchSize)
+/* id 463, async */
+VGPU_EXPORT cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *A, int lda, long long int strideA, const float *B, int ldb, long long int strideB, const float *beta, float *C, int ldc, long long int strideC, int batchCount)
 {
-	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(463, a);
 }
 
-/* id 464, remote */
-VGPU_EXPORT cublasStatus_t cublasSgeqrfBatched(cublasHandle_t handle, int m, int n, float *const *Aarray, int lda, float *const *TauArray, int *info, int batchSize)
+/* id 464, async */
+VGPU_EXPORT cublasStatus_t cublasStrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const float *alpha, const float *const *A, int lda, float *const *B, int ldb, int batchCount)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(464, a);
 }
 
-/* id 465, remote */
-VGPU_EXPORT cublasStatus_t cublasSgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, float *const *Aarray, int lda, float *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
+/* id 465, async */
+VGPU_EXPORT cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const void *beta, void *C, cudaDataType Ctype, int ldc, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
+	uint64_t a[19] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)computeType, (uint64_t)algo };
 	return (cublasStatus_t)vgpu_stub_call(465, a);
 }
 
 /* id 466, async */
-VGPU_EXPORT cublasStatus_t cublasDgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const double *alpha, const double *A, int lda, const double *x, int incx, const double *beta, double *y, int incy)
+VGPU_EXPORT cublasStatus_t cublasGemmBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *const *Aarray, cudaDataType Atype, int lda, const void *const *Barray, cudaDataType Btype, int ldb, const void *beta, void *const *Carray, cudaDataType Ctype, int ldc, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
+	uint64_t a[20] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)Aarray, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)Barray, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)Carray, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)batchCount, (uint64_t)computeType, (uint64_t)algo };
 	return (cublasStatus_t)vgpu_stub_call(466, a);
 }
 
 /* id 467, async */
-VGPU_EXPORT cublasStatus_t cublasDtrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const double *alpha, const double *A, int lda, double *B, int ldb)
+VGPU_EXPORT cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, long long int strideA, const void *B, cudaDataType Btype, int ldb, long long int strideB, const void *beta, void *C, cudaDataType Ctype, int ldc, long long int strideC, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
+	uint64_t a[23] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount, (uint64_t)computeType, (uint64_t)algo };
 	return (cublasStatus_t)vgpu_stub_call(467, a);
 }
 
 /* id 468, async */
-VGPU_EXPORT cublasStatus_t cublasDgetrfBatched(cublasHandle_t handle, int n, double *const *A, int lda, int *P, int *info, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasSgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const float *alpha, const float *A, int lda, const float *x, int incx, const float *beta, float *y, int incy)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
 	return (cublasStatus_t)vgpu_stub_call(468, a);
 }
 
-/* id 469, remote */
-VGPU_EXPORT cublasStatus_t cublasDgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const double *const *Aarray, int lda, const int *devIpiv, double *const *Barray, int ldb, int *info, int batchSize)
+/* id 469, async */
+VGPU_EXPORT cublasStatus_t cublasStrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const float *alpha, const float *A, int lda, float *B, int ldb)
 {
-	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
 	return (cublasStatus_t)vgpu_stub_call(469, a);
 }
 
-/* id 470, remote */
-VGPU_EXPORT cublasStatus_t cublasDgeqrfBatched(cublasHandle_t handle, int m, int n, double *const *Aarray, int lda, double *const *TauArray, int *info, int batchSize)
+/* id 470, async */
+VGPU_EXPORT cublasStatus_t cublasSgetrfBatched(cublasHandle_t handle, int n, float *const *A, int lda, int *P, int *info, int batchSize)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(470, a);
 }
 
 /* id 471, remote */
-VGPU_EXPORT cublasStatus_t cublasDgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, double *const *Aarray, int lda, double *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasSgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const float *const *Aarray, int lda, const int *devIpiv, float *const *Barray, int ldb, int *info, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
+	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(471, a);
 }
 
-/* id 472, async */
-VGPU_EXPORT cublasStatus_t cublasCgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const cuComplex *alpha, const cuComplex *A, int lda, const cuComplex *x, int incx, const cuComplex *beta, cuComplex *y, int incy)
+/* id 472, remote */
+VGPU_EXPORT cublasStatus_t cublasSgeqrfBatched(cublasHandle_t handle, int m, int n, float *const *Aarray, int lda, float *const *TauArray, int *info, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(472, a);
 }
 
-/* id 473, async */
-VGPU_EXPORT cublasStatus_t cublasCtrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuComplex *alpha, const cuComplex *A, int lda, cuComplex *B, int ldb)
+/* id 473, remote */
+VGPU_EXPORT cublasStatus_t cublasSgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, float *const *Aarray, int lda, float *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(473, a);
 }
 
 /* id 474, async */
-VGPU_EXPORT cublasStatus_t cublasCgetrfBatched(cublasHandle_t handle, int n, cuComplex *const *A, int lda, int *P, int *info, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasDgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const double *alpha, const double *A, int lda, const double *x, int incx, const double *beta, double *y, int incy)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
 	return (cublasStatus_t)vgpu_stub_call(474, a);
 }
 
-/* id 475, remote */
-VGPU_EXPORT cublasStatus_t cublasCgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const cuComplex *const *Aarray, int lda, const int *devIpiv, cuComplex *const *Barray, int ldb, int *info, int batchSize)
+/* id 475, async */
+VGPU_EXPORT cublasStatus_t cublasDtrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const double *alpha, const double *A, int lda, double *B, int ldb)
 {
-	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
 	return (cublasStatus_t)vgpu_stub_call(475, a);
 }
 
-/* id 476, remote */
-VGPU_EXPORT cublasStatus_t cublasCgeqrfBatched(cublasHandle_t handle, int m, int n, cuComplex *const *Aarray, int lda, cuComplex *const *TauArray, int *info, int batchSize)
+/* id 476, async */
+VGPU_EXPORT cublasStatus_t cublasDgetrfBatched(cublasHandle_t handle, int n, double *const *A, int lda, int *P, int *info, int batchSize)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(476, a);
 }
 
 /* id 477, remote */
-VGPU_EXPORT cublasStatus_t cublasCgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, cuComplex *const *Aarray, int lda, cuComplex *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasDgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const double *const *Aarray, int lda, const int *devIpiv, double *const *Barray, int ldb, int *info, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
+	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(477, a);
 }
 
-/* id 478, async */
-VGPU_EXPORT cublasStatus_t cublasZgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, const cuDoubleComplex *x, int incx, const cuDoubleComplex *beta, cuDoubleComplex *y, int incy)
+/* id 478, remote */
+VGPU_EXPORT cublasStatus_t cublasDgeqrfBatched(cublasHandle_t handle, int m, int n, double *const *Aarray, int lda, double *const *TauArray, int *info, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(478, a);
 }
 
-/* id 479, async */
-VGPU_EXPORT cublasStatus_t cublasZtrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, cuDoubleComplex *B, int ldb)
+/* id 479, remote */
+VGPU_EXPORT cublasStatus_t cublasDgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, double *const *Aarray, int lda, double *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(479, a);
 }
 
 /* id 480, async */
-VGPU_EXPORT cublasStatus_t cublasZgetrfBatched(cublasHandle_t handle, int n, cuDoubleComplex *const *A, int lda, int *P, int *info, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasCgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const cuComplex *alpha, const cuComplex *A, int lda, const cuComplex *x, int incx, const cuComplex *beta, cuComplex *y, int incy)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
 	return (cublasStatus_t)vgpu_stub_call(480, a);
 }
 
-/* id 481, remote */
-VGPU_EXPORT cublasStatus_t cublasZgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const cuDoubleComplex *const *Aarray, int lda, const int *devIpiv, cuDoubleComplex *const *Barray, int ldb, int *info, int batchSize)
+/* id 481, async */
+VGPU_EXPORT cublasStatus_t cublasCtrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuComplex *alpha, const cuComplex *A, int lda, cuComplex *B, int ldb)
 {
-	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
 	return (cublasStatus_t)vgpu_stub_call(481, a);
 }
 
-/* id 482, remote */
-VGPU_EXPORT cublasStatus_t cublasZgeqrfBatched(cublasHandle_t handle, int m, int n, cuDoubleComplex *const *Aarray, int lda, cuDoubleComplex *const *TauArray, int *info, int batchSize)
+/* id 482, async */
+VGPU_EXPORT cublasStatus_t cublasCgetrfBatched(cublasHandle_t handle, int n, cuComplex *const *A, int lda, int *P, int *info, int batchSize)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(482, a);
 }
 
 /* id 483, remote */
-VGPU_EXPORT cublasStatus_t cublasZgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, cuDoubleComplex *const *Aarray, int lda, cuDoubleComplex *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasCgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const cuComplex *const *Aarray, int lda, const int *devIpiv, cuComplex *const *Barray, int ldb, int *info, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
+	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(483, a);
 }
 
-/* id 484, async */
-VGPU_EXPORT cublasStatus_t cublasDgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const double *alpha, const double *A, int lda, const double *B, int ldb, const double *beta, double *C, int ldc)
+/* id 484, remote */
+VGPU_EXPORT cublasStatus_t cublasCgeqrfBatched(cublasHandle_t handle, int m, int n, cuComplex *const *Aarray, int lda, cuComplex *const *TauArray, int *info, int batchSize)
 {
-	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(484, a);
 }
 
-/* id 485, async */
-VGPU_EXPORT cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const double *alpha, const double *A, int lda, long long int strideA, const double *B, int ldb, long long int strideB, const double *beta, double *C, int ldc, long long int strideC, int batchCount)
+/* id 485, remote */
+VGPU_EXPORT cublasStatus_t cublasCgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, cuComplex *const *Aarray, int lda, cuComplex *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
 {
-	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(485, a);
 }
 
 /* id 486, async */
-VGPU_EXPORT cublasStatus_t cublasDtrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const double *alpha, const double *const *A, int lda, double *const *B, int ldb, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasZgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, const cuDoubleComplex *x, int incx, const cuDoubleComplex *beta, cuDoubleComplex *y, int incy)
 {
-	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
 	return (cublasStatus_t)vgpu_stub_call(486, a);
 }
 
 /* id 487, async */
-VGPU_EXPORT cublasStatus_t cublasCgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuComplex *alpha, const cuComplex *A, int lda, const cuComplex *B, int ldb, const cuComplex *beta, cuComplex *C, int ldc)
+VGPU_EXPORT cublasStatus_t cublasZtrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, cuDoubleComplex *B, int ldb)
 {
-	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
 	return (cublasStatus_t)vgpu_stub_call(487, a);
 }
 
 /* id 488, async */
-VGPU_EXPORT cublasStatus_t cublasCgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuComplex *alpha, const cuComplex *A, int lda, long long int strideA, const cuComplex *B, int ldb, long long int strideB, const cuComplex *beta, cuComplex *C, int ldc, long long int strideC, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasZgetrfBatched(cublasHandle_t handle, int n, cuDoubleComplex *const *A, int lda, int *P, int *info, int batchSize)
 {
-	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(488, a);
 }
 
-/* id 489, async */
-VGPU_EXPORT cublasStatus_t cublasCtrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuComplex *alpha, const cuComplex *const *A, int lda, cuComplex *const *B, int ldb, int batchCount)
+/* id 489, remote */
+VGPU_EXPORT cublasStatus_t cublasZgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const cuDoubleComplex *const *Aarray, int lda, const int *devIpiv, cuDoubleComplex *const *Barray, int ldb, int *info, int batchSize)
 {
-	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
+	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(489, a);
 }
 
-/* id 490, async */
-VGPU_EXPORT cublasStatus_t cublasZgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, const cuDoubleComplex *B, int ldb, const cuDoubleComplex *beta, cuDoubleComplex *C, int ldc)
+/* id 490, remote */
+VGPU_EXPORT cublasStatus_t cublasZgeqrfBatched(cublasHandle_t handle, int m, int n, cuDoubleComplex *const *Aarray, int lda, cuDoubleComplex *const *TauArray, int *info, int batchSize)
 {
-	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(490, a);
 }
 
-/* id 491, async */
-VGPU_EXPORT cublasStatus_t cublasZgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, long long int strideA, const cuDoubleComplex *B, int ldb, long long int strideB, const cuDoubleComplex *beta, cuDoubleComplex *C, int ldc, long long int strideC, int batchCount)
+/* id 491, remote */
+VGPU_EXPORT cublasStatus_t cublasZgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, cuDoubleComplex *const *Aarray, int lda, cuDoubleComplex *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
 {
-	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(491, a);
 }
 
 /* id 492, async */
-VGPU_EXPORT cublasStatus_t cublasZtrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuDoubleComplex *alpha, const cuDoubleComplex *const *A, int lda, cuDoubleComplex *const *B, int ldb, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasDgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const double *alpha, const double *A, int lda, const double *B, int ldb, const double *beta, double *C, int ldc)
 {
-	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
+	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
 	return (cublasStatus_t)vgpu_stub_call(492, a);
 }
 
-/* id 493, remote */
-VGPU_EXPORT cublasStatus_t cublasSdot_v2(cublasHandle_t handle, int n, const float *x, int incx, const float *y, int incy, float *result)
+/* id 493, async */
+VGPU_EXPORT cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const double *alpha, const double *A, int lda, long long int strideA, const double *B, int ldb, long long int strideB, const double *beta, double *C, int ldc, long long int strideC, int batchCount)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(493, a);
 }
 
-/* id 494, remote */
-VGPU_EXPORT cublasStatus_t cublasDdot_v2(cublasHandle_t handle, int n, const double *x, int incx, const double *y, int incy, double *result)
+/* id 494, async */
+VGPU_EXPORT cublasStatus_t cublasDtrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const double *alpha, const double *const *A, int lda, double *const *B, int ldb, int batchCount)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(494, a);
 }
 
-/* id 495, remote */
-VGPU_EXPORT cublasStatus_t cublasCdotu_v2(cublasHandle_t handle, int n, const cuComplex *x, int incx, const cuComplex *y, int incy, cuComplex *result)
+/* id 495, async */
+VGPU_EXPORT cublasStatus_t cublasCgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuComplex *alpha, const cuComplex *A, int lda, const cuComplex *B, int ldb, const cuComplex *beta, cuComplex *C, int ldc)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
 	return (cublasStatus_t)vgpu_stub_call(495, a);
 }
 
-/* id 496, remote */
-VGPU_EXPORT cublasStatus_t cublasCdotc_v2(cublasHandle_t handle, int n, const cuComplex *x, int incx, const cuComplex *y, int incy, cuComplex *result)
+/* id 496, async */
+VGPU_EXPORT cublasStatus_t cublasCgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuComplex *alpha, const cuComplex *A, int lda, long long int strideA, const cuComplex *B, int ldb, long long int strideB, const cuComplex *beta, cuComplex *C, int ldc, long long int strideC, int batchCount)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(496, a);
 }
 
-/* id 497, remote */
-VGPU_EXPORT cublasStatus_t cublasZdotu_v2(cublasHandle_t handle, int n, const cuDoubleComplex *x, int incx, const cuDoubleComplex *y, int incy, cuDoubleComplex *result)
+/* id 497, async */
+VGPU_EXPORT cublasStatus_t cublasCtrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuComplex *alpha, const cuComplex *const *A, int lda, cuComplex *const *B, int ldb, int batchCount)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(497, a);
 }
 
-/* id 498, remote */
-VGPU_EXPORT cublasStatus_t cublasZdotc_v2(cublasHandle_t handle, int n, const cuDoubleComplex *x, int incx, const cuDoubleComplex *y, int incy, cuDoubleComplex *result)
+/* id 498, async */
+VGPU_EXPORT cublasStatus_t cublasZgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, const cuDoubleComplex *B, int ldb, const cuDoubleComplex *beta, cuDoubleComplex *C, int ldc)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
 	return (cublasStatus_t)vgpu_stub_call(498, a);
 }
 
 /* id 499, async */
-VGPU_EXPORT cublasStatus_t cublasSgemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const float *beta, void *C, cudaDataType Ctype, int ldc)
+VGPU_EXPORT cublasStatus_t cublasZgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, long long int strideA, const cuDoubleComplex *B, int ldb, long long int strideB, const cuDoubleComplex *beta, cuDoubleComplex *C, int ldc, long long int strideC, int batchCount)
 {
-	uint64_t a[17] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc };
+	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(499, a);
 }
 
-/* id 532, local */
+/* id 500, async */
+VGPU_EXPORT cublasStatus_t cublasZtrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuDoubleComplex *alpha, const cuDoubleComplex *const *A, int lda, cuDoubleComplex *const *B, int ldb, int batchCount)
+{
+	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
+	return (cublasStatus_t)vgpu_stub_call(500, a);
+}
+
+/* id 501, remote */
+VGPU_EXPORT cublasStatus_t cublasSdot_v2(cublasHandle_t handle, int n, const float *x, int incx, const float *y, int incy, float *result)
+{
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	return (cublasStatus_t)vgpu_stub_call(501, a);
+}
+
+/* id 502, remote */
+VGPU_EXPORT cublasStatus_t cublasDdot_v2(cublasHandle_t handle, int n, const double *x, int incx, const double *y, int incy, double *result)
+{
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	return (cublasStatus_t)vgpu_stub_call(502, a);
+}
+
+/* id 503, remote */
+VGPU_EXPORT cublasStatus_t cublasCdotu_v2(cublasHandle_t handle, int n, const cuComplex *x, int incx, const cuComplex *y, int incy, cuComplex *result)
+{
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	return (cublasStatus_t)vgpu_stub_call(503, a);
+}
+
+/* id 504, remote */
+VGPU_EXPORT cublasStatus_t cublasCdotc_v2(cublasHandle_t handle, int n, const cuComplex *x, int incx, const cuComplex *y, int incy, cuComplex *result)
+{
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	return (cublasStatus_t)vgpu_stub_call(504, a);
+}
+
+/* id 505, remote */
+VGPU_EXPORT cublasStatus_t cublasZdotu_v2(cublasHandle_t handle, int n, const cuDoubleComplex *x, int incx, const cuDoubleComplex *y, int incy, cuDoubleComplex *result)
+{
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	return (cublasStatus_t)vgpu_stub_call(505, a);
+}
+
+/* id 506, remote */
+VGPU_EXPORT cublasStatus_t cublasZdotc_v2(cublasHandle_t handle, int n, const cuDoubleComplex *x, int incx, const cuDoubleComplex *y, int incy, cuDoubleComplex *result)
+{
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	return (cublasStatus_t)vgpu_stub_call(506, a);
+}
+
+/* id 507, async */
+VGPU_EXPORT cublasStatus_t cublasSgemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const float *beta, void *C, cudaDataType Ctype, int ldc)
+{
+	uint64_t a[17] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc };
+	return (cublasStatus_t)vgpu_stub_call(507, a);
+}
+
+/* id 540, local */
 VGPU_EXPORT cublasStatus_t cublasDotEx(cublasHandle_t handle, int n, const void *x, cudaDataType xType, int incx, const void *y, cudaDataType yType, int incy, void *result, cudaDataType resultType, cudaDataType executionType)
 {
 	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)xType, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)yType, (uint64_t)incy, (uint64_t)(uintptr_t)result, (uint64_t)resultType, (uint64_t)executionType };
-	return (cublasStatus_t)vgpu_stub_call(532, a);
+	return (cublasStatus_t)vgpu_stub_call(540, a);
 }
 
 VGPU_EXPORT cublasStatus_t cublasAsumEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1694, 0); }

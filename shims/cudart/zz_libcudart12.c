@@ -17,7 +17,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 2,
 	.not_initialized = 3,
 	.not_supported = 801,
-	.table_hash = 14184948544883909183ULL,
+	.table_hash = 3101487347928417280ULL,
 };
 
 /* Logs once per function, as the core would (VGPU_LOG=quiet silences it). */
@@ -36,709 +36,709 @@ static void vgpu_stub_unsupported(const char *name, int *logged)
 	}
 }
 
-/* id 289, local */
+/* id 297, local */
 VGPU_EXPORT cudaError_t cudaGetDeviceCount(int *count)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)count };
-	return (cudaError_t)vgpu_stub_call(289, a);
-}
-
-/* id 290, local */
-VGPU_EXPORT cudaError_t cudaGetDevice(int *device)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)device };
-	return (cudaError_t)vgpu_stub_call(290, a);
-}
-
-/* id 291, local */
-VGPU_EXPORT cudaError_t cudaSetDevice(int device)
-{
-	uint64_t a[1] = { (uint64_t)device };
-	return (cudaError_t)vgpu_stub_call(291, a);
-}
-
-/* id 292, local */
-VGPU_EXPORT cudaError_t cudaSetDeviceFlags(unsigned int flags)
-{
-	uint64_t a[1] = { (uint64_t)flags };
-	return (cudaError_t)vgpu_stub_call(292, a);
-}
-
-/* id 293, local */
-VGPU_EXPORT cudaError_t cudaGetDeviceFlags(unsigned int *flags)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)flags };
-	return (cudaError_t)vgpu_stub_call(293, a);
-}
-
-/* id 294, local */
-VGPU_EXPORT cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device)
-{
-	uint64_t a[3] = { (uint64_t)(uintptr_t)value, (uint64_t)attr, (uint64_t)device };
-	return (cudaError_t)vgpu_stub_call(294, a);
-}
-
-/* id 295, local */
-VGPU_EXPORT cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)prop, (uint64_t)device };
-	return (cudaError_t)vgpu_stub_call(295, a);
-}
-
-/* id 296, local */
-VGPU_EXPORT cudaError_t cudaGetDeviceProperties_v2(struct cudaDeviceProp *prop, int device)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)prop, (uint64_t)device };
-	return (cudaError_t)vgpu_stub_call(296, a);
-}
-
-/* id 297, local */
-VGPU_EXPORT cudaError_t cudaDeviceGetPCIBusId(char *pciBusId, int len, int device)
-{
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pciBusId, (uint64_t)len, (uint64_t)device };
 	return (cudaError_t)vgpu_stub_call(297, a);
 }
 
 /* id 298, local */
-VGPU_EXPORT cudaError_t cudaDeviceGetByPCIBusId(int *device, const char *pciBusId)
+VGPU_EXPORT cudaError_t cudaGetDevice(int *device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pciBusId };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)device };
 	return (cudaError_t)vgpu_stub_call(298, a);
 }
 
 /* id 299, local */
-VGPU_EXPORT cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
+VGPU_EXPORT cudaError_t cudaSetDevice(int device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)free, (uint64_t)(uintptr_t)total };
+	uint64_t a[1] = { (uint64_t)device };
 	return (cudaError_t)vgpu_stub_call(299, a);
 }
 
 /* id 300, local */
-VGPU_EXPORT cudaError_t cudaDeviceSynchronize(void)
+VGPU_EXPORT cudaError_t cudaSetDeviceFlags(unsigned int flags)
 {
-	uint64_t *a = 0;
+	uint64_t a[1] = { (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(300, a);
 }
 
 /* id 301, local */
+VGPU_EXPORT cudaError_t cudaGetDeviceFlags(unsigned int *flags)
+{
+	uint64_t a[1] = { (uint64_t)(uintptr_t)flags };
+	return (cudaError_t)vgpu_stub_call(301, a);
+}
+
+/* id 302, local */
+VGPU_EXPORT cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)value, (uint64_t)attr, (uint64_t)device };
+	return (cudaError_t)vgpu_stub_call(302, a);
+}
+
+/* id 303, local */
+VGPU_EXPORT cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)prop, (uint64_t)device };
+	return (cudaError_t)vgpu_stub_call(303, a);
+}
+
+/* id 304, local */
+VGPU_EXPORT cudaError_t cudaGetDeviceProperties_v2(struct cudaDeviceProp *prop, int device)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)prop, (uint64_t)device };
+	return (cudaError_t)vgpu_stub_call(304, a);
+}
+
+/* id 305, local */
+VGPU_EXPORT cudaError_t cudaDeviceGetPCIBusId(char *pciBusId, int len, int device)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pciBusId, (uint64_t)len, (uint64_t)device };
+	return (cudaError_t)vgpu_stub_call(305, a);
+}
+
+/* id 306, local */
+VGPU_EXPORT cudaError_t cudaDeviceGetByPCIBusId(int *device, const char *pciBusId)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pciBusId };
+	return (cudaError_t)vgpu_stub_call(306, a);
+}
+
+/* id 307, local */
+VGPU_EXPORT cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)free, (uint64_t)(uintptr_t)total };
+	return (cudaError_t)vgpu_stub_call(307, a);
+}
+
+/* id 308, local */
+VGPU_EXPORT cudaError_t cudaDeviceSynchronize(void)
+{
+	uint64_t *a = 0;
+	return (cudaError_t)vgpu_stub_call(308, a);
+}
+
+/* id 309, local */
 VGPU_EXPORT const char * cudaGetErrorString(cudaError_t error)
 {
 	uint64_t a[1] = { (uint64_t)error };
 	if (!vgpu_stub_ready())
 		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(301, a);
+	return (const char *)(uintptr_t)vgpu_stub_call(309, a);
 }
 
-/* id 302, local */
+/* id 310, local */
 VGPU_EXPORT const char * cudaGetErrorName(cudaError_t error)
 {
 	uint64_t a[1] = { (uint64_t)error };
 	if (!vgpu_stub_ready())
 		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(302, a);
-}
-
-/* id 303, local */
-VGPU_EXPORT cudaError_t cudaGetLastError(void)
-{
-	uint64_t *a = 0;
-	return (cudaError_t)vgpu_stub_call(303, a);
-}
-
-/* id 304, local */
-VGPU_EXPORT cudaError_t cudaPeekAtLastError(void)
-{
-	uint64_t *a = 0;
-	return (cudaError_t)vgpu_stub_call(304, a);
-}
-
-/* id 305, local */
-VGPU_EXPORT cudaError_t cudaDriverGetVersion(int *driverVersion)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)driverVersion };
-	return (cudaError_t)vgpu_stub_call(305, a);
-}
-
-/* id 306, local */
-VGPU_EXPORT cudaError_t cudaRuntimeGetVersion(int *runtimeVersion)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)runtimeVersion };
-	return (cudaError_t)vgpu_stub_call(306, a);
-}
-
-/* id 307, local */
-VGPU_EXPORT cudaError_t cudaMalloc(void **devPtr, size_t size)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size };
-	return (cudaError_t)vgpu_stub_call(307, a);
-}
-
-/* id 308, local */
-VGPU_EXPORT cudaError_t cudaFree(void *devPtr)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)devPtr };
-	return (cudaError_t)vgpu_stub_call(308, a);
-}
-
-/* id 309, local */
-VGPU_EXPORT cudaError_t cudaMallocPitch(void **devPtr, size_t *pitch, size_t width, size_t height)
-{
-	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)(uintptr_t)pitch, (uint64_t)width, (uint64_t)height };
-	return (cudaError_t)vgpu_stub_call(309, a);
-}
-
-/* id 310, local */
-VGPU_EXPORT cudaError_t cudaMemset(void *devPtr, int value, size_t count)
-{
-	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
-	return (cudaError_t)vgpu_stub_call(310, a);
+	return (const char *)(uintptr_t)vgpu_stub_call(310, a);
 }
 
 /* id 311, local */
-VGPU_EXPORT cudaError_t cudaMemset_ptds(void *devPtr, int value, size_t count)
+VGPU_EXPORT cudaError_t cudaGetLastError(void)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
+	uint64_t *a = 0;
 	return (cudaError_t)vgpu_stub_call(311, a);
 }
 
 /* id 312, local */
-VGPU_EXPORT cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaPeekAtLastError(void)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
+	uint64_t *a = 0;
 	return (cudaError_t)vgpu_stub_call(312, a);
 }
 
 /* id 313, local */
-VGPU_EXPORT cudaError_t cudaMemsetAsync_ptsz(void *devPtr, int value, size_t count, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaDriverGetVersion(int *driverVersion)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)driverVersion };
 	return (cudaError_t)vgpu_stub_call(313, a);
 }
 
 /* id 314, local */
-VGPU_EXPORT cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaRuntimeGetVersion(int *runtimeVersion)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)runtimeVersion };
 	return (cudaError_t)vgpu_stub_call(314, a);
 }
 
 /* id 315, local */
-VGPU_EXPORT cudaError_t cudaMemcpy_ptds(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMalloc(void **devPtr, size_t size)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size };
 	return (cudaError_t)vgpu_stub_call(315, a);
 }
 
 /* id 316, local */
-VGPU_EXPORT cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaFree(void *devPtr)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)devPtr };
 	return (cudaError_t)vgpu_stub_call(316, a);
 }
 
 /* id 317, local */
-VGPU_EXPORT cudaError_t cudaMemcpyAsync_ptsz(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMallocPitch(void **devPtr, size_t *pitch, size_t width, size_t height)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)(uintptr_t)pitch, (uint64_t)width, (uint64_t)height };
 	return (cudaError_t)vgpu_stub_call(317, a);
 }
 
 /* id 318, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2D(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMemset(void *devPtr, int value, size_t count)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
 	return (cudaError_t)vgpu_stub_call(318, a);
 }
 
 /* id 319, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2D_ptds(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMemset_ptds(void *devPtr, int value, size_t count)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
 	return (cudaError_t)vgpu_stub_call(319, a);
 }
 
 /* id 320, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(320, a);
 }
 
 /* id 321, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2DAsync_ptsz(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemsetAsync_ptsz(void *devPtr, int value, size_t count, cudaStream_t stream)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(321, a);
 }
 
 /* id 322, local */
-VGPU_EXPORT cudaError_t cudaMemcpyPeerAsync(void *dst, int dstDevice, const void *src, int srcDevice, size_t count, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
 {
-	uint64_t a[6] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count, (uint64_t)(uintptr_t)stream };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(322, a);
 }
 
 /* id 323, local */
-VGPU_EXPORT cudaError_t cudaMemcpyPeer(void *dst, int dstDevice, const void *src, int srcDevice, size_t count)
+VGPU_EXPORT cudaError_t cudaMemcpy_ptds(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(323, a);
 }
 
 /* id 324, local */
-VGPU_EXPORT cudaError_t cudaMallocHost(void **ptr, size_t size)
+VGPU_EXPORT cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(324, a);
 }
 
 /* id 325, local */
-VGPU_EXPORT cudaError_t cudaHostAlloc(void **pHost, size_t size, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaMemcpyAsync_ptsz(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pHost, (uint64_t)size, (uint64_t)flags };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(325, a);
 }
 
 /* id 326, local */
-VGPU_EXPORT cudaError_t cudaFreeHost(void *ptr)
+VGPU_EXPORT cudaError_t cudaMemcpy2D(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(326, a);
 }
 
 /* id 327, local */
-VGPU_EXPORT cudaError_t cudaHostRegister(void *ptr, size_t size, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaMemcpy2D_ptds(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size, (uint64_t)flags };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(327, a);
 }
 
 /* id 328, local */
-VGPU_EXPORT cudaError_t cudaHostUnregister(void *ptr)
+VGPU_EXPORT cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(328, a);
 }
 
 /* id 329, local */
-VGPU_EXPORT cudaError_t cudaHostGetDevicePointer(void **pDevice, void *pHost, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaMemcpy2DAsync_ptsz(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pDevice, (uint64_t)(uintptr_t)pHost, (uint64_t)flags };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(329, a);
 }
 
 /* id 330, local */
-VGPU_EXPORT cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaMemcpyPeerAsync(void *dst, int dstDevice, const void *src, int srcDevice, size_t count, cudaStream_t stream)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size, (uint64_t)flags };
+	uint64_t a[6] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(330, a);
 }
 
 /* id 331, local */
-VGPU_EXPORT cudaError_t cudaHostGetFlags(unsigned int *pFlags, void *pHost)
+VGPU_EXPORT cudaError_t cudaMemcpyPeer(void *dst, int dstDevice, const void *src, int srcDevice, size_t count)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)pFlags, (uint64_t)(uintptr_t)pHost };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count };
 	return (cudaError_t)vgpu_stub_call(331, a);
 }
 
 /* id 332, local */
-VGPU_EXPORT cudaError_t cudaMemset2D(void *devPtr, size_t pitch, int value, size_t width, size_t height)
+VGPU_EXPORT cudaError_t cudaMallocHost(void **ptr, size_t size)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size };
 	return (cudaError_t)vgpu_stub_call(332, a);
 }
 
 /* id 333, local */
-VGPU_EXPORT cudaError_t cudaMemset2DAsync(void *devPtr, size_t pitch, int value, size_t width, size_t height, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaHostAlloc(void **pHost, size_t size, unsigned int flags)
 {
-	uint64_t a[6] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height, (uint64_t)(uintptr_t)stream };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pHost, (uint64_t)size, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(333, a);
 }
 
 /* id 334, local */
-VGPU_EXPORT cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *attributes, const void *ptr)
+VGPU_EXPORT cudaError_t cudaFreeHost(void *ptr)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)attributes, (uint64_t)(uintptr_t)ptr };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
 	return (cudaError_t)vgpu_stub_call(334, a);
 }
 
 /* id 335, local */
-VGPU_EXPORT cudaError_t cudaDeviceCanAccessPeer(int *canAccessPeer, int device, int peerDevice)
+VGPU_EXPORT cudaError_t cudaHostRegister(void *ptr, size_t size, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)canAccessPeer, (uint64_t)device, (uint64_t)peerDevice };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(335, a);
 }
 
 /* id 336, local */
-VGPU_EXPORT cudaError_t cudaDeviceEnablePeerAccess(int peerDevice, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaHostUnregister(void *ptr)
 {
-	uint64_t a[2] = { (uint64_t)peerDevice, (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
 	return (cudaError_t)vgpu_stub_call(336, a);
 }
 
 /* id 337, local */
-VGPU_EXPORT cudaError_t cudaStreamCreate(cudaStream_t *pStream)
+VGPU_EXPORT cudaError_t cudaHostGetDevicePointer(void **pDevice, void *pHost, unsigned int flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)pStream };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pDevice, (uint64_t)(uintptr_t)pHost, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(337, a);
 }
 
 /* id 338, local */
-VGPU_EXPORT cudaError_t cudaStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)pStream, (uint64_t)flags };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(338, a);
 }
 
 /* id 339, local */
-VGPU_EXPORT cudaError_t cudaStreamCreateWithPriority(cudaStream_t *pStream, unsigned int flags, int priority)
+VGPU_EXPORT cudaError_t cudaHostGetFlags(unsigned int *pFlags, void *pHost)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pStream, (uint64_t)flags, (uint64_t)priority };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pFlags, (uint64_t)(uintptr_t)pHost };
 	return (cudaError_t)vgpu_stub_call(339, a);
 }
 
 /* id 340, local */
-VGPU_EXPORT cudaError_t cudaStreamDestroy(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemset2D(void *devPtr, size_t pitch, int value, size_t width, size_t height)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height };
 	return (cudaError_t)vgpu_stub_call(340, a);
 }
 
 /* id 341, local */
-VGPU_EXPORT cudaError_t cudaStreamSynchronize(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemset2DAsync(void *devPtr, size_t pitch, int value, size_t width, size_t height, cudaStream_t stream)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
+	uint64_t a[6] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(341, a);
 }
 
 /* id 342, local */
-VGPU_EXPORT cudaError_t cudaStreamSynchronize_ptsz(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *attributes, const void *ptr)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)attributes, (uint64_t)(uintptr_t)ptr };
 	return (cudaError_t)vgpu_stub_call(342, a);
 }
 
 /* id 343, local */
-VGPU_EXPORT cudaError_t cudaStreamQuery(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaDeviceCanAccessPeer(int *canAccessPeer, int device, int peerDevice)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)canAccessPeer, (uint64_t)device, (uint64_t)peerDevice };
 	return (cudaError_t)vgpu_stub_call(343, a);
 }
 
 /* id 344, local */
-VGPU_EXPORT cudaError_t cudaStreamQuery_ptsz(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaDeviceEnablePeerAccess(int peerDevice, unsigned int flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)peerDevice, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(344, a);
 }
 
 /* id 345, local */
-VGPU_EXPORT cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamCreate(cudaStream_t *pStream)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)event, (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)pStream };
 	return (cudaError_t)vgpu_stub_call(345, a);
 }
 
 /* id 346, local */
-VGPU_EXPORT cudaError_t cudaStreamWaitEvent_ptsz(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)event, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pStream, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(346, a);
 }
 
 /* id 347, local */
-VGPU_EXPORT cudaError_t cudaStreamGetPriority(cudaStream_t stream, int *priority)
+VGPU_EXPORT cudaError_t cudaStreamCreateWithPriority(cudaStream_t *pStream, unsigned int flags, int priority)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)priority };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pStream, (uint64_t)flags, (uint64_t)priority };
 	return (cudaError_t)vgpu_stub_call(347, a);
 }
 
 /* id 348, local */
-VGPU_EXPORT cudaError_t cudaStreamGetFlags(cudaStream_t stream, unsigned int *flags)
+VGPU_EXPORT cudaError_t cudaStreamDestroy(cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(348, a);
 }
 
 /* id 349, local */
-VGPU_EXPORT cudaError_t cudaStreamGetPriority_ptsz(cudaStream_t stream, int *priority)
+VGPU_EXPORT cudaError_t cudaStreamSynchronize(cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)priority };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(349, a);
 }
 
 /* id 350, local */
-VGPU_EXPORT cudaError_t cudaStreamGetFlags_ptsz(cudaStream_t stream, unsigned int *flags)
+VGPU_EXPORT cudaError_t cudaStreamSynchronize_ptsz(cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(350, a);
 }
 
 /* id 351, local */
-VGPU_EXPORT cudaError_t cudaDeviceGetStreamPriorityRange(int *leastPriority, int *greatestPriority)
+VGPU_EXPORT cudaError_t cudaStreamQuery(cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)leastPriority, (uint64_t)(uintptr_t)greatestPriority };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(351, a);
 }
 
 /* id 352, local */
-VGPU_EXPORT cudaError_t cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback, void *userData, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamQuery_ptsz(cudaStream_t stream)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)stream, (uint64_t)callback, (uint64_t)(uintptr_t)userData, (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(352, a);
 }
 
 /* id 353, local */
-VGPU_EXPORT cudaError_t cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, void *userData)
+VGPU_EXPORT cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)fn, (uint64_t)(uintptr_t)userData };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)event, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(353, a);
 }
 
 /* id 354, local */
-VGPU_EXPORT cudaError_t cudaEventCreate(cudaEvent_t *event)
+VGPU_EXPORT cudaError_t cudaStreamWaitEvent_ptsz(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)event, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(354, a);
 }
 
 /* id 355, local */
-VGPU_EXPORT cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamGetPriority(cudaStream_t stream, int *priority)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)priority };
 	return (cudaError_t)vgpu_stub_call(355, a);
 }
 
 /* id 356, local */
-VGPU_EXPORT cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamGetFlags(cudaStream_t stream, unsigned int *flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)flags };
 	return (cudaError_t)vgpu_stub_call(356, a);
 }
 
 /* id 357, local */
-VGPU_EXPORT cudaError_t cudaEventRecord_ptsz(cudaEvent_t event, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamGetPriority_ptsz(cudaStream_t stream, int *priority)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)priority };
 	return (cudaError_t)vgpu_stub_call(357, a);
 }
 
 /* id 358, local */
-VGPU_EXPORT cudaError_t cudaEventRecordWithFlags(cudaEvent_t event, cudaStream_t stream, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamGetFlags_ptsz(cudaStream_t stream, unsigned int *flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)flags };
 	return (cudaError_t)vgpu_stub_call(358, a);
 }
 
 /* id 359, local */
-VGPU_EXPORT cudaError_t cudaEventRecordWithFlags_ptsz(cudaEvent_t event, cudaStream_t stream, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaDeviceGetStreamPriorityRange(int *leastPriority, int *greatestPriority)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)leastPriority, (uint64_t)(uintptr_t)greatestPriority };
 	return (cudaError_t)vgpu_stub_call(359, a);
 }
 
 /* id 360, local */
-VGPU_EXPORT cudaError_t cudaEventSynchronize(cudaEvent_t event)
+VGPU_EXPORT cudaError_t cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback, void *userData, unsigned int flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)stream, (uint64_t)callback, (uint64_t)(uintptr_t)userData, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(360, a);
 }
 
 /* id 361, local */
-VGPU_EXPORT cudaError_t cudaEventQuery(cudaEvent_t event)
+VGPU_EXPORT cudaError_t cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, void *userData)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)fn, (uint64_t)(uintptr_t)userData };
 	return (cudaError_t)vgpu_stub_call(361, a);
 }
 
 /* id 362, local */
-VGPU_EXPORT cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t event, cudaEvent_t end)
+VGPU_EXPORT cudaError_t cudaEventCreate(cudaEvent_t *event)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)ms, (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)end };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
 	return (cudaError_t)vgpu_stub_call(362, a);
 }
 
 /* id 363, local */
-VGPU_EXPORT cudaError_t cudaEventDestroy(cudaEvent_t event)
+VGPU_EXPORT cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(363, a);
 }
 
 /* id 364, local */
-VGPU_EXPORT cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode)
+VGPU_EXPORT cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)mode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(364, a);
 }
 
 /* id 365, local */
-VGPU_EXPORT cudaError_t cudaStreamBeginCapture_ptsz(cudaStream_t stream, cudaStreamCaptureMode mode)
+VGPU_EXPORT cudaError_t cudaEventRecord_ptsz(cudaEvent_t event, cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)mode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(365, a);
 }
 
 /* id 366, local */
-VGPU_EXPORT cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
+VGPU_EXPORT cudaError_t cudaEventRecordWithFlags(cudaEvent_t event, cudaStream_t stream, unsigned int flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pGraph };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(366, a);
 }
 
 /* id 367, local */
-VGPU_EXPORT cudaError_t cudaStreamEndCapture_ptsz(cudaStream_t stream, cudaGraph_t *pGraph)
+VGPU_EXPORT cudaError_t cudaEventRecordWithFlags_ptsz(cudaEvent_t event, cudaStream_t stream, unsigned int flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pGraph };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(367, a);
 }
 
 /* id 368, local */
-VGPU_EXPORT cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus *pCaptureStatus)
+VGPU_EXPORT cudaError_t cudaEventSynchronize(cudaEvent_t event)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pCaptureStatus };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
 	return (cudaError_t)vgpu_stub_call(368, a);
 }
 
 /* id 369, local */
-VGPU_EXPORT cudaError_t cudaStreamIsCapturing_ptsz(cudaStream_t stream, cudaStreamCaptureStatus *pCaptureStatus)
+VGPU_EXPORT cudaError_t cudaEventQuery(cudaEvent_t event)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pCaptureStatus };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
 	return (cudaError_t)vgpu_stub_call(369, a);
 }
 
-/* id 372, local */
-VGPU_EXPORT cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode *mode)
+/* id 370, local */
+VGPU_EXPORT cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t event, cudaEvent_t end)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)mode };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)ms, (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)end };
+	return (cudaError_t)vgpu_stub_call(370, a);
+}
+
+/* id 371, local */
+VGPU_EXPORT cudaError_t cudaEventDestroy(cudaEvent_t event)
+{
+	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
+	return (cudaError_t)vgpu_stub_call(371, a);
+}
+
+/* id 372, local */
+VGPU_EXPORT cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)mode };
 	return (cudaError_t)vgpu_stub_call(372, a);
 }
 
 /* id 373, local */
-VGPU_EXPORT cudaError_t cudaGraphInstantiate(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
+VGPU_EXPORT cudaError_t cudaStreamBeginCapture_ptsz(cudaStream_t stream, cudaStreamCaptureMode mode)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pGraphExec, (uint64_t)(uintptr_t)graph, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)mode };
 	return (cudaError_t)vgpu_stub_call(373, a);
 }
 
 /* id 374, local */
-VGPU_EXPORT cudaError_t cudaGraphInstantiateWithFlags(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
+VGPU_EXPORT cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pGraphExec, (uint64_t)(uintptr_t)graph, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pGraph };
 	return (cudaError_t)vgpu_stub_call(374, a);
 }
 
 /* id 375, local */
-VGPU_EXPORT cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamEndCapture_ptsz(cudaStream_t stream, cudaGraph_t *pGraph)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)graphExec, (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pGraph };
 	return (cudaError_t)vgpu_stub_call(375, a);
 }
 
 /* id 376, local */
-VGPU_EXPORT cudaError_t cudaGraphLaunch_ptsz(cudaGraphExec_t graphExec, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus *pCaptureStatus)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)graphExec, (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pCaptureStatus };
 	return (cudaError_t)vgpu_stub_call(376, a);
 }
 
 /* id 377, local */
-VGPU_EXPORT cudaError_t cudaGraphExecUpdate(cudaGraphExec_t hGraphExec, cudaGraph_t hGraph, cudaGraphExecUpdateResultInfo *resultInfo)
+VGPU_EXPORT cudaError_t cudaStreamIsCapturing_ptsz(cudaStream_t stream, cudaStreamCaptureStatus *pCaptureStatus)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)hGraphExec, (uint64_t)(uintptr_t)hGraph, (uint64_t)(uintptr_t)resultInfo };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pCaptureStatus };
 	return (cudaError_t)vgpu_stub_call(377, a);
 }
 
-/* id 378, local */
-VGPU_EXPORT cudaError_t cudaGraphExecDestroy(cudaGraphExec_t graphExec)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)graphExec };
-	return (cudaError_t)vgpu_stub_call(378, a);
-}
-
-/* id 379, local */
-VGPU_EXPORT cudaError_t cudaGraphDestroy(cudaGraph_t graph)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)graph };
-	return (cudaError_t)vgpu_stub_call(379, a);
-}
-
 /* id 380, local */
-VGPU_EXPORT cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t *nodes, size_t *numNodes)
+VGPU_EXPORT cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode *mode)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)graph, (uint64_t)(uintptr_t)nodes, (uint64_t)(uintptr_t)numNodes };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)mode };
 	return (cudaError_t)vgpu_stub_call(380, a);
 }
 
-/* id 381: __cudaRegisterFatBinary is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 381, local */
+VGPU_EXPORT cudaError_t cudaGraphInstantiate(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pGraphExec, (uint64_t)(uintptr_t)graph, (uint64_t)flags };
+	return (cudaError_t)vgpu_stub_call(381, a);
+}
 
-/* id 382: __cudaRegisterFatBinaryEnd is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 382, local */
+VGPU_EXPORT cudaError_t cudaGraphInstantiateWithFlags(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pGraphExec, (uint64_t)(uintptr_t)graph, (uint64_t)flags };
+	return (cudaError_t)vgpu_stub_call(382, a);
+}
 
-/* id 383: __cudaUnregisterFatBinary is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 383, local */
+VGPU_EXPORT cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)graphExec, (uint64_t)(uintptr_t)stream };
+	return (cudaError_t)vgpu_stub_call(383, a);
+}
 
-/* id 384: __cudaRegisterFunction is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 384, local */
+VGPU_EXPORT cudaError_t cudaGraphLaunch_ptsz(cudaGraphExec_t graphExec, cudaStream_t stream)
+{
+	uint64_t a[2] = { (uint64_t)(uintptr_t)graphExec, (uint64_t)(uintptr_t)stream };
+	return (cudaError_t)vgpu_stub_call(384, a);
+}
 
-/* id 385: __cudaRegisterVar is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 385, local */
+VGPU_EXPORT cudaError_t cudaGraphExecUpdate(cudaGraphExec_t hGraphExec, cudaGraph_t hGraph, cudaGraphExecUpdateResultInfo *resultInfo)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)hGraphExec, (uint64_t)(uintptr_t)hGraph, (uint64_t)(uintptr_t)resultInfo };
+	return (cudaError_t)vgpu_stub_call(385, a);
+}
 
-/* id 386: __cudaRegisterManagedVar is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 386, local */
+VGPU_EXPORT cudaError_t cudaGraphExecDestroy(cudaGraphExec_t graphExec)
+{
+	uint64_t a[1] = { (uint64_t)(uintptr_t)graphExec };
+	return (cudaError_t)vgpu_stub_call(386, a);
+}
 
-/* id 387: __cudaInitModule is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 387, local */
+VGPU_EXPORT cudaError_t cudaGraphDestroy(cudaGraph_t graph)
+{
+	uint64_t a[1] = { (uint64_t)(uintptr_t)graph };
+	return (cudaError_t)vgpu_stub_call(387, a);
+}
 
-/* id 388: __cudaGetKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 388, local */
+VGPU_EXPORT cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t *nodes, size_t *numNodes)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)graph, (uint64_t)(uintptr_t)nodes, (uint64_t)(uintptr_t)numNodes };
+	return (cudaError_t)vgpu_stub_call(388, a);
+}
 
-/* id 389: __cudaPushCallConfiguration is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 389: __cudaRegisterFatBinary is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 390: __cudaPopCallConfiguration is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 390: __cudaRegisterFatBinaryEnd is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 391: cudaLaunchKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 391: __cudaUnregisterFatBinary is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 392: cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 392: __cudaRegisterFunction is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 393: __cudaLaunchKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 393: __cudaRegisterVar is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 394: __cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 394: __cudaRegisterManagedVar is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 395: cudaLaunchCooperativeKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 395: __cudaInitModule is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 396: cudaLaunchCooperativeKernel_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 396: __cudaGetKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 397: cudaLaunchKernelExC is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 397: __cudaPushCallConfiguration is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 398: cudaLaunchKernelExC_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 398: __cudaPopCallConfiguration is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 399: cudaFuncGetAttributes is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 399: cudaLaunchKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 400: cudaGetFuncBySymbol is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 400: cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 401: cudaFuncSetAttribute is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 401: __cudaLaunchKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 402: cudaFuncSetCacheConfig is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 402: __cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 403: cudaOccupancyMaxActiveBlocksPerMultiprocessor is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 403: cudaLaunchCooperativeKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 404: cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 404: cudaLaunchCooperativeKernel_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 405: cudaMemcpyToSymbol is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 405: cudaLaunchKernelExC is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 406: cudaMemcpyToSymbolAsync is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 406: cudaLaunchKernelExC_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 407: cudaMemcpyFromSymbol is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 407: cudaFuncGetAttributes is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 408: cudaMemcpyFromSymbolAsync is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 408: cudaGetFuncBySymbol is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 409: cudaGetSymbolAddress is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 409: cudaFuncSetAttribute is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 410: cudaGetSymbolSize is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 410: cudaFuncSetCacheConfig is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 417: cudaGetDriverEntryPoint is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 411: cudaOccupancyMaxActiveBlocksPerMultiprocessor is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 418: cudaGetDriverEntryPoint_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 412: cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 419: cudaGetDriverEntryPointByVersion is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 413: cudaMemcpyToSymbol is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 420: cudaGetDriverEntryPointByVersion_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 414: cudaMemcpyToSymbolAsync is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 421: cudaCreateChannelDesc is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 415: cudaMemcpyFromSymbol is hand-written in shims/cudart/ (a file other than zz_*.c) */
+
+/* id 416: cudaMemcpyFromSymbolAsync is hand-written in shims/cudart/ (a file other than zz_*.c) */
+
+/* id 417: cudaGetSymbolAddress is hand-written in shims/cudart/ (a file other than zz_*.c) */
+
+/* id 418: cudaGetSymbolSize is hand-written in shims/cudart/ (a file other than zz_*.c) */
+
+/* id 425: cudaGetDriverEntryPoint is hand-written in shims/cudart/ (a file other than zz_*.c) */
+
+/* id 426: cudaGetDriverEntryPoint_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+
+/* id 427: cudaGetDriverEntryPointByVersion is hand-written in shims/cudart/ (a file other than zz_*.c) */
+
+/* id 428: cudaGetDriverEntryPointByVersion_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+
+/* id 429: cudaCreateChannelDesc is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
 VGPU_EXPORT cudaError_t cudaArrayGetInfo(void) { return (cudaError_t)vgpu_stub_call(1364, 0); }
 

@@ -62,7 +62,7 @@ func TestSmiChecksScript(t *testing.T) {
 	for _, want := range []string{
 		"RESULT nvidia-smi rc 0 0 diff 0", "RESULT nvidia-smi-L rc 0 0 diff 0", "RESULT nvidia-smi-q-d rc 0 0 diff 0", "RESULT nvidia-smi-topo rc 0 0 diff 0",
 		"smi-id 0 size 4096;slots 512 filled 511 distinct 511;slot81 0 same;slot213 0 count 0;rc 0;",
-		"smi-trace-default            rc 0; 19 functions, 1 unimplemented (nvmlDeviceGetGridLicensableFeatures_v4 ); slots 81=0 81=2 100=0 213=0 230=3",
+		"smi-trace-default            rc 0; 31 functions, 1 unimplemented (nvmlDeviceGetGridLicensableFeatures_v3 ); slots 81=0 81=2 100=0 213=0 230=3",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the script's output lacks %q", want)
@@ -70,7 +70,7 @@ func TestSmiChecksScript(t *testing.T) {
 	}
 	for file, want := range map[string]string{
 		"smi-trace-q.calls.txt":         "nvmlDeviceGetFieldValues",
-		"smi-trace-q.unimplemented.txt": "nvmlDeviceGetGridLicensableFeatures_v4\n",
+		"smi-trace-q.unimplemented.txt": "nvmlDeviceGetGridLicensableFeatures_v3\n",
 		"smi-trace-q.notsupported.txt":  "nvmlDeviceGetBoardId\n",
 		"smi-trace-q.slots.txt":         "slot 230 = 3 (device reading vgpu does not serve)",
 	} {
