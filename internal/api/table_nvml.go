@@ -226,6 +226,11 @@ var nvmlTable = []Func{
 		{C: "unsigned long *", Name: "nodeSet", Kind: OutBuf, Size: "nodeSetSize", Elem: 8}, scalar("nvmlAffinityScope_t", "scope")}},
 	{Name: "nvmlDeviceGetNumaNodeId", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "node", "4")}},
 
+	// a reading of nvidia-smi's private table (shims/nvml/exporttable.c): the host's own slot, called
+	// as (device, value); only the slots api.NVMLPrivateSlots names, each with its value's size
+	{Name: "vgpuNvmlPrivateReading", Libs: nvml, Internal: true, Params: []P{nvdev, scalar("unsigned int", "slot"),
+		{C: "void *", Name: "value", Kind: OutBuf, Size: "length"}, scalar("unsigned int", "length")}},
+
 	// ---- processes: *infoCount in, the count (or the count needed) out; an entry is
 	// nvmlProcessInfo_v1_t (16 bytes: pid, usedGpuMemory) for the unversioned names and
 	// nvmlProcessInfo_t (24 bytes: and the GPU and compute instance ids) for _v2 and _v3 ----
@@ -247,6 +252,12 @@ func processRows() []Func {
 }
 
 var nvdev = P{C: "nvmlDevice_t", Name: "device", Kind: Handle, H: HNVMLDevice}
+
+// NVMLPrivateSlots are the slots of nvidia-smi's private table (nvmlInternalGetExportTable) vgpu
+// forwards to the host's, each with the size of the value it writes through its second argument:
+// slot 230, the host side's maximum PCIe generation, and 249, the sparse operation mode, both
+// (nvmlDevice_t, unsigned int *) as NVIDIA's mock NVML found them (docs/ARCHITECTURE.md).
+var NVMLPrivateSlots = map[uint32]int{230: 4, 249: 4}
 
 func nullableOut(c, name, size string) P {
 	return P{C: c, Name: name, Kind: OutVal, Size: size, Nullable: true}

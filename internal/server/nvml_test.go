@@ -60,6 +60,41 @@ func TestSessionNVMLReadings(t *testing.T) {
 	}
 }
 
+// TestSessionNVMLPrivateReading: the private-table readings vgpu forwards (vgpuNvmlPrivateReading)
+// go to the backend only for the slots api.NVMLPrivateSlots names, with their value's size, and
+// only for a device of the session; anything else is refused before the backend is asked (the
+// real one would call the host's slot with it).
+func TestSessionNVMLPrivateReading(t *testing.T) {
+	c, _ := pipeSession(t)
+	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
+		t.Fatalf("got %v", h.Type)
+	}
+	r := call(t, c, 1, "nvmlDeviceGetHandleByIndex_v2", []uint64{0})
+	if r.Result != 0 {
+		t.Fatalf("handle = %d", r.Result)
+	}
+	h := binary.LittleEndian.Uint64(r.Bufs[0])
+	for i, tc := range []struct {
+		dev, slot, length uint64
+		want              int32
+	}{
+		{h, 249, 4, 0},                   // the sparse operation mode: the simulated device's 0
+		{h, 230, 4, nvmlErrNotSupported}, // no host-side PCIe generation on the simulated host
+		{h, 231, 80, 2},                  // a slot vgpu does not forward
+		{h, 249, 8, 2},                   // the right slot with another size
+		{0xdead0000, 249, 4, 2},          // not a device of the session
+		{h, 1<<32 | 249, 4, 0},           // an unsigned int: the upper half of the word is not the caller's
+	} {
+		r := call(t, c, uint64(2+i), "vgpuNvmlPrivateReading", []uint64{tc.dev, tc.slot, tc.length})
+		if r.Result != tc.want {
+			t.Errorf("slot %d (%d bytes) of %#x = %d, want %d", tc.slot, tc.length, tc.dev, r.Result, tc.want)
+		}
+		if tc.want == 0 && (len(r.Bufs) != 1 || len(r.Bufs[0]) != 4 || binary.LittleEndian.Uint32(r.Bufs[0]) != simPrivateSparseMode) {
+			t.Errorf("slot %d: value %v", tc.slot, r.Bufs)
+		}
+	}
+}
+
 // TestSessionNVMLSamples: nvmlDeviceGetSamples on the simulated device through a session: a count
 // of 0 (the client sends that for samples NULL) gives the number of samples and no array; a
 // capacity gives that many samples, oldest first, each a timestamp and an unsigned int; only

@@ -192,3 +192,21 @@ func simSamples(s *Sim, a *Args, h int) int32 {
 	put32(a.Out[4], uint32(n))
 	return 0
 }
+
+// simPrivateSparseMode is the sparse operation mode the simulated device reports through
+// nvidia-smi's private table (slot 249): 0, which nvidia-smi prints as Disabled, as an H100's.
+const simPrivateSparseMode = 0
+
+// NVMLPrivateReading answers the private-table readings vgpu forwards (api.NVMLPrivateSlots): the
+// sparse operation mode; the host side's PCIe generation (slot 230) is one the simulated host
+// does not have.
+func (s *Sim) NVMLPrivateReading(slot uint32, device uint64, value []byte) int32 {
+	if s.nvmlHost(device) < 0 {
+		return nvmlErrInvalidArg
+	}
+	if slot == 249 {
+		put32(value, simPrivateSparseMode)
+		return 0
+	}
+	return nvmlErrNotSupported
+}

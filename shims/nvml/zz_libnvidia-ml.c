@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 1,
 	.not_initialized = 1,
 	.not_supported = 3,
-	.table_hash = 3101487347928417280ULL,
+	.table_hash = 14680828218135056409ULL,
 };
 
 /* id 136, local */
@@ -1082,551 +1082,551 @@ VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumaNodeId(nvmlDevice_t device, unsigned i
 	return (nvmlReturn_t)vgpu_stub_call(287, a);
 }
 
-/* id 288, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
-{
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
-	return (nvmlReturn_t)vgpu_stub_call(288, a);
-}
-
 /* id 289, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(289, a);
 }
 
 /* id 290, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(290, a);
 }
 
 /* id 291, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(291, a);
 }
 
 /* id 292, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(292, a);
 }
 
 /* id 293, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(293, a);
 }
 
 /* id 294, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(294, a);
 }
 
 /* id 295, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(295, a);
 }
 
 /* id 296, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(296, a);
 }
 
-/* id 424: nvmlInternalGetExportTable is hand-written in shims/nvml/ (a file other than zz_*.c) */
+/* id 297, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(297, a);
+}
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1122, 0); }
+/* id 425: nvmlInternalGetExportTable is hand-written in shims/nvml/ (a file other than zz_*.c) */
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1123, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1123, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1124, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1124, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1125, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1125, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1126, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1126, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1127, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1127, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1128, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1128, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1129, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1129, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1130, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1130, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceDiscoverGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1131, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1131, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceFreezeNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1132, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceDiscoverGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1132, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1133, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceFreezeNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1133, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1134, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1134, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1135, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1135, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAdaptiveClockInfoStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1136, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1136, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes(void) { return (nvmlReturn_t)vgpu_stub_call(1137, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAdaptiveClockInfoStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1137, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1138, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes(void) { return (nvmlReturn_t)vgpu_stub_call(1138, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClkMonStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1139, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1139, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1140, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClkMonStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1140, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuAttestationReport(void) { return (nvmlReturn_t)vgpu_stub_call(1141, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1141, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuCertificate(void) { return (nvmlReturn_t)vgpu_stub_call(1142, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuAttestationReport(void) { return (nvmlReturn_t)vgpu_stub_call(1142, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeMemSizeInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1143, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuCertificate(void) { return (nvmlReturn_t)vgpu_stub_call(1143, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCoolerInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1144, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeMemSizeInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1144, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1145, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCoolerInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1145, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClockFreqs(void) { return (nvmlReturn_t)vgpu_stub_call(1146, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1146, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDetailedEccErrors(void) { return (nvmlReturn_t)vgpu_stub_call(1147, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClockFreqs(void) { return (nvmlReturn_t)vgpu_stub_call(1147, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void) { return (nvmlReturn_t)vgpu_stub_call(1148, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDetailedEccErrors(void) { return (nvmlReturn_t)vgpu_stub_call(1148, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1149, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void) { return (nvmlReturn_t)vgpu_stub_call(1149, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1150, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1150, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1151, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1151, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanControlPolicy_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1152, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1152, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeedRPM(void) { return (nvmlReturn_t)vgpu_stub_call(1153, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanControlPolicy_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1153, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1154, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeedRPM(void) { return (nvmlReturn_t)vgpu_stub_call(1154, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1155, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1155, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1156, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1156, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1157, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1157, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1158, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1158, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1159, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1159, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1160, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1160, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1161, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1161, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1162, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1162, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoByIdV(void) { return (nvmlReturn_t)vgpu_stub_call(1163, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1163, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1164, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoByIdV(void) { return (nvmlReturn_t)vgpu_stub_call(1164, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1165, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1165, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1166, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1166, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures(void) { return (nvmlReturn_t)vgpu_stub_call(1167, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1167, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1168, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures(void) { return (nvmlReturn_t)vgpu_stub_call(1168, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1169, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1169, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId(void) { return (nvmlReturn_t)vgpu_stub_call(1170, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1170, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUIDV(void) { return (nvmlReturn_t)vgpu_stub_call(1171, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId(void) { return (nvmlReturn_t)vgpu_stub_call(1171, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1172, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUIDV(void) { return (nvmlReturn_t)vgpu_stub_call(1172, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomConfigurationChecksum(void) { return (nvmlReturn_t)vgpu_stub_call(1173, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1173, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1174, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomConfigurationChecksum(void) { return (nvmlReturn_t)vgpu_stub_call(1174, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1175, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1175, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1176, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1176, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1177, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1177, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1178, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1178, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkCapability(void) { return (nvmlReturn_t)vgpu_stub_call(1179, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1179, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1180, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkCapability(void) { return (nvmlReturn_t)vgpu_stub_call(1180, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1181, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1181, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemoteDeviceType(void) { return (nvmlReturn_t)vgpu_stub_call(1182, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1182, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1183, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemoteDeviceType(void) { return (nvmlReturn_t)vgpu_stub_call(1183, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1184, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1184, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkSupportedBwModes(void) { return (nvmlReturn_t)vgpu_stub_call(1185, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1185, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1186, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkSupportedBwModes(void) { return (nvmlReturn_t)vgpu_stub_call(1186, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1187, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1187, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1188, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1188, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieLinkMaxSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1189, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1189, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1190, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieLinkMaxSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1190, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceModes(void) { return (nvmlReturn_t)vgpu_stub_call(1191, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1191, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPgpuMetadataString(void) { return (nvmlReturn_t)vgpu_stub_call(1192, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceModes(void) { return (nvmlReturn_t)vgpu_stub_call(1192, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1193, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPgpuMetadataString(void) { return (nvmlReturn_t)vgpu_stub_call(1193, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1194, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1194, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1195, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1195, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1196, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1196, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(void) { return (nvmlReturn_t)vgpu_stub_call(1197, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1197, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSramUniqueUncorrectedEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1198, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(void) { return (nvmlReturn_t)vgpu_stub_call(1198, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1199, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSramUniqueUncorrectedEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1199, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTargetFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1200, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1200, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetThermalSettings(void) { return (nvmlReturn_t)vgpu_stub_call(1201, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTargetFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1201, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTopologyNearestGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1202, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetThermalSettings(void) { return (nvmlReturn_t)vgpu_stub_call(1202, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1203, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTopologyNearestGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1203, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuInstancesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1204, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1204, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuMetadata(void) { return (nvmlReturn_t)vgpu_stub_call(1205, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuInstancesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1205, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1206, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuMetadata(void) { return (nvmlReturn_t)vgpu_stub_call(1206, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1207, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1207, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1208, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1208, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerLog(void) { return (nvmlReturn_t)vgpu_stub_call(1209, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1209, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1210, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerLog(void) { return (nvmlReturn_t)vgpu_stub_call(1210, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuTypeCreatablePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1211, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1211, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuTypeSupportedPlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1212, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuTypeCreatablePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1212, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1213, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuTypeSupportedPlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1213, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceModifyDrainState(void) { return (nvmlReturn_t)vgpu_stub_call(1214, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1214, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceOnSameBoard(void) { return (nvmlReturn_t)vgpu_stub_call(1215, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceModifyDrainState(void) { return (nvmlReturn_t)vgpu_stub_call(1215, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingActivatePresetProfile(void) { return (nvmlReturn_t)vgpu_stub_call(1216, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceOnSameBoard(void) { return (nvmlReturn_t)vgpu_stub_call(1216, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingSetState(void) { return (nvmlReturn_t)vgpu_stub_call(1217, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingActivatePresetProfile(void) { return (nvmlReturn_t)vgpu_stub_call(1217, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingUpdatePresetProfileParam(void) { return (nvmlReturn_t)vgpu_stub_call(1218, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingSetState(void) { return (nvmlReturn_t)vgpu_stub_call(1218, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceQueryDrainState(void) { return (nvmlReturn_t)vgpu_stub_call(1219, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingUpdatePresetProfileParam(void) { return (nvmlReturn_t)vgpu_stub_call(1219, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceReadPRMCounters_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1220, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceQueryDrainState(void) { return (nvmlReturn_t)vgpu_stub_call(1220, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceReadWritePRM_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1221, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceReadPRMCounters_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1221, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceRemoveGpu(void) { return (nvmlReturn_t)vgpu_stub_call(1222, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceReadWritePRM_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1222, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceRemoveGpu_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1223, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceRemoveGpu(void) { return (nvmlReturn_t)vgpu_stub_call(1223, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetApplicationsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1224, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceRemoveGpu_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1224, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetGpuLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1225, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetApplicationsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1225, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetMemoryLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1226, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetGpuLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1226, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetNvLinkErrorCounters(void) { return (nvmlReturn_t)vgpu_stub_call(1227, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetMemoryLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1227, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1228, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetNvLinkErrorCounters(void) { return (nvmlReturn_t)vgpu_stub_call(1228, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1229, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1229, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAPIRestriction(void) { return (nvmlReturn_t)vgpu_stub_call(1230, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1230, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetApplicationsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1231, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAPIRestriction(void) { return (nvmlReturn_t)vgpu_stub_call(1231, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1232, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetApplicationsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1232, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetClockOffsets(void) { return (nvmlReturn_t)vgpu_stub_call(1233, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1233, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetComputeMode(void) { return (nvmlReturn_t)vgpu_stub_call(1234, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetClockOffsets(void) { return (nvmlReturn_t)vgpu_stub_call(1234, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetConfComputeUnprotectedMemSize(void) { return (nvmlReturn_t)vgpu_stub_call(1235, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetComputeMode(void) { return (nvmlReturn_t)vgpu_stub_call(1235, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1236, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetConfComputeUnprotectedMemSize(void) { return (nvmlReturn_t)vgpu_stub_call(1236, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDefaultAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1237, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1237, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDefaultFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1238, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDefaultAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1238, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDramEncryptionMode(void) { return (nvmlReturn_t)vgpu_stub_call(1239, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDefaultFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1239, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1240, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDramEncryptionMode(void) { return (nvmlReturn_t)vgpu_stub_call(1240, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1241, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1241, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetFanControlPolicy(void) { return (nvmlReturn_t)vgpu_stub_call(1242, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1242, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1243, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetFanControlPolicy(void) { return (nvmlReturn_t)vgpu_stub_call(1243, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1244, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1244, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpuLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1245, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1245, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpuOperationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1246, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpuLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1246, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1247, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpuOperationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1247, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1248, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1248, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMemoryLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1249, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1249, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMigMode(void) { return (nvmlReturn_t)vgpu_stub_call(1250, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMemoryLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1250, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1251, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMigMode(void) { return (nvmlReturn_t)vgpu_stub_call(1251, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvLinkDeviceLowPowerThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1252, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1252, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1253, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvLinkDeviceLowPowerThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1253, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPersistenceMode(void) { return (nvmlReturn_t)vgpu_stub_call(1254, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1254, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1255, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPersistenceMode(void) { return (nvmlReturn_t)vgpu_stub_call(1255, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1256, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1256, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1257, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1257, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetTemperatureThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1258, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1258, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1259, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetTemperatureThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1259, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1260, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1260, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1261, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1261, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVirtualizationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1262, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1262, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileClearRequestedProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1263, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVirtualizationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1263, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileGetProfilesInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1264, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileClearRequestedProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1264, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileSetRequestedProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1265, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileGetProfilesInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1265, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetBlacklistDeviceCount(void) { return (nvmlReturn_t)vgpu_stub_call(1266, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileSetRequestedProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1266, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetBlacklistDeviceInfoByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1267, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetBlacklistDeviceCount(void) { return (nvmlReturn_t)vgpu_stub_call(1267, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetExcludedDeviceInfoByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1268, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetBlacklistDeviceInfoByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1268, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetVgpuCompatibility(void) { return (nvmlReturn_t)vgpu_stub_call(1269, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetExcludedDeviceInfoByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1269, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetVgpuDriverCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1270, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetVgpuCompatibility(void) { return (nvmlReturn_t)vgpu_stub_call(1270, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetVgpuVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1271, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetVgpuDriverCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1271, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmMetricsGet(void) { return (nvmlReturn_t)vgpu_stub_call(1272, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetVgpuVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1272, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmMigSampleGet(void) { return (nvmlReturn_t)vgpu_stub_call(1273, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmMetricsGet(void) { return (nvmlReturn_t)vgpu_stub_call(1273, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmQueryDeviceSupport(void) { return (nvmlReturn_t)vgpu_stub_call(1274, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmMigSampleGet(void) { return (nvmlReturn_t)vgpu_stub_call(1274, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmQueryIfStreamingEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1275, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmQueryDeviceSupport(void) { return (nvmlReturn_t)vgpu_stub_call(1275, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmSampleAlloc(void) { return (nvmlReturn_t)vgpu_stub_call(1276, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmQueryIfStreamingEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1276, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmSampleFree(void) { return (nvmlReturn_t)vgpu_stub_call(1277, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmSampleAlloc(void) { return (nvmlReturn_t)vgpu_stub_call(1277, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmSampleGet(void) { return (nvmlReturn_t)vgpu_stub_call(1278, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmSampleFree(void) { return (nvmlReturn_t)vgpu_stub_call(1278, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmSetStreamingEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1279, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmSampleGet(void) { return (nvmlReturn_t)vgpu_stub_call(1279, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1280, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmSetStreamingEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1280, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1281, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1281, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1282, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1282, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1283, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1283, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1284, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1284, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1285, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1285, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1286, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1286, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1287, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1287, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1288, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1288, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1289, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1289, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1290, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1290, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1291, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1291, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1292, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1292, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuSchedulerLog(void) { return (nvmlReturn_t)vgpu_stub_call(1293, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1293, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1294, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuSchedulerLog(void) { return (nvmlReturn_t)vgpu_stub_call(1294, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuTypeCreatablePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1295, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1295, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceSetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1296, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuTypeCreatablePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1296, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceSetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1297, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceSetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1297, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSetVgpuVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1298, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceSetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1298, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetCreate(void) { return (nvmlReturn_t)vgpu_stub_call(1299, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSetVgpuVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1299, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetFree(void) { return (nvmlReturn_t)vgpu_stub_call(1300, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetCreate(void) { return (nvmlReturn_t)vgpu_stub_call(1300, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetWait(void) { return (nvmlReturn_t)vgpu_stub_call(1301, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetFree(void) { return (nvmlReturn_t)vgpu_stub_call(1301, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1302, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetWait(void) { return (nvmlReturn_t)vgpu_stub_call(1302, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeGpusReadyState(void) { return (nvmlReturn_t)vgpu_stub_call(1303, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1303, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeKeyRotationThresholdInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1304, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeGpusReadyState(void) { return (nvmlReturn_t)vgpu_stub_call(1304, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetDriverBranch(void) { return (nvmlReturn_t)vgpu_stub_call(1305, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeKeyRotationThresholdInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1305, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetHicVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1306, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetDriverBranch(void) { return (nvmlReturn_t)vgpu_stub_call(1306, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1307, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetHicVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1307, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetProcessName(void) { return (nvmlReturn_t)vgpu_stub_call(1308, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1308, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetTopologyGpuSet(void) { return (nvmlReturn_t)vgpu_stub_call(1309, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetProcessName(void) { return (nvmlReturn_t)vgpu_stub_call(1309, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemRegisterEvents(void) { return (nvmlReturn_t)vgpu_stub_call(1310, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetTopologyGpuSet(void) { return (nvmlReturn_t)vgpu_stub_call(1310, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemSetConfComputeGpusReadyState(void) { return (nvmlReturn_t)vgpu_stub_call(1311, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemRegisterEvents(void) { return (nvmlReturn_t)vgpu_stub_call(1311, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemSetConfComputeKeyRotationThresholdInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1312, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemSetConfComputeGpusReadyState(void) { return (nvmlReturn_t)vgpu_stub_call(1312, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemSetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1313, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemSetConfComputeKeyRotationThresholdInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1313, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetDevices(void) { return (nvmlReturn_t)vgpu_stub_call(1314, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemSetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1314, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetFanSpeedInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1315, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetDevices(void) { return (nvmlReturn_t)vgpu_stub_call(1315, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1316, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetFanSpeedInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1316, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetLedState(void) { return (nvmlReturn_t)vgpu_stub_call(1317, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1317, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetPsuInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1318, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetLedState(void) { return (nvmlReturn_t)vgpu_stub_call(1318, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetTemperature(void) { return (nvmlReturn_t)vgpu_stub_call(1319, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetPsuInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1319, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetUnitInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1320, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetTemperature(void) { return (nvmlReturn_t)vgpu_stub_call(1320, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitSetLedState(void) { return (nvmlReturn_t)vgpu_stub_call(1321, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetUnitInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1321, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1322, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitSetLedState(void) { return (nvmlReturn_t)vgpu_stub_call(1322, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1323, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1323, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1324, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1324, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1325, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1325, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1326, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1326, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1327, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1327, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1328, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1328, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderStats(void) { return (nvmlReturn_t)vgpu_stub_call(1329, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1329, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1330, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderStats(void) { return (nvmlReturn_t)vgpu_stub_call(1330, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFBCStats(void) { return (nvmlReturn_t)vgpu_stub_call(1331, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1331, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFbUsage(void) { return (nvmlReturn_t)vgpu_stub_call(1332, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFBCStats(void) { return (nvmlReturn_t)vgpu_stub_call(1332, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFrameRateLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1333, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFbUsage(void) { return (nvmlReturn_t)vgpu_stub_call(1333, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1334, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFrameRateLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1334, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetGpuPciId(void) { return (nvmlReturn_t)vgpu_stub_call(1335, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1335, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1336, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetGpuPciId(void) { return (nvmlReturn_t)vgpu_stub_call(1336, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1337, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1337, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1338, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1338, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetMdevUUID(void) { return (nvmlReturn_t)vgpu_stub_call(1339, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1339, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetMetadata(void) { return (nvmlReturn_t)vgpu_stub_call(1340, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetMdevUUID(void) { return (nvmlReturn_t)vgpu_stub_call(1340, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetPlacementId(void) { return (nvmlReturn_t)vgpu_stub_call(1341, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetMetadata(void) { return (nvmlReturn_t)vgpu_stub_call(1341, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetRuntimeStateSize(void) { return (nvmlReturn_t)vgpu_stub_call(1342, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetPlacementId(void) { return (nvmlReturn_t)vgpu_stub_call(1342, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetType(void) { return (nvmlReturn_t)vgpu_stub_call(1343, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetRuntimeStateSize(void) { return (nvmlReturn_t)vgpu_stub_call(1343, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetUUID(void) { return (nvmlReturn_t)vgpu_stub_call(1344, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetType(void) { return (nvmlReturn_t)vgpu_stub_call(1344, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetVmDriverVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1345, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetUUID(void) { return (nvmlReturn_t)vgpu_stub_call(1345, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetVmID(void) { return (nvmlReturn_t)vgpu_stub_call(1346, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetVmDriverVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1346, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceSetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1347, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetVmID(void) { return (nvmlReturn_t)vgpu_stub_call(1347, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetBAR1Info(void) { return (nvmlReturn_t)vgpu_stub_call(1348, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceSetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1348, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1349, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetBAR1Info(void) { return (nvmlReturn_t)vgpu_stub_call(1349, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetClass(void) { return (nvmlReturn_t)vgpu_stub_call(1350, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1350, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetDeviceID(void) { return (nvmlReturn_t)vgpu_stub_call(1351, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetClass(void) { return (nvmlReturn_t)vgpu_stub_call(1351, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFbReservation(void) { return (nvmlReturn_t)vgpu_stub_call(1352, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetDeviceID(void) { return (nvmlReturn_t)vgpu_stub_call(1352, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFramebufferSize(void) { return (nvmlReturn_t)vgpu_stub_call(1353, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFbReservation(void) { return (nvmlReturn_t)vgpu_stub_call(1353, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFrameRateLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1354, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFramebufferSize(void) { return (nvmlReturn_t)vgpu_stub_call(1354, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetGpuInstanceProfileId(void) { return (nvmlReturn_t)vgpu_stub_call(1355, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFrameRateLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1355, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetGspHeapSize(void) { return (nvmlReturn_t)vgpu_stub_call(1356, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetGpuInstanceProfileId(void) { return (nvmlReturn_t)vgpu_stub_call(1356, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetLicense(void) { return (nvmlReturn_t)vgpu_stub_call(1357, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetGspHeapSize(void) { return (nvmlReturn_t)vgpu_stub_call(1357, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1358, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetLicense(void) { return (nvmlReturn_t)vgpu_stub_call(1358, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1359, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1359, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerVm(void) { return (nvmlReturn_t)vgpu_stub_call(1360, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1360, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetName(void) { return (nvmlReturn_t)vgpu_stub_call(1361, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerVm(void) { return (nvmlReturn_t)vgpu_stub_call(1361, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetNumDisplayHeads(void) { return (nvmlReturn_t)vgpu_stub_call(1362, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetName(void) { return (nvmlReturn_t)vgpu_stub_call(1362, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetResolution(void) { return (nvmlReturn_t)vgpu_stub_call(1363, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetNumDisplayHeads(void) { return (nvmlReturn_t)vgpu_stub_call(1363, 0); }
+
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetResolution(void) { return (nvmlReturn_t)vgpu_stub_call(1364, 0); }

@@ -10,8 +10,10 @@ import (
 // TestNVMLForNvidiaSMI: what nvidia-smi asks of libnvidia-ml.so.1, through the real stub and a sim
 // server (testdata/nvml_smi.c). The private table (shims/nvml/exporttable.c) is given for
 // nvidia-smi's id only, 4096 bytes of slots, every one set; slot 81 gives the same handle as
-// nvmlDeviceGetHandleByIndex_v2; the process-list slots say none; another slot called with a
-// device answers not-supported, one called without succeeds, neither writes. The readings travel each way a parameter can (the simulated device's values), those of
+// nvmlDeviceGetHandleByIndex_v2; the process-list slots say none; slots 230 and 249 are the
+// server's readings (the simulated host has no host-side PCIe generation; its sparse mode is 0);
+// another slot called with a device answers not-supported, one called without succeeds, neither
+// writes. The readings travel each way a parameter can (the simulated device's values), those of
 // nvidia-smi -q included: the driver model with one output NULL (NOT_SUPPORTED, as on Linux, not
 // a refusal), nvmlDeviceGetSamples in its count-query form (samples NULL, the count holding
 // garbage) and its others; a versioned struct of another version is refused in the client without
@@ -37,6 +39,8 @@ func TestNVMLForNvidiaSMI(t *testing.T) {
 		"slot81-bad-index":             "2 untouched",
 		"slot213":                      "0 count 0 entries untouched",
 		"slot230":                      "3 12345",
+		"slot249":                      "0 0",
+		"slot231":                      "3 untouched",
 		"slot100":                      "0 12345",
 		"display-mode":                 "0 0",
 		"mig-mode":                     "0 0 0",
@@ -75,6 +79,9 @@ func TestNVMLForNvidiaSMI(t *testing.T) {
 		"nvmlInternalGetExportTable: unknown table 6c3efec4-8fc9-4e6c-a327-ee696e12f7c5 (returning 13)",
 		"nvmlInternalGetExportTable slot 81(0, ",
 		"nvmlInternalGetExportTable slot 230(",
+		") = 3 (the host's reading)",
+		") = 0 (the host's reading)",
+		"nvmlInternalGetExportTable slot 231(",
 		") = 3 (device reading vgpu does not serve)",
 		"nvmlDeviceGetBoardId(",
 		"nvmlDeviceGetSamples(",

@@ -169,10 +169,18 @@ int main(void)
 	r = SLOT(213)((uintptr_t)pub, (uintptr_t)&count, (uintptr_t)entries, 0);
 	printf("slot213 %d count %u entries %s\n", r, count, entries[0] == 0xaa ? "untouched" : "written");
 
-	/* another slot with a device: not supported, nothing written */
+	/* slots 230 and 249: the server's reading (the simulated host has no host-side PCIe
+	 * generation, and its sparse operation mode is 0) */
 	unsigned int reading = 12345;
-	r = SLOT(230)((uintptr_t)pub, (uintptr_t)&reading, 0, 0);
+	r = SLOT(230)((uintptr_t)pub, (uintptr_t)&reading, ~(uintptr_t)0, 5);
 	printf("slot230 %d %u\n", r, reading);
+	reading = 12345;
+	r = SLOT(249)((uintptr_t)pub, (uintptr_t)&reading, 0, 0);
+	printf("slot249 %d %u\n", r, reading);
+	/* another slot with a device: not supported, nothing written */
+	char part[80] = "untouched";
+	r = SLOT(231)((uintptr_t)pub, (uintptr_t)part, sizeof part, 0);
+	printf("slot231 %d %s\n", r, part);
 	/* a slot without a device: success, nothing written */
 	reading = 12345;
 	r = SLOT(100)(7, (uintptr_t)&reading, 0, 0);
