@@ -75,7 +75,8 @@ typedef int nvmlBrandType_t, nvmlDeviceArchitecture_t, nvmlTemperatureSensors_t,
 typedef int nvmlDriverModel_t, nvmlInforomObject_t, nvmlGpuOperationMode_t, nvmlGpuVirtualizationMode_t,
 	nvmlHostVgpuMode_t, nvmlRestrictedAPI_t, nvmlPcieUtilCounter_t, nvmlPerfPolicyType_t, nvmlMemoryErrorType_t,
 	nvmlEccCounterType_t, nvmlMemoryLocation_t, nvmlPageRetirementCause_t, nvmlTemperatureThresholds_t,
-	nvmlClockId_t, nvmlGpuTopologyLevel_t, nvmlGpuP2PCapsIndex_t, nvmlGpuP2PStatus_t;
+	nvmlClockId_t, nvmlGpuTopologyLevel_t, nvmlGpuP2PCapsIndex_t, nvmlGpuP2PStatus_t, nvmlSamplingType_t,
+	nvmlValueType_t;
 typedef unsigned int nvmlBusType_t, nvmlPowerSource_t, nvmlAffinityScope_t;
 /* Structs only pointed to; sizes (x86-64) are in internal/api/table_nvml.go. Those whose first
  * word is a version (NVML_STRUCT_VERSION) travel both ways. */
@@ -101,6 +102,11 @@ typedef struct nvmlTemperature_st nvmlTemperature_t;
 typedef struct nvmlMarginTemperature_st nvmlMarginTemperature_t;
 typedef struct nvmlClockOffset_st nvmlClockOffset_t;
 typedef struct nvmlFieldValue_st nvmlFieldValue_t;
+typedef struct nvmlGridLicensableFeatures_st nvmlGridLicensableFeatures_t;
+typedef struct nvmlUnrepairableMemoryStatus_v1_st nvmlUnrepairableMemoryStatus_v1_t;
+typedef struct nvmlRemappedRowsInfo_v2_st nvmlRemappedRowsInfo_v2_t;
+typedef struct nvmlWorkloadPowerProfileCurrentProfiles_st nvmlWorkloadPowerProfileCurrentProfiles_t;
+typedef struct nvmlSample_st nvmlSample_t;
 
 /* ---- cuBLAS (libcublas.so.13, libcublasLt.so.13) ---- */
 typedef int cublasStatus_t;

@@ -73,13 +73,21 @@ var nvmlTable = []Func{
 	{Name: "nvmlDeviceIsMigDeviceHandle", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "isMigDevice", "4")}},
 	{Name: "nvmlDeviceGetAccountingMode", Libs: nvml, Params: []P{nvdev, out("nvmlEnableState_t *", "mode", "4")}},
 	{Name: "nvmlDeviceGetAccountingBufferSize", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "bufferSize", "4")}},
-	{Name: "nvmlDeviceGetDriverModel_v2", Libs: nvml, Params: []P{nvdev, out("nvmlDriverModel_t *", "current", "4"), out("nvmlDriverModel_t *", "pending", "4")}},
+	// Either output may be NULL (NVML sets the other; nvidia-smi asks for each alone). The server
+	// passes the host both, so where the caller gives neither the host does not see two NULLs.
+	{Name: "nvmlDeviceGetDriverModel_v2", Libs: nvml, Params: []P{nvdev, nullableOut("nvmlDriverModel_t *", "current", "4"), nullableOut("nvmlDriverModel_t *", "pending", "4")}},
 	{Name: "nvmlDeviceGetVbiosVersion", Libs: nvml, Params: []P{nvdev, outStr("version", "length"), scalar("unsigned int", "length")}},
 	{Name: "nvmlDeviceGetMultiGpuBoard", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "multiGpuBool", "4")}},
 	{Name: "nvmlDeviceGetBoardId", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "boardId", "4")}},
 	{Name: "nvmlDeviceGetBoardPartNumber", Libs: nvml, Params: []P{nvdev, outStr("partNumber", "length"), scalar("unsigned int", "length")}},
 	{Name: "nvmlDeviceGetInforomImageVersion", Libs: nvml, Params: []P{nvdev, outStr("version", "length"), scalar("unsigned int", "length")}},
 	{Name: "nvmlDeviceGetInforomVersion", Libs: nvml, Params: []P{nvdev, scalar("nvmlInforomObject_t", "object"), outStr("version", "length"), scalar("unsigned int", "length")}},
+	{Name: "nvmlDeviceValidateInforom", Libs: nvml, Params: []P{nvdev}},
+	{Name: "nvmlDeviceGetLastBBXFlushTime", Libs: nvml, Params: []P{nvdev, out("unsigned long long *", "timestamp", "8"), out("unsigned long *", "durationUs", "8")}},
+	// nvmlGridLicensableFeatures_t (no version): isGridLicenseSupported, licensableFeaturesCount and
+	// three nvmlGridLicensableFeature_t of 284 bytes (code, state, two 128-byte strings, enabled,
+	// a 16-byte nvmlGridLicenseExpiry_t), 860 bytes
+	{Name: "nvmlDeviceGetGridLicensableFeatures_v4", Libs: nvml, Params: []P{nvdev, out("nvmlGridLicensableFeatures_t *", "pGridLicensableFeatures", "860")}},
 	{Name: "nvmlDeviceGetGpuOperationMode", Libs: nvml, Params: []P{nvdev, out("nvmlGpuOperationMode_t *", "current", "4"), out("nvmlGpuOperationMode_t *", "pending", "4")}},
 	{Name: "nvmlDeviceGetVirtualizationMode", Libs: nvml, Params: []P{nvdev, out("nvmlGpuVirtualizationMode_t *", "pVirtualMode", "4")}},
 	{Name: "nvmlDeviceGetHostVgpuMode", Libs: nvml, Params: []P{nvdev, out("nvmlHostVgpuMode_t *", "pHostVgpuMode", "4")}},
@@ -121,6 +129,7 @@ var nvmlTable = []Func{
 	{Name: "nvmlDeviceGetCurrentClocksEventReasons", Libs: nvml, Params: []P{nvdev, out("unsigned long long *", "clocksEventReasons", "8")}},
 	{Name: "nvmlDeviceGetCurrentClocksThrottleReasons", Libs: nvml, Params: []P{nvdev, out("unsigned long long *", "clocksThrottleReasons", "8")}},
 	{Name: "nvmlDeviceGetSupportedClocksEventReasons", Libs: nvml, Params: []P{nvdev, out("unsigned long long *", "supportedClocksEventReasons", "8")}},
+	{Name: "nvmlDeviceGetSupportedClocksThrottleReasons", Libs: nvml, Params: []P{nvdev, out("unsigned long long *", "supportedClocksThrottleReasons", "8")}},
 	{Name: "nvmlDeviceGetViolationStatus", Libs: nvml, Params: []P{nvdev, scalar("nvmlPerfPolicyType_t", "perfPolicyType"), out("nvmlViolationTime_t *", "violTime", "16")}},
 	{Name: "nvmlDeviceGetDynamicPstatesInfo", Libs: nvml, Params: []P{nvdev, out("nvmlGpuDynamicPstatesInfo_t *", "pDynamicPstatesInfo", "132")}},
 	// size is the array's byte count
@@ -140,6 +149,13 @@ var nvmlTable = []Func{
 		out("unsigned int *", "isPending", "4"), out("unsigned int *", "failureOccurred", "4")}},
 	{Name: "nvmlDeviceGetRepairStatus", Libs: nvml, Params: []P{nvdev, versioned("nvmlRepairStatus_t *", "repairStatus", "12")}},
 	{Name: "nvmlDeviceGetRowRemapperHistogram", Libs: nvml, Params: []P{nvdev, out("nvmlRowRemapperHistogramValues_t *", "values", "20")}},
+	// Not in CUDA 13.0's nvml.h but exported by driver 580 (nvidia-smi -q calls both); their
+	// declarations in later NVML headers: nvmlRemappedRowsInfo_v2_t is six unsigned ints (active and
+	// inactive remaps of correctable and uncorrectable errors, pending, failure occurred), 24 bytes,
+	// and nvmlUnrepairableMemoryStatus_v1_t one (bUnrepairableMemory), 4 bytes; neither has a
+	// version field.
+	{Name: "nvmlDeviceGetRemappedRows_v2", Libs: nvml, Params: []P{nvdev, out("nvmlRemappedRowsInfo_v2_t *", "info", "24")}},
+	{Name: "nvmlDeviceGetUnrepairableMemoryFlag_v1", Libs: nvml, Params: []P{nvdev, out("nvmlUnrepairableMemoryStatus_v1_t *", "unrepairableMemoryStatus", "4")}},
 	{Name: "nvmlDeviceGetDramEncryptionMode", Libs: nvml, Params: []P{nvdev, versioned("nvmlDramEncryptionInfo_t *", "current", "8"), versioned("nvmlDramEncryptionInfo_t *", "pending", "8")}},
 	// the confidential-computing protected memory (nvmlMemory_t), not the device memory a limit caps
 	{Name: "nvmlDeviceGetConfComputeProtectedMemoryUsage", Libs: nvml, Params: []P{nvdev, out("nvmlMemory_t *", "memory", "24")}},
@@ -164,6 +180,9 @@ var nvmlTable = []Func{
 	{Name: "nvmlDeviceGetPowerState", Libs: nvml, Params: []P{nvdev, out("nvmlPstates_t *", "pState", "4")}},
 	{Name: "nvmlDeviceGetPowerSource", Libs: nvml, Params: []P{nvdev, out("nvmlPowerSource_t *", "powerSource", "4")}},
 	{Name: "nvmlDeviceGetTotalEnergyConsumption", Libs: nvml, Params: []P{nvdev, out("unsigned long long *", "energy", "8")}},
+	// nvmlWorkloadPowerProfileCurrentProfiles_t: version, then three nvmlMask255_t of 32 bytes
+	// (valid, requested, enforced profiles), 100 bytes
+	{Name: "nvmlDeviceWorkloadPowerProfileGetCurrentProfiles", Libs: nvml, Params: []P{nvdev, versioned("nvmlWorkloadPowerProfileCurrentProfiles_t *", "currentProfiles", "100")}},
 
 	// clocks
 	{Name: "nvmlDeviceGetClock", Libs: nvml, Params: []P{nvdev, scalar("nvmlClockType_t", "clockType"), scalar("nvmlClockId_t", "clockId"), out("unsigned int *", "clockMHz", "4")}},
@@ -178,6 +197,14 @@ var nvmlTable = []Func{
 		{C: "unsigned int *", Name: "count", Kind: InOutVal, Size: "4"}, {C: "unsigned int *", Name: "clocksMHz", Kind: OutBuf, Size: "count", Elem: 4, Nullable: true}}},
 	{Name: "nvmlDeviceGetSupportedGraphicsClocks", Libs: nvml, OutsOnError: true, Params: []P{nvdev, scalar("unsigned int", "memoryClockMHz"),
 		{C: "unsigned int *", Name: "count", Kind: InOutVal, Size: "4"}, {C: "unsigned int *", Name: "clocksMHz", Kind: OutBuf, Size: "count", Elem: 4, Nullable: true}}},
+
+	// samples: *sampleCount in (the array's capacity) and out (the samples written, or with samples
+	// NULL the number there are); each nvmlSample_t is 16 bytes (timeStamp, an 8-byte nvmlValue_t).
+	// nvmlSamples (the client) sends the count as 0 with samples NULL, so the server hands the host
+	// NULL too (an empty output is NULL there).
+	{Name: "nvmlDeviceGetSamples", Libs: nvml, Client: "nvmlSamples", Params: []P{nvdev, scalar("nvmlSamplingType_t", "type"), scalar("unsigned long long", "lastSeenTimeStamp"),
+		out("nvmlValueType_t *", "sampleValType", "4"), {C: "unsigned int *", Name: "sampleCount", Kind: InOutVal, Size: "4"},
+		{C: "nvmlSample_t *", Name: "samples", Kind: OutBuf, Size: "sampleCount", Elem: 16, Nullable: true}}},
 
 	// field values: valuesCount records of nvmlFieldValue_t (40 bytes: fieldId and scopeId in,
 	// the reading out)
@@ -198,6 +225,11 @@ var nvmlTable = []Func{
 	{Name: "nvmlDeviceGetMemoryAffinity", Libs: nvml, Params: []P{nvdev, scalar("unsigned int", "nodeSetSize"),
 		{C: "unsigned long *", Name: "nodeSet", Kind: OutBuf, Size: "nodeSetSize", Elem: 8}, scalar("nvmlAffinityScope_t", "scope")}},
 	{Name: "nvmlDeviceGetNumaNodeId", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "node", "4")}},
+
+	// a reading of nvidia-smi's private table (shims/nvml/exporttable.c): the host's own slot, called
+	// as (device, value); only the slots api.NVMLPrivateSlots names, each with its value's size
+	{Name: "vgpuNvmlPrivateReading", Libs: nvml, Internal: true, Params: []P{nvdev, scalar("unsigned int", "slot"),
+		{C: "void *", Name: "value", Kind: OutBuf, Size: "length"}, scalar("unsigned int", "length")}},
 
 	// ---- processes: *infoCount in, the count (or the count needed) out; an entry is
 	// nvmlProcessInfo_v1_t (16 bytes: pid, usedGpuMemory) for the unversioned names and
@@ -220,6 +252,16 @@ func processRows() []Func {
 }
 
 var nvdev = P{C: "nvmlDevice_t", Name: "device", Kind: Handle, H: HNVMLDevice}
+
+// NVMLPrivateSlots are the slots of nvidia-smi's private table (nvmlInternalGetExportTable) vgpu
+// forwards to the host's, each with the size of the value it writes through its second argument:
+// slot 230, the host side's maximum PCIe generation, and 249, the sparse operation mode, both
+// (nvmlDevice_t, unsigned int *) as NVIDIA's mock NVML found them (docs/ARCHITECTURE.md).
+var NVMLPrivateSlots = map[uint32]int{230: 4, 249: 4}
+
+func nullableOut(c, name, size string) P {
+	return P{C: c, Name: name, Kind: OutVal, Size: size, Nullable: true}
+}
 
 func outStr(name, length string) P { return P{C: "char *", Name: name, Kind: OutBuf, Size: length} }
 

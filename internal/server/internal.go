@@ -81,8 +81,25 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 		}
 		putString(a.Out[2], text)
 		return 0
+	case "vgpuNvmlPrivateReading":
+		slot := uint32(a.Vals[1])
+		if n, ok := api.NVMLPrivateSlots[slot]; !ok || len(a.Out[2]) != n {
+			logOnce("private-slot-refused", fmt.Sprintf("a client asked for slot %d of nvidia-smi's private table with a %d-byte value, which vgpu does not forward (logged once)", slot, len(a.Out[2])), slog.Int("slot", int(slot)))
+			return 2 // NVML_ERROR_INVALID_ARGUMENT
+		}
+		pr, ok := s.be.(NVMLPrivateReader)
+		if !ok {
+			return f.Lib().Info().NotSupported
+		}
+		return pr.NVMLPrivateReading(slot, a.Vals[0], a.Out[2])
 	}
 	return f.Lib().Info().NotSupported
+}
+
+// NVMLPrivateReader is a backend that answers readings of nvidia-smi's private NVML table
+// (api.NVMLPrivateSlots): slot called as (device, value), value len(value) bytes.
+type NVMLPrivateReader interface {
+	NVMLPrivateReading(slot uint32, device uint64, value []byte) int32
 }
 
 // deviceAttributes fills 8 bytes per attribute id 1, 2, ...: the value and the result of

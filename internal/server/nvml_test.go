@@ -59,3 +59,92 @@ func TestSessionNVMLReadings(t *testing.T) {
 		t.Fatalf("nvmlDeviceGetBoardId on the simulated device = %d, want not supported", r.Result)
 	}
 }
+
+// TestSessionNVMLPrivateReading: the private-table readings vgpu forwards (vgpuNvmlPrivateReading)
+// go to the backend only for the slots api.NVMLPrivateSlots names, with their value's size, and
+// only for a device of the session; anything else is refused before the backend is asked (the
+// real one would call the host's slot with it).
+func TestSessionNVMLPrivateReading(t *testing.T) {
+	c, _ := pipeSession(t)
+	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
+		t.Fatalf("got %v", h.Type)
+	}
+	r := call(t, c, 1, "nvmlDeviceGetHandleByIndex_v2", []uint64{0})
+	if r.Result != 0 {
+		t.Fatalf("handle = %d", r.Result)
+	}
+	h := binary.LittleEndian.Uint64(r.Bufs[0])
+	for i, tc := range []struct {
+		dev, slot, length uint64
+		want              int32
+	}{
+		{h, 249, 4, 0},                   // the sparse operation mode: the simulated device's 0
+		{h, 230, 4, nvmlErrNotSupported}, // no host-side PCIe generation on the simulated host
+		{h, 231, 80, 2},                  // a slot vgpu does not forward
+		{h, 249, 8, 2},                   // the right slot with another size
+		{0xdead0000, 249, 4, 2},          // not a device of the session
+		{h, 1<<32 | 249, 4, 0},           // an unsigned int: the upper half of the word is not the caller's
+	} {
+		r := call(t, c, uint64(2+i), "vgpuNvmlPrivateReading", []uint64{tc.dev, tc.slot, tc.length})
+		if r.Result != tc.want {
+			t.Errorf("slot %d (%d bytes) of %#x = %d, want %d", tc.slot, tc.length, tc.dev, r.Result, tc.want)
+		}
+		if tc.want == 0 && (len(r.Bufs) != 1 || len(r.Bufs[0]) != 4 || binary.LittleEndian.Uint32(r.Bufs[0]) != simPrivateSparseMode) {
+			t.Errorf("slot %d: value %v", tc.slot, r.Bufs)
+		}
+	}
+}
+
+// TestSessionNVMLSamples: nvmlDeviceGetSamples on the simulated device through a session: a count
+// of 0 (the client sends that for samples NULL) gives the number of samples and no array; a
+// capacity gives that many samples, oldest first, each a timestamp and an unsigned int; only
+// those newer than lastSeenTimeStamp; none newer is NVML_ERROR_NOT_FOUND; power samples are a
+// reading the simulated device does not have.
+func TestSessionNVMLSamples(t *testing.T) {
+	c, _ := pipeSession(t)
+	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
+		t.Fatalf("got %v", h.Type)
+	}
+	r := call(t, c, 1, "nvmlDeviceGetHandleByIndex_v2", []uint64{0})
+	if r.Result != 0 {
+		t.Fatalf("handle = %d", r.Result)
+	}
+	h := binary.LittleEndian.Uint64(r.Bufs[0])
+	count := func(n uint32) []byte { return binary.LittleEndian.AppendUint32(nil, n) }
+	le := binary.LittleEndian
+
+	// outputs: sampleValType, sampleCount, samples
+	r = call(t, c, 2, "nvmlDeviceGetSamples", []uint64{h, 1, 0}, count(0))
+	if r.Result != 0 || len(r.Bufs) != 3 || le.Uint32(r.Bufs[0]) != 1 || le.Uint32(r.Bufs[1]) != simSampleCount || len(r.Bufs[2]) != 0 {
+		t.Fatalf("count query = %d %v", r.Result, r.Bufs)
+	}
+	r = call(t, c, 3, "nvmlDeviceGetSamples", []uint64{h, 1, 0}, count(100))
+	if r.Result != 0 || len(r.Bufs[2]) != 100*16 {
+		t.Fatalf("samples = %d %v", r.Result, r.Bufs)
+	}
+	n := le.Uint32(r.Bufs[1])
+	if n < simSampleCount || n > simSampleCount+1 {
+		t.Fatalf("%d samples, want %d", n, simSampleCount)
+	}
+	s := r.Bufs[2]
+	period := uint64(simSamplePeriod.Microseconds())
+	for i := uint32(1); i < n; i++ {
+		if ts, prev := le.Uint64(s[16*i:]), le.Uint64(s[16*(i-1):]); ts != prev+period || le.Uint64(s[16*i+8:]) != 0 {
+			t.Fatalf("sample %d: %d after %d, value %d", i, ts, prev, le.Uint64(s[16*i+8:]))
+		}
+	}
+	seen := le.Uint64(s[16*60:])
+	r = call(t, c, 4, "nvmlDeviceGetSamples", []uint64{h, 1, seen}, count(3))
+	if r.Result != 0 || le.Uint32(r.Bufs[1]) != 3 || le.Uint64(r.Bufs[2]) != seen+period {
+		t.Fatalf("3 samples after the 61st = %d %v", r.Result, r.Bufs)
+	}
+	if r := call(t, c, 5, "nvmlDeviceGetSamples", []uint64{h, 1, ^uint64(0)}, count(3)); r.Result != nvmlErrNotFound {
+		t.Fatalf("samples after the end of time = %d", r.Result)
+	}
+	if r := call(t, c, 6, "nvmlDeviceGetSamples", []uint64{h, 0, 0}, count(3)); r.Result != nvmlErrNotSupported {
+		t.Fatalf("power samples = %d", r.Result)
+	}
+	if r := call(t, c, 7, "nvmlDeviceGetSamples", []uint64{h, 99, 0}, count(3)); r.Result != nvmlErrInvalidArg {
+		t.Fatalf("samples of type 99 = %d", r.Result)
+	}
+}

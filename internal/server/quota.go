@@ -110,6 +110,8 @@ var quotaRows = map[string]quotaRow{
 	"cublasLtMatmulPreferenceDestroy": {why: "host memory"},
 	"cublasSetWorkspace_v2":           {why: "the workspace is the program's own allocation, already charged"},
 	"nvmlDeviceGetBAR1MemoryInfo":     {why: "the BAR1 aperture, not device memory"},
+
+	"nvmlDeviceWorkloadPowerProfileGetCurrentProfiles": {why: "power profiles (\"load\" is in the name), no memory"},
 }
 
 // quotaByID is quotaRows by row id.

@@ -24,6 +24,9 @@ type Real struct {
 	named    map[string]uintptr    // symbols the executor calls by name
 	ptrs     []uintptr             // kernelParams of the launch being made
 	fences   map[[2]uint64]uintptr // (context, stream) -> event after the last async shm upload
+	smiOnce  sync.Once             // the host's private table for nvidia-smi (nvml_private_unsafe.go)
+	smiTable uintptr
+	smiErr   int32
 }
 
 var realPaths = [2]*settings.Setting[string]{settings.RealLibCUDA, settings.RealLibNVML}

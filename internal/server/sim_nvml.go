@@ -1,10 +1,14 @@
 package server
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"time"
+)
 
 // The simulated device's answers to some of the NVML readings nvidia-smi shows, one of each way
 // a parameter travels (a word, two outputs, a 64-bit mask, a string, a versioned struct, an
-// array of records in and out, an array of words, two devices). Every other reading of
+// array of records in and out, an array of words, two devices, a counted array of samples), and
+// to those of nvidia-smi -q that the sim once did not serve. Every other reading of
 // internal/api/table_nvml.go is not implemented here and answers NVML_ERROR_NOT_SUPPORTED, which
 // nvidia-smi prints as N/A. (Added to simFuncs after sim.go's init, which creates the map: Go
 // runs a package's files' init functions in file name order.)
@@ -14,6 +18,25 @@ const (
 	simMemTemperature   = 36 // °C, NVML_FI_DEV_MEMORY_TEMP
 	simVBIOS            = "96.00.00.00.00"
 	nvmlErrNotSupported = 3
+	nvmlErrInvalidArg   = 2
+
+	// the clocks event reasons the simulated device reports (nvmlClocksEventReason*: idle,
+	// applications clocks, SW power cap, HW slowdown, sync boost, SW and HW thermal slowdown,
+	// HW power brake, display clock), as an H100 does; the current one is idle
+	simSupportedClocksEventReasons = 0x1ff
+	// the last flush of the infoROM's BBX object: 2026-01-01 00:00 UTC (µs), taking 1.5 ms
+	simBBXFlushTime     = 1767225600 * 1000000
+	simBBXFlushDuration = 1500
+	// the row remapper's banks, all with maximum remap availability (as an H100 reports them)
+	simRemapBanks = 2560
+	// the workload power profiles the simulated device offers (a bit each: MAX_P, MAX_Q, COMPUTE);
+	// none requested or enforced
+	simPowerProfiles = 0x7
+	// utilisation samples (nvmlDeviceGetSamples): one every simSamplePeriod, the last
+	// simSampleCount kept, as an H100's driver keeps them (every value 0, the utilisation
+	// nvmlDeviceGetUtilizationRates answers)
+	simSampleCount  = 71
+	simSamplePeriod = 200 * time.Millisecond
 )
 
 func init() {
@@ -89,7 +112,101 @@ func init() {
 			}
 			return 0
 		},
+		"nvmlDeviceValidateInforom": func(s *Sim, a *Args, h int) int32 { return 0 },
+		"nvmlDeviceGetLastBBXFlushTime": func(s *Sim, a *Args, h int) int32 {
+			put64(a.Out[1], simBBXFlushTime)
+			put64(a.Out[2], simBBXFlushDuration)
+			return 0
+		},
+		// nvmlGridLicensableFeatures_t: no vGPU software licensing, no features
+		"nvmlDeviceGetGridLicensableFeatures_v4": func(s *Sim, a *Args, h int) int32 { clear(a.Out[1]); return 0 },
+		"nvmlDeviceGetSupportedClocksEventReasons": func(s *Sim, a *Args, h int) int32 {
+			put64(a.Out[1], simSupportedClocksEventReasons)
+			return 0
+		},
+		"nvmlDeviceGetSupportedClocksThrottleReasons": func(s *Sim, a *Args, h int) int32 {
+			put64(a.Out[1], simSupportedClocksEventReasons)
+			return 0
+		},
+		// no remapped rows, none pending, no failure; no unrepairable memory
+		"nvmlDeviceGetRemappedRows": func(s *Sim, a *Args, h int) int32 {
+			for i := 1; i <= 4; i++ {
+				put32(a.Out[i], 0)
+			}
+			return 0
+		},
+		"nvmlDeviceGetRemappedRows_v2":           func(s *Sim, a *Args, h int) int32 { clear(a.Out[1]); return 0 },
+		"nvmlDeviceGetUnrepairableMemoryFlag_v1": func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], 0); return 0 },
+		// nvmlRowRemapperHistogramValues_t: max, high, partial, low, none
+		"nvmlDeviceGetRowRemapperHistogram": func(s *Sim, a *Args, h int) int32 {
+			clear(a.Out[1])
+			put32(a.Out[1], simRemapBanks)
+			return 0
+		},
+		// nvmlWorkloadPowerProfileCurrentProfiles_t: version (checked), then the masks of the
+		// valid, requested and enforced profiles, 32 bytes each
+		"nvmlDeviceWorkloadPowerProfileGetCurrentProfiles": func(s *Sim, a *Args, h int) int32 {
+			clear(a.Out[1][4:])
+			put32(a.Out[1][4:], simPowerProfiles)
+			return 0
+		},
+		"nvmlDeviceGetSamples": simSamples,
 	} {
 		simFuncs[name] = dev(fn)
 	}
+}
+
+// simSamples answers nvmlDeviceGetSamples (device, type, lastSeenTimeStamp, sampleValType,
+// sampleCount, samples) for the utilisation the simulated device has: the samples of the last
+// simSampleCount periods newer than lastSeenTimeStamp (µs of the host's clock), oldest first, as
+// many as the array holds; with no array (the count query) how many there are. Power and clock
+// samples are readings it does not have (NVML_ERROR_NOT_SUPPORTED, as for the power and clock
+// queries); no sample newer than lastSeenTimeStamp is NVML_ERROR_NOT_FOUND.
+func simSamples(s *Sim, a *Args, h int) int32 {
+	switch a.Vals[1] {
+	case 1, 2, 3, 4, 8, 9: // GPU, memory, encoder, decoder, JPEG, OFA utilisation
+	case 0, 5, 6, 7: // total power, processor and memory clocks, module power
+		return nvmlErrNotSupported
+	default:
+		return nvmlErrInvalidArg
+	}
+	period := uint64(simSamplePeriod / time.Microsecond)
+	last := uint64(time.Now().UnixMicro()) / period * period
+	first := last - (simSampleCount-1)*period
+	switch seen := a.Vals[2]; {
+	case seen >= last:
+		return nvmlErrNotFound
+	case seen >= first:
+		first = (seen/period + 1) * period
+	}
+	n := (last-first)/period + 1
+	out := a.Out[5]
+	if len(out) > 0 {
+		n = min(n, uint64(len(out)/16))
+		clear(out)
+		for i := uint64(0); i < n; i++ {
+			put64(out[16*i:], first+i*period) // timeStamp; the value (an unsigned int) stays 0
+		}
+	}
+	put32(a.Out[3], 1) // NVML_VALUE_TYPE_UNSIGNED_INT
+	put32(a.Out[4], uint32(n))
+	return 0
+}
+
+// simPrivateSparseMode is the sparse operation mode the simulated device reports through
+// nvidia-smi's private table (slot 249): 0, which nvidia-smi prints as Disabled, as an H100's.
+const simPrivateSparseMode = 0
+
+// NVMLPrivateReading answers the private-table readings vgpu forwards (api.NVMLPrivateSlots): the
+// sparse operation mode; the host side's PCIe generation (slot 230) is one the simulated host
+// does not have.
+func (s *Sim) NVMLPrivateReading(slot uint32, device uint64, value []byte) int32 {
+	if s.nvmlHost(device) < 0 {
+		return nvmlErrInvalidArg
+	}
+	if slot == 249 {
+		put32(value, simPrivateSparseMode)
+		return 0
+	}
+	return nvmlErrNotSupported
 }

@@ -5,6 +5,11 @@
 #   smi-exporttable.{native,vgpu}.txt  what libnvidia-ml.so.1 answers for nvidia-smi's private
 #                                      table (test/gpu/nvml_exporttable.c): the host's own table
 #                                      (its size word, its slots, slot 81) next to vgpu's
+#   smi-slots.{native,vgpu}.txt        the device slots nvidia-smi -q calls, called as it calls
+#                                      them (nvml_exporttable slots): what each returns and writes;
+#                                      vgpu forwards 230 and 249 (their lines must be the same on
+#                                      both sides), the others' native lines are what would
+#                                      establish what they read
 #   nvidia-smi-*.{native,vgpu}.{txt,err}, *.diff   the views compared by check() after a filter
 #                                      that drops the timestamp, the process list and readings
 #                                      that change from one run to the next
@@ -77,6 +82,18 @@ else
       log "smi-exporttable ($side)"; cat "$LOGS/smi-exporttable.$side.txt"
       RESULTS+=("$(printf '%-28s %s' "smi-exporttable $side" "$(grep -v '^init' "$LOGS/smi-exporttable.$side.txt" | tr '\n' ';' | cut -c1-150)")")
     done
+    timeout "$SMI_TIMEOUT" "$LOGS/bin/nvml_exporttable" slots >"$LOGS/smi-slots.native.txt" 2>&1
+    echo "rc $?" >>"$LOGS/smi-slots.native.txt"
+    timeout "$SMI_TIMEOUT" "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="$VGPU_SERVER" "$LOGS/bin/nvml_exporttable" slots >"$LOGS/smi-slots.vgpu.txt" 2>&1
+    echo "rc $?" >>"$LOGS/smi-slots.vgpu.txt"
+    for side in native vgpu; do
+      log "smi-slots ($side)"; cat "$LOGS/smi-slots.$side.txt"
+    done
+    fwd_native=$(grep -E '^slot(230|249) ' "$LOGS/smi-slots.native.txt" | tr '\n' ';')
+    fwd_vgpu=$(grep -E '^slot(230|249) ' "$LOGS/smi-slots.vgpu.txt" | tr '\n' ';')
+    if [ -n "$fwd_native" ] && [ "$fwd_native" = "$fwd_vgpu" ]; then verdict=identical; else verdict=DIFFERENT; fi
+    RESULTS+=("$(printf '%-28s %s' "smi-slots forwarded" "$verdict (native: ${fwd_native:-none}; vgpu: ${fwd_vgpu:-none})" | cut -c1-220)")
+    RESULTS+=("$(printf '%-28s %s' "smi-slots native" "$(grep -E '^(slot[0-9]+ |rc )' "$LOGS/smi-slots.native.txt" | tr '\n' ';' | cut -c1-220)")")
   else
     RESULTS+=("$(printf '%-28s %s' "smi-exporttable" "not built: $(head -c 100 "$LOGS/smi-exporttable.build.log")")")
   fi

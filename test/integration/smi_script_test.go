@@ -35,7 +35,9 @@ printf 'RESULT %s\n' "${RESULTS[@]}"
 // an unimplemented export through the stub) and a sim server: every view is run on both sides,
 // the private-table probe (test/gpu/nvml_exporttable.c) is built and run, and the debug traces
 // are summarised into the functions called, those vgpu does not implement, those answering
-// NVML_ERROR_NOT_SUPPORTED and the slots called.
+// NVML_ERROR_NOT_SUPPORTED and the slots called. The probe's slot mode calls the device slots
+// nvidia-smi -q calls as it calls them and reports the forwarded ones side by side (here the
+// native side has no NVML, so they differ).
 func TestSmiChecksScript(t *testing.T) {
 	out := outDir(t)
 	s := startServer(t, false)
@@ -62,7 +64,8 @@ func TestSmiChecksScript(t *testing.T) {
 	for _, want := range []string{
 		"RESULT nvidia-smi rc 0 0 diff 0", "RESULT nvidia-smi-L rc 0 0 diff 0", "RESULT nvidia-smi-q-d rc 0 0 diff 0", "RESULT nvidia-smi-topo rc 0 0 diff 0",
 		"smi-id 0 size 4096;slots 512 filled 511 distinct 511;slot81 0 same;slot213 0 count 0;rc 0;",
-		"smi-trace-default            rc 0; 19 functions, 1 unimplemented (nvmlDeviceGetGridLicensableFeatures_v4 ); slots 81=0 81=2 100=0 213=0 230=3",
+		"smi-trace-default            rc 0; 31 functions, 1 unimplemented (nvmlDeviceGetGridLicensableFeatures_v3 ); slots 81=0 81=2 100=0 213=0 230=3 231=3 249=0",
+		"smi-slots forwarded          DIFFERENT (native: none; vgpu: slot230 3 value untouched past-value untouched;slot249 0 value wrote [0,4]:00000000 past-value untouched;)",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the script's output lacks %q", want)
@@ -70,9 +73,10 @@ func TestSmiChecksScript(t *testing.T) {
 	}
 	for file, want := range map[string]string{
 		"smi-trace-q.calls.txt":         "nvmlDeviceGetFieldValues",
-		"smi-trace-q.unimplemented.txt": "nvmlDeviceGetGridLicensableFeatures_v4\n",
+		"smi-trace-q.unimplemented.txt": "nvmlDeviceGetGridLicensableFeatures_v3\n",
 		"smi-trace-q.notsupported.txt":  "nvmlDeviceGetBoardId\n",
-		"smi-trace-q.slots.txt":         "slot 230 = 3 (device reading vgpu does not serve)",
+		"smi-trace-q.slots.txt":         "slot 231 = 3 (device reading vgpu does not serve)",
+		"smi-slots.vgpu.txt":            "slot231 3 value untouched past-value untouched\nslot231-guards a3 untouched\n",
 	} {
 		if b, err := os.ReadFile(filepath.Join(logs, file)); err != nil || !strings.Contains(string(b), want) {
 			t.Errorf("%s lacks %q: %v\n%s", file, want, err, b)

@@ -10,7 +10,7 @@
 #include "vgpu/zz_prototypes.h"
 
 /* an export vgpu does not implement (a Stub row: its C definition takes no arguments) */
-nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v4(void);
+nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v3(void);
 
 typedef nvmlReturn_t (*slot_fn)(uintptr_t, uintptr_t, uintptr_t, uintptr_t);
 
@@ -23,6 +23,108 @@ struct field_value { /* nvmlFieldValue_t, 40 bytes */
 	int valueType, nvmlReturn;
 	unsigned long long value;
 };
+
+struct sample { /* nvmlSample_t, 16 bytes */
+	unsigned long long timeStamp;
+	union {
+		unsigned int uiVal;
+		unsigned long long ullVal;
+	} sampleValue;
+};
+
+/* nvmlDeviceGetSamples of GPU utilisation (NVML_GPU_UTILIZATION_SAMPLES, 1) the way nvidia-smi
+ * asks: the count with samples NULL (the count variable holding garbage), then the samples;
+ * then only those newer than one of them, an array smaller than the samples there are, an array
+ * with a count of 0, samples of another kind and samples newer than any. */
+static void samples(nvmlDevice_t dev)
+{
+	static struct sample s[80], s2[80];
+	nvmlValueType_t type = 99;
+	unsigned int count = 12345;
+	nvmlReturn_t r = nvmlDeviceGetSamples(dev, 1, 0, &type, &count, NULL);
+	printf("samples-count %d %u type %d\n", r, count, type);
+
+	memset(s, 0xff, sizeof s);
+	unsigned int n = 80;
+	r = nvmlDeviceGetSamples(dev, 1, 0, &type, &n, (nvmlSample_t *)s);
+	int ordered = n > 0, values = 1;
+	for (unsigned int i = 0; i < n; i++) {
+		values &= s[i].sampleValue.ullVal == 0;
+		if (i > 0 && s[i].timeStamp != s[i - 1].timeStamp + 200000)
+			ordered = 0;
+	}
+	printf("samples %d %u %s %s\n", r, n, ordered ? "every-200ms" : "unordered", values ? "zero" : "values");
+	if (r != 0 || n < 71)
+		return;
+
+	/* newer than the 61st: from the 62nd on (and any sample taken since) */
+	unsigned int m = 80;
+	memset(s2, 0xff, sizeof s2);
+	r = nvmlDeviceGetSamples(dev, 1, s[60].timeStamp, &type, &m, (nvmlSample_t *)s2);
+	printf("samples-since %d %s %s\n", r, m >= 10 && m <= 12 ? "10" : "other", s2[0].timeStamp == s[61].timeStamp ? "next" : "other");
+	unsigned int few = 5;
+	memset(s2, 0xff, sizeof s2);
+	r = nvmlDeviceGetSamples(dev, 1, 0, &type, &few, (nvmlSample_t *)s2);
+	printf("samples-few %d %u %s\n", r, few, s2[0].timeStamp == s[0].timeStamp || s2[0].timeStamp == s[1].timeStamp ? "oldest" : "other");
+	unsigned int zero = 0;
+	r = nvmlDeviceGetSamples(dev, 1, 0, &type, &zero, (nvmlSample_t *)s2);
+	printf("samples-zero %d\n", r);
+	n = 80;
+	r = nvmlDeviceGetSamples(dev, 5, 0, &type, &n, (nvmlSample_t *)s2); /* NVML_PROCESSOR_CLK_SAMPLES */
+	printf("samples-clock %d\n", r);
+	n = 80;
+	r = nvmlDeviceGetSamples(dev, 1, ~0ULL, &type, &n, (nvmlSample_t *)s2);
+	printf("samples-future %d\n", r);
+	r = nvmlDeviceGetSamples(dev, 1, 0, &type, NULL, NULL);
+	printf("samples-null-count %d\n", r);
+}
+
+/* the readings nvidia-smi -q asks for beyond those above, each with its output pre-filled */
+static void q_readings(nvmlDevice_t dev)
+{
+	nvmlReturn_t r;
+	nvmlDriverModel_t current = 7, pending = 7;
+	int r1 = nvmlDeviceGetDriverModel_v2(dev, &current, NULL);
+	int r2 = nvmlDeviceGetDriverModel_v2(dev, NULL, &pending);
+	printf("driver-model %d %d %d %d\n", r1, r2, current, pending);
+	printf("validate-inforom %d\n", nvmlDeviceValidateInforom(dev));
+	unsigned long long ts = 0;
+	unsigned long duration = 0;
+	r = nvmlDeviceGetLastBBXFlushTime(dev, &ts, &duration);
+	printf("bbx-flush %d %llu %lu\n", r, ts, duration);
+	unsigned int grid[215];
+	memset(grid, 0xaa, sizeof grid);
+	r = nvmlDeviceGetGridLicensableFeatures_v4(dev, (nvmlGridLicensableFeatures_t *)grid);
+	printf("grid-licensable %d %u %u %s\n", r, grid[0], grid[1], grid[214] == 0 ? "cleared" : "stale");
+	unsigned long long mask = 0, mask2 = 0;
+	r = nvmlDeviceGetSupportedClocksThrottleReasons(dev, &mask);
+	printf("supported-throttle-reasons %d %#llx\n", r, mask);
+	r = nvmlDeviceGetSupportedClocksEventReasons(dev, &mask2);
+	printf("supported-event-reasons %d %#llx\n", r, mask2);
+	unsigned int rows[6];
+	memset(rows, 0xaa, sizeof rows);
+	r = nvmlDeviceGetRemappedRows_v2(dev, (nvmlRemappedRowsInfo_v2_t *)rows);
+	printf("remapped-rows-v2 %d %u %u %u %u %u %u\n", r, rows[0], rows[1], rows[2], rows[3], rows[4], rows[5]);
+	unsigned int v1[4] = {7, 7, 7, 7};
+	r = nvmlDeviceGetRemappedRows(dev, &v1[0], &v1[1], &v1[2], &v1[3]);
+	printf("remapped-rows %d %u %u %u %u\n", r, v1[0], v1[1], v1[2], v1[3]);
+	unsigned int hist[5] = {7, 7, 7, 7, 7};
+	r = nvmlDeviceGetRowRemapperHistogram(dev, (nvmlRowRemapperHistogramValues_t *)hist);
+	printf("remapper-histogram %d %u %u %u %u %u\n", r, hist[0], hist[1], hist[2], hist[3], hist[4]);
+	unsigned int unrepairable = 7;
+	r = nvmlDeviceGetUnrepairableMemoryFlag_v1(dev, (nvmlUnrepairableMemoryStatus_v1_t *)&unrepairable);
+	printf("unrepairable-memory %d %u\n", r, unrepairable);
+	unsigned int profiles[25];
+	memset(profiles, 0xaa, sizeof profiles);
+	profiles[0] = 100 | 1 << 24; /* nvmlWorkloadPowerProfileCurrentProfiles_v1 */
+	r = nvmlDeviceWorkloadPowerProfileGetCurrentProfiles(dev, (nvmlWorkloadPowerProfileCurrentProfiles_t *)profiles);
+	printf("power-profiles %d %#x %#x %#x\n", r, profiles[1], profiles[9], profiles[17]);
+	profiles[0] = 104 | 2 << 24; /* a version of another size */
+	profiles[1] = 0xaa;
+	r = nvmlDeviceWorkloadPowerProfileGetCurrentProfiles(dev, (nvmlWorkloadPowerProfileCurrentProfiles_t *)profiles);
+	printf("power-profiles-other-version %d %#x\n", r, profiles[1]);
+	samples(dev);
+}
 
 int main(void)
 {
@@ -67,10 +169,18 @@ int main(void)
 	r = SLOT(213)((uintptr_t)pub, (uintptr_t)&count, (uintptr_t)entries, 0);
 	printf("slot213 %d count %u entries %s\n", r, count, entries[0] == 0xaa ? "untouched" : "written");
 
-	/* another slot with a device: not supported, nothing written */
+	/* slots 230 and 249: the server's reading (the simulated host has no host-side PCIe
+	 * generation, and its sparse operation mode is 0) */
 	unsigned int reading = 12345;
-	r = SLOT(230)((uintptr_t)pub, (uintptr_t)&reading, 0, 0);
+	r = SLOT(230)((uintptr_t)pub, (uintptr_t)&reading, ~(uintptr_t)0, 5);
 	printf("slot230 %d %u\n", r, reading);
+	reading = 12345;
+	r = SLOT(249)((uintptr_t)pub, (uintptr_t)&reading, 0, 0);
+	printf("slot249 %d %u\n", r, reading);
+	/* another slot with a device: not supported, nothing written */
+	char part[80] = "untouched";
+	r = SLOT(231)((uintptr_t)pub, (uintptr_t)part, sizeof part, 0);
+	printf("slot231 %d %s\n", r, part);
 	/* a slot without a device: success, nothing written */
 	reading = 12345;
 	r = SLOT(100)(7, (uintptr_t)&reading, 0, 0);
@@ -110,7 +220,8 @@ int main(void)
 	unsigned int board = 12345;
 	r = nvmlDeviceGetBoardId(pub, &board);
 	printf("board-id %d %u\n", r, board);
-	printf("unimplemented %d\n", nvmlDeviceGetGridLicensableFeatures_v4());
+	q_readings(pub);
+	printf("unimplemented %d\n", nvmlDeviceGetGridLicensableFeatures_v3());
 	/* events: a set in the client, no event types, a wait that times out */
 	nvmlEventSet_t set = 0;
 	r = nvmlEventSetCreate(&set);
