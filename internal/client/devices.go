@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -462,7 +463,9 @@ func cuMemGetAllocationGranularity(c *call) int64 {
 	if r != 0 {
 		return r
 	}
-	return remoteOn(srv, c.lib, "cuMemGetAllocationGranularity", c.a[0], ptrOf(&prop[0]), c.a[2])
+	r = remoteOn(srv, c.lib, "cuMemGetAllocationGranularity", c.a[0], ptrOf(&prop[0]), c.a[2])
+	runtime.KeepAlive(prop) // the call reads it through its address only
+	return r
 }
 
 // propDevice translates the device of a CUmemAllocationProp (a CUmemLocation of type
@@ -499,5 +502,7 @@ func cuMemCreate(c *call) int64 {
 	if r != 0 {
 		return r
 	}
-	return remote(&call{id: c.id, f: c.f, lib: c.lib, a: []uint64{c.a[0], c.a[1], ptrOf(&prop[0]), c.a[3]}, srv: srv})
+	r = remote(&call{id: c.id, f: c.f, lib: c.lib, a: []uint64{c.a[0], c.a[1], ptrOf(&prop[0]), c.a[3]}, srv: srv})
+	runtime.KeepAlive(prop)
+	return r
 }

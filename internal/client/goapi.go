@@ -7,11 +7,13 @@ package client
 //
 // Every pointer handed to dispatchByName points to heap memory from heapNew/heapBytes: the client
 // writes outputs through a plain address, which must not move while the call runs (a goroutine
-// stack can).
+// stack can). The memory must also stay reachable until the call returns: a uint64 address does
+// not keep it alive, so a buffer nothing reads after the call gets runtime.KeepAlive after it.
 
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/abi"
@@ -281,7 +283,9 @@ func MemcpyHtoD(dst uint64, src []byte) error {
 	if len(src) == 0 {
 		return nil
 	}
-	return callRow(api.LibCuda, "cuMemcpyHtoD_v2", []api.Kind{api.DevPtr, api.InBuf, api.Scalar}, dst, ptrOf(&src[0]), uint64(len(src)))
+	err := callRow(api.LibCuda, "cuMemcpyHtoD_v2", []api.Kind{api.DevPtr, api.InBuf, api.Scalar}, dst, ptrOf(&src[0]), uint64(len(src)))
+	runtime.KeepAlive(src) // read through its address only
+	return err
 }
 
 // MemcpyDtoH is cuMemcpyDtoH_v2 of len(dst) bytes at device address src into dst (from
@@ -290,7 +294,9 @@ func MemcpyDtoH(dst []byte, src uint64) error {
 	if len(dst) == 0 {
 		return nil
 	}
-	return callRow(api.LibCuda, "cuMemcpyDtoH_v2", []api.Kind{api.OutBuf, api.DevPtr, api.Scalar}, ptrOf(&dst[0]), src, uint64(len(dst)))
+	err := callRow(api.LibCuda, "cuMemcpyDtoH_v2", []api.Kind{api.OutBuf, api.DevPtr, api.Scalar}, ptrOf(&dst[0]), src, uint64(len(dst)))
+	runtime.KeepAlive(dst) // written through its address only
+	return err
 }
 
 // Stats are the session's counters (what VGPU_STATS=1 prints at exit).

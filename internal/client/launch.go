@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding/binary"
+	"runtime"
 	"sync"
 
 	"github.com/vgpu/vgpu/internal/api"
@@ -197,8 +198,11 @@ func send(fn *function, dims []uint64, shmem, stream, flags uint64, params, attr
 	if len(attrs) > 0 {
 		ap = ptrOf(&attrs[0])
 	}
-	return dispatchByName(api.LibCuda, "vgpuLaunchKernel", fn.handle, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5],
+	r := dispatchByName(api.LibCuda, "vgpuLaunchKernel", fn.handle, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5],
 		shmem, stream, flags&launchCooperative, pp, uint64(len(params)), ap, uint64(len(attrs)))
+	runtime.KeepAlive(params) // read through pp and ap only
+	runtime.KeepAlive(attrs)
+	return r
 }
 
 // launchRuntime serves cudaLaunchKernel, __cudaLaunchKernel (nvcc's <<<>>>), cooperative

@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding/binary"
+	"runtime"
 	"sync"
 
 	"golang.org/x/sys/unix"
@@ -434,6 +435,8 @@ func memcpy2D(desc []byte, stream uint64) int64 {
 	} else {
 		r = remoteByName(api.LibCuda, "vgpuMemcpy2D", ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
 	}
+	runtime.KeepAlive(d) // read through their addresses only
+	runtime.KeepAlive(in)
 	if r == 0 && out != nil {
 		for y := uint64(0); y < h; y++ {
 			copy(hostBytes(dstHost+y*dstPitch, int(w)), out[y*w:(y+1)*w])

@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding/binary"
+	"runtime"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/vlog"
@@ -53,6 +54,9 @@ func stagedCopy(to *remoteServer, dst uint64, from *remoteServer, src uint64, n,
 			return r
 		}
 	}
+	// buf is reached through p only: without this the collector may free it mid-copy (and did,
+	// under load: TestMultiServerCopy read other bytes back)
+	runtime.KeepAlive(buf)
 	return 0
 }
 
@@ -179,5 +183,7 @@ func cuMemSetAccess(c *call) int64 {
 		}
 		le.PutUint32(desc[12*i+4:], uint32(d.ordinal))
 	}
-	return remote(&call{id: c.id, f: c.f, lib: c.lib, a: []uint64{c.a[0], c.a[1], ptrOf(&desc[0]), n}, srv: c.srv})
+	r := remote(&call{id: c.id, f: c.f, lib: c.lib, a: []uint64{c.a[0], c.a[1], ptrOf(&desc[0]), n}, srv: c.srv})
+	runtime.KeepAlive(desc) // read through its address only
+	return r
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -87,7 +88,9 @@ func nvmlMulti(c *call) int64 {
 		id := string(cStringBytes(c.a[0], 64))
 		k := pciServer(id, len(list))
 		local := append([]byte(shiftPCIDomain(id, -k)), 0)
-		return remoteOn(list[k], c.lib, c.f.Name, ptrOf(&local[0]), c.a[1])
+		r := remoteOn(list[k], c.lib, c.f.Name, ptrOf(&local[0]), c.a[1])
+		runtime.KeepAlive(local) // read through its address only
+		return r
 	case "nvmlDeviceGetIndex":
 		r := remote(c)
 		if r == 0 && c.srv != nil && c.a[1] != 0 {
