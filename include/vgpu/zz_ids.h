@@ -3,27 +3,27 @@
 #ifndef VGPU_ZZ_IDS_H
 #define VGPU_ZZ_IDS_H
 
-#define VGPU_ID_cudaLaunchKernel 391
-#define VGPU_ID_cudaLaunchKernel_ptsz 392
-#define VGPU_ID___cudaLaunchKernel 393
-#define VGPU_ID___cudaLaunchKernel_ptsz 394
-#define VGPU_ID_cudaLaunchCooperativeKernel 395
-#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 396
-#define VGPU_ID_cudaLaunchKernelExC 397
-#define VGPU_ID_cudaLaunchKernelExC_ptsz 398
-#define VGPU_ID_cudaFuncGetAttributes 399
-#define VGPU_ID_cudaGetFuncBySymbol 400
-#define VGPU_ID_cudaFuncSetAttribute 401
-#define VGPU_ID_cudaFuncSetCacheConfig 402
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 403
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 404
-#define VGPU_ID_cudaMemcpyToSymbol 405
-#define VGPU_ID_cudaMemcpyToSymbolAsync 406
-#define VGPU_ID_cudaMemcpyFromSymbol 407
-#define VGPU_ID_cudaMemcpyFromSymbolAsync 408
-#define VGPU_ID_cudaGetSymbolAddress 409
-#define VGPU_ID_cudaGetSymbolSize 410
-#define VGPU_ID_cuDevicePrimaryCtxReset_v2 414
-#define VGPU_ID_cuCtxDestroy_v2 415
+#define VGPU_ID_cudaLaunchKernel 392
+#define VGPU_ID_cudaLaunchKernel_ptsz 393
+#define VGPU_ID___cudaLaunchKernel 394
+#define VGPU_ID___cudaLaunchKernel_ptsz 395
+#define VGPU_ID_cudaLaunchCooperativeKernel 396
+#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 397
+#define VGPU_ID_cudaLaunchKernelExC 398
+#define VGPU_ID_cudaLaunchKernelExC_ptsz 399
+#define VGPU_ID_cudaFuncGetAttributes 400
+#define VGPU_ID_cudaGetFuncBySymbol 401
+#define VGPU_ID_cudaFuncSetAttribute 402
+#define VGPU_ID_cudaFuncSetCacheConfig 403
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 404
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 405
+#define VGPU_ID_cudaMemcpyToSymbol 406
+#define VGPU_ID_cudaMemcpyToSymbolAsync 407
+#define VGPU_ID_cudaMemcpyFromSymbol 408
+#define VGPU_ID_cudaMemcpyFromSymbolAsync 409
+#define VGPU_ID_cudaGetSymbolAddress 410
+#define VGPU_ID_cudaGetSymbolSize 411
+#define VGPU_ID_cuDevicePrimaryCtxReset_v2 415
+#define VGPU_ID_cuCtxDestroy_v2 416
 
 #endif

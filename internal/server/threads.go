@@ -1,0 +1,256 @@
+package server
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
+)
+
+// Client threads (decision 14). Every call names the client thread that made it (the frame
+// header's Thread). The dispatcher (Session.Serve) reads the frames in order and hands each call
+// to the thread of its client thread: a goroutine locked to an OS thread of its own, made on
+// first use, so each client thread has its own current context, as natively. The dispatcher
+// waits until the call is done before it reads the next frame, so calls run in the order the
+// client sent them and CUDA's ordering across threads (the legacy stream, events, a mutex
+// handed from one thread to another) holds as it did with one thread. A synchronous call of
+// a row that only waits (api.Func.Wait: stream, event and context synchronisation) releases
+// the dispatcher as it enters the backend: it waits on its own thread while later calls of
+// other threads run, and answers when it is done. So eight client threads that each
+// synchronise their own stream wait at once.
+//
+// A thread ends when the client says its thread ended (the row vgpuThreadEnd), when it has run
+// nothing for threadIdle (its current context is kept and made current again on the thread
+// made for its next call), or when the session ends. At most maxThreads live at once: beyond
+// that the one idle the longest ends (its context kept) before a new one starts.
+
+// threadIdle: a client thread's thread that has run nothing for this long ends (checked when
+// frames come).
+const threadIdle = 30 * time.Second
+
+// maxThreads bounds the threads of one session: a client cannot make the worker start more.
+const maxThreads = 256
+
+// threadWorker is the thread of one client thread.
+type threadWorker struct {
+	id   uint16
+	jobs chan job
+	call remoting.Call // the Call decoded for the thread's calls, reused
+	// end: the client thread ended (forget its context) rather than idled
+	end     bool
+	exited  chan struct{}
+	lastUse time.Time // when the dispatcher last handed it a call
+	busy    bool      // a call handed to it has not finished (s.mu)
+}
+
+// threadSet is the session's threads and what it keeps of ended ones.
+type threadSet struct {
+	m         map[uint16]*threadWorker
+	saved     map[uint16]uint64 // contexts current on threads that idled out, by client thread (s.mu)
+	released  chan error        // a thread's answer to the dispatcher: done (or waiting), or why not
+	lastSweep time.Time
+	failure   error // a reply that failed after the dispatcher went on (s.mu)
+}
+
+var (
+	threadEndID, _, _     = api.Lookup("vgpuThreadEnd")
+	ctxSetCurrentID, _, _ = api.Lookup("cuCtxSetCurrent")
+)
+
+// ThreadEnder is a backend that keeps state per client thread (the simulated driver's current
+// context): it forgets a thread's when the client thread ends.
+type ThreadEnder interface {
+	ThreadEnded(thread uint16)
+}
+
+// dispatch hands the call in payload to its client thread's thread and waits until the thread
+// is done with it, or waits in a call that only waits.
+func (s *Session) dispatch(h remoting.Header, payload []byte) error {
+	ts := &s.threads
+	if ts.released == nil {
+		ts.m, ts.saved, ts.released = map[uint16]*threadWorker{}, map[uint16]uint64{}, make(chan error, 1)
+	}
+	now := time.Now()
+	if now.Sub(ts.lastSweep) > time.Second {
+		ts.lastSweep = now
+		s.sweepThreads(now)
+	}
+	tw := ts.m[h.Thread]
+	if h.Flags&remoting.FlagAsync != 0 && remoting.CallFn(payload) == uint32(threadEndID) {
+		if err := remoting.DecodeCallInto(payload, &remoting.Call{}); err != nil {
+			return s.protocolError("bad call: %v", err)
+		}
+		if tw != nil {
+			s.endThread(tw, true)
+			return nil
+		}
+		s.mu.Lock()
+		delete(ts.saved, h.Thread)
+		if te, ok := s.be.(ThreadEnder); ok {
+			te.ThreadEnded(h.Thread)
+		}
+		s.mu.Unlock()
+		return nil
+	}
+	if tw == nil {
+		if len(ts.m) >= maxThreads {
+			s.evictThread()
+		}
+		tw = s.startThread(h.Thread)
+	}
+	// The thread is idle here unless the client sent a call of a thread that still waits (a
+	// client never does: its thread waits for the reply). Such a call gets a Call of its own,
+	// and the thread takes it once its wait is over (the jobs channel holds one).
+	c := &tw.call
+	if tw.isBusy(s) {
+		c = &remoting.Call{}
+	}
+	if err := remoting.DecodeCallInto(payload, c); err != nil {
+		return s.protocolError("bad call: %v", err)
+	}
+	tw.lastUse = now
+	s.mu.Lock()
+	tw.busy = true
+	s.mu.Unlock()
+	if s.running.Add(1) == 1 {
+		s.busySince.Store(time.Now().UnixNano())
+	}
+	tw.jobs <- job{h, c}
+	return <-ts.released
+}
+
+// job is a call handed to a thread: its header and its decoded body, whose buffers alias the
+// dispatcher's frame buffer (valid until the thread releases the dispatcher).
+type job struct {
+	h remoting.Header
+	c *remoting.Call
+}
+
+func (tw *threadWorker) isBusy(s *Session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return tw.busy
+}
+
+// startThread starts the thread of client thread id; a context it had when it idled out is made
+// current on it again.
+func (s *Session) startThread(id uint16) *threadWorker {
+	tw := &threadWorker{id: id, jobs: make(chan job, 1), exited: make(chan struct{})}
+	s.threads.m[id] = tw
+	go s.threadLoop(tw)
+	return tw
+}
+
+// threadLoop runs the calls of one client thread on a locked OS thread until jobs closes.
+func (s *Session) threadLoop(tw *threadWorker) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread() // (the OS thread ends with the goroutine if still locked)
+	defer close(tw.exited)
+	s.mu.Lock()
+	if ctx, ok := s.threads.saved[tw.id]; ok {
+		delete(s.threads.saved, tw.id)
+		s.thread = tw.id
+		s.invokeRow(ctxSetCurrentID, ctx)
+	}
+	s.mu.Unlock()
+	for j := range tw.jobs {
+		s.runOne(tw, j)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tw.end {
+		if te, ok := s.be.(ThreadEnder); ok {
+			te.ThreadEnded(tw.id)
+		}
+		return
+	}
+	// idled out: keep the current context for the client thread's next call
+	s.thread = tw.id
+	if a, r := s.invokeRow(ctxGetCurrentID, 0); r == 0 {
+		if ctx := le64(a.Out[0]); ctx != 0 {
+			s.threads.saved[tw.id] = ctx
+		}
+	}
+}
+
+// runOne runs one call on tw and tells the dispatcher when it may go on: at the end, or as a
+// waiting call enters the backend.
+func (s *Session) runOne(tw *threadWorker, j job) {
+	released := false
+	release := func() {
+		released = true
+		s.threads.released <- nil
+	}
+	s.mu.Lock()
+	s.thread = tw.id
+	err := s.serveCall(j.h, j.c, release)
+	tw.busy = false
+	if err != nil && released && s.threads.failure == nil {
+		s.threads.failure = err
+	}
+	s.mu.Unlock()
+	if s.running.Add(-1) < 0 {
+		s.running.Store(0)
+	}
+	if !released {
+		s.threads.released <- err
+	} else if err != nil {
+		// the dispatcher is reading: stop it (a blocked read wakes on shutdown, not on close)
+		if sh, ok := s.nc.(interface{ Shutdown() error }); ok {
+			sh.Shutdown()
+		} else {
+			s.nc.Close()
+		}
+	}
+}
+
+// threadFailure is the error of a waiting call's reply that failed, if any.
+func (s *Session) threadFailure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.threads.failure
+}
+
+// endThread ends tw and waits for it (after the call it runs, if any). end: the client thread
+// ended, so its context is forgotten; else it is kept for the client thread's next call.
+func (s *Session) endThread(tw *threadWorker, end bool) {
+	tw.end = end
+	close(tw.jobs)
+	<-tw.exited
+	delete(s.threads.m, tw.id)
+	if end {
+		s.mu.Lock()
+		delete(s.threads.saved, tw.id)
+		s.mu.Unlock()
+	}
+}
+
+// sweepThreads ends the threads that have run nothing for threadIdle.
+func (s *Session) sweepThreads(now time.Time) {
+	for _, tw := range s.threads.m {
+		if now.Sub(tw.lastUse) >= threadIdle && !tw.isBusy(s) {
+			s.endThread(tw, false)
+		}
+	}
+}
+
+// evictThread ends the thread idle the longest (a busy one, if all are: after its call).
+func (s *Session) evictThread() {
+	var oldest *threadWorker
+	for _, tw := range s.threads.m {
+		if oldest == nil || tw.lastUse.Before(oldest.lastUse) {
+			oldest = tw
+		}
+	}
+	if oldest != nil {
+		s.endThread(oldest, false)
+	}
+}
+
+// stopThreads ends every thread when the session ends.
+func (s *Session) stopThreads() {
+	for _, tw := range s.threads.m {
+		s.endThread(tw, true)
+	}
+}
