@@ -71,6 +71,9 @@ type Session struct {
 	// Keepalive: while one call runs longer than this, a keepalive frame goes to the client
 	// this often; 0 sends none.
 	Keepalive time.Duration
+	// ThreadIdle: the thread of a client thread that has run nothing for this long ends
+	// (threads.go); the client thread's next call gets a new one, with its current context.
+	ThreadIdle time.Duration
 
 	nc      StreamConn
 	conn    *remoting.Conn
@@ -132,7 +135,7 @@ type Session struct {
 // NewSession wraps an accepted connection; its timeouts are the defaults.
 func NewSession(id uint64, nc StreamConn, be Backend) *Session {
 	return &Session{ID: id, nc: nc, conn: remoting.NewConn(nc), be: be, handles: map[uint64]api.HType{}, owner: map[uint64]uint64{},
-		IdleTimeout: DefaultIdleTimeout, FrameTimeout: DefaultFrameTimeout, Keepalive: DefaultKeepalive}
+		IdleTimeout: DefaultIdleTimeout, FrameTimeout: DefaultFrameTimeout, Keepalive: DefaultKeepalive, ThreadIdle: DefaultThreadIdle}
 }
 
 // logf logs a line of the session (level INFO), rate-limited (lograte.go); its kind, for the

@@ -21,13 +21,13 @@ import (
 // synchronise their own stream wait at once.
 //
 // A thread ends when the client says its thread ended (the row vgpuThreadEnd), when it has run
-// nothing for threadIdle (its current context is kept and made current again on the thread
+// nothing for Session.ThreadIdle (its current context is kept and made current again on the thread
 // made for its next call), or when the session ends. At most maxThreads live at once: beyond
 // that the one idle the longest ends (its context kept) before a new one starts.
 
-// threadIdle: a client thread's thread that has run nothing for this long ends (checked when
-// frames come).
-const threadIdle = 30 * time.Second
+// DefaultThreadIdle: a client thread's thread that has run nothing for this long ends
+// (Session.ThreadIdle; checked when frames come, at most once a second).
+const DefaultThreadIdle = 30 * time.Second
 
 // maxThreads bounds the threads of one session: a client cannot make the worker start more.
 const maxThreads = 256
@@ -51,6 +51,7 @@ type threadSet struct {
 	released  chan error        // a thread's answer to the dispatcher: done (or waiting), or why not
 	lastSweep time.Time
 	failure   error // a reply that failed after the dispatcher went on (s.mu)
+	started   int   // threads started (s.mu; tests)
 }
 
 var (
@@ -72,7 +73,7 @@ func (s *Session) dispatch(h remoting.Header, payload []byte) error {
 		ts.m, ts.saved, ts.released = map[uint16]*threadWorker{}, map[uint16]uint64{}, make(chan error, 1)
 	}
 	now := time.Now()
-	if now.Sub(ts.lastSweep) > time.Second {
+	if s.ThreadIdle > 0 && now.Sub(ts.lastSweep) > min(time.Second, s.ThreadIdle) {
 		ts.lastSweep = now
 		s.sweepThreads(now)
 	}
@@ -138,6 +139,9 @@ func (tw *threadWorker) isBusy(s *Session) bool {
 func (s *Session) startThread(id uint16) *threadWorker {
 	tw := &threadWorker{id: id, jobs: make(chan job, 1), exited: make(chan struct{})}
 	s.threads.m[id] = tw
+	s.mu.Lock()
+	s.threads.started++
+	s.mu.Unlock()
 	go s.threadLoop(tw)
 	return tw
 }
@@ -226,10 +230,10 @@ func (s *Session) endThread(tw *threadWorker, end bool) {
 	}
 }
 
-// sweepThreads ends the threads that have run nothing for threadIdle.
+// sweepThreads ends the threads that have run nothing for s.ThreadIdle.
 func (s *Session) sweepThreads(now time.Time) {
 	for _, tw := range s.threads.m {
-		if now.Sub(tw.lastUse) >= threadIdle && !tw.isBusy(s) {
+		if now.Sub(tw.lastUse) >= s.ThreadIdle && !tw.isBusy(s) {
 			s.endThread(tw, false)
 		}
 	}
