@@ -61,6 +61,9 @@ func ThreadsEnded(tids []int) {
 		delete(threads.m, tid)
 	}
 	threads.mu.Unlock()
+	for _, tid := range tids {
+		streams.sendHeldOf(tid) // before the thread's end, on its thread
+	}
 	for _, srv := range serverList() {
 		if s := srv.openSession(); s != nil {
 			for _, tid := range tids {

@@ -438,6 +438,27 @@ func sendHeld(c *call) {
 	}
 }
 
+// sendHeldOf sends the held synchronisations OS thread tid made (it has ended: they must reach
+// the worker before its end does).
+func (t *streamTracker) sendHeldOf(tid int) {
+	if !t.anyHeld.Load() {
+		return
+	}
+	t.mu.Lock()
+	var send []heldSync
+	for k, s := range t.held {
+		if s.thread == tid {
+			send = append(send, s)
+			delete(t.held, k)
+		}
+	}
+	t.anyHeld.Store(len(t.held) > 0)
+	t.mu.Unlock()
+	for _, s := range send {
+		remoteAsync(&call{id: syncRowID, f: syncRow, lib: api.LibCuda, a: []uint64{s.stream}, held: true, srv: s.srv, thread: s.thread})
+	}
+}
+
 func (t *streamTracker) count(n *uint64) {
 	t.mu.Lock()
 	*n++

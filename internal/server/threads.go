@@ -147,9 +147,10 @@ func (s *Session) startThread(id uint16) *threadWorker {
 }
 
 // threadLoop runs the calls of one client thread on a locked OS thread until jobs closes.
+// The goroutine ends locked, so its OS thread ends with it: no later goroutine runs on a
+// thread that has a client thread's context current.
 func (s *Session) threadLoop(tw *threadWorker) {
 	runtime.LockOSThread()
-	defer runtime.UnlockOSThread() // (the OS thread ends with the goroutine if still locked)
 	defer close(tw.exited)
 	s.mu.Lock()
 	if ctx, ok := s.threads.saved[tw.id]; ok {

@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -96,5 +97,31 @@ func TestLastErrorPerThreadConcurrent(t *testing.T) {
 	r := run(t, 30*time.Second, cleanEnv("VGPU_SERVER="+s.unix, "LD_LIBRARY_PATH="+out), prog, "lasterror")
 	if r.code != 0 || !strings.Contains(r.stdout, "last errors: 101 1\nPASS\n") {
 		t.Fatalf("want last errors 101 (invalid device) and 1 (invalid value)\n%s", r)
+	}
+}
+
+// TestThreadEndsEndWorkerThreads: when the program's 8 threads have ended, the worker's threads
+// for them end too (the C side's thread-specific destructor records each end, the next call
+// passes them on, the worker ends those threads): the worker has no more threads after them than
+// before them (it had 8 more while they ran).
+func TestThreadEndsEndWorkerThreads(t *testing.T) {
+	s, out, prog := threadsProgram(t)
+	p := startLive(t, cleanEnv("VGPU_SERVER="+s.unix, "LD_LIBRARY_PATH="+out), prog, "ends")
+	tasks := func() int {
+		w := s.waitWorkers(t, 1, 5*time.Second)
+		d, err := os.ReadDir("/proc/" + strconv.Itoa(w[0]) + "/task")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(d)
+	}
+	p.waitLines(t, "phase 1", 1, 10*time.Second)
+	before := tasks()
+	p.waitLines(t, "phase 2", 1, 20*time.Second)
+	time.Sleep(200 * time.Millisecond) // the threads' exits
+	after := tasks()
+	t.Logf("worker threads: %d before the program's 8 threads, %d after they ended", before, after)
+	if after >= before+4 {
+		t.Fatalf("the worker has %d threads after the program's 8 threads ended, %d before them\n%s", after, before, p.dump())
 	}
 }

@@ -7,6 +7,9 @@
  *                how long each took and whether B was done before A's synchronisation returned
  *   context      the current context is per thread (driver API)
  *   lasterror    two threads fail different calls at once; each reads its own last error
+ *   ends         prints "phase 1" and waits a second, runs the 8 threads of "threads", makes one
+ *                call (which reports their end), prints "phase 2" and waits a second (the test
+ *                counts the worker's threads in each phase)
  *
  * Every check prints "FAIL ..." and exits 1 when it does not hold, else the program prints
  * "PASS" last. */
@@ -213,8 +216,18 @@ int main(int argc, char **argv)
 		test_context();
 	else if (!strcmp(what, "lasterror"))
 		test_lasterror();
+	else if (!strcmp(what, "ends")) {
+		size_t fr, total;
+		CHECK(cudaMemGetInfo(&fr, &total));
+		printf("phase 1\n");
+		sleep(1);
+		test_threads();
+		CHECK(cudaMemGetInfo(&fr, &total)); /* passes the 8 threads' end on */
+		printf("phase 2\n");
+		sleep(1);
+	}
 	else {
-		printf("usage: threads threads|nodelay|context|lasterror\n");
+		printf("usage: threads threads|nodelay|context|lasterror|ends\n");
 		return 2;
 	}
 	printf("PASS\n");
