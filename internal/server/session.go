@@ -193,9 +193,11 @@ func (s *Session) emit(level slog.Level, msg string, attrs ...any) {
 
 // Serve runs the session until the client disconnects (nil), goes silent past a timeout (nil,
 // after an Error frame and a log line) or breaks the protocol (an error, already logged and
-// reported to the client). Its goroutine is the dispatcher: it reads the frames in order and
-// hands each call to the thread of its client thread (threads.go), which runs it on a locked OS
-// thread of its own (CUDA's current context is per thread).
+// reported to the client). Calls run on a locked OS thread per client thread (threads.go): the
+// thread that runs a call reads the next frame, and runs it too if it is its own, so a client
+// that calls from one thread costs no hand-off between threads. Serve's goroutine reads when
+// no thread does (at first, and while the last one waits in the driver) and does what only it
+// does (ending threads).
 func (s *Session) Serve() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -213,20 +215,50 @@ func (s *Session) Serve() error {
 		defer close(stop)
 		go s.keepalives(stop)
 	}
+	s.threads.init()
 	defer s.stopThreads()
+	var m readerMsg // what to do: read the next frame, or route the one m holds
 	for {
-		var tr time.Time
+		if !m.frame {
+			h, payload, _, end, err := s.readCall()
+			if end {
+				return err
+			}
+			m = readerMsg{frame: true, h: h, payload: payload}
+		}
+		tw, j, err := s.route(nil, m.h, m.payload, time.Now())
+		if err != nil {
+			return err
+		}
+		if tw == nil {
+			m = readerMsg{} // done here (a thread's end)
+			continue
+		}
+		tw.jobs <- j // the reading goes with the call
+		if m = <-s.threads.toServe; m.end {
+			return m.err
+		}
+	}
+}
+
+// readCall reads the next Call frame (skipping keepalives), for whichever goroutine reads, and
+// when it began to wait for it (the zero time without timeouts or stats). end: the session is
+// over, with err (nil for a client that closed or timed out, after a log line and, for a
+// timeout, an Error frame).
+func (s *Session) readCall() (h remoting.Header, payload []byte, tr time.Time, end bool, err error) {
+	for {
+		tr = time.Time{}
 		if s.stats != nil || s.IdleTimeout > 0 {
 			tr = time.Now()
 		}
 		if s.IdleTimeout > 0 {
 			s.nc.SetReadDeadline(tr.Add(s.IdleTimeout))
 		}
-		h, err := s.conn.ReadHeader()
+		h, err = s.conn.ReadHeader()
 		if err == nil && s.page != nil {
 			s.page.hdr.rx.Add(remoting.HeaderSize + uint64(h.Length))
 		}
-		var payload []byte
+		payload = nil
 		if err == nil && h.Type == remoting.FrameKeepalive {
 			if s.stats != nil {
 				s.stats.wait += time.Since(tr)
@@ -243,8 +275,8 @@ func (s *Session) Serve() error {
 			s.stats.wait += time.Since(tr)
 		}
 		if werr := s.threadFailure(); werr != nil {
-			// a thread's reply failed after the dispatcher went on (a waiting call's)
-			return werr
+			// a thread's reply failed after the reading went on (a waiting call's)
+			return h, nil, tr, true, werr
 		}
 		if err != nil {
 			if s.stats != nil {
@@ -252,7 +284,7 @@ func (s *Session) Serve() error {
 			}
 			if errors.Is(err, io.EOF) {
 				s.logNow(slog.LevelInfo, "client closed the connection")
-				return nil
+				return h, nil, tr, true, nil
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -261,16 +293,14 @@ func (s *Session) Serve() error {
 				} else {
 					s.refuse(remoting.ErrTimeout, "a %v frame of %d bytes did not arrive within %v of its header: closing the session", h.Type, h.Length, s.FrameTimeout)
 				}
-				return nil
+				return h, nil, tr, true, nil
 			}
-			return s.protocolError("reading a frame: %v", err)
+			return h, nil, tr, true, s.protocolError("reading a frame: %v", err)
 		}
 		if h.Type != remoting.FrameCall {
-			return s.protocolError("unexpected %v frame", h.Type)
+			return h, nil, tr, true, s.protocolError("unexpected %v frame", h.Type)
 		}
-		if err := s.dispatch(h, payload); err != nil {
-			return err
-		}
+		return h, payload, tr, false, nil
 	}
 }
 

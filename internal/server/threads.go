@@ -2,6 +2,7 @@ package server
 
 import (
 	"runtime"
+	"sync/atomic"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
@@ -9,21 +10,23 @@ import (
 )
 
 // Client threads (decision 14). Every call names the client thread that made it (the frame
-// header's Thread). The dispatcher (Session.Serve) reads the frames in order and hands each call
-// to the thread of its client thread: a goroutine locked to an OS thread of its own, made on
-// first use, so each client thread has its own current context, as natively. The dispatcher
-// waits until the call is done before it reads the next frame, so calls run in the order the
-// client sent them and CUDA's ordering across threads (the legacy stream, events, a mutex
-// handed from one thread to another) holds as it did with one thread. A synchronous call of
-// a row that only waits (api.Func.Wait: stream, event and context synchronisation) releases
-// the dispatcher as it enters the backend: it waits on its own thread while later calls of
-// other threads run, and answers when it is done. So eight client threads that each
-// synchronise their own stream wait at once.
+// header's Thread). Each client thread's calls run on a thread of its own: a goroutine locked
+// to an OS thread, made on first use, so each client thread has its own current context, as
+// natively. Frames are read in order by one goroutine at a time, the reader: the thread that
+// ran the last call reads the next frame; its own call it runs at once, another thread's it
+// hands to that thread, and the reading with it. So calls run in the order the client sent
+// them, and CUDA's ordering across threads (the legacy stream, events, a mutex handed from one
+// thread to another) holds as it did with one thread; a client calling from one thread costs
+// no hand-off. A synchronous call of a row that only waits (api.Func.Wait: stream, event and
+// context synchronisation) hands the reading to Serve's goroutine as it enters the backend: it
+// waits on its own thread while later calls of other threads run, and answers when done. So
+// eight client threads that each synchronise their own stream wait at once.
 //
 // A thread ends when the client says its thread ended (the row vgpuThreadEnd), when it has run
-// nothing for Session.ThreadIdle (its current context is kept and made current again on the thread
-// made for its next call), or when the session ends. At most maxThreads live at once: beyond
-// that the one idle the longest ends (its context kept) before a new one starts.
+// nothing for ThreadIdle (its current context is kept and made current again on the thread
+// made for its next call), or when the session ends; Serve's goroutine ends them (a thread that
+// reads passes such frames to it). At most maxThreads live at once: beyond that the one idle
+// the longest ends (its context kept) before a new one starts.
 
 // DefaultThreadIdle: a client thread's thread that has run nothing for this long ends
 // (Session.ThreadIdle; checked when frames come, at most once a second).
@@ -44,14 +47,31 @@ type threadWorker struct {
 	busy    bool      // a call handed to it has not finished (s.mu)
 }
 
-// threadSet is the session's threads and what it keeps of ended ones.
+// threadSet is the session's threads and what it keeps of ended ones. The fields without a
+// note belong to the goroutine that reads (one at a time; the reading is handed over through
+// channels).
 type threadSet struct {
 	m         map[uint16]*threadWorker
 	saved     map[uint16]uint64 // contexts current on threads that idled out, by client thread (s.mu)
-	released  chan error        // a thread's answer to the dispatcher: done (or waiting), or why not
+	toServe   chan readerMsg    // the reading back to Serve's goroutine, with what it must do
 	lastSweep time.Time
-	failure   error // a reply that failed after the dispatcher went on (s.mu)
-	started   int   // threads started (s.mu; tests)
+	failure   error       // a reply that failed after the reading went on (s.mu)
+	failed    atomic.Bool // failure is set
+	started   int         // threads started (s.mu; tests)
+}
+
+// readerMsg hands the reading to Serve's goroutine: with a frame to route (one only it may),
+// with the session's end, or bare (read on).
+type readerMsg struct {
+	frame   bool
+	h       remoting.Header
+	payload []byte
+	end     bool
+	err     error
+}
+
+func (ts *threadSet) init() {
+	ts.m, ts.saved, ts.toServe = map[uint16]*threadWorker{}, map[uint16]uint64{}, make(chan readerMsg, 1)
 }
 
 var (
@@ -65,26 +85,24 @@ type ThreadEnder interface {
 	ThreadEnded(thread uint16)
 }
 
-// dispatch hands the call in payload to its client thread's thread and waits until the thread
-// is done with it, or waits in a call that only waits.
-func (s *Session) dispatch(h remoting.Header, payload []byte) error {
+// route finds the thread of the call in payload (making it if need be), decodes the call for
+// it and returns it with the job to run; nil without error when the frame was a thread's end,
+// done here. self is the reading thread (nil: Serve's goroutine); a thread that reads gets
+// nil and no job for a frame only Serve's goroutine may route (passOn).
+func (s *Session) route(self *threadWorker, h remoting.Header, payload []byte, now time.Time) (*threadWorker, job, error) {
 	ts := &s.threads
-	if ts.released == nil {
-		ts.m, ts.saved, ts.released = map[uint16]*threadWorker{}, map[uint16]uint64{}, make(chan error, 1)
-	}
-	now := time.Now()
-	if s.ThreadIdle > 0 && now.Sub(ts.lastSweep) > min(time.Second, s.ThreadIdle) {
+	if self == nil && s.ThreadIdle > 0 && now.Sub(ts.lastSweep) > min(time.Second, s.ThreadIdle) {
 		ts.lastSweep = now
 		s.sweepThreads(now)
 	}
 	tw := ts.m[h.Thread]
 	if h.Flags&remoting.FlagAsync != 0 && remoting.CallFn(payload) == uint32(threadEndID) {
 		if err := remoting.DecodeCallInto(payload, &remoting.Call{}); err != nil {
-			return s.protocolError("bad call: %v", err)
+			return nil, job{}, s.protocolError("bad call: %v", err)
 		}
 		if tw != nil {
 			s.endThread(tw, true)
-			return nil
+			return nil, job{}, nil
 		}
 		s.mu.Lock()
 		delete(ts.saved, h.Thread)
@@ -92,7 +110,7 @@ func (s *Session) dispatch(h remoting.Header, payload []byte) error {
 			te.ThreadEnded(h.Thread)
 		}
 		s.mu.Unlock()
-		return nil
+		return nil, job{}, nil
 	}
 	if tw == nil {
 		if len(ts.m) >= maxThreads {
@@ -104,21 +122,37 @@ func (s *Session) dispatch(h remoting.Header, payload []byte) error {
 	// client never does: its thread waits for the reply). Such a call gets a Call of its own,
 	// and the thread takes it once its wait is over (the jobs channel holds one).
 	c := &tw.call
-	if tw.isBusy(s) {
-		c = &remoting.Call{}
+	if tw != self {
+		s.mu.Lock()
+		if tw.busy {
+			c = &remoting.Call{}
+		}
+		tw.busy = true
+		s.mu.Unlock()
+	} else {
+		tw.busy = true // (its own: it is not waiting, and only it reads busy now)
 	}
 	if err := remoting.DecodeCallInto(payload, c); err != nil {
-		return s.protocolError("bad call: %v", err)
+		return nil, job{}, s.protocolError("bad call: %v", err)
 	}
 	tw.lastUse = now
-	s.mu.Lock()
-	tw.busy = true
-	s.mu.Unlock()
 	if s.running.Add(1) == 1 {
-		s.busySince.Store(time.Now().UnixNano())
+		s.busySince.Store(now.UnixNano())
 	}
-	tw.jobs <- job{h, c}
-	return <-ts.released
+	return tw, job{h, c}, nil
+}
+
+// passOn: a frame that a reading thread leaves to Serve's goroutine: a thread's end, a new
+// thread beyond maxThreads, or a frame when idle threads are due to be ended.
+func (s *Session) passOn(h remoting.Header, payload []byte, now time.Time) bool {
+	ts := &s.threads
+	if h.Flags&remoting.FlagAsync != 0 && remoting.CallFn(payload) == uint32(threadEndID) {
+		return true
+	}
+	if _, ok := ts.m[h.Thread]; !ok && len(ts.m) >= maxThreads {
+		return true
+	}
+	return s.ThreadIdle > 0 && now.Sub(ts.lastSweep) > min(time.Second, s.ThreadIdle)
 }
 
 // job is a call handed to a thread: its header and its decoded body, whose buffers alias the
@@ -147,6 +181,8 @@ func (s *Session) startThread(id uint16) *threadWorker {
 }
 
 // threadLoop runs the calls of one client thread on a locked OS thread until jobs closes.
+// Holding the reading after a call, it reads the next frame: its own call it runs, another
+// thread's it hands over (with the reading), and what only Serve's goroutine does goes there.
 // The goroutine ends locked, so its OS thread ends with it: no later goroutine runs on a
 // thread that has a client thread's context current.
 func (s *Session) threadLoop(tw *threadWorker) {
@@ -160,7 +196,30 @@ func (s *Session) threadLoop(tw *threadWorker) {
 	}
 	s.mu.Unlock()
 	for j := range tw.jobs {
-		s.runOne(tw, j)
+		for s.runOne(tw, j) {
+			h, payload, now, end, err := s.readCall()
+			if end {
+				s.threads.toServe <- readerMsg{end: true, err: err}
+				break
+			}
+			if now.IsZero() {
+				now = time.Now()
+			}
+			if s.passOn(h, payload, now) {
+				s.threads.toServe <- readerMsg{frame: true, h: h, payload: payload}
+				break
+			}
+			next, nj, err := s.route(tw, h, payload, now)
+			if err != nil {
+				s.threads.toServe <- readerMsg{end: true, err: err}
+				break
+			}
+			if next != tw {
+				next.jobs <- nj
+				break
+			}
+			j = nj
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -179,13 +238,14 @@ func (s *Session) threadLoop(tw *threadWorker) {
 	}
 }
 
-// runOne runs one call on tw and tells the dispatcher when it may go on: at the end, or as a
-// waiting call enters the backend.
-func (s *Session) runOne(tw *threadWorker, j job) {
+// runOne runs one call on tw and reports whether tw still holds the reading: it does after a
+// call, unless the call waited in the backend (it handed the reading to Serve's goroutine as it
+// began to wait) or failed the protocol (the session ends: Serve's goroutine is told).
+func (s *Session) runOne(tw *threadWorker, j job) bool {
 	released := false
 	release := func() {
 		released = true
-		s.threads.released <- nil
+		s.threads.toServe <- readerMsg{}
 	}
 	s.mu.Lock()
 	s.thread = tw.id
@@ -193,25 +253,32 @@ func (s *Session) runOne(tw *threadWorker, j job) {
 	tw.busy = false
 	if err != nil && released && s.threads.failure == nil {
 		s.threads.failure = err
+		s.threads.failed.Store(true)
 	}
 	s.mu.Unlock()
 	if s.running.Add(-1) < 0 {
 		s.running.Store(0)
 	}
-	if !released {
-		s.threads.released <- err
-	} else if err != nil {
-		// the dispatcher is reading: stop it (a blocked read wakes on shutdown, not on close)
+	switch {
+	case !released && err != nil:
+		s.threads.toServe <- readerMsg{end: true, err: err}
+		return false
+	case released && err != nil:
+		// the reader is reading: stop it (a blocked read wakes on shutdown, not on close)
 		if sh, ok := s.nc.(interface{ Shutdown() error }); ok {
 			sh.Shutdown()
 		} else {
 			s.nc.Close()
 		}
 	}
+	return !released
 }
 
 // threadFailure is the error of a waiting call's reply that failed, if any.
 func (s *Session) threadFailure() error {
+	if !s.threads.failed.Load() {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.threads.failure
