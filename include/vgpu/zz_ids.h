@@ -3,28 +3,28 @@
 #ifndef VGPU_ZZ_IDS_H
 #define VGPU_ZZ_IDS_H
 
-#define VGPU_ID_vgpuNvmlPrivateReading 288
-#define VGPU_ID_cudaLaunchKernel 400
-#define VGPU_ID_cudaLaunchKernel_ptsz 401
-#define VGPU_ID___cudaLaunchKernel 402
-#define VGPU_ID___cudaLaunchKernel_ptsz 403
-#define VGPU_ID_cudaLaunchCooperativeKernel 404
-#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 405
-#define VGPU_ID_cudaLaunchKernelExC 406
-#define VGPU_ID_cudaLaunchKernelExC_ptsz 407
-#define VGPU_ID_cudaFuncGetAttributes 408
-#define VGPU_ID_cudaGetFuncBySymbol 409
-#define VGPU_ID_cudaFuncSetAttribute 410
-#define VGPU_ID_cudaFuncSetCacheConfig 411
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 412
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 413
-#define VGPU_ID_cudaMemcpyToSymbol 414
-#define VGPU_ID_cudaMemcpyToSymbolAsync 415
-#define VGPU_ID_cudaMemcpyFromSymbol 416
-#define VGPU_ID_cudaMemcpyFromSymbolAsync 417
-#define VGPU_ID_cudaGetSymbolAddress 418
-#define VGPU_ID_cudaGetSymbolSize 419
-#define VGPU_ID_cuDevicePrimaryCtxReset_v2 423
-#define VGPU_ID_cuCtxDestroy_v2 424
+#define VGPU_ID_vgpuNvmlPrivateReading 289
+#define VGPU_ID_cudaLaunchKernel 401
+#define VGPU_ID_cudaLaunchKernel_ptsz 402
+#define VGPU_ID___cudaLaunchKernel 403
+#define VGPU_ID___cudaLaunchKernel_ptsz 404
+#define VGPU_ID_cudaLaunchCooperativeKernel 405
+#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 406
+#define VGPU_ID_cudaLaunchKernelExC 407
+#define VGPU_ID_cudaLaunchKernelExC_ptsz 408
+#define VGPU_ID_cudaFuncGetAttributes 409
+#define VGPU_ID_cudaGetFuncBySymbol 410
+#define VGPU_ID_cudaFuncSetAttribute 411
+#define VGPU_ID_cudaFuncSetCacheConfig 412
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 413
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 414
+#define VGPU_ID_cudaMemcpyToSymbol 415
+#define VGPU_ID_cudaMemcpyToSymbolAsync 416
+#define VGPU_ID_cudaMemcpyFromSymbol 417
+#define VGPU_ID_cudaMemcpyFromSymbolAsync 418
+#define VGPU_ID_cudaGetSymbolAddress 419
+#define VGPU_ID_cudaGetSymbolSize 420
+#define VGPU_ID_cuDevicePrimaryCtxReset_v2 424
+#define VGPU_ID_cuCtxDestroy_v2 425
 
 #endif

@@ -172,6 +172,11 @@ type Func struct {
 	Mode   Mode
 	// Syncs: the call synchronises with the device, so an earlier async failure is reported here.
 	Syncs bool
+	// Wait: the call only waits (for a stream, an event or the context's work) and changes
+	// nothing. The worker lets a synchronous call of such a row go on waiting on its client
+	// thread's own thread while it runs later calls of other client threads (decision 14);
+	// every other call runs in the order the client sent it.
+	Wait bool
 	// Since: the CUDA version (e.g. 12000) a versioned driver entry point appeared in, for
 	// cuGetProcAddress; 0 where not applicable.
 	Since int

@@ -43,7 +43,7 @@ var cudaTable = []Func{
 	{Name: "cuCtxSetCurrent", Libs: cu, Client: "cuCtxSetCurrent", Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}}},
 	{Name: "cuCtxGetDevice", Libs: cu, Params: []P{out("CUdevice *", "device", "4")}},
 	{Name: "cuCtxGetDevice_v2", Libs: cu, Params: []P{out("CUdevice *", "device", "4"), {C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}}, Since: 13000},
-	{Name: "cuCtxSynchronize", Libs: cu, Client: "cuCtxSynchronize", Syncs: true},
+	{Name: "cuCtxSynchronize", Libs: cu, Client: "cuCtxSynchronize", Syncs: true, Wait: true},
 	{Name: "cuCtxSynchronize_v2", Libs: cu, Mode: Local, Params: []P{{C: "CUcontext", Name: "ctx", Kind: HostPtr}}, Since: 13000},
 
 	// ---- memory ----
@@ -65,12 +65,12 @@ var cudaTable = []Func{
 	// ---- streams and events ----
 	{Name: "cuStreamCreate", Libs: cu, Params: []P{outHandle("CUstream *", "phStream", HStream), scalar("unsigned int", "Flags")}},
 	{Name: "cuStreamDestroy_v2", Libs: cu, Params: []P{{C: "CUstream", Name: "hStream", Kind: Handle, H: HStream, Frees: true}}, Since: 4000},
-	{Name: "cuStreamSynchronize", Libs: cu, Client: "cuStreamSynchronize", Syncs: true, Params: []P{stream("hStream")}},
+	{Name: "cuStreamSynchronize", Libs: cu, Client: "cuStreamSynchronize", Syncs: true, Wait: true, Params: []P{stream("hStream")}},
 	{Name: "cuStreamQuery", Libs: cu, Syncs: true, Params: []P{stream("hStream")}},
 	{Name: "cuEventCreate", Libs: cu, Params: []P{outHandle("CUevent *", "phEvent", HEvent), scalar("unsigned int", "Flags")}},
 	{Name: "cuEventDestroy_v2", Libs: cu, Params: []P{{C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent, Frees: true}}, Since: 4000},
 	{Name: "cuEventRecord", Libs: cu, Mode: Async, Params: []P{{C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}, stream("hStream")}},
-	{Name: "cuEventSynchronize", Libs: cu, Syncs: true, Params: []P{{C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}}},
+	{Name: "cuEventSynchronize", Libs: cu, Syncs: true, Wait: true, Params: []P{{C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}}},
 	{Name: "cuEventQuery", Libs: cu, Params: []P{{C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}}},
 	{Name: "cuEventElapsedTime_v2", Libs: cu, Params: []P{out("float *", "pMilliseconds", "4"), {C: "CUevent", Name: "hStart", Kind: Handle, H: HEvent}, {C: "CUevent", Name: "hEnd", Kind: Handle, H: HEvent}}, Since: 12080},
 	{Name: "cuStreamWaitEvent", Libs: cu, Client: "cuStreamWaitEvent", Mode: Async, Params: []P{stream("hStream"), {C: "CUevent", Name: "hEvent", Kind: Handle, H: HEvent}, scalar("unsigned int", "Flags")}},

@@ -27,6 +27,9 @@ var execTable = []Func{
 	// once every such copy has finished.
 	{Name: "vgpuShmHtoDAsync", Libs: cu, Internal: true, Mode: Async, NoLog: true, Params: []P{devRange("dst", "n", 1), scalar("size_t", "offset"), scalar("size_t", "n"), stream("hStream")}},
 	{Name: "vgpuShmFence", Libs: cu, Internal: true, NoLog: true},
+	// The client thread of the frame's header has ended (or the client will name no more calls
+	// by its number): the worker ends that thread's own thread (decision 14).
+	{Name: "vgpuThreadEnd", Libs: cu, Internal: true, Mode: Async, NoLog: true},
 	{Name: "cuDeviceCanAccessPeer", Libs: cu, Client: "cuDeviceCanAccessPeer", Params: []P{out("int *", "canAccessPeer", "4"), scalar("CUdevice", "dev"), scalar("CUdevice", "peerDev")}},
 
 	// ---- host memory: client memory, never on the server ----

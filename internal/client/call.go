@@ -22,6 +22,22 @@ type call struct {
 	held bool
 	// srv: the server the call goes to, once routed among several (servers.go); nil with one
 	srv *remoteServer
+	// thread: the OS thread the call is made for, if not the calling one (a held stream
+	// synchronisation goes out with the thread that held it)
+	thread int
+	// dirty: markDirty counted the call as giving a stream work until it is written (sent);
+	// snap: the stream tracker's generation after that (synchronisations that record idle
+	// streams; streams.go)
+	dirty bool
+	snap  syncSnap
+}
+
+// tid is the OS thread the call is made for.
+func (c *call) tid() int {
+	if c.thread != 0 {
+		return c.thread
+	}
+	return ThreadID()
 }
 
 // errUnknown is CUDA_ERROR_UNKNOWN, cudaErrorUnknown and NVML_ERROR_UNKNOWN alike.
@@ -300,6 +316,7 @@ func remote(c *call) int64 {
 	}
 	sendHeld(c)
 	streams.markDirty(c)
+	defer streams.sent(c)
 	if r, done := viaShm(c, s); done {
 		return finishSync(c, s, r)
 	}
@@ -318,7 +335,7 @@ func remote(c *call) int64 {
 		delivered[k] = true
 		return hostBytes(outs[k].ptr, outs[k].n)
 	}
-	result, err := s.roundTrip(&rc, tail, direct, func(r *remoting.Reply) error {
+	result, err := s.roundTrip(&rc, tail, c.tid(), direct, func(r *remoting.Reply) error {
 		if r.Note != "" {
 			vlog.Printf("%s: the server refused the call: %s (returning %d)", c.f.Name, r.Note, r.Result)
 		}
@@ -379,6 +396,7 @@ func remoteAsync(c *call) int64 {
 	}
 	sendHeld(c)
 	streams.markDirty(c)
+	defer streams.sent(c)
 	// A large async host-to-device copy: the host buffer may be reused once the call returns,
 	// so it goes through the shared memory now (as a pageable copy does natively).
 	if r, done := viaShm(c, s); done {
@@ -391,7 +409,7 @@ func remoteAsync(c *call) int64 {
 	if bad != "" {
 		return c.invalid(bad)
 	}
-	if err := s.sendAsync(&rc, tail); err != nil {
+	if err := s.sendAsync(&rc, tail, c.tid()); err != nil {
 		return c.unreachable()
 	}
 	return 0

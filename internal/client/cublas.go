@@ -83,14 +83,14 @@ func cublasBind(h uint64) int64 {
 	}
 	primary.mu.Lock()
 	defer primary.mu.Unlock()
-	if srv.current == ctx {
+	if currentCtx(srv) == ctx {
 		return 0
 	}
 	if r := remoteOn(srv, api.LibCuda, "cuCtxSetCurrent", ctx); r != 0 {
 		vlog.Printf("cuBLAS: making handle %#x's context current failed with %d (returning CUBLAS_STATUS_NOT_INITIALIZED)", h, r)
 		return cublasNotInitialized
 	}
-	srv.current = ctx
+	setCurrentCtx(srv, ctx)
 	return 0
 }
 
@@ -115,7 +115,7 @@ func cublasCreate(c *call) int64 {
 		srv = currentServer() // the calling thread's device's, selected by rtContext
 	}
 	primary.mu.Lock()
-	ctx := srv.current
+	ctx := currentCtx(srv)
 	primary.mu.Unlock()
 	c.srv = srv
 	r := remote(c)

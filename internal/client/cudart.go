@@ -3,8 +3,6 @@ package client
 import (
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/vgpu/vgpu/internal/abi"
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/vlog"
@@ -29,6 +27,50 @@ type threadState struct {
 	// srv: with several servers, the server of the thread's current context (nil: none made
 	// current by this thread; servers.go)
 	srv *remoteServer
+	// ctx: the context current on this thread's thread in each server's worker (by the
+	// server's position; 0: none, or not known), under primary.mu
+	ctx []uint64
+}
+
+// currentCtx is the context current on the calling thread's thread in srv's worker, as far as
+// the client knows (0: none, or not known); primary.mu is held.
+func currentCtx(srv *remoteServer) uint64 {
+	t := thread()
+	if srv.idx < len(t.ctx) {
+		return t.ctx[srv.idx]
+	}
+	return 0
+}
+
+// setCurrentCtx records ctx as current on the calling thread's thread in srv's worker;
+// primary.mu is held.
+func setCurrentCtx(srv *remoteServer, ctx uint64) {
+	t := thread()
+	for len(t.ctx) <= srv.idx {
+		t.ctx = append(t.ctx, 0)
+	}
+	t.ctx[srv.idx] = ctx
+}
+
+// ThreadsEnded is told of OS threads that have ended (shims/core: a thread-specific key's
+// destructor in C records them, and the next call passes them on): their state is forgotten,
+// and each server's worker ends the thread it ran their calls on.
+func ThreadsEnded(tids []int) {
+	threads.mu.Lock()
+	for _, tid := range tids {
+		delete(threads.m, tid)
+	}
+	threads.mu.Unlock()
+	for _, tid := range tids {
+		streams.sendHeldOf(tid) // before the thread's end, on its thread
+	}
+	for _, srv := range serverList() {
+		if s := srv.openSession(); s != nil {
+			for _, tid := range tids {
+				s.threadEnded(tid)
+			}
+		}
+	}
 }
 
 var threads struct {
@@ -37,8 +79,9 @@ var threads struct {
 }
 
 // ThreadID is the calling OS thread's id (shims/core sets it to a per-thread cached one; a cgo
-// call runs on the C caller's thread, so it identifies the caller).
-var ThreadID = unix.Gettid
+// call runs on the C caller's thread, so it identifies the caller). Go callers (tests,
+// vgpu-netem) are one thread unless they set it: a goroutine moves between OS threads.
+var ThreadID = func() int { return 1 }
 
 func thread() *threadState {
 	tid := ThreadID()
@@ -93,7 +136,7 @@ func rtDevice(d int32) (*device, int32) {
 }
 
 // primary contexts of the visible devices (server handles), retained on first use. The context
-// last made current on each server's worker is remoteServer.current, under primary.mu.
+// current on each thread's thread in each server's worker is threadState.ctx, under primary.mu.
 var primary struct {
 	mu  sync.Mutex
 	ctx map[int32]uint64
@@ -126,11 +169,11 @@ func rtThreadContext() (*threadState, int32) {
 		ctx = *p
 		primary.ctx[t.device] = ctx
 	}
-	if d.srv.current != ctx {
+	if currentCtx(d.srv) != ctx {
 		if r := remoteOn(d.srv, api.LibCuda, "cuCtxSetCurrent", ctx); r != 0 {
 			return t, int32(r)
 		}
-		d.srv.current = ctx
+		setCurrentCtx(d.srv, ctx)
 	}
 	if srvs.multi && t.srv != d.srv {
 		setCurrentServer(d.srv)
@@ -324,7 +367,7 @@ func cuCtxSetCurrent(c *call) int64 {
 	defer primary.mu.Unlock()
 	r := remote(c)
 	if r == 0 {
-		c.server().current = c.a[0]
+		setCurrentCtx(c.server(), c.a[0])
 		setCurrentServer(c.srv)
 	}
 	return r
@@ -335,7 +378,7 @@ func cuCtxPushCurrent_v2(c *call) int64 {
 	defer primary.mu.Unlock()
 	r := remote(c)
 	if r == 0 {
-		c.server().current = c.a[0]
+		setCurrentCtx(c.server(), c.a[0])
 		setCurrentServer(c.srv)
 	}
 	return r
@@ -345,14 +388,15 @@ func cuCtxPopCurrent_v2(c *call) int64 {
 	primary.mu.Lock()
 	defer primary.mu.Unlock()
 	r := remote(c)
-	c.server().current = 0 // whatever was below is current now; the runtime re-selects its own
+	setCurrentCtx(c.server(), 0) // whatever was below is current now; the runtime re-selects its own
 	return r
 }
 
-// ctxCreated records a context cuCtxCreate made (and made current): its server's current one.
+// ctxCreated records a context cuCtxCreate made (and made current): the calling thread's current
+// one on its server.
 func ctxCreated(ctx uint64) {
 	if srv, ok := serverOfHandle(ctx); ok {
-		srv.current = ctx
+		setCurrentCtx(srv, ctx)
 		setCurrentServer(srv)
 	}
 }

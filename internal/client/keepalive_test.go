@@ -109,7 +109,7 @@ func TestStalledServer(t *testing.T) {
 		}
 	}()
 	cc, _ := remoting.FDConnOf(fds[0])
-	s := &session{nc: cc, conn: remoting.NewConn(cc), addr: "unix:///stalled"}
+	s := newSession(cc, remoting.NewConn(cc), "unix:///stalled")
 	if err := s.handshake(nil, remoting.ClientSecurity{}); err != nil {
 		t.Fatal(err)
 	}

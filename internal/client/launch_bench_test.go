@@ -27,7 +27,7 @@ func BenchmarkLaunchSend(b *testing.B) {
 			}
 		}
 	}()
-	s := &session{nc: fc, conn: remoting.NewConn(fc), addr: "test"}
+	s := newSession(fc, remoting.NewConn(fc), "test")
 	sessMu.Lock()
 	sess = s
 	sessMu.Unlock()

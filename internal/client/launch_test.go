@@ -94,7 +94,7 @@ func connectServerWith(t *testing.T, be server.Backend, setup func(*server.Sessi
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &session{nc: cc, conn: remoting.NewConn(cc), addr: "test"}
+	s := newSession(cc, remoting.NewConn(cc), "test")
 	if err := s.handshake(nil, remoting.ClientSecurity{}); err != nil {
 		t.Fatal(err)
 	}
@@ -124,8 +124,11 @@ func connectServerWith(t *testing.T, be server.Backend, setup func(*server.Sessi
 		kern.mu.Unlock()
 		// the contexts this session's worker made are gone with it
 		primary.mu.Lock()
-		primary.ctx, serverList()[0].current = nil, 0
+		primary.ctx = nil
 		primary.mu.Unlock()
+		threads.mu.Lock()
+		threads.m = nil
+		threads.mu.Unlock()
 		devs.mu.Lock()
 		devs.done, devs.result, devs.list = false, 0, nil
 		devs.mu.Unlock()

@@ -44,9 +44,6 @@ type remoteServer struct {
 	addr   string
 	source string
 
-	// current is the context last made current on this server's worker (primary.mu).
-	current uint64
-
 	// the session of a server after the first (the first's is sess, through getSession)
 	mu       sync.Mutex
 	s        *session

@@ -31,7 +31,10 @@ var Version = version.Version
 // sets it to write through C's stdout, so the two stay in order).
 var WriteStdout = func(b []byte) { os.Stdout.Write(b) }
 
-// session is the process's one connection to the server.
+// session is the process's one connection to the server. Any thread may write calls (under mu);
+// the replies of synchronous calls, one outstanding per calling thread, are read by whichever
+// waiting thread holds the read side (reading) and handed to their threads by request id
+// (decision 14).
 type session struct {
 	mu      sync.Mutex
 	nc      io.Closer
@@ -57,9 +60,38 @@ type session struct {
 	unansweredFirst, unansweredLast uint32
 	buf                             []byte
 
-	shm      []byte // shared with the worker (unix sockets): bulk copies go through it
-	ringUsed uint64 // bytes of the shared memory's ring holding uploads not yet fenced
-	st       stats  // VGPU_STATS counters
+	// waiters are the synchronous calls written and not answered, by request id; reading is
+	// set while a thread reads replies for all of them; replied is signalled (under mu) when a
+	// reply was handed over or the reader left.
+	waiters map[uint64]*waiter
+	reading bool
+	replied *sync.Cond
+
+	// threads: the number each calling thread's calls carry (remoting.Header.Thread), by OS
+	// thread id; free holds the numbers of ended threads for reuse.
+	threads    map[int]uint16
+	free       []uint16
+	nextThread uint16
+
+	shmMu    sync.Mutex // one bulk copy or ring upload at a time (the shared memory's halves and ring)
+	shm      []byte     // shared with the worker (unix sockets): bulk copies go through it
+	ringUsed uint64     // bytes of the shared memory's ring holding uploads not yet fenced (shmMu)
+	st       stats      // VGPU_STATS counters
+}
+
+// waiter is a synchronous call waiting for its reply.
+type waiter struct {
+	direct func(idx uint32) []byte     // where its FrameData outputs go (nil: none expected)
+	fill   func(*remoting.Reply) error // sees the reply while its payload is valid
+	done   bool
+	result int32
+}
+
+// newSession makes a session on conn (nc: the connection to close).
+func newSession(nc io.Closer, conn *remoting.Conn, addr string) *session {
+	s := &session{nc: nc, conn: conn, addr: addr, waiters: map[uint64]*waiter{}, threads: map[int]uint16{}}
+	s.replied = sync.NewCond(&s.mu)
+	return s
 }
 
 var (
@@ -136,7 +168,7 @@ func dialAddr(addr, source string) (*session, error) {
 		return nil, fmt.Errorf("vgpu-server at %s: %w", addr, err)
 	}
 	fc.SetDeadline(time.Now().Add(dialTimeout))
-	s := &session{nc: fc, conn: remoting.NewConn(fc), addr: addr}
+	s := newSession(fc, remoting.NewConn(fc), addr)
 	var tc *tls.Conn
 	var capt *remoting.TLSCapture
 	if useTLS {
@@ -330,7 +362,7 @@ func (s *session) unansweredNote() string {
 func (s *session) fail(err error) error {
 	if s.broken == nil {
 		var em *remoting.ErrorMsg
-		if !errors.As(err, &em) {
+		if !errors.As(err, &em) && !s.reading {
 			if e := s.pendingError(); e != nil {
 				err = e // why the server ended the session (it shut down, for one)
 			}
@@ -348,14 +380,18 @@ func (s *session) fail(err error) error {
 		if s.stop != nil {
 			close(s.stop)
 		}
+		if sh, ok := s.nc.(interface{ Shutdown() error }); ok {
+			sh.Shutdown() // wakes a thread blocked reading (a close alone does not)
+		}
 		s.nc.Close()
+		s.replied.Broadcast()
 	}
 	return s.broken
 }
 
 // pendingError looks, briefly, for an Error frame the server sent before the connection failed:
 // a write fails (EPIPE) when the server ended the session, but its reason may be waiting to be
-// read. s.mu is held.
+// read. s.mu is held and no thread reads.
 func (s *session) pendingError() *remoting.ErrorMsg {
 	type readDeadliner interface{ SetReadDeadline(time.Time) error }
 	rd, ok := s.nc.(readDeadliner)
@@ -377,21 +413,33 @@ func (s *session) pendingError() *remoting.ErrorMsg {
 	return nil
 }
 
-// roundTrip sends a synchronous call and waits for its reply. fill is called with the reply
-// while the payload is still valid (outputs alias the connection's read buffer).
-func (s *session) roundTrip(c *remoting.Call, tail []byte, direct func(idx uint32) []byte, fill func(*remoting.Reply) error) (int32, error) {
+// roundTrip sends a synchronous call of OS thread tid and waits for its reply. fill is called
+// with the reply while the payload is still valid (outputs alias the connection's read buffer).
+func (s *session) roundTrip(c *remoting.Call, tail []byte, tid int, direct func(idx uint32) []byte, fill func(*remoting.Reply) error) (int32, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	req, w, err := s.sendWaiting(c, tail, tid, direct, fill)
+	if err != nil {
+		s.mu.Unlock()
+		return 0, err
+	}
+	return s.await(req, w)
+}
+
+// sendWaiting writes and flushes a synchronous call of OS thread tid and registers its waiter;
+// s.mu is held.
+func (s *session) sendWaiting(c *remoting.Call, tail []byte, tid int, direct func(idx uint32) []byte, fill func(*remoting.Reply) error) (uint64, *waiter, error) {
 	if s.broken != nil {
-		return 0, s.broken
+		return 0, nil, s.broken
 	}
-	if err := s.writeCall(c, tail, 0); err != nil {
-		return 0, s.fail(err)
+	if err := s.writeCall(c, tail, 0, s.threadNumber(tid)); err != nil {
+		return 0, nil, s.fail(err)
 	}
+	w := &waiter{direct: direct, fill: fill}
+	s.waiters[s.reqID] = w
 	if err := s.flush(); err != nil {
-		return 0, s.fail(err)
+		return 0, nil, s.fail(err)
 	}
-	return s.awaitReply(s.reqID, direct, fill)
+	return s.reqID, w, nil
 }
 
 // flush writes the queued frames: one write, counted and timed for VGPU_STATS; s.mu is held.
@@ -404,76 +452,168 @@ func (s *session) flush() error {
 	return err
 }
 
-// awaitReply reads frames until the reply to request req; s.mu is held. On the way it writes
-// the GPU's printf output (FrameOutput) and reads outputs sent ahead as FrameData into the
-// memory direct names (nil: none expected); fill (optional) sees the reply while its payload is
-// valid.
-func (s *session) awaitReply(req uint64, direct func(idx uint32) []byte, fill func(*remoting.Reply) error) (int32, error) {
+// await waits for the reply to request req (waiter w); s.mu is held, and released on return.
+// The first thread to wait reads the connection and hands other threads their replies; a
+// thread whose reply came to another waits to be woken, and takes over the reading when the
+// reader leaves before its reply came.
+func (s *session) await(req uint64, w *waiter) (int32, error) {
 	t0 := time.Now()
-	defer func() { s.st.waitNs += uint64(time.Since(t0)) }()
+	defer func() { s.st.waitNs += uint64(time.Since(t0)); s.mu.Unlock() }()
+	for !w.done && s.reading && s.broken == nil {
+		s.replied.Wait()
+	}
+	if !w.done && s.broken == nil {
+		s.reading = true
+		s.mu.Unlock()
+		in, err := s.readReplies(w)
+		s.mu.Lock()
+		s.reading = false
+		s.st.bytesIn += in
+		if err != nil {
+			s.fail(err)
+		}
+		s.replied.Broadcast() // another waiter reads now
+	}
+	if w.done {
+		return w.result, nil
+	}
+	delete(s.waiters, req)
+	return 0, s.broken
+}
+
+// readReplies reads frames until w's reply has come, handing each reply (and the FrameData
+// before it) to its waiter; it returns the bytes read. s.mu is not held: it is taken only to
+// find a waiter and to mark one done. On the way it writes the GPU's printf output
+// (FrameOutput). A failure breaks the session (the caller calls fail).
+func (s *session) readReplies(w *waiter) (uint64, error) {
+	var in uint64
 	for {
 		h, err := s.conn.ReadHeader()
 		if err != nil {
-			return 0, s.fail(err)
+			return in, err
 		}
-		s.st.bytesIn += 16 + uint64(h.Length)
+		in += 16 + uint64(h.Length)
 		if h.Type == remoting.FrameKeepalive {
 			continue // the worker is alive, busy with a long call
 		}
 		if h.Type == remoting.FrameData {
 			// An output's bytes, straight into the caller's memory.
+			s.mu.Lock()
+			dw := s.waiters[h.ReqID]
+			s.mu.Unlock()
 			var idx [4]byte
-			if direct == nil || h.Length < 4 || s.conn.ReadBody(idx[:]) != nil {
-				return 0, s.fail(errors.New("unexpected or short data frame"))
+			if dw == nil || dw.direct == nil || h.Length < 4 || s.conn.ReadBody(idx[:]) != nil {
+				return in, errors.New("unexpected or short data frame")
 			}
-			dst := direct(uint32(idx[0]) | uint32(idx[1])<<8 | uint32(idx[2])<<16 | uint32(idx[3])<<24)
+			dst := dw.direct(uint32(idx[0]) | uint32(idx[1])<<8 | uint32(idx[2])<<16 | uint32(idx[3])<<24)
 			if dst == nil || len(dst) != int(h.Length)-4 {
-				return 0, s.fail(errors.New("data frame for no pending output"))
+				return in, errors.New("data frame for no pending output")
 			}
 			if err := s.conn.ReadBody(dst); err != nil {
-				return 0, s.fail(err)
+				return in, err
 			}
 			continue
 		}
 		payload, err := s.conn.ReadPayload(h)
 		if err != nil {
-			return 0, s.fail(err)
+			return in, err
 		}
 		switch h.Type {
 		case remoting.FrameReply:
-			if h.ReqID != req {
-				return 0, s.fail(fmt.Errorf("reply to request %d while waiting for %d", h.ReqID, req))
+			s.mu.Lock()
+			dw := s.waiters[h.ReqID]
+			delete(s.waiters, h.ReqID)
+			s.mu.Unlock()
+			if dw == nil {
+				return in, fmt.Errorf("reply to request %d, which no call waits for", h.ReqID)
 			}
 			r, err := remoting.DecodeReply(payload)
 			if err != nil {
-				return 0, s.fail(err)
+				return in, err
 			}
+			if dw.fill != nil {
+				if err := dw.fill(&r); err != nil {
+					return in, err
+				}
+			}
+			s.mu.Lock()
 			if r.DeferredCode != 0 && s.deferredCode == 0 {
 				s.deferredFn, s.deferredCode = r.DeferredFn, r.DeferredCode
 			}
-			if fill != nil {
-				if err := fill(&r); err != nil {
-					return 0, s.fail(err)
-				}
-			}
-			if req == s.reqID {
+			dw.result, dw.done = r.Result, true
+			if h.ReqID == s.reqID {
 				s.serverIdle = true
 				s.unansweredN = 0
 			}
-			return r.Result, nil
+			if dw != w {
+				s.replied.Broadcast()
+			}
+			s.mu.Unlock()
+			if dw == w {
+				return in, nil
+			}
 		case remoting.FrameOutput:
 			WriteStdout(payload) // the GPU's printf, through the program's own stdout
 		case remoting.FrameError:
 			e, err := remoting.DecodeError(payload)
 			if err != nil {
-				return 0, s.fail(err)
+				return in, err
 			}
-			return 0, s.fail(&e)
+			return in, &e
 		default:
-			return 0, s.fail(fmt.Errorf("unexpected %v frame", h.Type))
+			return in, fmt.Errorf("unexpected %v frame", h.Type)
 		}
 	}
 }
+
+// threadNumber is the number the calls of OS thread tid carry (given on its first call); s.mu
+// is held.
+func (s *session) threadNumber(tid int) uint16 {
+	if n, ok := s.threads[tid]; ok {
+		return n
+	}
+	var n uint16
+	switch {
+	case len(s.free) > 0:
+		n = s.free[len(s.free)-1]
+		s.free = s.free[:len(s.free)-1]
+	case s.nextThread < maxThreadNumber:
+		s.nextThread++
+		n = s.nextThread
+	default:
+		// more live threads than numbers: the rest share 0 (one thread in the worker)
+		vlog.Once("threads", "more than %d threads call CUDA at once: the others share one thread in the worker", maxThreadNumber)
+		return 0
+	}
+	s.threads[tid] = n
+	return n
+}
+
+// maxThreadNumber is the most thread numbers a session gives out at once.
+const maxThreadNumber = 65535
+
+// threadEnded tells the worker that OS thread tid has ended (it frees the thread it ran tid's
+// calls on) and frees its number.
+func (s *session) threadEnded(tid int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, ok := s.threads[tid]
+	if !ok {
+		return
+	}
+	delete(s.threads, tid)
+	if s.broken != nil {
+		return
+	}
+	if err := s.writeCall(&remoting.Call{Fn: uint32(threadEndID)}, nil, remoting.FlagAsync, n); err != nil {
+		s.fail(err)
+		return
+	}
+	s.free = append(s.free, n) // (the worker sees the end before any later call with n)
+	s.armFlush()
+}
+
+var threadEndID, _, _ = api.Lookup("vgpuThreadEnd")
 
 // flushDelay bounds how long queued async calls wait for a synchronising call before they are
 // written anyway, so the GPU never idles behind a client that is busy on the CPU.
@@ -485,20 +625,20 @@ const idleGap = 100 * time.Microsecond
 // maxQueued is how many bytes of async calls are queued before they are written.
 const maxQueued = 256 << 10
 
-// sendAsync queues an async call without waiting for anything.
-func (s *session) sendAsync(c *remoting.Call, tail []byte) error {
+// sendAsync queues an async call of OS thread tid without waiting for anything.
+func (s *session) sendAsync(c *remoting.Call, tail []byte, tid int) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.broken != nil {
 		return s.broken
 	}
-	return s.sendAsyncLocked(c, tail)
+	return s.sendAsyncLocked(c, tail, tid)
 }
 
 // sendAsyncLocked is sendAsync with s.mu held and the session not broken.
-func (s *session) sendAsyncLocked(c *remoting.Call, tail []byte) error {
+func (s *session) sendAsyncLocked(c *remoting.Call, tail []byte, tid int) error {
 	wasEmpty := s.conn.Buffered() == 0
-	if err := s.writeCall(c, tail, remoting.FlagAsync); err != nil {
+	if err := s.writeCall(c, tail, remoting.FlagAsync, s.threadNumber(tid)); err != nil {
 		return s.fail(err)
 	}
 	// The first call after an idle spell goes out at once, so the GPU starts on it while the
@@ -512,11 +652,16 @@ func (s *session) sendAsyncLocked(c *remoting.Call, tail []byte) error {
 		}
 		return nil
 	}
+	s.armFlush()
+	return nil
+}
+
+// armFlush makes sure queued calls are written within flushDelay; s.mu is held.
+func (s *session) armFlush() {
 	if !s.flushArmed && s.conn.Buffered() > 0 {
 		s.flushArmed = true
 		time.AfterFunc(flushDelay, s.timedFlush)
 	}
-	return nil
 }
 
 // flushQueued writes the queued async calls now.
@@ -543,7 +688,8 @@ func (s *session) timedFlush() {
 	}
 }
 
-func (s *session) writeCall(c *remoting.Call, tail []byte, flags uint8) error {
+// writeCall queues call c (with its last input buffer tail) for client thread number thread.
+func (s *session) writeCall(c *remoting.Call, tail []byte, flags uint8, thread uint16) error {
 	s.reqID++
 	if tail != nil {
 		s.buf = remoting.AppendCallPrefix(s.buf[:0], c, len(tail))
@@ -560,7 +706,7 @@ func (s *session) writeCall(c *remoting.Call, tail []byte, flags uint8) error {
 	}
 	s.unansweredN++
 	s.unansweredLast = c.Fn
-	h := remoting.Header{Length: uint32(n), Type: remoting.FrameCall, Flags: flags, ReqID: s.reqID}
+	h := remoting.Header{Length: uint32(n), Type: remoting.FrameCall, Flags: flags, Thread: thread, ReqID: s.reqID}
 	if tail != nil {
 		return s.conn.WriteFrame(h, s.buf, tail)
 	}

@@ -81,34 +81,33 @@ func pcopy(dst, src []byte) {
 	wg.Wait()
 }
 
-// shmCopy moves n bytes between host memory and the device through the shared memory.
-// h2d: host -> dev. Returns the first failure.
-func (s *session) shmCopy(h2d bool, dev, host, n, stream uint64) (int64, error) {
+// shmCopy moves n bytes between host memory and the device through the shared memory for OS
+// thread tid. h2d: host -> dev. Returns the first failure.
+func (s *session) shmCopy(h2d bool, dev, host, n, stream uint64, tid int) (int64, error) {
 	name := "vgpuShmDtoH"
 	if h2d {
 		name = "vgpuShmHtoD"
 	}
 	id, _, _ := api.Lookup(name)
 	half := uint64(len(s.shm) / 2)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.broken != nil {
-		return 0, s.broken
-	}
+	s.shmMu.Lock()
+	defer s.shmMu.Unlock()
 	// the halves overlap the ring: its copies must have finished
-	if r, err := s.shmFence(); err != nil || r != 0 {
+	if r, err := s.shmFence(tid); err != nil || r != 0 {
 		return int64(r), err
 	}
 	type piece struct {
 		off, size, slot uint64
 		req             uint64
+		w               *waiter
 	}
 	var inflight []piece
 	var first int64
 	wait := func() error {
 		p := inflight[0]
 		inflight = inflight[1:]
-		r, err := s.awaitReply(p.req, nil, nil)
+		s.mu.Lock()
+		r, err := s.await(p.req, p.w)
 		if err != nil {
 			return err
 		}
@@ -132,12 +131,14 @@ func (s *session) shmCopy(h2d bool, dev, host, n, stream uint64) (int64, error) 
 			pcopy(s.shm[slot:slot+size], hostBytes(host+off, int(size)))
 		}
 		c := &remoting.Call{Fn: uint32(id), Scalars: []uint64{dev + off, slot, size, stream}}
+		s.mu.Lock()
 		s.st.shmBytes += size
-		req, err := s.sendNow(c)
+		req, w, err := s.sendWaiting(c, nil, tid, nil, nil)
+		s.mu.Unlock()
 		if err != nil {
 			return 0, err
 		}
-		inflight = append(inflight, piece{off, size, slot, req})
+		inflight = append(inflight, piece{off, size, slot, req, w})
 	}
 	for len(inflight) > 0 {
 		if err := wait(); err != nil {
@@ -147,42 +148,45 @@ func (s *session) shmCopy(h2d bool, dev, host, n, stream uint64) (int64, error) 
 	return first, nil
 }
 
-// shmUploadAsync copies n bytes at host into the ring and queues their upload to dev.
-func (s *session) shmUploadAsync(dev, host, n, stream uint64) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.broken != nil {
-		return s.broken
-	}
+// shmUploadAsync copies n bytes at host into the ring and queues their upload to dev for OS
+// thread tid.
+func (s *session) shmUploadAsync(dev, host, n, stream uint64, tid int) error {
+	s.shmMu.Lock()
+	defer s.shmMu.Unlock()
 	if s.ringUsed+n > uint64(len(s.shm)) {
-		r, err := s.shmFence()
+		r, err := s.shmFence(tid)
 		if err != nil {
 			return err
 		}
-		if r != 0 && s.deferredCode == 0 {
-			// an earlier upload failed: reported by the next synchronising call, as any
-			// async failure is
-			s.deferredFn, s.deferredCode = uint32(uploadAsyncID), r
+		if r != 0 {
+			s.mu.Lock()
+			if s.deferredCode == 0 {
+				// an earlier upload failed: reported by the next synchronising call, as any
+				// async failure is
+				s.deferredFn, s.deferredCode = uint32(uploadAsyncID), r
+			}
+			s.mu.Unlock()
 		}
 	}
 	off := s.ringUsed
 	pcopy(s.shm[off:off+n], hostBytes(host, int(n)))
 	s.ringUsed = (off + n + 4095) &^ 4095 // each upload starts on a page
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken != nil {
+		return s.broken
+	}
 	s.st.shmBytes += n
-	return s.sendAsyncLocked(&remoting.Call{Fn: uint32(shmUploadID), Scalars: []uint64{dev, off, n, stream}}, nil)
+	return s.sendAsyncLocked(&remoting.Call{Fn: uint32(shmUploadID), Scalars: []uint64{dev, off, n, stream}}, nil, tid)
 }
 
-// shmFence waits until the worker has finished the ring's uploads, then empties the ring; s.mu
-// is held. Its result is the first of those uploads' failures.
-func (s *session) shmFence() (int32, error) {
+// shmFence waits until the worker has finished the ring's uploads, then empties the ring;
+// s.shmMu is held. Its result is the first of those uploads' failures.
+func (s *session) shmFence(tid int) (int32, error) {
 	if s.ringUsed == 0 {
 		return 0, nil
 	}
-	req, err := s.sendNow(&remoting.Call{Fn: uint32(shmFenceID)})
-	if err != nil {
-		return 0, err
-	}
-	r, err := s.awaitReply(req, nil, nil)
+	r, err := s.roundTrip(&remoting.Call{Fn: uint32(shmFenceID)}, nil, tid, nil, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -195,17 +199,6 @@ var (
 	shmFenceID, _, _    = api.Lookup("vgpuShmFence")
 	uploadAsyncID, _, _ = api.Lookup("cuMemcpyHtoDAsync_v2") // the call a failed upload was
 )
-
-// sendNow writes a synchronous call and flushes it without waiting; s.mu is held.
-func (s *session) sendNow(c *remoting.Call) (uint64, error) {
-	if err := s.writeCall(c, nil, 0); err != nil {
-		return 0, s.fail(err)
-	}
-	if err := s.flush(); err != nil {
-		return 0, s.fail(err)
-	}
-	return s.reqID, nil
-}
 
 // shmRoutes: the copies that take the shared memory when big enough, and their direction.
 var shmRoutes = map[string]bool{
@@ -224,7 +217,7 @@ func viaShm(c *call, s *session) (int64, bool) {
 		stream = c.a[3] &^ tagMask // the server's own handle (servers.go)
 	}
 	if c.f.Name == "cuMemcpyHtoDAsync_v2" && c.a[2] >= ringThreshold && c.a[2] <= uint64(len(s.shm)/4) && c.a[1] != 0 {
-		if err := s.shmUploadAsync(c.a[0], c.a[1], c.a[2], stream); err != nil {
+		if err := s.shmUploadAsync(c.a[0], c.a[1], c.a[2], stream, c.tid()); err != nil {
 			return c.unreachable(), true
 		}
 		return 0, true
@@ -239,7 +232,7 @@ func viaShm(c *call, s *session) (int64, bool) {
 	if host == 0 {
 		return cuErrInvalidValue, true
 	}
-	r, err := s.shmCopy(h2d, dev, host, c.a[2], stream)
+	r, err := s.shmCopy(h2d, dev, host, c.a[2], stream, c.tid())
 	if err != nil {
 		return c.unreachable(), true
 	}

@@ -46,14 +46,27 @@ type streamTracker struct {
 	merged  uint64 // held synchronisations a later one of the same stream made unnecessary
 	// what cuStreamSynchronize did, for VGPU_STATS
 	local, deferred, waited uint64
+	// Threads: a synchronisation records streams idle only if no other thread's call gave a
+	// stream work meanwhile, whose frame might follow it on the connection. gen counts the
+	// calls that gave any stream work; sending those counted and not yet written.
+	gen     uint64
+	sending int
+}
+
+// syncSnap is what a synchronising call saw of other threads' work when it was sent.
+type syncSnap struct {
+	gen    uint64
+	others bool // another thread's call that gives work was between markDirty and its writing
 }
 
 type streamState uint8
 
-// heldSync is a held synchronisation: the stream as the program named it, and its server.
+// heldSync is a held synchronisation: the stream as the program named it, its server, and the
+// OS thread that made it (the worker runs it on that thread's thread, in that thread's context).
 type heldSync struct {
 	stream uint64
 	srv    *remoteServer
+	thread int
 }
 
 const (
@@ -154,15 +167,26 @@ func classify(c *call) (st streamState, stream uint64, known bool) {
 	return stWork, stream, true
 }
 
-// markDirty records what a call about to be sent leaves on its stream.
+// markDirty records what a call about to be sent leaves on its stream, and for a call that
+// records streams idle when done (recordsIdle) what other threads were doing (c.snap). Once the
+// call is written, sent must be called.
 func (t *streamTracker) markDirty(c *call) {
 	st, stream, known := classify(c)
 	if st == stIdle {
+		if recordsIdle[c.id] {
+			t.mu.Lock()
+			c.snap = syncSnap{t.gen, t.sending > 0}
+			t.mu.Unlock()
+		}
 		return
 	}
 	tag := c.tag()
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.gen++
+	t.sending++
+	c.dirty = true
+	c.snap = syncSnap{t.gen, t.sending > 1}
 	if !known {
 		t.allDirty |= tagBit(tag)
 		t.allDirtyBy = c.id
@@ -176,6 +200,27 @@ func (t *streamTracker) markDirty(c *call) {
 		t.workBy[streamKey(stream, tag)] = c.id
 	}
 }
+
+// sent records that call c has been written (or failed): markDirty counted it.
+func (t *streamTracker) sent(c *call) {
+	if !c.dirty {
+		return
+	}
+	c.dirty = false
+	t.mu.Lock()
+	t.sending--
+	t.mu.Unlock()
+}
+
+// recordsIdle: the rows after which the client records streams idle (synced).
+var recordsIdle = func() []bool {
+	r := make([]bool, len(api.Table))
+	for _, n := range []string{"cuStreamSynchronize", "cuCtxSynchronize", "cuMemcpyDtoHAsync_v2", "cuMemcpyDtoH_v2"} {
+		id, _, _ := api.Lookup(n)
+		r[id] = true
+	}
+	return r
+}()
 
 // busy describes, for VGPU_STATS, what keeps synchronisations waiting: the streams holding
 // work and the calls that left it.
@@ -283,10 +328,14 @@ func (t *streamTracker) fail() {
 }
 
 // synced records a successful synchronisation through the server (of tag) of stream s, or of
-// every stream of that server.
-func (t *streamTracker) synced(s, tag uint64, all bool) {
+// every stream of that server, made by call c: unless another thread gave a stream work while
+// c was on its way (snap), whose frame may have followed c's, so that c did not cover it.
+func (t *streamTracker) synced(s, tag uint64, all bool, c *call) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if c.snap.others || c.snap.gen != t.gen {
+		return // the streams stay as they are: the next synchronisation waits
+	}
 	t.maps()
 	if all {
 		for k, st := range t.state {
@@ -325,7 +374,7 @@ func cuStreamSynchronize(c *call) int64 {
 		// upload-and-synchronise pairs (llama.cpp's inputs) then cost the worker one
 		// synchronisation. What was queued is written now, so the GPU starts copying.
 		streams.count(&streams.deferred)
-		streams.hold(c.a[0], c.srv)
+		streams.hold(c.a[0], c.srv, c.tid())
 		if s, err := c.server().session(); err == nil {
 			s.flushQueued()
 		}
@@ -334,7 +383,7 @@ func cuStreamSynchronize(c *call) int64 {
 	streams.count(&streams.waited)
 	r := remote(c)
 	if r == 0 {
-		streams.synced(c.a[0], tag, false)
+		streams.synced(c.a[0], tag, false, c)
 	} else {
 		streams.fail()
 	}
@@ -343,7 +392,7 @@ func cuStreamSynchronize(c *call) int64 {
 
 // hold records a synchronisation of stream s (of server srv; nil with one server) to be sent
 // before the next call that is not an upload to s.
-func (t *streamTracker) hold(s uint64, srv *remoteServer) {
+func (t *streamTracker) hold(s uint64, srv *remoteServer, tid int) {
 	tag := uint64(0)
 	if srv != nil {
 		tag = srv.tag
@@ -356,7 +405,7 @@ func (t *streamTracker) hold(s uint64, srv *remoteServer) {
 	if _, ok := t.held[streamKey(s, tag)]; ok {
 		t.merged++
 	}
-	t.held[streamKey(s, tag)] = heldSync{s, srv}
+	t.held[streamKey(s, tag)] = heldSync{s, srv, tid}
 	t.anyHeld.Store(true)
 }
 
@@ -385,7 +434,28 @@ func sendHeld(c *call) {
 	t.anyHeld.Store(len(t.held) > 0)
 	t.mu.Unlock()
 	for _, s := range send {
-		remoteAsync(&call{id: syncRowID, f: syncRow, lib: api.LibCuda, a: []uint64{s.stream}, held: true, srv: s.srv})
+		remoteAsync(&call{id: syncRowID, f: syncRow, lib: api.LibCuda, a: []uint64{s.stream}, held: true, srv: s.srv, thread: s.thread})
+	}
+}
+
+// sendHeldOf sends the held synchronisations OS thread tid made (it has ended: they must reach
+// the worker before its end does).
+func (t *streamTracker) sendHeldOf(tid int) {
+	if !t.anyHeld.Load() {
+		return
+	}
+	t.mu.Lock()
+	var send []heldSync
+	for k, s := range t.held {
+		if s.thread == tid {
+			send = append(send, s)
+			delete(t.held, k)
+		}
+	}
+	t.anyHeld.Store(len(t.held) > 0)
+	t.mu.Unlock()
+	for _, s := range send {
+		remoteAsync(&call{id: syncRowID, f: syncRow, lib: api.LibCuda, a: []uint64{s.stream}, held: true, srv: s.srv, thread: s.thread})
 	}
 }
 
@@ -398,7 +468,7 @@ func (t *streamTracker) count(n *uint64) {
 func cuCtxSynchronize(c *call) int64 {
 	r := remote(c)
 	if r == 0 {
-		streams.synced(0, c.tag(), true)
+		streams.synced(0, c.tag(), true, c)
 	} else {
 		streams.fail()
 	}
@@ -410,7 +480,7 @@ func cuCtxSynchronize(c *call) int64 {
 func cuMemcpyDtoHAsync_v2(c *call) int64 {
 	r := remote(c)
 	if r == 0 {
-		streams.synced(c.a[3], c.tag(), false)
+		streams.synced(c.a[3], c.tag(), false, c)
 	}
 	return r
 }
@@ -420,7 +490,7 @@ func cuMemcpyDtoHAsync_v2(c *call) int64 {
 func cuMemcpyDtoH_v2(c *call) int64 {
 	r := remote(c)
 	if r == 0 {
-		streams.synced(0, c.tag(), false)
+		streams.synced(0, c.tag(), false, c)
 	}
 	return r
 }

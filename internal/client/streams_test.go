@@ -17,13 +17,20 @@ func rowCall(t *testing.T, name string, args ...uint64) *call {
 	return &call{id: id, f: f, lib: api.LibCuda, a: a}
 }
 
+// snapNow is a synchronising call that saw no other thread's work: the tracker as it is now.
+func (t *streamTracker) snapNow() *call {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return &call{snap: syncSnap{gen: t.gen}}
+}
+
 func TestStreamTracker(t *testing.T) {
 	var tr streamTracker
 	const s = 0x5000
 	if tr.idle(s) {
 		t.Fatal("a stream never synchronised counts as idle")
 	}
-	tr.synced(s, 0, false)
+	tr.synced(s, 0, false, tr.snapNow())
 	if !tr.idle(s) {
 		t.Fatal("a synchronised stream with nothing sent is not idle")
 	}
@@ -32,9 +39,9 @@ func TestStreamTracker(t *testing.T) {
 	if tr.idle(s) {
 		t.Fatal("a stream with a launch since its synchronisation is idle")
 	}
-	tr.synced(s, 0, false)
+	tr.synced(s, 0, false, tr.snapNow())
 	// a synchronous memset (device memory, no stream): the NULL stream, not s
-	tr.synced(0, 0, false)
+	tr.synced(0, 0, false, tr.snapNow())
 	tr.markDirty(rowCall(t, "cuMemsetD8_v2", 0x100, 1, 16))
 	if tr.idle(0) || tr.idle(1) {
 		t.Fatal("a memset left the NULL stream idle")
@@ -46,7 +53,7 @@ func TestStreamTracker(t *testing.T) {
 		t.Fatalf("synchronising after only a memset: action %d, want %d (sent without waiting)", a, syncDefer)
 	}
 	// mapping memory or freeing it queues nothing
-	tr.synced(0, 0, false)
+	tr.synced(0, 0, false, tr.snapNow())
 	tr.markDirty(rowCall(t, "cuMemSetAccess", 0x100, 16, 0x200, 1))
 	tr.markDirty(rowCall(t, "cuMemFree_v2", 0x100))
 	if !tr.idle(0) {
@@ -58,7 +65,7 @@ func TestStreamTracker(t *testing.T) {
 		t.Fatal("a query made the stream busy")
 	}
 	// after a context synchronisation everything is idle
-	tr.synced(0, 0, true)
+	tr.synced(0, 0, true, tr.snapNow())
 	if !tr.idle(0) || !tr.idle(s) {
 		t.Fatal("cuCtxSynchronize left a stream busy")
 	}
@@ -72,8 +79,8 @@ func TestStreamTrackerUploads(t *testing.T) {
 	if a := tr.action(s, 0); a != syncWait {
 		t.Fatalf("never synchronised: action %d, want wait", a)
 	}
-	tr.synced(s, 0, false)
-	tr.synced(u, 0, false)
+	tr.synced(s, 0, false, tr.snapNow())
+	tr.synced(u, 0, false, tr.snapNow())
 	tr.markDirty(rowCall(t, "cuMemcpyHtoDAsync_v2", 0x100, 0x200, 16, s))
 	if a := tr.action(s, 0); a != syncDefer {
 		t.Fatalf("after an upload: action %d, want defer", a)
@@ -87,13 +94,13 @@ func TestStreamTrackerUploads(t *testing.T) {
 		t.Fatalf("legacy stream while another holds work: action %d, want wait", a)
 	}
 	// work on the legacy stream does (blocking streams wait for it)
-	tr.synced(0, 0, false)
+	tr.synced(0, 0, false, tr.snapNow())
 	tr.markDirty(rowCall(t, "vgpuLaunchKernel", 0xf, 1, 1, 1, 1, 1, 1, 0, 0))
 	if a := tr.action(s, 0); a != syncWait {
 		t.Fatalf("upload while a kernel runs on the legacy stream: action %d, want wait", a)
 	}
-	tr.synced(0, 0, false)
-	tr.synced(u, 0, false)
+	tr.synced(0, 0, false, tr.snapNow())
+	tr.synced(u, 0, false, tr.snapNow())
 	if a := tr.action(s, 0); a != syncDefer {
 		t.Fatalf("after the other streams were synchronised: action %d, want defer", a)
 	}
@@ -102,7 +109,7 @@ func TestStreamTrackerUploads(t *testing.T) {
 	if a := tr.action(s, 0); a != syncWait {
 		t.Fatalf("after a device copy: action %d, want wait", a)
 	}
-	tr.synced(s, 0, false)
+	tr.synced(s, 0, false, tr.snapNow())
 	if a := tr.action(s, 0); a != syncLocal {
 		t.Fatalf("after a synchronisation: action %d, want local", a)
 	}
@@ -114,7 +121,7 @@ func TestStreamTrackerUploads(t *testing.T) {
 	if a := tr.action(s, 0); a != syncWait {
 		t.Fatalf("after an unknown-stream call: action %d, want wait", a)
 	}
-	tr.synced(0, 0, true)
+	tr.synced(0, 0, true, tr.snapNow())
 	if a := tr.action(s, 0); a != syncLocal || tr.work != 0 {
 		t.Fatalf("after a context synchronisation: action %d, work %d", a, tr.work)
 	}
@@ -173,8 +180,8 @@ func TestHeldSynchronisation(t *testing.T) {
 		streams.merged = 0
 		streams.mu.Unlock()
 	}()
-	streams.hold(s, nil)
-	streams.hold(s, nil)
+	streams.hold(s, nil, 0)
+	streams.hold(s, nil, 0)
 	if streams.merged != 1 {
 		t.Fatalf("a second hold of one stream: merged %d, want 1", streams.merged)
 	}
@@ -186,14 +193,14 @@ func TestHeldSynchronisation(t *testing.T) {
 	if streams.anyHeld.Load() || len(streams.held) != 0 {
 		t.Fatal("an upload to another stream came before the held synchronisation")
 	}
-	streams.hold(s, nil)
+	streams.hold(s, nil, 0)
 	sendHeld(rowCall(t, "vgpuLaunchKernel", 0xf, 1, 1, 1, 1, 1, 1, 0, s))
 	if streams.anyHeld.Load() {
 		t.Fatal("a launch on the held stream came before its synchronisation")
 	}
 	// with two streams held, an upload to one sends only the other's synchronisation
-	streams.hold(s, nil)
-	streams.hold(0x5200, nil)
+	streams.hold(s, nil, 0)
+	streams.hold(0x5200, nil, 0)
 	sendHeld(rowCall(t, "cuMemcpyHtoDAsync_v2", 0x100, 0x200, 16, s))
 	if _, kept := streams.held[streamKey(s, 0)]; !kept || len(streams.held) != 1 {
 		t.Fatalf("held after an upload to %#x: %v, want that stream's alone", s, streams.held)

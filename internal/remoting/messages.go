@@ -196,6 +196,15 @@ func DecodeCall(p []byte) (Call, error) {
 	return m, nil
 }
 
+// CallFn is the function id of the Call payload p (0 if p is too short to hold one); the
+// payload is not checked otherwise.
+func CallFn(p []byte) uint32 {
+	if len(p) < 4 {
+		return 0
+	}
+	return binary.LittleEndian.Uint32(p)
+}
+
 // DecodeCallInto is DecodeCall reusing m's slices (the server's hot path: no allocation per
 // call once they have grown). On error m is undefined.
 func DecodeCallInto(p []byte, m *Call) error {

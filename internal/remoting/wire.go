@@ -9,17 +9,28 @@
 //	0      4    payload length, at most MaxPayload
 //	4      1    FrameType
 //	5      1    flags: FlagAsync or 0
-//	6      2    reserved, must be 0
+//	6      2    thread: on a Call, the client thread that made it (a small number the client
+//	            gives each of its threads, see below); 0 on every other frame
 //	8      8    request id
 //
 // A session: the client sends Hello; the server answers Welcome, or Error and
 // closes. Then the client sends Calls. The server answers every Call without
-// FlagAsync with a Reply carrying the Call's request id. Either side may send
+// FlagAsync with a Reply carrying the Call's request id, and any FrameData of
+// that reply carries it too. Either side may send
 // Error and close. After the Welcome either side may send Keepalive frames
 // (no payload) at any point between frames; the peer skips them. The client
 // sends one when it has sent nothing for a while, so an idle but live
 // program is not timed out; the server sends them while a call runs long,
 // so a waiting client can tell a long kernel from a stalled server.
+//
+// Threads (protocol 4). Each Call names the client thread that made it. The
+// client sends its Calls as one ordered stream whatever thread made them; the
+// server runs each on a thread of its own for that client thread, in the
+// order they came, except that a synchronous Call of a row that only waits
+// (api.Func.Wait) may still run while later Calls of other threads do. So
+// Replies of different threads may come in any order: the client matches
+// them to their Calls by request id. A thread number may be reused once the
+// client has sent the row vgpuThreadEnd for it.
 //
 // Payloads use fixed-width little-endian u16/u32/i32/u64 fields and uvarints
 // (encoding/binary, minimal form only) for counts, lengths and scalars;
@@ -42,7 +53,9 @@ import (
 
 // ProtocolVersion is the version sent in Hello and Welcome. 3: Hello carries a token name and
 // proof (authentication on TLS without a client certificate), and FrameKeepalive exists.
-const ProtocolVersion uint16 = 3
+// 4: the header's former reserved field names a Call's client thread, and Replies may come out
+// of order (one per client thread).
+const ProtocolVersion uint16 = 4
 
 // KeepaliveHeader is the whole of a Keepalive frame.
 var KeepaliveHeader = Header{Type: FrameKeepalive}
@@ -103,6 +116,8 @@ type Header struct {
 	Length uint32 // payload length
 	Type   FrameType
 	Flags  uint8
+	// Thread: on a Call, the client thread that made it (0 on other frames).
+	Thread uint16
 	ReqID  uint64
 }
 
@@ -120,13 +135,14 @@ func protoErrorf(format string, args ...any) error {
 // AppendHeader appends the 16-byte encoding of h.
 func AppendHeader(b []byte, h Header) []byte {
 	b = binary.LittleEndian.AppendUint32(b, h.Length)
-	b = append(b, byte(h.Type), h.Flags, 0, 0)
+	b = append(b, byte(h.Type), h.Flags)
+	b = binary.LittleEndian.AppendUint16(b, h.Thread)
 	return binary.LittleEndian.AppendUint64(b, h.ReqID)
 }
 
 // ParseHeader decodes the header at the start of b. It fails with a
-// *ProtoError if b is shorter than HeaderSize, the reserved field is not 0,
-// the type or a flag is unknown, the length exceeds MaxPayload, or a
+// *ProtoError if b is shorter than HeaderSize, a frame other than a Call names
+// a thread, the type or a flag is unknown, the length exceeds MaxPayload, or a
 // Keepalive carries a payload or flags.
 func ParseHeader(b []byte) (Header, error) {
 	if len(b) < HeaderSize {
@@ -136,17 +152,18 @@ func ParseHeader(b []byte) (Header, error) {
 		Length: binary.LittleEndian.Uint32(b[0:]),
 		Type:   FrameType(b[4]),
 		Flags:  b[5],
+		Thread: binary.LittleEndian.Uint16(b[6:]),
 		ReqID:  binary.LittleEndian.Uint64(b[8:]),
 	}
 	switch {
-	case b[6] != 0 || b[7] != 0:
-		return Header{}, protoErrorf("header: reserved field is %#04x, want 0", binary.LittleEndian.Uint16(b[6:]))
 	case !h.Type.known():
 		return Header{}, protoErrorf("header: unknown frame type %d", b[4])
 	case h.Flags&^knownFlags != 0:
 		return Header{}, protoErrorf("header: unknown flags %#02x", h.Flags&^knownFlags)
 	case h.Length > MaxPayload:
 		return Header{}, protoErrorf("header: payload length %d exceeds %d", h.Length, MaxPayload)
+	case h.Thread != 0 && h.Type != FrameCall:
+		return Header{}, protoErrorf("header: a %v frame names thread %d, only calls do", h.Type, h.Thread)
 	case h.Type == FrameKeepalive && (h.Length != 0 || h.Flags != 0):
 		return Header{}, protoErrorf("header: keepalive with %d payload bytes and flags %#02x, want none", h.Length, h.Flags)
 	}

@@ -12,12 +12,12 @@ import (
 func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
 func TestHeaderBytes(t *testing.T) {
-	h := Header{Length: 0x10, Type: FrameCall, Flags: FlagAsync, ReqID: 0x0807060504030201}
+	h := Header{Length: 0x10, Type: FrameCall, Flags: FlagAsync, Thread: 0x0302, ReqID: 0x0807060504030201}
 	want := []byte{
 		0x10, 0x00, 0x00, 0x00, // length 16
 		0x03,       // type Call
 		0x01,       // flags FlagAsync
-		0x00, 0x00, // reserved
+		0x02, 0x03, // thread 0x302
 		0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, // request id
 	}
 	got := AppendHeader([]byte("x"), h)
@@ -41,8 +41,8 @@ func TestHeaderRejects(t *testing.T) {
 	}{
 		{"short", func(b []byte) []byte { return b[:HeaderSize-1] }},
 		{"empty", func(b []byte) []byte { return nil }},
-		{"reserved low", func(b []byte) []byte { b[6] = 1; return b }},
-		{"reserved high", func(b []byte) []byte { b[7] = 0x80; return b }},
+		{"a reply naming a thread", func(b []byte) []byte { b[6] = 1; return b }},
+		{"a reply naming a high thread", func(b []byte) []byte { b[7] = 0x80; return b }},
 		{"type 0", func(b []byte) []byte { b[4] = 0; return b }},
 		{"type 9", func(b []byte) []byte { b[4] = 9; return b }},
 		{"keepalive with a payload", func(b []byte) []byte { b[4] = byte(FrameKeepalive); return b }},

@@ -11,10 +11,14 @@ type Args struct {
 	Vals []uint64
 	In   [][]byte
 	Out  [][]byte
+	// Thread is the client thread the call runs for (a backend that keeps state per thread,
+	// as the simulated driver does its current context, keys it by this).
+	Thread uint16
 }
 
-// Backend executes checked calls. A session owns one backend for its whole life, on one locked
-// OS thread (CUDA's current context is per thread).
+// Backend executes checked calls. A session owns one backend for its whole life. It calls it on
+// one locked OS thread per client thread (CUDA's current context is per thread), one call at a
+// time, except that calls of rows that only wait (api.Func.Wait) may run beside another call.
 type Backend interface {
 	// Name is "real" or "sim"; it is reported to the client in the handshake.
 	Name() string

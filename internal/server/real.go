@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ebitengine/purego"
 
@@ -17,8 +18,8 @@ import (
 const maxCallArgs = api.MaxParams
 
 type Real struct {
-	libs     [2]uintptr // 0: libcuda, 1: libnvidia-ml
-	syms     []uintptr
+	libs     [2]uintptr       // 0: libcuda, 1: libnvidia-ml
+	syms     []atomic.Uintptr // resolved lazily; waiting calls run beside others (decision 14)
 	nvmlOnce sync.Once
 	nvmlErr  int32
 	named    map[string]uintptr    // symbols the executor calls by name
@@ -33,7 +34,7 @@ var realPaths = [2]*settings.Setting[string]{settings.RealLibCUDA, settings.Real
 
 // OpenReal loads the driver libraries. It does not initialise CUDA: the client's cuInit does.
 func OpenReal() (*Real, error) {
-	r := &Real{syms: make([]uintptr, len(api.Table))}
+	r := &Real{syms: make([]atomic.Uintptr, len(api.Table))}
 	for i, p := range realPaths {
 		name := p.Get()
 		h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_LOCAL)
@@ -54,7 +55,7 @@ func (r *Real) Name() string { return "real" }
 func (r *Real) Close() {}
 
 func (r *Real) sym(id api.ID, f *api.Func) uintptr {
-	if s := r.syms[id]; s != 0 {
+	if s := r.syms[id].Load(); s != 0 {
 		return s
 	}
 	lib := r.libs[0]
@@ -72,7 +73,7 @@ func (r *Real) sym(id api.ID, f *api.Func) uintptr {
 		logOnce("sym:"+f.Name, fmt.Sprintf("the host driver has no %s: %v", f.ServerName(), err), "function", f.Name)
 		return 0
 	}
-	r.syms[id] = s
+	r.syms[id].Store(s)
 	return s
 }
 

@@ -71,6 +71,9 @@ type Session struct {
 	// Keepalive: while one call runs longer than this, a keepalive frame goes to the client
 	// this often; 0 sends none.
 	Keepalive time.Duration
+	// ThreadIdle: the thread of a client thread that has run nothing for this long ends
+	// (threads.go); the client thread's next call gets a new one, with its current context.
+	ThreadIdle time.Duration
 
 	nc      StreamConn
 	conn    *remoting.Conn
@@ -92,11 +95,20 @@ type Session struct {
 	failed      map[uint64]bool // (row, code) pairs already logged (logFailure)
 	logLimit    logLimiter      // rate limit of the session's log lines
 
-	// Writes to the connection come from the serving thread and, while a call runs long, from
-	// the keepalive goroutine: both hold wmu around their writes (the serving thread once per
-	// reply). callSeq is odd while a call runs; the keepalive goroutine watches it.
-	wmu     sync.Mutex
-	callSeq atomic.Uint64
+	// Writes to the connection come from the client threads' threads and, while a call runs
+	// long, from the keepalive goroutine: all hold wmu around their writes (a thread once per
+	// reply). running counts the calls running, busySince is when it last left 0, lastTx when
+	// a frame was last written (Unix ns); the keepalive goroutine watches them.
+	wmu       sync.Mutex
+	running   atomic.Int32
+	busySince atomic.Int64
+	lastTx    atomic.Int64
+
+	// mu is held by the thread that runs a call (threads.go) over everything below and the
+	// session's tables above, except while a waiting call (api.Func.Wait) is in the backend.
+	mu      sync.Mutex
+	threads threadSet // the client threads' threads; the dispatcher's alone
+	thread  uint16    // the client thread whose call runs (Args.Thread)
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
 	// are faulted in once, and the backend may pin it for direct DMA.
@@ -123,7 +135,7 @@ type Session struct {
 // NewSession wraps an accepted connection; its timeouts are the defaults.
 func NewSession(id uint64, nc StreamConn, be Backend) *Session {
 	return &Session{ID: id, nc: nc, conn: remoting.NewConn(nc), be: be, handles: map[uint64]api.HType{}, owner: map[uint64]uint64{},
-		IdleTimeout: DefaultIdleTimeout, FrameTimeout: DefaultFrameTimeout, Keepalive: DefaultKeepalive}
+		IdleTimeout: DefaultIdleTimeout, FrameTimeout: DefaultFrameTimeout, Keepalive: DefaultKeepalive, ThreadIdle: DefaultThreadIdle}
 }
 
 // logf logs a line of the session (level INFO), rate-limited (lograte.go); its kind, for the
@@ -181,7 +193,11 @@ func (s *Session) emit(level slog.Level, msg string, attrs ...any) {
 
 // Serve runs the session until the client disconnects (nil), goes silent past a timeout (nil,
 // after an Error frame and a log line) or breaks the protocol (an error, already logged and
-// reported to the client). It locks its OS thread: the backend's CUDA context is current on it.
+// reported to the client). Calls run on a locked OS thread per client thread (threads.go): the
+// thread that runs a call reads the next frame, and runs it too if it is its own, so a client
+// that calls from one thread costs no hand-off between threads. Serve's goroutine reads when
+// no thread does (at first, and while the last one waits in the driver) and does what only it
+// does (ending threads).
 func (s *Session) Serve() error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -199,19 +215,50 @@ func (s *Session) Serve() error {
 		defer close(stop)
 		go s.keepalives(stop)
 	}
+	s.threads.init()
+	defer s.stopThreads()
+	var m readerMsg // what to do: read the next frame, or route the one m holds
 	for {
-		var tr time.Time
+		if !m.frame {
+			h, payload, _, end, err := s.readCall()
+			if end {
+				return err
+			}
+			m = readerMsg{frame: true, h: h, payload: payload}
+		}
+		tw, j, err := s.route(nil, m.h, m.payload, time.Now())
+		if err != nil {
+			return err
+		}
+		if tw == nil {
+			m = readerMsg{} // done here (a thread's end)
+			continue
+		}
+		tw.jobs <- j // the reading goes with the call
+		if m = <-s.threads.toServe; m.end {
+			return m.err
+		}
+	}
+}
+
+// readCall reads the next Call frame (skipping keepalives), for whichever goroutine reads, and
+// when it began to wait for it (the zero time without timeouts or stats). end: the session is
+// over, with err (nil for a client that closed or timed out, after a log line and, for a
+// timeout, an Error frame).
+func (s *Session) readCall() (h remoting.Header, payload []byte, tr time.Time, end bool, err error) {
+	for {
+		tr = time.Time{}
 		if s.stats != nil || s.IdleTimeout > 0 {
 			tr = time.Now()
 		}
 		if s.IdleTimeout > 0 {
 			s.nc.SetReadDeadline(tr.Add(s.IdleTimeout))
 		}
-		h, err := s.conn.ReadHeader()
+		h, err = s.conn.ReadHeader()
 		if err == nil && s.page != nil {
 			s.page.hdr.rx.Add(remoting.HeaderSize + uint64(h.Length))
 		}
-		var payload []byte
+		payload = nil
 		if err == nil && h.Type == remoting.FrameKeepalive {
 			if s.stats != nil {
 				s.stats.wait += time.Since(tr)
@@ -227,13 +274,17 @@ func (s *Session) Serve() error {
 		if s.stats != nil {
 			s.stats.wait += time.Since(tr)
 		}
+		if werr := s.threadFailure(); werr != nil {
+			// a thread's reply failed after the reading went on (a waiting call's)
+			return h, nil, tr, true, werr
+		}
 		if err != nil {
 			if s.stats != nil {
 				s.logNow(slog.LevelInfo, "%s", s.stats)
 			}
 			if errors.Is(err, io.EOF) {
 				s.logNow(slog.LevelInfo, "client closed the connection")
-				return nil
+				return h, nil, tr, true, nil
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -242,56 +293,59 @@ func (s *Session) Serve() error {
 				} else {
 					s.refuse(remoting.ErrTimeout, "a %v frame of %d bytes did not arrive within %v of its header: closing the session", h.Type, h.Length, s.FrameTimeout)
 				}
-				return nil
+				return h, nil, tr, true, nil
 			}
-			return s.protocolError("reading a frame: %v", err)
+			return h, nil, tr, true, s.protocolError("reading a frame: %v", err)
 		}
 		if h.Type != remoting.FrameCall {
-			return s.protocolError("unexpected %v frame", h.Type)
+			return h, nil, tr, true, s.protocolError("unexpected %v frame", h.Type)
 		}
-		if err := remoting.DecodeCallInto(payload, &s.call); err != nil {
-			return s.protocolError("bad call: %v", err)
-		}
-		c := &s.call
-		s.scratchUsed = false
-		s.inArena = s.inArena[:0]
-		if s.page != nil {
-			s.page.setFlight(c.Fn + 1)
-		}
-		var t0 time.Time
-		if s.stats != nil {
-			t0 = time.Now()
-		}
-		s.callSeq.Add(1) // odd: a call runs
-		result, outs, note, err := s.exec(c)
-		s.callSeq.Add(1)
-		if s.stats != nil {
-			s.stats.add(c.Fn, time.Since(t0))
-		}
-		if err != nil {
-			if s.page != nil {
-				s.page.setFlight(0)
-			}
-			return s.protocolError("%v", err)
-		}
+		return h, payload, tr, false, nil
+	}
+}
+
+// serveCall runs one call on the calling thread (a client thread's, threads.go) and answers
+// it. s.mu is held; release, if not nil, is called (with s.mu released while the backend runs)
+// when the call only waits (api.Func.Wait), so the dispatcher may go on with other threads'
+// calls meanwhile.
+func (s *Session) serveCall(h remoting.Header, c *remoting.Call, release func()) error {
+	s.scratchUsed = false
+	s.inArena = s.inArena[:0]
+	if s.page != nil {
+		s.page.setFlight(c.Fn + 1)
+	}
+	var t0 time.Time
+	if s.stats != nil {
+		t0 = time.Now()
+	}
+	if h.Flags&remoting.FlagAsync != 0 {
+		release = nil // an async call runs in order, whatever it is
+	}
+	result, outs, note, err := s.execIn(c, release)
+	if s.stats != nil {
+		s.stats.add(c.Fn, time.Since(t0))
+	}
+	if err != nil {
 		if s.page != nil {
 			s.page.setFlight(0)
-			r := &s.page.rows[c.Fn] // exec checked c.Fn
-			r.calls.Add(1)
-			if result != 0 {
-				r.errors.Add(1)
-			}
 		}
-		if h.Flags&remoting.FlagAsync != 0 {
-			if result != 0 && s.deferredCode == 0 {
-				s.deferredFn, s.deferredCode = c.Fn, result
-			}
-			continue
-		}
-		if err := s.respond(h.ReqID, c, result, outs, note); err != nil {
-			return err
+		return s.protocolError("%v", err)
+	}
+	if s.page != nil {
+		s.page.setFlight(0)
+		r := &s.page.rows[c.Fn] // exec checked c.Fn
+		r.calls.Add(1)
+		if result != 0 {
+			r.errors.Add(1)
 		}
 	}
+	if h.Flags&remoting.FlagAsync != 0 {
+		if result != 0 && s.deferredCode == 0 {
+			s.deferredFn, s.deferredCode = c.Fn, result
+		}
+		return nil
+	}
+	return s.respond(h.ReqID, c, result, outs, note)
 }
 
 // respond writes what a synchronous call sends back: the GPU's printf output, large outputs as
@@ -308,7 +362,7 @@ func (s *Session) respond(reqID uint64, c *remoting.Call, result int32, outs [][
 	// straight into the caller's memory; the reply then carries them empty.
 	for k, b := range outs {
 		if len(b) >= directThreshold {
-			if err := s.sendData(uint32(k), b); err != nil {
+			if err := s.sendData(reqID, uint32(k), b); err != nil {
 				return err
 			}
 			outs[k] = nil
@@ -324,26 +378,23 @@ func (s *Session) respond(reqID uint64, c *remoting.Call, result int32, outs [][
 	return nil
 }
 
-// keepalives runs beside Serve until stop closes: while one call runs for Keepalive or longer
-// (a long kernel in cuCtxSynchronize), it sends the client a keepalive every Keepalive. It
-// samples callSeq every half interval: the same odd value twice in a row is one call running.
+// keepalives runs beside Serve until stop closes: while calls run (a long kernel in
+// cuCtxSynchronize) and nothing has been written for Keepalive, it sends the client a
+// keepalive, and again every Keepalive. It samples every half interval.
 func (s *Session) keepalives(stop <-chan struct{}) {
 	tick := time.NewTicker(s.Keepalive / 2)
 	defer tick.Stop()
-	var last uint64
-	n := 0
 	for {
 		select {
 		case <-stop:
 			return
 		case <-tick.C:
 		}
-		seq := s.callSeq.Load()
-		if seq&1 == 0 || seq != last {
-			last, n = seq, 0
+		if s.running.Load() == 0 {
 			continue
 		}
-		if n++; n%2 == 0 {
+		quiet := max(s.lastTx.Load(), s.busySince.Load())
+		if time.Since(time.Unix(0, quiet)) >= s.Keepalive {
 			s.sendKeepalive()
 		}
 	}
@@ -365,6 +416,7 @@ func (s *Session) writeFrame(h remoting.Header, payload []byte, tail ...[]byte) 
 	err := s.conn.WriteFrame(h, payload, tail...)
 	if err == nil {
 		s.sent(h)
+		s.lastTx.Store(time.Now().UnixNano())
 	}
 	return err
 }
@@ -379,10 +431,10 @@ func (s *Session) sent(h remoting.Header) {
 // directThreshold: outputs at least this big travel as FrameData.
 const directThreshold = 64 << 10
 
-func (s *Session) sendData(idx uint32, b []byte) error {
+func (s *Session) sendData(reqID uint64, idx uint32, b []byte) error {
 	var pre [4]byte
 	pre[0], pre[1], pre[2], pre[3] = byte(idx), byte(idx>>8), byte(idx>>16), byte(idx>>24)
-	return s.writeFrame(remoting.Header{Length: uint32(4 + len(b)), Type: remoting.FrameData}, pre[:], b)
+	return s.writeFrame(remoting.Header{Length: uint32(4 + len(b)), Type: remoting.FrameData, ReqID: reqID}, pre[:], b)
 }
 
 // sendOutput queues the GPU's printf output for the client's stdout, ahead of the reply.
@@ -541,6 +593,13 @@ type callError struct {
 // exec checks one call against the table and the session's state, runs it and returns the
 // result, the output buffers and, for a refused call, why. A non-nil error is a protocol violation.
 func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
+	return s.execIn(c, nil)
+}
+
+// execIn is exec, for a thread of the session (s.mu held): a row that only waits (api.Func.Wait)
+// calls release first, if not nil, and runs in the backend with s.mu released and arguments
+// of its own, while the dispatcher goes on with other threads' calls.
+func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, string, error) {
 	if int(c.Fn) >= len(api.Table) {
 		return 0, nil, "", fmt.Errorf("unknown function id %d", c.Fn)
 	}
@@ -565,6 +624,13 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 		result = s.internal(f, a)
 	} else if f.OwnProcess {
 		result = s.ownProcess(id, f, a)
+	} else if f.Wait && release != nil {
+		// only scalars: the call's own copy, as the session's Args serve the next call
+		own := &Args{Vals: append([]uint64(nil), a.Vals...), In: make([][]byte, len(a.Vals)), Out: make([][]byte, len(a.Vals)), Thread: a.Thread}
+		release()
+		s.mu.Unlock()
+		result = s.be.Invoke(id, f, own)
+		s.mu.Lock()
 	} else {
 		result = s.be.Invoke(id, f, a)
 		if k := rowFacts[id].hostOutStream; result == 0 && k >= 0 {
@@ -712,7 +778,7 @@ func (s *Session) syncStream(stream uint64) int32 {
 // (one per parameter), and an 8-byte buffer for each single-value output.
 func (s *Session) invokeRow(id api.ID, vals ...uint64) (*Args, int32) {
 	f := &api.Table[id]
-	a := &Args{Vals: vals, In: make([][]byte, len(vals)), Out: make([][]byte, len(vals))}
+	a := &Args{Vals: vals, In: make([][]byte, len(vals)), Out: make([][]byte, len(vals)), Thread: s.thread}
 	for i := range f.Params {
 		if k := f.Params[i].Kind; k == api.OutHandle || k == api.OutVal {
 			a.Out[i] = make([]byte, 8)
@@ -727,6 +793,7 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 	n := len(f.Params)
 	a := &s.args
 	a.Vals, a.In, a.Out = resize(a.Vals, n), resize(a.In, n), resize(a.Out, n)
+	a.Thread = s.thread
 	si, bi := 0, 0
 	for i := range f.Params {
 		p := &f.Params[i]

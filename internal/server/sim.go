@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
@@ -16,7 +17,21 @@ import (
 // Sim is the simulated device for hosts without a GPU, so the demo and CI run anywhere. Host
 // memory stands in for device memory; copies, memsets, streams and events behave like CUDA's
 // (synchronously). Its name says what it is, so nobody mistakes it for a GPU.
+//
+// Simulated GPU time (VGPU_SIM_WORK_US, for tests of what runs concurrently): an async
+// device-to-device copy keeps its stream busy for that long after the stream's earlier work
+// (the bytes move at once); stream, event and context synchronisation wait until the work they
+// cover is over, queries answer CUDA_ERROR_NOT_READY before. Streams run side by side, as
+// kernels on separate streams of a GPU with room for them do.
+//
+// The current context is per client thread (Args.Thread), as a real driver's is per thread.
+// Calls may come from several threads: mu serialises them, except that the waits of
+// synchronisation hold it only to read what they wait for.
 type Sim struct {
+	mu       sync.Mutex
+	threadCx map[uint16]uint64    // client thread -> its current context
+	busy     map[uint64]time.Time // stream -> when its simulated work is over
+	work     time.Duration        // VGPU_SIM_WORK_US
 	mem      map[uint64][]byte
 	allocs   ranges.Set
 	next     uint64 // next device address
@@ -83,6 +98,7 @@ const simMaxHost = 255
 func NewSim() *Sim {
 	s := NewSimDevices(settings.SimDevices.Get())
 	s.setHost(settings.SimHost.Get())
+	s.work = time.Duration(settings.SimWorkUS.Get()) * time.Microsecond
 	return s
 }
 
@@ -100,7 +116,7 @@ const simDevBase = 0x7f0000000000
 func NewSimDevices(n int) *Sim {
 	n = min(max(n, 1), simMaxDevices)
 	s := &Sim{mem: map[uint64][]byte{}, next: simDevBase, ctxs: map[uint64]int{}, events: map[uint64]time.Time{},
-		primary: map[int]uint64{}, primRefs: map[int]int{}, ndev: n, used: make([]uint64, n), memDev: map[uint64]int{}, vmm: map[uint64]simVMM{}}
+		primary: map[int]uint64{}, primRefs: map[int]int{}, ndev: n, threadCx: map[uint16]uint64{}, busy: map[uint64]time.Time{}, used: make([]uint64, n), memDev: map[uint64]int{}, vmm: map[uint64]simVMM{}}
 	for i := 0; i < n; i++ {
 		s.visible = append(s.visible, i)
 	}
@@ -151,10 +167,78 @@ func (s *Sim) Invoke(id api.ID, f *api.Func, a *Args) int32 {
 		logOnce("sim:"+f.Name, fmt.Sprintf("the simulated device does not implement %s (returning %d)", f.Name, code), "function", f.Name, "code", code)
 		return code
 	}
+	s.mu.Lock()
 	if f.Lib() == api.LibCuda && f.Name != "cuInit" && f.Name != "cuDriverGetVersion" && !s.inited {
+		s.mu.Unlock()
 		return 3 // CUDA_ERROR_NOT_INITIALIZED
 	}
-	return fn(s, a)
+	if f.Wait {
+		// what to wait for, read under the lock; the wait itself without it
+		until := s.waitUntil(f.Name, a)
+		s.mu.Unlock()
+		if d := time.Until(until); d > 0 {
+			time.Sleep(d)
+		}
+		return 0
+	}
+	defer s.mu.Unlock()
+	s.current = s.threadCx[a.Thread]
+	r := fn(s, a)
+	if s.current != 0 {
+		s.threadCx[a.Thread] = s.current
+	} else {
+		delete(s.threadCx, a.Thread)
+	}
+	return r
+}
+
+// ThreadEnded forgets client thread t's current context.
+func (s *Sim) ThreadEnded(t uint16) {
+	s.mu.Lock()
+	delete(s.threadCx, t)
+	s.mu.Unlock()
+}
+
+// waitUntil is when the work a synchronisation (a row marked Wait) waits for is over; s.mu
+// is held.
+func (s *Sim) waitUntil(name string, a *Args) time.Time {
+	var until time.Time
+	switch name {
+	case "cuStreamSynchronize":
+		if st := a.Vals[0]; st > 2 {
+			return s.busy[st]
+		}
+	case "cuEventSynchronize":
+		return s.events[a.Vals[0]]
+	}
+	// the context, or a special stream (the legacy stream waits for the blocking streams):
+	// every stream's work
+	for _, t := range s.busy {
+		if t.After(until) {
+			until = t
+		}
+	}
+	return until
+}
+
+// addWork keeps stream st busy for the simulated work time after its earlier work.
+func (s *Sim) addWork(st uint64) {
+	if s.work <= 0 {
+		return
+	}
+	start := time.Now()
+	if t := s.busy[st]; t.After(start) {
+		start = t
+	}
+	s.busy[st] = start.Add(s.work)
+}
+
+// notReady: whether the simulated work before t is still running (queries).
+func notReady(t time.Time) int32 {
+	if time.Now().Before(t) {
+		return cuErrNotReady
+	}
+	return 0
 }
 
 // simProcesses answers an NVML process list (api.Func.OwnProcess) of the simulated device: a
@@ -490,6 +574,7 @@ func init() {
 		},
 		"cuMemcpyDtoDAsync_v2": func(s *Sim, a *Args) int32 {
 			copy(s.dev(a.Vals[0], a.Vals[2]), s.dev(a.Vals[1], a.Vals[2]))
+			s.addWork(a.Vals[3])
 			return 0
 		},
 		// peer copies between two GPUs of the host (the session checked both ranges)
@@ -518,19 +603,29 @@ func init() {
 			put64(a.Out[0], 2<<20)
 			return 0
 		},
-		"cuStreamCreate":      func(s *Sim, a *Args) int32 { put64(a.Out[0], s.newHandle()); return 0 },
-		"cuStreamDestroy_v2":  ok,
-		"cuStreamSynchronize": ok,
-		"cuStreamQuery":       ok,
+		"cuStreamCreate": func(s *Sim, a *Args) int32 { put64(a.Out[0], s.newHandle()); return 0 },
+		"cuStreamDestroy_v2": func(s *Sim, a *Args) int32 {
+			delete(s.busy, a.Vals[0])
+			return 0
+		},
+		"cuStreamSynchronize": ok, // (Invoke waits)
+		"cuStreamQuery":       func(s *Sim, a *Args) int32 { return notReady(s.busy[a.Vals[0]]) },
 		"cuStreamWaitEvent":   ok,
 		"cuEventCreate":       func(s *Sim, a *Args) int32 { put64(a.Out[0], s.newHandle()); return 0 },
 		"cuEventDestroy_v2": func(s *Sim, a *Args) int32 {
 			delete(s.events, a.Vals[0])
 			return 0
 		},
-		"cuEventRecord":      func(s *Sim, a *Args) int32 { s.events[a.Vals[0]] = time.Now(); return 0 },
-		"cuEventSynchronize": ok,
-		"cuEventQuery":       ok,
+		"cuEventRecord": func(s *Sim, a *Args) int32 {
+			t := time.Now()
+			if b := s.busy[a.Vals[1]]; b.After(t) {
+				t = b // recorded once the stream's simulated work is over
+			}
+			s.events[a.Vals[0]] = t
+			return 0
+		},
+		"cuEventSynchronize": ok, // (Invoke waits)
+		"cuEventQuery":       func(s *Sim, a *Args) int32 { return notReady(s.events[a.Vals[0]]) },
 		"cuEventElapsedTime_v2": func(s *Sim, a *Args) int32 {
 			t0, ok0 := s.events[a.Vals[1]]
 			t1, ok1 := s.events[a.Vals[2]]
@@ -751,6 +846,8 @@ func fill(b []byte, width int, v uint64) {
 }
 
 func (s *Sim) CopyHtoD(dst uint64, src []byte, stream uint64) int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	copy(s.dev(dst, uint64(len(src))), src)
 	return 0
 }
@@ -763,6 +860,8 @@ func (s *Sim) CopyHtoDAsync(dst uint64, src []byte, stream uint64) int32 {
 func (s *Sim) ShmFence() int32 { return 0 }
 
 func (s *Sim) CopyDtoH(dst []byte, src uint64, stream uint64) int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	copy(dst, s.dev(src, uint64(len(dst))))
 	return 0
 }
@@ -771,6 +870,8 @@ func (s *Sim) CopyDtoH(dst []byte, src uint64, stream uint64) int32 {
 // memory type (device), the device pointer and the device ordinal; other attributes are left
 // unwritten (length 0). An address that is no device memory is CUDA_ERROR_INVALID_VALUE.
 func (s *Sim) PointerAttributes(attrs []byte, ptr uint64, out []byte) int32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	base, _, ok := s.allocs.Find(ptr, 1)
 	if !ok {
 		return cuErrInvalidValue

@@ -73,6 +73,9 @@ var (
 	SimHost = integer(Var{Name: "VGPU_SIM_HOST", Type: "number", Default: "0",
 		Meaning: "which simulated host the sim backend is (0 to 255): its GPUs' UUIDs and device addresses differ from another host's, as two real hosts' would",
 		ReadBy:  []Reader{InWorker}}, 0, 0, 255)
+	SimWorkUS = integer(Var{Name: "VGPU_SIM_WORK_US", Type: "microseconds", Default: "0",
+		Meaning: "simulated GPU time: each async device-to-device copy the sim backend runs keeps its stream busy this long (after the stream's earlier work), and synchronising the stream, its events or the context waits for it; streams run side by side (0 to 10000000)",
+		ReadBy:  []Reader{InWorker}}, 0, 0, 10000000)
 	WorkerStats = boolean(Var{Name: "VGPU_WORKER_STATS", Type: "bool", Default: "0",
 		Meaning: "`1`: each worker logs, when its session ends, where its time went: waiting for frames, each row (count, total, mean), page-locking the shared memory",
 		ReadBy:  []Reader{InWorker}}, false)

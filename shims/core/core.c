@@ -1,4 +1,5 @@
 /* C side of the vgpu core: what must exist before, or without, the Go runtime. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,14 +47,59 @@ void vgpu_write_stdout(const char *p, size_t n)
 	fwrite(p, 1, n, stdout);
 }
 
+/* Threads that have ended. A thread that called the core gets a thread-specific value whose
+ * destructor records its id here when it exits; the next call of any thread passes the ids to
+ * the core (client.ThreadsEnded), which forgets their state and tells the worker to end the
+ * threads it ran their calls on. The destructor itself never enters Go: the runtime may have
+ * let go of the exiting thread already. Beyond VGPU_ENDED_MAX ids between two calls the rest
+ * are dropped (the worker ends an idle thread after a while anyway). */
+#define VGPU_ENDED_MAX 4096
+int vgpu_ended_pending; /* read by the core without the lock: ids are waiting */
+static pthread_mutex_t vgpu_ended_mu = PTHREAD_MUTEX_INITIALIZER;
+static int vgpu_ended[VGPU_ENDED_MAX];
+static int vgpu_ended_n;
+static pthread_key_t vgpu_thread_key;
+static pthread_once_t vgpu_key_once = PTHREAD_ONCE_INIT;
+
+static void vgpu_thread_end(void *tid)
+{
+	pthread_mutex_lock(&vgpu_ended_mu);
+	if (vgpu_ended_n < VGPU_ENDED_MAX)
+		vgpu_ended[vgpu_ended_n++] = (int)(intptr_t)tid;
+	__atomic_store_n(&vgpu_ended_pending, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vgpu_ended_mu);
+}
+
+static void vgpu_make_key(void)
+{
+	pthread_key_create(&vgpu_thread_key, vgpu_thread_end);
+}
+
+/* Moves up to n ended thread ids into out and returns how many. */
+int vgpu_take_ended(int *out, int n)
+{
+	pthread_mutex_lock(&vgpu_ended_mu);
+	int k = vgpu_ended_n < n ? vgpu_ended_n : n;
+	memcpy(out, vgpu_ended + (vgpu_ended_n - k), (size_t)k * sizeof(int));
+	vgpu_ended_n -= k;
+	if (vgpu_ended_n == 0)
+		__atomic_store_n(&vgpu_ended_pending, 0, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vgpu_ended_mu);
+	return k;
+}
+
 /* The calling thread's id, asked of the kernel once per thread (the runtime API keeps state per
  * thread; a system call on every launch would cost more than the launch's own bookkeeping). A
- * forked child never gets here with its parent's cache: the stubs do not enter the core in one. */
+ * forked child never gets here with its parent's cache: the stubs do not enter the core in one.
+ * The first call of a thread also arms the destructor that reports its end. */
 static __thread int vgpu_tid_cache;
 
 int vgpu_tid(void)
 {
-	if (!vgpu_tid_cache)
+	if (!vgpu_tid_cache) {
 		vgpu_tid_cache = (int)syscall(SYS_gettid);
+		pthread_once(&vgpu_key_once, vgpu_make_key);
+		pthread_setspecific(vgpu_thread_key, (void *)(intptr_t)vgpu_tid_cache);
+	}
 	return vgpu_tid_cache;
 }

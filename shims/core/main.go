@@ -10,10 +10,13 @@ uint64_t vgpu_cstring(const char *s, size_t n);
 void vgpu_call_host(uint64_t fn, uint64_t a, uint64_t b, uint64_t c);
 void vgpu_write_stdout(const char *p, size_t n);
 int vgpu_tid(void);
+extern int vgpu_ended_pending;
+int vgpu_take_ended(int *out, int n);
 */
 import "C"
 
 import (
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/vgpu/vgpu/internal/client"
@@ -39,7 +42,26 @@ func init() {
 
 //export vgpu_call
 func vgpu_call(id C.uint32_t, args *C.uint64_t) C.int64_t {
+	if atomic.LoadInt32((*int32)(unsafe.Pointer(&C.vgpu_ended_pending))) != 0 {
+		threadsEnded()
+	}
 	return C.int64_t(client.Dispatch(uint32(id), unsafe.Pointer(args)))
+}
+
+// threadsEnded passes the ids of threads that have ended (core.c) to the client.
+func threadsEnded() {
+	var buf [256]C.int
+	for {
+		n := int(C.vgpu_take_ended(&buf[0], C.int(len(buf))))
+		if n == 0 {
+			return
+		}
+		tids := make([]int, n)
+		for i := range tids {
+			tids[i] = int(buf[i])
+		}
+		client.ThreadsEnded(tids)
+	}
 }
 
 //export vgpu_stats

@@ -45,6 +45,7 @@ xc_build kernels "$XC_NVCC" "${XC_FLAGS[@]}" -o "$XC_BIN/kernels" "$XC_SRC/cuda/
 xc_build streams "$XC_NVCC" "${XC_FLAGS[@]}" -o "$XC_BIN/streams" "$XC_SRC/cuda/streams.cu" & xc_pids+=($!)
 xc_build streams_ptds "$XC_NVCC" "${XC_FLAGS[@]}" --default-stream per-thread -o "$XC_BIN/streams_ptds" "$XC_SRC/cuda/streams.cu" & xc_pids+=($!)
 xc_build errors "$XC_NVCC" "${XC_FLAGS[@]}" -o "$XC_BIN/errors" "$XC_SRC/cuda/errors.cu" & xc_pids+=($!)
+xc_build threads "$XC_NVCC" "${XC_FLAGS[@]}" -o "$XC_BIN/threads" "$XC_SRC/cuda/threads.cu" & xc_pids+=($!)
 xc_build driver "$XC_NVCC" -x c++ -cudart none -O2 -std=c++17 -o "$XC_BIN/driver" "$XC_SRC/cuda/driver.cu" -L"$XC_CUDALIB/stubs" -lcuda & xc_pids+=($!)
 xc_build driver_cubin "$XC_NVCC" -cubin -arch=sm_90 -o "$XC_BIN/driver_kernels.cubin" "$XC_SRC/cuda/driver_kernels.cu" & xc_pids+=($!)
 xc_build driver_ptx "$XC_NVCC" -ptx -arch=sm_90 -o "$XC_BIN/driver_kernels.ptx" "$XC_SRC/cuda/driver_kernels.cu" & xc_pids+=($!)
@@ -107,6 +108,17 @@ xc_run cuda-kernels cat 45 "$XC_BIN/kernels"
 xc_run cuda-streams cat 45 "$XC_BIN/streams"
 xc_run cuda-streams-ptds cat 45 "$XC_BIN/streams_ptds"
 xc_run cuda-errors cat 45 "$XC_BIN/errors"
+# 8 threads, each launching a 1 ms kernel into its own stream and synchronising it, 20 times
+# (decision 14): the results compared, and the aggregate time (median of 3 rounds) natively and
+# through vgpu side by side; target: vgpu's aggregate rate >= 80 % of native.
+xc_run cuda-threads 'grep -v "^metric"' 60 "$XC_BIN/threads"
+xc_tn=$(awk '$2 == "threads8_ms" {print $3}' "$LOGS/cuda-threads.native.txt" 2>/dev/null)
+xc_tv=$(awk '$2 == "threads8_ms" {print $3}' "$LOGS/cuda-threads.vgpu.txt" 2>/dev/null)
+if [ -n "$xc_tn" ] && [ -n "$xc_tv" ]; then
+  RESULTS+=("$(printf '%-28s %s' "threads 8x20 1ms kernels" "$(awk -v n="$xc_tn" -v v="$xc_tv" 'BEGIN { p = 100 * n / v; printf "native %.1f ms, vgpu %.1f ms (median of 3): %.0f%% of native, target >= 80%%: %s", n, v, p, (p >= 80 ? "PASS" : "MISS") }')")")
+else
+  RESULTS+=("$(printf '%-28s %s' "threads 8x20 1ms kernels" "no timing (see cuda-threads logs)")")
+fi
 xc_run static-cudart-mem 'grep -v "^managed:"' 45 "$XC_BIN/mem_static"
 xc_run static-cudart-kernels cat 45 "$XC_BIN/kernels_static"
 xc_run static-cudart-streams cat 45 "$XC_BIN/streams_static"

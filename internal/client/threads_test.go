@@ -1,0 +1,134 @@
+package client
+
+import (
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/server"
+	"github.com/vgpu/vgpu/internal/settings"
+)
+
+// TestThreadsShareTheConnection: four OS threads each copy on their own stream (200 ms of
+// simulated GPU time) and synchronise it, while a fifth makes round trips: the four
+// synchronisations wait at once (about 200 ms together, not 800), the fifth thread's calls are
+// answered while they wait, and every reply reaches its own thread (each thread's copy lands
+// where it should). The replies come out of order on the one connection.
+func TestThreadsShareTheConnection(t *testing.T) {
+	t.Setenv(settings.SimWorkUS.Name, "200000")
+	connect(t, server.NewSim())
+	old := ThreadID
+	ThreadID = unix.Gettid // each goroutine below is locked to its OS thread
+	defer func() { ThreadID = old }()
+	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
+		t.Fatalf("cuInit = %d", r)
+	}
+	const n, size = 4, 4096
+	var wg sync.WaitGroup
+	errs := make(chan string, 16)
+	var fastDone, slowDone time.Time
+	var mu sync.Mutex
+	start := time.Now()
+	for k := 0; k < n; k++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			a, b, st := heapNew[uint64](), heapNew[uint64](), heapNew[uint64]()
+			if dispatchByName(api.LibCuda, "cuMemAlloc_v2", ptrOf(a), size) != 0 || dispatchByName(api.LibCuda, "cuMemAlloc_v2", ptrOf(b), size) != 0 ||
+				dispatchByName(api.LibCuda, "cuStreamCreate", ptrOf(st), 0) != 0 {
+				errs <- "setup failed"
+				return
+			}
+			if dispatchByName(api.LibCuda, "cuMemsetD8_v2", *a, uint64(0x40+k), size) != 0 {
+				errs <- "memset failed"
+				return
+			}
+			if r := dispatchByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", *b, *a, size, *st); r != 0 {
+				errs <- "copy failed"
+				return
+			}
+			if r := dispatchByName(api.LibCuda, "cuStreamSynchronize", *st); r != 0 {
+				errs <- "synchronisation failed"
+				return
+			}
+			host := make([]byte, size)
+			if r := dispatchByName(api.LibCuda, "cuMemcpyDtoH_v2", ptrOf(&host[0]), *b, size); r != 0 {
+				errs <- "read-back failed"
+				return
+			}
+			for _, v := range host {
+				if v != byte(0x40+k) {
+					errs <- "a thread read another thread's bytes"
+					return
+				}
+			}
+			mu.Lock()
+			slowDone = time.Now()
+			mu.Unlock()
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		time.Sleep(50 * time.Millisecond) // the others are waiting by now
+		v := heapNew[int32]()
+		for i := 0; i < 20; i++ {
+			if r := remoteByName(api.LibCuda, "cuDriverGetVersion", ptrOf(v)); r != 0 || *v == 0 {
+				errs <- "cuDriverGetVersion failed"
+				return
+			}
+		}
+		mu.Lock()
+		fastDone = time.Now()
+		mu.Unlock()
+	}()
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	total := time.Since(start)
+	if total >= 600*time.Millisecond {
+		t.Fatalf("4 threads × 200 ms of GPU work took %v: the synchronisations did not wait at once", total)
+	}
+	if !fastDone.Before(slowDone) {
+		t.Fatalf("the round trips (done at %v) waited for the synchronisations (done at %v)", fastDone.Sub(start), slowDone.Sub(start))
+	}
+}
+
+// TestThreadEndFreesItsNumber: a thread's number goes back to the session when the thread
+// ends, with a vgpuThreadEnd queued for the worker, and the next thread gets it.
+func TestThreadEndFreesItsNumber(t *testing.T) {
+	connect(t, server.NewSim())
+	s, err := getSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	n1, n2 := s.threadNumber(101), s.threadNumber(102)
+	again := s.threadNumber(101)
+	s.mu.Unlock()
+	if n1 == n2 || again != n1 {
+		t.Fatalf("thread numbers %d, %d, again %d", n1, n2, again)
+	}
+	ThreadsEnded([]int{101})
+	s.mu.Lock()
+	n3 := s.threadNumber(103)
+	_, still := s.threads[101]
+	s.mu.Unlock()
+	if n3 != n1 || still {
+		t.Fatalf("after thread 101 ended: thread 103 got %d (want %d), 101 still known: %v", n3, n1, still)
+	}
+	// the worker took the end (and the session goes on)
+	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
+		t.Fatalf("cuInit after a thread's end = %d", r)
+	}
+}

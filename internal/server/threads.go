@@ -1,0 +1,328 @@
+package server
+
+import (
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
+)
+
+// Client threads (decision 14). Every call names the client thread that made it (the frame
+// header's Thread). Each client thread's calls run on a thread of its own: a goroutine locked
+// to an OS thread, made on first use, so each client thread has its own current context, as
+// natively. Frames are read in order by one goroutine at a time, the reader: the thread that
+// ran the last call reads the next frame; its own call it runs at once, another thread's it
+// hands to that thread, and the reading with it. So calls run in the order the client sent
+// them, and CUDA's ordering across threads (the legacy stream, events, a mutex handed from one
+// thread to another) holds as it did with one thread; a client calling from one thread costs
+// no hand-off. A synchronous call of a row that only waits (api.Func.Wait: stream, event and
+// context synchronisation) hands the reading to Serve's goroutine as it enters the backend: it
+// waits on its own thread while later calls of other threads run, and answers when done. So
+// eight client threads that each synchronise their own stream wait at once.
+//
+// A thread ends when the client says its thread ended (the row vgpuThreadEnd), when it has run
+// nothing for ThreadIdle (its current context is kept and made current again on the thread
+// made for its next call), or when the session ends; Serve's goroutine ends them (a thread that
+// reads passes such frames to it). At most maxThreads live at once: beyond that the one idle
+// the longest ends (its context kept) before a new one starts.
+
+// DefaultThreadIdle: a client thread's thread that has run nothing for this long ends
+// (Session.ThreadIdle; checked when frames come, at most once a second).
+const DefaultThreadIdle = 30 * time.Second
+
+// maxThreads bounds the threads of one session: a client cannot make the worker start more.
+const maxThreads = 256
+
+// threadWorker is the thread of one client thread.
+type threadWorker struct {
+	id   uint16
+	jobs chan job
+	call remoting.Call // the Call decoded for the thread's calls, reused
+	// end: the client thread ended (forget its context) rather than idled
+	end     bool
+	exited  chan struct{}
+	lastUse time.Time // when the dispatcher last handed it a call
+	busy    bool      // a call handed to it has not finished (s.mu)
+}
+
+// threadSet is the session's threads and what it keeps of ended ones. The fields without a
+// note belong to the goroutine that reads (one at a time; the reading is handed over through
+// channels).
+type threadSet struct {
+	m         map[uint16]*threadWorker
+	saved     map[uint16]uint64 // contexts current on threads that idled out, by client thread (s.mu)
+	toServe   chan readerMsg    // the reading back to Serve's goroutine, with what it must do
+	lastSweep time.Time
+	failure   error       // a reply that failed after the reading went on (s.mu)
+	failed    atomic.Bool // failure is set
+	started   int         // threads started (s.mu; tests)
+}
+
+// readerMsg hands the reading to Serve's goroutine: with a frame to route (one only it may),
+// with the session's end, or bare (read on).
+type readerMsg struct {
+	frame   bool
+	h       remoting.Header
+	payload []byte
+	end     bool
+	err     error
+}
+
+func (ts *threadSet) init() {
+	ts.m, ts.saved, ts.toServe = map[uint16]*threadWorker{}, map[uint16]uint64{}, make(chan readerMsg, 1)
+}
+
+var (
+	threadEndID, _, _     = api.Lookup("vgpuThreadEnd")
+	ctxSetCurrentID, _, _ = api.Lookup("cuCtxSetCurrent")
+)
+
+// ThreadEnder is a backend that keeps state per client thread (the simulated driver's current
+// context): it forgets a thread's when the client thread ends.
+type ThreadEnder interface {
+	ThreadEnded(thread uint16)
+}
+
+// route finds the thread of the call in payload (making it if need be), decodes the call for
+// it and returns it with the job to run; nil without error when the frame was a thread's end,
+// done here. self is the reading thread (nil: Serve's goroutine); a thread that reads gets
+// nil and no job for a frame only Serve's goroutine may route (passOn).
+func (s *Session) route(self *threadWorker, h remoting.Header, payload []byte, now time.Time) (*threadWorker, job, error) {
+	ts := &s.threads
+	if self == nil && s.ThreadIdle > 0 && now.Sub(ts.lastSweep) > min(time.Second, s.ThreadIdle) {
+		ts.lastSweep = now
+		s.sweepThreads(now)
+	}
+	tw := ts.m[h.Thread]
+	if h.Flags&remoting.FlagAsync != 0 && remoting.CallFn(payload) == uint32(threadEndID) {
+		if err := remoting.DecodeCallInto(payload, &remoting.Call{}); err != nil {
+			return nil, job{}, s.protocolError("bad call: %v", err)
+		}
+		if tw != nil {
+			s.endThread(tw, true)
+			return nil, job{}, nil
+		}
+		s.mu.Lock()
+		delete(ts.saved, h.Thread)
+		if te, ok := s.be.(ThreadEnder); ok {
+			te.ThreadEnded(h.Thread)
+		}
+		s.mu.Unlock()
+		return nil, job{}, nil
+	}
+	if tw == nil {
+		if len(ts.m) >= maxThreads {
+			s.evictThread()
+		}
+		tw = s.startThread(h.Thread)
+	}
+	// The thread is idle here unless the client sent a call of a thread that still waits (a
+	// client never does: its thread waits for the reply). Such a call gets a Call of its own,
+	// and the thread takes it once its wait is over (the jobs channel holds one).
+	c := &tw.call
+	if tw != self {
+		s.mu.Lock()
+		if tw.busy {
+			c = &remoting.Call{}
+		}
+		tw.busy = true
+		s.mu.Unlock()
+	} else {
+		tw.busy = true // (its own: it is not waiting, and only it reads busy now)
+	}
+	if err := remoting.DecodeCallInto(payload, c); err != nil {
+		return nil, job{}, s.protocolError("bad call: %v", err)
+	}
+	tw.lastUse = now
+	if s.running.Add(1) == 1 {
+		s.busySince.Store(now.UnixNano())
+	}
+	return tw, job{h, c}, nil
+}
+
+// passOn: a frame that a reading thread leaves to Serve's goroutine: a thread's end, a new
+// thread beyond maxThreads, or a frame when idle threads are due to be ended.
+func (s *Session) passOn(h remoting.Header, payload []byte, now time.Time) bool {
+	ts := &s.threads
+	if h.Flags&remoting.FlagAsync != 0 && remoting.CallFn(payload) == uint32(threadEndID) {
+		return true
+	}
+	if _, ok := ts.m[h.Thread]; !ok && len(ts.m) >= maxThreads {
+		return true
+	}
+	return s.ThreadIdle > 0 && now.Sub(ts.lastSweep) > min(time.Second, s.ThreadIdle)
+}
+
+// job is a call handed to a thread: its header and its decoded body, whose buffers alias the
+// dispatcher's frame buffer (valid until the thread releases the dispatcher).
+type job struct {
+	h remoting.Header
+	c *remoting.Call
+}
+
+func (tw *threadWorker) isBusy(s *Session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return tw.busy
+}
+
+// startThread starts the thread of client thread id; a context it had when it idled out is made
+// current on it again.
+func (s *Session) startThread(id uint16) *threadWorker {
+	tw := &threadWorker{id: id, jobs: make(chan job, 1), exited: make(chan struct{})}
+	s.threads.m[id] = tw
+	s.mu.Lock()
+	s.threads.started++
+	s.mu.Unlock()
+	go s.threadLoop(tw)
+	return tw
+}
+
+// threadLoop runs the calls of one client thread on a locked OS thread until jobs closes.
+// Holding the reading after a call, it reads the next frame: its own call it runs, another
+// thread's it hands over (with the reading), and what only Serve's goroutine does goes there.
+// The goroutine ends locked, so its OS thread ends with it: no later goroutine runs on a
+// thread that has a client thread's context current.
+func (s *Session) threadLoop(tw *threadWorker) {
+	runtime.LockOSThread()
+	defer close(tw.exited)
+	s.mu.Lock()
+	if ctx, ok := s.threads.saved[tw.id]; ok {
+		delete(s.threads.saved, tw.id)
+		s.thread = tw.id
+		s.invokeRow(ctxSetCurrentID, ctx)
+	}
+	s.mu.Unlock()
+	for j := range tw.jobs {
+		for s.runOne(tw, j) {
+			h, payload, now, end, err := s.readCall()
+			if end {
+				s.threads.toServe <- readerMsg{end: true, err: err}
+				break
+			}
+			if now.IsZero() {
+				now = time.Now()
+			}
+			if s.passOn(h, payload, now) {
+				s.threads.toServe <- readerMsg{frame: true, h: h, payload: payload}
+				break
+			}
+			next, nj, err := s.route(tw, h, payload, now)
+			if err != nil {
+				s.threads.toServe <- readerMsg{end: true, err: err}
+				break
+			}
+			if next != tw {
+				next.jobs <- nj
+				break
+			}
+			j = nj
+		}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if tw.end {
+		if te, ok := s.be.(ThreadEnder); ok {
+			te.ThreadEnded(tw.id)
+		}
+		return
+	}
+	// idled out: keep the current context for the client thread's next call
+	s.thread = tw.id
+	if a, r := s.invokeRow(ctxGetCurrentID, 0); r == 0 {
+		if ctx := le64(a.Out[0]); ctx != 0 {
+			s.threads.saved[tw.id] = ctx
+		}
+	}
+}
+
+// runOne runs one call on tw and reports whether tw still holds the reading: it does after a
+// call, unless the call waited in the backend (it handed the reading to Serve's goroutine as it
+// began to wait) or failed the protocol (the session ends: Serve's goroutine is told).
+func (s *Session) runOne(tw *threadWorker, j job) bool {
+	released := false
+	release := func() {
+		released = true
+		s.threads.toServe <- readerMsg{}
+	}
+	s.mu.Lock()
+	s.thread = tw.id
+	err := s.serveCall(j.h, j.c, release)
+	tw.busy = false
+	if err != nil && released && s.threads.failure == nil {
+		s.threads.failure = err
+		s.threads.failed.Store(true)
+	}
+	s.mu.Unlock()
+	if s.running.Add(-1) < 0 {
+		s.running.Store(0)
+	}
+	switch {
+	case !released && err != nil:
+		s.threads.toServe <- readerMsg{end: true, err: err}
+		return false
+	case released && err != nil:
+		// the reader is reading: stop it (a blocked read wakes on shutdown, not on close)
+		if sh, ok := s.nc.(interface{ Shutdown() error }); ok {
+			sh.Shutdown()
+		} else {
+			s.nc.Close()
+		}
+	}
+	return !released
+}
+
+// threadFailure is the error of a waiting call's reply that failed, if any.
+func (s *Session) threadFailure() error {
+	if !s.threads.failed.Load() {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.threads.failure
+}
+
+// endThread ends tw and waits for it (after the call it runs, if any). end: the client thread
+// ended, so its context is forgotten; else it is kept for the client thread's next call.
+func (s *Session) endThread(tw *threadWorker, end bool) {
+	tw.end = end
+	close(tw.jobs)
+	<-tw.exited
+	delete(s.threads.m, tw.id)
+	if end {
+		s.mu.Lock()
+		delete(s.threads.saved, tw.id)
+		s.mu.Unlock()
+	}
+}
+
+// sweepThreads ends the threads that have run nothing for s.ThreadIdle.
+func (s *Session) sweepThreads(now time.Time) {
+	for _, tw := range s.threads.m {
+		if now.Sub(tw.lastUse) >= s.ThreadIdle && !tw.isBusy(s) {
+			s.endThread(tw, false)
+		}
+	}
+}
+
+// evictThread ends the thread idle the longest (a busy one, if all are: after its call).
+func (s *Session) evictThread() {
+	var oldest *threadWorker
+	for _, tw := range s.threads.m {
+		if oldest == nil || tw.lastUse.Before(oldest.lastUse) {
+			oldest = tw
+		}
+	}
+	if oldest != nil {
+		s.endThread(oldest, false)
+	}
+}
+
+// stopThreads ends every thread when the session ends.
+func (s *Session) stopThreads() {
+	for _, tw := range s.threads.m {
+		s.endThread(tw, true)
+	}
+}

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"encoding/binary"
+	"testing"
+	"time"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
+)
+
+// sendOn writes a call of client thread th (flags: remoting.FlagAsync or 0).
+func sendOn(t *testing.T, c *remoting.Conn, th uint16, flags uint8, id uint64, name string, scalars ...uint64) {
+	t.Helper()
+	fid, _, ok := api.Lookup(name)
+	if !ok {
+		t.Fatalf("no row %s", name)
+	}
+	p := remoting.AppendCall(nil, &remoting.Call{Fn: uint32(fid), Scalars: scalars})
+	if err := c.WriteFrame(remoting.Header{Length: uint32(len(p)), Type: remoting.FrameCall, Flags: flags, Thread: th, ReqID: id}, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// reply reads the next reply (skipping keepalives) and returns its request id and result.
+func reply(t *testing.T, c *remoting.Conn) (uint64, remoting.Reply) {
+	t.Helper()
+	for {
+		h, p, err := c.ReadFrame()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Type == remoting.FrameKeepalive {
+			continue
+		}
+		if h.Type != remoting.FrameReply {
+			t.Fatalf("got a %v frame, want a reply", h.Type)
+		}
+		r, err := remoting.DecodeReply(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Bufs = append([][]byte(nil), r.Bufs...)
+		for i := range r.Bufs {
+			r.Bufs[i] = append([]byte(nil), r.Bufs[i]...)
+		}
+		return h.ReqID, r
+	}
+}
+
+// callOn makes a synchronous call of client thread th and returns its reply.
+func callOn(t *testing.T, c *remoting.Conn, th uint16, id uint64, name string, scalars ...uint64) remoting.Reply {
+	t.Helper()
+	sendOn(t, c, th, 0, id, name, scalars...)
+	got, r := reply(t, c)
+	if got != id {
+		t.Fatalf("%s: reply to %d, want %d", name, got, id)
+	}
+	return r
+}
+
+func out64(r remoting.Reply, k int) uint64 { return binary.LittleEndian.Uint64(r.Bufs[k]) }
+
+// TestWaitRunsBesideOtherThreads: while client thread 1 waits in cuStreamSynchronize for a
+// stream with 300 ms of simulated work, thread 2's calls are answered at once; thread 1's reply
+// comes after them, when the work is over. A call of thread 2 that does not wait runs in order
+// (an async copy on thread 2's stream), and thread 2's own synchronisation then waits for it.
+func TestWaitRunsBesideOtherThreads(t *testing.T) {
+	sim := NewSim()
+	sim.work = 300 * time.Millisecond
+	c, _, _ := pipeSessionSetup(t, sim, func(s *Session) { s.logSink = func(string) {} })
+	hello(t, c, api.TableHash())
+	callOn(t, c, 1, 1, "cuInit", 0)
+	a := out64(callOn(t, c, 1, 2, "cuMemAlloc_v2", 4096), 0)
+	b := out64(callOn(t, c, 1, 3, "cuMemAlloc_v2", 4096), 0)
+	s1 := out64(callOn(t, c, 1, 4, "cuStreamCreate", 0), 0)
+	s2 := out64(callOn(t, c, 2, 5, "cuStreamCreate", 0), 0)
+	sendOn(t, c, 1, remoting.FlagAsync, 6, "cuMemcpyDtoDAsync_v2", b, a, 4096, s1)
+	t0 := time.Now()
+	sendOn(t, c, 1, 0, 7, "cuStreamSynchronize", s1)
+	sendOn(t, c, 2, 0, 8, "cuDriverGetVersion")
+	if id, r := reply(t, c); id != 8 || r.Result != 0 {
+		t.Fatalf("first reply: request %d (result %d), want thread 2's 8", id, r.Result)
+	}
+	if d := time.Since(t0); d > 150*time.Millisecond {
+		t.Fatalf("thread 2's call waited %v behind thread 1's synchronisation", d)
+	}
+	// thread 2's own work and synchronisation, while thread 1 still waits
+	t2 := time.Now()
+	sendOn(t, c, 2, remoting.FlagAsync, 9, "cuMemcpyDtoDAsync_v2", a, b, 4096, s2)
+	sendOn(t, c, 2, 0, 10, "cuStreamQuery", s2)
+	if id, r := reply(t, c); id != 10 || r.Result != cuErrNotReady {
+		t.Fatalf("thread 2's query: request %d result %d, want 10 not ready", id, r.Result)
+	}
+	if id, r := reply(t, c); id != 7 || r.Result != 0 {
+		t.Fatalf("request %d result %d, want thread 1's synchronisation", id, r.Result)
+	}
+	if d := time.Since(t0); d < 300*time.Millisecond {
+		t.Fatalf("thread 1's synchronisation returned after %v, before its stream's 300 ms of work", d)
+	}
+	if r := callOn(t, c, 2, 11, "cuStreamSynchronize", s2); r.Result != 0 {
+		t.Fatalf("thread 2's synchronisation = %d", r.Result)
+	}
+	if d := time.Since(t2); d < 300*time.Millisecond {
+		t.Fatalf("thread 2's synchronisation returned %v after its copy, before the copy's 300 ms", d)
+	}
+}
+
+// TestCurrentContextPerClientThread: each client thread has its own current context in the
+// worker; a thread the client ended starts again without one; one that idled out gets its
+// context back on its next call.
+func TestCurrentContextPerClientThread(t *testing.T) {
+	var sess *Session
+	c, _, _ := pipeSessionSetup(t, NewSim(), func(s *Session) {
+		s.logSink = func(string) {}
+		s.ThreadIdle = 100 * time.Millisecond
+		sess = s
+	})
+	hello(t, c, api.TableHash())
+	callOn(t, c, 1, 1, "cuInit", 0)
+	ctxA := out64(callOn(t, c, 1, 2, "cuCtxCreate_v2", 0, 0), 0)
+	if got := out64(callOn(t, c, 2, 3, "cuCtxGetCurrent"), 0); got != 0 {
+		t.Fatalf("a new client thread's current context is %#x, want none", got)
+	}
+	ctxB := out64(callOn(t, c, 2, 4, "cuCtxCreate_v2", 0, 0), 0)
+	if got := out64(callOn(t, c, 1, 5, "cuCtxGetCurrent"), 0); got != ctxA || ctxA == ctxB {
+		t.Fatalf("thread 1's current context is %#x, want its own %#x (thread 2's is %#x)", got, ctxA, ctxB)
+	}
+	// thread 1 ends; its number, used again, is a new thread
+	sendOn(t, c, 1, remoting.FlagAsync, 6, "vgpuThreadEnd")
+	if got := out64(callOn(t, c, 1, 7, "cuCtxGetCurrent"), 0); got != 0 {
+		t.Fatalf("after the thread's end its number's current context is %#x, want none", got)
+	}
+	// thread 2 idles out: its OS thread ends, and its next call finds its context again
+	time.Sleep(250 * time.Millisecond)
+	callOn(t, c, 3, 8, "cuDriverGetVersion") // a frame: the dispatcher ends idle threads
+	started := func() int {
+		// (read by the test while the dispatcher waits for the next frame)
+		sess.mu.Lock()
+		defer sess.mu.Unlock()
+		return sess.threads.started
+	}
+	before := started()
+	if got := out64(callOn(t, c, 2, 9, "cuCtxGetCurrent"), 0); got != ctxB {
+		t.Fatalf("thread 2's current context after idling out is %#x, want %#x", got, ctxB)
+	}
+	if after := started(); after != before+1 {
+		t.Fatalf("threads started %d -> %d: thread 2 did not idle out", before, after)
+	}
+}
