@@ -18,9 +18,10 @@ import (
 // them, and CUDA's ordering across threads (the legacy stream, events, a mutex handed from one
 // thread to another) holds as it did with one thread; a client calling from one thread costs
 // no hand-off. A synchronous call of a row that only waits (api.Func.Wait: stream, event and
-// context synchronisation) hands the reading to Serve's goroutine as it enters the backend: it
-// waits on its own thread while later calls of other threads run, and answers when done. So
-// eight client threads that each synchronise their own stream wait at once.
+// context synchronisation) hands the reading to Serve's goroutine as it enters the backend (or,
+// for a thread that calls alone, once it has waited waitInline): it waits on its own thread
+// while later calls of other threads run, and answers when done. So eight client threads that
+// each synchronise their own stream wait at once.
 //
 // A thread ends when the client says its thread ended (the row vgpuThreadEnd), when it has run
 // nothing for ThreadIdle (its current context is kept and made current again on the thread
@@ -57,6 +58,7 @@ type threadSet struct {
 	lastSweep time.Time
 	failure   error       // a reply that failed after the reading went on (s.mu)
 	failed    atomic.Bool // failure is set
+	handoffs  atomic.Int64 // waits that handed the reading to Serve's goroutine (tests)
 	started   int         // threads started (s.mu; tests)
 }
 
@@ -245,10 +247,13 @@ func (s *Session) runOne(tw *threadWorker, j job) bool {
 	released := false
 	release := func() {
 		released = true
+		s.threads.handoffs.Add(1)
 		s.threads.toServe <- readerMsg{}
 	}
+	alone := s.aloneLately(tw) // (tw reads: the thread table is its to read)
 	s.mu.Lock()
 	s.thread = tw.id
+	s.waitAlone = alone
 	err := s.serveCall(j.h, j.c, release)
 	tw.busy = false
 	if err != nil && released && s.threads.failure == nil {
@@ -272,6 +277,51 @@ func (s *Session) runOne(tw *threadWorker, j job) bool {
 		}
 	}
 	return !released
+}
+
+// Waits of a client thread that calls alone (no other thread called within lateWindow) keep the
+// reading for up to waitInline: a short synchronisation (a small kernel's) then costs no
+// hand-off of the reading to Serve's goroutine and of the next call back to this thread (two
+// wake-ups of other OS threads, ~16 µs of launch + synchronise on the H100); a longer one hands
+// it on then, so a thread that starts calling meanwhile waits waitInline at most. With other
+// threads active, a wait hands the reading on at once.
+const (
+	waitInline = 50 * time.Microsecond
+	lateWindow = 10 * time.Millisecond
+)
+
+// aloneLately reports whether no client thread but tw was handed a call within lateWindow
+// (read by the goroutine that holds the reading).
+func (s *Session) aloneLately(tw *threadWorker) bool {
+	now := time.Now()
+	for _, o := range s.threads.m {
+		if o != tw && now.Sub(o.lastUse) < lateWindow {
+			return false
+		}
+	}
+	return true
+}
+
+// waitThenRelease runs a waiting row in the backend; if it is still waiting after waitInline, a
+// timer calls release (the reading goes to Serve's goroutine, so other threads' calls run).
+// Either the call returns first and the reading stays here, or release has run completely by
+// the time this returns: runOne reads what it set.
+func (s *Session) waitThenRelease(id api.ID, f *api.Func, a *Args, release func()) int32 {
+	var state atomic.Int32 // 0 waiting, 1 returned, 2 released
+	done := make(chan struct{})
+	t := time.AfterFunc(waitInline, func() {
+		if state.CompareAndSwap(0, 2) {
+			release()
+		}
+		close(done)
+	})
+	r := s.be.Invoke(id, f, a)
+	if !state.CompareAndSwap(0, 1) {
+		<-done
+	} else if !t.Stop() {
+		<-done // the timer fired and found the call returned
+	}
+	return r
 }
 
 // threadFailure is the error of a waiting call's reply that failed, if any.

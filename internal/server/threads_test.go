@@ -151,3 +151,49 @@ func TestCurrentContextPerClientThread(t *testing.T) {
 		t.Fatalf("threads started %d -> %d: thread 2 did not idle out", before, after)
 	}
 }
+
+// TestLoneThreadWaitKeepsReading: the synchronisations of a client thread that calls alone keep
+// the reading when they end within waitInline (no hand-off to Serve's goroutine and back); a long
+// one hands it on after waitInline, so a thread that starts calling meanwhile is answered before
+// the wait ends.
+func TestLoneThreadWaitKeepsReading(t *testing.T) {
+	sim := NewSim()
+	var sess *Session
+	c, _, _ := pipeSessionSetup(t, sim, func(s *Session) { s.logSink = func(string) {}; sess = s })
+	hello(t, c, api.TableHash())
+	callOn(t, c, 1, 1, "cuInit", 0)
+	a := out64(callOn(t, c, 1, 2, "cuMemAlloc_v2", 4096), 0)
+	b := out64(callOn(t, c, 1, 3, "cuMemAlloc_v2", 4096), 0)
+	s1 := out64(callOn(t, c, 1, 4, "cuStreamCreate", 0), 0)
+	id := uint64(5)
+	for range 20 {
+		sendOn(t, c, 1, remoting.FlagAsync, id, "cuMemcpyDtoDAsync_v2", b, a, 4096, s1)
+		if r := callOn(t, c, 1, id+1, "cuStreamSynchronize", s1); r.Result != 0 {
+			t.Fatalf("cuStreamSynchronize = %d", r.Result)
+		}
+		id += 2
+	}
+	if n := sess.threads.handoffs.Load(); n != 0 {
+		t.Fatalf("20 short synchronisations of a lone thread handed the reading on %d times, want 0", n)
+	}
+	sim.mu.Lock()
+	sim.work = 300 * time.Millisecond
+	sim.mu.Unlock()
+	sendOn(t, c, 1, remoting.FlagAsync, id, "cuMemcpyDtoDAsync_v2", b, a, 4096, s1)
+	t0 := time.Now()
+	sendOn(t, c, 1, 0, id+1, "cuStreamSynchronize", s1)
+	time.Sleep(10 * time.Millisecond) // thread 1 waits alone, then thread 2 calls
+	sendOn(t, c, 2, 0, id+2, "cuDriverGetVersion")
+	if got, r := reply(t, c); got != id+2 || r.Result != 0 {
+		t.Fatalf("first reply: request %d (result %d), want thread 2's %d", got, r.Result, id+2)
+	}
+	if d := time.Since(t0); d > 150*time.Millisecond {
+		t.Fatalf("thread 2's call waited %v behind thread 1's synchronisation", d)
+	}
+	if got, r := reply(t, c); got != id+1 || r.Result != 0 {
+		t.Fatalf("request %d result %d, want thread 1's synchronisation", got, r.Result)
+	}
+	if n := sess.threads.handoffs.Load(); n != 1 {
+		t.Fatalf("the long synchronisation handed the reading on %d times, want 1", n)
+	}
+}
