@@ -56,10 +56,10 @@ type threadSet struct {
 	saved     map[uint16]uint64 // contexts current on threads that idled out, by client thread (s.mu)
 	toServe   chan readerMsg    // the reading back to Serve's goroutine, with what it must do
 	lastSweep time.Time
-	failure   error       // a reply that failed after the reading went on (s.mu)
-	failed    atomic.Bool // failure is set
+	failure   error        // a reply that failed after the reading went on (s.mu)
+	failed    atomic.Bool  // failure is set
 	handoffs  atomic.Int64 // waits that handed the reading to Serve's goroutine (tests)
-	started   int         // threads started (s.mu; tests)
+	started   int          // threads started (s.mu; tests)
 }
 
 // readerMsg hands the reading to Serve's goroutine: with a frame to route (one only it may),
