@@ -253,11 +253,21 @@ func processRows() []Func {
 
 var nvdev = P{C: "nvmlDevice_t", Name: "device", Kind: Handle, H: HNVMLDevice}
 
+// NVMLPrivateSlot is how a forwarded slot of nvidia-smi's private table is called: (device,
+// value) with a value of Size bytes, or with Length (device, char *value, unsigned int length,
+// …) where the value is a string buffer of the third argument's length, at most Size.
+type NVMLPrivateSlot struct {
+	Size   int
+	Length bool
+}
+
 // NVMLPrivateSlots are the slots of nvidia-smi's private table (nvmlInternalGetExportTable) vgpu
-// forwards to the host's, each with the size of the value it writes through its second argument:
-// slot 230, the host side's maximum PCIe generation, and 249, the sparse operation mode, both
-// (nvmlDevice_t, unsigned int *) as NVIDIA's mock NVML found them (docs/ARCHITECTURE.md).
-var NVMLPrivateSlots = map[uint32]int{230: 4, 249: 4}
+// forwards to the host's: slot 230, the host side's maximum PCIe generation, and 249, the sparse
+// operation mode, both (nvmlDevice_t, unsigned int *) as NVIDIA's mock NVML found them; slot
+// 231, the GPU part number, (nvmlDevice_t, char *, unsigned int length, …), as nvidia-smi -q
+// calls it with 80 bytes and the host's slot answered (test/gpu/nvml_exporttable.c's probe on
+// the H100, 2026-12-06: "2330-885-A1", as -q prints natively) (docs/ARCHITECTURE.md).
+var NVMLPrivateSlots = map[uint32]NVMLPrivateSlot{230: {Size: 4}, 231: {Size: 256, Length: true}, 249: {Size: 4}}
 
 func nullableOut(c, name, size string) P {
 	return P{C: c, Name: name, Kind: OutVal, Size: size, Nullable: true}

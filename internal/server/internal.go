@@ -83,7 +83,7 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 		return 0
 	case "vgpuNvmlPrivateReading":
 		slot := uint32(a.Vals[1])
-		if n, ok := api.NVMLPrivateSlots[slot]; !ok || len(a.Out[2]) != n {
+		if ps, ok := api.NVMLPrivateSlots[slot]; !ok || !ps.Length && len(a.Out[2]) != ps.Size || ps.Length && (len(a.Out[2]) == 0 || len(a.Out[2]) > ps.Size) {
 			logOnce("private-slot-refused", fmt.Sprintf("a client asked for slot %d of nvidia-smi's private table with a %d-byte value, which vgpu does not forward (logged once)", slot, len(a.Out[2])), slog.Int("slot", int(slot)))
 			return 2 // NVML_ERROR_INVALID_ARGUMENT
 		}
@@ -97,7 +97,7 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 }
 
 // NVMLPrivateReader is a backend that answers readings of nvidia-smi's private NVML table
-// (api.NVMLPrivateSlots): slot called as (device, value), value len(value) bytes.
+// (api.NVMLPrivateSlots): slot called as (device, value) or (device, value, len(value)).
 type NVMLPrivateReader interface {
 	NVMLPrivateReading(slot uint32, device uint64, value []byte) int32
 }

@@ -19,7 +19,8 @@ var smiTableID = [16]byte{0xc4, 0xfe, 0x3e, 0x6c, 0xc9, 0x8f, 0x6c, 0x4e, 0xa3, 
 const smiScratchSize = 4096
 
 // NVMLPrivateReading calls slot of the host's own private table for nvidia-smi as (device,
-// value, scratch, scratch) and returns its result: the reading is the host's, whatever it is.
+// value, scratch, scratch), or (device, value, len(value), scratch) for a slot whose third
+// argument is the value's length, and returns its result: the reading is the host's.
 // The caller (Session.internal) admits only api.NVMLPrivateSlots with their value sizes.
 func (r *Real) NVMLPrivateReading(slot uint32, device uint64, value []byte) int32 {
 	r.nvmlOnce.Do(r.initNVML)
@@ -46,6 +47,9 @@ func (r *Real) NVMLPrivateReading(slot uint32, device uint64, value []byte) int3
 	argv[1] = bufAddr(value)
 	argv[2] = bufAddr(scratch)
 	argv[3] = bufAddr(scratch[smiScratchSize/2:])
+	if api.NVMLPrivateSlots[slot].Length {
+		argv[2] = uintptr(len(value)) // (device, char *value, unsigned int length, …)
+	}
 	r1 := ccall(fn, &argv)
 	runtime.KeepAlive(value)
 	runtime.KeepAlive(scratch)

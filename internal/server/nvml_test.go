@@ -80,7 +80,8 @@ func TestSessionNVMLPrivateReading(t *testing.T) {
 	}{
 		{h, 249, 4, 0},                   // the sparse operation mode: the simulated device's 0
 		{h, 230, 4, nvmlErrNotSupported}, // no host-side PCIe generation on the simulated host
-		{h, 231, 80, 2},                  // a slot vgpu does not forward
+		{h, 232, 4, 2},                   // a slot vgpu does not forward
+		{h, 231, 300, 2},                 // the part number's buffer beyond 256 bytes
 		{h, 249, 8, 2},                   // the right slot with another size
 		{0xdead0000, 249, 4, 2},          // not a device of the session
 		{h, 1<<32 | 249, 4, 0},           // an unsigned int: the upper half of the word is not the caller's
@@ -92,6 +93,11 @@ func TestSessionNVMLPrivateReading(t *testing.T) {
 		if tc.want == 0 && (len(r.Bufs) != 1 || len(r.Bufs[0]) != 4 || binary.LittleEndian.Uint32(r.Bufs[0]) != simPrivateSparseMode) {
 			t.Errorf("slot %d: value %v", tc.slot, r.Bufs)
 		}
+	}
+	// the part number: a string in the caller's length
+	r = call(t, c, 20, "vgpuNvmlPrivateReading", []uint64{h, 231, 80})
+	if r.Result != 0 || len(r.Bufs) != 1 || len(r.Bufs[0]) != 80 || string(r.Bufs[0][:len(simPartNumber)+1]) != simPartNumber+"\x00" {
+		t.Errorf("slot 231 (80 bytes) = %d, %q", r.Result, r.Bufs)
 	}
 }
 

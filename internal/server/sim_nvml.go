@@ -197,6 +197,10 @@ func simSamples(s *Sim, a *Args, h int) int32 {
 // nvidia-smi's private table (slot 249): 0, which nvidia-smi prints as Disabled, as an H100's.
 const simPrivateSparseMode = 0
 
+// simPartNumber is the GPU part number the simulated device reports (slot 231), as nvidia-smi -q
+// prints it under "GPU Part Number"; the form of an H100's, the digits made up.
+const simPartNumber = "0000-000-S1"
+
 // NVMLPrivateReading answers the private-table readings vgpu forwards (api.NVMLPrivateSlots): the
 // sparse operation mode; the host side's PCIe generation (slot 230) is one the simulated host
 // does not have.
@@ -204,8 +208,15 @@ func (s *Sim) NVMLPrivateReading(slot uint32, device uint64, value []byte) int32
 	if s.nvmlHost(device) < 0 {
 		return nvmlErrInvalidArg
 	}
-	if slot == 249 {
+	switch slot {
+	case 249:
 		put32(value, simPrivateSparseMode)
+		return 0
+	case 231:
+		if len(value) < len(simPartNumber)+1 {
+			return nvmlErrInsufficient
+		}
+		copy(value, simPartNumber+"\x00")
 		return 0
 	}
 	return nvmlErrNotSupported

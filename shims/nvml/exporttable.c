@@ -11,14 +11,15 @@
  *   - slots 213 to 215 list a device's processes: (nvmlDevice_t device, unsigned int *count, in
  *     the capacity and out the number of entries, entries);
  *   - slot 230 reads the host side's maximum PCIe generation and slot 249 the sparse operation
- *     mode, each as (nvmlDevice_t device, unsigned int *value);
+ *     mode, each as (nvmlDevice_t device, unsigned int *value); slot 231 the GPU part number as
+ *     (nvmlDevice_t device, char *buf, unsigned int length, …);
  *   - nvidia-smi calls other slots with a device handle first (a reading it prints N/A for when
  *     the slot fails) or without one (`nvidia-smi topo -m` gives up when one of those fails).
  *
  * So the table answers: slot 81 with this library's nvmlDeviceGetHandleByIndex_v2 (the server's
  * handle, filtered by the session's policy like every other); slots 213 to 215 with no process
- * (vgpu shows a client only its own process, and nvidia-smi has none on the GPU); slots 230 and
- * 249 with the host's own slot, called by the server (the Internal row vgpuNvmlPrivateReading,
+ * (vgpu shows a client only its own process, and nvidia-smi has none on the GPU); slots 230, 231
+ * and 249 with the host's own slot, called by the server (the Internal row vgpuNvmlPrivateReading,
  * api.NVMLPrivateSlots); any other slot called with one of the session's device handles with
  * NVML_ERROR_NOT_SUPPORTED; any other call with NVML_SUCCESS, writing nothing. Each slot has its
  * own trampoline, so a call is known by its slot. VGPU_LOG=debug logs every slot call with its
@@ -52,6 +53,7 @@ static const unsigned char smi_table_id[16] = {0xc4, 0xfe, 0x3e, 0x6c, 0xc9, 0x8
 #define SLOT_PROCESSES_LAST 215
 #define SLOT_HOST_PCIE_GEN_MAX 230 /* (device, unsigned int *): forwarded */
 #define SLOT_SPARSE_MODE 249       /* (device, unsigned int *): forwarded */
+#define SLOT_PART_NUMBER 231       /* (device, char *, unsigned int length, ...): forwarded */
 #define MAX_DEVICES 64
 
 /* VGPU_LOG as internal/vlog reads it: 2 debug, 0 quiet, 1 otherwise. */
@@ -124,6 +126,16 @@ static nvmlReturn_t slot_call(unsigned int slot, uintptr_t a0, uintptr_t a1, uin
 		/* (device, slot, value, its size): the server checks both against its own list */
 		uint64_t args[4] = {a0, slot, a1, sizeof(unsigned int)};
 		r = (nvmlReturn_t)vgpu_stub_call(VGPU_ID_vgpuNvmlPrivateReading, args);
+		what = "the host's reading";
+	} else if (slot == SLOT_PART_NUMBER && a1 && (unsigned int)a2 && (unsigned int)a2 <= 256) {
+		/* an unsigned int length (the register's upper half is not the caller's); the string
+		 * and its NUL are written, nothing after them, as the host's slot does */
+		char part[256];
+		unsigned int n = (unsigned int)a2;
+		uint64_t args[4] = {a0, slot, (uintptr_t)part, n};
+		r = (nvmlReturn_t)vgpu_stub_call(VGPU_ID_vgpuNvmlPrivateReading, args);
+		if (r == NVML_SUCCESS)
+			memcpy((char *)a1, part, strnlen(part, n - 1) + 1);
 		what = "the host's reading";
 	} else {
 		r = NVML_ERROR_NOT_SUPPORTED;

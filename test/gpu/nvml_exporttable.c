@@ -7,7 +7,7 @@
  * With the argument "slots" it calls instead the device slots nvidia-smi -q calls besides those
  * (slot_probes below), each with the argument words nvidia-smi passed, a value buffer and guard
  * buffers where nvidia-smi passed other pointers, and prints what each returned and wrote: vgpu
- * forwards 230 and 249, so their lines must match natively and through vgpu; those of the slots
+ * forwards 230, 231 and 249, so their lines must match natively and through vgpu; those of the slots
  * vgpu does not serve are what would establish their meaning.
  * Build: cc -O2 -o nvml_exporttable nvml_exporttable.c -ldl */
 #include <dlfcn.h>
@@ -37,7 +37,7 @@ struct slot_probe {
 };
 static const struct slot_probe slot_probes[] = {
 	{230, 4, ~(uintptr_t)0, 5, 0, 0, "host-side max PCIe generation (device, unsigned int *); vgpu forwards it"},
-	{231, 80, 0x50, 0, 0, 1, "unknown: a 0x50-byte buffer? (GPU Part Number is next to it in -q)"},
+	{231, 80, 0x50, 0, 0, 1, "GPU part number (device, char *, unsigned int length, ...); vgpu forwards it"},
 	{232, 64, ~(uintptr_t)0, 0, 0, 0, "unknown (also called by -q -d CLOCK)"},
 	{237, 64, 0x14, 0, 0, 0, "unknown"},
 	{249, 4, 0, 0, 1, 0, "sparse operation mode (device, unsigned int *); vgpu forwards it"},

@@ -7,7 +7,7 @@
 #                                      (its size word, its slots, slot 81) next to vgpu's
 #   smi-slots.{native,vgpu}.txt        the device slots nvidia-smi -q calls, called as it calls
 #                                      them (nvml_exporttable slots): what each returns and writes;
-#                                      vgpu forwards 230 and 249 (their lines must be the same on
+#                                      vgpu forwards 230, 231 and 249 (their lines must be the same on
 #                                      both sides), the others' native lines are what would
 #                                      establish what they read
 #   nvidia-smi-*.{native,vgpu}.{txt,err}, *.diff   the views compared by check() after a filter
@@ -89,8 +89,8 @@ else
     for side in native vgpu; do
       log "smi-slots ($side)"; cat "$LOGS/smi-slots.$side.txt"
     done
-    fwd_native=$(grep -E '^slot(230|249) ' "$LOGS/smi-slots.native.txt" | tr '\n' ';')
-    fwd_vgpu=$(grep -E '^slot(230|249) ' "$LOGS/smi-slots.vgpu.txt" | tr '\n' ';')
+    fwd_native=$(grep -E '^slot(230|231|249) ' "$LOGS/smi-slots.native.txt" | tr '\n' ';')
+    fwd_vgpu=$(grep -E '^slot(230|231|249) ' "$LOGS/smi-slots.vgpu.txt" | tr '\n' ';')
     if [ -n "$fwd_native" ] && [ "$fwd_native" = "$fwd_vgpu" ]; then verdict=identical; else verdict=DIFFERENT; fi
     RESULTS+=("$(printf '%-28s %s' "smi-slots forwarded" "$verdict (native: ${fwd_native:-none}; vgpu: ${fwd_vgpu:-none})" | cut -c1-220)")
     RESULTS+=("$(printf '%-28s %s' "smi-slots native" "$(grep -E '^(slot[0-9]+ |rc )' "$LOGS/smi-slots.native.txt" | tr '\n' ';' | cut -c1-220)")")

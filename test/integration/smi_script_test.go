@@ -64,8 +64,8 @@ func TestSmiChecksScript(t *testing.T) {
 	for _, want := range []string{
 		"RESULT nvidia-smi rc 0 0 diff 0", "RESULT nvidia-smi-L rc 0 0 diff 0", "RESULT nvidia-smi-q-d rc 0 0 diff 0", "RESULT nvidia-smi-topo rc 0 0 diff 0",
 		"smi-id 0 size 4096;slots 512 filled 511 distinct 511;slot81 0 same;slot213 0 count 0;rc 0;",
-		"smi-trace-default            rc 0; 31 functions, 1 unimplemented (nvmlDeviceGetGridLicensableFeatures_v3 ); slots 81=0 81=2 100=0 213=0 230=3 231=3 249=0",
-		"smi-slots forwarded          DIFFERENT (native: none; vgpu: slot230 3 value untouched past-value untouched;slot249 0 value wrote [0,4]:00000000 past-value untouched;)",
+		"smi-trace-default            rc 0; 31 functions, 1 unimplemented (nvmlDeviceGetGridLicensableFeatures_v3 ); slots 81=0 81=2 100=0 213=0 230=3 231=0 232=3 249=0",
+		"smi-slots forwarded          DIFFERENT (native: none; vgpu: slot230 3 value untouched past-value untouched;slot231 0 value wrote [0,12]:303030302d3030302d533100 \"0000-000-S1\" past-value untouched;slot249 0 value wrote [0",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("the script's output lacks %q", want)
@@ -75,8 +75,8 @@ func TestSmiChecksScript(t *testing.T) {
 		"smi-trace-q.calls.txt":         "nvmlDeviceGetFieldValues",
 		"smi-trace-q.unimplemented.txt": "nvmlDeviceGetGridLicensableFeatures_v3\n",
 		"smi-trace-q.notsupported.txt":  "nvmlDeviceGetBoardId\n",
-		"smi-trace-q.slots.txt":         "slot 231 = 3 (device reading vgpu does not serve)",
-		"smi-slots.vgpu.txt":            "slot231 3 value untouched past-value untouched\nslot231-guards a3 untouched\n",
+		"smi-trace-q.slots.txt":         "slot 231 = 0 (the host's reading)",
+		"smi-slots.vgpu.txt":            "slot231 0 value wrote [0,12]:303030302d3030302d533100 \"0000-000-S1\" past-value untouched\nslot231-guards a3 untouched\n",
 	} {
 		if b, err := os.ReadFile(filepath.Join(logs, file)); err != nil || !strings.Contains(string(b), want) {
 			t.Errorf("%s lacks %q: %v\n%s", file, want, err, b)

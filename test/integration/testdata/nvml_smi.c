@@ -177,10 +177,14 @@ int main(void)
 	reading = 12345;
 	r = SLOT(249)((uintptr_t)pub, (uintptr_t)&reading, 0, 0);
 	printf("slot249 %d %u\n", r, reading);
-	/* another slot with a device: not supported, nothing written */
+	/* slot 231: the GPU part number, a string of the length given (the simulated device's) */
 	char part[80] = "untouched";
 	r = SLOT(231)((uintptr_t)pub, (uintptr_t)part, sizeof part, 0);
 	printf("slot231 %d %s\n", r, part);
+	/* another slot with a device: not supported, nothing written */
+	reading = 12345;
+	r = SLOT(232)((uintptr_t)pub, (uintptr_t)&reading, ~(uintptr_t)0, 0);
+	printf("slot232 %d %u\n", r, reading);
 	/* a slot without a device: success, nothing written */
 	reading = 12345;
 	r = SLOT(100)(7, (uintptr_t)&reading, 0, 0);
