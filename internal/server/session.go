@@ -109,9 +109,6 @@ type Session struct {
 	mu      sync.Mutex
 	threads threadSet // the client threads' threads; the dispatcher's alone
 	thread  uint16    // the client thread whose call runs (Args.Thread)
-	// waitAlone: no other client thread called lately, so a waiting call keeps the reading
-	// unless it lasts (waitThenRelease)
-	waitAlone bool
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
 	// are faulted in once, and the backend may pin it for direct DMA.
@@ -630,7 +627,7 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 	} else if f.Wait && release != nil {
 		// only scalars: the call's own copy, as the session's Args serve the next call
 		own := &Args{Vals: append([]uint64(nil), a.Vals...), In: make([][]byte, len(a.Vals)), Out: make([][]byte, len(a.Vals)), Thread: a.Thread}
-		lazy := s.waitAlone
+		lazy := s.aloneLately()
 		if !lazy {
 			release()
 		}

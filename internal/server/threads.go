@@ -250,10 +250,8 @@ func (s *Session) runOne(tw *threadWorker, j job) bool {
 		s.threads.handoffs.Add(1)
 		s.threads.toServe <- readerMsg{}
 	}
-	alone := s.aloneLately(tw) // (tw reads: the thread table is its to read)
 	s.mu.Lock()
 	s.thread = tw.id
-	s.waitAlone = alone
 	err := s.serveCall(j.h, j.c, release)
 	tw.busy = false
 	if err != nil && released && s.threads.failure == nil {
@@ -290,12 +288,13 @@ const (
 	lateWindow = 10 * time.Millisecond
 )
 
-// aloneLately reports whether no client thread but tw was handed a call within lateWindow
-// (read by the goroutine that holds the reading).
-func (s *Session) aloneLately(tw *threadWorker) bool {
+// aloneLately reports whether no client thread but the one whose call runs (s.thread) was
+// handed a call within lateWindow. Only the goroutine that holds the reading calls it (the
+// thread table is its to read): a waiting call's thread, before it lets the reading go.
+func (s *Session) aloneLately() bool {
 	now := time.Now()
-	for _, o := range s.threads.m {
-		if o != tw && now.Sub(o.lastUse) < lateWindow {
+	for id, o := range s.threads.m {
+		if id != s.thread && now.Sub(o.lastUse) < lateWindow {
 			return false
 		}
 	}
