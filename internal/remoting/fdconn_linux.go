@@ -118,24 +118,6 @@ func (c *FDConn) Read(b []byte) (int, error) {
 	}
 }
 
-// TryRead reads what the socket has now, without waiting: 0 and no error when it has nothing.
-func (c *FDConn) TryRead(b []byte) (int, error) {
-	for {
-		n, _, err := unix.Recvfrom(c.fd, b, unix.MSG_DONTWAIT)
-		switch {
-		case err == unix.EINTR:
-			continue
-		case err == unix.EAGAIN:
-			return 0, nil
-		case err != nil:
-			return 0, err
-		case n == 0 && len(b) > 0:
-			return 0, io.EOF
-		}
-		return n, nil
-	}
-}
-
 // waitReadable waits until the socket has bytes (or end of file, or an error) to read, for at
 // most ReadIdle and until the read deadline; past either it returns a timeout error.
 func (c *FDConn) waitReadable() error {

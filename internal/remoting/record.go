@@ -140,13 +140,12 @@ const (
 	alertCloseNotify = 0
 	recordBuf        = 256 << 10 // what one read may take in
 	recordWriteBatch = 64 << 10  // what one write sends when the records are sealed one by one
-	// A write of at least parallelRecords full records seals them on several goroutines,
-	// bulkRecords a system call, the next batch sealed while one is written; a read that brought
-	// at least parallelRecords records opens them so, while it reads on into the other half of
-	// its buffer what the socket already has. One 16 KiB record takes a core about 3-5 µs; a bulk
-	// copy of megabytes is then limited by the copies through the socket, not by AES-GCM.
+	// A write of at least parallelRecords full records seals them on several goroutines, up to
+	// bulkRecords a system call; a read that brought at least parallelRecords records opens them
+	// so. One 16 KiB record takes a core about 3-5 µs; a bulk copy of megabytes is then limited
+	// by the copy into the socket, not by AES-GCM on one core.
 	parallelRecords = 4
-	bulkRecords     = 32
+	bulkRecords     = 16
 )
 
 // cryptWorkers is how many goroutines seal or open the records of one bulk transfer.
@@ -184,14 +183,13 @@ type RecordConn struct {
 	c            *FDConn
 	rd, wr       *halfConn
 	raw          []byte // records as read; raw[rstart:rend] is not yet opened
-	spare        []byte // the other buffer: read into while raw's records are opened
 	rstart, rend int
 	ready        [][]byte // opened application data not yet read, in order (in raw)
 	readyBuf     [][]byte
 	recs, pts    [][]byte // the complete records of one read, and their plaintexts (nil: did not open)
 	rerr         error    // sticky read error
 	pend         error    // what ends the session once ready is read (close_notify: io.EOF)
-	wbuf, wnext  []byte   // sealed records being written, and the next batch being sealed
+	wbuf         []byte
 	closed       bool
 	wrClosed     bool
 }
@@ -210,7 +208,7 @@ func NewRecordConn(c *FDConn, st *TLSState) (*RecordConn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RecordConn{c: c, rd: rd, wr: wr, raw: make([]byte, recordBuf), spare: make([]byte, recordBuf)}, nil
+	return &RecordConn{c: c, rd: rd, wr: wr, raw: make([]byte, recordBuf)}, nil
 }
 
 // FD is the connection under the records.
@@ -279,9 +277,6 @@ func (r *RecordConn) fill() error {
 			r.recs = append(r.recs, r.raw[at:at+recordHeaderLen+n])
 			at += recordHeaderLen + n
 		}
-		if len(r.recs) >= parallelRecords {
-			return r.openAhead(at)
-		}
 		if len(r.recs) > 0 {
 			r.rstart = at
 			return r.openRecords()
@@ -301,29 +296,6 @@ func (r *RecordConn) fill() error {
 			return err
 		}
 	}
-}
-
-// openAhead opens r.recs (a burst, ending at at) on several goroutines while this one reads what
-// the socket already has into the spare buffer, after the incomplete record that follows them;
-// the spare buffer then becomes raw. fill runs only once every opened record was read, so the
-// buffer that held those before can take the next read.
-func (r *RecordConn) openAhead(at int) error {
-	done := make(chan error, 1)
-	go func() { done <- r.openRecords() }()
-	tail := copy(r.spare, r.raw[at:r.rend])
-	n, rerr := r.c.TryRead(r.spare[tail:])
-	err := <-done
-	r.raw, r.spare = r.spare, r.raw
-	r.rstart, r.rend = 0, tail+n
-	if rerr != nil && r.pend == nil {
-		if rerr == io.EOF && r.rend > 0 {
-			rerr = io.ErrUnexpectedEOF
-		}
-		if rerr != io.EOF || len(r.ready) == 0 {
-			r.pend = rerr // after what was opened
-		}
-	}
-	return err
 }
 
 // openRecords opens r.recs in place (several at once when there are parallelRecords or more)
@@ -398,17 +370,20 @@ func (r *RecordConn) Write(b []byte) (int, error) {
 	if r.wrClosed {
 		return 0, errors.New("tls: write after close")
 	}
-	if len(b) >= parallelRecords*maxPlaintext {
-		return r.writeBulk(b)
-	}
 	done := 0
 	for done < len(b) {
 		r.wbuf = r.wbuf[:0]
 		start := done
-		for done < len(b) && len(r.wbuf) < recordWriteBatch {
-			n := min(len(b)-done, maxPlaintext)
-			r.seal(recordTypeApp, b[done:done+n])
+		if len(b)-done >= parallelRecords*maxPlaintext {
+			n := min(len(b)-done, bulkRecords*maxPlaintext)
+			r.sealBulk(b[done : done+n])
 			done += n
+		} else {
+			for done < len(b) && len(r.wbuf) < recordWriteBatch {
+				n := min(len(b)-done, maxPlaintext)
+				r.seal(recordTypeApp, b[done:done+n])
+				done += n
+			}
 		}
 		if _, err := r.c.Write(r.wbuf); err != nil {
 			return start, err
@@ -417,51 +392,15 @@ func (r *RecordConn) Write(b []byte) (int, error) {
 	return done, nil
 }
 
-// writeBulk writes b in batches of bulkRecords records, sealing the next batch (on several
-// goroutines) while the system call writes this one.
-func (r *RecordConn) writeBulk(b []byte) (int, error) {
-	batch := bulkRecords * maxPlaintext
-	r.wbuf = r.wbuf[:0]
-	n := min(len(b), batch)
-	r.sealBulk(&r.wbuf, b[:n])
-	done := 0
-	for {
-		next := min(len(b)-done-n, batch)
-		var sealed chan struct{}
-		if next > 0 {
-			sealed = make(chan struct{})
-			p := b[done+n : done+n+next]
-			go func() {
-				r.wnext = r.wnext[:0]
-				r.sealBulk(&r.wnext, p)
-				close(sealed)
-			}()
-		}
-		_, err := r.c.Write(r.wbuf)
-		if sealed != nil {
-			<-sealed
-		}
-		if err != nil {
-			return done, err
-		}
-		done += n
-		if next == 0 {
-			return done, nil
-		}
-		r.wbuf, r.wnext = r.wnext, r.wbuf
-		n = next
-	}
-}
-
-// grow makes *buf n bytes longer and returns those bytes.
-func grow(buf *[]byte, n int) []byte {
-	off := len(*buf)
+// grow makes wbuf n bytes longer and returns those bytes.
+func (r *RecordConn) grow(n int) []byte {
+	off := len(r.wbuf)
 	end := off + n
-	if cap(*buf) < end {
-		*buf = append((*buf)[:cap(*buf)], make([]byte, end-cap(*buf))...)
+	if cap(r.wbuf) < end {
+		r.wbuf = append(r.wbuf[:cap(r.wbuf)], make([]byte, end-cap(r.wbuf))...)
 	}
-	*buf = (*buf)[:end]
-	return (*buf)[off:end]
+	r.wbuf = r.wbuf[:end]
+	return r.wbuf[off:end]
 }
 
 // sealRecord seals p as one record of inner type typ at sequence number seq into rec, which is
@@ -477,16 +416,16 @@ func (r *RecordConn) sealRecord(rec []byte, typ byte, p []byte, seq uint64) {
 
 // seal appends one record of type typ holding p to wbuf.
 func (r *RecordConn) seal(typ byte, p []byte) {
-	r.sealRecord(grow(&r.wbuf, recordHeaderLen+len(p)+1+r.wr.aead.Overhead()), typ, p, r.wr.seq)
+	r.sealRecord(r.grow(recordHeaderLen+len(p)+1+r.wr.aead.Overhead()), typ, p, r.wr.seq)
 	r.wr.seq++
 }
 
-// sealBulk appends the records of p (application data) to *buf, sealed on several goroutines.
-func (r *RecordConn) sealBulk(buf *[]byte, p []byte) {
+// sealBulk appends the records of p (application data) to wbuf, sealed on several goroutines.
+func (r *RecordConn) sealBulk(p []byte) {
 	full := recordHeaderLen + maxPlaintext + 1 + r.wr.aead.Overhead()
 	n := (len(p) + maxPlaintext - 1) / maxPlaintext
 	last := len(p) - (n-1)*maxPlaintext
-	out := grow(buf, (n-1)*full+recordHeaderLen+last+1+r.wr.aead.Overhead())
+	out := r.grow((n-1)*full + recordHeaderLen + last + 1 + r.wr.aead.Overhead())
 	seq := r.wr.seq
 	inParallel(n, func(i int) {
 		end := min((i+1)*full, len(out))
