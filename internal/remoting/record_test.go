@@ -35,8 +35,10 @@ func TestRecordBulk(t *testing.T) {
 			}
 		}
 		tail := bytes.Repeat([]byte{9}, 5*maxPlaintext)
-		go func() { a.Write(tail); a.Close() }()
+		closed := make(chan struct{})
+		go func() { a.Write(tail); a.Close(); close(closed) }()
 		got, err := io.ReadAll(b)
+		<-closed
 		if err != nil || !bytes.Equal(got, tail) {
 			t.Fatalf("data then close_notify: %d bytes, %v", len(got), err)
 		}
