@@ -17,7 +17,7 @@ func smiMain(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	list := fs.Bool("L", false, "list the GPUs, one line each: GPU <index>: <name> (UUID: <uuid>)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: vgpu smi [-L]\n\nLists the GPUs of the vgpu-server that VGPU_SERVER (else the config file) names, like nvidia-smi.")
+		fmt.Fprintln(stderr, "usage: vgpu smi [-L]\n\nLists the GPUs of the vgpu-servers that VGPU_SERVER (else the config file) names, like nvidia-smi,\nwith the server each GPU lives on when there are several.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -48,8 +48,13 @@ func smiMain(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "No devices were found")
 			return 1
 		}
+		several := severalServers(devs)
 		for _, d := range devs {
-			fmt.Fprintf(stdout, "GPU %d: %s (UUID: %s)\n", d.Index, d.Name, d.UUID)
+			if several {
+				fmt.Fprintf(stdout, "GPU %d: %s (UUID: %s) on %s\n", d.Index, d.Name, d.UUID, d.Server)
+			} else {
+				fmt.Fprintf(stdout, "GPU %d: %s (UUID: %s)\n", d.Index, d.Name, d.UUID)
+			}
 		}
 		return 0
 	}
@@ -65,6 +70,16 @@ func smiMain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// severalServers reports whether the GPUs live on more than one vgpu-server (VGPU_SERVER a list).
+func severalServers(devs []client.NVMLDevice) bool {
+	for _, d := range devs {
+		if d.Server != devs[0].Server {
+			return true
+		}
+	}
+	return false
+}
+
 // column is one column of the device table; a column no device has a value for is left out.
 type column struct {
 	head  string
@@ -78,6 +93,7 @@ var smiColumns = []column{
 	{"GPU", true, func(d *client.NVMLDevice) (string, bool) { return fmt.Sprint(d.Index), true }},
 	{"Name", false, func(d *client.NVMLDevice) (string, bool) { return d.Name, true }},
 	{"UUID", false, func(d *client.NVMLDevice) (string, bool) { return d.UUID, true }},
+	{"Server", false, func(d *client.NVMLDevice) (string, bool) { return d.Server, d.Server != "" }}, // with several servers only
 	{"Memory-Usage", true, func(d *client.NVMLDevice) (string, bool) {
 		return fmt.Sprintf("%dMiB / %dMiB", mib(d.Memory.Used), mib(d.Memory.Total)), true
 	}},
@@ -112,7 +128,11 @@ var smiColumns = []column{
 func writeSMI(w io.Writer, now time.Time, srv client.Server, driver, cuda string, devs []client.NVMLDevice) {
 	var cols []column
 	var cells [][]string // [row][col]
+	several := severalServers(devs)
 	for _, c := range smiColumns {
+		if c.head == "Server" && !several {
+			continue // the header names the one server
+		}
 		var vals []string
 		any := false
 		for i := range devs {
@@ -149,6 +169,15 @@ func writeSMI(w io.Writer, now time.Time, srv client.Server, driver, cuda string
 	header := []string{
 		fmt.Sprintf("VGPU-SMI %s    Driver Version: %s    CUDA Version: %s", version.Version, driver, cuda),
 		fmt.Sprintf("Server: %s (%s)    backend: %s    vgpu-server %s", srv.Addr, srv.Source, srv.Backend, srv.ServerVersion),
+	}
+	if several {
+		var addrs []string
+		for _, d := range devs {
+			if len(addrs) == 0 || addrs[len(addrs)-1] != d.Server {
+				addrs = append(addrs, d.Server)
+			}
+		}
+		header[1] = fmt.Sprintf("Servers: %s (%s)    the first's backend: %s, vgpu-server %s", strings.Join(addrs, ", "), srv.Source, srv.Backend, srv.ServerVersion)
 	}
 	inner := tableWidth - 4
 	for _, h := range header {

@@ -167,6 +167,7 @@ type NVMLDevice struct {
 	Index  int
 	Name   string
 	UUID   string
+	Server string // the address of the vgpu-server whose GPU it is
 	Memory NVMLMemory
 
 	Utilization  *NVMLUtilization
@@ -204,6 +205,9 @@ func nvmlDevice(i int) (NVMLDevice, error) {
 		return d, err
 	}
 	h := *hp
+	if srv, ok := serverOfHandle(h); ok {
+		d.Server = srv.addr
+	}
 	name := heapBytes(96) // NVML_DEVICE_NAME_V2_BUFFER_SIZE
 	kHBuf := []api.Kind{api.Handle, api.OutBuf, api.Scalar}
 	if err := callRow(api.LibNVML, "nvmlDeviceGetName", kHBuf, h, ptrOf(&name[0]), uint64(len(name))); err != nil {

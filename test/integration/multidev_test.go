@@ -105,8 +105,26 @@ func TestMultiServerList(t *testing.T) {
 		t.Fatalf("%s", r)
 	}
 
+	// vgpu smi: the five GPUs, each with the server it lives on
+	addrs := strings.Split(list, ",")
+	r = run(t, 30*time.Second, cleanEnv("VGPU_SERVER="+list), filepath.Join(out, "vgpu"), "smi", "-L")
+	for i, g := range want {
+		l := fmt.Sprintf("GPU %d: vgpu simulated device (no GPU) (UUID: %s) on %s\n", i, g.uuid, addrs[min(i/2, 1)])
+		if !strings.Contains(r.stdout, l) {
+			t.Errorf("vgpu smi -L: no line %q", l)
+		}
+	}
+	r2 := run(t, 30*time.Second, cleanEnv("VGPU_SERVER="+list), filepath.Join(out, "vgpu"), "smi")
+	if r.code != 0 || r2.code != 0 || !strings.Contains(r2.stdout, "| Server ") || strings.Count(r2.stdout, addrs[1]) != 4 ||
+		!strings.Contains(r2.stdout, "Servers: "+addrs[0]+", "+addrs[1]+" ") {
+		t.Errorf("vgpu smi with two servers: want both in the header and a Server column naming the second for its 3 GPUs\n%s\n%s", r, r2)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+
 	// one address: that server's devices alone
-	a := strings.Split(list, ",")[1]
+	a := addrs[1]
 	r = run(t, 30*time.Second, cleanEnv("VGPU_SERVER="+a, "LD_LIBRARY_PATH="+out), multidev(t), "list")
 	for _, l := range []string{"driver-count 3", "runtime-count 3", "nvml-count 3",
 		"driver 0 " + simUUID(1, 0) + " 00000000:00:00.0 byPCI=0", "nvml 2 " + simUUID(1, 2) + " 00000000:02:00.0 index=2"} {
