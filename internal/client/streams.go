@@ -422,39 +422,30 @@ func sendHeld(c *call) {
 	if st, stream, known := classify(c); known && st == stUploads {
 		keep = streamKey(stream, c.tag())
 	}
-	t := &streams
-	t.mu.Lock()
-	var send []heldSync
-	for k, s := range t.held {
-		if k != keep {
-			send = append(send, s)
-			delete(t.held, k)
-		}
-	}
-	t.anyHeld.Store(len(t.held) > 0)
-	t.mu.Unlock()
-	for _, s := range send {
-		remoteAsync(&call{id: syncRowID, f: syncRow, lib: api.LibCuda, a: []uint64{s.stream}, held: true, srv: s.srv, thread: s.thread})
-	}
+	streams.sendHeldWhere(func(k uint64, _ heldSync) bool { return k != keep })
 }
 
 // sendHeldOf sends the held synchronisations OS thread tid made (it has ended: they must reach
 // the worker before its end does).
 func (t *streamTracker) sendHeldOf(tid int) {
-	if !t.anyHeld.Load() {
-		return
+	if t.anyHeld.Load() {
+		t.sendHeldWhere(func(_ uint64, s heldSync) bool { return s.thread == tid })
 	}
+}
+
+// sendHeldWhere sends (and forgets) the held synchronisations that send says must go now.
+func (t *streamTracker) sendHeldWhere(send func(key uint64, s heldSync) bool) {
 	t.mu.Lock()
-	var send []heldSync
+	var out []heldSync
 	for k, s := range t.held {
-		if s.thread == tid {
-			send = append(send, s)
+		if send(k, s) {
+			out = append(out, s)
 			delete(t.held, k)
 		}
 	}
 	t.anyHeld.Store(len(t.held) > 0)
 	t.mu.Unlock()
-	for _, s := range send {
+	for _, s := range out {
 		remoteAsync(&call{id: syncRowID, f: syncRow, lib: api.LibCuda, a: []uint64{s.stream}, held: true, srv: s.srv, thread: s.thread})
 	}
 }
