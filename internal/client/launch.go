@@ -185,8 +185,11 @@ func launchConfigOK(fn *function, dims []uint64, shmem uint64) bool {
 	return true
 }
 
+// launchRow is the worker's launch (vgpuLaunchKernel, an async row): every launch API ends in it.
+var launchRowID, launchRow, _ = api.Lookup("vgpuLaunchKernel")
+
 // send queues one launch: grid and block (6 words), shared memory, stream, flags, parameters,
-// launch attributes.
+// launch attributes, as the row vgpuLaunchKernel, straight to remoteAsync.
 func send(fn *function, dims []uint64, shmem, stream, flags uint64, params, attrs []byte) int64 {
 	if !launchConfigOK(fn, dims, shmem) {
 		return cuErrInvalidValue
@@ -198,8 +201,8 @@ func send(fn *function, dims []uint64, shmem, stream, flags uint64, params, attr
 	if len(attrs) > 0 {
 		ap = ptrOf(&attrs[0])
 	}
-	r := dispatchByName(api.LibCuda, "vgpuLaunchKernel", fn.handle, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5],
-		shmem, stream, flags&launchCooperative, pp, uint64(len(params)), ap, uint64(len(attrs)))
+	r := remoteAsync(&call{id: launchRowID, f: launchRow, lib: api.LibCuda, a: []uint64{fn.handle, dims[0], dims[1], dims[2],
+		dims[3], dims[4], dims[5], shmem, stream, flags & launchCooperative, pp, uint64(len(params)), ap, uint64(len(attrs))}})
 	runtime.KeepAlive(params) // read through pp and ap only
 	runtime.KeepAlive(attrs)
 	return r
