@@ -242,16 +242,21 @@ func (s *Session) Serve() error {
 }
 
 // readCall reads the next Call frame (skipping keepalives), for whichever goroutine reads, and
-// when it began to wait for it (the zero time without timeouts or stats). end: the session is
+// when it began to wait for it (the zero time when the frame was already in the read buffer,
+// or without timeouts or stats). end: the session is
 // over, with err (nil for a client that closed or timed out, after a log line and, for a
 // timeout, an Error frame).
 func (s *Session) readCall() (h remoting.Header, payload []byte, tr time.Time, end bool, err error) {
 	for {
+		// A frame already in the read buffer (a batch of async calls) is read without a system
+		// call, so without a deadline or a reading of the clock (which cost a launch ~13 % of
+		// the worker's time); tr stays zero then.
 		tr = time.Time{}
-		if s.stats != nil || s.IdleTimeout > 0 {
+		inBuffer := s.conn.ReadBuffered() >= remoting.HeaderSize
+		if !inBuffer && (s.stats != nil || s.IdleTimeout > 0) {
 			tr = time.Now()
 		}
-		if s.IdleTimeout > 0 {
+		if !inBuffer && s.IdleTimeout > 0 {
 			s.nc.SetReadDeadline(tr.Add(s.IdleTimeout))
 		}
 		h, err = s.conn.ReadHeader()
@@ -260,18 +265,24 @@ func (s *Session) readCall() (h remoting.Header, payload []byte, tr time.Time, e
 		}
 		payload = nil
 		if err == nil && h.Type == remoting.FrameKeepalive {
-			if s.stats != nil {
+			if s.stats != nil && !tr.IsZero() {
 				s.stats.wait += time.Since(tr)
 			}
 			continue
 		}
 		if err == nil {
-			if s.FrameTimeout > 0 && h.Length > 0 {
-				s.nc.SetReadDeadline(time.Now().Add(s.FrameTimeout))
+			if h.Length > 0 && s.conn.ReadBuffered() < int(h.Length) {
+				// the payload comes from the socket: a fresh deadline (an idle one set before
+				// the calls read from the buffer ran may have passed)
+				if s.FrameTimeout > 0 {
+					s.nc.SetReadDeadline(time.Now().Add(s.FrameTimeout))
+				} else if s.IdleTimeout > 0 {
+					s.nc.SetReadDeadline(time.Now().Add(s.IdleTimeout))
+				}
 			}
 			payload, err = s.conn.ReadPayload(h)
 		}
-		if s.stats != nil {
+		if s.stats != nil && !tr.IsZero() {
 			s.stats.wait += time.Since(tr)
 		}
 		if werr := s.threadFailure(); werr != nil {

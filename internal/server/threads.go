@@ -59,7 +59,12 @@ type threadSet struct {
 	failure   error        // a reply that failed after the reading went on (s.mu)
 	failed    atomic.Bool  // failure is set
 	handoffs  atomic.Int64 // waits that handed the reading to Serve's goroutine (tests)
-	started   int          // threads started (s.mu; tests)
+	// lastNow is the time of the last frame the reader waited for; frames read from the buffer
+	// behind it (a batch, read in microseconds) take that time, reading the clock once in
+	// clockEvery frames at most (clock)
+	lastNow time.Time
+	stale   int
+	started int // threads started (s.mu; tests)
 }
 
 // readerMsg hands the reading to Serve's goroutine: with a frame to route (one only it may),
@@ -70,6 +75,22 @@ type readerMsg struct {
 	payload []byte
 	end     bool
 	err     error
+}
+
+// clockEvery bounds how many frames read from the buffer share one reading of the clock.
+const clockEvery = 64
+
+// clock is the time a frame was read for the thread table (last use, idle sweeps): tr, when the
+// reader waited for the frame, else the time of the last frame it waited for.
+func (ts *threadSet) clock(tr time.Time) time.Time {
+	if tr.IsZero() {
+		if ts.stale++; ts.stale < clockEvery && !ts.lastNow.IsZero() {
+			return ts.lastNow
+		}
+		tr = time.Now()
+	}
+	ts.lastNow, ts.stale = tr, 0
+	return tr
 }
 
 func (ts *threadSet) init() {
@@ -204,9 +225,7 @@ func (s *Session) threadLoop(tw *threadWorker) {
 				s.threads.toServe <- readerMsg{end: true, err: err}
 				break
 			}
-			if now.IsZero() {
-				now = time.Now()
-			}
+			now = s.threads.clock(now)
 			if s.passOn(h, payload, now) {
 				s.threads.toServe <- readerMsg{frame: true, h: h, payload: payload}
 				break
