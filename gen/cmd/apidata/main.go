@@ -15,12 +15,13 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"go/format"
 	"log"
 	"os"
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/vgpu/vgpu/internal/genout"
 )
 
 // The inputs each output is made from. For a new release, extract its files (gen/README.md)
@@ -120,15 +121,15 @@ func main() {
 func run() error {
 	root := flag.String("root", ".", "where to write internal/api's files")
 	flag.Parse()
-	w := writer{root: *root}
+	w := genout.Writer{Root: *root}
 	for _, o := range outputs {
 		src, err := o.make()
 		if err != nil {
 			return fmt.Errorf("%s: %w", o.file, err)
 		}
-		w.writeGo(filepath.Join("internal", "api", o.file), src)
+		w.WriteGo(filepath.Join("internal", "api", o.file), src)
 	}
-	return w.err
+	return w.Err
 }
 
 // outputs are the files apidata writes, in internal/api.
@@ -144,31 +145,6 @@ var outputs = []struct {
 	{"exports_cublas12.go", cublas12ExportsGo},
 	{"procaddr_data.go", procAddrGo},
 	{"zz_cublas_torch.go", cublasTorchGo},
-}
-
-type writer struct {
-	root string
-	err  error
-}
-
-func (w *writer) writeGo(rel string, src []byte) {
-	if w.err != nil {
-		return
-	}
-	out, err := format.Source(src)
-	if err != nil {
-		w.err = fmt.Errorf("%s: %w\n%s", rel, err, src)
-		return
-	}
-	p := filepath.Join(w.root, rel)
-	if old, err := os.ReadFile(p); err == nil && bytes.Equal(old, out) {
-		return
-	}
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		w.err = err
-		return
-	}
-	w.err = os.WriteFile(p, out, 0o644)
 }
 
 // readLines reads a gen/ input: its lines without '#' comments, trimmed, blank ones left out.

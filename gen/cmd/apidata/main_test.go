@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/vgpu/vgpu/gen/internal/cheader"
+	"github.com/vgpu/vgpu/internal/genout"
 )
 
 // procaddr_data.go's rule: versions in order are <name>, <name>_v2, ...; a per-thread variant
@@ -86,12 +87,12 @@ func TestCommittedUpToDate(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", o.file, err)
 		}
-		w := writer{root: t.TempDir()}
-		w.writeGo(o.file, src)
-		if w.err != nil {
-			t.Fatal(w.err)
+		w := genout.Writer{Root: t.TempDir()}
+		w.WriteGo(o.file, src)
+		if w.Err != nil {
+			t.Fatal(w.Err)
 		}
-		got, _ := os.ReadFile(filepath.Join(w.root, o.file))
+		got, _ := os.ReadFile(filepath.Join(w.Root, o.file))
 		have, err := os.ReadFile(filepath.Join("internal", "api", o.file))
 		if err != nil || !bytes.Equal(got, have) {
 			t.Errorf("internal/api/%s is stale: run make generate", o.file)
