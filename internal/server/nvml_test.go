@@ -15,15 +15,7 @@ import (
 // records both ways; a second device handle is checked like the first; a reading the simulated
 // device does not implement answers NVML_ERROR_NOT_SUPPORTED.
 func TestSessionNVMLReadings(t *testing.T) {
-	c, _ := pipeSession(t)
-	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
-		t.Fatalf("got %v", h.Type)
-	}
-	r := call(t, c, 1, "nvmlDeviceGetHandleByIndex_v2", []uint64{0})
-	if r.Result != 0 {
-		t.Fatalf("handle = %d", r.Result)
-	}
-	h := binary.LittleEndian.Uint64(r.Bufs[0])
+	c, h := nvmlSession(t)
 
 	temp := make([]byte, 12) // nvmlTemperature_v1: version, sensorType, temperature
 	binary.LittleEndian.PutUint32(temp, 12|1<<24)
@@ -41,7 +33,7 @@ func TestSessionNVMLReadings(t *testing.T) {
 	fields := make([]byte, 80) // two nvmlFieldValue_t: NVML_FI_DEV_MEMORY_TEMP and field 1
 	binary.LittleEndian.PutUint32(fields, 82)
 	binary.LittleEndian.PutUint32(fields[40:], 1)
-	r = call(t, c, 5, "nvmlDeviceGetFieldValues", []uint64{h, 2}, fields)
+	r := call(t, c, 5, "nvmlDeviceGetFieldValues", []uint64{h, 2}, fields)
 	if r.Result != 0 || len(r.Bufs[0]) != 80 {
 		t.Fatalf("nvmlDeviceGetFieldValues = %d %v", r.Result, r.Bufs)
 	}
@@ -65,15 +57,7 @@ func TestSessionNVMLReadings(t *testing.T) {
 // only for a device of the session; anything else is refused before the backend is asked (the
 // real one would call the host's slot with it).
 func TestSessionNVMLPrivateReading(t *testing.T) {
-	c, _ := pipeSession(t)
-	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
-		t.Fatalf("got %v", h.Type)
-	}
-	r := call(t, c, 1, "nvmlDeviceGetHandleByIndex_v2", []uint64{0})
-	if r.Result != 0 {
-		t.Fatalf("handle = %d", r.Result)
-	}
-	h := binary.LittleEndian.Uint64(r.Bufs[0])
+	c, h := nvmlSession(t)
 	for i, tc := range []struct {
 		dev, slot, length uint64
 		want              int32
@@ -95,7 +79,7 @@ func TestSessionNVMLPrivateReading(t *testing.T) {
 		}
 	}
 	// the part number: a string in the caller's length
-	r = call(t, c, 20, "vgpuNvmlPrivateReading", []uint64{h, 231, 80})
+	r := call(t, c, 20, "vgpuNvmlPrivateReading", []uint64{h, 231, 80})
 	if r.Result != 0 || len(r.Bufs) != 1 || len(r.Bufs[0]) != 80 || string(r.Bufs[0][:len(simPartNumber)+1]) != simPartNumber+"\x00" {
 		t.Errorf("slot 231 (80 bytes) = %d, %q", r.Result, r.Bufs)
 	}
@@ -107,20 +91,12 @@ func TestSessionNVMLPrivateReading(t *testing.T) {
 // those newer than lastSeenTimeStamp; none newer is NVML_ERROR_NOT_FOUND; power samples are a
 // reading the simulated device does not have.
 func TestSessionNVMLSamples(t *testing.T) {
-	c, _ := pipeSession(t)
-	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
-		t.Fatalf("got %v", h.Type)
-	}
-	r := call(t, c, 1, "nvmlDeviceGetHandleByIndex_v2", []uint64{0})
-	if r.Result != 0 {
-		t.Fatalf("handle = %d", r.Result)
-	}
-	h := binary.LittleEndian.Uint64(r.Bufs[0])
+	c, h := nvmlSession(t)
 	count := func(n uint32) []byte { return binary.LittleEndian.AppendUint32(nil, n) }
 	le := binary.LittleEndian
 
 	// outputs: sampleValType, sampleCount, samples
-	r = call(t, c, 2, "nvmlDeviceGetSamples", []uint64{h, 1, 0}, count(0))
+	r := call(t, c, 2, "nvmlDeviceGetSamples", []uint64{h, 1, 0}, count(0))
 	if r.Result != 0 || len(r.Bufs) != 3 || le.Uint32(r.Bufs[0]) != 1 || le.Uint32(r.Bufs[1]) != simSampleCount || len(r.Bufs[2]) != 0 {
 		t.Fatalf("count query = %d %v", r.Result, r.Bufs)
 	}
@@ -153,4 +129,19 @@ func TestSessionNVMLSamples(t *testing.T) {
 	if r := call(t, c, 7, "nvmlDeviceGetSamples", []uint64{h, 99, 0}, count(3)); r.Result != nvmlErrInvalidArg {
 		t.Fatalf("samples of type 99 = %d", r.Result)
 	}
+}
+
+// nvmlSession is a session on the simulated device past its hello, and device 0's NVML handle
+// (request 1).
+func nvmlSession(t *testing.T) (*remoting.Conn, uint64) {
+	t.Helper()
+	c, _ := pipeSession(t)
+	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
+		t.Fatalf("got %v", h.Type)
+	}
+	r := call(t, c, 1, "nvmlDeviceGetHandleByIndex_v2", []uint64{0})
+	if r.Result != 0 {
+		t.Fatalf("handle = %d", r.Result)
+	}
+	return c, binary.LittleEndian.Uint64(r.Bufs[0])
 }

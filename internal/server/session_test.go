@@ -79,6 +79,12 @@ func call(t *testing.T, c *remoting.Conn, id uint64, name string, scalars []uint
 	if h.Type != remoting.FrameReply || h.ReqID != id {
 		t.Fatalf("%s: got %v frame for request %d", name, h.Type, h.ReqID)
 	}
+	return ownReply(t, p)
+}
+
+// ownReply decodes a reply into buffers of its own (the frame's are reused by the next read).
+func ownReply(t *testing.T, p []byte) remoting.Reply {
+	t.Helper()
 	r, err := remoting.DecodeReply(p)
 	if err != nil {
 		t.Fatal(err)

@@ -39,15 +39,7 @@ func reply(t *testing.T, c *remoting.Conn) (uint64, remoting.Reply) {
 		if h.Type != remoting.FrameReply {
 			t.Fatalf("got a %v frame, want a reply", h.Type)
 		}
-		r, err := remoting.DecodeReply(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r.Bufs = append([][]byte(nil), r.Bufs...)
-		for i := range r.Bufs {
-			r.Bufs[i] = append([]byte(nil), r.Bufs[i]...)
-		}
-		return h.ReqID, r
+		return h.ReqID, ownReply(t, p)
 	}
 }
 
