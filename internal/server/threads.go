@@ -65,6 +65,7 @@ type threadSet struct {
 	lastNow time.Time
 	stale   int
 	started int // threads started (s.mu; tests)
+	live    int // threads running (s.mu; tests)
 }
 
 // readerMsg hands the reading to Serve's goroutine: with a frame to route (one only it may),
@@ -198,6 +199,7 @@ func (s *Session) startThread(id uint16) *threadWorker {
 	s.threads.m[id] = tw
 	s.mu.Lock()
 	s.threads.started++
+	s.threads.live++
 	s.mu.Unlock()
 	go s.threadLoop(tw)
 	return tw
@@ -359,6 +361,9 @@ func (s *Session) endThread(tw *threadWorker, end bool) {
 	close(tw.jobs)
 	<-tw.exited
 	delete(s.threads.m, tw.id)
+	s.mu.Lock()
+	s.threads.live--
+	s.mu.Unlock()
 	if end {
 		s.mu.Lock()
 		delete(s.threads.saved, tw.id)

@@ -192,3 +192,27 @@ func TestLoneThreadWaitKeepsReading(t *testing.T) {
 		t.Fatalf("the long synchronisation handed the reading on %d times, want 1", n)
 	}
 }
+
+// TestThreadsBounded: a client that calls from more client threads than maxThreads does not
+// make the worker run more OS threads than that: the thread idle the longest ends first, and
+// every call is answered.
+func TestThreadsBounded(t *testing.T) {
+	var sess *Session
+	c, _, _ := pipeSessionSetup(t, NewSim(), func(s *Session) { s.logSink = func(string) {}; sess = s })
+	hello(t, c, api.TableHash())
+	most := 0
+	for th := 1; th <= maxThreads+44; th++ {
+		if r := callOn(t, c, uint16(th), uint64(th), "cuDriverGetVersion"); r.Result != 0 {
+			t.Fatalf("thread %d: cuDriverGetVersion = %d", th, r.Result)
+		}
+		sess.mu.Lock()
+		most = max(most, sess.threads.live)
+		sess.mu.Unlock()
+	}
+	if most > maxThreads {
+		t.Fatalf("the worker ran %d threads at once for %d client threads, want at most %d", most, maxThreads+44, maxThreads)
+	}
+	if most < maxThreads {
+		t.Fatalf("the worker ran at most %d threads for %d client threads: threads were not kept", most, maxThreads+44)
+	}
+}
