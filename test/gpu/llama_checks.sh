@@ -1,22 +1,26 @@
 # llama.cpp through vgpu (issue 5): sourced by test/gpu/run.sh after its other checks, while the
 # server runs. Needs .carry/llama-src.tar.xz (scripts/llama-src.sh makes it from the npm package
-# node-llama-cpp) and .carry/tiny-*.gguf + .carry/vgpu-gguf (scripts/llama-models.sh); without them
-# it says so and does nothing. Builds llama.cpp with CUDA for sm_90 (shared cudart and cuBLAS),
-# then runs each check natively and through the stubs, client GPU-less.
+# node-llama-cpp) or the binaries an earlier run built (below), and .carry/tiny-*.gguf +
+# .carry/vgpu-gguf (scripts/llama-models.sh); without them it says so and does nothing. Builds
+# llama.cpp with CUDA for sm_90 (shared cudart and cuBLAS), then runs each check natively and
+# through the stubs, client GPU-less.
 LL_SRC=$ROOT/.carry/llama-src.tar.xz
-if [ ! -f "$LL_SRC" ]; then
-  RESULTS+=("$(printf '%-28s %s' "llama.cpp" "SKIPPED (no .carry/llama-src.tar.xz)")")
+# The built binaries, stripped, as xz parts of at most 15 MB (the device tool brings back files
+# of 16 MiB at most): a run leaves them in $OUT as llama-bin.tar.xz.00, .01, …; copied to .carry,
+# a later run takes them and skips the build (2 to 6 minutes, the longest step of the script).
+LL_PARTS=("$ROOT"/.carry/llama-bin.tar.xz.[0-9][0-9])
+[ -f "${LL_PARTS[0]}" ] || LL_PARTS=()
+if [ ! -f "$LL_SRC" ] && [ ${#LL_PARTS[@]} -eq 0 ]; then
+  RESULTS+=("$(printf '%-28s %s' "llama.cpp" "SKIPPED (no .carry/llama-src.tar.xz, no .carry/llama-bin.tar.xz.00)")")
 else
   LL=/tmp/llama; LLB=$LL/build
-  rm -rf "$LL"; mkdir -p "$LL"; tar xJf "$LL_SRC" -C "$LL"
+  rm -rf "$LL"; mkdir -p "$LL"
   ll_t0=$(date +%s)
-  # .carry/llama-bin.tar.xz (what an earlier run left in $OUT) holds the built binaries: a run
-  # that carries it skips the 4-minute build
-  LL_BIN=$ROOT/.carry/llama-bin.tar.xz
-  if [ -f "$LL_BIN" ]; then
-    mkdir -p "$LLB/bin" && tar xJf "$LL_BIN" -C "$LLB/bin"; ll_rc=$?
-    log "llama.cpp: prebuilt binaries from .carry/llama-bin.tar.xz (rc $ll_rc)"
+  if [ ${#LL_PARTS[@]} -gt 0 ]; then
+    mkdir -p "$LLB/bin" && cat "${LL_PARTS[@]}" | xz -dc | tar xf - -C "$LLB/bin"; ll_rc=$?
+    log "llama.cpp: prebuilt binaries from ${#LL_PARTS[@]} part(s) of .carry/llama-bin.tar.xz (rc $ll_rc)"
   else
+  tar xJf "$LL_SRC" -C "$LL"
   # LLAMA_NO_FA=1 leaves out the FlashAttention kernels (a shorter build, for a short lease; the
   # same binary runs natively and through vgpu, so the comparison holds)
   ll_fa=(); [ "${LLAMA_NO_FA:-}" = 1 ] && ll_fa=(-DGGML_CUDA_FA=OFF)
@@ -25,10 +29,17 @@ else
    cmake --build build -j16 --target llama-bench llama-simple >"$LOGS/llama-build.log" 2>&1)
   ll_rc=$?
   log "llama.cpp build: rc $ll_rc in $(( $(date +%s) - ll_t0 )) s"
-  # the binaries go back in $OUT (at most 16 MB a file) for later runs to carry
-  [ $ll_rc -eq 0 ] && (cd "$LLB/bin" && tar cf - llama-bench llama-simple *.so* | xz -T16 -6 >"$OUT/llama-bin.tar.xz") &&
-    ls -la "$OUT/llama-bin.tar.xz"
-  [ "$(stat -c %s "$OUT/llama-bin.tar.xz" 2>/dev/null || echo 0)" -gt 16000000 ] && rm -f "$OUT/llama-bin.tar.xz"
+  # the binaries go back in $OUT for later runs to carry: stripped (the CUDA kernels are kept),
+  # in parts of 15 MB; three at most, so the tool's 8 files hold them beside the logs
+  if [ $ll_rc -eq 0 ]; then
+    (cd "$LLB/bin" && strip --strip-unneeded llama-bench llama-simple *.so* 2>/dev/null
+     tar cf - llama-bench llama-simple *.so* | xz -T16 -9 >/tmp/llama-bin.tar.xz) &&
+      split -b 15000000 -d -a 2 /tmp/llama-bin.tar.xz "$OUT/llama-bin.tar.xz."
+    ll_np=$(ls "$OUT"/llama-bin.tar.xz.[0-9][0-9] 2>/dev/null | wc -l)
+    log "llama.cpp binaries: $(stat -c %s /tmp/llama-bin.tar.xz 2>/dev/null) bytes of xz, $ll_np part(s) in \$OUT"
+    [ "$ll_np" -gt 3 ] && rm -f "$OUT"/llama-bin.tar.xz.[0-9][0-9]
+    rm -f /tmp/llama-bin.tar.xz
+  fi
   fi
   if [ $ll_rc -ne 0 ]; then
     tail -30 "$LOGS/llama-build.log"
@@ -137,8 +148,6 @@ else
     # the same model over TCP with 0, 50 µs, 200 µs and 1 ms of added round trip, against the
     # model of docs/NETWORK.md, and bulk copies beside a plain socket (VGPU_SKIP_LATENCY=1 leaves it out)
     [ "${VGPU_SKIP_LATENCY:-}" = 1 ] || . "$ROOT/test/gpu/latency_checks.sh"
-    cp "$LOGS/llama-bench.native.txt" "$OUT/llama-bench-native.txt" 2>/dev/null
-    cp "$LOGS/llama-bench.vgpu.txt" "$OUT/llama-bench-vgpu.txt" 2>/dev/null
     while IFS= read -r line; do
       RESULTS+=("$(printf '%-28s %s' "llama-bench" "$line")")
     done < <(bash "$ROOT/test/gpu/llama_ratio.sh" "$LOGS/llama-bench.native.txt" "$LOGS/llama-bench.vgpu.txt")
