@@ -457,13 +457,21 @@ func cuMemGetAllocationGranularity(c *call) int64 {
 	if c.a[0] == 0 || c.a[1] == 0 {
 		return cuErrInvalidValue
 	}
+	return withProp(c, 1)
+}
+
+// withProp serves a row whose argument k points to a CUmemAllocationProp: a copy of it, its
+// device translated (propDevice), goes to that device's server in the caller's place.
+func withProp(c *call, k int) int64 {
 	prop := heapBytes(32)
-	copy(prop, hostBytes(c.a[1], 32))
+	copy(prop, hostBytes(c.a[k], 32))
 	srv, r := propDevice(prop)
 	if r != 0 {
 		return r
 	}
-	r = remoteOn(srv, c.lib, "cuMemGetAllocationGranularity", c.a[0], ptrOf(&prop[0]), c.a[2])
+	a := append([]uint64(nil), c.a...)
+	a[k] = ptrOf(&prop[0])
+	r = remote(&call{id: c.id, f: c.f, lib: c.lib, a: a, srv: srv})
 	runtime.KeepAlive(prop) // the call reads it through its address only
 	return r
 }
@@ -496,13 +504,5 @@ func cuMemCreate(c *call) int64 {
 	if c.a[0] == 0 || c.a[2] == 0 {
 		return cuErrInvalidValue
 	}
-	prop := heapBytes(32)
-	copy(prop, hostBytes(c.a[2], 32))
-	srv, r := propDevice(prop)
-	if r != 0 {
-		return r
-	}
-	r = remote(&call{id: c.id, f: c.f, lib: c.lib, a: []uint64{c.a[0], c.a[1], ptrOf(&prop[0]), c.a[3]}, srv: srv})
-	runtime.KeepAlive(prop)
-	return r
+	return withProp(c, 2)
 }
