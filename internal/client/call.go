@@ -267,16 +267,6 @@ func chunked(c *call, fn func(*call) int64) (int64, bool) {
 	return 0, true
 }
 
-// forgetDeferredOf drops the unreported async failure if row fn made it: a synchronous row's
-// pieces sent without waiting are the only async calls of such a row.
-func (s *session) forgetDeferredOf(fn uint32) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.deferredCode != 0 && s.deferredFn == fn {
-		s.deferredFn, s.deferredCode = 0, 0
-	}
-}
-
 // chunkIsInput reports whether the bytes a row's Chunk counts are read from the caller (InBuf).
 func chunkIsInput(f *api.Func) bool {
 	for i := range f.Params {

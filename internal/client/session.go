@@ -721,3 +721,13 @@ func (s *session) takeDeferred() (uint32, int32) {
 	s.deferredFn, s.deferredCode = 0, 0
 	return fn, code
 }
+
+// forgetDeferredOf drops the unreported async failure if row fn made it: a synchronous row's
+// pieces sent without waiting are the only async calls of such a row.
+func (s *session) forgetDeferredOf(fn uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.deferredCode != 0 && s.deferredFn == fn {
+		s.deferredFn, s.deferredCode = 0, 0
+	}
+}
