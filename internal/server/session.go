@@ -608,8 +608,9 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 }
 
 // execIn is exec, for a thread of the session (s.mu held): a row that only waits (api.Func.Wait)
-// calls release first, if not nil, and runs in the backend with s.mu released and arguments
-// of its own, while the dispatcher goes on with other threads' calls.
+// runs in the backend with s.mu released and arguments of its own, and calls release, if not
+// nil, so that other threads' calls go on meanwhile: first, or once it has waited waitInline
+// when no other client thread called lately (waitThenRelease).
 func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, string, error) {
 	if int(c.Fn) >= len(api.Table) {
 		return 0, nil, "", fmt.Errorf("unknown function id %d", c.Fn)
