@@ -24,6 +24,8 @@ type Conn struct {
 	r   *bufio.Reader
 	hdr [HeaderSize]byte
 	buf []byte // payload of the last frame read
+	// fixed, when set, takes every payload that fits it (UsePayloadBuffer)
+	fixed []byte
 
 	wbuf []byte // frames queued, not yet flushed
 	werr error  // first write error; sticky
@@ -73,6 +75,15 @@ func (c *Conn) ReadBody(dst []byte) error {
 // the next read.
 func (c *Conn) ReadPayload(h Header) ([]byte, error) {
 	n := int(h.Length)
+	if n > 0 && n <= len(c.fixed) {
+		if _, err := io.ReadFull(c.r, c.fixed[:n]); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		return c.fixed[:n], nil
+	}
 	buf := c.buf[:0]
 	for len(buf) < n {
 		if len(buf) == cap(buf) {
@@ -91,6 +102,11 @@ func (c *Conn) ReadPayload(h Header) ([]byte, error) {
 	c.buf = buf
 	return buf, nil
 }
+
+// UsePayloadBuffer makes ReadPayload read every payload of up to len(b) bytes into b (a
+// page-locked buffer the GPU copies from directly) from the next frame on; a larger one has a
+// buffer of its own as before. The caller keeps b alive while c is in use.
+func (c *Conn) UsePayloadBuffer(b []byte) { c.fixed = b }
 
 // WriteFrame queues a frame of header h and payload followed by the tail
 // slices; h.Length must be the length of payload and tail together, at most

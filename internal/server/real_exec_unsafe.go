@@ -138,14 +138,16 @@ func (r *Real) CaptureInfo(stream uint64) (uint32, uint64, uint64, []uint64, int
 // Pin page-locks b for every context (cuMemHostRegister, CU_MEMHOSTREGISTER_PORTABLE), once a
 // context exists; b must stay alive for the session (the session keeps it).
 func (r *Real) Pin(b []byte) bool {
-	if len(b) == 0 {
-		return false
-	}
-	var ctx uintptr
-	if r.call("cuCtxGetCurrent", uintptr(unsafe.Pointer(&ctx))) != 0 || ctx == 0 {
+	if len(b) == 0 || !r.ContextCurrent() {
 		return false
 	}
 	return r.call("cuMemHostRegister_v2", uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 1) == 0
+}
+
+// ContextCurrent reports whether the calling thread has a context current (what Pin needs).
+func (r *Real) ContextCurrent() bool {
+	var ctx uintptr
+	return r.call("cuCtxGetCurrent", uintptr(unsafe.Pointer(&ctx))) == 0 && ctx != 0
 }
 
 func (r *Real) CopyHtoD(dst uint64, src []byte, stream uint64) int32 {

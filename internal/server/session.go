@@ -114,6 +114,7 @@ type Session struct {
 	// are faulted in once, and the backend may pin it for direct DMA.
 	big         []byte
 	bigPinned   bool
+	pinned      pinnedBufs // page-locked copy buffers (pinned.go)
 	scratchUsed bool
 	// inArena holds this call's input values re-laid at 16-byte boundaries (alignedCopy).
 	inArena    []byte
@@ -281,6 +282,7 @@ func (s *Session) readCall() (h remoting.Header, payload []byte, tr time.Time, e
 				}
 			}
 			payload, err = s.conn.ReadPayload(h)
+			s.pinPayloads(len(payload))
 		}
 		if s.stats != nil && !tr.IsZero() {
 			s.stats.wait += time.Since(tr)
@@ -1079,7 +1081,9 @@ func (s *Session) scratch(n int) []byte {
 	}
 	if !s.bigPinned {
 		if p, ok := s.be.(Pinner); ok {
-			s.bigPinned = p.Pin(s.big[:cap(s.big)])
+			if s.bigPinned = p.Pin(s.big[:cap(s.big)]); s.bigPinned {
+				s.pinned.keep = append(s.pinned.keep, s.big) // registered: never freed while the session lives
+			}
 		}
 	}
 	b := s.big[:n]

@@ -70,7 +70,11 @@ while IFS= read -r line; do
 done <"$LOGS/latency.txt"
 
 # bulk copies through vgpu (real backend) beside a plain socket pair, over unix (the main server:
-# through the shared memory) and TCP
+# through the shared memory) and TCP (a server of its own, whose worker says where its time went)
+kill $lt_srv; wait $lt_srv 2>/dev/null
+VGPU_WORKER_STATS=1 "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$lt_port --insecure >"$LOGS/latency-copy-server.log" 2>&1 &
+lt_srv=$!
+sleep 1
 for lt_addr in "$VGPU_SERVER" tcp://127.0.0.1:$lt_port; do
   lt_kind=${lt_addr%%:*}
   VGPU_SERVER="$lt_addr" VGPU_INSECURE=1 timeout 60 "$BIN/vgpu-netem" bench --calls 1000 --size $((256 << 20)) --reps 3 \
@@ -79,4 +83,5 @@ for lt_addr in "$VGPU_SERVER" tcp://127.0.0.1:$lt_port; do
   RESULTS+=("$(printf '%-28s %s' "copy bench $lt_kind" "$(tail -n 1 "$LOGS/latency-copy-$lt_kind.txt" | cut -c1-200)")")
 done
 kill $lt_srv; wait $lt_srv 2>/dev/null
+grep -o "worker stats: .*" "$LOGS/latency-copy-server.log" | cut -c1-700
 log "latency checks: $((SECONDS - lt_t0)) s"
