@@ -129,7 +129,7 @@ var (
 	GPUSkipOllama = cOnly(Var{Name: "VGPU_SKIP_OLLAMA", Type: "1 or unset", Default: "unset",
 		Meaning: "`1`: test/gpu/run.sh leaves out the Ollama checks", ReadBy: []Reader{InScripts}})
 	GPUSkipTransport = cOnly(Var{Name: "VGPU_SKIP_TRANSPORT", Type: "1 or unset", Default: "unset",
-		Meaning: "`1`: the llama.cpp checks leave out the TCP and TLS runs", ReadBy: []Reader{InScripts}})
+		Meaning: "`1`: the llama.cpp checks leave out the performance table (test/gpu/perf_table.sh: unix, TCP, TLS, a 200 µs relay)", ReadBy: []Reader{InScripts}})
 	GPUSkipLatency = cOnly(Var{Name: "VGPU_SKIP_LATENCY", Type: "1 or unset", Default: "unset",
 		Meaning: "`1`: the llama.cpp checks leave out the runs through vgpu-netem's added round-trip times", ReadBy: []Reader{InScripts}})
 	GPUBenchProfile = cOnly(Var{Name: "VGPU_BENCH_PROFILE", Type: "1 or 0", Default: "1",

@@ -1,4 +1,4 @@
-# Network latency (sourced by test/gpu/llama_checks.sh after transport_checks.sh, once llama.cpp
+# Network latency (sourced by test/gpu/llama_checks.sh after perf_table.sh, once llama.cpp
 # is built, while the main server runs; VGPU_SKIP_LATENCY=1 leaves it out; docs/NETWORK.md).
 # The 110 MB model's tg128 and pp512 (llama-bench -r 3) natively and through vgpu over plain TCP
 # on 127.0.0.1 (a vgpu-server --insecure of its own), direct and through vgpu-netem relays that
@@ -27,7 +27,7 @@ for i in $(seq 50); do
   [ "$(cat "$LOGS"/latency-relay-*.out 2>/dev/null | grep -c listening)" -eq 3 ] && break
   sleep 0.1
 done
-sleep 1 # the server's listener (as transport_checks.sh waits)
+sleep 1 # the server's listener
 
 # t/s of one test in a llama-bench markdown table
 lt_ts() { awk -F'|' -v t="$2" '$0 ~ /CUDA/ && $7 ~ t { split($8, a, "±"); printf "%.2f", a[1] + 0; f = 1 } END { if (!f) printf "0" }' "$1"; }

@@ -143,8 +143,9 @@ else
         "${LL_VGPU[@]}" VGPU_SERVER="$MULTI" "$LLB/bin/llama-simple" -m /tmp/med-q8_0.gguf -n 64 -ngl 99 "Hello world"
       grep -h "CUDA[01]\|using device\|offloaded" "$LOGS/llama-gen-split-2-servers.vgpu.err" | head -6
     fi
-    # the same model over unix, TCP and TLS (VGPU_SKIP_TRANSPORT=1 leaves it out)
-    [ "${VGPU_SKIP_TRANSPORT:-}" = 1 ] || . "$ROOT/test/gpu/transport_checks.sh"
+    # the performance table: per transport (unix, TCP, TLS, a 200 µs relay), vgpu beside native
+    # (VGPU_SKIP_TRANSPORT=1 leaves it out)
+    [ "${VGPU_SKIP_TRANSPORT:-}" = 1 ] || . "$ROOT/test/gpu/perf_table.sh"
     # the same model over TCP with 0, 50 µs, 200 µs and 1 ms of added round trip, against the
     # model of docs/NETWORK.md, and bulk copies beside a plain socket (VGPU_SKIP_LATENCY=1 leaves it out)
     [ "${VGPU_SKIP_LATENCY:-}" = 1 ] || . "$ROOT/test/gpu/latency_checks.sh"

@@ -1,0 +1,138 @@
+# The performance table (sourced by test/gpu/llama_checks.sh once llama.cpp is built, while the
+# main server runs): per transport, vgpu beside native from the same run. Transports: the main
+# server over its unix socket (with the shared memory), TCP loopback (--insecure), TCP with TLS 1.3
+# and a token, and TCP through vgpu-netem's relay adding 200 µs of round trip. Measured:
+#   llama-bench tg128 and pp512 on the 110 MB model and a 1.1 B-parameter one (22 layers, embd
+#     2048, Q8_0, random weights: test/gpu/llama_checks.sh's vgpu-gguf), median of 3 rounds,
+#     each round running every transport once in turn so drift of the machine falls on all alike;
+#   the launch benchmark (test/gpu/bench/bench.cu --quick: medians of thousands of launches),
+#     async launch and launch + synchronise, and its 64 MiB pageable copies each way;
+#   the 8-thread test (test/gpu/cuda/threads.cu: median of 3 rounds);
+#   a PyTorch training step (test/gpu/torch_train.py: median of 30 steps; its loss must match).
+# Needs exec_checks.sh's programs ($XC_BIN/bench, $XC_BIN/threads). One table, $LOGS/perf.txt.
+pt_t0=$SECONDS
+pt_tcp=7095 pt_relay=7096 pt_tls=7097
+pt_pki=/tmp/vgpu-pki-perf
+rm -rf "$pt_pki"
+"$BIN/vgpu-server" pki init --dir "$pt_pki" --host 127.0.0.1 >"$LOGS/perf-pki.log" 2>&1 &&
+  "$BIN/vgpu-server" pki token --dir "$pt_pki" gpu >>"$LOGS/perf-pki.log" 2>&1
+"$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$pt_tcp --insecure >"$LOGS/perf-server-tcp.log" 2>&1 &
+pt_pids=($!)
+"$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$pt_tls --tls-cert "$pt_pki/server.crt" --tls-key "$pt_pki/server.key" \
+  --tokens-file "$pt_pki/tokens" >"$LOGS/perf-server-tls.log" 2>&1 &
+pt_pids+=($!)
+"$BIN/vgpu-netem" relay --listen 127.0.0.1:$pt_relay --target tcp://127.0.0.1:$pt_tcp --rtt 200us \
+  >"$LOGS/perf-relay.out" 2>"$LOGS/perf-relay.log" &
+pt_pids+=($!)
+# the 1.1 B-parameter model, written while the other measurements run
+pt_big=/tmp/big-q8_0.gguf
+"$ROOT/.carry/vgpu-gguf" -o "$pt_big" -type q8_0 -embd 2048 -heads 32 -heads-kv 4 -ff 5632 -layers 22 -vocab 32000 -ctx 2048 \
+  >"$LOGS/perf-gguf.log" 2>&1 &
+pt_gguf=$!
+sleep 1
+PT_NAMES=(native unix tcp tls relay200)
+# pt_env NAME: the environment of one transport (PT_ENV), empty natively
+pt_env() {
+  case $1 in
+    native) PT_ENV=() ;;
+    unix) PT_ENV=(VGPU_SERVER="$VGPU_SERVER") ;;
+    tcp) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tcp VGPU_INSECURE=1) ;;
+    tls) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tls VGPU_TLS_CA="$pt_pki/ca.crt" VGPU_TOKEN_FILE="$pt_pki/clients/gpu.token") ;;
+    relay200) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_relay VGPU_INSECURE=1) ;;
+  esac
+}
+# pt_cuda NAME CMD...: a CUDA program natively or through vgpu over transport NAME
+pt_cuda() {
+  local name=$1; shift
+  pt_env "$name"
+  if [ "$name" = native ]; then timeout 120 env LD_LIBRARY_PATH="$XC_CUDALIB" "$@"
+  else timeout 120 "$GPULESS" env LD_LIBRARY_PATH="$BIN" "${PT_ENV[@]}" "$@"; fi
+}
+pt_pre="$BIN/libcudart.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1:$BIN/libcublas.so.13:$BIN/libcublasLt.so.13"
+for name in "${PT_NAMES[@]}"; do
+  pt_cuda $name "$XC_BIN/bench" --quick >"$LOGS/perf-bench-$name.txt" 2>"$LOGS/perf-bench-$name.err"
+  echo "== perf bench $name (rc $?)"
+  pt_cuda $name "$XC_BIN/threads" >"$LOGS/perf-threads-$name.txt" 2>"$LOGS/perf-threads-$name.err"
+  echo "== perf threads $name (rc $?)"
+  pt_env $name
+  if [ $name = native ]; then timeout 180 python3 "$ROOT/test/gpu/torch_train.py" >"$LOGS/perf-train-$name.txt" 2>"$LOGS/perf-train-$name.err"
+  else timeout 180 "$GPULESS" env LD_PRELOAD="$pt_pre" "${PT_ENV[@]}" python3 "$ROOT/test/gpu/torch_train.py" >"$LOGS/perf-train-$name.txt" 2>"$LOGS/perf-train-$name.err"; fi
+  echo "== perf train $name (rc $?)"; cat "$LOGS/perf-train-$name.txt"; tail -n 2 "$LOGS/perf-train-$name.err"
+done
+wait $pt_gguf; echo "== 1.1 B model (rc $?): $(tail -n 1 "$LOGS/perf-gguf.log")"
+pt_models=(-m /tmp/med-q8_0.gguf); [ -s "$pt_big" ] && pt_models+=(-m "$pt_big")
+for round in 1 2 3; do
+  for name in "${PT_NAMES[@]}"; do
+    pt_env $name
+    if [ $name = native ]; then pt_cmd=("${LL_NATIVE[@]}"); else pt_cmd=("$GPULESS" "${LL_VGPU[@]}" "${PT_ENV[@]}"); fi
+    timeout 150 "${pt_cmd[@]}" "$LLB/bin/llama-bench" "${pt_models[@]}" -p 512 -n 128 -r 1 -ngl 99 -o md \
+      >"$LOGS/perf-llama-$name.$round.md" 2>"$LOGS/perf-llama-$name.$round.err"
+    echo "== perf llama $name round $round (rc $?)"; grep CUDA "$LOGS/perf-llama-$name.$round.md"
+  done
+done
+kill "${pt_pids[@]}"; wait "${pt_pids[@]}" 2>/dev/null
+rm -f "$pt_big"
+
+# pt_llama NAME MODEL TEST: t/s, the median of the rounds (llama-bench's md: model size in
+# column 3, test in 7, t/s in 8)
+pt_llama() {
+  for round in 1 2 3; do
+    awk -F'|' -v s="$2" -v t="$3" '$0 ~ /CUDA/ && $3 ~ s && $7 ~ t { split($8, a, "±"); printf "%.1f\n", a[1] + 0 }' "$LOGS/perf-llama-$1.$round.md"
+  done | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else print v[int((NR + 1) / 2)] }'
+}
+# pt_metric FILE NAME: a "metric NAME VALUE unit" line's value
+pt_metric() { awk -v m="$2" '$1 == "metric" && $2 == m { print $3; exit }' "$1" 2>/dev/null; }
+# one row: label, higher-is-better (1) or lower (0), target share of native on unix, on tcp,
+# and TLS's target share of plain TCP (empty: none), then the value per transport
+pt_row() {
+  local label=$1 up=$2 tu=$3 tt=$4 ts=$5; shift 5
+  awk -v label="$label" -v up="$up" -v tu="$tu" -v tt="$tt" -v ts="$ts" -v vals="$*" 'BEGIN {
+    n = split(vals, v, " ")
+    line = sprintf("%-22s", label)
+    for (i = 1; i <= n; i++) line = line sprintf(" %10s", v[i] == "-" ? "-" : v[i])
+    for (i = 2; i <= n; i++) {
+      if (v[1] == "-" || v[i] == "-" || v[1] + 0 == 0 || v[i] + 0 == 0) { r[i] = -1; line = line sprintf(" %6s", "-"); continue }
+      r[i] = up ? 100 * v[i] / v[1] : 100 * v[1] / v[i]
+      line = line sprintf(" %5.1f%%", r[i])
+    }
+    rs = -1
+    if (v[3] != "-" && v[4] != "-" && v[3] + 0 > 0 && v[4] + 0 > 0) {
+      rs = up ? 100 * v[4] / v[3] : 100 * v[3] / v[4]
+      line = line sprintf(" %6.1f%%", rs)
+    } else line = line sprintf(" %7s", "-")
+    verdict = ""
+    if (tu != "" && r[2] >= 0) verdict = verdict sprintf(" unix %s", r[2] >= tu ? "met" : "MISSED")
+    if (tt != "" && r[3] >= 0) verdict = verdict sprintf(" tcp %s", r[3] >= tt ? "met" : "MISSED")
+    if (ts != "" && rs >= 0) verdict = verdict sprintf(" tls %s", rs >= ts ? "met" : "MISSED")
+    print line (verdict == "" ? "" : "  target" verdict)
+  }'
+}
+pt_vals() { # FN ARGS...: FN NAME ARGS for each transport, "-" where there is no figure
+  local fn=$1; shift
+  local out=() v
+  for name in "${PT_NAMES[@]}"; do v=$($fn $name "$@"); out+=("${v:--}"); done
+  echo "${out[@]}"
+}
+pt_bench() { pt_metric "$LOGS/perf-bench-$1.txt" "$2"; }
+pt_threads() { pt_metric "$LOGS/perf-threads-$1.txt" threads8_ms; }
+pt_train() { pt_metric "$LOGS/perf-train-$1.txt" train_step_ms; }
+{
+  printf '%-22s %10s %10s %10s %10s %10s %6s %6s %6s %6s %7s\n' test native unix tcp tls relay200 unix tcp tls relay "tls/tcp"
+  pt_row "110MB tg128 t/s" 1 95 90 95 $(pt_vals pt_llama "104.76 MiB" tg128)
+  pt_row "110MB pp512 t/s" 1 90 90 95 $(pt_vals pt_llama "104.76 MiB" pp512)
+  pt_row "1.1B tg128 t/s" 1 95 90 95 $(pt_vals pt_llama "GiB" tg128)
+  pt_row "1.1B pp512 t/s" 1 90 90 95 $(pt_vals pt_llama "GiB" pp512)
+  pt_row "launch async us" 0 90 "" "" $(pt_vals pt_bench launch_async_us)
+  pt_row "launch+sync us" 0 50 "" "" $(pt_vals pt_bench launch_sync_us)
+  pt_row "h2d 64MiB GB/s" 1 "" "" "" $(pt_vals pt_bench h2d_pageable_64MiB_GBps)
+  pt_row "d2h 64MiB GB/s" 1 "" "" "" $(pt_vals pt_bench d2h_pageable_64MiB_GBps)
+  pt_row "8 threads ms" 0 80 "" "" $(pt_vals pt_threads)
+  pt_row "torch train step ms" 0 "" "" "" $(pt_vals pt_train)
+  pt_loss=$(for name in "${PT_NAMES[@]}"; do grep -h "^loss" "$LOGS/perf-train-$name.txt" 2>/dev/null || echo "none"; done | sort | uniq -c | awk '{ printf "%s%d x %s", (NR > 1 ? "; " : ""), $1, $NF }')
+  echo "torch loss per transport: $pt_loss"
+} | tee "$LOGS/perf.txt"
+[ -n "${OUT:-}" ] && cp "$LOGS/perf.txt" "$OUT/perf.txt" 2>/dev/null
+while IFS= read -r line; do
+  case "$line" in test*|*[0-9]*) RESULTS+=("$(printf '%-12s %s' "perf" "$line")") ;; esac
+done <"$LOGS/perf.txt"
+log "perf table: $((SECONDS - pt_t0)) s"
