@@ -267,6 +267,16 @@ func chunked(c *call, fn func(*call) int64) (int64, bool) {
 	return 0, true
 }
 
+// chunkIsOutput reports whether the bytes a row's Chunk counts are written to the caller (OutBuf).
+func chunkIsOutput(f *api.Func) bool {
+	for i := range f.Params {
+		if f.Params[i].Size == f.Chunk && f.Params[i].Kind == api.OutBuf {
+			return true
+		}
+	}
+	return false
+}
+
 // chunkIsInput reports whether the bytes a row's Chunk counts are read from the caller (InBuf).
 func chunkIsInput(f *api.Func) bool {
 	for i := range f.Params {
@@ -310,12 +320,33 @@ func remote(c *call) int64 {
 	if r, done := viaShm(c, s); done {
 		return finishSync(c, s, r)
 	}
+	if r, done := chunkedDownload(c, s); done {
+		return r
+	}
 	if r, done := chunked(c, remote); done {
 		return r
 	}
+	p, r := startRemote(c, s)
+	if p == nil {
+		return r
+	}
+	return p.finish()
+}
+
+// pendingCall is a synchronous call sent to the server whose reply is not read yet.
+type pendingCall struct {
+	c   *call
+	s   *session
+	req uint64
+	w   *waiter
+}
+
+// startRemote marshals and sends c through s and returns it pending; nil and the result when
+// it could not be sent.
+func startRemote(c *call, s *session) (*pendingCall, int64) {
 	rc, tail, outs, bad := c.marshal()
 	if bad != "" {
-		return c.invalid(bad)
+		return nil, c.invalid(bad)
 	}
 	delivered := make([]bool, len(outs))
 	direct := func(k uint32) []byte {
@@ -325,7 +356,7 @@ func remote(c *call) int64 {
 		delivered[k] = true
 		return hostBytes(outs[k].ptr, outs[k].n)
 	}
-	result, err := s.roundTrip(&rc, tail, c.tid(), direct, func(r *remoting.Reply) error {
+	fill := func(r *remoting.Reply) error {
 		if r.Note != "" {
 			vlog.Printf("%s: the server refused the call: %s (returning %d)", c.f.Name, r.Note, r.Result)
 		}
@@ -353,14 +384,75 @@ func remote(c *call) int64 {
 			}
 		}
 		return nil
-	})
+	}
+	s.mu.Lock()
+	req, w, err := s.sendWaiting(&rc, tail, c.tid(), direct, fill)
+	s.mu.Unlock()
 	if err != nil {
-		return c.unreachable()
+		return nil, c.unreachable()
+	}
+	return &pendingCall{c: c, s: s, req: req, w: w}, 0
+}
+
+// finish waits for the reply of p and returns the call's result.
+func (p *pendingCall) finish() int64 {
+	p.s.mu.Lock()
+	result, err := p.s.await(p.req, p.w)
+	if err != nil {
+		return p.c.unreachable()
 	}
 	if result == 0 {
-		trackDevice(c)
+		trackDevice(p.c)
 	}
-	return finishSync(c, s, int64(result))
+	return finishSync(p.c, p.s, int64(result))
+}
+
+// chunkedDownload runs a device-to-host copy larger than chunkSize as pieces with two in
+// flight: the worker copies the next piece from the device while this one's bytes cross the
+// network (their reply was asked for before this one's was read), so neither the round trip
+// nor the worker's copy sits between pieces. The first failing piece's result is returned,
+// after every piece sent has been answered.
+func chunkedDownload(c *call, s *session) (int64, bool) {
+	if c.f.Chunk == "" || !chunkIsOutput(c.f) {
+		return 0, false
+	}
+	k := c.f.ParamIndex(c.f.Chunk)
+	total := c.a[k]
+	if total <= chunkSize {
+		return 0, false
+	}
+	var result int64
+	var inFlight []*pendingCall
+	wait := func() {
+		if r := inFlight[0].finish(); r != 0 && result == 0 {
+			result = r
+		}
+		inFlight = inFlight[1:]
+	}
+	for off := uint64(0); off < total && result == 0; off += chunkSize {
+		piece := &call{}
+		*piece = *c
+		piece.a = append([]uint64(nil), c.a...)
+		piece.a[k] = min(chunkSize, total-off)
+		for i := range c.f.Params {
+			p := &c.f.Params[i]
+			if p.Range == c.f.Chunk || p.Size == c.f.Chunk {
+				piece.a[i] += off
+			}
+		}
+		p, r := startRemote(piece, s)
+		if p == nil {
+			result = r
+			break
+		}
+		if inFlight = append(inFlight, p); len(inFlight) == 2 {
+			wait()
+		}
+	}
+	for len(inFlight) > 0 {
+		wait()
+	}
+	return result, true
 }
 
 // finishSync reports, at a synchronising call that succeeded, the first earlier async failure.

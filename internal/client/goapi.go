@@ -307,6 +307,7 @@ func MemcpyDtoH(dst []byte, src uint64) error {
 type Stats struct {
 	RoundTrips, AsyncCalls uint64 // calls that waited for a reply; calls sent without waiting
 	BytesOut, BytesIn      uint64 // frames written and read on the connection, headers included
+	MostAwaited            uint64 // the most calls sent and not yet answered at once
 }
 
 // SessionStats returns the counters of the open session (zero without one).
@@ -319,5 +320,5 @@ func SessionStats() Stats {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return Stats{RoundTrips: s.st.sync, AsyncCalls: s.st.async, BytesOut: s.st.bytesOut, BytesIn: s.st.bytesIn}
+	return Stats{RoundTrips: s.st.sync, AsyncCalls: s.st.async, BytesOut: s.st.bytesOut, BytesIn: s.st.bytesIn, MostAwaited: s.st.mostAwaited}
 }

@@ -436,6 +436,7 @@ func (s *session) sendWaiting(c *remoting.Call, tail []byte, tid int, direct fun
 	}
 	w := &waiter{direct: direct, fill: fill}
 	s.waiters[s.reqID] = w
+	s.st.mostAwaited = max(s.st.mostAwaited, uint64(len(s.waiters)))
 	if err := s.flush(); err != nil {
 		return 0, nil, s.fail(err)
 	}

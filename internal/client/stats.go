@@ -19,6 +19,8 @@ type stats struct {
 	calls               map[uint32]uint64
 	// time spent writing frames, and waiting for replies after the write (round trips)
 	writeNs, waitNs uint64
+	// the most synchronous calls sent and not yet answered at once (a pipelined download: 2)
+	mostAwaited uint64
 }
 
 func (st *stats) call(fn uint32, async bool, n int) {
