@@ -41,6 +41,7 @@ func run() error {
 	w.Write(filepath.Join("shims", api.LibCuda.Info().Dir, "zz_procaddr.c"), procAddrC())
 	w.Write(filepath.Join("shims", api.LibCuda.Info().Dir, "zz_md2.h"), md2C())
 	w.WriteGo(filepath.Join("internal", "client", "zz_dispatch.go"), dispatchGo())
+	w.WriteGo(filepath.Join("internal", "api", "zz_ids.go"), idsGo())
 	w.Write(filepath.Join("include", "vgpu", "zz_prototypes.h"), prototypes())
 	w.Write(filepath.Join("include", "vgpu", "zz_ids.h"), ids())
 	return w.Err
@@ -297,6 +298,22 @@ func dispatchGo() []byte {
 		fmt.Fprintf(&b, "\t%d: %s, // %s\n", i, impl, f.Name)
 	}
 	b.WriteString("}\n}\n")
+	return b.Bytes()
+}
+
+// idsGo names every row's id as a constant: ID followed by the exported C name, exactly, so that
+// searching for a C name finds the Go that calls it. A name's second row (a libcudart.so.12 row
+// beside the .13 one) adds _ and its library's file stem (api.IDConsts). internal/api's TestIDs
+// checks that the file was written from the table it is compiled with.
+func idsGo() []byte {
+	var b bytes.Buffer
+	b.WriteString(header)
+	b.WriteString("package api\n\n")
+	b.WriteString("// The id of each row of Table (hand-written Go names a row by its constant, never by its\n")
+	b.WriteString("// name). One declaration a line: gofmt aligns none, so a new row changes only the ids it moves.\n\n")
+	for i, c := range api.IDConsts() {
+		fmt.Fprintf(&b, "const %s ID = %d\n", c, i)
+	}
 	return b.Bytes()
 }
 

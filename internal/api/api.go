@@ -279,6 +279,23 @@ func (f *Func) ParamIndex(name string) int {
 	return -1
 }
 
+// IDConsts gives the name of each row's ID constant in internal/api/zz_ids.go, by id: "ID" and
+// the row's C name; a name's later rows (one name serves libcudart.so.12 and .13 in two rows
+// where their signatures differ) add "_" and the first library's file stem.
+func IDConsts() []string {
+	names := make([]string, len(Table))
+	seen := make(map[string]bool, len(Table))
+	for i := range Table {
+		f := &Table[i]
+		names[i] = "ID" + f.Name
+		if seen[f.Name] {
+			names[i] += "_" + f.Lib().Info().Stem
+		}
+		seen[f.Name] = true
+	}
+	return names
+}
+
 var byName map[string]ID
 
 func init() {

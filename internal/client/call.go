@@ -405,26 +405,18 @@ func remoteAsync(c *call) int64 {
 	return 0
 }
 
-// remoteByName makes the remote call of a row directly, whatever serves the row on the client,
-// with arguments in the server's terms (device ordinals not translated). Pointers must point to
-// memory that does not move. Compare dispatchByName.
-func remoteByName(lib api.Lib, name string, args ...uint64) int64 {
-	id, f, ok := api.Lookup(name)
-	if !ok {
-		panic("client: no table row " + name)
-	}
-	return remote(&call{id: id, f: f, lib: lib, a: args, raw: true})
+// remoteRow makes the remote call of row id directly, whatever serves the row on the client,
+// with arguments in the server's terms (device ordinals not translated); lib is the library
+// whose result codes the caller answers in. Pointers must point to memory that does not move.
+// Compare dispatchRow.
+func remoteRow(lib api.Lib, id api.ID, args ...uint64) int64 {
+	return remote(&call{id: id, f: &api.Table[id], lib: lib, a: args, raw: true})
 }
 
-// dispatchByName calls a row as the program's own call would go: through dispatch, so a row the
+// dispatchRow calls row id as the program's own call would go: through dispatch, so a row the
 // client serves itself (Local, Forward) runs here, and arguments are in the program's terms, as
 // a C caller passes them (pointers must point to memory that does not move, e.g. from new()).
-// Hand-written functions use it to call other rows; remoteByName goes to the server directly.
-func dispatchByName(lib api.Lib, name string, args ...uint64) int64 {
-	id, f, ok := api.Lookup(name)
-	if !ok {
-		panic("client: no table row " + name)
-	}
-	c := &call{id: id, f: f, lib: lib, a: args}
-	return dispatch[id](c)
+// Hand-written functions use it to call other rows; remoteRow goes to the server directly.
+func dispatchRow(lib api.Lib, id api.ID, args ...uint64) int64 {
+	return dispatch[id](&call{id: id, f: &api.Table[id], lib: lib, a: args})
 }

@@ -86,7 +86,7 @@ func cublasBind(h uint64) int64 {
 	if currentCtx(srv) == ctx {
 		return 0
 	}
-	if r := remoteOn(srv, api.LibCuda, "cuCtxSetCurrent", ctx); r != 0 {
+	if r := remoteOn(srv, api.LibCuda, api.IDcuCtxSetCurrent, ctx); r != 0 {
 		vlog.Printf("cuBLAS: making handle %#x's context current failed with %d (returning CUBLAS_STATUS_NOT_INITIALIZED)", h, r)
 		return cublasNotInitialized
 	}
@@ -218,7 +218,7 @@ func cublasSetPointerMode_v2(c *call) int64 {
 	if r := cublasBind(c.a[0]); r != 0 {
 		return r
 	}
-	if r := dispatchByName(c.lib, "vgpuCublasSetPointerMode", c.a[0], uint64(mode)); r != 0 {
+	if r := dispatchRow(c.lib, api.IDvgpuCublasSetPointerMode, c.a[0], uint64(mode)); r != 0 {
 		return r
 	}
 	cublasHandles.mu.Lock()
@@ -278,7 +278,7 @@ var cublasVersions struct {
 
 // cublasLibVersion is the server's library version from its GetProperty (major, minor, patch),
 // asked once per library.
-func cublasLibVersion(lib api.Lib, getProperty string) int64 {
+func cublasLibVersion(lib api.Lib, getProperty api.ID) int64 {
 	cublasVersions.mu.Lock()
 	defer cublasVersions.mu.Unlock()
 	if v, ok := cublasVersions.v[lib]; ok {
@@ -287,8 +287,8 @@ func cublasLibVersion(lib api.Lib, getProperty string) int64 {
 	p := heapNew[int32]()
 	var parts [3]int64
 	for i := range parts {
-		if r := remoteByName(lib, getProperty, uint64(i), ptrOf(p)); r != 0 {
-			vlog.Debugf("%s(%d) = %d: answering version %d", getProperty, i, r, cublasABIVersion)
+		if r := remoteRow(lib, getProperty, uint64(i), ptrOf(p)); r != 0 {
+			vlog.Debugf("%s(%d) = %d: answering version %d", api.Table[getProperty].Name, i, r, cublasABIVersion)
 			return cublasABIVersion // not cached: a later call may reach the server
 		}
 		parts[i] = int64(*p)
@@ -302,7 +302,7 @@ func cublasLibVersion(lib api.Lib, getProperty string) int64 {
 }
 
 func cublasLtGetVersion(c *call) int64 {
-	return cublasLibVersion(api.LibCublasLt13, "cublasLtGetProperty")
+	return cublasLibVersion(api.LibCublasLt13, api.IDcublasLtGetProperty)
 }
 
 // The CUDA runtime version the libraries were built for: that of libcudart.so.13.
@@ -359,11 +359,11 @@ func cublasDotEx(c *call) int64 {
 		return r
 	}
 	if cublasDeviceMode(c.a[0]) {
-		return dispatchByName(c.lib, api.CublasDevicePrefix+"cublasDotEx", c.a[:11]...)
+		return dispatchRow(c.lib, api.IDvgpuDevScalars_cublasDotEx, c.a[:11]...)
 	}
 	n, ok := api.CudaDataTypeBytes(int32(uint32(c.a[9])))
 	if !ok || c.a[8] == 0 {
 		return cublasInvalidValue
 	}
-	return dispatchByName(c.lib, "vgpuDotEx", append(append([]uint64(nil), c.a[:11]...), uint64(n))...)
+	return dispatchRow(c.lib, api.IDvgpuDotEx, append(append([]uint64(nil), c.a[:11]...), uint64(n))...)
 }

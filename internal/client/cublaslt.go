@@ -77,10 +77,9 @@ func cublasLtMatmul(c *call) int64 {
 		copy(buf[2*w:], hostBytes(c.a[12], 64))
 		algo, algoBytes = ptrOf(&buf[2*w]), 64
 	}
-	id, f, _ := api.Lookup("vgpuLtMatmul")
 	a := []uint64{c.a[0], c.a[1], ptrOf(&buf[0]), c.a[3], c.a[4], c.a[5], c.a[6], ptrOf(&buf[w]),
 		c.a[8], c.a[9], c.a[10], c.a[11], algo, c.a[13], c.a[14], c.a[15], algoBytes}
-	r := cublasCall(&call{id: id, f: f, lib: c.lib, a: a})
+	r := cublasCall(&call{id: api.IDvgpuLtMatmul, f: &api.Table[api.IDvgpuLtMatmul], lib: c.lib, a: a})
 	runtime.KeepAlive(buf)
 	return r
 }

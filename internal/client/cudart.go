@@ -102,7 +102,7 @@ func thread() *threadState {
 func recordError(c *call, r int64) {
 	// (cudaErrorNotReady, from a query, is an answer, not an error: natively it is not recorded)
 	if r != 0 && r != cudaErrorNotReady && (c.lib == api.LibCudart12 || c.lib == api.LibCudart13) && c.f.RetType() == "cudaError_t" &&
-		c.f.Name != "cudaGetLastError" && c.f.Name != "cudaPeekAtLastError" {
+		c.id != api.IDcudaGetLastError && c.id != api.IDcudaPeekAtLastError {
 		thread().lastError = int32(r)
 	}
 }
@@ -113,7 +113,7 @@ func rtInit() int32 {
 	if _, r := devicesReady(); r == 0 {
 		return 0
 	}
-	r := dispatchByName(api.LibCuda, "cuInit", 0)
+	r := dispatchRow(api.LibCuda, api.IDcuInit, 0)
 	switch r {
 	case 0:
 		return 0
@@ -163,14 +163,14 @@ func rtThreadContext() (*threadState, int32) {
 	ctx, ok := primary.ctx[t.device]
 	if !ok {
 		p := heapNew[uint64]()
-		if r := remoteOn(d.srv, api.LibCuda, "cuDevicePrimaryCtxRetain", ptrOf(p), uint64(uint32(d.ordinal))); r != 0 {
+		if r := remoteOn(d.srv, api.LibCuda, api.IDcuDevicePrimaryCtxRetain, ptrOf(p), uint64(uint32(d.ordinal))); r != 0 {
 			return t, int32(r)
 		}
 		ctx = *p
 		primary.ctx[t.device] = ctx
 	}
 	if currentCtx(d.srv) != ctx {
-		if r := remoteOn(d.srv, api.LibCuda, "cuCtxSetCurrent", ctx); r != 0 {
+		if r := remoteOn(d.srv, api.LibCuda, api.IDcuCtxSetCurrent, ctx); r != 0 {
 			return t, int32(r)
 		}
 		setCurrentCtx(d.srv, ctx)
@@ -316,7 +316,7 @@ func cudaMemGetInfo(c *call) int64 {
 		return int64(r)
 	}
 	free, total := heapNew[uint64](), heapNew[uint64]()
-	if r := remoteByName(api.LibCuda, "cuMemGetInfo_v2", ptrOf(free), ptrOf(total)); r != 0 {
+	if r := remoteRow(api.LibCuda, api.IDcuMemGetInfo_v2, ptrOf(free), ptrOf(total)); r != 0 {
 		return r
 	}
 	if c.a[0] != 0 {
@@ -332,7 +332,7 @@ func cudaDeviceSynchronize(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	return dispatchByName(api.LibCuda, "cuCtxSynchronize")
+	return dispatchRow(api.LibCuda, api.IDcuCtxSynchronize)
 }
 
 func cudaGetErrorName(c *call) int64 {
@@ -416,5 +416,5 @@ func cuCtxCreate_v4(c *call) int64 {
 			}
 		}
 	}
-	return dispatchByName(api.LibCuda, "cuCtxCreate_v2", c.a[0], c.a[2], c.a[3])
+	return dispatchRow(api.LibCuda, api.IDcuCtxCreate_v2, c.a[0], c.a[2], c.a[3])
 }

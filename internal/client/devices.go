@@ -90,7 +90,7 @@ func cuInit(c *call) int64 {
 		}
 	} else {
 		srv := serverList()[0]
-		r := remoteOn(srv, c.lib, "cuInit", 0)
+		r := remoteOn(srv, c.lib, api.IDcuInit, 0)
 		if r == int64(c.unreachable()) {
 			return r // not cached: the server may come up later
 		}
@@ -126,7 +126,7 @@ func initServers(c *call) ([]*device, int64) {
 		r := int64(c.unreachable())
 		if _, err := srv.session(); err != nil {
 			vlog.Printf("cuInit: %s cannot be reached; its devices are left out of this process's list", srv)
-		} else if r = remoteOn(srv, c.lib, "cuInit", 0); r == int64(c.unreachable()) && srv.openSession().lost() {
+		} else if r = remoteOn(srv, c.lib, api.IDcuInit, 0); r == int64(c.unreachable()) && srv.openSession().lost() {
 			vlog.Printf("cuInit: %s was lost; its devices are left out of this process's list", srv)
 		} else {
 			reached = true
@@ -175,14 +175,14 @@ const pciAttrDomain = 50
 
 func fetchDevices(srv *remoteServer, lib api.Lib) ([]*device, int32) {
 	n := heapNew[int32]()
-	if r := remoteOn(srv, lib, "cuDeviceGetCount", ptrOf(n)); r != 0 {
+	if r := remoteOn(srv, lib, api.IDcuDeviceGetCount, ptrOf(n)); r != 0 {
 		return nil, int32(r)
 	}
 	var all []*device
 	for i := int32(0); i < *n; i++ {
 		d := &device{srv: srv}
 		ord := heapNew[int32]()
-		if r := remoteOn(srv, lib, "cuDeviceGet", ptrOf(ord), uint64(i)); r != 0 {
+		if r := remoteOn(srv, lib, api.IDcuDeviceGet, ptrOf(ord), uint64(i)); r != 0 {
 			return nil, int32(r)
 		}
 		d.ordinal = *ord
@@ -192,17 +192,17 @@ func fetchDevices(srv *remoteServer, lib api.Lib) ([]*device, int32) {
 		bus := heapBytes(64)
 		attrs := heapBytes(8 * maxAttr)
 		for _, step := range []struct {
-			name string
+			id   api.ID
 			args []uint64
 		}{
-			{"cuDeviceGetName", []uint64{ptrOf(&name[0]), uint64(len(name)), uint64(*ord)}},
-			{"cuDeviceGetUuid_v2", []uint64{ptrOf(uuid), uint64(*ord)}},
-			{"cuDeviceTotalMem_v2", []uint64{ptrOf(mem), uint64(*ord)}},
-			{"cuDeviceGetPCIBusId", []uint64{ptrOf(&bus[0]), uint64(len(bus)), uint64(*ord)}},
-			{"vgpuDeviceGetAttributes", []uint64{ptrOf(&attrs[0]), uint64(len(attrs)), uint64(*ord)}},
+			{api.IDcuDeviceGetName, []uint64{ptrOf(&name[0]), uint64(len(name)), uint64(*ord)}},
+			{api.IDcuDeviceGetUuid_v2, []uint64{ptrOf(uuid), uint64(*ord)}},
+			{api.IDcuDeviceTotalMem_v2, []uint64{ptrOf(mem), uint64(*ord)}},
+			{api.IDcuDeviceGetPCIBusId, []uint64{ptrOf(&bus[0]), uint64(len(bus)), uint64(*ord)}},
+			{api.IDvgpuDeviceGetAttributes, []uint64{ptrOf(&attrs[0]), uint64(len(attrs)), uint64(*ord)}},
 		} {
-			if r := remoteOn(srv, lib, step.name, step.args...); r != 0 {
-				vlog.Errorf("cuInit: %s for device %d failed with %d", step.name, i, r)
+			if r := remoteOn(srv, lib, step.id, step.args...); r != 0 {
+				vlog.Errorf("cuInit: %s for device %d failed with %d", api.Table[step.id].Name, i, r)
 				return nil, int32(r)
 			}
 		}

@@ -42,7 +42,7 @@ func cudaStreamAddCallback(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	status := dispatchByName(api.LibCuda, "cuStreamSynchronize", c.a[0])
+	status := dispatchRow(api.LibCuda, api.IDcuStreamSynchronize, c.a[0])
 	CallHostFunc(c.a[1], c.a[0], uint64(status), c.a[2])
 	return 0
 }
@@ -54,7 +54,7 @@ func cudaLaunchHostFunc(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	if r := dispatchByName(api.LibCuda, "cuStreamSynchronize", c.a[0]); r != 0 {
+	if r := dispatchRow(api.LibCuda, api.IDcuStreamSynchronize, c.a[0]); r != 0 {
 		return r
 	}
 	CallHostFunc(c.a[1], c.a[2], 0, 0)

@@ -48,7 +48,7 @@ func layoutOf(f uint64) (*function, int64) {
 	}
 	kern.mu.Unlock()
 	buf := heapBytes(8 + 16*maxParams)
-	if r := remoteByName(api.LibCuda, "vgpuFuncGetParamLayout", f, ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
+	if r := remoteRow(api.LibCuda, api.IDvgpuFuncGetParamLayout, f, ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
 		return nil, r
 	}
 	n := binary.LittleEndian.Uint64(buf)
@@ -57,7 +57,7 @@ func layoutOf(f uint64) (*function, int64) {
 	}
 	fn := &function{handle: f}
 	dyn := heapNew[int32]()
-	if r := remoteByName(api.LibCuda, "cuFuncGetAttribute", ptrOf(dyn), funcAttrMaxDynamicShared, f); r != 0 {
+	if r := remoteRow(api.LibCuda, api.IDcuFuncGetAttribute, ptrOf(dyn), funcAttrMaxDynamicShared, f); r != 0 {
 		return nil, r
 	}
 	fn.maxDynMem = uint64(*dyn)
@@ -105,7 +105,7 @@ func moduleOf(fatbin, size uint64, device int32) (uint64, int64) {
 		return m, 0
 	}
 	m := heapNew[uint64]()
-	if r := remoteByName(api.LibCuda, "vgpuModuleLoadData", ptrOf(m), fatbin, size); r != 0 {
+	if r := remoteRow(api.LibCuda, api.IDvgpuModuleLoadData, ptrOf(m), fatbin, size); r != 0 {
 		vlog.Printf("loading a fat binary of %d bytes on the GPU failed with %d", size, r)
 		return 0, r
 	}
@@ -135,7 +135,7 @@ func runtimeFunction(t *threadState, host, fatbin, size, name uint64) (*function
 		return nil, r
 	}
 	h := heapNew[uint64]()
-	if r := remoteByName(api.LibCuda, "cuModuleGetFunction", ptrOf(h), mod, name); r != 0 {
+	if r := remoteRow(api.LibCuda, api.IDcuModuleGetFunction, ptrOf(h), mod, name); r != 0 {
 		return nil, r
 	}
 	fn, r = layoutOf(*h)
@@ -186,7 +186,7 @@ func launchConfigOK(fn *function, dims []uint64, shmem uint64) bool {
 }
 
 // launchRow is the worker's launch (vgpuLaunchKernel, an async row): every launch API ends in it.
-var launchRowID, launchRow, _ = api.Lookup("vgpuLaunchKernel")
+var launchRowID, launchRow = api.IDvgpuLaunchKernel, &api.Table[api.IDvgpuLaunchKernel]
 
 // send queues one launch: grid and block (6 words), shared memory, stream, flags, parameters,
 // launch attributes, as the row vgpuLaunchKernel, straight to remoteAsync.
@@ -403,7 +403,7 @@ func loadModule(pmod, image uint64) int64 {
 		return cuErrInvalidValue
 	}
 	image = fatbinData(image)
-	return dispatchByName(api.LibCuda, "vgpuModuleLoadData", pmod, image, imageSize(image))
+	return dispatchRow(api.LibCuda, api.IDvgpuModuleLoadData, pmod, image, imageSize(image))
 }
 
 func cuModuleLoadData(c *call) int64      { return loadModule(c.a[0], c.a[1]) }
@@ -415,7 +415,7 @@ func cuLibraryLoadData(c *call) int64 {
 		return cuErrInvalidValue
 	}
 	image := fatbinData(c.a[1])
-	return dispatchByName(api.LibCuda, "vgpuLibraryLoadData", c.a[0], image, 0, 0, 0, 0, 0, 0, imageSize(image))
+	return dispatchRow(api.LibCuda, api.IDvgpuLibraryLoadData, c.a[0], image, 0, 0, 0, 0, 0, 0, imageSize(image))
 }
 
 // ---- runtime functions of a host stub ----
@@ -448,7 +448,7 @@ func cudaFuncGetAttributes(c *call) int64 {
 		out := hostBytes(c.a[4], 76)
 		v := heapNew[int32]()
 		for _, f := range fields {
-			if r := remoteByName(api.LibCuda, "cuFuncGetAttribute", ptrOf(v), uint64(f.attr), fn.handle); r != 0 {
+			if r := remoteRow(api.LibCuda, api.IDcuFuncGetAttribute, ptrOf(v), uint64(f.attr), fn.handle); r != 0 {
 				return r
 			}
 			if f.wide {
@@ -481,7 +481,7 @@ func cudaFuncSetAttribute(c *call) int64 {
 // setFuncAttribute sets a function attribute on the server and keeps the launch check's copy
 // of the dynamic shared memory limit current.
 func setFuncAttribute(f, attr, value uint64) int64 {
-	r := remoteByName(api.LibCuda, "cuFuncSetAttribute", f, attr, value)
+	r := remoteRow(api.LibCuda, api.IDcuFuncSetAttribute, f, attr, value)
 	if r == 0 && attr == funcAttrMaxDynamicShared {
 		kern.mu.Lock()
 		if fn, ok := kern.byFunc[f]; ok {
@@ -510,14 +510,14 @@ func cuKernelSetAttribute(c *call) int64 {
 
 func cudaFuncSetCacheConfig(c *call) int64 {
 	return withFunction(c, func(fn *function) int64 {
-		return remoteByName(api.LibCuda, "cuFuncSetCacheConfig", fn.handle, c.a[4])
+		return remoteRow(api.LibCuda, api.IDcuFuncSetCacheConfig, fn.handle, c.a[4])
 	})
 }
 
 // occupancyRuntime: (func, fatbin, size, name, numBlocks, blockSize, dynamicSMemSize, flags).
 func occupancyRuntime(c *call) int64 {
 	return withFunction(c, func(fn *function) int64 {
-		return remoteByName(api.LibCuda, "cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags", c.a[4], fn.handle, c.a[5], c.a[6], c.a[7])
+		return remoteRow(api.LibCuda, api.IDcuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags, c.a[4], fn.handle, c.a[5], c.a[6], c.a[7])
 	})
 }
 
@@ -544,7 +544,7 @@ func symbolAddress(c *call) (uint64, int64) {
 		return p, 0
 	}
 	dptr, bytes := heapNew[uint64](), heapNew[uint64]()
-	if r := dispatchByName(api.LibCuda, "cuModuleGetGlobal_v2", ptrOf(dptr), ptrOf(bytes), mod, c.a[3]); r != 0 {
+	if r := dispatchRow(api.LibCuda, api.IDcuModuleGetGlobal_v2, ptrOf(dptr), ptrOf(bytes), mod, c.a[3]); r != 0 {
 		return 0, cudaErrorInvalidSymbol
 	}
 	kern.mu.Lock()
@@ -590,7 +590,7 @@ func symbolCopy(c *call) int64 {
 	if offset+count > c.a[4] {
 		return cudaErrorInvalidValue
 	}
-	to := c.f.Name == "cudaMemcpyToSymbol" || c.f.Name == "cudaMemcpyToSymbolAsync"
+	to := c.id == api.IDcudaMemcpyToSymbol || c.id == api.IDcudaMemcpyToSymbolAsync
 	if to {
 		if kind == cudaMemcpyDefault {
 			kind = copyKind(p, host, kind)

@@ -56,7 +56,7 @@ func errorText(lib api.Lib, code int32, fallback func() string) string {
 		return fallback()
 	}
 	buf := heapBytes(256)
-	if r := remoteByName(lib, "vgpuGetErrorString", uint64(lib), uint64(uint32(code)), ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
+	if r := remoteRow(lib, api.IDvgpuGetErrorString, uint64(lib), uint64(uint32(code)), ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
 		t = fallback()
 	} else {
 		t = stringUntilNUL(buf)
@@ -189,7 +189,7 @@ func cudaDriverGetVersion(c *call) int64 {
 		return cudaErrorInvalidValue
 	}
 	v := heapNew[int32]()
-	if r := dispatchByName(api.LibCuda, "cuDriverGetVersion", ptrOf(v)); r != 0 {
+	if r := dispatchRow(api.LibCuda, api.IDcuDriverGetVersion, ptrOf(v)); r != 0 {
 		// As the real runtime does without a driver: version 0, success.
 		store(c.a[0], int32(0))
 		return 0

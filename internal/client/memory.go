@@ -165,14 +165,14 @@ func cudaFree(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	return dispatchByName(api.LibCuda, "cuMemFree_v2", c.a[0])
+	return dispatchRow(api.LibCuda, api.IDcuMemFree_v2, c.a[0])
 }
 
 func cudaMallocPitch(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	return dispatchByName(api.LibCuda, "cuMemAllocPitch_v2", c.a[0], c.a[1], c.a[2], c.a[3], 4)
+	return dispatchRow(api.LibCuda, api.IDcuMemAllocPitch_v2, c.a[0], c.a[1], c.a[2], c.a[3], 4)
 }
 
 func cudaPointerGetAttributes(c *call) int64 {
@@ -199,7 +199,7 @@ func cudaPointerGetAttributes(c *call) int64 {
 		*attr9 = 9 // CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
 		data := heapNew[uint64]()
 		*data = ptrOf(ord)
-		if r := dispatchByName(api.LibCuda, "cuPointerGetAttributes", 1, ptrOf(attr9), ptrOf(data), p); r == 0 && *ord >= 0 {
+		if r := dispatchRow(api.LibCuda, api.IDcuPointerGetAttributes, 1, ptrOf(attr9), ptrOf(data), p); r == 0 && *ord >= 0 {
 			device = *ord
 		}
 	}
@@ -260,23 +260,23 @@ func memcpyAny(dst, src, n, kind, stream uint64, async bool) int64 {
 	switch copyKind(dst, src, kind) {
 	case cudaMemcpyHostToDevice:
 		if async {
-			return dispatchByName(api.LibCuda, "cuMemcpyHtoDAsync_v2", dst, src, n, stream)
+			return dispatchRow(api.LibCuda, api.IDcuMemcpyHtoDAsync_v2, dst, src, n, stream)
 		}
-		return dispatchByName(api.LibCuda, "cuMemcpyHtoD_v2", dst, src, n)
+		return dispatchRow(api.LibCuda, api.IDcuMemcpyHtoD_v2, dst, src, n)
 	case cudaMemcpyDeviceToHost:
 		if async {
-			return dispatchByName(api.LibCuda, "cuMemcpyDtoHAsync_v2", dst, src, n, stream)
+			return dispatchRow(api.LibCuda, api.IDcuMemcpyDtoHAsync_v2, dst, src, n, stream)
 		}
-		return dispatchByName(api.LibCuda, "cuMemcpyDtoH_v2", dst, src, n)
+		return dispatchRow(api.LibCuda, api.IDcuMemcpyDtoH_v2, dst, src, n)
 	case cudaMemcpyDeviceToDevice: // between two servers' devices, staged (multicopy.go)
 		if async {
-			return dispatchByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", dst, src, n, stream)
+			return dispatchRow(api.LibCuda, api.IDcuMemcpyDtoDAsync_v2, dst, src, n, stream)
 		}
-		return dispatchByName(api.LibCuda, "cuMemcpyDtoD_v2", dst, src, n)
+		return dispatchRow(api.LibCuda, api.IDcuMemcpyDtoD_v2, dst, src, n)
 	case cudaMemcpyHostToHost:
 		if async {
 			// ordered after the stream's earlier work, as a host-to-host cudaMemcpyAsync is
-			if r := dispatchByName(api.LibCuda, "cuStreamSynchronize", stream); r != 0 {
+			if r := dispatchRow(api.LibCuda, api.IDcuStreamSynchronize, stream); r != 0 {
 				return r
 			}
 		}
@@ -321,14 +321,14 @@ func cudaMemcpyPeerAsync(c *call) int64 {
 			return stagedCopy(to.srv, c.a[0], from.srv, c.a[2], c.a[4], stream)
 		}
 		if len(c.a) > 5 {
-			return callOn(to.srv, api.LibCuda, "cuMemcpyDtoDAsync_v2", c.a[0], c.a[2], c.a[4], stream)
+			return callOn(to.srv, api.LibCuda, api.IDcuMemcpyDtoDAsync_v2, c.a[0], c.a[2], c.a[4], stream)
 		}
-		return callOn(to.srv, api.LibCuda, "cuMemcpyDtoD_v2", c.a[0], c.a[2], c.a[4])
+		return callOn(to.srv, api.LibCuda, api.IDcuMemcpyDtoD_v2, c.a[0], c.a[2], c.a[4])
 	}
 	if len(c.a) > 5 {
-		return dispatchByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", c.a[0], c.a[2], c.a[4], c.a[5])
+		return dispatchRow(api.LibCuda, api.IDcuMemcpyDtoDAsync_v2, c.a[0], c.a[2], c.a[4], c.a[5])
 	}
-	return dispatchByName(api.LibCuda, "cuMemcpyDtoD_v2", c.a[0], c.a[2], c.a[4])
+	return dispatchRow(api.LibCuda, api.IDcuMemcpyDtoD_v2, c.a[0], c.a[2], c.a[4])
 }
 
 // Unified driver copies: the pointers say the direction.
@@ -431,9 +431,9 @@ func memcpy2D(desc []byte, stream uint64) int64 {
 	}
 	var r int64
 	if srv != nil {
-		r = remoteOn(srv, api.LibCuda, "vgpuMemcpy2D", ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
+		r = remoteOn(srv, api.LibCuda, api.IDvgpuMemcpy2D, ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
 	} else {
-		r = remoteByName(api.LibCuda, "vgpuMemcpy2D", ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
+		r = remoteRow(api.LibCuda, api.IDvgpuMemcpy2D, ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
 	}
 	runtime.KeepAlive(d) // read through their addresses only
 	runtime.KeepAlive(in)
@@ -534,7 +534,7 @@ func memset2D(dst, pitch, value, w, h, stream uint64) int64 {
 		return 12 // cudaErrorInvalidPitchValue
 	}
 	for y := uint64(0); y < h; y++ {
-		if r := dispatchByName(api.LibCuda, "cuMemsetD8Async", dst+y*pitch, value, w, stream); r != 0 {
+		if r := dispatchRow(api.LibCuda, api.IDcuMemsetD8Async, dst+y*pitch, value, w, stream); r != 0 {
 			return r
 		}
 	}
@@ -565,7 +565,7 @@ var capture struct {
 func cuStreamGetCaptureInfo_v3(c *call) int64 {
 	status, id, graph, num := heapNew[uint32](), heapNew[uint64](), heapNew[uint64](), heapNew[uint64]()
 	deps := heapBytes(512)
-	r := remoteByName(api.LibCuda, "vgpuStreamGetCaptureInfo", c.a[0], ptrOf(status), ptrOf(id), ptrOf(graph), ptrOf(&deps[0]), ptrOf(num))
+	r := remoteRow(api.LibCuda, api.IDvgpuStreamGetCaptureInfo, c.a[0], ptrOf(status), ptrOf(id), ptrOf(graph), ptrOf(&deps[0]), ptrOf(num))
 	if r != 0 {
 		return r
 	}
@@ -633,7 +633,7 @@ func cuPointerGetAttributes(c *call) int64 {
 	if multiServers() {
 		srv = ownerOrCurrent(p) // the server whose memory it is
 	}
-	if r := callOn(srv, api.LibCuda, "vgpuPointerGetAttributes", attrs, uint64(n), p, ptrOf(&buf[0])); r != 0 {
+	if r := callOn(srv, api.LibCuda, api.IDvgpuPointerGetAttributes, attrs, uint64(n), p, ptrOf(&buf[0])); r != 0 {
 		return r
 	}
 	mem.mu.Lock()

@@ -30,7 +30,7 @@ func stagedCopy(to *remoteServer, dst uint64, from *remoteServer, src uint64, n,
 	if stream > 2 {
 		switch s, _ := serverOfHandle(stream); s {
 		case to:
-			if r := callOn(to, api.LibCuda, "cuStreamSynchronize", stream); r != 0 {
+			if r := callOn(to, api.LibCuda, api.IDcuStreamSynchronize, stream); r != 0 {
 				return r
 			}
 		case from:
@@ -43,14 +43,14 @@ func stagedCopy(to *remoteServer, dst uint64, from *remoteServer, src uint64, n,
 		k := min(uint64(len(buf)), n-off)
 		var r int64
 		if srcStream != 0 {
-			r = callOn(from, api.LibCuda, "cuMemcpyDtoHAsync_v2", p, src+off, k, srcStream)
+			r = callOn(from, api.LibCuda, api.IDcuMemcpyDtoHAsync_v2, p, src+off, k, srcStream)
 		} else {
-			r = callOn(from, api.LibCuda, "cuMemcpyDtoH_v2", p, src+off, k)
+			r = callOn(from, api.LibCuda, api.IDcuMemcpyDtoH_v2, p, src+off, k)
 		}
 		if r != 0 {
 			return r
 		}
-		if r := callOn(to, api.LibCuda, "cuMemcpyHtoD_v2", dst+off, p, k); r != 0 {
+		if r := callOn(to, api.LibCuda, api.IDcuMemcpyHtoD_v2, dst+off, p, k); r != 0 {
 			return r
 		}
 	}
@@ -148,7 +148,7 @@ func cuStreamWaitEvent(c *call) int64 {
 		}
 		if es != nil && ss != nil && es != ss {
 			vlog.Once("crosswait", "a stream of %s waits for an event of %s: this process waits for the event (cuEventSynchronize) before sending the stream more work", ss, es)
-			return callOn(es, api.LibCuda, "cuEventSynchronize", c.a[1])
+			return callOn(es, api.LibCuda, api.IDcuEventSynchronize, c.a[1])
 		}
 	}
 	return remoteAsync(c)

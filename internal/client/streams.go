@@ -104,8 +104,8 @@ type rowStreamFacts struct {
 }
 
 var streamFacts = func() []rowStreamFacts {
-	uploads := map[string]bool{"cuMemcpyHtoD_v2": true, "cuMemcpyHtoDAsync_v2": true, "cuMemsetD8_v2": true,
-		"cuMemsetD16_v2": true, "cuMemsetD32_v2": true, "cuMemsetD8Async": true, "cuMemsetD32Async": true}
+	uploads := map[api.ID]bool{api.IDcuMemcpyHtoD_v2: true, api.IDcuMemcpyHtoDAsync_v2: true, api.IDcuMemsetD8_v2: true,
+		api.IDcuMemsetD16_v2: true, api.IDcuMemsetD32_v2: true, api.IDcuMemsetD8Async: true, api.IDcuMemsetD32Async: true}
 	facts := make([]rowStreamFacts, len(api.Table))
 	for id := range api.Table {
 		f := &api.Table[id]
@@ -121,10 +121,10 @@ var streamFacts = func() []rowStreamFacts {
 			}
 		}
 		n := f.Name
-		r.upload = uploads[n]
+		r.upload = uploads[api.ID(id)]
 		r.legacy = strings.HasPrefix(n, "cuMemcpy") || strings.HasPrefix(n, "cuMemset") || strings.HasPrefix(n, "vgpuMemcpy")
 		r.cublas = isCublasLib(f.Lib())
-		r.config = r.cublas && n != "cublasLtMatmul" && (strings.HasPrefix(n, "cublasLt") || strings.HasPrefix(n, "cublasSet") ||
+		r.config = r.cublas && api.ID(id) != api.IDcublasLtMatmul && (strings.HasPrefix(n, "cublasLt") || strings.HasPrefix(n, "cublasSet") ||
 			strings.HasPrefix(n, "cublasGet") || strings.HasPrefix(n, "cublasCreate") || strings.HasPrefix(n, "cublasDestroy") ||
 			strings.HasPrefix(n, "vgpuCublas"))
 	}
@@ -215,8 +215,7 @@ func (t *streamTracker) sent(c *call) {
 // recordsIdle: the rows after which the client records streams idle (synced).
 var recordsIdle = func() []bool {
 	r := make([]bool, len(api.Table))
-	for _, n := range []string{"cuStreamSynchronize", "cuCtxSynchronize", "cuMemcpyDtoHAsync_v2", "cuMemcpyDtoH_v2"} {
-		id, _, _ := api.Lookup(n)
+	for _, id := range []api.ID{api.IDcuStreamSynchronize, api.IDcuCtxSynchronize, api.IDcuMemcpyDtoHAsync_v2, api.IDcuMemcpyDtoH_v2} {
 		r[id] = true
 	}
 	return r
@@ -409,7 +408,7 @@ func (t *streamTracker) hold(s uint64, srv *remoteServer, tid int) {
 	t.anyHeld.Store(true)
 }
 
-var syncRowID, syncRow, _ = api.Lookup("cuStreamSynchronize")
+var syncRowID, syncRow = api.IDcuStreamSynchronize, &api.Table[api.IDcuStreamSynchronize]
 
 // sendHeld sends, ahead of call c, the held synchronisations c must come after: all of them,
 // except that of the stream c only uploads to. The worker runs them in order, so whatever c
@@ -488,5 +487,5 @@ func cuMemcpyDtoH_v2(c *call) int64 {
 
 // cuCtxSynchronize_v2 (CUDA 13) names the context; this process works in the current one.
 func cuCtxSynchronize_v2(c *call) int64 {
-	return dispatchByName(api.LibCuda, "cuCtxSynchronize")
+	return dispatchRow(api.LibCuda, api.IDcuCtxSynchronize)
 }
