@@ -91,6 +91,37 @@ func (m Mode) String() string {
 	return [...]string{"remote", "async", "local", "stub"}[m]
 }
 
+// StreamEffect says what a call of a row leaves on a stream, for the client's stream tracker
+// (internal/client/streams.go), which answers a synchronisation of an idle stream itself.
+type StreamEffect uint8
+
+const (
+	// StreamByMode: an Async row leaves work on the stream it names (on every stream, when it
+	// names none), a synchronous row nothing; a cuBLAS row runs on its handle's stream.
+	StreamByMode StreamEffect = iota
+	// StreamWork: a synchronous row on device memory that may leave work queued on its stream or
+	// the legacy stream (a copy).
+	StreamWork
+	// StreamUpload: the call only writes device memory from inputs it carries (a host-to-device
+	// copy, a memset), synchronous or async; a stream holding only uploads is synchronised
+	// without waiting.
+	StreamUpload
+	// StreamNone: nothing on any stream, though the row's library otherwise works on one (cuBLAS
+	// handle configuration: streams, workspaces, modes, descriptors, versions).
+	StreamNone
+)
+
+// ShmRoute says which way a host<->device copy row may move its bytes through the shared
+// memory of a unix-socket session (internal/client/shm.go). Its parameters are (destination,
+// source, ByteCount) and, for a fourth, the stream.
+type ShmRoute uint8
+
+const (
+	ShmNone ShmRoute = iota
+	ShmHtoD          // host to device; an Async row of 64 KiB up to a quarter of the memory takes the ring
+	ShmDtoH          // device to host
+)
+
 // Kind says how one parameter travels.
 type Kind uint8
 
@@ -177,6 +208,14 @@ type Func struct {
 	// thread's own thread while it runs later calls of other client threads (decision 14);
 	// every other call runs in the order the client sent it.
 	Wait bool
+	// Idles: once the call returns, the streams it waited for are idle (cuStreamSynchronize's
+	// stream, every stream of cuCtxSynchronize's, a device-to-host copy's stream, which the
+	// worker synchronises before it replies): the client records them so (streams.go).
+	Idles bool
+	// Stream: what a call leaves on a stream.
+	Stream StreamEffect
+	// Shm: a large copy of this row moves through the shared memory in that direction.
+	Shm ShmRoute
 	// Since: the CUDA version (e.g. 12000) a versioned driver entry point appeared in, for
 	// cuGetProcAddress; 0 where not applicable.
 	Since int
@@ -366,6 +405,16 @@ func Validate() error {
 		for _, p := range f.Params {
 			if n, ok := SpecNumber(p.Size); p.Versioned && (p.Kind != InOutVal || !ok || n < 4 || n >= 1<<24 || f.Lib() != LibNVML) {
 				return fmt.Errorf("api: %s: %s: only a fixed-size NVML InOutVal struct is Versioned", f.Name, p.Name)
+			}
+		}
+		if f.Shm != ShmNone {
+			ps := f.Params
+			dst, src := DevPtr, InBuf
+			if f.Shm == ShmDtoH {
+				dst, src = OutBuf, DevPtr
+			}
+			if len(ps) < 3 || len(ps) > 4 || ps[0].Kind != dst || ps[1].Kind != src || ps[2].Kind != Scalar || len(ps) == 4 && ps[3].H != HStream {
+				return fmt.Errorf("api: %s: a shared-memory route needs (destination, source, ByteCount[, stream]) parameters", f.Name)
 			}
 		}
 		if f.Mode == Async {

@@ -29,17 +29,17 @@ var cublasTable = []Func{
 	// layouts and preferences are server handles; their attributes travel as bytes (device
 	// pointers in them, such as a bias, are the GPU's own addresses). Scalars follow the matmul
 	// descriptor's scale type, which the client remembers (internal/client/cublas.go).
-	{Name: "cublasLtMatmulDescCreate", Libs: cublasLt, Client: "cublasLtMatmulDescCreate", Params: []P{outHandle("cublasLtMatmulDesc_t *", "matmulDesc", HLtDesc), scalar("cublasComputeType_t", "computeType"), scalar("cudaDataType_t", "scaleType")}},
-	{Name: "cublasLtMatmulDescDestroy", Libs: cublasLt, Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc, Frees: true}}},
-	{Name: "cublasLtMatmulDescSetAttribute", Libs: cublasLt, Client: "cublasLtMatmulDescSetAttribute", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc}, scalar("cublasLtMatmulDescAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
-	{Name: "cublasLtMatrixLayoutCreate", Libs: cublasLt, Params: []P{outHandle("cublasLtMatrixLayout_t *", "matLayout", HLtLayout), scalar("cudaDataType", "type"), scalar("uint64_t", "rows"), scalar("uint64_t", "cols"), scalar("int64_t", "ld")}},
-	{Name: "cublasLtMatrixLayoutDestroy", Libs: cublasLt, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout, Frees: true}}},
-	{Name: "cublasLtMatrixLayoutSetAttribute", Libs: cublasLt, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout}, scalar("cublasLtMatrixLayoutAttribute_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
-	{Name: "cublasLtMatmulPreferenceCreate", Libs: cublasLt, Params: []P{outHandle("cublasLtMatmulPreference_t *", "pref", HLtPref)}},
-	{Name: "cublasLtMatmulPreferenceDestroy", Libs: cublasLt, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref, Frees: true}}},
-	{Name: "cublasLtMatmulPreferenceSetAttribute", Libs: cublasLt, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref}, scalar("cublasLtMatmulPreferenceAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatmulDescCreate", Stream: StreamNone, Libs: cublasLt, Client: "cublasLtMatmulDescCreate", Params: []P{outHandle("cublasLtMatmulDesc_t *", "matmulDesc", HLtDesc), scalar("cublasComputeType_t", "computeType"), scalar("cudaDataType_t", "scaleType")}},
+	{Name: "cublasLtMatmulDescDestroy", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc, Frees: true}}},
+	{Name: "cublasLtMatmulDescSetAttribute", Stream: StreamNone, Libs: cublasLt, Client: "cublasLtMatmulDescSetAttribute", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc}, scalar("cublasLtMatmulDescAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatrixLayoutCreate", Stream: StreamNone, Libs: cublasLt, Params: []P{outHandle("cublasLtMatrixLayout_t *", "matLayout", HLtLayout), scalar("cudaDataType", "type"), scalar("uint64_t", "rows"), scalar("uint64_t", "cols"), scalar("int64_t", "ld")}},
+	{Name: "cublasLtMatrixLayoutDestroy", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout, Frees: true}}},
+	{Name: "cublasLtMatrixLayoutSetAttribute", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout}, scalar("cublasLtMatrixLayoutAttribute_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatmulPreferenceCreate", Stream: StreamNone, Libs: cublasLt, Params: []P{outHandle("cublasLtMatmulPreference_t *", "pref", HLtPref)}},
+	{Name: "cublasLtMatmulPreferenceDestroy", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref, Frees: true}}},
+	{Name: "cublasLtMatmulPreferenceSetAttribute", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref}, scalar("cublasLtMatmulPreferenceAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
 	// cublasLtMatmulHeuristicResult_t: algo (64 bytes), workspaceSize, state, wavesCount, reserved[4]: 96 bytes.
-	{Name: "cublasLtMatmulAlgoGetHeuristic", Libs: cublasLt, Client: "cublasCall", Params: []P{ltH(), ltDesc("operationDesc"), ltLayout("Adesc"), ltLayout("Bdesc"), ltLayout("Cdesc"), ltLayout("Ddesc"),
+	{Name: "cublasLtMatmulAlgoGetHeuristic", Stream: StreamNone, Libs: cublasLt, Client: "cublasCall", Params: []P{ltH(), ltDesc("operationDesc"), ltLayout("Adesc"), ltLayout("Bdesc"), ltLayout("Cdesc"), ltLayout("Ddesc"),
 		{C: "cublasLtMatmulPreference_t", Name: "preference", Kind: Handle, H: HLtPref}, scalar("int", "requestedAlgoCount"),
 		{C: "cublasLtMatmulHeuristicResult_t *", Name: "heuristicResultsArray", Kind: OutBuf, Size: "requestedAlgoCount", Elem: 96}, out("int *", "returnAlgoCount", "4")}},
 	// cublasLtMatmul: hand-written client (scalars by scale type, an optional algo); on the wire
@@ -56,28 +56,28 @@ var cublasTable = []Func{
 		{C: "cudaStream_t", Name: "stream", Kind: Handle, H: HStream, Nullable: true}, scalar("size_t", "algoBytes")}},
 
 	// ---- handles and settings ----
-	{Name: "cublasCreate_v2", Libs: cublas, Client: "cublasCreate", Params: []P{outHandle("cublasHandle_t *", "handle", HCublas)}},
-	{Name: "cublasDestroy_v2", Libs: cublas, Client: "cublasDestroy", Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: Handle, H: HCublas, Frees: true}}},
-	{Name: "cublasSetStream_v2", Libs: cublas, Mode: Async, Client: "cublasSetStream", NoLog: true, Params: []P{cublasH(), {C: "cudaStream_t", Name: "streamId", Kind: Handle, H: HStream, Nullable: true}}},
-	{Name: "cublasGetStream_v2", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("cudaStream_t *", "streamId", "8")}},
-	{Name: "cublasSetMathMode", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), scalar("cublasMath_t", "mode")}},
-	{Name: "cublasGetMathMode", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("cublasMath_t *", "mode", "4")}},
-	{Name: "cublasSetWorkspace_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{cublasH(), {C: "void *", Name: "workspace", Kind: DevPtr}, scalar("size_t", "workspaceSizeInBytes")}},
+	{Name: "cublasCreate_v2", Stream: StreamNone, Libs: cublas, Client: "cublasCreate", Params: []P{outHandle("cublasHandle_t *", "handle", HCublas)}},
+	{Name: "cublasDestroy_v2", Stream: StreamNone, Libs: cublas, Client: "cublasDestroy", Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: Handle, H: HCublas, Frees: true}}},
+	{Name: "cublasSetStream_v2", Stream: StreamNone, Libs: cublas, Mode: Async, Client: "cublasSetStream", NoLog: true, Params: []P{cublasH(), {C: "cudaStream_t", Name: "streamId", Kind: Handle, H: HStream, Nullable: true}}},
+	{Name: "cublasGetStream_v2", Stream: StreamNone, Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("cudaStream_t *", "streamId", "8")}},
+	{Name: "cublasSetMathMode", Stream: StreamNone, Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), scalar("cublasMath_t", "mode")}},
+	{Name: "cublasGetMathMode", Stream: StreamNone, Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("cublasMath_t *", "mode", "4")}},
+	{Name: "cublasSetWorkspace_v2", Stream: StreamNone, Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{cublasH(), {C: "void *", Name: "workspace", Kind: DevPtr}, scalar("size_t", "workspaceSizeInBytes")}},
 	// Pointer mode: host only (see above); answered in the client.
-	{Name: "cublasSetPointerMode_v2", Libs: cublas, Mode: Local, Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: HostPtr}, scalar("cublasPointerMode_t", "mode")}},
-	{Name: "cublasGetPointerMode_v2", Libs: cublas, Mode: Local, Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: HostPtr}, {C: "cublasPointerMode_t *", Name: "mode", Kind: HostPtr}}},
+	{Name: "cublasSetPointerMode_v2", Stream: StreamNone, Libs: cublas, Mode: Local, Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: HostPtr}, scalar("cublasPointerMode_t", "mode")}},
+	{Name: "cublasGetPointerMode_v2", Stream: StreamNone, Libs: cublas, Mode: Local, Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: HostPtr}, {C: "cublasPointerMode_t *", Name: "mode", Kind: HostPtr}}},
 
 	// ---- versions and status texts ----
-	{Name: "cublasGetVersion_v2", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("int *", "version", "4")}},
-	{Name: "cublasGetProperty", Libs: cublas, Params: []P{scalar("libraryPropertyType", "type"), out("int *", "value", "4")}},
-	{Name: "cublasGetCudartVersion", Libs: cublas, Mode: Local, Ret: "size_t"},
-	{Name: "cublasGetStatusName", Libs: cublas, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
-	{Name: "cublasGetStatusString", Libs: cublas, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
-	{Name: "cublasLtGetProperty", Libs: cublasLt, Params: []P{scalar("libraryPropertyType", "type"), out("int *", "value", "4")}},
-	{Name: "cublasLtGetVersion", Libs: cublasLt, Mode: Local, Ret: "size_t"},
-	{Name: "cublasLtGetCudartVersion", Libs: cublasLt, Mode: Local, Ret: "size_t"},
-	{Name: "cublasLtGetStatusName", Libs: cublasLt, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
-	{Name: "cublasLtGetStatusString", Libs: cublasLt, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
+	{Name: "cublasGetVersion_v2", Stream: StreamNone, Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("int *", "version", "4")}},
+	{Name: "cublasGetProperty", Stream: StreamNone, Libs: cublas, Params: []P{scalar("libraryPropertyType", "type"), out("int *", "value", "4")}},
+	{Name: "cublasGetCudartVersion", Stream: StreamNone, Libs: cublas, Mode: Local, Ret: "size_t"},
+	{Name: "cublasGetStatusName", Stream: StreamNone, Libs: cublas, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
+	{Name: "cublasGetStatusString", Stream: StreamNone, Libs: cublas, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
+	{Name: "cublasLtGetProperty", Stream: StreamNone, Libs: cublasLt, Params: []P{scalar("libraryPropertyType", "type"), out("int *", "value", "4")}},
+	{Name: "cublasLtGetVersion", Stream: StreamNone, Libs: cublasLt, Mode: Local, Ret: "size_t"},
+	{Name: "cublasLtGetCudartVersion", Stream: StreamNone, Libs: cublasLt, Mode: Local, Ret: "size_t"},
+	{Name: "cublasLtGetStatusName", Stream: StreamNone, Libs: cublasLt, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
+	{Name: "cublasLtGetStatusString", Stream: StreamNone, Libs: cublasLt, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
 
 	// ---- single precision (scalars: const float *, 4 bytes) ----
 	{Name: "cublasSgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
@@ -350,5 +350,5 @@ var cublasDotExRows = []Func{
 }
 
 // cublasPointerModeRow sets the worker's handle to the client's pointer mode.
-var cublasPointerModeRow = Func{Name: "vgpuCublasSetPointerMode", Server: "cublasSetPointerMode_v2", Libs: cublas, Internal: true,
+var cublasPointerModeRow = Func{Name: "vgpuCublasSetPointerMode", Stream: StreamNone, Server: "cublasSetPointerMode_v2", Libs: cublas, Internal: true,
 	Params: []P{cublasH(), scalar("cublasPointerMode_t", "mode")}}

@@ -6,11 +6,11 @@ package api
 var execTable = []Func{
 	// ---- memory ----
 	{Name: "cuMemAllocPitch_v2", Libs: cu, Params: []P{{C: "CUdeviceptr *", Name: "dptr", Kind: OutDevPtr, Size: "Height"}, out("size_t *", "pPitch", "8"), scalar("size_t", "WidthInBytes"), scalar("size_t", "Height"), scalar("unsigned int", "ElementSizeBytes")}, Since: 3020},
-	{Name: "cuMemcpyDtoHAsync_v2", Libs: cu, Client: "cuMemcpyDtoHAsync_v2", Syncs: true, Chunk: "ByteCount", Params: []P{{C: "void *", Name: "dstHost", Kind: OutBuf, Size: "ByteCount"}, devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},
+	{Name: "cuMemcpyDtoHAsync_v2", Stream: StreamWork, Shm: ShmDtoH, Idles: true, Libs: cu, Client: "cuMemcpyDtoHAsync_v2", Syncs: true, Chunk: "ByteCount", Params: []P{{C: "void *", Name: "dstHost", Kind: OutBuf, Size: "ByteCount"}, devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},
 	{Name: "cuMemsetD2D8Async", Libs: cu, Mode: Local, Params: []P{{C: "CUdeviceptr", Name: "dstDevice", Kind: HostPtr}, scalar("size_t", "dstPitch"), scalar("unsigned char", "uc"), scalar("size_t", "Width"), scalar("size_t", "Height"), {C: "CUstream", Name: "hStream", Kind: HostPtr}}},
 	{Name: "cuMemsetD16Async", Libs: cu, Mode: Async, Params: []P{devRange("dstDevice", "N", 2), scalar("unsigned short", "us"), scalar("size_t", "N"), stream("hStream")}},
 	{Name: "cuMemcpyPeerAsync", Libs: cu, Client: "cuMemcpyPeerAsync", Mode: Async, Params: []P{devRange("dstDevice", "ByteCount", 1), ctxArg("dstContext"), devRange("srcDevice", "ByteCount", 1), ctxArg("srcContext"), scalar("size_t", "ByteCount"), stream("hStream")}},
-	{Name: "cuMemcpyPeer", Libs: cu, Client: "cuMemcpyPeer", Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), ctxArg("dstContext"), devRange("srcDevice", "ByteCount", 1), ctxArg("srcContext"), scalar("size_t", "ByteCount")}},
+	{Name: "cuMemcpyPeer", Stream: StreamWork, Libs: cu, Client: "cuMemcpyPeer", Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), ctxArg("dstContext"), devRange("srcDevice", "ByteCount", 1), ctxArg("srcContext"), scalar("size_t", "ByteCount")}},
 	// Unified copies: both sides device memory here (the client routes host pointers to HtoD/DtoH).
 	{Name: "cuMemcpyAsync", Libs: cu, Mode: Local, Params: []P{{C: "CUdeviceptr", Name: "dst", Kind: HostPtr}, {C: "CUdeviceptr", Name: "src", Kind: HostPtr}, scalar("size_t", "ByteCount"), stream("hStream")}},
 	{Name: "cuMemcpy", Libs: cu, Mode: Local, Params: []P{{C: "CUdeviceptr", Name: "dst", Kind: HostPtr}, {C: "CUdeviceptr", Name: "src", Kind: HostPtr}, scalar("size_t", "ByteCount")}},

@@ -199,23 +199,18 @@ const (
 	uploadAsyncID = api.IDcuMemcpyHtoDAsync_v2 // the call a failed upload was
 )
 
-// shmRoutes: the copies that take the shared memory when big enough, and their direction.
-var shmRoutes = map[api.ID]bool{
-	api.IDcuMemcpyHtoD_v2: true, api.IDcuMemcpyHtoDAsync_v2: true,
-	api.IDcuMemcpyDtoH_v2: false, api.IDcuMemcpyDtoHAsync_v2: false,
-}
-
 // viaShm serves a large host<->device copy through the shared memory, if there is one.
 func viaShm(c *call, s *session) (int64, bool) {
-	h2d, ok := shmRoutes[c.id]
-	if !ok || s.shm == nil {
+	// the copies whose row has a route take the shared memory when big enough (api.Func.Shm)
+	if c.f.Shm == api.ShmNone || s.shm == nil {
 		return 0, false
 	}
+	h2d := c.f.Shm == api.ShmHtoD
 	stream := uint64(0)
 	if len(c.a) > 3 {
 		stream = c.a[3] &^ tagMask // the server's own handle (servers.go)
 	}
-	if c.id == api.IDcuMemcpyHtoDAsync_v2 && c.a[2] >= ringThreshold && c.a[2] <= uint64(len(s.shm)/4) && c.a[1] != 0 {
+	if h2d && c.f.Mode == api.Async && c.a[2] >= ringThreshold && c.a[2] <= uint64(len(s.shm)/4) && c.a[1] != 0 {
 		if err := s.shmUploadAsync(c.a[0], c.a[1], c.a[2], stream, c.tid()); err != nil {
 			return c.unreachable(), true
 		}

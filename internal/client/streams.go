@@ -97,15 +97,13 @@ func tagBit(tag uint64) uint64 { return 1 << (tag >> tagShift) }
 type rowStreamFacts struct {
 	stream int  // index of the CUstream / cudaStream_t parameter, or -1
 	device bool // takes a device address
-	upload bool // its only effect is writing device memory from inputs it carries
-	legacy bool // synchronous, yet may leave work queued on the legacy stream (copies, memsets)
+	upload bool // its only effect is writing device memory from inputs it carries (api.StreamUpload)
+	legacy bool // synchronous, yet may leave work queued (api.StreamWork, api.StreamUpload)
 	cublas bool // a cuBLAS or cuBLASLt row
-	config bool // cuBLAS handle configuration: no work on any stream
+	none   bool // no work on any stream (api.StreamNone: cuBLAS handle configuration)
 }
 
 var streamFacts = func() []rowStreamFacts {
-	uploads := map[api.ID]bool{api.IDcuMemcpyHtoD_v2: true, api.IDcuMemcpyHtoDAsync_v2: true, api.IDcuMemsetD8_v2: true,
-		api.IDcuMemsetD16_v2: true, api.IDcuMemsetD32_v2: true, api.IDcuMemsetD8Async: true, api.IDcuMemsetD32Async: true}
 	facts := make([]rowStreamFacts, len(api.Table))
 	for id := range api.Table {
 		f := &api.Table[id]
@@ -120,13 +118,10 @@ var streamFacts = func() []rowStreamFacts {
 				r.device = true
 			}
 		}
-		n := f.Name
-		r.upload = uploads[api.ID(id)]
-		r.legacy = strings.HasPrefix(n, "cuMemcpy") || strings.HasPrefix(n, "cuMemset") || strings.HasPrefix(n, "vgpuMemcpy")
+		r.upload = f.Stream == api.StreamUpload
+		r.legacy = f.Stream == api.StreamUpload || f.Stream == api.StreamWork
 		r.cublas = isCublasLib(f.Lib())
-		r.config = r.cublas && api.ID(id) != api.IDcublasLtMatmul && (strings.HasPrefix(n, "cublasLt") || strings.HasPrefix(n, "cublasSet") ||
-			strings.HasPrefix(n, "cublasGet") || strings.HasPrefix(n, "cublasCreate") || strings.HasPrefix(n, "cublasDestroy") ||
-			strings.HasPrefix(n, "vgpuCublas"))
+		r.none = f.Stream == api.StreamNone
 	}
 	return facts
 }()
@@ -139,12 +134,12 @@ func classify(c *call) (st streamState, stream uint64, known bool) {
 	if hasStream {
 		stream = c.a[r.stream]
 	}
+	if r.none {
+		return stIdle, 0, true
+	}
 	if r.cublas {
-		// handle configuration (streams, workspaces, modes, descriptors) leaves nothing on a
-		// stream; every other cuBLAS call runs on its handle's stream or the one it names
-		if r.config {
-			return stIdle, 0, true
-		}
+		// every cuBLAS call but handle configuration (r.none) runs on its handle's stream or
+		// the one it names
 		if !hasStream && len(c.a) > 0 {
 			stream, hasStream = cublasStream(c.a[0])
 		}
@@ -212,11 +207,11 @@ func (t *streamTracker) sent(c *call) {
 	t.mu.Unlock()
 }
 
-// recordsIdle: the rows after which the client records streams idle (synced).
+// recordsIdle: the rows after which the client records streams idle (synced): api.Func.Idles.
 var recordsIdle = func() []bool {
 	r := make([]bool, len(api.Table))
-	for _, id := range []api.ID{api.IDcuStreamSynchronize, api.IDcuCtxSynchronize, api.IDcuMemcpyDtoHAsync_v2, api.IDcuMemcpyDtoH_v2} {
-		r[id] = true
+	for id := range api.Table {
+		r[id] = api.Table[id].Idles
 	}
 	return r
 }()
