@@ -259,6 +259,9 @@ const MaxParams = 24
 // ID is a function's index in Table; stable within one build (checked by TableHash at connect).
 type ID uint32
 
+// Func is row id.
+func (id ID) Func() *Func { return &Table[id] }
+
 // ResultType is the C result type of the library's API.
 func (l Lib) ResultType() string {
 	switch l {
@@ -287,6 +290,57 @@ func (f *Func) ServerName() string {
 		return f.Server
 	}
 	return f.Name
+}
+
+// ServerRow is the row named by the function the server invokes for row id (id itself unless
+// Server names another row); ok is false where Server names a function without a row.
+func ServerRow(id ID) (ID, bool) {
+	r := links[id].server
+	return r, r != noRow
+}
+
+// ForwardRow is the driver row a Forward row is served by; ok is false for a row that is not one.
+func ForwardRow(id ID) (ID, bool) {
+	r := links[id].forward
+	return r, r != noRow
+}
+
+// DeviceTwin is the twin of a cuBLAS row with scalars for CUBLAS_POINTER_MODE_DEVICE
+// (CublasDevicePrefix); ok is false for a row without one.
+func DeviceTwin(id ID) (ID, bool) {
+	r := links[id].twin
+	return r, r != noRow
+}
+
+// noRow marks a link to no row.
+const noRow = ^ID(0)
+
+// links are the rows each row names (Server, Forward, its twin), resolved once.
+var links []struct{ server, forward, twin ID }
+
+func resolveLinks() {
+	links = make([]struct{ server, forward, twin ID }, len(Table))
+	for i := range Table {
+		l := &links[i]
+		l.server, l.forward, l.twin = ID(i), noRow, noRow
+	}
+	for i := range Table {
+		f := &Table[i]
+		if f.Server != "" {
+			links[i].server = noRow
+			if id, ok := byName[f.Server]; ok {
+				links[i].server = id
+			}
+		}
+		if id, ok := byName[f.Forward]; ok && f.Forward != "" {
+			links[i].forward = id
+		}
+		if orig, ok := strings.CutPrefix(f.Name, CublasDevicePrefix); ok {
+			if id, ok := byName[orig]; ok {
+				links[id].twin = ID(i)
+			}
+		}
+	}
 }
 
 // Lib is the library whose error codes f uses.
@@ -344,6 +398,7 @@ func init() {
 			byName[Table[i].Name] = ID(i)
 		}
 	}
+	resolveLinks()
 	if err := Validate(); err != nil {
 		panic(err)
 	}
@@ -406,6 +461,9 @@ func Validate() error {
 			if n, ok := SpecNumber(p.Size); p.Versioned && (p.Kind != InOutVal || !ok || n < 4 || n >= 1<<24 || f.Lib() != LibNVML) {
 				return fmt.Errorf("api: %s: %s: only a fixed-size NVML InOutVal struct is Versioned", f.Name, p.Name)
 			}
+		}
+		if _, ok := byName[f.Forward]; f.Forward != "" && !ok {
+			return fmt.Errorf("api: %s forwards to %s, which has no row", f.Name, f.Forward)
 		}
 		if f.Shm != ShmNone {
 			ps := f.Params

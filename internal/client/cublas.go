@@ -2,7 +2,6 @@ package client
 
 import (
 	"runtime"
-	"strings"
 	"sync"
 
 	"github.com/vgpu/vgpu/internal/api"
@@ -255,11 +254,8 @@ func cublasDeviceMode(h uint64) bool {
 var cublasTwins = func() map[api.ID]api.ID {
 	m := map[api.ID]api.ID{}
 	for i := range api.Table {
-		f := &api.Table[i]
-		if strings.HasPrefix(f.Name, api.CublasDevicePrefix) {
-			if id, _, ok := api.Lookup(strings.TrimPrefix(f.Name, api.CublasDevicePrefix)); ok {
-				m[id] = api.ID(i)
-			}
+		if twin, ok := api.DeviceTwin(api.ID(i)); ok {
+			m[api.ID(i)] = twin
 		}
 	}
 	return m

@@ -12,10 +12,8 @@ func forward(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	id, f, ok := api.Lookup(c.f.Forward)
-	if !ok {
-		panic("client: " + c.f.Name + " forwards to unknown row " + c.f.Forward)
-	}
+	id, _ := api.ForwardRow(c.id) // (api.Validate: every Forward names a row)
+	f := &api.Table[id]
 	args := make([]uint64, len(f.Params))
 	copy(args, c.a)
 	if c.f.PTSZ {
