@@ -58,70 +58,66 @@ type quotaRow struct {
 // memory (quotaNamePattern in quota_test.go). Rows the worker does not serve (cuArrayCreate,
 // cuMemAllocAsync, cuMemPoolCreate, cuGraphAddMemAllocNode, cudaMallocAsync ...) answer
 // not-supported in the client and never reach a driver; serving one needs a row here first.
-var quotaRows = map[string]quotaRow{
-	"cuMemAlloc_v2":              {rule: qAlloc},
-	"cuMemAllocPitch_v2":         {rule: qPitch},
-	"cuMemCreate":                {rule: qCreate},
-	"cublasCreate_v2":            {rule: qMeasure},
-	"cuMemFree_v2":               {rule: qFreePtr},
-	"cuMemRelease":               {rule: qFreeMem},
-	"cublasDestroy_v2":           {rule: qFreeBlas},
-	"cuCtxDestroy_v2":            {rule: qCtxDestroy},
-	"cuDevicePrimaryCtxReset_v2": {rule: qCtxReset},
-	"cuDevicePrimaryCtxRetain":   {rule: qRetain, why: "a context's own memory is the session's fixed cost, not charged"},
-	"cuMemGetInfo_v2":            {rule: qMemInfo},
-	"cuDeviceTotalMem_v2":        {rule: qTotalMem},
-	"nvmlDeviceGetMemoryInfo":    {rule: qNVMLMem},
-	"nvmlDeviceGetMemoryInfo_v2": {rule: qNVMLMem2},
+var quotaRows = map[api.ID]quotaRow{
+	api.IDcuMemAlloc_v2:              {rule: qAlloc},
+	api.IDcuMemAllocPitch_v2:         {rule: qPitch},
+	api.IDcuMemCreate:                {rule: qCreate},
+	api.IDcublasCreate_v2:            {rule: qMeasure},
+	api.IDcuMemFree_v2:               {rule: qFreePtr},
+	api.IDcuMemRelease:               {rule: qFreeMem},
+	api.IDcublasDestroy_v2:           {rule: qFreeBlas},
+	api.IDcuCtxDestroy_v2:            {rule: qCtxDestroy},
+	api.IDcuDevicePrimaryCtxReset_v2: {rule: qCtxReset},
+	api.IDcuDevicePrimaryCtxRetain:   {rule: qRetain, why: "a context's own memory is the session's fixed cost, not charged"},
+	api.IDcuMemGetInfo_v2:            {rule: qMemInfo},
+	api.IDcuDeviceTotalMem_v2:        {rule: qTotalMem},
+	api.IDnvmlDeviceGetMemoryInfo:    {rule: qNVMLMem},
+	api.IDnvmlDeviceGetMemoryInfo_v2: {rule: qNVMLMem2},
 
-	"nvmlDeviceGetCount":               {rule: qNVMLCount},
-	"nvmlDeviceGetCount_v2":            {rule: qNVMLCount},
-	"nvmlDeviceGetHandleByIndex":       {rule: qNVMLByIndex},
-	"nvmlDeviceGetHandleByIndex_v2":    {rule: qNVMLByIndex},
-	"nvmlDeviceGetHandleByUUID":        {rule: qNVMLByID},
-	"nvmlDeviceGetHandleByPciBusId_v2": {rule: qNVMLByID},
-	"nvmlDeviceGetHandleBySerial":      {rule: qNVMLByID},
-	"nvmlDeviceGetIndex":               {rule: qNVMLIndex},
+	api.IDnvmlDeviceGetCount:               {rule: qNVMLCount},
+	api.IDnvmlDeviceGetCount_v2:            {rule: qNVMLCount},
+	api.IDnvmlDeviceGetHandleByIndex:       {rule: qNVMLByIndex},
+	api.IDnvmlDeviceGetHandleByIndex_v2:    {rule: qNVMLByIndex},
+	api.IDnvmlDeviceGetHandleByUUID:        {rule: qNVMLByID},
+	api.IDnvmlDeviceGetHandleByPciBusId_v2: {rule: qNVMLByID},
+	api.IDnvmlDeviceGetHandleBySerial:      {rule: qNVMLByID},
+	api.IDnvmlDeviceGetIndex:               {rule: qNVMLIndex},
 
-	"cuCtxCreate_v2":                  {why: "a context's own memory is the session's fixed cost, not charged"},
-	"cuDevicePrimaryCtxRelease":       {why: "releasing a reference frees nothing while the session lives"},
-	"cuDevicePrimaryCtxRelease_v2":    {why: "releasing a reference frees nothing while the session lives"},
-	"cuMemAddressReserve":             {why: "reserves addresses, no memory (cuMemCreate is charged)"},
-	"cuMemAddressFree":                {why: "frees addresses, no memory"},
-	"cuMemGetAllocationGranularity":   {why: "a query"},
-	"cuStreamCreate":                  {why: "driver bookkeeping, not charged"},
-	"cuStreamCreateWithPriority":      {why: "driver bookkeeping, not charged"},
-	"cuStreamDestroy_v2":              {why: "driver bookkeeping, not charged"},
-	"cuEventCreate":                   {why: "driver bookkeeping, not charged"},
-	"cuEventDestroy_v2":               {why: "driver bookkeeping, not charged"},
-	"vgpuModuleLoadData":              {why: "code and globals load lazily at first launch (CUDA_MODULE_LOADING=LAZY): not measurable here, not charged"},
-	"vgpuLibraryLoadData":             {why: "code and globals load lazily at first launch (CUDA_MODULE_LOADING=LAZY): not measurable here, not charged"},
-	"cuModuleUnload":                  {why: "modules are not charged"},
-	"cuLibraryUnload":                 {why: "modules are not charged"},
-	"cuModuleGetLoadingMode":          {why: "a query"},
-	"cuGraphInstantiateWithFlags":     {why: "graphs come from stream capture of served rows, which cannot allocate (no memory nodes)"},
-	"cuGraphExecDestroy":              {why: "graphs are not charged"},
-	"cuGraphDestroy":                  {why: "graphs are not charged"},
-	"cublasLtMatmulDescCreate":        {why: "host memory"},
-	"cublasLtMatmulDescDestroy":       {why: "host memory"},
-	"cublasLtMatrixLayoutCreate":      {why: "host memory"},
-	"cublasLtMatrixLayoutDestroy":     {why: "host memory"},
-	"cublasLtMatmulPreferenceCreate":  {why: "host memory"},
-	"cublasLtMatmulPreferenceDestroy": {why: "host memory"},
-	"cublasSetWorkspace_v2":           {why: "the workspace is the program's own allocation, already charged"},
-	"nvmlDeviceGetBAR1MemoryInfo":     {why: "the BAR1 aperture, not device memory"},
+	api.IDcuCtxCreate_v2:                  {why: "a context's own memory is the session's fixed cost, not charged"},
+	api.IDcuDevicePrimaryCtxRelease:       {why: "releasing a reference frees nothing while the session lives"},
+	api.IDcuDevicePrimaryCtxRelease_v2:    {why: "releasing a reference frees nothing while the session lives"},
+	api.IDcuMemAddressReserve:             {why: "reserves addresses, no memory (cuMemCreate is charged)"},
+	api.IDcuMemAddressFree:                {why: "frees addresses, no memory"},
+	api.IDcuMemGetAllocationGranularity:   {why: "a query"},
+	api.IDcuStreamCreate:                  {why: "driver bookkeeping, not charged"},
+	api.IDcuStreamCreateWithPriority:      {why: "driver bookkeeping, not charged"},
+	api.IDcuStreamDestroy_v2:              {why: "driver bookkeeping, not charged"},
+	api.IDcuEventCreate:                   {why: "driver bookkeeping, not charged"},
+	api.IDcuEventDestroy_v2:               {why: "driver bookkeeping, not charged"},
+	api.IDvgpuModuleLoadData:              {why: "code and globals load lazily at first launch (CUDA_MODULE_LOADING=LAZY): not measurable here, not charged"},
+	api.IDvgpuLibraryLoadData:             {why: "code and globals load lazily at first launch (CUDA_MODULE_LOADING=LAZY): not measurable here, not charged"},
+	api.IDcuModuleUnload:                  {why: "modules are not charged"},
+	api.IDcuLibraryUnload:                 {why: "modules are not charged"},
+	api.IDcuModuleGetLoadingMode:          {why: "a query"},
+	api.IDcuGraphInstantiateWithFlags:     {why: "graphs come from stream capture of served rows, which cannot allocate (no memory nodes)"},
+	api.IDcuGraphExecDestroy:              {why: "graphs are not charged"},
+	api.IDcuGraphDestroy:                  {why: "graphs are not charged"},
+	api.IDcublasLtMatmulDescCreate:        {why: "host memory"},
+	api.IDcublasLtMatmulDescDestroy:       {why: "host memory"},
+	api.IDcublasLtMatrixLayoutCreate:      {why: "host memory"},
+	api.IDcublasLtMatrixLayoutDestroy:     {why: "host memory"},
+	api.IDcublasLtMatmulPreferenceCreate:  {why: "host memory"},
+	api.IDcublasLtMatmulPreferenceDestroy: {why: "host memory"},
+	api.IDcublasSetWorkspace_v2:           {why: "the workspace is the program's own allocation, already charged"},
+	api.IDnvmlDeviceGetBAR1MemoryInfo:     {why: "the BAR1 aperture, not device memory"},
 
-	"nvmlDeviceWorkloadPowerProfileGetCurrentProfiles": {why: "power profiles (\"load\" is in the name), no memory"},
+	api.IDnvmlDeviceWorkloadPowerProfileGetCurrentProfiles: {why: "power profiles (\"load\" is in the name), no memory"},
 }
 
 // quotaByID is quotaRows by row id.
 var quotaByID = func() []quotaRule {
 	r := make([]quotaRule, len(api.Table))
-	for name, q := range quotaRows {
-		id, _, ok := api.Lookup(name)
-		if !ok {
-			panic("server: quotaRows names no row " + name)
-		}
+	for id, q := range quotaRows {
 		r[id] = q.rule
 	}
 	return r
@@ -415,15 +411,15 @@ func (ps *policyState) creditContext(ctx uint64) {
 	}
 }
 
-var (
-	ctxGetDeviceID, _, _   = api.Lookup("cuCtxGetDevice")
-	ctxGetCurrentID, _, _  = api.Lookup("cuCtxGetCurrent")
-	memGetInfoID, _, _     = api.Lookup("cuMemGetInfo_v2")
-	totalMemID, _, _       = api.Lookup("cuDeviceTotalMem_v2")
-	memFreeID, _, _        = api.Lookup("cuMemFree_v2")
-	cublasDestroyID, _, _  = api.Lookup("cublasDestroy_v2")
-	deviceGetCountID, _, _ = api.Lookup("cuDeviceGetCount")
-	deviceGetUUIDID, _, _  = api.Lookup("cuDeviceGetUuid_v2")
+const (
+	ctxGetDeviceID   = api.IDcuCtxGetDevice
+	ctxGetCurrentID  = api.IDcuCtxGetCurrent
+	memGetInfoID     = api.IDcuMemGetInfo_v2
+	totalMemID       = api.IDcuDeviceTotalMem_v2
+	memFreeID        = api.IDcuMemFree_v2
+	cublasDestroyID  = api.IDcublasDestroy_v2
+	deviceGetCountID = api.IDcuDeviceGetCount
+	deviceGetUUIDID  = api.IDcuDeviceGetUuid_v2
 )
 
 // currentDevice is the device and context current on the session's thread (device 0 and no

@@ -157,24 +157,26 @@ func (s *Sim) Name() string { return "sim" }
 
 func (s *Sim) Close() {}
 
-// simFuncs are the functions the simulated device implements, by name.
-var simFuncs map[string]func(s *Sim, a *Args) int32
+// simFuncs are the functions the simulated device implements, by the id of the row named as the
+// function (api.ServerRow: a vgpu row with a Server runs the function of that name).
+var simFuncs map[api.ID]func(s *Sim, a *Args) int32
 
 func (s *Sim) Invoke(id api.ID, f *api.Func, a *Args) int32 {
-	fn, ok := simFuncs[f.ServerName()]
-	if !ok {
+	sid, known := api.ServerRow(id)
+	fn, ok := simFuncs[sid]
+	if !ok || !known {
 		code := f.Lib().Info().NotSupported
 		logOnce("sim:"+f.Name, fmt.Sprintf("the simulated device does not implement %s (returning %d)", f.Name, code), "function", f.Name, "code", code)
 		return code
 	}
 	s.mu.Lock()
-	if f.Lib() == api.LibCuda && f.Name != "cuInit" && f.Name != "cuDriverGetVersion" && !s.inited {
+	if f.Lib() == api.LibCuda && id != api.IDcuInit && id != api.IDcuDriverGetVersion && !s.inited {
 		s.mu.Unlock()
 		return 3 // CUDA_ERROR_NOT_INITIALIZED
 	}
 	if f.Wait {
 		// what to wait for, read under the lock; the wait itself without it
-		until := s.waitUntil(f.Name, a)
+		until := s.waitUntil(id, a)
 		s.mu.Unlock()
 		if d := time.Until(until); d > 0 {
 			time.Sleep(d)
@@ -201,14 +203,14 @@ func (s *Sim) ThreadEnded(t uint16) {
 
 // waitUntil is when the work a synchronisation (a row marked Wait) waits for is over; s.mu
 // is held.
-func (s *Sim) waitUntil(name string, a *Args) time.Time {
+func (s *Sim) waitUntil(id api.ID, a *Args) time.Time {
 	var until time.Time
-	switch name {
-	case "cuStreamSynchronize":
+	switch id {
+	case api.IDcuStreamSynchronize:
 		if st := a.Vals[0]; st > 2 {
 			return s.busy[st]
 		}
-	case "cuEventSynchronize":
+	case api.IDcuEventSynchronize:
 		return s.events[a.Vals[0]]
 	}
 	// the context, or a special stream (the legacy stream waits for the blocking streams):
@@ -343,8 +345,8 @@ func init() {
 		}
 	}
 	ok := func(s *Sim, a *Args) int32 { return 0 }
-	simFuncs = map[string]func(s *Sim, a *Args) int32{
-		"cuInit": func(s *Sim, a *Args) int32 {
+	simFuncs = map[api.ID]func(s *Sim, a *Args) int32{
+		api.IDcuInit: func(s *Sim, a *Args) int32 {
 			if a.Vals[0] != 0 {
 				return cuErrInvalidValue
 			}
@@ -354,28 +356,28 @@ func init() {
 			s.inited = true
 			return 0
 		},
-		"cuDriverGetVersion": func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
-		"cuDeviceGetCount":   func(s *Sim, a *Args) int32 { put32(a.Out[0], uint32(len(s.visible))); return 0 },
-		"cuDeviceGet": func(s *Sim, a *Args) int32 {
+		api.IDcuDriverGetVersion: func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
+		api.IDcuDeviceGetCount:   func(s *Sim, a *Args) int32 { put32(a.Out[0], uint32(len(s.visible))); return 0 },
+		api.IDcuDeviceGet: func(s *Sim, a *Args) int32 {
 			if s.hostOf(int32(uint32(a.Vals[1]))) < 0 {
 				return cuErrInvalidDevice
 			}
 			put32(a.Out[0], uint32(a.Vals[1]))
 			return 0
 		},
-		"cuDeviceGetName": devFn(2, func(s *Sim, a *Args) int32 { putString(a.Out[0], SimName); return 0 }),
-		"cuDeviceGetUuid": devFn(1, func(s *Sim, a *Args) int32 {
+		api.IDcuDeviceGetName: devFn(2, func(s *Sim, a *Args) int32 { putString(a.Out[0], SimName); return 0 }),
+		api.IDcuDeviceGetUuid: devFn(1, func(s *Sim, a *Args) int32 {
 			u := s.uuidOf(s.hostOf(int32(a.Vals[1])))
 			copy(a.Out[0], u[:])
 			return 0
 		}),
-		"cuDeviceGetUuid_v2": devFn(1, func(s *Sim, a *Args) int32 {
+		api.IDcuDeviceGetUuid_v2: devFn(1, func(s *Sim, a *Args) int32 {
 			u := s.uuidOf(s.hostOf(int32(a.Vals[1])))
 			copy(a.Out[0], u[:])
 			return 0
 		}),
-		"cuDeviceTotalMem_v2": devFn(1, func(s *Sim, a *Args) int32 { put64(a.Out[0], simTotalMem); return 0 }),
-		"cuDeviceGetAttribute": devFn(2, func(s *Sim, a *Args) int32 {
+		api.IDcuDeviceTotalMem_v2: devFn(1, func(s *Sim, a *Args) int32 { put64(a.Out[0], simTotalMem); return 0 }),
+		api.IDcuDeviceGetAttribute: devFn(2, func(s *Sim, a *Args) int32 {
 			attr := int32(uint32(a.Vals[1]))
 			if attr <= 0 || attr > 200 {
 				return cuErrInvalidValue
@@ -387,14 +389,14 @@ func init() {
 			put32(a.Out[0], v)
 			return 0
 		}),
-		"cuDeviceGetPCIBusId": devFn(2, func(s *Sim, a *Args) int32 {
+		api.IDcuDeviceGetPCIBusId: devFn(2, func(s *Sim, a *Args) int32 {
 			if len(a.Out[0]) < len(simPCIBusID)+1 {
 				return cuErrInvalidValue
 			}
 			putString(a.Out[0], simPCIBusIDOf(s.hostOf(int32(a.Vals[2]))))
 			return 0
 		}),
-		"cuDeviceGetByPCIBusId": func(s *Sim, a *Args) int32 {
+		api.IDcuDeviceGetByPCIBusId: func(s *Sim, a *Args) int32 {
 			id := string(a.In[1][:len(a.In[1])-1])
 			for d, h := range s.visible {
 				if b := simPCIBusIDOf(h); id == b || id == b[4:] {
@@ -404,7 +406,7 @@ func init() {
 			}
 			return cuErrInvalidDevice
 		},
-		"cuDevicePrimaryCtxRetain": devFn(1, func(s *Sim, a *Args) int32 {
+		api.IDcuDevicePrimaryCtxRetain: devFn(1, func(s *Sim, a *Args) int32 {
 			d := int(a.Vals[1])
 			if s.primary[d] == 0 {
 				s.primary[d] = s.newHandle()
@@ -414,7 +416,7 @@ func init() {
 			put64(a.Out[0], s.primary[d])
 			return 0
 		}),
-		"cuDevicePrimaryCtxRelease_v2": devFn(0, func(s *Sim, a *Args) int32 {
+		api.IDcuDevicePrimaryCtxRelease_v2: devFn(0, func(s *Sim, a *Args) int32 {
 			d := int(a.Vals[0])
 			if s.primRefs[d] == 0 {
 				return cuErrInvalidContext
@@ -423,8 +425,8 @@ func init() {
 			return 0
 		}),
 		// a reset keeps the context's handle (as the driver does) and frees nothing the sim holds
-		"cuDevicePrimaryCtxReset_v2": devFn(0, func(s *Sim, a *Args) int32 { return 0 }),
-		"cuDevicePrimaryCtxSetFlags_v2": devFn(0, func(s *Sim, a *Args) int32 {
+		api.IDcuDevicePrimaryCtxReset_v2: devFn(0, func(s *Sim, a *Args) int32 { return 0 }),
+		api.IDcuDevicePrimaryCtxSetFlags_v2: devFn(0, func(s *Sim, a *Args) int32 {
 			const known = 0x07 | 0x08 | 0x10 | 0x20 // scheduling, map host, keep local memory, coredump
 			if f := uint32(a.Vals[1]); f&^known != 0 || f&0x07 == 0x03 || f&0x07 > 0x04 {
 				return 1 // CUDA_ERROR_INVALID_VALUE
@@ -432,7 +434,7 @@ func init() {
 			s.primFlag = uint32(a.Vals[1])
 			return 0
 		}),
-		"cuDevicePrimaryCtxGetState": devFn(0, func(s *Sim, a *Args) int32 {
+		api.IDcuDevicePrimaryCtxGetState: devFn(0, func(s *Sim, a *Args) int32 {
 			put32(a.Out[1], s.primFlag)
 			active := uint32(0)
 			if s.primRefs[int(a.Vals[0])] > 0 {
@@ -441,23 +443,23 @@ func init() {
 			put32(a.Out[2], active)
 			return 0
 		}),
-		"cuCtxCreate_v2": devFn(2, func(s *Sim, a *Args) int32 {
+		api.IDcuCtxCreate_v2: devFn(2, func(s *Sim, a *Args) int32 {
 			h := s.newHandle()
 			s.ctxs[h] = int(a.Vals[2])
 			s.current = h
 			put64(a.Out[0], h)
 			return 0
 		}),
-		"cuCtxDestroy_v2": func(s *Sim, a *Args) int32 {
+		api.IDcuCtxDestroy_v2: func(s *Sim, a *Args) int32 {
 			delete(s.ctxs, a.Vals[0])
 			if s.current == a.Vals[0] {
 				s.current = 0
 			}
 			return 0
 		},
-		"cuCtxGetCurrent": func(s *Sim, a *Args) int32 { put64(a.Out[0], s.current); return 0 },
-		"cuCtxSetCurrent": func(s *Sim, a *Args) int32 { s.current = a.Vals[0]; return 0 },
-		"cuCtxGetDevice": func(s *Sim, a *Args) int32 {
+		api.IDcuCtxGetCurrent: func(s *Sim, a *Args) int32 { put64(a.Out[0], s.current); return 0 },
+		api.IDcuCtxSetCurrent: func(s *Sim, a *Args) int32 { s.current = a.Vals[0]; return 0 },
+		api.IDcuCtxGetDevice: func(s *Sim, a *Args) int32 {
 			d, ok := s.ctxs[s.current]
 			if !ok {
 				return cuErrInvalidContext
@@ -465,19 +467,19 @@ func init() {
 			put32(a.Out[0], uint32(d))
 			return 0
 		},
-		"cuCtxSynchronize": ok,
-		"cuMemGetInfo_v2": func(s *Sim, a *Args) int32 {
+		api.IDcuCtxSynchronize: ok,
+		api.IDcuMemGetInfo_v2: func(s *Sim, a *Args) int32 {
 			h := s.currentHost()
 			put64(a.Out[0], simTotalMem-s.used[h])
 			put64(a.Out[1], simTotalMem)
 			return 0
 		},
-		"cuMemAlloc_v2": func(s *Sim, a *Args) int32 {
+		api.IDcuMemAlloc_v2: func(s *Sim, a *Args) int32 {
 			p, r := s.alloc(a.Vals[1], s.currentHost())
 			put64(a.Out[0], p)
 			return r
 		},
-		"cuMemAllocPitch_v2": func(s *Sim, a *Args) int32 { // (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)
+		api.IDcuMemAllocPitch_v2: func(s *Sim, a *Args) int32 { // (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)
 			w, h := a.Vals[2], a.Vals[3]
 			if w == 0 || h == 0 || h > simTotalMem {
 				return cuErrInvalidValue
@@ -491,7 +493,7 @@ func init() {
 			put64(a.Out[1], pitch)
 			return r
 		},
-		"cuMemFree_v2": func(s *Sim, a *Args) int32 {
+		api.IDcuMemFree_v2: func(s *Sim, a *Args) int32 {
 			p := a.Vals[0]
 			b, okk := s.mem[p]
 			if !okk {
@@ -505,7 +507,7 @@ func init() {
 		},
 		// Virtual memory management: physical allocations count as used memory; a mapping gets
 		// memory of its own for copies (two mappings of one handle do not share bytes here).
-		"cuMemCreate": func(s *Sim, a *Args) int32 { // (handle, size, prop, flags)
+		api.IDcuMemCreate: func(s *Sim, a *Args) int32 { // (handle, size, prop, flags)
 			n, prop := a.Vals[1], a.In[2]
 			const locDevice = 1
 			if n == 0 || n%(2<<20) != 0 || binary.LittleEndian.Uint32(prop[8:]) != locDevice {
@@ -524,7 +526,7 @@ func init() {
 			put64(a.Out[0], m)
 			return 0
 		},
-		"cuMemRelease": func(s *Sim, a *Args) int32 {
+		api.IDcuMemRelease: func(s *Sim, a *Args) int32 {
 			m, okk := s.vmm[a.Vals[0]]
 			if !okk {
 				return cuErrInvalidValue
@@ -533,7 +535,7 @@ func init() {
 			delete(s.vmm, a.Vals[0])
 			return 0
 		},
-		"cuMemAddressReserve": func(s *Sim, a *Args) int32 { // (ptr, size, alignment, addr, flags)
+		api.IDcuMemAddressReserve: func(s *Sim, a *Args) int32 { // (ptr, size, alignment, addr, flags)
 			n := a.Vals[1]
 			if n == 0 || n > 1<<40 {
 				return cuErrInvalidValue
@@ -543,8 +545,8 @@ func init() {
 			put64(a.Out[0], p)
 			return 0
 		},
-		"cuMemAddressFree": ok,
-		"cuMemMap": func(s *Sim, a *Args) int32 { // (ptr, size, offset, handle, flags)
+		api.IDcuMemAddressFree: ok,
+		api.IDcuMemMap: func(s *Sim, a *Args) int32 { // (ptr, size, offset, handle, flags)
 			p, n := a.Vals[0], a.Vals[1]
 			if m, okk := s.vmm[a.Vals[3]]; !okk || a.Vals[2]+n > m.size || n == 0 {
 				return cuErrInvalidValue
@@ -556,7 +558,7 @@ func init() {
 			s.allocs.Add(p, n)
 			return 0
 		},
-		"cuMemUnmap": func(s *Sim, a *Args) int32 {
+		api.IDcuMemUnmap: func(s *Sim, a *Args) int32 {
 			if _, okk := s.mem[a.Vals[0]]; !okk {
 				return 211 // CUDA_ERROR_NOT_MAPPED
 			}
@@ -564,29 +566,29 @@ func init() {
 			s.allocs.Remove(a.Vals[0])
 			return 0
 		},
-		"cuMemSetAccess":       ok,
-		"cuMemcpyHtoD_v2":      func(s *Sim, a *Args) int32 { copy(s.dev(a.Vals[0], a.Vals[2]), a.In[1]); return 0 },
-		"cuMemcpyHtoDAsync_v2": func(s *Sim, a *Args) int32 { copy(s.dev(a.Vals[0], a.Vals[2]), a.In[1]); return 0 },
-		"cuMemcpyDtoH_v2":      func(s *Sim, a *Args) int32 { copy(a.Out[0], s.dev(a.Vals[1], a.Vals[2])); return 0 },
-		"cuMemcpyDtoD_v2": func(s *Sim, a *Args) int32 {
+		api.IDcuMemSetAccess:       ok,
+		api.IDcuMemcpyHtoD_v2:      func(s *Sim, a *Args) int32 { copy(s.dev(a.Vals[0], a.Vals[2]), a.In[1]); return 0 },
+		api.IDcuMemcpyHtoDAsync_v2: func(s *Sim, a *Args) int32 { copy(s.dev(a.Vals[0], a.Vals[2]), a.In[1]); return 0 },
+		api.IDcuMemcpyDtoH_v2:      func(s *Sim, a *Args) int32 { copy(a.Out[0], s.dev(a.Vals[1], a.Vals[2])); return 0 },
+		api.IDcuMemcpyDtoD_v2: func(s *Sim, a *Args) int32 {
 			copy(s.dev(a.Vals[0], a.Vals[2]), s.dev(a.Vals[1], a.Vals[2]))
 			return 0
 		},
-		"cuMemcpyDtoDAsync_v2": func(s *Sim, a *Args) int32 {
+		api.IDcuMemcpyDtoDAsync_v2: func(s *Sim, a *Args) int32 {
 			copy(s.dev(a.Vals[0], a.Vals[2]), s.dev(a.Vals[1], a.Vals[2]))
 			s.addWork(a.Vals[3])
 			return 0
 		},
 		// peer copies between two GPUs of the host (the session checked both ranges)
-		"cuMemcpyPeer": func(s *Sim, a *Args) int32 {
+		api.IDcuMemcpyPeer: func(s *Sim, a *Args) int32 {
 			copy(s.dev(a.Vals[0], a.Vals[4]), s.dev(a.Vals[2], a.Vals[4]))
 			return 0
 		},
-		"cuMemcpyPeerAsync": func(s *Sim, a *Args) int32 {
+		api.IDcuMemcpyPeerAsync: func(s *Sim, a *Args) int32 {
 			copy(s.dev(a.Vals[0], a.Vals[4]), s.dev(a.Vals[2], a.Vals[4]))
 			return 0
 		},
-		"cuDeviceCanAccessPeer": devFn(1, devFn(2, func(s *Sim, a *Args) int32 {
+		api.IDcuDeviceCanAccessPeer: devFn(1, devFn(2, func(s *Sim, a *Args) int32 {
 			can := uint32(0)
 			if a.Vals[1] != a.Vals[2] {
 				can = 1 // two GPUs of one host reach each other
@@ -594,29 +596,29 @@ func init() {
 			put32(a.Out[0], can)
 			return 0
 		})),
-		"cuMemsetD8_v2":    func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]), 1, a.Vals[1]); return 0 },
-		"cuMemsetD8Async":  func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]), 1, a.Vals[1]); return 0 },
-		"cuMemsetD16_v2":   func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]*2), 2, a.Vals[1]); return 0 },
-		"cuMemsetD32_v2":   func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]*4), 4, a.Vals[1]); return 0 },
-		"cuMemsetD32Async": func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]*4), 4, a.Vals[1]); return 0 },
-		"cuMemGetAllocationGranularity": func(s *Sim, a *Args) int32 {
+		api.IDcuMemsetD8_v2:    func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]), 1, a.Vals[1]); return 0 },
+		api.IDcuMemsetD8Async:  func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]), 1, a.Vals[1]); return 0 },
+		api.IDcuMemsetD16_v2:   func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]*2), 2, a.Vals[1]); return 0 },
+		api.IDcuMemsetD32_v2:   func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]*4), 4, a.Vals[1]); return 0 },
+		api.IDcuMemsetD32Async: func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]*4), 4, a.Vals[1]); return 0 },
+		api.IDcuMemGetAllocationGranularity: func(s *Sim, a *Args) int32 {
 			put64(a.Out[0], 2<<20)
 			return 0
 		},
-		"cuStreamCreate": func(s *Sim, a *Args) int32 { put64(a.Out[0], s.newHandle()); return 0 },
-		"cuStreamDestroy_v2": func(s *Sim, a *Args) int32 {
+		api.IDcuStreamCreate: func(s *Sim, a *Args) int32 { put64(a.Out[0], s.newHandle()); return 0 },
+		api.IDcuStreamDestroy_v2: func(s *Sim, a *Args) int32 {
 			delete(s.busy, a.Vals[0])
 			return 0
 		},
-		"cuStreamSynchronize": ok, // (Invoke waits)
-		"cuStreamQuery":       func(s *Sim, a *Args) int32 { return notReady(s.busy[a.Vals[0]]) },
-		"cuStreamWaitEvent":   ok,
-		"cuEventCreate":       func(s *Sim, a *Args) int32 { put64(a.Out[0], s.newHandle()); return 0 },
-		"cuEventDestroy_v2": func(s *Sim, a *Args) int32 {
+		api.IDcuStreamSynchronize: ok, // (Invoke waits)
+		api.IDcuStreamQuery:       func(s *Sim, a *Args) int32 { return notReady(s.busy[a.Vals[0]]) },
+		api.IDcuStreamWaitEvent:   ok,
+		api.IDcuEventCreate:       func(s *Sim, a *Args) int32 { put64(a.Out[0], s.newHandle()); return 0 },
+		api.IDcuEventDestroy_v2: func(s *Sim, a *Args) int32 {
 			delete(s.events, a.Vals[0])
 			return 0
 		},
-		"cuEventRecord": func(s *Sim, a *Args) int32 {
+		api.IDcuEventRecord: func(s *Sim, a *Args) int32 {
 			t := time.Now()
 			if b := s.busy[a.Vals[1]]; b.After(t) {
 				t = b // recorded once the stream's simulated work is over
@@ -624,9 +626,9 @@ func init() {
 			s.events[a.Vals[0]] = t
 			return 0
 		},
-		"cuEventSynchronize": ok, // (Invoke waits)
-		"cuEventQuery":       func(s *Sim, a *Args) int32 { return notReady(s.events[a.Vals[0]]) },
-		"cuEventElapsedTime_v2": func(s *Sim, a *Args) int32 {
+		api.IDcuEventSynchronize: ok, // (Invoke waits)
+		api.IDcuEventQuery:       func(s *Sim, a *Args) int32 { return notReady(s.events[a.Vals[0]]) },
+		api.IDcuEventElapsedTime_v2: func(s *Sim, a *Args) int32 {
 			t0, ok0 := s.events[a.Vals[1]]
 			t1, ok1 := s.events[a.Vals[2]]
 			if !ok0 || !ok1 {
@@ -637,15 +639,15 @@ func init() {
 		},
 
 		// NVML
-		"nvmlSystemGetDriverVersion": func(s *Sim, a *Args) int32 {
+		api.IDnvmlSystemGetDriverVersion: func(s *Sim, a *Args) int32 {
 			if len(a.Out[0]) < len(simNVMLDriver)+1 {
 				return nvmlErrInsufficient
 			}
 			putString(a.Out[0], simNVMLDriver)
 			return 0
 		},
-		"nvmlDeviceGetCount_v2": func(s *Sim, a *Args) int32 { put32(a.Out[0], uint32(s.ndev)); return 0 },
-		"nvmlDeviceGetHandleByIndex_v2": func(s *Sim, a *Args) int32 {
+		api.IDnvmlDeviceGetCount_v2: func(s *Sim, a *Args) int32 { put32(a.Out[0], uint32(s.ndev)); return 0 },
+		api.IDnvmlDeviceGetHandleByIndex_v2: func(s *Sim, a *Args) int32 {
 			i := uint32(a.Vals[0]) // an unsigned int: the word's upper bits are not the caller's
 			if i >= uint32(s.ndev) {
 				return 2
@@ -653,14 +655,14 @@ func init() {
 			put64(a.Out[1], simNVMLHandle(int(i)))
 			return 0
 		},
-		"nvmlDeviceGetName": func(s *Sim, a *Args) int32 {
+		api.IDnvmlDeviceGetName: func(s *Sim, a *Args) int32 {
 			if len(a.Out[1]) < len(SimName)+1 {
 				return nvmlErrInsufficient
 			}
 			putString(a.Out[1], SimName)
 			return 0
 		},
-		"nvmlDeviceGetUUID": nvFn(func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetUUID: nvFn(func(s *Sim, a *Args, h int) int32 {
 			u := s.uuidString(h)
 			if len(a.Out[1]) < len(u)+1 {
 				return nvmlErrInsufficient
@@ -668,16 +670,16 @@ func init() {
 			putString(a.Out[1], u)
 			return 0
 		}),
-		"nvmlSystemGetNVMLVersion": func(s *Sim, a *Args) int32 {
+		api.IDnvmlSystemGetNVMLVersion: func(s *Sim, a *Args) int32 {
 			if len(a.Out[0]) < len(simNVMLVersion)+1 {
 				return nvmlErrInsufficient
 			}
 			putString(a.Out[0], simNVMLVersion)
 			return 0
 		},
-		"nvmlSystemGetCudaDriverVersion":    func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
-		"nvmlSystemGetCudaDriverVersion_v2": func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
-		"nvmlDeviceGetHandleByUUID": func(s *Sim, a *Args) int32 {
+		api.IDnvmlSystemGetCudaDriverVersion:    func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
+		api.IDnvmlSystemGetCudaDriverVersion_v2: func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
+		api.IDnvmlDeviceGetHandleByUUID: func(s *Sim, a *Args) int32 {
 			for h := 0; h < s.ndev; h++ {
 				if stringUntilNUL(a.In[0]) == s.uuidString(h) {
 					put64(a.Out[1], simNVMLHandle(h))
@@ -686,7 +688,7 @@ func init() {
 			}
 			return nvmlErrNotFound
 		},
-		"nvmlDeviceGetHandleByPciBusId_v2": func(s *Sim, a *Args) int32 {
+		api.IDnvmlDeviceGetHandleByPciBusId_v2: func(s *Sim, a *Args) int32 {
 			for h := 0; h < s.ndev; h++ {
 				if id, b := stringUntilNUL(a.In[0]), simPCIBusIDOf(h); id == b || id == b[4:] {
 					put64(a.Out[1], simNVMLHandle(h))
@@ -695,23 +697,23 @@ func init() {
 			}
 			return nvmlErrNotFound
 		},
-		"nvmlDeviceGetIndex":       nvFn(func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], uint32(h)); return 0 }),
-		"nvmlDeviceGetMinorNumber": nvFn(func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], uint32(h)); return 0 }),
-		"nvmlDeviceGetSerial": func(s *Sim, a *Args) int32 {
+		api.IDnvmlDeviceGetIndex:       nvFn(func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], uint32(h)); return 0 }),
+		api.IDnvmlDeviceGetMinorNumber: nvFn(func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], uint32(h)); return 0 }),
+		api.IDnvmlDeviceGetSerial: func(s *Sim, a *Args) int32 {
 			if len(a.Out[1]) < len(simSerial)+1 {
 				return nvmlErrInsufficient
 			}
 			putString(a.Out[1], simSerial)
 			return 0
 		},
-		"nvmlDeviceGetCudaComputeCapability": func(s *Sim, a *Args) int32 {
+		api.IDnvmlDeviceGetCudaComputeCapability: func(s *Sim, a *Args) int32 {
 			put32(a.Out[1], 9)
 			put32(a.Out[2], 0)
 			return 0
 		},
-		"nvmlDeviceGetPciInfo_v3": nvFn(simPCI),
-		"nvmlDeviceGetPciInfo_v2": nvFn(simPCI),
-		"nvmlDeviceGetMemoryInfo_v2": nvFn(func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetPciInfo_v3: nvFn(simPCI),
+		api.IDnvmlDeviceGetPciInfo_v2: nvFn(simPCI),
+		api.IDnvmlDeviceGetMemoryInfo_v2: nvFn(func(s *Sim, a *Args, h int) int32 {
 			m := a.Out[1]
 			put64(m[8:], simTotalMem)
 			put64(m[16:], 0)
@@ -719,8 +721,8 @@ func init() {
 			put64(m[32:], s.used[h])
 			return 0
 		}),
-		"nvmlDeviceGetUtilizationRates": func(s *Sim, a *Args) int32 { clear(a.Out[1]); return 0 },
-		"nvmlDeviceGetMemoryInfo": nvFn(func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetUtilizationRates: func(s *Sim, a *Args) int32 { clear(a.Out[1]); return 0 },
+		api.IDnvmlDeviceGetMemoryInfo: nvFn(func(s *Sim, a *Args, h int) int32 {
 			put64(a.Out[1][0:], simTotalMem)
 			put64(a.Out[1][8:], simTotalMem-s.used[h])
 			put64(a.Out[1][16:], s.used[h])
@@ -730,16 +732,16 @@ func init() {
 }
 
 // simAliases: older entry points the simulated device answers like their successors.
-var simAliases = map[string]string{
-	"nvmlDeviceGetCount":         "nvmlDeviceGetCount_v2",
-	"nvmlDeviceGetHandleByIndex": "nvmlDeviceGetHandleByIndex_v2",
+var simAliases = map[api.ID]api.ID{
+	api.IDnvmlDeviceGetCount:         api.IDnvmlDeviceGetCount_v2,
+	api.IDnvmlDeviceGetHandleByIndex: api.IDnvmlDeviceGetHandleByIndex_v2,
 }
 
 func init() {
-	for _, f := range api.Table {
+	for id, f := range api.Table {
 		if f.OwnProcess {
 			elem, compute := f.Params[2].Elem, strings.HasPrefix(f.Name, "nvmlDeviceGetComputeRunning")
-			simFuncs[f.Name] = func(s *Sim, a *Args) int32 {
+			simFuncs[api.ID(id)] = func(s *Sim, a *Args) int32 {
 				h := s.nvmlHost(a.Vals[0])
 				if h < 0 {
 					return 2 // NVML_ERROR_INVALID_ARGUMENT

@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/binary"
 	"time"
+
+	"github.com/vgpu/vgpu/internal/api"
 )
 
 // The simulated device's answers to some of the NVML readings nvidia-smi shows, one of each way
@@ -49,18 +51,18 @@ func init() {
 			return fn(s, a, h)
 		}
 	}
-	for name, fn := range map[string]func(s *Sim, a *Args, h int) int32{
-		"nvmlDeviceGetDisplayMode": func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], 0); return 0 }, // NVML_FEATURE_DISABLED
-		"nvmlDeviceGetMigMode": func(s *Sim, a *Args, h int) int32 {
+	for id, fn := range map[api.ID]func(s *Sim, a *Args, h int) int32{
+		api.IDnvmlDeviceGetDisplayMode: func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], 0); return 0 }, // NVML_FEATURE_DISABLED
+		api.IDnvmlDeviceGetMigMode: func(s *Sim, a *Args, h int) int32 {
 			put32(a.Out[1], 0) // NVML_DEVICE_MIG_DISABLE, current and pending
 			put32(a.Out[2], 0)
 			return 0
 		},
-		"nvmlDeviceGetCurrentClocksEventReasons": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetCurrentClocksEventReasons: func(s *Sim, a *Args, h int) int32 {
 			put64(a.Out[1], 1) // nvmlClocksEventReasonGpuIdle
 			return 0
 		},
-		"nvmlDeviceGetVbiosVersion": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetVbiosVersion: func(s *Sim, a *Args, h int) int32 {
 			if len(a.Out[1]) < len(simVBIOS)+1 {
 				return nvmlErrInsufficient
 			}
@@ -68,7 +70,7 @@ func init() {
 			return 0
 		},
 		// nvmlTemperature_t: version, sensorType (in), temperature (out, an int)
-		"nvmlDeviceGetTemperatureV": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetTemperatureV: func(s *Sim, a *Args, h int) int32 {
 			t := a.Out[1]
 			if binary.LittleEndian.Uint32(t[4:]) != 0 { // NVML_TEMPERATURE_GPU
 				return 2
@@ -78,7 +80,7 @@ func init() {
 		},
 		// nvmlFieldValue_t records: fieldId (in) at 0, latencyUsec at 16, valueType at 24,
 		// nvmlReturn at 28, the value at 32
-		"nvmlDeviceGetFieldValues": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetFieldValues: func(s *Sim, a *Args, h int) int32 {
 			v := a.Out[2]
 			for i := 0; i+40 <= len(v); i += 40 {
 				r := v[i : i+40]
@@ -93,14 +95,14 @@ func init() {
 			return 0
 		},
 		// the host's CPUs 0 and 1, as words of a CPU mask
-		"nvmlDeviceGetCpuAffinity": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetCpuAffinity: func(s *Sim, a *Args, h int) int32 {
 			clear(a.Out[2])
 			if len(a.Out[2]) >= 8 {
 				put64(a.Out[2], 3)
 			}
 			return 0
 		},
-		"nvmlDeviceGetTopologyCommonAncestor": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetTopologyCommonAncestor: func(s *Sim, a *Args, h int) int32 {
 			h2 := s.nvmlHost(a.Vals[1])
 			switch {
 			case h2 < 0:
@@ -112,47 +114,47 @@ func init() {
 			}
 			return 0
 		},
-		"nvmlDeviceValidateInforom": func(s *Sim, a *Args, h int) int32 { return 0 },
-		"nvmlDeviceGetLastBBXFlushTime": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceValidateInforom: func(s *Sim, a *Args, h int) int32 { return 0 },
+		api.IDnvmlDeviceGetLastBBXFlushTime: func(s *Sim, a *Args, h int) int32 {
 			put64(a.Out[1], simBBXFlushTime)
 			put64(a.Out[2], simBBXFlushDuration)
 			return 0
 		},
 		// nvmlGridLicensableFeatures_t: no vGPU software licensing, no features
-		"nvmlDeviceGetGridLicensableFeatures_v4": func(s *Sim, a *Args, h int) int32 { clear(a.Out[1]); return 0 },
-		"nvmlDeviceGetSupportedClocksEventReasons": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetGridLicensableFeatures_v4: func(s *Sim, a *Args, h int) int32 { clear(a.Out[1]); return 0 },
+		api.IDnvmlDeviceGetSupportedClocksEventReasons: func(s *Sim, a *Args, h int) int32 {
 			put64(a.Out[1], simSupportedClocksEventReasons)
 			return 0
 		},
-		"nvmlDeviceGetSupportedClocksThrottleReasons": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetSupportedClocksThrottleReasons: func(s *Sim, a *Args, h int) int32 {
 			put64(a.Out[1], simSupportedClocksEventReasons)
 			return 0
 		},
 		// no remapped rows, none pending, no failure; no unrepairable memory
-		"nvmlDeviceGetRemappedRows": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetRemappedRows: func(s *Sim, a *Args, h int) int32 {
 			for i := 1; i <= 4; i++ {
 				put32(a.Out[i], 0)
 			}
 			return 0
 		},
-		"nvmlDeviceGetRemappedRows_v2":           func(s *Sim, a *Args, h int) int32 { clear(a.Out[1]); return 0 },
-		"nvmlDeviceGetUnrepairableMemoryFlag_v1": func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], 0); return 0 },
+		api.IDnvmlDeviceGetRemappedRows_v2:           func(s *Sim, a *Args, h int) int32 { clear(a.Out[1]); return 0 },
+		api.IDnvmlDeviceGetUnrepairableMemoryFlag_v1: func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], 0); return 0 },
 		// nvmlRowRemapperHistogramValues_t: max, high, partial, low, none
-		"nvmlDeviceGetRowRemapperHistogram": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetRowRemapperHistogram: func(s *Sim, a *Args, h int) int32 {
 			clear(a.Out[1])
 			put32(a.Out[1], simRemapBanks)
 			return 0
 		},
 		// nvmlWorkloadPowerProfileCurrentProfiles_t: version (checked), then the masks of the
 		// valid, requested and enforced profiles, 32 bytes each
-		"nvmlDeviceWorkloadPowerProfileGetCurrentProfiles": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceWorkloadPowerProfileGetCurrentProfiles: func(s *Sim, a *Args, h int) int32 {
 			clear(a.Out[1][4:])
 			put32(a.Out[1][4:], simPowerProfiles)
 			return 0
 		},
-		"nvmlDeviceGetSamples": simSamples,
+		api.IDnvmlDeviceGetSamples: simSamples,
 	} {
-		simFuncs[name] = dev(fn)
+		simFuncs[id] = dev(fn)
 	}
 }
 
