@@ -120,7 +120,7 @@ static void vgpu_stub_unsupported(const char *name, int *logged)
 {{range .Rows}}
 {{- if .F.Manual}}
 /* id {{.ID}}: {{.F.Name}} is hand-written in shims/{{$.Info.Dir}}/ (a file other than zz_*.c) */
-{{else if eq .F.Mode.String "stub"}}
+{{else if eq .F.Serve.String "stub"}}
 {{- if eq (ret .F) "scalar"}}
 VGPU_EXPORT {{.F.RetType}} {{.F.Name}}(void) { return ({{.F.RetType}})vgpu_stub_call({{.ID}}, 0); }
 {{- else}}
@@ -136,7 +136,7 @@ VGPU_EXPORT {{.F.RetType}} {{.F.Name}}(void)
 }
 {{- end}}
 {{else}}
-/* id {{.ID}}, {{.F.Mode}} */
+/* id {{.ID}}, {{.F.Serve}} */
 VGPU_EXPORT {{.F.RetType}} {{.F.Name}}({{cparams .F}})
 {
 {{- if .F.Params}}
@@ -180,7 +180,7 @@ func stubC(l api.Lib) []byte {
 	rows := funcsOf(l)
 	clog := false // the C logger is emitted only where a stub uses it
 	for _, r := range rows {
-		clog = clog || r.F.Mode == api.Stub && !r.F.Manual && retKind(r.F) != "scalar"
+		clog = clog || r.F.Serve == api.Stub && !r.F.Manual && retKind(r.F) != "scalar"
 	}
 	var b bytes.Buffer
 	err := stubTmpl.Execute(&b, map[string]any{
@@ -278,24 +278,7 @@ func dispatchGo() []byte {
 	fmt.Fprintf(&b, "var dispatch [%d]func(c *call) int64\n\nfunc init() {\n\tdispatch = [...]func(c *call) int64{\n", len(api.Table))
 	for i := range api.Table {
 		f := &api.Table[i]
-		var impl string
-		switch f.Mode {
-		case api.Remote:
-			impl = "remote"
-		case api.Async:
-			impl = "remoteAsync"
-		case api.Local:
-			impl = f.Name
-		case api.Stub:
-			impl = "unsupported"
-		}
-		if f.Client != "" {
-			impl = f.Client
-		}
-		if f.Forward != "" {
-			impl = "forward"
-		}
-		fmt.Fprintf(&b, "\t%d: %s, // %s\n", i, impl, f.Name)
+		fmt.Fprintf(&b, "\t%d: %s, // %s\n", i, f.ClientFunc(), f.Name)
 	}
 	b.WriteString("}\n}\n")
 	return b.Bytes()
@@ -347,7 +330,7 @@ func prototypes() []byte {
 		for _, r := range funcsOf(l) {
 			// stub rows have no parameter list; hand-written ones do, except nvcc's registration
 			// entry points, which the table lists without one
-			if r.F.Mode == api.Stub && (!r.F.Manual || len(r.F.Params) == 0) || !cSignature(r.F) {
+			if r.F.Serve == api.Stub && (!r.F.Manual || len(r.F.Params) == 0) || !cSignature(r.F) {
 				continue
 			}
 			fmt.Fprintf(&b, "%s %s(%s);\n", r.F.RetType(), r.F.Name, cparams(r.F))
@@ -398,7 +381,7 @@ func ids() []byte {
 	b.WriteString("/* Table ids of the hand-written (Manual) exports and of NVML's Internal rows, for vgpu_stub_call. */\n")
 	b.WriteString("#ifndef VGPU_ZZ_IDS_H\n#define VGPU_ZZ_IDS_H\n\n")
 	for i := range api.Table {
-		if f := &api.Table[i]; f.Manual && f.Mode != api.Stub || f.Internal && f.Lib() == api.LibNVML {
+		if f := &api.Table[i]; f.Manual && f.Serve != api.Stub || f.Internal && f.Lib() == api.LibNVML {
 			fmt.Fprintf(&b, "#define VGPU_ID_%s %d\n", f.Name, i)
 		}
 	}

@@ -70,24 +70,27 @@ func AllLibs() []Lib {
 func (l Lib) Info() *LibInfo { return &Libs[l] }
 func (l Lib) String() string { return Libs[l].SONAME }
 
-// Mode says how a call is carried out.
-type Mode uint8
+// Serve says who serves a row: the worker (Remote, Async), the client core alone (Local), or
+// nobody (Stub). With Func.Handler it is all the client's dispatch (internal/client/zz_dispatch.go,
+// from Func.ClientFunc) and the worker's acceptance of a call (Func.Served) depend on.
+type Serve uint8
 
 const (
-	// Remote: marshalled from the table, sent to the server, the caller waits for the reply.
-	Remote Mode = iota
-	// Async: marshalled from the table and sent without waiting; a failure is reported by the
-	// next synchronising call (see Func.Syncs).
+	// Remote: the worker's backend runs it; the client marshals it from the table, sends it and
+	// waits for the reply (or, with a Handler, hand-written Go does, and may send the row).
+	Remote Serve = iota
+	// Async: as Remote, sent without waiting; a failure is reported by the next synchronising
+	// call (see Func.Syncs).
 	Async
-	// Local: answered in the client core by hand-written Go (shims/core local_*.go), which may
-	// in turn make remote calls.
+	// Local: answered in the client core by hand-written Go (Handler, or the function of the
+	// row's name), which may in turn call other rows; the worker refuses it.
 	Local
 	// Stub: exported so that consumers resolve it, not implemented yet: returns the library's
 	// NotSupported code and logs the name once per process.
 	Stub
 )
 
-func (m Mode) String() string {
+func (m Serve) String() string {
 	return [...]string{"remote", "async", "local", "stub"}[m]
 }
 
@@ -200,7 +203,7 @@ type Func struct {
 	Libs   []Lib
 	Ret    string // C return type; "" means the library's result type
 	Params []P
-	Mode   Mode
+	Serve  Serve
 	// Syncs: the call synchronises with the device, so an earlier async failure is reported here.
 	Syncs bool
 	// Wait: the call only waits (for a stream, an event or the context's work) and changes
@@ -226,10 +229,11 @@ type Func struct {
 	// Chunk names the byte-count parameter by which the client splits a large copy into
 	// pieces that each fit a frame; the pointers sized by it advance with each piece.
 	Chunk string
-	// Client names a hand-written client function that serves a Remote row (for example from
-	// the device cache); the row stays callable on the server, where the client's function
-	// reaches it through remoteByName.
-	Client string
+	// Handler names the hand-written client function that serves the row: for a Local row (""
+	// = the function of the row's name; "forward" for a Forward row), or for a Remote or Async
+	// row, which it may answer itself (from the device cache, say) or send (remote(c)); the row
+	// stays callable on the worker.
+	Handler string
 	// Internal: a vgpu-only server call (a batch), exported by no library.
 	Internal bool
 	// OwnProcess: an NVML process list (infoCount, infos). The server answers with the session's
@@ -239,9 +243,9 @@ type Func struct {
 	// OutsOnError: outputs are returned whatever the result (NVML's INSUFFICIENT_SIZE answers
 	// carry the needed count).
 	OutsOnError bool
-	// Forward: a runtime (cudart) row served by the named driver row with the same arguments,
-	// in the calling thread's device context; result codes carry over (cudaError_t and CUresult
-	// share the values that occur).
+	// Forward: a runtime (cudart) Local row whose Handler "forward" (internal/client/forward.go)
+	// calls the named driver row with the same arguments, in the calling thread's device
+	// context; result codes carry over (cudaError_t and CUresult share the values that occur).
 	Forward string
 	// PTSZ: a per-thread-default-stream variant (_ptsz/_ptds): a NULL stream argument means
 	// CU_STREAM_PER_THREAD.
@@ -251,6 +255,26 @@ type Func struct {
 	// only lists it in the version script (and zz_prototypes.h) and still gives it an id.
 	Manual bool
 }
+
+// ClientFunc is the Go function of internal/client that the client's dispatch calls for the row:
+// its Handler, else by its Serve (remote, remoteAsync, the function of the row's name,
+// unsupported).
+func (f *Func) ClientFunc() string {
+	switch {
+	case f.Handler != "":
+		return f.Handler
+	case f.Serve == Remote:
+		return "remote"
+	case f.Serve == Async:
+		return "remoteAsync"
+	case f.Serve == Local:
+		return f.Name
+	}
+	return "unsupported"
+}
+
+// Served says whether the worker runs calls of the row (Remote and Async rows).
+func (f *Func) Served() bool { return f.Serve == Remote || f.Serve == Async }
 
 // MaxParams bounds a row's parameters: cublasGemmStridedBatchedEx has 23, and the real backend
 // passes them as machine words through purego (at most 32).
@@ -465,6 +489,12 @@ func Validate() error {
 		if _, ok := byName[f.Forward]; f.Forward != "" && !ok {
 			return fmt.Errorf("api: %s forwards to %s, which has no row", f.Name, f.Forward)
 		}
+		if (f.Forward != "") != (f.Handler == "forward") || f.Forward != "" && f.Serve != Local {
+			return fmt.Errorf("api: %s: a Forward row is a Local row with Handler \"forward\", and only it", f.Name)
+		}
+		if f.Handler != "" && f.Serve == Stub {
+			return fmt.Errorf("api: %s: a Stub row has no Handler", f.Name)
+		}
 		if f.Shm != ShmNone {
 			ps := f.Params
 			dst, src := DevPtr, InBuf
@@ -475,7 +505,7 @@ func Validate() error {
 				return fmt.Errorf("api: %s: a shared-memory route needs (destination, source, ByteCount[, stream]) parameters", f.Name)
 			}
 		}
-		if f.Mode == Async {
+		if f.Serve == Async {
 			for _, p := range f.Params {
 				if p.Kind == OutVal || p.Kind == OutBuf || p.Kind == OutHandle || p.Kind == OutDevPtr || p.Kind == InOutVal {
 					return fmt.Errorf("api: %s is async but has output %s", f.Name, p.Name)
@@ -503,7 +533,7 @@ func TableHash() uint64 {
 	h := fnv.New64a()
 	for i := range Table {
 		f := &Table[i]
-		fmt.Fprintf(h, "%s/%d/%d;", f.Name, f.Mode, f.Libs)
+		fmt.Fprintf(h, "%s/%d/%d;", f.Name, f.Serve, f.Libs)
 		for _, p := range f.Params {
 			fmt.Fprintf(h, "%s,%d,%s,%d,%s,%d,%v,%v,%v;", p.C, p.Kind, p.Size, p.H, p.Range, p.Elem, p.Nullable, p.Frees, p.Versioned)
 		}

@@ -32,7 +32,7 @@ func TestCreatedRangeSize(t *testing.T) {
 func TestStreamEffects(t *testing.T) {
 	for i := range Table {
 		f := &Table[i]
-		if f.Mode == Stub || f.Mode == Local {
+		if f.Serve == Stub || f.Serve == Local {
 			continue
 		}
 		dev := false
@@ -40,7 +40,7 @@ func TestStreamEffects(t *testing.T) {
 			dev = dev || p.Kind == DevPtr
 		}
 		n := f.Name
-		if dev && f.Mode != Async && (strings.HasPrefix(n, "cuMemcpy") || strings.HasPrefix(n, "cuMemset")) &&
+		if dev && f.Serve != Async && (strings.HasPrefix(n, "cuMemcpy") || strings.HasPrefix(n, "cuMemset")) &&
 			f.Stream != StreamWork && f.Stream != StreamUpload {
 			t.Errorf("%s: a synchronous copy or memset needs Stream: StreamWork or StreamUpload", n)
 		}

@@ -76,7 +76,7 @@ func dispatchCall(word uint32, args func(n int) []uint64) (r int64) {
 	r = dispatch[id](c)
 	recordError(c, r)
 	if vlog.Debug() && !f.NoLog {
-		if f.Mode == api.Stub {
+		if f.Serve == api.Stub {
 			vlog.Debugf("%s(%v) = %d (not implemented by vgpu)", f.Name, c.a, r)
 		} else {
 			vlog.Debugf("%s(%v) = %d", f.Name, c.a, r)
@@ -240,7 +240,7 @@ func chunked(c *call, fn func(*call) int64) (int64, bool) {
 	if total <= chunkSize {
 		return 0, false
 	}
-	upload := c.f.Syncs && c.f.Mode != api.Async && chunkIsInput(c.f)
+	upload := c.f.Syncs && c.f.Serve != api.Async && chunkIsInput(c.f)
 	for off := uint64(0); off < total; off += chunkSize {
 		piece := *c
 		piece.a = append([]uint64(nil), c.a...)

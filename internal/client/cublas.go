@@ -154,7 +154,7 @@ func cublasCall(c *call) int64 {
 	if twin, ok := cublasTwins[c.id]; ok && cublasDeviceMode(c.a[0]) {
 		c = &call{id: twin, f: &api.Table[twin], lib: c.lib, a: c.a}
 	}
-	if c.f.Mode == api.Async {
+	if c.f.Serve == api.Async {
 		return remoteAsync(c)
 	}
 	return remote(c)

@@ -89,7 +89,7 @@ var ErrNoRow = errors.New("not available in this vgpu build")
 // changed later to another shape is not called with the wrong arguments).
 func row(id api.ID, kinds ...api.Kind) bool {
 	f := &api.Table[id]
-	if f.Mode == api.Stub || len(f.Params) != len(kinds) {
+	if f.Serve == api.Stub || len(f.Params) != len(kinds) {
 		return false
 	}
 	for i, k := range kinds {

@@ -8,7 +8,7 @@ import (
 	"github.com/vgpu/vgpu/internal/api"
 )
 
-// Hand-written functions (Mode: Local in the table). Each has the table row's name; the
+// Hand-written functions (Serve: Local in the table). Each has the table row's name; the
 // generated dispatch table refers to them, so a missing one fails the build.
 
 // ---- driver API ----

@@ -210,7 +210,7 @@ func viaShm(c *call, s *session) (int64, bool) {
 	if len(c.a) > 3 {
 		stream = c.a[3] &^ tagMask // the server's own handle (servers.go)
 	}
-	if h2d && c.f.Mode == api.Async && c.a[2] >= ringThreshold && c.a[2] <= uint64(len(s.shm)/4) && c.a[1] != 0 {
+	if h2d && c.f.Serve == api.Async && c.a[2] >= ringThreshold && c.a[2] <= uint64(len(s.shm)/4) && c.a[1] != 0 {
 		if err := s.shmUploadAsync(c.a[0], c.a[1], c.a[2], stream, c.tid()); err != nil {
 			return c.unreachable(), true
 		}

@@ -148,12 +148,12 @@ func classify(c *call) (st streamState, stream uint64, known bool) {
 		}
 		return stWork, stream, true
 	}
-	if c.f.Mode != api.Async && (!r.device || !r.legacy) {
+	if c.f.Serve != api.Async && (!r.device || !r.legacy) {
 		// a query, a handle operation, or one on device memory that leaves nothing queued
 		// (cuMemFree, cuMemSetAccess, cuMemMap ...): no work on any stream
 		return stIdle, 0, true
 	}
-	if c.f.Mode == api.Async && !hasStream {
+	if c.f.Serve == api.Async && !hasStream {
 		return stWork, 0, false
 	}
 	if r.upload {

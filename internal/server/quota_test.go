@@ -23,7 +23,7 @@ func TestQuotaRowsClassified(t *testing.T) {
 	served := map[string]bool{}
 	for i := range api.Table {
 		f := &api.Table[i]
-		if f.Mode != api.Remote && f.Mode != api.Async {
+		if f.Serve != api.Remote && f.Serve != api.Async {
 			continue
 		}
 		served[f.Name] = true
@@ -53,7 +53,7 @@ func TestQuotaRowsClassified(t *testing.T) {
 		"cuMemAllocFromPoolAsync", "cuMemPoolCreate", "cuGraphAddMemAllocNode", "cuMemAllocManaged", "cudaMallocAsync", "cudaMalloc3D", "cudaMallocArray",
 		"cublasLtCreate"} {
 		id, f, ok := api.Lookup(name)
-		if ok && (f.Mode == api.Remote || f.Mode == api.Async) {
+		if ok && (f.Serve == api.Remote || f.Serve == api.Async) {
 			if _, classified := quotaRows[id]; !classified {
 				t.Errorf("%s is served but not classified", name)
 			}

@@ -617,7 +617,7 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 	}
 	id := api.ID(c.Fn)
 	f := &api.Table[id]
-	if f.Mode != api.Remote && f.Mode != api.Async {
+	if !f.Served() {
 		return 0, nil, "", fmt.Errorf("%s is not a remote function", f.Name)
 	}
 	a, ce, err := s.checkArgs(f, c)
