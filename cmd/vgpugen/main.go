@@ -1,5 +1,6 @@
 // Command vgpugen writes every file derived from the API table (internal/api): the C stub of
-// each library, its version script, and the Go dispatch table of the client core.
+// each library, its version script, the Go dispatch table of the client core, each row's id
+// constant (internal/api/zz_ids.go) and the client's argument views (internal/client/zz_args.go).
 //
 // Run it through `make generate`; `make check-generated` fails when the checked-in output is stale.
 package main
@@ -42,6 +43,7 @@ func run() error {
 	w.Write(filepath.Join("shims", api.LibCuda.Info().Dir, "zz_md2.h"), md2C())
 	w.WriteGo(filepath.Join("internal", "client", "zz_dispatch.go"), dispatchGo())
 	w.WriteGo(filepath.Join("internal", "api", "zz_ids.go"), idsGo())
+	w.WriteGo(filepath.Join("internal", "client", "zz_args.go"), argsGo())
 	w.Write(filepath.Join("include", "vgpu", "zz_prototypes.h"), prototypes())
 	w.Write(filepath.Join("include", "vgpu", "zz_ids.h"), ids())
 	return w.Err
@@ -296,6 +298,78 @@ func idsGo() []byte {
 	b.WriteString("// name). One declaration a line: gofmt aligns none, so a new row changes only the ids it moves.\n\n")
 	for i, c := range api.IDConsts() {
 		fmt.Fprintf(&b, "const %s ID = %d\n", c, i)
+	}
+	return b.Bytes()
+}
+
+// goKeywords cannot name an accessor; a parameter of that name gets one with a trailing _.
+var goKeywords = map[string]bool{"break": true, "case": true, "chan": true, "const": true, "continue": true, "default": true,
+	"defer": true, "else": true, "fallthrough": true, "for": true, "func": true, "go": true, "goto": true, "if": true,
+	"import": true, "interface": true, "map": true, "package": true, "range": true, "return": true, "select": true,
+	"struct": true, "switch": true, "type": true, "var": true}
+
+// viewRows groups the rows served by each hand-written client function (Func.ClientFunc, but
+// the generic remote, remoteAsync, forward and unsupported) whose rows agree on their
+// parameters' names: one row's are a prefix of the next's (cudaMemcpy and cudaMemcpyAsync). It
+// returns the handlers in table order and, per handler, the row with the most parameters.
+func viewRows() ([]string, map[string]*api.Func) {
+	generic := map[string]bool{"remote": true, "remoteAsync": true, "forward": true, "unsupported": true}
+	var order []string
+	widest := map[string]*api.Func{}
+	bad := map[string]bool{}
+	for i := range api.Table {
+		f := &api.Table[i]
+		h := f.ClientFunc()
+		if generic[h] || len(f.Params) == 0 {
+			continue
+		}
+		w, seen := widest[h]
+		if !seen {
+			order = append(order, h)
+			widest[h] = f
+			continue
+		}
+		short, long := w, f
+		if len(f.Params) < len(w.Params) {
+			short, long = f, w
+		}
+		for j := range short.Params {
+			if short.Params[j].Name != long.Params[j].Name {
+				bad[h] = true
+			}
+		}
+		widest[h] = long
+	}
+	var keep []string
+	for _, h := range order {
+		if !bad[h] {
+			keep = append(keep, h)
+		}
+	}
+	return keep, widest
+}
+
+// argsGo writes a view of a call's arguments for each hand-written client function: the type
+// <handler>Args over call.a, with one accessor per parameter named as the C parameter, so that a
+// handler reads arg.ByteCount() rather than c.a[2].
+func argsGo() []byte {
+	var b bytes.Buffer
+	b.WriteString(header)
+	b.WriteString("package client\n\n")
+	b.WriteString("// The arguments of the rows each hand-written function serves, by their C parameter names\n")
+	b.WriteString("// (cmd/vgpugen's argsGo): arg := <function>Args(c.a), then arg.<parameter>().\n")
+	handlers, widest := viewRows()
+	for _, h := range handlers {
+		f := widest[h]
+		t := h + "Args"
+		fmt.Fprintf(&b, "\n// %s reads the arguments of %s by name.\ntype %s []uint64\n\n", t, f.Name, t)
+		for i, p := range f.Params {
+			m := p.Name
+			if goKeywords[m] {
+				m += "_"
+			}
+			fmt.Fprintf(&b, "func (a %s) %s() uint64 { return a[%d] } // %s\n", t, m, i, strings.TrimSpace(p.C))
+		}
 	}
 	return b.Bytes()
 }

@@ -35,13 +35,14 @@ var cublasHandles struct {
 
 // cublasSetStream serves cublasSetStream_v2, remembering the stream the handle's work goes to.
 func cublasSetStream(c *call) int64 {
+	arg := cublasSetStreamArgs(c.a)
 	r := cublasCall(c)
 	if r == 0 {
 		cublasHandles.mu.Lock()
 		if cublasHandles.stream == nil {
 			cublasHandles.stream = map[uint64]uint64{}
 		}
-		cublasHandles.stream[c.a[0]] = c.a[1]
+		cublasHandles.stream[arg.handle()] = arg.streamId()
 		cublasHandles.mu.Unlock()
 	}
 	return r
@@ -102,7 +103,8 @@ func cublasKnown(h uint64) bool {
 
 // cublasCreate serves cublasCreate_v2 in the calling thread's device's primary context.
 func cublasCreate(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cublasCreateArgs(c.a)
+	if arg.handle() == 0 {
 		return cublasInvalidValue
 	}
 	if r := rtContext(); r != 0 {
@@ -119,7 +121,7 @@ func cublasCreate(c *call) int64 {
 	c.srv = srv
 	r := remote(c)
 	if r == 0 {
-		h := *(*uint64)(ptrAt(c.a[0]))
+		h := *(*uint64)(ptrAt(arg.handle()))
 		cublasHandles.mu.Lock()
 		if cublasHandles.ctx == nil {
 			cublasHandles.ctx = map[uint64]uint64{}
@@ -131,15 +133,16 @@ func cublasCreate(c *call) int64 {
 }
 
 func cublasDestroy(c *call) int64 {
-	if r := cublasBind(c.a[0]); r != 0 {
+	arg := cublasDestroyArgs(c.a)
+	if r := cublasBind(arg.handle()); r != 0 {
 		return r
 	}
 	r := remote(c)
 	if r == 0 {
 		cublasHandles.mu.Lock()
-		delete(cublasHandles.ctx, c.a[0])
-		delete(cublasHandles.stream, c.a[0])
-		delete(cublasHandles.devMode, c.a[0])
+		delete(cublasHandles.ctx, arg.handle())
+		delete(cublasHandles.stream, arg.handle())
+		delete(cublasHandles.devMode, arg.handle())
 		cublasHandles.mu.Unlock()
 	}
 	return r
@@ -204,43 +207,45 @@ func cublasScalars(f *api.Func, args []uint64) ([]uint64, []byte, int64) {
 // in device mode the calls with scalars go as their twins (api.CublasDevicePrefix), whose
 // scalars are device addresses.
 func cublasSetPointerMode_v2(c *call) int64 {
-	if !cublasKnown(c.a[0]) {
+	arg := cublasSetPointerMode_v2Args(c.a)
+	if !cublasKnown(arg.handle()) {
 		return cublasNotInitialized
 	}
-	mode := int32(uint32(c.a[1]))
+	mode := int32(uint32(arg.mode()))
 	if mode != 0 && mode != 1 { // CUBLAS_POINTER_MODE_HOST, _DEVICE
 		return cublasInvalidValue
 	}
-	if cublasDeviceMode(c.a[0]) == (mode == 1) {
+	if cublasDeviceMode(arg.handle()) == (mode == 1) {
 		return 0
 	}
-	if r := cublasBind(c.a[0]); r != 0 {
+	if r := cublasBind(arg.handle()); r != 0 {
 		return r
 	}
-	if r := dispatchRow(c.lib, api.IDvgpuCublasSetPointerMode, c.a[0], uint64(mode)); r != 0 {
+	if r := dispatchRow(c.lib, api.IDvgpuCublasSetPointerMode, arg.handle(), uint64(mode)); r != 0 {
 		return r
 	}
 	cublasHandles.mu.Lock()
 	if cublasHandles.devMode == nil {
 		cublasHandles.devMode = map[uint64]bool{}
 	}
-	cublasHandles.devMode[c.a[0]] = mode == 1
+	cublasHandles.devMode[arg.handle()] = mode == 1
 	cublasHandles.mu.Unlock()
 	return 0
 }
 
 func cublasGetPointerMode_v2(c *call) int64 {
-	if !cublasKnown(c.a[0]) {
+	arg := cublasGetPointerMode_v2Args(c.a)
+	if !cublasKnown(arg.handle()) {
 		return cublasNotInitialized
 	}
-	if c.a[1] == 0 {
+	if arg.mode() == 0 {
 		return cublasInvalidValue
 	}
 	mode := int32(0)
-	if cublasDeviceMode(c.a[0]) {
+	if cublasDeviceMode(arg.handle()) {
 		mode = 1
 	}
-	store(c.a[1], mode)
+	store(arg.mode(), mode)
 	return 0
 }
 
@@ -343,22 +348,38 @@ func cublasStatusString(status uint64) int64 {
 	return int64(internedCString("unknown error"))
 }
 
-func cublasGetStatusName(c *call) int64     { return cublasStatusName(c.a[0]) }
-func cublasGetStatusString(c *call) int64   { return cublasStatusString(c.a[0]) }
-func cublasLtGetStatusName(c *call) int64   { return cublasStatusName(c.a[0]) }
-func cublasLtGetStatusString(c *call) int64 { return cublasStatusString(c.a[0]) }
+func cublasGetStatusName(c *call) int64 {
+	arg := cublasGetStatusNameArgs(c.a)
+	return cublasStatusName(arg.status())
+}
+
+func cublasGetStatusString(c *call) int64 {
+	arg := cublasGetStatusStringArgs(c.a)
+	return cublasStatusString(arg.status())
+}
+
+func cublasLtGetStatusName(c *call) int64 {
+	arg := cublasLtGetStatusNameArgs(c.a)
+	return cublasStatusName(arg.status())
+}
+
+func cublasLtGetStatusString(c *call) int64 {
+	arg := cublasLtGetStatusStringArgs(c.a)
+	return cublasStatusString(arg.status())
+}
 
 // cublasDotEx: the result's size follows resultType. In host pointer mode the call goes as
 // vgpuDotEx, which carries that size and waits for the result; in device mode as its twin.
 func cublasDotEx(c *call) int64 {
-	if r := cublasBind(c.a[0]); r != 0 {
+	arg := cublasDotExArgs(c.a)
+	if r := cublasBind(arg.handle()); r != 0 {
 		return r
 	}
-	if cublasDeviceMode(c.a[0]) {
+	if cublasDeviceMode(arg.handle()) {
 		return dispatchRow(c.lib, api.IDvgpuDevScalars_cublasDotEx, c.a[:11]...)
 	}
-	n, ok := api.CudaDataTypeBytes(int32(uint32(c.a[9])))
-	if !ok || c.a[8] == 0 {
+	n, ok := api.CudaDataTypeBytes(int32(uint32(arg.resultType())))
+	if !ok || arg.result() == 0 {
 		return cublasInvalidValue
 	}
 	return dispatchRow(c.lib, api.IDvgpuDotEx, append(append([]uint64(nil), c.a[:11]...), uint64(n))...)

@@ -182,31 +182,34 @@ func rtThreadContext() (*threadState, int32) {
 }
 
 func cudaGetDeviceCount(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaGetDeviceCountArgs(c.a)
+	if arg.count() == 0 {
 		return cudaErrorInvalidValue
 	}
 	if r := rtInit(); r != 0 {
-		store(c.a[0], int32(0))
+		store(arg.count(), int32(0))
 		return int64(r)
 	}
 	list, _ := devicesReady()
-	store(c.a[0], int32(len(list)))
+	store(arg.count(), int32(len(list)))
 	return 0
 }
 
 func cudaGetDevice(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaGetDeviceArgs(c.a)
+	if arg.device() == 0 {
 		return cudaErrorInvalidValue
 	}
 	if r := rtInit(); r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], thread().device)
+	store(arg.device(), thread().device)
 	return 0
 }
 
 func cudaSetDevice(c *call) int64 {
-	d := int32(uint32(c.a[0]))
+	arg := cudaSetDeviceArgs(c.a)
+	d := int32(uint32(arg.device()))
 	if _, r := rtDevice(d); r != 0 {
 		return int64(r)
 	}
@@ -220,34 +223,37 @@ func cudaSetDevice(c *call) int64 {
 }
 
 func cudaSetDeviceFlags(c *call) int64 {
+	arg := cudaSetDeviceFlagsArgs(c.a)
 	if r := rtInit(); r != 0 {
 		return int64(r)
 	}
-	thread().flags = uint32(c.a[0])
-	setSched(uint32(c.a[0]))
+	thread().flags = uint32(arg.flags())
+	setSched(uint32(arg.flags()))
 	return 0
 }
 
 func cudaGetDeviceFlags(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaGetDeviceFlagsArgs(c.a)
+	if arg.flags() == 0 {
 		return cudaErrorInvalidValue
 	}
 	if r := rtInit(); r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], thread().flags)
+	store(arg.flags(), thread().flags)
 	return 0
 }
 
 func cudaDeviceGetAttribute(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaDeviceGetAttributeArgs(c.a)
+	if arg.value() == 0 {
 		return cudaErrorInvalidValue
 	}
-	d, r := rtDevice(int32(uint32(c.a[2])))
+	d, r := rtDevice(int32(uint32(arg.device())))
 	if r != 0 {
 		return int64(r)
 	}
-	cu, ok := abi.CudaDeviceAttrToCU(int32(uint32(c.a[1])))
+	cu, ok := abi.CudaDeviceAttrToCU(int32(uint32(arg.attr())))
 	if !ok {
 		return cudaErrorInvalidValue
 	}
@@ -255,7 +261,7 @@ func cudaDeviceGetAttribute(c *call) int64 {
 	if res != 0 {
 		return cudaErrorInvalidValue
 	}
-	store(c.a[0], v)
+	store(arg.value(), v)
 	return 0
 }
 
@@ -284,34 +290,37 @@ func cudaGetDeviceProperties(c *call) int64    { return deviceProps(c) }
 func cudaGetDeviceProperties_v2(c *call) int64 { return deviceProps(c) }
 
 func cudaDeviceGetPCIBusId(c *call) int64 {
-	n := int32(uint32(c.a[1]))
-	if c.a[0] == 0 || n <= 0 {
+	arg := cudaDeviceGetPCIBusIdArgs(c.a)
+	n := int32(uint32(arg.len()))
+	if arg.pciBusId() == 0 || n <= 0 {
 		return cudaErrorInvalidValue
 	}
-	d, r := rtDevice(int32(uint32(c.a[2])))
+	d, r := rtDevice(int32(uint32(arg.device())))
 	if r != 0 {
 		return int64(r)
 	}
-	putCString(c.a[0], int(n), d.pciBusID)
+	putCString(arg.pciBusId(), int(n), d.pciBusID)
 	return 0
 }
 
 func cudaDeviceGetByPCIBusId(c *call) int64 {
-	if c.a[0] == 0 || c.a[1] == 0 {
+	arg := cudaDeviceGetByPCIBusIdArgs(c.a)
+	if arg.device() == 0 || arg.pciBusId() == 0 {
 		return cudaErrorInvalidValue
 	}
 	if r := rtInit(); r != 0 {
 		return int64(r)
 	}
-	i, r := deviceByBusID(string(cStringBytes(c.a[1], 64)))
+	i, r := deviceByBusID(string(cStringBytes(arg.pciBusId(), 64)))
 	if r != 0 {
 		return cudaErrorInvalidDevice
 	}
-	store(c.a[0], i)
+	store(arg.device(), i)
 	return 0
 }
 
 func cudaMemGetInfo(c *call) int64 {
+	arg := cudaMemGetInfoArgs(c.a)
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
@@ -319,11 +328,11 @@ func cudaMemGetInfo(c *call) int64 {
 	if r := remoteRow(api.LibCuda, api.IDcuMemGetInfo_v2, ptrOf(free), ptrOf(total)); r != 0 {
 		return r
 	}
-	if c.a[0] != 0 {
-		store(c.a[0], *free)
+	if arg.free() != 0 {
+		store(arg.free(), *free)
 	}
-	if c.a[1] != 0 {
-		store(c.a[1], *total)
+	if arg.total() != 0 {
+		store(arg.total(), *total)
 	}
 	return 0
 }
@@ -336,7 +345,8 @@ func cudaDeviceSynchronize(c *call) int64 {
 }
 
 func cudaGetErrorName(c *call) int64 {
-	name, ok := abi.CudaErrorNames[int32(uint32(c.a[0]))]
+	arg := cudaGetErrorNameArgs(c.a)
+	name, ok := abi.CudaErrorNames[int32(uint32(arg.error()))]
 	if !ok {
 		return int64(internedCString("cudaErrorUnknown"))
 	}
@@ -344,7 +354,8 @@ func cudaGetErrorName(c *call) int64 {
 }
 
 func cudaGetErrorString(c *call) int64 {
-	name, ok := abi.CudaErrorNames[int32(uint32(c.a[0]))]
+	arg := cudaGetErrorStringArgs(c.a)
+	name, ok := abi.CudaErrorNames[int32(uint32(arg.error()))]
 	if !ok {
 		return int64(internedCString("unknown error"))
 	}
@@ -363,22 +374,24 @@ func cudaPeekAtLastError(c *call) int64 { return int64(thread().lastError) }
 // cuCtxSetCurrent passes through, remembering the server's current context so the runtime knows
 // when it must switch back to a primary context.
 func cuCtxSetCurrent(c *call) int64 {
+	arg := cuCtxSetCurrentArgs(c.a)
 	primary.mu.Lock()
 	defer primary.mu.Unlock()
 	r := remote(c)
 	if r == 0 {
-		setCurrentCtx(c.server(), c.a[0])
+		setCurrentCtx(c.server(), arg.ctx())
 		setCurrentServer(c.srv)
 	}
 	return r
 }
 
 func cuCtxPushCurrent_v2(c *call) int64 {
+	arg := cuCtxPushCurrent_v2Args(c.a)
 	primary.mu.Lock()
 	defer primary.mu.Unlock()
 	r := remote(c)
 	if r == 0 {
-		setCurrentCtx(c.server(), c.a[0])
+		setCurrentCtx(c.server(), arg.ctx())
 		setCurrentServer(c.srv)
 	}
 	return r
@@ -404,10 +417,11 @@ func ctxCreated(ctx uint64) {
 // cuCtxCreate_v4 is CUDA 13's cuCtxCreate. Without execution-affinity or CIG parameters it is
 // cuCtxCreate_v2; those parameters are not supported yet.
 func cuCtxCreate_v4(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuCtxCreate_v4Args(c.a)
+	if arg.pctx() == 0 {
 		return cuErrInvalidValue
 	}
-	if p := c.a[1]; p != 0 {
+	if p := arg.ctxCreateParams(); p != 0 {
 		params := hostBytes(p, 24) // execAffinityParams *, numExecAffinityParams, cigParams *
 		for _, b := range params {
 			if b != 0 {
@@ -416,5 +430,5 @@ func cuCtxCreate_v4(c *call) int64 {
 			}
 		}
 	}
-	return dispatchRow(api.LibCuda, api.IDcuCtxCreate_v2, c.a[0], c.a[2], c.a[3])
+	return dispatchRow(api.LibCuda, api.IDcuCtxCreate_v2, arg.pctx(), arg.flags(), arg.dev())
 }

@@ -74,7 +74,8 @@ func dev(d int32) (*device, int32) {
 // cuInit initialises the driver on the server once, fetches the device cache and applies
 // CUDA_VISIBLE_DEVICES. Every later cuInit returns the first one's result, as the driver does.
 func cuInit(c *call) int64 {
-	if c.a[0] != 0 {
+	arg := cuInitArgs(c.a)
+	if arg.Flags() != 0 {
 		return cuErrInvalidValue
 	}
 	devs.mu.Lock()
@@ -308,7 +309,8 @@ func clientOrdinal(srv *remoteServer, d int32) int32 {
 // ---- the driver's device queries, answered from the cache ----
 
 func cuDeviceGetCount(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuDeviceGetCountArgs(c.a)
+	if arg.count() == 0 {
 		return cuErrInvalidValue
 	}
 	list, r := devicesReady()
@@ -318,18 +320,19 @@ func cuDeviceGetCount(c *call) int64 {
 	if r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], int32(len(list)))
+	store(arg.count(), int32(len(list)))
 	return 0
 }
 
 func cuDeviceGet(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuDeviceGetArgs(c.a)
+	if arg.device() == 0 {
 		return cuErrInvalidValue
 	}
-	if _, r := dev(int32(uint32(c.a[1]))); r != 0 {
+	if _, r := dev(int32(uint32(arg.ordinal()))); r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], int32(uint32(c.a[1])))
+	store(arg.device(), int32(uint32(arg.ordinal())))
 	return 0
 }
 
@@ -372,14 +375,15 @@ func cuDeviceGetUuid(c *call) int64    { return uuidOf(c) }
 func cuDeviceGetUuid_v2(c *call) int64 { return uuidOf(c) }
 
 func cuDeviceTotalMem_v2(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuDeviceTotalMem_v2Args(c.a)
+	if arg.bytes() == 0 {
 		return cuErrInvalidValue
 	}
-	d, r := dev(int32(uint32(c.a[1])))
+	d, r := dev(int32(uint32(arg.dev())))
 	if r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], d.totalMem)
+	store(arg.bytes(), d.totalMem)
 	return 0
 }
 
@@ -392,18 +396,19 @@ func attribute(d *device, a int32) (int32, int32) {
 }
 
 func cuDeviceGetAttribute(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuDeviceGetAttributeArgs(c.a)
+	if arg.pi() == 0 {
 		return cuErrInvalidValue
 	}
-	d, r := dev(int32(uint32(c.a[2])))
+	d, r := dev(int32(uint32(arg.dev())))
 	if r != 0 {
 		return int64(r)
 	}
-	v, res := attribute(d, int32(uint32(c.a[1])))
+	v, res := attribute(d, int32(uint32(arg.attrib())))
 	if res != 0 {
 		return int64(res)
 	}
-	store(c.a[0], v)
+	store(arg.pi(), v)
 	return 0
 }
 
@@ -440,21 +445,23 @@ func deviceByBusID(id string) (int32, int32) {
 }
 
 func cuDeviceGetByPCIBusId(c *call) int64 {
-	if c.a[0] == 0 || c.a[1] == 0 {
+	arg := cuDeviceGetByPCIBusIdArgs(c.a)
+	if arg.dev() == 0 || arg.pciBusId() == 0 {
 		return cuErrInvalidValue
 	}
-	i, r := deviceByBusID(string(cStringBytes(c.a[1], 64)))
+	i, r := deviceByBusID(string(cStringBytes(arg.pciBusId(), 64)))
 	if r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], i)
+	store(arg.dev(), i)
 	return 0
 }
 
 // cuMemGetAllocationGranularity translates the device in prop->location (a CUmemLocation of
 // type CU_MEM_LOCATION_TYPE_DEVICE) before the server sees it.
 func cuMemGetAllocationGranularity(c *call) int64 {
-	if c.a[0] == 0 || c.a[1] == 0 {
+	arg := cuMemGetAllocationGranularityArgs(c.a)
+	if arg.granularity() == 0 || arg.prop() == 0 {
 		return cuErrInvalidValue
 	}
 	return withProp(c, 1)
@@ -501,7 +508,8 @@ func propDevice(prop []byte) (*remoteServer, int64) {
 
 // cuMemCreate: the device in prop is translated and names the server, as for the granularity.
 func cuMemCreate(c *call) int64 {
-	if c.a[0] == 0 || c.a[2] == 0 {
+	arg := cuMemCreateArgs(c.a)
+	if arg.handle() == 0 || arg.prop() == 0 {
 		return cuErrInvalidValue
 	}
 	return withProp(c, 2)

@@ -34,27 +34,29 @@ var CallHostFunc func(fn, a, b, c uint64)
 // cudaStreamAddCallback runs the callback once the stream's earlier work is done: the stream is
 // synchronised, then the callback is called on the calling thread with the stream's status.
 func cudaStreamAddCallback(c *call) int64 {
-	if c.a[1] == 0 {
+	arg := cudaStreamAddCallbackArgs(c.a)
+	if arg.callback() == 0 {
 		return cudaErrorInvalidValue
 	}
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	status := dispatchRow(api.LibCuda, api.IDcuStreamSynchronize, c.a[0])
-	CallHostFunc(c.a[1], c.a[0], uint64(status), c.a[2])
+	status := dispatchRow(api.LibCuda, api.IDcuStreamSynchronize, arg.stream())
+	CallHostFunc(arg.callback(), arg.stream(), uint64(status), arg.userData())
 	return 0
 }
 
 func cudaLaunchHostFunc(c *call) int64 {
-	if c.a[1] == 0 {
+	arg := cudaLaunchHostFuncArgs(c.a)
+	if arg.fn() == 0 {
 		return cudaErrorInvalidValue
 	}
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	if r := dispatchRow(api.LibCuda, api.IDcuStreamSynchronize, c.a[0]); r != 0 {
+	if r := dispatchRow(api.LibCuda, api.IDcuStreamSynchronize, arg.stream()); r != 0 {
 		return r
 	}
-	CallHostFunc(c.a[1], c.a[2], 0, 0)
+	CallHostFunc(arg.fn(), arg.userData(), 0, 0)
 	return 0
 }

@@ -212,23 +212,24 @@ func send(fn *function, dims []uint64, shmem, stream, flags uint64, params, attr
 // launches and their per-thread variants: (func, fatbin, size, name, grid xyz, block xyz, args,
 // sharedMem, stream, flags).
 func launchRuntime(c *call) int64 {
+	arg := launchRuntimeArgs(c.a)
 	t, rt := rtThreadContext()
 	if rt != 0 {
 		return int64(rt)
 	}
-	fn, r := runtimeFunction(t, c.a[0], c.a[1], c.a[2], c.a[3])
+	fn, r := runtimeFunction(t, arg.symbol(), arg.fatbin(), arg.fatbinSize(), arg.deviceName())
 	if r != 0 {
 		return r
 	}
-	params, r := fn.pack(c.a[10])
+	params, r := fn.pack(arg.args())
 	if r != 0 {
 		return r
 	}
-	stream, flags := c.a[12], c.a[13]
+	stream, flags := arg.stream(), arg.flags()
 	if flags&launchPTSZ != 0 && stream == 0 {
 		stream = streamPerThread
 	}
-	return send(fn, c.a[4:10], c.a[11], stream, flags, params, nil)
+	return send(fn, c.a[4:10], arg.sharedMem(), stream, flags, params, nil)
 }
 
 // launchAttrs copies n CUlaunchAttribute records (72 bytes each) and refuses the ones that carry
@@ -254,29 +255,30 @@ func launchAttrs(p uint64, n uint64) ([]byte, int64) {
 
 // launchRuntimeEx serves cudaLaunchKernelExC: (func, fatbin, size, name, config, args, flags).
 func launchRuntimeEx(c *call) int64 {
+	arg := launchRuntimeExArgs(c.a)
 	t, rt := rtThreadContext()
 	if rt != 0 {
 		return int64(rt)
 	}
-	if c.a[4] == 0 {
+	if arg.config() == 0 {
 		return cudaErrorInvalidValue
 	}
-	fn, r := runtimeFunction(t, c.a[0], c.a[1], c.a[2], c.a[3])
+	fn, r := runtimeFunction(t, arg.symbol(), arg.fatbin(), arg.fatbinSize(), arg.deviceName())
 	if r != 0 {
 		return r
 	}
 	// cudaLaunchConfig_t: dim3 grid, dim3 block, size_t dynamicSmemBytes, stream, attrs, numAttrs
-	dims, attrs, r := launchConfig(c.a[4])
+	dims, attrs, r := launchConfig(arg.config())
 	if r != 0 {
 		return r
 	}
-	params, r := fn.pack(c.a[5])
+	params, r := fn.pack(arg.args())
 	if r != 0 {
 		return r
 	}
-	cfg := hostBytes(c.a[4], 56)
+	cfg := hostBytes(arg.config(), 56)
 	stream := binary.LittleEndian.Uint64(cfg[32:])
-	if c.a[6]&launchPTSZ != 0 && stream == 0 {
+	if arg.flags()&launchPTSZ != 0 && stream == 0 {
 		stream = streamPerThread
 	}
 	return send(fn, dims, binary.LittleEndian.Uint64(cfg[24:]), stream, 0, params, attrs)
@@ -336,29 +338,34 @@ func driverLaunch(c *call, flags uint64, extra uint64) int64 {
 	return send(fn, c.a[1:7], c.a[7], c.a[8], flags, params, nil)
 }
 
-func cuLaunchKernel(c *call) int64            { return driverLaunch(c, 0, c.a[10]) }
+func cuLaunchKernel(c *call) int64 {
+	arg := cuLaunchKernelArgs(c.a)
+	return driverLaunch(c, 0, arg.extra())
+}
+
 func cuLaunchCooperativeKernel(c *call) int64 { return driverLaunch(c, launchCooperative, 0) }
 
 // cuLaunchKernelEx(config, f, kernelParams, extra); CUlaunchConfig: grid xyz, block xyz,
 // sharedMemBytes (7 u32), hStream, attrs, numAttrs.
 func cuLaunchKernelEx(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuLaunchKernelExArgs(c.a)
+	if arg.config() == 0 {
 		return cuErrInvalidValue
 	}
-	fn, r := layoutOf(c.a[1])
+	fn, r := layoutOf(arg.f())
 	if r != 0 {
 		return r
 	}
-	dims, attrs, r := launchConfig(c.a[0])
+	dims, attrs, r := launchConfig(arg.config())
 	if r != 0 {
 		return r
 	}
-	params, r := driverParams(fn, c.a[2], c.a[3])
+	params, r := driverParams(fn, arg.kernelParams(), arg.extra())
 	if r != 0 {
 		return r
 	}
 	// CUlaunchConfig has a u32 sharedMemBytes where cudaLaunchConfig_t has a size_t
-	cfg := hostBytes(c.a[0], 56)
+	cfg := hostBytes(arg.config(), 56)
 	return send(fn, dims, uint64(binary.LittleEndian.Uint32(cfg[24:])), binary.LittleEndian.Uint64(cfg[32:]), 0, params, attrs)
 }
 
@@ -406,16 +413,28 @@ func loadModule(pmod, image uint64) int64 {
 	return dispatchRow(api.LibCuda, api.IDvgpuModuleLoadData, pmod, image, imageSize(image))
 }
 
-func cuModuleLoadData(c *call) int64      { return loadModule(c.a[0], c.a[1]) }
-func cuModuleLoadDataEx(c *call) int64    { return loadModule(c.a[0], c.a[1]) }
-func cuModuleLoadFatBinary(c *call) int64 { return loadModule(c.a[0], c.a[1]) }
+func cuModuleLoadData(c *call) int64 {
+	arg := cuModuleLoadDataArgs(c.a)
+	return loadModule(arg.module(), arg.image())
+}
+
+func cuModuleLoadDataEx(c *call) int64 {
+	arg := cuModuleLoadDataExArgs(c.a)
+	return loadModule(arg.module(), arg.image())
+}
+
+func cuModuleLoadFatBinary(c *call) int64 {
+	arg := cuModuleLoadFatBinaryArgs(c.a)
+	return loadModule(arg.module(), arg.fatCubin())
+}
 
 func cuLibraryLoadData(c *call) int64 {
-	if c.a[0] == 0 || c.a[1] == 0 {
+	arg := cuLibraryLoadDataArgs(c.a)
+	if arg.library() == 0 || arg.code() == 0 {
 		return cuErrInvalidValue
 	}
-	image := fatbinData(c.a[1])
-	return dispatchRow(api.LibCuda, api.IDvgpuLibraryLoadData, c.a[0], image, 0, 0, 0, 0, 0, 0, imageSize(image))
+	image := fatbinData(arg.code())
+	return dispatchRow(api.LibCuda, api.IDvgpuLibraryLoadData, arg.library(), image, 0, 0, 0, 0, 0, 0, imageSize(image))
 }
 
 // ---- runtime functions of a host stub ----
@@ -434,8 +453,9 @@ func withFunction(c *call, then func(fn *function) int64) int64 {
 
 // cudaFuncGetAttributes fills struct cudaFuncAttributes from the CU_FUNC_ATTRIBUTE values.
 func cudaFuncGetAttributes(c *call) int64 {
+	arg := cudaFuncGetAttributesArgs(c.a)
 	return withFunction(c, func(fn *function) int64 {
-		if c.a[4] == 0 {
+		if arg.attr() == 0 {
 			return cudaErrorInvalidValue
 		}
 		// field offset <- CU_FUNC_ATTRIBUTE
@@ -445,7 +465,7 @@ func cudaFuncGetAttributes(c *call) int64 {
 		}{{0, 1, true}, {8, 2, true}, {16, 3, true}, {24, 0, false}, {28, 4, false}, {32, 5, false}, {36, 6, false},
 			{40, 7, false}, {44, 8, false}, {48, 9, false}, {52, 10, false}, {56, 11, false}, {60, 12, false},
 			{64, 13, false}, {68, 15, false}, {72, 14, false}}
-		out := hostBytes(c.a[4], 76)
+		out := hostBytes(arg.attr(), 76)
 		v := heapNew[int32]()
 		for _, f := range fields {
 			if r := remoteRow(api.LibCuda, api.IDcuFuncGetAttribute, ptrOf(v), uint64(f.attr), fn.handle); r != 0 {
@@ -463,18 +483,20 @@ func cudaFuncGetAttributes(c *call) int64 {
 
 // cudaGetFuncBySymbol gives the server's CUfunction of a host stub, for the driver API.
 func cudaGetFuncBySymbol(c *call) int64 {
+	arg := cudaGetFuncBySymbolArgs(c.a)
 	return withFunction(c, func(fn *function) int64 {
-		if c.a[4] == 0 {
+		if arg.functionPtr() == 0 {
 			return cudaErrorInvalidValue
 		}
-		store(c.a[4], fn.handle)
+		store(arg.functionPtr(), fn.handle)
 		return 0
 	})
 }
 
 func cudaFuncSetAttribute(c *call) int64 {
+	arg := cudaFuncSetAttributeArgs(c.a)
 	return withFunction(c, func(fn *function) int64 {
-		return setFuncAttribute(fn.handle, c.a[4], c.a[5])
+		return setFuncAttribute(fn.handle, arg.attr(), arg.value())
 	})
 }
 
@@ -492,16 +514,20 @@ func setFuncAttribute(f, attr, value uint64) int64 {
 	return r
 }
 
-func cuFuncSetAttribute(c *call) int64 { return setFuncAttribute(c.a[0], c.a[1], c.a[2]) }
+func cuFuncSetAttribute(c *call) int64 {
+	arg := cuFuncSetAttributeArgs(c.a)
+	return setFuncAttribute(arg.hfunc(), arg.attrib(), arg.value())
+}
 
 // cuKernelSetAttribute(attrib, val, kernel, dev): how a static runtime's cudaFuncSetAttribute
 // arrives; the kernel is what it launches, so its launch check's limit follows too.
 func cuKernelSetAttribute(c *call) int64 {
+	arg := cuKernelSetAttributeArgs(c.a)
 	r := remote(c)
-	if r == 0 && c.a[0] == funcAttrMaxDynamicShared {
+	if r == 0 && arg.attrib() == funcAttrMaxDynamicShared {
 		kern.mu.Lock()
-		if fn, ok := kern.byFunc[c.a[2]]; ok {
-			fn.maxDynMem = uint64(uint32(c.a[1]))
+		if fn, ok := kern.byFunc[arg.kernel()]; ok {
+			fn.maxDynMem = uint64(uint32(arg.val()))
 		}
 		kern.mu.Unlock()
 	}
@@ -509,15 +535,17 @@ func cuKernelSetAttribute(c *call) int64 {
 }
 
 func cudaFuncSetCacheConfig(c *call) int64 {
+	arg := cudaFuncSetCacheConfigArgs(c.a)
 	return withFunction(c, func(fn *function) int64 {
-		return remoteRow(api.LibCuda, api.IDcuFuncSetCacheConfig, fn.handle, c.a[4])
+		return remoteRow(api.LibCuda, api.IDcuFuncSetCacheConfig, fn.handle, arg.cacheConfig())
 	})
 }
 
 // occupancyRuntime: (func, fatbin, size, name, numBlocks, blockSize, dynamicSMemSize, flags).
 func occupancyRuntime(c *call) int64 {
+	arg := occupancyRuntimeArgs(c.a)
 	return withFunction(c, func(fn *function) int64 {
-		return remoteRow(api.LibCuda, api.IDcuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags, c.a[4], fn.handle, c.a[5], c.a[6], c.a[7])
+		return remoteRow(api.LibCuda, api.IDcuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags, arg.numBlocks(), fn.handle, arg.blockSize(), arg.dynamicSMemSize(), arg.flags())
 	})
 }
 
@@ -557,37 +585,40 @@ func symbolAddress(c *call) (uint64, int64) {
 }
 
 func cudaGetSymbolAddress(c *call) int64 {
+	arg := cudaGetSymbolAddressArgs(c.a)
 	p, r := symbolAddress(c)
 	if r != 0 {
 		return r
 	}
-	if c.a[5] == 0 {
+	if arg.devPtr() == 0 {
 		return cudaErrorInvalidValue
 	}
-	store(c.a[5], p)
+	store(arg.devPtr(), p)
 	return 0
 }
 
 func cudaGetSymbolSize(c *call) int64 {
+	arg := cudaGetSymbolSizeArgs(c.a)
 	if _, r := symbolAddress(c); r != 0 {
 		return r
 	}
-	if c.a[5] == 0 {
+	if arg.size() == 0 {
 		return cudaErrorInvalidValue
 	}
-	store(c.a[5], c.a[4])
+	store(arg.size(), arg.varSize())
 	return 0
 }
 
 // symbolCopy serves cudaMemcpyToSymbol/FromSymbol(Async): (symbol, fatbin, size, name, varSize,
 // host, count, offset, kind, stream, async).
 func symbolCopy(c *call) int64 {
+	arg := symbolCopyArgs(c.a)
 	p, r := symbolAddress(c)
 	if r != 0 {
 		return r
 	}
-	host, count, offset, kind, stream, async := c.a[5], c.a[6], c.a[7], c.a[8], c.a[9], c.a[10] != 0
-	if offset+count > c.a[4] {
+	host, count, offset, kind, stream, async := arg.host(), arg.count(), arg.offset(), arg.kind(), arg.stream(), arg.async() != 0
+	if offset+count > arg.varSize() {
 		return cudaErrorInvalidValue
 	}
 	to := c.id == api.IDcudaMemcpyToSymbol || c.id == api.IDcudaMemcpyToSymbolAsync

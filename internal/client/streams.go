@@ -355,11 +355,12 @@ func (t *streamTracker) synced(s, tag uint64, all bool, c *call) {
 func (t *streamTracker) idle(s uint64) bool { return t.action(s, 0) == syncLocal }
 
 func cuStreamSynchronize(c *call) int64 {
+	arg := cuStreamSynchronizeArgs(c.a)
 	if r, ok := route(c); !ok {
 		return r
 	}
 	tag := c.tag()
-	switch streams.action(c.a[0], tag) {
+	switch streams.action(arg.hStream(), tag) {
 	case syncLocal:
 		streams.count(&streams.local)
 		return 0
@@ -368,7 +369,7 @@ func cuStreamSynchronize(c *call) int64 {
 		// upload-and-synchronise pairs (llama.cpp's inputs) then cost the worker one
 		// synchronisation. What was queued is written now, so the GPU starts copying.
 		streams.count(&streams.deferred)
-		streams.hold(c.a[0], c.srv, c.tid())
+		streams.hold(arg.hStream(), c.srv, c.tid())
 		if s, err := c.server().session(); err == nil {
 			s.flushQueued()
 		}
@@ -377,7 +378,7 @@ func cuStreamSynchronize(c *call) int64 {
 	streams.count(&streams.waited)
 	r := remote(c)
 	if r == 0 {
-		streams.synced(c.a[0], tag, false, c)
+		streams.synced(arg.hStream(), tag, false, c)
 	} else {
 		streams.fail()
 	}
@@ -463,9 +464,10 @@ func cuCtxSynchronize(c *call) int64 {
 // cuMemcpyDtoHAsync_v2 returns once the data is in the caller's memory: the server
 // synchronises the stream before it replies, so the stream is idle after it.
 func cuMemcpyDtoHAsync_v2(c *call) int64 {
+	arg := cuMemcpyDtoHAsync_v2Args(c.a)
 	r := remote(c)
 	if r == 0 {
-		streams.synced(c.a[3], c.tag(), false, c)
+		streams.synced(arg.hStream(), c.tag(), false, c)
 	}
 	return r
 }
