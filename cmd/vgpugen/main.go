@@ -1,6 +1,7 @@
 // Command vgpugen writes every file derived from the API table (internal/api): the C stub of
 // each library, its version script, the Go dispatch table of the client core, each row's id
-// constant (internal/api/zz_ids.go) and the client's argument views (internal/client/zz_args.go).
+// constant (internal/api/zz_ids.go) and the argument views of the client's hand-written functions
+// and of the worker (internal/client/zz_args.go, internal/server/zz_args.go).
 //
 // Run it through `make generate`; `make check-generated` fails when the checked-in output is stale.
 package main
@@ -44,6 +45,7 @@ func run() error {
 	w.WriteGo(filepath.Join("internal", "client", "zz_dispatch.go"), dispatchGo())
 	w.WriteGo(filepath.Join("internal", "api", "zz_ids.go"), idsGo())
 	w.WriteGo(filepath.Join("internal", "client", "zz_args.go"), argsGo())
+	w.WriteGo(filepath.Join("internal", "server", "zz_args.go"), workerArgsGo())
 	w.Write(filepath.Join("include", "vgpu", "zz_prototypes.h"), prototypes())
 	w.Write(filepath.Join("include", "vgpu", "zz_ids.h"), ids())
 	return w.Err
@@ -369,6 +371,43 @@ func argsGo() []byte {
 				m += "_"
 			}
 			fmt.Fprintf(&b, "func (a %s) %s() uint64 { return a[%d] } // %s\n", t, m, i, strings.TrimSpace(p.C))
+		}
+	}
+	return b.Bytes()
+}
+
+// workerArgsGo writes, for each row the worker serves (Func.Served), a view of its checked
+// arguments (internal/server's Args) by C parameter name: <row>Args{a}, whose accessor of a
+// scalar, handle or pointer parameter is its value (Args.Vals), of an input buffer or string the
+// bytes (Args.In), of an output or in-out parameter the bytes the call writes (Args.Out).
+func workerArgsGo() []byte {
+	var b bytes.Buffer
+	b.WriteString(header)
+	b.WriteString("package server\n\n")
+	b.WriteString("// The checked arguments of each row the worker serves, by their C parameter names\n")
+	b.WriteString("// (cmd/vgpugen's workerArgsGo): arg := <row>Args{a}, then arg.<parameter>().\n")
+	seen := map[string]bool{}
+	for i := range api.Table {
+		f := &api.Table[i]
+		if !f.Served() || len(f.Params) == 0 || seen[f.Name] {
+			continue
+		}
+		seen[f.Name] = true
+		t := f.Name + "Args"
+		fmt.Fprintf(&b, "\n// %s reads the arguments of %s by name.\ntype %s struct{ *Args }\n\n", t, f.Name, t)
+		for j, p := range f.Params {
+			m := p.Name
+			if goKeywords[m] {
+				m += "_"
+			}
+			switch p.Kind {
+			case api.Scalar, api.Handle, api.DevPtr, api.HostPtr:
+				fmt.Fprintf(&b, "func (a %s) %s() uint64 { return a.Vals[%d] } // %s\n", t, m, j, strings.TrimSpace(p.C))
+			case api.InBuf, api.InStr:
+				fmt.Fprintf(&b, "func (a %s) %s() []byte { return a.In[%d] } // %s\n", t, m, j, strings.TrimSpace(p.C))
+			default:
+				fmt.Fprintf(&b, "func (a %s) %s() []byte { return a.Out[%d] } // %s\n", t, m, j, strings.TrimSpace(p.C))
+			}
 		}
 	}
 	return b.Bytes()
