@@ -125,6 +125,16 @@ const (
 	ShmDtoH          // device to host
 )
 
+// ProcessList is one of NVML's lists of a device's processes.
+type ProcessList uint8
+
+const (
+	NoProcesses ProcessList = iota
+	ComputeProcesses
+	GraphicsProcesses
+	MPSComputeProcesses
+)
+
 // Kind says how one parameter travels.
 type Kind uint8
 
@@ -240,6 +250,8 @@ type Func struct {
 	// own process alone (the worker's entry, under the pid the client gave in its Hello), never
 	// another process of the GPU host: a client learns nothing of other sessions or programs.
 	OwnProcess bool
+	// Processes: which of NVML's process lists an OwnProcess row reads.
+	Processes ProcessList
 	// OutsOnError: outputs are returned whatever the result (NVML's INSUFFICIENT_SIZE answers
 	// carry the needed count).
 	OutsOnError bool
@@ -494,6 +506,9 @@ func Validate() error {
 		}
 		if f.Handler != "" && f.Serve == Stub {
 			return fmt.Errorf("api: %s: a Stub row has no Handler", f.Name)
+		}
+		if f.OwnProcess != (f.Processes != NoProcesses) {
+			return fmt.Errorf("api: %s: an OwnProcess row, and only one, says which Processes it lists", f.Name)
 		}
 		if f.Shm != ShmNone {
 			ps := f.Params

@@ -239,12 +239,15 @@ var nvmlTable = []Func{
 // processRows are the NVML process lists, one row per kind and version (OwnProcess).
 func processRows() []Func {
 	var rows []Func
-	for _, kind := range []string{"Compute", "Graphics", "MPSCompute"} {
+	for _, kind := range []struct {
+		name string
+		list ProcessList
+	}{{"Compute", ComputeProcesses}, {"Graphics", GraphicsProcesses}, {"MPSCompute", MPSComputeProcesses}} {
 		for _, v := range []struct {
 			suffix, c string
 			elem      int
 		}{{"", "nvmlProcessInfo_v1_t *", 16}, {"_v2", "nvmlProcessInfo_v2_t *", 24}, {"_v3", "nvmlProcessInfo_t *", 24}} {
-			rows = append(rows, Func{Name: "nvmlDeviceGet" + kind + "RunningProcesses" + v.suffix, Libs: nvml, OutsOnError: true, OwnProcess: true,
+			rows = append(rows, Func{Name: "nvmlDeviceGet" + kind.name + "RunningProcesses" + v.suffix, Libs: nvml, OutsOnError: true, OwnProcess: true, Processes: kind.list,
 				Params: []P{nvdev, {C: "unsigned int *", Name: "infoCount", Kind: InOutVal, Size: "4"}, {C: v.c, Name: "infos", Kind: OutBuf, Size: "infoCount", Elem: v.elem, Nullable: true}}})
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -882,7 +881,7 @@ var simAliases = map[api.ID]api.ID{
 func init() {
 	for id, f := range api.Table {
 		if f.OwnProcess {
-			elem, compute := f.Params[2].Elem, strings.HasPrefix(f.Name, "nvmlDeviceGetComputeRunning")
+			elem, compute := f.Params[2].Elem, f.Processes == api.ComputeProcesses
 			simFuncs[api.ID(id)] = func(s *Sim, a *Args) int32 {
 				h := s.nvmlHost(a.Vals[0])
 				if h < 0 {
