@@ -217,9 +217,11 @@ func (s *Session) policyBefore(id api.ID, f *api.Func, a *Args) *callError {
 		var n uint64
 		switch rule {
 		case qAlloc:
-			n = a.Vals[1]
+			arg := cuMemAlloc_v2Args{a}
+			n = arg.bytesize()
 		case qPitch:
-			n = mulSat(a.Vals[2], a.Vals[3])
+			arg := cuMemAllocPitch_v2Args{a}
+			n = mulSat(arg.WidthInBytes(), arg.Height())
 		case qMeasure:
 			n = 1 // some memory must be left
 			ps.pend.free = s.deviceFree()
@@ -229,22 +231,24 @@ func (s *Session) policyBefore(id api.ID, f *api.Func, a *Args) *callError {
 			return oom(n)
 		}
 	case qCreate:
+		arg := cuMemCreateArgs{a}
 		const locDevice = 1
-		prop := a.In[2]
+		prop := arg.prop()
 		if binary.LittleEndian.Uint32(prop[8:]) != locDevice {
 			ps.pend.dev = -1 // not device memory
 			return nil
 		}
 		ps.pend.dev, ps.pend.ctx = int32(binary.LittleEndian.Uint32(prop[12:])), 0
-		ps.pend.bytes = a.Vals[1]
-		if ps.limit > 0 && a.Vals[1] > s.available(ps.pend.dev) {
-			return oom(a.Vals[1])
+		ps.pend.bytes = arg.size()
+		if ps.limit > 0 && arg.size() > s.available(ps.pend.dev) {
+			return oom(arg.size())
 		}
 	case qNVMLByIndex:
+		arg := nvmlDeviceGetHandleByIndexArgs{a}
 		if !ps.devices {
 			return nil
 		}
-		i := uint32(a.Vals[0])
+		i := uint32(arg.index())
 		if int(i) >= len(ps.nvIndex) {
 			return &callError{nvmlErrInvalidArgument, fmt.Sprintf("index %d: this session sees %d GPUs", i, len(ps.nvIndex))}
 		}
@@ -263,21 +267,25 @@ func (s *Session) policyAfter(id api.ID, f *api.Func, a *Args, result int32) (in
 	}
 	switch rule {
 	case qAlloc:
-		ps.add(chargeKey{chargePtr, le64(a.Out[0])}, ps.pend.dev, ps.pend.ctx, ps.pend.bytes)
+		arg := cuMemAlloc_v2Args{a}
+		ps.add(chargeKey{chargePtr, le64(arg.dptr())}, ps.pend.dev, ps.pend.ctx, ps.pend.bytes)
 	case qPitch:
-		n := mulSat(le64(a.Out[1]), a.Vals[3])
+		arg := cuMemAllocPitch_v2Args{a}
+		n := mulSat(le64(arg.pPitch()), arg.Height())
 		if ps.limit > 0 && n > s.available(ps.pend.dev) {
-			s.invokeRow(memFreeID, le64(a.Out[0]))
+			s.invokeRow(memFreeID, le64(arg.dptr()))
 			return 0, &callError{cuErrOutOfMemory, fmt.Sprintf("%d bytes (pitch %d × %d rows) would exceed the session's memory limit of %d bytes on device %d (%d in use)",
-				n, le64(a.Out[1]), a.Vals[3], ps.limit, ps.pend.dev, ps.used[ps.pend.dev])}
+				n, le64(arg.pPitch()), arg.Height(), ps.limit, ps.pend.dev, ps.used[ps.pend.dev])}
 		}
-		ps.add(chargeKey{chargePtr, le64(a.Out[0])}, ps.pend.dev, ps.pend.ctx, n)
+		ps.add(chargeKey{chargePtr, le64(arg.dptr())}, ps.pend.dev, ps.pend.ctx, n)
 	case qCreate:
+		arg := cuMemCreateArgs{a}
 		if ps.pend.dev >= 0 {
-			ps.add(chargeKey{chargeMem, le64(a.Out[0])}, ps.pend.dev, 0, ps.pend.bytes)
+			ps.add(chargeKey{chargeMem, le64(arg.handle())}, ps.pend.dev, 0, ps.pend.bytes)
 		}
 	case qMeasure:
-		h := le64(a.Out[0])
+		arg := cublasCreate_v2Args{a}
+		h := le64(arg.handle())
 		after := s.deviceFree()
 		n := uint64(0)
 		if ps.pend.free > after {
@@ -290,51 +298,64 @@ func (s *Session) policyAfter(id api.ID, f *api.Func, a *Args, result int32) (in
 		}
 		ps.add(chargeKey{chargeBlas, h}, ps.pend.dev, ps.pend.ctx, n)
 	case qFreePtr:
-		ps.credit(chargeKey{chargePtr, a.Vals[0]})
+		arg := cuMemFree_v2Args{a}
+		ps.credit(chargeKey{chargePtr, arg.dptr()})
 	case qFreeMem:
-		ps.credit(chargeKey{chargeMem, a.Vals[0]})
+		arg := cuMemReleaseArgs{a}
+		ps.credit(chargeKey{chargeMem, arg.handle()})
 	case qFreeBlas:
-		ps.credit(chargeKey{chargeBlas, a.Vals[0]})
+		arg := cublasDestroy_v2Args{a}
+		ps.credit(chargeKey{chargeBlas, arg.handle()})
 	case qCtxDestroy:
-		ps.creditContext(a.Vals[0])
+		arg := cuCtxDestroy_v2Args{a}
+		ps.creditContext(arg.ctx())
 	case qCtxReset:
-		ps.creditContext(ps.primary[int32(uint32(a.Vals[0]))])
+		arg := cuDevicePrimaryCtxReset_v2Args{a}
+		ps.creditContext(ps.primary[int32(uint32(arg.dev()))])
 	case qRetain:
-		ps.primary[int32(uint32(a.Vals[1]))] = le64(a.Out[0])
+		arg := cuDevicePrimaryCtxRetainArgs{a}
+		ps.primary[int32(uint32(arg.dev()))] = le64(arg.pctx())
 	case qMemInfo:
+		arg := cuMemGetInfo_v2Args{a}
 		dev, _ := s.currentDevice()
-		free, total := s.limitView(dev, le64(a.Out[0]), le64(a.Out[1]))
-		put64(a.Out[0], free)
-		put64(a.Out[1], total)
+		free, total := s.limitView(dev, le64(arg.free()), le64(arg.total()))
+		put64(arg.free(), free)
+		put64(arg.total(), total)
 	case qTotalMem:
-		put64(a.Out[0], min(le64(a.Out[0]), ps.limit))
-	case qNVMLMem: // nvmlMemory_t: total, free, used
-		m := a.Out[1]
-		free, total := s.limitView(s.nvmlCudaDevice(a.Vals[0]), le64(m[8:16]), le64(m[0:8]))
+		arg := cuDeviceTotalMem_v2Args{a}
+		put64(arg.bytes(), min(le64(arg.bytes()), ps.limit))
+	case qNVMLMem:
+		arg := nvmlDeviceGetMemoryInfoArgs{a} // nvmlMemory_t: total, free, used
+		m := arg.memory()
+		free, total := s.limitView(s.nvmlCudaDevice(arg.device()), le64(m[8:16]), le64(m[0:8]))
 		put64(m[0:], total)
 		put64(m[8:], free)
 		put64(m[16:], total-free)
-	case qNVMLMem2: // nvmlMemory_v2_t: version, total, reserved, free, used
-		m := a.Out[1]
-		free, total := s.limitView(s.nvmlCudaDevice(a.Vals[0]), le64(m[24:32]), le64(m[8:16]))
+	case qNVMLMem2:
+		arg := nvmlDeviceGetMemoryInfo_v2Args{a} // nvmlMemory_v2_t: version, total, reserved, free, used
+		m := arg.memory()
+		free, total := s.limitView(s.nvmlCudaDevice(arg.device()), le64(m[24:32]), le64(m[8:16]))
 		put64(m[8:], total)
 		put64(m[16:], 0)
 		put64(m[24:], free)
 		put64(m[32:], total-free)
 	case qNVMLCount:
+		arg := nvmlDeviceGetCountArgs{a}
 		if ps.devices {
-			put32(a.Out[0], uint32(len(ps.nvIndex)))
+			put32(arg.deviceCount(), uint32(len(ps.nvIndex)))
 		}
 	case qNVMLByID:
+		arg := nvmlDeviceGetHandleByUUIDArgs{a}
 		if ps.devices {
-			h := le64(a.Out[1])
+			h := le64(arg.device())
 			if _, ok := ps.nvHandles[h]; !ok {
 				return 0, &callError{nvmlErrNotFound, "that GPU is not among this session's devices"}
 			}
 		}
 	case qNVMLIndex:
+		arg := nvmlDeviceGetIndexArgs{a}
 		if ps.devices {
-			put32(a.Out[1], uint32(ps.nvHandles[a.Vals[0]]))
+			put32(arg.index(), uint32(ps.nvHandles[arg.device()]))
 		}
 	}
 	return result, nil
