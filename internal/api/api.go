@@ -201,6 +201,9 @@ type P struct {
 	Nullable bool
 	// Frees: this handle or allocation is released by the call.
 	Frees bool
+	// Times, for OutDevPtr: the parameter the Size parameter's value is multiplied by for the
+	// created range's byte count (cuMemAllocPitch: Height rows of the returned pitch).
+	Times string
 	// Versioned: an InOutVal NVML struct whose first word is its version, NVML_STRUCT_VERSION's
 	// sizeof | version << 24. Client and server refuse a version whose size is not Size with
 	// NVML_ERROR_ARGUMENT_VERSION_MISMATCH: a struct of another size is neither read nor written.
@@ -492,6 +495,9 @@ func Validate() error {
 					return fmt.Errorf("api: %s: %s: range param %q not found", f.Name, p.Name, p.Range)
 				}
 			}
+			if p.Times != "" && (p.Kind != OutDevPtr || f.ParamIndex(p.Times) < 0) {
+				return fmt.Errorf("api: %s: %s: Times names no parameter, or is not on an OutDevPtr", f.Name, p.Name)
+			}
 		}
 		for _, p := range f.Params {
 			if n, ok := SpecNumber(p.Size); p.Versioned && (p.Kind != InOutVal || !ok || n < 4 || n >= 1<<24 || f.Lib() != LibNVML) {
@@ -557,14 +563,22 @@ func TableHash() uint64 {
 }
 
 // CreatedRangeSize is the byte count of the device range an OutDevPtr parameter p of f receives:
-// the parameter its Size names, as a value (arg) or as an output the call wrote (out), or for
-// cuMemAllocPitch the returned pitch times the height. The client (from the caller's
-// pointers) and the worker (from its buffers) both track the ranges calls create with it.
+// the parameter its Size names, times the one its Times names if any (cuMemAllocPitch: the
+// height times the returned pitch), each as a value (arg) or as an output the call wrote (out).
+// The client (from the caller's pointers) and the worker (from its buffers) both track the
+// ranges calls create with it.
 func (f *Func) CreatedRangeSize(p *P, arg func(i int) uint64, out func(i int) uint64) uint64 {
-	if f.Name == "cuMemAllocPitch_v2" { // (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)
-		return out(1) * arg(3)
+	n := f.paramValue(p.Size, arg, out)
+	if p.Times != "" {
+		n *= f.paramValue(p.Times, arg, out)
 	}
-	j := f.ParamIndex(p.Size)
+	return n
+}
+
+// paramValue is the value of the parameter called name: an argument, or for an OutVal the
+// output the call wrote; 0 for no such parameter.
+func (f *Func) paramValue(name string, arg func(i int) uint64, out func(i int) uint64) uint64 {
+	j := f.ParamIndex(name)
 	switch {
 	case j < 0:
 		return 0

@@ -5,7 +5,7 @@ package api
 // records and stream waits are Async: the client never waits for them.
 var execTable = []Func{
 	// ---- memory ----
-	{Name: "cuMemAllocPitch_v2", Libs: cu, Params: []P{{C: "CUdeviceptr *", Name: "dptr", Kind: OutDevPtr, Size: "Height"}, out("size_t *", "pPitch", "8"), scalar("size_t", "WidthInBytes"), scalar("size_t", "Height"), scalar("unsigned int", "ElementSizeBytes")}, Since: 3020},
+	{Name: "cuMemAllocPitch_v2", Libs: cu, Params: []P{{C: "CUdeviceptr *", Name: "dptr", Kind: OutDevPtr, Size: "Height", Times: "pPitch"}, out("size_t *", "pPitch", "8"), scalar("size_t", "WidthInBytes"), scalar("size_t", "Height"), scalar("unsigned int", "ElementSizeBytes")}, Since: 3020},
 	{Name: "cuMemcpyDtoHAsync_v2", Stream: StreamWork, Shm: ShmDtoH, Idles: true, Libs: cu, Handler: "cuMemcpyDtoHAsync_v2", Syncs: true, Chunk: "ByteCount", Params: []P{{C: "void *", Name: "dstHost", Kind: OutBuf, Size: "ByteCount"}, devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount"), stream("hStream")}, Since: 3020},
 	{Name: "cuMemsetD2D8Async", Libs: cu, Serve: Local, Params: []P{{C: "CUdeviceptr", Name: "dstDevice", Kind: HostPtr}, scalar("size_t", "dstPitch"), scalar("unsigned char", "uc"), scalar("size_t", "Width"), scalar("size_t", "Height"), {C: "CUstream", Name: "hStream", Kind: HostPtr}}},
 	{Name: "cuMemsetD16Async", Libs: cu, Serve: Async, Params: []P{devRange("dstDevice", "N", 2), scalar("unsigned short", "us"), scalar("size_t", "N"), stream("hStream")}},
