@@ -310,45 +310,52 @@ var goKeywords = map[string]bool{"break": true, "case": true, "chan": true, "con
 	"import": true, "interface": true, "map": true, "package": true, "range": true, "return": true, "select": true,
 	"struct": true, "switch": true, "type": true, "var": true}
 
-// viewRows groups the rows served by each hand-written client function (Func.ClientFunc, but
-// the generic remote, remoteAsync, forward and unsupported) whose rows agree on their
-// parameters' names: one row's are a prefix of the next's (cudaMemcpy and cudaMemcpyAsync). It
-// returns the handlers in table order and, per handler, the row with the most parameters.
-func viewRows() ([]string, map[string]*api.Func) {
+// view is what a hand-written client function's argument view offers: per parameter position,
+// its name where every row the function serves that has that position names it so ("" where
+// they differ, as cuModuleGetGlobal_v2's hmod and cuLibraryGetGlobal's library), and its C type.
+type view struct {
+	rows        []string
+	names, ctyp []string
+}
+
+// viewRows gives each hand-written client function (Func.ClientFunc, but the generic remote,
+// remoteAsync, forward and unsupported) its view, the functions in table order.
+func viewRows() ([]string, map[string]*view) {
 	generic := map[string]bool{"remote": true, "remoteAsync": true, "forward": true, "unsupported": true}
 	var order []string
-	widest := map[string]*api.Func{}
-	bad := map[string]bool{}
+	views := map[string]*view{}
 	for i := range api.Table {
 		f := &api.Table[i]
 		h := f.ClientFunc()
 		if generic[h] || len(f.Params) == 0 {
 			continue
 		}
-		w, seen := widest[h]
-		if !seen {
+		v := views[h]
+		if v == nil {
+			v = &view{}
+			views[h] = v
 			order = append(order, h)
-			widest[h] = f
-			continue
 		}
-		short, long := w, f
-		if len(f.Params) < len(w.Params) {
-			short, long = f, w
-		}
-		for j := range short.Params {
-			if short.Params[j].Name != long.Params[j].Name {
-				bad[h] = true
+		v.rows = append(v.rows, f.Name)
+		for j, p := range f.Params {
+			switch {
+			case j >= len(v.names):
+				v.names, v.ctyp = append(v.names, p.Name), append(v.ctyp, strings.TrimSpace(p.C))
+			case v.names[j] != p.Name:
+				v.names[j] = ""
 			}
 		}
-		widest[h] = long
 	}
 	var keep []string
 	for _, h := range order {
-		if !bad[h] {
-			keep = append(keep, h)
+		for _, n := range views[h].names {
+			if n != "" {
+				keep = append(keep, h)
+				break
+			}
 		}
 	}
-	return keep, widest
+	return keep, views
 }
 
 // argsGo writes a view of a call's arguments for each hand-written client function: the type
@@ -360,17 +367,23 @@ func argsGo() []byte {
 	b.WriteString("package client\n\n")
 	b.WriteString("// The arguments of the rows each hand-written function serves, by their C parameter names\n")
 	b.WriteString("// (cmd/vgpugen's argsGo): arg := <function>Args(c.a), then arg.<parameter>().\n")
-	handlers, widest := viewRows()
+	handlers, views := viewRows()
 	for _, h := range handlers {
-		f := widest[h]
+		v := views[h]
 		t := h + "Args"
-		fmt.Fprintf(&b, "\n// %s reads the arguments of %s by name.\ntype %s []uint64\n\n", t, f.Name, t)
-		for i, p := range f.Params {
-			m := p.Name
+		rows := strings.Join(v.rows, ", ")
+		if len(v.rows) > 4 {
+			rows = fmt.Sprintf("%s and %d other rows", v.rows[0], len(v.rows)-1)
+		}
+		fmt.Fprintf(&b, "\n// %s reads the arguments of %s by name.\ntype %s []uint64\n\n", t, rows, t)
+		for i, m := range v.names {
+			if m == "" {
+				continue // the rows name this parameter differently
+			}
 			if goKeywords[m] {
 				m += "_"
 			}
-			fmt.Fprintf(&b, "func (a %s) %s() uint64 { return a[%d] } // %s\n", t, m, i, strings.TrimSpace(p.C))
+			fmt.Fprintf(&b, "func (a %s) %s() uint64 { return a[%d] } // %s\n", t, m, i, v.ctyp[i])
 		}
 	}
 	return b.Bytes()

@@ -167,7 +167,8 @@ func cublasCall(c *call) int64 {
 // alpha and beta point to host scalars whose type follows computeType (and a complex Ctype), so
 // exactly that many bytes are read and sent zero-padded to the row's fixed 16.
 func cublasGemmScaled(c *call) int64 {
-	if cublasDeviceMode(c.a[0]) {
+	arg := cublasGemmScaledArgs(c.a)
+	if cublasDeviceMode(arg.handle()) {
 		return cublasCall(c) // device scalars stay where they are
 	}
 	a, buf, r := cublasScalars(c.f, c.a)

@@ -267,10 +267,11 @@ func cudaDeviceGetAttribute(c *call) int64 {
 
 // deviceProps serves cudaGetDeviceProperties in the layout of the library that was called.
 func deviceProps(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaGetDeviceProperties_v2Args(c.a) // cudaGetDeviceProperties' parameters are the same
+	if arg.prop() == 0 {
 		return cudaErrorInvalidValue
 	}
-	d, r := rtDevice(int32(uint32(c.a[1])))
+	d, r := rtDevice(int32(uint32(arg.device())))
 	if r != 0 {
 		return int64(r)
 	}
@@ -282,7 +283,7 @@ func deviceProps(c *call) int64 {
 	} else {
 		b = p.Encode13()[:abi.DeviceProp13ReservedOffset]
 	}
-	copy(hostBytes(c.a[0], len(b)), b)
+	copy(hostBytes(arg.prop(), len(b)), b)
 	return 0
 }
 

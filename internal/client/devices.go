@@ -360,14 +360,15 @@ func deviceString(c *call, field func(*device) string) int64 {
 func cuDeviceGetName(c *call) int64 { return deviceString(c, func(d *device) string { return d.name }) }
 
 func uuidOf(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuDeviceGetUuid_v2Args(c.a) // cuDeviceGetUuid's parameters are the same
+	if arg.uuid() == 0 {
 		return cuErrInvalidValue
 	}
-	d, r := dev(int32(uint32(c.a[1])))
+	d, r := dev(int32(uint32(arg.dev())))
 	if r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], d.uuid)
+	store(arg.uuid(), d.uuid)
 	return 0
 }
 

@@ -327,15 +327,16 @@ func driverParams(fn *function, kernelParams, extra uint64) ([]byte, int64) {
 }
 
 func driverLaunch(c *call, flags uint64, extra uint64) int64 {
-	fn, r := layoutOf(c.a[0])
+	arg := cuLaunchKernelArgs(c.a) // cuLaunchCooperativeKernel's parameters are cuLaunchKernel's first ten
+	fn, r := layoutOf(arg.f())
 	if r != 0 {
 		return r
 	}
-	params, r := driverParams(fn, c.a[9], extra)
+	params, r := driverParams(fn, arg.kernelParams(), extra)
 	if r != 0 {
 		return r
 	}
-	return send(fn, c.a[1:7], c.a[7], c.a[8], flags, params, nil)
+	return send(fn, c.a[1:7], arg.sharedMemBytes(), arg.hStream(), flags, params, nil)
 }
 
 func cuLaunchKernel(c *call) int64 {
@@ -553,18 +554,19 @@ func occupancyRuntime(c *call) int64 {
 
 // symbolAddress: (symbol, fatbin, size, name, ...) -> the variable's device address.
 func symbolAddress(c *call) (uint64, int64) {
+	arg := symbolCopyArgs(c.a) // every symbol row begins (symbol, fatbin, fatbinSize, deviceName)
 	t, rt := rtThreadContext()
 	if rt != 0 {
 		return 0, int64(rt)
 	}
-	if c.a[1] == 0 || c.a[3] == 0 {
+	if arg.fatbin() == 0 || arg.deviceName() == 0 {
 		return 0, cudaErrorInvalidSymbol
 	}
-	mod, r := moduleOf(c.a[1], c.a[2], t.device)
+	mod, r := moduleOf(arg.fatbin(), arg.fatbinSize(), t.device)
 	if r != 0 {
 		return 0, r
 	}
-	key := [2]uint64{mod, c.a[3]}
+	key := [2]uint64{mod, arg.deviceName()}
 	kern.mu.Lock()
 	p, ok := kern.globals[key]
 	kern.mu.Unlock()
@@ -572,7 +574,7 @@ func symbolAddress(c *call) (uint64, int64) {
 		return p, 0
 	}
 	dptr, bytes := heapNew[uint64](), heapNew[uint64]()
-	if r := dispatchRow(api.LibCuda, api.IDcuModuleGetGlobal_v2, ptrOf(dptr), ptrOf(bytes), mod, c.a[3]); r != 0 {
+	if r := dispatchRow(api.LibCuda, api.IDcuModuleGetGlobal_v2, ptrOf(dptr), ptrOf(bytes), mod, arg.deviceName()); r != 0 {
 		return 0, cudaErrorInvalidSymbol
 	}
 	kern.mu.Lock()
@@ -638,16 +640,17 @@ func symbolCopy(c *call) int64 {
 // NULL (a static runtime asks for the address and the size in separate calls): the call always
 // gets both, so the client knows the global's extent for its copy checks.
 func getGlobal(c *call) int64 {
+	arg := getGlobalArgs(c.a)
 	dptr, bytes := heapNew[uint64](), heapNew[uint64]()
 	args := append([]uint64(nil), c.a...)
 	args[0], args[1] = ptrOf(dptr), ptrOf(bytes)
 	r := remote(&call{id: c.id, f: c.f, lib: c.lib, a: args})
 	if r == 0 {
-		if c.a[0] != 0 {
-			store(c.a[0], *dptr)
+		if arg.dptr() != 0 {
+			store(arg.dptr(), *dptr)
 		}
-		if c.a[1] != 0 {
-			store(c.a[1], *bytes)
+		if arg.bytes() != 0 {
+			store(arg.bytes(), *bytes)
 		}
 	}
 	return r

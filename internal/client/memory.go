@@ -566,7 +566,8 @@ func cudaMemcpy2DAny(c *call) int64 {
 // cudaHostGetFlags: pinned memory of this process is always mapped (unified addressing), as
 // natively (cudaHostAllocMapped, 2).
 func cudaHostGetFlags(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaHostGetFlagsArgs(c.a)
+	if arg.pFlags() == 0 {
 		return cudaErrorInvalidValue
 	}
 	mem.mu.Lock()
@@ -575,7 +576,7 @@ func cudaHostGetFlags(c *call) int64 {
 	if !ok {
 		return cudaErrorInvalidValue
 	}
-	store(c.a[0], uint32(2))
+	store(arg.pFlags(), uint32(2))
 	return 0
 }
 

@@ -217,7 +217,7 @@ func (a cuMemcpyArgs) dst() uint64       { return a[0] } // CUdeviceptr
 func (a cuMemcpyArgs) src() uint64       { return a[1] } // CUdeviceptr
 func (a cuMemcpyArgs) ByteCount() uint64 { return a[2] } // size_t
 
-// cuMemcpy2D_v2Args reads the arguments of cuMemcpy2DUnaligned_v2 by name.
+// cuMemcpy2D_v2Args reads the arguments of cuMemcpy2D_v2, cuMemcpy2DUnaligned_v2 by name.
 type cuMemcpy2D_v2Args []uint64
 
 func (a cuMemcpy2D_v2Args) pCopy() uint64 { return a[0] } // const CUDA_MEMCPY2D *
@@ -309,6 +309,13 @@ type cuModuleLoadFatBinaryArgs []uint64
 func (a cuModuleLoadFatBinaryArgs) module() uint64   { return a[0] } // CUmodule *
 func (a cuModuleLoadFatBinaryArgs) fatCubin() uint64 { return a[1] } // const void *
 
+// getGlobalArgs reads the arguments of cuModuleGetGlobal_v2, cuLibraryGetGlobal by name.
+type getGlobalArgs []uint64
+
+func (a getGlobalArgs) dptr() uint64  { return a[0] } // CUdeviceptr *
+func (a getGlobalArgs) bytes() uint64 { return a[1] } // size_t *
+func (a getGlobalArgs) name() uint64  { return a[3] } // const char *
+
 // cuLibraryLoadDataArgs reads the arguments of cuLibraryLoadData by name.
 type cuLibraryLoadDataArgs []uint64
 
@@ -383,6 +390,11 @@ func (a cuPointerGetAttributesArgs) numAttributes() uint64 { return a[0] } // un
 func (a cuPointerGetAttributesArgs) attributes() uint64    { return a[1] } // CUpointer_attribute *
 func (a cuPointerGetAttributesArgs) data() uint64          { return a[2] } // void **
 func (a cuPointerGetAttributesArgs) ptr() uint64           { return a[3] } // CUdeviceptr
+
+// cudaHostGetFlagsArgs reads the arguments of cuMemHostGetFlags, cudaHostGetFlags by name.
+type cudaHostGetFlagsArgs []uint64
+
+func (a cudaHostGetFlagsArgs) pFlags() uint64 { return a[0] } // unsigned int *
 
 // cuKernelSetAttributeArgs reads the arguments of cuKernelSetAttribute by name.
 type cuKernelSetAttributeArgs []uint64
@@ -545,7 +557,7 @@ func (a cudaMallocPitchArgs) pitch() uint64  { return a[1] } // size_t *
 func (a cudaMallocPitchArgs) width() uint64  { return a[2] } // size_t
 func (a cudaMallocPitchArgs) height() uint64 { return a[3] } // size_t
 
-// cudaMemcpyAnyArgs reads the arguments of cudaMemcpyAsync_ptsz by name.
+// cudaMemcpyAnyArgs reads the arguments of cudaMemcpy, cudaMemcpy_ptds, cudaMemcpyAsync, cudaMemcpyAsync_ptsz by name.
 type cudaMemcpyAnyArgs []uint64
 
 func (a cudaMemcpyAnyArgs) dst() uint64    { return a[0] } // void *
@@ -554,7 +566,7 @@ func (a cudaMemcpyAnyArgs) count() uint64  { return a[2] } // size_t
 func (a cudaMemcpyAnyArgs) kind() uint64   { return a[3] } // cudaMemcpyKind
 func (a cudaMemcpyAnyArgs) stream() uint64 { return a[4] } // cudaStream_t
 
-// cudaMemcpy2DAnyArgs reads the arguments of cudaMemcpy2DAsync_ptsz by name.
+// cudaMemcpy2DAnyArgs reads the arguments of cudaMemcpy2D, cudaMemcpy2D_ptds, cudaMemcpy2DAsync, cudaMemcpy2DAsync_ptsz by name.
 type cudaMemcpy2DAnyArgs []uint64
 
 func (a cudaMemcpy2DAnyArgs) dst() uint64    { return a[0] } // void *
@@ -566,7 +578,7 @@ func (a cudaMemcpy2DAnyArgs) height() uint64 { return a[5] } // size_t
 func (a cudaMemcpy2DAnyArgs) kind() uint64   { return a[6] } // cudaMemcpyKind
 func (a cudaMemcpy2DAnyArgs) stream() uint64 { return a[7] } // cudaStream_t
 
-// cudaMemcpyPeerAsyncArgs reads the arguments of cudaMemcpyPeerAsync by name.
+// cudaMemcpyPeerAsyncArgs reads the arguments of cudaMemcpyPeerAsync, cudaMemcpyPeer by name.
 type cudaMemcpyPeerAsyncArgs []uint64
 
 func (a cudaMemcpyPeerAsyncArgs) dst() uint64       { return a[0] } // void *
@@ -620,7 +632,7 @@ func (a cudaMallocManagedArgs) devPtr() uint64 { return a[0] } // void **
 func (a cudaMallocManagedArgs) size() uint64   { return a[1] } // size_t
 func (a cudaMallocManagedArgs) flags() uint64  { return a[2] } // unsigned int
 
-// cudaMemset2DAnyArgs reads the arguments of cudaMemset2DAsync by name.
+// cudaMemset2DAnyArgs reads the arguments of cudaMemset2D, cudaMemset2DAsync by name.
 type cudaMemset2DAnyArgs []uint64
 
 func (a cudaMemset2DAnyArgs) devPtr() uint64 { return a[0] } // void *
@@ -657,7 +669,7 @@ func (a cudaLaunchHostFuncArgs) stream() uint64   { return a[0] } // cudaStream_
 func (a cudaLaunchHostFuncArgs) fn() uint64       { return a[1] } // cudaHostFn_t
 func (a cudaLaunchHostFuncArgs) userData() uint64 { return a[2] } // void *
 
-// launchRuntimeArgs reads the arguments of cudaLaunchCooperativeKernel_ptsz by name.
+// launchRuntimeArgs reads the arguments of cudaLaunchKernel and 5 other rows by name.
 type launchRuntimeArgs []uint64
 
 func (a launchRuntimeArgs) symbol() uint64     { return a[0] }  // uint64_t
@@ -675,7 +687,7 @@ func (a launchRuntimeArgs) sharedMem() uint64  { return a[11] } // uint64_t
 func (a launchRuntimeArgs) stream() uint64     { return a[12] } // uint64_t
 func (a launchRuntimeArgs) flags() uint64      { return a[13] } // uint64_t
 
-// launchRuntimeExArgs reads the arguments of cudaLaunchKernelExC_ptsz by name.
+// launchRuntimeExArgs reads the arguments of cudaLaunchKernelExC, cudaLaunchKernelExC_ptsz by name.
 type launchRuntimeExArgs []uint64
 
 func (a launchRuntimeExArgs) symbol() uint64     { return a[0] } // uint64_t
@@ -723,7 +735,7 @@ func (a cudaFuncSetCacheConfigArgs) fatbinSize() uint64  { return a[2] } // size
 func (a cudaFuncSetCacheConfigArgs) deviceName() uint64  { return a[3] } // uint64_t
 func (a cudaFuncSetCacheConfigArgs) cacheConfig() uint64 { return a[4] } // uint64_t
 
-// occupancyRuntimeArgs reads the arguments of cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags by name.
+// occupancyRuntimeArgs reads the arguments of cudaOccupancyMaxActiveBlocksPerMultiprocessor, cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags by name.
 type occupancyRuntimeArgs []uint64
 
 func (a occupancyRuntimeArgs) symbol() uint64          { return a[0] } // uint64_t
@@ -735,7 +747,7 @@ func (a occupancyRuntimeArgs) blockSize() uint64       { return a[5] } // uint64
 func (a occupancyRuntimeArgs) dynamicSMemSize() uint64 { return a[6] } // uint64_t
 func (a occupancyRuntimeArgs) flags() uint64           { return a[7] } // uint64_t
 
-// symbolCopyArgs reads the arguments of cudaMemcpyFromSymbolAsync by name.
+// symbolCopyArgs reads the arguments of cudaMemcpyToSymbol, cudaMemcpyToSymbolAsync, cudaMemcpyFromSymbol, cudaMemcpyFromSymbolAsync by name.
 type symbolCopyArgs []uint64
 
 func (a symbolCopyArgs) symbol() uint64     { return a[0] }  // uint64_t
@@ -784,6 +796,11 @@ func (a cublasLtMatmulDescSetAttributeArgs) matmulDesc() uint64  { return a[0] }
 func (a cublasLtMatmulDescSetAttributeArgs) attr() uint64        { return a[1] } // cublasLtMatmulDescAttributes_t
 func (a cublasLtMatmulDescSetAttributeArgs) buf() uint64         { return a[2] } // const void *
 func (a cublasLtMatmulDescSetAttributeArgs) sizeInBytes() uint64 { return a[3] } // size_t
+
+// cublasCallArgs reads the arguments of cublasLtMatmulAlgoGetHeuristic and 49 other rows by name.
+type cublasCallArgs []uint64
+
+func (a cublasCallArgs) batchCount() uint64 { return a[17] } // int
 
 // cublasLtMatmulArgs reads the arguments of cublasLtMatmul by name.
 type cublasLtMatmulArgs []uint64
@@ -852,6 +869,22 @@ func (a cublasLtGetStatusNameArgs) status() uint64 { return a[0] } // cublasStat
 type cublasLtGetStatusStringArgs []uint64
 
 func (a cublasLtGetStatusStringArgs) status() uint64 { return a[0] } // cublasStatus_t
+
+// cublasGemmScaledArgs reads the arguments of cublasGemmEx, cublasGemmBatchedEx, cublasGemmStridedBatchedEx by name.
+type cublasGemmScaledArgs []uint64
+
+func (a cublasGemmScaledArgs) handle() uint64      { return a[0] }  // cublasHandle_t
+func (a cublasGemmScaledArgs) transa() uint64      { return a[1] }  // cublasOperation_t
+func (a cublasGemmScaledArgs) transb() uint64      { return a[2] }  // cublasOperation_t
+func (a cublasGemmScaledArgs) m() uint64           { return a[3] }  // int
+func (a cublasGemmScaledArgs) n() uint64           { return a[4] }  // int
+func (a cublasGemmScaledArgs) k() uint64           { return a[5] }  // int
+func (a cublasGemmScaledArgs) alpha() uint64       { return a[6] }  // const void *
+func (a cublasGemmScaledArgs) Atype() uint64       { return a[8] }  // cudaDataType
+func (a cublasGemmScaledArgs) lda() uint64         { return a[9] }  // int
+func (a cublasGemmScaledArgs) batchCount() uint64  { return a[20] } // int
+func (a cublasGemmScaledArgs) computeType() uint64 { return a[21] } // cublasComputeType_t
+func (a cublasGemmScaledArgs) algo() uint64        { return a[22] } // cublasGemmAlgo_t
 
 // cublasDotExArgs reads the arguments of cublasDotEx by name.
 type cublasDotExArgs []uint64
