@@ -53,3 +53,36 @@ func TestStreamEffects(t *testing.T) {
 		}
 	}
 }
+
+// The client's dispatch entry of a row: its Handler, else by Serve.
+func TestClientFunc(t *testing.T) {
+	for name, want := range map[string]string{
+		"cuMemcpyHtoD_v2":       "remote",      // Remote, no handler
+		"cuMemcpyHtoDAsync_v2":  "remoteAsync", // Async, no handler
+		"cuMemcpyDtoH_v2":       "cuMemcpyDtoH_v2",
+		"cudaStreamSynchronize": "forward",
+		"cuLaunchKernel":        "cuLaunchKernel", // Local, the function of its name
+		"cudaMemcpyAsync":       "cudaMemcpyAny",  // Local with a Handler
+		"cuMemAllocAsync":       "unsupported",
+	} {
+		_, f, ok := Lookup(name)
+		if !ok {
+			t.Fatalf("no row %s", name)
+		}
+		if got := f.ClientFunc(); got != want {
+			t.Errorf("%s: %s, want %s", name, got, want)
+		}
+	}
+	id, _, _ := Lookup("cudaStreamSynchronize")
+	if to, ok := ForwardRow(id); !ok || Table[to].Name != "cuStreamSynchronize" {
+		t.Error("cudaStreamSynchronize does not forward to cuStreamSynchronize")
+	}
+	id, _, _ = Lookup("vgpuCublasSetPointerMode")
+	if s, ok := ServerRow(id); !ok || Table[s].Name != "cublasSetPointerMode_v2" {
+		t.Error("vgpuCublasSetPointerMode's server row is not cublasSetPointerMode_v2")
+	}
+	id, _, _ = Lookup("cublasSdot_v2")
+	if tw, ok := DeviceTwin(id); !ok || Table[tw].Name != CublasDevicePrefix+"cublasSdot_v2" {
+		t.Error("cublasSdot_v2 has no device-mode twin")
+	}
+}
