@@ -1,5 +1,7 @@
 // Command vgpugen writes every file derived from the API table (internal/api): the C stub of
-// each library, its version script, and the Go dispatch table of the client core.
+// each library, its version script, the Go dispatch table of the client core, each row's id
+// constant (internal/api/zz_ids.go) and the argument views of the client's hand-written functions
+// and of the worker (internal/client/zz_args.go, internal/server/zz_args.go).
 //
 // Run it through `make generate`; `make check-generated` fails when the checked-in output is stale.
 package main
@@ -41,6 +43,9 @@ func run() error {
 	w.Write(filepath.Join("shims", api.LibCuda.Info().Dir, "zz_procaddr.c"), procAddrC())
 	w.Write(filepath.Join("shims", api.LibCuda.Info().Dir, "zz_md2.h"), md2C())
 	w.WriteGo(filepath.Join("internal", "client", "zz_dispatch.go"), dispatchGo())
+	w.WriteGo(filepath.Join("internal", "api", "zz_ids.go"), idsGo())
+	w.WriteGo(filepath.Join("internal", "client", "zz_args.go"), argsGo())
+	w.WriteGo(filepath.Join("internal", "server", "zz_args.go"), workerArgsGo())
 	w.Write(filepath.Join("include", "vgpu", "zz_prototypes.h"), prototypes())
 	w.Write(filepath.Join("include", "vgpu", "zz_ids.h"), ids())
 	return w.Err
@@ -119,7 +124,7 @@ static void vgpu_stub_unsupported(const char *name, int *logged)
 {{range .Rows}}
 {{- if .F.Manual}}
 /* id {{.ID}}: {{.F.Name}} is hand-written in shims/{{$.Info.Dir}}/ (a file other than zz_*.c) */
-{{else if eq .F.Mode.String "stub"}}
+{{else if eq .F.Serve.String "stub"}}
 {{- if eq (ret .F) "scalar"}}
 VGPU_EXPORT {{.F.RetType}} {{.F.Name}}(void) { return ({{.F.RetType}})vgpu_stub_call({{.ID}}, 0); }
 {{- else}}
@@ -135,7 +140,7 @@ VGPU_EXPORT {{.F.RetType}} {{.F.Name}}(void)
 }
 {{- end}}
 {{else}}
-/* id {{.ID}}, {{.F.Mode}} */
+/* id {{.ID}}, {{.F.Serve}} */
 VGPU_EXPORT {{.F.RetType}} {{.F.Name}}({{cparams .F}})
 {
 {{- if .F.Params}}
@@ -179,7 +184,7 @@ func stubC(l api.Lib) []byte {
 	rows := funcsOf(l)
 	clog := false // the C logger is emitted only where a stub uses it
 	for _, r := range rows {
-		clog = clog || r.F.Mode == api.Stub && !r.F.Manual && retKind(r.F) != "scalar"
+		clog = clog || r.F.Serve == api.Stub && !r.F.Manual && retKind(r.F) != "scalar"
 	}
 	var b bytes.Buffer
 	err := stubTmpl.Execute(&b, map[string]any{
@@ -277,26 +282,147 @@ func dispatchGo() []byte {
 	fmt.Fprintf(&b, "var dispatch [%d]func(c *call) int64\n\nfunc init() {\n\tdispatch = [...]func(c *call) int64{\n", len(api.Table))
 	for i := range api.Table {
 		f := &api.Table[i]
-		var impl string
-		switch f.Mode {
-		case api.Remote:
-			impl = "remote"
-		case api.Async:
-			impl = "remoteAsync"
-		case api.Local:
-			impl = f.Name
-		case api.Stub:
-			impl = "unsupported"
-		}
-		if f.Client != "" {
-			impl = f.Client
-		}
-		if f.Forward != "" {
-			impl = "forward"
-		}
-		fmt.Fprintf(&b, "\t%d: %s, // %s\n", i, impl, f.Name)
+		fmt.Fprintf(&b, "\t%d: %s, // %s\n", i, f.ClientFunc(), f.Name)
 	}
 	b.WriteString("}\n}\n")
+	return b.Bytes()
+}
+
+// idsGo names every row's id as a constant: ID followed by the exported C name, exactly, so that
+// searching for a C name finds the Go that calls it. A name's second row (a libcudart.so.12 row
+// beside the .13 one) adds _ and its library's file stem (api.IDConsts). internal/api's TestIDs
+// checks that the file was written from the table it is compiled with.
+func idsGo() []byte {
+	var b bytes.Buffer
+	b.WriteString(header)
+	b.WriteString("package api\n\n")
+	b.WriteString("// The id of each row of Table (hand-written Go names a row by its constant, never by its\n")
+	b.WriteString("// name). One declaration a line: gofmt aligns none, so a new row changes only the ids it moves.\n\n")
+	for i, c := range api.IDConsts() {
+		fmt.Fprintf(&b, "const %s ID = %d\n", c, i)
+	}
+	return b.Bytes()
+}
+
+// goKeywords cannot name an accessor; a parameter of that name gets one with a trailing _.
+var goKeywords = map[string]bool{"break": true, "case": true, "chan": true, "const": true, "continue": true, "default": true,
+	"defer": true, "else": true, "fallthrough": true, "for": true, "func": true, "go": true, "goto": true, "if": true,
+	"import": true, "interface": true, "map": true, "package": true, "range": true, "return": true, "select": true,
+	"struct": true, "switch": true, "type": true, "var": true}
+
+// view is what a hand-written client function's argument view offers: per parameter position,
+// its name where every row the function serves that has that position names it so ("" where
+// they differ, as cuModuleGetGlobal_v2's hmod and cuLibraryGetGlobal's library), and its C type.
+type view struct {
+	rows        []string
+	names, ctyp []string
+}
+
+// viewRows gives each hand-written client function (Func.ClientFunc, but the generic remote,
+// remoteAsync, forward and unsupported) its view, the functions in table order.
+func viewRows() ([]string, map[string]*view) {
+	generic := map[string]bool{"remote": true, "remoteAsync": true, "forward": true, "unsupported": true}
+	var order []string
+	views := map[string]*view{}
+	for i := range api.Table {
+		f := &api.Table[i]
+		h := f.ClientFunc()
+		if generic[h] || len(f.Params) == 0 {
+			continue
+		}
+		v := views[h]
+		if v == nil {
+			v = &view{}
+			views[h] = v
+			order = append(order, h)
+		}
+		v.rows = append(v.rows, f.Name)
+		for j, p := range f.Params {
+			switch {
+			case j >= len(v.names):
+				v.names, v.ctyp = append(v.names, p.Name), append(v.ctyp, strings.TrimSpace(p.C))
+			case v.names[j] != p.Name:
+				v.names[j] = ""
+			}
+		}
+	}
+	var keep []string
+	for _, h := range order {
+		for _, n := range views[h].names {
+			if n != "" {
+				keep = append(keep, h)
+				break
+			}
+		}
+	}
+	return keep, views
+}
+
+// argsGo writes a view of a call's arguments for each hand-written client function: the type
+// <handler>Args over call.a, with one accessor per parameter named as the C parameter, so that a
+// handler reads arg.ByteCount() rather than c.a[2].
+func argsGo() []byte {
+	var b bytes.Buffer
+	b.WriteString(header)
+	b.WriteString("package client\n\n")
+	b.WriteString("// The arguments of the rows each hand-written function serves, by their C parameter names\n")
+	b.WriteString("// (cmd/vgpugen's argsGo): arg := <function>Args(c.a), then arg.<parameter>().\n")
+	handlers, views := viewRows()
+	for _, h := range handlers {
+		v := views[h]
+		t := h + "Args"
+		rows := strings.Join(v.rows, ", ")
+		if len(v.rows) > 4 {
+			rows = fmt.Sprintf("%s and %d other rows", v.rows[0], len(v.rows)-1)
+		}
+		fmt.Fprintf(&b, "\n// %s reads the arguments of %s by name.\ntype %s []uint64\n\n", t, rows, t)
+		for i, m := range v.names {
+			if m == "" {
+				continue // the rows name this parameter differently
+			}
+			if goKeywords[m] {
+				m += "_"
+			}
+			fmt.Fprintf(&b, "func (a %s) %s() uint64 { return a[%d] } // %s\n", t, m, i, v.ctyp[i])
+		}
+	}
+	return b.Bytes()
+}
+
+// workerArgsGo writes, for each row the worker serves (Func.Served), a view of its checked
+// arguments (internal/server's Args) by C parameter name: <row>Args{a}, whose accessor of a
+// scalar, handle or pointer parameter is its value (Args.Vals), of an input buffer or string the
+// bytes (Args.In), of an output or in-out parameter the bytes the call writes (Args.Out).
+func workerArgsGo() []byte {
+	var b bytes.Buffer
+	b.WriteString(header)
+	b.WriteString("package server\n\n")
+	b.WriteString("// The checked arguments of each row the worker serves, by their C parameter names\n")
+	b.WriteString("// (cmd/vgpugen's workerArgsGo): arg := <row>Args{a}, then arg.<parameter>().\n")
+	seen := map[string]bool{}
+	for i := range api.Table {
+		f := &api.Table[i]
+		if !f.Served() || len(f.Params) == 0 || seen[f.Name] {
+			continue
+		}
+		seen[f.Name] = true
+		t := f.Name + "Args"
+		fmt.Fprintf(&b, "\n// %s reads the arguments of %s by name.\ntype %s struct{ *Args }\n\n", t, f.Name, t)
+		for j, p := range f.Params {
+			m := p.Name
+			if goKeywords[m] {
+				m += "_"
+			}
+			switch p.Kind {
+			case api.Scalar, api.Handle, api.DevPtr, api.HostPtr:
+				fmt.Fprintf(&b, "func (a %s) %s() uint64 { return a.Vals[%d] } // %s\n", t, m, j, strings.TrimSpace(p.C))
+			case api.InBuf, api.InStr:
+				fmt.Fprintf(&b, "func (a %s) %s() []byte { return a.In[%d] } // %s\n", t, m, j, strings.TrimSpace(p.C))
+			default:
+				fmt.Fprintf(&b, "func (a %s) %s() []byte { return a.Out[%d] } // %s\n", t, m, j, strings.TrimSpace(p.C))
+			}
+		}
+	}
 	return b.Bytes()
 }
 
@@ -330,7 +456,7 @@ func prototypes() []byte {
 		for _, r := range funcsOf(l) {
 			// stub rows have no parameter list; hand-written ones do, except nvcc's registration
 			// entry points, which the table lists without one
-			if r.F.Mode == api.Stub && (!r.F.Manual || len(r.F.Params) == 0) || !cSignature(r.F) {
+			if r.F.Serve == api.Stub && (!r.F.Manual || len(r.F.Params) == 0) || !cSignature(r.F) {
 				continue
 			}
 			fmt.Fprintf(&b, "%s %s(%s);\n", r.F.RetType(), r.F.Name, cparams(r.F))
@@ -381,7 +507,7 @@ func ids() []byte {
 	b.WriteString("/* Table ids of the hand-written (Manual) exports and of NVML's Internal rows, for vgpu_stub_call. */\n")
 	b.WriteString("#ifndef VGPU_ZZ_IDS_H\n#define VGPU_ZZ_IDS_H\n\n")
 	for i := range api.Table {
-		if f := &api.Table[i]; f.Manual && f.Mode != api.Stub || f.Internal && f.Lib() == api.LibNVML {
+		if f := &api.Table[i]; f.Manual && f.Serve != api.Stub || f.Internal && f.Lib() == api.LibNVML {
 			fmt.Fprintf(&b, "#define VGPU_ID_%s %d\n", f.Name, i)
 		}
 	}

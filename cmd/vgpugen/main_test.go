@@ -46,7 +46,7 @@ func TestStubBodies(t *testing.T) {
 		}
 	}
 	// A stub returning a string returns a valid one.
-	f := api.Func{Name: "cudaGetErrorString", Libs: []api.Lib{api.LibCudart13}, Mode: api.Stub, Ret: "const char *"}
+	f := api.Func{Name: "cudaGetErrorString", Libs: []api.Lib{api.LibCudart13}, Serve: api.Stub, Ret: "const char *"}
 	var b strings.Builder
 	if err := stubTmpl.Execute(&b, map[string]any{"SONAME": "x", "Lib": 3, "Info": api.LibCudart13.Info(), "Hash": 1,
 		"Rows": []row{{ID: 7, F: &f}}, "CLog": true}); err != nil {

@@ -70,26 +70,70 @@ func AllLibs() []Lib {
 func (l Lib) Info() *LibInfo { return &Libs[l] }
 func (l Lib) String() string { return Libs[l].SONAME }
 
-// Mode says how a call is carried out.
-type Mode uint8
+// Serve says who serves a row: the worker (Remote, Async), the client core alone (Local), or
+// nobody (Stub). With Func.Handler it is all the client's dispatch (internal/client/zz_dispatch.go,
+// from Func.ClientFunc) and the worker's acceptance of a call (Func.Served) depend on.
+type Serve uint8
 
 const (
-	// Remote: marshalled from the table, sent to the server, the caller waits for the reply.
-	Remote Mode = iota
-	// Async: marshalled from the table and sent without waiting; a failure is reported by the
-	// next synchronising call (see Func.Syncs).
+	// Remote: the worker's backend runs it; the client marshals it from the table, sends it and
+	// waits for the reply (or, with a Handler, hand-written Go does, and may send the row).
+	Remote Serve = iota
+	// Async: as Remote, sent without waiting; a failure is reported by the next synchronising
+	// call (see Func.Syncs).
 	Async
-	// Local: answered in the client core by hand-written Go (shims/core local_*.go), which may
-	// in turn make remote calls.
+	// Local: answered in the client core by hand-written Go (Handler, or the function of the
+	// row's name), which may in turn call other rows; the worker refuses it.
 	Local
 	// Stub: exported so that consumers resolve it, not implemented yet: returns the library's
 	// NotSupported code and logs the name once per process.
 	Stub
 )
 
-func (m Mode) String() string {
+func (m Serve) String() string {
 	return [...]string{"remote", "async", "local", "stub"}[m]
 }
+
+// StreamEffect says what a call of a row leaves on a stream, for the client's stream tracker
+// (internal/client/streams.go), which answers a synchronisation of an idle stream itself.
+type StreamEffect uint8
+
+const (
+	// StreamByMode: an Async row leaves work on the stream it names (on every stream, when it
+	// names none), a synchronous row nothing; a cuBLAS row runs on its handle's stream.
+	StreamByMode StreamEffect = iota
+	// StreamWork: a synchronous row on device memory that may leave work queued on its stream or
+	// the legacy stream (a copy).
+	StreamWork
+	// StreamUpload: the call only writes device memory from inputs it carries (a host-to-device
+	// copy, a memset), synchronous or async; a stream holding only uploads is synchronised
+	// without waiting.
+	StreamUpload
+	// StreamNone: nothing on any stream, though the row's library otherwise works on one (cuBLAS
+	// handle configuration: streams, workspaces, modes, descriptors, versions).
+	StreamNone
+)
+
+// ShmRoute says which way a host<->device copy row may move its bytes through the shared
+// memory of a unix-socket session (internal/client/shm.go). Its parameters are (destination,
+// source, ByteCount) and, for a fourth, the stream.
+type ShmRoute uint8
+
+const (
+	ShmNone ShmRoute = iota
+	ShmHtoD          // host to device; an Async row of 64 KiB up to a quarter of the memory takes the ring
+	ShmDtoH          // device to host
+)
+
+// ProcessList is one of NVML's lists of a device's processes.
+type ProcessList uint8
+
+const (
+	NoProcesses ProcessList = iota
+	ComputeProcesses
+	GraphicsProcesses
+	MPSComputeProcesses
+)
 
 // Kind says how one parameter travels.
 type Kind uint8
@@ -157,6 +201,9 @@ type P struct {
 	Nullable bool
 	// Frees: this handle or allocation is released by the call.
 	Frees bool
+	// Times, for OutDevPtr: the parameter the Size parameter's value is multiplied by for the
+	// created range's byte count (cuMemAllocPitch: Height rows of the returned pitch).
+	Times string
 	// Versioned: an InOutVal NVML struct whose first word is its version, NVML_STRUCT_VERSION's
 	// sizeof | version << 24. Client and server refuse a version whose size is not Size with
 	// NVML_ERROR_ARGUMENT_VERSION_MISMATCH: a struct of another size is neither read nor written.
@@ -169,7 +216,7 @@ type Func struct {
 	Libs   []Lib
 	Ret    string // C return type; "" means the library's result type
 	Params []P
-	Mode   Mode
+	Serve  Serve
 	// Syncs: the call synchronises with the device, so an earlier async failure is reported here.
 	Syncs bool
 	// Wait: the call only waits (for a stream, an event or the context's work) and changes
@@ -177,6 +224,14 @@ type Func struct {
 	// thread's own thread while it runs later calls of other client threads (decision 14);
 	// every other call runs in the order the client sent it.
 	Wait bool
+	// Idles: once the call returns, the streams it waited for are idle (cuStreamSynchronize's
+	// stream, every stream of cuCtxSynchronize's, a device-to-host copy's stream, which the
+	// worker synchronises before it replies): the client records them so (streams.go).
+	Idles bool
+	// Stream: what a call leaves on a stream.
+	Stream StreamEffect
+	// Shm: a large copy of this row moves through the shared memory in that direction.
+	Shm ShmRoute
 	// Since: the CUDA version (e.g. 12000) a versioned driver entry point appeared in, for
 	// cuGetProcAddress; 0 where not applicable.
 	Since int
@@ -187,22 +242,25 @@ type Func struct {
 	// Chunk names the byte-count parameter by which the client splits a large copy into
 	// pieces that each fit a frame; the pointers sized by it advance with each piece.
 	Chunk string
-	// Client names a hand-written client function that serves a Remote row (for example from
-	// the device cache); the row stays callable on the server, where the client's function
-	// reaches it through remoteByName.
-	Client string
+	// Handler names the hand-written client function that serves the row: for a Local row (""
+	// = the function of the row's name; "forward" for a Forward row), or for a Remote or Async
+	// row, which it may answer itself (from the device cache, say) or send (remote(c)); the row
+	// stays callable on the worker.
+	Handler string
 	// Internal: a vgpu-only server call (a batch), exported by no library.
 	Internal bool
 	// OwnProcess: an NVML process list (infoCount, infos). The server answers with the session's
 	// own process alone (the worker's entry, under the pid the client gave in its Hello), never
 	// another process of the GPU host: a client learns nothing of other sessions or programs.
 	OwnProcess bool
+	// Processes: which of NVML's process lists an OwnProcess row reads.
+	Processes ProcessList
 	// OutsOnError: outputs are returned whatever the result (NVML's INSUFFICIENT_SIZE answers
 	// carry the needed count).
 	OutsOnError bool
-	// Forward: a runtime (cudart) row served by the named driver row with the same arguments,
-	// in the calling thread's device context; result codes carry over (cudaError_t and CUresult
-	// share the values that occur).
+	// Forward: a runtime (cudart) Local row whose Handler "forward" (internal/client/forward.go)
+	// calls the named driver row with the same arguments, in the calling thread's device
+	// context; result codes carry over (cudaError_t and CUresult share the values that occur).
 	Forward string
 	// PTSZ: a per-thread-default-stream variant (_ptsz/_ptds): a NULL stream argument means
 	// CU_STREAM_PER_THREAD.
@@ -213,12 +271,35 @@ type Func struct {
 	Manual bool
 }
 
+// ClientFunc is the Go function of internal/client that the client's dispatch calls for the row:
+// its Handler, else by its Serve (remote, remoteAsync, the function of the row's name,
+// unsupported).
+func (f *Func) ClientFunc() string {
+	switch {
+	case f.Handler != "":
+		return f.Handler
+	case f.Serve == Remote:
+		return "remote"
+	case f.Serve == Async:
+		return "remoteAsync"
+	case f.Serve == Local:
+		return f.Name
+	}
+	return "unsupported"
+}
+
+// Served says whether the worker runs calls of the row (Remote and Async rows).
+func (f *Func) Served() bool { return f.Serve == Remote || f.Serve == Async }
+
 // MaxParams bounds a row's parameters: cublasGemmStridedBatchedEx has 23, and the real backend
 // passes them as machine words through purego (at most 32).
 const MaxParams = 24
 
 // ID is a function's index in Table; stable within one build (checked by TableHash at connect).
 type ID uint32
+
+// Func is row id.
+func (id ID) Func() *Func { return &Table[id] }
 
 // ResultType is the C result type of the library's API.
 func (l Lib) ResultType() string {
@@ -250,6 +331,57 @@ func (f *Func) ServerName() string {
 	return f.Name
 }
 
+// ServerRow is the row named by the function the server invokes for row id (id itself unless
+// Server names another row); ok is false where Server names a function without a row.
+func ServerRow(id ID) (ID, bool) {
+	r := links[id].server
+	return r, r != noRow
+}
+
+// ForwardRow is the driver row a Forward row is served by; ok is false for a row that is not one.
+func ForwardRow(id ID) (ID, bool) {
+	r := links[id].forward
+	return r, r != noRow
+}
+
+// DeviceTwin is the twin of a cuBLAS row with scalars for CUBLAS_POINTER_MODE_DEVICE
+// (CublasDevicePrefix); ok is false for a row without one.
+func DeviceTwin(id ID) (ID, bool) {
+	r := links[id].twin
+	return r, r != noRow
+}
+
+// noRow marks a link to no row.
+const noRow = ^ID(0)
+
+// links are the rows each row names (Server, Forward, its twin), resolved once.
+var links []struct{ server, forward, twin ID }
+
+func resolveLinks() {
+	links = make([]struct{ server, forward, twin ID }, len(Table))
+	for i := range Table {
+		l := &links[i]
+		l.server, l.forward, l.twin = ID(i), noRow, noRow
+	}
+	for i := range Table {
+		f := &Table[i]
+		if f.Server != "" {
+			links[i].server = noRow
+			if id, ok := byName[f.Server]; ok {
+				links[i].server = id
+			}
+		}
+		if id, ok := byName[f.Forward]; ok && f.Forward != "" {
+			links[i].forward = id
+		}
+		if orig, ok := strings.CutPrefix(f.Name, CublasDevicePrefix); ok {
+			if id, ok := byName[orig]; ok {
+				links[id].twin = ID(i)
+			}
+		}
+	}
+}
+
 // Lib is the library whose error codes f uses.
 func (f *Func) Lib() Lib { return f.Libs[0] }
 
@@ -279,6 +411,23 @@ func (f *Func) ParamIndex(name string) int {
 	return -1
 }
 
+// IDConsts gives the name of each row's ID constant in internal/api/zz_ids.go, by id: "ID" and
+// the row's C name; a name's later rows (one name serves libcudart.so.12 and .13 in two rows
+// where their signatures differ) add "_" and the first library's file stem.
+func IDConsts() []string {
+	names := make([]string, len(Table))
+	seen := make(map[string]bool, len(Table))
+	for i := range Table {
+		f := &Table[i]
+		names[i] = "ID" + f.Name
+		if seen[f.Name] {
+			names[i] += "_" + f.Lib().Info().Stem
+		}
+		seen[f.Name] = true
+	}
+	return names
+}
+
 var byName map[string]ID
 
 func init() {
@@ -288,6 +437,7 @@ func init() {
 			byName[Table[i].Name] = ID(i)
 		}
 	}
+	resolveLinks()
 	if err := Validate(); err != nil {
 		panic(err)
 	}
@@ -345,13 +495,38 @@ func Validate() error {
 					return fmt.Errorf("api: %s: %s: range param %q not found", f.Name, p.Name, p.Range)
 				}
 			}
+			if p.Times != "" && (p.Kind != OutDevPtr || f.ParamIndex(p.Times) < 0) {
+				return fmt.Errorf("api: %s: %s: Times names no parameter, or is not on an OutDevPtr", f.Name, p.Name)
+			}
 		}
 		for _, p := range f.Params {
 			if n, ok := SpecNumber(p.Size); p.Versioned && (p.Kind != InOutVal || !ok || n < 4 || n >= 1<<24 || f.Lib() != LibNVML) {
 				return fmt.Errorf("api: %s: %s: only a fixed-size NVML InOutVal struct is Versioned", f.Name, p.Name)
 			}
 		}
-		if f.Mode == Async {
+		if _, ok := byName[f.Forward]; f.Forward != "" && !ok {
+			return fmt.Errorf("api: %s forwards to %s, which has no row", f.Name, f.Forward)
+		}
+		if (f.Forward != "") != (f.Handler == "forward") || f.Forward != "" && f.Serve != Local {
+			return fmt.Errorf("api: %s: a Forward row is a Local row with Handler \"forward\", and only it", f.Name)
+		}
+		if f.Handler != "" && f.Serve == Stub {
+			return fmt.Errorf("api: %s: a Stub row has no Handler", f.Name)
+		}
+		if f.OwnProcess != (f.Processes != NoProcesses) {
+			return fmt.Errorf("api: %s: an OwnProcess row, and only one, says which Processes it lists", f.Name)
+		}
+		if f.Shm != ShmNone {
+			ps := f.Params
+			dst, src := DevPtr, InBuf
+			if f.Shm == ShmDtoH {
+				dst, src = OutBuf, DevPtr
+			}
+			if len(ps) < 3 || len(ps) > 4 || ps[0].Kind != dst || ps[1].Kind != src || ps[2].Kind != Scalar || len(ps) == 4 && ps[3].H != HStream {
+				return fmt.Errorf("api: %s: a shared-memory route needs (destination, source, ByteCount[, stream]) parameters", f.Name)
+			}
+		}
+		if f.Serve == Async {
 			for _, p := range f.Params {
 				if p.Kind == OutVal || p.Kind == OutBuf || p.Kind == OutHandle || p.Kind == OutDevPtr || p.Kind == InOutVal {
 					return fmt.Errorf("api: %s is async but has output %s", f.Name, p.Name)
@@ -379,7 +554,7 @@ func TableHash() uint64 {
 	h := fnv.New64a()
 	for i := range Table {
 		f := &Table[i]
-		fmt.Fprintf(h, "%s/%d/%d;", f.Name, f.Mode, f.Libs)
+		fmt.Fprintf(h, "%s/%d/%d;", f.Name, f.Serve, f.Libs)
 		for _, p := range f.Params {
 			fmt.Fprintf(h, "%s,%d,%s,%d,%s,%d,%v,%v,%v;", p.C, p.Kind, p.Size, p.H, p.Range, p.Elem, p.Nullable, p.Frees, p.Versioned)
 		}
@@ -388,14 +563,22 @@ func TableHash() uint64 {
 }
 
 // CreatedRangeSize is the byte count of the device range an OutDevPtr parameter p of f receives:
-// the parameter its Size names, as a value (arg) or as an output the call wrote (out), or for
-// cuMemAllocPitch the returned pitch times the height. The client (from the caller's
-// pointers) and the worker (from its buffers) both track the ranges calls create with it.
+// the parameter its Size names, times the one its Times names if any (cuMemAllocPitch: the
+// height times the returned pitch), each as a value (arg) or as an output the call wrote (out).
+// The client (from the caller's pointers) and the worker (from its buffers) both track the
+// ranges calls create with it.
 func (f *Func) CreatedRangeSize(p *P, arg func(i int) uint64, out func(i int) uint64) uint64 {
-	if f.Name == "cuMemAllocPitch_v2" { // (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)
-		return out(1) * arg(3)
+	n := f.paramValue(p.Size, arg, out)
+	if p.Times != "" {
+		n *= f.paramValue(p.Times, arg, out)
 	}
-	j := f.ParamIndex(p.Size)
+	return n
+}
+
+// paramValue is the value of the parameter called name: an argument, or for an OutVal the
+// output the call wrote; 0 for no such parameter.
+func (f *Func) paramValue(name string, arg func(i int) uint64, out func(i int) uint64) uint64 {
+	j := f.ParamIndex(name)
 	switch {
 	case j < 0:
 		return 0

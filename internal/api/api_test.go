@@ -1,6 +1,9 @@
 package api
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The size of a device range a call creates: an argument, an output, or pitch times height.
 func TestCreatedRangeSize(t *testing.T) {
@@ -20,5 +23,66 @@ func TestCreatedRangeSize(t *testing.T) {
 		if got != w {
 			t.Errorf("%s: %d, want %d", name, got, w)
 		}
+	}
+}
+
+// New rows of the kinds the client's stream tracker and shared memory depend on state their
+// effect: a synchronous copy or memset of device memory leaves work (or only uploads), cuBLAS
+// handle configuration none.
+func TestStreamEffects(t *testing.T) {
+	for i := range Table {
+		f := &Table[i]
+		if f.Serve == Stub || f.Serve == Local {
+			continue
+		}
+		dev := false
+		for _, p := range f.Params {
+			dev = dev || p.Kind == DevPtr
+		}
+		n := f.Name
+		if dev && f.Serve != Async && (strings.HasPrefix(n, "cuMemcpy") || strings.HasPrefix(n, "cuMemset")) &&
+			f.Stream != StreamWork && f.Stream != StreamUpload {
+			t.Errorf("%s: a synchronous copy or memset needs Stream: StreamWork or StreamUpload", n)
+		}
+		if f.Lib() >= LibCublas13 && (strings.HasPrefix(n, "cublasSet") || strings.HasPrefix(n, "cublasGet") ||
+			strings.HasPrefix(n, "cublasCreate") || strings.HasPrefix(n, "cublasDestroy")) && f.Stream != StreamNone {
+			t.Errorf("%s: cuBLAS handle configuration needs Stream: StreamNone", n)
+		}
+		if f.Shm != ShmNone && f.Stream == StreamByMode {
+			t.Errorf("%s: a copy with a shared-memory route states its stream effect", n)
+		}
+	}
+}
+
+// The client's dispatch entry of a row: its Handler, else by Serve.
+func TestClientFunc(t *testing.T) {
+	for name, want := range map[string]string{
+		"cuMemcpyHtoD_v2":       "remote",      // Remote, no handler
+		"cuMemcpyHtoDAsync_v2":  "remoteAsync", // Async, no handler
+		"cuMemcpyDtoH_v2":       "cuMemcpyDtoH_v2",
+		"cudaStreamSynchronize": "forward",
+		"cuLaunchKernel":        "cuLaunchKernel", // Local, the function of its name
+		"cudaMemcpyAsync":       "cudaMemcpyAny",  // Local with a Handler
+		"cuMemAllocAsync":       "unsupported",
+	} {
+		_, f, ok := Lookup(name)
+		if !ok {
+			t.Fatalf("no row %s", name)
+		}
+		if got := f.ClientFunc(); got != want {
+			t.Errorf("%s: %s, want %s", name, got, want)
+		}
+	}
+	id, _, _ := Lookup("cudaStreamSynchronize")
+	if to, ok := ForwardRow(id); !ok || Table[to].Name != "cuStreamSynchronize" {
+		t.Error("cudaStreamSynchronize does not forward to cuStreamSynchronize")
+	}
+	id, _, _ = Lookup("vgpuCublasSetPointerMode")
+	if s, ok := ServerRow(id); !ok || Table[s].Name != "cublasSetPointerMode_v2" {
+		t.Error("vgpuCublasSetPointerMode's server row is not cublasSetPointerMode_v2")
+	}
+	id, _, _ = Lookup("cublasSdot_v2")
+	if tw, ok := DeviceTwin(id); !ok || Table[tw].Name != CublasDevicePrefix+"cublasSdot_v2" {
+		t.Error("cublasSdot_v2 has no device-mode twin")
 	}
 }

@@ -69,7 +69,7 @@ func TestCublas12LlamaImports(t *testing.T) {
 			for i := range Table {
 				f := &Table[i]
 				if f.Name == name && slices.Contains(f.Libs, c.lib) {
-					served = f.Mode != Stub && slices.Contains(f.Libs, c.lib13)
+					served = f.Serve != Stub && slices.Contains(f.Libs, c.lib13)
 				}
 			}
 			if !served {

@@ -66,7 +66,7 @@ func TestCublasRows(t *testing.T) {
 		if !slices.Contains(lists[f.Lib()], f.Name) {
 			t.Errorf("%s is no export of %s", f.Name, f.Lib())
 		}
-		if f.Mode == Stub {
+		if f.Serve == Stub {
 			t.Errorf("%s: explicit cuBLAS rows are implemented", f.Name)
 		}
 		for _, p := range f.Params {
@@ -79,7 +79,7 @@ func TestCublasRows(t *testing.T) {
 		"cublasSetWorkspace_v2", "cublasGetStatusString", "cublasGemmEx", "cublasGemmStridedBatchedEx",
 		"cublasGemmBatchedEx", "cublasSgemm_v2", "cublasSgemmBatched", "cublasSgemmStridedBatched", "cublasStrsmBatched"} {
 		_, f, ok := Lookup(name)
-		if !ok || f.Mode == Stub || f.Lib() != LibCublas13 {
+		if !ok || f.Serve == Stub || f.Lib() != LibCublas13 {
 			t.Errorf("%s (imported by ggml-cuda) is not implemented", name)
 		}
 	}
@@ -92,7 +92,7 @@ func TestCublasRows(t *testing.T) {
 		if f.RetType() == "cublasStatus_t" && f.Lib().Info().NotSupported != 15 {
 			t.Errorf("%s: not-supported code %d, want CUBLAS_STATUS_NOT_SUPPORTED (15)", f.Name, f.Lib().Info().NotSupported)
 		}
-		if f.Mode == Stub {
+		if f.Serve == Stub {
 			stubs++
 		}
 	}
@@ -163,7 +163,7 @@ func TestCublasScalarBytes(t *testing.T) {
 			if p.Name != "alpha" && p.Name != "beta" {
 				continue
 			}
-			if f.Mode == Local {
+			if f.Serve == Local {
 				continue // the hand-written client (cublasLtMatmul) reads them by the scale type
 			}
 			want := "4"
@@ -235,7 +235,7 @@ func TestCublasDeviceTwins(t *testing.T) {
 	for _, name := range []string{"cublasSgemm_v2", "cublasGemmEx", "cublasSdot_v2", "cublasZgemv_v2", "cublasDtrsm_v2"} {
 		if _, f, ok := Lookup(CublasDevicePrefix + name); !ok {
 			t.Errorf("%s has no device-pointer-mode twin", name)
-		} else if f.Mode != Async {
+		} else if f.Serve != Async {
 			t.Errorf("%s's twin waits for a reply", name)
 		}
 	}

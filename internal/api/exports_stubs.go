@@ -37,7 +37,7 @@ func stubRows(t []Func) []Func {
 			if ret == "" {
 				ret = cublasStubRet[name]
 			}
-			rows = append(rows, Func{Name: name, Libs: need, Mode: Stub, Ret: ret})
+			rows = append(rows, Func{Name: name, Libs: need, Serve: Stub, Ret: ret})
 		}
 	}
 	for _, n := range cudaExports {

@@ -161,7 +161,7 @@ func TestStubRows(t *testing.T) {
 	}
 	for i := explicit; i < len(Table); i++ {
 		f := &Table[i]
-		if f.Mode != Stub || f.Manual || !listed[f.Name] {
+		if f.Serve != Stub || f.Manual || !listed[f.Name] {
 			t.Errorf("row %d (%s) after the explicit rows is not a Stub row of a listed export", i, f.Name)
 		}
 	}

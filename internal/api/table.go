@@ -5,8 +5,8 @@ package api
 // and server are built together and compare TableHash at connect.
 //
 // To add a function: add a row to the library's table_*.go (C types exactly as NVIDIA's header
-// declares them, using the typedefs in include/vgpu/), run `make generate`, and, for Mode: Local,
-// write the Go function of that name in internal/client (the build fails until it exists).
+// declares them, using the typedefs in include/vgpu/), run `make generate`, and, for Serve: Local,
+// write the Go function of that name (or its Handler) in internal/client (the build fails until it exists).
 // Remote and Async rows need no code on the client; the server's real backend calls the
 // same-named driver symbol, the sim backend answers what internal/server/sim*.go implements.
 var Table = buildTable()

@@ -29,95 +29,95 @@ var cublasTable = []Func{
 	// layouts and preferences are server handles; their attributes travel as bytes (device
 	// pointers in them, such as a bias, are the GPU's own addresses). Scalars follow the matmul
 	// descriptor's scale type, which the client remembers (internal/client/cublas.go).
-	{Name: "cublasLtMatmulDescCreate", Libs: cublasLt, Client: "cublasLtMatmulDescCreate", Params: []P{outHandle("cublasLtMatmulDesc_t *", "matmulDesc", HLtDesc), scalar("cublasComputeType_t", "computeType"), scalar("cudaDataType_t", "scaleType")}},
-	{Name: "cublasLtMatmulDescDestroy", Libs: cublasLt, Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc, Frees: true}}},
-	{Name: "cublasLtMatmulDescSetAttribute", Libs: cublasLt, Client: "cublasLtMatmulDescSetAttribute", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc}, scalar("cublasLtMatmulDescAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
-	{Name: "cublasLtMatrixLayoutCreate", Libs: cublasLt, Params: []P{outHandle("cublasLtMatrixLayout_t *", "matLayout", HLtLayout), scalar("cudaDataType", "type"), scalar("uint64_t", "rows"), scalar("uint64_t", "cols"), scalar("int64_t", "ld")}},
-	{Name: "cublasLtMatrixLayoutDestroy", Libs: cublasLt, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout, Frees: true}}},
-	{Name: "cublasLtMatrixLayoutSetAttribute", Libs: cublasLt, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout}, scalar("cublasLtMatrixLayoutAttribute_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
-	{Name: "cublasLtMatmulPreferenceCreate", Libs: cublasLt, Params: []P{outHandle("cublasLtMatmulPreference_t *", "pref", HLtPref)}},
-	{Name: "cublasLtMatmulPreferenceDestroy", Libs: cublasLt, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref, Frees: true}}},
-	{Name: "cublasLtMatmulPreferenceSetAttribute", Libs: cublasLt, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref}, scalar("cublasLtMatmulPreferenceAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatmulDescCreate", Stream: StreamNone, Libs: cublasLt, Handler: "cublasLtMatmulDescCreate", Params: []P{outHandle("cublasLtMatmulDesc_t *", "matmulDesc", HLtDesc), scalar("cublasComputeType_t", "computeType"), scalar("cudaDataType_t", "scaleType")}},
+	{Name: "cublasLtMatmulDescDestroy", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc, Frees: true}}},
+	{Name: "cublasLtMatmulDescSetAttribute", Stream: StreamNone, Libs: cublasLt, Handler: "cublasLtMatmulDescSetAttribute", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc}, scalar("cublasLtMatmulDescAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatrixLayoutCreate", Stream: StreamNone, Libs: cublasLt, Params: []P{outHandle("cublasLtMatrixLayout_t *", "matLayout", HLtLayout), scalar("cudaDataType", "type"), scalar("uint64_t", "rows"), scalar("uint64_t", "cols"), scalar("int64_t", "ld")}},
+	{Name: "cublasLtMatrixLayoutDestroy", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout, Frees: true}}},
+	{Name: "cublasLtMatrixLayoutSetAttribute", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout}, scalar("cublasLtMatrixLayoutAttribute_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatmulPreferenceCreate", Stream: StreamNone, Libs: cublasLt, Params: []P{outHandle("cublasLtMatmulPreference_t *", "pref", HLtPref)}},
+	{Name: "cublasLtMatmulPreferenceDestroy", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref, Frees: true}}},
+	{Name: "cublasLtMatmulPreferenceSetAttribute", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref}, scalar("cublasLtMatmulPreferenceAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
 	// cublasLtMatmulHeuristicResult_t: algo (64 bytes), workspaceSize, state, wavesCount, reserved[4]: 96 bytes.
-	{Name: "cublasLtMatmulAlgoGetHeuristic", Libs: cublasLt, Client: "cublasCall", Params: []P{ltH(), ltDesc("operationDesc"), ltLayout("Adesc"), ltLayout("Bdesc"), ltLayout("Cdesc"), ltLayout("Ddesc"),
+	{Name: "cublasLtMatmulAlgoGetHeuristic", Stream: StreamNone, Libs: cublasLt, Handler: "cublasCall", Params: []P{ltH(), ltDesc("operationDesc"), ltLayout("Adesc"), ltLayout("Bdesc"), ltLayout("Cdesc"), ltLayout("Ddesc"),
 		{C: "cublasLtMatmulPreference_t", Name: "preference", Kind: Handle, H: HLtPref}, scalar("int", "requestedAlgoCount"),
 		{C: "cublasLtMatmulHeuristicResult_t *", Name: "heuristicResultsArray", Kind: OutBuf, Size: "requestedAlgoCount", Elem: 96}, out("int *", "returnAlgoCount", "4")}},
 	// cublasLtMatmul: hand-written client (scalars by scale type, an optional algo); on the wire
 	// vgpuLtMatmul, the same arguments with the algo's byte count (0 or 64) appended, which the
 	// library ignores.
-	{Name: "cublasLtMatmul", Libs: cublasLt, Mode: Local, Params: []P{hpC("cublasLtHandle_t", "lightHandle"), hpC("cublasLtMatmulDesc_t", "computeDesc"), hpC("const void *", "alpha"),
+	{Name: "cublasLtMatmul", Libs: cublasLt, Serve: Local, Params: []P{hpC("cublasLtHandle_t", "lightHandle"), hpC("cublasLtMatmulDesc_t", "computeDesc"), hpC("const void *", "alpha"),
 		hpC("const void *", "A"), hpC("cublasLtMatrixLayout_t", "Adesc"), hpC("const void *", "B"), hpC("cublasLtMatrixLayout_t", "Bdesc"), hpC("const void *", "beta"),
 		hpC("const void *", "C"), hpC("cublasLtMatrixLayout_t", "Cdesc"), hpC("void *", "D"), hpC("cublasLtMatrixLayout_t", "Ddesc"),
 		hpC("const cublasLtMatmulAlgo_t *", "algo"), hpC("void *", "workspace"), scalar("size_t", "workspaceSizeInBytes"), hpC("cudaStream_t", "stream")}},
-	{Name: "vgpuLtMatmul", Libs: cublasLt, Internal: true, Mode: Async, NoLog: true, Server: "cublasLtMatmul", Params: []P{ltH(), ltDesc("computeDesc"), exScalar("alpha"),
+	{Name: "vgpuLtMatmul", Libs: cublasLt, Internal: true, Serve: Async, NoLog: true, Server: "cublasLtMatmul", Params: []P{ltH(), ltDesc("computeDesc"), exScalar("alpha"),
 		dev("const void *", "A"), ltLayout("Adesc"), dev("const void *", "B"), ltLayout("Bdesc"), exScalar("beta"),
 		dev("const void *", "C"), ltLayout("Cdesc"), dev("void *", "D"), ltLayout("Ddesc"),
 		{C: "const cublasLtMatmulAlgo_t *", Name: "algo", Kind: InBuf, Size: "algoBytes"}, dev("void *", "workspace"), scalar("size_t", "workspaceSizeInBytes"),
 		{C: "cudaStream_t", Name: "stream", Kind: Handle, H: HStream, Nullable: true}, scalar("size_t", "algoBytes")}},
 
 	// ---- handles and settings ----
-	{Name: "cublasCreate_v2", Libs: cublas, Client: "cublasCreate", Params: []P{outHandle("cublasHandle_t *", "handle", HCublas)}},
-	{Name: "cublasDestroy_v2", Libs: cublas, Client: "cublasDestroy", Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: Handle, H: HCublas, Frees: true}}},
-	{Name: "cublasSetStream_v2", Libs: cublas, Mode: Async, Client: "cublasSetStream", NoLog: true, Params: []P{cublasH(), {C: "cudaStream_t", Name: "streamId", Kind: Handle, H: HStream, Nullable: true}}},
-	{Name: "cublasGetStream_v2", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("cudaStream_t *", "streamId", "8")}},
-	{Name: "cublasSetMathMode", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), scalar("cublasMath_t", "mode")}},
-	{Name: "cublasGetMathMode", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("cublasMath_t *", "mode", "4")}},
-	{Name: "cublasSetWorkspace_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{cublasH(), {C: "void *", Name: "workspace", Kind: DevPtr}, scalar("size_t", "workspaceSizeInBytes")}},
+	{Name: "cublasCreate_v2", Stream: StreamNone, Libs: cublas, Handler: "cublasCreate", Params: []P{outHandle("cublasHandle_t *", "handle", HCublas)}},
+	{Name: "cublasDestroy_v2", Stream: StreamNone, Libs: cublas, Handler: "cublasDestroy", Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: Handle, H: HCublas, Frees: true}}},
+	{Name: "cublasSetStream_v2", Stream: StreamNone, Libs: cublas, Serve: Async, Handler: "cublasSetStream", NoLog: true, Params: []P{cublasH(), {C: "cudaStream_t", Name: "streamId", Kind: Handle, H: HStream, Nullable: true}}},
+	{Name: "cublasGetStream_v2", Stream: StreamNone, Libs: cublas, Handler: "cublasCall", Params: []P{cublasH(), out("cudaStream_t *", "streamId", "8")}},
+	{Name: "cublasSetMathMode", Stream: StreamNone, Libs: cublas, Handler: "cublasCall", Params: []P{cublasH(), scalar("cublasMath_t", "mode")}},
+	{Name: "cublasGetMathMode", Stream: StreamNone, Libs: cublas, Handler: "cublasCall", Params: []P{cublasH(), out("cublasMath_t *", "mode", "4")}},
+	{Name: "cublasSetWorkspace_v2", Stream: StreamNone, Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{cublasH(), {C: "void *", Name: "workspace", Kind: DevPtr}, scalar("size_t", "workspaceSizeInBytes")}},
 	// Pointer mode: host only (see above); answered in the client.
-	{Name: "cublasSetPointerMode_v2", Libs: cublas, Mode: Local, Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: HostPtr}, scalar("cublasPointerMode_t", "mode")}},
-	{Name: "cublasGetPointerMode_v2", Libs: cublas, Mode: Local, Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: HostPtr}, {C: "cublasPointerMode_t *", Name: "mode", Kind: HostPtr}}},
+	{Name: "cublasSetPointerMode_v2", Stream: StreamNone, Libs: cublas, Serve: Local, Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: HostPtr}, scalar("cublasPointerMode_t", "mode")}},
+	{Name: "cublasGetPointerMode_v2", Stream: StreamNone, Libs: cublas, Serve: Local, Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: HostPtr}, {C: "cublasPointerMode_t *", Name: "mode", Kind: HostPtr}}},
 
 	// ---- versions and status texts ----
-	{Name: "cublasGetVersion_v2", Libs: cublas, Client: "cublasCall", Params: []P{cublasH(), out("int *", "version", "4")}},
-	{Name: "cublasGetProperty", Libs: cublas, Params: []P{scalar("libraryPropertyType", "type"), out("int *", "value", "4")}},
-	{Name: "cublasGetCudartVersion", Libs: cublas, Mode: Local, Ret: "size_t"},
-	{Name: "cublasGetStatusName", Libs: cublas, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
-	{Name: "cublasGetStatusString", Libs: cublas, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
-	{Name: "cublasLtGetProperty", Libs: cublasLt, Params: []P{scalar("libraryPropertyType", "type"), out("int *", "value", "4")}},
-	{Name: "cublasLtGetVersion", Libs: cublasLt, Mode: Local, Ret: "size_t"},
-	{Name: "cublasLtGetCudartVersion", Libs: cublasLt, Mode: Local, Ret: "size_t"},
-	{Name: "cublasLtGetStatusName", Libs: cublasLt, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
-	{Name: "cublasLtGetStatusString", Libs: cublasLt, Mode: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
+	{Name: "cublasGetVersion_v2", Stream: StreamNone, Libs: cublas, Handler: "cublasCall", Params: []P{cublasH(), out("int *", "version", "4")}},
+	{Name: "cublasGetProperty", Stream: StreamNone, Libs: cublas, Params: []P{scalar("libraryPropertyType", "type"), out("int *", "value", "4")}},
+	{Name: "cublasGetCudartVersion", Stream: StreamNone, Libs: cublas, Serve: Local, Ret: "size_t"},
+	{Name: "cublasGetStatusName", Stream: StreamNone, Libs: cublas, Serve: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
+	{Name: "cublasGetStatusString", Stream: StreamNone, Libs: cublas, Serve: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
+	{Name: "cublasLtGetProperty", Stream: StreamNone, Libs: cublasLt, Params: []P{scalar("libraryPropertyType", "type"), out("int *", "value", "4")}},
+	{Name: "cublasLtGetVersion", Stream: StreamNone, Libs: cublasLt, Serve: Local, Ret: "size_t"},
+	{Name: "cublasLtGetCudartVersion", Stream: StreamNone, Libs: cublasLt, Serve: Local, Ret: "size_t"},
+	{Name: "cublasLtGetStatusName", Stream: StreamNone, Libs: cublasLt, Serve: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
+	{Name: "cublasLtGetStatusString", Stream: StreamNone, Libs: cublasLt, Serve: Local, Ret: "const char *", Params: []P{scalar("cublasStatus_t", "status")}},
 
 	// ---- single precision (scalars: const float *, 4 bytes) ----
-	{Name: "cublasSgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasSgemm_v2", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"),
 		scalar("int", "m"), scalar("int", "n"), scalar("int", "k"),
 		sScalar("alpha"), dev("const float *", "A"), scalar("int", "lda"), dev("const float *", "B"), scalar("int", "ldb"),
 		sScalar("beta"), dev("float *", "C"), scalar("int", "ldc")}},
-	{Name: "cublasSgemmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasSgemmBatched", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"),
 		scalar("int", "m"), scalar("int", "n"), scalar("int", "k"),
 		sScalar("alpha"), dev("const float *const *", "Aarray"), scalar("int", "lda"), dev("const float *const *", "Barray"), scalar("int", "ldb"),
 		sScalar("beta"), dev("float *const *", "Carray"), scalar("int", "ldc"), scalar("int", "batchCount")}},
-	{Name: "cublasSgemmStridedBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasSgemmStridedBatched", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"),
 		scalar("int", "m"), scalar("int", "n"), scalar("int", "k"),
 		sScalar("alpha"), dev("const float *", "A"), scalar("int", "lda"), scalar("long long int", "strideA"),
 		dev("const float *", "B"), scalar("int", "ldb"), scalar("long long int", "strideB"),
 		sScalar("beta"), dev("float *", "C"), scalar("int", "ldc"), scalar("long long int", "strideC"), scalar("int", "batchCount")}},
-	{Name: "cublasStrsmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasStrsmBatched", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"),
 		scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"),
 		sScalar("alpha"), dev("const float *const *", "A"), scalar("int", "lda"), dev("float *const *", "B"), scalar("int", "ldb"),
 		scalar("int", "batchCount")}},
 
 	// ---- mixed precision (scalars by compute type, sent as 16 bytes: see above) ----
-	{Name: "cublasGemmEx", Libs: cublas, Mode: Async, Client: "cublasGemmScaled", NoLog: true, Params: []P{
+	{Name: "cublasGemmEx", Libs: cublas, Serve: Async, Handler: "cublasGemmScaled", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"),
 		scalar("int", "m"), scalar("int", "n"), scalar("int", "k"),
 		exScalar("alpha"), dev("const void *", "A"), scalar("cudaDataType", "Atype"), scalar("int", "lda"),
 		dev("const void *", "B"), scalar("cudaDataType", "Btype"), scalar("int", "ldb"),
 		exScalar("beta"), dev("void *", "C"), scalar("cudaDataType", "Ctype"), scalar("int", "ldc"),
 		scalar("cublasComputeType_t", "computeType"), scalar("cublasGemmAlgo_t", "algo")}},
-	{Name: "cublasGemmBatchedEx", Libs: cublas, Mode: Async, Client: "cublasGemmScaled", NoLog: true, Params: []P{
+	{Name: "cublasGemmBatchedEx", Libs: cublas, Serve: Async, Handler: "cublasGemmScaled", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"),
 		scalar("int", "m"), scalar("int", "n"), scalar("int", "k"),
 		exScalar("alpha"), dev("const void *const *", "Aarray"), scalar("cudaDataType", "Atype"), scalar("int", "lda"),
 		dev("const void *const *", "Barray"), scalar("cudaDataType", "Btype"), scalar("int", "ldb"),
 		exScalar("beta"), dev("void *const *", "Carray"), scalar("cudaDataType", "Ctype"), scalar("int", "ldc"),
 		scalar("int", "batchCount"), scalar("cublasComputeType_t", "computeType"), scalar("cublasGemmAlgo_t", "algo")}},
-	{Name: "cublasGemmStridedBatchedEx", Libs: cublas, Mode: Async, Client: "cublasGemmScaled", NoLog: true, Params: []P{
+	{Name: "cublasGemmStridedBatchedEx", Libs: cublas, Serve: Async, Handler: "cublasGemmScaled", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"),
 		scalar("int", "m"), scalar("int", "n"), scalar("int", "k"),
 		exScalar("alpha"), dev("const void *", "A"), scalar("cudaDataType", "Atype"), scalar("int", "lda"), scalar("long long int", "strideA"),
@@ -266,17 +266,17 @@ func cublasSolverRows() []Func {
 	} {
 		c, cc, arr, carr := t.c+" *", "const "+t.c+" *", t.c+" *const *", "const "+t.c+" *const *"
 		rows = append(rows,
-			Func{Name: "cublas" + t.p + "gemv_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+			Func{Name: "cublas" + t.p + "gemv_v2", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 				cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), hScalar(cc, "alpha", t.size), dev(cc, "A"), scalar("int", "lda"), dev(cc, "x"), scalar("int", "incx"), hScalar(cc, "beta", t.size), dev(c, "y"), scalar("int", "incy")}},
-			Func{Name: "cublas" + t.p + "trsm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+			Func{Name: "cublas" + t.p + "trsm_v2", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 				cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar(cc, "alpha", t.size), dev(cc, "A"), scalar("int", "lda"), dev(c, "B"), scalar("int", "ldb")}},
-			Func{Name: "cublas" + t.p + "getrfBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+			Func{Name: "cublas" + t.p + "getrfBatched", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 				cublasH(), scalar("int", "n"), dev(arr, "A"), scalar("int", "lda"), dev("int *", "P"), dev("int *", "info"), scalar("int", "batchSize")}},
-			Func{Name: "cublas" + t.p + "getrsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+			Func{Name: "cublas" + t.p + "getrsBatched", Libs: cublas, Handler: "cublasCall", NoLog: true, Params: []P{
 				cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "n"), scalar("int", "nrhs"), dev(carr, "Aarray"), scalar("int", "lda"), dev("const int *", "devIpiv"), dev(arr, "Barray"), scalar("int", "ldb"), out("int *", "info", "4"), scalar("int", "batchSize")}},
-			Func{Name: "cublas" + t.p + "geqrfBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+			Func{Name: "cublas" + t.p + "geqrfBatched", Libs: cublas, Handler: "cublasCall", NoLog: true, Params: []P{
 				cublasH(), scalar("int", "m"), scalar("int", "n"), dev(arr, "Aarray"), scalar("int", "lda"), dev(arr, "TauArray"), out("int *", "info", "4"), scalar("int", "batchSize")}},
-			Func{Name: "cublas" + t.p + "gelsBatched", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+			Func{Name: "cublas" + t.p + "gelsBatched", Libs: cublas, Handler: "cublasCall", NoLog: true, Params: []P{
 				cublasH(), scalar("cublasOperation_t", "trans"), scalar("int", "m"), scalar("int", "n"), scalar("int", "nrhs"), dev(arr, "Aarray"), scalar("int", "lda"), dev(arr, "Carray"), scalar("int", "ldc"), out("int *", "info", "4"), dev("int *", "devInfoArray"), scalar("int", "batchSize")}},
 		)
 	}
@@ -323,9 +323,9 @@ func cublasDeviceTwins(rows ...[]Func) []Func {
 				continue
 			}
 			t := f
-			t.Name, t.Server, t.Internal, t.Client, t.Params = CublasDevicePrefix+f.Name, f.Name, true, "", ps
+			t.Name, t.Server, t.Internal, t.Handler, t.Params = CublasDevicePrefix+f.Name, f.Name, true, "", ps
 			if !waits {
-				t.Mode = Async
+				t.Serve = Async
 			}
 			twins = append(twins, t)
 		}
@@ -340,15 +340,15 @@ var cublasDotExParams = []P{cublasH(), scalar("int", "n"), dev("const void *", "
 	dev("const void *", "y"), scalar("cudaDataType", "yType"), scalar("int", "incy")}
 
 var cublasDotExRows = []Func{
-	{Name: "cublasDotEx", Libs: cublas, Mode: Local, Params: append(append([]P(nil), cublasDotExParams...),
+	{Name: "cublasDotEx", Libs: cublas, Serve: Local, Params: append(append([]P(nil), cublasDotExParams...),
 		P{C: "void *", Name: "result", Kind: HostPtr}, scalar("cudaDataType", "resultType"), scalar("cudaDataType", "executionType"))},
 	{Name: "vgpuDotEx", Server: "cublasDotEx", Libs: cublas, Internal: true, Params: append(append([]P(nil), cublasDotExParams...),
 		P{C: "void *", Name: "result", Kind: OutBuf, Size: "resultBytes"}, scalar("cudaDataType", "resultType"), scalar("cudaDataType", "executionType"),
 		scalar("size_t", "resultBytes"))},
-	{Name: CublasDevicePrefix + "cublasDotEx", Server: "cublasDotEx", Libs: cublas, Internal: true, Mode: Async, Params: append(append([]P(nil), cublasDotExParams...),
+	{Name: CublasDevicePrefix + "cublasDotEx", Server: "cublasDotEx", Libs: cublas, Internal: true, Serve: Async, Params: append(append([]P(nil), cublasDotExParams...),
 		dev("void *", "result"), scalar("cudaDataType", "resultType"), scalar("cudaDataType", "executionType"))},
 }
 
 // cublasPointerModeRow sets the worker's handle to the client's pointer mode.
-var cublasPointerModeRow = Func{Name: "vgpuCublasSetPointerMode", Server: "cublasSetPointerMode_v2", Libs: cublas, Internal: true,
+var cublasPointerModeRow = Func{Name: "vgpuCublasSetPointerMode", Stream: StreamNone, Server: "cublasSetPointerMode_v2", Libs: cublas, Internal: true,
 	Params: []P{cublasH(), scalar("cublasPointerMode_t", "mode")}}

@@ -3,30 +3,30 @@ package api
 // cudartTable: libcudart.so.12 and libcudart.so.13, the runtime API (client-side, over the driver API).
 var cudartTable = []Func{
 	// ---- libcudart.so.12 / .13 ----
-	{Name: "cudaGetDeviceCount", Libs: rt, Mode: Local, Params: []P{out("int *", "count", "4")}},
-	{Name: "cudaGetDevice", Libs: rt, Mode: Local, Params: []P{out("int *", "device", "4")}},
-	{Name: "cudaSetDevice", Libs: rt, Mode: Local, Params: []P{scalar("int", "device")}},
-	{Name: "cudaSetDeviceFlags", Libs: rt, Mode: Local, Params: []P{scalar("unsigned int", "flags")}},
-	{Name: "cudaGetDeviceFlags", Libs: rt, Mode: Local, Params: []P{out("unsigned int *", "flags", "4")}},
-	{Name: "cudaDeviceGetAttribute", Libs: rt, Mode: Local, Params: []P{out("int *", "value", "4"), scalar("cudaDeviceAttr", "attr"), scalar("int", "device")}},
+	{Name: "cudaGetDeviceCount", Libs: rt, Serve: Local, Params: []P{out("int *", "count", "4")}},
+	{Name: "cudaGetDevice", Libs: rt, Serve: Local, Params: []P{out("int *", "device", "4")}},
+	{Name: "cudaSetDevice", Libs: rt, Serve: Local, Params: []P{scalar("int", "device")}},
+	{Name: "cudaSetDeviceFlags", Libs: rt, Serve: Local, Params: []P{scalar("unsigned int", "flags")}},
+	{Name: "cudaGetDeviceFlags", Libs: rt, Serve: Local, Params: []P{out("unsigned int *", "flags", "4")}},
+	{Name: "cudaDeviceGetAttribute", Libs: rt, Serve: Local, Params: []P{out("int *", "value", "4"), scalar("cudaDeviceAttr", "attr"), scalar("int", "device")}},
 	// One row, two layouts: the 12.x struct (1032 bytes) or the 13.0 one (1008), by the library called.
-	{Name: "cudaGetDeviceProperties", Libs: rt, Mode: Local, Params: []P{{C: "struct cudaDeviceProp *", Name: "prop", Kind: HostPtr}, scalar("int", "device")}},
-	{Name: "cudaGetDeviceProperties_v2", Libs: []Lib{LibCudart12}, Mode: Local, Params: []P{{C: "struct cudaDeviceProp *", Name: "prop", Kind: HostPtr}, scalar("int", "device")}},
-	{Name: "cudaDeviceGetPCIBusId", Libs: rt, Mode: Local, Params: []P{{C: "char *", Name: "pciBusId", Kind: HostPtr}, scalar("int", "len"), scalar("int", "device")}},
-	{Name: "cudaDeviceGetByPCIBusId", Libs: rt, Mode: Local, Params: []P{out("int *", "device", "4"), {C: "const char *", Name: "pciBusId", Kind: HostPtr}}},
-	{Name: "cudaMemGetInfo", Libs: rt, Mode: Local, Params: []P{out("size_t *", "free", "8"), out("size_t *", "total", "8")}},
-	{Name: "cudaDeviceSynchronize", Libs: rt, Mode: Local},
-	{Name: "cudaGetErrorString", Libs: rt, Mode: Local, Ret: "const char *", Params: []P{scalar("cudaError_t", "error")}},
-	{Name: "cudaGetErrorName", Libs: rt, Mode: Local, Ret: "const char *", Params: []P{scalar("cudaError_t", "error")}},
-	{Name: "cudaGetLastError", Libs: rt, Mode: Local},
-	{Name: "cudaPeekAtLastError", Libs: rt, Mode: Local},
-	{Name: "cudaDriverGetVersion", Libs: rt, Mode: Local, Params: []P{out("int *", "driverVersion", "4")}},
-	{Name: "cudaRuntimeGetVersion", Libs: rt, Mode: Local, Params: []P{out("int *", "runtimeVersion", "4")}},
+	{Name: "cudaGetDeviceProperties", Libs: rt, Serve: Local, Params: []P{{C: "struct cudaDeviceProp *", Name: "prop", Kind: HostPtr}, scalar("int", "device")}},
+	{Name: "cudaGetDeviceProperties_v2", Libs: []Lib{LibCudart12}, Serve: Local, Params: []P{{C: "struct cudaDeviceProp *", Name: "prop", Kind: HostPtr}, scalar("int", "device")}},
+	{Name: "cudaDeviceGetPCIBusId", Libs: rt, Serve: Local, Params: []P{{C: "char *", Name: "pciBusId", Kind: HostPtr}, scalar("int", "len"), scalar("int", "device")}},
+	{Name: "cudaDeviceGetByPCIBusId", Libs: rt, Serve: Local, Params: []P{out("int *", "device", "4"), {C: "const char *", Name: "pciBusId", Kind: HostPtr}}},
+	{Name: "cudaMemGetInfo", Libs: rt, Serve: Local, Params: []P{out("size_t *", "free", "8"), out("size_t *", "total", "8")}},
+	{Name: "cudaDeviceSynchronize", Libs: rt, Serve: Local},
+	{Name: "cudaGetErrorString", Libs: rt, Serve: Local, Ret: "const char *", Params: []P{scalar("cudaError_t", "error")}},
+	{Name: "cudaGetErrorName", Libs: rt, Serve: Local, Ret: "const char *", Params: []P{scalar("cudaError_t", "error")}},
+	{Name: "cudaGetLastError", Libs: rt, Serve: Local},
+	{Name: "cudaPeekAtLastError", Libs: rt, Serve: Local},
+	{Name: "cudaDriverGetVersion", Libs: rt, Serve: Local, Params: []P{out("int *", "driverVersion", "4")}},
+	{Name: "cudaRuntimeGetVersion", Libs: rt, Serve: Local, Params: []P{out("int *", "runtimeVersion", "4")}},
 
 	// ---- memory (issue 4) ----
 	fwd("cudaMalloc", "cuMemAlloc_v2", rtOut("void **", "devPtr", "8"), scalar("size_t", "size")),
-	{Name: "cudaFree", Libs: rt, Mode: Local, Params: []P{hpC("void *", "devPtr")}},
-	{Name: "cudaMallocPitch", Libs: rt, Mode: Local, Params: []P{hpC("void **", "devPtr"), hpC("size_t *", "pitch"), scalar("size_t", "width"), scalar("size_t", "height")}},
+	{Name: "cudaFree", Libs: rt, Serve: Local, Params: []P{hpC("void *", "devPtr")}},
+	{Name: "cudaMallocPitch", Libs: rt, Serve: Local, Params: []P{hpC("void **", "devPtr"), hpC("size_t *", "pitch"), scalar("size_t", "width"), scalar("size_t", "height")}},
 	fwd("cudaMemset", "cuMemsetD8_v2", hpC("void *", "devPtr"), scalar("int", "value"), scalar("size_t", "count")),
 	fwd("cudaMemset_ptds", "cuMemsetD8_v2", hpC("void *", "devPtr"), scalar("int", "value"), scalar("size_t", "count")),
 	fwd("cudaMemsetAsync", "cuMemsetD8Async", hpC("void *", "devPtr"), scalar("int", "value"), scalar("size_t", "count"), rtStream),
@@ -35,21 +35,21 @@ var cudartTable = []Func{
 	memcpyRow("cudaMemcpyAsync", true), ptsz(memcpyRow("cudaMemcpyAsync_ptsz", true)),
 	memcpy2DRow("cudaMemcpy2D", false), memcpy2DRow("cudaMemcpy2D_ptds", false),
 	memcpy2DRow("cudaMemcpy2DAsync", true), ptsz(memcpy2DRow("cudaMemcpy2DAsync_ptsz", true)),
-	{Name: "cudaMemcpyPeerAsync", Libs: rt, Mode: Local, Params: []P{hpC("void *", "dst"), scalar("int", "dstDevice"), hpC("const void *", "src"), scalar("int", "srcDevice"), scalar("size_t", "count"), rtStream}},
-	{Name: "cudaMemcpyPeer", Libs: rt, Mode: Local, Client: "cudaMemcpyPeerAsync", Params: []P{hpC("void *", "dst"), scalar("int", "dstDevice"), hpC("const void *", "src"), scalar("int", "srcDevice"), scalar("size_t", "count")}},
-	{Name: "cudaMallocHost", Libs: rt, Mode: Local, Params: []P{hpC("void **", "ptr"), scalar("size_t", "size")}},
-	{Name: "cudaHostAlloc", Libs: rt, Mode: Local, Params: []P{hpC("void **", "pHost"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
-	{Name: "cudaFreeHost", Libs: rt, Mode: Local, Params: []P{hpC("void *", "ptr")}},
-	{Name: "cudaHostRegister", Libs: rt, Mode: Local, Params: []P{hpC("void *", "ptr"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
-	{Name: "cudaHostUnregister", Libs: rt, Mode: Local, Params: []P{hpC("void *", "ptr")}},
-	{Name: "cudaHostGetDevicePointer", Libs: rt, Mode: Local, Params: []P{hpC("void **", "pDevice"), hpC("void *", "pHost"), scalar("unsigned int", "flags")}},
-	{Name: "cudaMallocManaged", Libs: rt, Mode: Local, Params: []P{hpC("void **", "devPtr"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
-	{Name: "cudaHostGetFlags", Libs: rt, Mode: Local, Params: []P{hpC("unsigned int *", "pFlags"), hpC("void *", "pHost")}},
-	{Name: "cudaMemset2D", Libs: rt, Mode: Local, Client: "cudaMemset2DAny", Params: []P{hpC("void *", "devPtr"), scalar("size_t", "pitch"), scalar("int", "value"), scalar("size_t", "width"), scalar("size_t", "height")}},
-	{Name: "cudaMemset2DAsync", Libs: rt, Mode: Local, Client: "cudaMemset2DAny", Params: []P{hpC("void *", "devPtr"), scalar("size_t", "pitch"), scalar("int", "value"), scalar("size_t", "width"), scalar("size_t", "height"), rtStream}},
-	{Name: "cudaPointerGetAttributes", Libs: rt, Mode: Local, Params: []P{hpC("struct cudaPointerAttributes *", "attributes"), hpC("const void *", "ptr")}},
+	{Name: "cudaMemcpyPeerAsync", Libs: rt, Serve: Local, Params: []P{hpC("void *", "dst"), scalar("int", "dstDevice"), hpC("const void *", "src"), scalar("int", "srcDevice"), scalar("size_t", "count"), rtStream}},
+	{Name: "cudaMemcpyPeer", Libs: rt, Serve: Local, Handler: "cudaMemcpyPeerAsync", Params: []P{hpC("void *", "dst"), scalar("int", "dstDevice"), hpC("const void *", "src"), scalar("int", "srcDevice"), scalar("size_t", "count")}},
+	{Name: "cudaMallocHost", Libs: rt, Serve: Local, Params: []P{hpC("void **", "ptr"), scalar("size_t", "size")}},
+	{Name: "cudaHostAlloc", Libs: rt, Serve: Local, Params: []P{hpC("void **", "pHost"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
+	{Name: "cudaFreeHost", Libs: rt, Serve: Local, Params: []P{hpC("void *", "ptr")}},
+	{Name: "cudaHostRegister", Libs: rt, Serve: Local, Params: []P{hpC("void *", "ptr"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
+	{Name: "cudaHostUnregister", Libs: rt, Serve: Local, Params: []P{hpC("void *", "ptr")}},
+	{Name: "cudaHostGetDevicePointer", Libs: rt, Serve: Local, Params: []P{hpC("void **", "pDevice"), hpC("void *", "pHost"), scalar("unsigned int", "flags")}},
+	{Name: "cudaMallocManaged", Libs: rt, Serve: Local, Params: []P{hpC("void **", "devPtr"), scalar("size_t", "size"), scalar("unsigned int", "flags")}},
+	{Name: "cudaHostGetFlags", Libs: rt, Serve: Local, Params: []P{hpC("unsigned int *", "pFlags"), hpC("void *", "pHost")}},
+	{Name: "cudaMemset2D", Libs: rt, Serve: Local, Handler: "cudaMemset2DAny", Params: []P{hpC("void *", "devPtr"), scalar("size_t", "pitch"), scalar("int", "value"), scalar("size_t", "width"), scalar("size_t", "height")}},
+	{Name: "cudaMemset2DAsync", Libs: rt, Serve: Local, Handler: "cudaMemset2DAny", Params: []P{hpC("void *", "devPtr"), scalar("size_t", "pitch"), scalar("int", "value"), scalar("size_t", "width"), scalar("size_t", "height"), rtStream}},
+	{Name: "cudaPointerGetAttributes", Libs: rt, Serve: Local, Params: []P{hpC("struct cudaPointerAttributes *", "attributes"), hpC("const void *", "ptr")}},
 	fwd("cudaDeviceCanAccessPeer", "cuDeviceCanAccessPeer", rtOut("int *", "canAccessPeer", "4"), scalar("int", "device"), scalar("int", "peerDevice")),
-	{Name: "cudaDeviceEnablePeerAccess", Libs: rt, Mode: Local, Params: []P{scalar("int", "peerDevice"), scalar("unsigned int", "flags")}},
+	{Name: "cudaDeviceEnablePeerAccess", Libs: rt, Serve: Local, Params: []P{scalar("int", "peerDevice"), scalar("unsigned int", "flags")}},
 
 	// ---- streams and events ----
 	fwd("cudaStreamCreate", "cuStreamCreate", rtOutH("cudaStream_t *", "pStream")),
@@ -65,8 +65,8 @@ var cudartTable = []Func{
 	ptsz(fwd("cudaStreamGetPriority_ptsz", "cuStreamGetPriority", rtStream, rtOut("int *", "priority", "4"))),
 	ptsz(fwd("cudaStreamGetFlags_ptsz", "cuStreamGetFlags", rtStream, rtOut("unsigned int *", "flags", "4"))),
 	fwd("cudaDeviceGetStreamPriorityRange", "cuCtxGetStreamPriorityRange", rtOut("int *", "leastPriority", "4"), rtOut("int *", "greatestPriority", "4")),
-	{Name: "cudaStreamAddCallback", Libs: rt, Mode: Local, Params: []P{rtStream, hpC("cudaStreamCallback_t", "callback"), hpC("void *", "userData"), scalar("unsigned int", "flags")}},
-	{Name: "cudaLaunchHostFunc", Libs: rt, Mode: Local, Params: []P{rtStream, hpC("cudaHostFn_t", "fn"), hpC("void *", "userData")}},
+	{Name: "cudaStreamAddCallback", Libs: rt, Serve: Local, Params: []P{rtStream, hpC("cudaStreamCallback_t", "callback"), hpC("void *", "userData"), scalar("unsigned int", "flags")}},
+	{Name: "cudaLaunchHostFunc", Libs: rt, Serve: Local, Params: []P{rtStream, hpC("cudaHostFn_t", "fn"), hpC("void *", "userData")}},
 	fwd("cudaEventCreate", "cuEventCreate", rtOutH("cudaEvent_t *", "event")),
 	fwd("cudaEventCreateWithFlags", "cuEventCreate", rtOutH("cudaEvent_t *", "event"), scalar("unsigned int", "flags")),
 	fwd("cudaEventRecord", "cuEventRecord", rtEvent, rtStream), ptsz(fwd("cudaEventRecord_ptsz", "cuEventRecord", rtEvent, rtStream)),
@@ -85,8 +85,8 @@ var cudartTable = []Func{
 	fwd("cudaStreamIsCapturing", "cuStreamIsCapturing", rtStream, rtOut("cudaStreamCaptureStatus *", "pCaptureStatus", "4")),
 	ptsz(fwd("cudaStreamIsCapturing_ptsz", "cuStreamIsCapturing", rtStream, rtOut("cudaStreamCaptureStatus *", "pCaptureStatus", "4"))),
 	// CUDA 13's cudaStreamGetCaptureInfo is cuStreamGetCaptureInfo_v3's signature.
-	{Name: "cudaStreamGetCaptureInfo", Libs: []Lib{LibCudart13}, Mode: Local, Forward: "cuStreamGetCaptureInfo_v3", Params: append([]P{rtStream}, captureInfoOuts...)},
-	{Name: "cudaStreamGetCaptureInfo_ptsz", Libs: []Lib{LibCudart13}, Mode: Local, PTSZ: true, Forward: "cuStreamGetCaptureInfo_v3", Params: append([]P{rtStream}, captureInfoOuts...)},
+	{Name: "cudaStreamGetCaptureInfo", Libs: []Lib{LibCudart13}, Serve: Local, Handler: "forward", Forward: "cuStreamGetCaptureInfo_v3", Params: append([]P{rtStream}, captureInfoOuts...)},
+	{Name: "cudaStreamGetCaptureInfo_ptsz", Libs: []Lib{LibCudart13}, Serve: Local, Handler: "forward", PTSZ: true, Forward: "cuStreamGetCaptureInfo_v3", Params: append([]P{rtStream}, captureInfoOuts...)},
 	fwd("cudaThreadExchangeStreamCaptureMode", "cuThreadExchangeStreamCaptureMode", hpC("cudaStreamCaptureMode *", "mode")),
 	fwd("cudaGraphInstantiate", "cuGraphInstantiateWithFlags", rtOutH("cudaGraphExec_t *", "pGraphExec"), hpC("cudaGraph_t", "graph"), scalar("unsigned long long", "flags")),
 	fwd("cudaGraphInstantiateWithFlags", "cuGraphInstantiateWithFlags", rtOutH("cudaGraphExec_t *", "pGraphExec"), hpC("cudaGraph_t", "graph"), scalar("unsigned long long", "flags")),
@@ -101,7 +101,7 @@ var cudartTable = []Func{
 // fwd is a runtime function that is the named driver function with the same arguments.
 // Params here only give the C signature; the driver row's describe the marshalling.
 func fwd(name, driver string, params ...P) Func {
-	return Func{Name: name, Libs: rt, Mode: Local, Forward: driver, Params: params}
+	return Func{Name: name, Libs: rt, Serve: Local, Handler: "forward", Forward: driver, Params: params}
 }
 
 func ptsz(f Func) Func { f.PTSZ = true; return f }
@@ -111,7 +111,7 @@ func memcpyRow(name string, async bool) Func {
 	if async {
 		ps = append(ps, rtStream)
 	}
-	return Func{Name: name, Libs: rt, Mode: Local, Client: "cudaMemcpyAny", Params: ps}
+	return Func{Name: name, Libs: rt, Serve: Local, Handler: "cudaMemcpyAny", Params: ps}
 }
 
 func memcpy2DRow(name string, async bool) Func {
@@ -119,7 +119,7 @@ func memcpy2DRow(name string, async bool) Func {
 	if async {
 		ps = append(ps, rtStream)
 	}
-	return Func{Name: name, Libs: rt, Mode: Local, Client: "cudaMemcpy2DAny", Params: ps}
+	return Func{Name: name, Libs: rt, Serve: Local, Handler: "cudaMemcpy2DAny", Params: ps}
 }
 
 var (

@@ -39,7 +39,7 @@ var launchTable = []Func{
 
 // manualC is a hand-written C export that never enters the core.
 func manualC(name, ret string) Func {
-	return Func{Name: name, Libs: rt, Mode: Stub, Manual: true, Ret: ret}
+	return Func{Name: name, Libs: rt, Serve: Stub, Manual: true, Ret: ret}
 }
 
 // symRow is a hand-written export that passes (symbol, fatbin, fatbinSize, name, rest...).
@@ -48,7 +48,7 @@ func symRow(name, client string, rest ...string) Func {
 	for _, r := range rest {
 		ps = append(ps, hp(r))
 	}
-	return Func{Name: name, Libs: rt, Mode: Local, Manual: true, Client: client, Params: ps}
+	return Func{Name: name, Libs: rt, Serve: Local, Manual: true, Handler: client, Params: ps}
 }
 
 func launchRow(name string) Func {

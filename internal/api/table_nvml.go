@@ -5,19 +5,19 @@ package api
 var nvmlTable = []Func{
 	// init/shutdown are reference-counted in the client: Ollama inits and shuts down around
 	// every memory query; the host's NVML is initialised once per worker.
-	{Name: "nvmlInit_v2", Libs: nvml, Mode: Local},
-	{Name: "nvmlInit", Libs: nvml, Mode: Local},
-	{Name: "nvmlInitWithFlags", Libs: nvml, Mode: Local, Params: []P{scalar("unsigned int", "flags")}},
-	{Name: "nvmlShutdown", Libs: nvml, Mode: Local},
+	{Name: "nvmlInit_v2", Libs: nvml, Serve: Local},
+	{Name: "nvmlInit", Libs: nvml, Serve: Local},
+	{Name: "nvmlInitWithFlags", Libs: nvml, Serve: Local, Params: []P{scalar("unsigned int", "flags")}},
+	{Name: "nvmlShutdown", Libs: nvml, Serve: Local},
 	// Events: vgpu delivers none (a remote GPU's XID and clock events are not forwarded); an
 	// event set exists in the client only, so nvidia-smi, which makes one, goes on.
-	{Name: "nvmlEventSetCreate", Libs: nvml, Mode: Local, Params: []P{{C: "nvmlEventSet_t *", Name: "set", Kind: HostPtr}}},
-	{Name: "nvmlEventSetFree", Libs: nvml, Mode: Local, Params: []P{scalar("nvmlEventSet_t", "set")}},
-	{Name: "nvmlDeviceGetSupportedEventTypes", Libs: nvml, Mode: Local, Params: []P{scalar("nvmlDevice_t", "device"), {C: "unsigned long long *", Name: "eventTypes", Kind: HostPtr}}},
-	{Name: "nvmlDeviceRegisterEvents", Libs: nvml, Mode: Local, Params: []P{scalar("nvmlDevice_t", "device"), scalar("unsigned long long", "eventTypes"), scalar("nvmlEventSet_t", "set")}},
-	{Name: "nvmlEventSetWait_v2", Libs: nvml, Mode: Local, Params: []P{scalar("nvmlEventSet_t", "set"), {C: "nvmlEventData_t *", Name: "data", Kind: HostPtr}, scalar("unsigned int", "timeoutms")}},
-	{Name: "nvmlEventSetWait", Libs: nvml, Mode: Local, Params: []P{scalar("nvmlEventSet_t", "set"), {C: "nvmlEventData_t *", Name: "data", Kind: HostPtr}, scalar("unsigned int", "timeoutms")}},
-	{Name: "nvmlErrorString", Libs: nvml, Mode: Local, Ret: "const char *", Params: []P{scalar("nvmlReturn_t", "result")}},
+	{Name: "nvmlEventSetCreate", Libs: nvml, Serve: Local, Params: []P{{C: "nvmlEventSet_t *", Name: "set", Kind: HostPtr}}},
+	{Name: "nvmlEventSetFree", Libs: nvml, Serve: Local, Params: []P{scalar("nvmlEventSet_t", "set")}},
+	{Name: "nvmlDeviceGetSupportedEventTypes", Libs: nvml, Serve: Local, Params: []P{scalar("nvmlDevice_t", "device"), {C: "unsigned long long *", Name: "eventTypes", Kind: HostPtr}}},
+	{Name: "nvmlDeviceRegisterEvents", Libs: nvml, Serve: Local, Params: []P{scalar("nvmlDevice_t", "device"), scalar("unsigned long long", "eventTypes"), scalar("nvmlEventSet_t", "set")}},
+	{Name: "nvmlEventSetWait_v2", Libs: nvml, Serve: Local, Params: []P{scalar("nvmlEventSet_t", "set"), {C: "nvmlEventData_t *", Name: "data", Kind: HostPtr}, scalar("unsigned int", "timeoutms")}},
+	{Name: "nvmlEventSetWait", Libs: nvml, Serve: Local, Params: []P{scalar("nvmlEventSet_t", "set"), {C: "nvmlEventData_t *", Name: "data", Kind: HostPtr}, scalar("unsigned int", "timeoutms")}},
+	{Name: "nvmlErrorString", Libs: nvml, Serve: Local, Ret: "const char *", Params: []P{scalar("nvmlReturn_t", "result")}},
 
 	// ---- system ----
 	{Name: "nvmlSystemGetDriverVersion", Libs: nvml, Params: []P{outStr("version", "length"), scalar("unsigned int", "length")}},
@@ -26,14 +26,14 @@ var nvmlTable = []Func{
 	{Name: "nvmlSystemGetCudaDriverVersion_v2", Libs: nvml, Params: []P{out("int *", "cudaDriverVersion", "4")}},
 
 	// ---- device handles (nvmlMulti: with several servers, their devices as one list) ----
-	{Name: "nvmlDeviceGetCount_v2", Libs: nvml, Client: "nvmlMulti", Params: []P{out("unsigned int *", "deviceCount", "4")}},
-	{Name: "nvmlDeviceGetCount", Libs: nvml, Client: "nvmlMulti", Params: []P{out("unsigned int *", "deviceCount", "4")}},
-	{Name: "nvmlDeviceGetHandleByIndex_v2", Libs: nvml, Client: "nvmlMulti", Params: []P{scalar("unsigned int", "index"), outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
-	{Name: "nvmlDeviceGetHandleByIndex", Libs: nvml, Client: "nvmlMulti", Params: []P{scalar("unsigned int", "index"), outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
-	{Name: "nvmlDeviceGetHandleByUUID", Libs: nvml, Client: "nvmlMulti", Params: []P{{C: "const char *", Name: "uuid", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
-	{Name: "nvmlDeviceGetHandleByPciBusId_v2", Libs: nvml, Client: "nvmlMulti", Params: []P{{C: "const char *", Name: "pciBusId", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
-	{Name: "nvmlDeviceGetHandleBySerial", Libs: nvml, Client: "nvmlMulti", Params: []P{{C: "const char *", Name: "serial", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
-	{Name: "nvmlDeviceGetIndex", Libs: nvml, Client: "nvmlMulti", Params: []P{nvdev, out("unsigned int *", "index", "4")}},
+	{Name: "nvmlDeviceGetCount_v2", Libs: nvml, Handler: "nvmlMulti", Params: []P{out("unsigned int *", "deviceCount", "4")}},
+	{Name: "nvmlDeviceGetCount", Libs: nvml, Handler: "nvmlMulti", Params: []P{out("unsigned int *", "deviceCount", "4")}},
+	{Name: "nvmlDeviceGetHandleByIndex_v2", Libs: nvml, Handler: "nvmlMulti", Params: []P{scalar("unsigned int", "index"), outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetHandleByIndex", Libs: nvml, Handler: "nvmlMulti", Params: []P{scalar("unsigned int", "index"), outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetHandleByUUID", Libs: nvml, Handler: "nvmlMulti", Params: []P{{C: "const char *", Name: "uuid", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetHandleByPciBusId_v2", Libs: nvml, Handler: "nvmlMulti", Params: []P{{C: "const char *", Name: "pciBusId", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetHandleBySerial", Libs: nvml, Handler: "nvmlMulti", Params: []P{{C: "const char *", Name: "serial", Kind: InStr}, outHandle("nvmlDevice_t *", "device", HNVMLDevice)}},
+	{Name: "nvmlDeviceGetIndex", Libs: nvml, Handler: "nvmlMulti", Params: []P{nvdev, out("unsigned int *", "index", "4")}},
 	{Name: "nvmlDeviceGetMinorNumber", Libs: nvml, Params: []P{nvdev, out("unsigned int *", "minorNumber", "4")}},
 
 	// ---- identity ----
@@ -44,9 +44,9 @@ var nvmlTable = []Func{
 	{Name: "nvmlDeviceGetArchitecture", Libs: nvml, Params: []P{nvdev, out("nvmlDeviceArchitecture_t *", "arch", "4")}},
 	{Name: "nvmlDeviceGetCudaComputeCapability", Libs: nvml, Params: []P{nvdev, out("int *", "major", "4"), out("int *", "minor", "4")}},
 	// nvmlPciInfo_t: 52 bytes in the first version, 68 (busIdLegacy[16], five u32, busId[32]) in _v2/_v3.
-	{Name: "nvmlDeviceGetPciInfo", Libs: nvml, Client: "nvmlMulti", Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "52")}},
-	{Name: "nvmlDeviceGetPciInfo_v2", Libs: nvml, Client: "nvmlMulti", Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "68")}},
-	{Name: "nvmlDeviceGetPciInfo_v3", Libs: nvml, Client: "nvmlMulti", Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "68")}},
+	{Name: "nvmlDeviceGetPciInfo", Libs: nvml, Handler: "nvmlMulti", Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "52")}},
+	{Name: "nvmlDeviceGetPciInfo_v2", Libs: nvml, Handler: "nvmlMulti", Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "68")}},
+	{Name: "nvmlDeviceGetPciInfo_v3", Libs: nvml, Handler: "nvmlMulti", Params: []P{nvdev, out("nvmlPciInfo_t *", "pci", "68")}},
 
 	// ---- memory, utilisation, sensors ----
 	{Name: "nvmlDeviceGetMemoryInfo", Libs: nvml, Params: []P{nvdev, out("nvmlMemory_t *", "memory", "24")}},
@@ -202,7 +202,7 @@ var nvmlTable = []Func{
 	// NULL the number there are); each nvmlSample_t is 16 bytes (timeStamp, an 8-byte nvmlValue_t).
 	// nvmlSamples (the client) sends the count as 0 with samples NULL, so the server hands the host
 	// NULL too (an empty output is NULL there).
-	{Name: "nvmlDeviceGetSamples", Libs: nvml, Client: "nvmlSamples", Params: []P{nvdev, scalar("nvmlSamplingType_t", "type"), scalar("unsigned long long", "lastSeenTimeStamp"),
+	{Name: "nvmlDeviceGetSamples", Libs: nvml, Handler: "nvmlSamples", Params: []P{nvdev, scalar("nvmlSamplingType_t", "type"), scalar("unsigned long long", "lastSeenTimeStamp"),
 		out("nvmlValueType_t *", "sampleValType", "4"), {C: "unsigned int *", Name: "sampleCount", Kind: InOutVal, Size: "4"},
 		{C: "nvmlSample_t *", Name: "samples", Kind: OutBuf, Size: "sampleCount", Elem: 16, Nullable: true}}},
 
@@ -239,12 +239,15 @@ var nvmlTable = []Func{
 // processRows are the NVML process lists, one row per kind and version (OwnProcess).
 func processRows() []Func {
 	var rows []Func
-	for _, kind := range []string{"Compute", "Graphics", "MPSCompute"} {
+	for _, kind := range []struct {
+		name string
+		list ProcessList
+	}{{"Compute", ComputeProcesses}, {"Graphics", GraphicsProcesses}, {"MPSCompute", MPSComputeProcesses}} {
 		for _, v := range []struct {
 			suffix, c string
 			elem      int
 		}{{"", "nvmlProcessInfo_v1_t *", 16}, {"_v2", "nvmlProcessInfo_v2_t *", 24}, {"_v3", "nvmlProcessInfo_t *", 24}} {
-			rows = append(rows, Func{Name: "nvmlDeviceGet" + kind + "RunningProcesses" + v.suffix, Libs: nvml, OutsOnError: true, OwnProcess: true,
+			rows = append(rows, Func{Name: "nvmlDeviceGet" + kind.name + "RunningProcesses" + v.suffix, Libs: nvml, OutsOnError: true, OwnProcess: true, Processes: kind.list,
 				Params: []P{nvdev, {C: "unsigned int *", Name: "infoCount", Kind: InOutVal, Size: "4"}, {C: v.c, Name: "infos", Kind: OutBuf, Size: "infoCount", Elem: v.elem, Nullable: true}}})
 		}
 	}

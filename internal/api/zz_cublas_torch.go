@@ -20,36 +20,36 @@ package api
 // A row without a host output is Async. Every row is sent by the client's cublasCall, unlogged. A
 // function that needs anything else is written by hand in table_cublas.go.
 var cublasTorchRows = []Func{
-	{Name: "cublasDgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasDgemm_v2", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const double *", "alpha", "8"), dev("const double *", "A"), scalar("int", "lda"), dev("const double *", "B"), scalar("int", "ldb"), hScalar("const double *", "beta", "8"), dev("double *", "C"), scalar("int", "ldc")}},
-	{Name: "cublasDgemmStridedBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasDgemmStridedBatched", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const double *", "alpha", "8"), dev("const double *", "A"), scalar("int", "lda"), scalar("long long int", "strideA"), dev("const double *", "B"), scalar("int", "ldb"), scalar("long long int", "strideB"), hScalar("const double *", "beta", "8"), dev("double *", "C"), scalar("int", "ldc"), scalar("long long int", "strideC"), scalar("int", "batchCount")}},
-	{Name: "cublasDtrsmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasDtrsmBatched", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const double *", "alpha", "8"), dev("const double *const *", "A"), scalar("int", "lda"), dev("double *const *", "B"), scalar("int", "ldb"), scalar("int", "batchCount")}},
-	{Name: "cublasCgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasCgemm_v2", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *", "A"), scalar("int", "lda"), dev("const cuComplex *", "B"), scalar("int", "ldb"), hScalar("const cuComplex *", "beta", "8"), dev("cuComplex *", "C"), scalar("int", "ldc")}},
-	{Name: "cublasCgemmStridedBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasCgemmStridedBatched", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *", "A"), scalar("int", "lda"), scalar("long long int", "strideA"), dev("const cuComplex *", "B"), scalar("int", "ldb"), scalar("long long int", "strideB"), hScalar("const cuComplex *", "beta", "8"), dev("cuComplex *", "C"), scalar("int", "ldc"), scalar("long long int", "strideC"), scalar("int", "batchCount")}},
-	{Name: "cublasCtrsmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasCtrsmBatched", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuComplex *", "alpha", "8"), dev("const cuComplex *const *", "A"), scalar("int", "lda"), dev("cuComplex *const *", "B"), scalar("int", "ldb"), scalar("int", "batchCount")}},
-	{Name: "cublasZgemm_v2", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasZgemm_v2", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *", "A"), scalar("int", "lda"), dev("const cuDoubleComplex *", "B"), scalar("int", "ldb"), hScalar("const cuDoubleComplex *", "beta", "16"), dev("cuDoubleComplex *", "C"), scalar("int", "ldc")}},
-	{Name: "cublasZgemmStridedBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasZgemmStridedBatched", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *", "A"), scalar("int", "lda"), scalar("long long int", "strideA"), dev("const cuDoubleComplex *", "B"), scalar("int", "ldb"), scalar("long long int", "strideB"), hScalar("const cuDoubleComplex *", "beta", "16"), dev("cuDoubleComplex *", "C"), scalar("int", "ldc"), scalar("long long int", "strideC"), scalar("int", "batchCount")}},
-	{Name: "cublasZtrsmBatched", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasZtrsmBatched", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasSideMode_t", "side"), scalar("cublasFillMode_t", "uplo"), scalar("cublasOperation_t", "trans"), scalar("cublasDiagType_t", "diag"), scalar("int", "m"), scalar("int", "n"), hScalar("const cuDoubleComplex *", "alpha", "16"), dev("const cuDoubleComplex *const *", "A"), scalar("int", "lda"), dev("cuDoubleComplex *const *", "B"), scalar("int", "ldb"), scalar("int", "batchCount")}},
-	{Name: "cublasSdot_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasSdot_v2", Libs: cublas, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("int", "n"), dev("const float *", "x"), scalar("int", "incx"), dev("const float *", "y"), scalar("int", "incy"), out("float *", "result", "4")}},
-	{Name: "cublasDdot_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasDdot_v2", Libs: cublas, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("int", "n"), dev("const double *", "x"), scalar("int", "incx"), dev("const double *", "y"), scalar("int", "incy"), out("double *", "result", "8")}},
-	{Name: "cublasCdotu_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasCdotu_v2", Libs: cublas, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("int", "n"), dev("const cuComplex *", "x"), scalar("int", "incx"), dev("const cuComplex *", "y"), scalar("int", "incy"), out("cuComplex *", "result", "8")}},
-	{Name: "cublasCdotc_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasCdotc_v2", Libs: cublas, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("int", "n"), dev("const cuComplex *", "x"), scalar("int", "incx"), dev("const cuComplex *", "y"), scalar("int", "incy"), out("cuComplex *", "result", "8")}},
-	{Name: "cublasZdotu_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasZdotu_v2", Libs: cublas, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("int", "n"), dev("const cuDoubleComplex *", "x"), scalar("int", "incx"), dev("const cuDoubleComplex *", "y"), scalar("int", "incy"), out("cuDoubleComplex *", "result", "16")}},
-	{Name: "cublasZdotc_v2", Libs: cublas, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasZdotc_v2", Libs: cublas, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("int", "n"), dev("const cuDoubleComplex *", "x"), scalar("int", "incx"), dev("const cuDoubleComplex *", "y"), scalar("int", "incy"), out("cuDoubleComplex *", "result", "16")}},
-	{Name: "cublasSgemmEx", Libs: cublas, Mode: Async, Client: "cublasCall", NoLog: true, Params: []P{
+	{Name: "cublasSgemmEx", Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{
 		cublasH(), scalar("cublasOperation_t", "transa"), scalar("cublasOperation_t", "transb"), scalar("int", "m"), scalar("int", "n"), scalar("int", "k"), hScalar("const float *", "alpha", "4"), dev("const void *", "A"), scalar("cudaDataType", "Atype"), scalar("int", "lda"), dev("const void *", "B"), scalar("cudaDataType", "Btype"), scalar("int", "ldb"), hScalar("const float *", "beta", "4"), dev("void *", "C"), scalar("cudaDataType", "Ctype"), scalar("int", "ldc")}},
 }

@@ -76,7 +76,7 @@ func dispatchCall(word uint32, args func(n int) []uint64) (r int64) {
 	r = dispatch[id](c)
 	recordError(c, r)
 	if vlog.Debug() && !f.NoLog {
-		if f.Mode == api.Stub {
+		if f.Serve == api.Stub {
 			vlog.Debugf("%s(%v) = %d (not implemented by vgpu)", f.Name, c.a, r)
 		} else {
 			vlog.Debugf("%s(%v) = %d", f.Name, c.a, r)
@@ -240,7 +240,7 @@ func chunked(c *call, fn func(*call) int64) (int64, bool) {
 	if total <= chunkSize {
 		return 0, false
 	}
-	upload := c.f.Syncs && c.f.Mode != api.Async && chunkIsInput(c.f)
+	upload := c.f.Syncs && c.f.Serve != api.Async && chunkIsInput(c.f)
 	for off := uint64(0); off < total; off += chunkSize {
 		piece := *c
 		piece.a = append([]uint64(nil), c.a...)
@@ -497,26 +497,18 @@ func remoteAsync(c *call) int64 {
 	return 0
 }
 
-// remoteByName makes the remote call of a row directly, whatever serves the row on the client,
-// with arguments in the server's terms (device ordinals not translated). Pointers must point to
-// memory that does not move. Compare dispatchByName.
-func remoteByName(lib api.Lib, name string, args ...uint64) int64 {
-	id, f, ok := api.Lookup(name)
-	if !ok {
-		panic("client: no table row " + name)
-	}
-	return remote(&call{id: id, f: f, lib: lib, a: args, raw: true})
+// remoteRow makes the remote call of row id directly, whatever serves the row on the client,
+// with arguments in the server's terms (device ordinals not translated); lib is the library
+// whose result codes the caller answers in. Pointers must point to memory that does not move.
+// Compare dispatchRow.
+func remoteRow(lib api.Lib, id api.ID, args ...uint64) int64 {
+	return remote(&call{id: id, f: &api.Table[id], lib: lib, a: args, raw: true})
 }
 
-// dispatchByName calls a row as the program's own call would go: through dispatch, so a row the
+// dispatchRow calls row id as the program's own call would go: through dispatch, so a row the
 // client serves itself (Local, Forward) runs here, and arguments are in the program's terms, as
 // a C caller passes them (pointers must point to memory that does not move, e.g. from new()).
-// Hand-written functions use it to call other rows; remoteByName goes to the server directly.
-func dispatchByName(lib api.Lib, name string, args ...uint64) int64 {
-	id, f, ok := api.Lookup(name)
-	if !ok {
-		panic("client: no table row " + name)
-	}
-	c := &call{id: id, f: f, lib: lib, a: args}
-	return dispatch[id](c)
+// Hand-written functions use it to call other rows; remoteRow goes to the server directly.
+func dispatchRow(lib api.Lib, id api.ID, args ...uint64) int64 {
+	return dispatch[id](&call{id: id, f: &api.Table[id], lib: lib, a: args})
 }

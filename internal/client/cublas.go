@@ -2,7 +2,6 @@ package client
 
 import (
 	"runtime"
-	"strings"
 	"sync"
 
 	"github.com/vgpu/vgpu/internal/api"
@@ -36,13 +35,14 @@ var cublasHandles struct {
 
 // cublasSetStream serves cublasSetStream_v2, remembering the stream the handle's work goes to.
 func cublasSetStream(c *call) int64 {
+	arg := cublasSetStreamArgs(c.a)
 	r := cublasCall(c)
 	if r == 0 {
 		cublasHandles.mu.Lock()
 		if cublasHandles.stream == nil {
 			cublasHandles.stream = map[uint64]uint64{}
 		}
-		cublasHandles.stream[c.a[0]] = c.a[1]
+		cublasHandles.stream[arg.handle()] = arg.streamId()
 		cublasHandles.mu.Unlock()
 	}
 	return r
@@ -86,7 +86,7 @@ func cublasBind(h uint64) int64 {
 	if currentCtx(srv) == ctx {
 		return 0
 	}
-	if r := remoteOn(srv, api.LibCuda, "cuCtxSetCurrent", ctx); r != 0 {
+	if r := remoteOn(srv, api.LibCuda, api.IDcuCtxSetCurrent, ctx); r != 0 {
 		vlog.Printf("cuBLAS: making handle %#x's context current failed with %d (returning CUBLAS_STATUS_NOT_INITIALIZED)", h, r)
 		return cublasNotInitialized
 	}
@@ -103,7 +103,8 @@ func cublasKnown(h uint64) bool {
 
 // cublasCreate serves cublasCreate_v2 in the calling thread's device's primary context.
 func cublasCreate(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cublasCreateArgs(c.a)
+	if arg.handle() == 0 {
 		return cublasInvalidValue
 	}
 	if r := rtContext(); r != 0 {
@@ -120,7 +121,7 @@ func cublasCreate(c *call) int64 {
 	c.srv = srv
 	r := remote(c)
 	if r == 0 {
-		h := *(*uint64)(ptrAt(c.a[0]))
+		h := *(*uint64)(ptrAt(arg.handle()))
 		cublasHandles.mu.Lock()
 		if cublasHandles.ctx == nil {
 			cublasHandles.ctx = map[uint64]uint64{}
@@ -132,15 +133,16 @@ func cublasCreate(c *call) int64 {
 }
 
 func cublasDestroy(c *call) int64 {
-	if r := cublasBind(c.a[0]); r != 0 {
+	arg := cublasDestroyArgs(c.a)
+	if r := cublasBind(arg.handle()); r != 0 {
 		return r
 	}
 	r := remote(c)
 	if r == 0 {
 		cublasHandles.mu.Lock()
-		delete(cublasHandles.ctx, c.a[0])
-		delete(cublasHandles.stream, c.a[0])
-		delete(cublasHandles.devMode, c.a[0])
+		delete(cublasHandles.ctx, arg.handle())
+		delete(cublasHandles.stream, arg.handle())
+		delete(cublasHandles.devMode, arg.handle())
 		cublasHandles.mu.Unlock()
 	}
 	return r
@@ -155,7 +157,7 @@ func cublasCall(c *call) int64 {
 	if twin, ok := cublasTwins[c.id]; ok && cublasDeviceMode(c.a[0]) {
 		c = &call{id: twin, f: &api.Table[twin], lib: c.lib, a: c.a}
 	}
-	if c.f.Mode == api.Async {
+	if c.f.Serve == api.Async {
 		return remoteAsync(c)
 	}
 	return remote(c)
@@ -165,7 +167,8 @@ func cublasCall(c *call) int64 {
 // alpha and beta point to host scalars whose type follows computeType (and a complex Ctype), so
 // exactly that many bytes are read and sent zero-padded to the row's fixed 16.
 func cublasGemmScaled(c *call) int64 {
-	if cublasDeviceMode(c.a[0]) {
+	arg := cublasGemmScaledArgs(c.a)
+	if cublasDeviceMode(arg.handle()) {
 		return cublasCall(c) // device scalars stay where they are
 	}
 	a, buf, r := cublasScalars(c.f, c.a)
@@ -205,43 +208,45 @@ func cublasScalars(f *api.Func, args []uint64) ([]uint64, []byte, int64) {
 // in device mode the calls with scalars go as their twins (api.CublasDevicePrefix), whose
 // scalars are device addresses.
 func cublasSetPointerMode_v2(c *call) int64 {
-	if !cublasKnown(c.a[0]) {
+	arg := cublasSetPointerMode_v2Args(c.a)
+	if !cublasKnown(arg.handle()) {
 		return cublasNotInitialized
 	}
-	mode := int32(uint32(c.a[1]))
+	mode := int32(uint32(arg.mode()))
 	if mode != 0 && mode != 1 { // CUBLAS_POINTER_MODE_HOST, _DEVICE
 		return cublasInvalidValue
 	}
-	if cublasDeviceMode(c.a[0]) == (mode == 1) {
+	if cublasDeviceMode(arg.handle()) == (mode == 1) {
 		return 0
 	}
-	if r := cublasBind(c.a[0]); r != 0 {
+	if r := cublasBind(arg.handle()); r != 0 {
 		return r
 	}
-	if r := dispatchByName(c.lib, "vgpuCublasSetPointerMode", c.a[0], uint64(mode)); r != 0 {
+	if r := dispatchRow(c.lib, api.IDvgpuCublasSetPointerMode, arg.handle(), uint64(mode)); r != 0 {
 		return r
 	}
 	cublasHandles.mu.Lock()
 	if cublasHandles.devMode == nil {
 		cublasHandles.devMode = map[uint64]bool{}
 	}
-	cublasHandles.devMode[c.a[0]] = mode == 1
+	cublasHandles.devMode[arg.handle()] = mode == 1
 	cublasHandles.mu.Unlock()
 	return 0
 }
 
 func cublasGetPointerMode_v2(c *call) int64 {
-	if !cublasKnown(c.a[0]) {
+	arg := cublasGetPointerMode_v2Args(c.a)
+	if !cublasKnown(arg.handle()) {
 		return cublasNotInitialized
 	}
-	if c.a[1] == 0 {
+	if arg.mode() == 0 {
 		return cublasInvalidValue
 	}
 	mode := int32(0)
-	if cublasDeviceMode(c.a[0]) {
+	if cublasDeviceMode(arg.handle()) {
 		mode = 1
 	}
-	store(c.a[1], mode)
+	store(arg.mode(), mode)
 	return 0
 }
 
@@ -255,11 +260,8 @@ func cublasDeviceMode(h uint64) bool {
 var cublasTwins = func() map[api.ID]api.ID {
 	m := map[api.ID]api.ID{}
 	for i := range api.Table {
-		f := &api.Table[i]
-		if strings.HasPrefix(f.Name, api.CublasDevicePrefix) {
-			if id, _, ok := api.Lookup(strings.TrimPrefix(f.Name, api.CublasDevicePrefix)); ok {
-				m[id] = api.ID(i)
-			}
+		if twin, ok := api.DeviceTwin(api.ID(i)); ok {
+			m[api.ID(i)] = twin
 		}
 	}
 	return m
@@ -278,7 +280,7 @@ var cublasVersions struct {
 
 // cublasLibVersion is the server's library version from its GetProperty (major, minor, patch),
 // asked once per library.
-func cublasLibVersion(lib api.Lib, getProperty string) int64 {
+func cublasLibVersion(lib api.Lib, getProperty api.ID) int64 {
 	cublasVersions.mu.Lock()
 	defer cublasVersions.mu.Unlock()
 	if v, ok := cublasVersions.v[lib]; ok {
@@ -287,8 +289,8 @@ func cublasLibVersion(lib api.Lib, getProperty string) int64 {
 	p := heapNew[int32]()
 	var parts [3]int64
 	for i := range parts {
-		if r := remoteByName(lib, getProperty, uint64(i), ptrOf(p)); r != 0 {
-			vlog.Debugf("%s(%d) = %d: answering version %d", getProperty, i, r, cublasABIVersion)
+		if r := remoteRow(lib, getProperty, uint64(i), ptrOf(p)); r != 0 {
+			vlog.Debugf("%s(%d) = %d: answering version %d", api.Table[getProperty].Name, i, r, cublasABIVersion)
 			return cublasABIVersion // not cached: a later call may reach the server
 		}
 		parts[i] = int64(*p)
@@ -302,7 +304,7 @@ func cublasLibVersion(lib api.Lib, getProperty string) int64 {
 }
 
 func cublasLtGetVersion(c *call) int64 {
-	return cublasLibVersion(api.LibCublasLt13, "cublasLtGetProperty")
+	return cublasLibVersion(api.LibCublasLt13, api.IDcublasLtGetProperty)
 }
 
 // The CUDA runtime version the libraries were built for: that of libcudart.so.13.
@@ -347,23 +349,39 @@ func cublasStatusString(status uint64) int64 {
 	return int64(internedCString("unknown error"))
 }
 
-func cublasGetStatusName(c *call) int64     { return cublasStatusName(c.a[0]) }
-func cublasGetStatusString(c *call) int64   { return cublasStatusString(c.a[0]) }
-func cublasLtGetStatusName(c *call) int64   { return cublasStatusName(c.a[0]) }
-func cublasLtGetStatusString(c *call) int64 { return cublasStatusString(c.a[0]) }
+func cublasGetStatusName(c *call) int64 {
+	arg := cublasGetStatusNameArgs(c.a)
+	return cublasStatusName(arg.status())
+}
+
+func cublasGetStatusString(c *call) int64 {
+	arg := cublasGetStatusStringArgs(c.a)
+	return cublasStatusString(arg.status())
+}
+
+func cublasLtGetStatusName(c *call) int64 {
+	arg := cublasLtGetStatusNameArgs(c.a)
+	return cublasStatusName(arg.status())
+}
+
+func cublasLtGetStatusString(c *call) int64 {
+	arg := cublasLtGetStatusStringArgs(c.a)
+	return cublasStatusString(arg.status())
+}
 
 // cublasDotEx: the result's size follows resultType. In host pointer mode the call goes as
 // vgpuDotEx, which carries that size and waits for the result; in device mode as its twin.
 func cublasDotEx(c *call) int64 {
-	if r := cublasBind(c.a[0]); r != 0 {
+	arg := cublasDotExArgs(c.a)
+	if r := cublasBind(arg.handle()); r != 0 {
 		return r
 	}
-	if cublasDeviceMode(c.a[0]) {
-		return dispatchByName(c.lib, api.CublasDevicePrefix+"cublasDotEx", c.a[:11]...)
+	if cublasDeviceMode(arg.handle()) {
+		return dispatchRow(c.lib, api.IDvgpuDevScalars_cublasDotEx, c.a[:11]...)
 	}
-	n, ok := api.CudaDataTypeBytes(int32(uint32(c.a[9])))
-	if !ok || c.a[8] == 0 {
+	n, ok := api.CudaDataTypeBytes(int32(uint32(arg.resultType())))
+	if !ok || arg.result() == 0 {
 		return cublasInvalidValue
 	}
-	return dispatchByName(c.lib, "vgpuDotEx", append(append([]uint64(nil), c.a[:11]...), uint64(n))...)
+	return dispatchRow(c.lib, api.IDvgpuDotEx, append(append([]uint64(nil), c.a[:11]...), uint64(n))...)
 }

@@ -23,20 +23,22 @@ const (
 )
 
 func cublasLtMatmulDescCreate(c *call) int64 {
+	arg := cublasLtMatmulDescCreateArgs(c.a)
 	r := remote(c)
-	if r == 0 && c.a[0] != 0 {
+	if r == 0 && arg.matmulDesc() != 0 {
 		ltDescs.mu.Lock()
 		if ltDescs.scale == nil {
 			ltDescs.scale = map[uint64]int32{}
 		}
-		ltDescs.scale[*(*uint64)(ptrAt(c.a[0]))] = int32(uint32(c.a[2]))
+		ltDescs.scale[*(*uint64)(ptrAt(arg.matmulDesc()))] = int32(uint32(arg.scaleType()))
 		ltDescs.mu.Unlock()
 	}
 	return r
 }
 
 func cublasLtMatmulDescSetAttribute(c *call) int64 {
-	attr, buf, size := int32(uint32(c.a[1])), c.a[2], c.a[3]
+	arg := cublasLtMatmulDescSetAttributeArgs(c.a)
+	attr, buf, size := int32(uint32(arg.attr())), arg.buf(), arg.sizeInBytes()
 	if attr == ltDescPointerMode && buf != 0 && size >= 4 {
 		if mode := *(*int32)(ptrAt(buf)); mode != 0 { // CUBLASLT_POINTER_MODE_HOST
 			vlog.Once("lt-pointer-mode", "cublasLt: scalars in device memory (pointer mode %d) are not supported by vgpu yet", mode)
@@ -49,7 +51,7 @@ func cublasLtMatmulDescSetAttribute(c *call) int64 {
 		if ltDescs.scale == nil {
 			ltDescs.scale = map[uint64]int32{}
 		}
-		ltDescs.scale[c.a[0]] = *(*int32)(ptrAt(buf))
+		ltDescs.scale[arg.matmulDesc()] = *(*int32)(ptrAt(buf))
 		ltDescs.mu.Unlock()
 	}
 	return r
@@ -58,29 +60,29 @@ func cublasLtMatmulDescSetAttribute(c *call) int64 {
 // cublasLtMatmul sends alpha and beta by value (their size from the descriptor's scale type,
 // zero-padded to the wire's 16 bytes) and the algo, if any, as 64 bytes; never waits.
 func cublasLtMatmul(c *call) int64 {
+	arg := cublasLtMatmulArgs(c.a)
 	ltDescs.mu.Lock()
-	scale, ok := ltDescs.scale[c.a[1]]
+	scale, ok := ltDescs.scale[arg.computeDesc()]
 	ltDescs.mu.Unlock()
 	if !ok {
 		return cublasInvalidValue // not a descriptor of this process
 	}
 	n, ok := api.CudaDataTypeBytes(scale)
-	if !ok || c.a[2] == 0 || c.a[7] == 0 {
+	if !ok || arg.alpha() == 0 || arg.beta() == 0 {
 		return cublasInvalidValue
 	}
 	const w = api.CublasScalarWire
 	buf := heapBytes(2*w + 64)
-	copy(buf[:n], hostBytes(c.a[2], n))
-	copy(buf[w:w+n], hostBytes(c.a[7], n))
+	copy(buf[:n], hostBytes(arg.alpha(), n))
+	copy(buf[w:w+n], hostBytes(arg.beta(), n))
 	algo, algoBytes := uint64(0), uint64(0)
-	if c.a[12] != 0 {
-		copy(buf[2*w:], hostBytes(c.a[12], 64))
+	if arg.algo() != 0 {
+		copy(buf[2*w:], hostBytes(arg.algo(), 64))
 		algo, algoBytes = ptrOf(&buf[2*w]), 64
 	}
-	id, f, _ := api.Lookup("vgpuLtMatmul")
-	a := []uint64{c.a[0], c.a[1], ptrOf(&buf[0]), c.a[3], c.a[4], c.a[5], c.a[6], ptrOf(&buf[w]),
-		c.a[8], c.a[9], c.a[10], c.a[11], algo, c.a[13], c.a[14], c.a[15], algoBytes}
-	r := cublasCall(&call{id: id, f: f, lib: c.lib, a: a})
+	a := []uint64{arg.lightHandle(), arg.computeDesc(), ptrOf(&buf[0]), arg.A(), arg.Adesc(), arg.B(), arg.Bdesc(), ptrOf(&buf[w]),
+		arg.C(), arg.Cdesc(), arg.D(), arg.Ddesc(), algo, arg.workspace(), arg.workspaceSizeInBytes(), arg.stream(), algoBytes}
+	r := cublasCall(&call{id: api.IDvgpuLtMatmul, f: &api.Table[api.IDvgpuLtMatmul], lib: c.lib, a: a})
 	runtime.KeepAlive(buf)
 	return r
 }

@@ -102,7 +102,7 @@ func thread() *threadState {
 func recordError(c *call, r int64) {
 	// (cudaErrorNotReady, from a query, is an answer, not an error: natively it is not recorded)
 	if r != 0 && r != cudaErrorNotReady && (c.lib == api.LibCudart12 || c.lib == api.LibCudart13) && c.f.RetType() == "cudaError_t" &&
-		c.f.Name != "cudaGetLastError" && c.f.Name != "cudaPeekAtLastError" {
+		c.id != api.IDcudaGetLastError && c.id != api.IDcudaPeekAtLastError {
 		thread().lastError = int32(r)
 	}
 }
@@ -113,7 +113,7 @@ func rtInit() int32 {
 	if _, r := devicesReady(); r == 0 {
 		return 0
 	}
-	r := dispatchByName(api.LibCuda, "cuInit", 0)
+	r := dispatchRow(api.LibCuda, api.IDcuInit, 0)
 	switch r {
 	case 0:
 		return 0
@@ -163,14 +163,14 @@ func rtThreadContext() (*threadState, int32) {
 	ctx, ok := primary.ctx[t.device]
 	if !ok {
 		p := heapNew[uint64]()
-		if r := remoteOn(d.srv, api.LibCuda, "cuDevicePrimaryCtxRetain", ptrOf(p), uint64(uint32(d.ordinal))); r != 0 {
+		if r := remoteOn(d.srv, api.LibCuda, api.IDcuDevicePrimaryCtxRetain, ptrOf(p), uint64(uint32(d.ordinal))); r != 0 {
 			return t, int32(r)
 		}
 		ctx = *p
 		primary.ctx[t.device] = ctx
 	}
 	if currentCtx(d.srv) != ctx {
-		if r := remoteOn(d.srv, api.LibCuda, "cuCtxSetCurrent", ctx); r != 0 {
+		if r := remoteOn(d.srv, api.LibCuda, api.IDcuCtxSetCurrent, ctx); r != 0 {
 			return t, int32(r)
 		}
 		setCurrentCtx(d.srv, ctx)
@@ -182,31 +182,34 @@ func rtThreadContext() (*threadState, int32) {
 }
 
 func cudaGetDeviceCount(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaGetDeviceCountArgs(c.a)
+	if arg.count() == 0 {
 		return cudaErrorInvalidValue
 	}
 	if r := rtInit(); r != 0 {
-		store(c.a[0], int32(0))
+		store(arg.count(), int32(0))
 		return int64(r)
 	}
 	list, _ := devicesReady()
-	store(c.a[0], int32(len(list)))
+	store(arg.count(), int32(len(list)))
 	return 0
 }
 
 func cudaGetDevice(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaGetDeviceArgs(c.a)
+	if arg.device() == 0 {
 		return cudaErrorInvalidValue
 	}
 	if r := rtInit(); r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], thread().device)
+	store(arg.device(), thread().device)
 	return 0
 }
 
 func cudaSetDevice(c *call) int64 {
-	d := int32(uint32(c.a[0]))
+	arg := cudaSetDeviceArgs(c.a)
+	d := int32(uint32(arg.device()))
 	if _, r := rtDevice(d); r != 0 {
 		return int64(r)
 	}
@@ -220,34 +223,37 @@ func cudaSetDevice(c *call) int64 {
 }
 
 func cudaSetDeviceFlags(c *call) int64 {
+	arg := cudaSetDeviceFlagsArgs(c.a)
 	if r := rtInit(); r != 0 {
 		return int64(r)
 	}
-	thread().flags = uint32(c.a[0])
-	setSched(uint32(c.a[0]))
+	thread().flags = uint32(arg.flags())
+	setSched(uint32(arg.flags()))
 	return 0
 }
 
 func cudaGetDeviceFlags(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaGetDeviceFlagsArgs(c.a)
+	if arg.flags() == 0 {
 		return cudaErrorInvalidValue
 	}
 	if r := rtInit(); r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], thread().flags)
+	store(arg.flags(), thread().flags)
 	return 0
 }
 
 func cudaDeviceGetAttribute(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaDeviceGetAttributeArgs(c.a)
+	if arg.value() == 0 {
 		return cudaErrorInvalidValue
 	}
-	d, r := rtDevice(int32(uint32(c.a[2])))
+	d, r := rtDevice(int32(uint32(arg.device())))
 	if r != 0 {
 		return int64(r)
 	}
-	cu, ok := abi.CudaDeviceAttrToCU(int32(uint32(c.a[1])))
+	cu, ok := abi.CudaDeviceAttrToCU(int32(uint32(arg.attr())))
 	if !ok {
 		return cudaErrorInvalidValue
 	}
@@ -255,16 +261,17 @@ func cudaDeviceGetAttribute(c *call) int64 {
 	if res != 0 {
 		return cudaErrorInvalidValue
 	}
-	store(c.a[0], v)
+	store(arg.value(), v)
 	return 0
 }
 
 // deviceProps serves cudaGetDeviceProperties in the layout of the library that was called.
 func deviceProps(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaGetDeviceProperties_v2Args(c.a) // cudaGetDeviceProperties' parameters are the same
+	if arg.prop() == 0 {
 		return cudaErrorInvalidValue
 	}
-	d, r := rtDevice(int32(uint32(c.a[1])))
+	d, r := rtDevice(int32(uint32(arg.device())))
 	if r != 0 {
 		return int64(r)
 	}
@@ -276,7 +283,7 @@ func deviceProps(c *call) int64 {
 	} else {
 		b = p.Encode13()[:abi.DeviceProp13ReservedOffset]
 	}
-	copy(hostBytes(c.a[0], len(b)), b)
+	copy(hostBytes(arg.prop(), len(b)), b)
 	return 0
 }
 
@@ -284,46 +291,49 @@ func cudaGetDeviceProperties(c *call) int64    { return deviceProps(c) }
 func cudaGetDeviceProperties_v2(c *call) int64 { return deviceProps(c) }
 
 func cudaDeviceGetPCIBusId(c *call) int64 {
-	n := int32(uint32(c.a[1]))
-	if c.a[0] == 0 || n <= 0 {
+	arg := cudaDeviceGetPCIBusIdArgs(c.a)
+	n := int32(uint32(arg.len()))
+	if arg.pciBusId() == 0 || n <= 0 {
 		return cudaErrorInvalidValue
 	}
-	d, r := rtDevice(int32(uint32(c.a[2])))
+	d, r := rtDevice(int32(uint32(arg.device())))
 	if r != 0 {
 		return int64(r)
 	}
-	putCString(c.a[0], int(n), d.pciBusID)
+	putCString(arg.pciBusId(), int(n), d.pciBusID)
 	return 0
 }
 
 func cudaDeviceGetByPCIBusId(c *call) int64 {
-	if c.a[0] == 0 || c.a[1] == 0 {
+	arg := cudaDeviceGetByPCIBusIdArgs(c.a)
+	if arg.device() == 0 || arg.pciBusId() == 0 {
 		return cudaErrorInvalidValue
 	}
 	if r := rtInit(); r != 0 {
 		return int64(r)
 	}
-	i, r := deviceByBusID(string(cStringBytes(c.a[1], 64)))
+	i, r := deviceByBusID(string(cStringBytes(arg.pciBusId(), 64)))
 	if r != 0 {
 		return cudaErrorInvalidDevice
 	}
-	store(c.a[0], i)
+	store(arg.device(), i)
 	return 0
 }
 
 func cudaMemGetInfo(c *call) int64 {
+	arg := cudaMemGetInfoArgs(c.a)
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
 	free, total := heapNew[uint64](), heapNew[uint64]()
-	if r := remoteByName(api.LibCuda, "cuMemGetInfo_v2", ptrOf(free), ptrOf(total)); r != 0 {
+	if r := remoteRow(api.LibCuda, api.IDcuMemGetInfo_v2, ptrOf(free), ptrOf(total)); r != 0 {
 		return r
 	}
-	if c.a[0] != 0 {
-		store(c.a[0], *free)
+	if arg.free() != 0 {
+		store(arg.free(), *free)
 	}
-	if c.a[1] != 0 {
-		store(c.a[1], *total)
+	if arg.total() != 0 {
+		store(arg.total(), *total)
 	}
 	return 0
 }
@@ -332,11 +342,12 @@ func cudaDeviceSynchronize(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	return dispatchByName(api.LibCuda, "cuCtxSynchronize")
+	return dispatchRow(api.LibCuda, api.IDcuCtxSynchronize)
 }
 
 func cudaGetErrorName(c *call) int64 {
-	name, ok := abi.CudaErrorNames[int32(uint32(c.a[0]))]
+	arg := cudaGetErrorNameArgs(c.a)
+	name, ok := abi.CudaErrorNames[int32(uint32(arg.error()))]
 	if !ok {
 		return int64(internedCString("cudaErrorUnknown"))
 	}
@@ -344,7 +355,8 @@ func cudaGetErrorName(c *call) int64 {
 }
 
 func cudaGetErrorString(c *call) int64 {
-	name, ok := abi.CudaErrorNames[int32(uint32(c.a[0]))]
+	arg := cudaGetErrorStringArgs(c.a)
+	name, ok := abi.CudaErrorNames[int32(uint32(arg.error()))]
 	if !ok {
 		return int64(internedCString("unknown error"))
 	}
@@ -363,22 +375,24 @@ func cudaPeekAtLastError(c *call) int64 { return int64(thread().lastError) }
 // cuCtxSetCurrent passes through, remembering the server's current context so the runtime knows
 // when it must switch back to a primary context.
 func cuCtxSetCurrent(c *call) int64 {
+	arg := cuCtxSetCurrentArgs(c.a)
 	primary.mu.Lock()
 	defer primary.mu.Unlock()
 	r := remote(c)
 	if r == 0 {
-		setCurrentCtx(c.server(), c.a[0])
+		setCurrentCtx(c.server(), arg.ctx())
 		setCurrentServer(c.srv)
 	}
 	return r
 }
 
 func cuCtxPushCurrent_v2(c *call) int64 {
+	arg := cuCtxPushCurrent_v2Args(c.a)
 	primary.mu.Lock()
 	defer primary.mu.Unlock()
 	r := remote(c)
 	if r == 0 {
-		setCurrentCtx(c.server(), c.a[0])
+		setCurrentCtx(c.server(), arg.ctx())
 		setCurrentServer(c.srv)
 	}
 	return r
@@ -404,10 +418,11 @@ func ctxCreated(ctx uint64) {
 // cuCtxCreate_v4 is CUDA 13's cuCtxCreate. Without execution-affinity or CIG parameters it is
 // cuCtxCreate_v2; those parameters are not supported yet.
 func cuCtxCreate_v4(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuCtxCreate_v4Args(c.a)
+	if arg.pctx() == 0 {
 		return cuErrInvalidValue
 	}
-	if p := c.a[1]; p != 0 {
+	if p := arg.ctxCreateParams(); p != 0 {
 		params := hostBytes(p, 24) // execAffinityParams *, numExecAffinityParams, cigParams *
 		for _, b := range params {
 			if b != 0 {
@@ -416,5 +431,5 @@ func cuCtxCreate_v4(c *call) int64 {
 			}
 		}
 	}
-	return dispatchByName(api.LibCuda, "cuCtxCreate_v2", c.a[0], c.a[2], c.a[3])
+	return dispatchRow(api.LibCuda, api.IDcuCtxCreate_v2, arg.pctx(), arg.flags(), arg.dev())
 }

@@ -74,7 +74,8 @@ func dev(d int32) (*device, int32) {
 // cuInit initialises the driver on the server once, fetches the device cache and applies
 // CUDA_VISIBLE_DEVICES. Every later cuInit returns the first one's result, as the driver does.
 func cuInit(c *call) int64 {
-	if c.a[0] != 0 {
+	arg := cuInitArgs(c.a)
+	if arg.Flags() != 0 {
 		return cuErrInvalidValue
 	}
 	devs.mu.Lock()
@@ -90,7 +91,7 @@ func cuInit(c *call) int64 {
 		}
 	} else {
 		srv := serverList()[0]
-		r := remoteOn(srv, c.lib, "cuInit", 0)
+		r := remoteOn(srv, c.lib, api.IDcuInit, 0)
 		if r == int64(c.unreachable()) {
 			return r // not cached: the server may come up later
 		}
@@ -126,7 +127,7 @@ func initServers(c *call) ([]*device, int64) {
 		r := int64(c.unreachable())
 		if _, err := srv.session(); err != nil {
 			vlog.Printf("cuInit: %s cannot be reached; its devices are left out of this process's list", srv)
-		} else if r = remoteOn(srv, c.lib, "cuInit", 0); r == int64(c.unreachable()) && srv.openSession().lost() {
+		} else if r = remoteOn(srv, c.lib, api.IDcuInit, 0); r == int64(c.unreachable()) && srv.openSession().lost() {
 			vlog.Printf("cuInit: %s was lost; its devices are left out of this process's list", srv)
 		} else {
 			reached = true
@@ -175,14 +176,14 @@ const pciAttrDomain = 50
 
 func fetchDevices(srv *remoteServer, lib api.Lib) ([]*device, int32) {
 	n := heapNew[int32]()
-	if r := remoteOn(srv, lib, "cuDeviceGetCount", ptrOf(n)); r != 0 {
+	if r := remoteOn(srv, lib, api.IDcuDeviceGetCount, ptrOf(n)); r != 0 {
 		return nil, int32(r)
 	}
 	var all []*device
 	for i := int32(0); i < *n; i++ {
 		d := &device{srv: srv}
 		ord := heapNew[int32]()
-		if r := remoteOn(srv, lib, "cuDeviceGet", ptrOf(ord), uint64(i)); r != 0 {
+		if r := remoteOn(srv, lib, api.IDcuDeviceGet, ptrOf(ord), uint64(i)); r != 0 {
 			return nil, int32(r)
 		}
 		d.ordinal = *ord
@@ -192,17 +193,17 @@ func fetchDevices(srv *remoteServer, lib api.Lib) ([]*device, int32) {
 		bus := heapBytes(64)
 		attrs := heapBytes(8 * maxAttr)
 		for _, step := range []struct {
-			name string
+			id   api.ID
 			args []uint64
 		}{
-			{"cuDeviceGetName", []uint64{ptrOf(&name[0]), uint64(len(name)), uint64(*ord)}},
-			{"cuDeviceGetUuid_v2", []uint64{ptrOf(uuid), uint64(*ord)}},
-			{"cuDeviceTotalMem_v2", []uint64{ptrOf(mem), uint64(*ord)}},
-			{"cuDeviceGetPCIBusId", []uint64{ptrOf(&bus[0]), uint64(len(bus)), uint64(*ord)}},
-			{"vgpuDeviceGetAttributes", []uint64{ptrOf(&attrs[0]), uint64(len(attrs)), uint64(*ord)}},
+			{api.IDcuDeviceGetName, []uint64{ptrOf(&name[0]), uint64(len(name)), uint64(*ord)}},
+			{api.IDcuDeviceGetUuid_v2, []uint64{ptrOf(uuid), uint64(*ord)}},
+			{api.IDcuDeviceTotalMem_v2, []uint64{ptrOf(mem), uint64(*ord)}},
+			{api.IDcuDeviceGetPCIBusId, []uint64{ptrOf(&bus[0]), uint64(len(bus)), uint64(*ord)}},
+			{api.IDvgpuDeviceGetAttributes, []uint64{ptrOf(&attrs[0]), uint64(len(attrs)), uint64(*ord)}},
 		} {
-			if r := remoteOn(srv, lib, step.name, step.args...); r != 0 {
-				vlog.Errorf("cuInit: %s for device %d failed with %d", step.name, i, r)
+			if r := remoteOn(srv, lib, step.id, step.args...); r != 0 {
+				vlog.Errorf("cuInit: %s for device %d failed with %d", api.Table[step.id].Name, i, r)
 				return nil, int32(r)
 			}
 		}
@@ -308,7 +309,8 @@ func clientOrdinal(srv *remoteServer, d int32) int32 {
 // ---- the driver's device queries, answered from the cache ----
 
 func cuDeviceGetCount(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuDeviceGetCountArgs(c.a)
+	if arg.count() == 0 {
 		return cuErrInvalidValue
 	}
 	list, r := devicesReady()
@@ -318,18 +320,19 @@ func cuDeviceGetCount(c *call) int64 {
 	if r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], int32(len(list)))
+	store(arg.count(), int32(len(list)))
 	return 0
 }
 
 func cuDeviceGet(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuDeviceGetArgs(c.a)
+	if arg.device() == 0 {
 		return cuErrInvalidValue
 	}
-	if _, r := dev(int32(uint32(c.a[1]))); r != 0 {
+	if _, r := dev(int32(uint32(arg.ordinal()))); r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], int32(uint32(c.a[1])))
+	store(arg.device(), int32(uint32(arg.ordinal())))
 	return 0
 }
 
@@ -357,14 +360,15 @@ func deviceString(c *call, field func(*device) string) int64 {
 func cuDeviceGetName(c *call) int64 { return deviceString(c, func(d *device) string { return d.name }) }
 
 func uuidOf(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuDeviceGetUuid_v2Args(c.a) // cuDeviceGetUuid's parameters are the same
+	if arg.uuid() == 0 {
 		return cuErrInvalidValue
 	}
-	d, r := dev(int32(uint32(c.a[1])))
+	d, r := dev(int32(uint32(arg.dev())))
 	if r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], d.uuid)
+	store(arg.uuid(), d.uuid)
 	return 0
 }
 
@@ -372,14 +376,15 @@ func cuDeviceGetUuid(c *call) int64    { return uuidOf(c) }
 func cuDeviceGetUuid_v2(c *call) int64 { return uuidOf(c) }
 
 func cuDeviceTotalMem_v2(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuDeviceTotalMem_v2Args(c.a)
+	if arg.bytes() == 0 {
 		return cuErrInvalidValue
 	}
-	d, r := dev(int32(uint32(c.a[1])))
+	d, r := dev(int32(uint32(arg.dev())))
 	if r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], d.totalMem)
+	store(arg.bytes(), d.totalMem)
 	return 0
 }
 
@@ -392,18 +397,19 @@ func attribute(d *device, a int32) (int32, int32) {
 }
 
 func cuDeviceGetAttribute(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuDeviceGetAttributeArgs(c.a)
+	if arg.pi() == 0 {
 		return cuErrInvalidValue
 	}
-	d, r := dev(int32(uint32(c.a[2])))
+	d, r := dev(int32(uint32(arg.dev())))
 	if r != 0 {
 		return int64(r)
 	}
-	v, res := attribute(d, int32(uint32(c.a[1])))
+	v, res := attribute(d, int32(uint32(arg.attrib())))
 	if res != 0 {
 		return int64(res)
 	}
-	store(c.a[0], v)
+	store(arg.pi(), v)
 	return 0
 }
 
@@ -440,21 +446,23 @@ func deviceByBusID(id string) (int32, int32) {
 }
 
 func cuDeviceGetByPCIBusId(c *call) int64 {
-	if c.a[0] == 0 || c.a[1] == 0 {
+	arg := cuDeviceGetByPCIBusIdArgs(c.a)
+	if arg.dev() == 0 || arg.pciBusId() == 0 {
 		return cuErrInvalidValue
 	}
-	i, r := deviceByBusID(string(cStringBytes(c.a[1], 64)))
+	i, r := deviceByBusID(string(cStringBytes(arg.pciBusId(), 64)))
 	if r != 0 {
 		return int64(r)
 	}
-	store(c.a[0], i)
+	store(arg.dev(), i)
 	return 0
 }
 
 // cuMemGetAllocationGranularity translates the device in prop->location (a CUmemLocation of
 // type CU_MEM_LOCATION_TYPE_DEVICE) before the server sees it.
 func cuMemGetAllocationGranularity(c *call) int64 {
-	if c.a[0] == 0 || c.a[1] == 0 {
+	arg := cuMemGetAllocationGranularityArgs(c.a)
+	if arg.granularity() == 0 || arg.prop() == 0 {
 		return cuErrInvalidValue
 	}
 	return withProp(c, 1)
@@ -501,7 +509,8 @@ func propDevice(prop []byte) (*remoteServer, int64) {
 
 // cuMemCreate: the device in prop is translated and names the server, as for the granularity.
 func cuMemCreate(c *call) int64 {
-	if c.a[0] == 0 || c.a[2] == 0 {
+	arg := cuMemCreateArgs(c.a)
+	if arg.handle() == 0 || arg.prop() == 0 {
 		return cuErrInvalidValue
 	}
 	return withProp(c, 2)

@@ -12,10 +12,8 @@ func forward(c *call) int64 {
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	id, f, ok := api.Lookup(c.f.Forward)
-	if !ok {
-		panic("client: " + c.f.Name + " forwards to unknown row " + c.f.Forward)
-	}
+	id, _ := api.ForwardRow(c.id) // (api.Validate: every Forward names a row)
+	f := &api.Table[id]
 	args := make([]uint64, len(f.Params))
 	copy(args, c.a)
 	if c.f.PTSZ {
@@ -36,27 +34,29 @@ var CallHostFunc func(fn, a, b, c uint64)
 // cudaStreamAddCallback runs the callback once the stream's earlier work is done: the stream is
 // synchronised, then the callback is called on the calling thread with the stream's status.
 func cudaStreamAddCallback(c *call) int64 {
-	if c.a[1] == 0 {
+	arg := cudaStreamAddCallbackArgs(c.a)
+	if arg.callback() == 0 {
 		return cudaErrorInvalidValue
 	}
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	status := dispatchByName(api.LibCuda, "cuStreamSynchronize", c.a[0])
-	CallHostFunc(c.a[1], c.a[0], uint64(status), c.a[2])
+	status := dispatchRow(api.LibCuda, api.IDcuStreamSynchronize, arg.stream())
+	CallHostFunc(arg.callback(), arg.stream(), uint64(status), arg.userData())
 	return 0
 }
 
 func cudaLaunchHostFunc(c *call) int64 {
-	if c.a[1] == 0 {
+	arg := cudaLaunchHostFuncArgs(c.a)
+	if arg.fn() == 0 {
 		return cudaErrorInvalidValue
 	}
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	if r := dispatchByName(api.LibCuda, "cuStreamSynchronize", c.a[0]); r != 0 {
+	if r := dispatchRow(api.LibCuda, api.IDcuStreamSynchronize, arg.stream()); r != 0 {
 		return r
 	}
-	CallHostFunc(c.a[1], c.a[2], 0, 0)
+	CallHostFunc(arg.fn(), arg.userData(), 0, 0)
 	return 0
 }

@@ -5,7 +5,7 @@ package client
 // process); it links this package instead and calls the same table rows a C program would, by
 // name. Before calling, set NewCString (C strings are only made by cuGetErrorName-style functions).
 //
-// Every pointer handed to dispatchByName points to heap memory from heapNew/heapBytes: the client
+// Every pointer handed to dispatchRow points to heap memory from heapNew/heapBytes: the client
 // writes outputs through a plain address, which must not move while the call runs (a goroutine
 // stack can). The memory must also stay reachable until the call returns: a uint64 address does
 // not keep it alive, so a buffer nothing reads after the call gets runtime.KeepAlive after it.
@@ -82,14 +82,14 @@ func ResultName(lib api.Lib, code int64) string {
 	return "unknown result"
 }
 
-// ErrNoRow: the API table has no (implemented) row of that name and shape in this build.
+// ErrNoRow: the API table has no implemented row of that shape in this build.
 var ErrNoRow = errors.New("not available in this vgpu build")
 
-// row reports whether the row called name exists, is implemented, and has parameters of exactly
-// these kinds (a row added later with another shape is not called with the wrong arguments).
-func row(name string, kinds ...api.Kind) bool {
-	_, f, ok := api.Lookup(name)
-	if !ok || f.Mode == api.Stub || len(f.Params) != len(kinds) {
+// row reports whether row id is implemented and has parameters of exactly these kinds (a row
+// changed later to another shape is not called with the wrong arguments).
+func row(id api.ID, kinds ...api.Kind) bool {
+	f := &api.Table[id]
+	if f.Serve == api.Stub || len(f.Params) != len(kinds) {
 		return false
 	}
 	for i, k := range kinds {
@@ -101,11 +101,12 @@ func row(name string, kinds ...api.Kind) bool {
 }
 
 // callRow calls a row that must exist (with that shape) and turns its result into an error.
-func callRow(lib api.Lib, name string, kinds []api.Kind, args ...uint64) error {
-	if !row(name, kinds...) {
+func callRow(lib api.Lib, id api.ID, kinds []api.Kind, args ...uint64) error {
+	name := api.Table[id].Name
+	if !row(id, kinds...) {
 		return fmt.Errorf("%s: %w", name, ErrNoRow)
 	}
-	if r := dispatchByName(lib, name, args...); r != 0 {
+	if r := dispatchRow(lib, id, args...); r != 0 {
 		return &Error{Func: name, Lib: lib, Code: r}
 	}
 	return nil
@@ -130,22 +131,22 @@ var (
 // CUDADriverVersion is cuDriverGetVersion (e.g. 13000 for CUDA 13.0).
 func CUDADriverVersion() (int, error) {
 	v := heapNew[int32]()
-	if err := callRow(api.LibCuda, "cuDriverGetVersion", kOutVal, ptrOf(v)); err != nil {
+	if err := callRow(api.LibCuda, api.IDcuDriverGetVersion, kOutVal, ptrOf(v)); err != nil {
 		return 0, err
 	}
 	return int(*v), nil
 }
 
 // NVMLInit is nvmlInit_v2 (reference-counted, like the real library).
-func NVMLInit() error { return callRow(api.LibNVML, "nvmlInit_v2", kNone) }
+func NVMLInit() error { return callRow(api.LibNVML, api.IDnvmlInit_v2, kNone) }
 
 // NVMLShutdown is nvmlShutdown.
-func NVMLShutdown() error { return callRow(api.LibNVML, "nvmlShutdown", kNone) }
+func NVMLShutdown() error { return callRow(api.LibNVML, api.IDnvmlShutdown, kNone) }
 
 // NVMLDriverVersion is nvmlSystemGetDriverVersion (between NVMLInit and NVMLShutdown).
 func NVMLDriverVersion() (string, error) {
 	b := heapBytes(96)
-	if err := callRow(api.LibNVML, "nvmlSystemGetDriverVersion", kBufLen, ptrOf(&b[0]), uint64(len(b))); err != nil {
+	if err := callRow(api.LibNVML, api.IDnvmlSystemGetDriverVersion, kBufLen, ptrOf(&b[0]), uint64(len(b))); err != nil {
 		return "", err
 	}
 	return stringUntilNUL(b), nil
@@ -184,7 +185,7 @@ func NVMLDevices() ([]NVMLDevice, error) {
 	}
 	defer NVMLShutdown()
 	n := heapNew[uint32]()
-	if err := callRow(api.LibNVML, "nvmlDeviceGetCount_v2", kOutVal, ptrOf(n)); err != nil {
+	if err := callRow(api.LibNVML, api.IDnvmlDeviceGetCount_v2, kOutVal, ptrOf(n)); err != nil {
 		return nil, err
 	}
 	devs := make([]NVMLDevice, 0, *n)
@@ -201,7 +202,7 @@ func NVMLDevices() ([]NVMLDevice, error) {
 func nvmlDevice(i int) (NVMLDevice, error) {
 	d := NVMLDevice{Index: i}
 	hp := heapNew[uint64]()
-	if err := callRow(api.LibNVML, "nvmlDeviceGetHandleByIndex_v2", []api.Kind{api.Scalar, api.OutHandle}, uint64(i), ptrOf(hp)); err != nil {
+	if err := callRow(api.LibNVML, api.IDnvmlDeviceGetHandleByIndex_v2, []api.Kind{api.Scalar, api.OutHandle}, uint64(i), ptrOf(hp)); err != nil {
 		return d, err
 	}
 	h := *hp
@@ -210,12 +211,12 @@ func nvmlDevice(i int) (NVMLDevice, error) {
 	}
 	name := heapBytes(96) // NVML_DEVICE_NAME_V2_BUFFER_SIZE
 	kHBuf := []api.Kind{api.Handle, api.OutBuf, api.Scalar}
-	if err := callRow(api.LibNVML, "nvmlDeviceGetName", kHBuf, h, ptrOf(&name[0]), uint64(len(name))); err != nil {
+	if err := callRow(api.LibNVML, api.IDnvmlDeviceGetName, kHBuf, h, ptrOf(&name[0]), uint64(len(name))); err != nil {
 		return d, err
 	}
 	d.Name = stringUntilNUL(name)
 	uuid := heapBytes(96) // NVML_DEVICE_UUID_V2_BUFFER_SIZE is 96
-	if err := callRow(api.LibNVML, "nvmlDeviceGetUUID", kHBuf, h, ptrOf(&uuid[0]), uint64(len(uuid))); err != nil {
+	if err := callRow(api.LibNVML, api.IDnvmlDeviceGetUUID, kHBuf, h, ptrOf(&uuid[0]), uint64(len(uuid))); err != nil {
 		return d, err
 	}
 	d.UUID = stringUntilNUL(uuid)
@@ -223,27 +224,27 @@ func nvmlDevice(i int) (NVMLDevice, error) {
 	// nvmlMemory_t.
 	mem2 := heapNew[[5]uint64]()
 	mem2[0] = nvmlMemoryV2Version
-	if callRow(api.LibNVML, "nvmlDeviceGetMemoryInfo_v2", []api.Kind{api.Handle, api.InOutVal}, h, ptrOf(mem2)) == nil {
+	if callRow(api.LibNVML, api.IDnvmlDeviceGetMemoryInfo_v2, []api.Kind{api.Handle, api.InOutVal}, h, ptrOf(mem2)) == nil {
 		d.Memory = NVMLMemory{Total: mem2[1], Reserved: mem2[2], Free: mem2[3], Used: mem2[4]}
 	} else {
 		mem := heapNew[[3]uint64]()
-		if err := callRow(api.LibNVML, "nvmlDeviceGetMemoryInfo", kHandleOV, h, ptrOf(mem)); err != nil {
+		if err := callRow(api.LibNVML, api.IDnvmlDeviceGetMemoryInfo, kHandleOV, h, ptrOf(mem)); err != nil {
 			return d, err
 		}
 		d.Memory = NVMLMemory{Total: mem[0], Free: mem[1], Used: mem[2]}
 	}
 
 	// Optional readings: absent rows, NOT_SUPPORTED and other errors leave them nil.
-	if u := heapNew[[2]uint32](); callRow(api.LibNVML, "nvmlDeviceGetUtilizationRates", kHandleOV, h, ptrOf(u)) == nil {
+	if u := heapNew[[2]uint32](); callRow(api.LibNVML, api.IDnvmlDeviceGetUtilizationRates, kHandleOV, h, ptrOf(u)) == nil {
 		d.Utilization = &NVMLUtilization{GPU: u[0], Memory: u[1]}
 	}
-	if t := heapNew[uint32](); callRow(api.LibNVML, "nvmlDeviceGetTemperature", []api.Kind{api.Handle, api.Scalar, api.OutVal}, h, 0, ptrOf(t)) == nil {
+	if t := heapNew[uint32](); callRow(api.LibNVML, api.IDnvmlDeviceGetTemperature, []api.Kind{api.Handle, api.Scalar, api.OutVal}, h, 0, ptrOf(t)) == nil {
 		d.TemperatureC = t
 	}
-	if p := heapNew[uint32](); callRow(api.LibNVML, "nvmlDeviceGetPowerUsage", kHandleOV, h, ptrOf(p)) == nil {
+	if p := heapNew[uint32](); callRow(api.LibNVML, api.IDnvmlDeviceGetPowerUsage, kHandleOV, h, ptrOf(p)) == nil {
 		d.PowerUsageMW = p
 	}
-	if p := heapNew[uint32](); callRow(api.LibNVML, "nvmlDeviceGetEnforcedPowerLimit", kHandleOV, h, ptrOf(p)) == nil {
+	if p := heapNew[uint32](); callRow(api.LibNVML, api.IDnvmlDeviceGetEnforcedPowerLimit, kHandleOV, h, ptrOf(p)) == nil {
 		d.PowerLimitMW = p
 	}
 	return d, nil
@@ -258,20 +259,20 @@ func HostBuffer(n int) []byte { return heapBytes(n) }
 
 // UsePrimaryContext is cuInit, then cuDevicePrimaryCtxRetain and cuCtxSetCurrent for device dev.
 func UsePrimaryContext(dev int) error {
-	if err := callRow(api.LibCuda, "cuInit", []api.Kind{api.Scalar}, 0); err != nil {
+	if err := callRow(api.LibCuda, api.IDcuInit, []api.Kind{api.Scalar}, 0); err != nil {
 		return err
 	}
 	ctx := heapNew[uint64]()
-	if err := callRow(api.LibCuda, "cuDevicePrimaryCtxRetain", []api.Kind{api.OutHandle, api.Scalar}, ptrOf(ctx), uint64(dev)); err != nil {
+	if err := callRow(api.LibCuda, api.IDcuDevicePrimaryCtxRetain, []api.Kind{api.OutHandle, api.Scalar}, ptrOf(ctx), uint64(dev)); err != nil {
 		return err
 	}
-	return callRow(api.LibCuda, "cuCtxSetCurrent", []api.Kind{api.Handle}, *ctx)
+	return callRow(api.LibCuda, api.IDcuCtxSetCurrent, []api.Kind{api.Handle}, *ctx)
 }
 
 // MemAlloc is cuMemAlloc_v2 in the current context.
 func MemAlloc(n uint64) (uint64, error) {
 	p := heapNew[uint64]()
-	if err := callRow(api.LibCuda, "cuMemAlloc_v2", []api.Kind{api.OutDevPtr, api.Scalar}, ptrOf(p), n); err != nil {
+	if err := callRow(api.LibCuda, api.IDcuMemAlloc_v2, []api.Kind{api.OutDevPtr, api.Scalar}, ptrOf(p), n); err != nil {
 		return 0, err
 	}
 	return *p, nil
@@ -279,7 +280,7 @@ func MemAlloc(n uint64) (uint64, error) {
 
 // MemFree is cuMemFree_v2.
 func MemFree(p uint64) error {
-	return callRow(api.LibCuda, "cuMemFree_v2", []api.Kind{api.DevPtr}, p)
+	return callRow(api.LibCuda, api.IDcuMemFree_v2, []api.Kind{api.DevPtr}, p)
 }
 
 // MemcpyHtoD is cuMemcpyHtoD_v2 of src (from HostBuffer) to device address dst.
@@ -287,7 +288,7 @@ func MemcpyHtoD(dst uint64, src []byte) error {
 	if len(src) == 0 {
 		return nil
 	}
-	err := callRow(api.LibCuda, "cuMemcpyHtoD_v2", []api.Kind{api.DevPtr, api.InBuf, api.Scalar}, dst, ptrOf(&src[0]), uint64(len(src)))
+	err := callRow(api.LibCuda, api.IDcuMemcpyHtoD_v2, []api.Kind{api.DevPtr, api.InBuf, api.Scalar}, dst, ptrOf(&src[0]), uint64(len(src)))
 	runtime.KeepAlive(src) // read through its address only
 	return err
 }
@@ -298,7 +299,7 @@ func MemcpyDtoH(dst []byte, src uint64) error {
 	if len(dst) == 0 {
 		return nil
 	}
-	err := callRow(api.LibCuda, "cuMemcpyDtoH_v2", []api.Kind{api.OutBuf, api.DevPtr, api.Scalar}, ptrOf(&dst[0]), src, uint64(len(dst)))
+	err := callRow(api.LibCuda, api.IDcuMemcpyDtoH_v2, []api.Kind{api.OutBuf, api.DevPtr, api.Scalar}, ptrOf(&dst[0]), src, uint64(len(dst)))
 	runtime.KeepAlive(dst) // written through its address only
 	return err
 }

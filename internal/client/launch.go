@@ -48,7 +48,7 @@ func layoutOf(f uint64) (*function, int64) {
 	}
 	kern.mu.Unlock()
 	buf := heapBytes(8 + 16*maxParams)
-	if r := remoteByName(api.LibCuda, "vgpuFuncGetParamLayout", f, ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
+	if r := remoteRow(api.LibCuda, api.IDvgpuFuncGetParamLayout, f, ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
 		return nil, r
 	}
 	n := binary.LittleEndian.Uint64(buf)
@@ -57,7 +57,7 @@ func layoutOf(f uint64) (*function, int64) {
 	}
 	fn := &function{handle: f}
 	dyn := heapNew[int32]()
-	if r := remoteByName(api.LibCuda, "cuFuncGetAttribute", ptrOf(dyn), funcAttrMaxDynamicShared, f); r != 0 {
+	if r := remoteRow(api.LibCuda, api.IDcuFuncGetAttribute, ptrOf(dyn), funcAttrMaxDynamicShared, f); r != 0 {
 		return nil, r
 	}
 	fn.maxDynMem = uint64(*dyn)
@@ -105,7 +105,7 @@ func moduleOf(fatbin, size uint64, device int32) (uint64, int64) {
 		return m, 0
 	}
 	m := heapNew[uint64]()
-	if r := remoteByName(api.LibCuda, "vgpuModuleLoadData", ptrOf(m), fatbin, size); r != 0 {
+	if r := remoteRow(api.LibCuda, api.IDvgpuModuleLoadData, ptrOf(m), fatbin, size); r != 0 {
 		vlog.Printf("loading a fat binary of %d bytes on the GPU failed with %d", size, r)
 		return 0, r
 	}
@@ -135,7 +135,7 @@ func runtimeFunction(t *threadState, host, fatbin, size, name uint64) (*function
 		return nil, r
 	}
 	h := heapNew[uint64]()
-	if r := remoteByName(api.LibCuda, "cuModuleGetFunction", ptrOf(h), mod, name); r != 0 {
+	if r := remoteRow(api.LibCuda, api.IDcuModuleGetFunction, ptrOf(h), mod, name); r != 0 {
 		return nil, r
 	}
 	fn, r = layoutOf(*h)
@@ -186,7 +186,7 @@ func launchConfigOK(fn *function, dims []uint64, shmem uint64) bool {
 }
 
 // launchRow is the worker's launch (vgpuLaunchKernel, an async row): every launch API ends in it.
-var launchRowID, launchRow, _ = api.Lookup("vgpuLaunchKernel")
+var launchRowID, launchRow = api.IDvgpuLaunchKernel, &api.Table[api.IDvgpuLaunchKernel]
 
 // send queues one launch: grid and block (6 words), shared memory, stream, flags, parameters,
 // launch attributes, as the row vgpuLaunchKernel, straight to remoteAsync.
@@ -212,23 +212,24 @@ func send(fn *function, dims []uint64, shmem, stream, flags uint64, params, attr
 // launches and their per-thread variants: (func, fatbin, size, name, grid xyz, block xyz, args,
 // sharedMem, stream, flags).
 func launchRuntime(c *call) int64 {
+	arg := launchRuntimeArgs(c.a)
 	t, rt := rtThreadContext()
 	if rt != 0 {
 		return int64(rt)
 	}
-	fn, r := runtimeFunction(t, c.a[0], c.a[1], c.a[2], c.a[3])
+	fn, r := runtimeFunction(t, arg.symbol(), arg.fatbin(), arg.fatbinSize(), arg.deviceName())
 	if r != 0 {
 		return r
 	}
-	params, r := fn.pack(c.a[10])
+	params, r := fn.pack(arg.args())
 	if r != 0 {
 		return r
 	}
-	stream, flags := c.a[12], c.a[13]
+	stream, flags := arg.stream(), arg.flags()
 	if flags&launchPTSZ != 0 && stream == 0 {
 		stream = streamPerThread
 	}
-	return send(fn, c.a[4:10], c.a[11], stream, flags, params, nil)
+	return send(fn, c.a[4:10], arg.sharedMem(), stream, flags, params, nil)
 }
 
 // launchAttrs copies n CUlaunchAttribute records (72 bytes each) and refuses the ones that carry
@@ -254,29 +255,30 @@ func launchAttrs(p uint64, n uint64) ([]byte, int64) {
 
 // launchRuntimeEx serves cudaLaunchKernelExC: (func, fatbin, size, name, config, args, flags).
 func launchRuntimeEx(c *call) int64 {
+	arg := launchRuntimeExArgs(c.a)
 	t, rt := rtThreadContext()
 	if rt != 0 {
 		return int64(rt)
 	}
-	if c.a[4] == 0 {
+	if arg.config() == 0 {
 		return cudaErrorInvalidValue
 	}
-	fn, r := runtimeFunction(t, c.a[0], c.a[1], c.a[2], c.a[3])
+	fn, r := runtimeFunction(t, arg.symbol(), arg.fatbin(), arg.fatbinSize(), arg.deviceName())
 	if r != 0 {
 		return r
 	}
 	// cudaLaunchConfig_t: dim3 grid, dim3 block, size_t dynamicSmemBytes, stream, attrs, numAttrs
-	dims, attrs, r := launchConfig(c.a[4])
+	dims, attrs, r := launchConfig(arg.config())
 	if r != 0 {
 		return r
 	}
-	params, r := fn.pack(c.a[5])
+	params, r := fn.pack(arg.args())
 	if r != 0 {
 		return r
 	}
-	cfg := hostBytes(c.a[4], 56)
+	cfg := hostBytes(arg.config(), 56)
 	stream := binary.LittleEndian.Uint64(cfg[32:])
-	if c.a[6]&launchPTSZ != 0 && stream == 0 {
+	if arg.flags()&launchPTSZ != 0 && stream == 0 {
 		stream = streamPerThread
 	}
 	return send(fn, dims, binary.LittleEndian.Uint64(cfg[24:]), stream, 0, params, attrs)
@@ -325,40 +327,46 @@ func driverParams(fn *function, kernelParams, extra uint64) ([]byte, int64) {
 }
 
 func driverLaunch(c *call, flags uint64, extra uint64) int64 {
-	fn, r := layoutOf(c.a[0])
+	arg := cuLaunchKernelArgs(c.a) // cuLaunchCooperativeKernel's parameters are cuLaunchKernel's first ten
+	fn, r := layoutOf(arg.f())
 	if r != 0 {
 		return r
 	}
-	params, r := driverParams(fn, c.a[9], extra)
+	params, r := driverParams(fn, arg.kernelParams(), extra)
 	if r != 0 {
 		return r
 	}
-	return send(fn, c.a[1:7], c.a[7], c.a[8], flags, params, nil)
+	return send(fn, c.a[1:7], arg.sharedMemBytes(), arg.hStream(), flags, params, nil)
 }
 
-func cuLaunchKernel(c *call) int64            { return driverLaunch(c, 0, c.a[10]) }
+func cuLaunchKernel(c *call) int64 {
+	arg := cuLaunchKernelArgs(c.a)
+	return driverLaunch(c, 0, arg.extra())
+}
+
 func cuLaunchCooperativeKernel(c *call) int64 { return driverLaunch(c, launchCooperative, 0) }
 
 // cuLaunchKernelEx(config, f, kernelParams, extra); CUlaunchConfig: grid xyz, block xyz,
 // sharedMemBytes (7 u32), hStream, attrs, numAttrs.
 func cuLaunchKernelEx(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuLaunchKernelExArgs(c.a)
+	if arg.config() == 0 {
 		return cuErrInvalidValue
 	}
-	fn, r := layoutOf(c.a[1])
+	fn, r := layoutOf(arg.f())
 	if r != 0 {
 		return r
 	}
-	dims, attrs, r := launchConfig(c.a[0])
+	dims, attrs, r := launchConfig(arg.config())
 	if r != 0 {
 		return r
 	}
-	params, r := driverParams(fn, c.a[2], c.a[3])
+	params, r := driverParams(fn, arg.kernelParams(), arg.extra())
 	if r != 0 {
 		return r
 	}
 	// CUlaunchConfig has a u32 sharedMemBytes where cudaLaunchConfig_t has a size_t
-	cfg := hostBytes(c.a[0], 56)
+	cfg := hostBytes(arg.config(), 56)
 	return send(fn, dims, uint64(binary.LittleEndian.Uint32(cfg[24:])), binary.LittleEndian.Uint64(cfg[32:]), 0, params, attrs)
 }
 
@@ -403,19 +411,31 @@ func loadModule(pmod, image uint64) int64 {
 		return cuErrInvalidValue
 	}
 	image = fatbinData(image)
-	return dispatchByName(api.LibCuda, "vgpuModuleLoadData", pmod, image, imageSize(image))
+	return dispatchRow(api.LibCuda, api.IDvgpuModuleLoadData, pmod, image, imageSize(image))
 }
 
-func cuModuleLoadData(c *call) int64      { return loadModule(c.a[0], c.a[1]) }
-func cuModuleLoadDataEx(c *call) int64    { return loadModule(c.a[0], c.a[1]) }
-func cuModuleLoadFatBinary(c *call) int64 { return loadModule(c.a[0], c.a[1]) }
+func cuModuleLoadData(c *call) int64 {
+	arg := cuModuleLoadDataArgs(c.a)
+	return loadModule(arg.module(), arg.image())
+}
+
+func cuModuleLoadDataEx(c *call) int64 {
+	arg := cuModuleLoadDataExArgs(c.a)
+	return loadModule(arg.module(), arg.image())
+}
+
+func cuModuleLoadFatBinary(c *call) int64 {
+	arg := cuModuleLoadFatBinaryArgs(c.a)
+	return loadModule(arg.module(), arg.fatCubin())
+}
 
 func cuLibraryLoadData(c *call) int64 {
-	if c.a[0] == 0 || c.a[1] == 0 {
+	arg := cuLibraryLoadDataArgs(c.a)
+	if arg.library() == 0 || arg.code() == 0 {
 		return cuErrInvalidValue
 	}
-	image := fatbinData(c.a[1])
-	return dispatchByName(api.LibCuda, "vgpuLibraryLoadData", c.a[0], image, 0, 0, 0, 0, 0, 0, imageSize(image))
+	image := fatbinData(arg.code())
+	return dispatchRow(api.LibCuda, api.IDvgpuLibraryLoadData, arg.library(), image, 0, 0, 0, 0, 0, 0, imageSize(image))
 }
 
 // ---- runtime functions of a host stub ----
@@ -434,8 +454,9 @@ func withFunction(c *call, then func(fn *function) int64) int64 {
 
 // cudaFuncGetAttributes fills struct cudaFuncAttributes from the CU_FUNC_ATTRIBUTE values.
 func cudaFuncGetAttributes(c *call) int64 {
+	arg := cudaFuncGetAttributesArgs(c.a)
 	return withFunction(c, func(fn *function) int64 {
-		if c.a[4] == 0 {
+		if arg.attr() == 0 {
 			return cudaErrorInvalidValue
 		}
 		// field offset <- CU_FUNC_ATTRIBUTE
@@ -445,10 +466,10 @@ func cudaFuncGetAttributes(c *call) int64 {
 		}{{0, 1, true}, {8, 2, true}, {16, 3, true}, {24, 0, false}, {28, 4, false}, {32, 5, false}, {36, 6, false},
 			{40, 7, false}, {44, 8, false}, {48, 9, false}, {52, 10, false}, {56, 11, false}, {60, 12, false},
 			{64, 13, false}, {68, 15, false}, {72, 14, false}}
-		out := hostBytes(c.a[4], 76)
+		out := hostBytes(arg.attr(), 76)
 		v := heapNew[int32]()
 		for _, f := range fields {
-			if r := remoteByName(api.LibCuda, "cuFuncGetAttribute", ptrOf(v), uint64(f.attr), fn.handle); r != 0 {
+			if r := remoteRow(api.LibCuda, api.IDcuFuncGetAttribute, ptrOf(v), uint64(f.attr), fn.handle); r != 0 {
 				return r
 			}
 			if f.wide {
@@ -463,25 +484,27 @@ func cudaFuncGetAttributes(c *call) int64 {
 
 // cudaGetFuncBySymbol gives the server's CUfunction of a host stub, for the driver API.
 func cudaGetFuncBySymbol(c *call) int64 {
+	arg := cudaGetFuncBySymbolArgs(c.a)
 	return withFunction(c, func(fn *function) int64 {
-		if c.a[4] == 0 {
+		if arg.functionPtr() == 0 {
 			return cudaErrorInvalidValue
 		}
-		store(c.a[4], fn.handle)
+		store(arg.functionPtr(), fn.handle)
 		return 0
 	})
 }
 
 func cudaFuncSetAttribute(c *call) int64 {
+	arg := cudaFuncSetAttributeArgs(c.a)
 	return withFunction(c, func(fn *function) int64 {
-		return setFuncAttribute(fn.handle, c.a[4], c.a[5])
+		return setFuncAttribute(fn.handle, arg.attr(), arg.value())
 	})
 }
 
 // setFuncAttribute sets a function attribute on the server and keeps the launch check's copy
 // of the dynamic shared memory limit current.
 func setFuncAttribute(f, attr, value uint64) int64 {
-	r := remoteByName(api.LibCuda, "cuFuncSetAttribute", f, attr, value)
+	r := remoteRow(api.LibCuda, api.IDcuFuncSetAttribute, f, attr, value)
 	if r == 0 && attr == funcAttrMaxDynamicShared {
 		kern.mu.Lock()
 		if fn, ok := kern.byFunc[f]; ok {
@@ -492,16 +515,20 @@ func setFuncAttribute(f, attr, value uint64) int64 {
 	return r
 }
 
-func cuFuncSetAttribute(c *call) int64 { return setFuncAttribute(c.a[0], c.a[1], c.a[2]) }
+func cuFuncSetAttribute(c *call) int64 {
+	arg := cuFuncSetAttributeArgs(c.a)
+	return setFuncAttribute(arg.hfunc(), arg.attrib(), arg.value())
+}
 
 // cuKernelSetAttribute(attrib, val, kernel, dev): how a static runtime's cudaFuncSetAttribute
 // arrives; the kernel is what it launches, so its launch check's limit follows too.
 func cuKernelSetAttribute(c *call) int64 {
+	arg := cuKernelSetAttributeArgs(c.a)
 	r := remote(c)
-	if r == 0 && c.a[0] == funcAttrMaxDynamicShared {
+	if r == 0 && arg.attrib() == funcAttrMaxDynamicShared {
 		kern.mu.Lock()
-		if fn, ok := kern.byFunc[c.a[2]]; ok {
-			fn.maxDynMem = uint64(uint32(c.a[1]))
+		if fn, ok := kern.byFunc[arg.kernel()]; ok {
+			fn.maxDynMem = uint64(uint32(arg.val()))
 		}
 		kern.mu.Unlock()
 	}
@@ -509,15 +536,17 @@ func cuKernelSetAttribute(c *call) int64 {
 }
 
 func cudaFuncSetCacheConfig(c *call) int64 {
+	arg := cudaFuncSetCacheConfigArgs(c.a)
 	return withFunction(c, func(fn *function) int64 {
-		return remoteByName(api.LibCuda, "cuFuncSetCacheConfig", fn.handle, c.a[4])
+		return remoteRow(api.LibCuda, api.IDcuFuncSetCacheConfig, fn.handle, arg.cacheConfig())
 	})
 }
 
 // occupancyRuntime: (func, fatbin, size, name, numBlocks, blockSize, dynamicSMemSize, flags).
 func occupancyRuntime(c *call) int64 {
+	arg := occupancyRuntimeArgs(c.a)
 	return withFunction(c, func(fn *function) int64 {
-		return remoteByName(api.LibCuda, "cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags", c.a[4], fn.handle, c.a[5], c.a[6], c.a[7])
+		return remoteRow(api.LibCuda, api.IDcuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags, arg.numBlocks(), fn.handle, arg.blockSize(), arg.dynamicSMemSize(), arg.flags())
 	})
 }
 
@@ -525,18 +554,19 @@ func occupancyRuntime(c *call) int64 {
 
 // symbolAddress: (symbol, fatbin, size, name, ...) -> the variable's device address.
 func symbolAddress(c *call) (uint64, int64) {
+	arg := symbolCopyArgs(c.a) // every symbol row begins (symbol, fatbin, fatbinSize, deviceName)
 	t, rt := rtThreadContext()
 	if rt != 0 {
 		return 0, int64(rt)
 	}
-	if c.a[1] == 0 || c.a[3] == 0 {
+	if arg.fatbin() == 0 || arg.deviceName() == 0 {
 		return 0, cudaErrorInvalidSymbol
 	}
-	mod, r := moduleOf(c.a[1], c.a[2], t.device)
+	mod, r := moduleOf(arg.fatbin(), arg.fatbinSize(), t.device)
 	if r != 0 {
 		return 0, r
 	}
-	key := [2]uint64{mod, c.a[3]}
+	key := [2]uint64{mod, arg.deviceName()}
 	kern.mu.Lock()
 	p, ok := kern.globals[key]
 	kern.mu.Unlock()
@@ -544,7 +574,7 @@ func symbolAddress(c *call) (uint64, int64) {
 		return p, 0
 	}
 	dptr, bytes := heapNew[uint64](), heapNew[uint64]()
-	if r := dispatchByName(api.LibCuda, "cuModuleGetGlobal_v2", ptrOf(dptr), ptrOf(bytes), mod, c.a[3]); r != 0 {
+	if r := dispatchRow(api.LibCuda, api.IDcuModuleGetGlobal_v2, ptrOf(dptr), ptrOf(bytes), mod, arg.deviceName()); r != 0 {
 		return 0, cudaErrorInvalidSymbol
 	}
 	kern.mu.Lock()
@@ -557,40 +587,43 @@ func symbolAddress(c *call) (uint64, int64) {
 }
 
 func cudaGetSymbolAddress(c *call) int64 {
+	arg := cudaGetSymbolAddressArgs(c.a)
 	p, r := symbolAddress(c)
 	if r != 0 {
 		return r
 	}
-	if c.a[5] == 0 {
+	if arg.devPtr() == 0 {
 		return cudaErrorInvalidValue
 	}
-	store(c.a[5], p)
+	store(arg.devPtr(), p)
 	return 0
 }
 
 func cudaGetSymbolSize(c *call) int64 {
+	arg := cudaGetSymbolSizeArgs(c.a)
 	if _, r := symbolAddress(c); r != 0 {
 		return r
 	}
-	if c.a[5] == 0 {
+	if arg.size() == 0 {
 		return cudaErrorInvalidValue
 	}
-	store(c.a[5], c.a[4])
+	store(arg.size(), arg.varSize())
 	return 0
 }
 
 // symbolCopy serves cudaMemcpyToSymbol/FromSymbol(Async): (symbol, fatbin, size, name, varSize,
 // host, count, offset, kind, stream, async).
 func symbolCopy(c *call) int64 {
+	arg := symbolCopyArgs(c.a)
 	p, r := symbolAddress(c)
 	if r != 0 {
 		return r
 	}
-	host, count, offset, kind, stream, async := c.a[5], c.a[6], c.a[7], c.a[8], c.a[9], c.a[10] != 0
-	if offset+count > c.a[4] {
+	host, count, offset, kind, stream, async := arg.host(), arg.count(), arg.offset(), arg.kind(), arg.stream(), arg.async() != 0
+	if offset+count > arg.varSize() {
 		return cudaErrorInvalidValue
 	}
-	to := c.f.Name == "cudaMemcpyToSymbol" || c.f.Name == "cudaMemcpyToSymbolAsync"
+	to := c.id == api.IDcudaMemcpyToSymbol || c.id == api.IDcudaMemcpyToSymbolAsync
 	if to {
 		if kind == cudaMemcpyDefault {
 			kind = copyKind(p, host, kind)
@@ -607,16 +640,17 @@ func symbolCopy(c *call) int64 {
 // NULL (a static runtime asks for the address and the size in separate calls): the call always
 // gets both, so the client knows the global's extent for its copy checks.
 func getGlobal(c *call) int64 {
+	arg := getGlobalArgs(c.a)
 	dptr, bytes := heapNew[uint64](), heapNew[uint64]()
 	args := append([]uint64(nil), c.a...)
 	args[0], args[1] = ptrOf(dptr), ptrOf(bytes)
 	r := remote(&call{id: c.id, f: c.f, lib: c.lib, a: args})
 	if r == 0 {
-		if c.a[0] != 0 {
-			store(c.a[0], *dptr)
+		if arg.dptr() != 0 {
+			store(arg.dptr(), *dptr)
 		}
-		if c.a[1] != 0 {
-			store(c.a[1], *bytes)
+		if arg.bytes() != 0 {
+			store(arg.bytes(), *bytes)
 		}
 	}
 	return r

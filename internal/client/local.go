@@ -8,32 +8,34 @@ import (
 	"github.com/vgpu/vgpu/internal/api"
 )
 
-// Hand-written functions (Mode: Local in the table). Each has the table row's name; the
+// Hand-written functions (Serve: Local in the table). Each has the table row's name; the
 // generated dispatch table refers to them, so a missing one fails the build.
 
 // ---- driver API ----
 
 func cuGetErrorName(c *call) int64 {
-	name, ok := abi.CUresultNames[int32(c.a[0])]
+	arg := cuGetErrorNameArgs(c.a)
+	name, ok := abi.CUresultNames[int32(arg.error())]
 	if !ok {
 		return c.invalid("unknown CUresult")
 	}
-	if c.a[1] == 0 {
+	if arg.pStr() == 0 {
 		return c.invalid("pStr is NULL")
 	}
-	store(c.a[1], internedCString(name))
+	store(arg.pStr(), internedCString(name))
 	return 0
 }
 
 func cuGetErrorString(c *call) int64 {
-	name, ok := abi.CUresultNames[int32(c.a[0])]
+	arg := cuGetErrorStringArgs(c.a)
+	name, ok := abi.CUresultNames[int32(arg.error())]
 	if !ok {
 		return c.invalid("unknown CUresult")
 	}
-	if c.a[1] == 0 {
+	if arg.pStr() == 0 {
 		return c.invalid("pStr is NULL")
 	}
-	store(c.a[1], internedCString(errorText(api.LibCuda, int32(c.a[0]), func() string { return describe(name, "CUDA_ERROR_", "no error") })))
+	store(arg.pStr(), internedCString(errorText(api.LibCuda, int32(arg.error()), func() string { return describe(name, "CUDA_ERROR_", "no error") })))
 	return 0
 }
 
@@ -56,7 +58,7 @@ func errorText(lib api.Lib, code int32, fallback func() string) string {
 		return fallback()
 	}
 	buf := heapBytes(256)
-	if r := remoteByName(lib, "vgpuGetErrorString", uint64(lib), uint64(uint32(code)), ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
+	if r := remoteRow(lib, api.IDvgpuGetErrorString, uint64(lib), uint64(uint32(code)), ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
 		t = fallback()
 	} else {
 		t = stringUntilNUL(buf)
@@ -136,7 +138,8 @@ func nvmlShutdown(c *call) int64 {
 }
 
 func nvmlErrorString(c *call) int64 {
-	code := int32(uint32(c.a[0]))
+	arg := nvmlErrorStringArgs(c.a)
+	code := int32(uint32(arg.result()))
 	name, ok := abi.NVMLReturnNames[code]
 	if !ok {
 		return int64(internedCString("Unknown Error"))
@@ -177,23 +180,25 @@ func describeRuntime(name string) string {
 var runtimeVersions = map[api.Lib]int32{api.LibCudart12: 12090, api.LibCudart13: 13000}
 
 func cudaRuntimeGetVersion(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaRuntimeGetVersionArgs(c.a)
+	if arg.runtimeVersion() == 0 {
 		return cudaErrorInvalidValue
 	}
-	store(c.a[0], runtimeVersions[c.lib])
+	store(arg.runtimeVersion(), runtimeVersions[c.lib])
 	return 0
 }
 
 func cudaDriverGetVersion(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaDriverGetVersionArgs(c.a)
+	if arg.driverVersion() == 0 {
 		return cudaErrorInvalidValue
 	}
 	v := heapNew[int32]()
-	if r := dispatchByName(api.LibCuda, "cuDriverGetVersion", ptrOf(v)); r != 0 {
+	if r := dispatchRow(api.LibCuda, api.IDcuDriverGetVersion, ptrOf(v)); r != 0 {
 		// As the real runtime does without a driver: version 0, success.
-		store(c.a[0], int32(0))
+		store(arg.driverVersion(), int32(0))
 		return 0
 	}
-	store(c.a[0], *v)
+	store(arg.driverVersion(), *v)
 	return 0
 }

@@ -127,17 +127,54 @@ func unregisterHost(p uint64) int64 {
 	return 0
 }
 
-func cudaMallocHost(c *call) int64       { return allocHost(c.a[0], c.a[1]) }
-func cudaHostAlloc(c *call) int64        { return allocHost(c.a[0], c.a[1]) }
-func cudaFreeHost(c *call) int64         { return freeHost(c.a[0]) }
-func cudaHostRegister(c *call) int64     { return registerHost(c.a[0], c.a[1]) }
-func cudaHostUnregister(c *call) int64   { return unregisterHost(c.a[0]) }
-func cuMemAllocHost_v2(c *call) int64    { return allocHost(c.a[0], c.a[1]) }
-func cuMemHostAlloc(c *call) int64       { return allocHost(c.a[0], c.a[1]) }
-func cuMemFreeHost(c *call) int64        { return freeHost(c.a[0]) }
-func cuMemHostRegister_v2(c *call) int64 { return registerHost(c.a[0], c.a[1]) }
+func cudaMallocHost(c *call) int64 {
+	arg := cudaMallocHostArgs(c.a)
+	return allocHost(arg.ptr(), arg.size())
+}
+
+func cudaHostAlloc(c *call) int64 {
+	arg := cudaHostAllocArgs(c.a)
+	return allocHost(arg.pHost(), arg.size())
+}
+
+func cudaFreeHost(c *call) int64 {
+	arg := cudaFreeHostArgs(c.a)
+	return freeHost(arg.ptr())
+}
+
+func cudaHostRegister(c *call) int64 {
+	arg := cudaHostRegisterArgs(c.a)
+	return registerHost(arg.ptr(), arg.size())
+}
+
+func cudaHostUnregister(c *call) int64 {
+	arg := cudaHostUnregisterArgs(c.a)
+	return unregisterHost(arg.ptr())
+}
+
+func cuMemAllocHost_v2(c *call) int64 {
+	arg := cuMemAllocHost_v2Args(c.a)
+	return allocHost(arg.pp(), arg.bytesize())
+}
+
+func cuMemHostAlloc(c *call) int64 {
+	arg := cuMemHostAllocArgs(c.a)
+	return allocHost(arg.pp(), arg.bytesize())
+}
+
+func cuMemFreeHost(c *call) int64 {
+	arg := cuMemFreeHostArgs(c.a)
+	return freeHost(arg.p())
+}
+
+func cuMemHostRegister_v2(c *call) int64 {
+	arg := cuMemHostRegister_v2Args(c.a)
+	return registerHost(arg.p(), arg.bytesize())
+}
+
 func cuMemHostUnregister(c *call) int64 {
-	if r := unregisterHost(c.a[0]); r != 0 {
+	arg := cuMemHostUnregisterArgs(c.a)
+	if r := unregisterHost(arg.p()); r != 0 {
 		return 713
 	}
 	return 0
@@ -159,29 +196,32 @@ func cuMemAllocManaged(c *call) int64 { return managed(c) }
 // ---- device memory through the runtime ----
 
 func cudaFree(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaFreeArgs(c.a)
+	if arg.devPtr() == 0 {
 		return 0
 	}
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	return dispatchByName(api.LibCuda, "cuMemFree_v2", c.a[0])
+	return dispatchRow(api.LibCuda, api.IDcuMemFree_v2, arg.devPtr())
 }
 
 func cudaMallocPitch(c *call) int64 {
+	arg := cudaMallocPitchArgs(c.a)
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	return dispatchByName(api.LibCuda, "cuMemAllocPitch_v2", c.a[0], c.a[1], c.a[2], c.a[3], 4)
+	return dispatchRow(api.LibCuda, api.IDcuMemAllocPitch_v2, arg.devPtr(), arg.pitch(), arg.width(), arg.height(), 4)
 }
 
 func cudaPointerGetAttributes(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaPointerGetAttributesArgs(c.a)
+	if arg.attributes() == 0 {
 		return cudaErrorInvalidValue
 	}
-	p := c.a[1]
+	p := arg.ptr()
 	// struct cudaPointerAttributes: type, device, devicePointer, hostPointer
-	attr := hostBytes(c.a[0], 24)
+	attr := hostBytes(arg.attributes(), 24)
 	clear(attr)
 	mem.mu.Lock()
 	_, _, dev := mem.dev.Find(p, 1)
@@ -199,7 +239,7 @@ func cudaPointerGetAttributes(c *call) int64 {
 		*attr9 = 9 // CU_POINTER_ATTRIBUTE_DEVICE_ORDINAL
 		data := heapNew[uint64]()
 		*data = ptrOf(ord)
-		if r := dispatchByName(api.LibCuda, "cuPointerGetAttributes", 1, ptrOf(attr9), ptrOf(data), p); r == 0 && *ord >= 0 {
+		if r := dispatchRow(api.LibCuda, api.IDcuPointerGetAttributes, 1, ptrOf(attr9), ptrOf(data), p); r == 0 && *ord >= 0 {
 			device = *ord
 		}
 	}
@@ -217,15 +257,16 @@ func cudaPointerGetAttributes(c *call) int64 {
 }
 
 func cudaDeviceEnablePeerAccess(c *call) int64 {
+	arg := cudaDeviceEnablePeerAccessArgs(c.a)
 	if r := rtInit(); r != 0 {
 		return int64(r)
 	}
 	// Peer access needs a second device; with the calling thread's own device it is invalid,
 	// as natively.
-	if int32(uint32(c.a[0])) == thread().device {
+	if int32(uint32(arg.peerDevice())) == thread().device {
 		return cudaErrorInvalidDevice
 	}
-	if _, r := rtDevice(int32(uint32(c.a[0]))); r != 0 {
+	if _, r := rtDevice(int32(uint32(arg.peerDevice()))); r != 0 {
 		return int64(r)
 	}
 	vlog.Once("peer", "cudaDeviceEnablePeerAccess between remote GPUs is not supported by vgpu yet")
@@ -260,23 +301,23 @@ func memcpyAny(dst, src, n, kind, stream uint64, async bool) int64 {
 	switch copyKind(dst, src, kind) {
 	case cudaMemcpyHostToDevice:
 		if async {
-			return dispatchByName(api.LibCuda, "cuMemcpyHtoDAsync_v2", dst, src, n, stream)
+			return dispatchRow(api.LibCuda, api.IDcuMemcpyHtoDAsync_v2, dst, src, n, stream)
 		}
-		return dispatchByName(api.LibCuda, "cuMemcpyHtoD_v2", dst, src, n)
+		return dispatchRow(api.LibCuda, api.IDcuMemcpyHtoD_v2, dst, src, n)
 	case cudaMemcpyDeviceToHost:
 		if async {
-			return dispatchByName(api.LibCuda, "cuMemcpyDtoHAsync_v2", dst, src, n, stream)
+			return dispatchRow(api.LibCuda, api.IDcuMemcpyDtoHAsync_v2, dst, src, n, stream)
 		}
-		return dispatchByName(api.LibCuda, "cuMemcpyDtoH_v2", dst, src, n)
+		return dispatchRow(api.LibCuda, api.IDcuMemcpyDtoH_v2, dst, src, n)
 	case cudaMemcpyDeviceToDevice: // between two servers' devices, staged (multicopy.go)
 		if async {
-			return dispatchByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", dst, src, n, stream)
+			return dispatchRow(api.LibCuda, api.IDcuMemcpyDtoDAsync_v2, dst, src, n, stream)
 		}
-		return dispatchByName(api.LibCuda, "cuMemcpyDtoD_v2", dst, src, n)
+		return dispatchRow(api.LibCuda, api.IDcuMemcpyDtoD_v2, dst, src, n)
 	case cudaMemcpyHostToHost:
 		if async {
 			// ordered after the stream's earlier work, as a host-to-host cudaMemcpyAsync is
-			if r := dispatchByName(api.LibCuda, "cuStreamSynchronize", stream); r != 0 {
+			if r := dispatchRow(api.LibCuda, api.IDcuStreamSynchronize, stream); r != 0 {
 				return r
 			}
 		}
@@ -288,53 +329,60 @@ func memcpyAny(dst, src, n, kind, stream uint64, async bool) int64 {
 
 // cudaMemcpyAny serves cudaMemcpy, cudaMemcpyAsync and their per-thread variants.
 func cudaMemcpyAny(c *call) int64 {
+	arg := cudaMemcpyAnyArgs(c.a)
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
 	async := len(c.a) > 4
 	stream := uint64(0)
 	if async {
-		stream = c.a[4]
+		stream = arg.stream()
 	}
 	if c.f.PTSZ && stream == 0 {
 		stream = streamPerThread
 	}
-	return memcpyAny(c.a[0], c.a[1], c.a[2], c.a[3], stream, async)
+	return memcpyAny(arg.dst(), arg.src(), arg.count(), arg.kind(), stream, async)
 }
 
 func cudaMemcpyPeerAsync(c *call) int64 {
+	arg := cudaMemcpyPeerAsyncArgs(c.a)
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
 	if multiServers() {
 		// the devices name the servers: one runs the copy, two stage it (multicopy.go)
-		to, rt := rtDevice(int32(uint32(c.a[1])))
-		from, rf := rtDevice(int32(uint32(c.a[3])))
+		to, rt := rtDevice(int32(uint32(arg.dstDevice())))
+		from, rf := rtDevice(int32(uint32(arg.srcDevice())))
 		if rt != 0 || rf != 0 {
 			return cudaErrorInvalidDevice
 		}
 		stream := uint64(0)
 		if len(c.a) > 5 {
-			stream = c.a[5]
+			stream = arg.stream()
 		}
 		if to.srv != from.srv {
-			return stagedCopy(to.srv, c.a[0], from.srv, c.a[2], c.a[4], stream)
+			return stagedCopy(to.srv, arg.dst(), from.srv, arg.src(), arg.count(), stream)
 		}
 		if len(c.a) > 5 {
-			return callOn(to.srv, api.LibCuda, "cuMemcpyDtoDAsync_v2", c.a[0], c.a[2], c.a[4], stream)
+			return callOn(to.srv, api.LibCuda, api.IDcuMemcpyDtoDAsync_v2, arg.dst(), arg.src(), arg.count(), stream)
 		}
-		return callOn(to.srv, api.LibCuda, "cuMemcpyDtoD_v2", c.a[0], c.a[2], c.a[4])
+		return callOn(to.srv, api.LibCuda, api.IDcuMemcpyDtoD_v2, arg.dst(), arg.src(), arg.count())
 	}
 	if len(c.a) > 5 {
-		return dispatchByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", c.a[0], c.a[2], c.a[4], c.a[5])
+		return dispatchRow(api.LibCuda, api.IDcuMemcpyDtoDAsync_v2, arg.dst(), arg.src(), arg.count(), arg.stream())
 	}
-	return dispatchByName(api.LibCuda, "cuMemcpyDtoD_v2", c.a[0], c.a[2], c.a[4])
+	return dispatchRow(api.LibCuda, api.IDcuMemcpyDtoD_v2, arg.dst(), arg.src(), arg.count())
 }
 
 // Unified driver copies: the pointers say the direction.
-func cuMemcpy(c *call) int64 { return memcpyAny(c.a[0], c.a[1], c.a[2], cudaMemcpyDefault, 0, false) }
+func cuMemcpy(c *call) int64 {
+	arg := cuMemcpyArgs(c.a)
+	return memcpyAny(arg.dst(), arg.src(), arg.ByteCount(), cudaMemcpyDefault, 0, false)
+}
+
 func cuMemcpyAsync(c *call) int64 {
-	return memcpyAny(c.a[0], c.a[1], c.a[2], cudaMemcpyDefault, c.a[3], true)
+	arg := cuMemcpyAsyncArgs(c.a)
+	return memcpyAny(arg.dst(), arg.src(), arg.ByteCount(), cudaMemcpyDefault, arg.hStream(), true)
 }
 
 // ---- 2D copies ----
@@ -431,9 +479,9 @@ func memcpy2D(desc []byte, stream uint64) int64 {
 	}
 	var r int64
 	if srv != nil {
-		r = remoteOn(srv, api.LibCuda, "vgpuMemcpy2D", ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
+		r = remoteOn(srv, api.LibCuda, api.IDvgpuMemcpy2D, ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
 	} else {
-		r = remoteByName(api.LibCuda, "vgpuMemcpy2D", ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
+		r = remoteRow(api.LibCuda, api.IDvgpuMemcpy2D, ptrOf(&d[0]), inPtr, uint64(len(in)), outPtr, uint64(len(out)), stream)
 	}
 	runtime.KeepAlive(d) // read through their addresses only
 	runtime.KeepAlive(in)
@@ -446,28 +494,31 @@ func memcpy2D(desc []byte, stream uint64) int64 {
 }
 
 func cuMemcpy2D_v2(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuMemcpy2D_v2Args(c.a)
+	if arg.pCopy() == 0 {
 		return cuErrInvalidValue
 	}
-	return memcpy2D(hostBytes(c.a[0], 128), 0)
+	return memcpy2D(hostBytes(arg.pCopy(), 128), 0)
 }
 
 func cuMemcpy2DAsync_v2(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuMemcpy2DAsync_v2Args(c.a)
+	if arg.pCopy() == 0 {
 		return cuErrInvalidValue
 	}
-	return memcpy2D(hostBytes(c.a[0], 128), c.a[1])
+	return memcpy2D(hostBytes(arg.pCopy(), 128), arg.hStream())
 }
 
 // cudaMemcpy2DAny serves cudaMemcpy2D(Async) and their per-thread variants.
 func cudaMemcpy2DAny(c *call) int64 {
+	arg := cudaMemcpy2DAnyArgs(c.a)
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
-	dst, dpitch, src, spitch, w, h, kind := c.a[0], c.a[1], c.a[2], c.a[3], c.a[4], c.a[5], c.a[6]
+	dst, dpitch, src, spitch, w, h, kind := arg.dst(), arg.dpitch(), arg.src(), arg.spitch(), arg.width(), arg.height(), arg.kind()
 	stream := uint64(0)
 	if len(c.a) > 7 {
-		stream = c.a[7]
+		stream = arg.stream()
 	}
 	if c.f.PTSZ && stream == 0 {
 		stream = streamPerThread
@@ -515,7 +566,8 @@ func cudaMemcpy2DAny(c *call) int64 {
 // cudaHostGetFlags: pinned memory of this process is always mapped (unified addressing), as
 // natively (cudaHostAllocMapped, 2).
 func cudaHostGetFlags(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cudaHostGetFlagsArgs(c.a)
+	if arg.pFlags() == 0 {
 		return cudaErrorInvalidValue
 	}
 	mem.mu.Lock()
@@ -524,7 +576,7 @@ func cudaHostGetFlags(c *call) int64 {
 	if !ok {
 		return cudaErrorInvalidValue
 	}
-	store(c.a[0], uint32(2))
+	store(arg.pFlags(), uint32(2))
 	return 0
 }
 
@@ -534,7 +586,7 @@ func memset2D(dst, pitch, value, w, h, stream uint64) int64 {
 		return 12 // cudaErrorInvalidPitchValue
 	}
 	for y := uint64(0); y < h; y++ {
-		if r := dispatchByName(api.LibCuda, "cuMemsetD8Async", dst+y*pitch, value, w, stream); r != 0 {
+		if r := dispatchRow(api.LibCuda, api.IDcuMemsetD8Async, dst+y*pitch, value, w, stream); r != 0 {
 			return r
 		}
 	}
@@ -542,18 +594,20 @@ func memset2D(dst, pitch, value, w, h, stream uint64) int64 {
 }
 
 func cudaMemset2DAny(c *call) int64 {
+	arg := cudaMemset2DAnyArgs(c.a)
 	if r := rtContext(); r != 0 {
 		return int64(r)
 	}
 	stream := uint64(0)
 	if len(c.a) > 5 {
-		stream = c.a[5]
+		stream = arg.stream()
 	}
-	return memset2D(c.a[0], c.a[1], c.a[2], c.a[3], c.a[4], stream)
+	return memset2D(arg.devPtr(), arg.pitch(), arg.value(), arg.width(), arg.height(), stream)
 }
 
 func cuMemsetD2D8Async(c *call) int64 {
-	return memset2D(c.a[0], c.a[1], c.a[2], c.a[3], c.a[4], c.a[5])
+	arg := cuMemsetD2D8AsyncArgs(c.a)
+	return memset2D(arg.dstDevice(), arg.dstPitch(), arg.uc(), arg.Width(), arg.Height(), arg.hStream())
 }
 
 var capture struct {
@@ -563,22 +617,23 @@ var capture struct {
 
 // cuStreamGetCaptureInfo_v3(stream, status*, id*, graph*, deps**, edgeData**, numDeps*).
 func cuStreamGetCaptureInfo_v3(c *call) int64 {
+	arg := cuStreamGetCaptureInfo_v3Args(c.a)
 	status, id, graph, num := heapNew[uint32](), heapNew[uint64](), heapNew[uint64](), heapNew[uint64]()
 	deps := heapBytes(512)
-	r := remoteByName(api.LibCuda, "vgpuStreamGetCaptureInfo", c.a[0], ptrOf(status), ptrOf(id), ptrOf(graph), ptrOf(&deps[0]), ptrOf(num))
+	r := remoteRow(api.LibCuda, api.IDvgpuStreamGetCaptureInfo, arg.hStream(), ptrOf(status), ptrOf(id), ptrOf(graph), ptrOf(&deps[0]), ptrOf(num))
 	if r != 0 {
 		return r
 	}
-	if c.a[1] != 0 {
-		store(c.a[1], *status)
+	if arg.captureStatus_out() != 0 {
+		store(arg.captureStatus_out(), *status)
 	}
-	if c.a[2] != 0 {
-		store(c.a[2], *id)
+	if arg.id_out() != 0 {
+		store(arg.id_out(), *id)
 	}
-	if c.a[3] != 0 {
-		store(c.a[3], *graph)
+	if arg.graph_out() != 0 {
+		store(arg.graph_out(), *graph)
 	}
-	if c.a[4] != 0 {
+	if arg.dependencies_out() != 0 {
 		p := uint64(0)
 		if *num > 0 {
 			capture.mu.Lock()
@@ -599,13 +654,13 @@ func cuStreamGetCaptureInfo_v3(c *call) int64 {
 			capture.mu.Unlock()
 			p = ptrOf(&b[0])
 		}
-		store(c.a[4], p)
+		store(arg.dependencies_out(), p)
 	}
-	if c.a[5] != 0 {
-		store(c.a[5], uint64(0)) // all edges are default edges
+	if arg.edgeData_out() != 0 {
+		store(arg.edgeData_out(), uint64(0)) // all edges are default edges
 	}
-	if c.a[6] != 0 {
-		store(c.a[6], *num)
+	if arg.numDependencies_out() != 0 {
+		store(arg.numDependencies_out(), *num)
 	}
 	return 0
 }
@@ -613,7 +668,8 @@ func cuStreamGetCaptureInfo_v3(c *call) int64 {
 // cuMemFree_v2 of NULL succeeds, as the driver's does (a static runtime's cudaFree(NULL)
 // reaches it).
 func cuMemFree_v2(c *call) int64 {
-	if c.a[0] == 0 {
+	arg := cuMemFree_v2Args(c.a)
+	if arg.dptr() == 0 {
 		return 0
 	}
 	return remote(c)
@@ -624,7 +680,8 @@ func cuMemFree_v2(c *call) int64 {
 // this process's numbering; page-locked host memory (which lives in this process) is described
 // here.
 func cuPointerGetAttributes(c *call) int64 {
-	n, attrs, data, p := uint32(c.a[0]), c.a[1], c.a[2], c.a[3]
+	arg := cuPointerGetAttributesArgs(c.a)
+	n, attrs, data, p := uint32(arg.numAttributes()), arg.attributes(), arg.data(), arg.ptr()
 	if n == 0 || n > 64 || attrs == 0 || data == 0 {
 		return cuErrInvalidValue
 	}
@@ -633,7 +690,7 @@ func cuPointerGetAttributes(c *call) int64 {
 	if multiServers() {
 		srv = ownerOrCurrent(p) // the server whose memory it is
 	}
-	if r := callOn(srv, api.LibCuda, "vgpuPointerGetAttributes", attrs, uint64(n), p, ptrOf(&buf[0])); r != 0 {
+	if r := callOn(srv, api.LibCuda, api.IDvgpuPointerGetAttributes, attrs, uint64(n), p, ptrOf(&buf[0])); r != 0 {
 		return r
 	}
 	mem.mu.Lock()

@@ -30,7 +30,7 @@ func stagedCopy(to *remoteServer, dst uint64, from *remoteServer, src uint64, n,
 	if stream > 2 {
 		switch s, _ := serverOfHandle(stream); s {
 		case to:
-			if r := callOn(to, api.LibCuda, "cuStreamSynchronize", stream); r != 0 {
+			if r := callOn(to, api.LibCuda, api.IDcuStreamSynchronize, stream); r != 0 {
 				return r
 			}
 		case from:
@@ -43,14 +43,14 @@ func stagedCopy(to *remoteServer, dst uint64, from *remoteServer, src uint64, n,
 		k := min(uint64(len(buf)), n-off)
 		var r int64
 		if srcStream != 0 {
-			r = callOn(from, api.LibCuda, "cuMemcpyDtoHAsync_v2", p, src+off, k, srcStream)
+			r = callOn(from, api.LibCuda, api.IDcuMemcpyDtoHAsync_v2, p, src+off, k, srcStream)
 		} else {
-			r = callOn(from, api.LibCuda, "cuMemcpyDtoH_v2", p, src+off, k)
+			r = callOn(from, api.LibCuda, api.IDcuMemcpyDtoH_v2, p, src+off, k)
 		}
 		if r != 0 {
 			return r
 		}
-		if r := callOn(to, api.LibCuda, "cuMemcpyHtoD_v2", dst+off, p, k); r != 0 {
+		if r := callOn(to, api.LibCuda, api.IDcuMemcpyHtoD_v2, dst+off, p, k); r != 0 {
 			return r
 		}
 	}
@@ -73,15 +73,17 @@ func crossServers(dst, src uint64) (to, from *remoteServer, cross bool) {
 
 // cuMemcpyDtoD_v2 and cuMemcpyDtoDAsync_v2: between two servers' memory, staged.
 func cuMemcpyDtoD_v2(c *call) int64 {
-	if to, from, cross := crossServers(c.a[0], c.a[1]); cross {
-		return stagedCopy(to, c.a[0], from, c.a[1], c.a[2], 0)
+	arg := cuMemcpyDtoD_v2Args(c.a)
+	if to, from, cross := crossServers(arg.dstDevice(), arg.srcDevice()); cross {
+		return stagedCopy(to, arg.dstDevice(), from, arg.srcDevice(), arg.ByteCount(), 0)
 	}
 	return remote(c)
 }
 
 func cuMemcpyDtoDAsync_v2(c *call) int64 {
-	if to, from, cross := crossServers(c.a[0], c.a[1]); cross {
-		return stagedCopy(to, c.a[0], from, c.a[1], c.a[2], c.a[3])
+	arg := cuMemcpyDtoDAsync_v2Args(c.a)
+	if to, from, cross := crossServers(arg.dstDevice(), arg.srcDevice()); cross {
+		return stagedCopy(to, arg.dstDevice(), from, arg.srcDevice(), arg.ByteCount(), arg.hStream())
 	}
 	return remoteAsync(c)
 }
@@ -100,24 +102,26 @@ func ctxServer(ctx uint64) *remoteServer {
 // cuMemcpyPeer(dst, dstContext, src, srcContext, n) and cuMemcpyPeerAsync(..., stream): the
 // contexts name the servers; on one server the call runs there, across two it is staged.
 func cuMemcpyPeer(c *call) int64 {
+	arg := cuMemcpyPeerArgs(c.a)
 	if !multiServers() {
 		return remote(c)
 	}
-	to, from := ctxServer(c.a[1]), ctxServer(c.a[3])
+	to, from := ctxServer(arg.dstContext()), ctxServer(arg.srcContext())
 	if to != from {
-		return stagedCopy(to, c.a[0], from, c.a[2], c.a[4], 0)
+		return stagedCopy(to, arg.dstDevice(), from, arg.srcDevice(), arg.ByteCount(), 0)
 	}
 	c.srv = to
 	return remote(c)
 }
 
 func cuMemcpyPeerAsync(c *call) int64 {
+	arg := cuMemcpyPeerAsyncArgs(c.a)
 	if !multiServers() {
 		return remoteAsync(c)
 	}
-	to, from := ctxServer(c.a[1]), ctxServer(c.a[3])
+	to, from := ctxServer(arg.dstContext()), ctxServer(arg.srcContext())
 	if to != from {
-		return stagedCopy(to, c.a[0], from, c.a[2], c.a[4], c.a[5])
+		return stagedCopy(to, arg.dstDevice(), from, arg.srcDevice(), arg.ByteCount(), arg.hStream())
 	}
 	c.srv = to
 	return remoteAsync(c)
@@ -125,11 +129,12 @@ func cuMemcpyPeerAsync(c *call) int64 {
 
 // cuDeviceCanAccessPeer: devices of two servers cannot reach each other (0).
 func cuDeviceCanAccessPeer(c *call) int64 {
-	if multiServers() && c.a[0] != 0 {
-		a, ra := dev(int32(uint32(c.a[1])))
-		b, rb := dev(int32(uint32(c.a[2])))
+	arg := cuDeviceCanAccessPeerArgs(c.a)
+	if multiServers() && arg.canAccessPeer() != 0 {
+		a, ra := dev(int32(uint32(arg.dev())))
+		b, rb := dev(int32(uint32(arg.peerDev())))
 		if ra == 0 && rb == 0 && a.srv != b.srv {
-			store(c.a[0], int32(0))
+			store(arg.canAccessPeer(), int32(0))
 			return 0
 		}
 	}
@@ -140,15 +145,16 @@ func cuDeviceCanAccessPeer(c *call) int64 {
 // event; the client waits for the event instead (cuEventSynchronize), so whatever is sent to the
 // stream afterwards comes after it.
 func cuStreamWaitEvent(c *call) int64 {
-	if multiServers() && c.a[1] != 0 {
-		es, _ := serverOfHandle(c.a[1])
+	arg := cuStreamWaitEventArgs(c.a)
+	if multiServers() && arg.hEvent() != 0 {
+		es, _ := serverOfHandle(arg.hEvent())
 		ss := currentServer()
-		if c.a[0] > 2 {
-			ss, _ = serverOfHandle(c.a[0])
+		if arg.hStream() > 2 {
+			ss, _ = serverOfHandle(arg.hStream())
 		}
 		if es != nil && ss != nil && es != ss {
 			vlog.Once("crosswait", "a stream of %s waits for an event of %s: this process waits for the event (cuEventSynchronize) before sending the stream more work", ss, es)
-			return callOn(es, api.LibCuda, "cuEventSynchronize", c.a[1])
+			return callOn(es, api.LibCuda, api.IDcuEventSynchronize, arg.hEvent())
 		}
 	}
 	return remoteAsync(c)
@@ -158,15 +164,16 @@ func cuStreamWaitEvent(c *call) int64 {
 // CUmemLocation {type, id} and flags, 12 bytes each) are translated to the server's ordinals; the
 // call goes to the server of ptr, whose devices alone it can name.
 func cuMemSetAccess(c *call) int64 {
-	n := c.a[3]
-	if c.a[2] == 0 || n == 0 || n > 64 {
+	arg := cuMemSetAccessArgs(c.a)
+	n := arg.count()
+	if arg.desc() == 0 || n == 0 || n > 64 {
 		return remote(c)
 	}
 	if r, ok := route(c); !ok {
 		return r
 	}
 	desc := heapBytes(int(12 * n))
-	copy(desc, hostBytes(c.a[2], len(desc)))
+	copy(desc, hostBytes(arg.desc(), len(desc)))
 	le := binary.LittleEndian
 	for i := uint64(0); i < n; i++ {
 		const locTypeDevice = 1
@@ -183,7 +190,7 @@ func cuMemSetAccess(c *call) int64 {
 		}
 		le.PutUint32(desc[12*i+4:], uint32(d.ordinal))
 	}
-	r := remote(&call{id: c.id, f: c.f, lib: c.lib, a: []uint64{c.a[0], c.a[1], ptrOf(&desc[0]), n}, srv: c.srv})
+	r := remote(&call{id: c.id, f: c.f, lib: c.lib, a: []uint64{arg.ptr(), arg.size(), ptrOf(&desc[0]), n}, srv: c.srv})
 	runtime.KeepAlive(desc) // read through its address only
 	return r
 }

@@ -32,10 +32,11 @@ func knownEventSet(set uint64) bool {
 }
 
 func nvmlEventSetCreate(c *call) int64 {
+	arg := nvmlEventSetCreateArgs(c.a)
 	if !nvmlInitialized() {
 		return nvmlErrorUninitialized
 	}
-	if c.a[0] == 0 {
+	if arg.set() == 0 {
 		return nvmlErrorInvalidArgument
 	}
 	eventSets.Lock()
@@ -46,52 +47,56 @@ func nvmlEventSetCreate(c *call) int64 {
 	set := uint64(eventSetBase) + eventSets.next*16
 	eventSets.live[set] = true
 	eventSets.Unlock()
-	*(*uint64)(ptrAt(c.a[0])) = set
+	*(*uint64)(ptrAt(arg.set())) = set
 	return 0
 }
 
 func nvmlEventSetFree(c *call) int64 {
+	arg := nvmlEventSetFreeArgs(c.a)
 	if !nvmlInitialized() {
 		return nvmlErrorUninitialized
 	}
 	eventSets.Lock()
 	defer eventSets.Unlock()
-	if !eventSets.live[c.a[0]] {
+	if !eventSets.live[arg.set()] {
 		return nvmlErrorInvalidArgument
 	}
-	delete(eventSets.live, c.a[0])
+	delete(eventSets.live, arg.set())
 	return 0
 }
 
 func nvmlDeviceGetSupportedEventTypes(c *call) int64 {
+	arg := nvmlDeviceGetSupportedEventTypesArgs(c.a)
 	if !nvmlInitialized() {
 		return nvmlErrorUninitialized
 	}
-	if c.a[0] == 0 || c.a[1] == 0 {
+	if arg.device() == 0 || arg.eventTypes() == 0 {
 		return nvmlErrorInvalidArgument
 	}
-	*(*uint64)(ptrAt(c.a[1])) = 0
+	*(*uint64)(ptrAt(arg.eventTypes())) = 0
 	return 0
 }
 
 func nvmlDeviceRegisterEvents(c *call) int64 {
+	arg := nvmlDeviceRegisterEventsArgs(c.a)
 	if !nvmlInitialized() {
 		return nvmlErrorUninitialized
 	}
-	if c.a[0] == 0 || !knownEventSet(c.a[2]) {
+	if arg.device() == 0 || !knownEventSet(arg.set()) {
 		return nvmlErrorInvalidArgument
 	}
 	return nvmlErrorNotSupported
 }
 
 func nvmlEventSetWait_v2(c *call) int64 {
+	arg := nvmlEventSetWait_v2Args(c.a)
 	if !nvmlInitialized() {
 		return nvmlErrorUninitialized
 	}
-	if !knownEventSet(c.a[0]) || c.a[1] == 0 {
+	if !knownEventSet(arg.set()) || arg.data() == 0 {
 		return nvmlErrorInvalidArgument
 	}
-	time.Sleep(time.Duration(uint32(c.a[2])) * time.Millisecond)
+	time.Sleep(time.Duration(uint32(arg.timeoutms())) * time.Millisecond)
 	return nvmlErrorTimeout
 }
 

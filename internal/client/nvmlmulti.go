@@ -25,7 +25,7 @@ func nvmlCountOf(srv *remoteServer) int {
 		return n
 	}
 	v := heapNew[uint32]()
-	if r := remoteOn(srv, api.LibNVML, "nvmlDeviceGetCount_v2", ptrOf(v)); r != 0 {
+	if r := remoteOn(srv, api.LibNVML, api.IDnvmlDeviceGetCount_v2, ptrOf(v)); r != 0 {
 		return 0
 	}
 	nvmlMu.Lock()
@@ -43,8 +43,8 @@ func nvmlMulti(c *call) int64 {
 		return nvmlErrorUninitialized
 	}
 	list := serverList()
-	switch c.f.Name {
-	case "nvmlDeviceGetCount_v2", "nvmlDeviceGetCount":
+	switch c.id {
+	case api.IDnvmlDeviceGetCount_v2, api.IDnvmlDeviceGetCount:
 		if c.a[0] == 0 {
 			return nvmlErrorInvalidArgument
 		}
@@ -54,21 +54,21 @@ func nvmlMulti(c *call) int64 {
 		}
 		store(c.a[0], uint32(n))
 		return 0
-	case "nvmlDeviceGetHandleByIndex_v2", "nvmlDeviceGetHandleByIndex":
+	case api.IDnvmlDeviceGetHandleByIndex_v2, api.IDnvmlDeviceGetHandleByIndex:
 		i := int(uint32(c.a[0]))
 		for _, s := range list {
 			n := nvmlCountOf(s)
 			if i < n {
-				return remoteOn(s, c.lib, c.f.Name, uint64(i), c.a[1])
+				return remoteOn(s, c.lib, c.id, uint64(i), c.a[1])
 			}
 			i -= n
 		}
 		return nvmlErrorInvalidArgument
-	case "nvmlDeviceGetHandleByUUID", "nvmlDeviceGetHandleBySerial":
+	case api.IDnvmlDeviceGetHandleByUUID, api.IDnvmlDeviceGetHandleBySerial:
 		// each server in turn; the first that knows the device answers
 		first := int64(0)
 		for _, s := range list {
-			r := remoteOn(s, c.lib, c.f.Name, c.a[0], c.a[1])
+			r := remoteOn(s, c.lib, c.id, c.a[0], c.a[1])
 			if r == 0 {
 				return 0
 			}
@@ -80,7 +80,7 @@ func nvmlMulti(c *call) int64 {
 			return first
 		}
 		return nvmlErrorNotFound
-	case "nvmlDeviceGetHandleByPciBusId_v2":
+	case api.IDnvmlDeviceGetHandleByPciBusId_v2:
 		// server k > 0's devices have their PCI domain shifted by k*pciDomainStep
 		if c.a[0] == 0 {
 			return nvmlErrorInvalidArgument
@@ -88,10 +88,10 @@ func nvmlMulti(c *call) int64 {
 		id := string(cStringBytes(c.a[0], 64))
 		k := pciServer(id, len(list))
 		local := append([]byte(shiftPCIDomain(id, -k)), 0)
-		r := remoteOn(list[k], c.lib, c.f.Name, ptrOf(&local[0]), c.a[1])
+		r := remoteOn(list[k], c.lib, c.id, ptrOf(&local[0]), c.a[1])
 		runtime.KeepAlive(local) // read through its address only
 		return r
-	case "nvmlDeviceGetIndex":
+	case api.IDnvmlDeviceGetIndex:
 		r := remote(c)
 		if r == 0 && c.srv != nil && c.a[1] != 0 {
 			off := 0
@@ -101,11 +101,11 @@ func nvmlMulti(c *call) int64 {
 			store(c.a[1], *(*uint32)(ptrAt(c.a[1]))+uint32(off))
 		}
 		return r
-	case "nvmlDeviceGetPciInfo", "nvmlDeviceGetPciInfo_v2", "nvmlDeviceGetPciInfo_v3":
+	case api.IDnvmlDeviceGetPciInfo, api.IDnvmlDeviceGetPciInfo_v2, api.IDnvmlDeviceGetPciInfo_v3:
 		r := remote(c)
 		if r == 0 && c.srv != nil && c.srv.idx > 0 && c.a[1] != 0 {
 			n, _ := api.SpecNumber(c.f.Params[1].Size)
-			shiftPCIInfo(hostBytes(c.a[1], int(n)), c.f.Name == "nvmlDeviceGetPciInfo", c.srv.idx)
+			shiftPCIInfo(hostBytes(c.a[1], int(n)), c.id == api.IDnvmlDeviceGetPciInfo, c.srv.idx)
 		}
 		return r
 	}

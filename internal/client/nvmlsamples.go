@@ -11,7 +11,8 @@ import "runtime"
 // With samples given and *sampleCount 0 the wire call would look the same, so that call gets here
 // what NVML documents for it, NVML_ERROR_INVALID_ARGUMENT.
 func nvmlSamples(c *call) int64 {
-	count, samples := c.a[4], c.a[5]
+	arg := nvmlSamplesArgs(c.a)
+	count, samples := arg.sampleCount(), arg.samples()
 	switch {
 	case count == 0:
 		return remote(c) // refused as a NULL count

@@ -58,9 +58,10 @@ func (s *session) applySched() {
 }
 
 func cuDevicePrimaryCtxSetFlags_v2(c *call) int64 {
+	arg := cuDevicePrimaryCtxSetFlags_v2Args(c.a)
 	r := remote(c)
 	if r == 0 {
-		setSched(uint32(c.a[1]))
+		setSched(uint32(arg.flags()))
 	}
 	return r
 }
@@ -68,14 +69,15 @@ func cuDevicePrimaryCtxSetFlags_v2(c *call) int64 {
 // cuCtxCreate_v2 also records the new context as its server's current one (the driver makes it
 // current).
 func cuCtxCreate_v2(c *call) int64 {
+	arg := cuCtxCreate_v2Args(c.a)
 	primary.mu.Lock()
 	r := remote(c)
 	if r == 0 {
-		ctxCreated(*(*uint64)(ptrAt(c.a[0])))
+		ctxCreated(*(*uint64)(ptrAt(arg.pctx())))
 	}
 	primary.mu.Unlock()
 	if r == 0 {
-		setSched(uint32(c.a[1]))
+		setSched(uint32(arg.flags()))
 	}
 	return r
 }

@@ -352,23 +352,15 @@ func removeRange(srv *remoteServer, base uint64) {
 	devRanges(srv).Remove(base)
 }
 
-// remoteOn makes the remote call of a row on server srv, with arguments in the server's terms
-// (as remoteByName).
-func remoteOn(srv *remoteServer, lib api.Lib, name string, args ...uint64) int64 {
-	id, f, ok := api.Lookup(name)
-	if !ok {
-		panic("client: no table row " + name)
-	}
-	return remote(&call{id: id, f: f, lib: lib, a: args, raw: true, srv: srv})
+// remoteOn makes the remote call of row id on server srv, with arguments in the server's terms
+// (as remoteRow).
+func remoteOn(srv *remoteServer, lib api.Lib, id api.ID, args ...uint64) int64 {
+	return remote(&call{id: id, f: &api.Table[id], lib: lib, a: args, raw: true, srv: srv})
 }
 
-// callOn is callByName with the call sent to server srv.
-func callOn(srv *remoteServer, lib api.Lib, name string, args ...uint64) int64 {
-	id, f, ok := api.Lookup(name)
-	if !ok {
-		panic("client: no table row " + name)
-	}
-	return dispatch[id](&call{id: id, f: f, lib: lib, a: args, srv: srv})
+// callOn is dispatchRow with the call sent to server srv.
+func callOn(srv *remoteServer, lib api.Lib, id api.ID, args ...uint64) int64 {
+	return dispatch[id](&call{id: id, f: &api.Table[id], lib: lib, a: args, srv: srv})
 }
 
 // anySession is a session of any server (the first that answers): for what needs a server but

@@ -614,7 +614,7 @@ func (s *session) threadEnded(tid int) {
 	s.armFlush()
 }
 
-var threadEndID, _, _ = api.Lookup("vgpuThreadEnd")
+const threadEndID = api.IDvgpuThreadEnd
 
 // flushDelay bounds how long queued async calls wait for a synchronising call before they are
 // written anyway, so the GPU never idles behind a client that is busy on the CPU.

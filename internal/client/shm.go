@@ -84,11 +84,10 @@ func pcopy(dst, src []byte) {
 // shmCopy moves n bytes between host memory and the device through the shared memory for OS
 // thread tid. h2d: host -> dev. Returns the first failure.
 func (s *session) shmCopy(h2d bool, dev, host, n, stream uint64, tid int) (int64, error) {
-	name := "vgpuShmDtoH"
+	id := api.IDvgpuShmDtoH
 	if h2d {
-		name = "vgpuShmHtoD"
+		id = api.IDvgpuShmHtoD
 	}
-	id, _, _ := api.Lookup(name)
 	half := uint64(len(s.shm) / 2)
 	s.shmMu.Lock()
 	defer s.shmMu.Unlock()
@@ -194,29 +193,24 @@ func (s *session) shmFence(tid int) (int32, error) {
 	return r, nil
 }
 
-var (
-	shmUploadID, _, _   = api.Lookup("vgpuShmHtoDAsync")
-	shmFenceID, _, _    = api.Lookup("vgpuShmFence")
-	uploadAsyncID, _, _ = api.Lookup("cuMemcpyHtoDAsync_v2") // the call a failed upload was
+const (
+	shmUploadID   = api.IDvgpuShmHtoDAsync
+	shmFenceID    = api.IDvgpuShmFence
+	uploadAsyncID = api.IDcuMemcpyHtoDAsync_v2 // the call a failed upload was
 )
-
-// shmRoutes: the copies that take the shared memory when big enough, and their direction.
-var shmRoutes = map[string]bool{
-	"cuMemcpyHtoD_v2": true, "cuMemcpyHtoDAsync_v2": true,
-	"cuMemcpyDtoH_v2": false, "cuMemcpyDtoHAsync_v2": false,
-}
 
 // viaShm serves a large host<->device copy through the shared memory, if there is one.
 func viaShm(c *call, s *session) (int64, bool) {
-	h2d, ok := shmRoutes[c.f.Name]
-	if !ok || s.shm == nil {
+	// the copies whose row has a route take the shared memory when big enough (api.Func.Shm)
+	if c.f.Shm == api.ShmNone || s.shm == nil {
 		return 0, false
 	}
+	h2d := c.f.Shm == api.ShmHtoD
 	stream := uint64(0)
 	if len(c.a) > 3 {
 		stream = c.a[3] &^ tagMask // the server's own handle (servers.go)
 	}
-	if c.f.Name == "cuMemcpyHtoDAsync_v2" && c.a[2] >= ringThreshold && c.a[2] <= uint64(len(s.shm)/4) && c.a[1] != 0 {
+	if h2d && c.f.Serve == api.Async && c.a[2] >= ringThreshold && c.a[2] <= uint64(len(s.shm)/4) && c.a[1] != 0 {
 		if err := s.shmUploadAsync(c.a[0], c.a[1], c.a[2], stream, c.tid()); err != nil {
 			return c.unreachable(), true
 		}

@@ -97,15 +97,13 @@ func tagBit(tag uint64) uint64 { return 1 << (tag >> tagShift) }
 type rowStreamFacts struct {
 	stream int  // index of the CUstream / cudaStream_t parameter, or -1
 	device bool // takes a device address
-	upload bool // its only effect is writing device memory from inputs it carries
-	legacy bool // synchronous, yet may leave work queued on the legacy stream (copies, memsets)
+	upload bool // its only effect is writing device memory from inputs it carries (api.StreamUpload)
+	legacy bool // synchronous, yet may leave work queued (api.StreamWork, api.StreamUpload)
 	cublas bool // a cuBLAS or cuBLASLt row
-	config bool // cuBLAS handle configuration: no work on any stream
+	none   bool // no work on any stream (api.StreamNone: cuBLAS handle configuration)
 }
 
 var streamFacts = func() []rowStreamFacts {
-	uploads := map[string]bool{"cuMemcpyHtoD_v2": true, "cuMemcpyHtoDAsync_v2": true, "cuMemsetD8_v2": true,
-		"cuMemsetD16_v2": true, "cuMemsetD32_v2": true, "cuMemsetD8Async": true, "cuMemsetD32Async": true}
 	facts := make([]rowStreamFacts, len(api.Table))
 	for id := range api.Table {
 		f := &api.Table[id]
@@ -120,13 +118,10 @@ var streamFacts = func() []rowStreamFacts {
 				r.device = true
 			}
 		}
-		n := f.Name
-		r.upload = uploads[n]
-		r.legacy = strings.HasPrefix(n, "cuMemcpy") || strings.HasPrefix(n, "cuMemset") || strings.HasPrefix(n, "vgpuMemcpy")
+		r.upload = f.Stream == api.StreamUpload
+		r.legacy = f.Stream == api.StreamUpload || f.Stream == api.StreamWork
 		r.cublas = isCublasLib(f.Lib())
-		r.config = r.cublas && n != "cublasLtMatmul" && (strings.HasPrefix(n, "cublasLt") || strings.HasPrefix(n, "cublasSet") ||
-			strings.HasPrefix(n, "cublasGet") || strings.HasPrefix(n, "cublasCreate") || strings.HasPrefix(n, "cublasDestroy") ||
-			strings.HasPrefix(n, "vgpuCublas"))
+		r.none = f.Stream == api.StreamNone
 	}
 	return facts
 }()
@@ -139,12 +134,12 @@ func classify(c *call) (st streamState, stream uint64, known bool) {
 	if hasStream {
 		stream = c.a[r.stream]
 	}
+	if r.none {
+		return stIdle, 0, true
+	}
 	if r.cublas {
-		// handle configuration (streams, workspaces, modes, descriptors) leaves nothing on a
-		// stream; every other cuBLAS call runs on its handle's stream or the one it names
-		if r.config {
-			return stIdle, 0, true
-		}
+		// every cuBLAS call but handle configuration (r.none) runs on its handle's stream or
+		// the one it names
 		if !hasStream && len(c.a) > 0 {
 			stream, hasStream = cublasStream(c.a[0])
 		}
@@ -153,12 +148,12 @@ func classify(c *call) (st streamState, stream uint64, known bool) {
 		}
 		return stWork, stream, true
 	}
-	if c.f.Mode != api.Async && (!r.device || !r.legacy) {
+	if c.f.Serve != api.Async && (!r.device || !r.legacy) {
 		// a query, a handle operation, or one on device memory that leaves nothing queued
 		// (cuMemFree, cuMemSetAccess, cuMemMap ...): no work on any stream
 		return stIdle, 0, true
 	}
-	if c.f.Mode == api.Async && !hasStream {
+	if c.f.Serve == api.Async && !hasStream {
 		return stWork, 0, false
 	}
 	if r.upload {
@@ -212,12 +207,11 @@ func (t *streamTracker) sent(c *call) {
 	t.mu.Unlock()
 }
 
-// recordsIdle: the rows after which the client records streams idle (synced).
+// recordsIdle: the rows after which the client records streams idle (synced): api.Func.Idles.
 var recordsIdle = func() []bool {
 	r := make([]bool, len(api.Table))
-	for _, n := range []string{"cuStreamSynchronize", "cuCtxSynchronize", "cuMemcpyDtoHAsync_v2", "cuMemcpyDtoH_v2"} {
-		id, _, _ := api.Lookup(n)
-		r[id] = true
+	for id := range api.Table {
+		r[id] = api.Table[id].Idles
 	}
 	return r
 }()
@@ -361,11 +355,12 @@ func (t *streamTracker) synced(s, tag uint64, all bool, c *call) {
 func (t *streamTracker) idle(s uint64) bool { return t.action(s, 0) == syncLocal }
 
 func cuStreamSynchronize(c *call) int64 {
+	arg := cuStreamSynchronizeArgs(c.a)
 	if r, ok := route(c); !ok {
 		return r
 	}
 	tag := c.tag()
-	switch streams.action(c.a[0], tag) {
+	switch streams.action(arg.hStream(), tag) {
 	case syncLocal:
 		streams.count(&streams.local)
 		return 0
@@ -374,7 +369,7 @@ func cuStreamSynchronize(c *call) int64 {
 		// upload-and-synchronise pairs (llama.cpp's inputs) then cost the worker one
 		// synchronisation. What was queued is written now, so the GPU starts copying.
 		streams.count(&streams.deferred)
-		streams.hold(c.a[0], c.srv, c.tid())
+		streams.hold(arg.hStream(), c.srv, c.tid())
 		if s, err := c.server().session(); err == nil {
 			s.flushQueued()
 		}
@@ -383,7 +378,7 @@ func cuStreamSynchronize(c *call) int64 {
 	streams.count(&streams.waited)
 	r := remote(c)
 	if r == 0 {
-		streams.synced(c.a[0], tag, false, c)
+		streams.synced(arg.hStream(), tag, false, c)
 	} else {
 		streams.fail()
 	}
@@ -409,7 +404,7 @@ func (t *streamTracker) hold(s uint64, srv *remoteServer, tid int) {
 	t.anyHeld.Store(true)
 }
 
-var syncRowID, syncRow, _ = api.Lookup("cuStreamSynchronize")
+var syncRowID, syncRow = api.IDcuStreamSynchronize, &api.Table[api.IDcuStreamSynchronize]
 
 // sendHeld sends, ahead of call c, the held synchronisations c must come after: all of them,
 // except that of the stream c only uploads to. The worker runs them in order, so whatever c
@@ -469,9 +464,10 @@ func cuCtxSynchronize(c *call) int64 {
 // cuMemcpyDtoHAsync_v2 returns once the data is in the caller's memory: the server
 // synchronises the stream before it replies, so the stream is idle after it.
 func cuMemcpyDtoHAsync_v2(c *call) int64 {
+	arg := cuMemcpyDtoHAsync_v2Args(c.a)
 	r := remote(c)
 	if r == 0 {
-		streams.synced(c.a[3], c.tag(), false, c)
+		streams.synced(arg.hStream(), c.tag(), false, c)
 	}
 	return r
 }
@@ -488,5 +484,5 @@ func cuMemcpyDtoH_v2(c *call) int64 {
 
 // cuCtxSynchronize_v2 (CUDA 13) names the context; this process works in the current one.
 func cuCtxSynchronize_v2(c *call) int64 {
-	return dispatchByName(api.LibCuda, "cuCtxSynchronize")
+	return dispatchRow(api.LibCuda, api.IDcuCtxSynchronize)
 }

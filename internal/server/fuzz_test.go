@@ -396,7 +396,7 @@ func TestFuzzSeedFiles(t *testing.T) {
 func FuzzSessionExec(f *testing.F) {
 	// and a plausible call of every row the worker serves, for the fuzzer to start from
 	for id := range api.Table {
-		if fn := &api.Table[id]; fn.Mode == api.Remote || fn.Mode == api.Async {
+		if fn := &api.Table[id]; fn.Serve == api.Remote || fn.Serve == api.Async {
 			f.Add(fuzzCalls(rowSeed(api.ID(id))))
 		}
 	}

@@ -11,36 +11,28 @@ import (
 
 // The rows named in internal.go's log lines.
 var (
-	launchKernelRow = &api.Table[mustLookup("vgpuLaunchKernel")]
-	memcpy2DRow     = &api.Table[mustLookup("vgpuMemcpy2D")]
+	launchKernelRow = &api.Table[api.IDvgpuLaunchKernel]
+	memcpy2DRow     = &api.Table[api.IDvgpuMemcpy2D]
 )
 
-func mustLookup(name string) api.ID {
-	id, _, ok := api.Lookup(name)
-	if !ok {
-		panic("server: no row " + name)
-	}
-	return id
-}
-
 // Internal rows are vgpu's own batches: the session serves them with the backend's ordinary calls.
-func (s *Session) internal(f *api.Func, a *Args) int32 {
-	switch f.Name {
-	case "vgpuDeviceGetAttributes":
+func (s *Session) internal(id api.ID, f *api.Func, a *Args) int32 {
+	switch id {
+	case api.IDvgpuDeviceGetAttributes:
 		return s.deviceAttributes(a)
-	case "vgpuFuncGetParamLayout", "vgpuLaunchKernel", "vgpuMemcpy2D", "vgpuStreamGetCaptureInfo":
+	case api.IDvgpuFuncGetParamLayout, api.IDvgpuLaunchKernel, api.IDvgpuMemcpy2D, api.IDvgpuStreamGetCaptureInfo:
 		ex, ok := s.be.(Executor)
 		if !ok {
 			code := f.Lib().Info().NotSupported
 			logOnce("sim-exec:"+f.Name, fmt.Sprintf("the %s backend cannot run kernels (%s returns %d)", s.be.Name(), f.Name, code), slog.String("function", f.Name), slog.Int("code", int(code)))
 			return code
 		}
-		switch f.Name {
-		case "vgpuFuncGetParamLayout":
+		switch id {
+		case api.IDvgpuFuncGetParamLayout:
 			return s.paramLayout(ex, a)
-		case "vgpuLaunchKernel":
+		case api.IDvgpuLaunchKernel:
 			return s.launch(ex, a)
-		case "vgpuStreamGetCaptureInfo":
+		case api.IDvgpuStreamGetCaptureInfo:
 			status, id, graph, deps, r := ex.CaptureInfo(a.Vals[0])
 			if r != 0 {
 				return r
@@ -57,20 +49,20 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 		default:
 			return s.memcpy2D(ex, a)
 		}
-	case "vgpuPointerGetAttributes":
+	case api.IDvgpuPointerGetAttributes:
 		pa, ok := s.be.(PointerAttributer)
 		if !ok {
 			return f.Lib().Info().NotSupported
 		}
 		return pa.PointerAttributes(a.In[0], a.Vals[2], a.Out[3])
-	case "vgpuShmHtoD", "vgpuShmDtoH", "vgpuShmHtoDAsync":
-		return s.shmCopy(f, a)
-	case "vgpuShmFence":
+	case api.IDvgpuShmHtoD, api.IDvgpuShmDtoH, api.IDvgpuShmHtoDAsync:
+		return s.shmCopy(id, f, a)
+	case api.IDvgpuShmFence:
 		if sc, ok := s.be.(ShmCopier); ok {
 			return sc.ShmFence()
 		}
 		return f.Lib().Info().NotSupported
-	case "vgpuGetErrorString":
+	case api.IDvgpuGetErrorString:
 		es, ok := s.be.(ErrorStringer)
 		if !ok {
 			return f.Lib().Info().NotSupported
@@ -81,7 +73,7 @@ func (s *Session) internal(f *api.Func, a *Args) int32 {
 		}
 		putString(a.Out[2], text)
 		return 0
-	case "vgpuNvmlPrivateReading":
+	case api.IDvgpuNvmlPrivateReading:
 		slot := uint32(a.Vals[1])
 		if ps, ok := api.NVMLPrivateSlots[slot]; !ok || !ps.Length && len(a.Out[2]) != ps.Size || ps.Length && (len(a.Out[2]) == 0 || len(a.Out[2]) > ps.Size) {
 			logOnce("private-slot-refused", fmt.Sprintf("a client asked for slot %d of nvidia-smi's private table with a %d-byte value, which vgpu does not forward (logged once)", slot, len(a.Out[2])), slog.Int("slot", int(slot)))
@@ -105,7 +97,7 @@ type NVMLPrivateReader interface {
 // deviceAttributes fills 8 bytes per attribute id 1, 2, ...: the value and the result of
 // cuDeviceGetAttribute for it.
 func (s *Session) deviceAttributes(a *Args) int32 {
-	id, f, _ := api.Lookup("cuDeviceGetAttribute")
+	id, f := api.IDcuDeviceGetAttribute, &api.Table[api.IDcuDeviceGetAttribute]
 	out := a.Out[0]
 	dev := a.Vals[2]
 	one := &Args{Vals: make([]uint64, 3), In: make([][]byte, 3), Out: [][]byte{make([]byte, 4), nil, nil}}
@@ -289,7 +281,7 @@ type ShmCopier interface {
 
 // shmCopy serves vgpuShmHtoD / vgpuShmDtoH (device pointer, shm offset, bytes, stream): the
 // device range was checked with the call; the shared-memory range is checked here.
-func (s *Session) shmCopy(f *api.Func, a *Args) int32 {
+func (s *Session) shmCopy(id api.ID, f *api.Func, a *Args) int32 {
 	dev, off, n, stream := a.Vals[0], a.Vals[1], a.Vals[2], a.Vals[3]
 	sc, ok := s.be.(ShmCopier)
 	if !ok || s.shm == nil {
@@ -315,10 +307,10 @@ func (s *Session) shmCopy(f *api.Func, a *Args) int32 {
 		}
 		s.shmTried = true
 	}
-	switch f.Name {
-	case "vgpuShmHtoD":
+	switch id {
+	case api.IDvgpuShmHtoD:
 		return sc.CopyHtoD(dev, s.shm[off:off+n], stream)
-	case "vgpuShmHtoDAsync":
+	case api.IDvgpuShmHtoDAsync:
 		return sc.CopyHtoDAsync(dev, s.shm[off:off+n], stream)
 	}
 	return sc.CopyDtoH(s.shm[off:off+n], dev, stream)

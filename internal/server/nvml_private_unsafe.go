@@ -59,7 +59,7 @@ func (r *Real) NVMLPrivateReading(slot uint32, device uint64, value []byte) int3
 // openSMITable asks the host's NVML for nvidia-smi's private table, as nvidia-smi does.
 func (r *Real) openSMITable() {
 	nvml := api.LibNVML.Info()
-	get, err := purego.Dlsym(r.libs[1], "nvmlInternalGetExportTable")
+	get, err := purego.Dlsym(r.libs[1], api.Table[api.IDnvmlInternalGetExportTable].Name)
 	if err != nil {
 		logOnce("smi-table", fmt.Sprintf("the host's NVML has no nvmlInternalGetExportTable: %v", err))
 		r.smiErr = nvml.NotSupported

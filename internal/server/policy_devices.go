@@ -36,9 +36,9 @@ type nvmlHost struct {
 }
 
 var (
-	nvmlCountID, _, _    = api.Lookup("nvmlDeviceGetCount_v2")
-	nvmlByIndexID, _, _  = api.Lookup("nvmlDeviceGetHandleByIndex_v2")
-	nvmlGetUUIDID, _, _  = api.Lookup("nvmlDeviceGetUUID")
+	nvmlCountID          = api.IDnvmlDeviceGetCount_v2
+	nvmlByIndexID        = api.IDnvmlDeviceGetHandleByIndex_v2
+	nvmlGetUUIDID        = api.IDnvmlDeviceGetUUID
 	nvmlUUIDBufferLength = 96 // NVML_DEVICE_UUID_V2_BUFFER_SIZE
 )
 

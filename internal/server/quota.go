@@ -58,70 +58,66 @@ type quotaRow struct {
 // memory (quotaNamePattern in quota_test.go). Rows the worker does not serve (cuArrayCreate,
 // cuMemAllocAsync, cuMemPoolCreate, cuGraphAddMemAllocNode, cudaMallocAsync ...) answer
 // not-supported in the client and never reach a driver; serving one needs a row here first.
-var quotaRows = map[string]quotaRow{
-	"cuMemAlloc_v2":              {rule: qAlloc},
-	"cuMemAllocPitch_v2":         {rule: qPitch},
-	"cuMemCreate":                {rule: qCreate},
-	"cublasCreate_v2":            {rule: qMeasure},
-	"cuMemFree_v2":               {rule: qFreePtr},
-	"cuMemRelease":               {rule: qFreeMem},
-	"cublasDestroy_v2":           {rule: qFreeBlas},
-	"cuCtxDestroy_v2":            {rule: qCtxDestroy},
-	"cuDevicePrimaryCtxReset_v2": {rule: qCtxReset},
-	"cuDevicePrimaryCtxRetain":   {rule: qRetain, why: "a context's own memory is the session's fixed cost, not charged"},
-	"cuMemGetInfo_v2":            {rule: qMemInfo},
-	"cuDeviceTotalMem_v2":        {rule: qTotalMem},
-	"nvmlDeviceGetMemoryInfo":    {rule: qNVMLMem},
-	"nvmlDeviceGetMemoryInfo_v2": {rule: qNVMLMem2},
+var quotaRows = map[api.ID]quotaRow{
+	api.IDcuMemAlloc_v2:              {rule: qAlloc},
+	api.IDcuMemAllocPitch_v2:         {rule: qPitch},
+	api.IDcuMemCreate:                {rule: qCreate},
+	api.IDcublasCreate_v2:            {rule: qMeasure},
+	api.IDcuMemFree_v2:               {rule: qFreePtr},
+	api.IDcuMemRelease:               {rule: qFreeMem},
+	api.IDcublasDestroy_v2:           {rule: qFreeBlas},
+	api.IDcuCtxDestroy_v2:            {rule: qCtxDestroy},
+	api.IDcuDevicePrimaryCtxReset_v2: {rule: qCtxReset},
+	api.IDcuDevicePrimaryCtxRetain:   {rule: qRetain, why: "a context's own memory is the session's fixed cost, not charged"},
+	api.IDcuMemGetInfo_v2:            {rule: qMemInfo},
+	api.IDcuDeviceTotalMem_v2:        {rule: qTotalMem},
+	api.IDnvmlDeviceGetMemoryInfo:    {rule: qNVMLMem},
+	api.IDnvmlDeviceGetMemoryInfo_v2: {rule: qNVMLMem2},
 
-	"nvmlDeviceGetCount":               {rule: qNVMLCount},
-	"nvmlDeviceGetCount_v2":            {rule: qNVMLCount},
-	"nvmlDeviceGetHandleByIndex":       {rule: qNVMLByIndex},
-	"nvmlDeviceGetHandleByIndex_v2":    {rule: qNVMLByIndex},
-	"nvmlDeviceGetHandleByUUID":        {rule: qNVMLByID},
-	"nvmlDeviceGetHandleByPciBusId_v2": {rule: qNVMLByID},
-	"nvmlDeviceGetHandleBySerial":      {rule: qNVMLByID},
-	"nvmlDeviceGetIndex":               {rule: qNVMLIndex},
+	api.IDnvmlDeviceGetCount:               {rule: qNVMLCount},
+	api.IDnvmlDeviceGetCount_v2:            {rule: qNVMLCount},
+	api.IDnvmlDeviceGetHandleByIndex:       {rule: qNVMLByIndex},
+	api.IDnvmlDeviceGetHandleByIndex_v2:    {rule: qNVMLByIndex},
+	api.IDnvmlDeviceGetHandleByUUID:        {rule: qNVMLByID},
+	api.IDnvmlDeviceGetHandleByPciBusId_v2: {rule: qNVMLByID},
+	api.IDnvmlDeviceGetHandleBySerial:      {rule: qNVMLByID},
+	api.IDnvmlDeviceGetIndex:               {rule: qNVMLIndex},
 
-	"cuCtxCreate_v2":                  {why: "a context's own memory is the session's fixed cost, not charged"},
-	"cuDevicePrimaryCtxRelease":       {why: "releasing a reference frees nothing while the session lives"},
-	"cuDevicePrimaryCtxRelease_v2":    {why: "releasing a reference frees nothing while the session lives"},
-	"cuMemAddressReserve":             {why: "reserves addresses, no memory (cuMemCreate is charged)"},
-	"cuMemAddressFree":                {why: "frees addresses, no memory"},
-	"cuMemGetAllocationGranularity":   {why: "a query"},
-	"cuStreamCreate":                  {why: "driver bookkeeping, not charged"},
-	"cuStreamCreateWithPriority":      {why: "driver bookkeeping, not charged"},
-	"cuStreamDestroy_v2":              {why: "driver bookkeeping, not charged"},
-	"cuEventCreate":                   {why: "driver bookkeeping, not charged"},
-	"cuEventDestroy_v2":               {why: "driver bookkeeping, not charged"},
-	"vgpuModuleLoadData":              {why: "code and globals load lazily at first launch (CUDA_MODULE_LOADING=LAZY): not measurable here, not charged"},
-	"vgpuLibraryLoadData":             {why: "code and globals load lazily at first launch (CUDA_MODULE_LOADING=LAZY): not measurable here, not charged"},
-	"cuModuleUnload":                  {why: "modules are not charged"},
-	"cuLibraryUnload":                 {why: "modules are not charged"},
-	"cuModuleGetLoadingMode":          {why: "a query"},
-	"cuGraphInstantiateWithFlags":     {why: "graphs come from stream capture of served rows, which cannot allocate (no memory nodes)"},
-	"cuGraphExecDestroy":              {why: "graphs are not charged"},
-	"cuGraphDestroy":                  {why: "graphs are not charged"},
-	"cublasLtMatmulDescCreate":        {why: "host memory"},
-	"cublasLtMatmulDescDestroy":       {why: "host memory"},
-	"cublasLtMatrixLayoutCreate":      {why: "host memory"},
-	"cublasLtMatrixLayoutDestroy":     {why: "host memory"},
-	"cublasLtMatmulPreferenceCreate":  {why: "host memory"},
-	"cublasLtMatmulPreferenceDestroy": {why: "host memory"},
-	"cublasSetWorkspace_v2":           {why: "the workspace is the program's own allocation, already charged"},
-	"nvmlDeviceGetBAR1MemoryInfo":     {why: "the BAR1 aperture, not device memory"},
+	api.IDcuCtxCreate_v2:                  {why: "a context's own memory is the session's fixed cost, not charged"},
+	api.IDcuDevicePrimaryCtxRelease:       {why: "releasing a reference frees nothing while the session lives"},
+	api.IDcuDevicePrimaryCtxRelease_v2:    {why: "releasing a reference frees nothing while the session lives"},
+	api.IDcuMemAddressReserve:             {why: "reserves addresses, no memory (cuMemCreate is charged)"},
+	api.IDcuMemAddressFree:                {why: "frees addresses, no memory"},
+	api.IDcuMemGetAllocationGranularity:   {why: "a query"},
+	api.IDcuStreamCreate:                  {why: "driver bookkeeping, not charged"},
+	api.IDcuStreamCreateWithPriority:      {why: "driver bookkeeping, not charged"},
+	api.IDcuStreamDestroy_v2:              {why: "driver bookkeeping, not charged"},
+	api.IDcuEventCreate:                   {why: "driver bookkeeping, not charged"},
+	api.IDcuEventDestroy_v2:               {why: "driver bookkeeping, not charged"},
+	api.IDvgpuModuleLoadData:              {why: "code and globals load lazily at first launch (CUDA_MODULE_LOADING=LAZY): not measurable here, not charged"},
+	api.IDvgpuLibraryLoadData:             {why: "code and globals load lazily at first launch (CUDA_MODULE_LOADING=LAZY): not measurable here, not charged"},
+	api.IDcuModuleUnload:                  {why: "modules are not charged"},
+	api.IDcuLibraryUnload:                 {why: "modules are not charged"},
+	api.IDcuModuleGetLoadingMode:          {why: "a query"},
+	api.IDcuGraphInstantiateWithFlags:     {why: "graphs come from stream capture of served rows, which cannot allocate (no memory nodes)"},
+	api.IDcuGraphExecDestroy:              {why: "graphs are not charged"},
+	api.IDcuGraphDestroy:                  {why: "graphs are not charged"},
+	api.IDcublasLtMatmulDescCreate:        {why: "host memory"},
+	api.IDcublasLtMatmulDescDestroy:       {why: "host memory"},
+	api.IDcublasLtMatrixLayoutCreate:      {why: "host memory"},
+	api.IDcublasLtMatrixLayoutDestroy:     {why: "host memory"},
+	api.IDcublasLtMatmulPreferenceCreate:  {why: "host memory"},
+	api.IDcublasLtMatmulPreferenceDestroy: {why: "host memory"},
+	api.IDcublasSetWorkspace_v2:           {why: "the workspace is the program's own allocation, already charged"},
+	api.IDnvmlDeviceGetBAR1MemoryInfo:     {why: "the BAR1 aperture, not device memory"},
 
-	"nvmlDeviceWorkloadPowerProfileGetCurrentProfiles": {why: "power profiles (\"load\" is in the name), no memory"},
+	api.IDnvmlDeviceWorkloadPowerProfileGetCurrentProfiles: {why: "power profiles (\"load\" is in the name), no memory"},
 }
 
 // quotaByID is quotaRows by row id.
 var quotaByID = func() []quotaRule {
 	r := make([]quotaRule, len(api.Table))
-	for name, q := range quotaRows {
-		id, _, ok := api.Lookup(name)
-		if !ok {
-			panic("server: quotaRows names no row " + name)
-		}
+	for id, q := range quotaRows {
 		r[id] = q.rule
 	}
 	return r
@@ -221,9 +217,11 @@ func (s *Session) policyBefore(id api.ID, f *api.Func, a *Args) *callError {
 		var n uint64
 		switch rule {
 		case qAlloc:
-			n = a.Vals[1]
+			arg := cuMemAlloc_v2Args{a}
+			n = arg.bytesize()
 		case qPitch:
-			n = mulSat(a.Vals[2], a.Vals[3])
+			arg := cuMemAllocPitch_v2Args{a}
+			n = mulSat(arg.WidthInBytes(), arg.Height())
 		case qMeasure:
 			n = 1 // some memory must be left
 			ps.pend.free = s.deviceFree()
@@ -233,22 +231,24 @@ func (s *Session) policyBefore(id api.ID, f *api.Func, a *Args) *callError {
 			return oom(n)
 		}
 	case qCreate:
+		arg := cuMemCreateArgs{a}
 		const locDevice = 1
-		prop := a.In[2]
+		prop := arg.prop()
 		if binary.LittleEndian.Uint32(prop[8:]) != locDevice {
 			ps.pend.dev = -1 // not device memory
 			return nil
 		}
 		ps.pend.dev, ps.pend.ctx = int32(binary.LittleEndian.Uint32(prop[12:])), 0
-		ps.pend.bytes = a.Vals[1]
-		if ps.limit > 0 && a.Vals[1] > s.available(ps.pend.dev) {
-			return oom(a.Vals[1])
+		ps.pend.bytes = arg.size()
+		if ps.limit > 0 && arg.size() > s.available(ps.pend.dev) {
+			return oom(arg.size())
 		}
 	case qNVMLByIndex:
+		arg := nvmlDeviceGetHandleByIndexArgs{a}
 		if !ps.devices {
 			return nil
 		}
-		i := uint32(a.Vals[0])
+		i := uint32(arg.index())
 		if int(i) >= len(ps.nvIndex) {
 			return &callError{nvmlErrInvalidArgument, fmt.Sprintf("index %d: this session sees %d GPUs", i, len(ps.nvIndex))}
 		}
@@ -267,21 +267,25 @@ func (s *Session) policyAfter(id api.ID, f *api.Func, a *Args, result int32) (in
 	}
 	switch rule {
 	case qAlloc:
-		ps.add(chargeKey{chargePtr, le64(a.Out[0])}, ps.pend.dev, ps.pend.ctx, ps.pend.bytes)
+		arg := cuMemAlloc_v2Args{a}
+		ps.add(chargeKey{chargePtr, le64(arg.dptr())}, ps.pend.dev, ps.pend.ctx, ps.pend.bytes)
 	case qPitch:
-		n := mulSat(le64(a.Out[1]), a.Vals[3])
+		arg := cuMemAllocPitch_v2Args{a}
+		n := mulSat(le64(arg.pPitch()), arg.Height())
 		if ps.limit > 0 && n > s.available(ps.pend.dev) {
-			s.invokeRow(memFreeID, le64(a.Out[0]))
+			s.invokeRow(memFreeID, le64(arg.dptr()))
 			return 0, &callError{cuErrOutOfMemory, fmt.Sprintf("%d bytes (pitch %d × %d rows) would exceed the session's memory limit of %d bytes on device %d (%d in use)",
-				n, le64(a.Out[1]), a.Vals[3], ps.limit, ps.pend.dev, ps.used[ps.pend.dev])}
+				n, le64(arg.pPitch()), arg.Height(), ps.limit, ps.pend.dev, ps.used[ps.pend.dev])}
 		}
-		ps.add(chargeKey{chargePtr, le64(a.Out[0])}, ps.pend.dev, ps.pend.ctx, n)
+		ps.add(chargeKey{chargePtr, le64(arg.dptr())}, ps.pend.dev, ps.pend.ctx, n)
 	case qCreate:
+		arg := cuMemCreateArgs{a}
 		if ps.pend.dev >= 0 {
-			ps.add(chargeKey{chargeMem, le64(a.Out[0])}, ps.pend.dev, 0, ps.pend.bytes)
+			ps.add(chargeKey{chargeMem, le64(arg.handle())}, ps.pend.dev, 0, ps.pend.bytes)
 		}
 	case qMeasure:
-		h := le64(a.Out[0])
+		arg := cublasCreate_v2Args{a}
+		h := le64(arg.handle())
 		after := s.deviceFree()
 		n := uint64(0)
 		if ps.pend.free > after {
@@ -294,51 +298,64 @@ func (s *Session) policyAfter(id api.ID, f *api.Func, a *Args, result int32) (in
 		}
 		ps.add(chargeKey{chargeBlas, h}, ps.pend.dev, ps.pend.ctx, n)
 	case qFreePtr:
-		ps.credit(chargeKey{chargePtr, a.Vals[0]})
+		arg := cuMemFree_v2Args{a}
+		ps.credit(chargeKey{chargePtr, arg.dptr()})
 	case qFreeMem:
-		ps.credit(chargeKey{chargeMem, a.Vals[0]})
+		arg := cuMemReleaseArgs{a}
+		ps.credit(chargeKey{chargeMem, arg.handle()})
 	case qFreeBlas:
-		ps.credit(chargeKey{chargeBlas, a.Vals[0]})
+		arg := cublasDestroy_v2Args{a}
+		ps.credit(chargeKey{chargeBlas, arg.handle()})
 	case qCtxDestroy:
-		ps.creditContext(a.Vals[0])
+		arg := cuCtxDestroy_v2Args{a}
+		ps.creditContext(arg.ctx())
 	case qCtxReset:
-		ps.creditContext(ps.primary[int32(uint32(a.Vals[0]))])
+		arg := cuDevicePrimaryCtxReset_v2Args{a}
+		ps.creditContext(ps.primary[int32(uint32(arg.dev()))])
 	case qRetain:
-		ps.primary[int32(uint32(a.Vals[1]))] = le64(a.Out[0])
+		arg := cuDevicePrimaryCtxRetainArgs{a}
+		ps.primary[int32(uint32(arg.dev()))] = le64(arg.pctx())
 	case qMemInfo:
+		arg := cuMemGetInfo_v2Args{a}
 		dev, _ := s.currentDevice()
-		free, total := s.limitView(dev, le64(a.Out[0]), le64(a.Out[1]))
-		put64(a.Out[0], free)
-		put64(a.Out[1], total)
+		free, total := s.limitView(dev, le64(arg.free()), le64(arg.total()))
+		put64(arg.free(), free)
+		put64(arg.total(), total)
 	case qTotalMem:
-		put64(a.Out[0], min(le64(a.Out[0]), ps.limit))
-	case qNVMLMem: // nvmlMemory_t: total, free, used
-		m := a.Out[1]
-		free, total := s.limitView(s.nvmlCudaDevice(a.Vals[0]), le64(m[8:16]), le64(m[0:8]))
+		arg := cuDeviceTotalMem_v2Args{a}
+		put64(arg.bytes(), min(le64(arg.bytes()), ps.limit))
+	case qNVMLMem:
+		arg := nvmlDeviceGetMemoryInfoArgs{a} // nvmlMemory_t: total, free, used
+		m := arg.memory()
+		free, total := s.limitView(s.nvmlCudaDevice(arg.device()), le64(m[8:16]), le64(m[0:8]))
 		put64(m[0:], total)
 		put64(m[8:], free)
 		put64(m[16:], total-free)
-	case qNVMLMem2: // nvmlMemory_v2_t: version, total, reserved, free, used
-		m := a.Out[1]
-		free, total := s.limitView(s.nvmlCudaDevice(a.Vals[0]), le64(m[24:32]), le64(m[8:16]))
+	case qNVMLMem2:
+		arg := nvmlDeviceGetMemoryInfo_v2Args{a} // nvmlMemory_v2_t: version, total, reserved, free, used
+		m := arg.memory()
+		free, total := s.limitView(s.nvmlCudaDevice(arg.device()), le64(m[24:32]), le64(m[8:16]))
 		put64(m[8:], total)
 		put64(m[16:], 0)
 		put64(m[24:], free)
 		put64(m[32:], total-free)
 	case qNVMLCount:
+		arg := nvmlDeviceGetCountArgs{a}
 		if ps.devices {
-			put32(a.Out[0], uint32(len(ps.nvIndex)))
+			put32(arg.deviceCount(), uint32(len(ps.nvIndex)))
 		}
 	case qNVMLByID:
+		arg := nvmlDeviceGetHandleByUUIDArgs{a}
 		if ps.devices {
-			h := le64(a.Out[1])
+			h := le64(arg.device())
 			if _, ok := ps.nvHandles[h]; !ok {
 				return 0, &callError{nvmlErrNotFound, "that GPU is not among this session's devices"}
 			}
 		}
 	case qNVMLIndex:
+		arg := nvmlDeviceGetIndexArgs{a}
 		if ps.devices {
-			put32(a.Out[1], uint32(ps.nvHandles[a.Vals[0]]))
+			put32(arg.index(), uint32(ps.nvHandles[arg.device()]))
 		}
 	}
 	return result, nil
@@ -415,15 +432,15 @@ func (ps *policyState) creditContext(ctx uint64) {
 	}
 }
 
-var (
-	ctxGetDeviceID, _, _   = api.Lookup("cuCtxGetDevice")
-	ctxGetCurrentID, _, _  = api.Lookup("cuCtxGetCurrent")
-	memGetInfoID, _, _     = api.Lookup("cuMemGetInfo_v2")
-	totalMemID, _, _       = api.Lookup("cuDeviceTotalMem_v2")
-	memFreeID, _, _        = api.Lookup("cuMemFree_v2")
-	cublasDestroyID, _, _  = api.Lookup("cublasDestroy_v2")
-	deviceGetCountID, _, _ = api.Lookup("cuDeviceGetCount")
-	deviceGetUUIDID, _, _  = api.Lookup("cuDeviceGetUuid_v2")
+const (
+	ctxGetDeviceID   = api.IDcuCtxGetDevice
+	ctxGetCurrentID  = api.IDcuCtxGetCurrent
+	memGetInfoID     = api.IDcuMemGetInfo_v2
+	totalMemID       = api.IDcuDeviceTotalMem_v2
+	memFreeID        = api.IDcuMemFree_v2
+	cublasDestroyID  = api.IDcublasDestroy_v2
+	deviceGetCountID = api.IDcuDeviceGetCount
+	deviceGetUUIDID  = api.IDcuDeviceGetUuid_v2
 )
 
 // currentDevice is the device and context current on the session's thread (device 0 and no

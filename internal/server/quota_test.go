@@ -23,7 +23,7 @@ func TestQuotaRowsClassified(t *testing.T) {
 	served := map[string]bool{}
 	for i := range api.Table {
 		f := &api.Table[i]
-		if f.Mode != api.Remote && f.Mode != api.Async {
+		if f.Serve != api.Remote && f.Serve != api.Async {
 			continue
 		}
 		served[f.Name] = true
@@ -36,14 +36,14 @@ func TestQuotaRowsClassified(t *testing.T) {
 		if f.Name == "nvmlDeviceGetIndex" {
 			need = true
 		}
-		if q, ok := quotaRows[f.Name]; need && !ok {
+		if q, ok := quotaRows[api.ID(i)]; need && !ok {
 			t.Errorf("%s may allocate, free or report device memory (or devices): classify it in quotaRows (internal/server/quota.go)", f.Name)
 		} else if ok && q.rule == qNone && q.why == "" {
 			t.Errorf("%s: quotaRows gives neither a rule nor a reason", f.Name)
 		}
 	}
-	for name := range quotaRows {
-		if !served[name] {
+	for id := range quotaRows {
+		if name := api.Table[id].Name; !served[name] {
 			t.Errorf("quotaRows names %s, which the worker does not serve", name)
 		}
 	}
@@ -52,9 +52,9 @@ func TestQuotaRowsClassified(t *testing.T) {
 	for _, name := range []string{"cuArrayCreate_v2", "cuArray3DCreate_v2", "cuMipmappedArrayCreate", "cuMemAllocAsync",
 		"cuMemAllocFromPoolAsync", "cuMemPoolCreate", "cuGraphAddMemAllocNode", "cuMemAllocManaged", "cudaMallocAsync", "cudaMalloc3D", "cudaMallocArray",
 		"cublasLtCreate"} {
-		_, f, ok := api.Lookup(name)
-		if ok && (f.Mode == api.Remote || f.Mode == api.Async) {
-			if _, classified := quotaRows[name]; !classified {
+		id, f, ok := api.Lookup(name)
+		if ok && (f.Serve == api.Remote || f.Serve == api.Async) {
+			if _, classified := quotaRows[id]; !classified {
 				t.Errorf("%s is served but not classified", name)
 			}
 		}

@@ -106,14 +106,14 @@ func (r *Real) initNVML() {
 		r.nvmlErr = api.LibNVML.Info().Unreachable
 		return
 	}
-	s, err := purego.Dlsym(r.libs[1], "nvmlInit_v2")
+	s, err := purego.Dlsym(r.libs[1], api.IDnvmlInit_v2.Func().ServerName())
 	if err != nil {
 		r.nvmlErr = api.LibNVML.Info().Unreachable
 		return
 	}
 	r1, _, _ := purego.SyscallN(s)
 	if r1 != 0 {
-		logger.Error(fmt.Sprintf("host nvmlInit_v2 failed with %d", int32(r1)), "function", "nvmlInit_v2", "code", int32(r1))
+		logger.Error(fmt.Sprintf("host nvmlInit_v2 failed with %d", int32(r1)), "function", api.IDnvmlInit_v2.Func().Name, "code", int32(r1))
 		r.nvmlErr = int32(r1)
 	}
 }
@@ -122,7 +122,7 @@ func (r *Real) initNVML() {
 func (r *Real) ErrorString(lib api.Lib, code int32) (string, bool) {
 	switch lib {
 	case api.LibCuda:
-		fn, err := purego.Dlsym(r.libs[0], "cuGetErrorString")
+		fn, err := purego.Dlsym(r.libs[0], api.IDcuGetErrorString.Func().ServerName())
 		if err != nil {
 			return "", false
 		}
@@ -136,7 +136,7 @@ func (r *Real) ErrorString(lib api.Lib, code int32) (string, bool) {
 		if r.libs[1] == 0 {
 			return "", false
 		}
-		fn, err := purego.Dlsym(r.libs[1], "nvmlErrorString")
+		fn, err := purego.Dlsym(r.libs[1], api.IDnvmlErrorString.Func().ServerName())
 		if err != nil {
 			return "", false
 		}

@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/ebitengine/purego"
+
+	"github.com/vgpu/vgpu/internal/api"
 )
 
 // The real backend's kernel launches and 2D copies: the calls whose arguments are pointer
@@ -26,8 +28,9 @@ func (r *Real) fn(name string) uintptr {
 	return p
 }
 
-func (r *Real) call(name string, args ...uintptr) int32 {
-	p := r.fn(name)
+// call runs the function row id names on the host's driver.
+func (r *Real) call(id api.ID, args ...uintptr) int32 {
+	p := r.fn(id.Func().ServerName())
 	if p == 0 {
 		return 801
 	}
@@ -37,14 +40,14 @@ func (r *Real) call(name string, args ...uintptr) int32 {
 }
 
 func (r *Real) ParamLayout(fn uint64, kernel bool) ([][2]uint64, int32) {
-	name := "cuFuncGetParamInfo"
+	id := api.IDcuFuncGetParamInfo
 	if kernel {
-		name = "cuKernelGetParamInfo"
+		id = api.IDcuKernelGetParamInfo
 	}
 	var out [][2]uint64
 	off, size := new(uint64), new(uint64)
 	for i := uintptr(0); i < 4096; i++ {
-		res := r.call(name, uintptr(fn), i, uintptr(unsafe.Pointer(off)), uintptr(unsafe.Pointer(size)))
+		res := r.call(id, uintptr(fn), i, uintptr(unsafe.Pointer(off)), uintptr(unsafe.Pointer(size)))
 		if res == 1 { // CUDA_ERROR_INVALID_VALUE: past the last parameter
 			break
 		}
@@ -84,13 +87,13 @@ func (r *Real) Launch(l *Launch) int32 {
 		le.PutUint64(cfg[32:], l.Stream)
 		le.PutUint64(cfg[40:], uint64(uintptr(unsafe.Pointer(&l.Attrs[0]))))
 		le.PutUint32(cfg[48:], uint32(len(l.Attrs)/72))
-		res = r.call("cuLaunchKernelEx", uintptr(unsafe.Pointer(&cfg[0])), uintptr(l.Func), kp, 0)
+		res = r.call(api.IDcuLaunchKernelEx, uintptr(unsafe.Pointer(&cfg[0])), uintptr(l.Func), kp, 0)
 		runtime.KeepAlive(cfg)
 	case l.Cooperative:
-		res = r.call("cuLaunchCooperativeKernel", uintptr(l.Func), uintptr(l.Grid[0]), uintptr(l.Grid[1]), uintptr(l.Grid[2]),
+		res = r.call(api.IDcuLaunchCooperativeKernel, uintptr(l.Func), uintptr(l.Grid[0]), uintptr(l.Grid[1]), uintptr(l.Grid[2]),
 			uintptr(l.Block[0]), uintptr(l.Block[1]), uintptr(l.Block[2]), uintptr(l.SharedMem), uintptr(l.Stream), kp)
 	default:
-		res = r.call("cuLaunchKernel", uintptr(l.Func), uintptr(l.Grid[0]), uintptr(l.Grid[1]), uintptr(l.Grid[2]),
+		res = r.call(api.IDcuLaunchKernel, uintptr(l.Func), uintptr(l.Grid[0]), uintptr(l.Grid[1]), uintptr(l.Grid[2]),
 			uintptr(l.Block[0]), uintptr(l.Block[1]), uintptr(l.Block[2]), uintptr(l.SharedMem), uintptr(l.Stream), kp, 0)
 	}
 	runtime.KeepAlive(l)
@@ -109,9 +112,9 @@ func (r *Real) Memcpy2D(desc, in, out []byte, stream uint64) int32 {
 		le.PutUint64(d[80:], uint64(uintptr(unsafe.Pointer(&out[0]))))
 	}
 	// Ordered on the caller's stream, finished before the buffers go back.
-	res := r.call("cuMemcpy2DAsync_v2", uintptr(unsafe.Pointer(&d[0])), uintptr(stream))
+	res := r.call(api.IDcuMemcpy2DAsync_v2, uintptr(unsafe.Pointer(&d[0])), uintptr(stream))
 	if res == 0 {
-		res = r.call("cuStreamSynchronize", uintptr(stream))
+		res = r.call(api.IDcuStreamSynchronize, uintptr(stream))
 	}
 	runtime.KeepAlive(in)
 	runtime.KeepAlive(out)
@@ -123,7 +126,7 @@ func (r *Real) CaptureInfo(stream uint64) (uint32, uint64, uint64, []uint64, int
 	var status uint32
 	var id, graph, n uint64
 	var deps, edges uintptr
-	res := r.call("cuStreamGetCaptureInfo_v3", uintptr(stream), uintptr(unsafe.Pointer(&status)), uintptr(unsafe.Pointer(&id)),
+	res := r.call(api.IDcuStreamGetCaptureInfo_v3, uintptr(stream), uintptr(unsafe.Pointer(&status)), uintptr(unsafe.Pointer(&id)),
 		uintptr(unsafe.Pointer(&graph)), uintptr(unsafe.Pointer(&deps)), uintptr(unsafe.Pointer(&edges)), uintptr(unsafe.Pointer(&n)))
 	if res != 0 {
 		return 0, 0, 0, nil, res
@@ -141,22 +144,22 @@ func (r *Real) Pin(b []byte) bool {
 	if len(b) == 0 || !r.ContextCurrent() {
 		return false
 	}
-	return r.call("cuMemHostRegister_v2", uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 1) == 0
+	return r.call(api.IDcuMemHostRegister_v2, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), 1) == 0
 }
 
 // ContextCurrent reports whether the calling thread has a context current (what Pin needs).
 func (r *Real) ContextCurrent() bool {
 	var ctx uintptr
-	return r.call("cuCtxGetCurrent", uintptr(unsafe.Pointer(&ctx))) == 0 && ctx != 0
+	return r.call(api.IDcuCtxGetCurrent, uintptr(unsafe.Pointer(&ctx))) == 0 && ctx != 0
 }
 
 func (r *Real) CopyHtoD(dst uint64, src []byte, stream uint64) int32 {
 	if stream == 0 {
-		return r.call("cuMemcpyHtoD_v2", uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(len(src)))
+		return r.call(api.IDcuMemcpyHtoD_v2, uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(len(src)))
 	}
-	res := r.call("cuMemcpyHtoDAsync_v2", uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(len(src)), uintptr(stream))
+	res := r.call(api.IDcuMemcpyHtoDAsync_v2, uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(len(src)), uintptr(stream))
 	if res == 0 {
-		res = r.call("cuStreamSynchronize", uintptr(stream))
+		res = r.call(api.IDcuStreamSynchronize, uintptr(stream))
 	}
 	return res
 }
@@ -165,19 +168,19 @@ func (r *Real) CopyHtoD(dst uint64, src []byte, stream uint64) int32 {
 // until the next ShmFence (each copy records it again: stream order makes the last record cover
 // the earlier copies).
 func (r *Real) CopyHtoDAsync(dst uint64, src []byte, stream uint64) int32 {
-	res := r.call("cuMemcpyHtoDAsync_v2", uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(len(src)), uintptr(stream))
+	res := r.call(api.IDcuMemcpyHtoDAsync_v2, uintptr(dst), uintptr(unsafe.Pointer(&src[0])), uintptr(len(src)), uintptr(stream))
 	if res != 0 {
 		return res
 	}
 	var ctx uintptr
-	if res := r.call("cuCtxGetCurrent", uintptr(unsafe.Pointer(&ctx))); res != 0 {
+	if res := r.call(api.IDcuCtxGetCurrent, uintptr(unsafe.Pointer(&ctx))); res != 0 {
 		return res
 	}
 	key := [2]uint64{uint64(ctx), stream}
 	ev, ok := r.fences[key]
 	if !ok {
 		const disableTiming = 0x2 // CU_EVENT_DISABLE_TIMING
-		if res := r.call("cuEventCreate", uintptr(unsafe.Pointer(&ev)), disableTiming); res != 0 {
+		if res := r.call(api.IDcuEventCreate, uintptr(unsafe.Pointer(&ev)), disableTiming); res != 0 {
 			return res
 		}
 		if r.fences == nil {
@@ -185,7 +188,7 @@ func (r *Real) CopyHtoDAsync(dst uint64, src []byte, stream uint64) int32 {
 		}
 		r.fences[key] = ev
 	}
-	return r.call("cuEventRecord", ev, uintptr(stream))
+	return r.call(api.IDcuEventRecord, ev, uintptr(stream))
 }
 
 // ShmFence waits for every copy CopyHtoDAsync queued, then destroys the fence events. An
@@ -193,12 +196,12 @@ func (r *Real) CopyHtoDAsync(dst uint64, src []byte, stream uint64) int32 {
 func (r *Real) ShmFence() int32 {
 	var first int32
 	for key, ev := range r.fences {
-		res := r.call("cuEventSynchronize", ev)
+		res := r.call(api.IDcuEventSynchronize, ev)
 		const invalidHandle, contextDestroyed = 400, 709
 		if res != 0 && res != invalidHandle && res != contextDestroyed && first == 0 {
 			first = res
 		}
-		r.call("cuEventDestroy_v2", ev)
+		r.call(api.IDcuEventDestroy_v2, ev)
 		delete(r.fences, key)
 	}
 	return first
@@ -206,11 +209,11 @@ func (r *Real) ShmFence() int32 {
 
 func (r *Real) CopyDtoH(dst []byte, src uint64, stream uint64) int32 {
 	if stream == 0 {
-		return r.call("cuMemcpyDtoH_v2", uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(len(dst)))
+		return r.call(api.IDcuMemcpyDtoH_v2, uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(len(dst)))
 	}
-	res := r.call("cuMemcpyDtoHAsync_v2", uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(len(dst)), uintptr(stream))
+	res := r.call(api.IDcuMemcpyDtoHAsync_v2, uintptr(unsafe.Pointer(&dst[0])), uintptr(src), uintptr(len(dst)), uintptr(stream))
 	if res == 0 {
-		res = r.call("cuStreamSynchronize", uintptr(stream))
+		res = r.call(api.IDcuStreamSynchronize, uintptr(stream))
 	}
 	return res
 }
@@ -233,9 +236,9 @@ func (r *Real) PointerAttributes(attrs []byte, ptr uint64, out []byte) int32 {
 		pa[i] = uintptr(unsafe.Pointer(&a[slot*i]))
 		pb[i] = uintptr(unsafe.Pointer(&b[slot*i]))
 	}
-	res := r.call("cuPointerGetAttributes", uintptr(n), uintptr(unsafe.Pointer(&attrs[0])), uintptr(unsafe.Pointer(&pa[0])), uintptr(ptr))
+	res := r.call(api.IDcuPointerGetAttributes, uintptr(n), uintptr(unsafe.Pointer(&attrs[0])), uintptr(unsafe.Pointer(&pa[0])), uintptr(ptr))
 	if res == 0 {
-		res = r.call("cuPointerGetAttributes", uintptr(n), uintptr(unsafe.Pointer(&attrs[0])), uintptr(unsafe.Pointer(&pb[0])), uintptr(ptr))
+		res = r.call(api.IDcuPointerGetAttributes, uintptr(n), uintptr(unsafe.Pointer(&attrs[0])), uintptr(unsafe.Pointer(&pb[0])), uintptr(ptr))
 	}
 	runtime.KeepAlive(a)
 	runtime.KeepAlive(b)

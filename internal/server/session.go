@@ -619,7 +619,7 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 	}
 	id := api.ID(c.Fn)
 	f := &api.Table[id]
-	if f.Mode != api.Remote && f.Mode != api.Async {
+	if !f.Served() {
 		return 0, nil, "", fmt.Errorf("%s is not a remote function", f.Name)
 	}
 	a, ce, err := s.checkArgs(f, c)
@@ -635,7 +635,7 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 	}
 	var result int32
 	if f.Internal && f.Server == "" {
-		result = s.internal(f, a)
+		result = s.internal(id, f, a)
 	} else if f.OwnProcess {
 		result = s.ownProcess(id, f, a)
 	} else if f.Wait && release != nil {
@@ -685,7 +685,7 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 	return result, outs, "", nil
 }
 
-var kernelGetFunctionID, _, _ = api.Lookup("cuKernelGetFunction")
+var kernelGetFunctionID = api.IDcuKernelGetFunction
 
 // kernelFunction is kernel k's function in the current context (cuKernelGetFunction), asked
 // once; it is forgotten with the kernel's library.
@@ -729,7 +729,7 @@ func hostOutStream(f *api.Func) int {
 	return k
 }
 
-var syncStreamID, _, _ = api.Lookup("cuStreamSynchronize")
+var syncStreamID = api.IDcuStreamSynchronize
 
 // rowFacts: what exec needs to know of each row, worked out once rather than per call.
 // ownProcess answers an NVML process list (api.Func.OwnProcess): the backend's list is read

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -157,24 +156,26 @@ func (s *Sim) Name() string { return "sim" }
 
 func (s *Sim) Close() {}
 
-// simFuncs are the functions the simulated device implements, by name.
-var simFuncs map[string]func(s *Sim, a *Args) int32
+// simFuncs are the functions the simulated device implements, by the id of the row named as the
+// function (api.ServerRow: a vgpu row with a Server runs the function of that name).
+var simFuncs map[api.ID]func(s *Sim, a *Args) int32
 
 func (s *Sim) Invoke(id api.ID, f *api.Func, a *Args) int32 {
-	fn, ok := simFuncs[f.ServerName()]
-	if !ok {
+	sid, known := api.ServerRow(id)
+	fn, ok := simFuncs[sid]
+	if !ok || !known {
 		code := f.Lib().Info().NotSupported
 		logOnce("sim:"+f.Name, fmt.Sprintf("the simulated device does not implement %s (returning %d)", f.Name, code), "function", f.Name, "code", code)
 		return code
 	}
 	s.mu.Lock()
-	if f.Lib() == api.LibCuda && f.Name != "cuInit" && f.Name != "cuDriverGetVersion" && !s.inited {
+	if f.Lib() == api.LibCuda && id != api.IDcuInit && id != api.IDcuDriverGetVersion && !s.inited {
 		s.mu.Unlock()
 		return 3 // CUDA_ERROR_NOT_INITIALIZED
 	}
 	if f.Wait {
 		// what to wait for, read under the lock; the wait itself without it
-		until := s.waitUntil(f.Name, a)
+		until := s.waitUntil(id, a)
 		s.mu.Unlock()
 		if d := time.Until(until); d > 0 {
 			time.Sleep(d)
@@ -201,14 +202,14 @@ func (s *Sim) ThreadEnded(t uint16) {
 
 // waitUntil is when the work a synchronisation (a row marked Wait) waits for is over; s.mu
 // is held.
-func (s *Sim) waitUntil(name string, a *Args) time.Time {
+func (s *Sim) waitUntil(id api.ID, a *Args) time.Time {
 	var until time.Time
-	switch name {
-	case "cuStreamSynchronize":
+	switch id {
+	case api.IDcuStreamSynchronize:
 		if st := a.Vals[0]; st > 2 {
 			return s.busy[st]
 		}
-	case "cuEventSynchronize":
+	case api.IDcuEventSynchronize:
 		return s.events[a.Vals[0]]
 	}
 	// the context, or a special stream (the legacy stream waits for the blocking streams):
@@ -343,9 +344,10 @@ func init() {
 		}
 	}
 	ok := func(s *Sim, a *Args) int32 { return 0 }
-	simFuncs = map[string]func(s *Sim, a *Args) int32{
-		"cuInit": func(s *Sim, a *Args) int32 {
-			if a.Vals[0] != 0 {
+	simFuncs = map[api.ID]func(s *Sim, a *Args) int32{
+		api.IDcuInit: func(s *Sim, a *Args) int32 {
+			arg := cuInitArgs{a}
+			if arg.Flags() != 0 {
 				return cuErrInvalidValue
 			}
 			if len(s.visible) == 0 {
@@ -354,68 +356,92 @@ func init() {
 			s.inited = true
 			return 0
 		},
-		"cuDriverGetVersion": func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
-		"cuDeviceGetCount":   func(s *Sim, a *Args) int32 { put32(a.Out[0], uint32(len(s.visible))); return 0 },
-		"cuDeviceGet": func(s *Sim, a *Args) int32 {
-			if s.hostOf(int32(uint32(a.Vals[1]))) < 0 {
-				return cuErrInvalidDevice
-			}
-			put32(a.Out[0], uint32(a.Vals[1]))
+		api.IDcuDriverGetVersion: func(s *Sim, a *Args) int32 {
+			arg := cuDriverGetVersionArgs{a}
+			put32(arg.driverVersion(), simDriver)
 			return 0
 		},
-		"cuDeviceGetName": devFn(2, func(s *Sim, a *Args) int32 { putString(a.Out[0], SimName); return 0 }),
-		"cuDeviceGetUuid": devFn(1, func(s *Sim, a *Args) int32 {
-			u := s.uuidOf(s.hostOf(int32(a.Vals[1])))
-			copy(a.Out[0], u[:])
+		api.IDcuDeviceGetCount: func(s *Sim, a *Args) int32 {
+			arg := cuDeviceGetCountArgs{a}
+			put32(arg.count(), uint32(len(s.visible)))
+			return 0
+		},
+		api.IDcuDeviceGet: func(s *Sim, a *Args) int32 {
+			arg := cuDeviceGetArgs{a}
+			if s.hostOf(int32(uint32(arg.ordinal()))) < 0 {
+				return cuErrInvalidDevice
+			}
+			put32(arg.device(), uint32(arg.ordinal()))
+			return 0
+		},
+		api.IDcuDeviceGetName: devFn(2, func(s *Sim, a *Args) int32 {
+			arg := cuDeviceGetNameArgs{a}
+			putString(arg.name(), SimName)
 			return 0
 		}),
-		"cuDeviceGetUuid_v2": devFn(1, func(s *Sim, a *Args) int32 {
-			u := s.uuidOf(s.hostOf(int32(a.Vals[1])))
-			copy(a.Out[0], u[:])
+		api.IDcuDeviceGetUuid: devFn(1, func(s *Sim, a *Args) int32 {
+			arg := cuDeviceGetUuidArgs{a}
+			u := s.uuidOf(s.hostOf(int32(arg.dev())))
+			copy(arg.uuid(), u[:])
 			return 0
 		}),
-		"cuDeviceTotalMem_v2": devFn(1, func(s *Sim, a *Args) int32 { put64(a.Out[0], simTotalMem); return 0 }),
-		"cuDeviceGetAttribute": devFn(2, func(s *Sim, a *Args) int32 {
-			attr := int32(uint32(a.Vals[1]))
+		api.IDcuDeviceGetUuid_v2: devFn(1, func(s *Sim, a *Args) int32 {
+			arg := cuDeviceGetUuid_v2Args{a}
+			u := s.uuidOf(s.hostOf(int32(arg.dev())))
+			copy(arg.uuid(), u[:])
+			return 0
+		}),
+		api.IDcuDeviceTotalMem_v2: devFn(1, func(s *Sim, a *Args) int32 {
+			arg := cuDeviceTotalMem_v2Args{a}
+			put64(arg.bytes(), simTotalMem)
+			return 0
+		}),
+		api.IDcuDeviceGetAttribute: devFn(2, func(s *Sim, a *Args) int32 {
+			arg := cuDeviceGetAttributeArgs{a}
+			attr := int32(uint32(arg.attrib()))
 			if attr <= 0 || attr > 200 {
 				return cuErrInvalidValue
 			}
 			v := uint32(simAttrs[attr])
 			if attr == 33 { // CU_DEVICE_ATTRIBUTE_PCI_BUS_ID: the bus of simPCIBusIDOf
-				v = uint32(s.hostOf(int32(a.Vals[2])))
+				v = uint32(s.hostOf(int32(arg.dev())))
 			}
-			put32(a.Out[0], v)
+			put32(arg.pi(), v)
 			return 0
 		}),
-		"cuDeviceGetPCIBusId": devFn(2, func(s *Sim, a *Args) int32 {
-			if len(a.Out[0]) < len(simPCIBusID)+1 {
+		api.IDcuDeviceGetPCIBusId: devFn(2, func(s *Sim, a *Args) int32 {
+			arg := cuDeviceGetPCIBusIdArgs{a}
+			if len(arg.pciBusId()) < len(simPCIBusID)+1 {
 				return cuErrInvalidValue
 			}
-			putString(a.Out[0], simPCIBusIDOf(s.hostOf(int32(a.Vals[2]))))
+			putString(arg.pciBusId(), simPCIBusIDOf(s.hostOf(int32(arg.dev()))))
 			return 0
 		}),
-		"cuDeviceGetByPCIBusId": func(s *Sim, a *Args) int32 {
-			id := string(a.In[1][:len(a.In[1])-1])
+		api.IDcuDeviceGetByPCIBusId: func(s *Sim, a *Args) int32 {
+			arg := cuDeviceGetByPCIBusIdArgs{a}
+			id := string(arg.pciBusId()[:len(arg.pciBusId())-1])
 			for d, h := range s.visible {
 				if b := simPCIBusIDOf(h); id == b || id == b[4:] {
-					put32(a.Out[0], uint32(d))
+					put32(arg.dev(), uint32(d))
 					return 0
 				}
 			}
 			return cuErrInvalidDevice
 		},
-		"cuDevicePrimaryCtxRetain": devFn(1, func(s *Sim, a *Args) int32 {
-			d := int(a.Vals[1])
+		api.IDcuDevicePrimaryCtxRetain: devFn(1, func(s *Sim, a *Args) int32 {
+			arg := cuDevicePrimaryCtxRetainArgs{a}
+			d := int(arg.dev())
 			if s.primary[d] == 0 {
 				s.primary[d] = s.newHandle()
 				s.ctxs[s.primary[d]] = d
 			}
 			s.primRefs[d]++
-			put64(a.Out[0], s.primary[d])
+			put64(arg.pctx(), s.primary[d])
 			return 0
 		}),
-		"cuDevicePrimaryCtxRelease_v2": devFn(0, func(s *Sim, a *Args) int32 {
-			d := int(a.Vals[0])
+		api.IDcuDevicePrimaryCtxRelease_v2: devFn(0, func(s *Sim, a *Args) int32 {
+			arg := cuDevicePrimaryCtxRelease_v2Args{a}
+			d := int(arg.dev())
 			if s.primRefs[d] == 0 {
 				return cuErrInvalidContext
 			}
@@ -423,62 +449,79 @@ func init() {
 			return 0
 		}),
 		// a reset keeps the context's handle (as the driver does) and frees nothing the sim holds
-		"cuDevicePrimaryCtxReset_v2": devFn(0, func(s *Sim, a *Args) int32 { return 0 }),
-		"cuDevicePrimaryCtxSetFlags_v2": devFn(0, func(s *Sim, a *Args) int32 {
+		api.IDcuDevicePrimaryCtxReset_v2: devFn(0, func(s *Sim, a *Args) int32 { return 0 }),
+		api.IDcuDevicePrimaryCtxSetFlags_v2: devFn(0, func(s *Sim, a *Args) int32 {
+			arg := cuDevicePrimaryCtxSetFlags_v2Args{a}
 			const known = 0x07 | 0x08 | 0x10 | 0x20 // scheduling, map host, keep local memory, coredump
-			if f := uint32(a.Vals[1]); f&^known != 0 || f&0x07 == 0x03 || f&0x07 > 0x04 {
+			if f := uint32(arg.flags()); f&^known != 0 || f&0x07 == 0x03 || f&0x07 > 0x04 {
 				return 1 // CUDA_ERROR_INVALID_VALUE
 			}
-			s.primFlag = uint32(a.Vals[1])
+			s.primFlag = uint32(arg.flags())
 			return 0
 		}),
-		"cuDevicePrimaryCtxGetState": devFn(0, func(s *Sim, a *Args) int32 {
-			put32(a.Out[1], s.primFlag)
+		api.IDcuDevicePrimaryCtxGetState: devFn(0, func(s *Sim, a *Args) int32 {
+			arg := cuDevicePrimaryCtxGetStateArgs{a}
+			put32(arg.flags(), s.primFlag)
 			active := uint32(0)
-			if s.primRefs[int(a.Vals[0])] > 0 {
+			if s.primRefs[int(arg.dev())] > 0 {
 				active = 1
 			}
-			put32(a.Out[2], active)
+			put32(arg.active(), active)
 			return 0
 		}),
-		"cuCtxCreate_v2": devFn(2, func(s *Sim, a *Args) int32 {
+		api.IDcuCtxCreate_v2: devFn(2, func(s *Sim, a *Args) int32 {
+			arg := cuCtxCreate_v2Args{a}
 			h := s.newHandle()
-			s.ctxs[h] = int(a.Vals[2])
+			s.ctxs[h] = int(arg.dev())
 			s.current = h
-			put64(a.Out[0], h)
+			put64(arg.pctx(), h)
 			return 0
 		}),
-		"cuCtxDestroy_v2": func(s *Sim, a *Args) int32 {
-			delete(s.ctxs, a.Vals[0])
-			if s.current == a.Vals[0] {
+		api.IDcuCtxDestroy_v2: func(s *Sim, a *Args) int32 {
+			arg := cuCtxDestroy_v2Args{a}
+			delete(s.ctxs, arg.ctx())
+			if s.current == arg.ctx() {
 				s.current = 0
 			}
 			return 0
 		},
-		"cuCtxGetCurrent": func(s *Sim, a *Args) int32 { put64(a.Out[0], s.current); return 0 },
-		"cuCtxSetCurrent": func(s *Sim, a *Args) int32 { s.current = a.Vals[0]; return 0 },
-		"cuCtxGetDevice": func(s *Sim, a *Args) int32 {
+		api.IDcuCtxGetCurrent: func(s *Sim, a *Args) int32 {
+			arg := cuCtxGetCurrentArgs{a}
+			put64(arg.pctx(), s.current)
+			return 0
+		},
+		api.IDcuCtxSetCurrent: func(s *Sim, a *Args) int32 {
+			arg := cuCtxSetCurrentArgs{a}
+			s.current = arg.ctx()
+			return 0
+		},
+		api.IDcuCtxGetDevice: func(s *Sim, a *Args) int32 {
+			arg := cuCtxGetDeviceArgs{a}
 			d, ok := s.ctxs[s.current]
 			if !ok {
 				return cuErrInvalidContext
 			}
-			put32(a.Out[0], uint32(d))
+			put32(arg.device(), uint32(d))
 			return 0
 		},
-		"cuCtxSynchronize": ok,
-		"cuMemGetInfo_v2": func(s *Sim, a *Args) int32 {
+		api.IDcuCtxSynchronize: ok,
+		api.IDcuMemGetInfo_v2: func(s *Sim, a *Args) int32 {
+			arg := cuMemGetInfo_v2Args{a}
 			h := s.currentHost()
-			put64(a.Out[0], simTotalMem-s.used[h])
-			put64(a.Out[1], simTotalMem)
+			put64(arg.free(), simTotalMem-s.used[h])
+			put64(arg.total(), simTotalMem)
 			return 0
 		},
-		"cuMemAlloc_v2": func(s *Sim, a *Args) int32 {
-			p, r := s.alloc(a.Vals[1], s.currentHost())
-			put64(a.Out[0], p)
+		api.IDcuMemAlloc_v2: func(s *Sim, a *Args) int32 {
+			arg := cuMemAlloc_v2Args{a}
+			p, r := s.alloc(arg.bytesize(), s.currentHost())
+			put64(arg.dptr(), p)
 			return r
 		},
-		"cuMemAllocPitch_v2": func(s *Sim, a *Args) int32 { // (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)
-			w, h := a.Vals[2], a.Vals[3]
+		api.IDcuMemAllocPitch_v2: func(s *Sim, a *Args) int32 {
+			arg := cuMemAllocPitch_v2Args{a}
+			// (dptr, pPitch, WidthInBytes, Height, ElementSizeBytes)
+			w, h := arg.WidthInBytes(), arg.Height()
 			if w == 0 || h == 0 || h > simTotalMem {
 				return cuErrInvalidValue
 			}
@@ -487,12 +530,13 @@ func init() {
 				return cuErrOutOfMemory
 			}
 			p, r := s.alloc(pitch*h, s.currentHost())
-			put64(a.Out[0], p)
-			put64(a.Out[1], pitch)
+			put64(arg.dptr(), p)
+			put64(arg.pPitch(), pitch)
 			return r
 		},
-		"cuMemFree_v2": func(s *Sim, a *Args) int32 {
-			p := a.Vals[0]
+		api.IDcuMemFree_v2: func(s *Sim, a *Args) int32 {
+			arg := cuMemFree_v2Args{a}
+			p := arg.dptr()
 			b, okk := s.mem[p]
 			if !okk {
 				return cuErrInvalidValue
@@ -505,8 +549,10 @@ func init() {
 		},
 		// Virtual memory management: physical allocations count as used memory; a mapping gets
 		// memory of its own for copies (two mappings of one handle do not share bytes here).
-		"cuMemCreate": func(s *Sim, a *Args) int32 { // (handle, size, prop, flags)
-			n, prop := a.Vals[1], a.In[2]
+		api.IDcuMemCreate: func(s *Sim, a *Args) int32 {
+			arg := cuMemCreateArgs{a}
+			// (handle, size, prop, flags)
+			n, prop := arg.size(), arg.prop()
 			const locDevice = 1
 			if n == 0 || n%(2<<20) != 0 || binary.LittleEndian.Uint32(prop[8:]) != locDevice {
 				return cuErrInvalidValue
@@ -521,32 +567,37 @@ func init() {
 			s.used[h] += n
 			m := s.newHandle()
 			s.vmm[m] = simVMM{size: n, host: h}
-			put64(a.Out[0], m)
+			put64(arg.handle(), m)
 			return 0
 		},
-		"cuMemRelease": func(s *Sim, a *Args) int32 {
-			m, okk := s.vmm[a.Vals[0]]
+		api.IDcuMemRelease: func(s *Sim, a *Args) int32 {
+			arg := cuMemReleaseArgs{a}
+			m, okk := s.vmm[arg.handle()]
 			if !okk {
 				return cuErrInvalidValue
 			}
 			s.used[m.host] -= m.size
-			delete(s.vmm, a.Vals[0])
+			delete(s.vmm, arg.handle())
 			return 0
 		},
-		"cuMemAddressReserve": func(s *Sim, a *Args) int32 { // (ptr, size, alignment, addr, flags)
-			n := a.Vals[1]
+		api.IDcuMemAddressReserve: func(s *Sim, a *Args) int32 {
+			arg := cuMemAddressReserveArgs{a}
+			// (ptr, size, alignment, addr, flags)
+			n := arg.size()
 			if n == 0 || n > 1<<40 {
 				return cuErrInvalidValue
 			}
 			p := s.next
 			s.next += (n + 0xfffff) &^ 0xfffff
-			put64(a.Out[0], p)
+			put64(arg.ptr(), p)
 			return 0
 		},
-		"cuMemAddressFree": ok,
-		"cuMemMap": func(s *Sim, a *Args) int32 { // (ptr, size, offset, handle, flags)
-			p, n := a.Vals[0], a.Vals[1]
-			if m, okk := s.vmm[a.Vals[3]]; !okk || a.Vals[2]+n > m.size || n == 0 {
+		api.IDcuMemAddressFree: ok,
+		api.IDcuMemMap: func(s *Sim, a *Args) int32 {
+			arg := cuMemMapArgs{a}
+			// (ptr, size, offset, handle, flags)
+			p, n := arg.ptr(), arg.size()
+			if m, okk := s.vmm[arg.handle()]; !okk || arg.offset()+n > m.size || n == 0 {
 				return cuErrInvalidValue
 			}
 			if _, _, busy := s.allocs.Find(p, 1); busy {
@@ -556,190 +607,282 @@ func init() {
 			s.allocs.Add(p, n)
 			return 0
 		},
-		"cuMemUnmap": func(s *Sim, a *Args) int32 {
-			if _, okk := s.mem[a.Vals[0]]; !okk {
+		api.IDcuMemUnmap: func(s *Sim, a *Args) int32 {
+			arg := cuMemUnmapArgs{a}
+			if _, okk := s.mem[arg.ptr()]; !okk {
 				return 211 // CUDA_ERROR_NOT_MAPPED
 			}
-			delete(s.mem, a.Vals[0])
-			s.allocs.Remove(a.Vals[0])
+			delete(s.mem, arg.ptr())
+			s.allocs.Remove(arg.ptr())
 			return 0
 		},
-		"cuMemSetAccess":       ok,
-		"cuMemcpyHtoD_v2":      func(s *Sim, a *Args) int32 { copy(s.dev(a.Vals[0], a.Vals[2]), a.In[1]); return 0 },
-		"cuMemcpyHtoDAsync_v2": func(s *Sim, a *Args) int32 { copy(s.dev(a.Vals[0], a.Vals[2]), a.In[1]); return 0 },
-		"cuMemcpyDtoH_v2":      func(s *Sim, a *Args) int32 { copy(a.Out[0], s.dev(a.Vals[1], a.Vals[2])); return 0 },
-		"cuMemcpyDtoD_v2": func(s *Sim, a *Args) int32 {
-			copy(s.dev(a.Vals[0], a.Vals[2]), s.dev(a.Vals[1], a.Vals[2]))
+		api.IDcuMemSetAccess: ok,
+		api.IDcuMemcpyHtoD_v2: func(s *Sim, a *Args) int32 {
+			arg := cuMemcpyHtoD_v2Args{a}
+			copy(s.dev(arg.dstDevice(), arg.ByteCount()), arg.srcHost())
 			return 0
 		},
-		"cuMemcpyDtoDAsync_v2": func(s *Sim, a *Args) int32 {
-			copy(s.dev(a.Vals[0], a.Vals[2]), s.dev(a.Vals[1], a.Vals[2]))
-			s.addWork(a.Vals[3])
+		api.IDcuMemcpyHtoDAsync_v2: func(s *Sim, a *Args) int32 {
+			arg := cuMemcpyHtoDAsync_v2Args{a}
+			copy(s.dev(arg.dstDevice(), arg.ByteCount()), arg.srcHost())
+			return 0
+		},
+		api.IDcuMemcpyDtoH_v2: func(s *Sim, a *Args) int32 {
+			arg := cuMemcpyDtoH_v2Args{a}
+			copy(arg.dstHost(), s.dev(arg.srcDevice(), arg.ByteCount()))
+			return 0
+		},
+		api.IDcuMemcpyDtoD_v2: func(s *Sim, a *Args) int32 {
+			arg := cuMemcpyDtoD_v2Args{a}
+			copy(s.dev(arg.dstDevice(), arg.ByteCount()), s.dev(arg.srcDevice(), arg.ByteCount()))
+			return 0
+		},
+		api.IDcuMemcpyDtoDAsync_v2: func(s *Sim, a *Args) int32 {
+			arg := cuMemcpyDtoDAsync_v2Args{a}
+			copy(s.dev(arg.dstDevice(), arg.ByteCount()), s.dev(arg.srcDevice(), arg.ByteCount()))
+			s.addWork(arg.hStream())
 			return 0
 		},
 		// peer copies between two GPUs of the host (the session checked both ranges)
-		"cuMemcpyPeer": func(s *Sim, a *Args) int32 {
-			copy(s.dev(a.Vals[0], a.Vals[4]), s.dev(a.Vals[2], a.Vals[4]))
+		api.IDcuMemcpyPeer: func(s *Sim, a *Args) int32 {
+			arg := cuMemcpyPeerArgs{a}
+			copy(s.dev(arg.dstDevice(), arg.ByteCount()), s.dev(arg.srcDevice(), arg.ByteCount()))
 			return 0
 		},
-		"cuMemcpyPeerAsync": func(s *Sim, a *Args) int32 {
-			copy(s.dev(a.Vals[0], a.Vals[4]), s.dev(a.Vals[2], a.Vals[4]))
+		api.IDcuMemcpyPeerAsync: func(s *Sim, a *Args) int32 {
+			arg := cuMemcpyPeerAsyncArgs{a}
+			copy(s.dev(arg.dstDevice(), arg.ByteCount()), s.dev(arg.srcDevice(), arg.ByteCount()))
 			return 0
 		},
-		"cuDeviceCanAccessPeer": devFn(1, devFn(2, func(s *Sim, a *Args) int32 {
+		api.IDcuDeviceCanAccessPeer: devFn(1, devFn(2, func(s *Sim, a *Args) int32 {
+			arg := cuDeviceCanAccessPeerArgs{a}
 			can := uint32(0)
-			if a.Vals[1] != a.Vals[2] {
+			if arg.dev() != arg.peerDev() {
 				can = 1 // two GPUs of one host reach each other
 			}
-			put32(a.Out[0], can)
+			put32(arg.canAccessPeer(), can)
 			return 0
 		})),
-		"cuMemsetD8_v2":    func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]), 1, a.Vals[1]); return 0 },
-		"cuMemsetD8Async":  func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]), 1, a.Vals[1]); return 0 },
-		"cuMemsetD16_v2":   func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]*2), 2, a.Vals[1]); return 0 },
-		"cuMemsetD32_v2":   func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]*4), 4, a.Vals[1]); return 0 },
-		"cuMemsetD32Async": func(s *Sim, a *Args) int32 { fill(s.dev(a.Vals[0], a.Vals[2]*4), 4, a.Vals[1]); return 0 },
-		"cuMemGetAllocationGranularity": func(s *Sim, a *Args) int32 {
-			put64(a.Out[0], 2<<20)
+		api.IDcuMemsetD8_v2: func(s *Sim, a *Args) int32 {
+			arg := cuMemsetD8_v2Args{a}
+			fill(s.dev(arg.dstDevice(), arg.N()), 1, arg.uc())
 			return 0
 		},
-		"cuStreamCreate": func(s *Sim, a *Args) int32 { put64(a.Out[0], s.newHandle()); return 0 },
-		"cuStreamDestroy_v2": func(s *Sim, a *Args) int32 {
-			delete(s.busy, a.Vals[0])
+		api.IDcuMemsetD8Async: func(s *Sim, a *Args) int32 {
+			arg := cuMemsetD8AsyncArgs{a}
+			fill(s.dev(arg.dstDevice(), arg.N()), 1, arg.uc())
 			return 0
 		},
-		"cuStreamSynchronize": ok, // (Invoke waits)
-		"cuStreamQuery":       func(s *Sim, a *Args) int32 { return notReady(s.busy[a.Vals[0]]) },
-		"cuStreamWaitEvent":   ok,
-		"cuEventCreate":       func(s *Sim, a *Args) int32 { put64(a.Out[0], s.newHandle()); return 0 },
-		"cuEventDestroy_v2": func(s *Sim, a *Args) int32 {
-			delete(s.events, a.Vals[0])
+		api.IDcuMemsetD16_v2: func(s *Sim, a *Args) int32 {
+			arg := cuMemsetD16_v2Args{a}
+			fill(s.dev(arg.dstDevice(), arg.N()*2), 2, arg.us())
 			return 0
 		},
-		"cuEventRecord": func(s *Sim, a *Args) int32 {
+		api.IDcuMemsetD32_v2: func(s *Sim, a *Args) int32 {
+			arg := cuMemsetD32_v2Args{a}
+			fill(s.dev(arg.dstDevice(), arg.N()*4), 4, arg.ui())
+			return 0
+		},
+		api.IDcuMemsetD32Async: func(s *Sim, a *Args) int32 {
+			arg := cuMemsetD32AsyncArgs{a}
+			fill(s.dev(arg.dstDevice(), arg.N()*4), 4, arg.ui())
+			return 0
+		},
+		api.IDcuMemGetAllocationGranularity: func(s *Sim, a *Args) int32 {
+			arg := cuMemGetAllocationGranularityArgs{a}
+			put64(arg.granularity(), 2<<20)
+			return 0
+		},
+		api.IDcuStreamCreate: func(s *Sim, a *Args) int32 {
+			arg := cuStreamCreateArgs{a}
+			put64(arg.phStream(), s.newHandle())
+			return 0
+		},
+		api.IDcuStreamDestroy_v2: func(s *Sim, a *Args) int32 {
+			arg := cuStreamDestroy_v2Args{a}
+			delete(s.busy, arg.hStream())
+			return 0
+		},
+		api.IDcuStreamSynchronize: ok, // (Invoke waits)
+		api.IDcuStreamQuery: func(s *Sim, a *Args) int32 {
+			arg := cuStreamQueryArgs{a}
+			return notReady(s.busy[arg.hStream()])
+		},
+		api.IDcuStreamWaitEvent: ok,
+		api.IDcuEventCreate: func(s *Sim, a *Args) int32 {
+			arg := cuEventCreateArgs{a}
+			put64(arg.phEvent(), s.newHandle())
+			return 0
+		},
+		api.IDcuEventDestroy_v2: func(s *Sim, a *Args) int32 {
+			arg := cuEventDestroy_v2Args{a}
+			delete(s.events, arg.hEvent())
+			return 0
+		},
+		api.IDcuEventRecord: func(s *Sim, a *Args) int32 {
+			arg := cuEventRecordArgs{a}
 			t := time.Now()
-			if b := s.busy[a.Vals[1]]; b.After(t) {
+			if b := s.busy[arg.hStream()]; b.After(t) {
 				t = b // recorded once the stream's simulated work is over
 			}
-			s.events[a.Vals[0]] = t
+			s.events[arg.hEvent()] = t
 			return 0
 		},
-		"cuEventSynchronize": ok, // (Invoke waits)
-		"cuEventQuery":       func(s *Sim, a *Args) int32 { return notReady(s.events[a.Vals[0]]) },
-		"cuEventElapsedTime_v2": func(s *Sim, a *Args) int32 {
-			t0, ok0 := s.events[a.Vals[1]]
-			t1, ok1 := s.events[a.Vals[2]]
+		api.IDcuEventSynchronize: ok, // (Invoke waits)
+		api.IDcuEventQuery: func(s *Sim, a *Args) int32 {
+			arg := cuEventQueryArgs{a}
+			return notReady(s.events[arg.hEvent()])
+		},
+		api.IDcuEventElapsedTime_v2: func(s *Sim, a *Args) int32 {
+			arg := cuEventElapsedTime_v2Args{a}
+			t0, ok0 := s.events[arg.hStart()]
+			t1, ok1 := s.events[arg.hEnd()]
 			if !ok0 || !ok1 {
 				return cuErrNotReady
 			}
-			put32(a.Out[0], math.Float32bits(float32(t1.Sub(t0).Seconds()*1000)))
+			put32(arg.pMilliseconds(), math.Float32bits(float32(t1.Sub(t0).Seconds()*1000)))
 			return 0
 		},
 
 		// NVML
-		"nvmlSystemGetDriverVersion": func(s *Sim, a *Args) int32 {
-			if len(a.Out[0]) < len(simNVMLDriver)+1 {
+		api.IDnvmlSystemGetDriverVersion: func(s *Sim, a *Args) int32 {
+			arg := nvmlSystemGetDriverVersionArgs{a}
+			if len(arg.version()) < len(simNVMLDriver)+1 {
 				return nvmlErrInsufficient
 			}
-			putString(a.Out[0], simNVMLDriver)
+			putString(arg.version(), simNVMLDriver)
 			return 0
 		},
-		"nvmlDeviceGetCount_v2": func(s *Sim, a *Args) int32 { put32(a.Out[0], uint32(s.ndev)); return 0 },
-		"nvmlDeviceGetHandleByIndex_v2": func(s *Sim, a *Args) int32 {
-			i := uint32(a.Vals[0]) // an unsigned int: the word's upper bits are not the caller's
+		api.IDnvmlDeviceGetCount_v2: func(s *Sim, a *Args) int32 {
+			arg := nvmlDeviceGetCount_v2Args{a}
+			put32(arg.deviceCount(), uint32(s.ndev))
+			return 0
+		},
+		api.IDnvmlDeviceGetHandleByIndex_v2: func(s *Sim, a *Args) int32 {
+			arg := nvmlDeviceGetHandleByIndex_v2Args{a}
+			i := uint32(arg.index()) // an unsigned int: the word's upper bits are not the caller's
 			if i >= uint32(s.ndev) {
 				return 2
 			}
-			put64(a.Out[1], simNVMLHandle(int(i)))
+			put64(arg.device(), simNVMLHandle(int(i)))
 			return 0
 		},
-		"nvmlDeviceGetName": func(s *Sim, a *Args) int32 {
-			if len(a.Out[1]) < len(SimName)+1 {
+		api.IDnvmlDeviceGetName: func(s *Sim, a *Args) int32 {
+			arg := nvmlDeviceGetNameArgs{a}
+			if len(arg.name()) < len(SimName)+1 {
 				return nvmlErrInsufficient
 			}
-			putString(a.Out[1], SimName)
+			putString(arg.name(), SimName)
 			return 0
 		},
-		"nvmlDeviceGetUUID": nvFn(func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetUUID: nvFn(func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetUUIDArgs{a}
 			u := s.uuidString(h)
-			if len(a.Out[1]) < len(u)+1 {
+			if len(arg.uuid()) < len(u)+1 {
 				return nvmlErrInsufficient
 			}
-			putString(a.Out[1], u)
+			putString(arg.uuid(), u)
 			return 0
 		}),
-		"nvmlSystemGetNVMLVersion": func(s *Sim, a *Args) int32 {
-			if len(a.Out[0]) < len(simNVMLVersion)+1 {
+		api.IDnvmlSystemGetNVMLVersion: func(s *Sim, a *Args) int32 {
+			arg := nvmlSystemGetNVMLVersionArgs{a}
+			if len(arg.version()) < len(simNVMLVersion)+1 {
 				return nvmlErrInsufficient
 			}
-			putString(a.Out[0], simNVMLVersion)
+			putString(arg.version(), simNVMLVersion)
 			return 0
 		},
-		"nvmlSystemGetCudaDriverVersion":    func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
-		"nvmlSystemGetCudaDriverVersion_v2": func(s *Sim, a *Args) int32 { put32(a.Out[0], simDriver); return 0 },
-		"nvmlDeviceGetHandleByUUID": func(s *Sim, a *Args) int32 {
+		api.IDnvmlSystemGetCudaDriverVersion: func(s *Sim, a *Args) int32 {
+			arg := nvmlSystemGetCudaDriverVersionArgs{a}
+			put32(arg.cudaDriverVersion(), simDriver)
+			return 0
+		},
+		api.IDnvmlSystemGetCudaDriverVersion_v2: func(s *Sim, a *Args) int32 {
+			arg := nvmlSystemGetCudaDriverVersion_v2Args{a}
+			put32(arg.cudaDriverVersion(), simDriver)
+			return 0
+		},
+		api.IDnvmlDeviceGetHandleByUUID: func(s *Sim, a *Args) int32 {
+			arg := nvmlDeviceGetHandleByUUIDArgs{a}
 			for h := 0; h < s.ndev; h++ {
-				if stringUntilNUL(a.In[0]) == s.uuidString(h) {
-					put64(a.Out[1], simNVMLHandle(h))
+				if stringUntilNUL(arg.uuid()) == s.uuidString(h) {
+					put64(arg.device(), simNVMLHandle(h))
 					return 0
 				}
 			}
 			return nvmlErrNotFound
 		},
-		"nvmlDeviceGetHandleByPciBusId_v2": func(s *Sim, a *Args) int32 {
+		api.IDnvmlDeviceGetHandleByPciBusId_v2: func(s *Sim, a *Args) int32 {
+			arg := nvmlDeviceGetHandleByPciBusId_v2Args{a}
 			for h := 0; h < s.ndev; h++ {
-				if id, b := stringUntilNUL(a.In[0]), simPCIBusIDOf(h); id == b || id == b[4:] {
-					put64(a.Out[1], simNVMLHandle(h))
+				if id, b := stringUntilNUL(arg.pciBusId()), simPCIBusIDOf(h); id == b || id == b[4:] {
+					put64(arg.device(), simNVMLHandle(h))
 					return 0
 				}
 			}
 			return nvmlErrNotFound
 		},
-		"nvmlDeviceGetIndex":       nvFn(func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], uint32(h)); return 0 }),
-		"nvmlDeviceGetMinorNumber": nvFn(func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], uint32(h)); return 0 }),
-		"nvmlDeviceGetSerial": func(s *Sim, a *Args) int32 {
-			if len(a.Out[1]) < len(simSerial)+1 {
+		api.IDnvmlDeviceGetIndex: nvFn(func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetIndexArgs{a}
+			put32(arg.index(), uint32(h))
+			return 0
+		}),
+		api.IDnvmlDeviceGetMinorNumber: nvFn(func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetMinorNumberArgs{a}
+			put32(arg.minorNumber(), uint32(h))
+			return 0
+		}),
+		api.IDnvmlDeviceGetSerial: func(s *Sim, a *Args) int32 {
+			arg := nvmlDeviceGetSerialArgs{a}
+			if len(arg.serial()) < len(simSerial)+1 {
 				return nvmlErrInsufficient
 			}
-			putString(a.Out[1], simSerial)
+			putString(arg.serial(), simSerial)
 			return 0
 		},
-		"nvmlDeviceGetCudaComputeCapability": func(s *Sim, a *Args) int32 {
-			put32(a.Out[1], 9)
-			put32(a.Out[2], 0)
+		api.IDnvmlDeviceGetCudaComputeCapability: func(s *Sim, a *Args) int32 {
+			arg := nvmlDeviceGetCudaComputeCapabilityArgs{a}
+			put32(arg.major(), 9)
+			put32(arg.minor(), 0)
 			return 0
 		},
-		"nvmlDeviceGetPciInfo_v3": nvFn(simPCI),
-		"nvmlDeviceGetPciInfo_v2": nvFn(simPCI),
-		"nvmlDeviceGetMemoryInfo_v2": nvFn(func(s *Sim, a *Args, h int) int32 {
-			m := a.Out[1]
+		api.IDnvmlDeviceGetPciInfo_v3: nvFn(simPCI),
+		api.IDnvmlDeviceGetPciInfo_v2: nvFn(simPCI),
+		api.IDnvmlDeviceGetMemoryInfo_v2: nvFn(func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetMemoryInfo_v2Args{a}
+			m := arg.memory()
 			put64(m[8:], simTotalMem)
 			put64(m[16:], 0)
 			put64(m[24:], simTotalMem-s.used[h])
 			put64(m[32:], s.used[h])
 			return 0
 		}),
-		"nvmlDeviceGetUtilizationRates": func(s *Sim, a *Args) int32 { clear(a.Out[1]); return 0 },
-		"nvmlDeviceGetMemoryInfo": nvFn(func(s *Sim, a *Args, h int) int32 {
-			put64(a.Out[1][0:], simTotalMem)
-			put64(a.Out[1][8:], simTotalMem-s.used[h])
-			put64(a.Out[1][16:], s.used[h])
+		api.IDnvmlDeviceGetUtilizationRates: func(s *Sim, a *Args) int32 {
+			arg := nvmlDeviceGetUtilizationRatesArgs{a}
+			clear(arg.utilization())
+			return 0
+		},
+		api.IDnvmlDeviceGetMemoryInfo: nvFn(func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetMemoryInfoArgs{a}
+			put64(arg.memory()[0:], simTotalMem)
+			put64(arg.memory()[8:], simTotalMem-s.used[h])
+			put64(arg.memory()[16:], s.used[h])
 			return 0
 		}),
 	}
 }
 
 // simAliases: older entry points the simulated device answers like their successors.
-var simAliases = map[string]string{
-	"nvmlDeviceGetCount":         "nvmlDeviceGetCount_v2",
-	"nvmlDeviceGetHandleByIndex": "nvmlDeviceGetHandleByIndex_v2",
+var simAliases = map[api.ID]api.ID{
+	api.IDnvmlDeviceGetCount:         api.IDnvmlDeviceGetCount_v2,
+	api.IDnvmlDeviceGetHandleByIndex: api.IDnvmlDeviceGetHandleByIndex_v2,
 }
 
 func init() {
-	for _, f := range api.Table {
+	for id, f := range api.Table {
 		if f.OwnProcess {
-			elem, compute := f.Params[2].Elem, strings.HasPrefix(f.Name, "nvmlDeviceGetComputeRunning")
-			simFuncs[f.Name] = func(s *Sim, a *Args) int32 {
+			elem, compute := f.Params[2].Elem, f.Processes == api.ComputeProcesses
+			simFuncs[api.ID(id)] = func(s *Sim, a *Args) int32 {
 				h := s.nvmlHost(a.Vals[0])
 				if h < 0 {
 					return 2 // NVML_ERROR_INVALID_ARGUMENT

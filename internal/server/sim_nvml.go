@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/binary"
 	"time"
+
+	"github.com/vgpu/vgpu/internal/api"
 )
 
 // The simulated device's answers to some of the NVML readings nvidia-smi shows, one of each way
@@ -49,27 +51,35 @@ func init() {
 			return fn(s, a, h)
 		}
 	}
-	for name, fn := range map[string]func(s *Sim, a *Args, h int) int32{
-		"nvmlDeviceGetDisplayMode": func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], 0); return 0 }, // NVML_FEATURE_DISABLED
-		"nvmlDeviceGetMigMode": func(s *Sim, a *Args, h int) int32 {
-			put32(a.Out[1], 0) // NVML_DEVICE_MIG_DISABLE, current and pending
-			put32(a.Out[2], 0)
+	for id, fn := range map[api.ID]func(s *Sim, a *Args, h int) int32{
+		api.IDnvmlDeviceGetDisplayMode: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetDisplayModeArgs{a}
+			put32(arg.display(), 0)
+			return 0
+		}, // NVML_FEATURE_DISABLED
+		api.IDnvmlDeviceGetMigMode: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetMigModeArgs{a}
+			put32(arg.currentMode(), 0) // NVML_DEVICE_MIG_DISABLE, current and pending
+			put32(arg.pendingMode(), 0)
 			return 0
 		},
-		"nvmlDeviceGetCurrentClocksEventReasons": func(s *Sim, a *Args, h int) int32 {
-			put64(a.Out[1], 1) // nvmlClocksEventReasonGpuIdle
+		api.IDnvmlDeviceGetCurrentClocksEventReasons: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetCurrentClocksEventReasonsArgs{a}
+			put64(arg.clocksEventReasons(), 1) // nvmlClocksEventReasonGpuIdle
 			return 0
 		},
-		"nvmlDeviceGetVbiosVersion": func(s *Sim, a *Args, h int) int32 {
-			if len(a.Out[1]) < len(simVBIOS)+1 {
+		api.IDnvmlDeviceGetVbiosVersion: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetVbiosVersionArgs{a}
+			if len(arg.version()) < len(simVBIOS)+1 {
 				return nvmlErrInsufficient
 			}
-			putString(a.Out[1], simVBIOS)
+			putString(arg.version(), simVBIOS)
 			return 0
 		},
 		// nvmlTemperature_t: version, sensorType (in), temperature (out, an int)
-		"nvmlDeviceGetTemperatureV": func(s *Sim, a *Args, h int) int32 {
-			t := a.Out[1]
+		api.IDnvmlDeviceGetTemperatureV: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetTemperatureVArgs{a}
+			t := arg.temperature()
 			if binary.LittleEndian.Uint32(t[4:]) != 0 { // NVML_TEMPERATURE_GPU
 				return 2
 			}
@@ -78,8 +88,9 @@ func init() {
 		},
 		// nvmlFieldValue_t records: fieldId (in) at 0, latencyUsec at 16, valueType at 24,
 		// nvmlReturn at 28, the value at 32
-		"nvmlDeviceGetFieldValues": func(s *Sim, a *Args, h int) int32 {
-			v := a.Out[2]
+		api.IDnvmlDeviceGetFieldValues: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetFieldValuesArgs{a}
+			v := arg.values()
 			for i := 0; i+40 <= len(v); i += 40 {
 				r := v[i : i+40]
 				clear(r[8:])
@@ -93,66 +104,85 @@ func init() {
 			return 0
 		},
 		// the host's CPUs 0 and 1, as words of a CPU mask
-		"nvmlDeviceGetCpuAffinity": func(s *Sim, a *Args, h int) int32 {
-			clear(a.Out[2])
-			if len(a.Out[2]) >= 8 {
-				put64(a.Out[2], 3)
+		api.IDnvmlDeviceGetCpuAffinity: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetCpuAffinityArgs{a}
+			clear(arg.cpuSet())
+			if len(arg.cpuSet()) >= 8 {
+				put64(arg.cpuSet(), 3)
 			}
 			return 0
 		},
-		"nvmlDeviceGetTopologyCommonAncestor": func(s *Sim, a *Args, h int) int32 {
-			h2 := s.nvmlHost(a.Vals[1])
+		api.IDnvmlDeviceGetTopologyCommonAncestor: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetTopologyCommonAncestorArgs{a}
+			h2 := s.nvmlHost(arg.device2())
 			switch {
 			case h2 < 0:
 				return 2
 			case h2 == h:
-				put32(a.Out[2], 0) // NVML_TOPOLOGY_INTERNAL
+				put32(arg.pathInfo(), 0) // NVML_TOPOLOGY_INTERNAL
 			default:
-				put32(a.Out[2], 40) // NVML_TOPOLOGY_NODE
+				put32(arg.pathInfo(), 40) // NVML_TOPOLOGY_NODE
 			}
 			return 0
 		},
-		"nvmlDeviceValidateInforom": func(s *Sim, a *Args, h int) int32 { return 0 },
-		"nvmlDeviceGetLastBBXFlushTime": func(s *Sim, a *Args, h int) int32 {
-			put64(a.Out[1], simBBXFlushTime)
-			put64(a.Out[2], simBBXFlushDuration)
+		api.IDnvmlDeviceValidateInforom: func(s *Sim, a *Args, h int) int32 { return 0 },
+		api.IDnvmlDeviceGetLastBBXFlushTime: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetLastBBXFlushTimeArgs{a}
+			put64(arg.timestamp(), simBBXFlushTime)
+			put64(arg.durationUs(), simBBXFlushDuration)
 			return 0
 		},
 		// nvmlGridLicensableFeatures_t: no vGPU software licensing, no features
-		"nvmlDeviceGetGridLicensableFeatures_v4": func(s *Sim, a *Args, h int) int32 { clear(a.Out[1]); return 0 },
-		"nvmlDeviceGetSupportedClocksEventReasons": func(s *Sim, a *Args, h int) int32 {
-			put64(a.Out[1], simSupportedClocksEventReasons)
+		api.IDnvmlDeviceGetGridLicensableFeatures_v4: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetGridLicensableFeatures_v4Args{a}
+			clear(arg.pGridLicensableFeatures())
 			return 0
 		},
-		"nvmlDeviceGetSupportedClocksThrottleReasons": func(s *Sim, a *Args, h int) int32 {
-			put64(a.Out[1], simSupportedClocksEventReasons)
+		api.IDnvmlDeviceGetSupportedClocksEventReasons: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetSupportedClocksEventReasonsArgs{a}
+			put64(arg.supportedClocksEventReasons(), simSupportedClocksEventReasons)
+			return 0
+		},
+		api.IDnvmlDeviceGetSupportedClocksThrottleReasons: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetSupportedClocksThrottleReasonsArgs{a}
+			put64(arg.supportedClocksThrottleReasons(), simSupportedClocksEventReasons)
 			return 0
 		},
 		// no remapped rows, none pending, no failure; no unrepairable memory
-		"nvmlDeviceGetRemappedRows": func(s *Sim, a *Args, h int) int32 {
+		api.IDnvmlDeviceGetRemappedRows: func(s *Sim, a *Args, h int) int32 {
 			for i := 1; i <= 4; i++ {
 				put32(a.Out[i], 0)
 			}
 			return 0
 		},
-		"nvmlDeviceGetRemappedRows_v2":           func(s *Sim, a *Args, h int) int32 { clear(a.Out[1]); return 0 },
-		"nvmlDeviceGetUnrepairableMemoryFlag_v1": func(s *Sim, a *Args, h int) int32 { put32(a.Out[1], 0); return 0 },
+		api.IDnvmlDeviceGetRemappedRows_v2: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetRemappedRows_v2Args{a}
+			clear(arg.info())
+			return 0
+		},
+		api.IDnvmlDeviceGetUnrepairableMemoryFlag_v1: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetUnrepairableMemoryFlag_v1Args{a}
+			put32(arg.unrepairableMemoryStatus(), 0)
+			return 0
+		},
 		// nvmlRowRemapperHistogramValues_t: max, high, partial, low, none
-		"nvmlDeviceGetRowRemapperHistogram": func(s *Sim, a *Args, h int) int32 {
-			clear(a.Out[1])
-			put32(a.Out[1], simRemapBanks)
+		api.IDnvmlDeviceGetRowRemapperHistogram: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceGetRowRemapperHistogramArgs{a}
+			clear(arg.values())
+			put32(arg.values(), simRemapBanks)
 			return 0
 		},
 		// nvmlWorkloadPowerProfileCurrentProfiles_t: version (checked), then the masks of the
 		// valid, requested and enforced profiles, 32 bytes each
-		"nvmlDeviceWorkloadPowerProfileGetCurrentProfiles": func(s *Sim, a *Args, h int) int32 {
-			clear(a.Out[1][4:])
-			put32(a.Out[1][4:], simPowerProfiles)
+		api.IDnvmlDeviceWorkloadPowerProfileGetCurrentProfiles: func(s *Sim, a *Args, h int) int32 {
+			arg := nvmlDeviceWorkloadPowerProfileGetCurrentProfilesArgs{a}
+			clear(arg.currentProfiles()[4:])
+			put32(arg.currentProfiles()[4:], simPowerProfiles)
 			return 0
 		},
-		"nvmlDeviceGetSamples": simSamples,
+		api.IDnvmlDeviceGetSamples: simSamples,
 	} {
-		simFuncs[name] = dev(fn)
+		simFuncs[id] = dev(fn)
 	}
 }
 

@@ -99,8 +99,8 @@ func (ts *threadSet) init() {
 }
 
 var (
-	threadEndID, _, _     = api.Lookup("vgpuThreadEnd")
-	ctxSetCurrentID, _, _ = api.Lookup("cuCtxSetCurrent")
+	threadEndID     = api.IDvgpuThreadEnd
+	ctxSetCurrentID = api.IDcuCtxSetCurrent
 )
 
 // ThreadEnder is a backend that keeps state per client thread (the simulated driver's current

@@ -187,7 +187,7 @@ func TestStubELF(t *testing.T) {
 				rows[f.Name] = true
 				e, ok := d.exports[f.Name]
 				if !ok {
-					t.Errorf("table row %s (%v) is not exported", f.Name, f.Mode)
+					t.Errorf("table row %s (%v) is not exported", f.Name, f.Serve)
 					continue
 				}
 				if elf.ST_TYPE(e.Info) != elf.STT_FUNC {

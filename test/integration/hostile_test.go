@@ -166,7 +166,7 @@ func TestHostileClients(t *testing.T) {
 	var remoted []int
 	for id := range api.Table {
 		f := &api.Table[id]
-		if f.Mode != api.Remote && f.Mode != api.Async {
+		if f.Serve != api.Remote && f.Serve != api.Async {
 			continue
 		}
 		if strings.Contains(f.Name, "Synchronize") || strings.HasPrefix(f.Name, "cuStreamWait") || strings.HasPrefix(f.Name, "cuEventSynchronize") {
@@ -198,7 +198,7 @@ func TestHostileClients(t *testing.T) {
 			continue
 		}
 		id := remoted[r.IntN(len(remoted))]
-		async := api.Table[id].Mode == api.Async && r.IntN(2) == 0
+		async := api.Table[id].Serve == api.Async && r.IntN(2) == 0
 		rep, err := sess.call(hostileCall(r, id, pool), async)
 		sent++
 		var em *remoting.ErrorMsg

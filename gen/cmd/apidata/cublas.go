@@ -63,11 +63,11 @@ func cublasRow(f cheader.Func) (string, error) {
 			params = append(params, fmt.Sprintf("dev(%q, %q)", p.Type, p.Name))
 		}
 	}
-	mode := "Mode: Async, "
+	mode := "Serve: Async, "
 	if waits {
 		mode = ""
 	}
-	return fmt.Sprintf("\t{Name: %q, Libs: cublas, %sClient: \"cublasCall\", NoLog: true, Params: []P{\n\t\t%s}},\n",
+	return fmt.Sprintf("\t{Name: %q, Libs: cublas, %sHandler: \"cublasCall\", NoLog: true, Params: []P{\n\t\t%s}},\n",
 		f.Name, mode, strings.Join(params, ", ")), nil
 }
 

@@ -48,13 +48,13 @@ func TestCublasRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "\t{Name: \"cublasZdotc_v2\", Libs: cublas, Client: \"cublasCall\", NoLog: true, Params: []P{\n" +
+	want := "\t{Name: \"cublasZdotc_v2\", Libs: cublas, Handler: \"cublasCall\", NoLog: true, Params: []P{\n" +
 		"\t\tcublasH(), scalar(\"int\", \"n\"), dev(\"const cuDoubleComplex *\", \"x\"), scalar(\"int\", \"incx\"), out(\"cuDoubleComplex *\", \"result\", \"16\")}},\n"
 	if row != want {
 		t.Errorf("got\n%swant\n%s", row, want)
 	}
 	f, _ = cheader.ParseFunc("cublasStatus_t cublasSscal_v2(cublasHandle_t handle, int n, const float *alpha, float *x, int incx)", nil)
-	if row, err := cublasRow(f); err != nil || !strings.Contains(row, "Mode: Async") || !strings.Contains(row, `hScalar("const float *", "alpha", "4")`) {
+	if row, err := cublasRow(f); err != nil || !strings.Contains(row, "Serve: Async") || !strings.Contains(row, `hScalar("const float *", "alpha", "4")`) {
 		t.Errorf("cublasSscal_v2: %q, %v", row, err)
 	}
 	for _, bad := range []string{
