@@ -51,7 +51,7 @@ pt_cuda() {
 pt_pre="$BIN/libcudart.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1:$BIN/libcublas.so.13:$BIN/libcublasLt.so.13"
 for name in "${PT_NAMES[@]}"; do
   pt_cuda $name "$XC_BIN/bench" --quick >"$LOGS/perf-bench-$name.txt" 2>"$LOGS/perf-bench-$name.err"
-  echo "== perf bench $name (rc $?)"
+  echo "== perf bench $name (rc $?, $((SECONDS - pt_t0)) s)"
   pt_cuda $name "$XC_BIN/threads" >"$LOGS/perf-threads-$name.txt" 2>"$LOGS/perf-threads-$name.err"
   echo "== perf threads $name (rc $?)"
   pt_env $name
@@ -67,7 +67,7 @@ for round in 1 2 3; do
     if [ $name = native ]; then pt_cmd=("${LL_NATIVE[@]}"); else pt_cmd=("$GPULESS" "${LL_VGPU[@]}" "${PT_ENV[@]}"); fi
     timeout 150 "${pt_cmd[@]}" "$LLB/bin/llama-bench" "${pt_models[@]}" -p 512 -n 128 -r 1 -ngl 99 -o md \
       >"$LOGS/perf-llama-$name.$round.md" 2>"$LOGS/perf-llama-$name.$round.err"
-    echo "== perf llama $name round $round (rc $?)"; grep CUDA "$LOGS/perf-llama-$name.$round.md"
+    echo "== perf llama $name round $round (rc $?, $((SECONDS - pt_t0)) s)"; grep CUDA "$LOGS/perf-llama-$name.$round.md"
   done
 done
 kill "${pt_pids[@]}"; wait "${pt_pids[@]}" 2>/dev/null
