@@ -24,8 +24,10 @@ type Conn struct {
 	r   *bufio.Reader
 	hdr [HeaderSize]byte
 	buf []byte // payload of the last frame read
-	// fixed, when set, takes every payload that fits it (UsePayloadBuffer)
-	fixed []byte
+	// fixed, when set, takes every payload of fixedMin bytes or more that fits it
+	// (UsePayloadBuffer)
+	fixed    []byte
+	fixedMin int
 
 	wbuf []byte // frames queued, not yet flushed
 	werr error  // first write error; sticky
@@ -75,7 +77,7 @@ func (c *Conn) ReadBody(dst []byte) error {
 // the next read.
 func (c *Conn) ReadPayload(h Header) ([]byte, error) {
 	n := int(h.Length)
-	if n > 0 && n <= len(c.fixed) {
+	if n > 0 && n >= c.fixedMin && n <= len(c.fixed) {
 		if _, err := io.ReadFull(c.r, c.fixed[:n]); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
@@ -103,10 +105,10 @@ func (c *Conn) ReadPayload(h Header) ([]byte, error) {
 	return buf, nil
 }
 
-// UsePayloadBuffer makes ReadPayload read every payload of up to len(b) bytes into b (a
-// page-locked buffer the GPU copies from directly) from the next frame on; a larger one has a
-// buffer of its own as before. The caller keeps b alive while c is in use.
-func (c *Conn) UsePayloadBuffer(b []byte) { c.fixed = b }
+// UsePayloadBuffer makes ReadPayload read every payload of min to len(b) bytes into b (a
+// page-locked buffer the GPU copies from directly) from the next frame on; a smaller or larger
+// one goes to the usual buffer. The caller keeps b alive while c is in use.
+func (c *Conn) UsePayloadBuffer(b []byte, min int) { c.fixed, c.fixedMin = b, max(min, 1) }
 
 // WriteFrame queues a frame of header h and payload followed by the tail
 // slices; h.Length must be the length of payload and tail together, at most

@@ -7,13 +7,22 @@ import "log/slog"
 // buffer (Session.scratch); page-locked, the GPU copies them by DMA at its full rate instead of
 // the driver staging pageable memory (about 12 GB/s against 50 on an H100 host), which would
 // otherwise sit between each piece's network transfer and the next.
+//
+// A copy from page-locked memory on a stream (cuMemcpyHtoDAsync) only queues the DMA: the
+// driver reads the bytes when the stream reaches it, maybe after the next frame has been read
+// into the same buffer. So only frames of pinnedPayloadMin bytes or more use the page-locked
+// buffer (smaller ones stay in pageable memory, which the driver copies before the call
+// returns), and a call on a stream that reads host memory from it synchronises that stream
+// before its thread reads on (Session.execIn, rowFacts.hostInStream). Without both, llama.cpp's
+// per-token uploads over TCP were overwritten in flight: CUDA error 700 in its next kernel.
 
 // pinnedPayloadSize holds the largest piece a client sends (client.chunkSize, 16 MiB) and its
 // call's encoding.
 const pinnedPayloadSize = 16<<20 + 64<<10
 
 // pinnedPayloadMin: the first frame at least this big makes the session page-lock its frame
-// buffer for the frames after it.
+// buffer for the frames after it; the frames at least this big (and at most pinnedPayloadSize)
+// after it are read into that buffer.
 const pinnedPayloadMin = 1 << 20
 
 // pinTries bounds the driver's refusals to page-lock the frame buffer (an attempt waits for a
@@ -52,6 +61,12 @@ func (s *Session) pinPayloads(n int) {
 	}
 	pb.payload = b
 	pb.keep = append(pb.keep, b)
-	s.conn.UsePayloadBuffer(b)
+	s.conn.UsePayloadBuffer(b, pinnedPayloadMin)
 	s.logNow(slog.LevelDebug, "page-locked a %d MiB frame buffer for uploads", len(b)>>20)
+}
+
+// inPinned reports whether a frame of n payload bytes was read into the page-locked frame
+// buffer (the rule of remoting.Conn.UsePayloadBuffer, as pinPayloads set it).
+func (pb *pinnedBufs) inPinned(n uint32) bool {
+	return pb.payload != nil && int(n) >= pinnedPayloadMin && int(n) <= len(pb.payload)
 }

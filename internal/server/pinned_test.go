@@ -3,6 +3,8 @@ package server
 import (
 	"bytes"
 	"encoding/binary"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"unsafe"
 
@@ -123,5 +125,91 @@ func TestUploadsLandInPageLockedBuffer(t *testing.T) {
 	}
 	if len(probe.pinned) != 1 {
 		t.Errorf("page-locked %d buffers, want 1", len(probe.pinned))
+	}
+}
+
+// dmaProbe is pinProbe with the driver's timing of copies from page-locked memory: an async
+// upload whose bytes lie in a page-locked buffer only queues the DMA, which reads them when the
+// stream is synchronised (or a synchronous copy runs); one from pageable memory is copied
+// before the call returns, as the real driver stages it.
+type dmaProbe struct {
+	pinProbe
+	queued []queuedUpload
+	small  []bool // per async upload: its bytes were outside the page-locked buffer
+}
+
+type queuedUpload struct {
+	dev uint64
+	src []byte // aliases the frame buffer, as the driver's DMA would read it
+}
+
+func (p *dmaProbe) Invoke(id api.ID, f *api.Func, a *Args) int32 {
+	switch id {
+	case api.IDcuMemcpyHtoDAsync_v2:
+		if len(a.In[1]) > 0 && len(p.pinned) > 0 && inside(uintptr(unsafe.Pointer(&a.In[1][0])), p.pinned[0]) {
+			p.queued = append(p.queued, queuedUpload{a.Vals[0], a.In[1]})
+			p.small = append(p.small, false)
+			return 0
+		}
+		p.small = append(p.small, true)
+	case api.IDcuStreamSynchronize, api.IDcuCtxSynchronize, api.IDcuMemcpyDtoH_v2:
+		for _, q := range p.queued {
+			up := api.IDcuMemcpyHtoD_v2
+			if r := p.Sim.Invoke(up, &api.Table[up], &Args{Vals: []uint64{q.dev, 0, uint64(len(q.src))}, In: [][]byte{nil, q.src, nil}, Out: make([][]byte, 3)}); r != 0 {
+				return r
+			}
+		}
+		p.queued = p.queued[:0]
+	}
+	return p.Sim.Invoke(id, f, a)
+}
+
+// Async uploads over a socket, after the frame buffer was page-locked: what the GPU receives is
+// what was sent, though the frames after an upload arrive before its DMA would have run (as
+// llama.cpp's per-token inputs do over TCP); small ones stay in pageable memory.
+func TestAsyncUploadsSurviveTheNextFrame(t *testing.T) {
+	probe := &dmaProbe{pinProbe: pinProbe{Sim: NewSim(), ctx: true}}
+	c, _ := pipeSessionWith(t, probe)
+	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
+		t.Fatalf("hello answered with %v", h.Type)
+	}
+	call(t, c, 1, "cuInit", []uint64{0})
+	ctx := binary.LittleEndian.Uint64(call(t, c, 2, "cuDevicePrimaryCtxRetain", []uint64{0}).Bufs[0])
+	call(t, c, 3, "cuCtxSetCurrent", []uint64{ctx})
+	const big, small = 2 << 20, 4096
+	total := 2*big + small
+	r := call(t, c, 4, "cuMemAlloc_v2", []uint64{uint64(total)})
+	if r.Result != 0 {
+		t.Fatalf("cuMemAlloc_v2 = %d", r.Result)
+	}
+	dev := binary.LittleEndian.Uint64(r.Bufs[0])
+	want := make([]byte, total)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range want {
+		want[i] = byte(rng.Uint32())
+	}
+	if r := call(t, c, 5, "cuMemcpyHtoD_v2", []uint64{dev, uint64(big)}, make([]byte, big)); r.Result != 0 {
+		t.Fatalf("cuMemcpyHtoD_v2 = %d", r.Result)
+	}
+	if len(probe.pinned) != 1 {
+		t.Fatalf("page-locked %d frame buffers, want 1", len(probe.pinned))
+	}
+	fid, _, _ := api.Lookup("cuMemcpyHtoDAsync_v2")
+	for k, piece := range [][2]int{{0, big}, {big, 2 * big}, {2 * big, total}} {
+		lo, hi := piece[0], piece[1]
+		send(t, c, remoting.FrameCall, remoting.FlagAsync, uint64(10+k), remoting.AppendCall(nil, &remoting.Call{
+			Fn: uint32(fid), Scalars: []uint64{dev + uint64(lo), uint64(hi - lo), 0}, Bufs: [][]byte{want[lo:hi]}}))
+	}
+	if r := call(t, c, 20, "cuStreamSynchronize", []uint64{0}); r.Result != 0 {
+		t.Fatalf("cuStreamSynchronize = %d (a deferred error: %d)", r.Result, r.DeferredCode)
+	}
+	got := download(t, c, 21, dev, total)
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("the GPU holds something else than was uploaded from byte %d on (of %d): an async upload's bytes were overwritten by a later frame before its DMA", i, total)
+		}
+	}
+	if want := []bool{false, false, true}; !slices.Equal(probe.small, want) {
+		t.Errorf("async uploads from pageable memory: %v, want %v (the page-locked buffer is for frames of %d bytes or more)", probe.small, want, pinnedPayloadMin)
 	}
 }

@@ -116,6 +116,7 @@ type Session struct {
 	bigPinned   bool
 	pinned      pinnedBufs // page-locked copy buffers (pinned.go)
 	scratchUsed bool
+	framePinned bool // the call being served came in the page-locked frame buffer (pinned.go)
 	// inArena holds this call's input values re-laid at 16-byte boundaries (alignedCopy).
 	inArena    []byte
 	launchArgs Launch // vgpuLaunchKernel's, reused
@@ -334,7 +335,9 @@ func (s *Session) serveCall(h remoting.Header, c *remoting.Call, release func())
 	if h.Flags&remoting.FlagAsync != 0 {
 		release = nil // an async call runs in order, whatever it is
 	}
+	s.framePinned = s.pinned.inPinned(h.Length)
 	result, outs, note, err := s.execIn(c, release)
+	s.framePinned = false
 	if s.stats != nil {
 		s.stats.add(c.Fn, time.Since(t0))
 	}
@@ -656,6 +659,9 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 		result = s.be.Invoke(id, f, a)
 		if k := rowFacts[id].hostOutStream; result == 0 && k >= 0 {
 			result = s.syncStream(a.Vals[k])
+		} else if k := rowFacts[id].hostInStream; result == 0 && k >= 0 && s.framePinned {
+			// the DMA reads the page-locked frame buffer, which the next frame overwrites
+			result = s.syncStream(a.Vals[k])
 		}
 	}
 	if s.pol != nil {
@@ -729,6 +735,25 @@ func hostOutStream(f *api.Func) int {
 	return k
 }
 
+// hostInStream: for a row that reads host memory on a stream (cuMemcpyHtoDAsync_v2), the index
+// of its stream parameter, else -1. When the input came in the page-locked frame buffer, the
+// stream is synchronised before the next frame is read into it (pinned.go).
+func hostInStream(f *api.Func) int {
+	in, k := false, -1
+	for i := range f.Params {
+		switch {
+		case f.Params[i].Kind == api.InBuf:
+			in = true
+		case f.Params[i].C == "CUstream" || f.Params[i].C == "cudaStream_t":
+			k = i
+		}
+	}
+	if !in {
+		return -1
+	}
+	return k
+}
+
 var syncStreamID = api.IDcuStreamSynchronize
 
 // rowFacts: what exec needs to know of each row, worked out once rather than per call.
@@ -771,14 +796,17 @@ func (s *Session) ownProcess(id api.ID, f *api.Func, a *Args) int32 {
 var rowFacts = func() []struct {
 	tracks        bool // track() has something to record (created or freed handles and ranges)
 	hostOutStream int
+	hostInStream  int
 } {
 	facts := make([]struct {
 		tracks        bool
 		hostOutStream int
+		hostInStream  int
 	}, len(api.Table))
 	for id := range api.Table {
 		f := &api.Table[id]
 		facts[id].hostOutStream = hostOutStream(f)
+		facts[id].hostInStream = hostInStream(f)
 		for i := range f.Params {
 			p := &f.Params[i]
 			if p.Kind == api.OutHandle || p.Kind == api.OutDevPtr || p.Frees {
