@@ -44,6 +44,19 @@ func inside(x uintptr, b []byte) bool {
 	return x >= lo && x < lo+uintptr(len(b))
 }
 
+// sessionWithContext is a session on be past its Hello, with the primary context current.
+func sessionWithContext(t *testing.T, be Backend) *remoting.Conn {
+	t.Helper()
+	c, _ := pipeSessionWith(t, be)
+	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
+		t.Fatalf("hello answered with %v", h.Type)
+	}
+	call(t, c, 1, "cuInit", []uint64{0})
+	ctx := binary.LittleEndian.Uint64(call(t, c, 2, "cuDevicePrimaryCtxRetain", []uint64{0}).Bufs[0])
+	call(t, c, 3, "cuCtxSetCurrent", []uint64{ctx})
+	return c
+}
+
 // download reads n bytes at dev back (a large output comes as a Data frame before the reply).
 func download(t *testing.T, c *remoting.Conn, id, dev uint64, n int) []byte {
 	t.Helper()
@@ -76,13 +89,7 @@ func download(t *testing.T, c *remoting.Conn, id, dev uint64, n int) []byte {
 // buffer has one of its own, and the bytes arrive unchanged either way.
 func TestUploadsLandInPageLockedBuffer(t *testing.T) {
 	probe := &pinProbe{Sim: NewSim()}
-	c, _ := pipeSessionWith(t, probe)
-	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
-		t.Fatalf("hello answered with %v", h.Type)
-	}
-	call(t, c, 1, "cuInit", []uint64{0})
-	ctx := binary.LittleEndian.Uint64(call(t, c, 2, "cuDevicePrimaryCtxRetain", []uint64{0}).Bufs[0])
-	call(t, c, 4, "cuCtxSetCurrent", []uint64{ctx})
+	c := sessionWithContext(t, probe)
 	size := uint64(pinnedPayloadSize + 1<<20)
 	r := call(t, c, 3, "cuMemAlloc_v2", []uint64{size})
 	if r.Result != 0 {
@@ -169,13 +176,7 @@ func (p *dmaProbe) Invoke(id api.ID, f *api.Func, a *Args) int32 {
 // llama.cpp's per-token inputs do over TCP); small ones stay in pageable memory.
 func TestAsyncUploadsSurviveTheNextFrame(t *testing.T) {
 	probe := &dmaProbe{pinProbe: pinProbe{Sim: NewSim(), ctx: true}}
-	c, _ := pipeSessionWith(t, probe)
-	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
-		t.Fatalf("hello answered with %v", h.Type)
-	}
-	call(t, c, 1, "cuInit", []uint64{0})
-	ctx := binary.LittleEndian.Uint64(call(t, c, 2, "cuDevicePrimaryCtxRetain", []uint64{0}).Bufs[0])
-	call(t, c, 3, "cuCtxSetCurrent", []uint64{ctx})
+	c := sessionWithContext(t, probe)
 	const big, small = 2 << 20, 4096
 	total := 2*big + small
 	r := call(t, c, 4, "cuMemAlloc_v2", []uint64{uint64(total)})

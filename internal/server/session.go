@@ -719,39 +719,28 @@ func (s *Session) kernelFunction(k uint64) (uint64, int32) {
 // index of its stream parameter, else -1. The output may land in page-locked scratch memory,
 // where the copy really is asynchronous, and the reply must carry its bytes: the stream is
 // synchronised before the reply (the client counts the stream idle after it).
-func hostOutStream(f *api.Func) int {
-	out, k := false, -1
-	for i := range f.Params {
-		switch {
-		case f.Params[i].Kind == api.OutBuf:
-			out = true
-		case f.Params[i].C == "CUstream":
-			k = i
-		}
-	}
-	if !out {
-		return -1
-	}
-	return k
-}
+func hostOutStream(f *api.Func) int { return hostStream(f, api.OutBuf) }
 
 // hostInStream: for a row that reads host memory on a stream (cuMemcpyHtoDAsync_v2), the index
 // of its stream parameter, else -1. When the input came in the page-locked frame buffer, the
 // stream is synchronised before the next frame is read into it (pinned.go).
-func hostInStream(f *api.Func) int {
-	in, k := false, -1
+func hostInStream(f *api.Func) int { return hostStream(f, api.InBuf) }
+
+// hostStream: the index of the stream parameter of a row with a host buffer of kind k, else -1.
+func hostStream(f *api.Func, k api.Kind) int {
+	buf, stream := false, -1
 	for i := range f.Params {
 		switch {
-		case f.Params[i].Kind == api.InBuf:
-			in = true
+		case f.Params[i].Kind == k:
+			buf = true
 		case f.Params[i].C == "CUstream" || f.Params[i].C == "cudaStream_t":
-			k = i
+			stream = i
 		}
 	}
-	if !in {
+	if !buf {
 		return -1
 	}
-	return k
+	return stream
 }
 
 var syncStreamID = api.IDcuStreamSynchronize
