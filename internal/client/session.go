@@ -84,7 +84,7 @@ type session struct {
 type waiter struct {
 	direct func(idx uint32) []byte     // where its FrameData outputs go (nil: none expected)
 	fill   func(*remoting.Reply) error // sees the reply while its payload is valid
-	req    uint64 // the request it waits for: a waiter is reused (waiterPool) once its await returns
+	req    uint64                      // the request it waits for: a waiter is reused (waiterPool) once its await returns
 	done   bool
 	result int32
 	parked bool          // its thread sleeps in await, on wake (s.mu)
