@@ -136,13 +136,20 @@ type outSpec struct {
 
 var errBadReply = errors.New("reply does not match the call's outputs")
 
-// marshal builds the wire call from the C arguments. tail is the last input buffer when it is
-// big enough to be written straight from the caller's memory.
-func (c *call) marshal() (rc remoting.Call, tail []byte, outs []outSpec, bad string) {
+// wireArgs is the storage of a wire call's scalars and bufs, on the caller's stack: marshal
+// allocates none for them (a launch is a call of 12 scalars and 2 bufs).
+type wireArgs struct {
+	scalars [api.MaxParams]uint64
+	bufs    [api.MaxParams][]byte
+}
+
+// marshal builds the wire call from the C arguments, its scalars and bufs in w. tail is the
+// last input buffer when it is big enough to be written straight from the caller's memory.
+func (c *call) marshal(w *wireArgs) (rc remoting.Call, tail []byte, outs []outSpec, bad string) {
 	rc.Fn = uint32(c.id)
-	rc.Scalars = make([]uint64, 0, len(c.f.Params))
+	rc.Scalars = w.scalars[:0]
 	if nb := bufParams(c.f); nb > 0 {
-		rc.Bufs = make([][]byte, 0, nb)
+		rc.Bufs = w.bufs[:0]
 	}
 	for i := range c.f.Params {
 		p := &c.f.Params[i]
@@ -344,7 +351,8 @@ type pendingCall struct {
 // startRemote marshals and sends c through s and returns it pending; nil and the result when
 // it could not be sent.
 func startRemote(c *call, s *session) (*pendingCall, int64) {
-	rc, tail, outs, bad := c.marshal()
+	var wa wireArgs
+	rc, tail, outs, bad := c.marshal(&wa)
 	if bad != "" {
 		return nil, c.invalid(bad)
 	}
@@ -487,7 +495,8 @@ func remoteAsync(c *call) int64 {
 	if r, done := chunked(c, remoteAsync); done {
 		return r
 	}
-	rc, tail, _, bad := c.marshal()
+	var wa wireArgs
+	rc, tail, _, bad := c.marshal(&wa)
 	if bad != "" {
 		return c.invalid(bad)
 	}

@@ -1,11 +1,16 @@
 package client
 
 import (
+	"encoding/binary"
+	"runtime"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
 
+	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/server"
 )
 
 // BenchmarkLaunchSend: the client's cost of queueing one kernel launch (packing excluded), the
@@ -50,5 +55,109 @@ func BenchmarkLaunchSend(b *testing.B) {
 		if r := send(fn, dims, 0, 0, 0, params, nil); r != 0 {
 			b.Fatal(r)
 		}
+	}
+}
+
+// nopLauncher is recorder without the record: its launches do nothing, so a benchmark measures
+// vgpu's own cost of a launch.
+type nopLauncher struct{ recorder }
+
+func (n *nopLauncher) Launch(l *server.Launch) int32 { return 0 }
+
+// benchFunction connects to an in-process worker whose launches do nothing and returns a
+// function handle and its kernelParams (three arguments, as recorder's layout).
+func benchFunction(b *testing.B) (fn uint64, kp uint64) {
+	connect(b, &nopLauncher{recorder{Sim: server.NewSim()}})
+	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
+		b.Fatalf("cuInit = %d", r)
+	}
+	image := heapBytes(64)
+	copy(image, "kernel image\x00")
+	mod, f := heapNew[uint64](), heapNew[uint64]()
+	if r := dispatchByName(api.LibCuda, "cuModuleLoadData", ptrOf(mod), ptrOf(&image[0])); r != 0 {
+		b.Fatalf("cuModuleLoadData = %d", r)
+	}
+	name := heapBytes(8)
+	copy(name, "k\x00")
+	if r := dispatchByName(api.LibCuda, "cuModuleGetFunction", ptrOf(f), *mod, ptrOf(&name[0])); r != 0 {
+		b.Fatalf("cuModuleGetFunction = %d", r)
+	}
+	a0, a1, a2 := heapNew[uint64](), heapNew[uint32](), heapNew[[16]byte]()
+	k := heapBytes(24)
+	binary.LittleEndian.PutUint64(k[0:], ptrOf(a0))
+	binary.LittleEndian.PutUint64(k[8:], ptrOf(a1))
+	binary.LittleEndian.PutUint64(k[16:], ptrOf(a2))
+	return *f, ptrOf(&k[0])
+}
+
+// BenchmarkLaunchSync: one kernel launch and a synchronisation of its stream (cuLaunchKernel,
+// cuStreamSynchronize) through the client, the socket and an in-process worker whose launches
+// do nothing: the round trip a program that waits for each kernel pays.
+func BenchmarkLaunchSync(b *testing.B) {
+	fn, kp := benchFunction(b)
+	launch, syncID := api.IDcuLaunchKernel, api.IDcuStreamSynchronize
+	word := func(id api.ID) uint32 { return uint32(id) | uint32(api.LibCuda)<<24 }
+	args := []uint64{fn, 1, 1, 1, 32, 1, 1, 0, 0, kp, 0}
+	sargs := []uint64{0}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := dispatchCall(word(launch), func(int) []uint64 { return args }); r != 0 {
+			b.Fatalf("cuLaunchKernel = %d", r)
+		}
+		if r := dispatchCall(word(syncID), func(int) []uint64 { return sargs }); r != 0 {
+			b.Fatalf("cuStreamSynchronize = %d", r)
+		}
+	}
+}
+
+// BenchmarkThreadsLaunchSync: 8 OS threads, each on a stream of its own, each launch a kernel
+// and synchronise its stream once per iteration: the aggregate cost of launch+sync when the
+// program's threads share the one connection.
+func BenchmarkThreadsLaunchSync(b *testing.B) {
+	fn, kp := benchFunction(b)
+	old := ThreadID
+	ThreadID = unix.Gettid // each goroutine below is locked to its OS thread
+	defer func() { ThreadID = old }()
+	launch, syncID := api.IDcuLaunchKernel, api.IDcuStreamSynchronize
+	word := func(id api.ID) uint32 { return uint32(id) | uint32(api.LibCuda)<<24 }
+	const threads = 8
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan string, threads)
+	for t := 0; t < threads; t++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			st := heapNew[uint64]()
+			if r := dispatchRow(api.LibCuda, api.IDcuStreamCreate, ptrOf(st), 1); r != 0 {
+				errs <- "cuStreamCreate failed"
+				return
+			}
+			args := []uint64{fn, 1, 1, 1, 32, 1, 1, 0, *st, kp, 0}
+			sargs := []uint64{*st}
+			<-start
+			for i := 0; i < b.N; i++ {
+				if r := dispatchCall(word(launch), func(int) []uint64 { return args }); r != 0 {
+					errs <- "cuLaunchKernel failed"
+					return
+				}
+				if r := dispatchCall(word(syncID), func(int) []uint64 { return sargs }); r != 0 {
+					errs <- "cuStreamSynchronize failed"
+					return
+				}
+			}
+		}()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	close(start)
+	wg.Wait()
+	b.StopTimer()
+	close(errs)
+	for e := range errs {
+		b.Fatal(e)
 	}
 }

@@ -59,18 +59,18 @@ func (r *recorder) CaptureInfo(uint64) (uint32, uint64, uint64, []uint64, int32)
 }
 
 // connect makes the process's session a real session with a worker-side Session on be.
-func connect(t *testing.T, be server.Backend) { t.Helper(); connectServer(t, be) }
+func connect(t testing.TB, be server.Backend) { t.Helper(); connectServer(t, be) }
 
 // connectServer is connect that also returns the worker's end of the socket (shutting it down
 // is the worker dying).
-func connectServer(t *testing.T, be server.Backend) *remoting.FDConn {
+func connectServer(t testing.TB, be server.Backend) *remoting.FDConn {
 	t.Helper()
 	return connectServerWith(t, be, nil, 0)
 }
 
 // connectServerWith is connectServer with setup run on the worker's session before it serves,
 // and the client's keepalive interval k (0: none, no stall timeout).
-func connectServerWith(t *testing.T, be server.Backend, setup func(*server.Session), k time.Duration) *remoting.FDConn {
+func connectServerWith(t testing.TB, be server.Backend, setup func(*server.Session), k time.Duration) *remoting.FDConn {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {

@@ -5,6 +5,10 @@ import "unsafe"
 // hostBytes views n bytes of the calling process's memory at address p (a pointer a C caller
 // passed). The caller guarantees the memory is valid for the duration of the call, as the CUDA
 // API requires of its callers.
+//
+// go:nocheckptr: p is a caller's address (C memory in the core; tests pass Go memory).
+//
+//go:nocheckptr
 func hostBytes(p uint64, n int) []byte {
 	if n == 0 {
 		return nil
@@ -14,6 +18,10 @@ func hostBytes(p uint64, n int) []byte {
 
 // cStringBytes returns the bytes of the NUL-terminated string at p, without the NUL, reading at
 // most max bytes.
+//
+// go:nocheckptr: p is a caller's address (C memory in the core; tests pass Go memory).
+//
+//go:nocheckptr
 func cStringBytes(p uint64, max int) []byte {
 	base := unsafe.Pointer(uintptr(p))
 	n := 0
@@ -43,6 +51,10 @@ func Dispatch(id uint32, args unsafe.Pointer) int64 {
 func ptrOf[T any](v *T) uint64 { return uint64(uintptr(unsafe.Pointer(v))) }
 
 // store writes v to the C pointer p.
+//
+// go:nocheckptr: p is a caller's address (C memory in the core; tests pass Go memory).
+//
+//go:nocheckptr
 func store[T any](p uint64, v T) { *(*T)(unsafe.Pointer(uintptr(p))) = v }
 
 // NewCString is set by shims/core to make C strings that live as long as the process (C memory:
@@ -50,4 +62,8 @@ func store[T any](p uint64, v T) { *(*T)(unsafe.Pointer(uintptr(p))) = v }
 var NewCString func(string) uint64
 
 // ptrAt is the C address p as a pointer.
+//
+// go:nocheckptr: p is a caller's address (C memory in the core; tests pass Go memory).
+//
+//go:nocheckptr
 func ptrAt(p uint64) unsafe.Pointer { return unsafe.Pointer(uintptr(p)) }

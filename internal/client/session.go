@@ -61,11 +61,12 @@ type session struct {
 	buf                             []byte
 
 	// waiters are the synchronous calls written and not answered, by request id; reading is
-	// set while a thread reads replies for all of them; replied is signalled (under mu) when a
-	// reply was handed over or the reader left.
+	// set while a thread reads replies for all of them. parked are the waiters whose threads
+	// sleep in await: each is woken alone (waiter.wake, under mu) when its reply was handed
+	// over, one of them when the reader left, all when the session broke.
 	waiters map[uint64]*waiter
 	reading bool
-	replied *sync.Cond
+	parked  []*waiter
 
 	// threads: the number each calling thread's calls carry (remoting.Header.Thread), by OS
 	// thread id; free holds the numbers of ended threads for reuse.
@@ -83,15 +84,64 @@ type session struct {
 type waiter struct {
 	direct func(idx uint32) []byte     // where its FrameData outputs go (nil: none expected)
 	fill   func(*remoting.Reply) error // sees the reply while its payload is valid
+	req    uint64                      // the request it waits for: a waiter is reused (waiterPool) once its await returns
 	done   bool
 	result int32
+	parked bool          // its thread sleeps in await, on wake (s.mu)
+	wake   chan struct{} // (capacity 1) its thread's wake-up: s.mu is held to send
+}
+
+// waiterPool keeps waiters with their wake channels between calls: a synchronous call
+// allocates none.
+var waiterPool = sync.Pool{New: func() any { return &waiter{wake: make(chan struct{}, 1)} }}
+
+// wakeOne wakes w's thread if it sleeps in await; s.mu is held.
+func (w *waiter) wakeOne() {
+	if w.parked {
+		select {
+		case w.wake <- struct{}{}:
+		default: // already woken
+		}
+	}
+}
+
+// wakeReader wakes one sleeping thread whose reply has not come, to read the replies now
+// that nobody does; s.mu is held.
+func (s *session) wakeReader() {
+	for _, w := range s.parked {
+		if !w.done {
+			w.wakeOne()
+			return
+		}
+	}
+}
+
+// wakeAll wakes every sleeping thread (the session broke); s.mu is held.
+func (s *session) wakeAll() {
+	for _, w := range s.parked {
+		w.wakeOne()
+	}
+}
+
+// park sleeps until w is woken; s.mu is held, released while asleep.
+func (s *session) park(w *waiter) {
+	w.parked = true
+	s.parked = append(s.parked, w)
+	s.mu.Unlock()
+	<-w.wake
+	s.mu.Lock()
+	w.parked = false
+	for i, o := range s.parked {
+		if o == w {
+			s.parked = append(s.parked[:i], s.parked[i+1:]...)
+			break
+		}
+	}
 }
 
 // newSession makes a session on conn (nc: the connection to close).
 func newSession(nc io.Closer, conn *remoting.Conn, addr string) *session {
-	s := &session{nc: nc, conn: conn, addr: addr, waiters: map[uint64]*waiter{}, threads: map[int]uint16{}}
-	s.replied = sync.NewCond(&s.mu)
-	return s
+	return &session{nc: nc, conn: conn, addr: addr, waiters: map[uint64]*waiter{}, threads: map[int]uint16{}}
 }
 
 var (
@@ -384,7 +434,7 @@ func (s *session) fail(err error) error {
 			sh.Shutdown() // wakes a thread blocked reading (a close alone does not)
 		}
 		s.nc.Close()
-		s.replied.Broadcast()
+		s.wakeAll()
 	}
 	return s.broken
 }
@@ -434,7 +484,8 @@ func (s *session) sendWaiting(c *remoting.Call, tail []byte, tid int, direct fun
 	if err := s.writeCall(c, tail, 0, s.threadNumber(tid)); err != nil {
 		return 0, nil, s.fail(err)
 	}
-	w := &waiter{direct: direct, fill: fill}
+	w := waiterPool.Get().(*waiter)
+	w.direct, w.fill, w.req = direct, fill, s.reqID
 	s.waiters[s.reqID] = w
 	s.st.mostAwaited = max(s.st.mostAwaited, uint64(len(s.waiters)))
 	if err := s.flush(); err != nil {
@@ -455,13 +506,23 @@ func (s *session) flush() error {
 
 // await waits for the reply to request req (waiter w); s.mu is held, and released on return.
 // The first thread to wait reads the connection and hands other threads their replies; a
-// thread whose reply came to another waits to be woken, and takes over the reading when the
-// reader leaves before its reply came.
+// thread whose reply came to another waits to be woken (alone: no other thread wakes for it),
+// and takes over the reading when the reader leaves before its reply came. w goes back to
+// waiterPool.
 func (s *session) await(req uint64, w *waiter) (int32, error) {
 	t0 := time.Now()
-	defer func() { s.st.waitNs += uint64(time.Since(t0)); s.mu.Unlock() }()
+	defer func() {
+		s.st.waitNs += uint64(time.Since(t0))
+		*w = waiter{wake: w.wake} // (under mu: a reader may still hold w, and reads it under mu)
+		s.mu.Unlock()
+		select {
+		case <-w.wake: // a wake-up sent as it woke anyway
+		default:
+		}
+		waiterPool.Put(w)
+	}()
 	for !w.done && s.reading && s.broken == nil {
-		s.replied.Wait()
+		s.park(w)
 	}
 	if !w.done && s.broken == nil {
 		s.reading = true
@@ -473,7 +534,7 @@ func (s *session) await(req uint64, w *waiter) (int32, error) {
 		if err != nil {
 			s.fail(err)
 		}
-		s.replied.Broadcast() // another waiter reads now
+		s.wakeReader() // another waiter reads now
 	}
 	if w.done {
 		return w.result, nil
@@ -500,13 +561,16 @@ func (s *session) readReplies(w *waiter) (uint64, error) {
 		if h.Type == remoting.FrameData {
 			// An output's bytes, straight into the caller's memory.
 			s.mu.Lock()
-			dw := s.waiters[h.ReqID]
+			var direct func(uint32) []byte
+			if dw := s.waiters[h.ReqID]; dw != nil {
+				direct = dw.direct // (read under mu: a waiter is reused once its await returns)
+			}
 			s.mu.Unlock()
 			var idx [4]byte
-			if dw == nil || dw.direct == nil || h.Length < 4 || s.conn.ReadBody(idx[:]) != nil {
+			if direct == nil || h.Length < 4 || s.conn.ReadBody(idx[:]) != nil {
 				return in, errors.New("unexpected or short data frame")
 			}
-			dst := dw.direct(uint32(idx[0]) | uint32(idx[1])<<8 | uint32(idx[2])<<16 | uint32(idx[3])<<24)
+			dst := direct(uint32(idx[0]) | uint32(idx[1])<<8 | uint32(idx[2])<<16 | uint32(idx[3])<<24)
 			if dst == nil || len(dst) != int(h.Length)-4 {
 				return in, errors.New("data frame for no pending output")
 			}
@@ -524,6 +588,10 @@ func (s *session) readReplies(w *waiter) (uint64, error) {
 			s.mu.Lock()
 			dw := s.waiters[h.ReqID]
 			delete(s.waiters, h.ReqID)
+			var fill func(*remoting.Reply) error
+			if dw != nil {
+				fill = dw.fill // (read under mu: a waiter is reused once its await returns)
+			}
 			s.mu.Unlock()
 			if dw == nil {
 				return in, fmt.Errorf("reply to request %d, which no call waits for", h.ReqID)
@@ -532,8 +600,8 @@ func (s *session) readReplies(w *waiter) (uint64, error) {
 			if err != nil {
 				return in, err
 			}
-			if dw.fill != nil {
-				if err := dw.fill(&r); err != nil {
+			if fill != nil {
+				if err := fill(&r); err != nil {
 					return in, err
 				}
 			}
@@ -541,13 +609,19 @@ func (s *session) readReplies(w *waiter) (uint64, error) {
 			if r.DeferredCode != 0 && s.deferredCode == 0 {
 				s.deferredFn, s.deferredCode = r.DeferredFn, r.DeferredCode
 			}
+			if dw.req != h.ReqID {
+				// its thread gave up (the session broke meanwhile) and the waiter serves
+				// another call now
+				s.mu.Unlock()
+				continue
+			}
 			dw.result, dw.done = r.Result, true
 			if h.ReqID == s.reqID {
 				s.serverIdle = true
 				s.unansweredN = 0
 			}
 			if dw != w {
-				s.replied.Broadcast()
+				dw.wakeOne()
 			}
 			s.mu.Unlock()
 			if dw == w {

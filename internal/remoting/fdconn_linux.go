@@ -79,7 +79,7 @@ func (c *FDConn) Read(b []byte) (int, error) {
 	if c.Spin > 0 && len(b) > 0 {
 		deadline := time.Now().Add(c.Spin)
 		for {
-			n, _, err := unix.Recvfrom(c.fd, b, unix.MSG_DONTWAIT)
+			n, err := recvNow(c.fd, b)
 			if err == nil {
 				if n == 0 {
 					return 0, io.EOF

@@ -22,7 +22,7 @@ type Real struct {
 	syms     []atomic.Uintptr // resolved lazily; waiting calls run beside others (decision 14)
 	nvmlOnce sync.Once
 	nvmlErr  int32
-	named    map[string]uintptr    // symbols the executor calls by name
+	called   []atomic.Uintptr      // symbols the executor calls (Real.call), by row id
 	ptrs     []uintptr             // kernelParams of the launch being made
 	fences   map[[2]uint64]uintptr // (context, stream) -> event after the last async shm upload
 	smiOnce  sync.Once             // the host's private table for nvidia-smi (nvml_private_unsafe.go)
@@ -34,7 +34,7 @@ var realPaths = [2]*settings.Setting[string]{settings.RealLibCUDA, settings.Real
 
 // OpenReal loads the driver libraries. It does not initialise CUDA: the client's cuInit does.
 func OpenReal() (*Real, error) {
-	r := &Real{syms: make([]atomic.Uintptr, len(api.Table))}
+	r := &Real{syms: make([]atomic.Uintptr, len(api.Table)), called: make([]atomic.Uintptr, len(api.Table))}
 	for i, p := range realPaths {
 		name := p.Get()
 		h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_LOCAL)
