@@ -46,45 +46,6 @@ const errUnknown = 999
 // tailThreshold: input buffers at least this big are written straight from the caller's memory.
 const tailThreshold = 64 << 10
 
-// Attach is called by each stub once, when it first reaches the core. It refuses a stub built
-// from another API table, which would send ids this core reads differently.
-func Attach(hash uint64, soname string) int {
-	if hash != api.TableHash() {
-		vlog.Errorf("%s was generated from another API table than libvgpucore.so (stub %#x, core %#x): install the stubs and the core of one build together", soname, hash, api.TableHash())
-		return -1
-	}
-	vlog.Debugf("%s attached", soname)
-	return 0
-}
-
-// Dispatch serves one call; word is the table id with the calling api.Lib in its top byte.
-func dispatchCall(word uint32, args func(n int) []uint64) (r int64) {
-	id := api.ID(word & 0xffffff)
-	lib := api.Lib(word >> 24)
-	if int(id) >= len(api.Table) || int(lib) >= len(api.Libs) {
-		vlog.Once("badid", "a stub called unknown function id %d (library %d): stub and core are from different builds", id, lib)
-		return errUnknown
-	}
-	f := &api.Table[id]
-	c := &call{id: id, f: f, lib: lib, a: args(len(f.Params))}
-	defer func() {
-		if p := recover(); p != nil {
-			vlog.Errorf("internal error in %s: %v (returning %d)", f.Name, p, errUnknown)
-			r = errUnknown
-		}
-	}()
-	r = dispatch[id](c)
-	recordError(c, r)
-	if vlog.Debug() && !f.NoLog {
-		if f.Serve == api.Stub {
-			vlog.Debugf("%s(%v) = %d (not implemented by vgpu)", f.Name, c.a, r)
-		} else {
-			vlog.Debugf("%s(%v) = %d", f.Name, c.a, r)
-		}
-	}
-	return r
-}
-
 // unsupported serves the exported functions vgpu does not implement yet.
 func unsupported(c *call) int64 {
 	code := c.lib.Info().NotSupported

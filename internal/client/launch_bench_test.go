@@ -67,7 +67,13 @@ func (n *nopLauncher) Launch(l *server.Launch) int32 { return 0 }
 // benchFunction connects to an in-process worker whose launches do nothing and returns a
 // function handle and its kernelParams (three arguments, as recorder's layout).
 func benchFunction(b *testing.B) (fn uint64, kp uint64) {
-	connect(b, &nopLauncher{recorder{Sim: server.NewSim()}})
+	return launchFunction(b, &nopLauncher{recorder{Sim: server.NewSim()}})
+}
+
+// launchFunction connects to an in-process worker on be (a recorder, whose layout has three
+// parameters) and returns a function handle and kernelParams for it.
+func launchFunction(b testing.TB, be server.Backend) (fn uint64, kp uint64) {
+	connect(b, be)
 	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
 		b.Fatalf("cuInit = %d", r)
 	}

@@ -3,6 +3,7 @@ package client
 import (
 	"encoding/binary"
 	"errors"
+	"io"
 	"sync"
 	"testing"
 	"time"
@@ -58,6 +59,9 @@ func (r *recorder) CaptureInfo(uint64) (uint32, uint64, uint64, []uint64, int32)
 	return 0, 0, 0, nil, 801
 }
 
+// clientConnWrap, when set, wraps the client's end of the socket of the sessions connect makes.
+var clientConnWrap func(*remoting.FDConn) io.ReadWriter
+
 // connect makes the process's session a real session with a worker-side Session on be.
 func connect(t testing.TB, be server.Backend) { t.Helper(); connectServer(t, be) }
 
@@ -94,7 +98,11 @@ func connectServerWith(t testing.TB, be server.Backend, setup func(*server.Sessi
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newSession(cc, remoting.NewConn(cc), "test")
+	var rw io.ReadWriter = cc
+	if clientConnWrap != nil {
+		rw = clientConnWrap(cc)
+	}
+	s := newSession(cc, remoting.NewConn(rw), "test")
 	if err := s.handshake(nil, remoting.ClientSecurity{}); err != nil {
 		t.Fatal(err)
 	}
