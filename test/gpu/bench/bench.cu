@@ -87,6 +87,22 @@ int main(int argc, char **argv) {
     }
   }
 
+  // (a'') the caller's cost of a launch while the GPU keeps up: bursts of 64 launches into an
+  // idle stream (far fewer than the driver queues), timed without their synchronisation. In (a)
+  // the queue fills, so natively it measures the GPU's rate; here, the driver's CPU cost
+  // natively, and through vgpu the client's (the worker's is (a)'s time less this).
+  {
+    const int bursts = quick ? 200 : 800, n = 64;
+    std::vector<double> per;
+    for (int rep = 0; rep < bursts; rep++) {
+      double a = now_us();
+      for (int i = 0; i < n; i++) k_empty<<<1, 1, 0, s>>>();
+      per.push_back((now_us() - a) / n);
+      CK(cudaStreamSynchronize(s));
+    }
+    metric("launch_burst_us", median(per), "us");
+  }
+
   // (b) launch + cudaStreamSynchronize round trip
   {
     const int n = quick ? 500 : 2000;
