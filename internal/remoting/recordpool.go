@@ -19,14 +19,16 @@ import (
 const (
 	// crewSpin is how long an idle crew member polls for work before it parks.
 	crewSpin = 100 * time.Microsecond
-	// crewMax bounds the crew: beyond 8 goroutines on one transfer AES-GCM outruns a socket.
-	crewMax = 7
+	// crewMax bounds the crew. On a 16-core host (BenchmarkBulkRatio2600K, both ends in one
+	// process) a 2.6 MB message took the least time with 3 helpers: 2 and 4 were a little
+	// slower, 5 and 7 slower still (more goroutines polling the same counters).
+	crewMax = 3
 )
 
 // crewSize is how many goroutines help the transfer's own: half the processors (a transfer over
 // loopback has its other end, and that end's crew, on the same host), less the transfer's
-// goroutine, at most crewMax; none under 4 processors, where helpers only take the time of the
-// other end's goroutine.
+// goroutine, at most crewMax; none under 4 processors, where a helper only takes the time of
+// the other end's goroutine (on 2 cores a crew of 1 made a 2.6 MB message slower than none).
 var crewSize = min(runtime.GOMAXPROCS(0)/2-1, crewMax)
 
 // crewJob is work the crew can help with: more reports whether a member calling help now
