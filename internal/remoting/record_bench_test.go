@@ -4,17 +4,17 @@ import (
 	"crypto/rand"
 	"io"
 	"net"
-	"os"
-	"strconv"
 	"testing"
 	"time"
+
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // VGPU_TEST_CREW sets the record crew's size for this test binary (benchmarks on a host of
 // another size; 0 seals and opens every record on the transfer's goroutine).
 func init() {
-	if v, err := strconv.Atoi(os.Getenv("VGPU_TEST_CREW")); err == nil {
-		crewSize = min(max(v, 0), crewMax)
+	if v := settings.TestCrew.Get(); v >= 0 {
+		crewSize = min(v, crewMax)
 	}
 }
 
