@@ -11,9 +11,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -148,34 +145,6 @@ const (
 	bulkRecords     = 16
 )
 
-// cryptWorkers is how many goroutines seal or open the records of one bulk transfer.
-var cryptWorkers = min(runtime.GOMAXPROCS(0), 8)
-
-// inParallel runs f(0) … f(n-1) on up to cryptWorkers goroutines, this one included, and
-// returns when all have returned. cipher.AEAD's Seal and Open keep no state between calls, so
-// records of one direction are sealed or opened at once, each with its own sequence number.
-func inParallel(n int, f func(i int)) {
-	w := min(n, cryptWorkers)
-	if w <= 1 {
-		for i := range n {
-			f(i)
-		}
-		return
-	}
-	var next atomic.Int64
-	work := func() {
-		for i := int(next.Add(1) - 1); i < n; i = int(next.Add(1) - 1) {
-			f(i)
-		}
-	}
-	var wg sync.WaitGroup
-	for range w - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
-}
-
 // RecordConn carries on a TLS 1.3 session over an FDConn: reads open records, writes seal them.
 // It is used by one reader and one writer at a time (the worker's session thread; keepalives
 // and the session share the writer under the session's own lock).
@@ -190,6 +159,7 @@ type RecordConn struct {
 	rerr         error    // sticky read error
 	pend         error    // what ends the session once ready is read (close_notify: io.EOF)
 	wbuf         []byte
+	bulk         bulkState // the bulk path's buffers (record_bulk.go)
 	closed       bool
 	wrClosed     bool
 }
@@ -225,7 +195,11 @@ func (r *RecordConn) Read(b []byte) (int, error) {
 			r.rerr = r.pend
 			continue
 		}
-		if err := r.fill(); err != nil {
+		n, err := r.fill(b)
+		if n > 0 {
+			return n, nil // opened straight into b
+		}
+		if err != nil {
 			var ne interface{ Timeout() bool }
 			if errors.As(err, &ne) && ne.Timeout() {
 				return 0, err // a deadline: what came of the record is kept for the next Read
@@ -249,10 +223,12 @@ func (r *RecordConn) Read(b []byte) (int, error) {
 }
 
 // fill opens the complete records the buffer holds, reading as much as the socket has (up to
-// recordBuf) when it holds none, so a burst of records costs one system call, not two a record.
-// A read deadline that passes mid-record returns its timeout error and keeps what was read: the
-// next call goes on from there.
-func (r *RecordConn) fill() error {
+// recordBuf, or readAhead for a large b) when it holds none, so a burst of records costs one
+// system call, not two a record. Records whose application data fits b are opened straight into
+// it (openInto) and fill returns how many bytes it put there; otherwise they are queued in
+// r.ready. A read deadline that passes mid-record returns its timeout error and keeps what was
+// read: the next call goes on from there.
+func (r *RecordConn) fill(b []byte) (int, error) {
 	for {
 		r.recs = r.recs[:0]
 		at := r.rstart
@@ -262,14 +238,14 @@ func (r *RecordConn) fill() error {
 				if len(r.recs) > 0 {
 					break // the records before it first
 				}
-				return fmt.Errorf("tls: unexpected record header % x", h[:3])
+				return 0, fmt.Errorf("tls: unexpected record header % x", h[:3])
 			}
 			n := int(binary.BigEndian.Uint16(h[3:]))
 			if n > maxCiphertext || n < r.rd.aead.Overhead()+1 {
 				if len(r.recs) > 0 {
 					break
 				}
-				return fmt.Errorf("tls: record of %d bytes", n)
+				return 0, fmt.Errorf("tls: record of %d bytes", n)
 			}
 			if r.rend-at < recordHeaderLen+n {
 				break
@@ -278,8 +254,11 @@ func (r *RecordConn) fill() error {
 			at += recordHeaderLen + n
 		}
 		if len(r.recs) > 0 {
+			if n, ok := r.openInto(b); ok {
+				return n, nil
+			}
 			r.rstart = at
-			return r.openRecords()
+			return 0, r.openRecords()
 		}
 		if r.rstart == r.rend {
 			r.rstart, r.rend = 0, 0
@@ -287,13 +266,13 @@ func (r *RecordConn) fill() error {
 			r.rend = copy(r.raw, r.raw[r.rstart:r.rend])
 			r.rstart = 0
 		}
-		n, err := r.c.Read(r.raw[r.rend:])
+		n, err := r.c.Read(r.raw[r.rend:r.readLimit(len(b))])
 		r.rend += n
 		if err != nil {
 			if err == io.EOF && r.rend > r.rstart {
-				return io.ErrUnexpectedEOF
+				return 0, io.ErrUnexpectedEOF
 			}
-			return err
+			return 0, err
 		}
 	}
 }
@@ -369,6 +348,9 @@ func (r *RecordConn) content(pt []byte) ([]byte, error) {
 func (r *RecordConn) Write(b []byte) (int, error) {
 	if r.wrClosed {
 		return 0, errors.New("tls: write after close")
+	}
+	if len(b) >= parallelRecords*maxPlaintext && crewSize > 0 {
+		return r.writeBulk(b)
 	}
 	done := 0
 	for done < len(b) {

@@ -5,7 +5,18 @@ import (
 	"io"
 	"net"
 	"testing"
+	"time"
+
+	"github.com/vgpu/vgpu/internal/settings"
 )
+
+// VGPU_TEST_CREW sets the record crew's size for this test binary (benchmarks on a host of
+// another size; 0 seals and opens every record on the transfer's goroutine).
+func init() {
+	if v := settings.TestCrew.Get(); v >= 0 {
+		crewSize = min(v, crewMax)
+	}
+}
 
 // recordPair is two RecordConns over a TCP loopback connection, each reading what the other
 // writes (random secrets; sequence numbers from 0).
@@ -101,4 +112,64 @@ func BenchmarkBulkPlain4K(b *testing.B) { x, y := tcpPair(b); bulk(b, x, y, 4<<1
 func BenchmarkBulkTLS4K(b *testing.B) {
 	x, y := recordPair(b, suiteAES128GCM)
 	bulk(b, x, y, 4<<10)
+}
+
+// BenchmarkBulkRatio2600K times a 2.6 MB message and its answer over TLS records and over plain
+// TCP loopback in turn, each iteration one of each, so that a busy spell slows both alike; it
+// reports each one's mean and TLS's time over plain TCP's (ratio).
+func BenchmarkBulkRatio2600K(b *testing.B) {
+	const msg = 2600 << 10
+	px, py := tcpPair(b)
+	tx, ty := recordPair(b, suiteAES128GCM)
+	peer := func(r io.ReadWriter, n int) chan error {
+		done := make(chan error, 1)
+		go func() {
+			dst, ack := make([]byte, msg), make([]byte, 16)
+			for range n {
+				if _, err := io.ReadFull(r, dst); err != nil {
+					done <- err
+					return
+				}
+				if _, err := r.Write(ack); err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+		return done
+	}
+	pd, td := peer(py, b.N), peer(ty, b.N)
+	src, ack := make([]byte, msg), make([]byte, 16)
+	var plain, tls time.Duration
+	one := func(w io.ReadWriter) time.Duration {
+		t0 := time.Now()
+		if _, err := w.Write(src); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := io.ReadFull(w, ack); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(t0)
+	}
+	b.SetBytes(2 * msg)
+	b.ResetTimer()
+	for i := range b.N {
+		if i%2 == 0 {
+			plain += one(px)
+			tls += one(tx)
+		} else {
+			tls += one(tx)
+			plain += one(px)
+		}
+	}
+	b.StopTimer()
+	for _, d := range []chan error{pd, td} {
+		if err := <-d; err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(plain.Microseconds())/1e3/float64(b.N), "tcp-ms")
+	b.ReportMetric(float64(tls.Microseconds())/1e3/float64(b.N), "tls-ms")
+	b.ReportMetric(float64(tls)/float64(plain), "ratio")
 }

@@ -122,6 +122,9 @@ var (
 	TestWriteSeeds = boolean(Var{Name: "VGPU_WRITE_SEEDS", Type: "bool", Default: "0",
 		Meaning: "`1`: `TestFuzzSeedFiles` writes the fuzz seed files instead of checking them",
 		ReadBy:  []Reader{InTests}}, false)
+	TestCrew = integer(Var{Name: "VGPU_TEST_CREW", Type: "count", Default: "unset: the host's (half the processors less one, at most 3)",
+		Meaning: "the TLS record crew's size (0 to 3) in `internal/remoting`'s test binary, to compare the bulk benchmarks with crews of other sizes",
+		ReadBy:  []Reader{InTests}}, -1, 0, 3)
 	GPUOnlyLlama = cOnly(Var{Name: "VGPU_ONLY_LLAMA", Type: "1 or unset", Default: "unset",
 		Meaning: "`1`: test/gpu/run.sh skips checks 1 to 5 (device query to the compiled CUDA programs), for a short run of llama.cpp work", ReadBy: []Reader{InScripts}})
 	GPUSkipLlama = cOnly(Var{Name: "VGPU_SKIP_LLAMA", Type: "1 or unset", Default: "unset",
