@@ -72,28 +72,35 @@ func benchFunction(b *testing.B) (fn uint64, kp uint64) {
 
 // launchFunction connects to an in-process worker on be (a recorder, whose layout has three
 // parameters) and returns a function handle and kernelParams for it.
-func launchFunction(b testing.TB, be server.Backend) (fn uint64, kp uint64) {
-	connect(b, be)
-	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
-		b.Fatalf("cuInit = %d", r)
-	}
-	image := heapBytes(64)
-	copy(image, "kernel image\x00")
-	mod, f := heapNew[uint64](), heapNew[uint64]()
-	if r := dispatchByName(api.LibCuda, "cuModuleLoadData", ptrOf(mod), ptrOf(&image[0])); r != 0 {
-		b.Fatalf("cuModuleLoadData = %d", r)
-	}
-	name := heapBytes(8)
-	copy(name, "k\x00")
-	if r := dispatchByName(api.LibCuda, "cuModuleGetFunction", ptrOf(f), *mod, ptrOf(&name[0])); r != 0 {
-		b.Fatalf("cuModuleGetFunction = %d", r)
-	}
+func launchFunction(tb testing.TB, be server.Backend) (fn uint64, kp uint64) {
+	fn = loadFunction(tb, be)
 	a0, a1, a2 := heapNew[uint64](), heapNew[uint32](), heapNew[[16]byte]()
 	k := heapBytes(24)
 	binary.LittleEndian.PutUint64(k[0:], ptrOf(a0))
 	binary.LittleEndian.PutUint64(k[8:], ptrOf(a1))
 	binary.LittleEndian.PutUint64(k[16:], ptrOf(a2))
-	return *f, ptrOf(&k[0])
+	return fn, ptrOf(&k[0])
+}
+
+// loadFunction connects to an in-process worker on be and returns the function "k" of a module
+// (any image: a recorder does not read it).
+func loadFunction(tb testing.TB, be server.Backend) uint64 {
+	connect(tb, be)
+	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
+		tb.Fatalf("cuInit = %d", r)
+	}
+	image := heapBytes(64)
+	copy(image, "kernel image\x00")
+	mod, f := heapNew[uint64](), heapNew[uint64]()
+	if r := dispatchByName(api.LibCuda, "cuModuleLoadData", ptrOf(mod), ptrOf(&image[0])); r != 0 {
+		tb.Fatalf("cuModuleLoadData = %d", r)
+	}
+	name := heapBytes(8)
+	copy(name, "k\x00")
+	if r := dispatchByName(api.LibCuda, "cuModuleGetFunction", ptrOf(f), *mod, ptrOf(&name[0])); r != 0 {
+		tb.Fatalf("cuModuleGetFunction = %d", r)
+	}
+	return *f
 }
 
 // BenchmarkLaunchSync: one kernel launch and a synchronisation of its stream (cuLaunchKernel,

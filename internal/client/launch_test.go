@@ -151,21 +151,9 @@ func connectServerWith(t testing.TB, be server.Backend, setup func(*server.Sessi
 // function's layout; the worker receives exactly those bytes, and the launch never waits.
 func TestDriverLaunchPacking(t *testing.T) {
 	rec := &recorder{Sim: server.NewSim()}
-	connect(t, rec)
-	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
-		t.Fatalf("cuInit = %d", r)
-	}
-	// a module (any image: the recorder does not read it) and its function
-	image := heapBytes(64)
-	copy(image, "kernel image\x00")
-	mod, fn := heapNew[uint64](), heapNew[uint64]()
-	if r := dispatchByName(api.LibCuda, "cuModuleLoadData", ptrOf(mod), ptrOf(&image[0])); r != 0 {
-		t.Fatalf("cuModuleLoadData = %d", r)
-	}
-	name := heapBytes(8)
-	copy(name, "k\x00")
-	if r := dispatchByName(api.LibCuda, "cuModuleGetFunction", ptrOf(fn), *mod, ptrOf(&name[0])); r != 0 || *fn != testFn {
-		t.Fatalf("cuModuleGetFunction = %d, %#x", r, *fn)
+	fn := heapNew[uint64]()
+	if *fn = loadFunction(t, rec); *fn != testFn {
+		t.Fatalf("cuModuleGetFunction gave %#x, want %#x", *fn, testFn)
 	}
 
 	// kernelParams: pointers to each argument

@@ -68,13 +68,13 @@ func tcpPair(tb testing.TB) (*FDConn, *FDConn) {
 	return f1, f2
 }
 
-// bulk sends msg-sized messages from w to r, each answered by 16 bytes: a host-to-device copy's
-// request and reply.
-func bulk(b *testing.B, w, r io.ReadWriter, msg int) {
-	src, dst, ack := make([]byte, msg), make([]byte, msg), make([]byte, 16)
+// answer reads n msg-sized messages from r, answering each with 16 bytes (a host-to-device
+// copy's request and reply), in a goroutine; the channel says how it ended.
+func answer(r io.ReadWriter, msg, n int) chan error {
 	done := make(chan error, 1)
 	go func() {
-		for i := 0; i < b.N; i++ {
+		dst, ack := make([]byte, msg), make([]byte, 16)
+		for range n {
 			if _, err := io.ReadFull(r, dst); err != nil {
 				done <- err
 				return
@@ -86,6 +86,13 @@ func bulk(b *testing.B, w, r io.ReadWriter, msg int) {
 		}
 		done <- nil
 	}()
+	return done
+}
+
+// bulk sends msg-sized messages from w to r, each answered by 16 bytes.
+func bulk(b *testing.B, w, r io.ReadWriter, msg int) {
+	src, ack := make([]byte, msg), make([]byte, 16)
+	done := answer(r, msg, b.N)
 	b.SetBytes(int64(msg))
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -121,25 +128,7 @@ func BenchmarkBulkRatio2600K(b *testing.B) {
 	const msg = 2600 << 10
 	px, py := tcpPair(b)
 	tx, ty := recordPair(b, suiteAES128GCM)
-	peer := func(r io.ReadWriter, n int) chan error {
-		done := make(chan error, 1)
-		go func() {
-			dst, ack := make([]byte, msg), make([]byte, 16)
-			for range n {
-				if _, err := io.ReadFull(r, dst); err != nil {
-					done <- err
-					return
-				}
-				if _, err := r.Write(ack); err != nil {
-					done <- err
-					return
-				}
-			}
-			done <- nil
-		}()
-		return done
-	}
-	pd, td := peer(py, b.N), peer(ty, b.N)
+	pd, td := answer(py, msg, b.N), answer(ty, msg, b.N)
 	src, ack := make([]byte, msg), make([]byte, 16)
 	var plain, tls time.Duration
 	one := func(w io.ReadWriter) time.Duration {
