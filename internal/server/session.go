@@ -406,21 +406,31 @@ func (s *Session) keepalives(stop <-chan struct{}) {
 			return
 		case <-tick.C:
 		}
-		if s.running.Load() == 0 {
-			continue
-		}
-		quiet := max(s.lastTx.Load(), s.busySince.Load())
-		if time.Since(time.Unix(0, quiet)) >= s.Keepalive {
+		if s.keepaliveDue() {
 			s.sendKeepalive()
 		}
 	}
 }
 
-// sendKeepalive writes a keepalive frame under the write lock. A failure is left to the serving
-// thread, whose next write meets the same (sticky) error.
+// keepaliveDue: a call runs and nothing was written for Keepalive.
+func (s *Session) keepaliveDue() bool {
+	if s.running.Load() == 0 {
+		return false
+	}
+	quiet := max(s.lastTx.Load(), s.busySince.Load())
+	return time.Since(time.Unix(0, quiet)) >= s.Keepalive
+}
+
+// sendKeepalive writes a keepalive frame under the write lock, if one is still due there (a
+// reply written since the check makes it moot: the client would read it after the reply, as if
+// another call ran). A failure is left to the serving thread, whose next write meets the same
+// (sticky) error.
 func (s *Session) sendKeepalive() {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
+	if !s.keepaliveDue() {
+		return
+	}
 	if s.writeFrame(remoting.KeepaliveHeader, nil) == nil {
 		s.conn.Flush()
 	}
