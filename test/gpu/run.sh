@@ -68,7 +68,7 @@ check() {
 "$GPULESS" bash -c 'ls -l /dev/nvidia0 2>&1 | head -1; (nvidia-smi -L 2>&1 | head -1) || true' >"$LOGS/gpuless.txt" 2>&1
 RESULTS+=("$(printf '%-28s %s' "gpuless namespace" "$(tr '\n' ' ' <"$LOGS/gpuless.txt" | cut -c1-90)")")
 
-# VGPU_ONLY_LLAMA=1 skips checks 1-5 (a short run for llama.cpp work).
+# VGPU_ONLY_LLAMA=1 skips checks 1-5 (a short run for llama.cpp work and the performance table).
 if [ "${VGPU_ONLY_LLAMA:-}" != 1 ]; then
 # 1. Driver API device query + memory round trip (same binary; natively it finds the real libcuda).
 check devicequery 'grep -v "memory free/total"' "$BIN/devicequery" -- "$BIN/devicequery"
@@ -119,6 +119,13 @@ RESULTS+=("$(printf '%-28s %s' "quota mem_limit 4GiB" "$q_verdict")")
 
 # 5. Compiled CUDA programs, CuPy and the benchmark (native vs vgpu).
 . "$ROOT/test/gpu/exec_checks.sh"
+else
+  # only the programs the performance table runs (test/gpu/perf_table.sh)
+  XC_BIN=$LOGS/bin; mkdir -p "$XC_BIN"
+  for p in bench/bench cuda/threads; do
+    /usr/local/cuda/bin/nvcc -arch=sm_90 -cudart shared -O2 -std=c++17 -o "$XC_BIN/${p#*/}" "$ROOT/test/gpu/$p.cu" -lcuda \
+      >"$XC_BIN/${p#*/}.build.log" 2>&1 || RESULTS+=("$(printf '%-28s %s' "build ${p#*/}" "FAILED")")
+  done
 fi
 
 # 6. llama.cpp (built here from the bundled source; skipped without it).
