@@ -6,17 +6,7 @@ import (
 	"net"
 	"testing"
 	"time"
-
-	"github.com/vgpu/vgpu/internal/settings"
 )
-
-// VGPU_TEST_CREW sets the record crew's size for this test binary (benchmarks on a host of
-// another size; 0 seals and opens every record on the transfer's goroutine).
-func init() {
-	if v := settings.TestCrew.Get(); v >= 0 {
-		crewSize = min(v, crewMax)
-	}
-}
 
 // recordPair is two RecordConns over a TCP loopback connection, each reading what the other
 // writes (random secrets; sequence numbers from 0).

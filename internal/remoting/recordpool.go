@@ -1,6 +1,7 @@
 package remoting
 
 import (
+	"github.com/vgpu/vgpu/internal/settings"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -25,11 +26,17 @@ const (
 	crewMax = 3
 )
 
-// crewSize is how many goroutines help the transfer's own: half the processors (a transfer over
-// loopback has its other end, and that end's crew, on the same host), less the transfer's
-// goroutine, at most crewMax; none under 4 processors, where a helper only takes the time of
-// the other end's goroutine (on 2 cores a crew of 1 made a 2.6 MB message slower than none).
-var crewSize = min(runtime.GOMAXPROCS(0)/2-1, crewMax)
+// crewSize is how many goroutines help the transfer's own: VGPU_TLS_CREW, else half the
+// processors (a transfer over loopback has its other end, and that end's crew, on the same
+// host), less the transfer's goroutine, at most crewMax; none under 4 processors, where a
+// helper only takes the time of the other end's goroutine (on 2 cores a crew of 1 made a 2.6 MB
+// message slower than none).
+var crewSize = func() int {
+	if v := settings.TLSCrew.Get(); v >= 0 {
+		return min(v, crewMax)
+	}
+	return max(min(runtime.GOMAXPROCS(0)/2-1, crewMax), 0)
+}()
 
 // crewJob is work the crew can help with: more reports whether a member calling help now
 // would find something to do; help does items until it finds none.

@@ -50,6 +50,9 @@ var (
 	SpinUS = integer(Var{Name: "VGPU_SPIN_US", Type: "µs", Default: "2000 with 4 or more cores, else 50",
 		Meaning: "how long a read polls before it blocks (`0`: never); unset, it polls as CUDA's own synchronisation spins, but 50 µs for a program that asks for blocking or yielding synchronisation (internal/client/sched.go); set it on the client and on the server",
 		ReadBy:  []Reader{InClient, InServer, InWorker}}, 0, 0, 1<<30)
+	TLSCrew = integer(Var{Name: "VGPU_TLS_CREW", Type: "count", Default: "half the processors less one, at most 3 (none under 4 processors)",
+		Meaning: "goroutines that seal and open the TLS records of bulk transfers (64 KiB or more) beside the transfer's own, polling 100 µs for work before they park (`0`: none; at most 3); set it on the client and on the server",
+		ReadBy:  []Reader{InClient, InServer, InWorker}}, -1, 0, 3)
 	ShmMB = integer(Var{Name: "VGPU_SHM_MB", Type: "MiB", Default: "64",
 		Meaning: "shared memory for bulk copies on unix sockets (`0`: none)",
 		ReadBy:  []Reader{InClient}}, 64, 0, 1<<20)
@@ -122,9 +125,6 @@ var (
 	TestWriteSeeds = boolean(Var{Name: "VGPU_WRITE_SEEDS", Type: "bool", Default: "0",
 		Meaning: "`1`: `TestFuzzSeedFiles` writes the fuzz seed files instead of checking them",
 		ReadBy:  []Reader{InTests}}, false)
-	TestCrew = integer(Var{Name: "VGPU_TEST_CREW", Type: "count", Default: "unset: the host's (half the processors less one, at most 3)",
-		Meaning: "the TLS record crew's size (0 to 3) in `internal/remoting`'s test binary, to compare the bulk benchmarks with crews of other sizes",
-		ReadBy:  []Reader{InTests}}, -1, 0, 3)
 	GPUOnlyLlama = cOnly(Var{Name: "VGPU_ONLY_LLAMA", Type: "1 or unset", Default: "unset",
 		Meaning: "`1`: test/gpu/run.sh skips checks 1 to 5 (device query to the compiled CUDA programs), for a short run of llama.cpp work", ReadBy: []Reader{InScripts}})
 	GPUSkipLlama = cOnly(Var{Name: "VGPU_SKIP_LLAMA", Type: "1 or unset", Default: "unset",
