@@ -81,8 +81,8 @@ func cublasBind(h uint64) int64 {
 	if srv == nil {
 		return cublasNotInitialized
 	}
-	primary.mu.Lock()
-	defer primary.mu.Unlock()
+	primaryContexts.mu.Lock()
+	defer primaryContexts.mu.Unlock()
 	if currentCtx(srv) == ctx {
 		return 0
 	}
@@ -115,9 +115,9 @@ func cublasCreate(c *call) int64 {
 	if multiServers() {
 		srv = currentServer() // the calling thread's device's, selected by rtContext
 	}
-	primary.mu.Lock()
+	primaryContexts.mu.Lock()
 	ctx := currentCtx(srv)
-	primary.mu.Unlock()
+	primaryContexts.mu.Unlock()
 	c.srv = srv
 	r := remote(c)
 	if r == 0 {

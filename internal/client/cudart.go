@@ -28,12 +28,12 @@ type threadState struct {
 	// current by this thread; servers.go)
 	srv *remoteServer
 	// ctx: the context current on this thread's thread in each server's worker (by the
-	// server's position; 0: none, or not known), under primary.mu
+	// server's position; 0: none, or not known), under primaryContexts.mu
 	ctx []uint64
 }
 
 // currentCtx is the context current on the calling thread's thread in srv's worker, as far as
-// the client knows (0: none, or not known); primary.mu is held.
+// the client knows (0: none, or not known); primaryContexts.mu is held.
 func currentCtx(srv *remoteServer) uint64 {
 	t := thread()
 	if srv.idx < len(t.ctx) {
@@ -43,7 +43,7 @@ func currentCtx(srv *remoteServer) uint64 {
 }
 
 // setCurrentCtx records ctx as current on the calling thread's thread in srv's worker;
-// primary.mu is held.
+// primaryContexts.mu is held.
 func setCurrentCtx(srv *remoteServer, ctx uint64) {
 	t := thread()
 	for len(t.ctx) <= srv.idx {
@@ -135,9 +135,9 @@ func rtDevice(d int32) (*device, int32) {
 	return x, 0
 }
 
-// primary contexts of the visible devices (server handles), retained on first use. The context
-// current on each thread's thread in each server's worker is threadState.ctx, under primary.mu.
-var primary struct {
+// primaryContexts: the primary contexts of the visible devices (server handles), retained on first use. The context
+// current on each thread's thread in each server's worker is threadState.ctx, under primaryContexts.mu.
+var primaryContexts struct {
 	mu  sync.Mutex
 	ctx map[int32]uint64
 }
@@ -155,19 +155,19 @@ func rtThreadContext() (*threadState, int32) {
 	if r != 0 {
 		return t, r
 	}
-	primary.mu.Lock()
-	defer primary.mu.Unlock()
-	if primary.ctx == nil {
-		primary.ctx = map[int32]uint64{}
+	primaryContexts.mu.Lock()
+	defer primaryContexts.mu.Unlock()
+	if primaryContexts.ctx == nil {
+		primaryContexts.ctx = map[int32]uint64{}
 	}
-	ctx, ok := primary.ctx[t.device]
+	ctx, ok := primaryContexts.ctx[t.device]
 	if !ok {
 		p := heapNew[uint64]()
 		if r := remoteOn(d.srv, api.LibCuda, api.IDcuDevicePrimaryCtxRetain, ptrOf(p), uint64(uint32(d.ordinal))); r != 0 {
 			return t, int32(r)
 		}
 		ctx = *p
-		primary.ctx[t.device] = ctx
+		primaryContexts.ctx[t.device] = ctx
 	}
 	if currentCtx(d.srv) != ctx {
 		if r := remoteOn(d.srv, api.LibCuda, api.IDcuCtxSetCurrent, ctx); r != 0 {
@@ -376,8 +376,8 @@ func cudaPeekAtLastError(c *call) int64 { return int64(thread().lastError) }
 // when it must switch back to a primary context.
 func cuCtxSetCurrent(c *call) int64 {
 	arg := cuCtxSetCurrentArgs(c.a)
-	primary.mu.Lock()
-	defer primary.mu.Unlock()
+	primaryContexts.mu.Lock()
+	defer primaryContexts.mu.Unlock()
 	r := remote(c)
 	if r == 0 {
 		setCurrentCtx(c.server(), arg.ctx())
@@ -388,8 +388,8 @@ func cuCtxSetCurrent(c *call) int64 {
 
 func cuCtxPushCurrent_v2(c *call) int64 {
 	arg := cuCtxPushCurrent_v2Args(c.a)
-	primary.mu.Lock()
-	defer primary.mu.Unlock()
+	primaryContexts.mu.Lock()
+	defer primaryContexts.mu.Unlock()
 	r := remote(c)
 	if r == 0 {
 		setCurrentCtx(c.server(), arg.ctx())
@@ -399,8 +399,8 @@ func cuCtxPushCurrent_v2(c *call) int64 {
 }
 
 func cuCtxPopCurrent_v2(c *call) int64 {
-	primary.mu.Lock()
-	defer primary.mu.Unlock()
+	primaryContexts.mu.Lock()
+	defer primaryContexts.mu.Unlock()
 	r := remote(c)
 	setCurrentCtx(c.server(), 0) // whatever was below is current now; the runtime re-selects its own
 	return r

@@ -39,7 +39,7 @@ type device struct {
 	attrRes  [maxAttr]int32
 }
 
-var devs struct {
+var devices struct {
 	mu     sync.Mutex
 	done   bool
 	result int32 // cuInit's result, repeated to every later cuInit
@@ -48,15 +48,15 @@ var devs struct {
 
 // devicesReady returns the visible devices once cuInit succeeded; otherwise the CUresult.
 func devicesReady() ([]*device, int32) {
-	devs.mu.Lock()
-	defer devs.mu.Unlock()
-	if !devs.done {
+	devices.mu.Lock()
+	defer devices.mu.Unlock()
+	if !devices.done {
 		return nil, cuErrNotInitialized
 	}
-	if devs.result != 0 {
-		return nil, devs.result
+	if devices.result != 0 {
+		return nil, devices.result
 	}
-	return devs.list, 0
+	return devices.list, 0
 }
 
 // dev returns client device ordinal d, or CUDA_ERROR_INVALID_DEVICE.
@@ -78,10 +78,10 @@ func cuInit(c *call) int64 {
 	if arg.Flags() != 0 {
 		return cuErrInvalidValue
 	}
-	devs.mu.Lock()
-	defer devs.mu.Unlock()
-	if devs.done {
-		return int64(devs.result)
+	devices.mu.Lock()
+	defer devices.mu.Unlock()
+	if devices.done {
+		return int64(devices.result)
 	}
 	var all []*device
 	if multiServers() {
@@ -95,21 +95,21 @@ func cuInit(c *call) int64 {
 		if r == int64(c.unreachable()) {
 			return r // not cached: the server may come up later
 		}
-		devs.done = true
+		devices.done = true
 		if r != 0 {
-			devs.result = int32(r)
+			devices.result = int32(r)
 			return r
 		}
 		var err int32
 		if all, err = fetchDevices(srv, c.lib); err != 0 {
-			devs.result = err
+			devices.result = err
 			return int64(err)
 		}
 	}
-	devs.list = visible(all, os.Getenv("CUDA_VISIBLE_DEVICES"))
-	if len(devs.list) == 0 {
+	devices.list = visible(all, os.Getenv("CUDA_VISIBLE_DEVICES"))
+	if len(devices.list) == 0 {
 		vlog.Printf("cuInit: no visible device (server has %d, CUDA_VISIBLE_DEVICES=%q)", len(all), os.Getenv("CUDA_VISIBLE_DEVICES"))
-		devs.result = cuErrNoDevice
+		devices.result = cuErrNoDevice
 		return cuErrNoDevice
 	}
 	return 0
@@ -119,7 +119,7 @@ func cuInit(c *call) int64 {
 // which are listed in the servers' order. A server that cannot be reached, or whose cuInit or
 // device queries fail, is left out with one log line; the devices of the others are the list.
 // Without any device, the first failure is cuInit's result (not cached while no server answered:
-// they may come up later). devs.mu is held; devs.done is set when the result is final.
+// they may come up later). devices.mu is held; devices.done is set when the result is final.
 func initServers(c *call) ([]*device, int64) {
 	var all []*device
 	first, reached := int64(0), false
@@ -146,12 +146,12 @@ func initServers(c *call) ([]*device, int64) {
 		}
 	}
 	if len(all) > 0 {
-		devs.done = true
+		devices.done = true
 		return all, 0
 	}
 	if reached {
-		devs.done = true
-		devs.result = int32(first)
+		devices.done = true
+		devices.result = int32(first)
 	}
 	return nil, first
 }

@@ -23,7 +23,7 @@ type function struct {
 
 // A registered fat binary is loaded once per device (into its primary context, as the runtime
 // does), so modules and runtime functions are keyed by the client device too.
-var kern struct {
+var kernels struct {
 	mu      sync.Mutex
 	modules map[[2]uint64]uint64    // (fat binary address, device) -> server CUmodule
 	byHost  map[[2]uint64]*function // (host stub address, device) -> function (runtime API)
@@ -41,12 +41,12 @@ const (
 
 // layoutOf fetches a function's parameter layout.
 func layoutOf(f uint64) (*function, int64) {
-	kern.mu.Lock()
-	if fn, ok := kern.byFunc[f]; ok {
-		kern.mu.Unlock()
+	kernels.mu.Lock()
+	if fn, ok := kernels.byFunc[f]; ok {
+		kernels.mu.Unlock()
 		return fn, 0
 	}
-	kern.mu.Unlock()
+	kernels.mu.Unlock()
 	buf := heapBytes(8 + 16*maxParams)
 	if r := remoteRow(api.LibCuda, api.IDvgpuFuncGetParamLayout, f, ptrOf(&buf[0]), uint64(len(buf))); r != 0 {
 		return nil, r
@@ -66,12 +66,12 @@ func layoutOf(f uint64) (*function, int64) {
 		fn.layout = append(fn.layout, [2]uint64{off, size})
 		fn.bytes = max(fn.bytes, off+size)
 	}
-	kern.mu.Lock()
-	if kern.byFunc == nil {
-		kern.byFunc = map[uint64]*function{}
+	kernels.mu.Lock()
+	if kernels.byFunc == nil {
+		kernels.byFunc = map[uint64]*function{}
 	}
-	kern.byFunc[f] = fn
-	kern.mu.Unlock()
+	kernels.byFunc[f] = fn
+	kernels.mu.Unlock()
 	return fn, 0
 }
 
@@ -80,17 +80,17 @@ func layoutOf(f uint64) (*function, int64) {
 // to new ones. (Layouts are cheap to fetch again; the registered fat binaries of the runtime are
 // never unloaded, so their functions stay.)
 func forgetModule(h uint64) {
-	kern.mu.Lock()
-	defer kern.mu.Unlock()
-	kern.byFunc = nil
-	for k := range kern.globals {
+	kernels.mu.Lock()
+	defer kernels.mu.Unlock()
+	kernels.byFunc = nil
+	for k := range kernels.globals {
 		if k[0] == h {
-			delete(kern.globals, k)
+			delete(kernels.globals, k)
 		}
 	}
-	for fb, m := range kern.modules {
+	for fb, m := range kernels.modules {
 		if m == h {
-			delete(kern.modules, fb)
+			delete(kernels.modules, fb)
 		}
 	}
 }
@@ -98,10 +98,10 @@ func forgetModule(h uint64) {
 // moduleOf uploads a registered fat binary once per device (the calling thread's, whose primary
 // context rtContext made current).
 func moduleOf(fatbin, size uint64, device int32) (uint64, int64) {
-	kern.mu.Lock()
-	defer kern.mu.Unlock()
+	kernels.mu.Lock()
+	defer kernels.mu.Unlock()
 	key := [2]uint64{fatbin, uint64(uint32(device))}
-	if m, ok := kern.modules[key]; ok {
+	if m, ok := kernels.modules[key]; ok {
 		return m, 0
 	}
 	m := heapNew[uint64]()
@@ -109,10 +109,10 @@ func moduleOf(fatbin, size uint64, device int32) (uint64, int64) {
 		vlog.Printf("loading a fat binary of %d bytes on the GPU failed with %d", size, r)
 		return 0, r
 	}
-	if kern.modules == nil {
-		kern.modules = map[[2]uint64]uint64{}
+	if kernels.modules == nil {
+		kernels.modules = map[[2]uint64]uint64{}
 	}
-	kern.modules[key] = *m
+	kernels.modules[key] = *m
 	return *m, 0
 }
 
@@ -120,9 +120,9 @@ func moduleOf(fatbin, size uint64, device int32) (uint64, int64) {
 // on the server: module upload, cuModuleGetFunction and the layout, each once.
 func runtimeFunction(t *threadState, host, fatbin, size, name uint64) (*function, int64) {
 	key := [2]uint64{host, uint64(uint32(t.device))}
-	kern.mu.Lock()
-	fn, ok := kern.byHost[key]
-	kern.mu.Unlock()
+	kernels.mu.Lock()
+	fn, ok := kernels.byHost[key]
+	kernels.mu.Unlock()
 	if ok {
 		return fn, 0
 	}
@@ -142,12 +142,12 @@ func runtimeFunction(t *threadState, host, fatbin, size, name uint64) (*function
 	if r != 0 {
 		return nil, r
 	}
-	kern.mu.Lock()
-	if kern.byHost == nil {
-		kern.byHost = map[[2]uint64]*function{}
+	kernels.mu.Lock()
+	if kernels.byHost == nil {
+		kernels.byHost = map[[2]uint64]*function{}
 	}
-	kern.byHost[key] = fn
-	kern.mu.Unlock()
+	kernels.byHost[key] = fn
+	kernels.mu.Unlock()
 	return fn, 0
 }
 
@@ -506,11 +506,11 @@ func cudaFuncSetAttribute(c *call) int64 {
 func setFuncAttribute(f, attr, value uint64) int64 {
 	r := remoteRow(api.LibCuda, api.IDcuFuncSetAttribute, f, attr, value)
 	if r == 0 && attr == funcAttrMaxDynamicShared {
-		kern.mu.Lock()
-		if fn, ok := kern.byFunc[f]; ok {
+		kernels.mu.Lock()
+		if fn, ok := kernels.byFunc[f]; ok {
 			fn.maxDynMem = uint64(uint32(value))
 		}
-		kern.mu.Unlock()
+		kernels.mu.Unlock()
 	}
 	return r
 }
@@ -526,11 +526,11 @@ func cuKernelSetAttribute(c *call) int64 {
 	arg := cuKernelSetAttributeArgs(c.a)
 	r := remote(c)
 	if r == 0 && arg.attrib() == funcAttrMaxDynamicShared {
-		kern.mu.Lock()
-		if fn, ok := kern.byFunc[arg.kernel()]; ok {
+		kernels.mu.Lock()
+		if fn, ok := kernels.byFunc[arg.kernel()]; ok {
 			fn.maxDynMem = uint64(uint32(arg.val()))
 		}
-		kern.mu.Unlock()
+		kernels.mu.Unlock()
 	}
 	return r
 }
@@ -567,9 +567,9 @@ func symbolAddress(c *call) (uint64, int64) {
 		return 0, r
 	}
 	key := [2]uint64{mod, arg.deviceName()}
-	kern.mu.Lock()
-	p, ok := kern.globals[key]
-	kern.mu.Unlock()
+	kernels.mu.Lock()
+	p, ok := kernels.globals[key]
+	kernels.mu.Unlock()
 	if ok {
 		return p, 0
 	}
@@ -577,12 +577,12 @@ func symbolAddress(c *call) (uint64, int64) {
 	if r := dispatchRow(api.LibCuda, api.IDcuModuleGetGlobal_v2, ptrOf(dptr), ptrOf(bytes), mod, arg.deviceName()); r != 0 {
 		return 0, cudaErrorInvalidSymbol
 	}
-	kern.mu.Lock()
-	if kern.globals == nil {
-		kern.globals = map[[2]uint64]uint64{}
+	kernels.mu.Lock()
+	if kernels.globals == nil {
+		kernels.globals = map[[2]uint64]uint64{}
 	}
-	kern.globals[key] = *dptr
-	kern.mu.Unlock()
+	kernels.globals[key] = *dptr
+	kernels.mu.Unlock()
 	return *dptr, 0
 }
 

@@ -127,19 +127,19 @@ func connectServerWith(t testing.TB, be server.Backend, setup func(*server.Sessi
 		s.mu.Unlock()
 		sc.Shutdown()
 		<-served
-		kern.mu.Lock()
-		kern.byFunc, kern.byHost, kern.modules = nil, nil, nil
-		kern.mu.Unlock()
+		kernels.mu.Lock()
+		kernels.byFunc, kernels.byHost, kernels.modules = nil, nil, nil
+		kernels.mu.Unlock()
 		// the contexts this session's worker made are gone with it
-		primary.mu.Lock()
-		primary.ctx = nil
-		primary.mu.Unlock()
+		primaryContexts.mu.Lock()
+		primaryContexts.ctx = nil
+		primaryContexts.mu.Unlock()
 		threads.mu.Lock()
 		threads.m = nil
 		threads.mu.Unlock()
-		devs.mu.Lock()
-		devs.done, devs.result, devs.list = false, 0, nil
-		devs.mu.Unlock()
+		devices.mu.Lock()
+		devices.done, devices.result, devices.list = false, 0, nil
+		devices.mu.Unlock()
 		cublasHandles.mu.Lock()
 		cublasHandles.ctx, cublasHandles.devMode, cublasHandles.stream = nil, nil, nil
 		cublasHandles.mu.Unlock()

@@ -16,7 +16,7 @@ import (
 // cudaMemcpyDefault and unified copies know which side a pointer is on) and host memory, which
 // is always the client's own: pinned allocations are page-aligned anonymous mappings here.
 
-var mem struct {
+var memory struct {
 	mu     sync.Mutex
 	dev    ranges.Set        // device allocations, mapped VMM ranges, module globals
 	pinned map[uint64][]byte // cudaMallocHost & co: base -> mapping
@@ -81,13 +81,13 @@ func allocHost(pp uint64, size uint64) int64 {
 		return 2 // cudaErrorMemoryAllocation / CUDA_ERROR_OUT_OF_MEMORY
 	}
 	p := ptrOf(&b[0])
-	mem.mu.Lock()
-	if mem.pinned == nil {
-		mem.pinned = map[uint64][]byte{}
+	memory.mu.Lock()
+	if memory.pinned == nil {
+		memory.pinned = map[uint64][]byte{}
 	}
-	mem.pinned[p] = b
-	mem.host.Add(p, size)
-	mem.mu.Unlock()
+	memory.pinned[p] = b
+	memory.host.Add(p, size)
+	memory.mu.Unlock()
 	store(pp, p)
 	return 0
 }
@@ -96,11 +96,11 @@ func freeHost(p uint64) int64 {
 	if p == 0 {
 		return 0
 	}
-	mem.mu.Lock()
-	b, ok := mem.pinned[p]
-	delete(mem.pinned, p)
-	mem.host.Remove(p)
-	mem.mu.Unlock()
+	memory.mu.Lock()
+	b, ok := memory.pinned[p]
+	delete(memory.pinned, p)
+	memory.host.Remove(p)
+	memory.mu.Unlock()
 	if !ok {
 		return cudaErrorInvalidValue
 	}
@@ -112,16 +112,16 @@ func registerHost(p, size uint64) int64 {
 	if p == 0 || size == 0 {
 		return cudaErrorInvalidValue
 	}
-	mem.mu.Lock()
-	mem.host.Add(p, size)
-	mem.mu.Unlock()
+	memory.mu.Lock()
+	memory.host.Add(p, size)
+	memory.mu.Unlock()
 	return 0
 }
 
 func unregisterHost(p uint64) int64 {
-	mem.mu.Lock()
-	defer mem.mu.Unlock()
-	if !mem.host.Remove(p) {
+	memory.mu.Lock()
+	defer memory.mu.Unlock()
+	if !memory.host.Remove(p) {
 		return 62 // cudaErrorHostMemoryNotRegistered (CUDA_ERROR_HOST_MEMORY_NOT_REGISTERED is 713)
 	}
 	return 0
@@ -223,10 +223,10 @@ func cudaPointerGetAttributes(c *call) int64 {
 	// struct cudaPointerAttributes: type, device, devicePointer, hostPointer
 	attr := hostBytes(arg.attributes(), 24)
 	clear(attr)
-	mem.mu.Lock()
-	_, _, dev := mem.dev.Find(p, 1)
-	_, _, host := mem.host.Find(p, 1)
-	mem.mu.Unlock()
+	memory.mu.Lock()
+	_, _, dev := memory.dev.Find(p, 1)
+	_, _, host := memory.host.Find(p, 1)
+	memory.mu.Unlock()
 	if !dev && multiServers() {
 		s, _ := ownerOf(p)
 		dev = s != nil
@@ -570,9 +570,9 @@ func cudaHostGetFlags(c *call) int64 {
 	if arg.pFlags() == 0 {
 		return cudaErrorInvalidValue
 	}
-	mem.mu.Lock()
-	_, _, ok := mem.host.Find(c.a[1], 1)
-	mem.mu.Unlock()
+	memory.mu.Lock()
+	_, _, ok := memory.host.Find(c.a[1], 1)
+	memory.mu.Unlock()
 	if !ok {
 		return cudaErrorInvalidValue
 	}
@@ -693,9 +693,9 @@ func cuPointerGetAttributes(c *call) int64 {
 	if r := callOn(srv, api.LibCuda, api.IDvgpuPointerGetAttributes, attrs, uint64(n), p, ptrOf(&buf[0])); r != 0 {
 		return r
 	}
-	mem.mu.Lock()
-	_, _, host := mem.host.Find(p, 1)
-	mem.mu.Unlock()
+	memory.mu.Lock()
+	_, _, host := memory.host.Find(p, 1)
+	memory.mu.Unlock()
 	ids := hostBytes(attrs, 4*int(n))
 	ptrs := hostBytes(data, 8*int(n))
 	le := binary.LittleEndian

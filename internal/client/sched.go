@@ -70,12 +70,12 @@ func cuDevicePrimaryCtxSetFlags_v2(c *call) int64 {
 // current).
 func cuCtxCreate_v2(c *call) int64 {
 	arg := cuCtxCreate_v2Args(c.a)
-	primary.mu.Lock()
+	primaryContexts.mu.Lock()
 	r := remote(c)
 	if r == 0 {
 		ctxCreated(*(*uint64)(ptrAt(arg.pctx())))
 	}
-	primary.mu.Unlock()
+	primaryContexts.mu.Unlock()
 	if r == 0 {
 		setSched(uint32(arg.flags()))
 	}

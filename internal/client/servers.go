@@ -24,7 +24,7 @@ import (
 //     them is refused with a log line). marshal removes the tag before a call leaves.
 //   - Device pointers are never rewritten (a kernel's arguments hold them in bytes the client
 //     cannot read), so two servers' allocations may have the same address. The client keeps
-//     each server's device ranges apart (mem.dev for the first, remoteServer.dev for the others)
+//     each server's device ranges apart (memory.dev for the first, remoteServer.dev for the others)
 //     and logs an overlap once; an address found in one server's ranges only is that server's;
 //     one found in several, or none, is the calling thread's current server's.
 //   - A call goes to the server its handles, CUdevice arguments or device pointers belong to
@@ -50,7 +50,7 @@ type remoteServer struct {
 	lastErr  error
 	lastDial time.Time
 
-	// dev: the device ranges of a server after the first (mem.mu; the first's are mem.dev)
+	// dev: the device ranges of a server after the first (memory.mu; the first's are memory.dev)
 	dev ranges.Set
 
 	// nvmlCount is the server's NVML device count once known (nvmlMu), else -1
@@ -296,10 +296,10 @@ func setCurrentServer(srv *remoteServer) {
 	srvs.last.Store(srv)
 }
 
-// devRanges is server srv's set of device ranges; mem.mu is held.
+// devRanges is server srv's set of device ranges; memory.mu is held.
 func devRanges(srv *remoteServer) *ranges.Set {
 	if srv == nil || srv.idx == 0 {
-		return &mem.dev
+		return &memory.dev
 	}
 	return &srv.dev
 }
@@ -307,8 +307,8 @@ func devRanges(srv *remoteServer) *ranges.Set {
 // ownerOf is the server whose device ranges hold p: only is true when no other server's do.
 // Without several servers it is the first, if p is a device address.
 func ownerOf(p uint64) (srv *remoteServer, only bool) {
-	mem.mu.Lock()
-	defer mem.mu.Unlock()
+	memory.mu.Lock()
+	defer memory.mu.Unlock()
 	for _, s := range serverList() {
 		if _, _, ok := devRanges(s).Find(p, 1); ok {
 			if srv != nil {
@@ -332,8 +332,8 @@ func ownerOrCurrent(p uint64) *remoteServer {
 // addRange records a device range server srv created; with several servers an overlap with
 // another server's range is logged (once): such addresses resolve to the current server.
 func addRange(srv *remoteServer, base, size uint64) {
-	mem.mu.Lock()
-	defer mem.mu.Unlock()
+	memory.mu.Lock()
+	defer memory.mu.Unlock()
 	devRanges(srv).Add(base, size)
 	if !srvs.multi {
 		return
@@ -347,8 +347,8 @@ func addRange(srv *remoteServer, base, size uint64) {
 
 // removeRange forgets a device range of server srv.
 func removeRange(srv *remoteServer, base uint64) {
-	mem.mu.Lock()
-	defer mem.mu.Unlock()
+	memory.mu.Lock()
+	defer memory.mu.Unlock()
 	devRanges(srv).Remove(base)
 }
 

@@ -70,12 +70,12 @@ func connectTwo(t *testing.T, be0, be1 server.Backend) {
 		threads.mu.Lock()
 		threads.m = nil
 		threads.mu.Unlock()
-		mem.mu.Lock()
-		mem.dev = ranges.Set{}
-		mem.mu.Unlock()
-		primary.mu.Lock()
-		primary.ctx = nil
-		primary.mu.Unlock()
+		memory.mu.Lock()
+		memory.dev = ranges.Set{}
+		memory.mu.Unlock()
+		primaryContexts.mu.Lock()
+		primaryContexts.ctx = nil
+		primaryContexts.mu.Unlock()
 	})
 }
 
