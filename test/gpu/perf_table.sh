@@ -11,7 +11,7 @@
 #   a PyTorch training step (test/gpu/torch_train.py: median of 30 steps; its loss must match).
 # Needs exec_checks.sh's programs ($XC_BIN/bench, $XC_BIN/threads). One table, $LOGS/perf.txt.
 pt_t0=$SECONDS
-pt_tcp=7095 pt_relay=7096 pt_tls=7097
+pt_tcp=7095 pt_relay=7096 pt_tls=7097 pt_tls0=7098
 pt_pki=/tmp/vgpu-pki-perf
 rm -rf "$pt_pki"
 "$BIN/vgpu-server" pki init --dir "$pt_pki" --host 127.0.0.1 >"$LOGS/perf-pki.log" 2>&1 &&
@@ -31,6 +31,15 @@ pt_big=/tmp/big-q8_0.gguf
 pt_gguf=$!
 sleep 1
 PT_NAMES=(native unix tcp tls relay200)
+# VGPU_PERF_TLS_NOCREW=1 adds a last transport, tls0: TLS with no record crew on either side
+# (VGPU_TLS_CREW=0 for its server and its clients), to tell what the crew gains or costs
+if [ "${VGPU_PERF_TLS_NOCREW:-}" = 1 ]; then
+  VGPU_TLS_CREW=0 "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$pt_tls0 --tls-cert "$pt_pki/server.crt" \
+    --tls-key "$pt_pki/server.key" --tokens-file "$pt_pki/tokens" >"$LOGS/perf-server-tls0.log" 2>&1 &
+  pt_pids+=($!)
+  PT_NAMES+=(tls0)
+  sleep 1
+fi
 # pt_env NAME: the environment of one transport (PT_ENV), empty natively
 pt_env() {
   case $1 in
@@ -39,6 +48,7 @@ pt_env() {
     tcp) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tcp VGPU_INSECURE=1) ;;
     tls) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tls VGPU_TLS_CA="$pt_pki/ca.crt" VGPU_TOKEN_FILE="$pt_pki/clients/gpu.token") ;;
     relay200) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_relay VGPU_INSECURE=1) ;;
+    tls0) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tls0 VGPU_TLS_CA="$pt_pki/ca.crt" VGPU_TOKEN_FILE="$pt_pki/clients/gpu.token" VGPU_TLS_CREW=0) ;;
   esac
 }
 # pt_cuda NAME CMD...: a CUDA program natively or through vgpu over transport NAME
@@ -117,7 +127,11 @@ pt_bench() { pt_metric "$LOGS/perf-bench-$1.txt" "$2"; }
 pt_threads() { pt_metric "$LOGS/perf-threads-$1.txt" threads8_ms; }
 pt_train() { pt_metric "$LOGS/perf-train-$1.txt" train_step_ms; }
 {
-  printf '%-22s %10s %10s %10s %10s %10s %6s %6s %6s %6s %7s\n' test native unix tcp tls relay200 unix tcp tls relay "tls/tcp"
+  if [ ${#PT_NAMES[@]} -gt 5 ]; then
+    printf '%-22s %10s %10s %10s %10s %10s %10s %6s %6s %6s %6s %6s %7s\n' test native unix tcp tls relay200 tls0 unix tcp tls relay tls0 "tls/tcp"
+  else
+    printf '%-22s %10s %10s %10s %10s %10s %6s %6s %6s %6s %7s\n' test native unix tcp tls relay200 unix tcp tls relay "tls/tcp"
+  fi
   pt_row "110MB tg128 t/s" 1 95 90 95 $(pt_vals pt_llama "104.76 MiB" tg128)
   pt_row "110MB pp512 t/s" 1 90 90 95 $(pt_vals pt_llama "104.76 MiB" pp512)
   pt_row "1.1B tg128 t/s" 1 95 90 95 $(pt_vals pt_llama "GiB" tg128)
