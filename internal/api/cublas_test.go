@@ -246,3 +246,14 @@ func TestCublasDeviceTwins(t *testing.T) {
 		t.Errorf("%d twins", twins)
 	}
 }
+
+// PyTorch sets a handle's stream, workspace and math mode each time it takes the handle for a
+// GEMM (getCurrentCUDABlasHandle): none of them waits for the server, or every GEMM would cost
+// a round trip more than its own.
+func TestCublasHandleSettersDoNotWait(t *testing.T) {
+	for _, name := range []string{"cublasSetStream_v2", "cublasSetWorkspace_v2", "cublasSetMathMode"} {
+		if _, f, ok := Lookup(name); !ok || f.Serve != Async {
+			t.Errorf("%s: serve %v, want Async", name, f.Serve)
+		}
+	}
+}

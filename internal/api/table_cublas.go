@@ -60,7 +60,7 @@ var cublasTable = []Func{
 	{Name: "cublasDestroy_v2", Stream: StreamNone, Libs: cublas, Handler: "cublasDestroy", Params: []P{{C: "cublasHandle_t", Name: "handle", Kind: Handle, H: HCublas, Frees: true}}},
 	{Name: "cublasSetStream_v2", Stream: StreamNone, Libs: cublas, Serve: Async, Handler: "cublasSetStream", NoLog: true, Params: []P{cublasH(), {C: "cudaStream_t", Name: "streamId", Kind: Handle, H: HStream, Nullable: true}}},
 	{Name: "cublasGetStream_v2", Stream: StreamNone, Libs: cublas, Handler: "cublasCall", Params: []P{cublasH(), out("cudaStream_t *", "streamId", "8")}},
-	{Name: "cublasSetMathMode", Stream: StreamNone, Libs: cublas, Handler: "cublasCall", Params: []P{cublasH(), scalar("cublasMath_t", "mode")}},
+	{Name: "cublasSetMathMode", Stream: StreamNone, Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{cublasH(), scalar("cublasMath_t", "mode")}},
 	{Name: "cublasGetMathMode", Stream: StreamNone, Libs: cublas, Handler: "cublasCall", Params: []P{cublasH(), out("cublasMath_t *", "mode", "4")}},
 	{Name: "cublasSetWorkspace_v2", Stream: StreamNone, Libs: cublas, Serve: Async, Handler: "cublasCall", NoLog: true, Params: []P{cublasH(), {C: "void *", Name: "workspace", Kind: DevPtr}, scalar("size_t", "workspaceSizeInBytes")}},
 	// Pointer mode: host only (see above); answered in the client.

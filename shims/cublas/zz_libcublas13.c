@@ -17,7 +17,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 4,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 6413972136720279504ULL,
+	.table_hash = 14519112652723573319ULL,
 };
 
 /* Logs once per function, as the core would (VGPU_LOG=quiet silences it). */
@@ -64,7 +64,7 @@ VGPU_EXPORT cublasStatus_t cublasGetStream_v2(cublasHandle_t handle, cudaStream_
 	return (cublasStatus_t)vgpu_stub_call(447, a);
 }
 
-/* id 448, remote */
+/* id 448, async */
 VGPU_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)mode };

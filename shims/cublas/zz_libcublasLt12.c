@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 7,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 6413972136720279504ULL,
+	.table_hash = 14519112652723573319ULL,
 };
 
 /* id 432, remote */
