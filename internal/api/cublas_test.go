@@ -252,7 +252,9 @@ func TestCublasDeviceTwins(t *testing.T) {
 // a round trip more than its own.
 func TestCublasHandleSettersDoNotWait(t *testing.T) {
 	for _, name := range []string{"cublasSetStream_v2", "cublasSetWorkspace_v2", "cublasSetMathMode"} {
-		if _, f, ok := Lookup(name); !ok || f.Serve != Async {
+		if _, f, ok := Lookup(name); !ok {
+			t.Errorf("no row %s", name)
+		} else if f.Serve != Async {
 			t.Errorf("%s: serve %v, want Async", name, f.Serve)
 		}
 	}
