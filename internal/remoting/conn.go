@@ -105,10 +105,10 @@ func (c *Conn) ReadPayload(h Header) ([]byte, error) {
 	return buf, nil
 }
 
-// UsePayloadBuffer makes ReadPayload read every payload of min to len(b) bytes into b (a
+// UsePayloadBuffer makes ReadPayload read every payload of least to len(b) bytes into b (a
 // page-locked buffer the GPU copies from directly) from the next frame on; a smaller or larger
 // one goes to the usual buffer. The caller keeps b alive while c is in use.
-func (c *Conn) UsePayloadBuffer(b []byte, min int) { c.fixed, c.fixedMin = b, max(min, 1) }
+func (c *Conn) UsePayloadBuffer(b []byte, least int) { c.fixed, c.fixedMin = b, max(least, 1) }
 
 // WriteFrame queues a frame of header h and payload followed by the tail
 // slices; h.Length must be the length of payload and tail together, at most

@@ -13,8 +13,9 @@ import "log/slog"
 // into the same buffer. So only frames of pinnedPayloadMin bytes or more use the page-locked
 // buffer (smaller ones stay in pageable memory, which the driver copies before the call
 // returns), and a call on a stream that reads host memory from it synchronises that stream
-// before its thread reads on (Session.execIn, rowFacts.hostInStream). Without both, llama.cpp's
-// per-token uploads over TCP were overwritten in flight: CUDA error 700 in its next kernel.
+// before its thread reads on (Session.execIn, rowFacts.hostInStream). Without both, an async
+// upload's bytes can be overwritten in flight (llama.cpp's per-token inputs over TCP: CUDA error
+// 700 in its next kernel).
 
 // pinnedPayloadSize holds the largest piece a client sends (client.chunkSize, 16 MiB) and its
 // call's encoding.
