@@ -224,6 +224,12 @@ type Func struct {
 	// thread's own thread while it runs later calls of other client threads (decision 14);
 	// every other call runs in the order the client sent it.
 	Wait bool
+	// Drains: the call waits for the device's work before it acts (cuMemFree_v2: freeing
+	// synchronises the device natively). The worker runs a synchronous call of such a row as it
+	// does a Wait row, beside later calls of other client threads, and forgets what it frees
+	// before the driver frees it, so that an address the driver hands another thread meanwhile
+	// stays recorded for its new owner.
+	Drains bool
 	// Idles: once the call returns, the streams it waited for are idle (cuStreamSynchronize's
 	// stream, every stream of cuCtxSynchronize's, a device-to-host copy's stream, which the
 	// worker synchronises before it replies): the client records them so (streams.go).

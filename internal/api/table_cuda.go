@@ -49,7 +49,7 @@ var cudaTable = []Func{
 	// ---- memory ----
 	{Name: "cuMemGetInfo_v2", Libs: cu, Params: []P{out("size_t *", "free", "8"), out("size_t *", "total", "8")}, Since: 3020},
 	{Name: "cuMemAlloc_v2", Libs: cu, Params: []P{{C: "CUdeviceptr *", Name: "dptr", Kind: OutDevPtr, Size: "bytesize"}, scalar("size_t", "bytesize")}, Since: 3020},
-	{Name: "cuMemFree_v2", Libs: cu, Handler: "cuMemFree_v2", Syncs: true, Params: []P{{C: "CUdeviceptr", Name: "dptr", Kind: DevPtr, Frees: true}}, Since: 3020},
+	{Name: "cuMemFree_v2", Libs: cu, Handler: "cuMemFree_v2", Syncs: true, Drains: true, Params: []P{{C: "CUdeviceptr", Name: "dptr", Kind: DevPtr, Frees: true}}, Since: 3020},
 	{Name: "cuMemcpyHtoD_v2", Stream: StreamUpload, Shm: ShmHtoD, Libs: cu, Chunk: "ByteCount", Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), {C: "const void *", Name: "srcHost", Kind: InBuf, Size: "ByteCount"}, scalar("size_t", "ByteCount")}, Since: 3020},
 	{Name: "cuMemcpyDtoH_v2", Stream: StreamWork, Shm: ShmDtoH, Idles: true, Libs: cu, Handler: "cuMemcpyDtoH_v2", Chunk: "ByteCount", Syncs: true, Params: []P{{C: "void *", Name: "dstHost", Kind: OutBuf, Size: "ByteCount"}, devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount")}, Since: 3020},
 	{Name: "cuMemcpyDtoD_v2", Stream: StreamWork, Libs: cu, Handler: "cuMemcpyDtoD_v2", Syncs: true, Params: []P{devRange("dstDevice", "ByteCount", 1), devRange("srcDevice", "ByteCount", 1), scalar("size_t", "ByteCount")}, Since: 3020},

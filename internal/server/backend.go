@@ -18,7 +18,8 @@ type Args struct {
 
 // Backend executes checked calls. A session owns one backend for its whole life. It calls it on
 // one locked OS thread per client thread (CUDA's current context is per thread), one call at a
-// time, except that calls of rows that only wait (api.Func.Wait) may run beside another call.
+// time, except that calls of rows that only wait (api.Func.Wait) or wait before they free
+// (api.Func.Drains) may run beside another call.
 type Backend interface {
 	// Name is "real" or "sim"; it is reported to the client in the handshake.
 	Name() string

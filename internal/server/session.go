@@ -105,7 +105,8 @@ type Session struct {
 	lastTx    atomic.Int64
 
 	// mu is held by the thread that runs a call (threads.go) over everything below and the
-	// session's tables above, except while a waiting call (api.Func.Wait) is in the backend.
+	// session's tables above, except while a waiting call (api.Func.Wait, api.Func.Drains) is in
+	// the backend.
 	mu      sync.Mutex
 	threads threadSet // the client threads' threads; the dispatcher's alone
 	thread  uint16    // the client thread whose call runs (Args.Thread)
@@ -623,7 +624,8 @@ func (s *Session) exec(c *remoting.Call) (int32, [][]byte, string, error) {
 }
 
 // execIn is exec, for a thread of the session (s.mu held): a row that only waits (api.Func.Wait)
-// runs in the backend with s.mu released and arguments of its own, and calls release, if not
+// or waits before it frees (api.Func.Drains) runs in the backend with s.mu released and
+// arguments of its own, and calls release, if not
 // nil, so that other threads' calls go on meanwhile: first, or once it has waited waitInline
 // when no other client thread called lately (waitThenRelease).
 func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, string, error) {
@@ -647,13 +649,18 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 		return ce.code, nil, ce.msg, nil
 	}
 	var result int32
+	tracked := false // what the call frees was forgotten already (a Drains row)
 	if f.Internal && f.Server == "" {
 		result = s.internal(id, f, a)
 	} else if f.OwnProcess {
 		result = s.ownProcess(id, f, a)
-	} else if f.Wait && release != nil {
+	} else if (f.Wait || f.Drains) && release != nil {
 		// only scalars: the call's own copy, as the session's Args serve the next call
 		own := &Args{Vals: append([]uint64(nil), a.Vals...), In: make([][]byte, len(a.Vals)), Out: make([][]byte, len(a.Vals)), Thread: a.Thread}
+		var freed []freedRange
+		if f.Drains {
+			freed, tracked = s.forgetFreed(f, own), true
+		}
 		lazy := s.aloneLately()
 		if !lazy {
 			release()
@@ -665,6 +672,12 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 			result = s.be.Invoke(id, f, own)
 		}
 		s.mu.Lock()
+		if result != 0 {
+			for _, r := range freed { // not freed after all
+				s.allocs.Add(r.base, r.size)
+			}
+		}
+		a = own
 	} else {
 		result = s.be.Invoke(id, f, a)
 		if k := rowFacts[id].hostOutStream; result == 0 && k >= 0 {
@@ -686,7 +699,7 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 		s.logFailure(id, f, result)
 	}
 	var outs [][]byte
-	if result == 0 && rowFacts[id].tracks {
+	if result == 0 && rowFacts[id].tracks && !tracked {
 		s.track(f, a)
 	}
 	if result == 0 || f.OutsOnError {
@@ -1021,6 +1034,24 @@ func (s *Session) track(f *api.Func, a *Args) {
 			s.allocs.Remove(a.Vals[i])
 		}
 	}
+}
+
+// freedRange is a device range a call frees.
+type freedRange struct{ base, size uint64 }
+
+// forgetFreed forgets the device ranges a Drains row's call frees, before the driver frees them
+// with s.mu released (execIn), and returns them, to be recorded again if the call fails.
+func (s *Session) forgetFreed(f *api.Func, a *Args) []freedRange {
+	var freed []freedRange
+	for i := range f.Params {
+		if p := &f.Params[i]; p.Kind == api.DevPtr && p.Frees {
+			if base, size, ok := s.allocs.Find(a.Vals[i], 1); ok && base == a.Vals[i] {
+				s.allocs.Remove(base)
+				freed = append(freed, freedRange{base, size})
+			}
+		}
+	}
+	return freed
 }
 
 // release forgets a handle, and with a module or library everything that came from it (its

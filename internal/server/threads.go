@@ -18,7 +18,8 @@ import (
 // them, and CUDA's ordering across threads (the legacy stream, events, a mutex handed from one
 // thread to another) holds as it did with one thread; a client calling from one thread costs
 // no hand-off. A synchronous call of a row that only waits (api.Func.Wait: stream, event and
-// context synchronisation) hands the reading to Serve's goroutine as it enters the backend (or,
+// context synchronisation) or waits before it frees (api.Func.Drains: cuMemFree_v2, which
+// synchronises the device) hands the reading to Serve's goroutine as it enters the backend (or,
 // for a thread that calls alone, once it has waited waitInline): it waits on its own thread
 // while later calls of other threads run, and answers when done. So eight client threads that
 // each synchronise their own stream wait at once.

@@ -216,3 +216,61 @@ func TestThreadsBounded(t *testing.T) {
 		t.Fatalf("the worker ran at most %d threads for %d client threads: threads were not kept", most, maxThreads+44)
 	}
 }
+
+// slowFree is the simulated device whose cuMemFree_v2 takes a while, as the real one does while
+// it waits for the device's work (freeing synchronises the device); fail makes it fail instead
+// of freeing.
+type slowFree struct {
+	*Sim
+	d    time.Duration
+	fail bool
+}
+
+func (b *slowFree) Invoke(id api.ID, f *api.Func, a *Args) int32 {
+	if id == api.IDcuMemFree_v2 {
+		time.Sleep(b.d)
+		if b.fail {
+			return 999 // CUDA_ERROR_UNKNOWN
+		}
+	}
+	return b.Sim.Invoke(id, f, a)
+}
+
+// TestFreeRunsBesideOtherThreads: while client thread 1's cuMemFree_v2 waits in the driver,
+// thread 2's calls are answered, and the range being freed is already refused to them; a free
+// the driver fails leaves the range usable.
+func TestFreeRunsBesideOtherThreads(t *testing.T) {
+	be := &slowFree{Sim: NewSim(), d: 300 * time.Millisecond}
+	c, _, _ := pipeSessionSetup(t, be, func(s *Session) { s.logSink = func(string) {} })
+	hello(t, c, api.TableHash())
+	callOn(t, c, 1, 1, "cuInit", 0)
+	a := out64(callOn(t, c, 1, 2, "cuMemAlloc_v2", 4096), 0)
+	b := out64(callOn(t, c, 1, 3, "cuMemAlloc_v2", 4096), 0)
+	callOn(t, c, 2, 4, "cuDriverGetVersion")
+	t0 := time.Now()
+	sendOn(t, c, 1, 0, 5, "cuMemFree_v2", a)
+	sendOn(t, c, 2, 0, 6, "cuDriverGetVersion")
+	if id, r := reply(t, c); id != 6 || r.Result != 0 {
+		t.Fatalf("first reply: request %d (result %d), want thread 2's 6", id, r.Result)
+	}
+	if d := time.Since(t0); d > 150*time.Millisecond {
+		t.Fatalf("thread 2's call waited %v behind thread 1's free", d)
+	}
+	sendOn(t, c, 2, 0, 7, "cuMemsetD8_v2", a, 0, 4096)
+	if id, r := reply(t, c); id != 7 || r.Result != cuErrInvalidValue {
+		t.Fatalf("a memset of the range being freed: request %d result %d, want 7 refused (%d)", id, r.Result, cuErrInvalidValue)
+	}
+	if id, r := reply(t, c); id != 5 || r.Result != 0 {
+		t.Fatalf("request %d result %d, want thread 1's free", id, r.Result)
+	}
+	if d := time.Since(t0); d < 300*time.Millisecond {
+		t.Fatalf("the free returned after %v, before its 300 ms", d)
+	}
+	be.fail = true
+	if r := callOn(t, c, 1, 8, "cuMemFree_v2", b); r.Result != 999 {
+		t.Fatalf("a failing free = %d, want 999", r.Result)
+	}
+	if r := callOn(t, c, 2, 9, "cuMemsetD8_v2", b, 0, 4096); r.Result != 0 {
+		t.Fatalf("a memset of a range whose free failed = %d, want 0", r.Result)
+	}
+}
