@@ -132,3 +132,55 @@ func TestThreadEndFreesItsNumber(t *testing.T) {
 		t.Fatalf("cuInit after a thread's end = %d", r)
 	}
 }
+
+// TestWorkerDiesWhileThreadsWait: four OS threads wait in cuStreamSynchronize (2 s of simulated
+// GPU time each) when the worker's end of the socket goes away: every one of them fails with the
+// unreachable code within a second, whichever of them was reading replies, and none hangs.
+func TestWorkerDiesWhileThreadsWait(t *testing.T) {
+	t.Setenv(settings.SimWorkUS.Name, "2000000")
+	sc := connectServer(t, server.NewSim())
+	old := ThreadID
+	ThreadID = unix.Gettid
+	defer func() { ThreadID = old }()
+	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
+		t.Fatalf("cuInit = %d", r)
+	}
+	const n = 4
+	results := make(chan int64, n)
+	ready := make(chan struct{}, n)
+	for k := 0; k < n; k++ {
+		go func() {
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			a, b, st := heapNew[uint64](), heapNew[uint64](), heapNew[uint64]()
+			if dispatchByName(api.LibCuda, "cuMemAlloc_v2", ptrOf(a), 4096) != 0 || dispatchByName(api.LibCuda, "cuMemAlloc_v2", ptrOf(b), 4096) != 0 ||
+				dispatchByName(api.LibCuda, "cuStreamCreate", ptrOf(st), 0) != 0 || dispatchByName(api.LibCuda, "cuMemcpyDtoDAsync_v2", *b, *a, 4096, *st) != 0 {
+				ready <- struct{}{}
+				results <- -1
+				return
+			}
+			ready <- struct{}{}
+			results <- dispatchByName(api.LibCuda, "cuStreamSynchronize", *st)
+		}()
+	}
+	for k := 0; k < n; k++ {
+		<-ready
+	}
+	time.Sleep(200 * time.Millisecond) // the four are waiting
+	died := time.Now()
+	sc.Shutdown()
+	want := int64(api.LibCuda.Info().Unreachable)
+	for k := 0; k < n; k++ {
+		select {
+		case r := <-results:
+			if r != want {
+				t.Errorf("a waiting thread's synchronisation = %d, want %d (unreachable)", r, want)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatalf("%d of %d waiting threads still blocked 3 s after the worker died", n-k, n)
+		}
+	}
+	if d := time.Since(died); d > time.Second {
+		t.Errorf("the waiting threads failed %v after the worker died", d)
+	}
+}
