@@ -672,6 +672,7 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 			result = s.be.Invoke(id, f, own)
 		}
 		s.mu.Lock()
+		s.thread = own.Thread // other threads' calls ran meanwhile
 		if result != 0 {
 			for _, r := range freed { // not freed after all
 				s.allocs.Add(r.base, r.size)
