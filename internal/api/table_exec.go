@@ -72,7 +72,7 @@ var execTable = []Func{
 	{Name: "cuFuncGetParamInfo", Libs: cu, Params: []P{fn("func"), scalar("size_t", "paramIndex"), out("size_t *", "paramOffset", "8"), out("size_t *", "paramSize", "8")}},
 	{Name: "cuFuncGetAttribute", Libs: cu, Params: []P{out("int *", "pi", "4"), scalar("CUfunction_attribute", "attrib"), fn("hfunc")}},
 	{Name: "cuFuncSetAttribute", Libs: cu, Handler: "cuFuncSetAttribute", Params: []P{fn("hfunc"), scalar("CUfunction_attribute", "attrib"), scalar("int", "value")}},
-	{Name: "cuFuncSetCacheConfig", Libs: cu, Params: []P{fn("hfunc"), scalar("CUfunc_cache", "config")}},
+	{Name: "cuFuncSetCacheConfig", Libs: cu, Handler: "cuFuncSetCacheConfig", Params: []P{fn("hfunc"), scalar("CUfunc_cache", "config")}},
 	{Name: "cuOccupancyMaxActiveBlocksPerMultiprocessor", Libs: cu, Params: []P{out("int *", "numBlocks", "4"), fn("func"), scalar("int", "blockSize"), scalar("size_t", "dynamicSMemSize")}},
 	{Name: "cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags", Libs: cu, Params: []P{out("int *", "numBlocks", "4"), fn("func"), scalar("int", "blockSize"), scalar("size_t", "dynamicSMemSize"), scalar("unsigned int", "flags")}},
 	// Internal: every parameter's (offset, size) of a function in one round trip (16 bytes each,

@@ -19,7 +19,15 @@ type function struct {
 	layout    [][2]uint64 // (offset, size) per parameter
 	bytes     uint64      // size of the packed parameter buffer
 	maxDynMem uint64      // CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, kept current
+	// attrs: CU_FUNC_ATTRIBUTE 0 to 15 as cudaFuncGetAttributes last read them (16 round trips),
+	// nil until then and after the function's attributes or cache preference are set
+	// (kernels.mu). Nothing else changes them: a function's registers, sizes and versions are
+	// its binary's.
+	attrs *[funcAttrCount]int32
 }
+
+// funcAttrCount: the CU_FUNC_ATTRIBUTE values struct cudaFuncAttributes holds (0 to 15).
+const funcAttrCount = 16
 
 // A registered fat binary is loaded once per device (into its primary context, as the runtime
 // does), so modules and runtime functions are keyed by the client device too.
@@ -466,20 +474,41 @@ func cudaFuncGetAttributes(c *call) int64 {
 		}{{0, 1, true}, {8, 2, true}, {16, 3, true}, {24, 0, false}, {28, 4, false}, {32, 5, false}, {36, 6, false},
 			{40, 7, false}, {44, 8, false}, {48, 9, false}, {52, 10, false}, {56, 11, false}, {60, 12, false},
 			{64, 13, false}, {68, 15, false}, {72, 14, false}}
-		out := hostBytes(arg.attr(), 76)
-		v := heapNew[int32]()
-		for _, f := range fields {
-			if r := remoteRow(api.LibCuda, api.IDcuFuncGetAttribute, ptrOf(v), uint64(f.attr), fn.handle); r != 0 {
-				return r
+		kernels.mu.Lock()
+		attrs := fn.attrs
+		kernels.mu.Unlock()
+		if attrs == nil {
+			attrs = new([funcAttrCount]int32)
+			v := heapNew[int32]()
+			for k := range attrs {
+				if r := remoteRow(api.LibCuda, api.IDcuFuncGetAttribute, ptrOf(v), uint64(k), fn.handle); r != 0 {
+					return r
+				}
+				attrs[k] = *v
 			}
+			kernels.mu.Lock()
+			fn.attrs = attrs
+			kernels.mu.Unlock()
+		}
+		out := hostBytes(arg.attr(), 76)
+		for _, f := range fields {
 			if f.wide {
-				binary.LittleEndian.PutUint64(out[f.off:], uint64(int64(*v)))
+				binary.LittleEndian.PutUint64(out[f.off:], uint64(int64(attrs[f.attr])))
 			} else {
-				binary.LittleEndian.PutUint32(out[f.off:], uint32(*v))
+				binary.LittleEndian.PutUint32(out[f.off:], uint32(attrs[f.attr]))
 			}
 		}
 		return 0
 	})
+}
+
+// attributesChanged forgets the attributes cudaFuncGetAttributes read of server function f.
+func attributesChanged(f uint64) {
+	kernels.mu.Lock()
+	if fn, ok := kernels.byFunc[f]; ok {
+		fn.attrs = nil
+	}
+	kernels.mu.Unlock()
 }
 
 // cudaGetFuncBySymbol gives the server's CUfunction of a host stub, for the driver API.
@@ -505,6 +534,7 @@ func cudaFuncSetAttribute(c *call) int64 {
 // of the dynamic shared memory limit current.
 func setFuncAttribute(f, attr, value uint64) int64 {
 	r := remoteRow(api.LibCuda, api.IDcuFuncSetAttribute, f, attr, value)
+	attributesChanged(f) // (also when refused: what the server holds is read again)
 	if r == 0 && attr == funcAttrMaxDynamicShared {
 		kernels.mu.Lock()
 		if fn, ok := kernels.byFunc[f]; ok {
@@ -525,6 +555,7 @@ func cuFuncSetAttribute(c *call) int64 {
 func cuKernelSetAttribute(c *call) int64 {
 	arg := cuKernelSetAttributeArgs(c.a)
 	r := remote(c)
+	attributesChanged(arg.kernel())
 	if r == 0 && arg.attrib() == funcAttrMaxDynamicShared {
 		kernels.mu.Lock()
 		if fn, ok := kernels.byFunc[arg.kernel()]; ok {
@@ -535,9 +566,17 @@ func cuKernelSetAttribute(c *call) int64 {
 	return r
 }
 
+// cuFuncSetCacheConfig: the function's attributes are read again after it (attributesChanged).
+func cuFuncSetCacheConfig(c *call) int64 {
+	arg := cuFuncSetCacheConfigArgs(c.a)
+	defer attributesChanged(arg.hfunc())
+	return remote(c)
+}
+
 func cudaFuncSetCacheConfig(c *call) int64 {
 	arg := cudaFuncSetCacheConfigArgs(c.a)
 	return withFunction(c, func(fn *function) int64 {
+		defer attributesChanged(fn.handle)
 		return remoteRow(api.LibCuda, api.IDcuFuncSetCacheConfig, fn.handle, arg.cacheConfig())
 	})
 }

@@ -208,3 +208,67 @@ func TestDriverLaunchPacking(t *testing.T) {
 		t.Errorf("launch 0: grid %v block %v", rec.launches[0].Grid, rec.launches[0].Block)
 	}
 }
+
+// attrCounter is the recorder answering cuFuncGetAttribute (attribute k reads 100+k) and
+// cuFuncSetAttribute, counting the reads.
+type attrCounter struct {
+	recorder
+	reads int
+}
+
+func (a *attrCounter) Invoke(id api.ID, f *api.Func, args *server.Args) int32 {
+	switch id {
+	case api.IDcuFuncGetAttribute:
+		a.mu.Lock()
+		a.reads++
+		a.mu.Unlock()
+		binary.LittleEndian.PutUint32(args.Out[0], uint32(100+args.Vals[1]))
+		return 0
+	case api.IDcuFuncSetAttribute, api.IDcuFuncSetCacheConfig:
+		return 0
+	}
+	return a.recorder.Invoke(id, f, args)
+}
+
+// TestFuncAttributesRead: cudaFuncGetAttributes reads a function's 16 attributes from the
+// server once, answers later calls from what it read, and reads them again after an attribute
+// or the cache preference was set.
+func TestFuncAttributesRead(t *testing.T) {
+	be := &attrCounter{recorder: recorder{Sim: server.NewSim()}}
+	fn := loadFunction(t, be)
+	image, name := heapBytes(64), heapBytes(8)
+	copy(image, "kernel image\x00")
+	copy(name, "k\x00")
+	const host = 0x5150
+	stub := []uint64{host, ptrOf(&image[0]), 13, ptrOf(&name[0])}
+	attr := heapBytes(76)
+	get := func(wantReads int) {
+		t.Helper()
+		clear(attr)
+		if r := dispatchByName(api.LibCudart13, "cudaFuncGetAttributes", append(stub, ptrOf(&attr[0]))...); r != 0 {
+			t.Fatalf("cudaFuncGetAttributes = %d", r)
+		}
+		if got := binary.LittleEndian.Uint32(attr[28:]); got != 104 { // numRegs: CU_FUNC_ATTRIBUTE_NUM_REGS (4)
+			t.Fatalf("numRegs %d, want 104", got)
+		}
+		if got := binary.LittleEndian.Uint64(attr[0:]); got != 101 { // sharedSizeBytes (1)
+			t.Fatalf("sharedSizeBytes %d, want 101", got)
+		}
+		be.mu.Lock()
+		reads := be.reads
+		be.mu.Unlock()
+		if reads != wantReads {
+			t.Fatalf("%d attribute reads from the server, want %d", reads, wantReads)
+		}
+	}
+	get(1 + 16) // the parameter layout's read of the dynamic shared memory limit, then the 16
+	get(1 + 16)
+	if r := dispatchByName(api.LibCudart13, "cudaFuncSetAttribute", append(stub, 8, 1024)...); r != 0 {
+		t.Fatalf("cudaFuncSetAttribute = %d", r)
+	}
+	get(1 + 32)
+	if r := dispatchByName(api.LibCuda, "cuFuncSetCacheConfig", fn, 1); r != 0 {
+		t.Fatalf("cuFuncSetCacheConfig = %d", r)
+	}
+	get(1 + 48)
+}

@@ -335,6 +335,12 @@ func (a cuFuncSetAttributeArgs) hfunc() uint64  { return a[0] } // CUfunction
 func (a cuFuncSetAttributeArgs) attrib() uint64 { return a[1] } // CUfunction_attribute
 func (a cuFuncSetAttributeArgs) value() uint64  { return a[2] } // int
 
+// cuFuncSetCacheConfigArgs reads the arguments of cuFuncSetCacheConfig by name.
+type cuFuncSetCacheConfigArgs []uint64
+
+func (a cuFuncSetCacheConfigArgs) hfunc() uint64  { return a[0] } // CUfunction
+func (a cuFuncSetCacheConfigArgs) config() uint64 { return a[1] } // CUfunc_cache
+
 // cuLaunchKernelArgs reads the arguments of cuLaunchKernel by name.
 type cuLaunchKernelArgs []uint64
 

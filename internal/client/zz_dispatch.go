@@ -114,7 +114,7 @@ func init() {
 		103:  remote,                           // cuFuncGetParamInfo
 		104:  remote,                           // cuFuncGetAttribute
 		105:  cuFuncSetAttribute,               // cuFuncSetAttribute
-		106:  remote,                           // cuFuncSetCacheConfig
+		106:  cuFuncSetCacheConfig,             // cuFuncSetCacheConfig
 		107:  remote,                           // cuOccupancyMaxActiveBlocksPerMultiprocessor
 		108:  remote,                           // cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags
 		109:  remote,                           // vgpuFuncGetParamLayout
