@@ -16,7 +16,8 @@ type stats struct {
 	sync, async, writes uint64
 	bytesOut, bytesIn   uint64
 	shmBytes            uint64
-	calls               map[uint32]uint64
+	calls               map[uint32]uint64 // every call sent, per row
+	waited              map[uint32]uint64 // the synchronous ones (round trips), per row
 	// time spent writing frames, and waiting for replies after the write (round trips)
 	writeNs, waitNs uint64
 	// the most synchronous calls sent and not yet answered at once (a pipelined download: 2)
@@ -32,6 +33,10 @@ func (st *stats) call(fn uint32, async bool, n int) {
 		st.async++
 	} else {
 		st.sync++
+		if st.waited == nil {
+			st.waited = map[uint32]uint64{}
+		}
+		st.waited[fn]++
 	}
 	st.bytesOut += uint64(n) + 16
 }
@@ -58,19 +63,29 @@ func printStats(s *session, name string) {
 	if fc, ok := s.nc.(*remoting.FDConn); ok {
 		blocked = fc.Blocked
 	}
+	calls, trips := busiest(st.calls), busiest(st.waited)
+	s.mu.Unlock()
+	streams.mu.Lock()
+	local, deferred, waited, merged := streams.local, streams.deferred, streams.waited, streams.merged
+	streams.mu.Unlock()
+	fmt.Fprintf(os.Stderr, "vgpu stats%s: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory; %.1f ms writing, %.1f ms waiting for replies, %d reads blocked after polling; stream synchronisations: %d answered here, %d after uploads held for the worker (%d of those merged into a later one), %d waited; holding work at exit:%s; calls:%s; round trips by call:%s\n",
+		name, st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, float64(st.writeNs)/1e6, float64(st.waitNs)/1e6, blocked, local, deferred, merged, waited, streams.busy(), calls, trips)
+}
+
+// busiest lists the 12 rows of counts with the most, as " name=count" each.
+func busiest(counts map[uint32]uint64) string {
 	type kv struct {
 		name string
 		n    uint64
 	}
 	var top []kv
-	for fn, n := range st.calls {
+	for fn, n := range counts {
 		name := fmt.Sprint(fn)
 		if int(fn) < len(api.Table) {
 			name = api.Table[fn].Name
 		}
 		top = append(top, kv{name, n})
 	}
-	s.mu.Unlock()
 	sort.Slice(top, func(i, j int) bool { return top[i].n > top[j].n || top[i].n == top[j].n && top[i].name < top[j].name })
 	var b strings.Builder
 	for i, t := range top {
@@ -79,9 +94,5 @@ func printStats(s *session, name string) {
 		}
 		fmt.Fprintf(&b, " %s=%d", t.name, t.n)
 	}
-	streams.mu.Lock()
-	local, deferred, waited, merged := streams.local, streams.deferred, streams.waited, streams.merged
-	streams.mu.Unlock()
-	fmt.Fprintf(os.Stderr, "vgpu stats%s: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory; %.1f ms writing, %.1f ms waiting for replies, %d reads blocked after polling; stream synchronisations: %d answered here, %d after uploads held for the worker (%d of those merged into a later one), %d waited; holding work at exit:%s; calls:%s\n",
-		name, st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, float64(st.writeNs)/1e6, float64(st.waitNs)/1e6, blocked, local, deferred, merged, waited, streams.busy(), b.String())
+	return b.String()
 }

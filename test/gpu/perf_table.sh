@@ -8,7 +8,9 @@
 #   the launch benchmark (test/gpu/bench/bench.cu --quick: medians of thousands of launches),
 #     async launch and launch + synchronise, and its 64 MiB pageable copies each way;
 #   the 8-thread test (test/gpu/cuda/threads.cu: median of 3 rounds);
-#   a PyTorch training step (test/gpu/torch_train.py: median of 30 steps; its loss must match).
+#   a PyTorch training step (test/gpu/torch_train.py: median of 30 steps; its loss must match),
+#     and through the unix server with VGPU_STATS=1 at 10 and 20 steps: the round trips per step
+#     and the rows they wait for (printed, not in the table).
 # Needs exec_checks.sh's programs ($XC_BIN/bench, $XC_BIN/threads). One table, $LOGS/perf.txt.
 pt_t0=$SECONDS
 pt_tcp=7095 pt_relay=7096 pt_tls=7097 pt_tls0=7098
@@ -68,6 +70,13 @@ for name in "${PT_NAMES[@]}"; do
   if [ $name = native ]; then timeout 180 python3 "$ROOT/test/gpu/torch_train.py" >"$LOGS/perf-train-$name.txt" 2>"$LOGS/perf-train-$name.err"
   else timeout 180 "$GPULESS" env LD_PRELOAD="$pt_pre" "${PT_ENV[@]}" python3 "$ROOT/test/gpu/torch_train.py" >"$LOGS/perf-train-$name.txt" 2>"$LOGS/perf-train-$name.err"; fi
   echo "== perf train $name (rc $?)"; cat "$LOGS/perf-train-$name.txt"; tail -n 2 "$LOGS/perf-train-$name.err"
+done
+# which calls a training step waits for: VGPU_STATS=1 over unix at 10 and 20 steps (their
+# difference over 10 steps is one step's; the busiest rows of each are printed)
+for pt_n in 10 20; do
+  timeout 120 "$GPULESS" env LD_PRELOAD="$pt_pre" VGPU_SERVER="$VGPU_SERVER" VGPU_STATS=1 python3 "$ROOT/test/gpu/torch_train.py" $pt_n \
+    >"$LOGS/perf-train-stats-$pt_n.txt" 2>&1
+  echo "== perf train stats $pt_n steps (rc $?): $(grep -o 'vgpu stats: [0-9]* round trips.*' "$LOGS/perf-train-stats-$pt_n.txt" | sed 's/async calls.*round trips by call:/async calls ...; round trips by call:/' | head -n 1)"
 done
 wait $pt_gguf; echo "== 1.1 B model (rc $?): $(tail -n 1 "$LOGS/perf-gguf.log")"
 pt_models=(-m /tmp/med-q8_0.gguf); [ -s "$pt_big" ] && pt_models+=(-m "$pt_big")
