@@ -248,10 +248,13 @@ func TestCublasDeviceTwins(t *testing.T) {
 }
 
 // PyTorch sets a handle's stream, workspace and math mode each time it takes the handle for a
-// GEMM (getCurrentCUDABlasHandle): none of them waits for the server, or every GEMM would cost
-// a round trip more than its own.
+// GEMM (getCurrentCUDABlasHandle), and sets and destroys a cuBLASLt matmul's descriptors around
+// it: none of these waits for the server, or every GEMM would cost that many round trips more.
 func TestCublasHandleSettersDoNotWait(t *testing.T) {
-	for _, name := range []string{"cublasSetStream_v2", "cublasSetWorkspace_v2", "cublasSetMathMode"} {
+	for _, name := range []string{"cublasSetStream_v2", "cublasSetWorkspace_v2", "cublasSetMathMode",
+		// and around each cuBLASLt matmul (at::cuda::blas::gemm_and_bias)
+		"cublasLtMatmulDescSetAttribute", "cublasLtMatrixLayoutSetAttribute", "cublasLtMatmulPreferenceSetAttribute",
+		"cublasLtMatmulDescDestroy", "cublasLtMatrixLayoutDestroy", "cublasLtMatmulPreferenceDestroy"} {
 		if _, f, ok := Lookup(name); !ok {
 			t.Errorf("no row %s", name)
 		} else if f.Serve != Async {

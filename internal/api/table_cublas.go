@@ -20,9 +20,11 @@ package api
 // zero-padded to 16, the largest scalar (cuDoubleComplex), so the server's buffer always covers
 // what cuBLAS reads, whatever the client claims.
 //
-// GEMMs, and cublasSetStream_v2/cublasSetWorkspace_v2 (which ggml calls before each of them), are
-// Async, as launches are (docs/ARCHITECTURE.md, decision 9): a failure cuBLAS reports for one of them is returned
-// by the next synchronising call, with a log line naming it.
+// GEMMs, cublasSetStream_v2, cublasSetWorkspace_v2 and cublasSetMathMode (which ggml and PyTorch
+// call before each of them), and the cuBLASLt setters and destroyers PyTorch calls around each
+// matmul, are Async, as launches are (docs/ARCHITECTURE.md, decision 9): a failure cuBLAS reports
+// for one of them (a bad attribute or size) is returned by the next synchronising call, with a
+// log line naming it. What stays synchronous has outputs: the creators and the heuristic.
 var cublasTable = []Func{
 	// ---- cuBLASLt matmul, as PyTorch uses it (2.11, its CUDA 13.0 build).
 	// The lightHandle is a cublasHandle_t cast (PyTorch never calls cublasLtCreate). Descriptors,
@@ -30,14 +32,14 @@ var cublasTable = []Func{
 	// pointers in them, such as a bias, are the GPU's own addresses). Scalars follow the matmul
 	// descriptor's scale type, which the client remembers (internal/client/cublas.go).
 	{Name: "cublasLtMatmulDescCreate", Stream: StreamNone, Libs: cublasLt, Handler: "cublasLtMatmulDescCreate", Params: []P{outHandle("cublasLtMatmulDesc_t *", "matmulDesc", HLtDesc), scalar("cublasComputeType_t", "computeType"), scalar("cudaDataType_t", "scaleType")}},
-	{Name: "cublasLtMatmulDescDestroy", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc, Frees: true}}},
-	{Name: "cublasLtMatmulDescSetAttribute", Stream: StreamNone, Libs: cublasLt, Handler: "cublasLtMatmulDescSetAttribute", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc}, scalar("cublasLtMatmulDescAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatmulDescDestroy", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc, Frees: true}}},
+	{Name: "cublasLtMatmulDescSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Handler: "cublasLtMatmulDescSetAttribute", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc}, scalar("cublasLtMatmulDescAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
 	{Name: "cublasLtMatrixLayoutCreate", Stream: StreamNone, Libs: cublasLt, Params: []P{outHandle("cublasLtMatrixLayout_t *", "matLayout", HLtLayout), scalar("cudaDataType", "type"), scalar("uint64_t", "rows"), scalar("uint64_t", "cols"), scalar("int64_t", "ld")}},
-	{Name: "cublasLtMatrixLayoutDestroy", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout, Frees: true}}},
-	{Name: "cublasLtMatrixLayoutSetAttribute", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout}, scalar("cublasLtMatrixLayoutAttribute_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatrixLayoutDestroy", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout, Frees: true}}},
+	{Name: "cublasLtMatrixLayoutSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout}, scalar("cublasLtMatrixLayoutAttribute_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
 	{Name: "cublasLtMatmulPreferenceCreate", Stream: StreamNone, Libs: cublasLt, Params: []P{outHandle("cublasLtMatmulPreference_t *", "pref", HLtPref)}},
-	{Name: "cublasLtMatmulPreferenceDestroy", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref, Frees: true}}},
-	{Name: "cublasLtMatmulPreferenceSetAttribute", Stream: StreamNone, Libs: cublasLt, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref}, scalar("cublasLtMatmulPreferenceAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatmulPreferenceDestroy", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref, Frees: true}}},
+	{Name: "cublasLtMatmulPreferenceSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref}, scalar("cublasLtMatmulPreferenceAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
 	// cublasLtMatmulHeuristicResult_t: algo (64 bytes), workspaceSize, state, wavesCount, reserved[4]: 96 bytes.
 	{Name: "cublasLtMatmulAlgoGetHeuristic", Stream: StreamNone, Libs: cublasLt, Handler: "cublasCall", Params: []P{ltH(), ltDesc("operationDesc"), ltLayout("Adesc"), ltLayout("Bdesc"), ltLayout("Cdesc"), ltLayout("Ddesc"),
 		{C: "cublasLtMatmulPreference_t", Name: "preference", Kind: Handle, H: HLtPref}, scalar("int", "requestedAlgoCount"),

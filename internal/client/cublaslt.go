@@ -45,7 +45,7 @@ func cublasLtMatmulDescSetAttribute(c *call) int64 {
 			return cublasNotSupported
 		}
 	}
-	r := remote(c)
+	r := remoteAsync(c) // (the API's code for a bad attribute or size comes at the next synchronising call)
 	if r == 0 && attr == ltDescScaleType && buf != 0 && size >= 4 {
 		ltDescs.mu.Lock()
 		if ltDescs.scale == nil {

@@ -441,14 +441,14 @@ func init() {
 		430:  unsupported,                      // cudaGetDriverEntryPointByVersion_ptsz
 		431:  unsupported,                      // cudaCreateChannelDesc
 		432:  cublasLtMatmulDescCreate,         // cublasLtMatmulDescCreate
-		433:  remote,                           // cublasLtMatmulDescDestroy
+		433:  remoteAsync,                      // cublasLtMatmulDescDestroy
 		434:  cublasLtMatmulDescSetAttribute,   // cublasLtMatmulDescSetAttribute
 		435:  remote,                           // cublasLtMatrixLayoutCreate
-		436:  remote,                           // cublasLtMatrixLayoutDestroy
-		437:  remote,                           // cublasLtMatrixLayoutSetAttribute
+		436:  remoteAsync,                      // cublasLtMatrixLayoutDestroy
+		437:  remoteAsync,                      // cublasLtMatrixLayoutSetAttribute
 		438:  remote,                           // cublasLtMatmulPreferenceCreate
-		439:  remote,                           // cublasLtMatmulPreferenceDestroy
-		440:  remote,                           // cublasLtMatmulPreferenceSetAttribute
+		439:  remoteAsync,                      // cublasLtMatmulPreferenceDestroy
+		440:  remoteAsync,                      // cublasLtMatmulPreferenceSetAttribute
 		441:  cublasCall,                       // cublasLtMatmulAlgoGetHeuristic
 		442:  cublasLtMatmul,                   // cublasLtMatmul
 		443:  remoteAsync,                      // vgpuLtMatmul

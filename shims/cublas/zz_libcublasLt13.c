@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 5,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 14519112652723573319ULL,
+	.table_hash = 2805026334226905707ULL,
 };
 
 /* id 432, remote */
@@ -23,14 +23,14 @@ VGPU_EXPORT cublasStatus_t cublasLtMatmulDescCreate(cublasLtMatmulDesc_t *matmul
 	return (cublasStatus_t)vgpu_stub_call(432, a);
 }
 
-/* id 433, remote */
+/* id 433, async */
 VGPU_EXPORT cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t matmulDesc)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)matmulDesc };
 	return (cublasStatus_t)vgpu_stub_call(433, a);
 }
 
-/* id 434, remote */
+/* id 434, async */
 VGPU_EXPORT cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t matmulDesc, cublasLtMatmulDescAttributes_t attr, const void *buf, size_t sizeInBytes)
 {
 	uint64_t a[4] = { (uint64_t)(uintptr_t)matmulDesc, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
@@ -44,14 +44,14 @@ VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t *ma
 	return (cublasStatus_t)vgpu_stub_call(435, a);
 }
 
-/* id 436, remote */
+/* id 436, async */
 VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t matLayout)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)matLayout };
 	return (cublasStatus_t)vgpu_stub_call(436, a);
 }
 
-/* id 437, remote */
+/* id 437, async */
 VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutSetAttribute(cublasLtMatrixLayout_t matLayout, cublasLtMatrixLayoutAttribute_t attr, const void *buf, size_t sizeInBytes)
 {
 	uint64_t a[4] = { (uint64_t)(uintptr_t)matLayout, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
@@ -65,14 +65,14 @@ VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceCreate(cublasLtMatmulPreferen
 	return (cublasStatus_t)vgpu_stub_call(438, a);
 }
 
-/* id 439, remote */
+/* id 439, async */
 VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t pref)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)pref };
 	return (cublasStatus_t)vgpu_stub_call(439, a);
 }
 
-/* id 440, remote */
+/* id 440, async */
 VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t pref, cublasLtMatmulPreferenceAttributes_t attr, const void *buf, size_t sizeInBytes)
 {
 	uint64_t a[4] = { (uint64_t)(uintptr_t)pref, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
