@@ -54,6 +54,19 @@ func callOn(t *testing.T, c *remoting.Conn, th uint16, id uint64, name string, s
 	return r
 }
 
+// answeredBeside sends a cuDriverGetVersion of client thread 2 as request id while thread 1's
+// call (what, sent at t0) is in the driver, and checks it is answered first, within 150 ms.
+func answeredBeside(t *testing.T, c *remoting.Conn, t0 time.Time, id uint64, what string) {
+	t.Helper()
+	sendOn(t, c, 2, 0, id, "cuDriverGetVersion")
+	if got, r := reply(t, c); got != id || r.Result != 0 {
+		t.Fatalf("first reply: request %d (result %d), want thread 2's %d", got, r.Result, id)
+	}
+	if d := time.Since(t0); d > 150*time.Millisecond {
+		t.Fatalf("thread 2's call waited %v behind thread 1's %s", d, what)
+	}
+}
+
 func out64(r remoting.Reply, k int) uint64 { return binary.LittleEndian.Uint64(r.Bufs[k]) }
 
 // TestWaitRunsBesideOtherThreads: while client thread 1 waits in cuStreamSynchronize for a
@@ -73,13 +86,7 @@ func TestWaitRunsBesideOtherThreads(t *testing.T) {
 	sendOn(t, c, 1, remoting.FlagAsync, 6, "cuMemcpyDtoDAsync_v2", b, a, 4096, s1)
 	t0 := time.Now()
 	sendOn(t, c, 1, 0, 7, "cuStreamSynchronize", s1)
-	sendOn(t, c, 2, 0, 8, "cuDriverGetVersion")
-	if id, r := reply(t, c); id != 8 || r.Result != 0 {
-		t.Fatalf("first reply: request %d (result %d), want thread 2's 8", id, r.Result)
-	}
-	if d := time.Since(t0); d > 150*time.Millisecond {
-		t.Fatalf("thread 2's call waited %v behind thread 1's synchronisation", d)
-	}
+	answeredBeside(t, c, t0, 8, "synchronisation")
 	// thread 2's own work and synchronisation, while thread 1 still waits
 	t2 := time.Now()
 	sendOn(t, c, 2, remoting.FlagAsync, 9, "cuMemcpyDtoDAsync_v2", a, b, 4096, s2)
@@ -249,13 +256,7 @@ func TestFreeRunsBesideOtherThreads(t *testing.T) {
 	callOn(t, c, 2, 4, "cuDriverGetVersion")
 	t0 := time.Now()
 	sendOn(t, c, 1, 0, 5, "cuMemFree_v2", a)
-	sendOn(t, c, 2, 0, 6, "cuDriverGetVersion")
-	if id, r := reply(t, c); id != 6 || r.Result != 0 {
-		t.Fatalf("first reply: request %d (result %d), want thread 2's 6", id, r.Result)
-	}
-	if d := time.Since(t0); d > 150*time.Millisecond {
-		t.Fatalf("thread 2's call waited %v behind thread 1's free", d)
-	}
+	answeredBeside(t, c, t0, 6, "free")
 	sendOn(t, c, 2, 0, 7, "cuMemsetD8_v2", a, 0, 4096)
 	if id, r := reply(t, c); id != 7 || r.Result != cuErrInvalidValue {
 		t.Fatalf("a memset of the range being freed: request %d result %d, want 7 refused (%d)", id, r.Result, cuErrInvalidValue)
