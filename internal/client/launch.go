@@ -502,13 +502,35 @@ func cudaFuncGetAttributes(c *call) int64 {
 	})
 }
 
-// attributesChanged forgets the attributes cudaFuncGetAttributes read of server function f.
-func attributesChanged(f uint64) {
+// eachFunction calls do, under kernels.mu, on what the client holds of server function f: the
+// driver API's entry and every runtime function resolved to it (forgetModule drops the
+// former, not the latter).
+func eachFunction(f uint64, do func(fn *function)) {
 	kernels.mu.Lock()
+	defer kernels.mu.Unlock()
 	if fn, ok := kernels.byFunc[f]; ok {
-		fn.attrs = nil
+		do(fn)
 	}
-	kernels.mu.Unlock()
+	for _, fn := range kernels.byHost {
+		if fn.handle == f {
+			do(fn)
+		}
+	}
+}
+
+// attributesChanged forgets the attributes cudaFuncGetAttributes read of server function f.
+func attributesChanged(f uint64) { eachFunction(f, func(fn *function) { fn.attrs = nil }) }
+
+// attributeSet follows a setting of attribute attr of server function f to value (r: the
+// server's result): its attributes are read again (also after a refusal: what the server holds
+// is read), and the launch check keeps its dynamic shared memory limit.
+func attributeSet(f, attr, value uint64, r int64) {
+	eachFunction(f, func(fn *function) {
+		fn.attrs = nil
+		if r == 0 && attr == funcAttrMaxDynamicShared {
+			fn.maxDynMem = uint64(uint32(value))
+		}
+	})
 }
 
 // cudaGetFuncBySymbol gives the server's CUfunction of a host stub, for the driver API.
@@ -534,14 +556,7 @@ func cudaFuncSetAttribute(c *call) int64 {
 // of the dynamic shared memory limit current.
 func setFuncAttribute(f, attr, value uint64) int64 {
 	r := remoteRow(api.LibCuda, api.IDcuFuncSetAttribute, f, attr, value)
-	attributesChanged(f) // (also when refused: what the server holds is read again)
-	if r == 0 && attr == funcAttrMaxDynamicShared {
-		kernels.mu.Lock()
-		if fn, ok := kernels.byFunc[f]; ok {
-			fn.maxDynMem = uint64(uint32(value))
-		}
-		kernels.mu.Unlock()
-	}
+	attributeSet(f, attr, value, r)
 	return r
 }
 
@@ -555,14 +570,7 @@ func cuFuncSetAttribute(c *call) int64 {
 func cuKernelSetAttribute(c *call) int64 {
 	arg := cuKernelSetAttributeArgs(c.a)
 	r := remote(c)
-	attributesChanged(arg.kernel())
-	if r == 0 && arg.attrib() == funcAttrMaxDynamicShared {
-		kernels.mu.Lock()
-		if fn, ok := kernels.byFunc[arg.kernel()]; ok {
-			fn.maxDynMem = uint64(uint32(arg.val()))
-		}
-		kernels.mu.Unlock()
-	}
+	attributeSet(arg.kernel(), arg.attrib(), arg.val(), r)
 	return r
 }
 

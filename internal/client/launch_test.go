@@ -232,7 +232,7 @@ func (a *attrCounter) Invoke(id api.ID, f *api.Func, args *server.Args) int32 {
 
 // TestFuncAttributesRead: cudaFuncGetAttributes reads a function's 16 attributes from the
 // server once, answers later calls from what it read, and reads them again after an attribute
-// or the cache preference was set.
+// or the cache preference was set, also once a module unload dropped the driver API's entries.
 func TestFuncAttributesRead(t *testing.T) {
 	be := &attrCounter{recorder: recorder{Sim: server.NewSim()}}
 	fn := loadFunction(t, be)
@@ -271,4 +271,11 @@ func TestFuncAttributesRead(t *testing.T) {
 		t.Fatalf("cuFuncSetCacheConfig = %d", r)
 	}
 	get(1 + 48)
+	// a module unloaded: the driver API's entries are dropped, the runtime function is kept, and
+	// a setting still reaches what it read
+	forgetModule(0)
+	if r := dispatchByName(api.LibCudart13, "cudaFuncSetAttribute", append(stub, 8, 2048)...); r != 0 {
+		t.Fatalf("cudaFuncSetAttribute = %d", r)
+	}
+	get(1 + 64)
 }
