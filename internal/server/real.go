@@ -22,7 +22,6 @@ type Real struct {
 	syms     []atomic.Uintptr // resolved lazily; waiting calls run beside others (decision 14)
 	nvmlOnce sync.Once
 	nvmlErr  int32
-	called   []atomic.Uintptr      // symbols the executor calls (Real.call), by row id
 	ptrs     []uintptr             // kernelParams of the launch being made
 	fences   map[[2]uint64]uintptr // (context, stream) -> event after the last async shm upload
 	smiOnce  sync.Once             // the host's private table for nvidia-smi (nvml_private_unsafe.go)
@@ -34,7 +33,7 @@ var realPaths = [2]*settings.Setting[string]{settings.RealLibCUDA, settings.Real
 
 // OpenReal loads the driver libraries. It does not initialise CUDA: the client's cuInit does.
 func OpenReal() (*Real, error) {
-	r := &Real{syms: make([]atomic.Uintptr, len(api.Table)), called: make([]atomic.Uintptr, len(api.Table))}
+	r := &Real{syms: make([]atomic.Uintptr, len(api.Table))}
 	for i, p := range realPaths {
 		name := p.Get()
 		h, err := purego.Dlopen(name, purego.RTLD_NOW|purego.RTLD_LOCAL)
@@ -54,8 +53,17 @@ func (r *Real) Name() string { return "real" }
 
 func (r *Real) Close() {}
 
+// missingSym marks a symbol of Real.syms that the host library does not have.
+const missingSym = ^uintptr(0)
+
+// sym is the host library's symbol for row id, looked up once (a missing one is remembered as
+// such): what Invoke and the executor (Real.call) call.
 func (r *Real) sym(id api.ID, f *api.Func) uintptr {
-	if s := r.syms[id].Load(); s != 0 {
+	switch s := r.syms[id].Load(); s {
+	case 0:
+	case missingSym:
+		return 0
+	default:
 		return s
 	}
 	lib := r.libs[0]
@@ -71,6 +79,7 @@ func (r *Real) sym(id api.ID, f *api.Func) uintptr {
 	s, err := purego.Dlsym(lib, f.ServerName())
 	if err != nil {
 		logOnce("sym:"+f.Name, fmt.Sprintf("the host driver has no %s: %v", f.ServerName(), err), "function", f.Name)
+		r.syms[id].Store(missingSym)
 		return 0
 	}
 	r.syms[id].Store(s)

@@ -5,43 +5,15 @@ import (
 	"runtime"
 	"unsafe"
 
-	"github.com/ebitengine/purego"
-
 	"github.com/vgpu/vgpu/internal/api"
 )
 
 // The real backend's kernel launches and 2D copies: the calls whose arguments are pointer
 // structures (kernelParams, CUlaunchConfig, CUDA_MEMCPY2D) built here from checked data.
 
-// callFn is the host driver's symbol for row id, looked up by the row's id (once: a symbol the
-// driver lacks is remembered as missing), so a launch costs no lookup by name.
-func (r *Real) callFn(id api.ID) uintptr {
-	if r.called == nil { // (a Real not made by OpenReal)
-		p, _ := purego.Dlsym(r.libs[0], id.Func().ServerName())
-		return p
-	}
-	switch p := r.called[id].Load(); p {
-	case 0:
-	case missingSym:
-		return 0
-	default:
-		return p
-	}
-	p, err := purego.Dlsym(r.libs[0], id.Func().ServerName())
-	if err != nil || p == 0 {
-		r.called[id].Store(missingSym)
-		return 0
-	}
-	r.called[id].Store(p)
-	return p
-}
-
-// missingSym marks a symbol of Real.called that the host driver does not have.
-const missingSym = ^uintptr(0)
-
 // call runs the function row id names on the host's driver.
 func (r *Real) call(id api.ID, args ...uintptr) int32 {
-	p := r.callFn(id)
+	p := r.sym(id, id.Func())
 	if p == 0 {
 		return 801
 	}
