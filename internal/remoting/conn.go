@@ -77,7 +77,7 @@ func (c *Conn) ReadBody(dst []byte) error {
 // the next read.
 func (c *Conn) ReadPayload(h Header) ([]byte, error) {
 	n := int(h.Length)
-	if n > 0 && n >= c.fixedMin && n <= len(c.fixed) {
+	if c.InPayloadBuffer(n) {
 		if _, err := io.ReadFull(c.r, c.fixed[:n]); err != nil {
 			if err == io.EOF {
 				err = io.ErrUnexpectedEOF
@@ -109,6 +109,10 @@ func (c *Conn) ReadPayload(h Header) ([]byte, error) {
 // page-locked buffer the GPU copies from directly) from the next frame on; a smaller or larger
 // one goes to the usual buffer. The caller keeps b alive while c is in use.
 func (c *Conn) UsePayloadBuffer(b []byte, least int) { c.fixed, c.fixedMin = b, max(least, 1) }
+
+// InPayloadBuffer reports whether ReadPayload reads a payload of n bytes into the buffer
+// UsePayloadBuffer gave.
+func (c *Conn) InPayloadBuffer(n int) bool { return n > 0 && n >= c.fixedMin && n <= len(c.fixed) }
 
 // WriteFrame queues a frame of header h and payload followed by the tail
 // slices; h.Length must be the length of payload and tail together, at most

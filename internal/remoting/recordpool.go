@@ -1,11 +1,12 @@
 package remoting
 
 import (
-	"github.com/vgpu/vgpu/internal/settings"
 	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // The record crew: a few goroutines, started once per process, that seal and open the records

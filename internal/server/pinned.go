@@ -65,9 +65,3 @@ func (s *Session) pinPayloads(n int) {
 	s.conn.UsePayloadBuffer(b, pinnedPayloadMin)
 	s.logNow(slog.LevelDebug, "page-locked a %d MiB frame buffer for uploads", len(b)>>20)
 }
-
-// inPinned reports whether a frame of n payload bytes was read into the page-locked frame
-// buffer (the rule of remoting.Conn.UsePayloadBuffer, as pinPayloads set it).
-func (pb *pinnedBufs) inPinned(n uint32) bool {
-	return pb.payload != nil && int(n) >= pinnedPayloadMin && int(n) <= len(pb.payload)
-}

@@ -336,7 +336,7 @@ func (s *Session) serveCall(h remoting.Header, c *remoting.Call, release func())
 	if h.Flags&remoting.FlagAsync != 0 {
 		release = nil // an async call runs in order, whatever it is
 	}
-	s.framePinned = s.pinned.inPinned(h.Length)
+	s.framePinned = s.conn.InPayloadBuffer(int(h.Length))
 	result, outs, note, err := s.execIn(c, release)
 	s.framePinned = false
 	if s.stats != nil {
