@@ -6,6 +6,7 @@
 # vgpu's through LD_LIBRARY_PATH=$BIN). Everything stops starting new work after XC_BUDGET seconds.
 # Can also run alone on the GPU machine for native-only runs of the programs:
 #   XC_NATIVE_ONLY=1 bash -c 'ROOT=$PWD LOGS=/tmp/x; . test/gpu/exec_checks.sh'
+# XC_BUILD_ONLY=1 stops after building them.
 
 XC_BUDGET=${XC_BUDGET:-230}
 XC_START=$SECONDS
@@ -70,6 +71,8 @@ for xc_f in "$XC_BIN"/*.build.log; do
   fi
 done
 log "builds took $((SECONDS - XC_START)) s"
+# XC_BUILD_ONLY=1 (run.sh's VGPU_ONLY_LLAMA): the programs only, for the performance table
+[ "${XC_BUILD_ONLY:-}" = 1 ] && return
 
 # xc_server SOCK LOG PREFIX...: a second vgpu-server (real backend) on SOCK, started through
 # PREFIX (env settings, taskset), its pid in xc_ps; returns once the socket exists.

@@ -120,12 +120,8 @@ RESULTS+=("$(printf '%-28s %s' "quota mem_limit 4GiB" "$q_verdict")")
 # 5. Compiled CUDA programs, CuPy and the benchmark (native vs vgpu).
 . "$ROOT/test/gpu/exec_checks.sh"
 else
-  # only the programs the performance table runs (test/gpu/perf_table.sh)
-  XC_BIN=$LOGS/bin XC_CUDALIB=/usr/local/cuda/lib64; mkdir -p "$XC_BIN"
-  for p in bench/bench cuda/threads; do
-    /usr/local/cuda/bin/nvcc -arch=sm_90 -cudart shared -O2 -std=c++17 -o "$XC_BIN/${p#*/}" "$ROOT/test/gpu/$p.cu" -lcuda \
-      >"$XC_BIN/${p#*/}.build.log" 2>&1 || RESULTS+=("$(printf '%-28s %s' "build ${p#*/}" "FAILED")")
-  done
+  # only the programs, which the performance table runs (test/gpu/perf_table.sh)
+  XC_BUILD_ONLY=1 . "$ROOT/test/gpu/exec_checks.sh"
 fi
 
 # 6. llama.cpp (built here from the bundled source; skipped without it).
