@@ -20,9 +20,15 @@ rm -rf "$pt_pki"
   "$BIN/vgpu-server" pki token --dir "$pt_pki" gpu >>"$LOGS/perf-pki.log" 2>&1
 "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$pt_tcp --insecure >"$LOGS/perf-server-tcp.log" 2>&1 &
 pt_pids=($!)
-"$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$pt_tls --tls-cert "$pt_pki/server.crt" --tls-key "$pt_pki/server.key" \
-  --tokens-file "$pt_pki/tokens" >"$LOGS/perf-server-tls.log" 2>&1 &
-pt_pids+=($!)
+# pt_tls_server NAME PORT [VAR=VALUE...]: a TLS server (the pki's certificate and token) in the
+# environment given, its pid added to pt_pids
+pt_tls_server() {
+  local name=$1 port=$2; shift 2
+  env "$@" "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$port --tls-cert "$pt_pki/server.crt" \
+    --tls-key "$pt_pki/server.key" --tokens-file "$pt_pki/tokens" >"$LOGS/perf-server-$name.log" 2>&1 &
+  pt_pids+=($!)
+}
+pt_tls_server tls $pt_tls
 "$BIN/vgpu-netem" relay --listen 127.0.0.1:$pt_relay --target tcp://127.0.0.1:$pt_tcp --rtt 200us \
   >"$LOGS/perf-relay.out" 2>"$LOGS/perf-relay.log" &
 pt_pids+=($!)
@@ -36,9 +42,7 @@ PT_NAMES=(native unix tcp tls relay200)
 # VGPU_PERF_TLS_NOCREW=1 adds a last transport, tls0: TLS with no record crew on either side
 # (VGPU_TLS_CREW=0 for its server and its clients), to tell what the crew gains or costs
 if [ "${VGPU_PERF_TLS_NOCREW:-}" = 1 ]; then
-  VGPU_TLS_CREW=0 "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$pt_tls0 --tls-cert "$pt_pki/server.crt" \
-    --tls-key "$pt_pki/server.key" --tokens-file "$pt_pki/tokens" >"$LOGS/perf-server-tls0.log" 2>&1 &
-  pt_pids+=($!)
+  pt_tls_server tls0 $pt_tls0 VGPU_TLS_CREW=0
   PT_NAMES+=(tls0)
   sleep 1
 fi
