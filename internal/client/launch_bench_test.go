@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding/binary"
+	"errors"
 	"runtime"
 	"sync"
 	"testing"
@@ -40,13 +41,18 @@ func BenchmarkLaunchSend(b *testing.B) {
 		sessMu.Lock()
 		sess = nil
 		sessMu.Unlock()
+		// broken before closed, as connectServerWith does: a flush the session's timer still
+		// has armed must not write to a closed descriptor, or to another socket's by its number
+		s.mu.Lock()
+		if s.broken == nil {
+			s.broken = errors.New("benchmark session ended")
+		}
+		s.mu.Unlock()
 		fc.Close()
 		unix.Close(fds[1])
 	}()
 	// as in the core, where the thread id comes from C thread-local storage, not a system call
-	old := ThreadID
-	ThreadID = func() int { return 1 }
-	defer func() { ThreadID = old }()
+	withThreadIDs(b, func() int { return 1 })
 	fn := &function{handle: 0xf00, layout: [][2]uint64{{0, 8}, {8, 8}, {16, 4}}, bytes: 20, maxDynMem: 48 << 10}
 	params := make([]byte, 20)
 	dims := []uint64{1, 1, 1, 32, 1, 1}
@@ -129,9 +135,7 @@ func BenchmarkLaunchSync(b *testing.B) {
 // program's threads share the one connection.
 func BenchmarkThreadsLaunchSync(b *testing.B) {
 	fn, kp := benchFunction(b)
-	old := ThreadID
-	ThreadID = unix.Gettid // each goroutine below is locked to its OS thread
-	defer func() { ThreadID = old }()
+	withThreadIDs(b, unix.Gettid) // each goroutine below is locked to its OS thread
 	launch, syncID := api.IDcuLaunchKernel, api.IDcuStreamSynchronize
 	word := func(id api.ID) uint32 { return uint32(id) | uint32(api.LibCuda)<<24 }
 	const threads = 8

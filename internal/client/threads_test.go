@@ -13,6 +13,13 @@ import (
 	"github.com/vgpu/vgpu/internal/settings"
 )
 
+// withThreadIDs numbers the calling threads with id for the rest of tb.
+func withThreadIDs(tb testing.TB, id func() int) {
+	old := ThreadID
+	ThreadID = id
+	tb.Cleanup(func() { ThreadID = old })
+}
+
 // TestThreadsShareTheConnection: four OS threads each copy on their own stream (200 ms of
 // simulated GPU time) and synchronise it, while a fifth makes round trips: the four
 // synchronisations wait at once (about 200 ms together, not 800), the fifth thread's calls are
@@ -21,9 +28,7 @@ import (
 func TestThreadsShareTheConnection(t *testing.T) {
 	t.Setenv(settings.SimWorkUS.Name, "200000")
 	connect(t, server.NewSim())
-	old := ThreadID
-	ThreadID = unix.Gettid // each goroutine below is locked to its OS thread
-	defer func() { ThreadID = old }()
+	withThreadIDs(t, unix.Gettid) // each goroutine below is locked to its OS thread
 	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
 		t.Fatalf("cuInit = %d", r)
 	}
@@ -139,9 +144,7 @@ func TestThreadEndFreesItsNumber(t *testing.T) {
 func TestWorkerDiesWhileThreadsWait(t *testing.T) {
 	t.Setenv(settings.SimWorkUS.Name, "2000000")
 	sc := connectServer(t, server.NewSim())
-	old := ThreadID
-	ThreadID = unix.Gettid
-	defer func() { ThreadID = old }()
+	withThreadIDs(t, unix.Gettid)
 	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
 		t.Fatalf("cuInit = %d", r)
 	}
