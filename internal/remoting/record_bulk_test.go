@@ -124,13 +124,7 @@ func TestRecordBulkTamperedInto(t *testing.T) {
 			withCrew(t, crew)
 			a, b := recordPair(t, suiteAES128GCM)
 			// a good burst first (with the crew, when there is one), then the tampered one
-			msg := pattern(20*maxPlaintext, 7)
-			wrote := make(chan error, 1)
-			go func() { _, err := a.Write(msg); wrote <- err }()
-			got := make([]byte, len(msg))
-			if _, err := io.ReadFull(b, got); err != nil || !bytes.Equal(got, msg) || <-wrote != nil {
-				t.Fatalf("before tampering: %v", err)
-			}
+			sendWhole(t, a, b, pattern(20*maxPlaintext, 7), "before tampering")
 			a.wbuf = a.wbuf[:0]
 			a.sealBulk(pattern(20*maxPlaintext, 1))
 			full := a.fullRecord()
@@ -138,6 +132,7 @@ func TestRecordBulkTamperedInto(t *testing.T) {
 			if _, err := a.c.Write(a.wbuf); err != nil {
 				t.Fatal(err)
 			}
+			got := make([]byte, 20*maxPlaintext)
 			n, err := io.ReadFull(b, got)
 			if n != 13*maxPlaintext || err == nil || !strings.Contains(err.Error(), "failed authentication") {
 				t.Fatalf("read %d bytes, %v; want %d, then an authentication error", n, err, 13*maxPlaintext)
@@ -209,11 +204,20 @@ func TestRecordBulkWriteError(t *testing.T) {
 		t.Fatal("writes to a closed peer succeeded")
 	}
 	x, y := recordPair(t, suiteAES128GCM)
-	msg := pattern(70*maxPlaintext, 3)
+	sendWhole(t, x, y, pattern(70*maxPlaintext, 3), "after a failed write")
+}
+
+// sendWhole writes msg on w (in a goroutine) and reads it whole from r: the bytes must arrive
+// unchanged and the write succeed.
+func sendWhole(t *testing.T, w, r *RecordConn, msg []byte, when string) {
+	t.Helper()
 	wrote := make(chan error, 1)
-	go func() { _, err := x.Write(msg); wrote <- err }()
+	go func() { _, err := w.Write(msg); wrote <- err }()
 	got := make([]byte, len(msg))
-	if _, err := io.ReadFull(y, got); err != nil || !bytes.Equal(got, msg) || <-wrote != nil {
-		t.Fatalf("after a failed write: %v", err)
+	if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, msg) {
+		t.Fatalf("%s: read %v, or other bytes arrived", when, err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatalf("%s: write: %v", when, err)
 	}
 }
