@@ -132,16 +132,7 @@ func copies(kind string, size, reps int, plain bool) (rates, error) {
 	x := uint64(0x9e3779b97f4a7c15)
 	gbps := func(d time.Duration) float64 { return float64(size) / d.Seconds() / 1e9 }
 	for rep := range reps {
-		// new bytes each time: a copy that moved nothing would be caught
-		for i := 0; i+8 <= size; i += 8 {
-			x ^= x << 13
-			x ^= x >> 7
-			x ^= x << 17
-			binary.LittleEndian.PutUint64(src[i:], x)
-		}
-		for i := size &^ 7; i < size; i++ {
-			src[i] = byte(rep + i)
-		}
+		x = fillRandom(src, x) // new bytes each time: a copy that moved nothing would be caught
 		s0 := client.SessionStats()
 		t0 := time.Now()
 		if err := client.MemcpyHtoD(dev, src); err != nil {
@@ -192,6 +183,9 @@ type plainPair struct {
 
 func newPlainPair(kind string, size int) (*plainPair, error) {
 	p := &plainPair{network: "tcp", src: make([]byte, size), dst: make([]byte, size)}
+	// Bytes the pair moves from memory, as a copy's are: a buffer never written reads the zero
+	// page, which the CPU reads from its cache, not memory.
+	fillRandom(p.src, 0x2545f4914f6cdd1d)
 	addr := "127.0.0.1:0"
 	if kind == "unix" {
 		dir, err := os.MkdirTemp("", "vgpu-netem")
@@ -268,4 +262,19 @@ func (p *plainPair) once(tuned bool) (time.Duration, error) {
 		return 0, fmt.Errorf("plain %s pair: %w", p.network, err)
 	}
 	return el, nil
+}
+
+// fillRandom fills b with xorshift bytes from state x and returns the next state.
+func fillRandom(b []byte, x uint64) uint64 {
+	for i := 0; i+8 <= len(b); i += 8 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		binary.LittleEndian.PutUint64(b[i:], x)
+	}
+	for i := len(b) &^ 7; i < len(b); i++ {
+		x ^= x << 13
+		b[i] = byte(x)
+	}
+	return x
 }
