@@ -136,13 +136,18 @@ func TestUploadsLandInPageLockedBuffer(t *testing.T) {
 }
 
 // dmaProbe is pinProbe with the driver's timing of copies from page-locked memory: an async
-// upload whose bytes lie in a page-locked buffer only queues the DMA, which reads them when the
-// stream is synchronised (or a synchronous copy runs); one from pageable memory is copied
-// before the call returns, as the real driver stages it.
+// upload whose bytes lie in a page-locked buffer only queues the DMA, which reads them as late as
+// the driver may: when an event recorded after it is waited for, the stream is synchronised, or
+// a synchronous copy runs. One from pageable memory is copied before the call returns, as the
+// real driver stages it.
 type dmaProbe struct {
 	pinProbe
-	queued []queuedUpload
-	small  []bool // per async upload: its bytes were outside the page-locked buffer
+	queued  []queuedUpload // DMAs not yet run, in order
+	ran     int            // DMAs run so far
+	marks   map[uint64]int // event -> DMAs queued before it was recorded
+	small   []bool         // per async upload: its bytes were outside the page-locked buffers
+	behind  int            // most DMAs still queued when a page-locked upload came
+	bySyncs int            // DMAs run by a synchronisation of the stream or device
 }
 
 type queuedUpload struct {
@@ -150,23 +155,56 @@ type queuedUpload struct {
 	src []byte // aliases the frame buffer, as the driver's DMA would read it
 }
 
+func (p *dmaProbe) inPinned(b []byte) bool {
+	for _, pb := range p.pinned {
+		if len(b) > 0 && inside(uintptr(unsafe.Pointer(&b[0])), pb) {
+			return true
+		}
+	}
+	return false
+}
+
+// runDMA runs the queued DMAs up to the n-th queued since the session began.
+func (p *dmaProbe) runDMA(n int) int32 {
+	for p.ran < n && len(p.queued) > 0 {
+		q := p.queued[0]
+		up := api.IDcuMemcpyHtoD_v2
+		if r := p.Sim.Invoke(up, &api.Table[up], &Args{Vals: []uint64{q.dev, 0, uint64(len(q.src))}, In: [][]byte{nil, q.src, nil}, Out: make([][]byte, 3)}); r != 0 {
+			return r
+		}
+		p.queued, p.ran = p.queued[1:], p.ran+1
+	}
+	return 0
+}
+
 func (p *dmaProbe) Invoke(id api.ID, f *api.Func, a *Args) int32 {
 	switch id {
 	case api.IDcuMemcpyHtoDAsync_v2:
-		if len(a.In[1]) > 0 && len(p.pinned) > 0 && inside(uintptr(unsafe.Pointer(&a.In[1][0])), p.pinned[0]) {
+		if p.inPinned(a.In[1]) {
+			p.behind = max(p.behind, len(p.queued))
 			p.queued = append(p.queued, queuedUpload{a.Vals[0], a.In[1]})
 			p.small = append(p.small, false)
 			return 0
 		}
 		p.small = append(p.small, true)
-	case api.IDcuStreamSynchronize, api.IDcuCtxSynchronize, api.IDcuMemcpyDtoH_v2:
-		for _, q := range p.queued {
-			up := api.IDcuMemcpyHtoD_v2
-			if r := p.Sim.Invoke(up, &api.Table[up], &Args{Vals: []uint64{q.dev, 0, uint64(len(q.src))}, In: [][]byte{nil, q.src, nil}, Out: make([][]byte, 3)}); r != 0 {
-				return r
-			}
+	case api.IDcuEventRecord:
+		if r := p.Sim.Invoke(id, f, a); r != 0 {
+			return r
 		}
-		p.queued = p.queued[:0]
+		if p.marks == nil {
+			p.marks = map[uint64]int{}
+		}
+		p.marks[a.Vals[0]] = p.ran + len(p.queued)
+		return 0
+	case api.IDcuEventSynchronize:
+		if r := p.runDMA(p.marks[a.Vals[0]]); r != 0 {
+			return r
+		}
+	case api.IDcuStreamSynchronize, api.IDcuCtxSynchronize, api.IDcuMemcpyDtoH_v2, api.IDcuMemcpyHtoD_v2:
+		p.bySyncs += len(p.queued)
+		if r := p.runDMA(p.ran + len(p.queued)); r != 0 {
+			return r
+		}
 	}
 	return p.Sim.Invoke(id, f, a)
 }
@@ -212,5 +250,57 @@ func TestAsyncUploadsSurviveTheNextFrame(t *testing.T) {
 	}
 	if want := []bool{false, false, true}; !slices.Equal(probe.small, want) {
 		t.Errorf("async uploads from pageable memory: %v, want %v (the page-locked buffer is for frames of %d bytes or more)", probe.small, want, pinnedPayloadMin)
+	}
+}
+
+// The pieces of a large upload over a socket cross the network while the GPU copies the piece
+// before: each but the last (sent without waiting for its reply) only queues its DMA, from one of
+// two page-locked frame buffers in turn, and a buffer is read into again only once the event
+// after its DMA is done. The bytes arrive unchanged though each DMA runs as late as the driver
+// may run it, and the last piece, which the client waits for, comes after the others.
+func TestUploadPiecesOverlapTheirCopy(t *testing.T) {
+	probe := &dmaProbe{pinProbe: pinProbe{Sim: NewSim(), ctx: true}}
+	c := sessionWithContext(t, probe)
+	const piece, pieces = 2 << 20, 5
+	r := call(t, c, 4, "cuMemAlloc_v2", []uint64{piece * pieces})
+	if r.Result != 0 {
+		t.Fatalf("cuMemAlloc_v2 = %d", r.Result)
+	}
+	dev := binary.LittleEndian.Uint64(r.Bufs[0])
+	if r := call(t, c, 5, "cuMemcpyHtoD_v2", []uint64{dev, piece}, make([]byte, piece)); r.Result != 0 {
+		t.Fatalf("cuMemcpyHtoD_v2 = %d", r.Result) // page-locks the frame buffer for the frames after it
+	}
+	want := make([]byte, piece*pieces)
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := range want {
+		want[i] = byte(rng.Uint32())
+	}
+	fid, _, _ := api.Lookup("cuMemcpyHtoD_v2")
+	for k := range pieces - 1 { // as client.chunked sends them
+		lo := k * piece
+		send(t, c, remoting.FrameCall, remoting.FlagAsync, uint64(10+k), remoting.AppendCall(nil, &remoting.Call{
+			Fn: uint32(fid), Scalars: []uint64{dev + uint64(lo), piece}, Bufs: [][]byte{want[lo : lo+piece]}}))
+	}
+	lo := (pieces - 1) * piece
+	if r := call(t, c, 20, "cuMemcpyHtoD_v2", []uint64{dev + uint64(lo), piece}, want[lo:]); r.Result != 0 || r.DeferredCode != 0 {
+		t.Fatalf("the last piece: cuMemcpyHtoD_v2 = %d (a deferred error: %d)", r.Result, r.DeferredCode)
+	}
+	if len(probe.queued) != 0 {
+		t.Errorf("DMAs still queued after the last piece returned: %d", len(probe.queued))
+	}
+	got := download(t, c, 21, dev, len(want))
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("the GPU holds something else than was uploaded from byte %d on (of %d): a frame buffer was read into before its DMA ran", i, len(want))
+		}
+	}
+	if len(probe.pinned) != 2 {
+		t.Errorf("page-locked %d frame buffers, want 2", len(probe.pinned))
+	}
+	if probe.behind != 1 {
+		t.Errorf("a piece arrived with at most %d DMAs still queued, want 1 (the piece before it, copied while this one crossed the network)", probe.behind)
+	}
+	if want := 1; probe.bySyncs != want {
+		t.Errorf("%d DMAs waited for by a synchronisation, want %d (the piece before the last, which the last one's synchronous copy follows)", probe.bySyncs, want)
 	}
 }

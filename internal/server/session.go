@@ -117,7 +117,7 @@ type Session struct {
 	bigPinned   bool
 	pinned      pinnedBufs // page-locked copy buffers (pinned.go)
 	scratchUsed bool
-	framePinned bool // the call being served came in the page-locked frame buffer (pinned.go)
+	frame       frameFacts // how the call being served came
 	// inArena holds this call's input values re-laid at 16-byte boundaries (alignedCopy).
 	inArena    []byte
 	launchArgs Launch // vgpuLaunchKernel's, reused
@@ -134,6 +134,10 @@ type Session struct {
 
 	out []byte
 }
+
+// frameFacts is how the call being served came: in a page-locked frame buffer (pinned.go), and
+// whether the client waits for its reply.
+type frameFacts struct{ pinned, async bool }
 
 // NewSession wraps an accepted connection; its timeouts are the defaults.
 func NewSession(id uint64, nc StreamConn, be Backend) *Session {
@@ -336,9 +340,9 @@ func (s *Session) serveCall(h remoting.Header, c *remoting.Call, release func())
 	if h.Flags&remoting.FlagAsync != 0 {
 		release = nil // an async call runs in order, whatever it is
 	}
-	s.framePinned = s.conn.InPayloadBuffer(int(h.Length))
+	s.frame = frameFacts{pinned: s.conn.InPayloadBuffer(int(h.Length)), async: h.Flags&remoting.FlagAsync != 0}
 	result, outs, note, err := s.execIn(c, release)
-	s.framePinned = false
+	s.frame = frameFacts{}
 	if s.stats != nil {
 		s.stats.add(c.Fn, time.Since(t0))
 	}
@@ -679,12 +683,11 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 			}
 		}
 		a = own
+	} else if s.frame.pinned && (id == htodID || rowFacts[id].hostInStream >= 0) {
+		result = s.uploadFromFrame(id, f, a, s.frame.async) // its DMA reads the frame buffer (pinned.go)
 	} else {
 		result = s.be.Invoke(id, f, a)
 		if k := rowFacts[id].hostOutStream; result == 0 && k >= 0 {
-			result = s.syncStream(a.Vals[k])
-		} else if k := rowFacts[id].hostInStream; result == 0 && k >= 0 && s.framePinned {
-			// the DMA reads the page-locked frame buffer, which the next frame overwrites
 			result = s.syncStream(a.Vals[k])
 		}
 	}
