@@ -4,7 +4,9 @@
 # and a token, and TCP through vgpu-netem's relay adding 200 µs of round trip. Measured:
 #   llama-bench tg128 and pp512 on the 110 MB model and a 1.1 B-parameter one (22 layers, embd
 #     2048, Q8_0, random weights: test/gpu/llama_checks.sh's vgpu-gguf), median of 3 rounds,
-#     each round running every transport once in turn so drift of the machine falls on all alike;
+#     each round running every transport once in turn so drift of the machine falls on all alike,
+#     and each round's figure llama-bench's mean of PT_LLAMA_REPS repetitions (default 3: the 110
+#     MB model's prompt takes 3.5 ms, which one repetition measures with the noise of a moment);
 #   the launch benchmark (test/gpu/bench/bench.cu --quick: medians of thousands of launches),
 #     async launch and launch + synchronise, and its 64 MiB pageable copies each way;
 #   the 8-thread test (test/gpu/cuda/threads.cu: median of 3 rounds);
@@ -88,7 +90,7 @@ for round in 1 2 3; do
   for name in "${PT_NAMES[@]}"; do
     pt_env $name
     if [ $name = native ]; then pt_cmd=("${LL_NATIVE[@]}"); else pt_cmd=("$GPULESS" "${LL_VGPU[@]}" "${PT_ENV[@]}"); fi
-    timeout 150 "${pt_cmd[@]}" "$LLB/bin/llama-bench" "${pt_models[@]}" -p 512 -n 128 -r 1 -ngl 99 -o md \
+    timeout 150 "${pt_cmd[@]}" "$LLB/bin/llama-bench" "${pt_models[@]}" -p 512 -n 128 -r "${PT_LLAMA_REPS:-3}" -ngl 99 -o md \
       >"$LOGS/perf-llama-$name.$round.md" 2>"$LOGS/perf-llama-$name.$round.err"
     echo "== perf llama $name round $round (rc $?, $((SECONDS - pt_t0)) s)"; grep CUDA "$LOGS/perf-llama-$name.$round.md"
   done
