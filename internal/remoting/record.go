@@ -291,7 +291,7 @@ func (r *RecordConn) openRecords() error {
 		}
 	}
 	if len(recs) >= parallelRecords {
-		inParallel(len(recs), open)
+		inParallel(len(recs), len(recs)*maxPlaintext, open)
 	} else {
 		for i := range recs {
 			open(i)
@@ -409,7 +409,7 @@ func (r *RecordConn) sealBulk(p []byte) {
 	last := len(p) - (n-1)*maxPlaintext
 	out := r.grow((n-1)*full + recordHeaderLen + last + 1 + r.wr.aead.Overhead())
 	seq := r.wr.seq
-	inParallel(n, func(i int) {
+	inParallel(n, len(p), func(i int) {
 		end := min((i+1)*full, len(out))
 		r.sealRecord(out[i*full:end], recordTypeApp, p[i*maxPlaintext:min((i+1)*maxPlaintext, len(p))], seq+uint64(i))
 	})

@@ -103,7 +103,7 @@ func (r *RecordConn) writeBulk(b []byte) (int, error) {
 	}
 	n := uint64((len(b) + maxPlaintext - 1) / maxPlaintext)
 	j := &sealJob{r: r, p: b, n: n, seq: r.wr.seq, full: full, ring: r.bulk.ring}
-	theCrew.post(j, int(min(n, ringSlots))-1)
+	theCrew.post(j, int(min(n, ringSlots))-1, len(b))
 	defer theCrew.clear(j)
 	w := uint64(0)
 	for spins := 0; w < n; {
@@ -224,7 +224,7 @@ func (r *RecordConn) openInto(b []byte) (int, bool) {
 		}
 	}
 	if m >= parallelRecords {
-		inParallel(groups, open)
+		inParallel(groups, offs[m], open)
 	} else {
 		for g := range groups {
 			open(g)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // withCrew runs the rest of the test with crewSize n (the bulk path's helpers; 0: the transfer's
@@ -219,5 +220,60 @@ func sendWhole(t *testing.T, w, r *RecordConn, msg []byte, when string) {
 	}
 	if err := <-wrote; err != nil {
 		t.Fatalf("%s: write: %v", when, err)
+	}
+}
+
+// countJob is work of n items that records how many each goroutine did.
+type countJob struct {
+	n, next int
+	mu      sync.Mutex
+	by      map[bool]int // done by the poster (true) or a crew member
+}
+
+func (j *countJob) more() bool { j.mu.Lock(); defer j.mu.Unlock(); return j.next < j.n }
+func (j *countJob) help()      { j.do(false) }
+func (j *countJob) do(poster bool) {
+	for {
+		j.mu.Lock()
+		if j.next >= j.n {
+			j.mu.Unlock()
+			return
+		}
+		j.next++
+		j.by[poster]++
+		j.mu.Unlock()
+		time.Sleep(200 * time.Microsecond) // a record's worth of sealing, and more
+	}
+}
+
+// A parked crew is woken for a transfer of crewWakeMin bytes or more, not for a smaller one
+// (whose records its poster seals alone, without a wake-up on each side).
+func TestCrewWakesForLargeTransfersOnly(t *testing.T) {
+	withCrew(t, 2)
+	c := &recordCrew{}
+	parked := func() {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); c.parked.Load() != 2; {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d of 2 crew members parked", c.parked.Load())
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	run := func(bytes int) *countJob {
+		j := &countJob{n: 20, by: map[bool]int{}}
+		c.post(j, 2, bytes)
+		j.do(true)
+		c.clear(j)
+		return j
+	}
+	run(crewWakeMin) // starts the crew
+	parked()
+	if j := run(crewWakeMin - 1); j.by[false] != 0 {
+		t.Errorf("a transfer of %d bytes woke the parked crew: it did %d of %d items", crewWakeMin-1, j.by[false], j.n)
+	}
+	parked()
+	if j := run(crewWakeMin); j.by[false] == 0 {
+		t.Errorf("a transfer of %d bytes did not wake the parked crew", crewWakeMin)
 	}
 }

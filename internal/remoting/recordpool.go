@@ -25,6 +25,11 @@ const (
 	// process) a 2.6 MB message took the least time with 3 helpers: 2 and 4 were a little
 	// slower, 5 and 7 slower still (more goroutines polling the same counters).
 	crewMax = 3
+	// crewWakeMin: a transfer of fewer bytes wakes no parked member (members still polling after
+	// an earlier transfer help it). Waking one costs a futex wake-up on each side and then
+	// crewSpin of polling, about what it saves on the few records of a small transfer: llama.cpp's
+	// 128 KB of logits a token, every few milliseconds, would wake the parked crew each time.
+	crewWakeMin = 512 << 10
 )
 
 // crewSize is how many goroutines help the transfer's own: VGPU_TLS_CREW, else half the
@@ -59,8 +64,12 @@ type crewJobBox struct{ j crewJob }
 var theCrew = &recordCrew{}
 
 // post makes j the crew's current job (a job posted earlier is still finished by its poster) and
-// wakes up to want parked members. It starts the crew on first use.
-func (c *recordCrew) post(j crewJob, want int) {
+// wakes up to want parked members, none for a job of fewer than crewWakeMin bytes. It starts
+// the crew on first use.
+func (c *recordCrew) post(j crewJob, want, bytes int) {
+	if bytes < crewWakeMin {
+		want = 0
+	}
 	c.start.Do(func() {
 		c.size = crewSize
 		c.wake = make(chan struct{}, max(c.size, 1))
@@ -151,9 +160,9 @@ func (j *rangeJob) help() {
 	}
 }
 
-// inParallel runs f(0) … f(n-1) on this goroutine and the crew, and returns when all have
-// returned.
-func inParallel(n int, f func(i int)) {
+// inParallel runs f(0) … f(n-1), the work on bytes bytes, on this goroutine and the crew, and
+// returns when all have returned.
+func inParallel(n, bytes int, f func(i int)) {
 	if n <= 1 || crewSize == 0 {
 		for i := range n {
 			f(i)
@@ -162,7 +171,7 @@ func inParallel(n int, f func(i int)) {
 	}
 	j := &rangeJob{f: f, n: int64(n)}
 	j.left.Store(int64(n))
-	theCrew.post(j, n-1)
+	theCrew.post(j, n-1, bytes)
 	j.help()
 	for i := 0; j.left.Load() > 0; i++ {
 		if i&63 == 63 {
