@@ -145,7 +145,9 @@ func (s *Session) queueFromFrame(stream uint64) (int32, bool) {
 	if before == 0 {
 		return 0, true
 	}
-	_, r = s.invokeRow(eventSyncID, before)
+	if _, r = s.invokeRow(eventSyncID, before); fenceOK(r) {
+		r = 0
+	}
 	s.invokeRow(eventDestroyID, before)
 	return r, true
 }

@@ -174,20 +174,25 @@ func (r *Real) CopyHtoDAsync(dst uint64, src []byte, stream uint64) int32 {
 	return r.call(api.IDcuEventRecord, ev, uintptr(stream))
 }
 
-// ShmFence waits for every copy CopyHtoDAsync queued, then destroys the fence events. An
-// event whose context is gone (reset or destroyed since) took its copies with it: not an error.
+// ShmFence waits for every copy CopyHtoDAsync queued, then destroys the fence events.
 func (r *Real) ShmFence() int32 {
 	var first int32
 	for key, ev := range r.fences {
-		res := r.call(api.IDcuEventSynchronize, ev)
-		const invalidHandle, contextDestroyed = 400, 709
-		if res != 0 && res != invalidHandle && res != contextDestroyed && first == 0 {
+		if res := r.call(api.IDcuEventSynchronize, ev); !fenceOK(res) && first == 0 {
 			first = res
 		}
 		r.call(api.IDcuEventDestroy_v2, ev)
 		delete(r.fences, key)
 	}
 	return first
+}
+
+// fenceOK reports whether a wait for a fence event of the worker's own succeeded, or found the event
+// gone with its context (reset or destroyed since), which took the copies before it along: not
+// an error of those copies.
+func fenceOK(res int32) bool {
+	const invalidHandle, contextDestroyed = 400, 709 // CUDA_ERROR_INVALID_HANDLE, CUDA_ERROR_CONTEXT_IS_DESTROYED
+	return res == 0 || res == invalidHandle || res == contextDestroyed
 }
 
 func (r *Real) CopyDtoH(dst []byte, src uint64, stream uint64) int32 {
