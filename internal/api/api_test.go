@@ -86,3 +86,36 @@ func TestClientFunc(t *testing.T) {
 		t.Error("cublasSdot_v2 has no device-mode twin")
 	}
 }
+
+// A minted handle is the one OutHandle of an Async row; minted values have bit 63, leave the
+// servers' tag bits (56..62) clear, and are never 0.
+func TestMintedHandles(t *testing.T) {
+	mint := func(name string) P { return P{C: "T *", Name: name, Kind: OutHandle, H: HLtDesc, Minted: true} }
+	ok := Func{Name: "create", Serve: Async, Params: []P{mint("h"), {C: "int", Name: "n"}}}
+	if err := validateMinted(&ok); err != nil {
+		t.Errorf("a minted out-handle of an async row: %v", err)
+	}
+	bad := map[string]Func{
+		"remote row":      {Name: "create", Serve: Remote, Params: []P{mint("h")}},
+		"handle argument": {Name: "use", Serve: Async, Params: []P{{C: "T", Name: "h", Kind: Handle, H: HLtDesc, Minted: true}}},
+		"nullable":        {Name: "create", Serve: Async, Params: []P{{C: "T *", Name: "h", Kind: OutHandle, H: HLtDesc, Minted: true, Nullable: true}}},
+		"no handle type":  {Name: "create", Serve: Async, Params: []P{{C: "T *", Name: "h", Kind: OutHandle, Minted: true}}},
+		"two":             {Name: "create", Serve: Async, Params: []P{mint("h"), mint("g")}},
+	}
+	for why, f := range bad {
+		if err := validateMinted(&f); err == nil {
+			t.Errorf("%s: accepted", why)
+		}
+	}
+	for _, n := range []uint64{1, 2, 12345, MintMax} {
+		h := MintedHandle(n)
+		if !IsMinted(h) || h>>63 != 1 || h>>56&0x7f != 0 {
+			t.Errorf("MintedHandle(%d) = %#x", n, h)
+		}
+	}
+	for _, h := range []uint64{0, MintBit, 0x7f0000001000, 0x5100010, MintedHandle(5) | 1<<56, ^uint64(0)} {
+		if IsMinted(h) {
+			t.Errorf("%#x is taken for a minted handle", h)
+		}
+	}
+}

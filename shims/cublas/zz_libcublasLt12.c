@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 7,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 2805026334226905707ULL,
+	.table_hash = 827932435858422108ULL,
 };
 
 /* id 432, remote */
