@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
@@ -104,17 +105,31 @@ type wireArgs struct {
 	bufs    [api.MaxParams][]byte
 }
 
+// mintCount counts the handles this process minted (api.P.Minted): the n-th is api.MintedHandle(n).
+var mintCount atomic.Uint64
+
 // marshal builds the wire call from the C arguments, its scalars and bufs in w. tail is the
 // last input buffer when it is big enough to be written straight from the caller's memory.
+// A handle the client mints (api.P.Minted) goes as a scalar, and is written to the caller's
+// pointer (tagged with its server's position) once the rest of the call has marshalled.
 func (c *call) marshal(w *wireArgs) (rc remoting.Call, tail []byte, outs []outSpec, bad string) {
 	rc.Fn = uint32(c.id)
 	rc.Scalars = w.scalars[:0]
 	if nb := bufParams(c.f); nb > 0 {
 		rc.Bufs = w.bufs[:0]
 	}
+	var mintAt, mint uint64 // the caller's pointer and the handle minted for it
 	for i := range c.f.Params {
 		p := &c.f.Params[i]
 		v := c.a[i]
+		if p.Minted {
+			if v == 0 {
+				return rc, nil, nil, p.Name + " is NULL"
+			}
+			mintAt, mint = v, api.MintedHandle(mintCount.Add(1))
+			rc.Scalars = append(rc.Scalars, mint)
+			continue
+		}
 		switch p.Kind {
 		case api.Scalar, api.Handle, api.DevPtr, api.HostPtr:
 			if p.Kind == api.Handle && c.srv != nil && c.srv.idx > 0 {
@@ -167,6 +182,9 @@ func (c *call) marshal(w *wireArgs) (rc remoting.Call, tail []byte, outs []outSp
 	if k := len(rc.Bufs) - 1; k >= 0 && len(rc.Bufs[k]) >= tailThreshold {
 		tail = rc.Bufs[k]
 		rc.Bufs = rc.Bufs[:k]
+	}
+	if mintAt != 0 {
+		store(mintAt, tagHandle(c.srv, c.f.Name, mint))
 	}
 	return rc, tail, outs, ""
 }
