@@ -218,6 +218,10 @@ type P struct {
 	// synchronising call, as any async failure; calls naming its handle are refused as calls
 	// naming a handle the session does not own.
 	Minted bool
+	// Sets, on the Handle of a call that changes the object it names (a cuBLASLt attribute
+	// setter): the client adds the call to what it knows of a minted handle's object, which
+	// keys the answers of Cached rows.
+	Sets bool
 }
 
 // MintBit marks a handle the client minted (P.Minted): MintBit | n, for n from 1 to MintMax.
@@ -301,6 +305,13 @@ type Func struct {
 	// value, or cuGetProcAddress, which must answer without entering the core); the generator
 	// only lists it in the version script (and zz_prototypes.h) and still gives it an id.
 	Manual bool
+	// Cached: the call's answer (its result and outputs) is a function of its scalar and input
+	// arguments and of the objects its minted handles name, each known by its create and every
+	// Sets call on it since, in order: the client answers a call it has seen from a cache
+	// (internal/client/memo.go), without a round trip. cuBLASLt's heuristic, which PyTorch asks
+	// before every GEMM. A handle it names that is not minted is part of the key by value; a
+	// call that frees a handle of such a type empties the cache.
+	Cached bool
 }
 
 // ClientFunc is the Go function of internal/client that the client's dispatch calls for the row:
@@ -568,6 +579,27 @@ func Validate() error {
 		if err := validateMinted(f); err != nil {
 			return err
 		}
+		if err := validateCached(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateCached refuses a Sets trait off a Handle that the call does not free, and a Cached
+// row that is not a synchronous row without in-out or device parameters (whose answer could
+// depend on more than its arguments) or that sets or mints.
+func validateCached(f *Func) error {
+	for _, p := range f.Params {
+		if p.Sets && (p.Kind != Handle || p.Frees || f.Cached) {
+			return fmt.Errorf("api: %s: %s: only a Handle that is not freed, of a row that is not Cached, Sets", f.Name, p.Name)
+		}
+		if f.Cached && (p.Kind == InOutVal || p.Kind == DevPtr || p.Kind == OutDevPtr || p.Kind == OutHandle || p.Kind == HostPtr || p.Frees) {
+			return fmt.Errorf("api: %s: a Cached row's answer must follow from its arguments; %s is %v", f.Name, p.Name, p.Kind)
+		}
+	}
+	if f.Cached && f.Serve != Remote {
+		return fmt.Errorf("api: %s: only a Remote row is Cached", f.Name)
 	}
 	return nil
 }

@@ -119,3 +119,37 @@ func TestMintedHandles(t *testing.T) {
 		}
 	}
 }
+
+// Sets is on a Handle the call does not free, of a row that is not Cached; a Cached row is a
+// Remote row whose answer can follow from its arguments alone.
+func TestCachedRows(t *testing.T) {
+	h := P{C: "T", Name: "h", Kind: Handle, H: HLtDesc}
+	set := h
+	set.Sets = true
+	out := P{C: "int *", Name: "n", Kind: OutVal, Size: "4"}
+	for why, f := range map[string]Func{
+		"a setter":       {Name: "set", Serve: Async, Params: []P{set, {C: "int", Name: "v"}}},
+		"a cached query": {Name: "ask", Serve: Remote, Cached: true, Params: []P{h, {C: "int", Name: "v"}, out}},
+	} {
+		if err := validateCached(&f); err != nil {
+			t.Errorf("%s: %v", why, err)
+		}
+	}
+	freed := set
+	freed.Frees = true
+	for why, f := range map[string]Func{
+		"Sets on a scalar":     {Name: "set", Serve: Async, Params: []P{{C: "int", Name: "v", Sets: true}}},
+		"Sets on a freed one":  {Name: "set", Serve: Async, Params: []P{freed}},
+		"a cached setter":      {Name: "set", Serve: Remote, Cached: true, Params: []P{set}},
+		"a cached async row":   {Name: "ask", Serve: Async, Cached: true, Params: []P{h}},
+		"a cached device read": {Name: "ask", Serve: Remote, Cached: true, Params: []P{{C: "void *", Name: "p", Kind: DevPtr}, out}},
+		"a cached in-out":      {Name: "ask", Serve: Remote, Cached: true, Params: []P{{C: "int *", Name: "n", Kind: InOutVal, Size: "4"}}},
+	} {
+		if err := validateCached(&f); err == nil {
+			t.Errorf("%s: accepted", why)
+		}
+	}
+	if _, f, _ := Lookup("cublasLtMatmulAlgoGetHeuristic"); !f.Cached {
+		t.Error("cuBLASLt's heuristic is not Cached")
+	}
+}

@@ -25,7 +25,8 @@ package api
 // around each matmul, are Async, as launches are (docs/ARCHITECTURE.md, decision 9): a failure
 // cuBLAS reports for one of them (a bad attribute or size, a create out of memory) is returned by
 // the next synchronising call, with a log line naming it. The creators can be Async because the
-// client mints their handles (P.Minted). What stays synchronous has outputs: the heuristic.
+// client mints their handles (P.Minted). What stays synchronous has outputs: the heuristic,
+// which the client answers itself when asked again about objects of the same content (Cached).
 var cublasTable = []Func{
 	// ---- cuBLASLt matmul, as PyTorch uses it (2.11, its CUDA 13.0 build).
 	// The lightHandle is a cublasHandle_t cast (PyTorch never calls cublasLtCreate). Descriptors,
@@ -35,15 +36,19 @@ var cublasTable = []Func{
 	// client remembers (internal/client/cublaslt.go).
 	{Name: "cublasLtMatmulDescCreate", Stream: StreamNone, Libs: cublasLt, Serve: Async, Handler: "cublasLtMatmulDescCreate", Params: []P{minted("cublasLtMatmulDesc_t *", "matmulDesc", HLtDesc), scalar("cublasComputeType_t", "computeType"), scalar("cudaDataType_t", "scaleType")}},
 	{Name: "cublasLtMatmulDescDestroy", Stream: StreamNone, Libs: cublasLt, Serve: Async, Handler: "cublasLtMatmulDescDestroy", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc, Frees: true}}},
-	{Name: "cublasLtMatmulDescSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Handler: "cublasLtMatmulDescSetAttribute", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc}, scalar("cublasLtMatmulDescAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatmulDescSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Handler: "cublasLtMatmulDescSetAttribute", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc, Sets: true}, scalar("cublasLtMatmulDescAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
 	{Name: "cublasLtMatrixLayoutCreate", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{minted("cublasLtMatrixLayout_t *", "matLayout", HLtLayout), scalar("cudaDataType", "type"), scalar("uint64_t", "rows"), scalar("uint64_t", "cols"), scalar("int64_t", "ld")}},
 	{Name: "cublasLtMatrixLayoutDestroy", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout, Frees: true}}},
-	{Name: "cublasLtMatrixLayoutSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout}, scalar("cublasLtMatrixLayoutAttribute_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatrixLayoutSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout, Sets: true}, scalar("cublasLtMatrixLayoutAttribute_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
 	{Name: "cublasLtMatmulPreferenceCreate", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{minted("cublasLtMatmulPreference_t *", "pref", HLtPref)}},
 	{Name: "cublasLtMatmulPreferenceDestroy", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref, Frees: true}}},
-	{Name: "cublasLtMatmulPreferenceSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref}, scalar("cublasLtMatmulPreferenceAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatmulPreferenceSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref, Sets: true}, scalar("cublasLtMatmulPreferenceAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
 	// cublasLtMatmulHeuristicResult_t: algo (64 bytes), workspaceSize, state, wavesCount, reserved[4]: 96 bytes.
-	{Name: "cublasLtMatmulAlgoGetHeuristic", Stream: StreamNone, Libs: cublasLt, Handler: "cublasCall", Params: []P{ltH(), ltDesc("operationDesc"), ltLayout("Adesc"), ltLayout("Bdesc"), ltLayout("Cdesc"), ltLayout("Ddesc"),
+	// Cached: the answer follows from the problem the objects describe (cuBLASLt keeps a cache of
+	// its own keyed by it, CUBLASLT_HEURISTICS_CACHE_CAPACITY), on the handle's device, which is
+	// the handle's for its life (cublasDestroy_v2 empties the client's cache); PyTorch asks it
+	// before every GEMM, so a repeated shape costs no round trip.
+	{Name: "cublasLtMatmulAlgoGetHeuristic", Stream: StreamNone, Libs: cublasLt, Handler: "cublasCall", Cached: true, Params: []P{ltH(), ltDesc("operationDesc"), ltLayout("Adesc"), ltLayout("Bdesc"), ltLayout("Cdesc"), ltLayout("Ddesc"),
 		{C: "cublasLtMatmulPreference_t", Name: "preference", Kind: Handle, H: HLtPref}, scalar("int", "requestedAlgoCount"),
 		{C: "cublasLtMatmulHeuristicResult_t *", Name: "heuristicResultsArray", Kind: OutBuf, Size: "requestedAlgoCount", Elem: 96}, out("int *", "returnAlgoCount", "4")}},
 	// cublasLtMatmul: hand-written client (scalars by scale type, an optional algo); on the wire
