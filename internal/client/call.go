@@ -300,6 +300,16 @@ func remote(c *call) int64 {
 	if s == nil {
 		return r
 	}
+	var miss memoMiss
+	if memoFacts[c.id]&memoCached != 0 {
+		var hit bool
+		if miss, hit = memoLookup(c); hit {
+			if s.lost() {
+				return c.unreachable()
+			}
+			return 0
+		}
+	}
 	sendHeld(c)
 	streams.markDirty(c)
 	defer streams.sent(c)
@@ -316,7 +326,9 @@ func remote(c *call) int64 {
 	if p == nil {
 		return r
 	}
-	return p.finish()
+	r = p.finish()
+	memoStore(miss, s, r)
+	return r
 }
 
 // pendingCall is a synchronous call sent to the server whose reply is not read yet.
@@ -390,6 +402,9 @@ func (p *pendingCall) finish() int64 {
 	}
 	if result == 0 {
 		trackDevice(p.c)
+		if memoFacts[p.c.id]&^memoCached != 0 {
+			memoNote(p.c)
+		}
 	}
 	return finishSync(p.c, p.s, int64(result))
 }
@@ -481,6 +496,9 @@ func remoteAsync(c *call) int64 {
 	}
 	if err := s.sendAsync(&rc, tail, c.tid()); err != nil {
 		return c.unreachable()
+	}
+	if memoFacts[c.id] != 0 {
+		memoNote(c)
 	}
 	return 0
 }

@@ -11,10 +11,11 @@ import (
 // ltRecorder is a worker backend with cuBLAS and cuBLASLt (the simulated device has neither):
 // it records each cuBLASLt call as blasRecorder records cuBLAS ones, answers each create with a
 // handle of its own (0x1000, 0x1100, ...), fails the create of a layout of 999 rows with
-// CUBLAS_STATUS_ALLOC_FAILED, and has the heuristic find one algorithm.
+// CUBLAS_STATUS_ALLOC_FAILED and a setter of attribute 99 with CUBLAS_STATUS_INVALID_VALUE,
+// and has the heuristic find one algorithm, whose first word counts the heuristics it answered.
 type ltRecorder struct {
 	blasRecorder
-	made uint64
+	made, heuristics uint64
 }
 
 // ltAllocFailed is CUBLAS_STATUS_ALLOC_FAILED.
@@ -33,7 +34,13 @@ func (b *ltRecorder) Invoke(id api.ID, f *api.Func, a *server.Args) int32 {
 			return ltAllocFailed
 		}
 	case api.IDcublasLtMatmulAlgoGetHeuristic:
-		binary.LittleEndian.PutUint32(a.Out[9], 1) // returnAlgoCount
+		b.heuristics++
+		binary.LittleEndian.PutUint64(a.Out[8], b.heuristics) // heuristicResultsArray
+		binary.LittleEndian.PutUint32(a.Out[9], 1)            // returnAlgoCount
+	case api.IDcublasLtMatmulDescSetAttribute, api.IDcublasLtMatrixLayoutSetAttribute, api.IDcublasLtMatmulPreferenceSetAttribute:
+		if a.Vals[1] == 99 { // attr
+			return cublasInvalidValue
+		}
 	}
 	for i := range f.Params {
 		if f.Params[i].Minted {
@@ -87,8 +94,29 @@ func (g ltGemm) handles() []uint64 { return []uint64{*g.desc, *g.a, *g.b, *g.c, 
 
 // heuristic asks for one algorithm for g's matmul on cuBLAS handle h.
 func (g ltGemm) heuristic(h uint64) int64 {
-	results, count := heapBytes(96), heapNew[int32]()
-	return dispatchByName(api.LibCublasLt13, "cublasLtMatmulAlgoGetHeuristic", h, *g.desc, *g.a, *g.b, *g.c, *g.d, *g.pref, 1, ptrOf(&results[0]), ptrOf(count))
+	r, _ := g.heuristicN(h, 1)
+	return r
+}
+
+// heuristicN asks for n algorithms, and returns the answer's bytes: the results, then the count.
+func (g ltGemm) heuristicN(h uint64, n int) (int64, []byte) {
+	results, count := heapBytes(96*n), heapNew[int32]()
+	r := dispatchByName(api.LibCublasLt13, "cublasLtMatmulAlgoGetHeuristic", h, *g.desc, *g.a, *g.b, *g.c, *g.d, *g.pref, uint64(n), ptrOf(&results[0]), ptrOf(count))
+	return r, binary.LittleEndian.AppendUint32(results, uint32(*count))
+}
+
+// destroy destroys g's objects.
+func (g ltGemm) destroy(t *testing.T) {
+	t.Helper()
+	for _, d := range []struct {
+		id api.ID
+		h  uint64
+	}{{api.IDcublasLtMatmulDescDestroy, *g.desc}, {api.IDcublasLtMatrixLayoutDestroy, *g.a}, {api.IDcublasLtMatrixLayoutDestroy, *g.b},
+		{api.IDcublasLtMatrixLayoutDestroy, *g.c}, {api.IDcublasLtMatrixLayoutDestroy, *g.d}, {api.IDcublasLtMatmulPreferenceDestroy, *g.pref}} {
+		if r := dispatchRow(api.LibCublasLt13, d.id, d.h); r != 0 {
+			t.Fatalf("%s = %d", api.Table[d.id].Name, r)
+		}
+	}
 }
 
 // Creating a cuBLASLt matmul's descriptor, layouts and preference costs no round trip (the client
@@ -252,5 +280,72 @@ func TestCublasLtMintedOnSecondServer(t *testing.T) {
 	defer recs[0].bmu.Unlock()
 	if len(recs[0].calls) != 0 {
 		t.Errorf("the first server saw %d cuBLAS calls, want none", len(recs[0].calls))
+	}
+}
+
+// A heuristic asked again about objects of the same content (made anew, as PyTorch makes them for
+// every GEMM: other handles, the same creates and settings) is answered by the client, with the
+// worker's first answer; objects that differ in a create's argument, a setting or its order, a
+// count, or a cuBLAS handle, go to the worker. A destroyed cuBLAS handle empties the cache, and
+// an answer given while an async failure waits to be reported is not kept.
+func TestCublasLtHeuristicCached(t *testing.T) {
+	rec := &ltRecorder{blasRecorder: blasRecorder{recorder: recorder{Sim: server.NewSim()}}}
+	connect(t, rec)
+	lib := api.LibCublasLt13
+	h := newBlasHandle(t)
+	ask := func(what string, g ltGemm, n int, trips uint64) []byte {
+		t.Helper()
+		before := SessionStats().RoundTrips
+		r, ans := g.heuristicN(*h, n)
+		if r != 0 {
+			t.Fatalf("%s: cublasLtMatmulAlgoGetHeuristic = %d", what, r)
+		}
+		if rt := SessionStats().RoundTrips - before; rt != trips {
+			t.Errorf("%s: %d round trips, want %d", what, rt, trips)
+		}
+		return ans
+	}
+	g1, _ := newLtGemm(t, 4)
+	first := ask("first", g1, 1, 1)
+	g2, _ := newLtGemm(t, 4)
+	if again := ask("the same content", g2, 1, 0); string(again) != string(first) {
+		t.Errorf("answered % x from the cache, the worker answered % x", again, first)
+	}
+	ask("another count", g2, 2, 1)
+	g3, _ := newLtGemm(t, 8)
+	ask("other layouts", g3, 1, 1)
+	ask("other layouts again", g3, 1, 0)
+	trans := heapNew[int32]()
+	if r := dispatchByName(lib, "cublasLtMatmulDescSetAttribute", *g3.desc, 4, ptrOf(trans), 4); r != 0 { // CUBLASLT_MATMUL_DESC_TRANSB
+		t.Fatalf("cublasLtMatmulDescSetAttribute = %d", r)
+	}
+	ask("a descriptor set once more", g3, 1, 1)
+	for _, g := range []ltGemm{g1, g2, g3} {
+		g.destroy(t)
+	}
+	g4, _ := newLtGemm(t, 4)
+	if r := dispatchByName(api.LibCublas13, "cublasDestroy_v2", *h); r != 0 {
+		t.Fatalf("cublasDestroy_v2 = %d", r)
+	}
+	h = newBlasHandle(t) // the recorder gives every cuBLAS handle the same value, as a library may
+	ask("a cuBLAS handle made after one was destroyed", g4, 1, 1)
+	ask("and again", g4, 1, 0)
+	g4.destroy(t)
+	// a setter the worker fails (attribute 99): the objects are not what their content says
+	for range 2 {
+		g, _ := newLtGemm(t, 4)
+		if r := dispatchByName(lib, "cublasLtMatrixLayoutSetAttribute", *g.b, 99, ptrOf(trans), 4); r != 0 {
+			t.Fatalf("cublasLtMatrixLayoutSetAttribute (failing in the worker) = %d", r)
+		}
+		ask("after a failed setter", g, 1, 1)
+		g.destroy(t)
+	}
+	if r := dispatchByName(api.LibCuda, "cuCtxSynchronize"); r != cublasInvalidValue {
+		t.Errorf("cuCtxSynchronize = %d, want the setter's CUBLAS_STATUS_INVALID_VALUE", r)
+	}
+	rec.bmu.Lock()
+	defer rec.bmu.Unlock()
+	if rec.heuristics != 7 {
+		t.Errorf("the worker answered %d heuristics, want 7", rec.heuristics)
 	}
 }
