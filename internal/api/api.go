@@ -208,7 +208,37 @@ type P struct {
 	// sizeof | version << 24. Client and server refuse a version whose size is not Size with
 	// NVML_ERROR_ARGUMENT_VERSION_MISMATCH: a struct of another size is neither read nor written.
 	Versioned bool
+	// Minted, for an OutHandle of an Async row: the client makes the handle itself (a value of
+	// the minted range, MintedHandle, unique in its process), writes it to the caller's pointer
+	// and sends it as the call's argument (on the wire a scalar, and no output of a reply), so
+	// that creating the object costs no round trip. The worker runs the real create into a
+	// buffer of its own and from then on gives the library the handle it returned wherever a
+	// parameter of that handle type names the minted one (internal/server/session.go:
+	// checkArgs, track). A create that fails in the worker is reported by the next
+	// synchronising call, as any async failure; calls naming its handle are refused as calls
+	// naming a handle the session does not own.
+	Minted bool
+	// Sets, on the Handle of a call that changes the object it names (a cuBLASLt attribute
+	// setter): the client adds the call to what it knows of a minted handle's object, which
+	// keys the answers of Cached rows.
+	Sets bool
 }
+
+// MintBit marks a handle the client minted (P.Minted): MintBit | n, for n from 1 to MintMax.
+// A host library's handle is a user-space address (below 2^56 on x86-64 and arm64, 5-level
+// paging included) or a small integer, never one with bit 63, so a minted value never equals a
+// real one; bits 56..62 stay clear for the tag the client gives the handles of a second server
+// (internal/client/servers.go).
+const (
+	MintBit = uint64(1) << 63
+	MintMax = uint64(1)<<56 - 1
+)
+
+// MintedHandle is the n-th handle a client mints (n from 1 to MintMax).
+func MintedHandle(n uint64) uint64 { return MintBit | n&MintMax }
+
+// IsMinted reports whether h is a minted handle (without a server's tag).
+func IsMinted(h uint64) bool { return h&^MintMax == MintBit && h&MintMax != 0 }
 
 // Func is one exported C function.
 type Func struct {
@@ -275,6 +305,13 @@ type Func struct {
 	// value, or cuGetProcAddress, which must answer without entering the core); the generator
 	// only lists it in the version script (and zz_prototypes.h) and still gives it an id.
 	Manual bool
+	// Cached: the call's answer (its result and outputs) is a function of its scalar and input
+	// arguments and of the objects its minted handles name, each known by its create and every
+	// Sets call on it since, in order: the client answers a call it has seen from a cache
+	// (internal/client/memo.go), without a round trip. cuBLASLt's heuristic, which PyTorch asks
+	// before every GEMM. A handle it names that is not minted is part of the key by value; a
+	// call that frees a handle of such a type empties the cache.
+	Cached bool
 }
 
 // ClientFunc is the Go function of internal/client that the client's dispatch calls for the row:
@@ -534,11 +571,54 @@ func Validate() error {
 		}
 		if f.Serve == Async {
 			for _, p := range f.Params {
-				if p.Kind == OutVal || p.Kind == OutBuf || p.Kind == OutHandle || p.Kind == OutDevPtr || p.Kind == InOutVal {
+				if (p.Kind == OutVal || p.Kind == OutBuf || p.Kind == OutHandle || p.Kind == OutDevPtr || p.Kind == InOutVal) && !p.Minted {
 					return fmt.Errorf("api: %s is async but has output %s", f.Name, p.Name)
 				}
 			}
 		}
+		if err := validateMinted(f); err != nil {
+			return err
+		}
+		if err := validateCached(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateCached refuses a Sets trait off a Handle that the call does not free, and a Cached
+// row that is not a synchronous row without in-out or device parameters (whose answer could
+// depend on more than its arguments) or that sets or mints.
+func validateCached(f *Func) error {
+	for _, p := range f.Params {
+		if p.Sets && (p.Kind != Handle || p.Frees || f.Cached) {
+			return fmt.Errorf("api: %s: %s: only a Handle that is not freed, of a row that is not Cached, Sets", f.Name, p.Name)
+		}
+		if f.Cached && (p.Kind == InOutVal || p.Kind == DevPtr || p.Kind == OutDevPtr || p.Kind == OutHandle || p.Kind == HostPtr || p.Frees) {
+			return fmt.Errorf("api: %s: a Cached row's answer must follow from its arguments; %s is %v", f.Name, p.Name, p.Kind)
+		}
+	}
+	if f.Cached && f.Serve != Remote {
+		return fmt.Errorf("api: %s: only a Remote row is Cached", f.Name)
+	}
+	return nil
+}
+
+// validateMinted refuses a Minted parameter that is not the one OutHandle (of a handle type, not
+// Nullable) of an Async row: the client mints at most one handle a call, and only where the
+// call needs no reply.
+func validateMinted(f *Func) error {
+	minted := 0
+	for _, p := range f.Params {
+		if !p.Minted {
+			continue
+		}
+		if minted++; p.Kind != OutHandle || p.Nullable || p.H == HNone || f.Serve != Async {
+			return fmt.Errorf("api: %s: %s: only an OutHandle of an Async row is Minted (of a handle type, not Nullable)", f.Name, p.Name)
+		}
+	}
+	if minted > 1 {
+		return fmt.Errorf("api: %s mints %d handles, at most one", f.Name, minted)
 	}
 	return nil
 }
@@ -562,7 +642,7 @@ func TableHash() uint64 {
 		f := &Table[i]
 		fmt.Fprintf(h, "%s/%d/%d;", f.Name, f.Serve, f.Libs)
 		for _, p := range f.Params {
-			fmt.Fprintf(h, "%s,%d,%s,%d,%s,%d,%v,%v,%v;", p.C, p.Kind, p.Size, p.H, p.Range, p.Elem, p.Nullable, p.Frees, p.Versioned)
+			fmt.Fprintf(h, "%s,%d,%s,%d,%s,%d,%v,%v,%v,%v;", p.C, p.Kind, p.Size, p.H, p.Range, p.Elem, p.Nullable, p.Frees, p.Versioned, p.Minted)
 		}
 	}
 	return h.Sum64()

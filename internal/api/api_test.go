@@ -86,3 +86,70 @@ func TestClientFunc(t *testing.T) {
 		t.Error("cublasSdot_v2 has no device-mode twin")
 	}
 }
+
+// A minted handle is the one OutHandle of an Async row; minted values have bit 63, leave the
+// servers' tag bits (56..62) clear, and are never 0.
+func TestMintedHandles(t *testing.T) {
+	mint := func(name string) P { return P{C: "T *", Name: name, Kind: OutHandle, H: HLtDesc, Minted: true} }
+	ok := Func{Name: "create", Serve: Async, Params: []P{mint("h"), {C: "int", Name: "n"}}}
+	if err := validateMinted(&ok); err != nil {
+		t.Errorf("a minted out-handle of an async row: %v", err)
+	}
+	bad := map[string]Func{
+		"remote row":      {Name: "create", Serve: Remote, Params: []P{mint("h")}},
+		"handle argument": {Name: "use", Serve: Async, Params: []P{{C: "T", Name: "h", Kind: Handle, H: HLtDesc, Minted: true}}},
+		"nullable":        {Name: "create", Serve: Async, Params: []P{{C: "T *", Name: "h", Kind: OutHandle, H: HLtDesc, Minted: true, Nullable: true}}},
+		"no handle type":  {Name: "create", Serve: Async, Params: []P{{C: "T *", Name: "h", Kind: OutHandle, Minted: true}}},
+		"two":             {Name: "create", Serve: Async, Params: []P{mint("h"), mint("g")}},
+	}
+	for why, f := range bad {
+		if err := validateMinted(&f); err == nil {
+			t.Errorf("%s: accepted", why)
+		}
+	}
+	for _, n := range []uint64{1, 2, 12345, MintMax} {
+		h := MintedHandle(n)
+		if !IsMinted(h) || h>>63 != 1 || h>>56&0x7f != 0 {
+			t.Errorf("MintedHandle(%d) = %#x", n, h)
+		}
+	}
+	for _, h := range []uint64{0, MintBit, 0x7f0000001000, 0x5100010, MintedHandle(5) | 1<<56, ^uint64(0)} {
+		if IsMinted(h) {
+			t.Errorf("%#x is taken for a minted handle", h)
+		}
+	}
+}
+
+// Sets is on a Handle the call does not free, of a row that is not Cached; a Cached row is a
+// Remote row whose answer can follow from its arguments alone.
+func TestCachedRows(t *testing.T) {
+	h := P{C: "T", Name: "h", Kind: Handle, H: HLtDesc}
+	set := h
+	set.Sets = true
+	out := P{C: "int *", Name: "n", Kind: OutVal, Size: "4"}
+	for why, f := range map[string]Func{
+		"a setter":       {Name: "set", Serve: Async, Params: []P{set, {C: "int", Name: "v"}}},
+		"a cached query": {Name: "ask", Serve: Remote, Cached: true, Params: []P{h, {C: "int", Name: "v"}, out}},
+	} {
+		if err := validateCached(&f); err != nil {
+			t.Errorf("%s: %v", why, err)
+		}
+	}
+	freed := set
+	freed.Frees = true
+	for why, f := range map[string]Func{
+		"Sets on a scalar":     {Name: "set", Serve: Async, Params: []P{{C: "int", Name: "v", Sets: true}}},
+		"Sets on a freed one":  {Name: "set", Serve: Async, Params: []P{freed}},
+		"a cached setter":      {Name: "set", Serve: Remote, Cached: true, Params: []P{set}},
+		"a cached async row":   {Name: "ask", Serve: Async, Cached: true, Params: []P{h}},
+		"a cached device read": {Name: "ask", Serve: Remote, Cached: true, Params: []P{{C: "void *", Name: "p", Kind: DevPtr}, out}},
+		"a cached in-out":      {Name: "ask", Serve: Remote, Cached: true, Params: []P{{C: "int *", Name: "n", Kind: InOutVal, Size: "4"}}},
+	} {
+		if err := validateCached(&f); err == nil {
+			t.Errorf("%s: accepted", why)
+		}
+	}
+	if _, f, _ := Lookup("cublasLtMatmulAlgoGetHeuristic"); !f.Cached {
+		t.Error("cuBLASLt's heuristic is not Cached")
+	}
+}

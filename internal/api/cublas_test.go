@@ -248,17 +248,24 @@ func TestCublasDeviceTwins(t *testing.T) {
 }
 
 // PyTorch sets a handle's stream, workspace and math mode each time it takes the handle for a
-// GEMM (getCurrentCUDABlasHandle), and sets and destroys a cuBLASLt matmul's descriptors around
-// it: none of these waits for the server, or every GEMM would cost that many round trips more.
+// GEMM (getCurrentCUDABlasHandle), and creates, sets and destroys a cuBLASLt matmul's
+// descriptors around it: none of these waits for the server, or every GEMM would cost that many
+// round trips more. The creators can be sent so because the client mints their handles.
 func TestCublasHandleSettersDoNotWait(t *testing.T) {
 	for _, name := range []string{"cublasSetStream_v2", "cublasSetWorkspace_v2", "cublasSetMathMode",
 		// and around each cuBLASLt matmul (at::cuda::blas::gemm_and_bias)
+		"cublasLtMatmulDescCreate", "cublasLtMatrixLayoutCreate", "cublasLtMatmulPreferenceCreate",
 		"cublasLtMatmulDescSetAttribute", "cublasLtMatrixLayoutSetAttribute", "cublasLtMatmulPreferenceSetAttribute",
 		"cublasLtMatmulDescDestroy", "cublasLtMatrixLayoutDestroy", "cublasLtMatmulPreferenceDestroy"} {
 		if _, f, ok := Lookup(name); !ok {
 			t.Errorf("no row %s", name)
 		} else if f.Serve != Async {
 			t.Errorf("%s: serve %v, want Async", name, f.Serve)
+		}
+	}
+	for name, h := range map[string]HType{"cublasLtMatmulDescCreate": HLtDesc, "cublasLtMatrixLayoutCreate": HLtLayout, "cublasLtMatmulPreferenceCreate": HLtPref} {
+		if _, f, ok := Lookup(name); ok && (f.Params[0].Kind != OutHandle || f.Params[0].H != h || !f.Params[0].Minted) {
+			t.Errorf("%s: its handle (%v of %v) is not one the client mints", name, f.Params[0].Kind, f.Params[0].H)
 		}
 	}
 }

@@ -21,27 +21,34 @@ package api
 // what cuBLAS reads, whatever the client claims.
 //
 // GEMMs, cublasSetStream_v2, cublasSetWorkspace_v2 and cublasSetMathMode (which ggml and PyTorch
-// call before each of them), and the cuBLASLt setters and destroyers PyTorch calls around each
-// matmul, are Async, as launches are (docs/ARCHITECTURE.md, decision 9): a failure cuBLAS reports
-// for one of them (a bad attribute or size) is returned by the next synchronising call, with a
-// log line naming it. What stays synchronous has outputs: the creators and the heuristic.
+// call before each of them), and the cuBLASLt creators, setters and destroyers PyTorch calls
+// around each matmul, are Async, as launches are (docs/ARCHITECTURE.md, decision 9): a failure
+// cuBLAS reports for one of them (a bad attribute or size, a create out of memory) is returned by
+// the next synchronising call, with a log line naming it. The creators can be Async because the
+// client mints their handles (P.Minted). What stays synchronous has outputs: the heuristic,
+// which the client answers itself when asked again about objects of the same content (Cached).
 var cublasTable = []Func{
 	// ---- cuBLASLt matmul, as PyTorch uses it (2.11, its CUDA 13.0 build).
 	// The lightHandle is a cublasHandle_t cast (PyTorch never calls cublasLtCreate). Descriptors,
-	// layouts and preferences are server handles; their attributes travel as bytes (device
-	// pointers in them, such as a bias, are the GPU's own addresses). Scalars follow the matmul
-	// descriptor's scale type, which the client remembers (internal/client/cublas.go).
-	{Name: "cublasLtMatmulDescCreate", Stream: StreamNone, Libs: cublasLt, Handler: "cublasLtMatmulDescCreate", Params: []P{outHandle("cublasLtMatmulDesc_t *", "matmulDesc", HLtDesc), scalar("cublasComputeType_t", "computeType"), scalar("cudaDataType_t", "scaleType")}},
-	{Name: "cublasLtMatmulDescDestroy", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc, Frees: true}}},
-	{Name: "cublasLtMatmulDescSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Handler: "cublasLtMatmulDescSetAttribute", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc}, scalar("cublasLtMatmulDescAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
-	{Name: "cublasLtMatrixLayoutCreate", Stream: StreamNone, Libs: cublasLt, Params: []P{outHandle("cublasLtMatrixLayout_t *", "matLayout", HLtLayout), scalar("cudaDataType", "type"), scalar("uint64_t", "rows"), scalar("uint64_t", "cols"), scalar("int64_t", "ld")}},
+	// layouts and preferences are handles the client mints (P.Minted), which the worker maps to
+	// its library's; their attributes travel as bytes (device pointers in them, such as a bias,
+	// are the GPU's own addresses). Scalars follow the matmul descriptor's scale type, which the
+	// client remembers (internal/client/cublaslt.go).
+	{Name: "cublasLtMatmulDescCreate", Stream: StreamNone, Libs: cublasLt, Serve: Async, Handler: "cublasLtMatmulDescCreate", Params: []P{minted("cublasLtMatmulDesc_t *", "matmulDesc", HLtDesc), scalar("cublasComputeType_t", "computeType"), scalar("cudaDataType_t", "scaleType")}},
+	{Name: "cublasLtMatmulDescDestroy", Stream: StreamNone, Libs: cublasLt, Serve: Async, Handler: "cublasLtMatmulDescDestroy", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc, Frees: true}}},
+	{Name: "cublasLtMatmulDescSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Handler: "cublasLtMatmulDescSetAttribute", Params: []P{{C: "cublasLtMatmulDesc_t", Name: "matmulDesc", Kind: Handle, H: HLtDesc, Sets: true}, scalar("cublasLtMatmulDescAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatrixLayoutCreate", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{minted("cublasLtMatrixLayout_t *", "matLayout", HLtLayout), scalar("cudaDataType", "type"), scalar("uint64_t", "rows"), scalar("uint64_t", "cols"), scalar("int64_t", "ld")}},
 	{Name: "cublasLtMatrixLayoutDestroy", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout, Frees: true}}},
-	{Name: "cublasLtMatrixLayoutSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout}, scalar("cublasLtMatrixLayoutAttribute_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
-	{Name: "cublasLtMatmulPreferenceCreate", Stream: StreamNone, Libs: cublasLt, Params: []P{outHandle("cublasLtMatmulPreference_t *", "pref", HLtPref)}},
+	{Name: "cublasLtMatrixLayoutSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatrixLayout_t", Name: "matLayout", Kind: Handle, H: HLtLayout, Sets: true}, scalar("cublasLtMatrixLayoutAttribute_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatmulPreferenceCreate", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{minted("cublasLtMatmulPreference_t *", "pref", HLtPref)}},
 	{Name: "cublasLtMatmulPreferenceDestroy", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref, Frees: true}}},
-	{Name: "cublasLtMatmulPreferenceSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref}, scalar("cublasLtMatmulPreferenceAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
+	{Name: "cublasLtMatmulPreferenceSetAttribute", Stream: StreamNone, Libs: cublasLt, Serve: Async, Params: []P{{C: "cublasLtMatmulPreference_t", Name: "pref", Kind: Handle, H: HLtPref, Sets: true}, scalar("cublasLtMatmulPreferenceAttributes_t", "attr"), {C: "const void *", Name: "buf", Kind: InBuf, Size: "sizeInBytes"}, scalar("size_t", "sizeInBytes")}},
 	// cublasLtMatmulHeuristicResult_t: algo (64 bytes), workspaceSize, state, wavesCount, reserved[4]: 96 bytes.
-	{Name: "cublasLtMatmulAlgoGetHeuristic", Stream: StreamNone, Libs: cublasLt, Handler: "cublasCall", Params: []P{ltH(), ltDesc("operationDesc"), ltLayout("Adesc"), ltLayout("Bdesc"), ltLayout("Cdesc"), ltLayout("Ddesc"),
+	// Cached: the answer follows from the problem the objects describe (cuBLASLt keeps a cache of
+	// its own keyed by it, CUBLASLT_HEURISTICS_CACHE_CAPACITY), on the handle's device, which is
+	// the handle's for its life (cublasDestroy_v2 empties the client's cache); PyTorch asks it
+	// before every GEMM, so a repeated shape costs no round trip.
+	{Name: "cublasLtMatmulAlgoGetHeuristic", Stream: StreamNone, Libs: cublasLt, Handler: "cublasCall", Cached: true, Params: []P{ltH(), ltDesc("operationDesc"), ltLayout("Adesc"), ltLayout("Bdesc"), ltLayout("Cdesc"), ltLayout("Ddesc"),
 		{C: "cublasLtMatmulPreference_t", Name: "preference", Kind: Handle, H: HLtPref}, scalar("int", "requestedAlgoCount"),
 		{C: "cublasLtMatmulHeuristicResult_t *", Name: "heuristicResultsArray", Kind: OutBuf, Size: "requestedAlgoCount", Elem: 96}, out("int *", "returnAlgoCount", "4")}},
 	// cublasLtMatmul: hand-written client (scalars by scale type, an optional algo); on the wire
@@ -142,6 +149,11 @@ func cublasH() P { return P{C: "cublasHandle_t", Name: "handle", Kind: Handle, H
 
 // ltH is a cublasLtHandle_t: a cublasHandle_t cast, as PyTorch passes it.
 func ltH() P { return P{C: "cublasLtHandle_t", Name: "lightHandle", Kind: Handle, H: HCublas} }
+
+// minted is the out-handle of a cuBLASLt creator, which the client mints (P.Minted).
+func minted(c, name string, h HType) P {
+	return P{C: c, Name: name, Kind: OutHandle, H: h, Minted: true}
+}
 
 func ltDesc(name string) P { return P{C: "cublasLtMatmulDesc_t", Name: name, Kind: Handle, H: HLtDesc} }
 

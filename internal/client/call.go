@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
@@ -104,17 +105,31 @@ type wireArgs struct {
 	bufs    [api.MaxParams][]byte
 }
 
+// mintCount counts the handles this process minted (api.P.Minted): the n-th is api.MintedHandle(n).
+var mintCount atomic.Uint64
+
 // marshal builds the wire call from the C arguments, its scalars and bufs in w. tail is the
 // last input buffer when it is big enough to be written straight from the caller's memory.
+// A handle the client mints (api.P.Minted) goes as a scalar, and is written to the caller's
+// pointer (tagged with its server's position) once the rest of the call has marshalled.
 func (c *call) marshal(w *wireArgs) (rc remoting.Call, tail []byte, outs []outSpec, bad string) {
 	rc.Fn = uint32(c.id)
 	rc.Scalars = w.scalars[:0]
 	if nb := bufParams(c.f); nb > 0 {
 		rc.Bufs = w.bufs[:0]
 	}
+	var mintAt, mint uint64 // the caller's pointer and the handle minted for it
 	for i := range c.f.Params {
 		p := &c.f.Params[i]
 		v := c.a[i]
+		if p.Minted {
+			if v == 0 {
+				return rc, nil, nil, p.Name + " is NULL"
+			}
+			mintAt, mint = v, api.MintedHandle(mintCount.Add(1))
+			rc.Scalars = append(rc.Scalars, mint)
+			continue
+		}
 		switch p.Kind {
 		case api.Scalar, api.Handle, api.DevPtr, api.HostPtr:
 			if p.Kind == api.Handle && c.srv != nil && c.srv.idx > 0 {
@@ -167,6 +182,9 @@ func (c *call) marshal(w *wireArgs) (rc remoting.Call, tail []byte, outs []outSp
 	if k := len(rc.Bufs) - 1; k >= 0 && len(rc.Bufs[k]) >= tailThreshold {
 		tail = rc.Bufs[k]
 		rc.Bufs = rc.Bufs[:k]
+	}
+	if mintAt != 0 {
+		store(mintAt, tagHandle(c.srv, c.f.Name, mint))
 	}
 	return rc, tail, outs, ""
 }
@@ -282,6 +300,16 @@ func remote(c *call) int64 {
 	if s == nil {
 		return r
 	}
+	var miss memoMiss
+	if memoFacts[c.id]&memoCached != 0 {
+		var hit bool
+		if miss, hit = memoLookup(c); hit {
+			if s.lost() {
+				return c.unreachable()
+			}
+			return 0
+		}
+	}
 	sendHeld(c)
 	streams.markDirty(c)
 	defer streams.sent(c)
@@ -298,7 +326,9 @@ func remote(c *call) int64 {
 	if p == nil {
 		return r
 	}
-	return p.finish()
+	r = p.finish()
+	memoStore(miss, s, r)
+	return r
 }
 
 // pendingCall is a synchronous call sent to the server whose reply is not read yet.
@@ -372,6 +402,9 @@ func (p *pendingCall) finish() int64 {
 	}
 	if result == 0 {
 		trackDevice(p.c)
+		if memoFacts[p.c.id]&^memoCached != 0 {
+			memoNote(p.c)
+		}
 	}
 	return finishSync(p.c, p.s, int64(result))
 }
@@ -463,6 +496,9 @@ func remoteAsync(c *call) int64 {
 	}
 	if err := s.sendAsync(&rc, tail, c.tid()); err != nil {
 		return c.unreachable()
+	}
+	if memoFacts[c.id] != 0 {
+		memoNote(c)
 	}
 	return 0
 }

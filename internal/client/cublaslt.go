@@ -8,9 +8,11 @@ import (
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
-// cuBLASLt matmul (PyTorch's GEMM path). The client remembers each matmul descriptor's scale
-// type, which says how many bytes alpha and beta have; they travel by value, as the other
-// cuBLAS scalars do (see internal/api/table_cublas.go).
+// cuBLASLt matmul (PyTorch's GEMM path). Descriptors, layouts and preferences are handles the
+// client mints (api.P.Minted: marshal in call.go), so their creators are sent without waiting.
+// The client remembers each matmul descriptor's scale type, which says how many bytes alpha and
+// beta have; they travel by value, as the other cuBLAS scalars do (see
+// internal/api/table_cublas.go).
 
 var ltDescs struct {
 	mu    sync.Mutex
@@ -22,15 +24,30 @@ const (
 	ltDescPointerMode = 2 // CUBLASLT_MATMUL_DESC_POINTER_MODE
 )
 
+// cublasLtMatmulDescCreate sends the create without waiting (the handle is minted) and remembers
+// the descriptor's scale type.
 func cublasLtMatmulDescCreate(c *call) int64 {
 	arg := cublasLtMatmulDescCreateArgs(c.a)
-	r := remote(c)
-	if r == 0 && arg.matmulDesc() != 0 {
+	r := remoteAsync(c)
+	if r == 0 {
 		ltDescs.mu.Lock()
 		if ltDescs.scale == nil {
 			ltDescs.scale = map[uint64]int32{}
 		}
 		ltDescs.scale[*(*uint64)(ptrAt(arg.matmulDesc()))] = int32(uint32(arg.scaleType()))
+		ltDescs.mu.Unlock()
+	}
+	return r
+}
+
+// cublasLtMatmulDescDestroy forgets the descriptor's scale type (a minted handle is never
+// handed out again, so nothing else would) and sends the destroy without waiting.
+func cublasLtMatmulDescDestroy(c *call) int64 {
+	arg := cublasLtMatmulDescDestroyArgs(c.a)
+	r := remoteAsync(c)
+	if r == 0 {
+		ltDescs.mu.Lock()
+		delete(ltDescs.scale, arg.matmulDesc())
 		ltDescs.mu.Unlock()
 	}
 	return r

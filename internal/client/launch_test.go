@@ -143,6 +143,9 @@ func connectServerWith(t testing.TB, be server.Backend, setup func(*server.Sessi
 		cublasHandles.mu.Lock()
 		cublasHandles.ctx, cublasHandles.devMode, cublasHandles.stream = nil, nil, nil
 		cublasHandles.mu.Unlock()
+		memo.mu.Lock()
+		memo.content, memo.answers = nil, nil
+		memo.mu.Unlock()
 	})
 	return sc
 }

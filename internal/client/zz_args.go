@@ -795,6 +795,11 @@ func (a cublasLtMatmulDescCreateArgs) matmulDesc() uint64  { return a[0] } // cu
 func (a cublasLtMatmulDescCreateArgs) computeType() uint64 { return a[1] } // cublasComputeType_t
 func (a cublasLtMatmulDescCreateArgs) scaleType() uint64   { return a[2] } // cudaDataType_t
 
+// cublasLtMatmulDescDestroyArgs reads the arguments of cublasLtMatmulDescDestroy by name.
+type cublasLtMatmulDescDestroyArgs []uint64
+
+func (a cublasLtMatmulDescDestroyArgs) matmulDesc() uint64 { return a[0] } // cublasLtMatmulDesc_t
+
 // cublasLtMatmulDescSetAttributeArgs reads the arguments of cublasLtMatmulDescSetAttribute by name.
 type cublasLtMatmulDescSetAttributeArgs []uint64
 

@@ -441,12 +441,12 @@ func init() {
 		430:  unsupported,                      // cudaGetDriverEntryPointByVersion_ptsz
 		431:  unsupported,                      // cudaCreateChannelDesc
 		432:  cublasLtMatmulDescCreate,         // cublasLtMatmulDescCreate
-		433:  remoteAsync,                      // cublasLtMatmulDescDestroy
+		433:  cublasLtMatmulDescDestroy,        // cublasLtMatmulDescDestroy
 		434:  cublasLtMatmulDescSetAttribute,   // cublasLtMatmulDescSetAttribute
-		435:  remote,                           // cublasLtMatrixLayoutCreate
+		435:  remoteAsync,                      // cublasLtMatrixLayoutCreate
 		436:  remoteAsync,                      // cublasLtMatrixLayoutDestroy
 		437:  remoteAsync,                      // cublasLtMatrixLayoutSetAttribute
-		438:  remote,                           // cublasLtMatmulPreferenceCreate
+		438:  remoteAsync,                      // cublasLtMatmulPreferenceCreate
 		439:  remoteAsync,                      // cublasLtMatmulPreferenceDestroy
 		440:  remoteAsync,                      // cublasLtMatmulPreferenceSetAttribute
 		441:  cublasCall,                       // cublasLtMatmulAlgoGetHeuristic

@@ -19,12 +19,23 @@ import (
 // as long, every device range with a count inside one allocation the device made, host
 // pointers NULL, shared-memory copies of at least a byte. A breach panics, which the fuzzer
 // reports. Sizes are computed without wrapping (math/big).
+// A create whose handle the client mints (api.P.Minted; cuBLASLt's, which the simulated device
+// lacks) gets a handle of the library's own, and no minted handle may reach the library as an
+// argument.
 type guard struct {
 	*Sim
+	made uint64 // the library handles the creates of minted handles got
 }
 
 func (g *guard) Invoke(id api.ID, f *api.Func, a *Args) int32 {
 	g.check(f, a)
+	for i := range f.Params {
+		if f.Params[i].Minted {
+			g.made++
+			binary.LittleEndian.PutUint64(a.Out[i], 0x7e000000+g.made*16)
+			return 0
+		}
+	}
 	return g.Sim.Invoke(id, f, a)
 }
 
@@ -85,6 +96,10 @@ func (g *guard) check(f *api.Func, a *Args) {
 		case api.HostPtr:
 			if a.Vals[i] != 0 {
 				panic(fmt.Sprintf("%s: host pointer %s = %#x reached the backend", f.Name, p.Name, a.Vals[i]))
+			}
+		case api.Handle:
+			if api.IsMinted(a.Vals[i]) {
+				panic(fmt.Sprintf("%s: the client's minted handle %s = %#x reached the backend", f.Name, p.Name, a.Vals[i]))
 			}
 		case api.DevPtr:
 			if p.Range != "" && !p.Frees {
@@ -300,6 +315,10 @@ func rowSeed(id api.ID) remoting.Call {
 			}
 			return int(n) * max(elem, 1)
 		}
+		if p.Minted {
+			c.Scalars = append(c.Scalars, api.MintedHandle(1))
+			continue
+		}
 		switch p.Kind {
 		case api.Scalar:
 			v := uint64(0)
@@ -366,6 +385,13 @@ func fuzzSeeds() map[string][]byte {
 			fuzzCall("cuMemFree_v2", []uint64{0x7f0000200000}),
 			fuzzCall("cuMemcpyHtoD_v2", []uint64{0x7f0000200000, 100}, make([]byte, 100))),
 		"device-name": fuzzCalls(fuzzCall("cuDeviceGetName", []uint64{0xffffffff, 0})),
+		// a minted descriptor set, used, destroyed, then named again
+		"lt-minted": fuzzCalls(fuzzCall("cublasLtMatmulDescCreate", []uint64{api.MintedHandle(1), 68, 0}),
+			fuzzCall("cublasLtMatmulDescSetAttribute", []uint64{api.MintedHandle(1), 1, 4}, make([]byte, 4)),
+			fuzzCall("cublasLtMatmulAlgoGetHeuristic", []uint64{fuzzHandle(api.HCublas), api.MintedHandle(1), fuzzHandle(api.HLtLayout),
+				fuzzHandle(api.HLtLayout), fuzzHandle(api.HLtLayout), fuzzHandle(api.HLtLayout), fuzzHandle(api.HLtPref), 1}),
+			fuzzCall("cublasLtMatmulDescDestroy", []uint64{api.MintedHandle(1)}),
+			fuzzCall("cublasLtMatmulDescSetAttribute", []uint64{api.MintedHandle(1), 1, 4}, make([]byte, 4))),
 	}
 }
 

@@ -83,6 +83,10 @@ type Session struct {
 	policy  Policy          // who the client is (as proved) and what it may use
 	pol     *policyState    // what is enforced of it (quota.go); nil: nothing
 	handles map[uint64]api.HType
+	// the handles the client minted (api.P.Minted) -> the library's own, and back; a minted
+	// handle is in handles too, under its type, while the library's is not
+	minted  map[uint64]uint64
+	mintOf  map[uint64]uint64
 	allocs  ranges.Set
 	layouts map[uint64][][2]uint64 // parameter layouts of launched functions
 	owner   map[uint64]uint64      // function or kernel -> the module or library it came from
@@ -711,7 +715,9 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 			p := &f.Params[i]
 			switch p.Kind {
 			case api.OutVal, api.OutBuf, api.OutHandle, api.OutDevPtr, api.InOutVal:
-				outs = append(outs, a.Out[i])
+				if !p.Minted { // (the client has its handle; the library's stays here)
+					outs = append(outs, a.Out[i])
+				}
 			}
 		}
 	}
@@ -862,14 +868,14 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 	si, bi := 0, 0
 	for i := range f.Params {
 		p := &f.Params[i]
-		switch p.Kind {
-		case api.Scalar, api.Handle, api.DevPtr, api.HostPtr:
+		switch {
+		case p.Kind == api.Scalar, p.Kind == api.Handle, p.Kind == api.DevPtr, p.Kind == api.HostPtr, p.Minted:
 			if si >= len(c.Scalars) {
 				return nil, nil, errors.New("too few scalar arguments")
 			}
 			a.Vals[i] = c.Scalars[si]
 			si++
-		case api.InBuf, api.InStr, api.InOutVal:
+		case p.Kind == api.InBuf, p.Kind == api.InStr, p.Kind == api.InOutVal:
 			if bi >= len(c.Bufs) {
 				return nil, nil, errors.New("too few buffer arguments")
 			}
@@ -917,6 +923,10 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 		case api.Handle:
 			if ok, why := s.handleOK(p, v); !ok {
 				return nil, &callError{lib.InvalidHandle, why}, nil
+			}
+			if api.IsMinted(v) { // (handleOK found it, so the create succeeded)
+				a.Vals[i] = s.minted[v]
+				continue
 			}
 			// A CUkernel where a CUfunction goes (a static runtime launches and queries what
 			// cuLibraryGetKernel gave it): launches take it as it is, other calls the
@@ -984,6 +994,9 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			}
 		case api.OutHandle, api.OutDevPtr:
 			a.Out[i] = make([]byte, 8)
+			if p.Minted && (!api.IsMinted(v) || s.handles[v] != api.HNone) {
+				return nil, &callError{lib.InvalidValue, fmt.Sprintf("%s %#x is not a handle the client may mint (a new one of the minted range)", p.Name, v)}, nil
+			}
 		}
 	}
 	return a, nil, nil
@@ -1022,6 +1035,8 @@ func (s *Session) track(f *api.Func, a *Args) {
 	for i := range f.Params {
 		p := &f.Params[i]
 		switch {
+		case p.Minted:
+			s.adopt(a.Vals[i], le64(a.Out[i]), p.H)
 		case p.Kind == api.OutHandle:
 			// (a memory handle may be 0; every other kind of handle is a pointer)
 			if h := le64(a.Out[i]); h != 0 || p.H == api.HMem {
@@ -1033,11 +1048,37 @@ func (s *Session) track(f *api.Func, a *Args) {
 		case p.Kind == api.OutDevPtr:
 			s.allocs.Add(le64(a.Out[i]), outDevSize(f, a, p))
 		case p.Kind == api.Handle && p.Frees:
-			s.release(a.Vals[i])
+			s.release(s.clientHandle(a.Vals[i], p.H))
 		case p.Kind == api.DevPtr && p.Frees:
 			s.allocs.Remove(a.Vals[i])
 		}
 	}
+}
+
+// adopt records the handle h the library created for the client's minted handle m (of type
+// ht): calls name m from then on, and the library gets h (checkArgs). A library handle that is
+// 0 leaves m unknown, so that calls naming it are refused.
+func (s *Session) adopt(m, h uint64, ht api.HType) {
+	if h == 0 {
+		return
+	}
+	if s.minted == nil {
+		s.minted, s.mintOf = map[uint64]uint64{}, map[uint64]uint64{}
+	}
+	s.handles[m] = ht
+	s.minted[m], s.mintOf[h] = h, m
+}
+
+// clientHandle is the handle the client knows for the library's handle h of type ht: the
+// minted one it stands for (forgotten here, as the call with it freed h), else h.
+func (s *Session) clientHandle(h uint64, ht api.HType) uint64 {
+	m, ok := s.mintOf[h]
+	if !ok || s.handles[m] != ht {
+		return h
+	}
+	delete(s.mintOf, h)
+	delete(s.minted, m)
+	return m
 }
 
 // freedRange is a device range a call frees.

@@ -17,7 +17,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 6,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 2805026334226905707ULL,
+	.table_hash = 15462202165311052578ULL,
 };
 
 /* Logs once per function, as the core would (VGPU_LOG=quiet silences it). */

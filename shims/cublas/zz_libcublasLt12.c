@@ -13,10 +13,10 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 7,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 2805026334226905707ULL,
+	.table_hash = 15462202165311052578ULL,
 };
 
-/* id 432, remote */
+/* id 432, async */
 VGPU_EXPORT cublasStatus_t cublasLtMatmulDescCreate(cublasLtMatmulDesc_t *matmulDesc, cublasComputeType_t computeType, cudaDataType_t scaleType)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)matmulDesc, (uint64_t)computeType, (uint64_t)scaleType };
@@ -37,7 +37,7 @@ VGPU_EXPORT cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t m
 	return (cublasStatus_t)vgpu_stub_call(434, a);
 }
 
-/* id 435, remote */
+/* id 435, async */
 VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t *matLayout, cudaDataType type, uint64_t rows, uint64_t cols, int64_t ld)
 {
 	uint64_t a[5] = { (uint64_t)(uintptr_t)matLayout, (uint64_t)type, (uint64_t)rows, (uint64_t)cols, (uint64_t)ld };
@@ -58,7 +58,7 @@ VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutSetAttribute(cublasLtMatrixLayout
 	return (cublasStatus_t)vgpu_stub_call(437, a);
 }
 
-/* id 438, remote */
+/* id 438, async */
 VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceCreate(cublasLtMatmulPreference_t *pref)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)pref };

@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 1,
 	.not_initialized = 1,
 	.not_supported = 3,
-	.table_hash = 2805026334226905707ULL,
+	.table_hash = 15462202165311052578ULL,
 };
 
 /* id 137, local */

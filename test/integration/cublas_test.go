@@ -113,12 +113,12 @@ func TestCublasStubELF(t *testing.T) {
 
 // TestCublasSim runs a program linked against the cuBLAS stubs on the simulated device: handles
 // cannot be created there (CUBLAS_STATUS_NOT_SUPPORTED), and what the client answers itself
-// (status names and texts, versions, unknown handles, stubs) works.
+// (status names and texts, versions, unknown handles, stubs, cuBLASLt's minted handles) works.
 func TestCublasSim(t *testing.T) {
 	out := outDir(t)
 	s := startServer(t, false)
 	exe := compileC(t, t.TempDir(), "cublas_sim", []string{filepath.Join("testdata", "cublas_sim.c")},
-		"-I"+filepath.Join(repoRoot(t), "include"), "-L"+out, "-l:libcublas.so.13", "-l:libcublasLt.so.13", "-Wl,-rpath,"+out)
+		"-I"+filepath.Join(repoRoot(t), "include"), "-L"+out, "-l:libcublas.so.13", "-l:libcublasLt.so.13", "-l:libcudart.so.13", "-Wl,-rpath,"+out)
 	r := run(t, 10*time.Second, cleanEnv("VGPU_SERVER="+s.unix), exe)
 	if r.code != 0 {
 		t.Fatalf("cublas_sim: %s", r)
@@ -135,8 +135,19 @@ func TestCublasSim(t *testing.T) {
 		"setstream": "1",
 		"destroy":   "1",
 		"stub":      "15",
+		// a minted cuBLASLt descriptor whose create the worker cannot run
+		"ltcreate":  "0",
+		"ltminted":  "1",
+		"ltsync":    "15",
+		"ltsync2":   "0",
+		"ltset":     "0", // async: refused in the worker, reported at the next synchronising call
+		"ltdestroy": "0",
+		"ltsync3":   "1", // CUBLAS_STATUS_NOT_INITIALIZED: the refusal of a handle the session does not own
 	})
 	if !strings.Contains(r.stderr, "cublasSsyrk_v2 is not implemented by vgpu yet") {
 		t.Errorf("the stub did not log its name:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, "cublasLtMatmulDescCreate failed asynchronously with error 15") {
+		t.Errorf("no line names the failed create:\n%s", r.stderr)
 	}
 }

@@ -1,6 +1,7 @@
 /* A cuBLAS program linked against vgpu's libcublas.so.13 and libcublasLt.so.13, run against the
  * simulated device (which has no kernels): what the stubs answer there. Prints one "key value"
  * line per check. */
+#include <stdint.h>
 #include <stdio.h>
 
 #include "vgpu/zz_prototypes.h"
@@ -26,5 +27,18 @@ int main(void)
 	printf("setstream %d\n", (int)cublasSetStream_v2(h, 0));
 	printf("destroy %d\n", (int)cublasDestroy_v2(h));
 	printf("stub %d\n", (int)cublasSsyrk_v2());
+
+	/* A cuBLASLt descriptor's handle is minted by the client: the create returns at once, the
+	 * worker's create (not supported by the simulated device) fails, and the next synchronising
+	 * call returns its code; the minted handle is refused from then on. */
+	cublasLtMatmulDesc_t d = 0;
+	int scale = 0;
+	printf("ltcreate %d\n", (int)cublasLtMatmulDescCreate(&d, 68, 0));
+	printf("ltminted %d\n", (int)((unsigned long long)(uintptr_t)d >> 63));
+	printf("ltsync %d\n", (int)cudaDeviceSynchronize());
+	printf("ltsync2 %d\n", (int)cudaDeviceSynchronize());
+	printf("ltset %d\n", (int)cublasLtMatmulDescSetAttribute(d, 1, &scale, sizeof scale));
+	printf("ltdestroy %d\n", (int)cublasLtMatmulDescDestroy(d));
+	printf("ltsync3 %d\n", (int)cudaDeviceSynchronize());
 	return 0;
 }
