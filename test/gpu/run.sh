@@ -68,7 +68,17 @@ check() {
 "$GPULESS" bash -c 'ls -l /dev/nvidia0 2>&1 | head -1; (nvidia-smi -L 2>&1 | head -1) || true' >"$LOGS/gpuless.txt" 2>&1
 RESULTS+=("$(printf '%-28s %s' "gpuless namespace" "$(tr '\n' ' ' <"$LOGS/gpuless.txt" | cut -c1-90)")")
 
-# VGPU_ONLY_LLAMA=1 skips checks 1-5 (a short run for llama.cpp work and the performance table).
+PRE="$BIN/libcudart.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1"
+PRE_BLAS="$PRE:$BIN/libcublas.so.13:$BIN/libcublasLt.so.13"
+# torch_compute: PyTorch computing (kernels, cuBLAS, cuBLASLt), the cuBLAS stubs preloaded too;
+# then its double/complex products, matrix-vector products and triangular solves (cuBLAS)
+torch_compute() {
+  check torch-compute cat python3 "$ROOT/test/gpu/torch_matmul.py" -- env LD_PRELOAD="$PRE_BLAS" python3 "$ROOT/test/gpu/torch_matmul.py"
+  check torch-blas cat python3 "$ROOT/test/gpu/torch_blas.py" -- env LD_PRELOAD="$PRE_BLAS" python3 "$ROOT/test/gpu/torch_blas.py"
+}
+
+# VGPU_ONLY_LLAMA=1 skips checks 1-5 but PyTorch's computing (a short run for llama.cpp work, the
+# performance table, and the cuBLAS paths PyTorch takes).
 if [ "${VGPU_ONLY_LLAMA:-}" != 1 ]; then
 # 1. Driver API device query + memory round trip (same binary; natively it finds the real libcuda).
 check devicequery 'grep -v "memory free/total"' "$BIN/devicequery" -- "$BIN/devicequery"
@@ -85,13 +95,8 @@ check pynvml cat python3 "$ROOT/test/gpu/nvml_list.py" -- python3 "$ROOT/test/gp
 . "$ROOT/test/gpu/smi_checks.sh"
 
 # 4. PyTorch with the stubs preloaded.
-PRE="$BIN/libcudart.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1"
 check torch cat python3 "$ROOT/test/gpu/torch_props.py" -- env LD_PRELOAD="$PRE" python3 "$ROOT/test/gpu/torch_props.py"
-# PyTorch computing (kernels, cuBLAS, cuBLASLt), the cuBLAS stubs preloaded too.
-PRE_BLAS="$PRE:$BIN/libcublas.so.13:$BIN/libcublasLt.so.13"
-check torch-compute cat python3 "$ROOT/test/gpu/torch_matmul.py" -- env LD_PRELOAD="$PRE_BLAS" python3 "$ROOT/test/gpu/torch_matmul.py"
-# PyTorch's double/complex products, matrix-vector products and triangular solves (cuBLAS)
-check torch-blas cat python3 "$ROOT/test/gpu/torch_blas.py" -- env LD_PRELOAD="$PRE_BLAS" python3 "$ROOT/test/gpu/torch_blas.py"
+torch_compute
 
 # 4c. Two vgpu-servers on the one GPU as one device list (VGPU_SERVER=A,B): the list through the
 # three APIs, copies between the two, PyTorch on cuda:0 and cuda:1 (test/gpu/multi_checks.sh).
@@ -120,6 +125,7 @@ RESULTS+=("$(printf '%-28s %s' "quota mem_limit 4GiB" "$q_verdict")")
 # 5. Compiled CUDA programs, CuPy and the benchmark (native vs vgpu).
 . "$ROOT/test/gpu/exec_checks.sh"
 else
+  torch_compute
   # only the programs, which the performance table runs (test/gpu/perf_table.sh)
   XC_BUILD_ONLY=1 . "$ROOT/test/gpu/exec_checks.sh"
 fi
