@@ -130,8 +130,10 @@ else
   XC_BUILD_ONLY=1 . "$ROOT/test/gpu/exec_checks.sh"
 fi
 
-# 6. llama.cpp (built here from the bundled source; skipped without it).
-[ "${VGPU_SKIP_LLAMA:-}" = 1 ] || . "$ROOT/test/gpu/llama_checks.sh"
+# 6. llama.cpp (built here from the bundled source; skipped without it), with the performance
+# table; VGPU_SKIP_LLAMA=1 runs the table's other rows alone (VGPU_SKIP_TRANSPORT=1: not those).
+if [ "${VGPU_SKIP_LLAMA:-}" != 1 ]; then . "$ROOT/test/gpu/llama_checks.sh"
+elif [ "${VGPU_SKIP_TRANSPORT:-}" != 1 ]; then . "$ROOT/test/gpu/perf_table.sh"; fi
 
 # 7. Ollama itself, enabled by `vgpu enable ollama` (needs .carry/ollama.tar.xz; its backend build
 # takes about 6 minutes, so on a machine without the built layout it is a call of its own:
