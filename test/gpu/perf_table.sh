@@ -53,6 +53,9 @@ if [ "${VGPU_PERF_TLS_NOCREW:-}" = 1 ]; then
   PT_NAMES+=(tls0)
   sleep 1
 fi
+# VGPU_PERF_TRANSPORTS="native unix ...": measure only these (the table keeps every column, "-"
+# for the others), for a run short of device time
+pt_on() { [ -z "${VGPU_PERF_TRANSPORTS:-}" ] || [[ " $VGPU_PERF_TRANSPORTS " == *" $1 "* ]]; }
 # pt_env NAME: the environment of one transport (PT_ENV), empty natively
 pt_env() {
   case $1 in
@@ -73,6 +76,7 @@ pt_cuda() {
 }
 pt_pre="$BIN/libcudart.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1:$BIN/libcublas.so.13:$BIN/libcublasLt.so.13"
 for name in "${PT_NAMES[@]}"; do
+  pt_on $name || continue
   pt_cuda $name "$XC_BIN/bench" --quick >"$LOGS/perf-bench-$name.txt" 2>"$LOGS/perf-bench-$name.err"
   echo "== perf bench $name (rc $?, $((SECONDS - pt_t0)) s)"
   pt_cuda $name "$XC_BIN/threads" >"$LOGS/perf-threads-$name.txt" 2>"$LOGS/perf-threads-$name.err"
@@ -93,6 +97,7 @@ done
 pt_models=(-m /tmp/med-q8_0.gguf); [ -s "$pt_big" ] && pt_models+=(-m "$pt_big")
 for round in ${pt_llama_ok:+1 2 3}; do
   for name in "${PT_NAMES[@]}"; do
+    pt_on $name || continue
     pt_env $name
     if [ $name = native ]; then pt_cmd=("${LL_NATIVE[@]}"); else pt_cmd=("$GPULESS" "${LL_VGPU[@]}" "${PT_ENV[@]}"); fi
     timeout 150 "${pt_cmd[@]}" "$LLB/bin/llama-bench" "${pt_models[@]}" -p 512 -n 128 -r "${PT_LLAMA_REPS:-3}" -ngl 99 -o md \
