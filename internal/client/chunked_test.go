@@ -8,22 +8,31 @@ import (
 	"github.com/vgpu/vgpu/internal/server"
 )
 
+// primaryContext makes the device's primary context current through the connected session.
+func primaryContext(t *testing.T) {
+	t.Helper()
+	ctx := heapNew[uint64]()
+	for _, c := range []struct {
+		name string
+		args []uint64
+	}{{"cuInit", []uint64{0}}, {"cuDevicePrimaryCtxRetain", []uint64{ptrOf(ctx), 0}}} {
+		if r := dispatchByName(api.LibCuda, c.name, c.args...); r != 0 {
+			t.Fatalf("%s = %d", c.name, r)
+		}
+	}
+	if r := dispatchByName(api.LibCuda, "cuCtxSetCurrent", *ctx); r != 0 {
+		t.Fatalf("cuCtxSetCurrent = %d", r)
+	}
+}
+
 // TestChunkedUpload: a host-to-device copy of three pieces over a socket (no shared memory)
 // costs one round trip (its first two pieces go without waiting), reads back intact, and a copy
 // whose second piece runs past the allocation fails with the driver's code at the call itself,
 // after which the session goes on and no later call reports that failure again.
 func TestChunkedUpload(t *testing.T) {
 	connect(t, server.NewSim())
-	ctx, p := heapNew[uint64](), heapNew[uint64]()
-	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
-		t.Fatalf("cuInit = %d", r)
-	}
-	if r := dispatchByName(api.LibCuda, "cuDevicePrimaryCtxRetain", ptrOf(ctx), 0); r != 0 {
-		t.Fatalf("cuDevicePrimaryCtxRetain = %d", r)
-	}
-	if r := dispatchByName(api.LibCuda, "cuCtxSetCurrent", *ctx); r != 0 {
-		t.Fatalf("cuCtxSetCurrent = %d", r)
-	}
+	primaryContext(t)
+	p := heapNew[uint64]()
 	const n = 2*chunkSize + 12345
 	if r := dispatchByName(api.LibCuda, "cuMemAlloc_v2", ptrOf(p), n); r != 0 {
 		t.Fatalf("cuMemAlloc_v2 = %d", r)
@@ -62,18 +71,8 @@ func TestChunkedUpload(t *testing.T) {
 // driver's code, after the pieces sent were answered; the session goes on.
 func TestChunkedDownload(t *testing.T) {
 	connect(t, server.NewSim())
-	ctx, p := heapNew[uint64](), heapNew[uint64]()
-	for _, c := range []struct {
-		name string
-		args []uint64
-	}{{"cuInit", []uint64{0}}, {"cuDevicePrimaryCtxRetain", []uint64{ptrOf(ctx), 0}}} {
-		if r := dispatchByName(api.LibCuda, c.name, c.args...); r != 0 {
-			t.Fatalf("%s = %d", c.name, r)
-		}
-	}
-	if r := dispatchByName(api.LibCuda, "cuCtxSetCurrent", *ctx); r != 0 {
-		t.Fatalf("cuCtxSetCurrent = %d", r)
-	}
+	primaryContext(t)
+	p := heapNew[uint64]()
 	const n = 2*chunkSize + 4321
 	if r := dispatchByName(api.LibCuda, "cuMemAlloc_v2", ptrOf(p), n); r != 0 {
 		t.Fatalf("cuMemAlloc_v2 = %d", r)

@@ -207,18 +207,7 @@ func TestCublasLtCreatesCostNoRoundTrip(t *testing.T) {
 func TestCublasLtFailedCreateReported(t *testing.T) {
 	rec := &ltRecorder{blasRecorder: blasRecorder{recorder: recorder{Sim: server.NewSim()}}}
 	connect(t, rec)
-	ctx := heapNew[uint64]()
-	for _, c := range []struct {
-		name string
-		args []uint64
-	}{{"cuInit", []uint64{0}}, {"cuDevicePrimaryCtxRetain", []uint64{ptrOf(ctx), 0}}} {
-		if r := dispatchByName(api.LibCuda, c.name, c.args...); r != 0 {
-			t.Fatalf("%s = %d", c.name, r)
-		}
-	}
-	if r := dispatchByName(api.LibCuda, "cuCtxSetCurrent", *ctx); r != 0 {
-		t.Fatalf("cuCtxSetCurrent = %d", r)
-	}
+	primaryContext(t)
 	h := newBlasHandle(t)
 	before := SessionStats()
 	g, rs := newLtGemm(t, 999) // the layouts' creates fail in the worker
