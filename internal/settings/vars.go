@@ -126,15 +126,17 @@ var (
 		Meaning: "`1`: `TestFuzzSeedFiles` writes the fuzz seed files instead of checking them",
 		ReadBy:  []Reader{InTests}}, false)
 	GPUOnlyLlama = cOnly(Var{Name: "VGPU_ONLY_LLAMA", Type: "1 or unset", Default: "unset",
-		Meaning: "`1`: test/gpu/run.sh skips checks 1 to 5 (device query to the compiled CUDA programs), for a short run of llama.cpp work", ReadBy: []Reader{InScripts}})
+		Meaning: "`1`: test/gpu/run.sh skips checks 1 to 5 (device query to the compiled CUDA programs) but PyTorch's computing (torch-compute, torch-blas), for a short run of llama.cpp and cuBLAS work", ReadBy: []Reader{InScripts}})
 	GPUSkipLlama = cOnly(Var{Name: "VGPU_SKIP_LLAMA", Type: "1 or unset", Default: "unset",
-		Meaning: "`1`: test/gpu/run.sh leaves out the llama.cpp checks", ReadBy: []Reader{InScripts}})
+		Meaning: "`1`: test/gpu/run.sh leaves out the llama.cpp checks; the performance table then runs without its llama.cpp rows (`VGPU_SKIP_TRANSPORT=1`: not at all)", ReadBy: []Reader{InScripts}})
 	GPUSkipOllama = cOnly(Var{Name: "VGPU_SKIP_OLLAMA", Type: "1 or unset", Default: "unset",
 		Meaning: "`1`: test/gpu/run.sh leaves out the Ollama checks", ReadBy: []Reader{InScripts}})
 	GPUSkipTransport = cOnly(Var{Name: "VGPU_SKIP_TRANSPORT", Type: "1 or unset", Default: "unset",
 		Meaning: "`1`: the llama.cpp checks leave out the performance table (test/gpu/perf_table.sh: unix, TCP, TLS, a 200 µs relay)", ReadBy: []Reader{InScripts}})
 	GPUPerfTLSNoCrew = cOnly(Var{Name: "VGPU_PERF_TLS_NOCREW", Type: "1 or unset", Default: "unset",
 		Meaning: "`1`: test/gpu/perf_table.sh adds a transport, TLS with `VGPU_TLS_CREW=0` on both sides, beside the others", ReadBy: []Reader{InScripts}})
+	GPUPerfTransports = cOnly(Var{Name: "VGPU_PERF_TRANSPORTS", Type: "transport names", Default: "all",
+		Meaning: "test/gpu/perf_table.sh measures only these of native, unix, tcp, tls, relay200, tls0 (the others' columns show `-`), for a run short of device time", ReadBy: []Reader{InScripts}})
 	GPUSkipLatency = cOnly(Var{Name: "VGPU_SKIP_LATENCY", Type: "1 or unset", Default: "unset",
 		Meaning: "`1`: the llama.cpp checks leave out the runs through vgpu-netem's added round-trip times", ReadBy: []Reader{InScripts}})
 	GPUBenchProfile = cOnly(Var{Name: "VGPU_BENCH_PROFILE", Type: "1 or 0", Default: "1",
