@@ -5,7 +5,7 @@
 #   llama-bench tg128 and pp512 on the 110 MB model and a 1.1 B-parameter one (22 layers, embd
 #     2048, Q8_0, random weights: test/gpu/llama_checks.sh's vgpu-gguf), median of 3 rounds,
 #     each round running every transport once in turn so drift of the machine falls on all alike,
-#     and each round's figure llama-bench's mean of PT_LLAMA_REPS repetitions (default 3: the 110
+#     and each round's figure llama-bench's mean of 3 repetitions (the 110
 #     MB model's prompt takes 3.5 ms, which one repetition measures with the noise of a moment);
 #   the launch benchmark (test/gpu/bench/bench.cu --quick: medians of thousands of launches),
 #     async launch and launch + synchronise, and its 64 MiB pageable copies each way;
@@ -100,7 +100,7 @@ for round in ${pt_llama_ok:+1 2 3}; do
     pt_on $name || continue
     pt_env $name
     if [ $name = native ]; then pt_cmd=("${LL_NATIVE[@]}"); else pt_cmd=("$GPULESS" "${LL_VGPU[@]}" "${PT_ENV[@]}"); fi
-    timeout 150 "${pt_cmd[@]}" "$LLB/bin/llama-bench" "${pt_models[@]}" -p 512 -n 128 -r "${PT_LLAMA_REPS:-3}" -ngl 99 -o md \
+    timeout 150 "${pt_cmd[@]}" "$LLB/bin/llama-bench" "${pt_models[@]}" -p 512 -n 128 -r 3 -ngl 99 -o md \
       >"$LOGS/perf-llama-$name.$round.md" 2>"$LOGS/perf-llama-$name.$round.err"
     echo "== perf llama $name round $round (rc $?, $((SECONDS - pt_t0)) s)"; grep CUDA "$LOGS/perf-llama-$name.$round.md"
   done
