@@ -5,8 +5,8 @@
 #   llama-bench tg128 and pp512 on the 110 MB model and a 1.1 B-parameter one (22 layers, embd
 #     2048, Q8_0, random weights: test/gpu/llama_checks.sh's vgpu-gguf), median of 3 rounds,
 #     each round running every transport once in turn so drift of the machine falls on all alike,
-#     and each round's figure llama-bench's mean of 3 repetitions (the 110
-#     MB model's prompt takes 3.5 ms, which one repetition measures with the noise of a moment);
+#     and each round's figure llama-bench's mean of 3 repetitions (the 110 MB model's prompt
+#     takes 3.5 ms, which one repetition measures with the noise of a moment);
 #   the launch benchmark (test/gpu/bench/bench.cu --quick: medians of thousands of launches),
 #     async launch and launch + synchronise, and its 64 MiB pageable copies each way;
 #   the 8-thread test (test/gpu/cuda/threads.cu: median of 3 rounds);
