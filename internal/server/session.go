@@ -755,8 +755,8 @@ func (s *Session) kernelFunction(k uint64) (uint64, int32) {
 func hostOutStream(f *api.Func) int { return hostStream(f, api.OutBuf) }
 
 // hostInStream: for a row that reads host memory on a stream (cuMemcpyHtoDAsync_v2), the index
-// of its stream parameter, else -1. When the input came in the page-locked frame buffer, the
-// stream is synchronised before the next frame is read into it (pinned.go).
+// of its stream parameter, else -1. When the input came in a page-locked frame buffer, the DMA
+// on that stream must be done before the buffer is read into again (pinned.go).
 func hostInStream(f *api.Func) int { return hostStream(f, api.InBuf) }
 
 // hostStream: the index of the stream parameter of a row with a host buffer of kind k, else -1.
