@@ -68,17 +68,27 @@ func (s *Session) pinPayloads(n int) {
 		return // the reading thread has no context yet: a later frame tries
 	}
 	pb.tries++
-	b := make([]byte, pinnedPayloadSize)
-	if !p.Pin(b) {
+	b := pb.pinFrameBuffer(p)
+	if b == nil {
 		if pb.tries == pinTries {
-			s.logNow(slog.LevelInfo, "could not page-lock a %d MiB frame buffer: uploads over the socket are copied from pageable memory", len(b)>>20)
+			s.logNow(slog.LevelInfo, "could not page-lock a %d MiB frame buffer: uploads over the socket are copied from pageable memory", pinnedPayloadSize>>20)
 		}
 		return
 	}
 	pb.payload[0] = b
-	pb.keep = append(pb.keep, b)
 	s.conn.UsePayloadBuffer(b, pinnedPayloadMin)
 	s.logNow(slog.LevelDebug, "page-locked a %d MiB frame buffer for uploads", len(b)>>20)
+}
+
+// pinFrameBuffer makes a frame buffer and page-locks it with p, keeping it alive for the
+// session's life; nil where the driver refuses.
+func (pb *pinnedBufs) pinFrameBuffer(p Pinner) []byte {
+	b := make([]byte, pinnedPayloadSize)
+	if !p.Pin(b) {
+		return nil
+	}
+	pb.keep = append(pb.keep, b)
+	return b
 }
 
 var (
@@ -93,11 +103,11 @@ var (
 const eventDisableTiming = 2
 
 // uploadFromFrame runs an upload (row id: cuMemcpyHtoD_v2, or one with hostInStream) whose bytes
-// came in the page-locked frame buffer; async: nobody waits for its reply. Its DMA is queued
-// with the next frame read into the other buffer meanwhile where it can be (see above), else
-// waited for before the buffer is read into again.
-func (s *Session) uploadFromFrame(id api.ID, f *api.Func, a *Args, async bool) int32 {
-	k := rowFacts[id].hostInStream
+// came in a page-locked frame buffer. When nobody waits for its reply (s.frame.async), its DMA is
+// queued with the next frame read into the other buffer meanwhile where it can be (see above);
+// else it is waited for before the buffer is read into again.
+func (s *Session) uploadFromFrame(id api.ID, f *api.Func, a *Args) int32 {
+	k, async := rowFacts[id].hostInStream, s.frame.async
 	if id == htodID {
 		if !async || s.pinned.single {
 			return s.be.Invoke(id, f, a) // returns once the DMA is done (page-locked source)
@@ -159,15 +169,16 @@ func (s *Session) pinSecond() bool {
 	if pb.single {
 		return false
 	}
-	p, ok := s.be.(Pinner)
-	b := make([]byte, pinnedPayloadSize)
-	if !ok || !p.Pin(b) {
+	var b []byte
+	if p, ok := s.be.(Pinner); ok {
+		b = pb.pinFrameBuffer(p)
+	}
+	if b == nil {
 		pb.single = true
-		s.logNow(slog.LevelInfo, "could not page-lock a second %d MiB frame buffer: each upload over the socket waits for its copy to the GPU", len(b)>>20)
+		s.logNow(slog.LevelInfo, "could not page-lock a second %d MiB frame buffer: each upload over the socket waits for its copy to the GPU", pinnedPayloadSize>>20)
 		return false
 	}
 	pb.payload[1] = b
-	pb.keep = append(pb.keep, b)
 	s.logNow(slog.LevelDebug, "page-locked a second %d MiB frame buffer: uploads cross the network while the GPU copies the last piece", len(b)>>20)
 	return true
 }

@@ -688,7 +688,7 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 		}
 		a = own
 	} else if s.frame.pinned && (id == htodID || rowFacts[id].hostInStream >= 0) {
-		result = s.uploadFromFrame(id, f, a, s.frame.async) // its DMA reads the frame buffer (pinned.go)
+		result = s.uploadFromFrame(id, f, a) // its DMA reads the frame buffer (pinned.go)
 	} else {
 		result = s.be.Invoke(id, f, a)
 		if k := rowFacts[id].hostOutStream; result == 0 && k >= 0 {
