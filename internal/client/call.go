@@ -457,10 +457,15 @@ func chunkedDownload(c *call, s *session) (int64, bool) {
 	return result, true
 }
 
-// finishSync reports, at a synchronising call that succeeded, the first earlier async failure.
+// finishSync reports the first earlier async failure in the codes the call answers in: at a
+// synchronising call that succeeded (the CUDA APIs report an async failure there), and at any
+// cuBLAS call that waited, whatever its own result (natively a cuBLAS call fails where it is
+// made, and a call after one whose failure was deferred, such as a matmul on a layout whose
+// create failed, fails because of it).
 func finishSync(c *call, s *session, result int64) int64 {
-	if result == 0 && c.f.Syncs {
-		if fn, code := s.takeDeferred(); code != 0 {
+	sp := spaceOf(c.lib)
+	if (result == 0 && c.f.Syncs) || sp == spaceCublas {
+		if fn, code := s.takeDeferred(sp); code != 0 {
 			name := "an earlier call"
 			if int(fn) < len(api.Table) {
 				name = api.Table[fn].Name

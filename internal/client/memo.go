@@ -233,10 +233,7 @@ func memoStore(m memoMiss, s *session, result int64) {
 	if m.key == "" || result != 0 {
 		return
 	}
-	s.mu.Lock()
-	pending := s.deferredCode != 0
-	s.mu.Unlock()
-	if pending {
+	if s.deferredPending() {
 		return
 	}
 	memo.mu.Lock()

@@ -44,9 +44,9 @@ type session struct {
 	reqID   uint64
 	broken  error // set once the connection failed; every later call fails fast
 
-	// deferred is the first failure of an async call, reported by the next synchronising call.
-	deferredFn   uint32
-	deferredCode int32
+	// deferred holds, per code space, the first failure of an async call, reported by a later
+	// call answering in the same codes (finishSync).
+	deferred [numSpaces]asyncFailure
 
 	flushArmed bool
 	lastSend   time.Time // when queued async calls were last written
@@ -606,8 +606,8 @@ func (s *session) readReplies(w *waiter) (uint64, error) {
 				}
 			}
 			s.mu.Lock()
-			if r.DeferredCode != 0 && s.deferredCode == 0 {
-				s.deferredFn, s.deferredCode = r.DeferredFn, r.DeferredCode
+			if r.DeferredCode != 0 {
+				s.noteDeferred(r.DeferredFn, r.DeferredCode)
 			}
 			if dw.req != h.ReqID {
 				// its thread gave up (the session broke meanwhile) and the waiter serves
@@ -788,13 +788,61 @@ func (s *session) writeCall(c *remoting.Call, tail []byte, flags uint8, thread u
 	return s.conn.WriteFrame(h, s.buf)
 }
 
-// takeDeferred returns and clears the first unreported async failure.
-func (s *session) takeDeferred() (uint32, int32) {
+// asyncFailure is an async call's failure: its row and its result.
+type asyncFailure struct {
+	fn   uint32
+	code int32
+}
+
+// codeSpace is the result codes a library answers in. An async call's failure is reported by a
+// later call answering in its codes: CUresult and cudaError_t share theirs for what an async
+// call fails with, cublasStatus_t is its own.
+type codeSpace uint8
+
+const (
+	spaceCUDA codeSpace = iota
+	spaceCublas
+	numSpaces
+)
+
+// spaceOf is the code space lib answers in (NVML has no async calls: counted with CUDA).
+func spaceOf(lib api.Lib) codeSpace {
+	if lib.ResultType() == "cublasStatus_t" {
+		return spaceCublas
+	}
+	return spaceCUDA
+}
+
+// rowSpace is the code space row fn answers in.
+func rowSpace(fn uint32) codeSpace {
+	if int(fn) < len(api.Table) && len(api.Table[fn].Libs) > 0 {
+		return spaceOf(api.Table[fn].Libs[0])
+	}
+	return spaceCUDA
+}
+
+// noteDeferred keeps the async failure of row fn unless one of its code space waits already;
+// s.mu held.
+func (s *session) noteDeferred(fn uint32, code int32) {
+	if d := &s.deferred[rowSpace(fn)]; d.code == 0 {
+		*d = asyncFailure{fn, code}
+	}
+}
+
+// takeDeferred returns and clears the first unreported async failure in code space sp.
+func (s *session) takeDeferred(sp codeSpace) (uint32, int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fn, code := s.deferredFn, s.deferredCode
-	s.deferredFn, s.deferredCode = 0, 0
-	return fn, code
+	d := s.deferred[sp]
+	s.deferred[sp] = asyncFailure{}
+	return d.fn, d.code
+}
+
+// deferredPending reports whether an async failure waits to be reported, in any code space.
+func (s *session) deferredPending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.deferred != [numSpaces]asyncFailure{}
 }
 
 // forgetDeferredOf drops the unreported async failure if row fn made it: a synchronous row's
@@ -802,7 +850,7 @@ func (s *session) takeDeferred() (uint32, int32) {
 func (s *session) forgetDeferredOf(fn uint32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.deferredCode != 0 && s.deferredFn == fn {
-		s.deferredFn, s.deferredCode = 0, 0
+	if d := &s.deferred[rowSpace(fn)]; d.code != 0 && d.fn == fn {
+		*d = asyncFailure{}
 	}
 }

@@ -158,12 +158,10 @@ func (s *session) shmUploadAsync(dev, host, n, stream uint64, tid int) error {
 			return err
 		}
 		if r != 0 {
+			// an earlier upload failed: reported by the next synchronising call, as any async
+			// failure is
 			s.mu.Lock()
-			if s.deferredCode == 0 {
-				// an earlier upload failed: reported by the next synchronising call, as any
-				// async failure is
-				s.deferredFn, s.deferredCode = uint32(uploadAsyncID), r
-			}
+			s.noteDeferred(uint32(uploadAsyncID), r)
 			s.mu.Unlock()
 		}
 	}
