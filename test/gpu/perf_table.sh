@@ -15,7 +15,7 @@
 #     and the rows they wait for (printed, not in the table).
 # Needs exec_checks.sh's programs ($XC_BIN/bench, $XC_BIN/threads). One table, $LOGS/perf.txt.
 pt_t0=$SECONDS
-pt_tcp=7095 pt_relay=7096 pt_tls=7097 pt_tls0=7098
+pt_tcp=7095 pt_relay=7096 pt_tls=7097 pt_tls0=7098 pt_tcps=7099 pt_tlss=7100
 pt_pki=/tmp/vgpu-pki-perf
 rm -rf "$pt_pki"
 "$BIN/vgpu-server" pki init --dir "$pt_pki" --host 127.0.0.1 >"$LOGS/perf-pki.log" 2>&1 &&
@@ -105,6 +105,29 @@ for round in ${pt_llama_ok:+1 2 3}; do
     echo "== perf llama $name round $round (rc $?, $((SECONDS - pt_t0)) s)"; grep CUDA "$LOGS/perf-llama-$name.$round.md"
   done
 done
+# Where TLS's time goes against plain TCP: the 1.1 B model's pp512 and tg128 (one process each),
+# once over each, with the client's counts (VGPU_STATS=1: round trips, bytes, time writing and
+# waiting) and the worker's time split (VGPU_WORKER_STATS=1), on servers of their own so that
+# the table's run without stats. Printed, not in the table.
+if [ -n "$pt_llama_ok" ] && [ -s "$pt_big" ] && pt_on tcp && pt_on tls; then
+  VGPU_WORKER_STATS=1 "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$pt_tcps --insecure >"$LOGS/perf-server-tcps.log" 2>&1 &
+  pt_pids+=($!)
+  pt_tls_server tlss $pt_tlss VGPU_WORKER_STATS=1
+  sleep 1
+  for name in tcp tls; do
+    pt_env $name
+    pt_port=$pt_tcps; [ $name = tls ] && pt_port=$pt_tlss
+    for pt_test in "-p 512 -n 0" "-p 0 -n 128"; do
+      # shellcheck disable=SC2086 # the test's flags split on purpose
+      timeout 60 "$GPULESS" "${LL_VGPU[@]}" "${PT_ENV[@]}" VGPU_SERVER=tcp://127.0.0.1:$pt_port VGPU_STATS=1 \
+        "$LLB/bin/llama-bench" -m "$pt_big" $pt_test -r 3 -ngl 99 -o md >"$LOGS/perf-why-$name.md" 2>"$LOGS/perf-why-$name.err"
+      echo "== perf why $name $pt_test (rc $?): $(awk -F'|' '/CUDA/ { print $7, $8 }' "$LOGS/perf-why-$name.md")"
+      grep -o "vgpu stats: .*round trips by call:" "$LOGS/perf-why-$name.err" | cut -c1-330
+      sleep 0.5 # the worker's line comes as its session ends
+      grep -o "worker stats: .*" "$LOGS/perf-server-${name}s.log" | tail -n 1 | cut -c1-400
+    done
+  done
+fi
 kill "${pt_pids[@]}"; wait "${pt_pids[@]}" 2>/dev/null
 rm -f "$pt_big"
 
