@@ -12,7 +12,8 @@
 #   the 8-thread test (test/gpu/cuda/threads.cu: median of 3 rounds);
 #   a PyTorch training step (test/gpu/torch_train.py: median of 30 steps; its loss must match),
 #     and through the unix server with VGPU_STATS=1 at 10 and 20 steps: the round trips per step
-#     and the rows they wait for (printed, not in the table).
+#     and the rows they wait for (printed, not in the table);
+#   the 1.1 B model over TCP and TLS with the client's and the worker's stats (printed: below).
 # Needs exec_checks.sh's programs ($XC_BIN/bench, $XC_BIN/threads). One table, $LOGS/perf.txt.
 pt_t0=$SECONDS
 pt_tcp=7095 pt_relay=7096 pt_tls=7097 pt_tls0=7098 pt_tcps=7099 pt_tlss=7100
