@@ -138,16 +138,18 @@ func TestCublasSim(t *testing.T) {
 		// a minted cuBLASLt descriptor whose create the worker cannot run
 		"ltcreate":  "0",
 		"ltminted":  "1",
-		"ltsync":    "15",
-		"ltsync2":   "0",
-		"ltset":     "0", // async: refused in the worker, reported at the next synchronising call
+		"ltsync":    "0",  // a CUDA call: the cuBLAS failure is not its to report
+		"ltprop":    "15", // the next cuBLAS call that waits: the create's CUBLAS_STATUS_NOT_SUPPORTED (the line below)
+		"ltset":     "0",  // async: refused in the worker, reported at the next cuBLAS call that waits
 		"ltdestroy": "0",
-		"ltsync3":   "1", // CUBLAS_STATUS_NOT_INITIALIZED: the refusal of a handle the session does not own
+		"ltsync2":   "0",
+		"ltprop2":   "1",  // the setter's refusal, CUBLAS_STATUS_NOT_INITIALIZED: a handle the session does not own
+		"ltprop3":   "15", // its own answer: each failure is reported once
 	})
 	if !strings.Contains(r.stderr, "cublasSsyrk_v2 is not implemented by vgpu yet") {
 		t.Errorf("the stub did not log its name:\n%s", r.stderr)
 	}
-	if !strings.Contains(r.stderr, "cublasLtMatmulDescCreate failed asynchronously with error 15") {
+	if !strings.Contains(r.stderr, "cublasLtMatmulDescCreate failed asynchronously with error 15; reported at cublasLtGetProperty") {
 		t.Errorf("no line names the failed create:\n%s", r.stderr)
 	}
 }
