@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -188,5 +189,30 @@ func TestStatsCountRoundTrips(t *testing.T) {
 	}
 	if d := in2 - in1; d%more != 0 || d == 0 {
 		t.Errorf("%d more bytes in for %d more rounds: want a non-zero multiple of %d", d, more, more)
+	}
+}
+
+// Over TLS the stats line counts the reads that blocked after polling too (the session's
+// socket under the records; the GPU script's TLS lines compare them with plain TCP's): a client
+// polling 10 µs whose every reply comes 200 µs later, through the relay, blocks on nearly every one.
+func TestStatsCountBlockedReadsOverTLS(t *testing.T) {
+	out := outDir(t)
+	exe := compileC(t, t.TempDir(), "roundtrips", []string{filepath.Join("testdata", "roundtrips.c")},
+		"-I"+filepath.Join(repoRoot(t), "include"), "-L"+out, "-l:libcuda.so.1")
+	s := startServerWith(t, serverOpts{tcp: true, noUnix: true})
+	relay := startRelay(t, s.tcp, 200*time.Microsecond)
+	env := append([]string{"VGPU_SERVER=" + relay, "LD_LIBRARY_PATH=" + out, "VGPU_STATS=1", "VGPU_SPIN_US=10"}, s.tcpEnv...)
+	r := run(t, 30*time.Second, cleanEnv(env...), exe, "20")
+	if r.code != 0 {
+		t.Fatalf("roundtrips over TLS through the relay: %s", r)
+	}
+	m := regexp.MustCompile(`vgpu stats: (\d+) round trips.* (\d+) reads blocked after polling`).FindStringSubmatch(r.stderr)
+	if m == nil {
+		t.Fatalf("no stats line: %s", r.stderr)
+	}
+	trips, _ := strconv.Atoi(m[1])
+	blocked, _ := strconv.Atoi(m[2])
+	if blocked < trips/2 {
+		t.Errorf("%d reads blocked over %d round trips of 200 µs with 10 µs of polling: the TLS session's socket is not counted", blocked, trips)
 	}
 }
