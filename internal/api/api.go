@@ -41,21 +41,26 @@ type LibInfo struct {
 	InvalidValue   int32 // returned for a NULL output pointer or an out-of-range copy
 	InvalidHandle  int32 // returned by the server for a handle the session does not own
 	Unreachable    int32 // returned when the server cannot be reached
+	// Foreign is returned by a synchronising call for an earlier async failure of another
+	// library, whose code means something else here (client.finishSync): CUDA's and NVML's
+	// "unknown error" (999), cuBLAS's CUBLAS_STATUS_EXECUTION_FAILED (13), which cuBLAS returns
+	// once the GPU failed under it.
+	Foreign int32
 }
 
 // Libs describes every library, indexed by Lib.
 var Libs = [numLibs]LibInfo{
-	LibCuda:     {SONAME: "libcuda.so.1", Dir: "cuda", Stem: "libcuda", NotInitialized: 3, NotSupported: 801, InvalidValue: 1, InvalidHandle: 400, Unreachable: 100},
-	LibNVML:     {SONAME: "libnvidia-ml.so.1", Dir: "nvml", Stem: "libnvidia-ml", NotInitialized: 1, NotSupported: 3, InvalidValue: 2, InvalidHandle: 2, Unreachable: 9},
-	LibCudart12: {SONAME: "libcudart.so.12", Dir: "cudart", Stem: "libcudart12", Version: "libcudart.so.12", NotInitialized: 3, NotSupported: 801, InvalidValue: 1, InvalidHandle: 400, Unreachable: 100},
-	LibCudart13: {SONAME: "libcudart.so.13", Dir: "cudart", Stem: "libcudart13", Version: "libcudart.so.13", NotInitialized: 3, NotSupported: 801, InvalidValue: 1, InvalidHandle: 400, Unreachable: 100},
+	LibCuda:     {SONAME: "libcuda.so.1", Dir: "cuda", Stem: "libcuda", NotInitialized: 3, NotSupported: 801, InvalidValue: 1, InvalidHandle: 400, Unreachable: 100, Foreign: 999},
+	LibNVML:     {SONAME: "libnvidia-ml.so.1", Dir: "nvml", Stem: "libnvidia-ml", NotInitialized: 1, NotSupported: 3, InvalidValue: 2, InvalidHandle: 2, Unreachable: 9, Foreign: 999},
+	LibCudart12: {SONAME: "libcudart.so.12", Dir: "cudart", Stem: "libcudart12", Version: "libcudart.so.12", NotInitialized: 3, NotSupported: 801, InvalidValue: 1, InvalidHandle: 400, Unreachable: 100, Foreign: 999},
+	LibCudart13: {SONAME: "libcudart.so.13", Dir: "cudart", Stem: "libcudart13", Version: "libcudart.so.13", NotInitialized: 3, NotSupported: 801, InvalidValue: 1, InvalidHandle: 400, Unreachable: 100, Foreign: 999},
 	// cublasStatus_t (cublas_api.h): NOT_INITIALIZED 1, INVALID_VALUE 7, NOT_SUPPORTED 15. cuBLAS
 	// has no invalid-handle code: a handle it does not know is NOT_INITIALIZED, as natively.
-	LibCublas13:   {SONAME: "libcublas.so.13", Dir: "cublas", Stem: "libcublas13", Version: "libcublas.so.13", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1},
-	LibCublasLt13: {SONAME: "libcublasLt.so.13", Dir: "cublas", Stem: "libcublasLt13", Version: "libcublasLt.so.13", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1},
+	LibCublas13:   {SONAME: "libcublas.so.13", Dir: "cublas", Stem: "libcublas13", Version: "libcublas.so.13", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1, Foreign: 13},
+	LibCublasLt13: {SONAME: "libcublasLt.so.13", Dir: "cublas", Stem: "libcublasLt13", Version: "libcublasLt.so.13", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1, Foreign: 13},
 	// The CUDA 12 sonames: the same cublasStatus_t codes (cublas_api.h of cuBLAS 12.6.4).
-	LibCublas12:   {SONAME: "libcublas.so.12", Dir: "cublas", Stem: "libcublas12", Version: "libcublas.so.12", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1},
-	LibCublasLt12: {SONAME: "libcublasLt.so.12", Dir: "cublas", Stem: "libcublasLt12", Version: "libcublasLt.so.12", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1},
+	LibCublas12:   {SONAME: "libcublas.so.12", Dir: "cublas", Stem: "libcublas12", Version: "libcublas.so.12", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1, Foreign: 13},
+	LibCublasLt12: {SONAME: "libcublasLt.so.12", Dir: "cublas", Stem: "libcublasLt12", Version: "libcublasLt.so.12", NotInitialized: 1, NotSupported: 15, InvalidValue: 7, InvalidHandle: 1, Unreachable: 1, Foreign: 13},
 }
 
 // AllLibs lists every Lib in order.

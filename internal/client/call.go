@@ -457,24 +457,43 @@ func chunkedDownload(c *call, s *session) (int64, bool) {
 	return result, true
 }
 
-// finishSync reports the first earlier async failure in the codes the call answers in: at a
+// finishSync reports an earlier async failure. Its own code space first (codeSpace): at a
 // synchronising call that succeeded (the CUDA APIs report an async failure there), and at any
 // cuBLAS call that waited, whatever its own result (natively a cuBLAS call fails where it is
 // made, and a call after one whose failure was deferred, such as a matmul on a layout whose
-// create failed, fails because of it).
+// create failed, fails because of it). A synchronising call that succeeded and finds only a
+// failure of the other space reports it as its library's Foreign code, so no failure is lost
+// and no code is read in the wrong API's terms.
 func finishSync(c *call, s *session, result int64) int64 {
 	sp := spaceOf(c.lib)
-	if (result == 0 && c.f.Syncs) || sp == spaceCublas {
-		if fn, code := s.takeDeferred(sp); code != 0 {
-			name := "an earlier call"
-			if int(fn) < len(api.Table) {
-				name = api.Table[fn].Name
-			}
-			vlog.Printf("%s failed asynchronously with error %d; reported at %s", name, code, c.f.Name)
-			return int64(code)
-		}
+	syncOK := result == 0 && c.f.Syncs
+	if !syncOK && sp != spaceCublas {
+		return result
 	}
-	return result
+	fn, code := s.takeDeferred(sp)
+	foreign := false
+	if code == 0 && syncOK {
+		other := spaceCublas
+		if sp == spaceCublas {
+			other = spaceCUDA
+		}
+		fn, code = s.takeDeferred(other)
+		foreign = code != 0
+	}
+	if code == 0 {
+		return result
+	}
+	name := "an earlier call"
+	if int(fn) < len(api.Table) {
+		name = api.Table[fn].Name
+	}
+	if foreign {
+		as := c.lib.Info().Foreign
+		vlog.Printf("%s failed asynchronously with error %d; reported at %s as %d (%s cannot return %s's codes)", name, code, c.f.Name, as, c.f.Name, name)
+		return int64(as)
+	}
+	vlog.Printf("%s failed asynchronously with error %d; reported at %s", name, code, c.f.Name)
+	return int64(code)
 }
 
 // remoteAsync queues a call whose reply nobody waits for.

@@ -203,8 +203,10 @@ func TestCublasLtCreatesCostNoRoundTrip(t *testing.T) {
 }
 
 // A create that fails in the worker returns 0 to the program (it sent no reply), and its own
-// code comes back from the next cuBLAS call that waits, in cuBLAS's codes; a CUDA call reports
-// nothing of it, as the CUDA context is unharmed. The handle it minted is refused after.
+// code comes back from the next cuBLAS call that waits, in cuBLAS's codes; the handle it minted
+// is refused after. A failure no cuBLAS call has reported by the next synchronising CUDA call
+// comes back from that call as CUDA_ERROR_UNKNOWN: never lost, never a cuBLAS status read as a
+// CUresult.
 func TestCublasLtFailedCreateReported(t *testing.T) {
 	rec := &ltRecorder{blasRecorder: blasRecorder{recorder: recorder{Sim: server.NewSim()}}}
 	connect(t, rec)
@@ -220,14 +222,21 @@ func TestCublasLtFailedCreateReported(t *testing.T) {
 	if rt := SessionStats().RoundTrips - before.RoundTrips; rt != 0 {
 		t.Errorf("the failing creates took %d round trips", rt)
 	}
-	if r := dispatchByName(api.LibCuda, "cuCtxSynchronize"); r != 0 {
-		t.Errorf("cuCtxSynchronize after failed cuBLAS creates = %d, want 0 (a cuBLAS code is no CUresult)", r)
-	}
 	if r := g.heuristic(*h); r != ltAllocFailed {
 		t.Errorf("the heuristic after failed creates = %d, want their CUBLAS_STATUS_ALLOC_FAILED (%d)", r, ltAllocFailed)
 	}
+	if r := dispatchByName(api.LibCuda, "cuCtxSynchronize"); r != 0 {
+		t.Errorf("cuCtxSynchronize after the failure was reported = %d, want 0", r)
+	}
 	if r := g.heuristic(*h); r != cublasNotInitialized {
 		t.Errorf("the heuristic with a layout whose create failed = %d, want the refusal of an unknown handle (%d); the failure was reported once", r, cublasNotInitialized)
+	}
+	newLtGemm(t, 999) // fails again; no cuBLAS call waits before the synchronisation
+	if r := dispatchByName(api.LibCuda, "cuCtxSynchronize"); r != int64(api.LibCuda.Info().Foreign) {
+		t.Errorf("cuCtxSynchronize after failed creates no cuBLAS call reported = %d, want CUDA_ERROR_UNKNOWN (%d)", r, api.LibCuda.Info().Foreign)
+	}
+	if r := dispatchByName(api.LibCuda, "cuCtxSynchronize"); r != 0 {
+		t.Errorf("the failure was reported twice: %d", r)
 	}
 }
 

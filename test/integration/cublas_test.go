@@ -138,18 +138,21 @@ func TestCublasSim(t *testing.T) {
 		// a minted cuBLASLt descriptor whose create the worker cannot run
 		"ltcreate":  "0",
 		"ltminted":  "1",
-		"ltsync":    "0",  // a CUDA call: the cuBLAS failure is not its to report
 		"ltprop":    "15", // the next cuBLAS call that waits: the create's CUBLAS_STATUS_NOT_SUPPORTED (the line below)
-		"ltset":     "0",  // async: refused in the worker, reported at the next cuBLAS call that waits
+		"ltsync":    "0",  // reported already
+		"ltset":     "0",  // async: refused in the worker
 		"ltdestroy": "0",
-		"ltsync2":   "0",
-		"ltprop2":   "1",  // the setter's refusal, CUBLAS_STATUS_NOT_INITIALIZED: a handle the session does not own
-		"ltprop3":   "15", // its own answer: each failure is reported once
+		"ltsync2":   "999", // the setter's refusal, which no cuBLAS call reported: cudaErrorUnknown (the line below; cudaDeviceSynchronize runs as cuCtxSynchronize)
+		"ltsync3":   "0",
+		"ltprop2":   "15", // its own answer: each failure is reported once
 	})
 	if !strings.Contains(r.stderr, "cublasSsyrk_v2 is not implemented by vgpu yet") {
 		t.Errorf("the stub did not log its name:\n%s", r.stderr)
 	}
 	if !strings.Contains(r.stderr, "cublasLtMatmulDescCreate failed asynchronously with error 15; reported at cublasLtGetProperty") {
 		t.Errorf("no line names the failed create:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stderr, "cublasLtMatmulDescSetAttribute failed asynchronously with error 1; reported at cuCtxSynchronize as 999") {
+		t.Errorf("no line names the failed setter:\n%s", r.stderr)
 	}
 }

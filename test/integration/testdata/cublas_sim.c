@@ -30,19 +30,20 @@ int main(void)
 
 	/* A cuBLASLt descriptor's handle is minted by the client: the create returns at once, the
 	 * worker's create (not supported by the simulated device) fails, and the next cuBLAS call
-	 * that waits for the worker returns its code, whatever its own (a CUDA call does not: a
-	 * cuBLAS status is no cudaError_t); the minted handle is refused from then on.
-	 * cublasLtGetProperty waits for the worker, which answers it with NOT_SUPPORTED (15). */
+	 * that waits for the worker returns its code, whatever its own; the minted handle is refused
+	 * from then on. A failure no cuBLAS call reported comes back from the next synchronising
+	 * CUDA call as cudaErrorUnknown (a cuBLAS status is no cudaError_t). cublasLtGetProperty
+	 * waits for the worker, which answers it with NOT_SUPPORTED (15). */
 	cublasLtMatmulDesc_t d = 0;
 	int scale = 0, v = 0;
 	printf("ltcreate %d\n", (int)cublasLtMatmulDescCreate(&d, 68, 0));
 	printf("ltminted %d\n", (int)((unsigned long long)(uintptr_t)d >> 63));
-	printf("ltsync %d\n", (int)cudaDeviceSynchronize());
 	printf("ltprop %d\n", (int)cublasLtGetProperty(0, &v));
+	printf("ltsync %d\n", (int)cudaDeviceSynchronize());
 	printf("ltset %d\n", (int)cublasLtMatmulDescSetAttribute(d, 1, &scale, sizeof scale));
 	printf("ltdestroy %d\n", (int)cublasLtMatmulDescDestroy(d));
 	printf("ltsync2 %d\n", (int)cudaDeviceSynchronize());
+	printf("ltsync3 %d\n", (int)cudaDeviceSynchronize());
 	printf("ltprop2 %d\n", (int)cublasLtGetProperty(0, &v));
-	printf("ltprop3 %d\n", (int)cublasLtGetProperty(0, &v));
 	return 0;
 }
