@@ -17,12 +17,7 @@ import (
 // the session checks cuBLAS calls as any other (handles, the scalars' length).
 func TestSimCublas(t *testing.T) {
 	c, done := pipeSession(t)
-	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
-		t.Fatalf("got %v", h.Type)
-	}
-	if r := call(t, c, 1, "cuInit", []uint64{0}); r.Result != 0 {
-		t.Fatalf("cuInit = %d", r.Result)
-	}
+	helloInit(t, c)
 	if r := call(t, c, 2, "cublasCreate_v2", nil); r.Result != 15 || len(r.Bufs) != 0 {
 		t.Errorf("cublasCreate_v2 = %d with %d outputs, want CUBLAS_STATUS_NOT_SUPPORTED (15) and none", r.Result, len(r.Bufs))
 	}
@@ -167,12 +162,7 @@ func TestLtMintedHandles(t *testing.T) {
 	c, _, _ := pipeSessionSetup(t, probe, func(s *Session) {
 		s.logSink = func(l string) { logMu.Lock(); logged = append(logged, l); logMu.Unlock() }
 	})
-	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
-		t.Fatalf("hello answered with %v", h.Type)
-	}
-	if r := call(t, c, 1, "cuInit", []uint64{0}); r.Result != 0 {
-		t.Fatalf("cuInit = %d", r.Result)
-	}
+	helloInit(t, c)
 	if r := call(t, c, 2, "cublasCreate_v2", nil); r.Result != 0 {
 		t.Fatalf("cublasCreate_v2 = %d", r.Result)
 	}

@@ -48,10 +48,7 @@ func inside(x uintptr, b []byte) bool {
 func sessionWithContext(t *testing.T, be Backend) *remoting.Conn {
 	t.Helper()
 	c, _ := pipeSessionWith(t, be)
-	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
-		t.Fatalf("hello answered with %v", h.Type)
-	}
-	call(t, c, 1, "cuInit", []uint64{0})
+	helloInit(t, c)
 	ctx := binary.LittleEndian.Uint64(call(t, c, 2, "cuDevicePrimaryCtxRetain", []uint64{0}).Bufs[0])
 	call(t, c, 3, "cuCtxSetCurrent", []uint64{ctx})
 	return c

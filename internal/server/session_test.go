@@ -65,6 +65,18 @@ func hello(t *testing.T, c *remoting.Conn, hash uint64) (remoting.Header, []byte
 	return h, p
 }
 
+// helloInit opens the session on c (its hello answered with a Welcome) and initialises the
+// driver (cuInit, request 1).
+func helloInit(t *testing.T, c *remoting.Conn) {
+	t.Helper()
+	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
+		t.Fatalf("hello answered with %v", h.Type)
+	}
+	if r := call(t, c, 1, "cuInit", []uint64{0}); r.Result != 0 {
+		t.Fatalf("cuInit = %d", r.Result)
+	}
+}
+
 func call(t *testing.T, c *remoting.Conn, id uint64, name string, scalars []uint64, bufs ...[]byte) remoting.Reply {
 	t.Helper()
 	fid, _, ok := api.Lookup(name)
@@ -113,12 +125,7 @@ func TestSessionRefusesOtherTable(t *testing.T) {
 
 func TestSessionChecksEveryCall(t *testing.T) {
 	c, done := pipeSession(t)
-	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
-		t.Fatalf("got %v", h.Type)
-	}
-	if r := call(t, c, 1, "cuInit", []uint64{0}); r.Result != 0 {
-		t.Fatalf("cuInit = %d", r.Result)
-	}
+	helloInit(t, c)
 	r := call(t, c, 2, "cuMemAlloc_v2", []uint64{4096})
 	if r.Result != 0 || len(r.Bufs) != 1 {
 		t.Fatalf("cuMemAlloc = %d, %d outputs", r.Result, len(r.Bufs))
@@ -313,12 +320,7 @@ func TestFlightRecordNamesTheRunningCall(t *testing.T) {
 			t.Fatal("the flight record does not map")
 		}
 	})
-	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
-		t.Fatalf("hello answered with %v", h.Type)
-	}
-	if r := call(t, c, 1, "cuInit", []uint64{0}); r.Result != 0 {
-		t.Fatalf("cuInit = %d", r.Result)
-	}
+	helloInit(t, c)
 	if r := call(t, c, 2, "cuDriverGetVersion", nil); r.Result != 0 {
 		t.Fatalf("cuDriverGetVersion = %d", r.Result)
 	}
@@ -347,10 +349,7 @@ func TestFlightRecordCounts(t *testing.T) {
 		sess.page = mapFlightRecord(int(record.Fd()))
 		sess.SetPolicy(Policy{Identity: "uid:test"})
 	})
-	if h, _ := hello(t, c, api.TableHash()); h.Type != remoting.FrameWelcome {
-		t.Fatalf("hello answered with %v", h.Type)
-	}
-	call(t, c, 1, "cuInit", []uint64{0})
+	helloInit(t, c)
 	if r := call(t, c, 2, "cuDeviceGet", []uint64{99}); r.Result == 0 {
 		t.Fatal("cuDeviceGet(99) succeeded")
 	}

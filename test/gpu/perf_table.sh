@@ -21,8 +21,15 @@ pt_pki=/tmp/vgpu-pki-perf
 rm -rf "$pt_pki"
 "$BIN/vgpu-server" pki init --dir "$pt_pki" --host 127.0.0.1 >"$LOGS/perf-pki.log" 2>&1 &&
   "$BIN/vgpu-server" pki token --dir "$pt_pki" gpu >>"$LOGS/perf-pki.log" 2>&1
-"$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$pt_tcp --insecure >"$LOGS/perf-server-tcp.log" 2>&1 &
-pt_pids=($!)
+pt_pids=()
+# pt_tcp_server NAME PORT [VAR=VALUE...]: a plain TCP server (--insecure) in the environment
+# given, its pid added to pt_pids
+pt_tcp_server() {
+  local name=$1 port=$2; shift 2
+  env "$@" "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$port --insecure >"$LOGS/perf-server-$name.log" 2>&1 &
+  pt_pids+=($!)
+}
+pt_tcp_server tcp $pt_tcp
 # pt_tls_server NAME PORT [VAR=VALUE...]: a TLS server (the pki's certificate and token) in the
 # environment given, its pid added to pt_pids
 pt_tls_server() {
@@ -111,19 +118,19 @@ done
 # waiting) and the worker's time split (VGPU_WORKER_STATS=1), on servers of their own so that
 # the table's run without stats. Printed, not in the table.
 if [ -n "$pt_llama_ok" ] && [ -s "$pt_big" ] && pt_on tcp && pt_on tls; then
-  VGPU_WORKER_STATS=1 "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:$pt_tcps --insecure >"$LOGS/perf-server-tcps.log" 2>&1 &
-  pt_pids+=($!)
+  pt_tcp_server tcps $pt_tcps VGPU_WORKER_STATS=1
   pt_tls_server tlss $pt_tlss VGPU_WORKER_STATS=1
   sleep 1
   for name in tcp tls; do
     pt_env $name
     pt_port=$pt_tcps; [ $name = tls ] && pt_port=$pt_tlss
-    for pt_test in "-p 512 -n 0" "-p 0 -n 128"; do
-      # shellcheck disable=SC2086 # the test's flags split on purpose
+    for pt_test in pp512 tg128; do
+      pt_flags=(-p 512 -n 0); [ $pt_test = tg128 ] && pt_flags=(-p 0 -n 128)
+      pt_why=$LOGS/perf-why-$name-$pt_test
       timeout 60 "$GPULESS" "${LL_VGPU[@]}" "${PT_ENV[@]}" VGPU_SERVER=tcp://127.0.0.1:$pt_port VGPU_STATS=1 \
-        "$LLB/bin/llama-bench" -m "$pt_big" $pt_test -r 3 -ngl 99 -o md >"$LOGS/perf-why-$name.md" 2>"$LOGS/perf-why-$name.err"
-      echo "== perf why $name $pt_test (rc $?): $(awk -F'|' '/CUDA/ { print $7, $8 }' "$LOGS/perf-why-$name.md")"
-      grep -o "vgpu stats: .*round trips by call:" "$LOGS/perf-why-$name.err" | cut -c1-330
+        "$LLB/bin/llama-bench" -m "$pt_big" "${pt_flags[@]}" -r 3 -ngl 99 -o md >"$pt_why.md" 2>"$pt_why.err"
+      echo "== perf why $name $pt_test (rc $?): $(awk -F'|' '/CUDA/ { print $8 }' "$pt_why.md") t/s"
+      grep -o "vgpu stats: .*round trips by call:" "$pt_why.err" | cut -c1-330
       sleep 0.5 # the worker's line comes as its session ends
       grep -o "worker stats: .*" "$LOGS/perf-server-${name}s.log" | tail -n 1 | cut -c1-400
     done
