@@ -45,13 +45,8 @@ pt_pids+=($!)
 # llama.cpp's rows need its build (llama_checks.sh sources this file then; run.sh sources it
 # without, under VGPU_SKIP_LLAMA=1, for the other rows)
 pt_llama_ok=; [ -x "${LLB:-}/bin/llama-bench" ] && pt_llama_ok=1
-# the 1.1 B-parameter model, written while the other measurements run
-pt_big=/tmp/big-q8_0.gguf
-if [ -n "$pt_llama_ok" ]; then
-  "$ROOT/.carry/vgpu-gguf" -o "$pt_big" -type q8_0 -embd 2048 -heads 32 -heads-kv 4 -ff 5632 -layers 22 -vocab 32000 -ctx 2048 \
-    >"$LOGS/perf-gguf.log" 2>&1 &
-  pt_gguf=$!
-fi
+# the 1.1 B-parameter model: llama_checks.sh writes it (LL_BIG) before anything is timed
+pt_big=${LL_BIG:-/tmp/big-q8_0.gguf}
 sleep 1
 PT_NAMES=(native unix tcp tls relay200)
 # VGPU_PERF_TLS_NOCREW=1 adds a last transport, tls0: TLS with no record crew on either side
@@ -101,7 +96,6 @@ for pt_n in 10 20; do
     >"$LOGS/perf-train-stats-$pt_n.txt" 2>&1
   echo "== perf train stats $pt_n steps (rc $?): $(grep -o 'vgpu stats: [0-9]* round trips.*' "$LOGS/perf-train-stats-$pt_n.txt" | sed 's/async calls.*round trips by call:/async calls ...; round trips by call:/' | head -n 1)"
 done
-[ -n "$pt_llama_ok" ] && { wait $pt_gguf; echo "== 1.1 B model (rc $?): $(tail -n 1 "$LOGS/perf-gguf.log")"; }
 pt_models=(-m /tmp/med-q8_0.gguf); [ -s "$pt_big" ] && pt_models+=(-m "$pt_big")
 for round in ${pt_llama_ok:+1 2 3}; do
   for name in "${PT_NAMES[@]}"; do
