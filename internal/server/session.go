@@ -245,10 +245,12 @@ func (s *Session) Serve() error {
 			m = readerMsg{} // done here (a thread's end)
 			continue
 		}
+		j.sent = s.stats.stamp()
 		tw.jobs <- j // the reading goes with the call
 		if m = <-s.threads.toServe; m.end {
 			return m.err
 		}
+		s.stats.handedOff(m.sent)
 	}
 }
 

@@ -436,6 +436,32 @@ func TestWorkerStatsCountRows(t *testing.T) {
 	}
 }
 
+// VGPU_WORKER_STATS: the line counts the hand-offs of the reading between the session's threads
+// (each a wake-up on every later frame's path): none after the first call of a client calling
+// from one thread, one a call when two client threads take turns.
+func TestWorkerStatsCountHandoffs(t *testing.T) {
+	t.Setenv("VGPU_WORKER_STATS", "1")
+	handoffs := func(threads ...uint16) (uint64, string) {
+		var sess *Session
+		c, cli, done := pipeSessionSetup(t, NewSim(), func(s *Session) { s.stats = newWorkerStats(); sess = s })
+		hello(t, c, api.TableHash())
+		for i := range 10 {
+			if r := callOn(t, c, threads[i%len(threads)], uint64(1+i), "cuDriverGetVersion"); r.Result != 0 {
+				t.Fatalf("cuDriverGetVersion = %d", r.Result)
+			}
+		}
+		cli.Close()
+		<-done
+		return sess.stats.handoffs, sess.stats.String()
+	}
+	if n, line := handoffs(1); n != 1 || !strings.Contains(line, "the reading handed between threads 1 times") {
+		t.Errorf("one client thread, 10 calls: %d hand-offs, want 1 (Serve's goroutine to the thread)\n%s", n, line)
+	}
+	if n, _ := handoffs(1, 2); n != 10 {
+		t.Errorf("two client threads taking turns, 10 calls: %d hand-offs, want 10", n)
+	}
+}
+
 // A host library's failure that goes back to the client is logged once per row and code, with
 // the library's own text where the backend has it; the client gets the code each time.
 func TestFailuresLoggedOnce(t *testing.T) {

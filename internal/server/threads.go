@@ -77,6 +77,7 @@ type readerMsg struct {
 	payload []byte
 	end     bool
 	err     error
+	sent    time.Time // for the worker's stats (zero without them)
 }
 
 // clockEvery bounds how many frames read from the buffer share one reading of the clock.
@@ -164,7 +165,7 @@ func (s *Session) route(self *threadWorker, h remoting.Header, payload []byte, n
 	if s.running.Add(1) == 1 {
 		s.busySince.Store(now.UnixNano())
 	}
-	return tw, job{h, c}, nil
+	return tw, job{h: h, c: c}, nil
 }
 
 // passOn: a frame that a reading thread leaves to Serve's goroutine: a thread's end, a new
@@ -183,8 +184,9 @@ func (s *Session) passOn(h remoting.Header, payload []byte, now time.Time) bool 
 // job is a call handed to a thread: its header and its decoded body, whose buffers alias the
 // dispatcher's frame buffer (valid until the thread releases the dispatcher).
 type job struct {
-	h remoting.Header
-	c *remoting.Call
+	h    remoting.Header
+	c    *remoting.Call
+	sent time.Time // when it was handed over, for the worker's stats (zero without them)
 }
 
 func (tw *threadWorker) isBusy(s *Session) bool {
@@ -222,6 +224,7 @@ func (s *Session) threadLoop(tw *threadWorker) {
 	}
 	s.mu.Unlock()
 	for j := range tw.jobs {
+		s.stats.handedOff(j.sent)
 		for s.runOne(tw, j) {
 			h, payload, now, end, err := s.readCall()
 			if end {
@@ -230,7 +233,7 @@ func (s *Session) threadLoop(tw *threadWorker) {
 			}
 			now = s.threads.clock(now)
 			if s.passOn(h, payload, now) {
-				s.threads.toServe <- readerMsg{frame: true, h: h, payload: payload}
+				s.threads.toServe <- readerMsg{frame: true, h: h, payload: payload, sent: s.stats.stamp()}
 				break
 			}
 			next, nj, err := s.route(tw, h, payload, now)
@@ -239,6 +242,7 @@ func (s *Session) threadLoop(tw *threadWorker) {
 				break
 			}
 			if next != tw {
+				nj.sent = s.stats.stamp()
 				next.jobs <- nj
 				break
 			}
@@ -270,7 +274,7 @@ func (s *Session) runOne(tw *threadWorker, j job) bool {
 	release := func() {
 		released = true
 		s.threads.handoffs.Add(1)
-		s.threads.toServe <- readerMsg{}
+		s.threads.toServe <- readerMsg{sent: s.stats.stamp()}
 	}
 	s.mu.Lock()
 	s.thread = tw.id

@@ -11,13 +11,19 @@ import (
 )
 
 // workerStats is where a worker's time went, for performance work: VGPU_WORKER_STATS=1 in the
-// server's environment logs, when each session ends, the time spent waiting for frames, and per
-// row the calls and the time from decoded frame to result (checks and the host library).
+// server's environment logs, when each session ends, the time spent waiting for frames, the
+// hand-offs of the reading between the session's threads, and per row the calls and the time
+// from decoded frame to result (checks and the host library).
 type workerStats struct {
 	start time.Time
 	wait  time.Duration
 	pin   time.Duration // page-locking the shared memory (in the first bulk copy)
 	rows  map[uint32]*rowStat
+	// hand-offs of the reading (threads.go): how many, and their time from the send to the
+	// receiving goroutine running, while no frame is read. Counted by the goroutine that
+	// receives the reading, which alone holds it.
+	handoffs    uint64
+	handoffTime time.Duration
 }
 
 type rowStat struct {
@@ -43,6 +49,23 @@ func (w *workerStats) add(fn uint32, d time.Duration) {
 	r.dur += d
 }
 
+// handedOff counts a hand-off of the reading sent at sent (zero: not timed, stats were off).
+func (w *workerStats) handedOff(sent time.Time) {
+	if w == nil || sent.IsZero() {
+		return
+	}
+	w.handoffs++
+	w.handoffTime += time.Since(sent)
+}
+
+// stamp is the time a hand-off is sent, zero when stats are off.
+func (w *workerStats) stamp() time.Time {
+	if w == nil {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
 // String is the one log line: totals, then the rows that took the most time.
 func (w *workerStats) String() string {
 	total := time.Since(w.start)
@@ -60,8 +83,8 @@ func (w *workerStats) String() string {
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].r.dur > rows[j].r.dur })
 	var b strings.Builder
-	fmt.Fprintf(&b, "worker stats: %d calls in %.1f ms; running calls %.1f ms (page-locking the shared memory %.1f ms of it), waiting for frames %.1f ms, the rest (replies, decoding) %.1f ms; by row (calls, ms, µs each):",
-		calls, ms(total), ms(busy), ms(w.pin), ms(w.wait), ms(total-busy-w.wait))
+	fmt.Fprintf(&b, "worker stats: %d calls in %.1f ms; running calls %.1f ms (page-locking the shared memory %.1f ms of it), waiting for frames %.1f ms, the rest (replies, decoding) %.1f ms; the reading handed between threads %d times, %.1f ms from hand-off to the next thread running; by row (calls, ms, µs each):",
+		calls, ms(total), ms(busy), ms(w.pin), ms(w.wait), ms(total-busy-w.wait), w.handoffs, ms(w.handoffTime))
 	for i, r := range rows {
 		if i == 12 {
 			break

@@ -9,7 +9,8 @@
 #     takes 3.5 ms, which one repetition measures with the noise of a moment);
 #   the launch benchmark (test/gpu/bench/bench.cu --quick: medians of thousands of launches),
 #     async launch and launch + synchronise, and its 64 MiB pageable copies each way;
-#   the 8-thread test (test/gpu/cuda/threads.cu: median of 3 rounds);
+#   the 8-thread test (test/gpu/cuda/threads.cu: median of 3 rounds), and once more over unix
+#     with the worker's stats: the hand-offs of the reading between its threads (printed);
 #   a PyTorch training step (test/gpu/torch_train.py: median of 30 steps; its loss must match),
 #     and through the unix server with VGPU_STATS=1 at 10 and 20 steps: the round trips per step
 #     and the rows they wait for (printed, not in the table);
@@ -89,6 +90,18 @@ for name in "${PT_NAMES[@]}"; do
   else timeout 180 "$GPULESS" env LD_PRELOAD="$pt_pre" "${PT_ENV[@]}" python3 "$ROOT/test/gpu/torch_train.py" >"$LOGS/perf-train-$name.txt" 2>"$LOGS/perf-train-$name.err"; fi
   echo "== perf train $name (rc $?)"; cat "$LOGS/perf-train-$name.txt"; tail -n 2 "$LOGS/perf-train-$name.err"
 done
+# where the 8 threads' time goes in the worker: the test once more, over a unix server of its own
+# with VGPU_WORKER_STATS=1, whose line counts the hand-offs of the reading between the worker's
+# threads and their time (each a thread woken on the path of the frames after it). Printed.
+pt_wsock=/tmp/vgpu-perf-ws.sock; rm -f "$pt_wsock"
+VGPU_WORKER_STATS=1 "$BIN/vgpu-server" --listen "unix://$pt_wsock" --backend real >"$LOGS/perf-server-threads-stats.log" 2>&1 &
+pt_ws=$!
+for pt_i in $(seq 50); do [ -S "$pt_wsock" ] && break; sleep 0.1; done
+timeout 120 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$pt_wsock" "$XC_BIN/threads" >"$LOGS/perf-threads-stats.txt" 2>&1
+echo "== perf threads stats (rc $?): $(grep -o 'threads8_ms [0-9.]*' "$LOGS/perf-threads-stats.txt")"
+sleep 0.5 # the worker's line comes as its session ends
+grep -o "worker stats: .*" "$LOGS/perf-server-threads-stats.log" | tail -n 1 | cut -c1-400
+kill $pt_ws; wait $pt_ws 2>/dev/null
 # which calls a training step waits for: VGPU_STATS=1 over unix at 10 and 20 steps (their
 # difference over 10 steps is one step's; the busiest rows of each are printed)
 for pt_n in 10 20; do
