@@ -346,11 +346,16 @@ func (s *Session) serveCall(h remoting.Header, c *remoting.Call, release func())
 	if h.Flags&remoting.FlagAsync != 0 {
 		release = nil // an async call runs in order, whatever it is
 	}
+	beside := false // the call handed the reading on: other calls ran while it waited
+	if release != nil && s.stats != nil {
+		r := release
+		release = func() { beside = true; r() }
+	}
 	s.frame = frameFacts{pinned: s.conn.InPayloadBuffer(int(h.Length)), async: h.Flags&remoting.FlagAsync != 0}
 	result, outs, note, err := s.execIn(c, release)
 	s.frame = frameFacts{}
 	if s.stats != nil {
-		s.stats.add(c.Fn, time.Since(t0))
+		s.stats.add(c.Fn, time.Since(t0), beside)
 	}
 	if err != nil {
 		if s.page != nil {

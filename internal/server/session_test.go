@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -459,6 +460,41 @@ func TestWorkerStatsCountHandoffs(t *testing.T) {
 	}
 	if n, _ := handoffs(1, 2); n != 10 {
 		t.Errorf("two client threads taking turns, 10 calls: %d hand-offs, want 10", n)
+	}
+}
+
+// VGPU_WORKER_STATS: a synchronisation that waited while another thread's calls ran is counted
+// apart from the worker's busy time (the two overlap), so the line's parts add up to its total.
+func TestWorkerStatsWaitBeside(t *testing.T) {
+	t.Setenv("VGPU_WORKER_STATS", "1")
+	sim := NewSim()
+	var sess *Session
+	c, cli, done := pipeSessionSetup(t, sim, func(s *Session) { s.stats = newWorkerStats(); sess = s })
+	hello(t, c, api.TableHash())
+	callOn(t, c, 1, 1, "cuInit", 0)
+	a := out64(callOn(t, c, 1, 2, "cuMemAlloc_v2", 4096), 0)
+	st := out64(callOn(t, c, 1, 3, "cuStreamCreate", 0), 0)
+	sim.mu.Lock()
+	sim.work = 200 * time.Millisecond
+	sim.mu.Unlock()
+	sendOn(t, c, 1, remoting.FlagAsync, 4, "cuMemcpyDtoDAsync_v2", a, a, 16, st)
+	sendOn(t, c, 1, 0, 5, "cuStreamSynchronize", st)
+	time.Sleep(10 * time.Millisecond)
+	sendOn(t, c, 2, 0, 6, "cuDriverGetVersion") // runs while thread 1 waits
+	for range 2 {
+		if _, r := reply(t, c); r.Result != 0 {
+			t.Fatalf("result %d", r.Result)
+		}
+	}
+	cli.Close()
+	<-done
+	w := sess.stats
+	if w.beside < 150*time.Millisecond {
+		t.Errorf("waits beside other threads' calls: %v, want the 200 ms synchronisation", w.beside)
+	}
+	line := w.String()
+	if m := regexp.MustCompile(`the rest \(replies, decoding\) (-?[0-9.]+) ms`).FindStringSubmatch(line); m == nil || strings.HasPrefix(m[1], "-") {
+		t.Errorf("the rest is negative or missing: %s", line)
 	}
 }
 

@@ -19,6 +19,8 @@ type workerStats struct {
 	wait  time.Duration
 	pin   time.Duration // page-locking the shared memory (in the first bulk copy)
 	rows  map[uint32]*rowStat
+	// beside: the time of calls that waited while other threads' calls ran (in rows too)
+	beside time.Duration
 	// hand-offs of the reading (threads.go): how many, and their time from the send to the
 	// receiving goroutine running, while no frame is read. Counted by the goroutine that
 	// receives the reading, which alone holds it.
@@ -39,7 +41,12 @@ func newWorkerStats() *workerStats {
 	return &workerStats{start: time.Now(), rows: map[uint32]*rowStat{}}
 }
 
-func (w *workerStats) add(fn uint32, d time.Duration) {
+// add counts a call of row fn that took d; beside: it waited while other threads' calls ran
+// (its time overlaps theirs, so it is not the worker's busy time).
+func (w *workerStats) add(fn uint32, d time.Duration, beside bool) {
+	if beside {
+		w.beside += d
+	}
 	r := w.rows[fn]
 	if r == nil {
 		r = &rowStat{}
@@ -83,8 +90,9 @@ func (w *workerStats) String() string {
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].r.dur > rows[j].r.dur })
 	var b strings.Builder
-	fmt.Fprintf(&b, "worker stats: %d calls in %.1f ms; running calls %.1f ms (page-locking the shared memory %.1f ms of it), waiting for frames %.1f ms, the rest (replies, decoding) %.1f ms; the reading handed between threads %d times, %.1f ms from hand-off to the next thread running; by row (calls, ms, µs each):",
-		calls, ms(total), ms(busy), ms(w.pin), ms(w.wait), ms(total-busy-w.wait), w.handoffs, ms(w.handoffTime))
+	busy -= w.beside
+	fmt.Fprintf(&b, "worker stats: %d calls in %.1f ms; running calls %.1f ms (page-locking the shared memory %.1f ms of it), waiting for frames %.1f ms, the rest (replies, decoding) %.1f ms; waits beside other threads' calls %.1f ms; the reading handed between threads %d times, %.1f ms from hand-off to the next thread running; by row (calls, ms, µs each):",
+		calls, ms(total), ms(busy), ms(w.pin), ms(w.wait), ms(total-busy-w.wait), ms(w.beside), w.handoffs, ms(w.handoffTime))
 	for i, r := range rows {
 		if i == 12 {
 			break

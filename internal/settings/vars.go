@@ -80,7 +80,7 @@ var (
 		Meaning: "simulated GPU time: each async device-to-device copy the sim backend runs keeps its stream busy this long (after the stream's earlier work), and synchronising the stream, its events or the context waits for it; streams run side by side (0 to 10000000)",
 		ReadBy:  []Reader{InWorker}}, 0, 0, 10000000)
 	WorkerStats = boolean(Var{Name: "VGPU_WORKER_STATS", Type: "bool", Default: "0",
-		Meaning: "`1`: each worker logs, when its session ends, where its time went: waiting for frames, each row (count, total, mean), page-locking the shared memory, the hand-offs of the reading between its threads (count, time)",
+		Meaning: "`1`: each worker logs, when its session ends, where its time went: waiting for frames, each row (count, total, mean), page-locking the shared memory, the waits that let other threads' calls run meanwhile, the hand-offs of the reading between its threads (count, time)",
 		ReadBy:  []Reader{InWorker}}, false)
 	TLSRelay = oneOf(Var{Name: "VGPU_TLS_RELAY", Type: "worker|blocking|netpoll", Default: "`worker`",
 		Meaning: "how a TLS session reaches its worker: handed to the worker, which reads and writes the TLS records itself; or relayed by the server with blocking reads that poll first, or with Go's netpoller",
