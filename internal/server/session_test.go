@@ -411,17 +411,25 @@ func metricsText(t *testing.T, m *serverMetrics) string {
 	return rec.Body.String()
 }
 
-// VGPU_WORKER_STATS: the session counts each row's calls and the time they took, and the line
-// it logs at the end names them.
-func TestWorkerStatsCountRows(t *testing.T) {
+// statsSession runs a session on b with VGPU_WORKER_STATS=1, as pipeSessionSetup does, and
+// returns it too (its stats are read once done is closed).
+func statsSession(t *testing.T, b Backend) (*remoting.Conn, net.Conn, chan error, *Session) {
+	t.Helper()
 	t.Setenv("VGPU_WORKER_STATS", "1")
 	var sess *Session
-	c, cli, done := pipeSessionSetup(t, NewSim(), func(s *Session) {
+	c, cli, done := pipeSessionSetup(t, b, func(s *Session) {
 		if s.stats = newWorkerStats(); s.stats == nil {
 			t.Fatal("VGPU_WORKER_STATS=1 gave no stats")
 		}
 		sess = s
 	})
+	return c, cli, done, sess
+}
+
+// VGPU_WORKER_STATS: the session counts each row's calls and the time they took, and the line
+// it logs at the end names them.
+func TestWorkerStatsCountRows(t *testing.T) {
+	c, cli, done, sess := statsSession(t, NewSim())
 	hello(t, c, api.TableHash())
 	call(t, c, 1, "cuInit", []uint64{0})
 	for i := range 3 {
@@ -441,10 +449,8 @@ func TestWorkerStatsCountRows(t *testing.T) {
 // (each a wake-up on every later frame's path): none after the first call of a client calling
 // from one thread, one a call when two client threads take turns.
 func TestWorkerStatsCountHandoffs(t *testing.T) {
-	t.Setenv("VGPU_WORKER_STATS", "1")
 	handoffs := func(threads ...uint16) (uint64, string) {
-		var sess *Session
-		c, cli, done := pipeSessionSetup(t, NewSim(), func(s *Session) { s.stats = newWorkerStats(); sess = s })
+		c, cli, done, sess := statsSession(t, NewSim())
 		hello(t, c, api.TableHash())
 		for i := range 10 {
 			if r := callOn(t, c, threads[i%len(threads)], uint64(1+i), "cuDriverGetVersion"); r.Result != 0 {
@@ -466,10 +472,8 @@ func TestWorkerStatsCountHandoffs(t *testing.T) {
 // VGPU_WORKER_STATS: a synchronisation that waited while another thread's calls ran is counted
 // apart from the worker's busy time (the two overlap), so the line's parts add up to its total.
 func TestWorkerStatsWaitBeside(t *testing.T) {
-	t.Setenv("VGPU_WORKER_STATS", "1")
 	sim := NewSim()
-	var sess *Session
-	c, cli, done := pipeSessionSetup(t, sim, func(s *Session) { s.stats = newWorkerStats(); sess = s })
+	c, cli, done, sess := statsSession(t, sim)
 	hello(t, c, api.TableHash())
 	callOn(t, c, 1, 1, "cuInit", 0)
 	a := out64(callOn(t, c, 1, 2, "cuMemAlloc_v2", 4096), 0)

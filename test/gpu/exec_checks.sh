@@ -71,11 +71,9 @@ for xc_f in "$XC_BIN"/*.build.log; do
   fi
 done
 log "builds took $((SECONDS - XC_START)) s"
-# XC_BUILD_ONLY=1 (run.sh's VGPU_ONLY_LLAMA): the programs only, for the performance table
-[ "${XC_BUILD_ONLY:-}" = 1 ] && return
-
 # xc_server SOCK LOG PREFIX...: a second vgpu-server (real backend) on SOCK, started through
-# PREFIX (env settings, taskset), its pid in xc_ps; returns once the socket exists.
+# PREFIX (env settings, taskset), its pid in xc_ps; returns once the socket exists. (Defined
+# before the build-only return: the performance table uses it too.)
 xc_server() {
   local sock=$1 logf=$2; shift 2
   rm -f "$sock"
@@ -83,6 +81,9 @@ xc_server() {
   xc_ps=$!
   for xc_i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 }
+
+# XC_BUILD_ONLY=1 (run.sh's VGPU_ONLY_LLAMA): the programs only, for the performance table
+[ "${XC_BUILD_ONLY:-}" = 1 ] && return
 
 # xc_left: seconds left of the budget
 xc_left() { echo $((XC_BUDGET - (SECONDS - XC_START))); }

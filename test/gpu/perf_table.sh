@@ -71,6 +71,12 @@ pt_env() {
     tls0) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tls0 VGPU_TLS_CA="$pt_pki/ca.crt" VGPU_TOKEN_FILE="$pt_pki/clients/gpu.token" VGPU_TLS_CREW=0) ;;
   esac
 }
+# pt_worker_stats LOG: the last worker-stats line in a server's log (the worker logs it as its
+# session ends, just after the client exits)
+pt_worker_stats() {
+  sleep 0.5
+  grep -o "worker stats: .*" "$1" | tail -n 1 | cut -c1-400
+}
 # pt_cuda NAME CMD...: a CUDA program natively or through vgpu over transport NAME
 pt_cuda() {
   local name=$1; shift
@@ -93,15 +99,12 @@ done
 # where the 8 threads' time goes in the worker: the test once more, over a unix server of its own
 # with VGPU_WORKER_STATS=1, whose line counts the hand-offs of the reading between the worker's
 # threads and their time (each a thread woken on the path of the frames after it). Printed.
-pt_wsock=/tmp/vgpu-perf-ws.sock; rm -f "$pt_wsock"
-VGPU_WORKER_STATS=1 "$BIN/vgpu-server" --listen "unix://$pt_wsock" --backend real >"$LOGS/perf-server-threads-stats.log" 2>&1 &
-pt_ws=$!
-for pt_i in $(seq 50); do [ -S "$pt_wsock" ] && break; sleep 0.1; done
+pt_wsock=/tmp/vgpu-perf-ws.sock
+xc_server "$pt_wsock" "$LOGS/perf-server-threads-stats.log" env VGPU_WORKER_STATS=1
 timeout 120 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$pt_wsock" "$XC_BIN/threads" >"$LOGS/perf-threads-stats.txt" 2>&1
 echo "== perf threads stats (rc $?): $(grep -o 'threads8_ms [0-9.]*' "$LOGS/perf-threads-stats.txt")"
-sleep 0.5 # the worker's line comes as its session ends
-grep -o "worker stats: .*" "$LOGS/perf-server-threads-stats.log" | tail -n 1 | cut -c1-400
-kill $pt_ws; wait $pt_ws 2>/dev/null
+pt_worker_stats "$LOGS/perf-server-threads-stats.log"
+kill $xc_ps; wait $xc_ps 2>/dev/null
 # which calls a training step waits for: VGPU_STATS=1 over unix at 10 and 20 steps (their
 # difference over 10 steps is one step's; the busiest rows of each are printed)
 for pt_n in 10 20; do
@@ -138,8 +141,7 @@ if [ -n "$pt_llama_ok" ] && [ -s "$pt_big" ] && pt_on tcp && pt_on tls; then
         "$LLB/bin/llama-bench" -m "$pt_big" "${pt_flags[@]}" -r 3 -ngl 99 -o md >"$pt_why.md" 2>"$pt_why.err"
       echo "== perf why $name $pt_test (rc $?): $(awk -F'|' '/CUDA/ { print $8 }' "$pt_why.md") t/s"
       grep -o "vgpu stats: .*round trips by call:" "$pt_why.err" | cut -c1-330
-      sleep 0.5 # the worker's line comes as its session ends
-      grep -o "worker stats: .*" "$LOGS/perf-server-${name}s.log" | tail -n 1 | cut -c1-400
+      pt_worker_stats "$LOGS/perf-server-${name}s.log"
     done
   done
 fi
