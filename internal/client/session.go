@@ -78,10 +78,6 @@ type session struct {
 	shm      []byte     // shared with the worker (unix sockets): bulk copies go through it
 	ringUsed uint64     // bytes of the shared memory's ring holding uploads not yet fenced (shmMu)
 	st       stats      // VGPU_STATS counters
-	// how long a waiting thread polls for its wake-up (pollSpin); handoffSet: as
-	// VGPU_HANDOFF_SPIN_US says, whatever the session's reads do
-	handoffSpin time.Duration
-	handoffSet  bool
 }
 
 // waiter is a synchronous call waiting for its reply.
@@ -127,16 +123,12 @@ func (s *session) wakeAll() {
 	}
 }
 
-// park sleeps until w is woken; s.mu is held, released while asleep. It polls first
-// (pollSpin): the thread is a CUDA program's, waiting as it would in the driver's
-// synchronisation, and one that sleeps is woken through the kernel before its reply is on its
-// way.
+// park sleeps until w is woken; s.mu is held, released while asleep.
 func (s *session) park(w *waiter) {
 	w.parked = true
 	s.parked = append(s.parked, w)
-	spin := s.pollSpin()
 	s.mu.Unlock()
-	remoting.Poll(w.wake, spin)
+	<-w.wake
 	s.mu.Lock()
 	w.parked = false
 	for i, o := range s.parked {
@@ -147,24 +139,9 @@ func (s *session) park(w *waiter) {
 	}
 }
 
-// pollSpin is how long a thread waiting for its reply polls its wake-up before it sleeps:
-// VGPU_HANDOFF_SPIN_US; unset, remoting.HandoffSpin but no longer than the session's reads poll
-// (VGPU_SPIN_US, the program's scheduling flag: sched.go). s.mu is held.
-func (s *session) pollSpin() time.Duration {
-	if s.handoffSet {
-		return s.handoffSpin
-	}
-	if fc, ok := s.nc.(*remoting.FDConn); ok {
-		return min(s.handoffSpin, fc.Spin)
-	}
-	return s.handoffSpin
-}
-
 // newSession makes a session on conn (nc: the connection to close).
 func newSession(nc io.Closer, conn *remoting.Conn, addr string) *session {
-	_, set := settings.HandoffSpinUS.Lookup()
-	return &session{nc: nc, conn: conn, addr: addr, waiters: map[uint64]*waiter{}, threads: map[int]uint16{},
-		handoffSpin: remoting.HandoffSpin(), handoffSet: set}
+	return &session{nc: nc, conn: conn, addr: addr, waiters: map[uint64]*waiter{}, threads: map[int]uint16{}}
 }
 
 var (

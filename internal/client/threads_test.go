@@ -9,7 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/vgpu/vgpu/internal/api"
-	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/server"
 	"github.com/vgpu/vgpu/internal/settings"
 )
@@ -27,37 +26,8 @@ func withThreadIDs(tb testing.TB, id func() int) {
 // answered while they wait, and every reply reaches its own thread (each thread's copy lands
 // where it should). The replies come out of order on the one connection.
 func TestThreadsShareTheConnection(t *testing.T) {
-	threadsShareTheConnection(t, false)
-}
-
-// TestThreadsShareTheConnectionPolling is TestThreadsShareTheConnection with the waiting
-// threads polling for their wake-ups, and the worker's threads for the reading (remoting.Poll):
-// the same replies reach the same threads, and some wake-ups are taken while polling.
-func TestThreadsShareTheConnectionPolling(t *testing.T) {
-	old := remoting.MaxPollers.Load()
-	remoting.MaxPollers.Store(1) // (the other processor for the rest, on 2)
-	defer remoting.MaxPollers.Store(old)
-	polled0, _ := remoting.PollCounts()
-	threadsShareTheConnection(t, true)
-	if polled, _ := remoting.PollCounts(); polled == polled0 {
-		t.Fatal("no wake-up or hand-off was taken while polling")
-	}
-}
-
-func threadsShareTheConnection(t *testing.T, poll bool) {
 	t.Setenv(settings.SimWorkUS.Name, "200000")
-	if poll {
-		connectServerWith(t, server.NewSim(), func(ws *server.Session) { ws.HandoffSpin = 20 * time.Millisecond }, 0)
-		s, err := getSession()
-		if err != nil {
-			t.Fatal(err)
-		}
-		s.mu.Lock()
-		s.handoffSpin, s.handoffSet = 20*time.Millisecond, true
-		s.mu.Unlock()
-	} else {
-		connect(t, server.NewSim())
-	}
+	connect(t, server.NewSim())
 	withThreadIDs(t, unix.Gettid) // each goroutine below is locked to its OS thread
 	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
 		t.Fatalf("cuInit = %d", r)

@@ -74,10 +74,6 @@ type Session struct {
 	// ThreadIdle: the thread of a client thread that has run nothing for this long ends
 	// (threads.go); the client thread's next call gets a new one, with its current context.
 	ThreadIdle time.Duration
-	// HandoffSpin: how long a goroutine of the session that waits for the reading (a client
-	// thread's thread for its next call, Serve's goroutine for the reading back) polls before
-	// it sleeps (remoting.Poll); 0 never does.
-	HandoffSpin time.Duration
 
 	nc      StreamConn
 	conn    *remoting.Conn
@@ -150,8 +146,7 @@ type frameFacts struct{ pinned, async bool }
 // NewSession wraps an accepted connection; its timeouts are the defaults.
 func NewSession(id uint64, nc StreamConn, be Backend) *Session {
 	return &Session{ID: id, nc: nc, conn: remoting.NewConn(nc), be: be, handles: map[uint64]api.HType{}, owner: map[uint64]uint64{},
-		IdleTimeout: DefaultIdleTimeout, FrameTimeout: DefaultFrameTimeout, Keepalive: DefaultKeepalive, ThreadIdle: DefaultThreadIdle,
-		HandoffSpin: remoting.HandoffSpin()}
+		IdleTimeout: DefaultIdleTimeout, FrameTimeout: DefaultFrameTimeout, Keepalive: DefaultKeepalive, ThreadIdle: DefaultThreadIdle}
 }
 
 // logf logs a line of the session (level INFO), rate-limited (lograte.go); its kind, for the
@@ -252,7 +247,7 @@ func (s *Session) Serve() error {
 		}
 		j.sent = s.stats.stamp()
 		tw.jobs <- j // the reading goes with the call
-		if m, _ = remoting.Poll(s.threads.toServe, s.HandoffSpin); m.end {
+		if m = <-s.threads.toServe; m.end {
 			return m.err
 		}
 		s.stats.handedOff(m.sent)

@@ -17,11 +17,7 @@ import (
 // hands to that thread, and the reading with it. So calls run in the order the client sent
 // them, and CUDA's ordering across threads (the legacy stream, events, a mutex handed from one
 // thread to another) holds as it did with one thread; a client calling from one thread costs
-// no hand-off. A goroutine waiting for the reading (a thread for its next call, Serve's
-// goroutine for the reading back) polls its channel for Session.HandoffSpin before it sleeps
-// (remoting.Poll): a locked OS thread that sleeps is woken through the kernel before it runs,
-// and with several client threads taking turns a hand-off is on the path of nearly every frame.
-// A synchronous call of a row that only waits (api.Func.Wait: stream, event and
+// no hand-off. A synchronous call of a row that only waits (api.Func.Wait: stream, event and
 // context synchronisation) or waits before it frees (api.Func.Drains: cuMemFree_v2, which
 // synchronises the device) hands the reading to Serve's goroutine as it enters the backend (or,
 // for a thread that calls alone, once it has waited waitInline): it waits on its own thread
@@ -227,11 +223,7 @@ func (s *Session) threadLoop(tw *threadWorker) {
 		s.invokeRow(ctxSetCurrentID, ctx)
 	}
 	s.mu.Unlock()
-	for {
-		j, ok := remoting.Poll(tw.jobs, s.HandoffSpin)
-		if !ok {
-			break
-		}
+	for j := range tw.jobs {
 		s.stats.handedOff(j.sent)
 		for s.runOne(tw, j) {
 			h, payload, now, end, err := s.readCall()

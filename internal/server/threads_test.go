@@ -2,7 +2,6 @@ package server
 
 import (
 	"encoding/binary"
-	"strings"
 	"testing"
 	"time"
 
@@ -274,53 +273,5 @@ func TestFreeRunsBesideOtherThreads(t *testing.T) {
 	}
 	if r := callOn(t, c, 2, 9, "cuMemsetD8_v2", b, 0, 4096); r.Result != 0 {
 		t.Fatalf("a memset of a range whose free failed = %d, want 0", r.Result)
-	}
-}
-
-// TestPolledHandoffs: with hand-offs polled (Session.HandoffSpin), four client threads taking
-// turns, each with its own context and stream, get every reply in order and their own current
-// context; hand-offs are taken while polling, and the worker-stats line counts them.
-func TestPolledHandoffs(t *testing.T) {
-	old := remoting.MaxPollers.Load()
-	remoting.MaxPollers.Store(1) // (the other processor for the test's client, on 2)
-	defer remoting.MaxPollers.Store(old)
-	t.Setenv("VGPU_WORKER_STATS", "1")
-	var sess *Session
-	c, cli, done := pipeSessionSetup(t, NewSim(), func(s *Session) {
-		s.logSink = func(string) {}
-		s.HandoffSpin = 20 * time.Millisecond
-		s.stats = newWorkerStats()
-		sess = s
-	})
-	hello(t, c, api.TableHash())
-	id := uint64(0)
-	next := func() uint64 { id++; return id }
-	callOn(t, c, 1, next(), "cuInit", 0)
-	var ctx, a, st [5]uint64
-	for th := uint16(1); th <= 4; th++ {
-		ctx[th] = out64(callOn(t, c, th, next(), "cuCtxCreate_v2", 0, 0), 0)
-		a[th] = out64(callOn(t, c, th, next(), "cuMemAlloc_v2", 4096), 0)
-		st[th] = out64(callOn(t, c, th, next(), "cuStreamCreate", 0), 0)
-	}
-	polled0, _ := remoting.PollCounts()
-	for round := range 30 {
-		for th := uint16(1); th <= 4; th++ {
-			sendOn(t, c, th, remoting.FlagAsync, next(), "cuMemcpyDtoDAsync_v2", a[th], a[th], 16, st[th])
-			if got := out64(callOn(t, c, th, next(), "cuCtxGetCurrent"), 0); got != ctx[th] {
-				t.Fatalf("round %d: thread %d's current context %#x, want %#x", round, th, got, ctx[th])
-			}
-			if r := callOn(t, c, th, next(), "cuStreamSynchronize", st[th]); r.Result != 0 {
-				t.Fatalf("round %d: thread %d's synchronisation = %d", round, th, r.Result)
-			}
-		}
-	}
-	polled, _ := remoting.PollCounts()
-	cli.Close()
-	<-done
-	if polled == polled0 {
-		t.Fatal("no hand-off of 4 threads taking turns was taken while polling")
-	}
-	if line := sess.stats.String(); !strings.Contains(line, "taken while polling") {
-		t.Fatalf("the worker-stats line does not count polled hand-offs:\n%s", line)
 	}
 }

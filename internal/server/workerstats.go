@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
-	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/settings"
 )
 
@@ -27,8 +26,6 @@ type workerStats struct {
 	// receives the reading, which alone holds it.
 	handoffs    uint64
 	handoffTime time.Duration
-	// the process's remoting.PollCounts when the stats began
-	polled0, slept0 uint64
 }
 
 type rowStat struct {
@@ -41,9 +38,7 @@ func newWorkerStats() *workerStats {
 	if !settings.WorkerStats.Get() {
 		return nil
 	}
-	w := &workerStats{start: time.Now(), rows: map[uint32]*rowStat{}}
-	w.polled0, w.slept0 = remoting.PollCounts()
-	return w
+	return &workerStats{start: time.Now(), rows: map[uint32]*rowStat{}}
 }
 
 // add counts a call of row fn that took d; beside: it waited while other threads' calls ran
@@ -96,9 +91,8 @@ func (w *workerStats) String() string {
 	sort.Slice(rows, func(i, j int) bool { return rows[i].r.dur > rows[j].r.dur })
 	var b strings.Builder
 	busy -= w.beside
-	polled, slept := remoting.PollCounts()
-	fmt.Fprintf(&b, "worker stats: %d calls in %.1f ms; running calls %.1f ms (page-locking the shared memory %.1f ms of it), waiting for frames %.1f ms, the rest (replies, decoding) %.1f ms; waits beside other threads' calls %.1f ms; the reading handed between threads %d times, %.1f ms from hand-off to the next thread running (taken while polling %d, after sleeping %d); by row (calls, ms, µs each):",
-		calls, ms(total), ms(busy), ms(w.pin), ms(w.wait), ms(total-busy-w.wait), ms(w.beside), w.handoffs, ms(w.handoffTime), polled-w.polled0, slept-w.slept0)
+	fmt.Fprintf(&b, "worker stats: %d calls in %.1f ms; running calls %.1f ms (page-locking the shared memory %.1f ms of it), waiting for frames %.1f ms, the rest (replies, decoding) %.1f ms; waits beside other threads' calls %.1f ms; the reading handed between threads %d times, %.1f ms from hand-off to the next thread running; by row (calls, ms, µs each):",
+		calls, ms(total), ms(busy), ms(w.pin), ms(w.wait), ms(total-busy-w.wait), ms(w.beside), w.handoffs, ms(w.handoffTime))
 	for i, r := range rows {
 		if i == 12 {
 			break

@@ -50,9 +50,6 @@ var (
 	SpinUS = integer(Var{Name: "VGPU_SPIN_US", Type: "µs", Default: "2000 with 4 or more cores, else 50",
 		Meaning: "how long a read polls before it blocks (`0`: never); unset, it polls as CUDA's own synchronisation spins, but 50 µs for a program that asks for blocking or yielding synchronisation (internal/client/sched.go); set it on the client and on the server",
 		ReadBy:  []Reader{InClient, InServer, InWorker}}, 0, 0, 1<<30)
-	HandoffSpinUS = integer(Var{Name: "VGPU_HANDOFF_SPIN_US", Type: "µs", Default: "`VGPU_SPIN_US`'s with 8 or more processors, else 0",
-		Meaning: "how long a thread waiting to be handed work by another polls before it sleeps (`0`: never): in the worker, a client thread's thread waiting for its next call; in a CUDA program, a thread whose reply another thread reads; at most half the processors poll at once; set it on the client and on the server",
-		ReadBy:  []Reader{InClient, InWorker}}, 0, 0, 1<<30)
 	TLSCrew = integer(Var{Name: "VGPU_TLS_CREW", Type: "count", Default: "half the processors less one, at most 3 (none under 4 processors)",
 		Meaning: "goroutines that seal and open the TLS records of bulk transfers (64 KiB or more) beside the transfer's own, polling 100 µs for work before they park (`0`: none; at most 3); set it on the client and on the server",
 		ReadBy:  []Reader{InClient, InServer, InWorker}}, -1, 0, 3)
@@ -83,7 +80,7 @@ var (
 		Meaning: "simulated GPU time: each async device-to-device copy the sim backend runs keeps its stream busy this long (after the stream's earlier work), and synchronising the stream, its events or the context waits for it; streams run side by side (0 to 10000000)",
 		ReadBy:  []Reader{InWorker}}, 0, 0, 10000000)
 	WorkerStats = boolean(Var{Name: "VGPU_WORKER_STATS", Type: "bool", Default: "0",
-		Meaning: "`1`: each worker logs, when its session ends, where its time went: waiting for frames, each row (count, total, mean), page-locking the shared memory, the waits that let other threads' calls run meanwhile, the hand-offs of the reading between its threads (count, time, how many were taken while polling)",
+		Meaning: "`1`: each worker logs, when its session ends, where its time went: waiting for frames, each row (count, total, mean), page-locking the shared memory, the waits that let other threads' calls run meanwhile, the hand-offs of the reading between its threads (count, time)",
 		ReadBy:  []Reader{InWorker}}, false)
 	TLSRelay = oneOf(Var{Name: "VGPU_TLS_RELAY", Type: "worker|blocking|netpoll", Default: "`worker`",
 		Meaning: "how a TLS session reaches its worker: handed to the worker, which reads and writes the TLS records itself; or relayed by the server with blocking reads that poll first, or with Go's netpoller",

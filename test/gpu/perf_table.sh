@@ -9,8 +9,8 @@
 #     takes 3.5 ms, which one repetition measures with the noise of a moment);
 #   the launch benchmark (test/gpu/bench/bench.cu --quick: medians of thousands of launches),
 #     async launch and launch + synchronise, and its 64 MiB pageable copies each way;
-#   the 8-thread test (test/gpu/cuda/threads.cu: median of 3 rounds), and again over unix with
-#     the worker's stats, with the hand-offs between threads polled and not (printed);
+#   the 8-thread test (test/gpu/cuda/threads.cu: median of 3 rounds), and once more over unix
+#     with the worker's stats: the hand-offs of the reading between its threads (printed);
 #   a PyTorch training step (test/gpu/torch_train.py: median of 30 steps; its loss must match),
 #     and through the unix server with VGPU_STATS=1 at 10 and 20 steps: the round trips per step
 #     and the rows they wait for (printed, not in the table);
@@ -75,7 +75,7 @@ pt_env() {
 # session ends, just after the client exits)
 pt_worker_stats() {
   sleep 0.5
-  grep -o "worker stats: .*" "$1" | tail -n 1 | cut -c1-600
+  grep -o "worker stats: .*" "$1" | tail -n 1 | cut -c1-400
 }
 # pt_cuda NAME CMD...: a CUDA program natively or through vgpu over transport NAME
 pt_cuda() {
@@ -96,30 +96,15 @@ for name in "${PT_NAMES[@]}"; do
   else timeout 180 "$GPULESS" env LD_PRELOAD="$pt_pre" "${PT_ENV[@]}" python3 "$ROOT/test/gpu/torch_train.py" >"$LOGS/perf-train-$name.txt" 2>"$LOGS/perf-train-$name.err"; fi
   echo "== perf train $name (rc $?)"; cat "$LOGS/perf-train-$name.txt"; tail -n 2 "$LOGS/perf-train-$name.err"
 done
-# where the 8 threads' time goes in the worker: the test again over two unix servers of their
-# own with VGPU_WORKER_STATS=1, whose lines count the hand-offs of the reading between the
-# worker's threads and their time: one polling hand-offs as the machine's default has it, one
-# (and its clients) with VGPU_HANDOFF_SPIN_US=0, taking turns, twice each. Printed.
-pt_wps=()
-for pt_hs in default 0; do
-  pt_hse=(VGPU_WORKER_STATS=1); [ $pt_hs = 0 ] && pt_hse+=(VGPU_HANDOFF_SPIN_US=0)
-  xc_server "/tmp/vgpu-perf-ws-$pt_hs.sock" "$LOGS/perf-server-threads-stats-$pt_hs.log" env "${pt_hse[@]}"
-  pt_wps+=($xc_ps)
-done
-for pt_k in 1 2; do
-  for pt_hs in default 0; do
-    pt_hse=(); [ $pt_hs = 0 ] && pt_hse=(VGPU_HANDOFF_SPIN_US=0)
-    timeout 120 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix:///tmp/vgpu-perf-ws-$pt_hs.sock" "${pt_hse[@]}" "$XC_BIN/threads" \
-      >"$LOGS/perf-threads-stats-$pt_hs-$pt_k.txt" 2>&1
-    echo "== perf threads stats, hand-off polling $pt_hs, run $pt_k (rc $?): $(grep -o 'threads8_ms [0-9.]*' "$LOGS/perf-threads-stats-$pt_hs-$pt_k.txt")"
-  done
-done
-sleep 0.5
-for pt_hs in default 0; do
-  echo "== perf threads stats, hand-off polling $pt_hs: worker lines"
-  grep -o "worker stats: .*" "$LOGS/perf-server-threads-stats-$pt_hs.log" | cut -c1-600
-done
-kill "${pt_wps[@]}"; wait "${pt_wps[@]}" 2>/dev/null
+# where the 8 threads' time goes in the worker: the test once more, over a unix server of its own
+# with VGPU_WORKER_STATS=1, whose line counts the hand-offs of the reading between the worker's
+# threads and their time (each a thread woken on the path of the frames after it). Printed.
+pt_wsock=/tmp/vgpu-perf-ws.sock
+xc_server "$pt_wsock" "$LOGS/perf-server-threads-stats.log" env VGPU_WORKER_STATS=1
+timeout 120 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$pt_wsock" "$XC_BIN/threads" >"$LOGS/perf-threads-stats.txt" 2>&1
+echo "== perf threads stats (rc $?): $(grep -o 'threads8_ms [0-9.]*' "$LOGS/perf-threads-stats.txt")"
+pt_worker_stats "$LOGS/perf-server-threads-stats.log"
+kill $xc_ps; wait $xc_ps 2>/dev/null
 # which calls a training step waits for: VGPU_STATS=1 over unix at 10 and 20 steps (their
 # difference over 10 steps is one step's; the busiest rows of each are printed)
 for pt_n in 10 20; do
