@@ -22,7 +22,7 @@ var manualTable = []Func{
 	// destructors there before they go to the core.
 	{Name: "cuGetExportTable", Libs: cu, Serve: Stub, Manual: true, Since: 3000, Params: []P{
 		{C: "const void **", Name: "ppExportTable", Kind: HostPtr}, {C: "const CUuuid *", Name: "pExportTableId", Kind: HostPtr}}},
-	{Name: "cuDevicePrimaryCtxReset_v2", Libs: cu, Manual: true, Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
+	{Name: "cuDevicePrimaryCtxReset_v2", Libs: cu, Manual: true, Handler: "primaryCtxChange", Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
 	{Name: "cuCtxDestroy_v2", Libs: cu, Manual: true, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Frees: true}}, Since: 4000},
 
 	// ---- libnvidia-ml.so.1: NVML's private table, which nvidia-smi asks for right after

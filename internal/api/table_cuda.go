@@ -28,9 +28,13 @@ var cudaTable = []Func{
 
 	// ---- contexts ----
 	{Name: "cuDevicePrimaryCtxRetain", Libs: cu, Params: []P{outHandle("CUcontext *", "pctx", HContext), scalar("CUdevice", "dev")}},
-	{Name: "cuDevicePrimaryCtxRelease_v2", Libs: cu, Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
-	{Name: "cuDevicePrimaryCtxRelease", Libs: cu, Params: []P{scalar("CUdevice", "dev")}, Since: 7000},
-	{Name: "cuDevicePrimaryCtxGetState", Libs: cu, Params: []P{scalar("CUdevice", "dev"), out("unsigned int *", "flags", "4"), out("int *", "active", "4")}},
+	// The state of a primary context: the client answers it again while it was active
+	// (PyTorch asks before most operations), and forgets it when it releases or resets one
+	// (cuDevicePrimaryCtxReset_v2: exports_manual.go) or sets its flags
+	// (internal/client/primary.go).
+	{Name: "cuDevicePrimaryCtxRelease_v2", Libs: cu, Handler: "primaryCtxChange", Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
+	{Name: "cuDevicePrimaryCtxRelease", Libs: cu, Handler: "primaryCtxChange", Params: []P{scalar("CUdevice", "dev")}, Since: 7000},
+	{Name: "cuDevicePrimaryCtxGetState", Libs: cu, Handler: "cuDevicePrimaryCtxGetState", Params: []P{scalar("CUdevice", "dev"), out("unsigned int *", "flags", "4"), out("int *", "active", "4")}},
 	{Name: "cuDevicePrimaryCtxSetFlags_v2", Libs: cu, Handler: "cuDevicePrimaryCtxSetFlags_v2", Params: []P{scalar("CUdevice", "dev"), scalar("unsigned int", "flags")}, Since: 11000},
 	// CUDA 13's cuCtxCreate: served with cuCtxCreate_v2 when no affinity or CIG parameters are given.
 	{Name: "cuCtxCreate_v4", Libs: cu, Serve: Local, Params: []P{{C: "CUcontext *", Name: "pctx", Kind: HostPtr}, {C: "CUctxCreateParams *", Name: "ctxCreateParams", Kind: HostPtr}, scalar("unsigned int", "flags"), scalar("CUdevice", "dev")}, Since: 12050},

@@ -57,9 +57,12 @@ func (s *session) applySched() {
 	s.mu.Unlock()
 }
 
+// cuDevicePrimaryCtxSetFlags_v2 also forgets the primary contexts' states (primary.go).
 func cuDevicePrimaryCtxSetFlags_v2(c *call) int64 {
 	arg := cuDevicePrimaryCtxSetFlags_v2Args(c.a)
+	forgetPrimary(c)
 	r := remote(c)
+	forgetPrimary(c)
 	if r == 0 {
 		setSched(uint32(arg.flags()))
 	}

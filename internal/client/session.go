@@ -78,6 +78,10 @@ type session struct {
 	shm      []byte     // shared with the worker (unix sockets): bulk copies go through it
 	ringUsed uint64     // bytes of the shared memory's ring holding uploads not yet fenced (shmMu)
 	st       stats      // VGPU_STATS counters
+	// primary contexts' states by device, while active (primary.go); primaryGen counts
+	// the times they were forgotten
+	primary    map[uint64]primaryState
+	primaryGen uint64
 }
 
 // waiter is a synchronous call waiting for its reply.

@@ -78,6 +78,18 @@ type cuDeviceGetByPCIBusIdArgs []uint64
 func (a cuDeviceGetByPCIBusIdArgs) dev() uint64      { return a[0] } // CUdevice *
 func (a cuDeviceGetByPCIBusIdArgs) pciBusId() uint64 { return a[1] } // const char *
 
+// primaryCtxChangeArgs reads the arguments of cuDevicePrimaryCtxRelease_v2, cuDevicePrimaryCtxRelease, cuDevicePrimaryCtxReset_v2 by name.
+type primaryCtxChangeArgs []uint64
+
+func (a primaryCtxChangeArgs) dev() uint64 { return a[0] } // CUdevice
+
+// cuDevicePrimaryCtxGetStateArgs reads the arguments of cuDevicePrimaryCtxGetState by name.
+type cuDevicePrimaryCtxGetStateArgs []uint64
+
+func (a cuDevicePrimaryCtxGetStateArgs) dev() uint64    { return a[0] } // CUdevice
+func (a cuDevicePrimaryCtxGetStateArgs) flags() uint64  { return a[1] } // unsigned int *
+func (a cuDevicePrimaryCtxGetStateArgs) active() uint64 { return a[2] } // int *
+
 // cuDevicePrimaryCtxSetFlags_v2Args reads the arguments of cuDevicePrimaryCtxSetFlags_v2 by name.
 type cuDevicePrimaryCtxSetFlags_v2Args []uint64
 

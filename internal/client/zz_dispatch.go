@@ -24,9 +24,9 @@ func init() {
 		13:   cuDeviceGetByPCIBusId,            // cuDeviceGetByPCIBusId
 		14:   remote,                           // vgpuDeviceGetAttributes
 		15:   remote,                           // cuDevicePrimaryCtxRetain
-		16:   remote,                           // cuDevicePrimaryCtxRelease_v2
-		17:   remote,                           // cuDevicePrimaryCtxRelease
-		18:   remote,                           // cuDevicePrimaryCtxGetState
+		16:   primaryCtxChange,                 // cuDevicePrimaryCtxRelease_v2
+		17:   primaryCtxChange,                 // cuDevicePrimaryCtxRelease
+		18:   cuDevicePrimaryCtxGetState,       // cuDevicePrimaryCtxGetState
 		19:   cuDevicePrimaryCtxSetFlags_v2,    // cuDevicePrimaryCtxSetFlags_v2
 		20:   cuCtxCreate_v4,                   // cuCtxCreate_v4
 		21:   cuCtxPushCurrent_v2,              // cuCtxPushCurrent_v2
@@ -432,7 +432,7 @@ func init() {
 		421:  unsupported,                      // cuGetProcAddress
 		422:  unsupported,                      // cuGetProcAddress_v2
 		423:  unsupported,                      // cuGetExportTable
-		424:  remote,                           // cuDevicePrimaryCtxReset_v2
+		424:  primaryCtxChange,                 // cuDevicePrimaryCtxReset_v2
 		425:  remote,                           // cuCtxDestroy_v2
 		426:  unsupported,                      // nvmlInternalGetExportTable
 		427:  unsupported,                      // cudaGetDriverEntryPoint
