@@ -2,6 +2,7 @@ package server
 
 import (
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,10 +20,11 @@ import (
 // thread to another) holds as it did with one thread; a client calling from one thread costs
 // no hand-off. A synchronous call of a row that only waits (api.Func.Wait: stream, event and
 // context synchronisation) or waits before it frees (api.Func.Drains: cuMemFree_v2, which
-// synchronises the device) hands the reading to Serve's goroutine as it enters the backend (or,
-// for a thread that calls alone, once it has waited waitInline): it waits on its own thread
-// while later calls of other threads run, and answers when done. So eight client threads that
-// each synchronise their own stream wait at once.
+// synchronises the device) waits while later calls of other threads run: given to a waiter
+// (waitaway.go) while the thread reads on, when other threads called lately; else on its own
+// thread, which hands the reading to Serve's goroutine as it enters the backend (for a thread
+// that calls alone, once it has waited waitInline). So eight client threads that each
+// synchronise their own stream wait at once.
 //
 // A thread ends when the client says its thread ended (the row vgpuThreadEnd), when it has run
 // nothing for ThreadIdle (its current context is kept and made current again on the thread
@@ -67,6 +69,10 @@ type threadSet struct {
 	stale   int
 	started int // threads started (s.mu; tests)
 	live    int // threads running (s.mu; tests)
+	// waiters (waitaway.go): all made and those idle (s.mu), the waits they run
+	waiters []*waiter
+	idle    []*waiter
+	waits   sync.WaitGroup
 }
 
 // readerMsg hands the reading to Serve's goroutine: with a frame to route (one only it may),
@@ -260,7 +266,7 @@ func (s *Session) threadLoop(tw *threadWorker) {
 	// idled out: keep the current context for the client thread's next call
 	s.thread = tw.id
 	if a, r := s.invokeRow(ctxGetCurrentID, 0); r == 0 {
-		if ctx := le64(a.Out[0]); ctx != 0 {
+		if ctx := le64(cuCtxGetCurrentArgs{a}.pctx()); ctx != 0 {
 			s.threads.saved[tw.id] = ctx
 		}
 	}
@@ -278,14 +284,19 @@ func (s *Session) runOne(tw *threadWorker, j job) bool {
 	}
 	s.mu.Lock()
 	s.thread = tw.id
-	err := s.serveCall(j.h, j.c, release)
-	tw.busy = false
+	err := s.serveCall(j.h, j.c, release, tw)
+	away := err == errWaitedAway // (a waiter answers it: the thread stays busy until then)
+	if away {
+		err = nil
+	} else {
+		tw.busy = false
+	}
 	if err != nil && released && s.threads.failure == nil {
 		s.threads.failure = err
 		s.threads.failed.Store(true)
 	}
 	s.mu.Unlock()
-	if s.running.Add(-1) < 0 {
+	if !away && s.running.Add(-1) < 0 {
 		s.running.Store(0)
 	}
 	switch {
@@ -368,6 +379,7 @@ func (s *Session) endThread(tw *threadWorker, end bool) {
 	delete(s.threads.m, tw.id)
 	s.mu.Lock()
 	s.threads.live--
+	s.trimWaiters()
 	s.mu.Unlock()
 	if end {
 		s.mu.Lock()
@@ -403,4 +415,5 @@ func (s *Session) stopThreads() {
 	for _, tw := range s.threads.m {
 		s.endThread(tw, true)
 	}
+	s.stopWaiters()
 }

@@ -275,3 +275,71 @@ func TestFreeRunsBesideOtherThreads(t *testing.T) {
 		t.Fatalf("a memset of a range whose free failed = %d, want 0", r.Result)
 	}
 }
+
+// TestWaitsGivenAway: while client threads take turns, each thread's synchronisation goes to a
+// waiter and the thread goes on reading (no hand-off of the reading to Serve's goroutine): four
+// threads, each with its own context, copying 50 ms of simulated work into its own stream and
+// synchronising it, wait at once, and each reply and current context is the thread's own. A
+// synchronisation of the per-thread default stream stays on its thread (the reading is handed on).
+func TestWaitsGivenAway(t *testing.T) {
+	sim := NewSim()
+	var sess *Session
+	c, _, _ := pipeSessionSetup(t, sim, func(s *Session) { s.logSink = func(string) {}; sess = s })
+	hello(t, c, api.TableHash())
+	id := uint64(0)
+	next := func() uint64 { id++; return id }
+	callOn(t, c, 1, next(), "cuInit", 0)
+	var ctx, a, st [5]uint64
+	for th := uint16(1); th <= 4; th++ {
+		ctx[th] = out64(callOn(t, c, th, next(), "cuCtxCreate_v2", 0, 0), 0)
+		a[th] = out64(callOn(t, c, th, next(), "cuMemAlloc_v2", 4096), 0)
+		st[th] = out64(callOn(t, c, th, next(), "cuStreamCreate", 0), 0)
+	}
+	sim.mu.Lock()
+	sim.work = 50 * time.Millisecond
+	sim.mu.Unlock()
+	handoffs := sess.threads.handoffs.Load()
+	t0 := time.Now()
+	for round := range 3 {
+		syncs := map[uint64]uint16{}
+		for th := uint16(1); th <= 4; th++ {
+			sendOn(t, c, th, remoting.FlagAsync, next(), "cuMemcpyDtoDAsync_v2", a[th], a[th], 16, st[th])
+			id := next()
+			sendOn(t, c, th, 0, id, "cuStreamSynchronize", st[th])
+			syncs[id] = th
+		}
+		for range 4 {
+			got, r := reply(t, c)
+			if _, ok := syncs[got]; !ok || r.Result != 0 {
+				t.Fatalf("round %d: reply to %d (result %d), want one of the synchronisations %v", round, got, r.Result, syncs)
+			}
+			delete(syncs, got)
+		}
+		for th := uint16(1); th <= 4; th++ {
+			if got := out64(callOn(t, c, th, next(), "cuCtxGetCurrent"), 0); got != ctx[th] {
+				t.Fatalf("round %d: thread %d's current context %#x, want %#x", round, th, got, ctx[th])
+			}
+		}
+	}
+	if d := time.Since(t0); d > 450*time.Millisecond {
+		t.Fatalf("3 rounds of 4 threads' 50 ms synchronisations took %v: they did not wait at once", d)
+	}
+	if n := sess.threads.handoffs.Load() - handoffs; n > 1 {
+		// (the first synchronisation may find thread 1 alone lately: a hand-off)
+		t.Fatalf("the reading was handed to Serve's goroutine %d times, want the waits given away", n)
+	}
+	sess.mu.Lock()
+	waiters := len(sess.threads.waiters)
+	sess.mu.Unlock()
+	if waiters < 2 || waiters > 4 {
+		t.Fatalf("%d waiters for 4 threads' waits at once, want 2 to 4", waiters)
+	}
+	// the per-thread default stream is thread 2's own: its synchronisation waits on thread 2
+	handoffs = sess.threads.handoffs.Load()
+	if r := callOn(t, c, 2, next(), "cuStreamSynchronize", streamPerThread); r.Result != 0 {
+		t.Fatalf("cuStreamSynchronize(CU_STREAM_PER_THREAD) = %d", r.Result)
+	}
+	if n := sess.threads.handoffs.Load() - handoffs; n != 1 {
+		t.Fatalf("a synchronisation of the per-thread stream handed the reading on %d times, want 1 (it waits on its own thread)", n)
+	}
+}
