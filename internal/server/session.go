@@ -114,9 +114,9 @@ type Session struct {
 	mu      sync.Mutex
 	threads threadSet // the client threads' threads; the dispatcher's alone
 	thread  uint16    // the client thread whose call runs (Args.Thread)
-	// away: the call being served may give its wait to a waiter (serveCall); pending is the
-	// wait execIn left for one
-	away    bool
+	// away: the thread of the call being served, which may give its wait to a waiter
+	// (serveCall; nil: it may not); pending is the wait execIn left for one
+	away    *threadWorker
 	pending pendingWait
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
@@ -358,9 +358,9 @@ func (s *Session) serveCall(h remoting.Header, c *remoting.Call, release func(),
 		release = func() { beside = true; r() }
 	}
 	s.frame = frameFacts{pinned: s.conn.InPayloadBuffer(int(h.Length)), async: h.Flags&remoting.FlagAsync != 0}
-	s.away = away != nil
+	s.away = away
 	result, outs, note, err := s.execIn(c, release)
-	s.away = false
+	s.away = nil
 	s.frame = frameFacts{}
 	if err == errWaitedAway {
 		s.startWaitAway(awayCall{h: h, fn: c.Fn, t0: t0, tw: away, pending: s.pending})
@@ -695,9 +695,9 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 		if f.Drains {
 			freed, tracked = s.forgetFreed(f, own), true
 		}
-		lazy := s.aloneLately()
-		if !lazy && s.away && s.canWaitAway(f, own) {
-			// a waiter takes the wait, and this thread goes on reading (threads.go)
+		lazy, tw := s.aloneLately(), s.away
+		if tw != nil && (!lazy || tw.longWaits) && s.canWaitAway(f, own) {
+			// a waiter takes the wait, and this thread goes on reading (waitaway.go)
 			if ctx, ok := s.currentContext(); ok {
 				s.pending = pendingWait{id: id, f: f, a: own, freed: freed, tracked: tracked, ctx: ctx}
 				return 0, nil, "", errWaitedAway
@@ -707,12 +707,16 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 			release()
 		}
 		s.mu.Unlock()
+		released := !lazy
 		if lazy {
-			result = s.waitThenRelease(id, f, own, release)
+			result, released = s.waitThenRelease(id, f, own, release)
 		} else {
 			result = s.be.Invoke(id, f, own)
 		}
 		s.mu.Lock()
+		if tw != nil && lazy {
+			tw.longWaits = released
+		}
 		s.thread = own.Thread // other threads' calls ran meanwhile
 		if result != 0 {
 			for _, r := range freed { // not freed after all

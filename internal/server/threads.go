@@ -49,6 +49,9 @@ type threadWorker struct {
 	exited  chan struct{}
 	lastUse time.Time // when the dispatcher last handed it a call
 	busy    bool      // a call handed to it has not finished (s.mu)
+	// longWaits: its last wait lasted waitInline or longer (s.mu), so its next one goes to a
+	// waiter even while it calls alone (waitaway.go)
+	longWaits bool
 }
 
 // threadSet is the session's threads and what it keeps of ended ones. The fields without a
@@ -153,17 +156,15 @@ func (s *Session) route(self *threadWorker, h remoting.Header, payload []byte, n
 	// The thread is idle here unless the client sent a call of a thread that still waits (a
 	// client never does: its thread waits for the reply). Such a call gets a Call of its own,
 	// and the thread takes it once its wait is over (the jobs channel holds one).
+	// (A thread reading its own next call may have a wait of its last one still with a waiter:
+	// busy is s.mu's, as the waiter clears it.)
 	c := &tw.call
-	if tw != self {
-		s.mu.Lock()
-		if tw.busy {
-			c = &remoting.Call{}
-		}
-		tw.busy = true
-		s.mu.Unlock()
-	} else {
-		tw.busy = true // (its own: it is not waiting, and only it reads busy now)
+	s.mu.Lock()
+	if tw.busy && tw != self {
+		c = &remoting.Call{}
 	}
+	tw.busy = true
+	s.mu.Unlock()
 	if err := remoting.DecodeCallInto(payload, c); err != nil {
 		return nil, job{}, s.protocolError("bad call: %v", err)
 	}
@@ -342,7 +343,7 @@ func (s *Session) aloneLately() bool {
 // timer calls release (the reading goes to Serve's goroutine, so other threads' calls run).
 // Either the call returns first and the reading stays here, or release has run completely by
 // the time this returns: runOne reads what it set.
-func (s *Session) waitThenRelease(id api.ID, f *api.Func, a *Args, release func()) int32 {
+func (s *Session) waitThenRelease(id api.ID, f *api.Func, a *Args, release func()) (int32, bool) {
 	var state atomic.Int32 // 0 waiting, 1 returned, 2 released
 	done := make(chan struct{})
 	t := time.AfterFunc(waitInline, func() {
@@ -357,7 +358,7 @@ func (s *Session) waitThenRelease(id api.ID, f *api.Func, a *Args, release func(
 	} else if !t.Stop() {
 		<-done // the timer fired and found the call returned
 	}
-	return r
+	return r, state.Load() == 2
 }
 
 // threadFailure is the error of a waiting call's reply that failed, if any.

@@ -343,3 +343,58 @@ func TestWaitsGivenAway(t *testing.T) {
 		t.Fatalf("a synchronisation of the per-thread stream handed the reading on %d times, want 1 (it waits on its own thread)", n)
 	}
 }
+
+// TestLoneThreadLongWaitsGivenAway: a client thread calling alone whose synchronisation lasted
+// waitInline or longer gives its next one to a waiter and reads on (a generated token's
+// synchronisation, each next call read by the thread itself, not handed to it by Serve's
+// goroutine); once a wait was short, the next stays on the thread again.
+func TestLoneThreadLongWaitsGivenAway(t *testing.T) {
+	sim := NewSim()
+	var sess *Session
+	c, _, _ := pipeSessionSetup(t, sim, func(s *Session) { s.logSink = func(string) {}; sess = s })
+	hello(t, c, api.TableHash())
+	id := uint64(0)
+	next := func() uint64 { id++; return id }
+	callOn(t, c, 1, next(), "cuInit", 0)
+	a := out64(callOn(t, c, 1, next(), "cuMemAlloc_v2", 4096), 0)
+	st := out64(callOn(t, c, 1, next(), "cuStreamCreate", 0), 0)
+	setWork := func(d time.Duration) {
+		sim.mu.Lock()
+		sim.work = d
+		sim.mu.Unlock()
+	}
+	step := func(what string) {
+		t.Helper()
+		sendOn(t, c, 1, remoting.FlagAsync, next(), "cuMemcpyDtoDAsync_v2", a, a, 16, st)
+		if r := callOn(t, c, 1, next(), "cuStreamSynchronize", st); r.Result != 0 {
+			t.Fatalf("%s: cuStreamSynchronize = %d", what, r.Result)
+		}
+	}
+	setWork(5 * time.Millisecond)
+	h0 := sess.threads.handoffs.Load()
+	for range 5 {
+		step("long")
+	}
+	if n := sess.threads.handoffs.Load() - h0; n != 1 {
+		t.Fatalf("5 long synchronisations of a lone thread handed the reading on %d times, want 1 (the first; the others go to a waiter)", n)
+	}
+	sess.mu.Lock()
+	waiters := len(sess.threads.waiters)
+	sess.mu.Unlock()
+	if waiters != 1 {
+		t.Fatalf("%d waiters for a lone thread's waits, want 1", waiters)
+	}
+	// short waits: the first still goes to the waiter (the last was long), the rest stay
+	setWork(0)
+	h0 = sess.threads.handoffs.Load()
+	for range 10 {
+		step("short")
+	}
+	sess.mu.Lock()
+	long := sess.threads.m[1].longWaits
+	sess.mu.Unlock()
+	// (a short wait can outlast waitInline on a busy machine, or under the race detector)
+	if n := sess.threads.handoffs.Load() - h0; long || n > 3 {
+		t.Fatalf("short synchronisations: the thread's last wait counted long %v, %d hand-offs (want none, 3 at most)", long, n)
+	}
+}

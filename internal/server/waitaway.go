@@ -9,16 +9,18 @@ import (
 	"github.com/vgpu/vgpu/internal/remoting"
 )
 
-// Waits given away (decision 14). When client threads take turns, a thread whose synchronous
-// call waits (api.Func.Wait, api.Func.Drains) gives the wait to a waiter, a thread of the
-// session that makes the same context current, waits, and answers, and goes on reading itself:
-// the waiter's wake-up is on no frame's path. Handing the reading to Serve's goroutine instead
-// puts two wake-ups of other OS threads before the next call runs (Serve's, then the call's
-// thread's): on the H100 the 8-thread test's worker handed the reading on 1,589 times at 31 µs
-// each (2026-12-07 03:31), where its rounds of 8 threads at once lagged native by 8–10 ms. A wait
-// on the calling thread's per-thread default stream stays on that thread, since no other thread
-// has that stream; so do the waits of a thread calling alone (waitThenRelease), where a waiter's
-// wake-up would come before a short wait's answer.
+// Waits given away (decision 14). A thread whose synchronous call waits (api.Func.Wait,
+// api.Func.Drains) gives the wait to a waiter, a thread of the session that makes the same
+// context current, waits, and answers, and goes on reading itself, when other client threads
+// called lately or when its own last wait lasted waitInline or longer: the waiter's wake-up is
+// then on no frame's path. Handing the reading to Serve's goroutine instead puts two wake-ups of
+// other OS threads before the next call runs (Serve's, then the call's thread's): on the H100
+// the 8-thread test's worker handed the reading on 1,589 times at 31 µs each (2026-12-07 03:31),
+// where its rounds of 8 threads at once lagged native by 8–10 ms; and a thread calling alone
+// whose synchronisations are long (a generated token's) got each next call from Serve's
+// goroutine through a wake-up. A short wait of a thread calling alone stays on the thread
+// (waitThenRelease), where a waiter's wake-up would come before its answer; so does a wait on
+// the calling thread's per-thread default stream, which no other thread has.
 
 // errWaitedAway: the call's wait went to a waiter, which answers it (serveCall).
 var errWaitedAway = errors.New("the wait went to a waiter")
@@ -106,8 +108,11 @@ func (s *Session) runAway(w *waiter, ac awayCall) {
 		s.be.Invoke(ctxSetCurrentID, &api.Table[ctxSetCurrentID], &Args{Vals: []uint64{p.ctx}, In: make([][]byte, 1), Out: make([][]byte, 1), Thread: p.a.Thread})
 		w.ctx, w.ctxSet = p.ctx, true
 	}
+	t0 := time.Now()
 	result := s.be.Invoke(p.id, p.f, p.a)
+	long := time.Since(t0) >= waitInline
 	s.mu.Lock()
+	ac.tw.longWaits = long
 	s.thread = p.a.Thread
 	if result != 0 {
 		for _, r := range p.freed { // not freed after all
@@ -115,8 +120,8 @@ func (s *Session) runAway(w *waiter, ac awayCall) {
 		}
 	}
 	r, outs, note, err := s.execTail(p.id, p.f, p.a, result, p.tracked)
+	ac.tw.busy = false // (before the answer, after which the client thread calls again)
 	err = s.answer(ac.h, ac.fn, r, outs, note, err, ac.t0, true)
-	ac.tw.busy = false
 	if err != nil && s.threads.failure == nil {
 		s.threads.failure = err
 		s.threads.failed.Store(true)

@@ -1,0 +1,61 @@
+#!/bin/bash
+# A/B of two builds of the worker on the GPU machine, after test/gpu/run.sh in the same call (it
+# uses what run.sh left: the 8-thread test test/gpu/cuda/threads.cu built under
+# /tmp/vgpu-gpu-logs/bin, llama.cpp under /tmp/llama, the 110 MB model /tmp/med-q8_0.gguf):
+#   bash test/gpu/ab_server.sh OTHER_VGPU_SERVER [ROUNDS]
+# Each round runs every test natively, against OTHER_VGPU_SERVER and against this build's
+# (build/out/vgpu-server), in turn, each server on a unix socket of its own with
+# VGPU_WORKER_STATS=1 and the client this build's; so drift of the machine falls on all three
+# alike. Tests: the 8-thread test (threads8_ms, its median of 3) and llama-bench tg128 on the
+# 110 MB model (-r 3). Prints each round's figures, the worker-stats lines, and the medians.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$ROOT/build/out
+OTHER=${1:?usage: ab_server.sh OTHER_VGPU_SERVER [ROUNDS]}
+ROUNDS=${2:-3}
+GPULESS="$ROOT/test/gpu/gpuless.sh"
+THREADS=/tmp/vgpu-gpu-logs/bin/threads
+LLB=/tmp/llama/build/bin
+MODEL=/tmp/med-q8_0.gguf
+PRE="$BIN/libcudart.so.13:$BIN/libcublas.so.13:$BIN/libcublasLt.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1"
+LOGS=/tmp/vgpu-ab
+rm -rf "$LOGS"; mkdir -p "$LOGS"
+
+# ab_run NAME: the tests once natively (NAME native) or against server NAME's socket
+ab_run() {
+  local name=$1 th tg
+  if [ "$name" = native ]; then
+    th=$(LD_LIBRARY_PATH=/usr/local/cuda/lib64 timeout 60 "$THREADS" | grep -o 'threads8_ms [0-9.]*' | cut -d' ' -f2)
+    [ -x "$LLB/llama-bench" ] && tg=$(LD_LIBRARY_PATH="$LLB:/usr/local/cuda/lib64" timeout 100 "$LLB/llama-bench" -m "$MODEL" -p 0 -n 128 -r 3 -ngl 99 -o md 2>/dev/null |
+      grep tg128 | awk -F'|' '{print $(NF-1)}' | awk '{print $1}')
+  else
+    th=$(timeout 60 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$LOGS/$name.sock" "$THREADS" | grep -o 'threads8_ms [0-9.]*' | cut -d' ' -f2)
+    [ -x "$LLB/llama-bench" ] && tg=$(timeout 100 "$GPULESS" env LD_LIBRARY_PATH="$LLB:$BIN" LD_PRELOAD="$PRE" VGPU_SERVER="unix://$LOGS/$name.sock" \
+      "$LLB/llama-bench" -m "$MODEL" -p 0 -n 128 -r 3 -ngl 99 -o md 2>/dev/null | grep tg128 | awk -F'|' '{print $(NF-1)}' | awk '{print $1}')
+  fi
+  echo "$name threads8_ms ${th:-?} tg128 ${tg:-?}"
+}
+
+pids=()
+for name in other this; do
+  x=$BIN/vgpu-server; [ $name = other ] && x=$OTHER
+  rm -f "$LOGS/$name.sock"
+  VGPU_WORKER_STATS=1 "$x" --listen "unix://$LOGS/$name.sock" --backend real >"$LOGS/server-$name.log" 2>&1 &
+  pids+=($!)
+  for i in $(seq 50); do [ -S "$LOGS/$name.sock" ] && break; sleep 0.1; done
+done
+for k in $(seq "$ROUNDS"); do
+  for name in native other this; do
+    echo "round $k $(ab_run $name)"
+  done
+done | tee "$LOGS/rounds.txt"
+kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null
+for name in other this; do
+  echo "== worker stats, $name (the threads test's sessions)"
+  grep -o "worker stats: .*" "$LOGS/server-$name.log" | grep "vgpuLaunchKernel=960" | cut -c1-420
+done
+# median NAME FIELD: the median of a field over the rounds
+median() { awk -v n="$1" -v f="$2" '$3 == n { for (i = 4; i < NF; i++) if ($i == f) print $(i + 1) }' "$LOGS/rounds.txt" | grep -v '?' | sort -g |
+  awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "?" }'; }
+echo "== medians of $ROUNDS rounds: threads8_ms (native, other, this); tg128 t/s (native, other, this)"
+echo "threads8_ms $(median native threads8_ms) $(median other threads8_ms) $(median this threads8_ms); tg128 $(median native tg128) $(median other tg128) $(median this tg128)"
