@@ -276,12 +276,9 @@ func TestFreeRunsBesideOtherThreads(t *testing.T) {
 	}
 }
 
-// TestWaitsGivenAway: while client threads take turns, each thread's synchronisation goes to a
-// waiter and the thread goes on reading (no hand-off of the reading to Serve's goroutine): four
-// threads, each with its own context, copying 50 ms of simulated work into its own stream and
-// synchronising it, wait at once, and each reply and current context is the thread's own. A
-// synchronisation of the per-thread default stream stays on its thread (the reading is handed on).
-func TestWaitsGivenAway(t *testing.T) {
+// waitSession starts a session on a simulated device for the tests of waits given away: the
+// device, the session, the client's end and the next request id (cuInit done, as request 1).
+func waitSession(t *testing.T) (*Sim, *Session, *remoting.Conn, func() uint64) {
 	sim := NewSim()
 	var sess *Session
 	c, _, _ := pipeSessionSetup(t, sim, func(s *Session) { s.logSink = func(string) {}; sess = s })
@@ -289,6 +286,16 @@ func TestWaitsGivenAway(t *testing.T) {
 	id := uint64(0)
 	next := func() uint64 { id++; return id }
 	callOn(t, c, 1, next(), "cuInit", 0)
+	return sim, sess, c, next
+}
+
+// TestWaitsGivenAway: while client threads take turns, each thread's synchronisation goes to a
+// waiter and the thread goes on reading (no hand-off of the reading to Serve's goroutine): four
+// threads, each with its own context, copying 50 ms of simulated work into its own stream and
+// synchronising it, wait at once, and each reply and current context is the thread's own. A
+// synchronisation of the per-thread default stream stays on its thread (the reading is handed on).
+func TestWaitsGivenAway(t *testing.T) {
+	sim, sess, c, next := waitSession(t)
 	var ctx, a, st [5]uint64
 	for th := uint16(1); th <= 4; th++ {
 		ctx[th] = out64(callOn(t, c, th, next(), "cuCtxCreate_v2", 0, 0), 0)
@@ -345,17 +352,11 @@ func TestWaitsGivenAway(t *testing.T) {
 }
 
 // TestLoneThreadLongWaitsGivenAway: a client thread calling alone whose synchronisation lasted
-// waitInline or longer gives its next one to a waiter and reads on (a generated token's
-// synchronisation, each next call read by the thread itself, not handed to it by Serve's
-// goroutine); once a wait was short, the next stays on the thread again.
+// waitInline or longer gives its next one to a waiter and reads on (each next call read by the
+// thread itself, not handed to it by Serve's goroutine); once a wait was short, the next stays on
+// the thread again.
 func TestLoneThreadLongWaitsGivenAway(t *testing.T) {
-	sim := NewSim()
-	var sess *Session
-	c, _, _ := pipeSessionSetup(t, sim, func(s *Session) { s.logSink = func(string) {}; sess = s })
-	hello(t, c, api.TableHash())
-	id := uint64(0)
-	next := func() uint64 { id++; return id }
-	callOn(t, c, 1, next(), "cuInit", 0)
+	sim, sess, c, next := waitSession(t)
 	a := out64(callOn(t, c, 1, next(), "cuMemAlloc_v2", 4096), 0)
 	st := out64(callOn(t, c, 1, next(), "cuStreamCreate", 0), 0)
 	setWork := func(d time.Duration) {
