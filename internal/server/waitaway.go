@@ -17,9 +17,10 @@ import (
 // other OS threads before the next call runs (Serve's, then the call's thread's): on the H100
 // the 8-thread test's worker handed the reading on 1,589 times at 31 µs each (2026-12-07 03:31),
 // where its rounds of 8 threads at once lagged native by 8–10 ms; and a thread calling alone
-// whose synchronisations are long got each next call from Serve's goroutine through a wake-up. A short wait of a thread calling alone stays on the thread
-// (waitThenRelease), where a waiter's wake-up would come before its answer; so does a wait on
-// the calling thread's per-thread default stream, which no other thread has.
+// whose synchronisations are long got each next call from Serve's goroutine through a wake-up. A
+// short wait of a thread calling alone stays on the thread (waitThenRelease), where a waiter's
+// wake-up would come before its answer; so does a wait on the calling thread's per-thread
+// default stream, which no other thread has.
 
 // errWaitedAway: the call's wait went to a waiter, which answers it (serveCall).
 var errWaitedAway = errors.New("the wait went to a waiter")
