@@ -114,10 +114,6 @@ type Session struct {
 	mu      sync.Mutex
 	threads threadSet // the client threads' threads; the dispatcher's alone
 	thread  uint16    // the client thread whose call runs (Args.Thread)
-	// away: the thread of the call being served, which may give its wait to a waiter
-	// (serveCall; nil: it may not); pending is the wait execIn left for one
-	away    *threadWorker
-	pending pendingWait
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
 	// are faulted in once, and the backend may pin it for direct DMA.
@@ -336,10 +332,8 @@ func (s *Session) readCall() (h remoting.Header, payload []byte, tr time.Time, e
 // serveCall runs one call on the calling thread (a client thread's, threads.go) and answers
 // it. s.mu is held; release, if not nil, is called (with s.mu released while the backend runs)
 // when the call only waits (api.Func.Wait), so the dispatcher may go on with other threads'
-// calls meanwhile. With away set, such a wait may instead go to a waiter of its own (threads.go,
-// waitAway): serveCall then returns errWaitedAway at once, the waiter answers the call, and the
-// calling thread goes on reading.
-func (s *Session) serveCall(h remoting.Header, c *remoting.Call, release func(), away *threadWorker) error {
+// calls meanwhile.
+func (s *Session) serveCall(h remoting.Header, c *remoting.Call, release func()) error {
 	s.scratchUsed = false
 	s.inArena = s.inArena[:0]
 	if s.page != nil {
@@ -350,7 +344,7 @@ func (s *Session) serveCall(h remoting.Header, c *remoting.Call, release func(),
 		t0 = time.Now()
 	}
 	if h.Flags&remoting.FlagAsync != 0 {
-		release, away = nil, nil // an async call runs in order, whatever it is
+		release = nil // an async call runs in order, whatever it is
 	}
 	beside := false // the call handed the reading on: other calls ran while it waited
 	if release != nil && s.stats != nil {
@@ -358,23 +352,10 @@ func (s *Session) serveCall(h remoting.Header, c *remoting.Call, release func(),
 		release = func() { beside = true; r() }
 	}
 	s.frame = frameFacts{pinned: s.conn.InPayloadBuffer(int(h.Length)), async: h.Flags&remoting.FlagAsync != 0}
-	s.away = away
 	result, outs, note, err := s.execIn(c, release)
-	s.away = nil
 	s.frame = frameFacts{}
-	if err == errWaitedAway {
-		s.startWaitAway(awayCall{h: h, fn: c.Fn, t0: t0, tw: away, pending: s.pending})
-		s.pending = pendingWait{}
-		return errWaitedAway
-	}
-	return s.answer(h, c.Fn, result, outs, note, err, t0, beside)
-}
-
-// answer ends a call served (serveCall, or a waiter for a wait it took away): its statistics,
-// and for a synchronous call the reply. s.mu is held.
-func (s *Session) answer(h remoting.Header, fn uint32, result int32, outs [][]byte, note string, err error, t0 time.Time, beside bool) error {
 	if s.stats != nil {
-		s.stats.add(fn, time.Since(t0), beside)
+		s.stats.add(c.Fn, time.Since(t0), beside)
 	}
 	if err != nil {
 		if s.page != nil {
@@ -384,7 +365,7 @@ func (s *Session) answer(h remoting.Header, fn uint32, result int32, outs [][]by
 	}
 	if s.page != nil {
 		s.page.setFlight(0)
-		r := &s.page.rows[fn] // exec checked fn
+		r := &s.page.rows[c.Fn] // exec checked c.Fn
 		r.calls.Add(1)
 		if result != 0 {
 			r.errors.Add(1)
@@ -392,19 +373,19 @@ func (s *Session) answer(h remoting.Header, fn uint32, result int32, outs [][]by
 	}
 	if h.Flags&remoting.FlagAsync != 0 {
 		if result != 0 && s.deferredCode == 0 {
-			s.deferredFn, s.deferredCode = fn, result
+			s.deferredFn, s.deferredCode = c.Fn, result
 		}
 		return nil
 	}
-	return s.respond(h.ReqID, fn, result, outs, note)
+	return s.respond(h.ReqID, c, result, outs, note)
 }
 
 // respond writes what a synchronous call sends back: the GPU's printf output, large outputs as
 // FrameData, the reply. It holds the write lock throughout.
-func (s *Session) respond(reqID uint64, fn uint32, result int32, outs [][]byte, note string) error {
+func (s *Session) respond(reqID uint64, c *remoting.Call, result int32, outs [][]byte, note string) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if s.stdout != nil && api.Table[fn].Syncs {
+	if s.stdout != nil && api.Table[c.Fn].Syncs {
 		if err := s.sendOutput(s.stdout.take()); err != nil {
 			return err
 		}
@@ -695,28 +676,17 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 		if f.Drains {
 			freed, tracked = s.forgetFreed(f, own), true
 		}
-		lazy, tw := s.aloneLately(), s.away
-		if tw != nil && (!lazy || tw.longWaits) && s.canWaitAway(f, own) {
-			// a waiter takes the wait, and this thread goes on reading (waitaway.go)
-			if ctx, ok := s.currentContext(); ok {
-				s.pending = pendingWait{id: id, f: f, a: own, freed: freed, tracked: tracked, ctx: ctx}
-				return 0, nil, "", errWaitedAway
-			}
-		}
+		lazy := s.aloneLately()
 		if !lazy {
 			release()
 		}
 		s.mu.Unlock()
-		released := !lazy
 		if lazy {
-			result, released = s.waitThenRelease(id, f, own, release)
+			result = s.waitThenRelease(id, f, own, release)
 		} else {
 			result = s.be.Invoke(id, f, own)
 		}
 		s.mu.Lock()
-		if tw != nil && lazy {
-			tw.longWaits = released
-		}
 		s.thread = own.Thread // other threads' calls ran meanwhile
 		if result != 0 {
 			for _, r := range freed { // not freed after all
@@ -732,13 +702,6 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 			result = s.syncStream(a.Vals[k])
 		}
 	}
-	return s.execTail(id, f, a, result, tracked)
-}
-
-// execTail is the end of a call that ran (execIn; a waiter's, threads.go): the policy's account,
-// its log line, what it created or freed, its outputs. s.mu is held.
-func (s *Session) execTail(id api.ID, f *api.Func, a *Args, result int32, tracked bool) (int32, [][]byte, string, error) {
-	var ce *callError
 	if s.pol != nil {
 		if result, ce = s.policyAfter(id, f, a, result); ce != nil {
 			s.logCall(f.Name+" refused", f, ce.code, "%s refused: %s (returning %d)", f.Name, ce.msg, ce.code)

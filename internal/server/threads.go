@@ -2,7 +2,6 @@ package server
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,11 +19,10 @@ import (
 // thread to another) holds as it did with one thread; a client calling from one thread costs
 // no hand-off. A synchronous call of a row that only waits (api.Func.Wait: stream, event and
 // context synchronisation) or waits before it frees (api.Func.Drains: cuMemFree_v2, which
-// synchronises the device) waits while later calls of other threads run: given to a waiter
-// (waitaway.go) while the thread reads on, when other threads called lately; else on its own
-// thread, which hands the reading to Serve's goroutine as it enters the backend (for a thread
-// that calls alone, once it has waited waitInline). So eight client threads that each
-// synchronise their own stream wait at once.
+// synchronises the device) hands the reading to Serve's goroutine as it enters the backend (or,
+// for a thread that calls alone, once it has waited waitInline): it waits on its own thread
+// while later calls of other threads run, and answers when done. So eight client threads that
+// each synchronise their own stream wait at once.
 //
 // A thread ends when the client says its thread ended (the row vgpuThreadEnd), when it has run
 // nothing for ThreadIdle (its current context is kept and made current again on the thread
@@ -49,9 +47,6 @@ type threadWorker struct {
 	exited  chan struct{}
 	lastUse time.Time // when the dispatcher last handed it a call
 	busy    bool      // a call handed to it has not finished (s.mu)
-	// longWaits: its last wait lasted waitInline or longer (s.mu), so its next one goes to a
-	// waiter even while it calls alone (waitaway.go)
-	longWaits bool
 }
 
 // threadSet is the session's threads and what it keeps of ended ones. The fields without a
@@ -72,10 +67,6 @@ type threadSet struct {
 	stale   int
 	started int // threads started (s.mu; tests)
 	live    int // threads running (s.mu; tests)
-	// waiters (waitaway.go): all made and those idle (s.mu), the waits they run
-	waiters []*waiter
-	idle    []*waiter
-	waits   sync.WaitGroup
 }
 
 // readerMsg hands the reading to Serve's goroutine: with a frame to route (one only it may),
@@ -156,15 +147,17 @@ func (s *Session) route(self *threadWorker, h remoting.Header, payload []byte, n
 	// The thread is idle here unless the client sent a call of a thread that still waits (a
 	// client never does: its thread waits for the reply). Such a call gets a Call of its own,
 	// and the thread takes it once its wait is over (the jobs channel holds one).
-	// (A thread reading its own next call may have a wait of its last one still with a waiter:
-	// busy is s.mu's, as the waiter clears it.)
 	c := &tw.call
-	s.mu.Lock()
-	if tw.busy && tw != self {
-		c = &remoting.Call{}
+	if tw != self {
+		s.mu.Lock()
+		if tw.busy {
+			c = &remoting.Call{}
+		}
+		tw.busy = true
+		s.mu.Unlock()
+	} else {
+		tw.busy = true // (its own: it is not waiting, and only it reads busy now)
 	}
-	tw.busy = true
-	s.mu.Unlock()
 	if err := remoting.DecodeCallInto(payload, c); err != nil {
 		return nil, job{}, s.protocolError("bad call: %v", err)
 	}
@@ -285,19 +278,14 @@ func (s *Session) runOne(tw *threadWorker, j job) bool {
 	}
 	s.mu.Lock()
 	s.thread = tw.id
-	err := s.serveCall(j.h, j.c, release, tw)
-	away := err == errWaitedAway // (a waiter answers it: the thread stays busy until then)
-	if away {
-		err = nil
-	} else {
-		tw.busy = false
-	}
+	err := s.serveCall(j.h, j.c, release)
+	tw.busy = false
 	if err != nil && released && s.threads.failure == nil {
 		s.threads.failure = err
 		s.threads.failed.Store(true)
 	}
 	s.mu.Unlock()
-	if !away && s.running.Add(-1) < 0 {
+	if s.running.Add(-1) < 0 {
 		s.running.Store(0)
 	}
 	switch {
@@ -343,7 +331,7 @@ func (s *Session) aloneLately() bool {
 // timer calls release (the reading goes to Serve's goroutine, so other threads' calls run).
 // Either the call returns first and the reading stays here, or release has run completely by
 // the time this returns: runOne reads what it set.
-func (s *Session) waitThenRelease(id api.ID, f *api.Func, a *Args, release func()) (int32, bool) {
+func (s *Session) waitThenRelease(id api.ID, f *api.Func, a *Args, release func()) int32 {
 	var state atomic.Int32 // 0 waiting, 1 returned, 2 released
 	done := make(chan struct{})
 	t := time.AfterFunc(waitInline, func() {
@@ -358,7 +346,7 @@ func (s *Session) waitThenRelease(id api.ID, f *api.Func, a *Args, release func(
 	} else if !t.Stop() {
 		<-done // the timer fired and found the call returned
 	}
-	return r, state.Load() == 2
+	return r
 }
 
 // threadFailure is the error of a waiting call's reply that failed, if any.
@@ -380,7 +368,6 @@ func (s *Session) endThread(tw *threadWorker, end bool) {
 	delete(s.threads.m, tw.id)
 	s.mu.Lock()
 	s.threads.live--
-	s.trimWaiters()
 	s.mu.Unlock()
 	if end {
 		s.mu.Lock()
@@ -416,5 +403,4 @@ func (s *Session) stopThreads() {
 	for _, tw := range s.threads.m {
 		s.endThread(tw, true)
 	}
-	s.stopWaiters()
 }
