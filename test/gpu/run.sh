@@ -75,6 +75,30 @@ PRE_BLAS="$PRE:$BIN/libcublas.so.13:$BIN/libcublasLt.so.13"
 torch_compute() {
   check torch-compute cat python3 "$ROOT/test/gpu/torch_matmul.py" -- env LD_PRELOAD="$PRE_BLAS" python3 "$ROOT/test/gpu/torch_matmul.py"
   check torch-blas cat python3 "$ROOT/test/gpu/torch_blas.py" -- env LD_PRELOAD="$PRE_BLAS" python3 "$ROOT/test/gpu/torch_blas.py"
+  grep -q "MISMATCH" "$LOGS/torch-blas.vgpu.txt" && torch_blas_logged
+}
+# torch_blas_logged: after a mismatch, torch_blas.py once natively and up to 3 times through a
+# server of its own, each with cuBLAS's call log (CUBLAS_LOGINFO_DBG=1: every call with its
+# arguments, host scalars' values among them), in $LOGS/cublas-*.log; prints each run's
+# mismatches and the first triangular solve's log entry of each side.
+torch_blas_logged() {
+  local sock=/tmp/vgpu-blas-log.sock k pid
+  CUBLAS_LOGINFO_DBG=1 CUBLAS_LOGDEST_DBG="$LOGS/cublas-native.log" timeout 120 python3 "$ROOT/test/gpu/torch_blas.py" \
+    >"$LOGS/torch-blas-logged.native.txt" 2>&1
+  for k in 1 2 3; do
+    rm -f "$sock"
+    CUBLAS_LOGINFO_DBG=1 CUBLAS_LOGDEST_DBG="$LOGS/cublas-vgpu-$k.log" "$BIN/vgpu-server" --listen "unix://$sock" --backend real \
+      >"$LOGS/torch-blas-logged-server-$k.log" 2>&1 &
+    pid=$!
+    for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+    timeout 120 "$GPULESS" env LD_LIBRARY_PATH="$BIN" LD_PRELOAD="$PRE_BLAS" VGPU_SERVER="unix://$sock" python3 "$ROOT/test/gpu/torch_blas.py" \
+      >"$LOGS/torch-blas-logged.vgpu-$k.txt" 2>&1
+    kill $pid; wait $pid 2>/dev/null
+    log "torch-blas with cuBLAS's log, run $k: $(grep -c MISMATCH "$LOGS/torch-blas-logged.vgpu-$k.txt") mismatches"
+  done
+  for f in "$LOGS/cublas-native.log" "$LOGS/cublas-vgpu-1.log"; do
+    log "the first cublasStrsm_v2 in $(basename "$f")"; grep -m1 -A16 "cublasStrsm_v2" "$f"
+  done
 }
 
 # VGPU_ONLY_LLAMA=1 skips checks 1-5 but PyTorch's computing (a short run for llama.cpp work, the
