@@ -93,6 +93,7 @@ type waiter struct {
 	result int32
 	parked bool          // its thread sleeps in await, on wake (s.mu)
 	wake   chan struct{} // (capacity 1) its thread's wake-up: s.mu is held to send
+	wokeAt time.Time     // when it was woken (s.mu; VGPU_STATS)
 }
 
 // waiterPool keeps waiters with their wake channels between calls: a synchronous call
@@ -104,6 +105,7 @@ func (w *waiter) wakeOne() {
 	if w.parked {
 		select {
 		case w.wake <- struct{}{}:
+			w.wokeAt = time.Now()
 		default: // already woken
 		}
 	}
@@ -134,6 +136,17 @@ func (s *session) park(w *waiter) {
 	s.mu.Unlock()
 	<-w.wake
 	s.mu.Lock()
+	if !w.wokeAt.IsZero() {
+		// woken for its reply, or to read the replies on (VGPU_STATS)
+		if d := time.Since(w.wokeAt); w.done {
+			s.st.wokenForReply++
+			s.st.wokenForReplyNs += uint64(d)
+		} else {
+			s.st.wokenToRead++
+			s.st.wokenToReadNs += uint64(d)
+		}
+		w.wokeAt = time.Time{}
+	}
 	w.parked = false
 	for i, o := range s.parked {
 		if o == w {

@@ -107,6 +107,18 @@ func TestThreadsShareTheConnection(t *testing.T) {
 	if !fastDone.Before(slowDone) {
 		t.Fatalf("the round trips (done at %v) waited for the synchronisations (done at %v)", fastDone.Sub(start), slowDone.Sub(start))
 	}
+	// VGPU_STATS counts the threads woken for replies another thread read (the four
+	// synchronisations' replies came to whichever thread was reading)
+	s, err := getSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.mu.Lock()
+	woken, ns := s.st.wokenForReply, s.st.wokenForReplyNs
+	s.mu.Unlock()
+	if woken == 0 || ns == 0 {
+		t.Fatalf("%d threads counted woken for their replies (%d ns), want some", woken, ns)
+	}
 }
 
 // TestThreadEndFreesItsNumber: a thread's number goes back to the session when the thread

@@ -96,13 +96,14 @@ for name in "${PT_NAMES[@]}"; do
   else timeout 180 "$GPULESS" env LD_PRELOAD="$pt_pre" "${PT_ENV[@]}" python3 "$ROOT/test/gpu/torch_train.py" >"$LOGS/perf-train-$name.txt" 2>"$LOGS/perf-train-$name.err"; fi
   echo "== perf train $name (rc $?)"; cat "$LOGS/perf-train-$name.txt"; tail -n 2 "$LOGS/perf-train-$name.err"
 done
-# where the 8 threads' time goes in the worker: the test once more, over a unix server of its own
-# with VGPU_WORKER_STATS=1, whose line counts the hand-offs of the reading between the worker's
-# threads and their time (each a thread woken on the path of the frames after it). Printed.
+# where the 8 threads' time goes: the test once more, over a unix server of its own with
+# VGPU_WORKER_STATS=1, whose line counts the hand-offs of the reading between the worker's
+# threads and their time (each a thread woken on the path of the frames after it), and the
+# client's VGPU_STATS=1, whose line counts its threads woken for replies another read. Printed.
 pt_wsock=/tmp/vgpu-perf-ws.sock
 xc_server "$pt_wsock" "$LOGS/perf-server-threads-stats.log" env VGPU_WORKER_STATS=1
-timeout 120 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$pt_wsock" "$XC_BIN/threads" >"$LOGS/perf-threads-stats.txt" 2>&1
-echo "== perf threads stats (rc $?): $(grep -o 'threads8_ms [0-9.]*' "$LOGS/perf-threads-stats.txt")"
+timeout 120 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$pt_wsock" VGPU_STATS=1 "$XC_BIN/threads" >"$LOGS/perf-threads-stats.txt" 2>&1
+echo "== perf threads stats (rc $?): $(grep -o 'threads8_ms [0-9.]*' "$LOGS/perf-threads-stats.txt"); client: $(grep -o 'threads woken for a reply[^;]*' "$LOGS/perf-threads-stats.txt")"
 pt_worker_stats "$LOGS/perf-server-threads-stats.log"
 kill $xc_ps; wait $xc_ps 2>/dev/null
 # which calls a training step waits for: VGPU_STATS=1 over unix at 10 and 20 steps (their
