@@ -4,9 +4,9 @@
 # /tmp/vgpu-gpu-logs/bin, llama.cpp under /tmp/llama, the 110 MB model /tmp/med-q8_0.gguf):
 #   bash test/gpu/ab_server.sh OTHER_VGPU_SERVER [ROUNDS]
 # Each round runs every test natively, against OTHER_VGPU_SERVER and against this build's
-# (build/out/vgpu-server), in turn, each server on a unix socket of its own with
-# VGPU_WORKER_STATS=1 and the client this build's; so drift of the machine falls on all three
-# alike. Tests: the 8-thread test (threads8_ms, its median of 3) and llama-bench tg128 on the
+# (build/out/vgpu-server), in turn and in an order that turns from round to round, each server on
+# a unix socket of its own with VGPU_WORKER_STATS=1 and the client this build's; so drift of the
+# machine falls on all three alike. Tests: the 8-thread test (threads8_ms, its median of 3) and llama-bench tg128 on the
 # 110 MB model (-r 3). Prints each round's figures, the worker-stats lines, and the medians.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -44,8 +44,12 @@ for name in other this; do
   pids+=($!)
   for i in $(seq 50); do [ -S "$LOGS/$name.sock" ] && break; sleep 0.1; done
 done
+# the order turns each round (native other this, other this native, this native other): at
+# 04:14 on 2026-12-07, with this build always last, its tg128 was the lowest of each round
+order=(native other this)
 for k in $(seq "$ROUNDS"); do
-  for name in native other this; do
+  for i in 0 1 2; do
+    name=${order[$(( (i + k - 1) % 3 ))]}
     echo "round $k $(ab_run $name)"
   done
 done | tee "$LOGS/rounds.txt"
