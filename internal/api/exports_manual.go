@@ -23,7 +23,7 @@ var manualTable = []Func{
 	{Name: "cuGetExportTable", Libs: cu, Serve: Stub, Manual: true, Since: 3000, Params: []P{
 		{C: "const void **", Name: "ppExportTable", Kind: HostPtr}, {C: "const CUuuid *", Name: "pExportTableId", Kind: HostPtr}}},
 	{Name: "cuDevicePrimaryCtxReset_v2", Libs: cu, Manual: true, Handler: "primaryCtxChange", Params: []P{scalar("CUdevice", "dev")}, Since: 11000},
-	{Name: "cuCtxDestroy_v2", Libs: cu, Manual: true, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Frees: true}}, Since: 4000},
+	{Name: "cuCtxDestroy_v2", Libs: cu, Manual: true, Handler: "cuCtxDestroy_v2", Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Frees: true}}, Since: 4000},
 
 	// ---- libnvidia-ml.so.1: NVML's private table, which nvidia-smi asks for right after
 	// nvmlInit and exits without ("Mismatch in versions between nvidia-smi and NVML"). Served in

@@ -43,7 +43,9 @@ var cudaTable = []Func{
 	{Name: "cuCtxGetFlags", Libs: cu, Params: []P{out("unsigned int *", "flags", "4")}},
 	{Name: "cuCtxGetApiVersion", Libs: cu, Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}, out("unsigned int *", "version", "4")}},
 	{Name: "cuCtxCreate_v2", Libs: cu, Handler: "cuCtxCreate_v2", Params: []P{outHandle("CUcontext *", "pctx", HContext), scalar("unsigned int", "flags"), scalar("CUdevice", "dev")}, Since: 3020},
-	{Name: "cuCtxGetCurrent", Libs: cu, Params: []P{{C: "CUcontext *", Name: "pctx", Kind: OutHandle, H: HContext, Nullable: true}}},
+	// answered by the client from the context it made current on the thread, while no context was
+	// destroyed or primary context released or reset since (internal/client/cudart.go)
+	{Name: "cuCtxGetCurrent", Libs: cu, Handler: "cuCtxGetCurrent", Params: []P{{C: "CUcontext *", Name: "pctx", Kind: OutHandle, H: HContext, Nullable: true}}},
 	{Name: "cuCtxSetCurrent", Libs: cu, Handler: "cuCtxSetCurrent", Params: []P{{C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}}},
 	{Name: "cuCtxGetDevice", Libs: cu, Params: []P{out("CUdevice *", "device", "4")}},
 	{Name: "cuCtxGetDevice_v2", Libs: cu, Params: []P{out("CUdevice *", "device", "4"), {C: "CUcontext", Name: "ctx", Kind: Handle, H: HContext, Nullable: true}}, Since: 13000},

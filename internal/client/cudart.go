@@ -2,6 +2,7 @@ package client
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/vgpu/vgpu/internal/abi"
 	"github.com/vgpu/vgpu/internal/api"
@@ -28,9 +29,16 @@ type threadState struct {
 	// current by this thread; servers.go)
 	srv *remoteServer
 	// ctx: the context current on this thread's thread in each server's worker (by the
-	// server's position; 0: none, or not known), under primaryContexts.mu
-	ctx []uint64
+	// server's position; 0: none, or not known), under primaryContexts.mu; ctxAt: ctxEpoch
+	// when it was last set
+	ctx   []uint64
+	ctxAt uint64
 }
+
+// ctxEpoch counts the calls after which a thread's current context may be other than the
+// client set (a context destroyed: the driver pops it where it was current; a primary context
+// released or reset): a context set before one is not answered by cuCtxGetCurrent.
+var ctxEpoch atomic.Uint64
 
 // currentCtx is the context current on the calling thread's thread in srv's worker, as far as
 // the client knows (0: none, or not known); primaryContexts.mu is held.
@@ -50,6 +58,7 @@ func setCurrentCtx(srv *remoteServer, ctx uint64) {
 		t.ctx = append(t.ctx, 0)
 	}
 	t.ctx[srv.idx] = ctx
+	t.ctxAt = ctxEpoch.Load()
 }
 
 // ThreadsEnded is told of OS threads that have ended (shims/core: a thread-specific key's
@@ -383,6 +392,39 @@ func cuCtxSetCurrent(c *call) int64 {
 		setCurrentCtx(c.server(), arg.ctx())
 		setCurrentServer(c.srv)
 	}
+	return r
+}
+
+// cuCtxGetCurrent answers with the context the client made current on the calling thread's
+// thread in the worker (cuCtxSetCurrent, cuCtxPushCurrent, cuCtxCreate, the runtime's primary
+// context), where it knows one and nothing since may have changed it (ctxEpoch); else it asks.
+// PyTorch asks before each cuBLAS call whether a context is current: 27 round trips of a
+// training step's 29 (test/gpu/torch_train.py, H100, 2026-12-07 04:14).
+func cuCtxGetCurrent(c *call) int64 {
+	arg := cuCtxGetCurrentArgs(c.a)
+	if arg.pctx() != 0 && !multiServers() {
+		srv := serverList()[0]
+		primaryContexts.mu.Lock()
+		ctx, t := currentCtx(srv), thread()
+		known := ctx != 0 && t.ctxAt == ctxEpoch.Load()
+		primaryContexts.mu.Unlock()
+		if known {
+			if s, r := sessionFor(c); s == nil {
+				return r
+			} else if s.lost() {
+				return c.unreachable()
+			}
+			*(*uint64)(ptrAt(arg.pctx())) = ctx
+			return 0
+		}
+	}
+	return remote(c)
+}
+
+// cuCtxDestroy_v2: the driver pops a destroyed context where it was current (ctxEpoch).
+func cuCtxDestroy_v2(c *call) int64 {
+	r := remote(c)
+	ctxEpoch.Add(1)
 	return r
 }
 

@@ -53,11 +53,12 @@ func cuDevicePrimaryCtxGetState(c *call) int64 {
 type primaryState struct{ flags uint32 }
 
 // primaryCtxChange: a release or reset (which may deactivate the context) forgets the
-// session's states.
+// session's states, and the threads' current contexts as cuCtxGetCurrent would answer them.
 func primaryCtxChange(c *call) int64 {
 	forgetPrimary(c)
 	r := remote(c)
 	forgetPrimary(c)
+	ctxEpoch.Add(1) // (a thread's current context may be the one released)
 	return r
 }
 

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/vgpu/vgpu/internal/api"
@@ -70,4 +71,62 @@ func TestPrimaryStateAnsweredHere(t *testing.T) {
 	if hits != 4 {
 		t.Fatalf("%d states answered here, want 4", hits)
 	}
+}
+
+// TestCtxGetCurrentAnsweredHere: cuCtxGetCurrent answers what the worker would (asked right
+// after through the worker itself), without a round trip once the client made a context
+// current on the thread, and asks the worker again after a context's destruction or a primary
+// context's release, and where the client does not know (before any context). (The simulated
+// device has no context stack: what a push or pop does is the driver's.)
+func TestCtxGetCurrentAnsweredHere(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	connect(t, server.NewSim())
+	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
+		t.Fatalf("cuInit = %d", r)
+	}
+	s, err := getSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trips := func() uint64 { s.mu.Lock(); defer s.mu.Unlock(); return s.st.sync }
+	got, want := heapNew[uint64](), heapNew[uint64]()
+	current := func(what string, wantTrips uint64) uint64 {
+		t.Helper()
+		before := trips()
+		if r := dispatchByName(api.LibCuda, "cuCtxGetCurrent", ptrOf(got)); r != 0 {
+			t.Fatalf("%s: cuCtxGetCurrent = %d", what, r)
+		}
+		if n := trips() - before; n != wantTrips {
+			t.Fatalf("%s: cuCtxGetCurrent took %d round trips, want %d", what, n, wantTrips)
+		}
+		if r := remoteByName(api.LibCuda, "cuCtxGetCurrent", ptrOf(want)); r != 0 || *got != *want {
+			t.Fatalf("%s: cuCtxGetCurrent answered %#x, the worker %#x (%d)", what, *got, *want, r)
+		}
+		return *got
+	}
+	call := func(name string, args ...uint64) {
+		t.Helper()
+		if r := dispatchByName(api.LibCuda, name, args...); r != 0 {
+			t.Fatalf("%s = %d", name, r)
+		}
+	}
+	current("before any context", 1)
+	a, b := heapNew[uint64](), heapNew[uint64]()
+	call("cuCtxCreate_v2", ptrOf(a), 0, 0)
+	if current("created A", 0) != *a {
+		t.Fatal("the created context is not current")
+	}
+	call("cuCtxCreate_v2", ptrOf(b), 0, 0)
+	current("created B", 0)
+	call("cuCtxSetCurrent", *b)
+	current("set B", 0)
+	call("cuCtxDestroy_v2", *b)
+	current("destroyed B", 1)
+	call("cuCtxSetCurrent", *a)
+	current("set A", 0)
+	p := heapNew[uint64]()
+	call("cuDevicePrimaryCtxRetain", ptrOf(p), 0)
+	call("cuDevicePrimaryCtxRelease_v2", 0)
+	current("a primary context released", 1)
 }

@@ -121,6 +121,11 @@ func (a cuCtxCreate_v2Args) pctx() uint64  { return a[0] } // CUcontext *
 func (a cuCtxCreate_v2Args) flags() uint64 { return a[1] } // unsigned int
 func (a cuCtxCreate_v2Args) dev() uint64   { return a[2] } // CUdevice
 
+// cuCtxGetCurrentArgs reads the arguments of cuCtxGetCurrent by name.
+type cuCtxGetCurrentArgs []uint64
+
+func (a cuCtxGetCurrentArgs) pctx() uint64 { return a[0] } // CUcontext *
+
 // cuCtxSetCurrentArgs reads the arguments of cuCtxSetCurrent by name.
 type cuCtxSetCurrentArgs []uint64
 
@@ -799,6 +804,11 @@ func (a cudaGetSymbolSizeArgs) fatbinSize() uint64 { return a[2] } // size_t
 func (a cudaGetSymbolSizeArgs) deviceName() uint64 { return a[3] } // uint64_t
 func (a cudaGetSymbolSizeArgs) varSize() uint64    { return a[4] } // uint64_t
 func (a cudaGetSymbolSizeArgs) size() uint64       { return a[5] } // uint64_t
+
+// cuCtxDestroy_v2Args reads the arguments of cuCtxDestroy_v2 by name.
+type cuCtxDestroy_v2Args []uint64
+
+func (a cuCtxDestroy_v2Args) ctx() uint64 { return a[0] } // CUcontext
 
 // cublasLtMatmulDescCreateArgs reads the arguments of cublasLtMatmulDescCreate by name.
 type cublasLtMatmulDescCreateArgs []uint64

@@ -34,7 +34,7 @@ func init() {
 		23:   remote,                           // cuCtxGetFlags
 		24:   remote,                           // cuCtxGetApiVersion
 		25:   cuCtxCreate_v2,                   // cuCtxCreate_v2
-		26:   remote,                           // cuCtxGetCurrent
+		26:   cuCtxGetCurrent,                  // cuCtxGetCurrent
 		27:   cuCtxSetCurrent,                  // cuCtxSetCurrent
 		28:   remote,                           // cuCtxGetDevice
 		29:   remote,                           // cuCtxGetDevice_v2
@@ -433,7 +433,7 @@ func init() {
 		422:  unsupported,                      // cuGetProcAddress_v2
 		423:  unsupported,                      // cuGetExportTable
 		424:  primaryCtxChange,                 // cuDevicePrimaryCtxReset_v2
-		425:  remote,                           // cuCtxDestroy_v2
+		425:  cuCtxDestroy_v2,                  // cuCtxDestroy_v2
 		426:  unsupported,                      // nvmlInternalGetExportTable
 		427:  unsupported,                      // cudaGetDriverEntryPoint
 		428:  unsupported,                      // cudaGetDriverEntryPoint_ptsz
