@@ -8,10 +8,9 @@ import (
 	"github.com/vgpu/vgpu/internal/server"
 )
 
-// TestPrimaryStateAnsweredHere: the state of an active primary context is asked of the worker
-// once and then answered by the session, until a release, a reset or a flags setting; an
-// inactive one's is asked each time.
-func TestPrimaryStateAnsweredHere(t *testing.T) {
+// simRoundTrips connects to a simulated device, initialises the driver and returns the count of
+// the session's round trips so far.
+func simRoundTrips(t *testing.T) func() uint64 {
 	connect(t, server.NewSim())
 	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
 		t.Fatalf("cuInit = %d", r)
@@ -20,7 +19,14 @@ func TestPrimaryStateAnsweredHere(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	trips := func() uint64 { s.mu.Lock(); defer s.mu.Unlock(); return s.st.sync }
+	return func() uint64 { s.mu.Lock(); defer s.mu.Unlock(); return s.st.sync }
+}
+
+// TestPrimaryStateAnsweredHere: the state of an active primary context is asked of the worker
+// once and then answered by the session, until a release, a reset or a flags setting; an
+// inactive one's is asked each time.
+func TestPrimaryStateAnsweredHere(t *testing.T) {
+	trips := simRoundTrips(t)
 	flags, active := heapNew[uint32](), heapNew[int32]()
 	// state asks for the state and checks it, and how many round trips it took
 	state := func(what string, wantFlags uint32, wantActive int32, wantTrips uint64) {
@@ -65,6 +71,7 @@ func TestPrimaryStateAnsweredHere(t *testing.T) {
 	if r := dispatchByName(api.LibCuda, "cuDevicePrimaryCtxGetState", 0, 0, ptrOf(active)); r == 0 {
 		t.Fatal("cuDevicePrimaryCtxGetState with no flags pointer succeeded")
 	}
+	s, _ := getSession()
 	s.mu.Lock()
 	hits := s.st.primaryHits
 	s.mu.Unlock()
@@ -81,15 +88,7 @@ func TestPrimaryStateAnsweredHere(t *testing.T) {
 func TestCtxGetCurrentAnsweredHere(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	connect(t, server.NewSim())
-	if r := dispatchByName(api.LibCuda, "cuInit", 0); r != 0 {
-		t.Fatalf("cuInit = %d", r)
-	}
-	s, err := getSession()
-	if err != nil {
-		t.Fatal(err)
-	}
-	trips := func() uint64 { s.mu.Lock(); defer s.mu.Unlock(); return s.st.sync }
+	trips := simRoundTrips(t)
 	got, want := heapNew[uint64](), heapNew[uint64]()
 	current := func(what string, wantTrips uint64) uint64 {
 		t.Helper()
