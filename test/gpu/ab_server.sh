@@ -1,25 +1,30 @@
 #!/bin/bash
-# A/B of two builds of the worker on the GPU machine, after test/gpu/run.sh in the same call (it
-# uses what run.sh left: the 8-thread test test/gpu/cuda/threads.cu built under
-# /tmp/vgpu-gpu-logs/bin, llama.cpp under /tmp/llama, the 110 MB model /tmp/med-q8_0.gguf):
-#   bash test/gpu/ab_server.sh OTHER_VGPU_SERVER [ROUNDS]
-# Each round runs every test natively, against OTHER_VGPU_SERVER and against this build's
-# (build/out/vgpu-server), in turn and in an order that turns from round to round, each server on
-# a unix socket of its own with VGPU_WORKER_STATS=1 and the client this build's; so drift of the
-# machine falls on all three alike. Tests: the 8-thread test (threads8_ms, its median of 3) and llama-bench tg128 on the
-# 110 MB model (-r 3). Prints each round's figures, the worker-stats lines, and the medians.
+# A/B of two builds on the GPU machine, after test/gpu/run.sh in the same call (it uses what
+# run.sh left: the 8-thread test test/gpu/cuda/threads.cu built under /tmp/vgpu-gpu-logs/bin,
+# llama.cpp under /tmp/llama, the 110 MB model /tmp/med-q8_0.gguf):
+#   bash test/gpu/ab_server.sh OTHER [ROUNDS]
+# OTHER is another build's vgpu-server, or a folder of another build's files (any of build/out's:
+# the server, libvgpucore.so, a stub) laid over this build's, for the client side too.
+# Each round runs every test natively, against the other build and against this one
+# (build/out), in turn and in an order that turns from round to round, each build's server on a
+# unix socket of its own with VGPU_WORKER_STATS=1 and its clients with VGPU_STATS=1; so drift of
+# the machine falls on all three alike. Tests: the 8-thread test (threads8_ms, its median of 3)
+# and llama-bench tg128 on the 110 MB model (-r 3). Prints each round's figures, the
+# worker-stats and client lines of the 8-thread test, and the medians.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-BIN=$ROOT/build/out
-OTHER=${1:?usage: ab_server.sh OTHER_VGPU_SERVER [ROUNDS]}
+OTHER=${1:?usage: ab_server.sh OTHER_VGPU_SERVER_OR_FOLDER [ROUNDS]}
 ROUNDS=${2:-3}
 GPULESS="$ROOT/test/gpu/gpuless.sh"
 THREADS=/tmp/vgpu-gpu-logs/bin/threads
 LLB=/tmp/llama/build/bin
 MODEL=/tmp/med-q8_0.gguf
-PRE="$BIN/libcudart.so.13:$BIN/libcublas.so.13:$BIN/libcublasLt.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1"
 LOGS=/tmp/vgpu-ab
 rm -rf "$LOGS"; mkdir -p "$LOGS"
+# each build's outputs: this one's, and the other's (this one's with the other's files over them)
+declare -A OUTS=([this]=$ROOT/build/out [other]=$LOGS/other-out)
+cp -a "$ROOT/build/out" "$LOGS/other-out"
+if [ -d "$OTHER" ]; then cp -a "$OTHER"/. "$LOGS/other-out"/; else cp "$OTHER" "$LOGS/other-out/vgpu-server"; fi
 
 # ab_run NAME: the tests once natively (NAME native) or against server NAME's socket
 ab_run() {
@@ -29,8 +34,11 @@ ab_run() {
     [ -x "$LLB/llama-bench" ] && tg=$(LD_LIBRARY_PATH="$LLB:/usr/local/cuda/lib64" timeout 100 "$LLB/llama-bench" -m "$MODEL" -p 0 -n 128 -r 3 -ngl 99 -o md 2>/dev/null |
       grep tg128 | awk -F'|' '{print $(NF-1)}' | awk '{print $1}')
   else
-    th=$(timeout 60 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$LOGS/$name.sock" "$THREADS" | grep -o 'threads8_ms [0-9.]*' | cut -d' ' -f2)
-    [ -x "$LLB/llama-bench" ] && tg=$(timeout 100 "$GPULESS" env LD_LIBRARY_PATH="$LLB:$BIN" LD_PRELOAD="$PRE" VGPU_SERVER="unix://$LOGS/$name.sock" \
+    local b=${OUTS[$name]}
+    local pre="$b/libcudart.so.13:$b/libcublas.so.13:$b/libcublasLt.so.13:$b/libcuda.so.1:$b/libnvidia-ml.so.1"
+    timeout 60 "$GPULESS" env LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" VGPU_STATS=1 "$THREADS" >>"$LOGS/threads-$name.txt" 2>&1
+    th=$(grep -o 'threads8_ms [0-9.]*' "$LOGS/threads-$name.txt" | tail -n 1 | cut -d' ' -f2)
+    [ -x "$LLB/llama-bench" ] && tg=$(timeout 100 "$GPULESS" env LD_LIBRARY_PATH="$LLB:$b" LD_PRELOAD="$pre" VGPU_SERVER="unix://$LOGS/$name.sock" \
       "$LLB/llama-bench" -m "$MODEL" -p 0 -n 128 -r 3 -ngl 99 -o md 2>/dev/null | grep tg128 | awk -F'|' '{print $(NF-1)}' | awk '{print $1}')
   fi
   echo "$name threads8_ms ${th:-?} tg128 ${tg:-?}"
@@ -38,7 +46,7 @@ ab_run() {
 
 pids=()
 for name in other this; do
-  x=$BIN/vgpu-server; [ $name = other ] && x=$OTHER
+  x=${OUTS[$name]}/vgpu-server
   rm -f "$LOGS/$name.sock"
   VGPU_WORKER_STATS=1 "$x" --listen "unix://$LOGS/$name.sock" --backend real >"$LOGS/server-$name.log" 2>&1 &
   pids+=($!)
@@ -55,8 +63,9 @@ for k in $(seq "$ROUNDS"); do
 done | tee "$LOGS/rounds.txt"
 kill "${pids[@]}"; wait "${pids[@]}" 2>/dev/null
 for name in other this; do
-  echo "== worker stats, $name (the threads test's sessions)"
+  echo "== worker stats, $name (the threads test's sessions), and its clients' wake-ups"
   grep -o "worker stats: .*" "$LOGS/server-$name.log" | grep "vgpuLaunchKernel=960" | cut -c1-420
+  grep -o "threads woken for a reply[^;]*" "$LOGS/threads-$name.txt"
 done
 # median NAME FIELD: the median of a field over the rounds
 median() { awk -v n="$1" -v f="$2" '$3 == n { for (i = 4; i < NF; i++) if ($i == f) print $(i + 1) }' "$LOGS/rounds.txt" | grep -v '?' | sort -g |
