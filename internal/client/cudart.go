@@ -42,8 +42,11 @@ var ctxEpoch atomic.Uint64
 
 // currentCtx is the context current on the calling thread's thread in srv's worker, as far as
 // the client knows (0: none, or not known); primaryContexts.mu is held.
-func currentCtx(srv *remoteServer) uint64 {
-	t := thread()
+func currentCtx(srv *remoteServer) uint64 { return thread().ctxOn(srv) }
+
+// ctxOn is the context current on t's thread in srv's worker, as far as the client knows (0:
+// none, or not known); primaryContexts.mu is held.
+func (t *threadState) ctxOn(srv *remoteServer) uint64 {
 	if srv.idx < len(t.ctx) {
 		return t.ctx[srv.idx]
 	}
@@ -405,7 +408,8 @@ func cuCtxGetCurrent(c *call) int64 {
 	if arg.pctx() != 0 && !multiServers() {
 		srv := serverList()[0]
 		primaryContexts.mu.Lock()
-		ctx, t := currentCtx(srv), thread()
+		t := thread()
+		ctx := t.ctxOn(srv)
 		known := ctx != 0 && t.ctxAt == ctxEpoch.Load()
 		primaryContexts.mu.Unlock()
 		if known {

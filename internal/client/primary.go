@@ -5,9 +5,8 @@ package client
 // (test/gpu/torch_train.py with VGPU_STATS=1 at 10 and 20 steps, H100, 2026-12-07). The primary
 // contexts of a worker's process are the client's alone, and what deactivates one or changes its
 // flags is the client's own call (cuDevicePrimaryCtxRelease, cuDevicePrimaryCtxReset,
-// cuDevicePrimaryCtxSetFlags), so
-// the session keeps each device's answer while the context was active, and forgets its answers
-// at those calls. An inactive context's state is asked of the worker each time: the worker may
+// cuDevicePrimaryCtxSetFlags), so the session keeps each device's answer while the context was
+// active, and forgets its answers at those calls. An inactive context's state is asked of the worker each time: the worker may
 // activate it itself (a library initialising the runtime on the device).
 
 // cuDevicePrimaryCtxGetState answers from the session's state of the device when it has one.
@@ -55,16 +54,22 @@ type primaryState struct{ flags uint32 }
 // primaryCtxChange: a release or reset (which may deactivate the context) forgets the
 // session's states, and the threads' current contexts as cuCtxGetCurrent would answer them.
 func primaryCtxChange(c *call) int64 {
-	forgetPrimary(c)
-	r := remote(c)
-	forgetPrimary(c)
+	r := remoteForgettingPrimary(c)
 	ctxEpoch.Add(1) // (a thread's current context may be the one released)
 	return r
 }
 
+// remoteForgettingPrimary makes call c, which changes primary contexts, forgetting the
+// session's states of them before and after it, so that no answer from before the change stays.
+func remoteForgettingPrimary(c *call) int64 {
+	forgetPrimary(c)
+	r := remote(c)
+	forgetPrimary(c)
+	return r
+}
+
 // forgetPrimary forgets the primary contexts' states of the session call c goes to; an answer
-// asked for before it is not kept (primaryGen). Called before and after a call that changes
-// them, so that no answer from before the change stays.
+// asked for before it is not kept (primaryGen).
 func forgetPrimary(c *call) {
 	if s, _ := sessionFor(c); s != nil {
 		s.mu.Lock()

@@ -60,9 +60,7 @@ func (s *session) applySched() {
 // cuDevicePrimaryCtxSetFlags_v2 also forgets the primary contexts' states (primary.go).
 func cuDevicePrimaryCtxSetFlags_v2(c *call) int64 {
 	arg := cuDevicePrimaryCtxSetFlags_v2Args(c.a)
-	forgetPrimary(c)
-	r := remote(c)
-	forgetPrimary(c)
+	r := remoteForgettingPrimary(c)
 	if r == 0 {
 		setSched(uint32(arg.flags()))
 	}
