@@ -71,17 +71,6 @@ for xc_f in "$XC_BIN"/*.build.log; do
   fi
 done
 log "builds took $((SECONDS - XC_START)) s"
-# xc_server SOCK LOG PREFIX...: a second vgpu-server (real backend) on SOCK, started through
-# PREFIX (env settings, taskset), its pid in xc_ps; returns once the socket exists. (Defined
-# before the build-only return: the performance table uses it too.)
-xc_server() {
-  local sock=$1 logf=$2; shift 2
-  rm -f "$sock"
-  "$@" "$BIN/vgpu-server" --listen "unix://$sock" --backend real >"$logf" 2>&1 &
-  xc_ps=$!
-  for xc_i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
-}
-
 # XC_BUILD_ONLY=1 (run.sh's VGPU_ONLY_LLAMA): the programs only, for the performance table
 [ "${XC_BUILD_ONLY:-}" = 1 ] && return
 
@@ -177,9 +166,9 @@ if [ -x "$XC_BIN/bench" ]; then
     # CPU profile (read it with: go tool pprof -top build/out/vgpu-server bench-worker.pprof.*).
     if [ "${VGPU_BENCH_PROFILE:-1}" = 1 ] && [ "$(xc_left)" -ge 40 ]; then
       xc_sock=/tmp/vgpu-prof.sock
-      xc_server "$xc_sock" "$LOGS/prof-server.log" env VGPU_CPUPROFILE="$LOGS/bench-worker.pprof"
+      aux_server "$xc_sock" "$LOGS/prof-server.log" env VGPU_CPUPROFILE="$LOGS/bench-worker.pprof"
       timeout 60 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$xc_sock" "$XC_BIN/bench" --quick >"$LOGS/bench-prof.vgpu.txt" 2>&1
-      sleep 1; kill $xc_ps; wait $xc_ps 2>/dev/null
+      sleep 1; kill $aux_ps; wait $aux_ps 2>/dev/null
       ls -l "$LOGS"/bench-worker.pprof.* 2>&1 | head -3
     fi
     # The launch rate with the worker and the client pinned to two different cores (is the
@@ -188,10 +177,10 @@ if [ -x "$XC_BIN/bench" ]; then
     if [ "${VGPU_BENCH_PINNED:-1}" = 1 ] && [ "$(xc_left)" -ge 40 ] && command -v taskset >/dev/null; then
       lscpu -e >"$LOGS/lscpu.txt" 2>&1
       xc_sock=/tmp/vgpu-pin.sock
-      xc_server "$xc_sock" "$LOGS/pin-server.log" taskset -c 2
+      aux_server "$xc_sock" "$LOGS/pin-server.log" taskset -c 2
       timeout 60 taskset -c 6 env LD_LIBRARY_PATH="$XC_CUDALIB" "$XC_BIN/bench" --quick >"$LOGS/bench-pinned.native.txt" 2>&1
       timeout 60 taskset -c 6 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$xc_sock" "$XC_BIN/bench" --quick >"$LOGS/bench-pinned.vgpu.txt" 2>&1
-      kill $xc_ps; wait $xc_ps 2>/dev/null
+      kill $aux_ps; wait $aux_ps 2>/dev/null
       bash "$XC_SRC/bench/compare.sh" "$LOGS/bench-pinned.native.txt" "$LOGS/bench-pinned.vgpu.txt" | grep -E "^(metric|launch)" | tee "$LOGS/bench-pinned.txt"
       RESULTS+=("$(printf '%-28s %s' "bench pinned (cores 2, 6)" "$(grep '^launch_async_us' "$LOGS/bench-pinned.txt" | awk '{print "launch " $2 " vs " $3 " us, " $4}')")")
     fi

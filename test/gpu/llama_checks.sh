@@ -95,20 +95,20 @@ else
       timeout 100 "${LL_NATIVE[@]}" "$LLB/bin/llama-bench" -m /tmp/med-q8_0.gguf -p 0 -n 128 -r 5 -ngl 99 -o md 2>/dev/null |
         grep tg128 | sed "s/^/native:          /"
       for pair in $LLAMA_SPIN_SWEEP; do
-        xc_server /tmp/vgpu-spin.sock "$LOGS/spin-server.log" env VGPU_SPIN_US="${pair%%:*}"
+        aux_server /tmp/vgpu-spin.sock "$LOGS/spin-server.log" env VGPU_SPIN_US="${pair%%:*}"
         timeout 100 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER=unix:///tmp/vgpu-spin.sock VGPU_SPIN_US="${pair##*:}" \
           "$LLB/bin/llama-bench" -m /tmp/med-q8_0.gguf -p 0 -n 128 -r 5 -ngl 99 -o md 2>/dev/null |
           grep tg128 | sed "s/^/spin $pair us: /"
         timeout 60 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER=unix:///tmp/vgpu-spin.sock VGPU_SPIN_US="${pair##*:}" VGPU_STATS=1 \
           "$LLB/bin/llama-simple" -m /tmp/med-q8_0.gguf -n 96 -ngl 99 "Hello world" 2>&1 >/dev/null | grep -o "decoded.*t/s\|[0-9.]* ms writing.*polling" | sed "s/^/spin $pair us: /"
-        kill $xc_ps; wait $xc_ps 2>/dev/null
+        kill $aux_ps; wait $aux_ps 2>/dev/null
       done; } 2>&1 | tee "$LOGS/llama-spin.txt"
     fi
     # where pp512's time goes (LLAMA_PP_STATS=1): llama-bench pp512 at 10 and 30 repetitions per
     # model, client VGPU_STATS beside the worker's VGPU_WORKER_STATS (a server of its own); the
     # difference of the two is 20 prompts' worth. Each run's stderr is kept (llama-ppstats-*.err).
     if [ "${LLAMA_PP_STATS:-}" = 1 ]; then {
-      xc_server /tmp/vgpu-ws.sock "$LOGS/ws-server.log" env VGPU_WORKER_STATS=1
+      aux_server /tmp/vgpu-ws.sock "$LOGS/ws-server.log" env VGPU_WORKER_STATS=1
       for m in "$ROOT/.carry/tiny-q8_0.gguf" /tmp/med-q8_0.gguf; do
         for t in "-p 512 -n 0 -r 10" "-p 512 -n 0 -r 30" "-p 0 -n 128 -r 5"; do
           e="$LOGS/llama-ppstats-$(basename "$m" .gguf)-$(echo $t | tr -d ' -').err"
@@ -119,7 +119,7 @@ else
           sleep 0.2; grep "worker stats" "$LOGS/ws-server.log" | tail -1
         done
       done
-      kill $xc_ps; wait $xc_ps 2>/dev/null; } 2>&1 | tee "$LOGS/llama-ppstats.txt"
+      kill $aux_ps; wait $aux_ps 2>/dev/null; } 2>&1 | tee "$LOGS/llama-ppstats.txt"
     fi
     # LLAMA_REPEAT=N: the 110 MB model's pp512 and a 96-token generation N times each through
     # vgpu, every exit status and stderr kept (an intermittent client exit was seen twice)

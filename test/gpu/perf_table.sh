@@ -101,11 +101,11 @@ done
 # threads and their time (each a thread woken on the path of the frames after it), and the
 # client's VGPU_STATS=1, whose line counts its threads woken for replies another read. Printed.
 pt_wsock=/tmp/vgpu-perf-ws.sock
-xc_server "$pt_wsock" "$LOGS/perf-server-threads-stats.log" env VGPU_WORKER_STATS=1
+aux_server "$pt_wsock" "$LOGS/perf-server-threads-stats.log" env VGPU_WORKER_STATS=1
 timeout 120 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$pt_wsock" VGPU_STATS=1 "$XC_BIN/threads" >"$LOGS/perf-threads-stats.txt" 2>&1
 echo "== perf threads stats (rc $?): $(grep -o 'threads8_ms [0-9.]*' "$LOGS/perf-threads-stats.txt"); client: $(grep -o 'threads woken for a reply[^;]*' "$LOGS/perf-threads-stats.txt")"
 pt_worker_stats "$LOGS/perf-server-threads-stats.log"
-kill $xc_ps; wait $xc_ps 2>/dev/null
+kill $aux_ps; wait $aux_ps 2>/dev/null
 # which calls a training step waits for: VGPU_STATS=1 over unix at 10 and 20 steps (their
 # difference over 10 steps is one step's; the busiest rows of each are printed)
 for pt_n in 10 20; do

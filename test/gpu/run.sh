@@ -64,6 +64,16 @@ check() {
   RESULTS+=("$(printf '%-28s %s' "$name" "$verdict")")
 }
 
+# aux_server SOCK LOG PREFIX...: a second vgpu-server (real backend) on SOCK, started through
+# PREFIX (env settings, taskset), its pid in aux_ps; returns once the socket exists.
+aux_server() {
+  local sock=$1 logf=$2; shift 2
+  rm -f "$sock"
+  "$@" "$BIN/vgpu-server" --listen "unix://$sock" --backend real >"$logf" 2>&1 &
+  aux_ps=$!
+  for aux_i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+}
+
 # The GPU-less namespace really has no GPU: the real driver cannot be reached from it.
 "$GPULESS" bash -c 'ls -l /dev/nvidia0 2>&1 | head -1; (nvidia-smi -L 2>&1 | head -1) || true' >"$LOGS/gpuless.txt" 2>&1
 RESULTS+=("$(printf '%-28s %s' "gpuless namespace" "$(tr '\n' ' ' <"$LOGS/gpuless.txt" | cut -c1-90)")")
@@ -82,18 +92,14 @@ torch_compute() {
 # arguments, host scalars' values among them), in $LOGS/cublas-*.log; prints each run's
 # mismatches and the first triangular solve's log entry of each side.
 torch_blas_logged() {
-  local sock=/tmp/vgpu-blas-log.sock k pid
+  local sock=/tmp/vgpu-blas-log.sock k
   CUBLAS_LOGINFO_DBG=1 CUBLAS_LOGDEST_DBG="$LOGS/cublas-native.log" timeout 120 python3 "$ROOT/test/gpu/torch_blas.py" \
     >"$LOGS/torch-blas-logged.native.txt" 2>&1
   for k in 1 2 3; do
-    rm -f "$sock"
-    CUBLAS_LOGINFO_DBG=1 CUBLAS_LOGDEST_DBG="$LOGS/cublas-vgpu-$k.log" "$BIN/vgpu-server" --listen "unix://$sock" --backend real \
-      >"$LOGS/torch-blas-logged-server-$k.log" 2>&1 &
-    pid=$!
-    for i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
+    aux_server "$sock" "$LOGS/torch-blas-logged-server-$k.log" env CUBLAS_LOGINFO_DBG=1 CUBLAS_LOGDEST_DBG="$LOGS/cublas-vgpu-$k.log"
     timeout 120 "$GPULESS" env LD_LIBRARY_PATH="$BIN" LD_PRELOAD="$PRE_BLAS" VGPU_SERVER="unix://$sock" python3 "$ROOT/test/gpu/torch_blas.py" \
       >"$LOGS/torch-blas-logged.vgpu-$k.txt" 2>&1
-    kill $pid; wait $pid 2>/dev/null
+    kill $aux_ps; wait $aux_ps 2>/dev/null
     log "torch-blas with cuBLAS's log, run $k: $(grep -c MISMATCH "$LOGS/torch-blas-logged.vgpu-$k.txt") mismatches"
   done
   for f in "$LOGS/cublas-native.log" "$LOGS/cublas-vgpu-1.log"; do
