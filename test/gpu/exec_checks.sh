@@ -171,6 +171,20 @@ if [ -x "$XC_BIN/bench" ]; then
       sleep 1; kill $aux_ps; wait $aux_ps 2>/dev/null
       ls -l "$LOGS"/bench-worker.pprof.* 2>&1 | head -3
     fi
+    # The launch path alone (bench --launches: 1,000,000 driver-API launches): natively, natively
+    # with a socket read before each launch (as the worker reads a frame), and through a server
+    # whose worker writes a CPU profile of nothing but launches (bench-launch-worker.pprof.*).
+    if [ "${VGPU_BENCH_PROFILE:-1}" = 1 ] && [ "$(xc_left)" -ge 40 ]; then
+      xc_sock=/tmp/vgpu-lprof.sock
+      timeout 30 env LD_LIBRARY_PATH="$XC_CUDALIB" "$XC_BIN/bench" --launches >"$LOGS/bench-launches.txt" 2>&1
+      timeout 30 env LD_LIBRARY_PATH="$XC_CUDALIB" "$XC_BIN/bench" --launches --syscall >>"$LOGS/bench-launches.txt" 2>&1
+      aux_server "$xc_sock" "$LOGS/lprof-server.log" env VGPU_CPUPROFILE="$LOGS/bench-launch-worker.pprof"
+      timeout 40 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$xc_sock" "$XC_BIN/bench" --launches \
+        | sed 's/launch_driver_only_us/launch_driver_only_vgpu_us/' >>"$LOGS/bench-launches.txt" 2>&1
+      sleep 1; kill $aux_ps; wait $aux_ps 2>/dev/null
+      cat "$LOGS/bench-launches.txt"
+      RESULTS+=("$(printf '%-28s %s' "launches only (us)" "$(awk '/^metric/ {printf "%s %s; ", $2, $3}' "$LOGS/bench-launches.txt")")")
+    fi
     # The launch rate with the worker and the client pinned to two different cores (is the
     # gap the two busy processes sharing a core?): the quick benchmark's launch lines, natively
     # pinned too, beside the unpinned figures above. The CPU layout goes to the logs.

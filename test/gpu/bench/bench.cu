@@ -2,12 +2,17 @@
 // run through vgpu can be joined by test/gpu/bench/compare.sh.
 // Build: nvcc -arch=sm_90 -cudart shared -O2 bench.cu -o bench
 // Usage: bench [--quick]   (--quick: fewer repetitions, no 512 MiB sizes)
+//        bench --launches [--syscall]   (only driver-API launches, 200,000 a repetition, 5
+//        repetitions, for a profile of the launch path alone; --syscall reads 160 bytes from a
+//        socket pair before each launch, as the worker reads a launch's frame)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <cuda.h>
 #include <cuda_runtime.h>
 
@@ -38,9 +43,41 @@ static void metric(const char *name, double v, const char *unit) {
 
 __global__ void k_empty() {}
 
+// launchesOnly: the driver-API launch loop alone, long enough for a CPU profile of it. With
+// syscall, each launch first reads a 160-byte message from a socket pair (written ahead in
+// batches, as the client's frames arrive): does a system call between launches make the
+// driver's launch dearer (caches and TLBs the kernel's entry flushes)?
+static int launchesOnly(bool syscall) {
+  CK(cudaFree(nullptr));
+  cudaStream_t s;
+  CK(cudaStreamCreate(&s));
+  cudaFunction_t f = nullptr;
+  CK(cudaGetFuncBySymbol(&f, (const void *)k_empty));
+  int sv[2] = {-1, -1};
+  if (syscall && socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return 2;
+  static char msg[160 * 64];
+  const int n = 200000;
+  std::vector<double> per;
+  for (int rep = 0; rep < 5; rep++) {
+    double a = now_us();
+    for (int i = 0; i < n; i++) {
+      if (syscall) {
+        if (i % 64 == 0 && write(sv[1], msg, sizeof msg) != (ssize_t)sizeof msg) return 2;
+        if (read(sv[0], msg, 160) != 160) return 2;
+      }
+      cuLaunchKernel((CUfunction)f, 1, 1, 1, 1, 1, 1, 0, (CUstream)s, nullptr, nullptr);
+    }
+    CK(cudaStreamSynchronize(s));
+    per.push_back((now_us() - a) / n);
+  }
+  metric(syscall ? "launch_driver_syscall_us" : "launch_driver_only_us", median(per), "us");
+  return g_fail ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, nullptr, _IOLBF, 0);
   bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
+  if (argc > 1 && strcmp(argv[1], "--launches") == 0) return launchesOnly(argc > 2 && strcmp(argv[2], "--syscall") == 0);
 
   // init: the first call that creates the context
   double t0 = now_us();
