@@ -27,6 +27,10 @@ var execTable = []Func{
 	// once every such copy has finished.
 	{Name: "vgpuShmHtoDAsync", Libs: cu, Internal: true, Serve: Async, NoLog: true, Params: []P{devRange("dst", "n", 1), scalar("size_t", "offset"), scalar("size_t", "n"), stream("hStream")}},
 	{Name: "vgpuShmFence", Libs: cu, Internal: true, NoLog: true},
+	// An async upload over a socket without shared memory (the client's cuMemcpyHtoDAsync) whose
+	// bytes are mostly repeats: they travel as runs (remoting.EncodeRuns) and the worker expands
+	// them (n bytes, at most 16 MiB) before it queues the copy; nobody waits for it.
+	{Name: "vgpuRunsHtoDAsync", Libs: cu, Internal: true, Serve: Async, NoLog: true, Params: []P{devRange("dst", "n", 1), {C: "const void *", Name: "runs", Kind: InBuf, Size: "runsBytes"}, scalar("size_t", "runsBytes"), scalar("size_t", "n"), stream("hStream")}},
 	// The client thread of the frame's header has ended (or the client will name no more calls
 	// by its number): the worker ends that thread's own thread (decision 14).
 	{Name: "vgpuThreadEnd", Libs: cu, Internal: true, Serve: Async, NoLog: true},

@@ -513,6 +513,9 @@ func remoteAsync(c *call) int64 {
 	if r, done := chunked(c, remoteAsync); done {
 		return r
 	}
+	if r, done := viaRuns(c, s); done {
+		return r
+	}
 	var wa wireArgs
 	rc, tail, _, bad := c.marshal(&wa)
 	if bad != "" {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
 )
 
 // The rows named in internal.go's log lines.
@@ -57,6 +58,8 @@ func (s *Session) internal(id api.ID, f *api.Func, a *Args) int32 {
 		return pa.PointerAttributes(a.In[0], a.Vals[2], a.Out[3])
 	case api.IDvgpuShmHtoD, api.IDvgpuShmDtoH, api.IDvgpuShmHtoDAsync:
 		return s.shmCopy(id, f, a)
+	case api.IDvgpuRunsHtoDAsync:
+		return s.runsUpload(f, a)
 	case api.IDvgpuShmFence:
 		if sc, ok := s.be.(ShmCopier); ok {
 			return sc.ShmFence()
@@ -314,4 +317,45 @@ func (s *Session) shmCopy(id api.ID, f *api.Func, a *Args) int32 {
 		return sc.CopyHtoDAsync(dev, s.shm[off:off+n], stream)
 	}
 	return sc.CopyDtoH(s.shm[off:off+n], dev, stream)
+}
+
+// runsMax bounds an upload sent as runs: the client sends no piece larger (client.chunkSize).
+const runsMax = 16 << 20
+
+// runsUpload serves vgpuRunsHtoDAsync: the runs expanded into the page-locked frame buffer the
+// next large frame would be read into, where the session has one (pinned.go: its DMA is queued
+// as an uploaded frame's is, without waiting), else into pageable memory, which the driver
+// copies before the call returns.
+func (s *Session) runsUpload(f *api.Func, a *Args) int32 {
+	in := vgpuRunsHtoDAsyncArgs{a}
+	n := in.n()
+	if n == 0 {
+		return 0
+	}
+	if n > runsMax {
+		s.logCall(f.Name+" refused", f, 1, "%s refused: %d bytes expand past %d", f.Name, n, runsMax)
+		return 1
+	}
+	s.pinPayloads(pinnedPayloadMin)
+	pb := &s.pinned
+	// (not where the runs themselves came in that buffer: a frame of a MiB or more)
+	pinned := !s.frame.pinned && pb.payload[pb.cur] != nil && uint64(len(pb.payload[pb.cur])) >= n
+	var buf []byte
+	if pinned {
+		buf = pb.payload[pb.cur][:n]
+	} else {
+		if uint64(cap(s.runsBuf)) < n {
+			s.runsBuf = make([]byte, n)
+		}
+		buf = s.runsBuf[:n]
+	}
+	if err := remoting.DecodeRuns(buf, in.runs()); err != nil {
+		s.logCall(f.Name+" refused", f, 1, "%s refused: %v", f.Name, err)
+		return 1
+	}
+	up := &Args{Vals: []uint64{in.dst(), 0, n, in.hStream()}, In: [][]byte{nil, buf, nil, nil}, Out: make([][]byte, 4), Thread: a.Thread}
+	if pinned {
+		return s.uploadFromFrame(htodAsyncID, &api.Table[htodAsyncID], up)
+	}
+	return s.be.Invoke(htodAsyncID, &api.Table[htodAsyncID], up)
 }

@@ -125,6 +125,7 @@ type Session struct {
 	// inArena holds this call's input values re-laid at 16-byte boundaries (alignedCopy).
 	inArena    []byte
 	launchArgs Launch // vgpuLaunchKernel's, reused
+	runsBuf    []byte // vgpuRunsHtoDAsync's expanded bytes without a page-locked buffer, reused
 
 	call remoting.Call // the call being served (its slices reused)
 	args Args

@@ -402,6 +402,15 @@ func (a vgpuShmHtoDAsyncArgs) offset() uint64  { return a.Vals[1] } // size_t
 func (a vgpuShmHtoDAsyncArgs) n() uint64       { return a.Vals[2] } // size_t
 func (a vgpuShmHtoDAsyncArgs) hStream() uint64 { return a.Vals[3] } // CUstream
 
+// vgpuRunsHtoDAsyncArgs reads the arguments of vgpuRunsHtoDAsync by name.
+type vgpuRunsHtoDAsyncArgs struct{ *Args }
+
+func (a vgpuRunsHtoDAsyncArgs) dst() uint64       { return a.Vals[0] } // CUdeviceptr
+func (a vgpuRunsHtoDAsyncArgs) runs() []byte      { return a.In[1] }   // const void *
+func (a vgpuRunsHtoDAsyncArgs) runsBytes() uint64 { return a.Vals[2] } // size_t
+func (a vgpuRunsHtoDAsyncArgs) n() uint64         { return a.Vals[3] } // size_t
+func (a vgpuRunsHtoDAsyncArgs) hStream() uint64   { return a.Vals[4] } // CUstream
+
 // cuDeviceCanAccessPeerArgs reads the arguments of cuDeviceCanAccessPeer by name.
 type cuDeviceCanAccessPeerArgs struct{ *Args }
 

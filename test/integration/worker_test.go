@@ -147,3 +147,31 @@ func TestWorkerNotDumpable(t *testing.T) {
 		}
 	}
 }
+
+// TestRunsUploads: over TCP (no shared memory) async uploads of attention masks travel as runs
+// and arrive intact although the program overwrites its buffer as soon as each call returns;
+// bytes that do not shrink (random ones) go as they are. memloop runs reads everything back.
+func TestRunsUploads(t *testing.T) {
+	exe := buildMemloop(t)
+	s := startServerWith(t, serverOpts{tcp: true, insecure: true})
+	env := append(cleanEnv("VGPU_SERVER="+s.tcp, "LD_LIBRARY_PATH="+outDir(t), "VGPU_STATS=1"), s.tcpEnv...)
+	r := run(t, 60*time.Second, env, exe, "runs")
+	if r.code != 0 || !strings.Contains(r.stdout, "RUNS OK") {
+		t.Fatalf("memloop runs: %s", r)
+	}
+	var shm, asRuns, sent, out uint64
+	i := strings.Index(r.stderr, "bytes out")
+	if i < 0 {
+		t.Fatalf("no stats line: %s", r)
+	}
+	line := r.stderr[strings.LastIndex(r.stderr[:i], "writes, ")+len("writes, "):]
+	if _, err := fmt.Sscanf(line, "%d bytes out, %d bytes in, %d bytes through shared memory, %d uploaded as runs in %d", &out, new(uint64), &shm, &asRuns, &sent); err != nil {
+		t.Fatalf("stats line %q: %v", line[:min(len(line), 160)], err)
+	}
+	t.Logf("%d bytes uploaded as runs in %d; %d bytes out in all", asRuns, sent, out)
+	// 30 uploads of 130 MiB in all: 4 of random bytes (it%7 == 6: 21 MiB), the rest masks (109
+	// MiB), the 17 MiB ones in a 16 MiB piece and a 1 MiB one
+	if asRuns < 105<<20 || asRuns > 110<<20 || sent > asRuns/10 || shm != 0 {
+		t.Fatalf("%d bytes as runs in %d (%d through shared memory): want the masks' 109 MiB, in a tenth of that", asRuns, sent, shm)
+	}
+}

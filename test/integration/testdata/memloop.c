@@ -8,6 +8,10 @@
  *                       rewritten after each call, 300 MiB in all, with a synchronous copy
  *                       each way now and then; checks the device's bytes against a mirror and
  *                       prints "RING OK"
+ *   memloop runs        async uploads of 64 KiB to 17 MiB of float32 attention masks (rows of 0
+ *                       then -inf, as llama.cpp uploads them), of masks with random bytes
+ *                       written into them, and of random bytes, from one host buffer rewritten
+ *                       after each call; checks the device's bytes and prints "RUNS OK"
  *   memloop peek <hex>  read 16 bytes at device address <hex> without allocating anything and
  *                       print "PEEK <result>"; exits 0 when the read was refused with
  *                       CUDA_ERROR_INVALID_VALUE (the address is not this session's).
@@ -78,6 +82,58 @@ static int ring(void)
 	return 0;
 }
 
+/* mask fills n bytes with float32 rows of `cols` values: row r is 0 up to column r, then -inf;
+ * with noise, random bytes over every 16th row; with all, random bytes everywhere. */
+static void mask(unsigned char *b, size_t n, size_t cols, int noise, int all, unsigned seed)
+{
+	const unsigned inf = 0xff800000u;
+	size_t words = n / 4;
+	for (size_t i = 0; i < words; i++) {
+		unsigned v = (i % cols) > (i / cols) % cols ? inf : 0;
+		memcpy(b + 4 * i, &v, 4);
+	}
+	for (size_t i = 4 * words; i < n; i++)
+		b[i] = (unsigned char)(seed + i);
+	for (size_t i = 0; i < n; i++) {
+		size_t row = i / (4 * cols);
+		if (all || (noise && row % 16 == 3)) {
+			seed = seed * 1103515245u + 12345u;
+			b[i] = (unsigned char)(seed >> 16);
+		}
+	}
+}
+
+static int runs(void)
+{
+	const size_t dn = 40 << 20, hn = 17 << 20;
+	const size_t sizes[] = {64 << 10, (1 << 20) + 4, 3 << 20, (17 << 20) - 12, (512 << 10) + 3};
+	unsigned char *host = malloc(hn), *mirror = calloc(1, dn), *back = malloc(dn);
+	if (!host || !mirror || !back)
+		return 2;
+	CUdeviceptr d;
+	CUstream st;
+	CHECK(cuMemAlloc_v2(&d, dn));
+	CHECK(cuStreamCreate(&st, 0));
+	CHECK(cuMemsetD8_v2(d, 0, dn));
+	for (unsigned it = 0; it < 30; it++) {
+		size_t n = sizes[it % 5], off = ((size_t)it * 1048583u) % (dn - n);
+		mask(host, n, 256 + 128 * (it % 3), it % 3 == 1, it % 7 == 6, it);
+		CHECK(cuMemcpyHtoDAsync_v2(d + off, host, n, st));
+		memcpy(mirror + off, host, n);
+		memset(host, 0xee, n); /* the caller's buffer is free again */
+		if (it % 10 == 9) {
+			CHECK(cuStreamSynchronize(st));
+			CHECK(cuMemcpyDtoH_v2(back, d, dn));
+			if (memcmp(back, mirror, dn) != 0) {
+				fprintf(stderr, "memloop: runs: data differs after upload %u\n", it);
+				return 3;
+			}
+		}
+	}
+	printf("RUNS OK\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	alarm(20);
@@ -102,6 +158,8 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "ring") == 0)
 		return ring();
+	if (strcmp(argv[1], "runs") == 0)
+		return runs();
 	if (strcmp(argv[1], "idle") == 0 && argc == 3) {
 		CUdeviceptr d;
 		unsigned char b[64] = {1};

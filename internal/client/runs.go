@@ -1,0 +1,91 @@
+package client
+
+import (
+	"sync"
+
+	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
+)
+
+// Uploads as runs. Over a socket without shared memory (TCP, vsock) an async upload of
+// runsThreshold bytes or more whose bytes are mostly repeats of an 8-byte word goes as
+// vgpuRunsHtoDAsync: the runs (remoting.EncodeRuns), which the worker expands before it queues
+// the copy. llama.cpp's attention mask, most of a prompt's inputs, is rows of 0 then -inf: 1 MiB
+// of it travels in about 8 KiB. Bytes that do not shrink to a runsRatio-th go as they are; the
+// encoder gives up as soon as its output passes that size.
+
+// runsThreshold: uploads at least this big are tried as runs.
+const runsThreshold = 64 << 10
+
+// runsRatio: runs are sent when they take at most 1/runsRatio of the bytes.
+const runsRatio = 4
+
+// runsPart is the least each of encodeRuns's threads encodes.
+const runsPart = 512 << 10
+
+// encodeRuns encodes src as runs in at most len(src)/runsRatio bytes, in parts on up to
+// copyThreads threads when it is big (each part's segments cover whole words, so the parts'
+// encodings follow one another); ok is false when it does not shrink that far.
+func encodeRuns(src []byte) ([]byte, bool) {
+	n := min(copyThreads, len(src)/runsPart)
+	if n < 2 {
+		return remoting.EncodeRuns(nil, src, len(src)/runsRatio)
+	}
+	step := (len(src)/n + 7) &^ 7
+	parts := make([][]byte, n)
+	oks := make([]bool, n)
+	var wg sync.WaitGroup
+	for k := 1; k < n; k++ {
+		i, j := k*step, min((k+1)*step, len(src))
+		if k == n-1 {
+			j = len(src)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[k], oks[k] = remoting.EncodeRuns(nil, src[i:j], (j-i)/runsRatio)
+		}()
+	}
+	parts[0], oks[0] = remoting.EncodeRuns(nil, src[:step], step/runsRatio)
+	wg.Wait()
+	size := 0
+	for k := range parts {
+		if !oks[k] {
+			return nil, false
+		}
+		size += len(parts[k])
+	}
+	out := make([]byte, 0, size)
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out, true
+}
+
+// viaRuns sends an async upload (cuMemcpyHtoDAsync_v2) as runs where it pays: a session
+// without shared memory, at least runsThreshold bytes, at most one piece (chunkSize).
+func viaRuns(c *call, s *session) (int64, bool) {
+	if c.id != api.IDcuMemcpyHtoDAsync_v2 || s.shm != nil {
+		return 0, false
+	}
+	arg := func(name string) uint64 { return c.a[c.f.ParamIndex(name)] }
+	dst, src, n := arg("dstDevice"), arg("srcHost"), arg("ByteCount")
+	if n < runsThreshold || n > chunkSize || src == 0 {
+		return 0, false
+	}
+	enc, ok := encodeRuns(hostBytes(src, int(n)))
+	if !ok {
+		return 0, false
+	}
+	stream := arg("hStream") &^ tagMask // the server's own handle (servers.go)
+	rc := remoting.Call{Fn: uint32(runsUploadID), Scalars: []uint64{dst, uint64(len(enc)), n, stream}, Bufs: [][]byte{enc}}
+	s.mu.Lock()
+	s.st.runs(n, len(enc))
+	s.mu.Unlock()
+	if err := s.sendAsync(&rc, nil, c.tid()); err != nil {
+		return c.unreachable(), true
+	}
+	return 0, true
+}
+
+const runsUploadID = api.IDvgpuRunsHtoDAsync
