@@ -130,6 +130,22 @@ else
   RESULTS+=("$(printf '%-28s %s' "build cublas-gemm" "FAILED (see gemm.build.log)")")
 fi
 
+# Uploads as runs over TCP (no shared memory): attention masks, masks with noise and random
+# bytes uploaded async from a buffer rewritten after each call, read back and compared
+# (test/integration/testdata/memloop.c), natively and through a TCP server; the client's stats
+# line says how many bytes went as runs.
+if gcc -O2 -I"$ROOT/include" -o "$XC_BIN/memloop_native" "$ROOT/test/integration/testdata/memloop.c" -L"$XC_CUDALIB/stubs" -lcuda 2>"$LOGS/memloop.build.log" &&
+   gcc -O2 -I"$ROOT/include" -o "$XC_BIN/memloop_vgpu" "$ROOT/test/integration/testdata/memloop.c" -L"$BIN" -l:libcuda.so.1 2>>"$LOGS/memloop.build.log"; then
+  "$BIN/vgpu-server" --backend real --listen tcp://127.0.0.1:7596 --insecure >"$LOGS/runs-server.log" 2>&1 &
+  xc_rs=$!
+  sleep 0.5
+  check runs-over-tcp cat "$XC_BIN/memloop_native" runs -- env VGPU_SERVER=tcp://127.0.0.1:7596 VGPU_INSECURE=1 VGPU_STATS=1 "$XC_BIN/memloop_vgpu" runs
+  kill $xc_rs; wait $xc_rs 2>/dev/null
+  grep -o "[0-9]* uploaded as runs in [0-9]*" "$LOGS/runs-over-tcp.vgpu.err"
+else
+  RESULTS+=("$(printf '%-28s %s' "build memloop" "FAILED (see memloop.build.log)")")
+fi
+
 # CuPy: the stubs preloaded (CuPy dlopens libcuda itself; NVRTC stays the real library).
 xc_pre="$BIN/libcudart.so.13:$BIN/libcuda.so.1:$BIN/libnvidia-ml.so.1"
 xc_left_now=$(xc_left)
