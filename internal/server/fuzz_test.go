@@ -255,6 +255,9 @@ func fuzzSession(t testing.TB) *Session {
 	return s
 }
 
+// zeroRuns is 64 KiB of zeros as runs (vgpuRunsHtoDAsync).
+var zeroRuns, _ = remoting.EncodeRuns(nil, make([]byte, 64<<10), 64)
+
 // fuzzHandle is the fuzz session's handle of kind h.
 func fuzzHandle(h api.HType) uint64 { return 0x6000000 + uint64(h)*16 }
 
@@ -378,6 +381,10 @@ func fuzzSeeds() map[string][]byte {
 		"shm-ok":       fuzzCalls(fuzzCall("vgpuShmHtoD", []uint64{fuzzBufB, 4096, 8192, 0})),
 		"shm-offset":   fuzzCalls(fuzzCall("vgpuShmDtoH", []uint64{fuzzBufB, 1<<64 - 1, 2, 0})),
 		"shm-empty":    fuzzCalls(fuzzCall("vgpuShmHtoDAsync", []uint64{fuzzBufB, 0, 0, 0})),
+		"runs-ok":      fuzzCalls(fuzzCall("vgpuRunsHtoDAsync", []uint64{fuzzBufB, uint64(len(zeroRuns)), 64 << 10, 0}, zeroRuns)),
+		"runs-bad":     fuzzCalls(fuzzCall("vgpuRunsHtoDAsync", []uint64{fuzzBufB, 3, 64 << 10, 0}, []byte{0xff, 0xff, 0xff})),
+		"runs-past":    fuzzCalls(fuzzCall("vgpuRunsHtoDAsync", []uint64{fuzzBufA, uint64(len(zeroRuns)), 64 << 10, 0}, zeroRuns)),
+		"runs-huge":    fuzzCalls(fuzzCall("vgpuRunsHtoDAsync", []uint64{fuzzBufB, uint64(len(zeroRuns)), 1 << 40, 0}, zeroRuns)),
 		"pointer-attr": fuzzCalls(fuzzCall("vgpuPointerGetAttributes", []uint64{2, fuzzBufA}, make([]byte, 8))),
 		"launch":       fuzzCalls(fuzzCall("vgpuLaunchKernel", []uint64{fuzzHandle(api.HFunction), 1, 1, 1, 1, 1, 1, 0, 0, 0, 12, 0}, make([]byte, 12), nil)),
 		"alloc-copy-free": fuzzCalls(fuzzCall("cuMemAlloc_v2", []uint64{0, 100}),
