@@ -35,49 +35,74 @@
 		}                                                                         \
 	} while (0)
 
-/* ring: the device buffer is 48 MiB; each upload goes to a varying offset from the same host
- * buffer, which is overwritten at once after the call (an async copy from pageable memory has
- * taken its bytes when it returns). */
-static int ring(void)
-{
-	const size_t dn = 48 << 20, hn = 17 << 20;
-	const size_t sizes[] = {1 << 20, (3 << 20) + 123, 16 << 20, 17 << 20, (2 << 20) + 4096};
-	unsigned char *host = malloc(hn), *mirror = calloc(1, dn), *back = malloc(dn);
-	if (!host || !mirror || !back)
-		return 2;
+/* uploads: a device buffer of dn bytes (zeroed) and a stream, the host buffer uploads come from,
+ * a mirror of what the device should hold and a buffer to read it back into. */
+struct uploads {
+	size_t dn;
+	unsigned char *host, *mirror, *back;
 	CUdeviceptr d;
 	CUstream st;
-	CHECK(cuMemAlloc_v2(&d, dn));
-	CHECK(cuStreamCreate(&st, 0));
-	CHECK(cuMemsetD8_v2(d, 0, dn));
-	size_t total = 0;
-	for (unsigned it = 0; total < (300u << 20); it++) {
-		size_t n = sizes[it % 5], off = ((size_t)it * 7340033u) % (dn - n);
-		for (size_t k = 0; k < n; k++)
-			host[k] = (unsigned char)(it * 31 + k * 7 + (k >> 12));
-		if (it % 11 == 10) {
-			CHECK(cuMemcpyHtoD_v2(d + off, host, n)); /* synchronous: the halves */
-		} else {
-			CHECK(cuMemcpyHtoDAsync_v2(d + off, host, n, st));
-		}
-		memcpy(mirror + off, host, n);
-		memset(host, 0xee, n); /* the caller's buffer is free again */
-		total += n;
-		if (it % 13 == 12) { /* read back midway: the halves again, after a fence */
-			CHECK(cuStreamSynchronize(st));
-			CHECK(cuMemcpyDtoH_v2(back, d, dn));
-			if (memcmp(back, mirror, dn) != 0) {
-				fprintf(stderr, "memloop: ring: data differs after upload %u\n", it);
-				return 3;
-			}
-		}
-	}
-	CHECK(cuStreamSynchronize(st));
-	CHECK(cuMemcpyDtoH_v2(back, d, dn));
-	if (memcmp(back, mirror, dn) != 0) {
-		fprintf(stderr, "memloop: ring: data differs at the end\n");
+};
+
+static int uploads_init(struct uploads *u, size_t dn, size_t hn)
+{
+	u->dn = dn;
+	u->host = malloc(hn), u->mirror = calloc(1, dn), u->back = malloc(dn);
+	if (!u->host || !u->mirror || !u->back)
+		return 2;
+	CHECK(cuMemAlloc_v2(&u->d, dn));
+	CHECK(cuStreamCreate(&u->st, 0));
+	CHECK(cuMemsetD8_v2(u->d, 0, dn));
+	return 0;
+}
+
+/* uploaded: host[0, n) was sent to d + off: mirror it, then overwrite the host buffer (the
+ * caller's buffer is free again once the call returns, as an async copy from pageable memory has
+ * taken its bytes by then). */
+static void uploaded(struct uploads *u, size_t off, size_t n)
+{
+	memcpy(u->mirror + off, u->host, n);
+	memset(u->host, 0xee, n);
+}
+
+/* same waits for the stream, reads the device buffer back and compares it with the mirror. */
+static int same(struct uploads *u, const char *what, const char *when)
+{
+	CHECK(cuStreamSynchronize(u->st));
+	CHECK(cuMemcpyDtoH_v2(u->back, u->d, u->dn));
+	if (memcmp(u->back, u->mirror, u->dn) != 0) {
+		fprintf(stderr, "memloop: %s: data differs %s\n", what, when);
 		return 3;
 	}
+	return 0;
+}
+
+/* ring: the device buffer is 48 MiB; each upload goes to a varying offset from the same host
+ * buffer, which is overwritten at once after the call. */
+static int ring(void)
+{
+	const size_t sizes[] = {1 << 20, (3 << 20) + 123, 16 << 20, 17 << 20, (2 << 20) + 4096};
+	struct uploads u;
+	if (uploads_init(&u, 48 << 20, 17 << 20))
+		return 2;
+	size_t total = 0;
+	for (unsigned it = 0; total < (300u << 20); it++) {
+		size_t n = sizes[it % 5], off = ((size_t)it * 7340033u) % (u.dn - n);
+		for (size_t k = 0; k < n; k++)
+			u.host[k] = (unsigned char)(it * 31 + k * 7 + (k >> 12));
+		if (it % 11 == 10) {
+			CHECK(cuMemcpyHtoD_v2(u.d + off, u.host, n)); /* synchronous: the halves */
+		} else {
+			CHECK(cuMemcpyHtoDAsync_v2(u.d + off, u.host, n, u.st));
+		}
+		uploaded(&u, off, n);
+		total += n;
+		/* read back midway: the halves again, after a fence */
+		if (it % 13 == 12 && same(&u, "ring", "midway"))
+			return 3;
+	}
+	if (same(&u, "ring", "at the end"))
+		return 3;
 	printf("RING OK %zu MiB\n", total >> 20);
 	return 0;
 }
@@ -103,32 +128,20 @@ static void mask(unsigned char *b, size_t n, size_t cols, int noise, int all, un
 	}
 }
 
+/* runs: 30 async uploads of 64 KiB to 17 MiB, masks most of them, read back every 10th. */
 static int runs(void)
 {
-	const size_t dn = 40 << 20, hn = 17 << 20;
 	const size_t sizes[] = {64 << 10, (1 << 20) + 4, 3 << 20, (17 << 20) - 12, (512 << 10) + 3};
-	unsigned char *host = malloc(hn), *mirror = calloc(1, dn), *back = malloc(dn);
-	if (!host || !mirror || !back)
+	struct uploads u;
+	if (uploads_init(&u, 40 << 20, 17 << 20))
 		return 2;
-	CUdeviceptr d;
-	CUstream st;
-	CHECK(cuMemAlloc_v2(&d, dn));
-	CHECK(cuStreamCreate(&st, 0));
-	CHECK(cuMemsetD8_v2(d, 0, dn));
 	for (unsigned it = 0; it < 30; it++) {
-		size_t n = sizes[it % 5], off = ((size_t)it * 1048583u) % (dn - n);
-		mask(host, n, 256 + 128 * (it % 3), it % 3 == 1, it % 7 == 6, it);
-		CHECK(cuMemcpyHtoDAsync_v2(d + off, host, n, st));
-		memcpy(mirror + off, host, n);
-		memset(host, 0xee, n); /* the caller's buffer is free again */
-		if (it % 10 == 9) {
-			CHECK(cuStreamSynchronize(st));
-			CHECK(cuMemcpyDtoH_v2(back, d, dn));
-			if (memcmp(back, mirror, dn) != 0) {
-				fprintf(stderr, "memloop: runs: data differs after upload %u\n", it);
-				return 3;
-			}
-		}
+		size_t n = sizes[it % 5], off = ((size_t)it * 1048583u) % (u.dn - n);
+		mask(u.host, n, 256 + 128 * (it % 3), it % 3 == 1, it % 7 == 6, it);
+		CHECK(cuMemcpyHtoDAsync_v2(u.d + off, u.host, n, u.st));
+		uploaded(&u, off, n);
+		if (it % 10 == 9 && same(&u, "runs", "after an upload"))
+			return 3;
 	}
 	printf("RUNS OK\n");
 	return 0;
