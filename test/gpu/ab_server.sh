@@ -1,7 +1,8 @@
 #!/bin/bash
-# A/B of two builds on the GPU machine, after test/gpu/run.sh in the same call (it uses what
-# run.sh left: the 8-thread test test/gpu/cuda/threads.cu built under /tmp/vgpu-gpu-logs/bin,
-# llama.cpp under /tmp/llama, the 110 MB model /tmp/med-q8_0.gguf):
+# A/B of two builds on the GPU machine, after test/gpu/run.sh in the same call or alone (it uses
+# what run.sh leaves, and makes what is missing: the 8-thread test test/gpu/cuda/threads.cu built
+# under /tmp/vgpu-gpu-logs/bin, llama.cpp under /tmp/llama from .carry/llama-bin.tar.xz.*, the
+# 110 MB model /tmp/med-q8_0.gguf from .carry/vgpu-gguf):
 #   bash test/gpu/ab_server.sh OTHER [ROUNDS]
 # OTHER is another build's vgpu-server, or a folder of another build's files (any of build/out's:
 # the server, libvgpucore.so, a stub) laid over this build's, for the client side too.
@@ -21,10 +22,19 @@ LLB=/tmp/llama/build/bin
 MODEL=/tmp/med-q8_0.gguf
 LOGS=/tmp/vgpu-ab
 rm -rf "$LOGS"; mkdir -p "$LOGS"
-# each build's outputs: this one's, and the other's (this one's with the other's files over them)
-declare -A OUTS=([this]=$ROOT/build/out [other]=$LOGS/other-out)
-cp -a "$ROOT/build/out" "$LOGS/other-out"
-if [ -d "$OTHER" ]; then cp -a "$OTHER"/. "$LOGS/other-out"/; else cp "$OTHER" "$LOGS/other-out/vgpu-server"; fi
+if [ ! -x "$THREADS" ]; then
+  mkdir -p "$(dirname "$THREADS")"
+  /usr/local/cuda/bin/nvcc -arch=sm_90 -cudart shared -O2 -std=c++17 -o "$THREADS" "$ROOT/test/gpu/cuda/threads.cu"
+fi
+if [ ! -x "$LLB/llama-bench" ] && [ -e "$ROOT/.carry/llama-bin.tar.xz.00" ]; then
+  mkdir -p "$LLB" && cat "$ROOT"/.carry/llama-bin.tar.xz.[0-9][0-9] | xz -dc | tar xf - -C "$LLB"
+fi
+[ -e "$MODEL" ] || "$ROOT/.carry/vgpu-gguf" -o "$MODEL" -type q8_0 -embd 1024 -heads 16 -heads-kv 16 -ff 2816 -layers 8 -vocab 272 -ctx 1024 >/dev/null
+# each build's outputs: this one's, and the other's (this one's with the other's files over them),
+# in a folder named vgpu-out, which gpuless.sh leaves visible (it covers every other libcuda.so*)
+declare -A OUTS=([this]=$ROOT/build/out [other]=$LOGS/other/vgpu-out)
+mkdir -p "$LOGS/other" && cp -a "$ROOT/build/out" "${OUTS[other]}"
+if [ -d "$OTHER" ]; then cp -a "$OTHER"/. "${OUTS[other]}"/; else cp "$OTHER" "${OUTS[other]}/vgpu-server"; fi
 
 # ab_run NAME: the tests once natively (NAME native) or against server NAME's socket
 ab_run() {
@@ -39,7 +49,8 @@ ab_run() {
     timeout 60 "$GPULESS" env LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" VGPU_STATS=1 "$THREADS" >>"$LOGS/threads-$name.txt" 2>&1
     th=$(grep -o 'threads8_ms [0-9.]*' "$LOGS/threads-$name.txt" | tail -n 1 | cut -d' ' -f2)
     [ -x "$LLB/llama-bench" ] && tg=$(timeout 100 "$GPULESS" env LD_LIBRARY_PATH="$LLB:$b" LD_PRELOAD="$pre" VGPU_SERVER="unix://$LOGS/$name.sock" \
-      "$LLB/llama-bench" -m "$MODEL" -p 0 -n 128 -r 3 -ngl 99 -o md 2>/dev/null | grep tg128 | awk -F'|' '{print $(NF-1)}' | awk '{print $1}')
+      "$LLB/llama-bench" -m "$MODEL" -p 0 -n 128 -r 3 -ngl 99 -o md 2>>"$LOGS/llama-$name.err" | grep tg128 | awk -F'|' '{print $(NF-1)}' | awk '{print $1}')
+    [ -z "$tg" ] && tail -n 5 "$LOGS/llama-$name.err" | sed "s|^|llama-bench through $name: |" >&2
   fi
   echo "$name threads8_ms ${th:-?} tg128 ${tg:-?}"
 }
@@ -72,3 +83,5 @@ median() { awk -v n="$1" -v f="$2" '$3 == n { for (i = 4; i < NF; i++) if ($i ==
   awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "?" }'; }
 echo "== medians of $ROUNDS rounds: threads8_ms (native, other, this); tg128 t/s (native, other, this)"
 echo "threads8_ms $(median native threads8_ms) $(median other threads8_ms) $(median this threads8_ms); tg128 $(median native tg128) $(median other tg128) $(median this tg128)"
+# the servers' logs and llama-bench's errors, for the run's $OUT
+[ -n "${OUT:-}" ] && tar czf "$OUT/ab-logs.tgz" -C "$LOGS" --exclude='*.sock' --exclude=other . 2>/dev/null
