@@ -91,23 +91,19 @@ type waiter struct {
 	req    uint64                      // the request it waits for: a waiter is reused (waiterPool) once its await returns
 	done   bool
 	result int32
-	parked bool          // its thread sleeps in await, on wake (s.mu)
-	wake   chan struct{} // (capacity 1) its thread's wake-up: s.mu is held to send
-	wokeAt time.Time     // when it was woken (s.mu; VGPU_STATS)
+	parked bool              // its thread sleeps in await, on wake (s.mu)
+	wake   remoting.WakeFlag // its thread's wake-up (through the kernel): s.mu is held to set it
+	wokeAt time.Time         // when it was woken (s.mu; VGPU_STATS)
 }
 
 // waiterPool keeps waiters with their wake channels between calls: a synchronous call
 // allocates none.
-var waiterPool = sync.Pool{New: func() any { return &waiter{wake: make(chan struct{}, 1)} }}
+var waiterPool = sync.Pool{New: func() any { return &waiter{} }}
 
 // wakeOne wakes w's thread if it sleeps in await; s.mu is held.
 func (w *waiter) wakeOne() {
-	if w.parked {
-		select {
-		case w.wake <- struct{}{}:
-			w.wokeAt = time.Now()
-		default: // already woken
-		}
+	if w.parked && w.wake.Set() { // (false: woken already)
+		w.wokeAt = time.Now()
 	}
 }
 
@@ -132,9 +128,10 @@ func (s *session) wakeAll() {
 // park sleeps until w is woken; s.mu is held, released while asleep.
 func (s *session) park(w *waiter) {
 	w.parked = true
+	w.wake.Reset()
 	s.parked = append(s.parked, w)
 	s.mu.Unlock()
-	<-w.wake
+	w.wake.Wait()
 	s.mu.Lock()
 	if !w.wokeAt.IsZero() {
 		// woken for its reply, or to read the replies on (VGPU_STATS)
@@ -530,12 +527,8 @@ func (s *session) await(req uint64, w *waiter) (int32, error) {
 	t0 := time.Now()
 	defer func() {
 		s.st.waitNs += uint64(time.Since(t0))
-		*w = waiter{wake: w.wake} // (under mu: a reader may still hold w, and reads it under mu)
+		*w = waiter{} // (under mu: a reader may still hold w, and reads it under mu)
 		s.mu.Unlock()
-		select {
-		case <-w.wake: // a wake-up sent as it woke anyway
-		default:
-		}
 		waiterPool.Put(w)
 	}()
 	for !w.done && s.reading && s.broken == nil {
