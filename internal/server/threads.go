@@ -47,6 +47,10 @@ type threadWorker struct {
 	exited  chan struct{}
 	lastUse time.Time // when the dispatcher last handed it a call
 	busy    bool      // a call handed to it has not finished (s.mu)
+	// release hands the reading to Serve's goroutine during a call (runOne), and released says
+	// it did: made once per thread, so a call allocates no closure
+	release  func()
+	released bool
 }
 
 // threadSet is the session's threads and what it keeps of ended ones. The fields without a
@@ -199,6 +203,11 @@ func (tw *threadWorker) isBusy(s *Session) bool {
 // current on it again.
 func (s *Session) startThread(id uint16) *threadWorker {
 	tw := &threadWorker{id: id, jobs: make(chan job, 1), exited: make(chan struct{})}
+	tw.release = func() {
+		tw.released = true
+		s.threads.handoffs.Add(1)
+		s.threads.toServe <- readerMsg{sent: s.stats.stamp()}
+	}
 	s.threads.m[id] = tw
 	s.mu.Lock()
 	s.threads.started++
@@ -270,15 +279,11 @@ func (s *Session) threadLoop(tw *threadWorker) {
 // call, unless the call waited in the backend (it handed the reading to Serve's goroutine as it
 // began to wait) or failed the protocol (the session ends: Serve's goroutine is told).
 func (s *Session) runOne(tw *threadWorker, j job) bool {
-	released := false
-	release := func() {
-		released = true
-		s.threads.handoffs.Add(1)
-		s.threads.toServe <- readerMsg{sent: s.stats.stamp()}
-	}
+	tw.released = false
 	s.mu.Lock()
 	s.thread = tw.id
-	err := s.serveCall(j.h, j.c, release)
+	err := s.serveCall(j.h, j.c, tw.release)
+	released := tw.released
 	tw.busy = false
 	if err != nil && released && s.threads.failure == nil {
 		s.threads.failure = err
