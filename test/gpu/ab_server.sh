@@ -9,15 +9,17 @@
 # Each round runs every test natively, against the other build and against this one
 # (build/out), in turn and in an order that turns from round to round, each build's server on a
 # unix socket of its own with VGPU_WORKER_STATS=1 and its clients with VGPU_STATS=1; so drift of
-# the machine falls on all three alike. Tests: the 8-thread test (threads8_ms, its median of 3)
-# and llama-bench tg128 on the 110 MB model (-r 3). Prints each round's figures, the
-# worker-stats and client lines of the 8-thread test, and the medians.
+# the machine falls on all three alike. Tests: the 8-thread test (threads8_ms, its median of 3),
+# llama-bench tg128 on the 110 MB model (-r 3) and the launch path alone (launch_us: bench
+# --launches, test/gpu/bench/bench.cu, the median of 5 × 200,000 driver-API launches). Prints
+# each round's figures, the worker-stats and client lines of the 8-thread test, and the medians.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OTHER=${1:?usage: ab_server.sh OTHER_VGPU_SERVER_OR_FOLDER [ROUNDS]}
 ROUNDS=${2:-3}
 GPULESS="$ROOT/test/gpu/gpuless.sh"
 THREADS=/tmp/vgpu-gpu-logs/bin/threads
+BENCH=/tmp/vgpu-gpu-logs/bin/bench
 LLB=/tmp/llama/build/bin
 MODEL=/tmp/med-q8_0.gguf
 LOGS=/tmp/vgpu-ab
@@ -25,6 +27,9 @@ rm -rf "$LOGS"; mkdir -p "$LOGS"
 if [ ! -x "$THREADS" ]; then
   mkdir -p "$(dirname "$THREADS")"
   /usr/local/cuda/bin/nvcc -arch=sm_90 -cudart shared -O2 -std=c++17 -o "$THREADS" "$ROOT/test/gpu/cuda/threads.cu"
+fi
+if [ ! -x "$BENCH" ]; then
+  /usr/local/cuda/bin/nvcc -arch=sm_90 -cudart shared -O2 -std=c++17 -o "$BENCH" "$ROOT/test/gpu/bench/bench.cu" -lcuda
 fi
 if [ ! -x "$LLB/llama-bench" ] && [ -e "$ROOT/.carry/llama-bin.tar.xz.00" ]; then
   mkdir -p "$LLB" && cat "$ROOT"/.carry/llama-bin.tar.xz.[0-9][0-9] | xz -dc | tar xf - -C "$LLB"
@@ -38,9 +43,10 @@ if [ -d "$OTHER" ]; then cp -a "$OTHER"/. "${OUTS[other]}"/; else cp "$OTHER" "$
 
 # ab_run NAME: the tests once natively (NAME native) or against server NAME's socket
 ab_run() {
-  local name=$1 th tg
+  local name=$1 th tg lu
   if [ "$name" = native ]; then
     th=$(LD_LIBRARY_PATH=/usr/local/cuda/lib64 timeout 60 "$THREADS" | grep -o 'threads8_ms [0-9.]*' | cut -d' ' -f2)
+    lu=$(LD_LIBRARY_PATH=/usr/local/cuda/lib64 timeout 30 "$BENCH" --launches | awk '$1 == "metric" {print $3}')
     [ -x "$LLB/llama-bench" ] && tg=$(LD_LIBRARY_PATH="$LLB:/usr/local/cuda/lib64" timeout 100 "$LLB/llama-bench" -m "$MODEL" -p 0 -n 128 -r 3 -ngl 99 -o md 2>/dev/null |
       grep tg128 | awk -F'|' '{print $(NF-1)}' | awk '{print $1}')
   else
@@ -48,11 +54,13 @@ ab_run() {
     local pre="$b/libcudart.so.13:$b/libcublas.so.13:$b/libcublasLt.so.13:$b/libcuda.so.1:$b/libnvidia-ml.so.1"
     timeout 60 "$GPULESS" env LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" VGPU_STATS=1 "$THREADS" >>"$LOGS/threads-$name.txt" 2>&1
     th=$(grep -o 'threads8_ms [0-9.]*' "$LOGS/threads-$name.txt" | tail -n 1 | cut -d' ' -f2)
+    lu=$(timeout 40 "$GPULESS" env LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" "$BENCH" --launches 2>>"$LOGS/bench-$name.err" |
+      awk '$1 == "metric" {print $3}')
     [ -x "$LLB/llama-bench" ] && tg=$(timeout 100 "$GPULESS" env LD_LIBRARY_PATH="$LLB:$b" LD_PRELOAD="$pre" VGPU_SERVER="unix://$LOGS/$name.sock" \
       "$LLB/llama-bench" -m "$MODEL" -p 0 -n 128 -r 3 -ngl 99 -o md 2>>"$LOGS/llama-$name.err" | grep tg128 | awk -F'|' '{print $(NF-1)}' | awk '{print $1}')
     [ -z "$tg" ] && tail -n 5 "$LOGS/llama-$name.err" | sed "s|^|llama-bench through $name: |" >&2
   fi
-  echo "$name threads8_ms ${th:-?} tg128 ${tg:-?}"
+  echo "$name threads8_ms ${th:-?} tg128 ${tg:-?} launch_us ${lu:-?}"
 }
 
 pids=()
@@ -81,7 +89,7 @@ done
 # median NAME FIELD: the median of a field over the rounds
 median() { awk -v n="$1" -v f="$2" '$3 == n { for (i = 4; i < NF; i++) if ($i == f) print $(i + 1) }' "$LOGS/rounds.txt" | grep -v '?' | sort -g |
   awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "?" }'; }
-echo "== medians of $ROUNDS rounds: threads8_ms (native, other, this); tg128 t/s (native, other, this)"
-echo "threads8_ms $(median native threads8_ms) $(median other threads8_ms) $(median this threads8_ms); tg128 $(median native tg128) $(median other tg128) $(median this tg128)"
+echo "== medians of $ROUNDS rounds: threads8_ms, tg128 t/s, launch_us (each native, other, this)"
+for f in threads8_ms tg128 launch_us; do echo "$f $(median native $f) $(median other $f) $(median this $f)"; done
 # the servers' logs and llama-bench's errors, for the run's $OUT
 [ -n "${OUT:-}" ] && tar czf "$OUT/ab-logs.tgz" -C "$LOGS" --exclude='*.sock' --exclude=other . 2>/dev/null
