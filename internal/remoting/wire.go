@@ -247,6 +247,11 @@ func (d *decoder) uvarint(field string) uint64 {
 	if d.err != nil {
 		return 0
 	}
+	if len(d.p) > 0 && d.p[0] < 0x80 { // one byte: most scalars (dimensions, flags, sizes)
+		v := uint64(d.p[0])
+		d.p = d.p[1:]
+		return v
+	}
 	v, n := consumeUvarint(d.p)
 	if n < 0 {
 		d.fail("%s: bad uvarint", field)

@@ -827,25 +827,83 @@ var rowFacts = func() []struct {
 	tracks        bool // track() has something to record (created or freed handles and ranges)
 	hostOutStream int
 	hostInStream  int
+	// size and rng: each parameter's Size and Range spec, resolved (checkArgs reads them per call)
+	size, rng []spec
 } {
 	facts := make([]struct {
 		tracks        bool
 		hostOutStream int
 		hostInStream  int
+		size, rng     []spec
 	}, len(api.Table))
 	for id := range api.Table {
 		f := &api.Table[id]
 		facts[id].hostOutStream = hostOutStream(f)
 		facts[id].hostInStream = hostInStream(f)
+		facts[id].size, facts[id].rng = make([]spec, len(f.Params)), make([]spec, len(f.Params))
 		for i := range f.Params {
 			p := &f.Params[i]
 			if p.Kind == api.OutHandle || p.Kind == api.OutDevPtr || p.Frees {
 				facts[id].tracks = true
 			}
+			facts[id].size[i], facts[id].rng[i] = specOf(f, p.Size), specOf(f, p.Range)
 		}
 	}
 	return facts
 }()
+
+// spec is a Size or Range spec of a row's parameter, resolved once: a byte count, or the
+// parameter that holds the count (param < 0: the spec names none), read as its C type says.
+type spec struct {
+	name  string
+	n     uint64
+	num   bool
+	param int
+	cint  uint8 // 1: the parameter is an int (negative counts refused), 2: an unsigned int
+}
+
+func specOf(f *api.Func, s string) spec {
+	if n, ok := api.SpecNumber(s); ok {
+		return spec{name: s, n: n, num: true, param: -1}
+	}
+	return paramSpec(f, s)
+}
+
+// paramSpec is the spec of the count parameter called name.
+func paramSpec(f *api.Func, name string) spec {
+	sp := spec{name: name, param: f.ParamIndex(name)}
+	if sp.param >= 0 {
+		switch f.Params[sp.param].C {
+		case "int":
+			sp.cint = 1
+		case "unsigned int":
+			sp.cint = 2
+		}
+	}
+	return sp
+}
+
+// count is the spec's value for a call's arguments vals: the number, or the parameter's value
+// (sizeArg; an error for a spec that is not a number and names no parameter).
+func (sp spec) count(vals []uint64) (uint64, error) {
+	if sp.num {
+		return sp.n, nil
+	}
+	if sp.param < 0 {
+		return 0, fmt.Errorf("no parameter %s", sp.name)
+	}
+	v := vals[sp.param]
+	switch sp.cint {
+	case 1:
+		if int32(uint32(v)) < 0 {
+			return 0, fmt.Errorf("%s = %d is negative", sp.name, int32(uint32(v)))
+		}
+		v = uint64(uint32(v))
+	case 2:
+		v = uint64(uint32(v))
+	}
+	return v, nil
+}
 
 // syncStream runs cuStreamSynchronize(stream) on the backend.
 func (s *Session) syncStream(stream uint64) int32 {
@@ -873,6 +931,7 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 	a := &s.args
 	a.Vals, a.In, a.Out = resize(a.Vals, n), resize(a.In, n), resize(a.Out, n)
 	a.Thread = s.thread
+	facts := &rowFacts[c.Fn]
 	si, bi := 0, 0
 	for i := range f.Params {
 		p := &f.Params[i]
@@ -909,7 +968,7 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 		if p.Kind != api.InBuf && p.Kind != api.InOutVal {
 			continue
 		}
-		want, err := bufSize(f, a.Vals, p.Size)
+		want, err := facts.size[i].count(a.Vals)
 		fits := true
 		if p.Elem > 1 { // InBuf records, or an InOutVal array (NVML's field values)
 			want, fits = mulSize(want, uint64(p.Elem))
@@ -956,7 +1015,7 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			if p.Range == "" {
 				continue
 			}
-			cnt, err := sizeArg(f, a.Vals, p.Range)
+			cnt, err := facts.rng[i].count(a.Vals)
 			if err != nil {
 				return nil, &callError{lib.InvalidValue, err.Error()}, nil
 			}
@@ -977,12 +1036,12 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 			}
 			a.Out[i] = append([]byte(nil), a.In[i]...)
 		case api.OutVal, api.OutBuf:
-			want, err := bufSize(f, a.Vals, p.Size)
+			want, err := facts.size[i].count(a.Vals)
 			fits := true
 			if p.Kind == api.OutBuf && p.Elem > 1 {
 				want, fits = mulSize(want, uint64(p.Elem)) // a count of records (cuBLASLt's heuristic results)
 			}
-			if j := f.ParamIndex(p.Size); err == nil && j >= 0 && f.Params[j].Kind == api.InOutVal {
+			if j := facts.size[i].param; err == nil && j >= 0 && f.Params[j].Kind == api.InOutVal {
 				// a count the caller passed by pointer (read before outputs are laid out: InOutVal
 				// params precede their arrays in every API that uses them), at its full width:
 				// the callee reads all of a size_t count
@@ -1143,31 +1202,9 @@ func le64(b []byte) uint64 {
 	return v
 }
 
-// sizeArg reads the parameter named by spec as a byte or element count.
-func sizeArg(f *api.Func, vals []uint64, spec string) (uint64, error) {
-	i := f.ParamIndex(spec)
-	if i < 0 {
-		return 0, fmt.Errorf("no parameter %s", spec)
-	}
-	v := vals[i]
-	switch f.Params[i].C {
-	case "int":
-		if int32(uint32(v)) < 0 {
-			return 0, fmt.Errorf("%s = %d is negative", spec, int32(uint32(v)))
-		}
-		v = uint64(uint32(v))
-	case "unsigned int":
-		v = uint64(uint32(v))
-	}
-	return v, nil
-}
-
-// bufSize is a buffer's byte count: a fixed number or another parameter.
-func bufSize(f *api.Func, vals []uint64, spec string) (uint64, error) {
-	if n, ok := api.SpecNumber(spec); ok {
-		return n, nil
-	}
-	return sizeArg(f, vals, spec)
+// sizeArg reads the parameter called name as a byte or element count.
+func sizeArg(f *api.Func, vals []uint64, name string) (uint64, error) {
+	return paramSpec(f, name).count(vals)
 }
 
 // outDevSize is the byte count of a device range a call created (api.Func.CreatedRangeSize,
