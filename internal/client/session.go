@@ -96,8 +96,7 @@ type waiter struct {
 	wokeAt time.Time         // when it was woken (s.mu; VGPU_STATS)
 }
 
-// waiterPool keeps waiters with their wake channels between calls: a synchronous call
-// allocates none.
+// waiterPool keeps waiters between calls: a synchronous call allocates none.
 var waiterPool = sync.Pool{New: func() any { return &waiter{} }}
 
 // wakeOne wakes w's thread if it sleeps in await; s.mu is held.
