@@ -20,6 +20,18 @@ func causalMask(rows, cols int) []byte {
 	return b
 }
 
+// vIndices is llama.cpp's V-cache indices for a prompt without FlashAttention: for each of
+// tokens tokens, its cell plus j × cells for each of perToken values (int64).
+func vIndices(tokens, perToken, cells int) []byte {
+	b := make([]byte, 0, 8*tokens*perToken)
+	for i := 0; i < tokens; i++ {
+		for j := 0; j < perToken; j++ {
+			b = binary.LittleEndian.AppendUint64(b, uint64(j*cells+i))
+		}
+	}
+	return b
+}
+
 func TestRunsRoundTrip(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	random := make([]byte, 4099)
@@ -28,7 +40,9 @@ func TestRunsRoundTrip(t *testing.T) {
 	copy(mixed[1000:], random[:700])
 	for name, src := range map[string][]byte{
 		"empty": {}, "short": {1, 2, 3}, "one word": {1, 2, 3, 4, 5, 6, 7, 8}, "zeros": make([]byte, 1<<16+5),
-		"mask": causalMask(512, 512), "mixed": mixed, "random": random,
+		"mask": causalMask(512, 512), "mixed": mixed, "random": random, "indices": vIndices(64, 256, 1024),
+		"wrapping steps": binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(
+			binary.LittleEndian.AppendUint64(nil, 1<<64-2), 1<<64-1), 0), 1),
 		"runs of 3": bytes.Repeat([]byte{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0}, 100),
 	} {
 		enc, ok := EncodeRuns(nil, src, 2*len(src)+64)
@@ -48,6 +62,11 @@ func TestRunsRoundTrip(t *testing.T) {
 	if enc, ok := EncodeRuns(nil, mask, len(mask)/64); !ok || len(enc) > 16<<10 {
 		t.Fatalf("the 1 MiB mask encodes in %d bytes (ok %v), want at most 16 KiB", len(enc), ok)
 	}
+	// the V-cache indices of 512 tokens of 1024 values (4 MiB): a segment per token
+	idx := vIndices(512, 1024, 2048)
+	if enc, ok := EncodeRuns(nil, idx, len(idx)/64); !ok || len(enc) > 16<<10 {
+		t.Fatalf("4 MiB of V-cache indices encode in %d bytes (ok %v), want at most 16 KiB", len(enc), ok)
+	}
 	// random bytes pass no limit below their size, and the encoder stops early
 	if _, ok := EncodeRuns(nil, random, len(random)/2); ok {
 		t.Fatal("random bytes encoded in half their size")
@@ -62,8 +81,10 @@ func TestDecodeRunsRefuses(t *testing.T) {
 		"truncated":   enc[:len(enc)-3],
 		"trailing":    append(append([]byte(nil), enc...), 9),
 		"no progress": append([]byte{0, 0}, enc...),
-		"long run":    binary.AppendUvarint(binary.AppendUvarint(nil, 0), uint64(len(src))),
+		"long run":    binary.AppendUvarint(binary.AppendUvarint(nil, 0), uint64(len(src))<<1),
 		"long lit":    binary.AppendUvarint(nil, uint64(len(src))),
+		"no step":     append(binary.AppendUvarint(binary.AppendUvarint(nil, 0), uint64(len(src)/8)<<1|1), make([]byte, 8)...),
+		"bare step":   binary.AppendUvarint(binary.AppendUvarint(nil, 0), 1),
 	}
 	for name, e := range bad {
 		if err := DecodeRuns(out, e); err == nil {
@@ -113,6 +134,25 @@ func BenchmarkEncodeRunsRandomRefused(b *testing.B) {
 	}
 }
 
+func BenchmarkEncodeRunsIndices(b *testing.B) {
+	idx := vIndices(512, 1024, 2048)
+	b.SetBytes(int64(len(idx)))
+	var dst []byte
+	for b.Loop() {
+		dst, _ = EncodeRuns(dst[:0], idx, len(idx)/8)
+	}
+}
+
+func BenchmarkDecodeRunsIndices(b *testing.B) {
+	idx := vIndices(512, 1024, 2048)
+	enc, _ := EncodeRuns(nil, idx, len(idx))
+	out := make([]byte, len(idx))
+	b.SetBytes(int64(len(idx)))
+	for b.Loop() {
+		DecodeRuns(out, enc)
+	}
+}
+
 func BenchmarkDecodeRunsMask(b *testing.B) {
 	mask := causalMask(512, 640)
 	enc, _ := EncodeRuns(nil, mask, len(mask))
@@ -121,4 +161,19 @@ func BenchmarkDecodeRunsMask(b *testing.B) {
 	for b.Loop() {
 		DecodeRuns(out, enc)
 	}
+}
+
+func FuzzEncodeRuns(f *testing.F) {
+	f.Add(vIndices(4, 8, 16))
+	f.Add(causalMask(8, 8))
+	f.Fuzz(func(t *testing.T, src []byte) {
+		enc, ok := EncodeRuns(nil, src, 2*len(src)+64)
+		if !ok {
+			t.Fatal("not encoded under twice its size")
+		}
+		out := make([]byte, len(src))
+		if err := DecodeRuns(out, enc); err != nil || !bytes.Equal(out, src) {
+			t.Fatalf("round trip: %v", err)
+		}
+	})
 }

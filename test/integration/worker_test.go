@@ -148,9 +148,10 @@ func TestWorkerNotDumpable(t *testing.T) {
 	}
 }
 
-// TestRunsUploads: over TCP (no shared memory) async uploads of attention masks travel as runs
-// and arrive intact although the program overwrites its buffer as soon as each call returns;
-// bytes that do not shrink (random ones) go as they are. memloop runs reads everything back.
+// TestRunsUploads: over TCP (no shared memory) async uploads of attention masks and V-cache
+// indices travel as runs and arrive intact although the program overwrites its buffer as soon
+// as each call returns; bytes that do not shrink (random ones) go as they are. memloop runs
+// reads everything back.
 func TestRunsUploads(t *testing.T) {
 	exe := buildMemloop(t)
 	s := startServerWith(t, serverOpts{tcp: true, insecure: true})
@@ -169,9 +170,9 @@ func TestRunsUploads(t *testing.T) {
 		t.Fatalf("stats line %q: %v", line[:min(len(line), 160)], err)
 	}
 	t.Logf("%d bytes uploaded as runs in %d; %d bytes out in all", asRuns, sent, out)
-	// 30 uploads of 130 MiB in all: 4 of random bytes (it%7 == 6: 21 MiB), the rest masks (109
-	// MiB), the 17 MiB ones in a 16 MiB piece and a 1 MiB one
+	// 30 uploads of 130 MiB in all: 4 of random bytes (it%7 == 6: 21 MiB), the rest masks and
+	// V-cache indices (109 MiB), the 17 MiB ones in a 16 MiB piece and a 1 MiB one
 	if asRuns < 105<<20 || asRuns > 110<<20 || sent > asRuns/10 || shm != 0 {
-		t.Fatalf("%d bytes as runs in %d (%d through shared memory): want the masks' 109 MiB, in a tenth of that", asRuns, sent, shm)
+		t.Fatalf("%d bytes as runs in %d (%d through shared memory): want the masks' and indices' 109 MiB, in a tenth of that", asRuns, sent, shm)
 	}
 }

@@ -10,8 +10,10 @@
  *                       prints "RING OK"
  *   memloop runs        async uploads of 64 KiB to 17 MiB of float32 attention masks (rows of 0
  *                       then -inf, as llama.cpp uploads them), of masks with random bytes
- *                       written into them, and of random bytes, from one host buffer rewritten
- *                       after each call; checks the device's bytes and prints "RUNS OK"
+ *                       written into them, of V-cache indices (int64 steps, as llama.cpp
+ *                       uploads them without FlashAttention) and of random bytes, from one host
+ *                       buffer rewritten after each call; checks the device's bytes and prints
+ *                       "RUNS OK"
  *   memloop peek <hex>  read 16 bytes at device address <hex> without allocating anything and
  *                       print "PEEK <result>"; exits 0 when the read was refused with
  *                       CUDA_ERROR_INVALID_VALUE (the address is not this session's).
@@ -128,7 +130,18 @@ static void mask(unsigned char *b, size_t n, size_t cols, int noise, int all, un
 	}
 }
 
-/* runs: 30 async uploads of 64 KiB to 17 MiB, masks most of them, read back every 10th. */
+/* indices fills n bytes with llama.cpp's V-cache indices: for each token t, t + j * cells for
+ * each of per values (int64), and the bytes past the last whole index as they come. */
+static void indices(unsigned char *b, size_t n, size_t per, size_t cells)
+{
+	for (size_t i = 0; 8 * i + 8 <= n; i++) {
+		long long v = (long long)((i % per) * cells + i / per);
+		memcpy(b + 8 * i, &v, 8);
+	}
+}
+
+/* runs: 30 async uploads of 64 KiB to 17 MiB, masks and indices most of them, read back every
+ * 10th. */
 static int runs(void)
 {
 	const size_t sizes[] = {64 << 10, (1 << 20) + 4, 3 << 20, (17 << 20) - 12, (512 << 10) + 3};
@@ -137,7 +150,10 @@ static int runs(void)
 		return 2;
 	for (unsigned it = 0; it < 30; it++) {
 		size_t n = sizes[it % 5], off = ((size_t)it * 1048583u) % (u.dn - n);
-		mask(u.host, n, 256 + 128 * (it % 3), it % 3 == 1, it % 7 == 6, it);
+		if (it % 6 == 2 && it % 7 != 6)
+			indices(u.host, n, 1024, 4096);
+		else
+			mask(u.host, n, 256 + 128 * (it % 3), it % 3 == 1, it % 7 == 6, it);
 		CHECK(cuMemcpyHtoDAsync_v2(u.d + off, u.host, n, u.st));
 		uploaded(&u, off, n);
 		if (it % 10 == 9 && same(&u, "runs", "after an upload"))
