@@ -8,11 +8,12 @@ import (
 )
 
 // Uploads as runs. Over a socket without shared memory (TCP, vsock) an async upload of
-// runsThreshold bytes or more whose bytes are mostly repeats of an 8-byte word goes as
-// vgpuRunsHtoDAsync: the runs (remoting.EncodeRuns), which the worker expands before it queues
-// the copy. llama.cpp's attention mask, most of a prompt's inputs, is rows of 0 then -inf: 1 MiB
-// of it travels in about 8 KiB. Bytes that do not shrink to a runsRatio-th go as they are; the
-// encoder gives up as soon as its output passes that size.
+// runsThreshold bytes or more whose 8-byte words are mostly runs (repeated, or growing by a
+// constant step) goes as vgpuRunsHtoDAsync: the runs (remoting.EncodeRuns), which the worker
+// expands before it queues the copy. A llama.cpp prompt's inputs are such runs: its attention
+// mask (rows of 0 then -inf; 1 MiB in 12.8 KB) and, without FlashAttention, its V-cache indices
+// (4 MiB in 9.5 KiB for 512 tokens of 1024 values). Bytes that do not shrink to a runsRatio-th go
+// as they are; the encoder gives up as soon as its output passes that size.
 
 // runsThreshold: uploads at least this big are tried as runs.
 const runsThreshold = 64 << 10
