@@ -115,51 +115,34 @@ func FuzzDecodeRuns(f *testing.F) {
 	})
 }
 
-func BenchmarkEncodeRunsMask(b *testing.B) {
-	mask := causalMask(512, 640)
-	b.SetBytes(int64(len(mask)))
-	var dst []byte
-	for b.Loop() {
-		dst, _ = EncodeRuns(dst[:0], mask, len(mask)/8)
-	}
-}
-
-func BenchmarkEncodeRunsRandomRefused(b *testing.B) {
-	src := make([]byte, 1<<20)
-	rand.New(rand.NewSource(1)).Read(src)
-	b.SetBytes(int64(len(src)))
-	var dst []byte
-	for b.Loop() {
-		dst, _ = EncodeRuns(dst[:0], src, len(src)/8)
-	}
-}
-
-func BenchmarkEncodeRunsIndices(b *testing.B) {
-	idx := vIndices(512, 1024, 2048)
-	b.SetBytes(int64(len(idx)))
-	var dst []byte
-	for b.Loop() {
-		dst, _ = EncodeRuns(dst[:0], idx, len(idx)/8)
-	}
-}
-
-func BenchmarkDecodeRunsIndices(b *testing.B) {
-	idx := vIndices(512, 1024, 2048)
-	enc, _ := EncodeRuns(nil, idx, len(idx))
-	out := make([]byte, len(idx))
-	b.SetBytes(int64(len(idx)))
-	for b.Loop() {
-		DecodeRuns(out, enc)
-	}
-}
-
-func BenchmarkDecodeRunsMask(b *testing.B) {
-	mask := causalMask(512, 640)
-	enc, _ := EncodeRuns(nil, mask, len(mask))
-	out := make([]byte, len(mask))
-	b.SetBytes(int64(len(mask)))
-	for b.Loop() {
-		DecodeRuns(out, enc)
+// BenchmarkRuns: encoding and decoding a prompt's inputs as llama.cpp uploads them (a mask of
+// 512 × 640 float32, the V-cache indices of 512 tokens of 1024 values), and encoding 1 MiB of
+// random bytes, refused once it passes an eighth.
+func BenchmarkRuns(b *testing.B) {
+	random := make([]byte, 1<<20)
+	rand.New(rand.NewSource(1)).Read(random)
+	for _, in := range []struct {
+		name string
+		src  []byte
+	}{{"mask", causalMask(512, 640)}, {"indices", vIndices(512, 1024, 2048)}, {"random", random}} {
+		b.Run("encode-"+in.name, func(b *testing.B) {
+			b.SetBytes(int64(len(in.src)))
+			var dst []byte
+			for b.Loop() {
+				dst, _ = EncodeRuns(dst[:0], in.src, len(in.src)/8)
+			}
+		})
+		enc, ok := EncodeRuns(nil, in.src, len(in.src)/8)
+		if !ok {
+			continue
+		}
+		b.Run("decode-"+in.name, func(b *testing.B) {
+			out := make([]byte, len(in.src))
+			b.SetBytes(int64(len(in.src)))
+			for b.Loop() {
+				DecodeRuns(out, enc)
+			}
+		})
 	}
 }
 
