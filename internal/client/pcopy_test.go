@@ -29,3 +29,31 @@ func TestPcopy(t *testing.T) {
 		}
 	}
 }
+
+// inParts covers [0, size) once, in at most n parts that start at multiples of align, and says
+// how many it made.
+func TestInParts(t *testing.T) {
+	for _, c := range []struct{ size, n, align int }{{0, 4, 8}, {7, 4, 8}, {100, 1, 8}, {1 << 20, 4, 8}, {1<<20 + 13, 4, 8}, {1001, 3, 1}, {10, 0, 1}} {
+		got := make([]int, c.size)
+		starts := make([]int, max(c.n, 1))
+		parts := inParts(c.size, c.n, c.align, func(k, i, j int) {
+			starts[k] = i
+			for x := i; x < j; x++ {
+				got[x]++
+			}
+		})
+		if parts < 1 || parts > max(c.n, 1) {
+			t.Fatalf("%+v: %d parts", c, parts)
+		}
+		for k := range parts {
+			if starts[k]%c.align != 0 {
+				t.Fatalf("%+v: part %d starts at %d", c, k, starts[k])
+			}
+		}
+		for x, v := range got {
+			if v != 1 {
+				t.Fatalf("%+v: byte %d covered %d times", c, x, v)
+			}
+		}
+	}
+}

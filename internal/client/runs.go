@@ -1,8 +1,6 @@
 package client
 
 import (
-	"sync"
-
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
 )
@@ -25,39 +23,23 @@ const runsRatio = 4
 const runsPart = 512 << 10
 
 // encodeRuns encodes src as runs in at most len(src)/runsRatio bytes, in parts on up to
-// copyThreads threads when it is big (each part's segments cover whole words, so the parts'
+// copyThreads threads when it is big (each part but the last whole words, so the parts'
 // encodings follow one another); ok is false when it does not shrink that far.
 func encodeRuns(src []byte) ([]byte, bool) {
-	n := min(copyThreads, len(src)/runsPart)
-	if n < 2 {
-		return remoting.EncodeRuns(nil, src, len(src)/runsRatio)
-	}
-	step := (len(src)/n + 7) &^ 7
-	parts := make([][]byte, n)
-	oks := make([]bool, n)
-	var wg sync.WaitGroup
-	for k := 1; k < n; k++ {
-		i, j := k*step, min((k+1)*step, len(src))
-		if k == n-1 {
-			j = len(src)
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			parts[k], oks[k] = remoting.EncodeRuns(nil, src[i:j], (j-i)/runsRatio)
-		}()
-	}
-	parts[0], oks[0] = remoting.EncodeRuns(nil, src[:step], step/runsRatio)
-	wg.Wait()
+	n := max(min(copyThreads, len(src)/runsPart), 1)
+	parts, oks := make([][]byte, n), make([]bool, n)
+	n = inParts(len(src), n, 8, func(k, i, j int) {
+		parts[k], oks[k] = remoting.EncodeRuns(nil, src[i:j], (j-i)/runsRatio)
+	})
 	size := 0
-	for k := range parts {
+	for k := range n {
 		if !oks[k] {
 			return nil, false
 		}
 		size += len(parts[k])
 	}
 	out := make([]byte, 0, size)
-	for _, p := range parts {
+	for _, p := range parts[:n] {
 		out = append(out, p...)
 	}
 	return out, true

@@ -65,20 +65,23 @@ const copyPart = 256 << 10
 // the GPU's DMA, and a prompt's inputs (2.6 MB for the 110 MB test model) are copied on the
 // path from the program to the GPU.
 func pcopy(dst, src []byte) {
-	n := min(copyThreads, len(src)/copyPart)
-	if n < 2 {
-		copy(dst, src)
-		return
-	}
-	step := (len(src) + n - 1) / n
+	inParts(len(src), min(copyThreads, len(src)/copyPart), 1, func(_, i, j int) { copy(dst[i:j], src[i:j]) })
+}
+
+// inParts runs fn(k, i, j) on each part k of [0, size) cut into at most n parts (at least one)
+// that start at multiples of align, the first on the calling thread and the others each on a
+// goroutine of its own, and returns once all have; it returns the number of parts.
+func inParts(size, n, align int, fn func(k, i, j int)) int {
+	step := (size + max(n, 1) - 1) / max(n, 1)
+	step = max((step+align-1)/align*align, align)
 	var wg sync.WaitGroup
-	for i := step; i < len(src); i += step {
-		j := min(i+step, len(src))
+	for k, i := 1, step; i < size; k, i = k+1, i+step {
 		wg.Add(1)
-		go func() { defer wg.Done(); copy(dst[i:j], src[i:j]) }()
+		go func() { defer wg.Done(); fn(k, i, min(i+step, size)) }()
 	}
-	copy(dst[:step], src[:step]) // the first part on the calling thread
+	fn(0, 0, min(step, size))
 	wg.Wait()
+	return max((size+step-1)/step, 1)
 }
 
 // shmCopy moves n bytes between host memory and the device through the shared memory for OS

@@ -32,8 +32,7 @@ func EncodeRuns(dst, src []byte, limit int) ([]byte, bool) {
 	for i < words {
 		// a run is at least runMin (4) words: three equal steps from word i
 		if i+runMin > words {
-			i = words
-			break
+			break // (the words left are literals)
 		}
 		v := le.Uint64(src[8*i:])
 		w1, w2, w3 := le.Uint64(src[8*i+8:]), le.Uint64(src[8*i+16:]), le.Uint64(src[8*i+24:])
@@ -51,14 +50,11 @@ func EncodeRuns(dst, src []byte, limit int) ([]byte, bool) {
 		} else {
 			k = stepEnd(src, words, i+runMin, w3+step, step)
 		}
-		dst = binary.AppendUvarint(dst, uint64(i-lit))
-		dst = append(dst, src[8*lit:8*i]...)
+		dst = appendLiterals(dst, src[8*lit:8*i])
 		if step == 0 {
-			dst = binary.AppendUvarint(dst, uint64(k-i)<<1)
-			dst = le.AppendUint64(dst, v)
+			dst = le.AppendUint64(binary.AppendUvarint(dst, uint64(k-i)<<1), v)
 		} else {
-			dst = binary.AppendUvarint(dst, uint64(k-i)<<1|1)
-			dst = le.AppendUint64(le.AppendUint64(dst, v), step)
+			dst = le.AppendUint64(le.AppendUint64(binary.AppendUvarint(dst, uint64(k-i)<<1|1), v), step)
 		}
 		if len(dst)-start > limit {
 			return nil, false
@@ -66,15 +62,18 @@ func EncodeRuns(dst, src []byte, limit int) ([]byte, bool) {
 		lit, i = k, k
 	}
 	if lit < words {
-		dst = binary.AppendUvarint(dst, uint64(words-lit))
-		dst = append(dst, src[8*lit:8*words]...)
-		dst = binary.AppendUvarint(dst, 0)
+		dst = binary.AppendUvarint(appendLiterals(dst, src[8*lit:8*words]), 0) // (no run)
 	}
 	dst = append(dst, src[8*words:]...)
 	if len(dst)-start > limit {
 		return nil, false
 	}
 	return dst, true
+}
+
+// appendLiterals appends a segment's literal words: their count, then them.
+func appendLiterals(dst, words []byte) []byte {
+	return append(binary.AppendUvarint(dst, uint64(len(words)/8)), words...)
 }
 
 // stepEnd returns the first word from k on that is not next, next+step, next+2×step, ….
