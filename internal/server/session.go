@@ -1073,11 +1073,12 @@ func (s *Session) checkArgs(f *api.Func, c *remoting.Call) (*Args, *callError, e
 // (api.P.Versioned) of a version this build does not describe.
 const nvmlErrArgumentVersionMismatch = 25
 
-// Special stream handles every session may use: NULL, CU_STREAM_LEGACY, CU_STREAM_PER_THREAD.
-var specialStreams = map[uint64]bool{0: true, 1: true, 2: true}
+// specialStream: the stream handles every session may use, NULL, CU_STREAM_LEGACY (1) and
+// CU_STREAM_PER_THREAD (2) (a comparison: checked on every launch).
+func specialStream(v uint64) bool { return v <= 2 }
 
 func (s *Session) handleOK(p *api.P, v uint64) (bool, string) {
-	if p.H == api.HStream && specialStreams[v] {
+	if p.H == api.HStream && specialStream(v) {
 		return true, ""
 	}
 	if v == 0 && p.Nullable {
