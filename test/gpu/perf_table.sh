@@ -14,7 +14,8 @@
 #   a PyTorch training step (test/gpu/torch_train.py: median of 30 steps; its loss must match),
 #     and through the unix server with VGPU_STATS=1 at 10 and 20 steps: the round trips per step
 #     and the rows they wait for (printed, not in the table);
-#   the 1.1 B model over TCP and TLS with the client's and the worker's stats (printed: below).
+#   the 1.1 B model over TCP and TLS with the client's and the worker's stats, and the 110 MB
+#     model's prompts over unix and TCP with them (printed: below).
 # Needs exec_checks.sh's programs ($XC_BIN/bench, $XC_BIN/threads). One table, $LOGS/perf.txt.
 pt_t0=$SECONDS
 pt_tcp=7095 pt_relay=7096 pt_tls=7097 pt_tls0=7098 pt_tcps=7099 pt_tlss=7100
@@ -145,6 +146,25 @@ if [ -n "$pt_llama_ok" ] && [ -s "$pt_big" ] && pt_on tcp && pt_on tls; then
       pt_worker_stats "$LOGS/perf-server-${name}s.log"
     done
   done
+  # Where a prompt's time goes: the 110 MB model's pp512 over unix (a server of its own, with the
+  # worker's stats) and over TCP, each at 2 and at 12 repetitions, with the client's and the
+  # worker's counts: the two runs differ by 10 prompts (the model's load and llama-bench's
+  # warm-up prompt are in both). Printed, not in the table.
+  pt_psock=/tmp/vgpu-perf-ps.sock
+  aux_server "$pt_psock" "$LOGS/perf-server-prompt-unix.log" env VGPU_WORKER_STATS=1
+  for name in unix tcp; do
+    pt_srv=(VGPU_SERVER="unix://$pt_psock") pt_log=$LOGS/perf-server-prompt-unix.log
+    [ $name = tcp ] && pt_srv=(VGPU_SERVER=tcp://127.0.0.1:$pt_tcps VGPU_INSECURE=1) pt_log=$LOGS/perf-server-tcps.log
+    for pt_r in 2 12; do
+      pt_split=$LOGS/perf-prompt-$name-r$pt_r
+      timeout 60 "$GPULESS" "${LL_VGPU[@]}" "${pt_srv[@]}" VGPU_STATS=1 \
+        "$LLB/bin/llama-bench" -m /tmp/med-q8_0.gguf -p 512 -n 0 -r $pt_r -ngl 99 -o md >"$pt_split.md" 2>"$pt_split.err"
+      echo "== perf prompt $name -r $pt_r (rc $?): $(awk -F'|' '/CUDA/ { print $8 }' "$pt_split.md") t/s"
+      grep -o "vgpu stats: .*round trips by call:" "$pt_split.err" | cut -c1-330
+      pt_worker_stats "$pt_log"
+    done
+  done
+  kill $aux_ps; wait $aux_ps 2>/dev/null
 fi
 kill "${pt_pids[@]}"; wait "${pt_pids[@]}" 2>/dev/null
 rm -f "$pt_big"
