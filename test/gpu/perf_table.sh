@@ -78,6 +78,18 @@ pt_worker_stats() {
   sleep 0.5
   grep -o "worker stats: .*" "$1" | tail -n 1 | cut -c1-400
 }
+# pt_counted TITLE BASE SERVERLOG VAR=VALUE... -- ARGS...: llama-bench ARGS through vgpu in the
+# environment given, with the client's counts (VGPU_STATS=1), into BASE.md and BASE.err; prints
+# its rate, the client's counts and the worker's stats (the last line of SERVERLOG)
+pt_counted() {
+  local title=$1 base=$2 slog=$3 vars=(); shift 3
+  while [ "$1" != -- ]; do vars+=("$1"); shift; done; shift
+  timeout 60 "$GPULESS" "${LL_VGPU[@]}" "${vars[@]}" VGPU_STATS=1 \
+    "$LLB/bin/llama-bench" "$@" -ngl 99 -o md >"$base.md" 2>"$base.err"
+  echo "== perf $title (rc $?): $(awk -F'|' '/CUDA/ { print $8 }' "$base.md") t/s"
+  grep -o "vgpu stats: .*round trips by call:" "$base.err" | cut -c1-330
+  pt_worker_stats "$slog"
+}
 # pt_cuda NAME CMD...: a CUDA program natively or through vgpu over transport NAME
 pt_cuda() {
   local name=$1; shift
@@ -138,12 +150,8 @@ if [ -n "$pt_llama_ok" ] && [ -s "$pt_big" ] && pt_on tcp && pt_on tls; then
     pt_port=$pt_tcps; [ $name = tls ] && pt_port=$pt_tlss
     for pt_test in pp512 tg128; do
       pt_flags=(-p 512 -n 0); [ $pt_test = tg128 ] && pt_flags=(-p 0 -n 128)
-      pt_why=$LOGS/perf-why-$name-$pt_test
-      timeout 60 "$GPULESS" "${LL_VGPU[@]}" "${PT_ENV[@]}" VGPU_SERVER=tcp://127.0.0.1:$pt_port VGPU_STATS=1 \
-        "$LLB/bin/llama-bench" -m "$pt_big" "${pt_flags[@]}" -r 3 -ngl 99 -o md >"$pt_why.md" 2>"$pt_why.err"
-      echo "== perf why $name $pt_test (rc $?): $(awk -F'|' '/CUDA/ { print $8 }' "$pt_why.md") t/s"
-      grep -o "vgpu stats: .*round trips by call:" "$pt_why.err" | cut -c1-330
-      pt_worker_stats "$LOGS/perf-server-${name}s.log"
+      pt_counted "why $name $pt_test" "$LOGS/perf-why-$name-$pt_test" "$LOGS/perf-server-${name}s.log" \
+        "${PT_ENV[@]}" VGPU_SERVER=tcp://127.0.0.1:$pt_port -- -m "$pt_big" "${pt_flags[@]}" -r 3
     done
   done
   # Where a prompt's time goes: the 110 MB model's pp512 over unix (a server of its own, with the
@@ -156,12 +164,8 @@ if [ -n "$pt_llama_ok" ] && [ -s "$pt_big" ] && pt_on tcp && pt_on tls; then
     pt_srv=(VGPU_SERVER="unix://$pt_psock") pt_log=$LOGS/perf-server-prompt-unix.log
     [ $name = tcp ] && pt_srv=(VGPU_SERVER=tcp://127.0.0.1:$pt_tcps VGPU_INSECURE=1) pt_log=$LOGS/perf-server-tcps.log
     for pt_r in 2 12; do
-      pt_split=$LOGS/perf-prompt-$name-r$pt_r
-      timeout 60 "$GPULESS" "${LL_VGPU[@]}" "${pt_srv[@]}" VGPU_STATS=1 \
-        "$LLB/bin/llama-bench" -m /tmp/med-q8_0.gguf -p 512 -n 0 -r $pt_r -ngl 99 -o md >"$pt_split.md" 2>"$pt_split.err"
-      echo "== perf prompt $name -r $pt_r (rc $?): $(awk -F'|' '/CUDA/ { print $8 }' "$pt_split.md") t/s"
-      grep -o "vgpu stats: .*round trips by call:" "$pt_split.err" | cut -c1-330
-      pt_worker_stats "$pt_log"
+      pt_counted "prompt $name -r $pt_r" "$LOGS/perf-prompt-$name-r$pt_r" "$pt_log" \
+        "${pt_srv[@]}" -- -m /tmp/med-q8_0.gguf -p 512 -n 0 -r $pt_r
     done
   done
   kill $aux_ps; wait $aux_ps 2>/dev/null
