@@ -201,6 +201,22 @@ if [ -x "$XC_BIN/bench" ]; then
       cat "$LOGS/bench-launches.txt"
       RESULTS+=("$(printf '%-28s %s' "launches only (us)" "$(awk '/^metric/ {printf "%s %s; ", $2, $3}' "$LOGS/bench-launches.txt")")")
     fi
+    # Where a launch + synchronise's time goes (bench --syncs: 60,000 of them and nothing else):
+    # natively, then through a server with the worker's stats (VGPU_WORKER_STATS=1: its time
+    # waiting for frames, running the rows, and the rest) and the client's (VGPU_STATS=1: its
+    # time writing and waiting for replies). Printed, with both counts.
+    if [ "$(xc_left)" -ge 40 ]; then
+      xc_sock=/tmp/vgpu-sync.sock
+      timeout 30 env LD_LIBRARY_PATH="$XC_CUDALIB" "$XC_BIN/bench" --syncs >"$LOGS/bench-syncs.txt" 2>&1
+      aux_server "$xc_sock" "$LOGS/sync-server.log" env VGPU_WORKER_STATS=1
+      timeout 40 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$xc_sock" VGPU_STATS=1 "$XC_BIN/bench" --syncs 2>"$LOGS/bench-syncs.vgpu.err" \
+        | sed 's/launch_sync_only_us/launch_sync_only_vgpu_us/' >>"$LOGS/bench-syncs.txt"
+      sleep 1; kill $aux_ps; wait $aux_ps 2>/dev/null
+      echo "== syncs: $(awk '/^metric/ {printf "%s %s; ", $2, $3}' "$LOGS/bench-syncs.txt")"
+      grep -o "vgpu stats: .*round trips by call:" "$LOGS/bench-syncs.vgpu.err" | cut -c1-420
+      grep -o "worker stats: .*" "$LOGS/sync-server.log" | tail -n 1 | cut -c1-700
+      RESULTS+=("$(printf '%-28s %s' "launch+sync only (us)" "$(awk '/^metric/ {printf "%s %s; ", $2, $3}' "$LOGS/bench-syncs.txt")")")
+    fi
     # The launch rate with the worker and the client pinned to two different cores (is the
     # gap the two busy processes sharing a core?): the quick benchmark's launch lines, natively
     # pinned too, beside the unpinned figures above. The CPU layout goes to the logs.

@@ -5,6 +5,8 @@
 //        bench --launches [--syscall]   (only driver-API launches, 200,000 a repetition, 5
 //        repetitions, for a profile of the launch path alone; --syscall reads 160 bytes from a
 //        socket pair before each launch, as the worker reads a launch's frame)
+//        bench --syncs   (only launch + cudaStreamSynchronize, 20,000 a repetition, 3
+//        repetitions: the round trip alone, for the client's and the worker's counts of it)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -74,10 +76,31 @@ static int launchesOnly(bool syscall) {
   return g_fail ? 1 : 0;
 }
 
+// syncsOnly: launch + synchronise alone, many times, so that the counts of a run through vgpu
+// (VGPU_STATS, VGPU_WORKER_STATS) are those of this round trip and little else.
+static int syncsOnly() {
+  CK(cudaFree(nullptr));
+  cudaStream_t s;
+  CK(cudaStreamCreate(&s));
+  const int n = 20000;
+  std::vector<double> per;
+  for (int rep = 0; rep < 3; rep++) {
+    double a = now_us();
+    for (int i = 0; i < n; i++) {
+      k_empty<<<1, 1, 0, s>>>();
+      CK(cudaStreamSynchronize(s));
+    }
+    per.push_back((now_us() - a) / n);
+  }
+  metric("launch_sync_only_us", median(per), "us");
+  return g_fail ? 1 : 0;
+}
+
 int main(int argc, char **argv) {
   setvbuf(stdout, nullptr, _IOLBF, 0);
   bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0;
   if (argc > 1 && strcmp(argv[1], "--launches") == 0) return launchesOnly(argc > 2 && strcmp(argv[2], "--syscall") == 0);
+  if (argc > 1 && strcmp(argv[1], "--syncs") == 0) return syncsOnly();
 
   // init: the first call that creates the context
   double t0 = now_us();
