@@ -72,6 +72,8 @@ pt_env() {
     tls0) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tls0 VGPU_TLS_CA="$pt_pki/ca.crt" VGPU_TOKEN_FILE="$pt_pki/clients/gpu.token" VGPU_TLS_CREW=0) ;;
   esac
 }
+# pt_metric FILE NAME: a "metric NAME VALUE unit" line's value
+pt_metric() { awk -v m="$2" '$1 == "metric" && $2 == m { print $3; exit }' "$1" 2>/dev/null; }
 # pt_worker_stats LOG: the last worker-stats line in a server's log (the worker logs it as its
 # session ends, just after the client exits)
 pt_worker_stats() {
@@ -118,6 +120,16 @@ aux_server "$pt_wsock" "$LOGS/perf-server-threads-stats.log" env VGPU_WORKER_STA
 timeout 120 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$pt_wsock" VGPU_STATS=1 "$XC_BIN/threads" >"$LOGS/perf-threads-stats.txt" 2>&1
 echo "== perf threads stats (rc $?): $(grep -o 'threads8_ms [0-9.]*' "$LOGS/perf-threads-stats.txt"); client: $(grep -o 'threads woken for a reply[^;]*' "$LOGS/perf-threads-stats.txt")"
 pt_worker_stats "$LOGS/perf-server-threads-stats.log"
+kill $aux_ps; wait $aux_ps 2>/dev/null
+# the same with reads polling 50 µs instead of 2 ms on both sides (VGPU_SPIN_US=50): do the
+# polling threads take the CPUs that woken threads need? Native's run beside it, 3 times each.
+aux_server "$pt_wsock" "$LOGS/perf-server-threads-spin50.log" env VGPU_WORKER_STATS=1 VGPU_SPIN_US=50
+for pt_i in 1 2 3; do
+  timeout 60 env LD_LIBRARY_PATH="$XC_CUDALIB" "$XC_BIN/threads" >"$LOGS/perf-threads-spin-native.$pt_i.txt" 2>&1
+  timeout 60 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$pt_wsock" VGPU_SPIN_US=50 VGPU_STATS=1 "$XC_BIN/threads" >"$LOGS/perf-threads-spin50.$pt_i.txt" 2>&1
+  echo "== perf threads spin 50 µs, round $pt_i: native $(pt_metric "$LOGS/perf-threads-spin-native.$pt_i.txt" threads8_ms) ms, vgpu $(pt_metric "$LOGS/perf-threads-spin50.$pt_i.txt" threads8_ms) ms; client: $(grep -o 'threads woken for a reply[^;]*' "$LOGS/perf-threads-spin50.$pt_i.txt")"
+done
+pt_worker_stats "$LOGS/perf-server-threads-spin50.log"
 kill $aux_ps; wait $aux_ps 2>/dev/null
 # which calls a training step waits for: VGPU_STATS=1 over unix at 10 and 20 steps (their
 # difference over 10 steps is one step's; the busiest rows of each are printed)
@@ -180,8 +192,6 @@ pt_llama() {
     awk -F'|' -v s="$2" -v t="$3" '$0 ~ /CUDA/ && $3 ~ s && $7 ~ t { split($8, a, "±"); printf "%.1f\n", a[1] + 0 }' "$LOGS/perf-llama-$1.$round.md"
   done | sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else print v[int((NR + 1) / 2)] }'
 }
-# pt_metric FILE NAME: a "metric NAME VALUE unit" line's value
-pt_metric() { awk -v m="$2" '$1 == "metric" && $2 == m { print $3; exit }' "$1" 2>/dev/null; }
 # one row: label, higher-is-better (1) or lower (0), target share of native on unix, on tcp,
 # and TLS's target share of plain TCP (empty: none), then the value per transport
 pt_row() {

@@ -37,6 +37,9 @@ trap 'RESULTS+=("STOPPED by SIGTERM (time limit) after $SECONDS s"); finish; exi
   date -u +%Y-%m-%dT%H:%MZ
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
   uname -r; ldd --version | head -1
+  # the host's CPUs and their load: the timing rows depend on both (a busy or small host wakes
+  # threads late)
+  echo "cpus $(nproc): $(lscpu 2>/dev/null | awk -F': *' '/^Model name|^Thread\(s\) per core|^Core\(s\) per socket|^Socket\(s\)/ { printf "%s %s; ", $1, $2 }')load $(cut -d' ' -f1-3 /proc/loadavg)"
 } 2>&1 | tee "$LOGS/host.txt"
 
 rm -f "$SOCK"
