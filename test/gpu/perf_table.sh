@@ -1,7 +1,8 @@
 # The performance table (sourced by test/gpu/llama_checks.sh once llama.cpp is built, while the
 # main server runs): per transport, vgpu beside native from the same run. Transports: the main
 # server over its unix socket (with the shared memory), TCP loopback (--insecure), TCP with TLS 1.3
-# and a token, and TCP through vgpu-netem's relay adding 200 µs of round trip. Measured:
+# and a token, TCP through vgpu-netem's relay adding 200 µs of round trip, and vsock where the
+# host's vsock loopback reaches a server (a VM's client reaches its host that way). Measured:
 #   llama-bench tg128 and pp512 on the 110 MB model and a 1.1 B-parameter one (22 layers, embd
 #     2048, Q8_0, random weights: test/gpu/llama_checks.sh's vgpu-gguf), median of 3 rounds,
 #     each round running every transport once in turn so drift of the machine falls on all alike,
@@ -58,6 +59,22 @@ if [ "${VGPU_PERF_TLS_NOCREW:-}" = 1 ]; then
   PT_NAMES+=(tls0)
   sleep 1
 fi
+# vsock: a server on vsock://any:7101 taking this host's own CID (1, the loopback transport) as a
+# guest; a column of its own where a client reaches it (the kernel's vsock loopback, as a VM's
+# client reaches its host over virtio-vsock), else a line saying why not
+pt_vsock=7101
+[ -d /sys/module/vsock_loopback ] || modprobe vsock_loopback 2>/dev/null
+"$BIN/vgpu-server" --backend real --listen vsock://any:$pt_vsock --vsock-allow 1 >"$LOGS/perf-server-vsock.log" 2>&1 &
+pt_pids+=($!)
+sleep 1
+if timeout 20 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER=vsock://local:$pt_vsock "$BIN/devicequery" >"$LOGS/perf-vsock-probe.txt" 2>&1; then
+  PT_NAMES+=(vsock)
+  pt_vs="reached the server over vsock://local:$pt_vsock"
+else
+  pt_vs="not reachable here; the server: $(tail -n 1 "$LOGS/perf-server-vsock.log" | cut -c1-200); the client: $(head -n 1 "$LOGS/perf-vsock-probe.txt" | cut -c1-200); vsock modules: $(lsmod 2>/dev/null | grep -o '^[a-z_]*vsock[a-z_]*' | tr '\n' ' ')"
+fi
+echo "== perf vsock: $pt_vs"
+RESULTS+=("$(printf '%-28s %s' "vsock loopback" "$pt_vs")")
 # VGPU_PERF_TRANSPORTS="native unix ...": measure only these (the table keeps every column, "-"
 # for the others), for a run short of device time
 pt_on() { [ -z "${VGPU_PERF_TRANSPORTS:-}" ] || [[ " $VGPU_PERF_TRANSPORTS " == *" $1 "* ]]; }
@@ -70,6 +87,7 @@ pt_env() {
     tls) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tls VGPU_TLS_CA="$pt_pki/ca.crt" VGPU_TOKEN_FILE="$pt_pki/clients/gpu.token") ;;
     relay200) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_relay VGPU_INSECURE=1) ;;
     tls0) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tls0 VGPU_TLS_CA="$pt_pki/ca.crt" VGPU_TOKEN_FILE="$pt_pki/clients/gpu.token" VGPU_TLS_CREW=0) ;;
+    vsock) PT_ENV=(VGPU_SERVER=vsock://local:$pt_vsock) ;;
   esac
 }
 # pt_metric FILE NAME: a "metric NAME VALUE unit" line's value
@@ -227,11 +245,8 @@ pt_bench() { pt_metric "$LOGS/perf-bench-$1.txt" "$2"; }
 pt_threads() { pt_metric "$LOGS/perf-threads-$1.txt" threads8_ms; }
 pt_train() { pt_metric "$LOGS/perf-train-$1.txt" train_step_ms; }
 {
-  if [ ${#PT_NAMES[@]} -gt 5 ]; then
-    printf '%-22s %10s %10s %10s %10s %10s %10s %6s %6s %6s %6s %6s %7s\n' test native unix tcp tls relay200 tls0 unix tcp tls relay tls0 "tls/tcp"
-  else
-    printf '%-22s %10s %10s %10s %10s %10s %6s %6s %6s %6s %7s\n' test native unix tcp tls relay200 unix tcp tls relay "tls/tcp"
-  fi
+  # the header: a column per transport, then each one's share of native, then TLS against TCP
+  printf '%-22s' test; printf ' %10s' "${PT_NAMES[@]}"; printf ' %6.6s' "${PT_NAMES[@]:1}"; printf ' %7s\n' "tls/tcp"
   pt_row "110MB tg128 t/s" 1 95 90 95 $(pt_vals pt_llama "104.76 MiB" tg128)
   pt_row "110MB pp512 t/s" 1 90 90 95 $(pt_vals pt_llama "104.76 MiB" pp512)
   pt_row "1.1B tg128 t/s" 1 95 90 95 $(pt_vals pt_llama "GiB" tg128)
