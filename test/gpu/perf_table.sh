@@ -59,22 +59,6 @@ if [ "${VGPU_PERF_TLS_NOCREW:-}" = 1 ]; then
   PT_NAMES+=(tls0)
   sleep 1
 fi
-# vsock: a server on vsock://any:7101 taking this host's own CID (1, the loopback transport) as a
-# guest; a column of its own where a client reaches it (the kernel's vsock loopback, as a VM's
-# client reaches its host over virtio-vsock), else a line saying why not
-pt_vsock=7101
-[ -d /sys/module/vsock_loopback ] || modprobe vsock_loopback 2>/dev/null
-"$BIN/vgpu-server" --backend real --listen vsock://any:$pt_vsock --vsock-allow 1 >"$LOGS/perf-server-vsock.log" 2>&1 &
-pt_pids+=($!)
-sleep 1
-if timeout 20 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER=vsock://local:$pt_vsock "$BIN/devicequery" >"$LOGS/perf-vsock-probe.txt" 2>&1; then
-  PT_NAMES+=(vsock)
-  pt_vs="reached the server over vsock://local:$pt_vsock"
-else
-  pt_vs="not reachable here; the server: $(tail -n 1 "$LOGS/perf-server-vsock.log" | cut -c1-200); the client: $(head -n 1 "$LOGS/perf-vsock-probe.txt" | cut -c1-200); vsock modules: $(lsmod 2>/dev/null | grep -o '^[a-z_]*vsock[a-z_]*' | tr '\n' ' ')"
-fi
-echo "== perf vsock: $pt_vs"
-RESULTS+=("$(printf '%-28s %s' "vsock loopback" "$pt_vs")")
 # VGPU_PERF_TRANSPORTS="native unix ...": measure only these (the table keeps every column, "-"
 # for the others), for a run short of device time
 pt_on() { [ -z "${VGPU_PERF_TRANSPORTS:-}" ] || [[ " $VGPU_PERF_TRANSPORTS " == *" $1 "* ]]; }
@@ -90,6 +74,22 @@ pt_env() {
     vsock) PT_ENV=(VGPU_SERVER=vsock://local:$pt_vsock) ;;
   esac
 }
+# vsock: a server on vsock://any:7101 taking this host's own CID (1, the loopback transport) as a
+# guest; a column of its own where a client reaches it (the kernel's vsock loopback, as a VM's
+# client reaches its host over virtio-vsock), else a line saying why not
+pt_vsock=7101
+pt_on vsock && { [ -d /sys/module/vsock_loopback ] || modprobe vsock_loopback 2>/dev/null
+  "$BIN/vgpu-server" --backend real --listen vsock://any:$pt_vsock --vsock-allow 1 >"$LOGS/perf-server-vsock.log" 2>&1 & pt_pids+=($!); sleep 1; }
+if ! pt_on vsock; then
+  pt_vs="not measured (VGPU_PERF_TRANSPORTS)"
+elif timeout 20 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER=vsock://local:$pt_vsock "$BIN/devicequery" >"$LOGS/perf-vsock-probe.txt" 2>&1; then
+  PT_NAMES+=(vsock)
+  pt_vs="reached the server over vsock://local:$pt_vsock"
+else
+  pt_vs="not reachable here; the server: $(tail -n 1 "$LOGS/perf-server-vsock.log" | cut -c1-200); the client: $(head -n 1 "$LOGS/perf-vsock-probe.txt" | cut -c1-200); vsock modules: $(lsmod 2>/dev/null | grep -o '^[a-z_]*vsock[a-z_]*' | tr '\n' ' ')"
+fi
+echo "== perf vsock: $pt_vs"
+RESULTS+=("$(printf '%-28s %s' "vsock loopback" "$pt_vs")")
 # pt_metric FILE NAME: a "metric NAME VALUE unit" line's value
 pt_metric() { awk -v m="$2" '$1 == "metric" && $2 == m { print $3; exit }' "$1" 2>/dev/null; }
 # pt_worker_stats LOG: the last worker-stats line in a server's log (the worker logs it as its
@@ -200,7 +200,7 @@ if [ -n "$pt_llama_ok" ] && [ -s "$pt_big" ] && pt_on tcp && pt_on tls; then
   done
   kill $aux_ps; wait $aux_ps 2>/dev/null
 fi
-kill "${pt_pids[@]}"; wait "${pt_pids[@]}" 2>/dev/null
+kill "${pt_pids[@]}" 2>/dev/null; wait "${pt_pids[@]}" 2>/dev/null
 rm -f "$pt_big"
 
 # pt_llama NAME MODEL TEST: t/s, the median of the rounds (llama-bench's md: model size in
