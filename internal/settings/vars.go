@@ -132,11 +132,11 @@ var (
 	GPUSkipOllama = cOnly(Var{Name: "VGPU_SKIP_OLLAMA", Type: "1 or unset", Default: "unset",
 		Meaning: "`1`: test/gpu/run.sh leaves out the Ollama checks", ReadBy: []Reader{InScripts}})
 	GPUSkipTransport = cOnly(Var{Name: "VGPU_SKIP_TRANSPORT", Type: "1 or unset", Default: "unset",
-		Meaning: "`1`: the llama.cpp checks leave out the performance table (test/gpu/perf_table.sh: unix, TCP, TLS, a 200 µs relay)", ReadBy: []Reader{InScripts}})
+		Meaning: "`1`: the llama.cpp checks leave out the performance table (test/gpu/perf_table.sh: unix, TCP, TLS, a 200 µs relay, vsock where the host has its loopback)", ReadBy: []Reader{InScripts}})
 	GPUPerfTLSNoCrew = cOnly(Var{Name: "VGPU_PERF_TLS_NOCREW", Type: "1 or unset", Default: "unset",
 		Meaning: "`1`: test/gpu/perf_table.sh adds a transport, TLS with `VGPU_TLS_CREW=0` on both sides, beside the others", ReadBy: []Reader{InScripts}})
 	GPUPerfTransports = cOnly(Var{Name: "VGPU_PERF_TRANSPORTS", Type: "transport names", Default: "all",
-		Meaning: "test/gpu/perf_table.sh measures only these of native, unix, tcp, tls, relay200, tls0 (the others' columns show `-`), for a run short of device time", ReadBy: []Reader{InScripts}})
+		Meaning: "test/gpu/perf_table.sh measures only these of native, unix, tcp, tls, relay200, tls0, vsock (the others' columns show `-`), for a run short of device time", ReadBy: []Reader{InScripts}})
 	GPUSkipLatency = cOnly(Var{Name: "VGPU_SKIP_LATENCY", Type: "1 or unset", Default: "unset",
 		Meaning: "`1`: the llama.cpp checks leave out the runs through vgpu-netem's added round-trip times", ReadBy: []Reader{InScripts}})
 	GPUBenchProfile = cOnly(Var{Name: "VGPU_BENCH_PROFILE", Type: "1 or 0", Default: "1",
