@@ -3,6 +3,8 @@ package client
 // The core's entry: a stub attaches once, then each call comes through dispatchCall.
 
 import (
+	"time"
+
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
@@ -36,7 +38,14 @@ func dispatchCall(word uint32, args func(n int) []uint64) (r int64) {
 			r = errUnknown
 		}
 	}()
-	r = dispatch[id](c)
+	if statsOn {
+		t0 := time.Now()
+		r = dispatch[id](c)
+		inCalls.ns.Add(uint64(time.Since(t0)))
+		inCalls.n.Add(1)
+	} else {
+		r = dispatch[id](c)
+	}
 	recordError(c, r)
 	if vlog.Debug() && !f.NoLog {
 		if f.Serve == api.Stub {

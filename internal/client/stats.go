@@ -5,10 +5,20 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 )
+
+// statsOn: VGPU_STATS is set (the C side prints the counters at exit; the core times its calls).
+var statsOn = settings.Stats.Raw() != ""
+
+// inCalls is the time the program's threads spent inside the core's calls, from entry to
+// return (writing and waiting included), and how many calls: with statsOn only, for all servers.
+// The client's own work is this time less the writing and the waiting.
+var inCalls struct{ ns, n atomic.Uint64 }
 
 // stats counts what crossed the connection, for VGPU_STATS=1 (printed at exit): how many
 // round trips and async calls a workload makes, how many writes they took, how many bytes.
@@ -85,8 +95,8 @@ func printStats(s *session, name string) {
 	memo.mu.Lock()
 	cached := memo.hits
 	memo.mu.Unlock()
-	fmt.Fprintf(os.Stderr, "vgpu stats%s: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory, %d uploaded as runs in %d; %.1f ms writing, %.1f ms waiting for replies, %d reads blocked after polling; threads woken for a reply another read %d times (%.1f ms from wake-up to running), to read on %d times (%.1f ms); stream synchronisations: %d answered here, %d after uploads held for the worker (%d of those merged into a later one), %d waited; holding work at exit:%s; answered from the client's cache (all servers): %d; primary contexts' states answered here: %d; calls:%s; round trips by call:%s\n",
-		name, st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, st.runsBytes, st.runsSent, float64(st.writeNs)/1e6, float64(st.waitNs)/1e6, blocked, st.wokenForReply, float64(st.wokenForReplyNs)/1e6, st.wokenToRead, float64(st.wokenToReadNs)/1e6, local, deferred, merged, waited, streams.busy(), cached, st.primaryHits, calls, trips)
+	fmt.Fprintf(os.Stderr, "vgpu stats%s: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory, %d uploaded as runs in %d; %.1f ms writing, %.1f ms waiting for replies, %.1f ms inside vgpu's calls in all (%d calls, every thread and server), %d reads blocked after polling; threads woken for a reply another read %d times (%.1f ms from wake-up to running), to read on %d times (%.1f ms); stream synchronisations: %d answered here, %d after uploads held for the worker (%d of those merged into a later one), %d waited; holding work at exit:%s; answered from the client's cache (all servers): %d; primary contexts' states answered here: %d; calls:%s; round trips by call:%s\n",
+		name, st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, st.runsBytes, st.runsSent, float64(st.writeNs)/1e6, float64(st.waitNs)/1e6, float64(inCalls.ns.Load())/1e6, inCalls.n.Load(), blocked, st.wokenForReply, float64(st.wokenForReplyNs)/1e6, st.wokenToRead, float64(st.wokenToReadNs)/1e6, local, deferred, merged, waited, streams.busy(), cached, st.primaryHits, calls, trips)
 }
 
 // busiest lists the 12 rows of counts with the most, as " name=count" each.

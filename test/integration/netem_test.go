@@ -161,7 +161,7 @@ func TestStatsCountRoundTrips(t *testing.T) {
 	exe := compileC(t, t.TempDir(), "roundtrips", []string{filepath.Join("testdata", "roundtrips.c")},
 		"-I"+filepath.Join(root, "include"), "-L"+out, "-l:libcuda.so.1")
 	s := startServer(t, false)
-	stats := func(n int) (rt, out, in uint64) {
+	stats := func(n int) (rt, out, in, calls uint64) {
 		r := run(t, 30*time.Second, cleanEnv("VGPU_SERVER="+s.unix, "LD_LIBRARY_PATH="+outDir(t), "VGPU_STATS=1"), exe, fmt.Sprint(n))
 		if r.code != 0 || !strings.Contains(r.stdout, fmt.Sprintf("ROUNDS %d", n)) {
 			t.Fatalf("roundtrips %d: %s", n, r)
@@ -175,14 +175,30 @@ func TestStatsCountRoundTrips(t *testing.T) {
 			&rt, &async, &writes, &out, &in); err != nil {
 			t.Fatalf("roundtrips %d: the stats line does not parse (%v): %s", n, err, r.stderr[i:])
 		}
-		return rt, out, in
+		// the time inside the core's calls holds the writing and the waiting
+		m := regexp.MustCompile(`([0-9.]+) ms writing, ([0-9.]+) ms waiting for replies, ([0-9.]+) ms inside vgpu's calls in all \((\d+) calls`).FindStringSubmatch(r.stderr[i:])
+		if m == nil {
+			t.Fatalf("roundtrips %d: no time inside the calls in the stats line: %s", n, r.stderr[i:])
+		}
+		var w, wait, inside float64
+		fmt.Sscan(m[1], &w)
+		fmt.Sscan(m[2], &wait)
+		fmt.Sscan(m[3], &inside)
+		fmt.Sscan(m[4], &calls)
+		if inside+0.15 < w+wait { // (each figure rounded to 0.1 ms)
+			t.Errorf("roundtrips %d: %.1f ms inside the calls, less than their %.1f ms writing and %.1f waiting", n, inside, w, wait)
+		}
+		return rt, out, in, calls
 	}
-	rt1, out1, in1 := stats(50)
-	rt2, out2, in2 := stats(200)
-	t.Logf("50 rounds: %d round trips, %d bytes out, %d in; 200 rounds: %d, %d, %d", rt1, out1, in1, rt2, out2, in2)
+	rt1, out1, in1, calls1 := stats(50)
+	rt2, out2, in2, calls2 := stats(200)
+	t.Logf("50 rounds: %d round trips, %d bytes out, %d in, %d calls; 200 rounds: %d, %d, %d, %d", rt1, out1, in1, calls1, rt2, out2, in2, calls2)
 	const more = 150
 	if rt2-rt1 != 2*more {
 		t.Errorf("%d more round trips for %d more rounds of two waiting calls, want %d", rt2-rt1, more, 2*more)
+	}
+	if calls2-calls1 != 2*more {
+		t.Errorf("%d more calls timed for %d more rounds of two calls, want %d", calls2-calls1, more, 2*more)
 	}
 	if d := out2 - out1; d%more != 0 || d/more < 4096 {
 		t.Errorf("%d more bytes out for %d more rounds: want a multiple of %d, 4096 or more each", d, more, more)
