@@ -246,7 +246,7 @@ pt_threads() { pt_metric "$LOGS/perf-threads-$1.txt" threads8_ms; }
 pt_train() { pt_metric "$LOGS/perf-train-$1.txt" train_step_ms; }
 {
   # the header: a column per transport, then each one's share of native, then TLS against TCP
-  printf '%-22s' test; printf ' %10s' "${PT_NAMES[@]}"; printf ' %6.6s' "${PT_NAMES[@]:1}"; printf ' %7s\n' "tls/tcp"
+  printf '%-22s' test; printf ' %10s' "${PT_NAMES[@]}"; pt_short=("${PT_NAMES[@]:1}"); printf ' %6s' "${pt_short[@]/relay200/relay}"; printf ' %7s\n' "tls/tcp"
   pt_row "110MB tg128 t/s" 1 95 90 95 $(pt_vals pt_llama "104.76 MiB" tg128)
   pt_row "110MB pp512 t/s" 1 90 90 95 $(pt_vals pt_llama "104.76 MiB" pp512)
   pt_row "1.1B tg128 t/s" 1 95 90 95 $(pt_vals pt_llama "GiB" tg128)
