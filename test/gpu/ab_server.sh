@@ -24,12 +24,13 @@ LLB=/tmp/llama/build/bin
 MODEL=/tmp/med-q8_0.gguf
 LOGS=/tmp/vgpu-ab
 rm -rf "$LOGS"; mkdir -p "$LOGS"
+. "$ROOT/test/gpu/nvcc.sh"
 if [ ! -x "$THREADS" ]; then
   mkdir -p "$(dirname "$THREADS")"
-  /usr/local/cuda/bin/nvcc -arch=sm_90 -cudart shared -O2 -std=c++17 -o "$THREADS" "$ROOT/test/gpu/cuda/threads.cu"
+  "$XC_NVCC" "${XC_FLAGS[@]}" -o "$THREADS" "$ROOT/test/gpu/cuda/threads.cu"
 fi
 if [ ! -x "$BENCH" ]; then
-  /usr/local/cuda/bin/nvcc -arch=sm_90 -cudart shared -O2 -std=c++17 -o "$BENCH" "$ROOT/test/gpu/bench/bench.cu" -lcuda
+  "$XC_NVCC" "${XC_FLAGS[@]}" -o "$BENCH" "$ROOT/test/gpu/bench/bench.cu" -lcuda
 fi
 if [ ! -x "$LLB/llama-bench" ] && [ -e "$ROOT/.carry/llama-bin.tar.xz.00" ]; then
   mkdir -p "$LLB" && cat "$ROOT"/.carry/llama-bin.tar.xz.[0-9][0-9] | xz -dc | tar xf - -C "$LLB"

@@ -12,9 +12,8 @@ XC_BUDGET=${XC_BUDGET:-230}
 XC_START=$SECONDS
 XC_SRC=$ROOT/test/gpu
 XC_BIN=$LOGS/bin
-XC_NVCC=${NVCC:-/usr/local/cuda/bin/nvcc}
+. "$XC_SRC/nvcc.sh"
 XC_CUDALIB=/usr/local/cuda/lib64
-XC_FLAGS=(-arch=sm_90 -cudart shared -O2 -std=c++17)
 mkdir -p "$XC_BIN"
 
 if ! declare -F log >/dev/null; then log() { echo "== $*"; }; fi
