@@ -114,6 +114,7 @@ type Session struct {
 	mu      sync.Mutex
 	threads threadSet // the client threads' threads; the dispatcher's alone
 	thread  uint16    // the client thread whose call runs (Args.Thread)
+	wait    *waitSlot // that thread's, for a call that waits (nil: one is made for the call)
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
 	// are faulted in once, and the backend may pin it for direct DMA.
@@ -672,7 +673,11 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 		result = s.ownProcess(id, f, a)
 	} else if (f.Wait || f.Drains) && release != nil {
 		// only scalars: the call's own copy, as the session's Args serve the next call
-		own := &Args{Vals: append([]uint64(nil), a.Vals...), In: make([][]byte, len(a.Vals)), Out: make([][]byte, len(a.Vals)), Thread: a.Thread}
+		w := s.wait
+		if w == nil {
+			w = &waitSlot{}
+		}
+		own := w.ownArgs(a)
 		var freed []freedRange
 		if f.Drains {
 			freed, tracked = s.forgetFreed(f, own), true
@@ -683,7 +688,7 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 		}
 		s.mu.Unlock()
 		if lazy {
-			result = s.waitThenRelease(id, f, own, release)
+			result = s.waitThenRelease(w, id, f, own, release)
 		} else {
 			result = s.be.Invoke(id, f, own)
 		}

@@ -51,6 +51,48 @@ type threadWorker struct {
 	// it did: made once per thread, so a call allocates no closure
 	release  func()
 	released bool
+	wait     waitSlot // what its waiting calls reuse
+}
+
+// waitSlot is what a client thread's waiting calls (api.Func.Wait, api.Func.Drains) reuse from
+// one to the next, so that a synchronisation allocates nothing: the call's own Args (the
+// session's serve the calls that run meanwhile) and the timer that hands the reading on
+// (waitThenRelease). A client thread has one call at a time, so its thread's slot serves one
+// wait at a time.
+type waitSlot struct {
+	own     Args
+	state   atomic.Int32  // 0 waiting, 1 returned, 2 released
+	fired   chan struct{} // the timer's function has finished (one value a firing)
+	timer   *time.Timer
+	release func()
+}
+
+// ownArgs is a copy of a's scalars in the slot's Args, with empty buffers.
+func (w *waitSlot) ownArgs(a *Args) *Args {
+	o := &w.own
+	n := len(a.Vals)
+	o.Vals = append(o.Vals[:0], a.Vals...)
+	o.In, o.Out = resized(o.In, n), resized(o.Out, n)
+	o.Thread = a.Thread
+	return o
+}
+
+// resized is b with n nil entries, reusing its array.
+func resized(b [][]byte, n int) [][]byte {
+	if cap(b) < n {
+		return make([][]byte, n)
+	}
+	b = b[:n]
+	clear(b)
+	return b
+}
+
+// fire is the timer's function: the call still waits, so the reading goes on (release).
+func (w *waitSlot) fire() {
+	if w.state.CompareAndSwap(0, 2) {
+		w.release()
+	}
+	w.fired <- struct{}{}
 }
 
 // threadSet is the session's threads and what it keeps of ended ones. The fields without a
@@ -281,8 +323,9 @@ func (s *Session) threadLoop(tw *threadWorker) {
 func (s *Session) runOne(tw *threadWorker, j job) bool {
 	tw.released = false
 	s.mu.Lock()
-	s.thread = tw.id
+	s.thread, s.wait = tw.id, &tw.wait
 	err := s.serveCall(j.h, j.c, tw.release)
+	s.wait = nil
 	released := tw.released
 	tw.busy = false
 	if err != nil && released && s.threads.failure == nil {
@@ -332,24 +375,24 @@ func (s *Session) aloneLately() bool {
 	return true
 }
 
-// waitThenRelease runs a waiting row in the backend; if it is still waiting after waitInline, a
-// timer calls release (the reading goes to Serve's goroutine, so other threads' calls run).
+// waitThenRelease runs a waiting row in the backend; if it is still waiting after waitInline,
+// w's timer calls release (the reading goes to Serve's goroutine, so other threads' calls run).
 // Either the call returns first and the reading stays here, or release has run completely by
 // the time this returns: runOne reads what it set.
-func (s *Session) waitThenRelease(id api.ID, f *api.Func, a *Args, release func()) int32 {
-	var state atomic.Int32 // 0 waiting, 1 returned, 2 released
-	done := make(chan struct{})
-	t := time.AfterFunc(waitInline, func() {
-		if state.CompareAndSwap(0, 2) {
-			release()
-		}
-		close(done)
-	})
+func (s *Session) waitThenRelease(w *waitSlot, id api.ID, f *api.Func, a *Args, release func()) int32 {
+	w.state.Store(0)
+	w.release = release
+	if w.timer == nil {
+		w.fired = make(chan struct{}, 1)
+		w.timer = time.AfterFunc(waitInline, w.fire)
+	} else {
+		w.timer.Reset(waitInline)
+	}
 	r := s.be.Invoke(id, f, a)
-	if !state.CompareAndSwap(0, 1) {
-		<-done
-	} else if !t.Stop() {
-		<-done // the timer fired and found the call returned
+	if !w.state.CompareAndSwap(0, 1) {
+		<-w.fired
+	} else if !w.timer.Stop() {
+		<-w.fired // the timer fired and found the call returned
 	}
 	return r
 }

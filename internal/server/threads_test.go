@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/binary"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -273,5 +274,54 @@ func TestFreeRunsBesideOtherThreads(t *testing.T) {
 	}
 	if r := callOn(t, c, 2, 9, "cuMemsetD8_v2", b, 0, 4096); r.Result != 0 {
 		t.Fatalf("a memset of a range whose free failed = %d, want 0", r.Result)
+	}
+}
+
+// waitsOnly is a backend whose calls return at once, or after d for cuStreamSynchronize.
+type waitsOnly struct{ d time.Duration }
+
+func (waitsOnly) Name() string { return "test" }
+func (waitsOnly) Close()       {}
+func (b waitsOnly) Invoke(id api.ID, f *api.Func, a *Args) int32 {
+	if id == api.IDcuStreamSynchronize && b.d > 0 {
+		time.Sleep(b.d)
+	}
+	return 0
+}
+
+// A client thread's waiting calls reuse its thread's slot (threads.go, waitSlot): once the slot
+// has served a wait, a synchronisation that returns at once allocates nothing; one that takes far
+// longer than waitInline hands the reading on exactly once, and the slot serves the waits after
+// it, a long one handing the reading on once again. (A short wait may hand it on too on a busy
+// machine, so only the long ones are counted.)
+func TestWaitSlotReused(t *testing.T) {
+	id := api.IDcuStreamSynchronize
+	f := &api.Table[id]
+	a := &Args{Vals: []uint64{7}, In: make([][]byte, 1), Out: make([][]byte, 1), Thread: 3}
+	s := &Session{be: waitsOnly{}}
+	w := &waitSlot{}
+	var released atomic.Int32
+	release := func() { released.Add(1) }
+	wait := func() {
+		if r := s.waitThenRelease(w, id, f, w.ownArgs(a), release); r != 0 {
+			t.Fatalf("waitThenRelease = %d", r)
+		}
+	}
+	wait()
+	if n := testing.AllocsPerRun(200, wait); n != 0 {
+		t.Errorf("a short wait allocates %v times, want 0", n)
+	}
+	if o := w.ownArgs(a); o.Vals[0] != 7 || o.Thread != 3 || len(o.In) != 1 || o.In[0] != nil {
+		t.Errorf("own args %+v, want a's scalars and empty buffers", o)
+	}
+	for round := 1; round <= 2; round++ {
+		s.be = waitsOnly{d: 50 * time.Millisecond}
+		before := released.Load()
+		wait()
+		if n := released.Load() - before; n != 1 {
+			t.Errorf("long wait %d released the reading %d times, want 1", round, n)
+		}
+		s.be = waitsOnly{}
+		wait()
 	}
 }
