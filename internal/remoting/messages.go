@@ -299,7 +299,8 @@ func (d *decoder) args() ([]uint64, [][]byte) {
 }
 
 // argsInto decodes scalars and bufs into the given (empty) slices' storage; an empty list
-// decodes as nil.
+// decodes as nil where no storage was given, else as the storage emptied (kept for the next
+// call, so that calls with and without buffers in turn allocate nothing).
 func (d *decoder) argsInto(scalars []uint64, bufs [][]byte) ([]uint64, [][]byte) {
 	if n := d.count(MaxScalars, "scalar count"); n > 0 {
 		scalars = slices.Grow(scalars[:0], n)[:n]
@@ -307,7 +308,7 @@ func (d *decoder) argsInto(scalars []uint64, bufs [][]byte) ([]uint64, [][]byte)
 			scalars[i] = d.uvarint("scalar")
 		}
 	} else {
-		scalars = nil
+		scalars = scalars[:0]
 	}
 	if n := d.count(MaxBufs, "buf count"); n > 0 {
 		bufs = slices.Grow(bufs[:0], n)[:n]
@@ -315,7 +316,7 @@ func (d *decoder) argsInto(scalars []uint64, bufs [][]byte) ([]uint64, [][]byte)
 			bufs[i] = d.bytes("buf")
 		}
 	} else {
-		bufs = nil
+		bufs = bufs[:0]
 	}
 	return scalars, bufs
 }
