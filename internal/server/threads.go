@@ -71,7 +71,8 @@ type waitSlot struct {
 func (w *waitSlot) ownArgs(a *Args) *Args {
 	o := &w.own
 	n := len(a.Vals)
-	o.Vals = append(o.Vals[:0], a.Vals...)
+	vals := o.Vals
+	o.Vals = append(vals[:0], a.Vals...)
 	o.In, o.Out = resized(o.In, n), resized(o.Out, n)
 	o.Thread = a.Thread
 	return o
