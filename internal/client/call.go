@@ -337,6 +337,10 @@ type pendingCall struct {
 	s   *session
 	req uint64
 	w   *waiter
+	// the call's outputs, and which of them came as FrameData (straight into the caller's
+	// memory) rather than in the reply
+	outs      []outSpec
+	delivered []bool
 }
 
 // startRemote marshals and sends c through s and returns it pending; nil and the result when
@@ -347,50 +351,56 @@ func startRemote(c *call, s *session) (*pendingCall, int64) {
 	if bad != "" {
 		return nil, c.invalid(bad)
 	}
-	delivered := make([]bool, len(outs))
-	direct := func(k uint32) []byte {
-		if int(k) >= len(outs) || outs[k].ptr == 0 {
-			return nil
-		}
-		delivered[k] = true
-		return hostBytes(outs[k].ptr, outs[k].n)
-	}
-	fill := func(r *remoting.Reply) error {
-		if r.Note != "" {
-			vlog.Printf("%s: the server refused the call: %s (returning %d)", c.f.Name, r.Note, r.Result)
-		}
-		if r.Result != 0 && (!c.f.OutsOnError || len(r.Bufs) == 0) {
-			return nil // outputs are only sent on success
-		}
-		if len(r.Bufs) != len(outs) {
-			return errBadReply
-		}
-		for k, o := range outs {
-			if delivered[k] && len(r.Bufs[k]) == 0 {
-				continue
-			}
-			if len(r.Bufs[k]) != o.n {
-				return errBadReply
-			}
-			if o.ptr != 0 {
-				copy(hostBytes(o.ptr, o.n), r.Bufs[k])
-				if o.device && !c.raw {
-					store(o.ptr, clientOrdinal(c.srv, *(*int32)(ptrAt(o.ptr))))
-				}
-				if o.handle && c.srv != nil && c.srv.idx > 0 {
-					store(o.ptr, tagHandle(c.srv, c.f.Name, *(*uint64)(ptrAt(o.ptr))))
-				}
-			}
-		}
-		return nil
-	}
+	p := &pendingCall{c: c, s: s, outs: outs, delivered: make([]bool, len(outs))}
 	s.mu.Lock()
-	req, w, err := s.sendWaiting(&rc, tail, c.tid(), direct, fill)
+	req, w, err := s.sendWaiting(&rc, tail, c.tid(), p)
 	s.mu.Unlock()
 	if err != nil {
 		return nil, c.unreachable()
 	}
-	return &pendingCall{c: c, s: s, req: req, w: w}, 0
+	p.req, p.w = req, w
+	return p, 0
+}
+
+// direct is where output k's FrameData goes: the caller's memory (replyTarget).
+func (p *pendingCall) direct(k uint32) []byte {
+	if int(k) >= len(p.outs) || p.outs[k].ptr == 0 {
+		return nil
+	}
+	p.delivered[k] = true
+	return hostBytes(p.outs[k].ptr, p.outs[k].n)
+}
+
+// fill copies the reply's outputs into the caller's memory (replyTarget).
+func (p *pendingCall) fill(r *remoting.Reply) error {
+	c := p.c
+	if r.Note != "" {
+		vlog.Printf("%s: the server refused the call: %s (returning %d)", c.f.Name, r.Note, r.Result)
+	}
+	if r.Result != 0 && (!c.f.OutsOnError || len(r.Bufs) == 0) {
+		return nil // outputs are only sent on success
+	}
+	if len(r.Bufs) != len(p.outs) {
+		return errBadReply
+	}
+	for k, o := range p.outs {
+		if p.delivered[k] && len(r.Bufs[k]) == 0 {
+			continue
+		}
+		if len(r.Bufs[k]) != o.n {
+			return errBadReply
+		}
+		if o.ptr != 0 {
+			copy(hostBytes(o.ptr, o.n), r.Bufs[k])
+			if o.device && !c.raw {
+				store(o.ptr, clientOrdinal(c.srv, *(*int32)(ptrAt(o.ptr))))
+			}
+			if o.handle && c.srv != nil && c.srv.idx > 0 {
+				store(o.ptr, tagHandle(c.srv, c.f.Name, *(*uint64)(ptrAt(o.ptr))))
+			}
+		}
+	}
+	return nil
 }
 
 // finish waits for the reply of p and returns the call's result.

@@ -84,11 +84,18 @@ type session struct {
 	primaryGen uint64
 }
 
+// replyTarget is where a synchronous call's reply goes (call.go's pendingCall): direct gives
+// the caller's memory for FrameData output idx (nil: none pending), fill sees the reply while
+// its payload is valid (outputs alias the connection's read buffer).
+type replyTarget interface {
+	direct(idx uint32) []byte
+	fill(*remoting.Reply) error
+}
+
 // waiter is a synchronous call waiting for its reply.
 type waiter struct {
-	direct func(idx uint32) []byte     // where its FrameData outputs go (nil: none expected)
-	fill   func(*remoting.Reply) error // sees the reply while its payload is valid
-	req    uint64                      // the request it waits for: a waiter is reused (waiterPool) once its await returns
+	to     replyTarget // where its outputs go (nil: none expected)
+	req    uint64      // the request it waits for: a waiter is reused (waiterPool) once its await returns
 	done   bool
 	result int32
 	parked bool              // its thread sleeps in await, on wake (s.mu)
@@ -476,11 +483,11 @@ func (s *session) pendingError() *remoting.ErrorMsg {
 	return nil
 }
 
-// roundTrip sends a synchronous call of OS thread tid and waits for its reply. fill is called
-// with the reply while the payload is still valid (outputs alias the connection's read buffer).
-func (s *session) roundTrip(c *remoting.Call, tail []byte, tid int, direct func(idx uint32) []byte, fill func(*remoting.Reply) error) (int32, error) {
+// roundTrip sends a synchronous call of OS thread tid and waits for its reply, which goes to to
+// (nil: a call without outputs).
+func (s *session) roundTrip(c *remoting.Call, tail []byte, tid int, to replyTarget) (int32, error) {
 	s.mu.Lock()
-	req, w, err := s.sendWaiting(c, tail, tid, direct, fill)
+	req, w, err := s.sendWaiting(c, tail, tid, to)
 	if err != nil {
 		s.mu.Unlock()
 		return 0, err
@@ -490,7 +497,7 @@ func (s *session) roundTrip(c *remoting.Call, tail []byte, tid int, direct func(
 
 // sendWaiting writes and flushes a synchronous call of OS thread tid and registers its waiter;
 // s.mu is held.
-func (s *session) sendWaiting(c *remoting.Call, tail []byte, tid int, direct func(idx uint32) []byte, fill func(*remoting.Reply) error) (uint64, *waiter, error) {
+func (s *session) sendWaiting(c *remoting.Call, tail []byte, tid int, to replyTarget) (uint64, *waiter, error) {
 	if s.broken != nil {
 		return 0, nil, s.broken
 	}
@@ -498,7 +505,7 @@ func (s *session) sendWaiting(c *remoting.Call, tail []byte, tid int, direct fun
 		return 0, nil, s.fail(err)
 	}
 	w := waiterPool.Get().(*waiter)
-	w.direct, w.fill, w.req = direct, fill, s.reqID
+	w.to, w.req = to, s.reqID
 	s.waiters[s.reqID] = w
 	s.st.mostAwaited = max(s.st.mostAwaited, uint64(len(s.waiters)))
 	if err := s.flush(); err != nil {
@@ -570,16 +577,16 @@ func (s *session) readReplies(w *waiter) (uint64, error) {
 		if h.Type == remoting.FrameData {
 			// An output's bytes, straight into the caller's memory.
 			s.mu.Lock()
-			var direct func(uint32) []byte
+			var to replyTarget
 			if dw := s.waiters[h.ReqID]; dw != nil {
-				direct = dw.direct // (read under mu: a waiter is reused once its await returns)
+				to = dw.to // (read under mu: a waiter is reused once its await returns)
 			}
 			s.mu.Unlock()
 			var idx [4]byte
-			if direct == nil || h.Length < 4 || s.conn.ReadBody(idx[:]) != nil {
+			if to == nil || h.Length < 4 || s.conn.ReadBody(idx[:]) != nil {
 				return in, errors.New("unexpected or short data frame")
 			}
-			dst := direct(uint32(idx[0]) | uint32(idx[1])<<8 | uint32(idx[2])<<16 | uint32(idx[3])<<24)
+			dst := to.direct(uint32(idx[0]) | uint32(idx[1])<<8 | uint32(idx[2])<<16 | uint32(idx[3])<<24)
 			if dst == nil || len(dst) != int(h.Length)-4 {
 				return in, errors.New("data frame for no pending output")
 			}
@@ -597,9 +604,9 @@ func (s *session) readReplies(w *waiter) (uint64, error) {
 			s.mu.Lock()
 			dw := s.waiters[h.ReqID]
 			delete(s.waiters, h.ReqID)
-			var fill func(*remoting.Reply) error
+			var to replyTarget
 			if dw != nil {
-				fill = dw.fill // (read under mu: a waiter is reused once its await returns)
+				to = dw.to // (read under mu: a waiter is reused once its await returns)
 			}
 			s.mu.Unlock()
 			if dw == nil {
@@ -609,8 +616,8 @@ func (s *session) readReplies(w *waiter) (uint64, error) {
 			if err != nil {
 				return in, err
 			}
-			if fill != nil {
-				if err := fill(&r); err != nil {
+			if to != nil {
+				if err := to.fill(&r); err != nil {
 					return in, err
 				}
 			}

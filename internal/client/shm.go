@@ -135,7 +135,7 @@ func (s *session) shmCopy(h2d bool, dev, host, n, stream uint64, tid int) (int64
 		c := &remoting.Call{Fn: uint32(id), Scalars: []uint64{dev + off, slot, size, stream}}
 		s.mu.Lock()
 		s.st.shmBytes += size
-		req, w, err := s.sendWaiting(c, nil, tid, nil, nil)
+		req, w, err := s.sendWaiting(c, nil, tid, nil)
 		s.mu.Unlock()
 		if err != nil {
 			return 0, err
@@ -186,7 +186,7 @@ func (s *session) shmFence(tid int) (int32, error) {
 	if s.ringUsed == 0 {
 		return 0, nil
 	}
-	r, err := s.roundTrip(&remoting.Call{Fn: uint32(shmFenceID)}, nil, tid, nil, nil)
+	r, err := s.roundTrip(&remoting.Call{Fn: uint32(shmFenceID)}, nil, tid, nil)
 	if err != nil {
 		return 0, err
 	}
