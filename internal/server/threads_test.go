@@ -315,7 +315,7 @@ func TestWaitSlotReused(t *testing.T) {
 		t.Errorf("own args %+v, want a's scalars and empty buffers", o)
 	}
 	for round := 1; round <= 2; round++ {
-		s.be = waitsOnly{d: 50 * time.Millisecond}
+		s.be = waitsOnly{d: 200 * time.Millisecond}
 		before := released.Load()
 		wait()
 		if n := released.Load() - before; n != 1 {
