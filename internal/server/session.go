@@ -114,7 +114,7 @@ type Session struct {
 	mu      sync.Mutex
 	threads threadSet // the client threads' threads; the dispatcher's alone
 	thread  uint16    // the client thread whose call runs (Args.Thread)
-	wait    *waitSlot // that thread's, for a call that waits (nil: one is made for the call)
+	wait    *waitSlot // that thread's, for a call that waits (set with thread by runOne)
 
 	// big is reused for the one large output of a call (a device-to-host copy), so its pages
 	// are faulted in once, and the backend may pin it for direct DMA.
@@ -673,10 +673,7 @@ func (s *Session) execIn(c *remoting.Call, release func()) (int32, [][]byte, str
 		result = s.ownProcess(id, f, a)
 	} else if (f.Wait || f.Drains) && release != nil {
 		// only scalars: the call's own copy, as the session's Args serve the next call
-		w := s.wait
-		if w == nil {
-			w = &waitSlot{}
-		}
+		w := s.wait // (release is only given by runOne, which sets it)
 		own := w.ownArgs(a)
 		var freed []freedRange
 		if f.Drains {
