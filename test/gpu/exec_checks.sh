@@ -213,7 +213,7 @@ if [ -x "$XC_BIN/bench" ]; then
       sleep 1; kill $aux_ps; wait $aux_ps 2>/dev/null
       echo "== syncs: $(awk '/^metric/ {printf "%s %s; ", $2, $3}' "$LOGS/bench-syncs.txt")"
       grep -o "vgpu stats: .*round trips by call:" "$LOGS/bench-syncs.vgpu.err" | cut -c1-420
-      grep -o "worker stats: .*" "$LOGS/sync-server.log" | tail -n 1 | cut -c1-700
+      worker_stats "$LOGS/sync-server.log" 700
       RESULTS+=("$(printf '%-28s %s' "launch+sync only (us)" "$(awk '/^metric/ {printf "%s %s; ", $2, $3}' "$LOGS/bench-syncs.txt")")")
     fi
     # The launch rate with the worker and the client pinned to two different cores (is the

@@ -92,15 +92,9 @@ echo "== perf vsock: $pt_vs"
 RESULTS+=("$(printf '%-28s %s' "vsock loopback" "$pt_vs")")
 # pt_metric FILE NAME: a "metric NAME VALUE unit" line's value
 pt_metric() { awk -v m="$2" '$1 == "metric" && $2 == m { print $3; exit }' "$1" 2>/dev/null; }
-# pt_worker_stats LOG: the last worker-stats line in a server's log (the worker logs it as its
-# session ends, just after the client exits)
-pt_worker_stats() {
-  sleep 0.5
-  grep -o "worker stats: .*" "$1" | tail -n 1 | cut -c1-400
-}
 # pt_counted TITLE BASE SERVERLOG VAR=VALUE... -- ARGS...: llama-bench ARGS through vgpu in the
 # environment given, with the client's counts (VGPU_STATS=1), into BASE.md and BASE.err; prints
-# its rate, the client's counts and the worker's stats (the last line of SERVERLOG)
+# its rate, the client's counts and the worker's stats (worker_stats, run.sh)
 pt_counted() {
   local title=$1 base=$2 slog=$3 vars=(); shift 3
   while [ "$1" != -- ]; do vars+=("$1"); shift; done; shift
@@ -108,7 +102,7 @@ pt_counted() {
     "$LLB/bin/llama-bench" "$@" -ngl 99 -o md >"$base.md" 2>"$base.err"
   echo "== perf $title (rc $?): $(awk -F'|' '/CUDA/ { print $8 }' "$base.md") t/s"
   grep -o "vgpu stats: .*round trips by call:" "$base.err" | cut -c1-330
-  pt_worker_stats "$slog"
+  worker_stats "$slog"
 }
 # pt_cuda NAME CMD...: a CUDA program natively or through vgpu over transport NAME
 pt_cuda() {
@@ -137,7 +131,7 @@ pt_wsock=/tmp/vgpu-perf-ws.sock
 aux_server "$pt_wsock" "$LOGS/perf-server-threads-stats.log" env VGPU_WORKER_STATS=1
 timeout 120 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$pt_wsock" VGPU_STATS=1 "$XC_BIN/threads" >"$LOGS/perf-threads-stats.txt" 2>&1
 echo "== perf threads stats (rc $?): $(grep -o 'threads8_ms [0-9.]*' "$LOGS/perf-threads-stats.txt"); client: $(grep -o 'threads woken for a reply[^;]*' "$LOGS/perf-threads-stats.txt")"
-pt_worker_stats "$LOGS/perf-server-threads-stats.log"
+worker_stats "$LOGS/perf-server-threads-stats.log"
 kill $aux_ps; wait $aux_ps 2>/dev/null
 # the same with reads polling 50 µs instead of 2 ms on both sides (VGPU_SPIN_US=50): do the
 # polling threads take the CPUs that woken threads need? Native's run beside it, 3 times each.
@@ -147,7 +141,7 @@ for pt_i in 1 2 3; do
   timeout 60 "$GPULESS" env LD_LIBRARY_PATH="$BIN" VGPU_SERVER="unix://$pt_wsock" VGPU_SPIN_US=50 VGPU_STATS=1 "$XC_BIN/threads" >"$LOGS/perf-threads-spin50.$pt_i.txt" 2>&1
   echo "== perf threads spin 50 µs, round $pt_i: native $(pt_metric "$LOGS/perf-threads-spin-native.$pt_i.txt" threads8_ms) ms, vgpu $(pt_metric "$LOGS/perf-threads-spin50.$pt_i.txt" threads8_ms) ms; client: $(grep -o 'threads woken for a reply[^;]*' "$LOGS/perf-threads-spin50.$pt_i.txt")"
 done
-pt_worker_stats "$LOGS/perf-server-threads-spin50.log"
+worker_stats "$LOGS/perf-server-threads-spin50.log"
 kill $aux_ps; wait $aux_ps 2>/dev/null
 # which calls a training step waits for: VGPU_STATS=1 over unix at 10 and 20 steps (their
 # difference over 10 steps is one step's; the busiest rows of each are printed)

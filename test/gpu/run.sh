@@ -76,6 +76,12 @@ aux_server() {
   aux_ps=$!
   for aux_i in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done
 }
+# worker_stats LOG [CHARS]: the last worker-stats line in a server's log (the worker logs it as
+# its session ends, just after the client exits), cut to CHARS (400)
+worker_stats() {
+  sleep 0.5
+  grep -o "worker stats: .*" "$1" | tail -n 1 | cut -c1-"${2:-400}"
+}
 
 # The GPU-less namespace really has no GPU: the real driver cannot be reached from it.
 "$GPULESS" bash -c 'ls -l /dev/nvidia0 2>&1 | head -1; (nvidia-smi -L 2>&1 | head -1) || true' >"$LOGS/gpuless.txt" 2>&1
