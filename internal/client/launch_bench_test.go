@@ -110,9 +110,26 @@ func loadFunction(tb testing.TB, be server.Backend) uint64 {
 }
 
 // BenchmarkLaunchSync: one kernel launch and a synchronisation of its stream (cuLaunchKernel,
-// cuStreamSynchronize) through the client, the socket and an in-process worker whose launches
-// do nothing: the round trip a program that waits for each kernel pays.
-func BenchmarkLaunchSync(b *testing.B) {
+// cuStreamSynchronize) through the client, the socket (or the rings) and an in-process worker
+// whose launches do nothing: the round trip a program that waits for each kernel pays.
+func BenchmarkLaunchSync(b *testing.B) { socketAndRings(b, benchLaunchSync) }
+
+// socketAndRings runs benchmark fn with the frames through the socket, then through rings.
+func socketAndRings(b *testing.B, fn func(*testing.B)) {
+	for _, ring := range []uint64{0, 1 << 20} {
+		name := "socket"
+		if ring > 0 {
+			name = "rings"
+		}
+		b.Run(name, func(b *testing.B) {
+			testRings = ring
+			defer func() { testRings = 0 }()
+			fn(b)
+		})
+	}
+}
+
+func benchLaunchSync(b *testing.B) {
 	fn, kp := benchFunction(b)
 	launch, syncID := api.IDcuLaunchKernel, api.IDcuStreamSynchronize
 	word := func(id api.ID) uint32 { return uint32(id) | uint32(api.LibCuda)<<24 }
@@ -133,7 +150,9 @@ func BenchmarkLaunchSync(b *testing.B) {
 // BenchmarkThreadsLaunchSync: 8 OS threads, each on a stream of its own, each launch a kernel
 // and synchronise its stream once per iteration: the aggregate cost of launch+sync when the
 // program's threads share the one connection.
-func BenchmarkThreadsLaunchSync(b *testing.B) {
+func BenchmarkThreadsLaunchSync(b *testing.B) { socketAndRings(b, benchThreadsLaunchSync) }
+
+func benchThreadsLaunchSync(b *testing.B) {
 	fn, kp := benchFunction(b)
 	withThreadIDs(b, unix.Gettid) // each goroutine below is locked to its OS thread
 	launch, syncID := api.IDcuLaunchKernel, api.IDcuStreamSynchronize

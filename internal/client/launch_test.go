@@ -74,6 +74,10 @@ func connectServer(t testing.TB, be server.Backend) *remoting.FDConn {
 
 // connectServerWith is connectServer with setup run on the worker's session before it serves,
 // and the client's keepalive interval k (0: none, no stall timeout).
+// testRings, when set, makes connectServerWith's sessions pass rings of this size: the frames
+// travel through shared memory, as a unix socket's do in the core.
+var testRings uint64
+
 func connectServerWith(t testing.TB, be server.Backend, setup func(*server.Session), k time.Duration) *remoting.FDConn {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
@@ -103,7 +107,12 @@ func connectServerWith(t testing.TB, be server.Backend, setup func(*server.Sessi
 		rw = clientConnWrap(cc)
 	}
 	s := newSession(cc, remoting.NewConn(rw), "test")
+	sh := s.makeShared(0, testRings)
+	defer sh.close()
 	if err := s.handshake(nil, remoting.ClientSecurity{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.passShared(cc, sh); err != nil {
 		t.Fatal(err)
 	}
 	s.startKeepalive(cc, k)

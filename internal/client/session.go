@@ -74,6 +74,10 @@ type session struct {
 	free       []uint16
 	nextThread uint16
 
+	// ringSize: the frames travel through shared memory, in rings of this size (0: through the
+	// socket); every call is then written at once (sendAsyncLocked)
+	ringSize uint64
+
 	shmMu    sync.Mutex // one bulk copy or ring upload at a time (the shared memory's halves and ring)
 	shm      []byte     // shared with the worker (unix sockets): bulk copies go through it
 	ringUsed uint64     // bytes of the shared memory's ring holding uploads not yet fenced (shmMu)
@@ -257,14 +261,12 @@ func dialAddr(addr, source string) (*session, error) {
 		capt.HandshakeDone()
 		s.conn = remoting.NewConn(tc)
 	}
-	var shmFD int = -1
-	if a.Scheme == "unix" && shmSize > 0 {
-		if fd, m, err := newShm(shmSize); err == nil {
-			shmFD, s.shm = fd, m
-		} else {
-			vlog.Debugf("no shared memory for bulk copies: %v", err)
-		}
+	// shared memory only where descriptors pass: on a unix socket
+	sh := s.makeShared(0, 0)
+	if a.Scheme == "unix" {
+		sh = s.makeShared(shmSize, ringSize)
 	}
+	defer sh.close()
 	if err := s.handshake(tc, sec); err != nil {
 		fc.Close()
 		if tc != nil {
@@ -284,17 +286,68 @@ func dialAddr(addr, source string) (*session, error) {
 		}
 	}
 	fc.SetDeadline(time.Time{})
-	s.startKeepalive(fc, keepaliveInterval)
-	if shmFD >= 0 {
-		err := fc.SendFD(shmFD)
-		unix.Close(shmFD)
-		if err != nil {
-			fc.Close()
-			return nil, fmt.Errorf("vgpu-server at %s: passing shared memory: %w", addr, err)
-		}
+	if err := s.passShared(fc, sh); err != nil {
+		fc.Close()
+		return nil, fmt.Errorf("vgpu-server at %s: %w", addr, err)
 	}
+	s.startKeepalive(fc, keepaliveInterval)
 	vlog.Debugf("connected to %s (backend %s, server %s, session %d)", addr, s.welcome.Backend, s.welcome.ServerVersion, s.welcome.Session)
 	return s, nil
+}
+
+// shared is the shared memory a session on a unix socket passes its worker after the Welcome:
+// for bulk copies (shm.go) and for the frames' rings (remoting.FDConn.UseRings); -1 where none.
+type shared struct {
+	shmFD, ringFD int
+	ringMem       []byte
+}
+
+// makeShared creates the shared memory, of shm bytes for bulk copies and rings of ring bytes
+// (0: none), and notes it in the session (announced in the Hello); a failure only leaves
+// that part out.
+func (s *session) makeShared(shm int, ring uint64) shared {
+	sh := shared{shmFD: -1, ringFD: -1}
+	if shm > 0 {
+		if fd, m, err := newShm(shm); err == nil {
+			sh.shmFD, s.shm = fd, m
+		} else {
+			vlog.Debugf("no shared memory for bulk copies: %v", err)
+		}
+	}
+	if ring > 0 {
+		if fd, m, err := remoting.NewSealedMemfd("vgpu-frames", int(remoting.RingsSize(ring))); err == nil {
+			sh.ringFD, sh.ringMem, s.ringSize = fd, m, ring
+		} else {
+			vlog.Debugf("calls and replies through the socket (no shared memory for them: %v)", err)
+		}
+	}
+	return sh
+}
+
+// passShared passes the shared memory after the Welcome and, with rings, moves the session's
+// frames to them: the worker does so at the same point of the stream, once it has the memory.
+func (s *session) passShared(fc *remoting.FDConn, sh shared) error {
+	for _, fd := range []int{sh.shmFD, sh.ringFD} {
+		if fd < 0 {
+			continue
+		}
+		if err := fc.SendFD(fd); err != nil {
+			return fmt.Errorf("passing shared memory: %w", err)
+		}
+	}
+	if sh.ringFD >= 0 {
+		return fc.UseRings(sh.ringMem, s.ringSize, true)
+	}
+	return nil
+}
+
+// close closes the descriptors (the mappings stay).
+func (sh shared) close() {
+	for _, fd := range []int{sh.shmFD, sh.ringFD} {
+		if fd >= 0 {
+			unix.Close(fd)
+		}
+	}
 }
 
 // takeRecords moves the session from tc to a RecordConn over fc carrying it on.
@@ -374,6 +427,7 @@ func (s *session) handshake(tc *tls.Conn, sec remoting.ClientSecurity) error {
 		Host:      host,
 		Exe:       filepath.Base(exe),
 		ShmSize:   uint64(len(s.shm)),
+		RingSize:  s.ringSize,
 	}
 	if tc != nil {
 		if err := sec.Authenticate(tc, &hello); err != nil {
@@ -733,10 +787,11 @@ func (s *session) sendAsyncLocked(c *remoting.Call, tail []byte, tid int) error 
 		return s.fail(err)
 	}
 	// The first call after an idle spell goes out at once, so the GPU starts on it while the
-	// program prepares the next; a burst that follows is batched.
+	// program prepares the next; a burst that follows is batched. Through the rings every call
+	// goes at once: writing one is a copy into shared memory, not a system call.
 	now := time.Now()
 	idle := wasEmpty && (s.serverIdle || now.Sub(s.lastSend) > idleGap)
-	if idle || s.conn.Buffered() >= maxQueued {
+	if idle || s.ringSize > 0 || s.conn.Buffered() >= maxQueued {
 		s.lastSend, s.serverIdle = now, false
 		if err := s.flush(); err != nil {
 			return s.fail(err)

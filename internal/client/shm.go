@@ -3,8 +3,6 @@ package client
 import (
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/settings"
@@ -24,6 +22,10 @@ import (
 // shmSize is the shared memory per process (VGPU_SHM_MB, default 64; 0 turns it off).
 var shmSize = settings.ShmMB.Get() << 20
 
+// ringSize is each way's ring for the frames on a unix socket (VGPU_RING_KB, default 1024; 0:
+// the socket carries them). remoting/rings_unsafe_linux.go says how they travel.
+var ringSize = uint64(settings.RingKB.Get()) << 10
+
 // shmThreshold: copies at least this big use the shared memory's halves.
 const shmThreshold = 1 << 20
 
@@ -33,27 +35,8 @@ const shmThreshold = 1 << 20
 const ringThreshold = 64 << 10
 
 // newShm creates the shared memory: a memfd of size bytes, sealed so that its size never
-// changes (the worker refuses one that could shrink under its mapping), and maps it.
-func newShm(size int) (int, []byte, error) {
-	fd, err := unix.MemfdCreate("vgpu-shm", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
-	if err != nil {
-		return -1, nil, err
-	}
-	if err := unix.Ftruncate(fd, int64(size)); err != nil {
-		unix.Close(fd)
-		return -1, nil, err
-	}
-	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, unix.F_SEAL_SHRINK|unix.F_SEAL_GROW|unix.F_SEAL_SEAL); err != nil {
-		unix.Close(fd)
-		return -1, nil, err
-	}
-	m, err := unix.Mmap(fd, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
-	if err != nil {
-		unix.Close(fd)
-		return -1, nil, err
-	}
-	return fd, m, nil
-}
+// changes, and mapped.
+func newShm(size int) (int, []byte, error) { return remoting.NewSealedMemfd("vgpu-shm", size) }
 
 // copyThreads is how many threads pcopy uses at most (VGPU_COPY_THREADS, default 4).
 var copyThreads = settings.CopyThreads.Get()

@@ -33,7 +33,16 @@ type FDConn struct {
 	// checked only where a read would block (poll(2) with the time left), so a read whose bytes
 	// are already there costs what it did without them.
 	rdeadline time.Time
-	pfd       [1]unix.PollFd
+	pfd       [1]unix.PollFd // the reader's
+	// rings, once UseRings was called: the frames travel through shared memory, the socket
+	// carries wake-ups (rings_unsafe_linux.go). Wakes counts the wake-ups sent (VGPU_STATS:
+	// the writes that made a system call).
+	rings *rings
+	Wakes uint64
+	// the writes' limits (SetWriteDeadline, SetWriteIdle): SO_SNDTIMEO on the socket, and
+	// these for a write waiting for room in a ring
+	wdeadline time.Time
+	widle     time.Duration
 }
 
 // NewFDConn takes over a connection: its descriptor is duplicated, set blocking, given large
@@ -76,6 +85,9 @@ func FDConnOf(fd int) (*FDConn, error) {
 }
 
 func (c *FDConn) Read(b []byte) (int, error) {
+	if c.rings != nil {
+		return c.ringRead(b)
+	}
 	if c.Spin > 0 && len(b) > 0 {
 		deadline := time.Now().Add(c.Spin)
 		for {
@@ -120,8 +132,10 @@ func (c *FDConn) Read(b []byte) (int, error) {
 
 // waitReadable waits until the socket has bytes (or end of file, or an error) to read, for at
 // most ReadIdle and until the read deadline; past either it returns a timeout error.
-func (c *FDConn) waitReadable() error {
-	start := time.Now()
+func (c *FDConn) waitReadable() error { return c.waitReadableSince(time.Now()) }
+
+// waitReadableSince is waitReadable for a read that began at start.
+func (c *FDConn) waitReadableSince(start time.Time) error {
 	for {
 		now := time.Now()
 		wait := time.Duration(-1)
@@ -151,6 +165,9 @@ func (c *FDConn) waitReadable() error {
 }
 
 func (c *FDConn) Write(b []byte) (int, error) {
+	if c.rings != nil {
+		return c.ringWrite(b)
+	}
 	done := 0
 	for done < len(b) {
 		n, err := unix.Write(c.fd, b[done:])
@@ -246,6 +263,7 @@ func (c *FDConn) SetReadDeadline(t time.Time) error {
 
 // SetWriteDeadline bounds each later write to the time left until t (SO_SNDTIMEO); zero clears it.
 func (c *FDConn) SetWriteDeadline(t time.Time) error {
+	c.wdeadline, c.widle = t, 0
 	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, timeval(t))
 }
 
@@ -253,6 +271,7 @@ func (c *FDConn) SetWriteDeadline(t time.Time) error {
 // peer that reads nothing for d fails the write with a timeout error. 0 clears it; so does
 // SetWriteDeadline, which sets the same option.
 func (c *FDConn) SetWriteIdle(d time.Duration) error {
+	c.wdeadline, c.widle = time.Time{}, d
 	tv := unix.NsecToTimeval(d.Nanoseconds())
 	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
 }

@@ -17,6 +17,10 @@ type Hello struct {
 	// ShmSize > 0: right after the Welcome the client passes, with SCM_RIGHTS on the unix
 	// socket, a memfd of this size that both sides map for bulk copies.
 	ShmSize uint64
+	// RingSize > 0: after the shared memory (if any), the client passes a second memfd of
+	// RingsSize(RingSize) bytes, and from then on the session's frames travel through its two
+	// rings of RingSize bytes (FDConn.UseRings), the socket carrying only wake-ups.
+	RingSize uint64
 	// Token names the client's token on a TLS connection without a client certificate, and
 	// TokenProof proves it holds the token's secret without sending it: HMAC-SHA256 keyed with
 	// the secret over the TLS session's exported keying material (TokenProofOf). Both are empty
@@ -92,7 +96,7 @@ func (e *ErrorMsg) Error() string { return "vgpu server: " + e.Code.String() + "
 // AppendHello appends the payload of m:
 //
 //	u16 version, u64 tablehash, u32 pid, u32 uid, string host, string exe, u64 shmSize,
-//	string token, bytes tokenProof (at most MaxTokenProof)
+//	u64 ringSize, string token, bytes tokenProof (at most MaxTokenProof)
 func AppendHello(b []byte, m *Hello) []byte {
 	b = binary.LittleEndian.AppendUint16(b, m.Version)
 	b = binary.LittleEndian.AppendUint64(b, m.TableHash)
@@ -101,6 +105,7 @@ func AppendHello(b []byte, m *Hello) []byte {
 	b = appendString(b, m.Host)
 	b = appendString(b, m.Exe)
 	b = binary.LittleEndian.AppendUint64(b, m.ShmSize)
+	b = binary.LittleEndian.AppendUint64(b, m.RingSize)
 	b = appendString(b, m.Token)
 	return appendBytes(b, m.TokenProof)
 }
@@ -125,6 +130,7 @@ func DecodeHello(p []byte) (Hello, error) {
 		Host:      d.str("host"),
 		Exe:       d.str("exe"),
 		ShmSize:   d.u64("shm size"),
+		RingSize:  d.u64("ring size"),
 		Token:     d.str("token"),
 	}
 	if proof := d.bytes("token proof"); len(proof) > MaxTokenProof {

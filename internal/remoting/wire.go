@@ -54,8 +54,9 @@ import (
 // ProtocolVersion is the version sent in Hello and Welcome. 3: Hello carries a token name and
 // proof (authentication on TLS without a client certificate), and FrameKeepalive exists.
 // 4: the header's former reserved field names a Call's client thread, and Replies may come out
-// of order (one per client thread).
-const ProtocolVersion uint16 = 4
+// of order (one per client thread). 5: Hello carries RingSize (frames through shared memory on a
+// unix socket).
+const ProtocolVersion uint16 = 5
 
 // KeepaliveHeader is the whole of a Keepalive frame.
 var KeepaliveHeader = Header{Type: FrameKeepalive}

@@ -103,7 +103,7 @@ func kinds() []kind {
 	errorE, errorD := codec(AppendError, DecodeError)
 	return []kind{
 		{"hello", Hello{Version: 2, TableHash: 0x0102030405060708, PID: 0x1234, UID: 1000, Host: "gpu1", Exe: "/bin/x", ShmSize: 64 << 20,
-			Token: "ci", TokenProof: []byte{0xaa, 0xbb}},
+			RingSize: 1 << 20, Token: "ci", TokenProof: []byte{0xaa, 0xbb}},
 			cat(
 				[]byte{0x02, 0x00}, // version 2
 				[]byte{0x08, 0x07, 0x06, 0x05, 0x04, 0x03, 0x02, 0x01}, // table hash
@@ -111,8 +111,9 @@ func kinds() []kind {
 				[]byte{0xe8, 0x03, 0x00, 0x00},                         // uid 1000
 				[]byte{0x04}, []byte("gpu1"),                           // host: len 4, bytes
 				[]byte{0x06}, []byte("/bin/x"), // exe: len 6, bytes
-				[]byte{0, 0, 0, 4, 0, 0, 0, 0}, // shm size 64 MiB
-				[]byte{0x02}, []byte("ci"),     // token name
+				[]byte{0, 0, 0, 4, 0, 0, 0, 0},    // shm size 64 MiB
+				[]byte{0, 0, 0x10, 0, 0, 0, 0, 0}, // ring size 1 MiB
+				[]byte{0x02}, []byte("ci"),        // token name
 				[]byte{0x02, 0xaa, 0xbb}, // token proof
 			), helloE, helloD},
 		{"welcome", Welcome{Version: 1, Backend: "sim", ServerVersion: "0.1", Session: 42},

@@ -283,6 +283,12 @@ func TestWrappingCountsRefused(t *testing.T) {
 // shmPair is a session on a unix socketpair (descriptors pass over it) and the client's end.
 func shmPair(t *testing.T, log *lines) (*remoting.FDConn, *remoting.Conn, chan error) {
 	t.Helper()
+	return helloPair(t, log, remoting.Hello{ShmSize: 1 << 20})
+}
+
+// helloPair is shmPair for a client saying hello (its version, table, pid and name filled in).
+func helloPair(t *testing.T, log *lines, hello remoting.Hello) (*remoting.FDConn, *remoting.Conn, chan error) {
+	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -302,7 +308,8 @@ func shmPair(t *testing.T, log *lines) (*remoting.FDConn, *remoting.Conn, chan e
 	go func() { done <- sess.Serve(); sc.Close() }()
 	t.Cleanup(func() { cc.Close(); sc.Shutdown(); <-done })
 	c := remoting.NewConn(cc)
-	send(t, c, remoting.FrameHello, 0, 0, remoting.AppendHello(nil, &remoting.Hello{Version: remoting.ProtocolVersion, TableHash: api.TableHash(), PID: 1, Exe: "test", ShmSize: 1 << 20}))
+	hello.Version, hello.TableHash, hello.PID, hello.Exe = remoting.ProtocolVersion, api.TableHash(), 1, "test"
+	send(t, c, remoting.FrameHello, 0, 0, remoting.AppendHello(nil, &hello))
 	if h, _, err := c.ReadFrame(); err != nil || h.Type != remoting.FrameWelcome {
 		t.Fatalf("answer to the hello: %v %v", h.Type, err)
 	}
@@ -370,4 +377,69 @@ func TestShmMustBeSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectError(t, c, remoting.ErrProtocol, "not a memfd")
+}
+
+// TestRings: a client that passes its frame rings (Hello.RingSize, a sealed memfd after the
+// Welcome) is served through them; rings of a bad size or in an unsealed memfd are refused
+// with an Error frame saying why; and a client that then scribbles on a ring's positions ends
+// its own session with a protocol error, one log line, and nothing read out of range.
+func TestRings(t *testing.T) {
+	const n = remoting.MinRing
+	ringsFor := func(t *testing.T, cc *remoting.FDConn) []byte {
+		fd, mem, err := remoting.NewSealedMemfd("test-rings", int(remoting.RingsSize(n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer unix.Close(fd)
+		if err := cc.SendFD(fd); err != nil {
+			t.Fatal(err)
+		}
+		if err := cc.UseRings(mem, n, true); err != nil {
+			t.Fatal(err)
+		}
+		return mem
+	}
+	var log lines
+	cc, c, _ := helloPair(t, &log, remoting.Hello{RingSize: n})
+	mem := ringsFor(t, cc)
+	for i := range 100 {
+		if r := call(t, c, uint64(i+1), "cuInit", []uint64{0}); r.Result != 0 {
+			t.Fatalf("cuInit = %d", r.Result)
+		}
+	}
+	if l := log.all(); !strings.Contains(fmt.Sprint(l), "calls through it: true") {
+		t.Fatalf("log %q", l)
+	}
+	// ring 0's producer position (the client's), far past what the ring holds
+	binary.LittleEndian.PutUint64(mem[0:], 1<<40)
+	unix.Write(cc.Fd(), []byte{1}) // a wake-up, should the worker sleep
+	expectError(t, c, remoting.ErrProtocol, "position")
+	if l := log.all(); !strings.Contains(fmt.Sprint(l), "out of range") {
+		t.Fatalf("log %q", l)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		ring  uint64
+		seals int
+		want  string
+	}{
+		{"no power of two", 100000, unix.F_SEAL_SHRINK, "ring size 100000"},
+		{"unsealed", n, 0, "not sealed against shrinking"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var log lines
+			cc, c, done := helloPair(t, &log, remoting.Hello{RingSize: tc.ring})
+			if tc.ring == n {
+				if err := cc.SendFD(memfd(t, unix.MFD_ALLOW_SEALING, tc.seals)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			expectError(t, c, remoting.ErrProtocol, tc.want)
+			if err := <-done; err == nil {
+				t.Fatal("the session went on")
+			}
+			done <- nil
+		})
+	}
 }

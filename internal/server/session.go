@@ -535,9 +535,14 @@ func (s *Session) handshake() error {
 			return s.protocolError("shared memory: %v", err)
 		}
 	}
+	if hello.RingSize > 0 {
+		if err := s.attachRings(hello.RingSize); err != nil {
+			return s.protocolError("shared memory for calls and replies: %v", err)
+		}
+	}
 	s.flushLogSummary()
-	s.emit(slog.LevelInfo, fmt.Sprintf("connected (backend %s, shared memory %d MiB); the client claims %s", s.be.Name(), len(s.shm)>>20, claim(&hello)),
-		append(claimAttrs(&hello), slog.String("backend", s.be.Name()), slog.Int("shm_mib", len(s.shm)>>20))...)
+	s.emit(slog.LevelInfo, fmt.Sprintf("connected (backend %s, shared memory %d MiB, calls through it: %v); the client claims %s", s.be.Name(), len(s.shm)>>20, hello.RingSize > 0, claim(&hello)),
+		append(claimAttrs(&hello), slog.String("backend", s.be.Name()), slog.Int("shm_mib", len(s.shm)>>20), slog.Uint64("ring_kib", hello.RingSize>>10))...)
 	return nil
 }
 
@@ -589,25 +594,38 @@ func (s *Session) attachShm(size uint64) error {
 		return err
 	}
 	defer unix.Close(fd)
-	// A mapping of a file that someone then shrinks faults (SIGBUS) where the pages went: only
-	// a memfd sealed against shrinking is mapped (internal/client/shm.go seals its own).
-	seals, err := unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
-	if err != nil {
-		return fmt.Errorf("the descriptor passed is not a memfd (F_GET_SEALS: %v): pass one sealed with F_SEAL_SHRINK", err)
-	}
-	if seals&unix.F_SEAL_SHRINK == 0 {
-		return fmt.Errorf("the memfd passed is not sealed against shrinking (seals %#x): create it with MFD_ALLOW_SEALING and add F_SEAL_SHRINK", seals)
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || uint64(st.Size) < size {
-		return fmt.Errorf("descriptor of %d bytes, %d announced", st.Size, size)
-	}
-	m, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	m, err := remoting.MapSealedMemfd(fd, size)
 	if err != nil {
 		return err
 	}
 	s.shm = m
 	return nil
+}
+
+// attachRings receives the memfd of the client's frame rings (after the shared memory, if any)
+// and moves the session's frames to them (remoting.FDConn.UseRings): the client does so right
+// after passing it, so nothing more comes on the socket but wake-ups.
+func (s *Session) attachRings(n uint64) error {
+	fc, ok := s.nc.(*remoting.FDConn)
+	if !ok {
+		return errors.New("this transport cannot pass descriptors")
+	}
+	if !remoting.ValidRingSize(n) {
+		return fmt.Errorf("ring size %d: want a power of two from %d to %d", n, remoting.MinRing, remoting.MaxRing)
+	}
+	if k := s.conn.ReadBuffered(); k != 0 {
+		return fmt.Errorf("%d bytes came on the socket before the rings", k)
+	}
+	fd, err := fc.RecvFD()
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	m, err := remoting.MapSealedMemfd(fd, remoting.RingsSize(n))
+	if err != nil {
+		return err
+	}
+	return fc.UseRings(m, n, false)
 }
 
 // refuse answers with an Error frame and ends the session.

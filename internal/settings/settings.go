@@ -183,6 +183,17 @@ func integer(v Var, def, lo, hi int) *Setting[int] {
 	})
 }
 
+// ringKB declares a ring's size in KiB: 0, or a power of two from 64 to 16384 (default 1024).
+func ringKB(v Var) *Setting[int] {
+	return declare(v, 1024, func(s string) (int, error) {
+		n, err := strconv.Atoi(s)
+		if err != nil || n != 0 && (n < 64 || n > 16384 || n&(n-1) != 0) {
+			return 0, fmt.Errorf("want 0 or a power of two from 64 to 16384")
+		}
+		return n, nil
+	})
+}
+
 // seconds declares a variable holding a number of seconds, at least 0 (fractions allowed).
 func seconds(v Var, def time.Duration) *Setting[time.Duration] {
 	return declare(v, def, func(s string) (time.Duration, error) {

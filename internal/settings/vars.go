@@ -56,6 +56,9 @@ var (
 	ShmMB = integer(Var{Name: "VGPU_SHM_MB", Type: "MiB", Default: "64",
 		Meaning: "shared memory for bulk copies on unix sockets (`0`: none)",
 		ReadBy:  []Reader{InClient}}, 64, 0, 1<<20)
+	RingKB = ringKB(Var{Name: "VGPU_RING_KB", Type: "KiB", Default: "1024",
+		Meaning: "on unix sockets, calls and replies travel through shared memory, in a ring of this size each way (a power of two from 64 to 16384), the socket only waking a side that stopped polling (`0`: through the socket)",
+		ReadBy:  []Reader{InClient}})
 	CopyThreads = integer(Var{Name: "VGPU_COPY_THREADS", Type: "count", Default: "4",
 		Meaning: "threads copying into the shared memory",
 		ReadBy:  []Reader{InClient}}, 4, 1, 1<<10)

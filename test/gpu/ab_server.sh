@@ -5,7 +5,9 @@
 # 110 MB model /tmp/med-q8_0.gguf from .carry/vgpu-gguf):
 #   bash test/gpu/ab_server.sh OTHER [ROUNDS]
 # OTHER is another build's vgpu-server, or a folder of another build's files (any of build/out's:
-# the server, libvgpucore.so, a stub) laid over this build's, for the client side too.
+# the server, libvgpucore.so, a stub) laid over this build's, for the client side too, or
+# env:VAR=VALUE[,VAR=VALUE...]: this build with those variables in the other side's clients
+# (env:VGPU_RING_KB=0: calls and replies through the socket instead of the shared memory).
 # Each round runs every test natively, against the other build and against this one
 # (build/out), in turn and in an order that turns from round to round, each build's server on a
 # unix socket of its own with VGPU_WORKER_STATS=1 and its clients with VGPU_STATS=1; so drift of
@@ -41,7 +43,9 @@ fi
 # in a folder named vgpu-out, which gpuless.sh leaves visible (it covers every other libcuda.so*)
 declare -A OUTS=([this]=$ROOT/build/out [other]=$LOGS/other/vgpu-out)
 mkdir -p "$LOGS/other" && cp -a "$ROOT/build/out" "${OUTS[other]}"
-if [ -d "$OTHER" ]; then cp -a "$OTHER"/. "${OUTS[other]}"/; else cp "$OTHER" "${OUTS[other]}/vgpu-server"; fi
+OTHER_ENV=()
+if [[ $OTHER == env:* ]]; then IFS=, read -ra OTHER_ENV <<<"${OTHER#env:}"
+elif [ -d "$OTHER" ]; then cp -a "$OTHER"/. "${OUTS[other]}"/; else cp "$OTHER" "${OUTS[other]}/vgpu-server"; fi
 
 # ab_run NAME: the tests once natively (NAME native) or against server NAME's socket
 ab_run() {
@@ -53,15 +57,16 @@ ab_run() {
     [ -x "$LLB/llama-bench" ] && tg=$(LD_LIBRARY_PATH="$LLB:/usr/local/cuda/lib64" timeout 100 "$LLB/llama-bench" -m "$MODEL" -p 0 -n 128 -r 3 -ngl 99 -o md 2>/dev/null |
       grep tg128 | awk -F'|' '{print $(NF-1)}' | awk '{print $1}')
   else
-    local b=${OUTS[$name]}
+    local b=${OUTS[$name]} xenv=()
+    [ "$name" = other ] && xenv=(${OTHER_ENV[@]+"${OTHER_ENV[@]}"})
     local pre="$b/libcudart.so.13:$b/libcublas.so.13:$b/libcublasLt.so.13:$b/libcuda.so.1:$b/libnvidia-ml.so.1"
-    timeout 60 "$GPULESS" env LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" VGPU_STATS=1 "$THREADS" >>"$LOGS/threads-$name.txt" 2>&1
+    timeout 60 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" VGPU_STATS=1 "$THREADS" >>"$LOGS/threads-$name.txt" 2>&1
     th=$(grep -o 'threads8_ms [0-9.]*' "$LOGS/threads-$name.txt" | tail -n 1 | cut -d' ' -f2)
-    lu=$(timeout 40 "$GPULESS" env LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" "$BENCH" --launches 2>>"$LOGS/bench-$name.err" |
+    lu=$(timeout 40 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" "$BENCH" --launches 2>>"$LOGS/bench-$name.err" |
       awk '$1 == "metric" {print $3}')
-    ls=$(timeout 40 "$GPULESS" env LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" "$BENCH" --syncs 2>>"$LOGS/bench-$name.err" |
+    ls=$(timeout 40 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" "$BENCH" --syncs 2>>"$LOGS/bench-$name.err" |
       awk '$1 == "metric" {print $3}')
-    [ -x "$LLB/llama-bench" ] && tg=$(timeout 100 "$GPULESS" env LD_LIBRARY_PATH="$LLB:$b" LD_PRELOAD="$pre" VGPU_SERVER="unix://$LOGS/$name.sock" \
+    [ -x "$LLB/llama-bench" ] && tg=$(timeout 100 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$LLB:$b" LD_PRELOAD="$pre" VGPU_SERVER="unix://$LOGS/$name.sock" \
       "$LLB/llama-bench" -m "$MODEL" -p 0 -n 128 -r 3 -ngl 99 -o md 2>>"$LOGS/llama-$name.err" | grep tg128 | awk -F'|' '{print $(NF-1)}' | awk '{print $1}')
     [ -z "$tg" ] && tail -n 5 "$LOGS/llama-$name.err" | sed "s|^|llama-bench through $name: |" >&2
   fi

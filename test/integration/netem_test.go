@@ -232,3 +232,41 @@ func TestStatsCountBlockedReadsOverTLS(t *testing.T) {
 		t.Errorf("%d reads blocked over %d round trips of 200 µs with 10 µs of polling: the TLS session's socket is not counted", blocked, trips)
 	}
 }
+
+// On a unix socket the frames travel through the shared memory's rings (VGPU_RING_KB, default
+// 1024) and, with VGPU_RING_KB=0, through the socket: the stats line says which, and the same
+// program makes the same round trips with the same bytes either way.
+func TestFramesThroughSharedMemory(t *testing.T) {
+	root, out := repoRoot(t), outDir(t)
+	exe := compileC(t, t.TempDir(), "roundtrips", []string{filepath.Join("testdata", "roundtrips.c")},
+		"-I"+filepath.Join(root, "include"), "-L"+out, "-l:libcuda.so.1")
+	s := startServer(t, false)
+	line := regexp.MustCompile(`vgpu stats: (\d+) round trips, (\d+) async calls, (\d+) writes, (\d+) bytes out, (\d+) bytes in.* frames through (shared memory|the socket), (\d+) wake-ups sent`)
+	counts := map[string][]string{}
+	for _, ring := range []string{"", "0"} {
+		env := cleanEnv("VGPU_SERVER="+s.unix, "LD_LIBRARY_PATH="+out, "VGPU_STATS=1")
+		if ring != "" {
+			env = append(env, "VGPU_RING_KB="+ring)
+		}
+		r := run(t, 30*time.Second, env, exe, "100")
+		m := line.FindStringSubmatch(r.stderr)
+		if r.code != 0 || m == nil {
+			t.Fatalf("VGPU_RING_KB=%q: %s", ring, r)
+		}
+		want := "shared memory"
+		if ring == "0" {
+			want = "the socket"
+		}
+		if m[6] != want {
+			t.Errorf("VGPU_RING_KB=%q: frames through %s, want %s", ring, m[6], want)
+		}
+		if ring == "0" && m[7] != "0" {
+			t.Errorf("through the socket %s wake-ups were sent", m[7])
+		}
+		t.Logf("VGPU_RING_KB=%q: %s", ring, m[0])
+		counts[ring] = []string{m[1], m[2], m[4], m[5]}
+	}
+	if fmt.Sprint(counts[""]) != fmt.Sprint(counts["0"]) {
+		t.Errorf("round trips, async calls, bytes out and in: %v through the rings, %v through the socket", counts[""], counts["0"])
+	}
+}
