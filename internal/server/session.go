@@ -541,7 +541,11 @@ func (s *Session) handshake() error {
 		}
 	}
 	s.flushLogSummary()
-	s.emit(slog.LevelInfo, fmt.Sprintf("connected (backend %s, shared memory %d MiB, calls through it: %v); the client claims %s", s.be.Name(), len(s.shm)>>20, hello.RingSize > 0, claim(&hello)),
+	via := "the socket"
+	if hello.RingSize > 0 {
+		via = "shared memory"
+	}
+	s.emit(slog.LevelInfo, fmt.Sprintf("connected (backend %s, shared memory %d MiB, calls and replies through %s); the client claims %s", s.be.Name(), len(s.shm)>>20, via, claim(&hello)),
 		append(claimAttrs(&hello), slog.String("backend", s.be.Name()), slog.Int("shm_mib", len(s.shm)>>20), slog.Uint64("ring_kib", hello.RingSize>>10))...)
 	return nil
 }
