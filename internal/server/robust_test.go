@@ -443,3 +443,24 @@ func TestRings(t *testing.T) {
 		})
 	}
 }
+
+// TestSharedMemoryNeverPassed: a client that announces shared memory (for copies or for its
+// rings) and then passes nothing is dropped after the handshake's timeout with an Error frame
+// saying so, rather than holding its worker for ever.
+func TestSharedMemoryNeverPassed(t *testing.T) {
+	defer func(d time.Duration) { handshakeTimeout = d }(handshakeTimeout)
+	handshakeTimeout = 200 * time.Millisecond
+	for _, hello := range []remoting.Hello{{ShmSize: 1 << 20}, {RingSize: remoting.MinRing}} {
+		var log lines
+		_, c, done := helloPair(t, &log, hello)
+		start := time.Now()
+		expectError(t, c, remoting.ErrProtocol, "timeout")
+		if err := <-done; err == nil {
+			t.Fatal("the session went on")
+		}
+		done <- nil
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("dropped after %v", d)
+		}
+	}
+}

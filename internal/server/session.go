@@ -29,8 +29,9 @@ var Version = version.Version
 // maxOut bounds one output buffer a client may ask for (a D2H copy chunk, a name).
 const maxOut = remoting.MaxPayload - 4096
 
-// handshakeTimeout: a peer that connects and says nothing is dropped.
-const handshakeTimeout = 10 * time.Second
+// handshakeTimeout: a peer that connects and says nothing, or announces shared memory and
+// passes none, is dropped (a variable for tests).
+var handshakeTimeout = 10 * time.Second
 
 // The defaults of a session's timeouts after the handshake (Session.IdleTimeout, FrameTimeout,
 // Keepalive; the worker's --idle-timeout, --frame-timeout and --keepalive).
@@ -530,6 +531,10 @@ func (s *Session) handshake() error {
 	if err := s.conn.Flush(); err != nil {
 		return err
 	}
+	// the shared memory comes right after the Welcome: a client that announced it and sends
+	// nothing is dropped as one that says nothing is
+	s.nc.SetReadDeadline(time.Now().Add(handshakeTimeout))
+	defer s.nc.SetReadDeadline(time.Time{})
 	if hello.ShmSize > 0 {
 		if err := s.attachShm(hello.ShmSize); err != nil {
 			return s.protocolError("shared memory: %v", err)
@@ -593,7 +598,7 @@ func (s *Session) attachShm(size uint64) error {
 	if size > maxShm || size%4096 != 0 {
 		return fmt.Errorf("size %d out of range", size)
 	}
-	fd, err := fc.RecvFD()
+	fd, err := recvShared(fc)
 	if err != nil {
 		return err
 	}
@@ -604,6 +609,16 @@ func (s *Session) attachShm(size uint64) error {
 	}
 	s.shm = m
 	return nil
+}
+
+// recvShared receives the descriptor of shared memory the client announced.
+func recvShared(fc *remoting.FDConn) (int, error) {
+	fd, err := fc.RecvFD()
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return -1, fmt.Errorf("announced, and none passed within %v of the Welcome (timeout)", handshakeTimeout)
+	}
+	return fd, err
 }
 
 // attachRings receives the memfd of the client's frame rings (after the shared memory, if any)
@@ -620,7 +635,7 @@ func (s *Session) attachRings(n uint64) error {
 	if k := s.conn.ReadBuffered(); k != 0 {
 		return fmt.Errorf("%d bytes came on the socket before the rings", k)
 	}
-	fd, err := fc.RecvFD()
+	fd, err := recvShared(fc)
 	if err != nil {
 		return err
 	}
