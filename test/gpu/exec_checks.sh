@@ -103,7 +103,9 @@ xc_run cuda-errors cat 45 "$XC_BIN/errors"
 # 8 threads, each launching a 1 ms kernel into its own stream and synchronising it, 20 times
 # (decision 14): the results compared, and the aggregate time (median of 3 rounds) natively and
 # through vgpu side by side; target: vgpu's aggregate rate >= 80 % of native.
-xc_run cuda-threads 'grep -v "^metric"' 60 "$XC_BIN/threads"
+# (VGPU_STATS=1: the client's wake-ups, in the log, for a slow run; natively it changes nothing)
+xc_run cuda-threads 'grep -v "^metric"' 60 env VGPU_STATS=1 "$XC_BIN/threads"
+log "cuda-threads through vgpu, the client: $(grep -o "threads woken for a reply[^;]*" "$LOGS/cuda-threads.vgpu.err" 2>/dev/null)"
 xc_tn=$(awk '$2 == "threads8_ms" {print $3}' "$LOGS/cuda-threads.native.txt" 2>/dev/null)
 xc_tv=$(awk '$2 == "threads8_ms" {print $3}' "$LOGS/cuda-threads.vgpu.txt" 2>/dev/null)
 if [ -n "$xc_tn" ] && [ -n "$xc_tv" ]; then
