@@ -68,6 +68,7 @@ func worker(args []string) error {
 	idle := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "end the session when the client sent no frame for this long")
 	frame := fs.Duration("frame-timeout", server.DefaultFrameTimeout, "end the session when a frame's payload has not come this long after its header")
 	keepalive := fs.Duration("keepalive", server.DefaultKeepalive, "while a call runs longer than this, send the client a keepalive this often")
+	handshake := fs.Duration("handshake-timeout", server.DefaultHandshakeTimeout, "end the session when the shared memory its Hello announced has not come this long after the Welcome")
 	withTLS := fs.Bool("tls-state", false, "the session is TLS, its state on fd 5 (the server handed it over)")
 	logFormat := fs.String("log-format", server.LogText, "text or json (the server's log_format)")
 	if err := fs.Parse(args); err != nil {
@@ -93,7 +94,7 @@ func worker(args []string) error {
 		}
 		hello = &h
 	}
-	return server.RunWorker(*backend, id, pol, hello, server.Timeouts{Idle: *idle, Frame: *frame, Keepalive: *keepalive}, *withTLS)
+	return server.RunWorker(*backend, id, pol, hello, server.Timeouts{Idle: *idle, Frame: *frame, Keepalive: *keepalive, Handshake: *handshake}, *withTLS)
 }
 
 func run(args []string) error {

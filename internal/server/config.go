@@ -89,7 +89,7 @@ var Keys = []Key{
 			}
 			return fmt.Errorf("%q: want real, sim or auto", v)
 		}},
-	{"handshake_timeout", "duration", "10s", "a connection that has not completed its TLS handshake and Hello by then is closed",
+	{"handshake_timeout", "duration", "10s", "a connection that has not completed its TLS handshake and Hello by then is closed, and a session whose client has not passed the shared memory its Hello announced this long after the Welcome is ended",
 		durationSetter(func(c *Config) *time.Duration { return &c.HandshakeTimeout })},
 	{"drain_timeout", "duration", "30s", "on SIGTERM: how long running sessions may go on before they are ended (the client is told why)",
 		durationSetter(func(c *Config) *time.Duration { return &c.DrainTimeout })},

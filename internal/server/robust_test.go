@@ -287,7 +287,7 @@ func shmPair(t *testing.T, log *lines) (*remoting.FDConn, *remoting.Conn, chan e
 }
 
 // helloPair is shmPair for a client saying hello (its version, table, pid and name filled in).
-func helloPair(t *testing.T, log *lines, hello remoting.Hello) (*remoting.FDConn, *remoting.Conn, chan error) {
+func helloPair(t *testing.T, log *lines, hello remoting.Hello, setup ...func(*Session)) (*remoting.FDConn, *remoting.Conn, chan error) {
 	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -304,6 +304,9 @@ func helloPair(t *testing.T, log *lines, hello remoting.Hello) (*remoting.FDConn
 	cc.ReadIdle = 5 * time.Second
 	sess := NewSession(1, sc, NewSim())
 	sess.logSink = log.add
+	for _, f := range setup {
+		f(sess)
+	}
 	done := make(chan error, 1)
 	go func() { done <- sess.Serve(); sc.Close() }()
 	t.Cleanup(func() { cc.Close(); sc.Shutdown(); <-done })
@@ -448,11 +451,9 @@ func TestRings(t *testing.T) {
 // rings) and then passes nothing is dropped after the handshake's timeout with an Error frame
 // saying so, rather than holding its worker for ever.
 func TestSharedMemoryNeverPassed(t *testing.T) {
-	defer func(d time.Duration) { handshakeTimeout = d }(handshakeTimeout)
-	handshakeTimeout = 200 * time.Millisecond
 	for _, hello := range []remoting.Hello{{ShmSize: 1 << 20}, {RingSize: remoting.MinRing}} {
 		var log lines
-		_, c, done := helloPair(t, &log, hello)
+		_, c, done := helloPair(t, &log, hello, func(s *Session) { s.HandshakeTimeout = 200 * time.Millisecond })
 		start := time.Now()
 		expectError(t, c, remoting.ErrProtocol, "timeout")
 		if err := <-done; err == nil {

@@ -187,7 +187,7 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 	defer conn.Close()
 	args := append([]string{"worker", "--backend", s.backend, "--session", strconv.FormatUint(id, 10)}, pol.Args()...)
 	args = append(args, "--hello", hello64, "--idle-timeout", s.cfg.Timeouts.Idle.String(),
-		"--frame-timeout", s.cfg.Timeouts.Frame.String(), "--keepalive", s.cfg.Timeouts.Keepalive.String(), "--log-format", s.cfg.LogFormat)
+		"--frame-timeout", s.cfg.Timeouts.Frame.String(), "--keepalive", s.cfg.Timeouts.Keepalive.String(), "--handshake-timeout", s.cfg.HandshakeTimeout.String(), "--log-format", s.cfg.LogFormat)
 	cmd := exec.Command(s.cfg.WorkerExe, args...)
 	flight, err := newFlightRecord()
 	if err != nil {
@@ -272,6 +272,9 @@ func (s *Server) startWorker(id uint64, c net.Conn, tc *tls.Conn, pol Policy, he
 // Keepalive): the worker's --idle-timeout, --frame-timeout and --keepalive.
 type Timeouts struct {
 	Idle, Frame, Keepalive time.Duration
+	// Handshake bounds what of the handshake the worker reads itself (Session.HandshakeTimeout;
+	// the server's handshake_timeout, passed as --handshake-timeout); 0 keeps the default.
+	Handshake time.Duration
 }
 
 // RunWorker serves the connection on fd 3 with a fresh backend; it is the body of
@@ -345,6 +348,9 @@ func RunWorker(backend string, id uint64, pol Policy, hello *remoting.Hello, to 
 	sess.SetPolicy(pol)
 	sess.pre = hello
 	sess.IdleTimeout, sess.FrameTimeout, sess.Keepalive = to.Idle, to.Frame, to.Keepalive
+	if to.Handshake > 0 {
+		sess.HandshakeTimeout = to.Handshake
+	}
 	sess.stats = newWorkerStats()
 	if backend == "real" {
 		// the driver prints a kernel's printf to stdout: it goes to the client

@@ -29,9 +29,10 @@ var Version = version.Version
 // maxOut bounds one output buffer a client may ask for (a D2H copy chunk, a name).
 const maxOut = remoting.MaxPayload - 4096
 
-// handshakeTimeout: a peer that connects and says nothing, or announces shared memory and
-// passes none, is dropped (a variable for tests).
-var handshakeTimeout = 10 * time.Second
+// DefaultHandshakeTimeout: a peer that connects and says nothing, or announces shared memory
+// and passes none, is dropped after this long (Session.HandshakeTimeout; the server's
+// handshake_timeout).
+const DefaultHandshakeTimeout = 10 * time.Second
 
 // The defaults of a session's timeouts after the handshake (Session.IdleTimeout, FrameTimeout,
 // Keepalive; the worker's --idle-timeout, --frame-timeout and --keepalive).
@@ -72,6 +73,9 @@ type Session struct {
 	// Keepalive: while one call runs longer than this, a keepalive frame goes to the client
 	// this often; 0 sends none.
 	Keepalive time.Duration
+	// HandshakeTimeout bounds the handshake: the Hello (where no server process read it) and the
+	// shared memory the Hello announced.
+	HandshakeTimeout time.Duration
 	// ThreadIdle: the thread of a client thread that has run nothing for this long ends
 	// (threads.go); the client thread's next call gets a new one, with its current context.
 	ThreadIdle time.Duration
@@ -149,7 +153,8 @@ type frameFacts struct{ pinned, async bool }
 // NewSession wraps an accepted connection; its timeouts are the defaults.
 func NewSession(id uint64, nc StreamConn, be Backend) *Session {
 	return &Session{ID: id, nc: nc, conn: remoting.NewConn(nc), be: be, handles: map[uint64]api.HType{}, owner: map[uint64]uint64{},
-		IdleTimeout: DefaultIdleTimeout, FrameTimeout: DefaultFrameTimeout, Keepalive: DefaultKeepalive, ThreadIdle: DefaultThreadIdle}
+		IdleTimeout: DefaultIdleTimeout, FrameTimeout: DefaultFrameTimeout, Keepalive: DefaultKeepalive, ThreadIdle: DefaultThreadIdle,
+		HandshakeTimeout: DefaultHandshakeTimeout}
 }
 
 // logf logs a line of the session (level INFO), rate-limited (lograte.go); its kind, for the
@@ -533,7 +538,7 @@ func (s *Session) handshake() error {
 	}
 	// the shared memory comes right after the Welcome: a client that announced it and sends
 	// nothing is dropped as one that says nothing is
-	s.nc.SetReadDeadline(time.Now().Add(handshakeTimeout))
+	s.nc.SetReadDeadline(time.Now().Add(s.HandshakeTimeout))
 	defer s.nc.SetReadDeadline(time.Time{})
 	if hello.ShmSize > 0 {
 		if err := s.attachShm(hello.ShmSize); err != nil {
@@ -558,7 +563,7 @@ func (s *Session) handshake() error {
 // readHello reads and checks the Hello where no server process did (sessions driven directly).
 // done: the peer closed before saying anything.
 func (s *Session) readHello() (done bool, err error) {
-	s.nc.SetDeadline(time.Now().Add(handshakeTimeout))
+	s.nc.SetDeadline(time.Now().Add(s.HandshakeTimeout))
 	defer s.nc.SetDeadline(time.Time{})
 	h, payload, err := s.conn.ReadFrame()
 	if errors.Is(err, io.EOF) {
@@ -598,7 +603,7 @@ func (s *Session) attachShm(size uint64) error {
 	if size > maxShm || size%4096 != 0 {
 		return fmt.Errorf("size %d out of range", size)
 	}
-	fd, err := recvShared(fc)
+	fd, err := recvShared(fc, s.HandshakeTimeout)
 	if err != nil {
 		return err
 	}
@@ -612,11 +617,11 @@ func (s *Session) attachShm(size uint64) error {
 }
 
 // recvShared receives the descriptor of shared memory the client announced.
-func recvShared(fc *remoting.FDConn) (int, error) {
+func recvShared(fc *remoting.FDConn, limit time.Duration) (int, error) {
 	fd, err := fc.RecvFD()
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
-		return -1, fmt.Errorf("announced, and none passed within %v of the Welcome (timeout)", handshakeTimeout)
+		return -1, fmt.Errorf("announced, and none passed within %v of the Welcome (timeout)", limit)
 	}
 	return fd, err
 }
@@ -635,7 +640,7 @@ func (s *Session) attachRings(n uint64) error {
 	if k := s.conn.ReadBuffered(); k != 0 {
 		return fmt.Errorf("%d bytes came on the socket before the rings", k)
 	}
-	fd, err := recvShared(fc)
+	fd, err := recvShared(fc, s.HandshakeTimeout)
 	if err != nil {
 		return err
 	}

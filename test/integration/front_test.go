@@ -794,3 +794,30 @@ func TestRoundTripTLSvsTCP(t *testing.T) {
 	t.Logf("round trip of cuDeviceGetCount (%d calls): plain TCP %v, TLS %v (%.2fx)", n, p, s, float64(s)/float64(p))
 	fmt.Printf("TestRoundTripTLSvsTCP: plain TCP %v, TLS %v per round trip\n", p, s)
 }
+
+// TestSharedMemoryTimeout: a client that announces shared memory for its frame rings and then
+// passes none is dropped by its worker after the server's handshake timeout, with an Error
+// frame saying so, instead of holding the worker for ever.
+func TestSharedMemoryTimeout(t *testing.T) {
+	s := startServerWith(t, serverOpts{args: []string{"--handshake-timeout", "300ms"}})
+	h := testHello()
+	h.RingSize = remoting.MinRing
+	r, err := rawConnect(s.unix, nil, h)
+	if err != nil || r.refused != nil {
+		t.Fatalf("session: %v %v", err, r.refused)
+	}
+	defer r.nc.Close()
+	start := time.Now()
+	fh, p, err := r.c.ReadFrame()
+	if err != nil || fh.Type != remoting.FrameError {
+		t.Fatalf("a client that passes no memory: %v %v, want an Error frame", fh.Type, err)
+	}
+	e, _ := remoting.DecodeError(p)
+	if !strings.Contains(e.Message, "none passed within 300ms") {
+		t.Fatalf("Error %q", e.Message)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("dropped after %v", d)
+	}
+	s.waitLog(t, `none passed within 300ms`)
+}
