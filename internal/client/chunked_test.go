@@ -2,9 +2,11 @@ package client
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 
 	"github.com/vgpu/vgpu/internal/api"
+	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/server"
 )
 
@@ -107,5 +109,17 @@ func TestChunkedDownload(t *testing.T) {
 	}
 	if r := dispatchByName(api.LibCuda, "cuMemcpyDtoH_v2", ptrOf(&back[0]), *p, 64); r != 0 || !bytes.Equal(back[:64], src[:64]) {
 		t.Fatalf("a download after the failed one: %d", r)
+	}
+}
+
+// TestChunkedThroughRings: the same copies with the frames through rings (as on a unix socket
+// with VGPU_RING_KB), the smallest and the default: frames of 16 MiB stream through rings of
+// 64 KiB and 1 MiB, both ways, with the same round trips and bytes.
+func TestChunkedThroughRings(t *testing.T) {
+	defer func() { testRings = 0 }()
+	for _, n := range []uint64{remoting.MinRing, 1 << 20} {
+		testRings = n
+		t.Run(fmt.Sprintf("upload-%dKiB", n>>10), TestChunkedUpload)
+		t.Run(fmt.Sprintf("download-%dKiB", n>>10), TestChunkedDownload)
 	}
 }
