@@ -162,13 +162,20 @@ func (c *FDConn) ringRead(b []byte) (int, error) {
 		return n, err
 	}
 	if c.Spin > 0 {
-		deadline := time.Now().Add(c.Spin)
+		// the clock is first read after 64 looks at the ring: a reply that comes at once (most
+		// do) costs no reading of it
+		var deadline time.Time
 		for i := 0; ; i++ {
 			if atomic.LoadUint64(&r.ctl.tail) != r.pos {
 				return r.take(b)
 			}
-			if i&63 == 63 && time.Now().After(deadline) {
-				break
+			if i&63 == 63 {
+				now := time.Now()
+				if deadline.IsZero() {
+					deadline = now.Add(c.Spin)
+				} else if now.After(deadline) {
+					break
+				}
 			}
 		}
 	}
