@@ -22,9 +22,10 @@ var execTable = []Func{
 	// the shared memory, bytes, stream. Synchronous: the client reuses the region after the reply.
 	{Name: "vgpuShmHtoD", Libs: cu, Internal: true, Syncs: true, NoLog: true, Params: []P{devRange("dst", "n", 1), scalar("size_t", "offset"), scalar("size_t", "n"), stream("hStream")}},
 	{Name: "vgpuShmDtoH", Libs: cu, Internal: true, Syncs: true, NoLog: true, Params: []P{devRange("src", "n", 1), scalar("size_t", "offset"), scalar("size_t", "n"), stream("hStream")}},
-	// An async upload from the shared memory's ring (the client's cuMemcpyHtoDAsync): nobody
-	// waits for it; the client reuses the ring's bytes only after vgpuShmFence, which returns
-	// once every such copy has finished.
+	// An async upload from the shared memory's ring, or from the program's pinned memory in its
+	// pool (the client's cuMemcpyHtoDAsync; internal/client/pool.go): nobody waits for it; the
+	// client reuses those bytes only after vgpuShmFence, which returns once every such copy has
+	// finished (or, for the pool, after a synchronisation of the stream that waited).
 	{Name: "vgpuShmHtoDAsync", Libs: cu, Internal: true, Serve: Async, NoLog: true, Params: []P{devRange("dst", "n", 1), scalar("size_t", "offset"), scalar("size_t", "n"), stream("hStream")}},
 	{Name: "vgpuShmFence", Libs: cu, Internal: true, NoLog: true},
 	// An async upload over a socket without shared memory (the client's cuMemcpyHtoDAsync) whose

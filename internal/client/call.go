@@ -516,7 +516,8 @@ func remoteAsync(c *call) int64 {
 	streams.markDirty(c)
 	defer streams.sent(c)
 	// A large async host-to-device copy: the host buffer may be reused once the call returns,
-	// so it goes through the shared memory now (as a pageable copy does natively).
+	// so it goes through the shared memory now (as a pageable copy does natively), unless it is
+	// pinned memory in the pool, which the worker reads in place (pool.go).
 	if r, done := viaShm(c, s); done {
 		return r
 	}

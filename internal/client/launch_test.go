@@ -75,8 +75,12 @@ func connectServer(t testing.TB, be server.Backend) *remoting.FDConn {
 // connectServerWith is connectServer with setup run on the worker's session before it serves,
 // and the client's keepalive interval k (0: none, no stall timeout).
 // testRings, when set, makes connectServerWith's sessions pass rings of this size: the frames
-// travel through shared memory, as a unix socket's do in the core.
-var testRings uint64
+// travel through shared memory, as a unix socket's do in the core. testShm and testPinned,
+// when set, make them pass shared memory for bulk copies and pinned allocations.
+var (
+	testRings           uint64
+	testShm, testPinned int
+)
 
 func connectServerWith(t testing.TB, be server.Backend, setup func(*server.Session), k time.Duration) *remoting.FDConn {
 	t.Helper()
@@ -107,7 +111,7 @@ func connectServerWith(t testing.TB, be server.Backend, setup func(*server.Sessi
 		rw = clientConnWrap(cc)
 	}
 	s := newSession(cc, remoting.NewConn(rw), "test")
-	sh := s.makeShared(0, testRings)
+	sh := s.makeShared(testShm, testPinned, testRings)
 	defer sh.close()
 	if err := s.handshake(nil, remoting.ClientSecurity{}); err != nil {
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/ranges"
+	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
@@ -73,12 +74,17 @@ func allocHost(pp uint64, size uint64) int64 {
 		store(pp, uint64(0))
 		return 0
 	}
-	// resident from the start, as the driver's page-locked memory is: the first copy into it
-	// then takes no page fault per page (a 512 MiB device-to-host copy took 3 times as long)
-	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
-	if err != nil {
-		vlog.Printf("pinned host allocation of %d bytes failed: %v", size, err)
-		return 2 // cudaErrorMemoryAllocation / CUDA_ERROR_OUT_OF_MEMORY
+	b := poolAlloc(size)
+	if b == nil {
+		// resident from the start, as the driver's page-locked memory is: the first copy into
+		// it then takes no page fault per page (a 512 MiB device-to-host copy took 3 times as
+		// long)
+		var err error
+		b, err = unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
+		if err != nil {
+			vlog.Printf("pinned host allocation of %d bytes failed: %v", size, err)
+			return 2 // cudaErrorMemoryAllocation / CUDA_ERROR_OUT_OF_MEMORY
+		}
 	}
 	p := ptrOf(&b[0])
 	memory.mu.Lock()
@@ -104,8 +110,52 @@ func freeHost(p uint64) int64 {
 	if !ok {
 		return cudaErrorInvalidValue
 	}
-	unix.Munmap(b)
+	if !poolRelease(b) {
+		unix.Munmap(b)
+	}
 	return 0
+}
+
+// poolAlloc takes a pinned allocation of size bytes from the session's pool (pool.go), where
+// there is one (one server) and it has room; nil otherwise.
+func poolAlloc(size uint64) []byte {
+	if pinnedSize == 0 || size < poolMin || multiServers() {
+		return nil
+	}
+	s, err := getSession()
+	if err != nil || s.pool == nil {
+		return nil
+	}
+	return s.pool.alloc(size)
+}
+
+// poolRelease gives b back to the session's pool if it came from there, once the copies queued
+// from the pool are done (the worker may still read it); false if it did not come from there.
+func poolRelease(b []byte) bool {
+	if pinnedSize == 0 || multiServers() {
+		return false
+	}
+	s, err := getSession()
+	if err != nil || s.pool == nil {
+		return false
+	}
+	if _, ok := s.pool.holds(ptrOf(&b[0]), uint64(len(b))); !ok {
+		return false
+	}
+	s.shmMu.Lock()
+	if s.pool.pending {
+		if r, err := s.roundTrip(&remoting.Call{Fn: uint32(shmFenceID)}, nil, ThreadID(), nil); err == nil {
+			s.ringUsed, s.pool.pending = 0, false
+			if r != 0 {
+				s.mu.Lock()
+				s.noteDeferred(uint32(uploadAsyncID), r)
+				s.mu.Unlock()
+			}
+		}
+	}
+	s.shmMu.Unlock()
+	s.pool.release(b)
+	return true
 }
 
 func registerHost(p, size uint64) int64 {

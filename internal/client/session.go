@@ -78,10 +78,14 @@ type session struct {
 	// socket); every call is then written at once (sendAsyncLocked)
 	ringSize uint64
 
-	shmMu    sync.Mutex // one bulk copy or ring upload at a time (the shared memory's halves and ring)
-	shm      []byte     // shared with the worker (unix sockets): bulk copies go through it
-	ringUsed uint64     // bytes of the shared memory's ring holding uploads not yet fenced (shmMu)
-	st       stats      // VGPU_STATS counters
+	shmMu sync.Mutex // one bulk copy or ring upload at a time (the shared memory's halves and ring)
+	shm   []byte     // shared with the worker (unix sockets): bulk copies go through it
+	// the shared memory's whole size (the bulk copies' part and the pool), and the pool of
+	// pinned allocations in it (pool.go; nil: none)
+	shmAnnounced uint64
+	pool         *pool
+	ringUsed     uint64 // bytes of the shared memory's ring holding uploads not yet fenced (shmMu)
+	st           stats  // VGPU_STATS counters
 	// primary contexts' states by device, while active (primary.go); primaryGen counts
 	// the times they were forgotten
 	primary    map[uint64]primaryState
@@ -262,9 +266,9 @@ func dialAddr(addr, source string) (*session, error) {
 		s.conn = remoting.NewConn(tc)
 	}
 	// shared memory only where descriptors pass: on a unix socket
-	sh := s.makeShared(0, 0)
+	sh := s.makeShared(0, 0, 0)
 	if a.Scheme == "unix" {
-		sh = s.makeShared(shmSize, ringSize)
+		sh = s.makeShared(shmSize, pinnedSize, ringSize)
 	}
 	defer sh.close()
 	if err := s.handshake(tc, sec); err != nil {
@@ -302,14 +306,17 @@ type shared struct {
 	ringMem       []byte
 }
 
-// makeShared creates the shared memory, of shm bytes for bulk copies and rings of ring bytes
-// (0: none), and notes it in the session (announced in the Hello); a failure only leaves
-// that part out.
-func (s *session) makeShared(shm int, ring uint64) shared {
+// makeShared creates the shared memory, of shm bytes for bulk copies followed by pinned bytes
+// for the program's pinned allocations (pool.go), and rings of ring bytes (0: none), and notes
+// it in the session (announced in the Hello); a failure only leaves that part out.
+func (s *session) makeShared(shm, pinned int, ring uint64) shared {
 	sh := shared{shmFD: -1, ringFD: -1}
 	if shm > 0 {
-		if fd, m, err := newShm(shm); err == nil {
-			sh.shmFD, s.shm = fd, m
+		if fd, m, err := newShm(shm + pinned); err == nil {
+			sh.shmFD, s.shm, s.shmAnnounced = fd, m[:shm:shm], uint64(shm+pinned)
+			if pinned > 0 {
+				s.pool = newPool(m[shm:], uint64(shm))
+			}
 		} else {
 			vlog.Debugf("no shared memory for bulk copies: %v", err)
 		}
@@ -426,7 +433,7 @@ func (s *session) handshake(tc *tls.Conn, sec remoting.ClientSecurity) error {
 		UID:       uint32(os.Getuid()),
 		Host:      host,
 		Exe:       filepath.Base(exe),
-		ShmSize:   uint64(len(s.shm)),
+		ShmSize:   s.shmAnnounced,
 		RingSize:  s.ringSize,
 	}
 	if tc != nil {

@@ -178,6 +178,7 @@ func (s *session) shmFence(tid int) (int32, error) {
 }
 
 const (
+	shmCopyID     = api.IDvgpuShmHtoD
 	shmUploadID   = api.IDvgpuShmHtoDAsync
 	shmFenceID    = api.IDvgpuShmFence
 	uploadAsyncID = api.IDcuMemcpyHtoDAsync_v2 // the call a failed upload was
@@ -194,25 +195,61 @@ func viaShm(c *call, s *session) (int64, bool) {
 	if len(c.a) > 3 {
 		stream = c.a[3] &^ tagMask // the server's own handle (servers.go)
 	}
-	if h2d && c.f.Serve == api.Async && c.a[2] >= ringThreshold && c.a[2] <= uint64(len(s.shm)/4) && c.a[1] != 0 {
-		if err := s.shmUploadAsync(c.a[0], c.a[1], c.a[2], stream, c.tid()); err != nil {
+	dev, host, n := c.a[1], c.a[0], c.a[2] // DtoH(dstHost, srcDevice, n)
+	if h2d {
+		dev, host = host, dev // HtoD(dstDevice, srcHost, n)
+	}
+	if h2d && n >= poolMin {
+		if off, ok := s.pool.holds(host, n); ok {
+			return s.poolUpload(c, dev, off, n, stream), true
+		}
+	}
+	if h2d && c.f.Serve == api.Async && n >= ringThreshold && n <= uint64(len(s.shm)/4) && host != 0 {
+		if err := s.shmUploadAsync(dev, host, n, stream, c.tid()); err != nil {
 			return c.unreachable(), true
 		}
 		return 0, true
 	}
-	if c.a[2] < shmThreshold {
+	if n < shmThreshold {
 		return 0, false
-	}
-	dev, host := c.a[1], c.a[0] // DtoH(dstHost, srcDevice, n)
-	if h2d {
-		dev, host = c.a[0], c.a[1] // HtoD(dstDevice, srcHost, n)
 	}
 	if host == 0 {
 		return cuErrInvalidValue, true
 	}
-	r, err := s.shmCopy(h2d, dev, host, c.a[2], stream, c.tid())
+	r, err := s.shmCopy(h2d, dev, host, n, stream, c.tid())
 	if err != nil {
 		return c.unreachable(), true
 	}
 	return r, true
+}
+
+// poolUpload serves a host-to-device copy from the program's pinned memory in the pool
+// (pool.go) without copying it: the worker copies n bytes from offset off of its mapping to dev.
+// An async one leaves work on its stream, since its bytes are read when the stream reaches it.
+func (s *session) poolUpload(c *call, dev, off, n, stream uint64) int64 {
+	tid := c.tid()
+	if c.f.Serve != api.Async {
+		r, err := s.roundTrip(&remoting.Call{Fn: uint32(shmCopyID), Scalars: []uint64{dev, off, n, stream}}, nil, tid, nil)
+		if err != nil {
+			return c.unreachable()
+		}
+		s.mu.Lock()
+		s.st.poolBytes += n
+		s.mu.Unlock()
+		return int64(r)
+	}
+	s.shmMu.Lock()
+	s.pool.pending = true
+	s.shmMu.Unlock()
+	streams.markWork(c)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.broken != nil {
+		return c.unreachable()
+	}
+	s.st.poolBytes += n
+	if s.sendAsyncLocked(&remoting.Call{Fn: uint32(shmUploadID), Scalars: []uint64{dev, off, n, stream}}, nil, tid) != nil {
+		return c.unreachable()
+	}
+	return 0
 }

@@ -196,6 +196,23 @@ func (t *streamTracker) markDirty(c *call) {
 	}
 }
 
+// markWork records that call c, which markDirty counted, leaves work on its stream after all
+// (an upload whose bytes the worker reads when the stream reaches it: pool.go).
+func (t *streamTracker) markWork(c *call) {
+	_, stream, known := classify(c)
+	if !known {
+		return // (markDirty counted every stream then)
+	}
+	k := streamKey(stream, c.tag())
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.raise(k, stWork)
+	if t.workBy == nil {
+		t.workBy = map[uint64]api.ID{}
+	}
+	t.workBy[k] = c.id
+}
+
 // sent records that call c has been written (or failed): markDirty counted it.
 func (t *streamTracker) sent(c *call) {
 	if !c.dirty {

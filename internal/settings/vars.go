@@ -59,6 +59,9 @@ var (
 	RingKB = ringKB(Var{Name: "VGPU_RING_KB", Type: "KiB", Default: "1024",
 		Meaning: "on unix sockets, calls and replies travel through shared memory, in a ring of this size each way (a power of two from 64 to 16384), the socket only waking a side that stopped polling (`0`: through the socket)",
 		ReadBy:  []Reader{InClient}})
+	PinnedMB = integer(Var{Name: "VGPU_PINNED_MB", Type: "MiB", Default: "0",
+		Meaning: "on unix sockets, pinned host allocations of 64 KiB or more (`cudaMallocHost`, `cuMemHostAlloc`, …) come from this much memory shared with the worker, which then copies a host-to-device copy from them itself, without the client copying them first (`0`: none; needs `VGPU_SHM_MB`; the two together at most 1024, the worker's limit)",
+		ReadBy:  []Reader{InClient}}, 0, 0, 512)
 	CopyThreads = integer(Var{Name: "VGPU_COPY_THREADS", Type: "count", Default: "4",
 		Meaning: "threads copying into the shared memory",
 		ReadBy:  []Reader{InClient}}, 4, 1, 1<<10)

@@ -270,3 +270,34 @@ func TestFramesThroughSharedMemory(t *testing.T) {
 		t.Errorf("round trips, async calls, bytes out and in: %v through the rings, %v through the socket", counts[""], counts["0"])
 	}
 }
+
+// TestPinnedPoolUploads: a program uploading from pinned memory and rewriting it as soon as
+// each copy's stream is synchronised reads back the same bytes through a real server with the
+// pool of pinned memory (VGPU_PINNED_MB: the worker copies from the program's own bytes) as
+// without it, and the stats line counts the bytes uploaded in place.
+func TestPinnedPoolUploads(t *testing.T) {
+	root, out := repoRoot(t), outDir(t)
+	exe := compileC(t, t.TempDir(), "pinned", []string{filepath.Join("testdata", "pinned.c")},
+		"-I"+filepath.Join(root, "include"), "-L"+out, "-l:libcuda.so.1")
+	s := startServer(t, false)
+	inPlace := regexp.MustCompile(`(\d+) bytes uploaded from pinned memory in place`)
+	outputs := map[string]string{}
+	for _, mb := range []string{"0", "8"} {
+		r := run(t, 30*time.Second, cleanEnv("VGPU_SERVER="+s.unix, "LD_LIBRARY_PATH="+out, "VGPU_STATS=1", "VGPU_PINNED_MB="+mb), exe, "2")
+		m := inPlace.FindStringSubmatch(r.stderr)
+		if r.code != 0 || !strings.Contains(r.stdout, "PINNED OK") || m == nil {
+			t.Fatalf("VGPU_PINNED_MB=%s: %s", mb, r)
+		}
+		want := "0"
+		if mb != "0" {
+			want = fmt.Sprint(5 * 2 << 20) // four async uploads and a synchronous one of 2 MiB
+		}
+		if m[1] != want {
+			t.Errorf("VGPU_PINNED_MB=%s: %s bytes uploaded in place, want %s", mb, m[1], want)
+		}
+		outputs[mb] = r.stdout
+	}
+	if outputs["0"] != outputs["8"] {
+		t.Errorf("read-backs differ with the pool:\n%s\nwithout:\n%s", outputs["8"], outputs["0"])
+	}
+}
