@@ -4,6 +4,8 @@ import (
 	"sort"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vgpu/vgpu/internal/settings"
 )
 
@@ -36,6 +38,9 @@ type pool struct {
 type span struct{ off, n uint64 }
 
 func newPool(mem []byte, base uint64) *pool {
+	// A forked child does not inherit it, as it does not inherit the driver's pinned memory:
+	// shared with the parent (and the worker), its writes there would be the parent's.
+	unix.Madvise(mem, unix.MADV_DONTFORK)
 	return &pool{mem: mem, base: base, free: []span{{0, uint64(len(mem))}}}
 }
 

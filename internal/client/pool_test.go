@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/server"
 )
@@ -110,7 +112,12 @@ func TestPinnedPool(t *testing.T) {
 
 // TestPoolSpans: the pool's first-fit allocation and the merging of freed spans.
 func TestPoolSpans(t *testing.T) {
-	p := newPool(make([]byte, 64<<10), 1<<20)
+	mem, err := unix.Mmap(-1, 0, 64<<10, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(mem)
+	p := newPool(mem, 1<<20)
 	a, b, c := p.alloc(1), p.alloc(4096), p.alloc(8192)
 	if a == nil || b == nil || c == nil || cap(a) != 4096 || cap(c) != 8192 {
 		t.Fatalf("allocations %d %d %d", cap(a), cap(b), cap(c))
