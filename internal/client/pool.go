@@ -4,8 +4,6 @@ import (
 	"sort"
 	"sync"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/vgpu/vgpu/internal/settings"
 )
 
@@ -37,10 +35,10 @@ type pool struct {
 
 type span struct{ off, n uint64 }
 
+// newPool makes a pool of mem. A forked child inherits it, as programs expect of pinned memory
+// (a parent's pinned buffers read in forked workers); being shared memory, what a child writes
+// there the parent sees too, where the driver's pinned pages would be copied for the child.
 func newPool(mem []byte, base uint64) *pool {
-	// A forked child does not inherit it, as it does not inherit the driver's pinned memory:
-	// shared with the parent (and the worker), its writes there would be the parent's.
-	unix.Madvise(mem, unix.MADV_DONTFORK)
 	return &pool{mem: mem, base: base, free: []span{{0, uint64(len(mem))}}}
 }
 
