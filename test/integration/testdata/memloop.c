@@ -28,14 +28,8 @@
 
 #include "vgpu/zz_prototypes.h"
 
-#define CHECK(call)                                                                       \
-	do {                                                                              \
-		CUresult r_ = (call);                                                     \
-		if (r_ != 0) {                                                            \
-			fprintf(stderr, "memloop: %s failed: %d\n", #call, r_);           \
-			exit(2);                                                          \
-		}                                                                         \
-	} while (0)
+#define PROG "memloop"
+#include "check.h"
 
 /* uploads: a device buffer of dn bytes (zeroed) and a stream, the host buffer uploads come from,
  * a mirror of what the device should hold and a buffer to read it back into. */

@@ -11,14 +11,8 @@
 
 #include "vgpu/zz_prototypes.h"
 
-#define CHECK(call)                                                          \
-	do {                                                                 \
-		CUresult r_ = (call);                                        \
-		if (r_ != 0) {                                               \
-			fprintf(stderr, "pinned: %s failed: %d\n", #call, r_); \
-			exit(2);                                             \
-		}                                                            \
-	} while (0)
+#define PROG "pinned"
+#include "check.h"
 
 static unsigned long long sum(const unsigned char *b, size_t n) {
 	unsigned long long h = 1469598103934665603ULL;

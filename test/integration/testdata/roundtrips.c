@@ -8,14 +8,8 @@
 
 #include "vgpu/zz_prototypes.h"
 
-#define CHECK(call)                                                             \
-	do {                                                                    \
-		CUresult r_ = (call);                                           \
-		if (r_ != 0) {                                                  \
-			fprintf(stderr, "roundtrips: %s failed: %d\n", #call, r_); \
-			exit(2);                                                \
-		}                                                               \
-	} while (0)
+#define PROG "roundtrips"
+#include "check.h"
 
 int main(int argc, char **argv) {
 	int n = argc > 1 ? atoi(argv[1]) : 0;
