@@ -104,6 +104,7 @@ xc_run cuda-errors cat 45 "$XC_BIN/errors"
 # (decision 14): the results compared, and the aggregate time (median of 3 rounds) natively and
 # through vgpu side by side; target: vgpu's aggregate rate >= 80 % of native.
 # (VGPU_STATS=1: the client's wake-ups, in the log, for a slow run; natively it changes nothing)
+workers_gone cuda-threads
 xc_run cuda-threads 'grep -v "^metric"' 60 env VGPU_STATS=1 "$XC_BIN/threads"
 log "cuda-threads through vgpu, the client: $(grep -o "threads woken for a reply[^;]*" "$LOGS/cuda-threads.vgpu.err" 2>/dev/null)"
 xc_tn=$(awk '$2 == "threads8_ms" {print $3}' "$LOGS/cuda-threads.native.txt" 2>/dev/null)
@@ -159,6 +160,7 @@ else
 fi
 
 # Benchmark: native, then through vgpu, then the side-by-side table.
+workers_gone bench
 if [ -x "$XC_BIN/bench" ]; then
   xc_left_now=$(xc_left)
   xc_mode=()

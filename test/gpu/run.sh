@@ -82,6 +82,15 @@ worker_stats() {
   sleep 0.5
   grep -o "worker stats: .*" "$1" | tail -n 1 | cut -c1-"${2:-400}"
 }
+# workers_gone WHAT: waits (5 s at most) until no worker process of any server is left, and logs
+# how long that took: a timed check must not share the GPU with the teardown of the session
+# before it (natively a program's own teardown ends before it exits; a worker's goes on after
+# its client has)
+workers_gone() {
+  local t0=$SECONDS i
+  for i in $(seq 50); do pgrep -f "vgpu-server worker" >/dev/null || break; sleep 0.1; done
+  log "before $1: workers gone after $i look(s) ($((SECONDS - t0)) s; $(pgrep -fc "vgpu-server worker") left)"
+}
 
 # The GPU-less namespace really has no GPU: the real driver cannot be reached from it.
 "$GPULESS" bash -c 'ls -l /dev/nvidia0 2>&1 | head -1; (nvidia-smi -L 2>&1 | head -1) || true' >"$LOGS/gpuless.txt" 2>&1
