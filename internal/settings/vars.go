@@ -44,7 +44,7 @@ var (
 		"normal", []string{"normal", "debug", "quiet"},
 		map[string]string{"normal": "normal", "debug": "debug", "trace": "debug", "quiet": "quiet", "error": "quiet"})
 	Stats = cOnly(Var{Name: "VGPU_STATS", Type: "set or not", Default: "unset",
-		Meaning:  "set (`VGPU_STATS=1`): prints at exit the round trips, async calls, writes, bytes, time writing and waiting, the time inside vgpu's calls, reads that blocked, the threads woken for replies another thread read and to read on (with the time to their running), the busiest rows, and the rows that made the most round trips",
+		Meaning:  "set (`VGPU_STATS=1`): prints at exit the round trips, async calls, writes, bytes, time writing and waiting, the time inside vgpu's calls, reads that blocked, what carried the frames and the wake-ups sent, the bytes uploaded from pinned memory in place, the threads woken for replies another thread read and to read on (with the time to their running), the busiest rows, and the rows that made the most round trips",
 		ReadBy:   []Reader{InClient},
 		CReaders: []string{"shims/core/core.c"}})
 	SpinUS = integer(Var{Name: "VGPU_SPIN_US", Type: "µs", Default: "2000 with 4 or more cores, else 50",
