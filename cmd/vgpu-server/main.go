@@ -63,6 +63,7 @@ func worker(args []string) error {
 	identity := fs.String("identity", "", "")
 	memLimit := fs.String("mem-limit", "", "")
 	devices := fs.String("devices", "", "")
+	noPin := fs.Bool("no-pin", false, "leave the client's shared memory pageable")
 	hello64 := fs.String("hello", "", "the client's Hello, read and checked by the server (base64)")
 	// a session's limits after the handshake (0 turns one off)
 	idle := fs.Duration("idle-timeout", server.DefaultIdleTimeout, "end the session when the client sent no frame for this long")
@@ -78,7 +79,7 @@ func worker(args []string) error {
 		return err
 	}
 	id, _ := strconv.ParseUint(*session, 10, 64)
-	pol, err := server.ParsePolicyFlags(*identity, *memLimit, *devices)
+	pol, err := server.ParsePolicyFlags(*identity, *memLimit, *devices, *noPin)
 	if err != nil {
 		return err
 	}

@@ -46,6 +46,8 @@ type Config struct {
 	VsockAllow  []string    // CIDs or "*"; empty: every guest is refused
 
 	MemLimit uint64   // per device, bytes; 0: no limit
+	// MaxPinned: the clients' shared memory the workers page-lock, all sessions together
+	MaxPinned uint64
 	Devices  []string // visible devices; empty: all
 	Limits   map[string]Limit
 
@@ -103,6 +105,12 @@ var Keys = []Key{
 		intSetter(func(c *Config) *int { return &c.MaxPending })},
 	{"max_sessions", "count", "256", "sessions (worker processes) at once; more are refused",
 		intSetter(func(c *Config) *int { return &c.MaxSessions })},
+	{"max_pinned_shared_memory", "size", "16GiB", "host memory the workers page-lock for their clients' shared memory (on unix sockets: each client's VGPU_SHM_MB and VGPU_PINNED_MB), all sessions together; a session that would pass it keeps its shared memory pageable (copies through it are staged by the driver, slower) and the log says so (0: the default)",
+		func(c *Config, v string) error {
+			n, err := parseSize(v)
+			c.MaxPinned = n
+			return err
+		}},
 	{"max_sessions_per_identity", "count", "64", "sessions at once of one identity (uid:1000, token:ci, ...); more are refused",
 		intSetter(func(c *Config) *int { return &c.MaxPerIdentity })},
 	{"tls_cert", "file", "", "the server's certificate (PEM) for tcp:// listeners; `vgpu-server pki init` makes one",

@@ -819,16 +819,30 @@ func (h *handshake) start(payload []byte) bool {
 	}
 	s.sessions++
 	s.perIdentity[h.identity]++
+	// the shared memory the worker will page-lock, within max_pinned_shared_memory for all
+	// sessions together; past it the session's stays pageable
+	pin, noPin := h.hello.ShmSize, false
+	if s.pinned+pin > s.cfg.MaxPinned {
+		pin, noPin = 0, true
+	}
+	s.pinned += pin
+	inUse := s.pinned
 	s.mu.Unlock()
 	release := func() {
 		s.mu.Lock()
 		s.sessions--
+		s.pinned -= pin
 		if s.perIdentity[h.identity]--; s.perIdentity[h.identity] == 0 {
 			delete(s.perIdentity, h.identity)
 		}
 		s.mu.Unlock()
 	}
 	pol := s.cfg.PolicyFor(h.identity)
+	if noPin {
+		pol.NoPin = true
+		logger.Warn(fmt.Sprintf("its %d MiB of shared memory stay pageable: the sessions' page-locked shared memory is at %d MiB of max_pinned_shared_memory's %d MiB", h.hello.ShmSize>>20, inUse>>20, s.cfg.MaxPinned>>20),
+			sessionAttrs(h.id, h.identity)...)
+	}
 	hello := h.hello
 	hello.TokenProof = nil
 	enc := base64.RawURLEncoding.EncodeToString(remoting.AppendHello(nil, &hello))

@@ -297,7 +297,10 @@ func (s *Session) shmCopy(id api.ID, f *api.Func, a *Args) int32 {
 		s.logCall(f.Name+" refused", f, 1, "%s refused: [%d, +%d) is outside the %d bytes of shared memory", f.Name, off, n, len(s.shm))
 		return 1
 	}
-	if !s.shmTried {
+	if !s.shmTried && s.policy.NoPin {
+		s.logf("the shared memory is not page-locked (the server's max_pinned_shared_memory is taken): copies through it are staged by the driver")
+		s.shmTried = true
+	} else if !s.shmTried {
 		if p, ok := s.be.(Pinner); ok {
 			t0 := time.Now()
 			s.shmPinned = p.Pin(s.shm)

@@ -18,6 +18,10 @@ type Policy struct {
 	MemLimit uint64
 	// Devices are the host GPUs the session may see, by index or UUID; empty: all of them.
 	Devices []string
+	// NoPin: the worker leaves the client's shared memory pageable (the server's
+	// max_pinned_shared_memory was taken when the session began): copies through it are staged
+	// by the driver.
+	NoPin bool
 }
 
 // Args returns the worker flags that carry p.
@@ -29,12 +33,16 @@ func (p Policy) Args() []string {
 	if len(p.Devices) > 0 {
 		a = append(a, "--devices", strings.Join(p.Devices, ","))
 	}
+	if p.NoPin {
+		a = append(a, "--no-pin")
+	}
 	return a
 }
 
-// ParsePolicyFlags is the worker's side of Args: values of --identity, --mem-limit, --devices.
-func ParsePolicyFlags(identity, memLimit, devices string) (Policy, error) {
-	p := Policy{Identity: identity}
+// ParsePolicyFlags is the worker's side of Args: values of --identity, --mem-limit, --devices,
+// --no-pin.
+func ParsePolicyFlags(identity, memLimit, devices string, noPin bool) (Policy, error) {
+	p := Policy{Identity: identity, NoPin: noPin}
 	if memLimit != "" {
 		v, err := strconv.ParseUint(memLimit, 10, 64)
 		if err != nil {

@@ -38,6 +38,7 @@ type Server struct {
 	workers     map[int]*workerProc // pid -> its session
 	sessions    int                 // sessions counted against the limits
 	perIdentity map[string]int
+	pinned      uint64 // the live sessions' shared memory their workers may page-lock (max_pinned_shared_memory)
 	listeners   []*Listener
 	wg          sync.WaitGroup // workers (and their relays)
 	hsWG        sync.WaitGroup // handshakes under way
@@ -65,6 +66,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.DrainTimeout <= 0 {
 		cfg.DrainTimeout = def.DrainTimeout
+	}
+	if cfg.MaxPinned == 0 {
+		cfg.MaxPinned = def.MaxPinned
 	}
 	for _, t := range []struct{ v, d *time.Duration }{
 		{&cfg.Timeouts.Idle, &def.Timeouts.Idle}, {&cfg.Timeouts.Frame, &def.Timeouts.Frame}, {&cfg.Timeouts.Keepalive, &def.Timeouts.Keepalive},

@@ -821,3 +821,40 @@ func TestSharedMemoryTimeout(t *testing.T) {
 	}
 	s.waitLog(t, `none passed within 300ms`)
 }
+
+// TestMaxPinnedSharedMemory: the workers page-lock their clients' shared memory within the
+// server's max_pinned_shared_memory for all sessions together; a session that would pass it
+// keeps its memory pageable, with a line in the log saying so, and its budget comes back when a
+// session ends.
+func TestMaxPinnedSharedMemory(t *testing.T) {
+	s := startServerWith(t, serverOpts{args: []string{"--max-pinned-shared-memory", "100MiB"}})
+	h := testHello()
+	h.ShmSize = 64 << 20
+	a, err := rawConnect(s.unix, nil, h)
+	if err != nil || a.refused != nil {
+		t.Fatalf("session a: %v %v", err, a.refused)
+	}
+	b, err := rawConnect(s.unix, nil, h)
+	if err != nil || b.refused != nil {
+		t.Fatalf("session b: %v %v", err, b.refused)
+	}
+	s.waitLog(t, `64 MiB of shared memory stay pageable: .* at 64 MiB of max_pinned_shared_memory's 100 MiB`)
+	if n := strings.Count(s.log(), "stay pageable"); n != 1 {
+		t.Fatalf("%d sessions kept pageable, want 1 (the second):\n%s", n, s.log())
+	}
+	a.nc.Close()
+	b.nc.Close()
+	// (their workers, waiting for the memory, end: the server releases a session's budget as
+	// it logs its worker's end)
+	s.waitLog(t, `(?s)worker \d+ ended.*worker \d+ ended`)
+	time.Sleep(100 * time.Millisecond)
+	c, err := rawConnect(s.unix, nil, h)
+	if err != nil || c.refused != nil {
+		t.Fatalf("session c: %v %v", err, c.refused)
+	}
+	defer c.nc.Close()
+	time.Sleep(200 * time.Millisecond)
+	if n := strings.Count(s.log(), "stay pageable"); n != 1 {
+		t.Fatalf("a session after the others ended was kept pageable:\n%s", s.log())
+	}
+}
