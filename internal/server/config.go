@@ -46,10 +46,10 @@ type Config struct {
 	VsockAllow  []string    // CIDs or "*"; empty: every guest is refused
 
 	MemLimit uint64   // per device, bytes; 0: no limit
-	// MaxPinned: the clients' shared memory the workers page-lock, all sessions together
-	MaxPinned uint64
 	Devices  []string // visible devices; empty: all
 	Limits   map[string]Limit
+	// MaxPinned: the clients' shared memory the workers page-lock, all sessions together
+	MaxPinned uint64
 
 	MetricsListen string // host:port of the Prometheus endpoint; "": none
 	LogFormat     string // LogText or LogJSON (log.go)
