@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"flag"
 	"fmt"
-	"github.com/vgpu/vgpu/internal/settings"
 	"io"
 	"net"
 	"os"
@@ -14,8 +13,11 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vgpu/vgpu/internal/client"
 	"github.com/vgpu/vgpu/internal/remoting"
+	"github.com/vgpu/vgpu/internal/settings"
 )
 
 // plainPiece is the size of each write of the plain socket pair: the client's chunk of a copy
@@ -87,6 +89,10 @@ func benchMain(args []string) error {
 		metric("h2d_of_plain_pct", 100*r.h2d/best, "%")
 		metric("d2h_of_plain_pct", 100*r.d2h/best, "%")
 		sum += fmt.Sprintf("; a plain %s socket pair %.2f GB/s (%.2f with vgpu's socket set-up): %.0f %% and %.0f %% of the better", a.Scheme, r.plain, r.plainFD, 100*r.h2d/best, 100*r.d2h/best)
+		if r.zcSends > 0 {
+			metric("plain_tcp_zerocopy_GBps", r.plainZC, "GB/s")
+			sum += fmt.Sprintf("; with MSG_ZEROCOPY %.2f GB/s (the kernel copied %d of its %d sends after all)", r.plainZC, r.zcCopied, r.zcSends)
+		}
 	}
 	fmt.Println(sum)
 	return nil
@@ -106,7 +112,10 @@ func metric(name string, v float64, unit string) {
 // rates are the best GB/s of each kind of copy.
 type rates struct {
 	h2d, d2h, plain, plainFD float64
-	h2dTrips, d2hTrips       uint64 // round trips of one copy each way
+	// the plain TCP pair with MSG_ZEROCOPY, and of its sends those the kernel copied after all
+	plainZC            float64
+	zcCopied, zcSends  int
+	h2dTrips, d2hTrips uint64 // round trips of one copy each way
 }
 
 // copies times reps host-to-device and device-to-host copies of size bytes through the client,
@@ -156,15 +165,23 @@ func copies(kind string, size, reps int, plain bool) (rates, error) {
 		r.h2d = max(r.h2d, gbps(t1.Sub(t0)))
 		r.d2h = max(r.d2h, gbps(t2.Sub(t1)))
 		if pp != nil {
-			for _, tuned := range []bool{false, true} {
-				d, err := pp.once(tuned)
+			modes := []pairMode{goDefaults, vgpuSetUp}
+			if kind == "tcp" {
+				modes = append(modes, zeroCopy)
+			}
+			for _, mode := range modes {
+				d, copied, sends, err := pp.once(mode)
 				if err != nil {
 					return r, err
 				}
-				if tuned {
-					r.plainFD = max(r.plainFD, gbps(d))
-				} else {
+				switch mode {
+				case goDefaults:
 					r.plain = max(r.plain, gbps(d))
+				case vgpuSetUp:
+					r.plainFD = max(r.plainFD, gbps(d))
+				case zeroCopy:
+					r.plainZC = max(r.plainZC, gbps(d))
+					r.zcCopied, r.zcSends = r.zcCopied+copied, r.zcSends+sends
 				}
 			}
 		}
@@ -211,9 +228,19 @@ func (p *plainPair) close() {
 	}
 }
 
-// once connects a new pair and times the bytes through it. tuned: both ends set up as vgpu's
-// (remoting.NewFDConn: blocking system calls, 8 MiB socket buffers); else Go's defaults.
-func (p *plainPair) once(tuned bool) (time.Duration, error) {
+// pairMode is how a plain pair's ends are set up.
+type pairMode int
+
+const (
+	goDefaults pairMode = iota // Go's net.Conn, default options
+	vgpuSetUp                  // as vgpu's (remoting.NewFDConn: blocking system calls, 8 MiB socket buffers)
+	zeroCopy                   // as vgpu's, the writer sending with MSG_ZEROCOPY (TCP)
+)
+
+// once connects a new pair and times the bytes through it, its ends set up as mode says; for
+// zeroCopy, copied is how many of the writer's sends the kernel reported it copied after all
+// (SO_EE_CODE_ZEROCOPY_COPIED: on loopback, for one, where the bytes are delivered locally).
+func (p *plainPair) once(mode pairMode) (el time.Duration, copied, sends int, err error) {
 	accepted := make(chan net.Conn, 1)
 	go func() {
 		c, err := p.ln.Accept()
@@ -224,22 +251,24 @@ func (p *plainPair) once(tuned bool) (time.Duration, error) {
 	}()
 	w, err := net.Dial(p.network, p.ln.Addr().String())
 	if err != nil {
-		return 0, err
+		return 0, 0, 0, err
 	}
 	r := <-accepted
 	if r == nil {
 		w.Close()
-		return 0, fmt.Errorf("plain %s pair: accept failed", p.network)
+		return 0, 0, 0, fmt.Errorf("plain %s pair: accept failed", p.network)
 	}
 	var rw, ww io.ReadWriteCloser = r, w
-	if tuned {
+	var wfd *remoting.FDConn
+	if mode != goDefaults {
 		if rw, err = remoting.NewFDConn(r); err == nil {
-			ww, err = remoting.NewFDConn(w)
+			wfd, err = remoting.NewFDConn(w)
+			ww = wfd
 		}
 		if err != nil {
 			r.Close()
 			w.Close()
-			return 0, err
+			return 0, 0, 0, err
 		}
 	}
 	defer rw.Close()
@@ -248,20 +277,91 @@ func (p *plainPair) once(tuned bool) (time.Duration, error) {
 	t0 := time.Now()
 	go func() {
 		var err error
-		for off := 0; off < len(p.src) && err == nil; off += plainPiece {
-			_, err = ww.Write(p.src[off:min(off+plainPiece, len(p.src))])
+		if mode == zeroCopy {
+			copied, sends, err = zeroCopySend(wfd.Fd(), p.src)
+		} else {
+			for off := 0; off < len(p.src) && err == nil; off += plainPiece {
+				_, err = ww.Write(p.src[off:min(off+plainPiece, len(p.src))])
+			}
 		}
 		werr <- err
 	}()
 	_, err = io.ReadFull(rw, p.dst)
-	el := time.Since(t0)
+	el = time.Since(t0)
 	if e := <-werr; err == nil {
 		err = e
 	}
 	if err != nil {
-		return 0, fmt.Errorf("plain %s pair: %w", p.network, err)
+		return 0, 0, 0, fmt.Errorf("plain %s pair: %w", p.network, err)
 	}
-	return el, nil
+	if !bytes.Equal(p.src, p.dst) {
+		return 0, 0, 0, fmt.Errorf("plain %s pair: the bytes read differ from those written", p.network)
+	}
+	return el, copied, sends, nil
+}
+
+// zeroCopySend writes b to TCP socket fd in plainPiece sends with MSG_ZEROCOPY (the kernel
+// pins the pages instead of copying them into the socket) and waits for the kernel's
+// completion notices on the error queue, after which b could be written again; copied: the
+// sends the kernel reported it had copied after all.
+func zeroCopySend(fd int, b []byte) (copied, sends int, err error) {
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ZEROCOPY, 1); err != nil {
+		return 0, 0, fmt.Errorf("SO_ZEROCOPY: %w", err)
+	}
+	done := 0 // sends the kernel reported complete
+	reap := func(block bool) error {
+		oob := make([]byte, 256)
+		for {
+			flags := unix.MSG_ERRQUEUE | unix.MSG_DONTWAIT
+			_, oobn, _, _, err := unix.Recvmsg(fd, nil, oob, flags)
+			if err == unix.EAGAIN {
+				if !block || done == sends {
+					return nil
+				}
+				pfd := []unix.PollFd{{Fd: int32(fd)}} // POLLERR is always reported
+				if _, err := unix.Poll(pfd, 1000); err != nil && err != unix.EINTR {
+					return err
+				}
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
+			if err != nil {
+				return err
+			}
+			for _, m := range msgs {
+				// struct sock_extended_err: errno u32, origin, type, code, pad u8, info u32, data u32
+				if len(m.Data) < 16 || m.Data[4] != unix.SO_EE_ORIGIN_ZEROCOPY {
+					continue
+				}
+				lo, hi := binary.LittleEndian.Uint32(m.Data[8:]), binary.LittleEndian.Uint32(m.Data[12:])
+				n := int(hi-lo) + 1
+				done += n
+				if m.Data[6]&unix.SO_EE_CODE_ZEROCOPY_COPIED != 0 {
+					copied += n
+				}
+			}
+		}
+	}
+	for off := 0; off < len(b); {
+		n, err := unix.SendmsgN(fd, b[off:min(off+plainPiece, len(b))], nil, nil, unix.MSG_ZEROCOPY)
+		switch {
+		case err == unix.EINTR:
+			continue
+		case err == unix.ENOBUFS: // too many notices unread: read them and send again
+			if err := reap(false); err != nil {
+				return copied, sends, err
+			}
+			continue
+		case err != nil:
+			return copied, sends, err
+		}
+		off += n
+		sends++
+	}
+	return copied, sends, reap(true)
 }
 
 // fillRandom fills b with xorshift bytes from state x and returns the next state.

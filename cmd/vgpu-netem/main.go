@@ -7,7 +7,8 @@
 //	vgpu-netem bench [--calls N] [--size BYTES] [--reps N] [--plain=false]
 //	    through the vgpu client (VGPU_SERVER, as any program): the round trip of a small call and
 //	    host-to-device and device-to-host copy throughput, each copy read back and compared; and
-//	    the throughput of a plain socket pair of the same kind (TCP or unix) in the same run
+//	    the throughput of a plain socket pair of the same kind (TCP or unix) in the same run,
+//	    with Go's defaults, with vgpu's set-up and, over TCP, sending with MSG_ZEROCOPY
 //
 // Its output is "metric NAME VALUE UNIT" lines (as test/gpu/bench/bench.cu's) and one summary.
 // bench is a Go program that links the client package (internal/client), so it never loads
