@@ -13,8 +13,9 @@
 # unix socket of its own with VGPU_WORKER_STATS=1 and its clients with VGPU_STATS=1; so drift of
 # the machine falls on all three alike. Tests: the 8-thread test (threads8_ms, its median of 3),
 # llama-bench tg128 and pp512 on the 110 MB model (-r 3), the launch path alone (launch_us: bench
-# --launches, test/gpu/bench/bench.cu, the median of 5 × 200,000 driver-API launches) and launch +
-# synchronise alone (sync_us: bench --syncs, the median of 3 × 20,000). Prints
+# --launches, test/gpu/bench/bench.cu, the median of 5 × 200,000 driver-API launches), launch +
+# synchronise alone (sync_us: bench --syncs, the median of 3 × 20,000) and a PyTorch training step
+# (train_ms: test/gpu/torch_train.py, the median of its 30 steps). Prints
 # each round's figures, the worker-stats and client lines of the 8-thread test, and the medians.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -49,11 +50,12 @@ elif [ -d "$OTHER" ]; then cp -a "$OTHER"/. "${OUTS[other]}"/; else cp "$OTHER" 
 
 # ab_run NAME: the tests once natively (NAME native) or against server NAME's socket
 ab_run() {
-  local name=$1 th tg pp lu ls
+  local name=$1 th tg pp lu ls tr
   if [ "$name" = native ]; then
     th=$(LD_LIBRARY_PATH=/usr/local/cuda/lib64 timeout 60 "$THREADS" | grep -o 'threads8_ms [0-9.]*' | cut -d' ' -f2)
     lu=$(LD_LIBRARY_PATH=/usr/local/cuda/lib64 timeout 30 "$BENCH" --launches | awk '$1 == "metric" {print $3}')
     ls=$(LD_LIBRARY_PATH=/usr/local/cuda/lib64 timeout 30 "$BENCH" --syncs | awk '$1 == "metric" {print $3}')
+    tr=$(timeout 120 python3 "$ROOT/test/gpu/torch_train.py" 2>/dev/null | awk '$1 == "metric" && $2 == "train_step_ms" {print $3}')
     [ -x "$LLB/llama-bench" ] && LD_LIBRARY_PATH="$LLB:/usr/local/cuda/lib64" timeout 100 "$LLB/llama-bench" -m "$MODEL" -p 512 -n 128 -r 3 -ngl 99 -o md \
       >"$LOGS/llama.md" 2>/dev/null
   else
@@ -66,6 +68,8 @@ ab_run() {
       awk '$1 == "metric" {print $3}')
     ls=$(timeout 40 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" "$BENCH" --syncs 2>>"$LOGS/bench-$name.err" |
       awk '$1 == "metric" {print $3}')
+    tr=$(timeout 120 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_PRELOAD="$b/libcudart.so.13:$b/libcuda.so.1:$b/libnvidia-ml.so.1:$b/libcublas.so.13:$b/libcublasLt.so.13" \
+      VGPU_SERVER="unix://$LOGS/$name.sock" python3 "$ROOT/test/gpu/torch_train.py" 2>>"$LOGS/train-$name.err" | awk '$1 == "metric" && $2 == "train_step_ms" {print $3}')
     [ -x "$LLB/llama-bench" ] && timeout 100 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$LLB:$b" LD_PRELOAD="$pre" VGPU_SERVER="unix://$LOGS/$name.sock" \
       "$LLB/llama-bench" -m "$MODEL" -p 512 -n 128 -r 3 -ngl 99 -o md >"$LOGS/llama.md" 2>>"$LOGS/llama-$name.err"
   fi
@@ -74,7 +78,7 @@ ab_run() {
   pp=$(grep pp512 "$LOGS/llama.md" 2>/dev/null | awk -F'|' '{print $(NF-1)}' | awk '{print $1}')
   [ "$name" != native ] && [ -z "$tg" ] && [ -x "$LLB/llama-bench" ] && tail -n 5 "$LOGS/llama-$name.err" | sed "s|^|llama-bench through $name: |" >&2
   rm -f "$LOGS/llama.md"
-  echo "$name threads8_ms ${th:-?} tg128 ${tg:-?} pp512 ${pp:-?} launch_us ${lu:-?} sync_us ${ls:-?}"
+  echo "$name threads8_ms ${th:-?} tg128 ${tg:-?} pp512 ${pp:-?} launch_us ${lu:-?} sync_us ${ls:-?} train_ms ${tr:-?}"
 }
 
 pids=()
@@ -103,7 +107,7 @@ done
 # median NAME FIELD: the median of a field over the rounds
 median() { awk -v n="$1" -v f="$2" '$3 == n { for (i = 4; i < NF; i++) if ($i == f) print $(i + 1) }' "$LOGS/rounds.txt" | grep -v '?' | sort -g |
   awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2); else print "?" }'; }
-echo "== medians of $ROUNDS rounds: threads8_ms, tg128 t/s, pp512 t/s, launch_us, sync_us (each native, other, this)"
-for f in threads8_ms tg128 pp512 launch_us sync_us; do echo "$f $(median native $f) $(median other $f) $(median this $f)"; done
+echo "== medians of $ROUNDS rounds: threads8_ms, tg128 t/s, pp512 t/s, launch_us, sync_us, train_ms (each native, other, this)"
+for f in threads8_ms tg128 pp512 launch_us sync_us train_ms; do echo "$f $(median native $f) $(median other $f) $(median this $f)"; done
 # the servers' logs and llama-bench's errors, for the run's $OUT
 [ -n "${OUT:-}" ] && tar czf "$OUT/ab-logs.tgz" -C "$LOGS" --exclude='*.sock' --exclude=other . 2>/dev/null
