@@ -318,14 +318,14 @@ func (s *session) makeShared(shm, pinned int, ring uint64) shared {
 				s.pool = newPool(m[shm:], uint64(shm))
 			}
 		} else {
-			vlog.Debugf("no shared memory for bulk copies: %v", err)
+			vlog.Once("shm", "no shared memory with the server (memfd: %v): bulk copies go through the socket, slower", err)
 		}
 	}
 	if ring > 0 {
 		if fd, m, err := remoting.NewSealedMemfd("vgpu-frames", int(remoting.RingsSize(ring))); err == nil {
 			sh.ringFD, sh.ringMem, s.ringSize = fd, m, ring
 		} else {
-			vlog.Debugf("calls and replies through the socket (no shared memory for them: %v)", err)
+			vlog.Once("rings", "no shared memory for calls and replies (memfd: %v): they go through the socket, slower", err)
 		}
 	}
 	return sh

@@ -362,6 +362,9 @@ func TestServerReachable(t *testing.T) {
 	addr := startServer(t)
 	rep, _ := doctorRun(t, Options{Env: []string{"VGPU_SERVER=" + addr}, Discover: "-"})
 	want(t, rep, Warn, "server", "at "+addr, "from env VGPU_SERVER", "backend sim", "handshake")
+	if strings.HasPrefix(addr, "unix:") {
+		want(t, rep, OK, "shared memory", "sealed memfds work here")
+	}
 }
 
 func TestParseDiscovery(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/remoting"
 )
@@ -157,7 +159,24 @@ func (d *doctor) reportServer(r PingResult, err error) {
 		w.ServerVersion, r.Addr, r.Source, w.Version, w.Backend, w.Session, r.RTT.Round(time.Microsecond))
 	if w.Backend == "sim" {
 		d.rep.add(Warn, "server", "%s; the sim backend is a simulated device, not a GPU", msg)
+	} else {
+		d.rep.add(OK, "server", "%s", msg)
+	}
+	if a, err := remoting.ParseAddr(r.Addr); err == nil && a.Scheme == "unix" {
+		d.checkSharedMemory()
+	}
+}
+
+// checkSharedMemory: on a unix socket a client passes the worker shared memory (a sealed memfd)
+// for bulk copies and for its calls and replies; where this process cannot make one (a seccomp
+// profile refusing memfd_create), clients fall back to the socket, slower.
+func (d *doctor) checkSharedMemory() {
+	fd, m, err := remoting.NewSealedMemfd("vgpu-doctor", 4096)
+	if err != nil {
+		d.rep.add(Warn, "shared memory", "a sealed memfd cannot be made here (%v): clients send their calls and bulk copies through the socket, slower; allow memfd_create and F_ADD_SEALS (the container's seccomp profile)", err)
 		return
 	}
-	d.rep.add(OK, "server", "%s", msg)
+	unix.Munmap(m)
+	unix.Close(fd)
+	d.rep.add(OK, "shared memory", "sealed memfds work here: on the unix socket calls, replies and bulk copies go through shared memory")
 }
