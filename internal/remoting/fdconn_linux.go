@@ -131,11 +131,13 @@ func (c *FDConn) Read(b []byte) (int, error) {
 }
 
 // waitReadable waits until the socket has bytes (or end of file, or an error) to read, for at
-// most ReadIdle and until the read deadline; past either it returns a timeout error.
+// most ReadIdle and until the read deadline; past either it returns a timeout error. With
+// neither set it waits as long as it takes.
 func (c *FDConn) waitReadable() error { return c.waitReadableSince(time.Now()) }
 
 // waitReadableSince is waitReadable for a read that began at start.
 func (c *FDConn) waitReadableSince(start time.Time) error {
+	limited := c.ReadIdle > 0 || !c.rdeadline.IsZero()
 	for {
 		now := time.Now()
 		wait := time.Duration(-1)
@@ -147,11 +149,15 @@ func (c *FDConn) waitReadableSince(start time.Time) error {
 				wait = left
 			}
 		}
-		if wait <= 0 {
+		if limited && wait <= 0 {
 			return errTimeout
 		}
-		// round up to whole milliseconds, so a wait never ends just short of its limit
-		ms := int((wait + time.Millisecond - 1) / time.Millisecond)
+		// round up to whole milliseconds, so a wait never ends just short of its limit (-1:
+		// no limit)
+		ms := -1
+		if limited {
+			ms = int((wait + time.Millisecond - 1) / time.Millisecond)
+		}
 		c.pfd[0] = unix.PollFd{Fd: int32(c.fd), Events: unix.POLLIN}
 		n, err := unix.Poll(c.pfd[:], ms)
 		if err == unix.EINTR || err == nil && n == 0 {

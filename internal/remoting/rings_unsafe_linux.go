@@ -118,16 +118,6 @@ type rings struct {
 	scratch [64]byte // wake-up bytes drained
 }
 
-// futex(2) operations on memory shared between processes
-const (
-	futexWaitShared = 0
-	futexWakeShared = 1
-)
-
-func futex(addr *uint32, op int, val uint32, ts *unix.Timespec) {
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), uintptr(op), uintptr(val), uintptr(unsafe.Pointer(ts)), 0, 0)
-}
-
 // UseRings moves c's frames to the rings in mem (RingsSize(n) bytes, n a valid ring size): the
 // client's side (client) writes ring 0 and reads ring 1, the worker's the other way. Both
 // sides call it at the same point of the stream (right after the memory was passed), with
@@ -161,23 +151,8 @@ func (c *FDConn) ringRead(b []byte) (int, error) {
 	if n, err := r.take(b); n > 0 || err != nil {
 		return n, err
 	}
-	if c.Spin > 0 {
-		// the clock is first read after 64 looks at the ring: a reply that comes at once (most
-		// do) costs no reading of it
-		var deadline time.Time
-		for i := 0; ; i++ {
-			if atomic.LoadUint64(&r.ctl.tail) != r.pos {
-				return r.take(b)
-			}
-			if i&63 == 63 {
-				now := time.Now()
-				if deadline.IsZero() {
-					deadline = now.Add(c.Spin)
-				} else if now.After(deadline) {
-					break
-				}
-			}
-		}
+	if spinFor(c.Spin, func() bool { return atomic.LoadUint64(&r.ctl.tail) != r.pos }) {
+		return r.take(b)
 	}
 	start := time.Now()
 	for {
@@ -187,7 +162,7 @@ func (c *FDConn) ringRead(b []byte) (int, error) {
 			return n, err
 		}
 		c.Blocked++
-		werr := c.pollIn(start)
+		werr := c.waitReadableSince(start) // a wake-up byte, the end of the connection, or a limit
 		eof, derr := c.drainWakes()
 		atomic.StoreUint32(&r.ctl.asleep, 0)
 		if n, err := r.take(b); n > 0 || err != nil {
@@ -204,16 +179,24 @@ func (c *FDConn) ringRead(b []byte) (int, error) {
 	}
 }
 
-// pollIn waits until the socket is readable (a wake-up byte, the end of the connection), for
-// at most ReadIdle from start and until the read deadline.
-func (c *FDConn) pollIn(start time.Time) error {
-	if c.ReadIdle > 0 || !c.rdeadline.IsZero() {
-		return c.waitReadableSince(start)
+// spinFor polls ready for d at most (0: not at all) and says whether it became true. The clock
+// is first read after 64 looks: what comes at once (most replies do) costs no reading of it.
+func spinFor(d time.Duration, ready func() bool) bool {
+	if d <= 0 {
+		return false
 	}
-	for {
-		c.pfd[0] = unix.PollFd{Fd: int32(c.fd), Events: unix.POLLIN}
-		if _, err := unix.Poll(c.pfd[:], -1); err != unix.EINTR {
-			return err
+	var deadline time.Time
+	for i := 0; ; i++ {
+		if ready() {
+			return true
+		}
+		if i&63 == 63 {
+			now := time.Now()
+			if deadline.IsZero() {
+				deadline = now.Add(d)
+			} else if now.After(deadline) {
+				return false
+			}
 		}
 	}
 }
@@ -292,11 +275,8 @@ const ringSlice = 10 * time.Millisecond
 // or the write idle time since start) have passed.
 func (c *FDConn) waitRoom(r *ring, start time.Time) error {
 	full := func() bool { return r.pos-atomic.LoadUint64(&r.ctl.head) >= r.size }
-	spinEnd := time.Now().Add(c.Spin)
-	for i := 0; full(); i++ {
-		if i&63 == 63 && time.Now().After(spinEnd) {
-			break
-		}
+	if spinFor(c.Spin, func() bool { return !full() }) {
+		return nil
 	}
 	for {
 		seq := atomic.LoadUint32(&r.ctl.space)

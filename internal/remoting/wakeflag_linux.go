@@ -12,11 +12,20 @@ import (
 // (which a thread locked to its OS thread, a CUDA program's inside the client, otherwise needs).
 type WakeFlag struct{ v uint32 }
 
-// futex(2)'s operations (linux/futex.h), private to the process
+// futex(2)'s operations (linux/futex.h): on memory shared between processes (the frame
+// rings), and private to the process
 const (
-	futexWait = 0 | 128
-	futexWake = 1 | 128
+	futexWaitShared = 0
+	futexWakeShared = 1
+	futexWait       = futexWaitShared | 128
+	futexWake       = futexWakeShared | 128
 )
+
+// futex makes the futex(2) system call op on addr (ts: the wait's limit, nil for none); the
+// callers look at the word again whatever it returns.
+func futex(addr *uint32, op int, val uint32, ts *unix.Timespec) {
+	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), uintptr(op), uintptr(val), uintptr(unsafe.Pointer(ts)), 0, 0)
+}
 
 // Reset makes the flag unset, for the next Wait.
 func (f *WakeFlag) Reset() { atomic.StoreUint32(&f.v, 0) }
@@ -26,7 +35,7 @@ func (f *WakeFlag) Set() bool {
 	if !atomic.CompareAndSwapUint32(&f.v, 0, 1) {
 		return false
 	}
-	unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&f.v)), futexWake, 1, 0, 0, 0)
+	futex(&f.v, futexWake, 1, nil)
 	return true
 }
 
@@ -35,6 +44,6 @@ func (f *WakeFlag) Wait() {
 	for atomic.LoadUint32(&f.v) == 0 {
 		// returns at a wake-up, at once if the flag changed before the call (EAGAIN), or on a
 		// signal (EINTR): the loop looks again
-		unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&f.v)), futexWait, 0, 0, 0, 0)
+		futex(&f.v, futexWait, 0, nil)
 	}
 }
