@@ -596,19 +596,14 @@ const maxShm = 1 << 30
 // attachShm receives the client's memfd (on a unix socket, right after the Welcome) and maps
 // it: bulk copies then move through it instead of the socket.
 func (s *Session) attachShm(size uint64) error {
-	fc, ok := s.nc.(*remoting.FDConn)
-	if !ok {
-		return errors.New("this transport cannot pass descriptors")
+	fc, err := s.fdConn()
+	if err != nil {
+		return err
 	}
 	if size > maxShm || size%4096 != 0 {
 		return fmt.Errorf("size %d out of range", size)
 	}
-	fd, err := recvShared(fc, s.HandshakeTimeout)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	m, err := remoting.MapSealedMemfd(fd, size)
+	m, err := s.recvShared(fc, size)
 	if err != nil {
 		return err
 	}
@@ -616,23 +611,13 @@ func (s *Session) attachShm(size uint64) error {
 	return nil
 }
 
-// recvShared receives the descriptor of shared memory the client announced.
-func recvShared(fc *remoting.FDConn, limit time.Duration) (int, error) {
-	fd, err := fc.RecvFD()
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return -1, fmt.Errorf("announced, and none passed within %v of the Welcome (timeout)", limit)
-	}
-	return fd, err
-}
-
 // attachRings receives the memfd of the client's frame rings (after the shared memory, if any)
 // and moves the session's frames to them (remoting.FDConn.UseRings): the client does so right
 // after passing it, so nothing more comes on the socket but wake-ups.
 func (s *Session) attachRings(n uint64) error {
-	fc, ok := s.nc.(*remoting.FDConn)
-	if !ok {
-		return errors.New("this transport cannot pass descriptors")
+	fc, err := s.fdConn()
+	if err != nil {
+		return err
 	}
 	if !remoting.ValidRingSize(n) {
 		return fmt.Errorf("ring size %d: want a power of two from %d to %d", n, remoting.MinRing, remoting.MaxRing)
@@ -640,16 +625,35 @@ func (s *Session) attachRings(n uint64) error {
 	if k := s.conn.ReadBuffered(); k != 0 {
 		return fmt.Errorf("%d bytes came on the socket before the rings", k)
 	}
-	fd, err := recvShared(fc, s.HandshakeTimeout)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(fd)
-	m, err := remoting.MapSealedMemfd(fd, remoting.RingsSize(n))
+	m, err := s.recvShared(fc, remoting.RingsSize(n))
 	if err != nil {
 		return err
 	}
 	return fc.UseRings(m, n, false)
+}
+
+// fdConn is the session's connection where descriptors can pass on it.
+func (s *Session) fdConn() (*remoting.FDConn, error) {
+	fc, ok := s.nc.(*remoting.FDConn)
+	if !ok {
+		return nil, errors.New("this transport cannot pass descriptors")
+	}
+	return fc, nil
+}
+
+// recvShared receives the descriptor of shared memory the client announced, within the
+// handshake's timeout, and maps size bytes of it (remoting.MapSealedMemfd).
+func (s *Session) recvShared(fc *remoting.FDConn, size uint64) ([]byte, error) {
+	fd, err := fc.RecvFD()
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return nil, fmt.Errorf("announced, and none passed within %v of the Welcome (timeout)", s.HandshakeTimeout)
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	return remoting.MapSealedMemfd(fd, size)
 }
 
 // refuse answers with an Error frame and ends the session.
