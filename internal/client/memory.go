@@ -9,7 +9,6 @@ import (
 
 	"github.com/vgpu/vgpu/internal/api"
 	"github.com/vgpu/vgpu/internal/ranges"
-	"github.com/vgpu/vgpu/internal/remoting"
 	"github.com/vgpu/vgpu/internal/vlog"
 )
 
@@ -119,11 +118,8 @@ func freeHost(p uint64) int64 {
 // poolAlloc takes a pinned allocation of size bytes from the session's pool (pool.go), where
 // there is one (one server) and it has room; nil otherwise.
 func poolAlloc(size uint64) []byte {
-	if pinnedSize == 0 || size < poolMin || multiServers() {
-		return nil
-	}
-	s, err := getSession()
-	if err != nil || s.pool == nil {
+	s := poolSession()
+	if s == nil || size < poolMin {
 		return nil
 	}
 	return s.pool.alloc(size)
@@ -132,11 +128,8 @@ func poolAlloc(size uint64) []byte {
 // poolRelease gives b back to the session's pool if it came from there, once the copies queued
 // from the pool are done (the worker may still read it); false if it did not come from there.
 func poolRelease(b []byte) bool {
-	if pinnedSize == 0 || multiServers() {
-		return false
-	}
-	s, err := getSession()
-	if err != nil || s.pool == nil {
+	s := poolSession()
+	if s == nil {
 		return false
 	}
 	if _, ok := s.pool.holds(ptrOf(&b[0]), uint64(len(b))); !ok {
@@ -144,18 +137,24 @@ func poolRelease(b []byte) bool {
 	}
 	s.shmMu.Lock()
 	if s.pool.pending {
-		if r, err := s.roundTrip(&remoting.Call{Fn: uint32(shmFenceID)}, nil, ThreadID(), nil); err == nil {
-			s.ringUsed, s.pool.pending = 0, false
-			if r != 0 {
-				s.mu.Lock()
-				s.noteDeferred(uint32(uploadAsyncID), r)
-				s.mu.Unlock()
-			}
-		}
+		s.fenceDeferring(ThreadID()) // (a lost session: nothing reads the pool any more)
 	}
 	s.shmMu.Unlock()
 	s.pool.release(b)
 	return true
+}
+
+// poolSession is the session whose pool pinned allocations use (one server, VGPU_PINNED_MB);
+// nil where there is none.
+func poolSession() *session {
+	if pinnedSize == 0 || multiServers() {
+		return nil
+	}
+	s, err := getSession()
+	if err != nil || s.pool == nil {
+		return nil
+	}
+	return s
 }
 
 func registerHost(p, size uint64) int64 {

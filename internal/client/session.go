@@ -78,14 +78,11 @@ type session struct {
 	// socket); every call is then written at once (sendAsyncLocked)
 	ringSize uint64
 
-	shmMu sync.Mutex // one bulk copy or ring upload at a time (the shared memory's halves and ring)
-	shm   []byte     // shared with the worker (unix sockets): bulk copies go through it
-	// the shared memory's whole size (the bulk copies' part and the pool), and the pool of
-	// pinned allocations in it (pool.go; nil: none)
-	shmAnnounced uint64
-	pool         *pool
-	ringUsed     uint64 // bytes of the shared memory's ring holding uploads not yet fenced (shmMu)
-	st           stats  // VGPU_STATS counters
+	shmMu    sync.Mutex // one bulk copy or ring upload at a time (the shared memory's halves and ring)
+	shm      []byte     // shared with the worker (unix sockets): bulk copies go through it
+	pool     *pool      // the pool of pinned allocations after shm in its memfd (pool.go; nil: none)
+	ringUsed uint64     // bytes of the shared memory's ring holding uploads not yet fenced (shmMu)
+	st       stats      // VGPU_STATS counters
 	// primary contexts' states by device, while active (primary.go); primaryGen counts
 	// the times they were forgotten
 	primary    map[uint64]primaryState
@@ -313,7 +310,7 @@ func (s *session) makeShared(shm, pinned int, ring uint64) shared {
 	sh := shared{shmFD: -1, ringFD: -1}
 	if shm > 0 {
 		if fd, m, err := newShm(shm + pinned); err == nil {
-			sh.shmFD, s.shm, s.shmAnnounced = fd, m[:shm:shm], uint64(shm+pinned)
+			sh.shmFD, s.shm = fd, m[:shm:shm]
 			if pinned > 0 {
 				s.pool = newPool(m[shm:], uint64(shm))
 			}
@@ -329,6 +326,15 @@ func (s *session) makeShared(shm, pinned int, ring uint64) shared {
 		}
 	}
 	return sh
+}
+
+// sharedSize is the shared memory's whole size: the bulk copies' part and the pool.
+func (s *session) sharedSize() uint64 {
+	n := uint64(len(s.shm))
+	if s.pool != nil {
+		n += uint64(len(s.pool.mem))
+	}
+	return n
 }
 
 // passShared passes the shared memory after the Welcome and, with rings, moves the session's
@@ -433,7 +439,7 @@ func (s *session) handshake(tc *tls.Conn, sec remoting.ClientSecurity) error {
 		UID:       uint32(os.Getuid()),
 		Host:      host,
 		Exe:       filepath.Base(exe),
-		ShmSize:   s.shmAnnounced,
+		ShmSize:   s.sharedSize(),
 		RingSize:  s.ringSize,
 	}
 	if tc != nil {

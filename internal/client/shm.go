@@ -139,16 +139,8 @@ func (s *session) shmUploadAsync(dev, host, n, stream uint64, tid int) error {
 	s.shmMu.Lock()
 	defer s.shmMu.Unlock()
 	if s.ringUsed+n > uint64(len(s.shm)) {
-		r, err := s.shmFence(tid)
-		if err != nil {
+		if err := s.fenceDeferring(tid); err != nil {
 			return err
-		}
-		if r != 0 {
-			// an earlier upload failed: reported by the next synchronising call, as any async
-			// failure is
-			s.mu.Lock()
-			s.noteDeferred(uint32(uploadAsyncID), r)
-			s.mu.Unlock()
 		}
 	}
 	off := s.ringUsed
@@ -169,12 +161,37 @@ func (s *session) shmFence(tid int) (int32, error) {
 	if s.ringUsed == 0 {
 		return 0, nil
 	}
+	return s.fence(tid)
+}
+
+// fence waits until the worker has finished every copy queued from the shared memory, the
+// ring's and the pool's (vgpuShmFence), and empties the ring; s.shmMu is held. Its result is
+// the first of those copies' failures.
+func (s *session) fence(tid int) (int32, error) {
 	r, err := s.roundTrip(&remoting.Call{Fn: uint32(shmFenceID)}, nil, tid, nil)
 	if err != nil {
 		return 0, err
 	}
 	s.ringUsed = 0
+	if s.pool != nil {
+		s.pool.pending = false
+	}
 	return r, nil
+}
+
+// fenceDeferring is fence whose failure, an earlier upload's, is reported by the next
+// synchronising call, as any async failure is; s.shmMu is held.
+func (s *session) fenceDeferring(tid int) error {
+	r, err := s.fence(tid)
+	if err != nil {
+		return err
+	}
+	if r != 0 {
+		s.mu.Lock()
+		s.noteDeferred(uint32(uploadAsyncID), r)
+		s.mu.Unlock()
+	}
+	return nil
 }
 
 const (
