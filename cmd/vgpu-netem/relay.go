@@ -72,7 +72,9 @@ func (r *relay) handle(nc net.Conn) {
 		return
 	}
 	defer b.Close()
-	a.Spin, b.Spin = 0, 0 // reads block at once: the relay's threads take no CPU while idle
+	// reads block at once: the relay's threads take no CPU while idle
+	a.SetSpin(0)
+	b.SetSpin(0)
 	var up, down dirStats
 	var wg sync.WaitGroup
 	wg.Add(2)

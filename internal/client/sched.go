@@ -52,7 +52,7 @@ func (s *session) applySched() {
 	}
 	s.mu.Lock()
 	if fc, ok := s.nc.(*remoting.FDConn); ok {
-		fc.Spin = time.Duration(v)
+		fc.SetSpin(time.Duration(v))
 	}
 	s.mu.Unlock()
 }

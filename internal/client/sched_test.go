@@ -20,7 +20,7 @@ func TestSchedFlagsSetPolling(t *testing.T) {
 	spin := func() time.Duration {
 		sess.mu.Lock()
 		defer sess.mu.Unlock()
-		return sess.nc.(*remoting.FDConn).Spin
+		return sess.nc.(*remoting.FDConn).Spin()
 	}
 	def := remoting.DefaultSpin()
 	if def <= briefSpin {
@@ -50,7 +50,7 @@ func TestSchedFlagsSetPolling(t *testing.T) {
 	}
 	t.Setenv("VGPU_SPIN_US", "7")
 	sess.mu.Lock()
-	sess.nc.(*remoting.FDConn).Spin = 7 * time.Microsecond
+	sess.nc.(*remoting.FDConn).SetSpin(7 * time.Microsecond)
 	sess.mu.Unlock()
 	if r := dispatchByName(api.LibCudart13, "cudaSetDeviceFlags", schedBlockingSync); r != 0 {
 		t.Fatalf("cudaSetDeviceFlags = %d", r)

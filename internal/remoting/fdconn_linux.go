@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -19,10 +20,11 @@ import (
 // nothing is lost by blocking them.
 type FDConn struct {
 	fd int
-	// Spin: how long a read polls before it blocks. A reply to a short call (a launch followed
-	// by a synchronise, a small copy) arrives within microseconds; waking a blocked thread
-	// costs more than that, so polling briefly halves such a round trip.
-	Spin time.Duration
+	// spin (SetSpin): how long a read polls before it blocks. A reply to a short call (a launch
+	// followed by a synchronise, a small copy) arrives within microseconds; waking a blocked
+	// thread costs more than that, so polling briefly halves such a round trip. Atomic: the
+	// client changes it (a scheduling flag) while another thread reads.
+	spin atomic.Int64
 	// Blocked counts the reads whose polling ran out and that blocked (VGPU_STATS: each one is
 	// a thread wake-up on the reply's path).
 	Blocked uint64
@@ -81,15 +83,17 @@ func FDConnOf(fd int) (*FDConn, error) {
 			unix.SetsockoptInt(fd, unix.SOL_SOCKET, o[1], 8<<20)
 		}
 	}
-	return &FDConn{fd: fd, Spin: DefaultSpin()}, nil
+	c := &FDConn{fd: fd}
+	c.SetSpin(DefaultSpin())
+	return c, nil
 }
 
 func (c *FDConn) Read(b []byte) (int, error) {
 	if c.rings != nil {
 		return c.ringRead(b)
 	}
-	if c.Spin > 0 && len(b) > 0 {
-		deadline := time.Now().Add(c.Spin)
+	if spin := c.Spin(); spin > 0 && len(b) > 0 {
+		deadline := time.Now().Add(spin)
 		for {
 			n, err := recvNow(c.fd, b)
 			if err == nil {
@@ -281,6 +285,13 @@ func (c *FDConn) SetWriteIdle(d time.Duration) error {
 	tv := unix.NsecToTimeval(d.Nanoseconds())
 	return unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
 }
+
+// SetSpin sets how long a read polls before it blocks (0: it blocks at once); safe while
+// another thread reads.
+func (c *FDConn) SetSpin(d time.Duration) { c.spin.Store(int64(d)) }
+
+// Spin is how long a read polls before it blocks.
+func (c *FDConn) Spin() time.Duration { return time.Duration(c.spin.Load()) }
 
 // DefaultSpin is VGPU_SPIN_US microseconds (0 turns polling off). Unset, reads poll for 2 ms
 // where the machine has at least SpinCores cores, as CUDA's own synchronisation spins while

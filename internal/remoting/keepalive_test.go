@@ -62,7 +62,7 @@ func isTimeout(err error) bool {
 // timeout error; bytes that come in time are read, and each read gets the whole allowance.
 func TestFDConnReadIdle(t *testing.T) {
 	a, b := fdPair(t)
-	a.Spin = 0
+	a.SetSpin(0)
 	a.ReadIdle = 300 * time.Millisecond
 	buf := make([]byte, 8)
 	start := time.Now()

@@ -59,7 +59,8 @@ func socketBytes(t *testing.T, c *FDConn) int {
 func TestRingsCarryFrames(t *testing.T) {
 	for _, spin := range []time.Duration{0, time.Millisecond} {
 		a, b := ringPair(t, MinRing)
-		a.Spin, b.Spin = spin, spin
+		a.SetSpin(spin)
+		b.SetSpin(spin)
 		ca, cb := NewConn(a), NewConn(b)
 		sizes := []int{0, 1, 100, 4096, MinRing - HeaderSize, MinRing, 3*MinRing + 7, 1 << 20}
 		done := make(chan error, 1)
@@ -114,7 +115,8 @@ func TestRingsCarryFrames(t *testing.T) {
 // full ring fails once the peer has closed.
 func TestRingsPeerGone(t *testing.T) {
 	a, b := ringPair(t, MinRing)
-	a.Spin, b.Spin = 0, 0
+	a.SetSpin(0)
+	b.SetSpin(0)
 	if _, err := b.Write([]byte("last words")); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +127,8 @@ func TestRingsPeerGone(t *testing.T) {
 	}
 
 	a2, b2 := ringPair(t, MinRing)
-	a2.Spin, b2.Spin = 0, 0
+	a2.SetSpin(0)
+	b2.SetSpin(0)
 	go func() { time.Sleep(50 * time.Millisecond); b2.Shutdown() }()
 	var one [1]byte
 	if n, err := a2.Read(one[:]); n != 0 || err != io.EOF {
@@ -133,7 +136,8 @@ func TestRingsPeerGone(t *testing.T) {
 	}
 
 	a3, b3 := ringPair(t, MinRing)
-	a3.Spin, b3.Spin = 0, 0
+	a3.SetSpin(0)
+	b3.SetSpin(0)
 	go func() { time.Sleep(50 * time.Millisecond); b3.Shutdown() }()
 	start := time.Now()
 	if _, err := a3.Write(make([]byte, 2*MinRing)); !errors.Is(err, unix.EPIPE) {
@@ -148,7 +152,8 @@ func TestRingsPeerGone(t *testing.T) {
 // rings as on the socket (the worker's idle and frame timeouts, a client whose server stalls).
 func TestRingsLimits(t *testing.T) {
 	a, b := ringPair(t, MinRing)
-	a.Spin, b.Spin = 100*time.Microsecond, 0
+	a.SetSpin(100 * time.Microsecond)
+	b.SetSpin(0)
 	a.ReadIdle = 200 * time.Millisecond
 	var buf [8]byte
 	start := time.Now()
@@ -188,7 +193,8 @@ func TestRingsLimits(t *testing.T) {
 // other side's read or write with an error, never a copy out of range.
 func TestRingsHostilePositions(t *testing.T) {
 	a, b := ringPair(t, MinRing)
-	a.Spin, b.Spin = 0, 0
+	a.SetSpin(0)
+	b.SetSpin(0)
 	// the client claims more bytes written than the ring holds
 	atomic.StoreUint64(&a.rings.tx.ctl.tail, MinRing+1)
 	var buf [16]byte

@@ -141,7 +141,7 @@ func (c *FDConn) UseRings(mem []byte, n uint64, client bool) error {
 // Rings says whether c's frames travel through shared memory (UseRings).
 func (c *FDConn) Rings() bool { return c.rings != nil }
 
-// ringRead is Read through the rings: it polls the ring for Spin, then sleeps on the socket
+// ringRead is Read through the rings: it polls the ring for Spin(), then sleeps on the socket
 // until the peer's wake-up byte (or the end of the connection, or a limit) comes.
 func (c *FDConn) ringRead(b []byte) (int, error) {
 	r := c.rings.rx
@@ -151,7 +151,7 @@ func (c *FDConn) ringRead(b []byte) (int, error) {
 	if n, err := r.take(b); n > 0 || err != nil {
 		return n, err
 	}
-	if spinFor(c.Spin, func() bool { return atomic.LoadUint64(&r.ctl.tail) != r.pos }) {
+	if spinFor(c.Spin(), func() bool { return atomic.LoadUint64(&r.ctl.tail) != r.pos }) {
 		return r.take(b)
 	}
 	start := time.Now()
@@ -270,12 +270,12 @@ func (c *FDConn) sendWake() error {
 // and its limits again.
 const ringSlice = 10 * time.Millisecond
 
-// waitRoom waits until the reader frees room in ring r: polling for Spin, then sleeping on the
+// waitRoom waits until the reader frees room in ring r: polling for Spin(), then sleeping on the
 // ring's futex in slices, failing once the peer has closed or the write's limits (the deadline,
 // or the write idle time since start) have passed.
 func (c *FDConn) waitRoom(r *ring, start time.Time) error {
 	full := func() bool { return r.pos-atomic.LoadUint64(&r.ctl.head) >= r.size }
-	if spinFor(c.Spin, func() bool { return !full() }) {
+	if spinFor(c.Spin(), func() bool { return !full() }) {
 		return nil
 	}
 	for {
