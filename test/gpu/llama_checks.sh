@@ -107,16 +107,21 @@ else
     # where pp512's time goes (LLAMA_PP_STATS=1): llama-bench pp512 at 10 and 30 repetitions per
     # model, client VGPU_STATS beside the worker's VGPU_WORKER_STATS (a server of its own); the
     # difference of the two is 20 prompts' worth. Each run's stderr is kept (llama-ppstats-*.err).
-    if [ "${LLAMA_PP_STATS:-}" = 1 ]; then {
+    # LLAMA_PP_STATS="VAR=VALUE ...": the same once per client setting, in turn (such as
+    # VGPU_PINNED_MB=0 VGPU_PINNED_MB=64: the prompt split with and without the pinned pool).
+    if [ -n "${LLAMA_PP_STATS:-}" ]; then {
       aux_server /tmp/vgpu-ws.sock "$LOGS/ws-server.log" env VGPU_WORKER_STATS=1
-      for m in "$ROOT/.carry/tiny-q8_0.gguf" /tmp/med-q8_0.gguf; do
-        for t in "-p 512 -n 0 -r 10" "-p 512 -n 0 -r 30" "-p 0 -n 128 -r 5"; do
-          e="$LOGS/llama-ppstats-$(basename "$m" .gguf)-$(echo $t | tr -d ' -').err"
-          echo "== $(basename "$m") $t"
-          timeout 100 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER=unix:///tmp/vgpu-ws.sock VGPU_STATS=1 \
-            "$LLB/bin/llama-bench" -m "$m" $t -ngl 99 -o md 2>"$e" | grep -E "pp512|tg128"
-          echo "rc ${PIPESTATUS[0]}"; grep "vgpu stats" "$e"
-          sleep 0.2; grep "worker stats" "$LOGS/ws-server.log" | tail -1
+      for setting in $LLAMA_PP_STATS; do
+        [ "$setting" = 1 ] && setting=VGPU_STATS=1
+        for m in "$ROOT/.carry/tiny-q8_0.gguf" /tmp/med-q8_0.gguf; do
+          for t in "-p 512 -n 0 -r 10" "-p 512 -n 0 -r 30" "-p 0 -n 128 -r 5"; do
+            e="$LOGS/llama-ppstats-$(basename "$m" .gguf)-$(echo $t | tr -d ' -')-${setting//[^A-Za-z0-9]/_}.err"
+            echo "== $(basename "$m") $t ($setting)"
+            timeout 100 "$GPULESS" "${LL_VGPU[@]}" VGPU_SERVER=unix:///tmp/vgpu-ws.sock VGPU_STATS=1 "$setting" \
+              "$LLB/bin/llama-bench" -m "$m" $t -ngl 99 -o md 2>"$e" | grep -E "pp512|tg128"
+            echo "rc ${PIPESTATUS[0]}"; grep "vgpu stats" "$e"
+            sleep 0.2; grep "worker stats" "$LOGS/ws-server.log" | tail -1
+          done
         done
       done
       kill $aux_ps; wait $aux_ps 2>/dev/null; } 2>&1 | tee "$LOGS/llama-ppstats.txt"
