@@ -16,7 +16,9 @@
 # --launches, test/gpu/bench/bench.cu, the median of 5 × 200,000 driver-API launches), launch +
 # synchronise alone (sync_us: bench --syncs, the median of 3 × 20,000) and a PyTorch training step
 # (train_ms: test/gpu/torch_train.py, the median of its 30 steps). Prints
-# each round's figures, the worker-stats and client lines of the 8-thread test, and the medians.
+# each round's figures, the worker-stats and client lines of the 8-thread test, llama-bench's
+# client counts (round trips, bytes through shared memory and uploaded from pinned memory in
+# place, reads that slept), and the medians.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 OTHER=${1:?usage: ab_server.sh OTHER_VGPU_SERVER_OR_FOLDER [ROUNDS]}
@@ -71,7 +73,7 @@ ab_run() {
     tr=$(timeout 120 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_PRELOAD="$b/libcudart.so.13:$b/libcuda.so.1:$b/libnvidia-ml.so.1:$b/libcublas.so.13:$b/libcublasLt.so.13" \
       VGPU_SERVER="unix://$LOGS/$name.sock" python3 "$ROOT/test/gpu/torch_train.py" 2>>"$LOGS/train-$name.err" | awk '$1 == "metric" && $2 == "train_step_ms" {print $3}')
     [ -x "$LLB/llama-bench" ] && timeout 100 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$LLB:$b" LD_PRELOAD="$pre" VGPU_SERVER="unix://$LOGS/$name.sock" \
-      "$LLB/llama-bench" -m "$MODEL" -p 512 -n 128 -r 3 -ngl 99 -o md >"$LOGS/llama.md" 2>>"$LOGS/llama-$name.err"
+      VGPU_STATS=1 "$LLB/llama-bench" -m "$MODEL" -p 512 -n 128 -r 3 -ngl 99 -o md >"$LOGS/llama.md" 2>>"$LOGS/llama-$name.err"
   fi
   # llama-bench's t/s column (the mean of its repetitions) for each test
   tg=$(grep tg128 "$LOGS/llama.md" 2>/dev/null | awk -F'|' '{print $(NF-1)}' | awk '{print $1}')
@@ -103,6 +105,9 @@ for name in other this; do
   echo "== worker stats, $name (the threads test's sessions), and its clients' wake-ups"
   grep -o "worker stats: .*" "$LOGS/server-$name.log" | grep "vgpuLaunchKernel=960" | cut -c1-420
   grep -o "threads woken for a reply[^;]*" "$LOGS/threads-$name.txt"
+  # what the settings under test change in llama-bench's clients (one stats line a round)
+  grep -o "vgpu stats: [0-9]* round trips\|[0-9]* bytes through shared memory\|[0-9]* bytes uploaded from pinned memory in place\|[0-9]* reads blocked after polling" \
+    "$LOGS/llama-$name.err" 2>/dev/null | paste -sd' ' | sed "s/vgpu stats: /\nllama-bench $name: /g" | sed '/^$/d'
 done
 # median NAME FIELD: the median of a field over the rounds
 median() { awk -v n="$1" -v f="$2" '$3 == n { for (i = 4; i < NF; i++) if ($i == f) print $(i + 1) }' "$LOGS/rounds.txt" | grep -v '?' | sort -g |
@@ -110,4 +115,5 @@ median() { awk -v n="$1" -v f="$2" '$3 == n { for (i = 4; i < NF; i++) if ($i ==
 echo "== medians of $ROUNDS rounds: threads8_ms, tg128 t/s, pp512 t/s, launch_us, sync_us, train_ms (each native, other, this)"
 for f in threads8_ms tg128 pp512 launch_us sync_us train_ms; do echo "$f $(median native $f) $(median other $f) $(median this $f)"; done
 # the servers' logs and llama-bench's errors, for the run's $OUT
-[ -n "${OUT:-}" ] && tar czf "$OUT/ab-logs.tgz" -C "$LOGS" --exclude='*.sock' --exclude=other . 2>/dev/null
+# (one file per OTHER, so that two A/Bs in one call keep both)
+[ -n "${OUT:-}" ] && tar czf "$OUT/ab-logs-$(basename "$OTHER" | tr -c 'A-Za-z0-9_.=\n-' _).tgz" -C "$LOGS" --exclude='*.sock' --exclude=other . 2>/dev/null
