@@ -17,10 +17,13 @@ import (
 
 // relay forwards each accepted TCP connection to target, both ways, holding every byte for
 // delay (one way) before it goes on: a timestamped queue per direction, bytes released when due,
-// so the order and the rate are kept and only the time changes.
+// so the order and the rate are kept and only the time changes. With a rate, each direction is
+// also a link of that many bytes a second: a read's bytes are due once the link has carried
+// them, after the bytes before them (their transmission time), and delay after that.
 type relay struct {
 	target string        // host:port
 	delay  time.Duration // one way: a round trip costs twice this
+	rate   float64       // bytes a second each way (0: no limit)
 	spin   time.Duration // the last part of a wait is spent polling the clock, not asleep
 	limit  int           // bytes queued per direction before the reading side stops reading
 	log    io.Writer     // a line per finished connection (nil: none)
@@ -155,6 +158,7 @@ func (p *pipe) read() {
 	stamped := p.r.delay > 0 && unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1) == nil
 	buf := bufPool.Get().([]byte)
 	oob := make([]byte, unix.CmsgSpace(16))
+	var linkFree time.Time // with a rate: when the link has carried what was read so far
 	for {
 		var n int
 		var err error
@@ -170,6 +174,15 @@ func (p *pipe) read() {
 			// the packet's age, on the wall clock the kernel stamps with: within [0, delay]
 			age := min(max(now.Sub(arrived), 0), p.r.delay)
 			due = now.Add(p.r.delay - age)
+		}
+		if p.r.rate > 0 && n > 0 {
+			// the bytes leave once the link is free and has carried them
+			start := due.Add(-p.r.delay)
+			if linkFree.After(start) {
+				start = linkFree
+			}
+			linkFree = start.Add(time.Duration(float64(n) / p.r.rate * 1e9))
+			due = linkFree.Add(p.r.delay)
 		}
 		c := chunk{due: due, eof: err != nil || n == 0}
 		if n > 0 {

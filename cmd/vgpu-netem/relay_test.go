@@ -176,3 +176,39 @@ func BenchmarkRelayThroughput(b *testing.B) {
 		})
 	}
 }
+
+// With a rate, 8 MiB through the relay at 1 Gbit/s each way (and back through the echo server,
+// which the two directions overlap) take at least the 67 ms the link needs to carry them, and
+// arrive whole; without one, far less on loopback.
+func TestRelayRate(t *testing.T) {
+	target := echoServer(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	r := &relay{target: target, rate: 1e9 / 8, spin: 60 * time.Microsecond, limit: 64 << 20}
+	go r.serve(ln)
+	src := bytes.Repeat([]byte("vgpu-netem"), 8<<20/10)
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	t0 := time.Now()
+	go func() {
+		c.Write(src)
+		c.(*net.TCPConn).CloseWrite()
+	}()
+	c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	got, err := io.ReadAll(c)
+	took := time.Since(t0)
+	if err != nil || !bytes.Equal(got, src) {
+		t.Fatalf("%d of %d bytes back, %v", len(got), len(src), err)
+	}
+	least := time.Duration(float64(len(src)) / r.rate * float64(time.Second))
+	t.Logf("%d bytes at 1 Gbit/s each way, echoed: %v (the link's time %v)", len(src), took, least)
+	if took < least {
+		t.Fatalf("%d bytes at 1 Gbit/s in %v, less than the link's %v", len(src), took, least)
+	}
+}

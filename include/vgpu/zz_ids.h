@@ -3,28 +3,28 @@
 #ifndef VGPU_ZZ_IDS_H
 #define VGPU_ZZ_IDS_H
 
-#define VGPU_ID_vgpuNvmlPrivateReading 290
-#define VGPU_ID_cudaLaunchKernel 402
-#define VGPU_ID_cudaLaunchKernel_ptsz 403
-#define VGPU_ID___cudaLaunchKernel 404
-#define VGPU_ID___cudaLaunchKernel_ptsz 405
-#define VGPU_ID_cudaLaunchCooperativeKernel 406
-#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 407
-#define VGPU_ID_cudaLaunchKernelExC 408
-#define VGPU_ID_cudaLaunchKernelExC_ptsz 409
-#define VGPU_ID_cudaFuncGetAttributes 410
-#define VGPU_ID_cudaGetFuncBySymbol 411
-#define VGPU_ID_cudaFuncSetAttribute 412
-#define VGPU_ID_cudaFuncSetCacheConfig 413
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 414
-#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 415
-#define VGPU_ID_cudaMemcpyToSymbol 416
-#define VGPU_ID_cudaMemcpyToSymbolAsync 417
-#define VGPU_ID_cudaMemcpyFromSymbol 418
-#define VGPU_ID_cudaMemcpyFromSymbolAsync 419
-#define VGPU_ID_cudaGetSymbolAddress 420
-#define VGPU_ID_cudaGetSymbolSize 421
-#define VGPU_ID_cuDevicePrimaryCtxReset_v2 425
-#define VGPU_ID_cuCtxDestroy_v2 426
+#define VGPU_ID_vgpuNvmlPrivateReading 291
+#define VGPU_ID_cudaLaunchKernel 403
+#define VGPU_ID_cudaLaunchKernel_ptsz 404
+#define VGPU_ID___cudaLaunchKernel 405
+#define VGPU_ID___cudaLaunchKernel_ptsz 406
+#define VGPU_ID_cudaLaunchCooperativeKernel 407
+#define VGPU_ID_cudaLaunchCooperativeKernel_ptsz 408
+#define VGPU_ID_cudaLaunchKernelExC 409
+#define VGPU_ID_cudaLaunchKernelExC_ptsz 410
+#define VGPU_ID_cudaFuncGetAttributes 411
+#define VGPU_ID_cudaGetFuncBySymbol 412
+#define VGPU_ID_cudaFuncSetAttribute 413
+#define VGPU_ID_cudaFuncSetCacheConfig 414
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessor 415
+#define VGPU_ID_cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags 416
+#define VGPU_ID_cudaMemcpyToSymbol 417
+#define VGPU_ID_cudaMemcpyToSymbolAsync 418
+#define VGPU_ID_cudaMemcpyFromSymbol 419
+#define VGPU_ID_cudaMemcpyFromSymbolAsync 420
+#define VGPU_ID_cudaGetSymbolAddress 421
+#define VGPU_ID_cudaGetSymbolSize 422
+#define VGPU_ID_cuDevicePrimaryCtxReset_v2 426
+#define VGPU_ID_cuCtxDestroy_v2 427
 
 #endif

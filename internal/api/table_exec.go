@@ -32,6 +32,13 @@ var execTable = []Func{
 	// bytes are mostly repeats: they travel as runs (remoting.EncodeRuns) and the worker expands
 	// them (n bytes, at most 16 MiB) before it queues the copy; nobody waits for it.
 	{Name: "vgpuRunsHtoDAsync", Libs: cu, Internal: true, Serve: Async, NoLog: true, Params: []P{devRange("dst", "n", 1), {C: "const void *", Name: "runs", Kind: InBuf, Size: "runsBytes"}, scalar("size_t", "runsBytes"), scalar("size_t", "n"), stream("hStream")}},
+	// An async upload over a socket without shared memory to a device address uploaded to before
+	// (a program's input buffer, such as a prompt's token embeddings): its 4 KiB blocks sent, or
+	// named by their slot in a cache of blocks sent before that both ends keep alike
+	// (remoting.BlockCache; slots: the cache's size, stored: the blocks the client had stored
+	// before this call, which the worker's count must match). The worker fills the n bytes
+	// (at most 16 MiB) and queues the copy; nobody waits for it.
+	{Name: "vgpuBlocksHtoDAsync", Libs: cu, Internal: true, Serve: Async, NoLog: true, Params: []P{devRange("dst", "n", 1), {C: "const void *", Name: "blocks", Kind: InBuf, Size: "blocksBytes"}, scalar("size_t", "blocksBytes"), scalar("size_t", "n"), scalar("size_t", "slots"), scalar("size_t", "stored"), stream("hStream")}},
 	// The client thread of the frame's header has ended (or the client will name no more calls
 	// by its number): the worker ends that thread's own thread (decision 14).
 	{Name: "vgpuThreadEnd", Libs: cu, Internal: true, Serve: Async, NoLog: true},

@@ -78,11 +78,12 @@ type session struct {
 	// socket); every call is then written at once (sendAsyncLocked)
 	ringSize uint64
 
-	shmMu    sync.Mutex // one bulk copy or ring upload at a time (the shared memory's halves and ring)
-	shm      []byte     // shared with the worker (unix sockets): bulk copies go through it
-	pool     *pool      // the pool of pinned allocations after shm in its memfd (pool.go; nil: none)
-	ringUsed uint64     // bytes of the shared memory's ring holding uploads not yet fenced (shmMu)
-	st       stats      // VGPU_STATS counters
+	shmMu    sync.Mutex   // one bulk copy or ring upload at a time (the shared memory's halves and ring)
+	shm      []byte       // shared with the worker (unix sockets): bulk copies go through it
+	pool     *pool        // the pool of pinned allocations after shm in its memfd (pool.go; nil: none)
+	blocks   blockUploads // uploads as cached blocks (runs.go; sockets without shared memory)
+	ringUsed uint64       // bytes of the shared memory's ring holding uploads not yet fenced (shmMu)
+	st       stats        // VGPU_STATS counters
 	// primary contexts' states by device, while active (primary.go); primaryGen counts
 	// the times they were forgotten
 	primary    map[uint64]primaryState

@@ -29,8 +29,11 @@ type stats struct {
 	poolBytes           uint64 // uploaded from pinned memory in the pool, not copied (pool.go)
 	// uploads sent as runs (runs.go): their bytes, and what crossed for them
 	runsBytes, runsSent uint64
-	calls               map[uint32]uint64 // every call sent, per row
-	waited              map[uint32]uint64 // the synchronous ones (round trips), per row
+	// uploads sent as cached blocks (runs.go): their bytes, what crossed for them, and the
+	// blocks named by their slot in the worker's cache
+	blocksBytes, blocksSent, blocksNamed uint64
+	calls                                map[uint32]uint64 // every call sent, per row
+	waited                               map[uint32]uint64 // the synchronous ones (round trips), per row
 	// time spent writing frames, and waiting for replies after the write (round trips)
 	writeNs, waitNs uint64
 	// the most synchronous calls sent and not yet answered at once (a pipelined download: 2)
@@ -47,6 +50,12 @@ type stats struct {
 func (st *stats) runs(n uint64, sent int) {
 	st.runsBytes += n
 	st.runsSent += uint64(sent)
+}
+
+func (st *stats) blocks(n uint64, sent, named int) {
+	st.blocksBytes += n
+	st.blocksSent += uint64(sent)
+	st.blocksNamed += uint64(named)
 }
 
 func (st *stats) call(fn uint32, async bool, n int) {
@@ -99,8 +108,8 @@ func printStats(s *session, name string) {
 	memo.mu.Lock()
 	cached := memo.hits
 	memo.mu.Unlock()
-	fmt.Fprintf(os.Stderr, "vgpu stats%s: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory, %d uploaded as runs in %d; %.1f ms writing, %.1f ms waiting for replies, %.1f ms inside vgpu's calls in all (%d calls, every thread and server), %d reads blocked after polling; frames through %s, %d wake-ups sent; %d bytes uploaded from pinned memory in place; threads woken for a reply another read %d times (%.1f ms from wake-up to running), to read on %d times (%.1f ms); stream synchronisations: %d answered here, %d after uploads held for the worker (%d of those merged into a later one), %d waited; holding work at exit:%s; answered from the client's cache (all servers): %d; primary contexts' states answered here: %d; calls:%s; round trips by call:%s\n",
-		name, st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, st.runsBytes, st.runsSent, float64(st.writeNs)/1e6, float64(st.waitNs)/1e6, float64(inCalls.ns.Load())/1e6, inCalls.n.Load(), blocked, via, wakes, st.poolBytes, st.wokenForReply, float64(st.wokenForReplyNs)/1e6, st.wokenToRead, float64(st.wokenToReadNs)/1e6, local, deferred, merged, waited, streams.busy(), cached, st.primaryHits, calls, trips)
+	fmt.Fprintf(os.Stderr, "vgpu stats%s: %d round trips, %d async calls, %d writes, %d bytes out, %d bytes in, %d bytes through shared memory, %d uploaded as runs in %d, %d as cached blocks in %d (%d blocks named by their slot); %.1f ms writing, %.1f ms waiting for replies, %.1f ms inside vgpu's calls in all (%d calls, every thread and server), %d reads blocked after polling; frames through %s, %d wake-ups sent; %d bytes uploaded from pinned memory in place; threads woken for a reply another read %d times (%.1f ms from wake-up to running), to read on %d times (%.1f ms); stream synchronisations: %d answered here, %d after uploads held for the worker (%d of those merged into a later one), %d waited; holding work at exit:%s; answered from the client's cache (all servers): %d; primary contexts' states answered here: %d; calls:%s; round trips by call:%s\n",
+		name, st.sync, st.async, st.writes, st.bytesOut, st.bytesIn, st.shmBytes, st.runsBytes, st.runsSent, st.blocksBytes, st.blocksSent, st.blocksNamed, float64(st.writeNs)/1e6, float64(st.waitNs)/1e6, float64(inCalls.ns.Load())/1e6, inCalls.n.Load(), blocked, via, wakes, st.poolBytes, st.wokenForReply, float64(st.wokenForReplyNs)/1e6, st.wokenToRead, float64(st.wokenToReadNs)/1e6, local, deferred, merged, waited, streams.busy(), cached, st.primaryHits, calls, trips)
 }
 
 // busiest lists the 12 rows of counts with the most, as " name=count" each.

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/big"
@@ -258,6 +259,10 @@ func fuzzSession(t testing.TB) *Session {
 // zeroRuns is 64 KiB of zeros as runs (vgpuRunsHtoDAsync).
 var zeroRuns, _ = remoting.EncodeRuns(nil, make([]byte, 64<<10), 64)
 
+// fuzzBlocks is 64 KiB of one repeated 4 KiB block as cached blocks (vgpuBlocksHtoDAsync, a
+// cache of 4 slots): the block sent, then named 15 times.
+var fuzzBlocks, _ = remoting.NewBlockSender(4).Encode(nil, bytes.Repeat([]byte{7}, 64<<10))
+
 // fuzzHandle is the fuzz session's handle of kind h.
 func fuzzHandle(h api.HType) uint64 { return 0x6000000 + uint64(h)*16 }
 
@@ -385,6 +390,10 @@ func fuzzSeeds() map[string][]byte {
 		"runs-bad":     fuzzCalls(fuzzCall("vgpuRunsHtoDAsync", []uint64{fuzzBufB, 3, 64 << 10, 0}, []byte{0xff, 0xff, 0xff})),
 		"runs-past":    fuzzCalls(fuzzCall("vgpuRunsHtoDAsync", []uint64{fuzzBufA, uint64(len(zeroRuns)), 64 << 10, 0}, zeroRuns)),
 		"runs-huge":    fuzzCalls(fuzzCall("vgpuRunsHtoDAsync", []uint64{fuzzBufB, uint64(len(zeroRuns)), 1 << 40, 0}, zeroRuns)),
+		"blocks-ok":    fuzzCalls(fuzzCall("vgpuBlocksHtoDAsync", []uint64{fuzzBufB, uint64(len(fuzzBlocks)), 64 << 10, 4, 0, 0}, fuzzBlocks)),
+		"blocks-slot":  fuzzCalls(fuzzCall("vgpuBlocksHtoDAsync", []uint64{fuzzBufB, 3, 8192, 4, 0, 0}, []byte{0x80, 0x80, 0x01})),
+		"blocks-step":  fuzzCalls(fuzzCall("vgpuBlocksHtoDAsync", []uint64{fuzzBufB, uint64(len(fuzzBlocks)), 64 << 10, 4, 7, 0}, fuzzBlocks)),
+		"blocks-slots": fuzzCalls(fuzzCall("vgpuBlocksHtoDAsync", []uint64{fuzzBufB, uint64(len(fuzzBlocks)), 64 << 10, 1 << 40, 0, 0}, fuzzBlocks)),
 		"pointer-attr": fuzzCalls(fuzzCall("vgpuPointerGetAttributes", []uint64{2, fuzzBufA}, make([]byte, 8))),
 		"launch":       fuzzCalls(fuzzCall("vgpuLaunchKernel", []uint64{fuzzHandle(api.HFunction), 1, 1, 1, 1, 1, 1, 0, 0, 0, 12, 0}, make([]byte, 12), nil)),
 		"alloc-copy-free": fuzzCalls(fuzzCall("cuMemAlloc_v2", []uint64{0, 100}),

@@ -60,6 +60,8 @@ func (s *Session) internal(id api.ID, f *api.Func, a *Args) int32 {
 		return s.shmCopy(id, f, a)
 	case api.IDvgpuRunsHtoDAsync:
 		return s.runsUpload(f, a)
+	case api.IDvgpuBlocksHtoDAsync:
+		return s.blocksUpload(f, a)
 	case api.IDvgpuShmFence:
 		if sc, ok := s.be.(ShmCopier); ok {
 			return sc.ShmFence()
@@ -322,16 +324,47 @@ func (s *Session) shmCopy(id api.ID, f *api.Func, a *Args) int32 {
 	return sc.CopyDtoH(s.shm[off:off+n], dev, stream)
 }
 
-// runsMax bounds an upload sent as runs: the client sends no piece larger (client.chunkSize).
+// runsMax bounds an upload sent as runs or blocks: the client sends no piece larger (client.chunkSize).
 const runsMax = 16 << 20
 
-// runsUpload serves vgpuRunsHtoDAsync: the runs expanded into the page-locked frame buffer the
-// next large frame would be read into, where the session has one (pinned.go: its DMA is queued
-// as an uploaded frame's is, without waiting), else into pageable memory, which the driver
-// copies before the call returns.
+// runsUpload serves vgpuRunsHtoDAsync: the runs expanded (expandedUpload).
 func (s *Session) runsUpload(f *api.Func, a *Args) int32 {
 	in := vgpuRunsHtoDAsyncArgs{a}
-	n := in.n()
+	return s.expandedUpload(f, a, in.dst(), in.n(), in.hStream(), func(buf []byte) error {
+		return remoting.DecodeRuns(buf, in.runs())
+	})
+}
+
+// blocksUpload serves vgpuBlocksHtoDAsync: the blocks filled from the call and the session's
+// cache of blocks (expandedUpload). The cache is made by the first such call, of the size it
+// names; a call naming another size, or whose count of blocks stored before it is not the
+// cache's (a call before it was refused before its blocks were stored), is refused, and so is
+// every later one: the client's cache and this one no longer hold the same blocks.
+func (s *Session) blocksUpload(f *api.Func, a *Args) int32 {
+	in := vgpuBlocksHtoDAsyncArgs{a}
+	slots := in.slots()
+	if slots == 0 || slots > remoting.MaxBlockSlots {
+		s.logCall(f.Name+" refused", f, 1, "%s refused: a cache of %d blocks (1 to %d)", f.Name, slots, remoting.MaxBlockSlots)
+		return 1
+	}
+	if s.blocks == nil {
+		s.blocks = remoting.NewBlockCache(int(slots))
+	}
+	if c := s.blocks; uint64(c.Slots()) != slots || c.Stored != in.stored() {
+		s.logCall(f.Name+" refused", f, 1, "%s refused: the client's cache of uploaded blocks (%d slots, %d stored) is not this session's (%d slots, %d stored)",
+			f.Name, slots, in.stored(), c.Slots(), c.Stored)
+		return 1
+	}
+	return s.expandedUpload(f, a, in.dst(), in.n(), in.hStream(), func(buf []byte) error {
+		return s.blocks.Decode(buf, in.blocks())
+	})
+}
+
+// expandedUpload serves an upload sent in fewer bytes than it has (runs, blocks): fill writes
+// its n bytes into the page-locked frame buffer the next large frame would be read into, where
+// the session has one (pinned.go: its DMA is queued as an uploaded frame's is, without waiting),
+// else into pageable memory, which the driver copies before the call returns.
+func (s *Session) expandedUpload(f *api.Func, a *Args, dst, n, stream uint64, fill func([]byte) error) int32 {
 	if n == 0 {
 		return 0
 	}
@@ -341,7 +374,7 @@ func (s *Session) runsUpload(f *api.Func, a *Args) int32 {
 	}
 	s.pinPayloads(pinnedPayloadMin)
 	pb := &s.pinned
-	// (not where the runs themselves came in that buffer: a frame of a MiB or more)
+	// (not where the call itself came in that buffer: a frame of a MiB or more)
 	pinned := !s.frame.pinned && pb.payload[pb.cur] != nil && uint64(len(pb.payload[pb.cur])) >= n
 	var buf []byte
 	if pinned {
@@ -352,11 +385,11 @@ func (s *Session) runsUpload(f *api.Func, a *Args) int32 {
 		}
 		buf = s.runsBuf[:n]
 	}
-	if err := remoting.DecodeRuns(buf, in.runs()); err != nil {
+	if err := fill(buf); err != nil {
 		s.logCall(f.Name+" refused", f, 1, "%s refused: %v", f.Name, err)
 		return 1
 	}
-	up := &Args{Vals: []uint64{in.dst(), 0, n, in.hStream()}, In: [][]byte{nil, buf, nil, nil}, Out: make([][]byte, 4), Thread: a.Thread}
+	up := &Args{Vals: []uint64{dst, 0, n, stream}, In: [][]byte{nil, buf, nil, nil}, Out: make([][]byte, 4), Thread: a.Thread}
 	if pinned {
 		return s.uploadFromFrame(htodAsyncID, &api.Table[htodAsyncID], up)
 	}

@@ -131,7 +131,10 @@ type Session struct {
 	// inArena holds this call's input values re-laid at 16-byte boundaries (alignedCopy).
 	inArena    []byte
 	launchArgs Launch // vgpuLaunchKernel's, reused
-	runsBuf    []byte // vgpuRunsHtoDAsync's expanded bytes without a page-locked buffer, reused
+	runsBuf    []byte // vgpuRunsHtoDAsync's and vgpuBlocksHtoDAsync's expanded bytes without a page-locked buffer, reused
+	// blocks is the cache of uploaded blocks vgpuBlocksHtoDAsync fills uploads from (made by
+	// its first call; internal.go)
+	blocks *remoting.BlockCache
 
 	call remoting.Call // the call being served (its slices reused)
 	args Args

@@ -411,6 +411,17 @@ func (a vgpuRunsHtoDAsyncArgs) runsBytes() uint64 { return a.Vals[2] } // size_t
 func (a vgpuRunsHtoDAsyncArgs) n() uint64         { return a.Vals[3] } // size_t
 func (a vgpuRunsHtoDAsyncArgs) hStream() uint64   { return a.Vals[4] } // CUstream
 
+// vgpuBlocksHtoDAsyncArgs reads the arguments of vgpuBlocksHtoDAsync by name.
+type vgpuBlocksHtoDAsyncArgs struct{ *Args }
+
+func (a vgpuBlocksHtoDAsyncArgs) dst() uint64         { return a.Vals[0] } // CUdeviceptr
+func (a vgpuBlocksHtoDAsyncArgs) blocks() []byte      { return a.In[1] }   // const void *
+func (a vgpuBlocksHtoDAsyncArgs) blocksBytes() uint64 { return a.Vals[2] } // size_t
+func (a vgpuBlocksHtoDAsyncArgs) n() uint64           { return a.Vals[3] } // size_t
+func (a vgpuBlocksHtoDAsyncArgs) slots() uint64       { return a.Vals[4] } // size_t
+func (a vgpuBlocksHtoDAsyncArgs) stored() uint64      { return a.Vals[5] } // size_t
+func (a vgpuBlocksHtoDAsyncArgs) hStream() uint64     { return a.Vals[6] } // CUstream
+
 // cuDeviceCanAccessPeerArgs reads the arguments of cuDeviceCanAccessPeer by name.
 type cuDeviceCanAccessPeerArgs struct{ *Args }
 

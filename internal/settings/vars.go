@@ -62,6 +62,9 @@ var (
 	PinnedMB = integer(Var{Name: "VGPU_PINNED_MB", Type: "MiB", Default: "0",
 		Meaning: "on unix sockets, pinned host allocations of 64 KiB or more (`cudaMallocHost`, `cuMemHostAlloc`, …) come from this much memory shared with the worker, which then copies a host-to-device copy from them itself, without the client copying them first (`0`: none; needs `VGPU_SHM_MB`; the two together at most 1024, the worker's limit)",
 		ReadBy:  []Reader{InClient}}, 0, 0, 512)
+	UploadCacheMB = integer(Var{Name: "VGPU_UPLOAD_CACHE_MB", Type: "MiB", Default: "0",
+		Meaning: "over TCP and vsock, an async upload of 64 KiB or more to a device address uploaded to lately (a program's input buffer) sends only its 4 KiB blocks that a cache of this many MiB of blocks sent before, kept alike by client and worker, does not hold (`0`: none; at most 64; off by default until measured on a GPU host, docs/NETWORK.md)",
+		ReadBy:  []Reader{InClient}}, 0, 0, 64)
 	CopyThreads = integer(Var{Name: "VGPU_COPY_THREADS", Type: "count", Default: "4",
 		Meaning: "threads copying into the shared memory",
 		ReadBy:  []Reader{InClient}}, 4, 1, 1<<10)

@@ -17,7 +17,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 6,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 1439530181725613298ULL,
+	.table_hash = 11429691880988620084ULL,
 };
 
 /* Logs once per function, as the core would (VGPU_LOG=quiet silences it). */
@@ -36,101 +36,92 @@ static void vgpu_stub_unsupported(const char *name, int *logged)
 	}
 }
 
-/* id 445, remote */
-VGPU_EXPORT cublasStatus_t cublasCreate_v2(cublasHandle_t *handle)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)handle };
-	return (cublasStatus_t)vgpu_stub_call(445, a);
-}
-
 /* id 446, remote */
-VGPU_EXPORT cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
+VGPU_EXPORT cublasStatus_t cublasCreate_v2(cublasHandle_t *handle)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)handle };
 	return (cublasStatus_t)vgpu_stub_call(446, a);
 }
 
-/* id 447, async */
-VGPU_EXPORT cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId)
+/* id 447, remote */
+VGPU_EXPORT cublasStatus_t cublasDestroy_v2(cublasHandle_t handle)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)streamId };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)handle };
 	return (cublasStatus_t)vgpu_stub_call(447, a);
 }
 
-/* id 448, remote */
-VGPU_EXPORT cublasStatus_t cublasGetStream_v2(cublasHandle_t handle, cudaStream_t *streamId)
+/* id 448, async */
+VGPU_EXPORT cublasStatus_t cublasSetStream_v2(cublasHandle_t handle, cudaStream_t streamId)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)streamId };
 	return (cublasStatus_t)vgpu_stub_call(448, a);
 }
 
-/* id 449, async */
-VGPU_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
+/* id 449, remote */
+VGPU_EXPORT cublasStatus_t cublasGetStream_v2(cublasHandle_t handle, cudaStream_t *streamId)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)mode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)streamId };
 	return (cublasStatus_t)vgpu_stub_call(449, a);
 }
 
-/* id 450, remote */
-VGPU_EXPORT cublasStatus_t cublasGetMathMode(cublasHandle_t handle, cublasMath_t *mode)
+/* id 450, async */
+VGPU_EXPORT cublasStatus_t cublasSetMathMode(cublasHandle_t handle, cublasMath_t mode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)mode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)mode };
 	return (cublasStatus_t)vgpu_stub_call(450, a);
 }
 
-/* id 451, async */
-VGPU_EXPORT cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t workspaceSizeInBytes)
+/* id 451, remote */
+VGPU_EXPORT cublasStatus_t cublasGetMathMode(cublasHandle_t handle, cublasMath_t *mode)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)workspace, (uint64_t)workspaceSizeInBytes };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)mode };
 	return (cublasStatus_t)vgpu_stub_call(451, a);
 }
 
-/* id 452, local */
-VGPU_EXPORT cublasStatus_t cublasSetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t mode)
+/* id 452, async */
+VGPU_EXPORT cublasStatus_t cublasSetWorkspace_v2(cublasHandle_t handle, void *workspace, size_t workspaceSizeInBytes)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)mode };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)workspace, (uint64_t)workspaceSizeInBytes };
 	return (cublasStatus_t)vgpu_stub_call(452, a);
 }
 
 /* id 453, local */
-VGPU_EXPORT cublasStatus_t cublasGetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t *mode)
+VGPU_EXPORT cublasStatus_t cublasSetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t mode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)mode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)mode };
 	return (cublasStatus_t)vgpu_stub_call(453, a);
 }
 
-/* id 454, remote */
-VGPU_EXPORT cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
+/* id 454, local */
+VGPU_EXPORT cublasStatus_t cublasGetPointerMode_v2(cublasHandle_t handle, cublasPointerMode_t *mode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)version };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)mode };
 	return (cublasStatus_t)vgpu_stub_call(454, a);
 }
 
 /* id 455, remote */
-VGPU_EXPORT cublasStatus_t cublasGetProperty(libraryPropertyType type, int *value)
+VGPU_EXPORT cublasStatus_t cublasGetVersion_v2(cublasHandle_t handle, int *version)
 {
-	uint64_t a[2] = { (uint64_t)type, (uint64_t)(uintptr_t)value };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)handle, (uint64_t)(uintptr_t)version };
 	return (cublasStatus_t)vgpu_stub_call(455, a);
 }
 
-/* id 456, local */
-VGPU_EXPORT size_t cublasGetCudartVersion(void)
+/* id 456, remote */
+VGPU_EXPORT cublasStatus_t cublasGetProperty(libraryPropertyType type, int *value)
 {
-	uint64_t *a = 0;
-	return (size_t)vgpu_stub_call(456, a);
+	uint64_t a[2] = { (uint64_t)type, (uint64_t)(uintptr_t)value };
+	return (cublasStatus_t)vgpu_stub_call(456, a);
 }
 
 /* id 457, local */
-VGPU_EXPORT const char * cublasGetStatusName(cublasStatus_t status)
+VGPU_EXPORT size_t cublasGetCudartVersion(void)
 {
-	uint64_t a[1] = { (uint64_t)status };
-	if (!vgpu_stub_ready())
-		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(457, a);
+	uint64_t *a = 0;
+	return (size_t)vgpu_stub_call(457, a);
 }
 
 /* id 458, local */
-VGPU_EXPORT const char * cublasGetStatusString(cublasStatus_t status)
+VGPU_EXPORT const char * cublasGetStatusName(cublasStatus_t status)
 {
 	uint64_t a[1] = { (uint64_t)status };
 	if (!vgpu_stub_ready())
@@ -138,1081 +129,1090 @@ VGPU_EXPORT const char * cublasGetStatusString(cublasStatus_t status)
 	return (const char *)(uintptr_t)vgpu_stub_call(458, a);
 }
 
-/* id 464, async */
-VGPU_EXPORT cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *A, int lda, const float *B, int ldb, const float *beta, float *C, int ldc)
+/* id 459, local */
+VGPU_EXPORT const char * cublasGetStatusString(cublasStatus_t status)
 {
-	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
-	return (cublasStatus_t)vgpu_stub_call(464, a);
+	uint64_t a[1] = { (uint64_t)status };
+	if (!vgpu_stub_ready())
+		return "vgpu: the vgpu core is not available (see the log line above)";
+	return (const char *)(uintptr_t)vgpu_stub_call(459, a);
 }
 
 /* id 465, async */
-VGPU_EXPORT cublasStatus_t cublasSgemmBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *const *Aarray, int lda, const float *const *Barray, int ldb, const float *beta, float *const *Carray, int ldc, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *A, int lda, const float *B, int ldb, const float *beta, float *C, int ldc)
 {
-	uint64_t a[15] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)batchCount };
+	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
 	return (cublasStatus_t)vgpu_stub_call(465, a);
 }
 
 /* id 466, async */
-VGPU_EXPORT cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *A, int lda, long long int strideA, const float *B, int ldb, long long int strideB, const float *beta, float *C, int ldc, long long int strideC, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasSgemmBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *const *Aarray, int lda, const float *const *Barray, int ldb, const float *beta, float *const *Carray, int ldc, int batchCount)
 {
-	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
+	uint64_t a[15] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(466, a);
 }
 
 /* id 467, async */
-VGPU_EXPORT cublasStatus_t cublasStrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const float *alpha, const float *const *A, int lda, float *const *B, int ldb, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasSgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const float *A, int lda, long long int strideA, const float *B, int ldb, long long int strideB, const float *beta, float *C, int ldc, long long int strideC, int batchCount)
 {
-	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
+	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(467, a);
 }
 
 /* id 468, async */
-VGPU_EXPORT cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const void *beta, void *C, cudaDataType Ctype, int ldc, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+VGPU_EXPORT cublasStatus_t cublasStrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const float *alpha, const float *const *A, int lda, float *const *B, int ldb, int batchCount)
 {
-	uint64_t a[19] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)computeType, (uint64_t)algo };
+	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(468, a);
 }
 
 /* id 469, async */
-VGPU_EXPORT cublasStatus_t cublasGemmBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *const *Aarray, cudaDataType Atype, int lda, const void *const *Barray, cudaDataType Btype, int ldb, const void *beta, void *const *Carray, cudaDataType Ctype, int ldc, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+VGPU_EXPORT cublasStatus_t cublasGemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const void *beta, void *C, cudaDataType Ctype, int ldc, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
 {
-	uint64_t a[20] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)Aarray, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)Barray, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)Carray, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)batchCount, (uint64_t)computeType, (uint64_t)algo };
+	uint64_t a[19] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)computeType, (uint64_t)algo };
 	return (cublasStatus_t)vgpu_stub_call(469, a);
 }
 
 /* id 470, async */
-VGPU_EXPORT cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, long long int strideA, const void *B, cudaDataType Btype, int ldb, long long int strideB, const void *beta, void *C, cudaDataType Ctype, int ldc, long long int strideC, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
+VGPU_EXPORT cublasStatus_t cublasGemmBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *const *Aarray, cudaDataType Atype, int lda, const void *const *Barray, cudaDataType Btype, int ldb, const void *beta, void *const *Carray, cudaDataType Ctype, int ldc, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
 {
-	uint64_t a[23] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount, (uint64_t)computeType, (uint64_t)algo };
+	uint64_t a[20] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)Aarray, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)Barray, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)Carray, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)batchCount, (uint64_t)computeType, (uint64_t)algo };
 	return (cublasStatus_t)vgpu_stub_call(470, a);
 }
 
 /* id 471, async */
-VGPU_EXPORT cublasStatus_t cublasSgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const float *alpha, const float *A, int lda, const float *x, int incx, const float *beta, float *y, int incy)
+VGPU_EXPORT cublasStatus_t cublasGemmStridedBatchedEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const void *alpha, const void *A, cudaDataType Atype, int lda, long long int strideA, const void *B, cudaDataType Btype, int ldb, long long int strideB, const void *beta, void *C, cudaDataType Ctype, int ldc, long long int strideC, int batchCount, cublasComputeType_t computeType, cublasGemmAlgo_t algo)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
+	uint64_t a[23] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount, (uint64_t)computeType, (uint64_t)algo };
 	return (cublasStatus_t)vgpu_stub_call(471, a);
 }
 
 /* id 472, async */
-VGPU_EXPORT cublasStatus_t cublasStrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const float *alpha, const float *A, int lda, float *B, int ldb)
+VGPU_EXPORT cublasStatus_t cublasSgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const float *alpha, const float *A, int lda, const float *x, int incx, const float *beta, float *y, int incy)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
 	return (cublasStatus_t)vgpu_stub_call(472, a);
 }
 
 /* id 473, async */
-VGPU_EXPORT cublasStatus_t cublasSgetrfBatched(cublasHandle_t handle, int n, float *const *A, int lda, int *P, int *info, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasStrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const float *alpha, const float *A, int lda, float *B, int ldb)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
 	return (cublasStatus_t)vgpu_stub_call(473, a);
 }
 
-/* id 474, remote */
-VGPU_EXPORT cublasStatus_t cublasSgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const float *const *Aarray, int lda, const int *devIpiv, float *const *Barray, int ldb, int *info, int batchSize)
+/* id 474, async */
+VGPU_EXPORT cublasStatus_t cublasSgetrfBatched(cublasHandle_t handle, int n, float *const *A, int lda, int *P, int *info, int batchSize)
 {
-	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(474, a);
 }
 
 /* id 475, remote */
-VGPU_EXPORT cublasStatus_t cublasSgeqrfBatched(cublasHandle_t handle, int m, int n, float *const *Aarray, int lda, float *const *TauArray, int *info, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasSgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const float *const *Aarray, int lda, const int *devIpiv, float *const *Barray, int ldb, int *info, int batchSize)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(475, a);
 }
 
 /* id 476, remote */
-VGPU_EXPORT cublasStatus_t cublasSgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, float *const *Aarray, int lda, float *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasSgeqrfBatched(cublasHandle_t handle, int m, int n, float *const *Aarray, int lda, float *const *TauArray, int *info, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(476, a);
 }
 
-/* id 477, async */
-VGPU_EXPORT cublasStatus_t cublasDgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const double *alpha, const double *A, int lda, const double *x, int incx, const double *beta, double *y, int incy)
+/* id 477, remote */
+VGPU_EXPORT cublasStatus_t cublasSgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, float *const *Aarray, int lda, float *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(477, a);
 }
 
 /* id 478, async */
-VGPU_EXPORT cublasStatus_t cublasDtrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const double *alpha, const double *A, int lda, double *B, int ldb)
+VGPU_EXPORT cublasStatus_t cublasDgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const double *alpha, const double *A, int lda, const double *x, int incx, const double *beta, double *y, int incy)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
 	return (cublasStatus_t)vgpu_stub_call(478, a);
 }
 
 /* id 479, async */
-VGPU_EXPORT cublasStatus_t cublasDgetrfBatched(cublasHandle_t handle, int n, double *const *A, int lda, int *P, int *info, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasDtrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const double *alpha, const double *A, int lda, double *B, int ldb)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
 	return (cublasStatus_t)vgpu_stub_call(479, a);
 }
 
-/* id 480, remote */
-VGPU_EXPORT cublasStatus_t cublasDgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const double *const *Aarray, int lda, const int *devIpiv, double *const *Barray, int ldb, int *info, int batchSize)
+/* id 480, async */
+VGPU_EXPORT cublasStatus_t cublasDgetrfBatched(cublasHandle_t handle, int n, double *const *A, int lda, int *P, int *info, int batchSize)
 {
-	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(480, a);
 }
 
 /* id 481, remote */
-VGPU_EXPORT cublasStatus_t cublasDgeqrfBatched(cublasHandle_t handle, int m, int n, double *const *Aarray, int lda, double *const *TauArray, int *info, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasDgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const double *const *Aarray, int lda, const int *devIpiv, double *const *Barray, int ldb, int *info, int batchSize)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(481, a);
 }
 
 /* id 482, remote */
-VGPU_EXPORT cublasStatus_t cublasDgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, double *const *Aarray, int lda, double *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasDgeqrfBatched(cublasHandle_t handle, int m, int n, double *const *Aarray, int lda, double *const *TauArray, int *info, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(482, a);
 }
 
-/* id 483, async */
-VGPU_EXPORT cublasStatus_t cublasCgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const cuComplex *alpha, const cuComplex *A, int lda, const cuComplex *x, int incx, const cuComplex *beta, cuComplex *y, int incy)
+/* id 483, remote */
+VGPU_EXPORT cublasStatus_t cublasDgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, double *const *Aarray, int lda, double *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(483, a);
 }
 
 /* id 484, async */
-VGPU_EXPORT cublasStatus_t cublasCtrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuComplex *alpha, const cuComplex *A, int lda, cuComplex *B, int ldb)
+VGPU_EXPORT cublasStatus_t cublasCgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const cuComplex *alpha, const cuComplex *A, int lda, const cuComplex *x, int incx, const cuComplex *beta, cuComplex *y, int incy)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
 	return (cublasStatus_t)vgpu_stub_call(484, a);
 }
 
 /* id 485, async */
-VGPU_EXPORT cublasStatus_t cublasCgetrfBatched(cublasHandle_t handle, int n, cuComplex *const *A, int lda, int *P, int *info, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasCtrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuComplex *alpha, const cuComplex *A, int lda, cuComplex *B, int ldb)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
 	return (cublasStatus_t)vgpu_stub_call(485, a);
 }
 
-/* id 486, remote */
-VGPU_EXPORT cublasStatus_t cublasCgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const cuComplex *const *Aarray, int lda, const int *devIpiv, cuComplex *const *Barray, int ldb, int *info, int batchSize)
+/* id 486, async */
+VGPU_EXPORT cublasStatus_t cublasCgetrfBatched(cublasHandle_t handle, int n, cuComplex *const *A, int lda, int *P, int *info, int batchSize)
 {
-	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(486, a);
 }
 
 /* id 487, remote */
-VGPU_EXPORT cublasStatus_t cublasCgeqrfBatched(cublasHandle_t handle, int m, int n, cuComplex *const *Aarray, int lda, cuComplex *const *TauArray, int *info, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasCgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const cuComplex *const *Aarray, int lda, const int *devIpiv, cuComplex *const *Barray, int ldb, int *info, int batchSize)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(487, a);
 }
 
 /* id 488, remote */
-VGPU_EXPORT cublasStatus_t cublasCgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, cuComplex *const *Aarray, int lda, cuComplex *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasCgeqrfBatched(cublasHandle_t handle, int m, int n, cuComplex *const *Aarray, int lda, cuComplex *const *TauArray, int *info, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(488, a);
 }
 
-/* id 489, async */
-VGPU_EXPORT cublasStatus_t cublasZgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, const cuDoubleComplex *x, int incx, const cuDoubleComplex *beta, cuDoubleComplex *y, int incy)
+/* id 489, remote */
+VGPU_EXPORT cublasStatus_t cublasCgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, cuComplex *const *Aarray, int lda, cuComplex *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(489, a);
 }
 
 /* id 490, async */
-VGPU_EXPORT cublasStatus_t cublasZtrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, cuDoubleComplex *B, int ldb)
+VGPU_EXPORT cublasStatus_t cublasZgemv_v2(cublasHandle_t handle, cublasOperation_t trans, int m, int n, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, const cuDoubleComplex *x, int incx, const cuDoubleComplex *beta, cuDoubleComplex *y, int incy)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)y, (uint64_t)incy };
 	return (cublasStatus_t)vgpu_stub_call(490, a);
 }
 
 /* id 491, async */
-VGPU_EXPORT cublasStatus_t cublasZgetrfBatched(cublasHandle_t handle, int n, cuDoubleComplex *const *A, int lda, int *P, int *info, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasZtrsm_v2(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, cuDoubleComplex *B, int ldb)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb };
 	return (cublasStatus_t)vgpu_stub_call(491, a);
 }
 
-/* id 492, remote */
-VGPU_EXPORT cublasStatus_t cublasZgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const cuDoubleComplex *const *Aarray, int lda, const int *devIpiv, cuDoubleComplex *const *Barray, int ldb, int *info, int batchSize)
+/* id 492, async */
+VGPU_EXPORT cublasStatus_t cublasZgetrfBatched(cublasHandle_t handle, int n, cuDoubleComplex *const *A, int lda, int *P, int *info, int batchSize)
 {
-	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)P, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(492, a);
 }
 
 /* id 493, remote */
-VGPU_EXPORT cublasStatus_t cublasZgeqrfBatched(cublasHandle_t handle, int m, int n, cuDoubleComplex *const *Aarray, int lda, cuDoubleComplex *const *TauArray, int *info, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasZgetrsBatched(cublasHandle_t handle, cublasOperation_t trans, int n, int nrhs, const cuDoubleComplex *const *Aarray, int lda, const int *devIpiv, cuDoubleComplex *const *Barray, int ldb, int *info, int batchSize)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
+	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)devIpiv, (uint64_t)(uintptr_t)Barray, (uint64_t)ldb, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(493, a);
 }
 
 /* id 494, remote */
-VGPU_EXPORT cublasStatus_t cublasZgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, cuDoubleComplex *const *Aarray, int lda, cuDoubleComplex *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
+VGPU_EXPORT cublasStatus_t cublasZgeqrfBatched(cublasHandle_t handle, int m, int n, cuDoubleComplex *const *Aarray, int lda, cuDoubleComplex *const *TauArray, int *info, int batchSize)
 {
-	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)handle, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)TauArray, (uint64_t)(uintptr_t)info, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(494, a);
 }
 
-/* id 495, async */
-VGPU_EXPORT cublasStatus_t cublasDgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const double *alpha, const double *A, int lda, const double *B, int ldb, const double *beta, double *C, int ldc)
+/* id 495, remote */
+VGPU_EXPORT cublasStatus_t cublasZgelsBatched(cublasHandle_t handle, cublasOperation_t trans, int m, int n, int nrhs, cuDoubleComplex *const *Aarray, int lda, cuDoubleComplex *const *Carray, int ldc, int *info, int *devInfoArray, int batchSize)
 {
-	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
+	uint64_t a[12] = { (uint64_t)(uintptr_t)handle, (uint64_t)trans, (uint64_t)m, (uint64_t)n, (uint64_t)nrhs, (uint64_t)(uintptr_t)Aarray, (uint64_t)lda, (uint64_t)(uintptr_t)Carray, (uint64_t)ldc, (uint64_t)(uintptr_t)info, (uint64_t)(uintptr_t)devInfoArray, (uint64_t)batchSize };
 	return (cublasStatus_t)vgpu_stub_call(495, a);
 }
 
 /* id 496, async */
-VGPU_EXPORT cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const double *alpha, const double *A, int lda, long long int strideA, const double *B, int ldb, long long int strideB, const double *beta, double *C, int ldc, long long int strideC, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasDgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const double *alpha, const double *A, int lda, const double *B, int ldb, const double *beta, double *C, int ldc)
 {
-	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
+	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
 	return (cublasStatus_t)vgpu_stub_call(496, a);
 }
 
 /* id 497, async */
-VGPU_EXPORT cublasStatus_t cublasDtrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const double *alpha, const double *const *A, int lda, double *const *B, int ldb, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasDgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const double *alpha, const double *A, int lda, long long int strideA, const double *B, int ldb, long long int strideB, const double *beta, double *C, int ldc, long long int strideC, int batchCount)
 {
-	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
+	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(497, a);
 }
 
 /* id 498, async */
-VGPU_EXPORT cublasStatus_t cublasCgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuComplex *alpha, const cuComplex *A, int lda, const cuComplex *B, int ldb, const cuComplex *beta, cuComplex *C, int ldc)
+VGPU_EXPORT cublasStatus_t cublasDtrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const double *alpha, const double *const *A, int lda, double *const *B, int ldb, int batchCount)
 {
-	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
+	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(498, a);
 }
 
 /* id 499, async */
-VGPU_EXPORT cublasStatus_t cublasCgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuComplex *alpha, const cuComplex *A, int lda, long long int strideA, const cuComplex *B, int ldb, long long int strideB, const cuComplex *beta, cuComplex *C, int ldc, long long int strideC, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasCgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuComplex *alpha, const cuComplex *A, int lda, const cuComplex *B, int ldb, const cuComplex *beta, cuComplex *C, int ldc)
 {
-	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
+	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
 	return (cublasStatus_t)vgpu_stub_call(499, a);
 }
 
 /* id 500, async */
-VGPU_EXPORT cublasStatus_t cublasCtrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuComplex *alpha, const cuComplex *const *A, int lda, cuComplex *const *B, int ldb, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasCgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuComplex *alpha, const cuComplex *A, int lda, long long int strideA, const cuComplex *B, int ldb, long long int strideB, const cuComplex *beta, cuComplex *C, int ldc, long long int strideC, int batchCount)
 {
-	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
+	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(500, a);
 }
 
 /* id 501, async */
-VGPU_EXPORT cublasStatus_t cublasZgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, const cuDoubleComplex *B, int ldb, const cuDoubleComplex *beta, cuDoubleComplex *C, int ldc)
+VGPU_EXPORT cublasStatus_t cublasCtrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuComplex *alpha, const cuComplex *const *A, int lda, cuComplex *const *B, int ldb, int batchCount)
 {
-	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
+	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(501, a);
 }
 
 /* id 502, async */
-VGPU_EXPORT cublasStatus_t cublasZgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, long long int strideA, const cuDoubleComplex *B, int ldb, long long int strideB, const cuDoubleComplex *beta, cuDoubleComplex *C, int ldc, long long int strideC, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasZgemm_v2(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, const cuDoubleComplex *B, int ldb, const cuDoubleComplex *beta, cuDoubleComplex *C, int ldc)
 {
-	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
+	uint64_t a[14] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc };
 	return (cublasStatus_t)vgpu_stub_call(502, a);
 }
 
 /* id 503, async */
-VGPU_EXPORT cublasStatus_t cublasZtrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuDoubleComplex *alpha, const cuDoubleComplex *const *A, int lda, cuDoubleComplex *const *B, int ldb, int batchCount)
+VGPU_EXPORT cublasStatus_t cublasZgemmStridedBatched(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const cuDoubleComplex *alpha, const cuDoubleComplex *A, int lda, long long int strideA, const cuDoubleComplex *B, int ldb, long long int strideB, const cuDoubleComplex *beta, cuDoubleComplex *C, int ldc, long long int strideC, int batchCount)
 {
-	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
+	uint64_t a[18] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)strideA, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)strideB, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)ldc, (uint64_t)strideC, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(503, a);
 }
 
-/* id 504, remote */
-VGPU_EXPORT cublasStatus_t cublasSdot_v2(cublasHandle_t handle, int n, const float *x, int incx, const float *y, int incy, float *result)
+/* id 504, async */
+VGPU_EXPORT cublasStatus_t cublasZtrsmBatched(cublasHandle_t handle, cublasSideMode_t side, cublasFillMode_t uplo, cublasOperation_t trans, cublasDiagType_t diag, int m, int n, const cuDoubleComplex *alpha, const cuDoubleComplex *const *A, int lda, cuDoubleComplex *const *B, int ldb, int batchCount)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
+	uint64_t a[13] = { (uint64_t)(uintptr_t)handle, (uint64_t)side, (uint64_t)uplo, (uint64_t)trans, (uint64_t)diag, (uint64_t)m, (uint64_t)n, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)ldb, (uint64_t)batchCount };
 	return (cublasStatus_t)vgpu_stub_call(504, a);
 }
 
 /* id 505, remote */
-VGPU_EXPORT cublasStatus_t cublasDdot_v2(cublasHandle_t handle, int n, const double *x, int incx, const double *y, int incy, double *result)
+VGPU_EXPORT cublasStatus_t cublasSdot_v2(cublasHandle_t handle, int n, const float *x, int incx, const float *y, int incy, float *result)
 {
 	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
 	return (cublasStatus_t)vgpu_stub_call(505, a);
 }
 
 /* id 506, remote */
-VGPU_EXPORT cublasStatus_t cublasCdotu_v2(cublasHandle_t handle, int n, const cuComplex *x, int incx, const cuComplex *y, int incy, cuComplex *result)
+VGPU_EXPORT cublasStatus_t cublasDdot_v2(cublasHandle_t handle, int n, const double *x, int incx, const double *y, int incy, double *result)
 {
 	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
 	return (cublasStatus_t)vgpu_stub_call(506, a);
 }
 
 /* id 507, remote */
-VGPU_EXPORT cublasStatus_t cublasCdotc_v2(cublasHandle_t handle, int n, const cuComplex *x, int incx, const cuComplex *y, int incy, cuComplex *result)
+VGPU_EXPORT cublasStatus_t cublasCdotu_v2(cublasHandle_t handle, int n, const cuComplex *x, int incx, const cuComplex *y, int incy, cuComplex *result)
 {
 	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
 	return (cublasStatus_t)vgpu_stub_call(507, a);
 }
 
 /* id 508, remote */
-VGPU_EXPORT cublasStatus_t cublasZdotu_v2(cublasHandle_t handle, int n, const cuDoubleComplex *x, int incx, const cuDoubleComplex *y, int incy, cuDoubleComplex *result)
+VGPU_EXPORT cublasStatus_t cublasCdotc_v2(cublasHandle_t handle, int n, const cuComplex *x, int incx, const cuComplex *y, int incy, cuComplex *result)
 {
 	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
 	return (cublasStatus_t)vgpu_stub_call(508, a);
 }
 
 /* id 509, remote */
-VGPU_EXPORT cublasStatus_t cublasZdotc_v2(cublasHandle_t handle, int n, const cuDoubleComplex *x, int incx, const cuDoubleComplex *y, int incy, cuDoubleComplex *result)
+VGPU_EXPORT cublasStatus_t cublasZdotu_v2(cublasHandle_t handle, int n, const cuDoubleComplex *x, int incx, const cuDoubleComplex *y, int incy, cuDoubleComplex *result)
 {
 	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
 	return (cublasStatus_t)vgpu_stub_call(509, a);
 }
 
-/* id 510, async */
-VGPU_EXPORT cublasStatus_t cublasSgemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const float *beta, void *C, cudaDataType Ctype, int ldc)
+/* id 510, remote */
+VGPU_EXPORT cublasStatus_t cublasZdotc_v2(cublasHandle_t handle, int n, const cuDoubleComplex *x, int incx, const cuDoubleComplex *y, int incy, cuDoubleComplex *result)
 {
-	uint64_t a[17] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)incy, (uint64_t)(uintptr_t)result };
 	return (cublasStatus_t)vgpu_stub_call(510, a);
 }
 
-/* id 543, local */
+/* id 511, async */
+VGPU_EXPORT cublasStatus_t cublasSgemmEx(cublasHandle_t handle, cublasOperation_t transa, cublasOperation_t transb, int m, int n, int k, const float *alpha, const void *A, cudaDataType Atype, int lda, const void *B, cudaDataType Btype, int ldb, const float *beta, void *C, cudaDataType Ctype, int ldc)
+{
+	uint64_t a[17] = { (uint64_t)(uintptr_t)handle, (uint64_t)transa, (uint64_t)transb, (uint64_t)m, (uint64_t)n, (uint64_t)k, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)Atype, (uint64_t)lda, (uint64_t)(uintptr_t)B, (uint64_t)Btype, (uint64_t)ldb, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)Ctype, (uint64_t)ldc };
+	return (cublasStatus_t)vgpu_stub_call(511, a);
+}
+
+/* id 544, local */
 VGPU_EXPORT cublasStatus_t cublasDotEx(cublasHandle_t handle, int n, const void *x, cudaDataType xType, int incx, const void *y, cudaDataType yType, int incy, void *result, cudaDataType resultType, cudaDataType executionType)
 {
 	uint64_t a[11] = { (uint64_t)(uintptr_t)handle, (uint64_t)n, (uint64_t)(uintptr_t)x, (uint64_t)xType, (uint64_t)incx, (uint64_t)(uintptr_t)y, (uint64_t)yType, (uint64_t)incy, (uint64_t)(uintptr_t)result, (uint64_t)resultType, (uint64_t)executionType };
-	return (cublasStatus_t)vgpu_stub_call(543, a);
+	return (cublasStatus_t)vgpu_stub_call(544, a);
 }
 
-VGPU_EXPORT cublasStatus_t cublasAsumEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1697, 0); }
+VGPU_EXPORT cublasStatus_t cublasAsumEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1698, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasAsumEx(void) { return (cublasStatus_t)vgpu_stub_call(1698, 0); }
+VGPU_EXPORT cublasStatus_t cublasAsumEx(void) { return (cublasStatus_t)vgpu_stub_call(1699, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasAxpyEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1699, 0); }
+VGPU_EXPORT cublasStatus_t cublasAxpyEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1700, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasAxpyEx(void) { return (cublasStatus_t)vgpu_stub_call(1700, 0); }
+VGPU_EXPORT cublasStatus_t cublasAxpyEx(void) { return (cublasStatus_t)vgpu_stub_call(1701, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCaxpy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1702, 0); }
+VGPU_EXPORT cublasStatus_t cublasCaxpy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1703, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCaxpy_v2(void) { return (cublasStatus_t)vgpu_stub_call(1703, 0); }
+VGPU_EXPORT cublasStatus_t cublasCaxpy_v2(void) { return (cublasStatus_t)vgpu_stub_call(1704, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCcopy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1706, 0); }
+VGPU_EXPORT cublasStatus_t cublasCcopy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1707, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCcopy_v2(void) { return (cublasStatus_t)vgpu_stub_call(1707, 0); }
+VGPU_EXPORT cublasStatus_t cublasCcopy_v2(void) { return (cublasStatus_t)vgpu_stub_call(1708, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCdgmm_64(void) { return (cublasStatus_t)vgpu_stub_call(1708, 0); }
+VGPU_EXPORT cublasStatus_t cublasCdgmm_64(void) { return (cublasStatus_t)vgpu_stub_call(1709, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCdgmm(void) { return (cublasStatus_t)vgpu_stub_call(1709, 0); }
+VGPU_EXPORT cublasStatus_t cublasCdgmm(void) { return (cublasStatus_t)vgpu_stub_call(1710, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCdotc_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1711, 0); }
+VGPU_EXPORT cublasStatus_t cublasCdotc_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1712, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCdotu_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1713, 0); }
+VGPU_EXPORT cublasStatus_t cublasCdotu_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1714, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1715, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1716, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1716, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1717, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgeam_64(void) { return (cublasStatus_t)vgpu_stub_call(1717, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgeam_64(void) { return (cublasStatus_t)vgpu_stub_call(1718, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgeam(void) { return (cublasStatus_t)vgpu_stub_call(1718, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgeam(void) { return (cublasStatus_t)vgpu_stub_call(1719, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemm3m_64(void) { return (cublasStatus_t)vgpu_stub_call(1719, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemm3m_64(void) { return (cublasStatus_t)vgpu_stub_call(1720, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemm3mBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1720, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemm3mBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1721, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemm3mBatched(void) { return (cublasStatus_t)vgpu_stub_call(1721, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemm3mBatched(void) { return (cublasStatus_t)vgpu_stub_call(1722, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemm3mEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1722, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemm3mEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1723, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemm3mEx(void) { return (cublasStatus_t)vgpu_stub_call(1723, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemm3mEx(void) { return (cublasStatus_t)vgpu_stub_call(1724, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemm3m(void) { return (cublasStatus_t)vgpu_stub_call(1724, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemm3m(void) { return (cublasStatus_t)vgpu_stub_call(1725, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemm3mStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1725, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemm3mStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1726, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemm3mStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(1726, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemm3mStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(1727, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1727, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1728, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemmBatched(void) { return (cublasStatus_t)vgpu_stub_call(1728, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemmBatched(void) { return (cublasStatus_t)vgpu_stub_call(1729, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemmEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1729, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemmEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1730, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemmEx(void) { return (cublasStatus_t)vgpu_stub_call(1730, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemmEx(void) { return (cublasStatus_t)vgpu_stub_call(1731, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemmStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1732, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemmStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1733, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1733, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1734, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1734, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1735, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(1735, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(1736, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1737, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1738, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(1738, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(1739, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgemv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1739, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgemv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1740, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgerc_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1741, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgerc_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1742, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgerc_v2(void) { return (cublasStatus_t)vgpu_stub_call(1742, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgerc_v2(void) { return (cublasStatus_t)vgpu_stub_call(1743, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgeru_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1744, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgeru_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1745, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgeru_v2(void) { return (cublasStatus_t)vgpu_stub_call(1745, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgeru_v2(void) { return (cublasStatus_t)vgpu_stub_call(1746, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCgetriBatched(void) { return (cublasStatus_t)vgpu_stub_call(1746, 0); }
+VGPU_EXPORT cublasStatus_t cublasCgetriBatched(void) { return (cublasStatus_t)vgpu_stub_call(1747, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasChbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1748, 0); }
+VGPU_EXPORT cublasStatus_t cublasChbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1749, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasChbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1749, 0); }
+VGPU_EXPORT cublasStatus_t cublasChbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1750, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasChemm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1751, 0); }
+VGPU_EXPORT cublasStatus_t cublasChemm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1752, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasChemm_v2(void) { return (cublasStatus_t)vgpu_stub_call(1752, 0); }
+VGPU_EXPORT cublasStatus_t cublasChemm_v2(void) { return (cublasStatus_t)vgpu_stub_call(1753, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasChemv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1754, 0); }
+VGPU_EXPORT cublasStatus_t cublasChemv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1755, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasChemv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1755, 0); }
+VGPU_EXPORT cublasStatus_t cublasChemv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1756, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCher2k_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1757, 0); }
+VGPU_EXPORT cublasStatus_t cublasCher2k_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1758, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCher2k_v2(void) { return (cublasStatus_t)vgpu_stub_call(1758, 0); }
+VGPU_EXPORT cublasStatus_t cublasCher2k_v2(void) { return (cublasStatus_t)vgpu_stub_call(1759, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCher2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1760, 0); }
+VGPU_EXPORT cublasStatus_t cublasCher2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1761, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCher2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1761, 0); }
+VGPU_EXPORT cublasStatus_t cublasCher2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1762, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCherk3mEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1762, 0); }
+VGPU_EXPORT cublasStatus_t cublasCherk3mEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1763, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCherk3mEx(void) { return (cublasStatus_t)vgpu_stub_call(1763, 0); }
+VGPU_EXPORT cublasStatus_t cublasCherk3mEx(void) { return (cublasStatus_t)vgpu_stub_call(1764, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCherkEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1764, 0); }
+VGPU_EXPORT cublasStatus_t cublasCherkEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1765, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCherkEx(void) { return (cublasStatus_t)vgpu_stub_call(1765, 0); }
+VGPU_EXPORT cublasStatus_t cublasCherkEx(void) { return (cublasStatus_t)vgpu_stub_call(1766, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCherk_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1767, 0); }
+VGPU_EXPORT cublasStatus_t cublasCherk_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1768, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCherk_v2(void) { return (cublasStatus_t)vgpu_stub_call(1768, 0); }
+VGPU_EXPORT cublasStatus_t cublasCherk_v2(void) { return (cublasStatus_t)vgpu_stub_call(1769, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCherkx_64(void) { return (cublasStatus_t)vgpu_stub_call(1769, 0); }
+VGPU_EXPORT cublasStatus_t cublasCherkx_64(void) { return (cublasStatus_t)vgpu_stub_call(1770, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCherkx(void) { return (cublasStatus_t)vgpu_stub_call(1770, 0); }
+VGPU_EXPORT cublasStatus_t cublasCherkx(void) { return (cublasStatus_t)vgpu_stub_call(1771, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCher_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1772, 0); }
+VGPU_EXPORT cublasStatus_t cublasCher_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1773, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCher_v2(void) { return (cublasStatus_t)vgpu_stub_call(1773, 0); }
+VGPU_EXPORT cublasStatus_t cublasCher_v2(void) { return (cublasStatus_t)vgpu_stub_call(1774, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasChpmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1775, 0); }
+VGPU_EXPORT cublasStatus_t cublasChpmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1776, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasChpmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1776, 0); }
+VGPU_EXPORT cublasStatus_t cublasChpmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1777, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasChpr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1778, 0); }
+VGPU_EXPORT cublasStatus_t cublasChpr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1779, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasChpr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1779, 0); }
+VGPU_EXPORT cublasStatus_t cublasChpr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1780, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasChpr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1781, 0); }
+VGPU_EXPORT cublasStatus_t cublasChpr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1782, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasChpr_v2(void) { return (cublasStatus_t)vgpu_stub_call(1782, 0); }
+VGPU_EXPORT cublasStatus_t cublasChpr_v2(void) { return (cublasStatus_t)vgpu_stub_call(1783, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCmatinvBatched(void) { return (cublasStatus_t)vgpu_stub_call(1783, 0); }
+VGPU_EXPORT cublasStatus_t cublasCmatinvBatched(void) { return (cublasStatus_t)vgpu_stub_call(1784, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCopyEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1784, 0); }
+VGPU_EXPORT cublasStatus_t cublasCopyEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1785, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCopyEx(void) { return (cublasStatus_t)vgpu_stub_call(1785, 0); }
+VGPU_EXPORT cublasStatus_t cublasCopyEx(void) { return (cublasStatus_t)vgpu_stub_call(1786, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCrotg_v2(void) { return (cublasStatus_t)vgpu_stub_call(1787, 0); }
+VGPU_EXPORT cublasStatus_t cublasCrotg_v2(void) { return (cublasStatus_t)vgpu_stub_call(1788, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCrot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1789, 0); }
+VGPU_EXPORT cublasStatus_t cublasCrot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1790, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCrot_v2(void) { return (cublasStatus_t)vgpu_stub_call(1790, 0); }
+VGPU_EXPORT cublasStatus_t cublasCrot_v2(void) { return (cublasStatus_t)vgpu_stub_call(1791, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCscal_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1792, 0); }
+VGPU_EXPORT cublasStatus_t cublasCscal_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1793, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCscal_v2(void) { return (cublasStatus_t)vgpu_stub_call(1793, 0); }
+VGPU_EXPORT cublasStatus_t cublasCscal_v2(void) { return (cublasStatus_t)vgpu_stub_call(1794, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsrot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1795, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsrot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1796, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsrot_v2(void) { return (cublasStatus_t)vgpu_stub_call(1796, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsrot_v2(void) { return (cublasStatus_t)vgpu_stub_call(1797, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsscal_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1798, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsscal_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1799, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsscal_v2(void) { return (cublasStatus_t)vgpu_stub_call(1799, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsscal_v2(void) { return (cublasStatus_t)vgpu_stub_call(1800, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCswap_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1801, 0); }
+VGPU_EXPORT cublasStatus_t cublasCswap_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1802, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCswap_v2(void) { return (cublasStatus_t)vgpu_stub_call(1802, 0); }
+VGPU_EXPORT cublasStatus_t cublasCswap_v2(void) { return (cublasStatus_t)vgpu_stub_call(1803, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsymm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1804, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsymm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1805, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsymm_v2(void) { return (cublasStatus_t)vgpu_stub_call(1805, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsymm_v2(void) { return (cublasStatus_t)vgpu_stub_call(1806, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsymv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1806, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsymv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1807, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsymv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1807, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsymv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1808, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyr2k_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1809, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyr2k_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1810, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyr2k_v2(void) { return (cublasStatus_t)vgpu_stub_call(1810, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyr2k_v2(void) { return (cublasStatus_t)vgpu_stub_call(1811, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1811, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1812, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1812, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1813, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyrk3mEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1813, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyrk3mEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1814, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyrk3mEx(void) { return (cublasStatus_t)vgpu_stub_call(1814, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyrk3mEx(void) { return (cublasStatus_t)vgpu_stub_call(1815, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyrkEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1815, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyrkEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1816, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyrkEx(void) { return (cublasStatus_t)vgpu_stub_call(1816, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyrkEx(void) { return (cublasStatus_t)vgpu_stub_call(1817, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyrk_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1818, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyrk_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1819, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyrk_v2(void) { return (cublasStatus_t)vgpu_stub_call(1819, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyrk_v2(void) { return (cublasStatus_t)vgpu_stub_call(1820, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyrkx_64(void) { return (cublasStatus_t)vgpu_stub_call(1820, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyrkx_64(void) { return (cublasStatus_t)vgpu_stub_call(1821, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyrkx(void) { return (cublasStatus_t)vgpu_stub_call(1821, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyrkx(void) { return (cublasStatus_t)vgpu_stub_call(1822, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1822, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1823, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCsyr_v2(void) { return (cublasStatus_t)vgpu_stub_call(1823, 0); }
+VGPU_EXPORT cublasStatus_t cublasCsyr_v2(void) { return (cublasStatus_t)vgpu_stub_call(1824, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1825, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1826, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1826, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1827, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtbsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1828, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtbsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1829, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtbsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1829, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtbsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1830, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtpmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1831, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtpmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1832, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtpmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1832, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtpmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1833, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtpsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1834, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtpsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1835, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtpsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1835, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtpsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1836, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtpttr(void) { return (cublasStatus_t)vgpu_stub_call(1836, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtpttr(void) { return (cublasStatus_t)vgpu_stub_call(1837, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtrmm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1838, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtrmm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1839, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtrmm_v2(void) { return (cublasStatus_t)vgpu_stub_call(1839, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtrmm_v2(void) { return (cublasStatus_t)vgpu_stub_call(1840, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtrmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1841, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtrmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1842, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtrmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1842, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtrmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1843, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtrsmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1843, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtrsmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1844, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtrsm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1845, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtrsm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1846, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtrsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1847, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtrsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1848, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtrsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1848, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtrsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1849, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasCtrttp(void) { return (cublasStatus_t)vgpu_stub_call(1849, 0); }
+VGPU_EXPORT cublasStatus_t cublasCtrttp(void) { return (cublasStatus_t)vgpu_stub_call(1850, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDasum_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1851, 0); }
+VGPU_EXPORT cublasStatus_t cublasDasum_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1852, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDasum_v2(void) { return (cublasStatus_t)vgpu_stub_call(1852, 0); }
+VGPU_EXPORT cublasStatus_t cublasDasum_v2(void) { return (cublasStatus_t)vgpu_stub_call(1853, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDaxpy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1854, 0); }
+VGPU_EXPORT cublasStatus_t cublasDaxpy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1855, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDaxpy_v2(void) { return (cublasStatus_t)vgpu_stub_call(1855, 0); }
+VGPU_EXPORT cublasStatus_t cublasDaxpy_v2(void) { return (cublasStatus_t)vgpu_stub_call(1856, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDcopy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1858, 0); }
+VGPU_EXPORT cublasStatus_t cublasDcopy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1859, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDcopy_v2(void) { return (cublasStatus_t)vgpu_stub_call(1859, 0); }
+VGPU_EXPORT cublasStatus_t cublasDcopy_v2(void) { return (cublasStatus_t)vgpu_stub_call(1860, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDdgmm_64(void) { return (cublasStatus_t)vgpu_stub_call(1860, 0); }
+VGPU_EXPORT cublasStatus_t cublasDdgmm_64(void) { return (cublasStatus_t)vgpu_stub_call(1861, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDdgmm(void) { return (cublasStatus_t)vgpu_stub_call(1861, 0); }
+VGPU_EXPORT cublasStatus_t cublasDdgmm(void) { return (cublasStatus_t)vgpu_stub_call(1862, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDdot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1863, 0); }
+VGPU_EXPORT cublasStatus_t cublasDdot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1864, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1865, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1866, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1866, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1867, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgeam_64(void) { return (cublasStatus_t)vgpu_stub_call(1867, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgeam_64(void) { return (cublasStatus_t)vgpu_stub_call(1868, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgeam(void) { return (cublasStatus_t)vgpu_stub_call(1868, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgeam(void) { return (cublasStatus_t)vgpu_stub_call(1869, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgemmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1869, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgemmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1870, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgemmBatched(void) { return (cublasStatus_t)vgpu_stub_call(1870, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgemmBatched(void) { return (cublasStatus_t)vgpu_stub_call(1871, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgemmGroupedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1871, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgemmGroupedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1872, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgemmGroupedBatched(void) { return (cublasStatus_t)vgpu_stub_call(1872, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgemmGroupedBatched(void) { return (cublasStatus_t)vgpu_stub_call(1873, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgemmStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1874, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgemmStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1875, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgemm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1875, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgemm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1876, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1876, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1877, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(1877, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(1878, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1879, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1880, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(1880, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(1881, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgemv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1881, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgemv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1882, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDger_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1883, 0); }
+VGPU_EXPORT cublasStatus_t cublasDger_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1884, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDger_v2(void) { return (cublasStatus_t)vgpu_stub_call(1884, 0); }
+VGPU_EXPORT cublasStatus_t cublasDger_v2(void) { return (cublasStatus_t)vgpu_stub_call(1885, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDgetriBatched(void) { return (cublasStatus_t)vgpu_stub_call(1885, 0); }
+VGPU_EXPORT cublasStatus_t cublasDgetriBatched(void) { return (cublasStatus_t)vgpu_stub_call(1886, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDmatinvBatched(void) { return (cublasStatus_t)vgpu_stub_call(1886, 0); }
+VGPU_EXPORT cublasStatus_t cublasDmatinvBatched(void) { return (cublasStatus_t)vgpu_stub_call(1887, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDnrm2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1888, 0); }
+VGPU_EXPORT cublasStatus_t cublasDnrm2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1889, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDnrm2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1889, 0); }
+VGPU_EXPORT cublasStatus_t cublasDnrm2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1890, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDotcEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1890, 0); }
+VGPU_EXPORT cublasStatus_t cublasDotcEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1891, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDotcEx(void) { return (cublasStatus_t)vgpu_stub_call(1891, 0); }
+VGPU_EXPORT cublasStatus_t cublasDotcEx(void) { return (cublasStatus_t)vgpu_stub_call(1892, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDotEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1892, 0); }
+VGPU_EXPORT cublasStatus_t cublasDotEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1893, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDrotg_v2(void) { return (cublasStatus_t)vgpu_stub_call(1894, 0); }
+VGPU_EXPORT cublasStatus_t cublasDrotg_v2(void) { return (cublasStatus_t)vgpu_stub_call(1895, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDrotmg_v2(void) { return (cublasStatus_t)vgpu_stub_call(1897, 0); }
+VGPU_EXPORT cublasStatus_t cublasDrotmg_v2(void) { return (cublasStatus_t)vgpu_stub_call(1898, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDrotm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1899, 0); }
+VGPU_EXPORT cublasStatus_t cublasDrotm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1900, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDrotm_v2(void) { return (cublasStatus_t)vgpu_stub_call(1900, 0); }
+VGPU_EXPORT cublasStatus_t cublasDrotm_v2(void) { return (cublasStatus_t)vgpu_stub_call(1901, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDrot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1901, 0); }
+VGPU_EXPORT cublasStatus_t cublasDrot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1902, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDrot_v2(void) { return (cublasStatus_t)vgpu_stub_call(1902, 0); }
+VGPU_EXPORT cublasStatus_t cublasDrot_v2(void) { return (cublasStatus_t)vgpu_stub_call(1903, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1904, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1905, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1905, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1906, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDscal_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1907, 0); }
+VGPU_EXPORT cublasStatus_t cublasDscal_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1908, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDscal_v2(void) { return (cublasStatus_t)vgpu_stub_call(1908, 0); }
+VGPU_EXPORT cublasStatus_t cublasDscal_v2(void) { return (cublasStatus_t)vgpu_stub_call(1909, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDspmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1910, 0); }
+VGPU_EXPORT cublasStatus_t cublasDspmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1911, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDspmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1911, 0); }
+VGPU_EXPORT cublasStatus_t cublasDspmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1912, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDspr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1913, 0); }
+VGPU_EXPORT cublasStatus_t cublasDspr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1914, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDspr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1914, 0); }
+VGPU_EXPORT cublasStatus_t cublasDspr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1915, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDspr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1916, 0); }
+VGPU_EXPORT cublasStatus_t cublasDspr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1917, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDspr_v2(void) { return (cublasStatus_t)vgpu_stub_call(1917, 0); }
+VGPU_EXPORT cublasStatus_t cublasDspr_v2(void) { return (cublasStatus_t)vgpu_stub_call(1918, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDswap_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1919, 0); }
+VGPU_EXPORT cublasStatus_t cublasDswap_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1920, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDswap_v2(void) { return (cublasStatus_t)vgpu_stub_call(1920, 0); }
+VGPU_EXPORT cublasStatus_t cublasDswap_v2(void) { return (cublasStatus_t)vgpu_stub_call(1921, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsymm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1922, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsymm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1923, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsymm_v2(void) { return (cublasStatus_t)vgpu_stub_call(1923, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsymm_v2(void) { return (cublasStatus_t)vgpu_stub_call(1924, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsymv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1925, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsymv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1926, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsymv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1926, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsymv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1927, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsyr2k_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1928, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsyr2k_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1929, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsyr2k_v2(void) { return (cublasStatus_t)vgpu_stub_call(1929, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsyr2k_v2(void) { return (cublasStatus_t)vgpu_stub_call(1930, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsyr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1931, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsyr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1932, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsyr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1932, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsyr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1933, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsyrk_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1934, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsyrk_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1935, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsyrk_v2(void) { return (cublasStatus_t)vgpu_stub_call(1935, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsyrk_v2(void) { return (cublasStatus_t)vgpu_stub_call(1936, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsyrkx_64(void) { return (cublasStatus_t)vgpu_stub_call(1936, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsyrkx_64(void) { return (cublasStatus_t)vgpu_stub_call(1937, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsyrkx(void) { return (cublasStatus_t)vgpu_stub_call(1937, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsyrkx(void) { return (cublasStatus_t)vgpu_stub_call(1938, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsyr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1939, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsyr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1940, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDsyr_v2(void) { return (cublasStatus_t)vgpu_stub_call(1940, 0); }
+VGPU_EXPORT cublasStatus_t cublasDsyr_v2(void) { return (cublasStatus_t)vgpu_stub_call(1941, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1942, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1943, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1943, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1944, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtbsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1945, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtbsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1946, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtbsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1946, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtbsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1947, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtpmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1948, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtpmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1949, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtpmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1949, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtpmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1950, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtpsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1951, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtpsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1952, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtpsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1952, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtpsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1953, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtpttr(void) { return (cublasStatus_t)vgpu_stub_call(1953, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtpttr(void) { return (cublasStatus_t)vgpu_stub_call(1954, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtrmm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1955, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtrmm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1956, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtrmm_v2(void) { return (cublasStatus_t)vgpu_stub_call(1956, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtrmm_v2(void) { return (cublasStatus_t)vgpu_stub_call(1957, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtrmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1958, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtrmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1959, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtrmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1959, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtrmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1960, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtrsmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1960, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtrsmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(1961, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtrsm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1962, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtrsm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1963, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtrsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1964, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtrsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1965, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtrsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1965, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtrsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(1966, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDtrttp(void) { return (cublasStatus_t)vgpu_stub_call(1966, 0); }
+VGPU_EXPORT cublasStatus_t cublasDtrttp(void) { return (cublasStatus_t)vgpu_stub_call(1967, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDzasum_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1968, 0); }
+VGPU_EXPORT cublasStatus_t cublasDzasum_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1969, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDzasum_v2(void) { return (cublasStatus_t)vgpu_stub_call(1969, 0); }
+VGPU_EXPORT cublasStatus_t cublasDzasum_v2(void) { return (cublasStatus_t)vgpu_stub_call(1970, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDznrm2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1971, 0); }
+VGPU_EXPORT cublasStatus_t cublasDznrm2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(1972, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasDznrm2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1972, 0); }
+VGPU_EXPORT cublasStatus_t cublasDznrm2_v2(void) { return (cublasStatus_t)vgpu_stub_call(1973, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGemmBatchedEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1974, 0); }
+VGPU_EXPORT cublasStatus_t cublasGemmBatchedEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1975, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGemmEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1975, 0); }
+VGPU_EXPORT cublasStatus_t cublasGemmEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1976, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGemmGroupedBatchedEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1976, 0); }
+VGPU_EXPORT cublasStatus_t cublasGemmGroupedBatchedEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1977, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGemmGroupedBatchedEx(void) { return (cublasStatus_t)vgpu_stub_call(1977, 0); }
+VGPU_EXPORT cublasStatus_t cublasGemmGroupedBatchedEx(void) { return (cublasStatus_t)vgpu_stub_call(1978, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGemmStridedBatchedEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1978, 0); }
+VGPU_EXPORT cublasStatus_t cublasGemmStridedBatchedEx_64(void) { return (cublasStatus_t)vgpu_stub_call(1979, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGetAtomicsMode(void) { return (cublasStatus_t)vgpu_stub_call(1979, 0); }
+VGPU_EXPORT cublasStatus_t cublasGetAtomicsMode(void) { return (cublasStatus_t)vgpu_stub_call(1980, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGetLoggerCallback(void) { return (cublasStatus_t)vgpu_stub_call(1989, 0); }
+VGPU_EXPORT cublasStatus_t cublasGetLoggerCallback(void) { return (cublasStatus_t)vgpu_stub_call(1990, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGetMatrix_64(void) { return (cublasStatus_t)vgpu_stub_call(1990, 0); }
+VGPU_EXPORT cublasStatus_t cublasGetMatrix_64(void) { return (cublasStatus_t)vgpu_stub_call(1991, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGetMatrixAsync_64(void) { return (cublasStatus_t)vgpu_stub_call(1991, 0); }
+VGPU_EXPORT cublasStatus_t cublasGetMatrixAsync_64(void) { return (cublasStatus_t)vgpu_stub_call(1992, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGetMatrixAsync(void) { return (cublasStatus_t)vgpu_stub_call(1992, 0); }
+VGPU_EXPORT cublasStatus_t cublasGetMatrixAsync(void) { return (cublasStatus_t)vgpu_stub_call(1993, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGetMatrix(void) { return (cublasStatus_t)vgpu_stub_call(1993, 0); }
+VGPU_EXPORT cublasStatus_t cublasGetMatrix(void) { return (cublasStatus_t)vgpu_stub_call(1994, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGetSmCountTarget(void) { return (cublasStatus_t)vgpu_stub_call(1994, 0); }
+VGPU_EXPORT cublasStatus_t cublasGetSmCountTarget(void) { return (cublasStatus_t)vgpu_stub_call(1995, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGetVector_64(void) { return (cublasStatus_t)vgpu_stub_call(1995, 0); }
+VGPU_EXPORT cublasStatus_t cublasGetVector_64(void) { return (cublasStatus_t)vgpu_stub_call(1996, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGetVectorAsync_64(void) { return (cublasStatus_t)vgpu_stub_call(1996, 0); }
+VGPU_EXPORT cublasStatus_t cublasGetVectorAsync_64(void) { return (cublasStatus_t)vgpu_stub_call(1997, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGetVectorAsync(void) { return (cublasStatus_t)vgpu_stub_call(1997, 0); }
+VGPU_EXPORT cublasStatus_t cublasGetVectorAsync(void) { return (cublasStatus_t)vgpu_stub_call(1998, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasGetVector(void) { return (cublasStatus_t)vgpu_stub_call(1998, 0); }
+VGPU_EXPORT cublasStatus_t cublasGetVector(void) { return (cublasStatus_t)vgpu_stub_call(1999, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHgemm_64(void) { return (cublasStatus_t)vgpu_stub_call(2000, 0); }
+VGPU_EXPORT cublasStatus_t cublasHgemm_64(void) { return (cublasStatus_t)vgpu_stub_call(2001, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHgemmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2001, 0); }
+VGPU_EXPORT cublasStatus_t cublasHgemmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2002, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHgemmBatched(void) { return (cublasStatus_t)vgpu_stub_call(2002, 0); }
+VGPU_EXPORT cublasStatus_t cublasHgemmBatched(void) { return (cublasStatus_t)vgpu_stub_call(2003, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHgemm(void) { return (cublasStatus_t)vgpu_stub_call(2003, 0); }
+VGPU_EXPORT cublasStatus_t cublasHgemm(void) { return (cublasStatus_t)vgpu_stub_call(2004, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHgemmStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2004, 0); }
+VGPU_EXPORT cublasStatus_t cublasHgemmStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2005, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHgemmStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2005, 0); }
+VGPU_EXPORT cublasStatus_t cublasHgemmStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2006, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHSHgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2006, 0); }
+VGPU_EXPORT cublasStatus_t cublasHSHgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2007, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHSHgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2007, 0); }
+VGPU_EXPORT cublasStatus_t cublasHSHgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2008, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHSHgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2008, 0); }
+VGPU_EXPORT cublasStatus_t cublasHSHgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2009, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHSHgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2009, 0); }
+VGPU_EXPORT cublasStatus_t cublasHSHgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2010, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHSSgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2010, 0); }
+VGPU_EXPORT cublasStatus_t cublasHSSgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2011, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHSSgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2011, 0); }
+VGPU_EXPORT cublasStatus_t cublasHSSgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2012, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHSSgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2012, 0); }
+VGPU_EXPORT cublasStatus_t cublasHSSgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2013, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasHSSgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2013, 0); }
+VGPU_EXPORT cublasStatus_t cublasHSSgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2014, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIamaxEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2014, 0); }
+VGPU_EXPORT cublasStatus_t cublasIamaxEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2015, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIamaxEx(void) { return (cublasStatus_t)vgpu_stub_call(2015, 0); }
+VGPU_EXPORT cublasStatus_t cublasIamaxEx(void) { return (cublasStatus_t)vgpu_stub_call(2016, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIaminEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2016, 0); }
+VGPU_EXPORT cublasStatus_t cublasIaminEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2017, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIaminEx(void) { return (cublasStatus_t)vgpu_stub_call(2017, 0); }
+VGPU_EXPORT cublasStatus_t cublasIaminEx(void) { return (cublasStatus_t)vgpu_stub_call(2018, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIcamax_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2019, 0); }
+VGPU_EXPORT cublasStatus_t cublasIcamax_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2020, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIcamax_v2(void) { return (cublasStatus_t)vgpu_stub_call(2020, 0); }
+VGPU_EXPORT cublasStatus_t cublasIcamax_v2(void) { return (cublasStatus_t)vgpu_stub_call(2021, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIcamin_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2022, 0); }
+VGPU_EXPORT cublasStatus_t cublasIcamin_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2023, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIcamin_v2(void) { return (cublasStatus_t)vgpu_stub_call(2023, 0); }
+VGPU_EXPORT cublasStatus_t cublasIcamin_v2(void) { return (cublasStatus_t)vgpu_stub_call(2024, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIdamax_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2025, 0); }
+VGPU_EXPORT cublasStatus_t cublasIdamax_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2026, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIdamax_v2(void) { return (cublasStatus_t)vgpu_stub_call(2026, 0); }
+VGPU_EXPORT cublasStatus_t cublasIdamax_v2(void) { return (cublasStatus_t)vgpu_stub_call(2027, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIdamin_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2028, 0); }
+VGPU_EXPORT cublasStatus_t cublasIdamin_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2029, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIdamin_v2(void) { return (cublasStatus_t)vgpu_stub_call(2029, 0); }
+VGPU_EXPORT cublasStatus_t cublasIdamin_v2(void) { return (cublasStatus_t)vgpu_stub_call(2030, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIsamax_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2032, 0); }
+VGPU_EXPORT cublasStatus_t cublasIsamax_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2033, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIsamax_v2(void) { return (cublasStatus_t)vgpu_stub_call(2033, 0); }
+VGPU_EXPORT cublasStatus_t cublasIsamax_v2(void) { return (cublasStatus_t)vgpu_stub_call(2034, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIsamin_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2035, 0); }
+VGPU_EXPORT cublasStatus_t cublasIsamin_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2036, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIsamin_v2(void) { return (cublasStatus_t)vgpu_stub_call(2036, 0); }
+VGPU_EXPORT cublasStatus_t cublasIsamin_v2(void) { return (cublasStatus_t)vgpu_stub_call(2037, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIzamax_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2038, 0); }
+VGPU_EXPORT cublasStatus_t cublasIzamax_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2039, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIzamax_v2(void) { return (cublasStatus_t)vgpu_stub_call(2039, 0); }
+VGPU_EXPORT cublasStatus_t cublasIzamax_v2(void) { return (cublasStatus_t)vgpu_stub_call(2040, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIzamin_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2041, 0); }
+VGPU_EXPORT cublasStatus_t cublasIzamin_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2042, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasIzamin_v2(void) { return (cublasStatus_t)vgpu_stub_call(2042, 0); }
+VGPU_EXPORT cublasStatus_t cublasIzamin_v2(void) { return (cublasStatus_t)vgpu_stub_call(2043, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLoggerConfigure(void) { return (cublasStatus_t)vgpu_stub_call(2043, 0); }
+VGPU_EXPORT cublasStatus_t cublasLoggerConfigure(void) { return (cublasStatus_t)vgpu_stub_call(2044, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasNrm2Ex_64(void) { return (cublasStatus_t)vgpu_stub_call(2044, 0); }
+VGPU_EXPORT cublasStatus_t cublasNrm2Ex_64(void) { return (cublasStatus_t)vgpu_stub_call(2045, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasNrm2Ex(void) { return (cublasStatus_t)vgpu_stub_call(2045, 0); }
+VGPU_EXPORT cublasStatus_t cublasNrm2Ex(void) { return (cublasStatus_t)vgpu_stub_call(2046, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasRotEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2046, 0); }
+VGPU_EXPORT cublasStatus_t cublasRotEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2047, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasRotEx(void) { return (cublasStatus_t)vgpu_stub_call(2047, 0); }
+VGPU_EXPORT cublasStatus_t cublasRotEx(void) { return (cublasStatus_t)vgpu_stub_call(2048, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasRotgEx(void) { return (cublasStatus_t)vgpu_stub_call(2048, 0); }
+VGPU_EXPORT cublasStatus_t cublasRotgEx(void) { return (cublasStatus_t)vgpu_stub_call(2049, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasRotmEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2049, 0); }
+VGPU_EXPORT cublasStatus_t cublasRotmEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2050, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasRotmEx(void) { return (cublasStatus_t)vgpu_stub_call(2050, 0); }
+VGPU_EXPORT cublasStatus_t cublasRotmEx(void) { return (cublasStatus_t)vgpu_stub_call(2051, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasRotmgEx(void) { return (cublasStatus_t)vgpu_stub_call(2051, 0); }
+VGPU_EXPORT cublasStatus_t cublasRotmgEx(void) { return (cublasStatus_t)vgpu_stub_call(2052, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSasum_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2053, 0); }
+VGPU_EXPORT cublasStatus_t cublasSasum_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2054, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSasum_v2(void) { return (cublasStatus_t)vgpu_stub_call(2054, 0); }
+VGPU_EXPORT cublasStatus_t cublasSasum_v2(void) { return (cublasStatus_t)vgpu_stub_call(2055, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSaxpy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2056, 0); }
+VGPU_EXPORT cublasStatus_t cublasSaxpy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2057, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSaxpy_v2(void) { return (cublasStatus_t)vgpu_stub_call(2057, 0); }
+VGPU_EXPORT cublasStatus_t cublasSaxpy_v2(void) { return (cublasStatus_t)vgpu_stub_call(2058, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasScalEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2059, 0); }
+VGPU_EXPORT cublasStatus_t cublasScalEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2060, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasScalEx(void) { return (cublasStatus_t)vgpu_stub_call(2060, 0); }
+VGPU_EXPORT cublasStatus_t cublasScalEx(void) { return (cublasStatus_t)vgpu_stub_call(2061, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasScasum_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2062, 0); }
+VGPU_EXPORT cublasStatus_t cublasScasum_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2063, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasScasum_v2(void) { return (cublasStatus_t)vgpu_stub_call(2063, 0); }
+VGPU_EXPORT cublasStatus_t cublasScasum_v2(void) { return (cublasStatus_t)vgpu_stub_call(2064, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasScnrm2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2065, 0); }
+VGPU_EXPORT cublasStatus_t cublasScnrm2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2066, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasScnrm2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2066, 0); }
+VGPU_EXPORT cublasStatus_t cublasScnrm2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2067, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasScopy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2068, 0); }
+VGPU_EXPORT cublasStatus_t cublasScopy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2069, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasScopy_v2(void) { return (cublasStatus_t)vgpu_stub_call(2069, 0); }
+VGPU_EXPORT cublasStatus_t cublasScopy_v2(void) { return (cublasStatus_t)vgpu_stub_call(2070, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSdgmm_64(void) { return (cublasStatus_t)vgpu_stub_call(2070, 0); }
+VGPU_EXPORT cublasStatus_t cublasSdgmm_64(void) { return (cublasStatus_t)vgpu_stub_call(2071, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSdgmm(void) { return (cublasStatus_t)vgpu_stub_call(2071, 0); }
+VGPU_EXPORT cublasStatus_t cublasSdgmm(void) { return (cublasStatus_t)vgpu_stub_call(2072, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSdot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2073, 0); }
+VGPU_EXPORT cublasStatus_t cublasSdot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2074, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSetAtomicsMode(void) { return (cublasStatus_t)vgpu_stub_call(2074, 0); }
+VGPU_EXPORT cublasStatus_t cublasSetAtomicsMode(void) { return (cublasStatus_t)vgpu_stub_call(2075, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSetLoggerCallback(void) { return (cublasStatus_t)vgpu_stub_call(2085, 0); }
+VGPU_EXPORT cublasStatus_t cublasSetLoggerCallback(void) { return (cublasStatus_t)vgpu_stub_call(2086, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSetMatrix_64(void) { return (cublasStatus_t)vgpu_stub_call(2086, 0); }
+VGPU_EXPORT cublasStatus_t cublasSetMatrix_64(void) { return (cublasStatus_t)vgpu_stub_call(2087, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSetMatrixAsync_64(void) { return (cublasStatus_t)vgpu_stub_call(2087, 0); }
+VGPU_EXPORT cublasStatus_t cublasSetMatrixAsync_64(void) { return (cublasStatus_t)vgpu_stub_call(2088, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSetMatrixAsync(void) { return (cublasStatus_t)vgpu_stub_call(2088, 0); }
+VGPU_EXPORT cublasStatus_t cublasSetMatrixAsync(void) { return (cublasStatus_t)vgpu_stub_call(2089, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSetMatrix(void) { return (cublasStatus_t)vgpu_stub_call(2089, 0); }
+VGPU_EXPORT cublasStatus_t cublasSetMatrix(void) { return (cublasStatus_t)vgpu_stub_call(2090, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSetSmCountTarget(void) { return (cublasStatus_t)vgpu_stub_call(2090, 0); }
+VGPU_EXPORT cublasStatus_t cublasSetSmCountTarget(void) { return (cublasStatus_t)vgpu_stub_call(2091, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSetVector_64(void) { return (cublasStatus_t)vgpu_stub_call(2091, 0); }
+VGPU_EXPORT cublasStatus_t cublasSetVector_64(void) { return (cublasStatus_t)vgpu_stub_call(2092, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSetVectorAsync_64(void) { return (cublasStatus_t)vgpu_stub_call(2092, 0); }
+VGPU_EXPORT cublasStatus_t cublasSetVectorAsync_64(void) { return (cublasStatus_t)vgpu_stub_call(2093, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSetVectorAsync(void) { return (cublasStatus_t)vgpu_stub_call(2093, 0); }
+VGPU_EXPORT cublasStatus_t cublasSetVectorAsync(void) { return (cublasStatus_t)vgpu_stub_call(2094, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSetVector(void) { return (cublasStatus_t)vgpu_stub_call(2094, 0); }
+VGPU_EXPORT cublasStatus_t cublasSetVector(void) { return (cublasStatus_t)vgpu_stub_call(2095, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2096, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2097, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2097, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2098, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgeam_64(void) { return (cublasStatus_t)vgpu_stub_call(2098, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgeam_64(void) { return (cublasStatus_t)vgpu_stub_call(2099, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgeam(void) { return (cublasStatus_t)vgpu_stub_call(2099, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgeam(void) { return (cublasStatus_t)vgpu_stub_call(2100, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgemmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2100, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgemmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2101, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgemmEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2101, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgemmEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2102, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgemmGroupedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2102, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgemmGroupedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2103, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgemmGroupedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2103, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgemmGroupedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2104, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgemmStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2105, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgemmStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2106, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgemm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2106, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgemm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2107, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2107, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2108, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2108, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2109, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2110, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2111, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2111, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2112, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgemv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2112, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgemv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2113, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSger_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2114, 0); }
+VGPU_EXPORT cublasStatus_t cublasSger_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2115, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSger_v2(void) { return (cublasStatus_t)vgpu_stub_call(2115, 0); }
+VGPU_EXPORT cublasStatus_t cublasSger_v2(void) { return (cublasStatus_t)vgpu_stub_call(2116, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSgetriBatched(void) { return (cublasStatus_t)vgpu_stub_call(2116, 0); }
+VGPU_EXPORT cublasStatus_t cublasSgetriBatched(void) { return (cublasStatus_t)vgpu_stub_call(2117, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSmatinvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2118, 0); }
+VGPU_EXPORT cublasStatus_t cublasSmatinvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2119, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSnrm2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2120, 0); }
+VGPU_EXPORT cublasStatus_t cublasSnrm2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2121, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSnrm2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2121, 0); }
+VGPU_EXPORT cublasStatus_t cublasSnrm2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2122, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSrotg_v2(void) { return (cublasStatus_t)vgpu_stub_call(2123, 0); }
+VGPU_EXPORT cublasStatus_t cublasSrotg_v2(void) { return (cublasStatus_t)vgpu_stub_call(2124, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSrotmg_v2(void) { return (cublasStatus_t)vgpu_stub_call(2126, 0); }
+VGPU_EXPORT cublasStatus_t cublasSrotmg_v2(void) { return (cublasStatus_t)vgpu_stub_call(2127, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSrotm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2128, 0); }
+VGPU_EXPORT cublasStatus_t cublasSrotm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2129, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSrotm_v2(void) { return (cublasStatus_t)vgpu_stub_call(2129, 0); }
+VGPU_EXPORT cublasStatus_t cublasSrotm_v2(void) { return (cublasStatus_t)vgpu_stub_call(2130, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSrot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2130, 0); }
+VGPU_EXPORT cublasStatus_t cublasSrot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2131, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSrot_v2(void) { return (cublasStatus_t)vgpu_stub_call(2131, 0); }
+VGPU_EXPORT cublasStatus_t cublasSrot_v2(void) { return (cublasStatus_t)vgpu_stub_call(2132, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2133, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2134, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2134, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2135, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSscal_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2136, 0); }
+VGPU_EXPORT cublasStatus_t cublasSscal_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2137, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSscal_v2(void) { return (cublasStatus_t)vgpu_stub_call(2137, 0); }
+VGPU_EXPORT cublasStatus_t cublasSscal_v2(void) { return (cublasStatus_t)vgpu_stub_call(2138, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSspmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2139, 0); }
+VGPU_EXPORT cublasStatus_t cublasSspmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2140, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSspmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2140, 0); }
+VGPU_EXPORT cublasStatus_t cublasSspmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2141, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSspr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2142, 0); }
+VGPU_EXPORT cublasStatus_t cublasSspr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2143, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSspr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2143, 0); }
+VGPU_EXPORT cublasStatus_t cublasSspr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2144, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSspr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2145, 0); }
+VGPU_EXPORT cublasStatus_t cublasSspr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2146, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSspr_v2(void) { return (cublasStatus_t)vgpu_stub_call(2146, 0); }
+VGPU_EXPORT cublasStatus_t cublasSspr_v2(void) { return (cublasStatus_t)vgpu_stub_call(2147, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSswap_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2148, 0); }
+VGPU_EXPORT cublasStatus_t cublasSswap_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2149, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSswap_v2(void) { return (cublasStatus_t)vgpu_stub_call(2149, 0); }
+VGPU_EXPORT cublasStatus_t cublasSswap_v2(void) { return (cublasStatus_t)vgpu_stub_call(2150, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsymm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2151, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsymm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2152, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsymm_v2(void) { return (cublasStatus_t)vgpu_stub_call(2152, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsymm_v2(void) { return (cublasStatus_t)vgpu_stub_call(2153, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsymv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2154, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsymv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2155, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsymv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2155, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsymv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2156, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsyr2k_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2157, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsyr2k_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2158, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsyr2k_v2(void) { return (cublasStatus_t)vgpu_stub_call(2158, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsyr2k_v2(void) { return (cublasStatus_t)vgpu_stub_call(2159, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsyr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2160, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsyr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2161, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsyr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2161, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsyr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2162, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsyrk_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2163, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsyrk_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2164, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsyrk_v2(void) { return (cublasStatus_t)vgpu_stub_call(2164, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsyrk_v2(void) { return (cublasStatus_t)vgpu_stub_call(2165, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsyrkx_64(void) { return (cublasStatus_t)vgpu_stub_call(2165, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsyrkx_64(void) { return (cublasStatus_t)vgpu_stub_call(2166, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsyrkx(void) { return (cublasStatus_t)vgpu_stub_call(2166, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsyrkx(void) { return (cublasStatus_t)vgpu_stub_call(2167, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsyr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2168, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsyr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2169, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSsyr_v2(void) { return (cublasStatus_t)vgpu_stub_call(2169, 0); }
+VGPU_EXPORT cublasStatus_t cublasSsyr_v2(void) { return (cublasStatus_t)vgpu_stub_call(2170, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2171, 0); }
+VGPU_EXPORT cublasStatus_t cublasStbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2172, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2172, 0); }
+VGPU_EXPORT cublasStatus_t cublasStbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2173, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStbsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2174, 0); }
+VGPU_EXPORT cublasStatus_t cublasStbsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2175, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStbsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2175, 0); }
+VGPU_EXPORT cublasStatus_t cublasStbsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2176, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStpmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2177, 0); }
+VGPU_EXPORT cublasStatus_t cublasStpmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2178, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStpmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2178, 0); }
+VGPU_EXPORT cublasStatus_t cublasStpmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2179, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStpsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2180, 0); }
+VGPU_EXPORT cublasStatus_t cublasStpsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2181, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStpsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2181, 0); }
+VGPU_EXPORT cublasStatus_t cublasStpsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2182, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStpttr(void) { return (cublasStatus_t)vgpu_stub_call(2182, 0); }
+VGPU_EXPORT cublasStatus_t cublasStpttr(void) { return (cublasStatus_t)vgpu_stub_call(2183, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStrmm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2184, 0); }
+VGPU_EXPORT cublasStatus_t cublasStrmm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2185, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStrmm_v2(void) { return (cublasStatus_t)vgpu_stub_call(2185, 0); }
+VGPU_EXPORT cublasStatus_t cublasStrmm_v2(void) { return (cublasStatus_t)vgpu_stub_call(2186, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStrmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2187, 0); }
+VGPU_EXPORT cublasStatus_t cublasStrmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2188, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStrmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2188, 0); }
+VGPU_EXPORT cublasStatus_t cublasStrmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2189, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStrsmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2189, 0); }
+VGPU_EXPORT cublasStatus_t cublasStrsmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2190, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStrsm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2191, 0); }
+VGPU_EXPORT cublasStatus_t cublasStrsm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2192, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStrsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2193, 0); }
+VGPU_EXPORT cublasStatus_t cublasStrsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2194, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStrsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2194, 0); }
+VGPU_EXPORT cublasStatus_t cublasStrsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2195, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasStrttp(void) { return (cublasStatus_t)vgpu_stub_call(2195, 0); }
+VGPU_EXPORT cublasStatus_t cublasStrttp(void) { return (cublasStatus_t)vgpu_stub_call(2196, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSwapEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2196, 0); }
+VGPU_EXPORT cublasStatus_t cublasSwapEx_64(void) { return (cublasStatus_t)vgpu_stub_call(2197, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasSwapEx(void) { return (cublasStatus_t)vgpu_stub_call(2197, 0); }
+VGPU_EXPORT cublasStatus_t cublasSwapEx(void) { return (cublasStatus_t)vgpu_stub_call(2198, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasTSSgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2198, 0); }
+VGPU_EXPORT cublasStatus_t cublasTSSgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2199, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasTSSgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2199, 0); }
+VGPU_EXPORT cublasStatus_t cublasTSSgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2200, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasTSSgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2200, 0); }
+VGPU_EXPORT cublasStatus_t cublasTSSgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2201, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasTSSgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2201, 0); }
+VGPU_EXPORT cublasStatus_t cublasTSSgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2202, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasTSTgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2202, 0); }
+VGPU_EXPORT cublasStatus_t cublasTSTgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2203, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasTSTgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2203, 0); }
+VGPU_EXPORT cublasStatus_t cublasTSTgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2204, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasTSTgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2204, 0); }
+VGPU_EXPORT cublasStatus_t cublasTSTgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2205, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasTSTgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2205, 0); }
+VGPU_EXPORT cublasStatus_t cublasTSTgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2206, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasUint8gemmBias(void) { return (cublasStatus_t)vgpu_stub_call(2206, 0); }
+VGPU_EXPORT cublasStatus_t cublasUint8gemmBias(void) { return (cublasStatus_t)vgpu_stub_call(2207, 0); }
 
 VGPU_EXPORT void cublasXerbla(void)
 {
@@ -1220,190 +1220,190 @@ VGPU_EXPORT void cublasXerbla(void)
 	vgpu_stub_unsupported("cublasXerbla", &logged);
 }
 
-VGPU_EXPORT cublasStatus_t cublasZaxpy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2260, 0); }
+VGPU_EXPORT cublasStatus_t cublasZaxpy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2261, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZaxpy_v2(void) { return (cublasStatus_t)vgpu_stub_call(2261, 0); }
+VGPU_EXPORT cublasStatus_t cublasZaxpy_v2(void) { return (cublasStatus_t)vgpu_stub_call(2262, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZcopy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2264, 0); }
+VGPU_EXPORT cublasStatus_t cublasZcopy_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2265, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZcopy_v2(void) { return (cublasStatus_t)vgpu_stub_call(2265, 0); }
+VGPU_EXPORT cublasStatus_t cublasZcopy_v2(void) { return (cublasStatus_t)vgpu_stub_call(2266, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZdgmm_64(void) { return (cublasStatus_t)vgpu_stub_call(2266, 0); }
+VGPU_EXPORT cublasStatus_t cublasZdgmm_64(void) { return (cublasStatus_t)vgpu_stub_call(2267, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZdgmm(void) { return (cublasStatus_t)vgpu_stub_call(2267, 0); }
+VGPU_EXPORT cublasStatus_t cublasZdgmm(void) { return (cublasStatus_t)vgpu_stub_call(2268, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZdotc_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2269, 0); }
+VGPU_EXPORT cublasStatus_t cublasZdotc_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2270, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZdotu_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2271, 0); }
+VGPU_EXPORT cublasStatus_t cublasZdotu_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2272, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZdrot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2273, 0); }
+VGPU_EXPORT cublasStatus_t cublasZdrot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2274, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZdrot_v2(void) { return (cublasStatus_t)vgpu_stub_call(2274, 0); }
+VGPU_EXPORT cublasStatus_t cublasZdrot_v2(void) { return (cublasStatus_t)vgpu_stub_call(2275, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZdscal_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2276, 0); }
+VGPU_EXPORT cublasStatus_t cublasZdscal_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2277, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZdscal_v2(void) { return (cublasStatus_t)vgpu_stub_call(2277, 0); }
+VGPU_EXPORT cublasStatus_t cublasZdscal_v2(void) { return (cublasStatus_t)vgpu_stub_call(2278, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2279, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2280, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2280, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2281, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgeam_64(void) { return (cublasStatus_t)vgpu_stub_call(2281, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgeam_64(void) { return (cublasStatus_t)vgpu_stub_call(2282, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgeam(void) { return (cublasStatus_t)vgpu_stub_call(2282, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgeam(void) { return (cublasStatus_t)vgpu_stub_call(2283, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgemm3m_64(void) { return (cublasStatus_t)vgpu_stub_call(2283, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgemm3m_64(void) { return (cublasStatus_t)vgpu_stub_call(2284, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgemm3m(void) { return (cublasStatus_t)vgpu_stub_call(2284, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgemm3m(void) { return (cublasStatus_t)vgpu_stub_call(2285, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgemmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2285, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgemmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2286, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgemmBatched(void) { return (cublasStatus_t)vgpu_stub_call(2286, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgemmBatched(void) { return (cublasStatus_t)vgpu_stub_call(2287, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgemmStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2288, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgemmStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2289, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgemm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2289, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgemm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2290, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2290, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgemvBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2291, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2291, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgemvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2292, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2293, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgemvStridedBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2294, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2294, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgemvStridedBatched(void) { return (cublasStatus_t)vgpu_stub_call(2295, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgemv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2295, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgemv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2296, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgerc_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2297, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgerc_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2298, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgerc_v2(void) { return (cublasStatus_t)vgpu_stub_call(2298, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgerc_v2(void) { return (cublasStatus_t)vgpu_stub_call(2299, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgeru_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2300, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgeru_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2301, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgeru_v2(void) { return (cublasStatus_t)vgpu_stub_call(2301, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgeru_v2(void) { return (cublasStatus_t)vgpu_stub_call(2302, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZgetriBatched(void) { return (cublasStatus_t)vgpu_stub_call(2302, 0); }
+VGPU_EXPORT cublasStatus_t cublasZgetriBatched(void) { return (cublasStatus_t)vgpu_stub_call(2303, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZhbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2304, 0); }
+VGPU_EXPORT cublasStatus_t cublasZhbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2305, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZhbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2305, 0); }
+VGPU_EXPORT cublasStatus_t cublasZhbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2306, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZhemm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2307, 0); }
+VGPU_EXPORT cublasStatus_t cublasZhemm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2308, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZhemm_v2(void) { return (cublasStatus_t)vgpu_stub_call(2308, 0); }
+VGPU_EXPORT cublasStatus_t cublasZhemm_v2(void) { return (cublasStatus_t)vgpu_stub_call(2309, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZhemv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2310, 0); }
+VGPU_EXPORT cublasStatus_t cublasZhemv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2311, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZhemv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2311, 0); }
+VGPU_EXPORT cublasStatus_t cublasZhemv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2312, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZher2k_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2313, 0); }
+VGPU_EXPORT cublasStatus_t cublasZher2k_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2314, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZher2k_v2(void) { return (cublasStatus_t)vgpu_stub_call(2314, 0); }
+VGPU_EXPORT cublasStatus_t cublasZher2k_v2(void) { return (cublasStatus_t)vgpu_stub_call(2315, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZher2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2316, 0); }
+VGPU_EXPORT cublasStatus_t cublasZher2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2317, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZher2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2317, 0); }
+VGPU_EXPORT cublasStatus_t cublasZher2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2318, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZherk_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2319, 0); }
+VGPU_EXPORT cublasStatus_t cublasZherk_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2320, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZherk_v2(void) { return (cublasStatus_t)vgpu_stub_call(2320, 0); }
+VGPU_EXPORT cublasStatus_t cublasZherk_v2(void) { return (cublasStatus_t)vgpu_stub_call(2321, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZherkx_64(void) { return (cublasStatus_t)vgpu_stub_call(2321, 0); }
+VGPU_EXPORT cublasStatus_t cublasZherkx_64(void) { return (cublasStatus_t)vgpu_stub_call(2322, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZherkx(void) { return (cublasStatus_t)vgpu_stub_call(2322, 0); }
+VGPU_EXPORT cublasStatus_t cublasZherkx(void) { return (cublasStatus_t)vgpu_stub_call(2323, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZher_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2324, 0); }
+VGPU_EXPORT cublasStatus_t cublasZher_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2325, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZher_v2(void) { return (cublasStatus_t)vgpu_stub_call(2325, 0); }
+VGPU_EXPORT cublasStatus_t cublasZher_v2(void) { return (cublasStatus_t)vgpu_stub_call(2326, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZhpmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2327, 0); }
+VGPU_EXPORT cublasStatus_t cublasZhpmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2328, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZhpmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2328, 0); }
+VGPU_EXPORT cublasStatus_t cublasZhpmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2329, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZhpr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2330, 0); }
+VGPU_EXPORT cublasStatus_t cublasZhpr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2331, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZhpr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2331, 0); }
+VGPU_EXPORT cublasStatus_t cublasZhpr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2332, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZhpr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2333, 0); }
+VGPU_EXPORT cublasStatus_t cublasZhpr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2334, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZhpr_v2(void) { return (cublasStatus_t)vgpu_stub_call(2334, 0); }
+VGPU_EXPORT cublasStatus_t cublasZhpr_v2(void) { return (cublasStatus_t)vgpu_stub_call(2335, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZmatinvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2335, 0); }
+VGPU_EXPORT cublasStatus_t cublasZmatinvBatched(void) { return (cublasStatus_t)vgpu_stub_call(2336, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZrotg_v2(void) { return (cublasStatus_t)vgpu_stub_call(2337, 0); }
+VGPU_EXPORT cublasStatus_t cublasZrotg_v2(void) { return (cublasStatus_t)vgpu_stub_call(2338, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZrot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2339, 0); }
+VGPU_EXPORT cublasStatus_t cublasZrot_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2340, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZrot_v2(void) { return (cublasStatus_t)vgpu_stub_call(2340, 0); }
+VGPU_EXPORT cublasStatus_t cublasZrot_v2(void) { return (cublasStatus_t)vgpu_stub_call(2341, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZscal_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2342, 0); }
+VGPU_EXPORT cublasStatus_t cublasZscal_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2343, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZscal_v2(void) { return (cublasStatus_t)vgpu_stub_call(2343, 0); }
+VGPU_EXPORT cublasStatus_t cublasZscal_v2(void) { return (cublasStatus_t)vgpu_stub_call(2344, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZswap_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2345, 0); }
+VGPU_EXPORT cublasStatus_t cublasZswap_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2346, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZswap_v2(void) { return (cublasStatus_t)vgpu_stub_call(2346, 0); }
+VGPU_EXPORT cublasStatus_t cublasZswap_v2(void) { return (cublasStatus_t)vgpu_stub_call(2347, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsymm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2348, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsymm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2349, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsymm_v2(void) { return (cublasStatus_t)vgpu_stub_call(2349, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsymm_v2(void) { return (cublasStatus_t)vgpu_stub_call(2350, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsymv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2350, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsymv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2351, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsymv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2351, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsymv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2352, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsyr2k_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2353, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsyr2k_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2354, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsyr2k_v2(void) { return (cublasStatus_t)vgpu_stub_call(2354, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsyr2k_v2(void) { return (cublasStatus_t)vgpu_stub_call(2355, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsyr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2355, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsyr2_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2356, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsyr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2356, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsyr2_v2(void) { return (cublasStatus_t)vgpu_stub_call(2357, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsyrk_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2358, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsyrk_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2359, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsyrk_v2(void) { return (cublasStatus_t)vgpu_stub_call(2359, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsyrk_v2(void) { return (cublasStatus_t)vgpu_stub_call(2360, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsyrkx_64(void) { return (cublasStatus_t)vgpu_stub_call(2360, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsyrkx_64(void) { return (cublasStatus_t)vgpu_stub_call(2361, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsyrkx(void) { return (cublasStatus_t)vgpu_stub_call(2361, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsyrkx(void) { return (cublasStatus_t)vgpu_stub_call(2362, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsyr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2362, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsyr_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2363, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZsyr_v2(void) { return (cublasStatus_t)vgpu_stub_call(2363, 0); }
+VGPU_EXPORT cublasStatus_t cublasZsyr_v2(void) { return (cublasStatus_t)vgpu_stub_call(2364, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2365, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtbmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2366, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2366, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtbmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2367, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtbsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2368, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtbsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2369, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtbsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2369, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtbsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2370, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtpmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2371, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtpmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2372, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtpmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2372, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtpmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2373, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtpsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2374, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtpsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2375, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtpsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2375, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtpsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2376, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtpttr(void) { return (cublasStatus_t)vgpu_stub_call(2376, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtpttr(void) { return (cublasStatus_t)vgpu_stub_call(2377, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtrmm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2378, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtrmm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2379, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtrmm_v2(void) { return (cublasStatus_t)vgpu_stub_call(2379, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtrmm_v2(void) { return (cublasStatus_t)vgpu_stub_call(2380, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtrmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2381, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtrmv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2382, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtrmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2382, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtrmv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2383, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtrsmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2383, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtrsmBatched_64(void) { return (cublasStatus_t)vgpu_stub_call(2384, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtrsm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2385, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtrsm_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2386, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtrsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2387, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtrsv_v2_64(void) { return (cublasStatus_t)vgpu_stub_call(2388, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtrsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2388, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtrsv_v2(void) { return (cublasStatus_t)vgpu_stub_call(2389, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasZtrttp(void) { return (cublasStatus_t)vgpu_stub_call(2389, 0); }
+VGPU_EXPORT cublasStatus_t cublasZtrttp(void) { return (cublasStatus_t)vgpu_stub_call(2390, 0); }

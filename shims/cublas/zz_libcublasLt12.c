@@ -13,118 +13,109 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 7,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 1439530181725613298ULL,
+	.table_hash = 11429691880988620084ULL,
 };
 
-/* id 433, async */
+/* id 434, async */
 VGPU_EXPORT cublasStatus_t cublasLtMatmulDescCreate(cublasLtMatmulDesc_t *matmulDesc, cublasComputeType_t computeType, cudaDataType_t scaleType)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)matmulDesc, (uint64_t)computeType, (uint64_t)scaleType };
-	return (cublasStatus_t)vgpu_stub_call(433, a);
-}
-
-/* id 434, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t matmulDesc)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)matmulDesc };
 	return (cublasStatus_t)vgpu_stub_call(434, a);
 }
 
 /* id 435, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t matmulDesc, cublasLtMatmulDescAttributes_t attr, const void *buf, size_t sizeInBytes)
+VGPU_EXPORT cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t matmulDesc)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)matmulDesc, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)matmulDesc };
 	return (cublasStatus_t)vgpu_stub_call(435, a);
 }
 
 /* id 436, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t *matLayout, cudaDataType type, uint64_t rows, uint64_t cols, int64_t ld)
+VGPU_EXPORT cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t matmulDesc, cublasLtMatmulDescAttributes_t attr, const void *buf, size_t sizeInBytes)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)matLayout, (uint64_t)type, (uint64_t)rows, (uint64_t)cols, (uint64_t)ld };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)matmulDesc, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
 	return (cublasStatus_t)vgpu_stub_call(436, a);
 }
 
 /* id 437, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t matLayout)
+VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t *matLayout, cudaDataType type, uint64_t rows, uint64_t cols, int64_t ld)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)matLayout };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)matLayout, (uint64_t)type, (uint64_t)rows, (uint64_t)cols, (uint64_t)ld };
 	return (cublasStatus_t)vgpu_stub_call(437, a);
 }
 
 /* id 438, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutSetAttribute(cublasLtMatrixLayout_t matLayout, cublasLtMatrixLayoutAttribute_t attr, const void *buf, size_t sizeInBytes)
+VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t matLayout)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)matLayout, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)matLayout };
 	return (cublasStatus_t)vgpu_stub_call(438, a);
 }
 
 /* id 439, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceCreate(cublasLtMatmulPreference_t *pref)
+VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutSetAttribute(cublasLtMatrixLayout_t matLayout, cublasLtMatrixLayoutAttribute_t attr, const void *buf, size_t sizeInBytes)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)pref };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)matLayout, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
 	return (cublasStatus_t)vgpu_stub_call(439, a);
 }
 
 /* id 440, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t pref)
+VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceCreate(cublasLtMatmulPreference_t *pref)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)pref };
 	return (cublasStatus_t)vgpu_stub_call(440, a);
 }
 
 /* id 441, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t pref, cublasLtMatmulPreferenceAttributes_t attr, const void *buf, size_t sizeInBytes)
+VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t pref)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)pref, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)pref };
 	return (cublasStatus_t)vgpu_stub_call(441, a);
 }
 
-/* id 442, remote */
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t lightHandle, cublasLtMatmulDesc_t operationDesc, cublasLtMatrixLayout_t Adesc, cublasLtMatrixLayout_t Bdesc, cublasLtMatrixLayout_t Cdesc, cublasLtMatrixLayout_t Ddesc, cublasLtMatmulPreference_t preference, int requestedAlgoCount, cublasLtMatmulHeuristicResult_t *heuristicResultsArray, int *returnAlgoCount)
+/* id 442, async */
+VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t pref, cublasLtMatmulPreferenceAttributes_t attr, const void *buf, size_t sizeInBytes)
 {
-	uint64_t a[10] = { (uint64_t)(uintptr_t)lightHandle, (uint64_t)(uintptr_t)operationDesc, (uint64_t)(uintptr_t)Adesc, (uint64_t)(uintptr_t)Bdesc, (uint64_t)(uintptr_t)Cdesc, (uint64_t)(uintptr_t)Ddesc, (uint64_t)(uintptr_t)preference, (uint64_t)requestedAlgoCount, (uint64_t)(uintptr_t)heuristicResultsArray, (uint64_t)(uintptr_t)returnAlgoCount };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)pref, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
 	return (cublasStatus_t)vgpu_stub_call(442, a);
 }
 
-/* id 443, local */
-VGPU_EXPORT cublasStatus_t cublasLtMatmul(cublasLtHandle_t lightHandle, cublasLtMatmulDesc_t computeDesc, const void *alpha, const void *A, cublasLtMatrixLayout_t Adesc, const void *B, cublasLtMatrixLayout_t Bdesc, const void *beta, const void *C, cublasLtMatrixLayout_t Cdesc, void *D, cublasLtMatrixLayout_t Ddesc, const cublasLtMatmulAlgo_t *algo, void *workspace, size_t workspaceSizeInBytes, cudaStream_t stream)
+/* id 443, remote */
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t lightHandle, cublasLtMatmulDesc_t operationDesc, cublasLtMatrixLayout_t Adesc, cublasLtMatrixLayout_t Bdesc, cublasLtMatrixLayout_t Cdesc, cublasLtMatrixLayout_t Ddesc, cublasLtMatmulPreference_t preference, int requestedAlgoCount, cublasLtMatmulHeuristicResult_t *heuristicResultsArray, int *returnAlgoCount)
 {
-	uint64_t a[16] = { (uint64_t)(uintptr_t)lightHandle, (uint64_t)(uintptr_t)computeDesc, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)(uintptr_t)Adesc, (uint64_t)(uintptr_t)B, (uint64_t)(uintptr_t)Bdesc, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)(uintptr_t)Cdesc, (uint64_t)(uintptr_t)D, (uint64_t)(uintptr_t)Ddesc, (uint64_t)(uintptr_t)algo, (uint64_t)(uintptr_t)workspace, (uint64_t)workspaceSizeInBytes, (uint64_t)(uintptr_t)stream };
+	uint64_t a[10] = { (uint64_t)(uintptr_t)lightHandle, (uint64_t)(uintptr_t)operationDesc, (uint64_t)(uintptr_t)Adesc, (uint64_t)(uintptr_t)Bdesc, (uint64_t)(uintptr_t)Cdesc, (uint64_t)(uintptr_t)Ddesc, (uint64_t)(uintptr_t)preference, (uint64_t)requestedAlgoCount, (uint64_t)(uintptr_t)heuristicResultsArray, (uint64_t)(uintptr_t)returnAlgoCount };
 	return (cublasStatus_t)vgpu_stub_call(443, a);
 }
 
-/* id 459, remote */
+/* id 444, local */
+VGPU_EXPORT cublasStatus_t cublasLtMatmul(cublasLtHandle_t lightHandle, cublasLtMatmulDesc_t computeDesc, const void *alpha, const void *A, cublasLtMatrixLayout_t Adesc, const void *B, cublasLtMatrixLayout_t Bdesc, const void *beta, const void *C, cublasLtMatrixLayout_t Cdesc, void *D, cublasLtMatrixLayout_t Ddesc, const cublasLtMatmulAlgo_t *algo, void *workspace, size_t workspaceSizeInBytes, cudaStream_t stream)
+{
+	uint64_t a[16] = { (uint64_t)(uintptr_t)lightHandle, (uint64_t)(uintptr_t)computeDesc, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)(uintptr_t)Adesc, (uint64_t)(uintptr_t)B, (uint64_t)(uintptr_t)Bdesc, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)(uintptr_t)Cdesc, (uint64_t)(uintptr_t)D, (uint64_t)(uintptr_t)Ddesc, (uint64_t)(uintptr_t)algo, (uint64_t)(uintptr_t)workspace, (uint64_t)workspaceSizeInBytes, (uint64_t)(uintptr_t)stream };
+	return (cublasStatus_t)vgpu_stub_call(444, a);
+}
+
+/* id 460, remote */
 VGPU_EXPORT cublasStatus_t cublasLtGetProperty(libraryPropertyType type, int *value)
 {
 	uint64_t a[2] = { (uint64_t)type, (uint64_t)(uintptr_t)value };
-	return (cublasStatus_t)vgpu_stub_call(459, a);
-}
-
-/* id 460, local */
-VGPU_EXPORT size_t cublasLtGetVersion(void)
-{
-	uint64_t *a = 0;
-	return (size_t)vgpu_stub_call(460, a);
+	return (cublasStatus_t)vgpu_stub_call(460, a);
 }
 
 /* id 461, local */
-VGPU_EXPORT size_t cublasLtGetCudartVersion(void)
+VGPU_EXPORT size_t cublasLtGetVersion(void)
 {
 	uint64_t *a = 0;
 	return (size_t)vgpu_stub_call(461, a);
 }
 
 /* id 462, local */
-VGPU_EXPORT const char * cublasLtGetStatusName(cublasStatus_t status)
+VGPU_EXPORT size_t cublasLtGetCudartVersion(void)
 {
-	uint64_t a[1] = { (uint64_t)status };
-	if (!vgpu_stub_ready())
-		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(462, a);
+	uint64_t *a = 0;
+	return (size_t)vgpu_stub_call(462, a);
 }
 
 /* id 463, local */
-VGPU_EXPORT const char * cublasLtGetStatusString(cublasStatus_t status)
+VGPU_EXPORT const char * cublasLtGetStatusName(cublasStatus_t status)
 {
 	uint64_t a[1] = { (uint64_t)status };
 	if (!vgpu_stub_ready())
@@ -132,60 +123,69 @@ VGPU_EXPORT const char * cublasLtGetStatusString(cublasStatus_t status)
 	return (const char *)(uintptr_t)vgpu_stub_call(463, a);
 }
 
-VGPU_EXPORT cublasStatus_t cublasLtCreate(void) { return (cublasStatus_t)vgpu_stub_call(2422, 0); }
+/* id 464, local */
+VGPU_EXPORT const char * cublasLtGetStatusString(cublasStatus_t status)
+{
+	uint64_t a[1] = { (uint64_t)status };
+	if (!vgpu_stub_ready())
+		return "vgpu: the vgpu core is not available (see the log line above)";
+	return (const char *)(uintptr_t)vgpu_stub_call(464, a);
+}
 
-VGPU_EXPORT cublasStatus_t cublasLtDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2430, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtCreate(void) { return (cublasStatus_t)vgpu_stub_call(2423, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheGetCapacity(void) { return (cublasStatus_t)vgpu_stub_call(2449, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2431, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheSetCapacity(void) { return (cublasStatus_t)vgpu_stub_call(2452, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheGetCapacity(void) { return (cublasStatus_t)vgpu_stub_call(2450, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerForceDisable(void) { return (cublasStatus_t)vgpu_stub_call(2495, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheSetCapacity(void) { return (cublasStatus_t)vgpu_stub_call(2453, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerOpenFile(void) { return (cublasStatus_t)vgpu_stub_call(2496, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerForceDisable(void) { return (cublasStatus_t)vgpu_stub_call(2496, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerSetCallback(void) { return (cublasStatus_t)vgpu_stub_call(2497, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerOpenFile(void) { return (cublasStatus_t)vgpu_stub_call(2497, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerSetFile(void) { return (cublasStatus_t)vgpu_stub_call(2498, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerSetCallback(void) { return (cublasStatus_t)vgpu_stub_call(2498, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerSetLevel(void) { return (cublasStatus_t)vgpu_stub_call(2499, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerSetFile(void) { return (cublasStatus_t)vgpu_stub_call(2499, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerSetMask(void) { return (cublasStatus_t)vgpu_stub_call(2500, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerSetLevel(void) { return (cublasStatus_t)vgpu_stub_call(2500, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2501, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerSetMask(void) { return (cublasStatus_t)vgpu_stub_call(2501, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2502, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2502, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2503, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2503, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2505, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2504, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2506, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2506, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2507, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2507, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2508, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2508, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2509, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2509, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2510, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2510, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2511, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2511, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2512, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2512, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2513, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2513, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescCreate(void) { return (cublasStatus_t)vgpu_stub_call(2514, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2514, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2515, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescCreate(void) { return (cublasStatus_t)vgpu_stub_call(2515, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2516, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2516, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2517, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2517, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2518, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2518, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransform(void) { return (cublasStatus_t)vgpu_stub_call(2519, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2519, 0); }
 
-VGPU_EXPORT unsigned cublasLtDisableCpuInstructionsSetMask(void) { return (unsigned)vgpu_stub_call(2558, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransform(void) { return (cublasStatus_t)vgpu_stub_call(2520, 0); }
+
+VGPU_EXPORT unsigned cublasLtDisableCpuInstructionsSetMask(void) { return (unsigned)vgpu_stub_call(2559, 0); }

@@ -13,118 +13,109 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 5,
 	.not_initialized = 1,
 	.not_supported = 15,
-	.table_hash = 1439530181725613298ULL,
+	.table_hash = 11429691880988620084ULL,
 };
 
-/* id 433, async */
+/* id 434, async */
 VGPU_EXPORT cublasStatus_t cublasLtMatmulDescCreate(cublasLtMatmulDesc_t *matmulDesc, cublasComputeType_t computeType, cudaDataType_t scaleType)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)matmulDesc, (uint64_t)computeType, (uint64_t)scaleType };
-	return (cublasStatus_t)vgpu_stub_call(433, a);
-}
-
-/* id 434, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t matmulDesc)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)matmulDesc };
 	return (cublasStatus_t)vgpu_stub_call(434, a);
 }
 
 /* id 435, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t matmulDesc, cublasLtMatmulDescAttributes_t attr, const void *buf, size_t sizeInBytes)
+VGPU_EXPORT cublasStatus_t cublasLtMatmulDescDestroy(cublasLtMatmulDesc_t matmulDesc)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)matmulDesc, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)matmulDesc };
 	return (cublasStatus_t)vgpu_stub_call(435, a);
 }
 
 /* id 436, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t *matLayout, cudaDataType type, uint64_t rows, uint64_t cols, int64_t ld)
+VGPU_EXPORT cublasStatus_t cublasLtMatmulDescSetAttribute(cublasLtMatmulDesc_t matmulDesc, cublasLtMatmulDescAttributes_t attr, const void *buf, size_t sizeInBytes)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)matLayout, (uint64_t)type, (uint64_t)rows, (uint64_t)cols, (uint64_t)ld };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)matmulDesc, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
 	return (cublasStatus_t)vgpu_stub_call(436, a);
 }
 
 /* id 437, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t matLayout)
+VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutCreate(cublasLtMatrixLayout_t *matLayout, cudaDataType type, uint64_t rows, uint64_t cols, int64_t ld)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)matLayout };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)matLayout, (uint64_t)type, (uint64_t)rows, (uint64_t)cols, (uint64_t)ld };
 	return (cublasStatus_t)vgpu_stub_call(437, a);
 }
 
 /* id 438, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutSetAttribute(cublasLtMatrixLayout_t matLayout, cublasLtMatrixLayoutAttribute_t attr, const void *buf, size_t sizeInBytes)
+VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutDestroy(cublasLtMatrixLayout_t matLayout)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)matLayout, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)matLayout };
 	return (cublasStatus_t)vgpu_stub_call(438, a);
 }
 
 /* id 439, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceCreate(cublasLtMatmulPreference_t *pref)
+VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutSetAttribute(cublasLtMatrixLayout_t matLayout, cublasLtMatrixLayoutAttribute_t attr, const void *buf, size_t sizeInBytes)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)pref };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)matLayout, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
 	return (cublasStatus_t)vgpu_stub_call(439, a);
 }
 
 /* id 440, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t pref)
+VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceCreate(cublasLtMatmulPreference_t *pref)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)pref };
 	return (cublasStatus_t)vgpu_stub_call(440, a);
 }
 
 /* id 441, async */
-VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t pref, cublasLtMatmulPreferenceAttributes_t attr, const void *buf, size_t sizeInBytes)
+VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceDestroy(cublasLtMatmulPreference_t pref)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)pref, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)pref };
 	return (cublasStatus_t)vgpu_stub_call(441, a);
 }
 
-/* id 442, remote */
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t lightHandle, cublasLtMatmulDesc_t operationDesc, cublasLtMatrixLayout_t Adesc, cublasLtMatrixLayout_t Bdesc, cublasLtMatrixLayout_t Cdesc, cublasLtMatrixLayout_t Ddesc, cublasLtMatmulPreference_t preference, int requestedAlgoCount, cublasLtMatmulHeuristicResult_t *heuristicResultsArray, int *returnAlgoCount)
+/* id 442, async */
+VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceSetAttribute(cublasLtMatmulPreference_t pref, cublasLtMatmulPreferenceAttributes_t attr, const void *buf, size_t sizeInBytes)
 {
-	uint64_t a[10] = { (uint64_t)(uintptr_t)lightHandle, (uint64_t)(uintptr_t)operationDesc, (uint64_t)(uintptr_t)Adesc, (uint64_t)(uintptr_t)Bdesc, (uint64_t)(uintptr_t)Cdesc, (uint64_t)(uintptr_t)Ddesc, (uint64_t)(uintptr_t)preference, (uint64_t)requestedAlgoCount, (uint64_t)(uintptr_t)heuristicResultsArray, (uint64_t)(uintptr_t)returnAlgoCount };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)pref, (uint64_t)attr, (uint64_t)(uintptr_t)buf, (uint64_t)sizeInBytes };
 	return (cublasStatus_t)vgpu_stub_call(442, a);
 }
 
-/* id 443, local */
-VGPU_EXPORT cublasStatus_t cublasLtMatmul(cublasLtHandle_t lightHandle, cublasLtMatmulDesc_t computeDesc, const void *alpha, const void *A, cublasLtMatrixLayout_t Adesc, const void *B, cublasLtMatrixLayout_t Bdesc, const void *beta, const void *C, cublasLtMatrixLayout_t Cdesc, void *D, cublasLtMatrixLayout_t Ddesc, const cublasLtMatmulAlgo_t *algo, void *workspace, size_t workspaceSizeInBytes, cudaStream_t stream)
+/* id 443, remote */
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoGetHeuristic(cublasLtHandle_t lightHandle, cublasLtMatmulDesc_t operationDesc, cublasLtMatrixLayout_t Adesc, cublasLtMatrixLayout_t Bdesc, cublasLtMatrixLayout_t Cdesc, cublasLtMatrixLayout_t Ddesc, cublasLtMatmulPreference_t preference, int requestedAlgoCount, cublasLtMatmulHeuristicResult_t *heuristicResultsArray, int *returnAlgoCount)
 {
-	uint64_t a[16] = { (uint64_t)(uintptr_t)lightHandle, (uint64_t)(uintptr_t)computeDesc, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)(uintptr_t)Adesc, (uint64_t)(uintptr_t)B, (uint64_t)(uintptr_t)Bdesc, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)(uintptr_t)Cdesc, (uint64_t)(uintptr_t)D, (uint64_t)(uintptr_t)Ddesc, (uint64_t)(uintptr_t)algo, (uint64_t)(uintptr_t)workspace, (uint64_t)workspaceSizeInBytes, (uint64_t)(uintptr_t)stream };
+	uint64_t a[10] = { (uint64_t)(uintptr_t)lightHandle, (uint64_t)(uintptr_t)operationDesc, (uint64_t)(uintptr_t)Adesc, (uint64_t)(uintptr_t)Bdesc, (uint64_t)(uintptr_t)Cdesc, (uint64_t)(uintptr_t)Ddesc, (uint64_t)(uintptr_t)preference, (uint64_t)requestedAlgoCount, (uint64_t)(uintptr_t)heuristicResultsArray, (uint64_t)(uintptr_t)returnAlgoCount };
 	return (cublasStatus_t)vgpu_stub_call(443, a);
 }
 
-/* id 459, remote */
+/* id 444, local */
+VGPU_EXPORT cublasStatus_t cublasLtMatmul(cublasLtHandle_t lightHandle, cublasLtMatmulDesc_t computeDesc, const void *alpha, const void *A, cublasLtMatrixLayout_t Adesc, const void *B, cublasLtMatrixLayout_t Bdesc, const void *beta, const void *C, cublasLtMatrixLayout_t Cdesc, void *D, cublasLtMatrixLayout_t Ddesc, const cublasLtMatmulAlgo_t *algo, void *workspace, size_t workspaceSizeInBytes, cudaStream_t stream)
+{
+	uint64_t a[16] = { (uint64_t)(uintptr_t)lightHandle, (uint64_t)(uintptr_t)computeDesc, (uint64_t)(uintptr_t)alpha, (uint64_t)(uintptr_t)A, (uint64_t)(uintptr_t)Adesc, (uint64_t)(uintptr_t)B, (uint64_t)(uintptr_t)Bdesc, (uint64_t)(uintptr_t)beta, (uint64_t)(uintptr_t)C, (uint64_t)(uintptr_t)Cdesc, (uint64_t)(uintptr_t)D, (uint64_t)(uintptr_t)Ddesc, (uint64_t)(uintptr_t)algo, (uint64_t)(uintptr_t)workspace, (uint64_t)workspaceSizeInBytes, (uint64_t)(uintptr_t)stream };
+	return (cublasStatus_t)vgpu_stub_call(444, a);
+}
+
+/* id 460, remote */
 VGPU_EXPORT cublasStatus_t cublasLtGetProperty(libraryPropertyType type, int *value)
 {
 	uint64_t a[2] = { (uint64_t)type, (uint64_t)(uintptr_t)value };
-	return (cublasStatus_t)vgpu_stub_call(459, a);
-}
-
-/* id 460, local */
-VGPU_EXPORT size_t cublasLtGetVersion(void)
-{
-	uint64_t *a = 0;
-	return (size_t)vgpu_stub_call(460, a);
+	return (cublasStatus_t)vgpu_stub_call(460, a);
 }
 
 /* id 461, local */
-VGPU_EXPORT size_t cublasLtGetCudartVersion(void)
+VGPU_EXPORT size_t cublasLtGetVersion(void)
 {
 	uint64_t *a = 0;
 	return (size_t)vgpu_stub_call(461, a);
 }
 
 /* id 462, local */
-VGPU_EXPORT const char * cublasLtGetStatusName(cublasStatus_t status)
+VGPU_EXPORT size_t cublasLtGetCudartVersion(void)
 {
-	uint64_t a[1] = { (uint64_t)status };
-	if (!vgpu_stub_ready())
-		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(462, a);
+	uint64_t *a = 0;
+	return (size_t)vgpu_stub_call(462, a);
 }
 
 /* id 463, local */
-VGPU_EXPORT const char * cublasLtGetStatusString(cublasStatus_t status)
+VGPU_EXPORT const char * cublasLtGetStatusName(cublasStatus_t status)
 {
 	uint64_t a[1] = { (uint64_t)status };
 	if (!vgpu_stub_ready())
@@ -132,338 +123,347 @@ VGPU_EXPORT const char * cublasLtGetStatusString(cublasStatus_t status)
 	return (const char *)(uintptr_t)vgpu_stub_call(463, a);
 }
 
-VGPU_EXPORT cublasStatus_t cublasLtACCMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2390, 0); }
+/* id 464, local */
+VGPU_EXPORT const char * cublasLtGetStatusString(cublasStatus_t status)
+{
+	uint64_t a[1] = { (uint64_t)status };
+	if (!vgpu_stub_ready())
+		return "vgpu: the vgpu core is not available (see the log line above)";
+	return (const char *)(uintptr_t)vgpu_stub_call(464, a);
+}
 
-VGPU_EXPORT cublasStatus_t cublasLtACCMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2391, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtACCMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2391, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtACCMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2392, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtACCMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2392, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtACCMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2393, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtACCMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2393, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtACCMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2394, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtACCMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2394, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtACCMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2395, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtACCMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2395, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtAlgoCharacteristicGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2396, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtACCMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2396, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBIIMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2397, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtAlgoCharacteristicGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2397, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBIIMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2398, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBIIMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2398, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBIIMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2399, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBIIMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2399, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBIIMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2400, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBIIMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2400, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBIIMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2401, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBIIMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2401, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBIIMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2402, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBIIMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2402, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBSBMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2403, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBIIMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2403, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBSBMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2404, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBSBMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2404, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBSBMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2405, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBSBMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2405, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBSBMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2406, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBSBMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2406, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBSBMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2407, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBSBMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2407, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBSBMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2408, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBSBMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2408, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBSSMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2409, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBSBMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2409, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBSSMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2410, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBSSMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2410, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBSSMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2411, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBSSMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2411, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBSSMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2412, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBSSMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2412, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBSSMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2413, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBSSMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2413, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtBSSMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2414, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBSSMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2414, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtCCCMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2415, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtBSSMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2415, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtCCCMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2416, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtCCCMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2416, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtCCCMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2417, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtCCCMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2417, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtCCCMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2418, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtCCCMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2418, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtCCCMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2419, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtCCCMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2419, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtCCCMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2420, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtCCCMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2420, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtClearNvjetCache(void) { return (cublasStatus_t)vgpu_stub_call(2421, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtCCCMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2421, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtCreate(void) { return (cublasStatus_t)vgpu_stub_call(2422, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtClearNvjetCache(void) { return (cublasStatus_t)vgpu_stub_call(2422, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtCtxInit(void) { return (cublasStatus_t)vgpu_stub_call(2423, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtCreate(void) { return (cublasStatus_t)vgpu_stub_call(2423, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtDDDMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2424, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtCtxInit(void) { return (cublasStatus_t)vgpu_stub_call(2424, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtDDDMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2425, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtDDDMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2425, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtDDDMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2426, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtDDDMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2426, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtDDDMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2427, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtDDDMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2427, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtDDDMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2428, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtDDDMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2428, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtDDDMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2429, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtDDDMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2429, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2430, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtDDDMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2430, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtEmulationDescCreate(void) { return (cublasStatus_t)vgpu_stub_call(2431, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2431, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtEmulationDescDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2432, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtEmulationDescCreate(void) { return (cublasStatus_t)vgpu_stub_call(2432, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtEmulationDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2433, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtEmulationDescDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2433, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtEmulationDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2434, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtEmulationDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2434, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtEmulationDescSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2435, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtEmulationDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2435, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_BII(void) { return (cublasStatus_t)vgpu_stub_call(2436, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtEmulationDescSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2436, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_BSS(void) { return (cublasStatus_t)vgpu_stub_call(2437, 0); }
+VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_BII(void) { return (cublasStatus_t)vgpu_stub_call(2437, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_DDD(void) { return (cublasStatus_t)vgpu_stub_call(2438, 0); }
+VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_BSS(void) { return (cublasStatus_t)vgpu_stub_call(2438, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_HHH(void) { return (cublasStatus_t)vgpu_stub_call(2439, 0); }
+VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_DDD(void) { return (cublasStatus_t)vgpu_stub_call(2439, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_HSH(void) { return (cublasStatus_t)vgpu_stub_call(2440, 0); }
+VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_HHH(void) { return (cublasStatus_t)vgpu_stub_call(2440, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_HSS(void) { return (cublasStatus_t)vgpu_stub_call(2441, 0); }
+VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_HSH(void) { return (cublasStatus_t)vgpu_stub_call(2441, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_SSS(void) { return (cublasStatus_t)vgpu_stub_call(2442, 0); }
+VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_HSS(void) { return (cublasStatus_t)vgpu_stub_call(2442, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_TSS(void) { return (cublasStatus_t)vgpu_stub_call(2443, 0); }
+VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_SSS(void) { return (cublasStatus_t)vgpu_stub_call(2443, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_TST(void) { return (cublasStatus_t)vgpu_stub_call(2444, 0); }
+VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_TSS(void) { return (cublasStatus_t)vgpu_stub_call(2444, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtGetEnvironmentMode(void) { return (cublasStatus_t)vgpu_stub_call(2445, 0); }
+VGPU_EXPORT cublasStatus_t cublasLt_for_cublas_TST(void) { return (cublasStatus_t)vgpu_stub_call(2445, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHeuristicLutSerializeEntry(void) { return (cublasStatus_t)vgpu_stub_call(2446, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtGetEnvironmentMode(void) { return (cublasStatus_t)vgpu_stub_call(2446, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheCreate(void) { return (cublasStatus_t)vgpu_stub_call(2447, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHeuristicLutSerializeEntry(void) { return (cublasStatus_t)vgpu_stub_call(2447, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2448, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheCreate(void) { return (cublasStatus_t)vgpu_stub_call(2448, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheGetCapacity(void) { return (cublasStatus_t)vgpu_stub_call(2449, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2449, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheGet(void) { return (cublasStatus_t)vgpu_stub_call(2450, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheGetCapacity(void) { return (cublasStatus_t)vgpu_stub_call(2450, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCachePut(void) { return (cublasStatus_t)vgpu_stub_call(2451, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheGet(void) { return (cublasStatus_t)vgpu_stub_call(2451, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheSetCapacity(void) { return (cublasStatus_t)vgpu_stub_call(2452, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCachePut(void) { return (cublasStatus_t)vgpu_stub_call(2452, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHHHMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2453, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHeuristicsCacheSetCapacity(void) { return (cublasStatus_t)vgpu_stub_call(2453, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHHHMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2454, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHHHMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2454, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHHHMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2455, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHHHMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2455, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHHHMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2456, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHHHMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2456, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHHHMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2457, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHHHMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2457, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHHHMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2458, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHHHMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2458, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHSHMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2459, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHHHMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2459, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHSHMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2460, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHSHMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2460, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHSHMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2461, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHSHMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2461, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHSHMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2462, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHSHMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2462, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHSHMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2463, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHSHMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2463, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHSHMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2464, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHSHMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2464, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHSSMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2465, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHSHMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2465, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHSSMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2466, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHSSMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2466, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHSSMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2467, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHSSMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2467, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHSSMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2468, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHSSMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2468, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHSSMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2469, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHSSMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2469, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtHSSMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2470, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHSSMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2470, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtKCCMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2471, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtHSSMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2471, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtKCCMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2472, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtKCCMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2472, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtKCCMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2473, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtKCCMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2473, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtKCCMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2474, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtKCCMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2474, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtKCCMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2475, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtKCCMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2475, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtKCCMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2476, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtKCCMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2476, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtKCKMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2477, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtKCCMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2477, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtKCKMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2478, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtKCKMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2478, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtKCKMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2479, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtKCKMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2479, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtKCKMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2480, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtKCKMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2480, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtKCKMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2481, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtKCKMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2481, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtKCKMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2482, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtKCKMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2482, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmACC(void) { return (cublasStatus_t)vgpu_stub_call(2483, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtKCKMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2483, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmBII(void) { return (cublasStatus_t)vgpu_stub_call(2484, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmACC(void) { return (cublasStatus_t)vgpu_stub_call(2484, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmBSS(void) { return (cublasStatus_t)vgpu_stub_call(2485, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmBII(void) { return (cublasStatus_t)vgpu_stub_call(2485, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmCCC(void) { return (cublasStatus_t)vgpu_stub_call(2486, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmBSS(void) { return (cublasStatus_t)vgpu_stub_call(2486, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmDDD(void) { return (cublasStatus_t)vgpu_stub_call(2487, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmCCC(void) { return (cublasStatus_t)vgpu_stub_call(2487, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmHHH(void) { return (cublasStatus_t)vgpu_stub_call(2488, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmDDD(void) { return (cublasStatus_t)vgpu_stub_call(2488, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmHSH(void) { return (cublasStatus_t)vgpu_stub_call(2489, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmHHH(void) { return (cublasStatus_t)vgpu_stub_call(2489, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmHSS(void) { return (cublasStatus_t)vgpu_stub_call(2490, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmHSH(void) { return (cublasStatus_t)vgpu_stub_call(2490, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmSSS(void) { return (cublasStatus_t)vgpu_stub_call(2491, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmHSS(void) { return (cublasStatus_t)vgpu_stub_call(2491, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmTSS(void) { return (cublasStatus_t)vgpu_stub_call(2492, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmSSS(void) { return (cublasStatus_t)vgpu_stub_call(2492, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmTST(void) { return (cublasStatus_t)vgpu_stub_call(2493, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmTSS(void) { return (cublasStatus_t)vgpu_stub_call(2493, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmZZZ(void) { return (cublasStatus_t)vgpu_stub_call(2494, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmTST(void) { return (cublasStatus_t)vgpu_stub_call(2494, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerForceDisable(void) { return (cublasStatus_t)vgpu_stub_call(2495, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLegacyGemmZZZ(void) { return (cublasStatus_t)vgpu_stub_call(2495, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerOpenFile(void) { return (cublasStatus_t)vgpu_stub_call(2496, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerForceDisable(void) { return (cublasStatus_t)vgpu_stub_call(2496, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerSetCallback(void) { return (cublasStatus_t)vgpu_stub_call(2497, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerOpenFile(void) { return (cublasStatus_t)vgpu_stub_call(2497, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerSetFile(void) { return (cublasStatus_t)vgpu_stub_call(2498, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerSetCallback(void) { return (cublasStatus_t)vgpu_stub_call(2498, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerSetLevel(void) { return (cublasStatus_t)vgpu_stub_call(2499, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerSetFile(void) { return (cublasStatus_t)vgpu_stub_call(2499, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtLoggerSetMask(void) { return (cublasStatus_t)vgpu_stub_call(2500, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerSetLevel(void) { return (cublasStatus_t)vgpu_stub_call(2500, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2501, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtLoggerSetMask(void) { return (cublasStatus_t)vgpu_stub_call(2501, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2502, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2502, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2503, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2503, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigGetAttributeRange(void) { return (cublasStatus_t)vgpu_stub_call(2504, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2504, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2505, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigGetAttributeRange(void) { return (cublasStatus_t)vgpu_stub_call(2505, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2506, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoConfigSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2506, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2507, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2507, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2508, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2508, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2509, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2509, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2510, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2510, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2511, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2511, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2512, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatmulPreferenceInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2512, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2513, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2513, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescCreate(void) { return (cublasStatus_t)vgpu_stub_call(2514, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixLayoutInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2514, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2515, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescCreate(void) { return (cublasStatus_t)vgpu_stub_call(2515, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2516, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescDestroy(void) { return (cublasStatus_t)vgpu_stub_call(2516, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2517, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2517, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2518, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescInit_internal(void) { return (cublasStatus_t)vgpu_stub_call(2518, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtMatrixTransform(void) { return (cublasStatus_t)vgpu_stub_call(2519, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransformDescSetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2519, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtSetEnvironmentMode(void) { return (cublasStatus_t)vgpu_stub_call(2520, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtMatrixTransform(void) { return (cublasStatus_t)vgpu_stub_call(2520, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtShutdownCtx(void) { return (cublasStatus_t)vgpu_stub_call(2521, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtSetEnvironmentMode(void) { return (cublasStatus_t)vgpu_stub_call(2521, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtSSSMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2522, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtShutdownCtx(void) { return (cublasStatus_t)vgpu_stub_call(2522, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtSSSMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2523, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtSSSMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2523, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtSSSMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2524, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtSSSMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2524, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtSSSMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2525, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtSSSMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2525, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtSSSMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2526, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtSSSMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2526, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtSSSMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2527, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtSSSMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2527, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtTSSMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2528, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtSSSMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2528, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtTSSMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2529, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtTSSMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2529, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtTSSMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2530, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtTSSMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2530, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtTSSMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2531, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtTSSMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2531, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtTSSMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2532, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtTSSMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2532, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtTSSMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2533, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtTSSMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2533, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtTSTMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2534, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtTSSMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2534, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtTSTMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2535, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtTSTMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2535, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtTSTMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2536, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtTSTMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2536, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtTSTMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2537, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtTSTMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2537, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtTSTMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2538, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtTSTMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2538, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtTSTMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2539, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtTSTMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2539, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtVCCMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2540, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtTSTMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2540, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtVCCMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2541, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtVCCMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2541, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtVCCMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2542, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtVCCMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2542, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtVCCMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2543, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtVCCMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2543, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtVCCMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2544, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtVCCMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2544, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtVCCMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2545, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtVCCMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2545, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtVCVMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2546, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtVCCMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2546, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtVCVMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2547, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtVCVMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2547, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtVCVMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2548, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtVCVMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2548, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtVCVMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2549, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtVCVMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2549, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtVCVMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2550, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtVCVMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2550, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtVCVMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2551, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtVCVMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2551, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtZZZMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2552, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtVCVMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2552, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtZZZMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2553, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtZZZMatmulAlgoCapGetAttribute(void) { return (cublasStatus_t)vgpu_stub_call(2553, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtZZZMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2554, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtZZZMatmulAlgoCheck(void) { return (cublasStatus_t)vgpu_stub_call(2554, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtZZZMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2555, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtZZZMatmulAlgoGetHeuristic(void) { return (cublasStatus_t)vgpu_stub_call(2555, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtZZZMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2556, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtZZZMatmulAlgoGetIds(void) { return (cublasStatus_t)vgpu_stub_call(2556, 0); }
 
-VGPU_EXPORT cublasStatus_t cublasLtZZZMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2557, 0); }
+VGPU_EXPORT cublasStatus_t cublasLtZZZMatmulAlgoInit(void) { return (cublasStatus_t)vgpu_stub_call(2557, 0); }
+
+VGPU_EXPORT cublasStatus_t cublasLtZZZMatmul(void) { return (cublasStatus_t)vgpu_stub_call(2558, 0); }

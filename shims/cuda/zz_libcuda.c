@@ -13,7 +13,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 0,
 	.not_initialized = 3,
 	.not_supported = 801,
-	.table_hash = 1439530181725613298ULL,
+	.table_hash = 11429691880988620084ULL,
 };
 
 /* id 0, remote */
@@ -471,1576 +471,1576 @@ VGPU_EXPORT CUresult cuMemcpy2DAsync_v2(const CUDA_MEMCPY2D *pCopy, CUstream hSt
 	return (CUresult)vgpu_stub_call(66, a);
 }
 
-/* id 74, remote */
+/* id 75, remote */
 VGPU_EXPORT CUresult cuDeviceCanAccessPeer(int *canAccessPeer, CUdevice dev, CUdevice peerDev)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)canAccessPeer, (uint64_t)dev, (uint64_t)peerDev };
-	return (CUresult)vgpu_stub_call(74, a);
-}
-
-/* id 75, local */
-VGPU_EXPORT CUresult cuMemAllocHost_v2(void **pp, size_t bytesize)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)pp, (uint64_t)bytesize };
 	return (CUresult)vgpu_stub_call(75, a);
 }
 
 /* id 76, local */
-VGPU_EXPORT CUresult cuMemHostAlloc(void **pp, size_t bytesize, unsigned int Flags)
+VGPU_EXPORT CUresult cuMemAllocHost_v2(void **pp, size_t bytesize)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pp, (uint64_t)bytesize, (uint64_t)Flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pp, (uint64_t)bytesize };
 	return (CUresult)vgpu_stub_call(76, a);
 }
 
 /* id 77, local */
-VGPU_EXPORT CUresult cuMemFreeHost(void *p)
+VGPU_EXPORT CUresult cuMemHostAlloc(void **pp, size_t bytesize, unsigned int Flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)p };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pp, (uint64_t)bytesize, (uint64_t)Flags };
 	return (CUresult)vgpu_stub_call(77, a);
 }
 
 /* id 78, local */
-VGPU_EXPORT CUresult cuMemHostRegister_v2(void *p, size_t bytesize, unsigned int Flags)
+VGPU_EXPORT CUresult cuMemFreeHost(void *p)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)p, (uint64_t)bytesize, (uint64_t)Flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)p };
 	return (CUresult)vgpu_stub_call(78, a);
 }
 
 /* id 79, local */
-VGPU_EXPORT CUresult cuMemHostUnregister(void *p)
+VGPU_EXPORT CUresult cuMemHostRegister_v2(void *p, size_t bytesize, unsigned int Flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)p };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)p, (uint64_t)bytesize, (uint64_t)Flags };
 	return (CUresult)vgpu_stub_call(79, a);
 }
 
 /* id 80, local */
-VGPU_EXPORT CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize, unsigned int flags)
+VGPU_EXPORT CUresult cuMemHostUnregister(void *p)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)dptr, (uint64_t)bytesize, (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)p };
 	return (CUresult)vgpu_stub_call(80, a);
 }
 
-/* id 81, remote */
-VGPU_EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, const CUmemAllocationProp *prop, unsigned long long flags)
+/* id 81, local */
+VGPU_EXPORT CUresult cuMemAllocManaged(CUdeviceptr *dptr, size_t bytesize, unsigned int flags)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)handle, (uint64_t)size, (uint64_t)(uintptr_t)prop, (uint64_t)flags };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)dptr, (uint64_t)bytesize, (uint64_t)flags };
 	return (CUresult)vgpu_stub_call(81, a);
 }
 
 /* id 82, remote */
-VGPU_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
+VGPU_EXPORT CUresult cuMemCreate(CUmemGenericAllocationHandle *handle, size_t size, const CUmemAllocationProp *prop, unsigned long long flags)
 {
-	uint64_t a[1] = { (uint64_t)handle };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)handle, (uint64_t)size, (uint64_t)(uintptr_t)prop, (uint64_t)flags };
 	return (CUresult)vgpu_stub_call(82, a);
 }
 
 /* id 83, remote */
-VGPU_EXPORT CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment, CUdeviceptr addr, unsigned long long flags)
+VGPU_EXPORT CUresult cuMemRelease(CUmemGenericAllocationHandle handle)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size, (uint64_t)alignment, (uint64_t)addr, (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)handle };
 	return (CUresult)vgpu_stub_call(83, a);
 }
 
 /* id 84, remote */
-VGPU_EXPORT CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size)
+VGPU_EXPORT CUresult cuMemAddressReserve(CUdeviceptr *ptr, size_t size, size_t alignment, CUdeviceptr addr, unsigned long long flags)
 {
-	uint64_t a[2] = { (uint64_t)ptr, (uint64_t)size };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size, (uint64_t)alignment, (uint64_t)addr, (uint64_t)flags };
 	return (CUresult)vgpu_stub_call(84, a);
 }
 
 /* id 85, remote */
-VGPU_EXPORT CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset, CUmemGenericAllocationHandle handle, unsigned long long flags)
+VGPU_EXPORT CUresult cuMemAddressFree(CUdeviceptr ptr, size_t size)
 {
-	uint64_t a[5] = { (uint64_t)ptr, (uint64_t)size, (uint64_t)offset, (uint64_t)handle, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)ptr, (uint64_t)size };
 	return (CUresult)vgpu_stub_call(85, a);
 }
 
 /* id 86, remote */
-VGPU_EXPORT CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
+VGPU_EXPORT CUresult cuMemMap(CUdeviceptr ptr, size_t size, size_t offset, CUmemGenericAllocationHandle handle, unsigned long long flags)
 {
-	uint64_t a[2] = { (uint64_t)ptr, (uint64_t)size };
+	uint64_t a[5] = { (uint64_t)ptr, (uint64_t)size, (uint64_t)offset, (uint64_t)handle, (uint64_t)flags };
 	return (CUresult)vgpu_stub_call(86, a);
 }
 
 /* id 87, remote */
-VGPU_EXPORT CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessDesc *desc, size_t count)
+VGPU_EXPORT CUresult cuMemUnmap(CUdeviceptr ptr, size_t size)
 {
-	uint64_t a[4] = { (uint64_t)ptr, (uint64_t)size, (uint64_t)(uintptr_t)desc, (uint64_t)count };
+	uint64_t a[2] = { (uint64_t)ptr, (uint64_t)size };
 	return (CUresult)vgpu_stub_call(87, a);
 }
 
-/* id 88, local */
-VGPU_EXPORT CUresult cuModuleLoadData(CUmodule *module, const void *image)
+/* id 88, remote */
+VGPU_EXPORT CUresult cuMemSetAccess(CUdeviceptr ptr, size_t size, const CUmemAccessDesc *desc, size_t count)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)module, (uint64_t)(uintptr_t)image };
+	uint64_t a[4] = { (uint64_t)ptr, (uint64_t)size, (uint64_t)(uintptr_t)desc, (uint64_t)count };
 	return (CUresult)vgpu_stub_call(88, a);
 }
 
 /* id 89, local */
-VGPU_EXPORT CUresult cuModuleLoadDataEx(CUmodule *module, const void *image, unsigned int numOptions, CUjit_option *options, void **optionValues)
+VGPU_EXPORT CUresult cuModuleLoadData(CUmodule *module, const void *image)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)module, (uint64_t)(uintptr_t)image, (uint64_t)numOptions, (uint64_t)(uintptr_t)options, (uint64_t)(uintptr_t)optionValues };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)module, (uint64_t)(uintptr_t)image };
 	return (CUresult)vgpu_stub_call(89, a);
 }
 
 /* id 90, local */
-VGPU_EXPORT CUresult cuModuleLoadFatBinary(CUmodule *module, const void *fatCubin)
+VGPU_EXPORT CUresult cuModuleLoadDataEx(CUmodule *module, const void *image, unsigned int numOptions, CUjit_option *options, void **optionValues)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)module, (uint64_t)(uintptr_t)fatCubin };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)module, (uint64_t)(uintptr_t)image, (uint64_t)numOptions, (uint64_t)(uintptr_t)options, (uint64_t)(uintptr_t)optionValues };
 	return (CUresult)vgpu_stub_call(90, a);
 }
 
-/* id 92, remote */
-VGPU_EXPORT CUresult cuModuleUnload(CUmodule hmod)
+/* id 91, local */
+VGPU_EXPORT CUresult cuModuleLoadFatBinary(CUmodule *module, const void *fatCubin)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)hmod };
-	return (CUresult)vgpu_stub_call(92, a);
+	uint64_t a[2] = { (uint64_t)(uintptr_t)module, (uint64_t)(uintptr_t)fatCubin };
+	return (CUresult)vgpu_stub_call(91, a);
 }
 
 /* id 93, remote */
-VGPU_EXPORT CUresult cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const char *name)
+VGPU_EXPORT CUresult cuModuleUnload(CUmodule hmod)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)hfunc, (uint64_t)(uintptr_t)hmod, (uint64_t)(uintptr_t)name };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)hmod };
 	return (CUresult)vgpu_stub_call(93, a);
 }
 
 /* id 94, remote */
-VGPU_EXPORT CUresult cuModuleGetGlobal_v2(CUdeviceptr *dptr, size_t *bytes, CUmodule hmod, const char *name)
+VGPU_EXPORT CUresult cuModuleGetFunction(CUfunction *hfunc, CUmodule hmod, const char *name)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)dptr, (uint64_t)(uintptr_t)bytes, (uint64_t)(uintptr_t)hmod, (uint64_t)(uintptr_t)name };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)hfunc, (uint64_t)(uintptr_t)hmod, (uint64_t)(uintptr_t)name };
 	return (CUresult)vgpu_stub_call(94, a);
 }
 
-/* id 95, local */
-VGPU_EXPORT CUresult cuLibraryLoadData(CUlibrary *library, const void *code, CUjit_option *jitOptions, void **jitOptionsValues, unsigned int numJitOptions, CUlibraryOption *libraryOptions, void **libraryOptionValues, unsigned int numLibraryOptions)
+/* id 95, remote */
+VGPU_EXPORT CUresult cuModuleGetGlobal_v2(CUdeviceptr *dptr, size_t *bytes, CUmodule hmod, const char *name)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)library, (uint64_t)(uintptr_t)code, (uint64_t)(uintptr_t)jitOptions, (uint64_t)(uintptr_t)jitOptionsValues, (uint64_t)numJitOptions, (uint64_t)(uintptr_t)libraryOptions, (uint64_t)(uintptr_t)libraryOptionValues, (uint64_t)numLibraryOptions };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)dptr, (uint64_t)(uintptr_t)bytes, (uint64_t)(uintptr_t)hmod, (uint64_t)(uintptr_t)name };
 	return (CUresult)vgpu_stub_call(95, a);
 }
 
-/* id 97, remote */
-VGPU_EXPORT CUresult cuLibraryUnload(CUlibrary library)
+/* id 96, local */
+VGPU_EXPORT CUresult cuLibraryLoadData(CUlibrary *library, const void *code, CUjit_option *jitOptions, void **jitOptionsValues, unsigned int numJitOptions, CUlibraryOption *libraryOptions, void **libraryOptionValues, unsigned int numLibraryOptions)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)library };
-	return (CUresult)vgpu_stub_call(97, a);
+	uint64_t a[8] = { (uint64_t)(uintptr_t)library, (uint64_t)(uintptr_t)code, (uint64_t)(uintptr_t)jitOptions, (uint64_t)(uintptr_t)jitOptionsValues, (uint64_t)numJitOptions, (uint64_t)(uintptr_t)libraryOptions, (uint64_t)(uintptr_t)libraryOptionValues, (uint64_t)numLibraryOptions };
+	return (CUresult)vgpu_stub_call(96, a);
 }
 
 /* id 98, remote */
-VGPU_EXPORT CUresult cuLibraryGetKernel(CUkernel *pKernel, CUlibrary library, const char *name)
+VGPU_EXPORT CUresult cuLibraryUnload(CUlibrary library)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pKernel, (uint64_t)(uintptr_t)library, (uint64_t)(uintptr_t)name };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)library };
 	return (CUresult)vgpu_stub_call(98, a);
 }
 
 /* id 99, remote */
-VGPU_EXPORT CUresult cuLibraryGetModule(CUmodule *pMod, CUlibrary library)
+VGPU_EXPORT CUresult cuLibraryGetKernel(CUkernel *pKernel, CUlibrary library, const char *name)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)pMod, (uint64_t)(uintptr_t)library };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pKernel, (uint64_t)(uintptr_t)library, (uint64_t)(uintptr_t)name };
 	return (CUresult)vgpu_stub_call(99, a);
 }
 
 /* id 100, remote */
-VGPU_EXPORT CUresult cuLibraryGetGlobal(CUdeviceptr *dptr, size_t *bytes, CUlibrary library, const char *name)
+VGPU_EXPORT CUresult cuLibraryGetModule(CUmodule *pMod, CUlibrary library)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)dptr, (uint64_t)(uintptr_t)bytes, (uint64_t)(uintptr_t)library, (uint64_t)(uintptr_t)name };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pMod, (uint64_t)(uintptr_t)library };
 	return (CUresult)vgpu_stub_call(100, a);
 }
 
 /* id 101, remote */
-VGPU_EXPORT CUresult cuKernelGetParamInfo(CUkernel kernel, size_t paramIndex, size_t *paramOffset, size_t *paramSize)
+VGPU_EXPORT CUresult cuLibraryGetGlobal(CUdeviceptr *dptr, size_t *bytes, CUlibrary library, const char *name)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)kernel, (uint64_t)paramIndex, (uint64_t)(uintptr_t)paramOffset, (uint64_t)(uintptr_t)paramSize };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)dptr, (uint64_t)(uintptr_t)bytes, (uint64_t)(uintptr_t)library, (uint64_t)(uintptr_t)name };
 	return (CUresult)vgpu_stub_call(101, a);
 }
 
 /* id 102, remote */
-VGPU_EXPORT CUresult cuModuleGetLoadingMode(CUmoduleLoadingMode *mode)
+VGPU_EXPORT CUresult cuKernelGetParamInfo(CUkernel kernel, size_t paramIndex, size_t *paramOffset, size_t *paramSize)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)mode };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)kernel, (uint64_t)paramIndex, (uint64_t)(uintptr_t)paramOffset, (uint64_t)(uintptr_t)paramSize };
 	return (CUresult)vgpu_stub_call(102, a);
 }
 
 /* id 103, remote */
-VGPU_EXPORT CUresult cuKernelGetFunction(CUfunction *pFunc, CUkernel kernel)
+VGPU_EXPORT CUresult cuModuleGetLoadingMode(CUmoduleLoadingMode *mode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)pFunc, (uint64_t)(uintptr_t)kernel };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)mode };
 	return (CUresult)vgpu_stub_call(103, a);
 }
 
 /* id 104, remote */
-VGPU_EXPORT CUresult cuFuncGetParamInfo(CUfunction func, size_t paramIndex, size_t *paramOffset, size_t *paramSize)
+VGPU_EXPORT CUresult cuKernelGetFunction(CUfunction *pFunc, CUkernel kernel)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)func, (uint64_t)paramIndex, (uint64_t)(uintptr_t)paramOffset, (uint64_t)(uintptr_t)paramSize };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pFunc, (uint64_t)(uintptr_t)kernel };
 	return (CUresult)vgpu_stub_call(104, a);
 }
 
 /* id 105, remote */
-VGPU_EXPORT CUresult cuFuncGetAttribute(int *pi, CUfunction_attribute attrib, CUfunction hfunc)
+VGPU_EXPORT CUresult cuFuncGetParamInfo(CUfunction func, size_t paramIndex, size_t *paramOffset, size_t *paramSize)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pi, (uint64_t)attrib, (uint64_t)(uintptr_t)hfunc };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)func, (uint64_t)paramIndex, (uint64_t)(uintptr_t)paramOffset, (uint64_t)(uintptr_t)paramSize };
 	return (CUresult)vgpu_stub_call(105, a);
 }
 
 /* id 106, remote */
-VGPU_EXPORT CUresult cuFuncSetAttribute(CUfunction hfunc, CUfunction_attribute attrib, int value)
+VGPU_EXPORT CUresult cuFuncGetAttribute(int *pi, CUfunction_attribute attrib, CUfunction hfunc)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)hfunc, (uint64_t)attrib, (uint64_t)value };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pi, (uint64_t)attrib, (uint64_t)(uintptr_t)hfunc };
 	return (CUresult)vgpu_stub_call(106, a);
 }
 
 /* id 107, remote */
-VGPU_EXPORT CUresult cuFuncSetCacheConfig(CUfunction hfunc, CUfunc_cache config)
+VGPU_EXPORT CUresult cuFuncSetAttribute(CUfunction hfunc, CUfunction_attribute attrib, int value)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)hfunc, (uint64_t)config };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)hfunc, (uint64_t)attrib, (uint64_t)value };
 	return (CUresult)vgpu_stub_call(107, a);
 }
 
 /* id 108, remote */
-VGPU_EXPORT CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *numBlocks, CUfunction func, int blockSize, size_t dynamicSMemSize)
+VGPU_EXPORT CUresult cuFuncSetCacheConfig(CUfunction hfunc, CUfunc_cache config)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)numBlocks, (uint64_t)(uintptr_t)func, (uint64_t)blockSize, (uint64_t)dynamicSMemSize };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)hfunc, (uint64_t)config };
 	return (CUresult)vgpu_stub_call(108, a);
 }
 
 /* id 109, remote */
-VGPU_EXPORT CUresult cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(int *numBlocks, CUfunction func, int blockSize, size_t dynamicSMemSize, unsigned int flags)
+VGPU_EXPORT CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *numBlocks, CUfunction func, int blockSize, size_t dynamicSMemSize)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)numBlocks, (uint64_t)(uintptr_t)func, (uint64_t)blockSize, (uint64_t)dynamicSMemSize, (uint64_t)flags };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)numBlocks, (uint64_t)(uintptr_t)func, (uint64_t)blockSize, (uint64_t)dynamicSMemSize };
 	return (CUresult)vgpu_stub_call(109, a);
 }
 
-/* id 111, local */
-VGPU_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams, void **extra)
+/* id 110, remote */
+VGPU_EXPORT CUresult cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(int *numBlocks, CUfunction func, int blockSize, size_t dynamicSMemSize, unsigned int flags)
 {
-	uint64_t a[11] = { (uint64_t)(uintptr_t)f, (uint64_t)gridDimX, (uint64_t)gridDimY, (uint64_t)gridDimZ, (uint64_t)blockDimX, (uint64_t)blockDimY, (uint64_t)blockDimZ, (uint64_t)sharedMemBytes, (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)kernelParams, (uint64_t)(uintptr_t)extra };
-	return (CUresult)vgpu_stub_call(111, a);
+	uint64_t a[5] = { (uint64_t)(uintptr_t)numBlocks, (uint64_t)(uintptr_t)func, (uint64_t)blockSize, (uint64_t)dynamicSMemSize, (uint64_t)flags };
+	return (CUresult)vgpu_stub_call(110, a);
 }
 
 /* id 112, local */
-VGPU_EXPORT CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams)
+VGPU_EXPORT CUresult cuLaunchKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams, void **extra)
 {
-	uint64_t a[10] = { (uint64_t)(uintptr_t)f, (uint64_t)gridDimX, (uint64_t)gridDimY, (uint64_t)gridDimZ, (uint64_t)blockDimX, (uint64_t)blockDimY, (uint64_t)blockDimZ, (uint64_t)sharedMemBytes, (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)kernelParams };
+	uint64_t a[11] = { (uint64_t)(uintptr_t)f, (uint64_t)gridDimX, (uint64_t)gridDimY, (uint64_t)gridDimZ, (uint64_t)blockDimX, (uint64_t)blockDimY, (uint64_t)blockDimZ, (uint64_t)sharedMemBytes, (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)kernelParams, (uint64_t)(uintptr_t)extra };
 	return (CUresult)vgpu_stub_call(112, a);
 }
 
 /* id 113, local */
-VGPU_EXPORT CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **kernelParams, void **extra)
+VGPU_EXPORT CUresult cuLaunchCooperativeKernel(CUfunction f, unsigned int gridDimX, unsigned int gridDimY, unsigned int gridDimZ, unsigned int blockDimX, unsigned int blockDimY, unsigned int blockDimZ, unsigned int sharedMemBytes, CUstream hStream, void **kernelParams)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)config, (uint64_t)(uintptr_t)f, (uint64_t)(uintptr_t)kernelParams, (uint64_t)(uintptr_t)extra };
+	uint64_t a[10] = { (uint64_t)(uintptr_t)f, (uint64_t)gridDimX, (uint64_t)gridDimY, (uint64_t)gridDimZ, (uint64_t)blockDimX, (uint64_t)blockDimY, (uint64_t)blockDimZ, (uint64_t)sharedMemBytes, (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)kernelParams };
 	return (CUresult)vgpu_stub_call(113, a);
 }
 
-/* id 115, remote */
-VGPU_EXPORT CUresult cuStreamCreateWithPriority(CUstream *phStream, unsigned int flags, int priority)
+/* id 114, local */
+VGPU_EXPORT CUresult cuLaunchKernelEx(const CUlaunchConfig *config, CUfunction f, void **kernelParams, void **extra)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)phStream, (uint64_t)flags, (uint64_t)priority };
-	return (CUresult)vgpu_stub_call(115, a);
+	uint64_t a[4] = { (uint64_t)(uintptr_t)config, (uint64_t)(uintptr_t)f, (uint64_t)(uintptr_t)kernelParams, (uint64_t)(uintptr_t)extra };
+	return (CUresult)vgpu_stub_call(114, a);
 }
 
 /* id 116, remote */
-VGPU_EXPORT CUresult cuStreamGetPriority(CUstream hStream, int *priority)
+VGPU_EXPORT CUresult cuStreamCreateWithPriority(CUstream *phStream, unsigned int flags, int priority)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)priority };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)phStream, (uint64_t)flags, (uint64_t)priority };
 	return (CUresult)vgpu_stub_call(116, a);
 }
 
 /* id 117, remote */
-VGPU_EXPORT CUresult cuStreamGetFlags(CUstream hStream, unsigned int *flags)
+VGPU_EXPORT CUresult cuStreamGetPriority(CUstream hStream, int *priority)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)priority };
 	return (CUresult)vgpu_stub_call(117, a);
 }
 
 /* id 118, remote */
-VGPU_EXPORT CUresult cuCtxGetStreamPriorityRange(int *leastPriority, int *greatestPriority)
+VGPU_EXPORT CUresult cuStreamGetFlags(CUstream hStream, unsigned int *flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)leastPriority, (uint64_t)(uintptr_t)greatestPriority };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)flags };
 	return (CUresult)vgpu_stub_call(118, a);
 }
 
-/* id 119, async */
-VGPU_EXPORT CUresult cuEventRecordWithFlags(CUevent hEvent, CUstream hStream, unsigned int flags)
+/* id 119, remote */
+VGPU_EXPORT CUresult cuCtxGetStreamPriorityRange(int *leastPriority, int *greatestPriority)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)hEvent, (uint64_t)(uintptr_t)hStream, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)leastPriority, (uint64_t)(uintptr_t)greatestPriority };
 	return (CUresult)vgpu_stub_call(119, a);
 }
 
 /* id 120, async */
-VGPU_EXPORT CUresult cuStreamBeginCapture_v2(CUstream hStream, CUstreamCaptureMode mode)
+VGPU_EXPORT CUresult cuEventRecordWithFlags(CUevent hEvent, CUstream hStream, unsigned int flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)hStream, (uint64_t)mode };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)hEvent, (uint64_t)(uintptr_t)hStream, (uint64_t)flags };
 	return (CUresult)vgpu_stub_call(120, a);
 }
 
-/* id 121, remote */
-VGPU_EXPORT CUresult cuStreamEndCapture(CUstream hStream, CUgraph *phGraph)
+/* id 121, async */
+VGPU_EXPORT CUresult cuStreamBeginCapture_v2(CUstream hStream, CUstreamCaptureMode mode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)phGraph };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)hStream, (uint64_t)mode };
 	return (CUresult)vgpu_stub_call(121, a);
 }
 
 /* id 122, remote */
-VGPU_EXPORT CUresult cuStreamIsCapturing(CUstream hStream, CUstreamCaptureStatus *captureStatus)
+VGPU_EXPORT CUresult cuStreamEndCapture(CUstream hStream, CUgraph *phGraph)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)captureStatus };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)phGraph };
 	return (CUresult)vgpu_stub_call(122, a);
 }
 
-/* id 123, local */
-VGPU_EXPORT CUresult cuStreamGetCaptureInfo_v3(CUstream hStream, cudaStreamCaptureStatus *captureStatus_out, unsigned long long *id_out, cudaGraph_t *graph_out, const cudaGraphNode_t **dependencies_out, const cudaGraphEdgeData **edgeData_out, size_t *numDependencies_out)
+/* id 123, remote */
+VGPU_EXPORT CUresult cuStreamIsCapturing(CUstream hStream, CUstreamCaptureStatus *captureStatus)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)captureStatus_out, (uint64_t)(uintptr_t)id_out, (uint64_t)(uintptr_t)graph_out, (uint64_t)(uintptr_t)dependencies_out, (uint64_t)(uintptr_t)edgeData_out, (uint64_t)(uintptr_t)numDependencies_out };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)captureStatus };
 	return (CUresult)vgpu_stub_call(123, a);
 }
 
-/* id 125, local */
-VGPU_EXPORT CUresult cuPointerGetAttributes(unsigned int numAttributes, CUpointer_attribute *attributes, void **data, CUdeviceptr ptr)
+/* id 124, local */
+VGPU_EXPORT CUresult cuStreamGetCaptureInfo_v3(CUstream hStream, cudaStreamCaptureStatus *captureStatus_out, unsigned long long *id_out, cudaGraph_t *graph_out, const cudaGraphNode_t **dependencies_out, const cudaGraphEdgeData **edgeData_out, size_t *numDependencies_out)
 {
-	uint64_t a[4] = { (uint64_t)numAttributes, (uint64_t)(uintptr_t)attributes, (uint64_t)(uintptr_t)data, (uint64_t)ptr };
-	return (CUresult)vgpu_stub_call(125, a);
+	uint64_t a[7] = { (uint64_t)(uintptr_t)hStream, (uint64_t)(uintptr_t)captureStatus_out, (uint64_t)(uintptr_t)id_out, (uint64_t)(uintptr_t)graph_out, (uint64_t)(uintptr_t)dependencies_out, (uint64_t)(uintptr_t)edgeData_out, (uint64_t)(uintptr_t)numDependencies_out };
+	return (CUresult)vgpu_stub_call(124, a);
 }
 
 /* id 126, local */
-VGPU_EXPORT CUresult cuMemcpy2DUnaligned_v2(const CUDA_MEMCPY2D *pCopy)
+VGPU_EXPORT CUresult cuPointerGetAttributes(unsigned int numAttributes, CUpointer_attribute *attributes, void **data, CUdeviceptr ptr)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)pCopy };
+	uint64_t a[4] = { (uint64_t)numAttributes, (uint64_t)(uintptr_t)attributes, (uint64_t)(uintptr_t)data, (uint64_t)ptr };
 	return (CUresult)vgpu_stub_call(126, a);
 }
 
 /* id 127, local */
-VGPU_EXPORT CUresult cuMemHostGetFlags(unsigned int *pFlags, void *p)
+VGPU_EXPORT CUresult cuMemcpy2DUnaligned_v2(const CUDA_MEMCPY2D *pCopy)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)pFlags, (uint64_t)(uintptr_t)p };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)pCopy };
 	return (CUresult)vgpu_stub_call(127, a);
 }
 
-/* id 128, remote */
-VGPU_EXPORT CUresult cuKernelGetAttribute(int *pi, CUfunction_attribute attrib, CUkernel kernel, CUdevice dev)
+/* id 128, local */
+VGPU_EXPORT CUresult cuMemHostGetFlags(unsigned int *pFlags, void *p)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)pi, (uint64_t)attrib, (uint64_t)(uintptr_t)kernel, (uint64_t)dev };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pFlags, (uint64_t)(uintptr_t)p };
 	return (CUresult)vgpu_stub_call(128, a);
 }
 
 /* id 129, remote */
-VGPU_EXPORT CUresult cuKernelSetAttribute(CUfunction_attribute attrib, int val, CUkernel kernel, CUdevice dev)
+VGPU_EXPORT CUresult cuKernelGetAttribute(int *pi, CUfunction_attribute attrib, CUkernel kernel, CUdevice dev)
 {
-	uint64_t a[4] = { (uint64_t)attrib, (uint64_t)val, (uint64_t)(uintptr_t)kernel, (uint64_t)dev };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)pi, (uint64_t)attrib, (uint64_t)(uintptr_t)kernel, (uint64_t)dev };
 	return (CUresult)vgpu_stub_call(129, a);
 }
 
-/* id 131, remote */
-VGPU_EXPORT CUresult cuThreadExchangeStreamCaptureMode(CUstreamCaptureMode *mode)
+/* id 130, remote */
+VGPU_EXPORT CUresult cuKernelSetAttribute(CUfunction_attribute attrib, int val, CUkernel kernel, CUdevice dev)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)mode };
-	return (CUresult)vgpu_stub_call(131, a);
+	uint64_t a[4] = { (uint64_t)attrib, (uint64_t)val, (uint64_t)(uintptr_t)kernel, (uint64_t)dev };
+	return (CUresult)vgpu_stub_call(130, a);
 }
 
 /* id 132, remote */
-VGPU_EXPORT CUresult cuGraphInstantiateWithFlags(CUgraphExec *phGraphExec, CUgraph hGraph, unsigned long long flags)
+VGPU_EXPORT CUresult cuThreadExchangeStreamCaptureMode(CUstreamCaptureMode *mode)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)phGraphExec, (uint64_t)(uintptr_t)hGraph, (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)mode };
 	return (CUresult)vgpu_stub_call(132, a);
 }
 
-/* id 133, async */
-VGPU_EXPORT CUresult cuGraphLaunch(CUgraphExec hGraphExec, CUstream hStream)
+/* id 133, remote */
+VGPU_EXPORT CUresult cuGraphInstantiateWithFlags(CUgraphExec *phGraphExec, CUgraph hGraph, unsigned long long flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)hGraphExec, (uint64_t)(uintptr_t)hStream };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)phGraphExec, (uint64_t)(uintptr_t)hGraph, (uint64_t)flags };
 	return (CUresult)vgpu_stub_call(133, a);
 }
 
-/* id 134, remote */
-VGPU_EXPORT CUresult cuGraphExecUpdate_v2(CUgraphExec hGraphExec, CUgraph hGraph, CUgraphExecUpdateResultInfo *resultInfo)
+/* id 134, async */
+VGPU_EXPORT CUresult cuGraphLaunch(CUgraphExec hGraphExec, CUstream hStream)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)hGraphExec, (uint64_t)(uintptr_t)hGraph, (uint64_t)(uintptr_t)resultInfo };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)hGraphExec, (uint64_t)(uintptr_t)hStream };
 	return (CUresult)vgpu_stub_call(134, a);
 }
 
 /* id 135, remote */
-VGPU_EXPORT CUresult cuGraphExecDestroy(CUgraphExec hGraphExec)
+VGPU_EXPORT CUresult cuGraphExecUpdate_v2(CUgraphExec hGraphExec, CUgraph hGraph, CUgraphExecUpdateResultInfo *resultInfo)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)hGraphExec };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)hGraphExec, (uint64_t)(uintptr_t)hGraph, (uint64_t)(uintptr_t)resultInfo };
 	return (CUresult)vgpu_stub_call(135, a);
 }
 
 /* id 136, remote */
-VGPU_EXPORT CUresult cuGraphDestroy(CUgraph hGraph)
+VGPU_EXPORT CUresult cuGraphExecDestroy(CUgraphExec hGraphExec)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)hGraph };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)hGraphExec };
 	return (CUresult)vgpu_stub_call(136, a);
 }
 
 /* id 137, remote */
-VGPU_EXPORT CUresult cuGraphGetNodes(CUgraph hGraph, CUgraphNode *nodes, size_t *numNodes)
+VGPU_EXPORT CUresult cuGraphDestroy(CUgraph hGraph)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)hGraph, (uint64_t)(uintptr_t)nodes, (uint64_t)(uintptr_t)numNodes };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)hGraph };
 	return (CUresult)vgpu_stub_call(137, a);
 }
 
-/* id 422: cuGetProcAddress is hand-written in shims/cuda/ (a file other than zz_*.c) */
+/* id 138, remote */
+VGPU_EXPORT CUresult cuGraphGetNodes(CUgraph hGraph, CUgraphNode *nodes, size_t *numNodes)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)hGraph, (uint64_t)(uintptr_t)nodes, (uint64_t)(uintptr_t)numNodes };
+	return (CUresult)vgpu_stub_call(138, a);
+}
 
-/* id 423: cuGetProcAddress_v2 is hand-written in shims/cuda/ (a file other than zz_*.c) */
+/* id 423: cuGetProcAddress is hand-written in shims/cuda/ (a file other than zz_*.c) */
 
-/* id 424: cuGetExportTable is hand-written in shims/cuda/ (a file other than zz_*.c) */
+/* id 424: cuGetProcAddress_v2 is hand-written in shims/cuda/ (a file other than zz_*.c) */
 
-/* id 425: cuDevicePrimaryCtxReset_v2 is hand-written in shims/cuda/ (a file other than zz_*.c) */
+/* id 425: cuGetExportTable is hand-written in shims/cuda/ (a file other than zz_*.c) */
 
-/* id 426: cuCtxDestroy_v2 is hand-written in shims/cuda/ (a file other than zz_*.c) */
+/* id 426: cuDevicePrimaryCtxReset_v2 is hand-written in shims/cuda/ (a file other than zz_*.c) */
 
-VGPU_EXPORT CUresult cuArray3DCreate(void) { return (CUresult)vgpu_stub_call(546, 0); }
+/* id 427: cuCtxDestroy_v2 is hand-written in shims/cuda/ (a file other than zz_*.c) */
 
-VGPU_EXPORT CUresult cuArray3DCreate_v2(void) { return (CUresult)vgpu_stub_call(547, 0); }
+VGPU_EXPORT CUresult cuArray3DCreate(void) { return (CUresult)vgpu_stub_call(547, 0); }
 
-VGPU_EXPORT CUresult cuArray3DGetDescriptor(void) { return (CUresult)vgpu_stub_call(548, 0); }
+VGPU_EXPORT CUresult cuArray3DCreate_v2(void) { return (CUresult)vgpu_stub_call(548, 0); }
 
-VGPU_EXPORT CUresult cuArray3DGetDescriptor_v2(void) { return (CUresult)vgpu_stub_call(549, 0); }
+VGPU_EXPORT CUresult cuArray3DGetDescriptor(void) { return (CUresult)vgpu_stub_call(549, 0); }
 
-VGPU_EXPORT CUresult cuArrayCreate(void) { return (CUresult)vgpu_stub_call(550, 0); }
+VGPU_EXPORT CUresult cuArray3DGetDescriptor_v2(void) { return (CUresult)vgpu_stub_call(550, 0); }
 
-VGPU_EXPORT CUresult cuArrayCreate_v2(void) { return (CUresult)vgpu_stub_call(551, 0); }
+VGPU_EXPORT CUresult cuArrayCreate(void) { return (CUresult)vgpu_stub_call(551, 0); }
 
-VGPU_EXPORT CUresult cuArrayDestroy(void) { return (CUresult)vgpu_stub_call(552, 0); }
+VGPU_EXPORT CUresult cuArrayCreate_v2(void) { return (CUresult)vgpu_stub_call(552, 0); }
 
-VGPU_EXPORT CUresult cuArrayGetDescriptor(void) { return (CUresult)vgpu_stub_call(553, 0); }
+VGPU_EXPORT CUresult cuArrayDestroy(void) { return (CUresult)vgpu_stub_call(553, 0); }
 
-VGPU_EXPORT CUresult cuArrayGetDescriptor_v2(void) { return (CUresult)vgpu_stub_call(554, 0); }
+VGPU_EXPORT CUresult cuArrayGetDescriptor(void) { return (CUresult)vgpu_stub_call(554, 0); }
 
-VGPU_EXPORT CUresult cuArrayGetMemoryRequirements(void) { return (CUresult)vgpu_stub_call(555, 0); }
+VGPU_EXPORT CUresult cuArrayGetDescriptor_v2(void) { return (CUresult)vgpu_stub_call(555, 0); }
 
-VGPU_EXPORT CUresult cuArrayGetPlane(void) { return (CUresult)vgpu_stub_call(556, 0); }
+VGPU_EXPORT CUresult cuArrayGetMemoryRequirements(void) { return (CUresult)vgpu_stub_call(556, 0); }
 
-VGPU_EXPORT CUresult cuArrayGetSparseProperties(void) { return (CUresult)vgpu_stub_call(557, 0); }
+VGPU_EXPORT CUresult cuArrayGetPlane(void) { return (CUresult)vgpu_stub_call(557, 0); }
 
-VGPU_EXPORT CUresult cuCheckpointProcessCheckpoint(void) { return (CUresult)vgpu_stub_call(558, 0); }
+VGPU_EXPORT CUresult cuArrayGetSparseProperties(void) { return (CUresult)vgpu_stub_call(558, 0); }
 
-VGPU_EXPORT CUresult cuCheckpointProcessGetRestoreThreadId(void) { return (CUresult)vgpu_stub_call(559, 0); }
+VGPU_EXPORT CUresult cuCheckpointProcessCheckpoint(void) { return (CUresult)vgpu_stub_call(559, 0); }
 
-VGPU_EXPORT CUresult cuCheckpointProcessGetState(void) { return (CUresult)vgpu_stub_call(560, 0); }
+VGPU_EXPORT CUresult cuCheckpointProcessGetRestoreThreadId(void) { return (CUresult)vgpu_stub_call(560, 0); }
 
-VGPU_EXPORT CUresult cuCheckpointProcessLock(void) { return (CUresult)vgpu_stub_call(561, 0); }
+VGPU_EXPORT CUresult cuCheckpointProcessGetState(void) { return (CUresult)vgpu_stub_call(561, 0); }
 
-VGPU_EXPORT CUresult cuCheckpointProcessRestore(void) { return (CUresult)vgpu_stub_call(562, 0); }
+VGPU_EXPORT CUresult cuCheckpointProcessLock(void) { return (CUresult)vgpu_stub_call(562, 0); }
 
-VGPU_EXPORT CUresult cuCheckpointProcessUnlock(void) { return (CUresult)vgpu_stub_call(563, 0); }
+VGPU_EXPORT CUresult cuCheckpointProcessRestore(void) { return (CUresult)vgpu_stub_call(563, 0); }
 
-VGPU_EXPORT CUresult cuCoredumpGetAttribute(void) { return (CUresult)vgpu_stub_call(564, 0); }
+VGPU_EXPORT CUresult cuCheckpointProcessUnlock(void) { return (CUresult)vgpu_stub_call(564, 0); }
 
-VGPU_EXPORT CUresult cuCoredumpGetAttributeGlobal(void) { return (CUresult)vgpu_stub_call(565, 0); }
+VGPU_EXPORT CUresult cuCoredumpGetAttribute(void) { return (CUresult)vgpu_stub_call(565, 0); }
 
-VGPU_EXPORT CUresult cuCoredumpSetAttribute(void) { return (CUresult)vgpu_stub_call(566, 0); }
+VGPU_EXPORT CUresult cuCoredumpGetAttributeGlobal(void) { return (CUresult)vgpu_stub_call(566, 0); }
 
-VGPU_EXPORT CUresult cuCoredumpSetAttributeGlobal(void) { return (CUresult)vgpu_stub_call(567, 0); }
+VGPU_EXPORT CUresult cuCoredumpSetAttribute(void) { return (CUresult)vgpu_stub_call(567, 0); }
 
-VGPU_EXPORT CUresult cuCtxAttach(void) { return (CUresult)vgpu_stub_call(568, 0); }
+VGPU_EXPORT CUresult cuCoredumpSetAttributeGlobal(void) { return (CUresult)vgpu_stub_call(568, 0); }
 
-VGPU_EXPORT CUresult cuCtxCreate(void) { return (CUresult)vgpu_stub_call(569, 0); }
+VGPU_EXPORT CUresult cuCtxAttach(void) { return (CUresult)vgpu_stub_call(569, 0); }
 
-VGPU_EXPORT CUresult cuCtxCreate_v3(void) { return (CUresult)vgpu_stub_call(570, 0); }
+VGPU_EXPORT CUresult cuCtxCreate(void) { return (CUresult)vgpu_stub_call(570, 0); }
 
-VGPU_EXPORT CUresult cuCtxDestroy(void) { return (CUresult)vgpu_stub_call(571, 0); }
+VGPU_EXPORT CUresult cuCtxCreate_v3(void) { return (CUresult)vgpu_stub_call(571, 0); }
 
-VGPU_EXPORT CUresult cuCtxDetach(void) { return (CUresult)vgpu_stub_call(572, 0); }
+VGPU_EXPORT CUresult cuCtxDestroy(void) { return (CUresult)vgpu_stub_call(572, 0); }
 
-VGPU_EXPORT CUresult cuCtxDisablePeerAccess(void) { return (CUresult)vgpu_stub_call(573, 0); }
+VGPU_EXPORT CUresult cuCtxDetach(void) { return (CUresult)vgpu_stub_call(573, 0); }
 
-VGPU_EXPORT CUresult cuCtxEnablePeerAccess(void) { return (CUresult)vgpu_stub_call(574, 0); }
+VGPU_EXPORT CUresult cuCtxDisablePeerAccess(void) { return (CUresult)vgpu_stub_call(574, 0); }
 
-VGPU_EXPORT CUresult cuCtxFromGreenCtx(void) { return (CUresult)vgpu_stub_call(575, 0); }
+VGPU_EXPORT CUresult cuCtxEnablePeerAccess(void) { return (CUresult)vgpu_stub_call(575, 0); }
 
-VGPU_EXPORT CUresult cuCtxGetCacheConfig(void) { return (CUresult)vgpu_stub_call(576, 0); }
+VGPU_EXPORT CUresult cuCtxFromGreenCtx(void) { return (CUresult)vgpu_stub_call(576, 0); }
 
-VGPU_EXPORT CUresult cuCtxGetDevResource(void) { return (CUresult)vgpu_stub_call(577, 0); }
+VGPU_EXPORT CUresult cuCtxGetCacheConfig(void) { return (CUresult)vgpu_stub_call(577, 0); }
 
-VGPU_EXPORT CUresult cuCtxGetExecAffinity(void) { return (CUresult)vgpu_stub_call(578, 0); }
+VGPU_EXPORT CUresult cuCtxGetDevResource(void) { return (CUresult)vgpu_stub_call(578, 0); }
 
-VGPU_EXPORT CUresult cuCtxGetId(void) { return (CUresult)vgpu_stub_call(579, 0); }
+VGPU_EXPORT CUresult cuCtxGetExecAffinity(void) { return (CUresult)vgpu_stub_call(579, 0); }
 
-VGPU_EXPORT CUresult cuCtxGetLimit(void) { return (CUresult)vgpu_stub_call(580, 0); }
+VGPU_EXPORT CUresult cuCtxGetId(void) { return (CUresult)vgpu_stub_call(580, 0); }
 
-VGPU_EXPORT CUresult cuCtxGetSharedMemConfig(void) { return (CUresult)vgpu_stub_call(581, 0); }
+VGPU_EXPORT CUresult cuCtxGetLimit(void) { return (CUresult)vgpu_stub_call(581, 0); }
 
-VGPU_EXPORT CUresult cuCtxPopCurrent(void) { return (CUresult)vgpu_stub_call(582, 0); }
+VGPU_EXPORT CUresult cuCtxGetSharedMemConfig(void) { return (CUresult)vgpu_stub_call(582, 0); }
 
-VGPU_EXPORT CUresult cuCtxPushCurrent(void) { return (CUresult)vgpu_stub_call(583, 0); }
+VGPU_EXPORT CUresult cuCtxPopCurrent(void) { return (CUresult)vgpu_stub_call(583, 0); }
 
-VGPU_EXPORT CUresult cuCtxRecordEvent(void) { return (CUresult)vgpu_stub_call(584, 0); }
+VGPU_EXPORT CUresult cuCtxPushCurrent(void) { return (CUresult)vgpu_stub_call(584, 0); }
 
-VGPU_EXPORT CUresult cuCtxResetPersistingL2Cache(void) { return (CUresult)vgpu_stub_call(585, 0); }
+VGPU_EXPORT CUresult cuCtxRecordEvent(void) { return (CUresult)vgpu_stub_call(585, 0); }
 
-VGPU_EXPORT CUresult cuCtxSetCacheConfig(void) { return (CUresult)vgpu_stub_call(586, 0); }
+VGPU_EXPORT CUresult cuCtxResetPersistingL2Cache(void) { return (CUresult)vgpu_stub_call(586, 0); }
 
-VGPU_EXPORT CUresult cuCtxSetFlags(void) { return (CUresult)vgpu_stub_call(587, 0); }
+VGPU_EXPORT CUresult cuCtxSetCacheConfig(void) { return (CUresult)vgpu_stub_call(587, 0); }
 
-VGPU_EXPORT CUresult cuCtxSetLimit(void) { return (CUresult)vgpu_stub_call(588, 0); }
+VGPU_EXPORT CUresult cuCtxSetFlags(void) { return (CUresult)vgpu_stub_call(588, 0); }
 
-VGPU_EXPORT CUresult cuCtxSetSharedMemConfig(void) { return (CUresult)vgpu_stub_call(589, 0); }
+VGPU_EXPORT CUresult cuCtxSetLimit(void) { return (CUresult)vgpu_stub_call(589, 0); }
 
-VGPU_EXPORT CUresult cuCtxWaitEvent(void) { return (CUresult)vgpu_stub_call(590, 0); }
+VGPU_EXPORT CUresult cuCtxSetSharedMemConfig(void) { return (CUresult)vgpu_stub_call(590, 0); }
 
-VGPU_EXPORT CUresult cudbgApiAttach(void) { return (CUresult)vgpu_stub_call(591, 0); }
+VGPU_EXPORT CUresult cuCtxWaitEvent(void) { return (CUresult)vgpu_stub_call(591, 0); }
 
-VGPU_EXPORT CUresult cudbgApiClientPid(void) { return (CUresult)vgpu_stub_call(592, 0); }
+VGPU_EXPORT CUresult cudbgApiAttach(void) { return (CUresult)vgpu_stub_call(592, 0); }
 
-VGPU_EXPORT CUresult cudbgApiClientRevision(void) { return (CUresult)vgpu_stub_call(593, 0); }
+VGPU_EXPORT CUresult cudbgApiClientPid(void) { return (CUresult)vgpu_stub_call(593, 0); }
 
-VGPU_EXPORT CUresult cudbgApiDetach(void) { return (CUresult)vgpu_stub_call(594, 0); }
+VGPU_EXPORT CUresult cudbgApiClientRevision(void) { return (CUresult)vgpu_stub_call(594, 0); }
 
-VGPU_EXPORT CUresult cudbgApiInit(void) { return (CUresult)vgpu_stub_call(595, 0); }
+VGPU_EXPORT CUresult cudbgApiDetach(void) { return (CUresult)vgpu_stub_call(595, 0); }
 
-VGPU_EXPORT CUresult cudbgAttachHandlerAvailable(void) { return (CUresult)vgpu_stub_call(596, 0); }
+VGPU_EXPORT CUresult cudbgApiInit(void) { return (CUresult)vgpu_stub_call(596, 0); }
 
-VGPU_EXPORT CUresult cudbgDebuggerCapabilities(void) { return (CUresult)vgpu_stub_call(597, 0); }
+VGPU_EXPORT CUresult cudbgAttachHandlerAvailable(void) { return (CUresult)vgpu_stub_call(597, 0); }
 
-VGPU_EXPORT CUresult cudbgDebuggerInitialized(void) { return (CUresult)vgpu_stub_call(598, 0); }
+VGPU_EXPORT CUresult cudbgDebuggerCapabilities(void) { return (CUresult)vgpu_stub_call(598, 0); }
 
-VGPU_EXPORT CUresult cudbgDetachSuspendedDevicesMask(void) { return (CUresult)vgpu_stub_call(599, 0); }
+VGPU_EXPORT CUresult cudbgDebuggerInitialized(void) { return (CUresult)vgpu_stub_call(599, 0); }
 
-VGPU_EXPORT CUresult cudbgEnableIntegratedMemcheck(void) { return (CUresult)vgpu_stub_call(600, 0); }
+VGPU_EXPORT CUresult cudbgDetachSuspendedDevicesMask(void) { return (CUresult)vgpu_stub_call(600, 0); }
 
-VGPU_EXPORT CUresult cudbgEnableLaunchBlocking(void) { return (CUresult)vgpu_stub_call(601, 0); }
+VGPU_EXPORT CUresult cudbgEnableIntegratedMemcheck(void) { return (CUresult)vgpu_stub_call(601, 0); }
 
-VGPU_EXPORT CUresult cudbgEnablePreemptionDebugging(void) { return (CUresult)vgpu_stub_call(602, 0); }
+VGPU_EXPORT CUresult cudbgEnableLaunchBlocking(void) { return (CUresult)vgpu_stub_call(602, 0); }
 
-VGPU_EXPORT CUresult cudbgGetAPI(void) { return (CUresult)vgpu_stub_call(603, 0); }
+VGPU_EXPORT CUresult cudbgEnablePreemptionDebugging(void) { return (CUresult)vgpu_stub_call(603, 0); }
 
-VGPU_EXPORT CUresult cudbgGetAPIVersion(void) { return (CUresult)vgpu_stub_call(604, 0); }
+VGPU_EXPORT CUresult cudbgGetAPI(void) { return (CUresult)vgpu_stub_call(604, 0); }
 
-VGPU_EXPORT CUresult cudbgInjectionPath(void) { return (CUresult)vgpu_stub_call(605, 0); }
+VGPU_EXPORT CUresult cudbgGetAPIVersion(void) { return (CUresult)vgpu_stub_call(605, 0); }
 
-VGPU_EXPORT CUresult cudbgIpcFlag(void) { return (CUresult)vgpu_stub_call(606, 0); }
+VGPU_EXPORT CUresult cudbgInjectionPath(void) { return (CUresult)vgpu_stub_call(606, 0); }
 
-VGPU_EXPORT CUresult cudbgMain(void) { return (CUresult)vgpu_stub_call(607, 0); }
+VGPU_EXPORT CUresult cudbgIpcFlag(void) { return (CUresult)vgpu_stub_call(607, 0); }
 
-VGPU_EXPORT CUresult cudbgReportDriverApiError(void) { return (CUresult)vgpu_stub_call(608, 0); }
+VGPU_EXPORT CUresult cudbgMain(void) { return (CUresult)vgpu_stub_call(608, 0); }
 
-VGPU_EXPORT CUresult cudbgReportDriverApiErrorFlags(void) { return (CUresult)vgpu_stub_call(609, 0); }
+VGPU_EXPORT CUresult cudbgReportDriverApiError(void) { return (CUresult)vgpu_stub_call(609, 0); }
 
-VGPU_EXPORT CUresult cudbgReportDriverInternalError(void) { return (CUresult)vgpu_stub_call(610, 0); }
+VGPU_EXPORT CUresult cudbgReportDriverApiErrorFlags(void) { return (CUresult)vgpu_stub_call(610, 0); }
 
-VGPU_EXPORT CUresult cudbgReportedDriverApiErrorCode(void) { return (CUresult)vgpu_stub_call(611, 0); }
+VGPU_EXPORT CUresult cudbgReportDriverInternalError(void) { return (CUresult)vgpu_stub_call(611, 0); }
 
-VGPU_EXPORT CUresult cudbgReportedDriverApiErrorFuncNameAddr(void) { return (CUresult)vgpu_stub_call(612, 0); }
+VGPU_EXPORT CUresult cudbgReportedDriverApiErrorCode(void) { return (CUresult)vgpu_stub_call(612, 0); }
 
-VGPU_EXPORT CUresult cudbgReportedDriverApiErrorFuncNameSize(void) { return (CUresult)vgpu_stub_call(613, 0); }
+VGPU_EXPORT CUresult cudbgReportedDriverApiErrorFuncNameAddr(void) { return (CUresult)vgpu_stub_call(613, 0); }
 
-VGPU_EXPORT CUresult cudbgReportedDriverApiErrorNameAddr(void) { return (CUresult)vgpu_stub_call(614, 0); }
+VGPU_EXPORT CUresult cudbgReportedDriverApiErrorFuncNameSize(void) { return (CUresult)vgpu_stub_call(614, 0); }
 
-VGPU_EXPORT CUresult cudbgReportedDriverApiErrorNameSize(void) { return (CUresult)vgpu_stub_call(615, 0); }
+VGPU_EXPORT CUresult cudbgReportedDriverApiErrorNameAddr(void) { return (CUresult)vgpu_stub_call(615, 0); }
 
-VGPU_EXPORT CUresult cudbgReportedDriverApiErrorSource(void) { return (CUresult)vgpu_stub_call(616, 0); }
+VGPU_EXPORT CUresult cudbgReportedDriverApiErrorNameSize(void) { return (CUresult)vgpu_stub_call(616, 0); }
 
-VGPU_EXPORT CUresult cudbgReportedDriverApiErrorStringAddr(void) { return (CUresult)vgpu_stub_call(617, 0); }
+VGPU_EXPORT CUresult cudbgReportedDriverApiErrorSource(void) { return (CUresult)vgpu_stub_call(617, 0); }
 
-VGPU_EXPORT CUresult cudbgReportedDriverApiErrorStringSize(void) { return (CUresult)vgpu_stub_call(618, 0); }
+VGPU_EXPORT CUresult cudbgReportedDriverApiErrorStringAddr(void) { return (CUresult)vgpu_stub_call(618, 0); }
 
-VGPU_EXPORT CUresult cudbgReportedDriverInternalErrorCode(void) { return (CUresult)vgpu_stub_call(619, 0); }
+VGPU_EXPORT CUresult cudbgReportedDriverApiErrorStringSize(void) { return (CUresult)vgpu_stub_call(619, 0); }
 
-VGPU_EXPORT CUresult cudbgResumeForAttachDetach(void) { return (CUresult)vgpu_stub_call(620, 0); }
+VGPU_EXPORT CUresult cudbgReportedDriverInternalErrorCode(void) { return (CUresult)vgpu_stub_call(620, 0); }
 
-VGPU_EXPORT CUresult cudbgRpcEnabled(void) { return (CUresult)vgpu_stub_call(621, 0); }
+VGPU_EXPORT CUresult cudbgResumeForAttachDetach(void) { return (CUresult)vgpu_stub_call(621, 0); }
 
-VGPU_EXPORT CUresult cudbgSessionId(void) { return (CUresult)vgpu_stub_call(622, 0); }
+VGPU_EXPORT CUresult cudbgRpcEnabled(void) { return (CUresult)vgpu_stub_call(622, 0); }
 
-VGPU_EXPORT CUresult cudbgUseExternalDebugger(void) { return (CUresult)vgpu_stub_call(623, 0); }
+VGPU_EXPORT CUresult cudbgSessionId(void) { return (CUresult)vgpu_stub_call(623, 0); }
 
-VGPU_EXPORT CUresult cuDestroyExternalMemory(void) { return (CUresult)vgpu_stub_call(624, 0); }
+VGPU_EXPORT CUresult cudbgUseExternalDebugger(void) { return (CUresult)vgpu_stub_call(624, 0); }
 
-VGPU_EXPORT CUresult cuDestroyExternalSemaphore(void) { return (CUresult)vgpu_stub_call(625, 0); }
+VGPU_EXPORT CUresult cuDestroyExternalMemory(void) { return (CUresult)vgpu_stub_call(625, 0); }
 
-VGPU_EXPORT CUresult cuDeviceComputeCapability(void) { return (CUresult)vgpu_stub_call(626, 0); }
+VGPU_EXPORT CUresult cuDestroyExternalSemaphore(void) { return (CUresult)vgpu_stub_call(626, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGetDefaultMemPool(void) { return (CUresult)vgpu_stub_call(627, 0); }
+VGPU_EXPORT CUresult cuDeviceComputeCapability(void) { return (CUresult)vgpu_stub_call(627, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGetDevResource(void) { return (CUresult)vgpu_stub_call(628, 0); }
+VGPU_EXPORT CUresult cuDeviceGetDefaultMemPool(void) { return (CUresult)vgpu_stub_call(628, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGetExecAffinitySupport(void) { return (CUresult)vgpu_stub_call(629, 0); }
+VGPU_EXPORT CUresult cuDeviceGetDevResource(void) { return (CUresult)vgpu_stub_call(629, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGetGraphMemAttribute(void) { return (CUresult)vgpu_stub_call(630, 0); }
+VGPU_EXPORT CUresult cuDeviceGetExecAffinitySupport(void) { return (CUresult)vgpu_stub_call(630, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGetHostAtomicCapabilities(void) { return (CUresult)vgpu_stub_call(631, 0); }
+VGPU_EXPORT CUresult cuDeviceGetGraphMemAttribute(void) { return (CUresult)vgpu_stub_call(631, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGetLuid(void) { return (CUresult)vgpu_stub_call(632, 0); }
+VGPU_EXPORT CUresult cuDeviceGetHostAtomicCapabilities(void) { return (CUresult)vgpu_stub_call(632, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGetMemPool(void) { return (CUresult)vgpu_stub_call(633, 0); }
+VGPU_EXPORT CUresult cuDeviceGetLuid(void) { return (CUresult)vgpu_stub_call(633, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGetNvSciSyncAttributes(void) { return (CUresult)vgpu_stub_call(634, 0); }
+VGPU_EXPORT CUresult cuDeviceGetMemPool(void) { return (CUresult)vgpu_stub_call(634, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGetP2PAtomicCapabilities(void) { return (CUresult)vgpu_stub_call(635, 0); }
+VGPU_EXPORT CUresult cuDeviceGetNvSciSyncAttributes(void) { return (CUresult)vgpu_stub_call(635, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGetP2PAttribute(void) { return (CUresult)vgpu_stub_call(636, 0); }
+VGPU_EXPORT CUresult cuDeviceGetP2PAtomicCapabilities(void) { return (CUresult)vgpu_stub_call(636, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGetProperties(void) { return (CUresult)vgpu_stub_call(637, 0); }
+VGPU_EXPORT CUresult cuDeviceGetP2PAttribute(void) { return (CUresult)vgpu_stub_call(637, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGetTexture1DLinearMaxWidth(void) { return (CUresult)vgpu_stub_call(638, 0); }
+VGPU_EXPORT CUresult cuDeviceGetProperties(void) { return (CUresult)vgpu_stub_call(638, 0); }
 
-VGPU_EXPORT CUresult cuDeviceGraphMemTrim(void) { return (CUresult)vgpu_stub_call(639, 0); }
+VGPU_EXPORT CUresult cuDeviceGetTexture1DLinearMaxWidth(void) { return (CUresult)vgpu_stub_call(639, 0); }
 
-VGPU_EXPORT CUresult cuDevicePrimaryCtxReset(void) { return (CUresult)vgpu_stub_call(640, 0); }
+VGPU_EXPORT CUresult cuDeviceGraphMemTrim(void) { return (CUresult)vgpu_stub_call(640, 0); }
 
-VGPU_EXPORT CUresult cuDevicePrimaryCtxSetFlags(void) { return (CUresult)vgpu_stub_call(641, 0); }
+VGPU_EXPORT CUresult cuDevicePrimaryCtxReset(void) { return (CUresult)vgpu_stub_call(641, 0); }
 
-VGPU_EXPORT CUresult cuDeviceRegisterAsyncNotification(void) { return (CUresult)vgpu_stub_call(642, 0); }
+VGPU_EXPORT CUresult cuDevicePrimaryCtxSetFlags(void) { return (CUresult)vgpu_stub_call(642, 0); }
 
-VGPU_EXPORT CUresult cuDeviceSetGraphMemAttribute(void) { return (CUresult)vgpu_stub_call(643, 0); }
+VGPU_EXPORT CUresult cuDeviceRegisterAsyncNotification(void) { return (CUresult)vgpu_stub_call(643, 0); }
 
-VGPU_EXPORT CUresult cuDeviceSetMemPool(void) { return (CUresult)vgpu_stub_call(644, 0); }
+VGPU_EXPORT CUresult cuDeviceSetGraphMemAttribute(void) { return (CUresult)vgpu_stub_call(644, 0); }
 
-VGPU_EXPORT CUresult cuDeviceTotalMem(void) { return (CUresult)vgpu_stub_call(645, 0); }
+VGPU_EXPORT CUresult cuDeviceSetMemPool(void) { return (CUresult)vgpu_stub_call(645, 0); }
 
-VGPU_EXPORT CUresult cuDeviceUnregisterAsyncNotification(void) { return (CUresult)vgpu_stub_call(646, 0); }
+VGPU_EXPORT CUresult cuDeviceTotalMem(void) { return (CUresult)vgpu_stub_call(646, 0); }
 
-VGPU_EXPORT CUresult cuDevResourceGenerateDesc(void) { return (CUresult)vgpu_stub_call(647, 0); }
+VGPU_EXPORT CUresult cuDeviceUnregisterAsyncNotification(void) { return (CUresult)vgpu_stub_call(647, 0); }
 
-VGPU_EXPORT CUresult cuDevSmResourceSplitByCount(void) { return (CUresult)vgpu_stub_call(648, 0); }
+VGPU_EXPORT CUresult cuDevResourceGenerateDesc(void) { return (CUresult)vgpu_stub_call(648, 0); }
 
-VGPU_EXPORT CUresult cuEGLApiInit(void) { return (CUresult)vgpu_stub_call(649, 0); }
+VGPU_EXPORT CUresult cuDevSmResourceSplitByCount(void) { return (CUresult)vgpu_stub_call(649, 0); }
 
-VGPU_EXPORT CUresult cuEGLStreamConsumerAcquireFrame(void) { return (CUresult)vgpu_stub_call(650, 0); }
+VGPU_EXPORT CUresult cuEGLApiInit(void) { return (CUresult)vgpu_stub_call(650, 0); }
 
-VGPU_EXPORT CUresult cuEGLStreamConsumerConnect(void) { return (CUresult)vgpu_stub_call(651, 0); }
+VGPU_EXPORT CUresult cuEGLStreamConsumerAcquireFrame(void) { return (CUresult)vgpu_stub_call(651, 0); }
 
-VGPU_EXPORT CUresult cuEGLStreamConsumerConnectWithFlags(void) { return (CUresult)vgpu_stub_call(652, 0); }
+VGPU_EXPORT CUresult cuEGLStreamConsumerConnect(void) { return (CUresult)vgpu_stub_call(652, 0); }
 
-VGPU_EXPORT CUresult cuEGLStreamConsumerDisconnect(void) { return (CUresult)vgpu_stub_call(653, 0); }
+VGPU_EXPORT CUresult cuEGLStreamConsumerConnectWithFlags(void) { return (CUresult)vgpu_stub_call(653, 0); }
 
-VGPU_EXPORT CUresult cuEGLStreamConsumerReleaseFrame(void) { return (CUresult)vgpu_stub_call(654, 0); }
+VGPU_EXPORT CUresult cuEGLStreamConsumerDisconnect(void) { return (CUresult)vgpu_stub_call(654, 0); }
 
-VGPU_EXPORT CUresult cuEGLStreamProducerConnect(void) { return (CUresult)vgpu_stub_call(655, 0); }
+VGPU_EXPORT CUresult cuEGLStreamConsumerReleaseFrame(void) { return (CUresult)vgpu_stub_call(655, 0); }
 
-VGPU_EXPORT CUresult cuEGLStreamProducerDisconnect(void) { return (CUresult)vgpu_stub_call(656, 0); }
+VGPU_EXPORT CUresult cuEGLStreamProducerConnect(void) { return (CUresult)vgpu_stub_call(656, 0); }
 
-VGPU_EXPORT CUresult cuEGLStreamProducerPresentFrame(void) { return (CUresult)vgpu_stub_call(657, 0); }
+VGPU_EXPORT CUresult cuEGLStreamProducerDisconnect(void) { return (CUresult)vgpu_stub_call(657, 0); }
 
-VGPU_EXPORT CUresult cuEGLStreamProducerReturnFrame(void) { return (CUresult)vgpu_stub_call(658, 0); }
+VGPU_EXPORT CUresult cuEGLStreamProducerPresentFrame(void) { return (CUresult)vgpu_stub_call(658, 0); }
 
-VGPU_EXPORT CUresult cuEventDestroy(void) { return (CUresult)vgpu_stub_call(659, 0); }
+VGPU_EXPORT CUresult cuEGLStreamProducerReturnFrame(void) { return (CUresult)vgpu_stub_call(659, 0); }
 
-VGPU_EXPORT CUresult cuEventElapsedTime(void) { return (CUresult)vgpu_stub_call(660, 0); }
+VGPU_EXPORT CUresult cuEventDestroy(void) { return (CUresult)vgpu_stub_call(660, 0); }
 
-VGPU_EXPORT CUresult cuEventRecord_ptsz(void) { return (CUresult)vgpu_stub_call(661, 0); }
+VGPU_EXPORT CUresult cuEventElapsedTime(void) { return (CUresult)vgpu_stub_call(661, 0); }
 
-VGPU_EXPORT CUresult cuEventRecordWithFlags_ptsz(void) { return (CUresult)vgpu_stub_call(662, 0); }
+VGPU_EXPORT CUresult cuEventRecord_ptsz(void) { return (CUresult)vgpu_stub_call(662, 0); }
 
-VGPU_EXPORT CUresult cuExternalMemoryGetMappedBuffer(void) { return (CUresult)vgpu_stub_call(663, 0); }
+VGPU_EXPORT CUresult cuEventRecordWithFlags_ptsz(void) { return (CUresult)vgpu_stub_call(663, 0); }
 
-VGPU_EXPORT CUresult cuExternalMemoryGetMappedMipmappedArray(void) { return (CUresult)vgpu_stub_call(664, 0); }
+VGPU_EXPORT CUresult cuExternalMemoryGetMappedBuffer(void) { return (CUresult)vgpu_stub_call(664, 0); }
 
-VGPU_EXPORT CUresult cuFlushGPUDirectRDMAWrites(void) { return (CUresult)vgpu_stub_call(665, 0); }
+VGPU_EXPORT CUresult cuExternalMemoryGetMappedMipmappedArray(void) { return (CUresult)vgpu_stub_call(665, 0); }
 
-VGPU_EXPORT CUresult cuFuncGetModule(void) { return (CUresult)vgpu_stub_call(666, 0); }
+VGPU_EXPORT CUresult cuFlushGPUDirectRDMAWrites(void) { return (CUresult)vgpu_stub_call(666, 0); }
 
-VGPU_EXPORT CUresult cuFuncGetName(void) { return (CUresult)vgpu_stub_call(667, 0); }
+VGPU_EXPORT CUresult cuFuncGetModule(void) { return (CUresult)vgpu_stub_call(667, 0); }
 
-VGPU_EXPORT CUresult cuFuncIsLoaded(void) { return (CUresult)vgpu_stub_call(668, 0); }
+VGPU_EXPORT CUresult cuFuncGetName(void) { return (CUresult)vgpu_stub_call(668, 0); }
 
-VGPU_EXPORT CUresult cuFuncLoad(void) { return (CUresult)vgpu_stub_call(669, 0); }
+VGPU_EXPORT CUresult cuFuncIsLoaded(void) { return (CUresult)vgpu_stub_call(669, 0); }
 
-VGPU_EXPORT CUresult cuFuncSetBlockShape(void) { return (CUresult)vgpu_stub_call(670, 0); }
+VGPU_EXPORT CUresult cuFuncLoad(void) { return (CUresult)vgpu_stub_call(670, 0); }
 
-VGPU_EXPORT CUresult cuFuncSetSharedMemConfig(void) { return (CUresult)vgpu_stub_call(671, 0); }
+VGPU_EXPORT CUresult cuFuncSetBlockShape(void) { return (CUresult)vgpu_stub_call(671, 0); }
 
-VGPU_EXPORT CUresult cuFuncSetSharedSize(void) { return (CUresult)vgpu_stub_call(672, 0); }
+VGPU_EXPORT CUresult cuFuncSetSharedMemConfig(void) { return (CUresult)vgpu_stub_call(672, 0); }
 
-VGPU_EXPORT CUresult cuGLCtxCreate(void) { return (CUresult)vgpu_stub_call(673, 0); }
+VGPU_EXPORT CUresult cuFuncSetSharedSize(void) { return (CUresult)vgpu_stub_call(673, 0); }
 
-VGPU_EXPORT CUresult cuGLCtxCreate_v2(void) { return (CUresult)vgpu_stub_call(674, 0); }
+VGPU_EXPORT CUresult cuGLCtxCreate(void) { return (CUresult)vgpu_stub_call(674, 0); }
 
-VGPU_EXPORT CUresult cuGLGetDevices(void) { return (CUresult)vgpu_stub_call(675, 0); }
+VGPU_EXPORT CUresult cuGLCtxCreate_v2(void) { return (CUresult)vgpu_stub_call(675, 0); }
 
-VGPU_EXPORT CUresult cuGLGetDevices_v2(void) { return (CUresult)vgpu_stub_call(676, 0); }
+VGPU_EXPORT CUresult cuGLGetDevices(void) { return (CUresult)vgpu_stub_call(676, 0); }
 
-VGPU_EXPORT CUresult cuGLInit(void) { return (CUresult)vgpu_stub_call(677, 0); }
+VGPU_EXPORT CUresult cuGLGetDevices_v2(void) { return (CUresult)vgpu_stub_call(677, 0); }
 
-VGPU_EXPORT CUresult cuGLMapBufferObject(void) { return (CUresult)vgpu_stub_call(678, 0); }
+VGPU_EXPORT CUresult cuGLInit(void) { return (CUresult)vgpu_stub_call(678, 0); }
 
-VGPU_EXPORT CUresult cuGLMapBufferObjectAsync(void) { return (CUresult)vgpu_stub_call(679, 0); }
+VGPU_EXPORT CUresult cuGLMapBufferObject(void) { return (CUresult)vgpu_stub_call(679, 0); }
 
-VGPU_EXPORT CUresult cuGLMapBufferObjectAsync_v2(void) { return (CUresult)vgpu_stub_call(680, 0); }
+VGPU_EXPORT CUresult cuGLMapBufferObjectAsync(void) { return (CUresult)vgpu_stub_call(680, 0); }
 
-VGPU_EXPORT CUresult cuGLMapBufferObjectAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(681, 0); }
+VGPU_EXPORT CUresult cuGLMapBufferObjectAsync_v2(void) { return (CUresult)vgpu_stub_call(681, 0); }
 
-VGPU_EXPORT CUresult cuGLMapBufferObject_v2(void) { return (CUresult)vgpu_stub_call(682, 0); }
+VGPU_EXPORT CUresult cuGLMapBufferObjectAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(682, 0); }
 
-VGPU_EXPORT CUresult cuGLMapBufferObject_v2_ptds(void) { return (CUresult)vgpu_stub_call(683, 0); }
+VGPU_EXPORT CUresult cuGLMapBufferObject_v2(void) { return (CUresult)vgpu_stub_call(683, 0); }
 
-VGPU_EXPORT CUresult cuGLRegisterBufferObject(void) { return (CUresult)vgpu_stub_call(684, 0); }
+VGPU_EXPORT CUresult cuGLMapBufferObject_v2_ptds(void) { return (CUresult)vgpu_stub_call(684, 0); }
 
-VGPU_EXPORT CUresult cuGLSetBufferObjectMapFlags(void) { return (CUresult)vgpu_stub_call(685, 0); }
+VGPU_EXPORT CUresult cuGLRegisterBufferObject(void) { return (CUresult)vgpu_stub_call(685, 0); }
 
-VGPU_EXPORT CUresult cuGLUnmapBufferObject(void) { return (CUresult)vgpu_stub_call(686, 0); }
+VGPU_EXPORT CUresult cuGLSetBufferObjectMapFlags(void) { return (CUresult)vgpu_stub_call(686, 0); }
 
-VGPU_EXPORT CUresult cuGLUnmapBufferObjectAsync(void) { return (CUresult)vgpu_stub_call(687, 0); }
+VGPU_EXPORT CUresult cuGLUnmapBufferObject(void) { return (CUresult)vgpu_stub_call(687, 0); }
 
-VGPU_EXPORT CUresult cuGLUnregisterBufferObject(void) { return (CUresult)vgpu_stub_call(688, 0); }
+VGPU_EXPORT CUresult cuGLUnmapBufferObjectAsync(void) { return (CUresult)vgpu_stub_call(688, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddBatchMemOpNode(void) { return (CUresult)vgpu_stub_call(689, 0); }
+VGPU_EXPORT CUresult cuGLUnregisterBufferObject(void) { return (CUresult)vgpu_stub_call(689, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddChildGraphNode(void) { return (CUresult)vgpu_stub_call(690, 0); }
+VGPU_EXPORT CUresult cuGraphAddBatchMemOpNode(void) { return (CUresult)vgpu_stub_call(690, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddDependencies(void) { return (CUresult)vgpu_stub_call(691, 0); }
+VGPU_EXPORT CUresult cuGraphAddChildGraphNode(void) { return (CUresult)vgpu_stub_call(691, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddDependencies_v2(void) { return (CUresult)vgpu_stub_call(692, 0); }
+VGPU_EXPORT CUresult cuGraphAddDependencies(void) { return (CUresult)vgpu_stub_call(692, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddEmptyNode(void) { return (CUresult)vgpu_stub_call(693, 0); }
+VGPU_EXPORT CUresult cuGraphAddDependencies_v2(void) { return (CUresult)vgpu_stub_call(693, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddEventRecordNode(void) { return (CUresult)vgpu_stub_call(694, 0); }
+VGPU_EXPORT CUresult cuGraphAddEmptyNode(void) { return (CUresult)vgpu_stub_call(694, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddEventWaitNode(void) { return (CUresult)vgpu_stub_call(695, 0); }
+VGPU_EXPORT CUresult cuGraphAddEventRecordNode(void) { return (CUresult)vgpu_stub_call(695, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddExternalSemaphoresSignalNode(void) { return (CUresult)vgpu_stub_call(696, 0); }
+VGPU_EXPORT CUresult cuGraphAddEventWaitNode(void) { return (CUresult)vgpu_stub_call(696, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddExternalSemaphoresWaitNode(void) { return (CUresult)vgpu_stub_call(697, 0); }
+VGPU_EXPORT CUresult cuGraphAddExternalSemaphoresSignalNode(void) { return (CUresult)vgpu_stub_call(697, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddHostNode(void) { return (CUresult)vgpu_stub_call(698, 0); }
+VGPU_EXPORT CUresult cuGraphAddExternalSemaphoresWaitNode(void) { return (CUresult)vgpu_stub_call(698, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddKernelNode(void) { return (CUresult)vgpu_stub_call(699, 0); }
+VGPU_EXPORT CUresult cuGraphAddHostNode(void) { return (CUresult)vgpu_stub_call(699, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddKernelNode_v2(void) { return (CUresult)vgpu_stub_call(700, 0); }
+VGPU_EXPORT CUresult cuGraphAddKernelNode(void) { return (CUresult)vgpu_stub_call(700, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddMemAllocNode(void) { return (CUresult)vgpu_stub_call(701, 0); }
+VGPU_EXPORT CUresult cuGraphAddKernelNode_v2(void) { return (CUresult)vgpu_stub_call(701, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddMemcpyNode(void) { return (CUresult)vgpu_stub_call(702, 0); }
+VGPU_EXPORT CUresult cuGraphAddMemAllocNode(void) { return (CUresult)vgpu_stub_call(702, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddMemFreeNode(void) { return (CUresult)vgpu_stub_call(703, 0); }
+VGPU_EXPORT CUresult cuGraphAddMemcpyNode(void) { return (CUresult)vgpu_stub_call(703, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddMemsetNode(void) { return (CUresult)vgpu_stub_call(704, 0); }
+VGPU_EXPORT CUresult cuGraphAddMemFreeNode(void) { return (CUresult)vgpu_stub_call(704, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddNode(void) { return (CUresult)vgpu_stub_call(705, 0); }
+VGPU_EXPORT CUresult cuGraphAddMemsetNode(void) { return (CUresult)vgpu_stub_call(705, 0); }
 
-VGPU_EXPORT CUresult cuGraphAddNode_v2(void) { return (CUresult)vgpu_stub_call(706, 0); }
+VGPU_EXPORT CUresult cuGraphAddNode(void) { return (CUresult)vgpu_stub_call(706, 0); }
 
-VGPU_EXPORT CUresult cuGraphBatchMemOpNodeGetParams(void) { return (CUresult)vgpu_stub_call(707, 0); }
+VGPU_EXPORT CUresult cuGraphAddNode_v2(void) { return (CUresult)vgpu_stub_call(707, 0); }
 
-VGPU_EXPORT CUresult cuGraphBatchMemOpNodeSetParams(void) { return (CUresult)vgpu_stub_call(708, 0); }
+VGPU_EXPORT CUresult cuGraphBatchMemOpNodeGetParams(void) { return (CUresult)vgpu_stub_call(708, 0); }
 
-VGPU_EXPORT CUresult cuGraphChildGraphNodeGetGraph(void) { return (CUresult)vgpu_stub_call(709, 0); }
+VGPU_EXPORT CUresult cuGraphBatchMemOpNodeSetParams(void) { return (CUresult)vgpu_stub_call(709, 0); }
 
-VGPU_EXPORT CUresult cuGraphClone(void) { return (CUresult)vgpu_stub_call(710, 0); }
+VGPU_EXPORT CUresult cuGraphChildGraphNodeGetGraph(void) { return (CUresult)vgpu_stub_call(710, 0); }
 
-VGPU_EXPORT CUresult cuGraphConditionalHandleCreate(void) { return (CUresult)vgpu_stub_call(711, 0); }
+VGPU_EXPORT CUresult cuGraphClone(void) { return (CUresult)vgpu_stub_call(711, 0); }
 
-VGPU_EXPORT CUresult cuGraphCreate(void) { return (CUresult)vgpu_stub_call(712, 0); }
+VGPU_EXPORT CUresult cuGraphConditionalHandleCreate(void) { return (CUresult)vgpu_stub_call(712, 0); }
 
-VGPU_EXPORT CUresult cuGraphDebugDotPrint(void) { return (CUresult)vgpu_stub_call(713, 0); }
+VGPU_EXPORT CUresult cuGraphCreate(void) { return (CUresult)vgpu_stub_call(713, 0); }
 
-VGPU_EXPORT CUresult cuGraphDestroyNode(void) { return (CUresult)vgpu_stub_call(714, 0); }
+VGPU_EXPORT CUresult cuGraphDebugDotPrint(void) { return (CUresult)vgpu_stub_call(714, 0); }
 
-VGPU_EXPORT CUresult cuGraphEventRecordNodeGetEvent(void) { return (CUresult)vgpu_stub_call(715, 0); }
+VGPU_EXPORT CUresult cuGraphDestroyNode(void) { return (CUresult)vgpu_stub_call(715, 0); }
 
-VGPU_EXPORT CUresult cuGraphEventRecordNodeSetEvent(void) { return (CUresult)vgpu_stub_call(716, 0); }
+VGPU_EXPORT CUresult cuGraphEventRecordNodeGetEvent(void) { return (CUresult)vgpu_stub_call(716, 0); }
 
-VGPU_EXPORT CUresult cuGraphEventWaitNodeGetEvent(void) { return (CUresult)vgpu_stub_call(717, 0); }
+VGPU_EXPORT CUresult cuGraphEventRecordNodeSetEvent(void) { return (CUresult)vgpu_stub_call(717, 0); }
 
-VGPU_EXPORT CUresult cuGraphEventWaitNodeSetEvent(void) { return (CUresult)vgpu_stub_call(718, 0); }
+VGPU_EXPORT CUresult cuGraphEventWaitNodeGetEvent(void) { return (CUresult)vgpu_stub_call(718, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecBatchMemOpNodeSetParams(void) { return (CUresult)vgpu_stub_call(719, 0); }
+VGPU_EXPORT CUresult cuGraphEventWaitNodeSetEvent(void) { return (CUresult)vgpu_stub_call(719, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecChildGraphNodeSetParams(void) { return (CUresult)vgpu_stub_call(720, 0); }
+VGPU_EXPORT CUresult cuGraphExecBatchMemOpNodeSetParams(void) { return (CUresult)vgpu_stub_call(720, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecEventRecordNodeSetEvent(void) { return (CUresult)vgpu_stub_call(721, 0); }
+VGPU_EXPORT CUresult cuGraphExecChildGraphNodeSetParams(void) { return (CUresult)vgpu_stub_call(721, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecEventWaitNodeSetEvent(void) { return (CUresult)vgpu_stub_call(722, 0); }
+VGPU_EXPORT CUresult cuGraphExecEventRecordNodeSetEvent(void) { return (CUresult)vgpu_stub_call(722, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecExternalSemaphoresSignalNodeSetParams(void) { return (CUresult)vgpu_stub_call(723, 0); }
+VGPU_EXPORT CUresult cuGraphExecEventWaitNodeSetEvent(void) { return (CUresult)vgpu_stub_call(723, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecExternalSemaphoresWaitNodeSetParams(void) { return (CUresult)vgpu_stub_call(724, 0); }
+VGPU_EXPORT CUresult cuGraphExecExternalSemaphoresSignalNodeSetParams(void) { return (CUresult)vgpu_stub_call(724, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecGetFlags(void) { return (CUresult)vgpu_stub_call(725, 0); }
+VGPU_EXPORT CUresult cuGraphExecExternalSemaphoresWaitNodeSetParams(void) { return (CUresult)vgpu_stub_call(725, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecHostNodeSetParams(void) { return (CUresult)vgpu_stub_call(726, 0); }
+VGPU_EXPORT CUresult cuGraphExecGetFlags(void) { return (CUresult)vgpu_stub_call(726, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecKernelNodeSetParams(void) { return (CUresult)vgpu_stub_call(727, 0); }
+VGPU_EXPORT CUresult cuGraphExecHostNodeSetParams(void) { return (CUresult)vgpu_stub_call(727, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecKernelNodeSetParams_v2(void) { return (CUresult)vgpu_stub_call(728, 0); }
+VGPU_EXPORT CUresult cuGraphExecKernelNodeSetParams(void) { return (CUresult)vgpu_stub_call(728, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecMemcpyNodeSetParams(void) { return (CUresult)vgpu_stub_call(729, 0); }
+VGPU_EXPORT CUresult cuGraphExecKernelNodeSetParams_v2(void) { return (CUresult)vgpu_stub_call(729, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecMemsetNodeSetParams(void) { return (CUresult)vgpu_stub_call(730, 0); }
+VGPU_EXPORT CUresult cuGraphExecMemcpyNodeSetParams(void) { return (CUresult)vgpu_stub_call(730, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecNodeSetParams(void) { return (CUresult)vgpu_stub_call(731, 0); }
+VGPU_EXPORT CUresult cuGraphExecMemsetNodeSetParams(void) { return (CUresult)vgpu_stub_call(731, 0); }
 
-VGPU_EXPORT CUresult cuGraphExecUpdate(void) { return (CUresult)vgpu_stub_call(732, 0); }
+VGPU_EXPORT CUresult cuGraphExecNodeSetParams(void) { return (CUresult)vgpu_stub_call(732, 0); }
 
-VGPU_EXPORT CUresult cuGraphExternalSemaphoresSignalNodeGetParams(void) { return (CUresult)vgpu_stub_call(733, 0); }
+VGPU_EXPORT CUresult cuGraphExecUpdate(void) { return (CUresult)vgpu_stub_call(733, 0); }
 
-VGPU_EXPORT CUresult cuGraphExternalSemaphoresSignalNodeSetParams(void) { return (CUresult)vgpu_stub_call(734, 0); }
+VGPU_EXPORT CUresult cuGraphExternalSemaphoresSignalNodeGetParams(void) { return (CUresult)vgpu_stub_call(734, 0); }
 
-VGPU_EXPORT CUresult cuGraphExternalSemaphoresWaitNodeGetParams(void) { return (CUresult)vgpu_stub_call(735, 0); }
+VGPU_EXPORT CUresult cuGraphExternalSemaphoresSignalNodeSetParams(void) { return (CUresult)vgpu_stub_call(735, 0); }
 
-VGPU_EXPORT CUresult cuGraphExternalSemaphoresWaitNodeSetParams(void) { return (CUresult)vgpu_stub_call(736, 0); }
+VGPU_EXPORT CUresult cuGraphExternalSemaphoresWaitNodeGetParams(void) { return (CUresult)vgpu_stub_call(736, 0); }
 
-VGPU_EXPORT CUresult cuGraphGetEdges(void) { return (CUresult)vgpu_stub_call(737, 0); }
+VGPU_EXPORT CUresult cuGraphExternalSemaphoresWaitNodeSetParams(void) { return (CUresult)vgpu_stub_call(737, 0); }
 
-VGPU_EXPORT CUresult cuGraphGetEdges_v2(void) { return (CUresult)vgpu_stub_call(738, 0); }
+VGPU_EXPORT CUresult cuGraphGetEdges(void) { return (CUresult)vgpu_stub_call(738, 0); }
 
-VGPU_EXPORT CUresult cuGraphGetRootNodes(void) { return (CUresult)vgpu_stub_call(739, 0); }
+VGPU_EXPORT CUresult cuGraphGetEdges_v2(void) { return (CUresult)vgpu_stub_call(739, 0); }
 
-VGPU_EXPORT CUresult cuGraphHostNodeGetParams(void) { return (CUresult)vgpu_stub_call(740, 0); }
+VGPU_EXPORT CUresult cuGraphGetRootNodes(void) { return (CUresult)vgpu_stub_call(740, 0); }
 
-VGPU_EXPORT CUresult cuGraphHostNodeSetParams(void) { return (CUresult)vgpu_stub_call(741, 0); }
+VGPU_EXPORT CUresult cuGraphHostNodeGetParams(void) { return (CUresult)vgpu_stub_call(741, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsEGLRegisterImage(void) { return (CUresult)vgpu_stub_call(742, 0); }
+VGPU_EXPORT CUresult cuGraphHostNodeSetParams(void) { return (CUresult)vgpu_stub_call(742, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsGLRegisterBuffer(void) { return (CUresult)vgpu_stub_call(743, 0); }
+VGPU_EXPORT CUresult cuGraphicsEGLRegisterImage(void) { return (CUresult)vgpu_stub_call(743, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsGLRegisterImage(void) { return (CUresult)vgpu_stub_call(744, 0); }
+VGPU_EXPORT CUresult cuGraphicsGLRegisterBuffer(void) { return (CUresult)vgpu_stub_call(744, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsMapResources(void) { return (CUresult)vgpu_stub_call(745, 0); }
+VGPU_EXPORT CUresult cuGraphicsGLRegisterImage(void) { return (CUresult)vgpu_stub_call(745, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsMapResources_ptsz(void) { return (CUresult)vgpu_stub_call(746, 0); }
+VGPU_EXPORT CUresult cuGraphicsMapResources(void) { return (CUresult)vgpu_stub_call(746, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsResourceGetMappedEglFrame(void) { return (CUresult)vgpu_stub_call(747, 0); }
+VGPU_EXPORT CUresult cuGraphicsMapResources_ptsz(void) { return (CUresult)vgpu_stub_call(747, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsResourceGetMappedMipmappedArray(void) { return (CUresult)vgpu_stub_call(748, 0); }
+VGPU_EXPORT CUresult cuGraphicsResourceGetMappedEglFrame(void) { return (CUresult)vgpu_stub_call(748, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsResourceGetMappedPointer(void) { return (CUresult)vgpu_stub_call(749, 0); }
+VGPU_EXPORT CUresult cuGraphicsResourceGetMappedMipmappedArray(void) { return (CUresult)vgpu_stub_call(749, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsResourceGetMappedPointer_v2(void) { return (CUresult)vgpu_stub_call(750, 0); }
+VGPU_EXPORT CUresult cuGraphicsResourceGetMappedPointer(void) { return (CUresult)vgpu_stub_call(750, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsResourceSetMapFlags(void) { return (CUresult)vgpu_stub_call(751, 0); }
+VGPU_EXPORT CUresult cuGraphicsResourceGetMappedPointer_v2(void) { return (CUresult)vgpu_stub_call(751, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsResourceSetMapFlags_v2(void) { return (CUresult)vgpu_stub_call(752, 0); }
+VGPU_EXPORT CUresult cuGraphicsResourceSetMapFlags(void) { return (CUresult)vgpu_stub_call(752, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsSubResourceGetMappedArray(void) { return (CUresult)vgpu_stub_call(753, 0); }
+VGPU_EXPORT CUresult cuGraphicsResourceSetMapFlags_v2(void) { return (CUresult)vgpu_stub_call(753, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsUnmapResources(void) { return (CUresult)vgpu_stub_call(754, 0); }
+VGPU_EXPORT CUresult cuGraphicsSubResourceGetMappedArray(void) { return (CUresult)vgpu_stub_call(754, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsUnmapResources_ptsz(void) { return (CUresult)vgpu_stub_call(755, 0); }
+VGPU_EXPORT CUresult cuGraphicsUnmapResources(void) { return (CUresult)vgpu_stub_call(755, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsUnregisterResource(void) { return (CUresult)vgpu_stub_call(756, 0); }
+VGPU_EXPORT CUresult cuGraphicsUnmapResources_ptsz(void) { return (CUresult)vgpu_stub_call(756, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsVDPAURegisterOutputSurface(void) { return (CUresult)vgpu_stub_call(757, 0); }
+VGPU_EXPORT CUresult cuGraphicsUnregisterResource(void) { return (CUresult)vgpu_stub_call(757, 0); }
 
-VGPU_EXPORT CUresult cuGraphicsVDPAURegisterVideoSurface(void) { return (CUresult)vgpu_stub_call(758, 0); }
+VGPU_EXPORT CUresult cuGraphicsVDPAURegisterOutputSurface(void) { return (CUresult)vgpu_stub_call(758, 0); }
 
-VGPU_EXPORT CUresult cuGraphInstantiate(void) { return (CUresult)vgpu_stub_call(759, 0); }
+VGPU_EXPORT CUresult cuGraphicsVDPAURegisterVideoSurface(void) { return (CUresult)vgpu_stub_call(759, 0); }
 
-VGPU_EXPORT CUresult cuGraphInstantiate_v2(void) { return (CUresult)vgpu_stub_call(760, 0); }
+VGPU_EXPORT CUresult cuGraphInstantiate(void) { return (CUresult)vgpu_stub_call(760, 0); }
 
-VGPU_EXPORT CUresult cuGraphInstantiateWithParams(void) { return (CUresult)vgpu_stub_call(761, 0); }
+VGPU_EXPORT CUresult cuGraphInstantiate_v2(void) { return (CUresult)vgpu_stub_call(761, 0); }
 
-VGPU_EXPORT CUresult cuGraphInstantiateWithParams_ptsz(void) { return (CUresult)vgpu_stub_call(762, 0); }
+VGPU_EXPORT CUresult cuGraphInstantiateWithParams(void) { return (CUresult)vgpu_stub_call(762, 0); }
 
-VGPU_EXPORT CUresult cuGraphKernelNodeCopyAttributes(void) { return (CUresult)vgpu_stub_call(763, 0); }
+VGPU_EXPORT CUresult cuGraphInstantiateWithParams_ptsz(void) { return (CUresult)vgpu_stub_call(763, 0); }
 
-VGPU_EXPORT CUresult cuGraphKernelNodeGetAttribute(void) { return (CUresult)vgpu_stub_call(764, 0); }
+VGPU_EXPORT CUresult cuGraphKernelNodeCopyAttributes(void) { return (CUresult)vgpu_stub_call(764, 0); }
 
-VGPU_EXPORT CUresult cuGraphKernelNodeGetParams(void) { return (CUresult)vgpu_stub_call(765, 0); }
+VGPU_EXPORT CUresult cuGraphKernelNodeGetAttribute(void) { return (CUresult)vgpu_stub_call(765, 0); }
 
-VGPU_EXPORT CUresult cuGraphKernelNodeGetParams_v2(void) { return (CUresult)vgpu_stub_call(766, 0); }
+VGPU_EXPORT CUresult cuGraphKernelNodeGetParams(void) { return (CUresult)vgpu_stub_call(766, 0); }
 
-VGPU_EXPORT CUresult cuGraphKernelNodeSetAttribute(void) { return (CUresult)vgpu_stub_call(767, 0); }
+VGPU_EXPORT CUresult cuGraphKernelNodeGetParams_v2(void) { return (CUresult)vgpu_stub_call(767, 0); }
 
-VGPU_EXPORT CUresult cuGraphKernelNodeSetParams(void) { return (CUresult)vgpu_stub_call(768, 0); }
+VGPU_EXPORT CUresult cuGraphKernelNodeSetAttribute(void) { return (CUresult)vgpu_stub_call(768, 0); }
 
-VGPU_EXPORT CUresult cuGraphKernelNodeSetParams_v2(void) { return (CUresult)vgpu_stub_call(769, 0); }
+VGPU_EXPORT CUresult cuGraphKernelNodeSetParams(void) { return (CUresult)vgpu_stub_call(769, 0); }
 
-VGPU_EXPORT CUresult cuGraphLaunch_ptsz(void) { return (CUresult)vgpu_stub_call(770, 0); }
+VGPU_EXPORT CUresult cuGraphKernelNodeSetParams_v2(void) { return (CUresult)vgpu_stub_call(770, 0); }
 
-VGPU_EXPORT CUresult cuGraphMemAllocNodeGetParams(void) { return (CUresult)vgpu_stub_call(771, 0); }
+VGPU_EXPORT CUresult cuGraphLaunch_ptsz(void) { return (CUresult)vgpu_stub_call(771, 0); }
 
-VGPU_EXPORT CUresult cuGraphMemcpyNodeGetParams(void) { return (CUresult)vgpu_stub_call(772, 0); }
+VGPU_EXPORT CUresult cuGraphMemAllocNodeGetParams(void) { return (CUresult)vgpu_stub_call(772, 0); }
 
-VGPU_EXPORT CUresult cuGraphMemcpyNodeSetParams(void) { return (CUresult)vgpu_stub_call(773, 0); }
+VGPU_EXPORT CUresult cuGraphMemcpyNodeGetParams(void) { return (CUresult)vgpu_stub_call(773, 0); }
 
-VGPU_EXPORT CUresult cuGraphMemFreeNodeGetParams(void) { return (CUresult)vgpu_stub_call(774, 0); }
+VGPU_EXPORT CUresult cuGraphMemcpyNodeSetParams(void) { return (CUresult)vgpu_stub_call(774, 0); }
 
-VGPU_EXPORT CUresult cuGraphMemsetNodeGetParams(void) { return (CUresult)vgpu_stub_call(775, 0); }
+VGPU_EXPORT CUresult cuGraphMemFreeNodeGetParams(void) { return (CUresult)vgpu_stub_call(775, 0); }
 
-VGPU_EXPORT CUresult cuGraphMemsetNodeSetParams(void) { return (CUresult)vgpu_stub_call(776, 0); }
+VGPU_EXPORT CUresult cuGraphMemsetNodeGetParams(void) { return (CUresult)vgpu_stub_call(776, 0); }
 
-VGPU_EXPORT CUresult cuGraphNodeFindInClone(void) { return (CUresult)vgpu_stub_call(777, 0); }
+VGPU_EXPORT CUresult cuGraphMemsetNodeSetParams(void) { return (CUresult)vgpu_stub_call(777, 0); }
 
-VGPU_EXPORT CUresult cuGraphNodeGetDependencies(void) { return (CUresult)vgpu_stub_call(778, 0); }
+VGPU_EXPORT CUresult cuGraphNodeFindInClone(void) { return (CUresult)vgpu_stub_call(778, 0); }
 
-VGPU_EXPORT CUresult cuGraphNodeGetDependencies_v2(void) { return (CUresult)vgpu_stub_call(779, 0); }
+VGPU_EXPORT CUresult cuGraphNodeGetDependencies(void) { return (CUresult)vgpu_stub_call(779, 0); }
 
-VGPU_EXPORT CUresult cuGraphNodeGetDependentNodes(void) { return (CUresult)vgpu_stub_call(780, 0); }
+VGPU_EXPORT CUresult cuGraphNodeGetDependencies_v2(void) { return (CUresult)vgpu_stub_call(780, 0); }
 
-VGPU_EXPORT CUresult cuGraphNodeGetDependentNodes_v2(void) { return (CUresult)vgpu_stub_call(781, 0); }
+VGPU_EXPORT CUresult cuGraphNodeGetDependentNodes(void) { return (CUresult)vgpu_stub_call(781, 0); }
 
-VGPU_EXPORT CUresult cuGraphNodeGetEnabled(void) { return (CUresult)vgpu_stub_call(782, 0); }
+VGPU_EXPORT CUresult cuGraphNodeGetDependentNodes_v2(void) { return (CUresult)vgpu_stub_call(782, 0); }
 
-VGPU_EXPORT CUresult cuGraphNodeGetType(void) { return (CUresult)vgpu_stub_call(783, 0); }
+VGPU_EXPORT CUresult cuGraphNodeGetEnabled(void) { return (CUresult)vgpu_stub_call(783, 0); }
 
-VGPU_EXPORT CUresult cuGraphNodeSetEnabled(void) { return (CUresult)vgpu_stub_call(784, 0); }
+VGPU_EXPORT CUresult cuGraphNodeGetType(void) { return (CUresult)vgpu_stub_call(784, 0); }
 
-VGPU_EXPORT CUresult cuGraphNodeSetParams(void) { return (CUresult)vgpu_stub_call(785, 0); }
+VGPU_EXPORT CUresult cuGraphNodeSetEnabled(void) { return (CUresult)vgpu_stub_call(785, 0); }
 
-VGPU_EXPORT CUresult cuGraphReleaseUserObject(void) { return (CUresult)vgpu_stub_call(786, 0); }
+VGPU_EXPORT CUresult cuGraphNodeSetParams(void) { return (CUresult)vgpu_stub_call(786, 0); }
 
-VGPU_EXPORT CUresult cuGraphRemoveDependencies(void) { return (CUresult)vgpu_stub_call(787, 0); }
+VGPU_EXPORT CUresult cuGraphReleaseUserObject(void) { return (CUresult)vgpu_stub_call(787, 0); }
 
-VGPU_EXPORT CUresult cuGraphRemoveDependencies_v2(void) { return (CUresult)vgpu_stub_call(788, 0); }
+VGPU_EXPORT CUresult cuGraphRemoveDependencies(void) { return (CUresult)vgpu_stub_call(788, 0); }
 
-VGPU_EXPORT CUresult cuGraphRetainUserObject(void) { return (CUresult)vgpu_stub_call(789, 0); }
+VGPU_EXPORT CUresult cuGraphRemoveDependencies_v2(void) { return (CUresult)vgpu_stub_call(789, 0); }
 
-VGPU_EXPORT CUresult cuGraphUpload(void) { return (CUresult)vgpu_stub_call(790, 0); }
+VGPU_EXPORT CUresult cuGraphRetainUserObject(void) { return (CUresult)vgpu_stub_call(790, 0); }
 
-VGPU_EXPORT CUresult cuGraphUpload_ptsz(void) { return (CUresult)vgpu_stub_call(791, 0); }
+VGPU_EXPORT CUresult cuGraphUpload(void) { return (CUresult)vgpu_stub_call(791, 0); }
 
-VGPU_EXPORT CUresult cuGreenCtxCreate(void) { return (CUresult)vgpu_stub_call(792, 0); }
+VGPU_EXPORT CUresult cuGraphUpload_ptsz(void) { return (CUresult)vgpu_stub_call(792, 0); }
 
-VGPU_EXPORT CUresult cuGreenCtxDestroy(void) { return (CUresult)vgpu_stub_call(793, 0); }
+VGPU_EXPORT CUresult cuGreenCtxCreate(void) { return (CUresult)vgpu_stub_call(793, 0); }
 
-VGPU_EXPORT CUresult cuGreenCtxGetDevResource(void) { return (CUresult)vgpu_stub_call(794, 0); }
+VGPU_EXPORT CUresult cuGreenCtxDestroy(void) { return (CUresult)vgpu_stub_call(794, 0); }
 
-VGPU_EXPORT CUresult cuGreenCtxGetId(void) { return (CUresult)vgpu_stub_call(795, 0); }
+VGPU_EXPORT CUresult cuGreenCtxGetDevResource(void) { return (CUresult)vgpu_stub_call(795, 0); }
 
-VGPU_EXPORT CUresult cuGreenCtxRecordEvent(void) { return (CUresult)vgpu_stub_call(796, 0); }
+VGPU_EXPORT CUresult cuGreenCtxGetId(void) { return (CUresult)vgpu_stub_call(796, 0); }
 
-VGPU_EXPORT CUresult cuGreenCtxStreamCreate(void) { return (CUresult)vgpu_stub_call(797, 0); }
+VGPU_EXPORT CUresult cuGreenCtxRecordEvent(void) { return (CUresult)vgpu_stub_call(797, 0); }
 
-VGPU_EXPORT CUresult cuGreenCtxWaitEvent(void) { return (CUresult)vgpu_stub_call(798, 0); }
+VGPU_EXPORT CUresult cuGreenCtxStreamCreate(void) { return (CUresult)vgpu_stub_call(798, 0); }
 
-VGPU_EXPORT CUresult cuImportExternalMemory(void) { return (CUresult)vgpu_stub_call(799, 0); }
+VGPU_EXPORT CUresult cuGreenCtxWaitEvent(void) { return (CUresult)vgpu_stub_call(799, 0); }
 
-VGPU_EXPORT CUresult cuImportExternalSemaphore(void) { return (CUresult)vgpu_stub_call(800, 0); }
+VGPU_EXPORT CUresult cuImportExternalMemory(void) { return (CUresult)vgpu_stub_call(800, 0); }
 
-VGPU_EXPORT CUresult cuIpcCloseMemHandle(void) { return (CUresult)vgpu_stub_call(801, 0); }
+VGPU_EXPORT CUresult cuImportExternalSemaphore(void) { return (CUresult)vgpu_stub_call(801, 0); }
 
-VGPU_EXPORT CUresult cuIpcGetEventHandle(void) { return (CUresult)vgpu_stub_call(802, 0); }
+VGPU_EXPORT CUresult cuIpcCloseMemHandle(void) { return (CUresult)vgpu_stub_call(802, 0); }
 
-VGPU_EXPORT CUresult cuIpcGetMemHandle(void) { return (CUresult)vgpu_stub_call(803, 0); }
+VGPU_EXPORT CUresult cuIpcGetEventHandle(void) { return (CUresult)vgpu_stub_call(803, 0); }
 
-VGPU_EXPORT CUresult cuIpcOpenEventHandle(void) { return (CUresult)vgpu_stub_call(804, 0); }
+VGPU_EXPORT CUresult cuIpcGetMemHandle(void) { return (CUresult)vgpu_stub_call(804, 0); }
 
-VGPU_EXPORT CUresult cuIpcOpenMemHandle(void) { return (CUresult)vgpu_stub_call(805, 0); }
+VGPU_EXPORT CUresult cuIpcOpenEventHandle(void) { return (CUresult)vgpu_stub_call(805, 0); }
 
-VGPU_EXPORT CUresult cuIpcOpenMemHandle_v2(void) { return (CUresult)vgpu_stub_call(806, 0); }
+VGPU_EXPORT CUresult cuIpcOpenMemHandle(void) { return (CUresult)vgpu_stub_call(806, 0); }
 
-VGPU_EXPORT CUresult cuKernelGetLibrary(void) { return (CUresult)vgpu_stub_call(807, 0); }
+VGPU_EXPORT CUresult cuIpcOpenMemHandle_v2(void) { return (CUresult)vgpu_stub_call(807, 0); }
 
-VGPU_EXPORT CUresult cuKernelGetName(void) { return (CUresult)vgpu_stub_call(808, 0); }
+VGPU_EXPORT CUresult cuKernelGetLibrary(void) { return (CUresult)vgpu_stub_call(808, 0); }
 
-VGPU_EXPORT CUresult cuKernelSetCacheConfig(void) { return (CUresult)vgpu_stub_call(809, 0); }
+VGPU_EXPORT CUresult cuKernelGetName(void) { return (CUresult)vgpu_stub_call(809, 0); }
 
-VGPU_EXPORT CUresult cuLaunch(void) { return (CUresult)vgpu_stub_call(810, 0); }
+VGPU_EXPORT CUresult cuKernelSetCacheConfig(void) { return (CUresult)vgpu_stub_call(810, 0); }
 
-VGPU_EXPORT CUresult cuLaunchCooperativeKernelMultiDevice(void) { return (CUresult)vgpu_stub_call(811, 0); }
+VGPU_EXPORT CUresult cuLaunch(void) { return (CUresult)vgpu_stub_call(811, 0); }
 
-VGPU_EXPORT CUresult cuLaunchCooperativeKernel_ptsz(void) { return (CUresult)vgpu_stub_call(812, 0); }
+VGPU_EXPORT CUresult cuLaunchCooperativeKernelMultiDevice(void) { return (CUresult)vgpu_stub_call(812, 0); }
 
-VGPU_EXPORT CUresult cuLaunchGrid(void) { return (CUresult)vgpu_stub_call(813, 0); }
+VGPU_EXPORT CUresult cuLaunchCooperativeKernel_ptsz(void) { return (CUresult)vgpu_stub_call(813, 0); }
 
-VGPU_EXPORT CUresult cuLaunchGridAsync(void) { return (CUresult)vgpu_stub_call(814, 0); }
+VGPU_EXPORT CUresult cuLaunchGrid(void) { return (CUresult)vgpu_stub_call(814, 0); }
 
-VGPU_EXPORT CUresult cuLaunchHostFunc(void) { return (CUresult)vgpu_stub_call(815, 0); }
+VGPU_EXPORT CUresult cuLaunchGridAsync(void) { return (CUresult)vgpu_stub_call(815, 0); }
 
-VGPU_EXPORT CUresult cuLaunchHostFunc_ptsz(void) { return (CUresult)vgpu_stub_call(816, 0); }
+VGPU_EXPORT CUresult cuLaunchHostFunc(void) { return (CUresult)vgpu_stub_call(816, 0); }
 
-VGPU_EXPORT CUresult cuLaunchKernelEx_ptsz(void) { return (CUresult)vgpu_stub_call(817, 0); }
+VGPU_EXPORT CUresult cuLaunchHostFunc_ptsz(void) { return (CUresult)vgpu_stub_call(817, 0); }
 
-VGPU_EXPORT CUresult cuLaunchKernel_ptsz(void) { return (CUresult)vgpu_stub_call(818, 0); }
+VGPU_EXPORT CUresult cuLaunchKernelEx_ptsz(void) { return (CUresult)vgpu_stub_call(818, 0); }
 
-VGPU_EXPORT CUresult cuLibraryEnumerateKernels(void) { return (CUresult)vgpu_stub_call(819, 0); }
+VGPU_EXPORT CUresult cuLaunchKernel_ptsz(void) { return (CUresult)vgpu_stub_call(819, 0); }
 
-VGPU_EXPORT CUresult cuLibraryGetKernelCount(void) { return (CUresult)vgpu_stub_call(820, 0); }
+VGPU_EXPORT CUresult cuLibraryEnumerateKernels(void) { return (CUresult)vgpu_stub_call(820, 0); }
 
-VGPU_EXPORT CUresult cuLibraryGetManaged(void) { return (CUresult)vgpu_stub_call(821, 0); }
+VGPU_EXPORT CUresult cuLibraryGetKernelCount(void) { return (CUresult)vgpu_stub_call(821, 0); }
 
-VGPU_EXPORT CUresult cuLibraryGetUnifiedFunction(void) { return (CUresult)vgpu_stub_call(822, 0); }
+VGPU_EXPORT CUresult cuLibraryGetManaged(void) { return (CUresult)vgpu_stub_call(822, 0); }
 
-VGPU_EXPORT CUresult cuLibraryLoadFromFile(void) { return (CUresult)vgpu_stub_call(823, 0); }
+VGPU_EXPORT CUresult cuLibraryGetUnifiedFunction(void) { return (CUresult)vgpu_stub_call(823, 0); }
 
-VGPU_EXPORT CUresult cuLinkAddData(void) { return (CUresult)vgpu_stub_call(824, 0); }
+VGPU_EXPORT CUresult cuLibraryLoadFromFile(void) { return (CUresult)vgpu_stub_call(824, 0); }
 
-VGPU_EXPORT CUresult cuLinkAddData_v2(void) { return (CUresult)vgpu_stub_call(825, 0); }
+VGPU_EXPORT CUresult cuLinkAddData(void) { return (CUresult)vgpu_stub_call(825, 0); }
 
-VGPU_EXPORT CUresult cuLinkAddFile(void) { return (CUresult)vgpu_stub_call(826, 0); }
+VGPU_EXPORT CUresult cuLinkAddData_v2(void) { return (CUresult)vgpu_stub_call(826, 0); }
 
-VGPU_EXPORT CUresult cuLinkAddFile_v2(void) { return (CUresult)vgpu_stub_call(827, 0); }
+VGPU_EXPORT CUresult cuLinkAddFile(void) { return (CUresult)vgpu_stub_call(827, 0); }
 
-VGPU_EXPORT CUresult cuLinkComplete(void) { return (CUresult)vgpu_stub_call(828, 0); }
+VGPU_EXPORT CUresult cuLinkAddFile_v2(void) { return (CUresult)vgpu_stub_call(828, 0); }
 
-VGPU_EXPORT CUresult cuLinkCreate(void) { return (CUresult)vgpu_stub_call(829, 0); }
+VGPU_EXPORT CUresult cuLinkComplete(void) { return (CUresult)vgpu_stub_call(829, 0); }
 
-VGPU_EXPORT CUresult cuLinkCreate_v2(void) { return (CUresult)vgpu_stub_call(830, 0); }
+VGPU_EXPORT CUresult cuLinkCreate(void) { return (CUresult)vgpu_stub_call(830, 0); }
 
-VGPU_EXPORT CUresult cuLinkDestroy(void) { return (CUresult)vgpu_stub_call(831, 0); }
+VGPU_EXPORT CUresult cuLinkCreate_v2(void) { return (CUresult)vgpu_stub_call(831, 0); }
 
-VGPU_EXPORT CUresult cuLogsCurrent(void) { return (CUresult)vgpu_stub_call(832, 0); }
+VGPU_EXPORT CUresult cuLinkDestroy(void) { return (CUresult)vgpu_stub_call(832, 0); }
 
-VGPU_EXPORT CUresult cuLogsDumpToFile(void) { return (CUresult)vgpu_stub_call(833, 0); }
+VGPU_EXPORT CUresult cuLogsCurrent(void) { return (CUresult)vgpu_stub_call(833, 0); }
 
-VGPU_EXPORT CUresult cuLogsDumpToMemory(void) { return (CUresult)vgpu_stub_call(834, 0); }
+VGPU_EXPORT CUresult cuLogsDumpToFile(void) { return (CUresult)vgpu_stub_call(834, 0); }
 
-VGPU_EXPORT CUresult cuLogsRegisterCallback(void) { return (CUresult)vgpu_stub_call(835, 0); }
+VGPU_EXPORT CUresult cuLogsDumpToMemory(void) { return (CUresult)vgpu_stub_call(835, 0); }
 
-VGPU_EXPORT CUresult cuLogsUnregisterCallback(void) { return (CUresult)vgpu_stub_call(836, 0); }
+VGPU_EXPORT CUresult cuLogsRegisterCallback(void) { return (CUresult)vgpu_stub_call(836, 0); }
 
-VGPU_EXPORT CUresult cuMemAdvise(void) { return (CUresult)vgpu_stub_call(837, 0); }
+VGPU_EXPORT CUresult cuLogsUnregisterCallback(void) { return (CUresult)vgpu_stub_call(837, 0); }
 
-VGPU_EXPORT CUresult cuMemAdvise_v2(void) { return (CUresult)vgpu_stub_call(838, 0); }
+VGPU_EXPORT CUresult cuMemAdvise(void) { return (CUresult)vgpu_stub_call(838, 0); }
 
-VGPU_EXPORT CUresult cuMemAlloc(void) { return (CUresult)vgpu_stub_call(839, 0); }
+VGPU_EXPORT CUresult cuMemAdvise_v2(void) { return (CUresult)vgpu_stub_call(839, 0); }
 
-VGPU_EXPORT CUresult cuMemAllocAsync(void) { return (CUresult)vgpu_stub_call(840, 0); }
+VGPU_EXPORT CUresult cuMemAlloc(void) { return (CUresult)vgpu_stub_call(840, 0); }
 
-VGPU_EXPORT CUresult cuMemAllocAsync_ptsz(void) { return (CUresult)vgpu_stub_call(841, 0); }
+VGPU_EXPORT CUresult cuMemAllocAsync(void) { return (CUresult)vgpu_stub_call(841, 0); }
 
-VGPU_EXPORT CUresult cuMemAllocFromPoolAsync(void) { return (CUresult)vgpu_stub_call(842, 0); }
+VGPU_EXPORT CUresult cuMemAllocAsync_ptsz(void) { return (CUresult)vgpu_stub_call(842, 0); }
 
-VGPU_EXPORT CUresult cuMemAllocFromPoolAsync_ptsz(void) { return (CUresult)vgpu_stub_call(843, 0); }
+VGPU_EXPORT CUresult cuMemAllocFromPoolAsync(void) { return (CUresult)vgpu_stub_call(843, 0); }
 
-VGPU_EXPORT CUresult cuMemAllocHost(void) { return (CUresult)vgpu_stub_call(844, 0); }
+VGPU_EXPORT CUresult cuMemAllocFromPoolAsync_ptsz(void) { return (CUresult)vgpu_stub_call(844, 0); }
 
-VGPU_EXPORT CUresult cuMemAllocPitch(void) { return (CUresult)vgpu_stub_call(845, 0); }
+VGPU_EXPORT CUresult cuMemAllocHost(void) { return (CUresult)vgpu_stub_call(845, 0); }
 
-VGPU_EXPORT CUresult cuMemBatchDecompressAsync(void) { return (CUresult)vgpu_stub_call(846, 0); }
+VGPU_EXPORT CUresult cuMemAllocPitch(void) { return (CUresult)vgpu_stub_call(846, 0); }
 
-VGPU_EXPORT CUresult cuMemBatchDecompressAsync_ptsz(void) { return (CUresult)vgpu_stub_call(847, 0); }
+VGPU_EXPORT CUresult cuMemBatchDecompressAsync(void) { return (CUresult)vgpu_stub_call(847, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy2D(void) { return (CUresult)vgpu_stub_call(848, 0); }
+VGPU_EXPORT CUresult cuMemBatchDecompressAsync_ptsz(void) { return (CUresult)vgpu_stub_call(848, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy2DAsync(void) { return (CUresult)vgpu_stub_call(849, 0); }
+VGPU_EXPORT CUresult cuMemcpy2D(void) { return (CUresult)vgpu_stub_call(849, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy2DAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(850, 0); }
+VGPU_EXPORT CUresult cuMemcpy2DAsync(void) { return (CUresult)vgpu_stub_call(850, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy2DUnaligned(void) { return (CUresult)vgpu_stub_call(851, 0); }
+VGPU_EXPORT CUresult cuMemcpy2DAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(851, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy2DUnaligned_v2_ptds(void) { return (CUresult)vgpu_stub_call(852, 0); }
+VGPU_EXPORT CUresult cuMemcpy2DUnaligned(void) { return (CUresult)vgpu_stub_call(852, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy2D_v2_ptds(void) { return (CUresult)vgpu_stub_call(853, 0); }
+VGPU_EXPORT CUresult cuMemcpy2DUnaligned_v2_ptds(void) { return (CUresult)vgpu_stub_call(853, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3D(void) { return (CUresult)vgpu_stub_call(854, 0); }
+VGPU_EXPORT CUresult cuMemcpy2D_v2_ptds(void) { return (CUresult)vgpu_stub_call(854, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3DAsync(void) { return (CUresult)vgpu_stub_call(855, 0); }
+VGPU_EXPORT CUresult cuMemcpy3D(void) { return (CUresult)vgpu_stub_call(855, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3DAsync_v2(void) { return (CUresult)vgpu_stub_call(856, 0); }
+VGPU_EXPORT CUresult cuMemcpy3DAsync(void) { return (CUresult)vgpu_stub_call(856, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3DAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(857, 0); }
+VGPU_EXPORT CUresult cuMemcpy3DAsync_v2(void) { return (CUresult)vgpu_stub_call(857, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3DBatchAsync(void) { return (CUresult)vgpu_stub_call(858, 0); }
+VGPU_EXPORT CUresult cuMemcpy3DAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(858, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3DBatchAsync_ptsz(void) { return (CUresult)vgpu_stub_call(859, 0); }
+VGPU_EXPORT CUresult cuMemcpy3DBatchAsync(void) { return (CUresult)vgpu_stub_call(859, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3DBatchAsync_v2(void) { return (CUresult)vgpu_stub_call(860, 0); }
+VGPU_EXPORT CUresult cuMemcpy3DBatchAsync_ptsz(void) { return (CUresult)vgpu_stub_call(860, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3DBatchAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(861, 0); }
+VGPU_EXPORT CUresult cuMemcpy3DBatchAsync_v2(void) { return (CUresult)vgpu_stub_call(861, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3DPeer(void) { return (CUresult)vgpu_stub_call(862, 0); }
+VGPU_EXPORT CUresult cuMemcpy3DBatchAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(862, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3DPeerAsync(void) { return (CUresult)vgpu_stub_call(863, 0); }
+VGPU_EXPORT CUresult cuMemcpy3DPeer(void) { return (CUresult)vgpu_stub_call(863, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3DPeerAsync_ptsz(void) { return (CUresult)vgpu_stub_call(864, 0); }
+VGPU_EXPORT CUresult cuMemcpy3DPeerAsync(void) { return (CUresult)vgpu_stub_call(864, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3DPeer_ptds(void) { return (CUresult)vgpu_stub_call(865, 0); }
+VGPU_EXPORT CUresult cuMemcpy3DPeerAsync_ptsz(void) { return (CUresult)vgpu_stub_call(865, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3D_v2(void) { return (CUresult)vgpu_stub_call(866, 0); }
+VGPU_EXPORT CUresult cuMemcpy3DPeer_ptds(void) { return (CUresult)vgpu_stub_call(866, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy3D_v2_ptds(void) { return (CUresult)vgpu_stub_call(867, 0); }
+VGPU_EXPORT CUresult cuMemcpy3D_v2(void) { return (CUresult)vgpu_stub_call(867, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAsync_ptsz(void) { return (CUresult)vgpu_stub_call(868, 0); }
+VGPU_EXPORT CUresult cuMemcpy3D_v2_ptds(void) { return (CUresult)vgpu_stub_call(868, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAtoA(void) { return (CUresult)vgpu_stub_call(869, 0); }
+VGPU_EXPORT CUresult cuMemcpyAsync_ptsz(void) { return (CUresult)vgpu_stub_call(869, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAtoA_v2(void) { return (CUresult)vgpu_stub_call(870, 0); }
+VGPU_EXPORT CUresult cuMemcpyAtoA(void) { return (CUresult)vgpu_stub_call(870, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAtoA_v2_ptds(void) { return (CUresult)vgpu_stub_call(871, 0); }
+VGPU_EXPORT CUresult cuMemcpyAtoA_v2(void) { return (CUresult)vgpu_stub_call(871, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAtoD(void) { return (CUresult)vgpu_stub_call(872, 0); }
+VGPU_EXPORT CUresult cuMemcpyAtoA_v2_ptds(void) { return (CUresult)vgpu_stub_call(872, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAtoD_v2(void) { return (CUresult)vgpu_stub_call(873, 0); }
+VGPU_EXPORT CUresult cuMemcpyAtoD(void) { return (CUresult)vgpu_stub_call(873, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAtoD_v2_ptds(void) { return (CUresult)vgpu_stub_call(874, 0); }
+VGPU_EXPORT CUresult cuMemcpyAtoD_v2(void) { return (CUresult)vgpu_stub_call(874, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAtoH(void) { return (CUresult)vgpu_stub_call(875, 0); }
+VGPU_EXPORT CUresult cuMemcpyAtoD_v2_ptds(void) { return (CUresult)vgpu_stub_call(875, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAtoHAsync(void) { return (CUresult)vgpu_stub_call(876, 0); }
+VGPU_EXPORT CUresult cuMemcpyAtoH(void) { return (CUresult)vgpu_stub_call(876, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAtoHAsync_v2(void) { return (CUresult)vgpu_stub_call(877, 0); }
+VGPU_EXPORT CUresult cuMemcpyAtoHAsync(void) { return (CUresult)vgpu_stub_call(877, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAtoHAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(878, 0); }
+VGPU_EXPORT CUresult cuMemcpyAtoHAsync_v2(void) { return (CUresult)vgpu_stub_call(878, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAtoH_v2(void) { return (CUresult)vgpu_stub_call(879, 0); }
+VGPU_EXPORT CUresult cuMemcpyAtoHAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(879, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyAtoH_v2_ptds(void) { return (CUresult)vgpu_stub_call(880, 0); }
+VGPU_EXPORT CUresult cuMemcpyAtoH_v2(void) { return (CUresult)vgpu_stub_call(880, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyBatchAsync(void) { return (CUresult)vgpu_stub_call(881, 0); }
+VGPU_EXPORT CUresult cuMemcpyAtoH_v2_ptds(void) { return (CUresult)vgpu_stub_call(881, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyBatchAsync_ptsz(void) { return (CUresult)vgpu_stub_call(882, 0); }
+VGPU_EXPORT CUresult cuMemcpyBatchAsync(void) { return (CUresult)vgpu_stub_call(882, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyBatchAsync_v2(void) { return (CUresult)vgpu_stub_call(883, 0); }
+VGPU_EXPORT CUresult cuMemcpyBatchAsync_ptsz(void) { return (CUresult)vgpu_stub_call(883, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyBatchAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(884, 0); }
+VGPU_EXPORT CUresult cuMemcpyBatchAsync_v2(void) { return (CUresult)vgpu_stub_call(884, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyDtoA(void) { return (CUresult)vgpu_stub_call(885, 0); }
+VGPU_EXPORT CUresult cuMemcpyBatchAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(885, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyDtoA_v2(void) { return (CUresult)vgpu_stub_call(886, 0); }
+VGPU_EXPORT CUresult cuMemcpyDtoA(void) { return (CUresult)vgpu_stub_call(886, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyDtoA_v2_ptds(void) { return (CUresult)vgpu_stub_call(887, 0); }
+VGPU_EXPORT CUresult cuMemcpyDtoA_v2(void) { return (CUresult)vgpu_stub_call(887, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyDtoD(void) { return (CUresult)vgpu_stub_call(888, 0); }
+VGPU_EXPORT CUresult cuMemcpyDtoA_v2_ptds(void) { return (CUresult)vgpu_stub_call(888, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyDtoDAsync(void) { return (CUresult)vgpu_stub_call(889, 0); }
+VGPU_EXPORT CUresult cuMemcpyDtoD(void) { return (CUresult)vgpu_stub_call(889, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyDtoDAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(890, 0); }
+VGPU_EXPORT CUresult cuMemcpyDtoDAsync(void) { return (CUresult)vgpu_stub_call(890, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyDtoD_v2_ptds(void) { return (CUresult)vgpu_stub_call(891, 0); }
+VGPU_EXPORT CUresult cuMemcpyDtoDAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(891, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyDtoH(void) { return (CUresult)vgpu_stub_call(892, 0); }
+VGPU_EXPORT CUresult cuMemcpyDtoD_v2_ptds(void) { return (CUresult)vgpu_stub_call(892, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyDtoHAsync(void) { return (CUresult)vgpu_stub_call(893, 0); }
+VGPU_EXPORT CUresult cuMemcpyDtoH(void) { return (CUresult)vgpu_stub_call(893, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyDtoHAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(894, 0); }
+VGPU_EXPORT CUresult cuMemcpyDtoHAsync(void) { return (CUresult)vgpu_stub_call(894, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyDtoH_v2_ptds(void) { return (CUresult)vgpu_stub_call(895, 0); }
+VGPU_EXPORT CUresult cuMemcpyDtoHAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(895, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyHtoA(void) { return (CUresult)vgpu_stub_call(896, 0); }
+VGPU_EXPORT CUresult cuMemcpyDtoH_v2_ptds(void) { return (CUresult)vgpu_stub_call(896, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyHtoAAsync(void) { return (CUresult)vgpu_stub_call(897, 0); }
+VGPU_EXPORT CUresult cuMemcpyHtoA(void) { return (CUresult)vgpu_stub_call(897, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyHtoAAsync_v2(void) { return (CUresult)vgpu_stub_call(898, 0); }
+VGPU_EXPORT CUresult cuMemcpyHtoAAsync(void) { return (CUresult)vgpu_stub_call(898, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyHtoAAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(899, 0); }
+VGPU_EXPORT CUresult cuMemcpyHtoAAsync_v2(void) { return (CUresult)vgpu_stub_call(899, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyHtoA_v2(void) { return (CUresult)vgpu_stub_call(900, 0); }
+VGPU_EXPORT CUresult cuMemcpyHtoAAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(900, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyHtoA_v2_ptds(void) { return (CUresult)vgpu_stub_call(901, 0); }
+VGPU_EXPORT CUresult cuMemcpyHtoA_v2(void) { return (CUresult)vgpu_stub_call(901, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyHtoD(void) { return (CUresult)vgpu_stub_call(902, 0); }
+VGPU_EXPORT CUresult cuMemcpyHtoA_v2_ptds(void) { return (CUresult)vgpu_stub_call(902, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyHtoDAsync(void) { return (CUresult)vgpu_stub_call(903, 0); }
+VGPU_EXPORT CUresult cuMemcpyHtoD(void) { return (CUresult)vgpu_stub_call(903, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyHtoDAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(904, 0); }
+VGPU_EXPORT CUresult cuMemcpyHtoDAsync(void) { return (CUresult)vgpu_stub_call(904, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyHtoD_v2_ptds(void) { return (CUresult)vgpu_stub_call(905, 0); }
+VGPU_EXPORT CUresult cuMemcpyHtoDAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(905, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyPeerAsync_ptsz(void) { return (CUresult)vgpu_stub_call(906, 0); }
+VGPU_EXPORT CUresult cuMemcpyHtoD_v2_ptds(void) { return (CUresult)vgpu_stub_call(906, 0); }
 
-VGPU_EXPORT CUresult cuMemcpyPeer_ptds(void) { return (CUresult)vgpu_stub_call(907, 0); }
+VGPU_EXPORT CUresult cuMemcpyPeerAsync_ptsz(void) { return (CUresult)vgpu_stub_call(907, 0); }
 
-VGPU_EXPORT CUresult cuMemcpy_ptds(void) { return (CUresult)vgpu_stub_call(908, 0); }
+VGPU_EXPORT CUresult cuMemcpyPeer_ptds(void) { return (CUresult)vgpu_stub_call(908, 0); }
 
-VGPU_EXPORT CUresult cuMemDiscardAndPrefetchBatchAsync(void) { return (CUresult)vgpu_stub_call(909, 0); }
+VGPU_EXPORT CUresult cuMemcpy_ptds(void) { return (CUresult)vgpu_stub_call(909, 0); }
 
-VGPU_EXPORT CUresult cuMemDiscardAndPrefetchBatchAsync_ptsz(void) { return (CUresult)vgpu_stub_call(910, 0); }
+VGPU_EXPORT CUresult cuMemDiscardAndPrefetchBatchAsync(void) { return (CUresult)vgpu_stub_call(910, 0); }
 
-VGPU_EXPORT CUresult cuMemDiscardBatchAsync(void) { return (CUresult)vgpu_stub_call(911, 0); }
+VGPU_EXPORT CUresult cuMemDiscardAndPrefetchBatchAsync_ptsz(void) { return (CUresult)vgpu_stub_call(911, 0); }
 
-VGPU_EXPORT CUresult cuMemDiscardBatchAsync_ptsz(void) { return (CUresult)vgpu_stub_call(912, 0); }
+VGPU_EXPORT CUresult cuMemDiscardBatchAsync(void) { return (CUresult)vgpu_stub_call(912, 0); }
 
-VGPU_EXPORT CUresult cuMemExportToShareableHandle(void) { return (CUresult)vgpu_stub_call(913, 0); }
+VGPU_EXPORT CUresult cuMemDiscardBatchAsync_ptsz(void) { return (CUresult)vgpu_stub_call(913, 0); }
 
-VGPU_EXPORT CUresult cuMemFree(void) { return (CUresult)vgpu_stub_call(914, 0); }
+VGPU_EXPORT CUresult cuMemExportToShareableHandle(void) { return (CUresult)vgpu_stub_call(914, 0); }
 
-VGPU_EXPORT CUresult cuMemFreeAsync(void) { return (CUresult)vgpu_stub_call(915, 0); }
+VGPU_EXPORT CUresult cuMemFree(void) { return (CUresult)vgpu_stub_call(915, 0); }
 
-VGPU_EXPORT CUresult cuMemFreeAsync_ptsz(void) { return (CUresult)vgpu_stub_call(916, 0); }
+VGPU_EXPORT CUresult cuMemFreeAsync(void) { return (CUresult)vgpu_stub_call(916, 0); }
 
-VGPU_EXPORT CUresult cuMemGetAccess(void) { return (CUresult)vgpu_stub_call(917, 0); }
+VGPU_EXPORT CUresult cuMemFreeAsync_ptsz(void) { return (CUresult)vgpu_stub_call(917, 0); }
 
-VGPU_EXPORT CUresult cuMemGetAddressRange(void) { return (CUresult)vgpu_stub_call(918, 0); }
+VGPU_EXPORT CUresult cuMemGetAccess(void) { return (CUresult)vgpu_stub_call(918, 0); }
 
-VGPU_EXPORT CUresult cuMemGetAddressRange_v2(void) { return (CUresult)vgpu_stub_call(919, 0); }
+VGPU_EXPORT CUresult cuMemGetAddressRange(void) { return (CUresult)vgpu_stub_call(919, 0); }
 
-VGPU_EXPORT CUresult cuMemGetAllocationPropertiesFromHandle(void) { return (CUresult)vgpu_stub_call(920, 0); }
+VGPU_EXPORT CUresult cuMemGetAddressRange_v2(void) { return (CUresult)vgpu_stub_call(920, 0); }
 
-VGPU_EXPORT CUresult cuMemGetAttribute(void) { return (CUresult)vgpu_stub_call(921, 0); }
+VGPU_EXPORT CUresult cuMemGetAllocationPropertiesFromHandle(void) { return (CUresult)vgpu_stub_call(921, 0); }
 
-VGPU_EXPORT CUresult cuMemGetAttribute_v2(void) { return (CUresult)vgpu_stub_call(922, 0); }
+VGPU_EXPORT CUresult cuMemGetAttribute(void) { return (CUresult)vgpu_stub_call(922, 0); }
 
-VGPU_EXPORT CUresult cuMemGetDefaultMemPool(void) { return (CUresult)vgpu_stub_call(923, 0); }
+VGPU_EXPORT CUresult cuMemGetAttribute_v2(void) { return (CUresult)vgpu_stub_call(923, 0); }
 
-VGPU_EXPORT CUresult cuMemGetHandleForAddressRange(void) { return (CUresult)vgpu_stub_call(924, 0); }
+VGPU_EXPORT CUresult cuMemGetDefaultMemPool(void) { return (CUresult)vgpu_stub_call(924, 0); }
 
-VGPU_EXPORT CUresult cuMemGetInfo(void) { return (CUresult)vgpu_stub_call(925, 0); }
+VGPU_EXPORT CUresult cuMemGetHandleForAddressRange(void) { return (CUresult)vgpu_stub_call(925, 0); }
 
-VGPU_EXPORT CUresult cuMemGetMemPool(void) { return (CUresult)vgpu_stub_call(926, 0); }
+VGPU_EXPORT CUresult cuMemGetInfo(void) { return (CUresult)vgpu_stub_call(926, 0); }
 
-VGPU_EXPORT CUresult cuMemHostGetDevicePointer(void) { return (CUresult)vgpu_stub_call(927, 0); }
+VGPU_EXPORT CUresult cuMemGetMemPool(void) { return (CUresult)vgpu_stub_call(927, 0); }
 
-VGPU_EXPORT CUresult cuMemHostGetDevicePointer_v2(void) { return (CUresult)vgpu_stub_call(928, 0); }
+VGPU_EXPORT CUresult cuMemHostGetDevicePointer(void) { return (CUresult)vgpu_stub_call(928, 0); }
 
-VGPU_EXPORT CUresult cuMemHostRegister(void) { return (CUresult)vgpu_stub_call(929, 0); }
+VGPU_EXPORT CUresult cuMemHostGetDevicePointer_v2(void) { return (CUresult)vgpu_stub_call(929, 0); }
 
-VGPU_EXPORT CUresult cuMemImportFromShareableHandle(void) { return (CUresult)vgpu_stub_call(930, 0); }
+VGPU_EXPORT CUresult cuMemHostRegister(void) { return (CUresult)vgpu_stub_call(930, 0); }
 
-VGPU_EXPORT CUresult cuMemMapArrayAsync(void) { return (CUresult)vgpu_stub_call(931, 0); }
+VGPU_EXPORT CUresult cuMemImportFromShareableHandle(void) { return (CUresult)vgpu_stub_call(931, 0); }
 
-VGPU_EXPORT CUresult cuMemMapArrayAsync_ptsz(void) { return (CUresult)vgpu_stub_call(932, 0); }
+VGPU_EXPORT CUresult cuMemMapArrayAsync(void) { return (CUresult)vgpu_stub_call(932, 0); }
 
-VGPU_EXPORT CUresult cuMemPoolCreate(void) { return (CUresult)vgpu_stub_call(933, 0); }
+VGPU_EXPORT CUresult cuMemMapArrayAsync_ptsz(void) { return (CUresult)vgpu_stub_call(933, 0); }
 
-VGPU_EXPORT CUresult cuMemPoolDestroy(void) { return (CUresult)vgpu_stub_call(934, 0); }
+VGPU_EXPORT CUresult cuMemPoolCreate(void) { return (CUresult)vgpu_stub_call(934, 0); }
 
-VGPU_EXPORT CUresult cuMemPoolExportPointer(void) { return (CUresult)vgpu_stub_call(935, 0); }
+VGPU_EXPORT CUresult cuMemPoolDestroy(void) { return (CUresult)vgpu_stub_call(935, 0); }
 
-VGPU_EXPORT CUresult cuMemPoolExportToShareableHandle(void) { return (CUresult)vgpu_stub_call(936, 0); }
+VGPU_EXPORT CUresult cuMemPoolExportPointer(void) { return (CUresult)vgpu_stub_call(936, 0); }
 
-VGPU_EXPORT CUresult cuMemPoolGetAccess(void) { return (CUresult)vgpu_stub_call(937, 0); }
+VGPU_EXPORT CUresult cuMemPoolExportToShareableHandle(void) { return (CUresult)vgpu_stub_call(937, 0); }
 
-VGPU_EXPORT CUresult cuMemPoolGetAttribute(void) { return (CUresult)vgpu_stub_call(938, 0); }
+VGPU_EXPORT CUresult cuMemPoolGetAccess(void) { return (CUresult)vgpu_stub_call(938, 0); }
 
-VGPU_EXPORT CUresult cuMemPoolImportFromShareableHandle(void) { return (CUresult)vgpu_stub_call(939, 0); }
+VGPU_EXPORT CUresult cuMemPoolGetAttribute(void) { return (CUresult)vgpu_stub_call(939, 0); }
 
-VGPU_EXPORT CUresult cuMemPoolImportPointer(void) { return (CUresult)vgpu_stub_call(940, 0); }
+VGPU_EXPORT CUresult cuMemPoolImportFromShareableHandle(void) { return (CUresult)vgpu_stub_call(940, 0); }
 
-VGPU_EXPORT CUresult cuMemPoolSetAccess(void) { return (CUresult)vgpu_stub_call(941, 0); }
+VGPU_EXPORT CUresult cuMemPoolImportPointer(void) { return (CUresult)vgpu_stub_call(941, 0); }
 
-VGPU_EXPORT CUresult cuMemPoolSetAttribute(void) { return (CUresult)vgpu_stub_call(942, 0); }
+VGPU_EXPORT CUresult cuMemPoolSetAccess(void) { return (CUresult)vgpu_stub_call(942, 0); }
 
-VGPU_EXPORT CUresult cuMemPoolTrimTo(void) { return (CUresult)vgpu_stub_call(943, 0); }
+VGPU_EXPORT CUresult cuMemPoolSetAttribute(void) { return (CUresult)vgpu_stub_call(943, 0); }
 
-VGPU_EXPORT CUresult cuMemPrefetchAsync(void) { return (CUresult)vgpu_stub_call(944, 0); }
+VGPU_EXPORT CUresult cuMemPoolTrimTo(void) { return (CUresult)vgpu_stub_call(944, 0); }
 
-VGPU_EXPORT CUresult cuMemPrefetchAsync_ptsz(void) { return (CUresult)vgpu_stub_call(945, 0); }
+VGPU_EXPORT CUresult cuMemPrefetchAsync(void) { return (CUresult)vgpu_stub_call(945, 0); }
 
-VGPU_EXPORT CUresult cuMemPrefetchAsync_v2(void) { return (CUresult)vgpu_stub_call(946, 0); }
+VGPU_EXPORT CUresult cuMemPrefetchAsync_ptsz(void) { return (CUresult)vgpu_stub_call(946, 0); }
 
-VGPU_EXPORT CUresult cuMemPrefetchAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(947, 0); }
+VGPU_EXPORT CUresult cuMemPrefetchAsync_v2(void) { return (CUresult)vgpu_stub_call(947, 0); }
 
-VGPU_EXPORT CUresult cuMemPrefetchBatchAsync(void) { return (CUresult)vgpu_stub_call(948, 0); }
+VGPU_EXPORT CUresult cuMemPrefetchAsync_v2_ptsz(void) { return (CUresult)vgpu_stub_call(948, 0); }
 
-VGPU_EXPORT CUresult cuMemPrefetchBatchAsync_ptsz(void) { return (CUresult)vgpu_stub_call(949, 0); }
+VGPU_EXPORT CUresult cuMemPrefetchBatchAsync(void) { return (CUresult)vgpu_stub_call(949, 0); }
 
-VGPU_EXPORT CUresult cuMemRangeGetAttribute(void) { return (CUresult)vgpu_stub_call(950, 0); }
+VGPU_EXPORT CUresult cuMemPrefetchBatchAsync_ptsz(void) { return (CUresult)vgpu_stub_call(950, 0); }
 
-VGPU_EXPORT CUresult cuMemRangeGetAttributes(void) { return (CUresult)vgpu_stub_call(951, 0); }
+VGPU_EXPORT CUresult cuMemRangeGetAttribute(void) { return (CUresult)vgpu_stub_call(951, 0); }
 
-VGPU_EXPORT CUresult cuMemRetainAllocationHandle(void) { return (CUresult)vgpu_stub_call(952, 0); }
+VGPU_EXPORT CUresult cuMemRangeGetAttributes(void) { return (CUresult)vgpu_stub_call(952, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD16(void) { return (CUresult)vgpu_stub_call(953, 0); }
+VGPU_EXPORT CUresult cuMemRetainAllocationHandle(void) { return (CUresult)vgpu_stub_call(953, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD16Async_ptsz(void) { return (CUresult)vgpu_stub_call(954, 0); }
+VGPU_EXPORT CUresult cuMemsetD16(void) { return (CUresult)vgpu_stub_call(954, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD16_v2_ptds(void) { return (CUresult)vgpu_stub_call(955, 0); }
+VGPU_EXPORT CUresult cuMemsetD16Async_ptsz(void) { return (CUresult)vgpu_stub_call(955, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D16(void) { return (CUresult)vgpu_stub_call(956, 0); }
+VGPU_EXPORT CUresult cuMemsetD16_v2_ptds(void) { return (CUresult)vgpu_stub_call(956, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D16Async(void) { return (CUresult)vgpu_stub_call(957, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D16(void) { return (CUresult)vgpu_stub_call(957, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D16Async_ptsz(void) { return (CUresult)vgpu_stub_call(958, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D16Async(void) { return (CUresult)vgpu_stub_call(958, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D16_v2(void) { return (CUresult)vgpu_stub_call(959, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D16Async_ptsz(void) { return (CUresult)vgpu_stub_call(959, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D16_v2_ptds(void) { return (CUresult)vgpu_stub_call(960, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D16_v2(void) { return (CUresult)vgpu_stub_call(960, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D32(void) { return (CUresult)vgpu_stub_call(961, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D16_v2_ptds(void) { return (CUresult)vgpu_stub_call(961, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D32Async(void) { return (CUresult)vgpu_stub_call(962, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D32(void) { return (CUresult)vgpu_stub_call(962, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D32Async_ptsz(void) { return (CUresult)vgpu_stub_call(963, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D32Async(void) { return (CUresult)vgpu_stub_call(963, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D32_v2(void) { return (CUresult)vgpu_stub_call(964, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D32Async_ptsz(void) { return (CUresult)vgpu_stub_call(964, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D32_v2_ptds(void) { return (CUresult)vgpu_stub_call(965, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D32_v2(void) { return (CUresult)vgpu_stub_call(965, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D8(void) { return (CUresult)vgpu_stub_call(966, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D32_v2_ptds(void) { return (CUresult)vgpu_stub_call(966, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D8Async_ptsz(void) { return (CUresult)vgpu_stub_call(967, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D8(void) { return (CUresult)vgpu_stub_call(967, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D8_v2(void) { return (CUresult)vgpu_stub_call(968, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D8Async_ptsz(void) { return (CUresult)vgpu_stub_call(968, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD2D8_v2_ptds(void) { return (CUresult)vgpu_stub_call(969, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D8_v2(void) { return (CUresult)vgpu_stub_call(969, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD32(void) { return (CUresult)vgpu_stub_call(970, 0); }
+VGPU_EXPORT CUresult cuMemsetD2D8_v2_ptds(void) { return (CUresult)vgpu_stub_call(970, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD32Async_ptsz(void) { return (CUresult)vgpu_stub_call(971, 0); }
+VGPU_EXPORT CUresult cuMemsetD32(void) { return (CUresult)vgpu_stub_call(971, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD32_v2_ptds(void) { return (CUresult)vgpu_stub_call(972, 0); }
+VGPU_EXPORT CUresult cuMemsetD32Async_ptsz(void) { return (CUresult)vgpu_stub_call(972, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD8(void) { return (CUresult)vgpu_stub_call(973, 0); }
+VGPU_EXPORT CUresult cuMemsetD32_v2_ptds(void) { return (CUresult)vgpu_stub_call(973, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD8Async_ptsz(void) { return (CUresult)vgpu_stub_call(974, 0); }
+VGPU_EXPORT CUresult cuMemsetD8(void) { return (CUresult)vgpu_stub_call(974, 0); }
 
-VGPU_EXPORT CUresult cuMemsetD8_v2_ptds(void) { return (CUresult)vgpu_stub_call(975, 0); }
+VGPU_EXPORT CUresult cuMemsetD8Async_ptsz(void) { return (CUresult)vgpu_stub_call(975, 0); }
 
-VGPU_EXPORT CUresult cuMemSetMemPool(void) { return (CUresult)vgpu_stub_call(976, 0); }
+VGPU_EXPORT CUresult cuMemsetD8_v2_ptds(void) { return (CUresult)vgpu_stub_call(976, 0); }
 
-VGPU_EXPORT CUresult cuMipmappedArrayCreate(void) { return (CUresult)vgpu_stub_call(977, 0); }
+VGPU_EXPORT CUresult cuMemSetMemPool(void) { return (CUresult)vgpu_stub_call(977, 0); }
 
-VGPU_EXPORT CUresult cuMipmappedArrayDestroy(void) { return (CUresult)vgpu_stub_call(978, 0); }
+VGPU_EXPORT CUresult cuMipmappedArrayCreate(void) { return (CUresult)vgpu_stub_call(978, 0); }
 
-VGPU_EXPORT CUresult cuMipmappedArrayGetLevel(void) { return (CUresult)vgpu_stub_call(979, 0); }
+VGPU_EXPORT CUresult cuMipmappedArrayDestroy(void) { return (CUresult)vgpu_stub_call(979, 0); }
 
-VGPU_EXPORT CUresult cuMipmappedArrayGetMemoryRequirements(void) { return (CUresult)vgpu_stub_call(980, 0); }
+VGPU_EXPORT CUresult cuMipmappedArrayGetLevel(void) { return (CUresult)vgpu_stub_call(980, 0); }
 
-VGPU_EXPORT CUresult cuMipmappedArrayGetSparseProperties(void) { return (CUresult)vgpu_stub_call(981, 0); }
+VGPU_EXPORT CUresult cuMipmappedArrayGetMemoryRequirements(void) { return (CUresult)vgpu_stub_call(981, 0); }
 
-VGPU_EXPORT CUresult cuModuleEnumerateFunctions(void) { return (CUresult)vgpu_stub_call(982, 0); }
+VGPU_EXPORT CUresult cuMipmappedArrayGetSparseProperties(void) { return (CUresult)vgpu_stub_call(982, 0); }
 
-VGPU_EXPORT CUresult cuModuleGetFunctionCount(void) { return (CUresult)vgpu_stub_call(983, 0); }
+VGPU_EXPORT CUresult cuModuleEnumerateFunctions(void) { return (CUresult)vgpu_stub_call(983, 0); }
 
-VGPU_EXPORT CUresult cuModuleGetGlobal(void) { return (CUresult)vgpu_stub_call(984, 0); }
+VGPU_EXPORT CUresult cuModuleGetFunctionCount(void) { return (CUresult)vgpu_stub_call(984, 0); }
 
-VGPU_EXPORT CUresult cuModuleGetSurfRef(void) { return (CUresult)vgpu_stub_call(985, 0); }
+VGPU_EXPORT CUresult cuModuleGetGlobal(void) { return (CUresult)vgpu_stub_call(985, 0); }
 
-VGPU_EXPORT CUresult cuModuleGetTexRef(void) { return (CUresult)vgpu_stub_call(986, 0); }
+VGPU_EXPORT CUresult cuModuleGetSurfRef(void) { return (CUresult)vgpu_stub_call(986, 0); }
 
-VGPU_EXPORT CUresult cuModuleLoad(void) { return (CUresult)vgpu_stub_call(987, 0); }
+VGPU_EXPORT CUresult cuModuleGetTexRef(void) { return (CUresult)vgpu_stub_call(987, 0); }
 
-VGPU_EXPORT CUresult cuMulticastAddDevice(void) { return (CUresult)vgpu_stub_call(988, 0); }
+VGPU_EXPORT CUresult cuModuleLoad(void) { return (CUresult)vgpu_stub_call(988, 0); }
 
-VGPU_EXPORT CUresult cuMulticastBindAddr(void) { return (CUresult)vgpu_stub_call(989, 0); }
+VGPU_EXPORT CUresult cuMulticastAddDevice(void) { return (CUresult)vgpu_stub_call(989, 0); }
 
-VGPU_EXPORT CUresult cuMulticastBindMem(void) { return (CUresult)vgpu_stub_call(990, 0); }
+VGPU_EXPORT CUresult cuMulticastBindAddr(void) { return (CUresult)vgpu_stub_call(990, 0); }
 
-VGPU_EXPORT CUresult cuMulticastCreate(void) { return (CUresult)vgpu_stub_call(991, 0); }
+VGPU_EXPORT CUresult cuMulticastBindMem(void) { return (CUresult)vgpu_stub_call(991, 0); }
 
-VGPU_EXPORT CUresult cuMulticastGetGranularity(void) { return (CUresult)vgpu_stub_call(992, 0); }
+VGPU_EXPORT CUresult cuMulticastCreate(void) { return (CUresult)vgpu_stub_call(992, 0); }
 
-VGPU_EXPORT CUresult cuMulticastUnbind(void) { return (CUresult)vgpu_stub_call(993, 0); }
+VGPU_EXPORT CUresult cuMulticastGetGranularity(void) { return (CUresult)vgpu_stub_call(993, 0); }
 
-VGPU_EXPORT CUresult cuOccupancyAvailableDynamicSMemPerBlock(void) { return (CUresult)vgpu_stub_call(994, 0); }
+VGPU_EXPORT CUresult cuMulticastUnbind(void) { return (CUresult)vgpu_stub_call(994, 0); }
 
-VGPU_EXPORT CUresult cuOccupancyMaxActiveClusters(void) { return (CUresult)vgpu_stub_call(995, 0); }
+VGPU_EXPORT CUresult cuOccupancyAvailableDynamicSMemPerBlock(void) { return (CUresult)vgpu_stub_call(995, 0); }
 
-VGPU_EXPORT CUresult cuOccupancyMaxPotentialBlockSize(void) { return (CUresult)vgpu_stub_call(996, 0); }
+VGPU_EXPORT CUresult cuOccupancyMaxActiveClusters(void) { return (CUresult)vgpu_stub_call(996, 0); }
 
-VGPU_EXPORT CUresult cuOccupancyMaxPotentialBlockSizeWithFlags(void) { return (CUresult)vgpu_stub_call(997, 0); }
+VGPU_EXPORT CUresult cuOccupancyMaxPotentialBlockSize(void) { return (CUresult)vgpu_stub_call(997, 0); }
 
-VGPU_EXPORT CUresult cuOccupancyMaxPotentialClusterSize(void) { return (CUresult)vgpu_stub_call(998, 0); }
+VGPU_EXPORT CUresult cuOccupancyMaxPotentialBlockSizeWithFlags(void) { return (CUresult)vgpu_stub_call(998, 0); }
 
-VGPU_EXPORT CUresult cuParamSetf(void) { return (CUresult)vgpu_stub_call(999, 0); }
+VGPU_EXPORT CUresult cuOccupancyMaxPotentialClusterSize(void) { return (CUresult)vgpu_stub_call(999, 0); }
 
-VGPU_EXPORT CUresult cuParamSeti(void) { return (CUresult)vgpu_stub_call(1000, 0); }
+VGPU_EXPORT CUresult cuParamSetf(void) { return (CUresult)vgpu_stub_call(1000, 0); }
 
-VGPU_EXPORT CUresult cuParamSetSize(void) { return (CUresult)vgpu_stub_call(1001, 0); }
+VGPU_EXPORT CUresult cuParamSeti(void) { return (CUresult)vgpu_stub_call(1001, 0); }
 
-VGPU_EXPORT CUresult cuParamSetTexRef(void) { return (CUresult)vgpu_stub_call(1002, 0); }
+VGPU_EXPORT CUresult cuParamSetSize(void) { return (CUresult)vgpu_stub_call(1002, 0); }
 
-VGPU_EXPORT CUresult cuParamSetv(void) { return (CUresult)vgpu_stub_call(1003, 0); }
+VGPU_EXPORT CUresult cuParamSetTexRef(void) { return (CUresult)vgpu_stub_call(1003, 0); }
 
-VGPU_EXPORT CUresult cuPointerGetAttribute(void) { return (CUresult)vgpu_stub_call(1004, 0); }
+VGPU_EXPORT CUresult cuParamSetv(void) { return (CUresult)vgpu_stub_call(1004, 0); }
 
-VGPU_EXPORT CUresult cuPointerSetAttribute(void) { return (CUresult)vgpu_stub_call(1005, 0); }
+VGPU_EXPORT CUresult cuPointerGetAttribute(void) { return (CUresult)vgpu_stub_call(1005, 0); }
 
-VGPU_EXPORT CUresult cuProfilerInitialize(void) { return (CUresult)vgpu_stub_call(1006, 0); }
+VGPU_EXPORT CUresult cuPointerSetAttribute(void) { return (CUresult)vgpu_stub_call(1006, 0); }
 
-VGPU_EXPORT CUresult cuProfilerStart(void) { return (CUresult)vgpu_stub_call(1007, 0); }
+VGPU_EXPORT CUresult cuProfilerInitialize(void) { return (CUresult)vgpu_stub_call(1007, 0); }
 
-VGPU_EXPORT CUresult cuProfilerStop(void) { return (CUresult)vgpu_stub_call(1008, 0); }
+VGPU_EXPORT CUresult cuProfilerStart(void) { return (CUresult)vgpu_stub_call(1008, 0); }
 
-VGPU_EXPORT CUresult cuSignalExternalSemaphoresAsync(void) { return (CUresult)vgpu_stub_call(1009, 0); }
+VGPU_EXPORT CUresult cuProfilerStop(void) { return (CUresult)vgpu_stub_call(1009, 0); }
 
-VGPU_EXPORT CUresult cuSignalExternalSemaphoresAsync_ptsz(void) { return (CUresult)vgpu_stub_call(1010, 0); }
+VGPU_EXPORT CUresult cuSignalExternalSemaphoresAsync(void) { return (CUresult)vgpu_stub_call(1010, 0); }
 
-VGPU_EXPORT CUresult cuStreamAddCallback(void) { return (CUresult)vgpu_stub_call(1011, 0); }
+VGPU_EXPORT CUresult cuSignalExternalSemaphoresAsync_ptsz(void) { return (CUresult)vgpu_stub_call(1011, 0); }
 
-VGPU_EXPORT CUresult cuStreamAddCallback_ptsz(void) { return (CUresult)vgpu_stub_call(1012, 0); }
+VGPU_EXPORT CUresult cuStreamAddCallback(void) { return (CUresult)vgpu_stub_call(1012, 0); }
 
-VGPU_EXPORT CUresult cuStreamAttachMemAsync(void) { return (CUresult)vgpu_stub_call(1013, 0); }
+VGPU_EXPORT CUresult cuStreamAddCallback_ptsz(void) { return (CUresult)vgpu_stub_call(1013, 0); }
 
-VGPU_EXPORT CUresult cuStreamAttachMemAsync_ptsz(void) { return (CUresult)vgpu_stub_call(1014, 0); }
+VGPU_EXPORT CUresult cuStreamAttachMemAsync(void) { return (CUresult)vgpu_stub_call(1014, 0); }
 
-VGPU_EXPORT CUresult cuStreamBatchMemOp(void) { return (CUresult)vgpu_stub_call(1015, 0); }
+VGPU_EXPORT CUresult cuStreamAttachMemAsync_ptsz(void) { return (CUresult)vgpu_stub_call(1015, 0); }
 
-VGPU_EXPORT CUresult cuStreamBatchMemOp_ptsz(void) { return (CUresult)vgpu_stub_call(1016, 0); }
+VGPU_EXPORT CUresult cuStreamBatchMemOp(void) { return (CUresult)vgpu_stub_call(1016, 0); }
 
-VGPU_EXPORT CUresult cuStreamBatchMemOp_v2(void) { return (CUresult)vgpu_stub_call(1017, 0); }
+VGPU_EXPORT CUresult cuStreamBatchMemOp_ptsz(void) { return (CUresult)vgpu_stub_call(1017, 0); }
 
-VGPU_EXPORT CUresult cuStreamBatchMemOp_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1018, 0); }
+VGPU_EXPORT CUresult cuStreamBatchMemOp_v2(void) { return (CUresult)vgpu_stub_call(1018, 0); }
 
-VGPU_EXPORT CUresult cuStreamBeginCapture(void) { return (CUresult)vgpu_stub_call(1019, 0); }
+VGPU_EXPORT CUresult cuStreamBatchMemOp_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1019, 0); }
 
-VGPU_EXPORT CUresult cuStreamBeginCapture_ptsz(void) { return (CUresult)vgpu_stub_call(1020, 0); }
+VGPU_EXPORT CUresult cuStreamBeginCapture(void) { return (CUresult)vgpu_stub_call(1020, 0); }
 
-VGPU_EXPORT CUresult cuStreamBeginCaptureToGraph(void) { return (CUresult)vgpu_stub_call(1021, 0); }
+VGPU_EXPORT CUresult cuStreamBeginCapture_ptsz(void) { return (CUresult)vgpu_stub_call(1021, 0); }
 
-VGPU_EXPORT CUresult cuStreamBeginCaptureToGraph_ptsz(void) { return (CUresult)vgpu_stub_call(1022, 0); }
+VGPU_EXPORT CUresult cuStreamBeginCaptureToGraph(void) { return (CUresult)vgpu_stub_call(1022, 0); }
 
-VGPU_EXPORT CUresult cuStreamBeginCapture_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1023, 0); }
+VGPU_EXPORT CUresult cuStreamBeginCaptureToGraph_ptsz(void) { return (CUresult)vgpu_stub_call(1023, 0); }
 
-VGPU_EXPORT CUresult cuStreamCopyAttributes(void) { return (CUresult)vgpu_stub_call(1024, 0); }
+VGPU_EXPORT CUresult cuStreamBeginCapture_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1024, 0); }
 
-VGPU_EXPORT CUresult cuStreamCopyAttributes_ptsz(void) { return (CUresult)vgpu_stub_call(1025, 0); }
+VGPU_EXPORT CUresult cuStreamCopyAttributes(void) { return (CUresult)vgpu_stub_call(1025, 0); }
 
-VGPU_EXPORT CUresult cuStreamDestroy(void) { return (CUresult)vgpu_stub_call(1026, 0); }
+VGPU_EXPORT CUresult cuStreamCopyAttributes_ptsz(void) { return (CUresult)vgpu_stub_call(1026, 0); }
 
-VGPU_EXPORT CUresult cuStreamEndCapture_ptsz(void) { return (CUresult)vgpu_stub_call(1027, 0); }
+VGPU_EXPORT CUresult cuStreamDestroy(void) { return (CUresult)vgpu_stub_call(1027, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetAttribute(void) { return (CUresult)vgpu_stub_call(1028, 0); }
+VGPU_EXPORT CUresult cuStreamEndCapture_ptsz(void) { return (CUresult)vgpu_stub_call(1028, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetAttribute_ptsz(void) { return (CUresult)vgpu_stub_call(1029, 0); }
+VGPU_EXPORT CUresult cuStreamGetAttribute(void) { return (CUresult)vgpu_stub_call(1029, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetCaptureInfo(void) { return (CUresult)vgpu_stub_call(1030, 0); }
+VGPU_EXPORT CUresult cuStreamGetAttribute_ptsz(void) { return (CUresult)vgpu_stub_call(1030, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetCaptureInfo_ptsz(void) { return (CUresult)vgpu_stub_call(1031, 0); }
+VGPU_EXPORT CUresult cuStreamGetCaptureInfo(void) { return (CUresult)vgpu_stub_call(1031, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetCaptureInfo_v2(void) { return (CUresult)vgpu_stub_call(1032, 0); }
+VGPU_EXPORT CUresult cuStreamGetCaptureInfo_ptsz(void) { return (CUresult)vgpu_stub_call(1032, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetCaptureInfo_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1033, 0); }
+VGPU_EXPORT CUresult cuStreamGetCaptureInfo_v2(void) { return (CUresult)vgpu_stub_call(1033, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetCaptureInfo_v3_ptsz(void) { return (CUresult)vgpu_stub_call(1034, 0); }
+VGPU_EXPORT CUresult cuStreamGetCaptureInfo_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1034, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetCtx(void) { return (CUresult)vgpu_stub_call(1035, 0); }
+VGPU_EXPORT CUresult cuStreamGetCaptureInfo_v3_ptsz(void) { return (CUresult)vgpu_stub_call(1035, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetCtx_ptsz(void) { return (CUresult)vgpu_stub_call(1036, 0); }
+VGPU_EXPORT CUresult cuStreamGetCtx(void) { return (CUresult)vgpu_stub_call(1036, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetCtx_v2(void) { return (CUresult)vgpu_stub_call(1037, 0); }
+VGPU_EXPORT CUresult cuStreamGetCtx_ptsz(void) { return (CUresult)vgpu_stub_call(1037, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetCtx_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1038, 0); }
+VGPU_EXPORT CUresult cuStreamGetCtx_v2(void) { return (CUresult)vgpu_stub_call(1038, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetDevice(void) { return (CUresult)vgpu_stub_call(1039, 0); }
+VGPU_EXPORT CUresult cuStreamGetCtx_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1039, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetDevice_ptsz(void) { return (CUresult)vgpu_stub_call(1040, 0); }
+VGPU_EXPORT CUresult cuStreamGetDevice(void) { return (CUresult)vgpu_stub_call(1040, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetFlags_ptsz(void) { return (CUresult)vgpu_stub_call(1041, 0); }
+VGPU_EXPORT CUresult cuStreamGetDevice_ptsz(void) { return (CUresult)vgpu_stub_call(1041, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetGreenCtx(void) { return (CUresult)vgpu_stub_call(1042, 0); }
+VGPU_EXPORT CUresult cuStreamGetFlags_ptsz(void) { return (CUresult)vgpu_stub_call(1042, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetId(void) { return (CUresult)vgpu_stub_call(1043, 0); }
+VGPU_EXPORT CUresult cuStreamGetGreenCtx(void) { return (CUresult)vgpu_stub_call(1043, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetId_ptsz(void) { return (CUresult)vgpu_stub_call(1044, 0); }
+VGPU_EXPORT CUresult cuStreamGetId(void) { return (CUresult)vgpu_stub_call(1044, 0); }
 
-VGPU_EXPORT CUresult cuStreamGetPriority_ptsz(void) { return (CUresult)vgpu_stub_call(1045, 0); }
+VGPU_EXPORT CUresult cuStreamGetId_ptsz(void) { return (CUresult)vgpu_stub_call(1045, 0); }
 
-VGPU_EXPORT CUresult cuStreamIsCapturing_ptsz(void) { return (CUresult)vgpu_stub_call(1046, 0); }
+VGPU_EXPORT CUresult cuStreamGetPriority_ptsz(void) { return (CUresult)vgpu_stub_call(1046, 0); }
 
-VGPU_EXPORT CUresult cuStreamQuery_ptsz(void) { return (CUresult)vgpu_stub_call(1047, 0); }
+VGPU_EXPORT CUresult cuStreamIsCapturing_ptsz(void) { return (CUresult)vgpu_stub_call(1047, 0); }
 
-VGPU_EXPORT CUresult cuStreamSetAttribute(void) { return (CUresult)vgpu_stub_call(1048, 0); }
+VGPU_EXPORT CUresult cuStreamQuery_ptsz(void) { return (CUresult)vgpu_stub_call(1048, 0); }
 
-VGPU_EXPORT CUresult cuStreamSetAttribute_ptsz(void) { return (CUresult)vgpu_stub_call(1049, 0); }
+VGPU_EXPORT CUresult cuStreamSetAttribute(void) { return (CUresult)vgpu_stub_call(1049, 0); }
 
-VGPU_EXPORT CUresult cuStreamSynchronize_ptsz(void) { return (CUresult)vgpu_stub_call(1050, 0); }
+VGPU_EXPORT CUresult cuStreamSetAttribute_ptsz(void) { return (CUresult)vgpu_stub_call(1050, 0); }
 
-VGPU_EXPORT CUresult cuStreamUpdateCaptureDependencies(void) { return (CUresult)vgpu_stub_call(1051, 0); }
+VGPU_EXPORT CUresult cuStreamSynchronize_ptsz(void) { return (CUresult)vgpu_stub_call(1051, 0); }
 
-VGPU_EXPORT CUresult cuStreamUpdateCaptureDependencies_ptsz(void) { return (CUresult)vgpu_stub_call(1052, 0); }
+VGPU_EXPORT CUresult cuStreamUpdateCaptureDependencies(void) { return (CUresult)vgpu_stub_call(1052, 0); }
 
-VGPU_EXPORT CUresult cuStreamUpdateCaptureDependencies_v2(void) { return (CUresult)vgpu_stub_call(1053, 0); }
+VGPU_EXPORT CUresult cuStreamUpdateCaptureDependencies_ptsz(void) { return (CUresult)vgpu_stub_call(1053, 0); }
 
-VGPU_EXPORT CUresult cuStreamUpdateCaptureDependencies_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1054, 0); }
+VGPU_EXPORT CUresult cuStreamUpdateCaptureDependencies_v2(void) { return (CUresult)vgpu_stub_call(1054, 0); }
 
-VGPU_EXPORT CUresult cuStreamWaitEvent_ptsz(void) { return (CUresult)vgpu_stub_call(1055, 0); }
+VGPU_EXPORT CUresult cuStreamUpdateCaptureDependencies_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1055, 0); }
 
-VGPU_EXPORT CUresult cuStreamWaitValue32(void) { return (CUresult)vgpu_stub_call(1056, 0); }
+VGPU_EXPORT CUresult cuStreamWaitEvent_ptsz(void) { return (CUresult)vgpu_stub_call(1056, 0); }
 
-VGPU_EXPORT CUresult cuStreamWaitValue32_ptsz(void) { return (CUresult)vgpu_stub_call(1057, 0); }
+VGPU_EXPORT CUresult cuStreamWaitValue32(void) { return (CUresult)vgpu_stub_call(1057, 0); }
 
-VGPU_EXPORT CUresult cuStreamWaitValue32_v2(void) { return (CUresult)vgpu_stub_call(1058, 0); }
+VGPU_EXPORT CUresult cuStreamWaitValue32_ptsz(void) { return (CUresult)vgpu_stub_call(1058, 0); }
 
-VGPU_EXPORT CUresult cuStreamWaitValue32_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1059, 0); }
+VGPU_EXPORT CUresult cuStreamWaitValue32_v2(void) { return (CUresult)vgpu_stub_call(1059, 0); }
 
-VGPU_EXPORT CUresult cuStreamWaitValue64(void) { return (CUresult)vgpu_stub_call(1060, 0); }
+VGPU_EXPORT CUresult cuStreamWaitValue32_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1060, 0); }
 
-VGPU_EXPORT CUresult cuStreamWaitValue64_ptsz(void) { return (CUresult)vgpu_stub_call(1061, 0); }
+VGPU_EXPORT CUresult cuStreamWaitValue64(void) { return (CUresult)vgpu_stub_call(1061, 0); }
 
-VGPU_EXPORT CUresult cuStreamWaitValue64_v2(void) { return (CUresult)vgpu_stub_call(1062, 0); }
+VGPU_EXPORT CUresult cuStreamWaitValue64_ptsz(void) { return (CUresult)vgpu_stub_call(1062, 0); }
 
-VGPU_EXPORT CUresult cuStreamWaitValue64_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1063, 0); }
+VGPU_EXPORT CUresult cuStreamWaitValue64_v2(void) { return (CUresult)vgpu_stub_call(1063, 0); }
 
-VGPU_EXPORT CUresult cuStreamWriteValue32(void) { return (CUresult)vgpu_stub_call(1064, 0); }
+VGPU_EXPORT CUresult cuStreamWaitValue64_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1064, 0); }
 
-VGPU_EXPORT CUresult cuStreamWriteValue32_ptsz(void) { return (CUresult)vgpu_stub_call(1065, 0); }
+VGPU_EXPORT CUresult cuStreamWriteValue32(void) { return (CUresult)vgpu_stub_call(1065, 0); }
 
-VGPU_EXPORT CUresult cuStreamWriteValue32_v2(void) { return (CUresult)vgpu_stub_call(1066, 0); }
+VGPU_EXPORT CUresult cuStreamWriteValue32_ptsz(void) { return (CUresult)vgpu_stub_call(1066, 0); }
 
-VGPU_EXPORT CUresult cuStreamWriteValue32_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1067, 0); }
+VGPU_EXPORT CUresult cuStreamWriteValue32_v2(void) { return (CUresult)vgpu_stub_call(1067, 0); }
 
-VGPU_EXPORT CUresult cuStreamWriteValue64(void) { return (CUresult)vgpu_stub_call(1068, 0); }
+VGPU_EXPORT CUresult cuStreamWriteValue32_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1068, 0); }
 
-VGPU_EXPORT CUresult cuStreamWriteValue64_ptsz(void) { return (CUresult)vgpu_stub_call(1069, 0); }
+VGPU_EXPORT CUresult cuStreamWriteValue64(void) { return (CUresult)vgpu_stub_call(1069, 0); }
 
-VGPU_EXPORT CUresult cuStreamWriteValue64_v2(void) { return (CUresult)vgpu_stub_call(1070, 0); }
+VGPU_EXPORT CUresult cuStreamWriteValue64_ptsz(void) { return (CUresult)vgpu_stub_call(1070, 0); }
 
-VGPU_EXPORT CUresult cuStreamWriteValue64_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1071, 0); }
+VGPU_EXPORT CUresult cuStreamWriteValue64_v2(void) { return (CUresult)vgpu_stub_call(1071, 0); }
 
-VGPU_EXPORT CUresult cuSurfObjectCreate(void) { return (CUresult)vgpu_stub_call(1072, 0); }
+VGPU_EXPORT CUresult cuStreamWriteValue64_v2_ptsz(void) { return (CUresult)vgpu_stub_call(1072, 0); }
 
-VGPU_EXPORT CUresult cuSurfObjectDestroy(void) { return (CUresult)vgpu_stub_call(1073, 0); }
+VGPU_EXPORT CUresult cuSurfObjectCreate(void) { return (CUresult)vgpu_stub_call(1073, 0); }
 
-VGPU_EXPORT CUresult cuSurfObjectGetResourceDesc(void) { return (CUresult)vgpu_stub_call(1074, 0); }
+VGPU_EXPORT CUresult cuSurfObjectDestroy(void) { return (CUresult)vgpu_stub_call(1074, 0); }
 
-VGPU_EXPORT CUresult cuSurfRefGetArray(void) { return (CUresult)vgpu_stub_call(1075, 0); }
+VGPU_EXPORT CUresult cuSurfObjectGetResourceDesc(void) { return (CUresult)vgpu_stub_call(1075, 0); }
 
-VGPU_EXPORT CUresult cuSurfRefSetArray(void) { return (CUresult)vgpu_stub_call(1076, 0); }
+VGPU_EXPORT CUresult cuSurfRefGetArray(void) { return (CUresult)vgpu_stub_call(1076, 0); }
 
-VGPU_EXPORT CUresult cuTensorMapEncodeIm2col(void) { return (CUresult)vgpu_stub_call(1077, 0); }
+VGPU_EXPORT CUresult cuSurfRefSetArray(void) { return (CUresult)vgpu_stub_call(1077, 0); }
 
-VGPU_EXPORT CUresult cuTensorMapEncodeIm2colWide(void) { return (CUresult)vgpu_stub_call(1078, 0); }
+VGPU_EXPORT CUresult cuTensorMapEncodeIm2col(void) { return (CUresult)vgpu_stub_call(1078, 0); }
 
-VGPU_EXPORT CUresult cuTensorMapEncodeTiled(void) { return (CUresult)vgpu_stub_call(1079, 0); }
+VGPU_EXPORT CUresult cuTensorMapEncodeIm2colWide(void) { return (CUresult)vgpu_stub_call(1079, 0); }
 
-VGPU_EXPORT CUresult cuTensorMapReplaceAddress(void) { return (CUresult)vgpu_stub_call(1080, 0); }
+VGPU_EXPORT CUresult cuTensorMapEncodeTiled(void) { return (CUresult)vgpu_stub_call(1080, 0); }
 
-VGPU_EXPORT CUresult cuTexObjectCreate(void) { return (CUresult)vgpu_stub_call(1081, 0); }
+VGPU_EXPORT CUresult cuTensorMapReplaceAddress(void) { return (CUresult)vgpu_stub_call(1081, 0); }
 
-VGPU_EXPORT CUresult cuTexObjectDestroy(void) { return (CUresult)vgpu_stub_call(1082, 0); }
+VGPU_EXPORT CUresult cuTexObjectCreate(void) { return (CUresult)vgpu_stub_call(1082, 0); }
 
-VGPU_EXPORT CUresult cuTexObjectGetResourceDesc(void) { return (CUresult)vgpu_stub_call(1083, 0); }
+VGPU_EXPORT CUresult cuTexObjectDestroy(void) { return (CUresult)vgpu_stub_call(1083, 0); }
 
-VGPU_EXPORT CUresult cuTexObjectGetResourceViewDesc(void) { return (CUresult)vgpu_stub_call(1084, 0); }
+VGPU_EXPORT CUresult cuTexObjectGetResourceDesc(void) { return (CUresult)vgpu_stub_call(1084, 0); }
 
-VGPU_EXPORT CUresult cuTexObjectGetTextureDesc(void) { return (CUresult)vgpu_stub_call(1085, 0); }
+VGPU_EXPORT CUresult cuTexObjectGetResourceViewDesc(void) { return (CUresult)vgpu_stub_call(1085, 0); }
 
-VGPU_EXPORT CUresult cuTexRefCreate(void) { return (CUresult)vgpu_stub_call(1086, 0); }
+VGPU_EXPORT CUresult cuTexObjectGetTextureDesc(void) { return (CUresult)vgpu_stub_call(1086, 0); }
 
-VGPU_EXPORT CUresult cuTexRefDestroy(void) { return (CUresult)vgpu_stub_call(1087, 0); }
+VGPU_EXPORT CUresult cuTexRefCreate(void) { return (CUresult)vgpu_stub_call(1087, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetAddress(void) { return (CUresult)vgpu_stub_call(1088, 0); }
+VGPU_EXPORT CUresult cuTexRefDestroy(void) { return (CUresult)vgpu_stub_call(1088, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetAddressMode(void) { return (CUresult)vgpu_stub_call(1089, 0); }
+VGPU_EXPORT CUresult cuTexRefGetAddress(void) { return (CUresult)vgpu_stub_call(1089, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetAddress_v2(void) { return (CUresult)vgpu_stub_call(1090, 0); }
+VGPU_EXPORT CUresult cuTexRefGetAddressMode(void) { return (CUresult)vgpu_stub_call(1090, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetArray(void) { return (CUresult)vgpu_stub_call(1091, 0); }
+VGPU_EXPORT CUresult cuTexRefGetAddress_v2(void) { return (CUresult)vgpu_stub_call(1091, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetBorderColor(void) { return (CUresult)vgpu_stub_call(1092, 0); }
+VGPU_EXPORT CUresult cuTexRefGetArray(void) { return (CUresult)vgpu_stub_call(1092, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetFilterMode(void) { return (CUresult)vgpu_stub_call(1093, 0); }
+VGPU_EXPORT CUresult cuTexRefGetBorderColor(void) { return (CUresult)vgpu_stub_call(1093, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetFlags(void) { return (CUresult)vgpu_stub_call(1094, 0); }
+VGPU_EXPORT CUresult cuTexRefGetFilterMode(void) { return (CUresult)vgpu_stub_call(1094, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetFormat(void) { return (CUresult)vgpu_stub_call(1095, 0); }
+VGPU_EXPORT CUresult cuTexRefGetFlags(void) { return (CUresult)vgpu_stub_call(1095, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetMaxAnisotropy(void) { return (CUresult)vgpu_stub_call(1096, 0); }
+VGPU_EXPORT CUresult cuTexRefGetFormat(void) { return (CUresult)vgpu_stub_call(1096, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetMipmapFilterMode(void) { return (CUresult)vgpu_stub_call(1097, 0); }
+VGPU_EXPORT CUresult cuTexRefGetMaxAnisotropy(void) { return (CUresult)vgpu_stub_call(1097, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetMipmapLevelBias(void) { return (CUresult)vgpu_stub_call(1098, 0); }
+VGPU_EXPORT CUresult cuTexRefGetMipmapFilterMode(void) { return (CUresult)vgpu_stub_call(1098, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetMipmapLevelClamp(void) { return (CUresult)vgpu_stub_call(1099, 0); }
+VGPU_EXPORT CUresult cuTexRefGetMipmapLevelBias(void) { return (CUresult)vgpu_stub_call(1099, 0); }
 
-VGPU_EXPORT CUresult cuTexRefGetMipmappedArray(void) { return (CUresult)vgpu_stub_call(1100, 0); }
+VGPU_EXPORT CUresult cuTexRefGetMipmapLevelClamp(void) { return (CUresult)vgpu_stub_call(1100, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetAddress(void) { return (CUresult)vgpu_stub_call(1101, 0); }
+VGPU_EXPORT CUresult cuTexRefGetMipmappedArray(void) { return (CUresult)vgpu_stub_call(1101, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetAddress2D(void) { return (CUresult)vgpu_stub_call(1102, 0); }
+VGPU_EXPORT CUresult cuTexRefSetAddress(void) { return (CUresult)vgpu_stub_call(1102, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetAddress2D_v2(void) { return (CUresult)vgpu_stub_call(1103, 0); }
+VGPU_EXPORT CUresult cuTexRefSetAddress2D(void) { return (CUresult)vgpu_stub_call(1103, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetAddress2D_v3(void) { return (CUresult)vgpu_stub_call(1104, 0); }
+VGPU_EXPORT CUresult cuTexRefSetAddress2D_v2(void) { return (CUresult)vgpu_stub_call(1104, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetAddressMode(void) { return (CUresult)vgpu_stub_call(1105, 0); }
+VGPU_EXPORT CUresult cuTexRefSetAddress2D_v3(void) { return (CUresult)vgpu_stub_call(1105, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetAddress_v2(void) { return (CUresult)vgpu_stub_call(1106, 0); }
+VGPU_EXPORT CUresult cuTexRefSetAddressMode(void) { return (CUresult)vgpu_stub_call(1106, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetArray(void) { return (CUresult)vgpu_stub_call(1107, 0); }
+VGPU_EXPORT CUresult cuTexRefSetAddress_v2(void) { return (CUresult)vgpu_stub_call(1107, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetBorderColor(void) { return (CUresult)vgpu_stub_call(1108, 0); }
+VGPU_EXPORT CUresult cuTexRefSetArray(void) { return (CUresult)vgpu_stub_call(1108, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetFilterMode(void) { return (CUresult)vgpu_stub_call(1109, 0); }
+VGPU_EXPORT CUresult cuTexRefSetBorderColor(void) { return (CUresult)vgpu_stub_call(1109, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetFlags(void) { return (CUresult)vgpu_stub_call(1110, 0); }
+VGPU_EXPORT CUresult cuTexRefSetFilterMode(void) { return (CUresult)vgpu_stub_call(1110, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetFormat(void) { return (CUresult)vgpu_stub_call(1111, 0); }
+VGPU_EXPORT CUresult cuTexRefSetFlags(void) { return (CUresult)vgpu_stub_call(1111, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetMaxAnisotropy(void) { return (CUresult)vgpu_stub_call(1112, 0); }
+VGPU_EXPORT CUresult cuTexRefSetFormat(void) { return (CUresult)vgpu_stub_call(1112, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetMipmapFilterMode(void) { return (CUresult)vgpu_stub_call(1113, 0); }
+VGPU_EXPORT CUresult cuTexRefSetMaxAnisotropy(void) { return (CUresult)vgpu_stub_call(1113, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetMipmapLevelBias(void) { return (CUresult)vgpu_stub_call(1114, 0); }
+VGPU_EXPORT CUresult cuTexRefSetMipmapFilterMode(void) { return (CUresult)vgpu_stub_call(1114, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetMipmapLevelClamp(void) { return (CUresult)vgpu_stub_call(1115, 0); }
+VGPU_EXPORT CUresult cuTexRefSetMipmapLevelBias(void) { return (CUresult)vgpu_stub_call(1115, 0); }
 
-VGPU_EXPORT CUresult cuTexRefSetMipmappedArray(void) { return (CUresult)vgpu_stub_call(1116, 0); }
+VGPU_EXPORT CUresult cuTexRefSetMipmapLevelClamp(void) { return (CUresult)vgpu_stub_call(1116, 0); }
 
-VGPU_EXPORT CUresult cuUserObjectCreate(void) { return (CUresult)vgpu_stub_call(1117, 0); }
+VGPU_EXPORT CUresult cuTexRefSetMipmappedArray(void) { return (CUresult)vgpu_stub_call(1117, 0); }
 
-VGPU_EXPORT CUresult cuUserObjectRelease(void) { return (CUresult)vgpu_stub_call(1118, 0); }
+VGPU_EXPORT CUresult cuUserObjectCreate(void) { return (CUresult)vgpu_stub_call(1118, 0); }
 
-VGPU_EXPORT CUresult cuUserObjectRetain(void) { return (CUresult)vgpu_stub_call(1119, 0); }
+VGPU_EXPORT CUresult cuUserObjectRelease(void) { return (CUresult)vgpu_stub_call(1119, 0); }
 
-VGPU_EXPORT CUresult cuVDPAUCtxCreate(void) { return (CUresult)vgpu_stub_call(1120, 0); }
+VGPU_EXPORT CUresult cuUserObjectRetain(void) { return (CUresult)vgpu_stub_call(1120, 0); }
 
-VGPU_EXPORT CUresult cuVDPAUCtxCreate_v2(void) { return (CUresult)vgpu_stub_call(1121, 0); }
+VGPU_EXPORT CUresult cuVDPAUCtxCreate(void) { return (CUresult)vgpu_stub_call(1121, 0); }
 
-VGPU_EXPORT CUresult cuVDPAUGetDevice(void) { return (CUresult)vgpu_stub_call(1122, 0); }
+VGPU_EXPORT CUresult cuVDPAUCtxCreate_v2(void) { return (CUresult)vgpu_stub_call(1122, 0); }
 
-VGPU_EXPORT CUresult cuWaitExternalSemaphoresAsync(void) { return (CUresult)vgpu_stub_call(1123, 0); }
+VGPU_EXPORT CUresult cuVDPAUGetDevice(void) { return (CUresult)vgpu_stub_call(1123, 0); }
 
-VGPU_EXPORT CUresult cuWaitExternalSemaphoresAsync_ptsz(void) { return (CUresult)vgpu_stub_call(1124, 0); }
+VGPU_EXPORT CUresult cuWaitExternalSemaphoresAsync(void) { return (CUresult)vgpu_stub_call(1124, 0); }
+
+VGPU_EXPORT CUresult cuWaitExternalSemaphoresAsync_ptsz(void) { return (CUresult)vgpu_stub_call(1125, 0); }

@@ -17,7 +17,7 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 2,
 	.not_initialized = 3,
 	.not_supported = 801,
-	.table_hash = 1439530181725613298ULL,
+	.table_hash = 11429691880988620084ULL,
 };
 
 /* Logs once per function, as the core would (VGPU_LOG=quiet silences it). */
@@ -36,101 +36,92 @@ static void vgpu_stub_unsupported(const char *name, int *logged)
 	}
 }
 
-/* id 300, local */
+/* id 301, local */
 VGPU_EXPORT cudaError_t cudaGetDeviceCount(int *count)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)count };
-	return (cudaError_t)vgpu_stub_call(300, a);
-}
-
-/* id 301, local */
-VGPU_EXPORT cudaError_t cudaGetDevice(int *device)
-{
-	uint64_t a[1] = { (uint64_t)(uintptr_t)device };
 	return (cudaError_t)vgpu_stub_call(301, a);
 }
 
 /* id 302, local */
-VGPU_EXPORT cudaError_t cudaSetDevice(int device)
+VGPU_EXPORT cudaError_t cudaGetDevice(int *device)
 {
-	uint64_t a[1] = { (uint64_t)device };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)device };
 	return (cudaError_t)vgpu_stub_call(302, a);
 }
 
 /* id 303, local */
-VGPU_EXPORT cudaError_t cudaSetDeviceFlags(unsigned int flags)
+VGPU_EXPORT cudaError_t cudaSetDevice(int device)
 {
-	uint64_t a[1] = { (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)device };
 	return (cudaError_t)vgpu_stub_call(303, a);
 }
 
 /* id 304, local */
-VGPU_EXPORT cudaError_t cudaGetDeviceFlags(unsigned int *flags)
+VGPU_EXPORT cudaError_t cudaSetDeviceFlags(unsigned int flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)flags };
+	uint64_t a[1] = { (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(304, a);
 }
 
 /* id 305, local */
-VGPU_EXPORT cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device)
+VGPU_EXPORT cudaError_t cudaGetDeviceFlags(unsigned int *flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)value, (uint64_t)attr, (uint64_t)device };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)flags };
 	return (cudaError_t)vgpu_stub_call(305, a);
 }
 
 /* id 306, local */
-VGPU_EXPORT cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device)
+VGPU_EXPORT cudaError_t cudaDeviceGetAttribute(int *value, cudaDeviceAttr attr, int device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)prop, (uint64_t)device };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)value, (uint64_t)attr, (uint64_t)device };
 	return (cudaError_t)vgpu_stub_call(306, a);
 }
 
 /* id 307, local */
-VGPU_EXPORT cudaError_t cudaGetDeviceProperties_v2(struct cudaDeviceProp *prop, int device)
+VGPU_EXPORT cudaError_t cudaGetDeviceProperties(struct cudaDeviceProp *prop, int device)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)prop, (uint64_t)device };
 	return (cudaError_t)vgpu_stub_call(307, a);
 }
 
 /* id 308, local */
-VGPU_EXPORT cudaError_t cudaDeviceGetPCIBusId(char *pciBusId, int len, int device)
+VGPU_EXPORT cudaError_t cudaGetDeviceProperties_v2(struct cudaDeviceProp *prop, int device)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pciBusId, (uint64_t)len, (uint64_t)device };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)prop, (uint64_t)device };
 	return (cudaError_t)vgpu_stub_call(308, a);
 }
 
 /* id 309, local */
-VGPU_EXPORT cudaError_t cudaDeviceGetByPCIBusId(int *device, const char *pciBusId)
+VGPU_EXPORT cudaError_t cudaDeviceGetPCIBusId(char *pciBusId, int len, int device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pciBusId };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pciBusId, (uint64_t)len, (uint64_t)device };
 	return (cudaError_t)vgpu_stub_call(309, a);
 }
 
 /* id 310, local */
-VGPU_EXPORT cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
+VGPU_EXPORT cudaError_t cudaDeviceGetByPCIBusId(int *device, const char *pciBusId)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)free, (uint64_t)(uintptr_t)total };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pciBusId };
 	return (cudaError_t)vgpu_stub_call(310, a);
 }
 
 /* id 311, local */
-VGPU_EXPORT cudaError_t cudaDeviceSynchronize(void)
+VGPU_EXPORT cudaError_t cudaMemGetInfo(size_t *free, size_t *total)
 {
-	uint64_t *a = 0;
+	uint64_t a[2] = { (uint64_t)(uintptr_t)free, (uint64_t)(uintptr_t)total };
 	return (cudaError_t)vgpu_stub_call(311, a);
 }
 
 /* id 312, local */
-VGPU_EXPORT const char * cudaGetErrorString(cudaError_t error)
+VGPU_EXPORT cudaError_t cudaDeviceSynchronize(void)
 {
-	uint64_t a[1] = { (uint64_t)error };
-	if (!vgpu_stub_ready())
-		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(312, a);
+	uint64_t *a = 0;
+	return (cudaError_t)vgpu_stub_call(312, a);
 }
 
 /* id 313, local */
-VGPU_EXPORT const char * cudaGetErrorName(cudaError_t error)
+VGPU_EXPORT const char * cudaGetErrorString(cudaError_t error)
 {
 	uint64_t a[1] = { (uint64_t)error };
 	if (!vgpu_stub_ready())
@@ -139,1170 +130,1179 @@ VGPU_EXPORT const char * cudaGetErrorName(cudaError_t error)
 }
 
 /* id 314, local */
-VGPU_EXPORT cudaError_t cudaGetLastError(void)
+VGPU_EXPORT const char * cudaGetErrorName(cudaError_t error)
 {
-	uint64_t *a = 0;
-	return (cudaError_t)vgpu_stub_call(314, a);
+	uint64_t a[1] = { (uint64_t)error };
+	if (!vgpu_stub_ready())
+		return "vgpu: the vgpu core is not available (see the log line above)";
+	return (const char *)(uintptr_t)vgpu_stub_call(314, a);
 }
 
 /* id 315, local */
-VGPU_EXPORT cudaError_t cudaPeekAtLastError(void)
+VGPU_EXPORT cudaError_t cudaGetLastError(void)
 {
 	uint64_t *a = 0;
 	return (cudaError_t)vgpu_stub_call(315, a);
 }
 
 /* id 316, local */
-VGPU_EXPORT cudaError_t cudaDriverGetVersion(int *driverVersion)
+VGPU_EXPORT cudaError_t cudaPeekAtLastError(void)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)driverVersion };
+	uint64_t *a = 0;
 	return (cudaError_t)vgpu_stub_call(316, a);
 }
 
 /* id 317, local */
-VGPU_EXPORT cudaError_t cudaRuntimeGetVersion(int *runtimeVersion)
+VGPU_EXPORT cudaError_t cudaDriverGetVersion(int *driverVersion)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)runtimeVersion };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)driverVersion };
 	return (cudaError_t)vgpu_stub_call(317, a);
 }
 
 /* id 318, local */
-VGPU_EXPORT cudaError_t cudaMalloc(void **devPtr, size_t size)
+VGPU_EXPORT cudaError_t cudaRuntimeGetVersion(int *runtimeVersion)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)runtimeVersion };
 	return (cudaError_t)vgpu_stub_call(318, a);
 }
 
 /* id 319, local */
-VGPU_EXPORT cudaError_t cudaFree(void *devPtr)
+VGPU_EXPORT cudaError_t cudaMalloc(void **devPtr, size_t size)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)devPtr };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size };
 	return (cudaError_t)vgpu_stub_call(319, a);
 }
 
 /* id 320, local */
-VGPU_EXPORT cudaError_t cudaMallocPitch(void **devPtr, size_t *pitch, size_t width, size_t height)
+VGPU_EXPORT cudaError_t cudaFree(void *devPtr)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)(uintptr_t)pitch, (uint64_t)width, (uint64_t)height };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)devPtr };
 	return (cudaError_t)vgpu_stub_call(320, a);
 }
 
 /* id 321, local */
-VGPU_EXPORT cudaError_t cudaMemset(void *devPtr, int value, size_t count)
+VGPU_EXPORT cudaError_t cudaMallocPitch(void **devPtr, size_t *pitch, size_t width, size_t height)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)(uintptr_t)pitch, (uint64_t)width, (uint64_t)height };
 	return (cudaError_t)vgpu_stub_call(321, a);
 }
 
 /* id 322, local */
-VGPU_EXPORT cudaError_t cudaMemset_ptds(void *devPtr, int value, size_t count)
+VGPU_EXPORT cudaError_t cudaMemset(void *devPtr, int value, size_t count)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
 	return (cudaError_t)vgpu_stub_call(322, a);
 }
 
 /* id 323, local */
-VGPU_EXPORT cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemset_ptds(void *devPtr, int value, size_t count)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count };
 	return (cudaError_t)vgpu_stub_call(323, a);
 }
 
 /* id 324, local */
-VGPU_EXPORT cudaError_t cudaMemsetAsync_ptsz(void *devPtr, int value, size_t count, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemsetAsync(void *devPtr, int value, size_t count, cudaStream_t stream)
 {
 	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(324, a);
 }
 
 /* id 325, local */
-VGPU_EXPORT cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMemsetAsync_ptsz(void *devPtr, int value, size_t count, cudaStream_t stream)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)value, (uint64_t)count, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(325, a);
 }
 
 /* id 326, local */
-VGPU_EXPORT cudaError_t cudaMemcpy_ptds(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMemcpy(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
 {
 	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(326, a);
 }
 
 /* id 327, local */
-VGPU_EXPORT cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpy_ptds(void *dst, const void *src, size_t count, cudaMemcpyKind kind)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(327, a);
 }
 
 /* id 328, local */
-VGPU_EXPORT cudaError_t cudaMemcpyAsync_ptsz(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpyAsync(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
 {
 	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(328, a);
 }
 
 /* id 329, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2D(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMemcpyAsync_ptsz(void *dst, const void *src, size_t count, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)(uintptr_t)src, (uint64_t)count, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(329, a);
 }
 
 /* id 330, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2D_ptds(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
+VGPU_EXPORT cudaError_t cudaMemcpy2D(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
 {
 	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(330, a);
 }
 
 /* id 331, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpy2D_ptds(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind)
 {
-	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
+	uint64_t a[7] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind };
 	return (cudaError_t)vgpu_stub_call(331, a);
 }
 
 /* id 332, local */
-VGPU_EXPORT cudaError_t cudaMemcpy2DAsync_ptsz(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpy2DAsync(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
 {
 	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(332, a);
 }
 
 /* id 333, local */
-VGPU_EXPORT cudaError_t cudaMemcpyPeerAsync(void *dst, int dstDevice, const void *src, int srcDevice, size_t count, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemcpy2DAsync_ptsz(void *dst, size_t dpitch, const void *src, size_t spitch, size_t width, size_t height, cudaMemcpyKind kind, cudaStream_t stream)
 {
-	uint64_t a[6] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count, (uint64_t)(uintptr_t)stream };
+	uint64_t a[8] = { (uint64_t)(uintptr_t)dst, (uint64_t)dpitch, (uint64_t)(uintptr_t)src, (uint64_t)spitch, (uint64_t)width, (uint64_t)height, (uint64_t)kind, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(333, a);
 }
 
 /* id 334, local */
-VGPU_EXPORT cudaError_t cudaMemcpyPeer(void *dst, int dstDevice, const void *src, int srcDevice, size_t count)
+VGPU_EXPORT cudaError_t cudaMemcpyPeerAsync(void *dst, int dstDevice, const void *src, int srcDevice, size_t count, cudaStream_t stream)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count };
+	uint64_t a[6] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(334, a);
 }
 
 /* id 335, local */
-VGPU_EXPORT cudaError_t cudaMallocHost(void **ptr, size_t size)
+VGPU_EXPORT cudaError_t cudaMemcpyPeer(void *dst, int dstDevice, const void *src, int srcDevice, size_t count)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)dst, (uint64_t)dstDevice, (uint64_t)(uintptr_t)src, (uint64_t)srcDevice, (uint64_t)count };
 	return (cudaError_t)vgpu_stub_call(335, a);
 }
 
 /* id 336, local */
-VGPU_EXPORT cudaError_t cudaHostAlloc(void **pHost, size_t size, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaMallocHost(void **ptr, size_t size)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pHost, (uint64_t)size, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size };
 	return (cudaError_t)vgpu_stub_call(336, a);
 }
 
 /* id 337, local */
-VGPU_EXPORT cudaError_t cudaFreeHost(void *ptr)
+VGPU_EXPORT cudaError_t cudaHostAlloc(void **pHost, size_t size, unsigned int flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pHost, (uint64_t)size, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(337, a);
 }
 
 /* id 338, local */
-VGPU_EXPORT cudaError_t cudaHostRegister(void *ptr, size_t size, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaFreeHost(void *ptr)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size, (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
 	return (cudaError_t)vgpu_stub_call(338, a);
 }
 
 /* id 339, local */
-VGPU_EXPORT cudaError_t cudaHostUnregister(void *ptr)
+VGPU_EXPORT cudaError_t cudaHostRegister(void *ptr, size_t size, unsigned int flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)ptr, (uint64_t)size, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(339, a);
 }
 
 /* id 340, local */
-VGPU_EXPORT cudaError_t cudaHostGetDevicePointer(void **pDevice, void *pHost, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaHostUnregister(void *ptr)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pDevice, (uint64_t)(uintptr_t)pHost, (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)ptr };
 	return (cudaError_t)vgpu_stub_call(340, a);
 }
 
 /* id 341, local */
-VGPU_EXPORT cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaHostGetDevicePointer(void **pDevice, void *pHost, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size, (uint64_t)flags };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pDevice, (uint64_t)(uintptr_t)pHost, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(341, a);
 }
 
 /* id 342, local */
-VGPU_EXPORT cudaError_t cudaHostGetFlags(unsigned int *pFlags, void *pHost)
+VGPU_EXPORT cudaError_t cudaMallocManaged(void **devPtr, size_t size, unsigned int flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)pFlags, (uint64_t)(uintptr_t)pHost };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)size, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(342, a);
 }
 
 /* id 343, local */
-VGPU_EXPORT cudaError_t cudaMemset2D(void *devPtr, size_t pitch, int value, size_t width, size_t height)
+VGPU_EXPORT cudaError_t cudaHostGetFlags(unsigned int *pFlags, void *pHost)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pFlags, (uint64_t)(uintptr_t)pHost };
 	return (cudaError_t)vgpu_stub_call(343, a);
 }
 
 /* id 344, local */
-VGPU_EXPORT cudaError_t cudaMemset2DAsync(void *devPtr, size_t pitch, int value, size_t width, size_t height, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaMemset2D(void *devPtr, size_t pitch, int value, size_t width, size_t height)
 {
-	uint64_t a[6] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height, (uint64_t)(uintptr_t)stream };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height };
 	return (cudaError_t)vgpu_stub_call(344, a);
 }
 
 /* id 345, local */
-VGPU_EXPORT cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *attributes, const void *ptr)
+VGPU_EXPORT cudaError_t cudaMemset2DAsync(void *devPtr, size_t pitch, int value, size_t width, size_t height, cudaStream_t stream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)attributes, (uint64_t)(uintptr_t)ptr };
+	uint64_t a[6] = { (uint64_t)(uintptr_t)devPtr, (uint64_t)pitch, (uint64_t)value, (uint64_t)width, (uint64_t)height, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(345, a);
 }
 
 /* id 346, local */
-VGPU_EXPORT cudaError_t cudaDeviceCanAccessPeer(int *canAccessPeer, int device, int peerDevice)
+VGPU_EXPORT cudaError_t cudaPointerGetAttributes(struct cudaPointerAttributes *attributes, const void *ptr)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)canAccessPeer, (uint64_t)device, (uint64_t)peerDevice };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)attributes, (uint64_t)(uintptr_t)ptr };
 	return (cudaError_t)vgpu_stub_call(346, a);
 }
 
 /* id 347, local */
-VGPU_EXPORT cudaError_t cudaDeviceEnablePeerAccess(int peerDevice, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaDeviceCanAccessPeer(int *canAccessPeer, int device, int peerDevice)
 {
-	uint64_t a[2] = { (uint64_t)peerDevice, (uint64_t)flags };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)canAccessPeer, (uint64_t)device, (uint64_t)peerDevice };
 	return (cudaError_t)vgpu_stub_call(347, a);
 }
 
 /* id 348, local */
-VGPU_EXPORT cudaError_t cudaStreamCreate(cudaStream_t *pStream)
+VGPU_EXPORT cudaError_t cudaDeviceEnablePeerAccess(int peerDevice, unsigned int flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)pStream };
+	uint64_t a[2] = { (uint64_t)peerDevice, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(348, a);
 }
 
 /* id 349, local */
-VGPU_EXPORT cudaError_t cudaStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamCreate(cudaStream_t *pStream)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)pStream, (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)pStream };
 	return (cudaError_t)vgpu_stub_call(349, a);
 }
 
 /* id 350, local */
-VGPU_EXPORT cudaError_t cudaStreamCreateWithPriority(cudaStream_t *pStream, unsigned int flags, int priority)
+VGPU_EXPORT cudaError_t cudaStreamCreateWithFlags(cudaStream_t *pStream, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pStream, (uint64_t)flags, (uint64_t)priority };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pStream, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(350, a);
 }
 
 /* id 351, local */
-VGPU_EXPORT cudaError_t cudaStreamDestroy(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamCreateWithPriority(cudaStream_t *pStream, unsigned int flags, int priority)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pStream, (uint64_t)flags, (uint64_t)priority };
 	return (cudaError_t)vgpu_stub_call(351, a);
 }
 
 /* id 352, local */
-VGPU_EXPORT cudaError_t cudaStreamSynchronize(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamDestroy(cudaStream_t stream)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(352, a);
 }
 
 /* id 353, local */
-VGPU_EXPORT cudaError_t cudaStreamSynchronize_ptsz(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamSynchronize(cudaStream_t stream)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(353, a);
 }
 
 /* id 354, local */
-VGPU_EXPORT cudaError_t cudaStreamQuery(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamSynchronize_ptsz(cudaStream_t stream)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(354, a);
 }
 
 /* id 355, local */
-VGPU_EXPORT cudaError_t cudaStreamQuery_ptsz(cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaStreamQuery(cudaStream_t stream)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(355, a);
 }
 
 /* id 356, local */
-VGPU_EXPORT cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamQuery_ptsz(cudaStream_t stream)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)event, (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(356, a);
 }
 
 /* id 357, local */
-VGPU_EXPORT cudaError_t cudaStreamWaitEvent_ptsz(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaStreamWaitEvent(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)event, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(357, a);
 }
 
 /* id 358, local */
-VGPU_EXPORT cudaError_t cudaStreamGetPriority(cudaStream_t stream, int *priority)
+VGPU_EXPORT cudaError_t cudaStreamWaitEvent_ptsz(cudaStream_t stream, cudaEvent_t event, unsigned int flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)priority };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)event, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(358, a);
 }
 
 /* id 359, local */
-VGPU_EXPORT cudaError_t cudaStreamGetFlags(cudaStream_t stream, unsigned int *flags)
+VGPU_EXPORT cudaError_t cudaStreamGetPriority(cudaStream_t stream, int *priority)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)priority };
 	return (cudaError_t)vgpu_stub_call(359, a);
 }
 
 /* id 360, local */
-VGPU_EXPORT cudaError_t cudaStreamGetPriority_ptsz(cudaStream_t stream, int *priority)
+VGPU_EXPORT cudaError_t cudaStreamGetFlags(cudaStream_t stream, unsigned int *flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)priority };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)flags };
 	return (cudaError_t)vgpu_stub_call(360, a);
 }
 
 /* id 361, local */
-VGPU_EXPORT cudaError_t cudaStreamGetFlags_ptsz(cudaStream_t stream, unsigned int *flags)
+VGPU_EXPORT cudaError_t cudaStreamGetPriority_ptsz(cudaStream_t stream, int *priority)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)priority };
 	return (cudaError_t)vgpu_stub_call(361, a);
 }
 
 /* id 362, local */
-VGPU_EXPORT cudaError_t cudaDeviceGetStreamPriorityRange(int *leastPriority, int *greatestPriority)
+VGPU_EXPORT cudaError_t cudaStreamGetFlags_ptsz(cudaStream_t stream, unsigned int *flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)leastPriority, (uint64_t)(uintptr_t)greatestPriority };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)flags };
 	return (cudaError_t)vgpu_stub_call(362, a);
 }
 
 /* id 363, local */
-VGPU_EXPORT cudaError_t cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback, void *userData, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaDeviceGetStreamPriorityRange(int *leastPriority, int *greatestPriority)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)stream, (uint64_t)callback, (uint64_t)(uintptr_t)userData, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)leastPriority, (uint64_t)(uintptr_t)greatestPriority };
 	return (cudaError_t)vgpu_stub_call(363, a);
 }
 
 /* id 364, local */
-VGPU_EXPORT cudaError_t cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, void *userData)
+VGPU_EXPORT cudaError_t cudaStreamAddCallback(cudaStream_t stream, cudaStreamCallback_t callback, void *userData, unsigned int flags)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)fn, (uint64_t)(uintptr_t)userData };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)stream, (uint64_t)callback, (uint64_t)(uintptr_t)userData, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(364, a);
 }
 
 /* id 365, local */
-VGPU_EXPORT cudaError_t cudaEventCreate(cudaEvent_t *event)
+VGPU_EXPORT cudaError_t cudaLaunchHostFunc(cudaStream_t stream, cudaHostFn_t fn, void *userData)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)stream, (uint64_t)fn, (uint64_t)(uintptr_t)userData };
 	return (cudaError_t)vgpu_stub_call(365, a);
 }
 
 /* id 366, local */
-VGPU_EXPORT cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaEventCreate(cudaEvent_t *event)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
 	return (cudaError_t)vgpu_stub_call(366, a);
 }
 
 /* id 367, local */
-VGPU_EXPORT cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaEventCreateWithFlags(cudaEvent_t *event, unsigned int flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(367, a);
 }
 
 /* id 368, local */
-VGPU_EXPORT cudaError_t cudaEventRecord_ptsz(cudaEvent_t event, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaEventRecord(cudaEvent_t event, cudaStream_t stream)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(368, a);
 }
 
 /* id 369, local */
-VGPU_EXPORT cudaError_t cudaEventRecordWithFlags(cudaEvent_t event, cudaStream_t stream, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaEventRecord_ptsz(cudaEvent_t event, cudaStream_t stream)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream, (uint64_t)flags };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(369, a);
 }
 
 /* id 370, local */
-VGPU_EXPORT cudaError_t cudaEventRecordWithFlags_ptsz(cudaEvent_t event, cudaStream_t stream, unsigned int flags)
+VGPU_EXPORT cudaError_t cudaEventRecordWithFlags(cudaEvent_t event, cudaStream_t stream, unsigned int flags)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(370, a);
 }
 
 /* id 371, local */
-VGPU_EXPORT cudaError_t cudaEventSynchronize(cudaEvent_t event)
+VGPU_EXPORT cudaError_t cudaEventRecordWithFlags_ptsz(cudaEvent_t event, cudaStream_t stream, unsigned int flags)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)stream, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(371, a);
 }
 
 /* id 372, local */
-VGPU_EXPORT cudaError_t cudaEventQuery(cudaEvent_t event)
+VGPU_EXPORT cudaError_t cudaEventSynchronize(cudaEvent_t event)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
 	return (cudaError_t)vgpu_stub_call(372, a);
 }
 
 /* id 373, local */
-VGPU_EXPORT cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t event, cudaEvent_t end)
+VGPU_EXPORT cudaError_t cudaEventQuery(cudaEvent_t event)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)ms, (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)end };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
 	return (cudaError_t)vgpu_stub_call(373, a);
 }
 
 /* id 374, local */
-VGPU_EXPORT cudaError_t cudaEventDestroy(cudaEvent_t event)
+VGPU_EXPORT cudaError_t cudaEventElapsedTime(float *ms, cudaEvent_t event, cudaEvent_t end)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)ms, (uint64_t)(uintptr_t)event, (uint64_t)(uintptr_t)end };
 	return (cudaError_t)vgpu_stub_call(374, a);
 }
 
 /* id 375, local */
-VGPU_EXPORT cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode)
+VGPU_EXPORT cudaError_t cudaEventDestroy(cudaEvent_t event)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)mode };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)event };
 	return (cudaError_t)vgpu_stub_call(375, a);
 }
 
 /* id 376, local */
-VGPU_EXPORT cudaError_t cudaStreamBeginCapture_ptsz(cudaStream_t stream, cudaStreamCaptureMode mode)
+VGPU_EXPORT cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)mode };
 	return (cudaError_t)vgpu_stub_call(376, a);
 }
 
 /* id 377, local */
-VGPU_EXPORT cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
+VGPU_EXPORT cudaError_t cudaStreamBeginCapture_ptsz(cudaStream_t stream, cudaStreamCaptureMode mode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pGraph };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)mode };
 	return (cudaError_t)vgpu_stub_call(377, a);
 }
 
 /* id 378, local */
-VGPU_EXPORT cudaError_t cudaStreamEndCapture_ptsz(cudaStream_t stream, cudaGraph_t *pGraph)
+VGPU_EXPORT cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t *pGraph)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pGraph };
 	return (cudaError_t)vgpu_stub_call(378, a);
 }
 
 /* id 379, local */
-VGPU_EXPORT cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus *pCaptureStatus)
+VGPU_EXPORT cudaError_t cudaStreamEndCapture_ptsz(cudaStream_t stream, cudaGraph_t *pGraph)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pCaptureStatus };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pGraph };
 	return (cudaError_t)vgpu_stub_call(379, a);
 }
 
 /* id 380, local */
-VGPU_EXPORT cudaError_t cudaStreamIsCapturing_ptsz(cudaStream_t stream, cudaStreamCaptureStatus *pCaptureStatus)
+VGPU_EXPORT cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus *pCaptureStatus)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pCaptureStatus };
 	return (cudaError_t)vgpu_stub_call(380, a);
 }
 
-/* id 383, local */
-VGPU_EXPORT cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode *mode)
+/* id 381, local */
+VGPU_EXPORT cudaError_t cudaStreamIsCapturing_ptsz(cudaStream_t stream, cudaStreamCaptureStatus *pCaptureStatus)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)mode };
-	return (cudaError_t)vgpu_stub_call(383, a);
+	uint64_t a[2] = { (uint64_t)(uintptr_t)stream, (uint64_t)(uintptr_t)pCaptureStatus };
+	return (cudaError_t)vgpu_stub_call(381, a);
 }
 
 /* id 384, local */
-VGPU_EXPORT cudaError_t cudaGraphInstantiate(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
+VGPU_EXPORT cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode *mode)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)pGraphExec, (uint64_t)(uintptr_t)graph, (uint64_t)flags };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)mode };
 	return (cudaError_t)vgpu_stub_call(384, a);
 }
 
 /* id 385, local */
-VGPU_EXPORT cudaError_t cudaGraphInstantiateWithFlags(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
+VGPU_EXPORT cudaError_t cudaGraphInstantiate(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)pGraphExec, (uint64_t)(uintptr_t)graph, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(385, a);
 }
 
 /* id 386, local */
-VGPU_EXPORT cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaGraphInstantiateWithFlags(cudaGraphExec_t *pGraphExec, cudaGraph_t graph, unsigned long long flags)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)graphExec, (uint64_t)(uintptr_t)stream };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)pGraphExec, (uint64_t)(uintptr_t)graph, (uint64_t)flags };
 	return (cudaError_t)vgpu_stub_call(386, a);
 }
 
 /* id 387, local */
-VGPU_EXPORT cudaError_t cudaGraphLaunch_ptsz(cudaGraphExec_t graphExec, cudaStream_t stream)
+VGPU_EXPORT cudaError_t cudaGraphLaunch(cudaGraphExec_t graphExec, cudaStream_t stream)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)graphExec, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(387, a);
 }
 
 /* id 388, local */
-VGPU_EXPORT cudaError_t cudaGraphExecUpdate(cudaGraphExec_t hGraphExec, cudaGraph_t hGraph, cudaGraphExecUpdateResultInfo *resultInfo)
+VGPU_EXPORT cudaError_t cudaGraphLaunch_ptsz(cudaGraphExec_t graphExec, cudaStream_t stream)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)hGraphExec, (uint64_t)(uintptr_t)hGraph, (uint64_t)(uintptr_t)resultInfo };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)graphExec, (uint64_t)(uintptr_t)stream };
 	return (cudaError_t)vgpu_stub_call(388, a);
 }
 
 /* id 389, local */
-VGPU_EXPORT cudaError_t cudaGraphExecDestroy(cudaGraphExec_t graphExec)
+VGPU_EXPORT cudaError_t cudaGraphExecUpdate(cudaGraphExec_t hGraphExec, cudaGraph_t hGraph, cudaGraphExecUpdateResultInfo *resultInfo)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)graphExec };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)hGraphExec, (uint64_t)(uintptr_t)hGraph, (uint64_t)(uintptr_t)resultInfo };
 	return (cudaError_t)vgpu_stub_call(389, a);
 }
 
 /* id 390, local */
-VGPU_EXPORT cudaError_t cudaGraphDestroy(cudaGraph_t graph)
+VGPU_EXPORT cudaError_t cudaGraphExecDestroy(cudaGraphExec_t graphExec)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)graph };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)graphExec };
 	return (cudaError_t)vgpu_stub_call(390, a);
 }
 
 /* id 391, local */
-VGPU_EXPORT cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t *nodes, size_t *numNodes)
+VGPU_EXPORT cudaError_t cudaGraphDestroy(cudaGraph_t graph)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)graph, (uint64_t)(uintptr_t)nodes, (uint64_t)(uintptr_t)numNodes };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)graph };
 	return (cudaError_t)vgpu_stub_call(391, a);
 }
 
-/* id 392: __cudaRegisterFatBinary is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 392, local */
+VGPU_EXPORT cudaError_t cudaGraphGetNodes(cudaGraph_t graph, cudaGraphNode_t *nodes, size_t *numNodes)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)graph, (uint64_t)(uintptr_t)nodes, (uint64_t)(uintptr_t)numNodes };
+	return (cudaError_t)vgpu_stub_call(392, a);
+}
 
-/* id 393: __cudaRegisterFatBinaryEnd is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 393: __cudaRegisterFatBinary is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 394: __cudaUnregisterFatBinary is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 394: __cudaRegisterFatBinaryEnd is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 395: __cudaRegisterFunction is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 395: __cudaUnregisterFatBinary is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 396: __cudaRegisterVar is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 396: __cudaRegisterFunction is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 397: __cudaRegisterManagedVar is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 397: __cudaRegisterVar is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 398: __cudaInitModule is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 398: __cudaRegisterManagedVar is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 399: __cudaGetKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 399: __cudaInitModule is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 400: __cudaPushCallConfiguration is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 400: __cudaGetKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 401: __cudaPopCallConfiguration is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 401: __cudaPushCallConfiguration is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 402: cudaLaunchKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 402: __cudaPopCallConfiguration is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 403: cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 403: cudaLaunchKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 404: __cudaLaunchKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 404: cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 405: __cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 405: __cudaLaunchKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 406: cudaLaunchCooperativeKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 406: __cudaLaunchKernel_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 407: cudaLaunchCooperativeKernel_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 407: cudaLaunchCooperativeKernel is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 408: cudaLaunchKernelExC is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 408: cudaLaunchCooperativeKernel_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 409: cudaLaunchKernelExC_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 409: cudaLaunchKernelExC is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 410: cudaFuncGetAttributes is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 410: cudaLaunchKernelExC_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 411: cudaGetFuncBySymbol is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 411: cudaFuncGetAttributes is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 412: cudaFuncSetAttribute is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 412: cudaGetFuncBySymbol is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 413: cudaFuncSetCacheConfig is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 413: cudaFuncSetAttribute is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 414: cudaOccupancyMaxActiveBlocksPerMultiprocessor is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 414: cudaFuncSetCacheConfig is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 415: cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 415: cudaOccupancyMaxActiveBlocksPerMultiprocessor is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 416: cudaMemcpyToSymbol is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 416: cudaOccupancyMaxActiveBlocksPerMultiprocessorWithFlags is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 417: cudaMemcpyToSymbolAsync is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 417: cudaMemcpyToSymbol is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 418: cudaMemcpyFromSymbol is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 418: cudaMemcpyToSymbolAsync is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 419: cudaMemcpyFromSymbolAsync is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 419: cudaMemcpyFromSymbol is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 420: cudaGetSymbolAddress is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 420: cudaMemcpyFromSymbolAsync is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 421: cudaGetSymbolSize is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 421: cudaGetSymbolAddress is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 428: cudaGetDriverEntryPoint is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 422: cudaGetSymbolSize is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 429: cudaGetDriverEntryPoint_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 429: cudaGetDriverEntryPoint is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 430: cudaGetDriverEntryPointByVersion is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 430: cudaGetDriverEntryPoint_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 431: cudaGetDriverEntryPointByVersion_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 431: cudaGetDriverEntryPointByVersion is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-/* id 432: cudaCreateChannelDesc is hand-written in shims/cudart/ (a file other than zz_*.c) */
+/* id 432: cudaGetDriverEntryPointByVersion_ptsz is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-VGPU_EXPORT cudaError_t cudaArrayGetInfo(void) { return (cudaError_t)vgpu_stub_call(1367, 0); }
+/* id 433: cudaCreateChannelDesc is hand-written in shims/cudart/ (a file other than zz_*.c) */
 
-VGPU_EXPORT cudaError_t cudaArrayGetMemoryRequirements(void) { return (cudaError_t)vgpu_stub_call(1368, 0); }
+VGPU_EXPORT cudaError_t cudaArrayGetInfo(void) { return (cudaError_t)vgpu_stub_call(1368, 0); }
 
-VGPU_EXPORT cudaError_t cudaArrayGetPlane(void) { return (cudaError_t)vgpu_stub_call(1369, 0); }
+VGPU_EXPORT cudaError_t cudaArrayGetMemoryRequirements(void) { return (cudaError_t)vgpu_stub_call(1369, 0); }
 
-VGPU_EXPORT cudaError_t cudaArrayGetSparseProperties(void) { return (cudaError_t)vgpu_stub_call(1370, 0); }
+VGPU_EXPORT cudaError_t cudaArrayGetPlane(void) { return (cudaError_t)vgpu_stub_call(1370, 0); }
 
-VGPU_EXPORT cudaError_t cudaChooseDevice(void) { return (cudaError_t)vgpu_stub_call(1371, 0); }
+VGPU_EXPORT cudaError_t cudaArrayGetSparseProperties(void) { return (cudaError_t)vgpu_stub_call(1371, 0); }
 
-VGPU_EXPORT cudaError_t cudaCreateSurfaceObject(void) { return (cudaError_t)vgpu_stub_call(1372, 0); }
+VGPU_EXPORT cudaError_t cudaChooseDevice(void) { return (cudaError_t)vgpu_stub_call(1372, 0); }
 
-VGPU_EXPORT cudaError_t cudaCreateTextureObject(void) { return (cudaError_t)vgpu_stub_call(1373, 0); }
+VGPU_EXPORT cudaError_t cudaCreateSurfaceObject(void) { return (cudaError_t)vgpu_stub_call(1373, 0); }
 
-VGPU_EXPORT cudaError_t cudaCtxResetPersistingL2Cache(void) { return (cudaError_t)vgpu_stub_call(1374, 0); }
+VGPU_EXPORT cudaError_t cudaCreateTextureObject(void) { return (cudaError_t)vgpu_stub_call(1374, 0); }
 
-VGPU_EXPORT cudaError_t cudaDestroyExternalMemory(void) { return (cudaError_t)vgpu_stub_call(1375, 0); }
+VGPU_EXPORT cudaError_t cudaCtxResetPersistingL2Cache(void) { return (cudaError_t)vgpu_stub_call(1375, 0); }
 
-VGPU_EXPORT cudaError_t cudaDestroyExternalSemaphore(void) { return (cudaError_t)vgpu_stub_call(1376, 0); }
+VGPU_EXPORT cudaError_t cudaDestroyExternalMemory(void) { return (cudaError_t)vgpu_stub_call(1376, 0); }
 
-VGPU_EXPORT cudaError_t cudaDestroySurfaceObject(void) { return (cudaError_t)vgpu_stub_call(1377, 0); }
+VGPU_EXPORT cudaError_t cudaDestroyExternalSemaphore(void) { return (cudaError_t)vgpu_stub_call(1377, 0); }
 
-VGPU_EXPORT cudaError_t cudaDestroyTextureObject(void) { return (cudaError_t)vgpu_stub_call(1378, 0); }
+VGPU_EXPORT cudaError_t cudaDestroySurfaceObject(void) { return (cudaError_t)vgpu_stub_call(1378, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceDisablePeerAccess(void) { return (cudaError_t)vgpu_stub_call(1379, 0); }
+VGPU_EXPORT cudaError_t cudaDestroyTextureObject(void) { return (cudaError_t)vgpu_stub_call(1379, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceFlushGPUDirectRDMAWrites(void) { return (cudaError_t)vgpu_stub_call(1380, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceDisablePeerAccess(void) { return (cudaError_t)vgpu_stub_call(1380, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1381, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceFlushGPUDirectRDMAWrites(void) { return (cudaError_t)vgpu_stub_call(1381, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetDefaultMemPool(void) { return (cudaError_t)vgpu_stub_call(1382, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1382, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetGraphMemAttribute(void) { return (cudaError_t)vgpu_stub_call(1383, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetDefaultMemPool(void) { return (cudaError_t)vgpu_stub_call(1383, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetLimit(void) { return (cudaError_t)vgpu_stub_call(1385, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetGraphMemAttribute(void) { return (cudaError_t)vgpu_stub_call(1384, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetMemPool(void) { return (cudaError_t)vgpu_stub_call(1386, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetLimit(void) { return (cudaError_t)vgpu_stub_call(1386, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetNvSciSyncAttributes(void) { return (cudaError_t)vgpu_stub_call(1387, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetMemPool(void) { return (cudaError_t)vgpu_stub_call(1387, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetP2PAttribute(void) { return (cudaError_t)vgpu_stub_call(1389, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetNvSciSyncAttributes(void) { return (cudaError_t)vgpu_stub_call(1388, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1390, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetP2PAttribute(void) { return (cudaError_t)vgpu_stub_call(1390, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGetTexture1DLinearMaxWidth(void) { return (cudaError_t)vgpu_stub_call(1391, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1391, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceGraphMemTrim(void) { return (cudaError_t)vgpu_stub_call(1392, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGetTexture1DLinearMaxWidth(void) { return (cudaError_t)vgpu_stub_call(1392, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceRegisterAsyncNotification(void) { return (cudaError_t)vgpu_stub_call(1393, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceGraphMemTrim(void) { return (cudaError_t)vgpu_stub_call(1393, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceReset(void) { return (cudaError_t)vgpu_stub_call(1394, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceRegisterAsyncNotification(void) { return (cudaError_t)vgpu_stub_call(1394, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1395, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceReset(void) { return (cudaError_t)vgpu_stub_call(1395, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetGraphMemAttribute(void) { return (cudaError_t)vgpu_stub_call(1396, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1396, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetLimit(void) { return (cudaError_t)vgpu_stub_call(1397, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetGraphMemAttribute(void) { return (cudaError_t)vgpu_stub_call(1397, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetMemPool(void) { return (cudaError_t)vgpu_stub_call(1398, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetLimit(void) { return (cudaError_t)vgpu_stub_call(1398, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceSetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1399, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetMemPool(void) { return (cudaError_t)vgpu_stub_call(1399, 0); }
 
-VGPU_EXPORT cudaError_t cudaDeviceUnregisterAsyncNotification(void) { return (cudaError_t)vgpu_stub_call(1400, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceSetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1400, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerAcquireFrame(void) { return (cudaError_t)vgpu_stub_call(1401, 0); }
+VGPU_EXPORT cudaError_t cudaDeviceUnregisterAsyncNotification(void) { return (cudaError_t)vgpu_stub_call(1401, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerConnect(void) { return (cudaError_t)vgpu_stub_call(1402, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerAcquireFrame(void) { return (cudaError_t)vgpu_stub_call(1402, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerConnectWithFlags(void) { return (cudaError_t)vgpu_stub_call(1403, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerConnect(void) { return (cudaError_t)vgpu_stub_call(1403, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerDisconnect(void) { return (cudaError_t)vgpu_stub_call(1404, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerConnectWithFlags(void) { return (cudaError_t)vgpu_stub_call(1404, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamConsumerReleaseFrame(void) { return (cudaError_t)vgpu_stub_call(1405, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerDisconnect(void) { return (cudaError_t)vgpu_stub_call(1405, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamProducerConnect(void) { return (cudaError_t)vgpu_stub_call(1406, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamConsumerReleaseFrame(void) { return (cudaError_t)vgpu_stub_call(1406, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamProducerDisconnect(void) { return (cudaError_t)vgpu_stub_call(1407, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamProducerConnect(void) { return (cudaError_t)vgpu_stub_call(1407, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamProducerPresentFrame(void) { return (cudaError_t)vgpu_stub_call(1408, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamProducerDisconnect(void) { return (cudaError_t)vgpu_stub_call(1408, 0); }
 
-VGPU_EXPORT cudaError_t cudaEGLStreamProducerReturnFrame(void) { return (cudaError_t)vgpu_stub_call(1409, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamProducerPresentFrame(void) { return (cudaError_t)vgpu_stub_call(1409, 0); }
 
-VGPU_EXPORT cudaError_t cudaEventCreateFromEGLSync(void) { return (cudaError_t)vgpu_stub_call(1410, 0); }
+VGPU_EXPORT cudaError_t cudaEGLStreamProducerReturnFrame(void) { return (cudaError_t)vgpu_stub_call(1410, 0); }
 
-VGPU_EXPORT cudaError_t cudaExternalMemoryGetMappedBuffer(void) { return (cudaError_t)vgpu_stub_call(1411, 0); }
+VGPU_EXPORT cudaError_t cudaEventCreateFromEGLSync(void) { return (cudaError_t)vgpu_stub_call(1411, 0); }
 
-VGPU_EXPORT cudaError_t cudaExternalMemoryGetMappedMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1412, 0); }
+VGPU_EXPORT cudaError_t cudaExternalMemoryGetMappedBuffer(void) { return (cudaError_t)vgpu_stub_call(1412, 0); }
 
-VGPU_EXPORT cudaError_t cudaFreeArray(void) { return (cudaError_t)vgpu_stub_call(1413, 0); }
+VGPU_EXPORT cudaError_t cudaExternalMemoryGetMappedMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1413, 0); }
 
-VGPU_EXPORT cudaError_t cudaFreeAsync(void) { return (cudaError_t)vgpu_stub_call(1414, 0); }
+VGPU_EXPORT cudaError_t cudaFreeArray(void) { return (cudaError_t)vgpu_stub_call(1414, 0); }
 
-VGPU_EXPORT cudaError_t cudaFreeAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1415, 0); }
+VGPU_EXPORT cudaError_t cudaFreeAsync(void) { return (cudaError_t)vgpu_stub_call(1415, 0); }
 
-VGPU_EXPORT cudaError_t cudaFreeMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1416, 0); }
+VGPU_EXPORT cudaError_t cudaFreeAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1416, 0); }
 
-VGPU_EXPORT cudaError_t cudaFuncGetName(void) { return (cudaError_t)vgpu_stub_call(1417, 0); }
+VGPU_EXPORT cudaError_t cudaFreeMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1417, 0); }
 
-VGPU_EXPORT cudaError_t cudaFuncGetParamInfo(void) { return (cudaError_t)vgpu_stub_call(1418, 0); }
+VGPU_EXPORT cudaError_t cudaFuncGetName(void) { return (cudaError_t)vgpu_stub_call(1418, 0); }
 
-VGPU_EXPORT cudaError_t cudaFuncSetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1419, 0); }
+VGPU_EXPORT cudaError_t cudaFuncGetParamInfo(void) { return (cudaError_t)vgpu_stub_call(1419, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetChannelDesc(void) { return (cudaError_t)vgpu_stub_call(1420, 0); }
+VGPU_EXPORT cudaError_t cudaFuncSetSharedMemConfig(void) { return (cudaError_t)vgpu_stub_call(1420, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetExportTable(void) { return (cudaError_t)vgpu_stub_call(1421, 0); }
+VGPU_EXPORT cudaError_t cudaGetChannelDesc(void) { return (cudaError_t)vgpu_stub_call(1421, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetKernel(void) { return (cudaError_t)vgpu_stub_call(1422, 0); }
+VGPU_EXPORT cudaError_t cudaGetExportTable(void) { return (cudaError_t)vgpu_stub_call(1422, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetMipmappedArrayLevel(void) { return (cudaError_t)vgpu_stub_call(1423, 0); }
+VGPU_EXPORT cudaError_t cudaGetKernel(void) { return (cudaError_t)vgpu_stub_call(1423, 0); }
 
-VGPU_EXPORT cudaError_t __cudaGetProcAddress(void) { return (cudaError_t)vgpu_stub_call(1424, 0); }
+VGPU_EXPORT cudaError_t cudaGetMipmappedArrayLevel(void) { return (cudaError_t)vgpu_stub_call(1424, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetSurfaceObjectResourceDesc(void) { return (cudaError_t)vgpu_stub_call(1425, 0); }
+VGPU_EXPORT cudaError_t __cudaGetProcAddress(void) { return (cudaError_t)vgpu_stub_call(1425, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetTextureObjectResourceDesc(void) { return (cudaError_t)vgpu_stub_call(1426, 0); }
+VGPU_EXPORT cudaError_t cudaGetSurfaceObjectResourceDesc(void) { return (cudaError_t)vgpu_stub_call(1426, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetTextureObjectResourceViewDesc(void) { return (cudaError_t)vgpu_stub_call(1427, 0); }
+VGPU_EXPORT cudaError_t cudaGetTextureObjectResourceDesc(void) { return (cudaError_t)vgpu_stub_call(1427, 0); }
 
-VGPU_EXPORT cudaError_t cudaGetTextureObjectTextureDesc(void) { return (cudaError_t)vgpu_stub_call(1428, 0); }
+VGPU_EXPORT cudaError_t cudaGetTextureObjectResourceViewDesc(void) { return (cudaError_t)vgpu_stub_call(1428, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLGetDevices(void) { return (cudaError_t)vgpu_stub_call(1429, 0); }
+VGPU_EXPORT cudaError_t cudaGetTextureObjectTextureDesc(void) { return (cudaError_t)vgpu_stub_call(1429, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLMapBufferObjectAsync(void) { return (cudaError_t)vgpu_stub_call(1430, 0); }
+VGPU_EXPORT cudaError_t cudaGLGetDevices(void) { return (cudaError_t)vgpu_stub_call(1430, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLMapBufferObject(void) { return (cudaError_t)vgpu_stub_call(1431, 0); }
+VGPU_EXPORT cudaError_t cudaGLMapBufferObjectAsync(void) { return (cudaError_t)vgpu_stub_call(1431, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLRegisterBufferObject(void) { return (cudaError_t)vgpu_stub_call(1432, 0); }
+VGPU_EXPORT cudaError_t cudaGLMapBufferObject(void) { return (cudaError_t)vgpu_stub_call(1432, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLSetBufferObjectMapFlags(void) { return (cudaError_t)vgpu_stub_call(1433, 0); }
+VGPU_EXPORT cudaError_t cudaGLRegisterBufferObject(void) { return (cudaError_t)vgpu_stub_call(1433, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLSetGLDevice(void) { return (cudaError_t)vgpu_stub_call(1434, 0); }
+VGPU_EXPORT cudaError_t cudaGLSetBufferObjectMapFlags(void) { return (cudaError_t)vgpu_stub_call(1434, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLUnmapBufferObjectAsync(void) { return (cudaError_t)vgpu_stub_call(1435, 0); }
+VGPU_EXPORT cudaError_t cudaGLSetGLDevice(void) { return (cudaError_t)vgpu_stub_call(1435, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLUnmapBufferObject(void) { return (cudaError_t)vgpu_stub_call(1436, 0); }
+VGPU_EXPORT cudaError_t cudaGLUnmapBufferObjectAsync(void) { return (cudaError_t)vgpu_stub_call(1436, 0); }
 
-VGPU_EXPORT cudaError_t cudaGLUnregisterBufferObject(void) { return (cudaError_t)vgpu_stub_call(1437, 0); }
+VGPU_EXPORT cudaError_t cudaGLUnmapBufferObject(void) { return (cudaError_t)vgpu_stub_call(1437, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddChildGraphNode(void) { return (cudaError_t)vgpu_stub_call(1438, 0); }
+VGPU_EXPORT cudaError_t cudaGLUnregisterBufferObject(void) { return (cudaError_t)vgpu_stub_call(1438, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddDependencies(void) { return (cudaError_t)vgpu_stub_call(1439, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddChildGraphNode(void) { return (cudaError_t)vgpu_stub_call(1439, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddEmptyNode(void) { return (cudaError_t)vgpu_stub_call(1440, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddDependencies(void) { return (cudaError_t)vgpu_stub_call(1440, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddEventRecordNode(void) { return (cudaError_t)vgpu_stub_call(1441, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddEmptyNode(void) { return (cudaError_t)vgpu_stub_call(1441, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddEventWaitNode(void) { return (cudaError_t)vgpu_stub_call(1442, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddEventRecordNode(void) { return (cudaError_t)vgpu_stub_call(1442, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddExternalSemaphoresSignalNode(void) { return (cudaError_t)vgpu_stub_call(1443, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddEventWaitNode(void) { return (cudaError_t)vgpu_stub_call(1443, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddExternalSemaphoresWaitNode(void) { return (cudaError_t)vgpu_stub_call(1444, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddExternalSemaphoresSignalNode(void) { return (cudaError_t)vgpu_stub_call(1444, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddHostNode(void) { return (cudaError_t)vgpu_stub_call(1445, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddExternalSemaphoresWaitNode(void) { return (cudaError_t)vgpu_stub_call(1445, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddKernelNode(void) { return (cudaError_t)vgpu_stub_call(1446, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddHostNode(void) { return (cudaError_t)vgpu_stub_call(1446, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemAllocNode(void) { return (cudaError_t)vgpu_stub_call(1447, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddKernelNode(void) { return (cudaError_t)vgpu_stub_call(1447, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNode1D(void) { return (cudaError_t)vgpu_stub_call(1448, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemAllocNode(void) { return (cudaError_t)vgpu_stub_call(1448, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNodeFromSymbol(void) { return (cudaError_t)vgpu_stub_call(1449, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNode1D(void) { return (cudaError_t)vgpu_stub_call(1449, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNode(void) { return (cudaError_t)vgpu_stub_call(1450, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNodeFromSymbol(void) { return (cudaError_t)vgpu_stub_call(1450, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNodeToSymbol(void) { return (cudaError_t)vgpu_stub_call(1451, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNode(void) { return (cudaError_t)vgpu_stub_call(1451, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemFreeNode(void) { return (cudaError_t)vgpu_stub_call(1452, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemcpyNodeToSymbol(void) { return (cudaError_t)vgpu_stub_call(1452, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddMemsetNode(void) { return (cudaError_t)vgpu_stub_call(1453, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemFreeNode(void) { return (cudaError_t)vgpu_stub_call(1453, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddNode(void) { return (cudaError_t)vgpu_stub_call(1454, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddMemsetNode(void) { return (cudaError_t)vgpu_stub_call(1454, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphChildGraphNodeGetGraph(void) { return (cudaError_t)vgpu_stub_call(1455, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddNode(void) { return (cudaError_t)vgpu_stub_call(1455, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphClone(void) { return (cudaError_t)vgpu_stub_call(1456, 0); }
+VGPU_EXPORT cudaError_t cudaGraphChildGraphNodeGetGraph(void) { return (cudaError_t)vgpu_stub_call(1456, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphConditionalHandleCreate(void) { return (cudaError_t)vgpu_stub_call(1457, 0); }
+VGPU_EXPORT cudaError_t cudaGraphClone(void) { return (cudaError_t)vgpu_stub_call(1457, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphCreate(void) { return (cudaError_t)vgpu_stub_call(1458, 0); }
+VGPU_EXPORT cudaError_t cudaGraphConditionalHandleCreate(void) { return (cudaError_t)vgpu_stub_call(1458, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphDebugDotPrint(void) { return (cudaError_t)vgpu_stub_call(1459, 0); }
+VGPU_EXPORT cudaError_t cudaGraphCreate(void) { return (cudaError_t)vgpu_stub_call(1459, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphDestroyNode(void) { return (cudaError_t)vgpu_stub_call(1460, 0); }
+VGPU_EXPORT cudaError_t cudaGraphDebugDotPrint(void) { return (cudaError_t)vgpu_stub_call(1460, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphEventRecordNodeGetEvent(void) { return (cudaError_t)vgpu_stub_call(1461, 0); }
+VGPU_EXPORT cudaError_t cudaGraphDestroyNode(void) { return (cudaError_t)vgpu_stub_call(1461, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphEventRecordNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1462, 0); }
+VGPU_EXPORT cudaError_t cudaGraphEventRecordNodeGetEvent(void) { return (cudaError_t)vgpu_stub_call(1462, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphEventWaitNodeGetEvent(void) { return (cudaError_t)vgpu_stub_call(1463, 0); }
+VGPU_EXPORT cudaError_t cudaGraphEventRecordNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1463, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphEventWaitNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1464, 0); }
+VGPU_EXPORT cudaError_t cudaGraphEventWaitNodeGetEvent(void) { return (cudaError_t)vgpu_stub_call(1464, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecChildGraphNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1465, 0); }
+VGPU_EXPORT cudaError_t cudaGraphEventWaitNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1465, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecEventRecordNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1466, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecChildGraphNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1466, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecEventWaitNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1467, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecEventRecordNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1467, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecExternalSemaphoresSignalNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1468, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecEventWaitNodeSetEvent(void) { return (cudaError_t)vgpu_stub_call(1468, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecExternalSemaphoresWaitNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1469, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecExternalSemaphoresSignalNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1469, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecGetFlags(void) { return (cudaError_t)vgpu_stub_call(1470, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecExternalSemaphoresWaitNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1470, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecHostNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1471, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecGetFlags(void) { return (cudaError_t)vgpu_stub_call(1471, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecKernelNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1472, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecHostNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1472, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams1D(void) { return (cudaError_t)vgpu_stub_call(1473, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecKernelNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1473, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParamsFromSymbol(void) { return (cudaError_t)vgpu_stub_call(1474, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams1D(void) { return (cudaError_t)vgpu_stub_call(1474, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1475, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParamsFromSymbol(void) { return (cudaError_t)vgpu_stub_call(1475, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParamsToSymbol(void) { return (cudaError_t)vgpu_stub_call(1476, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1476, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecMemsetNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1477, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParamsToSymbol(void) { return (cudaError_t)vgpu_stub_call(1477, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExecNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1478, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecMemsetNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1478, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresSignalNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1479, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExecNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1479, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresSignalNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1480, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresSignalNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1480, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresWaitNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1481, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresSignalNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1481, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresWaitNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1482, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresWaitNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1482, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphGetEdges(void) { return (cudaError_t)vgpu_stub_call(1483, 0); }
+VGPU_EXPORT cudaError_t cudaGraphExternalSemaphoresWaitNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1483, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphGetRootNodes(void) { return (cudaError_t)vgpu_stub_call(1484, 0); }
+VGPU_EXPORT cudaError_t cudaGraphGetEdges(void) { return (cudaError_t)vgpu_stub_call(1484, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphHostNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1485, 0); }
+VGPU_EXPORT cudaError_t cudaGraphGetRootNodes(void) { return (cudaError_t)vgpu_stub_call(1485, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphHostNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1486, 0); }
+VGPU_EXPORT cudaError_t cudaGraphHostNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1486, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsEGLRegisterImage(void) { return (cudaError_t)vgpu_stub_call(1487, 0); }
+VGPU_EXPORT cudaError_t cudaGraphHostNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1487, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsGLRegisterBuffer(void) { return (cudaError_t)vgpu_stub_call(1488, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsEGLRegisterImage(void) { return (cudaError_t)vgpu_stub_call(1488, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsGLRegisterImage(void) { return (cudaError_t)vgpu_stub_call(1489, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsGLRegisterBuffer(void) { return (cudaError_t)vgpu_stub_call(1489, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsMapResources(void) { return (cudaError_t)vgpu_stub_call(1490, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsGLRegisterImage(void) { return (cudaError_t)vgpu_stub_call(1490, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsResourceGetMappedEglFrame(void) { return (cudaError_t)vgpu_stub_call(1491, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsMapResources(void) { return (cudaError_t)vgpu_stub_call(1491, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsResourceGetMappedMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1492, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsResourceGetMappedEglFrame(void) { return (cudaError_t)vgpu_stub_call(1492, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsResourceGetMappedPointer(void) { return (cudaError_t)vgpu_stub_call(1493, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsResourceGetMappedMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1493, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsResourceSetMapFlags(void) { return (cudaError_t)vgpu_stub_call(1494, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsResourceGetMappedPointer(void) { return (cudaError_t)vgpu_stub_call(1494, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsSubResourceGetMappedArray(void) { return (cudaError_t)vgpu_stub_call(1495, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsResourceSetMapFlags(void) { return (cudaError_t)vgpu_stub_call(1495, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsUnmapResources(void) { return (cudaError_t)vgpu_stub_call(1496, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsSubResourceGetMappedArray(void) { return (cudaError_t)vgpu_stub_call(1496, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsUnregisterResource(void) { return (cudaError_t)vgpu_stub_call(1497, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsUnmapResources(void) { return (cudaError_t)vgpu_stub_call(1497, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsVDPAURegisterOutputSurface(void) { return (cudaError_t)vgpu_stub_call(1498, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsUnregisterResource(void) { return (cudaError_t)vgpu_stub_call(1498, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphicsVDPAURegisterVideoSurface(void) { return (cudaError_t)vgpu_stub_call(1499, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsVDPAURegisterOutputSurface(void) { return (cudaError_t)vgpu_stub_call(1499, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphInstantiateWithParams(void) { return (cudaError_t)vgpu_stub_call(1500, 0); }
+VGPU_EXPORT cudaError_t cudaGraphicsVDPAURegisterVideoSurface(void) { return (cudaError_t)vgpu_stub_call(1500, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphInstantiateWithParams_ptsz(void) { return (cudaError_t)vgpu_stub_call(1501, 0); }
+VGPU_EXPORT cudaError_t cudaGraphInstantiateWithParams(void) { return (cudaError_t)vgpu_stub_call(1501, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphKernelNodeCopyAttributes(void) { return (cudaError_t)vgpu_stub_call(1502, 0); }
+VGPU_EXPORT cudaError_t cudaGraphInstantiateWithParams_ptsz(void) { return (cudaError_t)vgpu_stub_call(1502, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphKernelNodeGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1503, 0); }
+VGPU_EXPORT cudaError_t cudaGraphKernelNodeCopyAttributes(void) { return (cudaError_t)vgpu_stub_call(1503, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphKernelNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1504, 0); }
+VGPU_EXPORT cudaError_t cudaGraphKernelNodeGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1504, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphKernelNodeSetAttribute(void) { return (cudaError_t)vgpu_stub_call(1505, 0); }
+VGPU_EXPORT cudaError_t cudaGraphKernelNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1505, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphKernelNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1506, 0); }
+VGPU_EXPORT cudaError_t cudaGraphKernelNodeSetAttribute(void) { return (cudaError_t)vgpu_stub_call(1506, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemAllocNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1507, 0); }
+VGPU_EXPORT cudaError_t cudaGraphKernelNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1507, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1508, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemAllocNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1508, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams1D(void) { return (cudaError_t)vgpu_stub_call(1509, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1509, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParamsFromSymbol(void) { return (cudaError_t)vgpu_stub_call(1510, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams1D(void) { return (cudaError_t)vgpu_stub_call(1510, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1511, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParamsFromSymbol(void) { return (cudaError_t)vgpu_stub_call(1511, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParamsToSymbol(void) { return (cudaError_t)vgpu_stub_call(1512, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1512, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemFreeNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1513, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemcpyNodeSetParamsToSymbol(void) { return (cudaError_t)vgpu_stub_call(1513, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemsetNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1514, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemFreeNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1514, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphMemsetNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1515, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemsetNodeGetParams(void) { return (cudaError_t)vgpu_stub_call(1515, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeFindInClone(void) { return (cudaError_t)vgpu_stub_call(1516, 0); }
+VGPU_EXPORT cudaError_t cudaGraphMemsetNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1516, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeGetDependencies(void) { return (cudaError_t)vgpu_stub_call(1517, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeFindInClone(void) { return (cudaError_t)vgpu_stub_call(1517, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeGetDependentNodes(void) { return (cudaError_t)vgpu_stub_call(1518, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeGetDependencies(void) { return (cudaError_t)vgpu_stub_call(1518, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeGetEnabled(void) { return (cudaError_t)vgpu_stub_call(1519, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeGetDependentNodes(void) { return (cudaError_t)vgpu_stub_call(1519, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeGetType(void) { return (cudaError_t)vgpu_stub_call(1520, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeGetEnabled(void) { return (cudaError_t)vgpu_stub_call(1520, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeSetEnabled(void) { return (cudaError_t)vgpu_stub_call(1521, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeGetType(void) { return (cudaError_t)vgpu_stub_call(1521, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1522, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeSetEnabled(void) { return (cudaError_t)vgpu_stub_call(1522, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphReleaseUserObject(void) { return (cudaError_t)vgpu_stub_call(1523, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeSetParams(void) { return (cudaError_t)vgpu_stub_call(1523, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphRemoveDependencies(void) { return (cudaError_t)vgpu_stub_call(1524, 0); }
+VGPU_EXPORT cudaError_t cudaGraphReleaseUserObject(void) { return (cudaError_t)vgpu_stub_call(1524, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphRetainUserObject(void) { return (cudaError_t)vgpu_stub_call(1525, 0); }
+VGPU_EXPORT cudaError_t cudaGraphRemoveDependencies(void) { return (cudaError_t)vgpu_stub_call(1525, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphUpload(void) { return (cudaError_t)vgpu_stub_call(1526, 0); }
+VGPU_EXPORT cudaError_t cudaGraphRetainUserObject(void) { return (cudaError_t)vgpu_stub_call(1526, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphUpload_ptsz(void) { return (cudaError_t)vgpu_stub_call(1527, 0); }
+VGPU_EXPORT cudaError_t cudaGraphUpload(void) { return (cudaError_t)vgpu_stub_call(1527, 0); }
 
-VGPU_EXPORT cudaError_t cudaImportExternalMemory(void) { return (cudaError_t)vgpu_stub_call(1528, 0); }
+VGPU_EXPORT cudaError_t cudaGraphUpload_ptsz(void) { return (cudaError_t)vgpu_stub_call(1528, 0); }
 
-VGPU_EXPORT cudaError_t cudaImportExternalSemaphore(void) { return (cudaError_t)vgpu_stub_call(1529, 0); }
+VGPU_EXPORT cudaError_t cudaImportExternalMemory(void) { return (cudaError_t)vgpu_stub_call(1529, 0); }
 
-VGPU_EXPORT cudaError_t cudaInitDevice(void) { return (cudaError_t)vgpu_stub_call(1530, 0); }
+VGPU_EXPORT cudaError_t cudaImportExternalSemaphore(void) { return (cudaError_t)vgpu_stub_call(1530, 0); }
 
-VGPU_EXPORT cudaError_t cudaIpcCloseMemHandle(void) { return (cudaError_t)vgpu_stub_call(1531, 0); }
+VGPU_EXPORT cudaError_t cudaInitDevice(void) { return (cudaError_t)vgpu_stub_call(1531, 0); }
 
-VGPU_EXPORT cudaError_t cudaIpcGetEventHandle(void) { return (cudaError_t)vgpu_stub_call(1532, 0); }
+VGPU_EXPORT cudaError_t cudaIpcCloseMemHandle(void) { return (cudaError_t)vgpu_stub_call(1532, 0); }
 
-VGPU_EXPORT cudaError_t cudaIpcGetMemHandle(void) { return (cudaError_t)vgpu_stub_call(1533, 0); }
+VGPU_EXPORT cudaError_t cudaIpcGetEventHandle(void) { return (cudaError_t)vgpu_stub_call(1533, 0); }
 
-VGPU_EXPORT cudaError_t cudaIpcOpenEventHandle(void) { return (cudaError_t)vgpu_stub_call(1534, 0); }
+VGPU_EXPORT cudaError_t cudaIpcGetMemHandle(void) { return (cudaError_t)vgpu_stub_call(1534, 0); }
 
-VGPU_EXPORT cudaError_t cudaIpcOpenMemHandle(void) { return (cudaError_t)vgpu_stub_call(1535, 0); }
+VGPU_EXPORT cudaError_t cudaIpcOpenEventHandle(void) { return (cudaError_t)vgpu_stub_call(1535, 0); }
 
-VGPU_EXPORT cudaError_t cudaKernelSetAttributeForDevice(void) { return (cudaError_t)vgpu_stub_call(1536, 0); }
+VGPU_EXPORT cudaError_t cudaIpcOpenMemHandle(void) { return (cudaError_t)vgpu_stub_call(1536, 0); }
 
-VGPU_EXPORT cudaError_t cudaLaunchHostFunc_ptsz(void) { return (cudaError_t)vgpu_stub_call(1537, 0); }
+VGPU_EXPORT cudaError_t cudaKernelSetAttributeForDevice(void) { return (cudaError_t)vgpu_stub_call(1537, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryEnumerateKernels(void) { return (cudaError_t)vgpu_stub_call(1538, 0); }
+VGPU_EXPORT cudaError_t cudaLaunchHostFunc_ptsz(void) { return (cudaError_t)vgpu_stub_call(1538, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryGetGlobal(void) { return (cudaError_t)vgpu_stub_call(1539, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryEnumerateKernels(void) { return (cudaError_t)vgpu_stub_call(1539, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryGetKernelCount(void) { return (cudaError_t)vgpu_stub_call(1540, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryGetGlobal(void) { return (cudaError_t)vgpu_stub_call(1540, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryGetKernel(void) { return (cudaError_t)vgpu_stub_call(1541, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryGetKernelCount(void) { return (cudaError_t)vgpu_stub_call(1541, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryGetManaged(void) { return (cudaError_t)vgpu_stub_call(1542, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryGetKernel(void) { return (cudaError_t)vgpu_stub_call(1542, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryGetUnifiedFunction(void) { return (cudaError_t)vgpu_stub_call(1543, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryGetManaged(void) { return (cudaError_t)vgpu_stub_call(1543, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryLoadData(void) { return (cudaError_t)vgpu_stub_call(1544, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryGetUnifiedFunction(void) { return (cudaError_t)vgpu_stub_call(1544, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryLoadFromFile(void) { return (cudaError_t)vgpu_stub_call(1545, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryLoadData(void) { return (cudaError_t)vgpu_stub_call(1545, 0); }
 
-VGPU_EXPORT cudaError_t cudaLibraryUnload(void) { return (cudaError_t)vgpu_stub_call(1546, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryLoadFromFile(void) { return (cudaError_t)vgpu_stub_call(1546, 0); }
 
-VGPU_EXPORT cudaError_t cudaMalloc3DArray(void) { return (cudaError_t)vgpu_stub_call(1552, 0); }
+VGPU_EXPORT cudaError_t cudaLibraryUnload(void) { return (cudaError_t)vgpu_stub_call(1547, 0); }
 
-VGPU_EXPORT cudaError_t cudaMalloc3D(void) { return (cudaError_t)vgpu_stub_call(1553, 0); }
+VGPU_EXPORT cudaError_t cudaMalloc3DArray(void) { return (cudaError_t)vgpu_stub_call(1553, 0); }
 
-VGPU_EXPORT cudaError_t cudaMallocArray(void) { return (cudaError_t)vgpu_stub_call(1554, 0); }
+VGPU_EXPORT cudaError_t cudaMalloc3D(void) { return (cudaError_t)vgpu_stub_call(1554, 0); }
 
-VGPU_EXPORT cudaError_t cudaMallocAsync(void) { return (cudaError_t)vgpu_stub_call(1555, 0); }
+VGPU_EXPORT cudaError_t cudaMallocArray(void) { return (cudaError_t)vgpu_stub_call(1555, 0); }
 
-VGPU_EXPORT cudaError_t cudaMallocAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1556, 0); }
+VGPU_EXPORT cudaError_t cudaMallocAsync(void) { return (cudaError_t)vgpu_stub_call(1556, 0); }
 
-VGPU_EXPORT cudaError_t cudaMallocFromPoolAsync(void) { return (cudaError_t)vgpu_stub_call(1557, 0); }
+VGPU_EXPORT cudaError_t cudaMallocAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1557, 0); }
 
-VGPU_EXPORT cudaError_t cudaMallocFromPoolAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1558, 0); }
+VGPU_EXPORT cudaError_t cudaMallocFromPoolAsync(void) { return (cudaError_t)vgpu_stub_call(1558, 0); }
 
-VGPU_EXPORT cudaError_t cudaMallocMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1559, 0); }
+VGPU_EXPORT cudaError_t cudaMallocFromPoolAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1559, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemAdvise(void) { return (cudaError_t)vgpu_stub_call(1560, 0); }
+VGPU_EXPORT cudaError_t cudaMallocMipmappedArray(void) { return (cudaError_t)vgpu_stub_call(1560, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DArrayToArray(void) { return (cudaError_t)vgpu_stub_call(1561, 0); }
+VGPU_EXPORT cudaError_t cudaMemAdvise(void) { return (cudaError_t)vgpu_stub_call(1561, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DArrayToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1562, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DArrayToArray(void) { return (cudaError_t)vgpu_stub_call(1562, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DFromArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1563, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DArrayToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1563, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DFromArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1564, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DFromArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1564, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DFromArray(void) { return (cudaError_t)vgpu_stub_call(1565, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DFromArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1565, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DFromArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1566, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DFromArray(void) { return (cudaError_t)vgpu_stub_call(1566, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DToArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1567, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DFromArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1567, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DToArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1568, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DToArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1568, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DToArray(void) { return (cudaError_t)vgpu_stub_call(1569, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DToArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1569, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy2DToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1570, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DToArray(void) { return (cudaError_t)vgpu_stub_call(1570, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DAsync(void) { return (cudaError_t)vgpu_stub_call(1571, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy2DToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1571, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1572, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DAsync(void) { return (cudaError_t)vgpu_stub_call(1572, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DBatchAsync(void) { return (cudaError_t)vgpu_stub_call(1573, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1573, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DBatchAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1574, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DBatchAsync(void) { return (cudaError_t)vgpu_stub_call(1574, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3D(void) { return (cudaError_t)vgpu_stub_call(1575, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DBatchAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1575, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DPeerAsync(void) { return (cudaError_t)vgpu_stub_call(1576, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3D(void) { return (cudaError_t)vgpu_stub_call(1576, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DPeerAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1577, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DPeerAsync(void) { return (cudaError_t)vgpu_stub_call(1577, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DPeer(void) { return (cudaError_t)vgpu_stub_call(1578, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DPeerAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1578, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3DPeer_ptds(void) { return (cudaError_t)vgpu_stub_call(1579, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DPeer(void) { return (cudaError_t)vgpu_stub_call(1579, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpy3D_ptds(void) { return (cudaError_t)vgpu_stub_call(1580, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3DPeer_ptds(void) { return (cudaError_t)vgpu_stub_call(1580, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyArrayToArray(void) { return (cudaError_t)vgpu_stub_call(1581, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpy3D_ptds(void) { return (cudaError_t)vgpu_stub_call(1581, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyArrayToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1582, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyArrayToArray(void) { return (cudaError_t)vgpu_stub_call(1582, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyBatchAsync(void) { return (cudaError_t)vgpu_stub_call(1583, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyArrayToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1583, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyBatchAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1584, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyBatchAsync(void) { return (cudaError_t)vgpu_stub_call(1584, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyFromArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1585, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyBatchAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1585, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyFromArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1586, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyFromArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1586, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyFromArray(void) { return (cudaError_t)vgpu_stub_call(1587, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyFromArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1587, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyFromArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1588, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyFromArray(void) { return (cudaError_t)vgpu_stub_call(1588, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyFromSymbolAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1589, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyFromArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1589, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyFromSymbol_ptds(void) { return (cudaError_t)vgpu_stub_call(1590, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyFromSymbolAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1590, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyToArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1591, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyFromSymbol_ptds(void) { return (cudaError_t)vgpu_stub_call(1591, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyToArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1592, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyToArrayAsync(void) { return (cudaError_t)vgpu_stub_call(1592, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyToArray(void) { return (cudaError_t)vgpu_stub_call(1593, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyToArrayAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1593, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1594, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyToArray(void) { return (cudaError_t)vgpu_stub_call(1594, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyToSymbolAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1595, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyToArray_ptds(void) { return (cudaError_t)vgpu_stub_call(1595, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemcpyToSymbol_ptds(void) { return (cudaError_t)vgpu_stub_call(1596, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyToSymbolAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1596, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolCreate(void) { return (cudaError_t)vgpu_stub_call(1603, 0); }
+VGPU_EXPORT cudaError_t cudaMemcpyToSymbol_ptds(void) { return (cudaError_t)vgpu_stub_call(1597, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolDestroy(void) { return (cudaError_t)vgpu_stub_call(1604, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolCreate(void) { return (cudaError_t)vgpu_stub_call(1604, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolExportPointer(void) { return (cudaError_t)vgpu_stub_call(1605, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolDestroy(void) { return (cudaError_t)vgpu_stub_call(1605, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolExportToShareableHandle(void) { return (cudaError_t)vgpu_stub_call(1606, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolExportPointer(void) { return (cudaError_t)vgpu_stub_call(1606, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolGetAccess(void) { return (cudaError_t)vgpu_stub_call(1607, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolExportToShareableHandle(void) { return (cudaError_t)vgpu_stub_call(1607, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1608, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolGetAccess(void) { return (cudaError_t)vgpu_stub_call(1608, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolImportFromShareableHandle(void) { return (cudaError_t)vgpu_stub_call(1609, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1609, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolImportPointer(void) { return (cudaError_t)vgpu_stub_call(1610, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolImportFromShareableHandle(void) { return (cudaError_t)vgpu_stub_call(1610, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolSetAccess(void) { return (cudaError_t)vgpu_stub_call(1611, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolImportPointer(void) { return (cudaError_t)vgpu_stub_call(1611, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolSetAttribute(void) { return (cudaError_t)vgpu_stub_call(1612, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolSetAccess(void) { return (cudaError_t)vgpu_stub_call(1612, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPoolTrimTo(void) { return (cudaError_t)vgpu_stub_call(1613, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolSetAttribute(void) { return (cudaError_t)vgpu_stub_call(1613, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPrefetchAsync(void) { return (cudaError_t)vgpu_stub_call(1614, 0); }
+VGPU_EXPORT cudaError_t cudaMemPoolTrimTo(void) { return (cudaError_t)vgpu_stub_call(1614, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPrefetchAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1615, 0); }
+VGPU_EXPORT cudaError_t cudaMemPrefetchAsync(void) { return (cudaError_t)vgpu_stub_call(1615, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemRangeGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1618, 0); }
+VGPU_EXPORT cudaError_t cudaMemPrefetchAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1616, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemRangeGetAttributes(void) { return (cudaError_t)vgpu_stub_call(1619, 0); }
+VGPU_EXPORT cudaError_t cudaMemRangeGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1619, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemset2DAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1620, 0); }
+VGPU_EXPORT cudaError_t cudaMemRangeGetAttributes(void) { return (cudaError_t)vgpu_stub_call(1620, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemset2D_ptds(void) { return (cudaError_t)vgpu_stub_call(1621, 0); }
+VGPU_EXPORT cudaError_t cudaMemset2DAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1621, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemset3DAsync(void) { return (cudaError_t)vgpu_stub_call(1622, 0); }
+VGPU_EXPORT cudaError_t cudaMemset2D_ptds(void) { return (cudaError_t)vgpu_stub_call(1622, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemset3DAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1623, 0); }
+VGPU_EXPORT cudaError_t cudaMemset3DAsync(void) { return (cudaError_t)vgpu_stub_call(1623, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemset3D(void) { return (cudaError_t)vgpu_stub_call(1624, 0); }
+VGPU_EXPORT cudaError_t cudaMemset3DAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1624, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemset3D_ptds(void) { return (cudaError_t)vgpu_stub_call(1625, 0); }
+VGPU_EXPORT cudaError_t cudaMemset3D(void) { return (cudaError_t)vgpu_stub_call(1625, 0); }
 
-VGPU_EXPORT cudaError_t cudaMipmappedArrayGetMemoryRequirements(void) { return (cudaError_t)vgpu_stub_call(1627, 0); }
+VGPU_EXPORT cudaError_t cudaMemset3D_ptds(void) { return (cudaError_t)vgpu_stub_call(1626, 0); }
 
-VGPU_EXPORT cudaError_t cudaMipmappedArrayGetSparseProperties(void) { return (cudaError_t)vgpu_stub_call(1628, 0); }
+VGPU_EXPORT cudaError_t cudaMipmappedArrayGetMemoryRequirements(void) { return (cudaError_t)vgpu_stub_call(1628, 0); }
 
-VGPU_EXPORT cudaError_t cudaOccupancyAvailableDynamicSMemPerBlock(void) { return (cudaError_t)vgpu_stub_call(1629, 0); }
+VGPU_EXPORT cudaError_t cudaMipmappedArrayGetSparseProperties(void) { return (cudaError_t)vgpu_stub_call(1629, 0); }
 
-VGPU_EXPORT cudaError_t cudaOccupancyMaxActiveClusters(void) { return (cudaError_t)vgpu_stub_call(1630, 0); }
+VGPU_EXPORT cudaError_t cudaOccupancyAvailableDynamicSMemPerBlock(void) { return (cudaError_t)vgpu_stub_call(1630, 0); }
 
-VGPU_EXPORT cudaError_t cudaOccupancyMaxPotentialClusterSize(void) { return (cudaError_t)vgpu_stub_call(1631, 0); }
+VGPU_EXPORT cudaError_t cudaOccupancyMaxActiveClusters(void) { return (cudaError_t)vgpu_stub_call(1631, 0); }
 
-VGPU_EXPORT cudaError_t cudaProfilerStart(void) { return (cudaError_t)vgpu_stub_call(1632, 0); }
+VGPU_EXPORT cudaError_t cudaOccupancyMaxPotentialClusterSize(void) { return (cudaError_t)vgpu_stub_call(1632, 0); }
 
-VGPU_EXPORT cudaError_t cudaProfilerStop(void) { return (cudaError_t)vgpu_stub_call(1633, 0); }
+VGPU_EXPORT cudaError_t cudaProfilerStart(void) { return (cudaError_t)vgpu_stub_call(1633, 0); }
 
-VGPU_EXPORT cudaError_t __cudaRegisterHostVar(void) { return (cudaError_t)vgpu_stub_call(1634, 0); }
+VGPU_EXPORT cudaError_t cudaProfilerStop(void) { return (cudaError_t)vgpu_stub_call(1634, 0); }
 
-VGPU_EXPORT cudaError_t __cudaRegisterUnifiedTable(void) { return (cudaError_t)vgpu_stub_call(1635, 0); }
+VGPU_EXPORT cudaError_t __cudaRegisterHostVar(void) { return (cudaError_t)vgpu_stub_call(1635, 0); }
 
-VGPU_EXPORT cudaError_t cudaSetValidDevices(void) { return (cudaError_t)vgpu_stub_call(1636, 0); }
+VGPU_EXPORT cudaError_t __cudaRegisterUnifiedTable(void) { return (cudaError_t)vgpu_stub_call(1636, 0); }
 
-VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync(void) { return (cudaError_t)vgpu_stub_call(1637, 0); }
+VGPU_EXPORT cudaError_t cudaSetValidDevices(void) { return (cudaError_t)vgpu_stub_call(1637, 0); }
 
-VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1638, 0); }
+VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync(void) { return (cudaError_t)vgpu_stub_call(1638, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamAddCallback_ptsz(void) { return (cudaError_t)vgpu_stub_call(1639, 0); }
+VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1639, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamAttachMemAsync(void) { return (cudaError_t)vgpu_stub_call(1640, 0); }
+VGPU_EXPORT cudaError_t cudaStreamAddCallback_ptsz(void) { return (cudaError_t)vgpu_stub_call(1640, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamAttachMemAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1641, 0); }
+VGPU_EXPORT cudaError_t cudaStreamAttachMemAsync(void) { return (cudaError_t)vgpu_stub_call(1641, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamBeginCaptureToGraph(void) { return (cudaError_t)vgpu_stub_call(1642, 0); }
+VGPU_EXPORT cudaError_t cudaStreamAttachMemAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1642, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamBeginCaptureToGraph_ptsz(void) { return (cudaError_t)vgpu_stub_call(1643, 0); }
+VGPU_EXPORT cudaError_t cudaStreamBeginCaptureToGraph(void) { return (cudaError_t)vgpu_stub_call(1643, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamCopyAttributes(void) { return (cudaError_t)vgpu_stub_call(1644, 0); }
+VGPU_EXPORT cudaError_t cudaStreamBeginCaptureToGraph_ptsz(void) { return (cudaError_t)vgpu_stub_call(1644, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamCopyAttributes_ptsz(void) { return (cudaError_t)vgpu_stub_call(1645, 0); }
+VGPU_EXPORT cudaError_t cudaStreamCopyAttributes(void) { return (cudaError_t)vgpu_stub_call(1645, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1646, 0); }
+VGPU_EXPORT cudaError_t cudaStreamCopyAttributes_ptsz(void) { return (cudaError_t)vgpu_stub_call(1646, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetAttribute_ptsz(void) { return (cudaError_t)vgpu_stub_call(1647, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetAttribute(void) { return (cudaError_t)vgpu_stub_call(1647, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo(void) { return (cudaError_t)vgpu_stub_call(1648, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetAttribute_ptsz(void) { return (cudaError_t)vgpu_stub_call(1648, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_ptsz(void) { return (cudaError_t)vgpu_stub_call(1649, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo(void) { return (cudaError_t)vgpu_stub_call(1649, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetDevice(void) { return (cudaError_t)vgpu_stub_call(1650, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_ptsz(void) { return (cudaError_t)vgpu_stub_call(1650, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetDevice_ptsz(void) { return (cudaError_t)vgpu_stub_call(1651, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetDevice(void) { return (cudaError_t)vgpu_stub_call(1651, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetId(void) { return (cudaError_t)vgpu_stub_call(1652, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetDevice_ptsz(void) { return (cudaError_t)vgpu_stub_call(1652, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetId_ptsz(void) { return (cudaError_t)vgpu_stub_call(1653, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetId(void) { return (cudaError_t)vgpu_stub_call(1653, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamSetAttribute(void) { return (cudaError_t)vgpu_stub_call(1654, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetId_ptsz(void) { return (cudaError_t)vgpu_stub_call(1654, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamSetAttribute_ptsz(void) { return (cudaError_t)vgpu_stub_call(1655, 0); }
+VGPU_EXPORT cudaError_t cudaStreamSetAttribute(void) { return (cudaError_t)vgpu_stub_call(1655, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies(void) { return (cudaError_t)vgpu_stub_call(1656, 0); }
+VGPU_EXPORT cudaError_t cudaStreamSetAttribute_ptsz(void) { return (cudaError_t)vgpu_stub_call(1656, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies_ptsz(void) { return (cudaError_t)vgpu_stub_call(1657, 0); }
+VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies(void) { return (cudaError_t)vgpu_stub_call(1657, 0); }
 
-VGPU_EXPORT cudaError_t cudaUserObjectCreate(void) { return (cudaError_t)vgpu_stub_call(1658, 0); }
+VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies_ptsz(void) { return (cudaError_t)vgpu_stub_call(1658, 0); }
 
-VGPU_EXPORT cudaError_t cudaUserObjectRelease(void) { return (cudaError_t)vgpu_stub_call(1659, 0); }
+VGPU_EXPORT cudaError_t cudaUserObjectCreate(void) { return (cudaError_t)vgpu_stub_call(1659, 0); }
 
-VGPU_EXPORT cudaError_t cudaUserObjectRetain(void) { return (cudaError_t)vgpu_stub_call(1660, 0); }
+VGPU_EXPORT cudaError_t cudaUserObjectRelease(void) { return (cudaError_t)vgpu_stub_call(1660, 0); }
 
-VGPU_EXPORT cudaError_t cudaVDPAUGetDevice(void) { return (cudaError_t)vgpu_stub_call(1661, 0); }
+VGPU_EXPORT cudaError_t cudaUserObjectRetain(void) { return (cudaError_t)vgpu_stub_call(1661, 0); }
 
-VGPU_EXPORT cudaError_t cudaVDPAUSetVDPAUDevice(void) { return (cudaError_t)vgpu_stub_call(1662, 0); }
+VGPU_EXPORT cudaError_t cudaVDPAUGetDevice(void) { return (cudaError_t)vgpu_stub_call(1662, 0); }
 
-VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync(void) { return (cudaError_t)vgpu_stub_call(1663, 0); }
+VGPU_EXPORT cudaError_t cudaVDPAUSetVDPAUDevice(void) { return (cudaError_t)vgpu_stub_call(1663, 0); }
 
-VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1664, 0); }
+VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync(void) { return (cudaError_t)vgpu_stub_call(1664, 0); }
+
+VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync_ptsz(void) { return (cudaError_t)vgpu_stub_call(1665, 0); }
 
 VGPU_EXPORT void __cudaRegisterSurface(void)
 {
@@ -1316,60 +1316,60 @@ VGPU_EXPORT void __cudaRegisterTexture(void)
 	vgpu_stub_unsupported("__cudaRegisterTexture", &logged);
 }
 
-VGPU_EXPORT cudaError_t cudaEventElapsedTime_v2(void) { return (cudaError_t)vgpu_stub_call(1667, 0); }
+VGPU_EXPORT cudaError_t cudaEventElapsedTime_v2(void) { return (cudaError_t)vgpu_stub_call(1668, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1668, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1669, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphAddNode_v2(void) { return (cudaError_t)vgpu_stub_call(1669, 0); }
+VGPU_EXPORT cudaError_t cudaGraphAddNode_v2(void) { return (cudaError_t)vgpu_stub_call(1670, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphGetEdges_v2(void) { return (cudaError_t)vgpu_stub_call(1670, 0); }
+VGPU_EXPORT cudaError_t cudaGraphGetEdges_v2(void) { return (cudaError_t)vgpu_stub_call(1671, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeGetDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1671, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeGetDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1672, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphNodeGetDependentNodes_v2(void) { return (cudaError_t)vgpu_stub_call(1672, 0); }
+VGPU_EXPORT cudaError_t cudaGraphNodeGetDependentNodes_v2(void) { return (cudaError_t)vgpu_stub_call(1673, 0); }
 
-VGPU_EXPORT cudaError_t cudaGraphRemoveDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1673, 0); }
+VGPU_EXPORT cudaError_t cudaGraphRemoveDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1674, 0); }
 
-VGPU_EXPORT cudaError_t cudaLaunchCooperativeKernelMultiDevice(void) { return (cudaError_t)vgpu_stub_call(1674, 0); }
+VGPU_EXPORT cudaError_t cudaLaunchCooperativeKernelMultiDevice(void) { return (cudaError_t)vgpu_stub_call(1675, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemAdvise_v2(void) { return (cudaError_t)vgpu_stub_call(1675, 0); }
+VGPU_EXPORT cudaError_t cudaMemAdvise_v2(void) { return (cudaError_t)vgpu_stub_call(1676, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPrefetchAsync_v2(void) { return (cudaError_t)vgpu_stub_call(1676, 0); }
+VGPU_EXPORT cudaError_t cudaMemPrefetchAsync_v2(void) { return (cudaError_t)vgpu_stub_call(1677, 0); }
 
-VGPU_EXPORT cudaError_t cudaMemPrefetchAsync_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1677, 0); }
+VGPU_EXPORT cudaError_t cudaMemPrefetchAsync_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1678, 0); }
 
-VGPU_EXPORT cudaError_t cudaSetDoubleForDevice(void) { return (cudaError_t)vgpu_stub_call(1678, 0); }
+VGPU_EXPORT cudaError_t cudaSetDoubleForDevice(void) { return (cudaError_t)vgpu_stub_call(1679, 0); }
 
-VGPU_EXPORT cudaError_t cudaSetDoubleForHost(void) { return (cudaError_t)vgpu_stub_call(1679, 0); }
+VGPU_EXPORT cudaError_t cudaSetDoubleForHost(void) { return (cudaError_t)vgpu_stub_call(1680, 0); }
 
-VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync_v2(void) { return (cudaError_t)vgpu_stub_call(1680, 0); }
+VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync_v2(void) { return (cudaError_t)vgpu_stub_call(1681, 0); }
 
-VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1681, 0); }
+VGPU_EXPORT cudaError_t cudaSignalExternalSemaphoresAsync_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1682, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v2(void) { return (cudaError_t)vgpu_stub_call(1682, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v2(void) { return (cudaError_t)vgpu_stub_call(1683, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1683, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1684, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v3(void) { return (cudaError_t)vgpu_stub_call(1684, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v3(void) { return (cudaError_t)vgpu_stub_call(1685, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v3_ptsz(void) { return (cudaError_t)vgpu_stub_call(1685, 0); }
+VGPU_EXPORT cudaError_t cudaStreamGetCaptureInfo_v3_ptsz(void) { return (cudaError_t)vgpu_stub_call(1686, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1686, 0); }
+VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies_v2(void) { return (cudaError_t)vgpu_stub_call(1687, 0); }
 
-VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1687, 0); }
+VGPU_EXPORT cudaError_t cudaStreamUpdateCaptureDependencies_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1688, 0); }
 
-VGPU_EXPORT cudaError_t cudaThreadExit(void) { return (cudaError_t)vgpu_stub_call(1688, 0); }
+VGPU_EXPORT cudaError_t cudaThreadExit(void) { return (cudaError_t)vgpu_stub_call(1689, 0); }
 
-VGPU_EXPORT cudaError_t cudaThreadGetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1689, 0); }
+VGPU_EXPORT cudaError_t cudaThreadGetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1690, 0); }
 
-VGPU_EXPORT cudaError_t cudaThreadGetLimit(void) { return (cudaError_t)vgpu_stub_call(1690, 0); }
+VGPU_EXPORT cudaError_t cudaThreadGetLimit(void) { return (cudaError_t)vgpu_stub_call(1691, 0); }
 
-VGPU_EXPORT cudaError_t cudaThreadSetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1691, 0); }
+VGPU_EXPORT cudaError_t cudaThreadSetCacheConfig(void) { return (cudaError_t)vgpu_stub_call(1692, 0); }
 
-VGPU_EXPORT cudaError_t cudaThreadSetLimit(void) { return (cudaError_t)vgpu_stub_call(1692, 0); }
+VGPU_EXPORT cudaError_t cudaThreadSetLimit(void) { return (cudaError_t)vgpu_stub_call(1693, 0); }
 
-VGPU_EXPORT cudaError_t cudaThreadSynchronize(void) { return (cudaError_t)vgpu_stub_call(1693, 0); }
+VGPU_EXPORT cudaError_t cudaThreadSynchronize(void) { return (cudaError_t)vgpu_stub_call(1694, 0); }
 
-VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync_v2(void) { return (cudaError_t)vgpu_stub_call(1694, 0); }
+VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync_v2(void) { return (cudaError_t)vgpu_stub_call(1695, 0); }
 
-VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1695, 0); }
+VGPU_EXPORT cudaError_t cudaWaitExternalSemaphoresAsync_v2_ptsz(void) { return (cudaError_t)vgpu_stub_call(1696, 0); }

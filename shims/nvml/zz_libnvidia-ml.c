@@ -13,1620 +13,1620 @@ const struct vgpu_stub_lib vgpu_stub_self = {
 	.lib = 1,
 	.not_initialized = 1,
 	.not_supported = 3,
-	.table_hash = 1439530181725613298ULL,
+	.table_hash = 11429691880988620084ULL,
 };
 
-/* id 138, local */
-VGPU_EXPORT nvmlReturn_t nvmlInit_v2(void)
-{
-	uint64_t *a = 0;
-	return (nvmlReturn_t)vgpu_stub_call(138, a);
-}
-
 /* id 139, local */
-VGPU_EXPORT nvmlReturn_t nvmlInit(void)
+VGPU_EXPORT nvmlReturn_t nvmlInit_v2(void)
 {
 	uint64_t *a = 0;
 	return (nvmlReturn_t)vgpu_stub_call(139, a);
 }
 
 /* id 140, local */
-VGPU_EXPORT nvmlReturn_t nvmlInitWithFlags(unsigned int flags)
+VGPU_EXPORT nvmlReturn_t nvmlInit(void)
 {
-	uint64_t a[1] = { (uint64_t)flags };
+	uint64_t *a = 0;
 	return (nvmlReturn_t)vgpu_stub_call(140, a);
 }
 
 /* id 141, local */
-VGPU_EXPORT nvmlReturn_t nvmlShutdown(void)
+VGPU_EXPORT nvmlReturn_t nvmlInitWithFlags(unsigned int flags)
 {
-	uint64_t *a = 0;
+	uint64_t a[1] = { (uint64_t)flags };
 	return (nvmlReturn_t)vgpu_stub_call(141, a);
 }
 
 /* id 142, local */
-VGPU_EXPORT nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set)
+VGPU_EXPORT nvmlReturn_t nvmlShutdown(void)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)set };
+	uint64_t *a = 0;
 	return (nvmlReturn_t)vgpu_stub_call(142, a);
 }
 
 /* id 143, local */
-VGPU_EXPORT nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set)
+VGPU_EXPORT nvmlReturn_t nvmlEventSetCreate(nvmlEventSet_t *set)
 {
-	uint64_t a[1] = { (uint64_t)set };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)set };
 	return (nvmlReturn_t)vgpu_stub_call(143, a);
 }
 
 /* id 144, local */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedEventTypes(nvmlDevice_t device, unsigned long long *eventTypes)
+VGPU_EXPORT nvmlReturn_t nvmlEventSetFree(nvmlEventSet_t set)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)eventTypes };
+	uint64_t a[1] = { (uint64_t)set };
 	return (nvmlReturn_t)vgpu_stub_call(144, a);
 }
 
 /* id 145, local */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t device, unsigned long long eventTypes, nvmlEventSet_t set)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedEventTypes(nvmlDevice_t device, unsigned long long *eventTypes)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)eventTypes, (uint64_t)set };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)eventTypes };
 	return (nvmlReturn_t)vgpu_stub_call(145, a);
 }
 
 /* id 146, local */
-VGPU_EXPORT nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceRegisterEvents(nvmlDevice_t device, unsigned long long eventTypes, nvmlEventSet_t set)
 {
-	uint64_t a[3] = { (uint64_t)set, (uint64_t)(uintptr_t)data, (uint64_t)timeoutms };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)eventTypes, (uint64_t)set };
 	return (nvmlReturn_t)vgpu_stub_call(146, a);
 }
 
 /* id 147, local */
-VGPU_EXPORT nvmlReturn_t nvmlEventSetWait(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms)
+VGPU_EXPORT nvmlReturn_t nvmlEventSetWait_v2(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms)
 {
 	uint64_t a[3] = { (uint64_t)set, (uint64_t)(uintptr_t)data, (uint64_t)timeoutms };
 	return (nvmlReturn_t)vgpu_stub_call(147, a);
 }
 
 /* id 148, local */
+VGPU_EXPORT nvmlReturn_t nvmlEventSetWait(nvmlEventSet_t set, nvmlEventData_t *data, unsigned int timeoutms)
+{
+	uint64_t a[3] = { (uint64_t)set, (uint64_t)(uintptr_t)data, (uint64_t)timeoutms };
+	return (nvmlReturn_t)vgpu_stub_call(148, a);
+}
+
+/* id 149, local */
 VGPU_EXPORT const char * nvmlErrorString(nvmlReturn_t result)
 {
 	uint64_t a[1] = { (uint64_t)result };
 	if (!vgpu_stub_ready())
 		return "vgpu: the vgpu core is not available (see the log line above)";
-	return (const char *)(uintptr_t)vgpu_stub_call(148, a);
-}
-
-/* id 149, remote */
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)
-{
-	uint64_t a[2] = { (uint64_t)(uintptr_t)version, (uint64_t)length };
-	return (nvmlReturn_t)vgpu_stub_call(149, a);
+	return (const char *)(uintptr_t)vgpu_stub_call(149, a);
 }
 
 /* id 150, remote */
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetDriverVersion(char *version, unsigned int length)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)version, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(150, a);
 }
 
 /* id 151, remote */
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion(int *cudaDriverVersion)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetNVMLVersion(char *version, unsigned int length)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)cudaDriverVersion };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)version, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(151, a);
 }
 
 /* id 152, remote */
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *cudaDriverVersion)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion(int *cudaDriverVersion)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)cudaDriverVersion };
 	return (nvmlReturn_t)vgpu_stub_call(152, a);
 }
 
 /* id 153, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *deviceCount)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetCudaDriverVersion_v2(int *cudaDriverVersion)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)deviceCount };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)cudaDriverVersion };
 	return (nvmlReturn_t)vgpu_stub_call(153, a);
 }
 
 /* id 154, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCount(unsigned int *deviceCount)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCount_v2(unsigned int *deviceCount)
 {
 	uint64_t a[1] = { (uint64_t)(uintptr_t)deviceCount };
 	return (nvmlReturn_t)vgpu_stub_call(154, a);
 }
 
 /* id 155, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCount(unsigned int *deviceCount)
 {
-	uint64_t a[2] = { (uint64_t)index, (uint64_t)(uintptr_t)device };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)deviceCount };
 	return (nvmlReturn_t)vgpu_stub_call(155, a);
 }
 
 /* id 156, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int index, nvmlDevice_t *device)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex_v2(unsigned int index, nvmlDevice_t *device)
 {
 	uint64_t a[2] = { (uint64_t)index, (uint64_t)(uintptr_t)device };
 	return (nvmlReturn_t)vgpu_stub_call(156, a);
 }
 
 /* id 157, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *device)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByIndex(unsigned int index, nvmlDevice_t *device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)uuid, (uint64_t)(uintptr_t)device };
+	uint64_t a[2] = { (uint64_t)index, (uint64_t)(uintptr_t)device };
 	return (nvmlReturn_t)vgpu_stub_call(157, a);
 }
 
 /* id 158, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *pciBusId, nvmlDevice_t *device)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUID(const char *uuid, nvmlDevice_t *device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)pciBusId, (uint64_t)(uintptr_t)device };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)uuid, (uint64_t)(uintptr_t)device };
 	return (nvmlReturn_t)vgpu_stub_call(158, a);
 }
 
 /* id 159, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleBySerial(const char *serial, nvmlDevice_t *device)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId_v2(const char *pciBusId, nvmlDevice_t *device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)serial, (uint64_t)(uintptr_t)device };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)pciBusId, (uint64_t)(uintptr_t)device };
 	return (nvmlReturn_t)vgpu_stub_call(159, a);
 }
 
 /* id 160, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t device, unsigned int *index)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleBySerial(const char *serial, nvmlDevice_t *device)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)index };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)serial, (uint64_t)(uintptr_t)device };
 	return (nvmlReturn_t)vgpu_stub_call(160, a);
 }
 
 /* id 161, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t device, unsigned int *minorNumber)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetIndex(nvmlDevice_t device, unsigned int *index)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)minorNumber };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)index };
 	return (nvmlReturn_t)vgpu_stub_call(161, a);
 }
 
 /* id 162, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinorNumber(nvmlDevice_t device, unsigned int *minorNumber)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)name, (uint64_t)length };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)minorNumber };
 	return (nvmlReturn_t)vgpu_stub_call(162, a);
 }
 
 /* id 163, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetName(nvmlDevice_t device, char *name, unsigned int length)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)uuid, (uint64_t)length };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)name, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(163, a);
 }
 
 /* id 164, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSerial(nvmlDevice_t device, char *serial, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUUID(nvmlDevice_t device, char *uuid, unsigned int length)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)serial, (uint64_t)length };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)uuid, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(164, a);
 }
 
 /* id 165, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBrand(nvmlDevice_t device, nvmlBrandType_t *type)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSerial(nvmlDevice_t device, char *serial, unsigned int length)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)type };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)serial, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(165, a);
 }
 
 /* id 166, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t device, nvmlDeviceArchitecture_t *arch)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBrand(nvmlDevice_t device, nvmlBrandType_t *type)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)arch };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)type };
 	return (nvmlReturn_t)vgpu_stub_call(166, a);
 }
 
 /* id 167, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t device, int *major, int *minor)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetArchitecture(nvmlDevice_t device, nvmlDeviceArchitecture_t *arch)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)major, (uint64_t)(uintptr_t)minor };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)arch };
 	return (nvmlReturn_t)vgpu_stub_call(167, a);
 }
 
 /* id 168, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo(nvmlDevice_t device, nvmlPciInfo_t *pci)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCudaComputeCapability(nvmlDevice_t device, int *major, int *minor)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)major, (uint64_t)(uintptr_t)minor };
 	return (nvmlReturn_t)vgpu_stub_call(168, a);
 }
 
 /* id 169, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v2(nvmlDevice_t device, nvmlPciInfo_t *pci)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo(nvmlDevice_t device, nvmlPciInfo_t *pci)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
 	return (nvmlReturn_t)vgpu_stub_call(169, a);
 }
 
 /* id 170, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v2(nvmlDevice_t device, nvmlPciInfo_t *pci)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
 	return (nvmlReturn_t)vgpu_stub_call(170, a);
 }
 
 /* id 171, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfo_v3(nvmlDevice_t device, nvmlPciInfo_t *pci)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
 	return (nvmlReturn_t)vgpu_stub_call(171, a);
 }
 
 /* id 172, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo(nvmlDevice_t device, nvmlMemory_t *memory)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
 	return (nvmlReturn_t)vgpu_stub_call(172, a);
 }
 
 /* id 173, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBAR1MemoryInfo(nvmlDevice_t device, nvmlBAR1Memory_t *bar1Memory)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryInfo_v2(nvmlDevice_t device, nvmlMemory_v2_t *memory)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)bar1Memory };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
 	return (nvmlReturn_t)vgpu_stub_call(173, a);
 }
 
 /* id 174, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_t *utilization)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBAR1MemoryInfo(nvmlDevice_t device, nvmlBAR1Memory_t *bar1Memory)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)bar1Memory };
 	return (nvmlReturn_t)vgpu_stub_call(174, a);
 }
 
 /* id 175, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, nvmlTemperatureSensors_t sensorType, unsigned int *temp)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUtilizationRates(nvmlDevice_t device, nvmlUtilization_t *utilization)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)sensorType, (uint64_t)(uintptr_t)temp };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization };
 	return (nvmlReturn_t)vgpu_stub_call(175, a);
 }
 
 /* id 176, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed(nvmlDevice_t device, unsigned int *speed)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperature(nvmlDevice_t device, nvmlTemperatureSensors_t sensorType, unsigned int *temp)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)speed };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)sensorType, (uint64_t)(uintptr_t)temp };
 	return (nvmlReturn_t)vgpu_stub_call(176, a);
 }
 
 /* id 177, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *power)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed(nvmlDevice_t device, unsigned int *speed)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)power };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)speed };
 	return (nvmlReturn_t)vgpu_stub_call(177, a);
 }
 
 /* id 178, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int *limit)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerUsage(nvmlDevice_t device, unsigned int *power)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)limit };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)power };
 	return (nvmlReturn_t)vgpu_stub_call(178, a);
 }
 
 /* id 179, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int *limit)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimit(nvmlDevice_t device, unsigned int *limit)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)limit };
 	return (nvmlReturn_t)vgpu_stub_call(179, a);
 }
 
 /* id 180, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceState(nvmlDevice_t device, nvmlPstates_t *pState)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEnforcedPowerLimit(nvmlDevice_t device, unsigned int *limit)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pState };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)limit };
 	return (nvmlReturn_t)vgpu_stub_call(180, a);
 }
 
 /* id 181, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t device, nvmlEnableState_t *mode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceState(nvmlDevice_t device, nvmlPstates_t *pState)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pState };
 	return (nvmlReturn_t)vgpu_stub_call(181, a);
 }
 
 /* id 182, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeMode(nvmlDevice_t device, nvmlComputeMode_t *mode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPersistenceMode(nvmlDevice_t device, nvmlEnableState_t *mode)
 {
 	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
 	return (nvmlReturn_t)vgpu_stub_call(182, a);
 }
 
 /* id 183, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, nvmlClockType_t type, unsigned int *clock)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeMode(nvmlDevice_t device, nvmlComputeMode_t *mode)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)(uintptr_t)clock };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
 	return (nvmlReturn_t)vgpu_stub_call(183, a);
 }
 
 /* id 184, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t device, nvmlClockType_t type, unsigned int *clock)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockInfo(nvmlDevice_t device, nvmlClockType_t type, unsigned int *clock)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)(uintptr_t)clock };
 	return (nvmlReturn_t)vgpu_stub_call(184, a);
 }
 
 /* id 185, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDisplayMode(nvmlDevice_t device, nvmlEnableState_t *display)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxClockInfo(nvmlDevice_t device, nvmlClockType_t type, unsigned int *clock)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)display };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)(uintptr_t)clock };
 	return (nvmlReturn_t)vgpu_stub_call(185, a);
 }
 
 /* id 186, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDisplayActive(nvmlDevice_t device, nvmlEnableState_t *isActive)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDisplayMode(nvmlDevice_t device, nvmlEnableState_t *display)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)isActive };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)display };
 	return (nvmlReturn_t)vgpu_stub_call(186, a);
 }
 
 /* id 187, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *currentMode, unsigned int *pendingMode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDisplayActive(nvmlDevice_t device, nvmlEnableState_t *isActive)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)currentMode, (uint64_t)(uintptr_t)pendingMode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)isActive };
 	return (nvmlReturn_t)vgpu_stub_call(187, a);
 }
 
 /* id 188, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t device, unsigned int *count)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigMode(nvmlDevice_t device, unsigned int *currentMode, unsigned int *pendingMode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)count };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)currentMode, (uint64_t)(uintptr_t)pendingMode };
 	return (nvmlReturn_t)vgpu_stub_call(188, a);
 }
 
 /* id 189, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceIsMigDeviceHandle(nvmlDevice_t device, unsigned int *isMigDevice)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxMigDeviceCount(nvmlDevice_t device, unsigned int *count)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)isMigDevice };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)count };
 	return (nvmlReturn_t)vgpu_stub_call(189, a);
 }
 
 /* id 190, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingMode(nvmlDevice_t device, nvmlEnableState_t *mode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceIsMigDeviceHandle(nvmlDevice_t device, unsigned int *isMigDevice)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)isMigDevice };
 	return (nvmlReturn_t)vgpu_stub_call(190, a);
 }
 
 /* id 191, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingBufferSize(nvmlDevice_t device, unsigned int *bufferSize)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingMode(nvmlDevice_t device, nvmlEnableState_t *mode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)bufferSize };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
 	return (nvmlReturn_t)vgpu_stub_call(191, a);
 }
 
 /* id 192, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel_v2(nvmlDevice_t device, nvmlDriverModel_t *current, nvmlDriverModel_t *pending)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingBufferSize(nvmlDevice_t device, unsigned int *bufferSize)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)current, (uint64_t)(uintptr_t)pending };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)bufferSize };
 	return (nvmlReturn_t)vgpu_stub_call(192, a);
 }
 
 /* id 193, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVbiosVersion(nvmlDevice_t device, char *version, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel_v2(nvmlDevice_t device, nvmlDriverModel_t *current, nvmlDriverModel_t *pending)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)version, (uint64_t)length };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)current, (uint64_t)(uintptr_t)pending };
 	return (nvmlReturn_t)vgpu_stub_call(193, a);
 }
 
 /* id 194, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMultiGpuBoard(nvmlDevice_t device, unsigned int *multiGpuBool)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVbiosVersion(nvmlDevice_t device, char *version, unsigned int length)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)multiGpuBool };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)version, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(194, a);
 }
 
 /* id 195, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBoardId(nvmlDevice_t device, unsigned int *boardId)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMultiGpuBoard(nvmlDevice_t device, unsigned int *multiGpuBool)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)boardId };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)multiGpuBool };
 	return (nvmlReturn_t)vgpu_stub_call(195, a);
 }
 
 /* id 196, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBoardPartNumber(nvmlDevice_t device, char *partNumber, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBoardId(nvmlDevice_t device, unsigned int *boardId)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)partNumber, (uint64_t)length };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)boardId };
 	return (nvmlReturn_t)vgpu_stub_call(196, a);
 }
 
 /* id 197, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomImageVersion(nvmlDevice_t device, char *version, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBoardPartNumber(nvmlDevice_t device, char *partNumber, unsigned int length)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)version, (uint64_t)length };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)partNumber, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(197, a);
 }
 
 /* id 198, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomVersion(nvmlDevice_t device, nvmlInforomObject_t object, char *version, unsigned int length)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomImageVersion(nvmlDevice_t device, char *version, unsigned int length)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)object, (uint64_t)(uintptr_t)version, (uint64_t)length };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)version, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(198, a);
 }
 
 /* id 199, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceValidateInforom(nvmlDevice_t device)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomVersion(nvmlDevice_t device, nvmlInforomObject_t object, char *version, unsigned int length)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)device };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)object, (uint64_t)(uintptr_t)version, (uint64_t)length };
 	return (nvmlReturn_t)vgpu_stub_call(199, a);
 }
 
 /* id 200, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetLastBBXFlushTime(nvmlDevice_t device, unsigned long long *timestamp, unsigned long *durationUs)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceValidateInforom(nvmlDevice_t device)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)timestamp, (uint64_t)(uintptr_t)durationUs };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)device };
 	return (nvmlReturn_t)vgpu_stub_call(200, a);
 }
 
 /* id 201, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v4(nvmlDevice_t device, nvmlGridLicensableFeatures_t *pGridLicensableFeatures)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetLastBBXFlushTime(nvmlDevice_t device, unsigned long long *timestamp, unsigned long *durationUs)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pGridLicensableFeatures };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)timestamp, (uint64_t)(uintptr_t)durationUs };
 	return (nvmlReturn_t)vgpu_stub_call(201, a);
 }
 
 /* id 202, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuOperationMode(nvmlDevice_t device, nvmlGpuOperationMode_t *current, nvmlGpuOperationMode_t *pending)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v4(nvmlDevice_t device, nvmlGridLicensableFeatures_t *pGridLicensableFeatures)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)current, (uint64_t)(uintptr_t)pending };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pGridLicensableFeatures };
 	return (nvmlReturn_t)vgpu_stub_call(202, a);
 }
 
 /* id 203, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVirtualizationMode(nvmlDevice_t device, nvmlGpuVirtualizationMode_t *pVirtualMode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuOperationMode(nvmlDevice_t device, nvmlGpuOperationMode_t *current, nvmlGpuOperationMode_t *pending)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pVirtualMode };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)current, (uint64_t)(uintptr_t)pending };
 	return (nvmlReturn_t)vgpu_stub_call(203, a);
 }
 
 /* id 204, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostVgpuMode(nvmlDevice_t device, nvmlHostVgpuMode_t *pHostVgpuMode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVirtualizationMode(nvmlDevice_t device, nvmlGpuVirtualizationMode_t *pVirtualMode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pHostVgpuMode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pVirtualMode };
 	return (nvmlReturn_t)vgpu_stub_call(204, a);
 }
 
 /* id 205, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuHeterogeneousMode(nvmlDevice_t device, nvmlVgpuHeterogeneousMode_t *pHeterogeneousMode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostVgpuMode(nvmlDevice_t device, nvmlHostVgpuMode_t *pHostVgpuMode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pHeterogeneousMode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pHostVgpuMode };
 	return (nvmlReturn_t)vgpu_stub_call(205, a);
 }
 
 /* id 206, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGspFirmwareVersion(nvmlDevice_t device, char *version)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuHeterogeneousMode(nvmlDevice_t device, nvmlVgpuHeterogeneousMode_t *pHeterogeneousMode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)version };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pHeterogeneousMode };
 	return (nvmlReturn_t)vgpu_stub_call(206, a);
 }
 
 /* id 207, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGspFirmwareMode(nvmlDevice_t device, unsigned int *isEnabled, unsigned int *defaultMode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGspFirmwareVersion(nvmlDevice_t device, char *version)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)isEnabled, (uint64_t)(uintptr_t)defaultMode };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)version };
 	return (nvmlReturn_t)vgpu_stub_call(207, a);
 }
 
 /* id 208, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAddressingMode(nvmlDevice_t device, nvmlDeviceAddressingMode_t *mode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGspFirmwareMode(nvmlDevice_t device, unsigned int *isEnabled, unsigned int *defaultMode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)isEnabled, (uint64_t)(uintptr_t)defaultMode };
 	return (nvmlReturn_t)vgpu_stub_call(208, a);
 }
 
 /* id 209, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetModuleId(nvmlDevice_t device, unsigned int *moduleId)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAddressingMode(nvmlDevice_t device, nvmlDeviceAddressingMode_t *mode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)moduleId };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
 	return (nvmlReturn_t)vgpu_stub_call(209, a);
 }
 
 /* id 210, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPdi(nvmlDevice_t device, nvmlPdi_t *pdi)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetModuleId(nvmlDevice_t device, unsigned int *moduleId)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pdi };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)moduleId };
 	return (nvmlReturn_t)vgpu_stub_call(210, a);
 }
 
 /* id 211, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPlatformInfo(nvmlDevice_t device, nvmlPlatformInfo_t *platformInfo)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPdi(nvmlDevice_t device, nvmlPdi_t *pdi)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)platformInfo };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pdi };
 	return (nvmlReturn_t)vgpu_stub_call(211, a);
 }
 
 /* id 212, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetC2cModeInfoV(nvmlDevice_t device, nvmlC2cModeInfo_v1_t *c2cModeInfo)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPlatformInfo(nvmlDevice_t device, nvmlPlatformInfo_t *platformInfo)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)c2cModeInfo };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)platformInfo };
 	return (nvmlReturn_t)vgpu_stub_call(212, a);
 }
 
 /* id 213, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(nvmlDevice_t device, nvmlGpuFabricInfoV_t *gpuFabricInfo)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetC2cModeInfoV(nvmlDevice_t device, nvmlC2cModeInfo_v1_t *c2cModeInfo)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)gpuFabricInfo };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)c2cModeInfo };
 	return (nvmlReturn_t)vgpu_stub_call(213, a);
 }
 
 /* id 214, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCapabilities(nvmlDevice_t device, nvmlDeviceCapabilities_t *caps)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfoV(nvmlDevice_t device, nvmlGpuFabricInfoV_t *gpuFabricInfo)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)caps };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)gpuFabricInfo };
 	return (nvmlReturn_t)vgpu_stub_call(214, a);
 }
 
 /* id 215, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumGpuCores(nvmlDevice_t device, unsigned int *numCores)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCapabilities(nvmlDevice_t device, nvmlDeviceCapabilities_t *caps)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)numCores };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)caps };
 	return (nvmlReturn_t)vgpu_stub_call(215, a);
 }
 
 /* id 216, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryBusWidth(nvmlDevice_t device, unsigned int *busWidth)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumGpuCores(nvmlDevice_t device, unsigned int *numCores)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)busWidth };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)numCores };
 	return (nvmlReturn_t)vgpu_stub_call(216, a);
 }
 
 /* id 217, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetIrqNum(nvmlDevice_t device, unsigned int *irqNum)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryBusWidth(nvmlDevice_t device, unsigned int *busWidth)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)irqNum };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)busWidth };
 	return (nvmlReturn_t)vgpu_stub_call(217, a);
 }
 
 /* id 218, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAPIRestriction(nvmlDevice_t device, nvmlRestrictedAPI_t apiType, nvmlEnableState_t *isRestricted)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetIrqNum(nvmlDevice_t device, unsigned int *irqNum)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)apiType, (uint64_t)(uintptr_t)isRestricted };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)irqNum };
 	return (nvmlReturn_t)vgpu_stub_call(218, a);
 }
 
 /* id 219, remote */
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeState(nvmlConfComputeSystemState_t *state)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAPIRestriction(nvmlDevice_t device, nvmlRestrictedAPI_t apiType, nvmlEnableState_t *isRestricted)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)state };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)apiType, (uint64_t)(uintptr_t)isRestricted };
 	return (nvmlReturn_t)vgpu_stub_call(219, a);
 }
 
 /* id 220, remote */
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeSettings(nvmlSystemConfComputeSettings_t *settings)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeState(nvmlConfComputeSystemState_t *state)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)settings };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)state };
 	return (nvmlReturn_t)vgpu_stub_call(220, a);
 }
 
 /* id 221, remote */
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetCount(unsigned int *unitCount)
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeSettings(nvmlSystemConfComputeSettings_t *settings)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)unitCount };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)settings };
 	return (nvmlReturn_t)vgpu_stub_call(221, a);
 }
 
 /* id 222, remote */
-VGPU_EXPORT nvmlReturn_t nvmlGetExcludedDeviceCount(unsigned int *deviceCount)
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetCount(unsigned int *unitCount)
 {
-	uint64_t a[1] = { (uint64_t)(uintptr_t)deviceCount };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)unitCount };
 	return (nvmlReturn_t)vgpu_stub_call(222, a);
 }
 
 /* id 223, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkGeneration(nvmlDevice_t device, unsigned int *maxLinkGen)
+VGPU_EXPORT nvmlReturn_t nvmlGetExcludedDeviceCount(unsigned int *deviceCount)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)maxLinkGen };
+	uint64_t a[1] = { (uint64_t)(uintptr_t)deviceCount };
 	return (nvmlReturn_t)vgpu_stub_call(223, a);
 }
 
 /* id 224, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuMaxPcieLinkGeneration(nvmlDevice_t device, unsigned int *maxLinkGenDevice)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkGeneration(nvmlDevice_t device, unsigned int *maxLinkGen)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)maxLinkGenDevice };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)maxLinkGen };
 	return (nvmlReturn_t)vgpu_stub_call(224, a);
 }
 
 /* id 225, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrPcieLinkGeneration(nvmlDevice_t device, unsigned int *currLinkGen)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuMaxPcieLinkGeneration(nvmlDevice_t device, unsigned int *maxLinkGenDevice)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)currLinkGen };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)maxLinkGenDevice };
 	return (nvmlReturn_t)vgpu_stub_call(225, a);
 }
 
 /* id 226, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkWidth(nvmlDevice_t device, unsigned int *maxLinkWidth)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrPcieLinkGeneration(nvmlDevice_t device, unsigned int *currLinkGen)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)maxLinkWidth };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)currLinkGen };
 	return (nvmlReturn_t)vgpu_stub_call(226, a);
 }
 
 /* id 227, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrPcieLinkWidth(nvmlDevice_t device, unsigned int *currLinkWidth)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxPcieLinkWidth(nvmlDevice_t device, unsigned int *maxLinkWidth)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)currLinkWidth };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)maxLinkWidth };
 	return (nvmlReturn_t)vgpu_stub_call(227, a);
 }
 
 /* id 228, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieReplayCounter(nvmlDevice_t device, unsigned int *value)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrPcieLinkWidth(nvmlDevice_t device, unsigned int *currLinkWidth)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)value };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)currLinkWidth };
 	return (nvmlReturn_t)vgpu_stub_call(228, a);
 }
 
 /* id 229, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieThroughput(nvmlDevice_t device, nvmlPcieUtilCounter_t counter, unsigned int *value)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieReplayCounter(nvmlDevice_t device, unsigned int *value)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)counter, (uint64_t)(uintptr_t)value };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)value };
 	return (nvmlReturn_t)vgpu_stub_call(229, a);
 }
 
 /* id 230, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBusType(nvmlDevice_t device, nvmlBusType_t *type)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieThroughput(nvmlDevice_t device, nvmlPcieUtilCounter_t counter, unsigned int *value)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)type };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)counter, (uint64_t)(uintptr_t)value };
 	return (nvmlReturn_t)vgpu_stub_call(230, a);
 }
 
 /* id 231, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBridgeChipInfo(nvmlDevice_t device, nvmlBridgeChipHierarchy_t *bridgeHierarchy)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBusType(nvmlDevice_t device, nvmlBusType_t *type)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)bridgeHierarchy };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)type };
 	return (nvmlReturn_t)vgpu_stub_call(231, a);
 }
 
 /* id 232, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfoExt(nvmlDevice_t device, nvmlPciInfoExt_t *pci)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetBridgeChipInfo(nvmlDevice_t device, nvmlBridgeChipHierarchy_t *bridgeHierarchy)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)bridgeHierarchy };
 	return (nvmlReturn_t)vgpu_stub_call(232, a);
 }
 
 /* id 233, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed_v2(nvmlDevice_t device, unsigned int fan, unsigned int *speed)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPciInfoExt(nvmlDevice_t device, nvmlPciInfoExt_t *pci)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)fan, (uint64_t)(uintptr_t)speed };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pci };
 	return (nvmlReturn_t)vgpu_stub_call(233, a);
 }
 
 /* id 234, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumFans(nvmlDevice_t device, unsigned int *numFans)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeed_v2(nvmlDevice_t device, unsigned int fan, unsigned int *speed)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)numFans };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)fan, (uint64_t)(uintptr_t)speed };
 	return (nvmlReturn_t)vgpu_stub_call(234, a);
 }
 
 /* id 235, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t device, unsigned long long *clocksEventReasons)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumFans(nvmlDevice_t device, unsigned int *numFans)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)clocksEventReasons };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)numFans };
 	return (nvmlReturn_t)vgpu_stub_call(235, a);
 }
 
 /* id 236, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t device, unsigned long long *clocksThrottleReasons)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksEventReasons(nvmlDevice_t device, unsigned long long *clocksEventReasons)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)clocksThrottleReasons };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)clocksEventReasons };
 	return (nvmlReturn_t)vgpu_stub_call(236, a);
 }
 
 /* id 237, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedClocksEventReasons(nvmlDevice_t device, unsigned long long *supportedClocksEventReasons)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClocksThrottleReasons(nvmlDevice_t device, unsigned long long *clocksThrottleReasons)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)supportedClocksEventReasons };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)clocksThrottleReasons };
 	return (nvmlReturn_t)vgpu_stub_call(237, a);
 }
 
 /* id 238, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedClocksThrottleReasons(nvmlDevice_t device, unsigned long long *supportedClocksThrottleReasons)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedClocksEventReasons(nvmlDevice_t device, unsigned long long *supportedClocksEventReasons)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)supportedClocksThrottleReasons };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)supportedClocksEventReasons };
 	return (nvmlReturn_t)vgpu_stub_call(238, a);
 }
 
 /* id 239, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetViolationStatus(nvmlDevice_t device, nvmlPerfPolicyType_t perfPolicyType, nvmlViolationTime_t *violTime)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedClocksThrottleReasons(nvmlDevice_t device, unsigned long long *supportedClocksThrottleReasons)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)perfPolicyType, (uint64_t)(uintptr_t)violTime };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)supportedClocksThrottleReasons };
 	return (nvmlReturn_t)vgpu_stub_call(239, a);
 }
 
 /* id 240, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDynamicPstatesInfo(nvmlDevice_t device, nvmlGpuDynamicPstatesInfo_t *pDynamicPstatesInfo)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetViolationStatus(nvmlDevice_t device, nvmlPerfPolicyType_t perfPolicyType, nvmlViolationTime_t *violTime)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pDynamicPstatesInfo };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)perfPolicyType, (uint64_t)(uintptr_t)violTime };
 	return (nvmlReturn_t)vgpu_stub_call(240, a);
 }
 
 /* id 241, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedPerformanceStates(nvmlDevice_t device, nvmlPstates_t *pstates, unsigned int size)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDynamicPstatesInfo(nvmlDevice_t device, nvmlGpuDynamicPstatesInfo_t *pDynamicPstatesInfo)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pstates, (uint64_t)size };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pDynamicPstatesInfo };
 	return (nvmlReturn_t)vgpu_stub_call(241, a);
 }
 
 /* id 242, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEccMode(nvmlDevice_t device, nvmlEnableState_t *current, nvmlEnableState_t *pending)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedPerformanceStates(nvmlDevice_t device, nvmlPstates_t *pstates, unsigned int size)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)current, (uint64_t)(uintptr_t)pending };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pstates, (uint64_t)size };
 	return (nvmlReturn_t)vgpu_stub_call(242, a);
 }
 
 /* id 243, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultEccMode(nvmlDevice_t device, nvmlEnableState_t *defaultMode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEccMode(nvmlDevice_t device, nvmlEnableState_t *current, nvmlEnableState_t *pending)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)defaultMode };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)current, (uint64_t)(uintptr_t)pending };
 	return (nvmlReturn_t)vgpu_stub_call(243, a);
 }
 
 /* id 244, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, nvmlMemoryErrorType_t errorType, nvmlEccCounterType_t counterType, unsigned long long *eccCounts)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultEccMode(nvmlDevice_t device, nvmlEnableState_t *defaultMode)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)errorType, (uint64_t)counterType, (uint64_t)(uintptr_t)eccCounts };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)defaultMode };
 	return (nvmlReturn_t)vgpu_stub_call(244, a);
 }
 
 /* id 245, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryErrorCounter(nvmlDevice_t device, nvmlMemoryErrorType_t errorType, nvmlEccCounterType_t counterType, nvmlMemoryLocation_t locationType, unsigned long long *count)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTotalEccErrors(nvmlDevice_t device, nvmlMemoryErrorType_t errorType, nvmlEccCounterType_t counterType, unsigned long long *eccCounts)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)device, (uint64_t)errorType, (uint64_t)counterType, (uint64_t)locationType, (uint64_t)(uintptr_t)count };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)errorType, (uint64_t)counterType, (uint64_t)(uintptr_t)eccCounts };
 	return (nvmlReturn_t)vgpu_stub_call(245, a);
 }
 
 /* id 246, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSramEccErrorStatus(nvmlDevice_t device, nvmlEccSramErrorStatus_t *status)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryErrorCounter(nvmlDevice_t device, nvmlMemoryErrorType_t errorType, nvmlEccCounterType_t counterType, nvmlMemoryLocation_t locationType, unsigned long long *count)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)status };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)device, (uint64_t)errorType, (uint64_t)counterType, (uint64_t)locationType, (uint64_t)(uintptr_t)count };
 	return (nvmlReturn_t)vgpu_stub_call(246, a);
 }
 
 /* id 247, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t device, nvmlEnableState_t *isPending)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSramEccErrorStatus(nvmlDevice_t device, nvmlEccSramErrorStatus_t *status)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)isPending };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)status };
 	return (nvmlReturn_t)vgpu_stub_call(247, a);
 }
 
 /* id 248, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages(nvmlDevice_t device, nvmlPageRetirementCause_t cause, unsigned int *pageCount, unsigned long long *addresses)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPagesPendingStatus(nvmlDevice_t device, nvmlEnableState_t *isPending)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)cause, (uint64_t)(uintptr_t)pageCount, (uint64_t)(uintptr_t)addresses };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)isPending };
 	return (nvmlReturn_t)vgpu_stub_call(248, a);
 }
 
 /* id 249, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned int *corrRows, unsigned int *uncRows, unsigned int *isPending, unsigned int *failureOccurred)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages(nvmlDevice_t device, nvmlPageRetirementCause_t cause, unsigned int *pageCount, unsigned long long *addresses)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)corrRows, (uint64_t)(uintptr_t)uncRows, (uint64_t)(uintptr_t)isPending, (uint64_t)(uintptr_t)failureOccurred };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)cause, (uint64_t)(uintptr_t)pageCount, (uint64_t)(uintptr_t)addresses };
 	return (nvmlReturn_t)vgpu_stub_call(249, a);
 }
 
 /* id 250, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRepairStatus(nvmlDevice_t device, nvmlRepairStatus_t *repairStatus)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows(nvmlDevice_t device, unsigned int *corrRows, unsigned int *uncRows, unsigned int *isPending, unsigned int *failureOccurred)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)repairStatus };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)corrRows, (uint64_t)(uintptr_t)uncRows, (uint64_t)(uintptr_t)isPending, (uint64_t)(uintptr_t)failureOccurred };
 	return (nvmlReturn_t)vgpu_stub_call(250, a);
 }
 
 /* id 251, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRowRemapperHistogram(nvmlDevice_t device, nvmlRowRemapperHistogramValues_t *values)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRepairStatus(nvmlDevice_t device, nvmlRepairStatus_t *repairStatus)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)values };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)repairStatus };
 	return (nvmlReturn_t)vgpu_stub_call(251, a);
 }
 
 /* id 252, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows_v2(nvmlDevice_t device, nvmlRemappedRowsInfo_v2_t *info)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRowRemapperHistogram(nvmlDevice_t device, nvmlRowRemapperHistogramValues_t *values)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)info };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)values };
 	return (nvmlReturn_t)vgpu_stub_call(252, a);
 }
 
 /* id 253, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUnrepairableMemoryFlag_v1(nvmlDevice_t device, nvmlUnrepairableMemoryStatus_v1_t *unrepairableMemoryStatus)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRemappedRows_v2(nvmlDevice_t device, nvmlRemappedRowsInfo_v2_t *info)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)unrepairableMemoryStatus };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)info };
 	return (nvmlReturn_t)vgpu_stub_call(253, a);
 }
 
 /* id 254, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDramEncryptionMode(nvmlDevice_t device, nvmlDramEncryptionInfo_t *current, nvmlDramEncryptionInfo_t *pending)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetUnrepairableMemoryFlag_v1(nvmlDevice_t device, nvmlUnrepairableMemoryStatus_v1_t *unrepairableMemoryStatus)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)current, (uint64_t)(uintptr_t)pending };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)unrepairableMemoryStatus };
 	return (nvmlReturn_t)vgpu_stub_call(254, a);
 }
 
 /* id 255, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeProtectedMemoryUsage(nvmlDevice_t device, nvmlMemory_t *memory)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDramEncryptionMode(nvmlDevice_t device, nvmlDramEncryptionInfo_t *current, nvmlDramEncryptionInfo_t *pending)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)current, (uint64_t)(uintptr_t)pending };
 	return (nvmlReturn_t)vgpu_stub_call(255, a);
 }
 
 /* id 256, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeProtectedMemoryUsage(nvmlDevice_t device, nvmlMemory_t *memory)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization, (uint64_t)(uintptr_t)samplingPeriodUs };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)memory };
 	return (nvmlReturn_t)vgpu_stub_call(256, a);
 }
 
 /* id 257, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDecoderUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization, (uint64_t)(uintptr_t)samplingPeriodUs };
 	return (nvmlReturn_t)vgpu_stub_call(257, a);
 }
 
 /* id 258, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetJpgUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDecoderUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization, (uint64_t)(uintptr_t)samplingPeriodUs };
 	return (nvmlReturn_t)vgpu_stub_call(258, a);
 }
 
 /* id 259, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetOfaUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetJpgUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization, (uint64_t)(uintptr_t)samplingPeriodUs };
 	return (nvmlReturn_t)vgpu_stub_call(259, a);
 }
 
 /* id 260, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderStats(nvmlDevice_t device, unsigned int *sessionCount, unsigned int *averageFps, unsigned int *averageLatency)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetOfaUtilization(nvmlDevice_t device, unsigned int *utilization, unsigned int *samplingPeriodUs)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)sessionCount, (uint64_t)(uintptr_t)averageFps, (uint64_t)(uintptr_t)averageLatency };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)utilization, (uint64_t)(uintptr_t)samplingPeriodUs };
 	return (nvmlReturn_t)vgpu_stub_call(260, a);
 }
 
 /* id 261, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCStats(nvmlDevice_t device, nvmlFBCStats_t *fbcStats)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderStats(nvmlDevice_t device, unsigned int *sessionCount, unsigned int *averageFps, unsigned int *averageLatency)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)fbcStats };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)sessionCount, (uint64_t)(uintptr_t)averageFps, (uint64_t)(uintptr_t)averageLatency };
 	return (nvmlReturn_t)vgpu_stub_call(261, a);
 }
 
 /* id 262, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureThreshold(nvmlDevice_t device, nvmlTemperatureThresholds_t thresholdType, unsigned int *temp)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCStats(nvmlDevice_t device, nvmlFBCStats_t *fbcStats)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)thresholdType, (uint64_t)(uintptr_t)temp };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)fbcStats };
 	return (nvmlReturn_t)vgpu_stub_call(262, a);
 }
 
 /* id 263, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureV(nvmlDevice_t device, nvmlTemperature_t *temperature)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureThreshold(nvmlDevice_t device, nvmlTemperatureThresholds_t thresholdType, unsigned int *temp)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)temperature };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)thresholdType, (uint64_t)(uintptr_t)temp };
 	return (nvmlReturn_t)vgpu_stub_call(263, a);
 }
 
 /* id 264, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMarginTemperature(nvmlDevice_t device, nvmlMarginTemperature_t *marginTempInfo)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTemperatureV(nvmlDevice_t device, nvmlTemperature_t *temperature)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)marginTempInfo };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)temperature };
 	return (nvmlReturn_t)vgpu_stub_call(264, a);
 }
 
 /* id 265, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(nvmlDevice_t device, unsigned int *defaultLimit)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMarginTemperature(nvmlDevice_t device, nvmlMarginTemperature_t *marginTempInfo)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)defaultLimit };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)marginTempInfo };
 	return (nvmlReturn_t)vgpu_stub_call(265, a);
 }
 
 /* id 266, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device, unsigned int *minLimit, unsigned int *maxLimit)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementDefaultLimit(nvmlDevice_t device, unsigned int *defaultLimit)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)minLimit, (uint64_t)(uintptr_t)maxLimit };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)defaultLimit };
 	return (nvmlReturn_t)vgpu_stub_call(266, a);
 }
 
 /* id 267, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementMode(nvmlDevice_t device, nvmlEnableState_t *mode)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementLimitConstraints(nvmlDevice_t device, unsigned int *minLimit, unsigned int *maxLimit)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)minLimit, (uint64_t)(uintptr_t)maxLimit };
 	return (nvmlReturn_t)vgpu_stub_call(267, a);
 }
 
 /* id 268, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerState(nvmlDevice_t device, nvmlPstates_t *pState)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerManagementMode(nvmlDevice_t device, nvmlEnableState_t *mode)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pState };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)mode };
 	return (nvmlReturn_t)vgpu_stub_call(268, a);
 }
 
 /* id 269, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerSource(nvmlDevice_t device, nvmlPowerSource_t *powerSource)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerState(nvmlDevice_t device, nvmlPstates_t *pState)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)powerSource };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)pState };
 	return (nvmlReturn_t)vgpu_stub_call(269, a);
 }
 
 /* id 270, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned long long *energy)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerSource(nvmlDevice_t device, nvmlPowerSource_t *powerSource)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)energy };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)powerSource };
 	return (nvmlReturn_t)vgpu_stub_call(270, a);
 }
 
 /* id 271, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileGetCurrentProfiles(nvmlDevice_t device, nvmlWorkloadPowerProfileCurrentProfiles_t *currentProfiles)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTotalEnergyConsumption(nvmlDevice_t device, unsigned long long *energy)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)currentProfiles };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)energy };
 	return (nvmlReturn_t)vgpu_stub_call(271, a);
 }
 
 /* id 272, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClock(nvmlDevice_t device, nvmlClockType_t clockType, nvmlClockId_t clockId, unsigned int *clockMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileGetCurrentProfiles(nvmlDevice_t device, nvmlWorkloadPowerProfileCurrentProfiles_t *currentProfiles)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)clockType, (uint64_t)clockId, (uint64_t)(uintptr_t)clockMHz };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)currentProfiles };
 	return (nvmlReturn_t)vgpu_stub_call(272, a);
 }
 
 /* id 273, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetApplicationsClock(nvmlDevice_t device, nvmlClockType_t clockType, unsigned int *clockMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClock(nvmlDevice_t device, nvmlClockType_t clockType, nvmlClockId_t clockId, unsigned int *clockMHz)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)clockType, (uint64_t)(uintptr_t)clockMHz };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)clockType, (uint64_t)clockId, (uint64_t)(uintptr_t)clockMHz };
 	return (nvmlReturn_t)vgpu_stub_call(273, a);
 }
 
 /* id 274, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultApplicationsClock(nvmlDevice_t device, nvmlClockType_t clockType, unsigned int *clockMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetApplicationsClock(nvmlDevice_t device, nvmlClockType_t clockType, unsigned int *clockMHz)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)clockType, (uint64_t)(uintptr_t)clockMHz };
 	return (nvmlReturn_t)vgpu_stub_call(274, a);
 }
 
 /* id 275, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxCustomerBoostClock(nvmlDevice_t device, nvmlClockType_t clockType, unsigned int *clockMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDefaultApplicationsClock(nvmlDevice_t device, nvmlClockType_t clockType, unsigned int *clockMHz)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)clockType, (uint64_t)(uintptr_t)clockMHz };
 	return (nvmlReturn_t)vgpu_stub_call(275, a);
 }
 
 /* id 276, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAutoBoostedClocksEnabled(nvmlDevice_t device, nvmlEnableState_t *isEnabled, nvmlEnableState_t *defaultIsEnabled)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMaxCustomerBoostClock(nvmlDevice_t device, nvmlClockType_t clockType, unsigned int *clockMHz)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)isEnabled, (uint64_t)(uintptr_t)defaultIsEnabled };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)clockType, (uint64_t)(uintptr_t)clockMHz };
 	return (nvmlReturn_t)vgpu_stub_call(276, a);
 }
 
 /* id 277, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxClockOfPState(nvmlDevice_t device, nvmlClockType_t type, nvmlPstates_t pstate, unsigned int *minClockMHz, unsigned int *maxClockMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAutoBoostedClocksEnabled(nvmlDevice_t device, nvmlEnableState_t *isEnabled, nvmlEnableState_t *defaultIsEnabled)
 {
-	uint64_t a[5] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)pstate, (uint64_t)(uintptr_t)minClockMHz, (uint64_t)(uintptr_t)maxClockMHz };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)isEnabled, (uint64_t)(uintptr_t)defaultIsEnabled };
 	return (nvmlReturn_t)vgpu_stub_call(277, a);
 }
 
 /* id 278, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockOffsets(nvmlDevice_t device, nvmlClockOffset_t *info)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxClockOfPState(nvmlDevice_t device, nvmlClockType_t type, nvmlPstates_t pstate, unsigned int *minClockMHz, unsigned int *maxClockMHz)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)info };
+	uint64_t a[5] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)pstate, (uint64_t)(uintptr_t)minClockMHz, (uint64_t)(uintptr_t)maxClockMHz };
 	return (nvmlReturn_t)vgpu_stub_call(278, a);
 }
 
 /* id 279, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedMemoryClocks(nvmlDevice_t device, unsigned int *count, unsigned int *clocksMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClockOffsets(nvmlDevice_t device, nvmlClockOffset_t *info)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)count, (uint64_t)(uintptr_t)clocksMHz };
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)info };
 	return (nvmlReturn_t)vgpu_stub_call(279, a);
 }
 
 /* id 280, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedGraphicsClocks(nvmlDevice_t device, unsigned int memoryClockMHz, unsigned int *count, unsigned int *clocksMHz)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedMemoryClocks(nvmlDevice_t device, unsigned int *count, unsigned int *clocksMHz)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)memoryClockMHz, (uint64_t)(uintptr_t)count, (uint64_t)(uintptr_t)clocksMHz };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)count, (uint64_t)(uintptr_t)clocksMHz };
 	return (nvmlReturn_t)vgpu_stub_call(280, a);
 }
 
 /* id 281, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t device, nvmlSamplingType_t type, unsigned long long lastSeenTimeStamp, nvmlValueType_t *sampleValType, unsigned int *sampleCount, nvmlSample_t *samples)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedGraphicsClocks(nvmlDevice_t device, unsigned int memoryClockMHz, unsigned int *count, unsigned int *clocksMHz)
 {
-	uint64_t a[6] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)lastSeenTimeStamp, (uint64_t)(uintptr_t)sampleValType, (uint64_t)(uintptr_t)sampleCount, (uint64_t)(uintptr_t)samples };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)memoryClockMHz, (uint64_t)(uintptr_t)count, (uint64_t)(uintptr_t)clocksMHz };
 	return (nvmlReturn_t)vgpu_stub_call(281, a);
 }
 
 /* id 282, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int valuesCount, nvmlFieldValue_t *values)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSamples(nvmlDevice_t device, nvmlSamplingType_t type, unsigned long long lastSeenTimeStamp, nvmlValueType_t *sampleValType, unsigned int *sampleCount, nvmlSample_t *samples)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)valuesCount, (uint64_t)(uintptr_t)values };
+	uint64_t a[6] = { (uint64_t)(uintptr_t)device, (uint64_t)type, (uint64_t)lastSeenTimeStamp, (uint64_t)(uintptr_t)sampleValType, (uint64_t)(uintptr_t)sampleCount, (uint64_t)(uintptr_t)samples };
 	return (nvmlReturn_t)vgpu_stub_call(282, a);
 }
 
 /* id 283, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t device1, nvmlDevice_t device2, nvmlGpuTopologyLevel_t *pathInfo)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFieldValues(nvmlDevice_t device, int valuesCount, nvmlFieldValue_t *values)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device1, (uint64_t)(uintptr_t)device2, (uint64_t)(uintptr_t)pathInfo };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)valuesCount, (uint64_t)(uintptr_t)values };
 	return (nvmlReturn_t)vgpu_stub_call(283, a);
 }
 
 /* id 284, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetP2PStatus(nvmlDevice_t device1, nvmlDevice_t device2, nvmlGpuP2PCapsIndex_t p2pIndex, nvmlGpuP2PStatus_t *p2pStatus)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTopologyCommonAncestor(nvmlDevice_t device1, nvmlDevice_t device2, nvmlGpuTopologyLevel_t *pathInfo)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device1, (uint64_t)(uintptr_t)device2, (uint64_t)p2pIndex, (uint64_t)(uintptr_t)p2pStatus };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device1, (uint64_t)(uintptr_t)device2, (uint64_t)(uintptr_t)pathInfo };
 	return (nvmlReturn_t)vgpu_stub_call(284, a);
 }
 
 /* id 285, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned int link, nvmlEnableState_t *isActive)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetP2PStatus(nvmlDevice_t device1, nvmlDevice_t device2, nvmlGpuP2PCapsIndex_t p2pIndex, nvmlGpuP2PStatus_t *p2pStatus)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)link, (uint64_t)(uintptr_t)isActive };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device1, (uint64_t)(uintptr_t)device2, (uint64_t)p2pIndex, (uint64_t)(uintptr_t)p2pStatus };
 	return (nvmlReturn_t)vgpu_stub_call(285, a);
 }
 
 /* id 286, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinity(nvmlDevice_t device, unsigned int cpuSetSize, unsigned long *cpuSet)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkState(nvmlDevice_t device, unsigned int link, nvmlEnableState_t *isActive)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)cpuSetSize, (uint64_t)(uintptr_t)cpuSet };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)link, (uint64_t)(uintptr_t)isActive };
 	return (nvmlReturn_t)vgpu_stub_call(286, a);
 }
 
 /* id 287, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinityWithinScope(nvmlDevice_t device, unsigned int cpuSetSize, unsigned long *cpuSet, nvmlAffinityScope_t scope)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinity(nvmlDevice_t device, unsigned int cpuSetSize, unsigned long *cpuSet)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)cpuSetSize, (uint64_t)(uintptr_t)cpuSet, (uint64_t)scope };
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)cpuSetSize, (uint64_t)(uintptr_t)cpuSet };
 	return (nvmlReturn_t)vgpu_stub_call(287, a);
 }
 
 /* id 288, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryAffinity(nvmlDevice_t device, unsigned int nodeSetSize, unsigned long *nodeSet, nvmlAffinityScope_t scope)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCpuAffinityWithinScope(nvmlDevice_t device, unsigned int cpuSetSize, unsigned long *cpuSet, nvmlAffinityScope_t scope)
 {
-	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)nodeSetSize, (uint64_t)(uintptr_t)nodeSet, (uint64_t)scope };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)cpuSetSize, (uint64_t)(uintptr_t)cpuSet, (uint64_t)scope };
 	return (nvmlReturn_t)vgpu_stub_call(288, a);
 }
 
 /* id 289, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumaNodeId(nvmlDevice_t device, unsigned int *node)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemoryAffinity(nvmlDevice_t device, unsigned int nodeSetSize, unsigned long *nodeSet, nvmlAffinityScope_t scope)
 {
-	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)node };
+	uint64_t a[4] = { (uint64_t)(uintptr_t)device, (uint64_t)nodeSetSize, (uint64_t)(uintptr_t)nodeSet, (uint64_t)scope };
 	return (nvmlReturn_t)vgpu_stub_call(289, a);
 }
 
-/* id 291, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
+/* id 290, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNumaNodeId(nvmlDevice_t device, unsigned int *node)
 {
-	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
-	return (nvmlReturn_t)vgpu_stub_call(291, a);
+	uint64_t a[2] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)node };
+	return (nvmlReturn_t)vgpu_stub_call(290, a);
 }
 
 /* id 292, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(292, a);
 }
 
 /* id 293, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(293, a);
 }
 
 /* id 294, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(294, a);
 }
 
 /* id 295, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(295, a);
 }
 
 /* id 296, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(296, a);
 }
 
 /* id 297, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGraphicsRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(297, a);
 }
 
 /* id 298, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v1_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(298, a);
 }
 
 /* id 299, remote */
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v2(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_v2_t *infos)
 {
 	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
 	return (nvmlReturn_t)vgpu_stub_call(299, a);
 }
 
-/* id 427: nvmlInternalGetExportTable is hand-written in shims/nvml/ (a file other than zz_*.c) */
+/* id 300, remote */
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMPSComputeRunningProcesses_v3(nvmlDevice_t device, unsigned int *infoCount, nvmlProcessInfo_t *infos)
+{
+	uint64_t a[3] = { (uint64_t)(uintptr_t)device, (uint64_t)(uintptr_t)infoCount, (uint64_t)(uintptr_t)infos };
+	return (nvmlReturn_t)vgpu_stub_call(300, a);
+}
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1125, 0); }
+/* id 428: nvmlInternalGetExportTable is hand-written in shims/nvml/ (a file other than zz_*.c) */
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1126, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1126, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1127, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1127, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1128, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlComputeInstanceGetInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1128, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1129, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1129, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1130, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1130, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceClearFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1131, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1131, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1132, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceClearFieldValues(void) { return (nvmlReturn_t)vgpu_stub_call(1132, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1133, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1133, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceDiscoverGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1134, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceCreateGpuInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1134, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceFreezeNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1135, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceDiscoverGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1135, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1136, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceFreezeNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1136, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1137, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1137, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1138, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1138, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAdaptiveClockInfoStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1139, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1139, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes(void) { return (nvmlReturn_t)vgpu_stub_call(1140, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAdaptiveClockInfoStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1140, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1141, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes(void) { return (nvmlReturn_t)vgpu_stub_call(1141, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClkMonStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1142, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetAttributes_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1142, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1143, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetClkMonStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1143, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuAttestationReport(void) { return (nvmlReturn_t)vgpu_stub_call(1144, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetComputeInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1144, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuCertificate(void) { return (nvmlReturn_t)vgpu_stub_call(1145, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuAttestationReport(void) { return (nvmlReturn_t)vgpu_stub_call(1145, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeMemSizeInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1146, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeGpuCertificate(void) { return (nvmlReturn_t)vgpu_stub_call(1146, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCoolerInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1147, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetConfComputeMemSizeInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1147, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1148, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCoolerInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1148, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClockFreqs(void) { return (nvmlReturn_t)vgpu_stub_call(1149, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1149, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDetailedEccErrors(void) { return (nvmlReturn_t)vgpu_stub_call(1150, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetCurrentClockFreqs(void) { return (nvmlReturn_t)vgpu_stub_call(1150, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void) { return (nvmlReturn_t)vgpu_stub_call(1151, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDetailedEccErrors(void) { return (nvmlReturn_t)vgpu_stub_call(1151, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1152, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDeviceHandleFromMigDeviceHandle(void) { return (nvmlReturn_t)vgpu_stub_call(1152, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1153, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1153, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1154, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1154, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanControlPolicy_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1155, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1155, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeedRPM(void) { return (nvmlReturn_t)vgpu_stub_call(1156, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanControlPolicy_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1156, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1157, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFanSpeedRPM(void) { return (nvmlReturn_t)vgpu_stub_call(1157, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1158, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1158, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1159, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1159, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1160, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1160, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1161, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuFabricInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1161, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1162, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1162, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1163, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1163, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1164, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1164, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1165, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstancePossiblePlacements_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1165, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoByIdV(void) { return (nvmlReturn_t)vgpu_stub_call(1166, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1166, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1167, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoByIdV(void) { return (nvmlReturn_t)vgpu_stub_call(1167, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1168, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1168, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1169, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1169, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures(void) { return (nvmlReturn_t)vgpu_stub_call(1170, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGpuInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1170, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1171, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures(void) { return (nvmlReturn_t)vgpu_stub_call(1171, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1172, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1172, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId(void) { return (nvmlReturn_t)vgpu_stub_call(1173, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetGridLicensableFeatures_v3(void) { return (nvmlReturn_t)vgpu_stub_call(1173, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUIDV(void) { return (nvmlReturn_t)vgpu_stub_call(1174, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByPciBusId(void) { return (nvmlReturn_t)vgpu_stub_call(1174, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1175, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHandleByUUIDV(void) { return (nvmlReturn_t)vgpu_stub_call(1175, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomConfigurationChecksum(void) { return (nvmlReturn_t)vgpu_stub_call(1176, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1176, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1177, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetInforomConfigurationChecksum(void) { return (nvmlReturn_t)vgpu_stub_call(1177, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1178, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkMinMaxVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1178, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1179, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1179, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1180, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMigDeviceHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1180, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1181, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetMinMaxFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1181, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkCapability(void) { return (nvmlReturn_t)vgpu_stub_call(1182, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1182, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1183, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkCapability(void) { return (nvmlReturn_t)vgpu_stub_call(1183, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1184, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkErrorCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1184, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemoteDeviceType(void) { return (nvmlReturn_t)vgpu_stub_call(1185, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1185, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1186, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemoteDeviceType(void) { return (nvmlReturn_t)vgpu_stub_call(1186, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1187, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1187, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkSupportedBwModes(void) { return (nvmlReturn_t)vgpu_stub_call(1188, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkRemotePciInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1188, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1189, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvlinkSupportedBwModes(void) { return (nvmlReturn_t)vgpu_stub_call(1189, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1190, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1190, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1191, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1191, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieLinkMaxSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1192, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetNvLinkVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1192, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1193, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieLinkMaxSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1193, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceModes(void) { return (nvmlReturn_t)vgpu_stub_call(1194, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPcieSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1194, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPgpuMetadataString(void) { return (nvmlReturn_t)vgpu_stub_call(1195, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPerformanceModes(void) { return (nvmlReturn_t)vgpu_stub_call(1195, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1196, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPgpuMetadataString(void) { return (nvmlReturn_t)vgpu_stub_call(1196, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1197, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1197, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1198, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1198, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1199, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1199, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(void) { return (nvmlReturn_t)vgpu_stub_call(1200, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRetiredPages_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1200, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSramUniqueUncorrectedEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1201, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetRunningProcessDetailList(void) { return (nvmlReturn_t)vgpu_stub_call(1201, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1202, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSramUniqueUncorrectedEccErrorCounts(void) { return (nvmlReturn_t)vgpu_stub_call(1202, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTargetFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1203, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetSupportedVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1203, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetThermalSettings(void) { return (nvmlReturn_t)vgpu_stub_call(1204, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTargetFanSpeed(void) { return (nvmlReturn_t)vgpu_stub_call(1204, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTopologyNearestGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1205, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetThermalSettings(void) { return (nvmlReturn_t)vgpu_stub_call(1205, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1206, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetTopologyNearestGpus(void) { return (nvmlReturn_t)vgpu_stub_call(1206, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuInstancesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1207, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1207, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuMetadata(void) { return (nvmlReturn_t)vgpu_stub_call(1208, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuInstancesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1208, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1209, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuMetadata(void) { return (nvmlReturn_t)vgpu_stub_call(1209, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1210, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuProcessesUtilizationInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1210, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1211, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuProcessUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1211, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerLog(void) { return (nvmlReturn_t)vgpu_stub_call(1212, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1212, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1213, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerLog(void) { return (nvmlReturn_t)vgpu_stub_call(1213, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuTypeCreatablePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1214, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1214, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuTypeSupportedPlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1215, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuTypeCreatablePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1215, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1216, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuTypeSupportedPlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1216, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceModifyDrainState(void) { return (nvmlReturn_t)vgpu_stub_call(1217, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceGetVgpuUtilization(void) { return (nvmlReturn_t)vgpu_stub_call(1217, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceOnSameBoard(void) { return (nvmlReturn_t)vgpu_stub_call(1218, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceModifyDrainState(void) { return (nvmlReturn_t)vgpu_stub_call(1218, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingActivatePresetProfile(void) { return (nvmlReturn_t)vgpu_stub_call(1219, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceOnSameBoard(void) { return (nvmlReturn_t)vgpu_stub_call(1219, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingSetState(void) { return (nvmlReturn_t)vgpu_stub_call(1220, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingActivatePresetProfile(void) { return (nvmlReturn_t)vgpu_stub_call(1220, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingUpdatePresetProfileParam(void) { return (nvmlReturn_t)vgpu_stub_call(1221, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingSetState(void) { return (nvmlReturn_t)vgpu_stub_call(1221, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceQueryDrainState(void) { return (nvmlReturn_t)vgpu_stub_call(1222, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDevicePowerSmoothingUpdatePresetProfileParam(void) { return (nvmlReturn_t)vgpu_stub_call(1222, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceReadPRMCounters_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1223, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceQueryDrainState(void) { return (nvmlReturn_t)vgpu_stub_call(1223, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceReadWritePRM_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1224, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceReadPRMCounters_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1224, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceRemoveGpu(void) { return (nvmlReturn_t)vgpu_stub_call(1225, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceReadWritePRM_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1225, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceRemoveGpu_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1226, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceRemoveGpu(void) { return (nvmlReturn_t)vgpu_stub_call(1226, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetApplicationsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1227, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceRemoveGpu_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1227, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetGpuLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1228, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetApplicationsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1228, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetMemoryLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1229, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetGpuLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1229, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetNvLinkErrorCounters(void) { return (nvmlReturn_t)vgpu_stub_call(1230, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetMemoryLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1230, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceResetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1231, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetNvLinkErrorCounters(void) { return (nvmlReturn_t)vgpu_stub_call(1231, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1232, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceResetNvLinkUtilizationCounter(void) { return (nvmlReturn_t)vgpu_stub_call(1232, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAPIRestriction(void) { return (nvmlReturn_t)vgpu_stub_call(1233, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1233, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetApplicationsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1234, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAPIRestriction(void) { return (nvmlReturn_t)vgpu_stub_call(1234, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1235, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetApplicationsClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1235, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetClockOffsets(void) { return (nvmlReturn_t)vgpu_stub_call(1236, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1236, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetComputeMode(void) { return (nvmlReturn_t)vgpu_stub_call(1237, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetClockOffsets(void) { return (nvmlReturn_t)vgpu_stub_call(1237, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetConfComputeUnprotectedMemSize(void) { return (nvmlReturn_t)vgpu_stub_call(1238, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetComputeMode(void) { return (nvmlReturn_t)vgpu_stub_call(1238, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1239, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetConfComputeUnprotectedMemSize(void) { return (nvmlReturn_t)vgpu_stub_call(1239, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDefaultAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1240, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetCpuAffinity(void) { return (nvmlReturn_t)vgpu_stub_call(1240, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDefaultFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1241, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDefaultAutoBoostedClocksEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1241, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDramEncryptionMode(void) { return (nvmlReturn_t)vgpu_stub_call(1242, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDefaultFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1242, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1243, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDramEncryptionMode(void) { return (nvmlReturn_t)vgpu_stub_call(1243, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1244, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetDriverModel(void) { return (nvmlReturn_t)vgpu_stub_call(1244, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetFanControlPolicy(void) { return (nvmlReturn_t)vgpu_stub_call(1245, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1245, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1246, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetFanControlPolicy(void) { return (nvmlReturn_t)vgpu_stub_call(1246, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1247, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetFanSpeed_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1247, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpuLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1248, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpcClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1248, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpuOperationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1249, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpuLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1249, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1250, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetGpuOperationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1250, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1251, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetHostname_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1251, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMemoryLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1252, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMemClkVfOffset(void) { return (nvmlReturn_t)vgpu_stub_call(1252, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMigMode(void) { return (nvmlReturn_t)vgpu_stub_call(1253, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMemoryLockedClocks(void) { return (nvmlReturn_t)vgpu_stub_call(1253, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1254, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetMigMode(void) { return (nvmlReturn_t)vgpu_stub_call(1254, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvLinkDeviceLowPowerThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1255, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1255, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1256, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvLinkDeviceLowPowerThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1256, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPersistenceMode(void) { return (nvmlReturn_t)vgpu_stub_call(1257, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetNvLinkUtilizationControl(void) { return (nvmlReturn_t)vgpu_stub_call(1257, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1258, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPersistenceMode(void) { return (nvmlReturn_t)vgpu_stub_call(1258, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1259, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1259, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1260, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerManagementLimit_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1260, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetTemperatureThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1261, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetPowerMizerMode_v1(void) { return (nvmlReturn_t)vgpu_stub_call(1261, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1262, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetTemperatureThreshold(void) { return (nvmlReturn_t)vgpu_stub_call(1262, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1263, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1263, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1264, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1264, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVirtualizationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1265, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1265, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileClearRequestedProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1266, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceSetVirtualizationMode(void) { return (nvmlReturn_t)vgpu_stub_call(1266, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileGetProfilesInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1267, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileClearRequestedProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1267, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileSetRequestedProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1268, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileGetProfilesInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1268, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetBlacklistDeviceCount(void) { return (nvmlReturn_t)vgpu_stub_call(1269, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlDeviceWorkloadPowerProfileSetRequestedProfiles(void) { return (nvmlReturn_t)vgpu_stub_call(1269, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetBlacklistDeviceInfoByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1270, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetBlacklistDeviceCount(void) { return (nvmlReturn_t)vgpu_stub_call(1270, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetExcludedDeviceInfoByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1271, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetBlacklistDeviceInfoByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1271, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetVgpuCompatibility(void) { return (nvmlReturn_t)vgpu_stub_call(1272, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetExcludedDeviceInfoByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1272, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetVgpuDriverCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1273, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetVgpuCompatibility(void) { return (nvmlReturn_t)vgpu_stub_call(1273, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGetVgpuVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1274, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetVgpuDriverCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1274, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmMetricsGet(void) { return (nvmlReturn_t)vgpu_stub_call(1275, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGetVgpuVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1275, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmMigSampleGet(void) { return (nvmlReturn_t)vgpu_stub_call(1276, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmMetricsGet(void) { return (nvmlReturn_t)vgpu_stub_call(1276, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmQueryDeviceSupport(void) { return (nvmlReturn_t)vgpu_stub_call(1277, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmMigSampleGet(void) { return (nvmlReturn_t)vgpu_stub_call(1277, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmQueryIfStreamingEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1278, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmQueryDeviceSupport(void) { return (nvmlReturn_t)vgpu_stub_call(1278, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmSampleAlloc(void) { return (nvmlReturn_t)vgpu_stub_call(1279, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmQueryIfStreamingEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1279, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmSampleFree(void) { return (nvmlReturn_t)vgpu_stub_call(1280, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmSampleAlloc(void) { return (nvmlReturn_t)vgpu_stub_call(1280, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmSampleGet(void) { return (nvmlReturn_t)vgpu_stub_call(1281, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmSampleFree(void) { return (nvmlReturn_t)vgpu_stub_call(1281, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpmSetStreamingEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1282, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmSampleGet(void) { return (nvmlReturn_t)vgpu_stub_call(1282, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1283, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpmSetStreamingEnabled(void) { return (nvmlReturn_t)vgpu_stub_call(1283, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1284, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1284, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1285, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceCreateComputeInstanceWithPlacement(void) { return (nvmlReturn_t)vgpu_stub_call(1285, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1286, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceDestroy(void) { return (nvmlReturn_t)vgpu_stub_call(1286, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1287, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetActiveVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1287, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1288, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceById(void) { return (nvmlReturn_t)vgpu_stub_call(1288, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1289, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstancePossiblePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1289, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1290, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1290, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1291, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceProfileInfoV(void) { return (nvmlReturn_t)vgpu_stub_call(1291, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1292, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstanceRemainingCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1292, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1293, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetComputeInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1293, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1294, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetCreatableVgpus(void) { return (nvmlReturn_t)vgpu_stub_call(1294, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1295, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1295, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuSchedulerLog(void) { return (nvmlReturn_t)vgpu_stub_call(1296, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1296, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1297, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuSchedulerLog(void) { return (nvmlReturn_t)vgpu_stub_call(1297, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuTypeCreatablePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1298, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1298, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceSetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1299, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceGetVgpuTypeCreatablePlacements(void) { return (nvmlReturn_t)vgpu_stub_call(1299, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceSetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1300, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceSetVgpuHeterogeneousMode(void) { return (nvmlReturn_t)vgpu_stub_call(1300, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSetVgpuVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1301, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlGpuInstanceSetVgpuSchedulerState(void) { return (nvmlReturn_t)vgpu_stub_call(1301, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetCreate(void) { return (nvmlReturn_t)vgpu_stub_call(1302, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSetVgpuVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1302, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetFree(void) { return (nvmlReturn_t)vgpu_stub_call(1303, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetCreate(void) { return (nvmlReturn_t)vgpu_stub_call(1303, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetWait(void) { return (nvmlReturn_t)vgpu_stub_call(1304, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetFree(void) { return (nvmlReturn_t)vgpu_stub_call(1304, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1305, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemEventSetWait(void) { return (nvmlReturn_t)vgpu_stub_call(1305, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeGpusReadyState(void) { return (nvmlReturn_t)vgpu_stub_call(1306, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1306, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeKeyRotationThresholdInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1307, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeGpusReadyState(void) { return (nvmlReturn_t)vgpu_stub_call(1307, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetDriverBranch(void) { return (nvmlReturn_t)vgpu_stub_call(1308, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetConfComputeKeyRotationThresholdInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1308, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetHicVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1309, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetDriverBranch(void) { return (nvmlReturn_t)vgpu_stub_call(1309, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1310, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetHicVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1310, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetProcessName(void) { return (nvmlReturn_t)vgpu_stub_call(1311, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1311, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemGetTopologyGpuSet(void) { return (nvmlReturn_t)vgpu_stub_call(1312, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetProcessName(void) { return (nvmlReturn_t)vgpu_stub_call(1312, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemRegisterEvents(void) { return (nvmlReturn_t)vgpu_stub_call(1313, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemGetTopologyGpuSet(void) { return (nvmlReturn_t)vgpu_stub_call(1313, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemSetConfComputeGpusReadyState(void) { return (nvmlReturn_t)vgpu_stub_call(1314, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemRegisterEvents(void) { return (nvmlReturn_t)vgpu_stub_call(1314, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemSetConfComputeKeyRotationThresholdInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1315, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemSetConfComputeGpusReadyState(void) { return (nvmlReturn_t)vgpu_stub_call(1315, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlSystemSetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1316, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemSetConfComputeKeyRotationThresholdInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1316, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetDevices(void) { return (nvmlReturn_t)vgpu_stub_call(1317, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlSystemSetNvlinkBwMode(void) { return (nvmlReturn_t)vgpu_stub_call(1317, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetFanSpeedInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1318, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetDevices(void) { return (nvmlReturn_t)vgpu_stub_call(1318, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1319, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetFanSpeedInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1319, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetLedState(void) { return (nvmlReturn_t)vgpu_stub_call(1320, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetHandleByIndex(void) { return (nvmlReturn_t)vgpu_stub_call(1320, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetPsuInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1321, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetLedState(void) { return (nvmlReturn_t)vgpu_stub_call(1321, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetTemperature(void) { return (nvmlReturn_t)vgpu_stub_call(1322, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetPsuInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1322, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitGetUnitInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1323, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetTemperature(void) { return (nvmlReturn_t)vgpu_stub_call(1323, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlUnitSetLedState(void) { return (nvmlReturn_t)vgpu_stub_call(1324, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitGetUnitInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1324, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1325, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlUnitSetLedState(void) { return (nvmlReturn_t)vgpu_stub_call(1325, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1326, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceClearAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1326, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1327, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingMode(void) { return (nvmlReturn_t)vgpu_stub_call(1327, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1328, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingPids(void) { return (nvmlReturn_t)vgpu_stub_call(1328, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1329, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetAccountingStats(void) { return (nvmlReturn_t)vgpu_stub_call(1329, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1330, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEccMode(void) { return (nvmlReturn_t)vgpu_stub_call(1330, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1331, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1331, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderStats(void) { return (nvmlReturn_t)vgpu_stub_call(1332, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1332, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1333, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetEncoderStats(void) { return (nvmlReturn_t)vgpu_stub_call(1333, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFBCStats(void) { return (nvmlReturn_t)vgpu_stub_call(1334, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFBCSessions(void) { return (nvmlReturn_t)vgpu_stub_call(1334, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFbUsage(void) { return (nvmlReturn_t)vgpu_stub_call(1335, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFBCStats(void) { return (nvmlReturn_t)vgpu_stub_call(1335, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFrameRateLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1336, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFbUsage(void) { return (nvmlReturn_t)vgpu_stub_call(1336, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1337, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetFrameRateLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1337, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetGpuPciId(void) { return (nvmlReturn_t)vgpu_stub_call(1338, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetGpuInstanceId(void) { return (nvmlReturn_t)vgpu_stub_call(1338, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1339, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetGpuPciId(void) { return (nvmlReturn_t)vgpu_stub_call(1339, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1340, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseInfo(void) { return (nvmlReturn_t)vgpu_stub_call(1340, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1341, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseInfo_v2(void) { return (nvmlReturn_t)vgpu_stub_call(1341, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetMdevUUID(void) { return (nvmlReturn_t)vgpu_stub_call(1342, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetLicenseStatus(void) { return (nvmlReturn_t)vgpu_stub_call(1342, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetMetadata(void) { return (nvmlReturn_t)vgpu_stub_call(1343, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetMdevUUID(void) { return (nvmlReturn_t)vgpu_stub_call(1343, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetPlacementId(void) { return (nvmlReturn_t)vgpu_stub_call(1344, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetMetadata(void) { return (nvmlReturn_t)vgpu_stub_call(1344, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetRuntimeStateSize(void) { return (nvmlReturn_t)vgpu_stub_call(1345, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetPlacementId(void) { return (nvmlReturn_t)vgpu_stub_call(1345, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetType(void) { return (nvmlReturn_t)vgpu_stub_call(1346, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetRuntimeStateSize(void) { return (nvmlReturn_t)vgpu_stub_call(1346, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetUUID(void) { return (nvmlReturn_t)vgpu_stub_call(1347, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetType(void) { return (nvmlReturn_t)vgpu_stub_call(1347, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetVmDriverVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1348, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetUUID(void) { return (nvmlReturn_t)vgpu_stub_call(1348, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetVmID(void) { return (nvmlReturn_t)vgpu_stub_call(1349, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetVmDriverVersion(void) { return (nvmlReturn_t)vgpu_stub_call(1349, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceSetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1350, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceGetVmID(void) { return (nvmlReturn_t)vgpu_stub_call(1350, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetBAR1Info(void) { return (nvmlReturn_t)vgpu_stub_call(1351, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuInstanceSetEncoderCapacity(void) { return (nvmlReturn_t)vgpu_stub_call(1351, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1352, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetBAR1Info(void) { return (nvmlReturn_t)vgpu_stub_call(1352, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetClass(void) { return (nvmlReturn_t)vgpu_stub_call(1353, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetCapabilities(void) { return (nvmlReturn_t)vgpu_stub_call(1353, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetDeviceID(void) { return (nvmlReturn_t)vgpu_stub_call(1354, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetClass(void) { return (nvmlReturn_t)vgpu_stub_call(1354, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFbReservation(void) { return (nvmlReturn_t)vgpu_stub_call(1355, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetDeviceID(void) { return (nvmlReturn_t)vgpu_stub_call(1355, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFramebufferSize(void) { return (nvmlReturn_t)vgpu_stub_call(1356, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFbReservation(void) { return (nvmlReturn_t)vgpu_stub_call(1356, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFrameRateLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1357, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFramebufferSize(void) { return (nvmlReturn_t)vgpu_stub_call(1357, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetGpuInstanceProfileId(void) { return (nvmlReturn_t)vgpu_stub_call(1358, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetFrameRateLimit(void) { return (nvmlReturn_t)vgpu_stub_call(1358, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetGspHeapSize(void) { return (nvmlReturn_t)vgpu_stub_call(1359, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetGpuInstanceProfileId(void) { return (nvmlReturn_t)vgpu_stub_call(1359, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetLicense(void) { return (nvmlReturn_t)vgpu_stub_call(1360, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetGspHeapSize(void) { return (nvmlReturn_t)vgpu_stub_call(1360, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1361, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetLicense(void) { return (nvmlReturn_t)vgpu_stub_call(1361, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1362, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstances(void) { return (nvmlReturn_t)vgpu_stub_call(1362, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerVm(void) { return (nvmlReturn_t)vgpu_stub_call(1363, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerGpuInstance(void) { return (nvmlReturn_t)vgpu_stub_call(1363, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetName(void) { return (nvmlReturn_t)vgpu_stub_call(1364, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetMaxInstancesPerVm(void) { return (nvmlReturn_t)vgpu_stub_call(1364, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetNumDisplayHeads(void) { return (nvmlReturn_t)vgpu_stub_call(1365, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetName(void) { return (nvmlReturn_t)vgpu_stub_call(1365, 0); }
 
-VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetResolution(void) { return (nvmlReturn_t)vgpu_stub_call(1366, 0); }
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetNumDisplayHeads(void) { return (nvmlReturn_t)vgpu_stub_call(1366, 0); }
+
+VGPU_EXPORT nvmlReturn_t nvmlVgpuTypeGetResolution(void) { return (nvmlReturn_t)vgpu_stub_call(1367, 0); }

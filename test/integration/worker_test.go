@@ -176,3 +176,49 @@ func TestRunsUploads(t *testing.T) {
 		t.Fatalf("%d bytes as runs in %d (%d through shared memory): want the masks' and indices' 109 MiB, in a tenth of that", asRuns, sent, shm)
 	}
 }
+
+// TestBlocksUploads: over TCP (no shared memory) async uploads of token embeddings, again and
+// again to the same device buffers from two threads at once, travel as cached blocks and arrive
+// intact although the program overwrites its buffer as soon as each call returns; rows sent
+// before go as a slot each. memloop blocks reads everything back. Without VGPU_UPLOAD_CACHE_MB
+// (the default, 0) the same bytes go whole.
+func TestBlocksUploads(t *testing.T) {
+	exe := buildMemloop(t)
+	s := startServerWith(t, serverOpts{tcp: true, insecure: true})
+	for _, cache := range []string{"64", ""} {
+		env := append(cleanEnv("VGPU_SERVER="+s.tcp, "LD_LIBRARY_PATH="+outDir(t), "VGPU_STATS=1"), s.tcpEnv...)
+		if cache != "" {
+			env = append(env, "VGPU_UPLOAD_CACHE_MB="+cache)
+		}
+		r := run(t, 60*time.Second, env, exe, "blocks")
+		if r.code != 0 || !strings.Contains(r.stdout, "BLOCKS OK") {
+			t.Fatalf("memloop blocks (VGPU_UPLOAD_CACHE_MB=%q): %s", cache, r)
+		}
+		i := strings.Index(r.stderr, "bytes out")
+		if i < 0 {
+			t.Fatalf("no stats line: %s", r)
+		}
+		var out, blocks, sent, named uint64
+		line := r.stderr[strings.LastIndex(r.stderr[:i], "writes, ")+len("writes, "):]
+		if _, err := fmt.Sscanf(line, "%d bytes out", &out); err != nil {
+			t.Fatalf("stats line %q: %v", line[:min(len(line), 160)], err)
+		}
+		j := strings.Index(line, " as cached blocks in ")
+		if j < 0 {
+			t.Fatalf("stats line without cached blocks: %q", line[:min(len(line), 300)])
+		}
+		k := strings.LastIndex(line[:j], " ")
+		if _, err := fmt.Sscanf(line[k+1:], "%d as cached blocks in %d (%d blocks named", &blocks, &sent, &named); err != nil {
+			t.Fatalf("stats line %q: %v", line[k+1:min(len(line), k+200)], err)
+		}
+		t.Logf("VGPU_UPLOAD_CACHE_MB=%q: %d bytes uploaded as cached blocks in %d (%d blocks named); %d bytes out in all", cache, blocks, sent, named, out)
+		// 2 threads × 24 uploads of 2 MiB (and 100 bytes), the first to each of a thread's two
+		// buffers whole: 44 as blocks, 88 MiB, of which every row but the first of each is named
+		if cache == "64" && (blocks < 88<<20 || sent > blocks/20 || out > 16<<20) {
+			t.Fatalf("%d bytes as cached blocks in %d, %d bytes out in all: want 88 MiB or more in a twentieth, and under 16 MiB out", blocks, sent, out)
+		}
+		if cache == "" && (blocks != 0 || out < 96<<20) {
+			t.Fatalf("without the cache %d bytes as cached blocks, %d bytes out in all: want none, and the 96 MiB whole", blocks, out)
+		}
+	}
+}

@@ -14,12 +14,19 @@
  *                       uploads them without FlashAttention) and of random bytes, from one host
  *                       buffer rewritten after each call; checks the device's bytes and prints
  *                       "RUNS OK"
+ *   memloop blocks      async uploads of token embeddings (512 rows of a table of 272 rows of
+ *                       4 KiB, 256 rows of one of 64 rows of 8 KiB with 100 bytes more) from one
+ *                       host buffer rewritten after each call, again and again to the same
+ *                       device buffers, on two threads at once (each its own stream and
+ *                       buffers); checks the device's bytes and prints "BLOCKS OK"
  *   memloop peek <hex>  read 16 bytes at device address <hex> without allocating anything and
  *                       print "PEEK <result>"; exits 0 when the read was refused with
  *                       CUDA_ERROR_INVALID_VALUE (the address is not this session's).
  *   memloop idle <s>    allocate, print "IDLE", make no call for <s> seconds, then copy to the
  *                       allocation and print "AWAKE <result>"; exits 0 when the copy worked.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,6 +164,86 @@ static int runs(void)
 	return 0;
 }
 
+/* embeddings writes `tokens` rows of `width` bytes picked from a table of `vocab` rows (row v's
+ * bytes made from v and the width, once: the table is a static of its own per width, as a
+ * model's input table is) into b, then `tail` bytes. */
+static unsigned char table4k[272 * 4096], table8k[64 * 8192];
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
+
+static void tables_init(void)
+{
+	for (size_t v = 0; v < 272; v++)
+		for (size_t k = 0; k < 4096; k++)
+			table4k[v * 4096 + k] = (unsigned char)((v * 2654435761u + k * 40503u + 4096) >> 7);
+	for (size_t v = 0; v < 64; v++)
+		for (size_t k = 0; k < 8192; k++)
+			table8k[v * 8192 + k] = (unsigned char)((v * 2654435761u + k * 40503u + 8192) >> 7);
+}
+
+static void embeddings(unsigned char *b, size_t tokens, size_t width, size_t vocab, size_t tail, unsigned *seed)
+{
+	pthread_once(&tables_once, tables_init);
+	const unsigned char *table = width == 4096 ? table4k : table8k;
+	for (size_t t = 0; t < tokens; t++) {
+		*seed = *seed * 1103515245u + 12345u;
+		memcpy(b + t * width, table + ((*seed >> 8) % vocab) * width, width);
+	}
+	for (size_t k = 0; k < tail; k++)
+		b[tokens * width + k] = (unsigned char)(*seed + k);
+}
+
+struct blocks_thread {
+	CUcontext ctx;
+	unsigned seed;
+	int rc;
+};
+
+/* blocks_run: 24 uploads, in turn 2 MiB of 4 KiB rows to the start of the device buffer and
+ * 2 MiB + 100 bytes of 8 KiB rows to 4 MiB into it, read back every 6th. */
+static int blocks_run(struct blocks_thread *bt)
+{
+	CHECK(cuCtxSetCurrent(bt->ctx));
+	struct uploads u;
+	if (uploads_init(&u, 8 << 20, (2 << 20) + 100))
+		return 2;
+	for (unsigned it = 0; it < 24; it++) {
+		size_t off = it % 2 ? 4 << 20 : 0, n;
+		if (it % 2) {
+			embeddings(u.host, 256, 8192, 64, 100, &bt->seed);
+			n = (2 << 20) + 100;
+		} else {
+			embeddings(u.host, 512, 4096, 272, 0, &bt->seed);
+			n = 2 << 20;
+		}
+		CHECK(cuMemcpyHtoDAsync_v2(u.d + off, u.host, n, u.st));
+		uploaded(&u, off, n);
+		if (it % 6 == 5 && same(&u, "blocks", "after an upload"))
+			return 3;
+	}
+	return 0;
+}
+
+static void *blocks_thread_main(void *p)
+{
+	struct blocks_thread *bt = p;
+	bt->rc = blocks_run(bt);
+	return NULL;
+}
+
+static int blocks(CUcontext ctx)
+{
+	struct blocks_thread bt[2] = {{ctx, 1, 0}, {ctx, 2, 0}};
+	pthread_t th;
+	if (pthread_create(&th, NULL, blocks_thread_main, &bt[1]) != 0)
+		return 2;
+	blocks_thread_main(&bt[0]);
+	pthread_join(th, NULL);
+	if (bt[0].rc || bt[1].rc)
+		return bt[0].rc ? bt[0].rc : bt[1].rc;
+	printf("BLOCKS OK\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	alarm(20);
@@ -183,6 +270,8 @@ int main(int argc, char **argv)
 		return ring();
 	if (strcmp(argv[1], "runs") == 0)
 		return runs();
+	if (strcmp(argv[1], "blocks") == 0)
+		return blocks(ctx);
 	if (strcmp(argv[1], "idle") == 0 && argc == 3) {
 		CUdeviceptr d;
 		unsigned char b[64] = {1};
