@@ -8,6 +8,9 @@
 # the server, libvgpucore.so, a stub) laid over this build's, for the client side too, or
 # env:VAR=VALUE[,VAR=VALUE...]: this build with those variables in the other side's clients
 # (env:VGPU_RING_KB=0: calls and replies through the socket instead of the shared memory).
+# AB_TCP=1 serves both over TCP on 127.0.0.1 (`--insecure`) instead of unix sockets: the network
+# path, without shared memory or rings (AB_TCP=1 ... env:VGPU_UPLOAD_CACHE_MB=64: the upload
+# cache against none).
 # Each round runs every test natively, against the other build and against this one
 # (build/out), in turn and in an order that turns from round to round, each build's server on a
 # unix socket of its own with VGPU_WORKER_STATS=1 and its clients with VGPU_STATS=1; so drift of
@@ -50,6 +53,12 @@ OTHER_ENV=()
 if [[ $OTHER == env:* ]]; then IFS=, read -ra OTHER_ENV <<<"${OTHER#env:}"
 elif [ -d "$OTHER" ]; then cp -a "$OTHER"/. "${OUTS[other]}"/; else cp "$OTHER" "${OUTS[other]}/vgpu-server"; fi
 
+# each build's server address, and what its clients add to reach it
+declare -A ADDR
+for name in other this; do ADDR[$name]=unix://$LOGS/$name.sock; done
+AB_NET=()
+if [ "${AB_TCP:-}" = 1 ]; then ADDR[other]=tcp://127.0.0.1:7471 ADDR[this]=tcp://127.0.0.1:7472 AB_NET=(VGPU_INSECURE=1); fi
+
 # ab_run NAME: the tests once natively (NAME native) or against server NAME's socket
 ab_run() {
   local name=$1 th tg pp lu ls tr
@@ -63,16 +72,17 @@ ab_run() {
   else
     local b=${OUTS[$name]} xenv=()
     [ "$name" = other ] && xenv=(${OTHER_ENV[@]+"${OTHER_ENV[@]}"})
+    xenv+=(${AB_NET[@]+"${AB_NET[@]}"})
     local pre="$b/libcudart.so.13:$b/libcublas.so.13:$b/libcublasLt.so.13:$b/libcuda.so.1:$b/libnvidia-ml.so.1"
-    timeout 60 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" VGPU_STATS=1 "$THREADS" >>"$LOGS/threads-$name.txt" 2>&1
+    timeout 60 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$b" VGPU_SERVER="${ADDR[$name]}" VGPU_STATS=1 "$THREADS" >>"$LOGS/threads-$name.txt" 2>&1
     th=$(grep -o 'threads8_ms [0-9.]*' "$LOGS/threads-$name.txt" | tail -n 1 | cut -d' ' -f2)
-    lu=$(timeout 40 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" "$BENCH" --launches 2>>"$LOGS/bench-$name.err" |
+    lu=$(timeout 40 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$b" VGPU_SERVER="${ADDR[$name]}" "$BENCH" --launches 2>>"$LOGS/bench-$name.err" |
       awk '$1 == "metric" {print $3}')
-    ls=$(timeout 40 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$b" VGPU_SERVER="unix://$LOGS/$name.sock" "$BENCH" --syncs 2>>"$LOGS/bench-$name.err" |
+    ls=$(timeout 40 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$b" VGPU_SERVER="${ADDR[$name]}" "$BENCH" --syncs 2>>"$LOGS/bench-$name.err" |
       awk '$1 == "metric" {print $3}')
     tr=$(timeout 120 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_PRELOAD="$b/libcudart.so.13:$b/libcuda.so.1:$b/libnvidia-ml.so.1:$b/libcublas.so.13:$b/libcublasLt.so.13" \
-      VGPU_SERVER="unix://$LOGS/$name.sock" python3 "$ROOT/test/gpu/torch_train.py" 2>>"$LOGS/train-$name.err" | awk '$1 == "metric" && $2 == "train_step_ms" {print $3}')
-    [ -x "$LLB/llama-bench" ] && timeout 100 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$LLB:$b" LD_PRELOAD="$pre" VGPU_SERVER="unix://$LOGS/$name.sock" \
+      VGPU_SERVER="${ADDR[$name]}" python3 "$ROOT/test/gpu/torch_train.py" 2>>"$LOGS/train-$name.err" | awk '$1 == "metric" && $2 == "train_step_ms" {print $3}')
+    [ -x "$LLB/llama-bench" ] && timeout 100 "$GPULESS" env ${xenv[@]+"${xenv[@]}"} LD_LIBRARY_PATH="$LLB:$b" LD_PRELOAD="$pre" VGPU_SERVER="${ADDR[$name]}" \
       VGPU_STATS=1 "$LLB/llama-bench" -m "$MODEL" -p 512 -n 128 -r 3 -ngl 99 -o md >"$LOGS/llama.md" 2>>"$LOGS/llama-$name.err"
   fi
   # llama-bench's t/s column (the mean of its repetitions) for each test
@@ -87,9 +97,10 @@ pids=()
 for name in other this; do
   x=${OUTS[$name]}/vgpu-server
   rm -f "$LOGS/$name.sock"
-  VGPU_WORKER_STATS=1 "$x" --listen "unix://$LOGS/$name.sock" --backend real >"$LOGS/server-$name.log" 2>&1 &
+  insecure=(); [[ ${ADDR[$name]} == tcp:* ]] && insecure=(--insecure)
+  VGPU_WORKER_STATS=1 "$x" --listen "${ADDR[$name]}" "${insecure[@]}" --backend real >"$LOGS/server-$name.log" 2>&1 &
   pids+=($!)
-  for i in $(seq 50); do [ -S "$LOGS/$name.sock" ] && break; sleep 0.1; done
+  for i in $(seq 50); do { [ -S "$LOGS/$name.sock" ] || grep -q "listening" "$LOGS/server-$name.log"; } && break; sleep 0.1; done
 done
 # the order turns each round (native other this, other this native, this native other): at
 # 04:14 on 2026-12-07, with this build always last, its tg128 was the lowest of each round
