@@ -104,7 +104,8 @@ type blockUploads struct {
 	cache  *remoting.BlockCache
 	recent [recentDsts]uint64
 	next   int
-	enc    []byte // the last call's encoding, reused (sendAsync has written or copied it on return)
+	enc    []byte   // the last call's encoding, reused (sendAsync has written or copied it on return)
+	hashes []uint64 // the last call's blocks' hashes, reused
 }
 
 // again records an upload to dst and reports whether dst was one of the last recentDsts.
@@ -130,7 +131,18 @@ func viaBlocks(c *call, s *session, dst uint64, src []byte, stream uint64) (int6
 		b.cache = remoting.NewBlockSender(uploadCacheSlots)
 	}
 	stored := b.cache.Stored
-	enc, named := b.cache.Encode(b.enc[:0], src)
+	// the blocks' hashes first, on up to copyThreads threads (each at least runsPart of src)
+	h := b.hashes[:0]
+	if nb := len(src) / remoting.BlockSize; cap(h) >= nb {
+		h = h[:nb]
+	} else {
+		h = make([]uint64, nb)
+	}
+	b.hashes = h
+	inParts(len(h), max(min(copyThreads, len(src)/runsPart), 1), 1, func(_, i, j int) {
+		b.cache.Hash(h[i:j], src[i*remoting.BlockSize:])
+	})
+	enc, named := b.cache.Encode(b.enc[:0], src, h)
 	b.enc = enc
 	rc := remoting.Call{Fn: uint32(blocksUploadID), Scalars: []uint64{dst, uint64(len(enc)), uint64(len(src)), uint64(uploadCacheSlots), stored, stream}, Bufs: [][]byte{enc}}
 	s.mu.Lock()

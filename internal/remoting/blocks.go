@@ -71,9 +71,18 @@ func (c *BlockCache) store(b []byte) int {
 	return k
 }
 
+// Hash writes the hashes of the whole blocks of src, from its start, into h (one each, as many
+// as h holds). Pure: several threads may hash parts of an upload at once, for Encode.
+func (c *BlockCache) Hash(h []uint64, src []byte) {
+	for i := range h {
+		h[i] = maphash.Bytes(c.seed, src[i*BlockSize:(i+1)*BlockSize])
+	}
+}
+
 // Encode appends src's encoding to dst and returns it with the number of blocks named by slot
-// (the rest were sent); it stores the blocks sent. Only a sender's cache encodes.
-func (c *BlockCache) Encode(dst, src []byte) ([]byte, int) {
+// (the rest were sent); it stores the blocks sent. hashes is nil, or Hash's of every whole
+// block of src. Only a sender's cache encodes.
+func (c *BlockCache) Encode(dst, src []byte, hashes []uint64) ([]byte, int) {
 	hits := 0
 	for off := 0; off < len(src); off += BlockSize {
 		b := src[off:min(off+BlockSize, len(src))]
@@ -81,7 +90,12 @@ func (c *BlockCache) Encode(dst, src []byte) ([]byte, int) {
 			dst = append(append(dst, 0), b...) // (a short last block is neither named nor stored)
 			break
 		}
-		h := maphash.Bytes(c.seed, b)
+		var h uint64
+		if hashes != nil {
+			h = hashes[off/BlockSize]
+		} else {
+			h = maphash.Bytes(c.seed, b)
+		}
 		if k, ok := c.index[h]; ok && bytes.Equal(c.slot(int(k)), b) {
 			dst = binary.AppendUvarint(dst, uint64(k)+1)
 			hits++

@@ -37,12 +37,19 @@ func TestBlocksRoundTrip(t *testing.T) {
 	for _, width := range []int{BlockSize, 2 * BlockSize} {
 		table := randomTable(r, 272, width)
 		send, recv := NewBlockSender(300), NewBlockCache(300)
+		hashed := NewBlockSender(300) // the same, its hashes computed beforehand
 		for i := range 6 {
 			src := embeddings(r, table, 512)
 			if i == 5 {
 				src = append(src, 1, 2, 3) // a short last block
 			}
-			enc, hits := send.Encode(nil, src)
+			enc, hits := send.Encode(nil, src, nil)
+			h := make([]uint64, len(src)/BlockSize)
+			hashed.Hash(h[:len(h)/2], src)
+			hashed.Hash(h[len(h)/2:], src[len(h)/2*BlockSize:])
+			if enc2, _ := hashed.Encode(nil, src, h); !bytes.Equal(enc2, enc) {
+				t.Fatalf("width %d, upload %d: encoded differently with the hashes computed beforehand", width, i)
+			}
 			out := make([]byte, len(src))
 			if err := recv.Decode(out, enc); err != nil {
 				t.Fatalf("width %d, upload %d: %v", width, i, err)
@@ -95,7 +102,7 @@ func TestBlocksDecodeRefuses(t *testing.T) {
 	}
 	src = append(src, src[:BlockSize]...) // the first again: overwritten, so sent again
 	src = append(src, src[2*BlockSize:3*BlockSize]...)
-	enc, hits := send.Encode(nil, src)
+	enc, hits := send.Encode(nil, src, nil)
 	out := make([]byte, len(src))
 	if err := recv.Decode(out, enc); err != nil || !bytes.Equal(out, src) {
 		t.Fatalf("wrapped cache: %v", err)
@@ -108,7 +115,7 @@ func TestBlocksDecodeRefuses(t *testing.T) {
 // FuzzBlocksDecode: no input makes Decode panic or write past its output.
 func FuzzBlocksDecode(f *testing.F) {
 	send := NewBlockSender(4)
-	enc, _ := send.Encode(nil, bytes.Repeat([]byte{1, 2, 3, 4}, 3*BlockSize/4+5))
+	enc, _ := send.Encode(nil, bytes.Repeat([]byte{1, 2, 3, 4}, 3*BlockSize/4+5), nil)
 	f.Add(enc, uint16(len(enc)))
 	f.Add([]byte{0, 1, 2}, uint16(3))
 	f.Fuzz(func(t *testing.T, enc []byte, n uint16) {
@@ -119,20 +126,30 @@ func FuzzBlocksDecode(f *testing.F) {
 }
 
 // BenchmarkBlocksEncode: a prompt's 2 MiB of token embeddings (rows of 4 KiB from a table of
-// 272), every row in the cache: the client's cost of an upload as cached blocks.
+// 272), every row in the cache: the client's cost of an upload as cached blocks, the hashing
+// (which the client spreads over threads) and the rest.
 func BenchmarkBlocksEncode(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	table := randomTable(r, 272, BlockSize)
 	send := NewBlockSender(MaxBlockSlots)
 	for _, row := range table {
-		send.Encode(nil, row)
+		send.Encode(nil, row, nil)
 	}
 	src := embeddings(r, table, 512)
 	buf := make([]byte, 0, len(src)+len(src)/BlockSize+1)
-	b.SetBytes(int64(len(src)))
-	for b.Loop() {
-		send.Encode(buf, src)
-	}
+	h := make([]uint64, len(src)/BlockSize)
+	b.Run("hashing", func(b *testing.B) {
+		b.SetBytes(int64(len(src)))
+		for b.Loop() {
+			send.Hash(h, src)
+		}
+	})
+	b.Run("the rest", func(b *testing.B) { // what stays on one thread: look-ups, compares, encoding
+		b.SetBytes(int64(len(src)))
+		for b.Loop() {
+			send.Encode(buf, src, h)
+		}
+	})
 }
 
 // BenchmarkBlocksDecode: the worker's cost of the same upload.
@@ -141,11 +158,11 @@ func BenchmarkBlocksDecode(b *testing.B) {
 	table := randomTable(r, 272, BlockSize)
 	send, recv := NewBlockSender(MaxBlockSlots), NewBlockCache(MaxBlockSlots)
 	for _, row := range table {
-		enc, _ := send.Encode(nil, row)
+		enc, _ := send.Encode(nil, row, nil)
 		recv.Decode(make([]byte, BlockSize), enc)
 	}
 	src := embeddings(r, table, 512)
-	enc, _ := send.Encode(nil, src)
+	enc, _ := send.Encode(nil, src, nil)
 	out := make([]byte, len(src))
 	b.SetBytes(int64(len(src)))
 	for b.Loop() {

@@ -11,7 +11,7 @@ import (
 // blocksCall is a vgpuBlocksHtoDAsync of src to dst from the sender's cache.
 func blocksCall(send *remoting.BlockCache, dst uint64, src []byte) remoting.Call {
 	stored := send.Stored
-	enc, _ := send.Encode(nil, src)
+	enc, _ := send.Encode(nil, src, nil)
 	return fuzzCall("vgpuBlocksHtoDAsync", []uint64{dst, uint64(len(enc)), uint64(len(src)), uint64(send.Slots()), stored, 0}, enc)
 }
 

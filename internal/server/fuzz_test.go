@@ -261,7 +261,7 @@ var zeroRuns, _ = remoting.EncodeRuns(nil, make([]byte, 64<<10), 64)
 
 // fuzzBlocks is 64 KiB of one repeated 4 KiB block as cached blocks (vgpuBlocksHtoDAsync, a
 // cache of 4 slots): the block sent, then named 15 times.
-var fuzzBlocks, _ = remoting.NewBlockSender(4).Encode(nil, bytes.Repeat([]byte{7}, 64<<10))
+var fuzzBlocks, _ = remoting.NewBlockSender(4).Encode(nil, bytes.Repeat([]byte{7}, 64<<10), nil)
 
 // fuzzHandle is the fuzz session's handle of kind h.
 func fuzzHandle(h api.HType) uint64 { return 0x6000000 + uint64(h)*16 }
