@@ -59,6 +59,9 @@ if [ "${VGPU_PERF_TLS_NOCREW:-}" = 1 ]; then
   PT_NAMES+=(tls0)
   sleep 1
 fi
+# "tcpcache" in VGPU_PERF_TRANSPORTS adds a last transport: plain TCP, its clients with the
+# upload cache (VGPU_UPLOAD_CACHE_MB=64; docs/NETWORK.md), beside tcp without it
+[[ " ${VGPU_PERF_TRANSPORTS:-} " == *" tcpcache "* ]] && PT_NAMES+=(tcpcache)
 # VGPU_PERF_TRANSPORTS="native unix ...": measure only these (the table keeps every column, "-"
 # for the others), for a run short of device time
 pt_on() { [ -z "${VGPU_PERF_TRANSPORTS:-}" ] || [[ " $VGPU_PERF_TRANSPORTS " == *" $1 "* ]]; }
@@ -70,6 +73,7 @@ pt_env() {
     tcp) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tcp VGPU_INSECURE=1) ;;
     tls) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tls VGPU_TLS_CA="$pt_pki/ca.crt" VGPU_TOKEN_FILE="$pt_pki/clients/gpu.token") ;;
     relay200) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_relay VGPU_INSECURE=1) ;;
+    tcpcache) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tcp VGPU_INSECURE=1 VGPU_UPLOAD_CACHE_MB=64) ;;
     tls0) PT_ENV=(VGPU_SERVER=tcp://127.0.0.1:$pt_tls0 VGPU_TLS_CA="$pt_pki/ca.crt" VGPU_TOKEN_FILE="$pt_pki/clients/gpu.token" VGPU_TLS_CREW=0) ;;
     vsock) PT_ENV=(VGPU_SERVER=vsock://local:$pt_vsock) ;;
   esac
