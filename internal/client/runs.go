@@ -35,11 +35,15 @@ const runsRatio = 4
 // runsPart is the least each of encodeRuns's threads encodes.
 const runsPart = 512 << 10
 
+// runsThreads is how many threads encode an upload of n bytes (as runs, or its blocks' hashes):
+// up to copyThreads, each at least runsPart.
+func runsThreads(n int) int { return max(min(copyThreads, n/runsPart), 1) }
+
 // encodeRuns encodes src as runs in at most len(src)/runsRatio bytes, in parts on up to
 // copyThreads threads when it is big (each part but the last whole words, so the parts'
 // encodings follow one another); ok is false when it does not shrink that far.
 func encodeRuns(src []byte) ([]byte, bool) {
-	n := max(min(copyThreads, len(src)/runsPart), 1)
+	n := runsThreads(len(src))
 	parts, oks := make([][]byte, n), make([]bool, n)
 	n = inParts(len(src), n, 8, func(k, i, j int) {
 		parts[k], oks[k] = remoting.EncodeRuns(nil, src[i:j], (j-i)/runsRatio)
@@ -70,11 +74,11 @@ func viaRuns(c *call, s *session) (int64, bool) {
 	if n < runsThreshold || n > chunkSize || src == 0 {
 		return 0, false
 	}
-	stream := arg("hStream") &^ tagMask // the server's own handle (servers.go)
-	again := s.blocks.again(dst)
+	stream := arg("hStream") &^ tagMask                  // the server's own handle (servers.go)
+	again := uploadCacheSlots > 0 && s.blocks.again(dst) // (no bookkeeping with the cache off)
 	enc, ok := encodeRuns(hostBytes(src, int(n)))
 	if !ok {
-		if again && uploadCacheSlots > 0 {
+		if again {
 			return viaBlocks(c, s, dst, hostBytes(src, int(n)), stream)
 		}
 		return 0, false
@@ -131,7 +135,7 @@ func viaBlocks(c *call, s *session, dst uint64, src []byte, stream uint64) (int6
 		b.cache = remoting.NewBlockSender(uploadCacheSlots)
 	}
 	stored := b.cache.Stored
-	// the blocks' hashes first, on up to copyThreads threads (each at least runsPart of src)
+	// the blocks' hashes first, on several threads (runsThreads)
 	h := b.hashes[:0]
 	if nb := len(src) / remoting.BlockSize; cap(h) >= nb {
 		h = h[:nb]
@@ -139,7 +143,7 @@ func viaBlocks(c *call, s *session, dst uint64, src []byte, stream uint64) (int6
 		h = make([]uint64, nb)
 	}
 	b.hashes = h
-	inParts(len(h), max(min(copyThreads, len(src)/runsPart), 1), 1, func(_, i, j int) {
+	inParts(len(h), runsThreads(len(src)), 1, func(_, i, j int) {
 		b.cache.Hash(h[i:j], src[i*remoting.BlockSize:])
 	})
 	enc, named := b.cache.Encode(b.enc[:0], src, h)

@@ -187,13 +187,20 @@ func (t *streamTracker) markDirty(c *call) {
 		t.allDirtyBy = c.id
 		return
 	}
-	t.raise(streamKey(stream, tag), st)
 	if st == stWork {
-		if t.workBy == nil {
-			t.workBy = map[uint64]api.ID{}
-		}
-		t.workBy[streamKey(stream, tag)] = c.id
+		t.workOn(streamKey(stream, tag), c.id)
+	} else {
+		t.raise(streamKey(stream, tag), st)
 	}
+}
+
+// workOn records that call id left work on stream k; t.mu is held.
+func (t *streamTracker) workOn(k uint64, id api.ID) {
+	t.raise(k, stWork)
+	if t.workBy == nil {
+		t.workBy = map[uint64]api.ID{}
+	}
+	t.workBy[k] = id
 }
 
 // markWork records that call c, which markDirty counted, leaves work on its stream after all
@@ -203,14 +210,9 @@ func (t *streamTracker) markWork(c *call) {
 	if !known {
 		return // (markDirty counted every stream then)
 	}
-	k := streamKey(stream, c.tag())
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.raise(k, stWork)
-	if t.workBy == nil {
-		t.workBy = map[uint64]api.ID{}
-	}
-	t.workBy[k] = c.id
+	t.workOn(streamKey(stream, c.tag()), c.id)
 }
 
 // sent records that call c has been written (or failed): markDirty counted it.
